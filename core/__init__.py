@@ -1,0 +1,1 @@
+"""Candlecast's domain code: data, indicators, forecasting, jobs. Never imports Streamlit."""

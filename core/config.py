@@ -1,0 +1,199 @@
+"""Application settings: one pydantic-settings object read from the environment and `.env`."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql")
+SUPPORTED_REDIS_SCHEMES = ("redis", "rediss", "unix")
+MIN_COOKIE_KEY_BYTES = 32
+COOKIE_KEY_RECIPE = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+# Values people paste from examples and tutorials; none of them is a secret.
+_PLACEHOLDER_PATTERN = re.compile(
+    r"change[-_ ]?me|placeholder|replace[-_ ]?me|your[-_ ]|example|secret[-_]?key|^x+$|^0+$",
+    re.IGNORECASE,
+)
+_SEED_DB_VARIABLES = frozenset({"db_user", "db_password", "db_host", "db_port", "db_name"})
+# Their values may hold credentials, so error messages never repeat them.
+_SECRET_BEARING = frozenset({"COOKIE_KEY", "DB_PASSWORD", "DATABASE_URL", "REDIS_URL"})
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the app; each field is the environment variable of the same name."""
+
+    model_config = SettingsConfigDict(
+        env_file=PROJECT_ROOT / ".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+    )
+
+    app_env: Literal["development", "production"] = "development"
+
+    database_url: str | None = None
+    db_user: str = "postgres"
+    db_password: SecretStr = SecretStr("")
+    db_host: str = "localhost"
+    db_port: int = Field(5432, ge=1, le=65535)
+    db_name: str = "candlecast"
+    sqlite_path: Path = Path("var/candlecast.db")
+
+    db_pool_size: int = Field(5, ge=1)
+    db_max_overflow: int = Field(10, ge=0)
+    db_pool_timeout: float = Field(30.0, gt=0)
+    db_pool_recycle: int = Field(3600, ge=-1)
+    db_echo: bool = False
+
+    redis_url: str | None = None
+
+    log_dir: Path = Path("logs")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    cookie_key: SecretStr | None = None
+
+    @field_validator("app_env", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            url = _with_default_driver(make_url(value))
+        except ArgumentError:
+            raise ValueError("is not a database URL (expected e.g. postgresql://user@host/db)") from None
+        if url.get_backend_name() not in SUPPORTED_DATABASE_SCHEMES:
+            raise ValueError(
+                f"unknown scheme '{url.drivername}'; use one of: {', '.join(SUPPORTED_DATABASE_SCHEMES)}"
+            )
+        try:
+            url.get_dialect().import_dbapi()
+        except ImportError:
+            raise ValueError(
+                f"the driver of '{url.drivername}' is not installed; use postgresql+psycopg2:// or sqlite://"
+            ) from None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in SUPPORTED_REDIS_SCHEMES:
+            raise ValueError(
+                f"unknown scheme '{scheme or value}'; use one of: {', '.join(SUPPORTED_REDIS_SCHEMES)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check_cookie_key_in_production(self) -> Settings:
+        if self.app_env != "production":
+            return self
+        problem = cookie_key_problem(self.cookie_key)
+        if problem:
+            raise ValueError(f"COOKIE_KEY: {problem} (required when APP_ENV=production)")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def sqlalchemy_url(self) -> URL:
+        """The database to use: DATABASE_URL, else one composed from DB_*, else the embedded SQLite file."""
+        if self.database_url:
+            url = _with_default_driver(make_url(self.database_url))
+            if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+                url = url.set(database=str(resolve_path(Path(url.database))))
+            return url
+        if self.model_fields_set & _SEED_DB_VARIABLES:
+            return URL.create(
+                "postgresql+psycopg2",
+                username=self.db_user,
+                password=self.db_password.get_secret_value() or None,
+                host=self.db_host,
+                port=self.db_port,
+                database=self.db_name,
+            )
+        return URL.create("sqlite", database=str(resolve_path(self.sqlite_path)))
+
+    @property
+    def log_path(self) -> Path:
+        return resolve_path(self.log_dir)
+
+
+def _with_default_driver(url: URL) -> URL:
+    """Plain postgresql:// (and the short postgres:// some hosts hand out) means the installed psycopg2."""
+    if url.drivername in ("postgres", "postgresql"):
+        return url.set(drivername="postgresql+psycopg2")
+    return url
+
+
+def resolve_path(path: Path) -> Path:
+    """Relative paths in settings mean relative to the project, wherever the app was started from."""
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def cookie_key_problem(key: SecretStr | None) -> str | None:
+    """Why a cookie key is unfit for production, or None when it is fine."""
+    if key is None:
+        return "is not set"
+    raw = key.get_secret_value()
+    if _PLACEHOLDER_PATTERN.search(raw):
+        return f"is a placeholder value; generate one with: {COOKIE_KEY_RECIPE}"
+    if len(raw.encode("utf-8")) < MIN_COOKIE_KEY_BYTES:
+        return f"is shorter than {MIN_COOKIE_KEY_BYTES} bytes"
+    return None
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One message per wrong setting, naming its environment variable."""
+    lines = []
+    for item in error.errors():
+        message = item["msg"].removeprefix("Value error, ")
+        if item["loc"]:
+            variable = str(item["loc"][0]).upper()
+            shown = item.get("input")
+            echo = isinstance(shown, str | int | float) and variable not in _SECRET_BEARING
+            got = f" (got {shown!r})" if echo else ""
+            lines.append(f"{variable}: {message}{got}")
+        else:
+            lines.append(message)
+    return "; ".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the settings, raising ConfigError with a message that names the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigError(f"Invalid configuration: {describe_validation_error(error)}") from None
+
+
+@cache
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    return load_settings()

@@ -1,0 +1,49 @@
+"""Password policy and hashing (argon2id: no 72-byte limit, so nothing is ever truncated)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_PASSWORD_CHARS = 8
+MAX_PASSWORD_CHARS = 128
+
+_hasher = PasswordHasher()
+
+
+class PasswordPolicyError(ValueError):
+    """The password breaks the policy; the message says how."""
+
+
+def _normalise(password: str) -> str:
+    # The same password typed on two keyboards can arrive composed or decomposed.
+    return unicodedata.normalize("NFC", password)
+
+
+def check_password_policy(password: str, *, username: str = "", email: str = "") -> None:
+    """Raise PasswordPolicyError unless the password is 8-128 characters and not the username or e-mail."""
+    password = _normalise(password)
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise PasswordPolicyError(f"password must be at least {MIN_PASSWORD_CHARS} characters")
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise PasswordPolicyError(f"password must be at most {MAX_PASSWORD_CHARS} characters")
+    lowered = password.casefold()
+    if username and lowered == username.casefold():
+        raise PasswordPolicyError("password must not be the username")
+    if email and lowered == email.casefold():
+        raise PasswordPolicyError("password must not be the e-mail address")
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash with its own salt and parameters."""
+    return _hasher.hash(_normalise(password))
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    """True when the password matches; a malformed hash is simply a mismatch."""
+    try:
+        return _hasher.verify(password_hash, _normalise(password))
+    except (VerificationError, InvalidHashError):
+        return False

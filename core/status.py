@@ -1,0 +1,77 @@
+"""The system status that Home's panel and `python -m db check` both show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from core.redis_client import RedisState, RedisStatus, redis_status
+from db.engine import Health, PoolStatus, get_engine, health_check, pool_status
+from db.migrate import current_revision, head_revision
+
+
+@dataclass(frozen=True)
+class DatabaseStatus:
+    backend: str
+    url: str
+    health: Health
+    pool: PoolStatus
+    revision: str | None
+    head: str | None
+
+    @property
+    def migrated(self) -> bool:
+        return self.revision is not None and self.revision == self.head
+
+    @property
+    def ok(self) -> bool:
+        return self.health.ok and self.migrated
+
+    @property
+    def problem(self) -> str | None:
+        """What is wrong, in words a user can act on, or None."""
+        if not self.health.ok:
+            return f"database unreachable: {self.health.error}"
+        if self.revision is None:
+            return "database has no schema yet: run `python -m db setup`"
+        if self.revision != self.head:
+            return (
+                f"database is at revision {self.revision}, code expects {self.head}: run `python -m db setup`"
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class SystemStatus:
+    database: DatabaseStatus
+    redis: RedisStatus
+
+    @property
+    def ok(self) -> bool:
+        """Healthy when the database is; Redis counts only when it is configured."""
+        return self.database.ok and self.redis.state != RedisState.UNREACHABLE
+
+
+def database_status(engine: Engine | None = None) -> DatabaseStatus:
+    """Backend, connectivity, pool figures and migration revision of the database."""
+    engine = engine if engine is not None else get_engine()
+    health = health_check(engine)
+    revision = None
+    if health.ok:
+        try:
+            revision = current_revision(engine)
+        except Exception as error:  # noqa: BLE001 - a failure here is shown, not raised
+            health = Health(False, health.latency_ms, f"{type(error).__name__}: {error}")
+    return DatabaseStatus(
+        backend=engine.dialect.name,
+        url=engine.url.render_as_string(hide_password=True),
+        health=health,
+        pool=pool_status(engine),
+        revision=revision,
+        head=head_revision(),
+    )
+
+
+def system_status(engine: Engine | None = None) -> SystemStatus:
+    return SystemStatus(database=database_status(engine), redis=redis_status())

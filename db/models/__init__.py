@@ -1,0 +1,27 @@
+"""Every table of the data model; importing this package registers them all on Base.metadata."""
+
+from db.models.accounts import ApiKey, AuditLog, RateLimit, User, UserPreferences
+from db.models.forecasting import (
+    BacktestResult,
+    ModelVersion,
+    Prediction,
+    RiskMetrics,
+    TrainingJob,
+)
+from db.models.market import DataUpload, HistoricalPrice, TechnicalIndicator
+
+__all__ = [
+    "ApiKey",
+    "AuditLog",
+    "BacktestResult",
+    "DataUpload",
+    "HistoricalPrice",
+    "ModelVersion",
+    "Prediction",
+    "RateLimit",
+    "RiskMetrics",
+    "TechnicalIndicator",
+    "TrainingJob",
+    "User",
+    "UserPreferences",
+]

@@ -1,0 +1,107 @@
+"""Market data: cached daily prices, their indicators, and the record of every upload."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Base
+from db.models._columns import created_at, one_of, owner_fk, uuid_pk
+from db.types import utc_now
+
+PRICE_SOURCES = ("yahoo", "sample", "upload")
+UPLOAD_KINDS = ("prices", "tickers")
+UPLOAD_STATUSES = ("accepted", "partial", "rejected")
+
+
+class HistoricalPrice(Base):
+    """One trading day of one ticker.
+
+    Shared market data (Yahoo, the bundled sample) has no owner; a user's CSV upload is theirs.
+    Uniqueness is split in two partial indexes because a plain UNIQUE(owner_id, ticker, date)
+    would let PostgreSQL store the same shared day twice (NULLs are distinct there).
+    """
+
+    __tablename__ = "historical_data"
+    __table_args__ = (
+        Index("idx_historical_data_ticker_date", "ticker", "date"),
+        Index(
+            "uq_historical_data_shared_ticker_date",
+            "ticker",
+            "date",
+            unique=True,
+            postgresql_where=text("owner_id IS NULL"),
+            sqlite_where=text("owner_id IS NULL"),
+        ),
+        Index(
+            "uq_historical_data_owner_ticker_date",
+            "owner_id",
+            "ticker",
+            "date",
+            unique=True,
+            postgresql_where=text("owner_id IS NOT NULL"),
+            sqlite_where=text("owner_id IS NOT NULL"),
+        ),
+        one_of("source", PRICE_SOURCES),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    owner_id: Mapped[uuid.UUID | None] = owner_fk(nullable=True, index=False)
+    ticker: Mapped[str] = mapped_column(String(32))
+    date: Mapped[date]
+    open: Mapped[float]
+    high: Mapped[float]
+    low: Mapped[float]
+    close: Mapped[float]
+    adjusted_close: Mapped[float]
+    volume: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(16))
+    last_updated: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class TechnicalIndicator(Base):
+    """Indicator values with their default parameters for one cached price row."""
+
+    __tablename__ = "technical_indicators"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    price_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("historical_data.id", ondelete="CASCADE"), unique=True
+    )
+    rsi_14: Mapped[float | None]
+    ema_12: Mapped[float | None]
+    ema_26: Mapped[float | None]
+    ema_50: Mapped[float | None]
+    ema_200: Mapped[float | None]
+    hv_20: Mapped[float | None]
+    bb_upper: Mapped[float | None]
+    bb_middle: Mapped[float | None]
+    bb_lower: Mapped[float | None]
+    macd: Mapped[float | None]
+    macd_signal: Mapped[float | None]
+    macd_hist: Mapped[float | None]
+    atr_14: Mapped[float | None]
+    obv: Mapped[float | None]
+    computed_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class DataUpload(Base):
+    """One uploaded file, accepted or not, with its validation summary."""
+
+    __tablename__ = "data_uploads"
+    __table_args__ = (one_of("kind", UPLOAD_KINDS), one_of("status", UPLOAD_STATUSES))
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = owner_fk()
+    filename: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    ticker: Mapped[str | None] = mapped_column(String(32))
+    row_count: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(16))
+    # "metadata" is reserved on declarative classes, hence the attribute name.
+    details: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    created_at: Mapped[datetime] = created_at()

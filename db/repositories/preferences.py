@@ -1,0 +1,41 @@
+"""User preferences: default tickers, notification settings, UI preferences."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import UserPreferences
+
+
+def get_preferences(*, session: Session, user_id: uuid.UUID) -> UserPreferences:
+    """The user's preferences; a user who never saved any gets an unsaved row of defaults."""
+    found = session.scalar(select(UserPreferences).where(UserPreferences.user_id == user_id))
+    if found is not None:
+        return found
+    return UserPreferences(user_id=user_id, default_tickers=[], notification_settings={}, ui_preferences={})
+
+
+def update_preferences(
+    *,
+    session: Session,
+    user_id: uuid.UUID,
+    default_tickers: Iterable[str] | None = None,
+    notification_settings: Mapping[str, Any] | None = None,
+    ui_preferences: Mapping[str, Any] | None = None,
+) -> UserPreferences:
+    """Save the given parts of the user's preferences; parts left as None keep their value."""
+    preferences = get_preferences(session=session, user_id=user_id)
+    if default_tickers is not None:
+        preferences.default_tickers = list(dict.fromkeys(default_tickers))
+    if notification_settings is not None:
+        preferences.notification_settings = {**preferences.notification_settings, **notification_settings}
+    if ui_preferences is not None:
+        preferences.ui_preferences = {**preferences.ui_preferences, **ui_preferences}
+    session.add(preferences)
+    session.flush()
+    return preferences

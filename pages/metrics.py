@@ -1,0 +1,16 @@
+"""Metrics: model quality against naive baselines, walk-forward evaluation, backtests and risk."""
+
+import streamlit as st
+
+
+def main() -> None:
+    st.title("Metrics")
+    st.info(
+        "Coming here: model quality against the persistence and drift baselines, walk-forward "
+        "evaluation, strategy backtests and risk figures.",
+        icon=":material/construction:",
+    )
+
+
+if __name__ == "__main__":
+    main()

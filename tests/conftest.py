@@ -1,0 +1,93 @@
+"""Shared fixtures: a clean process state per test, migrated SQLite and PostgreSQL databases, Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session
+
+from core.config import Settings, load_settings
+from db.engine import create_engine_from_settings
+from db.migrate import upgrade_to_head
+from tests.process_state import reset_process_state
+from tests.servers import (
+    fresh_postgres_database,
+    postgres_problem,
+    redis_problem,
+    redis_server_url,
+    unavailable,
+)
+
+# A developer's .env must not change what the tests see; each test sets what it needs.
+Settings.model_config["env_file"] = None
+
+SETTING_VARIABLES = [name.upper() for name in Settings.model_fields]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    for variable in SETTING_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    scratch = tmp_path_factory.mktemp("app")
+    monkeypatch.setenv("LOG_DIR", str(scratch / "logs"))
+    monkeypatch.setenv("SQLITE_PATH", str(scratch / "candlecast.db"))
+    reset_process_state()
+    yield
+    reset_process_state()
+
+
+@pytest.fixture(scope="session")
+def sqlite_database_url(tmp_path_factory: pytest.TempPathFactory) -> URL:
+    url = URL.create("sqlite", database=str(tmp_path_factory.mktemp("sqlite") / "test.db"))
+    upgrade_to_head(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_database_url() -> Iterator[URL]:
+    problem = postgres_problem()
+    if problem:
+        unavailable(problem)
+    with fresh_postgres_database() as url:
+        upgrade_to_head(url)
+        yield url
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> URL:
+    """A migrated database on each backend in turn."""
+    return request.getfixturevalue(f"{request.param}_database_url")
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: URL) -> Iterator[Engine]:
+    engine = create_engine_from_settings(load_settings(), database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside an outer transaction that is rolled back: nothing a test writes survives it."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            session.close()
+            if transaction.is_active:
+                transaction.rollback()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    problem = redis_problem()
+    if problem:
+        unavailable(problem)
+    return redis_server_url()

@@ -1,0 +1,135 @@
+"""python -m db: setup, check, create-admin, reset, against real databases."""
+
+import io
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import NullPool
+
+from core.config import PROJECT_ROOT
+from db.__main__ import main as cli_main
+from db.models import User
+from db.repositories.users import get_user_by_username
+from tests.process_state import reset_process_state
+from tests.servers import fresh_postgres_database, postgres_problem, unavailable
+
+PASSWORD = "a-long-enough-pässword"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database(request, tmp_path, monkeypatch):
+    """DATABASE_URL pointing at an empty database of each backend."""
+    if request.param == "sqlite":
+        url = URL.create("sqlite", database=str(tmp_path / "cli.db"))
+        monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+        yield url
+        return
+    problem = postgres_problem()
+    if problem:
+        unavailable(problem)
+    with fresh_postgres_database() as url:
+        monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+        yield url
+
+
+def main(argv: list[str]) -> int:
+    """Run the command line as a new process would: settings read afresh."""
+    reset_process_state()
+    return cli_main(argv)
+
+
+def count_users(url: URL) -> int:
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as connection:
+        found = connection.scalar(select(func.count()).select_from(User))
+    engine.dispose()
+    return found
+
+
+def test_check_fails_before_setup_and_passes_after(empty_database, capsys):
+    assert main(["check"]) == 1
+    assert "no schema yet" in capsys.readouterr().out
+    assert main(["setup"]) == 0
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out
+    assert "up to date" in out
+    assert f"database:  {empty_database.get_backend_name()}" in out
+    assert "pool:    QueuePool size=5 checked_out=0 overflow=0" in out
+
+
+def test_check_fails_when_configured_redis_is_unreachable(empty_database, monkeypatch, capsys):
+    main(["setup"])
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    assert main(["check"]) == 1
+    assert "Redis does not answer" in capsys.readouterr().out
+
+
+def test_check_fails_when_the_database_is_unreachable(monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/none")
+    assert main(["check"]) == 1
+    assert "database unreachable" in capsys.readouterr().out
+
+
+def test_bad_setting_exits_2_naming_the_variable(monkeypatch, capsys):
+    monkeypatch.setenv("DB_PORT", "abc")
+    assert main(["check"]) == 2
+    assert "DB_PORT" in capsys.readouterr().err
+
+
+def test_create_admin_reads_the_password_from_stdin_and_never_prints_it(empty_database, monkeypatch, capsys):
+    main(["setup"])
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+    assert (
+        main(["create-admin", "--username", "Root", "--email", "root@example.com", "--password-stdin"]) == 0
+    )
+    captured = capsys.readouterr()
+    assert PASSWORD not in captured.out + captured.err
+    from core.passwords import verify_password
+    from db.engine import session_scope
+
+    with session_scope() as session:
+        admin = get_user_by_username(session=session, username="root")
+        assert admin.role == "admin"
+        assert admin.password_hash != PASSWORD
+        assert verify_password(PASSWORD, admin.password_hash)
+
+
+def test_create_admin_refuses_a_weak_password_and_writes_nothing(empty_database, monkeypatch, capsys):
+    main(["setup"])
+    monkeypatch.setattr(sys, "stdin", io.StringIO("root\n"))
+    assert (
+        main(["create-admin", "--username", "root", "--email", "root@example.com", "--password-stdin"]) == 1
+    )
+    assert "at least 8 characters" in capsys.readouterr().err
+    assert count_users(empty_database) == 0
+
+
+def test_reset_refuses_production_without_force(empty_database, monkeypatch, capsys):
+    main(["setup"])
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("COOKIE_KEY", "k3J9-vQ2xR7mN4pL8sT1wY6zB0cF5hG2jD9aE3uI7oP")
+    assert main(["reset", "--yes"]) == 2
+    assert "refusing" in capsys.readouterr().err
+
+
+def test_reset_asks_and_empties_the_tables(empty_database, monkeypatch):
+    main(["setup"])
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+    main(["create-admin", "--username", "root", "--email", "root@example.com", "--password-stdin"])
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+    assert main(["reset"]) == 1
+    assert count_users(empty_database) == 1
+    monkeypatch.setattr("builtins.input", lambda prompt: "reset")
+    assert main(["reset"]) == 0
+    assert count_users(empty_database) == 0
+
+
+def test_runs_as_a_module(empty_database):
+    result = subprocess.run(
+        [sys.executable, "-m", "db", "setup"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "migrated to revision" in result.stdout

@@ -1,0 +1,99 @@
+"""Engine, sessions, health and pool figures on SQLite and PostgreSQL."""
+
+import logging
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import sessionmaker
+
+from core.config import load_settings
+from db.engine import create_engine_from_settings, health_check, pool_status, session_scope
+from db.models import User
+from tests.servers import postgres_server_url
+
+
+def _user(name: str) -> User:
+    return User(username=name, email=f"{name}@example.com", password_hash="x")
+
+
+def test_health_check_passes(engine):
+    health = health_check(engine)
+    assert health.ok, health.error
+    assert health.latency_ms >= 0
+
+
+def test_health_check_reports_an_unreachable_server_without_raising():
+    engine = create_engine_from_settings(load_settings(), "postgresql+psycopg2://postgres@127.0.0.1:1/none")
+    health = health_check(engine)
+    assert not health.ok
+    assert "OperationalError" in health.error
+
+
+@pytest.mark.postgres
+def test_pool_settings_are_applied_and_reported(monkeypatch, postgres_database_url):
+    monkeypatch.setenv("DB_POOL_SIZE", "3")
+    monkeypatch.setenv("DB_MAX_OVERFLOW", "2")
+    engine = create_engine_from_settings(load_settings(), postgres_database_url)
+    try:
+        assert engine.pool._pre_ping
+        held = [engine.connect() for _ in range(4)]
+        status = pool_status(engine)
+        assert (status.size, status.checked_out, status.overflow) == (3, 4, 1)
+        for connection in held:
+            connection.close()
+        assert pool_status(engine).checked_out == 0
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_gets_wal_foreign_keys_and_a_busy_timeout(sqlite_database_url):
+    engine = create_engine_from_settings(load_settings(), sqlite_database_url)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    engine.dispose()
+
+
+def test_session_scope_commits(engine):
+    factory = sessionmaker(bind=engine)
+    with session_scope(factory) as session:
+        session.add(_user("committed_user"))
+    with session_scope(factory) as session:
+        found = session.scalar(select(User).where(User.username == "committed_user"))
+        assert found is not None
+        session.delete(found)
+
+
+def test_session_scope_rolls_back_and_logs_with_context(engine, caplog):
+    factory = sessionmaker(bind=engine)
+
+    def fail_half_way() -> None:
+        with session_scope(factory, action="upload of prices.csv") as session:
+            session.add(_user("rolled_back_user"))
+            session.flush()
+            raise RuntimeError("validation failed half-way")
+
+    with caplog.at_level(logging.ERROR, logger="candlecast.db"), pytest.raises(RuntimeError):
+        fail_half_way()
+    with session_scope(factory) as session:
+        count = session.scalar(
+            select(func.count()).select_from(User).where(User.username == "rolled_back_user")
+        )
+    assert count == 0
+    assert "rolled back during upload of prices.csv" in caplog.text
+
+
+@pytest.mark.postgres
+def test_pre_ping_recovers_from_a_dropped_connection(postgres_database_url):
+    engine = create_engine_from_settings(load_settings(), postgres_database_url)
+    try:
+        with engine.connect() as connection:
+            pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+        admin = create_engine_from_settings(load_settings(), postgres_server_url())
+        with admin.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        admin.dispose()
+        assert health_check(engine).ok
+    finally:
+        engine.dispose()

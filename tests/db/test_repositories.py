@@ -1,0 +1,79 @@
+"""Repositories for users and preferences."""
+
+import pytest
+
+from db.models.accounts import Role
+from db.repositories.preferences import get_preferences, update_preferences
+from db.repositories.users import (
+    UserInputError,
+    count_admins,
+    create_user,
+    deactivate_user,
+    get_user_by_email,
+    get_user_by_username,
+    list_users,
+    record_login,
+    set_role,
+)
+
+
+def test_create_user_normalises_and_finds_case_insensitively(session):
+    user = create_user(session=session, username="  Alice ", email="Alice@Example.COM", password_hash="h")
+    assert (user.username, user.email, user.role) == ("alice", "alice@example.com", "analyst")
+    assert get_user_by_username(session=session, username="ALICE") is user
+    assert get_user_by_email(session=session, email="alice@example.com") is user
+
+
+@pytest.mark.parametrize(
+    ("username", "email", "message"),
+    [
+        ("al", "al@example.com", "username: 3-64 characters"),
+        ("bad name", "b@example.com", "username: 3-64 characters"),
+        ("carol", "not-an-email", "email: 'not-an-email' is not an e-mail address"),
+    ],
+)
+def test_malformed_fields_are_named(session, username, email, message):
+    with pytest.raises(UserInputError, match=message):
+        create_user(session=session, username=username, email=email, password_hash="h")
+
+
+def test_taken_username_and_email_are_refused(session):
+    create_user(session=session, username="dave", email="dave@example.com", password_hash="h")
+    with pytest.raises(UserInputError, match="username: 'dave' is taken"):
+        create_user(session=session, username="DAVE", email="other@example.com", password_hash="h")
+    with pytest.raises(UserInputError, match=r"email: 'dave@example\.com' is already registered"):
+        create_user(session=session, username="dave2", email="Dave@example.com", password_hash="h")
+
+
+def test_roles_admins_and_deactivation(session):
+    erin = create_user(session=session, username="erin", email="erin@example.com", password_hash="h")
+    assert count_admins(session=session) == 0
+    set_role(session=session, user=erin, role=Role.ADMIN)
+    assert count_admins(session=session) == 1
+    deactivate_user(session=session, user=erin)
+    assert count_admins(session=session) == 0
+    assert [u.username for u in list_users(session=session)] == ["erin"]
+
+
+def test_record_login_sets_an_aware_time(session):
+    user = create_user(session=session, username="frank", email="frank@example.com", password_hash="h")
+    record_login(session=session, user=user)
+    assert user.last_login is not None
+    assert user.last_login.tzinfo is not None
+
+
+def test_preferences_default_then_merge(session):
+    user = create_user(session=session, username="gina", email="gina@example.com", password_hash="h")
+    defaults = get_preferences(session=session, user_id=user.id)
+    assert (defaults.default_tickers, defaults.ui_preferences) == ([], {})
+    update_preferences(
+        session=session,
+        user_id=user.id,
+        default_tickers=["MSFT", "AAPL", "MSFT"],
+        ui_preferences={"theme": "dark"},
+    )
+    update_preferences(session=session, user_id=user.id, ui_preferences={"range": "1Y"})
+    session.expire_all()
+    saved = get_preferences(session=session, user_id=user.id)
+    assert saved.default_tickers == ["MSFT", "AAPL"]
+    assert saved.ui_preferences == {"theme": "dark", "range": "1Y"}

@@ -1,0 +1,98 @@
+"""Every page's main() under Streamlit's AppTest, and the router with its status panel."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.config import PROJECT_ROOT
+
+PAGE_TITLES = {
+    "home": "Candlecast",
+    "tickers": "Tickers",
+    "indicators": "Indicators",
+    "train": "Train",
+    "predictions": "Predictions",
+    "metrics": "Metrics",
+    "account": "Account",
+}
+
+
+@pytest.fixture
+def app_on(monkeypatch, sqlite_database_url):
+    """Point the app at a database, and return a runner for a script of the app."""
+
+    def run(script: str, database_url=sqlite_database_url) -> AppTest:
+        monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
+        return AppTest.from_file(str(PROJECT_ROOT / script), default_timeout=30).run()
+
+    return run
+
+
+@pytest.mark.parametrize("page", sorted(PAGE_TITLES))
+def test_each_page_renders(app_on, page):
+    at = app_on(f"pages/{page}.py")
+    assert not at.exception
+    assert [title.value for title in at.title] == [PAGE_TITLES[page]]
+
+
+def _markdown(at: AppTest) -> str:
+    return "\n".join(element.value for element in at.markdown)
+
+
+def test_home_routes_to_the_status_panel_on_sqlite(app_on):
+    at = app_on("Home.py")
+    assert not at.exception
+    assert at.title[0].value == "Candlecast"
+    text = _markdown(at)
+    assert "**Database** · sqlite" in text
+    assert ":green-badge[healthy]" in text
+    assert ":green-badge[up to date]" in text
+    assert ":gray-badge[not configured]" in text
+    assert [s.value for s in at.success] == ["All systems go"]
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_status_panel_on_postgres_with_redis_shows_pool_figures(
+    app_on, monkeypatch, postgres_database_url, redis_url
+):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    at = app_on("Home.py", postgres_database_url)
+    assert not at.exception
+    text = _markdown(at)
+    assert "**Database** · postgresql" in text
+    assert "pool: size 5" in "\n".join(c.value for c in at.caption)
+    assert ":green-badge[ok]" in text
+
+
+def test_status_panel_says_when_migrations_are_missing(app_on, tmp_path):
+    from sqlalchemy.engine import URL
+
+    at = app_on("Home.py", URL.create("sqlite", database=str(tmp_path / "empty.db")))
+    assert not at.exception
+    assert any("python -m db setup" in e.value for e in at.error)
+    assert not at.success
+
+
+@pytest.mark.parametrize("page", sorted(set(PAGE_TITLES) - {"home"}))
+def test_router_reaches_every_page(app_on, page):
+    at = app_on("Home.py")
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception
+    assert at.title[0].value == PAGE_TITLES[page]
+
+
+def test_a_bad_setting_stops_the_app_with_one_message(app_on, monkeypatch):
+    monkeypatch.setenv("DB_POOL_SIZE", "-2")
+    at = app_on("Home.py")
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "DB_POOL_SIZE" in at.error[0].value
+    assert not at.title
+
+
+def test_production_refuses_a_placeholder_cookie_key(app_on, monkeypatch):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("COOKIE_KEY", "change-me-to-a-long-random-string-please")
+    at = app_on("Home.py")
+    assert "COOKIE_KEY: is a placeholder" in at.error[0].value
+    assert not at.title

@@ -1,0 +1,63 @@
+"""The house rules on imports: core/ and db/ never import Streamlit; pages/ never reach under core and db."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from core.config import PROJECT_ROOT
+
+FORBIDDEN = {
+    "core": {"streamlit"},
+    "db": {"streamlit"},
+    "pages": {"sqlalchemy", "keras", "tensorflow", "redis", "rq"},
+    "ui": {"keras", "tensorflow"},
+}
+# Heavy libraries may be imported only inside the functions that train or predict.
+LAZY_ONLY = {"tensorflow", "keras"}
+
+
+def imported_modules(tree: ast.AST, *, top_level_only: bool = False) -> set[str]:
+    nodes = tree.body if top_level_only else ast.walk(tree)
+    found = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def python_files(package: str) -> list[Path]:
+    return sorted((PROJECT_ROOT / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_forbidden_imports(package):
+    offenders = {
+        str(path.relative_to(PROJECT_ROOT)): sorted(
+            imported_modules(ast.parse(path.read_text())) & FORBIDDEN[package]
+        )
+        for path in python_files(package)
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_tensorflow_is_never_imported_at_module_level():
+    files = [PROJECT_ROOT / "Home.py"] + [
+        p for pkg in ("core", "db", "ui", "pages") for p in python_files(pkg)
+    ]
+    offenders = [
+        str(path.relative_to(PROJECT_ROOT))
+        for path in files
+        if imported_modules(ast.parse(path.read_text()), top_level_only=True) & LAZY_ONLY
+    ]
+    assert offenders == []
+
+
+def test_the_rule_checker_sees_a_violation():
+    tree = ast.parse(
+        "import streamlit as st\nfrom sqlalchemy.orm import Session\ndef f():\n    import keras\n"
+    )
+    assert imported_modules(tree) == {"streamlit", "sqlalchemy", "keras"}
+    assert imported_modules(tree, top_level_only=True) == {"streamlit", "sqlalchemy"}

@@ -1,0 +1,1 @@
+"""The only Streamlit-aware helpers: start-up, cached resources, shared widgets and charts."""
