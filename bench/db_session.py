@@ -14,15 +14,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import select  # noqa: E402
-from sqlalchemy.engine import URL  # noqa: E402
-from sqlalchemy.orm import sessionmaker  # noqa: E402
+from sqlalchemy import select
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import sessionmaker
 
-from core.config import load_settings  # noqa: E402
-from db.engine import create_engine_from_settings, health_check, session_scope  # noqa: E402
-from db.migrate import upgrade_to_head  # noqa: E402
-from db.models import User  # noqa: E402
-from tests.servers import fresh_postgres_database, postgres_problem  # noqa: E402
+from core.config import load_settings
+from db.engine import create_engine_from_settings, health_check, session_scope
+from db.migrate import upgrade_to_head
+from db.models import User
+from tests.servers import fresh_postgres_database, postgres_problem
 
 ROUNDS = 500
 
