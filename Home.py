@@ -1,10 +1,20 @@
-"""Candlecast: the entry point. Page set-up, settings check, and the router over pages/."""
+"""Candlecast: the entry point. Settings check, login gate, and the router over app_pages/."""
 
 import streamlit as st
 
+from ui.auth import build_authenticator, current_actor, refresh_cookie_if_due
 from ui.bootstrap import settings_or_stop
-from ui.navigation import app_pages
+from ui.navigation import app_pages, login_pages, render_user_menu
 
 st.set_page_config(page_title="Candlecast", page_icon=":material/candlestick_chart:", layout="wide")
-settings_or_stop()
-st.navigation(app_pages()).run()
+settings = settings_or_stop()
+authenticator = build_authenticator(settings)
+actor = current_actor(settings)
+if actor is not None:
+    actor = render_user_menu(authenticator, actor)
+if actor is None:
+    # Only the login page exists for a visitor: a typed URL of any other page lands here too.
+    st.navigation(login_pages()).run()
+else:
+    refresh_cookie_if_due(authenticator)
+    st.navigation(app_pages()).run()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -23,6 +23,11 @@ _PLACEHOLDER_PATTERN = re.compile(
     r"change[-_ ]?me|placeholder|replace[-_ ]?me|your[-_ ]|example|secret[-_]?key|^x+$|^0+$",
     re.IGNORECASE,
 )
+# Per subscription tier, how often a user may start each action (limits' notation).
+DEFAULT_ACTION_LIMITS: dict[str, dict[str, str]] = {
+    "free": {"fetch": "60/hour", "upload": "30/hour", "train": "10/hour", "predict": "120/hour"},
+    "pro": {"fetch": "600/hour", "upload": "300/hour", "train": "100/hour", "predict": "1200/hour"},
+}
 _SEED_DB_VARIABLES = frozenset({"db_user", "db_password", "db_host", "db_port", "db_name"})
 # Their values may hold credentials, so error messages never repeat them.
 _SECRET_BEARING = frozenset({"COOKIE_KEY", "DB_PASSWORD", "DATABASE_URL", "REDIS_URL"})
@@ -64,6 +69,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     cookie_key: SecretStr | None = None
+    cookie_name: str = Field("candlecast_session", pattern=r"^[A-Za-z0-9_\-]{1,64}$")
+    session_idle_minutes: int = Field(60, ge=1, le=24 * 60)
+    registration_mode: Literal["open", "invite"] = "open"
+    action_limits: dict[str, dict[str, str]] = Field(default_factory=lambda: dict(DEFAULT_ACTION_LIMITS))
 
     @field_validator("app_env", mode="before")
     @classmethod
@@ -107,6 +116,31 @@ class Settings(BaseSettings):
                 f"unknown scheme '{scheme or value}'; use one of: {', '.join(SUPPORTED_REDIS_SCHEMES)}"
             )
         return value
+
+    @field_validator("registration_mode", mode="before")
+    @classmethod
+    def _lower_case_mode(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("action_limits")
+    @classmethod
+    def _check_action_limits(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        from limits import parse
+
+        merged = {tier: dict(actions) for tier, actions in DEFAULT_ACTION_LIMITS.items()}
+        for tier, actions in value.items():
+            if tier not in DEFAULT_ACTION_LIMITS:
+                raise ValueError(f"unknown tier {tier!r}; tiers are {', '.join(DEFAULT_ACTION_LIMITS)}")
+            for action, limit in actions.items():
+                if action not in DEFAULT_ACTION_LIMITS[tier]:
+                    known = ", ".join(DEFAULT_ACTION_LIMITS[tier])
+                    raise ValueError(f"unknown action {action!r} for tier {tier!r}; actions are {known}")
+                try:
+                    parse(limit)
+                except ValueError:
+                    raise ValueError(f"{tier}.{action}: {limit!r} is not a limit like '30/hour'") from None
+                merged[tier][action] = limit
+        return merged
 
     @model_validator(mode="after")
     def _check_cookie_key_in_production(self) -> Settings:
@@ -191,6 +225,11 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)
     except ValidationError as error:
         raise ConfigError(f"Invalid configuration: {describe_validation_error(error)}") from None
+    except SettingsError as error:
+        # Raised before validation when a structured variable is not JSON.
+        field = re.search(r'field "(\w+)"', str(error))
+        variable = field.group(1).upper() if field else "a structured variable"
+        raise ConfigError(f"Invalid configuration: {variable}: is not valid JSON") from None
 
 
 @cache

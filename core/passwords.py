@@ -1,4 +1,8 @@
-"""Password policy and hashing (argon2id: no 72-byte limit, so nothing is ever truncated)."""
+"""Password policy and hashing (argon2id: no 72-byte limit, so nothing is ever truncated).
+
+Spaces at either end are not part of a password: the login widgets strip them, so every path here
+does too, and a password is the same whichever form it was typed into.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 128
 
 _hasher = PasswordHasher()
+# Verified against when a username is unknown, so that costs as much time as a wrong password.
+_DUMMY_HASH = _hasher.hash("candlecast-dummy-password")
 
 
 class PasswordPolicyError(ValueError):
@@ -19,7 +25,7 @@ class PasswordPolicyError(ValueError):
 
 def _normalise(password: str) -> str:
     # The same password typed on two keyboards can arrive composed or decomposed.
-    return unicodedata.normalize("NFC", password)
+    return unicodedata.normalize("NFC", password).strip()
 
 
 def check_password_policy(password: str, *, username: str = "", email: str = "") -> None:
@@ -47,3 +53,8 @@ def verify_password(password: str, password_hash: str) -> bool:
         return _hasher.verify(password_hash, _normalise(password))
     except (VerificationError, InvalidHashError):
         return False
+
+
+def burn_verification_time(password: str) -> None:
+    """Spend the time of one verification, for logins whose username does not exist."""
+    verify_password(password, _DUMMY_HASH)

@@ -1,4 +1,4 @@
-"""The house rules on imports: core/ and db/ never import Streamlit; pages/ never reach under core and db."""
+"""House rules on imports: core/ and db/ never import Streamlit; app_pages/ never go under core and db."""
 
 import ast
 from pathlib import Path
@@ -10,7 +10,7 @@ from core.config import PROJECT_ROOT
 FORBIDDEN = {
     "core": {"streamlit"},
     "db": {"streamlit"},
-    "pages": {"sqlalchemy", "keras", "tensorflow", "redis", "rq"},
+    "app_pages": {"sqlalchemy", "keras", "tensorflow", "redis", "rq"},
     "ui": {"keras", "tensorflow"},
 }
 # Heavy libraries may be imported only inside the functions that train or predict.
@@ -45,7 +45,7 @@ def test_forbidden_imports(package):
 
 def test_tensorflow_is_never_imported_at_module_level():
     files = [PROJECT_ROOT / "Home.py"] + [
-        p for pkg in ("core", "db", "ui", "pages") for p in python_files(pkg)
+        p for pkg in ("core", "db", "ui", "app_pages") for p in python_files(pkg)
     ]
     offenders = [
         str(path.relative_to(PROJECT_ROOT))

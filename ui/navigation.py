@@ -1,12 +1,19 @@
-"""The app's pages, in the order the sidebar shows them."""
+"""The app's pages, in the order the sidebar shows them, and the signed-in user's menu."""
 
 from __future__ import annotations
 
 import streamlit as st
+import streamlit_authenticator as stauth
 
 from core.config import PROJECT_ROOT
+from db.repositories.actor import Actor
+from ui.auth import AUTH_STATE_KEY
 
-PAGES_DIR = PROJECT_ROOT / "pages"
+PAGES_DIR = PROJECT_ROOT / "app_pages"
+
+
+def login_pages() -> list[st.Page]:
+    return [st.Page(PAGES_DIR / "login.py", title="Log in", icon=":material/login:", default=True)]
 
 
 def app_pages() -> dict[str, list[st.Page]]:
@@ -24,3 +31,11 @@ def app_pages() -> dict[str, list[st.Page]]:
         ],
         "You": [st.Page(PAGES_DIR / "account.py", title="Account", icon=":material/person:")],
     }
+
+
+def render_user_menu(authenticator: stauth.Authenticate, actor: Actor) -> Actor | None:
+    """Who is signed in, with a logout button; None once they have logged out."""
+    with st.sidebar:
+        st.markdown(f"Signed in as **{actor.username}** · {actor.role}")
+        authenticator.logout(button_name="Log out", location="sidebar", key="logout_button")
+    return actor if st.session_state.get(AUTH_STATE_KEY) else None

@@ -1,6 +1,6 @@
 """Every table of the data model; importing this package registers them all on Base.metadata."""
 
-from db.models.accounts import ApiKey, AuditLog, RateLimit, User, UserPreferences
+from db.models.accounts import ApiKey, AuditLog, Invitation, RateLimit, User, UserPreferences
 from db.models.forecasting import (
     BacktestResult,
     ModelVersion,
@@ -16,6 +16,7 @@ __all__ = [
     "BacktestResult",
     "DataUpload",
     "HistoricalPrice",
+    "Invitation",
     "ModelVersion",
     "Prediction",
     "RateLimit",

@@ -36,6 +36,7 @@ class User(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     username: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default=Role.ANALYST.value)
     subscription_tier: Mapped[str] = mapped_column(String(16), default=Tier.FREE.value)
@@ -113,3 +114,15 @@ class AuditLog(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     latency_ms: Mapped[float | None]
     at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Invitation(Base):
+    """An e-mail address an admin invited; with invite-only registration, only these may register."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    invited_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = created_at()
+    used_at: Mapped[datetime | None]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -10,26 +9,29 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import UserPreferences
+from db.repositories.actor import Actor, own_rows
 
 
-def get_preferences(*, session: Session, user_id: uuid.UUID) -> UserPreferences:
-    """The user's preferences; a user who never saved any gets an unsaved row of defaults."""
-    found = session.scalar(select(UserPreferences).where(UserPreferences.user_id == user_id))
+def get_preferences(*, session: Session, actor: Actor) -> UserPreferences:
+    """The actor's preferences; one who never saved any gets an unsaved row of defaults."""
+    found = session.scalar(select(UserPreferences).where(own_rows(UserPreferences.user_id, actor)))
     if found is not None:
         return found
-    return UserPreferences(user_id=user_id, default_tickers=[], notification_settings={}, ui_preferences={})
+    return UserPreferences(
+        user_id=actor.user_id, default_tickers=[], notification_settings={}, ui_preferences={}
+    )
 
 
 def update_preferences(
     *,
     session: Session,
-    user_id: uuid.UUID,
+    actor: Actor,
     default_tickers: Iterable[str] | None = None,
     notification_settings: Mapping[str, Any] | None = None,
     ui_preferences: Mapping[str, Any] | None = None,
 ) -> UserPreferences:
-    """Save the given parts of the user's preferences; parts left as None keep their value."""
-    preferences = get_preferences(session=session, user_id=user_id)
+    """Save the given parts of the actor's preferences; parts left as None keep their value."""
+    preferences = get_preferences(session=session, actor=actor)
     if default_tickers is not None:
         preferences.default_tickers = list(dict.fromkeys(default_tickers))
     if notification_settings is not None:

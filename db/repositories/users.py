@@ -7,10 +7,12 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.models import User
 from db.models.accounts import Role, Tier
+from db.repositories.actor import Actor
 from db.types import utc_now
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
@@ -37,6 +39,7 @@ def create_user(
     password_hash: str,
     role: Role = Role.ANALYST,
     tier: Tier = Tier.FREE,
+    full_name: str | None = None,
 ) -> User:
     """Add a user; raises UserInputError for a malformed or taken username or e-mail."""
     username = normalise_username(username)
@@ -57,9 +60,14 @@ def create_user(
         password_hash=password_hash,
         role=Role(role).value,
         subscription_tier=Tier(tier).value,
+        full_name=(full_name or "").strip() or None,
     )
-    session.add(user)
-    session.flush()
+    try:
+        # A savepoint, so that losing a race for the name leaves the caller's transaction usable.
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        raise UserInputError(f"username {username!r} or email {email!r} was registered just now") from None
     return user
 
 
@@ -75,8 +83,12 @@ def get_user_by_email(*, session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def list_users(*, session: Session) -> Sequence[User]:
-    return session.scalars(select(User).order_by(User.username)).all()
+def list_users(*, session: Session, actor: Actor) -> Sequence[User]:
+    """Every user for an admin; anyone else sees only themselves."""
+    query = select(User).order_by(User.username)
+    if not actor.is_admin:
+        query = query.where(User.id == actor.user_id)
+    return session.scalars(query).all()
 
 
 def count_admins(*, session: Session) -> int:

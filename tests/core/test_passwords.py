@@ -45,3 +45,14 @@ def test_policy(password, message):
 
 def test_policy_accepts_128_unicode_characters():
     check_password_policy("ü" * 128, username="bob", email="bob@example.com")
+
+
+def test_spaces_at_either_end_are_not_part_of_the_password():
+    stored = hash_password("  inner space kept  ")
+    assert verify_password("inner space kept", stored)
+    assert not verify_password("inner  space kept", stored)
+
+
+def test_length_is_counted_without_edge_spaces():
+    with pytest.raises(PasswordPolicyError, match="at least 8"):
+        check_password_policy("   short   ")

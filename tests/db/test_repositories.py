@@ -3,6 +3,7 @@
 import pytest
 
 from db.models.accounts import Role
+from db.repositories.actor import Actor
 from db.repositories.preferences import get_preferences, update_preferences
 from db.repositories.users import (
     UserInputError,
@@ -47,12 +48,19 @@ def test_taken_username_and_email_are_refused(session):
 
 def test_roles_admins_and_deactivation(session):
     erin = create_user(session=session, username="erin", email="erin@example.com", password_hash="h")
-    assert count_admins(session=session) == 0
+    admins_before = count_admins(session=session)
     set_role(session=session, user=erin, role=Role.ADMIN)
-    assert count_admins(session=session) == 1
+    assert count_admins(session=session) == admins_before + 1
     deactivate_user(session=session, user=erin)
-    assert count_admins(session=session) == 0
-    assert [u.username for u in list_users(session=session)] == ["erin"]
+    assert count_admins(session=session) == admins_before
+
+
+def test_only_admins_list_other_users(session):
+    erin = create_user(session=session, username="erin", email="erin@example.com", password_hash="h")
+    fred = create_user(session=session, username="fred", email="fred@example.com", password_hash="h")
+    assert [u.username for u in list_users(session=session, actor=Actor.of(erin))] == ["erin"]
+    set_role(session=session, user=fred, role=Role.ADMIN)
+    assert {"erin", "fred"} <= {u.username for u in list_users(session=session, actor=Actor.of(fred))}
 
 
 def test_record_login_sets_an_aware_time(session):
@@ -64,16 +72,17 @@ def test_record_login_sets_an_aware_time(session):
 
 def test_preferences_default_then_merge(session):
     user = create_user(session=session, username="gina", email="gina@example.com", password_hash="h")
-    defaults = get_preferences(session=session, user_id=user.id)
+    actor = Actor.of(user)
+    defaults = get_preferences(session=session, actor=actor)
     assert (defaults.default_tickers, defaults.ui_preferences) == ([], {})
     update_preferences(
         session=session,
-        user_id=user.id,
+        actor=actor,
         default_tickers=["MSFT", "AAPL", "MSFT"],
         ui_preferences={"theme": "dark"},
     )
-    update_preferences(session=session, user_id=user.id, ui_preferences={"range": "1Y"})
+    update_preferences(session=session, actor=actor, ui_preferences={"range": "1Y"})
     session.expire_all()
-    saved = get_preferences(session=session, user_id=user.id)
+    saved = get_preferences(session=session, actor=actor)
     assert saved.default_tickers == ["MSFT", "AAPL"]
     assert saved.ui_preferences == {"theme": "dark", "range": "1Y"}

@@ -3,10 +3,12 @@
 import streamlit as st
 
 from core.status import system_status
+from ui.auth import require_login
 from ui.status import render_status_panel
 
 
 def main() -> None:
+    require_login()
     st.title("Candlecast")
     st.markdown(
         "Load daily prices, study technical indicators, train LSTM forecasters, keep a ledger of every "

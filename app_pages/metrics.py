@@ -2,8 +2,11 @@
 
 import streamlit as st
 
+from ui.auth import require_login
+
 
 def main() -> None:
+    require_login()
     st.title("Metrics")
     st.info(
         "Coming here: model quality against the persistence and drift baselines, walk-forward "

@@ -2,8 +2,11 @@
 
 import streamlit as st
 
+from ui.auth import require_login
+
 
 def main() -> None:
+    require_login()
     st.title("Predictions")
     st.info(
         "Coming here: forecasts of the next trading days with 95 % intervals, kept in a ledger and "

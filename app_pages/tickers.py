@@ -2,8 +2,11 @@
 
 import streamlit as st
 
+from ui.auth import require_login
+
 
 def main() -> None:
+    require_login()
     st.title("Tickers")
     st.info(
         "Coming here: add tickers by typing or uploading a list, fetch daily prices from Yahoo "

@@ -2,8 +2,11 @@
 
 import streamlit as st
 
+from ui.auth import require_login
+
 
 def main() -> None:
+    require_login()
     st.title("Indicators")
     st.info(
         "Coming here: candlestick charts with RSI, EMA, historical volatility, Bollinger bands, "

@@ -4,8 +4,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.config import PROJECT_ROOT
+from db.models.accounts import Role
+from tests.accounts import logged_in_app, make_account
 
 PAGE_TITLES = {
+    "login": "Candlecast",
     "home": "Candlecast",
     "tickers": "Tickers",
     "indicators": "Indicators",
@@ -18,18 +21,19 @@ PAGE_TITLES = {
 
 @pytest.fixture
 def app_on(monkeypatch, sqlite_database_url):
-    """Point the app at a database, and return a runner for a script of the app."""
+    """Point the app at a database, and return a runner for a script of the app, logged in as an analyst."""
 
-    def run(script: str, database_url=sqlite_database_url) -> AppTest:
+    def run(script: str, database_url=sqlite_database_url, role=Role.ANALYST) -> AppTest:
         monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
-        return AppTest.from_file(str(PROJECT_ROOT / script), default_timeout=30).run()
+        actor = make_account(database_url, role=role)
+        return logged_in_app(script, actor).run()
 
     return run
 
 
 @pytest.mark.parametrize("page", sorted(PAGE_TITLES))
 def test_each_page_renders(app_on, page):
-    at = app_on(f"pages/{page}.py")
+    at = app_on(f"app_pages/{page}.py")
     assert not at.exception
     assert [title.value for title in at.title] == [PAGE_TITLES[page]]
 
@@ -64,35 +68,42 @@ def test_status_panel_on_postgres_with_redis_shows_pool_figures(
     assert ":green-badge[ok]" in text
 
 
-def test_status_panel_says_when_migrations_are_missing(app_on, tmp_path):
+def test_status_panel_says_when_migrations_are_behind(app_on, monkeypatch, tmp_path):
+    from alembic import command
     from sqlalchemy.engine import URL
 
-    at = app_on("Home.py", URL.create("sqlite", database=str(tmp_path / "empty.db")))
+    from db.migrate import alembic_config
+
+    url = URL.create("sqlite", database=str(tmp_path / "behind.db"))
+    command.upgrade(alembic_config(url), "0002")
+    monkeypatch.setattr("db.migrate.head_revision", lambda: "9999")
+    monkeypatch.setattr("core.status.head_revision", lambda: "9999")
+    at = app_on("Home.py", url)
     assert not at.exception
     assert any("python -m db setup" in e.value for e in at.error)
     assert not at.success
 
 
-@pytest.mark.parametrize("page", sorted(set(PAGE_TITLES) - {"home"}))
+@pytest.mark.parametrize("page", sorted(set(PAGE_TITLES) - {"home", "login"}))
 def test_router_reaches_every_page(app_on, page):
     at = app_on("Home.py")
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception
     assert at.title[0].value == PAGE_TITLES[page]
 
 
-def test_a_bad_setting_stops_the_app_with_one_message(app_on, monkeypatch):
+def test_a_bad_setting_stops_the_app_with_one_message(monkeypatch):
     monkeypatch.setenv("DB_POOL_SIZE", "-2")
-    at = app_on("Home.py")
+    at = AppTest.from_file(str(PROJECT_ROOT / "Home.py"), default_timeout=30).run()
     assert not at.exception
     assert len(at.error) == 1
     assert "DB_POOL_SIZE" in at.error[0].value
     assert not at.title
 
 
-def test_production_refuses_a_placeholder_cookie_key(app_on, monkeypatch):
+def test_production_refuses_a_placeholder_cookie_key(monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("COOKIE_KEY", "change-me-to-a-long-random-string-please")
-    at = app_on("Home.py")
+    at = AppTest.from_file(str(PROJECT_ROOT / "Home.py"), default_timeout=30).run()
     assert "COOKIE_KEY: is a placeholder" in at.error[0].value
     assert not at.title

@@ -2,8 +2,11 @@
 
 import streamlit as st
 
+from ui.auth import require_login
+
 
 def main() -> None:
+    require_login()
     st.title("Train")
     st.info(
         "Coming here: train LSTM forecasters as background jobs, watch their progress live, and "

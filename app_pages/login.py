@@ -1,0 +1,27 @@
+"""Log in or register: the only page a visitor can reach."""
+
+import streamlit as st
+
+from core.config import get_settings
+from ui.auth import get_authenticator, is_logged_in, render_login, render_registration
+
+
+def main() -> None:
+    settings = get_settings()
+    authenticator = get_authenticator(settings)
+    st.title("Candlecast")
+    st.caption("Stock analytics with honest forecasts. Log in or create an account.")
+    notice = st.session_state.pop("auth_notice", None)
+    if notice:
+        st.info(notice, icon=":material/info:")
+    log_in, sign_up = st.tabs(["Log in", "Register"])
+    with log_in:
+        already_in = is_logged_in()
+        if render_login(authenticator) and not already_in:
+            st.rerun()  # the router now offers every page
+    with sign_up:
+        render_registration(authenticator, settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Authentication and authorisation: accounts, login sessions, roles, API keys."""
+
+from core.auth.accounts import (
+    LOGIN_REFUSED,
+    LOGIN_UNAVAILABLE,
+    AccountError,
+    LoginOutcome,
+    authenticate,
+    change_password,
+    change_role,
+    log_out,
+    register,
+    reset_password_by_admin,
+    set_active,
+)
+from core.auth.api_keys import ApiKeyError, NewApiKey, create_api_key, list_keys, revoke_key, verify_api_key
+from core.auth.roles import Permission, PermissionDeniedError, can, require
+from core.auth.sessions import (
+    SessionClaims,
+    cookie_signing_key,
+    issue_session_token,
+    read_session_token,
+    resume_session,
+    session_is_current,
+)
+
+__all__ = [
+    "LOGIN_REFUSED",
+    "LOGIN_UNAVAILABLE",
+    "AccountError",
+    "ApiKeyError",
+    "LoginOutcome",
+    "NewApiKey",
+    "Permission",
+    "PermissionDeniedError",
+    "SessionClaims",
+    "authenticate",
+    "can",
+    "change_password",
+    "change_role",
+    "cookie_signing_key",
+    "create_api_key",
+    "issue_session_token",
+    "list_keys",
+    "log_out",
+    "read_session_token",
+    "register",
+    "require",
+    "reset_password_by_admin",
+    "resume_session",
+    "revoke_key",
+    "session_is_current",
+    "set_active",
+    "verify_api_key",
+]

@@ -1,0 +1,285 @@
+"""Accounts: log in (throttled), register, change password, log out, and the admin's user management."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from core.audit import record_event
+from core.auth.roles import Permission, require
+from core.passwords import (
+    PasswordPolicyError,
+    burn_verification_time,
+    check_password_policy,
+    hash_password,
+    verify_password,
+)
+from core.throttle import (
+    LOGIN_ATTEMPTS_PER_ADDRESS,
+    LOGIN_FAILURES_PER_ACCOUNT,
+    REGISTRATIONS_PER_ADDRESS,
+    Throttle,
+    ThrottleUnavailableError,
+)
+from db.models import User
+from db.models.accounts import Role
+from db.repositories.actor import Actor
+from db.repositories.invitations import find_open_invitation, mark_invitation_used
+from db.repositories.users import (
+    UserInputError,
+    count_admins,
+    create_user,
+    get_user,
+    get_user_by_username,
+    normalise_username,
+    record_login,
+    record_logout,
+    set_password_hash,
+    set_role,
+)
+
+# One message for every refused login: a wrong password, an unknown user, a locked or inactive
+# account all read the same, so the message tells an attacker nothing.
+LOGIN_REFUSED = "Wrong username or password. After 5 failed attempts an account is locked for 15 minutes."
+LOGIN_UNAVAILABLE = "Login is temporarily unavailable. Please try again in a minute."
+UNKNOWN_ADDRESS = "unknown"
+
+
+class AccountError(ValueError):
+    """A registration, password change or admin action was refused; the message says why."""
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    user: User | None
+    message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None
+
+
+def authenticate(
+    *, session: Session, username: str, password: str, client_ip: str | None, throttle: Throttle
+) -> LoginOutcome:
+    """Check a login against the lockout limits and the stored hash; audit it either way."""
+    started = time.perf_counter()
+    name = normalise_username(username)
+    address = client_ip or UNKNOWN_ADDRESS
+
+    def finish(status: str, detail: str, user: User | None = None) -> None:
+        record_event(
+            session=session,
+            action="login",
+            status=status,
+            actor=Actor.of(user) if user else None,
+            username=None if user else name,
+            detail=detail,
+            ip=client_ip,
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    try:
+        # Counted before the password is checked, so parallel guesses cannot slip past the limit;
+        # a successful login clears the account's count.
+        by_address = throttle.hit(LOGIN_ATTEMPTS_PER_ADDRESS, "login-address", address)
+        by_account = throttle.hit(LOGIN_FAILURES_PER_ACCOUNT, "login-account", name)
+    except ThrottleUnavailableError:
+        finish("unavailable", "rate-limit store unreachable: refused (fails closed)")
+        return LoginOutcome(None, LOGIN_UNAVAILABLE)
+
+    user = get_user_by_username(session=session, username=name)
+    if user is None:
+        burn_verification_time(password)
+        password_ok = False
+    else:
+        password_ok = verify_password(password, user.password_hash)
+
+    if not by_address.allowed or not by_account.allowed:
+        finish(
+            "locked",
+            "too many attempts for this account"
+            if not by_account.allowed
+            else "too many attempts from this address",
+            user,
+        )
+        return LoginOutcome(None, LOGIN_REFUSED)
+    if user is None:
+        finish("failed", "unknown username")
+        return LoginOutcome(None, LOGIN_REFUSED)
+    if not password_ok:
+        finish("failed", "wrong password", user)
+        return LoginOutcome(None, LOGIN_REFUSED)
+    if not user.is_active:
+        finish("failed", "account deactivated", user)
+        return LoginOutcome(None, LOGIN_REFUSED)
+
+    try:
+        throttle.clear(LOGIN_FAILURES_PER_ACCOUNT, "login-account", name)
+    except ThrottleUnavailableError:
+        finish("unavailable", "rate-limit store unreachable after the password check")
+        return LoginOutcome(None, LOGIN_UNAVAILABLE)
+    record_login(session=session, user=user)
+    finish("ok", "password", user)
+    return LoginOutcome(user)
+
+
+def register(
+    *,
+    session: Session,
+    username: str,
+    email: str,
+    password: str,
+    password_repeat: str,
+    full_name: str | None,
+    invite_only: bool,
+    client_ip: str | None,
+    throttle: Throttle,
+) -> User:
+    """Create an analyst account; invite-only mode needs an open invitation for the e-mail."""
+    started = time.perf_counter()
+    if password != password_repeat:
+        raise AccountError("The two passwords differ")
+    try:
+        check_password_policy(password, username=username, email=email)
+    except PasswordPolicyError as error:
+        raise AccountError(str(error).capitalize()) from None
+    invitation = find_open_invitation(session=session, email=email) if invite_only else None
+    if invite_only and invitation is None:
+        raise AccountError("Registration is by invitation: this e-mail address has not been invited")
+    try:
+        verdict = throttle.hit(REGISTRATIONS_PER_ADDRESS, "register-address", client_ip or UNKNOWN_ADDRESS)
+    except ThrottleUnavailableError:
+        raise AccountError("Registration is temporarily unavailable. Please try again in a minute.") from None
+    if not verdict.allowed:
+        raise AccountError(
+            f"Too many registrations from this address: try again in {verdict.retry_after_seconds} s"
+        )
+    try:
+        user = create_user(
+            session=session,
+            username=username,
+            email=email,
+            password_hash=hash_password(password),
+            full_name=full_name,
+        )
+    except UserInputError as error:
+        raise AccountError(str(error)) from None
+    if invitation is not None:
+        mark_invitation_used(session=session, invitation=invitation)
+    record_event(
+        session=session,
+        action="register",
+        status="ok",
+        actor=Actor.of(user),
+        ip=client_ip,
+        latency_ms=(time.perf_counter() - started) * 1000,
+    )
+    return user
+
+
+def change_password(
+    *, session: Session, actor: Actor, current: str, new: str, new_repeat: str, client_ip: str | None
+) -> User:
+    """Replace the actor's password after checking the current one; ends every other session."""
+    user = get_user(session=session, user_id=actor.user_id)
+    if user is None or not verify_password(current, user.password_hash):
+        record_event(
+            session=session,
+            action="password change",
+            status="failed",
+            actor=actor,
+            ip=client_ip,
+            detail="wrong current password",
+        )
+        raise AccountError("The current password is wrong")
+    if new != new_repeat:
+        raise AccountError("The two new passwords differ")
+    if verify_password(new, user.password_hash):
+        raise AccountError("The new password is the same as the current one")
+    try:
+        check_password_policy(new, username=user.username, email=user.email)
+    except PasswordPolicyError as error:
+        raise AccountError(str(error).capitalize()) from None
+    set_password_hash(session=session, user=user, password_hash=hash_password(new))
+    # Every session that began before now stops authenticating; the caller issues a fresh one.
+    record_logout(session=session, user=user)
+    record_event(session=session, action="password change", status="ok", actor=actor, ip=client_ip)
+    return user
+
+
+def log_out(*, session: Session, actor: Actor, client_ip: str | None) -> None:
+    """Revoke every cookie issued to the actor before now."""
+    user = get_user(session=session, user_id=actor.user_id)
+    if user is not None:
+        record_logout(session=session, user=user)
+    record_event(session=session, action="logout", status="ok", actor=actor, ip=client_ip)
+
+
+def change_role(
+    *, session: Session, actor: Actor, user_id: uuid.UUID, role: Role, client_ip: str | None
+) -> User:
+    """Admin: give a user another role; the last active admin cannot be demoted."""
+    require(actor, Permission.MANAGE_USERS)
+    user = _existing_user(session, user_id)
+    if user.role == Role.ADMIN.value and role != Role.ADMIN and count_admins(session=session) <= 1:
+        raise AccountError("The last admin cannot be demoted")
+    before = user.role
+    set_role(session=session, user=user, role=role)
+    record_event(
+        session=session,
+        action="role change",
+        status="ok",
+        actor=actor,
+        ip=client_ip,
+        detail=f"{user.username}: {before} -> {Role(role).value}",
+    )
+    return user
+
+
+def set_active(
+    *, session: Session, actor: Actor, user_id: uuid.UUID, active: bool, client_ip: str | None
+) -> User:
+    """Admin: deactivate (ends their sessions) or reactivate a user."""
+    require(actor, Permission.MANAGE_USERS)
+    user = _existing_user(session, user_id)
+    if user.id == actor.user_id and not active:
+        raise AccountError("You cannot deactivate yourself")
+    user.is_active = active
+    if not active:
+        record_logout(session=session, user=user)
+    record_event(
+        session=session,
+        action="deactivate" if not active else "reactivate",
+        status="ok",
+        actor=actor,
+        ip=client_ip,
+        detail=user.username,
+    )
+    return user
+
+
+def reset_password_by_admin(
+    *, session: Session, actor: Actor, user_id: uuid.UUID, client_ip: str | None
+) -> str:
+    """Admin: give a user a random temporary password, returned once to be passed on; ends their sessions."""
+    require(actor, Permission.MANAGE_USERS)
+    user = _existing_user(session, user_id)
+    temporary = secrets.token_urlsafe(12)
+    set_password_hash(session=session, user=user, password_hash=hash_password(temporary))
+    record_logout(session=session, user=user)
+    record_event(
+        session=session, action="password reset", status="ok", actor=actor, ip=client_ip, detail=user.username
+    )
+    return temporary
+
+
+def _existing_user(session: Session, user_id: uuid.UUID) -> User:
+    user = get_user(session=session, user_id=user_id)
+    if user is None:
+        raise AccountError("No such user")
+    return user

@@ -1,0 +1,98 @@
+"""API keys: shown once at creation, stored only as SHA-256, checked and revoked at once."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from core.audit import record_event
+from db.models import ApiKey, User
+from db.repositories.actor import Actor
+from db.repositories.api_keys import add_api_key, get_api_key_by_hash, list_api_keys, revoke_api_key
+from db.repositories.users import get_user
+from db.types import utc_now
+
+KEY_PREFIX = "cc_"
+KEY_RANDOM_BYTES = 32  # 256 bits, comfortably past the 128 bits a guess would need to beat
+DISPLAY_PREFIX_CHARS = 8
+MAX_NAME_CHARS = 100
+
+
+class ApiKeyError(ValueError):
+    """The key request is malformed; the message names the field."""
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    """A freshly made key: `secret` is shown to its owner once and never stored."""
+
+    secret: str
+    record: ApiKey
+
+
+def hash_api_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_api_key(
+    *, session: Session, actor: Actor, name: str, expires_in_days: int | None, client_ip: str | None = None
+) -> NewApiKey:
+    name = name.strip()
+    if not name or len(name) > MAX_NAME_CHARS:
+        raise ApiKeyError(f"name: 1-{MAX_NAME_CHARS} characters")
+    if expires_in_days is not None and expires_in_days < 1:
+        raise ApiKeyError("expires in days: at least 1, or no expiry")
+    secret = KEY_PREFIX + secrets.token_urlsafe(KEY_RANDOM_BYTES)
+    record = add_api_key(
+        session=session,
+        actor=actor,
+        name=name,
+        prefix=secret[: len(KEY_PREFIX) + DISPLAY_PREFIX_CHARS],
+        key_hash=hash_api_key(secret),
+        expires_at=utc_now() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    record_event(
+        session=session, action="api key create", status="ok", actor=actor, ip=client_ip, detail=name
+    )
+    return NewApiKey(secret=secret, record=record)
+
+
+def list_keys(*, session: Session, actor: Actor) -> Sequence[ApiKey]:
+    return list_api_keys(session=session, actor=actor)
+
+
+def revoke_key(*, session: Session, actor: Actor, key_id: uuid.UUID, client_ip: str | None = None) -> bool:
+    revoked = revoke_api_key(session=session, actor=actor, key_id=key_id)
+    record_event(
+        session=session,
+        action="api key revoke",
+        status="ok" if revoked else "failed",
+        actor=actor,
+        ip=client_ip,
+        detail=str(key_id),
+    )
+    return revoked
+
+
+def verify_api_key(session: Session, key: str) -> User | None:
+    """The owner of a presented key, or None if it is unknown, revoked, expired or its owner inactive."""
+    if not key or not key.startswith(KEY_PREFIX):
+        return None
+    record = get_api_key_by_hash(session=session, key_hash=hash_api_key(key.strip()))
+    if record is None or not record.is_active:
+        return None
+    now = utc_now()
+    if record.expires_at is not None and record.expires_at <= now:
+        return None
+    user = get_user(session=session, user_id=record.user_id)
+    if user is None or not user.is_active:
+        return None
+    record.last_used = now
+    session.flush()
+    return user

@@ -1,0 +1,1 @@
+"""Market data: ticker symbols, price sources, validation."""

@@ -1,0 +1,81 @@
+"""User preferences with their allowed values: default tickers, chart theme and range, notifications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.data.tickers import parse_ticker_text
+from db.repositories.actor import Actor
+from db.repositories.preferences import get_preferences, update_preferences
+
+CHART_THEMES = {"light": "plotly_white", "dark": "plotly_dark"}
+DATE_RANGES = ("1M", "6M", "YTD", "1Y", "5Y", "All")
+NOTIFICATIONS = {
+    "training_finished": "Tell me when a training job finishes",
+    "prediction_matured": "Tell me when a prediction meets its actual price",
+}
+
+
+class PreferencesError(ValueError):
+    """A preference value is not allowed; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Preferences:
+    default_tickers: list[str] = field(default_factory=list)
+    chart_theme: str = "light"
+    default_range: str = "1Y"
+    notifications: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(NOTIFICATIONS, True))
+
+    @property
+    def plotly_template(self) -> str:
+        return CHART_THEMES[self.chart_theme]
+
+
+def load_preferences(*, session: Session, actor: Actor) -> Preferences:
+    stored = get_preferences(session=session, actor=actor)
+    ui: dict[str, Any] = stored.ui_preferences or {}
+    defaults = Preferences()
+    return Preferences(
+        default_tickers=list(stored.default_tickers or []),
+        chart_theme=ui.get("chart_theme") if ui.get("chart_theme") in CHART_THEMES else defaults.chart_theme,
+        default_range=ui.get("default_range")
+        if ui.get("default_range") in DATE_RANGES
+        else defaults.default_range,
+        notifications={
+            key: bool((stored.notification_settings or {}).get(key, True)) for key in NOTIFICATIONS
+        },
+    )
+
+
+def save_preferences(
+    *,
+    session: Session,
+    actor: Actor,
+    tickers_text: str,
+    chart_theme: str,
+    default_range: str,
+    notifications: dict[str, bool],
+) -> Preferences:
+    """Validate everything first, then write: a bad value leaves the stored preferences as they were."""
+    tickers, problems = parse_ticker_text(tickers_text)
+    if problems:
+        raise PreferencesError("default tickers: " + "; ".join(problems))
+    if chart_theme not in CHART_THEMES:
+        raise PreferencesError(f"chart theme: {chart_theme!r} is not one of {', '.join(CHART_THEMES)}")
+    if default_range not in DATE_RANGES:
+        raise PreferencesError(f"default range: {default_range!r} is not one of {', '.join(DATE_RANGES)}")
+    unknown = set(notifications) - set(NOTIFICATIONS)
+    if unknown:
+        raise PreferencesError(f"notifications: unknown setting {sorted(unknown)[0]!r}")
+    update_preferences(
+        session=session,
+        actor=actor,
+        default_tickers=tickers,
+        ui_preferences={"chart_theme": chart_theme, "default_range": default_range},
+        notification_settings={key: bool(value) for key, value in notifications.items()},
+    )
+    return load_preferences(session=session, actor=actor)

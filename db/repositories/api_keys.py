@@ -1,0 +1,43 @@
+"""API keys: stored as SHA-256 only; listed and revoked by their owner."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import ApiKey
+from db.repositories.actor import Actor, own_rows, owned_by
+
+
+def add_api_key(
+    *, session: Session, actor: Actor, name: str, prefix: str, key_hash: str, expires_at: datetime | None
+) -> ApiKey:
+    key = ApiKey(user_id=actor.user_id, name=name, prefix=prefix, key_hash=key_hash, expires_at=expires_at)
+    session.add(key)
+    session.flush()
+    return key
+
+
+def list_api_keys(*, session: Session, actor: Actor) -> Sequence[ApiKey]:
+    """The actor's own keys, newest first."""
+    query = select(ApiKey).where(own_rows(ApiKey.user_id, actor)).order_by(ApiKey.created_at.desc())
+    return session.scalars(query).all()
+
+
+def get_api_key_by_hash(*, session: Session, key_hash: str) -> ApiKey | None:
+    """The key with this hash, whoever owns it: used only to authenticate a presented key."""
+    return session.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash))
+
+
+def revoke_api_key(*, session: Session, actor: Actor, key_id: uuid.UUID) -> bool:
+    """Deactivate one of the actor's keys (an admin may revoke anyone's); False when there is none."""
+    key = session.scalar(select(ApiKey).where(ApiKey.id == key_id, owned_by(ApiKey.user_id, actor)))
+    if key is None:
+        return False
+    key.is_active = False
+    session.flush()
+    return True

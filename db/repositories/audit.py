@@ -1,0 +1,69 @@
+"""The audit log: append events; admins read them with filters."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import AuditLog
+from db.repositories.actor import Actor
+
+MAX_AUDIT_ROWS = 1000
+
+
+def add_audit_event(
+    *,
+    session: Session,
+    action: str,
+    status: str,
+    user_id: uuid.UUID | None = None,
+    username: str | None = None,
+    detail: str | None = None,
+    ip: str | None = None,
+    latency_ms: float | None = None,
+) -> AuditLog:
+    event = AuditLog(
+        user_id=user_id,
+        username=username,
+        action=action,
+        status=status,
+        detail=detail,
+        ip=ip,
+        latency_ms=latency_ms,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def list_audit_events(
+    *,
+    session: Session,
+    actor: Actor,
+    action: str | None = None,
+    status: str | None = None,
+    username: str | None = None,
+    since: datetime | None = None,
+    limit: int = 200,
+) -> Sequence[AuditLog]:
+    """Newest events first; an admin sees everyone's, anyone else only their own."""
+    query = select(AuditLog).order_by(AuditLog.at.desc()).limit(min(limit, MAX_AUDIT_ROWS))
+    if not actor.is_admin:
+        query = query.where(AuditLog.user_id == actor.user_id)
+    if action:
+        query = query.where(AuditLog.action == action)
+    if status:
+        query = query.where(AuditLog.status == status)
+    if username:
+        query = query.where(AuditLog.username == username.strip().lower())
+    if since:
+        query = query.where(AuditLog.at >= since)
+    return session.scalars(query).all()
+
+
+def list_audit_actions(*, session: Session) -> list[str]:
+    return list(session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action)))

@@ -1,0 +1,379 @@
+"""Login wiring: streamlit-authenticator's widgets, with users, sessions and lockout from our database.
+
+The library's view layer (login, registration, password and logout widgets, and its cookie
+component) talks to a controller and a cookie controller. We hand it our own two, so that every
+check goes through core.auth and every user lives in the `users` table, never in a YAML file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import streamlit as st
+import streamlit_authenticator as stauth
+from streamlit_authenticator.utilities import LoginError, RegisterError, ResetError
+
+from core.auth import (
+    AccountError,
+    authenticate,
+    change_password,
+    cookie_signing_key,
+    issue_session_token,
+    log_out,
+    register,
+    resume_session,
+    session_is_current,
+)
+from core.config import Settings, get_settings
+from core.throttle import get_throttle
+from db.engine import session_scope
+from db.models import User
+from db.repositories.actor import Actor
+from db.repositories.users import get_user
+
+AUTH_STATE_KEY = "candlecast_auth"
+AUTHENTICATOR_KEY = "_candlecast_authenticator"
+# The keys streamlit-authenticator's widgets read.
+_LIBRARY_KEYS = ("name", "username", "email", "roles", "authentication_status")
+
+
+def client_ip() -> str | None:
+    """The browser's address as Streamlit saw it; None where there is no real request."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # noqa: BLE001 - no request context (bare mode)
+        return None
+    return address if isinstance(address, str) else None
+
+
+def _session_start_time(user: User) -> float:
+    """Now, but always after the user's last revocation, so the new session is never born revoked."""
+    now = time.time()
+    if user.logged_out_at is not None:
+        now = max(now, user.logged_out_at.timestamp() + 1e-3)
+    return now
+
+
+def start_session(user: User, *, set_cookie: bool = True) -> None:
+    now = _session_start_time(user)
+    st.session_state[AUTH_STATE_KEY] = {
+        "user_id": str(user.id),
+        "issued_at": now,
+        "last_seen": now,
+        "cookie_pending": set_cookie,
+        "cookie_issued_at": now,
+    }
+    st.session_state.update(
+        {
+            "name": user.full_name or user.username,
+            "username": user.username,
+            "email": user.email,
+            "roles": [user.role],
+            "authentication_status": True,
+            "logout": False,
+        }
+    )
+
+
+def end_session(notice: str | None = None) -> None:
+    st.session_state.pop(AUTH_STATE_KEY, None)
+    for key in _LIBRARY_KEYS:
+        st.session_state[key] = None
+    # Keeps the library's cookie check from logging this browser session straight back in.
+    st.session_state["logout"] = True
+    if notice:
+        st.session_state["auth_notice"] = notice
+
+
+class DatabaseAuthController:
+    """The controller streamlit-authenticator's widgets call, backed by core.auth and the database."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def login(
+        self,
+        username: str | None = None,
+        password: str | None = None,
+        max_concurrent_users: int | None = None,
+        max_login_attempts: int | None = None,
+        token: dict[str, Any] | None = None,
+        single_session: bool = False,
+        callback: Any = None,
+        captcha: bool = False,
+        entered_captcha: str | None = None,
+    ) -> bool | None:
+        if token:
+            with session_scope(action="login from cookie") as session:
+                user = get_user(session=session, user_id=uuid.UUID(token["user_id"]))
+                if user is None or not session_is_current(user, token["issued_at"]):
+                    return None
+                start_session(user, set_cookie=False)
+                st.session_state[AUTH_STATE_KEY]["issued_at"] = token["issued_at"]
+                st.session_state[AUTH_STATE_KEY]["cookie_issued_at"] = token["issued_at"]
+            return True
+        if not username:
+            return None
+        with session_scope(action="login") as session:
+            outcome = authenticate(
+                session=session,
+                username=username,
+                password=password or "",
+                client_ip=client_ip(),
+                throttle=get_throttle(),
+            )
+            if outcome.ok:
+                start_session(outcome.user)
+        if not outcome.ok:
+            st.session_state["authentication_status"] = False
+            raise LoginError(outcome.message)
+        return True
+
+    def logout(self, callback: Any = None) -> None:
+        actor = current_actor(self.settings)
+        if actor is not None:
+            with session_scope(action="logout") as session:
+                log_out(session=session, actor=actor, client_ip=client_ip())
+        end_session("You are logged out.")
+
+    def register_user(
+        self,
+        new_first_name: str,
+        new_last_name: str,
+        new_email: str,
+        new_username: str,
+        new_password: str,
+        new_password_repeat: str,
+        password_hint: str | None = None,
+        pre_authorized: list[str] | None = None,
+        domains: list[str] | None = None,
+        roles: list[str] | None = None,
+        callback: Any = None,
+        captcha: bool = False,
+        entered_captcha: str | None = None,
+    ) -> tuple[str, str, str]:
+        full_name = f"{new_first_name.strip()} {new_last_name.strip()}".strip()
+        try:
+            with session_scope(action="registration") as session:
+                user = register(
+                    session=session,
+                    username=new_username,
+                    email=new_email,
+                    password=new_password,
+                    password_repeat=new_password_repeat,
+                    full_name=full_name or None,
+                    invite_only=self.settings.registration_mode == "invite",
+                    client_ip=client_ip(),
+                    throttle=get_throttle(),
+                )
+        except AccountError as error:
+            raise RegisterError(str(error)) from None
+        return user.email, user.username, user.full_name or user.username
+
+    def reset_password(
+        self, username: str, password: str, new_password: str, new_password_repeat: str, callback: Any = None
+    ) -> bool:
+        actor = current_actor(self.settings)
+        if actor is None:
+            raise ResetError("Your session has ended: log in again")
+        try:
+            with session_scope(action="password change") as session:
+                user = change_password(
+                    session=session,
+                    actor=actor,
+                    current=password,
+                    new=new_password,
+                    new_repeat=new_password_repeat,
+                    client_ip=client_ip(),
+                )
+                # The change revoked every session; this one continues with a fresh cookie.
+                start_session(user)
+        except AccountError as error:
+            raise ResetError(str(error)) from None
+        return True
+
+
+class SessionCookieController:
+    """Reads, sets and deletes the signed session cookie for the library's widgets."""
+
+    def __init__(self, settings: Settings, cookie_manager: Any) -> None:
+        self.settings = settings
+        self.cookie_manager = cookie_manager
+        self.name = settings.cookie_name
+
+    @property
+    def lifetime_seconds(self) -> float:
+        return self.settings.session_idle_minutes * 60.0
+
+    def get_cookie(self) -> dict[str, Any] | None:
+        if st.session_state.get("logout"):
+            return None
+        token = st.context.cookies.get(self.name) if hasattr(st.context, "cookies") else None
+        if not token:
+            return None
+        with session_scope(action="cookie check") as session:
+            resumed = resume_session(session=session, token=token, key=cookie_signing_key(self.settings))
+            if resumed is None:
+                return None
+            user, claims = resumed
+            return {"username": user.username, "user_id": str(user.id), "issued_at": claims.issued_at}
+
+    def set_cookie(self) -> None:
+        """Called by the login widget on success: the cookie is written on the next run.
+
+        The login page reruns at once to show the app, which would drop a cookie component
+        rendered now before the browser runs it; Home writes it in the following run instead.
+        """
+        state = st.session_state.get(AUTH_STATE_KEY)
+        if state:
+            state["cookie_pending"] = True
+
+    def write_cookie(self, widget_key: str = "set") -> None:
+        """Sign a fresh token for the logged-in user and hand it to the browser."""
+        state = st.session_state.get(AUTH_STATE_KEY)
+        if not state:
+            return
+        with session_scope(action="cookie issue") as session:
+            user = get_user(session=session, user_id=uuid.UUID(state["user_id"]))
+            if user is None:
+                return
+            now = max(time.time(), state["issued_at"])
+            token = issue_session_token(
+                user=user,
+                key=cookie_signing_key(self.settings),
+                lifetime_seconds=self.lifetime_seconds,
+                now=now,
+            )
+        state["cookie_issued_at"] = now
+        state["cookie_pending"] = False
+        self.cookie_manager.set(
+            self.name,
+            token,
+            key=widget_key,
+            expires_at=datetime.now() + timedelta(seconds=self.lifetime_seconds),
+            same_site="strict",
+        )
+
+    def delete_cookie(self) -> None:
+        # KeyError: the browser had no cookie to delete.
+        with contextlib.suppress(KeyError):
+            self.cookie_manager.delete(self.name)
+
+
+def build_authenticator(settings: Settings) -> stauth.Authenticate:
+    """The library's Authenticate with our controllers; built once per run and shared with the pages."""
+    authenticator = stauth.Authenticate(
+        {"usernames": {}},
+        cookie_name=settings.cookie_name,
+        cookie_key=cookie_signing_key(settings),
+        cookie_expiry_days=settings.session_idle_minutes / (24 * 60),
+        auto_hash=False,
+    )
+    cookie_manager = authenticator.cookie_controller.cookie_model.cookie_manager
+    authenticator.authentication_controller = DatabaseAuthController(settings)
+    authenticator.cookie_controller = SessionCookieController(settings, cookie_manager)
+    # A widget object for this run only, so the pages use the same cookie component as Home.
+    st.session_state[AUTHENTICATOR_KEY] = authenticator
+    return authenticator
+
+
+def get_authenticator(settings: Settings) -> stauth.Authenticate:
+    return st.session_state.get(AUTHENTICATOR_KEY) or build_authenticator(settings)
+
+
+def current_actor(settings: Settings) -> Actor | None:
+    """Who is logged in to this browser session, re-checked against the database on every run."""
+    state = st.session_state.get(AUTH_STATE_KEY)
+    if not state:
+        return None
+    now = time.time()
+    if now - state["last_seen"] > settings.session_idle_minutes * 60:
+        end_session(
+            f"Your session ended after {settings.session_idle_minutes} idle minutes. Please log in again."
+        )
+        return None
+    with session_scope(action="session check") as session:
+        user = get_user(session=session, user_id=uuid.UUID(state["user_id"]))
+        if not session_is_current(user, state["issued_at"]):
+            end_session("Your session has ended. Please log in again.")
+            return None
+        actor = Actor.of(user)
+    state["last_seen"] = now
+    return actor
+
+
+def refresh_cookie_if_due(authenticator: stauth.Authenticate) -> None:
+    """Set the cookie after a login, and renew it on activity before half its lifetime has passed."""
+    state = st.session_state.get(AUTH_STATE_KEY)
+    if not state:
+        return
+    controller = authenticator.cookie_controller
+    half_life = controller.lifetime_seconds / 2
+    if state.get("cookie_pending") or time.time() - state["cookie_issued_at"] > half_life:
+        controller.write_cookie()
+
+
+def require_login() -> Actor:
+    """For pages: the logged-in actor, or the page stops (also when a page runs outside the router)."""
+    return require_actor(get_settings())
+
+
+def require_actor(settings: Settings) -> Actor:
+    """The logged-in actor, or the page stops with a pointer to the login page."""
+    actor = current_actor(settings)
+    if actor is None:
+        st.warning("Please log in to see this page.", icon=":material/lock:")
+        st.stop()
+    return actor
+
+
+def is_logged_in() -> bool:
+    return bool(st.session_state.get(AUTH_STATE_KEY))
+
+
+def render_login(authenticator: stauth.Authenticate) -> bool:
+    """The login form; True once the user is logged in."""
+    try:
+        authenticator.login(location="main", fields={"Form name": "Log in", "Login": "Log in"})
+    except LoginError as error:
+        st.error(str(error), icon=":material/lock:")
+    return is_logged_in()
+
+
+def render_registration(authenticator: stauth.Authenticate, settings: Settings) -> None:
+    if settings.registration_mode == "invite":
+        st.caption("Registration is by invitation: use the e-mail address you were invited with.")
+    try:
+        _, username, _ = authenticator.register_user(
+            location="main", captcha=False, password_hint=False, clear_on_submit=False
+        )
+    except RegisterError as error:
+        st.error(str(error), icon=":material/error:")
+        return
+    if username:
+        st.success(f"Account {username!r} created. Log in with it on the Log in tab.")
+
+
+def render_password_change(authenticator: stauth.Authenticate, actor: Actor) -> None:
+    try:
+        changed = authenticator.reset_password(
+            actor.username,
+            fields={
+                "Form name": "Change password",
+                "Current password": "Current password",
+                "New password": "New password",
+                "Repeat password": "Repeat new password",
+                "Reset": "Change password",
+            },
+        )
+    except ResetError as error:
+        st.error(str(error), icon=":material/error:")
+        return
+    if changed:
+        # This browser's cookie was revoked with the others; give it the new session's cookie.
+        authenticator.cookie_controller.write_cookie(widget_key="set-after-password-change")
+        st.success("Password changed. Your other sessions are logged out.")
