@@ -70,7 +70,10 @@ def _create_sqlite_engine(url: URL, *, echo: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front (waiting up to busy_timeout). A deferred BEGIN
+        # that reads and then writes fails at once with "database is locked" when another
+        # writer got in between, e.g. two people registering at the same moment.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

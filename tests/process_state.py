@@ -5,6 +5,7 @@ import logging
 from core.config import get_settings
 from core.logging import ROOT_LOGGER_NAME
 from core.redis_client import reset_redis
+from core.throttle import reset_throttles
 from db.engine import reset_engine
 
 
@@ -12,6 +13,7 @@ def reset_process_state() -> None:
     get_settings.cache_clear()
     reset_engine()
     reset_redis()
+    reset_throttles()
     app_logger = logging.getLogger(ROOT_LOGGER_NAME)
     for handler in list(app_logger.handlers):
         app_logger.removeHandler(handler)

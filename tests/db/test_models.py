@@ -139,7 +139,7 @@ def test_deleting_a_user_cascades_to_what_they_own_and_keeps_the_audit_trail(ses
     assert count(HistoricalPrice, HistoricalPrice.owner_id.is_not(None)) == 0
     assert count(HistoricalPrice, HistoricalPrice.ticker == "AAPL") == 1, "shared market data stays"
     assert count(ApiKey, ApiKey.user_id == other_id) == 1
-    audit = session.scalar(select(AuditLog))
+    audit = session.scalar(select(AuditLog).where(AuditLog.action == "login", AuditLog.username == "alice"))
     assert audit.user_id is None
     assert audit.username == "alice"
 

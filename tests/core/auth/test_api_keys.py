@@ -1,0 +1,91 @@
+"""API keys: shown once, stored as a hash, verified, expiring, revoked at once."""
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from core.auth import ApiKeyError, create_api_key, list_keys, revoke_key, set_active, verify_api_key
+from db.models import ApiKey
+from db.models.accounts import Role
+from db.repositories.actor import Actor
+from db.repositories.users import create_user
+from db.types import utc_now
+
+
+@pytest.fixture
+def owner(session):
+    return Actor.of(create_user(session=session, username="kim", email="kim@example.com", password_hash="x"))
+
+
+def test_the_key_is_stored_only_as_its_sha256(session, owner):
+    created = create_api_key(session=session, actor=owner, name="nightly fetch", expires_in_days=30)
+    row = session.scalar(select(ApiKey).where(ApiKey.id == created.record.id))
+    assert row.key_hash == hashlib.sha256(created.secret.encode()).hexdigest()
+    columns = [getattr(row, column.key) for column in ApiKey.__table__.columns]
+    assert all(created.secret not in str(value) for value in columns)
+    assert created.secret.startswith(row.prefix)
+    assert len(row.prefix) < len(created.secret) // 3
+
+
+def test_keys_carry_at_least_128_random_bits(session, owner):
+    secrets = {
+        create_api_key(session=session, actor=owner, name=f"k{i}", expires_in_days=None).secret
+        for i in range(5)
+    }
+    assert len(secrets) == 5
+    for secret in secrets:
+        random_part = secret.removeprefix("cc_")
+        assert len(random_part) * 6 >= 128  # url-safe base64: 6 bits a character
+
+
+def test_verify_returns_the_owner_and_marks_last_use(session, owner):
+    created = create_api_key(session=session, actor=owner, name="ci", expires_in_days=None)
+    assert created.record.last_used is None
+    assert verify_api_key(session, created.secret).id == owner.user_id
+    assert created.record.last_used is not None
+
+
+def test_revocation_takes_effect_at_once(session, owner):
+    created = create_api_key(session=session, actor=owner, name="ci", expires_in_days=None)
+    assert revoke_key(session=session, actor=owner, key_id=created.record.id)
+    assert verify_api_key(session, created.secret) is None
+
+
+def test_expired_unknown_and_malformed_keys_are_refused(session, owner):
+    created = create_api_key(session=session, actor=owner, name="old", expires_in_days=1)
+    created.record.expires_at = utc_now() - timedelta(seconds=1)
+    session.flush()
+    assert verify_api_key(session, created.secret) is None
+    assert verify_api_key(session, "cc_" + "A" * 43) is None
+    assert verify_api_key(session, "not-a-key") is None
+    assert verify_api_key(session, "") is None
+
+
+def test_a_deactivated_owner_makes_the_key_useless(session, owner):
+    admin = Actor.of(
+        create_user(
+            session=session, username="boss", email="boss@example.com", password_hash="x", role=Role.ADMIN
+        )
+    )
+    created = create_api_key(session=session, actor=owner, name="ci", expires_in_days=None)
+    set_active(session=session, actor=admin, user_id=owner.user_id, active=False, client_ip=None)
+    assert verify_api_key(session, created.secret) is None
+
+
+def test_listing_shows_only_ones_own_keys(session, owner):
+    other = Actor.of(create_user(session=session, username="lou", email="lou@example.com", password_hash="x"))
+    create_api_key(session=session, actor=owner, name="mine", expires_in_days=None)
+    theirs = create_api_key(session=session, actor=other, name="theirs", expires_in_days=None)
+    assert [key.name for key in list_keys(session=session, actor=owner)] == ["mine"]
+    assert not revoke_key(session=session, actor=owner, key_id=theirs.record.id)
+    assert verify_api_key(session, theirs.secret) is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "days", "message"), [("", 30, "name: 1-100"), ("x" * 101, 30, "name"), ("ok", 0, "expires")]
+)
+def test_bad_requests_are_named(session, owner, name, days, message):
+    with pytest.raises(ApiKeyError, match=message):
+        create_api_key(session=session, actor=owner, name=name, expires_in_days=days)

@@ -1,0 +1,104 @@
+"""Session cookies: signature, expiry, and revocation by logout, password change and deactivation."""
+
+import base64
+import json
+import time
+
+import jwt
+import pytest
+
+from core.auth import (
+    change_password,
+    issue_session_token,
+    log_out,
+    read_session_token,
+    resume_session,
+    set_active,
+)
+from core.passwords import hash_password
+from db.models.accounts import Role
+from db.repositories.actor import Actor
+from db.repositories.users import create_user
+
+KEY = "k" * 48
+OTHER_KEY = "z" * 48
+PASSWORD = "a good long password"
+
+
+@pytest.fixture
+def user(session):
+    return create_user(
+        session=session, username="sam", email="sam@example.com", password_hash=hash_password(PASSWORD)
+    )
+
+
+def test_a_token_names_its_user_and_issue_time(user):
+    now = time.time()
+    claims = read_session_token(
+        issue_session_token(user=user, key=KEY, lifetime_seconds=60, now=now), key=KEY
+    )
+    assert claims.user_id == user.id
+    assert claims.issued_at == pytest.approx(now)
+    assert claims.expires_at == pytest.approx(now + 60)
+
+
+def test_wrongly_signed_token_is_not_logged_in(user):
+    token = issue_session_token(user=user, key=OTHER_KEY, lifetime_seconds=60)
+    assert read_session_token(token, key=KEY) is None
+
+
+def test_tampered_token_is_not_logged_in(user, session):
+    other = create_user(session=session, username="eve", email="eve@example.com", password_hash="x")
+    header, payload, signature = issue_session_token(user=user, key=KEY, lifetime_seconds=60).split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["sub"] = str(other.id)
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    assert read_session_token(f"{header}.{forged}.{signature}", key=KEY) is None
+
+
+def test_unsigned_token_is_not_logged_in(user):
+    token = jwt.encode(
+        {"sub": str(user.id), "iat": time.time(), "exp": time.time() + 60}, None, algorithm="none"
+    )
+    assert read_session_token(token, key=KEY) is None
+
+
+def test_expired_token_is_not_logged_in(user):
+    token = issue_session_token(user=user, key=KEY, lifetime_seconds=60, now=time.time() - 61)
+    assert read_session_token(token, key=KEY) is None
+
+
+@pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.e30.x"])
+def test_garbage_is_not_logged_in(garbage):
+    assert read_session_token(garbage, key=KEY) is None
+
+
+def test_cookie_copied_before_logout_does_not_authenticate_after_it(session, user):
+    copied = issue_session_token(user=user, key=KEY, lifetime_seconds=3600)
+    assert resume_session(session=session, token=copied, key=KEY) is not None
+    log_out(session=session, actor=Actor.of(user), client_ip="10.0.0.1")
+    assert resume_session(session=session, token=copied, key=KEY) is None
+    fresh = issue_session_token(user=user, key=KEY, lifetime_seconds=3600)
+    assert resume_session(session=session, token=fresh, key=KEY) is not None
+
+
+def test_password_change_ends_the_other_sessions(session, user):
+    other_browser = issue_session_token(user=user, key=KEY, lifetime_seconds=3600)
+    change_password(
+        session=session,
+        actor=Actor.of(user),
+        current=PASSWORD,
+        new="an even better password",
+        new_repeat="an even better password",
+        client_ip=None,
+    )
+    assert resume_session(session=session, token=other_browser, key=KEY) is None
+
+
+def test_deactivation_ends_sessions(session, user):
+    admin = create_user(
+        session=session, username="ada", email="ada@example.com", password_hash="x", role=Role.ADMIN
+    )
+    token = issue_session_token(user=user, key=KEY, lifetime_seconds=3600)
+    set_active(session=session, actor=Actor.of(admin), user_id=user.id, active=False, client_ip=None)
+    assert resume_session(session=session, token=token, key=KEY) is None
