@@ -29,7 +29,6 @@ class ThrottleUnavailableError(RuntimeError):
 class Verdict:
     allowed: bool
     retry_after_seconds: int = 0
-    remaining: int = 0
 
 
 class Throttle:
@@ -47,8 +46,7 @@ class Throttle:
         """Count one hit if the window has room; say when to retry if it has not."""
         try:
             if self._limiter.hit(limit, *identifiers):
-                stats = self._limiter.get_window_stats(limit, *identifiers)
-                return Verdict(True, remaining=stats.remaining)
+                return Verdict(True)
             return Verdict(False, retry_after_seconds=self.retry_after(limit, *identifiers))
         except (StorageError, ConnectionError, OSError) as error:
             raise ThrottleUnavailableError(str(error)) from error

@@ -36,6 +36,10 @@ def app_pages() -> dict[str, list[st.Page]]:
 def render_user_menu(authenticator: stauth.Authenticate, actor: Actor) -> Actor | None:
     """Who is signed in, with a logout button; None once they have logged out."""
     with st.sidebar:
-        st.markdown(f"Signed in as **{actor.username}** · {actor.role}")
+        # Filled after the button, so a click on it never leaves "Signed in as" on screen.
+        label = st.empty()
         authenticator.logout(button_name="Log out", location="sidebar", key="logout_button")
-    return actor if st.session_state.get(AUTH_STATE_KEY) else None
+    if not st.session_state.get(AUTH_STATE_KEY):
+        return None
+    label.markdown(f"Signed in as **{actor.username}** · {actor.role}")
+    return actor

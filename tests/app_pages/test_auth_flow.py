@@ -1,0 +1,175 @@
+"""The login gate as a person meets it, through the real widgets (AppTest)."""
+
+import time
+
+import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import sessionmaker
+from streamlit.testing.v1 import AppTest
+
+from core.auth import LOGIN_REFUSED, LOGIN_UNAVAILABLE
+from core.config import PROJECT_ROOT, load_settings
+from db.engine import create_engine_from_settings, session_scope
+from db.models import User
+from db.models.accounts import Role
+from db.types import utc_now
+from tests.accounts import DEFAULT_PASSWORD, logged_in_app, make_account, unique_name
+
+
+@pytest.fixture
+def database(monkeypatch, sqlite_database_url):
+    monkeypatch.setenv("DATABASE_URL", sqlite_database_url.render_as_string(hide_password=False))
+    return sqlite_database_url
+
+
+def visit() -> AppTest:
+    return AppTest.from_file(str(PROJECT_ROOT / "Home.py"), default_timeout=30).run()
+
+
+def inputs(at: AppTest, label: str) -> list:
+    return [widget for widget in at.text_input if widget.label == label]
+
+
+def button(at: AppTest, label: str):
+    return next(widget for widget in at.button if widget.label == label)
+
+
+def log_in(at: AppTest, username: str, password: str) -> AppTest:
+    inputs(at, "Username")[0].input(username)
+    inputs(at, "Password")[0].input(password)
+    return button(at, "Log in").click().run()
+
+
+def titles(at: AppTest) -> list[str]:
+    return [title.value for title in at.title]
+
+
+def signed_in_as(at: AppTest) -> str:
+    return " ".join(markdown.value for markdown in at.sidebar.markdown)
+
+
+def test_a_visitor_gets_only_the_login_page(database):
+    at = visit()
+    assert not at.exception
+    assert titles(at) == ["Candlecast"]
+    assert [tab.label for tab in at.tabs] == ["Log in", "Register"]
+    with pytest.raises(ValueError, match=r"Known pages: \['.*/app_pages/login.py'\]"):
+        at.switch_page("app_pages/account.py")
+
+
+def test_register_then_log_in_then_log_out(database):
+    name = unique_name("new")
+    at = visit()
+    inputs(at, "First name")[0].input("Ada")
+    inputs(at, "Last name")[0].input("Lovelace")
+    inputs(at, "Email")[0].input(f"{name}@example.com")
+    inputs(at, "Username")[1].input(name)
+    inputs(at, "Password")[1].input("engines of analysis")
+    inputs(at, "Repeat password")[0].input("engines of analysis")
+    button(at, "Register").click().run()
+    assert [s.value for s in at.success] == [f"Account {name!r} created. Log in with it on the Log in tab."]
+
+    at = log_in(at, name, "engines of analysis")
+    assert not at.exception
+    assert titles(at) == ["Candlecast"]
+    assert f"Signed in as **{name}** · analyst" in signed_in_as(at)
+    assert any("System status" in header.value for header in at.subheader)
+
+    at.sidebar.button[0].click().run()
+    assert [info.value for info in at.info] == ["You are logged out."]
+    assert "Signed in as" not in signed_in_as(at)
+    at.run()  # what the back button does: a rerun of the session, which is logged out
+    assert "System status" not in [header.value for header in at.subheader]
+    assert "Signed in as" not in signed_in_as(at)
+
+
+def test_registration_errors_are_shown(database):
+    at = visit()
+    inputs(at, "Email")[0].input("someone@example.com")
+    inputs(at, "Username")[1].input("someone")
+    inputs(at, "Password")[1].input("short")
+    inputs(at, "Repeat password")[0].input("short")
+    button(at, "Register").click().run()
+    assert [e.value for e in at.error] == ["Password must be at least 8 characters"]
+
+
+def test_six_wrong_passwords_lock_the_account(database):
+    actor = make_account(database)
+    at = visit()
+    for _ in range(5):
+        at = log_in(at, actor.username, "not my password")
+        assert [e.value for e in at.error] == [LOGIN_REFUSED]
+    at = log_in(at, actor.username, DEFAULT_PASSWORD)
+    assert [e.value for e in at.error] == [LOGIN_REFUSED]
+    assert "Signed in as" not in signed_in_as(at)
+
+
+def test_an_admin_sees_the_failed_attempts_in_the_audit_log(database):
+    victim = make_account(database)
+    at = visit()
+    for _ in range(2):
+        at = log_in(at, victim.username, "guess")
+    admin = make_account(database, role=Role.ADMIN)
+    at = logged_in_app("app_pages/account.py", admin).run()
+    assert not at.exception
+    assert "Administration" in [header.value for header in at.header]
+    audit = at.dataframe[-1].value
+    failed = audit[(audit["user"] == victim.username) & (audit["action"] == "login")]
+    assert list(failed["status"]) == ["failed", "failed"]
+    assert set(failed["detail"]) == {"wrong password"}
+
+
+def test_an_analyst_has_no_admin_panel(database):
+    at = logged_in_app("app_pages/account.py", make_account(database)).run()
+    assert not at.exception
+    assert "Administration" not in [header.value for header in at.header]
+
+
+def test_password_change_through_the_widget(database):
+    actor = make_account(database)
+    at = logged_in_app("app_pages/account.py", actor).run()
+    inputs(at, "Current password")[0].input(DEFAULT_PASSWORD)
+    inputs(at, "New password")[0].input("a brand new secret")
+    inputs(at, "Repeat new password")[0].input("a brand new secret")
+    button(at, "Change password").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Password changed. Your other sessions are logged out."]
+    at.run()
+    assert titles(at) == ["Account"], "this session goes on"
+    old = log_in(visit(), actor.username, DEFAULT_PASSWORD)
+    assert [e.value for e in old.error] == [LOGIN_REFUSED]
+    assert "Signed in as" in signed_in_as(log_in(visit(), actor.username, "a brand new secret"))
+
+
+def test_an_idle_session_ends(database):
+    at = logged_in_app("Home.py", make_account(database))
+    at.session_state["candlecast_auth"]["last_seen"] = time.time() - 61 * 60
+    at.run()
+    assert "Signed in as" not in signed_in_as(at)
+    assert [info.value for info in at.info] == [
+        "Your session ended after 60 idle minutes. Please log in again."
+    ]
+
+
+def test_a_session_revoked_elsewhere_ends_on_the_next_click(database):
+    actor = make_account(database)
+    at = logged_in_app("Home.py", actor).run()
+    assert "Signed in as" in signed_in_as(at)
+    engine = create_engine_from_settings(load_settings(), database)
+    with session_scope(sessionmaker(bind=engine)) as session:
+        session.execute(update(User).where(User.id == actor.user_id).values(logged_out_at=utc_now()))
+    engine.dispose()
+    at.run()
+    assert "Signed in as" not in signed_in_as(at)
+
+
+@pytest.mark.redis
+def test_with_redis_down_login_fails_closed_and_logged_in_pages_render(database, monkeypatch):
+    actor = make_account(database)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    at = log_in(visit(), actor.username, DEFAULT_PASSWORD)
+    assert [e.value for e in at.error] == [LOGIN_UNAVAILABLE]
+    for script in ("Home.py", "app_pages/account.py"):
+        page = logged_in_app(script, actor).run()
+        assert not page.exception
+        assert "Signed in as" in signed_in_as(page) or titles(page) == ["Account"]
