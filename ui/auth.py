@@ -306,6 +306,18 @@ def current_actor(settings: Settings) -> Actor | None:
     return actor
 
 
+def resume_from_cookie(authenticator: stauth.Authenticate) -> None:
+    """Log this browser session in from a still-valid cookie, before the router picks the page.
+
+    Done here rather than on the login page, so a typed or bookmarked URL opens that page.
+    """
+    if st.session_state.get(AUTH_STATE_KEY):
+        return
+    token = authenticator.cookie_controller.get_cookie()
+    if token:
+        authenticator.authentication_controller.login(token=token)
+
+
 def refresh_cookie_if_due(authenticator: stauth.Authenticate) -> None:
     """Set the cookie after a login, and renew it on activity before half its lifetime has passed."""
     state = st.session_state.get(AUTH_STATE_KEY)
