@@ -1,18 +1,241 @@
-"""Tickers: type or upload ticker lists, fetch prices, upload price CSVs, manage the cache."""
+"""Tickers: keep ticker lists, fetch prices from Yahoo, upload price files, and manage the price cache."""
 
+from datetime import date, timedelta
+
+import pandas as pd
 import streamlit as st
 
-from ui.auth import require_login
+from core.actions import ActionLimitedError
+from core.auth import Permission, PermissionDeniedError, can
+from core.config import get_settings
+from core.data.calendar import is_stale
+from core.data.export import to_safe_csv
+from core.data.sample import SAMPLE_TICKER
+from core.data.service import (
+    delete_ticker,
+    fetch_tickers,
+    load_sample,
+    record_ticker_list_upload,
+    upload_prices,
+)
+from core.data.tickers import parse_ticker_file, parse_ticker_text
+from core.data.yahoo import OFFLINE_MESSAGE, yahoo_reachable
+from core.preferences import Preferences, load_preferences
+from core.throttle import get_throttle
+from db.engine import get_sessionmaker, session_scope
+from db.repositories.actor import Actor
+from db.repositories.preferences import update_preferences
+from db.repositories.prices import list_cached_tickers, read_prices
+from ui.auth import client_ip, require_login
+from ui.charts import candlestick_figure
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def yahoo_is_reachable() -> bool:
+    return yahoo_reachable()
+
+
+def render_cache(actor: Actor, preferences: Preferences) -> None:
+    with session_scope() as session:
+        cached = list_cached_tickers(session=session, actor=actor)
+    if not cached:
+        st.info("The cache is empty: fetch tickers, upload a price file, or load the S&P 500 sample.")
+    else:
+        today = date.today()
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "ticker": [c.ticker for c in cached],
+                    "prices": ["yours" if c.owned else "shared" for c in cached],
+                    "source": [c.source for c in cached],
+                    "first": [c.first_date for c in cached],
+                    "last": [c.last_date for c in cached],
+                    "rows": [c.rows for c in cached],
+                    "freshness": ["stale" if is_stale(c.last_date, today) else "fresh" for c in cached],
+                }
+            ),
+            hide_index=True,
+        )
+    sample_missing = SAMPLE_TICKER not in {c.ticker for c in cached if not c.owned}
+    if (
+        can(actor, Permission.FETCH)
+        and sample_missing
+        and st.button("Load the S&P 500 sample (^GSPC, 1999-2018)", icon=":material/download:")
+    ):
+        with session_scope(action="load sample") as session:
+            written = load_sample(session=session, actor=actor)
+        st.success(f"Loaded {written} days of ^GSPC.")
+        st.rerun()
+    if cached:
+        render_preview(actor, preferences, sorted({c.ticker for c in cached}), cached)
+
+
+def render_preview(actor: Actor, preferences: Preferences, tickers: list[str], cached: list) -> None:
+    ticker = st.selectbox("Preview", tickers)
+    with session_scope() as session:
+        prices = read_prices(session=session, actor=actor, ticker=ticker)
+    st.plotly_chart(
+        candlestick_figure(
+            prices, title=ticker, template=preferences.plotly_template, window=preferences.default_range
+        ),
+        width="stretch",
+    )
+    download, delete_own, delete_shared = st.columns(3)
+    download.download_button(
+        f"Download {ticker} as CSV", to_safe_csv(prices), file_name=f"{ticker}.csv", mime="text/csv"
+    )
+    scopes = {c.owned for c in cached if c.ticker == ticker}
+    if True in scopes and can(actor, Permission.UPLOAD) and delete_own.button(f"Delete my uploaded {ticker}"):
+        remove(actor, ticker, shared=False)
+    if False in scopes and actor.is_admin and delete_shared.button(f"Delete shared {ticker}"):
+        remove(actor, ticker, shared=True)
+
+
+def remove(actor: Actor, ticker: str, *, shared: bool) -> None:
+    with session_scope(action="delete prices") as session:
+        deleted = delete_ticker(session=session, actor=actor, ticker=ticker, shared=shared)
+    st.success(f"Deleted {deleted} rows of {ticker}.")
+    st.rerun()
+
+
+def render_fetch(actor: Actor, preferences: Preferences) -> None:
+    if not can(actor, Permission.FETCH):
+        st.caption("Viewers can look at prices but not fetch them.")
+        return
+    with st.form("fetch"):
+        text = st.text_area("Tickers", ", ".join(preferences.default_tickers), help="e.g. MSFT, BRK-B, ^GSPC")
+        start_column, end_column = st.columns(2)
+        start = start_column.date_input("From", date.today() - timedelta(days=5 * 365))
+        end = end_column.date_input("To", date.today())
+        refresh = st.checkbox("Only days after the last cached one (refresh)")
+        submitted = st.form_submit_button("Fetch", icon=":material/cloud_download:")
+    if not submitted:
+        return
+    tickers, problems = parse_ticker_text(text)
+    for problem in problems:
+        st.error(problem)
+    if problems or not tickers:
+        return
+    if start > end:
+        st.error("From: the first day comes after the last")
+        return
+    bar = st.progress(0.0, text="Fetching…")
+    run = fetch_tickers(
+        sessions=get_sessionmaker(),
+        actor=actor,
+        tickers=tickers,
+        start=start,
+        end=end,
+        settings=get_settings(),
+        throttle=get_throttle(),
+        refresh=refresh,
+        client_ip=client_ip(),
+        on_progress=lambda done, total, o: bar.progress(done / total, text=f"{o.ticker}: {o.status}"),
+    )
+    if run.offline:
+        st.warning(OFFLINE_MESSAGE, icon=":material/cloud_off:")
+    st.dataframe(run.table(), hide_index=True)
+
+
+def render_upload(actor: Actor) -> None:
+    if not can(actor, Permission.UPLOAD):
+        st.caption("Viewers can look at prices but not upload them.")
+        return
+    with st.form("upload_prices"):
+        file = st.file_uploader(
+            "Price file (CSV)", type=["csv", "txt"], help="Date, Open, High, Low, Close, Adj Close, Volume"
+        )
+        ticker_column, format_column = st.columns(2)
+        ticker = ticker_column.text_input("Ticker", help="Leave empty if the file has a Ticker column")
+        date_format = format_column.text_input(
+            "Date format", placeholder="ISO, e.g. 2024-01-31", help="e.g. %d.%m.%Y"
+        )
+        skip = st.checkbox("Skip bad rows (store the valid ones and report the rest)")
+        submitted = st.form_submit_button("Import", icon=":material/upload:")
+    if not submitted:
+        return
+    if file is None:
+        st.error("Choose a file first")
+        return
+    try:
+        with session_scope(action=f"upload of {file.name}") as session:
+            result = upload_prices(
+                session=session,
+                actor=actor,
+                settings=get_settings(),
+                throttle=get_throttle(),
+                data=file.getvalue(),
+                filename=file.name,
+                ticker=ticker.strip() or None,
+                date_format=date_format.strip() or None,
+                skip_bad_rows=skip,
+                client_ip=client_ip(),
+            )
+    except (PermissionDeniedError, ActionLimitedError) as error:
+        st.error(str(error))
+        return
+    show = st.success if result.status == "accepted" else st.warning if result.accepted else st.error
+    show(result.message())
+    for note in result.notes:
+        st.caption(note)
+    if result.report and not result.report.ok:
+        st.dataframe(
+            pd.DataFrame([{"rule": rule, "rows": count} for rule, count in result.report.counts.items()]),
+            hide_index=True,
+        )
+        st.caption("First offending rows")
+        st.dataframe(
+            pd.DataFrame(
+                [{"line": o.line, "problems": ", ".join(o.rules), **o.values} for o in result.report.examples]
+            ),
+            hide_index=True,
+        )
+
+
+def render_ticker_lists(actor: Actor, preferences: Preferences) -> None:
+    st.caption("Your default tickers fill the fetch form and the other pages' ticker choices.")
+    with st.form("ticker_list"):
+        typed = st.text_area("Tickers", ", ".join(preferences.default_tickers))
+        file = st.file_uploader("…or a list file (CSV or TXT)", type=["csv", "txt"])
+        column = st.text_input("Column in the CSV", placeholder="Ticker or Symbol")
+        submitted = st.form_submit_button("Save as my default tickers")
+    if not submitted:
+        return
+    if file is not None:
+        tickers, problems = parse_ticker_file(file.getvalue(), column=column.strip() or None)
+    else:
+        tickers, problems = parse_ticker_text(typed)
+    for problem in problems:
+        st.error(problem)
+    if problems:
+        st.caption("Nothing saved: fix the list and save again.")
+    with session_scope(action="save ticker list") as session:
+        if file is not None:
+            record_ticker_list_upload(
+                session=session, actor=actor, filename=file.name, tickers=tickers, problems=problems
+            )
+        if not problems:
+            update_preferences(session=session, actor=actor, default_tickers=tickers)
+    if not problems:
+        st.success(f"Saved {len(tickers)} tickers: {', '.join(tickers)}")
 
 
 def main() -> None:
-    require_login()
+    actor = require_login()
     st.title("Tickers")
-    st.info(
-        "Coming here: add tickers by typing or uploading a list, fetch daily prices from Yahoo "
-        "Finance, upload price CSVs, load the bundled S&P 500 sample, and manage the price cache.",
-        icon=":material/construction:",
-    )
+    if not yahoo_is_reachable():
+        st.info(OFFLINE_MESSAGE, icon=":material/cloud_off:")
+    with session_scope() as session:
+        preferences = load_preferences(session=session, actor=actor)
+    cache, fetch, upload, lists = st.tabs(["Cache", "Fetch", "Upload prices", "Ticker lists"])
+    with cache:
+        render_cache(actor, preferences)
+    with fetch:
+        render_fetch(actor, preferences)
+    with upload:
+        render_upload(actor)
+    with lists:
+        render_ticker_lists(actor, preferences)
 
 
 if __name__ == "__main__":

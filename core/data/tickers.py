@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterable
+
+from core.data.encoding import decode
 
 # Letters and digits with the separators Yahoo uses: '.' for exchanges, '-' for share classes,
 # '^' leading indices, '=' for currencies and futures.
@@ -47,3 +51,37 @@ def _tokens(text: str) -> list[str]:
         line = line.split("#", 1)[0]
         tokens.extend(token for token in re.split(r"[,;\s]+", line) if token)
     return tokens
+
+
+def parse_ticker_file(data: bytes, *, column: str | None = None) -> tuple[list[str], list[str]]:
+    """Symbols from an uploaded list: one per line (TXT), or one column of a CSV, by name if it has several.
+
+    Blank lines and '#' comments are ignored, duplicates removed; returns (valid, problems).
+    """
+    text, _ = decode(data)
+    lines = [line.split("#", 1)[0] for line in text.splitlines()]
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        return [], ["the file lists no tickers"]
+    separator = max((",", ";", "\t"), key=lines[0].count)
+    rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=separator))
+    width = max(len(row) for row in rows)
+    if width == 1 and column is None:
+        candidates = [row[0] for row in rows if row]
+        # A lone header such as "Ticker" or "Symbol" is not a symbol.
+        if candidates and candidates[0].strip().lower() in ("ticker", "tickers", "symbol", "symbols"):
+            candidates = candidates[1:]
+        return normalise_tickers(candidates)
+    header = [name.strip().lower() for name in rows[0]]
+    wanted = (column or "").strip().lower()
+    if not wanted:
+        wanted = next((name for name in ("ticker", "symbol", "tickers", "symbols") if name in header), "")
+    if wanted not in header:
+        names = ", ".join(repr(name) for name in rows[0])
+        return [], [
+            f"no column {column or 'Ticker or Symbol'!r} in the header ({names}); name the column to use"
+        ]
+    position = header.index(wanted)
+    return normalise_tickers(
+        row[position] for row in rows[1:] if len(row) > position and row[position].strip()
+    )

@@ -1,0 +1,25 @@
+"""CSV downloads that a spreadsheet cannot turn into formulas."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pandas.api.types import is_numeric_dtype
+
+# A cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def to_safe_csv(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV in which text cells that would start a formula get a leading quote; numbers stay numbers."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if not is_numeric_dtype(safe[column]):
+            safe[column] = safe[column].map(neutralise)
+    safe.columns = [neutralise(str(column)) for column in safe.columns]
+    return safe.to_csv(index=False).encode("utf-8")

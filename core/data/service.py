@@ -1,0 +1,326 @@
+"""What the Tickers page and the command line do with prices: import, fetch, refresh, load, delete.
+
+Each user-facing function checks the actor's role and quota, does its work in the caller's
+transaction (imports are all-or-nothing), and leaves an audit record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.actions import ActionLimitedError, authorise_action
+from core.audit import record_event
+from core.auth.roles import Permission, PermissionDeniedError, can
+from core.config import Settings
+from core.data.csv_prices import CsvFormatError, parse_price_csv
+from core.data.frames import OHLCV_COLUMNS
+from core.data.sample import SAMPLE_SOURCE, SAMPLE_TICKER, sample_bytes
+from core.data.validation import ValidationReport, validate_prices
+from core.data.yahoo import NoDataError, PriceSourceError, SourceUnreachableError, YahooSource
+from core.logging import get_logger
+from core.throttle import Throttle
+from db.engine import session_scope
+from db.repositories.actor import Actor
+from db.repositories.prices import delete_prices, last_cached_date, upsert_prices
+from db.repositories.uploads import record_upload
+
+log = get_logger("data")
+DEFAULT_HISTORY_YEARS = 5
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    status: str  # accepted | partial | rejected
+    written: int
+    tickers: tuple[str, ...]
+    report: ValidationReport | None
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def accepted(self) -> bool:
+        return self.status != "rejected"
+
+    def message(self) -> str:
+        if self.error:
+            return f"Rejected, nothing written: {self.error}"
+        assert self.report is not None
+        if self.status == "rejected":
+            return f"Rejected, nothing written: {self.report.summary()}"
+        if self.status == "partial":
+            skipped = self.report.invalid_rows
+            return f"Wrote {self.written} valid rows of {', '.join(self.tickers)}; skipped {skipped} bad rows"
+        return f"Wrote {self.written} rows of {', '.join(self.tickers)}"
+
+
+def import_prices(
+    *,
+    session: Session,
+    data: bytes,
+    ticker: str | None,
+    date_format: str | None,
+    skip_bad_rows: bool,
+    owner: Actor | None,
+    source: str = "upload",
+) -> ImportResult:
+    """Parse, validate and store a price file: every row or none, unless bad rows are to be skipped."""
+    try:
+        parsed = parse_price_csv(data, ticker=ticker, date_format=date_format)
+    except CsvFormatError as error:
+        return ImportResult("rejected", 0, (), None, error=str(error))
+    report, valid = validate_prices(parsed.frame, raw_date_column="raw_date")
+    notes = parsed.notes
+    if "unparseable date" in report.counts and not date_format:
+        notes += ("dates must look like 2024-01-31 unless you state their format, e.g. %d.%m.%Y",)
+    if not report.ok and (not skip_bad_rows or report.valid_rows == 0):
+        return ImportResult("rejected", 0, (), report, notes=notes)
+    rows = parsed.frame.loc[valid]
+    written = 0
+    for symbol, group in rows.groupby("ticker", sort=True):
+        written += upsert_prices(
+            session=session,
+            frame=group[list(OHLCV_COLUMNS)],
+            ticker=str(symbol),
+            owner_id=owner.user_id if owner else None,
+            source=source,
+        )
+    status = "accepted" if report.ok else "partial"
+    return ImportResult(status, written, tuple(sorted(rows["ticker"].unique())), report, notes=notes)
+
+
+def upload_prices(
+    *,
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    throttle: Throttle,
+    data: bytes,
+    filename: str,
+    ticker: str | None,
+    date_format: str | None = None,
+    skip_bad_rows: bool = False,
+    client_ip: str | None = None,
+) -> ImportResult:
+    """A user's price upload: their own rows, recorded in data_uploads whether accepted or not."""
+    started = time.perf_counter()
+    authorise_action(session=session, actor=actor, action="upload", settings=settings, throttle=throttle)
+    result = import_prices(
+        session=session,
+        data=data,
+        ticker=ticker,
+        date_format=date_format,
+        skip_bad_rows=skip_bad_rows,
+        owner=actor,
+    )
+    details: dict[str, Any] = {
+        "report": result.report.to_dict() if result.report else None,
+        "notes": list(result.notes),
+    }
+    if result.error:
+        details["error"] = result.error
+    record_upload(
+        session=session,
+        actor=actor,
+        filename=filename,
+        kind="prices",
+        status=result.status,
+        row_count=result.written,
+        ticker=",".join(result.tickers) or ticker,
+        details=details,
+    )
+    record_event(
+        session=session,
+        action="upload",
+        status="ok" if result.accepted else "failed",
+        actor=actor,
+        detail=f"{filename}: {result.message()}"[:500],
+        ip=client_ip,
+        latency_ms=(time.perf_counter() - started) * 1000,
+    )
+    return result
+
+
+def record_ticker_list_upload(
+    *, session: Session, actor: Actor, filename: str, tickers: list[str], problems: list[str]
+) -> None:
+    record_upload(
+        session=session,
+        actor=actor,
+        filename=filename,
+        kind="tickers",
+        status="accepted" if not problems else ("partial" if tickers else "rejected"),
+        row_count=len(tickers),
+        details={"tickers": tickers, "problems": problems},
+    )
+
+
+def load_sample(*, session: Session, actor: Actor | None) -> int:
+    """Store the bundled S&P 500 sample as shared market data; returns the rows written."""
+    if actor is not None and not can(actor, Permission.FETCH):
+        raise PermissionDeniedError(f"the {actor.role} role cannot load data")
+    result = import_prices(
+        session=session,
+        data=sample_bytes(),
+        ticker=SAMPLE_TICKER,
+        date_format=None,
+        skip_bad_rows=False,
+        owner=None,
+        source=SAMPLE_SOURCE,
+    )
+    if actor is not None:
+        record_event(session=session, action="load sample", status="ok", actor=actor, detail=result.message())
+    return result.written
+
+
+@dataclass
+class FetchOutcome:
+    ticker: str
+    status: str  # ok | up to date | error | skipped
+    rows: int = 0
+    message: str = ""
+    dropped_rows: int = 0
+    unreachable: bool = field(default=False, repr=False)
+
+
+@dataclass
+class FetchRun:
+    outcomes: list[FetchOutcome] = field(default_factory=list)
+
+    @property
+    def offline(self) -> bool:
+        return any(outcome.unreachable for outcome in self.outcomes)
+
+    def table(self) -> pd.DataFrame:
+        columns = ["ticker", "status", "rows", "dropped_rows", "message"]
+        return pd.DataFrame(
+            [{name: getattr(o, name) for name in columns} for o in self.outcomes], columns=columns
+        )
+
+
+def fetch_tickers(
+    *,
+    sessions: sessionmaker[Session],
+    actor: Actor | None,
+    tickers: Iterable[str],
+    end: date,
+    settings: Settings,
+    throttle: Throttle | None,
+    start: date | None = None,
+    source: YahooSource | None = None,
+    refresh: bool = False,
+    client_ip: str | None = None,
+    on_progress: Callable[[int, int, FetchOutcome], None] | None = None,
+) -> FetchRun:
+    """Fetch each ticker into the shared cache, each on its own: one failure stops no other.
+
+    With refresh, only the days after the last cached one are asked for. Once Yahoo proves
+    unreachable the rest are skipped, so an offline machine answers at once.
+    """
+    source = source or YahooSource()
+    symbols = list(dict.fromkeys(tickers))
+    run = FetchRun()
+    for position, ticker in enumerate(symbols, start=1):
+        if run.offline:
+            outcome = FetchOutcome(ticker, "skipped", message="Yahoo Finance unreachable")
+        else:
+            job = _FetchJob(sessions, actor, settings, throttle, source, client_ip)
+            outcome = job.run(ticker, start, end, refresh)
+        run.outcomes.append(outcome)
+        if on_progress:
+            on_progress(position, len(symbols), outcome)
+    return run
+
+
+@dataclass
+class _FetchJob:
+    """One ticker's fetch, in three steps so no transaction stays open while the network is slow."""
+
+    sessions: sessionmaker[Session]
+    actor: Actor | None
+    settings: Settings
+    throttle: Throttle | None
+    source: YahooSource
+    client_ip: str | None
+
+    def run(self, ticker: str, start: date | None, end: date, refresh: bool) -> FetchOutcome:
+        started = time.perf_counter()
+        try:
+            with session_scope(self.sessions, action=f"fetch {ticker}: authorise") as session:
+                if self.actor is not None and self.throttle is not None:
+                    authorise_action(
+                        session=session,
+                        actor=self.actor,
+                        action="fetch",
+                        settings=self.settings,
+                        throttle=self.throttle,
+                    )
+                last = last_cached_date(session=session, ticker=ticker, owner_id=None) if refresh else None
+        except (PermissionDeniedError, ActionLimitedError) as error:
+            return FetchOutcome(ticker, "error", message=str(error))
+
+        first = (
+            last + timedelta(days=1) if last else (start or end - timedelta(days=365 * DEFAULT_HISTORY_YEARS))
+        )
+        if first > end:
+            return FetchOutcome(ticker, "up to date")
+        try:
+            fetched = self.source.fetch(ticker, first, end)
+        except NoDataError as error:
+            if last is not None:
+                return FetchOutcome(ticker, "up to date", message="no new trading days")
+            return self._failed(ticker, error, started)
+        except PriceSourceError as error:
+            return self._failed(ticker, error, started)
+
+        with session_scope(self.sessions, action=f"fetch {ticker}: store") as session:
+            written = upsert_prices(
+                session=session, frame=fetched.frame, ticker=ticker, owner_id=None, source=self.source.name
+            )
+            self._audit(session, "ok", f"{ticker}: {written} rows from {first} to {end}", started)
+        dropped = fetched.dropped_empty_rows + fetched.dropped_incomplete_rows
+        return FetchOutcome(ticker, "ok", rows=written, dropped_rows=dropped)
+
+    def _failed(self, ticker: str, error: PriceSourceError, started: float) -> FetchOutcome:
+        log.warning("fetch of %s failed: %s", ticker, getattr(error, "detail", error))
+        with session_scope(self.sessions, action=f"fetch {ticker}: audit") as session:
+            self._audit(session, "failed", f"{ticker}: {error}", started)
+        return FetchOutcome(
+            ticker, "error", message=str(error), unreachable=isinstance(error, SourceUnreachableError)
+        )
+
+    def _audit(self, session: Session, status: str, detail: str, started: float) -> None:
+        if self.actor is None:
+            return
+        record_event(
+            session=session,
+            action="fetch",
+            status=status,
+            actor=self.actor,
+            detail=detail[:500],
+            ip=self.client_ip,
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
+
+
+def delete_ticker(*, session: Session, actor: Actor, ticker: str, shared: bool) -> int:
+    """Remove a ticker's cached rows: the actor's own uploads, or (admins only) the shared rows."""
+    if shared and not actor.is_admin:
+        raise PermissionDeniedError("only an admin can delete shared market data")
+    if not can(actor, Permission.UPLOAD):
+        raise PermissionDeniedError(f"the {actor.role} role cannot delete data")
+    deleted = delete_prices(session=session, ticker=ticker, owner_id=None if shared else actor.user_id)
+    record_event(
+        session=session,
+        action="delete prices",
+        status="ok",
+        actor=actor,
+        detail=f"{ticker} ({'shared' if shared else 'own'}): {deleted} rows",
+    )
+    return deleted

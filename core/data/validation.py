@@ -1,0 +1,109 @@
+"""Checks on price rows before they are stored, with a report a person can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.data.frames import PRICE_COLUMNS
+
+EXAMPLE_ROWS = 20
+# Float noise in a provider's numbers must not read as a close outside the day's range.
+RANGE_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Offence:
+    line: int
+    rules: tuple[str, ...]
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    rows: int
+    counts: dict[str, int]
+    examples: list[Offence] = field(default_factory=list)
+    invalid_rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.invalid_rows == 0
+
+    @property
+    def valid_rows(self) -> int:
+        return self.rows - self.invalid_rows
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"{self.rows} rows, all valid"
+        rules = "; ".join(f"{rule}: {count}" for rule, count in self.counts.items())
+        return f"{self.invalid_rows} of {self.rows} rows invalid ({rules})"
+
+    def lines(self) -> list[str]:
+        """The report as text: one line per rule, then the first offending rows with their line numbers."""
+        text = [self.summary()]
+        text += [f"  line {o.line}: {', '.join(o.rules)} {o.values}" for o in self.examples]
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "invalid_rows": self.invalid_rows,
+            "counts": self.counts,
+            "examples": [{"line": o.line, "rules": list(o.rules), "values": o.values} for o in self.examples],
+        }
+
+
+def rule_masks(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """For each rule, which rows break it. Expects our columns plus 'ticker'; dates may be NaT."""
+    prices = frame[list(PRICE_COLUMNS)].astype(float)
+    volume = frame["volume"].astype(float)
+    dates = pd.to_datetime(frame["date"], errors="coerce")
+    numbers = pd.concat([prices, volume], axis=1).to_numpy()
+    tolerance = RANGE_TOLERANCE * prices["high"].abs()
+    low, high = prices["low"] - tolerance, prices["high"] + tolerance
+    return {
+        "unparseable date": dates.isna(),
+        "duplicate ticker and date": dates.notna()
+        & frame.assign(_d=dates).duplicated(["ticker", "_d"], keep="first"),
+        "missing or infinite number": pd.Series(~np.isfinite(numbers).all(axis=1), index=frame.index),
+        "price not above zero": (prices <= 0).any(axis=1),
+        "high below low": prices["high"] < prices["low"],
+        "open outside low-high": (prices["open"] < low) | (prices["open"] > high),
+        "close outside low-high": (prices["close"] < low) | (prices["close"] > high),
+        "negative volume": volume < 0,
+    }
+
+
+def validate_prices(
+    frame: pd.DataFrame, *, line_column: str = "line", raw_date_column: str | None = None
+) -> tuple[ValidationReport, pd.Series]:
+    """The report, and a mask of the rows that break no rule."""
+    masks = rule_masks(frame)
+    broken = pd.DataFrame(masks)
+    invalid = broken.any(axis=1)
+    counts = {rule: int(mask.sum()) for rule, mask in masks.items() if mask.any()}
+    examples = []
+    for index in frame.index[invalid][:EXAMPLE_ROWS]:
+        row = frame.loc[index]
+        values = {"date": str(row[raw_date_column] if raw_date_column else row["date"])}
+        values |= {column: _plain(row[column]) for column in (*PRICE_COLUMNS, "volume")}
+        rules = tuple(rule for rule in masks if broken.at[index, rule])
+        examples.append(Offence(line=int(row[line_column]), rules=rules, values=values))
+    report = ValidationReport(
+        rows=len(frame), counts=counts, examples=examples, invalid_rows=int(invalid.sum())
+    )
+    return report, ~invalid
+
+
+def _plain(value: Any) -> Any:
+    """Numbers as JSON takes them (the report is stored in data_uploads)."""
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return None if not np.isfinite(value) else float(value)
+    return value

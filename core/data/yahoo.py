@@ -1,0 +1,143 @@
+"""Daily prices from Yahoo Finance through yfinance, with its failures turned into clear outcomes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from core.data.frames import Normalised, normalise_provider_frame
+from core.logging import get_logger
+
+log = get_logger("data")
+
+OFFLINE_MESSAGE = (
+    "Yahoo Finance cannot be reached from here: "
+    "upload a price CSV or load the bundled S&P 500 sample instead."
+)
+RETRIES = 3
+BACKOFF_SECONDS = 2.0
+REQUEST_TIMEOUT_SECONDS = 10
+
+
+class PriceSourceError(RuntimeError):
+    """A fetch failed; the message is fit to show the user."""
+
+
+class NoDataError(PriceSourceError):
+    def __init__(self, ticker: str) -> None:
+        super().__init__(f"no data for {ticker}")
+
+
+class RateLimitedError(PriceSourceError):
+    def __init__(self, ticker: str, attempts: int) -> None:
+        super().__init__(f"Yahoo Finance refused {ticker} as rate limited, {attempts} times: try again later")
+
+
+class SourceUnreachableError(PriceSourceError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(OFFLINE_MESSAGE)
+        self.detail = detail
+
+
+def yfinance_history(ticker: str, **options: Any) -> pd.DataFrame:
+    """The network edge: one call into yfinance. Imported here so pages load without it."""
+    import logging
+
+    import yfinance
+
+    # yfinance logs each failure itself; ours name the ticker and what to do instead.
+    logging.getLogger("yfinance").setLevel(logging.CRITICAL)
+    return yfinance.Ticker(ticker).history(**options)
+
+
+def _is_rate_limit(error: BaseException) -> bool:
+    from yfinance.exceptions import YFRateLimitError
+
+    return isinstance(error, YFRateLimitError)
+
+
+def _is_missing_ticker(error: BaseException) -> bool:
+    from yfinance.exceptions import YFTickerMissingError
+
+    return isinstance(error, YFTickerMissingError)
+
+
+def _is_unreachable(error: BaseException) -> bool:
+    # curl_cffi's connection errors derive from OSError, as do socket and timeout errors.
+    return isinstance(error, OSError | TimeoutError)
+
+
+@dataclass
+class YahooSource:
+    """Fetches one ticker's daily bars, retrying rate limits with exponential backoff."""
+
+    history: Callable[..., pd.DataFrame] = yfinance_history
+    sleep: Callable[[float], None] = time.sleep
+    retries: int = RETRIES
+    backoff_seconds: float = BACKOFF_SECONDS
+    name: str = "yahoo"
+
+    def fetch(self, ticker: str, start: date, end: date) -> Normalised:
+        """Bars from start to end inclusive.
+
+        Raises NoDataError, RateLimitedError, SourceUnreachableError, or PriceSourceError for the rest.
+        """
+        for attempt in range(1, self.retries + 1):
+            try:
+                raw = self.history(
+                    ticker,
+                    start=start.isoformat(),
+                    # yfinance's end is exclusive.
+                    end=(end + timedelta(days=1)).isoformat(),
+                    interval="1d",
+                    auto_adjust=False,
+                    actions=False,
+                    raise_errors=True,
+                    timeout=REQUEST_TIMEOUT_SECONDS,
+                )
+                break
+            except Exception as error:  # sorted into our outcomes below
+                if _is_rate_limit(error):
+                    if attempt == self.retries:
+                        raise RateLimitedError(ticker, attempt) from error
+                    wait = self.backoff_seconds * 2 ** (attempt - 1)
+                    log.warning("rate limited on %s, retry %d in %.0f s", ticker, attempt, wait)
+                    self.sleep(wait)
+                    continue
+                if _is_missing_ticker(error):
+                    raise NoDataError(ticker) from error
+                if _is_unreachable(error):
+                    raise SourceUnreachableError(str(error)) from error
+                raise PriceSourceError(f"{ticker}: {type(error).__name__}: {error}") from error
+        if raw is None or raw.empty:
+            raise NoDataError(ticker)
+        normalised = normalise_provider_frame(raw)
+        if normalised.frame.empty:
+            raise NoDataError(ticker)
+        if normalised.dropped_empty_rows or normalised.dropped_incomplete_rows:
+            log.info(
+                "%s: dropped %d empty and %d incomplete rows",
+                ticker,
+                normalised.dropped_empty_rows,
+                normalised.dropped_incomplete_rows,
+            )
+        return normalised
+
+
+YAHOO_HOST = "query2.finance.yahoo.com"
+
+
+def yahoo_reachable(timeout_seconds: float = 3.0) -> bool:
+    """Whether Yahoo's API host resolves and accepts a connection; no request is sent."""
+    import socket
+
+    try:
+        with socket.create_connection((YAHOO_HOST, 443), timeout=timeout_seconds):
+            return True
+    except OSError:
+        return False
