@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
@@ -22,4 +24,5 @@ def to_safe_csv(frame: pd.DataFrame) -> bytes:
         if not is_numeric_dtype(safe[column]):
             safe[column] = safe[column].map(neutralise)
     safe.columns = [neutralise(str(column)) for column in safe.columns]
-    return safe.to_csv(index=False).encode("utf-8")
+    # Quoting every text cell keeps a carriage return inside its cell instead of ending the row.
+    return safe.to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC).encode("utf-8")

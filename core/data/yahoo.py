@@ -76,7 +76,7 @@ def _is_unreachable(error: BaseException) -> bool:
 class YahooSource:
     """Fetches one ticker's daily bars, retrying rate limits with exponential backoff."""
 
-    history: Callable[..., pd.DataFrame] = yfinance_history
+    history: Callable[..., pd.DataFrame] | None = None  # None: yfinance itself
     sleep: Callable[[float], None] = time.sleep
     retries: int = RETRIES
     backoff_seconds: float = BACKOFF_SECONDS
@@ -89,7 +89,7 @@ class YahooSource:
         """
         for attempt in range(1, self.retries + 1):
             try:
-                raw = self.history(
+                raw = (self.history or yfinance_history)(
                     ticker,
                     start=start.isoformat(),
                     # yfinance's end is exclusive.

@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, select, text
+from psycopg2.errors import UniqueViolation
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from db.models import HistoricalPrice
+from db.pg_copy import COLUMNS as COPY_COLUMNS
+from db.pg_copy import price_rows
 from db.repositories.actor import Actor
 from db.types import utc_now
 
@@ -48,7 +51,7 @@ def _conflict_target(owner_id: uuid.UUID | None) -> tuple[list[str], ColumnEleme
 def upsert_prices(
     *, session: Session, frame: pd.DataFrame, ticker: str, owner_id: uuid.UUID | None, source: str
 ) -> int:
-    """Insert or update one ticker's rows (columns date, open..volume); returns how many were written."""
+    """Insert or update one ticker's rows (columns date, open..volume); returns how many changed."""
     if frame.empty:
         return 0
     frame = frame.loc[:, list(FRAME_COLUMNS)].copy()
@@ -58,9 +61,23 @@ def upsert_prices(
     return _upsert_sqlite(session, frame, ticker, owner_id, source)
 
 
-def _updates(statement) -> dict:
-    columns = {name: getattr(statement.excluded, name) for name in VALUE_COLUMNS}
-    return columns | {"source": statement.excluded.source, "last_updated": statement.excluded.last_updated}
+def _on_conflict_update(statement, owner_id: uuid.UUID | None):
+    """Overwrite a stored day with the new values, but leave a day whose values did not change alone."""
+    index_elements, index_where = _conflict_target(owner_id)
+    excluded = statement.excluded
+    columns = {name: getattr(excluded, name) for name in VALUE_COLUMNS}
+    changed = or_(
+        *(
+            getattr(HistoricalPrice, name).is_distinct_from(getattr(excluded, name))
+            for name in (*VALUE_COLUMNS, "source")
+        )
+    )
+    return statement.on_conflict_do_update(
+        index_elements=index_elements,
+        index_where=index_where,
+        set_=columns | {"source": excluded.source, "last_updated": excluded.last_updated},
+        where=changed,
+    )
 
 
 def _upsert_sqlite(
@@ -72,54 +89,48 @@ def _upsert_sqlite(
         | row
         for row in frame.to_dict("records")
     ]
-    index_elements, index_where = _conflict_target(owner_id)
-    statement = sqlite_insert(HistoricalPrice)
-    statement = statement.on_conflict_do_update(
-        index_elements=index_elements, index_where=index_where, set_=_updates(statement)
-    )
-    session.execute(statement, rows)
-    return len(rows)
+    result = session.connection().execute(_on_conflict_update(sqlite_insert(HistoricalPrice), owner_id), rows)
+    return result.rowcount
 
 
 def _upsert_postgres(
     session: Session, frame: pd.DataFrame, ticker: str, owner_id: uuid.UUID | None, source: str
 ) -> int:
-    # COPY into a session-private staging table, then one INSERT ... ON CONFLICT: the fastest
-    # path into PostgreSQL that still lets the unique indexes decide insert or update.
+    payload = price_rows(frame, ticker=ticker, owner_id=owner_id, source=source)
+    first, last = frame["date"].min(), frame["date"].max()
+    overlap = select(HistoricalPrice.id).where(
+        HistoricalPrice.ticker == ticker, _scope(owner_id), HistoricalPrice.date.between(first, last)
+    )
+    if session.scalar(overlap.limit(1)) is None:
+        # New days only (a first load, a refresh): COPY straight into the table.
+        try:
+            with session.begin_nested():
+                _copy(session, "historical_data", payload)
+            return len(frame)
+        except UniqueViolation:
+            pass  # another writer stored some of these days just now; merge them below
+    # Days that may exist already: COPY into a session-private staging table, then one
+    # INSERT ... ON CONFLICT lets the unique index decide insert or update, row by row.
     session.execute(
-        text(
-            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (date date, open float8, high float8, low float8, "
-            "close float8, adjusted_close float8, volume bigint) ON COMMIT DELETE ROWS"
-        )
+        text(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (LIKE historical_data) ON COMMIT DELETE ROWS")
     )
     session.execute(text(f"TRUNCATE {_STAGING}"))
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, date_format="%Y-%m-%d", float_format="%.17g")
-    buffer.seek(0)
+    _copy(session, _STAGING, payload)
+    columns = ", ".join(COPY_COLUMNS)
+    statement = pg_insert(HistoricalPrice).from_select(
+        list(COPY_COLUMNS), select(text(columns)).select_from(text(_STAGING))
+    )
+    return session.execute(_on_conflict_update(statement, owner_id)).rowcount
+
+
+def _copy(session: Session, table: str, payload: bytes) -> None:
     cursor = session.connection().connection.dbapi_connection.cursor()
     try:
         cursor.copy_expert(
-            f"COPY {_STAGING} ({', '.join(FRAME_COLUMNS)}) FROM STDIN WITH (FORMAT csv)", buffer
+            f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN WITH (FORMAT binary)", io.BytesIO(payload)
         )
     finally:
         cursor.close()
-
-    staging = select(
-        func.gen_random_uuid(),
-        literal(owner_id, HistoricalPrice.owner_id.type),
-        literal(ticker),
-        *(text(f"{_STAGING}.{name}") for name in FRAME_COLUMNS),
-        literal(source),
-        func.now(),
-    ).select_from(text(_STAGING))
-    statement = pg_insert(HistoricalPrice).from_select(
-        ["id", "owner_id", "ticker", *FRAME_COLUMNS, "source", "last_updated"], staging
-    )
-    index_elements, index_where = _conflict_target(owner_id)
-    statement = statement.on_conflict_do_update(
-        index_elements=index_elements, index_where=index_where, set_=_updates(statement)
-    )
-    return session.execute(statement).rowcount
 
 
 def read_prices(

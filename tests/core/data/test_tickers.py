@@ -29,3 +29,30 @@ def test_free_text_with_comments_and_duplicates():
     valid, problems = parse_ticker_text("msft, aapl\n# a comment line\nMSFT ^GSPC # trailing\n\n bad$ ")
     assert valid == ["MSFT", "AAPL", "^GSPC"]
     assert problems == ["'bad$' is not a ticker symbol (e.g. MSFT, BRK-B, ^GSPC, EURUSD=X, 7203.T)"]
+
+
+def test_a_txt_list_with_comments_blank_lines_and_duplicates():
+    from core.data.tickers import parse_ticker_file
+
+    data = b"# my watchlist\nmsft\n\nAAPL  # apple\nBRK-B\nmsft\n7203.t\neurusd=x\n"
+    assert parse_ticker_file(data) == (["MSFT", "AAPL", "BRK-B", "7203.T", "EURUSD=X"], [])
+
+
+def test_a_one_column_csv_with_a_header():
+    from core.data.tickers import parse_ticker_file
+
+    assert parse_ticker_file("Symbol\r\n^GSPC\r\nMSFT\r\n".encode("utf-16")) == (["^GSPC", "MSFT"], [])
+
+
+def test_a_named_column_of_a_wider_csv():
+    from core.data.tickers import parse_ticker_file
+
+    data = b"Name;Code;Weight\nMicrosoft;MSFT;0.5\nApple;AAPL;0.5\n"
+    assert parse_ticker_file(data, column="code") == (["MSFT", "AAPL"], [])
+    assert parse_ticker_file(data)[1] == [
+        "no column 'Ticker or Symbol' in the header ('Name', 'Code', 'Weight'); name the column to use"
+    ]
+    assert parse_ticker_file(b"Ticker,Name\nMSFT,Microsoft\nbad ticker,x\n") == (
+        ["MSFT"],
+        ["'bad ticker' is not a ticker symbol (e.g. MSFT, BRK-B, ^GSPC, EURUSD=X, 7203.T)"],
+    )

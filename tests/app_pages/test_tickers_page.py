@@ -1,0 +1,118 @@
+"""The Tickers page through AppTest: offline notice, sample, uploads with their report, lists, viewers."""
+
+import pytest
+import streamlit as st
+from curl_cffi.requests.exceptions import ConnectionError as CurlConnectionError
+
+from db.models.accounts import Role
+from tests.accounts import logged_in_app, make_account
+from tests.fixtures import gspc_2018_bytes
+
+PAGE = "app_pages/tickers.py"
+
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path):
+    """A fresh database, and Yahoo unreachable exactly as it is on this machine."""
+    from sqlalchemy.engine import URL
+
+    from db.migrate import upgrade_to_head
+
+    url = URL.create("sqlite", database=str(tmp_path / "tickers.db"))
+    upgrade_to_head(url)
+    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+
+    def no_network(ticker, **options):
+        raise CurlConnectionError(
+            "Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com"
+        )
+
+    monkeypatch.setattr("core.data.yahoo.yfinance_history", no_network)
+    monkeypatch.setattr("core.data.yahoo.yahoo_reachable", lambda timeout_seconds=3.0: False)
+    st.cache_data.clear()
+    return url
+
+
+def button(at, label_start):
+    return next(b for b in at.button if b.label.startswith(label_start))
+
+
+def text_input(at, label):
+    return next(t for t in at.text_input if t.label == label)
+
+
+def test_offline_is_one_line_pointing_to_upload_and_the_sample(offline):
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    assert not at.exception
+    assert at.info[0].value.startswith(
+        "Yahoo Finance cannot be reached from here: upload a price CSV or load"
+    )
+
+
+def test_load_the_sample_and_preview_it(offline):
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    button(at, "Load the S&P 500 sample").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table.iloc[0].to_dict() | {"first": None, "last": None} == {
+        "ticker": "^GSPC",
+        "prices": "shared",
+        "source": "sample",
+        "first": None,
+        "last": None,
+        "rows": 5031,
+        "freshness": "stale",
+    }
+    assert at.selectbox[0].value == "^GSPC"
+    assert len(at.get("plotly_chart")) == 1
+    assert any(b.label.startswith("Load the S&P") for b in at.button) is False
+
+
+def test_upload_with_a_bad_row_shows_the_report_and_writes_nothing(offline):
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    bad = gspc_2018_bytes().replace(b"2018-12-28,2498.77002", b"2018-12-28,-2498.77002")
+    at.file_uploader[0].set_value(("spx.csv", bad, "text/csv"))
+    text_input(at, "Ticker").input("SPX")
+    button(at, "Import").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "Rejected, nothing written: 1 of 251 rows invalid (price not above zero: 1; open outside low-high: 1)"
+    ]
+    rules, offenders = at.dataframe[-2].value, at.dataframe[-1].value
+    assert dict(zip(rules["rule"], rules["rows"], strict=True)) == {
+        "price not above zero": 1,
+        "open outside low-high": 1,
+    }
+    assert list(offenders["line"]) == [251]
+    assert at.info[-1].value.startswith("The cache is empty")
+
+    at.checkbox[-1].check()
+    button(at, "Import").click().run()
+    assert [w.value for w in at.warning] == ["Wrote 250 valid rows of SPX; skipped 1 bad rows"]
+
+
+def test_fetching_offline_says_so_and_skips_the_rest(offline):
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    at.text_area[0].input("MSFT, AAPL")
+    button(at, "Fetch").click().run()
+    assert not at.exception
+    assert at.warning[0].value.startswith("Yahoo Finance cannot be reached")
+    assert list(at.dataframe[-1].value["status"]) == ["error", "skipped"]
+
+
+def test_a_ticker_list_file_becomes_the_default_tickers(offline):
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    at.file_uploader[-1].set_value(("list.txt", b"# watchlist\nmsft\nBRK-B\n\n^gspc\nmsft\n", "text/plain"))
+    button(at, "Save as my default tickers").click().run()
+    assert [s.value for s in at.success] == ["Saved 3 tickers: MSFT, BRK-B, ^GSPC"]
+    at.run()
+    assert at.text_area[0].value == "MSFT, BRK-B, ^GSPC"
+
+
+def test_viewers_look_but_do_not_fetch_or_upload(offline):
+    at = logged_in_app(PAGE, make_account(offline, role=Role.VIEWER)).run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert "Viewers can look at prices but not fetch them." in captions
+    assert "Viewers can look at prices but not upload them." in captions
+    assert not any(b.label.startswith("Load the S&P") for b in at.button)

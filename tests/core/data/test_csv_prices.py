@@ -1,0 +1,129 @@
+"""Price CSVs in Yahoo's layout and its common variants."""
+
+import pytest
+
+from core.data.csv_prices import CsvFormatError, parse_price_csv
+from core.data.validation import validate_prices
+from tests.fixtures import gspc_2018_bytes
+
+TEXT = gspc_2018_bytes().decode("utf-8")
+
+
+def parse(data: bytes, **options):
+    parsed = parse_price_csv(data, **({"ticker": "^GSPC"} | options))
+    report, _ = validate_prices(parsed.frame, raw_date_column="raw_date")
+    return parsed, report
+
+
+def first_row(parsed) -> dict:
+    return parsed.frame.iloc[0].to_dict()
+
+
+def test_yahoo_layout_reads_every_row():
+    parsed, report = parse(gspc_2018_bytes())
+    assert report.ok
+    assert len(parsed.frame) == 251
+    row = first_row(parsed)
+    assert (row["line"], str(row["date"].date()), row["open"], row["volume"]) == (
+        2,
+        "2018-01-02",
+        2683.72998,
+        3367250000,
+    )
+    assert parsed.frame["line"].iloc[-1] == 252
+
+
+@pytest.mark.parametrize(
+    ("encoding", "expected"),
+    [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("utf-16", "utf-16"), ("utf-16-le", "utf-16-le")],
+)
+def test_each_encoding(encoding, expected):
+    parsed, report = parse(TEXT.encode(encoding))
+    assert parsed.encoding == expected
+    assert report.ok
+    assert first_row(parsed)["close"] == 2695.810059
+
+
+def test_latin_1_with_accented_headers():
+    text = TEXT.replace("Volume", "Volume,Remarque", 1).replace("\n2018-01-02,", "\n2018-01-02,", 1)
+    lines = text.splitlines()
+    lines = [lines[0]] + [line + ",clôture élevée" for line in lines[1:]]
+    parsed, report = parse("\n".join(lines).encode("latin-1"))
+    assert parsed.encoding == "latin-1"
+    assert report.ok
+
+
+def test_semicolons_and_decimal_commas():
+    text = TEXT.replace(",", ";").replace(".", ",")
+    parsed, report = parse(text.encode())
+    assert parsed.separator == ";"
+    assert report.ok
+    assert first_row(parsed)["high"] == 2695.889893
+
+
+def test_header_case_spacing_and_aliases():
+    text = TEXT.replace(
+        "Date,Open,High,Low,Close,Adj Close,Volume", " DATE , open,HIGH , Low,close , adj_close ,VOLUME "
+    )
+    parsed, report = parse(text.encode())
+    assert report.ok
+    assert first_row(parsed)["adjusted_close"] == 2695.810059
+
+
+def test_without_adjusted_close_the_close_is_used():
+    lines = [",".join(cells[:5] + cells[6:]) for cells in (line.split(",") for line in TEXT.splitlines())]
+    parsed, report = parse("\n".join(lines).encode())
+    assert report.ok
+    assert (parsed.frame["adjusted_close"] == parsed.frame["close"]).all()
+    assert parsed.notes == ("no adjusted close column: the close is used",)
+
+
+def test_a_stated_date_format():
+    lines = TEXT.splitlines()
+    day_first = [lines[0]] + [f"{line[8:10]}/{line[5:7]}/{line[:4]}{line[10:]}" for line in lines[1:]]
+    data = "\n".join(day_first).encode()
+    _, report = parse(data)
+    assert report.counts == {"unparseable date": 251}
+    parsed, report = parse(data, date_format="%d/%m/%Y")
+    assert report.ok
+    assert str(first_row(parsed)["date"].date()) == "2018-01-02"
+
+
+def test_blank_lines_keep_true_line_numbers():
+    lines = TEXT.splitlines()
+    text = "\n".join([lines[0], "", lines[1], "   ", lines[2].replace("2018-01-03", "someday")])
+    parsed, report = parse(text.encode())
+    assert list(parsed.frame["line"]) == [3, 5]
+    assert [(o.line, o.rules) for o in report.examples] == [(5, ("unparseable date",))]
+
+
+def test_a_ticker_column_serves_several_tickers():
+    lines = TEXT.splitlines()[:3]
+    text = "\n".join(
+        ["Ticker," + lines[0]]
+        + [f"msft,{line}" for line in lines[1:]]
+        + [f"AAPL,{line}" for line in lines[1:]]
+    )
+    parsed = parse_price_csv(text.encode())
+    assert list(parsed.frame["ticker"]) == ["MSFT", "MSFT", "AAPL", "AAPL"]
+
+
+@pytest.mark.parametrize(
+    ("data", "options", "message"),
+    [
+        (b"", {}, "the file is empty"),
+        (b"Date,Open,High,Low\n2018-01-02,1,2,0.5\n", {}, "line 1: missing column(s) close; the header has"),
+        (b"When,Price\n2018-01-02,1\n", {}, "missing column(s) date, open, high, low, close"),
+        (b"Date,Open,High,Low,Close\n", {}, "a header but no rows"),
+        (b"Date,Open,High,Low,Close\n2018-01-02,1,2,0.5,1\n", {"ticker": None}, "no ticker"),
+        (
+            b"Date,Open,High,Low,Close\n2018-01-02,1,2,0.5,1\n",
+            {"ticker": "$$$"},
+            "ticker: '$$$' is not a ticker",
+        ),
+    ],
+)
+def test_file_level_problems_are_named(data, options, message):
+    with pytest.raises(CsvFormatError) as raised:
+        parse_price_csv(data, **({"ticker": "X"} | options))
+    assert message in str(raised.value)

@@ -1,0 +1,228 @@
+"""Imports all-or-nothing, uploads recorded, fetches one ticker at a time, refresh asks only for new days."""
+
+from datetime import date
+
+import pytest
+from limits.storage import MemoryStorage
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+from yfinance.exceptions import YFTzMissingError
+
+from core.actions import ActionLimitedError
+from core.auth import PermissionDeniedError
+from core.config import load_settings
+from core.data.service import delete_ticker, fetch_tickers, import_prices, load_sample, upload_prices
+from core.throttle import Throttle
+from db.engine import session_scope
+from db.models import AuditLog, DataUpload, HistoricalPrice
+from db.models.accounts import Role
+from db.repositories.actor import Actor
+from db.repositories.prices import read_prices, upsert_prices
+from db.repositories.users import create_user
+from tests.accounts import make_account
+from tests.core.data.test_yahoo import FakeYahoo
+from tests.fixtures import gspc_2018_bytes, gspc_2018_frame
+
+BAD_ROW = gspc_2018_bytes().replace(b"2018-12-28,2498.77002", b"2018-12-28,-2498.77002")
+
+
+def count_rows(session, ticker: str) -> int:
+    return session.scalar(
+        select(func.count()).select_from(HistoricalPrice).where(HistoricalPrice.ticker == ticker)
+    )
+
+
+@pytest.fixture
+def analyst(session):
+    return Actor.of(create_user(session=session, username="ida", email="ida@example.com", password_hash="x"))
+
+
+def upload(session, actor, data, **options):
+    return upload_prices(
+        session=session,
+        actor=actor,
+        settings=load_settings(),
+        throttle=Throttle(MemoryStorage()),
+        data=data,
+        filename="prices.csv",
+        ticker=options.pop("ticker", "SPX"),
+        **options,
+    )
+
+
+def test_a_file_with_one_bad_row_writes_nothing_and_says_why(session, analyst):
+    result = upload(session, analyst, BAD_ROW)
+    assert result.status == "rejected"
+    assert result.message() == (
+        "Rejected, nothing written: 1 of 251 rows invalid (price not above zero: 1; open outside low-high: 1)"
+    )
+    assert [o.line for o in result.report.examples] == [251]
+    assert count_rows(session, "SPX") == 0
+    record = session.scalar(select(DataUpload).where(DataUpload.user_id == analyst.user_id))
+    assert (record.status, record.row_count, record.kind) == ("rejected", 0, "prices")
+    assert record.details["report"]["counts"] == {"price not above zero": 1, "open outside low-high": 1}
+
+
+def test_skip_bad_rows_writes_the_valid_ones(session, analyst):
+    result = upload(session, analyst, BAD_ROW, skip_bad_rows=True)
+    assert (result.status, result.written) == ("partial", 250)
+    assert count_rows(session, "SPX") == 250
+    assert session.scalar(select(DataUpload.status)) == "partial"
+
+
+def test_a_clean_file_is_the_uploaders_own(session, analyst):
+    assert upload(session, analyst, gspc_2018_bytes()).status == "accepted"
+    other = Actor.of(create_user(session=session, username="joe", email="joe@example.com", password_hash="x"))
+    assert len(read_prices(session=session, actor=analyst, ticker="SPX")) == 251
+    assert read_prices(session=session, actor=other, ticker="SPX").empty
+    assert session.scalar(select(AuditLog.action).where(AuditLog.user_id == analyst.user_id)) == "upload"
+
+
+def test_unreadable_files_are_rejected_with_the_reason(session, analyst):
+    result = upload(session, analyst, b"Date,Open\n2018-01-02,1\n")
+    assert result.status == "rejected"
+    assert "missing column(s) high, low, close" in result.message()
+    assert session.scalar(select(DataUpload.details))["error"].startswith("line 1: missing column(s)")
+
+
+def test_a_viewer_cannot_upload(session):
+    viewer = Actor.of(
+        create_user(
+            session=session, username="val", email="val@example.com", password_hash="x", role=Role.VIEWER
+        )
+    )
+    with pytest.raises(PermissionDeniedError, match="viewer role cannot upload"):
+        upload(session, viewer, gspc_2018_bytes())
+
+
+def test_the_upload_quota(session, analyst, monkeypatch):
+    monkeypatch.setenv("ACTION_LIMITS", '{"free": {"upload": "1/hour"}}')
+    throttle = Throttle(MemoryStorage())
+    options = {"settings": load_settings(), "throttle": throttle, "filename": "a.csv", "ticker": "SPX"}
+    upload_prices(session=session, actor=analyst, data=gspc_2018_bytes(), **options)
+    with pytest.raises(ActionLimitedError, match=r"try again in \d+ s"):
+        upload_prices(session=session, actor=analyst, data=gspc_2018_bytes(), **options)
+
+
+def test_cli_style_import_is_shared(session):
+    result = import_prices(
+        session=session,
+        data=gspc_2018_bytes(),
+        ticker="SPX",
+        date_format=None,
+        skip_bad_rows=False,
+        owner=None,
+    )
+    assert result.written == 251
+    assert (
+        session.scalar(
+            select(func.count()).select_from(HistoricalPrice).where(HistoricalPrice.owner_id.is_(None))
+        )
+        >= 251
+    )
+
+
+def test_the_sample_loads_as_shared_market_data(session, analyst):
+    assert load_sample(session=session, actor=analyst) == 5031
+    stored = read_prices(session=session, actor=analyst, ticker="^GSPC")
+    assert (str(stored["date"].min().date()), str(stored["date"].max().date())) == (
+        "1999-01-04",
+        "2018-12-31",
+    )
+    assert set(stored["source"]) == {"sample"}
+
+
+def test_only_admins_delete_shared_prices(session, analyst):
+    upsert_prices(
+        session=session, frame=gspc_2018_frame().pipe(_bars), ticker="SPX", owner_id=None, source="yahoo"
+    )
+    with pytest.raises(PermissionDeniedError, match="only an admin"):
+        delete_ticker(session=session, actor=analyst, ticker="SPX", shared=True)
+    admin = Actor.of(
+        create_user(
+            session=session, username="adm", email="adm@example.com", password_hash="x", role=Role.ADMIN
+        )
+    )
+    assert delete_ticker(session=session, actor=admin, ticker="SPX", shared=True) == 251
+
+
+def _bars(frame):
+    from core.data.frames import normalise_provider_frame
+
+    return normalise_provider_frame(frame).frame
+
+
+# Fetching commits ticker by ticker, so these run on committed databases of both backends.
+
+
+@pytest.fixture
+def committed(database_url, engine):
+    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    actor = make_account(database_url)
+    yield sessions, actor
+    with session_scope(sessions) as session:
+        session.execute(
+            HistoricalPrice.__table__.delete().where(HistoricalPrice.ticker.in_(["FETCHA", "FETCHB", "NOPE"]))
+        )
+
+
+def fetch(sessions, actor, tickers, fake, **options):
+    return fetch_tickers(
+        sessions=sessions,
+        actor=actor,
+        tickers=tickers,
+        end=options.pop("end", date(2018, 12, 31)),
+        start=options.pop("start", date(2018, 1, 1)),
+        settings=load_settings(),
+        throttle=Throttle(MemoryStorage()),
+        source=fake.source(),
+        **options,
+    )
+
+
+def test_one_bad_ticker_never_stops_the_rest(committed):
+    sessions, actor = committed
+    fake = FakeYahoo(gspc_2018_frame(), YFTzMissingError("NOPE"), gspc_2018_frame())
+    progress = []
+    run = fetch(
+        sessions,
+        actor,
+        ["FETCHA", "NOPE", "FETCHB"],
+        fake,
+        on_progress=lambda i, n, o: progress.append((i, n, o.status)),
+    )
+    table = run.table()
+    assert list(table["status"]) == ["ok", "error", "ok"]
+    assert list(table["rows"]) == [251, 0, 251]
+    assert table["message"].iloc[1] == "no data for NOPE"
+    assert progress == [(1, 3, "ok"), (2, 3, "error"), (3, 3, "ok")]
+    assert not run.offline
+
+
+def test_offline_skips_the_rest_at_once(committed):
+    from curl_cffi.requests.exceptions import ConnectionError as CurlConnectionError
+
+    sessions, actor = committed
+    fake = FakeYahoo(CurlConnectionError("Could not resolve host"))
+    run = fetch(sessions, actor, ["FETCHA", "FETCHB"], fake)
+    assert run.offline
+    assert list(run.table()["status"]) == ["error", "skipped"]
+    assert len(fake.requests) == 1
+
+
+def test_refresh_asks_only_for_days_after_the_last_cached_one(committed):
+    sessions, actor = committed
+    first_half = gspc_2018_frame().loc[:"2018-06-29"]
+    second_half = gspc_2018_frame().loc["2018-07-02":]
+    fake = FakeYahoo(first_half, second_half, YFTzMissingError("FETCHA"))
+    assert fetch(sessions, actor, ["FETCHA"], fake).outcomes[0].rows == len(first_half)
+    refreshed = fetch(sessions, actor, ["FETCHA"], fake, refresh=True)
+    assert refreshed.outcomes[0].rows == len(second_half)
+    assert fake.requests[1][1]["start"] == "2018-06-30"
+    again = fetch(sessions, actor, ["FETCHA"], fake, refresh=True, end=date(2019, 1, 1))
+    assert (again.outcomes[0].status, fake.requests[2][1]["start"]) == ("up to date", "2019-01-01")
+    up_to_date = fetch(sessions, actor, ["FETCHA"], fake, refresh=True)
+    assert up_to_date.outcomes[0].status == "up to date"
+    assert len(fake.requests) == 3
+    with session_scope(sessions) as session:
+        assert len(read_prices(session=session, actor=actor, ticker="FETCHA")) == 251

@@ -1,0 +1,68 @@
+"""python -m core: import-csv and load-sample against a real database; fetch refuses bad symbols offline."""
+
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import NullPool
+
+from core.__main__ import main as cli_main
+from db.migrate import upgrade_to_head
+from db.models import HistoricalPrice
+from tests.fixtures import GSPC_2018
+from tests.process_state import reset_process_state
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch):
+    url = URL.create("sqlite", database=str(tmp_path / "cli.db"))
+    upgrade_to_head(url)
+    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+    return url
+
+
+def main(argv):
+    reset_process_state()
+    return cli_main(argv)
+
+
+def rows(url) -> int:
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as connection:
+        found = connection.scalar(select(func.count()).select_from(HistoricalPrice))
+    engine.dispose()
+    return found
+
+
+def test_import_csv_accepts_a_clean_file(database, capsys):
+    assert main(["import-csv", str(GSPC_2018), "--ticker", "SPX"]) == 0
+    assert "Wrote 251 rows of SPX" in capsys.readouterr().out
+    assert rows(database) == 251
+
+
+def test_import_csv_rejects_with_the_report_on_stderr(database, tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(GSPC_2018.read_bytes().replace(b"2018-12-31", b"31.12.2018"))
+    assert main(["import-csv", str(bad), "--ticker", "SPX"]) == 1
+    err = capsys.readouterr().err
+    assert "Rejected, nothing written: 1 of 251 rows invalid (unparseable date: 1)" in err
+    assert "line 252: unparseable date" in err
+    assert rows(database) == 0
+    assert main(["import-csv", str(bad), "--ticker", "SPX", "--skip-bad-rows"]) == 0
+    assert rows(database) == 250
+
+
+def test_import_csv_names_a_missing_file_and_an_unknown_owner(database, tmp_path, capsys):
+    assert main(["import-csv", str(tmp_path / "nope.csv"), "--ticker", "SPX"]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["import-csv", str(GSPC_2018), "--ticker", "SPX", "--owner", "ghost"]) == 2
+    assert "--owner: no user 'ghost'" in capsys.readouterr().err
+
+
+def test_load_sample(database, capsys):
+    assert main(["load-sample"]) == 0
+    assert rows(database) == 5031
+
+
+def test_fetch_refuses_bad_symbols_before_any_request(database, capsys):
+    assert main(["fetch", "MSFT", "not a ticker$"]) == 2
+    assert "'ticker$' is not a ticker symbol" in capsys.readouterr().err

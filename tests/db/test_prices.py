@@ -1,0 +1,115 @@
+"""The price cache on SQLite and PostgreSQL: upsert, visibility, one-query reads, summaries, deletion."""
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlalchemy import event
+
+from core.data.frames import normalise_provider_frame
+from db.repositories.actor import Actor
+from db.repositories.prices import (
+    delete_prices,
+    last_cached_date,
+    list_cached_tickers,
+    read_prices,
+    upsert_prices,
+)
+from db.repositories.users import create_user
+from tests.fixtures import gspc_2018_frame
+
+
+@pytest.fixture
+def bars() -> pd.DataFrame:
+    return normalise_provider_frame(gspc_2018_frame()).frame
+
+
+@pytest.fixture
+def people(session):
+    def make(name):
+        return Actor.of(
+            create_user(session=session, username=name, email=f"{name}@example.com", password_hash="x")
+        )
+
+    return make("ann"), make("ben")
+
+
+def test_upsert_inserts_then_updates_in_place(session, bars, people):
+    ann, _ = people
+    assert upsert_prices(session=session, frame=bars, ticker="SPX", owner_id=None, source="yahoo") == 251
+    changed = bars.copy()
+    changed["close"] = changed["close"] + 1
+    assert (
+        upsert_prices(session=session, frame=changed.tail(10), ticker="SPX", owner_id=None, source="sample")
+        == 10
+    )
+    stored = read_prices(session=session, actor=ann, ticker="SPX")
+    assert len(stored) == 251
+    assert stored["close"].iloc[-1] == pytest.approx(bars["close"].iloc[-1] + 1)
+    assert stored["close"].iloc[0] == pytest.approx(bars["close"].iloc[0])
+    assert list(stored["source"].tail(10).unique()) == ["sample"]
+    assert int(stored["volume"].iloc[0]) == 3367250000
+
+
+def test_uploads_are_private_and_win_over_shared_days(session, bars, people):
+    ann, ben = people
+    upsert_prices(session=session, frame=bars, ticker="SPX", owner_id=None, source="yahoo")
+    own = bars.head(5).copy()
+    own["close"] = own["low"]
+    upsert_prices(session=session, frame=own, ticker="SPX", owner_id=ann.user_id, source="upload")
+    upsert_prices(session=session, frame=bars.head(3), ticker="MINE", owner_id=ann.user_id, source="upload")
+
+    anns = read_prices(session=session, actor=ann, ticker="SPX")
+    assert len(anns) == 251
+    assert list(anns["close"].head(5)) == list(own["close"])
+    assert list(anns["source"].head(6)) == ["upload"] * 5 + ["yahoo"]
+    bens = read_prices(session=session, actor=ben, ticker="SPX")
+    assert list(bens["close"].head(5)) == list(bars["close"].head(5))
+    assert read_prices(session=session, actor=ben, ticker="MINE").empty
+
+    ann_view = {
+        (c.ticker, c.owned, c.source, c.rows) for c in list_cached_tickers(session=session, actor=ann)
+    }
+    assert {("SPX", False, "yahoo", 251), ("SPX", True, "upload", 5), ("MINE", True, "upload", 3)} <= ann_view
+    assert all(not c.owned for c in list_cached_tickers(session=session, actor=ben))
+
+
+def test_a_date_range_is_one_indexed_query(session, bars, people, engine):
+    ann, _ = people
+    upsert_prices(session=session, frame=bars, ticker="SPX", owner_id=None, source="yahoo")
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        stored = read_prices(
+            session=session, actor=ann, ticker="SPX", start=date(2018, 3, 1), end=date(2018, 3, 31)
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == 1
+    assert (stored["date"].min().date(), stored["date"].max().date(), len(stored)) == (
+        date(2018, 3, 1),
+        date(2018, 3, 29),
+        21,
+    )
+
+
+def test_last_cached_date_and_delete_by_scope(session, bars, people):
+    ann, _ = people
+    upsert_prices(session=session, frame=bars, ticker="SPX", owner_id=None, source="yahoo")
+    upsert_prices(session=session, frame=bars.head(20), ticker="SPX", owner_id=ann.user_id, source="upload")
+    assert last_cached_date(session=session, ticker="SPX", owner_id=None) == date(2018, 12, 31)
+    assert last_cached_date(session=session, ticker="SPX", owner_id=ann.user_id) == bars["date"].iloc[19]
+    assert delete_prices(session=session, ticker="SPX", owner_id=ann.user_id) == 20
+    assert len(read_prices(session=session, actor=ann, ticker="SPX")) == 251
+    assert delete_prices(session=session, ticker="SPX", owner_id=None) == 251
+    assert read_prices(session=session, actor=ann, ticker="SPX").empty
+
+
+def test_empty_frames_write_nothing(session, bars):
+    assert (
+        upsert_prices(session=session, frame=bars.head(0), ticker="SPX", owner_id=None, source="yahoo") == 0
+    )
