@@ -42,6 +42,33 @@ def initial_window(dates: pd.Series, label: str) -> list[pd.Timestamp] | None:
     return [max(start, days.min()), end]
 
 
+def fit_y_to_window(figure: go.Figure, window: list[pd.Timestamp] | None) -> None:
+    """Scale each pane's y-axis to the bars inside the initial window.
+
+    Plotly scales y over all the data, so a one-year window of a twenty-year history would be
+    squashed into a thin band; the range buttons still move x freely afterwards.
+    """
+    if window is None:
+        return
+    start, end = window
+    bounds: dict[str, list[float]] = {}
+    for trace in figure.data:
+        x = pd.to_datetime(pd.Series(trace.x))
+        inside = ((x >= start) & (x <= end)).to_numpy()
+        columns = ("low", "high") if trace.type == "candlestick" else ("y",)
+        for name in columns:
+            values = pd.to_numeric(pd.Series(getattr(trace, name)), errors="coerce")[inside].dropna()
+            if values.empty:
+                continue
+            axis = trace.yaxis or "y"
+            low, high = bounds.get(axis, [float("inf"), float("-inf")])
+            bounds[axis] = [min(low, float(values.min())), max(high, float(values.max()))]
+    for axis, (low, high) in bounds.items():
+        if axis == "y" or not figure.layout[f"yaxis{axis[1:]}"].range:
+            pad = (high - low) * 0.05 or abs(high) * 0.05 or 1.0
+            figure.layout[f"yaxis{axis[1:]}"].range = [low - pad, high + pad]
+
+
 def candlestick_figure(
     prices: pd.DataFrame, *, title: str = "", template: str = "plotly_white", window: str = "All"
 ) -> go.Figure:
@@ -87,3 +114,117 @@ def candlestick_figure(
     figure.update_yaxes(title_text="price", row=1, col=1)
     figure.update_yaxes(title_text="volume", row=2, col=1)
     return figure
+
+
+PANE_HEIGHT = 0.16
+OVERLAY_COLOURS = ("#2563eb", "#d97706", "#7c3aed", "#db2777", "#0891b2")
+
+
+def indicator_figure(
+    view: pd.DataFrame,
+    *,
+    overlays: list[str],
+    panes: list[str],
+    ema_spans: tuple[int, ...],
+    title: str = "",
+    template: str = "plotly_white",
+    window: str = "All",
+) -> go.Figure:
+    """Candlesticks and volume with EMA and Bollinger overlays, and one pane per oscillator below.
+
+    view has the price columns and compute_all's columns; every pane shares the x-axis.
+    """
+    rows = 2 + len(panes)
+    heights = [1.0 - PANE_HEIGHT * (rows - 1), *([PANE_HEIGHT] * (rows - 1))]
+    figure = make_subplots(
+        rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.02, row_heights=heights,
+        subplot_titles=["", "volume", *panes],
+    )  # fmt: skip
+    x = view["date"]
+    figure.add_trace(
+        go.Candlestick(
+            x=x, open=view["open"], high=view["high"], low=view["low"], close=view["close"], name="price",
+            increasing_line_color=UP, decreasing_line_color=DOWN, showlegend=False,
+        ),
+        row=1, col=1,
+    )  # fmt: skip
+    if "EMA" in overlays:
+        for colour, span in zip(OVERLAY_COLOURS, ema_spans, strict=False):
+            figure.add_trace(
+                go.Scatter(
+                    x=x, y=view[f"ema_{span}"], name=f"EMA {span}", line={"width": 1.2, "color": colour}
+                ),
+                row=1,
+                col=1,
+            )
+    if "Bollinger" in overlays:
+        band = {"width": 1, "color": "rgba(100,116,139,0.9)"}
+        figure.add_trace(go.Scatter(x=x, y=view["bb_upper"], name="Bollinger upper", line=band), row=1, col=1)
+        figure.add_trace(
+            go.Scatter(
+                x=x, y=view["bb_lower"], name="Bollinger lower", line=band, fill="tonexty",
+                fillcolor="rgba(100,116,139,0.08)",
+            ),
+            row=1, col=1,
+        )  # fmt: skip
+        figure.add_trace(
+            go.Scatter(x=x, y=view["bb_middle"], name="Bollinger middle", line=band | {"dash": "dot"}),
+            row=1,
+            col=1,
+        )
+    rising = view["close"] >= view["open"]
+    figure.add_trace(
+        go.Bar(x=x, y=view["volume"], name="volume", marker_color=rising.map({True: UP, False: DOWN})),
+        row=2,
+        col=1,
+    )
+    for row, pane in enumerate(panes, start=3):
+        _add_pane(figure, view, pane, row)
+    figure.update_layout(
+        title=title,
+        template=template,
+        height=420 + 150 * len(panes),
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.03, "x": 0},
+        xaxis={"rangeselector": {"buttons": RANGE_BUTTONS}, "rangeslider": {"visible": False}},
+    )
+    figure.update_xaxes(rangebreaks=trading_day_breaks(x))
+    shown = initial_window(x, window)
+    if shown:
+        figure.update_xaxes(range=shown)
+        fit_y_to_window(figure, shown)
+    return figure
+
+
+def _add_pane(figure: go.Figure, view: pd.DataFrame, pane: str, row: int) -> None:
+    x = view["date"]
+    column = {
+        "RSI": _first(view, "rsi_"),
+        "ATR": _first(view, "atr_"),
+        "HV": _first(view, "hv_"),
+        "OBV": "obv",
+    }
+    if pane == "MACD":
+        figure.add_trace(
+            go.Bar(x=x, y=view["macd_hist"], name="MACD histogram", marker_color="#94a3b8"), row=row, col=1
+        )
+        figure.add_trace(
+            go.Scatter(x=x, y=view["macd"], name="MACD", line={"color": "#2563eb"}), row=row, col=1
+        )
+        figure.add_trace(
+            go.Scatter(x=x, y=view["macd_signal"], name="MACD signal", line={"color": "#d97706"}),
+            row=row,
+            col=1,
+        )
+        return
+    figure.add_trace(
+        go.Scatter(x=x, y=view[column[pane]], name=pane, line={"color": "#0f766e"}), row=row, col=1
+    )
+    if pane == "RSI":
+        for level in (30, 70):
+            figure.add_hline(y=level, line={"dash": "dash", "width": 1, "color": "#64748b"}, row=row, col=1)
+        figure.update_yaxes(range=[0, 100], row=row, col=1)
+
+
+def _first(view: pd.DataFrame, prefix: str) -> str:
+    return next(column for column in view.columns if str(column).startswith(prefix))

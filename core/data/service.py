@@ -24,6 +24,7 @@ from core.data.frames import OHLCV_COLUMNS
 from core.data.sample import SAMPLE_SOURCE, SAMPLE_TICKER, sample_bytes
 from core.data.validation import ValidationReport, validate_prices
 from core.data.yahoo import NoDataError, PriceSourceError, SourceUnreachableError, YahooSource
+from core.indicator_store import refresh_indicators
 from core.logging import get_logger
 from core.throttle import Throttle
 from db.engine import session_scope
@@ -83,14 +84,16 @@ def import_prices(
         return ImportResult("rejected", 0, (), report, notes=notes)
     rows = parsed.frame.loc[valid]
     written = 0
+    owner_id = owner.user_id if owner else None
     for symbol, group in rows.groupby("ticker", sort=True):
         written += upsert_prices(
             session=session,
             frame=group[list(OHLCV_COLUMNS)],
             ticker=str(symbol),
-            owner_id=owner.user_id if owner else None,
+            owner_id=owner_id,
             source=source,
         )
+        refresh_indicators(session=session, ticker=str(symbol), owner_id=owner_id)
     status = "accepted" if report.ok else "partial"
     return ImportResult(status, written, tuple(sorted(rows["ticker"].unique())), report, notes=notes)
 
@@ -283,6 +286,7 @@ class _FetchJob:
             written = upsert_prices(
                 session=session, frame=fetched.frame, ticker=ticker, owner_id=None, source=self.source.name
             )
+            refresh_indicators(session=session, ticker=ticker, owner_id=None)
             self._audit(session, "ok", f"{ticker}: {written} rows from {first} to {end}", started)
         dropped = fetched.dropped_empty_rows + fetched.dropped_incomplete_rows
         return FetchOutcome(ticker, "ok", rows=written, dropped_rows=dropped)

@@ -1,0 +1,181 @@
+"""Technical indicators on pandas Series, computed by TA-Lib, aligned with the input's index.
+
+Every function leaves NaN where its window has not filled yet (the warm-up) and never fills
+anything forward: the series is taken as the trading days it holds, gaps and all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import talib
+
+DEFAULT_EMA_SPANS = (12, 26, 50, 200)
+TRADING_DAYS_PER_YEAR = 252
+
+
+def _check_period(name: str, value: int) -> None:
+    if not isinstance(value, int | np.integer) or value < 2:
+        raise ValueError(f"{name} must be a whole number of at least 2, got {value!r}")
+
+
+def _values(series: pd.Series, name: str, needed: int, what: str) -> np.ndarray:
+    values = np.asarray(series, dtype=float)
+    if len(values) < needed:
+        raise ValueError(
+            f"series too short: {what} needs at least {needed} values of {name}, got {len(values)}"
+        )
+    return values
+
+
+def _series(values: np.ndarray, like: pd.Series, name: str) -> pd.Series:
+    return pd.Series(values, index=like.index, name=name)
+
+
+def rsi(close: pd.Series, period: int = 14) -> pd.Series:
+    """Wilder's relative strength index, 0 to 100."""
+    _check_period("period", period)
+    values = _values(close, "close", period + 1, f"RSI({period})")
+    return _series(talib.RSI(values, timeperiod=period), close, f"rsi_{period}")
+
+
+def ema(close: pd.Series, span: int) -> pd.Series:
+    """Exponential moving average with smoothing 2/(span+1), seeded with the first span's mean."""
+    _check_period("span", span)
+    values = _values(close, "close", span, f"EMA({span})")
+    return _series(talib.EMA(values, timeperiod=span), close, f"ema_{span}")
+
+
+def historical_volatility(
+    close: pd.Series, window: int = 20, periods_per_year: int = TRADING_DAYS_PER_YEAR
+) -> pd.Series:
+    """Annualised sample standard deviation of daily log returns over a rolling window."""
+    _check_period("window", window)
+    if periods_per_year < 1:
+        raise ValueError(f"periods_per_year must be at least 1, got {periods_per_year!r}")
+    values = _values(close, "close", window + 1, f"HV({window})")
+    returns = np.full(len(values), np.nan)
+    returns[1:] = np.log(values[1:] / values[:-1])
+    # TA-Lib's STDDEV divides by n; the sample deviation divides by n - 1.
+    population = talib.STDDEV(returns, timeperiod=window, nbdev=1.0)
+    annualised = population * math.sqrt(window / (window - 1)) * math.sqrt(periods_per_year)
+    return _series(annualised, close, f"hv_{window}")
+
+
+def bollinger(close: pd.Series, window: int = 20, k: float = 2.0) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(upper, middle, lower): the simple moving average and k population deviations around it."""
+    _check_period("window", window)
+    if not k > 0:
+        raise ValueError(f"k must be above 0, got {k!r}")
+    values = _values(close, "close", window, f"Bollinger({window})")
+    upper, middle, lower = talib.BBANDS(
+        values, timeperiod=window, nbdevup=k, nbdevdn=k, matype=talib.MA_Type.SMA
+    )
+    return (
+        _series(upper, close, "bb_upper"),
+        _series(middle, close, "bb_middle"),
+        _series(lower, close, "bb_lower"),
+    )
+
+
+def macd(
+    close: pd.Series, fast: int = 12, slow: int = 26, signal: int = 9
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(macd, signal, histogram) of the fast and slow EMAs."""
+    for name, value in (("fast", fast), ("slow", slow), ("signal", signal)):
+        _check_period(name, value)
+    if fast >= slow:
+        raise ValueError(f"fast must be below slow, got fast={fast}, slow={slow}")
+    values = _values(close, "close", slow + signal - 1, f"MACD({fast},{slow},{signal})")
+    line, signal_line, histogram = talib.MACD(values, fastperiod=fast, slowperiod=slow, signalperiod=signal)
+    return (
+        _series(line, close, "macd"),
+        _series(signal_line, close, "macd_signal"),
+        _series(histogram, close, "macd_hist"),
+    )
+
+
+def atr(high: pd.Series, low: pd.Series, close: pd.Series, period: int = 14) -> pd.Series:
+    """Wilder's average true range."""
+    _check_period("period", period)
+    what = f"ATR({period})"
+    values = [_values(s, n, period + 1, what) for s, n in ((high, "high"), (low, "low"), (close, "close"))]
+    return _series(talib.ATR(*values, timeperiod=period), close, f"atr_{period}")
+
+
+def obv(close: pd.Series, volume: pd.Series) -> pd.Series:
+    """On-balance volume: volume added on up days, taken away on down days."""
+    closes = _values(close, "close", 1, "OBV")
+    volumes = _values(volume, "volume", 1, "OBV")
+    return _series(talib.OBV(closes, volumes), close, "obv")
+
+
+def compute_all(
+    prices: pd.DataFrame,
+    *,
+    rsi_period: int = 14,
+    ema_spans: Sequence[int] = DEFAULT_EMA_SPANS,
+    hv_window: int = 20,
+    bb_window: int = 20,
+    bb_k: float = 2.0,
+    macd_fast: int = 12,
+    macd_slow: int = 26,
+    macd_signal: int = 9,
+    atr_period: int = 14,
+) -> pd.DataFrame:
+    """Every indicator for an OHLCV frame (columns high, low, close, volume), on its index.
+
+    Parameters are checked as the single functions check them. An indicator whose warm-up is
+    longer than the series is all NaN rather than an error, so a short history shows what it can.
+    Works on the arrays and builds one frame at the end: a Series per indicator costs more than
+    TA-Lib's arithmetic.
+    """
+    for name, value in (("rsi_period", rsi_period), ("hv_window", hv_window), ("bb_window", bb_window)):
+        _check_period(name, value)
+    for name, value in (("macd_fast", macd_fast), ("macd_slow", macd_slow), ("macd_signal", macd_signal)):
+        _check_period(name, value)
+    _check_period("atr_period", atr_period)
+    for span in ema_spans:
+        _check_period("ema span", span)
+    if macd_fast >= macd_slow:
+        raise ValueError(f"macd_fast must be below macd_slow, got {macd_fast} and {macd_slow}")
+    if not bb_k > 0:
+        raise ValueError(f"bb_k must be above 0, got {bb_k!r}")
+
+    close, high, low, volume = (
+        np.asarray(prices[column], dtype=float) for column in ("close", "high", "low", "volume")
+    )
+    length = len(close)
+    nothing = np.full(length, np.nan)
+
+    def enough(needed: int) -> bool:
+        return length >= needed
+
+    columns: dict[str, np.ndarray] = {
+        f"rsi_{rsi_period}": talib.RSI(close, timeperiod=rsi_period) if enough(rsi_period + 1) else nothing,
+    }
+    for span in ema_spans:
+        columns[f"ema_{span}"] = talib.EMA(close, timeperiod=span) if enough(span) else nothing
+    columns[f"hv_{hv_window}"] = (
+        historical_volatility(prices["close"], hv_window).to_numpy() if enough(hv_window + 1) else nothing
+    )
+    if enough(bb_window):
+        bands = talib.BBANDS(
+            close, timeperiod=bb_window, nbdevup=bb_k, nbdevdn=bb_k, matype=talib.MA_Type.SMA
+        )
+    else:
+        bands = (nothing, nothing, nothing)
+    columns |= dict(zip(("bb_upper", "bb_middle", "bb_lower"), bands, strict=True))
+    if enough(macd_slow + macd_signal - 1):
+        lines = talib.MACD(close, fastperiod=macd_fast, slowperiod=macd_slow, signalperiod=macd_signal)
+    else:
+        lines = (nothing, nothing, nothing)
+    columns |= dict(zip(("macd", "macd_signal", "macd_hist"), lines, strict=True))
+    columns[f"atr_{atr_period}"] = (
+        talib.ATR(high, low, close, timeperiod=atr_period) if enough(atr_period + 1) else nothing
+    )
+    columns["obv"] = talib.OBV(close, volume) if enough(1) else nothing
+    return pd.DataFrame(columns, index=prices.index)

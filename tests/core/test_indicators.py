@@ -1,0 +1,174 @@
+"""Indicators: TA-Lib parity on real prices, independent reference formulas, gaps, edge cases, errors."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import talib
+
+from core.data.csv_prices import parse_price_csv
+from core.indicators import atr, bollinger, compute_all, ema, historical_volatility, macd, obv, rsi
+from tests.fixtures import gspc_2018_bytes
+
+TOLERANCE = 1e-9
+
+
+@pytest.fixture(scope="module")
+def prices() -> pd.DataFrame:
+    frame = parse_price_csv(gspc_2018_bytes(), ticker="^GSPC").frame
+    return frame.set_index(pd.to_datetime(frame["date"]))[["open", "high", "low", "close", "volume"]].astype(
+        float
+    )
+
+
+def assert_same(ours: pd.Series, reference: np.ndarray, warm_up: int) -> None:
+    values = ours.to_numpy()
+    assert np.isnan(values[:warm_up]).all(), "warm-up must be NaN"
+    assert not np.isnan(values[warm_up:]).any(), "nothing missing after the warm-up"
+    np.testing.assert_allclose(
+        values[warm_up:], reference[warm_up:], rtol=0, atol=TOLERANCE * np.abs(reference[warm_up:]).max()
+    )
+
+
+def wilder_rsi(close: np.ndarray, period: int) -> np.ndarray:
+    change = np.diff(close)
+    gains, losses = np.clip(change, 0, None), np.clip(-change, 0, None)
+    out = np.full(len(close), np.nan)
+    gain, loss = gains[:period].mean(), losses[:period].mean()
+    out[period] = 100 * gain / (gain + loss)
+    for i in range(period, len(change)):
+        gain = (gain * (period - 1) + gains[i]) / period
+        loss = (loss * (period - 1) + losses[i]) / period
+        out[i + 1] = 100 * gain / (gain + loss)
+    return out
+
+
+def test_rsi_is_wilders_and_matches_talib(prices):
+    ours = rsi(prices["close"], 14)
+    assert_same(ours, talib.RSI(prices["close"].to_numpy(), 14), 14)
+    assert_same(ours, wilder_rsi(prices["close"].to_numpy(), 14), 14)
+    assert ours.index.equals(prices.index)
+
+
+def test_ema_is_seeded_with_the_first_mean(prices):
+    close = prices["close"].to_numpy()
+    reference = np.full(len(close), np.nan)
+    reference[9] = close[:10].mean()
+    for i in range(10, len(close)):
+        reference[i] = reference[i - 1] + (2 / 11) * (close[i] - reference[i - 1])
+    assert_same(ema(prices["close"], 10), reference, 9)
+    assert_same(ema(prices["close"], 10), talib.EMA(close, 10), 9)
+
+
+def test_historical_volatility_is_the_annualised_sample_deviation_of_log_returns(prices):
+    reference = np.log(prices["close"]).diff().rolling(20).std(ddof=1) * math.sqrt(252)
+    assert_same(historical_volatility(prices["close"], 20), reference.to_numpy(), 20)
+
+
+def test_bollinger_uses_the_population_deviation(prices):
+    upper, middle, lower = bollinger(prices["close"], 20, 2.0)
+    mean = prices["close"].rolling(20).mean()
+    deviation = prices["close"].rolling(20).std(ddof=0)
+    assert_same(middle, mean.to_numpy(), 19)
+    assert_same(upper, (mean + 2 * deviation).to_numpy(), 19)
+    assert_same(lower, (mean - 2 * deviation).to_numpy(), 19)
+    reference = talib.BBANDS(prices["close"].to_numpy(), 20, 2.0, 2.0, 0)
+    assert_same(upper, reference[0], 19)
+
+
+def test_macd_matches_talib(prices):
+    line, signal, histogram = macd(prices["close"], 12, 26, 9)
+    reference = talib.MACD(prices["close"].to_numpy(), 12, 26, 9)
+    for ours, theirs in zip((line, signal, histogram), reference, strict=True):
+        assert_same(ours, theirs, 33)
+    np.testing.assert_allclose((line - signal).dropna(), histogram.dropna(), atol=1e-9)
+
+
+def test_atr_is_wilders_true_range_average(prices):
+    high, low, close = (prices[c].to_numpy() for c in ("high", "low", "close"))
+    true_range = np.maximum.reduce(
+        [high[1:] - low[1:], np.abs(high[1:] - close[:-1]), np.abs(low[1:] - close[:-1])]
+    )
+    reference = np.full(len(close), np.nan)
+    reference[14] = true_range[:14].mean()
+    for i in range(15, len(close)):
+        reference[i] = (reference[i - 1] * 13 + true_range[i - 1]) / 14
+    assert_same(atr(prices["high"], prices["low"], prices["close"], 14), reference, 14)
+
+
+def test_obv_adds_volume_on_up_days_and_subtracts_on_down_days(prices):
+    close, volume = prices["close"].to_numpy(), prices["volume"].to_numpy()
+    direction = np.sign(np.diff(close))
+    reference = np.concatenate([[volume[0]], volume[0] + np.cumsum(direction * volume[1:])])
+    assert_same(obv(prices["close"], prices["volume"]), reference, 0)
+
+
+def test_gaps_in_the_dates_are_not_filled(prices):
+    gapped = prices.drop(prices.index[60:90])  # a month with no bars
+    values = compute_all(gapped)
+    assert values.index.equals(gapped.index)
+    assert_same(values["rsi_14"], talib.RSI(gapped["close"].to_numpy(), 14), 14)
+    assert len(values) == len(prices) - 30
+
+
+def test_flat_prices_and_zero_volume():
+    flat = pd.DataFrame({"high": 10.0, "low": 10.0, "close": 10.0, "volume": 0.0}, index=range(60))
+    values = compute_all(flat)
+    assert (values["ema_12"].dropna() == 10.0).all()
+    assert (values["atr_14"].dropna() == 0.0).all()
+    assert (values["obv"] == 0.0).all()
+    assert (values["hv_20"].dropna() == 0.0).all()
+    assert (values["bb_upper"].dropna() == 10.0).all()
+    np.testing.assert_array_equal(values["rsi_14"].to_numpy(), talib.RSI(flat["close"].to_numpy(), 14))
+
+
+def test_compute_all_matches_the_single_functions(prices):
+    values = compute_all(prices)
+    assert list(values.columns) == [
+        "rsi_14", "ema_12", "ema_26", "ema_50", "ema_200", "hv_20", "bb_upper", "bb_middle", "bb_lower",
+        "macd", "macd_signal", "macd_hist", "atr_14", "obv",
+    ]  # fmt: skip
+    pd.testing.assert_series_equal(values["rsi_14"], rsi(prices["close"]), check_names=False)
+    pd.testing.assert_series_equal(values["hv_20"], historical_volatility(prices["close"]), check_names=False)
+    assert values["ema_200"].notna().sum() == len(prices) - 199
+
+
+def test_a_short_history_leaves_long_indicators_empty():
+    short = pd.DataFrame(
+        {
+            "high": np.arange(31.0) + 11,
+            "low": np.arange(31.0) + 9,
+            "close": np.arange(31.0) + 10,
+            "volume": 1.0,
+        }
+    )
+    values = compute_all(short)
+    assert values["ema_200"].isna().all()
+    assert values["macd"].isna().all()
+    assert values["rsi_14"].notna().sum() == 31 - 14
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda c: rsi(c, 1), "period must be a whole number of at least 2, got 1"),
+        (lambda c: ema(c, 0), "span must be a whole number of at least 2, got 0"),
+        (lambda c: macd(c, 26, 12), "fast must be below slow, got fast=26, slow=12"),
+        (lambda c: macd(c, 12, 12), "fast must be below slow"),
+        (lambda c: bollinger(c, 20, 0), "k must be above 0"),
+        (lambda c: historical_volatility(c, 20, 0), "periods_per_year must be at least 1"),
+        (
+            lambda c: rsi(c.head(10), 14),
+            "series too short: RSI(14) needs at least 15 values of close, got 10",
+        ),
+        (lambda c: macd(c.head(30)), "series too short: MACD(12,26,9) needs at least 34 values"),
+        (
+            lambda c: compute_all(pd.DataFrame({"high": c, "low": c, "close": c, "volume": c}), macd_fast=30),
+            "macd_fast must be below macd_slow",
+        ),
+    ],
+)
+def test_bad_parameters_are_named(prices, call, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        call(prices["close"])
