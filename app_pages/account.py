@@ -79,9 +79,7 @@ def render_preferences(actor: Actor) -> None:
             "Default tickers", ", ".join(current.default_tickers), help="Separated by commas, spaces or lines"
         )
         theme = st.radio("Chart theme", ["light", "dark"], index=["light", "dark"].index(current.chart_theme))
-        date_range = st.selectbox(
-            "Default chart range", DATE_RANGES, index=DATE_RANGES.index(current.default_range)
-        )
+        date_range = st.selectbox("Default chart range", DATE_RANGES, index=DATE_RANGES.index(current.default_range))
         notifications = {
             key: st.checkbox(label, value=current.notifications[key]) for key, label in NOTIFICATIONS.items()
         }
@@ -112,9 +110,7 @@ def render_usage(actor: Actor) -> None:
             "action": quota.action,
             "today": counts.get(quota.action, 0),
             "limit": quota.limit,
-            "left in window": quota.remaining
-            if quota.remaining is not None
-            else "unknown (Redis unreachable)",
+            "left in window": quota.remaining if quota.remaining is not None else "unknown (Redis unreachable)",
         }
         for quota in quotas(actor=actor, settings=settings, throttle=get_throttle())
     ]

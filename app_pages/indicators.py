@@ -43,9 +43,7 @@ def render_chart(actor: Actor, preferences: Preferences, tickers: list[str]) -> 
     params = choose_params()
     try:
         with session_scope() as session:
-            view = indicator_view(
-                session=session, actor=actor, ticker=ticker, start=start, end=end, params=params
-            )
+            view = indicator_view(session=session, actor=actor, ticker=ticker, start=start, end=end, params=params)
     except ValueError as error:
         st.error(f"Parameters: {error}")
         return
@@ -78,9 +76,7 @@ def render_screener(actor: Actor) -> None:
         rsi_below = left.number_input("RSI below", 0.0, 100.0, value=None, placeholder="any")
         rsi_above = left.number_input("RSI above", 0.0, 100.0, value=None, placeholder="any")
         trend = left.radio("Close vs EMA 200", ["any", "above", "below"], horizontal=True)
-        cross_days = right.number_input(
-            "MACD crossed above signal within (days)", 1, 60, value=None, placeholder="any"
-        )
+        cross_days = right.number_input("MACD crossed above signal within (days)", 1, 60, value=None, placeholder="any")
         hv_high = right.checkbox("HV above its one-year median")
         submitted = st.form_submit_button("Screen", icon=":material/filter_alt:")
     if not submitted:

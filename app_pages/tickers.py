@@ -147,9 +147,7 @@ def render_upload(actor: Actor) -> None:
         )
         ticker_column, format_column = st.columns(2)
         ticker = ticker_column.text_input("Ticker", help="Leave empty if the file has a Ticker column")
-        date_format = format_column.text_input(
-            "Date format", placeholder="ISO, e.g. 2024-01-31", help="e.g. %d.%m.%Y"
-        )
+        date_format = format_column.text_input("Date format", placeholder="ISO, e.g. 2024-01-31", help="e.g. %d.%m.%Y")
         skip = st.checkbox("Skip bad rows (store the valid ones and report the rest)")
         submitted = st.form_submit_button("Import", icon=":material/upload:")
     if not submitted:

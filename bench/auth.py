@@ -35,9 +35,7 @@ def password_figures() -> None:
         verify_password("a reasonably long passphrase", stored)
         samples.append((time.perf_counter() - started) * 1000)
     p95 = statistics.quantiles(samples, n=20)[18]
-    print(
-        f"argon2id verify: p50 {statistics.median(samples):.1f} ms, p95 {p95:.1f} ms ({VERIFICATIONS} runs)"
-    )
+    print(f"argon2id verify: p50 {statistics.median(samples):.1f} ms, p95 {p95:.1f} ms ({VERIFICATIONS} runs)")
 
 
 def checks_per_second(throttle: Throttle, threads: int) -> float:

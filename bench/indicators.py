@@ -43,8 +43,7 @@ def indicator_figures(bars) -> None:
         compute_all(series)
         samples.append((time.perf_counter() - started) * 1000)
     print(
-        f"all seven indicators (4 EMAs), 5,000 rows: p50 {statistics.median(samples):.3f} ms, "
-        f"min {min(samples):.3f} ms"
+        f"all seven indicators (4 EMAs), 5,000 rows: p50 {statistics.median(samples):.3f} ms, min {min(samples):.3f} ms"
     )
 
 
@@ -67,13 +66,9 @@ def screener_figures(bars) -> None:
                 frame = recent.copy()
                 for column in ("open", "high", "low", "close", "adjusted_close"):
                     frame[column] = frame[column] * drift
-                upsert_prices(
-                    session=session, frame=frame, ticker=f"T{number:03d}", owner_id=None, source="sample"
-                )
+                upsert_prices(session=session, frame=frame, ticker=f"T{number:03d}", owner_id=None, source="sample")
                 refresh_indicators(session=session, ticker=f"T{number:03d}", owner_id=None)
-        print(
-            f"stored {TICKERS} tickers x {DAYS} days with indicators in {time.perf_counter() - started:.1f} s"
-        )
+        print(f"stored {TICKERS} tickers x {DAYS} days with indicators in {time.perf_counter() - started:.1f} s")
         actor = Actor(uuid.uuid4(), "bench", "analyst", "free")
         criteria = Criteria(
             rsi_below=45, close_above_ema200=False, macd_crossed_up_within=10, hv_above_year_median=True

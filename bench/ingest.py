@@ -36,9 +36,7 @@ def load(sessions, bars) -> float:
     started = time.perf_counter()
     with session_scope(sessions) as session:
         for number in range(TICKERS):
-            upsert_prices(
-                session=session, frame=bars, ticker=f"BENCH{number:02d}", owner_id=None, source="sample"
-            )
+            upsert_prices(session=session, frame=bars, ticker=f"BENCH{number:02d}", owner_id=None, source="sample")
     return time.perf_counter() - started
 
 
@@ -58,9 +56,7 @@ def main() -> None:
         changed = bars.assign(close=bars["close"] * 1.001, adjusted_close=bars["adjusted_close"] * 1.001)
         updated = load(sessions, changed)
         print(f"upsert {rows:,} new rows (inserts):        {rows / inserted:,.0f} rows/s ({inserted:.2f} s)")
-        print(
-            f"upsert {rows:,} rows again, unchanged:     {rows / unchanged:,.0f} rows/s ({unchanged:.2f} s)"
-        )
+        print(f"upsert {rows:,} rows again, unchanged:     {rows / unchanged:,.0f} rows/s ({unchanged:.2f} s)")
         print(f"upsert {rows:,} rows again, every one new: {rows / updated:,.0f} rows/s ({updated:.2f} s)")
         actor = Actor(uuid.uuid4(), "bench", "analyst", "free")
         reads = []

@@ -1,4 +1,4 @@
-"""Command line for scheduled jobs: python -m core fetch | import-csv | load-sample."""
+"""Command line for scheduled jobs: python -m core fetch | import-csv | load-sample | train."""
 
 from __future__ import annotations
 
@@ -40,9 +40,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         settings=get_settings(),
         throttle=None,
         refresh=args.refresh,
-        on_progress=lambda done, total, o: print(
-            f"[{done}/{total}] {o.ticker}: {o.status} {o.rows or ''} {o.message}"
-        ),
+        on_progress=lambda done, total, o: print(f"[{done}/{total}] {o.ticker}: {o.status} {o.rows or ''} {o.message}"),
     )
     return EXIT_FAILED if any(o.status == "error" for o in run.outcomes) else EXIT_OK
 
@@ -77,6 +75,87 @@ def cmd_import_csv(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _owner(session, username: str | None) -> Actor | None:
+    """The named user, or else the first administrator: models always belong to someone."""
+    from sqlalchemy import select
+
+    from db.models import User
+
+    if username:
+        user = get_user_by_username(session=session, username=username)
+    else:
+        user = session.scalar(select(User).where(User.role == "admin", User.is_active).order_by(User.created_at))
+    return Actor.of(user) if user else None
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import json
+
+    from core.data.csv_prices import parse_price_csv
+    from core.data.validation import validate_prices
+    from core.forecasting.config import ConfigError, parse_config
+    from core.forecasting.dataset import DatasetError
+    from core.forecasting.registry import save_version
+    from core.forecasting.training import train_forecaster
+    from db.repositories.prices import read_prices
+
+    try:
+        config = parse_config(args.config)
+    except ConfigError as error:
+        print(f"error: --config: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    with session_scope(action="train from the command line") as session:
+        owner = _owner(session, args.owner)
+        if owner is None:
+            who = f"no user {args.owner!r}" if args.owner else "no admin yet (python -m db create-admin)"
+            print(f"error: --owner: {who}", file=sys.stderr)
+            return EXIT_USAGE
+        if args.csv:
+            parsed = parse_price_csv(args.csv.read_bytes(), ticker=args.ticker)
+            report, valid = validate_prices(parsed.frame, raw_date_column="raw_date")
+            if not report.ok:
+                print("\n".join(report.lines()), file=sys.stderr)
+                return EXIT_FAILED
+            prices = parsed.frame.loc[valid]
+        else:
+            prices = read_prices(session=session, actor=owner, ticker=args.ticker)
+            if prices.empty:
+                print(f"error: no cached prices of {args.ticker}: fetch, import or pass --csv", file=sys.stderr)
+                return EXIT_FAILED
+    try:
+        result = train_forecaster(prices, config, ticker=args.ticker.upper())
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    with session_scope(action="save trained model") as session:
+        version = save_version(session=session, actor=owner, ticker=args.ticker.upper(), result=result)
+        number = version.version
+    metrics = result.metrics
+    summary = {
+        "ticker": args.ticker.upper(),
+        "version": number,
+        "owner": owner.username,
+        "train_seconds": round(result.train_seconds, 3),
+        "epochs": result.epochs_run,
+        "mae": metrics["mae"],
+        "naive_mae": metrics["naive_mae"],
+        "mase": metrics["mase"],
+        "rmse": metrics["rmse"],
+        "direction_accuracy": metrics["direction_accuracy"],
+        "direction_p_value": metrics["direction_p_value"],
+        "coverage": metrics["test_coverage"],
+        "test_days": metrics["test_days"],
+        "verdict": result.verdict,
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(
+            f"{summary['ticker']} v{number}: {result.verdict} (MASE {metrics['mase']:.3f}, {result.epochs_run} epochs)"
+        )
+    return EXIT_OK
+
+
 def cmd_load_sample(_: argparse.Namespace) -> int:
     with session_scope(action="load-sample") as session:
         written = load_sample(session=session, actor=None)
@@ -103,6 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--owner", help="username whose private prices these are (default: shared)")
     imports.set_defaults(run=cmd_import_csv)
 
+    train = commands.add_parser("train", help="train a forecaster now, in this process, and register the version")
+    train.add_argument("--ticker", required=True)
+    train.add_argument("--csv", type=Path, help="train on this price file instead of the cached prices")
+    train.add_argument("--config", help='settings as JSON, e.g. \'{"epochs": 5, "lstm_units": [8]}\'')
+    train.add_argument("--owner", help="username the version belongs to (default: the first admin)")
+    train.add_argument("--json", action="store_true", help="print one JSON object")
+    train.set_defaults(run=cmd_train)
+
     sample = commands.add_parser("load-sample", help="load the bundled S&P 500 sample (^GSPC 1999-2018)")
     sample.set_defaults(run=cmd_load_sample)
     return parser
@@ -116,9 +203,10 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return EXIT_USAGE
     configure_logging(settings.log_path, settings.log_level, console=False)
-    if getattr(args, "file", None) is not None and not args.file.is_file():
-        print(f"error: {args.file}: no such file", file=sys.stderr)
-        return EXIT_USAGE
+    for path in (getattr(args, "file", None), getattr(args, "csv", None)):
+        if path is not None and not path.is_file():
+            print(f"error: {path}: no such file", file=sys.stderr)
+            return EXIT_USAGE
     return args.run(args)
 
 

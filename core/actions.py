@@ -44,9 +44,7 @@ def action_limit(settings: Settings, actor: Actor, action: str) -> str:
     return settings.action_limits[actor.tier][action]
 
 
-def authorise_action(
-    *, session: Session, actor: Actor, action: str, settings: Settings, throttle: Throttle
-) -> None:
+def authorise_action(*, session: Session, actor: Actor, action: str, settings: Settings, throttle: Throttle) -> None:
     """Allow one action or raise: PermissionDeniedError for the role, ActionLimitedError for the quota.
 
     Quotas fail open when Redis is down: a missing counter must not stop analysts working

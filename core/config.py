@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     db_echo: bool = False
 
     redis_url: str | None = None
+    training_queue: str = Field("candlecast-training", pattern=r"^[A-Za-z0-9_.:\-]{1,64}$")
 
     log_dir: Path = Path("logs")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -94,9 +95,7 @@ class Settings(BaseSettings):
         except ArgumentError:
             raise ValueError("is not a database URL (expected e.g. postgresql://user@host/db)") from None
         if url.get_backend_name() not in SUPPORTED_DATABASE_SCHEMES:
-            raise ValueError(
-                f"unknown scheme '{url.drivername}'; use one of: {', '.join(SUPPORTED_DATABASE_SCHEMES)}"
-            )
+            raise ValueError(f"unknown scheme '{url.drivername}'; use one of: {', '.join(SUPPORTED_DATABASE_SCHEMES)}")
         try:
             url.get_dialect().import_dbapi()
         except ImportError:
@@ -112,9 +111,7 @@ class Settings(BaseSettings):
             return None
         scheme = value.split("://", 1)[0].lower() if "://" in value else ""
         if scheme not in SUPPORTED_REDIS_SCHEMES:
-            raise ValueError(
-                f"unknown scheme '{scheme or value}'; use one of: {', '.join(SUPPORTED_REDIS_SCHEMES)}"
-            )
+            raise ValueError(f"unknown scheme '{scheme or value}'; use one of: {', '.join(SUPPORTED_REDIS_SCHEMES)}")
         return value
 
     @field_validator("registration_mode", mode="before")

@@ -25,9 +25,7 @@ def _check_period(name: str, value: int) -> None:
 def _values(series: pd.Series, name: str, needed: int, what: str) -> np.ndarray:
     values = np.asarray(series, dtype=float)
     if len(values) < needed:
-        raise ValueError(
-            f"series too short: {what} needs at least {needed} values of {name}, got {len(values)}"
-        )
+        raise ValueError(f"series too short: {what} needs at least {needed} values of {name}, got {len(values)}")
     return values
 
 
@@ -71,9 +69,7 @@ def bollinger(close: pd.Series, window: int = 20, k: float = 2.0) -> tuple[pd.Se
     if not k > 0:
         raise ValueError(f"k must be above 0, got {k!r}")
     values = _values(close, "close", window, f"Bollinger({window})")
-    upper, middle, lower = talib.BBANDS(
-        values, timeperiod=window, nbdevup=k, nbdevdn=k, matype=talib.MA_Type.SMA
-    )
+    upper, middle, lower = talib.BBANDS(values, timeperiod=window, nbdevup=k, nbdevdn=k, matype=talib.MA_Type.SMA)
     return (
         _series(upper, close, "bb_upper"),
         _series(middle, close, "bb_middle"),
@@ -81,9 +77,7 @@ def bollinger(close: pd.Series, window: int = 20, k: float = 2.0) -> tuple[pd.Se
     )
 
 
-def macd(
-    close: pd.Series, fast: int = 12, slow: int = 26, signal: int = 9
-) -> tuple[pd.Series, pd.Series, pd.Series]:
+def macd(close: pd.Series, fast: int = 12, slow: int = 26, signal: int = 9) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(macd, signal, histogram) of the fast and slow EMAs."""
     for name, value in (("fast", fast), ("slow", slow), ("signal", signal)):
         _check_period(name, value)
@@ -163,9 +157,7 @@ def compute_all(
         historical_volatility(prices["close"], hv_window).to_numpy() if enough(hv_window + 1) else nothing
     )
     if enough(bb_window):
-        bands = talib.BBANDS(
-            close, timeperiod=bb_window, nbdevup=bb_k, nbdevdn=bb_k, matype=talib.MA_Type.SMA
-        )
+        bands = talib.BBANDS(close, timeperiod=bb_window, nbdevup=bb_k, nbdevdn=bb_k, matype=talib.MA_Type.SMA)
     else:
         bands = (nothing, nothing, nothing)
     columns |= dict(zip(("bb_upper", "bb_middle", "bb_lower"), bands, strict=True))

@@ -13,8 +13,7 @@ MAX_LOG_BYTES = 10 * 1024 * 1024
 BACKUP_COUNT = 5
 
 FILE_FORMAT = (
-    "%(asctime)s %(levelname)-8s %(name)s [%(process)d:%(threadName)s] "
-    "%(module)s.%(funcName)s:%(lineno)d %(message)s"
+    "%(asctime)s %(levelname)-8s %(name)s [%(process)d:%(threadName)s] %(module)s.%(funcName)s:%(lineno)d %(message)s"
 )
 CONSOLE_FORMAT = "%(levelname)s %(name)s: %(message)s"
 _HANDLER_MARK = "_candlecast_handler"

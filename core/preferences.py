@@ -42,12 +42,8 @@ def load_preferences(*, session: Session, actor: Actor) -> Preferences:
     return Preferences(
         default_tickers=list(stored.default_tickers or []),
         chart_theme=ui.get("chart_theme") if ui.get("chart_theme") in CHART_THEMES else defaults.chart_theme,
-        default_range=ui.get("default_range")
-        if ui.get("default_range") in DATE_RANGES
-        else defaults.default_range,
-        notifications={
-            key: bool((stored.notification_settings or {}).get(key, True)) for key in NOTIFICATIONS
-        },
+        default_range=ui.get("default_range") if ui.get("default_range") in DATE_RANGES else defaults.default_range,
+        notifications={key: bool((stored.notification_settings or {}).get(key, True)) for key in NOTIFICATIONS},
     )
 
 

@@ -50,9 +50,7 @@ def screen_frame(window: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
     first; every condition is a column operation over all tickers at once.
     """
     if window.empty:
-        return pd.DataFrame(
-            columns=["ticker", "date", "close", "rsi_14", "ema_200", "macd_hist", "hv_20", "recent"]
-        )
+        return pd.DataFrame(columns=["ticker", "date", "close", "rsi_14", "ema_200", "macd_hist", "hv_20", "recent"])
     window = window.sort_values(["ticker", "date"])
     groups = window.groupby("ticker", sort=True)
     latest = groups.tail(1).set_index("ticker")

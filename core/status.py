@@ -36,9 +36,7 @@ class DatabaseStatus:
         if self.revision is None:
             return "database has no schema yet: run `python -m db setup`"
         if self.revision != self.head:
-            return (
-                f"database is at revision {self.revision}, code expects {self.head}: run `python -m db setup`"
-            )
+            return f"database is at revision {self.revision}, code expects {self.head}: run `python -m db setup`"
         return None
 
 

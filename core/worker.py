@@ -5,13 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rq import Worker
+from rq import SimpleWorker
 
 from core.config import ConfigError, get_settings
 from core.logging import configure_logging
 from core.redis_client import RedisState, redis_status, require_redis
-
-TRAINING_QUEUE = "candlecast-training"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +32,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Redis at REDIS_URL does not answer: {status.detail}", file=sys.stderr)
         return 1
     configure_logging(settings.log_path, settings.log_level)
-    worker = Worker([TRAINING_QUEUE], connection=require_redis())
+    # A SimpleWorker runs jobs in its own process: TensorFlow loads once per worker instead of
+    # once per job, and is never forked after it has started its threads. A worker that dies
+    # leaves its job to the heartbeat check, which marks it failed.
+    worker = SimpleWorker([settings.training_queue], connection=require_redis())
     worker.work(burst=args.burst, with_scheduler=False)
     return 0
 

@@ -40,9 +40,7 @@ def create_engine_from_settings(settings: Settings, url: URL | str | None = None
 def _create_sqlite_engine(url: URL, *, echo: bool) -> Engine:
     in_memory = url.database in (None, "", ":memory:")
     if in_memory:
-        engine = create_engine(
-            url, echo=echo, poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
+        engine = create_engine(url, echo=echo, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         # Streamlit serves each session from its own thread and the job runner has its own;

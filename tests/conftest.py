@@ -28,9 +28,7 @@ SETTING_VARIABLES = [name.upper() for name in Settings.model_fields]
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[None]:
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     for variable in SETTING_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
     scratch = tmp_path_factory.mktemp("app")

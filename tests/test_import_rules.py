@@ -35,18 +35,14 @@ def python_files(package: str) -> list[Path]:
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_forbidden_imports(package):
     offenders = {
-        str(path.relative_to(PROJECT_ROOT)): sorted(
-            imported_modules(ast.parse(path.read_text())) & FORBIDDEN[package]
-        )
+        str(path.relative_to(PROJECT_ROOT)): sorted(imported_modules(ast.parse(path.read_text())) & FORBIDDEN[package])
         for path in python_files(package)
     }
     assert {path: names for path, names in offenders.items() if names} == {}
 
 
 def test_tensorflow_is_never_imported_at_module_level():
-    files = [PROJECT_ROOT / "Home.py"] + [
-        p for pkg in ("core", "db", "ui", "app_pages") for p in python_files(pkg)
-    ]
+    files = [PROJECT_ROOT / "Home.py"] + [p for pkg in ("core", "db", "ui", "app_pages") for p in python_files(pkg)]
     offenders = [
         str(path.relative_to(PROJECT_ROOT))
         for path in files
@@ -56,8 +52,6 @@ def test_tensorflow_is_never_imported_at_module_level():
 
 
 def test_the_rule_checker_sees_a_violation():
-    tree = ast.parse(
-        "import streamlit as st\nfrom sqlalchemy.orm import Session\ndef f():\n    import keras\n"
-    )
+    tree = ast.parse("import streamlit as st\nfrom sqlalchemy.orm import Session\ndef f():\n    import keras\n")
     assert imported_modules(tree) == {"streamlit", "sqlalchemy", "keras"}
     assert imported_modules(tree, top_level_only=True) == {"streamlit", "sqlalchemy"}

@@ -59,15 +59,11 @@ def render_users(actor: Actor) -> None:
         return
     user = by_name[chosen]
     role_column, active_column, reset_column = st.columns(3)
-    new_role = role_column.selectbox(
-        "Role", [r.value for r in Role], index=[r.value for r in Role].index(user.role)
-    )
+    new_role = role_column.selectbox("Role", [r.value for r in Role], index=[r.value for r in Role].index(user.role))
     try:
         if role_column.button("Change role", disabled=new_role == user.role):
             with session_scope(action="role change") as session:
-                change_role(
-                    session=session, actor=actor, user_id=user.id, role=Role(new_role), client_ip=client_ip()
-                )
+                change_role(session=session, actor=actor, user_id=user.id, role=Role(new_role), client_ip=client_ip())
             st.success(f"{user.username} is now {new_role}.")
         label = "Deactivate" if user.is_active else "Reactivate"
         if active_column.button(label):
@@ -93,9 +89,7 @@ def render_users(actor: Actor) -> None:
 
 def render_invitations(actor: Actor) -> None:
     if get_settings().registration_mode != "invite":
-        st.caption(
-            "Registration is open (REGISTRATION_MODE=open): anyone can register; invitations are not needed."
-        )
+        st.caption("Registration is open (REGISTRATION_MODE=open): anyone can register; invitations are not needed.")
     with st.form("invite", clear_on_submit=True):
         email = st.text_input("E-mail address to invite")
         submitted = st.form_submit_button("Invite")
@@ -109,8 +103,7 @@ def render_invitations(actor: Actor) -> None:
             st.success(f"{email.strip().lower()} may now register.")
     with session_scope() as session:
         rows = [
-            {"email": i.email, "invited": i.created_at, "used": i.used_at}
-            for i in list_invitations(session=session)
+            {"email": i.email, "invited": i.created_at, "used": i.used_at} for i in list_invitations(session=session)
         ]
     st.dataframe(rows, hide_index=True)
 
@@ -120,9 +113,7 @@ def render_audit_log(actor: Actor) -> None:
         actions = list_audit_actions(session=session)
     action_column, status_column, user_column, since_column = st.columns(4)
     action = action_column.selectbox("Action", actions, index=None, placeholder="any")
-    status = status_column.selectbox(
-        "Status", ["ok", "failed", "locked", "unavailable"], index=None, placeholder="any"
-    )
+    status = status_column.selectbox("Status", ["ok", "failed", "locked", "unavailable"], index=None, placeholder="any")
     username = user_column.text_input("Username")
     since = since_column.selectbox("Since", list(SINCE_CHOICES), index=None, placeholder="any time")
     with session_scope() as session:

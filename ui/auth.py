@@ -292,9 +292,7 @@ def current_actor(settings: Settings) -> Actor | None:
         return None
     now = time.time()
     if now - state["last_seen"] > settings.session_idle_minutes * 60:
-        end_session(
-            f"Your session ended after {settings.session_idle_minutes} idle minutes. Please log in again."
-        )
+        end_session(f"Your session ended after {settings.session_idle_minutes} idle minutes. Please log in again.")
         return None
     with session_scope(action="session check") as session:
         user = get_user(session=session, user_id=uuid.UUID(state["user_id"]))

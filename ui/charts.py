@@ -151,9 +151,7 @@ def indicator_figure(
     if "EMA" in overlays:
         for colour, span in zip(OVERLAY_COLOURS, ema_spans, strict=False):
             figure.add_trace(
-                go.Scatter(
-                    x=x, y=view[f"ema_{span}"], name=f"EMA {span}", line={"width": 1.2, "color": colour}
-                ),
+                go.Scatter(x=x, y=view[f"ema_{span}"], name=f"EMA {span}", line={"width": 1.2, "color": colour}),
                 row=1,
                 col=1,
             )
@@ -208,18 +206,14 @@ def _add_pane(figure: go.Figure, view: pd.DataFrame, pane: str, row: int) -> Non
         figure.add_trace(
             go.Bar(x=x, y=view["macd_hist"], name="MACD histogram", marker_color="#94a3b8"), row=row, col=1
         )
-        figure.add_trace(
-            go.Scatter(x=x, y=view["macd"], name="MACD", line={"color": "#2563eb"}), row=row, col=1
-        )
+        figure.add_trace(go.Scatter(x=x, y=view["macd"], name="MACD", line={"color": "#2563eb"}), row=row, col=1)
         figure.add_trace(
             go.Scatter(x=x, y=view["macd_signal"], name="MACD signal", line={"color": "#d97706"}),
             row=row,
             col=1,
         )
         return
-    figure.add_trace(
-        go.Scatter(x=x, y=view[column[pane]], name=pane, line={"color": "#0f766e"}), row=row, col=1
-    )
+    figure.add_trace(go.Scatter(x=x, y=view[column[pane]], name=pane, line={"color": "#0f766e"}), row=row, col=1)
     if pane == "RSI":
         for level in (30, 70):
             figure.add_hline(y=level, line={"dash": "dash", "width": 1, "color": "#64748b"}, row=row, col=1)

@@ -28,9 +28,7 @@ def render_status_panel(status: SystemStatus) -> None:
             st.markdown(f"revision `{db.revision or 'none'}` of `{db.head}` {badge}")
             pool = db.pool
             if pool.size is not None:
-                st.caption(
-                    f"pool: size {pool.size} · checked out {pool.checked_out} · overflow {pool.overflow}"
-                )
+                st.caption(f"pool: size {pool.size} · checked out {pool.checked_out} · overflow {pool.overflow}")
         with right:
             st.markdown("**Redis**")
             if rd.state == RedisState.OK:

@@ -102,9 +102,7 @@ def authenticate(
     if not by_address.allowed or not by_account.allowed:
         finish(
             "locked",
-            "too many attempts for this account"
-            if not by_account.allowed
-            else "too many attempts from this address",
+            "too many attempts for this account" if not by_account.allowed else "too many attempts from this address",
             user,
         )
         return LoginOutcome(None, LOGIN_REFUSED)
@@ -156,9 +154,7 @@ def register(
     except ThrottleUnavailableError:
         raise AccountError("Registration is temporarily unavailable. Please try again in a minute.") from None
     if not verdict.allowed:
-        raise AccountError(
-            f"Too many registrations from this address: try again in {verdict.retry_after_seconds} s"
-        )
+        raise AccountError(f"Too many registrations from this address: try again in {verdict.retry_after_seconds} s")
     try:
         user = create_user(
             session=session,
@@ -220,9 +216,7 @@ def log_out(*, session: Session, actor: Actor, client_ip: str | None) -> None:
     record_event(session=session, action="logout", status="ok", actor=actor, ip=client_ip)
 
 
-def change_role(
-    *, session: Session, actor: Actor, user_id: uuid.UUID, role: Role, client_ip: str | None
-) -> User:
+def change_role(*, session: Session, actor: Actor, user_id: uuid.UUID, role: Role, client_ip: str | None) -> User:
     """Admin: give a user another role; the last active admin cannot be demoted."""
     require(actor, Permission.MANAGE_USERS)
     user = _existing_user(session, user_id)
@@ -241,9 +235,7 @@ def change_role(
     return user
 
 
-def set_active(
-    *, session: Session, actor: Actor, user_id: uuid.UUID, active: bool, client_ip: str | None
-) -> User:
+def set_active(*, session: Session, actor: Actor, user_id: uuid.UUID, active: bool, client_ip: str | None) -> User:
     """Admin: deactivate (ends their sessions) or reactivate a user."""
     require(actor, Permission.MANAGE_USERS)
     user = _existing_user(session, user_id)
@@ -263,18 +255,14 @@ def set_active(
     return user
 
 
-def reset_password_by_admin(
-    *, session: Session, actor: Actor, user_id: uuid.UUID, client_ip: str | None
-) -> str:
+def reset_password_by_admin(*, session: Session, actor: Actor, user_id: uuid.UUID, client_ip: str | None) -> str:
     """Admin: give a user a random temporary password, returned once to be passed on; ends their sessions."""
     require(actor, Permission.MANAGE_USERS)
     user = _existing_user(session, user_id)
     temporary = secrets.token_urlsafe(12)
     set_password_hash(session=session, user=user, password_hash=hash_password(temporary))
     record_logout(session=session, user=user)
-    record_event(
-        session=session, action="password reset", status="ok", actor=actor, ip=client_ip, detail=user.username
-    )
+    record_event(session=session, action="password reset", status="ok", actor=actor, ip=client_ip, detail=user.username)
     return temporary
 
 

@@ -57,9 +57,7 @@ def create_api_key(
         key_hash=hash_api_key(secret),
         expires_at=utc_now() + timedelta(days=expires_in_days) if expires_in_days else None,
     )
-    record_event(
-        session=session, action="api key create", status="ok", actor=actor, ip=client_ip, detail=name
-    )
+    record_event(session=session, action="api key create", status="ok", actor=actor, ip=client_ip, detail=name)
     return NewApiKey(secret=secret, record=record)
 
 

@@ -58,9 +58,7 @@ def _dates(values: pd.Series, date_format: str | None) -> pd.Series:
     return parsed.dt.normalize()
 
 
-def parse_price_csv(
-    data: bytes, *, ticker: str | None = None, date_format: str | None = None
-) -> ParsedPrices:
+def parse_price_csv(data: bytes, *, ticker: str | None = None, date_format: str | None = None) -> ParsedPrices:
     """Read a price file; raise CsvFormatError for problems of the whole file (encoding, header, ticker)."""
     if not data.strip():
         raise CsvFormatError("the file is empty")
@@ -76,9 +74,7 @@ def parse_price_csv(
     missing = [name for name in REQUIRED if name not in header]
     if missing:
         found = ", ".join(repr(name.strip()) for name in rows[0])
-        raise CsvFormatError(
-            f"line {header_line}: missing column(s) {', '.join(missing)}; the header has {found}"
-        )
+        raise CsvFormatError(f"line {header_line}: missing column(s) {', '.join(missing)}; the header has {found}")
     if len(rows) < 2:
         raise CsvFormatError("the file has a header but no rows")
 

@@ -202,9 +202,7 @@ class FetchRun:
 
     def table(self) -> pd.DataFrame:
         columns = ["ticker", "status", "rows", "dropped_rows", "message"]
-        return pd.DataFrame(
-            [{name: getattr(o, name) for name in columns} for o in self.outcomes], columns=columns
-        )
+        return pd.DataFrame([{name: getattr(o, name) for name in columns} for o in self.outcomes], columns=columns)
 
 
 def fetch_tickers(
@@ -268,9 +266,7 @@ class _FetchJob:
         except (PermissionDeniedError, ActionLimitedError) as error:
             return FetchOutcome(ticker, "error", message=str(error))
 
-        first = (
-            last + timedelta(days=1) if last else (start or end - timedelta(days=365 * DEFAULT_HISTORY_YEARS))
-        )
+        first = last + timedelta(days=1) if last else (start or end - timedelta(days=365 * DEFAULT_HISTORY_YEARS))
         if first > end:
             return FetchOutcome(ticker, "up to date")
         try:
@@ -295,9 +291,7 @@ class _FetchJob:
         log.warning("fetch of %s failed: %s", ticker, getattr(error, "detail", error))
         with session_scope(self.sessions, action=f"fetch {ticker}: audit") as session:
             self._audit(session, "failed", f"{ticker}: {error}", started)
-        return FetchOutcome(
-            ticker, "error", message=str(error), unreachable=isinstance(error, SourceUnreachableError)
-        )
+        return FetchOutcome(ticker, "error", message=str(error), unreachable=isinstance(error, SourceUnreachableError))
 
     def _audit(self, session: Session, status: str, detail: str, started: float) -> None:
         if self.actor is None:

@@ -23,9 +23,7 @@ def normalise_ticker(raw: str) -> str:
     """Upper-cased, trimmed symbol; raises TickerError naming the symbol when it cannot be a ticker."""
     symbol = raw.strip().upper()
     if not symbol or len(symbol) > MAX_TICKER_LENGTH or not TICKER_PATTERN.match(symbol):
-        raise TickerError(
-            f"{raw.strip()!r} is not a ticker symbol (e.g. MSFT, BRK-B, ^GSPC, EURUSD=X, 7203.T)"
-        )
+        raise TickerError(f"{raw.strip()!r} is not a ticker symbol (e.g. MSFT, BRK-B, ^GSPC, EURUSD=X, 7203.T)")
     return symbol
 
 
@@ -78,10 +76,6 @@ def parse_ticker_file(data: bytes, *, column: str | None = None) -> tuple[list[s
         wanted = next((name for name in ("ticker", "symbol", "tickers", "symbols") if name in header), "")
     if wanted not in header:
         names = ", ".join(repr(name) for name in rows[0])
-        return [], [
-            f"no column {column or 'Ticker or Symbol'!r} in the header ({names}); name the column to use"
-        ]
+        return [], [f"no column {column or 'Ticker or Symbol'!r} in the header ({names}); name the column to use"]
     position = header.index(wanted)
-    return normalise_tickers(
-        row[position] for row in rows[1:] if len(row) > position and row[position].strip()
-    )
+    return normalise_tickers(row[position] for row in rows[1:] if len(row) > position and row[position].strip())

@@ -68,8 +68,7 @@ def rule_masks(frame: pd.DataFrame) -> dict[str, pd.Series]:
     low, high = prices["low"] - tolerance, prices["high"] + tolerance
     return {
         "unparseable date": dates.isna(),
-        "duplicate ticker and date": dates.notna()
-        & frame.assign(_d=dates).duplicated(["ticker", "_d"], keep="first"),
+        "duplicate ticker and date": dates.notna() & frame.assign(_d=dates).duplicated(["ticker", "_d"], keep="first"),
         "missing or infinite number": pd.Series(~np.isfinite(numbers).all(axis=1), index=frame.index),
         "price not above zero": (prices <= 0).any(axis=1),
         "high below low": prices["high"] < prices["low"],
@@ -94,9 +93,7 @@ def validate_prices(
         values |= {column: _plain(row[column]) for column in (*PRICE_COLUMNS, "volume")}
         rules = tuple(rule for rule in masks if broken.at[index, rule])
         examples.append(Offence(line=int(row[line_column]), rules=rules, values=values))
-    report = ValidationReport(
-        rows=len(frame), counts=counts, examples=examples, invalid_rows=int(invalid.sum())
-    )
+    report = ValidationReport(rows=len(frame), counts=counts, examples=examples, invalid_rows=int(invalid.sum()))
     return report, ~invalid
 
 

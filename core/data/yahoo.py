@@ -16,8 +16,7 @@ from core.logging import get_logger
 log = get_logger("data")
 
 OFFLINE_MESSAGE = (
-    "Yahoo Finance cannot be reached from here: "
-    "upload a price CSV or load the bundled S&P 500 sample instead."
+    "Yahoo Finance cannot be reached from here: upload a price CSV or load the bundled S&P 500 sample instead."
 )
 RETRIES = 3
 BACKOFF_SECONDS = 2.0

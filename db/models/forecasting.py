@@ -76,9 +76,7 @@ class TrainingJob(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
-    model_version_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("model_versions.id", ondelete="SET NULL")
-    )
+    model_version_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("model_versions.id", ondelete="SET NULL"))
 
 
 class Prediction(Base):
@@ -115,9 +113,7 @@ class BacktestResult(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     user_id: Mapped[uuid.UUID] = owner_fk()
-    model_version_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("model_versions.id", ondelete="SET NULL")
-    )
+    model_version_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("model_versions.id", ondelete="SET NULL"))
     ticker: Mapped[str] = mapped_column(String(32))
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -69,9 +69,7 @@ class TechnicalIndicator(Base):
     __tablename__ = "technical_indicators"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    price_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("historical_data.id", ondelete="CASCADE"), unique=True
-    )
+    price_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("historical_data.id", ondelete="CASCADE"), unique=True)
     rsi_14: Mapped[float | None]
     ema_12: Mapped[float | None]
     ema_26: Mapped[float | None]

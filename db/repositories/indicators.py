@@ -40,10 +40,7 @@ def upsert_indicators(*, session: Session, values: pd.DataFrame) -> int:
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(TechnicalIndicator)
     changed = or_(
-        *(
-            getattr(TechnicalIndicator, name).is_distinct_from(statement.excluded[name])
-            for name in INDICATOR_COLUMNS
-        )
+        *(getattr(TechnicalIndicator, name).is_distinct_from(statement.excluded[name]) for name in INDICATOR_COLUMNS)
     )
     statement = statement.on_conflict_do_update(
         index_elements=["price_id"],

@@ -17,9 +17,7 @@ def get_preferences(*, session: Session, actor: Actor) -> UserPreferences:
     found = session.scalar(select(UserPreferences).where(own_rows(UserPreferences.user_id, actor)))
     if found is not None:
         return found
-    return UserPreferences(
-        user_id=actor.user_id, default_tickers=[], notification_settings={}, ui_preferences={}
-    )
+    return UserPreferences(user_id=actor.user_id, default_tickers=[], notification_settings={}, ui_preferences={})
 
 
 def update_preferences(

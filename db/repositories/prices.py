@@ -80,13 +80,10 @@ def _on_conflict_update(statement, owner_id: uuid.UUID | None):
     )
 
 
-def _upsert_sqlite(
-    session: Session, frame: pd.DataFrame, ticker: str, owner_id: uuid.UUID | None, source: str
-) -> int:
+def _upsert_sqlite(session: Session, frame: pd.DataFrame, ticker: str, owner_id: uuid.UUID | None, source: str) -> int:
     now = utc_now()
     rows = [
-        {"id": uuid.uuid4(), "owner_id": owner_id, "ticker": ticker, "source": source, "last_updated": now}
-        | row
+        {"id": uuid.uuid4(), "owner_id": owner_id, "ticker": ticker, "source": source, "last_updated": now} | row
         for row in frame.to_dict("records")
     ]
     result = session.connection().execute(_on_conflict_update(sqlite_insert(HistoricalPrice), owner_id), rows)
@@ -111,9 +108,7 @@ def _upsert_postgres(
             pass  # another writer stored some of these days just now; merge them below
     # Days that may exist already: COPY into a session-private staging table, then one
     # INSERT ... ON CONFLICT lets the unique index decide insert or update, row by row.
-    session.execute(
-        text(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (LIKE historical_data) ON COMMIT DELETE ROWS")
-    )
+    session.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (LIKE historical_data) ON COMMIT DELETE ROWS"))
     session.execute(text(f"TRUNCATE {_STAGING}"))
     _copy(session, _STAGING, payload)
     columns = ", ".join(COPY_COLUMNS)

@@ -146,9 +146,7 @@ def test_an_idle_session_ends(database):
     at.session_state["candlecast_auth"]["last_seen"] = time.time() - 61 * 60
     at.run()
     assert "Signed in as" not in signed_in_as(at)
-    assert [info.value for info in at.info] == [
-        "Your session ended after 60 idle minutes. Please log in again."
-    ]
+    assert [info.value for info in at.info] == ["Your session ended after 60 idle minutes. Please log in again."]
 
 
 def test_a_session_revoked_elsewhere_ends_on_the_next_click(database):

@@ -56,9 +56,7 @@ def test_home_routes_to_the_status_panel_on_sqlite(app_on):
 
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_status_panel_on_postgres_with_redis_shows_pool_figures(
-    app_on, monkeypatch, postgres_database_url, redis_url
-):
+def test_status_panel_on_postgres_with_redis_shows_pool_figures(app_on, monkeypatch, postgres_database_url, redis_url):
     monkeypatch.setenv("REDIS_URL", redis_url)
     at = app_on("Home.py", postgres_database_url)
     assert not at.exception

@@ -23,9 +23,7 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
 
     def no_network(ticker, **options):
-        raise CurlConnectionError(
-            "Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com"
-        )
+        raise CurlConnectionError("Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com")
 
     monkeypatch.setattr("core.data.yahoo.yfinance_history", no_network)
     monkeypatch.setattr("core.data.yahoo.yahoo_reachable", lambda timeout_seconds=3.0: False)
@@ -44,9 +42,7 @@ def text_input(at, label):
 def test_offline_is_one_line_pointing_to_upload_and_the_sample(offline):
     at = logged_in_app(PAGE, make_account(offline)).run()
     assert not at.exception
-    assert at.info[0].value.startswith(
-        "Yahoo Finance cannot be reached from here: upload a price CSV or load"
-    )
+    assert at.info[0].value.startswith("Yahoo Finance cannot be reached from here: upload a price CSV or load")
 
 
 def test_load_the_sample_and_preview_it(offline):

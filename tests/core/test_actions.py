@@ -38,12 +38,8 @@ def test_an_analyst_acts_and_is_counted(session):
     analyst = actor(session, "ana")
     throttle = Throttle(MemoryStorage())
     for _ in range(3):
-        authorise_action(
-            session=session, actor=analyst, action="train", settings=load_settings(), throttle=throttle
-        )
-    authorise_action(
-        session=session, actor=analyst, action="fetch", settings=load_settings(), throttle=throttle
-    )
+        authorise_action(session=session, actor=analyst, action="train", settings=load_settings(), throttle=throttle)
+    authorise_action(session=session, actor=analyst, action="fetch", settings=load_settings(), throttle=throttle)
     session.expire_all()
     counts = {row.endpoint: row.request_count for row in list_usage(session=session, actor=analyst)}
     assert counts == {"train": 3, "fetch": 1}
@@ -71,9 +67,7 @@ def test_quotas_fail_open_when_redis_is_down(session, monkeypatch):
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
     analyst = actor(session, "gus")
     throttle = create_throttle("redis://127.0.0.1:1/0")
-    authorise_action(
-        session=session, actor=analyst, action="fetch", settings=load_settings(), throttle=throttle
-    )
+    authorise_action(session=session, actor=analyst, action="fetch", settings=load_settings(), throttle=throttle)
     session.expire_all()
     assert list_usage(session=session, actor=analyst)[0].request_count == 1
     assert {q.remaining for q in quotas(actor=analyst, settings=load_settings(), throttle=throttle)} == {None}

@@ -34,8 +34,7 @@ def test_seed_variables_compose_a_postgres_url_with_the_password_escaped(monkeyp
     monkeypatch.setenv("DB_NAME", "cc")
     url = load_settings().sqlalchemy_url
     assert (
-        url.render_as_string(hide_password=False)
-        == "postgresql+psycopg2://candle:p%40ss%3Aw%2Frd@pg.example:5433/cc"
+        url.render_as_string(hide_password=False) == "postgresql+psycopg2://candle:p%40ss%3Aw%2Frd@pg.example:5433/cc"
     )
     assert url.password == "p@ss:w/rd"
 

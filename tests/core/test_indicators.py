@@ -17,9 +17,7 @@ TOLERANCE = 1e-9
 @pytest.fixture(scope="module")
 def prices() -> pd.DataFrame:
     frame = parse_price_csv(gspc_2018_bytes(), ticker="^GSPC").frame
-    return frame.set_index(pd.to_datetime(frame["date"]))[["open", "high", "low", "close", "volume"]].astype(
-        float
-    )
+    return frame.set_index(pd.to_datetime(frame["date"]))[["open", "high", "low", "close", "volume"]].astype(float)
 
 
 def assert_same(ours: pd.Series, reference: np.ndarray, warm_up: int) -> None:
@@ -87,9 +85,7 @@ def test_macd_matches_talib(prices):
 
 def test_atr_is_wilders_true_range_average(prices):
     high, low, close = (prices[c].to_numpy() for c in ("high", "low", "close"))
-    true_range = np.maximum.reduce(
-        [high[1:] - low[1:], np.abs(high[1:] - close[:-1]), np.abs(low[1:] - close[:-1])]
-    )
+    true_range = np.maximum.reduce([high[1:] - low[1:], np.abs(high[1:] - close[:-1]), np.abs(low[1:] - close[:-1])])
     reference = np.full(len(close), np.nan)
     reference[14] = true_range[:14].mean()
     for i in range(15, len(close)):

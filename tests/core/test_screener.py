@@ -88,9 +88,7 @@ def test_screen_over_the_database_is_one_query(session, engine):
     for ticker, scale in (("AAA", 1.0), ("BBB", 0.5)):
         upsert_prices(
             session=session,
-            frame=bars.assign(
-                **{c: bars[c] * scale for c in ("open", "high", "low", "close", "adjusted_close")}
-            ),
+            frame=bars.assign(**{c: bars[c] * scale for c in ("open", "high", "low", "close", "adjusted_close")}),
             ticker=ticker,
             owner_id=None,
             source="yahoo",

@@ -82,9 +82,7 @@ def test_bad_setting_exits_2_naming_the_variable(monkeypatch, capsys):
 def test_create_admin_reads_the_password_from_stdin_and_never_prints_it(empty_database, monkeypatch, capsys):
     main(["setup"])
     monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
-    assert (
-        main(["create-admin", "--username", "Root", "--email", "root@example.com", "--password-stdin"]) == 0
-    )
+    assert main(["create-admin", "--username", "Root", "--email", "root@example.com", "--password-stdin"]) == 0
     captured = capsys.readouterr()
     assert PASSWORD not in captured.out + captured.err
     from core.passwords import verify_password
@@ -100,9 +98,7 @@ def test_create_admin_reads_the_password_from_stdin_and_never_prints_it(empty_da
 def test_create_admin_refuses_a_weak_password_and_writes_nothing(empty_database, monkeypatch, capsys):
     main(["setup"])
     monkeypatch.setattr(sys, "stdin", io.StringIO("root\n"))
-    assert (
-        main(["create-admin", "--username", "root", "--email", "root@example.com", "--password-stdin"]) == 1
-    )
+    assert main(["create-admin", "--username", "root", "--email", "root@example.com", "--password-stdin"]) == 1
     assert "at least 8 characters" in capsys.readouterr().err
     assert count_users(empty_database) == 0
 

@@ -77,9 +77,7 @@ def test_session_scope_rolls_back_and_logs_with_context(engine, caplog):
     with caplog.at_level(logging.ERROR, logger="candlecast.db"), pytest.raises(RuntimeError):
         fail_half_way()
     with session_scope(factory) as session:
-        count = session.scalar(
-            select(func.count()).select_from(User).where(User.username == "rolled_back_user")
-        )
+        count = session.scalar(select(func.count()).select_from(User).where(User.username == "rolled_back_user"))
     assert count == 0
     assert "rolled back during upload of prices.csv" in caplog.text
 

@@ -17,9 +17,7 @@ from db.repositories.users import create_user, list_users
 def people(session):
     def make(name, role=Role.ANALYST):
         return Actor.of(
-            create_user(
-                session=session, username=name, email=f"{name}@example.com", password_hash="x", role=role
-            )
+            create_user(session=session, username=name, email=f"{name}@example.com", password_hash="x", role=role)
         )
 
     return make("alice"), make("bob"), make("carol", Role.ADMIN)
@@ -55,9 +53,7 @@ def test_bob_sees_his_own(session, people, bobs_rows):
 
 def test_an_admin_reads_the_audit_log_and_users_and_may_revoke(session, people, bobs_rows):
     _, bob, carol = people
-    assert bob.username in {
-        event.username for event in list_audit_events(session=session, actor=carol, username="bob")
-    }
+    assert bob.username in {event.username for event in list_audit_events(session=session, actor=carol, username="bob")}
     assert {"alice", "bob", "carol"} <= {user.username for user in list_users(session=session, actor=carol)}
     assert revoke_api_key(session=session, actor=carol, key_id=bobs_rows.record.id)
     # Keys and preferences are personal: not even an admin lists another user's.

@@ -19,9 +19,7 @@ def _round_trip(url: URL) -> None:
     assert schema_drift(url) is None
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
-    assert "idx_historical_data_ticker_date" in {
-        i["name"] for i in inspect(engine).get_indexes("historical_data")
-    }
+    assert "idx_historical_data_ticker_date" in {i["name"] for i in inspect(engine).get_indexes("historical_data")}
     assert {"idx_predictions_user_ticker", "idx_predictions_date"} <= {
         i["name"] for i in inspect(engine).get_indexes("predictions")
     }

@@ -154,9 +154,7 @@ def test_shared_prices_are_unique_per_ticker_and_date_despite_null_owner(session
 
 def test_uploaded_prices_are_unique_per_owner_and_separate_from_shared_ones(session):
     alice, bob = make_user(session), make_user(session, "bob")
-    session.add_all(
-        [price(), price(owner_id=alice.id, source="upload"), price(owner_id=bob.id, source="upload")]
-    )
+    session.add_all([price(), price(owner_id=alice.id, source="upload"), price(owner_id=bob.id, source="upload")])
     session.flush()
     session.add(price(owner_id=alice.id, source="upload"))
     with pytest.raises(IntegrityError):

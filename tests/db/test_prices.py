@@ -27,9 +27,7 @@ def bars() -> pd.DataFrame:
 @pytest.fixture
 def people(session):
     def make(name):
-        return Actor.of(
-            create_user(session=session, username=name, email=f"{name}@example.com", password_hash="x")
-        )
+        return Actor.of(create_user(session=session, username=name, email=f"{name}@example.com", password_hash="x"))
 
     return make("ann"), make("ben")
 
@@ -39,10 +37,7 @@ def test_upsert_inserts_then_updates_in_place(session, bars, people):
     assert upsert_prices(session=session, frame=bars, ticker="SPX", owner_id=None, source="yahoo") == 251
     changed = bars.copy()
     changed["close"] = changed["close"] + 1
-    assert (
-        upsert_prices(session=session, frame=changed.tail(10), ticker="SPX", owner_id=None, source="sample")
-        == 10
-    )
+    assert upsert_prices(session=session, frame=changed.tail(10), ticker="SPX", owner_id=None, source="sample") == 10
     stored = read_prices(session=session, actor=ann, ticker="SPX")
     assert len(stored) == 251
     assert stored["close"].iloc[-1] == pytest.approx(bars["close"].iloc[-1] + 1)
@@ -67,9 +62,7 @@ def test_uploads_are_private_and_win_over_shared_days(session, bars, people):
     assert list(bens["close"].head(5)) == list(bars["close"].head(5))
     assert read_prices(session=session, actor=ben, ticker="MINE").empty
 
-    ann_view = {
-        (c.ticker, c.owned, c.source, c.rows) for c in list_cached_tickers(session=session, actor=ann)
-    }
+    ann_view = {(c.ticker, c.owned, c.source, c.rows) for c in list_cached_tickers(session=session, actor=ann)}
     assert {("SPX", False, "yahoo", 251), ("SPX", True, "upload", 5), ("MINE", True, "upload", 3)} <= ann_view
     assert all(not c.owned for c in list_cached_tickers(session=session, actor=ben))
 
@@ -84,9 +77,7 @@ def test_a_date_range_is_one_indexed_query(session, bars, people, engine):
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        stored = read_prices(
-            session=session, actor=ann, ticker="SPX", start=date(2018, 3, 1), end=date(2018, 3, 31)
-        )
+        stored = read_prices(session=session, actor=ann, ticker="SPX", start=date(2018, 3, 1), end=date(2018, 3, 31))
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(statements) == 1
@@ -110,6 +101,4 @@ def test_last_cached_date_and_delete_by_scope(session, bars, people):
 
 
 def test_empty_frames_write_nothing(session, bars):
-    assert (
-        upsert_prices(session=session, frame=bars.head(0), ticker="SPX", owner_id=None, source="yahoo") == 0
-    )
+    assert upsert_prices(session=session, frame=bars.head(0), ticker="SPX", owner_id=None, source="yahoo") == 0

@@ -26,9 +26,7 @@ def race(username: str, address: str, attempts: int, start_at: float) -> list[st
         time.sleep(max(0.0, start_at - time.time()))
         try:
             with session_scope() as session:
-                authenticate(
-                    session=session, username=username, password="wrong", client_ip=address, throttle=throttle
-                )
+                authenticate(session=session, username=username, password="wrong", client_ip=address, throttle=throttle)
             outcome = "done"
         except Exception as error:  # noqa: BLE001 - reported to the test, which fails on it
             outcome = f"{type(error).__name__}: {error}"

@@ -31,8 +31,7 @@ def test_the_key_is_stored_only_as_its_sha256(session, owner):
 
 def test_keys_carry_at_least_128_random_bits(session, owner):
     secrets = {
-        create_api_key(session=session, actor=owner, name=f"k{i}", expires_in_days=None).secret
-        for i in range(5)
+        create_api_key(session=session, actor=owner, name=f"k{i}", expires_in_days=None).secret for i in range(5)
     }
     assert len(secrets) == 5
     for secret in secrets:
@@ -65,9 +64,7 @@ def test_expired_unknown_and_malformed_keys_are_refused(session, owner):
 
 def test_a_deactivated_owner_makes_the_key_useless(session, owner):
     admin = Actor.of(
-        create_user(
-            session=session, username="boss", email="boss@example.com", password_hash="x", role=Role.ADMIN
-        )
+        create_user(session=session, username="boss", email="boss@example.com", password_hash="x", role=Role.ADMIN)
     )
     created = create_api_key(session=session, actor=owner, name="ci", expires_in_days=None)
     set_active(session=session, actor=admin, user_id=owner.user_id, active=False, client_ip=None)

@@ -31,9 +31,7 @@ def user(session):
 
 
 def attempt(session, throttle, password, username="lena", ip="192.0.2.7"):
-    return authenticate(
-        session=session, username=username, password=password, client_ip=ip, throttle=throttle
-    )
+    return authenticate(session=session, username=username, password=password, client_ip=ip, throttle=throttle)
 
 
 def test_right_password_logs_in_and_is_audited(session, throttle, user):
@@ -58,9 +56,7 @@ def test_lockout_after_five_failures_even_with_the_right_password(session, throt
 
 
 def test_the_lockout_is_per_account(session, throttle, user):
-    create_user(
-        session=session, username="mia", email="mia@example.com", password_hash=hash_password(PASSWORD)
-    )
+    create_user(session=session, username="mia", email="mia@example.com", password_hash=hash_password(PASSWORD))
     for _ in range(5):
         attempt(session, throttle, "wrong")
     assert attempt(session, throttle, PASSWORD, username="mia").ok
@@ -83,10 +79,7 @@ def test_twenty_attempts_per_address_per_minute(session, throttle, user):
 
 
 def test_unknown_and_known_users_get_the_same_message(session, throttle, user):
-    assert (
-        attempt(session, throttle, "wrong", username="ghost").message
-        == attempt(session, throttle, "wrong").message
-    )
+    assert attempt(session, throttle, "wrong", username="ghost").message == attempt(session, throttle, "wrong").message
 
 
 def test_an_unknown_username_costs_as_much_as_a_wrong_password(session, throttle, user):
@@ -103,18 +96,14 @@ def test_an_unknown_username_costs_as_much_as_a_wrong_password(session, throttle
 
 
 def test_a_deactivated_account_is_refused_with_the_same_message(session, throttle, user):
-    admin = create_user(
-        session=session, username="root", email="root@example.com", password_hash="x", role=Role.ADMIN
-    )
+    admin = create_user(session=session, username="root", email="root@example.com", password_hash="x", role=Role.ADMIN)
     set_active(session=session, actor=Actor.of(admin), user_id=user.id, active=False, client_ip=None)
     assert attempt(session, throttle, PASSWORD).message == LOGIN_REFUSED
 
 
 def test_long_and_unicode_passwords_are_whole(session, throttle):
     secret = "пароль-" * 12  # 168 bytes in UTF-8, past bcrypt's 72
-    create_user(
-        session=session, username="olga", email="olga@example.com", password_hash=hash_password(secret)
-    )
+    create_user(session=session, username="olga", email="olga@example.com", password_hash=hash_password(secret))
     assert attempt(session, throttle, secret, username="olga").ok
     assert not attempt(session, throttle, secret[:-1] + "X", username="olga").ok
 
@@ -144,9 +133,7 @@ def test_unreachable_redis_fails_closed(session, monkeypatch, user):
 def test_lockout_is_shared_through_redis(session, monkeypatch, redis_url):
     monkeypatch.setenv("REDIS_URL", redis_url)
     name = f"shared{time.time_ns()}"
-    create_user(
-        session=session, username=name, email=f"{name}@example.com", password_hash=hash_password(PASSWORD)
-    )
+    create_user(session=session, username=name, email=f"{name}@example.com", password_hash=hash_password(PASSWORD))
     replica_a, replica_b = create_throttle(redis_url), create_throttle(redis_url)
     for replica in (replica_a, replica_b, replica_a, replica_b, replica_a):
         attempt(session, replica, "wrong", username=name)

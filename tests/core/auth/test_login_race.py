@@ -44,9 +44,7 @@ def test_exactly_n_attempts_get_through(postgres_database_url, redis_url):
         )
         for n in counts
     ]
-    outcomes = [
-        outcome for process in processes for outcome in json.loads(process.communicate(timeout=60)[0])
-    ]
+    outcomes = [outcome for process in processes for outcome in json.loads(process.communicate(timeout=60)[0])]
     assert outcomes == ["done"] * (limit + 5)
 
     engine = create_engine(postgres_database_url, poolclass=NullPool)

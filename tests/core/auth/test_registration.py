@@ -65,9 +65,7 @@ def test_bad_registrations_are_refused_and_write_nothing(session, fields, messag
 
 def test_invite_only_needs_an_open_invitation(session):
     admin = Actor.of(
-        create_user(
-            session=session, username="adm", email="adm@example.com", password_hash="x", role=Role.ADMIN
-        )
+        create_user(session=session, username="adm", email="adm@example.com", password_hash="x", role=Role.ADMIN)
     )
     with pytest.raises(AccountError, match="has not been invited"):
         sign_up(session, invite_only=True)

@@ -27,16 +27,12 @@ PASSWORD = "a good long password"
 
 @pytest.fixture
 def user(session):
-    return create_user(
-        session=session, username="sam", email="sam@example.com", password_hash=hash_password(PASSWORD)
-    )
+    return create_user(session=session, username="sam", email="sam@example.com", password_hash=hash_password(PASSWORD))
 
 
 def test_a_token_names_its_user_and_issue_time(user):
     now = time.time()
-    claims = read_session_token(
-        issue_session_token(user=user, key=KEY, lifetime_seconds=60, now=now), key=KEY
-    )
+    claims = read_session_token(issue_session_token(user=user, key=KEY, lifetime_seconds=60, now=now), key=KEY)
     assert claims.user_id == user.id
     assert claims.issued_at == pytest.approx(now)
     assert claims.expires_at == pytest.approx(now + 60)
@@ -57,9 +53,7 @@ def test_tampered_token_is_not_logged_in(user, session):
 
 
 def test_unsigned_token_is_not_logged_in(user):
-    token = jwt.encode(
-        {"sub": str(user.id), "iat": time.time(), "exp": time.time() + 60}, None, algorithm="none"
-    )
+    token = jwt.encode({"sub": str(user.id), "iat": time.time(), "exp": time.time() + 60}, None, algorithm="none")
     assert read_session_token(token, key=KEY) is None
 
 
@@ -96,9 +90,7 @@ def test_password_change_ends_the_other_sessions(session, user):
 
 
 def test_deactivation_ends_sessions(session, user):
-    admin = create_user(
-        session=session, username="ada", email="ada@example.com", password_hash="x", role=Role.ADMIN
-    )
+    admin = create_user(session=session, username="ada", email="ada@example.com", password_hash="x", role=Role.ADMIN)
     token = issue_session_token(user=user, key=KEY, lifetime_seconds=3600)
     set_active(session=session, actor=Actor.of(admin), user_id=user.id, active=False, client_ip=None)
     assert resume_session(session=session, token=token, key=KEY) is None

@@ -100,9 +100,7 @@ def test_blank_lines_keep_true_line_numbers():
 def test_a_ticker_column_serves_several_tickers():
     lines = TEXT.splitlines()[:3]
     text = "\n".join(
-        ["Ticker," + lines[0]]
-        + [f"msft,{line}" for line in lines[1:]]
-        + [f"AAPL,{line}" for line in lines[1:]]
+        ["Ticker," + lines[0]] + [f"msft,{line}" for line in lines[1:]] + [f"AAPL,{line}" for line in lines[1:]]
     )
     parsed = parse_price_csv(text.encode())
     assert list(parsed.frame["ticker"]) == ["MSFT", "MSFT", "AAPL", "AAPL"]

@@ -27,9 +27,7 @@ BAD_ROW = gspc_2018_bytes().replace(b"2018-12-28,2498.77002", b"2018-12-28,-2498
 
 
 def count_rows(session, ticker: str) -> int:
-    return session.scalar(
-        select(func.count()).select_from(HistoricalPrice).where(HistoricalPrice.ticker == ticker)
-    )
+    return session.scalar(select(func.count()).select_from(HistoricalPrice).where(HistoricalPrice.ticker == ticker))
 
 
 @pytest.fixture
@@ -87,9 +85,7 @@ def test_unreadable_files_are_rejected_with_the_reason(session, analyst):
 
 def test_a_viewer_cannot_upload(session):
     viewer = Actor.of(
-        create_user(
-            session=session, username="val", email="val@example.com", password_hash="x", role=Role.VIEWER
-        )
+        create_user(session=session, username="val", email="val@example.com", password_hash="x", role=Role.VIEWER)
     )
     with pytest.raises(PermissionDeniedError, match="viewer role cannot upload"):
         upload(session, viewer, gspc_2018_bytes())
@@ -115,9 +111,7 @@ def test_cli_style_import_is_shared(session):
     )
     assert result.written == 251
     assert (
-        session.scalar(
-            select(func.count()).select_from(HistoricalPrice).where(HistoricalPrice.owner_id.is_(None))
-        )
+        session.scalar(select(func.count()).select_from(HistoricalPrice).where(HistoricalPrice.owner_id.is_(None)))
         >= 251
     )
 
@@ -133,15 +127,11 @@ def test_the_sample_loads_as_shared_market_data(session, analyst):
 
 
 def test_only_admins_delete_shared_prices(session, analyst):
-    upsert_prices(
-        session=session, frame=gspc_2018_frame().pipe(_bars), ticker="SPX", owner_id=None, source="yahoo"
-    )
+    upsert_prices(session=session, frame=gspc_2018_frame().pipe(_bars), ticker="SPX", owner_id=None, source="yahoo")
     with pytest.raises(PermissionDeniedError, match="only an admin"):
         delete_ticker(session=session, actor=analyst, ticker="SPX", shared=True)
     admin = Actor.of(
-        create_user(
-            session=session, username="adm", email="adm@example.com", password_hash="x", role=Role.ADMIN
-        )
+        create_user(session=session, username="adm", email="adm@example.com", password_hash="x", role=Role.ADMIN)
     )
     assert delete_ticker(session=session, actor=admin, ticker="SPX", shared=True) == 251
 

@@ -84,8 +84,6 @@ def test_a_rate_limit_that_persists_is_reported():
 
 
 def test_no_network_is_reported_as_unreachable():
-    error = CurlConnectionError(
-        "Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com"
-    )
+    error = CurlConnectionError("Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com")
     with pytest.raises(SourceUnreachableError, match="cannot be reached from here"):
         FakeYahoo(error).source().fetch("^GSPC", date(2018, 1, 1), date(2018, 12, 31))

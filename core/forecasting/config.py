@@ -1,0 +1,84 @@
+"""Everything that defines a training run, validated, with defaults chosen on the S&P 500 sample."""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+FEATURES = {
+    "log_return": "today's log return",
+    "hv_20": "20-day historical volatility",
+    "rsi_14": "14-day RSI",
+    "macd_hist": "MACD histogram relative to the close",
+    "volume_change": "log change of volume",
+    "range": "high-low range relative to the close",
+    "close": "the close itself (scaled on the training part)",
+}
+
+
+class ConfigError(ValueError):
+    """A training setting is wrong; the message names the setting."""
+
+
+class TrainingConfig(BaseModel):
+    """A training run's settings; every field has a sensible default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    window: int = Field(20, ge=2, le=250, description="days of history per prediction (backcandles)")
+    target: Literal["log_return", "close"] = Field("log_return", description="what the network learns")
+    features: tuple[str, ...] = Field(("log_return", "hv_20", "rsi_14", "macd_hist", "volume_change"))
+    lstm_units: tuple[int, ...] = Field((16,), description="units of each stacked LSTM layer")
+    dropout: float = Field(0.1, ge=0.0, lt=0.9)
+    dense_units: int = Field(0, ge=0, le=512, description="a hidden dense layer before the output; 0 for none")
+    batch_size: int = Field(64, ge=1, le=4096)
+    epochs: int = Field(20, ge=1, le=500)
+    learning_rate: float = Field(1e-3, gt=0, le=1.0)
+    patience: int = Field(4, ge=1, le=100, description="epochs without a better validation loss before stopping")
+    validation_fraction: float = Field(0.1, gt=0, lt=0.5)
+    test_fraction: float = Field(0.2, gt=0, lt=0.5)
+    seed: int = Field(42, ge=0)
+    interval_level: float = Field(0.95, gt=0.5, lt=1.0, description="coverage of the prediction interval")
+
+    @field_validator("features")
+    @classmethod
+    def _known_features(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("at least one feature is needed")
+        unknown = [name for name in value if name not in FEATURES]
+        if unknown:
+            raise ValueError(f"unknown feature {unknown[0]!r}; choose from {', '.join(FEATURES)}")
+        return tuple(dict.fromkeys(value))
+
+    @field_validator("lstm_units")
+    @classmethod
+    def _layers(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or len(value) > 4 or any(units < 1 or units > 512 for units in value):
+            raise ValueError("one to four LSTM layers of 1 to 512 units each")
+        return value
+
+    @model_validator(mode="after")
+    def _enough_training(self) -> TrainingConfig:
+        if self.validation_fraction + self.test_fraction >= 0.8:
+            raise ValueError("validation_fraction + test_fraction must leave at least 20 % for training")
+        return self
+
+
+def parse_config(text: str | None = None, **overrides: object) -> TrainingConfig:
+    """A config from JSON text and keyword overrides; ConfigError names each wrong setting."""
+    try:
+        values = json.loads(text) if text else {}
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"config is not valid JSON: {error.msg} at character {error.pos}") from None
+    if not isinstance(values, dict):
+        raise ConfigError("config must be a JSON object")
+    try:
+        return TrainingConfig(**(values | overrides))
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            where = ".".join(str(part) for part in item["loc"]) or "config"
+            problems.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
+        raise ConfigError("; ".join(problems)) from None

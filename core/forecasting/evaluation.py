@@ -1,0 +1,57 @@
+"""A model's test forecasts beside the persistence and drift baselines, on the same days."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from core.forecasting import metrics
+
+
+def price_metrics(
+    actual: np.ndarray, predicted: np.ndarray, previous: np.ndarray, persistence: np.ndarray
+) -> dict[str, float]:
+    accuracy, hits, days = metrics.directional_accuracy(actual - previous, predicted - previous)
+    return {
+        "mae": metrics.mae(actual, predicted),
+        "rmse": metrics.rmse(actual, predicted),
+        "mse": metrics.mse(actual, predicted),
+        "r2": metrics.r2(actual, predicted),
+        "mape": metrics.mape(actual, predicted),
+        "mase": metrics.mase(actual, predicted, persistence),
+        "direction_accuracy": accuracy,
+        "direction_days": days,
+        "direction_p_value": metrics.direction_p_value(hits, days),
+    }
+
+
+def compare_with_baselines(
+    *, actual_next: np.ndarray, previous_close: np.ndarray, predicted_next: np.ndarray, drift_per_day: float
+) -> dict[str, Any]:
+    """Metrics of the model, persistence (tomorrow = today) and drift (today times the mean daily growth)."""
+    persistence = previous_close
+    drift = previous_close * np.exp(drift_per_day)
+    model = price_metrics(actual_next, predicted_next, previous_close, persistence)
+    baselines = {
+        "persistence": price_metrics(actual_next, persistence, previous_close, persistence),
+        "drift": price_metrics(actual_next, drift, previous_close, persistence),
+    }
+    return {
+        **model,
+        "naive_mae": baselines["persistence"]["mae"],
+        "baselines": baselines,
+        "test_days": len(actual_next),
+    }
+
+
+def verdict(model_mae: float, naive_mae: float) -> str:
+    """The result in one plain sentence."""
+    if not np.isfinite(model_mae) or not np.isfinite(naive_mae) or naive_mae == 0:
+        return "not enough test days to compare with tomorrow = today"
+    change = (naive_mae - model_mae) / naive_mae * 100
+    if change > 0:
+        return f"beats persistence by {change:.1f} % MAE"
+    if change == 0:
+        return "ties with tomorrow = today"
+    return f"worse than tomorrow = today by {-change:.1f} % MAE"

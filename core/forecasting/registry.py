@@ -1,0 +1,139 @@
+"""The model registry: save a trained run as a version, activate, compare, delete, load, export, import."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.audit import record_event
+from core.auth.roles import Permission, require
+from core.forecasting.artifacts import ArtifactError, load_keras_model, sha256, unpack
+from core.forecasting.training import MODEL_TYPE, TrainingResult
+from db.models import ModelVersion
+from db.repositories.actor import Actor
+from db.repositories.models import (
+    activate_model_version,
+    add_model_version,
+    delete_model_version,
+    get_active_version,
+    get_model_version,
+)
+
+
+class RegistryError(LookupError):
+    """No such version for this user, or a request the registry refuses; the message says which."""
+
+
+def save_version(*, session: Session, actor: Actor, ticker: str, result: TrainingResult) -> ModelVersion:
+    """Store a trained run; the first version of a ticker becomes the active one."""
+    version = add_model_version(
+        session=session,
+        actor=actor,
+        ticker=ticker,
+        model_type=MODEL_TYPE,
+        parameters=result.parameters,
+        metrics=result.metrics | {"verdict": result.verdict, "history": result.history},
+        data_start=result.data_start,
+        data_end=result.data_end,
+        data_hash=result.data_hash,
+        artifact=result.bundle,
+        artifact_sha256=result.bundle_sha256,
+    )
+    if get_active_version(session=session, actor=actor, ticker=ticker) is None:
+        activate_model_version(session=session, version=version)
+    return version
+
+
+def owned_version(*, session: Session, actor: Actor, version_id: uuid.UUID) -> ModelVersion:
+    version = get_model_version(session=session, actor=actor, version_id=version_id)
+    if version is None:
+        raise RegistryError("no such model version")
+    return version
+
+
+def activate(*, session: Session, actor: Actor, version_id: uuid.UUID) -> ModelVersion:
+    require(actor, Permission.TRAIN)
+    version = owned_version(session=session, actor=actor, version_id=version_id)
+    activate_model_version(session=session, version=version)
+    record_event(
+        session=session,
+        action="model activate",
+        status="ok",
+        actor=actor,
+        detail=f"{version.ticker} v{version.version}",
+    )
+    return version
+
+
+def delete(*, session: Session, actor: Actor, version_id: uuid.UUID) -> None:
+    require(actor, Permission.TRAIN)
+    version = owned_version(session=session, actor=actor, version_id=version_id)
+    detail = f"{version.ticker} v{version.version}"
+    delete_model_version(session=session, version=version)
+    record_event(session=session, action="model delete", status="ok", actor=actor, detail=detail)
+
+
+@dataclass
+class LoadedModel:
+    version: ModelVersion
+    model: Any
+    preprocessing: dict[str, Any]
+    metadata: dict[str, Any]
+
+
+def load_version(version: ModelVersion) -> LoadedModel:
+    """The version's Keras model and preprocessing, after its stored SHA-256 checks out."""
+    if sha256(version.artifact) != version.artifact_sha256:
+        raise ArtifactError(
+            f"{version.ticker} v{version.version}: the stored artifact does not match its SHA-256; refusing to load it"
+        )
+    bundle = unpack(version.artifact)
+    return LoadedModel(version, load_keras_model(bundle.model_file), bundle.preprocessing, bundle.metadata)
+
+
+def export_filename(version: ModelVersion) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in version.ticker)
+    return f"candlecast-{safe}-v{version.version}.zip"
+
+
+def import_version(*, session: Session, actor: Actor, data: bytes, ticker: str | None = None) -> ModelVersion:
+    """Register a bundle exported by Candlecast: checksums verified, the model loaded in safe mode first."""
+    require(actor, Permission.TRAIN)
+    bundle = unpack(data)
+    load_keras_model(bundle.model_file)  # refuses Lambda and custom layers before anything is stored
+    metadata = bundle.metadata
+    symbol = (ticker or metadata.get("ticker") or "").strip().upper()
+    if not symbol:
+        raise RegistryError("the model file names no ticker: give one")
+    version = add_model_version(
+        session=session,
+        actor=actor,
+        ticker=symbol,
+        model_type=str(metadata.get("model_type", MODEL_TYPE)),
+        parameters=dict(metadata.get("parameters", {})),
+        metrics=dict(metadata.get("metrics", {})) | {"imported": True},
+        data_start=_date(metadata.get("data_start")),
+        data_end=_date(metadata.get("data_end")),
+        data_hash=metadata.get("data_hash"),
+        artifact=data,
+        artifact_sha256=sha256(data),
+    )
+    record_event(
+        session=session,
+        action="model import",
+        status="ok",
+        actor=actor,
+        detail=f"{symbol} v{version.version}",
+    )
+    return version
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None

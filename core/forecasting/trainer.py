@@ -1,0 +1,120 @@
+"""One training job from start to end: prices from the cache, training, progress in the job row, the new version."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.audit import record_event
+from core.forecasting.config import TrainingConfig
+from core.forecasting.dataset import DatasetError
+from core.forecasting.registry import save_version
+from core.forecasting.training import TrainingCancelledError, train_forecaster
+from core.logging import get_logger
+from db.engine import session_scope
+from db.models import TrainingJob
+from db.models.forecasting import JobStatus
+from db.repositories.actor import Actor
+from db.repositories.prices import read_prices
+from db.repositories.users import get_user
+from db.types import utc_now
+
+log = get_logger("jobs")
+
+
+@dataclass
+class TrainingRun:
+    job_id: uuid.UUID
+    sessions: sessionmaker[Session]
+
+    def run(self) -> str:
+        """Train, and leave the job succeeded, failed or cancelled; returns the final status."""
+        started = self._start()
+        if started is None:
+            return "skipped"
+        actor, ticker, config, prices = started
+        try:
+            result = train_forecaster(
+                prices,
+                config,
+                ticker=ticker,
+                on_epoch=self._epoch,
+                should_stop=self._cancel_requested,
+                on_heartbeat=self._heartbeat,
+            )
+        except TrainingCancelledError as cancelled:
+            return self._end(JobStatus.CANCELLED, message=str(cancelled))
+        except (DatasetError, ValueError) as error:
+            return self._end(JobStatus.FAILED, error=str(error))
+        except Exception as error:
+            log.exception("training job %s failed", self.job_id)
+            return self._end(JobStatus.FAILED, error=f"{type(error).__name__}: {error}")
+
+        with session_scope(self.sessions, action="save trained model") as session:
+            version = save_version(session=session, actor=actor, ticker=ticker, result=result)
+            job = session.get(TrainingJob, self.job_id)
+            job.status = JobStatus.SUCCEEDED.value
+            job.progress = 1.0
+            job.model_version_id = version.id
+            job.finished_at = utc_now()
+            job.message = f"v{version.version}: {result.verdict}"
+            record_event(
+                session=session,
+                action="train",
+                status="ok",
+                actor=actor,
+                detail=f"{ticker} v{version.version}: MASE {result.metrics['mase']:.3f}",
+                latency_ms=result.train_seconds * 1000,
+            )
+        return JobStatus.SUCCEEDED.value
+
+    def _start(self):
+        with session_scope(self.sessions, action="start training job") as session:
+            job = session.get(TrainingJob, self.job_id)
+            if job is None or job.status != JobStatus.QUEUED.value:
+                return None  # cancelled while queued, or already taken by another worker
+            user = get_user(session=session, user_id=job.user_id)
+            actor = Actor.of(user)
+            job.status = JobStatus.RUNNING.value
+            job.started_at = job.heartbeat_at = utc_now()
+            job.message = "loading prices"
+            config = TrainingConfig(**job.config)
+            prices = read_prices(session=session, actor=actor, ticker=job.ticker)
+            ticker = job.ticker
+        if prices.empty:
+            self._end(JobStatus.FAILED, error=f"no cached prices of {ticker}: fetch or upload them first")
+            return None
+        return actor, ticker, config, prices
+
+    def _epoch(self, epoch: int, epochs: int, loss: float, val_loss: float | None) -> None:
+        with session_scope(self.sessions, action="job progress") as session:
+            job = session.get(TrainingJob, self.job_id)
+            history = dict(job.history or {})
+            history["loss"] = [*history.get("loss", []), loss]
+            history["val_loss"] = [*history.get("val_loss", []), val_loss]
+            job.history = history
+            job.progress = epoch / epochs
+            job.heartbeat_at = utc_now()
+            shown = f", val_loss {val_loss:.4f}" if val_loss is not None else ""
+            job.message = f"epoch {epoch} of {epochs}: loss {loss:.4f}{shown}"
+
+    def _heartbeat(self) -> None:
+        with session_scope(self.sessions, action="job heartbeat") as session:
+            job = session.get(TrainingJob, self.job_id)
+            job.heartbeat_at = utc_now()
+
+    def _cancel_requested(self) -> bool:
+        with session_scope(self.sessions, action="job cancel check") as session:
+            return bool(session.get(TrainingJob, self.job_id).cancel_requested)
+
+    def _end(self, status: JobStatus, *, error: str | None = None, message: str | None = None) -> str:
+        with session_scope(self.sessions, action="end training job") as session:
+            job = session.get(TrainingJob, self.job_id)
+            job.status = status.value
+            job.finished_at = utc_now()
+            job.error = error
+            job.message = message or error
+        log.info("job %s ended %s: %s", self.job_id, status.value, error or message)
+        return status.value
