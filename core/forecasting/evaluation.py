@@ -47,6 +47,8 @@ def compare_with_baselines(
 
 def verdict(model_mae: float, naive_mae: float) -> str:
     """The result in one plain sentence."""
+    model_mae = float("nan") if model_mae is None else model_mae
+    naive_mae = float("nan") if naive_mae is None else naive_mae
     if not np.isfinite(model_mae) or not np.isfinite(naive_mae) or naive_mae == 0:
         return "not enough test days to compare with tomorrow = today"
     change = (naive_mae - model_mae) / naive_mae * 100
@@ -55,3 +57,16 @@ def verdict(model_mae: float, naive_mae: float) -> str:
     if change == 0:
         return "ties with tomorrow = today"
     return f"worse than tomorrow = today by {-change:.1f} % MAE"
+
+
+def json_safe(value: Any) -> Any:
+    """The value with NaN and infinities as None, as JSON columns (and PostgreSQL's JSONB) require."""
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value

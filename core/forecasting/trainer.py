@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.audit import record_event
 from core.forecasting.config import TrainingConfig
 from core.forecasting.dataset import DatasetError
+from core.forecasting.evaluation import json_safe
 from core.forecasting.registry import save_version
 from core.forecasting.training import TrainingCancelledError, train_forecaster
 from core.logging import get_logger
@@ -94,6 +95,7 @@ class TrainingRun:
             history = dict(job.history or {})
             history["loss"] = [*history.get("loss", []), loss]
             history["val_loss"] = [*history.get("val_loss", []), val_loss]
+            history = json_safe(history)
             job.history = history
             job.progress = epoch / epochs
             job.heartbeat_at = utc_now()

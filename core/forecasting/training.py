@@ -17,7 +17,7 @@ from core.forecasting import runtime
 from core.forecasting.artifacts import model_bytes, pack, sha256
 from core.forecasting.config import TrainingConfig
 from core.forecasting.dataset import Dataset, build_dataset, data_hash
-from core.forecasting.evaluation import compare_with_baselines, verdict
+from core.forecasting.evaluation import compare_with_baselines, json_safe, verdict
 from core.forecasting.intervals import conformal_half_width, coverage
 from core.forecasting.model import build_model, seed_everything
 
@@ -160,6 +160,7 @@ def train_forecaster(
         "samples": {"train": train.stop - train.start, "validation": validation.stop - validation.start,
                     "test": test.stop - test.start},
     }  # fmt: skip
+    metrics = json_safe(metrics)
     ordered = prices.sort_values("date")
     data_start, data_end = (
         pd.Timestamp(ordered["date"].iloc[0]).date(),
@@ -201,7 +202,7 @@ def train_forecaster(
         bundle_sha256=sha256(bundle),
         metrics=metrics,
         parameters=parameters,
-        history={key: [float(v) for v in values] for key, values in fitted.history.items()},
+        history=json_safe({key: [float(v) for v in values] for key, values in fitted.history.items()}),
         epochs_run=len(fitted.history["loss"]),
         train_seconds=train_seconds,
         data_start=data_start,

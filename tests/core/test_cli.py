@@ -66,3 +66,37 @@ def test_load_sample(database, capsys):
 def test_fetch_refuses_bad_symbols_before_any_request(database, capsys):
     assert main(["fetch", "MSFT", "not a ticker$"]) == 2
     assert "'ticker$' is not a ticker symbol" in capsys.readouterr().err
+
+
+def test_train_from_a_csv_prints_one_json_object(database, capsys):
+    import json
+
+    from sqlalchemy.orm import sessionmaker
+
+    from core.config import load_settings
+    from core.passwords import hash_password
+    from db.engine import create_engine_from_settings, session_scope
+    from db.models.accounts import Role
+    from db.repositories.users import create_user
+
+    engine = create_engine_from_settings(load_settings(), database)
+    with session_scope(sessionmaker(bind=engine)) as session:
+        create_user(
+            session=session,
+            username="root",
+            email="root@example.com",
+            password_hash=hash_password("x" * 12),
+            role=Role.ADMIN,
+        )
+    engine.dispose()
+    config = '{"lstm_units": [4], "epochs": 1, "window": 10}'
+    assert main(["train", "--csv", str(GSPC_2018), "--ticker", "spx", "--config", config, "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert {"version", "train_seconds", "epochs", "mae", "naive_mae", "mase", "direction_accuracy"} <= set(summary)
+    assert (summary["ticker"], summary["version"], summary["owner"], summary["epochs"]) == ("SPX", 1, "root", 1)
+    assert summary["mase"] == pytest.approx(summary["mae"] / summary["naive_mae"])
+
+
+def test_train_names_a_bad_config(database, capsys):
+    assert main(["train", "--ticker", "SPX", "--config", '{"window": 1}']) == 2
+    assert "--config: window: Input should be greater than or equal to 2" in capsys.readouterr().err

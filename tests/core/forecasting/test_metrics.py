@@ -1,0 +1,75 @@
+"""Metrics against hand-computed values, the conformal quantile, and the verdict."""
+
+import math
+
+import numpy as np
+import pytest
+
+from core.forecasting import metrics
+from core.forecasting.evaluation import compare_with_baselines, verdict
+from core.forecasting.intervals import conformal_half_width, coverage
+
+ACTUAL = [10.0, 12.0, 11.0, 13.0]
+PREDICTED = [11.0, 11.0, 11.0, 14.0]
+NAIVE = [9.0, 10.0, 12.0, 11.0]
+
+
+def test_hand_computed_errors():
+    assert metrics.mae(ACTUAL, PREDICTED) == pytest.approx(0.75)  # (1 + 1 + 0 + 1) / 4
+    assert metrics.mse(ACTUAL, PREDICTED) == pytest.approx(0.75)
+    assert metrics.rmse(ACTUAL, PREDICTED) == pytest.approx(math.sqrt(0.75))
+    assert metrics.mape(ACTUAL, PREDICTED) == pytest.approx((0.1 + 1 / 12 + 0 + 1 / 13) / 4 * 100)
+    # mean 11.5: SST = 2.25 + 0.25 + 0.25 + 2.25 = 5; SSE = 1 + 1 + 0 + 1 = 3
+    assert metrics.r2(ACTUAL, PREDICTED) == pytest.approx(1 - 3 / 5)
+    # naive MAE = (1 + 2 + 1 + 2) / 4 = 1.5
+    assert metrics.mase(ACTUAL, PREDICTED, NAIVE) == pytest.approx(0.75 / 1.5)
+
+
+def test_mase_is_one_for_the_naive_forecast_itself():
+    assert metrics.mase(ACTUAL, NAIVE, NAIVE) == pytest.approx(1.0)
+
+
+def test_direction_and_its_p_value():
+    accuracy, hits, days = metrics.directional_accuracy([1, -1, 2, 0, -3], [2, 1, 1, 5, -1])
+    assert (accuracy, hits, days) == (pytest.approx(0.75), 3, 4)
+    # P(X >= 3) for X ~ Binomial(4, 0.5) = (4 + 1) / 16
+    assert metrics.direction_p_value(3, 4) == pytest.approx(5 / 16)
+    assert metrics.direction_p_value(60, 100) == pytest.approx(0.0284, abs=1e-4)
+
+
+def test_undefined_cases_are_nan_not_errors():
+    assert math.isnan(metrics.mape([0.0, 1.0], [1.0, 1.0]))
+    assert math.isnan(metrics.r2([2.0, 2.0], [1.0, 3.0]))
+    assert math.isnan(metrics.direction_p_value(0, 0))
+    with pytest.raises(ValueError, match="equal, non-empty"):
+        metrics.mae([1.0], [1.0, 2.0])
+
+
+def test_conformal_quantile_and_coverage():
+    residuals = np.arange(1, 20) / 100.0  # 0.01 .. 0.19, n = 19
+    # ceil((19 + 1) * 0.9) = 18th smallest
+    assert conformal_half_width(residuals, 0.9) == pytest.approx(0.18)
+    assert conformal_half_width(residuals, 0.99) == math.inf
+    assert coverage(np.array([1.0, 2.0, 3.0]), np.array([0.0, 2.5, 2.0]), np.array([2.0, 3.0, 4.0])) == pytest.approx(
+        2 / 3
+    )
+
+
+def test_baselines_on_the_same_days():
+    previous = np.array([100.0, 101.0, 102.0])
+    actual = np.array([101.0, 100.0, 104.0])
+    result = compare_with_baselines(
+        actual_next=actual, previous_close=previous, predicted_next=previous + 0.5, drift_per_day=0.0
+    )
+    assert result["naive_mae"] == pytest.approx((1 + 1 + 2) / 3)
+    assert result["baselines"]["persistence"]["mase"] == pytest.approx(1.0)
+    assert result["baselines"]["drift"]["mae"] == pytest.approx(result["naive_mae"])
+    assert result["mae"] == pytest.approx((0.5 + 1.5 + 1.5) / 3)
+
+
+@pytest.mark.parametrize(
+    ("model", "naive", "text"),
+    [(9.69, 10.0, "beats persistence by 3.1 % MAE"), (10.5, 10.0, "worse than tomorrow = today by 5.0 % MAE")],
+)
+def test_verdict(model, naive, text):
+    assert verdict(model, naive) == text

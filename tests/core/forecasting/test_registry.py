@@ -1,0 +1,141 @@
+"""The registry on both backends: numbering, activation, checksums, export and import, safety."""
+
+import io
+import threading
+import zipfile
+
+import numpy as np
+import pytest
+from sqlalchemy.orm import sessionmaker
+
+from core.auth import PermissionDeniedError
+from core.forecasting.artifacts import ArtifactError, load_keras_model, pack, unpack
+from core.forecasting.predict import forecast_next
+from core.forecasting.registry import RegistryError, activate, delete, import_version, load_version, save_version
+from db.engine import session_scope
+from db.models import ModelVersion
+from db.models.accounts import Role
+from db.repositories.actor import Actor
+from db.repositories.models import get_active_version, get_model_version, list_model_versions
+from db.repositories.users import create_user
+from tests.accounts import make_account, unique_name
+from tests.core.forecasting.tiny import fixture_prices, tiny_result
+
+
+@pytest.fixture
+def owner(session):
+    return Actor.of(create_user(session=session, username="moe", email="moe@example.com", password_hash="x"))
+
+
+def test_versions_count_per_user_and_ticker_and_the_first_is_active(session, owner):
+    first = save_version(session=session, actor=owner, ticker="SPX", result=tiny_result())
+    second = save_version(session=session, actor=owner, ticker="SPX", result=tiny_result())
+    other = save_version(session=session, actor=owner, ticker="NDX", result=tiny_result())
+    assert (first.version, second.version, other.version) == (1, 2, 1)
+    assert get_active_version(session=session, actor=owner, ticker="SPX").id == first.id
+    activate(session=session, actor=owner, version_id=second.id)
+    session.expire_all()
+    assert get_active_version(session=session, actor=owner, ticker="SPX").id == second.id
+    assert [v.version for v in list_model_versions(session=session, actor=owner, ticker="SPX")] == [2, 1]
+    delete(session=session, actor=owner, version_id=first.id)
+    assert [v.version for v in list_model_versions(session=session, actor=owner, ticker="SPX")] == [2]
+
+
+def test_a_stored_version_loads_and_predicts(session, owner):
+    version = save_version(session=session, actor=owner, ticker="SPX", result=tiny_result())
+    loaded = load_version(version)
+    forecast = forecast_next(loaded.model, loaded.preprocessing, fixture_prices())
+    last_close = fixture_prices()["close"].iloc[-1]
+    assert forecast.lower < forecast.predicted_close < forecast.upper
+    assert forecast.predicted_close == pytest.approx(last_close * np.exp(forecast.predicted_return))
+
+
+def test_a_sha256_mismatch_is_refused(session, owner):
+    version = save_version(session=session, actor=owner, ticker="SPX", result=tiny_result())
+    version.artifact = version.artifact[:-1] + bytes([version.artifact[-1] ^ 1])
+    with pytest.raises(ArtifactError, match="does not match its SHA-256; refusing to load it"):
+        load_version(version)
+
+
+def test_other_users_cannot_reach_a_version(session, owner):
+    version = save_version(session=session, actor=owner, ticker="SPX", result=tiny_result())
+    stranger = Actor.of(create_user(session=session, username="stan", email="stan@example.com", password_hash="x"))
+    assert get_model_version(session=session, actor=stranger, version_id=version.id) is None
+    with pytest.raises(RegistryError, match="no such model version"):
+        activate(session=session, actor=stranger, version_id=version.id)
+    viewer = Actor.of(
+        create_user(session=session, username="vick", email="vick@example.com", password_hash="x", role=Role.VIEWER)
+    )
+    with pytest.raises(PermissionDeniedError):
+        delete(session=session, actor=viewer, version_id=version.id)
+
+
+def test_export_and_import_round_trip(session, owner):
+    version = save_version(session=session, actor=owner, ticker="SPX", result=tiny_result())
+    imported = import_version(session=session, actor=owner, data=version.artifact, ticker="SPXCOPY")
+    assert (imported.ticker, imported.version, imported.metrics["imported"]) == ("SPXCOPY", 1, True)
+    assert imported.artifact_sha256 == version.artifact_sha256
+
+
+def _rezip(data: bytes, replace: dict[str, bytes]) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            target.writestr(name, replace.get(name, source.read(name)))
+        for name, content in replace.items():
+            if name not in source.namelist():
+                target.writestr(name, content)
+    return out.getvalue()
+
+
+def test_import_refuses_altered_legacy_and_foreign_files(session, owner):
+    bundle = tiny_result().bundle
+    with pytest.raises(ArtifactError, match=r"preprocessing\.json does not match its SHA-256"):
+        import_version(session=session, actor=owner, data=_rezip(bundle, {"preprocessing.json": b"{}"}))
+    with pytest.raises(ArtifactError, match=r"legacy or pickled model files \(.h5, .pkl\) are refused"):
+        import_version(session=session, actor=owner, data=_rezip(bundle, {"model.h5": b"HDF"}))
+    with pytest.raises(ArtifactError, match="not a model file"):
+        import_version(session=session, actor=owner, data=b"definitely not a zip")
+
+
+def test_a_model_with_a_lambda_layer_is_refused(session, owner):
+    from core.forecasting import runtime
+    from core.forecasting.artifacts import model_bytes
+
+    keras = runtime.keras()
+    inputs = keras.Input(shape=(10, 5))
+    outputs = keras.layers.Dense(1)(keras.layers.Lambda(lambda x: x[:, -1, :] * 2)(inputs))
+    sneaky = model_bytes(keras.Model(inputs, outputs))
+    bundle = unpack(tiny_result().bundle)
+    data = pack(sneaky, bundle.preprocessing, {k: v for k, v in bundle.metadata.items() if k != "files"})
+    with pytest.raises(ArtifactError, match="cannot be loaded safely"):
+        import_version(session=session, actor=owner, data=data, ticker="EVIL")
+    with pytest.raises(ArtifactError):
+        load_keras_model(sneaky)
+
+
+def test_two_runs_finishing_together_get_distinct_versions(database_url, engine):
+    actor = make_account(database_url)
+    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    ticker = unique_name("T").upper()[:12]
+    barrier = threading.Barrier(2)
+    numbers, errors = [], []
+
+    def finish() -> None:
+        try:
+            with session_scope(sessions) as session:
+                barrier.wait()
+                numbers.append(save_version(session=session, actor=actor, ticker=ticker, result=tiny_result()).version)
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=finish) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(numbers) == [1, 2]
+    with session_scope(sessions) as session:
+        session.execute(ModelVersion.__table__.delete().where(ModelVersion.ticker == ticker))

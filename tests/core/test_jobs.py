@@ -1,0 +1,201 @@
+"""Training jobs: the thread runner and a real RQ worker on real Redis, cancel, and dead runners."""
+
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from rq import SimpleWorker
+from sqlalchemy.engine import URL
+
+from core.config import get_settings
+from core.data.service import import_prices
+from core.jobs import STALE_AFTER, JobError, cancel_job, dispatch, list_jobs, queue_training
+from core.redis_client import require_redis
+from core.throttle import get_throttle
+from db.engine import session_scope
+from db.migrate import upgrade_to_head
+from db.models import TrainingJob
+from db.models.accounts import Role
+from db.models.forecasting import JobStatus
+from db.types import utc_now
+from tests.accounts import make_account
+from tests.core.forecasting.tiny import tiny_config
+from tests.fixtures import gspc_2018_bytes
+from tests.process_state import reset_process_state
+
+TICKER = "JOBSPX"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def app_database(request, monkeypatch, tmp_path):
+    """DATABASE_URL at a migrated database of each backend, holding the 2018 prices as JOBSPX."""
+    if request.param == "sqlite":
+        url = URL.create("sqlite", database=str(tmp_path / "jobs.db"))
+        upgrade_to_head(url)
+    else:
+        url = request.getfixturevalue("postgres_database_url")
+    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+    with session_scope() as session:
+        import_prices(
+            session=session, data=gspc_2018_bytes(), ticker=TICKER, date_format=None, skip_bad_rows=False, owner=None
+        )
+    return url
+
+
+def use_env(monkeypatch, **variables: str) -> None:
+    """Set environment variables and forget the cached settings, as a process started with them would."""
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    reset_process_state()
+
+
+def job(job_id) -> TrainingJob:
+    with session_scope() as session:
+        return session.get(TrainingJob, job_id)
+
+
+def wait_for(job_id, timeout=120) -> TrainingJob:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = job(job_id)
+        if current.status in ("succeeded", "failed", "cancelled"):
+            return current
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} still {current.status} after {timeout} s")
+
+
+def queue(actor, tickers=(TICKER,), **config):
+    return queue_training(
+        actor=actor,
+        tickers=list(tickers),
+        config=tiny_config(**config),
+        settings=get_settings(),
+        throttle=get_throttle(),
+    )
+
+
+def test_the_thread_runner_trains_to_a_new_version(app_database):
+    actor = make_account(app_database)
+    (job_id,) = queue(actor)
+    assert job(job_id).queue_job_id.startswith("thread:")
+    finished = wait_for(job_id)
+    assert finished.status == "succeeded", finished.error
+    assert finished.progress == 1.0
+    assert len(finished.history["loss"]) == len(finished.history["val_loss"]) >= 1
+    assert finished.model_version_id is not None
+    assert finished.message.startswith("v1: ")
+    assert finished.started_at <= finished.finished_at
+
+
+def test_a_real_rq_worker_runs_the_job(app_database, monkeypatch, redis_url):
+    use_env(monkeypatch, REDIS_URL=redis_url, TRAINING_QUEUE=f"candlecast-test-{uuid.uuid4().hex[:8]}")
+    actor = make_account(app_database)
+    (job_id,) = queue(actor)
+    assert job(job_id).queue_job_id.startswith("rq:")
+    assert job(job_id).status == "queued"
+    settings = get_settings()
+    SimpleWorker([settings.training_queue], connection=require_redis()).work(burst=True)
+    finished = job(job_id)
+    assert finished.status == "succeeded", finished.error
+    assert finished.model_version_id is not None
+
+
+def test_missing_prices_fail_the_job_with_a_message(app_database):
+    actor = make_account(app_database)
+    (job_id,) = queue(actor, tickers=("NOPRICES",))
+    finished = wait_for(job_id)
+    assert (finished.status, finished.error) == ("failed", "no cached prices of NOPRICES: fetch or upload them first")
+
+
+def test_a_queued_job_cancels_at_once(app_database, monkeypatch, redis_url):
+    use_env(monkeypatch, REDIS_URL=redis_url, TRAINING_QUEUE=f"candlecast-test-{uuid.uuid4().hex[:8]}")
+    actor = make_account(app_database)
+    (job_id,) = queue(actor)
+    with session_scope() as session:
+        assert cancel_job(session=session, actor=actor, job_id=job_id).status == "cancelled"
+    SimpleWorker([get_settings().training_queue], connection=require_redis()).work(burst=True)
+    assert job(job_id).status == "cancelled", "the worker skips a cancelled job"
+
+
+def test_a_running_job_cancels_at_the_next_epoch(app_database):
+    actor = make_account(app_database)
+    with session_scope() as session:
+        row = TrainingJob(
+            user_id=actor.user_id, ticker=TICKER, config=tiny_config(epochs=50, patience=50).model_dump(mode="json")
+        )
+        row.cancel_requested = True  # as if Cancel was pressed while it ran
+        session.add(row)
+        session.flush()
+        job_id = row.id
+    dispatch(job_id)
+    finished = wait_for(job_id)
+    assert finished.status == "cancelled"
+    assert finished.message == "cancelled after epoch 1 of 50"
+
+
+def test_a_dead_worker_leaves_the_job_failed(app_database):
+    actor = make_account(app_database)
+    with session_scope() as session:
+        stale = TrainingJob(user_id=actor.user_id, ticker=TICKER, status=JobStatus.RUNNING.value, config={})
+        stale.started_at = stale.heartbeat_at = utc_now() - STALE_AFTER - timedelta(seconds=1)
+        gone = TrainingJob(
+            user_id=actor.user_id, ticker=TICKER, status=JobStatus.QUEUED.value, config={}, queue_job_id="thread:1"
+        )
+        session.add_all([stale, gone])
+        session.flush()
+        ids = stale.id, gone.id
+    with session_scope() as session:
+        listed = {j.id: j for j in list_jobs(session=session, actor=actor)}
+    assert listed[ids[0]].status == "failed"
+    assert listed[ids[0]].error.startswith("the worker stopped responding (no heartbeat since")
+    assert listed[ids[1]].error == "the app restarted before this job finished"
+
+
+@pytest.mark.redis
+def test_a_job_the_queue_lost_is_failed(app_database, monkeypatch, redis_url):
+    use_env(monkeypatch, REDIS_URL=redis_url)
+    actor = make_account(app_database)
+    with session_scope() as session:
+        lost = TrainingJob(
+            user_id=actor.user_id,
+            ticker=TICKER,
+            status=JobStatus.QUEUED.value,
+            config={},
+            queue_job_id=f"rq:{uuid.uuid4()}",
+        )
+        session.add(lost)
+        session.flush()
+        job_id = lost.id
+    with session_scope() as session:
+        list_jobs(session=session, actor=actor)
+    assert job(job_id).error.startswith("the queue lost this job")
+
+
+def test_redis_down_fails_the_job_instead_of_the_page(app_database, monkeypatch):
+    use_env(monkeypatch, REDIS_URL="redis://127.0.0.1:1/0")
+    actor = make_account(app_database)
+    (job_id,) = queue(actor)
+    assert job(job_id).status == "failed"
+    assert job(job_id).error.startswith("could not queue the job: Redis unreachable")
+
+
+def test_a_viewer_cannot_start_training(app_database):
+    from core.auth import PermissionDeniedError
+
+    viewer = make_account(app_database, role=Role.VIEWER)
+    with pytest.raises(PermissionDeniedError, match="the viewer role cannot train"):
+        queue(viewer)
+    with session_scope() as session:
+        assert list_jobs(session=session, actor=viewer) == []
+
+
+def test_cancelling_someone_elses_job_is_refused(app_database):
+    owner, other = make_account(app_database), make_account(app_database)
+    with session_scope() as session:
+        row = TrainingJob(user_id=owner.user_id, ticker=TICKER, config={})
+        session.add(row)
+        session.flush()
+        job_id = row.id
+    with session_scope() as session, pytest.raises(JobError, match="no such job"):
+        cancel_job(session=session, actor=other, job_id=job_id)
