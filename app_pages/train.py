@@ -118,7 +118,7 @@ def render_jobs(actor: Actor) -> None:
             if losses:
                 curve = pd.DataFrame({"loss": losses, "val_loss": job.history.get("val_loss")})
                 curve.index = range(1, len(curve) + 1)
-                st.line_chart(curve, height=140, x_label="epoch")
+                st.line_chart(curve, height=180, x_label="epoch")
 
 
 def render_versions(actor: Actor) -> None:

@@ -222,3 +222,27 @@ def _add_pane(figure: go.Figure, view: pd.DataFrame, pane: str, row: int) -> Non
 
 def _first(view: pd.DataFrame, prefix: str) -> str:
     return next(column for column in view.columns if str(column).startswith(prefix))
+
+
+def ledger_figure(ledger: pd.DataFrame, *, template: str = "plotly_white") -> go.Figure:
+    """Predicted against actual closes by target day, with the prediction interval as a band."""
+    ordered = ledger.sort_values("target_date")
+    x = pd.to_datetime(ordered["target_date"])
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=x, y=ordered["upper"], line={"width": 0}, showlegend=False, hoverinfo="skip"))
+    figure.add_trace(
+        go.Scatter(
+            x=x, y=ordered["lower"], fill="tonexty", fillcolor="rgba(37,99,235,0.12)", line={"width": 0},
+            name="interval",
+        )
+    )  # fmt: skip
+    figure.add_trace(
+        go.Scatter(x=x, y=ordered["predicted_value"], mode="lines+markers", name="predicted", line={"color": "#2563eb"})
+    )
+    figure.add_trace(
+        go.Scatter(x=x, y=ordered["actual_value"], mode="lines+markers", name="actual", line={"color": UP})
+    )
+    figure.update_layout(
+        template=template, height=380, margin={"l": 10, "r": 10, "t": 20, "b": 10}, legend={"orientation": "h"}
+    )
+    return figure

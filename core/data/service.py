@@ -26,6 +26,7 @@ from core.data.validation import ValidationReport, validate_prices
 from core.data.yahoo import NoDataError, PriceSourceError, SourceUnreachableError, YahooSource
 from core.indicator_store import refresh_indicators
 from core.logging import get_logger
+from core.predictions import fill_matured
 from core.throttle import Throttle
 from db.engine import session_scope
 from db.repositories.actor import Actor
@@ -94,6 +95,7 @@ def import_prices(
             source=source,
         )
         refresh_indicators(session=session, ticker=str(symbol), owner_id=owner_id)
+        fill_matured(session=session, ticker=str(symbol))
     status = "accepted" if report.ok else "partial"
     return ImportResult(status, written, tuple(sorted(rows["ticker"].unique())), report, notes=notes)
 
@@ -283,6 +285,7 @@ class _FetchJob:
                 session=session, frame=fetched.frame, ticker=ticker, owner_id=None, source=self.source.name
             )
             refresh_indicators(session=session, ticker=ticker, owner_id=None)
+            fill_matured(session=session, ticker=ticker)
             self._audit(session, "ok", f"{ticker}: {written} rows from {first} to {end}", started)
         dropped = fetched.dropped_empty_rows + fetched.dropped_incomplete_rows
         return FetchOutcome(ticker, "ok", rows=written, dropped_rows=dropped)

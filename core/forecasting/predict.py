@@ -33,3 +33,50 @@ def forecast_next(model, preprocessing: dict, prices: pd.DataFrame) -> Forecast:
         lower=close * float(np.exp(predicted_return - half_width)),
         upper=close * float(np.exp(predicted_return + half_width)),
     )
+
+
+@dataclass(frozen=True)
+class DayForecast:
+    target_date: pd.Timestamp
+    predicted_close: float
+    lower: float
+    upper: float
+    confidence: float
+
+
+def next_business_days(last: pd.Timestamp, days: int) -> pd.DatetimeIndex:
+    """The trading days after `last` on a Monday-to-Friday calendar (exchange holidays are not known)."""
+    return pd.bdate_range(pd.Timestamp(last) + pd.offsets.BDay(1), periods=days)
+
+
+def forecast_days(model, preprocessing: dict, prices: pd.DataFrame, days: int) -> list[DayForecast]:
+    """The next `days` trading days, each forecast from the previous one's (recursive forecasting).
+
+    A forecast day enters the history as a bar with no range and the last volume. The interval of
+    day k widens with the square root of k, as the spread of a sum of k independent daily errors
+    does. The confidence score is |predicted move| / (|predicted move| + half-width): near 0 when
+    the move is small against the model's usual error, towards 1 when it stands out.
+    """
+    if not 1 <= days <= 30:
+        raise ValueError(f"days: 1 to 30, got {days}")
+    history = prices.sort_values("date").reset_index(drop=True)[["date", "open", "high", "low", "close", "volume"]]
+    base = float(history["close"].iloc[-1])
+    half_width = float(preprocessing["interval_half_width"])
+    forecasts = []
+    for step, day in enumerate(next_business_days(history["date"].iloc[-1], days), start=1):
+        close = forecast_next(model, preprocessing, history).predicted_close
+        volume = history["volume"].iloc[-1]
+        bar = {"date": day, "open": close, "high": close, "low": close, "close": close, "volume": volume}
+        history = pd.concat([history, pd.DataFrame([bar])], ignore_index=True)
+        move = float(np.log(close / base))
+        spread = half_width * float(np.sqrt(step))
+        forecasts.append(
+            DayForecast(
+                target_date=day,
+                predicted_close=close,
+                lower=base * float(np.exp(move - spread)),
+                upper=base * float(np.exp(move + spread)),
+                confidence=abs(move) / (abs(move) + spread) if np.isfinite(spread) and spread > 0 else 0.0,
+            )
+        )
+    return forecasts

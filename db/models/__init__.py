@@ -3,6 +3,7 @@
 from db.models.accounts import ApiKey, AuditLog, Invitation, RateLimit, User, UserPreferences
 from db.models.forecasting import (
     BacktestResult,
+    Evaluation,
     ModelVersion,
     Prediction,
     RiskMetrics,
@@ -15,6 +16,7 @@ __all__ = [
     "AuditLog",
     "BacktestResult",
     "DataUpload",
+    "Evaluation",
     "HistoricalPrice",
     "Invitation",
     "ModelVersion",

@@ -97,12 +97,30 @@ class Prediction(Base):
     ticker: Mapped[str] = mapped_column(String(32))
     prediction_date: Mapped[date]
     target_date: Mapped[date]
+    # The last close the forecast started from: persistence's forecast for the same target day.
+    base_close: Mapped[float | None]
     predicted_value: Mapped[float]
     lower: Mapped[float | None]
     upper: Mapped[float | None]
     confidence_score: Mapped[float | None]
     actual_value: Mapped[float | None]
     matured_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = created_at()
+
+
+class Evaluation(Base):
+    """A stored evaluation run, such as a walk-forward: its settings, per-window and overall metrics."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = owner_fk()
+    model_version_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("model_versions.id", ondelete="SET NULL"))
+    ticker: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32), default="walkforward")
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    windows: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = created_at()
 
 
