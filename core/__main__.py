@@ -1,4 +1,4 @@
-"""Command line for scheduled jobs: python -m core fetch | import-csv | load-sample | train."""
+"""Command line for scheduled jobs: python -m core fetch | import-csv | load-sample | train | predict."""
 
 from __future__ import annotations
 
@@ -156,6 +156,44 @@ def cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_predict(args: argparse.Namespace) -> int:
+    import json
+
+    from core.predictions import PredictionError, predict
+    from core.throttle import get_throttle
+
+    with session_scope(action="predict from the command line") as session:
+        owner = _owner(session, args.owner)
+        if owner is None:
+            print("error: --owner: no such user, and no admin yet", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            rows = predict(
+                session=session, actor=owner, ticker=args.ticker.upper(), days=args.days, settings=get_settings(),
+                throttle=get_throttle(),
+            )  # fmt: skip
+        except (PredictionError, ValueError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        made = [
+            {
+                "target_date": row.target_date.isoformat(),
+                "predicted": row.predicted_value,
+                "lower": row.lower,
+                "upper": row.upper,
+                "confidence": row.confidence_score,
+            }
+            for row in rows
+        ]
+        summary = {"ticker": args.ticker.upper(), "prediction_date": rows[0].prediction_date.isoformat(), "days": made}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for day in made:
+            print(f"{day['target_date']}: {day['predicted']:.2f} ({day['lower']:.2f} to {day['upper']:.2f})")
+    return EXIT_OK
+
+
 def cmd_load_sample(_: argparse.Namespace) -> int:
     with session_scope(action="load-sample") as session:
         written = load_sample(session=session, actor=None)
@@ -189,6 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--owner", help="username the version belongs to (default: the first admin)")
     train.add_argument("--json", action="store_true", help="print one JSON object")
     train.set_defaults(run=cmd_train)
+
+    forecast = commands.add_parser("predict", help="forecast the next trading days with the active model")
+    forecast.add_argument("--ticker", required=True)
+    forecast.add_argument("--days", type=int, default=1, help="trading days ahead, 1 to 30 (default 1)")
+    forecast.add_argument("--owner", help="whose active model and ledger (default: the first admin)")
+    forecast.add_argument("--json", action="store_true", help="print one JSON object")
+    forecast.set_defaults(run=cmd_predict)
 
     sample = commands.add_parser("load-sample", help="load the bundled S&P 500 sample (^GSPC 1999-2018)")
     sample.set_defaults(run=cmd_load_sample)

@@ -100,3 +100,35 @@ def test_train_from_a_csv_prints_one_json_object(database, capsys):
 def test_train_names_a_bad_config(database, capsys):
     assert main(["train", "--ticker", "SPX", "--config", '{"window": 1}']) == 2
     assert "--config: window: Input should be greater than or equal to 2" in capsys.readouterr().err
+
+
+def test_predict_after_train(database, capsys):
+    import json
+
+    from sqlalchemy.orm import sessionmaker
+
+    from core.config import load_settings
+    from core.passwords import hash_password
+    from db.engine import create_engine_from_settings, session_scope
+    from db.models.accounts import Role
+    from db.repositories.users import create_user
+
+    engine = create_engine_from_settings(load_settings(), database)
+    with session_scope(sessionmaker(bind=engine)) as session:
+        create_user(
+            session=session,
+            username="root",
+            email="root@example.com",
+            password_hash=hash_password("x" * 12),
+            role=Role.ADMIN,
+        )
+    engine.dispose()
+    assert main(["import-csv", str(GSPC_2018), "--ticker", "SPX"]) == 0
+    assert main(["predict", "--ticker", "SPX", "--days", "2"]) == 1
+    assert "no active model for SPX" in capsys.readouterr().err
+    assert main(["train", "--ticker", "SPX", "--config", '{"lstm_units": [4], "epochs": 1, "window": 10}']) == 0
+    capsys.readouterr()
+    assert main(["predict", "--ticker", "SPX", "--days", "2", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["prediction_date"] == "2018-12-31"
+    assert [day["target_date"] for day in summary["days"]] == ["2019-01-01", "2019-01-02"]

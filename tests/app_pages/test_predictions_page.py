@@ -1,0 +1,73 @@
+"""The Predictions page through AppTest: predict, see the ledger and its scoreboard, viewers read only."""
+
+import pytest
+from sqlalchemy.engine import URL
+
+from core.data.frames import normalise_provider_frame
+from core.forecasting.registry import save_version
+from db.engine import session_scope
+from db.migrate import upgrade_to_head
+from db.models.accounts import Role
+from db.repositories.prices import upsert_prices
+from tests.accounts import logged_in_app, make_account
+from tests.core.forecasting.tiny import tiny_result
+from tests.fixtures import gspc_2018_frame
+
+PAGE = "app_pages/predictions.py"
+
+
+@pytest.fixture
+def database(monkeypatch, tmp_path):
+    url = URL.create("sqlite", database=str(tmp_path / "predictions.db"))
+    upgrade_to_head(url)
+    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+    with session_scope() as session:
+        upsert_prices(
+            session=session,
+            frame=normalise_provider_frame(gspc_2018_frame()).frame,
+            ticker="SPX",
+            owner_id=None,
+            source="yahoo",
+        )
+    return url
+
+
+def with_model(url, role=Role.ANALYST):
+    actor = make_account(url, role=role)
+    with session_scope() as session:
+        save_version(session=session, actor=actor, ticker="SPX", result=tiny_result())
+    return actor
+
+
+def test_predict_five_days_into_the_ledger(database):
+    at = logged_in_app(PAGE, with_model(database)).run()
+    assert not at.exception
+    assert at.caption[-1].value.startswith("The ledger is empty")
+    next(b for b in at.button if b.label == "Predict").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Stored 5 predictions of SPX in the ledger."]
+    made = at.dataframe[0].value
+    assert [str(day) for day in made["target day"]] == [
+        "2019-01-01",
+        "2019-01-02",
+        "2019-01-03",
+        "2019-01-04",
+        "2019-01-07",
+    ]
+    at.run()
+    ledger = at.dataframe[-1].value
+    assert len(ledger) == 5
+    assert set(ledger["model"]) == {"SPX v1"}
+    assert len(at.get("plotly_chart")) == 1
+    assert any(b.label == "Download the ledger (CSV)" for b in at.get("download_button"))
+
+
+def test_without_models_the_page_says_where_to_start(database):
+    at = logged_in_app(PAGE, make_account(database)).run()
+    assert at.info[0].value == "No models yet: train one on the Train page, then predict here."
+
+
+def test_viewers_read_the_ledger_only(database):
+    at = logged_in_app(PAGE, with_model(database, role=Role.VIEWER)).run()
+    assert "Viewers can read the ledger but not make predictions." in [c.value for c in at.caption]
+    assert "Predict" not in [b.label for b in at.button]

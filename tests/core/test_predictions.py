@@ -1,0 +1,134 @@
+"""Predictions: stored with their intervals, matured exactly once, scored beside persistence."""
+
+import datetime
+
+import pandas as pd
+import pytest
+from limits.storage import MemoryStorage
+from sqlalchemy import select
+
+from core.config import load_settings
+from core.data.frames import normalise_provider_frame
+from core.forecasting.predict import next_business_days
+from core.forecasting.registry import save_version
+from core.predictions import PredictionError, fill_matured, ledger_with_outcomes, predict, scoreboard
+from core.throttle import Throttle
+from db.models import Prediction
+from db.repositories.actor import Actor
+from db.repositories.prices import upsert_prices
+from db.repositories.users import create_user
+from tests.core.forecasting.tiny import tiny_result
+from tests.fixtures import gspc_2018_frame
+
+
+@pytest.fixture
+def actor(session):
+    return Actor.of(create_user(session=session, username="pam", email="pam@example.com", password_hash="x"))
+
+
+def bars(until=None) -> pd.DataFrame:
+    frame = normalise_provider_frame(gspc_2018_frame()).frame
+    return frame if until is None else frame[frame["date"] <= until]
+
+
+def make(session, actor, days=3, **options):
+    return predict(
+        session=session,
+        actor=actor,
+        ticker="PRD",
+        days=days,
+        settings=load_settings(),
+        throttle=Throttle(MemoryStorage()),
+        **options,
+    )
+
+
+def test_the_next_days_follow_the_business_day_calendar():
+    days = next_business_days(pd.Timestamp("2018-12-28"), 3)  # a Friday
+    assert [d.date().isoformat() for d in days] == ["2018-12-31", "2019-01-01", "2019-01-02"]
+
+
+def test_predictions_are_stored_with_widening_intervals(session, actor):
+    upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
+    save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    rows = make(session, actor, days=3)
+    assert [r.target_date.isoformat() for r in rows] == ["2019-01-01", "2019-01-02", "2019-01-03"]
+    assert {r.prediction_date.isoformat() for r in rows} == {"2018-12-31"}
+    assert all(r.base_close == pytest.approx(2506.850098) for r in rows)
+    widths = [r.upper - r.lower for r in rows]
+    assert widths[0] < widths[1] < widths[2]
+    assert all(r.lower < r.predicted_value < r.upper for r in rows)
+    assert all(0 <= r.confidence_score < 1 for r in rows)
+    assert len(session.scalars(select(Prediction)).all()) == 3
+
+
+def test_without_a_model_the_message_says_what_to_do(session, actor):
+    upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
+    with pytest.raises(PredictionError, match="no active model for PRD: train one on the Train page first"):
+        make(session, actor)
+
+
+def test_matured_predictions_get_their_actual_exactly_once(session, actor):
+    upsert_prices(
+        session=session, frame=bars(until=datetime.date(2018, 11, 30)), ticker="PRD", owner_id=None, source="yahoo"
+    )
+    save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    rows = make(session, actor, days=3)  # for 3, 4 and 5 December
+    assert fill_matured(session=session, ticker="PRD") == 0
+    upsert_prices(
+        session=session, frame=bars(until=datetime.date(2018, 12, 4)), ticker="PRD", owner_id=None, source="yahoo"
+    )
+    assert fill_matured(session=session, ticker="PRD") == 2
+    assert fill_matured(session=session, ticker="PRD") == 0, "exactly once"
+    session.expire_all()
+    actual = {r.target_date.isoformat(): r.actual_value for r in session.scalars(select(Prediction))}
+    closes = bars().set_index("date")["close"]
+    assert actual["2018-12-03"] == pytest.approx(closes[datetime.date(2018, 12, 3)])
+    assert actual["2018-12-05"] is None, "5 December was a market holiday: it waits for the next close"
+    upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
+    assert fill_matured(session=session, ticker="PRD") == 1
+    session.expire_all()
+    late = session.scalar(select(Prediction).where(Prediction.target_date == datetime.date(2018, 12, 5)))
+    assert late.actual_value == pytest.approx(closes[datetime.date(2018, 12, 6)])
+    assert rows
+
+
+def test_ledger_and_scoreboard_by_hand(session, actor):
+    upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
+    version = save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    for day, predicted, actual in ((2, 101.0, 102.0), (3, 99.0, 98.0), (4, 101.0, 110.0), (5, 100.5, None)):
+        session.add(
+            Prediction(
+                user_id=actor.user_id,
+                model_version_id=version.id,
+                ticker="PRD",
+                prediction_date=datetime.date(2018, 1, day),
+                target_date=datetime.date(2018, 1, day + 1),
+                base_close=100.0,
+                predicted_value=predicted,
+                lower=95.0,
+                upper=105.0,
+                actual_value=actual,
+            )
+        )
+    session.flush()
+    ledger = ledger_with_outcomes(session=session, actor=actor)
+    assert [None if pd.isna(inside) else bool(inside) for inside in ledger["inside"]] == [None, False, True, True]
+    board = scoreboard(ledger).iloc[0]
+    assert board["predictions"] == 3
+    assert board["mae"] == pytest.approx((1 + 1 + 9) / 3)
+    assert board["persistence_mae"] == pytest.approx((2 + 2 + 10) / 3)
+    assert board["mase"] == pytest.approx(11 / 14)
+    assert board["hit_rate"] == pytest.approx(1.0)
+    assert board["hit_p_value"] == pytest.approx(1 / 8)
+    assert board["coverage"] == pytest.approx(2 / 3)
+
+
+def test_others_never_see_my_ledger(session, actor):
+    other = Actor.of(create_user(session=session, username="oli", email="oli@example.com", password_hash="x"))
+    upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
+    save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    make(session, actor, days=2)
+    assert len(ledger_with_outcomes(session=session, actor=actor)) == 2
+    assert ledger_with_outcomes(session=session, actor=other).empty
+    assert scoreboard(ledger_with_outcomes(session=session, actor=other)).empty
