@@ -1,4 +1,4 @@
-"""Command line for scheduled jobs: python -m core fetch | import-csv | load-sample | train | predict."""
+"""Command line for scheduled jobs: python -m core fetch | import-csv | load-sample | train | predict | walkforward."""
 
 from __future__ import annotations
 
@@ -194,6 +194,47 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_walkforward(args: argparse.Namespace) -> int:
+    import json
+
+    from core.data.csv_prices import parse_price_csv
+    from core.data.validation import validate_prices
+    from core.forecasting.config import ConfigError, parse_config
+    from core.forecasting.dataset import DatasetError
+    from core.forecasting.walkforward import WalkForwardSettings, walk_forward
+
+    try:
+        config = parse_config(args.config)
+        settings = WalkForwardSettings(windows=args.windows, step=args.step, retrain_every=args.retrain_every)
+    except (ConfigError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    parsed = parse_price_csv(args.csv.read_bytes(), ticker=args.ticker or "CSV")
+    report, valid = validate_prices(parsed.frame, raw_date_column="raw_date")
+    if not report.ok:
+        print("\n".join(report.lines()), file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        result = walk_forward(
+            parsed.frame.loc[valid],
+            config,
+            settings,
+            on_window=None if args.json else lambda k, n: print(f"window {k} of {n} done", file=sys.stderr),
+        )
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    summary = result.metrics | {"seconds": round(result.seconds, 1)}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(
+            f"{summary['windows']} windows, {summary['days']} days: MASE {summary['mase']:.4f}, "
+            f"Diebold-Mariano p {summary['dm_pvalue']:.3f}, coverage {summary['coverage']:.3f}: {summary['verdict']}"
+        )
+    return EXIT_OK
+
+
 def cmd_load_sample(_: argparse.Namespace) -> int:
     with session_scope(action="load-sample") as session:
         written = load_sample(session=session, actor=None)
@@ -234,6 +275,16 @@ def build_parser() -> argparse.ArgumentParser:
     forecast.add_argument("--owner", help="whose active model and ledger (default: the first admin)")
     forecast.add_argument("--json", action="store_true", help="print one JSON object")
     forecast.set_defaults(run=cmd_predict)
+
+    walk = commands.add_parser("walkforward", help="rolling-origin evaluation of the model on a price file")
+    walk.add_argument("--csv", type=Path, required=True)
+    walk.add_argument("--ticker", help="the ticker of the file's rows (else its Ticker column)")
+    walk.add_argument("--windows", type=int, default=5, help="number of rolling origins (default 5)")
+    walk.add_argument("--step", type=int, help="trading days per window (default: the last 20 %% split evenly)")
+    walk.add_argument("--retrain-every", type=int, default=1, help="retrain at every n-th origin (default 1)")
+    walk.add_argument("--config", help="training settings as JSON")
+    walk.add_argument("--json", action="store_true", help="print one JSON object")
+    walk.set_defaults(run=cmd_walkforward)
 
     sample = commands.add_parser("load-sample", help="load the bundled S&P 500 sample (^GSPC 1999-2018)")
     sample.set_defaults(run=cmd_load_sample)

@@ -58,15 +58,22 @@ def _thread_marker() -> str:
 
 
 def create_job(
-    *, session: Session, actor: Actor, ticker: str, config: TrainingConfig, settings: Settings, throttle: Throttle
+    *,
+    session: Session,
+    actor: Actor,
+    ticker: str,
+    config: TrainingConfig,
+    settings: Settings,
+    throttle: Throttle,
+    walkforward: dict | None = None,
 ) -> TrainingJob:
     """A queued job row, after the role and quota checks; dispatch it once the transaction commits."""
     authorise_action(session=session, actor=actor, action="train", settings=settings, throttle=throttle)
     job = TrainingJob(
         user_id=actor.user_id,
         ticker=ticker,
-        kind="train",
-        config=config.model_dump(mode="json"),
+        kind="walkforward" if walkforward else "train",
+        config=config.model_dump(mode="json") | ({"walkforward": walkforward} if walkforward else {}),
         status=JobStatus.QUEUED.value,
         progress=0.0,
         message="waiting for a worker",
@@ -108,15 +115,27 @@ def dispatch(job_id: uuid.UUID, settings: Settings | None = None) -> None:
 
 
 def queue_training(
-    *, actor: Actor, tickers: Sequence[str], config: TrainingConfig, settings: Settings, throttle: Throttle
+    *,
+    actor: Actor,
+    tickers: Sequence[str],
+    config: TrainingConfig,
+    settings: Settings,
+    throttle: Throttle,
+    walkforward: dict | None = None,
 ) -> list[uuid.UUID]:
-    """One job per ticker, each queued and dispatched; returns their ids."""
+    """One job per ticker (a training, or with walkforward settings a walk-forward), queued and dispatched."""
     sessions = get_sessionmaker()
     created = []
     for ticker in dict.fromkeys(tickers):
         with session_scope(sessions, action=f"queue training of {ticker}") as session:
             job = create_job(
-                session=session, actor=actor, ticker=ticker, config=config, settings=settings, throttle=throttle
+                session=session,
+                actor=actor,
+                ticker=ticker,
+                config=config,
+                settings=settings,
+                throttle=throttle,
+                walkforward=walkforward,
             )
             created.append(job.id)
         dispatch(created[-1], settings)

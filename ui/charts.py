@@ -246,3 +246,74 @@ def ledger_figure(ledger: pd.DataFrame, *, template: str = "plotly_white") -> go
         template=template, height=380, margin={"l": 10, "r": 10, "t": 20, "b": 10}, legend={"orientation": "h"}
     )
     return figure
+
+
+def window_scores_figure(windows: list[dict], *, template: str = "plotly_white") -> go.Figure:
+    """MASE of the model and the baselines in each walk-forward window; 1 is tomorrow = today."""
+    labels = [f"{w['first_day']}" for w in windows]
+    figure = go.Figure()
+    for name, colour in (("predicted", "#2563eb"), ("drift", "#d97706"), ("moving_average", "#7c3aed")):
+        figure.add_trace(
+            go.Bar(
+                x=labels,
+                y=[w["scores"][name]["mase"] for w in windows],
+                name="model" if name == "predicted" else name,
+                marker_color=colour,
+            )
+        )
+    figure.add_hline(y=1.0, line={"dash": "dash", "color": "#64748b"}, annotation_text="persistence")
+    figure.update_layout(
+        template=template, barmode="group", height=320, margin={"l": 10, "r": 10, "t": 20, "b": 10},
+        yaxis_title="MASE", xaxis_title="window starting", legend={"orientation": "h"},
+    )  # fmt: skip
+    return figure
+
+
+def residual_figure(forecast: pd.DataFrame, *, template: str = "plotly_white") -> go.Figure:
+    """Forecast errors (actual minus predicted) by day, beside persistence's, to see drift or bias."""
+    figure = go.Figure()
+    x = pd.to_datetime(forecast["date"])
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=forecast["actual"] - forecast["predicted"],
+            mode="markers",
+            name="model",
+            marker={"size": 4, "color": "#2563eb"},
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=forecast["actual"] - forecast["persistence"],
+            mode="markers",
+            name="persistence",
+            marker={"size": 4, "color": "#94a3b8"},
+        )
+    )
+    figure.add_hline(y=0, line={"color": "#0f172a", "width": 1})
+    figure.update_layout(
+        template=template,
+        height=320,
+        margin={"l": 10, "r": 10, "t": 20, "b": 10},
+        yaxis_title="actual - forecast",
+        legend={"orientation": "h"},
+    )
+    return figure
+
+
+def metric_history_figure(history: pd.DataFrame, metric: str, *, template: str = "plotly_white") -> go.Figure:
+    """A metric of each ticker's versions in the order they were trained."""
+    figure = go.Figure()
+    for ticker, rows in history.sort_values("trained").groupby("ticker"):
+        figure.add_trace(go.Scatter(x=rows["version"], y=rows[metric], mode="lines+markers", name=ticker))
+    if metric == "MASE":
+        figure.add_hline(y=1.0, line={"dash": "dash", "color": "#64748b"}, annotation_text="persistence")
+    figure.update_layout(
+        template=template,
+        height=300,
+        margin={"l": 10, "r": 10, "t": 20, "b": 10},
+        xaxis_title="version",
+        yaxis_title=metric,
+    )
+    return figure

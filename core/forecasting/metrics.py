@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.stats import binomtest
+from scipy.stats import t as student_t
 
 
 def _arrays(actual, predicted) -> tuple[np.ndarray, np.ndarray]:
@@ -67,3 +68,22 @@ def direction_p_value(hits: int, days: int) -> float:
     if days == 0:
         return float("nan")
     return float(binomtest(hits, days, 0.5, alternative="greater").pvalue)
+
+
+def diebold_mariano(actual, predicted, benchmark) -> tuple[float, float]:
+    """(statistic, two-sided p-value) of equal squared-error accuracy, one step ahead.
+
+    Negative statistics favour `predicted`. Uses the Harvey-Leybourne-Newbold small-sample
+    correction and a Student t with n - 1 degrees of freedom.
+    """
+    actual, predicted = _arrays(actual, predicted)
+    _, benchmark = _arrays(actual, benchmark)
+    loss = (actual - predicted) ** 2 - (actual - benchmark) ** 2
+    n = len(loss)
+    variance = np.var(loss, ddof=0)
+    if n < 3 or variance == 0:
+        return float("nan"), float("nan")
+    statistic = np.mean(loss) / np.sqrt(variance / n)
+    statistic *= np.sqrt((n - 1) / n)  # HLN with h = 1: sqrt((n + 1 - 2h + h(h - 1)/n) / n)
+    p_value = 2 * student_t.sf(abs(statistic), df=n - 1)
+    return float(statistic), float(p_value)

@@ -15,9 +15,10 @@ from core.forecasting.registry import save_version
 from core.forecasting.training import TrainingCancelledError, train_forecaster
 from core.logging import get_logger
 from db.engine import session_scope
-from db.models import TrainingJob
+from db.models import Evaluation, TrainingJob
 from db.models.forecasting import JobStatus
 from db.repositories.actor import Actor
+from db.repositories.evaluations import add_evaluation
 from db.repositories.prices import read_prices
 from db.repositories.users import get_user
 from db.types import utc_now
@@ -31,11 +32,13 @@ class TrainingRun:
     sessions: sessionmaker[Session]
 
     def run(self) -> str:
-        """Train, and leave the job succeeded, failed or cancelled; returns the final status."""
+        """Train (or walk forward), and leave the job succeeded, failed or cancelled; returns the final status."""
         started = self._start()
         if started is None:
             return "skipped"
         actor, ticker, config, prices = started
+        if self._kind == "walkforward":
+            return self._walk_forward(actor, ticker, config, prices)
         try:
             result = train_forecaster(
                 prices,
@@ -81,13 +84,56 @@ class TrainingRun:
             job.status = JobStatus.RUNNING.value
             job.started_at = job.heartbeat_at = utc_now()
             job.message = "loading prices"
-            config = TrainingConfig(**job.config)
+            self._kind = job.kind
+            self._walkforward_settings = dict(job.config.get("walkforward", {}))
+            config = TrainingConfig(**{k: v for k, v in job.config.items() if k != "walkforward"})
             prices = read_prices(session=session, actor=actor, ticker=job.ticker)
             ticker = job.ticker
         if prices.empty:
             self._end(JobStatus.FAILED, error=f"no cached prices of {ticker}: fetch or upload them first")
             return None
         return actor, ticker, config, prices
+
+    def _walk_forward(self, actor: Actor, ticker: str, config: TrainingConfig, prices) -> str:
+        from core.forecasting.walkforward import WalkForwardSettings, walk_forward
+
+        try:
+            settings = WalkForwardSettings(**self._walkforward_settings)
+            result = walk_forward(prices, config, settings, on_window=self._window, should_stop=self._cancel_requested)
+        except (DatasetError, ValueError) as error:
+            return self._end(JobStatus.FAILED, error=str(error))
+        except Exception as error:
+            log.exception("walk-forward job %s failed", self.job_id)
+            return self._end(JobStatus.FAILED, error=f"{type(error).__name__}: {error}")
+        if len(result.windows) < settings.windows:
+            return self._end(
+                JobStatus.CANCELLED, message=f"cancelled after window {len(result.windows)} of {settings.windows}"
+            )
+        with session_scope(self.sessions, action="save walk-forward") as session:
+            add_evaluation(
+                session=session,
+                evaluation=Evaluation(
+                    user_id=actor.user_id,
+                    ticker=ticker,
+                    kind="walkforward",
+                    config={"training": config.model_dump(mode="json"), "walkforward": self._walkforward_settings},
+                    metrics=result.metrics | {"seconds": round(result.seconds, 1)},
+                    windows=result.windows,
+                ),
+            )
+            job = session.get(TrainingJob, self.job_id)
+            job.status = JobStatus.SUCCEEDED.value
+            job.progress = 1.0
+            job.finished_at = utc_now()
+            job.message = f"walk-forward over {result.metrics['days']} days: {result.metrics['verdict']}"
+        return JobStatus.SUCCEEDED.value
+
+    def _window(self, window: int, windows: int) -> None:
+        with session_scope(self.sessions, action="job progress") as session:
+            job = session.get(TrainingJob, self.job_id)
+            job.progress = window / windows
+            job.heartbeat_at = utc_now()
+            job.message = f"window {window} of {windows} done"
 
     def _epoch(self, epoch: int, epochs: int, loss: float, val_loss: float | None) -> None:
         with session_scope(self.sessions, action="job progress") as session:

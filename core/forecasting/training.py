@@ -45,6 +45,8 @@ class TrainingResult:
     data_hash: str
     verdict: str
     test_forecast: pd.DataFrame = field(repr=False)
+    model: Any = field(default=None, repr=False)  # the trained Keras model, for callers that go on to predict
+    preprocessing: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 def _callbacks(
@@ -210,4 +212,6 @@ def train_forecaster(
         data_hash=hashed,
         verdict=verdict(metrics["mae"], metrics["naive_mae"]),
         test_forecast=test_forecast,
+        model=model,
+        preprocessing=preprocessing,
     )

@@ -132,3 +132,36 @@ def test_predict_after_train(database, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert summary["prediction_date"] == "2018-12-31"
     assert [day["target_date"] for day in summary["days"]] == ["2019-01-01", "2019-01-02"]
+
+
+def test_walkforward_prints_the_headline_numbers(database, capsys, tmp_path):
+    import json
+
+    from core.data.sample import SAMPLE_PATH
+
+    config = '{"lstm_units": [4], "epochs": 1}'
+    code = main(
+        [
+            "walkforward",
+            "--csv",
+            str(SAMPLE_PATH),
+            "--ticker",
+            "SPX",
+            "--windows",
+            "2",
+            "--step",
+            "10",
+            "--config",
+            config,
+            "--json",
+        ]
+    )
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert {"windows", "mae", "naive_mae", "mase", "direction_accuracy", "dm_pvalue", "coverage"} <= set(summary)
+    assert (summary["windows"], summary["days"]) == (2, 20)
+
+
+def test_walkforward_names_bad_settings(database, capsys):
+    assert main(["walkforward", "--csv", str(GSPC_2018), "--ticker", "SPX", "--windows", "0"]) == 2
+    assert "windows: 1 to 50, got 0" in capsys.readouterr().err

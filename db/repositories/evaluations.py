@@ -1,0 +1,24 @@
+"""Stored evaluation runs (walk-forward), owned by their user."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Evaluation
+from db.repositories.actor import Actor, owned_by
+
+
+def add_evaluation(*, session: Session, evaluation: Evaluation) -> Evaluation:
+    session.add(evaluation)
+    session.flush()
+    return evaluation
+
+
+def list_evaluations(*, session: Session, actor: Actor, ticker: str | None = None) -> Sequence[Evaluation]:
+    query = select(Evaluation).where(owned_by(Evaluation.user_id, actor)).order_by(Evaluation.created_at.desc())
+    if ticker:
+        query = query.where(Evaluation.ticker == ticker)
+    return session.scalars(query).all()

@@ -1,0 +1,89 @@
+"""The Metrics page through AppTest: versions side by side, a walk-forward run from job to charts."""
+
+import time
+
+import pytest
+from sqlalchemy.engine import URL
+
+from core.config import get_settings
+from core.data.service import load_sample
+from core.forecasting.registry import save_version
+from core.jobs import queue_training
+from core.throttle import get_throttle
+from db.engine import session_scope
+from db.migrate import upgrade_to_head
+from db.models import TrainingJob
+from db.models.accounts import Role
+from tests.accounts import logged_in_app, make_account
+from tests.core.forecasting.tiny import tiny_config, tiny_result
+
+PAGE = "app_pages/metrics.py"
+
+
+@pytest.fixture
+def database(monkeypatch, tmp_path):
+    url = URL.create("sqlite", database=str(tmp_path / "metrics.db"))
+    upgrade_to_head(url)
+    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+    with session_scope() as session:
+        load_sample(session=session, actor=None)
+    return url
+
+
+def test_versions_side_by_side_with_their_baselines(database):
+    actor = make_account(database)
+    with session_scope() as session:
+        save_version(session=session, actor=actor, ticker="^GSPC", result=tiny_result())
+        save_version(session=session, actor=actor, ticker="^GSPC", result=tiny_result())
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["version"]) == [2, 1]
+    assert table["persistence MAE"].iloc[0] == pytest.approx(tiny_result().metrics["naive_mae"])
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_a_walk_forward_job_ends_in_charts(database):
+    actor = make_account(database)
+    (job_id,) = queue_training(
+        actor=actor,
+        tickers=["^GSPC"],
+        config=tiny_config(epochs=1),
+        settings=get_settings(),
+        throttle=get_throttle(),
+        walkforward={"windows": 2, "step": 10, "retrain_every": 1},
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with session_scope() as session:
+            job = session.get(TrainingJob, job_id)
+            status, message = job.status, job.message
+        if status in ("succeeded", "failed"):
+            break
+        time.sleep(0.3)
+    assert status == "succeeded", message
+    assert message.startswith("walk-forward over 20 days: ")
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    overall = at.dataframe[-1].value
+    assert list(overall["forecast"]) == ["model", "persistence", "drift", "moving average"]
+    assert overall["MASE"].iloc[1] == pytest.approx(1.0)
+    assert [m.label for m in at.metric] == [
+        "Diebold-Mariano p vs persistence",
+        "Interval coverage",
+        "Forecast closer to the previous close",
+    ]
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_walk_forward_settings_are_checked(database):
+    at = logged_in_app(PAGE, make_account(database)).run()
+    next(n for n in at.number_input if n.label == "Windows").set_value(3)
+    next(n for n in at.number_input if n.label == "Retrain every n windows").set_value(5)
+    next(b for b in at.button if b.label == "Run walk-forward").click().run()
+    assert at.error[0].value == "retrain_every: 1 to the number of windows (3), got 5"
+
+
+def test_viewers_read_only(database):
+    at = logged_in_app(PAGE, make_account(database, role=Role.VIEWER)).run()
+    assert "Viewers can read evaluations but not run them." in [c.value for c in at.caption]

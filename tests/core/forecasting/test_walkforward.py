@@ -1,0 +1,102 @@
+"""Walk-forward: every window trained only on its past, scored beside three baselines, with the DM test."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.data.csv_prices import parse_price_csv
+from core.data.sample import sample_bytes
+from core.forecasting import metrics
+from core.forecasting import walkforward as wf
+from core.forecasting.dataset import DatasetError
+from core.forecasting.walkforward import WalkForwardSettings, lag_diagnostic, walk_forward
+from tests.core.forecasting.tiny import tiny_config
+
+
+@pytest.fixture(scope="module")
+def sample() -> pd.DataFrame:
+    return parse_price_csv(sample_bytes(), ticker="^GSPC").frame
+
+
+def test_diebold_mariano_on_crafted_series():
+    rng = np.random.default_rng(3)
+    actual = rng.normal(0, 1, 400)
+    good = actual + rng.normal(0, 0.2, 400)
+    bad = actual + rng.normal(0, 1.0, 400)
+    statistic, p_value = metrics.diebold_mariano(actual, good, bad)
+    assert statistic < 0, "negative favours the first forecast"
+    assert p_value < 1e-6
+    reverse = metrics.diebold_mariano(actual, bad, good)
+    assert reverse == (pytest.approx(-statistic), pytest.approx(p_value))
+    assert np.isnan(metrics.diebold_mariano(actual[:2], good[:2], bad[:2])[1])
+
+
+def test_dm_statistic_by_hand():
+    actual = np.array([1.0, 2.0, 3.0, 4.0])
+    loss = (actual - np.array([1.5, 2.0, 2.0, 4.5])) ** 2 - (actual - np.array([0.0, 1.0, 2.0, 3.0])) ** 2
+    expected = loss.mean() / np.sqrt(loss.var() / 4) * np.sqrt(3 / 4)
+    assert metrics.diebold_mariano(actual, [1.5, 2.0, 2.0, 4.5], [0.0, 1.0, 2.0, 3.0])[0] == pytest.approx(expected)
+
+
+def test_lag_diagnostic():
+    actual, previous = np.array([10.0, 12.0, 11.0]), np.array([9.0, 10.0, 12.0])
+    echo = previous + 0.1
+    assert lag_diagnostic(actual, echo, previous)["follows_previous_close"] is True
+    assert lag_diagnostic(actual, actual, previous)["follows_previous_close"] is False
+
+
+def test_no_window_is_trained_on_its_own_future(sample, monkeypatch):
+    seen = []
+    real = wf.train_forecaster
+
+    def spy(prices, config, **options):
+        seen.append(pd.Timestamp(prices["date"].max()))
+        return real(prices, config, **options)
+
+    monkeypatch.setattr(wf, "train_forecaster", spy)
+    result = walk_forward(sample, tiny_config(epochs=1), WalkForwardSettings(windows=3, step=10, retrain_every=2))
+    assert len(seen) == 2, "retrained at windows 1 and 3 only"
+    firsts = [pd.Timestamp(w["first_day"]) for w in result.windows]
+    assert seen[0] < firsts[0]
+    assert seen[1] < firsts[2]
+    assert [w["retrained"] for w in result.windows] == [True, False, True]
+    assert [pd.Timestamp(w["train_until"]) for w in result.windows][::2] == seen
+    forecast = result.forecasts
+    assert (pd.to_datetime(forecast["date"]) > pd.to_datetime(forecast["date"]).shift(1).fillna(pd.Timestamp(0))).all()
+    assert len(forecast) == 30
+    assert result.forecasts["date"].max() == pd.Timestamp("2018-12-31")
+
+
+def test_overall_metrics_and_baselines(sample):
+    result = walk_forward(sample, tiny_config(epochs=1), WalkForwardSettings(windows=2, step=10))
+    m = result.metrics
+    assert (m["windows"], m["step"], m["days"]) == (2, 10, 20)
+    assert m["mase"] == pytest.approx(m["mae"] / m["naive_mae"])
+    assert set(m["baselines"]) == {"persistence", "drift", "moving_average"}
+    assert m["baselines"]["persistence"]["mase"] == pytest.approx(1.0)
+    assert 0 <= m["coverage"] <= 1
+    assert 0 <= m["dm_pvalue"] <= 1
+    forecast = result.forecasts
+    average = sample["close"].rolling(5).mean().shift(0)
+    first = forecast.iloc[0]
+    day_before = sample.index[sample["date"] == first["date"]][0] - 1
+    assert first["moving_average"] == pytest.approx(average.iloc[day_before])
+    assert first["persistence"] == pytest.approx(sample["close"].iloc[day_before])
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"windows": 0}, "windows: 1 to 50"),
+        ({"windows": 3, "retrain_every": 4}, "retrain_every: 1 to the number of windows"),
+        ({"step": 2}, "step: 5 to 1000"),
+    ],
+)
+def test_bad_settings_are_named(settings, message):
+    with pytest.raises(ValueError, match=message):
+        WalkForwardSettings(**settings)
+
+
+def test_too_little_history(sample):
+    with pytest.raises(DatasetError, match="too little history for 10 windows of 100 days"):
+        walk_forward(sample.tail(1000), tiny_config(), WalkForwardSettings(windows=10, step=100))
