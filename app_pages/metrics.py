@@ -4,7 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from core.actions import ActionLimitedError
+from core.analysis import AnalysisError, backtest_evaluation, portfolio_risk
 from core.auth import Permission, PermissionDeniedError, can
+from core.backtest import BacktestConfig
 from core.config import get_settings
 from core.forecasting.config import TrainingConfig
 from core.forecasting.walkforward import WalkForwardSettings
@@ -17,7 +19,14 @@ from db.repositories.evaluations import list_evaluations
 from db.repositories.models import list_model_versions
 from db.repositories.prices import list_cached_tickers
 from ui.auth import require_login
-from ui.charts import metric_history_figure, residual_figure, window_scores_figure
+from ui.charts import (
+    correlation_figure,
+    equity_figure,
+    fan_figure,
+    metric_history_figure,
+    residual_figure,
+    window_scores_figure,
+)
 
 
 def render_versions(actor: Actor, template: str) -> None:
@@ -135,6 +144,99 @@ def render_evaluations(actor: Actor, template: str) -> None:
     st.plotly_chart(residual_figure(forecast, template=template), width="stretch")
 
 
+def render_backtest(actor: Actor, template: str) -> None:
+    with session_scope() as session:
+        evaluations = list_evaluations(session=session, actor=actor)
+    if not evaluations:
+        st.caption("Backtests trade a walk-forward run's out-of-sample forecasts: run one above first.")
+        return
+    labels = {f"{e.ticker} · {e.created_at:%Y-%m-%d %H:%M}": e.id for e in evaluations}
+    with st.form("backtest"):
+        run_column, threshold_column, cost_column, short_column = st.columns(4)
+        chosen = run_column.selectbox("Walk-forward run", list(labels))
+        threshold = threshold_column.number_input(
+            "Threshold (bp)", 0.0, 500.0, 0.0, help="Act only on larger predicted moves"
+        )
+        cost = cost_column.number_input("Costs (bp per trade)", 0.0, 100.0, 5.0)
+        short = short_column.checkbox("Allow short positions")
+        submitted = st.form_submit_button("Backtest", icon=":material/trending_up:")
+    if not submitted:
+        return
+    try:
+        with session_scope(action="backtest") as session:
+            result, _ = backtest_evaluation(
+                session=session,
+                actor=actor,
+                evaluation_id=labels[chosen],
+                config=BacktestConfig(threshold_bps=threshold, cost_bps=cost, allow_short=short),
+            )
+    except (AnalysisError, ValueError) as error:
+        st.error(str(error))
+        return
+    m = result.metrics
+    st.dataframe(
+        pd.DataFrame([m["strategy"] | {"": "strategy"}, m["buy_and_hold"] | {"": "buy and hold"}]).set_index(""),
+        column_config={
+            name: st.column_config.NumberColumn(format="percent") for name in ("total_return", "cagr", "max_drawdown")
+        },
+    )
+    st.caption(f"{m['trades']} trades over {m['days']} days, in the market {m['exposure']:.0%} of them.")
+    st.plotly_chart(equity_figure(result.equity, template=template), width="stretch")
+
+
+def render_risk(actor: Actor, template: str) -> None:
+    with session_scope() as session:
+        tickers = sorted({c.ticker for c in list_cached_tickers(session=session, actor=actor)})
+    if not tickers:
+        st.caption("No prices to measure yet.")
+        return
+    with st.form("risk"):
+        chosen = st.multiselect("Portfolio", tickers, default=tickers[:1])
+        weights_text = st.text_input("Weights", help="One per ticker, in order, e.g. 0.6, 0.4; empty: equal weights")
+        benchmark = st.selectbox("Beta against", ["none", *tickers])
+        submitted = st.form_submit_button("Measure risk", icon=":material/shield:")
+    if not submitted:
+        return
+    try:
+        weights = [float(part) for part in weights_text.replace(" ", "").split(",") if part] or [1.0] * len(chosen)
+        if len(weights) != len(chosen):
+            raise AnalysisError(f"weights: {len(weights)} given for {len(chosen)} tickers")
+        with session_scope(action="risk") as session:
+            report, _ = portfolio_risk(
+                session=session,
+                actor=actor,
+                weights=dict(zip(chosen, weights, strict=True)),
+                benchmark=None if benchmark == "none" else benchmark,
+            )
+    except (AnalysisError, ValueError) as error:
+        st.error(f"Weights: {error}" if "could not convert" in str(error) else str(error))
+        return
+    m = report.metrics
+    a, b, c, d = st.columns(4)
+    a.metric("Annualised volatility", f"{m['annualised_volatility']:.1%}")
+    b.metric("Sharpe", f"{m['sharpe']:.2f}")
+    c.metric("Max drawdown", f"{m['max_drawdown']:.1%}")
+    d.metric("Beta", f"{m['beta']:.2f}" if m.get("beta") is not None else "—")
+    losses = [
+        {
+            "level": f"{level} %",
+            "historical VaR": m[f"var_historical_{level}"],
+            "historical CVaR": m[f"cvar_historical_{level}"],
+            "parametric VaR": m[f"var_parametric_{level}"],
+            "parametric CVaR": m[f"cvar_parametric_{level}"],
+        }
+        for level in ("95", "99")
+    ]
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(
+        pd.DataFrame(losses), hide_index=True, column_config=dict.fromkeys(losses[0].keys() - {"level"}, percent)
+    )
+    st.caption(f"One-day losses from {m['days']} common trading days, {m['start']} to {m['end']}.")
+    if len(report.correlation) > 1:
+        st.plotly_chart(correlation_figure(report.correlation, template=template), width="stretch")
+    st.plotly_chart(fan_figure(report.fan, template=template), width="stretch")
+
+
 def main() -> None:
     actor = require_login()
     st.title("Metrics")
@@ -145,6 +247,10 @@ def main() -> None:
     st.header("Walk-forward evaluation")
     render_walkforward_form(actor)
     render_evaluations(actor, template)
+    st.header("Backtest")
+    render_backtest(actor, template)
+    st.header("Risk")
+    render_risk(actor, template)
 
 
 if __name__ == "__main__":

@@ -317,3 +317,61 @@ def metric_history_figure(history: pd.DataFrame, metric: str, *, template: str =
         yaxis_title=metric,
     )
     return figure
+
+
+def equity_figure(equity: pd.DataFrame, *, template: str = "plotly_white") -> go.Figure:
+    figure = go.Figure()
+    x = pd.to_datetime(equity["date"])
+    figure.add_trace(go.Scatter(x=x, y=equity["strategy"], name="strategy", line={"color": "#2563eb"}))
+    figure.add_trace(go.Scatter(x=x, y=equity["buy_and_hold"], name="buy and hold", line={"color": "#94a3b8"}))
+    figure.update_layout(
+        template=template,
+        height=320,
+        margin={"l": 10, "r": 10, "t": 20, "b": 10},
+        yaxis_title="value of 1",
+        legend={"orientation": "h"},
+    )
+    return figure
+
+
+def fan_figure(fan: pd.DataFrame, *, template: str = "plotly_white") -> go.Figure:
+    """Bootstrapped scenarios: the median path with the 25-75 and 5-95 percentile bands."""
+    figure = go.Figure()
+    for low, high, alpha in (("p05", "p95", 0.12), ("p25", "p75", 0.25)):
+        figure.add_trace(go.Scatter(x=fan["day"], y=fan[high], line={"width": 0}, showlegend=False, hoverinfo="skip"))
+        figure.add_trace(
+            go.Scatter(
+                x=fan["day"],
+                y=fan[low],
+                fill="tonexty",
+                fillcolor=f"rgba(37,99,235,{alpha})",
+                line={"width": 0},
+                name=f"{low[1:]}-{high[1:]} %",
+            )
+        )
+    figure.add_trace(go.Scatter(x=fan["day"], y=fan["p50"], name="median", line={"color": "#1d4ed8"}))
+    figure.update_layout(
+        template=template,
+        height=320,
+        margin={"l": 10, "r": 10, "t": 20, "b": 10},
+        xaxis_title="trading days ahead",
+        yaxis_title="value of 1",
+    )
+    return figure
+
+
+def correlation_figure(correlation: pd.DataFrame, *, template: str = "plotly_white") -> go.Figure:
+    figure = go.Figure(
+        go.Heatmap(
+            z=correlation.to_numpy(),
+            x=list(correlation.columns),
+            y=list(correlation.index),
+            zmin=-1,
+            zmax=1,
+            colorscale="RdBu",
+            text=correlation.round(2).to_numpy(),
+            texttemplate="%{text}",
+        )
+    )
+    figure.update_layout(template=template, height=300, margin={"l": 10, "r": 10, "t": 20, "b": 10})
+    return figure

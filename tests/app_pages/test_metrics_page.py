@@ -2,6 +2,7 @@
 
 import time
 
+import pandas as pd
 import pytest
 from sqlalchemy.engine import URL
 
@@ -87,3 +88,68 @@ def test_walk_forward_settings_are_checked(database):
 def test_viewers_read_only(database):
     at = logged_in_app(PAGE, make_account(database, role=Role.VIEWER)).run()
     assert "Viewers can read evaluations but not run them." in [c.value for c in at.caption]
+
+
+def stored_run(actor):
+    from db.models import Evaluation
+
+    days = pd.bdate_range("2018-06-01", periods=4).strftime("%Y-%m-%d").tolist()
+    forecast = {
+        "date": days,
+        "previous_close": [100.0, 110.0, 99.0, 99.0],
+        "actual": [110.0, 99.0, 99.0, 108.9],
+        "predicted": [101.0, 109.0, 98.0, 100.0],
+        "lower": [95.0] * 4,
+        "upper": [120.0] * 4,
+        "persistence": [100.0, 110.0, 99.0, 99.0],
+        "drift": [100.1, 110.1, 99.1, 99.1],
+        "moving_average": [100.0, 105.0, 103.0, 102.0],
+    }
+    scores = {
+        name: {"mae": 1.0, "mase": 1.0, "direction_accuracy": 0.5}
+        for name in ("predicted", "persistence", "drift", "moving_average")
+    }
+    window = {
+        "window": 1,
+        "first_day": days[0],
+        "last_day": days[-1],
+        "train_until": "2018-05-31",
+        "scores": scores,
+        "coverage": 1.0,
+        "forecast": forecast,
+    }
+    with session_scope() as session:
+        overall = {"windows": 1, "days": 4, "mae": 1.0, "mase": 1.0, "dm_pvalue": 0.5, "coverage": 1.0}
+        overall |= {"verdict": "ties", "baselines": {}, "lag": {}}
+        session.add(Evaluation(user_id=actor.user_id, ticker="^GSPC", config={}, windows=[window], metrics=overall))
+
+
+def test_backtest_of_a_walk_forward_run(database):
+    actor = make_account(database)
+    stored_run(actor)
+    at = logged_in_app(PAGE, actor).run()
+    next(n for n in at.number_input if n.label == "Costs (bp per trade)").set_value(0.0)
+    next(b for b in at.button if b.label == "Backtest").click().run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert table.loc["strategy", "total_return"] == pytest.approx(1.21 - 1)
+    assert table.loc["buy and hold", "total_return"] == pytest.approx(1.089 - 1)
+    assert at.caption[-1].value == "3 trades over 4 days, in the market 50% of them."
+
+
+def test_risk_of_a_portfolio(database):
+    at = logged_in_app(PAGE, make_account(database)).run()
+    next(b for b in at.button if b.label == "Measure risk").click().run()
+    assert not at.exception
+    assert [m.label for m in at.metric][-4:] == ["Annualised volatility", "Sharpe", "Max drawdown", "Beta"]
+    losses = at.dataframe[-1].value
+    assert list(losses["level"]) == ["95 %", "99 %"]
+    assert (losses["historical CVaR"] >= losses["historical VaR"]).all()
+    assert at.caption[-1].value.startswith("One-day losses from 5030 common trading days, 1999-01-04 to 2018-12-31")
+
+
+def test_weights_must_match_the_tickers(database):
+    at = logged_in_app(PAGE, make_account(database)).run()
+    next(t for t in at.text_input if t.label == "Weights").input("0.5, 0.5")
+    next(b for b in at.button if b.label == "Measure risk").click().run()
+    assert at.error[0].value == "weights: 2 given for 1 tickers"

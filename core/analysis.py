@@ -1,0 +1,91 @@
+"""Backtests of walk-forward forecasts and portfolio risk, run for a user and stored."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.audit import record_event
+from core.backtest import BacktestConfig, BacktestResult, run_backtest
+from core.forecasting.evaluation import json_safe
+from core.risk import RiskReport, risk_report
+from db.models import BacktestResult as StoredBacktest
+from db.models import Evaluation, RiskMetrics
+from db.repositories.actor import Actor, owned_by
+from db.repositories.prices import read_prices
+
+
+class AnalysisError(ValueError):
+    """The analysis cannot run; the message says what is missing."""
+
+
+def backtest_evaluation(
+    *, session: Session, actor: Actor, evaluation_id: uuid.UUID, config: BacktestConfig
+) -> tuple[BacktestResult, StoredBacktest]:
+    """Trade a walk-forward run's out-of-sample forecasts, and store the result."""
+    evaluation = session.scalar(
+        select(Evaluation).where(Evaluation.id == evaluation_id, owned_by(Evaluation.user_id, actor))
+    )
+    if evaluation is None:
+        raise AnalysisError("no such walk-forward run")
+    forecast = pd.concat([pd.DataFrame(window["forecast"]) for window in evaluation.windows], ignore_index=True)
+    result = run_backtest(forecast, config)
+    stored = StoredBacktest(
+        user_id=actor.user_id,
+        ticker=evaluation.ticker,
+        config=asdict(config) | {"evaluation_id": str(evaluation.id)},
+        metrics=json_safe(result.metrics),
+        trades=result.trades,
+        equity_curve=result.equity.to_dict("records"),
+    )
+    session.add(stored)
+    session.flush()
+    record_event(
+        session=session,
+        action="backtest",
+        status="ok",
+        actor=actor,
+        detail=f"{evaluation.ticker}: {len(result.trades)} trades",
+    )
+    return result, stored
+
+
+def closes_for(session: Session, actor: Actor, tickers: list[str]) -> pd.DataFrame:
+    """Closes of the tickers side by side on the days they all traded."""
+    columns = {}
+    for ticker in tickers:
+        prices = read_prices(session=session, actor=actor, ticker=ticker)
+        if prices.empty:
+            raise AnalysisError(f"no cached prices of {ticker}")
+        columns[ticker] = prices.set_index("date")["close"].astype(float)
+    return pd.DataFrame(columns).dropna()
+
+
+def portfolio_risk(
+    *, session: Session, actor: Actor, weights: dict[str, float], benchmark: str | None = None
+) -> tuple[RiskReport, RiskMetrics]:
+    """Risk of a weighted portfolio of cached tickers (one ticker alone is a portfolio too), stored."""
+    if not weights:
+        raise AnalysisError("choose at least one ticker")
+    tickers = list(dict.fromkeys([*weights, *([benchmark] if benchmark else [])]))
+    closes = closes_for(session, actor, tickers)
+    try:
+        report = risk_report(closes, weights, benchmark=benchmark)
+    except ValueError as error:
+        raise AnalysisError(str(error)) from None
+    stored = RiskMetrics(
+        user_id=actor.user_id,
+        tickers=list(weights),
+        weights=[weights[t] for t in weights],
+        benchmark=benchmark,
+        start_date=pd.Timestamp(closes.index[0]).date(),
+        end_date=pd.Timestamp(closes.index[-1]).date(),
+        metrics=json_safe(report.metrics),
+    )
+    session.add(stored)
+    session.flush()
+    return report, stored

@@ -1,0 +1,119 @@
+"""Risk of a ticker or a weighted portfolio: volatility, VaR and CVaR, Sharpe, drawdown, beta, scenarios."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+TRADING_DAYS = 252
+LEVELS = (0.95, 0.99)
+
+
+def max_drawdown(equity: np.ndarray) -> float:
+    """The deepest fall from a running peak, as a negative fraction (0 when it only rose)."""
+    equity = np.asarray(equity, dtype=float)
+    peaks = np.maximum.accumulate(equity)
+    return float(np.min(equity / peaks - 1.0))
+
+
+def historical_var(returns: np.ndarray, level: float) -> float:
+    """The loss (positive) not exceeded on `level` of days, from the returns themselves."""
+    return float(-np.quantile(np.asarray(returns, dtype=float), 1 - level))
+
+
+def historical_cvar(returns: np.ndarray, level: float) -> float:
+    """The average loss on the days beyond the VaR."""
+    returns = np.asarray(returns, dtype=float)
+    tail = returns[returns <= -historical_var(returns, level)]
+    return float(-tail.mean())
+
+
+def parametric_var(returns: np.ndarray, level: float) -> float:
+    """VaR of a normal distribution with the returns' mean and deviation."""
+    returns = np.asarray(returns, dtype=float)
+    return float(-(returns.mean() + norm.ppf(1 - level) * returns.std(ddof=1)))
+
+
+def parametric_cvar(returns: np.ndarray, level: float) -> float:
+    returns = np.asarray(returns, dtype=float)
+    alpha = 1 - level
+    return float(-(returns.mean() - returns.std(ddof=1) * norm.pdf(norm.ppf(alpha)) / alpha))
+
+
+def beta(returns: pd.Series, benchmark: pd.Series) -> float:
+    joined = pd.concat([returns, benchmark], axis=1, join="inner").dropna()
+    if len(joined) < 3 or joined.iloc[:, 1].var() == 0:
+        return float("nan")
+    return float(joined.cov().iloc[0, 1] / joined.iloc[:, 1].var())
+
+
+def portfolio_returns(closes: pd.DataFrame, weights: dict[str, float]) -> pd.Series:
+    """Daily simple returns of a portfolio rebalanced to `weights` every day, on the days all tickers trade."""
+    total = sum(weights.values())
+    if total <= 0 or any(w < 0 for w in weights.values()):
+        raise ValueError("weights must be non-negative and sum to more than 0")
+    returns = closes[list(weights)].pct_change().dropna()
+    return returns @ pd.Series({ticker: w / total for ticker, w in weights.items()})
+
+
+def bootstrap_paths(returns: np.ndarray, days: int, paths: int, seed: int = 7) -> np.ndarray:
+    """Value paths starting at 1 from days drawn with replacement out of the history: shape (paths, days)."""
+    rng = np.random.default_rng(seed)
+    draws = rng.choice(np.asarray(returns, dtype=float), size=(paths, days), replace=True)
+    return np.cumprod(1.0 + draws, axis=1)
+
+
+@dataclass
+class RiskReport:
+    metrics: dict[str, Any]
+    correlation: pd.DataFrame
+    fan: pd.DataFrame  # day, p05, p25, p50, p75, p95
+
+
+def risk_report(
+    closes: pd.DataFrame,
+    weights: dict[str, float],
+    *,
+    benchmark: str | None = None,
+    horizon: int = 252,
+    paths: int = 2000,
+) -> RiskReport:
+    """Every risk figure for a portfolio (one ticker is a portfolio of one) over the common trading days."""
+    if len(closes) < 30:
+        raise ValueError(f"too little common history: {len(closes)} days, at least 30 are needed")
+    daily = portfolio_returns(closes, weights).to_numpy()
+    equity = np.cumprod(1.0 + daily)
+    deviation = daily.std(ddof=1)
+    metrics: dict[str, Any] = {
+        "days": len(daily),
+        "start": str(pd.Timestamp(closes.index[0]).date()),
+        "end": str(pd.Timestamp(closes.index[-1]).date()),
+        "annualised_volatility": float(deviation * np.sqrt(TRADING_DAYS)),
+        "annualised_return": float((equity[-1]) ** (TRADING_DAYS / len(daily)) - 1),
+        "sharpe": float(daily.mean() / deviation * np.sqrt(TRADING_DAYS)) if deviation > 0 else float("nan"),
+        "max_drawdown": max_drawdown(equity),
+    }
+    for level in LEVELS:
+        key = f"{round(level * 100)}"
+        metrics[f"var_historical_{key}"] = historical_var(daily, level)
+        metrics[f"cvar_historical_{key}"] = historical_cvar(daily, level)
+        metrics[f"var_parametric_{key}"] = parametric_var(daily, level)
+        metrics[f"cvar_parametric_{key}"] = parametric_cvar(daily, level)
+    if benchmark:
+        bench = closes[benchmark].pct_change().dropna()
+        metrics["benchmark"] = benchmark
+        metrics["beta"] = beta(pd.Series(daily, index=bench.index), bench)
+    simulated = bootstrap_paths(daily, horizon, paths)
+    quantiles = np.percentile(simulated, [5, 25, 50, 75, 95], axis=0)
+    fan = pd.DataFrame(
+        {"day": np.arange(1, horizon + 1), **dict(zip(["p05", "p25", "p50", "p75", "p95"], quantiles, strict=True))}
+    )
+    metrics["scenario_horizon_days"] = horizon
+    metrics["scenario_median"] = float(quantiles[2][-1] - 1)
+    metrics["scenario_p05"] = float(quantiles[0][-1] - 1)
+    correlation = closes.pct_change().dropna().corr()
+    return RiskReport(metrics=metrics, correlation=correlation, fan=fan)

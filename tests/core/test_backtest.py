@@ -1,0 +1,55 @@
+"""Backtests on crafted prices whose equity curve is known by hand."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.backtest import BacktestConfig, performance, run_backtest
+from core.risk import max_drawdown
+
+PRICES = [100.0, 110.0, 99.0, 99.0, 108.9]  # +10 %, -10 %, 0 %, +10 %
+
+
+def forecast(predicted_up: list[bool]) -> pd.DataFrame:
+    previous, actual = np.array(PRICES[:-1]), np.array(PRICES[1:])
+    predicted = np.where(predicted_up, previous * 1.01, previous * 0.99)
+    dates = pd.bdate_range("2024-01-02", periods=len(actual))
+    return pd.DataFrame({"date": dates, "previous_close": previous, "actual": actual, "predicted": predicted})
+
+
+def test_long_flat_without_costs_follows_the_signal():
+    result = run_backtest(forecast([True, False, False, True]), BacktestConfig(cost_bps=0))
+    # long on day 1 (+10 %), flat on days 2 and 3, long on day 4 (+10 %)
+    np.testing.assert_allclose(result.equity["strategy"], [1.1, 1.1, 1.1, 1.21])
+    np.testing.assert_allclose(result.equity["buy_and_hold"], [1.1, 0.99, 0.99, 1.089])
+    assert result.metrics["trades"] == 3
+    assert result.metrics["exposure"] == pytest.approx(0.5)
+    assert [t["position"] for t in result.trades] == [1.0, 0.0, 1.0]
+
+
+def test_costs_and_short_positions():
+    result = run_backtest(forecast([True, False, False, True]), BacktestConfig(cost_bps=100, allow_short=True))
+    # long +10 % - 1 %; switch to short: -(-10 %) - 2 %; short on a flat day: 0; switch to long: +10 % - 2 %
+    expected = np.cumprod([1 + 0.10 - 0.01, 1 + 0.10 - 0.02, 1.0, 1 + 0.10 - 0.02])
+    np.testing.assert_allclose(result.equity["strategy"], expected)
+    assert result.metrics["exposure"] == pytest.approx(1.0)
+
+
+def test_a_threshold_keeps_small_signals_flat():
+    result = run_backtest(forecast([True, True, True, True]), BacktestConfig(threshold_bps=200, cost_bps=0))
+    assert result.metrics["trades"] == 0
+    np.testing.assert_allclose(result.equity["strategy"], [1.0, 1.0, 1.0, 1.0])
+
+
+def test_performance_figures_by_hand():
+    daily = np.array([0.1, -0.1, 0.0, 0.1])
+    equity = np.cumprod(1 + daily)
+    figures = performance(daily, equity)
+    assert figures["total_return"] == pytest.approx(1.089 - 1)
+    assert figures["max_drawdown"] == pytest.approx(0.99 / 1.1 - 1)
+    assert figures["sharpe"] == pytest.approx(daily.mean() / daily.std(ddof=1) * np.sqrt(252))
+    assert figures["sortino"] == pytest.approx(
+        daily.mean() / np.sqrt(np.mean(np.minimum(daily, 0) ** 2)) * np.sqrt(252)
+    )
+    assert figures["cagr"] == pytest.approx(1.089 ** (252 / 4) - 1)
+    assert max_drawdown(np.array([1.0, 2.0, 3.0])) == 0.0

@@ -1,0 +1,90 @@
+"""Risk figures against numpy and scipy references."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+from core.analysis import AnalysisError, portfolio_risk
+from core.data.frames import normalise_provider_frame
+from core.risk import (
+    beta,
+    bootstrap_paths,
+    historical_cvar,
+    historical_var,
+    parametric_cvar,
+    parametric_var,
+    portfolio_returns,
+    risk_report,
+)
+from db.models import RiskMetrics
+from db.repositories.actor import Actor
+from db.repositories.prices import upsert_prices
+from db.repositories.users import create_user
+from tests.fixtures import gspc_2018_frame
+
+RETURNS = np.random.default_rng(11).standard_t(4, 2000) * 0.01
+
+
+def test_historical_var_and_cvar_match_numpy():
+    for level in (0.95, 0.99):
+        cut = np.quantile(RETURNS, 1 - level)
+        assert historical_var(RETURNS, level) == pytest.approx(-cut)
+        assert historical_cvar(RETURNS, level) == pytest.approx(-RETURNS[cut >= RETURNS].mean())
+        assert historical_cvar(RETURNS, level) >= historical_var(RETURNS, level)
+
+
+def test_parametric_var_and_cvar_match_the_normal_formulas():
+    mu, sigma = RETURNS.mean(), RETURNS.std(ddof=1)
+    assert parametric_var(RETURNS, 0.99) == pytest.approx(-(mu + norm.ppf(0.01) * sigma))
+    simulated = np.random.default_rng(2).normal(mu, sigma, 2_000_000)
+    tail = simulated[simulated <= -parametric_var(RETURNS, 0.95)]
+    assert parametric_cvar(RETURNS, 0.95) == pytest.approx(-tail.mean(), rel=1e-2)
+
+
+def test_portfolio_returns_and_beta():
+    closes = pd.DataFrame({"A": [100.0, 110.0, 99.0, 108.9], "B": [50.0, 50.0, 55.0, 55.0]})
+    returns = portfolio_returns(closes, {"A": 3, "B": 1})
+    np.testing.assert_allclose(returns, [0.75 * 0.1, 0.75 * -0.1 + 0.25 * 0.1, 0.75 * 0.1])
+    market = pd.Series([0.01, -0.02, 0.03, 0.0, 0.01])
+    assert beta(2 * market, market) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="weights must be non-negative"):
+        portfolio_returns(closes, {"A": -1, "B": 1})
+
+
+def test_bootstrap_paths_start_from_history():
+    paths = bootstrap_paths(np.array([0.01, -0.01]), days=5, paths=100)
+    assert paths.shape == (100, 5)
+    assert set(np.round(paths[:, 0], 6)) <= {1.01, 0.99}
+
+
+def test_report_for_a_real_series():
+    frame = normalise_provider_frame(gspc_2018_frame()).frame
+    closes = frame.set_index("date")[["close"]].rename(columns={"close": "SPX"})
+    report = risk_report(closes, {"SPX": 1.0}, horizon=20, paths=200)
+    m = report.metrics
+    daily = closes["SPX"].pct_change().dropna().to_numpy()
+    assert m["annualised_volatility"] == pytest.approx(daily.std(ddof=1) * np.sqrt(252))
+    assert m["var_historical_95"] == pytest.approx(-np.quantile(daily, 0.05))
+    assert -0.25 < m["max_drawdown"] < -0.15  # the fourth quarter of 2018
+    assert list(report.fan.columns) == ["day", "p05", "p25", "p50", "p75", "p95"]
+    assert (report.fan["p05"] <= report.fan["p95"]).all()
+
+
+def test_portfolio_risk_is_stored(session):
+    actor = Actor.of(create_user(session=session, username="ria", email="ria@example.com", password_hash="x"))
+    frame = normalise_provider_frame(gspc_2018_frame()).frame
+    upsert_prices(session=session, frame=frame, ticker="RA", owner_id=None, source="yahoo")
+    upsert_prices(
+        session=session,
+        frame=frame.assign(close=frame["close"] * np.linspace(1, 1.2, len(frame))),
+        ticker="RB",
+        owner_id=None,
+        source="yahoo",
+    )
+    report, stored = portfolio_risk(session=session, actor=actor, weights={"RA": 0.5, "RB": 0.5}, benchmark="RA")
+    assert report.correlation.shape == (2, 2)
+    assert 0 < report.metrics["beta"] < 2
+    assert session.get(RiskMetrics, stored.id).tickers == ["RA", "RB"]
+    with pytest.raises(AnalysisError, match="no cached prices of NONE"):
+        portfolio_risk(session=session, actor=actor, weights={"NONE": 1.0})
