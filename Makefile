@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 PORT ?= 8501
 
-.PHONY: run test worker migrate check lint format bench clean
+.PHONY: run test worker migrate check lint format bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# The browser journey on the embedded default, photographing every page for the README tour.
+screenshots: $(STAMP)
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -q tests/e2e -k embedded
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

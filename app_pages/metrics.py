@@ -58,6 +58,13 @@ def render_versions(actor: Actor, template: str) -> None:
         ]
     )
     st.dataframe(table, hide_index=True, column_config={"direction": st.column_config.NumberColumn(format="percent")})
+    for v in versions:
+        if v.is_active and v.metrics.get("mae") is not None:
+            st.markdown(
+                f"Active **{v.ticker} v{v.version}**: {v.metrics.get('verdict', '')} "
+                f"(MAE {v.metrics['mae']:,.2f} against persistence {v.metrics['naive_mae']:,.2f} "
+                f"on the last {v.metrics.get('test_days', '?')} days)"
+            )
     metric = st.radio("History of", ["MASE", "MAE", "direction"], horizontal=True)
     st.plotly_chart(metric_history_figure(table, metric, template=template), width="stretch")
 

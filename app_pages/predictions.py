@@ -16,6 +16,8 @@ from db.repositories.models import list_model_versions
 from ui.auth import client_ip, require_login
 from ui.charts import ledger_figure
 
+LATEST_KEY = "latest_forecast"
+
 
 def render_predict(actor: Actor, versions: list) -> None:
     if not can(actor, Permission.PREDICT):
@@ -34,8 +36,16 @@ def render_predict(actor: Actor, versions: list) -> None:
         chosen = middle.selectbox("Model", list(choices), help="The active version unless you pick another")
         days = right.number_input("Trading days ahead", 1, 30, 5)
         submitted = st.form_submit_button("Predict", icon=":material/query_stats:")
-    if not submitted:
-        return
+    if submitted:
+        make_prediction(actor, ticker, days, choices.get(chosen))
+    latest = st.session_state.get(LATEST_KEY)
+    if latest:
+        # Kept in the session: a rerun (a component reporting back, say) must not wipe the answer.
+        st.success(f"Stored {len(latest['rows'])} predictions of {latest['ticker']} in the ledger.")
+        st.dataframe(latest["rows"], hide_index=True)
+
+
+def make_prediction(actor: Actor, ticker: str, days: int, version_id) -> None:
     try:
         with st.spinner("Loading the model and forecasting…"), session_scope(action="predict") as session:
             rows = predict(
@@ -45,21 +55,20 @@ def render_predict(actor: Actor, versions: list) -> None:
                 days=days,
                 settings=get_settings(),
                 throttle=get_throttle(),
-                version_id=choices.get(chosen),
+                version_id=version_id,
                 client_ip=client_ip(),
             )
             made = [(r.target_date, r.predicted_value, r.lower, r.upper, r.confidence_score) for r in rows]
     except (PredictionError, PermissionDeniedError, ActionLimitedError, ArtifactError, ValueError) as error:
         st.error(str(error))
         return
-    st.success(f"Stored {len(made)} predictions of {ticker} in the ledger.")
-    st.dataframe(
-        [
+    st.session_state[LATEST_KEY] = {
+        "ticker": ticker,
+        "rows": [
             {"target day": day, "predicted": value, "95 % interval": f"{low:,.2f} to {high:,.2f}", "confidence": score}
             for day, value, low, high, score in made
         ],
-        hide_index=True,
-    )
+    }
 
 
 def render_ledger(actor: Actor, template: str) -> None:

@@ -80,7 +80,11 @@ def start_session(user: User, *, set_cookie: bool = True) -> None:
 
 
 def end_session(notice: str | None = None) -> None:
-    st.session_state.pop(AUTH_STATE_KEY, None)
+    # Whatever the pages kept for this user (a last forecast, say) goes with the session.
+    for key in list(st.session_state.keys()):
+        if key != AUTHENTICATOR_KEY:
+            with contextlib.suppress(KeyError):
+                del st.session_state[key]
     for key in _LIBRARY_KEYS:
         st.session_state[key] = None
     # Keeps the library's cookie check from logging this browser session straight back in.

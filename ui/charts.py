@@ -229,10 +229,12 @@ def ledger_figure(ledger: pd.DataFrame, *, template: str = "plotly_white") -> go
     ordered = ledger.sort_values("target_date")
     x = pd.to_datetime(ordered["target_date"])
     figure = go.Figure()
-    figure.add_trace(go.Scatter(x=x, y=ordered["upper"], line={"width": 0}, showlegend=False, hoverinfo="skip"))
+    figure.add_trace(
+        go.Scatter(x=x, y=ordered["upper"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
+    )
     figure.add_trace(
         go.Scatter(
-            x=x, y=ordered["lower"], fill="tonexty", fillcolor="rgba(37,99,235,0.12)", line={"width": 0},
+            x=x, y=ordered["lower"], mode="lines", fill="tonexty", fillcolor="rgba(37,99,235,0.12)", line={"width": 0},
             name="interval",
         )
     )  # fmt: skip
