@@ -8,6 +8,8 @@ from sqlalchemy.pool import NullPool
 from core.__main__ import main as cli_main
 from db.migrate import upgrade_to_head
 from db.models import HistoricalPrice
+from db.models.accounts import Role
+from tests.accounts import make_account
 from tests.fixtures import GSPC_2018
 from tests.process_state import reset_process_state
 
@@ -71,24 +73,7 @@ def test_fetch_refuses_bad_symbols_before_any_request(database, capsys):
 def test_train_from_a_csv_prints_one_json_object(database, capsys):
     import json
 
-    from sqlalchemy.orm import sessionmaker
-
-    from core.config import load_settings
-    from core.passwords import hash_password
-    from db.engine import create_engine_from_settings, session_scope
-    from db.models.accounts import Role
-    from db.repositories.users import create_user
-
-    engine = create_engine_from_settings(load_settings(), database)
-    with session_scope(sessionmaker(bind=engine)) as session:
-        create_user(
-            session=session,
-            username="root",
-            email="root@example.com",
-            password_hash=hash_password("x" * 12),
-            role=Role.ADMIN,
-        )
-    engine.dispose()
+    make_account(database, username="root", role=Role.ADMIN)
     config = '{"lstm_units": [4], "epochs": 1, "window": 10}'
     assert main(["train", "--csv", str(GSPC_2018), "--ticker", "spx", "--config", config, "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
@@ -105,24 +90,7 @@ def test_train_names_a_bad_config(database, capsys):
 def test_predict_after_train(database, capsys):
     import json
 
-    from sqlalchemy.orm import sessionmaker
-
-    from core.config import load_settings
-    from core.passwords import hash_password
-    from db.engine import create_engine_from_settings, session_scope
-    from db.models.accounts import Role
-    from db.repositories.users import create_user
-
-    engine = create_engine_from_settings(load_settings(), database)
-    with session_scope(sessionmaker(bind=engine)) as session:
-        create_user(
-            session=session,
-            username="root",
-            email="root@example.com",
-            password_hash=hash_password("x" * 12),
-            role=Role.ADMIN,
-        )
-    engine.dispose()
+    make_account(database, username="root", role=Role.ADMIN)
     assert main(["import-csv", str(GSPC_2018), "--ticker", "SPX"]) == 0
     assert main(["predict", "--ticker", "SPX", "--days", "2"]) == 1
     assert "no active model for SPX" in capsys.readouterr().err
