@@ -5,6 +5,7 @@ import streamlit as st
 from ui.auth import build_authenticator, current_actor, refresh_cookie_if_due, resume_from_cookie
 from ui.bootstrap import settings_or_stop
 from ui.navigation import app_pages, login_pages, render_user_menu
+from ui.notifications import show_notifications
 
 st.set_page_config(page_title="Candlecast", page_icon=":material/candlestick_chart:", layout="wide")
 settings = settings_or_stop()
@@ -18,4 +19,5 @@ if actor is None:
     st.navigation(login_pages()).run()
 else:
     refresh_cookie_if_due(authenticator)
+    show_notifications(actor)
     st.navigation(app_pages()).run()

@@ -171,3 +171,21 @@ def test_with_redis_down_login_fails_closed_and_logged_in_pages_render(database,
         page = logged_in_app(script, actor).run()
         assert not page.exception
         assert "Signed in as" in signed_in_as(page) or titles(page) == ["Account"]
+
+
+def test_a_finished_job_is_announced_once(database):
+    from db.models import TrainingJob
+
+    actor = make_account(database)
+    at = logged_in_app("Home.py", actor).run()
+    assert len(at.toast) == 0, "nothing old is announced at login"
+    engine = create_engine_from_settings(load_settings(), database)
+    with session_scope(sessionmaker(bind=engine)) as session:
+        job = TrainingJob(user_id=actor.user_id, ticker="SPX", status="succeeded", config={}, finished_at=utc_now())
+        job.message = "v1: ties with tomorrow = today"
+        session.add(job)
+    engine.dispose()
+    at.run()
+    assert [toast.value for toast in at.toast] == ["SPX: train succeeded. v1: ties with tomorrow = today"]
+    at.run()
+    assert len(at.toast) == 0

@@ -1,0 +1,24 @@
+"""Showing the user's notifications as toasts, once each, on their next page view."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.notifications import notifications_since
+from db.engine import session_scope
+from db.repositories.actor import Actor
+from db.types import utc_now
+
+SEEN_KEY = "notified_until"
+
+
+def show_notifications(actor: Actor) -> None:
+    now = utc_now()
+    since = st.session_state.get(SEEN_KEY)
+    st.session_state[SEEN_KEY] = now
+    if since is None:
+        return  # a new session starts from now: no burst of old news at login
+    with session_scope() as session:
+        messages = notifications_since(session=session, actor=actor, since=since)
+    for message in messages:
+        st.toast(message, icon=":material/notifications:")
