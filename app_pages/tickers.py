@@ -15,16 +15,15 @@ from core.data.service import (
     delete_ticker,
     fetch_tickers,
     load_sample,
-    record_ticker_list_upload,
+    save_ticker_list,
     upload_prices,
 )
-from core.data.tickers import parse_ticker_file, parse_ticker_text
+from core.data.tickers import parse_ticker_text
 from core.data.yahoo import OFFLINE_MESSAGE, yahoo_reachable
 from core.preferences import Preferences, load_preferences
 from core.throttle import get_throttle
 from db.engine import get_sessionmaker, session_scope
 from db.repositories.actor import Actor
-from db.repositories.preferences import update_preferences
 from db.repositories.prices import list_cached_tickers, read_prices
 from ui.auth import client_ip, require_login
 from ui.charts import candlestick_figure
@@ -199,22 +198,20 @@ def render_ticker_lists(actor: Actor, preferences: Preferences) -> None:
         submitted = st.form_submit_button("Save as my default tickers")
     if not submitted:
         return
-    if file is not None:
-        tickers, problems = parse_ticker_file(file.getvalue(), column=column.strip() or None)
-    else:
-        tickers, problems = parse_ticker_text(typed)
+    with session_scope(action="save ticker list") as session:
+        tickers, problems = save_ticker_list(
+            session=session,
+            actor=actor,
+            text=typed,
+            data=file.getvalue() if file is not None else None,
+            filename=file.name if file is not None else "",
+            column=column.strip() or None,
+        )
     for problem in problems:
         st.error(problem)
     if problems:
         st.caption("Nothing saved: fix the list and save again.")
-    with session_scope(action="save ticker list") as session:
-        if file is not None:
-            record_ticker_list_upload(
-                session=session, actor=actor, filename=file.name, tickers=tickers, problems=problems
-            )
-        if not problems:
-            update_preferences(session=session, actor=actor, default_tickers=tickers)
-    if not problems:
+    else:
         st.success(f"Saved {len(tickers)} tickers: {', '.join(tickers)}")
 
 

@@ -22,6 +22,7 @@ from core.config import Settings
 from core.data.csv_prices import CsvFormatError, parse_price_csv
 from core.data.frames import OHLCV_COLUMNS
 from core.data.sample import SAMPLE_SOURCE, SAMPLE_TICKER, sample_bytes
+from core.data.tickers import parse_ticker_file, parse_ticker_text
 from core.data.validation import ValidationReport, validate_prices
 from core.data.yahoo import NoDataError, PriceSourceError, SourceUnreachableError, YahooSource
 from core.indicator_store import refresh_indicators
@@ -30,6 +31,7 @@ from core.predictions import fill_matured
 from core.throttle import Throttle
 from db.engine import session_scope
 from db.repositories.actor import Actor
+from db.repositories.preferences import update_preferences
 from db.repositories.prices import delete_prices, last_cached_date, upsert_prices
 from db.repositories.uploads import record_upload
 
@@ -152,18 +154,35 @@ def upload_prices(
     return result
 
 
-def record_ticker_list_upload(
-    *, session: Session, actor: Actor, filename: str, tickers: list[str], problems: list[str]
-) -> None:
-    record_upload(
-        session=session,
-        actor=actor,
-        filename=filename,
-        kind="tickers",
-        status="accepted" if not problems else ("partial" if tickers else "rejected"),
-        row_count=len(tickers),
-        details={"tickers": tickers, "problems": problems},
-    )
+def save_ticker_list(
+    *,
+    session: Session,
+    actor: Actor,
+    text: str = "",
+    data: bytes | None = None,
+    filename: str = "",
+    column: str | None = None,
+) -> tuple[list[str], list[str]]:
+    """Make a typed or uploaded list the actor's default tickers; with any problem nothing is saved.
+
+    An uploaded file is recorded in data_uploads either way. Returns (tickers, problems).
+    """
+    if data is not None:
+        tickers, problems = parse_ticker_file(data, column=column)
+        record_upload(
+            session=session,
+            actor=actor,
+            filename=filename,
+            kind="tickers",
+            status="accepted" if not problems else ("partial" if tickers else "rejected"),
+            row_count=len(tickers),
+            details={"tickers": tickers, "problems": problems},
+        )
+    else:
+        tickers, problems = parse_ticker_text(text)
+    if not problems:
+        update_preferences(session=session, actor=actor, default_tickers=tickers)
+    return tickers, problems
 
 
 def load_sample(*, session: Session, actor: Actor | None) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.models import HistoricalPrice, TechnicalIndicator
 from db.repositories.actor import Actor
-from db.repositories.prices import visible_to
+from db.repositories.prices import OWN, prefer_own_rows, visible_to
 
 INDICATOR_COLUMNS = (
     "rsi_14", "ema_12", "ema_26", "ema_50", "ema_200", "hv_20", "bb_upper", "bb_middle", "bb_lower",
@@ -61,13 +61,13 @@ def read_indicators(
         conditions.append(HistoricalPrice.date <= end)
     columns = [getattr(TechnicalIndicator, name) for name in INDICATOR_COLUMNS]
     query = (
-        select(HistoricalPrice.date, HistoricalPrice.owner_id, *columns)
+        select(HistoricalPrice.date, OWN, *columns)
         .join(TechnicalIndicator, TechnicalIndicator.price_id == HistoricalPrice.id)
         .where(*conditions)
         .order_by(HistoricalPrice.date)
     )
-    frame = pd.DataFrame(session.execute(query).all(), columns=["date", "owner_id", *INDICATOR_COLUMNS])
-    return _prefer_own(frame, ["date"])
+    frame = pd.DataFrame(session.execute(query).all(), columns=["date", "own", *INDICATOR_COLUMNS])
+    return prefer_own_rows(frame, ["date"])
 
 
 SCREEN_COLUMNS = ("close", "rsi_14", "ema_200", "macd_hist", "hv_20")
@@ -92,7 +92,7 @@ def read_latest_window(*, session: Session, actor: Actor, rows_per_ticker: int) 
         select(
             HistoricalPrice.id,
             HistoricalPrice.ticker,
-            HistoricalPrice.owner_id.is_not(None).label("own"),
+            OWN,
             HistoricalPrice.date,
             HistoricalPrice.close,
             newest_first,
@@ -118,19 +118,4 @@ def read_latest_window(*, session: Session, actor: Actor, rows_per_ticker: int) 
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     frame = pd.DataFrame(dict(zip(names, columns, strict=True)))
     frame[list(SCREEN_COLUMNS)] = frame[list(SCREEN_COLUMNS)].astype(float)
-    if frame.empty:
-        return frame.drop(columns=["own"])
-    # Where the actor has their own row for a day that shared data also has, keep theirs.
-    frame = frame.sort_values(["ticker", "date", "own"]).drop_duplicates(["ticker", "date"], keep="last")
-    frame["date"] = pd.to_datetime(frame["date"])
-    return frame.drop(columns=["own"]).reset_index(drop=True)
-
-
-def _prefer_own(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Where the actor has their own row for a day that shared data also has, keep theirs."""
-    if frame.empty:
-        return frame.drop(columns=["owner_id"])
-    frame = frame.assign(own=frame["owner_id"].notna()).sort_values([*keys, "own"])
-    frame = frame.drop_duplicates(keys, keep="last").drop(columns=["owner_id", "own"])
-    frame["date"] = pd.to_datetime(frame["date"])
-    return frame.reset_index(drop=True)
+    return prefer_own_rows(frame, ["ticker", "date"])

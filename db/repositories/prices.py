@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -28,6 +27,10 @@ from db.types import utc_now
 VALUE_COLUMNS = ("open", "high", "low", "close", "adjusted_close", "volume")
 FRAME_COLUMNS = ("date", *VALUE_COLUMNS)
 _STAGING = "staging_prices"
+
+
+# Whether a row is the actor's own upload rather than shared data; read queries select it.
+OWN = HistoricalPrice.owner_id.is_not(None).label("own")
 
 
 def visible_to(actor: Actor) -> ColumnElement[bool]:
@@ -138,19 +141,20 @@ def read_prices(
     if end is not None:
         conditions.append(HistoricalPrice.date <= end)
     columns = [getattr(HistoricalPrice, name) for name in FRAME_COLUMNS]
-    query = (
-        select(*columns, HistoricalPrice.owner_id, HistoricalPrice.source)
-        .where(*conditions)
-        .order_by(HistoricalPrice.date)
-    )
-    frame = pd.DataFrame(session.execute(query).all(), columns=[*FRAME_COLUMNS, "owner_id", "source"])
-    if frame.empty:
-        return frame.drop(columns=["owner_id"])
-    # The actor's own row for a day wins over the shared one.
-    frame["own"] = frame["owner_id"].notna()
-    frame = frame.sort_values(["date", "own"]).drop_duplicates("date", keep="last")
-    frame["date"] = pd.to_datetime(frame["date"])
-    return frame.drop(columns=["owner_id", "own"]).reset_index(drop=True)
+    query = select(*columns, OWN, HistoricalPrice.source).where(*conditions).order_by(HistoricalPrice.date)
+    frame = pd.DataFrame(session.execute(query).all(), columns=[*FRAME_COLUMNS, "own", "source"])
+    return prefer_own_rows(frame, ["date"])
+
+
+def prefer_own_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """One row per key: where the actor has their own row for a day that shared data also has, theirs.
+
+    frame has a boolean `own` column (the OWN label of a query), dropped on the way out.
+    """
+    if not frame.empty:
+        frame = frame.sort_values([*keys, "own"]).drop_duplicates(keys, keep="last")
+        frame["date"] = pd.to_datetime(frame["date"])
+    return frame.drop(columns=["own"]).reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -187,11 +191,6 @@ def list_cached_tickers(*, session: Session, actor: Actor) -> list[CachedTicker]
 def last_cached_date(*, session: Session, ticker: str, owner_id: uuid.UUID | None) -> date | None:
     query = select(func.max(HistoricalPrice.date)).where(HistoricalPrice.ticker == ticker, _scope(owner_id))
     return session.scalar(query)
-
-
-def shared_tickers(*, session: Session) -> Sequence[str]:
-    query = select(HistoricalPrice.ticker).where(HistoricalPrice.owner_id.is_(None)).distinct()
-    return session.scalars(query.order_by(HistoricalPrice.ticker)).all()
 
 
 def delete_prices(*, session: Session, ticker: str, owner_id: uuid.UUID | None) -> int:

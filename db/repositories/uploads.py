@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import DataUpload
-from db.repositories.actor import Actor, owned_by
+from db.repositories.actor import Actor
 
 
 def record_upload(
@@ -35,13 +33,3 @@ def record_upload(
     session.add(upload)
     session.flush()
     return upload
-
-
-def list_uploads(*, session: Session, actor: Actor, limit: int = 50) -> Sequence[DataUpload]:
-    query = (
-        select(DataUpload)
-        .where(owned_by(DataUpload.user_id, actor))
-        .order_by(DataUpload.created_at.desc())
-        .limit(limit)
-    )
-    return session.scalars(query).all()

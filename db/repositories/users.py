@@ -124,9 +124,3 @@ def record_logout(*, session: Session, user: User) -> User:
     user.logged_out_at = utc_now()
     session.flush()
     return user
-
-
-def delete_user(*, session: Session, user: User) -> None:
-    """Delete the user; the database cascades to their keys, preferences, uploads, models, predictions."""
-    session.delete(user)
-    session.flush()

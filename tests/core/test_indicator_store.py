@@ -20,15 +20,14 @@ def actor(session):
     return Actor.of(create_user(session=session, username="ivy", email="ivy@example.com", password_hash="x"))
 
 
-def test_an_import_stores_indicators_for_every_row(session, actor):
+def import_fixture(session, ticker: str = "IND", owner=None) -> None:
     import_prices(
-        session=session,
-        data=gspc_2018_bytes(),
-        ticker="IND",
-        date_format=None,
-        skip_bad_rows=False,
-        owner=None,
+        session=session, data=gspc_2018_bytes(), ticker=ticker, date_format=None, skip_bad_rows=False, owner=owner
     )
+
+
+def test_an_import_stores_indicators_for_every_row(session, actor):
+    import_fixture(session)
     stored = read_indicators(session=session, actor=actor, ticker="IND")
     prices = read_prices(session=session, actor=actor, ticker="IND")
     assert len(stored) == len(prices) == 251
@@ -38,14 +37,7 @@ def test_an_import_stores_indicators_for_every_row(session, actor):
 
 
 def test_changed_prices_bring_indicators_up_to_date(session, actor):
-    import_prices(
-        session=session,
-        data=gspc_2018_bytes(),
-        ticker="IND",
-        date_format=None,
-        skip_bad_rows=False,
-        owner=None,
-    )
+    import_fixture(session)
     prices = read_prices(session=session, actor=actor, ticker="IND")
     changed = prices.tail(1).assign(close=prices["close"].iloc[-1] * 1.1, high=prices["high"].iloc[-1] * 1.1)
     upsert_prices(session=session, frame=changed, ticker="IND", owner_id=None, source="upload")
@@ -57,28 +49,14 @@ def test_changed_prices_bring_indicators_up_to_date(session, actor):
 
 
 def test_a_users_upload_gets_its_own_indicators(session, actor):
-    import_prices(
-        session=session,
-        data=gspc_2018_bytes(),
-        ticker="MINE",
-        date_format=None,
-        skip_bad_rows=False,
-        owner=actor,
-    )
+    import_fixture(session, "MINE", owner=actor)
     count = session.scalar(select(func.count()).select_from(TechnicalIndicator))
     assert count >= 251
     assert len(read_indicators(session=session, actor=actor, ticker="MINE")) == 251
 
 
 def test_the_view_keeps_the_warm_up_out_of_a_short_range(session, actor):
-    import_prices(
-        session=session,
-        data=gspc_2018_bytes(),
-        ticker="IND",
-        date_format=None,
-        skip_bad_rows=False,
-        owner=None,
-    )
+    import_fixture(session)
     import datetime
 
     view = indicator_view(

@@ -216,3 +216,15 @@ def test_refresh_asks_only_for_days_after_the_last_cached_one(committed):
     assert len(fake.requests) == 3
     with session_scope(sessions) as session:
         assert len(read_prices(session=session, actor=actor, ticker="FETCHA")) == 251
+
+
+def test_a_ticker_list_becomes_the_default_only_when_clean(session, analyst):
+    from core.data.service import save_ticker_list
+    from db.repositories.preferences import get_preferences
+
+    assert save_ticker_list(session=session, actor=analyst, text="msft, brk-b") == (["MSFT", "BRK-B"], [])
+    tickers, problems = save_ticker_list(session=session, actor=analyst, data=b"AAPL\nbad$\n", filename="list.txt")
+    assert (tickers, len(problems)) == (["AAPL"], 1)
+    assert get_preferences(session=session, actor=analyst).default_tickers == ["MSFT", "BRK-B"]
+    record = session.scalar(select(DataUpload).where(DataUpload.kind == "tickers"))
+    assert (record.filename, record.status, record.row_count) == ("list.txt", "partial", 1)
