@@ -37,12 +37,19 @@ def create_engine_from_settings(settings: Settings, url: URL | str | None = None
     )
 
 
+def ensure_sqlite_folder(url: URL | str) -> None:
+    """SQLite creates the file but not its folder; a fresh checkout has no var/ yet."""
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def _create_sqlite_engine(url: URL, *, echo: bool) -> Engine:
     in_memory = url.database in (None, "", ":memory:")
     if in_memory:
         engine = create_engine(url, echo=echo, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        ensure_sqlite_folder(url)
         # Streamlit serves each session from its own thread and the job runner has its own;
         # SQLite's same-thread check would reject connections handed between them by the pool.
         engine = create_engine(

@@ -12,6 +12,7 @@ from sqlalchemy.pool import NullPool
 import db.models  # noqa: F401 - registers every table on the metadata
 from core.config import get_settings
 from db.base import Base
+from db.engine import ensure_sqlite_folder
 from db.types import UTCDateTime
 
 config = context.config
@@ -56,7 +57,9 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(_database_url(), poolclass=NullPool)
+    url = _database_url()
+    ensure_sqlite_folder(url)
+    engine = create_engine(url, poolclass=NullPool)
     with engine.connect() as connection:
         _configure(connection=connection)
         with context.begin_transaction():

@@ -53,3 +53,12 @@ def test_drift_is_detected(tmp_path, monkeypatch):
         assert "unmigrated_table" in (schema_drift(url) or "")
     finally:
         Base.metadata.remove(extra)
+
+
+def test_upgrade_creates_the_folder_of_a_new_sqlite_file(tmp_path):
+    # A fresh clone has no var/: the first `make run` must create it rather than fail to open the file.
+    database = tmp_path / "not" / "yet" / "there.db"
+    upgrade_to_head(URL.create("sqlite", database=str(database)))
+    assert current_revision(create_engine(URL.create("sqlite", database=str(database)), poolclass=NullPool)) == (
+        head_revision()
+    )
