@@ -13,6 +13,7 @@ from db.repositories.usage import list_usage
 from db.repositories.users import get_user
 from ui.admin import render_admin
 from ui.auth import client_ip, get_authenticator, render_password_change, require_login
+from ui.tables import show_table
 
 
 def render_profile(actor: Actor) -> None:
@@ -47,7 +48,7 @@ def render_api_keys(actor: Actor) -> None:
     if not keys:
         st.caption("No API keys yet.")
         return
-    st.dataframe(
+    show_table(
         [
             {
                 "name": key.name,
@@ -114,7 +115,7 @@ def render_usage(actor: Actor) -> None:
         }
         for quota in quotas(actor=actor, settings=settings, throttle=get_throttle())
     ]
-    st.dataframe(rows, hide_index=True)
+    show_table(rows, hide_index=True)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from db.repositories.actor import Actor
 from db.repositories.prices import list_cached_tickers
 from ui.auth import require_login
 from ui.charts import indicator_figure
+from ui.tables import show_table
 
 
 def choose_params() -> IndicatorParams:
@@ -64,7 +65,7 @@ def render_chart(actor: Actor, preferences: Preferences, tickers: list[str]) -> 
     )
     latest = view.iloc[-1]
     st.subheader(f"Latest values · {latest['date']:%Y-%m-%d}")
-    st.dataframe(latest.drop(["date", "source"]).rename("value").to_frame().T, hide_index=True)
+    show_table(latest.drop(["date", "source"]).rename("value").to_frame().T, hide_index=True)
     st.download_button(
         f"Download {ticker} with indicators (CSV)", to_safe_csv(view), file_name=f"{ticker}-indicators.csv"
     )
@@ -93,7 +94,7 @@ def render_screener(actor: Actor) -> None:
         matches = screen(session=session, actor=actor, criteria=criteria)
     described = " and ".join(criteria.describe()) or "no conditions"
     st.caption(f"{len(matches)} tickers match {described}.")
-    st.dataframe(
+    show_table(
         matches,
         hide_index=True,
         column_config={

@@ -27,6 +27,7 @@ from ui.charts import (
     residual_figure,
     window_scores_figure,
 )
+from ui.tables import show_table
 
 
 def render_versions(actor: Actor, template: str) -> None:
@@ -57,7 +58,7 @@ def render_versions(actor: Actor, template: str) -> None:
             for v in versions
         ]
     )
-    st.dataframe(table, hide_index=True, column_config={"direction": st.column_config.NumberColumn(format="percent")})
+    show_table(table, hide_index=True, column_config={"direction": st.column_config.NumberColumn(format="percent")})
     for v in versions:
         if v.is_active and v.metrics.get("mae") is not None:
             st.markdown(
@@ -134,7 +135,7 @@ def render_evaluations(actor: Actor, template: str) -> None:
             ),
         ]
     )
-    st.dataframe(overall, hide_index=True, column_config={"direction": st.column_config.NumberColumn(format="percent")})
+    show_table(overall, hide_index=True, column_config={"direction": st.column_config.NumberColumn(format="percent")})
     lag = m.get("lag", {})
     a, b, c = st.columns(3)
     a.metric("Diebold-Mariano p vs persistence", f"{m.get('dm_pvalue', float('nan')):.3f}")
@@ -181,7 +182,7 @@ def render_backtest(actor: Actor, template: str) -> None:
         st.error(str(error))
         return
     m = result.metrics
-    st.dataframe(
+    show_table(
         pd.DataFrame([m["strategy"] | {"": "strategy"}, m["buy_and_hold"] | {"": "buy and hold"}]).set_index(""),
         column_config={
             name: st.column_config.NumberColumn(format="percent") for name in ("total_return", "cagr", "max_drawdown")
@@ -235,7 +236,7 @@ def render_risk(actor: Actor, template: str) -> None:
         for level in ("95", "99")
     ]
     percent = st.column_config.NumberColumn(format="percent")
-    st.dataframe(
+    show_table(
         pd.DataFrame(losses), hide_index=True, column_config=dict.fromkeys(losses[0].keys() - {"level"}, percent)
     )
     st.caption(f"One-day losses from {m['days']} common trading days, {m['start']} to {m['end']}.")

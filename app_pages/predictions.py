@@ -15,6 +15,7 @@ from db.repositories.actor import Actor
 from db.repositories.models import list_model_versions
 from ui.auth import client_ip, require_login
 from ui.charts import ledger_figure
+from ui.tables import show_table
 
 LATEST_KEY = "latest_forecast"
 
@@ -42,7 +43,7 @@ def render_predict(actor: Actor, versions: list) -> None:
     if latest:
         # Kept in the session: a rerun (a component reporting back, say) must not wipe the answer.
         st.success(f"Stored {len(latest['rows'])} predictions of {latest['ticker']} in the ledger.")
-        st.dataframe(latest["rows"], hide_index=True)
+        show_table(latest["rows"], hide_index=True)
 
 
 def make_prediction(actor: Actor, ticker: str, days: int, version_id) -> None:
@@ -89,11 +90,9 @@ def render_ledger(actor: Actor, template: str) -> None:
     if board.empty:
         st.caption("No prediction has met its actual price yet: refresh the prices after the target days.")
     else:
-        st.dataframe(
-            board, hide_index=True, column_config={"hit_rate": st.column_config.NumberColumn(format="percent")}
-        )
+        show_table(board, hide_index=True, column_config={"hit_rate": st.column_config.NumberColumn(format="percent")})
     st.plotly_chart(ledger_figure(shown, template=template), width="stretch")
-    st.dataframe(shown.drop(columns=["id"]), hide_index=True)
+    show_table(shown.drop(columns=["id"]), hide_index=True)
     st.download_button("Download the ledger (CSV)", to_safe_csv(shown.drop(columns=["id"])), file_name="ledger.csv")
 
 

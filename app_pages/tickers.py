@@ -27,6 +27,7 @@ from db.repositories.actor import Actor
 from db.repositories.prices import list_cached_tickers, read_prices
 from ui.auth import client_ip, require_login
 from ui.charts import candlestick_figure
+from ui.tables import show_table
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -41,7 +42,7 @@ def render_cache(actor: Actor, preferences: Preferences) -> None:
         st.info("The cache is empty: fetch tickers, upload a price file, or load the S&P 500 sample.")
     else:
         today = date.today()
-        st.dataframe(
+        show_table(
             pd.DataFrame(
                 {
                     "ticker": [c.ticker for c in cached],
@@ -133,7 +134,7 @@ def render_fetch(actor: Actor, preferences: Preferences) -> None:
     )
     if run.offline:
         st.warning(OFFLINE_MESSAGE, icon=":material/cloud_off:")
-    st.dataframe(run.table(), hide_index=True)
+    show_table(run.table(), hide_index=True)
 
 
 def render_upload(actor: Actor) -> None:
@@ -176,12 +177,12 @@ def render_upload(actor: Actor) -> None:
     for note in result.notes:
         st.caption(note)
     if result.report and not result.report.ok:
-        st.dataframe(
+        show_table(
             pd.DataFrame([{"rule": rule, "rows": count} for rule, count in result.report.counts.items()]),
             hide_index=True,
         )
         st.caption("First offending rows")
-        st.dataframe(
+        show_table(
             pd.DataFrame(
                 [{"line": o.line, "problems": ", ".join(o.rules), **o.values} for o in result.report.examples]
             ),

@@ -17,6 +17,7 @@ from db.repositories.actor import Actor
 from db.repositories.models import get_model_version, list_model_versions
 from db.repositories.prices import list_cached_tickers
 from ui.auth import require_login
+from ui.tables import show_table
 
 DEFAULTS = TrainingConfig()
 REFRESH_SECONDS = 2
@@ -146,9 +147,7 @@ def render_versions(actor: Actor) -> None:
                 for v in versions
             ]
         )
-        st.dataframe(
-            table, hide_index=True, column_config={"direction": st.column_config.NumberColumn(format="percent")}
-        )
+        show_table(table, hide_index=True, column_config={"direction": st.column_config.NumberColumn(format="percent")})
         labels = {f"{v.ticker} v{v.version}{' (active)' if v.is_active else ''}": v.id for v in versions}
         chosen = st.selectbox("Version", list(labels), index=None, placeholder="Choose a version to act on")
         if chosen is not None:

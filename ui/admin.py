@@ -16,6 +16,7 @@ from db.repositories.invitations import add_invitation, list_invitations
 from db.repositories.users import UserInputError, list_users
 from db.types import utc_now
 from ui.auth import client_ip
+from ui.tables import show_table
 
 SINCE_CHOICES = {
     "last hour": timedelta(hours=1),
@@ -38,7 +39,7 @@ def render_admin(actor: Actor) -> None:
 def render_users(actor: Actor) -> None:
     with session_scope() as session:
         people = list_users(session=session, actor=actor)
-    st.dataframe(
+    show_table(
         [
             {
                 "username": user.username,
@@ -105,7 +106,7 @@ def render_invitations(actor: Actor) -> None:
         rows = [
             {"email": i.email, "invited": i.created_at, "used": i.used_at} for i in list_invitations(session=session)
         ]
-    st.dataframe(rows, hide_index=True)
+    show_table(rows, hide_index=True)
 
 
 def render_audit_log(actor: Actor) -> None:
@@ -125,7 +126,7 @@ def render_audit_log(actor: Actor) -> None:
             username=username or None,
             since=utc_now() - SINCE_CHOICES[since] if since else None,
         )
-    st.dataframe(
+    show_table(
         [
             {
                 "at": event.at,
