@@ -1,18 +1,101 @@
-"""Trading-day arithmetic for freshness: which business day's prices should the cache have by now."""
+"""Exchange calendars: which days a ticker trades, which day's close is the newest that must exist.
+
+The calendar comes from `exchange_calendars` (holidays and early closes maintained upstream), chosen
+by the ticker's Yahoo suffix; tickers without one trade on the New York Stock Exchange.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from pandas.tseries.offsets import BDay
+
+if TYPE_CHECKING:
+    from exchange_calendars import ExchangeCalendar
+
+DEFAULT_EXCHANGE = "XNYS"
+# Yahoo's suffixes for the exchanges analysts ask for most; anything else falls back to New York.
+EXCHANGE_BY_SUFFIX = {
+    "L": "XLON",
+    "TO": "XTSE",
+    "V": "XTSE",
+    "DE": "XETR",
+    "F": "XFRA",
+    "PA": "XPAR",
+    "AS": "XAMS",
+    "BR": "XBRU",
+    "MI": "XMIL",
+    "MC": "XMAD",
+    "SW": "XSWX",
+    "ST": "XSTO",
+    "CO": "XCSE",
+    "HE": "XHEL",
+    "OL": "XOSL",
+    "IR": "XDUB",
+    "LS": "XLIS",
+    "VI": "XWBO",
+    "HK": "XHKG",
+    "T": "XTKS",
+    "AX": "XASX",
+    "NZ": "XNZE",
+    "SS": "XSHG",
+    "SZ": "XSHG",
+    "KS": "XKRX",
+    "BO": "XBOM",
+    "NS": "XBOM",
+    "SA": "BVMF",
+    "MX": "XMEX",
+    "JO": "XJSE",
+}
+# Price histories here start in the 1990s; the library's default start is only 20 years back.
+CALENDAR_START = "1990-01-01"
 
 
-def last_business_day(today: date) -> date:
-    """The most recent weekday before today: its close is the newest one that must exist."""
-    return (pd.Timestamp(today) - BDay(1)).date()
+def exchange_for(ticker: str) -> str:
+    """The exchange calendar code of a ticker, from its Yahoo suffix (e.g. VOD.L -> XLON)."""
+    _, dot, suffix = ticker.upper().rpartition(".")
+    return EXCHANGE_BY_SUFFIX.get(suffix, DEFAULT_EXCHANGE) if dot else DEFAULT_EXCHANGE
 
 
-def is_stale(last_date: date, today: date) -> bool:
-    """Stale when the newest cached day is before the last business day (holidays aside)."""
-    return last_date < last_business_day(today)
+@cache
+def _calendar(code: str) -> ExchangeCalendar:
+    import exchange_calendars  # about a second to import: only where dates are computed
+
+    return exchange_calendars.get_calendar(code, start=CALENDAR_START)
+
+
+def calendar_for(ticker: str) -> ExchangeCalendar:
+    return _calendar(exchange_for(ticker))
+
+
+def trading_days_after(last: date | pd.Timestamp, count: int, ticker: str) -> pd.DatetimeIndex:
+    """The next `count` sessions of the ticker's exchange after `last`, holidays skipped.
+
+    Past the calendar's published horizon (a year ahead) the days continue Monday to Friday.
+    """
+    calendar = calendar_for(ticker)
+    start = pd.Timestamp(last).normalize().tz_localize(None)
+    first = start + pd.Timedelta(days=1)
+    days = (
+        list(calendar.sessions_in_range(first, calendar.last_session)[:count]) if first <= calendar.last_session else []
+    )
+    if len(days) < count:
+        tail_start = (days[-1] if days else max(start, calendar.last_session)) + pd.offsets.BDay(1)
+        days += list(pd.bdate_range(tail_start, periods=count - len(days)))
+    return pd.DatetimeIndex(days)
+
+
+def last_trading_day(today: date, ticker: str = "") -> date:
+    """The newest session strictly before today: its close is the newest one that must exist by now."""
+    calendar = calendar_for(ticker)
+    yesterday = pd.Timestamp(today) - pd.Timedelta(days=1)
+    if yesterday > calendar.last_session:
+        return pd.offsets.BDay().rollback(yesterday).date()
+    return calendar.date_to_session(yesterday, direction="previous").date()
+
+
+def is_stale(last_date: date, today: date, ticker: str = "") -> bool:
+    """Stale when the newest stored day is before the exchange's last completed session."""
+    return last_date < last_trading_day(today, ticker)

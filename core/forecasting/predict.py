@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.data.calendar import trading_days_after
 from core.forecasting.dataset import latest_window
 
 
@@ -44,13 +45,8 @@ class DayForecast:
     confidence: float
 
 
-def next_business_days(last: pd.Timestamp, days: int) -> pd.DatetimeIndex:
-    """The trading days after `last` on a Monday-to-Friday calendar (exchange holidays are not known)."""
-    return pd.bdate_range(pd.Timestamp(last) + pd.offsets.BDay(1), periods=days)
-
-
-def forecast_days(model, preprocessing: dict, prices: pd.DataFrame, days: int) -> list[DayForecast]:
-    """The next `days` trading days, each forecast from the previous one's (recursive forecasting).
+def forecast_days(model, preprocessing: dict, prices: pd.DataFrame, days: int, ticker: str) -> list[DayForecast]:
+    """The next `days` sessions of the ticker's exchange (holidays skipped), each forecast from the one before.
 
     A forecast day enters the history as a bar with no range and the last volume. The interval of
     day k widens with the square root of k, as the spread of a sum of k independent daily errors
@@ -63,7 +59,7 @@ def forecast_days(model, preprocessing: dict, prices: pd.DataFrame, days: int) -
     base = float(history["close"].iloc[-1])
     half_width = float(preprocessing["interval_half_width"])
     forecasts = []
-    for step, day in enumerate(next_business_days(history["date"].iloc[-1], days), start=1):
+    for step, day in enumerate(trading_days_after(history["date"].iloc[-1], days, ticker), start=1):
         close = forecast_next(model, preprocessing, history).predicted_close
         volume = history["volume"].iloc[-1]
         bar = {"date": day, "open": close, "high": close, "low": close, "close": close, "volume": volume}

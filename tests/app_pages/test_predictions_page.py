@@ -48,11 +48,11 @@ def test_predict_five_days_into_the_ledger(database):
     assert [s.value for s in at.success] == ["Stored 5 predictions of SPX in the ledger."]
     made = at.dataframe[0].value
     assert [str(day) for day in made["target day"]] == [
-        "2019-01-01",
         "2019-01-02",
         "2019-01-03",
         "2019-01-04",
         "2019-01-07",
+        "2019-01-08",
     ]
     at.run()
     ledger = at.dataframe[-1].value

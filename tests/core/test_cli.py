@@ -99,7 +99,7 @@ def test_predict_after_train(database, capsys):
     assert main(["predict", "--ticker", "SPX", "--days", "2", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["prediction_date"] == "2018-12-31"
-    assert [day["target_date"] for day in summary["days"]] == ["2019-01-01", "2019-01-02"]
+    assert [day["target_date"] for day in summary["days"]] == ["2019-01-02", "2019-01-03"]
 
 
 def test_walkforward_prints_the_headline_numbers(database, capsys, tmp_path):

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from core.config import load_settings
 from core.data.frames import normalise_provider_frame
-from core.forecasting.predict import next_business_days
 from core.forecasting.registry import save_version
 from core.predictions import PredictionError, fill_matured, ledger_with_outcomes, predict, scoreboard
 from core.throttle import Throttle
@@ -43,16 +42,12 @@ def make(session, actor, days=3, **options):
     )
 
 
-def test_the_next_days_follow_the_business_day_calendar():
-    days = next_business_days(pd.Timestamp("2018-12-28"), 3)  # a Friday
-    assert [d.date().isoformat() for d in days] == ["2018-12-31", "2019-01-01", "2019-01-02"]
-
-
 def test_predictions_are_stored_with_widening_intervals(session, actor):
     upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
     save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
     rows = make(session, actor, days=3)
-    assert [r.target_date.isoformat() for r in rows] == ["2019-01-01", "2019-01-02", "2019-01-03"]
+    # 2019-01-01 is a New York Stock Exchange holiday: the first forecast is for the next session.
+    assert [r.target_date.isoformat() for r in rows] == ["2019-01-02", "2019-01-03", "2019-01-04"]
     assert {r.prediction_date.isoformat() for r in rows} == {"2018-12-31"}
     assert all(r.base_close == pytest.approx(2506.850098) for r in rows)
     widths = [r.upper - r.lower for r in rows]
@@ -73,7 +68,9 @@ def test_matured_predictions_get_their_actual_exactly_once(session, actor):
         session=session, frame=bars(until=datetime.date(2018, 11, 30)), ticker="PRD", owner_id=None, source="yahoo"
     )
     save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
-    rows = make(session, actor, days=3)  # for 3, 4 and 5 December
+    rows = make(session, actor, days=3)
+    # 5 December 2018 the exchange was closed (a national day of mourning): the calendar knows it.
+    assert [r.target_date.isoformat() for r in rows] == ["2018-12-03", "2018-12-04", "2018-12-06"]
     assert fill_matured(session=session, ticker="PRD") == 0
     upsert_prices(
         session=session, frame=bars(until=datetime.date(2018, 12, 4)), ticker="PRD", owner_id=None, source="yahoo"
@@ -84,11 +81,11 @@ def test_matured_predictions_get_their_actual_exactly_once(session, actor):
     actual = {r.target_date.isoformat(): r.actual_value for r in session.scalars(select(Prediction))}
     closes = bars().set_index("date")["close"]
     assert actual["2018-12-03"] == pytest.approx(closes[datetime.date(2018, 12, 3)])
-    assert actual["2018-12-05"] is None, "5 December was a market holiday: it waits for the next close"
+    assert actual["2018-12-06"] is None, "not traded yet"
     upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
     assert fill_matured(session=session, ticker="PRD") == 1
     session.expire_all()
-    late = session.scalar(select(Prediction).where(Prediction.target_date == datetime.date(2018, 12, 5)))
+    late = session.scalar(select(Prediction).where(Prediction.target_date == datetime.date(2018, 12, 6)))
     assert late.actual_value == pytest.approx(closes[datetime.date(2018, 12, 6)])
     assert rows
 

@@ -1,0 +1,51 @@
+"""Exchange calendars: holidays are skipped, the exchange follows the ticker's suffix, staleness counts sessions."""
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from core.data.calendar import exchange_for, is_stale, last_trading_day, trading_days_after
+
+
+def iso(days: pd.DatetimeIndex) -> list[str]:
+    return [day.date().isoformat() for day in days]
+
+
+def test_new_year_and_weekends_are_skipped_in_new_york():
+    assert iso(trading_days_after(pd.Timestamp("2018-12-28"), 3, "^GSPC")) == ["2018-12-31", "2019-01-02", "2019-01-03"]
+
+
+def test_good_friday_and_independence_day_are_holidays():
+    assert iso(trading_days_after(date(2018, 3, 29), 1, "AAPL")) == ["2018-04-02"]
+    assert iso(trading_days_after(date(2018, 7, 3), 1, "AAPL")) == ["2018-07-05"]
+
+
+@pytest.mark.parametrize(
+    ("ticker", "exchange"),
+    [("AAPL", "XNYS"), ("^GSPC", "XNYS"), ("VOD.L", "XLON"), ("7203.T", "XTKS"), ("BRK.B", "XNYS")],
+)
+def test_the_suffix_picks_the_exchange(ticker, exchange):
+    assert exchange_for(ticker) == exchange
+
+
+def test_london_closes_on_boxing_day_while_new_york_trades():
+    assert iso(trading_days_after(date(2018, 12, 24), 1, "AAPL")) == ["2018-12-26"]
+    assert iso(trading_days_after(date(2018, 12, 24), 1, "VOD.L")) == ["2018-12-27"]
+
+
+def test_days_past_the_published_calendar_continue_on_weekdays():
+    far = pd.Timestamp.today().normalize() + pd.Timedelta(days=800)
+    days = trading_days_after(far, 5, "AAPL")
+    assert len(days) == 5
+    assert all(day.dayofweek < 5 for day in days)
+    assert days.is_monotonic_increasing
+    assert days[0] > far
+
+
+def test_a_holiday_does_not_make_prices_stale():
+    # On Wednesday 2019-01-02 the newest close that must exist is Monday's: Tuesday was New Year's Day.
+    assert last_trading_day(date(2019, 1, 2), "^GSPC") == date(2018, 12, 31)
+    assert not is_stale(date(2018, 12, 31), date(2019, 1, 2), "^GSPC")
+    assert is_stale(date(2018, 12, 28), date(2019, 1, 2), "^GSPC")
+    assert last_trading_day(date(2018, 12, 31), "^GSPC") == date(2018, 12, 28)  # Monday after a weekend
