@@ -45,13 +45,13 @@ def render_cache(actor: Actor, preferences: Preferences) -> None:
         show_table(
             pd.DataFrame(
                 {
-                    "ticker": [c.ticker for c in cached],
-                    "prices": ["yours" if c.owned else "shared" for c in cached],
-                    "source": [c.source for c in cached],
-                    "first": [c.first_date for c in cached],
-                    "last": [c.last_date for c in cached],
-                    "rows": [c.rows for c in cached],
-                    "freshness": ["stale" if is_stale(c.last_date, today) else "fresh" for c in cached],
+                    "Ticker": [c.ticker for c in cached],
+                    "Prices": ["yours" if c.owned else "shared" for c in cached],
+                    "Source": [c.source for c in cached],
+                    "First day": [f"{c.first_date:%Y-%m-%d}" for c in cached],
+                    "Last day": [f"{c.last_date:%Y-%m-%d}" for c in cached],
+                    "Days": [f"{c.rows:,}" for c in cached],
+                    "Freshness": ["stale" if is_stale(c.last_date, today) else "fresh" for c in cached],
                 }
             ),
             hide_index=True,
@@ -71,7 +71,8 @@ def render_cache(actor: Actor, preferences: Preferences) -> None:
 
 
 def render_preview(actor: Actor, preferences: Preferences, tickers: list[str], cached: list) -> None:
-    ticker = st.selectbox("Preview", tickers)
+    favourite = next((t for t in preferences.default_tickers if t in tickers), tickers[0])
+    ticker = st.selectbox("Preview", tickers, index=tickers.index(favourite))
     with session_scope() as session:
         prices = read_prices(session=session, actor=actor, ticker=ticker)
     st.plotly_chart(
@@ -98,7 +99,7 @@ def remove(actor: Actor, ticker: str, *, shared: bool) -> None:
     st.rerun()
 
 
-def render_fetch(actor: Actor, preferences: Preferences) -> None:
+def render_fetch(actor: Actor, preferences: Preferences, *, offline_shown: bool) -> None:
     if not can(actor, Permission.FETCH):
         st.caption("Viewers can look at prices but not fetch them.")
         return
@@ -132,9 +133,22 @@ def render_fetch(actor: Actor, preferences: Preferences) -> None:
         client_ip=client_ip(),
         on_progress=lambda done, total, o: bar.progress(done / total, text=f"{o.ticker}: {o.status}"),
     )
-    if run.offline:
+    if run.offline and not offline_shown:
         st.warning(OFFLINE_MESSAGE, icon=":material/cloud_off:")
     show_table(run.table(), hide_index=True)
+
+
+MAPPING_KEY = "tickers.upload_mapping"
+MAPPING_FIELDS = {
+    "date": "Date",
+    "open": "Open",
+    "high": "High",
+    "low": "Low",
+    "close": "Close",
+    "adjusted_close": "Adjusted close",
+    "volume": "Volume",
+    "ticker": "Ticker",
+}
 
 
 def render_upload(actor: Actor) -> None:
@@ -143,18 +157,57 @@ def render_upload(actor: Actor) -> None:
         return
     with st.form("upload_prices"):
         file = st.file_uploader(
-            "Price file (CSV)", type=["csv", "txt"], help="Date, Open, High, Low, Close, Adj Close, Volume"
+            "Price file (CSV or Excel)",
+            type=["csv", "txt", "xlsx", "xlsm"],
+            help="Yahoo, yfinance, Stooq, Investing.com, Nasdaq.com, Alpha Vantage, pandas, long or wide files",
         )
-        ticker_column, format_column = st.columns(2)
-        ticker = ticker_column.text_input("Ticker", help="Leave empty if the file has a Ticker column")
-        date_format = format_column.text_input("Date format", placeholder="ISO, e.g. 2024-01-31", help="e.g. %d.%m.%Y")
+        ticker_column, format_column, sheet_column = st.columns(3)
+        ticker = ticker_column.text_input("Ticker", help="Empty: from a Ticker column, or the file name")
+        date_format = format_column.text_input("Date format", placeholder="recognised", help="e.g. %d.%m.%Y")
+        sheet = sheet_column.text_input("Sheet (Excel)", placeholder="the first", help="The workbook sheet to read")
         skip = st.checkbox("Skip bad rows (store the valid ones and report the rest)")
         submitted = st.form_submit_button("Import", icon=":material/upload:")
+    options = {
+        "ticker": ticker.strip() or None,
+        "date_format": date_format.strip() or None,
+        "sheet": sheet.strip() or None,
+        "skip_bad_rows": skip,
+    }
+    if submitted:
+        st.session_state.pop(MAPPING_KEY, None)
+        if file is None:
+            st.error("Choose a file first")
+            return
+        result = upload(actor, file, options)
+        if result is not None and result.needs_mapping:
+            st.session_state[MAPPING_KEY] = {"columns": list(result.columns), "preview": result.preview}
+    pending = st.session_state.get(MAPPING_KEY)
+    if pending and file is not None:
+        mapping = render_mapping(pending["columns"], pending["preview"])
+        if mapping:
+            result = upload(actor, file, options | {"mapping": mapping})
+            if result is not None and result.accepted:
+                st.session_state.pop(MAPPING_KEY, None)
+
+
+def render_mapping(columns: list[str], preview: pd.DataFrame) -> dict[str, str] | None:
+    """The file's first rows and a choice of column per field; the mapping once the user imports with it."""
+    st.caption("The first rows of the file, as read:")
+    show_table(preview, hide_index=False)
+    with st.form("upload_mapping"):
+        st.caption("Which column holds what? Date and close are needed; the rest is optional.")
+        choices = {}
+        grid = st.columns(4)
+        for position, (name, label) in enumerate(MAPPING_FIELDS.items()):
+            choices[name] = grid[position % 4].selectbox(label, ["", *columns], key=f"map_{name}")
+        submitted = st.form_submit_button("Import with these columns")
     if not submitted:
-        return
-    if file is None:
-        st.error("Choose a file first")
-        return
+        return None
+    return {name: column for name, column in choices.items() if column}
+
+
+def upload(actor: Actor, file, options: dict):
+    """One upload through the core call, its message and report drawn; None when it was not allowed."""
     try:
         with session_scope(action=f"upload of {file.name}") as session:
             result = upload_prices(
@@ -164,30 +217,31 @@ def render_upload(actor: Actor) -> None:
                 throttle=get_throttle(),
                 data=file.getvalue(),
                 filename=file.name,
-                ticker=ticker.strip() or None,
-                date_format=date_format.strip() or None,
-                skip_bad_rows=skip,
                 client_ip=client_ip(),
+                **options,
             )
     except (PermissionDeniedError, ActionLimitedError) as error:
         st.error(str(error))
-        return
+        return None
     show = st.success if result.status == "accepted" else st.warning if result.accepted else st.error
     show(result.message())
+    if result.layout:
+        st.caption(f"Layout recognised: {result.layout}")
     for note in result.notes:
         st.caption(note)
     if result.report and not result.report.ok:
         show_table(
-            pd.DataFrame([{"rule": rule, "rows": count} for rule, count in result.report.counts.items()]),
+            pd.DataFrame([{"Rule": rule, "Rows": f"{count:,}"} for rule, count in result.report.counts.items()]),
             hide_index=True,
         )
         st.caption("First offending rows")
         show_table(
             pd.DataFrame(
-                [{"line": o.line, "problems": ", ".join(o.rules), **o.values} for o in result.report.examples]
+                [{"Line": o.line, "Problems": ", ".join(o.rules), **o.values} for o in result.report.examples]
             ),
             hide_index=True,
         )
+    return result
 
 
 def render_ticker_lists(actor: Actor, preferences: Preferences) -> None:
@@ -219,7 +273,8 @@ def render_ticker_lists(actor: Actor, preferences: Preferences) -> None:
 def main() -> None:
     actor = require_login()
     st.title("Tickers")
-    if not yahoo_is_reachable():
+    offline = not yahoo_is_reachable()
+    if offline:
         st.info(OFFLINE_MESSAGE, icon=":material/cloud_off:")
     with session_scope() as session:
         preferences = load_preferences(session=session, actor=actor)
@@ -227,7 +282,7 @@ def main() -> None:
     with cache:
         render_cache(actor, preferences)
     with fetch:
-        render_fetch(actor, preferences)
+        render_fetch(actor, preferences, offline_shown=offline)
     with upload:
         render_upload(actor)
     with lists:

@@ -1,26 +1,25 @@
-"""Price CSVs as people have them: Yahoo's layout and its variants, in any common encoding."""
+"""Price files as people have them: every common CSV layout and Excel workbooks, in any common encoding."""
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
+from pathlib import PurePath
 
 import numpy as np
 import pandas as pd
 
-from core.data.encoding import decode
-from core.data.frames import OHLCV_COLUMNS, PRICE_COLUMNS, canonical_column
+from core.data.errors import FileFormatError
+from core.data.excel import is_excel_name, read_excel_table
+from core.data.frames import OHLCV_COLUMNS, PRICE_COLUMNS
+from core.data.layouts import recognise
+from core.data.layouts.base import EVENT_FIELDS, plural
+from core.data.table import MAX_BYTES, MAX_ROWS, Table, read_text_table
 from core.data.tickers import TickerError, normalise_ticker
+from core.data.values import check_date_format, dates, numbers
 
-REQUIRED = ("date", "open", "high", "low", "close")
-SEPARATORS = (",", ";", "\t")
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d{1,3}(\.\d{3})*,\d+$|^[+-]?\d+,\d+$")
-_THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
-
-
-class CsvFormatError(ValueError):
-    """The file as a whole cannot be read as prices; the message says what is wrong and where."""
+# Investing.com writes '-' for a day with no recorded volume (indices, holidays).
+NO_VOLUME = "-"
 
 
 @dataclass(frozen=True)
@@ -31,90 +30,123 @@ class ParsedPrices:
     encoding: str
     separator: str
     notes: tuple[str, ...] = ()
+    layout: str = ""
+    # line, ticker, date, dividend, split: what the file says of corporate actions, when it says anything
+    events: pd.DataFrame | None = None
 
 
-def _separator(header: str) -> str:
-    return max(SEPARATORS, key=header.count)
+def read_table(
+    data: bytes, *, filename: str = "", sheet: str | None = None, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
+) -> Table:
+    """The file's cells: a workbook when it is named .xlsx, else delimited text."""
+    if is_excel_name(filename):
+        return read_excel_table(data, sheet=sheet, max_bytes=max_bytes, max_rows=max_rows)
+    return read_text_table(data, max_bytes=max_bytes, max_rows=max_rows)
 
 
-def _numbers(values: pd.Series, separator: str) -> pd.Series:
-    text = values.str.strip().str.replace(" ", "", regex=False).str.replace("\u00a0", "", regex=False)
-    if separator == ";":
-        comma = text.str.match(_DECIMAL_COMMA, na=False)
-        text = text.where(~comma, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
-    thousands = text.str.match(_THOUSANDS_COMMA, na=False)
-    text = text.where(~thousands, text.str.replace(",", "", regex=False))
-    return pd.to_numeric(text.replace("", np.nan), errors="coerce")
-
-
-def _dates(values: pd.Series, date_format: str | None) -> pd.Series:
-    text = values.str.strip()
+def parse_price_csv(
+    data: bytes,
+    *,
+    ticker: str | None = None,
+    date_format: str | None = None,
+    filename: str = "",
+    sheet: str | None = None,
+    mapping: dict[str, str] | None = None,
+    max_bytes: int = MAX_BYTES,
+    max_rows: int = MAX_ROWS,
+) -> ParsedPrices:
+    """Read a price file of any known layout; raise FileFormatError for problems of the whole file."""
     if date_format:
-        parsed = pd.to_datetime(text, format=date_format, errors="coerce")
-    else:
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_localize(None)
-    return parsed.dt.normalize()
-
-
-def parse_price_csv(data: bytes, *, ticker: str | None = None, date_format: str | None = None) -> ParsedPrices:
-    """Read a price file; raise CsvFormatError for problems of the whole file (encoding, header, ticker)."""
-    if not data.strip():
-        raise CsvFormatError("the file is empty")
-    text, encoding = decode(data)
-    lines = text.splitlines()
-    numbered = [(number, line) for number, line in enumerate(lines, start=1) if line.strip()]
-    if not numbered:
-        raise CsvFormatError("the file has no rows")
-    header_line, header_text = numbered[0]
-    separator = _separator(header_text)
-    rows = list(csv.reader([line for _, line in numbered], delimiter=separator))
-    header = [canonical_column(name) for name in rows[0]]
-    missing = [name for name in REQUIRED if name not in header]
-    if missing:
-        found = ", ".join(repr(name.strip()) for name in rows[0])
-        raise CsvFormatError(f"line {header_line}: missing column(s) {', '.join(missing)}; the header has {found}")
-    if len(rows) < 2:
-        raise CsvFormatError("the file has a header but no rows")
-
-    width = len(header)
-    body = [row + [""] * (width - len(row)) for row in rows[1:]]
-    columns = [name or f"_unused{i}" for i, name in enumerate(header)]
-    raw = pd.DataFrame([row[:width] for row in body], columns=columns)
-    raw = raw.loc[:, ~raw.columns.duplicated()]
-    frame = pd.DataFrame({"line": [number for number, _ in numbered[1:]]})
-    frame["ticker"] = _tickers(raw, ticker, [number for number, _ in numbered[1:]])
+        check_date_format(date_format)
+    table = read_table(data, filename=filename, sheet=sheet, max_bytes=max_bytes, max_rows=max_rows)
+    found = recognise(table.cells, mapping=mapping)
+    raw = found.frame
+    if raw.empty:
+        raise FileFormatError("the file has a header but no rows")
+    notes = list(found.notes)
+    frame = pd.DataFrame({"line": raw.index.to_numpy()})
+    frame["ticker"] = _tickers(raw, ticker, filename, notes)
     frame["raw_date"] = raw["date"].to_numpy()
-    frame["date"] = _dates(raw["date"], date_format).to_numpy()
-    notes = []
+    parsed_dates, used_format = dates(raw["date"], date_format)
+    frame["date"] = parsed_dates.to_numpy()
+    if used_format and not date_format:
+        notes.append(f"dates read as {used_format}")
+    decimal_comma = table.separator == ";"
     for column in PRICE_COLUMNS:
         if column in raw.columns:
-            frame[column] = _numbers(raw[column], separator).to_numpy()
+            frame[column] = numbers(raw[column], decimal_comma=decimal_comma).to_numpy()
     if "adjusted_close" not in raw.columns:
         frame["adjusted_close"] = frame["close"]
         notes.append("no adjusted close column: the close is used")
     if "volume" in raw.columns:
-        frame["volume"] = _numbers(raw["volume"], separator).to_numpy()
+        frame["volume"] = _volume(raw["volume"], decimal_comma, notes)
     else:
         frame["volume"] = 0.0
         notes.append("no volume column: volume is 0")
+    events = _events(raw, frame, decimal_comma)
+    order = np.lexsort((frame["line"].to_numpy(), frame["date"].to_numpy(), frame["ticker"].to_numpy()))
+    if (np.diff(order) != 1).any():
+        notes.append("rows sorted by date")
+    frame = frame.iloc[order].reset_index(drop=True)
     frame = frame[["line", "ticker", "raw_date", *OHLCV_COLUMNS]]
-    return ParsedPrices(frame=frame, encoding=encoding, separator=separator, notes=tuple(notes))
+    return ParsedPrices(
+        frame=frame,
+        encoding=table.encoding,
+        separator=table.separator,
+        notes=tuple(notes),
+        layout=found.layout,
+        events=events,
+    )
 
 
-def _tickers(raw: pd.DataFrame, ticker: str | None, line_numbers: list[int]) -> list[str]:
+def _volume(values: pd.Series, decimal_comma: bool, notes: list[str]) -> np.ndarray:
+    none = values.str.strip() == NO_VOLUME
+    volume = numbers(values, decimal_comma=decimal_comma)
+    if none.any():
+        volume = volume.where(~none, 0.0)
+        notes.append(f"volume '-' read as 0 on {plural(int(none.sum()), 'day')}")
+    return volume.to_numpy()
+
+
+def _events(raw: pd.DataFrame, frame: pd.DataFrame, decimal_comma: bool) -> pd.DataFrame | None:
+    present = [name for name in EVENT_FIELDS if name in raw.columns]
+    if not present:
+        return None
+    events = frame[["line", "ticker", "date"]].copy()
+    for name in present:
+        events[name] = numbers(raw[name], decimal_comma=decimal_comma).to_numpy()
+    return events
+
+
+def propose_ticker(filename: str) -> str | None:
+    """A ticker from a file name like 'AAPL.csv', 'msft_daily.xlsx' or 'BRK-B (1).csv'; None if none fits."""
+    stem = PurePath(filename).stem
+    if not stem:
+        return None
+    candidate = re.split(r"[\s_()]+", stem.strip())[0]
+    try:
+        return normalise_ticker(candidate)
+    except TickerError:
+        return None
+
+
+def _tickers(raw: pd.DataFrame, ticker: str | None, filename: str, notes: list[str]) -> np.ndarray:
     if ticker:
         try:
-            return [normalise_ticker(ticker)] * len(raw)
+            return np.full(len(raw), normalise_ticker(ticker), dtype=object)
         except TickerError as error:
-            raise CsvFormatError(f"ticker: {error}") from None
+            raise FileFormatError(f"ticker: {error}") from None
     if "ticker" not in raw.columns:
-        raise CsvFormatError("no ticker: name one, or add a Ticker column to the file")
-    symbols = []
-    for number, value in zip(line_numbers, raw["ticker"], strict=True):
+        proposed = propose_ticker(filename)
+        if proposed is None:
+            raise FileFormatError("no ticker: name one, or add a Ticker column to the file")
+        notes.append(f"ticker {proposed} taken from the file name")
+        return np.full(len(raw), proposed, dtype=object)
+    symbols = {}
+    for value in pd.unique(raw["ticker"]):
         try:
-            symbols.append(normalise_ticker(value))
+            symbols[value] = normalise_ticker(value)
         except TickerError as error:
-            raise CsvFormatError(f"line {number}: {error}") from None
-    return symbols
+            line = raw.index[(raw["ticker"] == value).to_numpy()][0]
+            raise FileFormatError(f"line {line}: {error}") from None
+    return raw["ticker"].map(symbols).to_numpy(dtype=object)

@@ -29,6 +29,14 @@ COLUMN_ALIASES = {
     "vol": "volume",
     "ticker": "ticker",
     "symbol": "ticker",
+    # Vendors' spellings: Nasdaq.com, Investing.com, Alpha Vantage, Stooq's bulk files.
+    "closelast": "close",
+    "dividendamount": "dividend",
+    "dividends": "dividend",
+    "dividend": "dividend",
+    "splitcoefficient": "split",
+    "stocksplits": "split",
+    "per": "period",
 }
 
 

@@ -13,14 +13,18 @@ from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
+from limits import parse
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.actions import ActionLimitedError, authorise_action
+from core.actions import ActionLimitedError, action_limit, authorise_action
 from core.audit import record_event
-from core.auth.roles import Permission, PermissionDeniedError, can
+from core.auth.roles import Permission, PermissionDeniedError, can, require
 from core.config import Settings
-from core.data.csv_prices import CsvFormatError, parse_price_csv
+from core.data.csv_prices import parse_price_csv
+from core.data.errors import FileFormatError
 from core.data.frames import OHLCV_COLUMNS
+from core.data.layouts import UnrecognisedLayoutError
+from core.data.layouts.base import plural
 from core.data.sample import SAMPLE_SOURCE, SAMPLE_TICKER, sample_bytes
 from core.data.tickers import parse_ticker_file, parse_ticker_text
 from core.data.validation import ValidationReport, validate_prices
@@ -28,7 +32,7 @@ from core.data.yahoo import NoDataError, PriceSourceError, SourceUnreachableErro
 from core.indicator_store import refresh_indicators
 from core.logging import get_logger
 from core.predictions import fill_matured
-from core.throttle import Throttle
+from core.throttle import Throttle, ThrottleUnavailableError
 from db.engine import session_scope
 from db.repositories.actor import Actor
 from db.repositories.preferences import update_preferences
@@ -37,6 +41,10 @@ from db.repositories.uploads import record_upload
 
 log = get_logger("data")
 DEFAULT_HISTORY_YEARS = 5
+UNREACHABLE = "Yahoo Finance unreachable"
+
+
+MESSAGE_TICKERS = 8
 
 
 @dataclass(frozen=True)
@@ -47,10 +55,20 @@ class ImportResult:
     report: ValidationReport | None
     error: str | None = None
     notes: tuple[str, ...] = ()
+    layout: str = ""
+    first_date: date | None = None
+    last_date: date | None = None
+    # When no layout fits: the header and the first rows, for the user to map the columns.
+    columns: tuple[str, ...] = ()
+    preview: pd.DataFrame | None = None
 
     @property
     def accepted(self) -> bool:
         return self.status != "rejected"
+
+    @property
+    def needs_mapping(self) -> bool:
+        return bool(self.columns)
 
     def message(self) -> str:
         if self.error:
@@ -58,10 +76,19 @@ class ImportResult:
         assert self.report is not None
         if self.status == "rejected":
             return f"Rejected, nothing written: {self.report.summary()}"
+        what = f"of {_ticker_list(self.tickers)}"
+        if self.first_date and self.last_date:
+            what += f" from {self.first_date:%Y-%m-%d} to {self.last_date:%Y-%m-%d}"
         if self.status == "partial":
-            skipped = self.report.invalid_rows
-            return f"Wrote {self.written} valid rows of {', '.join(self.tickers)}; skipped {skipped} bad rows"
-        return f"Wrote {self.written} rows of {', '.join(self.tickers)}"
+            skipped = plural(self.report.invalid_rows, "bad row")
+            return f"Wrote {plural(self.written, 'valid row')} {what}; skipped {skipped}"
+        return f"Wrote {plural(self.written, 'row')} {what}"
+
+
+def _ticker_list(tickers: tuple[str, ...]) -> str:
+    shown = ", ".join(tickers[:MESSAGE_TICKERS])
+    more = len(tickers) - MESSAGE_TICKERS
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def import_prices(
@@ -73,18 +100,27 @@ def import_prices(
     skip_bad_rows: bool,
     owner: Actor | None,
     source: str = "upload",
+    filename: str = "",
+    sheet: str | None = None,
+    mapping: dict[str, str] | None = None,
 ) -> ImportResult:
     """Parse, validate and store a price file: every row or none, unless bad rows are to be skipped."""
     try:
-        parsed = parse_price_csv(data, ticker=ticker, date_format=date_format)
-    except CsvFormatError as error:
+        parsed = parse_price_csv(
+            data, ticker=ticker, date_format=date_format, filename=filename, sheet=sheet, mapping=mapping
+        )
+    except UnrecognisedLayoutError as error:
+        return ImportResult(
+            "rejected", 0, (), None, error=str(error), columns=tuple(error.columns), preview=error.preview
+        )
+    except FileFormatError as error:
         return ImportResult("rejected", 0, (), None, error=str(error))
     report, valid = validate_prices(parsed.frame, raw_date_column="raw_date")
     notes = parsed.notes
     if "unparseable date" in report.counts and not date_format:
         notes += ("dates must look like 2024-01-31 unless you state their format, e.g. %d.%m.%Y",)
     if not report.ok and (not skip_bad_rows or report.valid_rows == 0):
-        return ImportResult("rejected", 0, (), report, notes=notes)
+        return ImportResult("rejected", 0, (), report, notes=notes, layout=parsed.layout)
     rows = parsed.frame.loc[valid]
     written = 0
     owner_id = owner.user_id if owner else None
@@ -99,7 +135,16 @@ def import_prices(
         refresh_indicators(session=session, ticker=str(symbol), owner_id=owner_id)
         fill_matured(session=session, ticker=str(symbol))
     status = "accepted" if report.ok else "partial"
-    return ImportResult(status, written, tuple(sorted(rows["ticker"].unique())), report, notes=notes)
+    return ImportResult(
+        status,
+        written,
+        tuple(sorted(rows["ticker"].unique())),
+        report,
+        notes=notes,
+        layout=parsed.layout,
+        first_date=rows["date"].min().date(),
+        last_date=rows["date"].max().date(),
+    )
 
 
 def upload_prices(
@@ -114,10 +159,16 @@ def upload_prices(
     date_format: str | None = None,
     skip_bad_rows: bool = False,
     client_ip: str | None = None,
+    sheet: str | None = None,
+    mapping: dict[str, str] | None = None,
 ) -> ImportResult:
-    """A user's price upload: their own rows, recorded in data_uploads whether accepted or not."""
+    """A user's price upload: their own rows, recorded in data_uploads whether accepted or not.
+
+    Only an accepted upload counts against the hourly quota; a full quota refuses before any reading.
+    """
     started = time.perf_counter()
-    authorise_action(session=session, actor=actor, action="upload", settings=settings, throttle=throttle)
+    require(actor, Permission.UPLOAD)
+    _refuse_when_quota_spent(actor, "upload", settings, throttle)
     result = import_prices(
         session=session,
         data=data,
@@ -125,10 +176,17 @@ def upload_prices(
         date_format=date_format,
         skip_bad_rows=skip_bad_rows,
         owner=actor,
+        filename=filename,
+        sheet=sheet,
+        mapping=mapping,
     )
+    if result.accepted:
+        # Counts the upload; should the window have filled meanwhile, this raises and the caller rolls back.
+        authorise_action(session=session, actor=actor, action="upload", settings=settings, throttle=throttle)
     details: dict[str, Any] = {
         "report": result.report.to_dict() if result.report else None,
         "notes": list(result.notes),
+        "layout": result.layout,
     }
     if result.error:
         details["error"] = result.error
@@ -139,7 +197,7 @@ def upload_prices(
         kind="prices",
         status=result.status,
         row_count=result.written,
-        ticker=",".join(result.tickers) or ticker,
+        tickers=result.tickers or ([ticker] if ticker else []),
         details=details,
     )
     record_event(
@@ -152,6 +210,18 @@ def upload_prices(
         latency_ms=(time.perf_counter() - started) * 1000,
     )
     return result
+
+
+def _refuse_when_quota_spent(actor: Actor, action: str, settings: Settings, throttle: Throttle) -> None:
+    """Raise ActionLimitedError when the window has no room left, without using any of it."""
+    limit = action_limit(settings, actor, action)
+    try:
+        if throttle.remaining(parse(limit), "action", action, str(actor.user_id)) > 0:
+            return
+        retry_after = throttle.retry_after(parse(limit), "action", action, str(actor.user_id))
+    except ThrottleUnavailableError:
+        return  # quotas fail open, as authorise_action does
+    raise ActionLimitedError(action, limit, actor.tier, retry_after)
 
 
 def save_ticker_list(
@@ -250,7 +320,7 @@ def fetch_tickers(
     run = FetchRun()
     for position, ticker in enumerate(symbols, start=1):
         if run.offline:
-            outcome = FetchOutcome(ticker, "skipped", message="Yahoo Finance unreachable")
+            outcome = FetchOutcome(ticker, "skipped", message=UNREACHABLE)
         else:
             job = _FetchJob(sessions, actor, settings, throttle, source, client_ip)
             outcome = job.run(ticker, start, end, refresh)
@@ -313,7 +383,10 @@ class _FetchJob:
         log.warning("fetch of %s failed: %s", ticker, getattr(error, "detail", error))
         with session_scope(self.sessions, action=f"fetch {ticker}: audit") as session:
             self._audit(session, "failed", f"{ticker}: {error}", started)
-        return FetchOutcome(ticker, "error", message=str(error), unreachable=isinstance(error, SourceUnreachableError))
+        if isinstance(error, SourceUnreachableError):
+            # The page says it once above the table; each row says only what happened to it.
+            return FetchOutcome(ticker, "error", message=UNREACHABLE, unreachable=True)
+        return FetchOutcome(ticker, "error", message=str(error))
 
     def _audit(self, session: Session, status: str, detail: str, started: float) -> None:
         if self.actor is None:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable
 
-from core.data.encoding import decode
+from core.data.errors import FileFormatError
+from core.data.table import read_text_table
 
 # Letters and digits with the separators Yahoo uses: '.' for exchanges, '-' for share classes,
 # '^' leading indices, '=' for currencies and futures.
 TICKER_PATTERN = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-]{0,14}(=[A-Z])?$")
 MAX_TICKER_LENGTH = 20
+# A watchlist is short; a list file this large is a mistake.
+MAX_LIST_BYTES = 1024 * 1024
+MAX_LIST_ROWS = 20_000
 
 
 class TickerError(ValueError):
@@ -55,17 +57,18 @@ def parse_ticker_file(data: bytes, *, column: str | None = None) -> tuple[list[s
     """Symbols from an uploaded list: one per line (TXT), or one column of a CSV, by name if it has several.
 
     Blank lines and '#' comments are ignored, duplicates removed; returns (valid, problems).
+    A file that is not a readable list (binary, broken encoding, huge) is one problem naming why.
     """
-    text, _ = decode(data)
-    lines = [line.split("#", 1)[0] for line in text.splitlines()]
-    lines = [line for line in lines if line.strip()]
-    if not lines:
+    try:
+        cells = read_text_table(data, max_bytes=MAX_LIST_BYTES, max_rows=MAX_LIST_ROWS, comment="#").cells
+    except FileFormatError as error:
+        return [], [str(error)]
+    if cells.empty:
         return [], ["the file lists no tickers"]
-    separator = max((",", ";", "\t"), key=lines[0].count)
-    rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=separator))
-    width = max(len(row) for row in rows)
+    rows = [[cell for cell in row] for row in cells.itertuples(index=False)]
+    width = max(sum(1 for cell in row if cell.strip()) for row in rows)
     if width == 1 and column is None:
-        candidates = [row[0] for row in rows if row]
+        candidates = [next(cell for cell in row if cell.strip()) for row in rows]
         # A lone header such as "Ticker" or "Symbol" is not a symbol.
         if candidates and candidates[0].strip().lower() in ("ticker", "tickers", "symbol", "symbols"):
             candidates = candidates[1:]
@@ -75,7 +78,7 @@ def parse_ticker_file(data: bytes, *, column: str | None = None) -> tuple[list[s
     if not wanted:
         wanted = next((name for name in ("ticker", "symbol", "tickers", "symbols") if name in header), "")
     if wanted not in header:
-        names = ", ".join(repr(name) for name in rows[0])
+        names = ", ".join(repr(name) for name in rows[0] if name)
         return [], [f"no column {column or 'Ticker or Symbol'!r} in the header ({names}); name the column to use"]
     position = header.index(wanted)
-    return normalise_tickers(row[position] for row in rows[1:] if len(row) > position and row[position].strip())
+    return normalise_tickers(row[position] for row in rows[1:] if row[position].strip())

@@ -97,7 +97,8 @@ class DataUpload(Base):
     user_id: Mapped[uuid.UUID] = owner_fk()
     filename: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(16))
-    ticker: Mapped[str | None] = mapped_column(String(32))
+    # Every ticker the file held: a long or wide file may carry hundreds.
+    tickers: Mapped[list[str]] = mapped_column(default=list)
     row_count: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(16))
     # "metadata" is reserved on declarative classes, hence the attribute name.

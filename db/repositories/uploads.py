@@ -18,14 +18,15 @@ def record_upload(
     kind: str,
     status: str,
     row_count: int,
-    ticker: str | None = None,
+    tickers: list[str] | tuple[str, ...] = (),
     details: dict[str, Any] | None = None,
 ) -> DataUpload:
+    """Add the record of one uploaded file to the session (flushed, not committed)."""
     upload = DataUpload(
         user_id=actor.user_id,
         filename=filename[:255],
         kind=kind,
-        ticker=ticker,
+        tickers=list(tickers),
         row_count=row_count,
         status=status,
         details=details or {},

@@ -4,8 +4,10 @@ import pytest
 import streamlit as st
 from curl_cffi.requests.exceptions import ConnectionError as CurlConnectionError
 
+from core.data.yahoo import OFFLINE_MESSAGE
 from db.models.accounts import Role
 from tests.accounts import logged_in_app, make_account
+from tests.core.data.test_bad_input import BAD_FILES
 from tests.fixtures import gspc_2018_bytes
 
 PAGE = "app_pages/tickers.py"
@@ -50,14 +52,14 @@ def test_load_the_sample_and_preview_it(offline):
     button(at, "Load the S&P 500 sample").click().run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert table.iloc[0].to_dict() | {"first": None, "last": None} == {
-        "ticker": "^GSPC",
-        "prices": "shared",
-        "source": "sample",
-        "first": None,
-        "last": None,
-        "rows": 5031,
-        "freshness": "stale",
+    assert table.iloc[0].to_dict() == {
+        "Ticker": "^GSPC",
+        "Prices": "shared",
+        "Source": "sample",
+        "First day": "1999-01-04",
+        "Last day": "2018-12-31",
+        "Days": "5,031",
+        "Freshness": "stale",
     }
     assert at.selectbox[0].value == "^GSPC"
     assert len(at.get("plotly_chart")) == 1
@@ -75,16 +77,18 @@ def test_upload_with_a_bad_row_shows_the_report_and_writes_nothing(offline):
         "Rejected, nothing written: 1 of 251 rows invalid (price not above zero: 1; open outside low-high: 1)"
     ]
     rules, offenders = at.dataframe[-2].value, at.dataframe[-1].value
-    assert dict(zip(rules["rule"], rules["rows"], strict=True)) == {
-        "price not above zero": 1,
-        "open outside low-high": 1,
+    assert dict(zip(rules["Rule"], rules["Rows"], strict=True)) == {
+        "price not above zero": "1",
+        "open outside low-high": "1",
     }
-    assert list(offenders["line"]) == [251]
+    assert list(offenders["Line"]) == [251]
     assert at.info[-1].value.startswith("The cache is empty")
 
     at.checkbox[-1].check()
     button(at, "Import").click().run()
-    assert [w.value for w in at.warning] == ["Wrote 250 valid rows of SPX; skipped 1 bad rows"]
+    assert [w.value for w in at.warning] == [
+        "Wrote 250 valid rows of SPX from 2018-01-02 to 2018-12-31; skipped 1 bad row"
+    ]
 
 
 def test_fetching_offline_says_so_and_skips_the_rest(offline):
@@ -92,8 +96,9 @@ def test_fetching_offline_says_so_and_skips_the_rest(offline):
     at.text_area[0].input("MSFT, AAPL")
     button(at, "Fetch").click().run()
     assert not at.exception
-    assert at.warning[0].value.startswith("Yahoo Finance cannot be reached")
     assert list(at.dataframe[-1].value["status"]) == ["error", "skipped"]
+    shown = [e.value for e in (*at.info, *at.warning, *at.error)] + list(at.dataframe[-1].value["message"])
+    assert sum(OFFLINE_MESSAGE in text for text in shown) == 1
 
 
 def test_a_ticker_list_file_becomes_the_default_tickers(offline):
@@ -112,3 +117,65 @@ def test_viewers_look_but_do_not_fetch_or_upload(offline):
     assert "Viewers can look at prices but not fetch them." in captions
     assert "Viewers can look at prices but not upload them." in captions
     assert not any(b.label.startswith("Load the S&P") for b in at.button)
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+def test_a_bad_price_file_is_a_message_on_the_page(offline, name):
+    data, words = BAD_FILES[name]
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    at.file_uploader[0].set_value(("prices.csv", data, "text/csv"))
+    text_input(at, "Ticker").input("SPX")
+    button(at, "Import").click().run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith("Rejected, nothing written: ")
+    assert words in at.error[0].value
+    assert at.info[-1].value.startswith("The cache is empty")
+
+
+def test_an_impossible_date_format_is_a_message_on_the_page(offline):
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    at.file_uploader[0].set_value(("spx.csv", gspc_2018_bytes(), "text/csv"))
+    text_input(at, "Ticker").input("SPX")
+    text_input(at, "Date format").input("%Q")
+    button(at, "Import").click().run()
+    assert not at.exception
+    assert at.error[0].value.startswith("Rejected, nothing written: date format '%Q'")
+
+
+def test_a_ticker_list_with_a_huge_field_is_a_message(offline):
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    at.file_uploader[-1].set_value(("list.csv", b"Ticker,Note\nMSFT,ok\nAAPL," + b"y" * 200_000 + b"\n", "text/csv"))
+    button(at, "Save as my default tickers").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "line 3, column 2 holds a value of 200,000 characters (at most 1,000): this is not a price or ticker table"
+    ]
+
+
+def test_a_file_of_seven_tickers_imports_on_the_page(offline):
+    lines = gspc_2018_bytes().decode().splitlines()
+    symbols = ["AAAA", "BBBB", "CCCC", "DDDD", "EEEE", "FFFF", "GGGG"]
+    data = "\n".join(["Ticker," + lines[0]] + [f"{s},{line}" for s in symbols for line in lines[1:11]]).encode()
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    at.file_uploader[0].set_value(("seven.csv", data, "text/csv"))
+    button(at, "Import").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [
+        "Wrote 70 rows of AAAA, BBBB, CCCC, DDDD, EEEE, FFFF, GGGG from 2018-01-02 to 2018-01-16"
+    ]
+    at.run()
+    assert list(at.dataframe[0].value["Ticker"]) == symbols
+
+
+def test_the_preview_starts_on_a_default_ticker(offline):
+    account = make_account(offline)
+    at = logged_in_app(PAGE, account).run()
+    for name in ("AAA.csv", "ZZZ.csv"):
+        at.file_uploader[0].set_value((name, gspc_2018_bytes(), "text/csv"))
+        button(at, "Import").click().run()
+    at.text_area[-1].input("ZZZ")
+    button(at, "Save as my default tickers").click().run()
+    at.run()
+    assert at.selectbox[0].options == ["AAA", "ZZZ"]
+    assert at.selectbox[0].value == "ZZZ"

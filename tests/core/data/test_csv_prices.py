@@ -2,7 +2,8 @@
 
 import pytest
 
-from core.data.csv_prices import CsvFormatError, parse_price_csv
+from core.data.csv_prices import parse_price_csv
+from core.data.errors import FileFormatError
 from core.data.validation import validate_prices
 from tests.fixtures import gspc_2018_bytes
 
@@ -78,11 +79,15 @@ def test_without_adjusted_close_the_close_is_used():
     assert parsed.notes == ("no adjusted close column: the close is used",)
 
 
-def test_a_stated_date_format():
+def test_day_first_dates_are_recognised_or_stated():
     lines = TEXT.splitlines()
     day_first = [lines[0]] + [f"{line[8:10]}/{line[5:7]}/{line[:4]}{line[10:]}" for line in lines[1:]]
     data = "\n".join(day_first).encode()
-    _, report = parse(data)
+    parsed, report = parse(data)
+    assert report.ok
+    assert "dates read as %d/%m/%Y" in parsed.notes
+    assert str(first_row(parsed)["date"].date()) == "2018-01-02"
+    _, report = parse(data, date_format="%Y/%m/%d")
     assert report.counts == {"unparseable date": 251}
     parsed, report = parse(data, date_format="%d/%m/%Y")
     assert report.ok
@@ -103,15 +108,16 @@ def test_a_ticker_column_serves_several_tickers():
         ["Ticker," + lines[0]] + [f"msft,{line}" for line in lines[1:]] + [f"AAPL,{line}" for line in lines[1:]]
     )
     parsed = parse_price_csv(text.encode())
-    assert list(parsed.frame["ticker"]) == ["MSFT", "MSFT", "AAPL", "AAPL"]
+    assert list(parsed.frame["ticker"]) == ["AAPL", "AAPL", "MSFT", "MSFT"]
+    assert parsed.layout == "long file with a ticker column"
 
 
 @pytest.mark.parametrize(
     ("data", "options", "message"),
     [
         (b"", {}, "the file is empty"),
-        (b"Date,Open,High,Low\n2018-01-02,1,2,0.5\n", {}, "line 1: missing column(s) close; the header has"),
-        (b"When,Price\n2018-01-02,1\n", {}, "missing column(s) date, open, high, low, close"),
+        (b"Date,Open,High,Low\n2018-01-02,1,2,0.5\n", {}, "missing column(s) close; the header has"),
+        (b"When,Price\n2018-01-02,1\n", {}, "line 1: layout not recognised, missing column(s) date, close;"),
         (b"Date,Open,High,Low,Close\n", {}, "a header but no rows"),
         (b"Date,Open,High,Low,Close\n2018-01-02,1,2,0.5,1\n", {"ticker": None}, "no ticker"),
         (
@@ -122,6 +128,6 @@ def test_a_ticker_column_serves_several_tickers():
     ],
 )
 def test_file_level_problems_are_named(data, options, message):
-    with pytest.raises(CsvFormatError) as raised:
+    with pytest.raises(FileFormatError) as raised:
         parse_price_csv(data, **({"ticker": "X"} | options))
     assert message in str(raised.value)

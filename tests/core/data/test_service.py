@@ -79,8 +79,8 @@ def test_a_clean_file_is_the_uploaders_own(session, analyst):
 def test_unreadable_files_are_rejected_with_the_reason(session, analyst):
     result = upload(session, analyst, b"Date,Open\n2018-01-02,1\n")
     assert result.status == "rejected"
-    assert "missing column(s) high, low, close" in result.message()
-    assert session.scalar(select(DataUpload.details))["error"].startswith("line 1: missing column(s)")
+    assert "missing column(s) close" in result.message()
+    assert session.scalar(select(DataUpload.details))["error"].startswith("line 1: layout not recognised")
 
 
 def test_a_viewer_cannot_upload(session):
@@ -228,3 +228,58 @@ def test_a_ticker_list_becomes_the_default_only_when_clean(session, analyst):
     assert get_preferences(session=session, actor=analyst).default_tickers == ["MSFT", "BRK-B"]
     record = session.scalar(select(DataUpload).where(DataUpload.kind == "tickers"))
     assert (record.filename, record.status, record.row_count) == ("list.txt", "partial", 1)
+
+
+def seven_ticker_file() -> bytes:
+    lines = gspc_2018_bytes().decode().splitlines()
+    symbols = ["AAAA", "BBBB", "CCCC", "DDDD", "EEEE", "FFFF", "GGGG"]
+    rows = [f"{symbol},{line}" for symbol in symbols for line in lines[1:21]]
+    return "\n".join(["Ticker," + lines[0], *rows]).encode()
+
+
+def test_a_file_with_seven_tickers_imports_and_is_recorded(session, analyst):
+    result = upload(session, analyst, seven_ticker_file(), ticker=None)
+    assert result.status == "accepted", result.message()
+    assert result.tickers == ("AAAA", "BBBB", "CCCC", "DDDD", "EEEE", "FFFF", "GGGG")
+    assert count_rows(session, "GGGG") == 20
+    record = session.scalar(select(DataUpload).where(DataUpload.user_id == analyst.user_id))
+    assert record.tickers == list(result.tickers)
+
+
+def test_the_success_line_gives_the_span_and_counts_in_words(session, analyst):
+    accepted = upload(session, analyst, gspc_2018_bytes())
+    assert accepted.message() == "Wrote 251 rows of SPX from 2018-01-02 to 2018-12-31"
+    partial = upload(session, analyst, BAD_ROW, ticker="SPY", skip_bad_rows=True)
+    assert partial.message() == "Wrote 250 valid rows of SPY from 2018-01-02 to 2018-12-31; skipped 1 bad row"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x7fELF\x02\x01\x01\x00" + bytes(500),
+        b"\xef\xbb\xbfDate,Open\xff,High\n",
+        b"Date,Open,High,Low,Close\n2018-01-02,1,2,0.5,1\n" + b"2018-01-03," + b"9" * 200_000 + b",2,1,1\n",
+    ],
+    ids=["binary", "bom-then-invalid", "huge-field"],
+)
+def test_bad_files_write_no_prices_and_say_why(session, analyst, data):
+    result = upload(session, analyst, data)
+    assert result.status == "rejected"
+    assert result.error
+    assert count_rows(session, "SPX") == 0
+
+
+def test_an_impossible_date_format_is_a_message(session, analyst):
+    result = upload(session, analyst, gspc_2018_bytes(), date_format="%Q")
+    assert result.message().startswith("Rejected, nothing written: date format '%Q'")
+    assert count_rows(session, "SPX") == 0
+
+
+def test_a_rejected_upload_does_not_use_the_quota(session, analyst, monkeypatch):
+    monkeypatch.setenv("ACTION_LIMITS", '{"free": {"upload": "1/hour"}}')
+    options = {"settings": load_settings(), "throttle": Throttle(MemoryStorage()), "filename": "a.csv", "ticker": "SPX"}
+    for _ in range(3):
+        assert upload_prices(session=session, actor=analyst, data=BAD_ROW, **options).status == "rejected"
+    assert upload_prices(session=session, actor=analyst, data=gspc_2018_bytes(), **options).status == "accepted"
+    with pytest.raises(ActionLimitedError):
+        upload_prices(session=session, actor=analyst, data=BAD_ROW, **options)

@@ -1,0 +1,7 @@
+"""The one error a refused file raises: its message names the problem and where it is."""
+
+from __future__ import annotations
+
+
+class FileFormatError(ValueError):
+    """The file as a whole cannot be read as prices or tickers; the message says what is wrong and where."""

@@ -1,0 +1,37 @@
+"""A wide file of closes: a date column, then one column per ticker."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core.data.frames import canonical_column
+from core.data.layouts.base import Recognised, body_without_repeated_headers, header_names, plural
+from core.data.layouts.named import INDEX_NAMES
+from core.data.tickers import TickerError, normalise_ticker
+
+
+def recognise(cells: pd.DataFrame) -> Recognised | None:
+    """The layout when the first column is the date and every other header is a ticker symbol."""
+    names = header_names(cells)
+    if len(names) < 2 or (canonical_column(names[0]) != "date" and names[0].lower() not in INDEX_NAMES):
+        return None
+    if any(canonical_column(name) for name in names[1:]):
+        return None
+    try:
+        symbols = [normalise_ticker(name) for name in names[1:]]
+    except TickerError:
+        return None
+    body, notes = body_without_repeated_headers(cells)
+    parts = []
+    for position, symbol in enumerate(symbols, start=1):
+        closes = body[position]
+        part = pd.DataFrame({"ticker": symbol, "date": body[0], "close": closes}, index=body.index)
+        parts.append(part[closes.str.strip() != ""])
+    frame = pd.concat(parts)
+    empty = len(body) * len(symbols) - len(frame)
+    if empty:
+        notes.append(f"skipped {plural(empty, 'empty cell')} (days a ticker did not trade)")
+    for name in ("open", "high", "low"):
+        frame[name] = frame["close"]
+    notes.append("closes only: open, high and low are the close, volume is 0")
+    return Recognised(f"wide file of closes ({plural(len(symbols), 'ticker')}, one column each)", frame, notes)

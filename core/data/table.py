@@ -1,0 +1,113 @@
+"""A delimited text file as a grid of text cells keyed by line number, read within fixed bounds."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from core.data.encoding import decode
+from core.data.errors import FileFormatError
+
+# A 200,000-row price file is about 10 MB; these bounds leave room and still keep memory small.
+MAX_BYTES = 60 * 1024 * 1024
+MAX_ROWS = 1_000_000
+MAX_FIELD_CHARS = 1_000
+SEPARATORS = (",", ";", "\t")
+_WIDTH_SAMPLE_LINES = 200
+_FIELD_COUNT = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+@dataclass(frozen=True)
+class Table:
+    """Text cells; columns 0..n-1, the index is each row's line in the file (or row in the sheet)."""
+
+    cells: pd.DataFrame
+    encoding: str
+    separator: str
+
+
+def human_size(count: int) -> str:
+    """1536 -> '2 KB'; sizes in messages a person reads."""
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):,.0f} MB"
+    return f"{max(1, round(count / 1024)):,} KB"
+
+
+def check_bounds(data: bytes, *, max_bytes: int, max_rows: int) -> None:
+    """Refuse a file too large to read whole, before any of it is parsed."""
+    if len(data) > max_bytes:
+        raise FileFormatError(
+            f"the file is {human_size(len(data))}, larger than the {human_size(max_bytes)} an upload may be: "
+            "split it into several files"
+        )
+    lines = data.count(b"\n")
+    if lines > max_rows + 1:
+        raise FileFormatError(
+            f"the file has {lines:,} lines, more than the {max_rows:,} rows an upload may have: split it"
+        )
+
+
+def read_text_table(
+    data: bytes, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS, comment: str | None = None
+) -> Table:
+    """Decode and split a CSV/TXT file; blank lines are dropped, the others keep their line numbers."""
+    if not data.strip():
+        raise FileFormatError("the file is empty")
+    check_bounds(data, max_bytes=max_bytes, max_rows=max_rows)
+    text, encoding = decode(data)
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    separator = max(SEPARATORS, key=first.count)
+    width = _width(text, separator)
+    try:
+        cells = pd.read_csv(
+            io.StringIO(text),
+            sep=separator,
+            header=None,
+            names=range(width),
+            dtype=str,
+            na_filter=False,
+            skip_blank_lines=False,
+            comment=comment,
+            engine="c",
+        )
+    except (pd.errors.ParserError, csv.Error, ValueError) as error:
+        raise FileFormatError(_parser_message(error)) from None
+    cells.index = pd.RangeIndex(1, len(cells) + 1)
+    blank = (cells.apply(lambda column: column.str.strip()) == "").all(axis=1)
+    cells = cells.loc[~blank]
+    check_field_lengths(cells)
+    return Table(cells=cells, encoding=encoding, separator=separator)
+
+
+def check_field_lengths(cells: pd.DataFrame) -> None:
+    """Refuse a cell too long to be a date, a price or a ticker, naming its line and column."""
+    for column in cells.columns:
+        lengths = cells[column].str.len()
+        if len(lengths) and lengths.max() > MAX_FIELD_CHARS:
+            line = lengths.idxmax()
+            raise FileFormatError(
+                f"line {line}, column {column + 1} holds a value of {int(lengths.max()):,} characters "
+                f"(at most {MAX_FIELD_CHARS:,}): this is not a price or ticker table"
+            )
+
+
+def _width(text: str, separator: str) -> int:
+    head = text.splitlines()[:_WIDTH_SAMPLE_LINES]
+    try:
+        rows = csv.reader(head, delimiter=separator)
+        return max((len(row) for row in rows), default=1) or 1
+    except csv.Error:
+        # A field larger than the csv module's limit: pandas reads it, and the length check names it.
+        return max(line.count(separator) + 1 for line in head)
+
+
+def _parser_message(error: Exception) -> str:
+    found = _FIELD_COUNT.search(str(error))
+    if found:
+        expected, line, saw = found.groups()
+        return f"line {line} has {saw} fields where the lines above have {expected}"
+    return f"the file cannot be read as a table: {str(error).strip()[:200]}"

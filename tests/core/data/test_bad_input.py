@@ -1,0 +1,77 @@
+"""Files that are not price tables, or are hostile: each is refused with a message naming the problem."""
+
+import codecs
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from core.data.csv_prices import parse_price_csv
+from core.data.errors import FileFormatError
+from core.data.tickers import parse_ticker_file
+from tests.fixtures import gspc_2018_bytes
+
+TEXT = gspc_2018_bytes().decode("utf-8")
+
+
+def zipped_csv() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("prices.csv", TEXT)
+    return buffer.getvalue()
+
+
+def long_field_csv() -> bytes:
+    lines = TEXT.splitlines()
+    lines[3] = lines[3] + "," + "x" * 200_000
+    return "\n".join(lines).encode()
+
+
+BAD_FILES = {
+    "a program": (Path("/bin/ls").read_bytes()[:300_000], "binary"),
+    "a zip renamed .csv": (zipped_csv(), "zip archive"),
+    "UTF-16 with an odd byte count": (codecs.BOM_UTF16_LE + TEXT.encode("utf-16-le") + b"\x00", "odd number of bytes"),
+    "UTF-8 BOM then invalid bytes": (codecs.BOM_UTF8 + b"Date,Open\xff\xfe,High\n", "not UTF-8"),
+    "a 200 KB field": (long_field_csv(), "line 4"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+def test_a_price_file_that_is_not_text_is_named(name):
+    data, words = BAD_FILES[name]
+    with pytest.raises(FileFormatError) as raised:
+        parse_price_csv(data, ticker="SPX")
+    assert words in str(raised.value)
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+def test_a_ticker_list_that_is_not_text_is_named(name):
+    data, words = BAD_FILES[name]
+    if name == "a 200 KB field":
+        data = b"Ticker,Note\nMSFT,ok\nAAPL," + b"y" * 200_000 + b"\n"
+        words = "line 3"
+    tickers, problems = parse_ticker_file(data)
+    assert tickers == []
+    assert len(problems) == 1
+    assert words in problems[0]
+
+
+def test_an_impossible_date_format_is_named():
+    with pytest.raises(FileFormatError, match=r"date format '%Q'"):
+        parse_price_csv(gspc_2018_bytes(), ticker="SPX", date_format="%Q")
+
+
+def test_a_date_format_without_a_day_is_named():
+    with pytest.raises(FileFormatError, match=r"date format 'Y'"):
+        parse_price_csv(gspc_2018_bytes(), ticker="SPX", date_format="Y")
+
+
+def test_a_file_over_the_byte_bound_is_refused_before_reading():
+    with pytest.raises(FileFormatError, match=r"larger than the 1 KB"):
+        parse_price_csv(gspc_2018_bytes(), ticker="SPX", max_bytes=1024)
+
+
+def test_a_file_over_the_row_bound_is_refused_before_parsing():
+    with pytest.raises(FileFormatError, match=r"more than the 100 rows"):
+        parse_price_csv(gspc_2018_bytes(), ticker="SPX", max_rows=100)
