@@ -132,7 +132,8 @@ def unpack(data: bytes, *, key: bytes | None = None) -> Bundle:
             raise ArtifactError("legacy or pickled model files (.h5, .pkl) are refused; export a .keras model")
         check_entries(archive, MAX_ENTRY_BYTES, "model file")
         if METADATA_FILE not in names or PREPROCESSING_FILE not in names:
-            raise ArtifactError(f"unexpected contents {sorted(names)}; expected {METADATA_FILE} and {PREPROCESSING_FILE}")
+            expected = f"{METADATA_FILE} and {PREPROCESSING_FILE}"
+            raise ArtifactError(f"unexpected contents {sorted(names)}; expected {expected}")
         raw, metadata = _metadata(read_capped(archive, METADATA_FILE, MAX_ENTRY_BYTES[METADATA_FILE]))
         if set(metadata.files) != names - {METADATA_FILE}:
             raise ArtifactError(f"unexpected contents {sorted(names)}; metadata.json lists {sorted(metadata.files)}")

@@ -64,4 +64,5 @@ def parse_preprocessing(values: dict) -> WindowPreprocessing:
     except ValidationError as error:
         item = error.errors()[0]
         where = ".".join(str(part) for part in item["loc"]) or "preprocessing"
-        raise ValueError(f"preprocessing.json: {where[:80]}: {item['msg'].removeprefix('Value error, ')[:120]}") from None
+        message = item["msg"].removeprefix("Value error, ")[:120]
+        raise ValueError(f"preprocessing.json: {where[:80]}: {message}") from None

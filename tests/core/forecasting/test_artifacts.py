@@ -58,7 +58,7 @@ def test_a_zip_bomb_is_refused_before_it_inflates():
 
 def test_a_highly_compressed_entry_under_the_size_limit_is_refused():
     small = _deflated_zeros(MODEL_FILE, 32 * 1024 * 1024, {METADATA_FILE: b"{}", PREPROCESSING_FILE: b"{}"})
-    with pytest.raises(ArtifactError, match="compressed .* to 1, a zip bomb"):
+    with pytest.raises(ArtifactError, match=r"compressed .* to 1, a zip bomb"):
         unpack(small, key=KEY)
 
 
@@ -119,7 +119,7 @@ def test_preprocessing_multiplied_with_checksums_recomputed_is_not_verified():
     ],
 )
 def test_metadata_outside_the_schema_is_refused(change, problem):
-    with pytest.raises(ArtifactError, match="metadata.json: ") as raised:
+    with pytest.raises(ArtifactError, match=r"metadata\.json: ") as raised:
         unpack(resigned(tiny_result().bundle, key=KEY, **change), key=KEY)
     assert problem in str(raised.value)
 
@@ -135,7 +135,7 @@ def test_a_number_beyond_floating_point_is_refused():
             if name == METADATA_FILE:
                 content = content.replace(b'"mae": 1.5', b'"mae": 1e309')
             target.writestr(name, content)
-    with pytest.raises(ArtifactError, match="metadata.json: metrics: inf is not a finite number"):
+    with pytest.raises(ArtifactError, match=r"metadata\.json: metrics: inf is not a finite number"):
         unpack(out.getvalue(), key=KEY)
 
 

@@ -72,6 +72,17 @@ def test_other_users_cannot_reach_a_version(session, owner):
         delete(session=session, actor=viewer, version_id=version.id)
 
 
+def test_admins_cannot_reach_other_users_versions_either(session, owner):
+    version = save_version(session=session, actor=owner, ticker="SPX", result=tiny_result())
+    admin = Actor.of(
+        create_user(session=session, username="ada", email="ada@example.com", password_hash="x", role=Role.ADMIN)
+    )
+    assert get_model_version(session=session, actor=admin, version_id=version.id) is None
+    assert list_model_versions(session=session, actor=admin) == []
+    with pytest.raises(RegistryError, match="no such model version"):
+        delete(session=session, actor=admin, version_id=version.id)
+
+
 def exported_here():
     """A trained run as this deployment (its current signing key) exports it."""
     bundle = resigned(tiny_result().bundle)
@@ -118,7 +129,7 @@ def test_preprocessing_outside_its_schema_is_refused(session, owner):
     opened = unpack(resigned(tiny_result().bundle))
     metadata = {k: v for k, v in opened.metadata.items() if k not in ("files", "signature")}
     broken = opened.preprocessing | {"feature_scale": [0.0] * len(opened.preprocessing["features"])}
-    with pytest.raises(ArtifactError, match="preprocessing.json: feature_scale.0: .*not a positive finite number"):
+    with pytest.raises(ArtifactError, match=r"preprocessing\.json: feature_scale\.0: .*not a positive finite number"):
         import_version(session=session, actor=owner, data=pack(opened.model_file, broken, metadata), ticker="SPX")
 
 

@@ -17,7 +17,8 @@ def test_a_set_key_is_used_as_it_is(monkeypatch):
 def test_without_one_the_key_is_derived_from_the_cookie_key_and_differs_from_it(monkeypatch):
     monkeypatch.setenv("COOKIE_KEY", STRONG)
     derived = signing_key(load_settings())
-    assert derived != STRONG.encode() and len(derived) == 32
+    assert derived != STRONG.encode()
+    assert len(derived) == 32
     assert signing_key(load_settings()) == derived
     monkeypatch.setenv("COOKIE_KEY", OTHER_STRONG)
     assert signing_key(load_settings()) != derived
@@ -27,7 +28,8 @@ def test_development_without_keys_keeps_one_generated_key_file(tmp_path, monkeyp
     monkeypatch.setenv("SQLITE_PATH", str(tmp_path / "var" / "candlecast.db"))
     first = signing_key(load_settings())
     key_file = tmp_path / "var" / "model-signing.key"
-    assert key_file.read_bytes().strip() == first and len(first) == 64
+    assert key_file.read_bytes().strip() == first
+    assert len(first) == 64
     assert key_file.stat().st_mode & 0o077 == 0
     assert signing_key(load_settings()) == first
 
