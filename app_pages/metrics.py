@@ -1,10 +1,12 @@
 """Metrics: do the models beat tomorrow = today? Versions side by side, their history, and walk-forward runs."""
 
+import math
+
 import pandas as pd
 import streamlit as st
 
 from core.actions import ActionLimitedError
-from core.analysis import AnalysisError, backtest_evaluation, portfolio_risk
+from core.analysis import AnalysisError, backtest_evaluation, parse_weights, portfolio_risk
 from core.auth import Permission, PermissionDeniedError, can
 from core.backtest import BacktestConfig
 from core.config import get_settings
@@ -29,6 +31,55 @@ from ui.charts import (
 )
 from ui.tables import show_table
 
+PERFORMANCE_NAMES = {
+    "total_return": "Total return",
+    "cagr": "CAGR",
+    "sharpe": "Sharpe",
+    "sortino": "Sortino",
+    "max_drawdown": "Max drawdown",
+}
+
+
+def _number(value: object) -> float | None:
+    """A stored score as a number, or None: rows imported before validation may hold anything."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _text(value: object, limit: int = 200) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def version_rows(versions) -> pd.DataFrame:
+    """One row per version with human column names; ratios stay fractions for percent formatting."""
+    rows = []
+    for v in versions:
+        m = v.metrics if isinstance(v.metrics, dict) else {}
+        drift = (m.get("baselines") or {}).get("drift") if isinstance(m.get("baselines"), dict) else None
+        mape = _number(m.get("mape"))
+        rows.append(
+            {
+                "Ticker": v.ticker,
+                "Version": int(v.version),
+                "Trained": v.created_at,
+                "Active": v.is_active,
+                "Model": v.model_type,
+                "MAE": _number(m.get("mae")),
+                "Persistence MAE": _number(m.get("naive_mae")),
+                "Drift MAE": _number(drift.get("mae")) if isinstance(drift, dict) else None,
+                "MASE": _number(m.get("mase")),
+                "RMSE": _number(m.get("rmse")),
+                "MAPE": mape / 100 if mape is not None else None,
+                "Direction accuracy": _number(m.get("direction_accuracy")),
+                "Direction p-value": _number(m.get("direction_p_value")),
+                "DM p-value": _number(m.get("dm_pvalue")),
+                "Interval coverage": _number(m.get("test_coverage")),
+                "Verdict": _text(m.get("verdict")),
+            }
+        )
+    return pd.DataFrame(rows)
+
 
 def render_versions(actor: Actor, template: str) -> None:
     with session_scope() as session:
@@ -36,38 +87,38 @@ def render_versions(actor: Actor, template: str) -> None:
     if not versions:
         st.caption("No model versions yet: train one on the Train page.")
         return
-    table = pd.DataFrame(
-        [
-            {
-                "ticker": v.ticker,
-                "version": v.version,
-                "trained": v.created_at,
-                "active": v.is_active,
-                "MAE": v.metrics.get("mae"),
-                "persistence MAE": v.metrics.get("naive_mae"),
-                "drift MAE": (v.metrics.get("baselines") or {}).get("drift", {}).get("mae"),
-                "MASE": v.metrics.get("mase"),
-                "RMSE": v.metrics.get("rmse"),
-                "R²": v.metrics.get("r2"),
-                "MAPE %": v.metrics.get("mape"),
-                "direction": v.metrics.get("direction_accuracy"),
-                "p-value": v.metrics.get("direction_p_value"),
-                "coverage": v.metrics.get("test_coverage"),
-                "verdict": v.metrics.get("verdict", ""),
-            }
-            for v in versions
-        ]
+    table = version_rows(versions)
+    percent = st.column_config.NumberColumn(format="percent")
+    price = st.column_config.NumberColumn(format="%,.2f")
+    show_table(
+        table,
+        hide_index=True,
+        column_config={
+            "Version": st.column_config.NumberColumn(format="%d"),
+            "Trained": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "MAE": price,
+            "Persistence MAE": price,
+            "Drift MAE": price,
+            "RMSE": price,
+            "MASE": st.column_config.NumberColumn(format="%.4f", help="MAE over persistence's MAE: below 1 is better"),
+            "MAPE": percent,
+            "Direction accuracy": percent,
+            "Interval coverage": percent,
+            "Direction p-value": st.column_config.NumberColumn(format="%.3f"),
+            "DM p-value": st.column_config.NumberColumn(
+                format="%.3f", help="Diebold-Mariano test against persistence on the test days"
+            ),
+        },
     )
-    show_table(table, hide_index=True, column_config={"direction": st.column_config.NumberColumn(format="percent")})
-    for v in versions:
-        if v.is_active and v.metrics.get("mae") is not None:
-            st.markdown(
-                f"Active **{v.ticker} v{v.version}**: {v.metrics.get('verdict', '')} "
-                f"(MAE {v.metrics['mae']:,.2f} against persistence {v.metrics['naive_mae']:,.2f} "
-                f"on the last {v.metrics.get('test_days', '?')} days)"
-            )
-    metric = st.radio("History of", ["MASE", "MAE", "direction"], horizontal=True)
-    st.plotly_chart(metric_history_figure(table, metric, template=template), width="stretch")
+    for row in table[table["Active"]].to_dict("records"):
+        # Text, never markdown: the ticker and verdict may come from a file a user gave.
+        line = f"Active {row['Ticker']} v{row['Version']}: {row['Verdict']}"
+        if pd.notna(row["MAE"]) and pd.notna(row["Persistence MAE"]):
+            line += f" (MAE {row['MAE']:,.2f} against persistence {row['Persistence MAE']:,.2f})"
+        st.text(line)
+    metric = st.radio("History of", ["MASE", "MAE", "Direction accuracy"], horizontal=True)
+    history = table.rename(columns={"Ticker": "ticker", "Version": "version", "Trained": "trained"})
+    st.plotly_chart(metric_history_figure(history, metric, template=template), width="stretch")
 
 
 def render_walkforward_form(actor: Actor) -> None:
@@ -120,22 +171,35 @@ def render_evaluations(actor: Actor, template: str) -> None:
     evaluation = labels[st.selectbox("Run", list(labels))]
     m = evaluation.metrics
     baselines = m.get("baselines", {})
-    st.markdown(f"**{m.get('verdict', '')}** over {m.get('days')} out-of-sample days")
+    st.text(f"{_text(m.get('verdict'))} over {m.get('days')} out-of-sample days")
     overall = pd.DataFrame(
         [
-            {"forecast": "model", "MAE": m.get("mae"), "MASE": m.get("mase"), "direction": m.get("direction_accuracy")},
+            {
+                "Forecast": "model",
+                "MAE": m.get("mae"),
+                "MASE": m.get("mase"),
+                "Direction accuracy": m.get("direction_accuracy"),
+            },
             *(
                 {
-                    "forecast": name.replace("_", " "),
+                    "Forecast": name.replace("_", " "),
                     "MAE": s.get("mae"),
                     "MASE": s.get("mase"),
-                    "direction": s.get("direction_accuracy"),
+                    "Direction accuracy": s.get("direction_accuracy"),
                 }
                 for name, s in baselines.items()
             ),
         ]
     )
-    show_table(overall, hide_index=True, column_config={"direction": st.column_config.NumberColumn(format="percent")})
+    show_table(
+        overall,
+        hide_index=True,
+        column_config={
+            "MAE": st.column_config.NumberColumn(format="%,.2f"),
+            "MASE": st.column_config.NumberColumn(format="%.4f"),
+            "Direction accuracy": st.column_config.NumberColumn(format="percent"),
+        },
+    )
     lag = m.get("lag", {})
     a, b, c = st.columns(3)
     a.metric("Diebold-Mariano p vs persistence", f"{m.get('dm_pvalue', float('nan')):.3f}")
@@ -183,10 +247,13 @@ def render_backtest(actor: Actor, template: str) -> None:
         return
     m = result.metrics
     show_table(
-        pd.DataFrame([m["strategy"] | {"": "strategy"}, m["buy_and_hold"] | {"": "buy and hold"}]).set_index(""),
+        pd.DataFrame([m["strategy"] | {"": "strategy"}, m["buy_and_hold"] | {"": "buy and hold"}])
+        .set_index("")
+        .rename(columns=PERFORMANCE_NAMES),
         column_config={
-            name: st.column_config.NumberColumn(format="percent") for name in ("total_return", "cagr", "max_drawdown")
-        },
+            name: st.column_config.NumberColumn(format="percent") for name in ("Total return", "CAGR", "Max drawdown")
+        }
+        | {name: st.column_config.NumberColumn(format="%.2f") for name in ("Sharpe", "Sortino")},
     )
     st.caption(f"{m['trades']} trades over {m['days']} days, in the market {m['exposure']:.0%} of them.")
     st.plotly_chart(equity_figure(result.equity, template=template), width="stretch")
@@ -206,18 +273,13 @@ def render_risk(actor: Actor, template: str) -> None:
     if not submitted:
         return
     try:
-        weights = [float(part) for part in weights_text.replace(" ", "").split(",") if part] or [1.0] * len(chosen)
-        if len(weights) != len(chosen):
-            raise AnalysisError(f"weights: {len(weights)} given for {len(chosen)} tickers")
+        weights = parse_weights(weights_text, chosen)
         with session_scope(action="risk") as session:
             report, _ = portfolio_risk(
-                session=session,
-                actor=actor,
-                weights=dict(zip(chosen, weights, strict=True)),
-                benchmark=None if benchmark == "none" else benchmark,
+                session=session, actor=actor, weights=weights, benchmark=None if benchmark == "none" else benchmark
             )
     except (AnalysisError, ValueError) as error:
-        st.error(f"Weights: {error}" if "could not convert" in str(error) else str(error))
+        st.error(str(error))
         return
     m = report.metrics
     a, b, c, d = st.columns(4)

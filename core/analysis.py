@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import asdict
 
@@ -15,7 +16,7 @@ from core.forecasting.evaluation import json_safe
 from core.risk import RiskReport, risk_report
 from db.models import BacktestResult as StoredBacktest
 from db.models import Evaluation, RiskMetrics
-from db.repositories.actor import Actor, owned_by
+from db.repositories.actor import Actor, own_rows
 from db.repositories.prices import read_prices
 
 
@@ -28,7 +29,7 @@ def backtest_evaluation(
 ) -> tuple[BacktestResult, StoredBacktest]:
     """Trade a walk-forward run's out-of-sample forecasts, and store the result."""
     evaluation = session.scalar(
-        select(Evaluation).where(Evaluation.id == evaluation_id, owned_by(Evaluation.user_id, actor))
+        select(Evaluation).where(Evaluation.id == evaluation_id, own_rows(Evaluation.user_id, actor))
     )
     if evaluation is None:
         raise AnalysisError("no such walk-forward run")
@@ -65,12 +66,36 @@ def closes_for(session: Session, actor: Actor, tickers: list[str]) -> pd.DataFra
     return pd.DataFrame(columns).dropna()
 
 
+def parse_weights(text: str, tickers: list[str]) -> dict[str, float]:
+    """Weights typed as "0.6, 0.4" (empty: equal), one finite non-negative number per ticker, in order."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts:
+        return dict.fromkeys(tickers, 1.0)
+    if len(parts) != len(tickers):
+        raise AnalysisError(f"weights: {len(parts)} given for {len(tickers)} tickers")
+    weights = {}
+    for position, (ticker, part) in enumerate(zip(tickers, parts, strict=True), start=1):
+        try:
+            value = float(part)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0:
+            shown = part if len(part) <= 20 else part[:20] + "…"
+            raise AnalysisError(f"weights: weight {position} ({ticker}) is {shown!r}; give a finite number, 0 or more")
+        weights[ticker] = value
+    if sum(weights.values()) <= 0:
+        raise AnalysisError("weights: at least one weight must be above 0")
+    return weights
+
+
 def portfolio_risk(
     *, session: Session, actor: Actor, weights: dict[str, float], benchmark: str | None = None
 ) -> tuple[RiskReport, RiskMetrics]:
     """Risk of a weighted portfolio of cached tickers (one ticker alone is a portfolio too), stored."""
     if not weights:
         raise AnalysisError("choose at least one ticker")
+    if not all(math.isfinite(weight) and weight >= 0 for weight in weights.values()):
+        raise AnalysisError("weights: every weight must be a finite number, 0 or more")
     tickers = list(dict.fromkeys([*weights, *([benchmark] if benchmark else [])]))
     closes = closes_for(session, actor, tickers)
     try:

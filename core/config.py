@@ -30,7 +30,7 @@ DEFAULT_ACTION_LIMITS: dict[str, dict[str, str]] = {
 }
 _SEED_DB_VARIABLES = frozenset({"db_user", "db_password", "db_host", "db_port", "db_name"})
 # Their values may hold credentials, so error messages never repeat them.
-_SECRET_BEARING = frozenset({"COOKIE_KEY", "DB_PASSWORD", "DATABASE_URL", "REDIS_URL"})
+_SECRET_BEARING = frozenset({"COOKIE_KEY", "MODEL_SIGNING_KEY", "DB_PASSWORD", "DATABASE_URL", "REDIS_URL"})
 
 
 class ConfigError(Exception):
@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     cookie_key: SecretStr | None = None
+    model_signing_key: SecretStr | None = None
     cookie_name: str = Field("candlecast_session", pattern=r"^[A-Za-z0-9_\-]{1,64}$")
     session_idle_minutes: int = Field(60, ge=1, le=24 * 60)
     registration_mode: Literal["open", "invite"] = "open"
@@ -146,6 +147,10 @@ class Settings(BaseSettings):
         problem = cookie_key_problem(self.cookie_key)
         if problem:
             raise ValueError(f"COOKIE_KEY: {problem} (required when APP_ENV=production)")
+        # Unset, the model signing key is derived from the (checked) COOKIE_KEY; set, it must be as strong.
+        signing_problem = cookie_key_problem(self.model_signing_key) if self.model_signing_key else None
+        if signing_problem:
+            raise ValueError(f"MODEL_SIGNING_KEY: {signing_problem}")
         return self
 
     @property

@@ -304,19 +304,41 @@ def residual_figure(forecast: pd.DataFrame, *, template: str = "plotly_white") -
     return figure
 
 
+def _history_range(values: pd.Series, metric: str) -> list[float]:
+    """A y-range that shows differences at their size: MASE spans at least 0.9-1.1, MAE at least +-10 %."""
+    values = pd.to_numeric(values, errors="coerce").dropna()
+    if metric == "Direction accuracy":
+        return [0.0, 1.0]
+    if values.empty:
+        return [0.0, 1.0]
+    low, high = float(values.min()), float(values.max())
+    if metric == "MASE":
+        low, high = min(low, 0.9), max(high, 1.1)
+    else:
+        middle = (low + high) / 2
+        half = max((high - low) / 2, abs(middle) * 0.1, 1e-9)
+        low, high = middle - half, middle + half
+    pad = (high - low) * 0.05
+    return [low - pad, high + pad]
+
+
 def metric_history_figure(history: pd.DataFrame, metric: str, *, template: str = "plotly_white") -> go.Figure:
-    """A metric of each ticker's versions in the order they were trained."""
+    """A metric of each ticker's versions in the order they were trained, on whole version numbers."""
     figure = go.Figure()
     for ticker, rows in history.sort_values("trained").groupby("ticker"):
-        figure.add_trace(go.Scatter(x=rows["version"], y=rows[metric], mode="lines+markers", name=ticker))
+        figure.add_trace(go.Scatter(x=rows["version"], y=rows[metric], mode="lines+markers", name=str(ticker)))
     if metric == "MASE":
         figure.add_hline(y=1.0, line={"dash": "dash", "color": "#64748b"}, annotation_text="persistence")
     figure.update_layout(
         template=template,
         height=300,
         margin={"l": 10, "r": 10, "t": 20, "b": 10},
-        xaxis_title="version",
-        yaxis_title=metric,
+        xaxis={"title": "version", "tickmode": "linear", "dtick": 1, "tickformat": "d"},
+        yaxis={
+            "title": metric,
+            "range": _history_range(history[metric], metric),
+            "tickformat": ".0%" if metric == "Direction accuracy" else None,
+        },
     )
     return figure
 

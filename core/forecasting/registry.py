@@ -11,7 +11,10 @@ from sqlalchemy.orm import Session
 
 from core.audit import record_event
 from core.auth.roles import Permission, require
+from core.data.tickers import TickerError, normalise_ticker
 from core.forecasting.artifacts import ArtifactError, load_keras_model, sha256, unpack
+from core.forecasting.config import ConfigError, parse_config
+from core.forecasting.preprocessing import parse_preprocessing
 from core.forecasting.training import MODEL_TYPE, TrainingResult
 from db.models import ModelVersion
 from db.repositories.actor import Actor
@@ -100,22 +103,41 @@ def export_filename(version: ModelVersion) -> str:
     return f"candlecast-{safe}-v{version.version}.zip"
 
 
+NOT_EVALUATED = "not evaluated here: imported, so its scores are not this deployment's measurements"
+
+
 def import_version(*, session: Session, actor: Actor, data: bytes, ticker: str | None = None) -> ModelVersion:
-    """Register a bundle exported by Candlecast: checksums verified, the model loaded in safe mode first."""
+    """Register a bundle this deployment exported: signature, schema and checksums verified, the model loaded safely.
+
+    Bundles signed by another key (or altered and re-hashed) are refused. The scores a bundle carries
+    are not taken as facts: the version is stored as not evaluated here.
+    """
     require(actor, Permission.TRAIN)
     bundle = unpack(data)
-    load_keras_model(bundle.model_file)  # refuses Lambda and custom layers before anything is stored
+    if not bundle.verified:
+        raise ArtifactError(
+            "the model file is not signed by this deployment (or was altered after export): "
+            "only bundles exported here can be imported"
+        )
     metadata = bundle.metadata
-    symbol = (ticker or metadata.get("ticker") or "").strip().upper()
-    if not symbol:
-        raise RegistryError("the model file names no ticker: give one")
+    try:
+        symbol = normalise_ticker(ticker or metadata.get("ticker") or "")
+        parse_preprocessing(bundle.preprocessing)
+        parameters = parse_config(**metadata.get("parameters", {})).model_dump(mode="json")
+    except TickerError:
+        raise RegistryError("the model file names no valid ticker: give one") from None
+    except (ValueError, ConfigError) as error:
+        raise ArtifactError(str(error)) from None
+    if bundle.model_file is None:
+        raise ArtifactError("the model file holds no model.keras")
+    load_keras_model(bundle.model_file)  # refuses Lambda and custom layers before anything is stored
     version = add_model_version(
         session=session,
         actor=actor,
         ticker=symbol,
         model_type=str(metadata.get("model_type", MODEL_TYPE)),
-        parameters=dict(metadata.get("parameters", {})),
-        metrics=dict(metadata.get("metrics", {})) | {"imported": True},
+        parameters=parameters,
+        metrics={"imported": True, "evaluated": False, "verdict": NOT_EVALUATED},
         data_start=_date(metadata.get("data_start")),
         data_end=_date(metadata.get("data_end")),
         data_hash=metadata.get("data_hash"),

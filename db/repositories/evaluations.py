@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Evaluation
-from db.repositories.actor import Actor, owned_by
+from db.repositories.actor import Actor, own_rows
 
 
 def add_evaluation(*, session: Session, evaluation: Evaluation) -> Evaluation:
@@ -18,7 +18,7 @@ def add_evaluation(*, session: Session, evaluation: Evaluation) -> Evaluation:
 
 
 def list_evaluations(*, session: Session, actor: Actor, ticker: str | None = None) -> Sequence[Evaluation]:
-    query = select(Evaluation).where(owned_by(Evaluation.user_id, actor)).order_by(Evaluation.created_at.desc())
+    query = select(Evaluation).where(own_rows(Evaluation.user_id, actor)).order_by(Evaluation.created_at.desc())
     if ticker:
         query = query.where(Evaluation.ticker == ticker)
     return session.scalars(query).all()

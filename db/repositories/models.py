@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from db.models import ModelVersion
-from db.repositories.actor import Actor, owned_by
+from db.repositories.actor import Actor, own_rows
 
 VERSION_ATTEMPTS = 5
 
@@ -70,11 +70,11 @@ def add_model_version(
 
 
 def list_model_versions(*, session: Session, actor: Actor, ticker: str | None = None) -> Sequence[ModelVersion]:
-    """Versions the actor may see, newest first, without their artifact bytes."""
+    """The actor's own versions (admins included: models are their owner's alone), newest first, without artifacts."""
     query = (
         select(ModelVersion)
         .options(defer(ModelVersion.artifact))
-        .where(owned_by(ModelVersion.user_id, actor))
+        .where(own_rows(ModelVersion.user_id, actor))
         .order_by(ModelVersion.ticker, ModelVersion.version.desc())
     )
     if ticker:
@@ -83,7 +83,7 @@ def list_model_versions(*, session: Session, actor: Actor, ticker: str | None = 
 
 
 def get_model_version(*, session: Session, actor: Actor, version_id: uuid.UUID) -> ModelVersion | None:
-    query = select(ModelVersion).where(ModelVersion.id == version_id, owned_by(ModelVersion.user_id, actor))
+    query = select(ModelVersion).where(ModelVersion.id == version_id, own_rows(ModelVersion.user_id, actor))
     return session.scalar(query)
 
 

@@ -39,9 +39,45 @@ def test_versions_side_by_side_with_their_baselines(database):
     at = logged_in_app(PAGE, actor).run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert list(table["version"]) == [2, 1]
-    assert table["persistence MAE"].iloc[0] == pytest.approx(tiny_result().metrics["naive_mae"])
+    assert list(table["Version"]) == [2, 1]
+    assert table["Persistence MAE"].iloc[0] == pytest.approx(tiny_result().metrics["naive_mae"])
+    # Fractions, shown as percentages by the column format; no R² of price levels.
+    assert table["MAPE"].iloc[0] == pytest.approx(tiny_result().metrics["mape"] / 100)
+    assert 0 <= table["Direction accuracy"].iloc[0] <= 1
+    assert not {"R²", "r2", "version", "persistence MAE"} & set(table.columns)
     assert len(at.get("plotly_chart")) == 1
+
+
+def _store_version(actor, ticker: str, metrics: dict) -> None:
+    from db.repositories.models import activate_model_version, add_model_version
+
+    with session_scope() as session:
+        version = add_model_version(
+            session=session, actor=actor, ticker=ticker, model_type="lstm", parameters={}, metrics=metrics,
+            data_start=None, data_end=None, data_hash=None, artifact=b"x", artifact_sha256="0" * 64,
+        )  # fmt: skip
+        activate_model_version(session=session, version=version)
+
+
+def test_admins_do_not_see_other_users_models(database):
+    owner = make_account(database)
+    _store_version(owner, "OWNED", {"mae": 1.0, "naive_mae": 1.0, "verdict": "ties"})
+    admin = make_account(database, role=Role.ADMIN)
+    at = logged_in_app(PAGE, admin).run()
+    assert not at.exception
+    assert "No model versions yet: train one on the Train page." in [c.value for c in at.caption]
+    assert not any("OWNED" in str(frame.value) for frame in at.dataframe)
+
+
+def test_strings_and_scores_from_a_stored_file_are_shown_as_text(database):
+    actor = make_account(database)
+    verdict = "beats persistence [claim your prize](http://evil.example) ![x](http://evil.example/t.png)"
+    _store_version(actor, "SPX", {"mae": "not-a-number", "naive_mae": 2.0, "verdict": verdict})
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    assert not any("evil.example" in m.value for m in at.markdown)
+    assert any(t.value == f"Active SPX v1: {verdict}" for t in at.text)
+    assert at.dataframe[0].value["MAE"].isna().all()
 
 
 def test_a_walk_forward_job_ends_in_charts(database):
@@ -67,7 +103,7 @@ def test_a_walk_forward_job_ends_in_charts(database):
     at = logged_in_app(PAGE, actor).run()
     assert not at.exception
     overall = at.dataframe[-1].value
-    assert list(overall["forecast"]) == ["model", "persistence", "drift", "moving average"]
+    assert list(overall["Forecast"]) == ["model", "persistence", "drift", "moving average"]
     assert overall["MASE"].iloc[1] == pytest.approx(1.0)
     assert [m.label for m in at.metric] == [
         "Diebold-Mariano p vs persistence",
@@ -132,8 +168,8 @@ def test_backtest_of_a_walk_forward_run(database):
     next(b for b in at.button if b.label == "Backtest").click().run()
     assert not at.exception
     table = at.dataframe[-1].value
-    assert table.loc["strategy", "total_return"] == pytest.approx(1.21 - 1)
-    assert table.loc["buy and hold", "total_return"] == pytest.approx(1.089 - 1)
+    assert table.loc["strategy", "Total return"] == pytest.approx(1.21 - 1)
+    assert table.loc["buy and hold", "Total return"] == pytest.approx(1.089 - 1)
     assert at.caption[-1].value == "3 trades over 4 days, in the market 50% of them."
 
 
@@ -153,3 +189,16 @@ def test_weights_must_match_the_tickers(database):
     next(t for t in at.text_input if t.label == "Weights").input("0.5, 0.5")
     next(b for b in at.button if b.label == "Measure risk").click().run()
     assert at.error[0].value == "weights: 2 given for 1 tickers"
+
+
+@pytest.mark.parametrize("weight", ["nan", "inf", "1e309", "-1", "abc"])
+def test_weights_that_are_not_finite_numbers_get_a_message_and_nothing_is_stored(database, weight):
+    from db.models import RiskMetrics
+
+    at = logged_in_app(PAGE, make_account(database)).run()
+    next(t for t in at.text_input if t.label == "Weights").input(weight)
+    next(b for b in at.button if b.label == "Measure risk").click().run()
+    assert not at.exception
+    assert at.error[0].value == f"weights: weight 1 (^GSPC) is {weight!r}; give a finite number, 0 or more"
+    with session_scope() as session:
+        assert session.query(RiskMetrics).count() == 0

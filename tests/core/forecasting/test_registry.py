@@ -1,6 +1,8 @@
 """The registry on both backends: numbering, activation, checksums, export and import, safety."""
 
+import dataclasses
 import io
+import json
 import threading
 import zipfile
 
@@ -9,7 +11,7 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 
 from core.auth import PermissionDeniedError
-from core.forecasting.artifacts import ArtifactError, load_keras_model, pack, unpack
+from core.forecasting.artifacts import ArtifactError, load_keras_model, pack, sha256, unpack
 from core.forecasting.predict import forecast_next
 from core.forecasting.registry import RegistryError, activate, delete, import_version, load_version, save_version
 from db.engine import session_scope
@@ -19,7 +21,7 @@ from db.repositories.actor import Actor
 from db.repositories.models import get_active_version, get_model_version, list_model_versions
 from db.repositories.users import create_user
 from tests.accounts import make_account, unique_name
-from tests.core.forecasting.tiny import fixture_prices, tiny_result
+from tests.core.forecasting.tiny import fixture_prices, resigned, tiny_result
 
 
 @pytest.fixture
@@ -70,11 +72,65 @@ def test_other_users_cannot_reach_a_version(session, owner):
         delete(session=session, actor=viewer, version_id=version.id)
 
 
-def test_export_and_import_round_trip(session, owner):
+def test_admins_cannot_reach_other_users_versions_either(session, owner):
     version = save_version(session=session, actor=owner, ticker="SPX", result=tiny_result())
+    admin = Actor.of(
+        create_user(session=session, username="ada", email="ada@example.com", password_hash="x", role=Role.ADMIN)
+    )
+    assert get_model_version(session=session, actor=admin, version_id=version.id) is None
+    assert list_model_versions(session=session, actor=admin) == []
+    with pytest.raises(RegistryError, match="no such model version"):
+        delete(session=session, actor=admin, version_id=version.id)
+
+
+def exported_here():
+    """A trained run as this deployment (its current signing key) exports it."""
+    bundle = resigned(tiny_result().bundle)
+    return dataclasses.replace(tiny_result(), bundle=bundle, bundle_sha256=sha256(bundle))
+
+
+def test_export_and_import_round_trip(session, owner):
+    version = save_version(session=session, actor=owner, ticker="SPX", result=exported_here())
     imported = import_version(session=session, actor=owner, data=version.artifact, ticker="SPXCOPY")
     assert (imported.ticker, imported.version, imported.metrics["imported"]) == ("SPXCOPY", 1, True)
     assert imported.artifact_sha256 == version.artifact_sha256
+    # The file's scores are its exporter's claims, not measurements made here.
+    assert "mae" not in imported.metrics
+    assert imported.metrics["verdict"].startswith("not evaluated here")
+
+
+def test_a_bundle_signed_by_another_deployment_is_refused(session, owner):
+    foreign = resigned(tiny_result().bundle, key=b"another deployment's key of 32 bytes")
+    with pytest.raises(ArtifactError, match="not signed by this deployment"):
+        import_version(session=session, actor=owner, data=foreign, ticker="SPX")
+    assert list_model_versions(session=session, actor=owner) == []
+
+
+def test_preprocessing_times_1000_with_checksums_recomputed_is_refused(session, owner):
+    source = zipfile.ZipFile(io.BytesIO(resigned(tiny_result().bundle)))
+    preprocessing = json.loads(source.read("preprocessing.json"))
+    preprocessing = {k: [v * 1000 for v in x] if isinstance(x, list) and k.startswith("feature_") else x
+                     for k, x in preprocessing.items()}  # fmt: skip
+    altered = json.dumps(preprocessing).encode()
+    metadata = json.loads(source.read("metadata.json"))
+    metadata["files"]["preprocessing.json"] = sha256(altered)
+    data = _rezip(resigned(tiny_result().bundle), {"preprocessing.json": altered,
+                                                    "metadata.json": json.dumps(metadata).encode()})  # fmt: skip
+    with pytest.raises(ArtifactError, match="not signed by this deployment"):
+        import_version(session=session, actor=owner, data=data, ticker="SPX")
+
+
+def test_a_markdown_ticker_in_a_signed_bundle_is_still_refused(session, owner):
+    with pytest.raises(ArtifactError, match="ticker: is not a ticker symbol"):
+        import_version(session=session, actor=owner, data=resigned(tiny_result().bundle, ticker="[a](b)"))
+
+
+def test_preprocessing_outside_its_schema_is_refused(session, owner):
+    opened = unpack(resigned(tiny_result().bundle))
+    metadata = {k: v for k, v in opened.metadata.items() if k not in ("files", "signature")}
+    broken = opened.preprocessing | {"feature_scale": [0.0] * len(opened.preprocessing["features"])}
+    with pytest.raises(ArtifactError, match=r"preprocessing\.json: feature_scale\.0: .*not a positive finite number"):
+        import_version(session=session, actor=owner, data=pack(opened.model_file, broken, metadata), ticker="SPX")
 
 
 def _rezip(data: bytes, replace: dict[str, bytes]) -> bytes:
@@ -90,7 +146,7 @@ def _rezip(data: bytes, replace: dict[str, bytes]) -> bytes:
 
 
 def test_import_refuses_altered_legacy_and_foreign_files(session, owner):
-    bundle = tiny_result().bundle
+    bundle = resigned(tiny_result().bundle)
     with pytest.raises(ArtifactError, match=r"preprocessing\.json does not match its SHA-256"):
         import_version(session=session, actor=owner, data=_rezip(bundle, {"preprocessing.json": b"{}"}))
     with pytest.raises(ArtifactError, match=r"legacy or pickled model files \(.h5, .pkl\) are refused"):

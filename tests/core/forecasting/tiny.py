@@ -24,3 +24,20 @@ def fixture_prices() -> pd.DataFrame:
 def tiny_result() -> TrainingResult:
     """One trained tiny model, shared by the tests that only need some result."""
     return train_forecaster(fixture_prices(), tiny_config(), ticker="^GSPC")
+
+
+def resigned(bundle: bytes, *, key: bytes | None = None, **changes) -> bytes:
+    """The bundle's files packed again (with `changes` to its metadata), signed as this deployment would."""
+    from core.forecasting.artifacts import pack
+    from core.forecasting.signing import signing_key
+
+    opened = unpack_any(bundle)
+    metadata = {k: v for k, v in opened.metadata.items() if k not in ("files", "signature")} | changes
+    return pack(opened.model_file, opened.preprocessing, metadata, key=key if key is not None else signing_key())
+
+
+def unpack_any(bundle: bytes):
+    """The bundle's contents whoever signed it."""
+    from core.forecasting.artifacts import unpack
+
+    return unpack(bundle, key=b"any key: only contents are wanted")
