@@ -20,9 +20,10 @@ def render_profile(actor: Actor) -> None:
     with session_scope() as session:
         user = get_user(session=session, user_id=actor.user_id)
     left, right = st.columns(2)
-    left.markdown(f"**{user.full_name or user.username}**  \n{user.email}")
+    # Names and addresses are what people typed: shown as text, never as markdown.
+    left.text(f"{user.full_name or user.username}\n{user.email}")
     last = f"last login {user.last_login:%Y-%m-%d %H:%M} UTC" if user.last_login else "first login"
-    right.markdown(f"Role **{user.role}** · tier **{user.subscription_tier}**  \n{last}")
+    right.text(f"Role {user.role} · tier {user.subscription_tier}\n{last}")
 
 
 def render_api_keys(actor: Actor) -> None:

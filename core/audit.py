@@ -1,14 +1,46 @@
-"""The audit trail: who did what, from where, how long it took. Never holds a secret."""
+"""The audit trail: who did what, from where, how long it took. Never holds a secret.
+
+The client's address is set once per request (the app's router does it on every run; a job
+runner sets the address of the request that queued the job) and every audit row of that request
+carries it, so no action has to pass it along.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlalchemy.orm import Session
 
 from core.logging import get_logger
+from db.engine import keep_after_rollback
 from db.repositories.actor import Actor
 from db.repositories.audit import add_audit_event
 
 log = get_logger("api")
+
+_client_address: ContextVar[str | None] = ContextVar("candlecast_client_address", default=None)
+
+
+def set_client_address(address: str | None) -> None:
+    """The address of the request being served in this thread (or task), for every audit row it writes."""
+    _client_address.set(address)
+
+
+def current_client_address() -> str | None:
+    """The address of the request being served here; None outside a request."""
+    return _client_address.get()
+
+
+@contextmanager
+def client_address(address: str | None) -> Iterator[None]:
+    """Within the block, audit rows carry this address (a job runs with its requester's address)."""
+    token = _client_address.set(address)
+    try:
+        yield
+    finally:
+        _client_address.reset(token)
 
 
 def record_event(
@@ -21,25 +53,33 @@ def record_event(
     detail: str | None = None,
     ip: str | None = None,
     latency_ms: float | None = None,
+    survive_rollback: bool = False,
 ) -> None:
-    """Append one event to the audit log (in the caller's transaction) and to app.log."""
+    """Append one event to the audit log (in the caller's transaction) and to app.log.
+
+    `ip` defaults to the current request's address. A refusal passes survive_rollback=True: its row
+    is written again after the rollback that the refusal causes (by db.engine.session_scope).
+    """
     name = actor.username if actor else username
-    add_audit_event(
+    address = ip if ip is not None else current_client_address()
+    event = add_audit_event(
         session=session,
         action=action,
         status=status,
         user_id=actor.user_id if actor else None,
         username=name,
         detail=detail,
-        ip=ip,
+        ip=address,
         latency_ms=round(latency_ms, 2) if latency_ms is not None else None,
     )
+    if survive_rollback:
+        keep_after_rollback(session, event)
     log.info(
         "audit action=%s status=%s user=%s ip=%s latency_ms=%s detail=%s",
         action,
         status,
         name,
-        ip,
+        address,
         f"{latency_ms:.1f}" if latency_ms is not None else "-",
         detail or "",
     )

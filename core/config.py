@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from functools import cache
 from pathlib import Path
@@ -61,6 +62,8 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(10, ge=0)
     db_pool_timeout: float = Field(30.0, gt=0)
     db_pool_recycle: int = Field(3600, ge=-1)
+    db_connect_timeout: int = Field(4, ge=2, le=60)
+    db_answer_timeout: float = Field(5.0, ge=1, le=300)
     db_echo: bool = False
 
     redis_url: str | None = None
@@ -74,6 +77,7 @@ class Settings(BaseSettings):
     cookie_name: str = Field("candlecast_session", pattern=r"^[A-Za-z0-9_\-]{1,64}$")
     session_idle_minutes: int = Field(60, ge=1, le=24 * 60)
     registration_mode: Literal["open", "invite"] = "open"
+    trusted_proxies: str = ""
     action_limits: dict[str, dict[str, str]] = Field(default_factory=lambda: dict(DEFAULT_ACTION_LIMITS))
 
     @field_validator("app_env", mode="before")
@@ -119,6 +123,16 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_case_mode(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        for item in _split_list(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network like 10.0.0.0/8") from None
+        return value
 
     @field_validator("action_limits")
     @classmethod
@@ -177,8 +191,17 @@ class Settings(BaseSettings):
         return URL.create("sqlite", database=str(resolve_path(self.sqlite_path)))
 
     @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The proxies whose X-Forwarded-For header names the client; none by default."""
+        return tuple(ipaddress.ip_network(item, strict=False) for item in _split_list(self.trusted_proxies))
+
+    @property
     def log_path(self) -> Path:
         return resolve_path(self.log_dir)
+
+
+def _split_list(value: str) -> list[str]:
+    return [item for item in re.split(r"[\s,]+", value) if item]
 
 
 def _with_default_driver(url: URL) -> URL:

@@ -13,6 +13,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 128
+# What the password fields' help says: exactly the rules check_password_policy applies.
+PASSWORD_RULES = (
+    f"{MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters, any letters, digits, symbols or spaces "
+    "(spaces at either end are dropped); not your username or e-mail address."
+)
 
 _hasher = PasswordHasher()
 # Verified against when a username is unknown, so that costs as much time as a wrong password.

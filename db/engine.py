@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,29 +13,97 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from core.config import Settings, get_settings
-from core.logging import get_logger
+from core.logging import Refusal, get_logger
+from db.answer_watch import AnswerWatch
 
 log = get_logger("db")
 
+DATABASE_NOT_ANSWERING = "The database is not answering. Please try again in a minute."
+DATABASE_REFUSED = "The database could not store this, so nothing was saved. Please check the values and try again."
+# Objects a session keeps in session.info under this key are written again after a rollback:
+# the audit rows of refusals, which must outlive the transaction the refusal undoes.
+KEEP_AFTER_ROLLBACK = "candlecast_keep_after_rollback"
+
 
 def create_engine_from_settings(settings: Settings, url: URL | str | None = None) -> Engine:
-    """An engine with the pool settings applied; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine with the pool settings applied; SQLite gets WAL, foreign keys and a busy timeout.
+
+    SQL parameters never reach an error message or a log line (hide_parameters): they hold
+    e-mail addresses and password hashes.
+    """
     url = settings.sqlalchemy_url if url is None else make_url(url)
     if url.get_backend_name() == "sqlite":
         return _create_sqlite_engine(url, echo=settings.db_echo)
-    return create_engine(
+    connect_args = {
+        # libpq: the whole start-up (TCP, TLS, authentication) within this many seconds.
+        "connect_timeout": settings.db_connect_timeout,
+        # A peer that vanished from the network (no ACKs at all) is noticed by the kernel.
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "tcp_user_timeout": int(settings.db_answer_timeout * 1000),
+    }
+    engine = create_engine(
         url,
         echo=settings.db_echo,
+        hide_parameters=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
         pool_recycle=settings.db_pool_recycle,
         pool_pre_ping=True,
+        connect_args=connect_args,
     )
+    _watch_answers(engine, settings.db_answer_timeout, connect_args)
+    return engine
+
+
+def _watch_answers(engine: Engine, answer_timeout: float, connect_args: dict[str, Any]) -> None:
+    """Every statement and pre-ping on this engine is watched for a server that stopped answering."""
+    dialect = engine.dialect
+    cargs, cparams = dialect.create_connect_args(engine.url)
+    cparams = {**cparams, **connect_args}
+
+    def server_answers() -> bool:
+        try:
+            dialect.loaded_dbapi.connect(*cargs, **cparams).close()
+        except Exception:  # noqa: BLE001 - any failure to connect means "not answering"
+            return False
+        return True
+
+    watch = AnswerWatch(answer_timeout=answer_timeout, server_answers=server_answers)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start(_conn: Any, cursor: Any, *_args: Any) -> None:
+        watch.start(cursor.connection)
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _stop(_conn: Any, cursor: Any, *_args: Any) -> None:
+        watch.stop(id(cursor.connection))
+
+    @event.listens_for(engine, "handle_error")
+    def _stop_on_error(context: Any) -> None:
+        execution = context.execution_context
+        if execution is not None and execution.cursor is not None:
+            watch.stop(id(execution.cursor.connection))
+
+    for name in ("checkin", "close", "invalidate"):
+        event.listen(engine.pool, name, lambda dbapi_connection, *_: watch.stop(id(dbapi_connection)))
+
+    plain_ping = dialect.do_ping
+
+    def watched_ping(dbapi_connection: Any) -> bool:
+        with watch.watching(dbapi_connection):
+            return plain_ping(dbapi_connection)
+
+    dialect.do_ping = watched_ping  # type: ignore[method-assign]
 
 
 def ensure_sqlite_folder(url: URL | str) -> None:
@@ -47,7 +116,9 @@ def ensure_sqlite_folder(url: URL | str) -> None:
 def _create_sqlite_engine(url: URL, *, echo: bool) -> Engine:
     in_memory = url.database in (None, "", ":memory:")
     if in_memory:
-        engine = create_engine(url, echo=echo, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url, echo=echo, hide_parameters=True, poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
     else:
         ensure_sqlite_folder(url)
         # Streamlit serves each session from its own thread and the job runner has its own;
@@ -55,6 +126,7 @@ def _create_sqlite_engine(url: URL, *, echo: bool) -> Engine:
         engine = create_engine(
             url,
             echo=echo,
+            hide_parameters=True,
             poolclass=QueuePool,
             pool_pre_ping=True,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -104,17 +176,61 @@ def reset_engine() -> None:
 
 @contextmanager
 def session_scope(factory: sessionmaker[Session] | None = None, *, action: str = "") -> Iterator[Session]:
-    """One transaction for one user action: commit on success, roll back and log on error."""
+    """One transaction for one user action: commit on success, roll back on error.
+
+    A refusal (core.logging.Refusal) is logged at INFO in one line; anything else once, at ERROR,
+    with its traceback. Rows kept with keep_after_rollback are written after the rollback.
+    """
     session = (factory or get_sessionmaker())()
     try:
         yield session
         session.commit()
-    except Exception:
+        session.info.pop(KEEP_AFTER_ROLLBACK, None)
+    except Exception as error:
         session.rollback()
-        log.exception("database transaction rolled back%s", f" during {action}" if action else "")
+        during = f" during {action}" if action else ""
+        if isinstance(error, Refusal):
+            log.info("refused%s: %s", during, error)
+        else:
+            _log_failure(error, during)
+        _write_kept_rows(session)
         raise
     finally:
         session.close()
+
+
+def keep_after_rollback(session: Session, row: Any) -> None:
+    """Write this (already added) row again if the session's transaction is rolled back."""
+    session.info.setdefault(KEEP_AFTER_ROLLBACK, []).append(row)
+
+
+def _write_kept_rows(session: Session) -> None:
+    rows = session.info.pop(KEEP_AFTER_ROLLBACK, [])
+    if not rows:
+        return
+    try:
+        session.add_all(rows)
+        session.commit()
+    except SQLAlchemyError as error:
+        session.rollback()
+        log.warning("could not keep %d audit row(s) after a rollback: %s", len(rows), _one_line(error))
+
+
+def _log_failure(error: BaseException, during: str) -> None:
+    if isinstance(error, DBAPIError):
+        # The driver's message can quote the row (a unique violation's DETAIL names the value),
+        # so only its first line and the stack go to the log.
+        stack = "".join(traceback.format_tb(error.__traceback__))
+        log.error("database transaction rolled back%s: %s\n%s", during, _one_line(error.orig or error), stack)
+    else:
+        log.exception("database transaction rolled back%s", during)
+
+
+def database_error_message(error: BaseException) -> str:
+    """The one message a user sees for a database failure: not answering, or refused to store."""
+    if isinstance(error, OperationalError | PoolTimeoutError):
+        return DATABASE_NOT_ANSWERING
+    return DATABASE_REFUSED
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,8 @@ def render_invitations(actor: Actor) -> None:
         except UserInputError as error:
             st.error(str(error))
         else:
-            st.success(f"{email.strip().lower()} may now register.")
+            st.success("Invitation saved: this address may now register.")
+            st.text(email.strip())
     with session_scope() as session:
         rows = [
             {"email": i.email, "invited": i.created_at, "used": i.used_at} for i in list_invitations(session=session)

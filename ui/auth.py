@@ -10,13 +10,16 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from sqlalchemy.exc import SQLAlchemyError
 from streamlit_authenticator.utilities import LoginError, RegisterError, ResetError
 
+from core.audit import set_client_address
 from core.auth import (
     AccountError,
     authenticate,
@@ -28,9 +31,11 @@ from core.auth import (
     resume_session,
     session_is_current,
 )
+from core.auth.client_address import resolve_client_address
 from core.config import Settings, get_settings
+from core.passwords import PASSWORD_RULES
 from core.throttle import get_throttle
-from db.engine import session_scope
+from db.engine import database_error_message, session_scope
 from db.models import User
 from db.repositories.actor import Actor
 from db.repositories.users import get_user
@@ -42,12 +47,33 @@ _LIBRARY_KEYS = ("name", "username", "email", "roles", "authentication_status")
 
 
 def client_ip() -> str | None:
-    """The browser's address as Streamlit saw it; None where there is no real request."""
+    """The browser's address, through a trusted proxy if one is configured; None outside a request."""
     try:
-        address = st.context.ip_address
+        headers = st.context.headers
+        peer = st.context.ip_address
     except Exception:  # noqa: BLE001 - no request context (bare mode)
         return None
-    return address if isinstance(address, str) else None
+    if not headers:
+        return None  # no browser behind this run (AppTest)
+    settings = get_settings()
+    return resolve_client_address(
+        peer if isinstance(peer, str) else None, headers.get("X-Forwarded-For"), settings.trusted_proxy_networks
+    )
+
+
+def bind_client_address() -> None:
+    """Once per run, before any page code: every audit row this run writes carries the address."""
+    set_client_address(client_ip())
+
+
+@contextlib.contextmanager
+def database_or_stop() -> Iterator[None]:
+    """A database that fails or does not answer shows one message and ends the run, never a traceback."""
+    try:
+        yield
+    except SQLAlchemyError as error:
+        st.error(database_error_message(error), icon=":material/cloud_off:")
+        st.stop()
 
 
 def _session_start_time(user: User) -> float:
@@ -122,16 +148,19 @@ class DatabaseAuthController:
             return True
         if not username:
             return None
-        with session_scope(action="login") as session:
-            outcome = authenticate(
-                session=session,
-                username=username,
-                password=password or "",
-                client_ip=client_ip(),
-                throttle=get_throttle(),
-            )
-            if outcome.ok:
-                start_session(outcome.user)
+        try:
+            with session_scope(action="login") as session:
+                outcome = authenticate(
+                    session=session,
+                    username=username,
+                    password=password or "",
+                    client_ip=client_ip(),
+                    throttle=get_throttle(),
+                )
+                if outcome.ok:
+                    start_session(outcome.user)
+        except SQLAlchemyError as error:
+            raise LoginError(database_error_message(error)) from None
         if not outcome.ok:
             st.session_state["authentication_status"] = False
             raise LoginError(outcome.message)
@@ -176,6 +205,8 @@ class DatabaseAuthController:
                 )
         except AccountError as error:
             raise RegisterError(str(error)) from None
+        except SQLAlchemyError as error:
+            raise RegisterError(database_error_message(error)) from None
         return user.email, user.username, user.full_name or user.username
 
     def reset_password(
@@ -198,6 +229,8 @@ class DatabaseAuthController:
                 start_session(user)
         except AccountError as error:
             raise ResetError(str(error)) from None
+        except SQLAlchemyError as error:
+            raise ResetError(database_error_message(error)) from None
         return True
 
 
@@ -276,6 +309,9 @@ def build_authenticator(settings: Settings) -> stauth.Authenticate:
         cookie_key=cookie_signing_key(settings),
         cookie_expiry_days=settings.session_idle_minutes / (24 * 60),
         auto_hash=False,
+        # The library's default text promises rules (upper case, digits, at most 20 characters)
+        # that are not ours; the help under each password field states the policy we apply.
+        password_instructions=PASSWORD_RULES,
     )
     cookie_manager = authenticator.cookie_controller.cookie_model.cookie_manager
     authenticator.authentication_controller = DatabaseAuthController(settings)
@@ -298,7 +334,7 @@ def current_actor(settings: Settings) -> Actor | None:
     if now - state["last_seen"] > settings.session_idle_minutes * 60:
         end_session(f"Your session ended after {settings.session_idle_minutes} idle minutes. Please log in again.")
         return None
-    with session_scope(action="session check") as session:
+    with database_or_stop(), session_scope(action="session check") as session:
         user = get_user(session=session, user_id=uuid.UUID(state["user_id"]))
         if not session_is_current(user, state["issued_at"]):
             end_session("Your session has ended. Please log in again.")
@@ -315,9 +351,10 @@ def resume_from_cookie(authenticator: stauth.Authenticate) -> None:
     """
     if st.session_state.get(AUTH_STATE_KEY):
         return
-    token = authenticator.cookie_controller.get_cookie()
-    if token:
-        authenticator.authentication_controller.login(token=token)
+    with database_or_stop():
+        token = authenticator.cookie_controller.get_cookie()
+        if token:
+            authenticator.authentication_controller.login(token=token)
 
 
 def refresh_cookie_if_due(authenticator: stauth.Authenticate) -> None:
@@ -338,6 +375,7 @@ def require_login() -> Actor:
 
 def require_actor(settings: Settings) -> Actor:
     """The logged-in actor, or the page stops with a pointer to the login page."""
+    bind_client_address()
     actor = current_actor(settings)
     if actor is None:
         st.warning("Please log in to see this page.", icon=":material/lock:")

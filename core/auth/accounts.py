@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.audit import record_event
 from core.auth.roles import Permission, require
+from core.logging import Refusal
 from core.passwords import (
     PasswordPolicyError,
     burn_verification_time,
@@ -30,6 +31,7 @@ from db.models.accounts import Role
 from db.repositories.actor import Actor
 from db.repositories.invitations import find_open_invitation, mark_invitation_used
 from db.repositories.users import (
+    MAX_USERNAME_CHARS,
     UserInputError,
     count_admins,
     create_user,
@@ -46,11 +48,19 @@ from db.repositories.users import (
 # account all read the same, so the message tells an attacker nothing.
 LOGIN_REFUSED = "Wrong username or password. After 5 failed attempts an account is locked for 15 minutes."
 LOGIN_UNAVAILABLE = "Login is temporarily unavailable. Please try again in a minute."
+USERNAME_TOO_LONG = f"Usernames have at most {MAX_USERNAME_CHARS} characters."
 UNKNOWN_ADDRESS = "unknown"
 
 
-class AccountError(ValueError):
-    """A registration, password change or admin action was refused; the message says why."""
+class AccountError(Refusal, ValueError):
+    """A registration, password change or admin action was refused; the message says why.
+
+    `reason` is what the audit log records: it never repeats what the user typed.
+    """
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 @dataclass(frozen=True)
@@ -72,16 +82,21 @@ def authenticate(
     address = client_ip or UNKNOWN_ADDRESS
 
     def finish(status: str, detail: str, user: User | None = None) -> None:
+        # Only a real account's name is recorded: what was typed for an unknown one may be a
+        # password typed into the wrong field, or a formula aimed at the admin's spreadsheet.
         record_event(
             session=session,
             action="login",
             status=status,
             actor=Actor.of(user) if user else None,
-            username=None if user else name,
             detail=detail,
             ip=client_ip,
             latency_ms=(time.perf_counter() - started) * 1000,
         )
+
+    if len(name) > MAX_USERNAME_CHARS:
+        finish("failed", f"username longer than {MAX_USERNAME_CHARS} characters")
+        return LoginOutcome(None, USERNAME_TOO_LONG)
 
     try:
         # Counted before the password is checked, so parallel guesses cannot slip past the limit;
@@ -138,35 +153,34 @@ def register(
     client_ip: str | None,
     throttle: Throttle,
 ) -> User:
-    """Create an analyst account; invite-only mode needs an open invitation for the e-mail."""
+    """Create an analyst account; invite-only mode needs an open invitation for the e-mail.
+
+    A refusal is audited (without what was typed) in a row that survives the rollback.
+    """
     started = time.perf_counter()
-    if password != password_repeat:
-        raise AccountError("The two passwords differ")
     try:
-        check_password_policy(password, username=username, email=email)
-    except PasswordPolicyError as error:
-        raise AccountError(str(error).capitalize()) from None
-    invitation = find_open_invitation(session=session, email=email) if invite_only else None
-    if invite_only and invitation is None:
-        raise AccountError("Registration is by invitation: this e-mail address has not been invited")
-    try:
-        verdict = throttle.hit(REGISTRATIONS_PER_ADDRESS, "register-address", client_ip or UNKNOWN_ADDRESS)
-    except ThrottleUnavailableError:
-        raise AccountError("Registration is temporarily unavailable. Please try again in a minute.") from None
-    if not verdict.allowed:
-        raise AccountError(f"Too many registrations from this address: try again in {verdict.retry_after_seconds} s")
-    try:
-        user = create_user(
+        user = _create_account(
             session=session,
             username=username,
             email=email,
-            password_hash=hash_password(password),
+            password=password,
+            password_repeat=password_repeat,
             full_name=full_name,
+            invite_only=invite_only,
+            client_ip=client_ip,
+            throttle=throttle,
         )
-    except UserInputError as error:
-        raise AccountError(str(error)) from None
-    if invitation is not None:
-        mark_invitation_used(session=session, invitation=invitation)
+    except AccountError as error:
+        record_event(
+            session=session,
+            action="register",
+            status="failed",
+            detail=error.reason,
+            ip=client_ip,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            survive_rollback=True,
+        )
+        raise
     record_event(
         session=session,
         action="register",
@@ -178,29 +192,86 @@ def register(
     return user
 
 
+def _create_account(
+    *,
+    session: Session,
+    username: str,
+    email: str,
+    password: str,
+    password_repeat: str,
+    full_name: str | None,
+    invite_only: bool,
+    client_ip: str | None,
+    throttle: Throttle,
+) -> User:
+    if password != password_repeat:
+        raise AccountError("The two passwords differ", reason="passwords differ")
+    try:
+        check_password_policy(password, username=username, email=email)
+    except PasswordPolicyError as error:
+        raise AccountError(str(error).capitalize(), reason="password policy") from None
+    invitation = find_open_invitation(session=session, email=email) if invite_only else None
+    if invite_only and invitation is None:
+        raise AccountError(
+            "Registration is by invitation: this e-mail address has not been invited", reason="not invited"
+        )
+    try:
+        verdict = throttle.hit(REGISTRATIONS_PER_ADDRESS, "register-address", client_ip or UNKNOWN_ADDRESS)
+    except ThrottleUnavailableError:
+        raise AccountError(
+            "Registration is temporarily unavailable. Please try again in a minute.",
+            reason="rate-limit store unreachable",
+        ) from None
+    if not verdict.allowed:
+        raise AccountError(
+            f"Too many registrations from this address: try again in {verdict.retry_after_seconds} s",
+            reason="too many registrations from this address",
+        )
+    try:
+        user = create_user(
+            session=session,
+            username=username,
+            email=email,
+            password_hash=hash_password(password),
+            full_name=full_name,
+        )
+    except UserInputError as error:
+        raise AccountError(str(error), reason=f"{error.field}: refused") from None
+    if invitation is not None:
+        mark_invitation_used(session=session, invitation=invitation)
+    return user
+
+
 def change_password(
     *, session: Session, actor: Actor, current: str, new: str, new_repeat: str, client_ip: str | None
 ) -> User:
-    """Replace the actor's password after checking the current one; ends every other session."""
+    """Replace the actor's password after checking the current one; ends every other session.
+
+    Every refusal is audited in a row that survives the rollback the refusal causes.
+    """
     user = get_user(session=session, user_id=actor.user_id)
-    if user is None or not verify_password(current, user.password_hash):
+    try:
+        if user is None or not verify_password(current, user.password_hash):
+            raise AccountError("The current password is wrong", reason="wrong current password")
+        if new != new_repeat:
+            raise AccountError("The two new passwords differ", reason="new passwords differ")
+        if verify_password(new, user.password_hash):
+            raise AccountError("The new password is the same as the current one", reason="new password unchanged")
+        try:
+            check_password_policy(new, username=user.username, email=user.email)
+        except PasswordPolicyError as error:
+            raise AccountError(str(error).capitalize(), reason="password policy") from None
+    except AccountError as error:
         record_event(
             session=session,
             action="password change",
             status="failed",
             actor=actor,
             ip=client_ip,
-            detail="wrong current password",
+            detail=error.reason,
+            survive_rollback=True,
         )
-        raise AccountError("The current password is wrong")
-    if new != new_repeat:
-        raise AccountError("The two new passwords differ")
-    if verify_password(new, user.password_hash):
-        raise AccountError("The new password is the same as the current one")
-    try:
-        check_password_policy(new, username=user.username, email=user.email)
-    except PasswordPolicyError as error:
-        raise AccountError(str(error).capitalize()) from None
+        raise
     set_password_hash(session=session, user=user, password_hash=hash_password(new))
     # Every session that began before now stops authenticating; the caller issues a fresh one.
     record_logout(session=session, user=user)

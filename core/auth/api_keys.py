@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from core.audit import record_event
+from core.logging import Refusal
 from db.models import ApiKey, User
 from db.repositories.actor import Actor
 from db.repositories.api_keys import add_api_key, get_api_key_by_hash, list_api_keys, revoke_api_key
@@ -24,7 +25,7 @@ DISPLAY_PREFIX_CHARS = 8
 MAX_NAME_CHARS = 100
 
 
-class ApiKeyError(ValueError):
+class ApiKeyError(Refusal, ValueError):
     """The key request is malformed; the message names the field."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from core.logging import Refusal
 from db.models.accounts import Role
 from db.repositories.actor import Actor
 
@@ -26,7 +27,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
 }
 
 
-class PermissionDeniedError(PermissionError):
+class PermissionDeniedError(Refusal, PermissionError):
     """The actor's role does not allow the action; the message says which role and action."""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +14,13 @@ from db.models import AuditLog
 from db.repositories.actor import Actor
 
 MAX_AUDIT_ROWS = 1000
+MAX_DETAIL_CHARS = 1000
+
+
+def _fit(value: str | None, column: Any) -> str | None:
+    """Cut text to its column's length: an audit row must never fail to be written."""
+    length = getattr(column.type, "length", None) or MAX_DETAIL_CHARS
+    return value[:length] if value is not None else None
 
 
 def add_audit_event(
@@ -28,11 +36,11 @@ def add_audit_event(
 ) -> AuditLog:
     event = AuditLog(
         user_id=user_id,
-        username=username,
-        action=action,
-        status=status,
-        detail=detail,
-        ip=ip,
+        username=_fit(username, AuditLog.username),
+        action=_fit(action, AuditLog.action),
+        status=_fit(status, AuditLog.status),
+        detail=_fit(detail, AuditLog.detail),
+        ip=_fit(ip, AuditLog.ip),
         latency_ms=latency_ms,
     )
     session.add(event)

@@ -9,14 +9,14 @@ from sqlalchemy.orm import Session
 
 from db.models import Invitation
 from db.repositories.actor import Actor
-from db.repositories.users import UserInputError, normalise_email
+from db.repositories.users import UserInputError, checked_email, normalise_email
 from db.types import utc_now
 
 
 def add_invitation(*, session: Session, actor: Actor, email: str) -> Invitation:
-    email = normalise_email(email)
+    email = checked_email(email)
     if session.scalar(select(Invitation).where(Invitation.email == email)) is not None:
-        raise UserInputError(f"email: {email!r} is already invited")
+        raise UserInputError("email", "this address is already invited")
     invitation = Invitation(email=email, invited_by=actor.user_id)
     session.add(invitation)
     session.flush()

@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from collections.abc import Sequence
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.logging import Refusal
 from db.models import User
 from db.models.accounts import Role, Tier
 from db.repositories.actor import Actor
 from db.types import utc_now
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_USERNAME_CHARS = 64
+MAX_EMAIL_CHARS = 254
+MAX_FULL_NAME_CHARS = 200
 
 
-class UserInputError(ValueError):
-    """A user field is malformed or already taken; the message names the field."""
+class UserInputError(Refusal, ValueError):
+    """A user field is malformed or already taken; the message names the field (never repeats the input)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
 
 
 def normalise_username(username: str) -> str:
@@ -28,7 +37,32 @@ def normalise_username(username: str) -> str:
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The comparison form of an address: NFKC and case-folded, so composed and decomposed
+    accents, fullwidth letters and case all compare equal."""
+    folded = unicodedata.normalize("NFKC", email.strip()).casefold()
+    return unicodedata.normalize("NFKC", folded)
+
+
+def checked_email(email: str) -> str:
+    """The address in its comparison form, or UserInputError when it is not a mail address."""
+    key = normalise_email(email)
+    if len(key) > MAX_EMAIL_CHARS:
+        raise UserInputError("email", f"at most {MAX_EMAIL_CHARS} characters")
+    try:
+        # Syntax only: no DNS lookup, so registration never waits on the network.
+        validated = validate_email(key, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise UserInputError("email", f"not an e-mail address ({error})") from None
+    return normalise_email(validated.normalized)
+
+
+def checked_full_name(full_name: str | None) -> str | None:
+    name = (full_name or "").strip()
+    if len(name) > MAX_FULL_NAME_CHARS:
+        raise UserInputError("full name", f"at most {MAX_FULL_NAME_CHARS} characters (first and last name together)")
+    if any(unicodedata.category(character).startswith("C") for character in name):
+        raise UserInputError("full name", "no control characters")
+    return name or None
 
 
 def create_user(
@@ -41,33 +75,32 @@ def create_user(
     tier: Tier = Tier.FREE,
     full_name: str | None = None,
 ) -> User:
-    """Add a user; raises UserInputError for a malformed or taken username or e-mail."""
+    """Add a user; raises UserInputError for a malformed or taken username or e-mail, or a too long name."""
     username = normalise_username(username)
-    email = normalise_email(email)
     if not USERNAME_PATTERN.match(username):
         raise UserInputError(
-            "username: 3-64 characters, letters, digits, '.', '_' or '-', starting with a letter or digit"
+            "username", "3-64 characters, letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
-    if not EMAIL_PATTERN.match(email) or len(email) > 254:
-        raise UserInputError(f"email: {email!r} is not an e-mail address")
+    email = checked_email(email)
+    full_name = checked_full_name(full_name)
     if get_user_by_username(session=session, username=username) is not None:
-        raise UserInputError(f"username: {username!r} is taken")
+        raise UserInputError("username", f"{username!r} is taken")
     if get_user_by_email(session=session, email=email) is not None:
-        raise UserInputError(f"email: {email!r} is already registered")
+        raise UserInputError("email", "this address is already registered")
     user = User(
         username=username,
         email=email,
         password_hash=password_hash,
         role=Role(role).value,
         subscription_tier=Tier(tier).value,
-        full_name=(full_name or "").strip() or None,
+        full_name=full_name,
     )
     try:
         # A savepoint, so that losing a race for the name leaves the caller's transaction usable.
         with session.begin_nested():
             session.add(user)
     except IntegrityError:
-        raise UserInputError(f"username {username!r} or email {email!r} was registered just now") from None
+        raise UserInputError("username or email", "registered by someone else just now") from None
     return user
 
 

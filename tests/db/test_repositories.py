@@ -30,7 +30,7 @@ def test_create_user_normalises_and_finds_case_insensitively(session):
     [
         ("al", "al@example.com", "username: 3-64 characters"),
         ("bad name", "b@example.com", "username: 3-64 characters"),
-        ("carol", "not-an-email", "email: 'not-an-email' is not an e-mail address"),
+        ("carol", "not-an-email", "email: not an e-mail address"),
     ],
 )
 def test_malformed_fields_are_named(session, username, email, message):
@@ -42,7 +42,7 @@ def test_taken_username_and_email_are_refused(session):
     create_user(session=session, username="dave", email="dave@example.com", password_hash="h")
     with pytest.raises(UserInputError, match="username: 'dave' is taken"):
         create_user(session=session, username="DAVE", email="other@example.com", password_hash="h")
-    with pytest.raises(UserInputError, match=r"email: 'dave@example\.com' is already registered"):
+    with pytest.raises(UserInputError, match="email: this address is already registered"):
         create_user(session=session, username="dave2", email="Dave@example.com", password_hash="h")
 
 

@@ -1,0 +1,45 @@
+"""Which address a request came from: the connection's peer, or, behind a trusted proxy, X-Forwarded-For."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# Streamlit reports no address for a connection from the same machine; this is what is recorded then.
+LOOPBACK = "localhost"
+_LOOPBACK_ADDRESS = ipaddress.ip_address("127.0.0.1")
+
+
+def _parse(text: str) -> Address | None:
+    try:
+        return ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+
+
+def _trusted(address: Address, proxies: Sequence[Network]) -> bool:
+    return any(address.version == network.version and address in network for network in proxies)
+
+
+def resolve_client_address(peer: str | None, forwarded_for: str | None, trusted_proxies: Sequence[Network]) -> str:
+    """The client's address as far as it can be trusted.
+
+    `peer` is the connection's address as Streamlit saw it (None for a loopback connection). Only
+    when the peer is a trusted proxy is X-Forwarded-For read, from the right: each trusted proxy
+    appended the address it saw, so the first untrusted hop is the client. Anything a client wrote
+    further left is its own claim and is ignored; so is a malformed hop.
+    """
+    peer_address = _parse(peer) if peer else _LOOPBACK_ADDRESS
+    shown_peer = peer if peer else LOOPBACK
+    if peer_address is None or not forwarded_for or not _trusted(peer_address, trusted_proxies):
+        return shown_peer
+    for hop in reversed(forwarded_for.split(",")):
+        address = _parse(hop)
+        if address is None:
+            return shown_peer
+        if not _trusted(address, trusted_proxies):
+            return str(address)
+    return shown_peer
