@@ -1,25 +1,36 @@
-"""Training jobs: a row in training_jobs, run by an RQ worker when Redis is configured, else by a thread.
+"""Training jobs: a row in training_jobs, run by an RQ worker when Redis is configured, else by a local process.
 
 The job row is the truth the pages read: status, progress, loss history, error. Whoever runs the
 job writes to it in short transactions, beats a heartbeat, and checks for cancellation after each
 epoch; a job whose runner went silent is marked failed when anyone next looks at the list.
+
+Without Redis, the app runs each job in a child process of its own (`python -m core.worker --job`),
+one at a time. Training in a thread of the app's process ran 2-4x slower than the command line and
+stalled every page meanwhile: Keras drives each batch from Python, so the training thread and the
+server's event loop and script threads took turns at the GIL, and TensorFlow's thread pools fought
+them for two cores. A child process has its own interpreter and runs at a lower CPU priority.
 """
 
 from __future__ import annotations
 
 import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.actions import authorise_action
 from core.audit import record_event
-from core.config import Settings, get_settings
+from core.config import PROJECT_ROOT, Settings, get_settings
 from core.forecasting.config import TrainingConfig
 from core.logging import get_logger
 from core.redis_client import require_redis
@@ -35,26 +46,102 @@ log = get_logger("jobs")
 STALE_AFTER = timedelta(minutes=5)  # heartbeats come every epoch and every 15 s within one
 RQ_JOB_TIMEOUT_SECONDS = 2 * 60 * 60
 FINISHED = (JobStatus.SUCCEEDED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value)
+OPEN = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+WAITING_MESSAGE = "waiting for a worker"
+LOCAL_PREFIXES = ("local:", "thread:")  # thread: marks jobs of versions that trained inside the app
 
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
+_local_queue: queue.Queue[str] = queue.Queue()
+_local_runner: threading.Thread | None = None
+_local_runner_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Model settings under a plain name, for people who do not want to tune an LSTM."""
+
+    description: str
+    overrides: dict
+
+    def config(self) -> TrainingConfig:
+        return TrainingConfig(**self.overrides)
+
+
+PRESETS = {
+    "fast": Preset(
+        "a small network and few passes: a first look in seconds", {"lstm_units": (8,), "epochs": 8, "patience": 2}
+    ),
+    "balanced": Preset("the defaults, chosen on the S&P 500 sample", {}),
+    "thorough": Preset(
+        "a larger network, a longer window and more patience: minutes per ticker",
+        {"lstm_units": (32, 16), "window": 40, "epochs": 60, "patience": 8},
+    ),
+}
+DEFAULT_PRESET = "balanced"
 
 
 class JobError(RuntimeError):
     """A job request the queue refuses; the message says why."""
 
 
-def _thread_executor() -> ThreadPoolExecutor:
-    """One training thread per app process: two trainings at once would only halve each other's speed."""
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="candlecast-training")
-        return _executor
+def _local_marker(child_pid: int | None = None) -> str:
+    """local:host:app pid[:child pid]; the host tells whether those pids can be checked from here."""
+    return f"local:{socket.gethostname()}:{os.getpid()}" + (f":{child_pid}" if child_pid else "")
 
 
-def _thread_marker() -> str:
-    return f"thread:{os.getpid()}"
+def _ensure_local_runner() -> None:
+    """One daemon thread per app process hands jobs to child processes, one after another.
+
+    Two trainings at once would only halve each other's speed on two cores; the thread is a daemon
+    so that stopping the app never waits for a training to end (the child notices and stops too).
+    """
+    global _local_runner
+    with _local_runner_lock:
+        if _local_runner is None or not _local_runner.is_alive():
+            _local_runner = threading.Thread(target=_drain_local_queue, name="candlecast-jobs", daemon=True)
+            _local_runner.start()
+
+
+def _drain_local_queue() -> None:
+    while True:
+        job_id = _local_queue.get()
+        try:
+            run_in_child_process(uuid.UUID(job_id))
+        except Exception:  # one broken job must not stop the jobs after it
+            log.exception("local runner failed on job %s", job_id)
+
+
+def run_in_child_process(job_id: uuid.UUID) -> None:
+    """Run one job in a child process and wait for it; a child that dies leaves the job failed, saying why."""
+    sessions = get_sessionmaker()
+    with session_scope(sessions, action="start job process") as session:
+        job = session.get(TrainingJob, job_id)
+        if job is None or job.status != JobStatus.QUEUED.value:
+            return  # cancelled while it waited: no process to start
+        job.message = "starting a training process"
+    command = [sys.executable, "-m", "core.worker", "--job", str(job_id)]
+    try:
+        child = subprocess.Popen(command, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL)
+    except OSError as error:
+        _finish(sessions, job_id, JobStatus.FAILED, error=f"could not start a training process: {error}")
+        return
+    with session_scope(sessions, action="record job process") as session:
+        job = session.get(TrainingJob, job_id)
+        if job is not None:
+            job.queue_job_id = _local_marker(child.pid)
+    code = child.wait()
+    if code != 0:
+        log.warning("training process %s of job %s ended with %s", child.pid, job_id, code)
+    _finish(sessions, job_id, JobStatus.FAILED, error=_process_end(code), only_open=True)
+
+
+def _process_end(code: int) -> str:
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"the training process was stopped ({name}) before the job finished"
+    return f"the training process ended (exit code {code}) before the job finished"
 
 
 def create_job(
@@ -76,7 +163,7 @@ def create_job(
         config=config.model_dump(mode="json") | ({"walkforward": walkforward} if walkforward else {}),
         status=JobStatus.QUEUED.value,
         progress=0.0,
-        message="waiting for a worker",
+        message=WAITING_MESSAGE,
         history={},
     )
     session.add(job)
@@ -86,7 +173,7 @@ def create_job(
 
 
 def dispatch(job_id: uuid.UUID, settings: Settings | None = None) -> None:
-    """Hand a committed job to the RQ queue, or to this process's training thread."""
+    """Hand a committed job to the RQ queue, or to this app's local runner of child processes."""
     settings = settings or get_settings()
     sessions = get_sessionmaker()
     if settings.redis_url:
@@ -106,12 +193,16 @@ def dispatch(job_id: uuid.UUID, settings: Settings | None = None) -> None:
             _finish(sessions, job_id, JobStatus.FAILED, error=f"could not queue the job: Redis unreachable ({error})")
             return
     else:
-        marker = _thread_marker()
-        _thread_executor().submit(run_job, str(job_id))
+        marker = _local_marker()
     with session_scope(sessions, action="dispatch job") as session:
         job = session.get(TrainingJob, job_id)
         if job is not None and job.queue_job_id is None:
             job.queue_job_id = marker
+            if not settings.redis_url:
+                job.message = "queued: waiting for the job before it" if _local_queue.qsize() else job.message
+    if not settings.redis_url:
+        _local_queue.put(str(job_id))
+        _ensure_local_runner()
 
 
 def queue_training(
@@ -143,18 +234,24 @@ def queue_training(
 
 
 def run_job(job_id: str) -> str:
-    """Run one training job to its end; the function RQ workers and the training thread call."""
+    """Run one training job to its end; the function RQ workers and local job processes call."""
     from core.forecasting.trainer import TrainingRun
 
     return TrainingRun(uuid.UUID(job_id), get_sessionmaker()).run()
 
 
 def _finish(
-    sessions, job_id: uuid.UUID, status: JobStatus, *, error: str | None = None, message: str | None = None
+    sessions,
+    job_id: uuid.UUID,
+    status: JobStatus,
+    *,
+    error: str | None = None,
+    message: str | None = None,
+    only_open: bool = False,
 ) -> None:
     with session_scope(sessions, action="finish job") as session:
         job = session.get(TrainingJob, job_id)
-        if job is None:
+        if job is None or (only_open and job.status not in OPEN):
             return
         job.status = status.value
         job.finished_at = utc_now()
@@ -184,9 +281,7 @@ def reap_stale_jobs(*, session: Session, settings: Settings | None = None) -> in
     settings = settings or get_settings()
     now = utc_now()
     reaped = 0
-    open_jobs = session.scalars(
-        select(TrainingJob).where(TrainingJob.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]))
-    ).all()
+    open_jobs = session.scalars(select(TrainingJob).where(TrainingJob.status.in_(OPEN))).all()
     for job in open_jobs:
         reason = _why_stale(job, now, settings)
         if reason:
@@ -206,11 +301,39 @@ def _why_stale(job: TrainingJob, now, settings: Settings) -> str | None:
         if beat is not None and now - beat > STALE_AFTER:
             return f"the worker stopped responding (no heartbeat since {beat:%Y-%m-%d %H:%M:%S} UTC)"
     marker = job.queue_job_id or ""
-    if marker.startswith("thread:") and marker != _thread_marker():
-        return "the app restarted before this job finished"
+    if marker.startswith(LOCAL_PREFIXES):
+        return _local_failure(marker)
     if marker.startswith("rq:") and settings.redis_url:
         return _rq_failure(marker.removeprefix("rq:"))
     return None
+
+
+def _local_failure(marker: str) -> str | None:
+    """A local job is lost when the app that queued it, or the process that ran it, is gone."""
+    kind, _, rest = marker.partition(":")
+    if kind == "thread":  # trained inside the app's own process, which has restarted since
+        return None if rest == str(os.getpid()) else "the app restarted before this job finished"
+    host, _, pids = rest.partition(":")
+    if host != socket.gethostname():
+        return None  # another machine's processes: only the heartbeat can tell
+    app_pid, _, child_pid = pids.partition(":")
+    if not _alive(int(app_pid)):
+        return "the app restarted before this job finished"
+    if child_pid and not _alive(int(child_pid)) and int(app_pid) != os.getpid():
+        return "the training process stopped before the job finished"
+    return None
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _rq_failure(rq_id: str) -> str | None:
@@ -241,3 +364,63 @@ def list_jobs(*, session: Session, actor: Actor, limit: int = 30) -> Sequence[Tr
         .limit(limit)
     )
     return session.scalars(query).all()
+
+
+@dataclass(frozen=True)
+class RunnerStatus:
+    """Who runs queued jobs: the app's own job processes, or the RQ workers listening on the queue."""
+
+    queue: str | None  # None: no Redis, the app runs jobs itself
+    workers: int | None = None  # None: Redis could not be asked
+    busy: int = 0
+    last_heartbeat: datetime | None = None
+    detail: str | None = None
+
+    @property
+    def local(self) -> bool:
+        return self.queue is None
+
+    @property
+    def problem(self) -> str | None:
+        """Why queued jobs would wait for ever, in words a user can act on, or None."""
+        if self.local:
+            return None
+        if self.workers is None:
+            return f"cannot tell whether a worker listens on the queue {self.queue!r}: {self.detail}"
+        if self.workers == 0:
+            return (
+                f"no worker is listening on the queue {self.queue!r}: queued jobs wait until one starts "
+                "(`make worker`, or `python -m core.worker`)"
+            )
+        return None
+
+    def summary(self) -> str:
+        """One line for the Train page and the status panels."""
+        if self.local:
+            return "jobs run one at a time, each in a process of its own on the app's machine"
+        if self.workers is None or self.workers == 0:
+            return self.problem or ""
+        idle = self.workers - self.busy
+        plural = "s" if self.workers > 1 else ""
+        return f"{self.workers} worker{plural} listening on {self.queue!r} ({self.busy} busy, {idle} idle)"
+
+
+def runner_status(settings: Settings | None = None) -> RunnerStatus:
+    """Whether anything will run a queued job now: RQ's worker registry, whose entries expire without heartbeats."""
+    settings = settings or get_settings()
+    if not settings.redis_url:
+        return RunnerStatus(queue=None)
+    from rq import Queue, Worker
+
+    name = settings.training_queue
+    try:
+        workers = Worker.all(queue=Queue(name, connection=require_redis()))
+    except Exception as error:  # noqa: BLE001 - an unreachable Redis is reported, not raised
+        return RunnerStatus(queue=name, detail=f"Redis does not answer ({type(error).__name__}: {error})")
+    beats = [worker.last_heartbeat for worker in workers if worker.last_heartbeat is not None]
+    return RunnerStatus(
+        queue=name,
+        workers=len(workers),
+        busy=sum(1 for worker in workers if worker.get_state() == "busy"),
+        last_heartbeat=max(beats) if beats else None,
+    )

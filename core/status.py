@@ -1,4 +1,4 @@
-"""The system status that Home's panel and `python -m db check` both show."""
+"""The system status that Home's panel and `python -m db check` both show: database, Redis, job runners."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from core.jobs import RunnerStatus, runner_status
 from core.redis_client import RedisState, RedisStatus, redis_status
 from db.engine import Health, PoolStatus, get_engine, health_check, pool_status
 from db.migrate import current_revision, head_revision
@@ -44,11 +45,17 @@ class DatabaseStatus:
 class SystemStatus:
     database: DatabaseStatus
     redis: RedisStatus
+    runner: RunnerStatus
+
+    @property
+    def runner_problem(self) -> str | None:
+        """No worker on the queue; with Redis down, the Redis problem already says everything."""
+        return None if self.redis.state == RedisState.UNREACHABLE else self.runner.problem
 
     @property
     def ok(self) -> bool:
-        """Healthy when the database is; Redis counts only when it is configured."""
-        return self.database.ok and self.redis.state != RedisState.UNREACHABLE
+        """Healthy when the database is; Redis and its workers count only when Redis is configured."""
+        return self.database.ok and self.redis.state != RedisState.UNREACHABLE and self.runner_problem is None
 
 
 def database_status(engine: Engine | None = None) -> DatabaseStatus:
@@ -72,4 +79,5 @@ def database_status(engine: Engine | None = None) -> DatabaseStatus:
 
 
 def system_status(engine: Engine | None = None) -> SystemStatus:
-    return SystemStatus(database=database_status(engine), redis=redis_status())
+    """Everything the status panel and `python -m db check` report."""
+    return SystemStatus(database=database_status(engine), redis=redis_status(), runner=runner_status())

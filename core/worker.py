@@ -1,29 +1,72 @@
-"""The background worker: an RQ worker on the training queue (make worker)."""
+"""The processes that run training jobs: an RQ worker on the training queue (make worker), or one local job.
+
+`python -m core.worker` listens on the queue (needs Redis); `python -m core.worker --job ID` runs
+one job and exits, as the app starts it for every job when no Redis is configured.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+import threading
+import time
+import uuid
 
 from rq import SimpleWorker
 
 from core.config import ConfigError, get_settings
-from core.logging import configure_logging
+from core.logging import configure_logging, get_logger
 from core.redis_client import RedisState, redis_status, require_redis
+
+# RQ drops a worker from its registry this long (+60 s) after its last heartbeat, so a killed
+# worker stops counting as "listening" within three minutes instead of RQ's default eight.
+WORKER_TTL_SECONDS = 120
+LOCAL_JOB_NICENESS = 10  # the app's pages first: they answer people, training can wait a moment
+PARENT_CHECK_SECONDS = 2.0
+
+log = get_logger("jobs")
+
+
+def run_local_job(job_id: uuid.UUID) -> int:
+    """Run one job in this process at a lower priority, stopping if the app that started it goes away."""
+    settings = get_settings()
+    configure_logging(settings.log_path, settings.log_level, console=False)
+    with contextlib.suppress(OSError):  # a platform without nice runs the job at normal priority
+        os.nice(LOCAL_JOB_NICENESS)
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    from core.jobs import run_job
+
+    status = run_job(str(job_id))
+    log.info("job process %s for %s ended: %s", os.getpid(), job_id, status)
+    return 0
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    # A stopped app must not leave trainings behind that nobody can watch or cancel.
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        if os.getppid() != parent:
+            log.warning("the app that started job process %s is gone: stopping", os.getpid())
+            os._exit(3)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.worker", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m core.worker", description=__doc__.splitlines()[0])
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    parser.add_argument("--job", type=uuid.UUID, help="run this one job in this process, then exit (no Redis)")
     args = parser.parse_args(argv)
     try:
         settings = get_settings()
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
+    if args.job:
+        return run_local_job(args.job)
     if not settings.redis_url:
         print(
-            "REDIS_URL is not set: without Redis the app trains in its own process and needs no worker.",
+            "REDIS_URL is not set: without Redis the app runs each job in a process of its own and needs no worker.",
             file=sys.stderr,
         )
         return 2
@@ -35,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     # A SimpleWorker runs jobs in its own process: TensorFlow loads once per worker instead of
     # once per job, and is never forked after it has started its threads. A worker that dies
     # leaves its job to the heartbeat check, which marks it failed.
-    worker = SimpleWorker([settings.training_queue], connection=require_redis())
+    worker = SimpleWorker([settings.training_queue], connection=require_redis(), worker_ttl=WORKER_TTL_SECONDS)
     worker.work(burst=args.burst, with_scheduler=False)
     return 0
 

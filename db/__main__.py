@@ -41,12 +41,23 @@ def format_status(status: SystemStatus) -> str:
         f"redis:     {rd.state.value}"
         + (f" ({rd.latency_ms:.1f} ms)" if rd.latency_ms is not None else "")
         + (f" {rd.detail}" if rd.detail else ""),
+        f"jobs:      {_runner_line(status)}",
     ]
     if db.problem:
         lines.append(f"problem:   {db.problem}")
     if rd.state == RedisState.UNREACHABLE:
         lines.append("problem:   REDIS_URL is set but Redis does not answer")
+    if status.runner_problem:
+        lines.append(f"problem:   {status.runner_problem}")
     return "\n".join(lines)
+
+
+def _runner_line(status: SystemStatus) -> str:
+    runner = status.runner
+    if runner.local or runner.workers is None:
+        return runner.summary() if runner.local else f"queue {runner.queue!r}, workers unknown (Redis down)"
+    beat = f", last heartbeat {runner.last_heartbeat:%Y-%m-%d %H:%M:%S} UTC" if runner.last_heartbeat else ""
+    return f"queue {runner.queue!r}: {runner.workers} worker(s) listening, {runner.busy} busy{beat}"
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""The system status panel: database backend, health, pool figures, migration revision, Redis."""
+"""The system status panel: database backend, health, pool figures, migration revision, Redis, job runners."""
 
 from __future__ import annotations
 
@@ -35,10 +35,13 @@ def render_status_panel(status: SystemStatus) -> None:
                 st.markdown(f":green-badge[ok] {rd.latency_ms:.1f} ms")
             elif rd.state == RedisState.NOT_CONFIGURED:
                 st.markdown(":gray-badge[not configured]")
-                st.caption("throttling and jobs run in this process")
+                st.caption("throttling runs in this process")
             else:
                 st.markdown(":red-badge[unreachable]")
+        st.caption(f"Training jobs: {status.runner.summary()}")
         if db.problem:
             st.error(db.problem, icon=":material/database:")
         if rd.state == RedisState.UNREACHABLE:
             st.warning(f"REDIS_URL is set but Redis does not answer: {rd.detail}", icon=":material/warning:")
+        if status.runner_problem:
+            st.warning(status.runner_problem, icon=":material/engineering:")

@@ -1,0 +1,169 @@
+"""Training inside the running app against the command line, and how other pages answer meanwhile.
+
+Starts the real Streamlit app on the embedded default (SQLite, no Redis) in a fresh folder, logs in
+with headless Chromium, queues the default ^GSPC job from the Train page (whose jobs panel keeps
+polling, as a user's open tab does), and while it runs opens the Tickers page again and again in a
+second tab. Before that, `python -m core train` trains the same default model on the same prices.
+
+Prints the in-app time (queued to finished, and started to finished) beside the command line's
+(the whole command, TensorFlow import included) and their ratio (target: within 1.5x), and the time
+to first content of another page while the job runs (target: under 1 s) and when the app is idle.
+Run: .venv/bin/python bench/train_in_app.py [--runs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, select
+
+from core.config import PROJECT_ROOT
+from db.models import TrainingJob
+from tests.e2e.app_server import CHROMIUM, CHROMIUM_FLAGS, running_app
+
+TICKER = "^GSPC"
+ADMIN, PASSWORD = "bench", "a long benchmark password"
+JOB_SECONDS = 300
+OTHER_PAGE, OTHER_TITLE = "tickers", "Tickers"
+LOAD_PAUSE_MS = 3000  # a person reading the other page before opening it again
+
+
+def run(command: list[str], env: dict[str, str], stdin: str | None = None) -> float:
+    """Seconds the command took; stops the benchmark with its output when it fails."""
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, input=stdin, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    return time.perf_counter() - started
+
+
+def prepare(env: dict[str, str]) -> None:
+    python = sys.executable
+    run([python, "-m", "db", "setup"], env)
+    run([python, "-m", "core", "load-sample"], env)
+    admin = [python, "-m", "db", "create-admin", "--username", ADMIN, "--email", "bench@example.com"]
+    run([*admin, "--password-stdin"], env, stdin=PASSWORD + "\n")
+
+
+def log_in(page, url: str) -> None:
+    page.goto(url)
+    page.get_by_label("Username").first.fill(ADMIN)
+    page.get_by_label("Password", exact=True).first.fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_text(f"Signed in as {ADMIN}").first.wait_for()
+    page.wait_for_timeout(2000)  # the session cookie is written by a component after the login run
+
+
+def first_content_seconds(page, url: str) -> float:
+    """From navigation to the other page's title on screen."""
+    started = time.perf_counter()
+    page.goto(f"{url}/{OTHER_PAGE}")
+    page.get_by_role("heading", name=OTHER_TITLE).first.wait_for()
+    return time.perf_counter() - started
+
+
+def newest_job(engine) -> TrainingJob | None:
+    with engine.connect() as connection:
+        return connection.execute(select(TrainingJob).order_by(TrainingJob.created_at.desc()).limit(1)).first()
+
+
+def train_in_app(train_page, other_page, url: str, engine) -> tuple[float, float, int, list[float]]:
+    """(queued to finished, started to finished, epochs, other page's first-content times) of one job."""
+    before = newest_job(engine)
+    train_page.get_by_role("button", name="Train").click()
+    train_page.get_by_text("Queued 1 training job").first.wait_for()
+    loads = []
+    deadline = time.monotonic() + JOB_SECONDS
+    while time.monotonic() < deadline:
+        job = newest_job(engine)
+        if job is not None and (before is None or job.id != before.id):
+            if job.status in ("succeeded", "failed", "cancelled"):
+                if job.status != "succeeded":
+                    sys.exit(f"the in-app job ended {job.status}: {job.error}")
+                epochs = len((job.history or {}).get("loss", []))
+                return (
+                    (job.finished_at - job.created_at).total_seconds(),
+                    (job.finished_at - job.started_at).total_seconds(),
+                    epochs,
+                    loads,
+                )
+            if job.status == "running":
+                loads.append(first_content_seconds(other_page, url))
+                other_page.wait_for_timeout(LOAD_PAUSE_MS)
+        time.sleep(0.5)
+    sys.exit(f"the in-app job did not finish within {JOB_SECONDS} s: {job.status if job else 'no job'}, "
+             f"{job.message if job else ''}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2, help="jobs through the app, and CLI runs (default 2)")
+    args = parser.parse_args()
+    if not CHROMIUM.exists():
+        sys.exit(f"no Chromium at {CHROMIUM}: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="candlecast-bench-") as scratch:
+        folder = Path(scratch)
+        database = folder / "bench.db"
+        env = {
+            "APP_ENV": "development",
+            "COOKIE_KEY": secrets.token_urlsafe(48),
+            "LOG_DIR": str(folder / "logs"),
+            "REDIS_URL": "",
+            "DATABASE_URL": f"sqlite:///{database}",
+        }
+        environment = {**os.environ, **env}
+        prepare(environment)
+        cli = [
+            run([sys.executable, "-m", "core", "train", "--ticker", TICKER, "--json"], environment)
+            for _ in range(args.runs)
+        ]
+        print(f"command line (python -m core train, import included): {', '.join(f'{s:.1f}' for s in cli)} s")
+
+        engine = create_engine(f"sqlite:///{database}")
+        with running_app(env, folder, with_worker=False) as url, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+            context = browser.new_context(viewport={"width": 1440, "height": 900})
+            context.set_default_timeout(60_000)
+            train_page, other_page = context.new_page(), context.new_page()
+            log_in(train_page, url)
+            idle = [first_content_seconds(other_page, url) for _ in range(3)]
+            train_page.goto(f"{url}/train")
+            train_page.get_by_role("button", name="Train").wait_for()
+            runs = [train_in_app(train_page, other_page, url, engine) for _ in range(args.runs)]
+            browser.close()
+        engine.dispose()
+
+    queued = [r[0] for r in runs]
+    started = [r[1] for r in runs]
+    loads = [seconds for r in runs for seconds in r[3]]
+    epochs = sorted({r[2] for r in runs})
+    print(
+        f"in the app (queued to finished): {', '.join(f'{s:.1f}' for s in queued)} s; "
+        f"started to finished: {', '.join(f'{s:.1f}' for s in started)} s; epochs {epochs}"
+    )
+    ratio = statistics.median(queued) / statistics.median(cli)
+    print(f"ratio in-app / command line (medians): {ratio:.2f}x (target <= 1.5x)")
+    print(f"{OTHER_TITLE} page, first content when idle: median {statistics.median(idle):.2f} s")
+    if loads:
+        print(
+            f"{OTHER_TITLE} page, first content while a job runs: median {statistics.median(loads):.2f} s, "
+            f"worst {max(loads):.2f} s over {len(loads)} loads (target < 1 s)"
+        )
+    else:
+        print(f"{OTHER_TITLE} page: the job finished before it could be loaded while running")
+
+
+if __name__ == "__main__":
+    main()
