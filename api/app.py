@@ -9,8 +9,6 @@ from api.errors import install_error_handlers
 from api.limits import ApiLimits
 from api.routes import account, forecasts, jobs, market, results
 
-VERSION = "v1"
-
 
 class RateLimitHeaders:
     """Copies the RateLimit-* headers the authentication step worked out onto whatever response follows."""
@@ -54,6 +52,6 @@ def create_app(*, limits: ApiLimits | None = None) -> FastAPI:
     app.state.limits = limits or ApiLimits()
     install_error_handlers(app)
     for module in (market, forecasts, jobs, results, account):
-        app.include_router(module.router, prefix=f"/{VERSION}")
+        app.include_router(module.router)
     app.add_middleware(RateLimitHeaders)
     return app

@@ -8,10 +8,11 @@ from fastapi import APIRouter
 
 from api.deps import CallerDep, SessionDep
 from api.errors import documented
+from api.routes import VERSION_PREFIX
 from api.schemas import KeyUsageOut, UsageList
 from core.api_usage import usage_by_key
 
-router = APIRouter(tags=["account"])
+router = APIRouter(prefix=VERSION_PREFIX, tags=["account"])
 
 
 @router.get("/usage", response_model=UsageList, responses=documented(401, 422, 429))

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from api.deps import CallerDep, PredictorDep, SessionDep, SettingsDep, ThrottleDep
 from api.errors import documented
 from api.frames import table_response
+from api.routes import VERSION_PREFIX
 from api.routes.market import CSV_OR_JSON
 from api.schemas import (
     TICKER_PATTERN,
@@ -25,7 +26,7 @@ from core.forecasting.registry import owned_version
 from core.predictions import ledger_with_outcomes, predict
 from db.repositories.models import list_model_versions
 
-router = APIRouter(tags=["forecasts"])
+router = APIRouter(prefix=VERSION_PREFIX, tags=["forecasts"])
 TickerQuery = Annotated[str | None, Query(pattern=TICKER_PATTERN, max_length=32)]
 
 

@@ -8,12 +8,13 @@ from fastapi import APIRouter, BackgroundTasks
 
 from api.deps import CallerDep, SessionDep, SettingsDep, ThrottleDep, TrainerDep
 from api.errors import documented, not_found
+from api.routes import VERSION_PREFIX
 from api.schemas import JobList, JobOut, TrainingRequest, WalkForwardRequest
 from core.jobs import cancel_job, create_job, dispatch, list_jobs
 from core.results import get_owned
 from db.models import TrainingJob
 
-router = APIRouter(tags=["jobs"])
+router = APIRouter(prefix=VERSION_PREFIX, tags=["jobs"])
 SUBMIT_ERRORS = documented(401, 403, 422, 429)
 
 

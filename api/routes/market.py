@@ -11,12 +11,13 @@ from fastapi.responses import JSONResponse
 from api.deps import CallerDep, SessionDep, SettingsDep, ThrottleDep, UploaderDep
 from api.errors import ApiError, documented, error_response, not_found
 from api.frames import table_response
+from api.routes import VERSION_PREFIX
 from api.schemas import TICKER_PATTERN, CachedTickerOut, IndicatorTable, PriceTable, TickerList, UploadResult
 from core.data.service import upload_prices
 from core.indicator_view import IndicatorParams, indicator_view
 from db.repositories.prices import list_cached_tickers, read_prices
 
-router = APIRouter(tags=["market data"])
+router = APIRouter(prefix=VERSION_PREFIX, tags=["market data"])
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 TickerPath = Annotated[str, Path(pattern=TICKER_PATTERN, max_length=32, examples=["^GSPC"])]
 CSV_OR_JSON = {

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from api.deps import CallerDep, SessionDep, TrainerDep
 from api.errors import documented, not_found
+from api.routes import VERSION_PREFIX
 from api.routes.forecasts import TickerQuery
 from api.schemas import (
     BacktestDetail,
@@ -26,7 +27,7 @@ from core.backtest import BacktestConfig
 from core.results import get_owned, list_owned
 from db.models import BacktestResult, Evaluation, RiskMetrics
 
-router = APIRouter(tags=["results"])
+router = APIRouter(prefix=VERSION_PREFIX, tags=["results"])
 READ_ONE = documented(401, 404, 422, 429)
 
 
