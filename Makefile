@@ -1,11 +1,11 @@
-# Candlecast: `make run` starts the app, `make test` runs the tests; both build .venv first.
+# Candlecast: `make run` starts the app, `make api` the REST API, `make test` runs the tests; all build .venv first.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 PORT ?= 8501
 
-.PHONY: run test worker migrate check lint format bench screenshots clean
+.PHONY: run api test worker migrate check lint format bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ migrate: $(STAMP)
 
 run: migrate
 	$(BIN)/streamlit run Home.py --server.port $(PORT)
+
+# The REST API on API_PORT (8000 by default), OpenAPI at /docs.
+api: migrate
+	$(BIN)/python -m api
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

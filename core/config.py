@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     action_limits: dict[str, dict[str, str]] = Field(default_factory=lambda: dict(DEFAULT_ACTION_LIMITS))
 
+    api_port: int = Field(8000, ge=1, le=65535)
+
     @field_validator("app_env", mode="before")
     @classmethod
     def _lower_case(cls, value: object) -> object:

@@ -8,6 +8,7 @@ import pytest
 from core.config import PROJECT_ROOT
 
 FORBIDDEN = {
+    "api": {"streamlit"},
     "core": {"streamlit"},
     "db": {"streamlit"},
     "app_pages": {"sqlalchemy", "keras", "tensorflow", "redis", "rq"},

@@ -1,6 +1,7 @@
 """Every table of the data model; importing this package registers them all on Base.metadata."""
 
 from db.models.accounts import ApiKey, AuditLog, Invitation, RateLimit, User, UserPreferences
+from db.models.api_usage import ApiKeyUsage
 from db.models.forecasting import (
     BacktestResult,
     Evaluation,
@@ -13,6 +14,7 @@ from db.models.market import DataUpload, HistoricalPrice, TechnicalIndicator
 
 __all__ = [
     "ApiKey",
+    "ApiKeyUsage",
     "AuditLog",
     "BacktestResult",
     "DataUpload",

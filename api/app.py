@@ -1,0 +1,57 @@
+"""The FastAPI application: routes under /v1, one error shape, RateLimit-* headers, OpenAPI at /docs."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import install_error_handlers
+from api.limits import ApiLimits
+from api.routes import account, forecasts, jobs, market, results
+
+
+class RateLimitHeaders:
+    """Copies the RateLimit-* headers the authentication step worked out onto whatever response follows."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = scope.get("state", {}).get("rate_limit_headers")
+                if extra:
+                    present = {name.lower() for name, _ in message.get("headers", [])}
+                    message["headers"] = list(message.get("headers", [])) + [
+                        (name.lower().encode(), value.encode())
+                        for name, value in extra.items()
+                        if name.lower().encode() not in present
+                    ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(*, limits: ApiLimits | None = None) -> FastAPI:
+    """A new app; limits per key and endpoint default to ApiLimits()."""
+    app = FastAPI(
+        title="Candlecast API",
+        version="1.0.0",
+        description=(
+            "Prices, indicators, forecasts, the prediction ledger, training jobs and results of Candlecast. "
+            "Authenticate with an API key from the Account page: `Authorization: Bearer cc_...`. "
+            'Errors are `{"error": {"status", "code", "message", "details"}}`; '
+            "every response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`, "
+            "and a 429 also `Retry-After`."
+        ),
+    )
+    app.state.limits = limits or ApiLimits()
+    install_error_handlers(app)
+    for module in (market, forecasts, jobs, results, account):
+        app.include_router(module.router)
+    app.add_middleware(RateLimitHeaders)
+    return app

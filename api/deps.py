@@ -1,0 +1,122 @@
+"""What every request goes through: one transaction, the API key, the key's limit on the endpoint.
+
+The transaction is owned here and nowhere else: each route calls one core function with the
+session it is given, and the commit happens after the route returns but before the response
+is sent, so a client that reads right after a write sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from api.errors import EXPECTED_ERRORS, ApiError
+from api.limits import ApiLimits, take
+from core.api_usage import KeyHolder, authenticate_key, record_key_request
+from core.auth.roles import Permission, require
+from core.config import Settings, get_settings
+from core.throttle import Throttle, get_throttle
+from db.engine import session_scope
+from db.repositories.actor import Actor
+
+bearer = HTTPBearer(auto_error=False, description="An API key from the Account page: `Authorization: Bearer cc_...`")
+UNAUTHORISED_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+
+def transaction(request: Request) -> Iterator[Session]:
+    """One session and transaction per request: committed on success, rolled back on any error.
+
+    Refusals (4xx) roll back without a traceback in the error log; anything else propagates
+    through session_scope, which logs it once.
+    """
+    refused: Exception | None = None
+    with session_scope(action=f"{request.method} {request.url.path}") as session:
+        try:
+            yield session
+        except EXPECTED_ERRORS as error:
+            session.rollback()
+            refused = error
+    if refused is not None:
+        raise refused
+
+
+SessionDep = Annotated[Session, Depends(transaction, scope="function")]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The key's owner acting through the API, the key, and where the request came from."""
+
+    actor: Actor
+    api_key_id: str
+    client_ip: str | None
+
+
+def _endpoint(request: Request) -> str:
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', request.url.path)}"
+
+
+def authenticate(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Caller:
+    """The caller of a valid key, counted against the key's limit on this endpoint and in its usage."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiError(
+            401, "unauthorised", "send an API key: Authorization: Bearer cc_...", headers=UNAUTHORISED_HEADERS
+        )
+    holder: KeyHolder | None = authenticate_key(session=session, secret=credentials.credentials)
+    if holder is None:
+        raise ApiError(401, "unauthorised", "the API key is unknown, revoked or expired", headers=UNAUTHORISED_HEADERS)
+    endpoint = _endpoint(request)
+    limits: ApiLimits = request.app.state.limits
+    allowance = take(throttle(), limits.for_endpoint(request.method, endpoint), str(holder.api_key_id), endpoint)
+    if allowance is not None:
+        if not allowance.allowed:
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"at most {allowance.limit} requests per window to {endpoint} with this key; "
+                f"retry in {allowance.reset_seconds} s",
+                headers=allowance.headers(),
+            )
+        request.state.rate_limit_headers = allowance.headers()
+    record_key_request(session=session, api_key_id=holder.api_key_id, endpoint=endpoint)
+    return Caller(
+        actor=holder.actor, api_key_id=str(holder.api_key_id), client_ip=request.client.host if request.client else None
+    )
+
+
+CallerDep = Annotated[Caller, Depends(authenticate)]
+
+
+def permitted(permission: Permission):
+    """A dependency refusing (403) callers whose role lacks the permission; viewers may only read."""
+
+    def check(caller: CallerDep) -> Caller:
+        require(caller.actor, permission)
+        return caller
+
+    return check
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def throttle() -> Throttle:
+    return get_throttle()
+
+
+SettingsDep = Annotated[Settings, Depends(settings)]
+ThrottleDep = Annotated[Throttle, Depends(throttle)]
+TrainerDep = Annotated[Caller, Depends(permitted(Permission.TRAIN))]
+PredictorDep = Annotated[Caller, Depends(permitted(Permission.PREDICT))]
+UploaderDep = Annotated[Caller, Depends(permitted(Permission.UPLOAD))]

@@ -1,0 +1,71 @@
+"""Tables as responses: JSON records or, when the client asks with `Accept: text/csv`, injection-safe CSV."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import pandas as pd
+from fastapi import Request, Response
+
+from core.data.export import to_safe_csv
+
+CSV = "text/csv"
+JSON = "application/json"
+
+
+def wants_csv(request: Request) -> bool:
+    """Whether the Accept header prefers CSV to JSON (q-values and wildcards honoured; JSON wins ties)."""
+    header = request.headers.get("accept", "")
+    best = {CSV: (0.0, 0), JSON: (0.0, 0)}
+    for part in header.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        for offer in best:
+            specificity = 2 if media == offer else 1 if media in (offer.split("/")[0] + "/*", "*/*") else 0
+            if specificity and (quality, specificity) > best[offer]:
+                best[offer] = (quality, specificity)
+    return best[CSV][0] > 0 and best[CSV] > best[JSON]
+
+
+def _plain(frame: pd.DataFrame, dates: Sequence[str], datetimes: Sequence[str]) -> pd.DataFrame:
+    out = frame.copy()
+    for column in dates:
+        out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d")
+    for column in datetimes:
+        stamps = pd.to_datetime(out[column], utc=True)
+        out[column] = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").where(stamps.notna(), None)
+    for column in out.columns:
+        if out[column].dtype == object and len(out) and not isinstance(out[column].iloc[0], str | type(None)):
+            out[column] = out[column].map(lambda value: None if value is None else str(value))
+    return out
+
+
+def table_response(
+    request: Request,
+    frame: pd.DataFrame,
+    *,
+    key: str,
+    meta: dict[str, object] | None = None,
+    dates: Sequence[str] = (),
+    datetimes: Sequence[str] = (),
+    filename: str = "table.csv",
+) -> Response:
+    """{**meta, "count": n, key: [records]} as JSON, or the table as CSV; built in pandas, not row by row."""
+    plain = _plain(frame, dates, datetimes)
+    if wants_csv(request):
+        return Response(
+            to_safe_csv(plain),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    records = plain.to_json(orient="records", double_precision=15) if len(plain) else "[]"
+    head = json.dumps({**(meta or {}), "count": len(plain)})[:-1]
+    return Response(f'{head}, "{key}": {records}}}', media_type=JSON)

@@ -1,0 +1,151 @@
+"""Tickers, prices (read as JSON or CSV; CSV upload, all or nothing), indicators."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
+
+from api.deps import CallerDep, SessionDep, SettingsDep, ThrottleDep, UploaderDep
+from api.errors import ApiError, documented, error_response, not_found
+from api.frames import table_response
+from api.routes import VERSION_PREFIX
+from api.schemas import TICKER_PATTERN, CachedTickerOut, IndicatorTable, PriceTable, TickerList, UploadResult
+from core.data.service import upload_prices
+from core.indicator_view import IndicatorParams, indicator_view
+from db.repositories.prices import list_cached_tickers, read_prices
+
+router = APIRouter(prefix=VERSION_PREFIX, tags=["market data"])
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+TickerPath = Annotated[str, Path(pattern=TICKER_PATTERN, max_length=32, examples=["^GSPC"])]
+CSV_OR_JSON = {
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+    "description": "JSON, or CSV on Accept: text/csv",
+}
+
+
+@router.get("/tickers", response_model=TickerList, responses=documented(401, 429))
+def get_tickers(caller: CallerDep, session: SessionDep) -> TickerList:
+    """Every ticker you can read: shared market data and your own uploads, with their date range."""
+    cached = list_cached_tickers(session=session, actor=caller.actor)
+    return TickerList(count=len(cached), tickers=[CachedTickerOut.model_validate(c) for c in cached])
+
+
+@router.get(
+    "/prices/{ticker}",
+    response_model=PriceTable,
+    responses={200: CSV_OR_JSON} | documented(401, 404, 422, 429),
+)
+def get_prices(
+    request: Request,
+    caller: CallerDep,
+    session: SessionDep,
+    ticker: TickerPath,
+    start: date | None = None,
+    end: date | None = None,
+) -> Response:
+    """Daily prices of a ticker (your upload wins over shared data on the same day), oldest first."""
+    prices = read_prices(session=session, actor=caller.actor, ticker=ticker, start=start, end=end)
+    if prices.empty:
+        raise not_found(f"no cached prices of {ticker}" + (" in that date range" if start or end else ""))
+    return table_response(
+        request, prices, key="prices", meta={"ticker": ticker}, dates=["date"], filename=f"{_safe(ticker)}.csv"
+    )
+
+
+@router.post(
+    "/prices/upload",
+    response_model=UploadResult,
+    status_code=201,
+    responses=documented(401, 403, 413, 422, 429),
+)
+def post_prices(
+    caller: UploaderDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    throttle: ThrottleDep,
+    file: Annotated[UploadFile, File(description="a price CSV (Yahoo's layout and its variants)")],
+    ticker: Annotated[str | None, Form(pattern=TICKER_PATTERN, max_length=32)] = None,
+    date_format: Annotated[str | None, Form(max_length=32, examples=["%d.%m.%Y"])] = None,
+) -> UploadResult | JSONResponse:
+    """Store a price CSV as your own rows: every row or none; a refusal carries the validation report."""
+    data = file.file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ApiError(413, "too_large", f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    result = upload_prices(
+        session=session,
+        actor=caller.actor,
+        settings=settings,
+        throttle=throttle,
+        data=data,
+        filename=(file.filename or "upload.csv")[:200],
+        ticker=ticker,
+        date_format=date_format,
+        client_ip=caller.client_ip,
+    )
+    body = UploadResult(
+        status=result.status,
+        written=result.written,
+        tickers=list(result.tickers),
+        message=result.message(),
+        report=result.report.to_dict() if result.report else None,
+        notes=list(result.notes),
+    )
+    if not result.accepted:
+        # Returned, not raised: the refused upload's record and audit entry are committed.
+        refusal = ApiError(422, "invalid_file", body.message, details=body.model_dump(mode="json"))
+        return error_response(refusal)
+    return body
+
+
+@router.get(
+    "/indicators/{ticker}",
+    response_model=IndicatorTable,
+    responses={200: CSV_OR_JSON} | documented(401, 404, 422, 429),
+)
+def get_indicators(
+    request: Request,
+    caller: CallerDep,
+    session: SessionDep,
+    ticker: TickerPath,
+    start: date | None = None,
+    end: date | None = None,
+    rsi_period: Annotated[int, Query(ge=2, le=500)] = 14,
+    ema_spans: Annotated[list[int], Query(max_length=6)] = [20, 50, 200],  # noqa: B006 - FastAPI copies defaults
+    bb_window: Annotated[int, Query(ge=2, le=500)] = 20,
+    bb_k: Annotated[float, Query(gt=0, le=10)] = 2.0,
+    macd_fast: Annotated[int, Query(ge=2, le=500)] = 12,
+    macd_slow: Annotated[int, Query(ge=2, le=500)] = 26,
+    macd_signal: Annotated[int, Query(ge=2, le=500)] = 9,
+    atr_period: Annotated[int, Query(ge=2, le=500)] = 14,
+    hv_window: Annotated[int, Query(ge=2, le=500)] = 20,
+) -> Response:
+    """Prices with RSI, EMAs, Bollinger bands, MACD, ATR, OBV and volatility, computed over the whole history."""
+    if any(not 2 <= span <= 500 for span in ema_spans):
+        raise ApiError(422, "invalid_request", "ema_spans: each 2 to 500")
+    params = IndicatorParams(
+        rsi_period=rsi_period,
+        ema_spans=tuple(dict.fromkeys(ema_spans)),
+        hv_window=hv_window,
+        bb_window=bb_window,
+        bb_k=bb_k,
+        macd_fast=macd_fast,
+        macd_slow=macd_slow,
+        macd_signal=macd_signal,
+        atr_period=atr_period,
+    )
+    try:
+        view = indicator_view(session=session, actor=caller.actor, ticker=ticker, start=start, end=end, params=params)
+    except ValueError as error:  # a parameter compute_all refuses, named in the message
+        raise ApiError(422, "invalid_request", str(error)) from None
+    if view.empty:
+        raise not_found(f"no cached prices of {ticker}" + (" in that date range" if start or end else ""))
+    return table_response(
+        request, view, key="rows", meta={"ticker": ticker}, dates=["date"], filename=f"{_safe(ticker)}-indicators.csv"
+    )
+
+
+def _safe(ticker: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in ticker)

@@ -1,0 +1,270 @@
+"""Request and response bodies of the API, as OpenAPI documents them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from core.forecasting.config import TrainingConfig
+
+Ticker = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9^][A-Za-z0-9.\-=^_]{0,31}$")]
+TICKER_PATTERN = r"^[A-Za-z0-9^][A-Za-z0-9.\-=^_]{0,31}$"
+
+
+class Orm(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class CachedTickerOut(Orm):
+    ticker: str
+    owned: bool = Field(description="your own upload (true) or shared market data (false)")
+    source: str
+    first_date: date
+    last_date: date
+    rows: int
+    last_updated: datetime
+
+
+class TickerList(BaseModel):
+    count: int
+    tickers: list[CachedTickerOut]
+
+
+class PriceRow(BaseModel):
+    date: date
+    open: float
+    high: float
+    low: float
+    close: float
+    adjusted_close: float | None
+    volume: float
+    source: str
+
+
+class PriceTable(BaseModel):
+    ticker: str
+    count: int
+    prices: list[PriceRow]
+
+
+class IndicatorTable(BaseModel):
+    ticker: str
+    count: int
+    rows: list[dict[str, float | str | None]] = Field(
+        description="date, OHLCV and one column per indicator (named after its period, e.g. rsi_14); null in warm-up"
+    )
+
+
+class ValidationReportOut(BaseModel):
+    rows: int
+    invalid_rows: int
+    counts: dict[str, int]
+    examples: list[dict[str, Any]]
+
+
+class UploadResult(BaseModel):
+    status: str = Field(description="accepted: every row written; nothing is written otherwise")
+    written: int
+    tickers: list[str]
+    message: str
+    report: ValidationReportOut | None
+    notes: list[str]
+
+
+class ModelVersionOut(Orm):
+    id: uuid.UUID
+    ticker: str
+    version: int
+    model_type: str
+    is_active: bool
+    parameters: dict[str, Any]
+    metrics: dict[str, Any]
+    data_start: date | None
+    data_end: date | None
+    created_at: datetime
+
+
+class ModelVersionList(BaseModel):
+    count: int
+    versions: list[ModelVersionOut]
+
+
+class PredictRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ticker: Ticker
+    days: int = Field(1, ge=1, le=30, description="trading days ahead, each from the one before")
+    version_id: uuid.UUID | None = Field(None, description="a stored version of this ticker; default: the active one")
+
+
+class PredictionOut(Orm):
+    id: uuid.UUID
+    ticker: str
+    model_version_id: uuid.UUID | None
+    prediction_date: date
+    target_date: date
+    base_close: float | None
+    predicted_value: float
+    lower: float | None
+    upper: float | None
+    confidence_score: float | None
+
+
+class PredictionList(BaseModel):
+    count: int
+    predictions: list[PredictionOut]
+
+
+class LedgerRow(BaseModel):
+    id: uuid.UUID
+    ticker: str
+    model: str
+    prediction_date: date
+    target_date: date
+    base_close: float | None
+    predicted_value: float
+    lower: float | None
+    upper: float | None
+    confidence_score: float | None
+    actual_value: float | None
+    matured_at: datetime | None
+    error: float | None = Field(description="actual minus predicted, once matured")
+    inside: bool | None = Field(description="whether the actual fell inside the interval, once matured")
+
+
+class Ledger(BaseModel):
+    count: int
+    ledger: list[LedgerRow]
+
+
+class TrainingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ticker: Ticker
+    config: TrainingConfig = Field(default_factory=TrainingConfig)
+
+
+class WalkForwardRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ticker: Ticker
+    windows: int = Field(5, ge=1, le=50)
+    step: int | None = Field(None, ge=5, le=1000, description="trading days per window; null: a fifth of the history")
+    retrain_every: int = Field(1, ge=1, le=50)
+    config: TrainingConfig = Field(default_factory=TrainingConfig)
+
+    @model_validator(mode="after")
+    def _retrain_within_windows(self) -> WalkForwardRequest:
+        if self.retrain_every > self.windows:
+            raise ValueError(f"retrain_every: 1 to the number of windows ({self.windows})")
+        return self
+
+
+class JobOut(Orm):
+    id: uuid.UUID
+    ticker: str
+    kind: str
+    status: str
+    progress: float
+    message: str | None
+    error: str | None
+    cancel_requested: bool
+    model_version_id: uuid.UUID | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class JobList(BaseModel):
+    count: int
+    jobs: list[JobOut]
+
+
+class EvaluationOut(Orm):
+    id: uuid.UUID
+    ticker: str
+    kind: str
+    model_version_id: uuid.UUID | None
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+    created_at: datetime
+
+
+class EvaluationDetail(EvaluationOut):
+    windows: list[Any]
+
+
+class EvaluationList(BaseModel):
+    count: int
+    evaluations: list[EvaluationOut]
+
+
+class BacktestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    evaluation_id: uuid.UUID = Field(description="the walk-forward run whose out-of-sample forecasts are traded")
+    threshold_bps: float = Field(0.0, ge=0, le=500, description="act only on larger predicted moves")
+    cost_bps: float = Field(5.0, ge=0, le=100, description="paid on every unit of position change")
+    allow_short: bool = False
+
+
+class BacktestOut(Orm):
+    id: uuid.UUID
+    ticker: str
+    model_version_id: uuid.UUID | None
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+    created_at: datetime
+
+
+class BacktestDetail(BacktestOut):
+    trades: list[Any]
+    equity_curve: list[Any]
+
+
+class BacktestList(BaseModel):
+    count: int
+    backtests: list[BacktestOut]
+
+
+class RiskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    weights: dict[Ticker, Annotated[float, Field(ge=-10, le=10, allow_inf_nan=False)]] = Field(
+        min_length=1, max_length=20, description="portfolio weight per ticker; one ticker alone is a portfolio too"
+    )
+    benchmark: Ticker | None = Field(None, description="a ticker to measure beta against")
+
+
+class RiskOut(Orm):
+    id: uuid.UUID
+    tickers: list[str]
+    weights: list[Any]
+    benchmark: str | None
+    start_date: date | None
+    end_date: date | None
+    metrics: dict[str, Any]
+    created_at: datetime
+
+
+class RiskList(BaseModel):
+    count: int
+    results: list[RiskOut]
+
+
+class KeyUsageOut(Orm):
+    api_key_id: uuid.UUID
+    key_name: str
+    key_prefix: str
+    key_active: bool
+    endpoint: str
+    requests: int
+    last_day: date
+
+
+class UsageList(BaseModel):
+    count: int
+    usage: list[KeyUsageOut]

@@ -1,0 +1,55 @@
+"""API keys at work: who a presented key speaks for, and how many requests each key made per endpoint."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from core.auth.api_keys import hash_api_key, verify_api_key
+from db.repositories.actor import Actor
+from db.repositories.api_keys import get_api_key_by_hash
+from db.repositories.api_usage import count_key_request, sum_key_requests
+from db.types import utc_now
+
+
+@dataclass(frozen=True)
+class KeyHolder:
+    """The owner a valid key acts for, and which of their keys it was."""
+
+    actor: Actor
+    api_key_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class KeyUsage:
+    api_key_id: uuid.UUID
+    key_name: str
+    key_prefix: str
+    key_active: bool
+    endpoint: str
+    requests: int
+    last_day: date
+
+
+def authenticate_key(*, session: Session, secret: str) -> KeyHolder | None:
+    """The owner and key of a presented secret, or None if it is unknown, revoked, expired or its owner inactive."""
+    user = verify_api_key(session, secret)
+    if user is None:
+        return None
+    record = get_api_key_by_hash(session=session, key_hash=hash_api_key(secret.strip()))
+    if record is None:  # revoked and deleted between the two reads
+        return None
+    return KeyHolder(actor=Actor.of(user), api_key_id=record.id)
+
+
+def record_key_request(*, session: Session, api_key_id: uuid.UUID, endpoint: str) -> None:
+    """Count one request of the key to the endpoint (e.g. "GET /v1/prices/{ticker}") on today's UTC date."""
+    count_key_request(session=session, api_key_id=api_key_id, endpoint=endpoint, day=utc_now().date())
+
+
+def usage_by_key(*, session: Session, actor: Actor, since: date | None = None) -> list[KeyUsage]:
+    """Requests per endpoint of each of the actor's own keys, revoked ones included, since a day (UTC) or ever."""
+    return [KeyUsage(*row) for row in sum_key_requests(session=session, actor=actor, since=since)]

@@ -1,0 +1,51 @@
+"""Per-key request counts: one atomic upsert per request, sums per key and endpoint for the owner."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from db.models import ApiKey, ApiKeyUsage
+from db.repositories.actor import Actor, own_rows
+
+
+def count_key_request(*, session: Session, api_key_id: uuid.UUID, endpoint: str, day: date) -> None:
+    """Add one to the key's count for the endpoint and day; concurrent requests never lose a count."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(ApiKeyUsage).values(
+        id=uuid.uuid4(), api_key_id=api_key_id, endpoint=endpoint, day=day, request_count=1
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[ApiKeyUsage.api_key_id, ApiKeyUsage.endpoint, ApiKeyUsage.day],
+        set_={"request_count": ApiKeyUsage.request_count + 1},
+    )
+    session.execute(statement)
+
+
+def sum_key_requests(
+    *, session: Session, actor: Actor, since: date | None = None
+) -> list[tuple[uuid.UUID, str, str, bool, str, int, date]]:
+    """(key id, name, prefix, active, endpoint, requests, last day) of the actor's own keys."""
+    query = (
+        select(
+            ApiKey.id,
+            ApiKey.name,
+            ApiKey.prefix,
+            ApiKey.is_active,
+            ApiKeyUsage.endpoint,
+            func.sum(ApiKeyUsage.request_count),
+            func.max(ApiKeyUsage.day),
+        )
+        .join(ApiKeyUsage, ApiKeyUsage.api_key_id == ApiKey.id)
+        .where(own_rows(ApiKey.user_id, actor))
+        .group_by(ApiKey.id, ApiKey.name, ApiKey.prefix, ApiKey.is_active, ApiKeyUsage.endpoint)
+        .order_by(ApiKey.name, ApiKey.id, ApiKeyUsage.endpoint)
+    )
+    if since is not None:
+        query = query.where(ApiKeyUsage.day >= since)
+    return [tuple(row) for row in session.execute(query).all()]

@@ -1,0 +1,78 @@
+"""API keys open the API: missing, unknown, expired and revoked keys get 401; viewers may only read."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.auth.api_keys import revoke_key
+from db.engine import session_scope
+from db.models import User as UserRow
+from tests.api.conftest import assert_error, expire_key, issue_key, unique_ticker, upload
+
+WRITES = [
+    ("post", "/v1/predictions", {"json": {"ticker": "MSFT", "days": 1}}),
+    ("post", "/v1/prices/upload", {"files": {"file": ("p.csv", b"Date,Open,High,Low,Close,Volume\n", "text/csv")}}),
+    ("post", "/v1/jobs/training", {"json": {"ticker": "MSFT"}}),
+    ("post", "/v1/jobs/walkforward", {"json": {"ticker": "MSFT"}}),
+    ("post", "/v1/jobs/00000000-0000-4000-8000-000000000000/cancel", {}),
+    ("post", "/v1/backtests", {"json": {"evaluation_id": "00000000-0000-4000-8000-000000000000"}}),
+    ("post", "/v1/risk", {"json": {"weights": {"MSFT": 1.0}}}),
+]
+
+
+def test_without_a_key_the_answer_is_401_in_the_error_shape(client):
+    response = client.get("/v1/tickers")
+    error = assert_error(response, 401, "unauthorised")
+    assert "Authorization: Bearer" in error["message"]
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("header", ["Bearer cc_not-a-real-key", "Bearer nonsense", "Basic dXNlcjpwYXNz"])
+def test_unknown_keys_get_401(client, header):
+    assert_error(client.get("/v1/tickers", headers={"Authorization": header}), 401)
+
+
+def test_a_valid_key_acts_as_its_owner(client, analyst):
+    ticker = unique_ticker()
+    assert upload(client, analyst, ticker).status_code == 201
+    response = client.get("/v1/tickers", headers=analyst.headers)
+    assert response.status_code == 200
+    mine = [t for t in response.json()["tickers"] if t["owned"]]
+    assert [(t["ticker"], t["rows"]) for t in mine] == [(ticker, 251)]
+
+
+def test_an_expired_key_gets_401(client, analyst):
+    assert client.get("/v1/tickers", headers=analyst.headers).status_code == 200
+    expire_key(analyst.key)
+    assert_error(client.get("/v1/tickers", headers=analyst.headers), 401, "unauthorised")
+
+
+def test_a_revoked_key_gets_401_while_the_owners_other_keys_still_work(client, analyst):
+    other = issue_key(analyst.actor)
+    with session_scope() as session:
+        from core.api_usage import authenticate_key
+
+        holder = authenticate_key(session=session, secret=analyst.key)
+        assert revoke_key(session=session, actor=analyst.actor, key_id=holder.api_key_id)
+    assert_error(client.get("/v1/tickers", headers=analyst.headers), 401)
+    assert client.get("/v1/tickers", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+
+
+def test_a_deactivated_users_key_gets_401(client, analyst):
+    with session_scope() as session:
+        session.get(UserRow, analyst.actor.user_id).is_active = False
+    assert_error(client.get("/v1/tickers", headers=analyst.headers), 401)
+
+
+@pytest.mark.parametrize(("method", "path", "payload"), WRITES, ids=[w[1] for w in WRITES])
+def test_a_viewers_key_reads_but_every_write_gets_403(client, viewer, method, path, payload):
+    assert client.get("/v1/ledger", headers=viewer.headers).status_code == 200
+    error = assert_error(getattr(client, method)(path, headers=viewer.headers, **payload), 403, "forbidden")
+    assert "viewer" in error["message"]
+
+
+def test_rate_limit_headers_come_with_every_answer(client, analyst):
+    response = client.get("/v1/tickers", headers=analyst.headers)
+    assert int(response.headers["RateLimit-Limit"]) == 10000
+    assert int(response.headers["RateLimit-Remaining"]) == 9999
+    assert int(response.headers["RateLimit-Reset"]) >= 1

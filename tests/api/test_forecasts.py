@@ -1,0 +1,79 @@
+"""Model versions, predictions from a stored version, and the ledger they land in (JSON and CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+
+import pytest
+
+from core.config import get_settings
+from tests.api.conftest import assert_error
+
+
+def test_model_versions_are_listed_and_read_one_by_one(client, analyst, modelled):
+    listed = client.get("/v1/models", params={"ticker": modelled}, headers=analyst.headers).json()
+    assert listed["count"] == 1
+    version = listed["versions"][0]
+    assert (version["ticker"], version["version"], version["is_active"]) == (modelled, 1, True)
+    assert "mae" in version["metrics"]
+    one = client.get(f"/v1/models/{version['id']}", headers=analyst.headers)
+    assert one.status_code == 200
+    assert one.json()["id"] == version["id"]
+
+
+def test_unknown_model_version_is_404_and_a_malformed_id_422(client, analyst):
+    assert_error(client.get(f"/v1/models/{uuid.uuid4()}", headers=analyst.headers), 404, "not_found")
+    assert_error(client.get("/v1/models/not-a-uuid", headers=analyst.headers), 422, "invalid_request")
+
+
+def test_a_prediction_is_stored_and_read_back_from_the_ledger(client, analyst, modelled):
+    response = client.post("/v1/predictions", json={"ticker": modelled, "days": 3}, headers=analyst.headers)
+    assert response.status_code == 201, response.text
+    made = response.json()["predictions"]
+    # 2019-01-01 is a New York holiday, so the three sessions after the last close are these.
+    assert [p["target_date"] for p in made] == ["2019-01-02", "2019-01-03", "2019-01-04"]
+    assert all(p["lower"] < p["predicted_value"] < p["upper"] for p in made)
+    ledger = client.get("/v1/ledger", params={"ticker": modelled}, headers=analyst.headers).json()
+    assert ledger["count"] == 3
+    assert {row["id"] for row in ledger["ledger"]} == {p["id"] for p in made}
+    assert all(row["model"] == f"{modelled} v1" and row["actual_value"] is None for row in ledger["ledger"])
+
+
+def test_the_ledger_as_csv(client, analyst, modelled):
+    client.post("/v1/predictions", json={"ticker": modelled, "days": 2}, headers=analyst.headers)
+    response = client.get("/v1/ledger", headers=analyst.headers | {"Accept": "text/csv"})
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [row["target_date"] for row in rows] == ["2019-01-03", "2019-01-02"]
+    assert {row["model"] for row in rows} == {f"{modelled} v1"}
+
+
+def test_predicting_without_a_model_or_with_anothers_version_is_404(client, analyst, priced):
+    error = assert_error(
+        client.post("/v1/predictions", json={"ticker": priced}, headers=analyst.headers), 404, "not_found"
+    )
+    assert f"no active model for {priced}" in error["message"]
+    assert_error(
+        client.post(
+            "/v1/predictions", json={"ticker": priced, "version_id": str(uuid.uuid4())}, headers=analyst.headers
+        ),
+        404,
+    )
+
+
+@pytest.mark.parametrize("body", [{"ticker": "MSFT", "days": 0}, {"ticker": "MSFT", "days": 31}, {"days": 1}, {}])
+def test_bad_prediction_requests_get_422(client, analyst, body):
+    assert_error(client.post("/v1/predictions", json=body, headers=analyst.headers), 422, "invalid_request")
+
+
+def test_the_tier_quota_on_predictions_gives_429_with_retry_after(client, analyst, modelled, monkeypatch):
+    monkeypatch.setenv("ACTION_LIMITS", '{"pro": {"predict": "2/hour"}}')
+    get_settings.cache_clear()
+    for _ in range(2):
+        assert client.post("/v1/predictions", json={"ticker": modelled}, headers=analyst.headers).status_code == 201
+    response = client.post("/v1/predictions", json={"ticker": modelled}, headers=analyst.headers)
+    assert_error(response, 429, "quota_exceeded")
+    assert int(response.headers["Retry-After"]) >= 1
+    assert client.get("/v1/ledger", headers=analyst.headers).json()["count"] == 2

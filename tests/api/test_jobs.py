@@ -1,0 +1,59 @@
+"""Training and walk-forward jobs through the API: submitted to the queue, followed, cancelled."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from redis import Redis
+
+from tests.api.conftest import assert_error
+
+
+def test_a_training_job_is_queued_followed_and_cancelled(client, analyst, priced, queued_jobs, redis_url):
+    response = client.post(
+        "/v1/jobs/training",
+        json={"ticker": priced, "config": {"epochs": 1, "lstm_units": [4]}},
+        headers=analyst.headers,
+    )
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert (job["ticker"], job["kind"], job["status"]) == (priced, "train", "queued")
+    # Dispatched after the commit: the RQ queue of this test holds it.
+    assert Redis.from_url(redis_url).llen(f"rq:queue:{queued_jobs}") == 1
+    status = client.get(f"/v1/jobs/{job['id']}", headers=analyst.headers).json()
+    assert status["status"] == "queued"
+    assert [j["id"] for j in client.get("/v1/jobs", headers=analyst.headers).json()["jobs"]] == [job["id"]]
+    cancelled = client.post(f"/v1/jobs/{job['id']}/cancel", headers=analyst.headers)
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert client.get(f"/v1/jobs/{job['id']}", headers=analyst.headers).json()["status"] == "cancelled"
+
+
+def test_a_walkforward_job_carries_its_settings(client, analyst, priced):
+    response = client.post(
+        "/v1/jobs/walkforward", json={"ticker": priced, "windows": 3, "retrain_every": 3}, headers=analyst.headers
+    )
+    assert response.status_code == 202, response.text
+    assert response.json()["kind"] == "walkforward"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/jobs/training", {"ticker": "MSFT", "config": {"epochs": 0}}),
+        ("/v1/jobs/training", {"ticker": "MSFT", "config": {"features": ["astrology"]}}),
+        ("/v1/jobs/training", {"ticker": "MSFT", "config": {"no_such_setting": 1}}),
+        ("/v1/jobs/walkforward", {"ticker": "MSFT", "windows": 2, "retrain_every": 3}),
+        ("/v1/jobs/walkforward", {"ticker": "MSFT", "step": 2}),
+    ],
+)
+def test_bad_job_settings_get_422_naming_the_setting(client, analyst, path, body):
+    error = assert_error(client.post(path, json=body, headers=analyst.headers), 422, "invalid_request")
+    assert error["details"]
+
+
+def test_unknown_jobs_are_404(client, analyst):
+    missing = uuid.uuid4()
+    assert_error(client.get(f"/v1/jobs/{missing}", headers=analyst.headers), 404, "not_found")
+    assert_error(client.post(f"/v1/jobs/{missing}/cancel", headers=analyst.headers), 404, "not_found")

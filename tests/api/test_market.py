@@ -1,0 +1,118 @@
+"""Tickers, prices as JSON and CSV, all-or-nothing CSV uploads with their report, indicators."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from tests.api.conftest import assert_error, unique_ticker, upload
+from tests.fixtures import gspc_2018_bytes
+
+
+def test_prices_come_back_as_uploaded_oldest_first(client, analyst, priced):
+    response = client.get(f"/v1/prices/{priced}", headers=analyst.headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["ticker"], body["count"]) == (priced, 251)
+    first, last = body["prices"][0], body["prices"][-1]
+    assert first["date"] == "2018-01-02"
+    assert last["date"] == "2018-12-31"
+    assert last["close"] == 2506.850098
+    assert set(first) == {"date", "open", "high", "low", "close", "adjusted_close", "volume", "source"}
+
+
+def test_a_date_range_narrows_the_prices(client, analyst, priced):
+    response = client.get(
+        f"/v1/prices/{priced}", params={"start": "2018-12-01", "end": "2018-12-10"}, headers=analyst.headers
+    )
+    assert [row["date"] for row in response.json()["prices"]] == [
+        "2018-12-03", "2018-12-04", "2018-12-06", "2018-12-07", "2018-12-10",
+    ]  # fmt: skip
+
+
+def test_prices_as_csv_on_request(client, analyst, priced):
+    response = client.get(f"/v1/prices/{priced}", headers=analyst.headers | {"Accept": "text/csv"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == 251
+    assert rows[-1]["date"] == "2018-12-31"
+    assert float(rows[-1]["close"]) == 2506.850098
+
+
+def test_json_wins_unless_csv_is_preferred(client, analyst, priced):
+    for accept, csv_expected in [
+        ("application/json, text/csv", False),
+        ("text/csv;q=0.5, application/json", False),
+        ("text/csv, */*", True),
+        ("*/*", False),
+        ("text/csv;q=0.9, application/json;q=0.1", True),
+    ]:
+        response = client.get(f"/v1/prices/{priced}", headers=analyst.headers | {"Accept": accept})
+        assert response.headers["content-type"].startswith("text/csv") is csv_expected, accept
+
+
+def test_unknown_ticker_and_bad_dates(client, analyst):
+    assert_error(client.get("/v1/prices/NOSUCH", headers=analyst.headers), 404, "not_found")
+    error = assert_error(
+        client.get("/v1/prices/MSFT", params={"start": "31.12.2018"}, headers=analyst.headers), 422, "invalid_request"
+    )
+    assert error["details"][0]["location"] == "query.start"
+    assert_error(client.get("/v1/prices/=cmd()", headers=analyst.headers), 422, "invalid_request")
+
+
+def test_an_upload_with_one_bad_row_is_refused_whole_with_the_report(client, analyst):
+    lines = gspc_2018_bytes().decode().splitlines()
+    date, open_, high, low, close, adjusted, volume = lines[5].split(",")
+    lines[5] = ",".join([date, open_, low, high, close, adjusted, volume])  # high below low on line 6
+    ticker = unique_ticker()
+    response = upload(client, analyst, ticker, "\n".join(lines).encode())
+    error = assert_error(response, 422, "invalid_file")
+    report = error["details"]["report"]
+    assert report["invalid_rows"] == 1
+    assert report["counts"]["high below low"] == 1
+    assert report["examples"][0]["line"] == 6
+    assert error["details"]["written"] == 0
+    assert_error(client.get(f"/v1/prices/{ticker}", headers=analyst.headers), 404)
+
+
+def test_a_file_that_is_not_a_price_csv_gets_422_with_the_reason(client, analyst):
+    error = assert_error(upload(client, analyst, unique_ticker(), b"\x00\x01binary junk\xff"), 422, "invalid_file")
+    assert error["message"].startswith("Rejected, nothing written")
+
+
+def test_an_accepted_upload_reports_what_was_written(client, analyst):
+    response = upload(client, analyst, unique_ticker())
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["status"], body["written"]) == ("accepted", 251)
+    assert body["report"]["invalid_rows"] == 0
+
+
+def test_an_oversized_upload_gets_413(client, analyst):
+    from api.routes.market import MAX_UPLOAD_BYTES
+
+    assert_error(upload(client, analyst, unique_ticker(), b"x" * (MAX_UPLOAD_BYTES + 1)), 413, "too_large")
+
+
+def test_indicators_with_their_parameters(client, analyst, priced):
+    response = client.get(
+        f"/v1/indicators/{priced}",
+        params={"rsi_period": 7, "ema_spans": [5, 10], "start": "2018-12-01"},
+        headers=analyst.headers,
+    )
+    assert response.status_code == 200
+    rows = response.json()["rows"]
+    assert rows[0]["date"] == "2018-12-03"
+    assert {"rsi_7", "ema_5", "ema_10", "macd", "bb_upper", "obv"} <= set(rows[0])
+    assert 0 <= rows[-1]["rsi_7"] <= 100
+
+
+def test_indicator_errors(client, analyst, priced):
+    assert_error(client.get("/v1/indicators/NOSUCH", headers=analyst.headers), 404)
+    error = assert_error(
+        client.get(f"/v1/indicators/{priced}", params={"macd_fast": 30, "macd_slow": 26}, headers=analyst.headers),
+        422,
+    )
+    assert "macd_fast" in error["message"]
+    assert_error(client.get(f"/v1/indicators/{priced}", params={"rsi_period": 1}, headers=analyst.headers), 422)

@@ -1,0 +1,94 @@
+"""Walk-forward runs, backtests of their forecasts and portfolio risk, run and read through the API."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from core.data.csv_prices import parse_price_csv
+from db.engine import session_scope
+from db.models import Evaluation
+from tests.api.conftest import assert_error
+from tests.fixtures import gspc_2018_bytes
+
+
+@pytest.fixture
+def evaluation(analyst, priced) -> str:
+    """A stored walk-forward run whose forecasts are the 2018 closes nudged towards the next day's."""
+    frame = parse_price_csv(gspc_2018_bytes(), ticker=priced).frame
+    closes = frame["close"].astype(float).to_numpy()
+    dates = frame["date"].dt.strftime("%Y-%m-%d").to_list()
+    forecast = [
+        {
+            "date": dates[i],
+            "previous_close": closes[i - 1],
+            "actual": closes[i],
+            "predicted": (closes[i] + closes[i - 1]) / 2,
+        }
+        for i in range(1, len(closes))
+    ]
+    with session_scope() as session:
+        row = Evaluation(
+            user_id=analyst.actor.user_id,
+            ticker=priced,
+            metrics={"verdict": "test"},
+            windows=[{"forecast": forecast[:125]}, {"forecast": forecast[125:]}],
+        )
+        session.add(row)
+        session.flush()
+        return str(row.id)
+
+
+def test_walkforward_runs_are_listed_and_read(client, analyst, evaluation, priced):
+    listed = client.get("/v1/evaluations", params={"ticker": priced}, headers=analyst.headers).json()
+    assert [e["id"] for e in listed["evaluations"]] == [evaluation]
+    detail = client.get(f"/v1/evaluations/{evaluation}", headers=analyst.headers).json()
+    assert len(detail["windows"]) == 2
+    assert_error(client.get(f"/v1/evaluations/{uuid.uuid4()}", headers=analyst.headers), 404)
+
+
+def test_a_backtest_is_run_stored_and_read_back(client, analyst, evaluation):
+    response = client.post("/v1/backtests", json={"evaluation_id": evaluation, "cost_bps": 0}, headers=analyst.headers)
+    assert response.status_code == 201, response.text
+    made = response.json()
+    assert made["metrics"]["days"] == 250
+    # A forecast that knows the next close half-way is always right about the direction.
+    assert made["metrics"]["strategy"]["total_return"] > made["metrics"]["buy_and_hold"]["total_return"]
+    assert [b["id"] for b in client.get("/v1/backtests", headers=analyst.headers).json()["backtests"]] == [made["id"]]
+    again = client.get(f"/v1/backtests/{made['id']}", headers=analyst.headers).json()
+    assert len(again["equity_curve"]) == 250
+
+
+def test_backtest_errors(client, analyst):
+    error = assert_error(
+        client.post("/v1/backtests", json={"evaluation_id": str(uuid.uuid4())}, headers=analyst.headers), 422
+    )
+    assert "no such walk-forward run" in error["message"]
+    assert_error(
+        client.post(
+            "/v1/backtests", json={"evaluation_id": str(uuid.uuid4()), "cost_bps": -1}, headers=analyst.headers
+        ),
+        422,
+        "invalid_request",
+    )
+    assert_error(client.get(f"/v1/backtests/{uuid.uuid4()}", headers=analyst.headers), 404)
+
+
+def test_portfolio_risk_is_measured_stored_and_read_back(client, analyst, priced):
+    response = client.post("/v1/risk", json={"weights": {priced: 1.0}}, headers=analyst.headers)
+    assert response.status_code == 201, response.text
+    made = response.json()
+    assert made["tickers"] == [priced]
+    assert (made["start_date"], made["end_date"]) == ("2018-01-02", "2018-12-31")
+    # The S&P 500 fell about a fifth from its September high to Christmas Eve 2018.
+    assert -0.25 < made["metrics"]["max_drawdown"] < -0.15
+    assert client.get(f"/v1/risk/{made['id']}", headers=analyst.headers).json() == made
+    assert [r["id"] for r in client.get("/v1/risk", headers=analyst.headers).json()["results"]] == [made["id"]]
+
+
+def test_risk_errors(client, analyst):
+    error = assert_error(client.post("/v1/risk", json={"weights": {"NOSUCH": 1}}, headers=analyst.headers), 422)
+    assert "no cached prices of NOSUCH" in error["message"]
+    assert_error(client.post("/v1/risk", json={"weights": {}}, headers=analyst.headers), 422, "invalid_request")
+    assert_error(client.get(f"/v1/risk/{uuid.uuid4()}", headers=analyst.headers), 404)
