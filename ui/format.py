@@ -188,3 +188,27 @@ def show_readable(frame: pd.DataFrame, *, keep: dict[str, str] | None = None, **
     shown, config = readable(frame, keep=keep)
     config |= options.pop("column_config", {})
     show_table(shown, hide_index=True, column_config=config, **options)
+
+
+def readable_value(name: str, value: Any) -> str:
+    """One value as its column's kind reads: a price, a percentage, a count or a plain number."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if not isinstance(value, int | float):
+        return str(value)
+    kind = _kind(name)
+    if kind == "percent":
+        return percent(float(value))
+    if kind == "count":
+        return f"{value:,.0f}"
+    return price(float(value))
+
+
+def as_rows(values: pd.Series) -> pd.DataFrame:
+    """One record turned on its side (name, value), so a wide record never scrolls sideways."""
+    return pd.DataFrame(
+        {
+            "Indicator": [label(str(name)) for name in values.index],
+            "Value": [readable_value(str(n), v) for n, v in values.items()],
+        }
+    )
