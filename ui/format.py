@@ -52,6 +52,7 @@ LABELS = {
     "mae": "MAE",
     "persistence_mae": "MAE of tomorrow = today",
     "mase": "MASE",
+    "move": "Move from last close",
     "rmse": "RMSE",
     "mape": "MAPE",
     "hit_rate": "Direction right",
@@ -78,8 +79,9 @@ PRICE_COLUMNS = {
     "open", "high", "low", "close", "adjusted_close", "base_close", "predicted_value", "lower", "upper",
     "actual_value", "error", "bb_upper", "bb_middle", "bb_lower", "last_close", "mae", "persistence_mae", "rmse",
 }  # fmt: skip
-PERCENT_COLUMNS = {"hit_rate", "coverage", "total_return", "cagr", "max_drawdown", "day_change", "mape"}
+PERCENT_COLUMNS = {"hit_rate", "coverage", "total_return", "cagr", "max_drawdown", "day_change", "mape", "move"}
 COUNT_COLUMNS = {"volume", "obv", "predictions", "dropped_rows"}
+RATIO_COLUMNS = {"mase", "hit_p_value", "dm_p_value", "p_value"}
 
 
 def label(name: str) -> str:
@@ -99,6 +101,8 @@ def _kind(name: str) -> str:
         return "percent"
     if name in COUNT_COLUMNS:
         return "count"
+    if name in RATIO_COLUMNS:
+        return "ratio"
     return "plain"
 
 
@@ -147,6 +151,8 @@ def readable(frame: pd.DataFrame, *, keep: dict[str, str] | None = None) -> tupl
                 config[title] = st.column_config.NumberColumn(title, format="percent")
             elif kind == "count":
                 config[title] = st.column_config.NumberColumn(title, format=COUNT_FORMAT)
+            elif kind == "ratio":
+                config[title] = st.column_config.NumberColumn(title, format="%.3f")
             else:
                 config[title] = st.column_config.NumberColumn(title, format=PRICE_FORMAT)
         elif series.dtype == object:
