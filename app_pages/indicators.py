@@ -1,16 +1,21 @@
 """Indicators: one ticker's candlesticks with overlays and oscillator panes, and a screener across tickers."""
 
+from datetime import date
+
 import streamlit as st
 
 from core.data.export import to_safe_csv
 from core.indicator_view import OVERLAYS, PANES, IndicatorParams, indicator_view
-from core.preferences import Preferences, load_preferences
+from core.preferences import DATE_RANGES, Preferences, load_preferences
 from core.screener import Criteria, screen
 from db.engine import session_scope
 from db.repositories.actor import Actor
-from db.repositories.prices import list_cached_tickers
+from db.repositories.prices import CachedTicker, list_cached_tickers
 from ui.auth import require_login
 from ui.charts import indicator_figure
+from ui.format import as_rows, day, show_readable
+from ui.freshness import stale_since, warn_if_stale
+from ui.pickers import keep_in_url, ticker_picker, url_multiselect, url_segment
 from ui.tables import show_table
 
 
@@ -32,15 +37,43 @@ def choose_params() -> IndicatorParams:
     return params
 
 
-def render_chart(actor: Actor, preferences: Preferences, tickers: list[str]) -> None:
-    preferred = next((t for t in preferences.default_tickers if t in tickers), tickers[0])
-    ticker_column, range_column = st.columns([1, 2])
-    ticker = ticker_column.selectbox("Ticker", tickers, index=tickers.index(preferred))
-    chosen = range_column.date_input("Date range", value=(), help="Empty: the whole history")
+def date_span(cached: list[CachedTicker], ticker: str) -> tuple[date, date]:
+    """The first and last day of the ticker's prices, over every source the user sees."""
+    rows = [c for c in cached if c.ticker == ticker]
+    return min(c.first_date for c in rows), max(c.last_date for c in rows)
+
+
+def choose_dates(first: date, last: date, container) -> tuple[date | None, date | None]:
+    """The date-range picker: any day the data has, kept in the URL as ?from=...&to=..."""
+    start, end = parse_day(st.query_params.get("from")), parse_day(st.query_params.get("to"))
+    preset = tuple(d for d in (start, end) if d is not None and first <= d <= last)
+    chosen = container.date_input(
+        "Date range", value=preset, min_value=first, max_value=last, help="Empty: the whole history",
+        key=f"dates_{first}_{last}",
+    )  # fmt: skip
     start, end = (chosen[0], chosen[-1]) if chosen else (None, None)
+    keep_in_url("from", start.isoformat() if start else None)
+    keep_in_url("to", end.isoformat() if end else None)
+    return start, end
+
+
+def parse_day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def render_chart(actor: Actor, preferences: Preferences, cached: list[CachedTicker]) -> None:
+    tickers = sorted({c.ticker for c in cached})
+    ticker_column, range_column, window_column = st.columns([1, 2, 2])
+    ticker = ticker_picker(tickers, preferences.default_tickers, container=ticker_column)
+    first, last = date_span(cached, ticker)
+    start, end = choose_dates(first, last, range_column)
+    window = url_segment("Show", DATE_RANGES, param="range", default=preferences.default_range, container=window_column)
     overlay_column, pane_column = st.columns(2)
-    overlays = overlay_column.multiselect("On the price", OVERLAYS, default=list(OVERLAYS))
-    panes = pane_column.multiselect("Panes", PANES, default=["RSI", "MACD"])
+    overlays = url_multiselect("On the price", OVERLAYS, param="overlays", default=OVERLAYS, container=overlay_column)
+    panes = url_multiselect("Panes", PANES, param="panes", default=["RSI", "MACD"], container=pane_column)
     params = choose_params()
     try:
         with session_scope() as session:
@@ -59,13 +92,16 @@ def render_chart(actor: Actor, preferences: Preferences, tickers: list[str]) -> 
             ema_spans=params.ema_spans,
             title=ticker,
             template=preferences.plotly_template,
-            window=preferences.default_range if start is None else "All",
+            window=window if start is None else "All",
         ),
         width="stretch",
+        theme=None,
     )
     latest = view.iloc[-1]
-    st.subheader(f"Latest values · {latest['date']:%Y-%m-%d}")
-    show_table(latest.drop(["date", "source"]).rename("value").to_frame().T, hide_index=True)
+    st.subheader(f"Latest values · {day(latest['date'])}")
+    if end is None:
+        warn_if_stale(ticker, latest["date"], "This table")
+    show_table(as_rows(latest.drop(["date", "source"])), hide_index=True)
     st.download_button(
         f"Download {ticker} with indicators (CSV)", to_safe_csv(view), file_name=f"{ticker}-indicators.csv"
     )
@@ -93,14 +129,13 @@ def render_screener(actor: Actor) -> None:
     with session_scope() as session:
         matches = screen(session=session, actor=actor, criteria=criteria)
     described = " and ".join(criteria.describe()) or "no conditions"
-    st.caption(f"{len(matches)} tickers match {described}.")
-    show_table(
+    count = "1 ticker matches" if len(matches) == 1 else f"{len(matches)} tickers match"
+    st.caption(f"{count} {described}.")
+    matches = matches.assign(stale=[stale_since(row.ticker, row.date) for row in matches.itertuples()])
+    show_readable(
         matches,
-        hide_index=True,
-        column_config={
-            "date": st.column_config.DateColumn("latest day"),
-            "recent": st.column_config.LineChartColumn("last 60 closes"),
-        },
+        keep={"date": "Last bar"},
+        column_config={"Last 60 closes": st.column_config.LineChartColumn("Last 60 closes")},
     )
 
 
@@ -109,13 +144,13 @@ def main() -> None:
     st.title("Indicators")
     with session_scope() as session:
         preferences = load_preferences(session=session, actor=actor)
-        tickers = sorted({cached.ticker for cached in list_cached_tickers(session=session, actor=actor)})
-    if not tickers:
+        cached = list_cached_tickers(session=session, actor=actor)
+    if not cached:
         st.info("No prices yet: fetch or upload some on the Tickers page, or load the S&P 500 sample there.")
         return
     chart, screener = st.tabs(["Chart", "Screener"])
     with chart:
-        render_chart(actor, preferences, tickers)
+        render_chart(actor, preferences, cached)
     with screener:
         render_screener(actor)
 

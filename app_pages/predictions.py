@@ -1,5 +1,6 @@
 """Predictions: forecast the next trading days, keep every forecast in a ledger, and score them as days pass."""
 
+import pandas as pd
 import streamlit as st
 
 from core.actions import ActionLimitedError
@@ -15,12 +16,14 @@ from db.repositories.actor import Actor
 from db.repositories.models import list_model_versions
 from ui.auth import client_ip, require_login
 from ui.charts import ledger_figure
-from ui.tables import show_table
+from ui.format import day, price, show_readable
+from ui.freshness import warn_if_stale
+from ui.pickers import ticker_picker
 
 LATEST_KEY = "latest_forecast"
 
 
-def render_predict(actor: Actor, versions: list) -> None:
+def render_predict(actor: Actor, versions: list, default_tickers: list[str]) -> None:
     if not can(actor, Permission.PREDICT):
         st.caption("Viewers can read the ledger but not make predictions.")
         return
@@ -28,9 +31,10 @@ def render_predict(actor: Actor, versions: list) -> None:
     if not tickers:
         st.info("No models yet: train one on the Train page, then predict here.")
         return
+    left, middle, right = st.columns(3)
+    # Outside the form, so the model list follows the ticker at once.
+    ticker = ticker_picker(tickers, default_tickers, container=left)
     with st.form("predict"):
-        left, middle, right = st.columns(3)
-        ticker = left.selectbox("Ticker", tickers)
         choices = {"the active version": None} | {
             f"{v.ticker} v{v.version}": v.id for v in versions if v.ticker == ticker
         }
@@ -43,7 +47,13 @@ def render_predict(actor: Actor, versions: list) -> None:
     if latest:
         # Kept in the session: a rerun (a component reporting back, say) must not wipe the answer.
         st.success(f"Stored {len(latest['rows'])} predictions of {latest['ticker']} in the ledger.")
-        show_table(latest["rows"], hide_index=True)
+        warn_if_stale(latest["ticker"], latest["last_bar"], "This forecast")
+        show_readable(pd.DataFrame(latest["rows"]), keep={"target_date": "Target day"})
+        st.caption(
+            f"Made from the close of {day(latest['last_bar'])} ({price(latest['last_close'])}); target days skip "
+            "exchange holidays. The interval is where 95 % of the model's errors on held-out days fell: a move "
+            "smaller than half the interval's width is no call on direction."
+        )
 
 
 def make_prediction(actor: Actor, ticker: str, days: int, version_id) -> None:
@@ -59,15 +69,17 @@ def make_prediction(actor: Actor, ticker: str, days: int, version_id) -> None:
                 version_id=version_id,
                 client_ip=client_ip(),
             )
-            made = [(r.target_date, r.predicted_value, r.lower, r.upper, r.confidence_score) for r in rows]
+            made = [(r.target_date, r.predicted_value, r.lower, r.upper, r.base_close, r.prediction_date) for r in rows]
     except (PredictionError, PermissionDeniedError, ActionLimitedError, ArtifactError, ValueError) as error:
         st.error(str(error))
         return
     st.session_state[LATEST_KEY] = {
         "ticker": ticker,
+        "last_bar": made[0][5],
+        "last_close": made[0][4],
         "rows": [
-            {"target day": day, "predicted": value, "95 % interval": f"{low:,.2f} to {high:,.2f}", "confidence": score}
-            for day, value, low, high, score in made
+            {"target_date": target, "predicted_value": value, "move": value / base - 1, "lower": low, "upper": high}
+            for target, value, low, high, base, _ in made
         ],
     }
 
@@ -90,9 +102,13 @@ def render_ledger(actor: Actor, template: str) -> None:
     if board.empty:
         st.caption("No prediction has met its actual price yet: refresh the prices after the target days.")
     else:
-        show_table(board, hide_index=True, column_config={"hit_rate": st.column_config.NumberColumn(format="percent")})
-    st.plotly_chart(ledger_figure(shown, template=template), width="stretch")
-    show_table(shown.drop(columns=["id"]), hide_index=True)
+        show_readable(board)
+        st.caption(
+            "MASE below 1 means smaller errors than tomorrow = today on the same days. Direction right: how often "
+            "the predicted move had the sign of the real one; its p-value is the chance of doing as well by coin toss."
+        )
+    st.plotly_chart(ledger_figure(shown, template=template), width="stretch", theme=None)
+    show_readable(shown.drop(columns=["id", "confidence_score"]))
     st.download_button("Download the ledger (CSV)", to_safe_csv(shown.drop(columns=["id"])), file_name="ledger.csv")
 
 
@@ -101,10 +117,10 @@ def main() -> None:
     st.title("Predictions")
     with session_scope() as session:
         versions = list(list_model_versions(session=session, actor=actor))
-        template = load_preferences(session=session, actor=actor).plotly_template
-    render_predict(actor, versions)
+        preferences = load_preferences(session=session, actor=actor)
+    render_predict(actor, versions, preferences.default_tickers)
     st.header("Ledger")
-    render_ledger(actor, template)
+    render_ledger(actor, preferences.plotly_template)
 
 
 if __name__ == "__main__":

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-RANGE_BUTTONS = [
-    {"count": 1, "label": "1M", "step": "month", "stepmode": "backward"},
-    {"count": 6, "label": "6M", "step": "month", "stepmode": "backward"},
-    {"count": 1, "label": "YTD", "step": "year", "stepmode": "todate"},
-    {"count": 1, "label": "1Y", "step": "year", "stepmode": "backward"},
-    {"count": 5, "label": "5Y", "step": "year", "stepmode": "backward"},
-    {"step": "all", "label": "All"},
-]
+RANGE_LABELS = ("1M", "6M", "YTD", "1Y", "5Y", "All")
 UP, DOWN = "#0f766e", "#b91c1c"
+# Explicit colours per theme: explicit layout colours survive Streamlit's own chart theme, a template alone does not.
+THEME_COLOURS = {
+    "plotly_dark": {"paper": "#0e1117", "plot": "#0e1117", "font": "#e5e7eb", "grid": "#2a2f3a"},
+    "plotly_white": {"paper": "#ffffff", "plot": "#ffffff", "font": "#1f2937", "grid": "#e5e7eb"},
+}
+PRICE_HOVER = ",.2f"
 
 
 def trading_day_breaks(dates: pd.Series) -> list[dict]:
@@ -42,17 +42,153 @@ def initial_window(dates: pd.Series, label: str) -> list[pd.Timestamp] | None:
     return [max(start, days.min()), end]
 
 
-def fit_y_to_window(figure: go.Figure, window: list[pd.Timestamp] | None) -> None:
-    """Scale each pane's y-axis to the bars inside the initial window.
+def apply_theme(figure: go.Figure, template: str) -> go.Figure:
+    """The user's chart theme, as a template and as explicit colours (which Streamlit's theme keeps)."""
+    colours = THEME_COLOURS.get(template, THEME_COLOURS["plotly_white"])
+    figure.update_layout(
+        template=template,
+        paper_bgcolor=colours["paper"],
+        plot_bgcolor=colours["plot"],
+        font={"color": colours["font"]},
+        legend={"bgcolor": "rgba(0,0,0,0)"},
+    )
+    figure.update_xaxes(gridcolor=colours["grid"], zerolinecolor=colours["grid"])
+    figure.update_yaxes(gridcolor=colours["grid"], zerolinecolor=colours["grid"])
+    return figure
 
-    Plotly scales y over all the data, so a one-year window of a twenty-year history would be
-    squashed into a thin band; the range buttons still move x freely afterwards.
-    """
-    if window is None:
-        return
-    start, end = window
+
+@dataclass(frozen=True)
+class Pane:
+    """One horizontal band of a stacked chart; height is its minimum in pixels."""
+
+    title: str
+    height: int
+    fixed_range: tuple[float, float] | None = None
+    hover_format: str = PRICE_HOVER
+    tick_format: str | None = None
+
+
+PRICE_PANE_PX, VOLUME_PANE_PX, INDICATOR_PANE_PX, PANE_GAP_PX = 340, 110, 150, 14
+TOP_PX, BOTTOM_PX = 84, 40
+
+
+class StackedChart:
+    """Panes stacked on one shared date axis: one hover line shows every pane's value for the day."""
+
+    def __init__(self, panes: list[Pane], *, template: str) -> None:
+        self.panes = panes
+        self.figure = go.Figure()
+        self.template = template
+
+    def axis(self, pane: int) -> str:
+        return "y" if pane == 0 else f"y{pane + 1}"
+
+    def add(self, trace: go.BaseTraceType, pane: int) -> None:
+        trace.update(xaxis="x", yaxis=self.axis(pane))
+        self.figure.add_trace(trace)
+
+    def finish(self, dates: pd.Series, window: str) -> go.Figure:
+        """Lay the panes out at their minimum heights, add the fitted range buttons and the theme."""
+        plot_px = sum(p.height for p in self.panes) + PANE_GAP_PX * (len(self.panes) - 1)
+        top = 1.0
+        layout: dict = {}
+        for index, pane in enumerate(self.panes):
+            bottom = top - pane.height / plot_px
+            name = "yaxis" if index == 0 else f"yaxis{index + 1}"
+            layout[name] = {
+                "domain": [max(bottom, 0.0), top],
+                "anchor": "x",
+                "side": "right",
+                "hoverformat": pane.hover_format,
+                "tickformat": pane.tick_format,
+                "automargin": True,
+            }
+            if pane.fixed_range:
+                layout[name] |= {"range": list(pane.fixed_range), "fixedrange": True}
+            # The title sits inside its pane's top-left corner, so titles never print over each other.
+            self.figure.add_annotation(
+                text=f"<b>{pane.title}</b>", xref="paper", yref="paper", x=0.0, y=top, xanchor="left",
+                yanchor="top", showarrow=False, font={"size": 11},
+            )  # fmt: skip
+            top = bottom - PANE_GAP_PX / plot_px
+        last = self.axis(len(self.panes) - 1)
+        self.figure.update_layout(
+            **layout,
+            xaxis={
+                "anchor": last,
+                "domain": [0.0, 1.0],
+                "rangebreaks": trading_day_breaks(dates),
+                "rangeslider": {"visible": False},
+                "showspikes": True,
+                "spikemode": "across",
+                "spikethickness": 1,
+            },
+            height=TOP_PX + plot_px + BOTTOM_PX,
+            margin={"l": 10, "r": 10, "t": TOP_PX, "b": BOTTOM_PX},
+            hovermode="x unified",
+            hoversubplots="axis",
+            dragmode="pan",
+            # At the top of the figure, above the range buttons: it never covers the dates or the bars.
+            legend={"orientation": "h", "x": 0.0, "y": 1.0, "yref": "container", "yanchor": "top"},
+        )
+        self._range_buttons(dates, window)
+        return apply_theme(self.figure, self.template)
+
+    def _range_buttons(self, dates: pd.Series, window: str) -> None:
+        """One button per range; each sets the dates and every pane's fitted value range at once.
+
+        Plotly scales a y-axis over all the data, not the visible part, so the fitted ranges are
+        computed here for every button instead.
+        """
+        buttons = []
+        for label in RANGE_LABELS:
+            shown = initial_window(dates, label) or [pd.to_datetime(dates).min(), pd.to_datetime(dates).max()]
+            ranges = fitted_ranges(self.figure, shown)
+            args = {"xaxis.range": [str(day) for day in shown], "xaxis.autorange": False}
+            for axis, value_range in ranges.items():
+                if not self.panes[_pane_index(axis)].fixed_range:
+                    args[f"{_layout_name(axis)}.range"] = value_range
+            buttons.append({"label": label, "method": "relayout", "args": [args]})
+            if label == window:
+                for key, value in args.items():
+                    axis, attribute = key.split(".")
+                    self.figure.layout[axis][attribute] = value
+        self.figure.update_layout(
+            updatemenus=[
+                {
+                    "type": "buttons",
+                    "direction": "right",
+                    "active": RANGE_LABELS.index(window) if window in RANGE_LABELS else len(RANGE_LABELS) - 1,
+                    "buttons": buttons,
+                    "x": 0.0,
+                    "xanchor": "left",
+                    "y": 1.0,
+                    "yanchor": "bottom",
+                    "pad": {"t": 4, "b": 4},
+                    "showactive": True,
+                    # Light buttons with dark text in both themes: plotly paints the active one near-white.
+                    "bgcolor": "#e5e7eb",
+                    "font": {"size": 11, "color": "#111827"},
+                }
+            ]
+        )
+
+
+def _pane_index(axis: str) -> int:
+    return 0 if axis == "y" else int(axis[1:]) - 1
+
+
+def _layout_name(axis: str) -> str:
+    return "yaxis" if axis == "y" else f"yaxis{axis[1:]}"
+
+
+def fitted_ranges(figure: go.Figure, window: list[pd.Timestamp]) -> dict[str, list[float]]:
+    """Each y-axis's range over the values drawn inside the date window, with a little headroom."""
+    start, end = pd.Timestamp(window[0]), pd.Timestamp(window[1])
     bounds: dict[str, list[float]] = {}
     for trace in figure.data:
+        if trace.x is None:
+            continue
         x = pd.to_datetime(pd.Series(trace.x))
         inside = ((x >= start) & (x <= end)).to_numpy()
         columns = ("low", "high") if trace.type == "candlestick" else ("y",)
@@ -63,61 +199,56 @@ def fit_y_to_window(figure: go.Figure, window: list[pd.Timestamp] | None) -> Non
             axis = trace.yaxis or "y"
             low, high = bounds.get(axis, [float("inf"), float("-inf")])
             bounds[axis] = [min(low, float(values.min())), max(high, float(values.max()))]
+            if trace.type == "bar":
+                bounds[axis][0] = min(bounds[axis][0], 0.0)  # bars grow from zero
+    fitted = {}
     for axis, (low, high) in bounds.items():
-        if axis == "y" or not figure.layout[f"yaxis{axis[1:]}"].range:
-            pad = (high - low) * 0.05 or abs(high) * 0.05 or 1.0
-            figure.layout[f"yaxis{axis[1:]}"].range = [low - pad, high + pad]
+        pad = (high - low) * 0.05 or abs(high) * 0.05 or 1.0
+        fitted[axis] = [low if low == 0.0 else low - pad, high + pad]
+    return fitted
+
+
+def _candles(prices: pd.DataFrame) -> go.Candlestick:
+    return go.Candlestick(
+        x=prices["date"], open=prices["open"], high=prices["high"], low=prices["low"], close=prices["close"],
+        name="price", increasing_line_color=UP, decreasing_line_color=DOWN, showlegend=False,
+    )  # fmt: skip
+
+
+def _volume(prices: pd.DataFrame) -> go.Bar:
+    rising = prices["close"] >= prices["open"]
+    return go.Bar(
+        x=prices["date"], y=prices["volume"], name="volume", marker_color=rising.map({True: UP, False: DOWN}),
+        showlegend=False,
+    )  # fmt: skip
 
 
 def candlestick_figure(
     prices: pd.DataFrame, *, title: str = "", template: str = "plotly_white", window: str = "All"
 ) -> go.Figure:
-    """Candlesticks over a volume pane that shares the x-axis; prices has date, open..close, volume."""
-    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.75, 0.25], vertical_spacing=0.03)
-    figure.add_trace(
-        go.Candlestick(
-            x=prices["date"],
-            open=prices["open"],
-            high=prices["high"],
-            low=prices["low"],
-            close=prices["close"],
-            name="price",
-            increasing_line_color=UP,
-            decreasing_line_color=DOWN,
-        ),
-        row=1,
-        col=1,
-    )
-    rising = prices["close"] >= prices["open"]
-    figure.add_trace(
-        go.Bar(
-            x=prices["date"],
-            y=prices["volume"],
-            name="volume",
-            marker_color=rising.map({True: UP, False: DOWN}),
-        ),
-        row=2,
-        col=1,
-    )
-    figure.update_layout(
-        title=title,
-        template=template,
-        showlegend=False,
-        height=520,
-        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
-        xaxis={"rangeselector": {"buttons": RANGE_BUTTONS}, "rangeslider": {"visible": False}},
-    )
-    figure.update_xaxes(rangebreaks=trading_day_breaks(prices["date"]))
-    shown = initial_window(prices["date"], window)
-    if shown:
-        figure.update_xaxes(range=shown)
-    figure.update_yaxes(title_text="price", row=1, col=1)
-    figure.update_yaxes(title_text="volume", row=2, col=1)
-    return figure
+    """Candlesticks over a volume pane that shares the date axis; prices has date, open..close, volume."""
+    chart = StackedChart([_price_pane(title), _volume_pane()], template=template)
+    chart.add(_candles(prices), 0)
+    chart.add(_volume(prices), 1)
+    return chart.finish(prices["date"], window)
 
 
-PANE_HEIGHT = 0.16
 OVERLAY_COLOURS = ("#2563eb", "#d97706", "#7c3aed", "#db2777", "#0891b2")
+PANE_STYLES = {
+    "RSI": Pane("RSI", INDICATOR_PANE_PX, fixed_range=(0, 100)),
+    "MACD": Pane("MACD", INDICATOR_PANE_PX),
+    "ATR": Pane("ATR", INDICATOR_PANE_PX),
+    "OBV": Pane("On-balance volume", INDICATOR_PANE_PX, hover_format=",.0f"),
+    "HV": Pane("Volatility (yearly)", INDICATOR_PANE_PX, hover_format=".1%", tick_format=".0%"),
+}
+
+
+def _price_pane(title: str) -> Pane:
+    return Pane(f"{title} · price" if title else "Price", PRICE_PANE_PX, tick_format=",.0f")
+
+
+def _volume_pane() -> Pane:
+    return Pane("Volume", VOLUME_PANE_PX, hover_format=",.0f")
 
 
 def indicator_figure(
@@ -132,92 +263,56 @@ def indicator_figure(
 ) -> go.Figure:
     """Candlesticks and volume with EMA and Bollinger overlays, and one pane per oscillator below.
 
-    view has the price columns and compute_all's columns; every pane shares the x-axis.
+    view has the price columns and compute_all's columns; every pane shares the date axis, and
+    each keeps its minimum height however many are on.
     """
-    rows = 2 + len(panes)
-    heights = [1.0 - PANE_HEIGHT * (rows - 1), *([PANE_HEIGHT] * (rows - 1))]
-    figure = make_subplots(
-        rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.02, row_heights=heights,
-        subplot_titles=["", "volume", *panes],
-    )  # fmt: skip
+    stack = [_price_pane(title), _volume_pane(), *(PANE_STYLES[p] for p in panes)]
+    chart = StackedChart(stack, template=template)
     x = view["date"]
-    figure.add_trace(
-        go.Candlestick(
-            x=x, open=view["open"], high=view["high"], low=view["low"], close=view["close"], name="price",
-            increasing_line_color=UP, decreasing_line_color=DOWN, showlegend=False,
-        ),
-        row=1, col=1,
-    )  # fmt: skip
+    chart.add(_candles(view), 0)
     if "EMA" in overlays:
         for colour, span in zip(OVERLAY_COLOURS, ema_spans, strict=False):
-            figure.add_trace(
-                go.Scatter(x=x, y=view[f"ema_{span}"], name=f"EMA {span}", line={"width": 1.2, "color": colour}),
-                row=1,
-                col=1,
-            )
+            chart.add(_line(x, view[f"ema_{span}"], f"EMA {span}", {"width": 1.2, "color": colour}), 0)
     if "Bollinger" in overlays:
         band = {"width": 1, "color": "rgba(100,116,139,0.9)"}
-        figure.add_trace(go.Scatter(x=x, y=view["bb_upper"], name="Bollinger upper", line=band), row=1, col=1)
-        figure.add_trace(
-            go.Scatter(
-                x=x, y=view["bb_lower"], name="Bollinger lower", line=band, fill="tonexty",
-                fillcolor="rgba(100,116,139,0.08)",
-            ),
-            row=1, col=1,
-        )  # fmt: skip
-        figure.add_trace(
-            go.Scatter(x=x, y=view["bb_middle"], name="Bollinger middle", line=band | {"dash": "dot"}),
-            row=1,
-            col=1,
-        )
-    rising = view["close"] >= view["open"]
-    figure.add_trace(
-        go.Bar(x=x, y=view["volume"], name="volume", marker_color=rising.map({True: UP, False: DOWN})),
-        row=2,
-        col=1,
-    )
-    for row, pane in enumerate(panes, start=3):
-        _add_pane(figure, view, pane, row)
-    figure.update_layout(
-        title=title,
-        template=template,
-        height=420 + 150 * len(panes),
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.03, "x": 0},
-        xaxis={"rangeselector": {"buttons": RANGE_BUTTONS}, "rangeslider": {"visible": False}},
-    )
-    figure.update_xaxes(rangebreaks=trading_day_breaks(x))
-    shown = initial_window(x, window)
-    if shown:
-        figure.update_xaxes(range=shown)
-        fit_y_to_window(figure, shown)
-    return figure
+        # One legend entry for the three lines of the band.
+        upper = _line(x, view["bb_upper"], "Bollinger upper", band)
+        upper.update(legendgroup="bollinger", showlegend=False)
+        lower = _line(x, view["bb_lower"], "Bollinger lower", band)
+        lower.update(fill="tonexty", fillcolor="rgba(100,116,139,0.08)", legendgroup="bollinger", showlegend=False)
+        middle = _line(x, view["bb_middle"], "Bollinger middle", band | {"dash": "dot"})
+        middle.update(legendgroup="bollinger", legendgrouptitle=None, showlegend=True)
+        for trace in (upper, lower, middle):
+            chart.add(trace, 0)
+    chart.add(_volume(view), 1)
+    for index, pane in enumerate(panes, start=2):
+        _add_pane(chart, view, pane, index)
+    return chart.finish(x, window)
 
 
-def _add_pane(figure: go.Figure, view: pd.DataFrame, pane: str, row: int) -> None:
+def _line(x: pd.Series, y: pd.Series, name: str, line: dict, *, legend: bool = True) -> go.Scatter:
+    # No hovertemplate: each pane's axis hoverformat decides (prices 2 decimals, volatility in %).
+    return go.Scatter(x=x, y=y, name=name, line=line, showlegend=legend)
+
+
+def _add_pane(chart: StackedChart, view: pd.DataFrame, pane: str, index: int) -> None:
+    """An oscillator's pane; its traces stay out of the legend, as the pane's title names them."""
     x = view["date"]
-    column = {
-        "RSI": _first(view, "rsi_"),
-        "ATR": _first(view, "atr_"),
-        "HV": _first(view, "hv_"),
-        "OBV": "obv",
-    }
     if pane == "MACD":
-        figure.add_trace(
-            go.Bar(x=x, y=view["macd_hist"], name="MACD histogram", marker_color="#94a3b8"), row=row, col=1
+        chart.add(
+            go.Bar(x=x, y=view["macd_hist"], name="MACD histogram", marker_color="#94a3b8", showlegend=False),
+            index,
         )
-        figure.add_trace(go.Scatter(x=x, y=view["macd"], name="MACD", line={"color": "#2563eb"}), row=row, col=1)
-        figure.add_trace(
-            go.Scatter(x=x, y=view["macd_signal"], name="MACD signal", line={"color": "#d97706"}),
-            row=row,
-            col=1,
-        )
+        chart.add(_line(x, view["macd"], "MACD", {"color": "#2563eb"}, legend=False), index)
+        chart.add(_line(x, view["macd_signal"], "MACD signal", {"color": "#d97706"}, legend=False), index)
         return
-    figure.add_trace(go.Scatter(x=x, y=view[column[pane]], name=pane, line={"color": "#0f766e"}), row=row, col=1)
+    column = {"RSI": _first(view, "rsi_"), "ATR": _first(view, "atr_"), "HV": _first(view, "hv_"), "OBV": "obv"}[pane]
+    chart.add(_line(x, view[column], pane, {"color": "#0f766e", "width": 1.2}, legend=False), index)
     if pane == "RSI":
         for level in (30, 70):
-            figure.add_hline(y=level, line={"dash": "dash", "width": 1, "color": "#64748b"}, row=row, col=1)
-        figure.update_yaxes(range=[0, 100], row=row, col=1)
+            chart.figure.add_hline(
+                y=level, line={"dash": "dash", "width": 1, "color": "#64748b"}, yref=chart.axis(index)
+            )
 
 
 def _first(view: pd.DataFrame, prefix: str) -> str:
@@ -225,29 +320,52 @@ def _first(view: pd.DataFrame, prefix: str) -> str:
 
 
 def ledger_figure(ledger: pd.DataFrame, *, template: str = "plotly_white") -> go.Figure:
-    """Predicted against actual closes by target day, with the prediction interval as a band."""
-    ordered = ledger.sort_values("target_date")
-    x = pd.to_datetime(ordered["target_date"])
+    """Predicted against actual closes by target day: each model its own line and interval band."""
     figure = go.Figure()
-    figure.add_trace(
-        go.Scatter(x=x, y=ordered["upper"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=x, y=ordered["lower"], mode="lines", fill="tonexty", fillcolor="rgba(37,99,235,0.12)", line={"width": 0},
-            name="interval",
-        )
-    )  # fmt: skip
-    figure.add_trace(
-        go.Scatter(x=x, y=ordered["predicted_value"], mode="lines+markers", name="predicted", line={"color": "#2563eb"})
-    )
-    figure.add_trace(
-        go.Scatter(x=x, y=ordered["actual_value"], mode="lines+markers", name="actual", line={"color": UP})
-    )
+    ordered = ledger.sort_values("target_date")
+    for index, (model, rows) in enumerate(ordered.groupby("model", sort=True)):
+        colour = OVERLAY_COLOURS[index % len(OVERLAY_COLOURS)]
+        # Two forecasts of one model for the same day (made on different days): show the newest.
+        rows = rows.sort_values("prediction_date").drop_duplicates("target_date", keep="last")
+        x = pd.to_datetime(rows["target_date"])
+        figure.add_trace(
+            go.Scatter(
+                x=x, y=rows["upper"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip",
+                legendgroup=model,
+            )
+        )  # fmt: skip
+        figure.add_trace(
+            go.Scatter(
+                x=x, y=rows["lower"], mode="lines", fill="tonexty", fillcolor=_translucent(colour), line={"width": 0},
+                name=f"{model} interval", legendgroup=model, hovertemplate="%{y:,.2f}",
+            )
+        )  # fmt: skip
+        figure.add_trace(
+            go.Scatter(
+                x=x, y=rows["predicted_value"], mode="lines+markers", name=f"{model} predicted", legendgroup=model,
+                line={"color": colour}, hovertemplate="%{y:,.2f}",
+            )
+        )  # fmt: skip
+    for ticker, rows in ordered.dropna(subset=["actual_value"]).groupby("ticker", sort=True):
+        rows = rows.drop_duplicates("target_date")
+        figure.add_trace(
+            go.Scatter(
+                x=pd.to_datetime(rows["target_date"]), y=rows["actual_value"], mode="lines+markers",
+                name=f"{ticker} actual", line={"color": UP, "width": 2}, marker={"symbol": "diamond"},
+                hovertemplate="%{y:,.2f}",
+            )
+        )  # fmt: skip
     figure.update_layout(
-        template=template, height=380, margin={"l": 10, "r": 10, "t": 20, "b": 10}, legend={"orientation": "h"}
-    )
-    return figure
+        height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, hovermode="x unified",
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+        yaxis={"tickformat": ",.0f", "hoverformat": ",.2f"},
+    )  # fmt: skip
+    return apply_theme(figure, template)
+
+
+def _translucent(colour: str, alpha: float = 0.12) -> str:
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
 
 
 def window_scores_figure(windows: list[dict], *, template: str = "plotly_white") -> go.Figure:
@@ -268,7 +386,7 @@ def window_scores_figure(windows: list[dict], *, template: str = "plotly_white")
         template=template, barmode="group", height=320, margin={"l": 10, "r": 10, "t": 20, "b": 10},
         yaxis_title="MASE", xaxis_title="window starting", legend={"orientation": "h"},
     )  # fmt: skip
-    return figure
+    return apply_theme(figure, template)
 
 
 def residual_figure(forecast: pd.DataFrame, *, template: str = "plotly_white") -> go.Figure:
@@ -301,7 +419,7 @@ def residual_figure(forecast: pd.DataFrame, *, template: str = "plotly_white") -
         yaxis_title="actual - forecast",
         legend={"orientation": "h"},
     )
-    return figure
+    return apply_theme(figure, template)
 
 
 def _history_range(values: pd.Series, metric: str) -> list[float]:
@@ -355,7 +473,7 @@ def equity_figure(equity: pd.DataFrame, *, template: str = "plotly_white") -> go
         yaxis_title="value of 1",
         legend={"orientation": "h"},
     )
-    return figure
+    return apply_theme(figure, template)
 
 
 def fan_figure(fan: pd.DataFrame, *, template: str = "plotly_white") -> go.Figure:
@@ -381,7 +499,7 @@ def fan_figure(fan: pd.DataFrame, *, template: str = "plotly_white") -> go.Figur
         xaxis_title="trading days ahead",
         yaxis_title="value of 1",
     )
-    return figure
+    return apply_theme(figure, template)
 
 
 def correlation_figure(correlation: pd.DataFrame, *, template: str = "plotly_white") -> go.Figure:
@@ -398,4 +516,4 @@ def correlation_figure(correlation: pd.DataFrame, *, template: str = "plotly_whi
         )
     )
     figure.update_layout(template=template, height=300, margin={"l": 10, "r": 10, "t": 20, "b": 10})
-    return figure
+    return apply_theme(figure, template)

@@ -51,18 +51,38 @@ def test_chart_with_rsi_and_macd_panes(with_sample):
     layout = spec["layout"]
     assert {"yaxis", "yaxis2", "yaxis3", "yaxis4"} <= set(layout), "price, volume, RSI and MACD panes"
     assert layout["xaxis"]["rangebreaks"][0]["bounds"] == ["sat", "mon"]
-    assert [b["label"] for b in layout["xaxis"]["rangeselector"]["buttons"]] == [
-        "1M",
-        "6M",
-        "YTD",
-        "1Y",
-        "5Y",
-        "All",
-    ]
+    buttons = layout["updatemenus"][0]["buttons"]
+    assert [b["label"] for b in buttons] == ["1M", "6M", "YTD", "1Y", "5Y", "All"]
     rsi_lines = [shape["y0"] for shape in layout["shapes"]]
     assert sorted(rsi_lines) == [30, 70]
     latest = at.dataframe[0].value
-    assert latest["rsi_14"].iloc[0] == pytest.approx(41.709268, abs=1e-5)
+    assert dict(zip(latest["Indicator"], latest["Value"], strict=True))["RSI 14"] == "41.71"
+
+
+def test_every_range_button_fits_the_price_axis_to_its_days(with_sample):
+    """Plotly scales y over all the data; each button carries the y-range of the days it shows."""
+    at = logged_in_app(PAGE, make_account(with_sample)).run()
+    buttons = {b["label"]: b["args"][0] for b in figure(at)["layout"]["updatemenus"][0]["buttons"]}
+    month, everything = buttons["1M"], buttons["All"]
+    assert month["xaxis.range"][0].startswith("2018-11-30")
+    assert month["xaxis.range"][1].startswith("2018-12-31")
+    low, high = month["yaxis.range"]
+    assert 2300 < low < 2351 < 2800 < high < 2900, "December 2018 closed between 2,351 and 2,800"
+    assert everything["yaxis.range"][0] < 700, "the whole history reaches back to the 1990s' lows"
+    assert month["yaxis2.range"][1] < everything["yaxis2.range"][1] * 1.01, "volume is fitted too"
+
+
+def test_the_view_lives_in_the_url(with_sample):
+    at = logged_in_app(PAGE, make_account(with_sample))
+    at.query_params.update({"ticker": "^GSPC", "range": "6M", "panes": "ATR,HV", "from": "2005-01-03"})
+    at.run()
+    assert not at.exception
+    layout = figure(at)["layout"]
+    assert [a["text"] for a in layout["annotations"]][-2:] == ["<b>ATR</b>", "<b>Volatility (yearly)</b>"]
+    assert at.date_input[0].value[0].isoformat() == "2005-01-03", "a date before 2016 is accepted"
+    next(m for m in at.multiselect if m.label == "Panes").set_value(["OBV"]).run()
+    assert at.query_params["panes"] == "OBV"
+    assert at.query_params["ticker"] == "^GSPC"
 
 
 def test_more_panes_on_request(with_sample):
@@ -83,10 +103,11 @@ def test_the_screener_lists_matches_with_a_sparkline(with_sample):
     at.radio[0].set_value("below")
     at.button[-1].click().run()
     assert not at.exception
-    assert at.caption[-1].value == "1 tickers match close below EMA 200."
+    assert at.caption[-1].value == "1 ticker matches close below EMA 200."
     result = at.dataframe[-1].value
-    assert list(result["ticker"]) == ["^GSPC"]
-    assert len(result["recent"].iloc[0]) == 60
+    assert list(result["Ticker"]) == ["^GSPC"]
+    assert len(result["Last 60 closes"].iloc[0]) == 60
+    assert list(result["Prices"]) == ["stale: last bar 2018-12-31"], "the sample ends in 2018"
 
 
 def test_no_prices_yet(monkeypatch, tmp_path):

@@ -46,8 +46,10 @@ def test_predict_five_days_into_the_ledger(database):
     next(b for b in at.button if b.label == "Predict").click().run()
     assert not at.exception
     assert [s.value for s in at.success] == ["Stored 5 predictions of SPX in the ledger."]
+    assert "This forecast uses prices of SPX up to 2018-12-31" in at.warning[0].value
     made = at.dataframe[0].value
-    assert [str(day) for day in made["target day"]] == [
+    assert "Confidence" not in made.columns
+    assert [str(day)[:10] for day in made["Target day"]] == [
         "2019-01-02",
         "2019-01-03",
         "2019-01-04",
@@ -57,7 +59,8 @@ def test_predict_five_days_into_the_ledger(database):
     at.run()
     ledger = at.dataframe[-1].value
     assert len(ledger) == 5
-    assert set(ledger["model"]) == {"SPX v1"}
+    assert set(ledger["Model"]) == {"SPX v1"}
+    assert "Actual" in ledger.columns
     assert len(at.get("plotly_chart")) == 1
     assert any(b.label == "Download the ledger (CSV)" for b in at.get("download_button"))
 
@@ -71,3 +74,20 @@ def test_viewers_read_the_ledger_only(database):
     at = logged_in_app(PAGE, with_model(database, role=Role.VIEWER)).run()
     assert "Viewers can read the ledger but not make predictions." in [c.value for c in at.caption]
     assert "Predict" not in [b.label for b in at.button]
+
+
+def test_the_ledger_chart_keeps_two_models_apart(database):
+    import json
+
+    actor = with_model(database)
+    with session_scope() as session:
+        save_version(session=session, actor=actor, ticker="SPX", result=tiny_result())
+    at = logged_in_app(PAGE, actor).run()
+    for model in ("SPX v1", "SPX v2"):
+        next(s for s in at.selectbox if s.label == "Model").set_value(model)
+        next(b for b in at.button if b.label == "Predict").click().run()
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    names = [(trace.get("name", ""), len(trace["x"])) for trace in spec["data"]]
+    predicted = {name: count for name, count in names if name.endswith("predicted")}
+    assert predicted == {"SPX v1 predicted": 5, "SPX v2 predicted": 5}

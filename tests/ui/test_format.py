@@ -1,0 +1,49 @@
+"""Readable tables: word column names, two-decimal prices, percentages, local dates, empty cells."""
+
+from datetime import date
+
+import pandas as pd
+
+from ui.format import day, label, percent, price, readable
+
+
+def test_identifiers_become_words():
+    assert [label(n) for n in ("rsi_14", "ema_200", "hv_20", "total_return", "moving_average", "dropped_rows")] == [
+        "RSI 14",
+        "EMA 200",
+        "Volatility 20 d",
+        "Total return",
+        "Moving average",
+        "Dropped rows",
+    ]
+
+
+def test_text_values_read_like_a_finance_tool():
+    assert price(2498.9399) == "2,498.94"
+    assert price(float("nan")) == ""
+    assert percent(0.01234) == "1.23 %"
+    assert percent(-0.5, signed=True) == "-50.00 %"
+    assert day(pd.Timestamp("2019-01-02 21:00", tz="UTC")) == "2019-01-02"
+
+
+def test_a_table_is_formatted_by_column_kind():
+    frame = pd.DataFrame(
+        {
+            "date": [date(2019, 1, 2)],
+            "close": [2498.9399],
+            "rsi_14": [41.7],
+            "hit_rate": [0.55],
+            "volume": [3_000_000_000],
+            "matured_at": [pd.Timestamp("2019-01-03 22:00", tz="UTC")],
+            "note": [None],
+        }
+    )
+    shown, config = readable(frame)
+    assert list(shown.columns) == ["Date", "Close", "RSI 14", "Direction right", "Volume", "Matured", "Note"]
+    assert config["Close"]["type_config"]["format"] == "%,.2f"
+    assert config["Direction right"]["type_config"]["format"] == "percent"
+    assert config["Volume"]["type_config"]["format"] == "%,d"
+    assert config["Date"]["type_config"]["format"] == "YYYY-MM-DD"
+    assert shown["Matured"].dt.tz is None, "no +00:00 on screen"
+    assert shown["Note"].iloc[0] == ""
+    assert shown["Close"].iloc[0] == 2498.9399, "the number keeps every digit: the format rounds on screen only"

@@ -1,0 +1,220 @@
+"""How numbers, dates and column names read on every page: one place, so every table agrees.
+
+Prices get two decimals and thousands separators, shares of one read as percentages, timestamps
+show in the browser's time zone without an offset, and column names are words, not identifiers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import streamlit as st
+
+from ui.tables import show_table
+
+PRICE_FORMAT = "%,.2f"
+COUNT_FORMAT = "%,d"
+
+# Names that no rule below would turn into words.
+LABELS = {
+    "ticker": "Ticker",
+    "date": "Date",
+    "close": "Close",
+    "open": "Open",
+    "high": "High",
+    "low": "Low",
+    "adjusted_close": "Adjusted close",
+    "volume": "Volume",
+    "obv": "On-balance volume",
+    "macd": "MACD",
+    "macd_signal": "MACD signal",
+    "macd_hist": "MACD histogram",
+    "bb_upper": "Bollinger upper",
+    "bb_middle": "Bollinger middle",
+    "bb_lower": "Bollinger lower",
+    "model": "Model",
+    "prediction_date": "Made on",
+    "target_date": "Target day",
+    "base_close": "Close when made",
+    "predicted_value": "Predicted",
+    "lower": "Interval low",
+    "upper": "Interval high",
+    "actual_value": "Actual",
+    "matured_at": "Matured",
+    "error": "Error",
+    "inside": "Inside interval",
+    "predictions": "Predictions",
+    "mae": "MAE",
+    "persistence_mae": "MAE of tomorrow = today",
+    "mase": "MASE",
+    "move": "Move from last close",
+    "rmse": "RMSE",
+    "mape": "MAPE",
+    "hit_rate": "Direction right",
+    "hit_p_value": "p-value of direction",
+    "coverage": "Interval coverage",
+    "total_return": "Total return",
+    "cagr": "Yearly growth",
+    "max_drawdown": "Largest drop",
+    "moving_average": "Moving average",
+    "dropped_rows": "Dropped rows",
+    "last_close": "Last close",
+    "day_change": "Day change",
+    "recent": "Last 60 closes",
+    "stale": "Prices",
+}
+_NUMBERED = {
+    "rsi": "RSI {}",
+    "ema": "EMA {}",
+    "sma": "SMA {}",
+    "atr": "ATR {}",
+    "hv": "Volatility {} d",
+}
+PRICE_COLUMNS = {
+    "open", "high", "low", "close", "adjusted_close", "base_close", "predicted_value", "lower", "upper",
+    "actual_value", "error", "bb_upper", "bb_middle", "bb_lower", "last_close", "mae", "persistence_mae", "rmse",
+}  # fmt: skip
+PERCENT_COLUMNS = {"hit_rate", "coverage", "total_return", "cagr", "max_drawdown", "day_change", "mape", "move"}
+COUNT_COLUMNS = {"volume", "obv", "predictions", "dropped_rows"}
+RATIO_COLUMNS = {"mase", "hit_p_value", "dm_p_value", "p_value"}
+
+
+def label(name: str) -> str:
+    """The words a column is shown under: rsi_14 -> 'RSI 14', total_return -> 'Total return'."""
+    if name in LABELS:
+        return LABELS[name]
+    match = re.fullmatch(r"([a-z]+)_(\d+)", name)
+    if match and match.group(1) in _NUMBERED:
+        return _NUMBERED[match.group(1)].format(match.group(2))
+    return name.replace("_", " ").capitalize()
+
+
+def _kind(name: str) -> str:
+    if name in PRICE_COLUMNS or re.fullmatch(r"(ema|sma|atr)_\d+", name):
+        return "price"
+    if name in PERCENT_COLUMNS:
+        return "percent"
+    if name in COUNT_COLUMNS:
+        return "count"
+    if name in RATIO_COLUMNS:
+        return "ratio"
+    return "plain"
+
+
+def browser_zone() -> ZoneInfo | None:
+    """The viewer's time zone as the browser reports it; None outside a browser session."""
+    try:
+        name = st.context.timezone
+    except Exception:  # noqa: BLE001 - no request context (bare mode, tests)
+        return None
+    try:
+        return ZoneInfo(name) if name else None
+    except (KeyError, ValueError):
+        return None
+
+
+def local_naive(values: pd.Series) -> pd.Series:
+    """Timestamps in the viewer's zone without an offset (UTC where the zone is unknown)."""
+    stamps = pd.to_datetime(values, utc=True)
+    zone = browser_zone()
+    return (stamps.dt.tz_convert(zone) if zone else stamps).dt.tz_localize(None)
+
+
+def readable(frame: pd.DataFrame, *, keep: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The frame with word column names and local naive timestamps, and the column_config that formats it.
+
+    keep maps a raw column to a label of the caller's choosing; every other name goes through label().
+    """
+    shown = frame.copy()
+    config: dict[str, Any] = {}
+    names = {}
+    for column in shown.columns:
+        raw = str(column)
+        title = (keep or {}).get(raw) or label(raw)
+        names[column] = title
+        series = shown[column]
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            shown[column] = local_naive(series)
+            config[title] = st.column_config.DatetimeColumn(title, format="YYYY-MM-DD HH:mm")
+        elif pd.api.types.is_datetime64_any_dtype(series) or _holds_dates(series):
+            config[title] = st.column_config.DateColumn(title, format="YYYY-MM-DD")
+        elif pd.api.types.is_bool_dtype(series):
+            config[title] = st.column_config.CheckboxColumn(title)
+        elif pd.api.types.is_numeric_dtype(series):
+            kind = _kind(raw)
+            if kind == "percent":
+                config[title] = st.column_config.NumberColumn(title, format="percent")
+            elif kind == "count":
+                config[title] = st.column_config.NumberColumn(title, format=COUNT_FORMAT)
+            elif kind == "ratio":
+                config[title] = st.column_config.NumberColumn(title, format="%.3f")
+            else:
+                config[title] = st.column_config.NumberColumn(title, format=PRICE_FORMAT)
+        elif series.dtype == object:
+            # A missing text cell reads as empty, not as the word None.
+            shown[column] = series.where(series.notna(), "")
+    shown = shown.rename(columns=names)
+    return shown, config
+
+
+def _holds_dates(series: pd.Series) -> bool:
+    first = series.dropna().head(1)
+    return not first.empty and isinstance(first.iloc[0], date) and not isinstance(first.iloc[0], datetime)
+
+
+def price(value: float | None) -> str:
+    """2,498.94; an empty string for a missing value."""
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:,.2f}"
+
+
+def percent(share: float | None, *, signed: bool = False) -> str:
+    """A share of one as a percentage: 0.0123 -> '1.23 %' ('+1.23 %' when signed)."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return ""
+    return f"{share * 100:+.2f} %" if signed else f"{share * 100:.2f} %"
+
+
+def day(value: date | datetime | pd.Timestamp | None) -> str:
+    """A calendar day as 2019-01-02; timestamps are read in the viewer's zone first."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return ""
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is not None:
+        stamp = local_naive(pd.Series([stamp])).iloc[0]
+    return f"{stamp:%Y-%m-%d}"
+
+
+def show_readable(frame: pd.DataFrame, *, keep: dict[str, str] | None = None, **options: Any) -> None:
+    """show_table of the readable frame, without the index, sized to its content rather than scrolling."""
+    shown, config = readable(frame, keep=keep)
+    config |= options.pop("column_config", {})
+    show_table(shown, hide_index=True, column_config=config, **options)
+
+
+def readable_value(name: str, value: Any) -> str:
+    """One value as its column's kind reads: a price, a percentage, a count or a plain number."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if not isinstance(value, int | float):
+        return str(value)
+    kind = _kind(name)
+    if kind == "percent":
+        return percent(float(value))
+    if kind == "count":
+        return f"{value:,.0f}"
+    return price(float(value))
+
+
+def as_rows(values: pd.Series) -> pd.DataFrame:
+    """One record turned on its side (name, value), so a wide record never scrolls sideways."""
+    return pd.DataFrame(
+        {
+            "Indicator": [label(str(name)) for name in values.index],
+            "Value": [readable_value(str(n), v) for n, v in values.items()],
+        }
+    )

@@ -1,0 +1,111 @@
+"""Choices that live in the page's URL (ticker, range, panes), so a refresh or a bookmark reopens the same view.
+
+A choice is read from the URL first, then from what the user prefers, then from the first option;
+whatever the widget ends up showing is written back to the URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import streamlit as st
+
+LIST_SEPARATOR = ","
+
+
+def _from_url(param: str) -> str | None:
+    value = st.query_params.get(param)
+    return value or None
+
+
+def keep_in_url(param: str, value: str | Sequence[str] | None) -> None:
+    """Write a choice to the URL; an empty choice removes the parameter."""
+    text = value if isinstance(value, str) or value is None else LIST_SEPARATOR.join(value)
+    if not text:
+        if param in st.query_params:
+            del st.query_params[param]
+    elif st.query_params.get(param) != text:
+        st.query_params[param] = text
+
+
+def preselect(param: str, options: Sequence[str], preferred: Sequence[str] = ()) -> str | None:
+    """The option to start with: the URL's, else the first preferred one on offer, else the first option."""
+    wanted = _from_url(param)
+    if wanted in options:
+        return wanted
+    return next((option for option in preferred if option in options), options[0] if options else None)
+
+
+def _seed(key: str, value: Any, valid: Any) -> None:
+    # A keyed widget takes its start value from the session state, once per visit to the page.
+    if key not in st.session_state or not valid(st.session_state[key]):
+        st.session_state[key] = value
+
+
+def url_select(
+    label: str,
+    options: Sequence[str],
+    *,
+    param: str,
+    preferred: Sequence[str] = (),
+    container: Any = st,
+    **widget: Any,
+) -> str | None:
+    """A selectbox whose choice is kept in the URL under `param`."""
+    options = list(options)
+    key = f"url_{param}"
+    _seed(key, preselect(param, options, preferred), lambda value: value in options)
+    chosen = container.selectbox(label, options, key=key, **widget)
+    keep_in_url(param, chosen)
+    return chosen
+
+
+def ticker_picker(
+    tickers: Sequence[str],
+    preferred: Sequence[str] = (),
+    *,
+    label: str = "Ticker",
+    param: str = "ticker",
+    container: Any = st,
+    **widget: Any,
+) -> str | None:
+    """The one ticker picker: the URL's ticker, else the user's first default ticker on offer."""
+    return url_select(label, tickers, param=param, preferred=preferred, container=container, **widget)
+
+
+def url_segment(
+    label: str, options: Sequence[str], *, param: str, default: str, container: Any = st, **widget: Any
+) -> str:
+    """A segmented control with one choice, kept in the URL; never empty."""
+    options = list(options)
+    key = f"url_{param}"
+    _seed(key, preselect(param, options, [default]), lambda value: value in options)
+    chosen = container.segmented_control(label, options, key=key, **widget) or default
+    keep_in_url(param, chosen)
+    return chosen
+
+
+def url_multiselect(
+    label: str,
+    options: Sequence[str],
+    *,
+    param: str,
+    default: Sequence[str],
+    container: Any = st,
+    **widget: Any,
+) -> list[str]:
+    """A multiselect whose choices are kept in the URL as a comma-separated list ('none' for none)."""
+    options = list(options)
+    key = f"url_{param}"
+    text = _from_url(param)
+    if text is None:
+        start = [option for option in default if option in options]
+    elif text == "none":
+        start = []
+    else:
+        start = [option for option in text.split(LIST_SEPARATOR) if option in options]
+    _seed(key, start, lambda value: isinstance(value, list) and set(value) <= set(options))
+    chosen = container.multiselect(label, options, key=key, **widget)
+    keep_in_url(param, chosen or "none")
+    return chosen
