@@ -66,6 +66,19 @@ def test_an_unexpected_error_is_logged_once_with_its_traceback(engine, caplog):
     assert errors[0].exc_info is not None
 
 
+def test_an_error_through_nested_scopes_is_logged_once(engine, caplog):
+    factory = sessionmaker(bind=engine)
+    with (
+        caplog.at_level(logging.DEBUG, logger="candlecast"),
+        pytest.raises(KeyError),
+        session_scope(factory, action="outer"),
+        session_scope(factory, action="inner"),
+    ):
+        raise KeyError("missing")
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage() for r in errors] == ["database transaction rolled back during inner"]
+
+
 def test_a_refused_registration_is_audited_after_the_rollback(engine):
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     address = f"203.0.113.{len(unique_name()) + 100}"
