@@ -193,7 +193,9 @@ def session_scope(factory: sessionmaker[Session] | None = None, *, action: str =
         if getattr(error, _LOGGED_MARK, False):
             pass  # an inner scope has logged it: once is enough
         elif isinstance(error, Refusal):
-            log.info("refused%s: %s", during, error)
+            # An audited refusal already has its one line, the audit entry's.
+            if not session.info.get(KEEP_AFTER_ROLLBACK):
+                log.info("refused%s: %s", during, error)
         else:
             _log_failure(error, during)
         with suppress(AttributeError, TypeError):

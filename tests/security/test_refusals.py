@@ -39,10 +39,24 @@ def test_a_refused_registration_logs_one_info_line_without_traceback(engine, cap
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     with caplog.at_level(logging.DEBUG, logger="candlecast"), pytest.raises(AccountError):
         sign_up(factory, **fields)
-    rolled_back = [r for r in caplog.records if r.name == "candlecast.db"]
-    assert [(r.levelno, r.exc_info) for r in rolled_back] == [(logging.INFO, None)]
-    assert rolled_back[0].getMessage().startswith("refused during registration: ")
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    lines = [r for r in caplog.records if r.name.startswith("candlecast") and r.levelno >= logging.INFO]
+    assert [(r.levelno, r.exc_info) for r in lines] == [(logging.INFO, None)]
+    assert "action=register status=failed" in lines[0].getMessage()
+
+
+def test_an_unaudited_refusal_still_gets_its_line(engine, caplog):
+    from core.logging import Refusal
+
+    with (
+        caplog.at_level(logging.DEBUG, logger="candlecast"),
+        pytest.raises(Refusal),
+        session_scope(sessionmaker(bind=engine), action="something"),
+    ):
+        raise Refusal("not allowed")
+    lines = [r for r in caplog.records if r.name.startswith("candlecast")]
+    assert [(r.levelno, r.getMessage(), r.exc_info) for r in lines] == [
+        (logging.INFO, "refused during something: not allowed", None)
+    ]
 
 
 def test_a_taken_username_is_a_refusal_too(engine, caplog):
