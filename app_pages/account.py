@@ -12,7 +12,7 @@ from db.repositories.actor import Actor
 from db.repositories.usage import list_usage
 from db.repositories.users import get_user
 from ui.admin import render_admin
-from ui.auth import client_ip, get_authenticator, render_password_change, require_login
+from ui.auth import client_ip, database_or_stop, get_authenticator, render_password_change, require_login
 from ui.tables import show_table
 
 
@@ -122,19 +122,20 @@ def render_usage(actor: Actor) -> None:
 def main() -> None:
     actor = require_login()
     st.title("Account")
-    render_profile(actor)
-    password, keys, preferences, usage = st.tabs(["Password", "API keys", "Preferences", "Usage"])
-    with password:
-        render_password_change(get_authenticator(get_settings()), actor)
-    with keys:
-        render_api_keys(actor)
-    with preferences:
-        render_preferences(actor)
-    with usage:
-        render_usage(actor)
-    if actor.is_admin:
-        st.divider()
-        render_admin(actor)
+    with database_or_stop():
+        render_profile(actor)
+        password, keys, preferences, usage = st.tabs(["Password", "API keys", "Preferences", "Usage"])
+        with password:
+            render_password_change(get_authenticator(get_settings()), actor)
+        with keys:
+            render_api_keys(actor)
+        with preferences:
+            render_preferences(actor)
+        with usage:
+            render_usage(actor)
+        if actor.is_admin:
+            st.divider()
+            render_admin(actor)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -29,6 +29,7 @@ DATABASE_REFUSED = "The database could not store this, so nothing was saved. Ple
 # Objects a session keeps in session.info under this key are written again after a rollback:
 # the audit rows of refusals, which must outlive the transaction the refusal undoes.
 KEEP_AFTER_ROLLBACK = "candlecast_keep_after_rollback"
+_LOGGED_MARK = "_candlecast_logged"
 
 
 def create_engine_from_settings(settings: Settings, url: URL | str | None = None) -> Engine:
@@ -189,10 +190,16 @@ def session_scope(factory: sessionmaker[Session] | None = None, *, action: str =
     except Exception as error:
         session.rollback()
         during = f" during {action}" if action else ""
-        if isinstance(error, Refusal):
-            log.info("refused%s: %s", during, error)
+        if getattr(error, _LOGGED_MARK, False):
+            pass  # an inner scope has logged it: once is enough
+        elif isinstance(error, Refusal):
+            # An audited refusal already has its one line, the audit entry's.
+            if not session.info.get(KEEP_AFTER_ROLLBACK):
+                log.info("refused%s: %s", during, error)
         else:
             _log_failure(error, during)
+        with suppress(AttributeError, TypeError):
+            setattr(error, _LOGGED_MARK, True)
         _write_kept_rows(session)
         raise
     finally:

@@ -6,14 +6,14 @@ from datetime import timedelta
 
 import streamlit as st
 
-from core.auth import AccountError, change_role, reset_password_by_admin, set_active
+from core.auth import AccountError, change_role, invite, reset_password_by_admin, set_active
 from core.config import get_settings
 from db.engine import session_scope
 from db.models.accounts import Role
 from db.repositories.actor import Actor
 from db.repositories.audit import list_audit_actions, list_audit_events
-from db.repositories.invitations import add_invitation, list_invitations
-from db.repositories.users import UserInputError, list_users
+from db.repositories.invitations import list_invitations
+from db.repositories.users import list_users
 from db.types import utc_now
 from ui.auth import client_ip
 from ui.tables import show_table
@@ -97,8 +97,8 @@ def render_invitations(actor: Actor) -> None:
     if submitted:
         try:
             with session_scope(action="invite") as session:
-                add_invitation(session=session, actor=actor, email=email)
-        except UserInputError as error:
+                invite(session=session, actor=actor, email=email)
+        except AccountError as error:
             st.error(str(error))
         else:
             st.success("Invitation saved: this address may now register.")

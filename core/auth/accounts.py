@@ -26,10 +26,10 @@ from core.throttle import (
     Throttle,
     ThrottleUnavailableError,
 )
-from db.models import User
+from db.models import Invitation, User
 from db.models.accounts import Role
 from db.repositories.actor import Actor
-from db.repositories.invitations import find_open_invitation, mark_invitation_used
+from db.repositories.invitations import add_invitation, find_open_invitation, mark_invitation_used
 from db.repositories.users import (
     MAX_USERNAME_CHARS,
     UserInputError,
@@ -335,6 +335,17 @@ def reset_password_by_admin(*, session: Session, actor: Actor, user_id: uuid.UUI
     record_logout(session=session, user=user)
     record_event(session=session, action="password reset", status="ok", actor=actor, ip=client_ip, detail=user.username)
     return temporary
+
+
+def invite(*, session: Session, actor: Actor, email: str) -> Invitation:
+    """Admin: let an e-mail address register while registration is by invitation; audited."""
+    require(actor, Permission.MANAGE_USERS)
+    try:
+        invitation = add_invitation(session=session, actor=actor, email=email)
+    except UserInputError as error:
+        raise AccountError(str(error), reason=f"{error.field}: refused") from None
+    record_event(session=session, action="invite", status="ok", actor=actor)
+    return invitation
 
 
 def _existing_user(session: Session, user_id: uuid.UUID) -> User:

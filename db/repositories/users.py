@@ -27,9 +27,10 @@ MAX_FULL_NAME_CHARS = 200
 class UserInputError(Refusal, ValueError):
     """A user field is malformed or already taken; the message names the field (never repeats the input)."""
 
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
+    def __init__(self, field: str, problem: str = "") -> None:
+        # One argument is the whole message (what unpickling passes back).
+        super().__init__(f"{field}: {problem}" if problem else field)
+        self.field = field.split(":", 1)[0]
 
 
 def normalise_username(username: str) -> str:

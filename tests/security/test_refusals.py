@@ -39,10 +39,24 @@ def test_a_refused_registration_logs_one_info_line_without_traceback(engine, cap
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     with caplog.at_level(logging.DEBUG, logger="candlecast"), pytest.raises(AccountError):
         sign_up(factory, **fields)
-    rolled_back = [r for r in caplog.records if r.name == "candlecast.db"]
-    assert [(r.levelno, r.exc_info) for r in rolled_back] == [(logging.INFO, None)]
-    assert rolled_back[0].getMessage().startswith("refused during registration: ")
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    lines = [r for r in caplog.records if r.name.startswith("candlecast") and r.levelno >= logging.INFO]
+    assert [(r.levelno, r.exc_info) for r in lines] == [(logging.INFO, None)]
+    assert "action=register status=failed" in lines[0].getMessage()
+
+
+def test_an_unaudited_refusal_still_gets_its_line(engine, caplog):
+    from core.logging import Refusal
+
+    with (
+        caplog.at_level(logging.DEBUG, logger="candlecast"),
+        pytest.raises(Refusal),
+        session_scope(sessionmaker(bind=engine), action="something"),
+    ):
+        raise Refusal("not allowed")
+    lines = [r for r in caplog.records if r.name.startswith("candlecast")]
+    assert [(r.levelno, r.getMessage(), r.exc_info) for r in lines] == [
+        (logging.INFO, "refused during something: not allowed", None)
+    ]
 
 
 def test_a_taken_username_is_a_refusal_too(engine, caplog):
@@ -64,6 +78,19 @@ def test_an_unexpected_error_is_logged_once_with_its_traceback(engine, caplog):
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1
     assert errors[0].exc_info is not None
+
+
+def test_an_error_through_nested_scopes_is_logged_once(engine, caplog):
+    factory = sessionmaker(bind=engine)
+    with (
+        caplog.at_level(logging.DEBUG, logger="candlecast"),
+        pytest.raises(KeyError),
+        session_scope(factory, action="outer"),
+        session_scope(factory, action="inner"),
+    ):
+        raise KeyError("missing")
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage() for r in errors] == ["database transaction rolled back during inner"]
 
 
 def test_a_refused_registration_is_audited_after_the_rollback(engine):

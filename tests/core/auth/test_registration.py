@@ -136,3 +136,21 @@ def test_the_same_name_at_the_same_moment_persists_once(engine):
     with session_scope(factory) as session:
         assert session.scalar(select(func.count()).select_from(User).where(User.username == name)) == 1
         session.execute(User.__table__.delete().where(User.username == name))
+
+
+def test_only_an_admin_invites_and_each_invitation_is_audited(session):
+    from core.auth import PermissionDeniedError, invite
+    from db.models import AuditLog
+
+    analyst = Actor.of(create_user(session=session, username="ana", email="ana@example.com", password_hash="x"))
+    with pytest.raises(PermissionDeniedError, match="analyst role cannot manage users"):
+        invite(session=session, actor=analyst, email="friend@example.com")
+    admin = Actor.of(
+        create_user(session=session, username="adm", email="adm@example.com", password_hash="x", role=Role.ADMIN)
+    )
+    invite(session=session, actor=admin, email="Friend@Example.com")
+    with pytest.raises(AccountError, match="already invited"):
+        invite(session=session, actor=admin, email="friend@example.com")
+    assert session.scalar(select(Invitation.email)) == "friend@example.com"
+    events = session.execute(select(AuditLog.action, AuditLog.username).where(AuditLog.action == "invite")).all()
+    assert events == [("invite", "adm")]
