@@ -29,7 +29,7 @@ from core.data.sample import SAMPLE_SOURCE, SAMPLE_TICKER, sample_bytes
 from core.data.tickers import parse_ticker_file, parse_ticker_text
 from core.data.validation import ValidationReport, validate_prices
 from core.data.yahoo import NoDataError, PriceSourceError, SourceUnreachableError, YahooSource
-from core.indicator_store import refresh_indicators
+from core.indicator_store import refresh_indicators, refresh_indicators_of
 from core.logging import get_logger
 from core.predictions import fill_matured
 from core.throttle import Throttle, ThrottleUnavailableError
@@ -124,6 +124,7 @@ def import_prices(
     rows = parsed.frame.loc[valid]
     written = 0
     owner_id = owner.user_id if owner else None
+    symbols = [str(symbol) for symbol in rows["ticker"].unique()]
     for symbol, group in rows.groupby("ticker", sort=True):
         written += upsert_prices(
             session=session,
@@ -132,8 +133,9 @@ def import_prices(
             owner_id=owner_id,
             source=source,
         )
-        refresh_indicators(session=session, ticker=str(symbol), owner_id=owner_id)
-        fill_matured(session=session, ticker=str(symbol))
+    refresh_indicators_of(session=session, tickers=symbols, owner_id=owner_id)
+    for symbol in symbols:
+        fill_matured(session=session, ticker=symbol)
     status = "accepted" if report.ok else "partial"
     return ImportResult(
         status,

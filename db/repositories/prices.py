@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -122,11 +123,14 @@ def _upsert_postgres(
 
 
 def _copy(session: Session, table: str, payload: bytes) -> None:
+    copy_binary(session, table, COPY_COLUMNS, payload)
+
+
+def copy_binary(session: Session, table: str, columns: Sequence[str], payload: bytes) -> None:
+    """Stream a binary COPY payload into table's columns on the session's connection (PostgreSQL)."""
     cursor = session.connection().connection.dbapi_connection.cursor()
     try:
-        cursor.copy_expert(
-            f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN WITH (FORMAT binary)", io.BytesIO(payload)
-        )
+        cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)", io.BytesIO(payload))
     finally:
         cursor.close()
 
