@@ -61,6 +61,7 @@ def cmd_import_csv(args: argparse.Namespace) -> int:
             date_format=args.date_format,
             skip_bad_rows=args.skip_bad_rows,
             owner=owner,
+            filename=args.file.name,
         )
     if not result.accepted:
         print(result.message(), file=sys.stderr)
