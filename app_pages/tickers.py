@@ -10,6 +10,7 @@ from core.auth import Permission, PermissionDeniedError, can
 from core.config import get_settings
 from core.data.calendar import is_stale
 from core.data.export import to_safe_csv
+from core.data.quality import ticker_quality
 from core.data.sample import SAMPLE_TICKER
 from core.data.service import (
     delete_ticker,
@@ -81,6 +82,7 @@ def render_preview(actor: Actor, preferences: Preferences, tickers: list[str], c
         ),
         width="stretch",
     )
+    render_quality(actor, ticker)
     download, delete_own, delete_shared = st.columns(3)
     download.download_button(
         f"Download {ticker} as CSV", to_safe_csv(prices), file_name=f"{ticker}.csv", mime="text/csv"
@@ -90,6 +92,16 @@ def render_preview(actor: Actor, preferences: Preferences, tickers: list[str], c
         remove(actor, ticker, shared=False)
     if False in scopes and actor.is_admin and delete_shared.button(f"Delete shared {ticker}"):
         remove(actor, ticker, shared=True)
+
+
+def render_quality(actor: Actor, ticker: str) -> None:
+    with session_scope() as session:
+        report = ticker_quality(session=session, actor=actor, ticker=ticker, today=date.today())
+    problems = report.problems()
+    with st.expander(f"Data quality: {len(problems)} finding(s)" if problems else "Data quality: no problems found"):
+        st.text(f"{report.rows:,} days from {report.first_day} to {report.last_day} ({report.exchange} calendar)")
+        for problem in problems:
+            st.text(f"• {problem}")
 
 
 def remove(actor: Actor, ticker: str, *, shared: bool) -> None:

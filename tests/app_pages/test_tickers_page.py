@@ -63,6 +63,12 @@ def test_load_the_sample_and_preview_it(offline):
     }
     assert at.selectbox[0].value == "^GSPC"
     assert len(at.get("plotly_chart")) == 1
+    assert at.expander[0].label == "Data quality: 2 finding(s)"
+    assert at.text[0].value == "5,031 days from 1999-01-04 to 2018-12-31 (XNYS calendar)"
+    assert at.text[1].value.startswith("• stale: the last bar is 2018-12-31, the exchange last traded on")
+    assert at.text[2].value == (
+        "• 2 return(s) beyond 8 standard deviations: 2008-10-13 (+9.1 sd), 2008-10-28 (+8.5 sd)"
+    )
     assert any(b.label.startswith("Load the S&P") for b in at.button) is False
 
 
