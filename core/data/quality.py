@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ from core.data.calendar import calendar_for, exchange_for, last_trading_day
 from core.data.splits import SplitCandidate, split_candidates
 from core.data.validation import rule_masks
 from db.repositories.actor import Actor
-from db.repositories.prices import read_prices
+from db.repositories.prices import read_actions, read_prices
 
 OUTLIER_SDS = 8.0
 LISTED_DAYS = 10  # dates listed per finding; the counts are complete
@@ -34,6 +35,7 @@ class QualityReport:
     outliers: list[tuple[date, float]] = field(default_factory=list)  # day, log return in standard deviations
     split_candidates: list[SplitCandidate] = field(default_factory=list)
     ohlc_unrepaired: list[date] = field(default_factory=list)
+    reported_splits: list[SplitCandidate] = field(default_factory=list)  # from the source, no confirmation needed
 
     @property
     def stale(self) -> bool:
@@ -57,6 +59,9 @@ class QualityReport:
         if self.split_candidates:
             shown = ", ".join(f"{c.date} ({c.label})" for c in self.split_candidates)
             found.append(f"possible split(s), to confirm: {shown}")
+        if self.reported_splits:
+            shown = ", ".join(f"{c.date} ({c.label})" for c in self.reported_splits)
+            found.append(f"split(s) reported by the source: {shown}; the adjusted close accounts for them")
         if self.ohlc_unrepaired:
             inconsistent = _days(len(self.ohlc_unrepaired))
             found.append(f"{inconsistent} with open or close outside low-high, unrepaired{_list(self.ohlc_unrepaired)}")
@@ -75,13 +80,20 @@ class QualityReport:
             "zero_volume_days": [_iso(day) for day in self.zero_volume_days],
             "outliers": [{"date": _iso(day), "sds": round(sds, 2)} for day, sds in self.outliers],
             "split_candidates": [candidate.to_dict() for candidate in self.split_candidates],
+            "reported_splits": [candidate.to_dict() for candidate in self.reported_splits],
             "ohlc_unrepaired": [_iso(day) for day in self.ohlc_unrepaired],
             "problems": self.problems(),
         }
 
 
-def quality_report(prices: pd.DataFrame, *, ticker: str, today: date) -> QualityReport:
-    """The report of one ticker's bars (columns date, open, high, low, close, adjusted_close, volume)."""
+def quality_report(
+    prices: pd.DataFrame, *, ticker: str, today: date, reported: list[tuple[date, Fraction]] | None = None
+) -> QualityReport:
+    """The report of one ticker's bars (columns date, open, high, low, close, adjusted_close, volume).
+
+    reported: the splits the source gave (day, new shares per old); detection does not ask about those days.
+    """
+    reported = reported or []
     exchange = exchange_for(ticker)
     last_session = last_trading_day(today, ticker)
     if prices.empty:
@@ -111,14 +123,22 @@ def quality_report(prices: pd.DataFrame, *, ticker: str, today: date) -> Quality
         missing_days=[day.date() for day in missing],
         zero_volume_days=[day.date() for day in days[(prices["volume"] == 0).to_numpy()]],
         outliers=outliers,
-        split_candidates=split_candidates(prices),
+        split_candidates=[c for c in split_candidates(prices) if c.date not in {day for day, _ in reported}],
         ohlc_unrepaired=[day.date() for day in days[unrepaired]],
+        reported_splits=[SplitCandidate(day, factor, float(factor)) for day, factor in reported],
     )
 
 
 def ticker_quality(*, session: Session, actor: Actor, ticker: str, today: date) -> QualityReport:
     """The report of the prices the actor sees for one ticker (their own rows win over shared ones)."""
-    return quality_report(read_prices(session=session, actor=actor, ticker=ticker), ticker=ticker, today=today)
+    prices = read_prices(session=session, actor=actor, ticker=ticker)
+    actions = read_actions(session=session, actor=actor, ticker=ticker)
+    splits = actions[actions["kind"] == "split"].drop_duplicates("date")
+    reported = [
+        (day, Fraction(value).limit_denominator(100))
+        for day, value in zip(splits["date"], splits["value"], strict=True)
+    ]
+    return quality_report(prices, ticker=ticker, today=today, reported=reported)
 
 
 def tickers_with_problems(*, session: Session, actor: Actor, tickers: list[str], today: date) -> dict[str, list[str]]:

@@ -22,7 +22,7 @@ from core.auth.roles import Permission, PermissionDeniedError, can, require
 from core.config import Settings
 from core.data.csv_prices import parse_price_csv
 from core.data.errors import FileFormatError
-from core.data.frames import OHLCV_COLUMNS
+from core.data.frames import OHLCV_COLUMNS, reported_actions
 from core.data.layouts import UnrecognisedLayoutError
 from core.data.layouts.base import plural
 from core.data.sample import SAMPLE_SOURCE, SAMPLE_TICKER, sample_bytes
@@ -36,7 +36,7 @@ from core.throttle import Throttle, ThrottleUnavailableError
 from db.engine import session_scope
 from db.repositories.actor import Actor
 from db.repositories.preferences import update_preferences
-from db.repositories.prices import delete_prices, last_cached_date, upsert_prices
+from db.repositories.prices import delete_prices, last_cached_date, replace_actions, upsert_prices
 from db.repositories.uploads import record_upload
 
 log = get_logger("data")
@@ -133,6 +133,11 @@ def import_prices(
             owner_id=owner_id,
             source=source,
         )
+    if parsed.events is not None:
+        valid_events = parsed.events.loc[valid.to_numpy()]
+        for symbol, group in valid_events.groupby("ticker", sort=True):
+            actions = reported_actions(group)
+            replace_actions(session=session, ticker=str(symbol), owner_id=owner_id, actions=actions, source=source)
     refresh_indicators_of(session=session, tickers=symbols, owner_id=owner_id)
     for symbol in symbols:
         fill_matured(session=session, ticker=symbol)
@@ -374,6 +379,9 @@ class _FetchJob:
         with session_scope(self.sessions, action=f"fetch {ticker}: store") as session:
             written = upsert_prices(
                 session=session, frame=fetched.frame, ticker=ticker, owner_id=None, source=self.source.name
+            )
+            replace_actions(
+                session=session, ticker=ticker, owner_id=None, actions=fetched.actions, source=self.source.name
             )
             refresh_indicators(session=session, ticker=ticker, owner_id=None)
             fill_matured(session=session, ticker=ticker)

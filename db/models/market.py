@@ -16,6 +16,7 @@ from db.types import utc_now
 PRICE_SOURCES = ("yahoo", "sample", "upload")
 UPLOAD_KINDS = ("prices", "tickers")
 UPLOAD_STATUSES = ("accepted", "partial", "rejected")
+ACTION_KINDS = ("split", "dividend")
 
 
 class HistoricalPrice(Base):
@@ -85,6 +86,47 @@ class TechnicalIndicator(Base):
     atr_14: Mapped[float | None]
     obv: Mapped[float | None]
     computed_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class CorporateAction(Base):
+    """A split or dividend a source reported for one ticker and day, kept beside the raw prices.
+
+    value is new shares per old share for a split (2.0 for 2:1, 0.1 for 1:10), cash per share for a
+    dividend. Shared like the prices it came with, or the uploader's own.
+    """
+
+    __tablename__ = "corporate_actions"
+    __table_args__ = (
+        Index(
+            "uq_corporate_actions_shared_ticker_date_kind",
+            "ticker",
+            "date",
+            "kind",
+            unique=True,
+            postgresql_where=text("owner_id IS NULL"),
+            sqlite_where=text("owner_id IS NULL"),
+        ),
+        Index(
+            "uq_corporate_actions_owner_ticker_date_kind",
+            "owner_id",
+            "ticker",
+            "date",
+            "kind",
+            unique=True,
+            postgresql_where=text("owner_id IS NOT NULL"),
+            sqlite_where=text("owner_id IS NOT NULL"),
+        ),
+        one_of("kind", ACTION_KINDS),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    owner_id: Mapped[uuid.UUID | None] = owner_fk(nullable=True, index=False)
+    ticker: Mapped[str] = mapped_column(String(32))
+    date: Mapped[date]
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float]
+    source: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[datetime] = created_at()
 
 
 class DataUpload(Base):

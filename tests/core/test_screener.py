@@ -82,7 +82,7 @@ def test_describe():
     assert Criteria(rsi_below=30, close_above_ema200=True).describe() == ["RSI < 30", "close above EMA 200"]
 
 
-def test_screen_over_the_database_is_one_query(session, engine):
+def test_screen_over_the_database_is_one_query(session, engine, monkeypatch):
     actor = Actor.of(create_user(session=session, username="sia", email="sia@example.com", password_hash="x"))
     bars = normalise_provider_frame(gspc_2018_frame()).frame
     for ticker, scale in (("AAA", 1.0), ("BBB", 0.5)):
@@ -99,6 +99,16 @@ def test_screen_over_the_database_is_one_query(session, engine):
     def record(connection, cursor, statement, *args):
         statements.append(statement)
 
+    import db.repositories.indicators as repository
+
+    read_csv = repository.read_query_csv
+
+    def copied(session, query, names):
+        # PostgreSQL reads through COPY on the raw cursor, which the engine event does not see.
+        statements.append(str(query))
+        return read_csv(session, query, names)
+
+    monkeypatch.setattr(repository, "read_query_csv", copied)
     event.listen(engine, "before_cursor_execute", record)
     try:
         result = screen(session=session, actor=actor, criteria=Criteria(close_below_ema200=True))

@@ -2,6 +2,7 @@
 
 import json
 from datetime import date
+from fractions import Fraction
 
 import pandas as pd
 
@@ -50,3 +51,12 @@ def test_the_report_of_stored_prices(session):
     )
     report = ticker_quality(session=session, actor=actor, ticker="QA", today=date(2019, 1, 2))
     assert (report.rows, report.stale, report.problems()) == (251, False, [])
+
+
+def test_a_split_the_source_reported_is_not_asked_about_again():
+    frame = bars()
+    frame.loc[100:, ["open", "high", "low", "close"]] /= 2
+    day = frame.loc[100, "date"].date()
+    report = quality_report(frame, ticker="^GSPC", today=date(2019, 1, 2), reported=[(day, Fraction(2))])
+    assert report.split_candidates == []
+    assert report.problems() == [f"split(s) reported by the source: {day} (2:1); the adjusted close accounts for them"]
