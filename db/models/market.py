@@ -19,6 +19,21 @@ UPLOAD_STATUSES = ("accepted", "partial", "rejected")
 ACTION_KINDS = ("split", "dividend")
 
 
+def unique_per_scope(table: str, *columns: str) -> tuple[Index, Index]:
+    """Uniqueness among shared rows and, apart, among each owner's rows.
+
+    Two partial indexes because a plain UNIQUE(owner_id, ...) would let PostgreSQL store the same
+    shared row twice (NULLs are distinct there).
+    """
+    key = "_".join(columns)
+    shared = text("owner_id IS NULL")
+    owned = text("owner_id IS NOT NULL")
+    return (
+        Index(f"uq_{table}_shared_{key}", *columns, unique=True, postgresql_where=shared, sqlite_where=shared),
+        Index(f"uq_{table}_owner_{key}", "owner_id", *columns, unique=True, postgresql_where=owned, sqlite_where=owned),
+    )
+
+
 class HistoricalPrice(Base):
     """One trading day of one ticker.
 
@@ -30,23 +45,7 @@ class HistoricalPrice(Base):
     __tablename__ = "historical_data"
     __table_args__ = (
         Index("idx_historical_data_ticker_date", "ticker", "date"),
-        Index(
-            "uq_historical_data_shared_ticker_date",
-            "ticker",
-            "date",
-            unique=True,
-            postgresql_where=text("owner_id IS NULL"),
-            sqlite_where=text("owner_id IS NULL"),
-        ),
-        Index(
-            "uq_historical_data_owner_ticker_date",
-            "owner_id",
-            "ticker",
-            "date",
-            unique=True,
-            postgresql_where=text("owner_id IS NOT NULL"),
-            sqlite_where=text("owner_id IS NOT NULL"),
-        ),
+        *unique_per_scope("historical_data", "ticker", "date"),
         one_of("source", PRICE_SOURCES),
     )
 
@@ -97,25 +96,7 @@ class CorporateAction(Base):
 
     __tablename__ = "corporate_actions"
     __table_args__ = (
-        Index(
-            "uq_corporate_actions_shared_ticker_date_kind",
-            "ticker",
-            "date",
-            "kind",
-            unique=True,
-            postgresql_where=text("owner_id IS NULL"),
-            sqlite_where=text("owner_id IS NULL"),
-        ),
-        Index(
-            "uq_corporate_actions_owner_ticker_date_kind",
-            "owner_id",
-            "ticker",
-            "date",
-            "kind",
-            unique=True,
-            postgresql_where=text("owner_id IS NOT NULL"),
-            sqlite_where=text("owner_id IS NOT NULL"),
-        ),
+        *unique_per_scope("corporate_actions", "ticker", "date", "kind"),
         one_of("kind", ACTION_KINDS),
     )
 
