@@ -111,6 +111,15 @@ def remove(actor: Actor, ticker: str, *, shared: bool) -> None:
     st.rerun()
 
 
+FETCH_COLUMNS = {
+    "ticker": "Ticker",
+    "status": "Status",
+    "rows": "Days stored",
+    "dropped_rows": "Days dropped (empty or incomplete)",
+    "message": "Message",
+}
+
+
 def render_fetch(actor: Actor, preferences: Preferences, *, offline_shown: bool) -> None:
     if not can(actor, Permission.FETCH):
         st.caption("Viewers can look at prices but not fetch them.")
@@ -147,7 +156,10 @@ def render_fetch(actor: Actor, preferences: Preferences, *, offline_shown: bool)
     )
     if run.offline and not offline_shown:
         st.warning(OFFLINE_MESSAGE, icon=":material/cloud_off:")
-    show_table(run.table(), hide_index=True)
+    table = run.table()
+    table["rows"] = table["rows"].map("{:,}".format)
+    table["dropped_rows"] = table["dropped_rows"].map(lambda count: f"{count:,}" if count else "")
+    show_table(table.rename(columns=FETCH_COLUMNS), hide_index=True)
 
 
 MAPPING_KEY = "tickers.upload_mapping"

@@ -102,8 +102,8 @@ def test_fetching_offline_says_so_and_skips_the_rest(offline):
     at.text_area[0].input("MSFT, AAPL")
     button(at, "Fetch").click().run()
     assert not at.exception
-    assert list(at.dataframe[-1].value["status"]) == ["error", "skipped"]
-    shown = [e.value for e in (*at.info, *at.warning, *at.error)] + list(at.dataframe[-1].value["message"])
+    assert list(at.dataframe[-1].value["Status"]) == ["error", "skipped"]
+    shown = [e.value for e in (*at.info, *at.warning, *at.error)] + list(at.dataframe[-1].value["Message"])
     assert sum(OFFLINE_MESSAGE in text for text in shown) == 1
 
 
