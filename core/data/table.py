@@ -59,9 +59,10 @@ def read_text_table(
     if data.isspace() or not data:
         raise FileFormatError("the file is empty")
     text, encoding = decode(data)
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    lines = text.splitlines()
+    first = next((line for line in lines if line.strip()), "")
     separator = max(SEPARATORS, key=first.count)
-    width = _width(text, separator)
+    width = _width(lines[:_WIDTH_SAMPLE_LINES], separator)
     try:
         cells = pd.read_csv(
             io.StringIO(text),
@@ -79,7 +80,7 @@ def read_text_table(
     cells.index = pd.RangeIndex(1, len(cells) + 1)
     cells = drop_blank_rows(cells)
     # Only a long line can hold a long field: the per-column check runs when one exists.
-    if max(map(len, text.splitlines())) > MAX_FIELD_CHARS:
+    if max(map(len, lines)) > MAX_FIELD_CHARS:
         check_field_lengths(cells)
     return Table(cells=cells, encoding=encoding, separator=separator)
 
@@ -105,8 +106,7 @@ def check_field_lengths(cells: pd.DataFrame) -> None:
             )
 
 
-def _width(text: str, separator: str) -> int:
-    head = text.splitlines()[:_WIDTH_SAMPLE_LINES]
+def _width(head: list[str], separator: str) -> int:
     try:
         rows = csv.reader(head, delimiter=separator)
         return max((len(row) for row in rows), default=1) or 1

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from db.models import HistoricalPrice, TechnicalIndicator
 from db.pg_copy import Field, binary_payload, pg_timestamp, uuid7_bytes, uuid_bytes
 from db.repositories.actor import Actor
-from db.repositories.prices import OWN, copy_binary, prefer_own_rows, read_query_csv, visible_to
+from db.repositories.prices import (
+    OWN,
+    POSTGRES_BOOLEANS,
+    copy_binary,
+    prefer_own_rows,
+    read_query_csv,
+    visible_to,
+)
 from db.types import utc_now
 
 INDICATOR_COLUMNS = (
@@ -218,7 +225,7 @@ def read_latest_window(*, session: Session, actor: Actor, rows_per_ticker: int) 
     names = ["ticker", "own", "date", *SCREEN_COLUMNS]
     if session.get_bind().dialect.name == "postgresql":
         frame = read_query_csv(session, query, names)
-        frame["own"] = frame["own"].map({"t": True, "f": False, True: True, False: False}).astype(bool)
+        frame["own"] = frame["own"].map(POSTGRES_BOOLEANS).astype(bool)
         frame["date"] = pd.to_datetime(frame["date"]).dt.date
     else:
         frame = _frame(session.connection().execute(query).all(), names)

@@ -29,6 +29,8 @@ from db.types import utc_now
 VALUE_COLUMNS = ("open", "high", "low", "close", "adjusted_close", "volume")
 FRAME_COLUMNS = ("date", *VALUE_COLUMNS)
 _STAGING = "staging_prices"
+# How a boolean comes through COPY's CSV (or already parsed by pandas).
+POSTGRES_BOOLEANS = {"t": True, "f": False, True: True, False: False}
 
 
 # Whether a row is the actor's own upload rather than shared data; read queries select it.
@@ -168,7 +170,12 @@ def read_prices(
         conditions.append(HistoricalPrice.date <= end)
     columns = [getattr(HistoricalPrice, name) for name in FRAME_COLUMNS]
     query = select(*columns, OWN, HistoricalPrice.source).where(*conditions).order_by(HistoricalPrice.date)
-    frame = pd.DataFrame(session.execute(query).all(), columns=[*FRAME_COLUMNS, "own", "source"])
+    names = [*FRAME_COLUMNS, "own", "source"]
+    if session.get_bind().dialect.name == "postgresql":
+        frame = read_query_csv(session, query, names)
+        frame["own"] = frame["own"].map(POSTGRES_BOOLEANS).astype(bool)
+    else:
+        frame = pd.DataFrame(session.execute(query).all(), columns=names)
     return prefer_own_rows(frame, ["date"])
 
 

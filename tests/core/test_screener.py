@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import event
 
 from core.data.frames import normalise_provider_frame
 from core.indicator_store import refresh_indicators
@@ -13,6 +12,7 @@ from db.repositories.indicators import read_indicators
 from db.repositories.prices import upsert_prices
 from db.repositories.users import create_user
 from tests.fixtures import gspc_2018_frame
+from tests.queries import recorded_statements
 
 DAYS = 30
 
@@ -94,26 +94,10 @@ def test_screen_over_the_database_is_one_query(session, engine, monkeypatch):
             source="yahoo",
         )
         refresh_indicators(session=session, ticker=ticker, owner_id=None)
-    statements = []
-
-    def record(connection, cursor, statement, *args):
-        statements.append(statement)
-
     import db.repositories.indicators as repository
 
-    read_csv = repository.read_query_csv
-
-    def copied(session, query, names):
-        # PostgreSQL reads through COPY on the raw cursor, which the engine event does not see.
-        statements.append(str(query))
-        return read_csv(session, query, names)
-
-    monkeypatch.setattr(repository, "read_query_csv", copied)
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(engine, monkeypatch, repository) as statements:
         result = screen(session=session, actor=actor, criteria=Criteria(close_below_ema200=True))
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert len(statements) == 1
     assert "row_number" in statements[0].lower()
     assert {"AAA", "BBB"} <= set(result["ticker"])  # 2018 closed below its 200-day EMA
