@@ -1,5 +1,6 @@
 """Tickers: keep ticker lists, fetch prices from Yahoo, upload price files, and manage the price cache."""
 
+import re
 from datetime import date, timedelta
 
 import pandas as pd
@@ -29,6 +30,14 @@ from db.repositories.prices import list_cached_tickers, read_prices
 from ui.auth import client_ip, require_login
 from ui.charts import candlestick_figure
 from ui.tables import show_table
+
+# Markdown's active characters; file headers and values quoted in messages must not become links or HTML.
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>!#|~$])")
+
+
+def plain(text: str) -> str:
+    """Text from a file or a user, escaped so st.error/st.caption show it as written."""
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -135,7 +144,7 @@ def render_fetch(actor: Actor, preferences: Preferences, *, offline_shown: bool)
         return
     tickers, problems = parse_ticker_text(text)
     for problem in problems:
-        st.error(problem)
+        st.error(plain(problem))
     if problems or not tickers:
         return
     if start > end:
@@ -248,11 +257,11 @@ def upload(actor: Actor, file, options: dict):
         st.error(str(error))
         return None
     show = st.success if result.status == "accepted" else st.warning if result.accepted else st.error
-    show(result.message())
+    show(plain(result.message()))
     if result.layout:
-        st.caption(f"Layout recognised: {result.layout}")
+        st.caption(plain(f"Layout recognised: {result.layout}"))
     for note in result.notes:
-        st.caption(note)
+        st.caption(plain(note))
     if result.report and not result.report.ok:
         show_table(
             pd.DataFrame([{"Rule": rule, "Rows": f"{count:,}"} for rule, count in result.report.counts.items()]),
@@ -287,7 +296,7 @@ def render_ticker_lists(actor: Actor, preferences: Preferences) -> None:
             column=column.strip() or None,
         )
     for problem in problems:
-        st.error(problem)
+        st.error(plain(problem))
     if problems:
         st.caption("Nothing saved: fix the list and save again.")
     else:

@@ -220,3 +220,14 @@ def test_an_excel_workbook_uploads_and_names_its_layout(offline):
     captions = [c.value for c in at.caption]
     assert "Layout recognised: Date, Open, High, Low, Close columns (Yahoo, Stooq daily and the like)" in captions
     assert "ticker XLS taken from the file name" in captions
+
+
+def test_a_header_written_as_markdown_is_shown_as_text(offline):
+    data = b"[click](http://evil.example),![x](http://evil.example/x.png)\n2018-01-02,1\n"
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    at.file_uploader[0].set_value(("evil.csv", data, "text/csv"))
+    text_input(at, "Ticker").input("EVIL")
+    button(at, "Import").click().run()
+    assert not at.exception
+    shown = at.error[0].value
+    assert "'\\[click\\](http://evil.example)', '\\!\\[x\\](http://evil.example/x.png)'" in shown
