@@ -1,5 +1,6 @@
 """Tickers: keep ticker lists, fetch prices from Yahoo, upload price files, and manage the price cache."""
 
+import re
 from datetime import date, timedelta
 
 import pandas as pd
@@ -10,6 +11,7 @@ from core.auth import Permission, PermissionDeniedError, can
 from core.config import get_settings
 from core.data.calendar import is_stale
 from core.data.export import to_safe_csv
+from core.data.quality import ticker_quality
 from core.data.sample import SAMPLE_TICKER
 from core.data.service import (
     delete_ticker,
@@ -28,6 +30,14 @@ from db.repositories.prices import list_cached_tickers, read_prices
 from ui.auth import client_ip, require_login
 from ui.charts import candlestick_figure
 from ui.tables import show_table
+
+# Markdown's active characters; file headers and values quoted in messages must not become links or HTML.
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>!#|~$])")
+
+
+def plain(text: str) -> str:
+    """Text from a file or a user, escaped so st.error/st.caption show it as written."""
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -81,6 +91,7 @@ def render_preview(actor: Actor, preferences: Preferences, tickers: list[str], c
         ),
         width="stretch",
     )
+    render_quality(actor, ticker)
     download, delete_own, delete_shared = st.columns(3)
     download.download_button(
         f"Download {ticker} as CSV", to_safe_csv(prices), file_name=f"{ticker}.csv", mime="text/csv"
@@ -92,11 +103,30 @@ def render_preview(actor: Actor, preferences: Preferences, tickers: list[str], c
         remove(actor, ticker, shared=True)
 
 
+def render_quality(actor: Actor, ticker: str) -> None:
+    with session_scope() as session:
+        report = ticker_quality(session=session, actor=actor, ticker=ticker, today=date.today())
+    problems = report.problems()
+    with st.expander(f"Data quality: {len(problems)} finding(s)" if problems else "Data quality: no problems found"):
+        st.text(f"{report.rows:,} days from {report.first_day} to {report.last_day} ({report.exchange} calendar)")
+        for problem in problems:
+            st.text(f"• {problem}")
+
+
 def remove(actor: Actor, ticker: str, *, shared: bool) -> None:
     with session_scope(action="delete prices") as session:
         deleted = delete_ticker(session=session, actor=actor, ticker=ticker, shared=shared)
     st.success(f"Deleted {deleted} rows of {ticker}.")
     st.rerun()
+
+
+FETCH_COLUMNS = {
+    "ticker": "Ticker",
+    "status": "Status",
+    "rows": "Days stored",
+    "dropped_rows": "Days dropped (empty or incomplete)",
+    "message": "Message",
+}
 
 
 def render_fetch(actor: Actor, preferences: Preferences, *, offline_shown: bool) -> None:
@@ -114,7 +144,7 @@ def render_fetch(actor: Actor, preferences: Preferences, *, offline_shown: bool)
         return
     tickers, problems = parse_ticker_text(text)
     for problem in problems:
-        st.error(problem)
+        st.error(plain(problem))
     if problems or not tickers:
         return
     if start > end:
@@ -135,7 +165,10 @@ def render_fetch(actor: Actor, preferences: Preferences, *, offline_shown: bool)
     )
     if run.offline and not offline_shown:
         st.warning(OFFLINE_MESSAGE, icon=":material/cloud_off:")
-    show_table(run.table(), hide_index=True)
+    table = run.table()
+    table["rows"] = table["rows"].map("{:,}".format)
+    table["dropped_rows"] = table["dropped_rows"].map(lambda count: f"{count:,}" if count else "")
+    show_table(table.rename(columns=FETCH_COLUMNS), hide_index=True)
 
 
 MAPPING_KEY = "tickers.upload_mapping"
@@ -224,11 +257,11 @@ def upload(actor: Actor, file, options: dict):
         st.error(str(error))
         return None
     show = st.success if result.status == "accepted" else st.warning if result.accepted else st.error
-    show(result.message())
+    show(plain(result.message()))
     if result.layout:
-        st.caption(f"Layout recognised: {result.layout}")
+        st.caption(plain(f"Layout recognised: {result.layout}"))
     for note in result.notes:
-        st.caption(note)
+        st.caption(plain(note))
     if result.report and not result.report.ok:
         show_table(
             pd.DataFrame([{"Rule": rule, "Rows": f"{count:,}"} for rule, count in result.report.counts.items()]),
@@ -263,7 +296,7 @@ def render_ticker_lists(actor: Actor, preferences: Preferences) -> None:
             column=column.strip() or None,
         )
     for problem in problems:
-        st.error(problem)
+        st.error(plain(problem))
     if problems:
         st.caption("Nothing saved: fix the list and save again.")
     else:

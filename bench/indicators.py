@@ -21,7 +21,7 @@ from core.config import load_settings
 from core.data.csv_prices import parse_price_csv
 from core.data.frames import OHLCV_COLUMNS
 from core.data.sample import sample_bytes
-from core.indicator_store import refresh_indicators
+from core.indicator_store import refresh_indicators_of
 from core.indicators import compute_all
 from core.screener import Criteria, screen
 from db.engine import create_engine_from_settings, session_scope
@@ -67,8 +67,14 @@ def screener_figures(bars) -> None:
                 for column in ("open", "high", "low", "close", "adjusted_close"):
                     frame[column] = frame[column] * drift
                 upsert_prices(session=session, frame=frame, ticker=f"T{number:03d}", owner_id=None, source="sample")
-                refresh_indicators(session=session, ticker=f"T{number:03d}", owner_id=None)
-        print(f"stored {TICKERS} tickers x {DAYS} days with indicators in {time.perf_counter() - started:.1f} s")
+            stored_prices = time.perf_counter() - started
+            # One bulk pass for every ticker, as a multi-ticker upload does: one read, one binary COPY.
+            refresh_indicators_of(session=session, tickers=[f"T{n:03d}" for n in range(TICKERS)], owner_id=None)
+        total = time.perf_counter() - started
+        print(
+            f"stored {TICKERS} tickers x {DAYS} days with indicators in {total:.1f} s "
+            f"(prices {stored_prices:.1f} s, indicators {total - stored_prices:.1f} s; target <= 5 s)"
+        )
         actor = Actor(uuid.uuid4(), "bench", "analyst", "free")
         criteria = Criteria(
             rsi_below=45, close_above_ema200=False, macd_crossed_up_within=10, hv_above_year_median=True
@@ -81,7 +87,7 @@ def screener_figures(bars) -> None:
             samples.append(time.perf_counter() - started)
         print(
             f"screener over {TICKERS} tickers ({DAYS} days each, one query): "
-            f"p50 {statistics.median(samples) * 1000:.0f} ms, {len(matches)} matches"
+            f"p50 {statistics.median(samples) * 1000:.0f} ms, {len(matches)} matches (target <= 300 ms)"
         )
         engine.dispose()
 

@@ -2,8 +2,11 @@
 
 Prints rows per second for the first load (inserts), a second load of the same rows (left
 alone), a third with every close changed (updates), and the time to read one ticker's
-5,000 rows. Target: at least 100,000 rows/s. Uses a fresh database on TEST_DATABASE_URL's
-server. Run: .venv/bin/python bench/ingest.py
+5,000 rows (target: at least 100,000 rows/s). Then uploads end to end (parse, validate, store,
+indicators) through the same call the Tickers page makes: a 5,000-row CSV (target <= 1 s) and a
+200,000-row CSV of 40 tickers (target <= 10 s), with the time of each stage, and the peak memory
+of refusing a 2-million-line file. Uses a fresh database on TEST_DATABASE_URL's server.
+Run: .venv/bin/python bench/ingest.py
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+import tracemalloc
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -20,8 +25,10 @@ from sqlalchemy.orm import sessionmaker
 
 from core.config import load_settings
 from core.data.csv_prices import parse_price_csv
+from core.data.errors import FileFormatError
 from core.data.frames import OHLCV_COLUMNS
 from core.data.sample import sample_bytes
+from core.data.service import import_prices
 from db.engine import create_engine_from_settings, session_scope
 from db.migrate import upgrade_to_head
 from db.repositories.actor import Actor
@@ -68,7 +75,70 @@ def main() -> None:
         assert len(frame) == len(bars)
         p50, fastest = statistics.median(reads), min(reads)
         print(f"read one ticker ({len(frame):,} rows): p50 {p50:.1f} ms, min {fastest:.1f} ms")
+        upload_figures(sessions)
         engine.dispose()
+    refusal_figures()
+
+
+def csv_of(prefix: str, tickers: int, days: int) -> bytes:
+    """A long CSV with a Ticker column: the sample's days under each ticker."""
+    lines = sample_bytes().decode().splitlines()
+    header, body = lines[0], lines[1 : days + 1]
+    rows = [f"{prefix}{number:02d},{line}" for number in range(tickers) for line in body]
+    return "\n".join(["Ticker," + header, *rows]).encode()
+
+
+def upload_figures(sessions) -> None:
+    for label, data in (("5,000-row", csv_of("S", 1, 5_000)), ("200,000-row", csv_of("L", 40, 5_000))):
+        stages: dict[str, float] = {}
+        started = time.perf_counter()
+        with session_scope(sessions) as session, timed_stages(stages):
+            result = import_prices(
+                session=session, data=data, ticker=None, date_format=None, skip_bad_rows=False, owner=None
+            )
+        total = time.perf_counter() - started
+        detail = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in stages.items())
+        print(f"upload {label} CSV ({len(data) / 1e6:.1f} MB) end to end: {total:.2f} s ({detail}); {result.message()}")
+
+
+def refusal_figures() -> None:
+    data = b"Date,Open,High,Low,Close,Volume\n" + b"2018-01-02,1,2,0.5,1,100\n" * 2_000_000
+    tracemalloc.start()
+    try:
+        parse_price_csv(data, ticker="BIG")
+    except FileFormatError as error:
+        message = str(error)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(f"2,000,000-line file ({len(data) / 1e6:.0f} MB) refused with {peak / 1e6:.1f} MB extra memory: {message}")
+
+
+@contextmanager
+def timed_stages(stages: dict[str, float]):
+    """Time the stages of an import by wrapping the functions it calls (a benchmark's own patching)."""
+    import core.data.service as service
+
+    names = {"parse_price_csv": "parse", "validate_prices": "validate", "upsert_prices": "store prices"}
+    names |= {"refresh_indicators_of": "indicators", "fill_matured": "ledger"}
+    originals = {name: getattr(service, name) for name in names}
+
+    def wrap(name, function):
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                stages[names[name]] = stages.get(names[name], 0.0) + time.perf_counter() - started
+
+        return timed
+
+    for name, function in originals.items():
+        setattr(service, name, wrap(name, function))
+    try:
+        yield
+    finally:
+        for name, function in originals.items():
+            setattr(service, name, function)
 
 
 if __name__ == "__main__":

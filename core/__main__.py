@@ -1,4 +1,4 @@
-"""Command line for scheduled jobs: python -m core fetch | import-csv | load-sample | train | predict | walkforward."""
+"""Command line for scheduled jobs: fetch, import-csv, quality, load-sample, train, predict, walkforward."""
 
 from __future__ import annotations
 
@@ -61,6 +61,7 @@ def cmd_import_csv(args: argparse.Namespace) -> int:
             date_format=args.date_format,
             skip_bad_rows=args.skip_bad_rows,
             owner=owner,
+            filename=args.file.name,
         )
     if not result.accepted:
         print(result.message(), file=sys.stderr)
@@ -242,6 +243,38 @@ def cmd_load_sample(_: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_quality(args: argparse.Namespace) -> int:
+    import json
+    import uuid
+
+    from core.data.quality import ticker_quality
+    from core.data.tickers import TickerError, normalise_ticker
+
+    try:
+        ticker = normalise_ticker(args.ticker)
+    except TickerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    with session_scope(action="quality") as session:
+        if args.owner:
+            user = get_user_by_username(session=session, username=args.owner)
+            if user is None:
+                print(f"error: --owner: no user {args.owner!r}", file=sys.stderr)
+                return EXIT_USAGE
+            actor = Actor.of(user)
+        else:
+            # Nobody's own rows: the shared market data only.
+            actor = Actor(uuid.UUID(int=0), "cli", "viewer", "free")
+        report = ticker_quality(session=session, actor=actor, ticker=ticker, today=date.today())
+    if args.json:
+        print(json.dumps(report.to_dict()))
+    else:
+        print(f"{ticker} ({report.exchange}): {report.rows:,} days, {report.first_day} to {report.last_day}")
+        for problem in report.problems() or ["no problems found"]:
+            print(f"  {problem}")
+    return EXIT_FAILED if report.rows == 0 else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -285,6 +318,12 @@ def build_parser() -> argparse.ArgumentParser:
     walk.add_argument("--config", help="training settings as JSON")
     walk.add_argument("--json", action="store_true", help="print one JSON object")
     walk.set_defaults(run=cmd_walkforward)
+
+    quality = commands.add_parser("quality", help="data-quality report of a ticker's cached prices")
+    quality.add_argument("ticker")
+    quality.add_argument("--owner", help="username whose own uploads count too (default: shared data only)")
+    quality.add_argument("--json", action="store_true", help="print one JSON object")
+    quality.set_defaults(run=cmd_quality)
 
     sample = commands.add_parser("load-sample", help="load the bundled S&P 500 sample (^GSPC 1999-2018)")
     sample.set_defaults(run=cmd_load_sample)

@@ -10,6 +10,8 @@ import os
 import struct
 import time
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -40,50 +42,61 @@ def uuid7_bytes(count: int, now: float | None = None) -> np.ndarray:
     return raw.view("V16").ravel()
 
 
+@dataclass(frozen=True)
+class Field:
+    """One column of a COPY payload: a fixed-width big-endian type and its values (None: NULL in every row)."""
+
+    dtype: str
+    values: np.ndarray | bytes | int | float | None
+
+
+def binary_payload(count: int, fields: Sequence[Field]) -> bytes:
+    """A complete COPY ... (FORMAT binary) payload of count rows, every field fixed-width or NULL."""
+    layout: list[tuple[str, str]] = [("count", ">i2")]
+    for position, field in enumerate(fields):
+        layout.append((f"len{position}", ">i4"))
+        if field.values is not None:
+            layout.append((f"v{position}", field.dtype))
+    rows = np.empty(count, dtype=np.dtype(layout))
+    rows["count"] = len(fields)
+    for position, field in enumerate(fields):
+        if field.values is None:
+            rows[f"len{position}"] = -1
+            continue
+        rows[f"len{position}"] = np.dtype(field.dtype).itemsize
+        value = field.values
+        if isinstance(value, bytes):
+            value = np.frombuffer(value, dtype=field.dtype)[0]
+        rows[f"v{position}"] = value
+    return HEADER + rows.tobytes() + TRAILER
+
+
+def pg_timestamp(now: float) -> int:
+    """Microseconds since PostgreSQL's epoch, as timestamptz travels in binary COPY."""
+    return int((now - PG_EPOCH_SECONDS) * 1_000_000)
+
+
+def uuid_bytes(values: Sequence[str]) -> np.ndarray:
+    """UUIDs as text (with or without dashes) to 16-byte records, in one pass."""
+    packed = bytes.fromhex("".join(values).replace("-", ""))
+    return np.frombuffer(packed, dtype="V16")
+
+
 def price_rows(
     frame: pd.DataFrame, *, ticker: str, owner_id: uuid.UUID | None, source: str, now: float | None = None
 ) -> bytes:
     """A complete COPY ... (FORMAT binary) payload of historical_data rows, in the order of COLUMNS."""
     now = time.time() if now is None else now
     ticker_bytes, source_bytes = ticker.encode(), source.encode()
-    fields: list[tuple[str, str]] = [("count", ">i2"), ("id_len", ">i4"), ("id", "V16"), ("owner_len", ">i4")]
-    if owner_id is not None:
-        fields.append(("owner", "V16"))
-    fields += [
-        ("ticker_len", ">i4"),
-        ("ticker", f"V{len(ticker_bytes)}"),
-        ("date_len", ">i4"),
-        ("date", ">i4"),
-    ]
-    for name in PRICE_FIELDS:
-        fields += [(f"{name}_len", ">i4"), (name, ">f8")]
-    fields += [("volume_len", ">i4"), ("volume", ">i8")]
-    fields += [
-        ("source_len", ">i4"),
-        ("source", f"V{len(source_bytes)}"),
-        ("updated_len", ">i4"),
-        ("updated", ">i8"),
-    ]
-
-    rows = np.empty(len(frame), dtype=np.dtype(fields))
-    rows["count"] = len(COLUMNS)
-    rows["id_len"], rows["id"] = 16, uuid7_bytes(len(frame), now)
-    if owner_id is None:
-        rows["owner_len"] = -1  # NULL
-    else:
-        rows["owner_len"], rows["owner"] = 16, np.frombuffer(owner_id.bytes, dtype="V16")[0]
-    rows["ticker_len"], rows["ticker"] = (
-        len(ticker_bytes),
-        np.frombuffer(ticker_bytes, dtype=rows.dtype["ticker"])[0],
-    )
     days = pd.to_datetime(frame["date"]).to_numpy().astype("datetime64[D]")
-    rows["date_len"], rows["date"] = 4, (days - PG_EPOCH_DAY).astype(np.int32)
-    for name in PRICE_FIELDS:
-        rows[f"{name}_len"], rows[name] = 8, frame[name].to_numpy(dtype=float)
-    rows["volume_len"], rows["volume"] = 8, frame["volume"].to_numpy(dtype=np.int64)
-    rows["source_len"], rows["source"] = (
-        len(source_bytes),
-        np.frombuffer(source_bytes, dtype=rows.dtype["source"])[0],
-    )
-    rows["updated_len"], rows["updated"] = 8, int((now - PG_EPOCH_SECONDS) * 1_000_000)
-    return HEADER + rows.tobytes() + TRAILER
+    fields = [
+        Field("V16", uuid7_bytes(len(frame), now)),
+        Field("V16", owner_id.bytes if owner_id is not None else None),
+        Field(f"V{len(ticker_bytes)}", ticker_bytes),
+        Field(">i4", (days - PG_EPOCH_DAY).astype(np.int32)),
+        *(Field(">f8", frame[name].to_numpy(dtype=float)) for name in PRICE_FIELDS),
+        Field(">i8", frame["volume"].to_numpy(dtype=np.int64)),
+        Field(f"V{len(source_bytes)}", source_bytes),
+        Field(">i8", pg_timestamp(now)),
+    ]
+    return binary_payload(len(frame), fields)

@@ -88,6 +88,8 @@ def parse_price_csv(
     if (np.diff(order) != 1).any():
         notes.append("rows sorted by date")
     frame = frame.iloc[order].reset_index(drop=True)
+    if events is not None:
+        events = events.iloc[order].reset_index(drop=True)
     frame = frame[["line", "ticker", "raw_date", *OHLCV_COLUMNS]]
     return ParsedPrices(
         frame=frame,

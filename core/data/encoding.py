@@ -21,6 +21,7 @@ _SIGNATURES = (
 )
 # Characters no text file holds: NUL and the C0 controls other than tab, newline, carriage return, form feed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+BINARY_CHECK_CHARS = 1024 * 1024
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -67,7 +68,8 @@ def _strict(data: bytes, encoding: str, announced: str, offset: int) -> str:
 
 
 def _text_only(text: str) -> str:
-    found = _CONTROL.search(text)
+    # Binary data shows in its first megabyte; a stray control character later fails as a bad value.
+    found = _CONTROL.search(text, 0, BINARY_CHECK_CHARS)
     if found:
         line = text.count("\n", 0, found.start()) + 1
         raise FileFormatError(

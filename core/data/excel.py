@@ -9,7 +9,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from core.data.errors import FileFormatError
-from core.data.table import MAX_BYTES, MAX_ROWS, Table, check_field_lengths, human_size
+from core.data.table import MAX_BYTES, MAX_ROWS, Table, check_field_lengths, drop_blank_rows, human_size
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 ZIP_SIGNATURE = b"PK\x03\x04"
@@ -52,7 +52,7 @@ def read_excel_table(
         raise FileFormatError(f"sheet {worksheet.title!r} is empty")
     width = max(len(row) for row in rows)
     cells = pd.DataFrame([row + [""] * (width - len(row)) for row in rows], index=range(1, len(rows) + 1))
-    cells = cells.loc[~(cells.apply(lambda column: column.str.strip()) == "").all(axis=1)]
+    cells = drop_blank_rows(cells)
     if cells.empty:
         raise FileFormatError(f"sheet {worksheet.title!r} is empty")
     check_field_lengths(cells)

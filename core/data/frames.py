@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -51,6 +51,22 @@ class Normalised:
     frame: pd.DataFrame
     dropped_empty_rows: int
     dropped_incomplete_rows: int
+    # date, kind (split | dividend), value: what the provider reported besides prices
+    actions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["date", "kind", "value"]))
+
+
+def reported_actions(frame: pd.DataFrame) -> pd.DataFrame:
+    """Splits (factor other than 0 or 1) and dividends (above 0) from columns date, split, dividend."""
+    parts = []
+    for column, kind in (("split", "split"), ("dividend", "dividend")):
+        if column not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce")
+        happened = values.notna() & (values > 0) & ((values != 1.0) if kind == "split" else True)
+        parts.append(pd.DataFrame({"date": frame["date"][happened], "kind": kind, "value": values[happened]}))
+    if not parts:
+        return pd.DataFrame(columns=["date", "kind", "value"])
+    return pd.concat(parts, ignore_index=True)
 
 
 def flatten_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -98,4 +114,4 @@ def normalise_provider_frame(frame: pd.DataFrame) -> Normalised:
     out[list(PRICE_COLUMNS)] = prices.loc[out.index]
     out["volume"] = pd.to_numeric(out["volume"], errors="coerce").fillna(0)
     out = out.drop_duplicates("date", keep="last").sort_values("date").reset_index(drop=True)
-    return Normalised(out[list(OHLCV_COLUMNS)], int(empty.sum()), int(incomplete.sum()))
+    return Normalised(out[list(OHLCV_COLUMNS)], int(empty.sum()), int(incomplete.sum()), reported_actions(out))

@@ -22,21 +22,21 @@ from core.auth.roles import Permission, PermissionDeniedError, can, require
 from core.config import Settings
 from core.data.csv_prices import parse_price_csv
 from core.data.errors import FileFormatError
-from core.data.frames import OHLCV_COLUMNS
+from core.data.frames import OHLCV_COLUMNS, reported_actions
 from core.data.layouts import UnrecognisedLayoutError
 from core.data.layouts.base import plural
 from core.data.sample import SAMPLE_SOURCE, SAMPLE_TICKER, sample_bytes
 from core.data.tickers import parse_ticker_file, parse_ticker_text
 from core.data.validation import ValidationReport, validate_prices
 from core.data.yahoo import NoDataError, PriceSourceError, SourceUnreachableError, YahooSource
-from core.indicator_store import refresh_indicators
+from core.indicator_store import refresh_indicators, refresh_indicators_of
 from core.logging import get_logger
 from core.predictions import fill_matured
 from core.throttle import Throttle, ThrottleUnavailableError
 from db.engine import session_scope
 from db.repositories.actor import Actor
 from db.repositories.preferences import update_preferences
-from db.repositories.prices import delete_prices, last_cached_date, upsert_prices
+from db.repositories.prices import delete_prices, last_cached_date, replace_actions, upsert_prices
 from db.repositories.uploads import record_upload
 
 log = get_logger("data")
@@ -124,6 +124,7 @@ def import_prices(
     rows = parsed.frame.loc[valid]
     written = 0
     owner_id = owner.user_id if owner else None
+    symbols = [str(symbol) for symbol in rows["ticker"].unique()]
     for symbol, group in rows.groupby("ticker", sort=True):
         written += upsert_prices(
             session=session,
@@ -132,8 +133,14 @@ def import_prices(
             owner_id=owner_id,
             source=source,
         )
-        refresh_indicators(session=session, ticker=str(symbol), owner_id=owner_id)
-        fill_matured(session=session, ticker=str(symbol))
+    if parsed.events is not None:
+        valid_events = parsed.events.loc[valid.to_numpy()]
+        for symbol, group in valid_events.groupby("ticker", sort=True):
+            actions = reported_actions(group)
+            replace_actions(session=session, ticker=str(symbol), owner_id=owner_id, actions=actions, source=source)
+    refresh_indicators_of(session=session, tickers=symbols, owner_id=owner_id)
+    for symbol in symbols:
+        fill_matured(session=session, ticker=symbol)
     status = "accepted" if report.ok else "partial"
     return ImportResult(
         status,
@@ -372,6 +379,9 @@ class _FetchJob:
         with session_scope(self.sessions, action=f"fetch {ticker}: store") as session:
             written = upsert_prices(
                 session=session, frame=fetched.frame, ticker=ticker, owner_id=None, source=self.source.name
+            )
+            replace_actions(
+                session=session, ticker=ticker, owner_id=None, actions=fetched.actions, source=self.source.name
             )
             refresh_indicators(session=session, ticker=ticker, owner_id=None)
             fill_matured(session=session, ticker=ticker)

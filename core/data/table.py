@@ -55,13 +55,14 @@ def read_text_table(
     data: bytes, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS, comment: str | None = None
 ) -> Table:
     """Decode and split a CSV/TXT file; blank lines are dropped, the others keep their line numbers."""
-    if not data.strip():
-        raise FileFormatError("the file is empty")
     check_bounds(data, max_bytes=max_bytes, max_rows=max_rows)
+    if data.isspace() or not data:
+        raise FileFormatError("the file is empty")
     text, encoding = decode(data)
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    lines = text.splitlines()
+    first = next((line for line in lines if line.strip()), "")
     separator = max(SEPARATORS, key=first.count)
-    width = _width(text, separator)
+    width = _width(lines[:_WIDTH_SAMPLE_LINES], separator)
     try:
         cells = pd.read_csv(
             io.StringIO(text),
@@ -77,10 +78,20 @@ def read_text_table(
     except (pd.errors.ParserError, csv.Error, ValueError) as error:
         raise FileFormatError(_parser_message(error)) from None
     cells.index = pd.RangeIndex(1, len(cells) + 1)
-    blank = (cells.apply(lambda column: column.str.strip()) == "").all(axis=1)
-    cells = cells.loc[~blank]
-    check_field_lengths(cells)
+    cells = drop_blank_rows(cells)
+    # Only a long line can hold a long field: the per-column check runs when one exists.
+    if max(map(len, lines)) > MAX_FIELD_CHARS:
+        check_field_lengths(cells)
     return Table(cells=cells, encoding=encoding, separator=separator)
+
+
+def drop_blank_rows(cells: pd.DataFrame) -> pd.DataFrame:
+    """The rows with at least one non-blank cell; only rows whose first cell is blank need a full look."""
+    candidates = cells.index[cells[0].str.strip() == ""]
+    if candidates.empty:
+        return cells
+    blank = (cells.loc[candidates].apply(lambda column: column.str.strip()) == "").all(axis=1)
+    return cells.drop(index=blank.index[blank])
 
 
 def check_field_lengths(cells: pd.DataFrame) -> None:
@@ -95,8 +106,7 @@ def check_field_lengths(cells: pd.DataFrame) -> None:
             )
 
 
-def _width(text: str, separator: str) -> int:
-    head = text.splitlines()[:_WIDTH_SAMPLE_LINES]
+def _width(head: list[str], separator: str) -> int:
     try:
         rows = csv.reader(head, delimiter=separator)
         return max((len(row) for row in rows), default=1) or 1

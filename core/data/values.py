@@ -21,6 +21,11 @@ _SAMPLE = 500
 
 def numbers(values: pd.Series, *, decimal_comma: bool = False) -> pd.Series:
     """Floats from text cells; what does not parse is NaN, for validation to report by line."""
+    try:
+        # Plain decimals throughout, the usual case: numpy's conversion is several times faster.
+        return pd.Series(np.asarray(values, dtype=object).astype(float), index=values.index)
+    except (ValueError, TypeError):
+        pass
     plain = pd.to_numeric(values, errors="coerce")
     given = values.str.strip() != ""
     if not (plain.isna() & given).any():
@@ -59,6 +64,11 @@ def dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.Series,
     if date_format:
         check_date_format(date_format)
         return _normalise(pd.to_datetime(text, format=date_format, errors="coerce")), date_format
+    try:
+        # Plain ISO days throughout, the usual case: one exact format is the fastest parse.
+        return _normalise(pd.to_datetime(text, format="%Y-%m-%d")), None
+    except (ValueError, TypeError):
+        pass
     parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=False)
     given = text != ""
     if not (parsed.isna() & given).any():

@@ -94,8 +94,9 @@ class YahooSource:
                     # yfinance's end is exclusive.
                     end=(end + timedelta(days=1)).isoformat(),
                     interval="1d",
+                    # Raw and adjusted closes both, with the splits and dividends between them.
                     auto_adjust=False,
-                    actions=False,
+                    actions=True,
                     raise_errors=True,
                     timeout=REQUEST_TIMEOUT_SECONDS,
                 )

@@ -16,6 +16,22 @@ from db.types import utc_now
 PRICE_SOURCES = ("yahoo", "sample", "upload")
 UPLOAD_KINDS = ("prices", "tickers")
 UPLOAD_STATUSES = ("accepted", "partial", "rejected")
+ACTION_KINDS = ("split", "dividend")
+
+
+def unique_per_scope(table: str, *columns: str) -> tuple[Index, Index]:
+    """Uniqueness among shared rows and, apart, among each owner's rows.
+
+    Two partial indexes because a plain UNIQUE(owner_id, ...) would let PostgreSQL store the same
+    shared row twice (NULLs are distinct there).
+    """
+    key = "_".join(columns)
+    shared = text("owner_id IS NULL")
+    owned = text("owner_id IS NOT NULL")
+    return (
+        Index(f"uq_{table}_shared_{key}", *columns, unique=True, postgresql_where=shared, sqlite_where=shared),
+        Index(f"uq_{table}_owner_{key}", "owner_id", *columns, unique=True, postgresql_where=owned, sqlite_where=owned),
+    )
 
 
 class HistoricalPrice(Base):
@@ -29,23 +45,7 @@ class HistoricalPrice(Base):
     __tablename__ = "historical_data"
     __table_args__ = (
         Index("idx_historical_data_ticker_date", "ticker", "date"),
-        Index(
-            "uq_historical_data_shared_ticker_date",
-            "ticker",
-            "date",
-            unique=True,
-            postgresql_where=text("owner_id IS NULL"),
-            sqlite_where=text("owner_id IS NULL"),
-        ),
-        Index(
-            "uq_historical_data_owner_ticker_date",
-            "owner_id",
-            "ticker",
-            "date",
-            unique=True,
-            postgresql_where=text("owner_id IS NOT NULL"),
-            sqlite_where=text("owner_id IS NOT NULL"),
-        ),
+        *unique_per_scope("historical_data", "ticker", "date"),
         one_of("source", PRICE_SOURCES),
     )
 
@@ -85,6 +85,29 @@ class TechnicalIndicator(Base):
     atr_14: Mapped[float | None]
     obv: Mapped[float | None]
     computed_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class CorporateAction(Base):
+    """A split or dividend a source reported for one ticker and day, kept beside the raw prices.
+
+    value is new shares per old share for a split (2.0 for 2:1, 0.1 for 1:10), cash per share for a
+    dividend. Shared like the prices it came with, or the uploader's own.
+    """
+
+    __tablename__ = "corporate_actions"
+    __table_args__ = (
+        *unique_per_scope("corporate_actions", "ticker", "date", "kind"),
+        one_of("kind", ACTION_KINDS),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    owner_id: Mapped[uuid.UUID | None] = owner_fk(nullable=True, index=False)
+    ticker: Mapped[str] = mapped_column(String(32))
+    date: Mapped[date]
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float]
+    source: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[datetime] = created_at()
 
 
 class DataUpload(Base):

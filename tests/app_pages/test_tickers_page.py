@@ -63,6 +63,12 @@ def test_load_the_sample_and_preview_it(offline):
     }
     assert at.selectbox[0].value == "^GSPC"
     assert len(at.get("plotly_chart")) == 1
+    assert at.expander[0].label == "Data quality: 2 finding(s)"
+    assert at.text[0].value == "5,031 days from 1999-01-04 to 2018-12-31 (XNYS calendar)"
+    assert at.text[1].value.startswith("• stale: the last bar is 2018-12-31, the exchange last traded on")
+    assert at.text[2].value == (
+        "• 2 return(s) beyond 8 standard deviations: 2008-10-13 (+9.1 sd), 2008-10-28 (+8.5 sd)"
+    )
     assert any(b.label.startswith("Load the S&P") for b in at.button) is False
 
 
@@ -96,8 +102,8 @@ def test_fetching_offline_says_so_and_skips_the_rest(offline):
     at.text_area[0].input("MSFT, AAPL")
     button(at, "Fetch").click().run()
     assert not at.exception
-    assert list(at.dataframe[-1].value["status"]) == ["error", "skipped"]
-    shown = [e.value for e in (*at.info, *at.warning, *at.error)] + list(at.dataframe[-1].value["message"])
+    assert list(at.dataframe[-1].value["Status"]) == ["error", "skipped"]
+    shown = [e.value for e in (*at.info, *at.warning, *at.error)] + list(at.dataframe[-1].value["Message"])
     assert sum(OFFLINE_MESSAGE in text for text in shown) == 1
 
 
@@ -179,3 +185,49 @@ def test_the_preview_starts_on_a_default_ticker(offline):
     at.run()
     assert at.selectbox[0].options == ["AAA", "ZZZ"]
     assert at.selectbox[0].value == "ZZZ"
+
+
+def selectbox(at, label):
+    return next(s for s in at.selectbox if s.label == label)
+
+
+def test_an_unknown_layout_is_previewed_and_mapped_by_hand(offline):
+    data = b"Day;Last price;Turnover\n2018-01-02;2695,81;100\n2018-01-03;2713,06;200\n"
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    at.file_uploader[0].set_value(("odd.csv", data, "text/csv"))
+    text_input(at, "Ticker").input("ODD")
+    button(at, "Import").click().run()
+    assert not at.exception
+    assert at.error[0].value.startswith("Rejected, nothing written: line 1: layout not recognised")
+    assert at.dataframe[-1].value.iloc[1].tolist() == ["2018-01-02", "2695,81", "100"]
+    selectbox(at, "Date").select("Day")
+    selectbox(at, "Close").select("Last price")
+    selectbox(at, "Volume").select("Turnover")
+    button(at, "Import with these columns").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Wrote 2 rows of ODD from 2018-01-02 to 2018-01-03"]
+    assert "Layout recognised: columns mapped by hand" in [c.value for c in at.caption]
+
+
+def test_an_excel_workbook_uploads_and_names_its_layout(offline):
+    from tests.core.data.test_layouts import BARS, workbook
+
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    at.file_uploader[0].set_value(("XLS.xlsx", workbook(("Prices", BARS)), "application/vnd.ms-excel"))
+    button(at, "Import").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Wrote 30 rows of XLS from 2018-01-02 to 2018-02-13"]
+    captions = [c.value for c in at.caption]
+    assert "Layout recognised: Date, Open, High, Low, Close columns (Yahoo, Stooq daily and the like)" in captions
+    assert "ticker XLS taken from the file name" in captions
+
+
+def test_a_header_written_as_markdown_is_shown_as_text(offline):
+    data = b"[click](http://evil.example),![x](http://evil.example/x.png)\n2018-01-02,1\n"
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    at.file_uploader[0].set_value(("evil.csv", data, "text/csv"))
+    text_input(at, "Ticker").input("EVIL")
+    button(at, "Import").click().run()
+    assert not at.exception
+    shown = at.error[0].value
+    assert "'\\[click\\](http://evil.example)', '\\!\\[x\\](http://evil.example/x.png)'" in shown

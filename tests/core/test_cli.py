@@ -60,6 +60,24 @@ def test_import_csv_names_a_missing_file_and_an_unknown_owner(database, tmp_path
     assert "--owner: no user 'ghost'" in capsys.readouterr().err
 
 
+def test_quality_prints_one_json_object(database, capsys):
+    import json
+
+    assert main(["import-csv", str(GSPC_2018), "--ticker", "SPX"]) == 0
+    capsys.readouterr()
+    assert main(["quality", "spx", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["ticker"], report["rows"], report["first_day"], report["missing_days"]) == (
+        "SPX",
+        251,
+        "2018-01-02",
+        [],
+    )
+    assert report["stale"] is True
+    assert main(["quality", "NONE"]) == 1
+    assert "NONE (XNYS): 0 days" in capsys.readouterr().out
+
+
 def test_load_sample(database, capsys):
     assert main(["load-sample"]) == 0
     assert rows(database) == 5031

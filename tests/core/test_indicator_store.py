@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from core.data.service import import_prices
 from core.indicator_store import refresh_indicators
 from core.indicator_view import IndicatorParams, indicator_view
-from db.models import TechnicalIndicator
+from db.models import HistoricalPrice, TechnicalIndicator
 from db.repositories.actor import Actor
 from db.repositories.indicators import read_indicators
 from db.repositories.prices import read_prices, upsert_prices
@@ -79,3 +79,16 @@ def test_the_view_keeps_the_warm_up_out_of_a_short_range(session, actor):
             end=None,
             params=IndicatorParams(macd_fast=40),
         )
+
+
+def test_warm_up_values_are_stored_as_null_not_nan(session, actor):
+    import_fixture(session, "WARM")
+    prices = read_prices(session=session, actor=actor, ticker="WARM")
+    missing = (
+        select(func.count())
+        .select_from(TechnicalIndicator)
+        .join(HistoricalPrice, HistoricalPrice.id == TechnicalIndicator.price_id)
+        .where(HistoricalPrice.ticker == "WARM", TechnicalIndicator.rsi_14.is_(None))
+    )
+    assert len(prices) == 251
+    assert session.scalar(missing) == 14

@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import event
 
 from core.data.frames import normalise_provider_frame
 from core.indicator_store import refresh_indicators
@@ -13,6 +12,7 @@ from db.repositories.indicators import read_indicators
 from db.repositories.prices import upsert_prices
 from db.repositories.users import create_user
 from tests.fixtures import gspc_2018_frame
+from tests.queries import recorded_statements
 
 DAYS = 30
 
@@ -82,7 +82,7 @@ def test_describe():
     assert Criteria(rsi_below=30, close_above_ema200=True).describe() == ["RSI < 30", "close above EMA 200"]
 
 
-def test_screen_over_the_database_is_one_query(session, engine):
+def test_screen_over_the_database_is_one_query(session, engine, monkeypatch):
     actor = Actor.of(create_user(session=session, username="sia", email="sia@example.com", password_hash="x"))
     bars = normalise_provider_frame(gspc_2018_frame()).frame
     for ticker, scale in (("AAA", 1.0), ("BBB", 0.5)):
@@ -94,16 +94,10 @@ def test_screen_over_the_database_is_one_query(session, engine):
             source="yahoo",
         )
         refresh_indicators(session=session, ticker=ticker, owner_id=None)
-    statements = []
+    import db.repositories.indicators as repository
 
-    def record(connection, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(engine, monkeypatch, repository) as statements:
         result = screen(session=session, actor=actor, criteria=Criteria(close_below_ema200=True))
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert len(statements) == 1
     assert "row_number" in statements[0].lower()
     assert {"AAA", "BBB"} <= set(result["ticker"])  # 2018 closed below its 200-day EMA

@@ -4,7 +4,6 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import event
 
 from core.data.frames import normalise_provider_frame
 from db.repositories.actor import Actor
@@ -17,6 +16,7 @@ from db.repositories.prices import (
 )
 from db.repositories.users import create_user
 from tests.fixtures import gspc_2018_frame
+from tests.queries import recorded_statements
 
 
 @pytest.fixture
@@ -67,19 +67,13 @@ def test_uploads_are_private_and_win_over_shared_days(session, bars, people):
     assert all(not c.owned for c in list_cached_tickers(session=session, actor=ben))
 
 
-def test_a_date_range_is_one_indexed_query(session, bars, people, engine):
+def test_a_date_range_is_one_indexed_query(session, bars, people, engine, monkeypatch):
+    import db.repositories.prices as repository
+
     ann, _ = people
     upsert_prices(session=session, frame=bars, ticker="SPX", owner_id=None, source="yahoo")
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(engine, monkeypatch, repository) as statements:
         stored = read_prices(session=session, actor=ann, ticker="SPX", start=date(2018, 3, 1), end=date(2018, 3, 31))
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert len(statements) == 1
     assert (stored["date"].min().date(), stored["date"].max().date(), len(stored)) == (
         date(2018, 3, 1),

@@ -20,7 +20,6 @@ class Recognised:
     layout: str
     frame: pd.DataFrame
     notes: list[str] = field(default_factory=list)
-    decimal_comma: bool = False
 
 
 class UnrecognisedLayoutError(FileFormatError):

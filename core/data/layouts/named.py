@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from core.data.errors import FileFormatError
-from core.data.layouts.base import FIELDS, Recognised, body_without_repeated_headers, canonical_header, header_names
+from core.data.layouts.base import Recognised, body_without_repeated_headers, canonical_header, header_names
 
 # pandas.DataFrame.to_csv() writes the index first, under no name or these.
 INDEX_NAMES = ("", "index", "unnamed: 0")
@@ -71,6 +71,3 @@ def _daily_only(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     if not daily.all():
         notes.append(f"dropped {int((~daily).sum()):,} rows that are not daily bars (<PER> other than D)")
     return frame.loc[daily].drop(columns="period")
-
-
-__all__ = ["FIELDS", "recognise"]

@@ -2,6 +2,7 @@
 
 import codecs
 import io
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -75,3 +76,15 @@ def test_a_file_over_the_byte_bound_is_refused_before_reading():
 def test_a_file_over_the_row_bound_is_refused_before_parsing():
     with pytest.raises(FileFormatError, match=r"more than the 100 rows"):
         parse_price_csv(gspc_2018_bytes(), ticker="SPX", max_rows=100)
+
+
+def test_a_file_past_the_row_bound_is_refused_without_reading_it():
+    data = b"Date,Open,High,Low,Close,Volume\n" + b"2018-01-02,1,2,0.5,1,100\n" * 200_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileFormatError, match=r"200,001 lines, more than the 100,000 rows"):
+            parse_price_csv(data, ticker="BIG", max_rows=100_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < len(data) / 10, "refusing must not copy or decode the file"

@@ -16,6 +16,7 @@ from core.throttle import Throttle
 from db.engine import session_scope
 from db.models import AuditLog, DataUpload, HistoricalPrice
 from db.models.accounts import Role
+from db.models.market import CorporateAction
 from db.repositories.actor import Actor
 from db.repositories.prices import read_prices, upsert_prices
 from db.repositories.users import create_user
@@ -283,3 +284,32 @@ def test_a_rejected_upload_does_not_use_the_quota(session, analyst, monkeypatch)
     assert upload_prices(session=session, actor=analyst, data=gspc_2018_bytes(), **options).status == "accepted"
     with pytest.raises(ActionLimitedError):
         upload_prices(session=session, actor=analyst, data=BAD_ROW, **options)
+
+
+def test_a_fetch_keeps_the_splits_yahoo_reports(committed):
+    from db.repositories.prices import read_actions
+
+    sessions, actor = committed
+    history = gspc_2018_frame().assign(**{"Dividends": 0.0, "Stock Splits": 0.0})
+    history.iloc[100, history.columns.get_loc("Stock Splits")] = 2.0
+    assert list(fetch(sessions, actor, ["FETCHA"], FakeYahoo(history)).table()["status"]) == ["ok"]
+    with session_scope(sessions) as session:
+        actions = read_actions(session=session, actor=actor, ticker="FETCHA")
+        session.execute(CorporateAction.__table__.delete().where(CorporateAction.ticker == "FETCHA"))
+    assert actions[["kind", "value", "source"]].to_dict("records") == [
+        {"kind": "split", "value": 2.0, "source": "yahoo"}
+    ]
+    assert str(actions["date"].iloc[0]) == str(history.index[100].date())
+
+
+def test_an_upload_keeps_the_split_coefficient_of_its_source(session, analyst):
+    from db.repositories.prices import read_actions
+
+    lines = gspc_2018_bytes().decode().splitlines()
+    body = [f"{line},0.0,{'2.0' if number == 30 else '1.0'}" for number, line in enumerate(lines[1:])]
+    data = "\n".join([lines[0] + ",dividend_amount,split_coefficient", *body]).encode()
+    assert upload(session, analyst, data).status == "accepted"
+    actions = read_actions(session=session, actor=analyst, ticker="SPX")
+    assert actions[["kind", "value", "source"]].to_dict("records") == [
+        {"kind": "split", "value": 2.0, "source": "upload"}
+    ]

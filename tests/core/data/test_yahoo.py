@@ -38,8 +38,19 @@ def test_history_frames_become_our_columns_with_exchange_dates():
     assert result.frame["date"].iloc[0] == date(2018, 1, 2)  # not the previous evening in UTC
     assert len(result.frame) == 251
     ticker, options = fake.requests[0]
-    assert (ticker, options["auto_adjust"], options["raise_errors"]) == ("^GSPC", False, True)
+    assert (ticker, options["auto_adjust"], options["actions"], options["raise_errors"]) == ("^GSPC", False, True, True)
     assert (options["start"], options["end"]) == ("2018-01-01", "2019-01-01")
+
+
+def test_splits_and_dividends_come_with_the_prices():
+    history = gspc_2018_frame().assign(**{"Dividends": 0.0, "Stock Splits": 0.0})
+    history.iloc[5, history.columns.get_loc("Dividends")] = 0.52
+    history.iloc[100, history.columns.get_loc("Stock Splits")] = 4.0
+    result = FakeYahoo(history).source().fetch("^GSPC", date(2018, 1, 1), date(2018, 12, 31))
+    assert result.actions.to_dict("records") == [
+        {"date": result.frame["date"].iloc[100], "kind": "split", "value": 4.0},
+        {"date": result.frame["date"].iloc[5], "kind": "dividend", "value": 0.52},
+    ]
 
 
 def test_multiindex_columns_from_download_are_flattened():

@@ -1,0 +1,78 @@
+"""Stock splits: candidates found in raw prices by one-day ratios near common factors, and adjustment by them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+# New shares per old share. 5:4 and smaller are left out: a 20 % day is a market move as often as a split.
+COMMON_FACTORS = tuple(
+    Fraction(new, old)
+    for new, old in (
+        (2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1), (8, 1), (10, 1), (15, 1), (20, 1), (3, 2),
+        (1, 2), (1, 3), (1, 4), (1, 5), (1, 8), (1, 10), (1, 15), (1, 20), (1, 25), (1, 50), (2, 3),
+    )
+)  # fmt: skip
+TOLERANCE = 0.05
+
+
+@dataclass(frozen=True)
+class SplitCandidate:
+    """A day whose close fell or rose by close to a split factor; to be confirmed by a person."""
+
+    date: date
+    factor: Fraction  # new shares per old share: 2 for 2:1, 1/10 for 1:10
+    observed_ratio: float  # previous close / close
+
+    @property
+    def label(self) -> str:
+        return f"{self.factor.numerator}:{self.factor.denominator}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"date": self.date.isoformat(), "split": self.label, "observed_ratio": round(self.observed_ratio, 4)}
+
+
+def split_candidates(prices: pd.DataFrame, *, tolerance: float = TOLERANCE) -> list[SplitCandidate]:
+    """Days where previous close / close is within tolerance of a common split factor (columns date, close)."""
+    close = prices["close"].to_numpy(dtype=float)
+    if len(close) < 2:
+        return []
+    ratios = close[:-1] / close[1:]
+    found = []
+    for position in np.flatnonzero(np.abs(np.log(ratios)) > np.log(1.4)):
+        ratio = float(ratios[position])
+        factor = min(COMMON_FACTORS, key=lambda f: abs(ratio / float(f) - 1))
+        if abs(ratio / float(factor) - 1) <= tolerance:
+            day = pd.Timestamp(prices["date"].iloc[position + 1]).date()
+            found.append(SplitCandidate(day, factor, ratio))
+    return found
+
+
+def split_events(events: pd.DataFrame | None) -> list[tuple[date, Fraction]]:
+    """Splits a source reported (Alpha Vantage's split_coefficient, Yahoo's Stock Splits): coefficients other than 1."""
+    if events is None or "split" not in events.columns:
+        return []
+    reported = events[(events["split"].notna()) & (events["split"] > 0) & (events["split"] != 1.0)]
+    return [
+        (pd.Timestamp(day).date(), Fraction(float(value)).limit_denominator(100))
+        for day, value in zip(reported["date"], reported["split"], strict=True)
+    ]
+
+
+def adjust_for_splits(prices: pd.DataFrame, splits: list[tuple[date, Fraction]]) -> pd.DataFrame:
+    """Prices before each split divided by its factor (volumes multiplied), so returns are continuous."""
+    adjusted = prices.copy()
+    days = pd.to_datetime(adjusted["date"])
+    factor = np.ones(len(adjusted))
+    for day, split in splits:
+        factor[(days < pd.Timestamp(day)).to_numpy()] *= float(split)
+    for column in ("open", "high", "low", "close"):
+        if column in adjusted.columns:
+            adjusted[column] = adjusted[column] / factor
+    if "volume" in adjusted.columns:
+        adjusted["volume"] = adjusted["volume"] * factor
+    return adjusted

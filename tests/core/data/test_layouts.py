@@ -1,0 +1,257 @@
+"""Every common price layout imports without editing, and the report names the layout it recognised."""
+
+import io
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from core.data.csv_prices import parse_price_csv, propose_ticker
+from core.data.errors import FileFormatError
+from core.data.layouts import UnrecognisedLayoutError
+from core.data.validation import validate_prices
+from tests.fixtures import GSPC_2018, as_download_frame, gspc_2018_frame
+
+BARS = pd.read_csv(GSPC_2018, parse_dates=["Date"]).head(30)  # Date, Open, High, Low, Close, Adj Close, Volume
+FIRST_CLOSE = BARS["Close"].iloc[0]
+
+
+def parse(data: bytes, **options):
+    parsed = parse_price_csv(data, **options)
+    report, _ = validate_prices(parsed.frame, raw_date_column="raw_date")
+    assert report.ok, report.lines()
+    return parsed
+
+
+def assert_the_fixture(parsed, ticker: str = "SPX", rows: int = 30) -> None:
+    """Every layout must give back the same bars: sorted oldest first, first close and count right."""
+    frame = parsed.frame[parsed.frame["ticker"] == ticker]
+    assert len(frame) == rows
+    assert frame["date"].is_monotonic_increasing
+    assert str(frame["date"].iloc[0].date()) == "2018-01-02"
+    assert frame["close"].iloc[0] == pytest.approx(FIRST_CLOSE, rel=1e-6)
+
+
+def indexed() -> pd.DataFrame:
+    return BARS.set_index("Date")
+
+
+@pytest.mark.parametrize(
+    ("frame", "header_start"),
+    [
+        (indexed().rename_axis(None), ",Open"),
+        (indexed().rename_axis(None).reset_index(), "index,Open"),
+        (indexed().rename_axis("Unnamed: 0"), "Unnamed: 0,Open"),
+    ],
+    ids=["unnamed", "index", "unnamed-0"],
+)
+def test_pandas_to_csv_with_its_index_column(frame, header_start):
+    data = frame.to_csv(index=not header_start.startswith("index")).encode()
+    assert data.decode().startswith(header_start)
+    parsed = parse(data, ticker="SPX")
+    assert parsed.layout == "pandas to_csv (dates in the first, unnamed column)"
+    assert_the_fixture(parsed)
+
+
+def yfinance_csv(*tickers: str) -> bytes:
+    history = gspc_2018_frame().head(30)
+    parts = [as_download_frame(history * (1 + n / 10), ticker) for n, ticker in enumerate(tickers)]
+    return pd.concat(parts, axis=1).rename_axis("Date").to_csv().encode()
+
+
+def test_yfinance_download_with_one_ticker():
+    data = yfinance_csv("SPX")
+    assert data.decode().splitlines()[:3] == [
+        "Price,Open,High,Low,Close,Adj Close,Volume",
+        "Ticker,SPX,SPX,SPX,SPX,SPX,SPX",
+        "Date,,,,,,",
+    ]
+    parsed = parse(data)
+    assert parsed.layout == "yfinance download (1 ticker, three header lines)"
+    assert_the_fixture(parsed)
+
+
+def test_yfinance_download_with_several_tickers():
+    parsed = parse(yfinance_csv("SPX", "MSFT", "AAPL"))
+    assert parsed.layout == "yfinance download (3 tickers, three header lines)"
+    assert sorted(parsed.frame["ticker"].unique()) == ["AAPL", "MSFT", "SPX"]
+    assert_the_fixture(parsed)
+    msft = parsed.frame[parsed.frame["ticker"] == "MSFT"]
+    assert msft["close"].iloc[0] == pytest.approx(FIRST_CLOSE * 1.1, rel=1e-6)
+
+
+def test_stooq_daily():
+    data = BARS.drop(columns="Adj Close").to_csv(index=False, date_format="%Y-%m-%d").encode()
+    parsed = parse(data, filename="spx_d.csv")
+    assert parsed.layout == "Date, Open, High, Low, Close columns (Yahoo, Stooq daily and the like)"
+    assert "ticker SPX taken from the file name" in parsed.notes
+    assert_the_fixture(parsed)
+
+
+def test_stooq_bulk_with_yyyymmdd_dates_and_other_periods():
+    lines = ["<TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>,<OPENINT>"]
+    for row in BARS.itertuples():
+        lines.append(f"SPX,D,{row.Date:%Y%m%d},000000,{row.Open},{row.High},{row.Low},{row.Close},{row.Volume},0")
+    lines.append("SPX,W,20180105,000000,1,2,0.5,1,10,0")
+    parsed = parse("\n".join(lines).encode())
+    assert parsed.layout == "Stooq bulk file (<TICKER>,<PER>,<DATE>,…)"
+    assert "dropped 1 rows that are not daily bars (<PER> other than D)" in parsed.notes
+    assert_the_fixture(parsed)
+
+
+def investing_csv(date_format: str) -> bytes:
+    lines = ['"Date","Price","Open","High","Low","Vol.","Change %"']
+    for row in BARS.iloc[::-1].itertuples():
+        volume = f"{row.Volume / 1e9:.2f}B" if row.Index % 3 else "-"
+        lines.append(
+            f'"{row.Date.strftime(date_format)}","{row.Close:,.6f}","{row.Open:,.6f}","{row.High:,.6f}",'
+            f'"{row.Low:,.6f}","{volume}","0.12%"'
+        )
+    return "\n".join(lines).encode()
+
+
+@pytest.mark.parametrize("date_format", ["%m/%d/%Y", "%b %d, %Y"])
+def test_investing_com_newest_first_with_suffixed_volumes(date_format):
+    parsed = parse(investing_csv(date_format), ticker="SPX")
+    assert parsed.layout == "Investing.com historical data"
+    assert f"dates read as {date_format}" in parsed.notes
+    assert "rows sorted by date" in parsed.notes
+    assert any(note.startswith("volume '-' read as 0 on 10 days") for note in parsed.notes)
+    assert_the_fixture(parsed)
+    second = parsed.frame.iloc[1]
+    assert second["volume"] == pytest.approx(round(BARS["Volume"].iloc[1] / 1e9, 2) * 1e9)
+
+
+def test_nasdaq_com_with_dollar_signs_newest_first():
+    lines = ["Date,Close/Last,Volume,Open,High,Low"]
+    for row in BARS.iloc[::-1].itertuples():
+        lines.append(f"{row.Date:%m/%d/%Y},${row.Close},{row.Volume},${row.Open},${row.High},${row.Low}")
+    parsed = parse("\n".join(lines).encode(), ticker="SPX")
+    assert parsed.layout == "Nasdaq.com historical quotes"
+    assert_the_fixture(parsed)
+
+
+def test_alpha_vantage_plain_and_adjusted():
+    plain = ["timestamp,open,high,low,close,volume"]
+    adjusted = ["timestamp,open,high,low,close,adjusted_close,volume,dividend_amount,split_coefficient"]
+    for row in BARS.iloc[::-1].itertuples():
+        day = f"{row.Date:%Y-%m-%d}"
+        plain.append(f"{day},{row.Open},{row.High},{row.Low},{row.Close},{row.Volume}")
+        split = "2.0" if day == "2018-01-10" else "1.0"
+        adjusted.append(f"{day},{row.Open},{row.High},{row.Low},{row.Close},{row._6},{row.Volume},0.0000,{split}")
+    parsed = parse("\n".join(plain).encode(), ticker="SPX")
+    assert parsed.layout == "Alpha Vantage daily"
+    assert_the_fixture(parsed)
+    parsed = parse("\n".join(adjusted).encode(), ticker="SPX")
+    assert parsed.layout == "Alpha Vantage daily adjusted"
+    assert_the_fixture(parsed)
+    splits = parsed.events[parsed.events["split"] != 1.0]
+    assert [str(day.date()) for day in splits["date"]] == ["2018-01-10"]
+
+
+def workbook(*sheets: tuple[str, pd.DataFrame]) -> bytes:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, frame in sheets:
+        sheet = book.create_sheet(title)
+        sheet.append(list(frame.columns))
+        for row in frame.itertuples(index=False):
+            sheet.append([value.to_pydatetime() if isinstance(value, pd.Timestamp) else value for value in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_excel_first_sheet_or_a_chosen_one():
+    other = BARS.assign(Close=BARS["Close"] * 2, High=BARS["High"] * 2, Open=BARS["Low"], Low=BARS["Low"])
+    data = workbook(("Prices", BARS), ("Doubled", other))
+    parsed = parse(data, filename="SPX.xlsx")
+    assert parsed.encoding == "xlsx"
+    assert_the_fixture(parsed)
+    doubled = parse(data, filename="SPX.xlsx", sheet="Doubled")
+    assert doubled.frame["close"].iloc[0] == pytest.approx(FIRST_CLOSE * 2)
+    with pytest.raises(FileFormatError, match=r"sheet 'Nope' is not in the workbook; it has 'Prices', 'Doubled'"):
+        parse_price_csv(data, filename="SPX.xlsx", sheet="Nope")
+
+
+def test_excel_with_an_investing_layout_inside():
+    frame = pd.read_csv(io.BytesIO(investing_csv("%m/%d/%Y")), dtype=str)
+    parsed = parse(workbook(("Sheet1", frame)), filename="spx.xlsx", ticker="SPX")
+    assert parsed.layout == "Investing.com historical data"
+    assert_the_fixture(parsed)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x7fELF\x02\x01\x01" + bytes(300), "is named .xlsx but is not an Excel workbook"),
+        (b"PK\x03\x04" + bytes(300), "the workbook is damaged"),
+    ],
+)
+def test_a_file_renamed_xlsx_is_named(data, message):
+    with pytest.raises(FileFormatError, match=message):
+        parse_price_csv(data, filename="prices.xlsx", ticker="SPX")
+
+
+def test_a_long_file_with_a_ticker_column_in_any_order():
+    long = pd.concat([BARS.assign(Ticker="SPX"), BARS.assign(Ticker="DUP", Close=BARS["Close"])])
+    shuffled = long.sample(frac=1, random_state=3)
+    parsed = parse(shuffled.to_csv(index=False, date_format="%Y-%m-%d").encode())
+    assert parsed.layout == "long file with a ticker column"
+    assert "rows sorted by date" in parsed.notes
+    assert_the_fixture(parsed)
+    assert_the_fixture(parsed, "DUP")
+
+
+def test_a_wide_file_of_closes():
+    wide = pd.DataFrame({"Date": BARS["Date"], "SPX": BARS["Close"], "BRK-B": BARS["Close"] * 3})
+    wide.loc[0, "BRK-B"] = None
+    parsed = parse(wide.to_csv(index=False, date_format="%Y-%m-%d").encode())
+    assert parsed.layout == "wide file of closes (2 tickers, one column each)"
+    assert "skipped 1 empty cell (days a ticker did not trade)" in parsed.notes
+    assert_the_fixture(parsed)
+    brk = parsed.frame[parsed.frame["ticker"] == "BRK-B"]
+    assert len(brk) == 29
+    assert (brk["open"] == brk["close"]).all()
+
+
+def test_repeated_header_lines_of_concatenated_exports_are_dropped_and_reported():
+    first = BARS.head(15).to_csv(index=False, date_format="%Y-%m-%d")
+    second = BARS.tail(15).to_csv(index=False, date_format="%Y-%m-%d")
+    parsed = parse((first + second).encode(), ticker="SPX")
+    assert "dropped 1 repeated header line (line 17)" in parsed.notes
+    assert_the_fixture(parsed)
+
+
+def test_repeated_yfinance_headers_are_dropped_too():
+    lines = yfinance_csv("SPX").decode().splitlines()
+    data = "\n".join(lines[:18] + lines[:3] + lines[18:]).encode()
+    parsed = parse(data)
+    assert "dropped 3 repeated header lines (line 19, 20, 21)" in parsed.notes
+    assert_the_fixture(parsed)
+
+
+@pytest.mark.parametrize(
+    ("filename", "ticker"),
+    [("AAPL.csv", "AAPL"), ("msft_daily.xlsx", "MSFT"), ("BRK-B (1).csv", "BRK-B"), ("!!!.csv", None)],
+)
+def test_a_ticker_is_proposed_from_the_file_name(filename, ticker):
+    assert propose_ticker(filename) == ticker
+
+
+def test_an_unknown_layout_comes_back_with_a_preview_to_map():
+    data = b"Day;Last price;Turnover\n2018-01-02;2695,81;100\n2018-01-03;2713,06;200\n"
+    with pytest.raises(UnrecognisedLayoutError) as raised:
+        parse_price_csv(data, ticker="SPX")
+    assert raised.value.columns == ["Day", "Last price", "Turnover"]
+    assert raised.value.preview.iloc[1].tolist() == ["2018-01-02", "2695,81", "100"]
+    parsed = parse(data, ticker="SPX", mapping={"date": "Day", "close": "Last price", "volume": "Turnover"})
+    assert parsed.layout == "columns mapped by hand"
+    assert parsed.frame["close"].tolist() == [2695.81, 2713.06]
+    assert parsed.frame["volume"].tolist() == [100, 200]
+
+
+def test_a_mapping_naming_a_missing_column_is_refused():
+    data = b"Day,Last\n2018-01-02,1\n"
+    with pytest.raises(FileFormatError, match=r"mapping: no column 'Close' in the header \('Day', 'Last'\)"):
+        parse_price_csv(data, ticker="SPX", mapping={"date": "Day", "close": "Close"})

@@ -1,0 +1,62 @@
+"""The data-quality report on a file with gaps, zero volumes, an outlier, a split and a stale end."""
+
+import json
+from datetime import date
+from fractions import Fraction
+
+import pandas as pd
+
+from core.data.quality import quality_report, ticker_quality
+from core.data.service import import_prices
+from db.repositories.actor import Actor
+from db.repositories.users import create_user
+from tests.fixtures import GSPC_2018, gspc_2018_bytes
+
+
+def bars() -> pd.DataFrame:
+    frame = pd.read_csv(GSPC_2018, parse_dates=["Date"]).rename(columns=str.lower)
+    return frame.rename(columns={"adj close": "adjusted_close"})
+
+
+def test_a_clean_year_has_no_problems_but_is_stale_later():
+    report = quality_report(bars(), ticker="^GSPC", today=date(2019, 1, 2))
+    assert (report.first_day, report.last_day, report.rows) == (date(2018, 1, 2), date(2018, 12, 31), 251)
+    assert report.problems() == []
+    later = quality_report(bars(), ticker="^GSPC", today=date(2019, 1, 10))
+    assert later.problems() == ["stale: the last bar is 2018-12-31, the exchange last traded on 2019-01-09"]
+
+
+def test_a_file_with_gaps_zero_volumes_an_outlier_and_a_split():
+    frame = bars()
+    frame = frame.drop(index=[10, 11, 200]).reset_index(drop=True)  # 2018-01-17, -18 and 2018-10-17 gone
+    frame.loc[50, "volume"] = 0
+    frame.loc[100:, ["open", "high", "low", "close"]] /= 2  # an unadjusted 2:1 split
+    frame.loc[150, "adjusted_close"] *= 1.5  # one absurd day in the adjusted series
+    frame.loc[160, "open"] = frame.loc[160, "high"] * 1.2
+    report = quality_report(frame, ticker="^GSPC", today=date(2019, 1, 2))
+    assert report.missing_days == [date(2018, 1, 17), date(2018, 1, 18), date(2018, 10, 17)]
+    assert report.zero_volume_days == [frame.loc[50, "date"].date()]
+    assert [day for day, _ in report.outliers] == [frame.loc[150, "date"].date(), frame.loc[151, "date"].date()]
+    assert [(c.date, c.label) for c in report.split_candidates] == [(frame.loc[100, "date"].date(), "2:1")]
+    assert report.ohlc_unrepaired == [frame.loc[160, "date"].date()]
+    assert len(report.problems()) == 5
+    assert report.problems()[0] == ("3 days missing against the XNYS calendar: 2018-01-17, 2018-01-18, 2018-10-17")
+    assert json.loads(json.dumps(report.to_dict()))["split_candidates"][0]["split"] == "2:1"
+
+
+def test_the_report_of_stored_prices(session):
+    actor = Actor.of(create_user(session=session, username="quality", email="quality@example.com", password_hash="x"))
+    import_prices(
+        session=session, data=gspc_2018_bytes(), ticker="QA", date_format=None, skip_bad_rows=False, owner=actor
+    )
+    report = ticker_quality(session=session, actor=actor, ticker="QA", today=date(2019, 1, 2))
+    assert (report.rows, report.stale, report.problems()) == (251, False, [])
+
+
+def test_a_split_the_source_reported_is_not_asked_about_again():
+    frame = bars()
+    frame.loc[100:, ["open", "high", "low", "close"]] /= 2
+    day = frame.loc[100, "date"].date()
+    report = quality_report(frame, ticker="^GSPC", today=date(2019, 1, 2), reported=[(day, Fraction(2))])
+    assert report.split_candidates == []
+    assert report.problems() == [f"split(s) reported by the source: {day} (2:1); the adjusted close accounts for them"]
