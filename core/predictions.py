@@ -61,7 +61,7 @@ def predict(
     if prices.empty:
         raise PredictionError(f"no cached prices of {ticker}")
     loaded = load_version(version)
-    forecasts = forecast_days(loaded.model, loaded.preprocessing, prices, days, ticker)
+    forecasts = forecast_days(loaded.model, prices, days, ticker)
     last = prices.iloc[-1]
     rows = [
         Prediction(

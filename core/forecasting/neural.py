@@ -93,7 +93,10 @@ class Lstm(Forecaster):
             if len(inputs) <= 32
             else self.model.predict(inputs, batch_size=1024, verbose=0).ravel()
         )
-        return self.preprocessing.unscale_target(scaled)
+        values = self.preprocessing.unscale_target(scaled)
+        if self.preprocessing.target == "close":  # older versions learned the next close itself
+            return np.log(np.maximum(values, 1e-12) / series.close[origins])
+        return values
 
     def parameters(self) -> dict[str, Any]:
         return {

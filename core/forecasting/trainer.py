@@ -12,7 +12,7 @@ from core.forecasting.config import TrainingConfig
 from core.forecasting.dataset import DatasetError
 from core.forecasting.evaluation import json_safe
 from core.forecasting.registry import save_version
-from core.forecasting.training import TrainingCancelledError, train_forecaster
+from core.forecasting.training import TrainingCancelledError, train_model
 from core.logging import get_logger
 from db.engine import session_scope
 from db.models import Evaluation, TrainingJob
@@ -40,7 +40,7 @@ class TrainingRun:
         if self._kind == "walkforward":
             return self._walk_forward(actor, ticker, config, prices)
         try:
-            result = train_forecaster(
+            result = train_model(
                 prices,
                 config,
                 ticker=ticker,
