@@ -10,8 +10,10 @@ from core.analysis import AnalysisError, backtest_evaluation, parse_weights, por
 from core.auth import Permission, PermissionDeniedError, can
 from core.backtest import BacktestConfig
 from core.config import get_settings
-from core.forecasting.config import TrainingConfig
+from core.forecasting.config import MODEL_TYPES, TrainingConfig
+from core.forecasting.history import verdict
 from core.forecasting.walkforward import WalkForwardSettings
+from core.forecasting.zoo import label
 from core.jobs import queue_training
 from core.preferences import load_preferences
 from core.throttle import get_throttle
@@ -51,6 +53,18 @@ def _text(value: object, limit: int = 200) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
+def _verdict(m: dict) -> str:
+    """The Diebold-Mariano verdict from the stored test scores; never a stored sentence claiming more."""
+    if m.get("imported"):
+        return _text(m.get("verdict"))
+    p_value, model_mse = _number(m.get("dm_pvalue")), _number(m.get("mse"))
+    persistence = ((m.get("baselines") or {}).get("persistence") or {}) if isinstance(m.get("baselines"), dict) else {}
+    persistence_mse = _number(persistence.get("mse")) if isinstance(persistence, dict) else None
+    if p_value is None or model_mse is None or persistence_mse is None:
+        return "not tested against persistence: retrain for a Diebold-Mariano verdict"
+    return verdict(p_value, model_mse, persistence_mse)
+
+
 def version_rows(versions) -> pd.DataFrame:
     """One row per version with human column names; ratios stay fractions for percent formatting."""
     rows = []
@@ -75,7 +89,7 @@ def version_rows(versions) -> pd.DataFrame:
                 "Direction p-value": _number(m.get("direction_p_value")),
                 "DM p-value": _number(m.get("dm_pvalue")),
                 "Interval coverage": _number(m.get("test_coverage")),
-                "Verdict": _text(m.get("verdict")),
+                "Verdict": _verdict(m),
             }
         )
     return pd.DataFrame(rows)
@@ -131,8 +145,9 @@ def render_walkforward_form(actor: Actor) -> None:
         st.caption("No prices to evaluate on yet.")
         return
     with st.form("walkforward"):
-        ticker_column, windows_column, step_column, retrain_column = st.columns(4)
+        ticker_column, model_column, windows_column, step_column, retrain_column = st.columns(5)
         ticker = ticker_column.selectbox("Ticker", tickers)
+        model_type = model_column.selectbox("Model", MODEL_TYPES, format_func=label, help="auto: the ensemble")
         windows = windows_column.number_input(
             "Windows", 1, 50, 5, help="Rolling origins over the last part of the history"
         )
@@ -148,7 +163,7 @@ def render_walkforward_form(actor: Actor) -> None:
         queue_training(
             actor=actor,
             tickers=[ticker],
-            config=TrainingConfig(),
+            config=TrainingConfig(model_type=model_type),
             settings=get_settings(),
             throttle=get_throttle(),
             walkforward={"windows": settings.windows, "step": settings.step, "retrain_every": settings.retrain_every},

@@ -69,10 +69,21 @@ def test_admins_do_not_see_other_users_models(database):
     assert not any("OWNED" in str(frame.value) for frame in at.dataframe)
 
 
+def test_verdicts_come_from_the_diebold_mariano_test_not_from_a_stored_sentence(database):
+    actor = make_account(database)
+    _store_version(actor, "OLD", {"mae": 9.0, "naive_mae": 10.0, "verdict": "beats persistence by 10.0 % MAE"})
+    tested = {"mae": 9.0, "naive_mae": 10.0, "mse": 99.0, "dm_pvalue": 0.41, "verdict": "beats persistence"}
+    _store_version(actor, "NEW", tested | {"baselines": {"persistence": {"mse": 100.0}}})
+    at = logged_in_app(PAGE, actor).run()
+    verdicts = dict(zip(at.dataframe[0].value["Ticker"], at.dataframe[0].value["Verdict"], strict=True))
+    assert verdicts["NEW"] == "no better than tomorrow = today (p = 0.41)"
+    assert verdicts["OLD"] == "not tested against persistence: retrain for a Diebold-Mariano verdict"
+
+
 def test_strings_and_scores_from_a_stored_file_are_shown_as_text(database):
     actor = make_account(database)
     verdict = "beats persistence [claim your prize](http://evil.example) ![x](http://evil.example/t.png)"
-    _store_version(actor, "SPX", {"mae": "not-a-number", "naive_mae": 2.0, "verdict": verdict})
+    _store_version(actor, "SPX", {"mae": "not-a-number", "naive_mae": 2.0, "verdict": verdict, "imported": True})
     at = logged_in_app(PAGE, actor).run()
     assert not at.exception
     assert not any("evil.example" in m.value for m in at.markdown)
