@@ -231,6 +231,39 @@ def render_evaluations(actor: Actor, template: str) -> None:
     st.plotly_chart(residual_figure(forecast, template=template), width="stretch")
 
 
+LEADERBOARD_NAMES = {
+    "kind": "Model",
+    "validation_mase": "Validation MASE",
+    "test_mase": "Test MASE",
+    "dm_pvalue": "DM p-value",
+    "direction_accuracy": "Direction accuracy",
+    "coverage": "Interval coverage",
+    "train_seconds": "Train seconds",
+    "verdict": "Verdict",
+}
+
+
+def render_leaderboard(actor: Actor) -> None:
+    with session_scope() as session:
+        boards = list_evaluations(session=session, actor=actor, kind="leaderboard")
+    if not boards:
+        st.caption("No leaderboard yet: a leaderboard job trains every model type on one ticker.")
+        return
+    board = boards[0]
+    st.text(f"{board.ticker} · {board.created_at:%Y-%m-%d %H:%M} · sorted by validation MASE, never by the test")
+    table = pd.DataFrame(board.metrics.get("models", []), columns=list(LEADERBOARD_NAMES)).rename(
+        columns=LEADERBOARD_NAMES
+    )
+    table["Model"] = table["Model"].map(lambda kind: label(kind) if kind in MODEL_TYPES else str(kind))
+    percent = st.column_config.NumberColumn(format="percent")
+    show_table(
+        table,
+        hide_index=True,
+        column_config={"Direction accuracy": percent, "Interval coverage": percent}
+        | {name: st.column_config.NumberColumn(format="%.4f") for name in ("Validation MASE", "Test MASE")},
+    )
+
+
 def render_backtest(actor: Actor, template: str) -> None:
     with session_scope() as session:
         evaluations = list_evaluations(session=session, actor=actor)
@@ -329,6 +362,8 @@ def main() -> None:
         template = load_preferences(session=session, actor=actor).plotly_template
     st.header("Model versions")
     render_versions(actor, template)
+    st.header("Leaderboard")
+    render_leaderboard(actor)
     st.header("Walk-forward evaluation")
     render_walkforward_form(actor)
     render_evaluations(actor, template)

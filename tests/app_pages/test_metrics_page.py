@@ -213,3 +213,22 @@ def test_weights_that_are_not_finite_numbers_get_a_message_and_nothing_is_stored
     assert at.error[0].value == f"weights: weight 1 (^GSPC) is {weight!r}; give a finite number, 0 or more"
     with session_scope() as session:
         assert session.query(RiskMetrics).count() == 0
+
+
+def test_the_latest_leaderboard_is_shown_with_human_names(database):
+    from db.models import Evaluation
+
+    actor = make_account(database)
+    models = [
+        {"kind": "ridge", "validation_mase": 0.99, "test_mase": 0.998, "dm_pvalue": 0.4, "direction_accuracy": 0.51,
+         "coverage": 0.94, "train_seconds": 0.5, "verdict": "no better than tomorrow = today (p = 0.40)"},
+        {"kind": "persistence", "validation_mase": 1.0, "test_mase": 1.0, "dm_pvalue": None, "direction_accuracy": None,
+         "coverage": 0.95, "train_seconds": 0.0, "verdict": "the same forecast as tomorrow = today"},
+    ]  # fmt: skip
+    with session_scope() as session:
+        session.add(Evaluation(user_id=actor.user_id, ticker="^GSPC", kind="leaderboard", metrics={"models": models}))
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    board = next(frame.value for frame in at.dataframe if "Validation MASE" in frame.value.columns)
+    assert list(board["Model"]) == ["ridge on 20 lagged returns + volatility", "persistence (tomorrow = today)"]
+    assert "No walk-forward runs yet." in [c.value for c in at.caption]
