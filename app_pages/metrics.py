@@ -55,7 +55,8 @@ def _text(value: object, limit: int = 200) -> str:
 
 def _verdict(m: dict) -> str:
     """The Diebold-Mariano verdict from the stored test scores; never a stored sentence claiming more."""
-    if m.get("imported"):
+    if m.get("imported") or ("dm_pvalue" in m and m["dm_pvalue"] is None):
+        # Imported: "not evaluated here". Tested without a p-value: our own sentence (persistence itself, too few days).
         return _text(m.get("verdict"))
     p_value, model_mse = _number(m.get("dm_pvalue")), _number(m.get("mse"))
     persistence = ((m.get("baselines") or {}).get("persistence") or {}) if isinstance(m.get("baselines"), dict) else {}
