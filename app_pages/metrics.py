@@ -10,8 +10,10 @@ from core.analysis import AnalysisError, backtest_evaluation, parse_weights, por
 from core.auth import Permission, PermissionDeniedError, can
 from core.backtest import BacktestConfig
 from core.config import get_settings
-from core.forecasting.config import TrainingConfig
+from core.forecasting.config import MODEL_TYPES, TrainingConfig
+from core.forecasting.history import verdict
 from core.forecasting.walkforward import WalkForwardSettings
+from core.forecasting.zoo import label
 from core.jobs import queue_training
 from core.preferences import load_preferences
 from core.throttle import get_throttle
@@ -51,6 +53,19 @@ def _text(value: object, limit: int = 200) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
+def _verdict(m: dict) -> str:
+    """The Diebold-Mariano verdict from the stored test scores; never a stored sentence claiming more."""
+    if m.get("imported") or ("dm_pvalue" in m and m["dm_pvalue"] is None):
+        # Imported: "not evaluated here". Tested without a p-value: our own sentence (persistence itself, too few days).
+        return _text(m.get("verdict"))
+    p_value, model_mse = _number(m.get("dm_pvalue")), _number(m.get("mse"))
+    persistence = ((m.get("baselines") or {}).get("persistence") or {}) if isinstance(m.get("baselines"), dict) else {}
+    persistence_mse = _number(persistence.get("mse")) if isinstance(persistence, dict) else None
+    if p_value is None or model_mse is None or persistence_mse is None:
+        return "not tested against persistence: retrain for a Diebold-Mariano verdict"
+    return verdict(p_value, model_mse, persistence_mse)
+
+
 def version_rows(versions) -> pd.DataFrame:
     """One row per version with human column names; ratios stay fractions for percent formatting."""
     rows = []
@@ -75,7 +90,7 @@ def version_rows(versions) -> pd.DataFrame:
                 "Direction p-value": _number(m.get("direction_p_value")),
                 "DM p-value": _number(m.get("dm_pvalue")),
                 "Interval coverage": _number(m.get("test_coverage")),
-                "Verdict": _text(m.get("verdict")),
+                "Verdict": _verdict(m),
             }
         )
     return pd.DataFrame(rows)
@@ -131,8 +146,9 @@ def render_walkforward_form(actor: Actor) -> None:
         st.caption("No prices to evaluate on yet.")
         return
     with st.form("walkforward"):
-        ticker_column, windows_column, step_column, retrain_column = st.columns(4)
+        ticker_column, model_column, windows_column, step_column, retrain_column = st.columns(5)
         ticker = ticker_column.selectbox("Ticker", tickers)
+        model_type = model_column.selectbox("Model", MODEL_TYPES, format_func=label, help="auto: the ensemble")
         windows = windows_column.number_input(
             "Windows", 1, 50, 5, help="Rolling origins over the last part of the history"
         )
@@ -148,7 +164,7 @@ def render_walkforward_form(actor: Actor) -> None:
         queue_training(
             actor=actor,
             tickers=[ticker],
-            config=TrainingConfig(),
+            config=TrainingConfig(model_type=model_type),
             settings=get_settings(),
             throttle=get_throttle(),
             walkforward={"windows": settings.windows, "step": settings.step, "retrain_every": settings.retrain_every},
@@ -214,6 +230,39 @@ def render_evaluations(actor: Actor, template: str) -> None:
     st.plotly_chart(window_scores_figure(windows, template=template), width="stretch")
     forecast = pd.concat([pd.DataFrame(w["forecast"]) for w in windows], ignore_index=True)
     st.plotly_chart(residual_figure(forecast, template=template), width="stretch")
+
+
+LEADERBOARD_NAMES = {
+    "kind": "Model",
+    "validation_mase": "Validation MASE",
+    "test_mase": "Test MASE",
+    "dm_pvalue": "DM p-value",
+    "direction_accuracy": "Direction accuracy",
+    "coverage": "Interval coverage",
+    "train_seconds": "Train seconds",
+    "verdict": "Verdict",
+}
+
+
+def render_leaderboard(actor: Actor) -> None:
+    with session_scope() as session:
+        boards = list_evaluations(session=session, actor=actor, kind="leaderboard")
+    if not boards:
+        st.caption("No leaderboard yet: a leaderboard job trains every model type on one ticker.")
+        return
+    board = boards[0]
+    st.text(f"{board.ticker} · {board.created_at:%Y-%m-%d %H:%M} · sorted by validation MASE, never by the test")
+    table = pd.DataFrame(board.metrics.get("models", []), columns=list(LEADERBOARD_NAMES)).rename(
+        columns=LEADERBOARD_NAMES
+    )
+    table["Model"] = table["Model"].map(lambda kind: label(kind) if kind in MODEL_TYPES else str(kind))
+    percent = st.column_config.NumberColumn(format="percent")
+    show_table(
+        table,
+        hide_index=True,
+        column_config={"Direction accuracy": percent, "Interval coverage": percent}
+        | {name: st.column_config.NumberColumn(format="%.4f") for name in ("Validation MASE", "Test MASE")},
+    )
 
 
 def render_backtest(actor: Actor, template: str) -> None:
@@ -314,6 +363,8 @@ def main() -> None:
         template = load_preferences(session=session, actor=actor).plotly_template
     st.header("Model versions")
     render_versions(actor, template)
+    st.header("Leaderboard")
+    render_leaderboard(actor)
     st.header("Walk-forward evaluation")
     render_walkforward_form(actor)
     render_evaluations(actor, template)

@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.data.csv_prices import parse_price_csv
 from core.data.sample import sample_bytes
-from core.forecasting.artifacts import load_keras_model, unpack
+from core.forecasting.artifacts import unpack
+from core.forecasting.bundles import restore_bundle
 from core.forecasting.config import parse_config
 from core.forecasting.predict import forecast_next
 from core.forecasting.training import train_forecaster
@@ -49,9 +50,7 @@ def main() -> None:
     samples = []
     for _ in range(20):
         begin = time.perf_counter()
-        bundle = unpack(default.bundle)
-        model = load_keras_model(bundle.model_file)
-        forecast_next(model, bundle.preprocessing, prices)
+        forecast_next(restore_bundle(unpack(default.bundle)), prices)
         samples.append((time.perf_counter() - begin) * 1000)
     p50, fastest = statistics.median(samples), min(samples)
     print(f"load a stored version and predict the next day: p50 {p50:.0f} ms, min {fastest:.0f} ms (20 runs)")

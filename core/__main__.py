@@ -1,4 +1,4 @@
-"""Command line for scheduled jobs: fetch, import-csv, quality, load-sample, train, predict, walkforward."""
+"""Command line: fetch | import-csv | quality | load-sample | train | predict | walkforward | leaderboard."""
 
 from __future__ import annotations
 
@@ -236,6 +236,38 @@ def cmd_walkforward(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    import json
+
+    from core.data.csv_prices import parse_price_csv
+    from core.data.validation import validate_prices
+    from core.forecasting.engine import LEADERBOARD_KINDS, leaderboard, rows_as_records
+
+    parsed = parse_price_csv(args.csv.read_bytes(), ticker=args.ticker)
+    report, valid = validate_prices(parsed.frame, raw_date_column="raw_date")
+    if not report.ok:
+        print("\n".join(report.lines()), file=sys.stderr)
+        return EXIT_FAILED
+    kinds = tuple(args.kinds.split(",")) if args.kinds else LEADERBOARD_KINDS
+    try:
+        rows = rows_as_records(leaderboard(parsed.frame.loc[valid], kinds=kinds))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps({"ticker": args.ticker.upper(), "sorted_by": "validation_mase", "models": rows}))
+        return EXIT_OK
+    print(f"{'model':<16}{'val MASE':>10}{'test MASE':>11}{'DM p':>8}{'direction':>11}{'coverage':>10}{'train s':>9}")
+    for row in rows:
+        columns = ("validation_mase", "test_mase", "dm_pvalue", "direction_accuracy", "coverage", "train_seconds")
+        cells = [float("nan") if row[k] is None else row[k] for k in columns]
+        print(
+            f"{row['kind']:<16}{cells[0]:>10.4f}{cells[1]:>11.4f}{cells[2]:>8.3f}{cells[3]:>11.1%}{cells[4]:>10.1%}"
+            f"{cells[5]:>9.2f}  {row['verdict']}"
+        )
+    return EXIT_OK
+
+
 def cmd_load_sample(_: argparse.Namespace) -> int:
     with session_scope(action="load-sample") as session:
         written = load_sample(session=session, actor=None)
@@ -324,6 +356,13 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--owner", help="username whose own uploads count too (default: shared data only)")
     quality.add_argument("--json", action="store_true", help="print one JSON object")
     quality.set_defaults(run=cmd_quality)
+
+    board = commands.add_parser("leaderboard", help="train every model type on a price file, sorted by validation")
+    board.add_argument("--csv", type=Path, required=True)
+    board.add_argument("--ticker", required=True, help="the ticker of the file's rows")
+    board.add_argument("--kinds", help="comma-separated model types (default: all but the GRU)")
+    board.add_argument("--json", action="store_true", help="print one JSON object")
+    board.set_defaults(run=cmd_leaderboard)
 
     sample = commands.add_parser("load-sample", help="load the bundled S&P 500 sample (^GSPC 1999-2018)")
     sample.set_defaults(run=cmd_load_sample)

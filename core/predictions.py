@@ -15,6 +15,7 @@ from core.actions import authorise_action
 from core.audit import record_event
 from core.config import Settings
 from core.forecasting import metrics
+from core.forecasting.history import verdict
 from core.throttle import Throttle
 from db.models import HistoricalPrice, ModelVersion, Prediction
 from db.repositories.actor import Actor
@@ -61,7 +62,7 @@ def predict(
     if prices.empty:
         raise PredictionError(f"no cached prices of {ticker}")
     loaded = load_version(version)
-    forecasts = forecast_days(loaded.model, loaded.preprocessing, prices, days, ticker)
+    forecasts = forecast_days(loaded.model, prices, days, ticker)
     last = prices.iloc[-1]
     rows = [
         Prediction(
@@ -127,16 +128,22 @@ class Scoreboard:
     hit_rate: float
     hit_p_value: float
     coverage: float
+    dm_pvalue: float
+    verdict: str
 
 
 def scoreboard(ledger: pd.DataFrame) -> pd.DataFrame:
-    """Out-of-sample scores per model over its matured predictions, beside persistence on the same days."""
+    """Out-of-sample scores per model over its matured predictions, beside persistence on the same days.
+
+    The verdict says "beats persistence" only when a Diebold-Mariano test on those days says so (p < 0.05).
+    """
     matured = ledger.dropna(subset=["actual_value", "base_close"])
     rows = []
     for model, group in matured.groupby("model"):
         actual, predicted, base = (group[c].to_numpy(float) for c in ("actual_value", "predicted_value", "base_close"))
         rate, hits, days = metrics.directional_accuracy(actual - base, predicted - base)
         inside = (actual >= group["lower"].to_numpy(float)) & (actual <= group["upper"].to_numpy(float))
+        _, dm_pvalue = metrics.diebold_mariano(actual, predicted, base)
         rows.append(
             Scoreboard(
                 model=str(model),
@@ -147,6 +154,9 @@ def scoreboard(ledger: pd.DataFrame) -> pd.DataFrame:
                 hit_rate=rate,
                 hit_p_value=metrics.direction_p_value(hits, days),
                 coverage=float(np.mean(inside)),
+                dm_pvalue=dm_pvalue,
+                # Honest by construction: "beats persistence" only when Diebold-Mariano says so at 5 %.
+                verdict=verdict(dm_pvalue, metrics.mse(actual, predicted), metrics.mse(actual, base)),
             )
         )
     return pd.DataFrame([vars(row) for row in rows], columns=list(Scoreboard.__dataclass_fields__))

@@ -119,7 +119,9 @@ def _open(data: bytes, what: str) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise ArtifactError(f"not a model file: expected a .zip exported by Candlecast ({what})") from None
+        if what == MODEL_FILE:
+            raise ArtifactError("model.keras is not a Keras model file") from None
+        raise ArtifactError("not a model file: expected a .zip exported by Candlecast") from None
 
 
 def unpack(data: bytes, *, key: bytes | None = None) -> Bundle:

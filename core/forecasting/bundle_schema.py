@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from core.data.tickers import MAX_TICKER_LENGTH, TICKER_PATTERN
+from core.forecasting.config import MODEL_TYPES
 
-MODEL_TYPES = ("lstm", "gru", "persistence", "drift", "moving_average", "ridge", "arima", "ets", "auto")
 MAX_TEXT = 200
 MAX_DEPTH = 4
 MAX_VALUES = 2000

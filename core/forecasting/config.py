@@ -18,6 +18,9 @@ FEATURES = {
 }
 
 
+MODEL_TYPES = ("auto", "lstm", "gru", "ridge", "arima", "ets", "drift", "moving_average", "persistence")
+
+
 class ConfigError(ValueError):
     """A training setting is wrong; the message names the setting."""
 
@@ -27,6 +30,9 @@ class TrainingConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    model_type: Literal[MODEL_TYPES] = Field(  # type: ignore[valid-type]
+        "lstm", description="the forecaster: auto (ensemble), ridge, arima, ets, drift, persistence, lstm, gru..."
+    )
     window: int = Field(20, ge=2, le=250, description="days of history per prediction (backcandles)")
     target: Literal["log_return", "close"] = Field("log_return", description="what the network learns")
     features: tuple[str, ...] = Field(("log_return", "hv_20", "rsi_14", "macd_hist", "volume_change"))

@@ -25,13 +25,26 @@ class DatasetError(ValueError):
     """The prices cannot make a training set; the message says why."""
 
 
-def feature_table(prices: pd.DataFrame, features: tuple[str, ...]) -> pd.DataFrame:
-    """The chosen features per day, from a frame with date, open, high, low, close, volume."""
+def adjusted_close(prices: pd.DataFrame) -> pd.Series:
+    """The split- and dividend-adjusted close where the prices carry one, else the close."""
     close = prices["close"].astype(float)
+    if "adjusted_close" not in prices:
+        return close
+    return prices["adjusted_close"].astype(float).fillna(close)
+
+
+def feature_table(prices: pd.DataFrame, features: tuple[str, ...]) -> pd.DataFrame:
+    """The chosen features per day, from a frame with date, open, high, low, close, (adjusted_close,) volume.
+
+    Returns and price-shaped indicators come from the adjusted close: a split is not a crash.
+    """
+    close = adjusted_close(prices)
     columns: dict[str, pd.Series] = {}
     needs_indicators = {"hv_20", "rsi_14", "macd_hist"} & set(features)
     indicators = (
-        compute_all(prices.astype({c: float for c in ("high", "low", "close", "volume")})) if needs_indicators else None
+        compute_all(prices.assign(close=close).astype({c: float for c in ("high", "low", "close", "volume")}))
+        if needs_indicators
+        else None
     )
     for name in features:
         if name == "log_return":
@@ -42,7 +55,7 @@ def feature_table(prices: pd.DataFrame, features: tuple[str, ...]) -> pd.DataFra
             volume = prices["volume"].astype(float)
             columns[name] = np.log((volume + 1) / (volume.shift(1) + 1))
         elif name == "range":
-            columns[name] = (prices["high"] - prices["low"]) / close
+            columns[name] = (prices["high"] - prices["low"]) / prices["close"].astype(float)
         elif name == "macd_hist":
             columns[name] = indicators["macd_hist"] / close
         else:
@@ -120,7 +133,9 @@ def build_dataset(prices: pd.DataFrame, config: TrainingConfig) -> Dataset:
     """Features, targets, warm-up rows dropped, windows, a chronological split, scaling fitted on train."""
     prices = prices.sort_values("date").reset_index(drop=True)
     table = feature_table(prices, config.features)
-    targets = next_day_targets(prices["close"].astype(float), config.target)
+    targets = next_day_targets(
+        adjusted_close(prices) if config.target == "log_return" else prices["close"].astype(float), config.target
+    )
     usable = table.notna().all(axis=1).to_numpy()
     first = int(np.argmax(usable)) if usable.any() else len(prices)
     if not usable[first:].all():

@@ -45,20 +45,6 @@ def compare_with_baselines(
     }
 
 
-def verdict(model_mae: float, naive_mae: float) -> str:
-    """The result in one plain sentence."""
-    model_mae = float("nan") if model_mae is None else model_mae
-    naive_mae = float("nan") if naive_mae is None else naive_mae
-    if not np.isfinite(model_mae) or not np.isfinite(naive_mae) or naive_mae == 0:
-        return "not enough test days to compare with tomorrow = today"
-    change = (naive_mae - model_mae) / naive_mae * 100
-    if change > 0:
-        return f"beats persistence by {change:.1f} % MAE"
-    if change == 0:
-        return "ties with tomorrow = today"
-    return f"worse than tomorrow = today by {-change:.1f} % MAE"
-
-
 def json_safe(value: Any) -> Any:
     """The value with NaN and infinities as None, as JSON columns (and PostgreSQL's JSONB) require."""
     if isinstance(value, dict):

@@ -8,7 +8,7 @@ from core.forecasting import runtime
 from core.forecasting.config import TrainingConfig
 
 
-def build_model(window: int, feature_count: int, config: TrainingConfig) -> Any:
+def build_model(window: int, feature_count: int, config: TrainingConfig, *, recurrent: str = "lstm") -> Any:
     """A compiled functional model: (batch, window days, features) in, (batch, 1) scaled target out."""
     keras = runtime.keras()
 
@@ -17,7 +17,8 @@ def build_model(window: int, feature_count: int, config: TrainingConfig) -> Any:
     for layer, units in enumerate(config.lstm_units):
         last = layer == len(config.lstm_units) - 1
         # Earlier layers hand every step to the next one; the last keeps only its final state.
-        hidden = keras.layers.LSTM(units, return_sequences=not last, name=f"lstm_{layer + 1}")(hidden)
+        layer_type = keras.layers.GRU if recurrent == "gru" else keras.layers.LSTM
+        hidden = layer_type(units, return_sequences=not last, name=f"{recurrent}_{layer + 1}")(hidden)
         if config.dropout:
             hidden = keras.layers.Dropout(config.dropout, name=f"dropout_{layer + 1}")(hidden)
     if config.dense_units:

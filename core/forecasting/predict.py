@@ -1,4 +1,4 @@
-"""Forecasts from a loaded model: the next trading days' closes with their intervals."""
+"""Forecasts from a stored model of any type: the next trading days' closes with their intervals."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 
 from core.data.calendar import trading_days_after
-from core.forecasting.dataset import latest_window
+from core.forecasting.bundles import Restored
+from core.forecasting.history import to_price
+from core.forecasting.series import PriceSeries
 
 
 @dataclass(frozen=True)
@@ -19,20 +21,16 @@ class Forecast:
     upper: float
 
 
-def forecast_next(model, preprocessing: dict, prices: pd.DataFrame) -> Forecast:
-    """The next day's close from the window ending on the last day of prices."""
-    inputs = latest_window(prices, preprocessing)
-    # A direct call skips predict()'s dataset machinery: a single window needs none of it.
-    scaled = float(np.asarray(model(inputs, training=False)).ravel()[0])
-    value = scaled * preprocessing["target_scale"] + preprocessing["target_mean"]
-    close = float(prices.sort_values("date")["close"].iloc[-1])
-    predicted_return = value if preprocessing["target"] == "log_return" else float(np.log(max(value, 1e-12) / close))
-    half_width = float(preprocessing["interval_half_width"])
+def forecast_next(model: Restored, prices: pd.DataFrame) -> Forecast:
+    """The next day's close from rows up to the last day of prices, on that day's raw price scale."""
+    series = PriceSeries.from_prices(prices)
+    predicted_return = model.forecaster.predict_next(series)
+    close = float(series.close[-1])
     return Forecast(
         predicted_return=predicted_return,
-        predicted_close=close * float(np.exp(predicted_return)),
-        lower=close * float(np.exp(predicted_return - half_width)),
-        upper=close * float(np.exp(predicted_return + half_width)),
+        predicted_close=float(to_price(close, predicted_return)),
+        lower=float(to_price(close, predicted_return - model.half_width)),
+        upper=float(to_price(close, predicted_return + model.half_width)),
     )
 
 
@@ -45,7 +43,7 @@ class DayForecast:
     confidence: float
 
 
-def forecast_days(model, preprocessing: dict, prices: pd.DataFrame, days: int, ticker: str) -> list[DayForecast]:
+def forecast_days(model: Restored, prices: pd.DataFrame, days: int, ticker: str) -> list[DayForecast]:
     """The next `days` sessions of the ticker's exchange (holidays skipped), each forecast from the one before.
 
     A forecast day enters the history as a bar with no range and the last volume. The interval of
@@ -55,23 +53,20 @@ def forecast_days(model, preprocessing: dict, prices: pd.DataFrame, days: int, t
     """
     if not 1 <= days <= 30:
         raise ValueError(f"days: 1 to 30, got {days}")
-    history = prices.sort_values("date").reset_index(drop=True)[["date", "open", "high", "low", "close", "volume"]]
-    base = float(history["close"].iloc[-1])
-    half_width = float(preprocessing["interval_half_width"])
+    series = PriceSeries.from_prices(prices)
+    base = float(series.close[-1])
     forecasts = []
-    for step, day in enumerate(trading_days_after(history["date"].iloc[-1], days, ticker), start=1):
-        close = forecast_next(model, preprocessing, history).predicted_close
-        volume = history["volume"].iloc[-1]
-        bar = {"date": day, "open": close, "high": close, "low": close, "close": close, "volume": volume}
-        history = pd.concat([history, pd.DataFrame([bar])], ignore_index=True)
+    for step, day in enumerate(trading_days_after(series.frame["date"].iloc[-1], days, ticker), start=1):
+        series = series.extended(model.forecaster.predict_next(series), day)
+        close = float(series.close[-1])
         move = float(np.log(close / base))
-        spread = half_width * float(np.sqrt(step))
+        spread = model.half_width * float(np.sqrt(step))
         forecasts.append(
             DayForecast(
                 target_date=day,
                 predicted_close=close,
-                lower=base * float(np.exp(move - spread)),
-                upper=base * float(np.exp(move + spread)),
+                lower=float(to_price(base, move - spread)),
+                upper=float(to_price(base, move + spread)),
                 confidence=abs(move) / (abs(move) + spread) if np.isfinite(spread) and spread > 0 else 0.0,
             )
         )

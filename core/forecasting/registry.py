@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from core.audit import record_event
 from core.auth.roles import Permission, require
 from core.data.tickers import TickerError, normalise_ticker
-from core.forecasting.artifacts import ArtifactError, load_keras_model, sha256, unpack
-from core.forecasting.config import ConfigError, parse_config
-from core.forecasting.preprocessing import parse_preprocessing
+from core.forecasting.artifacts import ArtifactError, sha256, unpack
+from core.forecasting.bundles import Restored, restore_bundle
+from core.forecasting.config import parse_config
 from core.forecasting.training import MODEL_TYPE, TrainingResult
 from db.models import ModelVersion
 from db.repositories.actor import Actor
@@ -37,7 +37,7 @@ def save_version(*, session: Session, actor: Actor, ticker: str, result: Trainin
         session=session,
         actor=actor,
         ticker=ticker,
-        model_type=MODEL_TYPE,
+        model_type=result.model_type,
         parameters=result.parameters,
         metrics=result.metrics | {"verdict": result.verdict, "history": result.history},
         data_start=result.data_start,
@@ -83,19 +83,22 @@ def delete(*, session: Session, actor: Actor, version_id: uuid.UUID) -> None:
 @dataclass
 class LoadedModel:
     version: ModelVersion
-    model: Any
-    preprocessing: dict[str, Any]
+    model: Restored  # the forecaster of the version's type, with its interval width
     metadata: dict[str, Any]
 
 
 def load_version(version: ModelVersion) -> LoadedModel:
-    """The version's Keras model and preprocessing, after its stored SHA-256 checks out."""
+    """The version's forecaster, after its stored SHA-256 checks out and its parameters validate."""
     if sha256(version.artifact) != version.artifact_sha256:
         raise ArtifactError(
             f"{version.ticker} v{version.version}: the stored artifact does not match its SHA-256; refusing to load it"
         )
     bundle = unpack(version.artifact)
-    return LoadedModel(version, load_keras_model(bundle.model_file), bundle.preprocessing, bundle.metadata)
+    try:
+        restored = restore_bundle(bundle)
+    except ValueError as error:
+        raise ArtifactError(f"{version.ticker} v{version.version}: {error}") from None
+    return LoadedModel(version, restored, bundle.metadata)
 
 
 def export_filename(version: ModelVersion) -> str:
@@ -122,15 +125,14 @@ def import_version(*, session: Session, actor: Actor, data: bytes, ticker: str |
     metadata = bundle.metadata
     try:
         symbol = normalise_ticker(ticker or metadata.get("ticker") or "")
-        parse_preprocessing(bundle.preprocessing)
-        parameters = parse_config(**metadata.get("parameters", {})).model_dump(mode="json")
     except TickerError:
         raise RegistryError("the model file names no valid ticker: give one") from None
-    except (ValueError, ConfigError) as error:
+    try:
+        parameters = parse_config(**metadata.get("parameters", {})).model_dump(mode="json")
+        # Validates the parameters for the type; a .keras file loads in safe mode (no Lambda or custom layers).
+        restore_bundle(bundle)
+    except ValueError as error:
         raise ArtifactError(str(error)) from None
-    if bundle.model_file is None:
-        raise ArtifactError("the model file holds no model.keras")
-    load_keras_model(bundle.model_file)  # refuses Lambda and custom layers before anything is stored
     version = add_model_version(
         session=session,
         actor=actor,

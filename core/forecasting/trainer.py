@@ -12,7 +12,7 @@ from core.forecasting.config import TrainingConfig
 from core.forecasting.dataset import DatasetError
 from core.forecasting.evaluation import json_safe
 from core.forecasting.registry import save_version
-from core.forecasting.training import TrainingCancelledError, train_forecaster
+from core.forecasting.training import TrainingCancelledError, train_model
 from core.logging import get_logger
 from db.engine import session_scope
 from db.models import Evaluation, TrainingJob
@@ -39,8 +39,10 @@ class TrainingRun:
         actor, ticker, config, prices = started
         if self._kind == "walkforward":
             return self._walk_forward(actor, ticker, config, prices)
+        if self._kind == "leaderboard":
+            return self._leaderboard(actor, ticker, config, prices)
         try:
-            result = train_forecaster(
+            result = train_model(
                 prices,
                 config,
                 ticker=ticker,
@@ -126,6 +128,36 @@ class TrainingRun:
             job.progress = 1.0
             job.finished_at = utc_now()
             job.message = f"walk-forward over {result.metrics['days']} days: {result.metrics['verdict']}"
+        return JobStatus.SUCCEEDED.value
+
+    def _leaderboard(self, actor: Actor, ticker: str, config: TrainingConfig, prices) -> str:
+        """Every model type on this ticker in one job, stored as an evaluation of kind "leaderboard"."""
+        from core.forecasting.engine import leaderboard, rows_as_records
+
+        try:
+            rows = rows_as_records(leaderboard(prices, config=config))
+        except (DatasetError, ValueError) as error:
+            return self._end(JobStatus.FAILED, error=str(error))
+        except Exception as error:
+            log.exception("leaderboard job %s failed", self.job_id)
+            return self._end(JobStatus.FAILED, error=f"{type(error).__name__}: {error}")
+        with session_scope(self.sessions, action="save leaderboard") as session:
+            add_evaluation(
+                session=session,
+                evaluation=Evaluation(
+                    user_id=actor.user_id,
+                    ticker=ticker,
+                    kind="leaderboard",
+                    config={"training": config.model_dump(mode="json")},
+                    metrics={"models": rows, "sorted_by": "validation_mase"},
+                    windows=[],
+                ),
+            )
+            job = session.get(TrainingJob, self.job_id)
+            job.status = JobStatus.SUCCEEDED.value
+            job.progress = 1.0
+            job.finished_at = utc_now()
+            job.message = f"leaderboard of {len(rows)} models: best on validation {rows[0]['kind']}"
         return JobStatus.SUCCEEDED.value
 
     def _window(self, window: int, windows: int) -> None:

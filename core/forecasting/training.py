@@ -13,11 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.forecasting import metrics as measures
 from core.forecasting import runtime
 from core.forecasting.artifacts import model_bytes, pack, sha256
 from core.forecasting.config import TrainingConfig
 from core.forecasting.dataset import Dataset, build_dataset, data_hash
-from core.forecasting.evaluation import compare_with_baselines, json_safe, verdict
+from core.forecasting.evaluation import compare_with_baselines, json_safe
+from core.forecasting.history import verdict
 from core.forecasting.intervals import conformal_half_width, coverage
 from core.forecasting.model import build_model, seed_everything
 
@@ -47,6 +49,7 @@ class TrainingResult:
     test_forecast: pd.DataFrame = field(repr=False)
     model: Any = field(default=None, repr=False)  # the trained Keras model, for callers that go on to predict
     preprocessing: dict[str, Any] = field(default_factory=dict, repr=False)
+    model_type: str = MODEL_TYPE
 
 
 def _callbacks(
@@ -152,7 +155,12 @@ def train_forecaster(
         predicted_next=predicted_close[test],
         drift_per_day=drift,
     )
+    dm_statistic, dm_pvalue = measures.diebold_mariano(
+        dataset.next_close[test], predicted_close[test], dataset.close[test]
+    )
     metrics |= {
+        "dm_statistic": dm_statistic,
+        "dm_pvalue": dm_pvalue,
         "interval_level": config.interval_level,
         "interval_half_width": half_width,
         "test_coverage": coverage(dataset.next_close[test], lower[test], upper[test]),
@@ -210,8 +218,29 @@ def train_forecaster(
         data_start=data_start,
         data_end=data_end,
         data_hash=hashed,
-        verdict=verdict(metrics["mae"], metrics["naive_mae"]),
+        verdict=verdict(dm_pvalue, metrics["mse"], metrics["baselines"]["persistence"]["mse"]),
         test_forecast=test_forecast,
         model=model,
         preprocessing=preprocessing,
     )
+
+
+def train_model(
+    prices: pd.DataFrame,
+    config: TrainingConfig,
+    *,
+    ticker: str = "",
+    on_epoch: EpochHook | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    on_heartbeat: Callable[[], None] | None = None,
+) -> TrainingResult:
+    """Train the configured model type: the LSTM with epochs and cancel, any other through the engine."""
+    if config.model_type == MODEL_TYPE:
+        return train_forecaster(
+            prices, config, ticker=ticker, on_epoch=on_epoch, should_stop=should_stop, on_heartbeat=on_heartbeat
+        )
+    from core.forecasting.version_result import engine_result
+
+    if should_stop and should_stop():
+        raise TrainingCancelledError("cancelled before training started")
+    return engine_result(prices, config, ticker=ticker)

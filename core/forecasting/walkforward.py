@@ -1,8 +1,10 @@
-"""Walk-forward (rolling-origin) evaluation: retrain at each origin, forecast the days after it, score.
+"""Walk-forward (rolling-origin) evaluation of any model type: refit at each origin, forecast the days after it.
 
-The evaluation period is the last windows x step days. Window k's model is trained on prices up to
-its origin only, and forecasts each day of the window from the window of features ending that day;
-with a retrain cadence above one, a model serves several windows, never one before its origin.
+The evaluation period is the last windows x step days. Window k's model is fitted on rows up to its
+origin only (the last part of them as validation), and forecasts each day of the window through the
+same historical_forecasts() path as test-split scoring; with a retrain cadence above one, a model
+serves several windows, never one before its origin. Forecasts and actuals are on the raw price
+scale of each origin day; returns come from the adjusted close.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ import pandas as pd
 
 from core.forecasting import metrics
 from core.forecasting.config import TrainingConfig
-from core.forecasting.dataset import DatasetError, feature_table
-from core.forecasting.evaluation import json_safe, verdict
-from core.forecasting.training import train_forecaster
+from core.forecasting.dataset import DatasetError
+from core.forecasting.evaluation import json_safe
+from core.forecasting.forecaster import Drift, MovingAverage
+from core.forecasting.history import fit, historical_forecasts, origin_split, to_price, verdict
+from core.forecasting.series import PriceSeries
+from core.forecasting.zoo import make
 
 MOVING_AVERAGE_DAYS = 5
 WindowHook = Callable[[int, int], None]
@@ -72,10 +77,10 @@ def walk_forward(
     on_window: WindowHook | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> WalkForwardResult:
-    """Rolling-origin evaluation of the configured model against persistence, drift and a moving average."""
+    """Rolling-origin evaluation of the configured model type against persistence, drift and a moving average."""
     started = time.perf_counter()
-    prices = prices.sort_values("date").reset_index(drop=True)
-    days = len(prices)
+    series = PriceSeries.from_prices(prices)
+    days = len(series)
     step = settings.step or max(5, math.floor(days * 0.2 / settings.windows))
     first_origin = days - 1 - settings.windows * step  # the last day has no next day to score
     if first_origin < 250:
@@ -83,39 +88,26 @@ def walk_forward(
             f"too little history for {settings.windows} windows of {step} days: {days} days leave "
             f"{max(first_origin, 0)} for the first training; at least 250 are needed"
         )
-    close = prices["close"].to_numpy(dtype=float)
-    table = feature_table(prices, config.features).to_numpy(dtype=float)
-    log_returns = np.diff(np.log(close))
-
-    rows, windows, model_state = [], [], None
+    rows, windows, fitted, baselines = [], [], None, {}
     for k in range(settings.windows):
         if should_stop and should_stop():
             break
         origin = first_origin + k * step  # last day known when the window's forecasts are made
         if k % settings.retrain_every == 0:
-            # Training sees prices up to and including the origin day, nothing after it.
-            trained = train_forecaster(prices.iloc[: origin + 1], config.model_copy(update={"test_fraction": 0.05}))
-            model_state = trained
-        days_in_window = np.arange(origin, origin + step)  # forecast day t+1 from the window ending on t
-        forecasts = _model_forecasts(model_state, table, close, days_in_window)
-        previous, actual = close[days_in_window], close[days_in_window + 1]
-        drift = previous * np.exp(np.mean(log_returns[:origin]))
-        average = np.array([close[max(0, t - MOVING_AVERAGE_DAYS + 1) : t + 1].mean() for t in days_in_window])
-        half_width = model_state.preprocessing["interval_half_width"]
-        lower, upper = forecasts["predicted"] * np.exp(-half_width), forecasts["predicted"] * np.exp(half_width)
-        block = pd.DataFrame(
-            {
-                "window": k + 1,
-                "date": pd.to_datetime(prices["date"].iloc[days_in_window + 1]).to_numpy(),
-                "previous_close": previous,
-                "actual": actual,
-                "predicted": forecasts["predicted"],
-                "lower": lower,
-                "upper": upper,
-                "persistence": previous,
-                "drift": drift,
-                "moving_average": average,
+            # Fitting sees rows up to and including the origin day, nothing after it.
+            split = origin_split(origin, max(1, math.ceil(origin * config.validation_fraction)))
+            fitted = fit(make(config.model_type, config), series, split, level=config.interval_level, seed=config.seed)
+            baselines = {
+                "drift": fit(Drift(), series, split).forecaster,
+                "moving_average": MovingAverage(MOVING_AVERAGE_DAYS),
             }
+        origins = np.arange(origin, origin + step)  # forecast day t+1 from rows up to t
+        frame = historical_forecasts(fitted.forecaster, series, origins, fitted.half_width)
+        previous, actual = frame["previous_close"].to_numpy(), frame["actual"].to_numpy()
+        block = frame[["date", "previous_close", "actual", "predicted", "lower", "upper"]].assign(
+            window=k + 1,
+            persistence=previous,
+            **{name: to_price(previous, model.predict(series, origins)) for name, model in baselines.items()},
         )
         rows.append(block)
         scores = _score(
@@ -126,12 +118,12 @@ def walk_forward(
         windows.append(
             {
                 "window": k + 1,
-                "train_until": str(prices["date"].iloc[origin].date()),
+                "train_until": str(series.dates[origin].date()),
                 "first_day": str(block["date"].iloc[0].date()),
                 "last_day": str(block["date"].iloc[-1].date()),
                 "retrained": k % settings.retrain_every == 0,
                 "scores": scores,
-                "coverage": float(np.mean((actual >= lower) & (actual <= upper))),
+                "coverage": float(np.mean((actual >= block["lower"]) & (actual <= block["upper"]))),
                 "forecast": block.drop(columns=["window"])
                 .assign(date=block["date"].dt.strftime("%Y-%m-%d"))
                 .to_dict("list"),
@@ -144,22 +136,6 @@ def walk_forward(
         metrics=json_safe(_overall(forecasts, settings, step)), windows=json_safe(windows), forecasts=forecasts,
         seconds=time.perf_counter() - started,
     )  # fmt: skip
-
-
-def _model_forecasts(
-    trained, table: np.ndarray, close: np.ndarray, days_in_window: np.ndarray
-) -> dict[str, np.ndarray]:
-    preprocessing = trained.preprocessing
-    window = int(preprocessing["window"])
-    mean, scale = np.asarray(preprocessing["feature_mean"]), np.asarray(preprocessing["feature_scale"])
-    inputs = np.stack([(table[t - window + 1 : t + 1] - mean) / scale for t in days_in_window]).astype(np.float32)
-    if np.isnan(inputs).any():
-        raise DatasetError("a forecast window reaches into the indicators' warm-up: use fewer or shorter windows")
-    scaled = trained.model.predict(inputs, batch_size=1024, verbose=0).ravel()
-    values = scaled * preprocessing["target_scale"] + preprocessing["target_mean"]
-    previous = close[days_in_window]
-    predicted = previous * np.exp(values) if preprocessing["target"] == "log_return" else values
-    return {"predicted": predicted}
 
 
 def _overall(forecasts: pd.DataFrame, settings: WalkForwardSettings, step: int) -> dict[str, Any]:
@@ -188,7 +164,7 @@ def _overall(forecasts: pd.DataFrame, settings: WalkForwardSettings, step: int) 
         "coverage": float(np.mean((actual >= forecasts["lower"]) & (actual <= forecasts["upper"]))),
         "baselines": scores,
         "lag": lag_diagnostic(actual, predicted, previous),
-        "verdict": verdict(model["mae"], scores["persistence"]["mae"]),
+        "verdict": verdict(p_value, metrics.mse(actual, predicted), metrics.mse(actual, previous)),
     }
 
 

@@ -17,8 +17,15 @@ def add_evaluation(*, session: Session, evaluation: Evaluation) -> Evaluation:
     return evaluation
 
 
-def list_evaluations(*, session: Session, actor: Actor, ticker: str | None = None) -> Sequence[Evaluation]:
-    query = select(Evaluation).where(own_rows(Evaluation.user_id, actor)).order_by(Evaluation.created_at.desc())
+def list_evaluations(
+    *, session: Session, actor: Actor, ticker: str | None = None, kind: str = "walkforward"
+) -> Sequence[Evaluation]:
+    """The actor's own runs of one kind (walkforward or leaderboard), newest first."""
+    query = (
+        select(Evaluation)
+        .where(own_rows(Evaluation.user_id, actor), Evaluation.kind == kind)
+        .order_by(Evaluation.created_at.desc())
+    )
     if ticker:
         query = query.where(Evaluation.ticker == ticker)
     return session.scalars(query).all()

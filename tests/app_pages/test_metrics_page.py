@@ -69,10 +69,24 @@ def test_admins_do_not_see_other_users_models(database):
     assert not any("OWNED" in str(frame.value) for frame in at.dataframe)
 
 
+def test_verdicts_come_from_the_diebold_mariano_test_not_from_a_stored_sentence(database):
+    actor = make_account(database)
+    _store_version(actor, "OLD", {"mae": 9.0, "naive_mae": 10.0, "verdict": "beats persistence by 10.0 % MAE"})
+    tested = {"mae": 9.0, "naive_mae": 10.0, "mse": 99.0, "dm_pvalue": 0.41, "verdict": "beats persistence"}
+    _store_version(actor, "NEW", tested | {"baselines": {"persistence": {"mse": 100.0}}})
+    same = {"mae": 10.0, "naive_mae": 10.0, "dm_pvalue": None, "verdict": "the same forecast as tomorrow = today"}
+    _store_version(actor, "SAME", same)
+    at = logged_in_app(PAGE, actor).run()
+    verdicts = dict(zip(at.dataframe[0].value["Ticker"], at.dataframe[0].value["Verdict"], strict=True))
+    assert verdicts["NEW"] == "no better than tomorrow = today (p = 0.41)"
+    assert verdicts["OLD"] == "not tested against persistence: retrain for a Diebold-Mariano verdict"
+    assert verdicts["SAME"] == "the same forecast as tomorrow = today"
+
+
 def test_strings_and_scores_from_a_stored_file_are_shown_as_text(database):
     actor = make_account(database)
     verdict = "beats persistence [claim your prize](http://evil.example) ![x](http://evil.example/t.png)"
-    _store_version(actor, "SPX", {"mae": "not-a-number", "naive_mae": 2.0, "verdict": verdict})
+    _store_version(actor, "SPX", {"mae": "not-a-number", "naive_mae": 2.0, "verdict": verdict, "imported": True})
     at = logged_in_app(PAGE, actor).run()
     assert not at.exception
     assert not any("evil.example" in m.value for m in at.markdown)
@@ -202,3 +216,22 @@ def test_weights_that_are_not_finite_numbers_get_a_message_and_nothing_is_stored
     assert at.error[0].value == f"weights: weight 1 (^GSPC) is {weight!r}; give a finite number, 0 or more"
     with session_scope() as session:
         assert session.query(RiskMetrics).count() == 0
+
+
+def test_the_latest_leaderboard_is_shown_with_human_names(database):
+    from db.models import Evaluation
+
+    actor = make_account(database)
+    models = [
+        {"kind": "ridge", "validation_mase": 0.99, "test_mase": 0.998, "dm_pvalue": 0.4, "direction_accuracy": 0.51,
+         "coverage": 0.94, "train_seconds": 0.5, "verdict": "no better than tomorrow = today (p = 0.40)"},
+        {"kind": "persistence", "validation_mase": 1.0, "test_mase": 1.0, "dm_pvalue": None, "direction_accuracy": None,
+         "coverage": 0.95, "train_seconds": 0.0, "verdict": "the same forecast as tomorrow = today"},
+    ]  # fmt: skip
+    with session_scope() as session:
+        session.add(Evaluation(user_id=actor.user_id, ticker="^GSPC", kind="leaderboard", metrics={"models": models}))
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    board = next(frame.value for frame in at.dataframe if "Validation MASE" in frame.value.columns)
+    assert list(board["Model"]) == ["ridge on 20 lagged returns + volatility", "persistence (tomorrow = today)"]
+    assert "No walk-forward runs yet." in [c.value for c in at.caption]

@@ -151,3 +151,21 @@ def test_walkforward_prints_the_headline_numbers(database, capsys, tmp_path):
 def test_walkforward_names_bad_settings(database, capsys):
     assert main(["walkforward", "--csv", str(GSPC_2018), "--ticker", "SPX", "--windows", "0"]) == 2
     assert "windows: 1 to 50, got 0" in capsys.readouterr().err
+
+
+def test_leaderboard_prints_models_sorted_by_validation(database, capsys):
+    import json
+
+    args = ["leaderboard", "--csv", str(GSPC_2018), "--ticker", "^gspc", "--kinds", "persistence,drift,ridge", "--json"]
+    assert main(args) == 0
+    board = json.loads(capsys.readouterr().out)
+    assert board["ticker"] == "^GSPC"
+    assert {row["kind"] for row in board["models"]} == {"persistence", "drift", "ridge"}
+    validation = [row["validation_mase"] for row in board["models"]]
+    assert validation == sorted(validation)
+    assert all(row["verdict"] for row in board["models"])
+
+
+def test_leaderboard_names_an_unknown_model_type(database, capsys):
+    assert main(["leaderboard", "--csv", str(GSPC_2018), "--ticker", "SPX", "--kinds", "oracle"]) == 1
+    assert "unknown model type 'oracle'" in capsys.readouterr().err

@@ -119,6 +119,8 @@ def test_ledger_and_scoreboard_by_hand(session, actor):
     assert board["hit_rate"] == pytest.approx(1.0)
     assert board["hit_p_value"] == pytest.approx(1 / 8)
     assert board["coverage"] == pytest.approx(2 / 3)
+    # Better MAE on three days is no evidence: the verdict says so.
+    assert board["verdict"] == f"no better than tomorrow = today (p = {board['dm_pvalue']:.2f})"
 
 
 def test_others_never_see_my_ledger(session, actor):

@@ -47,7 +47,7 @@ def test_a_later_price_never_changes_an_earlier_window_or_target(prices):
     changed_prices = prices.copy()
     day = original.splits.test.start + 10  # a test day
     moved = original.dates[day]
-    changed_prices.loc[changed_prices["date"] == moved, ["close", "high"]] *= 1.05
+    changed_prices.loc[changed_prices["date"] == moved, ["close", "high", "adjusted_close"]] *= 1.05
     changed = build_dataset(changed_prices, config)
     before = slice(0, day - 1)  # windows ending two or more days before the change, and their targets
     np.testing.assert_array_equal(original.inputs[before], changed.inputs[before])
@@ -60,12 +60,12 @@ def test_scalers_are_fitted_on_the_training_part_only(prices):
     original = build_dataset(prices, config)
     shocked = prices.copy()
     test_days = shocked.index[-20:]
-    shocked.loc[test_days, ["open", "high", "low", "close"]] *= 3.0
+    shocked.loc[test_days, ["open", "high", "low", "close", "adjusted_close"]] *= 3.0
     after = build_dataset(shocked, config)
     np.testing.assert_array_equal(original.feature_scaler.mean_, after.feature_scaler.mean_)
     np.testing.assert_array_equal(original.target_scaler.scale_, after.target_scaler.scale_)
     early = prices.copy()
-    early.loc[early.index[40], ["close", "high"]] *= 1.2
+    early.loc[early.index[40], ["close", "high", "adjusted_close"]] *= 1.2
     assert not np.array_equal(original.feature_scaler.mean_, build_dataset(early, config).feature_scaler.mean_)
 
 

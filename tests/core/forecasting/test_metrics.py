@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from core.forecasting import metrics
-from core.forecasting.evaluation import compare_with_baselines, verdict
+from core.forecasting.evaluation import compare_with_baselines
+from core.forecasting.history import verdict
 from core.forecasting.intervals import conformal_half_width, coverage
 
 ACTUAL = [10.0, 12.0, 11.0, 13.0]
@@ -68,8 +69,13 @@ def test_baselines_on_the_same_days():
 
 
 @pytest.mark.parametrize(
-    ("model", "naive", "text"),
-    [(9.69, 10.0, "beats persistence by 3.1 % MAE"), (10.5, 10.0, "worse than tomorrow = today by 5.0 % MAE")],
+    ("p_value", "model_mse", "text"),
+    [
+        (0.01, 9.0, "beats persistence (Diebold-Mariano p = 0.010)"),
+        (0.01, 11.0, "worse than tomorrow = today (Diebold-Mariano p = 0.010)"),
+        (0.41, 9.0, "no better than tomorrow = today (p = 0.41)"),
+        (float("nan"), 9.0, "not enough test days to compare with tomorrow = today"),
+    ],
 )
-def test_verdict(model, naive, text):
-    assert verdict(model, naive) == text
+def test_verdict_is_beats_only_when_diebold_mariano_says_so(p_value, model_mse, text):
+    assert verdict(p_value, model_mse, 10.0) == text

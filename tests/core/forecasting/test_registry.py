@@ -46,7 +46,7 @@ def test_versions_count_per_user_and_ticker_and_the_first_is_active(session, own
 def test_a_stored_version_loads_and_predicts(session, owner):
     version = save_version(session=session, actor=owner, ticker="SPX", result=tiny_result())
     loaded = load_version(version)
-    forecast = forecast_next(loaded.model, loaded.preprocessing, fixture_prices())
+    forecast = forecast_next(loaded.model, fixture_prices())
     last_close = fixture_prices()["close"].iloc[-1]
     assert forecast.lower < forecast.predicted_close < forecast.upper
     assert forecast.predicted_close == pytest.approx(last_close * np.exp(forecast.predicted_return))
@@ -195,3 +195,21 @@ def test_two_runs_finishing_together_get_distinct_versions(database_url, engine)
     assert sorted(numbers) == [1, 2]
     with session_scope(sessions) as session:
         session.execute(ModelVersion.__table__.delete().where(ModelVersion.ticker == ticker))
+
+
+@pytest.mark.parametrize("model_type", ["ridge", "auto", "ets"])
+def test_every_type_is_stored_loaded_and_predicts_the_next_sessions(session, owner, model_type):
+    from core.forecasting.predict import forecast_days
+    from core.forecasting.training import train_model
+    from tests.core.forecasting.tiny import tiny_config
+
+    result = train_model(fixture_prices(), tiny_config(model_type=model_type), ticker="^GSPC")
+    assert result.verdict
+    version = save_version(session=session, actor=owner, ticker="^GSPC", result=result)
+    assert version.model_type == model_type
+    loaded = load_version(version)
+    days = forecast_days(loaded.model, fixture_prices(), 3, "^GSPC")
+    assert [d.target_date.strftime("%Y-%m-%d") for d in days] == ["2019-01-02", "2019-01-03", "2019-01-04"]
+    assert all(d.lower <= d.predicted_close <= d.upper for d in days)
+    imported = import_version(session=session, actor=owner, data=version.artifact, ticker="COPY")
+    assert imported.model_type == model_type

@@ -47,13 +47,14 @@ def test_lag_diagnostic():
 
 def test_no_window_is_trained_on_its_own_future(sample, monkeypatch):
     seen = []
-    real = wf.train_forecaster
+    real = wf.fit
 
-    def spy(prices, config, **options):
-        seen.append(pd.Timestamp(prices["date"].max()))
-        return real(prices, config, **options)
+    def spy(forecaster, series, split, **options):
+        if not isinstance(forecaster, wf.Drift):
+            seen.append(series.dates[split.validation_end])
+        return real(forecaster, series, split, **options)
 
-    monkeypatch.setattr(wf, "train_forecaster", spy)
+    monkeypatch.setattr(wf, "fit", spy)
     result = walk_forward(sample, tiny_config(epochs=1), WalkForwardSettings(windows=3, step=10, retrain_every=2))
     assert len(seen) == 2, "retrained at windows 1 and 3 only"
     firsts = [pd.Timestamp(w["first_day"]) for w in result.windows]

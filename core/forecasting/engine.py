@@ -1,0 +1,145 @@
+"""Any model type, evaluated one way: test-split scoring, walk-forward and the leaderboard on historical_forecasts."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.forecasting.config import TrainingConfig
+from core.forecasting.history import Fitted, Scores, fit, historical_forecasts, origin_split, score
+from core.forecasting.series import PriceSeries, Split
+from core.forecasting.zoo import KINDS, make
+
+MIN_ROWS = 250
+LEADERBOARD_KINDS = ("persistence", "drift", "moving_average", "ridge", "ets", "arima", "auto", "lstm")
+
+
+def _series(prices: pd.DataFrame | PriceSeries) -> PriceSeries:
+    series = prices if isinstance(prices, PriceSeries) else PriceSeries.from_prices(prices)
+    if len(series) < MIN_ROWS:
+        raise ValueError(f"too little history: {len(series)} days; at least {MIN_ROWS} are needed")
+    return series
+
+
+@dataclass
+class Evaluation:
+    """A model fitted on train (and validation), scored on the held-out test days."""
+
+    kind: str
+    fitted: Fitted
+    test: Scores
+    forecasts: pd.DataFrame = field(repr=False)
+    split: Split = field(repr=False)
+    predict_ms: float = 0.0
+
+
+def evaluate(kind: str, prices: pd.DataFrame | PriceSeries, config: TrainingConfig | None = None) -> Evaluation:
+    """Fit the model type on the chronological train/validation parts and score its test-day forecasts."""
+    config = config or TrainingConfig()
+    series = _series(prices)
+    split = Split.chronological(len(series), config.validation_fraction, config.test_fraction)
+    fitted = fit(make(kind, config), series, split, level=config.interval_level, seed=config.seed)
+    fitted.forecaster.predict_next(series)  # warm: the first call may build a graph
+    started = time.perf_counter()
+    fitted.forecaster.predict_next(series)
+    predict_ms = (time.perf_counter() - started) * 1000
+    forecasts = historical_forecasts(fitted.forecaster, series, split.test_origins, fitted.half_width)
+    return Evaluation(kind, fitted, score(forecasts), forecasts, split, predict_ms)
+
+
+@dataclass
+class WalkForward:
+    """Rolling-origin forecasts: each window's model fitted only on rows up to its origin."""
+
+    kind: str
+    forecasts: pd.DataFrame = field(repr=False)  # forecast frame with a window column
+    overall: Scores
+    windows: list[Scores]
+    seconds: float
+
+
+def walk_forward(
+    kind: str,
+    prices: pd.DataFrame | PriceSeries,
+    *,
+    windows: int = 10,
+    step: int | None = None,
+    validation_days: int | None = None,
+    config: TrainingConfig | None = None,
+) -> WalkForward:
+    """Refit at each of `windows` origins over the last part of the history and forecast the `step` days after."""
+    config = config or TrainingConfig()
+    series = _series(prices)
+    origins = len(series) - 1
+    step = step or max(5, math.floor(origins * config.test_fraction / windows))
+    first_origin = origins - windows * step
+    if first_origin < MIN_ROWS:
+        raise ValueError(f"too little history for {windows} windows of {step} days")
+    started = time.perf_counter()
+    frames, scores = [], []
+    for k in range(windows):
+        origin = first_origin + k * step
+        days = validation_days or max(1, math.ceil(origin * config.validation_fraction))
+        fitted = fit(make(kind, config), series, origin_split(origin, days), seed=config.seed)
+        frame = historical_forecasts(fitted.forecaster, series, np.arange(origin, origin + step), fitted.half_width)
+        frames.append(frame.assign(window=k + 1))
+        scores.append(score(frame))
+    forecasts = pd.concat(frames, ignore_index=True)
+    return WalkForward(kind, forecasts, score(forecasts), scores, time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    kind: str
+    validation_mase: float
+    test_mase: float
+    dm_pvalue: float
+    direction_accuracy: float
+    coverage: float
+    train_seconds: float
+    verdict: str
+
+
+def leaderboard(
+    prices: pd.DataFrame | PriceSeries,
+    *,
+    kinds: tuple[str, ...] = LEADERBOARD_KINDS,
+    config: TrainingConfig | None = None,
+) -> list[LeaderboardRow]:
+    """Every model type trained on one ticker, sorted by validation MASE (never by the test score)."""
+    unknown = [kind for kind in kinds if kind not in KINDS]
+    if unknown:
+        raise ValueError(f"unknown model type {unknown[0]!r}; choose from {', '.join(KINDS)}")
+    series = _series(prices)
+    rows = []
+    for kind in kinds:
+        result = evaluate(kind, series, config)
+        rows.append(
+            LeaderboardRow(
+                kind=kind,
+                validation_mase=result.fitted.validation.mase,
+                test_mase=result.test.mase,
+                dm_pvalue=result.test.dm_pvalue,
+                direction_accuracy=result.test.direction_accuracy,
+                coverage=result.test.coverage,
+                train_seconds=round(result.fitted.train_seconds, 3),
+                verdict=result.test.verdict,
+            )
+        )
+    return sorted(rows, key=lambda row: (np.nan_to_num(row.validation_mase, nan=np.inf), row.kind))
+
+
+def rows_as_records(rows: list[LeaderboardRow]) -> list[dict[str, Any]]:
+    """Leaderboard rows as JSON-safe dictionaries (NaN as None)."""
+    return [
+        {
+            key: (None if isinstance(value, float) and not math.isfinite(value) else value)
+            for key, value in vars(row).items()
+        }
+        for row in rows
+    ]

@@ -1,0 +1,102 @@
+"""The "auto" ensemble: members fitted on the training part, weights from the validation part only.
+
+Weights are the non-negative, sum-to-one combination of member return forecasts with the least
+squared error on the first half of validation. The second half then tests that combination
+against persistence (one-sided Diebold-Mariano): with p = 0 the weights stand, at p >= GATE the
+ensemble is persistence, and in between they shrink linearly toward persistence. Nothing is chosen
+on test data; on pure noise the gate leaves tomorrow = today.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.optimize import nnls
+
+from core.forecasting import metrics
+from core.forecasting.forecaster import Drift, Forecaster, Persistence, finite
+from core.forecasting.linear import Ridge
+from core.forecasting.series import PriceSeries, Split
+from core.forecasting.statistical import Arima, Ets
+
+MEMBERS: tuple[type[Forecaster], ...] = (Persistence, Drift, Ridge, Ets, Arima)
+GATE = 0.10  # the one-sided p-value at and beyond which validation shows no skill
+
+
+def simplex_weights(forecasts: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """Least-squares weights >= 0 summing to 1, for forecasts shaped (days, members)."""
+    # A heavy extra row makes the sum-to-one constraint all but exact within NNLS.
+    penalty = 1e3 * max(float(np.abs(forecasts).max()), 1e-12)
+    system = np.vstack([forecasts, np.full(forecasts.shape[1], penalty)])
+    weights, _ = nnls(system, np.append(actual, penalty))
+    total = weights.sum()
+    return weights / total if total > 0 else np.eye(forecasts.shape[1])[0]
+
+
+def shrinkage(combined: np.ndarray, actual: np.ndarray) -> tuple[float, float]:
+    """(share kept of the fitted weights, one-sided DM p of the combination beating persistence)."""
+    statistic, two_sided = metrics.diebold_mariano(actual, combined, np.zeros_like(actual))
+    if not np.isfinite(statistic):
+        return 0.0, float("nan")
+    one_sided = two_sided / 2 if statistic < 0 else 1 - two_sided / 2
+    return float(np.clip((GATE - one_sided) / GATE, 0.0, 1.0)), float(one_sided)
+
+
+class Ensemble(Forecaster):
+    """A weighted mean of member return forecasts, persistence included."""
+
+    kind, label = "auto", "auto ensemble"
+
+    def __init__(self, members: list[Forecaster] | None = None, weights: np.ndarray | None = None) -> None:
+        self.members = members or [member() for member in MEMBERS]
+        self.weights = weights if weights is not None else np.eye(len(self.members))[0]
+        self.validation_p = float("nan")
+
+    def fit(self, series: PriceSeries, split: Split, *, seed: int = 42) -> Ensemble:
+        for member in self.members:
+            member.fit(series, split, seed=seed)
+        origins = split.validation_origins
+        middle = len(origins) // 2
+        forecasts = np.column_stack([member.predict(series, origins) for member in self.members])
+        actual = series.log_returns[origins + 1]
+        fitted = simplex_weights(forecasts[:middle], actual[:middle])
+        kept, self.validation_p = shrinkage(forecasts[middle:] @ fitted, actual[middle:])
+        persistence = np.array([isinstance(member, Persistence) for member in self.members], dtype=float)
+        self.weights = kept * fitted + (1 - kept) * persistence
+        return self
+
+    def predict(self, series: PriceSeries, origins: np.ndarray) -> np.ndarray:
+        total = np.zeros(len(origins))
+        for member, weight in zip(self.members, self.weights, strict=True):
+            if weight > 0:
+                total += weight * member.predict(series, origins)
+        return total
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "members": [{"kind": m.kind, "parameters": m.parameters()} for m in self.members],
+            "weights": self.weights.tolist(),
+            "validation_p": self.validation_p if np.isfinite(self.validation_p) else None,
+        }
+
+    @classmethod
+    def restore(cls, parameters: dict[str, Any], model_file: bytes | None = None) -> Ensemble:
+        kinds = {member.kind: member for member in MEMBERS}
+        entries = parameters.get("members")
+        weights = parameters.get("weights")
+        if not isinstance(entries, list) or not isinstance(weights, list) or len(entries) != len(weights):
+            raise ValueError("members and weights: two lists of the same length")
+        members = []
+        for entry in entries:
+            kind = entry.get("kind") if isinstance(entry, dict) else None
+            if kind not in kinds:
+                raise ValueError(f"members: unknown member {str(kind)[:20]!r}")
+            members.append(kinds[kind].restore(dict(entry.get("parameters") or {})))
+        values = np.array([finite(w, "weights") for w in weights])
+        if (values < 0).any() or not np.isclose(values.sum(), 1.0, atol=1e-6):
+            raise ValueError("weights: non-negative and summing to 1")
+        return cls(members, values)
+
+    def weight_table(self) -> dict[str, float]:
+        return {member.kind: float(weight) for member, weight in zip(self.members, self.weights, strict=True)}

@@ -1,0 +1,140 @@
+"""The one evaluation path: fit on a split, forecast historical origins, turn returns into prices, score.
+
+Test-split scoring, walk-forward and backtests all go through historical_forecasts(), and every
+forecast becomes a price through to_price(): base close of the origin day times exp(log return).
+The actual next close is put on that same day's raw scale (close[t] times the adjusted return),
+so a split between t and t+1 is not scored as a move.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.forecasting import metrics
+from core.forecasting.forecaster import Forecaster
+from core.forecasting.intervals import conformal_half_width
+from core.forecasting.series import PriceSeries, Split
+
+SIGNIFICANCE = 0.05
+SAME_AS_PERSISTENCE = "the same forecast as tomorrow = today"
+
+
+def to_price(base_close: np.ndarray | float, log_return: np.ndarray | float) -> np.ndarray:
+    """A forecast log return as a price on the base day's scale."""
+    return np.asarray(base_close, dtype=float) * np.exp(log_return)
+
+
+def forecast_frame(series: PriceSeries, origins: np.ndarray, predicted: np.ndarray, half_width: float) -> pd.DataFrame:
+    """Per origin t: the day forecast (t+1), previous close, actual, predicted, interval; all on day t's scale."""
+    origins = np.asarray(origins)
+    base = series.close[origins]
+    actual_return = series.log_returns[origins + 1]
+    return pd.DataFrame(
+        {
+            "date": series.dates[origins + 1],
+            "previous_close": base,
+            "actual": to_price(base, actual_return),
+            "predicted": to_price(base, predicted),
+            "lower": to_price(base, predicted - half_width),
+            "upper": to_price(base, predicted + half_width),
+            "predicted_return": predicted,
+            "actual_return": actual_return,
+        }
+    )
+
+
+def historical_forecasts(
+    forecaster: Forecaster, series: PriceSeries, origins: np.ndarray, half_width: float
+) -> pd.DataFrame:
+    """The fitted forecaster's forecast at each origin, each from rows 0..t only, as a forecast frame."""
+    return forecast_frame(series, origins, forecaster.predict(series, np.asarray(origins)), half_width)
+
+
+def verdict(dm_pvalue: float, model_mse: float, persistence_mse: float) -> str:
+    """'beats persistence' only when the Diebold-Mariano test says so at 5 %."""
+    if not np.isfinite(dm_pvalue):
+        return "not enough test days to compare with tomorrow = today"
+    if dm_pvalue < SIGNIFICANCE and model_mse < persistence_mse:
+        return f"beats persistence (Diebold-Mariano p = {dm_pvalue:.3f})"
+    if dm_pvalue < SIGNIFICANCE:
+        return f"worse than tomorrow = today (Diebold-Mariano p = {dm_pvalue:.3f})"
+    return f"no better than tomorrow = today (p = {dm_pvalue:.2f})"
+
+
+@dataclass(frozen=True)
+class Scores:
+    """A forecast frame's scores beside persistence on the same days."""
+
+    days: int
+    mae: float
+    rmse: float
+    mape: float
+    mase: float
+    persistence_mae: float
+    direction_accuracy: float
+    direction_p_value: float
+    dm_statistic: float
+    dm_pvalue: float
+    coverage: float
+    verdict: str
+
+    def as_dict(self) -> dict[str, float | int | str]:
+        return asdict(self)
+
+
+def score(frame: pd.DataFrame) -> Scores:
+    """MAE, RMSE, MAPE, MASE, direction with its binomial p, Diebold-Mariano against persistence, coverage."""
+    actual, predicted, previous = (frame[c].to_numpy(dtype=float) for c in ("actual", "predicted", "previous_close"))
+    accuracy, hits, days = metrics.directional_accuracy(actual - previous, predicted - previous)
+    statistic, p_value = metrics.diebold_mariano(actual, predicted, previous)
+    inside = (actual >= frame["lower"].to_numpy()) & (actual <= frame["upper"].to_numpy())
+    return Scores(
+        days=len(frame),
+        mae=metrics.mae(actual, predicted),
+        rmse=metrics.rmse(actual, predicted),
+        mape=metrics.mape(actual, predicted),
+        mase=metrics.mase(actual, predicted, previous),
+        persistence_mae=metrics.mae(actual, previous),
+        direction_accuracy=accuracy,
+        direction_p_value=metrics.direction_p_value(hits, days),
+        dm_statistic=statistic,
+        dm_pvalue=p_value,
+        coverage=float(np.mean(inside)),
+        verdict=SAME_AS_PERSISTENCE
+        if np.allclose(predicted, previous, rtol=1e-12, atol=0)
+        else verdict(p_value, metrics.mse(actual, predicted), metrics.mse(actual, previous)),
+    )
+
+
+@dataclass
+class Fitted:
+    """A fitted forecaster with its conformal interval width and its validation scores."""
+
+    forecaster: Forecaster
+    half_width: float
+    interval_level: float
+    validation: Scores
+    train_seconds: float
+
+
+def fit(forecaster: Forecaster, series: PriceSeries, split: Split, *, level: float = 0.95, seed: int = 42) -> Fitted:
+    """Fit on rows up to the end of validation only; the interval comes from validation residuals (split conformal)."""
+    started = time.perf_counter()
+    forecaster.fit(series.upto(split.validation_end), split, seed=seed)
+    seconds = time.perf_counter() - started
+    validation = historical_forecasts(forecaster, series.upto(split.validation_end), split.validation_origins, 0.0)
+    residuals = validation["actual_return"] - validation["predicted_return"]
+    half_width = conformal_half_width(residuals.to_numpy(), level)
+    widened = forecast_frame(
+        series, split.validation_origins, validation["predicted_return"].to_numpy(), half_width
+    )  # the same forecasts with their interval, for the validation scores
+    return Fitted(forecaster, half_width, level, score(widened), seconds)
+
+
+def origin_split(origin: int, validation_days: int) -> Split:
+    """The split of a walk-forward window: validation is the last validation_days targets up to the origin."""
+    return Split(train_end=origin - validation_days, validation_end=origin, last_origin=origin)

@@ -1,0 +1,126 @@
+"""The Keras LSTM (or GRU) behind the Forecaster interface: windows of daily features in, next log return out."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.forecasting import runtime
+from core.forecasting.artifacts import load_keras_model, model_bytes
+from core.forecasting.config import TrainingConfig, parse_config
+from core.forecasting.dataset import feature_table, sliding_windows
+from core.forecasting.forecaster import Forecaster
+from core.forecasting.model import build_model, seed_everything
+from core.forecasting.preprocessing import WindowPreprocessing, parse_preprocessing
+from core.forecasting.series import PriceSeries, Split
+
+
+class Lstm(Forecaster):
+    """The seed's stacked LSTM, trained with early stopping on the validation part."""
+
+    kind, label = "lstm", "LSTM (Keras)"
+
+    def __init__(self, config: TrainingConfig | None = None) -> None:
+        self.config = config or TrainingConfig()
+        self.preprocessing: WindowPreprocessing | None = None
+        self.model: Any = None
+
+    def _table(self, series: PriceSeries) -> np.ndarray:
+        return feature_table(series.frame, self.config.features).to_numpy(dtype=float)
+
+    def _windows(self, table: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        """Scaled windows ending on each origin, shaped (origins, window, features)."""
+        window = self.preprocessing.window
+        all_windows = sliding_windows(self.preprocessing.scale(table), window)  # row i ends on day i + window - 1
+        return all_windows[np.asarray(origins) - window + 1].astype(np.float32)
+
+    def fit(self, series: PriceSeries, split: Split, *, seed: int = 42) -> Lstm:
+        keras = runtime.keras()
+        seed_everything(seed)
+        config = self.config
+        table = self._table(series.upto(split.validation_end))
+        usable = ~np.isnan(table).any(axis=1)
+        first = int(np.argmax(usable)) + config.window - 1  # the first origin with a complete window
+        train = np.arange(first, split.train_end)
+        validation = split.validation_origins
+        if len(train) < 30:
+            raise ValueError(f"the LSTM needs at least {30 + first} training days")
+        returns = series.log_returns
+        targets = returns[: split.validation_end + 1]
+        rows = table[first - config.window + 1 : split.train_end + 1]
+        mean, scale = rows.mean(axis=0), rows.std(axis=0)
+        scale[scale == 0] = 1.0
+        target_mean, target_scale = float(targets[train + 1].mean()), float(targets[train + 1].std() or 1.0)
+        self.preprocessing = WindowPreprocessing(
+            features=config.features, window=config.window, feature_mean=tuple(mean), feature_scale=tuple(scale),
+            target_mean=target_mean, target_scale=target_scale, interval_half_width=0.0,
+            interval_level=config.interval_level,
+        )  # fmt: skip
+        model = build_model(config.window, len(config.features), config, recurrent=self._recurrent())
+        scaled = (targets - target_mean) / target_scale
+        with tempfile.TemporaryDirectory() as folder:
+            checkpoint = Path(folder) / "best.keras"
+            model.fit(
+                self._windows(table, train),
+                scaled[train + 1],
+                validation_data=(self._windows(table, validation), scaled[validation + 1]),
+                epochs=config.epochs,
+                batch_size=config.batch_size,
+                verbose=0,
+                callbacks=[
+                    keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
+                    keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_loss", save_best_only=True),
+                ],
+            )
+            self.model = keras.saving.load_model(checkpoint, safe_mode=True) if checkpoint.exists() else model
+        return self
+
+    def _recurrent(self) -> str:
+        return "lstm"
+
+    def predict(self, series: PriceSeries, origins: np.ndarray) -> np.ndarray:
+        origins = np.asarray(origins)
+        table = self._table(series.upto(int(origins.max())))
+        inputs = self._windows(table, origins)
+        if np.isnan(inputs).any():
+            raise ValueError(f"the model needs {self.preprocessing.window} complete days before each forecast")
+        # A direct call for a few windows skips predict()'s dataset machinery.
+        scaled = (
+            np.asarray(self.model(inputs, training=False)).ravel()
+            if len(inputs) <= 32
+            else self.model.predict(inputs, batch_size=1024, verbose=0).ravel()
+        )
+        values = self.preprocessing.unscale_target(scaled)
+        if self.preprocessing.target == "close":  # older versions learned the next close itself
+            return np.log(np.maximum(values, 1e-12) / series.close[origins])
+        return values
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "config": self.config.model_dump(mode="json"),
+            "preprocessing": self.preprocessing.model_dump(mode="json"),
+        }
+
+    def model_file(self) -> bytes:
+        return model_bytes(self.model)
+
+    @classmethod
+    def restore(cls, parameters: dict[str, Any], model_file: bytes | None = None) -> Lstm:
+        if model_file is None:
+            raise ValueError("the bundle holds no model.keras")
+        forecaster = cls(parse_config(**dict(parameters.get("config") or {})))
+        forecaster.preprocessing = parse_preprocessing(dict(parameters.get("preprocessing") or {}))
+        forecaster.model = load_keras_model(model_file)
+        return forecaster
+
+
+class Gru(Lstm):
+    """The same network with GRU layers: a config switch, not another pipeline."""
+
+    kind, label = "gru", "GRU (Keras)"
+
+    def _recurrent(self) -> str:
+        return "gru"

@@ -1,0 +1,48 @@
+"""Every model type by name: make a fresh forecaster, or restore a fitted one from its JSON parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.forecasting.config import TrainingConfig
+from core.forecasting.ensemble import Ensemble
+from core.forecasting.forecaster import Drift, Forecaster, MovingAverage, Persistence
+from core.forecasting.linear import Ridge
+from core.forecasting.statistical import Arima, Ets
+
+DEFAULT_KIND = "auto"
+_SIMPLE: dict[str, type[Forecaster]] = {
+    cls.kind: cls for cls in (Persistence, Drift, MovingAverage, Ridge, Arima, Ets, Ensemble)
+}
+KINDS = (*_SIMPLE, "lstm", "gru")
+
+
+def _neural(kind: str) -> type[Forecaster]:
+    from core.forecasting.neural import Gru, Lstm  # Keras only when a network is asked for
+
+    return {"lstm": Lstm, "gru": Gru}[kind]
+
+
+def label(kind: str) -> str:
+    """The model type in plain words, without importing Keras."""
+    return {"lstm": "LSTM (Keras)", "gru": "GRU (Keras)"}.get(kind) or _SIMPLE[kind].label
+
+
+def make(kind: str, config: TrainingConfig | None = None) -> Forecaster:
+    """A fresh forecaster of the type; networks take the training config."""
+    if kind in ("lstm", "gru"):
+        return _neural(kind)(config)
+    if kind not in _SIMPLE:
+        raise ValueError(f"unknown model type {kind[:20]!r}; choose from {', '.join(KINDS)}")
+    return _SIMPLE[kind]()
+
+
+def restore(kind: str, parameters: dict[str, Any], model_file: bytes | None = None) -> Forecaster:
+    """A fitted forecaster from a bundle's parameters; ValueError names what does not fit the type."""
+    if kind in ("lstm", "gru"):
+        return _neural(kind).restore(parameters, model_file)
+    if kind not in _SIMPLE:
+        raise ValueError(f"unknown model type {kind[:20]!r}")
+    if model_file is not None:
+        raise ValueError(f"a {kind} model has no model file")
+    return _SIMPLE[kind].restore(parameters)

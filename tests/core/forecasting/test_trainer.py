@@ -1,0 +1,63 @@
+"""Jobs of every kind run by the trainer on a real database: a ridge version, a leaderboard."""
+
+import pytest
+from sqlalchemy.engine import URL
+
+from core.data.service import import_prices
+from core.forecasting.trainer import TrainingRun
+from db.engine import get_sessionmaker, session_scope
+from db.migrate import upgrade_to_head
+from db.models import Evaluation, ModelVersion, TrainingJob
+from db.repositories.evaluations import list_evaluations
+from tests.accounts import make_account
+from tests.core.forecasting.tiny import tiny_config
+from tests.fixtures import gspc_2018_bytes
+
+TICKER = "RUNSPX"
+
+
+@pytest.fixture
+def app_database(monkeypatch, tmp_path):
+    url = URL.create("sqlite", database=str(tmp_path / "trainer.db"))
+    upgrade_to_head(url)
+    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+    with session_scope() as session:
+        import_prices(
+            session=session, data=gspc_2018_bytes(), ticker=TICKER, date_format=None, skip_bad_rows=False, owner=None
+        )
+    return url
+
+
+def run(actor, kind: str, **config) -> TrainingJob:
+    with session_scope() as session:
+        row = TrainingJob(user_id=actor.user_id, ticker=TICKER, kind=kind, config=tiny_config(**config).model_dump())
+        session.add(row)
+        session.flush()
+        job_id = row.id
+    TrainingRun(job_id, get_sessionmaker()).run()
+    with session_scope() as session:
+        return session.get(TrainingJob, job_id)
+
+
+def test_a_ridge_job_stores_a_ridge_version_with_an_honest_verdict(app_database):
+    actor = make_account(app_database)
+    finished = run(actor, "train", model_type="ridge")
+    assert finished.status == "succeeded", finished.error
+    with session_scope() as session:
+        version = session.get(ModelVersion, finished.model_version_id)
+        assert version.model_type == "ridge"
+        assert "dm_pvalue" in version.metrics
+        assert finished.message == f"v1: {version.metrics['verdict']}"
+
+
+def test_a_leaderboard_job_stores_every_type_sorted_by_validation(app_database):
+    actor = make_account(app_database)
+    finished = run(actor, "leaderboard", model_type="auto", epochs=1)
+    assert finished.status == "succeeded", finished.error
+    with session_scope() as session:
+        (board,) = list_evaluations(session=session, actor=actor, kind="leaderboard")
+        assert list_evaluations(session=session, actor=actor) == []  # walk-forward lists stay walk-forwards
+        models = board.metrics["models"]
+        assert {m["kind"] for m in models} >= {"persistence", "ridge", "auto", "lstm"}
+        assert [m["validation_mase"] for m in models] == sorted(m["validation_mase"] for m in models)
+        assert session.query(Evaluation).count() == 1
