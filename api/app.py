@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.deps import known_query_parameters
 from api.errors import install_error_handlers
 from api.limits import ApiLimits
 from api.routes import account, forecasts, jobs, market, results
@@ -48,10 +50,13 @@ def create_app(*, limits: ApiLimits | None = None) -> FastAPI:
             "every response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`, "
             "and a 429 also `Retry-After`."
         ),
+        dependencies=[Depends(known_query_parameters)],
     )
     app.state.limits = limits or ApiLimits()
     install_error_handlers(app)
-    for module in (market, forecasts, jobs, results, account):
-        app.include_router(module.router)
+    routers = [module.router for module in (market, forecasts, jobs, results, account)]
+    for router in routers:
+        app.include_router(router)
+    app.state.api_routes = [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
     app.add_middleware(RateLimitHeaders)
     return app

@@ -66,6 +66,6 @@ def table_response(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
-    records = plain.to_json(orient="records", double_precision=15) if len(plain) else "[]"
+    records = plain.to_json(orient="records", double_precision=10) if len(plain) else "[]"
     head = json.dumps({**(meta or {}), "count": len(plain)})[:-1]
     return Response(f'{head}, "{key}": {records}}}', media_type=JSON)

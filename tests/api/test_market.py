@@ -116,3 +116,10 @@ def test_indicator_errors(client, analyst, priced):
     )
     assert "macd_fast" in error["message"]
     assert_error(client.get(f"/v1/indicators/{priced}", params={"rsi_period": 1}, headers=analyst.headers), 422)
+
+
+def test_an_unknown_query_parameter_is_refused_by_name(client, analyst, priced):
+    error = assert_error(
+        client.get(f"/v1/prices/{priced}", params={"strat": "2018-12-01"}, headers=analyst.headers), 422
+    )
+    assert error["message"] == "unknown query parameter 'strat'"
