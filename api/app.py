@@ -7,9 +7,28 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import known_query_parameters
-from api.errors import install_error_handlers
+from api.errors import ApiError, error_response, install_error_handlers
 from api.limits import ApiLimits
 from api.routes import account, forecasts, jobs, market, results
+from api.routes.market import MAX_UPLOAD_BYTES
+
+
+class BodySizeLimit:
+    """Refuses (413) a request whose declared body is over the limit before anything reads or spools it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
+            if not declared.isdigit() or int(declared) > self.max_bytes:
+                limit_mb = self.max_bytes // (1024 * 1024)
+                refusal = error_response(ApiError(413, "too_large", f"the request body is over {limit_mb} MB"))
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class RateLimitHeaders:
@@ -59,4 +78,5 @@ def create_app(*, limits: ApiLimits | None = None) -> FastAPI:
         app.include_router(router)
     app.state.api_routes = [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
     app.add_middleware(RateLimitHeaders)
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_UPLOAD_BYTES + 1024 * 1024)  # room for the multipart framing
     return app
