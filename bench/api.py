@@ -169,7 +169,10 @@ def measure(label: str, url: URL) -> None:
             concurrent, errors = asyncio.run(burst(base, burst_keys, start))
         finally:
             server.terminate()
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
     print(f"{label:10s} GET {rows} rows of prices (JSON): {percentiles(reads)}  (target p50 <= 20 ms)")
     print(f"{label:10s} POST /v1/predictions, stored version, warm: {percentiles(predicts)}  (target p50 <= 100 ms)")
     print(
