@@ -142,7 +142,9 @@ def read_prices(
         conditions.append(HistoricalPrice.date <= end)
     columns = [getattr(HistoricalPrice, name) for name in FRAME_COLUMNS]
     query = select(*columns, OWN, HistoricalPrice.source).where(*conditions).order_by(HistoricalPrice.date)
-    frame = pd.DataFrame(session.execute(query).all(), columns=[*FRAME_COLUMNS, "own", "source"])
+    # Plain tuples: pandas probes every row for namedtuple fields, and a Row answers that probe slowly.
+    rows = [tuple(row) for row in session.execute(query)]
+    frame = pd.DataFrame(rows, columns=[*FRAME_COLUMNS, "own", "source"])
     return prefer_own_rows(frame, ["date"])
 
 
