@@ -182,6 +182,8 @@ def measure(label: str, url: URL) -> None:
 
 
 def main() -> None:
+    # Figures scale with what else the machine runs: say how busy it was.
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
     with tempfile.TemporaryDirectory() as folder:
         measure("sqlite", URL.create("sqlite", database=f"{folder}/bench.db"))
     problem = postgres_problem()

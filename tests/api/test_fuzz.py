@@ -14,15 +14,22 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
+from core.forecasting.registry import save_version
+from db.engine import session_scope
 from tests.api.conftest import GENEROUS, upload
+from tests.core.forecasting.tiny import tiny_result
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 
 
 @pytest.fixture
 def fuzz_target(client, analyst):
-    """The app on this backend, with a user who has prices under the ticker the schema's examples name."""
+    """The app on this backend; the user has prices under the ticker the schema's examples name, a model
+    and a prediction, so reads return rows (an unmatured ledger row has nulls to get right)."""
     assert upload(client, analyst, "^GSPC").status_code == 201
+    with session_scope() as session:
+        save_version(session=session, actor=analyst.actor, ticker="^GSPC", result=tiny_result())
+    assert client.post("/v1/predictions", json={"ticker": "^GSPC"}, headers=analyst.headers).status_code == 201
     return analyst
 
 
