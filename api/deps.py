@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
 
 from api.errors import EXPECTED_ERRORS, ApiError
 from api.limits import ApiLimits, take
@@ -38,7 +41,7 @@ def transaction(request: Request) -> Iterator[Session]:
     with session_scope(action=f"{request.method} {request.url.path}") as session:
         try:
             yield session
-        except EXPECTED_ERRORS as error:
+        except (*EXPECTED_ERRORS, RequestValidationError, HTTPException) as error:
             session.rollback()
             refused = error
     if refused is not None:
@@ -95,6 +98,26 @@ def authenticate(
 
 
 CallerDep = Annotated[Caller, Depends(authenticate)]
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub_dependant in dependant.dependencies:
+        names |= _query_names(sub_dependant)
+    return names
+
+
+def known_query_parameters(request: Request) -> None:
+    """Refuse (422) query parameters the route does not take: a typo like ?tickr= must not pass silently."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = _query_names(dependant)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        problems = [{"location": f"query.{name}", "message": "unknown parameter"} for name in unknown]
+        raise ApiError(422, "invalid_request", f"unknown query parameter {unknown[0]!r}", details=problems)
 
 
 def permitted(permission: Permission):

@@ -98,6 +98,15 @@ EXPECTED_ERRORS = (
 )
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route of the app serves at this path, as the OpenAPI document lists them."""
+    methods: set[str] = set()
+    for route in app.state.api_routes:
+        if route.path_regex.match(path):
+            methods |= route.methods - {"HEAD"}
+    return sorted(methods)
+
+
 def _code_of(status: int) -> str:
     try:
         return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
@@ -111,8 +120,12 @@ async def _on_expected(_request: Request, error: Exception) -> JSONResponse:
     return error_response(answer)
 
 
-async def _on_http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+async def _on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
     headers = dict(error.headers or {})
+    if error.status_code == 405:
+        # Starlette names the methods of the first route whose path matched; a path served by
+        # several routes (GET and POST /v1/risk) must list them all.
+        headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
     message = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
     return error_response(ApiError(error.status_code, _code_of(error.status_code), message, headers=headers))
 

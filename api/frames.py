@@ -43,9 +43,18 @@ def _plain(frame: pd.DataFrame, dates: Sequence[str], datetimes: Sequence[str]) 
         stamps = pd.to_datetime(out[column], utc=True)
         out[column] = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").where(stamps.notna(), None)
     for column in out.columns:
-        if out[column].dtype == object and len(out) and not isinstance(out[column].iloc[0], str | type(None)):
-            out[column] = out[column].map(lambda value: None if value is None else str(value))
+        if out[column].dtype == object:
+            out[column] = _plain_objects(out[column])
     return out
+
+
+def _plain_objects(values: pd.Series) -> pd.Series:
+    """Numbers stored as objects (a difference with a missing actual) stay numbers, NaN becoming null;
+    anything else (UUIDs) becomes its text."""
+    present = values[values.notna()]
+    if present.map(lambda value: isinstance(value, int | float) and not isinstance(value, bool)).all():
+        return pd.to_numeric(values, errors="coerce")
+    return values.map(lambda value: None if pd.isna(value) else str(value))
 
 
 def table_response(
@@ -66,6 +75,6 @@ def table_response(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
-    records = plain.to_json(orient="records", double_precision=15) if len(plain) else "[]"
+    records = plain.to_json(orient="records", double_precision=10) if len(plain) else "[]"
     head = json.dumps({**(meta or {}), "count": len(plain)})[:-1]
     return Response(f'{head}, "{key}": {records}}}', media_type=JSON)

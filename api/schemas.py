@@ -6,10 +6,40 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, model_validator
 
 from core.forecasting.config import TrainingConfig
 
+
+def _iso_date(value: object) -> object:
+    """Only YYYY-MM-DD: pydantic alone would read "0" as 1 January 1970."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value) if len(value) == 10 else _not_iso(value)
+        except ValueError:
+            _not_iso(value)
+    return value
+
+
+def _not_iso(value: str) -> None:
+    raise ValueError(f"{value!r} is not a date like 2024-01-31")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+def _numbers_are_numbers(value: object) -> object:
+    """JSON true, false or "5" are no number of epochs: refuse what pydantic's lax mode would coerce."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            field = TrainingConfig.model_fields.get(name)
+            numeric = field is not None and field.annotation in (int, float)
+            if numeric and (isinstance(item, bool) or not isinstance(item, int | float)):
+                raise ValueError(f"{name}: a number, got {item!r}")
+    return value
+
+
+Settings = Annotated[TrainingConfig, BeforeValidator(_numbers_are_numbers)]
 Ticker = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9^][A-Za-z0-9.\-=^_]{0,31}$")]
 TICKER_PATTERN = r"^[A-Za-z0-9^][A-Za-z0-9.\-=^_]{0,31}$"
 
@@ -96,7 +126,7 @@ class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ticker: Ticker
-    days: int = Field(1, ge=1, le=30, description="trading days ahead, each from the one before")
+    days: StrictInt = Field(1, ge=1, le=30, description="trading days ahead, each from the one before")
     version_id: uuid.UUID | None = Field(None, description="a stored version of this ticker; default: the active one")
 
 
@@ -144,17 +174,19 @@ class TrainingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ticker: Ticker
-    config: TrainingConfig = Field(default_factory=TrainingConfig)
+    config: Settings = Field(default_factory=TrainingConfig)
 
 
 class WalkForwardRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ticker: Ticker
-    windows: int = Field(5, ge=1, le=50)
-    step: int | None = Field(None, ge=5, le=1000, description="trading days per window; null: a fifth of the history")
-    retrain_every: int = Field(1, ge=1, le=50)
-    config: TrainingConfig = Field(default_factory=TrainingConfig)
+    windows: StrictInt = Field(5, ge=1, le=50)
+    step: StrictInt | None = Field(
+        None, ge=5, le=1000, description="trading days per window; null: a fifth of the history"
+    )
+    retrain_every: StrictInt = Field(1, ge=1, le=50)
+    config: Settings = Field(default_factory=TrainingConfig)
 
     @model_validator(mode="after")
     def _retrain_within_windows(self) -> WalkForwardRequest:
@@ -206,9 +238,9 @@ class BacktestRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     evaluation_id: uuid.UUID = Field(description="the walk-forward run whose out-of-sample forecasts are traded")
-    threshold_bps: float = Field(0.0, ge=0, le=500, description="act only on larger predicted moves")
-    cost_bps: float = Field(5.0, ge=0, le=100, description="paid on every unit of position change")
-    allow_short: bool = False
+    threshold_bps: StrictFloat = Field(0.0, ge=0, le=500, description="act only on larger predicted moves")
+    cost_bps: StrictFloat = Field(5.0, ge=0, le=100, description="paid on every unit of position change")
+    allow_short: StrictBool = False
 
 
 class BacktestOut(Orm):
@@ -233,10 +265,16 @@ class BacktestList(BaseModel):
 class RiskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    weights: dict[Ticker, Annotated[float, Field(ge=-10, le=10, allow_inf_nan=False)]] = Field(
+    weights: dict[Ticker, Annotated[StrictFloat, Field(ge=0, le=1000, allow_inf_nan=False)]] = Field(
         min_length=1, max_length=20, description="portfolio weight per ticker; one ticker alone is a portfolio too"
     )
     benchmark: Ticker | None = Field(None, description="a ticker to measure beta against")
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> RiskRequest:
+        if sum(self.weights.values()) <= 0:
+            raise ValueError("weights: at least one above 0")
+        return self
 
 
 class RiskOut(Orm):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -15,6 +14,7 @@ from api.routes import VERSION_PREFIX
 from api.routes.market import CSV_OR_JSON
 from api.schemas import (
     TICKER_PATTERN,
+    IsoDate,
     Ledger,
     ModelVersionList,
     ModelVersionOut,
@@ -44,7 +44,7 @@ def get_model(caller: CallerDep, session: SessionDep, version_id: uuid.UUID) -> 
 
 
 @router.post(
-    "/predictions", response_model=PredictionList, status_code=201, responses=documented(401, 403, 404, 422, 429)
+    "/predictions", response_model=PredictionList, status_code=201, responses=documented(400, 401, 403, 404, 422, 429)
 )
 def post_prediction(
     body: PredictRequest, caller: PredictorDep, session: SessionDep, settings: SettingsDep, throttle: ThrottleDep
@@ -70,7 +70,7 @@ def get_ledger(
     session: SessionDep,
     ticker: TickerQuery = None,
     model_version_id: uuid.UUID | None = None,
-    since: Annotated[date | None, Query(description="target days from this one on")] = None,
+    since: Annotated[IsoDate | None, Query(description="target days from this one on")] = None,
 ) -> Response:
     """Your predictions, newest target day first, with actual values, errors and interval hits once matured."""
     ledger = ledger_with_outcomes(

@@ -15,7 +15,7 @@ from core.results import get_owned
 from db.models import TrainingJob
 
 router = APIRouter(prefix=VERSION_PREFIX, tags=["jobs"])
-SUBMIT_ERRORS = documented(401, 403, 422, 429)
+SUBMIT_ERRORS = documented(400, 401, 403, 422, 429)
 
 
 @router.post("/jobs/training", response_model=JobOut, status_code=202, responses=SUBMIT_ERRORS)
@@ -71,7 +71,7 @@ def get_jobs(caller: CallerDep, session: SessionDep) -> JobList:
     return JobList(count=len(jobs), jobs=[JobOut.model_validate(job) for job in jobs])
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut, responses=documented(401, 404, 422, 429))
+@router.get("/jobs/{job_id:uuid}", response_model=JobOut, responses=documented(401, 404, 422, 429))
 def get_job(caller: CallerDep, session: SessionDep, job_id: uuid.UUID) -> JobOut:
     """One of your jobs: status, progress, message, and the model version it produced."""
     job = get_owned(session=session, actor=caller.actor, kind=TrainingJob, row_id=job_id)
@@ -80,7 +80,7 @@ def get_job(caller: CallerDep, session: SessionDep, job_id: uuid.UUID) -> JobOut
     return JobOut.model_validate(job)
 
 
-@router.post("/jobs/{job_id}/cancel", response_model=JobOut, responses=documented(401, 403, 404, 422, 429))
+@router.post("/jobs/{job_id:uuid}/cancel", response_model=JobOut, responses=documented(401, 403, 404, 422, 429))
 def post_cancel(caller: TrainerDep, session: SessionDep, job_id: uuid.UUID) -> JobOut:
     """Cancel a job: a queued one at once, a running one at its next epoch; a finished one stays as it is."""
     return JobOut.model_validate(cancel_job(session=session, actor=caller.actor, job_id=job_id))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
@@ -12,7 +11,7 @@ from api.deps import CallerDep, SessionDep, SettingsDep, ThrottleDep, UploaderDe
 from api.errors import ApiError, documented, error_response, not_found
 from api.frames import table_response
 from api.routes import VERSION_PREFIX
-from api.schemas import TICKER_PATTERN, CachedTickerOut, IndicatorTable, PriceTable, TickerList, UploadResult
+from api.schemas import TICKER_PATTERN, CachedTickerOut, IndicatorTable, IsoDate, PriceTable, TickerList, UploadResult
 from core.data.service import upload_prices
 from core.indicator_view import IndicatorParams, indicator_view
 from db.repositories.prices import list_cached_tickers, read_prices
@@ -43,8 +42,8 @@ def get_prices(
     caller: CallerDep,
     session: SessionDep,
     ticker: TickerPath,
-    start: date | None = None,
-    end: date | None = None,
+    start: IsoDate | None = None,
+    end: IsoDate | None = None,
 ) -> Response:
     """Daily prices of a ticker (your upload wins over shared data on the same day), oldest first."""
     prices = read_prices(session=session, actor=caller.actor, ticker=ticker, start=start, end=end)
@@ -56,10 +55,10 @@ def get_prices(
 
 
 @router.post(
-    "/prices/upload",
+    "/prices",
     response_model=UploadResult,
     status_code=201,
-    responses=documented(401, 403, 413, 422, 429),
+    responses=documented(400, 401, 403, 413, 422, 429),
 )
 def post_prices(
     caller: UploaderDep,
@@ -110,8 +109,8 @@ def get_indicators(
     caller: CallerDep,
     session: SessionDep,
     ticker: TickerPath,
-    start: date | None = None,
-    end: date | None = None,
+    start: IsoDate | None = None,
+    end: IsoDate | None = None,
     rsi_period: Annotated[int, Query(ge=2, le=500)] = 14,
     ema_spans: Annotated[list[int], Query(max_length=6)] = [20, 50, 200],  # noqa: B006 - FastAPI copies defaults
     bb_window: Annotated[int, Query(ge=2, le=500)] = 20,

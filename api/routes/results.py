@@ -29,6 +29,7 @@ from db.models import BacktestResult, Evaluation, RiskMetrics
 
 router = APIRouter(prefix=VERSION_PREFIX, tags=["results"])
 READ_ONE = documented(401, 404, 422, 429)
+WRITE_ERRORS = documented(400, 401, 403, 422, 429)
 
 
 @router.get("/evaluations", response_model=EvaluationList, responses=documented(401, 422, 429))
@@ -47,7 +48,7 @@ def get_evaluation(caller: CallerDep, session: SessionDep, evaluation_id: uuid.U
     return EvaluationDetail.model_validate(row)
 
 
-@router.post("/backtests", response_model=BacktestDetail, status_code=201, responses=documented(401, 403, 422, 429))
+@router.post("/backtests", response_model=BacktestDetail, status_code=201, responses=WRITE_ERRORS)
 def post_backtest(body: BacktestRequest, caller: TrainerDep, session: SessionDep) -> BacktestDetail:
     """Trade a walk-forward run's out-of-sample forecasts against buy-and-hold, and store the result."""
     config = BacktestConfig(threshold_bps=body.threshold_bps, cost_bps=body.cost_bps, allow_short=body.allow_short)
@@ -73,7 +74,7 @@ def get_backtest(caller: CallerDep, session: SessionDep, backtest_id: uuid.UUID)
     return BacktestDetail.model_validate(row)
 
 
-@router.post("/risk", response_model=RiskOut, status_code=201, responses=documented(401, 403, 422, 429))
+@router.post("/risk", response_model=RiskOut, status_code=201, responses=WRITE_ERRORS)
 def post_risk(body: RiskRequest, caller: TrainerDep, session: SessionDep) -> RiskOut:
     """Risk of a weighted portfolio of cached tickers (VaR, CVaR, Sharpe, drawdown, beta), stored."""
     _, stored = portfolio_risk(session=session, actor=caller.actor, weights=body.weights, benchmark=body.benchmark)

@@ -175,7 +175,8 @@ def read_prices(
         frame = read_query_csv(session, query, names)
         frame["own"] = frame["own"].map(POSTGRES_BOOLEANS).astype(bool)
     else:
-        frame = pd.DataFrame(session.execute(query).all(), columns=names)
+        # Plain tuples: pandas probes every row for namedtuple fields, and a Row answers that probe slowly.
+        frame = pd.DataFrame([tuple(row) for row in session.execute(query)], columns=names)
     return prefer_own_rows(frame, ["date"])
 
 

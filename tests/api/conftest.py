@@ -105,7 +105,7 @@ def unique_ticker() -> str:
 
 def upload(client: TestClient, user: User, ticker: str, data: bytes | None = None):
     return client.post(
-        "/v1/prices/upload",
+        "/v1/prices",
         headers=user.headers,
         files={"file": ("prices.csv", gspc_2018_bytes() if data is None else data, "text/csv")},
         data={"ticker": ticker},

@@ -11,7 +11,7 @@ from tests.api.conftest import assert_error, expire_key, issue_key, unique_ticke
 
 WRITES = [
     ("post", "/v1/predictions", {"json": {"ticker": "MSFT", "days": 1}}),
-    ("post", "/v1/prices/upload", {"files": {"file": ("p.csv", b"Date,Open,High,Low,Close,Volume\n", "text/csv")}}),
+    ("post", "/v1/prices", {"files": {"file": ("p.csv", b"Date,Open,High,Low,Close,Volume\n", "text/csv")}}),
     ("post", "/v1/jobs/training", {"json": {"ticker": "MSFT"}}),
     ("post", "/v1/jobs/walkforward", {"json": {"ticker": "MSFT"}}),
     ("post", "/v1/jobs/00000000-0000-4000-8000-000000000000/cancel", {}),
@@ -76,3 +76,10 @@ def test_rate_limit_headers_come_with_every_answer(client, analyst):
     assert int(response.headers["RateLimit-Limit"]) == 10000
     assert int(response.headers["RateLimit-Remaining"]) == 9999
     assert int(response.headers["RateLimit-Reset"]) >= 1
+
+
+def test_a_wrong_method_gets_405_naming_every_method_of_the_path(client, analyst):
+    response = client.put("/v1/risk", headers=analyst.headers)
+    assert_error(response, 405)
+    assert response.headers["Allow"] == "GET, POST"
+    assert client.get("/v1/jobs/training", headers=analyst.headers).headers["Allow"] == "POST"

@@ -38,7 +38,9 @@ def test_a_prediction_is_stored_and_read_back_from_the_ledger(client, analyst, m
     ledger = client.get("/v1/ledger", params={"ticker": modelled}, headers=analyst.headers).json()
     assert ledger["count"] == 3
     assert {row["id"] for row in ledger["ledger"]} == {p["id"] for p in made}
-    assert all(row["model"] == f"{modelled} v1" and row["actual_value"] is None for row in ledger["ledger"])
+    assert all(row["model"] == f"{modelled} v1" for row in ledger["ledger"])
+    # Not matured yet: no actual, no error, no interval verdict (null, never "nan").
+    assert {(row["actual_value"], row["error"], row["inside"]) for row in ledger["ledger"]} == {(None, None, None)}
 
 
 def test_the_ledger_as_csv(client, analyst, modelled):
@@ -48,6 +50,7 @@ def test_the_ledger_as_csv(client, analyst, modelled):
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [row["target_date"] for row in rows] == ["2019-01-03", "2019-01-02"]
     assert {row["model"] for row in rows} == {f"{modelled} v1"}
+    assert {row["error"] for row in rows} == {""}
 
 
 def test_predicting_without_a_model_or_with_anothers_version_is_404(client, analyst, priced):

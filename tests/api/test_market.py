@@ -116,3 +116,18 @@ def test_indicator_errors(client, analyst, priced):
     )
     assert "macd_fast" in error["message"]
     assert_error(client.get(f"/v1/indicators/{priced}", params={"rsi_period": 1}, headers=analyst.headers), 422)
+
+
+def test_an_unknown_query_parameter_is_refused_by_name(client, analyst, priced):
+    error = assert_error(
+        client.get(f"/v1/prices/{priced}", params={"strat": "2018-12-01"}, headers=analyst.headers), 422
+    )
+    assert error["message"] == "unknown query parameter 'strat'"
+
+
+def test_a_body_declared_over_the_limit_is_refused_before_it_is_read(client, analyst):
+    from api.routes.market import MAX_UPLOAD_BYTES
+
+    headers = analyst.headers | {"Content-Length": str(MAX_UPLOAD_BYTES * 2), "Content-Type": "text/csv"}
+    response = client.post("/v1/prices", headers=headers, content=b"Date,Open\n")
+    assert_error(response, 413, "too_large")

@@ -19,7 +19,7 @@ def test_requests_are_counted_per_key_and_endpoint(client, analyst, priced):
     counts = {(u.key_prefix, u.endpoint): u.requests for u in usage}
     first_prefix, second_prefix = analyst.key[:11], second["Authorization"][7:18]
     assert counts == {
-        (first_prefix, "POST /v1/prices/upload"): 1,
+        (first_prefix, "POST /v1/prices"): 1,
         (first_prefix, "GET /v1/prices/{ticker}"): 3,
         (second_prefix, "GET /v1/ledger"): 1,
     }
