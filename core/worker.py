@@ -23,7 +23,7 @@ from core.redis_client import RedisState, redis_status, require_redis
 # RQ drops a worker from its registry this long (+60 s) after its last heartbeat, so a killed
 # worker stops counting as "listening" within three minutes instead of RQ's default eight.
 WORKER_TTL_SECONDS = 120
-LOCAL_JOB_NICENESS = 10  # the app's pages first: they answer people, training can wait a moment
+LOCAL_JOB_NICENESS = 5  # pages first, as they answer people; not so low that a busy machine starves training
 PARENT_CHECK_SECONDS = 2.0
 
 log = get_logger("jobs")

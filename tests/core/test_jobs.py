@@ -60,7 +60,7 @@ def job(job_id) -> TrainingJob:
         return session.get(TrainingJob, job_id)
 
 
-def wait_for(job_id, timeout=120) -> TrainingJob:
+def wait_for(job_id, timeout=300) -> TrainingJob:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         current = job(job_id)
