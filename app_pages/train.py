@@ -197,8 +197,6 @@ def render_jobs(actor: Actor) -> None:
 
 def queued_note(message: str | None, runner: RunnerStatus) -> str:
     """What a queued job waits for, in words."""
-    if runner.local:
-        return message if message and message != WAITING_MESSAGE else "waiting for its turn"
     if runner.problem:
         return "waiting: no worker is listening on the queue, so it starts when one does"
     return message or WAITING_MESSAGE

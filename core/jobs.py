@@ -8,7 +8,8 @@ Without Redis, the app runs each job in a child process of its own (`python -m c
 one at a time. Training in a thread of the app's process ran 2-4x slower than the command line and
 stalled every page meanwhile: Keras drives each batch from Python, so the training thread and the
 server's event loop and script threads took turns at the GIL, and TensorFlow's thread pools fought
-them for two cores. A child process has its own interpreter and runs at a lower CPU priority.
+them for two cores. A child process has its own interpreter, and the server's threads have the GIL to
+themselves.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ RQ_JOB_TIMEOUT_SECONDS = 2 * 60 * 60
 FINISHED = (JobStatus.SUCCEEDED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value)
 OPEN = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 WAITING_MESSAGE = "waiting for a worker"
+LOCAL_WAITING_MESSAGE = "waiting for its turn"
+LOCAL_BUSY_MESSAGE = "queued: waiting for the job before it"
 LOCAL_PREFIXES = ("local:", "thread:")  # thread: marks jobs of versions that trained inside the app
 
 _local_queue: queue.Queue[str] = queue.Queue()
@@ -108,6 +111,8 @@ def _drain_local_queue() -> None:
             run_in_child_process(uuid.UUID(job_id))
         except Exception:  # one broken job must not stop the jobs after it
             log.exception("local runner failed on job %s", job_id)
+        finally:
+            _local_queue.task_done()
 
 
 def run_in_child_process(job_id: uuid.UUID) -> None:
@@ -163,7 +168,7 @@ def create_job(
         config=config.model_dump(mode="json") | ({"walkforward": walkforward} if walkforward else {}),
         status=JobStatus.QUEUED.value,
         progress=0.0,
-        message=WAITING_MESSAGE,
+        message=WAITING_MESSAGE if settings.redis_url else LOCAL_WAITING_MESSAGE,
         history={},
     )
     session.add(job)
@@ -198,8 +203,8 @@ def dispatch(job_id: uuid.UUID, settings: Settings | None = None) -> None:
         job = session.get(TrainingJob, job_id)
         if job is not None and job.queue_job_id is None:
             job.queue_job_id = marker
-            if not settings.redis_url:
-                job.message = "queued: waiting for the job before it" if _local_queue.qsize() else job.message
+            if not settings.redis_url and _local_queue.unfinished_tasks:
+                job.message = LOCAL_BUSY_MESSAGE
     if not settings.redis_url:
         _local_queue.put(str(job_id))
         _ensure_local_runner()

@@ -7,7 +7,6 @@ one job and exits, as the app starts it for every job when no Redis is configure
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import threading
@@ -23,18 +22,17 @@ from core.redis_client import RedisState, redis_status, require_redis
 # RQ drops a worker from its registry this long (+60 s) after its last heartbeat, so a killed
 # worker stops counting as "listening" within three minutes instead of RQ's default eight.
 WORKER_TTL_SECONDS = 120
-LOCAL_JOB_NICENESS = 10  # the app's pages first: they answer people, training can wait a moment
 PARENT_CHECK_SECONDS = 2.0
 
 log = get_logger("jobs")
 
 
 def run_local_job(job_id: uuid.UUID) -> int:
-    """Run one job in this process at a lower priority, stopping if the app that started it goes away."""
+    """Run one job in this process, stopping if the app that started it goes away."""
+    # Normal CPU priority on purpose: on SQLite every transaction takes the write lock (BEGIN
+    # IMMEDIATE), and a job process starved by a lower priority can hold it while pages wait.
     settings = get_settings()
     configure_logging(settings.log_path, settings.log_level, console=False)
-    with contextlib.suppress(OSError):  # a platform without nice runs the job at normal priority
-        os.nice(LOCAL_JOB_NICENESS)
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     from core.jobs import run_job
 

@@ -1,18 +1,24 @@
-"""The Train page through AppTest: queueing, the live jobs panel, versions with their verdict, import."""
+"""The Train page through AppTest: presets, queueing, the live jobs panel, versions with their verdict, import."""
 
+import json
 import time
+import uuid
 
 import pytest
+from rq import SimpleWorker
 from sqlalchemy.engine import URL
+from streamlit.testing.v1 import AppTest
 
 from core.data.service import import_prices
 from core.forecasting.registry import save_version
+from core.redis_client import require_redis
 from db.engine import session_scope
 from db.migrate import upgrade_to_head
 from db.models import TrainingJob
 from db.models.accounts import Role
 from tests.accounts import logged_in_app, make_account
 from tests.core.forecasting.tiny import tiny_result
+from tests.core.test_jobs import use_env
 from tests.fixtures import gspc_2018_bytes
 
 PAGE = "app_pages/train.py"
@@ -65,9 +71,106 @@ def test_versions_show_metrics_and_a_verdict(database):
     at = logged_in_app(PAGE, actor).run()
     table = at.dataframe[0].value
     row = table.iloc[0]
-    assert (row["ticker"], row["version"], bool(row["active"])) == ("SPX", 1, True)
+    assert (row["Ticker"], row["Version"], bool(row["Active"])) == ("SPX", 1, True)
     assert row["MASE"] == pytest.approx(tiny_result().metrics["mase"])
-    assert row["verdict"] == tiny_result().verdict
+    assert row["Verdict"] == tiny_result().verdict
+
+
+def test_version_numbers_read_like_a_finance_tool(database):
+    actor = make_account(database)
+    with session_scope() as session:
+        save_version(session=session, actor=actor, ticker="SPX", result=tiny_result())
+    at = logged_in_app(PAGE, actor).run()
+    table = at.dataframe[0].value
+    assert not [name for name in table.columns if "_" in name or (name.islower() and name != "p-value")]
+    assert table["Trained"].dt.tz is None, "local time, no +00:00 to read past"
+    assert table["Prices"].iloc[0] == "2018-01-02 to 2018-12-31"
+    formats = {name: config.get("type_config", {}).get("format") for name, config in column_config(at).items()}
+    assert formats["MAE"] == formats["Persistence MAE"] == "%.2f"
+    assert formats["Direction right"] == formats["Interval coverage"] == "percent"
+    assert formats["Version"] == "%d"
+
+
+def column_config(at) -> dict:
+    return json.loads(at.dataframe[0].proto.columns)
+
+
+def test_presets_in_plain_words_fill_the_advanced_fields(database, monkeypatch, redis_url):
+    # A queue nobody listens on: the job stays queued, so nothing trains behind the test's back.
+    use_env(monkeypatch, REDIS_URL=redis_url, TRAINING_QUEUE=f"candlecast-test-{uuid.uuid4().hex[:8]}")
+    at = logged_in_app(PAGE, make_account(database)).run()
+    presets = next(r for r in at.radio if r.label == "Model settings")
+    assert (presets.options, presets.value) == (["Fast", "Balanced", "Thorough"], "balanced")
+    assert next(n for n in at.number_input if n.label == "Epochs at most").value == 20
+    presets.set_value("fast").run()
+    assert next(n for n in at.number_input if n.label == "Epochs at most").value == 8
+    assert next(t for t in at.text_input if t.label == "LSTM units per layer").value == "8"
+    next(b for b in at.button if b.label == "Train").click().run()
+    with session_scope() as session:
+        config = session.query(TrainingJob.config).scalar()
+    assert (config["epochs"], config["lstm_units"], config["patience"]) == (8, [8], 2)
+
+
+def test_the_features_field_shows_every_chosen_feature_by_name(database):
+    at = logged_in_app(PAGE, make_account(database)).run()
+    features = next(m for m in at.multiselect if m.label == "Features")
+    assert features.value == ["log_return", "hv_20", "rsi_14", "macd_hist", "volume_change"]
+    chosen = [features.format_func(value) for value in features.value]
+    assert chosen == ["Log return", "Volatility (20 days)", "RSI (14 days)", "MACD histogram", "Volume change"]
+
+
+def test_a_job_without_a_worker_says_queued_and_why(database, monkeypatch, redis_url):
+    queue_name = f"candlecast-test-{uuid.uuid4().hex[:8]}"
+    use_env(monkeypatch, REDIS_URL=redis_url, TRAINING_QUEUE=queue_name)
+    at = logged_in_app(PAGE, make_account(database)).run()
+    next(b for b in at.button if b.label == "Train").click().run()
+    assert any(m.value.startswith("**SPX** · queued · ") for m in at.markdown)
+    assert not [m for m in at.markdown if "running" in m.value]
+    assert "waiting: no worker is listening on the queue, so it starts when one does" in [c.value for c in at.caption]
+    assert [w.value for w in at.warning] == [
+        f"no worker is listening on the queue {queue_name!r}: queued jobs wait until one starts "
+        "(`make worker`, or `python -m core.worker`)"
+    ]
+    worker = SimpleWorker([queue_name], connection=require_redis())
+    worker.register_birth()
+    try:
+        at.run()
+    finally:
+        worker.register_death()
+    assert not at.warning
+    assert f"Training jobs: 1 worker listening on {queue_name!r} (0 busy, 1 idle)." in [c.value for c in at.caption]
+    assert "waiting for a worker" in [c.value for c in at.caption]
+
+
+def jobs_panel(actor) -> None:
+    """The Train page's jobs panel and versions, counting the runs of the whole script."""
+    import streamlit as st
+
+    from app_pages.train import render_jobs, render_versions
+
+    st.session_state["runs"] = st.session_state.get("runs", 0) + 1
+    render_jobs(actor)
+    render_versions(actor)
+
+
+def test_the_versions_table_refreshes_when_a_watched_job_succeeds(database):
+    actor = make_account(database)
+    with session_scope() as session:
+        row = TrainingJob(user_id=actor.user_id, ticker="SPX", status="running", config={}, progress=0.5)
+        session.add(row)
+        session.flush()
+        job_id = row.id
+    at = AppTest.from_function(jobs_panel, args=(actor,), default_timeout=30).run()
+    assert "No model versions yet: train one above, or import an exported one." in [c.value for c in at.caption]
+    at.run()
+    assert at.session_state["runs"] == 2, "nothing finished: one run per refresh"
+    with session_scope() as session:
+        version = save_version(session=session, actor=actor, ticker="SPX", result=tiny_result())
+        job = session.get(TrainingJob, job_id)
+        job.status, job.model_version_id, job.message = "succeeded", version.id, "v1: done"
+    at.run()
+    assert at.session_state["runs"] == 4, "the panel saw its job succeed and reran the whole page"
+    assert at.dataframe[0].value["Version"].tolist() == [1]
 
 
 def test_import_refuses_a_foreign_file(database):

@@ -1,5 +1,10 @@
-"""Training jobs: the thread runner and a real RQ worker on real Redis, cancel, and dead runners."""
+"""Training jobs: local job processes and a real RQ worker on real Redis, cancel, dead runners, worker registry."""
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 import uuid
 from datetime import timedelta
@@ -10,7 +15,7 @@ from sqlalchemy.engine import URL
 
 from core.config import get_settings
 from core.data.service import import_prices
-from core.jobs import STALE_AFTER, JobError, cancel_job, dispatch, list_jobs, queue_training
+from core.jobs import STALE_AFTER, JobError, cancel_job, dispatch, list_jobs, queue_training, runner_status
 from core.redis_client import require_redis
 from core.throttle import get_throttle
 from db.engine import session_scope
@@ -55,7 +60,7 @@ def job(job_id) -> TrainingJob:
         return session.get(TrainingJob, job_id)
 
 
-def wait_for(job_id, timeout=120) -> TrainingJob:
+def wait_for(job_id, timeout=300) -> TrainingJob:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         current = job(job_id)
@@ -75,11 +80,31 @@ def queue(actor, tickers=(TICKER,), **config):
     )
 
 
-def test_the_thread_runner_trains_to_a_new_version(app_database):
+def child_pid(job_id, timeout=60) -> int:
+    """The pid of the process the app started for the job, once the job runs there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = job(job_id)
+        parts = (current.queue_job_id or "").split(":")
+        if current.status == "running" and len(parts) == 4:
+            return int(parts[3])
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not start a process: {current.status}, {current.queue_job_id}")
+
+
+def dead_pid() -> int:
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    return finished.pid
+
+
+def test_without_redis_a_job_trains_in_a_process_of_its_own(app_database):
     actor = make_account(app_database)
     (job_id,) = queue(actor)
-    assert job(job_id).queue_job_id.startswith("thread:")
+    assert job(job_id).queue_job_id == f"local:{socket.gethostname()}:{os.getpid()}"
     finished = wait_for(job_id)
+    marker = finished.queue_job_id.split(":")
+    assert int(marker[3]) != os.getpid(), "the training ran in a child process, not in the app's"
     assert finished.status == "succeeded", finished.error
     assert finished.progress == 1.0
     assert len(finished.history["loss"]) == len(finished.history["val_loss"]) >= 1
@@ -134,22 +159,51 @@ def test_a_running_job_cancels_at_the_next_epoch(app_database):
     assert finished.message == "cancelled after epoch 1 of 50"
 
 
+def test_a_job_process_that_dies_leaves_the_job_failed_with_why(app_database):
+    actor = make_account(app_database)
+    (job_id,) = queue(actor, epochs=500, patience=100)
+    os.kill(child_pid(job_id), signal.SIGKILL)
+    finished = wait_for(job_id, timeout=30)
+    assert (finished.status, finished.error) == (
+        "failed",
+        "the training process was stopped (SIGKILL) before the job finished",
+    )
+
+
+def test_jobs_run_one_after_another_and_the_second_says_it_waits(app_database):
+    actor = make_account(app_database)
+    first, second = (queue(actor, epochs=500, patience=100)[0], queue(actor)[0])
+    child_pid(first)
+    waiting = job(second)
+    assert (waiting.status, waiting.message) == ("queued", "queued: waiting for the job before it")
+    with session_scope() as session:
+        cancel_job(session=session, actor=actor, job_id=first)
+    assert wait_for(first).status == "cancelled"
+    assert wait_for(second).status == "succeeded"
+
+
 def test_a_dead_worker_leaves_the_job_failed(app_database):
     actor = make_account(app_database)
     with session_scope() as session:
         stale = TrainingJob(user_id=actor.user_id, ticker=TICKER, status=JobStatus.RUNNING.value, config={})
         stale.started_at = stale.heartbeat_at = utc_now() - STALE_AFTER - timedelta(seconds=1)
-        gone = TrainingJob(
-            user_id=actor.user_id, ticker=TICKER, status=JobStatus.QUEUED.value, config={}, queue_job_id="thread:1"
-        )
-        session.add_all([stale, gone])
+        host = socket.gethostname()
+        markers = [f"local:{host}:{dead_pid()}", "thread:1", f"local:{host}:1:{dead_pid()}", "local:elsewhere:1"]
+        others = [
+            TrainingJob(user_id=actor.user_id, ticker=TICKER, status=JobStatus.QUEUED.value, config={}, queue_job_id=m)
+            for m in markers
+        ]
+        session.add_all([stale, *others])
         session.flush()
-        ids = stale.id, gone.id
+        ids = [stale.id, *(other.id for other in others)]
     with session_scope() as session:
         listed = {j.id: j for j in list_jobs(session=session, actor=actor)}
     assert listed[ids[0]].status == "failed"
     assert listed[ids[0]].error.startswith("the worker stopped responding (no heartbeat since")
     assert listed[ids[1]].error == "the app restarted before this job finished"
+    assert listed[ids[2]].error == "the app restarted before this job finished", "a version that used threads"
+    assert listed[ids[3]].error == "the training process stopped before the job finished"
+    assert listed[ids[4]].status == "queued", "another machine's processes are judged by heartbeat only"
 
 
 @pytest.mark.redis
@@ -199,3 +253,37 @@ def test_cancelling_someone_elses_job_is_refused(app_database):
         job_id = row.id
     with session_scope() as session, pytest.raises(JobError, match="no such job"):
         cancel_job(session=session, actor=other, job_id=job_id)
+
+
+def test_without_redis_the_app_itself_runs_jobs():
+    runner = runner_status()
+    assert (runner.local, runner.problem) == (True, None)
+
+
+@pytest.mark.redis
+def test_the_status_says_whether_a_worker_listens_on_the_queue(monkeypatch, redis_url):
+    queue_name = f"candlecast-test-{uuid.uuid4().hex[:8]}"
+    use_env(monkeypatch, REDIS_URL=redis_url, TRAINING_QUEUE=queue_name)
+    nobody = runner_status()
+    assert (nobody.workers, nobody.problem) == (
+        0,
+        f"no worker is listening on the queue {queue_name!r}: queued jobs wait until one starts "
+        "(`make worker`, or `python -m core.worker`)",
+    )
+    worker = SimpleWorker([queue_name], connection=require_redis())
+    worker.register_birth()
+    try:
+        listening = runner_status()
+        assert (listening.workers, listening.busy, listening.problem) == (1, 0, None)
+        assert listening.last_heartbeat is not None
+        assert listening.summary() == f"1 worker listening on {queue_name!r} (0 busy, 1 idle)"
+    finally:
+        worker.register_death()
+    assert runner_status().workers == 0, "a worker that stopped no longer counts"
+
+
+def test_an_unreachable_redis_leaves_the_workers_unknown(monkeypatch):
+    use_env(monkeypatch, REDIS_URL="redis://127.0.0.1:1/0")
+    runner = runner_status()
+    assert runner.workers is None
+    assert runner.problem.startswith("cannot tell whether a worker listens on the queue")

@@ -1,8 +1,24 @@
-"""The background worker's start-up: it needs Redis, and says so."""
+"""The job processes: an RQ worker needs Redis and says so; a local job process dies with the app."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
 
 import pytest
+from sqlalchemy.engine import URL
 
+from core.config import PROJECT_ROOT
+from core.data.service import import_prices
+from core.jobs import list_jobs
 from core.worker import main
+from db.engine import session_scope
+from db.migrate import upgrade_to_head
+from db.models import TrainingJob
+from tests.accounts import make_account
+from tests.core.forecasting.tiny import tiny_config
+from tests.fixtures import gspc_2018_bytes
 
 
 def test_refuses_to_start_without_redis(capsys):
@@ -20,3 +36,59 @@ def test_reports_unreachable_redis(monkeypatch, capsys):
 def test_burst_worker_drains_an_empty_queue_and_exits(monkeypatch, redis_url):
     monkeypatch.setenv("REDIS_URL", redis_url)
     assert main(["--burst"]) == 0
+
+
+def test_a_job_process_stops_when_the_app_that_started_it_is_gone(tmp_path, monkeypatch):
+    url = URL.create("sqlite", database=str(tmp_path / "orphan.db"))
+    upgrade_to_head(url)
+    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+    actor = make_account(url)
+    with session_scope() as session:
+        prices = gspc_2018_bytes()
+        import_prices(session=session, data=prices, ticker="SPX", date_format=None, skip_bad_rows=False, owner=None)
+        config = tiny_config(epochs=500, patience=100).model_dump(mode="json")
+        row = TrainingJob(user_id=actor.user_id, ticker="SPX", config=config)
+        session.add(row)
+        session.flush()
+        job_id = row.id
+    app = subprocess.Popen(
+        [sys.executable, "-c", STAND_IN_APP, str(job_id)], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True
+    )
+    child = int(app.stdout.readline())
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and status_of(job_id) != "running":
+        time.sleep(0.2)
+    assert status_of(job_id) == "running"
+    app.kill()
+    app.wait()
+    with session_scope() as session:
+        session.get(TrainingJob, job_id).queue_job_id = f"local:{socket.gethostname()}:{app.pid}:{child}"
+    assert gone_within(child, seconds=30), "the orphaned training process stopped by itself"
+    with session_scope() as session:
+        (listed,) = list_jobs(session=session, actor=actor)
+        assert (listed.status, listed.error) == ("failed", "the app restarted before this job finished")
+
+
+# Starts one job process as the app does, says its pid, and waits: killing it orphans the job process.
+STAND_IN_APP = """
+import subprocess, sys
+child = subprocess.Popen([sys.executable, "-m", "core.worker", "--job", sys.argv[1]])
+print(child.pid, flush=True)
+child.wait()
+"""
+
+
+def status_of(job_id) -> str:
+    with session_scope() as session:
+        return session.get(TrainingJob, job_id).status
+
+
+def gone_within(pid: int, *, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False

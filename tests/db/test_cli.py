@@ -3,6 +3,7 @@
 import io
 import subprocess
 import sys
+import uuid
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -65,6 +66,42 @@ def test_check_fails_when_configured_redis_is_unreachable(empty_database, monkey
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
     assert main(["check"]) == 1
     assert "Redis does not answer" in capsys.readouterr().out
+
+
+def test_check_says_the_app_runs_jobs_itself_without_redis(empty_database, capsys):
+    main(["setup"])
+    assert main(["check"]) == 0
+    assert "jobs:      jobs run one at a time, each in a process of its own on the app's machine" in (
+        capsys.readouterr().out.splitlines()
+    )
+
+
+@pytest.mark.redis
+def test_check_fails_while_no_worker_listens_on_the_queue(empty_database, monkeypatch, capsys, redis_url):
+    from rq import SimpleWorker
+
+    from core.redis_client import require_redis
+
+    queue = f"candlecast-test-{uuid.uuid4().hex[:8]}"
+    main(["setup"])
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("TRAINING_QUEUE", queue)
+    assert main(["check"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert f"jobs:      queue {queue!r}: 0 worker(s) listening, 0 busy" in lines
+    assert (
+        f"problem:   no worker is listening on the queue {queue!r}: queued jobs wait until one starts "
+        "(`make worker`, or `python -m core.worker`)"
+    ) in lines
+    worker = SimpleWorker([queue], connection=require_redis())
+    worker.register_birth()
+    try:
+        assert main(["check"]) == 0
+    finally:
+        worker.register_death()
+    out = capsys.readouterr().out
+    assert f"jobs:      queue {queue!r}: 1 worker(s) listening, 0 busy, last heartbeat " in out
+    assert "problem:" not in out
 
 
 def test_check_fails_when_the_database_is_unreachable(monkeypatch, capsys):

@@ -146,6 +146,7 @@ def journey(app_url: str, page, tmp_path: Path) -> None:
 
     # Train a tiny model and watch the job run to the end.
     open_page(page, f"{app_url}/train")
+    page.get_by_text("Advanced", exact=True).click()
     page.get_by_label("LSTM units per layer", exact=True).fill("4")
     page.get_by_label("Epochs at most", exact=True).fill("1")
     page.get_by_role("button", name="Train").click()
