@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit.errors import StreamlitAPIException
 
 from core.config import PROJECT_ROOT
 from db.repositories.actor import Actor
@@ -43,3 +44,12 @@ def render_user_menu(authenticator: stauth.Authenticate, actor: Actor) -> Actor 
         return None
     label.markdown(f"Signed in as **{actor.username}** · {actor.role}")
     return actor
+
+
+def link_to(page: str, label: str, *, icon: str | None = None, disabled: bool = False) -> None:
+    """A link to one of the app's pages (a file under app_pages/); plain text where no router runs."""
+    try:
+        st.page_link(str(PAGES_DIR / page), label=label, icon=icon, disabled=disabled)
+    except StreamlitAPIException:
+        # A page run on its own (tests, bare mode) has no router to link through.
+        st.markdown(f"{icon or ''} {label}")

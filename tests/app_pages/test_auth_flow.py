@@ -73,13 +73,13 @@ def test_register_then_log_in_then_log_out(database):
     assert not at.exception
     assert titles(at) == ["Candlecast"]
     assert f"Signed in as **{name}** · analyst" in signed_in_as(at)
-    assert any("System status" in header.value for header in at.subheader)
+    assert "Watchlist" in [header.value for header in at.subheader]
 
     at.sidebar.button[0].click().run()
     assert [info.value for info in at.info] == ["You are logged out."]
     assert "Signed in as" not in signed_in_as(at)
     at.run()  # what the back button does: a rerun of the session, which is logged out
-    assert "System status" not in [header.value for header in at.subheader]
+    assert "Watchlist" not in [header.value for header in at.subheader]
     assert "Signed in as" not in signed_in_as(at)
 
 
