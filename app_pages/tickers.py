@@ -27,6 +27,7 @@ from db.repositories.actor import Actor
 from db.repositories.prices import list_cached_tickers, read_prices
 from ui.auth import client_ip, require_login
 from ui.charts import candlestick_figure
+from ui.pickers import ticker_picker
 from ui.tables import show_table
 
 
@@ -71,7 +72,7 @@ def render_cache(actor: Actor, preferences: Preferences) -> None:
 
 
 def render_preview(actor: Actor, preferences: Preferences, tickers: list[str], cached: list) -> None:
-    ticker = st.selectbox("Preview", tickers)
+    ticker = ticker_picker(tickers, preferences.default_tickers, label="Preview")
     with session_scope() as session:
         prices = read_prices(session=session, actor=actor, ticker=ticker)
     st.plotly_chart(
