@@ -21,7 +21,7 @@ from tests.fixtures import gspc_2018_bytes
 from tests.servers import fresh_postgres_database, postgres_problem, redis_problem, redis_server_url, unavailable
 
 TRAINING_SECONDS = 240
-STEP_MS = 30_000
+STEP_MS = 60_000  # a shared CI machine under load needs the slack
 PASSWORD = "a long journey password"
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -72,7 +72,7 @@ def shoot(page, name: str) -> None:
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.wait_for_timeout(1500)  # let charts finish drawing
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True, timeout=120_000)
 
 
 def open_page(page, url: str) -> None:
