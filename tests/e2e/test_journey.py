@@ -136,6 +136,7 @@ def indicators_checks(page, app_url: str) -> None:
     shoot(page, "05-indicators")
 
 
+@pytest.mark.timeout(900)  # a whole working session, training included, on a shared machine
 def test_the_whole_journey(app_url, page, tmp_path):
     try:
         journey(app_url, page, tmp_path)
