@@ -126,7 +126,7 @@ def indicators_checks(page, app_url: str) -> None:
 
     # A choice made on the page goes into the URL, and a refresh reopens the same view.
     open_page(page, f"{app_url}/indicators?ticker=%5EGSPC")
-    page.get_by_role("button", name="6M", exact=True).first.click()
+    page.get_by_test_id("stButtonGroup").get_by_text("6M", exact=True).click()
     page.wait_for_url("**range=6M**")
     page.reload()
     page.wait_for_load_state("networkidle")
