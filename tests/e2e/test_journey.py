@@ -72,7 +72,13 @@ def shoot(page, name: str) -> None:
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.wait_for_timeout(1500)  # let charts finish drawing
+        # Streamlit scrolls inside its main block, so the window grows to the page's height for the picture.
+        viewport = page.viewport_size
+        height = page.evaluate("() => document.querySelector('[data-testid=stMain]')?.scrollHeight || 0")
+        page.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"], min(height, 4000))})
+        page.wait_for_timeout(1000)
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True, timeout=120_000)
+        page.set_viewport_size(viewport)
 
 
 def open_page(page, url: str) -> None:
@@ -225,7 +231,7 @@ def journey(app_url: str, page, tmp_path: Path) -> None:
 
     open_page(page, f"{app_url}/account")
     visible_text(page, "Change password").wait_for()
-    page.get_by_label("Default tickers").fill("^GSPC")
+    page.locator('textarea[aria-label="Default tickers"]').fill("^GSPC")
     page.get_by_text("dark", exact=True).click()
     page.get_by_role("button", name="Save preferences").click()
     page.wait_for_timeout(1500)
