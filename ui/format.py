@@ -19,6 +19,7 @@ from ui.tables import show_table
 
 PRICE_FORMAT = "%,.2f"
 COUNT_FORMAT = "%,d"
+PERCENT_FORMAT = "%.2f %%"
 
 # Names that no rule below would turn into words.
 LABELS = {
@@ -148,7 +149,9 @@ def readable(frame: pd.DataFrame, *, keep: dict[str, str] | None = None) -> tupl
         elif pd.api.types.is_numeric_dtype(series):
             kind = _kind(raw)
             if kind == "percent":
-                config[title] = st.column_config.NumberColumn(title, format="percent")
+                # Shown in percent units with a fixed two decimals: 0.80 %, never 0.8% beside 0.14%.
+                shown[column] = series * 100
+                config[title] = st.column_config.NumberColumn(title, format=PERCENT_FORMAT)
             elif kind == "count":
                 config[title] = st.column_config.NumberColumn(title, format=COUNT_FORMAT)
             elif kind == "ratio":

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pandas as pd
+import pytest
 
 from ui.format import day, label, percent, price, readable
 
@@ -41,7 +42,8 @@ def test_a_table_is_formatted_by_column_kind():
     shown, config = readable(frame)
     assert list(shown.columns) == ["Date", "Close", "RSI 14", "Direction right", "Volume", "Matured", "Note"]
     assert config["Close"]["type_config"]["format"] == "%,.2f"
-    assert config["Direction right"]["type_config"]["format"] == "percent"
+    assert config["Direction right"]["type_config"]["format"] == "%.2f %%"
+    assert shown["Direction right"].iloc[0] == pytest.approx(55.0)
     assert config["Volume"]["type_config"]["format"] == "%,d"
     assert config["Date"]["type_config"]["format"] == "YYYY-MM-DD"
     assert shown["Matured"].dt.tz is None, "no +00:00 on screen"
