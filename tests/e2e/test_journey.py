@@ -231,11 +231,12 @@ def journey(app_url: str, page, tmp_path: Path) -> None:
 
     open_page(page, f"{app_url}/account")
     visible_text(page, "Change password").wait_for()
+    shoot(page, "09-account")
+    page.get_by_role("tab", name="Preferences").click()
     page.locator('textarea[aria-label="Default tickers"]').fill("^GSPC")
     page.get_by_text("dark", exact=True).click()
     page.get_by_role("button", name="Save preferences").click()
-    page.wait_for_timeout(1500)
-    shoot(page, "09-account")
+    page.wait_for_timeout(2000)
 
     # The dark theme reaches the chart, and Home shows the watchlist.
     open_page(page, f"{app_url}/indicators")
