@@ -7,6 +7,7 @@ show in the browser's time zone without an offset, and column names are words, n
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from datetime import date, datetime
 from typing import Any
@@ -203,7 +204,7 @@ def readable_value(name: str, value: Any) -> str:
     """One value as its column's kind reads: a price, a percentage, a count or a plain number."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if not isinstance(value, int | float):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
         return str(value)
     kind = _kind(name)
     if kind == "percent":
