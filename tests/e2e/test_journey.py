@@ -240,7 +240,7 @@ def journey(app_url: str, page, tmp_path: Path) -> None:
 
     # The dark theme reaches the chart, and Home shows the watchlist.
     open_page(page, f"{app_url}/indicators")
-    assert chart_layout(page, "paper_bgcolor")["paper_bgcolor"] == "rgb(14, 17, 23)"
+    assert chart_layout(page, "paper_bgcolor")["paper_bgcolor"] == "#0e1117"
     shoot(page, "10-indicators-dark")
     open_page(page, app_url)
     visible_text(page, "Watchlist").wait_for()
