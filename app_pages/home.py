@@ -93,11 +93,8 @@ def main() -> None:
     if page.first_run:
         render_first_steps(page)
     render_watchlist(page)
-    left, right = st.columns(2)
-    with left:
-        render_matured(page)
-    with right:
-        render_jobs(page)
+    render_matured(page)
+    render_jobs(page)
     if actor.is_admin:
         with st.expander("System status (admins)", icon=":material/monitor_heart:"):
             st.button("Refresh status", icon=":material/refresh:")
