@@ -10,7 +10,7 @@ from ui.auth import (
     resume_from_cookie,
 )
 from ui.bootstrap import settings_or_stop
-from ui.navigation import app_pages, login_pages, render_user_menu
+from ui.navigation import render_user_menu, route_member, route_visitor
 from ui.notifications import show_notifications
 
 st.set_page_config(page_title="Candlecast", page_icon=":material/candlestick_chart:", layout="wide")
@@ -22,9 +22,9 @@ actor = current_actor(settings)
 if actor is not None:
     actor = render_user_menu(authenticator, actor)
 if actor is None:
-    # Only the login page exists for a visitor: a typed URL of any other page lands here too.
-    st.navigation(login_pages()).run()
+    # A visitor sees only the login page; a typed URL of another page opens it after the login.
+    route_visitor()
 else:
     refresh_cookie_if_due(authenticator)
     show_notifications(actor)
-    st.navigation(app_pages()).run()
+    route_member()

@@ -1,21 +1,104 @@
-"""Home: what Candlecast does, and whether the system under it is healthy."""
+"""Home: the analyst's start page: watchlist, recent jobs, predictions that met their day; system status for admins."""
 
+from dataclasses import asdict
+
+import pandas as pd
 import streamlit as st
 
+from core.home import StartPage, start_page
 from core.status import system_status
+from db.engine import session_scope
 from ui.auth import require_login
+from ui.format import show_readable
+from ui.freshness import today
+from ui.navigation import link_to
 from ui.status import render_status_panel
+
+SINCE_KEY = "home_seen_since"
+
+
+def render_first_steps(page: StartPage) -> None:
+    with st.container(border=True):
+        st.subheader("Getting started")
+        steps = [
+            (
+                page.has_prices,
+                "app_pages/tickers.py",
+                "Load prices: fetch, upload, or the S&P 500 sample",
+            ),
+            (page.has_models, "train.py", "Train a forecaster on one of them"),
+            (page.has_predictions, "predictions.py", "Predict the next trading days into your ledger"),
+        ]
+        for number, (done, target, text) in enumerate(steps, start=1):
+            icon = ":material/check_circle:" if done else ":material/radio_button_unchecked:"
+            link_to(target, f"{number}. {text}", icon=icon, disabled=done)
+
+
+def render_watchlist(page: StartPage) -> None:
+    st.subheader("Watchlist")
+    if not page.watchlist:
+        st.caption("No prices yet: the watchlist fills once prices are loaded.")
+        return
+    if not page.watchlist_is_default:
+        st.caption("Showing the first tickers in the cache: choose your default tickers on the Account page.")
+    rows = pd.DataFrame([asdict(row) for row in page.watchlist])
+    rows["stale"] = rows["stale"].map({True: "stale", False: ""})
+    show_readable(
+        rows,
+        keep={"last_bar": "Last bar", "recent": "Last 30 closes"},
+        column_config={"Last 30 closes": st.column_config.LineChartColumn("Last 30 closes")},
+    )
+    stale = [row for row in page.watchlist if row.stale]
+    if stale:
+        names = ", ".join(f"{row.ticker} (last bar {row.last_bar:%Y-%m-%d})" for row in stale)
+        st.warning(f"Prices older than the last trading day: {names}. Refresh them on the Tickers page.")
+
+
+def render_matured(page: StartPage) -> None:
+    since = "since your last visit" if page.seen_since.year > 1970 else "so far"
+    st.subheader("Predictions that met their day")
+    if not page.matured:
+        st.caption(f"No prediction has met its actual price {since}.")
+        return
+    rows = pd.DataFrame([asdict(row) for row in page.matured])
+    rows["direction_right"] = rows["direction_right"].map({True: "hit", False: "miss"})
+    st.caption(f"{len(rows)} {since}: hit means the predicted move had the sign of the real one.")
+    show_readable(rows, keep={"direction_right": "Direction", "predicted": "Predicted", "actual": "Actual"})
+
+
+def render_jobs(page: StartPage) -> None:
+    st.subheader("Recent jobs")
+    if not page.jobs:
+        st.caption("No jobs yet: training runs on the Train page.")
+        return
+    rows = pd.DataFrame([asdict(job) for job in page.jobs])
+    rows["progress"] = rows["progress"].astype(float)
+    show_readable(
+        rows, keep={"created_at": "Queued", "finished_at": "Finished", "kind": "Job"},
+        column_config={"Progress": st.column_config.ProgressColumn("Progress", min_value=0.0, max_value=1.0)},
+    )  # fmt: skip
 
 
 def main() -> None:
-    require_login()
+    actor = require_login()
     st.title("Candlecast")
-    st.markdown(
-        "Load daily prices, study technical indicators, train LSTM forecasters, keep a ledger of every "
-        "prediction against what really happened, and see whether a model beats *tomorrow = today*."
-    )
-    st.button("Refresh status", icon=":material/refresh:")
-    render_status_panel(system_status())
+    status = system_status()
+    if not (status.database.health.ok and status.database.migrated):
+        render_status_panel(status)  # nothing below can work: everyone sees why
+        return
+    with session_scope() as session:
+        page = start_page(session=session, actor=actor, today=today(), seen_since=st.session_state.get(SINCE_KEY))
+    # Reruns of this visit keep the list of outcomes the first run found.
+    st.session_state.setdefault(SINCE_KEY, page.seen_since)
+    if page.first_run:
+        render_first_steps(page)
+    render_watchlist(page)
+    render_matured(page)
+    render_jobs(page)
+    if actor.is_admin:
+        with st.expander("System status (admins)", icon=":material/monitor_heart:"):
+            st.button("Refresh status", icon=":material/refresh:")
+            render_status_panel(status)
 
 
 if __name__ == "__main__":

@@ -70,7 +70,10 @@ def render_chart(actor: Actor, preferences: Preferences, cached: list[CachedTick
     ticker = ticker_picker(tickers, preferences.default_tickers, container=ticker_column)
     first, last = date_span(cached, ticker)
     start, end = choose_dates(first, last, range_column)
-    window = url_segment("Show", DATE_RANGES, param="range", default=preferences.default_range, container=window_column)
+    window = url_segment(
+        "Show", DATE_RANGES, param="range", default=preferences.default_range, container=window_column,
+        disabled=start is not None, help="With a date range chosen, the chart opens on all of it",
+    )  # fmt: skip
     overlay_column, pane_column = st.columns(2)
     overlays = url_multiselect("On the price", OVERLAYS, param="overlays", default=OVERLAYS, container=overlay_column)
     panes = url_multiselect("Panes", PANES, param="panes", default=["RSI", "MACD"], container=pane_column)

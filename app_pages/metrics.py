@@ -31,6 +31,7 @@ from ui.charts import (
     residual_figure,
     window_scores_figure,
 )
+from ui.pickers import preferred_tickers, ticker_picker
 from ui.tables import show_table
 
 PERFORMANCE_NAMES = {
@@ -147,7 +148,7 @@ def render_walkforward_form(actor: Actor) -> None:
         return
     with st.form("walkforward"):
         ticker_column, model_column, windows_column, step_column, retrain_column = st.columns(5)
-        ticker = ticker_column.selectbox("Ticker", tickers)
+        ticker = ticker_picker(tickers, container=ticker_column)
         model_type = model_column.selectbox("Model", MODEL_TYPES, format_func=label, help="auto: the ensemble")
         windows = windows_column.number_input(
             "Windows", 1, 50, 5, help="Rolling origins over the last part of the history"
@@ -315,7 +316,7 @@ def render_risk(actor: Actor, template: str) -> None:
         st.caption("No prices to measure yet.")
         return
     with st.form("risk"):
-        chosen = st.multiselect("Portfolio", tickers, default=tickers[:1])
+        chosen = st.multiselect("Portfolio", tickers, default=preferred_tickers(tickers))
         weights_text = st.text_input("Weights", help="One per ticker, in order, e.g. 0.6, 0.4; empty: equal weights")
         benchmark = st.selectbox("Beta against", ["none", *tickers])
         submitted = st.form_submit_button("Measure risk", icon=":material/shield:")

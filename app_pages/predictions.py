@@ -46,7 +46,11 @@ def render_predict(actor: Actor, versions: list, default_tickers: list[str]) -> 
     latest = st.session_state.get(LATEST_KEY)
     if latest:
         # Kept in the session: a rerun (a component reporting back, say) must not wipe the answer.
-        st.success(f"Stored {len(latest['rows'])} predictions of {latest['ticker']} in the ledger.")
+        targets = [row["target_date"] for row in latest["rows"]]
+        st.success(
+            f"Stored {len(targets)} predictions of {latest['ticker']} in the ledger, "
+            f"for {day(min(targets))} to {day(max(targets))}."
+        )
         warn_if_stale(latest["ticker"], latest["last_bar"], "This forecast")
         show_readable(pd.DataFrame(latest["rows"]), keep={"target_date": "Target day"})
         st.caption(

@@ -29,6 +29,7 @@ from db.repositories.actor import Actor
 from db.repositories.prices import list_cached_tickers, read_prices
 from ui.auth import client_ip, require_login
 from ui.charts import candlestick_figure
+from ui.pickers import ticker_picker
 from ui.tables import show_table
 
 # Markdown's active characters; file headers and values quoted in messages must not become links or HTML.
@@ -81,8 +82,7 @@ def render_cache(actor: Actor, preferences: Preferences) -> None:
 
 
 def render_preview(actor: Actor, preferences: Preferences, tickers: list[str], cached: list) -> None:
-    favourite = next((t for t in preferences.default_tickers if t in tickers), tickers[0])
-    ticker = st.selectbox("Preview", tickers, index=tickers.index(favourite))
+    ticker = ticker_picker(tickers, preferences.default_tickers, label="Preview")
     with session_scope() as session:
         prices = read_prices(session=session, actor=actor, ticker=ticker)
     st.plotly_chart(

@@ -357,6 +357,7 @@ def ledger_figure(ledger: pd.DataFrame, *, template: str = "plotly_white") -> go
         )  # fmt: skip
     figure.update_layout(
         height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, hovermode="x unified",
+        xaxis={"rangebreaks": [{"bounds": ["sat", "mon"]}]},
         legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
         yaxis={"tickformat": ",.0f", "hoverformat": ",.2f"},
     )  # fmt: skip
@@ -458,7 +459,7 @@ def metric_history_figure(history: pd.DataFrame, metric: str, *, template: str =
             "tickformat": ".0%" if metric == "Direction accuracy" else None,
         },
     )
-    return figure
+    return apply_theme(figure, template)
 
 
 def equity_figure(equity: pd.DataFrame, *, template: str = "plotly_white") -> go.Figure:

@@ -7,6 +7,7 @@ show in the browser's time zone without an offset, and column names are words, n
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from datetime import date, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from ui.tables import show_table
 
 PRICE_FORMAT = "%,.2f"
 COUNT_FORMAT = "%,d"
+PERCENT_FORMAT = "%.2f %%"
 
 # Names that no rule below would turn into words.
 LABELS = {
@@ -148,7 +150,9 @@ def readable(frame: pd.DataFrame, *, keep: dict[str, str] | None = None) -> tupl
         elif pd.api.types.is_numeric_dtype(series):
             kind = _kind(raw)
             if kind == "percent":
-                config[title] = st.column_config.NumberColumn(title, format="percent")
+                # Shown in percent units with a fixed two decimals: 0.80 %, never 0.8% beside 0.14%.
+                shown[column] = series * 100
+                config[title] = st.column_config.NumberColumn(title, format=PERCENT_FORMAT)
             elif kind == "count":
                 config[title] = st.column_config.NumberColumn(title, format=COUNT_FORMAT)
             elif kind == "ratio":
@@ -200,7 +204,7 @@ def readable_value(name: str, value: Any) -> str:
     """One value as its column's kind reads: a price, a percentage, a count or a plain number."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if not isinstance(value, int | float):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
         return str(value)
     kind = _kind(name)
     if kind == "percent":

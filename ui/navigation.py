@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit.errors import StreamlitAPIException
 
 from core.config import PROJECT_ROOT
 from db.repositories.actor import Actor
@@ -12,14 +13,18 @@ from ui.auth import AUTH_STATE_KEY
 PAGES_DIR = PROJECT_ROOT / "app_pages"
 
 
-def login_pages() -> list[st.Page]:
-    return [st.Page(PAGES_DIR / "login.py", title="Log in", icon=":material/login:", default=True)]
+NEXT_PARAM = "next"  # the page a visitor asked for, carried through the login page
 
 
-def app_pages() -> dict[str, list[st.Page]]:
+def login_page() -> st.Page:
+    return st.Page(PAGES_DIR / "login.py", title="Log in", icon=":material/login:", default=True)
+
+
+def app_pages(*, home_is_default: bool = True) -> dict[str, list[st.Page]]:
     """Sections of the sidebar and the pages in each."""
+    home = st.Page(PAGES_DIR / "home.py", title="Home", icon=":material/home:", default=home_is_default)
     return {
-        "": [st.Page(PAGES_DIR / "home.py", title="Home", icon=":material/home:", default=True)],
+        "": [home],
         "Data": [
             st.Page(PAGES_DIR / "tickers.py", title="Tickers", icon=":material/list_alt:"),
             st.Page(PAGES_DIR / "indicators.py", title="Indicators", icon=":material/candlestick_chart:"),
@@ -33,6 +38,35 @@ def app_pages() -> dict[str, list[st.Page]]:
     }
 
 
+def route_visitor() -> None:
+    """Show a visitor the login page, whatever URL they typed; the page they asked for rides along in the URL.
+
+    Every page is known to the router (hidden), so a typed page URL is recognised rather than
+    "not found", and the login page can send the user there afterwards with its query intact.
+    """
+    login = login_page()
+    pages = [login, *(page for section in app_pages(home_is_default=False).values() for page in section)]
+    chosen = st.navigation(pages, position="hidden")
+    if chosen.url_path in ("", login.url_path) or chosen is login:
+        chosen.run()
+        return
+    st.switch_page(login, query_params={**st.query_params.to_dict(), NEXT_PARAM: chosen.url_path})
+
+
+def route_member() -> None:
+    """Run the page a signed-in user asked for; straight after a login, the one they asked for before it."""
+    sections = app_pages()
+    chosen = st.navigation(sections)
+    wanted = st.query_params.get(NEXT_PARAM)
+    if wanted is not None:
+        rest = {key: value for key, value in st.query_params.to_dict().items() if key != NEXT_PARAM}
+        target = next((page for section in sections.values() for page in section if page.url_path == wanted), None)
+        if target is not None:
+            st.switch_page(target, query_params=rest)
+        del st.query_params[NEXT_PARAM]
+    chosen.run()
+
+
 def render_user_menu(authenticator: stauth.Authenticate, actor: Actor) -> Actor | None:
     """Who is signed in, with a logout button; None once they have logged out."""
     with st.sidebar:
@@ -43,3 +77,12 @@ def render_user_menu(authenticator: stauth.Authenticate, actor: Actor) -> Actor 
         return None
     label.markdown(f"Signed in as **{actor.username}** · {actor.role}")
     return actor
+
+
+def link_to(page: str, label: str, *, icon: str | None = None, disabled: bool = False) -> None:
+    """A link to one of the app's pages (a file under app_pages/); plain text where no router runs."""
+    try:
+        st.page_link(str(PAGES_DIR / page), label=label, icon=icon, disabled=disabled)
+    except StreamlitAPIException:
+        # A page run on its own (tests, bare mode) has no router to link through.
+        st.markdown(f"{icon or ''} {label}")

@@ -61,16 +61,37 @@ def url_select(
     return chosen
 
 
+def users_default_tickers() -> list[str]:
+    """The signed-in user's default tickers, for pages that have not loaded their preferences."""
+    from core.preferences import load_preferences
+    from db.engine import session_scope
+    from ui.auth import require_login
+
+    actor = require_login()
+    with session_scope() as session:
+        return load_preferences(session=session, actor=actor).default_tickers
+
+
+def preferred_tickers(tickers: Sequence[str], preferred: Sequence[str] | None = None) -> list[str]:
+    """The user's default tickers that are on offer, or else the first ticker: a multiselect's start."""
+    preferred = users_default_tickers() if preferred is None else preferred
+    return [t for t in preferred if t in tickers] or list(tickers[:1])
+
+
 def ticker_picker(
     tickers: Sequence[str],
-    preferred: Sequence[str] = (),
+    preferred: Sequence[str] | None = None,
     *,
     label: str = "Ticker",
     param: str = "ticker",
     container: Any = st,
     **widget: Any,
 ) -> str | None:
-    """The one ticker picker: the URL's ticker, else the user's first default ticker on offer."""
+    """The one ticker picker: the URL's ticker, else the user's first default ticker on offer.
+
+    Without `preferred`, the signed-in user's default tickers are looked up.
+    """
+    preferred = users_default_tickers() if preferred is None else preferred
     return url_select(label, tickers, param=param, preferred=preferred, container=container, **widget)
 
 

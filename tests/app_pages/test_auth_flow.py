@@ -53,8 +53,25 @@ def test_a_visitor_gets_only_the_login_page(database):
     assert not at.exception
     assert titles(at) == ["Candlecast"]
     assert [tab.label for tab in at.tabs] == ["Log in", "Register"]
-    with pytest.raises(ValueError, match=r"Known pages: \['.*/app_pages/login.py'\]"):
-        at.switch_page("app_pages/account.py")
+    at.switch_page("app_pages/account.py").run()
+    assert titles(at) == ["Candlecast"], "a typed page URL shows the login page, not the page"
+    assert "Change password" not in [form.value for form in at.subheader]
+
+
+def test_login_lands_on_the_page_the_visitor_asked_for_with_its_view(database):
+    actor = make_account(database)
+    at = visit()
+    at.query_params["ticker"] = "^GSPC"
+    at.switch_page("app_pages/indicators.py").run()
+    assert titles(at) == ["Candlecast"]
+    assert at.query_params["next"] == "indicators"
+    # The browser now shows the login page; AppTest needs telling, as it keeps the page it was sent to.
+    at.switch_page("app_pages/login.py")
+    at = log_in(at, actor.username, DEFAULT_PASSWORD)
+    assert not at.exception
+    assert titles(at) == ["Indicators"]
+    assert "next" not in at.query_params
+    assert at.query_params["ticker"] == "^GSPC"
 
 
 def test_register_then_log_in_then_log_out(database):
@@ -73,13 +90,13 @@ def test_register_then_log_in_then_log_out(database):
     assert not at.exception
     assert titles(at) == ["Candlecast"]
     assert f"Signed in as **{name}** · analyst" in signed_in_as(at)
-    assert any("System status" in header.value for header in at.subheader)
+    assert "Watchlist" in [header.value for header in at.subheader]
 
     at.sidebar.button[0].click().run()
     assert [info.value for info in at.info] == ["You are logged out."]
     assert "Signed in as" not in signed_in_as(at)
     at.run()  # what the back button does: a rerun of the session, which is logged out
-    assert "System status" not in [header.value for header in at.subheader]
+    assert "Watchlist" not in [header.value for header in at.subheader]
     assert "Signed in as" not in signed_in_as(at)
 
 

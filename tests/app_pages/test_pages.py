@@ -42,8 +42,16 @@ def _markdown(at: AppTest) -> str:
     return "\n".join(element.value for element in at.markdown)
 
 
-def test_home_routes_to_the_status_panel_on_sqlite(app_on):
+def test_home_is_a_start_page_with_the_status_for_admins_only(app_on):
     at = app_on("Home.py")
+    assert not at.exception
+    assert [h.value for h in at.subheader][:2] == ["Getting started", "Watchlist"]
+    assert not at.expander, "analysts do not see the system status"
+    assert "**Database**" not in _markdown(at)
+
+
+def test_home_routes_to_the_status_panel_on_sqlite(app_on):
+    at = app_on("Home.py", role=Role.ADMIN)
     assert not at.exception
     assert at.title[0].value == "Candlecast"
     text = _markdown(at)
@@ -58,7 +66,7 @@ def test_home_routes_to_the_status_panel_on_sqlite(app_on):
 @pytest.mark.redis
 def test_status_panel_on_postgres_with_redis_shows_pool_figures(app_on, monkeypatch, postgres_database_url, redis_url):
     monkeypatch.setenv("REDIS_URL", redis_url)
-    at = app_on("Home.py", postgres_database_url)
+    at = app_on("Home.py", postgres_database_url, role=Role.ADMIN)
     assert not at.exception
     text = _markdown(at)
     assert "**Database** · postgresql" in text
@@ -76,7 +84,7 @@ def test_status_panel_says_when_migrations_are_behind(app_on, monkeypatch, tmp_p
     command.upgrade(alembic_config(url), "0002")
     monkeypatch.setattr("db.migrate.head_revision", lambda: "9999")
     monkeypatch.setattr("core.status.head_revision", lambda: "9999")
-    at = app_on("Home.py", url)
+    at = app_on("Home.py", url, role=Role.ADMIN)
     assert not at.exception
     assert any("python -m db setup" in e.value for e in at.error)
     assert not at.success

@@ -45,7 +45,7 @@ def test_predict_five_days_into_the_ledger(database):
     assert at.caption[-1].value.startswith("The ledger is empty")
     next(b for b in at.button if b.label == "Predict").click().run()
     assert not at.exception
-    assert [s.value for s in at.success] == ["Stored 5 predictions of SPX in the ledger."]
+    assert [s.value for s in at.success] == ["Stored 5 predictions of SPX in the ledger, for 2019-01-02 to 2019-01-08."]
     assert "This forecast uses prices of SPX up to 2018-12-31" in at.warning[0].value
     made = at.dataframe[0].value
     assert "Confidence" not in made.columns

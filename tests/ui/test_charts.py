@@ -1,33 +1,85 @@
-"""Chart builders of the Metrics page: version history on whole versions, on a scale that does not magnify."""
+"""Chart builders: fitted ranges per range button, panes at a readable height, one hover, the user's theme."""
 
 import pandas as pd
 import pytest
 
-from ui.charts import metric_history_figure
+from core.indicators import compute_all
+from tests.fixtures import gspc_2018_frame
+from ui.charts import (
+    INDICATOR_PANE_PX,
+    PRICE_PANE_PX,
+    candlestick_figure,
+    indicator_figure,
+    ledger_figure,
+)
 
 
-def history(values, metric):
-    return pd.DataFrame(
-        {"ticker": "SPX", "version": [1, 2, 3], "trained": pd.date_range("2024-01-01", periods=3), metric: values}
+@pytest.fixture(scope="module")
+def view() -> pd.DataFrame:
+    prices = gspc_2018_frame().reset_index().rename(columns=str.lower)
+    prices["date"] = prices["date"].dt.tz_localize(None)
+    return pd.concat([prices, compute_all(prices)], axis=1)
+
+
+def buttons(figure) -> dict[str, dict]:
+    return {b.label: b.args[0] for b in figure.layout.updatemenus[0].buttons}
+
+
+def test_each_range_button_fits_every_pane_to_its_days(view):
+    figure = indicator_figure(view, overlays=[], panes=["MACD"], ema_spans=(12,), window="1Y")
+    month = buttons(figure)["1M"]
+    december = view[view["date"] >= "2018-11-30"]
+    low, high = month["yaxis.range"]
+    assert low < december["low"].min() < december["high"].max() < high
+    assert high - low < (december["high"].max() - december["low"].min()) * 1.2, "no room for the year's highs"
+    assert month["yaxis2.range"][1] < view["volume"].max() * 1.1
+    macd_low, macd_high = month["yaxis3.range"]
+    assert macd_low <= december["macd_hist"].min()
+    assert macd_high >= december["macd"].max()
+    # The initial view is the 1Y button's.
+    assert list(figure.layout.yaxis.range) == buttons(figure)["1Y"]["yaxis.range"]
+
+
+def test_panes_keep_their_height_however_many_are_on(view):
+    few = indicator_figure(view, overlays=["EMA"], panes=["RSI"], ema_spans=(12,))
+    many = indicator_figure(view, overlays=["EMA"], panes=["RSI", "MACD", "ATR", "OBV", "HV"], ema_spans=(12,))
+
+    def pixels(figure, axis):
+        low, high = figure.layout[axis].domain
+        plot_px = figure.layout.height - figure.layout.margin.t - figure.layout.margin.b
+        return (high - low) * plot_px
+
+    assert pixels(few, "yaxis") == pytest.approx(PRICE_PANE_PX, abs=1)
+    assert pixels(many, "yaxis") == pytest.approx(PRICE_PANE_PX, abs=1)
+    assert pixels(many, "yaxis7") == pytest.approx(INDICATOR_PANE_PX, abs=1)
+    tops = [many.layout[f"yaxis{n if n > 1 else ''}"].domain[1] for n in range(1, 8)]
+    titles = [(a.text, a.y) for a in many.layout.annotations]
+    assert [y for _, y in titles] == tops, "each pane's title sits at its own pane's top"
+    assert many.layout.hovermode == "x unified"
+    assert many.layout.hoversubplots == "axis"
+    assert {trace.xaxis for trace in many.data} == {"x"}, "one date axis, so one hover shows every pane"
+
+
+def test_the_dark_theme_is_set_in_explicit_colours(view):
+    figure = candlestick_figure(view, template="plotly_dark")
+    assert figure.layout.paper_bgcolor == "#0e1117"
+    assert figure.layout.font.color == "#e5e7eb"
+
+
+def test_the_ledger_draws_each_model_apart():
+    ledger = pd.DataFrame(
+        {
+            "ticker": ["SPX"] * 4,
+            "model": ["SPX v1", "SPX v1", "SPX v2", "SPX v2"],
+            "prediction_date": pd.to_datetime(["2019-01-01"] * 4).date,
+            "target_date": pd.to_datetime(["2019-01-02", "2019-01-03"] * 2).date,
+            "predicted_value": [1.0, 2.0, 3.0, 4.0],
+            "lower": [0.5, 1.5, 2.5, 3.5],
+            "upper": [1.5, 2.5, 3.5, 4.5],
+            "actual_value": [1.1, None, 1.1, None],
+        }
     )
-
-
-def test_versions_are_whole_numbers():
-    figure = metric_history_figure(history([1.0, 1.001, 1.002], "MASE"), "MASE")
-    assert figure.layout.xaxis.dtick == 1
-    assert figure.layout.xaxis.tickformat == "d"
-
-
-def test_a_fifth_of_a_percent_is_not_drawn_as_a_cliff():
-    figure = metric_history_figure(history([30.00, 30.03, 30.06], "MAE"), "MAE")
-    low, high = figure.layout.yaxis.range
-    assert (30.06 - 30.00) / (high - low) < 0.02
-    low, high = metric_history_figure(history([1.0, 1.001, 1.002], "MASE"), "MASE").layout.yaxis.range
-    assert low <= 0.9
-    assert high >= 1.1
-
-
-def test_direction_accuracy_spans_zero_to_one_hundred_percent():
-    figure = metric_history_figure(history([0.5, 0.52, 0.51], "Direction accuracy"), "Direction accuracy")
-    assert list(figure.layout.yaxis.range) == pytest.approx([0.0, 1.0])
-    assert figure.layout.yaxis.tickformat == ".0%"
+    figure = ledger_figure(ledger)
+    predicted = {t.name: list(t.y) for t in figure.data if t.name and t.name.endswith("predicted")}
+    assert predicted == {"SPX v1 predicted": [1.0, 2.0], "SPX v2 predicted": [3.0, 4.0]}
+    assert [list(t.y) for t in figure.data if t.name == "SPX actual"] == [[1.1]]

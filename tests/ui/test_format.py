@@ -3,6 +3,7 @@
 from datetime import date
 
 import pandas as pd
+import pytest
 
 from ui.format import day, label, percent, price, readable
 
@@ -41,9 +42,24 @@ def test_a_table_is_formatted_by_column_kind():
     shown, config = readable(frame)
     assert list(shown.columns) == ["Date", "Close", "RSI 14", "Direction right", "Volume", "Matured", "Note"]
     assert config["Close"]["type_config"]["format"] == "%,.2f"
-    assert config["Direction right"]["type_config"]["format"] == "percent"
+    assert config["Direction right"]["type_config"]["format"] == "%.2f %%"
+    assert shown["Direction right"].iloc[0] == pytest.approx(55.0)
     assert config["Volume"]["type_config"]["format"] == "%,d"
     assert config["Date"]["type_config"]["format"] == "YYYY-MM-DD"
     assert shown["Matured"].dt.tz is None, "no +00:00 on screen"
     assert shown["Note"].iloc[0] == ""
     assert shown["Close"].iloc[0] == 2498.9399, "the number keeps every digit: the format rounds on screen only"
+
+
+def test_a_record_on_its_side_keeps_every_digit_readable():
+    import numpy as np
+
+    from ui.format import as_rows
+
+    rows = as_rows(pd.Series({"close": 2498.9399, "volume": np.int64(3442870000), "rsi_14": 41.709, "note": None}))
+    assert rows.to_dict("records") == [
+        {"Indicator": "Close", "Value": "2,498.94"},
+        {"Indicator": "Volume", "Value": "3,442,870,000"},
+        {"Indicator": "RSI 14", "Value": "41.71"},
+        {"Indicator": "Note", "Value": ""},
+    ]

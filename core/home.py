@@ -1,0 +1,150 @@
+"""What the start page shows: the watchlist, recent jobs, and predictions that matured since the last visit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from core.data.calendar import is_stale
+from core.jobs import list_jobs
+from core.preferences import load_preferences
+from db.repositories.actor import Actor
+from db.repositories.models import list_model_versions
+from db.repositories.predictions import read_ledger
+from db.repositories.preferences import get_preferences, update_preferences
+from db.repositories.prices import list_cached_tickers, read_prices
+from db.types import utc_now
+
+SPARKLINE_DAYS = 30
+WATCHLIST_FALLBACK = 6  # tickers shown to someone who has not chosen default tickers yet
+RECENT_JOBS = 5
+SEEN_KEY = "home_seen_at"
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class WatchRow:
+    ticker: str
+    last_close: float
+    day_change: float | None  # share of one: 0.012 is +1.2 %
+    last_bar: date
+    stale: bool
+    recent: list[float]
+
+
+@dataclass(frozen=True)
+class JobRow:
+    ticker: str
+    kind: str
+    status: str
+    progress: float
+    created_at: datetime
+    finished_at: datetime | None
+    message: str
+
+
+@dataclass(frozen=True)
+class MaturedRow:
+    ticker: str
+    model: str
+    target_date: date
+    predicted: float
+    actual: float
+    direction_right: bool
+    inside_interval: bool
+
+
+@dataclass(frozen=True)
+class StartPage:
+    watchlist: list[WatchRow] = field(default_factory=list)
+    watchlist_is_default: bool = True  # False when we fell back to any cached tickers
+    jobs: list[JobRow] = field(default_factory=list)
+    matured: list[MaturedRow] = field(default_factory=list)
+    seen_since: datetime = NEVER
+    has_prices: bool = False
+    has_models: bool = False
+    has_predictions: bool = False
+
+    @property
+    def first_run(self) -> bool:
+        return not (self.has_prices and self.has_models and self.has_predictions)
+
+
+def start_page(*, session: Session, actor: Actor, today: date, seen_since: datetime | None = None) -> StartPage:
+    """Everything Home shows, in one call.
+
+    Without seen_since, outcomes since the stored last visit are listed and this visit is stored;
+    a page passes the returned seen_since back on its reruns, so a click does not empty the list.
+    """
+    preferences = load_preferences(session=session, actor=actor)
+    cached = list_cached_tickers(session=session, actor=actor)
+    last_dates: dict[str, date] = {}
+    for row in cached:
+        last_dates[row.ticker] = max(row.last_date, last_dates.get(row.ticker, row.last_date))
+    chosen = [t for t in preferences.default_tickers if t in last_dates]
+    watch = chosen or sorted(last_dates)[:WATCHLIST_FALLBACK]
+    watchlist = [_watch_row(session, actor, ticker, last_dates[ticker], today) for ticker in watch]
+
+    if seen_since is None:
+        stored = (get_preferences(session=session, actor=actor).ui_preferences or {}).get(SEEN_KEY)
+        seen_since = datetime.fromisoformat(stored) if stored else NEVER
+        update_preferences(session=session, actor=actor, ui_preferences={SEEN_KEY: utc_now().isoformat()})
+    ledger = read_ledger(session=session, actor=actor)
+    matured = _matured_since(ledger, seen_since)
+    jobs = [
+        JobRow(j.ticker, j.kind, j.status, j.progress, j.created_at, j.finished_at, j.message or "")
+        for j in list_jobs(session=session, actor=actor, limit=RECENT_JOBS)
+    ]
+    return StartPage(
+        watchlist=watchlist,
+        watchlist_is_default=bool(chosen),
+        jobs=jobs,
+        matured=matured,
+        seen_since=seen_since,
+        has_prices=bool(cached),
+        has_models=bool(list_model_versions(session=session, actor=actor)),
+        has_predictions=not ledger.empty,
+    )
+
+
+def _watch_row(session: Session, actor: Actor, ticker: str, last_bar: date, today: date) -> WatchRow:
+    # A calendar window wide enough for SPARKLINE_DAYS trading days and the day before them.
+    prices = read_prices(session=session, actor=actor, ticker=ticker, start=last_bar - timedelta(days=60))
+    closes = prices["close"].astype(float)
+    change = float(closes.iloc[-1] / closes.iloc[-2] - 1) if len(closes) > 1 else None
+    newest = pd.Timestamp(prices["date"].iloc[-1]).date()
+    return WatchRow(
+        ticker=ticker,
+        last_close=float(closes.iloc[-1]),
+        day_change=change,
+        last_bar=newest,
+        stale=is_stale(newest, today, ticker),
+        recent=closes.tail(SPARKLINE_DAYS).round(4).tolist(),
+    )
+
+
+def _matured_since(ledger: pd.DataFrame, since: datetime) -> list[MaturedRow]:
+    """Predictions whose actual price arrived after `since`, newest target day first."""
+    if ledger.empty:
+        return []
+    matured = ledger.dropna(subset=["actual_value", "matured_at"])
+    stamps = pd.to_datetime(matured["matured_at"], utc=True)
+    matured = matured[stamps > pd.Timestamp(since).tz_convert("UTC")]
+    rows = []
+    for row in matured.head(20).itertuples():
+        real_move, predicted_move = row.actual_value - row.base_close, row.predicted_value - row.base_close
+        rows.append(
+            MaturedRow(
+                ticker=row.ticker,
+                model=row.model or "",
+                target_date=row.target_date,
+                predicted=float(row.predicted_value),
+                actual=float(row.actual_value),
+                direction_right=bool((real_move > 0) == (predicted_move > 0)),
+                inside_interval=bool(row.lower <= row.actual_value <= row.upper),
+            )
+        )
+    return rows

@@ -1,0 +1,66 @@
+"""The start page's one call: watchlist with day change and stale flag, recent jobs, outcomes since the last visit."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from core.data.service import load_sample
+from core.home import start_page
+from core.preferences import save_preferences
+from db.models import Prediction, TrainingJob
+from db.repositories.actor import Actor
+from db.repositories.users import create_user
+from db.types import utc_now
+
+
+def analyst(session, name="ana") -> Actor:
+    return Actor.of(create_user(session=session, username=name, email=f"{name}@example.com", password_hash="x"))
+
+
+def test_a_fresh_account_gets_first_run_steps(session):
+    page = start_page(session=session, actor=analyst(session), today=date(2019, 1, 7))
+    assert page.first_run
+    assert (page.has_prices, page.has_models, page.has_predictions) == (False, False, False)
+    assert page.watchlist == []
+
+
+def test_the_watchlist_follows_default_tickers_with_change_and_staleness(session):
+    actor = analyst(session)
+    load_sample(session=session, actor=None)
+    save_preferences(
+        session=session, actor=actor, tickers_text="^GSPC", chart_theme="dark", default_range="1Y", notifications={}
+    )
+    # 2018-12-31 was the last session of 2018; on 2019-01-02 nothing newer could exist yet.
+    fresh = start_page(session=session, actor=actor, today=date(2019, 1, 2))
+    [row] = fresh.watchlist
+    assert fresh.watchlist_is_default
+    assert (row.ticker, row.last_bar) == ("^GSPC", date(2018, 12, 31))
+    assert row.last_close == pytest.approx(2506.85, abs=0.01)
+    assert row.day_change == pytest.approx(2506.85 / 2485.74 - 1, abs=1e-4)
+    assert not row.stale, "New Year's Day is an exchange holiday"
+    assert len(row.recent) == 30
+    later = start_page(session=session, actor=actor, today=date(2019, 1, 4))
+    assert later.watchlist[0].stale, "2019-01-02 and 01-03 traded"
+
+
+def test_outcomes_are_listed_once_per_visit_with_hit_or_miss(session):
+    actor = analyst(session)
+    session.add(TrainingJob(user_id=actor.user_id, ticker="SPX", status="succeeded", finished_at=utc_now(), config={}))
+
+    def matured(target_day: int, predicted: float) -> None:
+        row = Prediction(user_id=actor.user_id, ticker="SPX", base_close=100.0, predicted_value=predicted)
+        row.prediction_date, row.target_date = date(2024, 1, 2), date(2024, 1, target_day)
+        row.lower, row.upper, row.actual_value, row.matured_at = 95.0, 105.0, 102.0, utc_now()
+        session.add(row)
+        session.flush()
+
+    matured(3, 101.0)
+    first = start_page(session=session, actor=actor, today=date(2024, 1, 5))
+    assert [(m.target_date.day, m.direction_right, m.inside_interval) for m in first.matured] == [(3, True, True)]
+    assert [(j.ticker, j.status) for j in first.jobs] == [("SPX", "succeeded")]
+    rerun = start_page(session=session, actor=actor, today=date(2024, 1, 5), seen_since=first.seen_since)
+    assert len(rerun.matured) == 1, "reruns of one visit keep the list"
+    matured(4, 99.0)
+    next_visit = start_page(session=session, actor=actor, today=date(2024, 1, 5))
+    assert [(m.target_date.day, m.direction_right) for m in next_visit.matured] == [(4, False)]
+    assert next_visit.seen_since > first.seen_since - timedelta(seconds=1)

@@ -1,0 +1,33 @@
+"""Chart builders of the Metrics page: version history on whole versions, on a scale that does not magnify."""
+
+import pandas as pd
+import pytest
+
+from ui.charts import metric_history_figure
+
+
+def history(values, metric):
+    return pd.DataFrame(
+        {"ticker": "SPX", "version": [1, 2, 3], "trained": pd.date_range("2024-01-01", periods=3), metric: values}
+    )
+
+
+def test_versions_are_whole_numbers():
+    figure = metric_history_figure(history([1.0, 1.001, 1.002], "MASE"), "MASE")
+    assert figure.layout.xaxis.dtick == 1
+    assert figure.layout.xaxis.tickformat == "d"
+
+
+def test_a_fifth_of_a_percent_is_not_drawn_as_a_cliff():
+    figure = metric_history_figure(history([30.00, 30.03, 30.06], "MAE"), "MAE")
+    low, high = figure.layout.yaxis.range
+    assert (30.06 - 30.00) / (high - low) < 0.02
+    low, high = metric_history_figure(history([1.0, 1.001, 1.002], "MASE"), "MASE").layout.yaxis.range
+    assert low <= 0.9
+    assert high >= 1.1
+
+
+def test_direction_accuracy_spans_zero_to_one_hundred_percent():
+    figure = metric_history_figure(history([0.5, 0.52, 0.51], "Direction accuracy"), "Direction accuracy")
+    assert list(figure.layout.yaxis.range) == pytest.approx([0.0, 1.0])
+    assert figure.layout.yaxis.tickformat == ".0%"
