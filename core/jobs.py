@@ -30,7 +30,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.actions import authorise_action
-from core.audit import record_event
+from core.audit import client_address as audit_client_address
+from core.audit import current_client_address, record_event
 from core.config import PROJECT_ROOT, Settings, get_settings
 from core.forecasting.config import TrainingConfig
 from core.logging import get_logger
@@ -53,7 +54,7 @@ LOCAL_WAITING_MESSAGE = "waiting for its turn"
 LOCAL_BUSY_MESSAGE = "queued: waiting for the job before it"
 LOCAL_PREFIXES = ("local:", "thread:")  # thread: marks jobs of versions that trained inside the app
 
-_local_queue: queue.Queue[str] = queue.Queue()
+_local_queue: queue.Queue[tuple[str, str | None]] = queue.Queue()
 _local_runner: threading.Thread | None = None
 _local_runner_lock = threading.Lock()
 
@@ -106,16 +107,16 @@ def _ensure_local_runner() -> None:
 
 def _drain_local_queue() -> None:
     while True:
-        job_id = _local_queue.get()
+        job_id, address = _local_queue.get()
         try:
-            run_in_child_process(uuid.UUID(job_id))
+            run_in_child_process(uuid.UUID(job_id), address)
         except Exception:  # one broken job must not stop the jobs after it
             log.exception("local runner failed on job %s", job_id)
         finally:
             _local_queue.task_done()
 
 
-def run_in_child_process(job_id: uuid.UUID) -> None:
+def run_in_child_process(job_id: uuid.UUID, client_address: str | None = None) -> None:
     """Run one job in a child process and wait for it; a child that dies leaves the job failed, saying why."""
     sessions = get_sessionmaker()
     with session_scope(sessions, action="start job process") as session:
@@ -124,6 +125,8 @@ def run_in_child_process(job_id: uuid.UUID) -> None:
             return  # cancelled while it waited: no process to start
         job.message = "starting a training process"
     command = [sys.executable, "-m", "core.worker", "--job", str(job_id)]
+    if client_address:
+        command += ["--client-address", client_address]
     try:
         child = subprocess.Popen(command, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL)
     except OSError as error:
@@ -189,6 +192,7 @@ def dispatch(job_id: uuid.UUID, settings: Settings | None = None) -> None:
             queued = queue.enqueue(
                 "core.jobs.run_job",
                 str(job_id),
+                current_client_address(),
                 job_id=f"candlecast-{job_id}",
                 job_timeout=RQ_JOB_TIMEOUT_SECONDS,
                 failure_ttl=7 * 24 * 3600,
@@ -206,7 +210,8 @@ def dispatch(job_id: uuid.UUID, settings: Settings | None = None) -> None:
             if not settings.redis_url and _local_queue.unfinished_tasks:
                 job.message = LOCAL_BUSY_MESSAGE
     if not settings.redis_url:
-        _local_queue.put(str(job_id))
+        # The runner thread and the job's process have no request: the address travels with the job.
+        _local_queue.put((str(job_id), current_client_address()))
         _ensure_local_runner()
 
 
@@ -238,11 +243,15 @@ def queue_training(
     return created
 
 
-def run_job(job_id: str) -> str:
-    """Run one training job to its end; the function RQ workers and local job processes call."""
+def run_job(job_id: str, client_address: str | None = None) -> str:
+    """Run one training job to its end; the function RQ workers and local job processes call.
+
+    client_address is that of the request that queued the job, so the job's audit rows carry it.
+    """
     from core.forecasting.trainer import TrainingRun
 
-    return TrainingRun(uuid.UUID(job_id), get_sessionmaker()).run()
+    with audit_client_address(client_address):
+        return TrainingRun(uuid.UUID(job_id), get_sessionmaker()).run()
 
 
 def _finish(

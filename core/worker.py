@@ -27,7 +27,7 @@ PARENT_CHECK_SECONDS = 2.0
 log = get_logger("jobs")
 
 
-def run_local_job(job_id: uuid.UUID) -> int:
+def run_local_job(job_id: uuid.UUID, client_address: str | None = None) -> int:
     """Run one job in this process, stopping if the app that started it goes away."""
     # Normal CPU priority on purpose: on SQLite every transaction takes the write lock (BEGIN
     # IMMEDIATE), and a job process starved by a lower priority can hold it while pages wait.
@@ -36,7 +36,7 @@ def run_local_job(job_id: uuid.UUID) -> int:
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     from core.jobs import run_job
 
-    status = run_job(str(job_id))
+    status = run_job(str(job_id), client_address)
     log.info("job process %s for %s ended: %s", os.getpid(), job_id, status)
     return 0
 
@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core.worker", description=__doc__.splitlines()[0])
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     parser.add_argument("--job", type=uuid.UUID, help="run this one job in this process, then exit (no Redis)")
+    parser.add_argument("--client-address", help="the address of the request that queued the job, for its audit rows")
     args = parser.parse_args(argv)
     try:
         settings = get_settings()
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     if args.job:
-        return run_local_job(args.job)
+        return run_local_job(args.job, args.client_address)
     if not settings.redis_url:
         print(
             "REDIS_URL is not set: without Redis the app runs each job in a process of its own and needs no worker.",

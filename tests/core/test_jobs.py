@@ -11,8 +11,10 @@ from datetime import timedelta
 
 import pytest
 from rq import SimpleWorker
+from sqlalchemy import select
 from sqlalchemy.engine import URL
 
+from core.audit import client_address
 from core.config import get_settings
 from core.data.service import import_prices
 from core.jobs import STALE_AFTER, JobError, cancel_job, dispatch, list_jobs, queue_training, runner_status
@@ -20,7 +22,7 @@ from core.redis_client import require_redis
 from core.throttle import get_throttle
 from db.engine import session_scope
 from db.migrate import upgrade_to_head
-from db.models import TrainingJob
+from db.models import AuditLog, TrainingJob
 from db.models.accounts import Role
 from db.models.forecasting import JobStatus
 from db.types import utc_now
@@ -80,6 +82,12 @@ def queue(actor, tickers=(TICKER,), **config):
     )
 
 
+def training_audit_addresses() -> dict[str, str | None]:
+    """The client address of each training audit row, by status (queued, ok)."""
+    with session_scope() as session:
+        return {row.status: row.ip for row in session.scalars(select(AuditLog).where(AuditLog.action == "train"))}
+
+
 def child_pid(job_id, timeout=60) -> int:
     """The pid of the process the app started for the job, once the job runs there."""
     deadline = time.monotonic() + timeout
@@ -100,7 +108,8 @@ def dead_pid() -> int:
 
 def test_without_redis_a_job_trains_in_a_process_of_its_own(app_database):
     actor = make_account(app_database)
-    (job_id,) = queue(actor)
+    with client_address("203.0.113.7"):
+        (job_id,) = queue(actor)
     assert job(job_id).queue_job_id == f"local:{socket.gethostname()}:{os.getpid()}"
     finished = wait_for(job_id)
     marker = finished.queue_job_id.split(":")
@@ -111,12 +120,15 @@ def test_without_redis_a_job_trains_in_a_process_of_its_own(app_database):
     assert finished.model_version_id is not None
     assert finished.message.startswith("v1: ")
     assert finished.started_at <= finished.finished_at
+    # The job's own audit rows carry the address of the request that queued it.
+    assert training_audit_addresses() == {"queued": "203.0.113.7", "ok": "203.0.113.7"}
 
 
 def test_a_real_rq_worker_runs_the_job(app_database, monkeypatch, redis_url):
     use_env(monkeypatch, REDIS_URL=redis_url, TRAINING_QUEUE=f"candlecast-test-{uuid.uuid4().hex[:8]}")
     actor = make_account(app_database)
-    (job_id,) = queue(actor)
+    with client_address("198.51.100.4"):
+        (job_id,) = queue(actor)
     assert job(job_id).queue_job_id.startswith("rq:")
     assert job(job_id).status == "queued"
     settings = get_settings()
@@ -124,6 +136,7 @@ def test_a_real_rq_worker_runs_the_job(app_database, monkeypatch, redis_url):
     finished = job(job_id)
     assert finished.status == "succeeded", finished.error
     assert finished.model_version_id is not None
+    assert training_audit_addresses() == {"queued": "198.51.100.4", "ok": "198.51.100.4"}
 
 
 def test_missing_prices_fail_the_job_with_a_message(app_database):
