@@ -1,6 +1,5 @@
 """Tickers: keep ticker lists, fetch prices from Yahoo, upload price files, and manage the price cache."""
 
-import re
 from datetime import date, timedelta
 
 import pandas as pd
@@ -31,14 +30,7 @@ from ui.auth import client_ip, require_login
 from ui.charts import candlestick_figure
 from ui.pickers import ticker_picker
 from ui.tables import show_table
-
-# Markdown's active characters; file headers and values quoted in messages must not become links or HTML.
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>!#|~$])")
-
-
-def plain(text: str) -> str:
-    """Text from a file or a user, escaped so st.error/st.caption show it as written."""
-    return _MARKDOWN.sub(r"\\\1", text)
+from ui.text import plain
 
 
 @st.cache_data(ttl=300, show_spinner=False)

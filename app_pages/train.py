@@ -30,6 +30,7 @@ from db.repositories.models import get_model_version, list_model_versions
 from db.repositories.prices import list_cached_tickers
 from ui.auth import require_login
 from ui.tables import show_table
+from ui.text import plain
 
 REFRESH_SECONDS = 2
 OPEN_JOBS_KEY = "train_open_jobs"  # jobs this browser session last saw queued or running
@@ -167,7 +168,7 @@ def render_jobs(actor: Actor) -> None:
     if runner.problem:
         st.warning(runner.problem, icon=":material/engineering:")
     else:
-        st.caption(f"Training jobs: {runner.summary()}.")
+        st.caption(plain(f"Training jobs: {runner.summary()}."))
     refresh_when_a_job_succeeds(jobs)
     if not jobs:
         st.caption("No training jobs yet.")
@@ -175,15 +176,15 @@ def render_jobs(actor: Actor) -> None:
     for job in jobs:
         with st.container(border=True):
             head, action = st.columns([5, 1])
-            head.markdown(f"**{job.ticker}** · {job.status} · {local_time(job.created_at):%Y-%m-%d %H:%M}")
+            head.markdown(plain(f"{job.ticker} · {job.status} · {local_time(job.created_at):%Y-%m-%d %H:%M}"))
             if job.status == "queued":
-                head.caption(queued_note(job.message, runner))
+                head.caption(plain(queued_note(job.message, runner)))
             elif job.status == "running":
                 head.progress(float(job.progress), text=job.message or "")
             elif job.status == "failed":
                 head.error(job.error or "failed", icon=":material/error:")
             else:
-                head.caption(job.message or "")
+                head.caption(plain(job.message or ""))
             if job.status not in FINISHED and action.button("Cancel", key=f"cancel-{job.id}"):
                 with session_scope(action="cancel job") as session:
                     cancel_job(session=session, actor=actor, job_id=job.id)

@@ -9,6 +9,7 @@ from streamlit.errors import StreamlitAPIException
 from core.config import PROJECT_ROOT
 from db.repositories.actor import Actor
 from ui.auth import AUTH_STATE_KEY
+from ui.text import plain
 
 PAGES_DIR = PROJECT_ROOT / "app_pages"
 
@@ -75,7 +76,7 @@ def render_user_menu(authenticator: stauth.Authenticate, actor: Actor) -> Actor 
         authenticator.logout(button_name="Log out", location="sidebar", key="logout_button")
     if not st.session_state.get(AUTH_STATE_KEY):
         return None
-    label.markdown(f"Signed in as **{actor.username}** · {actor.role}")
+    label.markdown(f"Signed in as **{plain(actor.username)}** · {plain(actor.role)}")
     return actor
 
 

@@ -14,6 +14,7 @@ from db.models import User
 from db.models.accounts import Role
 from db.types import utc_now
 from tests.accounts import DEFAULT_PASSWORD, logged_in_app, make_account, unique_name
+from ui.text import plain
 
 
 @pytest.fixture
@@ -89,7 +90,7 @@ def test_register_then_log_in_then_log_out(database):
     at = log_in(at, name, "engines of analysis")
     assert not at.exception
     assert titles(at) == ["Candlecast"]
-    assert f"Signed in as **{name}** · analyst" in signed_in_as(at)
+    assert f"Signed in as **{plain(name)}** · analyst" in signed_in_as(at)
     assert "Watchlist" in [header.value for header in at.subheader]
 
     at.sidebar.button[0].click().run()
