@@ -40,7 +40,7 @@ from core.throttle import Throttle
 from db.engine import get_sessionmaker, session_scope
 from db.models import TrainingJob
 from db.models.forecasting import JobStatus
-from db.repositories.actor import Actor, owned_by
+from db.repositories.actor import Actor, own_rows
 from db.types import utc_now
 
 log = get_logger("jobs")
@@ -275,7 +275,7 @@ def _finish(
 
 def cancel_job(*, session: Session, actor: Actor, job_id: uuid.UUID) -> TrainingJob:
     """A queued job is cancelled at once; a running one stops at its next epoch."""
-    job = session.scalar(select(TrainingJob).where(TrainingJob.id == job_id, owned_by(TrainingJob.user_id, actor)))
+    job = session.scalar(select(TrainingJob).where(TrainingJob.id == job_id, own_rows(TrainingJob.user_id, actor)))
     if job is None:
         raise JobError("no such job")
     if job.status == JobStatus.QUEUED.value:
@@ -373,7 +373,7 @@ def list_jobs(*, session: Session, actor: Actor, limit: int = 30) -> Sequence[Tr
     reap_stale_jobs(session=session)
     query = (
         select(TrainingJob)
-        .where(owned_by(TrainingJob.user_id, actor))
+        .where(own_rows(TrainingJob.user_id, actor))
         .order_by(TrainingJob.created_at.desc())
         .limit(limit)
     )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import BacktestResult, Evaluation, RiskMetrics, TrainingJob
-from db.repositories.actor import Actor, owned_by
+from db.repositories.actor import Actor, own_rows
 
 Stored = TypeVar("Stored", TrainingJob, Evaluation, BacktestResult, RiskMetrics)
 DEFAULT_LIMIT = 50
@@ -18,14 +18,14 @@ DEFAULT_LIMIT = 50
 
 def get_owned(*, session: Session, actor: Actor, kind: type[Stored], row_id: uuid.UUID) -> Stored | None:
     """One stored result the actor may see (their own; an admin's view is everyone's), or None."""
-    return session.scalar(select(kind).where(kind.id == row_id, owned_by(kind.user_id, actor)))
+    return session.scalar(select(kind).where(kind.id == row_id, own_rows(kind.user_id, actor)))
 
 
 def list_owned(
     *, session: Session, actor: Actor, kind: type[Stored], ticker: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> Sequence[Stored]:
     """The actor's stored results of one kind, newest first; ticker filters those that have one."""
-    query = select(kind).where(owned_by(kind.user_id, actor)).order_by(kind.created_at.desc(), kind.id).limit(limit)
+    query = select(kind).where(own_rows(kind.user_id, actor)).order_by(kind.created_at.desc(), kind.id).limit(limit)
     if ticker and hasattr(kind, "ticker"):
         query = query.where(kind.ticker == ticker)
     return session.scalars(query).all()

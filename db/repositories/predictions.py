@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from db.models import ModelVersion, Prediction
-from db.repositories.actor import Actor, owned_by
+from db.repositories.actor import Actor, own_rows
 from db.types import utc_now
 
 LEDGER_COLUMNS = (
@@ -65,7 +65,7 @@ def read_ledger(
             Prediction.matured_at,
         )
         .outerjoin(ModelVersion, ModelVersion.id == Prediction.model_version_id)
-        .where(owned_by(Prediction.user_id, actor))
+        .where(own_rows(Prediction.user_id, actor))
         .order_by(Prediction.target_date.desc(), Prediction.created_at.desc())
     )
     if ticker:

@@ -257,13 +257,18 @@ def test_a_viewer_cannot_start_training(app_database):
         assert list_jobs(session=session, actor=viewer) == []
 
 
-def test_cancelling_someone_elses_job_is_refused(app_database):
-    owner, other = make_account(app_database), make_account(app_database)
+@pytest.mark.parametrize("role", [Role.ANALYST, Role.ADMIN])
+def test_someone_elses_job_is_neither_listed_nor_cancelled(app_database, role):
+    """Not even by an admin: admins manage accounts, not other people's analyses."""
+    owner, other = make_account(app_database), make_account(app_database, role=role)
     with session_scope() as session:
         row = TrainingJob(user_id=owner.user_id, ticker=TICKER, config={})
         session.add(row)
         session.flush()
         job_id = row.id
+    with session_scope() as session:
+        assert [job.id for job in list_jobs(session=session, actor=owner)] == [job_id]
+        assert list_jobs(session=session, actor=other) == []
     with session_scope() as session, pytest.raises(JobError, match="no such job"):
         cancel_job(session=session, actor=other, job_id=job_id)
 

@@ -13,6 +13,7 @@ from core.forecasting.registry import save_version
 from core.predictions import PredictionError, fill_matured, ledger_with_outcomes, predict, scoreboard
 from core.throttle import Throttle
 from db.models import Prediction
+from db.models.accounts import Role
 from db.repositories.actor import Actor
 from db.repositories.prices import upsert_prices
 from db.repositories.users import create_user
@@ -131,3 +132,15 @@ def test_others_never_see_my_ledger(session, actor):
     assert len(ledger_with_outcomes(session=session, actor=actor)) == 2
     assert ledger_with_outcomes(session=session, actor=other).empty
     assert scoreboard(ledger_with_outcomes(session=session, actor=other)).empty
+
+
+def test_an_admin_does_not_read_another_users_ledger(session, actor):
+    """Admins manage accounts, not other people's analyses: the ledger is its owner's alone."""
+    upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
+    save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    make(session, actor, days=2)
+    admin = Actor.of(
+        create_user(session=session, username="ada", email="ada@example.com", password_hash="x", role=Role.ADMIN)
+    )
+    assert len(ledger_with_outcomes(session=session, actor=actor)) == 2
+    assert ledger_with_outcomes(session=session, actor=admin).empty
