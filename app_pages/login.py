@@ -11,7 +11,9 @@ def main() -> None:
     authenticator = get_authenticator(settings)
     st.title("Candlecast")
     st.caption("Stock analytics with honest forecasts. Log in or create an account.")
-    notice = st.session_state.pop("auth_notice", None)
+    # Kept until the next login: the logout component reruns the page, and a notice popped on the
+    # first run would vanish before anyone read it.
+    notice = st.session_state.get("auth_notice")
     if notice:
         st.info(notice, icon=":material/info:")
     log_in, sign_up = st.tabs(["Log in", "Register"])

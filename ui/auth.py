@@ -86,6 +86,7 @@ def _session_start_time(user: User) -> float:
 
 def start_session(user: User, *, set_cookie: bool = True) -> None:
     now = _session_start_time(user)
+    st.session_state.pop("auth_notice", None)
     st.session_state[AUTH_STATE_KEY] = {
         "user_id": str(user.id),
         "issued_at": now,

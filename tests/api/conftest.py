@@ -18,6 +18,7 @@ from core.auth.api_keys import create_api_key
 from core.config import get_settings
 from core.forecasting.registry import save_version
 from db.engine import reset_engine, session_scope
+from db.migrate import upgrade_to_head
 from db.models import ApiKey
 from db.models.accounts import Role, Tier
 from db.repositories.actor import Actor
@@ -25,17 +26,38 @@ from db.types import utc_now
 from tests.accounts import make_account
 from tests.core.forecasting.tiny import tiny_result
 from tests.fixtures import gspc_2018_bytes
+from tests.servers import fresh_postgres_database, postgres_problem, unavailable
 
 GENEROUS = ApiLimits(read="10000/minute", write="10000/minute")
 
 
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def api_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
+    """A migrated database of the API tests' own on each backend.
+
+    API requests commit, so they must not share the database whose rows the rolled-back `session`
+    tests count.
+    """
+    if request.param == "sqlite":
+        url = URL.create("sqlite", database=str(tmp_path_factory.mktemp("api") / "api.db"))
+        upgrade_to_head(url)
+        yield url
+        return
+    problem = postgres_problem()
+    if problem:
+        unavailable(problem)
+    with fresh_postgres_database() as url:
+        upgrade_to_head(url)
+        yield url
+
+
 @pytest.fixture
-def api_database(database_url: URL, monkeypatch: pytest.MonkeyPatch) -> URL:
-    """Point this process's settings (and so the API's engine) at the test database."""
-    monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
+def api_database(api_database_url: URL, monkeypatch: pytest.MonkeyPatch) -> URL:
+    """Point this process's settings (and so the API's engine) at the API tests' database."""
+    monkeypatch.setenv("DATABASE_URL", api_database_url.render_as_string(hide_password=False))
     get_settings.cache_clear()
     reset_engine()
-    return database_url
+    return api_database_url
 
 
 @pytest.fixture

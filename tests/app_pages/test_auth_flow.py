@@ -99,6 +99,10 @@ def test_register_then_log_in_then_log_out(database):
     at.run()  # what the back button does: a rerun of the session, which is logged out
     assert "Watchlist" not in [header.value for header in at.subheader]
     assert "Signed in as" not in signed_in_as(at)
+    assert [info.value for info in at.info] == ["You are logged out."], "the notice outlives a rerun"
+    at = log_in(at, name, "engines of analysis")
+    assert "Signed in as" in signed_in_as(at)
+    assert [info.value for info in at.info] == []
 
 
 def test_registration_errors_are_shown(database):
