@@ -132,11 +132,12 @@ def test_deleting_a_user_cascades_to_what_they_own_and_keeps_the_audit_trail(ses
         return session.scalar(select(func.count()).select_from(model).where(*where))
 
     assert count(ApiKey, ApiKey.user_id == user_id) == 0
-    assert count(UserPreferences) == 0
-    assert count(DataUpload) == 0
-    assert count(ModelVersion) == 0
-    assert count(Prediction) == 0
-    assert count(HistoricalPrice, HistoricalPrice.owner_id.is_not(None)) == 0
+    # Counted per user: other tests may have committed rows of their own users to this database.
+    assert count(UserPreferences, UserPreferences.user_id == user_id) == 0
+    assert count(DataUpload, DataUpload.user_id == user_id) == 0
+    assert count(ModelVersion, ModelVersion.user_id == user_id) == 0
+    assert count(Prediction, Prediction.user_id == user_id) == 0
+    assert count(HistoricalPrice, HistoricalPrice.owner_id == user_id) == 0
     assert count(HistoricalPrice, HistoricalPrice.ticker == "AAPL") == 1, "shared market data stays"
     assert count(ApiKey, ApiKey.user_id == other_id) == 1
     audit = session.scalar(select(AuditLog).where(AuditLog.action == "login", AuditLog.username == "alice"))
