@@ -6,8 +6,8 @@ import argparse
 
 import uvicorn
 
-from core.config import get_settings
-from core.logging import configure_logging
+from common.config import get_settings
+from common.logging import configure_logging
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from api.errors import ApiError, error_response, install_error_handlers
 from api.limits import ApiLimits
 from api.routes import account, forecasts, jobs, market, results
 from api.routes.market import MAX_UPLOAD_BYTES
-from core.config import get_settings
+from common.config import get_settings
 
 
 class ConcurrencyLimit:

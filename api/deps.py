@@ -20,9 +20,9 @@ from starlette.exceptions import HTTPException
 
 from api.errors import EXPECTED_ERRORS, ApiError
 from api.limits import ApiLimits, take
+from common.config import Settings, get_settings
 from core.api_usage import KeyHolder, authenticate_key, record_key_request
 from core.auth.roles import Permission, require
-from core.config import Settings, get_settings
 from core.throttle import Throttle, get_throttle
 from db.engine import session_scope
 from db.repositories.actor import Actor

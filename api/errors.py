@@ -11,12 +11,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from common.logging import get_logger
 from core.actions import ActionLimitedError
 from core.analysis import AnalysisError
 from core.auth.roles import PermissionDeniedError
 from core.forecasting.registry import RegistryError
 from core.jobs import JobError
-from core.logging import get_logger
 from core.predictions import PredictionError
 from core.throttle import ThrottleUnavailableError
 

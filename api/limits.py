@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from limits import RateLimitItem, parse
 
-from core.logging import get_logger
+from common.logging import get_logger
 from core.throttle import Throttle, ThrottleUnavailableError
 
 log = get_logger("api")

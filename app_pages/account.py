@@ -2,9 +2,9 @@
 
 import streamlit as st
 
+from common.config import get_settings
 from core.actions import quotas
 from core.auth import ApiKeyError, create_api_key, list_keys, revoke_key
-from core.config import get_settings
 from core.preferences import DATE_RANGES, NOTIFICATIONS, PreferencesError, load_preferences, save_preferences
 from core.throttle import get_throttle
 from db.engine import session_scope

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.config import get_settings
+from common.config import get_settings
 from ui.auth import get_authenticator, is_logged_in, render_login, render_registration
 
 

@@ -5,11 +5,11 @@ import math
 import pandas as pd
 import streamlit as st
 
+from common.config import get_settings
 from core.actions import ActionLimitedError
 from core.analysis import AnalysisError, backtest_evaluation, parse_weights, portfolio_risk
 from core.auth import Permission, PermissionDeniedError, can
 from core.backtest import BacktestConfig
-from core.config import get_settings
 from core.forecasting.config import MODEL_TYPES, TrainingConfig
 from core.forecasting.history import verdict
 from core.forecasting.walkforward import WalkForwardSettings

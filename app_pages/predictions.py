@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
+from common.config import get_settings
 from core.actions import ActionLimitedError
 from core.auth import Permission, PermissionDeniedError, can
-from core.config import get_settings
 from core.data.export import to_safe_csv
 from core.forecasting.artifacts import ArtifactError
 from core.predictions import PredictionError, ledger_with_outcomes, predict, scoreboard

@@ -5,9 +5,9 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from common.config import get_settings
 from core.actions import ActionLimitedError
 from core.auth import Permission, PermissionDeniedError, can
-from core.config import get_settings
 from core.data.calendar import is_stale
 from core.data.export import to_safe_csv
 from core.data.quality import ticker_quality

@@ -5,11 +5,11 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from common.config import get_settings
 from core.actions import ActionLimitedError
 from core.auth import Permission, PermissionDeniedError, can
-from core.config import get_settings
 from core.forecasting.artifacts import ArtifactError
-from core.forecasting.config import FEATURES, ConfigError, parse_config
+from core.forecasting.config import FEATURES, ModelSettingsError, parse_config
 from core.forecasting.registry import RegistryError, activate, delete, export_filename, import_version
 from core.jobs import (
     DEFAULT_PRESET,
@@ -145,7 +145,7 @@ def render_form(actor: Actor, tickers: list[str], preferred: list[str]) -> None:
             actor=actor, tickers=chosen, config=config, settings=get_settings(), throttle=get_throttle()
         )
     except ValueError as error:
-        st.error(f"Settings: {error}" if isinstance(error, ConfigError) else f"LSTM units: {error}")
+        st.error(f"Settings: {error}" if isinstance(error, ModelSettingsError) else f"LSTM units: {error}")
         return
     except (PermissionDeniedError, ActionLimitedError) as error:
         st.error(str(error))

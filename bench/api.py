@@ -25,8 +25,8 @@ import httpx
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import sessionmaker
 
+from common.config import load_settings
 from core.auth.api_keys import create_api_key
-from core.config import load_settings
 from core.data.sample import SAMPLE_TICKER
 from core.data.service import load_sample
 from core.forecasting.config import parse_config

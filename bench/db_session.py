@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import sessionmaker
 
-from core.config import load_settings
+from common.config import load_settings
 from db.engine import create_engine_from_settings, health_check, session_scope
 from db.migrate import upgrade_to_head
 from db.models import User

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 from sqlalchemy.orm import sessionmaker
 
-from core.config import load_settings
+from common.config import load_settings
 from core.data.csv_prices import parse_price_csv
 from core.data.frames import OHLCV_COLUMNS
 from core.data.sample import sample_bytes

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine, select
 
-from core.config import PROJECT_ROOT
+from common.config import PROJECT_ROOT
 from db.models import TrainingJob
 from tests.e2e.app_server import CHROMIUM, CHROMIUM_FLAGS, running_app
 

@@ -7,10 +7,10 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from core.config import ConfigError, get_settings
+from common.config import ConfigError, get_settings
+from common.logging import configure_logging
 from core.data.service import fetch_tickers, import_prices, load_sample
 from core.data.tickers import parse_ticker_text
-from core.logging import configure_logging
 from db.engine import get_sessionmaker, session_scope
 from db.repositories.actor import Actor
 from db.repositories.users import get_user_by_username
@@ -94,7 +94,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from core.data.csv_prices import parse_price_csv
     from core.data.validation import validate_prices
-    from core.forecasting.config import ConfigError, parse_config
+    from core.forecasting.config import ModelSettingsError, parse_config
     from core.forecasting.dataset import DatasetError
     from core.forecasting.registry import save_version
     from core.forecasting.training import train_forecaster
@@ -102,7 +102,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     try:
         config = parse_config(args.config)
-    except ConfigError as error:
+    except ModelSettingsError as error:
         print(f"error: --config: {error}", file=sys.stderr)
         return EXIT_USAGE
     with session_scope(action="train from the command line") as session:
@@ -200,14 +200,14 @@ def cmd_walkforward(args: argparse.Namespace) -> int:
 
     from core.data.csv_prices import parse_price_csv
     from core.data.validation import validate_prices
-    from core.forecasting.config import ConfigError, parse_config
+    from core.forecasting.config import ModelSettingsError, parse_config
     from core.forecasting.dataset import DatasetError
     from core.forecasting.walkforward import WalkForwardSettings, walk_forward
 
     try:
         config = parse_config(args.config)
         settings = WalkForwardSettings(windows=args.windows, step=args.step, retrain_every=args.retrain_every)
-    except (ConfigError, ValueError) as error:
+    except (ModelSettingsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     parsed = parse_price_csv(args.csv.read_bytes(), ticker=args.ticker or "CSV")

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from limits import parse
 from sqlalchemy.orm import Session
 
+from common.config import Settings
+from common.logging import get_logger
 from core.auth.roles import Permission, require
-from core.config import Settings
-from core.logging import get_logger
 from core.throttle import Throttle, ThrottleUnavailableError
 from db.repositories.actor import Actor
 from db.repositories.usage import count_action

@@ -13,7 +13,7 @@ from contextvars import ContextVar
 
 from sqlalchemy.orm import Session
 
-from core.logging import get_logger
+from common.logging import get_logger
 from db.engine import keep_after_rollback
 from db.repositories.actor import Actor
 from db.repositories.audit import add_audit_event

@@ -29,12 +29,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common.config import PROJECT_ROOT, Settings, get_settings
+from common.logging import get_logger
 from core.actions import authorise_action
 from core.audit import client_address as audit_client_address
 from core.audit import current_client_address, record_event
-from core.config import PROJECT_ROOT, Settings, get_settings
 from core.forecasting.config import TrainingConfig
-from core.logging import get_logger
 from core.redis_client import require_redis
 from core.throttle import Throttle
 from db.engine import get_sessionmaker, session_scope

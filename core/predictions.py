@@ -11,9 +11,9 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from common.config import Settings
 from core.actions import authorise_action
 from core.audit import record_event
-from core.config import Settings
 from core.forecasting import metrics
 from core.forecasting.history import verdict
 from core.throttle import Throttle

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 import redis
 
-from core.config import get_settings
+from common.config import get_settings
 
 SOCKET_TIMEOUT_SECONDS = 2.0
 

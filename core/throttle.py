@@ -12,7 +12,7 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
-from core.config import get_settings
+from common.config import get_settings
 from core.redis_client import get_redis
 
 LOGIN_FAILURES_PER_ACCOUNT = parse("5 per 15 minutes")

@@ -15,8 +15,8 @@ import uuid
 
 from rq import SimpleWorker
 
-from core.config import ConfigError, get_settings
-from core.logging import configure_logging, get_logger
+from common.config import ConfigError, get_settings
+from common.logging import configure_logging, get_logger
 from core.redis_client import RedisState, redis_status, require_redis
 
 # RQ drops a worker from its registry this long (+60 s) after its last heartbeat, so a killed

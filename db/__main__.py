@@ -9,8 +9,8 @@ import sys
 from dataclasses import asdict
 from typing import TextIO
 
-from core.config import ConfigError, get_settings
-from core.logging import configure_logging
+from common.config import ConfigError, get_settings
+from common.logging import configure_logging
 from core.passwords import PasswordPolicyError, check_password_policy, hash_password
 from core.redis_client import RedisState
 from core.status import SystemStatus, system_status

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from core.logging import get_logger
+from common.logging import get_logger
 
 log = get_logger("db")
 TICK_SECONDS = 0.25

@@ -18,8 +18,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool, StaticPool
 
-from core.config import Settings, get_settings
-from core.logging import Refusal, get_logger
+from common.config import Settings, get_settings
+from common.errors import Refusal
+from common.logging import get_logger
 from db.answer_watch import AnswerWatch
 
 log = get_logger("db")
@@ -179,7 +180,7 @@ def reset_engine() -> None:
 def session_scope(factory: sessionmaker[Session] | None = None, *, action: str = "") -> Iterator[Session]:
     """One transaction for one user action: commit on success, roll back on error.
 
-    A refusal (core.logging.Refusal) is logged at INFO in one line; anything else once, at ERROR,
+    A refusal (common.errors.Refusal) is logged at INFO in one line; anything else once, at ERROR,
     with its traceback. Rows kept with keep_after_rollback are written after the rollback.
     """
     session = (factory or get_sessionmaker())()

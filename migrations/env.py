@@ -10,7 +10,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 import db.models  # noqa: F401 - registers every table on the metadata
-from core.config import get_settings
+from common.config import get_settings
 from db.base import Base
 from db.engine import ensure_sqlite_folder
 from db.types import UTCDateTime

@@ -9,7 +9,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import sessionmaker
 from streamlit.testing.v1 import AppTest
 
-from core.config import PROJECT_ROOT, load_settings
+from common.config import PROJECT_ROOT, load_settings
 from core.passwords import hash_password
 from db.engine import create_engine_from_settings, session_scope
 from db.models.accounts import Role, Tier

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from core.config import Settings, load_settings
+from common.config import Settings, load_settings
 from db.engine import create_engine_from_settings
 from db.migrate import upgrade_to_head
 from tests.process_state import reset_process_state

@@ -2,8 +2,8 @@
 
 import logging
 
-from core.config import get_settings
-from core.logging import ROOT_LOGGER_NAME
+from common.config import get_settings
+from common.logging import ROOT_LOGGER_NAME
 from core.redis_client import reset_redis
 from core.throttle import reset_throttles
 from db.engine import reset_engine

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import streamlit as st
 
+from common.config import get_settings
 from core.auth import AccountError, change_role, invite, reset_password_by_admin, set_active
-from core.config import get_settings
 from db.engine import session_scope
 from db.models.accounts import Role
 from db.repositories.actor import Actor

@@ -19,6 +19,7 @@ import streamlit_authenticator as stauth
 from sqlalchemy.exc import SQLAlchemyError
 from streamlit_authenticator.utilities import LoginError, RegisterError, ResetError
 
+from common.config import Settings, get_settings
 from core.audit import set_client_address
 from core.auth import (
     AccountError,
@@ -32,7 +33,6 @@ from core.auth import (
     session_is_current,
 )
 from core.auth.client_address import resolve_client_address
-from core.config import Settings, get_settings
 from core.passwords import PASSWORD_RULES
 from core.throttle import get_throttle
 from db.engine import database_error_message, session_scope

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.config import ConfigError, Settings, get_settings
-from core.logging import configure_logging
+from common.config import ConfigError, Settings, get_settings
+from common.logging import configure_logging
 
 
 @st.cache_resource(show_spinner=False)

@@ -6,7 +6,7 @@ import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit.errors import StreamlitAPIException
 
-from core.config import PROJECT_ROOT
+from common.config import PROJECT_ROOT
 from db.repositories.actor import Actor
 from ui.auth import AUTH_STATE_KEY
 from ui.text import plain

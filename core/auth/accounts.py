@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from common.errors import Refusal
 from core.audit import record_event
 from core.auth.roles import Permission, require
-from core.logging import Refusal
 from core.passwords import (
     PasswordPolicyError,
     burn_verification_time,

@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from common.errors import Refusal
 from core.audit import record_event
-from core.logging import Refusal
 from db.models import ApiKey, User
 from db.repositories.actor import Actor
 from db.repositories.api_keys import add_api_key, get_api_key_by_hash, list_api_keys, revoke_api_key

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from core.logging import Refusal
+from common.errors import Refusal
 from db.models.accounts import Role
 from db.repositories.actor import Actor
 

@@ -11,8 +11,8 @@ from functools import cache
 import jwt
 from sqlalchemy.orm import Session
 
-from core.config import Settings
-from core.logging import get_logger
+from common.config import Settings
+from common.logging import get_logger
 from db.models import User
 from db.repositories.users import get_user
 

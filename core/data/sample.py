@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.config import PROJECT_ROOT
+from common.config import PROJECT_ROOT
 
 SAMPLE_TICKER = "^GSPC"
 SAMPLE_PATH = PROJECT_ROOT / "data" / "sample" / "GSPC_1999-2018.csv"

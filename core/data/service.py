@@ -16,10 +16,11 @@ import pandas as pd
 from limits import parse
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.config import Settings
+from common.logging import get_logger
 from core.actions import ActionLimitedError, action_limit, authorise_action
 from core.audit import record_event
 from core.auth.roles import Permission, PermissionDeniedError, can, require
-from core.config import Settings
 from core.data.csv_prices import parse_price_csv
 from core.data.errors import FileFormatError
 from core.data.frames import OHLCV_COLUMNS, reported_actions
@@ -30,7 +31,6 @@ from core.data.tickers import parse_ticker_file, parse_ticker_text
 from core.data.validation import ValidationReport, validate_prices
 from core.data.yahoo import NoDataError, PriceSourceError, SourceUnreachableError, YahooSource
 from core.indicator_store import refresh_indicators, refresh_indicators_of
-from core.logging import get_logger
 from core.predictions import fill_matured
 from core.throttle import Throttle, ThrottleUnavailableError
 from db.engine import session_scope

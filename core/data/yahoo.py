@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from common.logging import get_logger
 from core.data.frames import Normalised, normalise_provider_frame
-from core.logging import get_logger
 
 log = get_logger("data")
 

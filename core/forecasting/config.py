@@ -21,7 +21,7 @@ FEATURES = {
 MODEL_TYPES = ("auto", "lstm", "gru", "ridge", "arima", "ets", "drift", "moving_average", "persistence")
 
 
-class ConfigError(ValueError):
+class ModelSettingsError(ValueError):
     """A training setting is wrong; the message names the setting."""
 
 
@@ -73,13 +73,13 @@ class TrainingConfig(BaseModel):
 
 
 def parse_config(text: str | None = None, **overrides: object) -> TrainingConfig:
-    """A config from JSON text and keyword overrides; ConfigError names each wrong setting."""
+    """A config from JSON text and keyword overrides; ModelSettingsError names each wrong setting."""
     try:
         values = json.loads(text) if text else {}
     except json.JSONDecodeError as error:
-        raise ConfigError(f"config is not valid JSON: {error.msg} at character {error.pos}") from None
+        raise ModelSettingsError(f"config is not valid JSON: {error.msg} at character {error.pos}") from None
     if not isinstance(values, dict):
-        raise ConfigError("config must be a JSON object")
+        raise ModelSettingsError("config must be a JSON object")
     try:
         return TrainingConfig(**(values | overrides))
     except ValidationError as error:
@@ -87,4 +87,4 @@ def parse_config(text: str | None = None, **overrides: object) -> TrainingConfig
         for item in error.errors():
             where = ".".join(str(part) for part in item["loc"]) or "config"
             problems.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
-        raise ConfigError("; ".join(problems)) from None
+        raise ModelSettingsError("; ".join(problems)) from None

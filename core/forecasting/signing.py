@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from core.config import Settings, get_settings, resolve_path
+from common.config import Settings, get_settings, resolve_path
 
 DEVELOPMENT_KEY_FILE = "model-signing.key"
 # Domain separation: the derived key signs nothing a cookie key signs, and the reverse.

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.logging import get_logger
 from core.audit import record_event
 from core.forecasting.config import TrainingConfig
 from core.forecasting.dataset import DatasetError
 from core.forecasting.evaluation import json_safe
 from core.forecasting.registry import save_version
 from core.forecasting.training import TrainingCancelledError, train_model
-from core.logging import get_logger
 from db.engine import session_scope
 from db.models import Evaluation, TrainingJob
 from db.models.forecasting import JobStatus

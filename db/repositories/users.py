@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.logging import Refusal
+from common.errors import Refusal
 from db.models import User
 from db.models.accounts import Role, Tier
 from db.repositories.actor import Actor

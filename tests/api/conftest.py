@@ -14,8 +14,8 @@ from sqlalchemy.engine import URL
 
 from api.app import create_app
 from api.limits import ApiLimits
+from common.config import get_settings
 from core.auth.api_keys import create_api_key
-from core.config import get_settings
 from core.forecasting.registry import save_version
 from db.engine import reset_engine, session_scope
 from db.migrate import upgrade_to_head

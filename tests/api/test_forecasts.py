@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from core.config import get_settings
+from common.config import get_settings
 from tests.api.conftest import assert_error
 
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.limits import ApiLimits
-from core.config import get_settings
+from common.config import get_settings
 from core.throttle import get_throttle
 from tests.api.conftest import assert_error, issue_key
 from tests.api.live import serve

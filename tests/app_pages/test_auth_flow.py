@@ -7,8 +7,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import sessionmaker
 from streamlit.testing.v1 import AppTest
 
+from common.config import PROJECT_ROOT, load_settings
 from core.auth import LOGIN_REFUSED, LOGIN_UNAVAILABLE
-from core.config import PROJECT_ROOT, load_settings
 from db.engine import create_engine_from_settings, session_scope
 from db.models import User
 from db.models.accounts import Role

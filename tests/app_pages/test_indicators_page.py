@@ -15,7 +15,7 @@ PAGE = "app_pages/indicators.py"
 def with_sample(monkeypatch, tmp_path):
     from sqlalchemy.orm import sessionmaker
 
-    from core.config import load_settings
+    from common.config import load_settings
 
     url = URL.create("sqlite", database=str(tmp_path / "indicators.db"))
     upgrade_to_head(url)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from sqlalchemy.engine import URL
 
-from core.config import get_settings
+from common.config import get_settings
 from core.data.service import load_sample
 from core.forecasting.registry import save_version
 from core.jobs import queue_training

@@ -3,7 +3,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import PROJECT_ROOT
+from common.config import PROJECT_ROOT
 from db.models.accounts import Role
 from tests.accounts import logged_in_app, make_account
 

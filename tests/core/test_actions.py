@@ -3,9 +3,9 @@
 import pytest
 from limits.storage import MemoryStorage
 
+from common.config import load_settings
 from core.actions import ActionLimitedError, authorise_action, quotas
 from core.auth import PermissionDeniedError
-from core.config import load_settings
 from core.throttle import Throttle, create_throttle
 from db.models.accounts import Role, Tier
 from db.repositories.actor import Actor

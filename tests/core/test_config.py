@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.config import MIN_COOKIE_KEY_BYTES, PROJECT_ROOT, ConfigError, load_settings
+from common.config import MIN_COOKIE_KEY_BYTES, PROJECT_ROOT, ConfigError, load_settings
 
 STRONG_KEY = "k3J9-vQ2xR7mN4pL8sT1wY6zB0cF5hG2jD9aE3uI7oP"
 
@@ -147,7 +147,7 @@ def test_development_starts_without_a_cookie_key():
 
 
 def test_every_setting_is_documented_in_env_example_and_readme():
-    from core.config import Settings
+    from common.config import Settings
 
     example = (PROJECT_ROOT / ".env.example").read_text()
     readme = (PROJECT_ROOT / "README.md").read_text()

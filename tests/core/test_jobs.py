@@ -14,8 +14,8 @@ from rq import SimpleWorker
 from sqlalchemy import select
 from sqlalchemy.engine import URL
 
+from common.config import get_settings
 from core.audit import client_address
-from core.config import get_settings
 from core.data.service import import_prices
 from core.jobs import STALE_AFTER, JobError, cancel_job, dispatch, list_jobs, queue_training, runner_status
 from core.redis_client import require_redis

@@ -5,7 +5,7 @@ from logging.handlers import RotatingFileHandler
 
 import pytest
 
-from core.logging import BACKUP_COUNT, MAX_LOG_BYTES, ROOT_LOGGER_NAME, configure_logging, get_logger
+from common.logging import BACKUP_COUNT, MAX_LOG_BYTES, ROOT_LOGGER_NAME, configure_logging, get_logger
 
 
 def test_info_goes_to_app_log_and_errors_to_both(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 from limits.storage import MemoryStorage
 from sqlalchemy import select
 
-from core.config import load_settings
+from common.config import load_settings
 from core.data.frames import normalise_provider_frame
 from core.forecasting.registry import save_version
 from core.predictions import PredictionError, fill_matured, ledger_with_outcomes, predict, scoreboard

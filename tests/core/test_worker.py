@@ -9,7 +9,7 @@ import time
 import pytest
 from sqlalchemy.engine import URL
 
-from core.config import PROJECT_ROOT
+from common.config import PROJECT_ROOT
 from core.data.service import import_prices
 from core.jobs import list_jobs
 from core.worker import main

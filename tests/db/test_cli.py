@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
-from core.config import PROJECT_ROOT
+from common.config import PROJECT_ROOT
 from db.__main__ import main as cli_main
 from db.models import User
 from db.repositories.users import get_user_by_username

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import sessionmaker
 
-from core.config import load_settings
+from common.config import load_settings
 from db.engine import create_engine_from_settings, health_check, pool_status, session_scope
 from db.models import User
 from tests.servers import postgres_server_url

@@ -6,9 +6,9 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from common.config import ConfigError, load_settings
 from core.audit import client_address, current_client_address, record_event, set_client_address
 from core.auth.client_address import LOOPBACK, resolve_client_address
-from core.config import ConfigError, load_settings
 from core.data.service import load_sample
 from db.models import AuditLog
 from db.models.accounts import Role

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
-from core.config import load_settings
+from common.config import load_settings
 from db.engine import DATABASE_NOT_ANSWERING, create_engine_from_settings, database_error_message, session_scope
 from tests.accounts import logged_in_app, make_account
 from tests.security.tcp_proxy import FreezableProxy

@@ -8,10 +8,10 @@ from limits.storage import MemoryStorage
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from common.config import load_settings
+from common.logging import ROOT_LOGGER_NAME, configure_logging
 from core.auth import LOGIN_REFUSED, authenticate
-from core.config import load_settings
 from core.data.export import FORMULA_TRIGGERS, to_safe_csv
-from core.logging import ROOT_LOGGER_NAME, configure_logging
 from core.throttle import Throttle
 from db.engine import create_engine_from_settings, session_scope
 from db.models import AuditLog

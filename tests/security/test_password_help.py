@@ -2,7 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from core.config import PROJECT_ROOT
+from common.config import PROJECT_ROOT
 from core.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PASSWORD_RULES, check_password_policy
 
 

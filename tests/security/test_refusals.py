@@ -45,7 +45,7 @@ def test_a_refused_registration_logs_one_info_line_without_traceback(engine, cap
 
 
 def test_an_unaudited_refusal_still_gets_its_line(engine, caplog):
-    from core.logging import Refusal
+    from common.errors import Refusal
 
     with (
         caplog.at_level(logging.DEBUG, logger="candlecast"),

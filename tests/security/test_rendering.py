@@ -9,7 +9,7 @@ go through st.text, st.code or a table (ui.tables.show_table) instead.
 import ast
 from pathlib import Path
 
-from core.config import PROJECT_ROOT
+from common.config import PROJECT_ROOT
 
 MARKDOWN_CALLS = {"markdown", "caption", "write", "html"}
 # Non-literal text that was read and holds only values the app itself controls.

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
+from common.logging import ROOT_LOGGER_NAME, configure_logging
 from core.auth import AccountError, authenticate, register
 from core.auth.accounts import USERNAME_TOO_LONG
-from core.logging import ROOT_LOGGER_NAME, configure_logging
 from core.throttle import Throttle
 from db.engine import DATABASE_NOT_ANSWERING, DATABASE_REFUSED, database_error_message, session_scope
 from db.models import AuditLog, User
@@ -65,7 +65,7 @@ def test_a_251_character_name_is_refused_audited_and_logs_no_secret(engine, logs
 @pytest.mark.postgres
 def test_a_database_error_logs_neither_the_email_nor_the_hash(postgres_database_url, logs):
     """Should a value slip past the checks, PostgreSQL's DataError is logged without its parameters."""
-    from core.config import load_settings
+    from common.config import load_settings
     from db.engine import create_engine_from_settings
 
     engine = create_engine_from_settings(load_settings(), postgres_database_url)

@@ -5,7 +5,7 @@ import ast
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from core.config import PROJECT_ROOT
+from common.config import PROJECT_ROOT
 from ui.tables import safe_frame
 
 HOSTILE = '=hyperlink("http://evil.example/","click")'

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.pool import NullPool
 
-from core.config import PROJECT_ROOT
+from common.config import PROJECT_ROOT
 from core.throttle import LOGIN_FAILURES_PER_ACCOUNT
 from db.models import AuditLog
 from tests.accounts import make_account, unique_name

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 from yfinance.exceptions import YFTzMissingError
 
+from common.config import load_settings
 from core.actions import ActionLimitedError
 from core.auth import PermissionDeniedError
-from core.config import load_settings
 from core.data.service import delete_ticker, fetch_tickers, import_prices, load_sample, upload_prices
 from core.throttle import Throttle
 from db.engine import session_scope

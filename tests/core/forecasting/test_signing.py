@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.config import ConfigError, load_settings
+from common.config import ConfigError, load_settings
 from core.forecasting.signing import sign, signing_key, verify
 
 STRONG = "k3J9-vQ2xR7mN4pL8sT1wY6zB0cF5hG2jD9aE3uI7oP"

@@ -19,14 +19,6 @@ CONSOLE_FORMAT = "%(levelname)s %(name)s: %(message)s"
 _HANDLER_MARK = "_candlecast_handler"
 
 
-class Refusal(Exception):  # noqa: N818 - a refusal is expected, not an error of the app
-    """A user's request refused on purpose (bad input, a taken name, a wrong password).
-
-    Its message is for the user. It is not a fault of the app, so it is logged at INFO in one
-    line, never with a traceback; anything else that escapes a transaction is logged at ERROR.
-    """
-
-
 def get_logger(component: str) -> logging.Logger:
     """The logger of one component, e.g. get_logger("data") -> candlecast.data."""
     if component not in COMPONENTS:
