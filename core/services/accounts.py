@@ -125,11 +125,12 @@ def create_api_key(actor: Actor, *, name: str, expires_in_days: int | None) -> N
         return auth.create_api_key(session=session, actor=actor, name=name, expires_in_days=expires_in_days)
 
 
-def revoke_api_key(actor: Actor, *, key_id: uuid.UUID) -> None:
-    """Revoke one of the actor's keys at once; any other key is refused as unknown."""
+def revoke_api_key(actor: Actor, *, key_id: uuid.UUID) -> uuid.UUID:
+    """Revoke one of the actor's keys at once (its id is the answer); any other key is refused as unknown."""
     with session_scope(action="api key revoke") as session:
         if not auth.revoke_key(session=session, actor=actor, key_id=key_id):
             raise UnknownApiKeyError("No such active API key of yours")
+    return key_id
 
 
 def list_api_keys(actor: Actor) -> Sequence[ApiKey]:
