@@ -6,26 +6,22 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import URL
 
-from common.config import get_settings
 from common.errors import NotAllowed, NotFound
 from core.auth.accounts import AccountError
 from core.preferences import PreferencesError
 from core.services import accounts
-from db.engine import reset_engine, session_scope
+from db.engine import session_scope
 from db.models import AuditLog, Invitation, User
 from db.models.accounts import Role
 from db.repositories.actor import Actor
 from tests.accounts import DEFAULT_PASSWORD, make_account, unique_name
+from tests.api.conftest import api_database, api_database_url  # noqa: F401 - the fixtures
 
 
 @pytest.fixture
-def database(database_url: URL, monkeypatch: pytest.MonkeyPatch) -> URL:
-    """The services' own engine (built from the settings) points at the test database."""
-    monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    reset_engine()
-    yield database_url
-    reset_engine()
+def database(api_database: URL) -> URL:  # noqa: F811 - the imported fixture
+    """A database that commits, on each backend: the services own their transactions."""
+    return api_database
 
 
 def audit_rows(actor: Actor, action: str) -> list[tuple[str, str | None]]:
