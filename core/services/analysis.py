@@ -68,7 +68,9 @@ def submit_walk_forward(
     try:
         plan = WalkForwardSettings(windows=windows, step=step or None, retrain_every=retrain_every)
         config = config or TrainingConfig(**({"model_type": model_type} if model_type else {}))
-    except (ValueError, ValidationError) as error:
+    except ValidationError as error:
+        raise BadInput("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())) from None
+    except ValueError as error:
         raise BadInput(str(error)) from None
     settings = get_settings()
     with session_scope(action=f"queue walk-forward of {ticker}") as session:
