@@ -4,9 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from common.config import get_settings
+from core.auth import Actor
 from core.preferences import DATE_RANGES, NOTIFICATIONS
 from core.services import accounts
-from db.repositories.actor import Actor
 from ui.admin import render_admin
 from ui.auth import get_authenticator, render_password_change, require_login
 from ui.errors import attempt

@@ -5,13 +5,12 @@ import math
 import pandas as pd
 import streamlit as st
 
-from core.auth import Permission, can
+from core.auth import Actor, Permission, can
 from core.forecasting.config import MODEL_TYPES
 from core.forecasting.history import verdict
 from core.forecasting.zoo import label
 from core.services import analysis
 from db.models import Evaluation
-from db.repositories.actor import Actor
 from ui.auth import require_login
 from ui.charts import (
     correlation_figure,
