@@ -2,6 +2,7 @@
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import URL
 
 from core.api_usage import record_key_request
 from core.services import accounts
@@ -9,12 +10,13 @@ from db.engine import session_scope
 from db.models import AuditLog, Invitation
 from db.models.accounts import Role
 from tests.accounts import logged_in_app, make_account, unique_name
+from tests.api.conftest import api_database, api_database_url  # noqa: F401 - the fixtures
 
 
 @pytest.fixture
-def database(monkeypatch, sqlite_database_url):
-    monkeypatch.setenv("DATABASE_URL", sqlite_database_url.render_as_string(hide_password=False))
-    return sqlite_database_url
+def database(api_database: URL) -> URL:  # noqa: F811 - the imported fixture
+    """A database of its own: these tests commit invitations other tests count."""
+    return api_database
 
 
 def test_each_key_has_a_table_of_its_requests_by_endpoint(database):
