@@ -12,6 +12,7 @@ from api.routes import VERSION_PREFIX
 from api.schemas import JobList, JobOut, TrainingRequest, WalkForwardRequest
 from core.jobs import cancel_job, create_job, dispatch, list_jobs
 from core.results import get_owned
+from core.services import analysis
 from db.models import TrainingJob
 
 router = APIRouter(prefix=VERSION_PREFIX, tags=["jobs"])
@@ -42,26 +43,11 @@ def post_training(
 
 
 @router.post("/jobs/walkforward", response_model=JobOut, status_code=202, responses=SUBMIT_ERRORS)
-def post_walkforward(
-    body: WalkForwardRequest,
-    caller: TrainerDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    throttle: ThrottleDep,
-    background: BackgroundTasks,
-) -> JobOut:
+def post_walkforward(body: WalkForwardRequest, caller: TrainerDep) -> JobOut:
     """Queue a walk-forward evaluation (retrain at each origin, score against the baselines)."""
-    job = create_job(
-        session=session,
-        actor=caller.actor,
-        ticker=body.ticker,
-        config=body.config,
-        settings=settings,
-        throttle=throttle,
-        walkforward={"windows": body.windows, "step": body.step, "retrain_every": body.retrain_every},
+    return JobOut.model_validate(
+        analysis.submit_walk_forward(caller.actor, **body.model_dump(exclude={"config"}), config=body.config)
     )
-    background.add_task(dispatch, job.id, settings)
-    return JobOut.model_validate(job)
 
 
 @router.get("/jobs", response_model=JobList, responses=documented(401, 429))
