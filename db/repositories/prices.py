@@ -20,9 +20,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from db.models import HistoricalPrice
-from db.models.market import CorporateAction
+from db.models.market import CorporateAction, LatestIndicators, TechnicalIndicator
 from db.pg_copy import COLUMNS as COPY_COLUMNS
-from db.pg_copy import price_rows
+from db.pg_copy import price_rows_of
 from db.repositories.actor import Actor
 from db.types import utc_now
 
@@ -59,13 +59,18 @@ def upsert_prices(
     *, session: Session, frame: pd.DataFrame, ticker: str, owner_id: uuid.UUID | None, source: str
 ) -> int:
     """Insert or update one ticker's rows (columns date, open..volume); returns how many changed."""
+    return upsert_prices_of(session=session, frame=frame.assign(ticker=ticker), owner_id=owner_id, source=source)
+
+
+def upsert_prices_of(*, session: Session, frame: pd.DataFrame, owner_id: uuid.UUID | None, source: str) -> int:
+    """Insert or update several tickers' rows at once (columns ticker, date, open..volume): one COPY."""
     if frame.empty:
         return 0
-    frame = frame.loc[:, list(FRAME_COLUMNS)].copy()
+    frame = frame.loc[:, ["ticker", *FRAME_COLUMNS]].copy()
     frame["volume"] = frame["volume"].round().astype("int64")
     if session.get_bind().dialect.name == "postgresql":
-        return _upsert_postgres(session, frame, ticker, owner_id, source)
-    return _upsert_sqlite(session, frame, ticker, owner_id, source)
+        return _upsert_postgres(session, frame, owner_id, source)
+    return _upsert_sqlite(session, frame, owner_id, source)
 
 
 def _on_conflict_update(statement, owner_id: uuid.UUID | None):
@@ -87,23 +92,22 @@ def _on_conflict_update(statement, owner_id: uuid.UUID | None):
     )
 
 
-def _upsert_sqlite(session: Session, frame: pd.DataFrame, ticker: str, owner_id: uuid.UUID | None, source: str) -> int:
+def _upsert_sqlite(session: Session, frame: pd.DataFrame, owner_id: uuid.UUID | None, source: str) -> int:
     now = utc_now()
     rows = [
-        {"id": uuid.uuid4(), "owner_id": owner_id, "ticker": ticker, "source": source, "last_updated": now} | row
+        {"id": uuid.uuid4(), "owner_id": owner_id, "source": source, "last_updated": now} | row
         for row in frame.to_dict("records")
     ]
     result = session.connection().execute(_on_conflict_update(sqlite_insert(HistoricalPrice), owner_id), rows)
     return result.rowcount
 
 
-def _upsert_postgres(
-    session: Session, frame: pd.DataFrame, ticker: str, owner_id: uuid.UUID | None, source: str
-) -> int:
-    payload = price_rows(frame, ticker=ticker, owner_id=owner_id, source=source)
+def _upsert_postgres(session: Session, frame: pd.DataFrame, owner_id: uuid.UUID | None, source: str) -> int:
+    payload = price_rows_of(frame, owner_id=owner_id, source=source)
     first, last = frame["date"].min(), frame["date"].max()
+    tickers = [str(ticker) for ticker in frame["ticker"].unique()]
     overlap = select(HistoricalPrice.id).where(
-        HistoricalPrice.ticker == ticker, _scope(owner_id), HistoricalPrice.date.between(first, last)
+        HistoricalPrice.ticker.in_(tickers), _scope(owner_id), HistoricalPrice.date.between(first, last)
     )
     if session.scalar(overlap.limit(1)) is None:
         # New days only (a first load, a refresh): COPY straight into the table.
@@ -163,21 +167,38 @@ def read_prices(
     *, session: Session, actor: Actor, ticker: str, start: date | None = None, end: date | None = None
 ) -> pd.DataFrame:
     """One ticker's rows visible to the actor, by date; one indexed query."""
-    conditions = [HistoricalPrice.ticker == ticker, visible_to(actor)]
+    frame = _read_visible(session, actor, [ticker], start, end)
+    return prefer_own_rows(frame.drop(columns=["ticker"]), ["date"])
+
+
+def read_prices_of(*, session: Session, actor: Actor, tickers: Sequence[str]) -> pd.DataFrame:
+    """Several tickers' rows visible to the actor (with a ticker column), by ticker and date; one query."""
+    frame = _read_visible(session, actor, list(tickers), None, None)
+    return prefer_own_rows(frame, ["ticker", "date"])
+
+
+def _read_visible(
+    session: Session, actor: Actor, tickers: list[str], start: date | None, end: date | None
+) -> pd.DataFrame:
+    conditions = [
+        HistoricalPrice.ticker == tickers[0] if len(tickers) == 1 else HistoricalPrice.ticker.in_(tickers),
+        visible_to(actor),
+    ]
     if start is not None:
         conditions.append(HistoricalPrice.date >= start)
     if end is not None:
         conditions.append(HistoricalPrice.date <= end)
     columns = [getattr(HistoricalPrice, name) for name in FRAME_COLUMNS]
-    query = select(*columns, OWN, HistoricalPrice.source).where(*conditions).order_by(HistoricalPrice.date)
-    names = [*FRAME_COLUMNS, "own", "source"]
+    query = select(HistoricalPrice.ticker, *columns, OWN, HistoricalPrice.source).where(*conditions)
+    query = query.order_by(HistoricalPrice.ticker, HistoricalPrice.date)
+    names = ["ticker", *FRAME_COLUMNS, "own", "source"]
     if session.get_bind().dialect.name == "postgresql":
         frame = read_query_csv(session, query, names)
         frame["own"] = frame["own"].map(POSTGRES_BOOLEANS).astype(bool)
     else:
         # Plain tuples: pandas probes every row for namedtuple fields, and a Row answers that probe slowly.
         frame = pd.DataFrame([tuple(row) for row in session.execute(query)], columns=names)
-    return prefer_own_rows(frame, ["date"])
+    return frame
 
 
 def prefer_own_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -228,7 +249,10 @@ def last_cached_date(*, session: Session, ticker: str, owner_id: uuid.UUID | Non
 
 
 def delete_prices(*, session: Session, ticker: str, owner_id: uuid.UUID | None) -> int:
-    """Delete one ticker's rows in one scope (shared, or one owner's); returns how many."""
+    """Delete one ticker's rows in one scope (shared, or one owner's), its indicators with them; returns how many."""
+    for table in (TechnicalIndicator, LatestIndicators):
+        scope = table.owner_id.is_(None) if owner_id is None else table.owner_id == owner_id
+        session.execute(delete(table).where(table.ticker == ticker, scope))
     statement = delete(HistoricalPrice).where(and_(HistoricalPrice.ticker == ticker, _scope(owner_id)))
     return session.execute(statement).rowcount
 
@@ -264,10 +288,21 @@ def replace_actions(
 
 def read_actions(*, session: Session, actor: Actor, ticker: str) -> pd.DataFrame:
     """The splits and dividends reported for a ticker that the actor may see (date, kind, value, source)."""
+    return read_actions_of(session=session, actor=actor, tickers=[ticker]).drop(columns=["ticker"])
+
+
+def read_actions_of(*, session: Session, actor: Actor, tickers: Sequence[str]) -> pd.DataFrame:
+    """The splits and dividends of several tickers the actor may see (ticker, date, kind, value, source)."""
     scope = or_(CorporateAction.owner_id.is_(None), CorporateAction.owner_id == actor.user_id)
     query = (
-        select(CorporateAction.date, CorporateAction.kind, CorporateAction.value, CorporateAction.source)
-        .where(CorporateAction.ticker == ticker, scope)
-        .order_by(CorporateAction.date)
+        select(
+            CorporateAction.ticker,
+            CorporateAction.date,
+            CorporateAction.kind,
+            CorporateAction.value,
+            CorporateAction.source,
+        )
+        .where(CorporateAction.ticker.in_(list(tickers)), scope)
+        .order_by(CorporateAction.ticker, CorporateAction.date)
     )
-    return pd.DataFrame(session.execute(query).all(), columns=["date", "kind", "value", "source"])
+    return pd.DataFrame(session.execute(query).all(), columns=["ticker", "date", "kind", "value", "source"])

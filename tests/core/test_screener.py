@@ -95,11 +95,13 @@ def test_screen_over_the_database_is_one_query(session, engine, monkeypatch):
         )
         refresh_indicators(session=session, ticker=ticker, owner_id=None)
     import db.repositories.indicators as repository
+    import db.repositories.prices as prices
 
-    with recorded_statements(engine, monkeypatch, repository) as statements:
+    with recorded_statements(engine, monkeypatch, repository, prices) as statements:
         result = screen(session=session, actor=actor, criteria=Criteria(close_below_ema200=True))
-    assert len(statements) == 1
-    assert "row_number" in statements[0].lower()
+    # One read of the screened rows, then the matches' prices and actions for their quality flags.
+    assert len(statements) == 3
+    assert "latest_indicators" in statements[0].lower()
     assert {"AAA", "BBB"} <= set(result["ticker"])  # 2018 closed below its 200-day EMA
     stored = read_indicators(session=session, actor=actor, ticker="AAA")
     assert stored["rsi_14"].iloc[-1] == pytest.approx(result.set_index("ticker").loc["AAA", "rsi_14"])
