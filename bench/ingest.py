@@ -118,7 +118,7 @@ def timed_stages(stages: dict[str, float]):
     """Time the stages of an import by wrapping the functions it calls (a benchmark's own patching)."""
     import core.data.service as service
 
-    names = {"parse_price_csv": "parse", "validate_prices": "validate", "upsert_prices": "store prices"}
+    names = {"parse_price_csv": "parse", "validate_prices": "validate", "upsert_prices_of": "store prices"}
     names |= {"refresh_indicators_of": "indicators", "fill_matured": "ledger"}
     originals = {name: getattr(service, name) for name in names}
 

@@ -87,9 +87,14 @@ def text_field(value: str) -> Field:
 
 
 def encoded_texts(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Texts as UTF-8 bytes and their lengths; rows of one length can share a segment's layout."""
-    encoded = np.char.encode(np.asarray(values, dtype=str), "utf-8")
-    return encoded, np.char.str_len(encoded)
+    """Texts as UTF-8 bytes and their lengths; rows of one length can share a segment's layout.
+
+    Each distinct text is encoded once: a file holds many rows of few tickers.
+    """
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+    encoded = np.array([str(text).encode() for text in distinct], dtype=bytes)
+    lengths = np.array([len(text) for text in encoded], dtype=np.int64)
+    return encoded[codes], lengths[codes]
 
 
 def texts_field(encoded: np.ndarray, rows: np.ndarray, length: int) -> Field:
