@@ -70,7 +70,8 @@ def test_a_failed_request_fails_every_asker_and_the_next_ask_tries_again():
         return fetches.fetch(KEY, lambda: normalise_provider_frame(fake.history("MSFT")))
 
     first, second = at_once(ask, ask)
-    assert isinstance(first, YFRateLimitError) and second is first
+    assert isinstance(first, YFRateLimitError)
+    assert second is first
     assert len(ask().frame) == 251
     assert len(fake.requests) == 2
 
@@ -124,7 +125,7 @@ def test_the_budget_refuses_once_spent_and_says_when_to_retry():
 
 def test_the_budget_waits_for_room_when_allowed_to(redis_url):
     storage = RedisStorage(redis_url, key_prefix=f"test-budget-{uuid.uuid4().hex}")
-    waiting, sleeps = budget(Throttle(storage), limit="1 per 2 seconds", max_wait_seconds=5, sleep=time.sleep)
+    waiting, _ = budget(Throttle(storage), limit="1 per 2 seconds", max_wait_seconds=5, sleep=time.sleep)
     waiting.take()
     started = time.monotonic()
     waiting.take()
