@@ -170,7 +170,8 @@ def _report(
         outliers=outliers,
         split_candidates=[c for c in split_candidates(prices) if c.date not in reported_days],
         ohlc_unrepaired=[day.date() for day in days[unrepaired]],
-        reported_splits=[SplitCandidate(day, factor, float(factor)) for day, factor in reported],
+        # A 1:1 "split" is a candidate a person rejected: not asked again, nothing to report.
+        reported_splits=[SplitCandidate(day, factor, float(factor)) for day, factor in reported if factor != 1],
     )
 
 

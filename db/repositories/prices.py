@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 import pandas as pd
 from psycopg2.errors import UniqueViolation
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -257,6 +257,18 @@ def delete_prices(*, session: Session, ticker: str, owner_id: uuid.UUID | None) 
     return session.execute(statement).rowcount
 
 
+def divide_adjusted_before(
+    *, session: Session, ticker: str, owner_id: uuid.UUID | None, day: date, factor: float
+) -> int:
+    """Divide the adjusted closes of the days before a split by its factor, in one scope; returns how many."""
+    statement = (
+        update(HistoricalPrice)
+        .where(HistoricalPrice.ticker == ticker, _scope(owner_id), HistoricalPrice.date < day)
+        .values(adjusted_close=HistoricalPrice.adjusted_close / factor, last_updated=utc_now())
+    )
+    return session.execute(statement).rowcount
+
+
 def replace_actions(
     *, session: Session, ticker: str, owner_id: uuid.UUID | None, actions: pd.DataFrame, source: str
 ) -> int:
@@ -284,6 +296,17 @@ def replace_actions(
     ]
     session.execute(CorporateAction.__table__.insert(), rows)
     return len(rows)
+
+
+def read_scope_actions(*, session: Session, ticker: str, owner_id: uuid.UUID | None, kind: str) -> pd.DataFrame:
+    """One kind of action of a ticker in one scope (date, value, source), by date."""
+    scope = CorporateAction.owner_id.is_(None) if owner_id is None else CorporateAction.owner_id == owner_id
+    query = (
+        select(CorporateAction.date, CorporateAction.value, CorporateAction.source)
+        .where(CorporateAction.ticker == ticker, CorporateAction.kind == kind, scope)
+        .order_by(CorporateAction.date)
+    )
+    return pd.DataFrame(session.execute(query).all(), columns=["date", "value", "source"])
 
 
 def read_actions(*, session: Session, actor: Actor, ticker: str) -> pd.DataFrame:
