@@ -158,14 +158,14 @@ def save_ticker_list(
 ) -> list[str]:
     """Make a typed or uploaded list the actor's default tickers; with any problem nothing is saved.
 
-    An uploaded file is recorded either way. Refuses with every problem named.
+    An uploaded file is recorded either way. Refuses with every problem named; nothing is saved then.
     """
     with session_scope(action="save ticker list") as session:
         tickers, problems = data.save_ticker_list(
             session=session, actor=actor, text=text, data=data_bytes, filename=filename, column=column
         )
     if problems:
-        raise TickerError("; ".join(problems) + ". Nothing saved: fix the list and save again")
+        raise TickerError("; ".join(problems))
     return tickers
 
 
