@@ -7,6 +7,7 @@ is sent, so a client that reads right after a write sees it.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -71,6 +72,13 @@ def authenticate(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
     """The caller of a valid key, counted against the key's limit on this endpoint and in its usage."""
+    caller = identify(request, session, credentials)
+    record_key_request(session=session, api_key_id=uuid.UUID(caller.api_key_id), endpoint=_endpoint(request))
+    return caller
+
+
+def identify(request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None) -> Caller:
+    """The caller of a valid key, counted against the key's limit on this endpoint (not yet in its usage)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(
             401, "unauthorised", "send an API key: Authorization: Bearer cc_...", headers=UNAUTHORISED_HEADERS
@@ -91,7 +99,6 @@ def authenticate(
                 headers=allowance.headers(),
             )
         request.state.rate_limit_headers = allowance.headers()
-    record_key_request(session=session, api_key_id=holder.api_key_id, endpoint=endpoint)
     return Caller(
         actor=holder.actor, api_key_id=str(holder.api_key_id), client_ip=request.client.host if request.client else None
     )
@@ -143,3 +150,39 @@ ThrottleDep = Annotated[Throttle, Depends(throttle)]
 TrainerDep = Annotated[Caller, Depends(permitted(Permission.TRAIN))]
 PredictorDep = Annotated[Caller, Depends(permitted(Permission.PREDICT))]
 UploaderDep = Annotated[Caller, Depends(permitted(Permission.UPLOAD))]
+
+
+def authenticate_apart(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Iterator[Caller]:
+    """The caller, identified in a transaction of its own; the request counted in another once the route succeeded.
+
+    For routes that call services: a service owns its transaction, and one held open meanwhile by
+    the request would lock SQLite against it.
+    """
+    refused: ApiError | None = None
+    with session_scope(action=f"{request.method} {request.url.path}: authenticate") as session:
+        try:
+            caller = identify(request, session, credentials)
+        except ApiError as error:
+            session.rollback()
+            refused = error
+    if refused is not None:
+        raise refused
+    yield caller  # a refusal of the route is raised here, and the request is not counted
+    with session_scope(action=f"{request.method} {request.url.path}: count") as session:
+        record_key_request(session=session, api_key_id=uuid.UUID(caller.api_key_id), endpoint=_endpoint(request))
+
+
+def permitted_apart(permission: Permission):
+    """permitted(), for routes that call services."""
+
+    def check(caller: Annotated[Caller, Depends(authenticate_apart, scope="function")]) -> Caller:
+        require(caller.actor, permission)
+        return caller
+
+    return check
+
+
+ServiceCallerDep = Annotated[Caller, Depends(authenticate_apart, scope="function")]
+ServiceUploaderDep = Annotated[Caller, Depends(permitted_apart(Permission.UPLOAD))]

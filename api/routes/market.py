@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
-from api.deps import CallerDep, SessionDep, SettingsDep, ThrottleDep, UploaderDep
-from api.errors import ApiError, documented, error_response, not_found
+from api.deps import CallerDep, ServiceCallerDep, ServiceUploaderDep, SessionDep
+from api.errors import ApiError, documented, error_response, from_core, not_found
 from api.frames import table_response
 from api.routes import VERSION_PREFIX
 from api.schemas import TICKER_PATTERN, CachedTickerOut, IndicatorTable, IsoDate, PriceTable, TickerList, UploadResult
-from core.data.service import upload_prices
+from common.errors import Refusal
+from core.audit import client_address
 from core.indicator_view import IndicatorParams, indicator_view
-from db.repositories.prices import list_cached_tickers, read_prices
+from core.services import market
 
 router = APIRouter(prefix=VERSION_PREFIX, tags=["market data"])
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -26,9 +29,10 @@ CSV_OR_JSON = {
 
 
 @router.get("/tickers", response_model=TickerList, responses=documented(401, 429))
-def get_tickers(caller: CallerDep, session: SessionDep) -> TickerList:
+def get_tickers(caller: ServiceCallerDep) -> TickerList:
     """Every ticker you can read: shared market data and your own uploads, with their date range."""
-    cached = list_cached_tickers(session=session, actor=caller.actor)
+    with refused_as_api_errors():
+        cached = market.list_tickers(caller.actor)
     return TickerList(count=len(cached), tickers=[CachedTickerOut.model_validate(c) for c in cached])
 
 
@@ -39,14 +43,14 @@ def get_tickers(caller: CallerDep, session: SessionDep) -> TickerList:
 )
 def get_prices(
     request: Request,
-    caller: CallerDep,
-    session: SessionDep,
+    caller: ServiceCallerDep,
     ticker: TickerPath,
     start: IsoDate | None = None,
     end: IsoDate | None = None,
 ) -> Response:
     """Daily prices of a ticker (your upload wins over shared data on the same day), oldest first."""
-    prices = read_prices(session=session, actor=caller.actor, ticker=ticker, start=start, end=end)
+    with refused_as_api_errors():
+        prices = market.read_prices(caller.actor, ticker, start=start, end=end)
     if prices.empty:
         raise not_found(f"no cached prices of {ticker}" + (" in that date range" if start or end else ""))
     return table_response(
@@ -61,10 +65,7 @@ def get_prices(
     responses=documented(400, 401, 403, 413, 422, 429),
 )
 def post_prices(
-    caller: UploaderDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    throttle: ThrottleDep,
+    caller: ServiceUploaderDep,
     file: Annotated[UploadFile, File(description="a price CSV (Yahoo's layout and its variants)")],
     ticker: Annotated[str | None, Form(pattern=TICKER_PATTERN, max_length=32)] = None,
     date_format: Annotated[str | None, Form(max_length=32, examples=["%d.%m.%Y"])] = None,
@@ -73,17 +74,14 @@ def post_prices(
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise ApiError(413, "too_large", f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
-    result = upload_prices(
-        session=session,
-        actor=caller.actor,
-        settings=settings,
-        throttle=throttle,
-        data=data,
-        filename=(file.filename or "upload.csv")[:200],
-        ticker=ticker,
-        date_format=date_format,
-        client_ip=caller.client_ip,
-    )
+    with refused_as_api_errors(), client_address(caller.client_ip):
+        result = market.upload_prices(
+            caller.actor,
+            data_bytes=data,
+            filename=(file.filename or "upload.csv")[:200],
+            ticker=ticker,
+            date_format=date_format,
+        )
     body = UploadResult(
         status=result.status,
         written=result.written,
@@ -93,10 +91,19 @@ def post_prices(
         notes=list(result.notes),
     )
     if not result.accepted:
-        # Returned, not raised: the refused upload's record and audit entry are committed.
+        # The refused upload's record and audit entry are committed by the service; the answer says why.
         refusal = ApiError(422, "invalid_file", body.message, details=body.model_dump(mode="json"))
         return error_response(refusal)
     return body
+
+
+@contextmanager
+def refused_as_api_errors() -> Iterator[None]:
+    """A service's refusal as the API's answer: the mapped one (403, 429...), else 422 with its message."""
+    try:
+        yield
+    except Refusal as refusal:
+        raise (from_core(refusal) or ApiError(422, "unprocessable", str(refusal))) from None
 
 
 @router.get(
