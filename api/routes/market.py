@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
+import numpy as np
+import pandas as pd
 from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
@@ -53,9 +55,10 @@ def get_prices(
         prices = market.read_prices(caller.actor, ticker, start=start, end=end)
     if prices.empty:
         raise not_found(f"no cached prices of {ticker}" + (" in that date range" if start or end else ""))
-    return table_response(
-        request, prices, key="prices", meta={"ticker": ticker}, dates=["date"], filename=f"{_safe(ticker)}.csv"
-    )
+    # Days as ISO text in one numpy pass: formatting 5,000 timestamps one by one cost more than the query.
+    days = np.datetime_as_string(prices["date"].to_numpy().astype("datetime64[D]"))
+    prices["date"] = pd.array(days, dtype="str")
+    return table_response(request, prices, key="prices", meta={"ticker": ticker}, filename=f"{_safe(ticker)}.csv")
 
 
 @router.post(

@@ -29,8 +29,6 @@ from db.types import utc_now
 VALUE_COLUMNS = ("open", "high", "low", "close", "adjusted_close", "volume")
 FRAME_COLUMNS = ("date", *VALUE_COLUMNS)
 _STAGING = "staging_prices"
-# How a boolean comes through COPY's CSV (or already parsed by pandas).
-POSTGRES_BOOLEANS = {"t": True, "f": False, True: True, False: False}
 
 
 # Whether a row is the actor's own upload rather than shared data; read queries select it.
@@ -194,7 +192,7 @@ def _read_visible(
     names = ["ticker", *FRAME_COLUMNS, "own", "source"]
     if session.get_bind().dialect.name == "postgresql":
         frame = read_query_csv(session, query, names)
-        frame["own"] = frame["own"].map(POSTGRES_BOOLEANS).astype(bool)
+        frame["own"] = frame["own"].to_numpy() == "t"
     else:
         # Plain tuples: pandas probes every row for namedtuple fields, and a Row answers that probe slowly.
         frame = pd.DataFrame([tuple(row) for row in session.execute(query)], columns=names)
@@ -207,9 +205,19 @@ def prefer_own_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     frame has a boolean `own` column (the OWN label of a query), dropped on the way out.
     """
     if not frame.empty:
-        frame = frame.sort_values([*keys, "own"]).drop_duplicates(keys, keep="last")
-        frame["date"] = pd.to_datetime(frame["date"])
+        if frame["own"].any():
+            frame = frame.sort_values([*keys, "own"]).drop_duplicates(keys, keep="last")
+        frame = frame.assign(date=_timestamps(frame["date"]))
     return frame.drop(columns=["own"]).reset_index(drop=True)
+
+
+def _timestamps(days: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(days):
+        return days
+    # ISO text (COPY's CSV, SQLite) parses on pandas' fast path once it is told the format.
+    if pd.api.types.is_string_dtype(days) or (days.dtype == object and isinstance(days.iloc[0], str)):
+        return pd.to_datetime(days, format="ISO8601")
+    return pd.to_datetime(days)
 
 
 @dataclass(frozen=True)
