@@ -22,13 +22,20 @@ def refresh_indicators(*, session: Session, ticker: str, owner_id: uuid.UUID | N
     return refresh_indicators_of(session=session, tickers=[ticker], owner_id=owner_id)
 
 
-def refresh_indicators_of(*, session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None) -> int:
+def refresh_indicators_of(
+    *, session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None, history: pd.DataFrame | None = None
+) -> int:
     """Recompute these tickers' indicators over their whole histories in one scope: one read, one write.
 
     The whole history, because an EMA-200 on a new day depends on every day before it; rows whose
-    values come out the same are not rewritten. Returns how many rows changed.
+    values come out the same are not rewritten. Returns how many rows changed. history: the
+    tickers' whole histories when the caller holds them already (columns ticker, date, open,
+    high, low, close, volume; a first import), which spares reading them back.
     """
-    prices = read_scope_prices(session=session, tickers=tickers, owner_id=owner_id)
+    if history is None:
+        prices = read_scope_prices(session=session, tickers=tickers, owner_id=owner_id)
+    else:
+        prices = history.sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
     if prices.empty:
         return 0
     numeric = prices.astype({name: float for name in ("open", "high", "low", "close", "volume")})

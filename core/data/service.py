@@ -38,6 +38,7 @@ from db.engine import session_scope
 from db.repositories.actor import Actor
 from db.repositories.preferences import update_preferences
 from db.repositories.prices import (
+    any_prices,
     delete_prices,
     last_cached_date,
     replace_actions,
@@ -131,6 +132,8 @@ def import_prices(
     rows = parsed.frame.loc[valid]
     owner_id = owner.user_id if owner else None
     symbols = [str(symbol) for symbol in rows["ticker"].unique()]
+    # On a first import the file is each ticker's whole history: the indicators need not read it back.
+    first_import = not any_prices(session=session, tickers=symbols, owner_id=owner_id)
     written = upsert_prices_of(
         session=session, frame=rows[["ticker", *OHLCV_COLUMNS]], owner_id=owner_id, source=source
     )
@@ -139,7 +142,9 @@ def import_prices(
         for symbol, group in valid_events.groupby("ticker", sort=True):
             actions = reported_actions(group)
             replace_actions(session=session, ticker=str(symbol), owner_id=owner_id, actions=actions, source=source)
-    refresh_indicators_of(session=session, tickers=symbols, owner_id=owner_id)
+    # Volumes as stored (whole shares), so the indicators match a later recomputation from the table.
+    history = rows[["ticker", *OHLCV_COLUMNS]].assign(volume=rows["volume"].round()) if first_import else None
+    refresh_indicators_of(session=session, tickers=symbols, owner_id=owner_id, history=history)
     for symbol in symbols:
         fill_matured(session=session, ticker=symbol)
     status = "accepted" if report.ok else "partial"

@@ -251,6 +251,12 @@ def list_cached_tickers(*, session: Session, actor: Actor) -> list[CachedTicker]
     return [CachedTicker(*row) for row in session.execute(query).all()]
 
 
+def any_prices(*, session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None) -> bool:
+    """Whether any of these tickers has a stored day in this scope."""
+    query = select(HistoricalPrice.id).where(HistoricalPrice.ticker.in_(list(tickers)), _scope(owner_id)).limit(1)
+    return session.scalar(query) is not None
+
+
 def last_cached_date(*, session: Session, ticker: str, owner_id: uuid.UUID | None) -> date | None:
     query = select(func.max(HistoricalPrice.date)).where(HistoricalPrice.ticker == ticker, _scope(owner_id))
     return session.scalar(query)

@@ -130,3 +130,8 @@ def test_the_latest_row_matches_the_stored_history(session, actor):
     histogram = stored["macd_hist"].to_numpy()
     crosses = [i for i in range(1, len(histogram)) if histogram[i] > 0 and not histogram[i - 1] > 0]
     assert latest.macd_cross_age == len(histogram) - 1 - crosses[-1]
+
+
+def test_a_first_import_stores_what_a_recomputation_from_the_table_gives(session, actor):
+    import_fixture(session, "FIRST")
+    assert refresh_indicators(session=session, ticker="FIRST", owner_id=None) == 0
