@@ -14,7 +14,6 @@ from core.indicators import compute_all
 from db.repositories.indicators import INDICATOR_COLUMNS, read_scope_prices, replace_latest, upsert_indicators
 
 YEAR_ROWS = 252  # one trading year: the window for "HV above its one-year median" and the MACD cross
-RECENT_ROWS = 60  # the closes of the screener's sparkline
 
 
 def refresh_indicators(*, session: Session, ticker: str, owner_id: uuid.UUID | None) -> int:
@@ -59,7 +58,7 @@ def latest_rows(history: pd.DataFrame) -> pd.DataFrame:
 
     history is sorted by ticker and date. Over each ticker's last trading year: the latest values,
     the median of hv_20, how many days ago MACD last crossed above its signal (a day whose
-    histogram turned positive; the year's first day is no cross), and the last closes.
+    histogram turned positive; the year's first day is no cross).
     """
     year = history.groupby("ticker", sort=False).tail(YEAR_ROWS)
     groups = year.groupby("ticker", sort=False)
@@ -69,13 +68,8 @@ def latest_rows(history: pd.DataFrame) -> pd.DataFrame:
     crossed = above & ~was_above
     age = groups.cumcount(ascending=False)  # 0 on the newest day
     cross_age = age.where(crossed).groupby(year["ticker"]).min()
-    recent = year.groupby("ticker", sort=False).tail(RECENT_ROWS)
-    closes = recent["close"].round(4).to_numpy()
-    bounds = np.flatnonzero(recent["ticker"].to_numpy()[1:] != recent["ticker"].to_numpy()[:-1]) + 1
-    recent_closes = pd.Series([part.tolist() for part in np.split(closes, bounds)], index=pd.unique(recent["ticker"]))
     result = latest[["date", "close", "rsi_14", "ema_200", "macd_hist", "hv_20"]].copy()
     result["hv_20_year_median"] = groups["hv_20"].median()
     result["macd_cross_age"] = cross_age.reindex(result.index).astype("Int64")
-    result["recent_closes"] = recent_closes.reindex(result.index)
     result["date"] = pd.to_datetime(result["date"]).dt.date
     return result.reset_index()

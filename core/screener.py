@@ -9,12 +9,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from core.data.quality import tickers_with_problems
+from core.data.quality import problems_of
 from core.indicator_store import latest_rows
 from db.repositories.actor import Actor
 from db.repositories.indicators import read_latest
+from db.repositories.prices import read_actions_of, read_prices_of
 
 PROBLEMS = "data problems"
+SPARKLINE_DAYS = 60
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,10 @@ def screen_frame(window: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
     """
     if window.empty:
         return pd.DataFrame(columns=RESULT_COLUMNS[:-1])
-    return screen_latest(latest_rows(window.sort_values(["ticker", "date"])), criteria)
+    window = window.sort_values(["ticker", "date"])
+    result = screen_latest(latest_rows(window), criteria)
+    result["recent"] = _recent_closes(window, result["ticker"])
+    return result
 
 
 def screen_latest(latest: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
@@ -64,7 +69,7 @@ def screen_latest(latest: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
     Every condition is a column operation over all tickers at once.
     """
     if latest.empty:
-        return pd.DataFrame(columns=RESULT_COLUMNS[:-1])
+        return pd.DataFrame(columns=RESULT_COLUMNS[:-2])
     latest = latest.set_index("ticker")
     keep = pd.Series(True, index=latest.index)
     if criteria.rsi_below is not None:
@@ -80,20 +85,33 @@ def screen_latest(latest: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
     if criteria.hv_above_year_median:
         keep &= latest["hv_20"] > latest["hv_20_year_median"]
     matches = latest.loc[keep.fillna(False).astype(bool)].sort_index()
-    result = matches[["date", "close", "rsi_14", "ema_200", "macd_hist", "hv_20"]].copy()
-    result["recent"] = matches["recent_closes"]
-    return result.reset_index()
+    return matches[["date", "close", "rsi_14", "ema_200", "macd_hist", "hv_20"]].reset_index()
+
+
+def _recent_closes(history: pd.DataFrame, tickers: pd.Series) -> list[list[float] | None]:
+    """The last SPARKLINE_DAYS closes of each ticker (history sorted by ticker and date)."""
+    tails = history[history["ticker"].isin(tickers)].groupby("ticker", sort=False).tail(SPARKLINE_DAYS)
+    closes = tails["close"].to_numpy(dtype=float).round(4)
+    names = tails["ticker"].to_numpy()
+    bounds = np.flatnonzero(names[1:] != names[:-1]) + 1
+    by_ticker = dict(zip(pd.unique(names), (part.tolist() for part in np.split(closes, bounds)), strict=False))
+    return [by_ticker.get(ticker) for ticker in tickers]
 
 
 def screen(*, session: Session, actor: Actor, criteria: Criteria, today: date | None = None) -> pd.DataFrame:
     """Run the criteria over every ticker the actor can see: one query over one row per ticker.
 
-    Each match says in PROBLEMS what the data-quality report found in its prices (staleness
-    aside), or None.
+    Then one read of the matches' prices gives their sparklines and, in PROBLEMS, what the
+    data-quality report finds in them (staleness aside), or None.
     """
     result = screen_latest(read_latest(session=session, actor=actor), criteria)
-    flagged = tickers_with_problems(
-        session=session, actor=actor, tickers=list(result["ticker"]), today=today or date.today()
-    )
-    result[PROBLEMS] = [("; ".join(flagged[ticker]) if ticker in flagged else None) for ticker in result["ticker"]]
+    tickers = [str(ticker) for ticker in result["ticker"]]
+    if tickers:
+        prices = read_prices_of(session=session, actor=actor, tickers=tickers)
+        actions = read_actions_of(session=session, actor=actor, tickers=tickers)
+        flagged = problems_of(prices, actions, tickers=tickers, today=today or date.today())
+    else:
+        prices, flagged = pd.DataFrame(columns=["ticker", "close"]), {}
+    result["recent"] = _recent_closes(prices, result["ticker"])
+    result[PROBLEMS] = [("; ".join(flagged[ticker]) if ticker in flagged else None) for ticker in tickers]
     return result.replace({np.nan: None})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import date
 from fractions import Fraction
 from functools import cache
@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.data.calendar import calendar_for_exchange, exchange_for, last_trading_day
-from core.data.splits import SplitCandidate, split_candidates
+from core.data.splits import SplitCandidate, split_candidates_of
 from core.data.validation import rule_masks
 from db.repositories.actor import Actor
 from db.repositories.prices import read_actions, read_actions_of, read_prices, read_prices_of
@@ -114,62 +114,61 @@ def quality_reports(
         return {}
     prices = prices.sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
     masks = rule_masks(prices)
-    unrepaired = np.logical_or.reduce([masks[rule].to_numpy() for rule in OHLC_RULES])
-    days = pd.DatetimeIndex(pd.to_datetime(prices["date"])).normalize()
-    adjusted = prices["adjusted_close"].to_numpy(dtype=float)
-    zero_volume = (prices["volume"] == 0).to_numpy()
+    series = _Series(
+        days=pd.to_datetime(prices["date"]).to_numpy().astype("datetime64[D]"),
+        close=prices["close"].to_numpy(dtype=float),
+        adjusted=prices["adjusted_close"].to_numpy(dtype=float),
+        zero_volume=(prices["volume"] == 0).to_numpy(),
+        unrepaired=np.logical_or.reduce([masks[rule].to_numpy() for rule in OHLC_RULES]),
+    )
     tickers = prices["ticker"].to_numpy()
     starts = np.flatnonzero(tickers[1:] != tickers[:-1]) + 1
     reports = {}
     for start, end in pairwise([0, *starts.tolist(), len(prices)]):
         ticker = str(tickers[start])
-        part = slice(start, end)
-        reports[ticker] = _report(
-            ticker,
-            days[part],
-            prices.iloc[part],
-            adjusted[part],
-            zero_volume[part],
-            unrepaired[part],
-            today,
-            reported.get(ticker, []),
-        )
+        reports[ticker] = _report(ticker, series.part(start, end), today, reported.get(ticker, []))
     return reports
 
 
-def _report(
-    ticker: str,
-    days: pd.DatetimeIndex,
-    prices: pd.DataFrame,
-    adjusted: np.ndarray,
-    zero_volume: np.ndarray,
-    unrepaired: np.ndarray,
-    today: date,
-    reported: list[tuple[date, Fraction]],
-) -> QualityReport:
-    first, last = days[0], days[-1]
+@dataclass(frozen=True)
+class _Series:
+    """The columns a report reads, as arrays: slicing numpy costs nothing, slicing pandas does."""
+
+    days: np.ndarray  # datetime64[D]
+    close: np.ndarray
+    adjusted: np.ndarray
+    zero_volume: np.ndarray
+    unrepaired: np.ndarray
+
+    def part(self, start: int, end: int) -> _Series:
+        return _Series(*(values[start:end] for values in astuple(self)))
+
+
+def _report(ticker: str, series: _Series, today: date, reported: list[tuple[date, Fraction]]) -> QualityReport:
+    days = series.days
     sessions = _session_days(exchange_for(ticker))
-    stored = days.to_numpy().astype("datetime64[D]")
-    within = sessions[sessions.searchsorted(stored[0]) : sessions.searchsorted(stored[-1], side="right")]
-    missing = pd.DatetimeIndex(np.setdiff1d(within, stored, assume_unique=True))
-    returns = np.diff(np.log(adjusted))
+    within = sessions[sessions.searchsorted(days[0]) : sessions.searchsorted(days[-1], side="right")]
+    missing = np.setdiff1d(within, days, assume_unique=True)
+    returns = np.diff(np.log(series.adjusted))
     outliers = []
     if len(returns) > 2 and np.nanstd(returns) > 0:
         scores = (returns - np.nanmean(returns)) / np.nanstd(returns)
-        outliers = [(days[i + 1].date(), float(scores[i])) for i in np.flatnonzero(np.abs(scores) > OUTLIER_SDS)]
+        outliers = [
+            (days[i + 1].astype(object), float(scores[i])) for i in np.flatnonzero(np.abs(scores) > OUTLIER_SDS)
+        ]
     reported_days = {day for day, _ in reported}
     return QualityReport(
         ticker=ticker,
         exchange=exchange_for(ticker),
         rows=len(days),
-        first_day=first.date(),
-        last_day=last.date(),
+        first_day=days[0].astype(object),
+        last_day=days[-1].astype(object),
         last_trading_day=last_trading_day(today, ticker),
-        missing_days=[day.date() for day in missing],
-        zero_volume_days=[day.date() for day in days[zero_volume]],
+        missing_days=missing.astype(object).tolist(),
+        zero_volume_days=days[series.zero_volume].astype(object).tolist(),
         outliers=outliers,
-        split_candidates=[c for c in split_candidates(prices) if c.date not in reported_days],
-        ohlc_unrepaired=[day.date() for day in days[unrepaired]],
+        split_candidates=[c for c in split_candidates_of(days, series.close) if c.date not in reported_days],
+        ohlc_unrepaired=days[series.unrepaired].astype(object).tolist(),
         # A 1:1 "split" is a candidate a person rejected: not asked again, nothing to report.
         reported_splits=[SplitCandidate(day, factor, float(factor)) for day, factor in reported if factor != 1],
     )
@@ -199,6 +198,13 @@ def tickers_with_problems(*, session: Session, actor: Actor, tickers: list[str],
         return {}
     prices = read_prices_of(session=session, actor=actor, tickers=tickers)
     actions = read_actions_of(session=session, actor=actor, tickers=tickers)
+    return problems_of(prices, actions, tickers=tickers, today=today)
+
+
+def problems_of(
+    prices: pd.DataFrame, actions: pd.DataFrame, *, tickers: list[str], today: date
+) -> dict[str, list[str]]:
+    """tickers_with_problems on prices and actions already read (both with a ticker column)."""
     reported = {str(ticker): _reported_splits(group) for ticker, group in actions.groupby("ticker", sort=False)}
     reports = quality_reports(prices, today=today, reported=reported)
     flagged = {}

@@ -118,7 +118,6 @@ class LatestIndicators(Base):
     hv_20_year_median: Mapped[float | None]
     # Trading days since MACD last crossed above its signal within the year (0: on the latest day).
     macd_cross_age: Mapped[int | None]
-    recent_closes: Mapped[list[Any]] = mapped_column(default=list)
     computed_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
 

@@ -208,7 +208,6 @@ def _visible(table, actor: Actor) -> ColumnElement[bool]:
 
 LATEST_COLUMNS = (
     "date", "close", "rsi_14", "ema_200", "macd_hist", "hv_20", "hv_20_year_median", "macd_cross_age",
-    "recent_closes",
 )  # fmt: skip
 
 
@@ -224,7 +223,7 @@ def read_latest(*, session: Session, actor: Actor) -> pd.DataFrame:
     if frame.empty:
         return frame.drop(columns=["own"])
     frame = frame.sort_values(["ticker", "own"]).drop_duplicates("ticker", keep="last")
-    numbers = [name for name in LATEST_COLUMNS if name not in ("date", "recent_closes")]
+    numbers = [name for name in LATEST_COLUMNS if name != "date"]
     frame[numbers] = frame[numbers].astype(float)
     frame["date"] = pd.to_datetime(frame["date"])
     return frame.drop(columns=["own"]).reset_index(drop=True)

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -23,7 +22,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TIMESTAMP = sa.DateTime(timezone=True)
-JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 INDICATORS = (
     "rsi_14", "ema_12", "ema_26", "ema_50", "ema_200", "hv_20", "bb_upper", "bb_middle", "bb_lower",
     "macd", "macd_signal", "macd_hist", "atr_14", "obv",
@@ -31,7 +29,6 @@ INDICATORS = (
 VALUES = ", ".join(INDICATORS)
 INDICATORS_SCREENED = ("rsi_14", "ema_200", "macd_hist", "hv_20")
 YEAR_ROWS = 252
-RECENT_ROWS = 60
 SAME_SCOPE = "(hp.owner_id = ti.owner_id OR (hp.owner_id IS NULL AND ti.owner_id IS NULL))"
 
 
@@ -95,7 +92,6 @@ def upgrade() -> None:
         sa.Column("hv_20", sa.Double(), nullable=True),
         sa.Column("hv_20_year_median", sa.Double(), nullable=True),
         sa.Column("macd_cross_age", sa.Integer(), nullable=True),
-        sa.Column("recent_closes", JSON_DOCUMENT, nullable=False),
         sa.Column("computed_at", TIMESTAMP, nullable=False),
         _owner_fk("latest_indicators"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_latest_indicators")),
@@ -141,7 +137,6 @@ def _latest_rows() -> list[dict]:
                 **{name: None if pd.isna(last[name]) else float(last[name]) for name in INDICATORS_SCREENED},
                 "hv_20_year_median": None if days["hv_20"].isna().all() else float(days["hv_20"].median()),
                 "macd_cross_age": int(len(days) - 1 - crossed[-1]) if len(crossed) else None,
-                "recent_closes": [round(float(c), 4) for c in days["close"].tail(RECENT_ROWS)],
                 "computed_at": now,
             }
         )

@@ -126,7 +126,6 @@ def test_the_latest_row_matches_the_stored_history(session, actor):
     assert latest.close == pytest.approx(prices["close"].iloc[-1])
     assert latest.rsi_14 == pytest.approx(stored["rsi_14"].iloc[-1])
     assert latest.hv_20_year_median == pytest.approx(stored["hv_20"].median())
-    assert latest.recent_closes == pytest.approx(prices["close"].tail(60).round(4).tolist())
     histogram = stored["macd_hist"].to_numpy()
     crosses = [i for i in range(1, len(histogram)) if histogram[i] > 0 and not histogram[i - 1] > 0]
     assert latest.macd_cross_age == len(histogram) - 1 - crosses[-1]

@@ -107,7 +107,7 @@ def test_deleting_a_user_cascades_to_what_they_own_and_keeps_the_audit_trail(ses
             price(owner_id=user.id, source="upload"),
             price(ticker="AAPL"),
             TechnicalIndicator(owner_id=user.id, ticker="MSFT", date=date(2024, 1, 2), rsi_14=50.0),
-            LatestIndicators(owner_id=user.id, ticker="MSFT", date=date(2024, 1, 2), close=10.0, recent_closes=[10.0]),
+            LatestIndicators(owner_id=user.id, ticker="MSFT", date=date(2024, 1, 2), close=10.0),
             TechnicalIndicator(ticker="AAPL", date=date(2024, 1, 2), rsi_14=50.0),
             AuditLog(user_id=user.id, username=user.username, action="login", status="ok"),
         ]
