@@ -15,11 +15,13 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
 from limits import RateLimitItem, parse
+from redis.exceptions import LockError, RedisError
 
 from common.config import get_settings
 from common.logging import get_logger
@@ -124,13 +126,25 @@ class SharedFetches:
             return request()
         name = ":".join(str(part) for part in key)
         answer_key = f"{KEY_PREFIX}:answer:{name}"
-        with self.redis.lock(f"{KEY_PREFIX}:lock:{name}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS):
-            stored = self.redis.get(answer_key)
+        lock = self.redis.lock(f"{KEY_PREFIX}:lock:{name}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS)
+        try:
+            locked = lock.acquire()
+            stored = self.redis.get(answer_key) if locked else None
+        except RedisError as error:
+            # Sharing fails open: an unreachable Redis costs a duplicate request, not the fetch.
+            log.warning("fetch of %s not shared across processes, Redis unreachable: %s", key[0], error)
+            return request()
+        try:
             if stored is not None:
                 return decode(stored)
             answer = request()
-            self.redis.set(answer_key, encode(answer), ex=ANSWER_SECONDS)
+            with suppress(RedisError):
+                self.redis.set(answer_key, encode(answer), ex=ANSWER_SECONDS)
             return answer
+        finally:
+            if locked:
+                with suppress(RedisError, LockError):
+                    lock.release()
 
 
 def encode(answer: Normalised) -> bytes:

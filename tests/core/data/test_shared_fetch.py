@@ -155,3 +155,11 @@ def test_a_rate_limit_answer_pauses_every_user_of_the_budget():
     assert len(fake.requests) == 1
     with pytest.raises(BudgetSpentError, match="try again in"):
         other.take()
+
+
+def test_an_unreachable_redis_costs_sharing_not_the_fetch():
+    unreachable = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
+    fake = FakeYahoo(gspc_2018_frame())
+    answer = SharedFetches(unreachable).fetch(KEY, lambda: normalise_provider_frame(fake.history("MSFT")))
+    assert len(answer.frame) == 251
+    assert len(fake.requests) == 1
