@@ -6,6 +6,7 @@ of 260 days each with their stored indicators. Run: .venv/bin/python bench/indic
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -98,6 +99,8 @@ def screener_figures(bars) -> None:
 
 
 def main() -> None:
+    # Figures scale with what else the machine runs: say how busy it was.
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
     bars = parse_price_csv(sample_bytes(), ticker="^GSPC").frame
     indicator_figures(bars)
     screener_figures(bars)

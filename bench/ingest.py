@@ -11,6 +11,7 @@ Run: .venv/bin/python bench/ingest.py
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -48,6 +49,8 @@ def load(sessions, bars) -> float:
 
 
 def main() -> None:
+    # Figures scale with what else the machine runs: say how busy it was.
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
     problem = postgres_problem()
     if problem:
         print(f"skipped: {problem}")
