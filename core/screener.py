@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ from db.repositories.prices import read_actions_of, read_prices_of
 
 PROBLEMS = "data problems"
 SPARKLINE_DAYS = 60
+QUALITY_DAYS = 366  # calendar days of prices whose quality a match is flagged on
 
 
 @dataclass(frozen=True)
@@ -101,13 +102,15 @@ def _recent_closes(history: pd.DataFrame, tickers: pd.Series) -> list[list[float
 def screen(*, session: Session, actor: Actor, criteria: Criteria, today: date | None = None) -> pd.DataFrame:
     """Run the criteria over every ticker the actor can see: one query over one row per ticker.
 
-    Then one read of the matches' prices gives their sparklines and, in PROBLEMS, what the
-    data-quality report finds in them (staleness aside), or None.
+    Then one read of the matches' last year of prices gives their sparklines and, in PROBLEMS,
+    what the data-quality report finds in that year (staleness aside), or None.
     """
     result = screen_latest(read_latest(session=session, actor=actor), criteria)
     tickers = [str(ticker) for ticker in result["ticker"]]
     if tickers:
-        prices = read_prices_of(session=session, actor=actor, tickers=tickers)
+        # The year the conditions looked at, not whole histories: every ticker may match.
+        start = pd.to_datetime(result["date"]).min().date() - timedelta(days=QUALITY_DAYS)
+        prices = read_prices_of(session=session, actor=actor, tickers=tickers, start=start)
         actions = read_actions_of(session=session, actor=actor, tickers=tickers)
         flagged = problems_of(prices, actions, tickers=tickers, today=today or date.today())
     else:

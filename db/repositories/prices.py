@@ -169,9 +169,11 @@ def read_prices(
     return prefer_own_rows(frame.drop(columns=["ticker"]), ["date"])
 
 
-def read_prices_of(*, session: Session, actor: Actor, tickers: Sequence[str]) -> pd.DataFrame:
+def read_prices_of(
+    *, session: Session, actor: Actor, tickers: Sequence[str], start: date | None = None
+) -> pd.DataFrame:
     """Several tickers' rows visible to the actor (with a ticker column), by ticker and date; one query."""
-    frame = _read_visible(session, actor, list(tickers), None, None)
+    frame = _read_visible(session, actor, list(tickers), start, None)
     return prefer_own_rows(frame, ["ticker", "date"])
 
 
