@@ -13,6 +13,7 @@ from db.repositories.actor import Actor
 from db.repositories.prices import CachedTicker, list_cached_tickers
 from ui.auth import require_login
 from ui.charts import indicator_figure
+from ui.components.price_chart import price_chart
 from ui.format import as_rows, day, show_readable
 from ui.freshness import stale_since, warn_if_stale
 from ui.pickers import keep_in_url, ticker_picker, url_multiselect, url_segment
@@ -87,7 +88,7 @@ def render_chart(actor: Actor, preferences: Preferences, cached: list[CachedTick
     if view.empty:
         st.info(f"No prices of {ticker} between {start} and {end}.")
         return
-    st.plotly_chart(
+    price_chart(
         indicator_figure(
             view,
             overlays=overlays,
@@ -96,9 +97,7 @@ def render_chart(actor: Actor, preferences: Preferences, cached: list[CachedTick
             title=ticker,
             template=preferences.plotly_template,
             window=window if start is None else "All",
-        ),
-        width="stretch",
-        theme=None,
+        )
     )
     latest = view.iloc[-1]
     st.subheader(f"Latest values · {day(latest['date'])}")

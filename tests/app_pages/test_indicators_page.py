@@ -1,5 +1,7 @@
 """The Indicators page through AppTest: panes, latest values, parameter errors, the screener."""
 
+import json
+
 import pytest
 from sqlalchemy.engine import URL
 
@@ -27,10 +29,15 @@ def with_sample(monkeypatch, tmp_path):
     return url
 
 
-def figure(at):
-    import json
+def chart_args(at) -> dict:
+    """What the page handed the price chart component: the figure and the data its y-axes re-fit to."""
+    (chart,) = at.get("component_instance")
+    assert chart.proto.component_name.endswith("price_chart")
+    return json.loads(chart.proto.json_args)
 
-    return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+def figure(at):
+    return json.loads(chart_args(at)["spec"])
 
 
 def test_chart_with_rsi_and_macd_panes(with_sample):
