@@ -4,9 +4,12 @@ Starts the real app on the embedded default (SQLite, no Redis, jobs in a child p
 folder, logs in with headless Chromium, opens Home, Tickers, Indicators and Predictions in turn a
 few times with nothing running, then queues the default ^GSPC training job from the Train page and
 opens the same pages in turn until it finishes. First content is the page's title on screen.
+Meanwhile a thread of this process times small read transactions on the app's database, in turn
+as a read-only scope (deferred BEGIN) and as a writing one (BEGIN IMMEDIATE, which queues behind
+the job's and the pages' writes), to show the lock waits apart from the machine's load.
 
-Prints median and p95 per condition and page (target: under 1 s while a job runs) and the load
-average, since a shared machine's other work moves every figure.
+Prints median and p95 per condition and page (target: under 1 s while a job runs), the read
+transactions' figures, and the load average, since a shared machine's other work moves every figure.
 Run: .venv/bin/python bench/pages_under_job.py [--idle-rounds 3]
 """
 
@@ -23,9 +26,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine
+import threading
+
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import sessionmaker
 
 from bench.train_in_app import JOB_SECONDS, log_in, newest_job, prepare
+from common.config import load_settings
+from db.engine import create_engine_from_settings, session_scope
+from db.models import TrainingJob
 from tests.e2e.app_server import CHROMIUM, CHROMIUM_FLAGS, running_app
 
 PAGES = (("", "Home"), ("tickers", "Tickers"), ("indicators", "Indicators"), ("predictions", "Predictions"))
@@ -46,6 +55,37 @@ def first_content_seconds(page, url: str, path: str, title: str) -> float:
     seconds = time.perf_counter() - started
     page.wait_for_timeout(READING_MS)
     return seconds
+
+
+class ReadSampler(threading.Thread):
+    """Times one small read transaction every 100 ms, alternating read-only and writing scopes."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.engine = create_engine_from_settings(load_settings(), url)
+        self.sessions = sessionmaker(bind=self.engine)
+        self.times: dict[bool, list[float]] = {True: [], False: []}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        read_only = True
+        while not self.stop.wait(0.1):
+            started = time.perf_counter()
+            with session_scope(self.sessions, read_only=read_only) as session:
+                session.scalar(select(func.count()).select_from(TrainingJob))
+            self.times[read_only].append(time.perf_counter() - started)
+            read_only = not read_only
+
+    def finish(self) -> None:
+        self.stop.set()
+        self.join()
+        self.engine.dispose()
+        labels = {True: "read-only scope (deferred BEGIN)", False: "writing scope (BEGIN IMMEDIATE)"}
+        for read_only, label in labels.items():
+            values = [t * 1000 for t in self.times[read_only]]
+            if values:
+                print(f"  {label}: median {statistics.median(values):.1f} ms, p95 {p95(values):.1f} ms, "
+                      f"worst {max(values):.1f} ms over {len(values)}")  # fmt: skip
 
 
 def p95(values: list[float]) -> float:
@@ -97,10 +137,12 @@ def main() -> None:
             for _ in range(args.idle_rounds):
                 for path, title in PAGES:
                     idle[title].append(first_content_seconds(page, url, path, title))
+            sampler = ReadSampler(f"sqlite:///{database}")
             before = newest_job(engine)
             train_page.goto(f"{url}/train")
             train_page.get_by_role("button", name="Train").click()
             train_page.get_by_text("Queued 1 training job").first.wait_for()
+            sampler.start()
             deadline = time.monotonic() + JOB_SECONDS
             while time.monotonic() < deadline:
                 job = newest_job(engine)
@@ -114,8 +156,10 @@ def main() -> None:
                 time.sleep(0.5)
             browser.close()
         engine.dispose()
-    report("no job running", idle)
-    report("a training job running", busy)
+        report("no job running", idle)
+        report("a training job running", busy)
+        print("read transactions on the app's database while the job was queued or running:")
+        sampler.finish()
     print(f"load average at the end (2 cores): {', '.join(f'{value:.1f}' for value in os.getloadavg())}")
 
 

@@ -335,7 +335,7 @@ def current_actor(settings: Settings) -> Actor | None:
     if now - state["last_seen"] > settings.session_idle_minutes * 60:
         end_session(f"Your session ended after {settings.session_idle_minutes} idle minutes. Please log in again.")
         return None
-    with database_or_stop(), session_scope(action="session check") as session:
+    with database_or_stop(), session_scope(action="session check", read_only=True) as session:
         user = get_user(session=session, user_id=uuid.UUID(state["user_id"]))
         if not session_is_current(user, state["issued_at"]):
             end_session("Your session has ended. Please log in again.")
