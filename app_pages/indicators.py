@@ -5,14 +5,14 @@ from datetime import date
 import streamlit as st
 
 from core.data.export import to_safe_csv
-from core.indicator_view import OVERLAYS, PANES, IndicatorParams, indicator_view
-from core.preferences import DATE_RANGES, Preferences, load_preferences
-from core.screener import Criteria, screen
-from db.engine import session_scope
-from db.repositories.actor import Actor
-from db.repositories.prices import CachedTicker, list_cached_tickers
+from core.indicator_view import OVERLAYS, PANES, PRICE_BASES, IndicatorParams
+from core.preferences import DATE_RANGES
+from core.screener import Criteria
+from core.services.indicators import IndicatorsStart, chart_data, open_indicators, run_screener
 from ui.auth import require_login
 from ui.charts import indicator_figure
+from ui.components.price_chart import price_chart
+from ui.errors import attempt
 from ui.format import as_rows, day, show_readable
 from ui.freshness import stale_since, warn_if_stale
 from ui.pickers import keep_in_url, ticker_picker, url_multiselect, url_segment
@@ -37,12 +37,6 @@ def choose_params() -> IndicatorParams:
     return params
 
 
-def date_span(cached: list[CachedTicker], ticker: str) -> tuple[date, date]:
-    """The first and last day of the ticker's prices, over every source the user sees."""
-    rows = [c for c in cached if c.ticker == ticker]
-    return min(c.first_date for c in rows), max(c.last_date for c in rows)
-
-
 def choose_dates(first: date, last: date, container) -> tuple[date | None, date | None]:
     """The date-range picker: any day the data has, kept in the URL as ?from=...&to=..."""
     start, end = parse_day(st.query_params.get("from")), parse_day(st.query_params.get("to"))
@@ -64,53 +58,56 @@ def parse_day(text: str | None) -> date | None:
         return None
 
 
-def render_chart(actor: Actor, preferences: Preferences, cached: list[CachedTicker]) -> None:
-    tickers = sorted({c.ticker for c in cached})
+def render_chart(actor, start_data: IndicatorsStart) -> None:
+    preferences = start_data.preferences
     ticker_column, range_column, window_column = st.columns([1, 2, 2])
+    tickers = [span.ticker for span in start_data.tickers]
     ticker = ticker_picker(tickers, preferences.default_tickers, container=ticker_column)
-    first, last = date_span(cached, ticker)
-    start, end = choose_dates(first, last, range_column)
+    span = start_data.span(ticker)
+    start, end = choose_dates(span.first_date, span.last_date, range_column)
     window = url_segment(
         "Show", DATE_RANGES, param="range", default=preferences.default_range, container=window_column,
         disabled=start is not None, help="With a date range chosen, the chart opens on all of it",
     )  # fmt: skip
-    overlay_column, pane_column = st.columns(2)
+    overlay_column, pane_column, basis_column = st.columns([3, 3, 2])
     overlays = url_multiselect("On the price", OVERLAYS, param="overlays", default=OVERLAYS, container=overlay_column)
     panes = url_multiselect("Panes", PANES, param="panes", default=["RSI", "MACD"], container=pane_column)
+    basis = url_segment(
+        "Prices", PRICE_BASES, param="prices", default=PRICE_BASES[0], container=basis_column,
+        help="Split-adjusted: every price on the adjusted close's scale, the indicators computed on it",
+    )  # fmt: skip
     params = choose_params()
-    try:
-        with session_scope() as session:
-            view = indicator_view(session=session, actor=actor, ticker=ticker, start=start, end=end, params=params)
-    except ValueError as error:
-        st.error(f"Parameters: {error}")
+    chart = attempt(
+        chart_data, actor, ticker, start=start, end=end, params=params, adjusted=basis == PRICE_BASES[1]
+    )  # fmt: skip
+    if chart is None:
         return
-    if view.empty:
+    if chart.empty:
         st.info(f"No prices of {ticker} between {start} and {end}.")
         return
-    st.plotly_chart(
+    view = chart.view
+    price_chart(
         indicator_figure(
             view,
             overlays=overlays,
             panes=panes,
             ema_spans=params.ema_spans,
-            title=ticker,
+            title=ticker if basis == PRICE_BASES[0] else f"{ticker} (split-adjusted)",
             template=preferences.plotly_template,
             window=window if start is None else "All",
-        ),
-        width="stretch",
-        theme=None,
+        )
     )
-    latest = view.iloc[-1]
-    st.subheader(f"Latest values · {day(latest['date'])}")
+    last_day = view["date"].iloc[-1]
+    st.subheader(f"Latest values · {day(last_day)}")
     if end is None:
-        warn_if_stale(ticker, latest["date"], "This table")
-    show_table(as_rows(latest.drop(["date", "source"])), hide_index=True)
+        warn_if_stale(ticker, last_day, "This table")
+    show_table(as_rows(chart.latest), hide_index=True)
     st.download_button(
         f"Download {ticker} with indicators (CSV)", to_safe_csv(view), file_name=f"{ticker}-indicators.csv"
     )
 
 
-def render_screener(actor: Actor) -> None:
+def render_screener(actor) -> None:
     with st.form("screener"):
         left, right = st.columns(2)
         rsi_below = left.number_input("RSI below", 0.0, 100.0, value=None, placeholder="any")
@@ -129,8 +126,9 @@ def render_screener(actor: Actor) -> None:
         macd_crossed_up_within=cross_days,
         hv_above_year_median=hv_high,
     )
-    with session_scope() as session:
-        matches = screen(session=session, actor=actor, criteria=criteria)
+    matches = attempt(run_screener, actor, criteria)
+    if matches is None:
+        return
     described = " and ".join(criteria.describe()) or "no conditions"
     count = "1 ticker matches" if len(matches) == 1 else f"{len(matches)} tickers match"
     st.caption(f"{count} {described}.")
@@ -145,15 +143,15 @@ def render_screener(actor: Actor) -> None:
 def main() -> None:
     actor = require_login()
     st.title("Indicators")
-    with session_scope() as session:
-        preferences = load_preferences(session=session, actor=actor)
-        cached = list_cached_tickers(session=session, actor=actor)
-    if not cached:
+    start_data = attempt(open_indicators, actor)
+    if start_data is None:
+        return
+    if not start_data.tickers:
         st.info("No prices yet: fetch or upload some on the Tickers page, or load the S&P 500 sample there.")
         return
     chart, screener = st.tabs(["Chart", "Screener"])
     with chart:
-        render_chart(actor, preferences, cached)
+        render_chart(actor, start_data)
     with screener:
         render_screener(actor)
 

@@ -14,6 +14,7 @@ from db.repositories.prices import read_prices
 
 OVERLAYS = ("EMA", "Bollinger")
 PANES = ("RSI", "MACD", "ATR", "OBV", "HV")
+PRICE_BASES = ("as traded", "split-adjusted")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,19 @@ class IndicatorParams:
     atr_period: int = 14
 
 
+def adjusted_prices(prices: pd.DataFrame) -> pd.DataFrame:
+    """The prices on the adjusted close's scale: open, high, low and close times adjusted / close.
+
+    A day without an adjusted close (an upload that had none) keeps its traded prices.
+    """
+    factor = (prices["adjusted_close"] / prices["close"]).where(prices["close"] != 0)
+    factor = factor.fillna(1.0)
+    adjusted = prices.copy()
+    for column in ("open", "high", "low", "close"):
+        adjusted[column] = prices[column] * factor
+    return adjusted
+
+
 def indicator_view(
     *,
     session: Session,
@@ -37,15 +51,19 @@ def indicator_view(
     start: date | None,
     end: date | None,
     params: IndicatorParams,
+    adjusted: bool = False,
 ) -> pd.DataFrame:
     """Prices and indicators between start and end, computed over the whole history first.
 
     Computing on the full history keeps a long warm-up (an EMA 200) out of a short chosen range.
-    Raises ValueError naming a bad parameter.
+    With adjusted, prices are put on the adjusted close's scale first, so a split is no cliff in
+    the candles or the indicators. Raises ValueError naming a bad parameter.
     """
     prices = read_prices(session=session, actor=actor, ticker=ticker)
     if prices.empty:
         return prices
+    if adjusted:
+        prices = adjusted_prices(prices)
     values = compute_all(prices, **asdict(params))
     view = pd.concat([prices, values], axis=1)
     if start is not None:

@@ -31,6 +31,8 @@ DATABASE_REFUSED = "The database could not store this, so nothing was saved. Ple
 # the audit rows of refusals, which must outlive the transaction the refusal undoes.
 KEEP_AFTER_ROLLBACK = "candlecast_keep_after_rollback"
 _LOGGED_MARK = "_candlecast_logged"
+# A connection execution option: the transaction only reads (on SQLite it need not wait for writers).
+READ_ONLY_OPTION = "candlecast_read_only"
 
 
 def create_engine_from_settings(settings: Settings, url: URL | str | None = None) -> Engine:
@@ -149,10 +151,13 @@ def _create_sqlite_engine(url: URL, *, echo: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(connection: Any) -> None:
-        # IMMEDIATE takes the write lock up front (waiting up to busy_timeout). A deferred BEGIN
-        # that reads and then writes fails at once with "database is locked" when another
-        # writer got in between, e.g. two people registering at the same moment.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that may write takes the write lock up front with IMMEDIATE (waiting up to
+        # busy_timeout): a deferred BEGIN that reads and then writes fails at once with "database
+        # is locked" when another writer got in between, e.g. two people registering at once.
+        # A read-only one begins deferred: under WAL it reads its snapshot without waiting for
+        # a writer, so pages do not queue behind a training job's progress writes.
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -177,14 +182,20 @@ def reset_engine() -> None:
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session] | None = None, *, action: str = "") -> Iterator[Session]:
+def session_scope(
+    factory: sessionmaker[Session] | None = None, *, action: str = "", read_only: bool = False
+) -> Iterator[Session]:
     """One transaction for one user action: commit on success, roll back on error.
 
     A refusal (common.errors.Refusal) is logged at INFO in one line; anything else once, at ERROR,
     with its traceback. Rows kept with keep_after_rollback are written after the rollback.
+    A read_only scope (a page's data) does not wait for writers on SQLite and refuses to flush.
     """
     session = (factory or get_sessionmaker())()
     try:
+        if read_only:
+            session.connection(execution_options={READ_ONLY_OPTION: True})
+            event.listen(session, "before_flush", _refuse_writes)
         yield session
         session.commit()
         session.info.pop(KEEP_AFTER_ROLLBACK, None)
@@ -205,6 +216,11 @@ def session_scope(factory: sessionmaker[Session] | None = None, *, action: str =
         raise
     finally:
         session.close()
+
+
+def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a read-only session scope cannot write; open a session_scope without read_only")
 
 
 def keep_after_rollback(session: Session, row: Any) -> None:

@@ -64,3 +64,43 @@ def test_the_rule_checker_sees_a_violation():
     tree = ast.parse("import streamlit as st\nfrom sqlalchemy.orm import Session\ndef f():\n    import keras\n")
     assert imported_modules(tree) == {"streamlit", "sqlalchemy", "keras"}
     assert imported_modules(tree, top_level_only=True) == {"streamlit", "sqlalchemy"}
+
+
+# Pages and ui widgets reach data only through core.services, which own the transactions.
+DATA_ACCESS_MODULES = ("db.engine", "db.repositories")
+# The acting user is a frozen value that pages pass to services, not a way to reach data.
+VALUE_TYPES = {"db.repositories.actor"}
+
+
+def data_access(tree: ast.AST) -> list[str]:
+    """Imports of the engine or a repository, and select( calls: what only services may do."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and _reaches_data(node.module or ""):
+            found.append(f"imports {node.module}")
+        elif isinstance(node, ast.Import):
+            found += [f"imports {alias.name}" for alias in node.names if _reaches_data(alias.name)]
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "select":
+            found.append(f"calls select( on line {node.lineno}")
+    return found
+
+
+def _reaches_data(module: str) -> bool:
+    return module.startswith(DATA_ACCESS_MODULES) and module not in VALUE_TYPES
+
+
+def test_pages_reach_data_only_through_services():
+    offenders = {
+        str(path.relative_to(PROJECT_ROOT)): data_access(ast.parse(path.read_text()))
+        for path in [PROJECT_ROOT / "Home.py", *python_files("app_pages")]
+    }
+    assert {path: found for path, found in offenders.items() if found} == {}
+
+
+def test_the_data_access_check_sees_each_kind():
+    tree = ast.parse(
+        "from db.engine import session_scope\nimport db.repositories.prices\nfrom core.services import market\n"
+        "from db.repositories.actor import Actor\n"
+        "def f(s):\n    return s.execute(select(1))\n"
+    )
+    assert data_access(tree) == ["imports db.engine", "imports db.repositories.prices", "calls select( on line 6"]

@@ -147,7 +147,7 @@ class StackedChart:
             args = {"xaxis.range": [str(day) for day in shown], "xaxis.autorange": False}
             for axis, value_range in ranges.items():
                 if not self.panes[_pane_index(axis)].fixed_range:
-                    args[f"{_layout_name(axis)}.range"] = value_range
+                    args[f"{layout_name(axis)}.range"] = value_range
             buttons.append({"label": label, "method": "relayout", "args": [args]})
             if label == window:
                 for key, value in args.items():
@@ -178,29 +178,40 @@ def _pane_index(axis: str) -> int:
     return 0 if axis == "y" else int(axis[1:]) - 1
 
 
-def _layout_name(axis: str) -> str:
+def layout_name(axis: str) -> str:
+    """The layout key of a trace's y-axis: "y" is "yaxis", "y3" is "yaxis3"."""
     return "yaxis" if axis == "y" else f"yaxis{axis[1:]}"
 
 
+def trace_bounds(trace: go.BaseTraceType) -> pd.DataFrame | None:
+    """A trace's lowest and highest drawn value by date: a candle's low and high, a line's value."""
+    if trace.x is None:
+        return None
+    columns = ("low", "high") if trace.type == "candlestick" else ("y", "y")
+    low, high = (pd.to_numeric(pd.Series(getattr(trace, name)), errors="coerce").to_numpy() for name in columns)
+    return pd.DataFrame({"low": low, "high": high}, index=pd.DatetimeIndex(pd.to_datetime(pd.Series(trace.x))))
+
+
 def fitted_ranges(figure: go.Figure, window: list[pd.Timestamp]) -> dict[str, list[float]]:
-    """Each y-axis's range over the values drawn inside the date window, with a little headroom."""
+    """Each y-axis's range over the values drawn inside the date window, with a little headroom.
+
+    ui/components/price_chart.html applies the same rule in the browser after a zoom or pan.
+    """
     start, end = pd.Timestamp(window[0]), pd.Timestamp(window[1])
     bounds: dict[str, list[float]] = {}
     for trace in figure.data:
-        if trace.x is None:
+        values = trace_bounds(trace)
+        if values is None:
             continue
-        x = pd.to_datetime(pd.Series(trace.x))
-        inside = ((x >= start) & (x <= end)).to_numpy()
-        columns = ("low", "high") if trace.type == "candlestick" else ("y",)
-        for name in columns:
-            values = pd.to_numeric(pd.Series(getattr(trace, name)), errors="coerce")[inside].dropna()
-            if values.empty:
-                continue
-            axis = trace.yaxis or "y"
-            low, high = bounds.get(axis, [float("inf"), float("-inf")])
-            bounds[axis] = [min(low, float(values.min())), max(high, float(values.max()))]
-            if trace.type == "bar":
-                bounds[axis][0] = min(bounds[axis][0], 0.0)  # bars grow from zero
+        inside = values[(values.index >= start) & (values.index <= end)]
+        low, high = inside["low"].min(), inside["high"].max()
+        if pd.isna(low) or pd.isna(high):
+            continue
+        axis = trace.yaxis or "y"
+        seen_low, seen_high = bounds.get(axis, [float("inf"), float("-inf")])
+        bounds[axis] = [min(seen_low, float(low)), max(seen_high, float(high))]
+        if trace.type == "bar":
+            bounds[axis][0] = min(bounds[axis][0], 0.0)  # bars grow from zero
     fitted = {}
     for axis, (low, high) in bounds.items():
         pad = (high - low) * 0.05 or abs(high) * 0.05 or 1.0

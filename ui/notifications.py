@@ -18,7 +18,7 @@ def show_notifications(actor: Actor) -> None:
     st.session_state[SEEN_KEY] = now
     if since is None:
         return  # a new session starts from now: no burst of old news at login
-    with session_scope() as session:
+    with session_scope(read_only=True) as session:
         messages = notifications_since(session=session, actor=actor, since=since)
     for message in messages:
         st.toast(message, icon=":material/notifications:")

@@ -68,7 +68,7 @@ def users_default_tickers() -> list[str]:
     from ui.auth import require_login
 
     actor = require_login()
-    with session_scope() as session:
+    with session_scope(read_only=True) as session:
         return load_preferences(session=session, actor=actor).default_tickers
 
 

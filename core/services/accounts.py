@@ -71,7 +71,7 @@ def log_in(*, username: str, password: str) -> LoginOutcome:
 
 def current_user(*, user_id: uuid.UUID, issued_at: float) -> User | None:
     """The user a login session begun at `issued_at` still speaks for; None once it is revoked or they are gone."""
-    with session_scope(action="session check") as session:
+    with session_scope(action="session check", read_only=True) as session:
         user = user_rows.get_user(session=session, user_id=user_id)
         return user if auth.session_is_current(user, issued_at) else None
 

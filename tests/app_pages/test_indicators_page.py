@@ -1,5 +1,10 @@
 """The Indicators page through AppTest: panes, latest values, parameter errors, the screener."""
 
+import base64
+import json
+
+import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy.engine import URL
 
@@ -7,6 +12,7 @@ from core.data.service import load_sample
 from db.engine import create_engine_from_settings, session_scope
 from db.migrate import upgrade_to_head
 from tests.accounts import logged_in_app, make_account
+from ui.text import plain
 
 PAGE = "app_pages/indicators.py"
 
@@ -27,10 +33,15 @@ def with_sample(monkeypatch, tmp_path):
     return url
 
 
-def figure(at):
-    import json
+def chart_args(at) -> dict:
+    """What the page handed the price chart component: the figure and the data its y-axes re-fit to."""
+    (chart,) = at.get("component_instance")
+    assert chart.proto.component_name.endswith("price_chart")
+    return json.loads(chart.proto.json_args)
 
-    return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+def figure(at):
+    return json.loads(chart_args(at)["spec"])
 
 
 def test_chart_with_rsi_and_macd_panes(with_sample):
@@ -85,6 +96,59 @@ def test_the_view_lives_in_the_url(with_sample):
     assert at.query_params["ticker"] == "^GSPC"
 
 
+SPLIT_DAY = 60
+
+
+def split_csv() -> bytes:
+    """120 trading days of a stock that splits 2 for 1 on day 60: as traded, its price halves."""
+    days = pd.bdate_range("2020-01-02", periods=120)
+    value = pd.Series(range(120), dtype=float) * 0.1 + 50.0  # what a share of today is worth, slowly rising
+    traded = value.where(value.index >= SPLIT_DAY, value * 2)
+    lines = ["Date,Open,High,Low,Close,Adj Close,Volume"]
+    for day, close, adjusted in zip(days, traded, value, strict=True):
+        lines.append(f"{day:%Y-%m-%d},{close},{close * 1.01},{close * 0.99},{close},{adjusted},1000")
+    return "\n".join(lines).encode()
+
+
+def numbers(array) -> list[float]:
+    """A trace's values, whether plotly wrote them as a list or as base64 (its typed-array form)."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
+
+
+def test_split_adjusted_prices_are_drawn_and_kept_in_the_url(with_sample):
+    from sqlalchemy.orm import sessionmaker
+
+    from common.config import load_settings
+    from core.data.service import import_prices
+
+    engine = create_engine_from_settings(load_settings(), with_sample)
+    with session_scope(sessionmaker(bind=engine)) as session:
+        import_prices(session=session, data=split_csv(), ticker="SPLT", date_format=None, skip_bad_rows=False,
+                      owner=None)  # fmt: skip
+    engine.dispose()
+    at = logged_in_app(PAGE, make_account(with_sample))
+    at.query_params.update({"ticker": "SPLT", "range": "All", "panes": "RSI"})
+    at.run()
+    traded = numbers(next(t for t in figure(at)["data"] if t["name"] == "price")["close"])
+    assert traded[SPLIT_DAY - 1] > 1.9 * traded[SPLIT_DAY], "as traded (the default), the split is a cliff"
+    assert at.query_params["prices"] == "as traded"
+
+    next(b for b in at.button_group if b.label == "Prices").set_value("split-adjusted").run()
+    assert not at.exception
+    assert at.query_params["prices"] == "split-adjusted"
+    spec = figure(at)
+    adjusted = numbers(next(t for t in spec["data"] if t["name"] == "price")["close"])
+    assert adjusted[SPLIT_DAY - 1] < adjusted[SPLIT_DAY], "adjusted, the rise goes on through the split"
+    assert adjusted[SPLIT_DAY:] == traded[SPLIT_DAY:]
+    low = numbers(next(t for t in spec["data"] if t["name"] == "price")["low"])
+    assert low[0] == pytest.approx(adjusted[0] * 0.99), "open, high and low are scaled as the close is"
+    assert "SPLT (split-adjusted)" in spec["layout"]["annotations"][0]["text"]
+    rsi = dict(zip(at.dataframe[0].value["Indicator"], at.dataframe[0].value["Value"], strict=True))["RSI 14"]
+    assert rsi == "100.00", "computed on adjusted closes, which never fell, RSI is at its top"
+
+
 def test_more_panes_on_request(with_sample):
     at = logged_in_app(PAGE, make_account(with_sample)).run()
     at.multiselect[1].set_value(["RSI", "MACD", "ATR", "OBV", "HV"]).run()
@@ -95,7 +159,8 @@ def test_more_panes_on_request(with_sample):
 def test_bad_parameters_are_named(with_sample):
     at = logged_in_app(PAGE, make_account(with_sample)).run()
     next(n for n in at.number_input if n.label == "MACD fast").set_value(40).run()
-    assert [e.value for e in at.error] == ["Parameters: macd_fast must be below macd_slow, got 40 and 26"]
+    # Escaped for markdown, so the underscores show as written.
+    assert [e.value for e in at.error] == [plain("Parameters: macd_fast must be below macd_slow, got 40 and 26")]
 
 
 def test_the_screener_lists_matches_with_a_sparkline(with_sample):

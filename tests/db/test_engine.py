@@ -95,3 +95,84 @@ def test_pre_ping_recovers_from_a_dropped_connection(postgres_database_url):
         assert health_check(engine).ok
     finally:
         engine.dispose()
+
+
+def _hold_the_write_lock(engine):
+    """A second connection in the middle of a write, as a training job recording its progress."""
+    writer = engine.connect()
+    writer.begin()
+    writer.execute(User.__table__.insert().values(username="writer", email="writer@example.com", password_hash="x"))
+    return writer
+
+
+def test_a_read_does_not_wait_for_another_connections_write(tmp_path):
+    """Pages read while a job writes: a read-only scope must not queue behind the write lock."""
+    import threading
+
+    from sqlalchemy.engine import URL
+
+    from db.migrate import upgrade_to_head
+
+    url = URL.create("sqlite", database=str(tmp_path / "busy.db"))
+    upgrade_to_head(url)
+    engine = create_engine_from_settings(load_settings(), url)
+    factory = sessionmaker(bind=engine)
+    writer = _hold_the_write_lock(engine)
+    counted: list[int] = []
+
+    def read() -> None:
+        with session_scope(factory, action="read users", read_only=True) as session:
+            counted.append(session.scalar(select(func.count()).select_from(User)))
+
+    reader = threading.Thread(target=read, daemon=True)
+    try:
+        reader.start()
+        reader.join(timeout=5)
+        assert counted == [0], "the read finished at once and did not see the uncommitted row"
+    finally:
+        writer.rollback()
+        writer.close()
+        reader.join(timeout=35)
+        engine.dispose()
+
+
+def test_a_read_only_scope_refuses_to_write(tmp_path, sqlite_database_url):
+    engine = create_engine_from_settings(load_settings(), sqlite_database_url)
+    factory = sessionmaker(bind=engine)
+    with pytest.raises(RuntimeError, match="read-only"), session_scope(factory, read_only=True) as session:
+        session.add(_user("sneaky"))
+    with session_scope(factory) as session:
+        assert session.scalar(select(func.count()).select_from(User).where(User.username == "sneaky")) == 0
+    engine.dispose()
+
+
+def test_writes_still_take_the_lock_up_front(tmp_path):
+    """Two writers queue (busy timeout) rather than one failing with "database is locked" midway."""
+    import threading
+
+    from sqlalchemy.engine import URL
+
+    from db.migrate import upgrade_to_head
+
+    url = URL.create("sqlite", database=str(tmp_path / "writers.db"))
+    upgrade_to_head(url)
+    engine = create_engine_from_settings(load_settings(), url)
+    factory = sessionmaker(bind=engine)
+    writer = _hold_the_write_lock(engine)
+    done: list[str] = []
+
+    def write() -> None:
+        with session_scope(factory) as session:
+            session.scalar(select(func.count()).select_from(User))
+            session.add(_user("second"))
+        done.append("second")
+
+    second = threading.Thread(target=write, daemon=True)
+    second.start()
+    second.join(timeout=1)
+    assert done == [], "the second writer waits for the first"
+    writer.commit()
+    writer.close()
+    second.join(timeout=10)
+    assert done == ["second"]
+    engine.dispose()

@@ -1,7 +1,7 @@
 """The whole journey in a real browser (Debian's Chromium, driven by Playwright) against the real app.
 
 Ask for a page logged out and land on it after logging in, load the sample and upload a file with
-one bad row, see the indicator panes, fit the price axis with the range buttons, open a range
+one bad row, see the indicator panes, fit the price axis with the range buttons and a zoom, open a range
 before 2016 by URL, keep the view over a refresh, train a tiny model to the end, predict five days
 into the ledger (New Year's Day skipped), read the baseline comparison, switch to the dark theme
 and find it on the chart, log out, and find nothing private behind the back button. Once on the
@@ -14,8 +14,10 @@ import secrets
 import uuid
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from core.data.sample import SAMPLE_PATH
 from tests.e2e.app_server import CHROMIUM, CHROMIUM_FLAGS, running_app
 from tests.fixtures import gspc_2018_bytes
 from tests.servers import fresh_postgres_database, postgres_problem, redis_problem, redis_server_url, unavailable
@@ -92,26 +94,59 @@ def visible_text(page, text: str):
     return page.get_by_text(text, exact=False).first
 
 
+def price_chart(page):
+    """The price chart's plot, inside the component's own frame."""
+    return page.frame_locator('iframe[src*="price_chart"]').first.locator(".js-plotly-plot").first
+
+
+READ_LAYOUT = (
+    "(gd, names) => Object.fromEntries(names.map(n => [n, n.split('.').reduce((o, k) => o && o[k], gd._fullLayout)]))"
+)
+
+
 def chart_layout(page, *names: str) -> dict:
-    """Attributes of the first chart's layout as Plotly drew it (after any button or relayout)."""
-    page.locator(".js-plotly-plot").first.wait_for()
+    """Attributes of the price chart's layout as Plotly drew it (after any button or relayout)."""
+    chart = price_chart(page)
+    chart.wait_for()
     page.wait_for_timeout(800)
-    return page.evaluate(
-        "(names) => { const gd = document.querySelector('.js-plotly-plot')._fullLayout;"
-        " return Object.fromEntries(names.map(n => [n, n.split('.').reduce((o, k) => o && o[k], gd)])); }",
-        list(names),
-    )
+    return chart.evaluate(READ_LAYOUT, list(names))
 
 
 def click_range_button(page, label: str) -> None:
-    page.locator(".js-plotly-plot .updatemenu-button").filter(has_text=label).first.click()
+    price_chart(page).locator(".updatemenu-button").filter(has_text=label).first.click()
     page.wait_for_timeout(500)
+
+
+def zoom_dates(page, start: str, end: str) -> dict:
+    """Set the dates as a mouse zoom does (one relayout of the x-axis), then read the y-ranges back."""
+    chart = price_chart(page)
+    refits = int(chart.get_attribute("data-refits") or 0)
+    chart.evaluate("(gd, range) => Plotly.relayout(gd, {'xaxis.range': range})", [start, end])
+    page.wait_for_function(
+        "(n) => Number(document.querySelector('iframe[src*=price_chart]').contentDocument"
+        ".querySelector('.js-plotly-plot').dataset.refits || 0) > n",
+        arg=refits,
+    )
+    return chart_layout(page, "xaxis.range", "yaxis.range", "yaxis2.range")
+
+
+def assert_fitted(layout: dict, everything_span: float) -> None:
+    """The price axis holds every candle of the dates shown and little more; volume starts at zero."""
+    sample = pd.read_csv(SAMPLE_PATH, parse_dates=["Date"])
+    start, end = (pd.Timestamp(day) for day in layout["xaxis.range"])
+    shown = sample[(sample["Date"] >= start) & (sample["Date"] <= end)]
+    low, high = layout["yaxis.range"]
+    assert low < shown["Low"].min() < shown["High"].max() < high, (layout, shown["Low"].min(), shown["High"].max())
+    assert high - low < 3 * (shown["High"].max() - shown["Low"].min()) < everything_span / 5, layout
+    volume_low, volume_high = layout["yaxis2.range"]
+    assert volume_low == 0, layout
+    assert shown["Volume"].max() < volume_high < shown["Volume"].max() * 1.2, layout
 
 
 def indicators_checks(page, app_url: str) -> None:
     """Range buttons fit the price axis; a range before 2016 opens; a refresh keeps the view."""
     open_page(page, f"{app_url}/indicators?ticker=%5EGSPC&range=1Y")
-    chart = page.locator(".js-plotly-plot").first
+    chart = price_chart(page)
     chart.get_by_text("RSI", exact=True).first.wait_for()
     chart.get_by_text("MACD", exact=True).first.wait_for()
     click_range_button(page, "1M")
@@ -121,8 +156,23 @@ def indicators_checks(page, app_url: str) -> None:
     assert 2300 < low < 2351, f"December 2018 traded down to 2,351, the axis starts at {low}"
     assert 2800 < high < 2900, f"December 2018 traded up to 2,800, the axis ends at {high}"
     click_range_button(page, "All")
-    everything = chart_layout(page, "yaxis.range")
+    everything = chart_layout(page, "yaxis.range", "yaxis2.range")
     assert everything["yaxis.range"][0] < 700 < 2900 < everything["yaxis.range"][1], everything
+
+    # A zoom to a window no button offers re-fits the price and volume axes to its days.
+    everything_span = everything["yaxis.range"][1] - everything["yaxis.range"][0]
+    july = zoom_dates(page, "2005-07-01", "2005-07-29")
+    assert_fitted(july, everything_span)
+    # A pan by mouse moves the dates, and the axes follow them.
+    box = price_chart(page).locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.5, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(1500)
+    panned = chart_layout(page, "xaxis.range", "yaxis.range", "yaxis2.range")
+    assert panned["xaxis.range"][0] < july["xaxis.range"][0], "dragging to the right shows earlier days"
+    assert_fitted(panned, everything_span)
 
     # The date picker takes any day the data has, not only the last ten years.
     open_page(page, f"{app_url}/indicators?ticker=%5EGSPC&from=2008-01-02&to=2009-12-31&panes=RSI")

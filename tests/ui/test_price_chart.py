@@ -1,0 +1,75 @@
+"""The price chart component's Python side: the figure it is handed and the data its y-axes re-fit to."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from core.indicators import compute_all
+from tests.fixtures import gspc_2018_frame
+from ui.charts import candlestick_figure, indicator_figure
+from ui.components import price_chart
+
+
+@pytest.fixture(scope="module")
+def view() -> pd.DataFrame:
+    prices = gspc_2018_frame().reset_index().rename(columns=str.lower)
+    prices["date"] = prices["date"].dt.tz_localize(None)
+    return pd.concat([prices, compute_all(prices)], axis=1)
+
+
+def series_of(fit: dict, figure, name: str) -> dict:
+    index = next(i for i, trace in enumerate(figure.data) if trace.name == name)
+    return next(s for s in fit["series"] if s["trace"] == index)
+
+
+def test_the_fit_data_holds_each_trace_by_date_on_its_axis(view):
+    figure = indicator_figure(view, overlays=["EMA"], panes=["RSI", "MACD"], ema_spans=(12,))
+    fit = price_chart.fit_data(figure)
+    assert len(fit["x"]) == len(view)
+    # Milliseconds since 1970 in UTC, as plotly.js reads a date without a zone.
+    assert fit["x"] == [int(day.tz_localize("UTC").timestamp() * 1000) for day in view["date"]]
+    candles = series_of(fit, figure, "price")
+    assert (candles["axis"], candles["fromZero"]) == ("yaxis", False)
+    assert candles["low"] == view["low"].tolist()
+    assert candles["high"] == view["high"].tolist()
+    volume = series_of(fit, figure, "volume")
+    assert (volume["axis"], volume["fromZero"], volume["high"]) == ("yaxis2", True, None)
+    ema = series_of(fit, figure, "EMA 12")
+    assert ema["low"][0] is None or ema["low"][0] == pytest.approx(view["ema_12"].iloc[0])
+    assert ema["low"][-1] == pytest.approx(view["ema_12"].iloc[-1])
+    rsi_trace = next(i for i, trace in enumerate(figure.data) if trace.name == "RSI")
+    assert rsi_trace not in {s["trace"] for s in fit["series"]}, "RSI's 0-100 axis is fixed: never re-fitted"
+    macd = series_of(fit, figure, "MACD histogram")
+    assert macd["fromZero"]
+    assert macd["axis"] == "yaxis4"
+
+
+def test_gaps_in_an_indicator_travel_as_null(view):
+    figure = indicator_figure(view, overlays=["EMA"], panes=[], ema_spans=(200,))
+    ema = series_of(price_chart.fit_data(figure), figure, "EMA 200")
+    missing = view["ema_200"].isna()
+    assert missing.any(), "an EMA 200 over one year starts empty"
+    assert [value is None for value in ema["low"]] == missing.tolist()
+    json.dumps(ema, allow_nan=False)  # NaN is not JSON: the browser could not parse it
+
+
+def test_the_served_folder_holds_the_page_and_plotly_from_the_installed_package(tmp_path, monkeypatch):
+    monkeypatch.setattr(price_chart, "SERVED_ROOT", tmp_path)
+    price_chart.served_folder.cache_clear()
+    try:
+        folder = price_chart.served_folder()
+    finally:
+        price_chart.served_folder.cache_clear()
+    assert folder.parent == tmp_path
+    assert (folder / "plotly.min.js").read_bytes() == price_chart.PLOTLY_JS.read_bytes()
+    page = (folder / "index.html").read_text()
+    assert '<script src="plotly.min.js"></script>' in page
+    assert "streamlit:componentReady" in page
+    assert "plotly_relayout" in page
+    assert "http" not in page.replace("http-equiv", ""), "nothing is fetched from the network"
+
+
+def test_a_chart_without_dates_has_nothing_to_fit():
+    figure = candlestick_figure(pd.DataFrame(columns=["date", "open", "high", "low", "close", "volume"]))
+    assert price_chart.fit_data(figure)["x"] == []

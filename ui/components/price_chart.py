@@ -1,0 +1,92 @@
+"""A plotly chart whose value axes re-fit to the days in view after every zoom, pan or range button.
+
+Plotly scales a y-axis over all its data and st.plotly_chart cannot react to a relayout, so the
+chart runs in a component of its own: index.html draws the figure with the plotly.js of the
+installed plotly package and re-fits each unfixed y-axis to the data inside the new date window.
+Nothing is fetched from the network and nothing is built: the served folder is written at first
+use, under var/, from price_chart.html and plotly's own plotly.min.js.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly
+import plotly.graph_objects as go
+import streamlit.components.v1 as components
+
+from common.config import PROJECT_ROOT
+from ui.charts import layout_name, trace_bounds
+
+PAGE = Path(__file__).with_name("price_chart.html")
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+SERVED_ROOT = PROJECT_ROOT / "var" / "components"
+NAME = "price_chart"
+
+
+@cache
+def served_folder() -> Path:
+    """The folder Streamlit serves: the page and plotly.js, named after both so an upgrade gets a new one."""
+    page = PAGE.read_bytes()
+    version = hashlib.sha256(page + plotly.__version__.encode()).hexdigest()[:12]
+    folder = SERVED_ROOT / f"{NAME}-{version}"
+    _write_once(folder / "index.html", lambda target: target.write_bytes(page))
+    _write_once(folder / "plotly.min.js", lambda target: shutil.copyfile(PLOTLY_JS, target))
+    return folder
+
+
+def _write_once(path: Path, write) -> None:
+    # Two sessions may start at once: each writes its own temporary file and renames it into
+    # place, so the server never serves a half-written file.
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    write(temporary)
+    os.replace(temporary, path)
+
+
+def fit_data(figure: go.Figure) -> dict:
+    """What the page needs to re-fit the y-axes: the dates (ms) and each trace's low and high by date.
+
+    Traces on a fixed axis (RSI's 0-100) are left out; bars count from zero, as they are drawn.
+    """
+    series, frames = [], []
+    for index, trace in enumerate(figure.data):
+        axis = layout_name(trace.yaxis or "y")
+        bounds = trace_bounds(trace)
+        if bounds is None or figure.layout[axis].fixedrange:
+            continue
+        frames.append(bounds[~bounds.index.duplicated()])
+        series.append({"trace": index, "axis": axis, "fromZero": trace.type == "bar"})
+    if not frames:
+        return {"x": [], "series": []}
+    days = frames[0].index
+    for frame in frames[1:]:
+        days = days.union(frame.index)
+    days = days.sort_values()
+    for entry, frame in zip(series, frames, strict=True):
+        frame = frame.reindex(days)
+        entry["low"] = _numbers(frame["low"])
+        # A line's low and high are one value: sent once.
+        entry["high"] = None if frame["low"].equals(frame["high"]) else _numbers(frame["high"])
+    # Plotly reads a date without a zone as UTC wall time, and so are these milliseconds.
+    naive = days.tz_localize(None) if days.tz is not None else days
+    return {"x": naive.as_unit("ms").asi8.tolist(), "series": series}
+
+
+def _numbers(values: pd.Series) -> list[float | None]:
+    return [None if np.isnan(value) else float(value) for value in values.to_numpy(dtype=float)]
+
+
+def price_chart(figure: go.Figure, *, key: str | None = None) -> None:
+    """Draw the figure at its own height, with y-axes that follow the dates in view."""
+    component = components.declare_component(NAME, path=str(served_folder()))
+    component(spec=figure.to_json(), fit=fit_data(figure), height=int(figure.layout.height or 450), key=key,
+              default=None)  # fmt: skip
