@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -9,8 +10,8 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from common.config import Settings, load_settings
-from db.engine import create_engine_from_settings
+from common.config import Settings, get_settings, load_settings
+from db.engine import create_engine_from_settings, reset_engine
 from db.migrate import upgrade_to_head
 from tests.process_state import reset_process_state
 from tests.servers import (
@@ -89,3 +90,41 @@ def redis_url() -> str:
     if problem:
         unavailable(problem)
     return redis_server_url()
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def committing_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
+    """A migrated database on each backend for tests whose code commits (services, the API, pages).
+
+    They must not share the database whose rows the rolled-back `session` tests count.
+    """
+    if request.param == "sqlite":
+        url = URL.create("sqlite", database=str(tmp_path_factory.mktemp("committing") / "committing.db"))
+        upgrade_to_head(url)
+        yield url
+        return
+    problem = postgres_problem()
+    if problem:
+        unavailable(problem)
+    with fresh_postgres_database() as url:
+        upgrade_to_head(url)
+        yield url
+
+
+@pytest.fixture
+def committing_database(committing_database_url: URL, monkeypatch: pytest.MonkeyPatch) -> URL:
+    """Point this process's settings (and so its engine) at the committing tests' database."""
+    monkeypatch.setenv("DATABASE_URL", committing_database_url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    reset_engine()
+    return committing_database_url
+
+
+@pytest.fixture
+def queued_jobs(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Redis for limits and an RQ queue of this test's own that no worker serves: jobs stay queued."""
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    queue = f"candlecast-test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("TRAINING_QUEUE", queue)
+    get_settings.cache_clear()
+    return queue

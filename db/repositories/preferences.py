@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from db.models import UserPreferences
@@ -29,7 +32,7 @@ def update_preferences(
     ui_preferences: Mapping[str, Any] | None = None,
 ) -> UserPreferences:
     """Save the given parts of the actor's preferences; parts left as None keep their value."""
-    preferences = get_preferences(session=session, actor=actor)
+    preferences = _locked_row(session, actor)
     if default_tickers is not None:
         preferences.default_tickers = list(dict.fromkeys(default_tickers))
     if notification_settings is not None:
@@ -39,3 +42,20 @@ def update_preferences(
     session.add(preferences)
     session.flush()
     return preferences
+
+
+def _locked_row(session: Session, actor: Actor) -> UserPreferences:
+    """The actor's row, made if missing and locked until the commit.
+
+    Two first visits at once (two tabs on Home) would otherwise both insert and one would fail on
+    the unique user_id; two saves at once would each merge into a stale copy and lose a part.
+    """
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(UserPreferences)
+        .values(id=uuid.uuid4(), user_id=actor.user_id, default_tickers=[], notification_settings={}, ui_preferences={})
+        .on_conflict_do_nothing(index_elements=[UserPreferences.user_id])
+    )
+    return session.scalars(
+        select(UserPreferences).where(own_rows(UserPreferences.user_id, actor)).with_for_update()
+    ).one()

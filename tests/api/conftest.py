@@ -14,11 +14,9 @@ from sqlalchemy.engine import URL
 
 from api.app import create_app
 from api.limits import ApiLimits
-from common.config import get_settings
 from core.auth.api_keys import create_api_key
 from core.forecasting.registry import save_version
-from db.engine import reset_engine, session_scope
-from db.migrate import upgrade_to_head
+from db.engine import session_scope
 from db.models import ApiKey
 from db.models.accounts import Role, Tier
 from db.repositories.actor import Actor
@@ -26,52 +24,12 @@ from db.types import utc_now
 from tests.accounts import make_account
 from tests.core.forecasting.tiny import tiny_result
 from tests.fixtures import gspc_2018_bytes
-from tests.servers import fresh_postgres_database, postgres_problem, unavailable
 
 GENEROUS = ApiLimits(read="10000/minute", write="10000/minute")
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def api_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
-    """A migrated database of the API tests' own on each backend.
-
-    API requests commit, so they must not share the database whose rows the rolled-back `session`
-    tests count.
-    """
-    if request.param == "sqlite":
-        url = URL.create("sqlite", database=str(tmp_path_factory.mktemp("api") / "api.db"))
-        upgrade_to_head(url)
-        yield url
-        return
-    problem = postgres_problem()
-    if problem:
-        unavailable(problem)
-    with fresh_postgres_database() as url:
-        upgrade_to_head(url)
-        yield url
-
-
 @pytest.fixture
-def api_database(api_database_url: URL, monkeypatch: pytest.MonkeyPatch) -> URL:
-    """Point this process's settings (and so the API's engine) at the API tests' database."""
-    monkeypatch.setenv("DATABASE_URL", api_database_url.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    reset_engine()
-    return api_database_url
-
-
-@pytest.fixture
-def queued_jobs(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Redis for limits and an RQ queue of this test's own that no worker serves: jobs stay queued."""
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    queue = f"candlecast-test-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("TRAINING_QUEUE", queue)
-    get_settings.cache_clear()
-    return queue
-
-
-@pytest.fixture
-def client(api_database: URL, queued_jobs: str) -> Iterator[TestClient]:
+def client(committing_database: URL, queued_jobs: str) -> Iterator[TestClient]:
     with TestClient(create_app(limits=GENEROUS)) as test_client:
         yield test_client
 
@@ -103,9 +61,9 @@ def expire_key(secret: str) -> None:
 
 
 @pytest.fixture
-def new_user(api_database: URL) -> Callable[..., User]:
+def new_user(committing_database: URL) -> Callable[..., User]:
     def make(role: Role = Role.ANALYST, tier: Tier = Tier.PRO) -> User:
-        actor = make_account(api_database, role=role, tier=tier)
+        actor = make_account(committing_database, role=role, tier=tier)
         return User(actor, issue_key(actor))
 
     return make

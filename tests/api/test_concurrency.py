@@ -13,7 +13,7 @@ from tests.api.live import serve
 BURST = 120  # three times the worker threads: enough to starve them without the admission gate
 
 
-def test_a_burst_beyond_the_thread_pool_is_served_without_error(api_database, analyst):
+def test_a_burst_beyond_the_thread_pool_is_served_without_error(committing_database, analyst):
     async def burst(base_url: str) -> list[int]:
         limits = httpx.Limits(max_connections=BURST)
         async with httpx.AsyncClient(base_url=base_url, headers=analyst.headers, timeout=25, limits=limits) as http:

@@ -19,7 +19,7 @@ REQUESTS = 30
 THREADS = 8
 
 
-def test_exactly_the_limit_passes_under_concurrency_on_redis(api_database, queued_jobs, analyst):
+def test_exactly_the_limit_passes_under_concurrency_on_redis(committing_database, queued_jobs, analyst):
     assert get_throttle().backend == "redis"
     app = create_app(limits=ApiLimits(per_endpoint={"GET /v1/tickers": f"{LIMIT}/minute"}))
     with serve(app) as base_url, httpx.Client(base_url=base_url, headers=analyst.headers, timeout=60) as http:
@@ -42,7 +42,7 @@ def test_exactly_the_limit_passes_under_concurrency_on_redis(api_database, queue
         assert http.get("/v1/tickers", headers=other).status_code == 200
 
 
-def test_the_limit_holds_in_memory_without_redis(api_database, analyst):
+def test_the_limit_holds_in_memory_without_redis(committing_database, analyst):
     assert not get_settings().redis_url
     assert get_throttle().backend == "memory"
     app = create_app(limits=ApiLimits(per_endpoint={"GET /v1/models": "3/minute"}))

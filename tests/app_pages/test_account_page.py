@@ -10,13 +10,12 @@ from db.engine import session_scope
 from db.models import AuditLog, Invitation
 from db.models.accounts import Role
 from tests.accounts import logged_in_app, make_account, unique_name
-from tests.api.conftest import api_database, api_database_url  # noqa: F401 - the fixtures
 
 
 @pytest.fixture
-def database(api_database: URL) -> URL:  # noqa: F811 - the imported fixture
+def database(committing_database: URL) -> URL:
     """A database of its own: these tests commit invitations other tests count."""
-    return api_database
+    return committing_database
 
 
 def test_each_key_has_a_table_of_its_requests_by_endpoint(database):

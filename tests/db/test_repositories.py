@@ -1,7 +1,14 @@
 """Repositories for users and preferences."""
 
-import pytest
+import time
+from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+from sqlalchemy.orm import Session
+
+from common.config import load_settings
+from db.engine import create_engine_from_settings
+from db.migrate import upgrade_to_head
 from db.models.accounts import Role
 from db.repositories.actor import Actor
 from db.repositories.preferences import get_preferences, update_preferences
@@ -16,6 +23,7 @@ from db.repositories.users import (
     record_login,
     set_role,
 )
+from tests.servers import fresh_postgres_database, postgres_problem, unavailable
 
 
 def test_create_user_normalises_and_finds_case_insensitively(session):
@@ -86,3 +94,35 @@ def test_preferences_default_then_merge(session):
     saved = get_preferences(session=session, actor=actor)
     assert saved.default_tickers == ["MSFT", "AAPL"]
     assert saved.ui_preferences == {"theme": "dark", "range": "1Y"}
+
+
+@pytest.mark.postgres
+def test_two_first_saves_of_preferences_at_once_both_land():
+    """Two tabs on Home save a first preference at once: neither fails, neither part is lost."""
+    problem = postgres_problem()
+    if problem:
+        unavailable(problem)
+    with fresh_postgres_database() as url:
+        upgrade_to_head(url)
+        engine = create_engine_from_settings(load_settings(), url)
+        try:
+            with Session(engine) as setup:
+                user = create_user(session=setup, username="hana", email="hana@example.com", password_hash="h")
+                actor = Actor.of(user)
+                setup.commit()
+
+            def second_tab() -> None:
+                with Session(engine) as second:
+                    update_preferences(session=second, actor=actor, ui_preferences={"seen": "second"})
+                    second.commit()
+
+            with Session(engine) as first, ThreadPoolExecutor(1) as pool:
+                update_preferences(session=first, actor=actor, ui_preferences={"theme": "dark"})
+                waiting = pool.submit(second_tab)  # its insert waits on the first tab's uncommitted row
+                time.sleep(0.5)
+                first.commit()
+                waiting.result(timeout=30)
+            with Session(engine) as check:
+                assert get_preferences(session=check, actor=actor).ui_preferences == {"theme": "dark", "seen": "second"}
+        finally:
+            engine.dispose()

@@ -15,13 +15,12 @@ from db.models import AuditLog, Invitation, User
 from db.models.accounts import Role
 from db.repositories.actor import Actor
 from tests.accounts import DEFAULT_PASSWORD, make_account, unique_name
-from tests.api.conftest import api_database, api_database_url  # noqa: F401 - the fixtures
 
 
 @pytest.fixture
-def database(api_database: URL) -> URL:  # noqa: F811 - the imported fixture
+def database(committing_database: URL) -> URL:
     """A database that commits, on each backend: the services own their transactions."""
-    return api_database
+    return committing_database
 
 
 def audit_rows(actor: Actor, action: str) -> list[tuple[str, str | None]]:

@@ -16,13 +16,12 @@ from db.models import BacktestResult, Evaluation, TrainingJob
 from db.models.accounts import Role
 from db.repositories.actor import Actor
 from tests.accounts import make_account
-from tests.api.conftest import api_database, api_database_url, queued_jobs  # noqa: F401 - the fixtures
 
 
 @pytest.fixture
-def database(api_database: URL) -> URL:  # noqa: F811 - the imported fixture
+def database(committing_database: URL) -> URL:
     """A database that commits, on each backend: the services own their transactions."""
-    return api_database
+    return committing_database
 
 
 def stored_run(actor: Actor, kind: str = "walkforward") -> uuid.UUID:
@@ -43,7 +42,7 @@ def jobs_of(actor: Actor) -> int:
         return session.scalar(select(func.count()).select_from(TrainingJob).where(TrainingJob.user_id == actor.user_id))
 
 
-def test_a_walk_forward_is_queued_with_its_settings(database, queued_jobs):  # noqa: F811
+def test_a_walk_forward_is_queued_with_its_settings(database, queued_jobs):
     actor = make_account(database)
     job = analysis.submit_walk_forward(actor, ticker="^GSPC", model_type="ridge", windows=3, step=10)
     assert (job.kind, job.status) == ("walkforward", "queued")
