@@ -15,6 +15,7 @@ from core.services import accounts, market
 from db.repositories.actor import Actor
 from ui.auth import require_login
 from ui.charts import candlestick_figure
+from ui.components.price_chart import price_chart
 from ui.errors import attempt
 from ui.pickers import ticker_picker
 from ui.tables import show_table
@@ -67,11 +68,8 @@ def render_preview(actor: Actor, preferences: Preferences, tickers: list[str], c
     prices = attempt(market.read_prices, actor, ticker)
     if prices is None:
         return
-    st.plotly_chart(
-        candlestick_figure(
-            prices, title=ticker, template=preferences.plotly_template, window=preferences.default_range
-        ),
-        width="stretch",
+    price_chart(
+        candlestick_figure(prices, title=ticker, template=preferences.plotly_template, window=preferences.default_range)
     )
     scopes = {c.owned for c in cached if c.ticker == ticker}
     render_quality(actor, ticker)

@@ -70,6 +70,8 @@ def test_the_rule_checker_sees_a_violation():
 DATA_ACCESS_MODULES = ("db.engine", "db.repositories")
 # The acting user is a frozen value that pages pass to services, not a way to reach data.
 VALUE_TYPES = {"db.repositories.actor"}
+# ui/errors shows a failed transaction's one message; that reaches no data either.
+HARMLESS_NAMES = {"db.engine": {"database_error_message"}}
 
 
 def data_access(tree: ast.AST) -> list[str]:
@@ -77,7 +79,9 @@ def data_access(tree: ast.AST) -> list[str]:
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and _reaches_data(node.module or ""):
-            found.append(f"imports {node.module}")
+            names = {alias.name for alias in node.names} - HARMLESS_NAMES.get(node.module or "", set())
+            if names:
+                found.append(f"imports {node.module}")
         elif isinstance(node, ast.Import):
             found += [f"imports {alias.name}" for alias in node.names if _reaches_data(alias.name)]
         elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "select":
@@ -92,7 +96,7 @@ def _reaches_data(module: str) -> bool:
 def test_pages_reach_data_only_through_services():
     offenders = {
         str(path.relative_to(PROJECT_ROOT)): data_access(ast.parse(path.read_text()))
-        for path in [PROJECT_ROOT / "Home.py", *python_files("app_pages")]
+        for path in [PROJECT_ROOT / "Home.py", *python_files("app_pages"), *python_files("ui")]
     }
     assert {path: found for path, found in offenders.items() if found} == {}
 
@@ -100,7 +104,7 @@ def test_pages_reach_data_only_through_services():
 def test_the_data_access_check_sees_each_kind():
     tree = ast.parse(
         "from db.engine import session_scope\nimport db.repositories.prices\nfrom core.services import market\n"
-        "from db.repositories.actor import Actor\n"
+        "from db.repositories.actor import Actor\nfrom db.engine import database_error_message\n"
         "def f(s):\n    return s.execute(select(1))\n"
     )
-    assert data_access(tree) == ["imports db.engine", "imports db.repositories.prices", "calls select( on line 6"]
+    assert data_access(tree) == ["imports db.engine", "imports db.repositories.prices", "calls select( on line 7"]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.notifications import notifications_since
-from db.engine import session_scope
+from core.services.home import news_since
 from db.repositories.actor import Actor
 from db.types import utc_now
 
@@ -18,7 +17,5 @@ def show_notifications(actor: Actor) -> None:
     st.session_state[SEEN_KEY] = now
     if since is None:
         return  # a new session starts from now: no burst of old news at login
-    with session_scope(read_only=True) as session:
-        messages = notifications_since(session=session, actor=actor, since=since)
-    for message in messages:
+    for message in news_since(actor, since=since):
         st.toast(message, icon=":material/notifications:")

@@ -63,13 +63,10 @@ def url_select(
 
 def users_default_tickers() -> list[str]:
     """The signed-in user's default tickers, for pages that have not loaded their preferences."""
-    from core.preferences import load_preferences
-    from db.engine import session_scope
+    from core.services.accounts import read_preferences
     from ui.auth import require_login
 
-    actor = require_login()
-    with session_scope(read_only=True) as session:
-        return load_preferences(session=session, actor=actor).default_tickers
+    return read_preferences(require_login()).default_tickers
 
 
 def preferred_tickers(tickers: Sequence[str], preferred: Sequence[str] | None = None) -> list[str]:

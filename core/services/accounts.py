@@ -106,7 +106,7 @@ def change_password(actor: Actor, *, current: str, new: str, new_repeat: str) ->
 
 
 def profile(actor: Actor) -> User:
-    with session_scope(action="profile") as session:
+    with session_scope(action="profile", read_only=True) as session:
         user = user_rows.get_user(session=session, user_id=actor.user_id)
         if user is None:
             raise NotFound("Your account no longer exists")
@@ -134,13 +134,13 @@ def revoke_api_key(actor: Actor, *, key_id: uuid.UUID) -> uuid.UUID:
 
 
 def list_api_keys(actor: Actor) -> Sequence[ApiKey]:
-    with session_scope(action="list api keys") as session:
+    with session_scope(action="list api keys", read_only=True) as session:
         return auth.list_keys(session=session, actor=actor)
 
 
 def usage_per_key(actor: Actor, *, since: date | None = None) -> list[KeyUsage]:
     """Requests each of the actor's keys made to each endpoint, and the last day it did."""
-    with session_scope(action="api usage") as session:
+    with session_scope(action="api usage", read_only=True) as session:
         return usage_by_key(session=session, actor=actor, since=since)
 
 
@@ -154,7 +154,7 @@ class ActionUsage:
 
 def action_usage(actor: Actor) -> list[ActionUsage]:
     """The actor's count of each limited action and what is left of its tier's window."""
-    with session_scope(action="usage") as session:
+    with session_scope(action="usage", read_only=True) as session:
         counts = {row.endpoint: row.request_count for row in list_usage(session=session, actor=actor)}
     return [
         ActionUsage(quota.action, counts.get(quota.action, 0), quota.limit, quota.remaining)
@@ -166,7 +166,7 @@ def action_usage(actor: Actor) -> list[ActionUsage]:
 
 
 def read_preferences(actor: Actor) -> Preferences:
-    with session_scope(action="read preferences") as session:
+    with session_scope(action="read preferences", read_only=True) as session:
         return load_preferences(session=session, actor=actor)
 
 
@@ -192,7 +192,7 @@ def save_preferences(
 
 
 def list_users(actor: Actor) -> Sequence[User]:
-    with session_scope(action="list users") as session:
+    with session_scope(action="list users", read_only=True) as session:
         return user_rows.list_users(session=session, actor=actor)
 
 
@@ -221,13 +221,13 @@ def invite(actor: Actor, *, email: str) -> Invitation:
 
 def list_invitations(actor: Actor) -> Sequence[Invitation]:
     require(actor, Permission.MANAGE_USERS)
-    with session_scope(action="list invitations") as session:
+    with session_scope(action="list invitations", read_only=True) as session:
         return invitation_rows.list_invitations(session=session)
 
 
 def audit_actions(actor: Actor) -> list[str]:
     require(actor, Permission.READ_AUDIT)
-    with session_scope(action="audit actions") as session:
+    with session_scope(action="audit actions", read_only=True) as session:
         return audit_rows.list_audit_actions(session=session)
 
 
@@ -241,7 +241,7 @@ def audit_log(
 ) -> Sequence[AuditLog]:
     """Audit events, newest first, filtered; reading the log is for admins."""
     require(actor, Permission.READ_AUDIT)
-    with session_scope(action="read audit log") as session:
+    with session_scope(action="read audit log", read_only=True) as session:
         return audit_rows.list_audit_events(
             session=session, actor=actor, action=action, status=status, username=username, since=since
         )

@@ -43,7 +43,7 @@ class MetricsView:
 
 
 def metrics_view(actor: Actor) -> MetricsView:
-    with session_scope(action="metrics") as session:
+    with session_scope(action="metrics", read_only=True) as session:
         boards = list_evaluations(session=session, actor=actor, kind="leaderboard")
         return MetricsView(
             chart_template=load_preferences(session=session, actor=actor).plotly_template,
@@ -118,12 +118,12 @@ def risk(
 
 
 def _stored_list(actor: Actor, kind: type[Stored], ticker: str | None) -> Sequence[Stored]:
-    with session_scope(action=f"list {kind.__tablename__}") as session:
+    with session_scope(action=f"list {kind.__tablename__}", read_only=True) as session:
         return list_owned(session=session, actor=actor, kind=kind, ticker=ticker)
 
 
 def _stored_one(actor: Actor, kind: type[Stored], row_id: uuid.UUID, missing: str) -> Stored:
-    with session_scope(action=f"read {kind.__tablename__}") as session:
+    with session_scope(action=f"read {kind.__tablename__}", read_only=True) as session:
         row = get_owned(session=session, actor=actor, kind=kind, row_id=row_id)
     if row is None:
         raise NotFound(missing)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from core.home import StartPage, start_page
+from core.notifications import notifications_since
 from db.engine import session_scope
 from db.repositories.actor import Actor
 
@@ -13,3 +14,9 @@ def home_page(actor: Actor, *, today: date, seen_since: datetime | None = None) 
     """What Home shows; the first call of a visit also records the visit, for the next one's "since"."""
     with session_scope(action="start page") as session:
         return start_page(session=session, actor=actor, today=today, seen_since=seen_since)
+
+
+def news_since(actor: Actor, *, since: datetime) -> list[str]:
+    """The actor's notifications (jobs ended, predictions matured) since a moment, oldest first."""
+    with session_scope(action="notifications", read_only=True) as session:
+        return notifications_since(session=session, actor=actor, since=since)

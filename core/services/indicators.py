@@ -96,5 +96,5 @@ def chart_data(
 def run_screener(actor: Actor, criteria: Criteria) -> pd.DataFrame:
     """The tickers the actor can see whose latest indicators meet every criterion."""
     require(actor, Permission.READ)
-    with session_scope(action="screen tickers") as session:
+    with session_scope(action="screen tickers", read_only=True) as session:
         return screen(session=session, actor=actor, criteria=criteria)

@@ -37,7 +37,7 @@ class DateRangeError(BadInput, ValueError):
 
 def list_tickers(actor: Actor) -> list[CachedTicker]:
     """Every ticker the actor can read: shared market data and their own uploads, with their span."""
-    with session_scope(action="list tickers") as session:
+    with session_scope(action="list tickers", read_only=True) as session:
         require(actor, Permission.READ)
         return price_rows.list_cached_tickers(session=session, actor=actor)
 
@@ -46,7 +46,7 @@ def read_prices(actor: Actor, ticker: str, *, start: date | None = None, end: da
     """A ticker's daily prices as the actor sees them (their upload wins over shared data on a day)."""
     if start and end and start > end:
         raise DateRangeError("start: the first day comes after the last")
-    with session_scope(action=f"read prices of {ticker}") as session:
+    with session_scope(action=f"read prices of {ticker}", read_only=True) as session:
         require(actor, Permission.READ)
         return price_rows.read_prices(session=session, actor=actor, ticker=ticker, start=start, end=end)
 
@@ -151,14 +151,14 @@ def save_ticker_list(
 
 def quality_report(actor: Actor, ticker: str, *, today: date) -> QualityReport:
     """The data-quality report of the prices the actor sees for a ticker."""
-    with session_scope(action=f"quality of {ticker}") as session:
+    with session_scope(action=f"quality of {ticker}", read_only=True) as session:
         require(actor, Permission.READ)
         return ticker_quality(session=session, actor=actor, ticker=ticker, today=today)
 
 
 def split_candidates(actor: Actor, ticker: str, *, shared: bool) -> list[SplitCandidate]:
     """Detected splits awaiting a decision, in the actor's own prices of a ticker or the shared ones."""
-    with session_scope(action=f"split candidates of {ticker}") as session:
+    with session_scope(action=f"split candidates of {ticker}", read_only=True) as session:
         require(actor, Permission.READ)
         return open_candidates(session=session, ticker=ticker, owner_id=None if shared else actor.user_id)
 

@@ -62,7 +62,8 @@ def test_load_the_sample_and_preview_it(offline):
         "Freshness": "stale",
     }
     assert at.selectbox[0].value == "^GSPC"
-    assert len(at.get("plotly_chart")) == 1
+    (chart,) = at.get("component_instance")
+    assert chart.proto.component_name.endswith("price_chart")
     assert at.expander[0].label == "Data quality: 2 finding(s)"
     assert at.text[0].value == "5,031 days from 1999-01-04 to 2018-12-31 (XNYS calendar)"
     assert at.text[1].value.startswith("• stale: the last bar is 2018-12-31, the exchange last traded on")
