@@ -11,6 +11,7 @@ from ui.admin import render_admin
 from ui.auth import get_authenticator, render_password_change, require_login
 from ui.errors import attempt
 from ui.tables import show_table
+from ui.text import plain
 
 EXPIRY_CHOICES = {"in 30 days": 30, "in 90 days": 90, "in 365 days": 365, "never": None}
 
@@ -61,7 +62,7 @@ def render_api_keys(actor: Actor) -> None:
         if st.button("Revoke", disabled=chosen is None) and attempt(
             accounts.revoke_api_key, actor, key_id=active[chosen]
         ):
-            st.success(f"Revoked {chosen}: it no longer authenticates.")
+            st.success(f"Revoked {plain(chosen)}: it no longer authenticates.")
             st.rerun()
     render_key_usage(actor)
 

@@ -14,6 +14,7 @@ from ui.format import show_readable
 from ui.freshness import today
 from ui.navigation import link_to
 from ui.status import render_status_panel
+from ui.text import plain
 
 SINCE_KEY = "home_seen_since"
 
@@ -52,7 +53,7 @@ def render_watchlist(page: StartPage) -> None:
     stale = [row for row in page.watchlist if row.stale]
     if stale:
         names = ", ".join(f"{row.ticker} (last bar {row.last_bar:%Y-%m-%d})" for row in stale)
-        st.warning(f"Prices older than the last trading day: {names}. Refresh them on the Tickers page.")
+        st.warning(f"Prices older than the last trading day: {plain(names)}. Refresh them on the Tickers page.")
 
 
 def render_matured(page: StartPage) -> None:

@@ -17,6 +17,7 @@ from ui.format import as_rows, day, show_readable
 from ui.freshness import stale_since, warn_if_stale
 from ui.pickers import keep_in_url, ticker_picker, url_multiselect, url_segment
 from ui.tables import show_table
+from ui.text import plain
 
 
 def choose_params() -> IndicatorParams:
@@ -83,7 +84,7 @@ def render_chart(actor, start_data: IndicatorsStart) -> None:
     if chart is None:
         return
     if chart.empty:
-        st.info(f"No prices of {ticker} between {start} and {end}.")
+        st.info(f"No prices of {plain(ticker)} between {plain(start)} and {plain(end)}.")
         return
     view = chart.view
     price_chart(

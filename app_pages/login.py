@@ -4,6 +4,7 @@ import streamlit as st
 
 from common.config import get_settings
 from ui.auth import get_authenticator, is_logged_in, render_login, render_registration
+from ui.text import plain
 
 
 def main() -> None:
@@ -15,7 +16,7 @@ def main() -> None:
     # first run would vanish before anyone read it.
     notice = st.session_state.get("auth_notice")
     if notice:
-        st.info(notice, icon=":material/info:")
+        st.info(plain(notice), icon=":material/info:")
     log_in, sign_up = st.tabs(["Log in", "Register"])
     with log_in:
         already_in = is_logged_in()

@@ -57,7 +57,7 @@ def render_cache(actor: Actor, preferences: Preferences) -> None:
     ):
         written = attempt(market.load_sample, actor)
         if written is not None:
-            st.success(f"Loaded {written} days of ^GSPC.")
+            st.success(f"Loaded {written:,} days of ^GSPC.")
             st.rerun()
     if cached:
         render_preview(actor, preferences, sorted({c.ticker for c in cached}), cached)
@@ -147,7 +147,7 @@ def render_splits(actor: Actor, ticker: str, scopes: set[bool]) -> None:
 def remove(actor: Actor, ticker: str, *, shared: bool) -> None:
     deleted = attempt(market.delete_prices, actor, ticker, shared=shared)
     if deleted is not None:
-        st.success(f"Deleted {deleted} rows of {ticker}.")
+        st.success(f"Deleted {deleted:,} rows of {plain(ticker)}.")
         st.rerun()
 
 
@@ -187,7 +187,7 @@ def render_fetch(actor: Actor, preferences: Preferences, *, offline_shown: bool)
         bar.empty()
         return
     if run.offline and not offline_shown:
-        st.warning(OFFLINE_MESSAGE, icon=":material/cloud_off:")
+        st.warning(plain(OFFLINE_MESSAGE), icon=":material/cloud_off:")
     table = run.table()
     table["rows"] = table["rows"].map("{:,}".format)
     table["dropped_rows"] = table["dropped_rows"].map(lambda count: f"{count:,}" if count else "")
@@ -308,7 +308,7 @@ def render_ticker_lists(actor: Actor, preferences: Preferences) -> None:
     if tickers is None:
         st.caption("Nothing saved: fix the list and save again.")
     else:
-        st.success(f"Saved {len(tickers)} tickers: {', '.join(tickers)}")
+        st.success(f"Saved {len(tickers)} tickers: {plain(', '.join(tickers))}")
 
 
 def main() -> None:
@@ -316,7 +316,7 @@ def main() -> None:
     st.title("Tickers")
     offline = not yahoo_is_reachable()
     if offline:
-        st.info(OFFLINE_MESSAGE, icon=":material/cloud_off:")
+        st.info(plain(OFFLINE_MESSAGE), icon=":material/cloud_off:")
     preferences = attempt(accounts.read_preferences, actor)
     if preferences is None:
         return

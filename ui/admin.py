@@ -13,6 +13,7 @@ from db.repositories.actor import Actor
 from db.types import utc_now
 from ui.errors import attempt
 from ui.tables import show_table
+from ui.text import plain
 
 SINCE_CHOICES = {
     "last hour": timedelta(hours=1),
@@ -58,14 +59,14 @@ def render_users(actor: Actor) -> None:
     new_role = role_column.selectbox("Role", [r.value for r in Role], index=[r.value for r in Role].index(user.role))
     changing = role_column.button("Change role", disabled=new_role == user.role)
     if changing and attempt(accounts.change_role, actor, user_id=user.id, role=Role(new_role)):
-        st.success(f"{user.username} is now {new_role}.")
+        st.success(f"{plain(user.username)} is now {plain(new_role)}.")
     label = "Deactivate" if user.is_active else "Reactivate"
     if active_column.button(label) and attempt(accounts.set_active, actor, user_id=user.id, active=not user.is_active):
-        st.success(f"{user.username} {label.lower()}d.")
+        st.success(f"{plain(user.username)} {plain(label.lower())}d.")
     if reset_column.button("Reset password"):
         temporary = attempt(accounts.reset_password, actor, user_id=user.id)
         if temporary:
-            st.warning(f"Temporary password for {user.username}, shown once; they should change it:")
+            st.warning(f"Temporary password for {plain(user.username)}, shown once; they should change it:")
             st.code(temporary, language=None)
 
 

@@ -29,6 +29,7 @@ from core.services import accounts
 from db.engine import database_error_message
 from db.models import User
 from db.repositories.actor import Actor
+from ui.text import plain
 
 AUTH_STATE_KEY = "candlecast_auth"
 AUTHENTICATOR_KEY = "_candlecast_authenticator"
@@ -62,7 +63,7 @@ def database_or_stop() -> Iterator[None]:
     try:
         yield
     except SQLAlchemyError as error:
-        st.error(database_error_message(error), icon=":material/cloud_off:")
+        st.error(plain(database_error_message(error)), icon=":material/cloud_off:")
         st.stop()
 
 
@@ -354,7 +355,7 @@ def render_login(authenticator: stauth.Authenticate) -> bool:
     try:
         authenticator.login(location="main", fields={"Form name": "Log in", "Login": "Log in"})
     except LoginError as error:
-        st.error(str(error), icon=":material/lock:")
+        st.error(plain(error), icon=":material/lock:")
     return is_logged_in()
 
 
@@ -366,10 +367,10 @@ def render_registration(authenticator: stauth.Authenticate, settings: Settings) 
             location="main", captcha=False, password_hint=False, clear_on_submit=False
         )
     except RegisterError as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(plain(error), icon=":material/error:")
         return
     if username:
-        st.success(f"Account {username!r} created. Log in with it on the Log in tab.")
+        st.success(f"Account '{plain(username)}' created. Log in with it on the Log in tab.")
 
 
 def render_password_change(authenticator: stauth.Authenticate, actor: Actor) -> None:
@@ -385,7 +386,7 @@ def render_password_change(authenticator: stauth.Authenticate, actor: Actor) -> 
             },
         )
     except ResetError as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(plain(error), icon=":material/error:")
         return
     if changed:
         # This browser's cookie was revoked with the others; give it the new session's cookie.

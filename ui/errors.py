@@ -27,5 +27,5 @@ def attempt(service: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | N
     except Refusal as refusal:
         st.error(plain(refusal), icon=":material/block:")
     except SQLAlchemyError as error:
-        st.error(database_error_message(error), icon=":material/database:")
+        st.error(plain(database_error_message(error)), icon=":material/database:")
     return None

@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.data.calendar import is_stale, last_trading_day
 from ui.format import day
+from ui.text import plain
 
 
 def today() -> date:
@@ -28,8 +29,8 @@ def warn_if_stale(ticker: str, last_bar: date, what: str) -> bool:
         return False
     expected = last_trading_day(today(), ticker)
     st.warning(
-        f"{what} uses prices of {ticker} up to {day(last_bar)}; the exchange has traded since "
-        f"(last trading day {day(expected)}). Refresh the prices on the Tickers page.",
+        f"{plain(what)} uses prices of {plain(ticker)} up to {plain(day(last_bar))}; the exchange has traded since "
+        f"(last trading day {plain(day(expected))}). Refresh the prices on the Tickers page.",
         icon=":material/schedule:",
     )
     return True

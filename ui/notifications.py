@@ -7,6 +7,7 @@ import streamlit as st
 from core.services.home import news_since
 from db.repositories.actor import Actor
 from db.types import utc_now
+from ui.text import plain
 
 SEEN_KEY = "notified_until"
 
@@ -18,4 +19,4 @@ def show_notifications(actor: Actor) -> None:
     if since is None:
         return  # a new session starts from now: no burst of old news at login
     for message in news_since(actor, since=since):
-        st.toast(message, icon=":material/notifications:")
+        st.toast(plain(message), icon=":material/notifications:")

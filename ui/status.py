@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.redis_client import RedisState
 from core.status import SystemStatus
+from ui.text import plain
 
 
 def render_status_panel(status: SystemStatus) -> None:
@@ -40,8 +41,8 @@ def render_status_panel(status: SystemStatus) -> None:
                 st.markdown(":red-badge[unreachable]")
         st.caption(f"Training jobs: {status.runner.summary()}")
         if db.problem:
-            st.error(db.problem, icon=":material/database:")
+            st.error(plain(db.problem), icon=":material/database:")
         if rd.state == RedisState.UNREACHABLE:
-            st.warning(f"REDIS_URL is set but Redis does not answer: {rd.detail}", icon=":material/warning:")
+            st.warning(f"REDIS_URL is set but Redis does not answer: {plain(rd.detail)}", icon=":material/warning:")
         if status.runner_problem:
-            st.warning(status.runner_problem, icon=":material/engineering:")
+            st.warning(plain(status.runner_problem), icon=":material/engineering:")

@@ -7,17 +7,18 @@ go through st.text, st.code or a table (ui.tables.show_table) instead.
 """
 
 import ast
+import re
 from pathlib import Path
 
 from common.config import PROJECT_ROOT
 
-MARKDOWN_CALLS = {"markdown", "caption", "write", "html"}
+# Alerts and toasts render markdown too.
+MARKDOWN_CALLS = {"markdown", "caption", "write", "html", "error", "warning", "info", "success", "toast"}
 # Non-literal text that was read and holds only values the app itself controls.
 REVIEWED = {
     ("ui/status.py", "render_status_panel"): "backend name, health figures, revision ids, pool counts, Redis state",
     ("app_pages/indicators.py", "render_screener"): "a count and the screener's own description of numeric criteria",
     ("app_pages/metrics.py", "render_backtest"): "trade and day counts, exposure",
-    ("app_pages/metrics.py", "render_evaluations"): "a verdict the walk-forward computed here, day counts, errors",
     ("app_pages/home.py", "render_matured"): "a count and a fixed phrase",
     ("app_pages/predictions.py", "render_predict"): "dates and prices of the forecast",
     ("ui/navigation.py", "link_to"): "a page label and icon written in the app",
@@ -40,10 +41,27 @@ def is_escaped(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "plain"
 
 
+# A format spec that only a number accepts: format("text", ",") raises, so what passes is a number.
+NUMERIC_SPEC = re.compile(r"^[<>^=]?[+ -]?[,_]?(\.\d+)?[deEfFgG%]?$")
+
+
+def is_number(part: ast.FormattedValue) -> bool:
+    """A value that can only be a number: len(...), or one formatted with a numeric spec like {x:,}."""
+    if isinstance(part.value, ast.Call) and getattr(part.value.func, "id", None) == "len":
+        return True
+    spec = part.format_spec
+    if spec is None or not all(isinstance(piece, ast.Constant) for piece in spec.values):
+        return False
+    text = "".join(piece.value for piece in spec.values)
+    return bool(text) and any(mark in text for mark in ",_deEfFgG%") and bool(NUMERIC_SPEC.match(text))
+
+
 def is_safe_text(node: ast.expr) -> bool:
-    """A literal, escaped text, or an f-string whose every value is escaped."""
+    """A literal, escaped text, or an f-string whose every value is escaped or a number."""
     if isinstance(node, ast.JoinedStr):
-        return all(is_escaped(part.value) for part in node.values if isinstance(part, ast.FormattedValue))
+        return all(
+            is_escaped(part.value) or is_number(part) for part in node.values if isinstance(part, ast.FormattedValue)
+        )
     return is_literal(node) or is_escaped(node)
 
 
@@ -95,6 +113,8 @@ def test_the_scanner_sees_each_kind_of_offence():
         "    column.write(name)\n"
         "    st.caption(plain(name))\n"
         "    st.markdown(f'**{plain(name)}** and {name}')\n"
+        "    st.success(f'{len(name)} rows, {count:,} days, {share:.1%} of {plain(name)}')\n"
+        "    st.error(f'{name:>10}')\n"
     )
     assert [(line, what) for _, line, what in findings(source)] == [
         (3, "markdown() with non-literal text"),
@@ -102,6 +122,7 @@ def test_the_scanner_sees_each_kind_of_offence():
         (7, "unsafe_allow_html with non-literal text"),
         (9, "write() with non-literal text"),
         (11, "markdown() with non-literal text"),
+        (13, "error() with non-literal text"),
     ]
 
 
