@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+import time
 from typing import Any
 
 import numpy as np
@@ -12,7 +11,7 @@ from core.forecasting import runtime
 from core.forecasting.artifacts import load_keras_model, model_bytes
 from core.forecasting.config import TrainingConfig, parse_config
 from core.forecasting.dataset import feature_table, sliding_windows
-from core.forecasting.forecaster import Forecaster
+from core.forecasting.forecaster import Forecaster, Hooks, TrainingCancelledError
 from core.forecasting.model import build_model, seed_everything
 from core.forecasting.preprocessing import WindowPreprocessing, parse_preprocessing
 from core.forecasting.series import PriceSeries, Split
@@ -23,8 +22,9 @@ class Lstm(Forecaster):
 
     kind, label = "lstm", "LSTM (Keras)"
 
-    def __init__(self, config: TrainingConfig | None = None) -> None:
+    def __init__(self, config: TrainingConfig | None = None, hooks: Hooks | None = None) -> None:
         self.config = config or TrainingConfig()
+        self.hooks = hooks
         self.preprocessing: WindowPreprocessing | None = None
         self.model: Any = None
 
@@ -60,22 +60,24 @@ class Lstm(Forecaster):
             interval_level=config.interval_level,
         )  # fmt: skip
         model = build_model(config.window, len(config.features), config, recurrent=self._recurrent())
-        scaled = (targets - target_mean) / target_scale
-        with tempfile.TemporaryDirectory() as folder:
-            checkpoint = Path(folder) / "best.keras"
-            model.fit(
-                self._windows(table, train),
-                scaled[train + 1],
-                validation_data=(self._windows(table, validation), scaled[validation + 1]),
-                epochs=config.epochs,
-                batch_size=config.batch_size,
-                verbose=0,
-                callbacks=[
-                    keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
-                    keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_loss", save_best_only=True),
-                ],
-            )
-            self.model = keras.saving.load_model(checkpoint, safe_mode=True) if checkpoint.exists() else model
+        scaled = ((targets - target_mean) / target_scale).astype(np.float32)
+        progress = self.hooks or Hooks()
+        model.fit(
+            self._windows(table, train),
+            scaled[train + 1],
+            validation_data=(self._windows(table, validation), scaled[validation + 1]),
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            verbose=0,
+            callbacks=[
+                # The best validation epoch's weights are kept whether or not training stopped early.
+                keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
+                _progress_callback(keras, progress, config.epochs),
+            ],
+        )
+        if progress.should_stop and progress.should_stop():
+            raise TrainingCancelledError(f"cancelled after epoch {progress.epochs_run} of {config.epochs}")
+        self.model = model
         return self
 
     def _recurrent(self) -> str:
@@ -124,3 +126,29 @@ class Gru(Lstm):
 
     def _recurrent(self) -> str:
         return "gru"
+
+
+HEARTBEAT_SECONDS = 15.0
+
+
+def _progress_callback(keras: Any, hooks: Hooks, epochs: int) -> Any:
+    class Progress(keras.callbacks.Callback):
+        """Reports each epoch, beats while long epochs run, and stops when the job is cancelled."""
+
+        last_beat = time.monotonic()
+
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            if hooks.on_heartbeat and time.monotonic() - self.last_beat > HEARTBEAT_SECONDS:
+                self.last_beat = time.monotonic()
+                hooks.on_heartbeat()
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            logs = logs or {}
+            val_loss = logs.get("val_loss")
+            stop = hooks.epoch(
+                epoch + 1, epochs, float(logs.get("loss", np.nan)), None if val_loss is None else float(val_loss)
+            )
+            if stop:
+                self.model.stop_training = True
+
+    return Progress()

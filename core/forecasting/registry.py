@@ -9,13 +9,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from common.errors import Refusal
 from core.audit import record_event
 from core.auth.roles import Permission, require
 from core.data.tickers import TickerError, normalise_ticker
 from core.forecasting.artifacts import ArtifactError, sha256, unpack
 from core.forecasting.bundles import Restored, restore_bundle
 from core.forecasting.config import parse_config
-from core.forecasting.training import MODEL_TYPE, TrainingResult
+from core.forecasting.training import TrainingResult
 from db.models import ModelVersion
 from db.repositories.actor import Actor
 from db.repositories.models import (
@@ -27,7 +28,7 @@ from db.repositories.models import (
 )
 
 
-class RegistryError(LookupError):
+class RegistryError(Refusal, LookupError):
     """No such version for this user, or a request the registry refuses; the message says which."""
 
 
@@ -137,7 +138,7 @@ def import_version(*, session: Session, actor: Actor, data: bytes, ticker: str |
         session=session,
         actor=actor,
         ticker=symbol,
-        model_type=str(metadata.get("model_type", MODEL_TYPE)),
+        model_type=str(metadata.get("model_type", "lstm")),  # bundles from before other types were LSTMs
         parameters=parameters,
         metrics={"imported": True, "evaluated": False, "verdict": NOT_EVALUATED},
         data_start=_date(metadata.get("data_start")),
