@@ -42,7 +42,8 @@ def main() -> None:
         metrics = result.metrics
         print(
             f"{name:24s} train {result.train_seconds:5.1f} s, {result.epochs_run:2d} epochs, "
-            f"validation MASE {metrics['validation_mase']:.4f}, test MASE {metrics['mase']:.4f} (MAE {metrics['mae']:.2f} vs persistence {metrics['naive_mae']:.2f}), "
+            f"validation MASE {metrics['validation_mase']:.4f}, "
+            f"test MASE {metrics['mase']:.4f} (MAE {metrics['mae']:.2f} vs persistence {metrics['naive_mae']:.2f}), "
             f"direction {metrics['direction_accuracy']:.3f} (p {metrics['direction_p_value']:.2f}), "
             f"{metrics['interval_level']:.0%} interval coverage {metrics['test_coverage']:.3f}"
         )

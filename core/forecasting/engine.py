@@ -57,7 +57,7 @@ def evaluate(
     started = time.perf_counter()
     fitted.forecaster.predict_next(series)
     predict_ms = (time.perf_counter() - started) * 1000
-    forecasts = historical_forecasts(fitted.forecaster, series, split.test_origins, fitted.half_width)
+    forecasts = historical_forecasts(fitted.forecaster, series, split.test_origins, fitted.interval)
     return Evaluation(kind, fitted, score(forecasts), forecasts, split, series, predict_ms)
 
 
@@ -95,7 +95,7 @@ def walk_forward(
         origin = first_origin + k * step
         days = validation_days or max(1, math.ceil(origin * config.validation_fraction))
         fitted = fit(make(kind, config), series, origin_split(origin, days), seed=config.seed)
-        frame = historical_forecasts(fitted.forecaster, series, np.arange(origin, origin + step), fitted.half_width)
+        frame = historical_forecasts(fitted.forecaster, series, np.arange(origin, origin + step), fitted.interval)
         frames.append(frame.assign(window=k + 1))
         scores.append(score(frame))
     forecasts = pd.concat(frames, ignore_index=True)
