@@ -10,9 +10,12 @@ import hashlib
 
 import numpy as np
 import pandas as pd
+import talib
 
 from common.errors import Refusal
-from core.indicators import compute_all
+from core.indicators import historical_volatility
+
+MACD_DAYS = 26 + 9 - 1  # the slow EMA and the signal line's warm-up
 
 
 class DatasetError(Refusal, ValueError):
@@ -30,30 +33,35 @@ def adjusted_close(prices: pd.DataFrame) -> pd.Series:
 def feature_table(prices: pd.DataFrame, features: tuple[str, ...]) -> pd.DataFrame:
     """The chosen features per day, from a frame with date, open, high, low, close, (adjusted_close,) volume.
 
-    Returns and price-shaped indicators come from the adjusted close: a split is not a crash.
+    Returns and price-shaped indicators come from the adjusted close: a split is not a crash. Each
+    indicator is computed alone, on arrays: a forecast computes this table once per day ahead.
     """
-    close = adjusted_close(prices)
-    columns: dict[str, pd.Series] = {}
-    needs_indicators = {"hv_20", "rsi_14", "macd_hist"} & set(features)
-    indicators = (
-        compute_all(prices.assign(close=close).astype({c: float for c in ("high", "low", "close", "volume")}))
-        if needs_indicators
-        else None
-    )
+    close = adjusted_close(prices).to_numpy(dtype=float)
+    days = len(close)
+    missing = np.full(days, np.nan)
+
+    def previous(values: np.ndarray) -> np.ndarray:
+        return np.concatenate([[np.nan], values[:-1]])
+
+    columns: dict[str, np.ndarray] = {}
     for name in features:
         if name == "log_return":
-            columns[name] = np.log(close / close.shift(1))
+            columns[name] = np.log(close / previous(close))
         elif name == "close":
             columns[name] = close
         elif name == "volume_change":
-            volume = prices["volume"].astype(float)
-            columns[name] = np.log((volume + 1) / (volume.shift(1) + 1))
+            volume = prices["volume"].to_numpy(dtype=float)
+            columns[name] = np.log((volume + 1) / (previous(volume) + 1))
         elif name == "range":
-            columns[name] = (prices["high"] - prices["low"]) / prices["close"].astype(float)
+            columns[name] = (prices["high"].to_numpy(float) - prices["low"].to_numpy(float)) / prices["close"].to_numpy(
+                float
+            )
         elif name == "macd_hist":
-            columns[name] = indicators["macd_hist"] / close
-        else:
-            columns[name] = indicators[name]
+            columns[name] = talib.MACD(close, 12, 26, 9)[2] / close if days >= MACD_DAYS else missing
+        elif name == "rsi_14":
+            columns[name] = talib.RSI(close, timeperiod=14) if days > 14 else missing
+        else:  # hv_20
+            columns[name] = historical_volatility(pd.Series(close), 20).to_numpy() if days > 20 else missing
     return pd.DataFrame(columns, index=prices.index)
 
 

@@ -52,6 +52,15 @@ def test_a_stored_version_loads_and_predicts(session, owner):
     assert forecast.predicted_close == pytest.approx(last_close * np.exp(forecast.predicted_return))
 
 
+def test_a_loaded_model_is_reused_until_its_bytes_change(session, owner):
+    version = save_version(session=session, actor=owner, ticker="SPX", result=tiny_result())
+    first, again = load_version(version), load_version(version)
+    assert again.model is first.model, "the second load comes from the process's cache"
+    version.artifact = version.artifact[:-1] + bytes([version.artifact[-1] ^ 1])
+    with pytest.raises(ArtifactError, match="does not match its SHA-256"):
+        load_version(version)
+
+
 def test_a_sha256_mismatch_is_refused(session, owner):
     version = save_version(session=session, actor=owner, ticker="SPX", result=tiny_result())
     version.artifact = version.artifact[:-1] + bytes([version.artifact[-1] ^ 1])
