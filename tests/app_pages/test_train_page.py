@@ -226,3 +226,18 @@ def test_viewers_cannot_train(database):
     at = logged_in_app(PAGE, make_account(database, role=Role.VIEWER)).run()
     assert "Viewers can look at models but not train them." in [c.value for c in at.caption]
     assert "Train" not in [b.label for b in at.button]
+
+
+def test_data_problems_of_a_chosen_ticker_are_named_before_training(database):
+    lines = gspc_2018_bytes().decode().splitlines()
+    lines[5] = ",".join([*lines[5].split(",")[:-1], "0"])  # one day with zero volume
+    with session_scope() as session:
+        import_prices(
+            session=session, data="\n".join(lines).encode(), ticker="ZERO", date_format=None, skip_bad_rows=False,
+            owner=None,
+        )  # fmt: skip
+    at = logged_in_app(PAGE, make_account(database)).run()
+    assert not [w for w in at.warning if w.value.startswith("SPX")]
+    next(m for m in at.multiselect if m.label == "Tickers").set_value(["ZERO"]).run()
+    (warning,) = [w.value for w in at.warning if w.value.startswith("ZERO")]
+    assert "1 day with zero volume: 2018-01-08" in warning

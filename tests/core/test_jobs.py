@@ -156,7 +156,7 @@ def test_a_queued_job_cancels_at_once(app_database, monkeypatch, redis_url):
     assert job(job_id).status == "cancelled", "the worker skips a cancelled job"
 
 
-def test_a_running_job_cancels_at_the_next_epoch(app_database):
+def test_a_job_cancelled_before_its_process_trains_stops_before_training(app_database):
     actor = make_account(app_database)
     with session_scope() as session:
         row = TrainingJob(
@@ -169,7 +169,7 @@ def test_a_running_job_cancels_at_the_next_epoch(app_database):
     dispatch(job_id)
     finished = wait_for(job_id)
     assert finished.status == "cancelled"
-    assert finished.message == "cancelled after epoch 1 of 50"
+    assert finished.message == "cancelled before training started"
 
 
 def test_a_job_process_that_dies_leaves_the_job_failed_with_why(app_database):

@@ -118,8 +118,8 @@ def test_a_bundle_signed_by_another_deployment_is_refused(session, owner):
 def test_preprocessing_times_1000_with_checksums_recomputed_is_refused(session, owner):
     source = zipfile.ZipFile(io.BytesIO(resigned(tiny_result().bundle)))
     preprocessing = json.loads(source.read("preprocessing.json"))
-    preprocessing = {k: [v * 1000 for v in x] if isinstance(x, list) and k.startswith("feature_") else x
-                     for k, x in preprocessing.items()}  # fmt: skip
+    window = preprocessing["parameters"]["preprocessing"]
+    window["feature_scale"] = [value * 1000 for value in window["feature_scale"]]
     altered = json.dumps(preprocessing).encode()
     metadata = json.loads(source.read("metadata.json"))
     metadata["files"]["preprocessing.json"] = sha256(altered)
@@ -137,7 +137,11 @@ def test_a_markdown_ticker_in_a_signed_bundle_is_still_refused(session, owner):
 def test_preprocessing_outside_its_schema_is_refused(session, owner):
     opened = unpack(resigned(tiny_result().bundle))
     metadata = {k: v for k, v in opened.metadata.items() if k not in ("files", "signature")}
-    broken = opened.preprocessing | {"feature_scale": [0.0] * len(opened.preprocessing["features"])}
+    window = opened.preprocessing["parameters"]["preprocessing"]
+    broken = opened.preprocessing | {
+        "parameters": opened.preprocessing["parameters"]
+        | {"preprocessing": window | {"feature_scale": [0.0] * len(window["features"])}}
+    }
     with pytest.raises(ArtifactError, match=r"preprocessing\.json: feature_scale\.0: .*not a positive finite number"):
         import_version(session=session, actor=owner, data=pack(opened.model_file, broken, metadata), ticker="SPX")
 
