@@ -63,7 +63,10 @@ def predict(
     if prices.empty:
         raise PredictionError(f"no cached prices of {ticker}")
     loaded = load_version(version)
-    forecasts = forecast_days(loaded.model, prices, days, ticker)
+    try:
+        forecasts = forecast_days(loaded.model, prices, days, ticker)
+    except ValueError as error:  # too few days for the model's window, days out of range
+        raise PredictionError(str(error)) from None
     last = prices.iloc[-1]
     rows = [
         Prediction(

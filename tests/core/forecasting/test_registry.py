@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 
 from core.auth import PermissionDeniedError
 from core.forecasting.artifacts import ArtifactError, load_keras_model, pack, sha256, unpack
+from core.forecasting.config import MODEL_TYPES
 from core.forecasting.predict import forecast_next
 from core.forecasting.registry import RegistryError, activate, delete, import_version, load_version, save_version
 from db.engine import session_scope
@@ -210,7 +211,7 @@ def test_two_runs_finishing_together_get_distinct_versions(database_url, engine)
         session.execute(ModelVersion.__table__.delete().where(ModelVersion.ticker == ticker))
 
 
-@pytest.mark.parametrize("model_type", ["ridge", "auto", "ets"])
+@pytest.mark.parametrize("model_type", MODEL_TYPES)
 def test_every_type_is_stored_loaded_and_predicts_the_next_sessions(session, owner, model_type):
     from core.forecasting.predict import forecast_days
     from core.forecasting.training import train_model
