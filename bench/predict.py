@@ -58,7 +58,7 @@ def main() -> None:
                 email=f"b{os.getpid()}@example.com",
                 password_hash="x",
                 role=Role.ADMIN,
-            )  # fmt: skip
+            )
         )
     prices = parse_price_csv(sample_bytes(), ticker="^GSPC").frame
     for kind in args.kinds.split(","):

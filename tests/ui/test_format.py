@@ -23,7 +23,8 @@ def test_the_scoreboard_columns_have_readable_names():
     from core.predictions import Scoreboard
 
     names = [label(name) for name in Scoreboard.__dataclass_fields__]
-    assert "p-value against tomorrow = today" in names and "Verdict" in names
+    assert "p-value against tomorrow = today" in names
+    assert "Verdict" in names
     assert not [name for name in names if "_" in name], "every scoreboard column is named in words"
 
 
