@@ -7,10 +7,6 @@ from typing import Any
 from core.forecasting import runtime
 from core.forecasting.config import TrainingConfig
 
-# On CPU an unrolled short window trains several times faster than TensorFlow's while loop.
-MAX_UNROLLED_WINDOW = 60
-
-
 def build_model(window: int, feature_count: int, config: TrainingConfig, *, recurrent: str = "lstm") -> Any:
     """A compiled functional model: (batch, window days, features) in, (batch, 1) scaled target out."""
     keras = runtime.keras()
@@ -21,9 +17,7 @@ def build_model(window: int, feature_count: int, config: TrainingConfig, *, recu
         last = layer == len(config.lstm_units) - 1
         # Earlier layers hand every step to the next one; the last keeps only its final state.
         layer_type = keras.layers.GRU if recurrent == "gru" else keras.layers.LSTM
-        hidden = layer_type(
-            units, return_sequences=not last, unroll=window <= MAX_UNROLLED_WINDOW, name=f"{recurrent}_{layer + 1}"
-        )(hidden)
+        hidden = layer_type(units, return_sequences=not last, name=f"{recurrent}_{layer + 1}")(hidden)
         if config.dropout:
             hidden = keras.layers.Dropout(config.dropout, name=f"dropout_{layer + 1}")(hidden)
     if config.dense_units:
