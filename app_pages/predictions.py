@@ -49,8 +49,8 @@ def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
         show_readable(pd.DataFrame(latest["rows"]), keep={"target_date": "Target day"})
         st.caption(
             f"Made from the close of {day(latest['last_bar'])} ({price(latest['last_close'])}); target days skip "
-            "exchange holidays. The interval is where 95 % of the model's errors on held-out days fell: a move "
-            "smaller than half the interval's width is no call on direction."
+            "exchange holidays. The interval held 95 % of the model's errors on held-out days, scaled by the "
+            "market's recent volatility: a move smaller than half the interval's width is no call on direction."
         )
 
 
