@@ -7,6 +7,7 @@ from typing import Any
 from core.forecasting import runtime
 from core.forecasting.config import TrainingConfig
 
+
 def build_model(window: int, feature_count: int, config: TrainingConfig, *, recurrent: str = "lstm") -> Any:
     """A compiled functional model: (batch, window days, features) in, (batch, 1) scaled target out."""
     keras = runtime.keras()
