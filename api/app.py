@@ -14,6 +14,7 @@ from api.limits import ApiLimits
 from api.routes import account, forecasts, jobs, market, results
 from api.routes.market import MAX_UPLOAD_BYTES
 from common.config import get_settings
+from core.audit import client_address
 
 
 class ConcurrencyLimit:
@@ -39,6 +40,18 @@ class ConcurrencyLimit:
         if loop is not self._loop:  # a semaphore belongs to one event loop; test clients may start several
             self._loop, self._gate = loop, asyncio.Semaphore(self.limit)
         async with self._gate:
+            await self.app(scope, receive, send)
+
+
+class ClientAddress:
+    """Every audit row a request writes carries the caller's address, as on the app's pages."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        peer = scope.get("client")
+        with client_address(peer[0] if peer else None):
             await self.app(scope, receive, send)
 
 
@@ -107,6 +120,7 @@ def create_app(*, limits: ApiLimits | None = None) -> FastAPI:
         app.include_router(router)
     app.state.api_routes = [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
     app.add_middleware(RateLimitHeaders)
+    app.add_middleware(ClientAddress)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_UPLOAD_BYTES + 1024 * 1024)  # room for the multipart framing
     settings = get_settings()
     app.add_middleware(ConcurrencyLimit, limit=settings.db_pool_size + settings.db_max_overflow)

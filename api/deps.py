@@ -1,7 +1,8 @@
-"""What every request goes through: one transaction, the API key, the key's limit on the endpoint.
+"""What every request goes through: the API key, the key's limit on the endpoint, and a transaction.
 
-The transaction is owned here and nowhere else: each route calls one core function with the
-session it is given, and the commit happens after the route returns but before the response
+The key is checked and its use counted in a transaction of its own, committed before the route
+runs. Routes on the service layer own their transactions; the others call one core function with
+the session `transaction` gives them, committed after the route returns but before the response
 is sent, so a client that reads right after a write sees it.
 """
 
@@ -21,7 +22,8 @@ from starlette.exceptions import HTTPException
 from api.errors import EXPECTED_ERRORS, ApiError
 from api.limits import ApiLimits, take
 from common.config import Settings, get_settings
-from core.api_usage import KeyHolder, authenticate_key, record_key_request
+from common.errors import Refusal
+from core.api_usage import KeyHolder, authenticate_key, record_key_request, take_back_key_request
 from core.auth.roles import Permission, require
 from core.throttle import Throttle, get_throttle
 from db.engine import session_scope
@@ -34,13 +36,15 @@ UNAUTHORISED_HEADERS = {"WWW-Authenticate": "Bearer"}
 def transaction(request: Request) -> Iterator[Session]:
     """One session and transaction per request: committed on success, rolled back on any error.
 
-    Refusals (4xx) roll back without a traceback in the error log; anything else propagates
-    through session_scope, which logs it once.
+    A refusal goes through session_scope, which logs it in one line and keeps its audit rows
+    after the rollback; other 4xx answers roll back quietly; anything else is logged once.
     """
     refused: Exception | None = None
     with session_scope(action=f"{request.method} {request.url.path}") as session:
         try:
             yield session
+        except Refusal:
+            raise
         except (*EXPECTED_ERRORS, RequestValidationError, HTTPException) as error:
             session.rollback()
             refused = error
@@ -66,38 +70,51 @@ def _endpoint(request: Request) -> str:
 
 
 def authenticate(
-    request: Request,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Caller:
-    """The caller of a valid key, counted against the key's limit on this endpoint and in its usage."""
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Iterator[Caller]:
+    """The caller of a valid key, counted against the key's limit on this endpoint and in its usage.
+
+    Its own short transaction: a route's service, with a transaction of its own, must not wait for
+    this one (on SQLite the key's last use takes the write lock until the commit). A request that
+    is then refused is taken back out of the usage, which counts the requests served.
+    """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(
             401, "unauthorised", "send an API key: Authorization: Bearer cc_...", headers=UNAUTHORISED_HEADERS
         )
-    holder: KeyHolder | None = authenticate_key(session=session, secret=credentials.credentials)
-    if holder is None:
-        raise ApiError(401, "unauthorised", "the API key is unknown, revoked or expired", headers=UNAUTHORISED_HEADERS)
     endpoint = _endpoint(request)
     limits: ApiLimits = request.app.state.limits
-    allowance = take(throttle(), limits.for_endpoint(request.method, endpoint), str(holder.api_key_id), endpoint)
-    if allowance is not None:
-        if not allowance.allowed:
+    with session_scope(action="API key check") as session:
+        holder: KeyHolder | None = authenticate_key(session=session, secret=credentials.credentials)
+        if holder is None:
             raise ApiError(
-                429,
-                "rate_limited",
-                f"at most {allowance.limit} requests per window to {endpoint} with this key; "
-                f"retry in {allowance.reset_seconds} s",
-                headers=allowance.headers(),
+                401, "unauthorised", "the API key is unknown, revoked or expired", headers=UNAUTHORISED_HEADERS
             )
-        request.state.rate_limit_headers = allowance.headers()
-    record_key_request(session=session, api_key_id=holder.api_key_id, endpoint=endpoint)
-    return Caller(
-        actor=holder.actor, api_key_id=str(holder.api_key_id), client_ip=request.client.host if request.client else None
-    )
+        allowance = take(throttle(), limits.for_endpoint(request.method, endpoint), str(holder.api_key_id), endpoint)
+        if allowance is not None:
+            if not allowance.allowed:
+                raise ApiError(
+                    429,
+                    "rate_limited",
+                    f"at most {allowance.limit} requests per window to {endpoint} with this key; "
+                    f"retry in {allowance.reset_seconds} s",
+                    headers=allowance.headers(),
+                )
+            request.state.rate_limit_headers = allowance.headers()
+        day = record_key_request(session=session, api_key_id=holder.api_key_id, endpoint=endpoint)
+    try:
+        yield Caller(
+            actor=holder.actor,
+            api_key_id=str(holder.api_key_id),
+            client_ip=request.client.host if request.client else None,
+        )
+    except Exception:
+        with session_scope(action="API key use taken back") as session:
+            take_back_key_request(session=session, api_key_id=holder.api_key_id, endpoint=endpoint, day=day)
+        raise
 
 
-CallerDep = Annotated[Caller, Depends(authenticate)]
+CallerDep = Annotated[Caller, Depends(authenticate, scope="function")]
 
 
 def _query_names(dependant: Dependant) -> set[str]:

@@ -11,10 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from common.errors import BadInput, LimitReached, NotAllowed, NotFound, Refusal
 from common.logging import get_logger
-from core.actions import ActionLimitedError
-from core.analysis import AnalysisError
-from core.auth.roles import PermissionDeniedError
 from core.forecasting.registry import RegistryError
 from core.jobs import JobError
 from core.predictions import PredictionError
@@ -36,8 +34,8 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-class ApiError(Exception):
-    """An error with a user-facing message, returned as ErrorBody with its status and headers."""
+class ApiError(Refusal):
+    """A refusal of the API's own (a missing key, a body too large), returned with its status and headers."""
 
     def __init__(
         self,
@@ -67,35 +65,35 @@ def error_response(error: ApiError) -> JSONResponse:
     return JSONResponse(body.model_dump(mode="json"), status_code=error.status, headers=error.headers)
 
 
+# The one table from core's refusals to the API's answers: status, code, and a message of its own
+# where the error's would say too much. The first class that matches wins; the family's four kinds
+# come after the lookups of forecasting that are not yet in it.
+REFUSALS: tuple[tuple[type[Exception], int, str, str | None], ...] = (
+    (PredictionError, 404, "not_found", None),
+    (RegistryError, 404, "not_found", None),
+    (JobError, 404, "not_found", None),
+    (NotAllowed, 403, "forbidden", None),
+    (LimitReached, 429, "quota_exceeded", None),
+    (NotFound, 404, "not_found", None),
+    (BadInput, 422, "unprocessable", None),
+    (ThrottleUnavailableError, 503, "unavailable", "the rate-limit store is unreachable; try again shortly"),
+    (Refusal, 400, "refused", None),
+)
+
+# Errors a request can end in without anything being wrong with the server: the transaction
+# rolls back quietly, with no traceback in error.log.
+EXPECTED_ERRORS = (ApiError, *(kind for kind, *_ in REFUSALS))
+
+
 def from_core(error: Exception) -> ApiError | None:
     """The API's answer to an error core raises with a message meant for the user, or None for a bug."""
     if isinstance(error, ApiError):
         return error
-    if isinstance(error, PermissionDeniedError):
-        return ApiError(403, "forbidden", str(error))
-    if isinstance(error, ActionLimitedError):
-        return ApiError(429, "quota_exceeded", str(error), headers={"Retry-After": str(error.retry_after_seconds)})
-    if isinstance(error, PredictionError | RegistryError | JobError):
-        return ApiError(404, "not_found", str(error))
-    if isinstance(error, AnalysisError):
-        return ApiError(422, "unprocessable", str(error))
-    if isinstance(error, ThrottleUnavailableError):
-        return ApiError(503, "unavailable", "the rate-limit store is unreachable; try again shortly")
+    for kind, status, code, message in REFUSALS:
+        if isinstance(error, kind):
+            headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, LimitReached) else None
+            return ApiError(status, code, message or str(error), headers=headers)
     return None
-
-
-# Errors a request can end in without anything being wrong with the server: the transaction
-# rolls back quietly, with no traceback in error.log.
-EXPECTED_ERRORS = (
-    ApiError,
-    PermissionDeniedError,
-    ActionLimitedError,
-    PredictionError,
-    RegistryError,
-    JobError,
-    AnalysisError,
-    ThrottleUnavailableError,
-)
 
 
 def allowed_methods(app: FastAPI, path: str) -> list[str]:

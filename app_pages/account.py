@@ -1,24 +1,24 @@
-"""Account: profile, password, API keys, preferences, usage; admins manage users and read the audit log."""
+"""Account: profile, password, API keys and their usage, preferences, quotas; admins manage users and the audit log."""
 
+import pandas as pd
 import streamlit as st
 
 from common.config import get_settings
-from core.actions import quotas
-from core.auth import ApiKeyError, create_api_key, list_keys, revoke_key
-from core.preferences import DATE_RANGES, NOTIFICATIONS, PreferencesError, load_preferences, save_preferences
-from core.throttle import get_throttle
-from db.engine import session_scope
-from db.repositories.actor import Actor
-from db.repositories.usage import list_usage
-from db.repositories.users import get_user
+from core.auth import Actor
+from core.preferences import DATE_RANGES, NOTIFICATIONS
+from core.services import accounts
 from ui.admin import render_admin
-from ui.auth import client_ip, database_or_stop, get_authenticator, render_password_change, require_login
+from ui.auth import get_authenticator, render_password_change, require_login
+from ui.errors import attempt
 from ui.tables import show_table
+
+EXPIRY_CHOICES = {"in 30 days": 30, "in 90 days": 90, "in 365 days": 365, "never": None}
 
 
 def render_profile(actor: Actor) -> None:
-    with session_scope() as session:
-        user = get_user(session=session, user_id=actor.user_id)
+    user = attempt(accounts.profile, actor)
+    if user is None:
+        return
     left, right = st.columns(2)
     # Names and addresses are what people typed: shown as text, never as markdown.
     left.text(f"{user.full_name or user.username}\n{user.email}")
@@ -29,23 +29,15 @@ def render_profile(actor: Actor) -> None:
 def render_api_keys(actor: Actor) -> None:
     with st.form("new_api_key", clear_on_submit=True):
         name = st.text_input("Key name", max_chars=100, help="What the key is for, e.g. 'nightly fetch job'")
-        expiry = st.selectbox("Expires", ["in 30 days", "in 90 days", "in 365 days", "never"], index=1)
+        expiry = st.selectbox("Expires", list(EXPIRY_CHOICES), index=1)
         submitted = st.form_submit_button("Create key")
     if submitted:
-        days = None if expiry == "never" else int(expiry.split()[1])
-        try:
-            with session_scope(action="api key create") as session:
-                created = create_api_key(
-                    session=session, actor=actor, name=name, expires_in_days=days, client_ip=client_ip()
-                )
-        except ApiKeyError as error:
-            st.error(str(error))
-        else:
+        created = attempt(accounts.create_api_key, actor, name=name, expires_in_days=EXPIRY_CHOICES[expiry])
+        if created is not None:
             st.success("Copy the key now: it is shown only once.")
             st.code(created.secret, language=None)
 
-    with session_scope() as session:
-        keys = list_keys(session=session, actor=actor)
+    keys = attempt(accounts.list_api_keys, actor) or []
     if not keys:
         st.caption("No API keys yet.")
         return
@@ -66,16 +58,41 @@ def render_api_keys(actor: Actor) -> None:
     active = {f"{key.name} ({key.prefix}…)": key.id for key in keys if key.is_active}
     if active:
         chosen = st.selectbox("Revoke a key", list(active), index=None, placeholder="Choose a key")
-        if st.button("Revoke", disabled=chosen is None):
-            with session_scope(action="api key revoke") as session:
-                revoke_key(session=session, actor=actor, key_id=active[chosen], client_ip=client_ip())
+        if st.button("Revoke", disabled=chosen is None) and attempt(
+            accounts.revoke_api_key, actor, key_id=active[chosen]
+        ):
             st.success(f"Revoked {chosen}: it no longer authenticates.")
             st.rerun()
+    render_key_usage(actor)
+
+
+def render_key_usage(actor: Actor) -> None:
+    """Each key's requests by endpoint, and the last day it was used, revoked keys included."""
+    st.subheader("Requests per key")
+    usage = attempt(accounts.usage_per_key, actor)
+    if not usage:
+        st.caption("No API requests yet.")
+        return
+    rows = pd.DataFrame(
+        [
+            {
+                "key": f"{row.key_name} ({row.key_prefix}…)" + ("" if row.key_active else " · revoked"),
+                "endpoint": row.endpoint,
+                "requests": row.requests,
+                "last used": row.last_day,
+            }
+            for row in usage
+        ]
+    )
+    for key, requests in rows.groupby("key", sort=False):
+        st.text(f"{key}: {requests['requests'].sum()} requests, last on {requests['last used'].max():%Y-%m-%d}")
+        show_table(requests.drop(columns="key"), hide_index=True)
 
 
 def render_preferences(actor: Actor) -> None:
-    with session_scope() as session:
-        current = load_preferences(session=session, actor=actor)
+    current = attempt(accounts.read_preferences, actor)
+    if current is None:
+        return
     with st.form("preferences"):
         tickers = st.text_area(
             "Default tickers", ", ".join(current.default_tickers), help="Separated by commas, spaces or lines"
@@ -86,35 +103,28 @@ def render_preferences(actor: Actor) -> None:
             key: st.checkbox(label, value=current.notifications[key]) for key, label in NOTIFICATIONS.items()
         }
         submitted = st.form_submit_button("Save preferences")
-    if submitted:
-        try:
-            with session_scope(action="save preferences") as session:
-                save_preferences(
-                    session=session,
-                    actor=actor,
-                    tickers_text=tickers,
-                    chart_theme=theme,
-                    default_range=date_range,
-                    notifications=notifications,
-                )
-        except PreferencesError as error:
-            st.error(str(error))
-        else:
-            st.success("Preferences saved.")
+    if submitted and attempt(
+        accounts.save_preferences,
+        actor,
+        tickers_text=tickers,
+        chart_theme=theme,
+        default_range=date_range,
+        notifications=notifications,
+    ):
+        st.success("Preferences saved.")
 
 
 def render_usage(actor: Actor) -> None:
-    settings = get_settings()
-    with session_scope() as session:
-        counts = {row.endpoint: row.request_count for row in list_usage(session=session, actor=actor)}
     rows = [
         {
-            "action": quota.action,
-            "today": counts.get(quota.action, 0),
-            "limit": quota.limit,
-            "left in window": quota.remaining if quota.remaining is not None else "unknown (Redis unreachable)",
+            "action": usage.action,
+            "today": usage.today,
+            "limit": usage.limit,
+            "left in window": usage.left_in_window
+            if usage.left_in_window is not None
+            else "unknown (Redis unreachable)",
         }
-        for quota in quotas(actor=actor, settings=settings, throttle=get_throttle())
+        for usage in attempt(accounts.action_usage, actor) or []
     ]
     show_table(rows, hide_index=True)
 
@@ -122,20 +132,19 @@ def render_usage(actor: Actor) -> None:
 def main() -> None:
     actor = require_login()
     st.title("Account")
-    with database_or_stop():
-        render_profile(actor)
-        password, keys, preferences, usage = st.tabs(["Password", "API keys", "Preferences", "Usage"])
-        with password:
-            render_password_change(get_authenticator(get_settings()), actor)
-        with keys:
-            render_api_keys(actor)
-        with preferences:
-            render_preferences(actor)
-        with usage:
-            render_usage(actor)
-        if actor.is_admin:
-            st.divider()
-            render_admin(actor)
+    render_profile(actor)
+    password, keys, preferences, usage = st.tabs(["Password", "API keys", "Preferences", "Usage"])
+    with password:
+        render_password_change(get_authenticator(get_settings()), actor)
+    with keys:
+        render_api_keys(actor)
+    with preferences:
+        render_preferences(actor)
+    with usage:
+        render_usage(actor)
+    if actor.is_admin:
+        st.divider()
+        render_admin(actor)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,11 @@ from dataclasses import asdict
 import pandas as pd
 import streamlit as st
 
-from core.home import StartPage, start_page
+from core.home import StartPage
+from core.services.home import home_page
 from core.status import system_status
-from db.engine import session_scope
 from ui.auth import require_login
+from ui.errors import attempt
 from ui.format import show_readable
 from ui.freshness import today
 from ui.navigation import link_to
@@ -86,8 +87,9 @@ def main() -> None:
     if not (status.database.health.ok and status.database.migrated):
         render_status_panel(status)  # nothing below can work: everyone sees why
         return
-    with session_scope() as session:
-        page = start_page(session=session, actor=actor, today=today(), seen_since=st.session_state.get(SINCE_KEY))
+    page = attempt(home_page, actor, today=today(), seen_since=st.session_state.get(SINCE_KEY))
+    if page is None:
+        return
     # Reruns of this visit keep the list of outcomes the first run found.
     st.session_state.setdefault(SINCE_KEY, page.seen_since)
     if page.first_run:

@@ -5,23 +5,12 @@ import math
 import pandas as pd
 import streamlit as st
 
-from common.config import get_settings
-from core.actions import ActionLimitedError
-from core.analysis import AnalysisError, backtest_evaluation, parse_weights, portfolio_risk
-from core.auth import Permission, PermissionDeniedError, can
-from core.backtest import BacktestConfig
-from core.forecasting.config import MODEL_TYPES, TrainingConfig
+from core.auth import Actor, Permission, can
+from core.forecasting.config import MODEL_TYPES
 from core.forecasting.history import verdict
-from core.forecasting.walkforward import WalkForwardSettings
 from core.forecasting.zoo import label
-from core.jobs import queue_training
-from core.preferences import load_preferences
-from core.throttle import get_throttle
-from db.engine import session_scope
-from db.repositories.actor import Actor
-from db.repositories.evaluations import list_evaluations
-from db.repositories.models import list_model_versions
-from db.repositories.prices import list_cached_tickers
+from core.services import analysis
+from db.models import Evaluation
 from ui.auth import require_login
 from ui.charts import (
     correlation_figure,
@@ -31,6 +20,7 @@ from ui.charts import (
     residual_figure,
     window_scores_figure,
 )
+from ui.errors import attempt
 from ui.pickers import preferred_tickers, ticker_picker
 from ui.tables import show_table
 
@@ -97,9 +87,7 @@ def version_rows(versions) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def render_versions(actor: Actor, template: str) -> None:
-    with session_scope() as session:
-        versions = list_model_versions(session=session, actor=actor)
+def render_versions(versions, template: str) -> None:
     if not versions:
         st.caption("No model versions yet: train one on the Train page.")
         return
@@ -137,12 +125,10 @@ def render_versions(actor: Actor, template: str) -> None:
     st.plotly_chart(metric_history_figure(history, metric, template=template), width="stretch")
 
 
-def render_walkforward_form(actor: Actor) -> None:
+def render_walkforward_form(actor: Actor, tickers: list[str]) -> None:
     if not can(actor, Permission.TRAIN):
         st.caption("Viewers can read evaluations but not run them.")
         return
-    with session_scope() as session:
-        tickers = sorted({c.ticker for c in list_cached_tickers(session=session, actor=actor)})
     if not tickers:
         st.caption("No prices to evaluate on yet.")
         return
@@ -158,27 +144,19 @@ def render_walkforward_form(actor: Actor) -> None:
         )
         retrain = retrain_column.number_input("Retrain every n windows", 1, 50, 1)
         submitted = st.form_submit_button("Run walk-forward", icon=":material/timeline:")
-    if not submitted:
-        return
-    try:
-        settings = WalkForwardSettings(windows=windows, step=step or None, retrain_every=retrain)
-        queue_training(
-            actor=actor,
-            tickers=[ticker],
-            config=TrainingConfig(model_type=model_type),
-            settings=get_settings(),
-            throttle=get_throttle(),
-            walkforward={"windows": settings.windows, "step": settings.step, "retrain_every": settings.retrain_every},
-        )
-    except (ValueError, PermissionDeniedError, ActionLimitedError) as error:
-        st.error(str(error))
-        return
-    st.success("Walk-forward queued: its progress shows on the Train page, its results here when it is done.")
+    if submitted and attempt(
+        analysis.submit_walk_forward,
+        actor,
+        ticker=ticker,
+        model_type=model_type,
+        windows=windows,
+        step=step or None,
+        retrain_every=retrain,
+    ):
+        st.success("Walk-forward queued: its progress shows on the Train page, its results here when it is done.")
 
 
-def render_evaluations(actor: Actor, template: str) -> None:
-    with session_scope() as session:
-        evaluations = list_evaluations(session=session, actor=actor)
+def render_evaluations(evaluations: list[Evaluation], template: str) -> None:
     if not evaluations:
         st.caption("No walk-forward runs yet.")
         return
@@ -245,13 +223,10 @@ LEADERBOARD_NAMES = {
 }
 
 
-def render_leaderboard(actor: Actor) -> None:
-    with session_scope() as session:
-        boards = list_evaluations(session=session, actor=actor, kind="leaderboard")
-    if not boards:
+def render_leaderboard(board: Evaluation | None) -> None:
+    if board is None:
         st.caption("No leaderboard yet: a leaderboard job trains every model type on one ticker.")
         return
-    board = boards[0]
     st.text(f"{board.ticker} · {board.created_at:%Y-%m-%d %H:%M} · sorted by validation MASE, never by the test")
     table = pd.DataFrame(board.metrics.get("models", []), columns=list(LEADERBOARD_NAMES)).rename(
         columns=LEADERBOARD_NAMES
@@ -266,9 +241,7 @@ def render_leaderboard(actor: Actor) -> None:
     )
 
 
-def render_backtest(actor: Actor, template: str) -> None:
-    with session_scope() as session:
-        evaluations = list_evaluations(session=session, actor=actor)
+def render_backtest(actor: Actor, evaluations: list[Evaluation], template: str) -> None:
     if not evaluations:
         st.caption("Backtests trade a walk-forward run's out-of-sample forecasts: run one above first.")
         return
@@ -282,19 +255,17 @@ def render_backtest(actor: Actor, template: str) -> None:
         cost = cost_column.number_input("Costs (bp per trade)", 0.0, 100.0, 5.0)
         short = short_column.checkbox("Allow short positions")
         submitted = st.form_submit_button("Backtest", icon=":material/trending_up:")
-    if not submitted:
+    done = submitted and attempt(
+        analysis.backtest,
+        actor,
+        evaluation_id=labels[chosen],
+        threshold_bps=threshold,
+        cost_bps=cost,
+        allow_short=short,
+    )
+    if not done:
         return
-    try:
-        with session_scope(action="backtest") as session:
-            result, _ = backtest_evaluation(
-                session=session,
-                actor=actor,
-                evaluation_id=labels[chosen],
-                config=BacktestConfig(threshold_bps=threshold, cost_bps=cost, allow_short=short),
-            )
-    except (AnalysisError, ValueError) as error:
-        st.error(str(error))
-        return
+    result, _ = done
     m = result.metrics
     show_table(
         pd.DataFrame([m["strategy"] | {"": "strategy"}, m["buy_and_hold"] | {"": "buy and hold"}])
@@ -309,9 +280,7 @@ def render_backtest(actor: Actor, template: str) -> None:
     st.plotly_chart(equity_figure(result.equity, template=template), width="stretch")
 
 
-def render_risk(actor: Actor, template: str) -> None:
-    with session_scope() as session:
-        tickers = sorted({c.ticker for c in list_cached_tickers(session=session, actor=actor)})
+def render_risk(actor: Actor, tickers: list[str], template: str) -> None:
     if not tickers:
         st.caption("No prices to measure yet.")
         return
@@ -320,17 +289,16 @@ def render_risk(actor: Actor, template: str) -> None:
         weights_text = st.text_input("Weights", help="One per ticker, in order, e.g. 0.6, 0.4; empty: equal weights")
         benchmark = st.selectbox("Beta against", ["none", *tickers])
         submitted = st.form_submit_button("Measure risk", icon=":material/shield:")
-    if not submitted:
+    done = submitted and attempt(
+        analysis.risk,
+        actor,
+        tickers=chosen,
+        weights_text=weights_text,
+        benchmark=None if benchmark == "none" else benchmark,
+    )
+    if not done:
         return
-    try:
-        weights = parse_weights(weights_text, chosen)
-        with session_scope(action="risk") as session:
-            report, _ = portfolio_risk(
-                session=session, actor=actor, weights=weights, benchmark=None if benchmark == "none" else benchmark
-            )
-    except (AnalysisError, ValueError) as error:
-        st.error(str(error))
-        return
+    report, _ = done
     m = report.metrics
     a, b, c, d = st.columns(4)
     a.metric("Annualised volatility", f"{m['annualised_volatility']:.1%}")
@@ -360,19 +328,21 @@ def render_risk(actor: Actor, template: str) -> None:
 def main() -> None:
     actor = require_login()
     st.title("Metrics")
-    with session_scope() as session:
-        template = load_preferences(session=session, actor=actor).plotly_template
+    view = attempt(analysis.metrics_view, actor)
+    if view is None:
+        return
+    template = view.chart_template
     st.header("Model versions")
-    render_versions(actor, template)
+    render_versions(view.versions, template)
     st.header("Leaderboard")
-    render_leaderboard(actor)
+    render_leaderboard(view.leaderboard)
     st.header("Walk-forward evaluation")
-    render_walkforward_form(actor)
-    render_evaluations(actor, template)
+    render_walkforward_form(actor, view.tickers)
+    render_evaluations(view.evaluations, template)
     st.header("Backtest")
-    render_backtest(actor, template)
+    render_backtest(actor, view.evaluations, template)
     st.header("Risk")
-    render_risk(actor, template)
+    render_risk(actor, view.tickers, template)
 
 
 if __name__ == "__main__":

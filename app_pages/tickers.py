@@ -5,29 +5,17 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from common.config import get_settings
-from core.actions import ActionLimitedError
-from core.auth import Permission, PermissionDeniedError, can
+from core.auth import Permission, can
 from core.data.calendar import is_stale
 from core.data.export import to_safe_csv
-from core.data.quality import ticker_quality
 from core.data.sample import SAMPLE_TICKER
-from core.data.service import (
-    delete_ticker,
-    fetch_tickers,
-    load_sample,
-    save_ticker_list,
-    upload_prices,
-)
-from core.data.tickers import parse_ticker_text
 from core.data.yahoo import OFFLINE_MESSAGE, yahoo_reachable
-from core.preferences import Preferences, load_preferences
-from core.throttle import get_throttle
-from db.engine import get_sessionmaker, session_scope
+from core.preferences import Preferences
+from core.services import accounts, market
 from db.repositories.actor import Actor
-from db.repositories.prices import list_cached_tickers, read_prices
-from ui.auth import client_ip, require_login
+from ui.auth import require_login
 from ui.charts import candlestick_figure
+from ui.errors import attempt
 from ui.pickers import ticker_picker
 from ui.tables import show_table
 from ui.text import plain
@@ -39,8 +27,9 @@ def yahoo_is_reachable() -> bool:
 
 
 def render_cache(actor: Actor, preferences: Preferences) -> None:
-    with session_scope() as session:
-        cached = list_cached_tickers(session=session, actor=actor)
+    cached = attempt(market.list_tickers, actor)
+    if cached is None:
+        return
     if not cached:
         st.info("The cache is empty: fetch tickers, upload a price file, or load the S&P 500 sample.")
     else:
@@ -65,30 +54,32 @@ def render_cache(actor: Actor, preferences: Preferences) -> None:
         and sample_missing
         and st.button("Load the S&P 500 sample (^GSPC, 1999-2018)", icon=":material/download:")
     ):
-        with session_scope(action="load sample") as session:
-            written = load_sample(session=session, actor=actor)
-        st.success(f"Loaded {written} days of ^GSPC.")
-        st.rerun()
+        written = attempt(market.load_sample, actor)
+        if written is not None:
+            st.success(f"Loaded {written} days of ^GSPC.")
+            st.rerun()
     if cached:
         render_preview(actor, preferences, sorted({c.ticker for c in cached}), cached)
 
 
 def render_preview(actor: Actor, preferences: Preferences, tickers: list[str], cached: list) -> None:
     ticker = ticker_picker(tickers, preferences.default_tickers, label="Preview")
-    with session_scope() as session:
-        prices = read_prices(session=session, actor=actor, ticker=ticker)
+    prices = attempt(market.read_prices, actor, ticker)
+    if prices is None:
+        return
     st.plotly_chart(
         candlestick_figure(
             prices, title=ticker, template=preferences.plotly_template, window=preferences.default_range
         ),
         width="stretch",
     )
+    scopes = {c.owned for c in cached if c.ticker == ticker}
     render_quality(actor, ticker)
+    render_splits(actor, ticker, scopes)
     download, delete_own, delete_shared = st.columns(3)
     download.download_button(
         f"Download {ticker} as CSV", to_safe_csv(prices), file_name=f"{ticker}.csv", mime="text/csv"
     )
-    scopes = {c.owned for c in cached if c.ticker == ticker}
     if True in scopes and can(actor, Permission.UPLOAD) and delete_own.button(f"Delete my uploaded {ticker}"):
         remove(actor, ticker, shared=False)
     if False in scopes and actor.is_admin and delete_shared.button(f"Delete shared {ticker}"):
@@ -96,8 +87,9 @@ def render_preview(actor: Actor, preferences: Preferences, tickers: list[str], c
 
 
 def render_quality(actor: Actor, ticker: str) -> None:
-    with session_scope() as session:
-        report = ticker_quality(session=session, actor=actor, ticker=ticker, today=date.today())
+    report = attempt(market.quality_report, actor, ticker, today=date.today())
+    if report is None:
+        return
     problems = report.problems()
     with st.expander(f"Data quality: {len(problems)} finding(s)" if problems else "Data quality: no problems found"):
         st.text(f"{report.rows:,} days from {report.first_day} to {report.last_day} ({report.exchange} calendar)")
@@ -105,11 +97,60 @@ def render_quality(actor: Actor, ticker: str) -> None:
             st.text(f"• {problem}")
 
 
+SPLIT_CHOICES = {"later": "Decide later", "confirm": "Confirm", "reject": "Not a split"}
+
+
+def render_splits(actor: Actor, ticker: str, scopes: set[bool]) -> None:
+    """Detected splits in prices the actor may adjust, to confirm or reject before anything is rewritten."""
+    if True in scopes and can(actor, Permission.UPLOAD):
+        shared = False
+    elif False in scopes and actor.is_admin:
+        shared = True
+    else:
+        return
+    candidates = attempt(market.split_candidates, actor, ticker, shared=shared)
+    if not candidates:
+        return
+    whose = "the shared" if shared else "your"
+    with st.form(f"splits_{ticker}"):
+        st.caption(
+            plain(
+                f"Possible splits in {whose} prices of {ticker}: confirming one divides the adjusted closes "
+                "before it by its factor (the raw prices stay as they are); a rejected one is not asked again."
+            )
+        )
+        decisions = {
+            candidate.date: st.radio(
+                plain(f"{candidate.date:%Y-%m-%d}: {candidate.label} (close ratio {candidate.observed_ratio:.3f})"),
+                list(SPLIT_CHOICES),
+                format_func=SPLIT_CHOICES.get,
+                horizontal=True,
+                key=f"split_{ticker}_{candidate.date}",
+            )
+            for candidate in candidates
+        }
+        submitted = st.form_submit_button("Apply these decisions", icon=":material/call_split:")
+    if not submitted:
+        return
+    confirm = [day for day, choice in decisions.items() if choice == "confirm"]
+    reject = [day for day, choice in decisions.items() if choice == "reject"]
+    if not confirm and not reject:
+        st.info("Nothing decided yet.")
+        return
+    decided = attempt(market.review_splits, actor, ticker, shared=shared, confirm=confirm, reject=reject)
+    if decided is not None:
+        st.success(
+            f"{len(decided.confirmed)} split(s) confirmed ({decided.adjusted_rows:,} adjusted closes rewritten), "
+            f"{len(decided.rejected)} rejected."
+        )
+        st.rerun()
+
+
 def remove(actor: Actor, ticker: str, *, shared: bool) -> None:
-    with session_scope(action="delete prices") as session:
-        deleted = delete_ticker(session=session, actor=actor, ticker=ticker, shared=shared)
-    st.success(f"Deleted {deleted} rows of {ticker}.")
-    st.rerun()
+    deleted = attempt(market.delete_prices, actor, ticker, shared=shared)
+    if deleted is not None:
+        st.success(f"Deleted {deleted} rows of {ticker}.")
+        st.rerun()
 
 
 FETCH_COLUMNS = {
@@ -134,27 +175,19 @@ def render_fetch(actor: Actor, preferences: Preferences, *, offline_shown: bool)
         submitted = st.form_submit_button("Fetch", icon=":material/cloud_download:")
     if not submitted:
         return
-    tickers, problems = parse_ticker_text(text)
-    for problem in problems:
-        st.error(plain(problem))
-    if problems or not tickers:
-        return
-    if start > end:
-        st.error("From: the first day comes after the last")
-        return
     bar = st.progress(0.0, text="Fetching…")
-    run = fetch_tickers(
-        sessions=get_sessionmaker(),
-        actor=actor,
-        tickers=tickers,
+    run = attempt(
+        market.fetch_prices,
+        actor,
+        tickers=text,
         start=start,
         end=end,
-        settings=get_settings(),
-        throttle=get_throttle(),
         refresh=refresh,
-        client_ip=client_ip(),
         on_progress=lambda done, total, o: bar.progress(done / total, text=f"{o.ticker}: {o.status}"),
     )
+    if run is None:
+        bar.empty()
+        return
     if run.offline and not offline_shown:
         st.warning(OFFLINE_MESSAGE, icon=":material/cloud_off:")
     table = run.table()
@@ -232,21 +265,9 @@ def render_mapping(columns: list[str], preview: pd.DataFrame) -> dict[str, str] 
 
 
 def upload(actor: Actor, file, options: dict):
-    """One upload through the core call, its message and report drawn; None when it was not allowed."""
-    try:
-        with session_scope(action=f"upload of {file.name}") as session:
-            result = upload_prices(
-                session=session,
-                actor=actor,
-                settings=get_settings(),
-                throttle=get_throttle(),
-                data=file.getvalue(),
-                filename=file.name,
-                client_ip=client_ip(),
-                **options,
-            )
-    except (PermissionDeniedError, ActionLimitedError) as error:
-        st.error(str(error))
+    """One upload through the service, its message and report drawn; None when it was not allowed."""
+    result = attempt(market.upload_prices, actor, data_bytes=file.getvalue(), filename=file.name, **options)
+    if result is None:
         return None
     show = st.success if result.status == "accepted" else st.warning if result.accepted else st.error
     show(plain(result.message()))
@@ -278,18 +299,15 @@ def render_ticker_lists(actor: Actor, preferences: Preferences) -> None:
         submitted = st.form_submit_button("Save as my default tickers")
     if not submitted:
         return
-    with session_scope(action="save ticker list") as session:
-        tickers, problems = save_ticker_list(
-            session=session,
-            actor=actor,
-            text=typed,
-            data=file.getvalue() if file is not None else None,
-            filename=file.name if file is not None else "",
-            column=column.strip() or None,
-        )
-    for problem in problems:
-        st.error(plain(problem))
-    if problems:
+    tickers = attempt(
+        market.save_ticker_list,
+        actor,
+        text=typed,
+        data_bytes=file.getvalue() if file is not None else None,
+        filename=file.name if file is not None else "",
+        column=column.strip() or None,
+    )
+    if tickers is None:
         st.caption("Nothing saved: fix the list and save again.")
     else:
         st.success(f"Saved {len(tickers)} tickers: {', '.join(tickers)}")
@@ -301,8 +319,9 @@ def main() -> None:
     offline = not yahoo_is_reachable()
     if offline:
         st.info(OFFLINE_MESSAGE, icon=":material/cloud_off:")
-    with session_scope() as session:
-        preferences = load_preferences(session=session, actor=actor)
+    preferences = attempt(accounts.read_preferences, actor)
+    if preferences is None:
+        return
     cache, fetch, upload, lists = st.tabs(["Cache", "Fetch", "Upload prices", "Ticker lists"])
     with cache:
         render_cache(actor, preferences)

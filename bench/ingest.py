@@ -11,6 +11,7 @@ Run: .venv/bin/python bench/ingest.py
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -48,6 +49,8 @@ def load(sessions, bars) -> float:
 
 
 def main() -> None:
+    # Figures scale with what else the machine runs: say how busy it was.
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
     problem = postgres_problem()
     if problem:
         print(f"skipped: {problem}")
@@ -118,7 +121,7 @@ def timed_stages(stages: dict[str, float]):
     """Time the stages of an import by wrapping the functions it calls (a benchmark's own patching)."""
     import core.data.service as service
 
-    names = {"parse_price_csv": "parse", "validate_prices": "validate", "upsert_prices": "store prices"}
+    names = {"parse_price_csv": "parse", "validate_prices": "validate", "upsert_prices_of": "store prices"}
     names |= {"refresh_indicators_of": "indicators", "fill_matured": "ledger"}
     originals = {name: getattr(service, name) for name in names}
 

@@ -199,6 +199,7 @@ def cmd_walkforward(args: argparse.Namespace) -> int:
     import json
 
     from core.data.csv_prices import parse_price_csv
+    from core.data.errors import FileFormatError
     from core.data.validation import validate_prices
     from core.forecasting.config import ModelSettingsError, parse_config
     from core.forecasting.dataset import DatasetError
@@ -210,7 +211,11 @@ def cmd_walkforward(args: argparse.Namespace) -> int:
     except (ModelSettingsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    parsed = parse_price_csv(args.csv.read_bytes(), ticker=args.ticker or "CSV")
+    try:
+        parsed = parse_price_csv(args.csv.read_bytes(), ticker=args.ticker or "CSV")
+    except FileFormatError as error:
+        print(f"error: {args.csv.name}: {error}", file=sys.stderr)
+        return EXIT_FAILED
     report, valid = validate_prices(parsed.frame, raw_date_column="raw_date")
     if not report.ok:
         print("\n".join(report.lines()), file=sys.stderr)

@@ -8,6 +8,7 @@ from limits import parse
 from sqlalchemy.orm import Session
 
 from common.config import Settings
+from common.errors import LimitReached
 from common.logging import get_logger
 from core.auth.roles import Permission, require
 from core.throttle import Throttle, ThrottleUnavailableError
@@ -23,13 +24,13 @@ ACTIONS: dict[str, Permission] = {
 log = get_logger("api")
 
 
-class ActionLimitedError(RuntimeError):
+class ActionLimitedError(LimitReached):
     """The user's tier allows no more of this action for now; the message says when to retry."""
 
     def __init__(self, action: str, limit: str, tier: str, retry_after_seconds: int) -> None:
-        self.retry_after_seconds = retry_after_seconds
         super().__init__(
-            f"Limit reached for {action} ({limit} on the {tier} tier): try again in {retry_after_seconds} s"
+            f"Limit reached for {action} ({limit} on the {tier} tier): try again in {retry_after_seconds} s",
+            retry_after_seconds=retry_after_seconds,
         )
 
 

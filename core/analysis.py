@@ -10,17 +10,18 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common.errors import BadInput
 from core.audit import record_event
 from core.backtest import BacktestConfig, BacktestResult, run_backtest
 from core.forecasting.evaluation import json_safe
-from core.risk import RiskReport, risk_report
+from core.risk import RiskError, RiskReport, risk_report
 from db.models import BacktestResult as StoredBacktest
 from db.models import Evaluation, RiskMetrics
 from db.repositories.actor import Actor, own_rows
 from db.repositories.prices import read_prices
 
 
-class AnalysisError(ValueError):
+class AnalysisError(BadInput):
     """The analysis cannot run; the message says what is missing."""
 
 
@@ -100,7 +101,7 @@ def portfolio_risk(
     closes = closes_for(session, actor, tickers)
     try:
         report = risk_report(closes, weights, benchmark=benchmark)
-    except ValueError as error:
+    except RiskError as error:
         raise AnalysisError(str(error)) from None
     stored = RiskMetrics(
         user_id=actor.user_id,

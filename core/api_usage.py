@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core.auth.api_keys import hash_api_key, verify_api_key
 from db.repositories.actor import Actor
 from db.repositories.api_keys import get_api_key_by_hash
-from db.repositories.api_usage import count_key_request, sum_key_requests
+from db.repositories.api_usage import count_key_request, sum_key_requests, uncount_key_request
 from db.types import utc_now
 
 
@@ -45,9 +45,16 @@ def authenticate_key(*, session: Session, secret: str) -> KeyHolder | None:
     return KeyHolder(actor=Actor.of(user), api_key_id=record.id)
 
 
-def record_key_request(*, session: Session, api_key_id: uuid.UUID, endpoint: str) -> None:
-    """Count one request of the key to the endpoint (e.g. "GET /v1/prices/{ticker}") on today's UTC date."""
-    count_key_request(session=session, api_key_id=api_key_id, endpoint=endpoint, day=utc_now().date())
+def record_key_request(*, session: Session, api_key_id: uuid.UUID, endpoint: str) -> date:
+    """Count one request of the key to the endpoint (e.g. "GET /v1/prices/{ticker}") on today's UTC date, returned."""
+    day = utc_now().date()
+    count_key_request(session=session, api_key_id=api_key_id, endpoint=endpoint, day=day)
+    return day
+
+
+def take_back_key_request(*, session: Session, api_key_id: uuid.UUID, endpoint: str, day: date) -> None:
+    """Uncount a request counted on `day` that was then refused: usage counts the requests served."""
+    uncount_key_request(session=session, api_key_id=api_key_id, endpoint=endpoint, day=day)
 
 
 def usage_by_key(*, session: Session, actor: Actor, since: date | None = None) -> list[KeyUsage]:

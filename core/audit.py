@@ -7,12 +7,14 @@ carries it, so no action has to pass it along.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from sqlalchemy.orm import Session
 
+from common.errors import Refusal
 from common.logging import get_logger
 from db.engine import keep_after_rollback
 from db.repositories.actor import Actor
@@ -83,3 +85,32 @@ def record_event(
         f"{latency_ms:.1f}" if latency_ms is not None else "-",
         detail or "",
     )
+
+
+MAX_REFUSAL_DETAIL = 200
+
+
+@contextmanager
+def refusals_audited(
+    *, session: Session, action: str, actor: Actor | None = None, ip: str | None = None
+) -> Iterator[None]:
+    """A refusal raised in the block is audited as failed, in a row kept after the rollback it causes.
+
+    The row's detail is the refusal's `reason` where it has one: a message that would repeat
+    what the user typed carries a reason that does not.
+    """
+    started = time.perf_counter()
+    try:
+        yield
+    except Refusal as refusal:
+        record_event(
+            session=session,
+            action=action,
+            status="failed",
+            actor=actor,
+            ip=ip,
+            detail=(getattr(refusal, "reason", None) or str(refusal))[:MAX_REFUSAL_DETAIL],
+            latency_ms=(time.perf_counter() - started) * 1000,
+            survive_rollback=True,
+        )
+        raise

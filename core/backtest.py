@@ -8,9 +8,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from common.errors import BadInput
 from core.risk import TRADING_DAYS, max_drawdown
 
 BASIS_POINT = 1e-4
+
+
+class BacktestConfigError(BadInput):
+    """A backtest setting is out of range."""
 
 
 @dataclass(frozen=True)
@@ -21,7 +26,7 @@ class BacktestConfig:
 
     def __post_init__(self) -> None:
         if self.threshold_bps < 0 or self.cost_bps < 0:
-            raise ValueError("threshold and costs must not be negative")
+            raise BacktestConfigError("threshold and costs must not be negative")
 
 
 @dataclass

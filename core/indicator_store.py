@@ -1,4 +1,4 @@
-"""Keeping the stored indicators in step with the cached prices."""
+"""Keeping the stored indicators, and the screener's latest row of each ticker, in step with the cached prices."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.indicators import compute_all
-from db.repositories.indicators import INDICATOR_COLUMNS, read_scope_prices, upsert_indicators
+from db.repositories.indicators import INDICATOR_COLUMNS, read_scope_prices, replace_latest, upsert_indicators
+
+YEAR_ROWS = 252  # one trading year: the window for "HV above its one-year median" and the MACD cross
 
 
 def refresh_indicators(*, session: Session, ticker: str, owner_id: uuid.UUID | None) -> int:
@@ -19,13 +21,20 @@ def refresh_indicators(*, session: Session, ticker: str, owner_id: uuid.UUID | N
     return refresh_indicators_of(session=session, tickers=[ticker], owner_id=owner_id)
 
 
-def refresh_indicators_of(*, session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None) -> int:
+def refresh_indicators_of(
+    *, session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None, history: pd.DataFrame | None = None
+) -> int:
     """Recompute these tickers' indicators over their whole histories in one scope: one read, one write.
 
     The whole history, because an EMA-200 on a new day depends on every day before it; rows whose
-    values come out the same are not rewritten. Returns how many rows changed.
+    values come out the same are not rewritten. Returns how many rows changed. history: the
+    tickers' whole histories when the caller holds them already (columns ticker, date, open,
+    high, low, close, volume; a first import), which spares reading them back.
     """
-    prices = read_scope_prices(session=session, tickers=tickers, owner_id=owner_id)
+    if history is None:
+        prices = read_scope_prices(session=session, tickers=tickers, owner_id=owner_id)
+    else:
+        prices = history.sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
     if prices.empty:
         return 0
     numeric = prices.astype({name: float for name in ("open", "high", "low", "close", "volume")})
@@ -34,5 +43,33 @@ def refresh_indicators_of(*, session: Session, tickers: Sequence[str], owner_id:
     bounds = [0, *starts.tolist(), len(numeric)]
     parts = [compute_all(numeric.iloc[start:end]) for start, end in pairwise(bounds)]
     values = pd.concat(parts, ignore_index=True)
-    values.insert(0, "price_id", prices["price_id"].to_numpy())
-    return upsert_indicators(session=session, values=values[["price_id", *INDICATOR_COLUMNS]])
+    values.insert(0, "ticker", prices["ticker"].to_numpy())
+    values.insert(1, "date", prices["date"].to_numpy())
+    changed = upsert_indicators(
+        session=session, values=values[["ticker", "date", *INDICATOR_COLUMNS]], owner_id=owner_id
+    )
+    values["close"] = numeric["close"].to_numpy()
+    replace_latest(session=session, latest=latest_rows(values), owner_id=owner_id)
+    return changed
+
+
+def latest_rows(history: pd.DataFrame) -> pd.DataFrame:
+    """Each ticker's screener row from its history (ticker, date, close, rsi_14, ema_200, macd_hist, hv_20).
+
+    history is sorted by ticker and date. Over each ticker's last trading year: the latest values,
+    the median of hv_20, how many days ago MACD last crossed above its signal (a day whose
+    histogram turned positive; the year's first day is no cross).
+    """
+    year = history.groupby("ticker", sort=False).tail(YEAR_ROWS)
+    groups = year.groupby("ticker", sort=False)
+    latest = groups.tail(1).set_index("ticker")
+    above = year["macd_hist"] > 0
+    was_above = above.groupby(year["ticker"]).shift(1, fill_value=True)
+    crossed = above & ~was_above
+    age = groups.cumcount(ascending=False)  # 0 on the newest day
+    cross_age = age.where(crossed).groupby(year["ticker"]).min()
+    result = latest[["date", "close", "rsi_14", "ema_200", "macd_hist", "hv_20"]].copy()
+    result["hv_20_year_median"] = groups["hv_20"].median()
+    result["macd_cross_age"] = cross_age.reindex(result.index).astype("Int64")
+    result["date"] = pd.to_datetime(result["date"]).dt.date
+    return result.reset_index()

@@ -11,6 +11,8 @@ import unicodedata
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from common.errors import BadInput
+
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 128
 # What the password fields' help says: exactly the rules check_password_policy applies.
@@ -24,7 +26,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("candlecast-dummy-password")
 
 
-class PasswordPolicyError(ValueError):
+class PasswordPolicyError(BadInput):
     """The password breaks the policy; the message says how."""
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from common.errors import BadInput
 from core.data.tickers import parse_ticker_text
 from db.repositories.actor import Actor
 from db.repositories.preferences import get_preferences, update_preferences
@@ -19,8 +20,12 @@ NOTIFICATIONS = {
 }
 
 
-class PreferencesError(ValueError):
-    """A preference value is not allowed; the message names the field."""
+class PreferencesError(BadInput):
+    """A preference value is not allowed; the message names the field, `reason` (for the audit) only the field."""
+
+    def __init__(self, field_name: str, problem: str) -> None:
+        super().__init__(f"{field_name}: {problem}")
+        self.reason = f"{field_name}: refused"
 
 
 @dataclass(frozen=True)
@@ -59,14 +64,14 @@ def save_preferences(
     """Validate everything first, then write: a bad value leaves the stored preferences as they were."""
     tickers, problems = parse_ticker_text(tickers_text)
     if problems:
-        raise PreferencesError("default tickers: " + "; ".join(problems))
+        raise PreferencesError("default tickers", "; ".join(problems))
     if chart_theme not in CHART_THEMES:
-        raise PreferencesError(f"chart theme: {chart_theme!r} is not one of {', '.join(CHART_THEMES)}")
+        raise PreferencesError("chart theme", f"{chart_theme!r} is not one of {', '.join(CHART_THEMES)}")
     if default_range not in DATE_RANGES:
-        raise PreferencesError(f"default range: {default_range!r} is not one of {', '.join(DATE_RANGES)}")
+        raise PreferencesError("default range", f"{default_range!r} is not one of {', '.join(DATE_RANGES)}")
     unknown = set(notifications) - set(NOTIFICATIONS)
     if unknown:
-        raise PreferencesError(f"notifications: unknown setting {sorted(unknown)[0]!r}")
+        raise PreferencesError("notifications", f"unknown setting {sorted(unknown)[0]!r}")
     update_preferences(
         session=session,
         actor=actor,

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from common.errors import BadInput
+
 TRADING_DAYS = 252
 LEVELS = (0.95, 0.99)
 
@@ -55,7 +57,7 @@ def portfolio_returns(closes: pd.DataFrame, weights: dict[str, float]) -> pd.Ser
     """Daily simple returns of a portfolio rebalanced to `weights` every day, on the days all tickers trade."""
     total = sum(weights.values())
     if total <= 0 or any(w < 0 for w in weights.values()):
-        raise ValueError("weights must be non-negative and sum to more than 0")
+        raise RiskError("weights must be non-negative and sum to more than 0")
     returns = closes[list(weights)].pct_change().dropna()
     return returns @ pd.Series({ticker: w / total for ticker, w in weights.items()})
 
@@ -65,6 +67,10 @@ def bootstrap_paths(returns: np.ndarray, days: int, paths: int, seed: int = 7) -
     rng = np.random.default_rng(seed)
     draws = rng.choice(np.asarray(returns, dtype=float), size=(paths, days), replace=True)
     return np.cumprod(1.0 + draws, axis=1)
+
+
+class RiskError(BadInput):
+    """The portfolio cannot be measured: weights that do not add up to a portfolio, too little history."""
 
 
 @dataclass
@@ -84,7 +90,7 @@ def risk_report(
 ) -> RiskReport:
     """Every risk figure for a portfolio (one ticker is a portfolio of one) over the common trading days."""
     if len(closes) < 30:
-        raise ValueError(f"too little common history: {len(closes)} days, at least 30 are needed")
+        raise RiskError(f"too little common history: {len(closes)} days, at least 30 are needed")
     daily = portfolio_returns(closes, weights).to_numpy()
     equity = np.cumprod(1.0 + daily)
     deviation = daily.std(ddof=1)

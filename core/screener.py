@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core.data.quality import problems_of
+from core.indicator_store import latest_rows
 from db.repositories.actor import Actor
-from db.repositories.indicators import read_latest_window
+from db.repositories.indicators import read_latest
+from db.repositories.prices import read_actions_of, read_prices_of
 
-LOOKBACK_DAYS = 252  # one trading year: the window for "HV above its one-year median"
+PROBLEMS = "data problems"
 SPARKLINE_DAYS = 60
+QUALITY_DAYS = 366  # calendar days of prices whose quality a match is flagged on
 
 
 @dataclass(frozen=True)
@@ -43,19 +48,31 @@ class Criteria:
         return parts
 
 
-def screen_frame(window: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
-    """Tickers whose latest row meets the criteria, with their latest values and recent closes.
+RESULT_COLUMNS = ["ticker", "date", "close", "rsi_14", "ema_200", "macd_hist", "hv_20", "recent", PROBLEMS]
 
-    window holds each ticker's recent rows (ticker, date, close and the indicator columns), oldest
-    first; every condition is a column operation over all tickers at once.
+
+def screen_frame(window: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
+    """Tickers whose latest row meets the criteria, from each ticker's recent rows (oldest first).
+
+    window holds ticker, date, close and the screened indicator columns.
     """
     if window.empty:
-        return pd.DataFrame(columns=["ticker", "date", "close", "rsi_14", "ema_200", "macd_hist", "hv_20", "recent"])
+        return pd.DataFrame(columns=RESULT_COLUMNS[:-1])
     window = window.sort_values(["ticker", "date"])
-    groups = window.groupby("ticker", sort=True)
-    latest = groups.tail(1).set_index("ticker")
-    keep = pd.Series(True, index=latest.index)
+    result = screen_latest(latest_rows(window), criteria)
+    result["recent"] = _recent_closes(window, result["ticker"])
+    return result
 
+
+def screen_latest(latest: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
+    """Tickers whose latest row (as core.indicator_store.latest_rows makes them) meets the criteria.
+
+    Every condition is a column operation over all tickers at once.
+    """
+    if latest.empty:
+        return pd.DataFrame(columns=RESULT_COLUMNS[:-2])
+    latest = latest.set_index("ticker")
+    keep = pd.Series(True, index=latest.index)
     if criteria.rsi_below is not None:
         keep &= latest["rsi_14"] < criteria.rsi_below
     if criteria.rsi_above is not None:
@@ -65,25 +82,39 @@ def screen_frame(window: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
     if criteria.close_below_ema200:
         keep &= latest["close"] < latest["ema_200"]
     if criteria.macd_crossed_up_within:
-        above = window["macd_hist"] > 0
-        was_above = above.groupby(window["ticker"]).shift(1, fill_value=True)
-        crossed = above & ~was_above & window["macd_hist"].notna()
-        age = groups.cumcount(ascending=False)  # 0 on the newest day
-        recent_cross = (crossed & (age < criteria.macd_crossed_up_within)).groupby(window["ticker"]).any()
-        keep &= recent_cross.reindex(latest.index, fill_value=False)
+        keep &= latest["macd_cross_age"] < criteria.macd_crossed_up_within
     if criteria.hv_above_year_median:
-        median = groups["hv_20"].median()
-        keep &= latest["hv_20"] > median.reindex(latest.index)
-
-    matches = latest.loc[keep.fillna(False).astype(bool)]
-    tails = window[window["ticker"].isin(matches.index)].groupby("ticker").tail(SPARKLINE_DAYS)
-    recent = tails.groupby("ticker")["close"].agg(lambda closes: closes.round(4).tolist())
-    result = matches[["date", "close", "rsi_14", "ema_200", "macd_hist", "hv_20"]].copy()
-    result["recent"] = recent.reindex(result.index)
-    return result.reset_index()
+        keep &= latest["hv_20"] > latest["hv_20_year_median"]
+    matches = latest.loc[keep.fillna(False).astype(bool)].sort_index()
+    return matches[["date", "close", "rsi_14", "ema_200", "macd_hist", "hv_20"]].reset_index()
 
 
-def screen(*, session: Session, actor: Actor, criteria: Criteria) -> pd.DataFrame:
-    """Run the criteria over every ticker the actor can see: one query, one pass."""
-    window = read_latest_window(session=session, actor=actor, rows_per_ticker=LOOKBACK_DAYS)
-    return screen_frame(window, criteria).replace({np.nan: None})
+def _recent_closes(history: pd.DataFrame, tickers: pd.Series) -> list[list[float] | None]:
+    """The last SPARKLINE_DAYS closes of each ticker (history sorted by ticker and date)."""
+    tails = history[history["ticker"].isin(tickers)].groupby("ticker", sort=False).tail(SPARKLINE_DAYS)
+    closes = tails["close"].to_numpy(dtype=float).round(4)
+    names = tails["ticker"].to_numpy()
+    bounds = np.flatnonzero(names[1:] != names[:-1]) + 1
+    by_ticker = dict(zip(pd.unique(names), (part.tolist() for part in np.split(closes, bounds)), strict=False))
+    return [by_ticker.get(ticker) for ticker in tickers]
+
+
+def screen(*, session: Session, actor: Actor, criteria: Criteria, today: date | None = None) -> pd.DataFrame:
+    """Run the criteria over every ticker the actor can see: one query over one row per ticker.
+
+    Then one read of the matches' last year of prices gives their sparklines and, in PROBLEMS,
+    what the data-quality report finds in that year (staleness aside), or None.
+    """
+    result = screen_latest(read_latest(session=session, actor=actor), criteria)
+    tickers = [str(ticker) for ticker in result["ticker"]]
+    if tickers:
+        # The year the conditions looked at, not whole histories: every ticker may match.
+        start = pd.to_datetime(result["date"]).min().date() - timedelta(days=QUALITY_DAYS)
+        prices = read_prices_of(session=session, actor=actor, tickers=tickers, start=start)
+        actions = read_actions_of(session=session, actor=actor, tickers=tickers)
+        flagged = problems_of(prices, actions, tickers=tickers, today=today or date.today())
+    else:
+        prices, flagged = pd.DataFrame(columns=["ticker", "close"]), {}
+    result["recent"] = _recent_closes(prices, result["ticker"])
+    result[PROBLEMS] = [("; ".join(flagged[ticker]) if ticker in flagged else None) for ticker in tickers]
+    return result.replace({np.nan: None})

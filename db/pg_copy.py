@@ -52,6 +52,15 @@ class Field:
 
 def binary_payload(count: int, fields: Sequence[Field]) -> bytes:
     """A complete COPY ... (FORMAT binary) payload of count rows, every field fixed-width or NULL."""
+    return HEADER + binary_rows(count, fields) + TRAILER
+
+
+def binary_rows(count: int, fields: Sequence[Field]) -> bytes:
+    """count rows of a binary COPY payload, without its header and trailer.
+
+    Rows of different layouts (another ticker, other NULLs) are built apart and joined between one
+    header and one trailer: numpy lays out fixed-width records only.
+    """
     layout: list[tuple[str, str]] = [("count", ">i2")]
     for position, field in enumerate(fields):
         layout.append((f"len{position}", ">i4"))
@@ -68,7 +77,35 @@ def binary_payload(count: int, fields: Sequence[Field]) -> bytes:
         if isinstance(value, bytes):
             value = np.frombuffer(value, dtype=field.dtype)[0]
         rows[f"v{position}"] = value
-    return HEADER + rows.tobytes() + TRAILER
+    return rows.tobytes()
+
+
+def text_field(value: str) -> Field:
+    """One text value repeated in every row of a segment."""
+    encoded = value.encode()
+    return Field(f"V{len(encoded)}", encoded)
+
+
+def encoded_texts(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Texts as UTF-8 bytes and their lengths; rows of one length can share a segment's layout.
+
+    Each distinct text is encoded once: a file holds many rows of few tickers.
+    """
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+    encoded = np.array([str(text).encode() for text in distinct], dtype=bytes)
+    lengths = np.array([len(text) for text in encoded], dtype=np.int64)
+    return encoded[codes], lengths[codes]
+
+
+def texts_field(encoded: np.ndarray, rows: np.ndarray, length: int) -> Field:
+    """These rows' texts, all of one byte length, as one field of a segment."""
+    return Field(f"V{length}", encoded[rows].astype(f"S{length}").view(f"V{length}"))
+
+
+def pg_dates(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Dates as binary COPY carries them: days since PostgreSQL's epoch."""
+    days = pd.to_datetime(values).to_numpy().astype("datetime64[D]")
+    return (days - PG_EPOCH_DAY).astype(np.int32)
 
 
 def pg_timestamp(now: float) -> int:
@@ -86,17 +123,33 @@ def price_rows(
     frame: pd.DataFrame, *, ticker: str, owner_id: uuid.UUID | None, source: str, now: float | None = None
 ) -> bytes:
     """A complete COPY ... (FORMAT binary) payload of historical_data rows, in the order of COLUMNS."""
+    return price_rows_of(frame.assign(ticker=ticker), owner_id=owner_id, source=source, now=now)
+
+
+def price_rows_of(frame: pd.DataFrame, *, owner_id: uuid.UUID | None, source: str, now: float | None = None) -> bytes:
+    """One payload of several tickers' rows (frame has a ticker column): one COPY for a whole file.
+
+    Columns become arrays once; rows whose tickers have the same byte length share one segment,
+    so a file of 500 tickers makes a handful of segments, not 500.
+    """
     now = time.time() if now is None else now
-    ticker_bytes, source_bytes = ticker.encode(), source.encode()
-    days = pd.to_datetime(frame["date"]).to_numpy().astype("datetime64[D]")
-    fields = [
-        Field("V16", uuid7_bytes(len(frame), now)),
-        Field("V16", owner_id.bytes if owner_id is not None else None),
-        Field(f"V{len(ticker_bytes)}", ticker_bytes),
-        Field(">i4", (days - PG_EPOCH_DAY).astype(np.int32)),
-        *(Field(">f8", frame[name].to_numpy(dtype=float)) for name in PRICE_FIELDS),
-        Field(">i8", frame["volume"].to_numpy(dtype=np.int64)),
-        Field(f"V{len(source_bytes)}", source_bytes),
-        Field(">i8", pg_timestamp(now)),
-    ]
-    return binary_payload(len(frame), fields)
+    ids = uuid7_bytes(len(frame), now)
+    days = pg_dates(frame["date"])
+    prices = frame[list(PRICE_FIELDS)].to_numpy(dtype=float)
+    volumes = frame["volume"].to_numpy(dtype=np.int64)
+    owner = Field("V16", owner_id.bytes if owner_id is not None else None)
+    tail = [text_field(source), Field(">i8", pg_timestamp(now))]
+    tickers, lengths = encoded_texts(frame["ticker"])
+    segments = []
+    for length, rows in pd.Series(lengths).groupby(lengths).indices.items():
+        fields = [
+            Field("V16", ids[rows]),
+            owner,
+            texts_field(tickers, rows, int(length)),
+            Field(">i4", days[rows]),
+            *(Field(">f8", prices[rows, column]) for column in range(len(PRICE_FIELDS))),
+            Field(">i8", volumes[rows]),
+            *tail,
+        ]
+        segments.append(binary_rows(len(rows), fields))
+    return HEADER + b"".join(segments) + TRAILER

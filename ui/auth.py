@@ -20,25 +20,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from streamlit_authenticator.utilities import LoginError, RegisterError, ResetError
 
 from common.config import Settings, get_settings
+from common.errors import Refusal
 from core.audit import set_client_address
-from core.auth import (
-    AccountError,
-    authenticate,
-    change_password,
-    cookie_signing_key,
-    issue_session_token,
-    log_out,
-    register,
-    resume_session,
-    session_is_current,
-)
+from core.auth import cookie_signing_key
 from core.auth.client_address import resolve_client_address
 from core.passwords import PASSWORD_RULES
-from core.throttle import get_throttle
-from db.engine import database_error_message, session_scope
+from core.services import accounts
+from db.engine import database_error_message
 from db.models import User
 from db.repositories.actor import Actor
-from db.repositories.users import get_user
 
 AUTH_STATE_KEY = "candlecast_auth"
 AUTHENTICATOR_KEY = "_candlecast_authenticator"
@@ -139,39 +129,29 @@ class DatabaseAuthController:
         entered_captcha: str | None = None,
     ) -> bool | None:
         if token:
-            with session_scope(action="login from cookie") as session:
-                user = get_user(session=session, user_id=uuid.UUID(token["user_id"]))
-                if user is None or not session_is_current(user, token["issued_at"]):
-                    return None
-                start_session(user, set_cookie=False)
-                st.session_state[AUTH_STATE_KEY]["issued_at"] = token["issued_at"]
-                st.session_state[AUTH_STATE_KEY]["cookie_issued_at"] = token["issued_at"]
+            user = accounts.current_user(user_id=uuid.UUID(token["user_id"]), issued_at=token["issued_at"])
+            if user is None:
+                return None
+            start_session(user, set_cookie=False)
+            st.session_state[AUTH_STATE_KEY]["issued_at"] = token["issued_at"]
+            st.session_state[AUTH_STATE_KEY]["cookie_issued_at"] = token["issued_at"]
             return True
         if not username:
             return None
         try:
-            with session_scope(action="login") as session:
-                outcome = authenticate(
-                    session=session,
-                    username=username,
-                    password=password or "",
-                    client_ip=client_ip(),
-                    throttle=get_throttle(),
-                )
-                if outcome.ok:
-                    start_session(outcome.user)
+            outcome = accounts.log_in(username=username, password=password or "")
         except SQLAlchemyError as error:
             raise LoginError(database_error_message(error)) from None
         if not outcome.ok:
             st.session_state["authentication_status"] = False
             raise LoginError(outcome.message)
+        start_session(outcome.user)
         return True
 
     def logout(self, callback: Any = None) -> None:
         actor = current_actor(self.settings)
         if actor is not None:
-            with session_scope(action="logout") as session:
-                log_out(session=session, actor=actor, client_ip=client_ip())
+            accounts.log_out(actor)
         end_session("You are logged out.")
 
     def register_user(
@@ -192,19 +172,14 @@ class DatabaseAuthController:
     ) -> tuple[str, str, str]:
         full_name = f"{new_first_name.strip()} {new_last_name.strip()}".strip()
         try:
-            with session_scope(action="registration") as session:
-                user = register(
-                    session=session,
-                    username=new_username,
-                    email=new_email,
-                    password=new_password,
-                    password_repeat=new_password_repeat,
-                    full_name=full_name or None,
-                    invite_only=self.settings.registration_mode == "invite",
-                    client_ip=client_ip(),
-                    throttle=get_throttle(),
-                )
-        except AccountError as error:
+            user = accounts.register(
+                username=new_username,
+                email=new_email,
+                password=new_password,
+                password_repeat=new_password_repeat,
+                full_name=full_name or None,
+            )
+        except Refusal as error:
             raise RegisterError(str(error)) from None
         except SQLAlchemyError as error:
             raise RegisterError(database_error_message(error)) from None
@@ -217,21 +192,13 @@ class DatabaseAuthController:
         if actor is None:
             raise ResetError("Your session has ended: log in again")
         try:
-            with session_scope(action="password change") as session:
-                user = change_password(
-                    session=session,
-                    actor=actor,
-                    current=password,
-                    new=new_password,
-                    new_repeat=new_password_repeat,
-                    client_ip=client_ip(),
-                )
-                # The change revoked every session; this one continues with a fresh cookie.
-                start_session(user)
-        except AccountError as error:
+            user = accounts.change_password(actor, current=password, new=new_password, new_repeat=new_password_repeat)
+        except Refusal as error:
             raise ResetError(str(error)) from None
         except SQLAlchemyError as error:
             raise ResetError(database_error_message(error)) from None
+        # The change revoked every session; this one continues with a fresh cookie.
+        start_session(user)
         return True
 
 
@@ -253,12 +220,11 @@ class SessionCookieController:
         token = st.context.cookies.get(self.name) if hasattr(st.context, "cookies") else None
         if not token:
             return None
-        with session_scope(action="cookie check") as session:
-            resumed = resume_session(session=session, token=token, key=cookie_signing_key(self.settings))
-            if resumed is None:
-                return None
-            user, claims = resumed
-            return {"username": user.username, "user_id": str(user.id), "issued_at": claims.issued_at}
+        resumed = accounts.resume_cookie(token=token)
+        if resumed is None:
+            return None
+        user, claims = resumed
+        return {"username": user.username, "user_id": str(user.id), "issued_at": claims.issued_at}
 
     def set_cookie(self) -> None:
         """Called by the login widget on success: the cookie is written on the next run.
@@ -275,17 +241,12 @@ class SessionCookieController:
         state = st.session_state.get(AUTH_STATE_KEY)
         if not state:
             return
-        with session_scope(action="cookie issue") as session:
-            user = get_user(session=session, user_id=uuid.UUID(state["user_id"]))
-            if user is None:
-                return
-            now = max(time.time(), state["issued_at"])
-            token = issue_session_token(
-                user=user,
-                key=cookie_signing_key(self.settings),
-                lifetime_seconds=self.lifetime_seconds,
-                now=now,
-            )
+        now = max(time.time(), state["issued_at"])
+        token = accounts.session_cookie(
+            user_id=uuid.UUID(state["user_id"]), lifetime_seconds=self.lifetime_seconds, now=now
+        )
+        if token is None:
+            return
         state["cookie_issued_at"] = now
         state["cookie_pending"] = False
         self.cookie_manager.set(
@@ -335,12 +296,12 @@ def current_actor(settings: Settings) -> Actor | None:
     if now - state["last_seen"] > settings.session_idle_minutes * 60:
         end_session(f"Your session ended after {settings.session_idle_minutes} idle minutes. Please log in again.")
         return None
-    with database_or_stop(), session_scope(action="session check") as session:
-        user = get_user(session=session, user_id=uuid.UUID(state["user_id"]))
-        if not session_is_current(user, state["issued_at"]):
-            end_session("Your session has ended. Please log in again.")
-            return None
-        actor = Actor.of(user)
+    with database_or_stop():
+        user = accounts.current_user(user_id=uuid.UUID(state["user_id"]), issued_at=state["issued_at"])
+    if user is None:
+        end_session("Your session has ended. Please log in again.")
+        return None
+    actor = Actor.of(user)
     state["last_seen"] = now
     return actor
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import CallerDep, SessionDep
+from api.deps import CallerDep
 from api.errors import documented
 from api.routes import VERSION_PREFIX
 from api.schemas import IsoDate, KeyUsageOut, UsageList
-from core.api_usage import usage_by_key
+from core.services import accounts
 
 router = APIRouter(prefix=VERSION_PREFIX, tags=["account"])
 
 
 @router.get("/usage", response_model=UsageList, responses=documented(401, 422, 429))
-def get_usage(caller: CallerDep, session: SessionDep, since: IsoDate | None = None) -> UsageList:
+def get_usage(caller: CallerDep, since: IsoDate | None = None) -> UsageList:
     """Requests each of your keys made to each endpoint (UTC days, from `since` on), this one included."""
-    rows = usage_by_key(session=session, actor=caller.actor, since=since)
+    rows = accounts.usage_per_key(caller.actor, since=since)
     return UsageList(count=len(rows), usage=[KeyUsageOut.model_validate(row) for row in rows])

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter
 
-from api.deps import CallerDep, SessionDep, SettingsDep, ThrottleDep, TrainerDep
+from api.deps import CallerDep, TrainerDep
 from api.errors import documented
 from api.routes import VERSION_PREFIX
 from api.schemas import JobList, JobOut, TrainingRequest, WalkForwardRequest
-from core.jobs import create_job, dispatch
-from core.services import models
+from core.services import analysis, models
 
 router = APIRouter(prefix=VERSION_PREFIX, tags=["jobs"])
 SUBMIT_ERRORS = documented(400, 401, 403, 422, 429)
@@ -24,26 +23,11 @@ def post_training(body: TrainingRequest, caller: TrainerDep) -> JobOut:
 
 
 @router.post("/jobs/walkforward", response_model=JobOut, status_code=202, responses=SUBMIT_ERRORS)
-def post_walkforward(
-    body: WalkForwardRequest,
-    caller: TrainerDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    throttle: ThrottleDep,
-    background: BackgroundTasks,
-) -> JobOut:
+def post_walkforward(body: WalkForwardRequest, caller: TrainerDep) -> JobOut:
     """Queue a walk-forward evaluation (retrain at each origin, score against the baselines)."""
-    job = create_job(
-        session=session,
-        actor=caller.actor,
-        ticker=body.ticker,
-        config=body.config,
-        settings=settings,
-        throttle=throttle,
-        walkforward={"windows": body.windows, "step": body.step, "retrain_every": body.retrain_every},
+    return JobOut.model_validate(
+        analysis.submit_walk_forward(caller.actor, **body.model_dump(exclude={"config"}), config=body.config)
     )
-    background.add_task(dispatch, job.id, settings)
-    return JobOut.model_validate(job)
 
 
 @router.get("/jobs", response_model=JobList, responses=documented(401, 429))

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import numpy as np
+import pandas as pd
 from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
-from api.deps import CallerDep, SessionDep, SettingsDep, ThrottleDep, UploaderDep
+from api.deps import CallerDep, SessionDep, UploaderDep
 from api.errors import ApiError, documented, error_response, not_found
 from api.frames import table_response
 from api.routes import VERSION_PREFIX
 from api.schemas import TICKER_PATTERN, CachedTickerOut, IndicatorTable, IsoDate, PriceTable, TickerList, UploadResult
-from core.data.service import upload_prices
+from core.audit import client_address
 from core.indicator_view import IndicatorParams, indicator_view
-from db.repositories.prices import list_cached_tickers, read_prices
+from core.services import market
 
 router = APIRouter(prefix=VERSION_PREFIX, tags=["market data"])
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -26,9 +28,9 @@ CSV_OR_JSON = {
 
 
 @router.get("/tickers", response_model=TickerList, responses=documented(401, 429))
-def get_tickers(caller: CallerDep, session: SessionDep) -> TickerList:
+def get_tickers(caller: CallerDep) -> TickerList:
     """Every ticker you can read: shared market data and your own uploads, with their date range."""
-    cached = list_cached_tickers(session=session, actor=caller.actor)
+    cached = market.list_tickers(caller.actor)
     return TickerList(count=len(cached), tickers=[CachedTickerOut.model_validate(c) for c in cached])
 
 
@@ -40,18 +42,18 @@ def get_tickers(caller: CallerDep, session: SessionDep) -> TickerList:
 def get_prices(
     request: Request,
     caller: CallerDep,
-    session: SessionDep,
     ticker: TickerPath,
     start: IsoDate | None = None,
     end: IsoDate | None = None,
 ) -> Response:
     """Daily prices of a ticker (your upload wins over shared data on the same day), oldest first."""
-    prices = read_prices(session=session, actor=caller.actor, ticker=ticker, start=start, end=end)
+    prices = market.read_prices(caller.actor, ticker, start=start, end=end)
     if prices.empty:
         raise not_found(f"no cached prices of {ticker}" + (" in that date range" if start or end else ""))
-    return table_response(
-        request, prices, key="prices", meta={"ticker": ticker}, dates=["date"], filename=f"{_safe(ticker)}.csv"
-    )
+    # Days as ISO text in one numpy pass: formatting 5,000 timestamps one by one cost more than the query.
+    days = np.datetime_as_string(prices["date"].to_numpy().astype("datetime64[D]"))
+    prices["date"] = pd.array(days, dtype="str")
+    return table_response(request, prices, key="prices", meta={"ticker": ticker}, filename=f"{_safe(ticker)}.csv")
 
 
 @router.post(
@@ -62,9 +64,6 @@ def get_prices(
 )
 def post_prices(
     caller: UploaderDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    throttle: ThrottleDep,
     file: Annotated[UploadFile, File(description="a price CSV (Yahoo's layout and its variants)")],
     ticker: Annotated[str | None, Form(pattern=TICKER_PATTERN, max_length=32)] = None,
     date_format: Annotated[str | None, Form(max_length=32, examples=["%d.%m.%Y"])] = None,
@@ -73,17 +72,14 @@ def post_prices(
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise ApiError(413, "too_large", f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
-    result = upload_prices(
-        session=session,
-        actor=caller.actor,
-        settings=settings,
-        throttle=throttle,
-        data=data,
-        filename=(file.filename or "upload.csv")[:200],
-        ticker=ticker,
-        date_format=date_format,
-        client_ip=caller.client_ip,
-    )
+    with client_address(caller.client_ip):
+        result = market.upload_prices(
+            caller.actor,
+            data_bytes=data,
+            filename=(file.filename or "upload.csv")[:200],
+            ticker=ticker,
+            date_format=date_format,
+        )
     body = UploadResult(
         status=result.status,
         written=result.written,
@@ -93,7 +89,7 @@ def post_prices(
         notes=list(result.notes),
     )
     if not result.accepted:
-        # Returned, not raised: the refused upload's record and audit entry are committed.
+        # The refused upload's record and audit entry are committed by the service; the answer says why.
         refusal = ApiError(422, "invalid_file", body.message, details=body.model_dump(mode="json"))
         return error_response(refusal)
     return body

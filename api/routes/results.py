@@ -1,13 +1,17 @@
-"""Walk-forward runs, backtests of their forecasts and portfolio risk: run (backtest, risk) and read back."""
+"""Walk-forward runs, backtests of their forecasts and portfolio risk: run (backtest, risk) and read back.
 
-from __future__ import annotations
+Every route is one call of core.services.analysis, which owns the transaction.
+"""
 
 import uuid
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
+from pydantic import BaseModel
 
-from api.deps import CallerDep, SessionDep, TrainerDep
-from api.errors import documented, not_found
+from api.deps import CallerDep, TrainerDep
+from api.errors import documented
 from api.routes import VERSION_PREFIX
 from api.routes.forecasts import TickerQuery
 from api.schemas import (
@@ -22,76 +26,107 @@ from api.schemas import (
     RiskOut,
     RiskRequest,
 )
-from core.analysis import backtest_evaluation, portfolio_risk
-from core.backtest import BacktestConfig
-from core.results import get_owned, list_owned
-from db.models import BacktestResult, Evaluation, RiskMetrics
+from core.services import analysis
+from db.repositories.actor import Actor
 
 router = APIRouter(prefix=VERSION_PREFIX, tags=["results"])
 READ_ONE = documented(401, 404, 422, 429)
 WRITE_ERRORS = documented(400, 401, 403, 422, 429)
+Rows = Callable[..., Sequence[Any]]
 
 
-@router.get("/evaluations", response_model=EvaluationList, responses=documented(401, 422, 429))
-def get_evaluations(caller: CallerDep, session: SessionDep, ticker: TickerQuery = None) -> EvaluationList:
-    """Your walk-forward runs, newest first, with their overall scores beside the baselines."""
-    rows = list_owned(session=session, actor=caller.actor, kind=Evaluation, ticker=ticker)
-    return EvaluationList(count=len(rows), evaluations=[EvaluationOut.model_validate(row) for row in rows])
+def serve_reads(
+    path: str,
+    *,
+    listing: tuple[type[BaseModel], str, type[BaseModel], Rows, str],
+    one: tuple[str, type[BaseModel], Callable[[Actor, uuid.UUID], Any], str],
+    by_ticker: bool,
+) -> None:
+    """GET path (the caller's results of one kind, newest first) and GET path/{id} (one of them, or 404).
+
+    listing: (list model, its field, item model, service, description);
+    one: (id name, model, service, description).
+    """
+    list_model, field, item_model, read_many, list_doc = listing
+    id_name, detail_model, read_one, one_doc = one
+
+    def answer(rows: Sequence[Any]) -> BaseModel:
+        return list_model(count=len(rows), **{field: [item_model.model_validate(row) for row in rows]})
+
+    if by_ticker:
+
+        def read_list(caller: CallerDep, ticker: TickerQuery = None) -> BaseModel:
+            return answer(read_many(caller.actor, ticker=ticker))
+    else:
+
+        def read_list(caller: CallerDep) -> BaseModel:
+            return answer(read_many(caller.actor))
+
+    def read_item(caller: CallerDep, row_id: Annotated[uuid.UUID, Path(alias=id_name)]) -> BaseModel:
+        return detail_model.model_validate(read_one(caller.actor, row_id))
+
+    list_errors = documented(401, 422, 429) if by_ticker else documented(401, 429)
+    for route_path, endpoint, name, model, errors, description in (
+        (path, read_list, f"get_{path.strip('/')}", list_model, list_errors, list_doc),
+        (f"{path}/{{{id_name}}}", read_item, f"get_one_{id_name.removesuffix('_id')}", detail_model, READ_ONE, one_doc),
+    ):
+        router.add_api_route(
+            route_path,
+            endpoint,
+            methods=["GET"],
+            name=name,
+            response_model=model,
+            responses=errors,
+            description=description,
+        )
 
 
-@router.get("/evaluations/{evaluation_id}", response_model=EvaluationDetail, responses=READ_ONE)
-def get_evaluation(caller: CallerDep, session: SessionDep, evaluation_id: uuid.UUID) -> EvaluationDetail:
-    """One walk-forward run with its windows and their out-of-sample forecasts."""
-    row = get_owned(session=session, actor=caller.actor, kind=Evaluation, row_id=evaluation_id)
-    if row is None:
-        raise not_found("no such walk-forward run")
-    return EvaluationDetail.model_validate(row)
+serve_reads(
+    "/evaluations",
+    listing=(
+        EvaluationList,
+        "evaluations",
+        EvaluationOut,
+        analysis.evaluations,
+        "Your walk-forward runs, newest first, with their overall scores beside the baselines.",
+    ),
+    one=(
+        "evaluation_id",
+        EvaluationDetail,
+        analysis.evaluation,
+        "One walk-forward run with its windows and their out-of-sample forecasts.",
+    ),
+    by_ticker=True,
+)
+serve_reads(
+    "/backtests",
+    listing=(
+        BacktestList,
+        "backtests",
+        BacktestOut,
+        analysis.backtests,
+        "Your backtests, newest first (their metrics; the trades and equity curve are in each one's detail).",
+    ),
+    one=("backtest_id", BacktestDetail, analysis.stored_backtest, "One backtest with its trades and equity curve."),
+    by_ticker=True,
+)
+serve_reads(
+    "/risk",
+    listing=(RiskList, "results", RiskOut, analysis.risk_results, "Your stored risk measurements, newest first."),
+    one=("risk_id", RiskOut, analysis.risk_result, "One stored risk measurement."),
+    by_ticker=False,
+)
 
 
 @router.post("/backtests", response_model=BacktestDetail, status_code=201, responses=WRITE_ERRORS)
-def post_backtest(body: BacktestRequest, caller: TrainerDep, session: SessionDep) -> BacktestDetail:
+def post_backtest(body: BacktestRequest, caller: TrainerDep) -> BacktestDetail:
     """Trade a walk-forward run's out-of-sample forecasts against buy-and-hold, and store the result."""
-    config = BacktestConfig(threshold_bps=body.threshold_bps, cost_bps=body.cost_bps, allow_short=body.allow_short)
-    _, stored = backtest_evaluation(
-        session=session, actor=caller.actor, evaluation_id=body.evaluation_id, config=config
-    )
+    _, stored = analysis.backtest(caller.actor, **body.model_dump())
     return BacktestDetail.model_validate(stored)
 
 
-@router.get("/backtests", response_model=BacktestList, responses=documented(401, 422, 429))
-def get_backtests(caller: CallerDep, session: SessionDep, ticker: TickerQuery = None) -> BacktestList:
-    """Your backtests, newest first (their metrics; the trades and equity curve are in each one's detail)."""
-    rows = list_owned(session=session, actor=caller.actor, kind=BacktestResult, ticker=ticker)
-    return BacktestList(count=len(rows), backtests=[BacktestOut.model_validate(row) for row in rows])
-
-
-@router.get("/backtests/{backtest_id}", response_model=BacktestDetail, responses=READ_ONE)
-def get_backtest(caller: CallerDep, session: SessionDep, backtest_id: uuid.UUID) -> BacktestDetail:
-    """One backtest with its trades and equity curve."""
-    row = get_owned(session=session, actor=caller.actor, kind=BacktestResult, row_id=backtest_id)
-    if row is None:
-        raise not_found("no such backtest")
-    return BacktestDetail.model_validate(row)
-
-
 @router.post("/risk", response_model=RiskOut, status_code=201, responses=WRITE_ERRORS)
-def post_risk(body: RiskRequest, caller: TrainerDep, session: SessionDep) -> RiskOut:
+def post_risk(body: RiskRequest, caller: TrainerDep) -> RiskOut:
     """Risk of a weighted portfolio of cached tickers (VaR, CVaR, Sharpe, drawdown, beta), stored."""
-    _, stored = portfolio_risk(session=session, actor=caller.actor, weights=body.weights, benchmark=body.benchmark)
+    _, stored = analysis.risk(caller.actor, weights=body.weights, benchmark=body.benchmark)
     return RiskOut.model_validate(stored)
-
-
-@router.get("/risk", response_model=RiskList, responses=documented(401, 429))
-def get_risk_results(caller: CallerDep, session: SessionDep) -> RiskList:
-    """Your stored risk measurements, newest first."""
-    rows = list_owned(session=session, actor=caller.actor, kind=RiskMetrics)
-    return RiskList(count=len(rows), results=[RiskOut.model_validate(row) for row in rows])
-
-
-@router.get("/risk/{risk_id}", response_model=RiskOut, responses=READ_ONE)
-def get_risk_result(caller: CallerDep, session: SessionDep, risk_id: uuid.UUID) -> RiskOut:
-    """One stored risk measurement."""
-    row = get_owned(session=session, actor=caller.actor, kind=RiskMetrics, row_id=risk_id)
-    if row is None:
-        raise not_found("no such risk result")
-    return RiskOut.model_validate(row)

@@ -1,4 +1,4 @@
-"""Authentication and authorisation: accounts, login sessions, roles, API keys."""
+"""Authentication and authorisation: accounts, login sessions, roles, API keys, and who acts (Actor)."""
 
 from core.auth.accounts import (
     LOGIN_REFUSED,
@@ -24,11 +24,13 @@ from core.auth.sessions import (
     resume_session,
     session_is_current,
 )
+from db.repositories.actor import Actor
 
 __all__ = [
     "LOGIN_REFUSED",
     "LOGIN_UNAVAILABLE",
     "AccountError",
+    "Actor",
     "ApiKeyError",
     "LoginOutcome",
     "NewApiKey",

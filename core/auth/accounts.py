@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from common.errors import Refusal
-from core.audit import record_event
+from common.errors import BadInput, NotFound
+from core.audit import record_event, refusals_audited
 from core.auth.roles import Permission, require
 from core.passwords import (
     PasswordPolicyError,
@@ -52,7 +52,7 @@ USERNAME_TOO_LONG = f"Usernames have at most {MAX_USERNAME_CHARS} characters."
 UNKNOWN_ADDRESS = "unknown"
 
 
-class AccountError(Refusal, ValueError):
+class AccountError(BadInput):
     """A registration, password change or admin action was refused; the message says why.
 
     `reason` is what the audit log records: it never repeats what the user typed.
@@ -61,6 +61,10 @@ class AccountError(Refusal, ValueError):
     def __init__(self, message: str, *, reason: str = "") -> None:
         super().__init__(message)
         self.reason = reason or message
+
+
+class NoSuchUserError(NotFound):
+    """An admin action names a user who does not exist."""
 
 
 @dataclass(frozen=True)
@@ -158,29 +162,28 @@ def register(
     A refusal is audited (without what was typed) in a row that survives the rollback.
     """
     started = time.perf_counter()
-    try:
-        user = _create_account(
-            session=session,
-            username=username,
-            email=email,
-            password=password,
-            password_repeat=password_repeat,
-            full_name=full_name,
-            invite_only=invite_only,
-            client_ip=client_ip,
-            throttle=throttle,
-        )
-    except AccountError as error:
-        record_event(
-            session=session,
-            action="register",
-            status="failed",
-            detail=error.reason,
-            ip=client_ip,
-            latency_ms=(time.perf_counter() - started) * 1000,
-            survive_rollback=True,
-        )
-        raise
+    with refusals_audited(session=session, action="register", ip=client_ip):
+        if password != password_repeat:
+            raise AccountError("The two passwords differ", reason="passwords differ")
+        _check_policy(password, username=username, email=email)
+        invitation = find_open_invitation(session=session, email=email) if invite_only else None
+        if invite_only and invitation is None:
+            raise AccountError(
+                "Registration is by invitation: this e-mail address has not been invited", reason="not invited"
+            )
+        _count_registration(throttle, client_ip)
+        try:
+            user = create_user(
+                session=session,
+                username=username,
+                email=email,
+                password_hash=hash_password(password),
+                full_name=full_name,
+            )
+        except UserInputError as error:
+            raise AccountError(str(error), reason=f"{error.field}: refused") from None
+        if invitation is not None:
+            mark_invitation_used(session=session, invitation=invitation)
     record_event(
         session=session,
         action="register",
@@ -192,29 +195,14 @@ def register(
     return user
 
 
-def _create_account(
-    *,
-    session: Session,
-    username: str,
-    email: str,
-    password: str,
-    password_repeat: str,
-    full_name: str | None,
-    invite_only: bool,
-    client_ip: str | None,
-    throttle: Throttle,
-) -> User:
-    if password != password_repeat:
-        raise AccountError("The two passwords differ", reason="passwords differ")
+def _check_policy(password: str, *, username: str, email: str) -> None:
     try:
         check_password_policy(password, username=username, email=email)
     except PasswordPolicyError as error:
         raise AccountError(str(error).capitalize(), reason="password policy") from None
-    invitation = find_open_invitation(session=session, email=email) if invite_only else None
-    if invite_only and invitation is None:
-        raise AccountError(
-            "Registration is by invitation: this e-mail address has not been invited", reason="not invited"
-        )
+
+
+def _count_registration(throttle: Throttle, client_ip: str | None) -> None:
     try:
         verdict = throttle.hit(REGISTRATIONS_PER_ADDRESS, "register-address", client_ip or UNKNOWN_ADDRESS)
     except ThrottleUnavailableError:
@@ -227,51 +215,24 @@ def _create_account(
             f"Too many registrations from this address: try again in {verdict.retry_after_seconds} s",
             reason="too many registrations from this address",
         )
-    try:
-        user = create_user(
-            session=session,
-            username=username,
-            email=email,
-            password_hash=hash_password(password),
-            full_name=full_name,
-        )
-    except UserInputError as error:
-        raise AccountError(str(error), reason=f"{error.field}: refused") from None
-    if invitation is not None:
-        mark_invitation_used(session=session, invitation=invitation)
-    return user
 
 
 def change_password(
-    *, session: Session, actor: Actor, current: str, new: str, new_repeat: str, client_ip: str | None
+    *, session: Session, actor: Actor, current: str, new: str, new_repeat: str, client_ip: str | None = None
 ) -> User:
     """Replace the actor's password after checking the current one; ends every other session.
 
     Every refusal is audited in a row that survives the rollback the refusal causes.
     """
     user = get_user(session=session, user_id=actor.user_id)
-    try:
+    with refusals_audited(session=session, action="password change", actor=actor, ip=client_ip):
         if user is None or not verify_password(current, user.password_hash):
             raise AccountError("The current password is wrong", reason="wrong current password")
         if new != new_repeat:
             raise AccountError("The two new passwords differ", reason="new passwords differ")
         if verify_password(new, user.password_hash):
             raise AccountError("The new password is the same as the current one", reason="new password unchanged")
-        try:
-            check_password_policy(new, username=user.username, email=user.email)
-        except PasswordPolicyError as error:
-            raise AccountError(str(error).capitalize(), reason="password policy") from None
-    except AccountError as error:
-        record_event(
-            session=session,
-            action="password change",
-            status="failed",
-            actor=actor,
-            ip=client_ip,
-            detail=error.reason,
-            survive_rollback=True,
-        )
-        raise
+        _check_policy(new, username=user.username, email=user.email)
     set_password_hash(session=session, user=user, password_hash=hash_password(new))
     # Every session that began before now stops authenticating; the caller issues a fresh one.
     record_logout(session=session, user=user)
@@ -287,12 +248,15 @@ def log_out(*, session: Session, actor: Actor, client_ip: str | None) -> None:
     record_event(session=session, action="logout", status="ok", actor=actor, ip=client_ip)
 
 
-def change_role(*, session: Session, actor: Actor, user_id: uuid.UUID, role: Role, client_ip: str | None) -> User:
+def change_role(
+    *, session: Session, actor: Actor, user_id: uuid.UUID, role: Role, client_ip: str | None = None
+) -> User:
     """Admin: give a user another role; the last active admin cannot be demoted."""
-    require(actor, Permission.MANAGE_USERS)
-    user = _existing_user(session, user_id)
-    if user.role == Role.ADMIN.value and role != Role.ADMIN and count_admins(session=session) <= 1:
-        raise AccountError("The last admin cannot be demoted")
+    with refusals_audited(session=session, action="role change", actor=actor, ip=client_ip):
+        require(actor, Permission.MANAGE_USERS)
+        user = _existing_user(session, user_id)
+        if user.role == Role.ADMIN.value and role != Role.ADMIN and count_admins(session=session) <= 1:
+            raise AccountError("The last admin cannot be demoted")
     before = user.role
     set_role(session=session, user=user, role=role)
     record_event(
@@ -306,30 +270,28 @@ def change_role(*, session: Session, actor: Actor, user_id: uuid.UUID, role: Rol
     return user
 
 
-def set_active(*, session: Session, actor: Actor, user_id: uuid.UUID, active: bool, client_ip: str | None) -> User:
+def set_active(
+    *, session: Session, actor: Actor, user_id: uuid.UUID, active: bool, client_ip: str | None = None
+) -> User:
     """Admin: deactivate (ends their sessions) or reactivate a user."""
-    require(actor, Permission.MANAGE_USERS)
-    user = _existing_user(session, user_id)
-    if user.id == actor.user_id and not active:
-        raise AccountError("You cannot deactivate yourself")
+    action = "reactivate" if active else "deactivate"
+    with refusals_audited(session=session, action=action, actor=actor, ip=client_ip):
+        require(actor, Permission.MANAGE_USERS)
+        user = _existing_user(session, user_id)
+        if user.id == actor.user_id and not active:
+            raise AccountError("You cannot deactivate yourself")
     user.is_active = active
     if not active:
         record_logout(session=session, user=user)
-    record_event(
-        session=session,
-        action="deactivate" if not active else "reactivate",
-        status="ok",
-        actor=actor,
-        ip=client_ip,
-        detail=user.username,
-    )
+    record_event(session=session, action=action, status="ok", actor=actor, ip=client_ip, detail=user.username)
     return user
 
 
-def reset_password_by_admin(*, session: Session, actor: Actor, user_id: uuid.UUID, client_ip: str | None) -> str:
+def reset_password_by_admin(*, session: Session, actor: Actor, user_id: uuid.UUID, client_ip: str | None = None) -> str:
     """Admin: give a user a random temporary password, returned once to be passed on; ends their sessions."""
-    require(actor, Permission.MANAGE_USERS)
-    user = _existing_user(session, user_id)
+    with refusals_audited(session=session, action="password reset", actor=actor, ip=client_ip):
+        require(actor, Permission.MANAGE_USERS)
+        user = _existing_user(session, user_id)
     temporary = secrets.token_urlsafe(12)
     set_password_hash(session=session, user=user, password_hash=hash_password(temporary))
     record_logout(session=session, user=user)
@@ -338,12 +300,13 @@ def reset_password_by_admin(*, session: Session, actor: Actor, user_id: uuid.UUI
 
 
 def invite(*, session: Session, actor: Actor, email: str) -> Invitation:
-    """Admin: let an e-mail address register while registration is by invitation; audited."""
-    require(actor, Permission.MANAGE_USERS)
-    try:
-        invitation = add_invitation(session=session, actor=actor, email=email)
-    except UserInputError as error:
-        raise AccountError(str(error), reason=f"{error.field}: refused") from None
+    """Admin: let an e-mail address register while registration is by invitation; audited, refusals too."""
+    with refusals_audited(session=session, action="invite", actor=actor):
+        require(actor, Permission.MANAGE_USERS)
+        try:
+            invitation = add_invitation(session=session, actor=actor, email=email)
+        except UserInputError as error:
+            raise AccountError(str(error), reason=f"{error.field}: refused") from None
     record_event(session=session, action="invite", status="ok", actor=actor)
     return invitation
 
@@ -351,5 +314,5 @@ def invite(*, session: Session, actor: Actor, email: str) -> Invitation:
 def _existing_user(session: Session, user_id: uuid.UUID) -> User:
     user = get_user(session=session, user_id=user_id)
     if user is None:
-        raise AccountError("No such user")
+        raise NoSuchUserError("No such user")
     return user

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from common.errors import Refusal
+from common.errors import BadInput
 from core.audit import record_event
 from db.models import ApiKey, User
 from db.repositories.actor import Actor
@@ -25,7 +25,7 @@ DISPLAY_PREFIX_CHARS = 8
 MAX_NAME_CHARS = 100
 
 
-class ApiKeyError(Refusal, ValueError):
+class ApiKeyError(BadInput):
     """The key request is malformed; the message names the field."""
 
 
@@ -75,6 +75,8 @@ def revoke_key(*, session: Session, actor: Actor, key_id: uuid.UUID, client_ip: 
         actor=actor,
         ip=client_ip,
         detail=str(key_id),
+        # A refused revocation is kept through the rollback its refusal causes.
+        survive_rollback=not revoked,
     )
     return revoked
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from common.errors import Refusal
+from common.errors import NotAllowed
 from db.models.accounts import Role
 from db.repositories.actor import Actor
 
@@ -27,7 +27,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
 }
 
 
-class PermissionDeniedError(Refusal, PermissionError):
+class PermissionDeniedError(NotAllowed):
     """The actor's role does not allow the action; the message says which role and action."""
 
 

@@ -70,6 +70,10 @@ def calendar_for(ticker: str) -> ExchangeCalendar:
     return _calendar(exchange_for(ticker))
 
 
+def calendar_for_exchange(code: str) -> ExchangeCalendar:
+    return _calendar(code)
+
+
 def trading_days_after(last: date | pd.Timestamp, count: int, ticker: str) -> pd.DatetimeIndex:
     """The next `count` sessions of the ticker's exchange after `last`, holidays skipped.
 

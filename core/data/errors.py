@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from common.errors import BadInput
 
-class FileFormatError(ValueError):
+
+class FileFormatError(BadInput, ValueError):
     """The file as a whole cannot be read as prices or tickers; the message says what is wrong and where."""

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import date
 from fractions import Fraction
+from functools import cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from core.data.calendar import calendar_for, exchange_for, last_trading_day
-from core.data.splits import SplitCandidate, split_candidates
+from core.data.calendar import calendar_for_exchange, exchange_for, last_trading_day
+from core.data.splits import SplitCandidate, split_candidates_of
 from core.data.validation import rule_masks
 from db.repositories.actor import Actor
-from db.repositories.prices import read_actions, read_prices
+from db.repositories.prices import read_actions, read_actions_of, read_prices, read_prices_of
 
 OUTLIER_SDS = 8.0
 LISTED_DAYS = 10  # dates listed per finding; the counts are complete
@@ -93,39 +95,82 @@ def quality_report(
 
     reported: the splits the source gave (day, new shares per old); detection does not ask about those days.
     """
-    reported = reported or []
-    exchange = exchange_for(ticker)
-    last_session = last_trading_day(today, ticker)
+    reports = quality_reports(prices.assign(ticker=ticker), today=today, reported={ticker: reported or []})
+    return reports.get(ticker) or QualityReport(
+        ticker, exchange_for(ticker), 0, None, None, last_trading_day(today, ticker)
+    )
+
+
+def quality_reports(
+    prices: pd.DataFrame, *, today: date, reported: dict[str, list[tuple[date, Fraction]]] | None = None
+) -> dict[str, QualityReport]:
+    """The reports of several tickers' bars (quality_report's columns plus ticker), by ticker.
+
+    The row rules run once over every ticker's rows and the calendar is read once per exchange:
+    per ticker, pandas' fixed cost per operation outweighed the arithmetic.
+    """
+    reported = reported or {}
     if prices.empty:
-        return QualityReport(ticker, exchange, 0, None, None, last_session)
-    prices = prices.sort_values("date").reset_index(drop=True)
-    days = pd.to_datetime(prices["date"]).dt.normalize()
-    first, last = days.iloc[0], days.iloc[-1]
-    calendar = calendar_for(ticker)
-    start = max(first, calendar.first_session)
-    end = min(last, calendar.last_session)
-    sessions = calendar.sessions_in_range(start, end) if start <= end else pd.DatetimeIndex([])
-    missing = sessions.tz_localize(None).difference(pd.DatetimeIndex(days))
-    returns = np.diff(np.log(prices["adjusted_close"].to_numpy(dtype=float)))
+        return {}
+    prices = prices.sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
+    masks = rule_masks(prices)
+    series = _Series(
+        days=pd.to_datetime(prices["date"]).to_numpy().astype("datetime64[D]"),
+        close=prices["close"].to_numpy(dtype=float),
+        adjusted=prices["adjusted_close"].to_numpy(dtype=float),
+        zero_volume=(prices["volume"] == 0).to_numpy(),
+        unrepaired=np.logical_or.reduce([masks[rule].to_numpy() for rule in OHLC_RULES]),
+    )
+    tickers = prices["ticker"].to_numpy()
+    starts = np.flatnonzero(tickers[1:] != tickers[:-1]) + 1
+    reports = {}
+    for start, end in pairwise([0, *starts.tolist(), len(prices)]):
+        ticker = str(tickers[start])
+        reports[ticker] = _report(ticker, series.part(start, end), today, reported.get(ticker, []))
+    return reports
+
+
+@dataclass(frozen=True)
+class _Series:
+    """The columns a report reads, as arrays: slicing numpy costs nothing, slicing pandas does."""
+
+    days: np.ndarray  # datetime64[D]
+    close: np.ndarray
+    adjusted: np.ndarray
+    zero_volume: np.ndarray
+    unrepaired: np.ndarray
+
+    def part(self, start: int, end: int) -> _Series:
+        return _Series(*(values[start:end] for values in astuple(self)))
+
+
+def _report(ticker: str, series: _Series, today: date, reported: list[tuple[date, Fraction]]) -> QualityReport:
+    days = series.days
+    sessions = _session_days(exchange_for(ticker))
+    within = sessions[sessions.searchsorted(days[0]) : sessions.searchsorted(days[-1], side="right")]
+    missing = np.setdiff1d(within, days, assume_unique=True)
+    returns = np.diff(np.log(series.adjusted))
     outliers = []
     if len(returns) > 2 and np.nanstd(returns) > 0:
         scores = (returns - np.nanmean(returns)) / np.nanstd(returns)
-        outliers = [(days.iloc[i + 1].date(), float(scores[i])) for i in np.flatnonzero(np.abs(scores) > OUTLIER_SDS)]
-    masks = rule_masks(prices.assign(ticker=ticker))
-    unrepaired = pd.concat([masks[rule] for rule in OHLC_RULES], axis=1).any(axis=1).to_numpy()
+        outliers = [
+            (days[i + 1].astype(object), float(scores[i])) for i in np.flatnonzero(np.abs(scores) > OUTLIER_SDS)
+        ]
+    reported_days = {day for day, _ in reported}
     return QualityReport(
         ticker=ticker,
-        exchange=exchange,
-        rows=len(prices),
-        first_day=first.date(),
-        last_day=last.date(),
-        last_trading_day=last_session,
-        missing_days=[day.date() for day in missing],
-        zero_volume_days=[day.date() for day in days[(prices["volume"] == 0).to_numpy()]],
+        exchange=exchange_for(ticker),
+        rows=len(days),
+        first_day=days[0].astype(object),
+        last_day=days[-1].astype(object),
+        last_trading_day=last_trading_day(today, ticker),
+        missing_days=missing.astype(object).tolist(),
+        zero_volume_days=days[series.zero_volume].astype(object).tolist(),
         outliers=outliers,
-        split_candidates=[c for c in split_candidates(prices) if c.date not in {day for day, _ in reported}],
-        ohlc_unrepaired=[day.date() for day in days[unrepaired]],
-        reported_splits=[SplitCandidate(day, factor, float(factor)) for day, factor in reported],
+        split_candidates=[c for c in split_candidates_of(days, series.close) if c.date not in reported_days],
+        ohlc_unrepaired=days[series.unrepaired].astype(object).tolist(),
+        # A 1:1 "split" is a candidate a person rejected: not asked again, nothing to report.
+        reported_splits=[SplitCandidate(day, factor, float(factor)) for day, factor in reported if factor != 1],
     )
 
 
@@ -133,23 +178,48 @@ def ticker_quality(*, session: Session, actor: Actor, ticker: str, today: date) 
     """The report of the prices the actor sees for one ticker (their own rows win over shared ones)."""
     prices = read_prices(session=session, actor=actor, ticker=ticker)
     actions = read_actions(session=session, actor=actor, ticker=ticker)
+    return quality_report(prices, ticker=ticker, today=today, reported=_reported_splits(actions))
+
+
+def _reported_splits(actions: pd.DataFrame) -> list[tuple[date, Fraction]]:
     splits = actions[actions["kind"] == "split"].drop_duplicates("date")
-    reported = [
+    return [
         (day, Fraction(value).limit_denominator(100))
         for day, value in zip(splits["date"], splits["value"], strict=True)
     ]
-    return quality_report(prices, ticker=ticker, today=today, reported=reported)
 
 
 def tickers_with_problems(*, session: Session, actor: Actor, tickers: list[str], today: date) -> dict[str, list[str]]:
-    """For the screener and the Train page: each ticker with problems, and what they are (staleness aside)."""
+    """For the screener and the Train page: each ticker with problems, and what they are (staleness aside).
+
+    Two queries however many tickers: their prices and their reported actions.
+    """
+    if not tickers:
+        return {}
+    prices = read_prices_of(session=session, actor=actor, tickers=tickers)
+    actions = read_actions_of(session=session, actor=actor, tickers=tickers)
+    return problems_of(prices, actions, tickers=tickers, today=today)
+
+
+def problems_of(
+    prices: pd.DataFrame, actions: pd.DataFrame, *, tickers: list[str], today: date
+) -> dict[str, list[str]]:
+    """tickers_with_problems on prices and actions already read (both with a ticker column)."""
+    reported = {str(ticker): _reported_splits(group) for ticker, group in actions.groupby("ticker", sort=False)}
+    reports = quality_reports(prices, today=today, reported=reported)
     flagged = {}
     for ticker in tickers:
-        report = ticker_quality(session=session, actor=actor, ticker=ticker, today=today)
+        report = reports.get(ticker) or quality_report(prices.iloc[:0], ticker=ticker, today=today)
         problems = [p for p in report.problems() if not p.startswith("stale")]
         if problems:
             flagged[ticker] = problems
     return flagged
+
+
+@cache
+def _session_days(exchange: str) -> np.ndarray:
+    """Every session of an exchange's calendar as numpy days, for set arithmetic without pandas."""
+    return calendar_for_exchange(exchange).sessions.to_numpy().astype("datetime64[D]")
 
 
 def _days(count: int) -> str:

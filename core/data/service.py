@@ -27,6 +27,7 @@ from core.data.frames import OHLCV_COLUMNS, reported_actions
 from core.data.layouts import UnrecognisedLayoutError
 from core.data.layouts.base import plural
 from core.data.sample import SAMPLE_SOURCE, SAMPLE_TICKER, sample_bytes
+from core.data.shared_fetch import request_budget, shared_fetches
 from core.data.tickers import parse_ticker_file, parse_ticker_text
 from core.data.validation import ValidationReport, validate_prices
 from core.data.yahoo import NoDataError, PriceSourceError, SourceUnreachableError, YahooSource
@@ -36,7 +37,14 @@ from core.throttle import Throttle, ThrottleUnavailableError
 from db.engine import session_scope
 from db.repositories.actor import Actor
 from db.repositories.preferences import update_preferences
-from db.repositories.prices import delete_prices, last_cached_date, replace_actions, upsert_prices
+from db.repositories.prices import (
+    any_prices,
+    delete_prices,
+    last_cached_date,
+    replace_actions,
+    upsert_prices,
+    upsert_prices_of,
+)
 from db.repositories.uploads import record_upload
 
 log = get_logger("data")
@@ -122,23 +130,21 @@ def import_prices(
     if not report.ok and (not skip_bad_rows or report.valid_rows == 0):
         return ImportResult("rejected", 0, (), report, notes=notes, layout=parsed.layout)
     rows = parsed.frame.loc[valid]
-    written = 0
     owner_id = owner.user_id if owner else None
     symbols = [str(symbol) for symbol in rows["ticker"].unique()]
-    for symbol, group in rows.groupby("ticker", sort=True):
-        written += upsert_prices(
-            session=session,
-            frame=group[list(OHLCV_COLUMNS)],
-            ticker=str(symbol),
-            owner_id=owner_id,
-            source=source,
-        )
+    # On a first import the file is each ticker's whole history: the indicators need not read it back.
+    first_import = not any_prices(session=session, tickers=symbols, owner_id=owner_id)
+    written = upsert_prices_of(
+        session=session, frame=rows[["ticker", *OHLCV_COLUMNS]], owner_id=owner_id, source=source
+    )
     if parsed.events is not None:
         valid_events = parsed.events.loc[valid.to_numpy()]
         for symbol, group in valid_events.groupby("ticker", sort=True):
             actions = reported_actions(group)
             replace_actions(session=session, ticker=str(symbol), owner_id=owner_id, actions=actions, source=source)
-    refresh_indicators_of(session=session, tickers=symbols, owner_id=owner_id)
+    # Volumes as stored (whole shares), so the indicators match a later recomputation from the table.
+    history = rows[["ticker", *OHLCV_COLUMNS]].assign(volume=rows["volume"].round()) if first_import else None
+    refresh_indicators_of(session=session, tickers=symbols, owner_id=owner_id, history=history)
     for symbol in symbols:
         fill_matured(session=session, ticker=symbol)
     status = "accepted" if report.ok else "partial"
@@ -322,7 +328,7 @@ def fetch_tickers(
     With refresh, only the days after the last cached one are asked for. Once Yahoo proves
     unreachable the rest are skipped, so an offline machine answers at once.
     """
-    source = source or YahooSource()
+    source = source or YahooSource(budget=request_budget())
     symbols = list(dict.fromkeys(tickers))
     run = FetchRun()
     for position, ticker in enumerate(symbols, start=1):
@@ -368,7 +374,9 @@ class _FetchJob:
         if first > end:
             return FetchOutcome(ticker, "up to date")
         try:
-            fetched = self.source.fetch(ticker, first, end)
+            fetched = shared_fetches().fetch(
+                (ticker, first, end, self.source.name), lambda: self.source.fetch(ticker, first, end)
+            )
         except NoDataError as error:
             if last is not None:
                 return FetchOutcome(ticker, "up to date", message="no new trading days")

@@ -38,7 +38,12 @@ class SplitCandidate:
 
 def split_candidates(prices: pd.DataFrame, *, tolerance: float = TOLERANCE) -> list[SplitCandidate]:
     """Days where previous close / close is within tolerance of a common split factor (columns date, close)."""
-    close = prices["close"].to_numpy(dtype=float)
+    days = pd.to_datetime(prices["date"]).to_numpy().astype("datetime64[D]")
+    return split_candidates_of(days, prices["close"].to_numpy(dtype=float), tolerance=tolerance)
+
+
+def split_candidates_of(days: np.ndarray, close: np.ndarray, *, tolerance: float = TOLERANCE) -> list[SplitCandidate]:
+    """split_candidates on arrays: days (datetime64[D]) and closes, in date order."""
     if len(close) < 2:
         return []
     ratios = close[:-1] / close[1:]
@@ -47,8 +52,7 @@ def split_candidates(prices: pd.DataFrame, *, tolerance: float = TOLERANCE) -> l
         ratio = float(ratios[position])
         factor = min(COMMON_FACTORS, key=lambda f: abs(ratio / float(f) - 1))
         if abs(ratio / float(factor) - 1) <= tolerance:
-            day = pd.Timestamp(prices["date"].iloc[position + 1]).date()
-            found.append(SplitCandidate(day, factor, ratio))
+            found.append(SplitCandidate(days[position + 1].astype(object), factor, ratio))
     return found
 
 

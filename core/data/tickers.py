@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from common.errors import BadInput
 from core.data.errors import FileFormatError
 from core.data.table import read_text_table
 
@@ -17,7 +18,7 @@ MAX_LIST_BYTES = 1024 * 1024
 MAX_LIST_ROWS = 20_000
 
 
-class TickerError(ValueError):
+class TickerError(BadInput, ValueError):
     """A symbol is not a ticker; the message quotes it."""
 
 

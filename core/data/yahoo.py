@@ -6,10 +6,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
+from common.errors import Refusal
 from common.logging import get_logger
 from core.data.frames import Normalised, normalise_provider_frame
 
@@ -23,7 +24,7 @@ BACKOFF_SECONDS = 2.0
 REQUEST_TIMEOUT_SECONDS = 10
 
 
-class PriceSourceError(RuntimeError):
+class PriceSourceError(Refusal, RuntimeError):
     """A fetch failed; the message is fit to show the user."""
 
 
@@ -71,15 +72,28 @@ def _is_unreachable(error: BaseException) -> bool:
     return isinstance(error, OSError | TimeoutError)
 
 
+class Budget(Protocol):
+    """The app's allowance of Yahoo requests (core.data.shared_fetch.RequestBudget)."""
+
+    def take(self) -> None: ...
+
+    def pause(self) -> None: ...
+
+
 @dataclass
 class YahooSource:
-    """Fetches one ticker's daily bars, retrying rate limits with exponential backoff."""
+    """Fetches one ticker's daily bars, retrying rate limits with exponential backoff.
+
+    With a budget, each request first takes one unit of it, and a rate-limit answer pauses every
+    user of the budget, not only this fetch.
+    """
 
     history: Callable[..., pd.DataFrame] | None = None  # None: yfinance itself
     sleep: Callable[[float], None] = time.sleep
     retries: int = RETRIES
     backoff_seconds: float = BACKOFF_SECONDS
     name: str = "yahoo"
+    budget: Budget | None = None
 
     def fetch(self, ticker: str, start: date, end: date) -> Normalised:
         """Bars from start to end inclusive.
@@ -87,6 +101,8 @@ class YahooSource:
         Raises NoDataError, RateLimitedError, SourceUnreachableError, or PriceSourceError for the rest.
         """
         for attempt in range(1, self.retries + 1):
+            if self.budget is not None:
+                self.budget.take()
             try:
                 raw = (self.history or yfinance_history)(
                     ticker,
@@ -103,6 +119,8 @@ class YahooSource:
                 break
             except Exception as error:  # sorted into our outcomes below
                 if _is_rate_limit(error):
+                    if self.budget is not None:
+                        self.budget.pause()
                     if attempt == self.retries:
                         raise RateLimitedError(ticker, attempt) from error
                     wait = self.backoff_seconds * 2 ** (attempt - 1)

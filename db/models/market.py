@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base
@@ -64,12 +64,21 @@ class HistoricalPrice(Base):
 
 
 class TechnicalIndicator(Base):
-    """Indicator values with their default parameters for one cached price row."""
+    """Indicator values with their default parameters for one ticker's day in one scope.
+
+    Keyed like the prices (scope, ticker, date) rather than by a reference to the price row: a
+    per-row foreign key made every bulk write check 100,000s of references. Deleting a ticker's
+    prices deletes these rows with them (db.repositories.prices.delete_prices); deleting the owner
+    cascades.
+    """
 
     __tablename__ = "technical_indicators"
+    __table_args__ = unique_per_scope("technical_indicators", "ticker", "date")
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    price_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("historical_data.id", ondelete="CASCADE"), unique=True)
+    owner_id: Mapped[uuid.UUID | None] = owner_fk(nullable=True, index=False)
+    ticker: Mapped[str] = mapped_column(String(32))
+    date: Mapped[date]
     rsi_14: Mapped[float | None]
     ema_12: Mapped[float | None]
     ema_26: Mapped[float | None]
@@ -84,6 +93,31 @@ class TechnicalIndicator(Base):
     macd_hist: Mapped[float | None]
     atr_14: Mapped[float | None]
     obv: Mapped[float | None]
+    computed_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class LatestIndicators(Base):
+    """What the screener asks of one ticker in one scope, kept when its indicators are stored.
+
+    The screener's conditions look back a trading year (the HV median, the last MACD cross): kept
+    here as two numbers, they spare it reading 250 rows of every ticker on each run.
+    """
+
+    __tablename__ = "latest_indicators"
+    __table_args__ = unique_per_scope("latest_indicators", "ticker")
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    owner_id: Mapped[uuid.UUID | None] = owner_fk(nullable=True, index=False)
+    ticker: Mapped[str] = mapped_column(String(32))
+    date: Mapped[date]
+    close: Mapped[float]
+    rsi_14: Mapped[float | None]
+    ema_200: Mapped[float | None]
+    macd_hist: Mapped[float | None]
+    hv_20: Mapped[float | None]
+    hv_20_year_median: Mapped[float | None]
+    # Trading days since MACD last crossed above its signal within the year (0: on the latest day).
+    macd_cross_age: Mapped[int | None]
     computed_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
 

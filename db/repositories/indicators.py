@@ -1,4 +1,4 @@
-"""Stored indicator values (default parameters), one row per cached price row."""
+"""Stored indicator values (default parameters) by scope, ticker and day, and the screener's latest row of each."""
 
 from __future__ import annotations
 
@@ -9,22 +9,27 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from psycopg2.errors import UniqueViolation
-from sqlalchemy import String, cast, func, select, text
+from sqlalchemy import ColumnElement, delete, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from db.models import HistoricalPrice, TechnicalIndicator
-from db.pg_copy import Field, binary_payload, pg_timestamp, uuid7_bytes, uuid_bytes
-from db.repositories.actor import Actor
-from db.repositories.prices import (
-    OWN,
-    POSTGRES_BOOLEANS,
-    copy_binary,
-    prefer_own_rows,
-    read_query_csv,
-    visible_to,
+from db.models.market import LatestIndicators
+from db.pg_copy import (
+    HEADER,
+    TRAILER,
+    Field,
+    binary_rows,
+    encoded_texts,
+    pg_dates,
+    pg_timestamp,
+    texts_field,
+    uuid7_bytes,
 )
+from db.repositories.actor import Actor
+from db.repositories.prices import copy_binary, prefer_own_rows, read_query_csv
 from db.types import utc_now
 
 INDICATOR_COLUMNS = (
@@ -36,23 +41,19 @@ _TABLE = "technical_indicators"
 _STAGING = "staging_indicators"
 
 
-def read_scope_prices(*, session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None) -> pd.DataFrame:
-    """All rows of these tickers in one scope (shared, or one owner's), by ticker and date.
+def _in_scope(table, owner_id: uuid.UUID | None) -> ColumnElement[bool]:
+    return table.owner_id.is_(None) if owner_id is None else table.owner_id == owner_id
 
-    price_id comes back as text: turning 200,000 ids into UUID objects costs more than the query.
-    """
-    scope = HistoricalPrice.owner_id.is_(None) if owner_id is None else HistoricalPrice.owner_id == owner_id
-    columns = [
-        HistoricalPrice.ticker,
-        cast(HistoricalPrice.id, String),
-        *(getattr(HistoricalPrice, name) for name in SCOPE_PRICE_COLUMNS),
-    ]
+
+def read_scope_prices(*, session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None) -> pd.DataFrame:
+    """All rows of these tickers in one scope (shared, or one owner's), by ticker and date."""
+    columns = [HistoricalPrice.ticker, *(getattr(HistoricalPrice, name) for name in SCOPE_PRICE_COLUMNS)]
     query = (
         select(*columns)
-        .where(HistoricalPrice.ticker.in_(list(tickers)), scope)
+        .where(HistoricalPrice.ticker.in_(list(tickers)), _in_scope(HistoricalPrice, owner_id))
         .order_by(HistoricalPrice.ticker, HistoricalPrice.date)
     )
-    names = ["ticker", "price_id", *SCOPE_PRICE_COLUMNS]
+    names = ["ticker", *SCOPE_PRICE_COLUMNS]
     if session.get_bind().dialect.name == "postgresql":
         frame = read_query_csv(session, query, names)
         frame["date"] = pd.to_datetime(frame["date"]).dt.date
@@ -66,91 +67,102 @@ def _frame(rows: Sequence[Any], names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(dict(zip(names, columns, strict=True)))
 
 
-def upsert_indicators(*, session: Session, values: pd.DataFrame) -> int:
-    """Write indicator rows (price_id as text, plus INDICATOR_COLUMNS); a row whose values are unchanged is left."""
+def upsert_indicators(*, session: Session, values: pd.DataFrame, owner_id: uuid.UUID | None) -> int:
+    """Write indicator rows of one scope (columns ticker, date, INDICATOR_COLUMNS); unchanged rows are left.
+
+    Returns how many rows were written or changed.
+    """
     if values.empty:
         return 0
     if session.get_bind().dialect.name == "postgresql":
-        return _upsert_postgres(session, values)
-    return _upsert_sqlite(session, values)
+        return _upsert_postgres(session, values, owner_id)
+    return _upsert_sqlite(session, values, owner_id)
 
 
-def _changed(table: str, incoming: str) -> str:
-    return " OR ".join(f"{table}.{name} IS DISTINCT FROM {incoming}.{name}" for name in INDICATOR_COLUMNS)
+def _conflict(owner_id: uuid.UUID | None) -> str:
+    """The partial unique index a write of this scope collides on, as ON CONFLICT names it."""
+    if owner_id is None:
+        return "(ticker, date) WHERE owner_id IS NULL"
+    return "(owner_id, ticker, date) WHERE owner_id IS NOT NULL"
 
 
-def _upsert_postgres(session: Session, values: pd.DataFrame) -> int:
-    # Binary COPY into a session-private staging table, then one INSERT ... ON CONFLICT. NaN
-    # travels as a float and becomes NULL on the way in, so every row has the same width.
-    count = len(values)
-    fields = [
-        Field("V16", uuid7_bytes(count)),
-        Field("V16", uuid_bytes(values["price_id"].tolist())),
-        *(Field(">f8", values[name].to_numpy(dtype=float)) for name in INDICATOR_COLUMNS),
-        Field(">i8", pg_timestamp(time.time())),
-    ]
-    names = ["id", "price_id", *INDICATOR_COLUMNS, "computed_at"]
-    payload = binary_payload(count, fields)
-    if not _any_stored(session, values["price_id"]):
-        # A first load: nothing to merge, so COPY straight in (NaN stays NaN until the cleanup below).
+def _merge_statement(source: str, names: Sequence[str], owner_id: uuid.UUID | None, excluded: str) -> str:
+    updates = ", ".join(f"{name} = {excluded}.{name}" for name in INDICATOR_COLUMNS)
+    changed = " OR ".join(f"{_TABLE}.{name} IS DISTINCT FROM {excluded}.{name}" for name in INDICATOR_COLUMNS)
+    return (
+        f"INSERT INTO {_TABLE} ({', '.join(names)}) {source} ON CONFLICT {_conflict(owner_id)} "
+        f"DO UPDATE SET {updates}, computed_at = {excluded}.computed_at WHERE {changed}"
+    )
+
+
+def _payload(values: pd.DataFrame, owner_id: uuid.UUID | None, now: float) -> bytes:
+    """Binary COPY rows, one segment per ticker byte length and pattern of missing values.
+
+    Warm-up values (the first days of an EMA-200, say) travel as NULL fields, so nothing has to
+    turn NaN into NULL after the COPY; rows sharing a layout share a segment.
+    """
+    numbers = values[list(INDICATOR_COLUMNS)].to_numpy(dtype=float)
+    missing = np.isnan(numbers)
+    pattern = missing.astype(np.int64) @ (np.int64(1) << np.arange(len(INDICATOR_COLUMNS), dtype=np.int64))
+    tickers, lengths = encoded_texts(values["ticker"])
+    layout = lengths.astype(np.int64) << len(INDICATOR_COLUMNS) | pattern
+    ids = uuid7_bytes(len(values), now)
+    days = pg_dates(values["date"])
+    owner = Field("V16", owner_id.bytes if owner_id is not None else None)
+    stamp = Field(">i8", pg_timestamp(now))
+    segments = []
+    for key, rows in pd.Series(layout).groupby(layout).indices.items():
+        length, code = int(key) >> len(INDICATOR_COLUMNS), int(key)
+        numeric = [
+            Field(">f8", None if code >> column & 1 else numbers[rows, column])
+            for column in range(len(INDICATOR_COLUMNS))
+        ]
+        ticker = texts_field(tickers, rows, length)
+        fields = [Field("V16", ids[rows]), owner, ticker, Field(">i4", days[rows]), *numeric, stamp]
+        segments.append(binary_rows(len(rows), fields))
+    return HEADER + b"".join(segments) + TRAILER
+
+
+def _upsert_postgres(session: Session, values: pd.DataFrame, owner_id: uuid.UUID | None) -> int:
+    payload = _payload(values, owner_id, time.time())
+    names = ["id", "owner_id", "ticker", "date", *INDICATOR_COLUMNS, "computed_at"]
+    tickers = [str(ticker) for ticker in values["ticker"].unique()]
+    stored = select(TechnicalIndicator.id).where(
+        TechnicalIndicator.ticker.in_(tickers), _in_scope(TechnicalIndicator, owner_id)
+    )
+    if session.scalar(stored.limit(1)) is None:
+        # A first load: nothing to merge, so COPY straight in.
         try:
             with session.begin_nested():
                 copy_binary(session, _TABLE, names, payload)
-                warm_up = values[list(INDICATOR_COLUMNS)].isna().any(axis=1).to_numpy()
-                _nan_to_null(session, values["price_id"][warm_up])
-            return count
+            return len(values)
         except UniqueViolation:
             pass  # another writer stored some of these just now; merge below
     session.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (LIKE {_TABLE}) ON COMMIT DELETE ROWS"))
     session.execute(text(f"TRUNCATE {_STAGING}"))
     copy_binary(session, _STAGING, names, payload)
-    nullable = ", ".join(f"NULLIF({name}, 'NaN'::float8)" for name in INDICATOR_COLUMNS)
-    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in INDICATOR_COLUMNS)
-    statement = text(
-        f"INSERT INTO {_TABLE} ({', '.join(names)}) SELECT id, price_id, {nullable}, computed_at FROM {_STAGING} "
-        f"ON CONFLICT (price_id) DO UPDATE SET {updates}, computed_at = EXCLUDED.computed_at "
-        f"WHERE {_changed(_TABLE, 'EXCLUDED')}"
-    )
-    return session.execute(statement).rowcount
+    source = f"SELECT {', '.join(names)} FROM {_STAGING}"
+    return session.execute(text(_merge_statement(source, names, owner_id, "EXCLUDED"))).rowcount
 
 
-def _any_stored(session: Session, price_ids: pd.Series) -> bool:
-    """Whether any of a sample of these rows (first, middle, last) already has indicators."""
-    sample = list({price_ids.iloc[0], price_ids.iloc[len(price_ids) // 2], price_ids.iloc[-1]})
-    query = text(f"SELECT 1 FROM {_TABLE} WHERE price_id = ANY(CAST(:ids AS uuid[])) LIMIT 1")
-    return session.execute(query, {"ids": sample}).first() is not None
-
-
-def _nan_to_null(session: Session, price_ids: pd.Series) -> None:
-    """Warm-up values arrive as NaN and are stored as NULL; only the warm-up rows (these ids) hold any."""
-    if price_ids.empty:
-        return
-    nulls = ", ".join(f"{name} = NULLIF({name}, 'NaN'::float8)" for name in INDICATOR_COLUMNS)
-    statement = text(f"UPDATE {_TABLE} SET {nulls} WHERE price_id = ANY(CAST(:ids AS uuid[]))")
-    session.execute(statement, {"ids": price_ids.tolist()})
-
-
-def _upsert_sqlite(session: Session, values: pd.DataFrame) -> int:
+def _upsert_sqlite(session: Session, values: pd.DataFrame, owner_id: uuid.UUID | None) -> int:
     # Plain tuples through the driver: SQLAlchemy's per-row type processing dominated on large files.
     numbers = values[list(INDICATOR_COLUMNS)].astype(float)
     numbers = numbers.astype(object).where(numbers.notna(), None)
     ids = os.urandom(16 * len(values)).hex()
-    # SQLite keeps UUIDs as 32 hex digits and timestamps as text, as SQLAlchemy writes them.
+    # SQLite keeps UUIDs as 32 hex digits, dates and timestamps as text, as SQLAlchemy writes them.
     now = utc_now().strftime("%Y-%m-%d %H:%M:%S.%f")
-    price_ids = [price_id.replace("-", "") for price_id in values["price_id"]]
+    owner = owner_id.hex if owner_id is not None else None
+    days = pd.to_datetime(values["date"]).dt.strftime("%Y-%m-%d")
     rows = [
-        (ids[32 * position : 32 * (position + 1)], price_id, *numbers_row, now)
-        for position, (price_id, numbers_row) in enumerate(
-            zip(price_ids, numbers.itertuples(index=False, name=None), strict=True)
+        (ids[32 * position : 32 * (position + 1)], owner, ticker, day, *numbers_row, now)
+        for position, (ticker, day, numbers_row) in enumerate(
+            zip(values["ticker"], days, numbers.itertuples(index=False, name=None), strict=True)
         )
     ]
-    names = ["id", "price_id", *INDICATOR_COLUMNS, "computed_at"]
-    changed = " OR ".join(f"{name} IS NOT excluded.{name}" for name in INDICATOR_COLUMNS)
-    updates = ", ".join(f"{name} = excluded.{name}" for name in INDICATOR_COLUMNS)
-    statement = (
-        f"INSERT INTO {_TABLE} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
-        f"ON CONFLICT (price_id) DO UPDATE SET {updates}, computed_at = excluded.computed_at WHERE {changed}"
-    )
+    names = ["id", "owner_id", "ticker", "date", *INDICATOR_COLUMNS, "computed_at"]
+    source = f"VALUES ({', '.join('?' for _ in names)})"
+    statement = _merge_statement(source, names, owner_id, "excluded").replace("IS DISTINCT FROM", "IS NOT")
     cursor = session.connection().connection.dbapi_connection.cursor()
     try:
         before = cursor.connection.total_changes
@@ -160,74 +172,58 @@ def _upsert_sqlite(session: Session, values: pd.DataFrame) -> int:
         cursor.close()
 
 
+def replace_latest(*, session: Session, latest: pd.DataFrame, owner_id: uuid.UUID | None) -> None:
+    """Store the screener's row of these tickers in one scope (columns as LatestIndicators), replacing theirs."""
+    tickers = [str(ticker) for ticker in latest["ticker"]]
+    session.execute(
+        delete(LatestIndicators).where(LatestIndicators.ticker.in_(tickers), _in_scope(LatestIndicators, owner_id))
+    )
+    if latest.empty:
+        return
+    now = utc_now()
+    records = latest.astype(object).where(latest.notna(), None).to_dict("records")
+    rows = [{"id": uuid.uuid4(), "owner_id": owner_id, "computed_at": now} | record for record in records]
+    session.execute(insert(LatestIndicators), rows)
+
+
 def read_indicators(
     *, session: Session, actor: Actor, ticker: str, start: date | None = None, end: date | None = None
 ) -> pd.DataFrame:
     """Stored indicators of one ticker by date, for the rows the actor sees; one query."""
-    conditions = [HistoricalPrice.ticker == ticker, visible_to(actor)]
+    conditions = [TechnicalIndicator.ticker == ticker, _visible(TechnicalIndicator, actor)]
     if start is not None:
-        conditions.append(HistoricalPrice.date >= start)
+        conditions.append(TechnicalIndicator.date >= start)
     if end is not None:
-        conditions.append(HistoricalPrice.date <= end)
+        conditions.append(TechnicalIndicator.date <= end)
     columns = [getattr(TechnicalIndicator, name) for name in INDICATOR_COLUMNS]
-    query = (
-        select(HistoricalPrice.date, OWN, *columns)
-        .join(TechnicalIndicator, TechnicalIndicator.price_id == HistoricalPrice.id)
-        .where(*conditions)
-        .order_by(HistoricalPrice.date)
-    )
+    own = TechnicalIndicator.owner_id.is_not(None).label("own")
+    query = select(TechnicalIndicator.date, own, *columns).where(*conditions).order_by(TechnicalIndicator.date)
     frame = pd.DataFrame(session.execute(query).all(), columns=["date", "own", *INDICATOR_COLUMNS])
     return prefer_own_rows(frame, ["date"])
 
 
-SCREEN_COLUMNS = ("close", "rsi_14", "ema_200", "macd_hist", "hv_20")
+def _visible(table, actor: Actor) -> ColumnElement[bool]:
+    return or_(table.owner_id.is_(None), table.owner_id == actor.user_id)
 
 
-def read_latest_window(*, session: Session, actor: Actor, rows_per_ticker: int) -> pd.DataFrame:
-    """The last rows_per_ticker days of every ticker the actor sees: close and the screened indicators.
+LATEST_COLUMNS = (
+    "date", "close", "rsi_14", "ema_200", "macd_hist", "hv_20", "hv_20_year_median", "macd_cross_age",
+)  # fmt: skip
 
-    One query: a window function numbers each ticker's days from the newest. Rows come back as
-    plain tuples through the Core connection, which for 100,000 rows is several times cheaper
-    than ORM rows.
+
+def read_latest(*, session: Session, actor: Actor) -> pd.DataFrame:
+    """The screener's row of every ticker the actor sees: theirs where they uploaded it, else the shared one.
+
+    One query over one row per ticker and scope, however long the histories.
     """
-    newest_first = (
-        func.row_number()
-        .over(
-            partition_by=(HistoricalPrice.ticker, HistoricalPrice.owner_id),
-            order_by=HistoricalPrice.date.desc(),
-        )
-        .label("age")
-    )
-    recent = (
-        select(
-            HistoricalPrice.id,
-            HistoricalPrice.ticker,
-            OWN,
-            HistoricalPrice.date,
-            HistoricalPrice.close,
-            newest_first,
-        )
-        .where(visible_to(actor))
-        .subquery()
-    )
-    query = (
-        select(
-            recent.c.ticker,
-            recent.c.own,
-            recent.c.date,
-            recent.c.close,
-            *(getattr(TechnicalIndicator, name) for name in SCREEN_COLUMNS[1:]),
-        )
-        .join(TechnicalIndicator, TechnicalIndicator.price_id == recent.c.id)
-        .where(recent.c.age <= rows_per_ticker)
-    )
-    # No ORDER BY: pandas sorts below, and a sort of this size would spill to disk on the server.
-    names = ["ticker", "own", "date", *SCREEN_COLUMNS]
-    if session.get_bind().dialect.name == "postgresql":
-        frame = read_query_csv(session, query, names)
-        frame["own"] = frame["own"].map(POSTGRES_BOOLEANS).astype(bool)
-        frame["date"] = pd.to_datetime(frame["date"]).dt.date
-    else:
-        frame = _frame(session.connection().execute(query).all(), names)
-    frame[list(SCREEN_COLUMNS)] = frame[list(SCREEN_COLUMNS)].astype(float)
-    return prefer_own_rows(frame, ["ticker", "date"])
+    own = LatestIndicators.owner_id.is_not(None).label("own")
+    columns = [getattr(LatestIndicators, name) for name in LATEST_COLUMNS]
+    query = select(LatestIndicators.ticker, own, *columns).where(_visible(LatestIndicators, actor))
+    frame = _frame(session.connection().execute(query).all(), ["ticker", "own", *LATEST_COLUMNS])
+    if frame.empty:
+        return frame.drop(columns=["own"])
+    frame = frame.sort_values(["ticker", "own"]).drop_duplicates("ticker", keep="last")
+    numbers = [name for name in LATEST_COLUMNS if name != "date"]
+    frame[numbers] = frame[numbers].astype(float)
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame.drop(columns=["own"]).reset_index(drop=True)

@@ -14,23 +14,21 @@ from datetime import date, datetime
 
 import pandas as pd
 from psycopg2.errors import UniqueViolation
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from db.models import HistoricalPrice
-from db.models.market import CorporateAction
+from db.models.market import CorporateAction, LatestIndicators, TechnicalIndicator
 from db.pg_copy import COLUMNS as COPY_COLUMNS
-from db.pg_copy import price_rows
+from db.pg_copy import price_rows_of
 from db.repositories.actor import Actor
 from db.types import utc_now
 
 VALUE_COLUMNS = ("open", "high", "low", "close", "adjusted_close", "volume")
 FRAME_COLUMNS = ("date", *VALUE_COLUMNS)
 _STAGING = "staging_prices"
-# How a boolean comes through COPY's CSV (or already parsed by pandas).
-POSTGRES_BOOLEANS = {"t": True, "f": False, True: True, False: False}
 
 
 # Whether a row is the actor's own upload rather than shared data; read queries select it.
@@ -59,13 +57,18 @@ def upsert_prices(
     *, session: Session, frame: pd.DataFrame, ticker: str, owner_id: uuid.UUID | None, source: str
 ) -> int:
     """Insert or update one ticker's rows (columns date, open..volume); returns how many changed."""
+    return upsert_prices_of(session=session, frame=frame.assign(ticker=ticker), owner_id=owner_id, source=source)
+
+
+def upsert_prices_of(*, session: Session, frame: pd.DataFrame, owner_id: uuid.UUID | None, source: str) -> int:
+    """Insert or update several tickers' rows at once (columns ticker, date, open..volume): one COPY."""
     if frame.empty:
         return 0
-    frame = frame.loc[:, list(FRAME_COLUMNS)].copy()
+    frame = frame.loc[:, ["ticker", *FRAME_COLUMNS]].copy()
     frame["volume"] = frame["volume"].round().astype("int64")
     if session.get_bind().dialect.name == "postgresql":
-        return _upsert_postgres(session, frame, ticker, owner_id, source)
-    return _upsert_sqlite(session, frame, ticker, owner_id, source)
+        return _upsert_postgres(session, frame, owner_id, source)
+    return _upsert_sqlite(session, frame, owner_id, source)
 
 
 def _on_conflict_update(statement, owner_id: uuid.UUID | None):
@@ -87,23 +90,22 @@ def _on_conflict_update(statement, owner_id: uuid.UUID | None):
     )
 
 
-def _upsert_sqlite(session: Session, frame: pd.DataFrame, ticker: str, owner_id: uuid.UUID | None, source: str) -> int:
+def _upsert_sqlite(session: Session, frame: pd.DataFrame, owner_id: uuid.UUID | None, source: str) -> int:
     now = utc_now()
     rows = [
-        {"id": uuid.uuid4(), "owner_id": owner_id, "ticker": ticker, "source": source, "last_updated": now} | row
+        {"id": uuid.uuid4(), "owner_id": owner_id, "source": source, "last_updated": now} | row
         for row in frame.to_dict("records")
     ]
     result = session.connection().execute(_on_conflict_update(sqlite_insert(HistoricalPrice), owner_id), rows)
     return result.rowcount
 
 
-def _upsert_postgres(
-    session: Session, frame: pd.DataFrame, ticker: str, owner_id: uuid.UUID | None, source: str
-) -> int:
-    payload = price_rows(frame, ticker=ticker, owner_id=owner_id, source=source)
+def _upsert_postgres(session: Session, frame: pd.DataFrame, owner_id: uuid.UUID | None, source: str) -> int:
+    payload = price_rows_of(frame, owner_id=owner_id, source=source)
     first, last = frame["date"].min(), frame["date"].max()
+    tickers = [str(ticker) for ticker in frame["ticker"].unique()]
     overlap = select(HistoricalPrice.id).where(
-        HistoricalPrice.ticker == ticker, _scope(owner_id), HistoricalPrice.date.between(first, last)
+        HistoricalPrice.ticker.in_(tickers), _scope(owner_id), HistoricalPrice.date.between(first, last)
     )
     if session.scalar(overlap.limit(1)) is None:
         # New days only (a first load, a refresh): COPY straight into the table.
@@ -163,21 +165,40 @@ def read_prices(
     *, session: Session, actor: Actor, ticker: str, start: date | None = None, end: date | None = None
 ) -> pd.DataFrame:
     """One ticker's rows visible to the actor, by date; one indexed query."""
-    conditions = [HistoricalPrice.ticker == ticker, visible_to(actor)]
+    frame = _read_visible(session, actor, [ticker], start, end)
+    return prefer_own_rows(frame.drop(columns=["ticker"]), ["date"])
+
+
+def read_prices_of(
+    *, session: Session, actor: Actor, tickers: Sequence[str], start: date | None = None
+) -> pd.DataFrame:
+    """Several tickers' rows visible to the actor (with a ticker column), by ticker and date; one query."""
+    frame = _read_visible(session, actor, list(tickers), start, None)
+    return prefer_own_rows(frame, ["ticker", "date"])
+
+
+def _read_visible(
+    session: Session, actor: Actor, tickers: list[str], start: date | None, end: date | None
+) -> pd.DataFrame:
+    conditions = [
+        HistoricalPrice.ticker == tickers[0] if len(tickers) == 1 else HistoricalPrice.ticker.in_(tickers),
+        visible_to(actor),
+    ]
     if start is not None:
         conditions.append(HistoricalPrice.date >= start)
     if end is not None:
         conditions.append(HistoricalPrice.date <= end)
     columns = [getattr(HistoricalPrice, name) for name in FRAME_COLUMNS]
-    query = select(*columns, OWN, HistoricalPrice.source).where(*conditions).order_by(HistoricalPrice.date)
-    names = [*FRAME_COLUMNS, "own", "source"]
+    query = select(HistoricalPrice.ticker, *columns, OWN, HistoricalPrice.source).where(*conditions)
+    query = query.order_by(HistoricalPrice.ticker, HistoricalPrice.date)
+    names = ["ticker", *FRAME_COLUMNS, "own", "source"]
     if session.get_bind().dialect.name == "postgresql":
         frame = read_query_csv(session, query, names)
-        frame["own"] = frame["own"].map(POSTGRES_BOOLEANS).astype(bool)
+        frame["own"] = frame["own"].to_numpy() == "t"
     else:
         # Plain tuples: pandas probes every row for namedtuple fields, and a Row answers that probe slowly.
         frame = pd.DataFrame([tuple(row) for row in session.execute(query)], columns=names)
-    return prefer_own_rows(frame, ["date"])
+    return frame
 
 
 def prefer_own_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -186,9 +207,19 @@ def prefer_own_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     frame has a boolean `own` column (the OWN label of a query), dropped on the way out.
     """
     if not frame.empty:
-        frame = frame.sort_values([*keys, "own"]).drop_duplicates(keys, keep="last")
-        frame["date"] = pd.to_datetime(frame["date"])
+        if frame["own"].any():
+            frame = frame.sort_values([*keys, "own"]).drop_duplicates(keys, keep="last")
+        frame = frame.assign(date=_timestamps(frame["date"]))
     return frame.drop(columns=["own"]).reset_index(drop=True)
+
+
+def _timestamps(days: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(days):
+        return days
+    # ISO text (COPY's CSV, SQLite) parses on pandas' fast path once it is told the format.
+    if pd.api.types.is_string_dtype(days) or (days.dtype == object and isinstance(days.iloc[0], str)):
+        return pd.to_datetime(days, format="ISO8601")
+    return pd.to_datetime(days)
 
 
 @dataclass(frozen=True)
@@ -222,14 +253,35 @@ def list_cached_tickers(*, session: Session, actor: Actor) -> list[CachedTicker]
     return [CachedTicker(*row) for row in session.execute(query).all()]
 
 
+def any_prices(*, session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None) -> bool:
+    """Whether any of these tickers has a stored day in this scope."""
+    query = select(HistoricalPrice.id).where(HistoricalPrice.ticker.in_(list(tickers)), _scope(owner_id)).limit(1)
+    return session.scalar(query) is not None
+
+
 def last_cached_date(*, session: Session, ticker: str, owner_id: uuid.UUID | None) -> date | None:
     query = select(func.max(HistoricalPrice.date)).where(HistoricalPrice.ticker == ticker, _scope(owner_id))
     return session.scalar(query)
 
 
 def delete_prices(*, session: Session, ticker: str, owner_id: uuid.UUID | None) -> int:
-    """Delete one ticker's rows in one scope (shared, or one owner's); returns how many."""
+    """Delete one ticker's rows in one scope (shared, or one owner's), its indicators with them; returns how many."""
+    for table in (TechnicalIndicator, LatestIndicators):
+        scope = table.owner_id.is_(None) if owner_id is None else table.owner_id == owner_id
+        session.execute(delete(table).where(table.ticker == ticker, scope))
     statement = delete(HistoricalPrice).where(and_(HistoricalPrice.ticker == ticker, _scope(owner_id)))
+    return session.execute(statement).rowcount
+
+
+def divide_adjusted_before(
+    *, session: Session, ticker: str, owner_id: uuid.UUID | None, day: date, factor: float
+) -> int:
+    """Divide the adjusted closes of the days before a split by its factor, in one scope; returns how many."""
+    statement = (
+        update(HistoricalPrice)
+        .where(HistoricalPrice.ticker == ticker, _scope(owner_id), HistoricalPrice.date < day)
+        .values(adjusted_close=HistoricalPrice.adjusted_close / factor, last_updated=utc_now())
+    )
     return session.execute(statement).rowcount
 
 
@@ -262,12 +314,34 @@ def replace_actions(
     return len(rows)
 
 
-def read_actions(*, session: Session, actor: Actor, ticker: str) -> pd.DataFrame:
-    """The splits and dividends reported for a ticker that the actor may see (date, kind, value, source)."""
-    scope = or_(CorporateAction.owner_id.is_(None), CorporateAction.owner_id == actor.user_id)
+def read_scope_actions(*, session: Session, ticker: str, owner_id: uuid.UUID | None, kind: str) -> pd.DataFrame:
+    """One kind of action of a ticker in one scope (date, value, source), by date."""
+    scope = CorporateAction.owner_id.is_(None) if owner_id is None else CorporateAction.owner_id == owner_id
     query = (
-        select(CorporateAction.date, CorporateAction.kind, CorporateAction.value, CorporateAction.source)
-        .where(CorporateAction.ticker == ticker, scope)
+        select(CorporateAction.date, CorporateAction.value, CorporateAction.source)
+        .where(CorporateAction.ticker == ticker, CorporateAction.kind == kind, scope)
         .order_by(CorporateAction.date)
     )
-    return pd.DataFrame(session.execute(query).all(), columns=["date", "kind", "value", "source"])
+    return pd.DataFrame(session.execute(query).all(), columns=["date", "value", "source"])
+
+
+def read_actions(*, session: Session, actor: Actor, ticker: str) -> pd.DataFrame:
+    """The splits and dividends reported for a ticker that the actor may see (date, kind, value, source)."""
+    return read_actions_of(session=session, actor=actor, tickers=[ticker]).drop(columns=["ticker"])
+
+
+def read_actions_of(*, session: Session, actor: Actor, tickers: Sequence[str]) -> pd.DataFrame:
+    """The splits and dividends of several tickers the actor may see (ticker, date, kind, value, source)."""
+    scope = or_(CorporateAction.owner_id.is_(None), CorporateAction.owner_id == actor.user_id)
+    query = (
+        select(
+            CorporateAction.ticker,
+            CorporateAction.date,
+            CorporateAction.kind,
+            CorporateAction.value,
+            CorporateAction.source,
+        )
+        .where(CorporateAction.ticker.in_(list(tickers)), scope)
+        .order_by(CorporateAction.ticker, CorporateAction.date)
+    )
+    return pd.DataFrame(session.execute(query).all(), columns=["ticker", "date", "kind", "value", "source"])

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from common.errors import Refusal
+from common.errors import BadInput
 from db.models import User
 from db.models.accounts import Role, Tier
 from db.repositories.actor import Actor
@@ -24,7 +24,7 @@ MAX_EMAIL_CHARS = 254
 MAX_FULL_NAME_CHARS = 200
 
 
-class UserInputError(Refusal, ValueError):
+class UserInputError(BadInput):
     """A user field is malformed or already taken; the message names the field (never repeats the input)."""
 
     def __init__(self, field: str, problem: str = "") -> None:

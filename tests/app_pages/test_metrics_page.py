@@ -17,6 +17,7 @@ from db.models import TrainingJob
 from db.models.accounts import Role
 from tests.accounts import logged_in_app, make_account
 from tests.core.forecasting.tiny import tiny_config, tiny_result
+from ui.text import plain
 
 PAGE = "app_pages/metrics.py"
 
@@ -132,7 +133,7 @@ def test_walk_forward_settings_are_checked(database):
     next(n for n in at.number_input if n.label == "Windows").set_value(3)
     next(n for n in at.number_input if n.label == "Retrain every n windows").set_value(5)
     next(b for b in at.button if b.label == "Run walk-forward").click().run()
-    assert at.error[0].value == "retrain_every: 1 to the number of windows (3), got 5"
+    assert at.error[0].value == plain("retrain_every: 1 to the number of windows (3), got 5")
 
 
 def test_viewers_read_only(database):

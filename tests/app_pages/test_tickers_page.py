@@ -232,3 +232,23 @@ def test_a_header_written_as_markdown_is_shown_as_text(offline):
     assert not at.exception
     shown = at.error[0].value
     assert "'\\[click\\](http://evil.example)', '\\!\\[x\\](http://evil.example/x.png)'" in shown
+
+
+def test_detected_splits_are_confirmed_on_the_page(offline):
+    from tests.core.services.test_market import split_csv, split_day
+
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    at.file_uploader[0].set_value(("SPL.csv", split_csv(), "text/csv"))
+    button(at, "Import").click().run()
+    at.run()
+    labels = [r.label for r in at.radio]
+    assert len(labels) == 2
+    assert labels[0].startswith(f"{split_day(60):%Y-%m-%d}: 2:1")
+    assert labels[1].startswith(f"{split_day(150):%Y-%m-%d}: 1:10")
+    at.radio[0].set_value("confirm")
+    at.radio[1].set_value("reject")
+    button(at, "Apply these decisions").click().run()
+    assert not at.exception
+    assert not at.error
+    assert len(at.radio) == 0, "no candidate is left to decide"
+    assert any(text.value.startswith("• split(s) reported by the source: " + str(split_day(60))) for text in at.text)

@@ -164,6 +164,20 @@ def test_walkforward_names_bad_settings(database, capsys):
     assert "windows: 1 to 50, got 0" in capsys.readouterr().err
 
 
+def test_walkforward_names_a_file_that_is_not_prices(database, capsys, tmp_path):
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    assert main(["walkforward", "--csv", str(binary), "--ticker", "SPX"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert "Traceback" not in err
+
+
+def test_walkforward_names_a_missing_file(database, capsys, tmp_path):
+    assert main(["walkforward", "--csv", str(tmp_path / "nope.csv"), "--ticker", "SPX"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
 def test_leaderboard_prints_models_sorted_by_validation(database, capsys):
     import json
 

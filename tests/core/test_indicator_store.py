@@ -8,9 +8,10 @@ from core.data.service import import_prices
 from core.indicator_store import refresh_indicators
 from core.indicator_view import IndicatorParams, indicator_view
 from db.models import HistoricalPrice, TechnicalIndicator
+from db.models.market import LatestIndicators
 from db.repositories.actor import Actor
 from db.repositories.indicators import read_indicators
-from db.repositories.prices import read_prices, upsert_prices
+from db.repositories.prices import delete_prices, read_prices, upsert_prices
 from db.repositories.users import create_user
 from tests.fixtures import gspc_2018_bytes
 
@@ -87,8 +88,49 @@ def test_warm_up_values_are_stored_as_null_not_nan(session, actor):
     missing = (
         select(func.count())
         .select_from(TechnicalIndicator)
-        .join(HistoricalPrice, HistoricalPrice.id == TechnicalIndicator.price_id)
-        .where(HistoricalPrice.ticker == "WARM", TechnicalIndicator.rsi_14.is_(None))
+        .where(TechnicalIndicator.ticker == "WARM", TechnicalIndicator.rsi_14.is_(None))
     )
     assert len(prices) == 251
     assert session.scalar(missing) == 14
+    ema_200_missing = select(func.count()).where(
+        TechnicalIndicator.ticker == "WARM", TechnicalIndicator.ema_200.is_(None)
+    )
+    assert session.scalar(ema_200_missing) == 199
+
+
+def _stored(session, model, ticker: str) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(model.ticker == ticker))
+
+
+def test_deleting_a_tickers_prices_deletes_its_indicators_in_that_scope_only(session, actor):
+    import_fixture(session, "GONE")
+    import_fixture(session, "GONE", owner=actor)
+    assert _stored(session, TechnicalIndicator, "GONE") == 2 * 251
+    assert _stored(session, LatestIndicators, "GONE") == 2
+
+    assert delete_prices(session=session, ticker="GONE", owner_id=actor.user_id) == 251
+    assert _stored(session, TechnicalIndicator, "GONE") == 251
+    assert _stored(session, LatestIndicators, "GONE") == 1
+    assert delete_prices(session=session, ticker="GONE", owner_id=None) == 251
+    assert _stored(session, TechnicalIndicator, "GONE") == 0
+    assert _stored(session, LatestIndicators, "GONE") == 0
+    assert _stored(session, HistoricalPrice, "GONE") == 0
+
+
+def test_the_latest_row_matches_the_stored_history(session, actor):
+    import_fixture(session, "LAST")
+    stored = read_indicators(session=session, actor=actor, ticker="LAST")
+    prices = read_prices(session=session, actor=actor, ticker="LAST")
+    latest = session.execute(select(LatestIndicators).where(LatestIndicators.ticker == "LAST")).scalar_one()
+    assert latest.date == prices["date"].iloc[-1].date()
+    assert latest.close == pytest.approx(prices["close"].iloc[-1])
+    assert latest.rsi_14 == pytest.approx(stored["rsi_14"].iloc[-1])
+    assert latest.hv_20_year_median == pytest.approx(stored["hv_20"].median())
+    histogram = stored["macd_hist"].to_numpy()
+    crosses = [i for i in range(1, len(histogram)) if histogram[i] > 0 and not histogram[i - 1] > 0]
+    assert latest.macd_cross_age == len(histogram) - 1 - crosses[-1]
+
+
+def test_a_first_import_stores_what_a_recomputation_from_the_table_gives(session, actor):
+    import_fixture(session, "FIRST")
+    assert refresh_indicators(session=session, ticker="FIRST", owner_id=None) == 0

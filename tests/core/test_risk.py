@@ -8,6 +8,7 @@ from scipy.stats import norm
 from core.analysis import AnalysisError, portfolio_risk
 from core.data.frames import normalise_provider_frame
 from core.risk import (
+    RiskError,
     beta,
     bootstrap_paths,
     historical_cvar,
@@ -48,7 +49,7 @@ def test_portfolio_returns_and_beta():
     np.testing.assert_allclose(returns, [0.75 * 0.1, 0.75 * -0.1 + 0.25 * 0.1, 0.75 * 0.1])
     market = pd.Series([0.01, -0.02, 0.03, 0.0, 0.01])
     assert beta(2 * market, market) == pytest.approx(2.0)
-    with pytest.raises(ValueError, match="weights must be non-negative"):
+    with pytest.raises(RiskError, match="weights must be non-negative"):
         portfolio_returns(closes, {"A": -1, "B": 1})
 
 

@@ -82,7 +82,7 @@ def test_describe():
     assert Criteria(rsi_below=30, close_above_ema200=True).describe() == ["RSI < 30", "close above EMA 200"]
 
 
-def test_screen_over_the_database_is_one_query(session, engine, monkeypatch):
+def test_screen_over_the_database_reads_latest_rows_then_the_matches(session, engine, monkeypatch):
     actor = Actor.of(create_user(session=session, username="sia", email="sia@example.com", password_hash="x"))
     bars = normalise_provider_frame(gspc_2018_frame()).frame
     for ticker, scale in (("AAA", 1.0), ("BBB", 0.5)):
@@ -95,11 +95,27 @@ def test_screen_over_the_database_is_one_query(session, engine, monkeypatch):
         )
         refresh_indicators(session=session, ticker=ticker, owner_id=None)
     import db.repositories.indicators as repository
+    import db.repositories.prices as prices
 
-    with recorded_statements(engine, monkeypatch, repository) as statements:
+    with recorded_statements(engine, monkeypatch, repository, prices) as statements:
         result = screen(session=session, actor=actor, criteria=Criteria(close_below_ema200=True))
-    assert len(statements) == 1
-    assert "row_number" in statements[0].lower()
+    # One read of the screened rows, then the matches' prices and actions for their quality flags.
+    assert len(statements) == 3
+    assert "latest_indicators" in statements[0].lower()
     assert {"AAA", "BBB"} <= set(result["ticker"])  # 2018 closed below its 200-day EMA
     stored = read_indicators(session=session, actor=actor, ticker="AAA")
     assert stored["rsi_14"].iloc[-1] == pytest.approx(result.set_index("ticker").loc["AAA", "rsi_14"])
+
+
+def test_matches_with_data_problems_are_marked(session):
+    actor = Actor.of(create_user(session=session, username="qia", email="qia@example.com", password_hash="x"))
+    bars = normalise_provider_frame(gspc_2018_frame()).frame
+    silent = bars.copy()
+    silent.loc[silent.index[100:103], "volume"] = 0
+    for ticker, frame in (("CLEANQ", bars), ("SILENTQ", silent)):
+        upsert_prices(session=session, frame=frame, ticker=ticker, owner_id=None, source="yahoo")
+        refresh_indicators(session=session, ticker=ticker, owner_id=None)
+    result = screen(session=session, actor=actor, criteria=Criteria()).set_index("ticker")
+    assert result.loc["CLEANQ", "data problems"] is None
+    assert result.loc["SILENTQ", "data problems"].startswith("3 days with zero volume: ")
+    assert result.loc["SILENTQ", "recent"] == pytest.approx(bars["close"].tail(60).round(4).tolist())

@@ -62,3 +62,79 @@ def test_upgrade_creates_the_folder_of_a_new_sqlite_file(tmp_path):
     assert current_revision(create_engine(URL.create("sqlite", database=str(database)), poolclass=NullPool)) == (
         head_revision()
     )
+
+
+def _indicators_survive_0010(url: URL) -> None:
+    """Stored indicators keep their values across 0010 both ways, and the screener's row is made from them."""
+    import uuid
+    from datetime import UTC, date, datetime
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from db.migrate import alembic_config
+
+    command.upgrade(alembic_config(url), "0009")
+    engine = create_engine(url, poolclass=NullPool)
+    now = datetime.now(UTC)
+    price_ids = [uuid.uuid4() for _ in range(3)]
+    days = [date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)]
+    with engine.begin() as connection:
+        for price_id, day, close in zip(price_ids, days, (10.0, 11.0, 12.0), strict=True):
+            connection.execute(
+                text(
+                    "INSERT INTO historical_data (id, owner_id, ticker, date, open, high, low, close, adjusted_close,"
+                    " volume, source, last_updated) VALUES (:id, NULL, 'MIG', :day, 1, 20, 1, :close, :close, 5,"
+                    " 'sample', :now)"
+                ).bindparams(id=price_id.hex if url.get_backend_name() == "sqlite" else price_id),
+                {"day": day, "close": close, "now": now},
+            )
+        for position, price_id in enumerate(price_ids):
+            connection.execute(
+                text(
+                    "INSERT INTO technical_indicators (id, price_id, rsi_14, macd_hist, hv_20, computed_at)"
+                    " VALUES (:id, :price_id, :rsi, :macd, :hv, :now)"
+                ),
+                {
+                    "id": uuid.uuid4().hex if url.get_backend_name() == "sqlite" else uuid.uuid4(),
+                    "price_id": price_id.hex if url.get_backend_name() == "sqlite" else price_id,
+                    "rsi": 40.0 + position,
+                    "macd": (-1.0, 1.0, 2.0)[position],
+                    "hv": (0.1, 0.3, 0.2)[position],
+                    "now": now,
+                },
+            )
+    upgrade_to_head(url)
+    assert schema_drift(url) is None
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT date, rsi_14 FROM technical_indicators WHERE ticker = 'MIG' AND owner_id IS NULL")
+        ).all()
+        latest = connection.execute(
+            text("SELECT close, rsi_14, hv_20_year_median, macd_cross_age FROM latest_indicators WHERE ticker = 'MIG'")
+        ).one()
+    assert sorted(rsi for _, rsi in rows) == [40.0, 41.0, 42.0]
+    assert tuple(latest) == (12.0, 42.0, 0.2, 1)
+
+    command.downgrade(alembic_config(url), "0009")
+    with engine.connect() as connection:
+        restored = connection.execute(
+            text(
+                "SELECT hp.close, ti.rsi_14 FROM technical_indicators ti JOIN historical_data hp ON hp.id = ti.price_id"
+            )
+        ).all()
+    assert sorted(restored) == [(10.0, 40.0), (11.0, 41.0), (12.0, 42.0)]
+    engine.dispose()
+
+
+def test_sqlite_indicators_survive_0010(tmp_path):
+    _indicators_survive_0010(URL.create("sqlite", database=str(tmp_path / "indicators.db")))
+
+
+@pytest.mark.postgres
+def test_postgres_indicators_survive_0010():
+    problem = postgres_problem()
+    if problem:
+        unavailable(problem)
+    with fresh_postgres_database() as url:
+        _indicators_survive_0010(url)

@@ -14,9 +14,11 @@ from db.models import (
     HistoricalPrice,
     ModelVersion,
     Prediction,
+    TechnicalIndicator,
     User,
     UserPreferences,
 )
+from db.models.market import LatestIndicators
 
 
 def make_user(session, name="alice", **fields) -> User:
@@ -104,6 +106,9 @@ def test_deleting_a_user_cascades_to_what_they_own_and_keeps_the_audit_trail(ses
             DataUpload(user_id=user.id, filename="msft.csv", kind="prices", status="accepted"),
             price(owner_id=user.id, source="upload"),
             price(ticker="AAPL"),
+            TechnicalIndicator(owner_id=user.id, ticker="MSFT", date=date(2024, 1, 2), rsi_14=50.0),
+            LatestIndicators(owner_id=user.id, ticker="MSFT", date=date(2024, 1, 2), close=10.0),
+            TechnicalIndicator(ticker="AAPL", date=date(2024, 1, 2), rsi_14=50.0),
             AuditLog(user_id=user.id, username=user.username, action="login", status="ok"),
         ]
     )
@@ -139,6 +144,9 @@ def test_deleting_a_user_cascades_to_what_they_own_and_keeps_the_audit_trail(ses
     assert count(Prediction, Prediction.user_id == user_id) == 0
     assert count(HistoricalPrice, HistoricalPrice.owner_id == user_id) == 0
     assert count(HistoricalPrice, HistoricalPrice.ticker == "AAPL") == 1, "shared market data stays"
+    assert count(TechnicalIndicator, TechnicalIndicator.owner_id == user_id) == 0
+    assert count(LatestIndicators, LatestIndicators.owner_id == user_id) == 0
+    assert count(TechnicalIndicator, TechnicalIndicator.ticker == "AAPL", TechnicalIndicator.owner_id.is_(None)) == 1
     assert count(ApiKey, ApiKey.user_id == other_id) == 1
     audit = session.scalar(select(AuditLog).where(AuditLog.action == "login", AuditLog.username == "alice"))
     assert audit.user_id is None

@@ -40,7 +40,12 @@ def body_without_repeated_headers(cells: pd.DataFrame, header_rows: int = 1) -> 
     """The rows after the header, less copies of the header (files concatenated from several exports)."""
     body = cells.iloc[header_rows:]
     header = cells.iloc[0].str.strip()
-    repeated = (body.apply(lambda column: column.str.strip()) == header).all(axis=1)
+    # Only rows whose first cell repeats the header's can be header lines: the rest are not compared.
+    maybe = (body.iloc[:, 0].str.strip() == header.iloc[0]).to_numpy()
+    repeated = pd.Series(False, index=body.index)
+    if maybe.any():
+        candidates = body.loc[maybe]
+        repeated[maybe] = (candidates.apply(lambda column: column.str.strip()) == header).all(axis=1).to_numpy()
     if header_rows > 1:
         # A repeated multi-row header: drop each of its lines where the first line repeats.
         starts = [body.index.get_loc(line) for line in body.index[repeated]]

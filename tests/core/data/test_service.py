@@ -18,7 +18,7 @@ from db.models import AuditLog, DataUpload, HistoricalPrice
 from db.models.accounts import Role
 from db.models.market import CorporateAction
 from db.repositories.actor import Actor
-from db.repositories.prices import read_prices, upsert_prices
+from db.repositories.prices import delete_prices, read_prices, upsert_prices
 from db.repositories.users import create_user
 from tests.accounts import make_account
 from tests.core.data.test_yahoo import FakeYahoo
@@ -152,9 +152,8 @@ def committed(database_url, engine):
     actor = make_account(database_url)
     yield sessions, actor
     with session_scope(sessions) as session:
-        session.execute(
-            HistoricalPrice.__table__.delete().where(HistoricalPrice.ticker.in_(["FETCHA", "FETCHB", "NOPE"]))
-        )
+        for ticker in ("FETCHA", "FETCHB", "NOPE"):
+            delete_prices(session=session, ticker=ticker, owner_id=None)
 
 
 def fetch(sessions, actor, tickers, fake, **options):

@@ -1,0 +1,155 @@
+"""Analysis actions: model versions and evaluations to read, walk-forward jobs, backtests, portfolio risk.
+
+The forecasting internals are called through their public functions only; this module is what
+the Metrics page and the API's result routes call.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from common.config import get_settings
+from common.errors import BadInput, NotFound
+from core import analysis, jobs
+from core.backtest import BacktestConfig, BacktestResult
+from core.forecasting.config import TrainingConfig
+from core.forecasting.walkforward import WalkForwardSettings
+from core.preferences import load_preferences
+from core.results import Stored, get_owned, list_owned
+from core.risk import RiskReport
+from core.throttle import get_throttle
+from db.engine import session_scope
+from db.models import BacktestResult as StoredBacktest
+from db.models import Evaluation, ModelVersion, RiskMetrics, TrainingJob
+from db.repositories.actor import Actor
+from db.repositories.evaluations import list_evaluations
+from db.repositories.models import list_model_versions
+from db.repositories.prices import list_cached_tickers
+
+
+@dataclass(frozen=True)
+class MetricsView:
+    """What the Metrics page reads before any form is used: versions, runs, the latest leaderboard, tickers."""
+
+    chart_template: str
+    versions: Sequence[ModelVersion]
+    evaluations: Sequence[Evaluation]
+    leaderboard: Evaluation | None
+    tickers: list[str]
+
+
+def metrics_view(actor: Actor) -> MetricsView:
+    with session_scope(action="metrics") as session:
+        boards = list_evaluations(session=session, actor=actor, kind="leaderboard")
+        return MetricsView(
+            chart_template=load_preferences(session=session, actor=actor).plotly_template,
+            versions=list_model_versions(session=session, actor=actor),
+            evaluations=list_evaluations(session=session, actor=actor),
+            leaderboard=boards[0] if boards else None,
+            tickers=sorted({cached.ticker for cached in list_cached_tickers(session=session, actor=actor)}),
+        )
+
+
+def submit_walk_forward(
+    actor: Actor,
+    *,
+    ticker: str,
+    config: TrainingConfig | None = None,
+    model_type: str | None = None,
+    windows: int = 5,
+    step: int | None = None,
+    retrain_every: int = 1,
+) -> TrainingJob:
+    """Queue a walk-forward evaluation of one ticker (role and tier quota checked); a worker runs it."""
+    try:
+        plan = WalkForwardSettings(windows=windows, step=step or None, retrain_every=retrain_every)
+        config = config or TrainingConfig(**({"model_type": model_type} if model_type else {}))
+    except ValidationError as error:
+        raise BadInput("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())) from None
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    settings = get_settings()
+    with session_scope(action=f"queue walk-forward of {ticker}") as session:
+        job = jobs.create_job(
+            session=session,
+            actor=actor,
+            ticker=ticker,
+            config=config,
+            settings=settings,
+            throttle=get_throttle(),
+            walkforward={"windows": plan.windows, "step": plan.step, "retrain_every": plan.retrain_every},
+        )
+    # After the commit, so a worker always finds the row.
+    jobs.dispatch(job.id, settings)
+    return job
+
+
+def backtest(
+    actor: Actor,
+    *,
+    evaluation_id: uuid.UUID,
+    threshold_bps: float = 0.0,
+    cost_bps: float = 5.0,
+    allow_short: bool = False,
+) -> tuple[BacktestResult, StoredBacktest]:
+    """Trade a walk-forward run's out-of-sample forecasts against buy-and-hold; the result is stored."""
+    config = BacktestConfig(threshold_bps=threshold_bps, cost_bps=cost_bps, allow_short=allow_short)
+    with session_scope(action="backtest") as session:
+        return analysis.backtest_evaluation(session=session, actor=actor, evaluation_id=evaluation_id, config=config)
+
+
+def risk(
+    actor: Actor,
+    *,
+    tickers: Sequence[str] = (),
+    weights_text: str = "",
+    weights: dict[str, float] | None = None,
+    benchmark: str | None = None,
+) -> tuple[RiskReport, RiskMetrics]:
+    """Risk of a portfolio, from weights or from tickers with typed weights (empty: equal); stored."""
+    if weights is None:
+        weights = analysis.parse_weights(weights_text, list(tickers))
+    with session_scope(action="risk") as session:
+        return analysis.portfolio_risk(session=session, actor=actor, weights=weights, benchmark=benchmark)
+
+
+def _stored_list(actor: Actor, kind: type[Stored], ticker: str | None) -> Sequence[Stored]:
+    with session_scope(action=f"list {kind.__tablename__}") as session:
+        return list_owned(session=session, actor=actor, kind=kind, ticker=ticker)
+
+
+def _stored_one(actor: Actor, kind: type[Stored], row_id: uuid.UUID, missing: str) -> Stored:
+    with session_scope(action=f"read {kind.__tablename__}") as session:
+        row = get_owned(session=session, actor=actor, kind=kind, row_id=row_id)
+    if row is None:
+        raise NotFound(missing)
+    return row
+
+
+def evaluations(actor: Actor, *, ticker: str | None = None) -> Sequence[Evaluation]:
+    """The actor's walk-forward runs and leaderboards, newest first."""
+    return _stored_list(actor, Evaluation, ticker)
+
+
+def evaluation(actor: Actor, evaluation_id: uuid.UUID) -> Evaluation:
+    return _stored_one(actor, Evaluation, evaluation_id, "no such walk-forward run")
+
+
+def backtests(actor: Actor, *, ticker: str | None = None) -> Sequence[StoredBacktest]:
+    return _stored_list(actor, StoredBacktest, ticker)
+
+
+def stored_backtest(actor: Actor, backtest_id: uuid.UUID) -> StoredBacktest:
+    return _stored_one(actor, StoredBacktest, backtest_id, "no such backtest")
+
+
+def risk_results(actor: Actor) -> Sequence[RiskMetrics]:
+    return _stored_list(actor, RiskMetrics, None)
+
+
+def risk_result(actor: Actor, risk_id: uuid.UUID) -> RiskMetrics:
+    return _stored_one(actor, RiskMetrics, risk_id, "no such risk result")

@@ -1,0 +1,61 @@
+"""The Account page: requests per API key, and the admin's invitations, through the account services."""
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import URL
+
+from core.api_usage import record_key_request
+from core.services import accounts
+from db.engine import session_scope
+from db.models import AuditLog, Invitation
+from db.models.accounts import Role
+from tests.accounts import logged_in_app, make_account, unique_name
+from tests.api.conftest import api_database, api_database_url  # noqa: F401 - the fixtures
+
+
+@pytest.fixture
+def database(api_database: URL) -> URL:  # noqa: F811 - the imported fixture
+    """A database of its own: these tests commit invitations other tests count."""
+    return api_database
+
+
+def test_each_key_has_a_table_of_its_requests_by_endpoint(database):
+    actor = make_account(database)
+    nightly = accounts.create_api_key(actor, name="nightly", expires_in_days=30).record
+    notebook = accounts.create_api_key(actor, name="notebook", expires_in_days=None).record
+    with session_scope() as session:
+        for _ in range(3):
+            record_key_request(session=session, api_key_id=nightly.id, endpoint="GET /v1/prices/{ticker}")
+        record_key_request(session=session, api_key_id=nightly.id, endpoint="GET /v1/ledger")
+        record_key_request(session=session, api_key_id=notebook.id, endpoint="POST /v1/predict")
+    accounts.revoke_api_key(actor, key_id=notebook.id)
+
+    at = logged_in_app("app_pages/account.py", actor).run()
+    assert not at.exception
+    summaries = [text.value for text in at.text if "requests, last on" in text.value]
+    assert [line.split(", last on")[0] for line in summaries] == [
+        f"nightly ({nightly.prefix}…): 4 requests",
+        f"notebook ({notebook.prefix}…) · revoked: 1 requests",
+    ]
+    tables = [frame.value for frame in at.dataframe if "endpoint" in frame.value.columns]
+    assert dict(zip(tables[0]["endpoint"], tables[0]["requests"], strict=True)) == {
+        "GET /v1/ledger": 1,
+        "GET /v1/prices/{ticker}": 3,
+    }
+    assert list(tables[1]["endpoint"]) == ["POST /v1/predict"]
+
+
+def test_an_invitation_from_the_admin_panel_is_stored_and_audited(database):
+    admin = make_account(database, role=Role.ADMIN)
+    email = f"{unique_name('guest')}@example.com"
+    at = logged_in_app("app_pages/account.py", admin).run()
+    next(w for w in at.text_input if w.label == "E-mail address to invite").input(email)
+    next(b for b in at.button if b.label == "Invite").click().run()
+    assert not at.exception
+    assert "Invitation saved: this address may now register." in [s.value for s in at.success]
+    with session_scope() as session:
+        assert session.scalar(select(Invitation.invited_by).where(Invitation.email == email)) == admin.user_id
+        statuses = session.scalars(
+            select(AuditLog.status).where(AuditLog.user_id == admin.user_id, AuditLog.action == "invite")
+        ).all()
+    assert statuses == ["ok"]

@@ -1,0 +1,106 @@
+"""Analysis services on both backends: walk-forward jobs, backtests and risk, each the actor's own."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import URL
+
+from common.errors import BadInput, NotAllowed, NotFound
+from core.services import analysis
+from db.engine import session_scope
+from db.models import BacktestResult, Evaluation, TrainingJob
+from db.models.accounts import Role
+from db.repositories.actor import Actor
+from tests.accounts import make_account
+from tests.api.conftest import api_database, api_database_url, queued_jobs  # noqa: F401 - the fixtures
+
+
+@pytest.fixture
+def database(api_database: URL) -> URL:  # noqa: F811 - the imported fixture
+    """A database that commits, on each backend: the services own their transactions."""
+    return api_database
+
+
+def stored_run(actor: Actor, kind: str = "walkforward") -> uuid.UUID:
+    closes = [100.0, 102.0, 101.0, 103.0, 104.0]
+    forecast = [
+        {"date": f"2018-06-0{day + 1}", "previous_close": before, "actual": after, "predicted": after + 0.5}
+        for day, (before, after) in enumerate(itertools.pairwise(closes))
+    ]
+    with session_scope() as session:
+        row = Evaluation(user_id=actor.user_id, ticker="^GSPC", kind=kind, metrics={}, windows=[{"forecast": forecast}])
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def jobs_of(actor: Actor) -> int:
+    with session_scope() as session:
+        return session.scalar(select(func.count()).select_from(TrainingJob).where(TrainingJob.user_id == actor.user_id))
+
+
+def test_a_walk_forward_is_queued_with_its_settings(database, queued_jobs):  # noqa: F811
+    actor = make_account(database)
+    job = analysis.submit_walk_forward(actor, ticker="^GSPC", model_type="ridge", windows=3, step=10)
+    assert (job.kind, job.status) == ("walkforward", "queued")
+    assert job.config["walkforward"] == {"windows": 3, "step": 10, "retrain_every": 1}
+    assert job.config["model_type"] == "ridge"
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [({"windows": 3, "retrain_every": 5}, "retrain_every: 1 to the number of windows"), ({"step": 2}, "step: 5")],
+)
+def test_walk_forward_settings_are_checked_before_anything_is_queued(database, settings, message):
+    actor = make_account(database)
+    with pytest.raises(BadInput, match=message):
+        analysis.submit_walk_forward(actor, ticker="^GSPC", **settings)
+    assert jobs_of(actor) == 0
+
+
+def test_viewers_cannot_run_walk_forwards(database):
+    viewer = make_account(database, role=Role.VIEWER)
+    with pytest.raises(NotAllowed, match="viewer role cannot train"):
+        analysis.submit_walk_forward(viewer, ticker="^GSPC")
+    assert jobs_of(viewer) == 0
+
+
+def test_a_backtest_is_stored_for_its_owner_only(database):
+    owner, stranger = make_account(database), make_account(database)
+    run = stored_run(owner)
+    result, stored = analysis.backtest(owner, evaluation_id=run, cost_bps=0.0)
+    assert result.metrics["days"] == 4
+    assert analysis.stored_backtest(owner, stored.id).id == stored.id
+    with pytest.raises(NotFound, match="no such backtest"):
+        analysis.stored_backtest(stranger, stored.id)
+    with pytest.raises(BadInput, match="no such walk-forward run"):
+        analysis.backtest(stranger, evaluation_id=run)
+    with pytest.raises(BadInput, match="must not be negative"):
+        analysis.backtest(owner, evaluation_id=run, cost_bps=-1.0)
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).where(BacktestResult.user_id == stranger.user_id)) == 0
+
+
+def test_the_metrics_view_holds_the_actors_runs_and_latest_leaderboard(database):
+    actor, other = make_account(database), make_account(database)
+    run = stored_run(actor)
+    board = stored_run(actor, kind="leaderboard")
+    stored_run(other)
+    view = analysis.metrics_view(actor)
+    assert [e.id for e in view.evaluations] == [run]
+    assert view.leaderboard is not None
+    assert view.leaderboard.id == board
+    assert view.chart_template == "plotly_white"
+    assert analysis.metrics_view(other).leaderboard is None
+
+
+def test_risk_weights_are_checked_before_any_price_is_read(database):
+    actor = make_account(database)
+    with pytest.raises(BadInput, match="weights: 2 given for 1 tickers"):
+        analysis.risk(actor, tickers=["^GSPC"], weights_text="0.5, 0.5")
+    with pytest.raises(BadInput, match="no cached prices of NOSUCH"):
+        analysis.risk(actor, weights={"NOSUCH": 1.0})
