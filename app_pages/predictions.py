@@ -3,19 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from common.config import get_settings
-from core.actions import ActionLimitedError
-from core.auth import Permission, PermissionDeniedError, can
 from core.data.export import to_safe_csv
-from core.forecasting.artifacts import ArtifactError
-from core.predictions import PredictionError, ledger_with_outcomes, predict, scoreboard
-from core.preferences import load_preferences
-from core.throttle import get_throttle
-from db.engine import session_scope
+from core.services import forecasts
 from db.repositories.actor import Actor
-from db.repositories.models import list_model_versions
 from ui.auth import client_ip, require_login
 from ui.charts import ledger_figure
+from ui.errors import attempt
 from ui.format import day, price, show_readable
 from ui.freshness import warn_if_stale
 from ui.pickers import ticker_picker
@@ -23,8 +16,9 @@ from ui.pickers import ticker_picker
 LATEST_KEY = "latest_forecast"
 
 
-def render_predict(actor: Actor, versions: list, default_tickers: list[str]) -> None:
-    if not can(actor, Permission.PREDICT):
+def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
+    versions = view.versions
+    if not view.can_predict:
         st.caption("Viewers can read the ledger but not make predictions.")
         return
     tickers = sorted({v.ticker for v in versions})
@@ -33,7 +27,7 @@ def render_predict(actor: Actor, versions: list, default_tickers: list[str]) -> 
         return
     left, middle, right = st.columns(3)
     # Outside the form, so the model list follows the ticker at once.
-    ticker = ticker_picker(tickers, default_tickers, container=left)
+    ticker = ticker_picker(tickers, view.default_tickers, container=left)
     with st.form("predict"):
         choices = {"the active version": None} | {
             f"{v.ticker} v{v.version}": v.id for v in versions if v.ticker == ticker
@@ -55,28 +49,17 @@ def render_predict(actor: Actor, versions: list, default_tickers: list[str]) -> 
         show_readable(pd.DataFrame(latest["rows"]), keep={"target_date": "Target day"})
         st.caption(
             f"Made from the close of {day(latest['last_bar'])} ({price(latest['last_close'])}); target days skip "
-            "exchange holidays. The interval is where 95 % of the model's errors on held-out days fell: a move "
-            "smaller than half the interval's width is no call on direction."
+            "exchange holidays. The interval held 95 % of the model's errors on held-out days, scaled by the "
+            "market's recent volatility: a move smaller than half the interval's width is no call on direction."
         )
 
 
 def make_prediction(actor: Actor, ticker: str, days: int, version_id) -> None:
-    try:
-        with st.spinner("Loading the model and forecasting…"), session_scope(action="predict") as session:
-            rows = predict(
-                session=session,
-                actor=actor,
-                ticker=ticker,
-                days=days,
-                settings=get_settings(),
-                throttle=get_throttle(),
-                version_id=version_id,
-                client_ip=client_ip(),
-            )
-            made = [(r.target_date, r.predicted_value, r.lower, r.upper, r.base_close, r.prediction_date) for r in rows]
-    except (PredictionError, PermissionDeniedError, ActionLimitedError, ArtifactError, ValueError) as error:
-        st.error(str(error))
+    with st.spinner("Loading the model and forecasting…"):
+        rows = attempt(forecasts.predict, actor, ticker, days, version_id, client_ip())
+    if not rows:
         return
+    made = [(r.target_date, r.predicted_value, r.lower, r.upper, r.base_close, r.prediction_date) for r in rows]
     st.session_state[LATEST_KEY] = {
         "ticker": ticker,
         "last_bar": made[0][5],
@@ -89,8 +72,9 @@ def make_prediction(actor: Actor, ticker: str, days: int, version_id) -> None:
 
 
 def render_ledger(actor: Actor, template: str) -> None:
-    with session_scope() as session:
-        ledger = ledger_with_outcomes(session=session, actor=actor)
+    ledger = attempt(forecasts.ledger, actor)
+    if ledger is None:
+        return
     if ledger.empty:
         st.caption("The ledger is empty: every prediction you make is kept here and scored once its day has come.")
         return
@@ -102,7 +86,7 @@ def render_ledger(actor: Actor, template: str) -> None:
     )
     shown = ledger[keep]
     st.subheader("Scoreboard (matured predictions)")
-    board = scoreboard(shown)
+    board = forecasts.scoreboard(shown)
     if board.empty:
         st.caption("No prediction has met its actual price yet: refresh the prices after the target days.")
     else:
@@ -119,12 +103,12 @@ def render_ledger(actor: Actor, template: str) -> None:
 def main() -> None:
     actor = require_login()
     st.title("Predictions")
-    with session_scope() as session:
-        versions = list(list_model_versions(session=session, actor=actor))
-        preferences = load_preferences(session=session, actor=actor)
-    render_predict(actor, versions, preferences.default_tickers)
+    view = attempt(forecasts.predictions_view, actor)
+    if view is None:
+        return
+    render_predict(actor, view)
     st.header("Ledger")
-    render_ledger(actor, preferences.plotly_template)
+    render_ledger(actor, view.chart_template)
 
 
 if __name__ == "__main__":

@@ -1,37 +1,21 @@
-"""Train: queue LSTM training jobs, watch them live, and manage the model versions they produce."""
+"""Train: queue training jobs of any model type, watch them live, rank every type, and manage the versions."""
 
 from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 
-from common.config import get_settings
-from core.actions import ActionLimitedError
-from core.auth import Permission, PermissionDeniedError, can
-from core.forecasting.artifacts import ArtifactError
-from core.forecasting.config import FEATURES, ModelSettingsError, parse_config
-from core.forecasting.registry import RegistryError, activate, delete, export_filename, import_version
-from core.jobs import (
-    DEFAULT_PRESET,
-    FINISHED,
-    PRESETS,
-    WAITING_MESSAGE,
-    RunnerStatus,
-    cancel_job,
-    list_jobs,
-    queue_training,
-    runner_status,
-)
-from core.preferences import load_preferences
-from core.throttle import get_throttle
-from db.engine import session_scope
+from core.forecasting.config import FEATURES, MODEL_TYPES, ModelSettingsError, parse_config
+from core.forecasting.zoo import DEFAULT_KIND, label
+from core.jobs import DEFAULT_PRESET, FINISHED, PRESETS, WAITING_MESSAGE, RunnerStatus
+from core.services import models
 from db.repositories.actor import Actor
-from db.repositories.models import get_model_version, list_model_versions
-from db.repositories.prices import list_cached_tickers
 from ui.auth import require_login
+from ui.errors import attempt
 from ui.tables import show_table
 from ui.text import plain
 
+NEURAL_TYPES = ("lstm", "gru")
 REFRESH_SECONDS = 2
 OPEN_JOBS_KEY = "train_open_jobs"  # jobs this browser session last saw queued or running
 FEATURE_LABELS = {
@@ -49,75 +33,56 @@ def feature_label(name: str) -> str:
     return FEATURE_LABELS.get(name, FEATURES.get(name, name))
 
 
-def render_form(actor: Actor, tickers: list[str], preferred: list[str]) -> None:
-    if not can(actor, Permission.TRAIN):
+def render_form(actor: Actor, view: models.TrainView) -> None:
+    if not view.can_train:
         st.caption("Viewers can look at models but not train them.")
         return
-    # Outside the form, so that choosing a preset refills the advanced fields at once.
-    preset = st.radio(
-        "Model settings",
-        list(PRESETS),
-        index=list(PRESETS).index(DEFAULT_PRESET),
-        format_func=str.capitalize,
-        captions=[p.description for p in PRESETS.values()],
-        horizontal=True,
+    # Outside the form, so that the fields follow the model type and a preset refills them at once.
+    model_type = st.selectbox(
+        "Model type",
+        MODEL_TYPES,
+        index=MODEL_TYPES.index(DEFAULT_KIND),
+        format_func=label,
+        help="auto: an ensemble of the simple models, weighted on validation days and shrunk toward "
+        "tomorrow = today when they show no skill there",
+    )
+    neural = model_type in NEURAL_TYPES
+    preset = (
+        st.radio(
+            "Model settings",
+            list(PRESETS),
+            index=list(PRESETS).index(DEFAULT_PRESET),
+            format_func=str.capitalize,
+            captions=[p.description for p in PRESETS.values()],
+            horizontal=True,
+        )
+        if neural
+        else DEFAULT_PRESET
     )
     base = PRESETS[preset].config()
+    chosen = st.multiselect(
+        "Tickers",
+        view.tickers,
+        default=view.preferred or view.tickers[:1],
+        help="One training job per ticker, run one after another",
+    )
+    warn_about_data(actor, chosen)
     with st.form("train"):
-        chosen = st.multiselect(
-            "Tickers",
-            tickers,
-            default=preferred or tickers[:1],
-            help="One training job per ticker, run one after another",
-        )
-        features = st.multiselect(
-            "Features",
-            list(FEATURES),
-            default=list(base.features),
-            format_func=feature_label,
-            help="; ".join(f"{feature_label(name)}: {text}" for name, text in FEATURES.items()),
-            key=f"features-{preset}",
-        )
+        values: dict = {"model_type": model_type}
         with st.expander("Advanced"):
             left, middle, right = st.columns(3)
-            window = left.number_input(
-                "Window (days)", 2, 250, base.window, help="Days of history behind a forecast", key=f"window-{preset}"
-            )
-            target = left.selectbox(
-                "Target",
-                ["log_return", "close"],
-                format_func={"log_return": "Next-day log return", "close": "Next-day close"}.get,
-                help="A return (default) predicts a change; a close predicts a level",
-            )
-            units = left.text_input(
-                "LSTM units per layer",
-                ", ".join(str(u) for u in base.lstm_units),
-                help="e.g. 16, or 32, 16 for two stacked layers",
-                key=f"units-{preset}",
-            )
-            dropout = middle.number_input("Dropout", 0.0, 0.8, base.dropout, step=0.05, key=f"dropout-{preset}")
-            dense = middle.number_input(
-                "Dense units before the output (0: none)", 0, 512, base.dense_units, key=f"dense-{preset}"
-            )
-            batch = middle.number_input("Batch size", 1, 4096, base.batch_size, key=f"batch-{preset}")
-            epochs = right.number_input("Epochs at most", 1, 500, base.epochs, key=f"epochs-{preset}")
-            patience = right.number_input(
-                "Patience (epochs)", 1, 100, base.patience, help="Early stopping on validation loss",
-                key=f"patience-{preset}",
-            )  # fmt: skip
-            learning_rate = right.number_input(
-                "Learning rate", 1e-5, 1.0, base.learning_rate, format="%.5f", key=f"rate-{preset}"
-            )
-            validation = left.number_input(
+            values["validation_fraction"] = left.number_input(
                 "Validation fraction", 0.05, 0.45, base.validation_fraction, step=0.05, key=f"validation-{preset}"
             )
-            test = middle.number_input(
+            values["test_fraction"] = middle.number_input(
                 "Test fraction (the last days)", 0.05, 0.45, base.test_fraction, step=0.05, key=f"test-{preset}"
             )
-            seed = right.number_input("Seed", 0, 2**31 - 1, base.seed, key=f"seed-{preset}")
-            level = left.number_input(
+            values["interval_level"] = right.number_input(
                 "Interval coverage", 0.55, 0.99, base.interval_level, step=0.01, key=f"level-{preset}"
             )
+            values["seed"] = left.number_input("Seed", 0, 2**31 - 1, base.seed, key=f"seed-{preset}")
+            if neural:
+                values |= neural_fields(base, preset)
         submitted = st.form_submit_button("Train", icon=":material/model_training:")
     if not submitted:
         return
@@ -125,32 +90,68 @@ def render_form(actor: Actor, tickers: list[str], preferred: list[str]) -> None:
         st.error("Tickers: choose at least one")
         return
     try:
-        config = parse_config(
-            window=window,
-            target=target,
-            features=features,
-            lstm_units=[int(part) for part in units.replace(" ", "").split(",") if part],
-            dropout=dropout,
-            dense_units=dense,
-            epochs=epochs,
-            patience=patience,
-            batch_size=batch,
-            learning_rate=learning_rate,
-            validation_fraction=validation,
-            test_fraction=test,
-            seed=seed,
-            interval_level=level,
-        )
-        jobs = queue_training(
-            actor=actor, tickers=chosen, config=config, settings=get_settings(), throttle=get_throttle()
-        )
-    except ValueError as error:
-        st.error(f"Settings: {error}" if isinstance(error, ModelSettingsError) else f"LSTM units: {error}")
+        config = parse_config(**values)
+    except ModelSettingsError as error:
+        st.error(plain(f"Settings: {error}"))
         return
-    except (PermissionDeniedError, ActionLimitedError) as error:
-        st.error(str(error))
+    jobs = attempt(models.submit_training, actor, chosen, config)
+    if jobs:
+        st.success(f"Queued {len(jobs)} training job{'s' if len(jobs) > 1 else ''}: follow them below.")
+
+
+def neural_fields(base, preset: str) -> dict:
+    """The settings only a network has, inside the Advanced expander."""
+    left, middle, right = st.columns(3)
+    features = st.multiselect(
+        "Features",
+        list(FEATURES),
+        default=list(base.features),
+        format_func=feature_label,
+        help="; ".join(f"{feature_label(name)}: {text}" for name, text in FEATURES.items()),
+        key=f"features-{preset}",
+    )
+    units = left.text_input(
+        "LSTM units per layer",
+        ", ".join(str(u) for u in base.lstm_units),
+        help="e.g. 16, or 32, 16 for two stacked layers",
+        key=f"units-{preset}",
+    )
+    try:
+        layers = [int(part) for part in units.replace(" ", "").split(",") if part]
+    except ValueError:
+        layers = []  # parse_config names the problem
+    return {
+        "features": features,
+        "lstm_units": layers,
+        "window": left.number_input(
+            "Window (days)", 2, 250, base.window, help="Days of history behind a forecast", key=f"window-{preset}"
+        ),
+        "dropout": middle.number_input("Dropout", 0.0, 0.8, base.dropout, step=0.05, key=f"dropout-{preset}"),
+        "dense_units": middle.number_input(
+            "Dense units before the output (0: none)", 0, 512, base.dense_units, key=f"dense-{preset}"
+        ),
+        "batch_size": middle.number_input("Batch size", 1, 4096, base.batch_size, key=f"batch-{preset}"),
+        "epochs": right.number_input("Epochs at most", 1, 500, base.epochs, key=f"epochs-{preset}"),
+        "patience": right.number_input(
+            "Patience (epochs)",
+            1,
+            100,
+            base.patience,
+            help="Early stopping on validation loss",
+            key=f"patience-{preset}",
+        ),
+        "learning_rate": right.number_input(
+            "Learning rate", 1e-5, 1.0, base.learning_rate, format="%.5f", key=f"rate-{preset}"
+        ),
+    }
+
+
+def warn_about_data(actor: Actor, tickers: list[str]) -> None:
+    """Problems in the chosen tickers' prices, before a model learns from them."""
+    if not tickers:
         return
-    st.success(f"Queued {len(jobs)} training job{'s' if len(jobs) > 1 else ''}: follow them below.")
+    for ticker, problems in (attempt(models.data_problems, actor, tickers) or {}).items():
+        st.warning(plain(f"{ticker}: {'; '.join(problems)}"), icon=":material/warning:")
 
 
 def local_time(moment: datetime | None) -> pd.Timestamp | None:
@@ -162,9 +163,10 @@ def local_time(moment: datetime | None) -> pd.Timestamp | None:
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def render_jobs(actor: Actor) -> None:
-    runner = runner_status()
-    with session_scope(action="list jobs") as session:
-        jobs = list_jobs(session=session, actor=actor)
+    runner = models.runner_status()
+    jobs = attempt(models.list_jobs, actor)
+    if jobs is None:
+        return
     if runner.problem:
         st.warning(runner.problem, icon=":material/engineering:")
     else:
@@ -176,18 +178,18 @@ def render_jobs(actor: Actor) -> None:
     for job in jobs:
         with st.container(border=True):
             head, action = st.columns([5, 1])
-            head.markdown(plain(f"{job.ticker} · {job.status} · {local_time(job.created_at):%Y-%m-%d %H:%M}"))
+            what = " · leaderboard" if job.kind == "leaderboard" else ""
+            head.markdown(plain(f"{job.ticker}{what} · {job.status} · {local_time(job.created_at):%Y-%m-%d %H:%M}"))
             if job.status == "queued":
                 head.caption(plain(queued_note(job.message, runner)))
             elif job.status == "running":
                 head.progress(float(job.progress), text=job.message or "")
             elif job.status == "failed":
-                head.error(job.error or "failed", icon=":material/error:")
+                head.error(plain(job.error or "failed"), icon=":material/error:")
             else:
                 head.caption(plain(job.message or ""))
-            if job.status not in FINISHED and action.button("Cancel", key=f"cancel-{job.id}"):
-                with session_scope(action="cancel job") as session:
-                    cancel_job(session=session, actor=actor, job_id=job.id)
+            cancel = job.status not in FINISHED and action.button("Cancel", key=f"cancel-{job.id}")
+            if cancel and attempt(models.cancel_job, actor, job.id):
                 st.rerun(scope="fragment")
             losses = (job.history or {}).get("loss")
             if losses:
@@ -213,9 +215,10 @@ def refresh_when_a_job_succeeds(jobs) -> None:
         st.rerun(scope="app")
 
 
-def render_versions(actor: Actor) -> None:
-    with session_scope() as session:
-        versions = list_model_versions(session=session, actor=actor)
+def render_versions(actor: Actor, can_train: bool = True) -> None:
+    versions = attempt(models.list_versions, actor)
+    if versions is None:
+        return
     if not versions:
         st.caption("No model versions yet: train one above, or import an exported one.")
     else:
@@ -224,6 +227,7 @@ def render_versions(actor: Actor) -> None:
                 {
                     "Ticker": v.ticker,
                     "Version": v.version,
+                    "Model": label(v.model_type) if v.model_type in MODEL_TYPES else v.model_type,
                     "Active": v.is_active,
                     "Trained": local_time(v.created_at),
                     "Prices": f"{v.data_start:%Y-%m-%d} to {v.data_end:%Y-%m-%d}",
@@ -259,28 +263,21 @@ def render_versions(actor: Actor) -> None:
         labels = {f"{v.ticker} v{v.version}{' (active)' if v.is_active else ''}": v.id for v in versions}
         chosen = st.selectbox("Version", list(labels), index=None, placeholder="Choose a version to act on")
         if chosen is not None:
-            render_version_actions(actor, labels[chosen])
-    if can(actor, Permission.TRAIN):
+            render_version_actions(actor, labels[chosen], can_train)
+    if can_train:
         render_import(actor)
 
 
-def render_version_actions(actor: Actor, version_id) -> None:
+def render_version_actions(actor: Actor, version_id, can_train: bool) -> None:
     make_active, remove, download = st.columns(3)
-    try:
-        if make_active.button("Make active", disabled=not can(actor, Permission.TRAIN)):
-            with session_scope(action="activate model") as session:
-                activate(session=session, actor=actor, version_id=version_id)
-            st.rerun()
-        if remove.button("Delete", disabled=not can(actor, Permission.TRAIN)):
-            with session_scope(action="delete model") as session:
-                delete(session=session, actor=actor, version_id=version_id)
-            st.rerun()
-    except (RegistryError, PermissionDeniedError) as error:
-        st.error(str(error))
-    with session_scope() as session:
-        version = get_model_version(session=session, actor=actor, version_id=version_id)
-        artifact, filename = version.artifact, export_filename(version)
-    download.download_button("Export (.zip)", artifact, file_name=filename, mime="application/zip")
+    if make_active.button("Make active", disabled=not can_train) and attempt(models.activate, actor, version_id):
+        st.rerun()
+    if remove.button("Delete", disabled=not can_train):
+        attempt(models.delete, actor, version_id)
+        st.rerun()
+    exported = attempt(models.export_bundle, actor, version_id)
+    if exported:
+        download.download_button("Export (.zip)", exported.data, file_name=exported.filename, mime="application/zip")
 
 
 def render_import(actor: Actor) -> None:
@@ -289,30 +286,68 @@ def render_import(actor: Actor) -> None:
         ticker = st.text_input("Ticker", help="Leave empty to keep the ticker the file names")
         submitted = st.form_submit_button("Import")
     if submitted and upload is not None:
-        try:
-            with session_scope(action="import model") as session:
-                version = import_version(session=session, actor=actor, data=upload.getvalue(), ticker=ticker or None)
-                label = f"{version.ticker} v{version.version}"
-        except (ArtifactError, RegistryError) as error:
-            st.error(f"Refused: {error}")
-        else:
-            st.success(f"Imported as {label}.")
+        version = attempt(models.import_bundle, actor, upload.getvalue(), ticker or None)
+        if version:
+            st.success(plain(f"Imported as {version.ticker} v{version.version}."))
+
+
+LEADERBOARD_COLUMNS = {
+    "kind": "Model",
+    "validation_mase": "Validation MASE",
+    "test_mase": "Test MASE",
+    "dm_pvalue": "Diebold-Mariano p",
+    "direction_accuracy": "Direction right",
+    "coverage": "Interval coverage",
+    "train_seconds": "Train seconds",
+    "verdict": "Verdict",
+}
+
+
+def render_leaderboard(actor: Actor, view: models.TrainView) -> None:
+    """Every model type trained on one ticker in one job, ranked by validation MASE (never by test)."""
+    if view.can_train and view.tickers:
+        with st.form("leaderboard"):
+            ticker = st.selectbox("Ticker", view.tickers, index=view.tickers.index((view.preferred or view.tickers)[0]))
+            submitted = st.form_submit_button("Rank every model type", icon=":material/leaderboard:")
+        if submitted and attempt(models.submit_leaderboard, actor, ticker):
+            st.success(plain(f"Queued a leaderboard of {ticker}: follow it under Jobs."))
+    board = view.leaderboard
+    if board is None:
+        st.caption("No leaderboard yet: a leaderboard job trains every model type on one ticker.")
+        return
+    rows = pd.DataFrame(board.metrics.get("models", []), columns=list(LEADERBOARD_COLUMNS))
+    rows["kind"] = [label(kind) if kind in MODEL_TYPES else kind for kind in rows["kind"]]
+    st.caption(plain(f"{board.ticker}, sorted by validation MASE: the test columns are shown, never chosen by."))
+    show_table(
+        rows.rename(columns=LEADERBOARD_COLUMNS),
+        hide_index=True,
+        column_config={
+            "Validation MASE": st.column_config.NumberColumn(format="%.4f"),
+            "Test MASE": st.column_config.NumberColumn(format="%.4f"),
+            "Diebold-Mariano p": st.column_config.NumberColumn(format="%.3f"),
+            "Direction right": st.column_config.NumberColumn(format="percent"),
+            "Interval coverage": st.column_config.NumberColumn(format="percent"),
+            "Train seconds": st.column_config.NumberColumn(format="%.1f"),
+        },
+    )
 
 
 def main() -> None:
     actor = require_login()
     st.title("Train")
-    with session_scope() as session:
-        tickers = sorted({c.ticker for c in list_cached_tickers(session=session, actor=actor)})
-        preferred = [t for t in load_preferences(session=session, actor=actor).default_tickers if t in tickers]
-    if tickers:
-        render_form(actor, tickers, preferred)
+    view = attempt(models.train_view, actor)
+    if view is None:
+        return
+    if view.tickers:
+        render_form(actor, view)
     else:
         st.info("No prices to train on yet: fetch or upload some on the Tickers page, or load the S&P 500 sample.")
     st.subheader("Jobs")
     render_jobs(actor)
+    st.subheader("Leaderboard")
+    render_leaderboard(actor, view)
     st.subheader("Model versions")
-    render_versions(actor)
+    render_versions(actor, view.can_train)
 
 
 if __name__ == "__main__":

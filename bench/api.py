@@ -31,7 +31,7 @@ from core.data.sample import SAMPLE_TICKER
 from core.data.service import load_sample
 from core.forecasting.config import parse_config
 from core.forecasting.registry import save_version
-from core.forecasting.training import train_forecaster
+from core.forecasting.training import train_model
 from db.engine import create_engine_from_settings, session_scope
 from db.migrate import upgrade_to_head
 from db.models.accounts import Role, Tier
@@ -74,8 +74,8 @@ def prepare(url: URL) -> tuple[dict[str, str], str]:
             name: create_api_key(session=session, actor=actor, name=name, expires_in_days=None).secret for name in KEYS
         }
         prices = read_prices(session=session, actor=actor, ticker=SAMPLE_TICKER)
-    config = parse_config(lstm_units=[8], epochs=2, window=10, batch_size=64)
-    result = train_forecaster(prices.tail(750).reset_index(drop=True), config, ticker=SAMPLE_TICKER)
+    config = parse_config(model_type="lstm", lstm_units=[8], epochs=2, window=10, batch_size=64)
+    result = train_model(prices.tail(750).reset_index(drop=True), config, ticker=SAMPLE_TICKER)
     with session_scope(factory) as session:
         save_version(session=session, actor=actor, ticker=SAMPLE_TICKER, result=result)
     engine.dispose()

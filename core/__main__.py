@@ -11,6 +11,7 @@ from common.config import ConfigError, get_settings
 from common.logging import configure_logging
 from core.data.service import fetch_tickers, import_prices, load_sample
 from core.data.tickers import parse_ticker_text
+from core.forecasting.config import MODEL_TYPES
 from db.engine import get_sessionmaker, session_scope
 from db.repositories.actor import Actor
 from db.repositories.users import get_user_by_username
@@ -97,11 +98,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from core.forecasting.config import ModelSettingsError, parse_config
     from core.forecasting.dataset import DatasetError
     from core.forecasting.registry import save_version
-    from core.forecasting.training import train_forecaster
+    from core.forecasting.training import train_model
     from db.repositories.prices import read_prices
 
     try:
-        config = parse_config(args.config)
+        config = parse_config(args.config, **({"model_type": args.model_type} if args.model_type else {}))
     except ModelSettingsError as error:
         print(f"error: --config: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -124,7 +125,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 print(f"error: no cached prices of {args.ticker}: fetch, import or pass --csv", file=sys.stderr)
                 return EXIT_FAILED
     try:
-        result = train_forecaster(prices, config, ticker=args.ticker.upper())
+        result = train_model(prices, config, ticker=args.ticker.upper())
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -137,6 +138,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "version": number,
         "owner": owner.username,
         "train_seconds": round(result.train_seconds, 3),
+        "model_type": result.model_type,
         "epochs": result.epochs_run,
         "mae": metrics["mae"],
         "naive_mae": metrics["naive_mae"],
@@ -151,9 +153,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        print(
-            f"{summary['ticker']} v{number}: {result.verdict} (MASE {metrics['mase']:.3f}, {result.epochs_run} epochs)"
-        )
+        print(f"{summary['ticker']} v{number} ({result.model_type}): {result.verdict} (MASE {metrics['mase']:.3f})")
     return EXIT_OK
 
 
@@ -334,7 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a forecaster now, in this process, and register the version")
     train.add_argument("--ticker", required=True)
     train.add_argument("--csv", type=Path, help="train on this price file instead of the cached prices")
-    train.add_argument("--config", help='settings as JSON, e.g. \'{"epochs": 5, "lstm_units": [8]}\'')
+    train.add_argument(
+        "--model-type", choices=MODEL_TYPES, help="the forecaster (default: auto, the ensemble); overrides --config"
+    )
+    train.add_argument("--config", help='settings as JSON, e.g. \'{"model_type": "lstm", "epochs": 5}\'')
     train.add_argument("--owner", help="username the version belongs to (default: the first admin)")
     train.add_argument("--json", action="store_true", help="print one JSON object")
     train.set_defaults(run=cmd_train)

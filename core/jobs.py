@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.config import PROJECT_ROOT, Settings, get_settings
+from common.errors import Refusal
 from common.logging import get_logger
 from core.actions import authorise_action
 from core.audit import client_address as audit_client_address
@@ -83,7 +84,7 @@ PRESETS = {
 DEFAULT_PRESET = "balanced"
 
 
-class JobError(RuntimeError):
+class JobError(Refusal, RuntimeError):
     """A job request the queue refuses; the message says why."""
 
 
@@ -161,13 +162,15 @@ def create_job(
     settings: Settings,
     throttle: Throttle,
     walkforward: dict | None = None,
+    kind: str = "train",
 ) -> TrainingJob:
-    """A queued job row, after the role and quota checks; dispatch it once the transaction commits."""
+    """A queued job row (a training, a leaderboard, or with walkforward settings a walk-forward), after the role
+    and quota checks; dispatch it once the transaction commits."""
     authorise_action(session=session, actor=actor, action="train", settings=settings, throttle=throttle)
     job = TrainingJob(
         user_id=actor.user_id,
         ticker=ticker,
-        kind="walkforward" if walkforward else "train",
+        kind="walkforward" if walkforward else kind,
         config=config.model_dump(mode="json") | ({"walkforward": walkforward} if walkforward else {}),
         status=JobStatus.QUEUED.value,
         progress=0.0,
@@ -273,11 +276,16 @@ def _finish(
         job.message = message or error or job.message
 
 
-def cancel_job(*, session: Session, actor: Actor, job_id: uuid.UUID) -> TrainingJob:
-    """A queued job is cancelled at once; a running one stops at its next epoch."""
+def owned_job(*, session: Session, actor: Actor, job_id: uuid.UUID) -> TrainingJob:
     job = session.scalar(select(TrainingJob).where(TrainingJob.id == job_id, own_rows(TrainingJob.user_id, actor)))
     if job is None:
         raise JobError("no such job")
+    return job
+
+
+def cancel_job(*, session: Session, actor: Actor, job_id: uuid.UUID) -> TrainingJob:
+    """A queued job is cancelled at once; a running one stops at its next epoch."""
+    job = owned_job(session=session, actor=actor, job_id=job_id)
     if job.status == JobStatus.QUEUED.value:
         job.status = JobStatus.CANCELLED.value
         job.finished_at = utc_now()

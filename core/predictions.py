@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.config import Settings
+from common.errors import Refusal
 from core.actions import authorise_action
 from core.audit import record_event
 from core.forecasting import metrics
@@ -24,7 +25,7 @@ from db.repositories.predictions import add_predictions, pending_predictions, re
 from db.repositories.prices import read_prices
 
 
-class PredictionError(ValueError):
+class PredictionError(Refusal, ValueError):
     """A prediction cannot be made; the message says what is missing."""
 
 
@@ -62,7 +63,10 @@ def predict(
     if prices.empty:
         raise PredictionError(f"no cached prices of {ticker}")
     loaded = load_version(version)
-    forecasts = forecast_days(loaded.model, prices, days, ticker)
+    try:
+        forecasts = forecast_days(loaded.model, prices, days, ticker)
+    except ValueError as error:  # too few days for the model's window, days out of range
+        raise PredictionError(str(error)) from None
     last = prices.iloc[-1]
     rows = [
         Prediction(

@@ -59,6 +59,8 @@ LABELS = {
     "mape": "MAPE",
     "hit_rate": "Direction right",
     "hit_p_value": "p-value of direction",
+    "dm_pvalue": "p-value against tomorrow = today",
+    "verdict": "Verdict",
     "coverage": "Interval coverage",
     "total_return": "Total return",
     "cagr": "Yearly growth",
@@ -83,7 +85,7 @@ PRICE_COLUMNS = {
 }  # fmt: skip
 PERCENT_COLUMNS = {"hit_rate", "coverage", "total_return", "cagr", "max_drawdown", "day_change", "mape", "move"}
 COUNT_COLUMNS = {"volume", "obv", "predictions", "dropped_rows"}
-RATIO_COLUMNS = {"mase", "hit_p_value", "dm_p_value", "p_value"}
+RATIO_COLUMNS = {"mase", "hit_p_value", "dm_pvalue", "p_value"}
 
 
 def label(name: str) -> str:

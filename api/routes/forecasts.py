@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import CallerDep, PredictorDep, SessionDep, SettingsDep, ThrottleDep
+from api.deps import CallerDep, PredictorDep
 from api.errors import documented
 from api.frames import table_response
 from api.routes import VERSION_PREFIX
@@ -22,44 +22,31 @@ from api.schemas import (
     PredictionOut,
     PredictRequest,
 )
-from core.forecasting.registry import owned_version
-from core.predictions import ledger_with_outcomes, predict
-from db.repositories.models import list_model_versions
+from core.services import forecasts, models
 
 router = APIRouter(prefix=VERSION_PREFIX, tags=["forecasts"])
 TickerQuery = Annotated[str | None, Query(pattern=TICKER_PATTERN, max_length=32)]
 
 
 @router.get("/models", response_model=ModelVersionList, responses=documented(401, 422, 429))
-def get_models(caller: CallerDep, session: SessionDep, ticker: TickerQuery = None) -> ModelVersionList:
+def get_models(caller: CallerDep, ticker: TickerQuery = None) -> ModelVersionList:
     """Your model versions, by ticker and newest version first, with their test metrics and verdict."""
-    versions = list_model_versions(session=session, actor=caller.actor, ticker=ticker)
+    versions = models.list_versions(caller.actor, ticker)
     return ModelVersionList(count=len(versions), versions=[ModelVersionOut.model_validate(v) for v in versions])
 
 
 @router.get("/models/{version_id}", response_model=ModelVersionOut, responses=documented(401, 404, 422, 429))
-def get_model(caller: CallerDep, session: SessionDep, version_id: uuid.UUID) -> ModelVersionOut:
+def get_model(caller: CallerDep, version_id: uuid.UUID) -> ModelVersionOut:
     """One of your model versions."""
-    return ModelVersionOut.model_validate(owned_version(session=session, actor=caller.actor, version_id=version_id))
+    return ModelVersionOut.model_validate(models.get_version(caller.actor, version_id))
 
 
 @router.post(
     "/predictions", response_model=PredictionList, status_code=201, responses=documented(400, 401, 403, 404, 422, 429)
 )
-def post_prediction(
-    body: PredictRequest, caller: PredictorDep, session: SessionDep, settings: SettingsDep, throttle: ThrottleDep
-) -> PredictionList:
+def post_prediction(body: PredictRequest, caller: PredictorDep) -> PredictionList:
     """Forecast the next trading days from the latest prices with a stored version, and keep them in the ledger."""
-    rows = predict(
-        session=session,
-        actor=caller.actor,
-        ticker=body.ticker,
-        days=body.days,
-        settings=settings,
-        throttle=throttle,
-        version_id=body.version_id,
-        client_ip=caller.client_ip,
-    )
+    rows = forecasts.predict(caller.actor, body.ticker, body.days, body.version_id, caller.client_ip)
     return PredictionList(count=len(rows), predictions=[PredictionOut.model_validate(row) for row in rows])
 
 
@@ -67,15 +54,12 @@ def post_prediction(
 def get_ledger(
     request: Request,
     caller: CallerDep,
-    session: SessionDep,
     ticker: TickerQuery = None,
     model_version_id: uuid.UUID | None = None,
     since: Annotated[IsoDate | None, Query(description="target days from this one on")] = None,
 ) -> Response:
     """Your predictions, newest target day first, with actual values, errors and interval hits once matured."""
-    ledger = ledger_with_outcomes(
-        session=session, actor=caller.actor, ticker=ticker, model_version_id=model_version_id, since=since
-    )
+    ledger = forecasts.ledger(caller.actor, ticker=ticker, model_version_id=model_version_id, since=since)
     return table_response(
         request,
         ledger,

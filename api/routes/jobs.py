@@ -4,42 +4,22 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter
 
-from api.deps import CallerDep, SessionDep, SettingsDep, ThrottleDep, TrainerDep
-from api.errors import documented, not_found
+from api.deps import CallerDep, TrainerDep
+from api.errors import documented
 from api.routes import VERSION_PREFIX
 from api.schemas import JobList, JobOut, TrainingRequest, WalkForwardRequest
-from core.jobs import cancel_job, create_job, dispatch, list_jobs
-from core.results import get_owned
-from core.services import analysis
-from db.models import TrainingJob
+from core.services import analysis, models
 
 router = APIRouter(prefix=VERSION_PREFIX, tags=["jobs"])
 SUBMIT_ERRORS = documented(400, 401, 403, 422, 429)
 
 
 @router.post("/jobs/training", response_model=JobOut, status_code=202, responses=SUBMIT_ERRORS)
-def post_training(
-    body: TrainingRequest,
-    caller: TrainerDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    throttle: ThrottleDep,
-    background: BackgroundTasks,
-) -> JobOut:
+def post_training(body: TrainingRequest, caller: TrainerDep) -> JobOut:
     """Queue a training run of a forecaster for a ticker; follow it at /v1/jobs/{job_id}."""
-    job = create_job(
-        session=session,
-        actor=caller.actor,
-        ticker=body.ticker,
-        config=body.config,
-        settings=settings,
-        throttle=throttle,
-    )
-    # Background tasks run after the response, so after the commit: a worker always finds the row.
-    background.add_task(dispatch, job.id, settings)
-    return JobOut.model_validate(job)
+    return JobOut.model_validate(models.submit_job(caller.actor, body.ticker, body.config))
 
 
 @router.post("/jobs/walkforward", response_model=JobOut, status_code=202, responses=SUBMIT_ERRORS)
@@ -51,22 +31,19 @@ def post_walkforward(body: WalkForwardRequest, caller: TrainerDep) -> JobOut:
 
 
 @router.get("/jobs", response_model=JobList, responses=documented(401, 429))
-def get_jobs(caller: CallerDep, session: SessionDep) -> JobList:
+def get_jobs(caller: CallerDep) -> JobList:
     """Your recent jobs, newest first; jobs whose worker went silent are marked failed."""
-    jobs = list_jobs(session=session, actor=caller.actor)
+    jobs = models.list_jobs(caller.actor)
     return JobList(count=len(jobs), jobs=[JobOut.model_validate(job) for job in jobs])
 
 
 @router.get("/jobs/{job_id:uuid}", response_model=JobOut, responses=documented(401, 404, 422, 429))
-def get_job(caller: CallerDep, session: SessionDep, job_id: uuid.UUID) -> JobOut:
+def get_job(caller: CallerDep, job_id: uuid.UUID) -> JobOut:
     """One of your jobs: status, progress, message, and the model version it produced."""
-    job = get_owned(session=session, actor=caller.actor, kind=TrainingJob, row_id=job_id)
-    if job is None:
-        raise not_found("no such job")
-    return JobOut.model_validate(job)
+    return JobOut.model_validate(models.get_job(caller.actor, job_id))
 
 
 @router.post("/jobs/{job_id:uuid}/cancel", response_model=JobOut, responses=documented(401, 403, 404, 422, 429))
-def post_cancel(caller: TrainerDep, session: SessionDep, job_id: uuid.UUID) -> JobOut:
+def post_cancel(caller: TrainerDep, job_id: uuid.UUID) -> JobOut:
     """Cancel a job: a queued one at once, a running one at its next epoch; a finished one stays as it is."""
-    return JobOut.model_validate(cancel_job(session=session, actor=caller.actor, job_id=job_id))
+    return JobOut.model_validate(models.cancel_job(caller.actor, job_id))

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from common.errors import Refusal
+
 FEATURES = {
     "log_return": "today's log return",
     "hv_20": "20-day historical volatility",
@@ -21,7 +23,7 @@ FEATURES = {
 MODEL_TYPES = ("auto", "lstm", "gru", "ridge", "arima", "ets", "drift", "moving_average", "persistence")
 
 
-class ModelSettingsError(ValueError):
+class ModelSettingsError(Refusal, ValueError):
     """A training setting is wrong; the message names the setting."""
 
 
@@ -31,7 +33,7 @@ class TrainingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     model_type: Literal[MODEL_TYPES] = Field(  # type: ignore[valid-type]
-        "lstm", description="the forecaster: auto (ensemble), ridge, arima, ets, drift, persistence, lstm, gru..."
+        "auto", description="the forecaster: auto (ensemble), ridge, arima, ets, drift, persistence, lstm, gru..."
     )
     window: int = Field(20, ge=2, le=250, description="days of history per prediction (backcandles)")
     target: Literal["log_return", "close"] = Field("log_return", description="what the network learns")

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from core.forecasting.config import TrainingConfig
+from core.forecasting.dataset import DatasetError
+from core.forecasting.forecaster import Hooks
 from core.forecasting.history import Fitted, Scores, fit, historical_forecasts, origin_split, score
 from core.forecasting.series import PriceSeries, Split
 from core.forecasting.zoo import KINDS, make
@@ -22,7 +24,7 @@ LEADERBOARD_KINDS = ("persistence", "drift", "moving_average", "ridge", "ets", "
 def _series(prices: pd.DataFrame | PriceSeries) -> PriceSeries:
     series = prices if isinstance(prices, PriceSeries) else PriceSeries.from_prices(prices)
     if len(series) < MIN_ROWS:
-        raise ValueError(f"too little history: {len(series)} days; at least {MIN_ROWS} are needed")
+        raise DatasetError(f"too little history: {len(series)} days; at least {MIN_ROWS} are needed")
     return series
 
 
@@ -35,21 +37,28 @@ class Evaluation:
     test: Scores
     forecasts: pd.DataFrame = field(repr=False)
     split: Split = field(repr=False)
+    series: PriceSeries = field(repr=False)
     predict_ms: float = 0.0
 
 
-def evaluate(kind: str, prices: pd.DataFrame | PriceSeries, config: TrainingConfig | None = None) -> Evaluation:
+def evaluate(
+    kind: str,
+    prices: pd.DataFrame | PriceSeries,
+    config: TrainingConfig | None = None,
+    *,
+    hooks: Hooks | None = None,
+) -> Evaluation:
     """Fit the model type on the chronological train/validation parts and score its test-day forecasts."""
     config = config or TrainingConfig()
     series = _series(prices)
     split = Split.chronological(len(series), config.validation_fraction, config.test_fraction)
-    fitted = fit(make(kind, config), series, split, level=config.interval_level, seed=config.seed)
+    fitted = fit(make(kind, config, hooks), series, split, level=config.interval_level, seed=config.seed)
     fitted.forecaster.predict_next(series)  # warm: the first call may build a graph
     started = time.perf_counter()
     fitted.forecaster.predict_next(series)
     predict_ms = (time.perf_counter() - started) * 1000
-    forecasts = historical_forecasts(fitted.forecaster, series, split.test_origins, fitted.half_width)
-    return Evaluation(kind, fitted, score(forecasts), forecasts, split, predict_ms)
+    forecasts = historical_forecasts(fitted.forecaster, series, split.test_origins, fitted.interval)
+    return Evaluation(kind, fitted, score(forecasts), forecasts, split, series, predict_ms)
 
 
 @dataclass
@@ -86,7 +95,7 @@ def walk_forward(
         origin = first_origin + k * step
         days = validation_days or max(1, math.ceil(origin * config.validation_fraction))
         fitted = fit(make(kind, config), series, origin_split(origin, days), seed=config.seed)
-        frame = historical_forecasts(fitted.forecaster, series, np.arange(origin, origin + step), fitted.half_width)
+        frame = historical_forecasts(fitted.forecaster, series, np.arange(origin, origin + step), fitted.interval)
         frames.append(frame.assign(window=k + 1))
         scores.append(score(frame))
     forecasts = pd.concat(frames, ignore_index=True)

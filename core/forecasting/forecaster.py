@@ -9,11 +9,40 @@ JSON (and for the LSTM a .keras file), so a bundle never needs pickle.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
+from common.errors import Refusal
 from core.forecasting.series import PriceSeries, Split
+
+
+class TrainingCancelledError(Refusal, RuntimeError):
+    """Training stopped at an epoch boundary because its job was cancelled."""
+
+
+@dataclass
+class Hooks:
+    """What a long fit reports to its job: each epoch's losses, a heartbeat, and whether to stop."""
+
+    on_epoch: Callable[[int, int, float, float | None], None] | None = None
+    should_stop: Callable[[], bool] | None = None
+    on_heartbeat: Callable[[], None] | None = None
+    history: dict[str, list[float | None]] = field(default_factory=lambda: {"loss": [], "val_loss": []})
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.history["loss"])
+
+    def epoch(self, epoch: int, epochs: int, loss: float, val_loss: float | None) -> bool:
+        """Record one epoch; True when the job asks to stop."""
+        self.history["loss"].append(loss)
+        self.history["val_loss"].append(val_loss)
+        if self.on_epoch:
+            self.on_epoch(epoch, epochs, loss, val_loss)
+        return bool(self.should_stop and self.should_stop())
 
 
 class Forecaster(ABC):

@@ -16,7 +16,7 @@ import pandas as pd
 
 from core.forecasting import metrics
 from core.forecasting.forecaster import Forecaster
-from core.forecasting.intervals import conformal_half_width
+from core.forecasting.intervals import Interval, trailing_volatility
 from core.forecasting.series import PriceSeries, Split
 
 SIGNIFICANCE = 0.05
@@ -28,7 +28,9 @@ def to_price(base_close: np.ndarray | float, log_return: np.ndarray | float) -> 
     return np.asarray(base_close, dtype=float) * np.exp(log_return)
 
 
-def forecast_frame(series: PriceSeries, origins: np.ndarray, predicted: np.ndarray, half_width: float) -> pd.DataFrame:
+def forecast_frame(
+    series: PriceSeries, origins: np.ndarray, predicted: np.ndarray, half_width: np.ndarray | float
+) -> pd.DataFrame:
     """Per origin t: the day forecast (t+1), previous close, actual, predicted, interval; all on day t's scale."""
     origins = np.asarray(origins)
     base = series.close[origins]
@@ -48,10 +50,12 @@ def forecast_frame(series: PriceSeries, origins: np.ndarray, predicted: np.ndarr
 
 
 def historical_forecasts(
-    forecaster: Forecaster, series: PriceSeries, origins: np.ndarray, half_width: float
+    forecaster: Forecaster, series: PriceSeries, origins: np.ndarray, interval: Interval | None
 ) -> pd.DataFrame:
     """The fitted forecaster's forecast at each origin, each from rows 0..t only, as a forecast frame."""
-    return forecast_frame(series, origins, forecaster.predict(series, np.asarray(origins)), half_width)
+    origins = np.asarray(origins)
+    half_widths = interval.half_widths(series.log_returns, origins) if interval else 0.0
+    return forecast_frame(series, origins, forecaster.predict(series, origins), half_widths)
 
 
 def verdict(dm_pvalue: float, model_mse: float, persistence_mse: float) -> str:
@@ -112,27 +116,33 @@ def score(frame: pd.DataFrame) -> Scores:
 
 @dataclass
 class Fitted:
-    """A fitted forecaster with its conformal interval width and its validation scores."""
+    """A fitted forecaster with its conformal interval and its validation scores."""
 
     forecaster: Forecaster
-    half_width: float
-    interval_level: float
+    interval: Interval
     validation: Scores
     train_seconds: float
 
+    @property
+    def interval_level(self) -> float:
+        return self.interval.level
+
 
 def fit(forecaster: Forecaster, series: PriceSeries, split: Split, *, level: float = 0.95, seed: int = 42) -> Fitted:
-    """Fit on rows up to the end of validation only; the interval comes from validation residuals (split conformal)."""
+    """Fit on rows up to the end of validation only; the interval comes from validation residuals only
+    (split conformal, scaled by the volatility known at each origin)."""
     started = time.perf_counter()
     forecaster.fit(series.upto(split.validation_end), split, seed=seed)
     seconds = time.perf_counter() - started
-    validation = historical_forecasts(forecaster, series.upto(split.validation_end), split.validation_origins, 0.0)
-    residuals = validation["actual_return"] - validation["predicted_return"]
-    half_width = conformal_half_width(residuals.to_numpy(), level)
-    widened = forecast_frame(
-        series, split.validation_origins, validation["predicted_return"].to_numpy(), half_width
-    )  # the same forecasts with their interval, for the validation scores
-    return Fitted(forecaster, half_width, level, score(widened), seconds)
+    known = series.upto(split.validation_end)
+    origins = split.validation_origins
+    validation = historical_forecasts(forecaster, known, origins, None)
+    residuals = (validation["actual_return"] - validation["predicted_return"]).to_numpy()
+    interval = Interval.calibrate(residuals, trailing_volatility(known.log_returns, origins), level)
+    widened = forecast_frame(  # the same forecasts, with their intervals
+        known, origins, validation["predicted_return"].to_numpy(), interval.half_widths(known.log_returns, origins)
+    )
+    return Fitted(forecaster, interval, score(widened), seconds)
 
 
 def origin_split(origin: int, validation_days: int) -> Split:

@@ -25,12 +25,13 @@ def forecast_next(model: Restored, prices: pd.DataFrame) -> Forecast:
     """The next day's close from rows up to the last day of prices, on that day's raw price scale."""
     series = PriceSeries.from_prices(prices)
     predicted_return = model.forecaster.predict_next(series)
+    half_width = model.half_width(series)
     close = float(series.close[-1])
     return Forecast(
         predicted_return=predicted_return,
         predicted_close=float(to_price(close, predicted_return)),
-        lower=float(to_price(close, predicted_return - model.half_width)),
-        upper=float(to_price(close, predicted_return + model.half_width)),
+        lower=float(to_price(close, predicted_return - half_width)),
+        upper=float(to_price(close, predicted_return + half_width)),
     )
 
 
@@ -55,12 +56,13 @@ def forecast_days(model: Restored, prices: pd.DataFrame, days: int, ticker: str)
         raise ValueError(f"days: 1 to 30, got {days}")
     series = PriceSeries.from_prices(prices)
     base = float(series.close[-1])
+    half_width = model.half_width(series)  # the volatility known on the last real day, not on forecast days
     forecasts = []
     for step, day in enumerate(trading_days_after(series.frame["date"].iloc[-1], days, ticker), start=1):
         series = series.extended(model.forecaster.predict_next(series), day)
         close = float(series.close[-1])
         move = float(np.log(close / base))
-        spread = model.half_width * float(np.sqrt(step))
+        spread = half_width * float(np.sqrt(step))
         forecasts.append(
             DayForecast(
                 target_date=day,

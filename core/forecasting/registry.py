@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from common.errors import Refusal
 from core.audit import record_event
 from core.auth.roles import Permission, require
 from core.data.tickers import TickerError, normalise_ticker
 from core.forecasting.artifacts import ArtifactError, sha256, unpack
 from core.forecasting.bundles import Restored, restore_bundle
 from core.forecasting.config import parse_config
-from core.forecasting.training import MODEL_TYPE, TrainingResult
+from core.forecasting.training import TrainingResult
 from db.models import ModelVersion
 from db.repositories.actor import Actor
 from db.repositories.models import (
@@ -27,7 +30,7 @@ from db.repositories.models import (
 )
 
 
-class RegistryError(LookupError):
+class RegistryError(Refusal, LookupError):
     """No such version for this user, or a request the registry refuses; the message says which."""
 
 
@@ -87,18 +90,38 @@ class LoadedModel:
     metadata: dict[str, Any]
 
 
+CACHED_MODELS = 16  # loaded models kept per process; a small LSTM takes about a megabyte
+_loaded: OrderedDict[str, tuple[Restored, dict[str, Any]]] = OrderedDict()
+_loaded_lock = threading.Lock()
+
+
 def load_version(version: ModelVersion) -> LoadedModel:
-    """The version's forecaster, after its stored SHA-256 checks out and its parameters validate."""
-    if sha256(version.artifact) != version.artifact_sha256:
+    """The version's forecaster, after its stored SHA-256 checks out and its parameters validate.
+
+    Loaded models are kept per process under the SHA-256 of the artifact's bytes as read now, so a
+    repeated predict skips unzipping and Keras; bytes altered in the database hash differently and
+    are refused before any cache is consulted.
+    """
+    digest = sha256(version.artifact)
+    if digest != version.artifact_sha256:
         raise ArtifactError(
             f"{version.ticker} v{version.version}: the stored artifact does not match its SHA-256; refusing to load it"
         )
-    bundle = unpack(version.artifact)
-    try:
-        restored = restore_bundle(bundle)
-    except ValueError as error:
-        raise ArtifactError(f"{version.ticker} v{version.version}: {error}") from None
-    return LoadedModel(version, restored, bundle.metadata)
+    with _loaded_lock:
+        cached = _loaded.get(digest)
+        if cached is not None:
+            _loaded.move_to_end(digest)
+    if cached is None:
+        bundle = unpack(version.artifact)
+        try:
+            cached = (restore_bundle(bundle), bundle.metadata)
+        except ValueError as error:
+            raise ArtifactError(f"{version.ticker} v{version.version}: {error}") from None
+        with _loaded_lock:
+            _loaded[digest] = cached
+            while len(_loaded) > CACHED_MODELS:
+                _loaded.popitem(last=False)
+    return LoadedModel(version, *cached)
 
 
 def export_filename(version: ModelVersion) -> str:
@@ -137,7 +160,7 @@ def import_version(*, session: Session, actor: Actor, data: bytes, ticker: str |
         session=session,
         actor=actor,
         ticker=symbol,
-        model_type=str(metadata.get("model_type", MODEL_TYPE)),
+        model_type=str(metadata.get("model_type", "lstm")),  # bundles from before other types were LSTMs
         parameters=parameters,
         metrics={"imported": True, "evaluated": False, "verdict": NOT_EVALUATED},
         data_start=_date(metadata.get("data_start")),

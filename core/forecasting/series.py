@@ -12,11 +12,19 @@ import numpy as np
 import pandas as pd
 
 
-@dataclass(frozen=True)
 class PriceSeries:
-    frame: pd.DataFrame  # date-sorted prices: date, open, high, low, close, adjusted_close, volume
-    close: np.ndarray  # the raw close: the scale a forecast is shown on
-    adjusted: np.ndarray  # the split- and dividend-adjusted close: the scale returns come from
+    """Date-sorted prices (date, open, high, low, close, adjusted_close, volume) with their closes as arrays.
+
+    Forecast days appended by extended() join the frame only when a model reads it: models of
+    returns alone never pay for rebuilding a frame of thousands of rows per forecast day.
+    """
+
+    def __init__(
+        self, frame: pd.DataFrame, close: np.ndarray, adjusted: np.ndarray, bars: tuple[dict, ...] = ()
+    ) -> None:
+        self._frame, self._bars = frame, bars
+        self.close = close  # the raw close: the scale a forecast is shown on
+        self.adjusted = adjusted  # the split- and dividend-adjusted close: the scale returns come from
 
     @classmethod
     def from_prices(cls, prices: pd.DataFrame) -> PriceSeries:
@@ -26,7 +34,15 @@ class PriceSeries:
             adjusted = frame["adjusted_close"].astype(float).fillna(frame["close"].astype(float)).to_numpy()
         else:
             adjusted = close.copy()
-        return cls(frame=frame, close=close, adjusted=adjusted)
+        return cls(frame, close, adjusted)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._bars:
+            added = pd.DataFrame(list(self._bars))
+            self._frame = pd.concat([self._frame, added], ignore_index=True)
+            self._bars = ()
+        return self._frame
 
     def __len__(self) -> int:
         return len(self.close)
@@ -48,17 +64,20 @@ class PriceSeries:
         """The series with one forecast day appended: a bar with no range and the last volume."""
         close = float(self.close[-1] * np.exp(log_return))
         adjusted = float(self.adjusted[-1] * np.exp(log_return))
+        has_volume = "volume" in self._frame
+        last_volume = (self._bars[-1] if self._bars else self._frame.iloc[-1])["volume"] if has_volume else 0.0
         bar = {
-            "date": date,
+            "date": pd.Timestamp(date),
             "open": close,
             "high": close,
             "low": close,
             "close": close,
             "adjusted_close": adjusted,
-            "volume": self.frame["volume"].iloc[-1] if "volume" in self.frame else 0.0,
+            "volume": last_volume,
         }
-        frame = pd.concat([self.frame, pd.DataFrame([bar])], ignore_index=True)
-        return PriceSeries(frame, np.append(self.close, close), np.append(self.adjusted, adjusted))
+        return PriceSeries(
+            self._frame, np.append(self.close, close), np.append(self.adjusted, adjusted), (*self._bars, bar)
+        )
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ def walk_forward(
                 "moving_average": MovingAverage(MOVING_AVERAGE_DAYS),
             }
         origins = np.arange(origin, origin + step)  # forecast day t+1 from rows up to t
-        frame = historical_forecasts(fitted.forecaster, series, origins, fitted.half_width)
+        frame = historical_forecasts(fitted.forecaster, series, origins, fitted.interval)
         previous, actual = frame["previous_close"].to_numpy(), frame["actual"].to_numpy()
         block = frame[["date", "previous_close", "actual", "predicted", "lower", "upper"]].assign(
             window=k + 1,

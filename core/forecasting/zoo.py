@@ -6,7 +6,7 @@ from typing import Any
 
 from core.forecasting.config import TrainingConfig
 from core.forecasting.ensemble import Ensemble
-from core.forecasting.forecaster import Drift, Forecaster, MovingAverage, Persistence
+from core.forecasting.forecaster import Drift, Forecaster, Hooks, MovingAverage, Persistence
 from core.forecasting.linear import Ridge
 from core.forecasting.statistical import Arima, Ets
 
@@ -28,10 +28,10 @@ def label(kind: str) -> str:
     return {"lstm": "LSTM (Keras)", "gru": "GRU (Keras)"}.get(kind) or _SIMPLE[kind].label
 
 
-def make(kind: str, config: TrainingConfig | None = None) -> Forecaster:
-    """A fresh forecaster of the type; networks take the training config."""
+def make(kind: str, config: TrainingConfig | None = None, hooks: Hooks | None = None) -> Forecaster:
+    """A fresh forecaster of the type; networks take the training config and report epochs to the hooks."""
     if kind in ("lstm", "gru"):
-        return _neural(kind)(config)
+        return _neural(kind)(config, hooks)
     if kind not in _SIMPLE:
         raise ValueError(f"unknown model type {kind[:20]!r}; choose from {', '.join(KINDS)}")
     return _SIMPLE[kind]()

@@ -36,9 +36,51 @@ def database(monkeypatch, tmp_path):
     return url
 
 
+def choose_model_type(at, kind: str):
+    next(s for s in at.selectbox if s.label == "Model type").set_value(kind).run()
+    return at
+
+
+def test_auto_is_the_default_type_and_network_settings_show_only_for_networks(database):
+    at = logged_in_app(PAGE, make_account(database)).run()
+    model_type = next(s for s in at.selectbox if s.label == "Model type")
+    assert model_type.value == "auto"
+    assert [model_type.format_func(kind) for kind in ("auto", "lstm", "ridge")] == [
+        "auto ensemble",
+        "LSTM (Keras)",
+        "ridge on 20 lagged returns + volatility",
+    ]
+    assert "Epochs at most" not in [n.label for n in at.number_input]
+    assert "Model settings" not in [r.label for r in at.radio]
+    choose_model_type(at, "gru")
+    assert "Epochs at most" in [n.label for n in at.number_input]
+
+
+def test_an_auto_job_is_queued_by_default(database, monkeypatch, redis_url):
+    use_env(monkeypatch, REDIS_URL=redis_url, TRAINING_QUEUE=f"candlecast-test-{uuid.uuid4().hex[:8]}")
+    at = logged_in_app(PAGE, make_account(database)).run()
+    next(b for b in at.button if b.label == "Train").click().run()
+    with session_scope() as session:
+        assert session.query(TrainingJob.config).scalar()["model_type"] == "auto"
+
+
+def test_the_leaderboard_is_queued_as_one_job(database, monkeypatch, redis_url):
+    use_env(monkeypatch, REDIS_URL=redis_url, TRAINING_QUEUE=f"candlecast-test-{uuid.uuid4().hex[:8]}")
+    at = logged_in_app(PAGE, make_account(database)).run()
+    assert "No leaderboard yet: a leaderboard job trains every model type on one ticker." in [
+        c.value for c in at.caption
+    ]
+    next(b for b in at.button if b.label == "Rank every model type").click().run()
+    assert [s.value for s in at.success] == ["Queued a leaderboard of SPX: follow it under Jobs."]
+    with session_scope() as session:
+        assert session.query(TrainingJob.kind, TrainingJob.ticker).one() == ("leaderboard", "SPX")
+    at.run()
+    assert any(m.value.startswith("SPX · leaderboard · queued · ") for m in at.markdown)
+
+
 def test_train_queues_a_job_and_returns_at_once(database):
     actor = make_account(database)
-    at = logged_in_app(PAGE, actor).run()
+    at = choose_model_type(logged_in_app(PAGE, actor).run(), "lstm")
     assert not at.exception
     next(t for t in at.text_input if t.label == "LSTM units per layer").input("4")
     next(n for n in at.number_input if n.label == "Epochs at most").set_value(1)
@@ -58,10 +100,10 @@ def test_train_queues_a_job_and_returns_at_once(database):
 
 
 def test_bad_settings_are_named(database):
-    at = logged_in_app(PAGE, make_account(database)).run()
+    at = choose_model_type(logged_in_app(PAGE, make_account(database)).run(), "lstm")
     next(t for t in at.text_input if t.label == "LSTM units per layer").input("4, 0")
     next(b for b in at.button if b.label == "Train").click().run()
-    assert at.error[0].value == "Settings: lstm_units: one to four LSTM layers of 1 to 512 units each"
+    assert at.error[0].value == "Settings: lstm\\_units: one to four LSTM layers of 1 to 512 units each"
 
 
 def test_versions_show_metrics_and_a_verdict(database):
@@ -98,7 +140,7 @@ def column_config(at) -> dict:
 def test_presets_in_plain_words_fill_the_advanced_fields(database, monkeypatch, redis_url):
     # A queue nobody listens on: the job stays queued, so nothing trains behind the test's back.
     use_env(monkeypatch, REDIS_URL=redis_url, TRAINING_QUEUE=f"candlecast-test-{uuid.uuid4().hex[:8]}")
-    at = logged_in_app(PAGE, make_account(database)).run()
+    at = choose_model_type(logged_in_app(PAGE, make_account(database)).run(), "lstm")
     presets = next(r for r in at.radio if r.label == "Model settings")
     assert (presets.options, presets.value) == (["Fast", "Balanced", "Thorough"], "balanced")
     assert next(n for n in at.number_input if n.label == "Epochs at most").value == 20
@@ -112,7 +154,7 @@ def test_presets_in_plain_words_fill_the_advanced_fields(database, monkeypatch, 
 
 
 def test_the_features_field_shows_every_chosen_feature_by_name(database):
-    at = logged_in_app(PAGE, make_account(database)).run()
+    at = choose_model_type(logged_in_app(PAGE, make_account(database)).run(), "lstm")
     features = next(m for m in at.multiselect if m.label == "Features")
     assert features.value == ["log_return", "hv_20", "rsi_14", "macd_hist", "volume_change"]
     chosen = [features.format_func(value) for value in features.value]
@@ -177,10 +219,25 @@ def test_import_refuses_a_foreign_file(database):
     at = logged_in_app(PAGE, make_account(database)).run()
     at.file_uploader[0].set_value(("model.zip", b"PK not really", "application/zip"))
     next(b for b in at.button if b.label == "Import").click().run()
-    assert at.error[0].value == "Refused: not a model file: expected a .zip exported by Candlecast"
+    assert at.error[0].value == "not a model file: expected a .zip exported by Candlecast"
 
 
 def test_viewers_cannot_train(database):
     at = logged_in_app(PAGE, make_account(database, role=Role.VIEWER)).run()
     assert "Viewers can look at models but not train them." in [c.value for c in at.caption]
     assert "Train" not in [b.label for b in at.button]
+
+
+def test_data_problems_of_a_chosen_ticker_are_named_before_training(database):
+    lines = gspc_2018_bytes().decode().splitlines()
+    lines[5] = ",".join([*lines[5].split(",")[:-1], "0"])  # one day with zero volume
+    with session_scope() as session:
+        import_prices(
+            session=session, data="\n".join(lines).encode(), ticker="ZERO", date_format=None, skip_bad_rows=False,
+            owner=None,
+        )  # fmt: skip
+    at = logged_in_app(PAGE, make_account(database)).run()
+    assert not [w for w in at.warning if w.value.startswith("SPX")]
+    next(m for m in at.multiselect if m.label == "Tickers").set_value(["ZERO"]).run()
+    (warning,) = [w.value for w in at.warning if w.value.startswith("ZERO")]
+    assert "1 day with zero volume: 2018-01-08" in warning

@@ -93,11 +93,22 @@ def test_train_from_a_csv_prints_one_json_object(database, capsys):
 
     make_account(database, username="root", role=Role.ADMIN)
     config = '{"lstm_units": [4], "epochs": 1, "window": 10}'
-    assert main(["train", "--csv", str(GSPC_2018), "--ticker", "spx", "--config", config, "--json"]) == 0
+    command = ["train", "--csv", str(GSPC_2018), "--ticker", "spx", "--model-type", "lstm", "--config", config]
+    assert main([*command, "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
+    assert summary["model_type"] == "lstm"
     assert {"version", "train_seconds", "epochs", "mae", "naive_mae", "mase", "direction_accuracy"} <= set(summary)
     assert (summary["ticker"], summary["version"], summary["owner"], summary["epochs"]) == ("SPX", 1, "root", 1)
     assert summary["mase"] == pytest.approx(summary["mae"] / summary["naive_mae"])
+
+
+def test_train_fits_the_auto_ensemble_by_default(database, capsys):
+    import json
+
+    make_account(database, username="root", role=Role.ADMIN)
+    assert main(["train", "--csv", str(GSPC_2018), "--ticker", "spx", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["model_type"], summary["epochs"]) == ("auto", 0)
 
 
 def test_train_names_a_bad_config(database, capsys):

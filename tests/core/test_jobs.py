@@ -110,7 +110,8 @@ def test_without_redis_a_job_trains_in_a_process_of_its_own(app_database):
     actor = make_account(app_database)
     with client_address("203.0.113.7"):
         (job_id,) = queue(actor)
-    assert job(job_id).queue_job_id == f"local:{socket.gethostname()}:{os.getpid()}"
+    # The runner may already have started the child and added its pid to the marker.
+    assert job(job_id).queue_job_id.startswith(f"local:{socket.gethostname()}:{os.getpid()}")
     finished = wait_for(job_id)
     marker = finished.queue_job_id.split(":")
     assert int(marker[3]) != os.getpid(), "the training ran in a child process, not in the app's"
@@ -156,7 +157,7 @@ def test_a_queued_job_cancels_at_once(app_database, monkeypatch, redis_url):
     assert job(job_id).status == "cancelled", "the worker skips a cancelled job"
 
 
-def test_a_running_job_cancels_at_the_next_epoch(app_database):
+def test_a_job_cancelled_before_its_process_trains_stops_before_training(app_database):
     actor = make_account(app_database)
     with session_scope() as session:
         row = TrainingJob(
@@ -169,7 +170,7 @@ def test_a_running_job_cancels_at_the_next_epoch(app_database):
     dispatch(job_id)
     finished = wait_for(job_id)
     assert finished.status == "cancelled"
-    assert finished.message == "cancelled after epoch 1 of 50"
+    assert finished.message == "cancelled before training started"
 
 
 def test_a_job_process_that_dies_leaves_the_job_failed_with_why(app_database):

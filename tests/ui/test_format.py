@@ -19,6 +19,15 @@ def test_identifiers_become_words():
     ]
 
 
+def test_the_scoreboard_columns_have_readable_names():
+    from core.predictions import Scoreboard
+
+    names = [label(name) for name in Scoreboard.__dataclass_fields__]
+    assert "p-value against tomorrow = today" in names
+    assert "Verdict" in names
+    assert not [name for name in names if "_" in name], "every scoreboard column is named in words"
+
+
 def test_text_values_read_like_a_finance_tool():
     assert price(2498.9399) == "2,498.94"
     assert price(float("nan")) == ""

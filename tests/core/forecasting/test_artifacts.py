@@ -91,7 +91,8 @@ def test_preprocessing_multiplied_with_checksums_recomputed_is_not_verified():
     bundle = resigned(tiny_result().bundle, key=KEY)
     source = zipfile.ZipFile(io.BytesIO(bundle))
     preprocessing = json.loads(source.read(PREPROCESSING_FILE))
-    preprocessing["feature_scale"] = [value * 1000 for value in preprocessing["feature_scale"]]
+    window = preprocessing["parameters"]["preprocessing"]
+    window["feature_scale"] = [value * 1000 for value in window["feature_scale"]]
     altered = json.dumps(preprocessing).encode()
     metadata = json.loads(source.read(METADATA_FILE))
     metadata["files"][PREPROCESSING_FILE] = sha256(altered)
@@ -101,8 +102,8 @@ def test_preprocessing_multiplied_with_checksums_recomputed_is_not_verified():
         target.writestr(PREPROCESSING_FILE, altered)
         target.writestr(METADATA_FILE, json.dumps(metadata))
     opened = unpack(out.getvalue(), key=KEY)
-    assert opened.preprocessing["feature_scale"][0] == pytest.approx(
-        unpack(bundle, key=KEY).preprocessing["feature_scale"][0] * 1000
+    assert opened.preprocessing["parameters"]["preprocessing"]["feature_scale"][0] == pytest.approx(
+        unpack(bundle, key=KEY).preprocessing["parameters"]["preprocessing"]["feature_scale"][0] * 1000
     )
     assert not opened.verified
 

@@ -56,7 +56,7 @@ def test_no_forecast_sees_its_future(kind):
     later = noise(600)
     later.loc[split.validation_end + 1 :, ["open", "high", "low", "close", "adjusted_close"]] *= 1.5
     refitted = fit(make(kind, tiny_config(epochs=1)), PriceSeries.from_prices(later), split)
-    assert refitted.half_width == pytest.approx(fitted.half_width)
+    assert refitted.interval.scale == pytest.approx(fitted.interval.scale)
 
 
 @pytest.mark.parametrize("kind", ["ridge", "auto"])
@@ -118,7 +118,7 @@ def test_a_bundle_round_trips_for_every_type(kind, prices):
     restored = restore_bundle(bundle)
     origins = split.test_origins
     np.testing.assert_allclose(restored.forecaster.predict(series, origins), fitted.forecaster.predict(series, origins))
-    assert restored.half_width == pytest.approx(fitted.half_width)
+    assert restored.interval == fitted.interval
 
 
 def test_parameters_outside_their_type_are_refused(prices):

@@ -8,7 +8,7 @@ import pytest
 from core.forecasting import metrics
 from core.forecasting.evaluation import compare_with_baselines
 from core.forecasting.history import verdict
-from core.forecasting.intervals import conformal_half_width, coverage
+from core.forecasting.intervals import conformal_quantile, coverage
 
 ACTUAL = [10.0, 12.0, 11.0, 13.0]
 PREDICTED = [11.0, 11.0, 11.0, 14.0]
@@ -49,8 +49,8 @@ def test_undefined_cases_are_nan_not_errors():
 def test_conformal_quantile_and_coverage():
     residuals = np.arange(1, 20) / 100.0  # 0.01 .. 0.19, n = 19
     # ceil((19 + 1) * 0.9) = 18th smallest
-    assert conformal_half_width(residuals, 0.9) == pytest.approx(0.18)
-    assert conformal_half_width(residuals, 0.99) == math.inf
+    assert conformal_quantile(residuals, 0.9) == pytest.approx(0.18)
+    assert conformal_quantile(residuals, 0.99) == math.inf
     assert coverage(np.array([1.0, 2.0, 3.0]), np.array([0.0, 2.5, 2.0]), np.array([2.0, 3.0, 4.0])) == pytest.approx(
         2 / 3
     )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 
 from core.auth import PermissionDeniedError
 from core.forecasting.artifacts import ArtifactError, load_keras_model, pack, sha256, unpack
+from core.forecasting.config import MODEL_TYPES
 from core.forecasting.predict import forecast_next
 from core.forecasting.registry import RegistryError, activate, delete, import_version, load_version, save_version
 from db.engine import session_scope
@@ -50,6 +51,15 @@ def test_a_stored_version_loads_and_predicts(session, owner):
     last_close = fixture_prices()["close"].iloc[-1]
     assert forecast.lower < forecast.predicted_close < forecast.upper
     assert forecast.predicted_close == pytest.approx(last_close * np.exp(forecast.predicted_return))
+
+
+def test_a_loaded_model_is_reused_until_its_bytes_change(session, owner):
+    version = save_version(session=session, actor=owner, ticker="SPX", result=tiny_result())
+    first, again = load_version(version), load_version(version)
+    assert again.model is first.model, "the second load comes from the process's cache"
+    version.artifact = version.artifact[:-1] + bytes([version.artifact[-1] ^ 1])
+    with pytest.raises(ArtifactError, match="does not match its SHA-256"):
+        load_version(version)
 
 
 def test_a_sha256_mismatch_is_refused(session, owner):
@@ -109,8 +119,8 @@ def test_a_bundle_signed_by_another_deployment_is_refused(session, owner):
 def test_preprocessing_times_1000_with_checksums_recomputed_is_refused(session, owner):
     source = zipfile.ZipFile(io.BytesIO(resigned(tiny_result().bundle)))
     preprocessing = json.loads(source.read("preprocessing.json"))
-    preprocessing = {k: [v * 1000 for v in x] if isinstance(x, list) and k.startswith("feature_") else x
-                     for k, x in preprocessing.items()}  # fmt: skip
+    window = preprocessing["parameters"]["preprocessing"]
+    window["feature_scale"] = [value * 1000 for value in window["feature_scale"]]
     altered = json.dumps(preprocessing).encode()
     metadata = json.loads(source.read("metadata.json"))
     metadata["files"]["preprocessing.json"] = sha256(altered)
@@ -128,7 +138,11 @@ def test_a_markdown_ticker_in_a_signed_bundle_is_still_refused(session, owner):
 def test_preprocessing_outside_its_schema_is_refused(session, owner):
     opened = unpack(resigned(tiny_result().bundle))
     metadata = {k: v for k, v in opened.metadata.items() if k not in ("files", "signature")}
-    broken = opened.preprocessing | {"feature_scale": [0.0] * len(opened.preprocessing["features"])}
+    window = opened.preprocessing["parameters"]["preprocessing"]
+    broken = opened.preprocessing | {
+        "parameters": opened.preprocessing["parameters"]
+        | {"preprocessing": window | {"feature_scale": [0.0] * len(window["features"])}}
+    }
     with pytest.raises(ArtifactError, match=r"preprocessing\.json: feature_scale\.0: .*not a positive finite number"):
         import_version(session=session, actor=owner, data=pack(opened.model_file, broken, metadata), ticker="SPX")
 
@@ -197,7 +211,7 @@ def test_two_runs_finishing_together_get_distinct_versions(database_url, engine)
         session.execute(ModelVersion.__table__.delete().where(ModelVersion.ticker == ticker))
 
 
-@pytest.mark.parametrize("model_type", ["ridge", "auto", "ets"])
+@pytest.mark.parametrize("model_type", MODEL_TYPES)
 def test_every_type_is_stored_loaded_and_predicts_the_next_sessions(session, owner, model_type):
     from core.forecasting.predict import forecast_days
     from core.forecasting.training import train_model

@@ -1,4 +1,4 @@
-"""A tiny training set-up for tests: 4 LSTM units, one or two epochs, the real 2018 S&P 500 slice."""
+"""A tiny training set-up for tests: an LSTM of 4 units, two epochs, the real 2018 S&P 500 slice."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import pandas as pd
 
 from core.data.csv_prices import parse_price_csv
 from core.forecasting.config import TrainingConfig, parse_config
-from core.forecasting.training import TrainingResult, train_forecaster
+from core.forecasting.training import TrainingResult, train_model
 from tests.fixtures import gspc_2018_bytes
 
 
 def tiny_config(**overrides) -> TrainingConfig:
-    return parse_config(**({"lstm_units": [4], "epochs": 2, "window": 10, "batch_size": 32} | overrides))
+    tiny = {"model_type": "lstm", "lstm_units": [4], "epochs": 2, "window": 10, "batch_size": 32}
+    return parse_config(**(tiny | overrides))
 
 
 def fixture_prices() -> pd.DataFrame:
@@ -23,7 +24,7 @@ def fixture_prices() -> pd.DataFrame:
 @cache
 def tiny_result() -> TrainingResult:
     """One trained tiny model, shared by the tests that only need some result."""
-    return train_forecaster(fixture_prices(), tiny_config(), ticker="^GSPC")
+    return train_model(fixture_prices(), tiny_config(), ticker="^GSPC")
 
 
 def resigned(bundle: bytes, *, key: bytes | None = None, **changes) -> bytes:

@@ -1,0 +1,82 @@
+"""Forecast actions: predict from a stored version into the ledger, read the ledger with outcomes, score it.
+
+What the Predictions page and the API's prediction and ledger routes call; each function owns its transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from common.config import get_settings
+from core import predictions
+from core.auth.roles import Permission, can
+from core.preferences import load_preferences
+from core.throttle import get_throttle
+from db.engine import session_scope
+from db.models import ModelVersion, Prediction
+from db.repositories.actor import Actor
+from db.repositories.models import list_model_versions
+
+
+@dataclass(frozen=True)
+class PredictionsView:
+    """What the Predictions page reads before any form is used."""
+
+    versions: Sequence[ModelVersion]
+    default_tickers: list[str]
+    chart_template: str
+    can_predict: bool
+
+
+def predictions_view(actor: Actor) -> PredictionsView:
+    with session_scope(action="predictions page") as session:
+        preferences = load_preferences(session=session, actor=actor)
+        versions = list(list_model_versions(session=session, actor=actor))
+    return PredictionsView(
+        versions, list(preferences.default_tickers), preferences.plotly_template, can(actor, Permission.PREDICT)
+    )
+
+
+def predict(
+    actor: Actor,
+    ticker: str,
+    days: int,
+    version_id: uuid.UUID | None = None,
+    client_ip: str | None = None,
+) -> list[Prediction]:
+    """Forecast the next `days` trading days with the active (or the given) version, kept in the ledger."""
+    with session_scope(action="predict") as session:
+        return predictions.predict(
+            session=session,
+            actor=actor,
+            ticker=ticker,
+            days=days,
+            settings=get_settings(),
+            throttle=get_throttle(),
+            version_id=version_id,
+            client_ip=client_ip,
+        )
+
+
+def ledger(
+    actor: Actor,
+    *,
+    ticker: str | None = None,
+    model_version_id: uuid.UUID | None = None,
+    since: date | None = None,
+) -> pd.DataFrame:
+    """The actor's predictions with actual values, errors and interval hits once matured."""
+    with session_scope(action="read ledger") as session:
+        return predictions.ledger_with_outcomes(
+            session=session, actor=actor, ticker=ticker, model_version_id=model_version_id, since=since
+        )
+
+
+def scoreboard(entries: pd.DataFrame) -> pd.DataFrame:
+    """Out-of-sample scores per model over the matured rows of a ledger, with the Diebold-Mariano verdict."""
+    return predictions.scoreboard(entries)

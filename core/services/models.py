@@ -1,0 +1,155 @@
+"""Model actions: training and leaderboard jobs, the job list, and the versions they produce.
+
+What the Train page and the API's model and job routes call; each function owns its transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from common.config import get_settings
+from core import jobs
+from core.auth.roles import Permission, can
+from core.data.quality import tickers_with_problems
+from core.forecasting import registry
+from core.forecasting.config import TrainingConfig, parse_config
+from core.preferences import load_preferences
+from core.throttle import get_throttle
+from db.engine import session_scope
+from db.models import Evaluation, ModelVersion, TrainingJob
+from db.repositories.actor import Actor
+from db.repositories.evaluations import list_evaluations
+from db.repositories.models import list_model_versions
+from db.repositories.prices import list_cached_tickers
+
+
+@dataclass(frozen=True)
+class TrainView:
+    """What the Train page reads before any form is used."""
+
+    tickers: list[str]
+    preferred: list[str]
+    can_train: bool
+    leaderboard: Evaluation | None
+
+
+def train_view(actor: Actor) -> TrainView:
+    with session_scope(action="train page") as session:
+        tickers = sorted({cached.ticker for cached in list_cached_tickers(session=session, actor=actor)})
+        preferred = [t for t in load_preferences(session=session, actor=actor).default_tickers if t in tickers]
+        boards = list_evaluations(session=session, actor=actor, kind="leaderboard")
+    return TrainView(tickers, preferred, can(actor, Permission.TRAIN), boards[0] if boards else None)
+
+
+def data_problems(actor: Actor, tickers: Sequence[str]) -> dict[str, list[str]]:
+    """Each chosen ticker whose prices have problems a model would learn from, and what they are."""
+    with session_scope(action="check data before training") as session:
+        return tickers_with_problems(session=session, actor=actor, tickers=list(tickers), today=date.today())
+
+
+def _config(config: TrainingConfig | Mapping[str, Any]) -> TrainingConfig:
+    return config if isinstance(config, TrainingConfig) else parse_config(**dict(config))
+
+
+def submit_training(
+    actor: Actor, tickers: Sequence[str], config: TrainingConfig | Mapping[str, Any]
+) -> list[uuid.UUID]:
+    """One training job per ticker (role and quota checked), queued and handed to a worker."""
+    return jobs.queue_training(
+        actor=actor, tickers=tickers, config=_config(config), settings=get_settings(), throttle=get_throttle()
+    )
+
+
+def submit_leaderboard(actor: Actor, ticker: str, config: TrainingConfig | Mapping[str, Any] = ()) -> uuid.UUID:
+    """One job that trains every model type on the ticker and ranks them by validation MASE."""
+    settings = get_settings()
+    with session_scope(action=f"queue leaderboard of {ticker}") as session:
+        job = jobs.create_job(
+            session=session,
+            actor=actor,
+            ticker=ticker,
+            config=_config(config),
+            settings=settings,
+            throttle=get_throttle(),
+            kind="leaderboard",
+        )
+        job_id = job.id
+    jobs.dispatch(job_id, settings)  # after the commit, so a worker always finds the row
+    return job_id
+
+
+def submit_job(actor: Actor, ticker: str, config: TrainingConfig | Mapping[str, Any]) -> TrainingJob:
+    """One training job for the API: the queued row, dispatched after its commit."""
+    settings = get_settings()
+    with session_scope(action=f"queue training of {ticker}") as session:
+        job = jobs.create_job(
+            session=session, actor=actor, ticker=ticker, config=_config(config), settings=settings,
+            throttle=get_throttle(),
+        )  # fmt: skip
+    jobs.dispatch(job.id, settings)
+    return job
+
+
+def list_jobs(actor: Actor, limit: int = 30) -> Sequence[TrainingJob]:
+    """The actor's recent jobs, newest first; jobs whose runner went silent are marked failed first."""
+    with session_scope(action="list jobs") as session:
+        return jobs.list_jobs(session=session, actor=actor, limit=limit)
+
+
+def get_job(actor: Actor, job_id: uuid.UUID) -> TrainingJob:
+    with session_scope(action="read job") as session:
+        return jobs.owned_job(session=session, actor=actor, job_id=job_id)
+
+
+def cancel_job(actor: Actor, job_id: uuid.UUID) -> TrainingJob:
+    """A queued job is cancelled at once; a running one stops at its next epoch."""
+    with session_scope(action="cancel job") as session:
+        return jobs.cancel_job(session=session, actor=actor, job_id=job_id)
+
+
+def runner_status() -> jobs.RunnerStatus:
+    return jobs.runner_status()
+
+
+def list_versions(actor: Actor, ticker: str | None = None) -> Sequence[ModelVersion]:
+    """The actor's model versions, newest first, without their artifacts."""
+    with session_scope(action="list models") as session:
+        return list_model_versions(session=session, actor=actor, ticker=ticker)
+
+
+def get_version(actor: Actor, version_id: uuid.UUID) -> ModelVersion:
+    with session_scope(action="read model") as session:
+        return registry.owned_version(session=session, actor=actor, version_id=version_id)
+
+
+def activate(actor: Actor, version_id: uuid.UUID) -> ModelVersion:
+    with session_scope(action="activate model") as session:
+        return registry.activate(session=session, actor=actor, version_id=version_id)
+
+
+def delete(actor: Actor, version_id: uuid.UUID) -> None:
+    with session_scope(action="delete model") as session:
+        registry.delete(session=session, actor=actor, version_id=version_id)
+
+
+@dataclass(frozen=True)
+class ExportedBundle:
+    filename: str
+    data: bytes
+
+
+def export_bundle(actor: Actor, version_id: uuid.UUID) -> ExportedBundle:
+    """The version's signed bundle, as the file another deployment of the same key can import."""
+    with session_scope(action="export model") as session:
+        version = registry.owned_version(session=session, actor=actor, version_id=version_id)
+        return ExportedBundle(registry.export_filename(version), version.artifact)
+
+
+def import_bundle(actor: Actor, data: bytes, ticker: str | None = None) -> ModelVersion:
+    """Register a bundle this deployment exported (signature, schema and checksums verified)."""
+    with session_scope(action="import model") as session:
+        return registry.import_version(session=session, actor=actor, data=data, ticker=ticker or None)

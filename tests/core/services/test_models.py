@@ -1,0 +1,54 @@
+"""The model services on a real database: versions of any type exported and imported, activated, refused."""
+
+import uuid
+
+import pytest
+from sqlalchemy.engine import URL
+
+from common.errors import Refusal
+from core.forecasting.registry import save_version
+from core.forecasting.training import train_model
+from core.services import forecasts, models
+from db.engine import session_scope
+from db.migrate import upgrade_to_head
+from db.models.accounts import Role
+from tests.accounts import make_account
+from tests.core.forecasting.tiny import fixture_prices, tiny_config
+
+
+@pytest.fixture
+def database(monkeypatch, tmp_path):
+    url = URL.create("sqlite", database=str(tmp_path / "models.db"))
+    upgrade_to_head(url)
+    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+    return url
+
+
+def test_an_exported_auto_version_imports_as_a_new_version_that_is_not_evaluated_here(database):
+    actor = make_account(database)
+    result = train_model(fixture_prices(), tiny_config(model_type="auto"), ticker="SPX")
+    with session_scope() as session:
+        original = save_version(session=session, actor=actor, ticker="SPX", result=result)
+    exported = models.export_bundle(actor, original.id)
+    assert exported.filename == "candlecast-SPX-v1.zip"
+    imported = models.import_bundle(actor, exported.data, "COPY")
+    assert (imported.ticker, imported.model_type, imported.metrics["evaluated"]) == ("COPY", "auto", False)
+    assert sorted(v.ticker for v in models.list_versions(actor)) == ["COPY", "SPX"]
+
+
+def test_another_users_version_is_not_found_and_a_viewer_cannot_activate(database):
+    owner, stranger = make_account(database), make_account(database)
+    viewer = make_account(database, role=Role.VIEWER)
+    result = train_model(fixture_prices(), tiny_config(model_type="drift"), ticker="SPX")
+    with session_scope() as session:
+        version = save_version(session=session, actor=owner, ticker="SPX", result=result)
+    for actor in (stranger, viewer):
+        with pytest.raises(Refusal):
+            models.activate(actor, version.id)
+    with pytest.raises(Refusal, match="no such job"):
+        models.cancel_job(owner, uuid.uuid4())
+
+
+def test_predicting_without_a_model_is_refused_with_where_to_start(database):
+    with pytest.raises(Refusal, match="no active model for SPX: train one on the Train page first"):
+        forecasts.predict(make_account(database), "SPX", 3)
