@@ -13,9 +13,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from common.errors import BadInput, LimitReached, NotAllowed, NotFound, Refusal
 from common.logging import get_logger
-from core.forecasting.registry import RegistryError
-from core.jobs import JobError
-from core.predictions import PredictionError
 from core.throttle import ThrottleUnavailableError
 
 log = get_logger("api")
@@ -66,12 +63,8 @@ def error_response(error: ApiError) -> JSONResponse:
 
 
 # The one table from core's refusals to the API's answers: status, code, and a message of its own
-# where the error's would say too much. The first class that matches wins; the family's four kinds
-# come after the lookups of forecasting that are not yet in it.
+# where the error's would say too much. The first class that matches wins.
 REFUSALS: tuple[tuple[type[Exception], int, str, str | None], ...] = (
-    (PredictionError, 404, "not_found", None),
-    (RegistryError, 404, "not_found", None),
-    (JobError, 404, "not_found", None),
     (NotAllowed, 403, "forbidden", None),
     (LimitReached, 429, "quota_exceeded", None),
     (NotFound, 404, "not_found", None),

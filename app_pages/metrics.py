@@ -21,6 +21,7 @@ from ui.charts import (
     window_scores_figure,
 )
 from ui.errors import attempt
+from ui.leaderboard import show_leaderboard
 from ui.pickers import preferred_tickers, ticker_picker
 from ui.tables import show_table
 
@@ -211,36 +212,6 @@ def render_evaluations(evaluations: list[Evaluation], template: str) -> None:
     st.plotly_chart(residual_figure(forecast, template=template), width="stretch")
 
 
-LEADERBOARD_NAMES = {
-    "kind": "Model",
-    "validation_mase": "Validation MASE",
-    "test_mase": "Test MASE",
-    "dm_pvalue": "DM p-value",
-    "direction_accuracy": "Direction accuracy",
-    "coverage": "Interval coverage",
-    "train_seconds": "Train seconds",
-    "verdict": "Verdict",
-}
-
-
-def render_leaderboard(board: Evaluation | None) -> None:
-    if board is None:
-        st.caption("No leaderboard yet: a leaderboard job trains every model type on one ticker.")
-        return
-    st.text(f"{board.ticker} · {board.created_at:%Y-%m-%d %H:%M} · sorted by validation MASE, never by the test")
-    table = pd.DataFrame(board.metrics.get("models", []), columns=list(LEADERBOARD_NAMES)).rename(
-        columns=LEADERBOARD_NAMES
-    )
-    table["Model"] = table["Model"].map(lambda kind: label(kind) if kind in MODEL_TYPES else str(kind))
-    percent = st.column_config.NumberColumn(format="percent")
-    show_table(
-        table,
-        hide_index=True,
-        column_config={"Direction accuracy": percent, "Interval coverage": percent}
-        | {name: st.column_config.NumberColumn(format="%.4f") for name in ("Validation MASE", "Test MASE")},
-    )
-
-
 def render_backtest(actor: Actor, evaluations: list[Evaluation], template: str) -> None:
     if not evaluations:
         st.caption("Backtests trade a walk-forward run's out-of-sample forecasts: run one above first.")
@@ -335,7 +306,7 @@ def main() -> None:
     st.header("Model versions")
     render_versions(view.versions, template)
     st.header("Leaderboard")
-    render_leaderboard(view.leaderboard)
+    show_leaderboard(view.leaderboard)
     st.header("Walk-forward evaluation")
     render_walkforward_form(actor, view.tickers)
     render_evaluations(view.evaluations, template)

@@ -12,6 +12,7 @@ from core.services import models
 from db.repositories.actor import Actor
 from ui.auth import require_login
 from ui.errors import attempt
+from ui.leaderboard import show_leaderboard
 from ui.tables import show_table
 from ui.text import plain
 
@@ -96,7 +97,7 @@ def render_form(actor: Actor, view: models.TrainView) -> None:
         return
     jobs = attempt(models.submit_training, actor, chosen, config)
     if jobs:
-        st.success(f"Queued {len(jobs)} training job{'s' if len(jobs) > 1 else ''}: follow them below.")
+        st.success(plain(f"Queued {len(jobs)} training job{'s' if len(jobs) > 1 else ''}: follow them below."))
 
 
 def neural_fields(base, preset: str) -> dict:
@@ -168,7 +169,7 @@ def render_jobs(actor: Actor) -> None:
     if jobs is None:
         return
     if runner.problem:
-        st.warning(runner.problem, icon=":material/engineering:")
+        st.warning(plain(runner.problem), icon=":material/engineering:")
     else:
         st.caption(plain(f"Training jobs: {runner.summary()}."))
     refresh_when_a_job_succeeds(jobs)
@@ -291,18 +292,6 @@ def render_import(actor: Actor) -> None:
             st.success(plain(f"Imported as {version.ticker} v{version.version}."))
 
 
-LEADERBOARD_COLUMNS = {
-    "kind": "Model",
-    "validation_mase": "Validation MASE",
-    "test_mase": "Test MASE",
-    "dm_pvalue": "Diebold-Mariano p",
-    "direction_accuracy": "Direction right",
-    "coverage": "Interval coverage",
-    "train_seconds": "Train seconds",
-    "verdict": "Verdict",
-}
-
-
 def render_leaderboard(actor: Actor, view: models.TrainView) -> None:
     """Every model type trained on one ticker in one job, ranked by validation MASE (never by test)."""
     if view.can_train and view.tickers:
@@ -311,25 +300,7 @@ def render_leaderboard(actor: Actor, view: models.TrainView) -> None:
             submitted = st.form_submit_button("Rank every model type", icon=":material/leaderboard:")
         if submitted and attempt(models.submit_leaderboard, actor, ticker):
             st.success(plain(f"Queued a leaderboard of {ticker}: follow it under Jobs."))
-    board = view.leaderboard
-    if board is None:
-        st.caption("No leaderboard yet: a leaderboard job trains every model type on one ticker.")
-        return
-    rows = pd.DataFrame(board.metrics.get("models", []), columns=list(LEADERBOARD_COLUMNS))
-    rows["kind"] = [label(kind) if kind in MODEL_TYPES else kind for kind in rows["kind"]]
-    st.caption(plain(f"{board.ticker}, sorted by validation MASE: the test columns are shown, never chosen by."))
-    show_table(
-        rows.rename(columns=LEADERBOARD_COLUMNS),
-        hide_index=True,
-        column_config={
-            "Validation MASE": st.column_config.NumberColumn(format="%.4f"),
-            "Test MASE": st.column_config.NumberColumn(format="%.4f"),
-            "Diebold-Mariano p": st.column_config.NumberColumn(format="%.3f"),
-            "Direction right": st.column_config.NumberColumn(format="percent"),
-            "Interval coverage": st.column_config.NumberColumn(format="percent"),
-            "Train seconds": st.column_config.NumberColumn(format="%.1f"),
-        },
-    )
+    show_leaderboard(view.leaderboard)
 
 
 def main() -> None:

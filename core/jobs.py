@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.config import PROJECT_ROOT, Settings, get_settings
-from common.errors import Refusal
+from common.errors import NotFound
 from common.logging import get_logger
 from core.actions import authorise_action
 from core.audit import client_address as audit_client_address
@@ -84,7 +84,7 @@ PRESETS = {
 DEFAULT_PRESET = "balanced"
 
 
-class JobError(Refusal, RuntimeError):
+class JobError(NotFound, RuntimeError):
     """A job request the queue refuses; the message says why."""
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.config import Settings
-from common.errors import Refusal
+from common.errors import NotFound
 from core.actions import authorise_action
 from core.audit import record_event
 from core.forecasting import metrics
@@ -25,7 +25,7 @@ from db.repositories.predictions import add_predictions, pending_predictions, re
 from db.repositories.prices import read_prices
 
 
-class PredictionError(Refusal, ValueError):
+class PredictionError(NotFound, ValueError):
     """A prediction cannot be made; the message says what is missing."""
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from common.errors import Refusal
+from common.errors import BadInput
 from core.forecasting import runtime
 from core.forecasting.bundle_schema import BundleMetadata, describe
 from core.forecasting.signing import sign, signing_key, verify
@@ -39,7 +39,7 @@ MAX_COMPRESSION_RATIO = 100
 RATIO_CHECK_FROM_BYTES = 64 * 1024
 
 
-class ArtifactError(Refusal, ValueError):
+class ArtifactError(BadInput, ValueError):
     """A model file is not one the app wrote, or has been altered; the message says which."""
 
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from common.errors import Refusal
+from common.errors import BadInput
 
 FEATURES = {
     "log_return": "today's log return",
@@ -23,7 +23,7 @@ FEATURES = {
 MODEL_TYPES = ("auto", "lstm", "gru", "ridge", "arima", "ets", "drift", "moving_average", "persistence")
 
 
-class ModelSettingsError(Refusal, ValueError):
+class ModelSettingsError(BadInput, ValueError):
     """A training setting is wrong; the message names the setting."""
 
 

@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import talib
 
-from common.errors import Refusal
+from common.errors import BadInput
 from core.indicators import historical_volatility
 
 MACD_DAYS = 26 + 9 - 1  # the slow EMA and the signal line's warm-up
 
 
-class DatasetError(Refusal, ValueError):
+class DatasetError(BadInput, ValueError):
     """The prices cannot train or evaluate a model; the message says why."""
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from common.errors import Refusal
+from common.errors import NotFound
 from core.audit import record_event
 from core.auth.roles import Permission, require
 from core.data.tickers import TickerError, normalise_ticker
@@ -30,7 +30,7 @@ from db.repositories.models import (
 )
 
 
-class RegistryError(Refusal, LookupError):
+class RegistryError(NotFound, LookupError):
     """No such version for this user, or a request the registry refuses; the message says which."""
 
 

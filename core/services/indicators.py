@@ -7,7 +7,7 @@ from datetime import date
 
 import pandas as pd
 
-from common.errors import Refusal
+from common.errors import BadInput
 from core.auth.roles import Permission, require
 from core.indicator_view import IndicatorParams, indicator_view
 from core.preferences import Preferences, load_preferences
@@ -17,7 +17,7 @@ from db.repositories.actor import Actor
 from db.repositories.prices import list_cached_tickers
 
 
-class BadParameters(Refusal):
+class BadParameters(BadInput):
     """An indicator parameter the computation refuses; the message names it."""
 
 

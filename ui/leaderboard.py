@@ -1,0 +1,48 @@
+"""The leaderboard table, as the Train and Metrics pages both show it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.forecasting.config import MODEL_TYPES
+from core.forecasting.zoo import label
+from db.models import Evaluation
+from ui.tables import show_table
+from ui.text import plain
+
+COLUMNS = {
+    "kind": "Model",
+    "validation_mase": "Validation MASE",
+    "test_mase": "Test MASE",
+    "dm_pvalue": "Diebold-Mariano p",
+    "direction_accuracy": "Direction right",
+    "coverage": "Interval coverage",
+    "train_seconds": "Train seconds",
+    "verdict": "Verdict",
+}
+
+
+def show_leaderboard(board: Evaluation | None) -> None:
+    """Every model type trained on one ticker in one job, ranked by validation MASE (never by test)."""
+    if board is None:
+        st.caption("No leaderboard yet: a leaderboard job trains every model type on one ticker.")
+        return
+    rows = pd.DataFrame(board.metrics.get("models", []), columns=list(COLUMNS))
+    rows["kind"] = [label(kind) if kind in MODEL_TYPES else kind for kind in rows["kind"]]
+    made = f"{board.created_at:%Y-%m-%d %H:%M}"
+    st.caption(
+        f"{plain(board.ticker)}, {plain(made)}, sorted by validation MASE: the test columns are shown, never chosen by."
+    )
+    show_table(
+        rows.rename(columns=COLUMNS),
+        hide_index=True,
+        column_config={
+            "Validation MASE": st.column_config.NumberColumn(format="%.4f"),
+            "Test MASE": st.column_config.NumberColumn(format="%.4f"),
+            "Diebold-Mariano p": st.column_config.NumberColumn(format="%.3f"),
+            "Direction right": st.column_config.NumberColumn(format="percent"),
+            "Interval coverage": st.column_config.NumberColumn(format="percent"),
+            "Train seconds": st.column_config.NumberColumn(format="%.1f"),
+        },
+    )
