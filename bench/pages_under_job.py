@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,14 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import threading
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from bench.train_in_app import JOB_SECONDS, log_in, newest_job, prepare
+from bench.train_in_app import JOB_SECONDS, newest_job, signed_in_app
 from common.config import load_settings
 from db.engine import create_engine_from_settings, session_scope
 from db.models import TrainingJob
-from tests.e2e.app_server import CHROMIUM, CHROMIUM_FLAGS, running_app
 
 PAGES = (("", "Home"), ("tickers", "Tickers"), ("indicators", "Indicators"), ("predictions", "Predictions"))
 PAGE_TIMEOUT_MS = 30_000  # a page slower than this is counted as this slow
@@ -76,10 +73,12 @@ class ReadSampler(threading.Thread):
             self.times[read_only].append(time.perf_counter() - started)
             read_only = not read_only
 
-    def finish(self) -> None:
+    def stop_sampling(self) -> None:
         self.stop.set()
         self.join()
         self.engine.dispose()
+
+    def report(self) -> None:
         labels = {True: "read-only scope (deferred BEGIN)", False: "writing scope (BEGIN IMMEDIATE)"}
         for read_only, label in labels.items():
             values = [t * 1000 for t in self.times[read_only]]
@@ -108,58 +107,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--idle-rounds", type=int, default=3, help="rounds over the pages with no job (default 3)")
     args = parser.parse_args()
-    if not CHROMIUM.exists():
-        sys.exit(f"no Chromium at {CHROMIUM}: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory(prefix="candlecast-bench-") as scratch:
-        folder = Path(scratch)
-        database = folder / "bench.db"
-        env = {
-            "APP_ENV": "development",
-            "COOKIE_KEY": secrets.token_urlsafe(48),
-            "LOG_DIR": str(folder / "logs"),
-            "REDIS_URL": "",
-            "DATABASE_URL": f"sqlite:///{database}",
-        }
-        prepare({**os.environ, **env})
-        engine = create_engine(f"sqlite:///{database}")
-        idle: dict[str, list[float]] = {title: [] for _, title in PAGES}
-        busy: dict[str, list[float]] = {title: [] for _, title in PAGES}
-        with running_app(env, folder, with_worker=False) as url, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-            context = browser.new_context(viewport={"width": 1440, "height": 900})
-            context.set_default_timeout(60_000)
-            train_page, page = context.new_page(), context.new_page()
-            log_in(train_page, url)
-            for path, title in PAGES:  # the first visit of each page warms its imports
-                first_content_seconds(page, url, path, title)
-            for _ in range(args.idle_rounds):
-                for path, title in PAGES:
-                    idle[title].append(first_content_seconds(page, url, path, title))
-            sampler = ReadSampler(f"sqlite:///{database}")
-            before = newest_job(engine)
-            train_page.goto(f"{url}/train")
-            train_page.get_by_role("button", name="Train").click()
-            train_page.get_by_text("Queued 1 training job").first.wait_for()
-            sampler.start()
-            deadline = time.monotonic() + JOB_SECONDS
-            while time.monotonic() < deadline:
-                job = newest_job(engine)
-                if job is not None and (before is None or job.id != before.id):
-                    if job.status in ("succeeded", "failed", "cancelled"):
-                        break
-                    if job.status == "running":
-                        for path, title in PAGES:
-                            busy[title].append(first_content_seconds(page, url, path, title))
-                        continue
-                time.sleep(0.5)
-            browser.close()
-        engine.dispose()
-        report("no job running", idle)
-        report("a training job running", busy)
-        print("read transactions on the app's database while the job was queued or running:")
-        sampler.finish()
+    idle: dict[str, list[float]] = {title: [] for _, title in PAGES}
+    busy: dict[str, list[float]] = {title: [] for _, title in PAGES}
+    with signed_in_app() as app:
+        url, page, train_page = app.url, app.other_page, app.train_page
+        for path, title in PAGES:  # the first visit of each page warms its imports
+            first_content_seconds(page, url, path, title)
+        for _ in range(args.idle_rounds):
+            for path, title in PAGES:
+                idle[title].append(first_content_seconds(page, url, path, title))
+        sampler = ReadSampler(app.database_url)
+        before = newest_job(app.engine)
+        train_page.goto(f"{url}/train")
+        train_page.get_by_role("button", name="Train").click()
+        train_page.get_by_text("Queued 1 training job").first.wait_for()
+        sampler.start()
+        deadline = time.monotonic() + JOB_SECONDS
+        while time.monotonic() < deadline:
+            job = newest_job(app.engine)
+            if job is not None and (before is None or job.id != before.id):
+                if job.status in ("succeeded", "failed", "cancelled"):
+                    break
+                if job.status == "running":
+                    for path, title in PAGES:
+                        busy[title].append(first_content_seconds(page, url, path, title))
+                    continue
+            time.sleep(0.5)
+        sampler.stop_sampling()  # before the scratch database goes
+    report("no job running", idle)
+    report("a training job running", busy)
+    print("read transactions on the app's database while the job was queued or running:")
+    sampler.report()
     print(f"load average at the end (2 cores): {', '.join(f'{value:.1f}' for value in os.getloadavg())}")
 
 

@@ -23,15 +23,22 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import Engine, create_engine, select
 
 from common.config import PROJECT_ROOT
 from db.models import TrainingJob
 from tests.e2e.app_server import CHROMIUM, CHROMIUM_FLAGS, running_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 TICKER = "^GSPC"
 ADMIN, PASSWORD = "bench", "a long benchmark password"
@@ -118,46 +125,65 @@ def train_in_app(train_page, other_page, url: str, engine) -> tuple[float, float
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=2, help="jobs through the app, and CLI runs (default 2)")
-    args = parser.parse_args()
+@dataclass(frozen=True)
+class BenchApp:
+    url: str
+    environment: dict[str, str]
+    database_url: str
+    engine: Engine
+    train_page: Page
+    other_page: Page
+
+
+@contextmanager
+def signed_in_app() -> Iterator[BenchApp]:
+    """The real app in a scratch folder (SQLite, the sample, an admin), with two signed-in Chromium tabs."""
     if not CHROMIUM.exists():
         sys.exit(f"no Chromium at {CHROMIUM}: apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="candlecast-bench-") as scratch:
         folder = Path(scratch)
-        database = folder / "bench.db"
+        database_url = f"sqlite:///{folder / 'bench.db'}"
         env = {
             "APP_ENV": "development",
             "COOKIE_KEY": secrets.token_urlsafe(48),
             "LOG_DIR": str(folder / "logs"),
             "REDIS_URL": "",
-            "DATABASE_URL": f"sqlite:///{database}",
+            "DATABASE_URL": database_url,
         }
         environment = {**os.environ, **env}
         prepare(environment)
-        cli_command = [sys.executable, "-m", "core", "train", "--ticker", TICKER, "--json"]
-        engine = create_engine(f"sqlite:///{database}")
-        with running_app(env, folder, with_worker=False) as url, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-            context = browser.new_context(viewport={"width": 1440, "height": 900})
-            context.set_default_timeout(60_000)
-            train_page, other_page = context.new_page(), context.new_page()
-            log_in(train_page, url)
-            idle = [first_content_seconds(other_page, url) for _ in range(3)]
-            train_page.goto(f"{url}/train")
-            train_page.get_by_role("button", name="Train").wait_for()
-            cli, runs = [], []
-            for _ in range(args.runs):
-                cli.append(run(cli_command, environment))
-                runs.append(train_in_app(train_page, None, url, engine))
-                print(f"  pair {len(cli)}: command line {cli[-1]:.1f} s, in the app {runs[-1][0]:.1f} s, "
-                      f"load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
-            _, _, _, loads = train_in_app(train_page, other_page, url, engine)
-            browser.close()
-        engine.dispose()
+        engine = create_engine(database_url)
+        try:
+            with running_app(env, folder, with_worker=False) as url, sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+                context = browser.new_context(viewport={"width": 1440, "height": 900})
+                context.set_default_timeout(60_000)
+                train_page, other_page = context.new_page(), context.new_page()
+                log_in(train_page, url)
+                yield BenchApp(url, environment, database_url, engine, train_page, other_page)
+                browser.close()
+        finally:
+            engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2, help="jobs through the app, and CLI runs (default 2)")
+    args = parser.parse_args()
+    cli_command = [sys.executable, "-m", "core", "train", "--ticker", TICKER, "--json"]
+    with signed_in_app() as app:
+        idle = [first_content_seconds(app.other_page, app.url) for _ in range(3)]
+        app.train_page.goto(f"{app.url}/train")
+        app.train_page.get_by_role("button", name="Train").wait_for()
+        cli, runs = [], []
+        for _ in range(args.runs):
+            cli.append(run(cli_command, app.environment))
+            runs.append(train_in_app(app.train_page, None, app.url, app.engine))
+            print(f"  pair {len(cli)}: command line {cli[-1]:.1f} s, in the app {runs[-1][0]:.1f} s, "
+                  f"load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+        _, _, _, loads = train_in_app(app.train_page, app.other_page, app.url, app.engine)
 
     print(f"command line (python -m core train, import included): {', '.join(f'{s:.1f}' for s in cli)} s")
     queued = [r[0] for r in runs]

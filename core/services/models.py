@@ -117,12 +117,12 @@ def runner_status() -> jobs.RunnerStatus:
 
 def list_versions(actor: Actor, ticker: str | None = None) -> Sequence[ModelVersion]:
     """The actor's model versions, newest first, without their artifacts."""
-    with session_scope(action="list models") as session:
+    with session_scope(action="list models", read_only=True) as session:
         return list_model_versions(session=session, actor=actor, ticker=ticker)
 
 
 def get_version(actor: Actor, version_id: uuid.UUID) -> ModelVersion:
-    with session_scope(action="read model") as session:
+    with session_scope(action="read model", read_only=True) as session:
         return registry.owned_version(session=session, actor=actor, version_id=version_id)
 
 
