@@ -13,6 +13,7 @@ from db.repositories.actor import Actor
 from ui.auth import require_login
 from ui.errors import attempt
 from ui.leaderboard import show_leaderboard
+from ui.status import show_runner_problem
 from ui.tables import show_table
 from ui.text import plain
 
@@ -169,7 +170,7 @@ def render_jobs(actor: Actor) -> None:
     if jobs is None:
         return
     if runner.problem:
-        st.warning(plain(runner.problem), icon=":material/engineering:")
+        show_runner_problem(runner.problem)
     else:
         st.caption(plain(f"Training jobs: {runner.summary()}."))
     refresh_when_a_job_succeeds(jobs)

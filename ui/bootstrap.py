@@ -6,7 +6,6 @@ import streamlit as st
 
 from common.config import ConfigError, Settings, get_settings
 from common.logging import configure_logging
-from ui.text import plain
 
 
 @st.cache_resource(show_spinner=False)
@@ -21,7 +20,7 @@ def settings_or_stop() -> Settings:
     try:
         settings = get_settings()
     except ConfigError as error:
-        st.error(plain(error), icon=":material/error:")
+        st.error(str(error), icon=":material/error:")
         st.caption("Fix the variable in the environment or in `.env` (see `.env.example`), then restart.")
         st.stop()
     _configure_logging_once(str(settings.log_path), settings.log_level)

@@ -41,8 +41,13 @@ def render_status_panel(status: SystemStatus) -> None:
                 st.markdown(":red-badge[unreachable]")
         st.caption(f"Training jobs: {status.runner.summary()}")
         if db.problem:
-            st.error(plain(db.problem), icon=":material/database:")
+            st.error(db.problem, icon=":material/database:")
         if rd.state == RedisState.UNREACHABLE:
             st.warning(f"REDIS_URL is set but Redis does not answer: {plain(rd.detail)}", icon=":material/warning:")
         if status.runner_problem:
-            st.warning(plain(status.runner_problem), icon=":material/engineering:")
+            show_runner_problem(status.runner_problem)
+
+
+def show_runner_problem(problem: str) -> None:
+    """Why queued jobs do not start: core/jobs writes it, from settings, with commands as code spans."""
+    st.warning(problem, icon=":material/engineering:")

@@ -85,7 +85,7 @@ def test_register_then_log_in_then_log_out(database):
     inputs(at, "Password")[1].input("engines of analysis")
     inputs(at, "Repeat password")[0].input("engines of analysis")
     button(at, "Register").click().run()
-    assert [s.value for s in at.success] == [f"Account {name!r} created. Log in with it on the Log in tab."]
+    assert [s.value for s in at.success] == [f"Account '{plain(name)}' created. Log in with it on the Log in tab."]
 
     at = log_in(at, name, "engines of analysis")
     assert not at.exception

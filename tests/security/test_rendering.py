@@ -17,6 +17,8 @@ MARKDOWN_CALLS = {"markdown", "caption", "write", "html", "error", "warning", "i
 # Non-literal text that was read and holds only values the app itself controls.
 REVIEWED = {
     ("ui/status.py", "render_status_panel"): "backend name, health figures, revision ids, pool counts, Redis state",
+    ("ui/status.py", "show_runner_problem"): "the runner's state in core/jobs' words: a queue name from settings",
+    ("ui/bootstrap.py", "settings_or_stop"): "a settings error: the variable's name and the operator's own value",
     ("app_pages/indicators.py", "render_screener"): "a count and the screener's own description of numeric criteria",
     ("app_pages/metrics.py", "render_backtest"): "trade and day counts, exposure",
     ("app_pages/home.py", "render_matured"): "a count and a fixed phrase",
