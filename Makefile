@@ -33,7 +33,7 @@ worker: $(STAMP)
 	$(BIN)/python -m core.worker
 
 check: $(STAMP)
-	$(BIN)/python -m db check
+	$(BIN)/python -m core check
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
+from core.auth import Actor
 from core.data.export import to_safe_csv
 from core.services import forecasts
-from db.repositories.actor import Actor
 from ui.auth import client_ip, require_login
 from ui.charts import ledger_figure
 from ui.errors import attempt

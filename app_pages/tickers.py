@@ -5,14 +5,13 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from core.auth import Permission, can
+from core.auth import Actor, Permission, can
 from core.data.calendar import is_stale
 from core.data.export import to_safe_csv
 from core.data.sample import SAMPLE_TICKER
 from core.data.yahoo import OFFLINE_MESSAGE, yahoo_reachable
 from core.preferences import Preferences
 from core.services import accounts, market
-from db.repositories.actor import Actor
 from ui.auth import require_login
 from ui.charts import candlestick_figure
 from ui.components.price_chart import price_chart

@@ -5,11 +5,11 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from core.auth import Actor
 from core.forecasting.config import FEATURES, MODEL_TYPES, ModelSettingsError, parse_config
 from core.forecasting.zoo import DEFAULT_KIND, label
 from core.jobs import DEFAULT_PRESET, FINISHED, PRESETS, WAITING_MESSAGE, RunnerStatus
 from core.services import models
-from db.repositories.actor import Actor
 from ui.auth import require_login
 from ui.errors import attempt
 from ui.leaderboard import show_leaderboard

@@ -61,7 +61,7 @@ def prepare(env: dict[str, str]) -> None:
     python = sys.executable
     run([python, "-m", "db", "setup"], env)
     run([python, "-m", "core", "load-sample"], env)
-    admin = [python, "-m", "db", "create-admin", "--username", ADMIN, "--email", "bench@example.com"]
+    admin = [python, "-m", "core", "create-admin", "--username", ADMIN, "--email", "bench@example.com"]
     run([*admin, "--password-stdin"], env, stdin=PASSWORD + "\n")
 
 

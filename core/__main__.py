@@ -1,4 +1,5 @@
-"""Command line: fetch | import-csv | quality | load-sample | train | predict | walkforward | leaderboard."""
+"""Command line: fetch | import-csv | quality | load-sample | train | predict | walkforward | leaderboard,
+and the operator's check | create-admin (python -m db does setup and reset)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from common.logging import configure_logging
 from core.data.service import fetch_tickers, import_prices, load_sample
 from core.data.tickers import parse_ticker_text
 from core.forecasting.config import MODEL_TYPES
+from core.operations import add_operations_commands
 from db.engine import get_sessionmaker, session_scope
 from db.repositories.actor import Actor
 from db.repositories.users import get_user_by_username
@@ -109,7 +111,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     with session_scope(action="train from the command line") as session:
         owner = _owner(session, args.owner)
         if owner is None:
-            who = f"no user {args.owner!r}" if args.owner else "no admin yet (python -m db create-admin)"
+            who = f"no user {args.owner!r}" if args.owner else "no admin yet (python -m core create-admin)"
             print(f"error: --owner: {who}", file=sys.stderr)
             return EXIT_USAGE
         if args.csv:
@@ -374,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = commands.add_parser("load-sample", help="load the bundled S&P 500 sample (^GSPC 1999-2018)")
     sample.set_defaults(run=cmd_load_sample)
+    add_operations_commands(commands)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""The system status that Home's panel and `python -m db check` both show: database, Redis, job runners."""
+"""The system status that Home's panel and `python -m core check` both show: database, Redis, job runners."""
 
 from __future__ import annotations
 
@@ -79,5 +79,5 @@ def database_status(engine: Engine | None = None) -> DatabaseStatus:
 
 
 def system_status(engine: Engine | None = None) -> SystemStatus:
-    """Everything the status panel and `python -m db check` report."""
+    """Everything the status panel and `python -m core check` report."""
     return SystemStatus(database=database_status(engine), redis=redis_status(), runner=runner_status())

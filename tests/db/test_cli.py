@@ -1,4 +1,4 @@
-"""python -m db: setup, check, create-admin, reset, against real databases."""
+"""The operator's commands against real databases: python -m db setup | reset, python -m core check | create-admin."""
 
 import io
 import subprocess
@@ -11,7 +11,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from common.config import PROJECT_ROOT
-from db.__main__ import main as cli_main
+from core.__main__ import main as core_main
+from db.__main__ import main as db_main
 from db.models import User
 from db.repositories.users import get_user_by_username
 from tests.process_state import reset_process_state
@@ -37,9 +38,9 @@ def empty_database(request, tmp_path, monkeypatch):
 
 
 def main(argv: list[str]) -> int:
-    """Run the command line as a new process would: settings read afresh."""
+    """Run the command as a new process would (settings read afresh), with the module that owns it."""
     reset_process_state()
-    return cli_main(argv)
+    return (core_main if argv[0] in ("check", "create-admin") else db_main)(argv)
 
 
 def count_users(url: URL) -> int:

@@ -1,0 +1,101 @@
+"""Operator commands that need the whole app: `python -m core check` and `python -m core create-admin`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from dataclasses import asdict
+from typing import TextIO
+
+from common.errors import BadInput
+from core.passwords import PasswordPolicyError, check_password_policy, hash_password
+from core.redis_client import RedisState
+from core.status import SystemStatus, system_status
+from db.engine import session_scope
+from db.models.accounts import Role
+from db.repositories.users import create_user
+
+EXIT_OK, EXIT_PROBLEM = 0, 1
+
+
+def format_status(status: SystemStatus) -> str:
+    db, rd = status.database, status.redis
+    pool = db.pool
+    lines = [
+        f"database:  {db.backend} {db.url}",
+        f"  health:  {'ok' if db.health.ok else 'FAILED'} ({db.health.latency_ms:.1f} ms)"
+        + (f" {db.health.error}" if db.health.error else ""),
+        f"  schema:  revision {db.revision or 'none'}, head {db.head}"
+        + (" (up to date)" if db.migrated else " (NOT up to date)"),
+        f"  pool:    {pool.kind} size={pool.size} checked_out={pool.checked_out} overflow={pool.overflow}",
+        f"redis:     {rd.state.value}"
+        + (f" ({rd.latency_ms:.1f} ms)" if rd.latency_ms is not None else "")
+        + (f" {rd.detail}" if rd.detail else ""),
+        f"jobs:      {_runner_line(status)}",
+    ]
+    if db.problem:
+        lines.append(f"problem:   {db.problem}")
+    if rd.state == RedisState.UNREACHABLE:
+        lines.append("problem:   REDIS_URL is set but Redis does not answer")
+    if status.runner_problem:
+        lines.append(f"problem:   {status.runner_problem}")
+    return "\n".join(lines)
+
+
+def _runner_line(status: SystemStatus) -> str:
+    runner = status.runner
+    if runner.local or runner.workers is None:
+        return runner.summary() if runner.local else f"queue {runner.queue!r}, workers unknown (Redis down)"
+    beat = f", last heartbeat {runner.last_heartbeat:%Y-%m-%d %H:%M:%S} UTC" if runner.last_heartbeat else ""
+    return f"queue {runner.queue!r}: {runner.workers} worker(s) listening, {runner.busy} busy{beat}"
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    status = system_status()
+    if args.json:
+        print(json.dumps(asdict(status), default=str, indent=2))
+    else:
+        print(format_status(status))
+    return EXIT_OK if status.ok else EXIT_PROBLEM
+
+
+def _read_password(args: argparse.Namespace, stdin: TextIO) -> str:
+    if args.password_stdin:
+        return stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise PasswordPolicyError("the two passwords differ")
+    return first
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    try:
+        password = _read_password(args, sys.stdin)
+        check_password_policy(password, username=args.username, email=args.email)
+        with session_scope(action="create-admin") as session:
+            user = create_user(
+                session=session,
+                username=args.username,
+                email=args.email,
+                password_hash=hash_password(password),
+                role=Role.ADMIN,
+            )
+            print(f"admin {user.username!r} created")
+    except BadInput as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_PROBLEM
+    return EXIT_OK
+
+
+def add_operations_commands(commands: argparse._SubParsersAction) -> None:
+    check = commands.add_parser("check", help="connectivity, migration revision, pool, Redis and job runners")
+    check.add_argument("--json", action="store_true", help="print the status as JSON")
+    check.set_defaults(run=cmd_check)
+
+    admin = commands.add_parser("create-admin", help="create an administrator account")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    admin.set_defaults(run=cmd_create_admin)
