@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -55,12 +56,15 @@ def historical_volatility(
     if periods_per_year < 1:
         raise ValueError(f"periods_per_year must be at least 1, got {periods_per_year!r}")
     values = _values(close, "close", window + 1, f"HV({window})")
+    return _series(_volatility(values, window, periods_per_year), close, f"hv_{window}")
+
+
+def _volatility(values: np.ndarray, window: int, periods_per_year: int = TRADING_DAYS_PER_YEAR) -> np.ndarray:
     returns = np.full(len(values), np.nan)
     returns[1:] = np.log(values[1:] / values[:-1])
     # TA-Lib's STDDEV divides by n; the sample deviation divides by n - 1.
     population = talib.STDDEV(returns, timeperiod=window, nbdev=1.0)
-    annualised = population * math.sqrt(window / (window - 1)) * math.sqrt(periods_per_year)
-    return _series(annualised, close, f"hv_{window}")
+    return population * math.sqrt(window / (window - 1)) * math.sqrt(periods_per_year)
 
 
 def bollinger(close: pd.Series, window: int = 20, k: float = 2.0) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -139,9 +143,7 @@ def compute_all(
     if not bb_k > 0:
         raise ValueError(f"bb_k must be above 0, got {bb_k!r}")
 
-    close, high, low, volume = (
-        np.asarray(prices[column], dtype=float) for column in ("close", "high", "low", "volume")
-    )
+    close, high, low, volume = (prices[column].to_numpy(float) for column in ("close", "high", "low", "volume"))
     length = len(close)
     nothing = np.full(length, np.nan)
 
@@ -153,9 +155,7 @@ def compute_all(
     }
     for span in ema_spans:
         columns[f"ema_{span}"] = talib.EMA(close, timeperiod=span) if enough(span) else nothing
-    columns[f"hv_{hv_window}"] = (
-        historical_volatility(prices["close"], hv_window).to_numpy() if enough(hv_window + 1) else nothing
-    )
+    columns[f"hv_{hv_window}"] = _volatility(close, hv_window) if enough(hv_window + 1) else nothing
     if enough(bb_window):
         bands = talib.BBANDS(close, timeperiod=bb_window, nbdevup=bb_k, nbdevdn=bb_k, matype=talib.MA_Type.SMA)
     else:
@@ -170,4 +170,13 @@ def compute_all(
         talib.ATR(high, low, close, timeperiod=atr_period) if enough(atr_period + 1) else nothing
     )
     columns["obv"] = talib.OBV(close, volume) if enough(1) else nothing
-    return pd.DataFrame(columns, index=prices.index)
+    # One float block, column-major as pandas keeps it: a frame built from a dict of arrays checks
+    # and copies each column alone, which costs more than TA-Lib's arithmetic.
+    block = np.vstack(list(columns.values())).T
+    return pd.DataFrame(block, index=prices.index, columns=_column_index(tuple(columns)), copy=False)
+
+
+@cache
+def _column_index(names: tuple[str, ...]) -> pd.Index:
+    # Building an Index of text makes an Arrow array each time, which alone costs as much as an indicator.
+    return pd.Index(names)
