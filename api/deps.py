@@ -14,15 +14,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
-from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
-from starlette.exceptions import HTTPException
 
-from api.errors import EXPECTED_ERRORS, ApiError
+from api.errors import ApiError
 from api.limits import ApiLimits, take
 from common.config import Settings, get_settings
-from common.errors import Refusal
 from core.api_usage import KeyHolder, authenticate_key, record_key_request, take_back_key_request
 from core.auth.roles import Permission, require
 from core.throttle import Throttle, get_throttle
@@ -31,28 +27,6 @@ from db.repositories.actor import Actor
 
 bearer = HTTPBearer(auto_error=False, description="An API key from the Account page: `Authorization: Bearer cc_...`")
 UNAUTHORISED_HEADERS = {"WWW-Authenticate": "Bearer"}
-
-
-def transaction(request: Request) -> Iterator[Session]:
-    """One session and transaction per request: committed on success, rolled back on any error.
-
-    A refusal goes through session_scope, which logs it in one line and keeps its audit rows
-    after the rollback; other 4xx answers roll back quietly; anything else is logged once.
-    """
-    refused: Exception | None = None
-    with session_scope(action=f"{request.method} {request.url.path}") as session:
-        try:
-            yield session
-        except Refusal:
-            raise
-        except (*EXPECTED_ERRORS, RequestValidationError, HTTPException) as error:
-            session.rollback()
-            refused = error
-    if refused is not None:
-        raise refused
-
-
-SessionDep = Annotated[Session, Depends(transaction, scope="function")]
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,14 @@ import pandas as pd
 from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
-from api.deps import CallerDep, SessionDep, UploaderDep
+from api.deps import CallerDep, UploaderDep
 from api.errors import ApiError, documented, error_response, not_found
 from api.frames import table_response
 from api.routes import VERSION_PREFIX
 from api.schemas import TICKER_PATTERN, CachedTickerOut, IndicatorTable, IsoDate, PriceTable, TickerList, UploadResult
 from core.audit import client_address
-from core.indicator_view import IndicatorParams, indicator_view
-from core.services import market
+from core.indicator_view import IndicatorParams
+from core.services import indicators, market
 
 router = APIRouter(prefix=VERSION_PREFIX, tags=["market data"])
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -103,7 +103,6 @@ def post_prices(
 def get_indicators(
     request: Request,
     caller: CallerDep,
-    session: SessionDep,
     ticker: TickerPath,
     start: IsoDate | None = None,
     end: IsoDate | None = None,
@@ -131,10 +130,7 @@ def get_indicators(
         macd_signal=macd_signal,
         atr_period=atr_period,
     )
-    try:
-        view = indicator_view(session=session, actor=caller.actor, ticker=ticker, start=start, end=end, params=params)
-    except ValueError as error:  # a parameter compute_all refuses, named in the message
-        raise ApiError(422, "invalid_request", str(error)) from None
+    view = indicators.chart_data(caller.actor, ticker, start=start, end=end, params=params).view
     if view.empty:
         raise not_found(f"no cached prices of {ticker}" + (" in that date range" if start or end else ""))
     return table_response(
