@@ -1,7 +1,7 @@
 """Indicator speed: compute_all on a 5,000-row frame against the same TA-Lib work on bare arrays
 (target: at most 2x), and the screener over 500 tickers.
 
-The two sides of the ratio do the same arithmetic, and the bench checks that they give the same bits:
+The two sides of the ratio do the same arithmetic, and the bench checks that they give the same numbers:
 - compute_all: checks its parameters, reads high, low, close and volume out of the frame (the parsed
   sample, ten columns), runs RSI, four EMAs, the volatility, Bollinger, MACD, ATR and OBV, and returns
   one DataFrame of the 14 columns on the frame's index.
