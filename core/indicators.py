@@ -7,8 +7,8 @@ anything forward: the series is taken as the trading days it holds, gaps and all
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from functools import cache
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -60,11 +60,17 @@ def historical_volatility(
 
 
 def _volatility(values: np.ndarray, window: int, periods_per_year: int = TRADING_DAYS_PER_YEAR) -> np.ndarray:
-    returns = np.full(len(values), np.nan)
-    returns[1:] = np.log(values[1:] / values[:-1])
+    # In place: the quotients become the log returns and the deviations their annualised sample
+    # deviations, the same operations in the same order as on fresh arrays, so the same bits.
+    returns = np.empty(len(values))
+    returns[0] = np.nan
+    np.divide(values[1:], values[:-1], out=returns[1:])
+    np.log(returns[1:], out=returns[1:])
+    deviation = talib.STDDEV(returns, timeperiod=window, nbdev=1.0)
     # TA-Lib's STDDEV divides by n; the sample deviation divides by n - 1.
-    population = talib.STDDEV(returns, timeperiod=window, nbdev=1.0)
-    return population * math.sqrt(window / (window - 1)) * math.sqrt(periods_per_year)
+    deviation *= math.sqrt(window / (window - 1))
+    deviation *= math.sqrt(periods_per_year)
+    return deviation
 
 
 def bollinger(close: pd.Series, window: int = 20, k: float = 2.0) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -143,40 +149,58 @@ def compute_all(
     if not bb_k > 0:
         raise ValueError(f"bb_k must be above 0, got {bb_k!r}")
 
-    close, high, low, volume = (prices[column].to_numpy(float) for column in ("close", "high", "low", "volume"))
+    close, high, low, volume = (_float_column(prices, name) for name in ("close", "high", "low", "volume"))
     length = len(close)
-    nothing = np.full(length, np.nan)
 
-    def enough(needed: int) -> bool:
-        return length >= needed
+    def indicators() -> Iterator[np.ndarray | float]:
+        # In _column_index's order; NaN for an indicator whose warm-up outlasts the series.
+        yield talib.RSI(close, timeperiod=rsi_period) if length >= rsi_period + 1 else np.nan
+        for span in ema_spans:
+            yield talib.EMA(close, timeperiod=span) if length >= span else np.nan
+        yield _volatility(close, hv_window) if length >= hv_window + 1 else np.nan
+        if length >= bb_window:
+            yield from talib.BBANDS(close, timeperiod=bb_window, nbdevup=bb_k, nbdevdn=bb_k, matype=talib.MA_Type.SMA)
+        else:
+            yield from (np.nan,) * 3
+        if length >= macd_slow + macd_signal - 1:
+            yield from talib.MACD(close, fastperiod=macd_fast, slowperiod=macd_slow, signalperiod=macd_signal)
+        else:
+            yield from (np.nan,) * 3
+        yield talib.ATR(high, low, close, timeperiod=atr_period) if length >= atr_period + 1 else np.nan
+        yield talib.OBV(close, volume) if length >= 1 else np.nan
 
-    columns: dict[str, np.ndarray] = {
-        f"rsi_{rsi_period}": talib.RSI(close, timeperiod=rsi_period) if enough(rsi_period + 1) else nothing,
-    }
-    for span in ema_spans:
-        columns[f"ema_{span}"] = talib.EMA(close, timeperiod=span) if enough(span) else nothing
-    columns[f"hv_{hv_window}"] = _volatility(close, hv_window) if enough(hv_window + 1) else nothing
-    if enough(bb_window):
-        bands = talib.BBANDS(close, timeperiod=bb_window, nbdevup=bb_k, nbdevdn=bb_k, matype=talib.MA_Type.SMA)
-    else:
-        bands = (nothing, nothing, nothing)
-    columns |= dict(zip(("bb_upper", "bb_middle", "bb_lower"), bands, strict=True))
-    if enough(macd_slow + macd_signal - 1):
-        lines = talib.MACD(close, fastperiod=macd_fast, slowperiod=macd_slow, signalperiod=macd_signal)
-    else:
-        lines = (nothing, nothing, nothing)
-    columns |= dict(zip(("macd", "macd_signal", "macd_hist"), lines, strict=True))
-    columns[f"atr_{atr_period}"] = (
-        talib.ATR(high, low, close, timeperiod=atr_period) if enough(atr_period + 1) else nothing
-    )
-    columns["obv"] = talib.OBV(close, volume) if enough(1) else nothing
-    # One float block, column-major as pandas keeps it: a frame built from a dict of arrays checks
-    # and copies each column alone, which costs more than TA-Lib's arithmetic.
-    block = np.vstack(list(columns.values())).T
-    return pd.DataFrame(block, index=prices.index, columns=_column_index(tuple(columns)), copy=False)
+    columns = _column_index(rsi_period, tuple(ema_spans), hv_window, atr_period)
+    # One float block laid out as pandas keeps it (a row per column), each row written as its
+    # indicator leaves TA-Lib: a frame built from a dict of arrays checks and copies each column
+    # alone, and stacking them afterwards copies them all once more.
+    block = np.empty((len(columns), length))
+    for row, values in zip(block, indicators(), strict=True):
+        row[:] = values
+    return pd.DataFrame(block.T, index=prices.index, columns=columns, copy=False)
 
 
-@cache
-def _column_index(names: tuple[str, ...]) -> pd.Index:
+def _float_column(prices: pd.DataFrame, name: str) -> np.ndarray:
+    # The column's own array, without the Series pandas builds around every column it hands out,
+    # which costs about as much as an indicator. The array is outside copy-on-write, so it is only
+    # read. pandas is pinned, and every compute_all test reads through here.
+    return np.asarray(prices._get_column_array(prices.columns.get_loc(name)), dtype=float)
+
+
+@lru_cache(maxsize=256)
+def _column_index(rsi_period: int, ema_spans: tuple[int, ...], hv_window: int, atr_period: int) -> pd.Index:
     # Building an Index of text makes an Arrow array each time, which alone costs as much as an indicator.
-    return pd.Index(names)
+    return pd.Index(
+        [
+            f"rsi_{rsi_period}",
+            *(f"ema_{span}" for span in ema_spans),
+            f"hv_{hv_window}",
+            "bb_upper",
+            "bb_middle",
+            "bb_lower",
+            "macd",
+            "macd_signal",
+            "macd_hist",
+            f"atr_{atr_period}",
+            "obv",
+        ]
+    )

@@ -130,6 +130,58 @@ def test_compute_all_matches_the_single_functions(prices):
     assert values["ema_200"].notna().sum() == len(prices) - 199
 
 
+def test_compute_all_is_the_single_functions_bit_for_bit_with_other_parameters(prices):
+    values = compute_all(
+        prices, rsi_period=7, ema_spans=[5, 100], hv_window=10, bb_window=30, bb_k=1.5,
+        macd_fast=5, macd_slow=35, macd_signal=4, atr_period=21,
+    )  # fmt: skip
+    close = prices["close"]
+    expected = {
+        "rsi_7": rsi(close, 7),
+        "ema_5": ema(close, 5),
+        "ema_100": ema(close, 100),
+        "hv_10": historical_volatility(close, 10),
+        **dict(zip(("bb_upper", "bb_middle", "bb_lower"), bollinger(close, 30, 1.5), strict=True)),
+        **dict(zip(("macd", "macd_signal", "macd_hist"), macd(close, 5, 35, 4), strict=True)),
+        "atr_21": atr(prices["high"], prices["low"], close, 21),
+        "obv": obv(close, prices["volume"]),
+    }
+    assert list(values.columns) == list(expected)
+    for name, series in expected.items():
+        np.testing.assert_array_equal(values[name].to_numpy(), series.to_numpy(), err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        pytest.param(lambda frame: frame.astype({"volume": "int64"}), id="whole-number volume"),
+        pytest.param(lambda frame: frame.astype("Float64"), id="nullable floats"),
+        pytest.param(lambda frame: frame.astype("float32"), id="single precision"),
+        pytest.param(
+            lambda frame: pd.DataFrame(frame.to_numpy(), index=frame.index, columns=frame.columns), id="one 2-D block"
+        ),
+        pytest.param(
+            lambda frame: frame.assign(ticker="^GSPC")[["volume", "close", "ticker", "low", "high"]],
+            id="other columns between",
+        ),
+        pytest.param(lambda frame: frame.iloc[500:800], id="a slice of a longer frame"),
+    ],
+)
+def test_compute_all_reads_the_columns_however_they_are_stored(prices, stored):
+    frame = stored(prices.assign(volume=prices["volume"].round()))
+    floats = pd.DataFrame({name: frame[name].to_numpy(float) for name in ("high", "low", "close", "volume")})
+    pd.testing.assert_frame_equal(
+        compute_all(frame), compute_all(floats).set_axis(frame.index), check_exact=True, check_freq=False
+    )
+
+
+def test_compute_all_leaves_the_prices_alone(prices):
+    before = prices.copy()
+    values = compute_all(prices)
+    values.iloc[:, :] = 0.0
+    pd.testing.assert_frame_equal(prices, before)
+
+
 def test_a_short_history_leaves_long_indicators_empty():
     short = pd.DataFrame(
         {
