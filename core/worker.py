@@ -26,12 +26,12 @@ WORKER_TTL_SECONDS = 120
 PARENT_CHECK_SECONDS = 2.0
 # Training is batch work; pages answer people. TensorFlow's thread pools and the training loop keep
 # both cores busy, and at equal priority the app's server got a share of a core like theirs: pages
-# took about twice as long to show while a job ran. Ten steps down, the kernel gives the server (and
-# the browser, and anything else interactive) the CPU whenever it asks, while a job on an otherwise
-# idle machine still has all of it, so a training is no slower unless something else wants the
-# cores. Capping the job's threads instead would slow every training, busy machine or not. A job
-# holds SQLite's write lock for a few milliseconds per epoch and page reads do not wait for it
-# (read-only scopes); the benchmark's writing transactions wait no longer beside a lowered job.
+# took about twice as long to show while a job ran. Ten steps down, the job gets a tenth of a core
+# the server (or the browser, or anything else interactive) wants too, and on an otherwise idle
+# machine still all of it, so a training is no slower unless something else wants the cores.
+# Capping the job's threads instead would slow every training, busy machine or not. A job holds
+# SQLite's write lock for a few milliseconds per epoch and page reads do not wait for it (read-only
+# scopes); the benchmark's writing transactions wait no longer beside a lowered job.
 JOB_NICENESS = 10
 
 log = get_logger("jobs")
