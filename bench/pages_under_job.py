@@ -5,7 +5,8 @@ folder, logs in with headless Chromium, opens Home, Tickers, Indicators and Pred
 few times with nothing running, then queues a ^GSPC training job from the Train page (an LSTM with
 the thorough preset by default: minutes of work, where the default auto ensemble is over in
 seconds) and opens the same pages in turn while it runs, queueing another job if one ends before
-enough pages were timed. First content is the page's title on screen.
+enough pages were timed; the Train page stays open in another tab meanwhile, its job panel
+refreshing every 2 s as a user's would. First content is the page's title on screen.
 Meanwhile a thread of this process times small read transactions on the app's database, in turn
 as a read-only scope (deferred BEGIN) and as a writing one (BEGIN IMMEDIATE, which queues behind
 the job's and the pages' writes), to show the lock waits apart from the machine's load.
