@@ -2,15 +2,18 @@
 
 Starts the real app on the embedded default (SQLite, no Redis, jobs in a child process) in a fresh
 folder, logs in with headless Chromium, opens Home, Tickers, Indicators and Predictions in turn a
-few times with nothing running, then queues the default ^GSPC training job from the Train page and
-opens the same pages in turn until it finishes. First content is the page's title on screen.
+few times with nothing running, then queues a ^GSPC training job from the Train page (an LSTM with
+the thorough preset by default: minutes of work, where the default auto ensemble is over in
+seconds) and opens the same pages in turn while it runs, queueing another job if one ends before
+enough pages were timed; the Train page stays open in another tab meanwhile, its job panel
+refreshing every 2 s as a user's would. First content is the page's title on screen.
 Meanwhile a thread of this process times small read transactions on the app's database, in turn
 as a read-only scope (deferred BEGIN) and as a writing one (BEGIN IMMEDIATE, which queues behind
 the job's and the pages' writes), to show the lock waits apart from the machine's load.
 
 Prints median and p95 per condition and page (target: under 1 s while a job runs), the read
 transactions' figures, and the load average, since a shared machine's other work moves every figure.
-Run: .venv/bin/python bench/pages_under_job.py [--idle-rounds 3]
+Run: .venv/bin/python bench/pages_under_job.py [--idle-rounds 3] [--busy-loads 20] [--model-type lstm]
 """
 
 from __future__ import annotations
@@ -29,12 +32,13 @@ import threading
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from bench.train_in_app import JOB_SECONDS, newest_job, signed_in_app
+from bench.train_in_app import JOB_SECONDS, choose_model, newest_job, queue_job, signed_in_app
 from common.config import load_settings
 from db.engine import create_engine_from_settings, session_scope
 from db.models import TrainingJob
 
 PAGES = (("", "Home"), ("tickers", "Tickers"), ("indicators", "Indicators"), ("predictions", "Predictions"))
+FINISHED = ("succeeded", "failed", "cancelled")
 PAGE_TIMEOUT_MS = 30_000  # a page slower than this is counted as this slow
 READING_MS = 1000  # a person glances at a page before opening the next
 
@@ -106,9 +110,15 @@ def report(condition: str, times: dict[str, list[float]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--idle-rounds", type=int, default=3, help="rounds over the pages with no job (default 3)")
+    parser.add_argument("--busy-loads", type=int, default=20, help="page loads to time while a job runs (default 20)")
+    parser.add_argument("--model-type", default="lstm", help="the model type of the jobs (default lstm)")
+    parser.add_argument("--preset", default="thorough", help="a network's preset (default thorough)")
     args = parser.parse_args()
+    preset = args.preset if args.model_type in ("lstm", "gru") else None
     idle: dict[str, list[float]] = {title: [] for _, title in PAGES}
     busy: dict[str, list[float]] = {title: [] for _, title in PAGES}
+    jobs = loads = 0
+    running_seconds = 0.0
     with signed_in_app() as app:
         url, page, train_page = app.url, app.other_page, app.train_page
         for path, title in PAGES:  # the first visit of each page warms its imports
@@ -116,27 +126,37 @@ def main() -> None:
         for _ in range(args.idle_rounds):
             for path, title in PAGES:
                 idle[title].append(first_content_seconds(page, url, path, title))
+        idle_load = os.getloadavg()
         sampler = ReadSampler(app.database_url)
-        before = newest_job(app.engine)
         train_page.goto(f"{url}/train")
-        train_page.get_by_role("button", name="Train").click()
-        train_page.get_by_text("Queued 1 training job").first.wait_for()
+        choose_model(train_page, args.model_type, preset)
         sampler.start()
         deadline = time.monotonic() + JOB_SECONDS
-        while time.monotonic() < deadline:
+        current = None
+        while time.monotonic() < deadline and loads < args.busy_loads:
             job = newest_job(app.engine)
-            if job is not None and (before is None or job.id != before.id):
-                if job.status in ("succeeded", "failed", "cancelled"):
-                    break
-                if job.status == "running":
-                    for path, title in PAGES:
-                        busy[title].append(first_content_seconds(page, url, path, title))
-                    continue
+            if current is None or (job.id == current and job.status in FINISHED):
+                if job is not None and job.status == "failed":
+                    sys.exit(f"the job failed: {job.error}")
+                current, jobs = queue_job(train_page, app.engine).id, jobs + 1
+                continue
+            if job.id == current and job.status == "running":  # each load starts while the job runs
+                path, title = PAGES[loads % len(PAGES)]
+                started = time.monotonic()
+                busy[title].append(first_content_seconds(page, url, path, title))
+                running_seconds += time.monotonic() - started
+                loads += 1
+                continue
             time.sleep(0.5)
+        busy_load = os.getloadavg()
         sampler.stop_sampling()  # before the scratch database goes
-    report("no job running", idle)
-    report("a training job running", busy)
-    print("read transactions on the app's database while the job was queued or running:")
+    report(f"no job running (load average {idle_load[0]:.1f})", idle)
+    report(
+        f"{args.model_type} training running ({jobs} job(s), {running_seconds:.0f} s timed, "
+        f"load average {busy_load[0]:.1f})",
+        busy,
+    )
+    print("read transactions on the app's database while a job was queued or running:")
     sampler.report()
     print(f"load average at the end (2 cores): {', '.join(f'{value:.1f}' for value in os.getloadavg())}")
 

@@ -8,8 +8,9 @@ Without Redis, the app runs each job in a child process of its own (`python -m c
 one at a time. Training in a thread of the app's process ran 2-4x slower than the command line and
 stalled every page meanwhile: Keras drives each batch from Python, so the training thread and the
 server's event loop and script threads took turns at the GIL, and TensorFlow's thread pools fought
-them for two cores. A child process has its own interpreter, and the server's threads have the GIL to
-themselves.
+them for two cores. A child process has its own interpreter, so the server's threads have the GIL to
+themselves, and it runs at a lower CPU priority (core.worker), so the server has the cores when a
+page asks for them.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ one job and exits, as the app starts it for every job when no Redis is configure
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import threading
@@ -23,14 +24,22 @@ from core.redis_client import RedisState, redis_status, require_redis
 # worker stops counting as "listening" within three minutes instead of RQ's default eight.
 WORKER_TTL_SECONDS = 120
 PARENT_CHECK_SECONDS = 2.0
+# Training is batch work; pages answer people. TensorFlow's thread pools and the training loop keep
+# both cores busy, and at equal priority the app's server got a share of a core like theirs: pages
+# took about twice as long to show while a job ran. Ten steps down, the job gets a tenth of a core
+# the server (or the browser, or anything else interactive) wants too, and on an otherwise idle
+# machine still all of it, so a training is no slower unless something else wants the cores.
+# Capping the job's threads instead would slow every training, busy machine or not. A job holds
+# SQLite's write lock for a few milliseconds per epoch and page reads do not wait for it (read-only
+# scopes); the benchmark's writing transactions wait no longer beside a lowered job.
+JOB_NICENESS = 10
 
 log = get_logger("jobs")
 
 
 def run_local_job(job_id: uuid.UUID, client_address: str | None = None) -> int:
-    """Run one job in this process, stopping if the app that started it goes away."""
-    # Normal CPU priority on purpose: on SQLite every transaction takes the write lock (BEGIN
-    # IMMEDIATE), and a job process starved by a lower priority can hold it while pages wait.
+    """Run one job in this process, below the app's priority, stopping if the app that started it goes away."""
+    yield_cpu_to_pages()
     settings = get_settings()
     configure_logging(settings.log_path, settings.log_level, console=False)
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
@@ -39,6 +48,16 @@ def run_local_job(job_id: uuid.UUID, client_address: str | None = None) -> int:
     status = run_job(str(job_id), client_address)
     log.info("job process %s for %s ended: %s", os.getpid(), job_id, status)
     return 0
+
+
+def yield_cpu_to_pages() -> None:
+    """Lower this process's CPU priority by JOB_NICENESS; call it once, before any thread starts.
+
+    On Linux each thread has its own priority and new threads inherit their creator's, so this
+    must run before TensorFlow starts its thread pools, for them to yield too.
+    """
+    with contextlib.suppress(AttributeError, OSError):  # a platform without nice trains at normal priority
+        os.nice(JOB_NICENESS)
 
 
 def _exit_when_orphaned(parent: int) -> None:
@@ -74,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Redis at REDIS_URL does not answer: {status.detail}", file=sys.stderr)
         return 1
     configure_logging(settings.log_path, settings.log_level)
+    yield_cpu_to_pages()  # a worker may share its machine with the app, whose pages come first
     # A SimpleWorker runs jobs in its own process: TensorFlow loads once per worker instead of
     # once per job, and is never forked after it has started its threads. A worker that dies
     # leaves its job to the heartbeat check, which marks it failed.

@@ -1,0 +1,14 @@
+"""The app's Streamlit settings that the pages' speed depends on."""
+
+import tomllib
+
+import streamlit.config
+
+from common.config import PROJECT_ROOT
+
+
+def test_script_runs_do_not_force_a_full_garbage_collection():
+    settings = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
+    # A misspelt option would be ignored without a word: it must be one Streamlit knows.
+    assert "runner.postScriptGC" in streamlit.config.get_config_options()
+    assert settings["runner"]["postScriptGC"] is False
