@@ -163,8 +163,25 @@ def local_time(moment: datetime | None) -> pd.Timestamp | None:
     return pd.Timestamp(moment).tz_convert(st.context.timezone or "UTC").tz_localize(None)
 
 
-@st.fragment(run_every=REFRESH_SECONDS)
 def render_jobs(actor: Actor) -> None:
+    """Queued and running jobs refresh themselves; finished ones are drawn once per page run.
+
+    Redrawing every finished job's loss chart each refresh kept the server busy enough to slow
+    the user's other tabs.
+    """
+    jobs = attempt(models.list_jobs, actor)
+    if jobs is None:
+        return
+    render_open_jobs(actor)
+    if not jobs:
+        st.caption("No training jobs yet.")
+    for job in jobs:
+        if job.status in FINISHED:
+            render_job(actor, job)
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def render_open_jobs(actor: Actor) -> None:
     runner = models.runner_status()
     jobs = attempt(models.list_jobs, actor)
     if jobs is None:
@@ -173,47 +190,50 @@ def render_jobs(actor: Actor) -> None:
         show_runner_problem(runner.problem)
     else:
         st.caption(plain(f"Training jobs: {runner.summary()}."))
-    refresh_when_a_job_succeeds(jobs)
-    if not jobs:
-        st.caption("No training jobs yet.")
-        return
+    refresh_when_a_watched_job_ends(jobs)
     for job in jobs:
-        with st.container(border=True):
-            head, action = st.columns([5, 1])
-            what = " · leaderboard" if job.kind == "leaderboard" else ""
-            head.markdown(plain(f"{job.ticker}{what} · {job.status} · {local_time(job.created_at):%Y-%m-%d %H:%M}"))
-            if job.status == "queued":
-                head.caption(plain(queued_note(job.message, runner)))
-            elif job.status == "running":
-                head.progress(float(job.progress), text=job.message or "")
-            elif job.status == "failed":
-                head.error(plain(job.error or "failed"), icon=":material/error:")
-            else:
-                head.caption(plain(job.message or ""))
-            cancel = job.status not in FINISHED and action.button("Cancel", key=f"cancel-{job.id}")
-            if cancel and attempt(models.cancel_job, actor, job.id):
-                st.rerun(scope="fragment")
-            losses = (job.history or {}).get("loss")
-            if losses:
-                curve = pd.DataFrame({"loss": losses, "val_loss": job.history.get("val_loss")})
-                curve.index = range(1, len(curve) + 1)
-                st.line_chart(curve, height=180, x_label="epoch")
+        if job.status not in FINISHED:
+            render_job(actor, job, runner)
 
 
-def queued_note(message: str | None, runner: RunnerStatus) -> str:
+def render_job(actor: Actor, job, runner: RunnerStatus | None = None) -> None:
+    with st.container(border=True):
+        head, action = st.columns([5, 1])
+        what = " · leaderboard" if job.kind == "leaderboard" else ""
+        head.markdown(plain(f"{job.ticker}{what} · {job.status} · {local_time(job.created_at):%Y-%m-%d %H:%M}"))
+        if job.status == "queued":
+            head.caption(plain(queued_note(job.message, runner)))
+        elif job.status == "running":
+            head.progress(float(job.progress), text=job.message or "")
+        elif job.status == "failed":
+            head.error(plain(job.error or "failed"), icon=":material/error:")
+        else:
+            head.caption(plain(job.message or ""))
+        cancel = job.status not in FINISHED and action.button("Cancel", key=f"cancel-{job.id}")
+        if cancel and attempt(models.cancel_job, actor, job.id):
+            st.rerun(scope="app")  # the job moves to the finished ones below
+        losses = (job.history or {}).get("loss")
+        if losses:
+            curve = pd.DataFrame({"loss": losses, "val_loss": job.history.get("val_loss")})
+            curve.index = range(1, len(curve) + 1)
+            st.line_chart(curve, height=180, x_label="epoch")
+
+
+def queued_note(message: str | None, runner: RunnerStatus | None) -> str:
     """What a queued job waits for, in words."""
-    if runner.problem:
+    if runner is not None and runner.problem:
         return "waiting: no worker is listening on the queue, so it starts when one does"
     return message or WAITING_MESSAGE
 
 
-def refresh_when_a_job_succeeds(jobs) -> None:
-    """Rerun the whole page when a job this session watched has just succeeded, so its version appears below."""
+def refresh_when_a_watched_job_ends(jobs) -> None:
+    """Rerun the whole page when a job this session watched has just ended, so it moves among the
+    finished jobs and a new version appears below."""
     open_now = {str(job.id) for job in jobs if job.status not in FINISHED}
-    succeeded = {str(job.id) for job in jobs if job.status == "succeeded"}
+    ended = {str(job.id) for job in jobs if job.status in FINISHED}
     watched = st.session_state.get(OPEN_JOBS_KEY, set())
     st.session_state[OPEN_JOBS_KEY] = open_now
-    if watched & succeeded:
+    if watched & ended:
         st.rerun(scope="app")
 
 

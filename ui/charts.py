@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -227,10 +228,12 @@ def _candles(prices: pd.DataFrame) -> go.Candlestick:
 
 
 def _volume(prices: pd.DataFrame) -> go.Bar:
-    rising = prices["close"] >= prices["open"]
+    rising = (prices["close"] >= prices["open"]).to_numpy(dtype=np.int8)
+    # A 0/1 number per bar on a two-colour scale: plotly validates a colour string per bar one by
+    # one, which took about as long as the rest of the page on a 5,000-day chart.
     return go.Bar(
-        x=prices["date"], y=prices["volume"], name="volume", marker_color=rising.map({True: UP, False: DOWN}),
-        showlegend=False,
+        x=prices["date"], y=prices["volume"], name="volume", showlegend=False,
+        marker={"color": rising, "colorscale": [[0, DOWN], [1, UP]], "cmin": 0, "cmax": 1},
     )  # fmt: skip
 
 

@@ -78,13 +78,14 @@ def current_user(*, user_id: uuid.UUID, issued_at: float) -> User | None:
 
 def resume_cookie(*, token: str) -> tuple[User, SessionClaims] | None:
     """The user and claims of a session cookie that still authenticates, or None."""
-    with session_scope(action="cookie check") as session:
+    # Read-only: every new browser tab checks its cookie, and must not queue behind a job's writes.
+    with session_scope(action="cookie check", read_only=True) as session:
         return auth.resume_session(session=session, token=token, key=auth.cookie_signing_key(get_settings()))
 
 
 def session_cookie(*, user_id: uuid.UUID, lifetime_seconds: float, now: float) -> str | None:
     """A signed session token for the user, issued at `now`; None if the user is gone."""
-    with session_scope(action="cookie issue") as session:
+    with session_scope(action="cookie issue", read_only=True) as session:
         user = user_rows.get_user(session=session, user_id=user_id)
         if user is None:
             return None

@@ -215,6 +215,24 @@ def test_the_versions_table_refreshes_when_a_watched_job_succeeds(database):
     assert at.dataframe[0].value["Version"].tolist() == [1]
 
 
+def test_a_watched_job_that_fails_moves_among_the_finished_with_its_reason(database):
+    actor = make_account(database)
+    with session_scope() as session:
+        row = TrainingJob(user_id=actor.user_id, ticker="SPX", status="running", config={}, progress=0.5)
+        session.add(row)
+        session.flush()
+        job_id = row.id
+    at = AppTest.from_function(jobs_panel, args=(actor,), default_timeout=30).run()
+    assert "Cancel" in [b.label for b in at.button]
+    with session_scope() as session:
+        job = session.get(TrainingJob, job_id)
+        job.status, job.error = "failed", "no cached prices of SPX"
+    at.run()
+    assert at.session_state["runs"] == 3, "the panel saw its job end and reran the whole page"
+    assert [e.value for e in at.error] == ["no cached prices of SPX"]
+    assert "Cancel" not in [b.label for b in at.button], "a finished job has nothing to cancel"
+
+
 def test_import_refuses_a_foreign_file(database):
     at = logged_in_app(PAGE, make_account(database)).run()
     at.file_uploader[0].set_value(("model.zip", b"PK not really", "application/zip"))

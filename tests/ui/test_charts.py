@@ -6,8 +6,10 @@ import pytest
 from core.indicators import compute_all
 from tests.fixtures import gspc_2018_frame
 from ui.charts import (
+    DOWN,
     INDICATOR_PANE_PX,
     PRICE_PANE_PX,
+    UP,
     candlestick_figure,
     indicator_figure,
     ledger_figure,
@@ -83,3 +85,18 @@ def test_the_ledger_draws_each_model_apart():
     predicted = {t.name: list(t.y) for t in figure.data if t.name and t.name.endswith("predicted")}
     assert predicted == {"SPX v1 predicted": [1.0, 2.0], "SPX v2 predicted": [3.0, 4.0]}
     assert [list(t.y) for t in figure.data if t.name == "SPX actual"] == [[1.1]]
+
+
+def test_volume_bars_take_the_colour_of_their_day(view):
+    figure = candlestick_figure(view)
+    bars = next(trace for trace in figure.data if trace.name == "volume")
+    scale = {stop: colour for stop, colour in bars.marker.colorscale}
+
+    def colour(index: int) -> str:
+        return scale[float(bars.marker.color[index])]
+
+    rising = (view["close"] >= view["open"]).to_numpy()
+    assert rising.any()
+    assert (~rising).any()
+    assert {colour(i) for i in range(len(view)) if rising[i]} == {UP}
+    assert {colour(i) for i in range(len(view)) if not rising[i]} == {DOWN}

@@ -109,3 +109,27 @@ def test_reading_the_audit_log_and_invitations_is_for_admins(database):
         accounts.audit_log(analyst)
     with pytest.raises(NotAllowed):
         accounts.list_invitations(analyst)
+
+
+@pytest.mark.parametrize("committing_database_url", ["sqlite"], indirect=True)
+def test_a_new_tab_checks_its_cookie_while_a_job_holds_the_write_lock(database):
+    """The embedded database has one writer at a time; a cookie check must not wait for it."""
+    import sqlite3
+    import threading
+    import time
+
+    actor = make_account(database)
+    token = accounts.session_cookie(user_id=actor.user_id, lifetime_seconds=3600, now=time.time())
+    job = sqlite3.connect(database.database, isolation_level=None)
+    job.execute("BEGIN IMMEDIATE")  # a training job in the middle of recording its progress
+    resumed: list[object] = []
+    tab = threading.Thread(target=lambda: resumed.append(accounts.resume_cookie(token=token)), daemon=True)
+    try:
+        tab.start()
+        tab.join(timeout=5)
+        assert resumed, "the cookie check waited for the writer"
+        assert resumed[0][0].id == actor.user_id
+    finally:
+        job.rollback()
+        job.close()
+        tab.join(timeout=60)
