@@ -17,6 +17,7 @@ from datetime import date, datetime
 import pandas as pd
 from psycopg2.errors import UniqueViolation
 from sqlalchemy import ColumnElement, Select, Text, and_, delete, func, literal, or_, select, text, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -193,13 +194,21 @@ def read_prices_json(
         conditions.append(HistoricalPrice.date >= start)
     if end is not None:
         conditions.append(HistoricalPrice.date <= end)
-    record = _record_json(session.get_bind().dialect.name)
-    query = select(record).where(*conditions).order_by(HistoricalPrice.date)
-    records = session.connection().execute(query).scalars().all()
-    body = "[" + ",".join(records) + "]"
+    dialect = session.get_bind().dialect.name
+    record = _record_json(dialect)
+    if dialect == "postgresql":
+        # One text value rather than 5,000 rows: the driver builds no object per row.
+        joined = func.string_agg(record, aggregate_order_by(literal(",", Text), HistoricalPrice.date))
+        count, records = session.connection().execute(select(func.count(), joined).where(*conditions)).one()
+    else:
+        # SQLite before 3.44 cannot order inside an aggregate.
+        query = select(record).where(*conditions).order_by(HistoricalPrice.date)
+        rows = session.connection().execute(query).scalars().all()
+        count, records = len(rows), ",".join(rows)
+    body = f"[{records or ''}]"
     if "Inf" in body or "NaN" in body:  # a non-finite float: validation keeps them out, JSON has no word for them
         body = _NOT_JSON.sub("null", body)
-    return len(records), body
+    return count, body
 
 
 # How the databases write a non-finite float as text; no key, date or source contains these.
@@ -233,7 +242,7 @@ def _record_json(dialect: str) -> ColumnElement[str]:
         columns[0] = func.to_json(HistoricalPrice.date)
         writer = func.format
     else:
-        # printf's own float format is several times faster than CAST(... AS TEXT), with the same digits.
+        # printf writes floats about twice as fast as CAST(... AS TEXT), with the same 15 digits.
         slots = {"date": '"%s"', "volume": "%d", "source": '"%s"'}
         writer = func.printf
     default = "%s" if dialect == "postgresql" else "%!.15g"
