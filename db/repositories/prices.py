@@ -231,23 +231,20 @@ def _preferred_visible(session: Session, actor: Actor, ticker: str) -> ColumnEle
 def _record_json(dialect: str) -> ColumnElement[str]:
     """One price row as a JSON object: {"date": "YYYY-MM-DD", "open": ..., ..., "source": "..."}.
 
-    Every column is NOT NULL, the source one of PRICE_SOURCES (a CHECK): only the date needs care.
+    Every column is NOT NULL and the source one of PRICE_SOURCES (a CHECK), so no value needs
+    quoting; dates are ISO text in SQLite and in PostgreSQL's output (psycopg2 reads dates only
+    under DateStyle ISO, so every connection of the app has it).
     """
     names = ("date", *VALUE_COLUMNS, "source")
-    columns = [getattr(HistoricalPrice, name) for name in names]
     if dialect == "postgresql":
-        # format() writes each value with its type's output: floats shortest round-trip, and
-        # to_json a date as ISO whatever the server's DateStyle.
-        slots = {"date": "%s", "source": '"%s"'}
-        columns[0] = func.to_json(HistoricalPrice.date)
-        writer = func.format
+        # format() writes each value with its type's output function: floats shortest round-trip.
+        number, writer = "%s", func.format
     else:
         # printf writes floats about twice as fast as CAST(... AS TEXT), with the same 15 digits.
-        slots = {"date": '"%s"', "volume": "%d", "source": '"%s"'}
-        writer = func.printf
-    default = "%s" if dialect == "postgresql" else "%!.15g"
-    template = "{" + ",".join(f"{json.dumps(name)}:{slots.get(name, default)}" for name in names) + "}"
-    return writer(literal(template, Text), *columns, type_=Text)
+        number, writer = "%!.15g", func.printf
+    slots = {"date": '"%s"', "volume": "%s" if dialect == "postgresql" else "%d", "source": '"%s"'}
+    template = "{" + ",".join(f"{json.dumps(name)}:{slots.get(name, number)}" for name in names) + "}"
+    return writer(literal(template, Text), *(getattr(HistoricalPrice, name) for name in names), type_=Text)
 
 
 def _read_visible(
