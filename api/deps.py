@@ -98,8 +98,12 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def known_query_parameters(request: Request) -> None:
-    """Refuse (422) query parameters the route does not take: a typo like ?tickr= must not pass silently."""
+async def known_query_parameters(request: Request) -> None:
+    """Refuse (422) query parameters the route does not take: a typo like ?tickr= must not pass silently.
+
+    Async, as it only reads the request: a sync dependency would cost every request a hop to a
+    worker thread and back.
+    """
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:
@@ -114,7 +118,7 @@ def known_query_parameters(request: Request) -> None:
 def permitted(permission: Permission):
     """A dependency refusing (403) callers whose role lacks the permission; viewers may only read."""
 
-    def check(caller: CallerDep) -> Caller:
+    async def check(caller: CallerDep) -> Caller:  # no I/O: no hop to a worker thread
         require(caller.actor, permission)
         return caller
 

@@ -76,5 +76,10 @@ def table_response(
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
     records = plain.to_json(orient="records", double_precision=10) if len(plain) else "[]"
-    head = json.dumps({**(meta or {}), "count": len(plain)})[:-1]
+    return records_response(records, count=len(plain), key=key, meta=meta)
+
+
+def records_response(records: str, *, count: int, key: str, meta: dict[str, object] | None = None) -> Response:
+    """{**meta, "count": count, key: records} around a JSON array already written, not parsed again."""
+    head = json.dumps({**(meta or {}), "count": count})[:-1]
     return Response(f'{head}, "{key}": {records}}}', media_type=JSON)

@@ -173,7 +173,10 @@ def measure(label: str, url: URL) -> None:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
-    print(f"{label:10s} GET {rows} rows of prices (JSON): {percentiles(reads)}  (target p50 <= 20 ms)")
+    print(
+        f"{label:10s} GET {rows} rows of prices (JSON): {percentiles(reads)}  (target p50 <= 20 ms; "
+        f"load average {os.getloadavg()[0]:.1f} after)"
+    )
     print(f"{label:10s} POST /v1/predictions, stored version, warm: {percentiles(predicts)}  (target p50 <= 100 ms)")
     print(
         f"{label:10s} {CONCURRENT} concurrent GETs: {len(errors)} errors {sorted(set(errors))}, "

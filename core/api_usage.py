@@ -8,9 +8,8 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from core.auth.api_keys import hash_api_key, verify_api_key
+from core.auth.api_keys import verified_key
 from db.repositories.actor import Actor
-from db.repositories.api_keys import get_api_key_by_hash
 from db.repositories.api_usage import count_key_request, sum_key_requests, uncount_key_request
 from db.types import utc_now
 
@@ -36,12 +35,10 @@ class KeyUsage:
 
 def authenticate_key(*, session: Session, secret: str) -> KeyHolder | None:
     """The owner and key of a presented secret, or None if it is unknown, revoked, expired or its owner inactive."""
-    user = verify_api_key(session, secret)
-    if user is None:
+    found = verified_key(session, secret)
+    if found is None:
         return None
-    record = get_api_key_by_hash(session=session, key_hash=hash_api_key(secret.strip()))
-    if record is None:  # revoked and deleted between the two reads
-        return None
+    record, user = found
     return KeyHolder(actor=Actor.of(user), api_key_id=record.id)
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import CallerDep, UploaderDep
 from api.errors import ApiError, documented, error_response, not_found
-from api.frames import table_response
+from api.frames import records_response, table_response, wants_csv
 from api.routes import VERSION_PREFIX
 from api.schemas import TICKER_PATTERN, CachedTickerOut, IndicatorTable, IsoDate, PriceTable, TickerList, UploadResult
 from core.audit import client_address
@@ -47,9 +47,16 @@ def get_prices(
     end: IsoDate | None = None,
 ) -> Response:
     """Daily prices of a ticker (your upload wins over shared data on the same day), oldest first."""
+    missing = f"no cached prices of {ticker}" + (" in that date range" if start or end else "")
+    if not wants_csv(request):
+        # The database writes the records: no frame, no per-value formatting in Python.
+        count, records = market.read_prices_json(caller.actor, ticker, start=start, end=end)
+        if not count:
+            raise not_found(missing)
+        return records_response(records, count=count, key="prices", meta={"ticker": ticker})
     prices = market.read_prices(caller.actor, ticker, start=start, end=end)
     if prices.empty:
-        raise not_found(f"no cached prices of {ticker}" + (" in that date range" if start or end else ""))
+        raise not_found(missing)
     # Days as ISO text in one numpy pass: formatting 5,000 timestamps one by one cost more than the query.
     days = np.datetime_as_string(prices["date"].to_numpy().astype("datetime64[D]"))
     prices["date"] = pd.array(days, dtype="str")

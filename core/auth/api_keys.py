@@ -23,6 +23,7 @@ KEY_PREFIX = "cc_"
 KEY_RANDOM_BYTES = 32  # 256 bits, comfortably past the 128 bits a guess would need to beat
 DISPLAY_PREFIX_CHARS = 8
 MAX_NAME_CHARS = 100
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 class ApiKeyError(BadInput):
@@ -83,6 +84,16 @@ def revoke_key(*, session: Session, actor: Actor, key_id: uuid.UUID, client_ip: 
 
 def verify_api_key(session: Session, key: str) -> User | None:
     """The owner of a presented key, or None if it is unknown, revoked, expired or its owner inactive."""
+    found = verified_key(session, key)
+    return found[1] if found else None
+
+
+def verified_key(session: Session, key: str) -> tuple[ApiKey, User] | None:
+    """The record and owner of a presented key, or None if it is unknown, revoked, expired or its owner inactive.
+
+    The key's last use is written at most once a minute: precise enough to show, and a busy key
+    does not write (and lock) its row on every request.
+    """
     if not key or not key.startswith(KEY_PREFIX):
         return None
     record = get_api_key_by_hash(session=session, key_hash=hash_api_key(key.strip()))
@@ -94,6 +105,7 @@ def verify_api_key(session: Session, key: str) -> User | None:
     user = get_user(session=session, user_id=record.user_id)
     if user is None or not user.is_active:
         return None
-    record.last_used = now
-    session.flush()
-    return user
+    if record.last_used is None or now - record.last_used >= LAST_USED_PRECISION:
+        record.last_used = now
+        session.flush()
+    return record, user

@@ -51,6 +51,17 @@ def read_prices(actor: Actor, ticker: str, *, start: date | None = None, end: da
         return price_rows.read_prices(session=session, actor=actor, ticker=ticker, start=start, end=end)
 
 
+def read_prices_json(
+    actor: Actor, ticker: str, *, start: date | None = None, end: date | None = None
+) -> tuple[int, str]:
+    """The rows read_prices returns, counted and as a JSON array of records written by the database."""
+    if start and end and start > end:
+        raise DateRangeError("start: the first day comes after the last")
+    with session_scope(action=f"read prices of {ticker}", read_only=True) as session:
+        require(actor, Permission.READ)
+        return price_rows.read_prices_json(session=session, actor=actor, ticker=ticker, start=start, end=end)
+
+
 def upload_prices(
     actor: Actor,
     *,

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
+import pandas as pd
+import pytest
+
+from core.data.frames import normalise_provider_frame
+from db.engine import session_scope
+from db.repositories.prices import upsert_prices
 from tests.api.conftest import assert_error, unique_ticker, upload
-from tests.fixtures import gspc_2018_bytes
+from tests.fixtures import gspc_2018_bytes, gspc_2018_frame
 
 
 def test_prices_come_back_as_uploaded_oldest_first(client, analyst, priced):
@@ -131,3 +138,59 @@ def test_a_body_declared_over_the_limit_is_refused_before_it_is_read(client, ana
     headers = analyst.headers | {"Content-Length": str(MAX_UPLOAD_BYTES * 2), "Content-Type": "text/csv"}
     response = client.post("/v1/prices", headers=headers, content=b"Date,Open\n")
     assert_error(response, 413, "too_large")
+
+
+def _shared_prices(ticker: str, bars: pd.DataFrame) -> None:
+    with session_scope() as session:
+        upsert_prices(session=session, frame=bars, ticker=ticker, owner_id=None, source="yahoo")
+
+
+def test_json_and_csv_give_the_same_rows_and_an_upload_wins_over_shared_days(client, analyst, new_user):
+    ticker = unique_ticker()
+    bars = normalise_provider_frame(gspc_2018_frame()).frame
+    _shared_prices(ticker, bars)
+    lines = gspc_2018_bytes().decode().splitlines()
+    # Five days of their own that closed at the day's low
+    cells = [line.split(",") for line in lines[1:6]]
+    own_days = [",".join([*day[:4], day[3], day[3], day[6]]) for day in cells]
+    assert upload(client, analyst, ticker, "\n".join([lines[0], *own_days]).encode()).status_code == 201
+
+    body = client.get(f"/v1/prices/{ticker}", headers=analyst.headers).json()
+    csv_rows = list(csv.DictReader(io.StringIO(_csv(client, analyst, ticker))))
+    assert body["count"] == len(body["prices"]) == len(csv_rows) == 251
+    for row, csv_row in zip(body["prices"], csv_rows, strict=True):
+        assert row["date"] == csv_row["date"]
+        assert row["source"] == csv_row["source"]
+        for name in ("open", "high", "low", "close", "adjusted_close", "volume"):
+            assert row[name] == pytest.approx(float(csv_row[name]), rel=1e-9)
+    lows = [float(line.split(",")[3]) for line in lines[1:7]]
+    assert [(row["source"], row["close"]) for row in body["prices"][:6]] == [
+        *(("upload", low) for low in lows[:5]),
+        ("yahoo", pytest.approx(bars["close"].iloc[5])),
+    ]
+
+    others = client.get(f"/v1/prices/{ticker}", headers=new_user().headers).json()["prices"]
+    assert {row["source"] for row in others} == {"yahoo"}
+    assert others[0]["close"] == pytest.approx(bars["close"].iloc[0])
+
+
+def test_a_range_with_no_days_is_404_in_json_and_csv(client, analyst, priced):
+    for accept in ("application/json", "text/csv"):
+        headers = analyst.headers | {"Accept": accept}
+        params = {"start": "2019-06-01"}
+        assert_error(client.get(f"/v1/prices/{priced}", params=params, headers=headers), 404, "not_found")
+
+
+def test_a_non_finite_stored_price_is_null_in_valid_json(client, analyst):
+    ticker = unique_ticker()
+    bars = normalise_provider_frame(gspc_2018_frame()).frame.head(3).copy()
+    bars.loc[1, "adjusted_close"] = float("inf")
+    _shared_prices(ticker, bars)
+    response = client.get(f"/v1/prices/{ticker}", headers=analyst.headers)
+    assert [row["adjusted_close"] is None for row in json.loads(response.text)["prices"]] == [False, True, False]
+
+
+def _csv(client, user, ticker: str) -> str:
+    response = client.get(f"/v1/prices/{ticker}", headers=user.headers | {"Accept": "text/csv"})
+    assert response.status_code == 200
+    return response.text

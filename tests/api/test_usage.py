@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
 from core.api_usage import usage_by_key
+from core.auth.api_keys import hash_api_key
 from db.engine import session_scope
+from db.models import ApiKey
 from db.types import utc_now
 from tests.api.conftest import issue_key
 
@@ -35,3 +41,25 @@ def test_the_usage_endpoint_shows_the_callers_own_keys_only(client, analyst, new
     ]
     later = client.get("/v1/usage", params={"since": "2999-01-01"}, headers=analyst.headers).json()
     assert later["count"] == 0
+
+
+def _last_used(secret: str) -> datetime | None:
+    with session_scope() as session:
+        return session.scalar(select(ApiKey.last_used).where(ApiKey.key_hash == hash_api_key(secret)))
+
+
+def test_a_keys_last_use_is_written_at_most_once_a_minute(client, analyst):
+    client.get("/v1/ledger", headers=analyst.headers)
+    first = _last_used(analyst.key)
+    assert first is not None
+    client.get("/v1/ledger", headers=analyst.headers)
+    assert _last_used(analyst.key) == first  # a busy key does not write its row on every request
+
+    with session_scope() as session:
+        session.execute(
+            update(ApiKey)
+            .where(ApiKey.key_hash == hash_api_key(analyst.key))
+            .values(last_used=first - timedelta(minutes=2))
+        )
+    client.get("/v1/ledger", headers=analyst.headers)
+    assert _last_used(analyst.key) >= first
