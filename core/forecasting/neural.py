@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -18,6 +19,8 @@ from core.forecasting.preprocessing import WindowPreprocessing, parse_preprocess
 from core.forecasting.series import PriceSeries, Split
 
 WARM_UP_ROWS = 500  # after this many days an indicator's value no longer depends on where it started
+# Batches per graph call; bounded so that even tiny batches reach the heartbeat callback often.
+MAX_STEPS_PER_EXECUTION = 32
 
 
 class Lstm(Forecaster):
@@ -63,17 +66,26 @@ class Lstm(Forecaster):
             target_mean=target_mean, target_scale=target_scale, interval_half_width=0.0,
             interval_level=config.interval_level,
         )  # fmt: skip
-        model = build_model(config.window, len(config.features), config, recurrent=self._recurrent())
+        steps = math.ceil(len(train) / config.batch_size)
+        model = build_model(
+            config.window, len(config.features), config, recurrent=self._recurrent(),
+            steps_per_execution=min(steps, MAX_STEPS_PER_EXECUTION),
+        )  # fmt: skip
+        self.model, self._infer = model, None
         scaled = ((targets - target_mean) / target_scale).astype(np.float32)
         progress = self.hooks or Hooks()
+        validation_loss = _validation_loss_callback(
+            keras, self._inference(), self._windows(table, validation), scaled[validation + 1]
+        )
         model.fit(
-            self._windows(table, train),
-            scaled[train + 1],
-            validation_data=(self._windows(table, validation), scaled[validation + 1]),
+            _shuffled_batches(self._windows(table, train), scaled[train + 1], config.batch_size, seed),
+            steps_per_epoch=steps,
             epochs=config.epochs,
-            batch_size=config.batch_size,
+            shuffle=False,  # the batches come shuffled from the seed
             verbose=0,
             callbacks=[
+                # First, so early stopping and progress read this epoch's validation loss.
+                validation_loss,
                 # The best validation epoch's weights are kept whether or not training stopped early.
                 keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
                 _progress_callback(keras, progress, config.epochs),
@@ -81,7 +93,6 @@ class Lstm(Forecaster):
         )
         if progress.should_stop and progress.should_stop():
             raise TrainingCancelledError(f"cancelled after epoch {progress.epochs_run} of {config.epochs}")
-        self.model, self._infer = model, None
         return self
 
     def _recurrent(self) -> str:
@@ -142,6 +153,29 @@ class Gru(Lstm):
 
 
 HEARTBEAT_SECONDS = 15.0
+
+
+def _shuffled_batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, seed: int) -> Any:
+    """Training batches reshuffled each epoch from the seed, repeated: one iterator serves every epoch."""
+    tf = runtime.tensorflow()
+    examples = tf.data.Dataset.from_tensor_slices((inputs, targets))
+    return examples.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True).batch(batch_size).repeat()
+
+
+def _validation_loss_callback(keras: Any, forward: Any, inputs: np.ndarray, targets: np.ndarray) -> Any:
+    class ValidationLoss(keras.callbacks.Callback):
+        """The validation MSE from the traced forward pass that later forecasts reuse.
+
+        Keras's own validation would trace a second graph and build a dataset iterator every epoch,
+        for the same number.
+        """
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if logs is not None:
+                predicted = np.asarray(forward(inputs)).ravel()
+                logs["val_loss"] = float(np.mean((predicted - targets) ** 2))
+
+    return ValidationLoss()
 
 
 def _progress_callback(keras: Any, hooks: Hooks, epochs: int) -> Any:
