@@ -8,14 +8,8 @@ from core.forecasting import runtime
 from core.forecasting.config import TrainingConfig
 
 
-def build_model(
-    window: int, feature_count: int, config: TrainingConfig, *, recurrent: str = "lstm", steps_per_execution: int = 1
-) -> Any:
-    """A compiled functional model: (batch, window days, features) in, (batch, 1) scaled target out.
-
-    Several batches per execution run as one graph call: a step of this small network costs less
-    than the Python around it.
-    """
+def build_model(window: int, feature_count: int, config: TrainingConfig, *, recurrent: str = "lstm") -> Any:
+    """A compiled functional model: (batch, window days, features) in, (batch, 1) scaled target out."""
     keras = runtime.keras()
 
     inputs = keras.Input(shape=(window, feature_count), name="window")
@@ -31,11 +25,7 @@ def build_model(
         hidden = keras.layers.Dense(config.dense_units, activation="relu", name="dense")(hidden)
     outputs = keras.layers.Dense(1, name="forecast")(hidden)
     model = keras.Model(inputs, outputs, name="candlecast_lstm")
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
-        loss="mse",
-        steps_per_execution=steps_per_execution,
-    )
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate), loss="mse")
     return model
 
 

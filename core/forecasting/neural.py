@@ -19,8 +19,6 @@ from core.forecasting.preprocessing import WindowPreprocessing, parse_preprocess
 from core.forecasting.series import PriceSeries, Split
 
 WARM_UP_ROWS = 500  # after this many days an indicator's value no longer depends on where it started
-# Batches per graph call; bounded so that even tiny batches reach the heartbeat callback often.
-MAX_STEPS_PER_EXECUTION = 32
 
 
 class Lstm(Forecaster):
@@ -29,6 +27,7 @@ class Lstm(Forecaster):
     kind, label = "lstm", "LSTM (Keras)"
 
     def __init__(self, config: TrainingConfig | None = None, hooks: Hooks | None = None) -> None:
+        runtime.keras()  # imported here, once per process, so a fit's seconds are the training alone
         self.config = config or TrainingConfig()
         self.hooks = hooks
         self._infer: Any = None
@@ -67,10 +66,7 @@ class Lstm(Forecaster):
             interval_level=config.interval_level,
         )  # fmt: skip
         steps = math.ceil(len(train) / config.batch_size)
-        model = build_model(
-            config.window, len(config.features), config, recurrent=self._recurrent(),
-            steps_per_execution=min(steps, MAX_STEPS_PER_EXECUTION),
-        )  # fmt: skip
+        model = build_model(config.window, len(config.features), config, recurrent=self._recurrent())
         self.model, self._infer = model, None
         scaled = ((targets - target_mean) / target_scale).astype(np.float32)
         progress = self.hooks or Hooks()
