@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -26,6 +27,7 @@ class Lstm(Forecaster):
     kind, label = "lstm", "LSTM (Keras)"
 
     def __init__(self, config: TrainingConfig | None = None, hooks: Hooks | None = None) -> None:
+        runtime.keras()  # imported here, once per process, so a fit's seconds are the training alone
         self.config = config or TrainingConfig()
         self.hooks = hooks
         self._infer: Any = None
@@ -63,17 +65,23 @@ class Lstm(Forecaster):
             target_mean=target_mean, target_scale=target_scale, interval_half_width=0.0,
             interval_level=config.interval_level,
         )  # fmt: skip
+        steps = math.ceil(len(train) / config.batch_size)
         model = build_model(config.window, len(config.features), config, recurrent=self._recurrent())
+        self.model, self._infer = model, None
         scaled = ((targets - target_mean) / target_scale).astype(np.float32)
         progress = self.hooks or Hooks()
+        validation_loss = _validation_loss_callback(
+            keras, self._inference(), self._windows(table, validation), scaled[validation + 1]
+        )
         model.fit(
-            self._windows(table, train),
-            scaled[train + 1],
-            validation_data=(self._windows(table, validation), scaled[validation + 1]),
+            _shuffled_batches(self._windows(table, train), scaled[train + 1], config.batch_size, seed),
+            steps_per_epoch=steps,
             epochs=config.epochs,
-            batch_size=config.batch_size,
+            shuffle=False,  # the batches come shuffled from the seed
             verbose=0,
             callbacks=[
+                # First, so early stopping and progress read this epoch's validation loss.
+                validation_loss,
                 # The best validation epoch's weights are kept whether or not training stopped early.
                 keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
                 _progress_callback(keras, progress, config.epochs),
@@ -81,7 +89,6 @@ class Lstm(Forecaster):
         )
         if progress.should_stop and progress.should_stop():
             raise TrainingCancelledError(f"cancelled after epoch {progress.epochs_run} of {config.epochs}")
-        self.model, self._infer = model, None
         return self
 
     def _recurrent(self) -> str:
@@ -142,6 +149,29 @@ class Gru(Lstm):
 
 
 HEARTBEAT_SECONDS = 15.0
+
+
+def _shuffled_batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, seed: int) -> Any:
+    """Training batches reshuffled each epoch from the seed, repeated: one iterator serves every epoch."""
+    tf = runtime.tensorflow()
+    examples = tf.data.Dataset.from_tensor_slices((inputs, targets))
+    return examples.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True).batch(batch_size).repeat()
+
+
+def _validation_loss_callback(keras: Any, forward: Any, inputs: np.ndarray, targets: np.ndarray) -> Any:
+    class ValidationLoss(keras.callbacks.Callback):
+        """The validation MSE from the traced forward pass that later forecasts reuse.
+
+        Keras's own validation would trace a second graph and build a dataset iterator every epoch,
+        for the same number.
+        """
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if logs is not None:
+                predicted = np.asarray(forward(inputs)).ravel()
+                logs["val_loss"] = float(np.mean((predicted - targets) ** 2))
+
+    return ValidationLoss()
 
 
 def _progress_callback(keras: Any, hooks: Hooks, epochs: int) -> Any:

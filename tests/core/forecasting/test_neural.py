@@ -1,0 +1,45 @@
+"""The LSTM and GRU: what each epoch reports, heartbeats while training, and bundles from earlier versions."""
+
+import pytest
+
+from core.forecasting import neural
+from core.forecasting.artifacts import unpack
+from core.forecasting.bundles import restore_bundle
+from core.forecasting.forecaster import Hooks
+from core.forecasting.series import PriceSeries, Split
+from core.forecasting.training import train_model
+from tests.core.forecasting.tiny import fixture_prices, tiny_config
+from tests.fixtures import FIXTURES
+
+# Trained on the 2018 fixture with the earlier pipeline (64 per batch at 1e-3, Keras's own validation).
+EARLIER_BUNDLE = FIXTURES / "lstm_bundle_before_batched_training.zip"
+EARLIER_KEY = b"k" * 32
+EARLIER_NEXT_RETURN = 0.0013564721874960955
+
+
+def test_each_epochs_validation_loss_is_the_networks_error_on_the_validation_windows():
+    series = PriceSeries.from_prices(fixture_prices())
+    split = Split.chronological(len(series), 0.1, 0.2)
+    hooks = Hooks()
+    lstm = neural.Lstm(tiny_config(epochs=1), hooks).fit(series, split)
+    origins = split.validation_origins
+    windows = lstm._windows(lstm._table(series.upto(split.validation_end).frame), origins)
+    scaled = (series.log_returns[origins + 1] - lstm.preprocessing.target_mean) / lstm.preprocessing.target_scale
+    assert hooks.history["val_loss"] == [pytest.approx(lstm.model.evaluate(windows, scaled, verbose=0), rel=1e-5)]
+
+
+def test_a_network_beats_its_heartbeat_while_it_trains(monkeypatch):
+    monkeypatch.setattr(neural, "HEARTBEAT_SECONDS", 0.0)
+    beats = []
+    train_model(fixture_prices(), tiny_config(epochs=2, patience=5), on_heartbeat=lambda: beats.append(1))
+    assert len(beats) >= 2
+
+
+def test_a_bundle_of_the_earlier_training_pipeline_restores_to_its_forecast():
+    bundle = unpack(EARLIER_BUNDLE.read_bytes(), key=EARLIER_KEY)
+    assert bundle.verified
+    restored = restore_bundle(bundle)
+    assert restored.forecaster.config.batch_size == 32
+    assert restored.forecaster.config.learning_rate == pytest.approx(1e-3)
+    series = PriceSeries.from_prices(fixture_prices())
+    assert restored.forecaster.predict_next(series) == pytest.approx(EARLIER_NEXT_RETURN, rel=1e-6)
