@@ -195,14 +195,19 @@ def jobs_panel(actor) -> None:
     render_versions(actor)
 
 
-def test_the_versions_table_refreshes_when_a_watched_job_succeeds(database):
+def watching_a_running_job(database):
+    """An account with a running job, and its jobs panel open: (actor, job id, the app after its first run)."""
     actor = make_account(database)
     with session_scope() as session:
         row = TrainingJob(user_id=actor.user_id, ticker="SPX", status="running", config={}, progress=0.5)
         session.add(row)
         session.flush()
         job_id = row.id
-    at = AppTest.from_function(jobs_panel, args=(actor,), default_timeout=30).run()
+    return actor, job_id, AppTest.from_function(jobs_panel, args=(actor,), default_timeout=30).run()
+
+
+def test_the_versions_table_refreshes_when_a_watched_job_succeeds(database):
+    actor, job_id, at = watching_a_running_job(database)
     assert "No model versions yet: train one above, or import an exported one." in [c.value for c in at.caption]
     at.run()
     assert at.session_state["runs"] == 2, "nothing finished: one run per refresh"
@@ -216,13 +221,7 @@ def test_the_versions_table_refreshes_when_a_watched_job_succeeds(database):
 
 
 def test_a_watched_job_that_fails_moves_among_the_finished_with_its_reason(database):
-    actor = make_account(database)
-    with session_scope() as session:
-        row = TrainingJob(user_id=actor.user_id, ticker="SPX", status="running", config={}, progress=0.5)
-        session.add(row)
-        session.flush()
-        job_id = row.id
-    at = AppTest.from_function(jobs_panel, args=(actor,), default_timeout=30).run()
+    _, job_id, at = watching_a_running_job(database)
     assert "Cancel" in [b.label for b in at.button]
     with session_scope() as session:
         job = session.get(TrainingJob, job_id)
