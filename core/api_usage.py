@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from core.auth.api_keys import verified_key
+from core.auth.api_keys import verify_api_key
 from db.repositories.actor import Actor
 from db.repositories.api_usage import count_key_request, sum_key_requests, uncount_key_request
 from db.types import utc_now
@@ -35,7 +35,7 @@ class KeyUsage:
 
 def authenticate_key(*, session: Session, secret: str) -> KeyHolder | None:
     """The owner and key of a presented secret, or None if it is unknown, revoked, expired or its owner inactive."""
-    found = verified_key(session, secret)
+    found = verify_api_key(session, secret)
     if found is None:
         return None
     record, user = found

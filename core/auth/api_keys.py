@@ -82,13 +82,7 @@ def revoke_key(*, session: Session, actor: Actor, key_id: uuid.UUID, client_ip: 
     return revoked
 
 
-def verify_api_key(session: Session, key: str) -> User | None:
-    """The owner of a presented key, or None if it is unknown, revoked, expired or its owner inactive."""
-    found = verified_key(session, key)
-    return found[1] if found else None
-
-
-def verified_key(session: Session, key: str) -> tuple[ApiKey, User] | None:
+def verify_api_key(session: Session, key: str) -> tuple[ApiKey, User] | None:
     """The record and owner of a presented key, or None if it is unknown, revoked, expired or its owner inactive.
 
     The key's last use is written at most once a minute: precise enough to show, and a busy key

@@ -42,7 +42,7 @@ def test_keys_carry_at_least_128_random_bits(session, owner):
 def test_verify_returns_the_owner_and_marks_last_use(session, owner):
     created = create_api_key(session=session, actor=owner, name="ci", expires_in_days=None)
     assert created.record.last_used is None
-    assert verify_api_key(session, created.secret).id == owner.user_id
+    assert verify_api_key(session, created.secret)[1].id == owner.user_id
     assert created.record.last_used is not None
 
 
