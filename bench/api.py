@@ -1,5 +1,8 @@
 """The REST API's speed through real HTTP: 5,000 rows of prices, a warm predict, 200 concurrent requests.
 
+Prices are read twice over: repeated reads of an unchanged series (served from its rendered copy)
+and the first read after each write (rendered again from the rows).
+
 For the embedded SQLite and, when it answers, PostgreSQL (TEST_DATABASE_URL): migrates a fresh
 database, loads the bundled S&P 500 (about 5,000 days), stores a tiny model, starts uvicorn on a
 free 127.0.0.1 port (loopback only) and prints p50/p95 in milliseconds. Targets: prices p50 <= 20 ms,
@@ -22,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
+import pandas as pd
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import sessionmaker
 
@@ -36,7 +40,7 @@ from db.engine import create_engine_from_settings, session_scope
 from db.migrate import upgrade_to_head
 from db.models.accounts import Role, Tier
 from db.repositories.actor import Actor
-from db.repositories.prices import read_prices
+from db.repositories.prices import read_prices, upsert_prices
 from db.repositories.users import create_user
 from tests.servers import fresh_postgres_database, postgres_problem
 
@@ -44,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PRICE_ROWS = 5000
 PRICE_ROUNDS = 100
 PREDICT_ROUNDS = 30
+WRITE_ROUNDS = 20
 CONCURRENT = 200
 # Limits are per key and endpoint: one key per part keeps the bench inside the default limits.
 KEYS = ("prices", "predict", "burst-1", "burst-2", "burst-3", "burst-4")
@@ -54,8 +59,9 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {statistics.median(samples):.1f} ms, p95 {cuts[18]:.1f} ms"
 
 
-def prepare(url: URL) -> tuple[dict[str, str], str]:
-    """A migrated database with the sample, a pro analyst with a tiny active model of it, and their keys."""
+def prepare(url: URL) -> tuple[dict[str, str], str, pd.DataFrame]:
+    """A migrated database with the sample, a pro analyst with a tiny active model of it, and their keys;
+    the first day read and the last day."""
     upgrade_to_head(url)
     engine = create_engine_from_settings(load_settings(_env_file=None), url)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
@@ -80,7 +86,18 @@ def prepare(url: URL) -> tuple[dict[str, str], str]:
         save_version(session=session, actor=actor, ticker=SAMPLE_TICKER, result=result)
     engine.dispose()
     start = prices["date"].iloc[-PRICE_ROWS].strftime("%Y-%m-%d")
-    return keys, start
+    return keys, start, prices.tail(1)[["date", "open", "high", "low", "close", "adjusted_close", "volume"]]
+
+
+def rewrite_day(url: URL, day: pd.DataFrame, volume: int) -> None:
+    """A new volume for one day of the sample: a write that gives the series a new version."""
+    engine = create_engine_from_settings(load_settings(_env_file=None), url)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    with session_scope(factory) as session:
+        upsert_prices(
+            session=session, frame=day.assign(volume=volume), ticker=SAMPLE_TICKER, owner_id=None, source="sample"
+        )
+    engine.dispose()
 
 
 def free_port() -> int:
@@ -145,7 +162,7 @@ async def burst(base: str, keys: list[str], start: str) -> tuple[list[float], li
 
 
 def measure(label: str, url: URL) -> None:
-    keys, start = prepare(url)
+    keys, start, last_day = prepare(url)
     with tempfile.TemporaryDirectory() as log_dir:
         server, base = start_server(url, log_dir)
         try:
@@ -161,6 +178,12 @@ def measure(label: str, url: URL) -> None:
                     params={"start": start},
                     headers=price_headers,
                 )
+                after_write = []
+                for volume in range(WRITE_ROUNDS):
+                    rewrite_day(url, last_day, volume)
+                    after_write += timed(
+                        client, "GET", f"/v1/prices/{SAMPLE_TICKER}", 1, params={"start": start}, headers=price_headers
+                    )
                 predict_headers = {"Authorization": f"Bearer {keys['predict']}"}
                 body = {"ticker": SAMPLE_TICKER, "days": 1}
                 client.post("/v1/predictions", json=body, headers=predict_headers).raise_for_status()  # warm-up
@@ -177,6 +200,7 @@ def measure(label: str, url: URL) -> None:
         f"{label:10s} GET {rows} rows of prices (JSON): {percentiles(reads)}  (target p50 <= 20 ms; "
         f"load average {os.getloadavg()[0]:.1f} after)"
     )
+    print(f"{label:10s} GET {rows} rows of prices, first read after a write: {percentiles(after_write)}")
     print(f"{label:10s} POST /v1/predictions, stored version, warm: {percentiles(predicts)}  (target p50 <= 100 ms)")
     print(
         f"{label:10s} {CONCURRENT} concurrent GETs: {len(errors)} errors {sorted(set(errors))}, "

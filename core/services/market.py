@@ -18,6 +18,7 @@ from core.audit import current_client_address, refusals_audited
 from core.auth.roles import Permission, require
 from core.data import service as data
 from core.data.quality import QualityReport, ticker_quality
+from core.data.rendered_prices import RenderedPrices, RenderedSeries
 from core.data.service import FetchOutcome, FetchRun, ImportResult
 from core.data.split_review import SplitDecisions, decide_splits, open_candidates
 from core.data.splits import SplitCandidate
@@ -29,6 +30,8 @@ from db.repositories.actor import Actor
 from db.repositories.prices import CachedTicker
 
 MAX_REFUSAL_DETAIL = 200
+# About 80 series of 5,000 days; the least recently read go first.
+_RENDERED = RenderedPrices(max_chars=64 * 1024 * 1024)
 
 
 class DateRangeError(BadInput, ValueError):
@@ -54,12 +57,25 @@ def read_prices(actor: Actor, ticker: str, *, start: date | None = None, end: da
 def read_prices_json(
     actor: Actor, ticker: str, *, start: date | None = None, end: date | None = None
 ) -> tuple[int, str]:
-    """The rows read_prices returns, counted and as a JSON array of records written by the database."""
+    """The rows read_prices returns, counted and as a JSON array of records written by the database.
+
+    Served from the series rendered at its current versions when this process has it: a read of
+    5,000 days then costs one small query instead of formatting 35,000 numbers.
+    """
     if start and end and start > end:
         raise DateRangeError("start: the first day comes after the last")
     with session_scope(action=f"read prices of {ticker}", read_only=True) as session:
         require(actor, Permission.READ)
-        return price_rows.read_prices_json(session=session, actor=actor, ticker=ticker, start=start, end=end)
+        # Versions before rows: a write landing between the two reads makes the kept copy look
+        # older than it is (rendered again on the next read), never newer.
+        versions = price_rows.series_versions(session=session, actor=actor, ticker=ticker)
+        key = (ticker, actor.user_id if actor.user_id in versions else None)
+        series = _RENDERED.get(key, versions)
+        if series is None:
+            series = RenderedSeries.of(*price_rows.read_price_records(session=session, actor=actor, ticker=ticker))
+            if versions:
+                _RENDERED.put(key, versions, series)
+    return series.between(start, end)
 
 
 def upload_prices(

@@ -10,7 +10,7 @@ from db.models.forecasting import (
     RiskMetrics,
     TrainingJob,
 )
-from db.models.market import DataUpload, HistoricalPrice, TechnicalIndicator
+from db.models.market import DataUpload, HistoricalPrice, PriceSeriesVersion, TechnicalIndicator
 
 __all__ = [
     "ApiKey",
@@ -23,6 +23,7 @@ __all__ = [
     "Invitation",
     "ModelVersion",
     "Prediction",
+    "PriceSeriesVersion",
     "RateLimit",
     "RiskMetrics",
     "TechnicalIndicator",

@@ -63,6 +63,24 @@ class HistoricalPrice(Base):
     last_updated: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
 
+class PriceSeriesVersion(Base):
+    """Which state one ticker's prices in one scope are in: a new random version on every write.
+
+    Readers that keep a rendered copy of a series (the API's JSON) compare versions instead of the
+    rows. Random rather than counted, so a version never repeats: not after a delete and a new
+    upload, not in another database the same process reads.
+    """
+
+    __tablename__ = "price_series_versions"
+    __table_args__ = unique_per_scope("price_series_versions", "ticker")
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    owner_id: Mapped[uuid.UUID | None] = owner_fk(nullable=True, index=False)
+    ticker: Mapped[str] = mapped_column(String(32))
+    version: Mapped[uuid.UUID]
+    changed_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
 class TechnicalIndicator(Base):
     """Indicator values with their default parameters for one ticker's day in one scope.
 

@@ -16,14 +16,13 @@ from datetime import date, datetime
 
 import pandas as pd
 from psycopg2.errors import UniqueViolation
-from sqlalchemy import ColumnElement, Select, Text, and_, delete, func, literal, or_, select, text, update
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, delete, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from db.models import HistoricalPrice
-from db.models.market import CorporateAction, LatestIndicators, TechnicalIndicator
+from db.models.market import CorporateAction, LatestIndicators, PriceSeriesVersion, TechnicalIndicator
 from db.pg_copy import COLUMNS as COPY_COLUMNS
 from db.pg_copy import price_rows_of
 from db.repositories.actor import Actor
@@ -70,8 +69,12 @@ def upsert_prices_of(*, session: Session, frame: pd.DataFrame, owner_id: uuid.UU
     frame = frame.loc[:, ["ticker", *FRAME_COLUMNS]].copy()
     frame["volume"] = frame["volume"].round().astype("int64")
     if session.get_bind().dialect.name == "postgresql":
-        return _upsert_postgres(session, frame, owner_id, source)
-    return _upsert_sqlite(session, frame, owner_id, source)
+        changed = _upsert_postgres(session, frame, owner_id, source)
+    else:
+        changed = _upsert_sqlite(session, frame, owner_id, source)
+    if changed:
+        _new_versions(session, [str(ticker) for ticker in frame["ticker"].unique()], owner_id)
+    return changed
 
 
 def _on_conflict_update(statement, owner_id: uuid.UUID | None):
@@ -180,37 +183,30 @@ def read_prices_of(
     return prefer_own_rows(frame, ["ticker", "date"])
 
 
-def read_prices_json(
-    *, session: Session, actor: Actor, ticker: str, start: date | None = None, end: date | None = None
-) -> tuple[int, str]:
-    """What read_prices returns, as (row count, JSON array of records with the date as YYYY-MM-DD).
+def read_price_records(*, session: Session, actor: Actor, ticker: str) -> tuple[list[str], list[str]]:
+    """The ticker's days (YYYY-MM-DD) as read_prices sees them, oldest first, each with its JSON record.
 
-    The database writes each record: formatting 5,000 rows of floats in Python (pandas or json)
-    cost more than the query itself. PostgreSQL writes floats shortest round-trip, SQLite to 15
-    significant digits. The user's own row of a day wins in SQL here, as prefer_own_rows does in pandas.
+    A record is {"date": "YYYY-MM-DD", "open": ..., "volume": ..., "source": "..."}, written by the
+    database: formatting 5,000 rows of floats in Python (pandas or json) cost more than the query.
+    PostgreSQL writes floats shortest round-trip, SQLite to 15 significant digits; a non-finite
+    value becomes null. The user's own row of a day wins in SQL here, as prefer_own_rows does in pandas.
     """
-    conditions = [HistoricalPrice.ticker == ticker, _preferred_visible(session, actor, ticker)]
-    if start is not None:
-        conditions.append(HistoricalPrice.date >= start)
-    if end is not None:
-        conditions.append(HistoricalPrice.date <= end)
-    dialect = session.get_bind().dialect.name
-    record = _record_json(dialect)
-    if dialect == "postgresql":
-        # One text value rather than 5,000 rows: the driver builds no object per row.
-        joined = func.string_agg(record, aggregate_order_by(literal(",", Text), HistoricalPrice.date))
-        count, records = session.connection().execute(select(func.count(), joined).where(*conditions)).one()
-    else:
-        # SQLite before 3.44 cannot order inside an aggregate.
-        query = select(record).where(*conditions).order_by(HistoricalPrice.date)
-        rows = session.connection().execute(query).scalars().all()
-        count, records = len(rows), ",".join(rows)
-    body = f"[{records or ''}]"
-    # A non-finite float (validation keeps them out) has no word in JSON. Only such a value puts a
-    # capital I or N in the records, and looking for one character is 40 times quicker than for a word.
-    if "I" in body or "N" in body:
-        body = _NOT_JSON.sub("null", body)
-    return count, body
+    record = _record_json(session.get_bind().dialect.name)
+    query = (
+        # The day as text: parsing 5,000 dates into objects cost more than reading them.
+        select(cast(HistoricalPrice.date, Text), record)
+        .where(HistoricalPrice.ticker == ticker, _preferred_visible(session, actor, ticker))
+        .order_by(HistoricalPrice.date)
+    )
+    days, records = [], []
+    for day, text_ in session.connection().execute(query):
+        days.append(day)
+        records.append(text_)
+    # Only a non-finite float (validation keeps them out) puts a capital I or N in a record, and
+    # looking for one character is 40 times quicker than for a word.
+    if any("I" in text_ or "N" in text_ for text_ in records):
+        records = [_NOT_JSON.sub("null", text_) for text_ in records]
+    return days, records
 
 
 # How the databases write a non-finite float as text; no key, date or source contains these.
@@ -342,7 +338,10 @@ def delete_prices(*, session: Session, ticker: str, owner_id: uuid.UUID | None) 
         scope = table.owner_id.is_(None) if owner_id is None else table.owner_id == owner_id
         session.execute(delete(table).where(table.ticker == ticker, scope))
     statement = delete(HistoricalPrice).where(and_(HistoricalPrice.ticker == ticker, _scope(owner_id)))
-    return session.execute(statement).rowcount
+    deleted = session.execute(statement).rowcount
+    if deleted:
+        _new_versions(session, [ticker], owner_id)
+    return deleted
 
 
 def divide_adjusted_before(
@@ -354,7 +353,46 @@ def divide_adjusted_before(
         .where(HistoricalPrice.ticker == ticker, _scope(owner_id), HistoricalPrice.date < day)
         .values(adjusted_close=HistoricalPrice.adjusted_close / factor, last_updated=utc_now())
     )
-    return session.execute(statement).rowcount
+    divided = session.execute(statement).rowcount
+    if divided:
+        _new_versions(session, [ticker], owner_id)
+    return divided
+
+
+def _new_versions(session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None) -> None:
+    """Give these series a new version, in the transaction that changed their rows.
+
+    Every write of historical_data in this module ends here: a reader holding a copy rendered at
+    an older version (see series_versions) reads the rows again.
+    """
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    now = utc_now()
+    rows = [
+        {"id": uuid.uuid4(), "owner_id": owner_id, "ticker": ticker, "version": uuid.uuid4(), "changed_at": now}
+        for ticker in tickers
+    ]
+    statement = insert(PriceSeriesVersion)
+    index_elements = ["ticker"] if owner_id is None else ["owner_id", "ticker"]
+    index_where = (
+        PriceSeriesVersion.owner_id.is_(None) if owner_id is None else PriceSeriesVersion.owner_id.is_not(None)
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=index_elements,
+            index_where=index_where,
+            set_={"version": statement.excluded.version, "changed_at": statement.excluded.changed_at},
+        ),
+        rows,
+    )
+
+
+def series_versions(*, session: Session, actor: Actor, ticker: str) -> dict[uuid.UUID | None, uuid.UUID]:
+    """The versions of the ticker's series the actor sees: the shared one (key None) and their own, where stored."""
+    query = select(PriceSeriesVersion.owner_id, PriceSeriesVersion.version).where(
+        PriceSeriesVersion.ticker == ticker,
+        or_(PriceSeriesVersion.owner_id.is_(None), PriceSeriesVersion.owner_id == actor.user_id),
+    )
+    return {owner_id: version for owner_id, version in session.execute(query)}
 
 
 def replace_actions(

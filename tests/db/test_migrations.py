@@ -1,5 +1,7 @@
 """Migrations: upgrade to head, no drift between models and schema, downgrade to base, on both backends."""
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import URL
@@ -10,7 +12,21 @@ from db.migrate import current_revision, downgrade_to_base, head_revision, schem
 from tests.servers import fresh_postgres_database, postgres_problem, unavailable
 
 
-def _round_trip(url: URL) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def blank_database(request: pytest.FixtureRequest, tmp_path) -> Iterator[URL]:
+    """A new, empty database on each backend: no revision applied yet."""
+    if request.param == "sqlite":
+        yield URL.create("sqlite", database=str(tmp_path / "migrations.db"))
+        return
+    problem = postgres_problem()
+    if problem:
+        unavailable(problem)
+    with fresh_postgres_database() as url:
+        yield url
+
+
+def test_round_trip(blank_database: URL) -> None:
+    url = blank_database
     engine = create_engine(url, poolclass=NullPool)
     assert current_revision(engine) is None
 
@@ -28,19 +44,6 @@ def _round_trip(url: URL) -> None:
     assert current_revision(engine) is None
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     engine.dispose()
-
-
-def test_sqlite_round_trip(tmp_path):
-    _round_trip(URL.create("sqlite", database=str(tmp_path / "migrations.db")))
-
-
-@pytest.mark.postgres
-def test_postgres_round_trip():
-    problem = postgres_problem()
-    if problem:
-        unavailable(problem)
-    with fresh_postgres_database() as url:
-        _round_trip(url)
 
 
 def test_drift_is_detected(tmp_path, monkeypatch):
@@ -64,8 +67,9 @@ def test_upgrade_creates_the_folder_of_a_new_sqlite_file(tmp_path):
     )
 
 
-def _indicators_survive_0010(url: URL) -> None:
+def test_indicators_survive_0010(blank_database: URL) -> None:
     """Stored indicators keep their values across 0010 both ways, and the screener's row is made from them."""
+    url = blank_database
     import uuid
     from datetime import UTC, date, datetime
 
@@ -127,14 +131,39 @@ def _indicators_survive_0010(url: URL) -> None:
     engine.dispose()
 
 
-def test_sqlite_indicators_survive_0010(tmp_path):
-    _indicators_survive_0010(URL.create("sqlite", database=str(tmp_path / "indicators.db")))
+def test_series_versions_are_backfilled_by_0011(blank_database: URL) -> None:
+    """Every series stored before 0011 gets a version, so a rendered copy of it can be checked."""
+    url = blank_database
+    import uuid
+    from datetime import UTC, date, datetime
 
+    from alembic import command
+    from sqlalchemy import text
 
-@pytest.mark.postgres
-def test_postgres_indicators_survive_0010():
-    problem = postgres_problem()
-    if problem:
-        unavailable(problem)
-    with fresh_postgres_database() as url:
-        _indicators_survive_0010(url)
+    from db.migrate import alembic_config
+
+    command.upgrade(alembic_config(url), "0010")
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as connection:
+        for ticker, day in (("OLD", date(2024, 1, 2)), ("OLD", date(2024, 1, 3)), ("AGED", date(2024, 1, 2))):
+            row_id = uuid.uuid4()
+            connection.execute(
+                text(
+                    "INSERT INTO historical_data (id, owner_id, ticker, date, open, high, low, close, adjusted_close,"
+                    " volume, source, last_updated) VALUES (:id, NULL, :ticker, :day, 1, 2, 1, 1, 1, 5, 'sample', :now)"
+                ),
+                {
+                    "id": row_id.hex if url.get_backend_name() == "sqlite" else row_id,
+                    "ticker": ticker,
+                    "day": day,
+                    "now": datetime.now(UTC),
+                },
+            )
+    upgrade_to_head(url)
+    with engine.connect() as connection:
+        versions = connection.execute(text("SELECT ticker, owner_id, version FROM price_series_versions")).all()
+    assert sorted((ticker, owner) for ticker, owner, _ in versions) == [("AGED", None), ("OLD", None)]
+    assert len({version for *_, version in versions}) == 2
+    command.downgrade(alembic_config(url), "0010")
+    assert "price_series_versions" not in inspect(engine).get_table_names()
+    engine.dispose()

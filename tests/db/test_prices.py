@@ -9,9 +9,11 @@ from core.data.frames import normalise_provider_frame
 from db.repositories.actor import Actor
 from db.repositories.prices import (
     delete_prices,
+    divide_adjusted_before,
     last_cached_date,
     list_cached_tickers,
     read_prices,
+    series_versions,
     upsert_prices,
 )
 from db.repositories.users import create_user
@@ -96,3 +98,31 @@ def test_last_cached_date_and_delete_by_scope(session, bars, people):
 
 def test_empty_frames_write_nothing(session, bars):
     assert upsert_prices(session=session, frame=bars.head(0), ticker="SPX", owner_id=None, source="yahoo") == 0
+
+
+def test_every_write_of_a_series_gives_it_a_new_version_in_its_scope_only(session, bars, people):
+    ann, ben = people
+    assert series_versions(session=session, actor=ann, ticker="SPX") == {}
+    upsert_prices(session=session, frame=bars, ticker="SPX", owner_id=None, source="yahoo")
+    first = series_versions(session=session, actor=ann, ticker="SPX")
+    assert set(first) == {None}
+
+    upsert_prices(session=session, frame=bars.tail(3), ticker="SPX", owner_id=None, source="yahoo")
+    assert series_versions(session=session, actor=ann, ticker="SPX") == first, "nothing changed, nothing to read again"
+
+    seen = [first[None]]
+    changed = bars.tail(1).assign(close=bars["close"].iloc[-1] + 1)
+    for write in (
+        lambda: upsert_prices(session=session, frame=changed, ticker="SPX", owner_id=None, source="yahoo"),
+        lambda: divide_adjusted_before(session=session, ticker="SPX", owner_id=None, day=date(2018, 6, 1), factor=2.0),
+        lambda: delete_prices(session=session, ticker="SPX", owner_id=None),
+    ):
+        write()
+        seen.append(series_versions(session=session, actor=ann, ticker="SPX")[None])
+    assert len(set(seen)) == len(seen)
+
+    upsert_prices(session=session, frame=bars.head(5), ticker="SPX", owner_id=ann.user_id, source="upload")
+    anns = series_versions(session=session, actor=ann, ticker="SPX")
+    assert set(anns) == {None, ann.user_id}
+    assert anns[None] == seen[-1], "an upload leaves the shared series' version alone"
+    assert series_versions(session=session, actor=ben, ticker="SPX") == {None: seen[-1]}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import uuid
 from datetime import date
 
 import numpy as np
@@ -18,12 +21,14 @@ from core.data.split_review import SplitReviewError
 from core.data.tickers import TickerError
 from core.services import accounts, market
 from core.services.market import DateRangeError
-from db.engine import reset_engine, session_scope
+from db.engine import get_engine, reset_engine, session_scope
 from db.models import AuditLog
 from db.models.accounts import Role
 from db.models.market import CorporateAction
 from db.repositories.actor import Actor
+from db.repositories.prices import delete_prices, upsert_prices
 from tests.accounts import make_account
+from tests.queries import recorded_statements
 
 
 @pytest.fixture
@@ -139,3 +144,49 @@ def test_an_upload_is_listed_read_and_deleted_with_its_indicators(database):
     assert market.delete_prices(actor, "OWNX", shared=False) == 200
     assert "OWNX" not in {c.ticker for c in market.list_tickers(actor)}
     assert audit_rows(actor, "delete prices")[-1] == ("ok", "OWNX (own): 200 rows")
+
+
+def _json_closes(actor: Actor, ticker: str, **dates: date) -> list[float]:
+    count, records = market.read_prices_json(actor, ticker, **dates)
+    closes = [row["close"] for row in json.loads(records)]
+    assert count == len(closes)
+    return closes
+
+
+def test_prices_as_json_follow_every_write_and_repeated_reads_run_one_small_query(database, monkeypatch):
+    ticker = f"J{uuid.uuid4().hex[:6].upper()}"
+    ann, ben = make_account(database), make_account(database)
+    bars = pd.read_csv(io.BytesIO(split_csv()), parse_dates=["Date"]).rename(columns=str.lower)
+    bars["adjusted_close"] = bars["close"]
+    with session_scope() as session:
+        upsert_prices(session=session, frame=bars, ticker=ticker, owner_id=None, source="yahoo")
+    assert _json_closes(ann, ticker) == pytest.approx(list(bars["close"]), rel=1e-12)
+
+    with recorded_statements(get_engine(), monkeypatch) as statements:
+        assert _json_closes(ann, ticker, start=split_day(10), end=split_day(19)) == pytest.approx(
+            list(bars["close"][10:20]), rel=1e-12
+        )
+    assert [s for s in statements if "historical_data" in s] == [], "a repeated read renders nothing again"
+
+    changed = bars.tail(1).assign(close=1.5)
+    with session_scope() as session:
+        upsert_prices(session=session, frame=changed, ticker=ticker, owner_id=None, source="yahoo")
+    assert _json_closes(ben, ticker)[-1] == 1.5
+
+    market.upload_prices(ann, data_bytes=split_csv(days=3), filename="own.csv", ticker=ticker)
+    own_first = float(pd.read_csv(io.BytesIO(split_csv(days=3)))["Close"].iloc[0])
+    with session_scope() as session:
+        upsert_prices(
+            session=session,
+            frame=bars.head(1).assign(close=own_first + 7),
+            ticker=ticker,
+            owner_id=None,
+            source="yahoo",
+        )
+    assert _json_closes(ann, ticker)[0] == pytest.approx(own_first), "their own day wins"
+    assert _json_closes(ben, ticker)[0] == pytest.approx(own_first + 7), "others see the shared day"
+
+    with session_scope() as session:
+        delete_prices(session=session, ticker=ticker, owner_id=None)
+    assert len(_json_closes(ben, ticker)) == 0
+    assert len(_json_closes(ann, ticker)) == 3
