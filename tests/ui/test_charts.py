@@ -89,14 +89,15 @@ def test_the_ledger_draws_each_model_apart():
 
 def test_volume_bars_take_the_colour_of_their_day(view):
     figure = candlestick_figure(view)
-    bars = next(trace for trace in figure.data if trace.name == "volume")
-    scale = {stop: colour for stop, colour in bars.marker.colorscale}
-
-    def colour(index: int) -> str:
-        return scale[float(bars.marker.color[index])]
-
-    rising = (view["close"] >= view["open"]).to_numpy()
-    assert rising.any()
-    assert (~rising).any()
-    assert {colour(i) for i in range(len(view)) if rising[i]} == {UP}
-    assert {colour(i) for i in range(len(view)) if not rising[i]} == {DOWN}
+    every_day, falling_days = (trace for trace in figure.data if trace.type == "bar")
+    falling = (view["close"] < view["open"]).to_numpy()
+    assert falling.any()
+    assert (~falling).any()
+    # Each trace has one colour (plotly.js draws those fast); the falling days are painted over.
+    assert (every_day.marker.color, falling_days.marker.color) == (UP, DOWN)
+    assert list(every_day.y) == view["volume"].tolist()
+    assert list(pd.to_datetime(falling_days.x)) == list(view["date"][falling])
+    assert list(falling_days.y) == view["volume"][falling].tolist()
+    assert falling_days.hoverinfo == "skip", "one volume line per day in the hover"
+    assert every_day.width == falling_days.width, "the overlay's bars are as wide as the day's"
+    assert figure.layout.barmode == "overlay"

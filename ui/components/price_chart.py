@@ -82,7 +82,11 @@ def fit_data(figure: go.Figure) -> dict:
 
 
 def _numbers(values: pd.Series) -> list[float | None]:
-    return [None if np.isnan(value) else float(value) for value in values.to_numpy(dtype=float)]
+    numbers = values.to_numpy(dtype=float)
+    # As objects, a float64 array lists Python floats; NaN, which JSON lacks, becomes None.
+    listed = numbers.astype(object)
+    listed[np.isnan(numbers)] = None
+    return listed.tolist()
 
 
 def price_chart(figure: go.Figure, *, key: str | None = None) -> None:
