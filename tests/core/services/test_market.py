@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import URL
 
-from common.config import get_settings
 from common.errors import Refusal
 from core.auth.roles import PermissionDeniedError
 from core.data.errors import FileFormatError
@@ -21,7 +20,7 @@ from core.data.split_review import SplitReviewError
 from core.data.tickers import TickerError
 from core.services import accounts, market
 from core.services.market import DateRangeError
-from db.engine import get_engine, reset_engine, session_scope
+from db.engine import get_engine, session_scope
 from db.models import AuditLog
 from db.models.accounts import Role
 from db.models.market import CorporateAction
@@ -32,13 +31,9 @@ from tests.queries import recorded_statements
 
 
 @pytest.fixture
-def database(database_url: URL, monkeypatch: pytest.MonkeyPatch) -> URL:
-    """The services' own engine (built from the settings) points at the test database."""
-    monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    reset_engine()
-    yield database_url
-    reset_engine()
+def database(committing_database: URL) -> URL:
+    """The services' own engine (built from the settings) points at the committing tests' database."""
+    return committing_database
 
 
 def audit_rows(actor: Actor, action: str) -> list[tuple[str, str | None]]:
