@@ -112,6 +112,14 @@ def chart_layout(page, *names: str) -> dict:
     return chart.evaluate(READ_LAYOUT, list(names))
 
 
+def drawn_days(page) -> tuple[str, str]:
+    """The first and last day of the candles Plotly has drawn (not only those in view)."""
+    chart = price_chart(page)
+    chart.wait_for()
+    page.wait_for_timeout(800)
+    return tuple(chart.evaluate("(gd) => [gd.data[0].x[0], gd.data[0].x[gd.data[0].x.length - 1]]"))
+
+
 def click_range_button(page, label: str) -> None:
     price_chart(page).locator(".updatemenu-button").filter(has_text=label).first.click()
     page.wait_for_timeout(500)
@@ -149,6 +157,10 @@ def indicators_checks(page, app_url: str) -> None:
     chart = price_chart(page)
     chart.get_by_text("RSI", exact=True).first.wait_for()
     chart.get_by_text("MACD", exact=True).first.wait_for()
+    # Only the year in view and the one before are drawn at first: 20 years took seconds.
+    first, last = drawn_days(page)
+    assert "2016-12-01" < first < "2017-01-10", first
+    assert last.startswith("2018-12-31"), last
     click_range_button(page, "1M")
     month = chart_layout(page, "xaxis.range", "yaxis.range", "yaxis2.range")
     assert month["xaxis.range"][0].startswith("2018-11-30"), month
@@ -157,6 +169,7 @@ def indicators_checks(page, app_url: str) -> None:
     assert 2800 < high < 2900, f"December 2018 traded up to 2,800, the axis ends at {high}"
     click_range_button(page, "All")
     everything = chart_layout(page, "yaxis.range", "yaxis2.range")
+    assert drawn_days(page)[0].startswith("1999-01-04"), "leaving the drawn days draws every day"
     assert everything["yaxis.range"][0] < 700 < 2900 < everything["yaxis.range"][1], everything
 
     # A zoom to a window no button offers re-fits the price and volume axes to its days.
