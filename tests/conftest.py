@@ -92,6 +92,14 @@ def redis_url() -> str:
     return redis_server_url()
 
 
+@pytest.fixture(scope="session")
+def committing_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> URL:
+    """The SQLite database of committing tests (committing_database_url), for those on SQLite only."""
+    url = URL.create("sqlite", database=str(tmp_path_factory.mktemp("committing") / "committing.db"))
+    upgrade_to_head(url)
+    return url
+
+
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def committing_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
     """A migrated database on each backend for tests whose code commits (services, the API, pages).
@@ -99,9 +107,7 @@ def committing_database_url(request: pytest.FixtureRequest, tmp_path_factory: py
     They must not share the database whose rows the rolled-back `session` tests count.
     """
     if request.param == "sqlite":
-        url = URL.create("sqlite", database=str(tmp_path_factory.mktemp("committing") / "committing.db"))
-        upgrade_to_head(url)
-        yield url
+        yield request.getfixturevalue("committing_sqlite_url")
         return
     problem = postgres_problem()
     if problem:

@@ -1,6 +1,7 @@
 """The login gate as a person meets it, through the real widgets (AppTest)."""
 
 import time
+import uuid
 
 import pytest
 from sqlalchemy import update
@@ -9,18 +10,22 @@ from streamlit.testing.v1 import AppTest
 
 from common.config import PROJECT_ROOT, load_settings
 from core.auth import LOGIN_REFUSED, LOGIN_UNAVAILABLE
+from core.data.frames import normalise_provider_frame
 from db.engine import create_engine_from_settings, session_scope
 from db.models import User
 from db.models.accounts import Role
+from db.repositories.prices import upsert_prices
 from db.types import utc_now
 from tests.accounts import DEFAULT_PASSWORD, logged_in_app, make_account, unique_name
+from tests.fixtures import gspc_2018_frame
 from ui.text import plain
 
 
 @pytest.fixture
-def database(monkeypatch, sqlite_database_url):
-    monkeypatch.setenv("DATABASE_URL", sqlite_database_url.render_as_string(hide_password=False))
-    return sqlite_database_url
+def database(monkeypatch, committing_sqlite_url):
+    # Logging in commits: never into the database whose rows the rolled-back tests count.
+    monkeypatch.setenv("DATABASE_URL", committing_sqlite_url.render_as_string(hide_password=False))
+    return committing_sqlite_url
 
 
 def visit() -> AppTest:
@@ -61,8 +66,12 @@ def test_a_visitor_gets_only_the_login_page(database):
 
 def test_login_lands_on_the_page_the_visitor_asked_for_with_its_view(database):
     actor = make_account(database)
+    ticker = f"T{uuid.uuid4().hex[:6].upper()}"
+    with session_scope() as session:
+        bars = normalise_provider_frame(gspc_2018_frame()).frame
+        upsert_prices(session=session, frame=bars, ticker=ticker, owner_id=None, source="yahoo")
     at = visit()
-    at.query_params["ticker"] = "^GSPC"
+    at.query_params["ticker"] = ticker
     at.switch_page("app_pages/indicators.py").run()
     assert titles(at) == ["Candlecast"]
     assert at.query_params["next"] == "indicators"
@@ -72,7 +81,7 @@ def test_login_lands_on_the_page_the_visitor_asked_for_with_its_view(database):
     assert not at.exception
     assert titles(at) == ["Indicators"]
     assert "next" not in at.query_params
-    assert at.query_params["ticker"] == "^GSPC"
+    assert at.query_params["ticker"] == ticker
 
 
 def test_register_then_log_in_then_log_out(database):

@@ -20,10 +20,10 @@ PAGE_TITLES = {
 
 
 @pytest.fixture
-def app_on(monkeypatch, sqlite_database_url):
+def app_on(monkeypatch, committing_sqlite_url):
     """Point the app at a database, and return a runner for a script of the app, logged in as an analyst."""
 
-    def run(script: str, database_url=sqlite_database_url, role=Role.ANALYST) -> AppTest:
+    def run(script: str, database_url=committing_sqlite_url, role=Role.ANALYST) -> AppTest:
         monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
         actor = make_account(database_url, role=role)
         return logged_in_app(script, actor).run()
