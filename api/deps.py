@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from types import UnionType
+from typing import Annotated, Union, get_args, get_origin
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
@@ -91,15 +92,24 @@ def authenticate(
 CallerDep = Annotated[Caller, Depends(authenticate, scope="function")]
 
 
-def _query_names(dependant: Dependant) -> set[str]:
-    names = {param.alias for param in dependant.query_params}
+def _query_parameters(dependant: Dependant) -> dict[str, bool]:
+    """The route's query parameters by name, each with whether it takes several values (?a=1&a=2)."""
+    parameters = {param.alias: _takes_many(param.field_info.annotation) for param in dependant.query_params}
     for sub_dependant in dependant.dependencies:
-        names |= _query_names(sub_dependant)
-    return names
+        parameters |= _query_parameters(sub_dependant)
+    return parameters
+
+
+def _takes_many(annotation: object) -> bool:
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType, Annotated):
+        return any(_takes_many(argument) for argument in get_args(annotation))
+    return origin in (list, tuple, set, frozenset)
 
 
 async def known_query_parameters(request: Request) -> None:
-    """Refuse (422) query parameters the route does not take: a typo like ?tickr= must not pass silently.
+    """Refuse (422) query parameters the route does not take, and repeats of those taking one value:
+    a typo like ?tickr= must not pass silently, nor ?ticker=A&ticker=B answer for B alone.
 
     Async, as it only reads the request: a sync dependency would cost every request a hop to a
     worker thread and back.
@@ -108,11 +118,19 @@ async def known_query_parameters(request: Request) -> None:
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
-    known = _query_names(dependant)
-    unknown = sorted(set(request.query_params) - known)
+    parameters = _query_parameters(dependant)
+    unknown = sorted(set(request.query_params) - set(parameters))
     if unknown:
         problems = [{"location": f"query.{name}", "message": "unknown parameter"} for name in unknown]
         raise ApiError(422, "invalid_request", f"unknown query parameter {unknown[0]!r}", details=problems)
+    repeated = sorted(
+        name for name, many in parameters.items() if not many and len(request.query_params.getlist(name)) > 1
+    )
+    if repeated:
+        problems = [{"location": f"query.{name}", "message": "given more than once"} for name in repeated]
+        raise ApiError(
+            422, "invalid_request", f"query parameter {repeated[0]!r} given more than once", details=problems
+        )
 
 
 def permitted(permission: Permission):

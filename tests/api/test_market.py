@@ -132,6 +132,15 @@ def test_an_unknown_query_parameter_is_refused_by_name(client, analyst, priced):
     assert error["message"] == "unknown query parameter 'strat'"
 
 
+def test_a_parameter_of_one_value_given_twice_is_refused_and_a_list_may_repeat(client, analyst, priced):
+    twice = [("start", "2018-12-01"), ("start", "2018-06-01")]
+    error = assert_error(client.get(f"/v1/prices/{priced}", params=twice, headers=analyst.headers), 422)
+    assert error["message"] == "query parameter 'start' given more than once"
+    spans = [("ema_spans", 12), ("ema_spans", 26)]
+    response = client.get(f"/v1/indicators/{priced}", params=spans, headers=analyst.headers)
+    assert response.status_code == 200, response.text
+
+
 def test_a_body_declared_over_the_limit_is_refused_before_it_is_read(client, analyst):
     from api.routes.market import MAX_UPLOAD_BYTES
 
