@@ -6,12 +6,11 @@ import uuid
 from datetime import date
 
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from db.models import ApiKey, ApiKeyUsage
 from db.repositories.actor import Actor, own_rows
+from db.repositories.upsert import upsert_insert
 
 
 def count_key_request(*, session: Session, api_key_id: uuid.UUID, endpoint: str, day: date) -> None:
@@ -25,8 +24,7 @@ def count_key_request(*, session: Session, api_key_id: uuid.UUID, endpoint: str,
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    insert = pg_insert if postgres else sqlite_insert
-    statement = insert(ApiKeyUsage).values(
+    statement = upsert_insert(session, ApiKeyUsage).values(
         id=uuid.uuid4(), api_key_id=api_key_id, endpoint=endpoint, day=day, request_count=1
     )
     statement = statement.on_conflict_do_update(

@@ -7,12 +7,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from db.models import UserPreferences
 from db.repositories.actor import Actor, own_rows
+from db.repositories.upsert import upsert_insert
 
 
 def get_preferences(*, session: Session, actor: Actor) -> UserPreferences:
@@ -50,9 +49,8 @@ def _locked_row(session: Session, actor: Actor) -> UserPreferences:
     Two first visits at once (two tabs on Home) would otherwise both insert and one would fail on
     the unique user_id; two saves at once would each merge into a stale copy and lose a part.
     """
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
-        insert(UserPreferences)
+        upsert_insert(session, UserPreferences)
         .values(id=uuid.uuid4(), user_id=actor.user_id, default_tickers=[], notification_settings={}, ui_preferences={})
         .on_conflict_do_nothing(index_elements=[UserPreferences.user_id])
     )

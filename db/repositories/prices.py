@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import pandas as pd
 from psycopg2.errors import UniqueViolation
@@ -26,6 +27,7 @@ from db.models.market import CorporateAction, LatestIndicators, PriceSeriesVersi
 from db.pg_copy import COLUMNS as COPY_COLUMNS
 from db.pg_copy import price_rows_of
 from db.repositories.actor import Actor
+from db.repositories.upsert import upsert_insert
 from db.types import utc_now
 
 VALUE_COLUMNS = ("open", "high", "low", "close", "adjusted_close", "volume")
@@ -48,11 +50,11 @@ def _scope(owner_id: uuid.UUID | None) -> ColumnElement[bool]:
     return HistoricalPrice.owner_id == owner_id
 
 
-def _conflict_target(owner_id: uuid.UUID | None) -> tuple[list[str], ColumnElement[bool]]:
-    """The partial unique index an upsert of this scope collides on."""
+def _conflict_target(table: Any, owner_id: uuid.UUID | None, *columns: str) -> dict[str, Any]:
+    """The partial unique index (db.models.market.unique_per_scope) an upsert of this scope collides on."""
     if owner_id is None:
-        return ["ticker", "date"], HistoricalPrice.owner_id.is_(None)
-    return ["owner_id", "ticker", "date"], HistoricalPrice.owner_id.is_not(None)
+        return {"index_elements": list(columns), "index_where": table.owner_id.is_(None)}
+    return {"index_elements": ["owner_id", *columns], "index_where": table.owner_id.is_not(None)}
 
 
 def upsert_prices(
@@ -79,7 +81,6 @@ def upsert_prices_of(*, session: Session, frame: pd.DataFrame, owner_id: uuid.UU
 
 def _on_conflict_update(statement, owner_id: uuid.UUID | None):
     """Overwrite a stored day with the new values, but leave a day whose values did not change alone."""
-    index_elements, index_where = _conflict_target(owner_id)
     excluded = statement.excluded
     columns = {name: getattr(excluded, name) for name in VALUE_COLUMNS}
     changed = or_(
@@ -89,8 +90,7 @@ def _on_conflict_update(statement, owner_id: uuid.UUID | None):
         )
     )
     return statement.on_conflict_do_update(
-        index_elements=index_elements,
-        index_where=index_where,
+        **_conflict_target(HistoricalPrice, owner_id, "ticker", "date"),
         set_=columns | {"source": excluded.source, "last_updated": excluded.last_updated},
         where=changed,
     )
@@ -365,21 +365,15 @@ def _new_versions(session: Session, tickers: Sequence[str], owner_id: uuid.UUID 
     Every write of historical_data in this module ends here: a reader holding a copy rendered at
     an older version (see series_versions) reads the rows again.
     """
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utc_now()
     rows = [
         {"id": uuid.uuid4(), "owner_id": owner_id, "ticker": ticker, "version": uuid.uuid4(), "changed_at": now}
         for ticker in tickers
     ]
-    statement = insert(PriceSeriesVersion)
-    index_elements = ["ticker"] if owner_id is None else ["owner_id", "ticker"]
-    index_where = (
-        PriceSeriesVersion.owner_id.is_(None) if owner_id is None else PriceSeriesVersion.owner_id.is_not(None)
-    )
+    statement = upsert_insert(session, PriceSeriesVersion)
     session.execute(
         statement.on_conflict_do_update(
-            index_elements=index_elements,
-            index_where=index_where,
+            **_conflict_target(PriceSeriesVersion, owner_id, "ticker"),
             set_={"version": statement.excluded.version, "changed_at": statement.excluded.changed_at},
         ),
         rows,

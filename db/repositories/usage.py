@@ -7,12 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import case, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from db.models import RateLimit
 from db.repositories.actor import Actor, own_rows
+from db.repositories.upsert import upsert_insert
 from db.types import utc_now
 
 
@@ -20,8 +19,7 @@ def count_action(*, session: Session, actor: Actor, endpoint: str, now: datetime
     """Add one to the actor's count for the endpoint; a new UTC day starts again from one."""
     now = now or utc_now()
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(RateLimit).values(
+    statement = upsert_insert(session, RateLimit).values(
         id=uuid.uuid4(), user_id=actor.user_id, endpoint=endpoint, request_count=1, last_reset=now
     )
     # One statement, so concurrent actions of the same user never lose a count.
