@@ -2,13 +2,7 @@
 
 import streamlit as st
 
-from ui.auth import (
-    bind_client_address,
-    build_authenticator,
-    current_actor,
-    refresh_cookie_if_due,
-    resume_from_cookie,
-)
+from ui.auth import bind_client_address, current_actor, refresh_cookie_if_due, resume_from_cookie
 from ui.bootstrap import settings_or_stop
 from ui.navigation import render_user_menu, route_member, route_visitor
 from ui.notifications import show_notifications
@@ -16,15 +10,14 @@ from ui.notifications import show_notifications
 st.set_page_config(page_title="Candlecast", page_icon=":material/candlestick_chart:", layout="wide")
 settings = settings_or_stop()
 bind_client_address()
-authenticator = build_authenticator(settings)
-resume_from_cookie(authenticator)
+resume_from_cookie(settings)
 actor = current_actor(settings)
 if actor is not None:
-    actor = render_user_menu(authenticator, actor)
+    actor = render_user_menu(settings, actor)
 if actor is None:
     # A visitor sees only the login page; a typed URL of another page opens it after the login.
     route_visitor()
 else:
-    refresh_cookie_if_due(authenticator)
+    refresh_cookie_if_due(settings)
     show_notifications(actor)
     route_member()

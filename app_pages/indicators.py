@@ -4,7 +4,6 @@ from datetime import date
 
 import streamlit as st
 
-from core.data.export import to_safe_csv
 from core.indicator_view import OVERLAYS, PANES, PRICE_BASES, IndicatorParams
 from core.preferences import DATE_RANGES
 from core.screener import Criteria
@@ -16,7 +15,7 @@ from ui.errors import attempt
 from ui.format import as_rows, day, show_readable
 from ui.freshness import stale_since, warn_if_stale
 from ui.pickers import keep_in_url, ticker_picker, url_multiselect, url_segment
-from ui.tables import show_table
+from ui.tables import csv_download, show_table
 from ui.text import plain
 
 
@@ -103,9 +102,7 @@ def render_chart(actor, start_data: IndicatorsStart) -> None:
     if end is None:
         warn_if_stale(ticker, last_day, "This table")
     show_table(as_rows(chart.latest), hide_index=True)
-    st.download_button(
-        f"Download {ticker} with indicators (CSV)", to_safe_csv(view), file_name=f"{ticker}-indicators.csv"
-    )
+    csv_download(f"Download {ticker} with indicators (CSV)", view, f"{ticker}-indicators.csv")
 
 
 def render_screener(actor) -> None:

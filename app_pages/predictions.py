@@ -4,7 +4,6 @@ import pandas as pd
 import streamlit as st
 
 from core.auth import Actor
-from core.data.export import to_safe_csv
 from core.services import forecasts
 from ui.auth import client_ip, require_login
 from ui.charts import ledger_figure
@@ -12,6 +11,7 @@ from ui.errors import attempt
 from ui.format import day, price, show_readable
 from ui.freshness import warn_if_stale
 from ui.pickers import ticker_picker
+from ui.tables import csv_download
 
 LATEST_KEY = "latest_forecast"
 
@@ -97,7 +97,7 @@ def render_ledger(actor: Actor, template: str) -> None:
         )
     st.plotly_chart(ledger_figure(shown, template=template), width="stretch", theme=None)
     show_readable(shown.drop(columns=["id", "confidence_score"]))
-    st.download_button("Download the ledger (CSV)", to_safe_csv(shown.drop(columns=["id"])), file_name="ledger.csv")
+    csv_download("Download the ledger (CSV)", shown.drop(columns=["id"]), "ledger.csv")
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ import streamlit as st
 
 from core.auth import Actor, Permission, can
 from core.data.calendar import is_stale
-from core.data.export import to_safe_csv
 from core.data.sample import SAMPLE_TICKER
 from core.data.yahoo import OFFLINE_MESSAGE, yahoo_reachable
 from core.preferences import Preferences
@@ -17,7 +16,7 @@ from ui.charts import candlestick_figure
 from ui.components.price_chart import price_chart
 from ui.errors import attempt
 from ui.pickers import ticker_picker
-from ui.tables import show_table
+from ui.tables import csv_download, show_table
 from ui.text import plain
 
 
@@ -74,9 +73,7 @@ def render_preview(actor: Actor, preferences: Preferences, tickers: list[str], c
     render_quality(actor, ticker)
     render_splits(actor, ticker, scopes)
     download, delete_own, delete_shared = st.columns(3)
-    download.download_button(
-        f"Download {ticker} as CSV", to_safe_csv(prices), file_name=f"{ticker}.csv", mime="text/csv"
-    )
+    csv_download(f"Download {ticker} as CSV", prices, f"{ticker}.csv", container=download)
     if True in scopes and can(actor, Permission.UPLOAD) and delete_own.button(f"Delete my uploaded {ticker}"):
         remove(actor, ticker, shared=False)
     if False in scopes and actor.is_admin and delete_shared.button(f"Delete shared {ticker}"):

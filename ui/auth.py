@@ -216,16 +216,7 @@ class SessionCookieController:
         return self.settings.session_idle_minutes * 60.0
 
     def get_cookie(self) -> dict[str, Any] | None:
-        if st.session_state.get("logout"):
-            return None
-        token = st.context.cookies.get(self.name) if hasattr(st.context, "cookies") else None
-        if not token:
-            return None
-        resumed = accounts.resume_cookie(token=token)
-        if resumed is None:
-            return None
-        user, claims = resumed
-        return {"username": user.username, "user_id": str(user.id), "issued_at": claims.issued_at}
+        return session_cookie_token(self.settings)
 
     def set_cookie(self) -> None:
         """Called by the login widget on success: the cookie is written on the next run.
@@ -264,28 +255,50 @@ class SessionCookieController:
             self.cookie_manager.delete(self.name)
 
 
-def build_authenticator(settings: Settings) -> stauth.Authenticate:
-    """The library's Authenticate with our controllers; built once per run and shared with the pages."""
-    authenticator = stauth.Authenticate(
-        {"usernames": {}},
-        cookie_name=settings.cookie_name,
-        cookie_key=cookie_signing_key(settings),
-        cookie_expiry_days=settings.session_idle_minutes / (24 * 60),
-        auto_hash=False,
-        # The library's default text promises rules (upper case, digits, at most 20 characters)
-        # that are not ours; the help under each password field states the policy we apply.
-        password_instructions=PASSWORD_RULES,
-    )
-    cookie_manager = authenticator.cookie_controller.cookie_model.cookie_manager
-    authenticator.authentication_controller = DatabaseAuthController(settings)
-    authenticator.cookie_controller = SessionCookieController(settings, cookie_manager)
-    # A widget object for this run only, so the pages use the same cookie component as Home.
-    st.session_state[AUTHENTICATOR_KEY] = authenticator
-    return authenticator
+def session_cookie_token(settings: Settings) -> dict[str, Any] | None:
+    """The still-valid session this browser's cookie carries, read from the request's headers."""
+    if st.session_state.get("logout"):
+        return None
+    token = st.context.cookies.get(settings.cookie_name) if hasattr(st.context, "cookies") else None
+    if not token:
+        return None
+    resumed = accounts.resume_cookie(token=token)
+    if resumed is None:
+        return None
+    user, claims = resumed
+    return {"username": user.username, "user_id": str(user.id), "issued_at": claims.issued_at}
 
 
 def get_authenticator(settings: Settings) -> stauth.Authenticate:
-    return st.session_state.get(AUTHENTICATOR_KEY) or build_authenticator(settings)
+    """The library's Authenticate for this browser session, with our controllers, built when first needed.
+
+    Building it renders the library's cookie component, and the browser's first answer from that
+    component reruns the whole page: every page load ran its script twice, charts and all. Plain
+    page views never build it (the session cookie comes from the request's headers); the login and
+    Account pages, a logout and a cookie renewal do.
+    """
+    # The component's place, held empty in later runs: a component shown in one run only would
+    # shift every element after it while the rerun that its answer causes is drawn.
+    place = st.empty()
+    authenticator = st.session_state.get(AUTHENTICATOR_KEY)
+    if authenticator is not None:
+        return authenticator
+    with place:
+        authenticator = stauth.Authenticate(
+            {"usernames": {}},
+            cookie_name=settings.cookie_name,
+            cookie_key=cookie_signing_key(settings),
+            cookie_expiry_days=settings.session_idle_minutes / (24 * 60),
+            auto_hash=False,
+            # The library's default text promises rules (upper case, digits, at most 20 characters)
+            # that are not ours; the help under each password field states the policy we apply.
+            password_instructions=PASSWORD_RULES,
+        )
+    cookie_manager = authenticator.cookie_controller.cookie_model.cookie_manager
+    authenticator.authentication_controller = DatabaseAuthController(settings)
+    authenticator.cookie_controller = SessionCookieController(settings, cookie_manager)
+    st.session_state[AUTHENTICATOR_KEY] = authenticator
+    return authenticator
 
 
 def current_actor(settings: Settings) -> Actor | None:
@@ -307,7 +320,7 @@ def current_actor(settings: Settings) -> Actor | None:
     return actor
 
 
-def resume_from_cookie(authenticator: stauth.Authenticate) -> None:
+def resume_from_cookie(settings: Settings) -> None:
     """Log this browser session in from a still-valid cookie, before the router picks the page.
 
     Done here rather than on the login page, so a typed or bookmarked URL opens that page.
@@ -315,20 +328,33 @@ def resume_from_cookie(authenticator: stauth.Authenticate) -> None:
     if st.session_state.get(AUTH_STATE_KEY):
         return
     with database_or_stop():
-        token = authenticator.cookie_controller.get_cookie()
+        token = session_cookie_token(settings)
         if token:
-            authenticator.authentication_controller.login(token=token)
+            DatabaseAuthController(settings).login(token=token)
 
 
-def refresh_cookie_if_due(authenticator: stauth.Authenticate) -> None:
+def refresh_cookie_if_due(settings: Settings) -> None:
     """Set the cookie after a login, and renew it on activity before half its lifetime has passed."""
     state = st.session_state.get(AUTH_STATE_KEY)
     if not state:
         return
-    controller = authenticator.cookie_controller
-    half_life = controller.lifetime_seconds / 2
-    if state.get("cookie_pending") or time.time() - state["cookie_issued_at"] > half_life:
-        controller.write_cookie()
+    half_life = settings.session_idle_minutes * 60.0 / 2
+    if not state.get("cookie_pending") and time.time() - state["cookie_issued_at"] <= half_life:
+        return
+    built_before = AUTHENTICATOR_KEY in st.session_state
+    with st.sidebar:  # a cookie component shown for one run moves nothing there
+        authenticator = get_authenticator(settings)
+        if built_before:
+            authenticator.cookie_controller.write_cookie()
+    if not built_before:
+        # Building it rendered the cookie component, whose answer reruns the page at once and
+        # could drop a cookie written now before the browser runs it: that rerun writes it.
+        state["cookie_pending"] = True
+
+
+def log_out(settings: Settings) -> None:
+    """End this session and delete the browser's cookie, through the library's logout."""
+    get_authenticator(settings).logout(location="unrendered")
 
 
 def require_login() -> Actor:

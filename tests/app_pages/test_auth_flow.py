@@ -1,5 +1,6 @@
 """The login gate as a person meets it, through the real widgets (AppTest)."""
 
+import json
 import time
 import uuid
 
@@ -52,6 +53,15 @@ def titles(at: AppTest) -> list[str]:
 
 def signed_in_as(at: AppTest) -> str:
     return " ".join(markdown.value for markdown in at.sidebar.markdown)
+
+
+def cookie_calls(at: AppTest) -> list[str]:
+    """The methods of the cookie component's calls this run rendered; each one's answer reruns the page."""
+    return [
+        json.loads(component.proto.json_args)["method"]
+        for component in at.get("component_instance")
+        if component.proto.component_name.endswith("cookie_manager")
+    ]
 
 
 def test_a_visitor_gets_only_the_login_page(database):
@@ -170,6 +180,31 @@ def test_password_change_through_the_widget(database):
     old = log_in(visit(), actor.username, DEFAULT_PASSWORD)
     assert [e.value for e in old.error] == [LOGIN_REFUSED]
     assert "Signed in as" in signed_in_as(log_in(visit(), actor.username, "a brand new secret"))
+
+
+def test_a_page_view_renders_no_cookie_component(database):
+    # The session cookie is read from the request: a component reading it again reran every page load.
+    for script in ("Home.py", "app_pages/tickers.py", "app_pages/indicators.py", "app_pages/predictions.py"):
+        at = logged_in_app(script, make_account(database)).run()
+        assert not at.exception
+        assert cookie_calls(at) == []
+
+
+def test_a_cookie_past_half_its_life_is_renewed_on_the_next_run(database):
+    at = logged_in_app("Home.py", make_account(database))
+    state = at.session_state["candlecast_auth"]
+    state["cookie_issued_at"] = time.time() - 31 * 60
+    at.run()
+    # The cookie component's first answer reruns the page at once: a cookie written beside it could be lost.
+    assert cookie_calls(at) == ["getAll"]
+    assert at.session_state["candlecast_auth"]["cookie_pending"]
+    at.run()
+    assert cookie_calls(at) == ["set"]
+    renewed = at.session_state["candlecast_auth"]
+    assert not renewed["cookie_pending"]
+    assert time.time() - renewed["cookie_issued_at"] < 60
+    at.run()
+    assert cookie_calls(at) == []
 
 
 def test_an_idle_session_ends(database):

@@ -251,7 +251,12 @@ def journey(app_url: str, page, tmp_path: Path) -> None:
     # Prices: the bundled sample, then an upload with one bad row.
     open_page(page, f"{app_url}/tickers")
     page.get_by_role("button", name="Load the S&P 500 sample").click()
-    page.get_by_role("button", name="Download ^GSPC as CSV").wait_for()
+    with page.expect_download() as download:  # the CSV is written when the button is pressed
+        page.get_by_role("button", name="Download ^GSPC as CSV").click()
+    downloaded = pd.read_csv(download.value.path())
+    assert len(downloaded) == len(pd.read_csv(SAMPLE_PATH)), "every day of the sample"
+    # A page view reads the session cookie from the request; a cookie component would rerun the page.
+    assert page.locator('iframe[src*="cookie_manager"]').count() == 0
     shoot(page, "03-tickers")
     page.get_by_role("tab", name="Upload prices").click()
     bad = gspc_2018_bytes().replace(b"2018-12-28,2498.77002", b"2018-12-28,-2498.77002")
