@@ -20,7 +20,7 @@ migrate: $(STAMP)
 	$(BIN)/python -m db setup
 
 run: migrate
-	$(BIN)/streamlit run Home.py --server.port $(PORT)
+	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 # The REST API on API_PORT (8000 by default), OpenAPI at /docs.
 api: migrate

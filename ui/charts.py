@@ -72,6 +72,9 @@ class Pane:
 
 PRICE_PANE_PX, VOLUME_PANE_PX, INDICATOR_PANE_PX, PANE_GAP_PX = 340, 110, 150, 14
 TOP_PX, BOTTOM_PX = 84, 40
+# Room for the value axes' labels on the right ("12,345", "1.5B"). Plotly widens a margin too small
+# for them (automargin) only by drawing the whole figure a second time: a third of a chart's draw.
+RIGHT_AXIS_PX = 60
 
 
 class StackedChart:
@@ -126,7 +129,7 @@ class StackedChart:
                 "spikethickness": 1,
             },
             height=TOP_PX + plot_px + BOTTOM_PX,
-            margin={"l": 10, "r": 10, "t": TOP_PX, "b": BOTTOM_PX},
+            margin={"l": 10, "r": RIGHT_AXIS_PX, "t": TOP_PX, "b": BOTTOM_PX},
             hovermode="x unified",
             hoversubplots="axis",
             barmode="overlay",

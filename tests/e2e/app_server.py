@@ -57,7 +57,7 @@ def running_app(env: dict[str, str], folder: Path, *, with_worker: bool) -> Iter
     processes = []
     with open(log, "w") as output:
         app = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
              "--server.headless", "true", "--server.fileWatcherType", "none"],
             cwd=PROJECT_ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip

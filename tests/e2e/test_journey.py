@@ -120,6 +120,15 @@ def drawn_days(page) -> tuple[str, str]:
     return tuple(chart.evaluate("(gd) => [gd.data[0].x[0], gd.data[0].x[gd.data[0].x.length - 1]]"))
 
 
+def plotly_downloads(page) -> list[int]:
+    """The bytes the chart's frame fetched for each plotly.js it loaded (0: from the browser's cache)."""
+    price_chart(page).wait_for()
+    frame = page.frame_locator('iframe[src*="price_chart"]').first.locator("body")
+    return frame.evaluate(
+        "() => performance.getEntriesByType('resource').filter(e => e.name.includes('plotly')).map(e => e.transferSize)"
+    )
+
+
 def click_range_button(page, label: str) -> None:
     price_chart(page).locator(".updatemenu-button").filter(has_text=label).first.click()
     page.wait_for_timeout(500)
@@ -160,6 +169,9 @@ def indicators_checks(page, app_url: str) -> None:
     # Only the year in view and the one before are drawn at first: 20 years took seconds.
     first, last = drawn_days(page)
     assert "2016-12-01" < first < "2017-01-10", first
+    # The axis labels fit the margin given: a margin Plotly has to widen costs a second whole draw.
+    margins = chart_layout(page, "margin.r", "_size.r")
+    assert margins["_size.r"] == margins["margin.r"], margins
     assert last.startswith("2018-12-31"), last
     click_range_button(page, "1M")
     month = chart_layout(page, "xaxis.range", "yaxis.range", "yaxis2.range")
@@ -189,6 +201,8 @@ def indicators_checks(page, app_url: str) -> None:
 
     # The date picker takes any day the data has, not only the last ten years.
     open_page(page, f"{app_url}/indicators?ticker=%5EGSPC&from=2008-01-02&to=2009-12-31&panes=RSI")
+    # The chart's plotly.js (4.8 MB) comes from the browser's cache on every chart after the first.
+    assert plotly_downloads(page) == [0], "plotly.js was fetched again"
     start_year = page.get_by_role("spinbutton", name="year, Date range start date")
     assert start_year.get_attribute("aria-valuenow") == "2008"
     assert chart_layout(page, "xaxis.range")["xaxis.range"][0].startswith("2008-01-02")

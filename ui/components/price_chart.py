@@ -4,7 +4,8 @@ Plotly scales a y-axis over all its data and st.plotly_chart cannot react to a r
 chart runs in a component of its own: index.html draws the figure with the plotly.js of the
 installed plotly package and re-fits each unfixed y-axis to the data inside the new date window.
 Nothing is fetched from the network and nothing is built: the served folder is written at first
-use, under var/, from price_chart.html and plotly's own plotly.min.js.
+use, under var/, from price_chart.html and plotly's own plotly.min.js. The page loads plotly.js
+from the app's cached route (ui/components/assets.py), and the copy beside it only without one.
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import plotly
 import plotly.graph_objects as go
 import streamlit.components.v1 as components
 
 from common.config import PROJECT_ROOT
 from ui.charts import layout_name, trace_bounds
+from ui.components.assets import PLOTLY_JS, PLOTLY_PATH, PLOTLY_VERSION
 
 PAGE = Path(__file__).with_name("price_chart.html")
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 SERVED_ROOT = PROJECT_ROOT / "var" / "components"
 NAME = "price_chart"
 
@@ -33,8 +33,8 @@ NAME = "price_chart"
 @cache
 def served_folder() -> Path:
     """The folder Streamlit serves: the page and plotly.js, named after both so an upgrade gets a new one."""
-    page = PAGE.read_bytes()
-    version = hashlib.sha256(page + plotly.__version__.encode()).hexdigest()[:12]
+    page = PAGE.read_bytes().replace(b"__PLOTLY_PATH__", PLOTLY_PATH.encode())
+    version = hashlib.sha256(page + PLOTLY_VERSION.encode()).hexdigest()[:12]
     folder = SERVED_ROOT / f"{NAME}-{version}"
     _write_once(folder / "index.html", lambda target: target.write_bytes(page))
     _write_once(folder / "plotly.min.js", lambda target: shutil.copyfile(PLOTLY_JS, target))
