@@ -26,13 +26,14 @@ WORKER_TTL_SECONDS = 120
 PARENT_CHECK_SECONDS = 2.0
 # Training is batch work; pages answer people. TensorFlow's thread pools and the training loop keep
 # both cores busy, and at equal priority the app's server got a share of a core like theirs: pages
-# took about twice as long to show while a job ran. Ten steps down, the job gets a tenth of a core
-# the server (or the browser, or anything else interactive) wants too, and on an otherwise idle
-# machine still all of it, so a training is no slower unless something else wants the cores.
-# Capping the job's threads instead would slow every training, busy machine or not. A job holds
-# SQLite's write lock for a few milliseconds per epoch and page reads do not wait for it (read-only
-# scopes); the benchmark's writing transactions wait no longer beside a lowered job.
-JOB_NICENESS = 10
+# took about twice as long to show while a job ran. At the lowest priority (19), each of the job's
+# threads weighs 1/68 of a normal one when something else wants a core, and on an otherwise idle
+# machine still gets all of it, so a training is no slower unless something else wants the cores
+# (bench/train_in_app.py: 0.84x the command line's time). Ten steps down (1/9) left the slowest
+# page loads at about 1 s (bench/pages_under_job.py). Capping the job's threads instead would slow every training,
+# busy machine or not. A job holds SQLite's write lock for a few milliseconds per epoch and page
+# reads do not wait for it (read-only scopes).
+JOB_NICENESS = 19
 
 log = get_logger("jobs")
 

@@ -10,6 +10,7 @@ from the app's cached route (ui/components/assets.py), and the copy beside it on
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import shutil
@@ -53,7 +54,8 @@ def _write_once(path: Path, write) -> None:
 
 
 def fit_data(figure: go.Figure) -> dict:
-    """What the page needs to re-fit the y-axes: the dates (ms) and each trace's low and high by date.
+    """What the page needs to re-fit the y-axes: the dates (ms) and each trace's low and high by date,
+    each as a typed array (see _numbers).
 
     Traces on a fixed axis (RSI's 0-100) are left out; bars count from zero, as they are drawn.
     """
@@ -66,7 +68,7 @@ def fit_data(figure: go.Figure) -> dict:
         frames.append(bounds[~bounds.index.duplicated()])
         series.append({"trace": index, "axis": axis, "fromZero": trace.type == "bar"})
     if not frames:
-        return {"x": [], "series": []}
+        return {"x": _numbers(np.array([])), "series": []}
     days = frames[0].index
     for frame in frames[1:]:
         days = days.union(frame.index)
@@ -78,15 +80,16 @@ def fit_data(figure: go.Figure) -> dict:
         entry["high"] = None if frame["low"].equals(frame["high"]) else _numbers(frame["high"])
     # Plotly reads a date without a zone as UTC wall time, and so are these milliseconds.
     naive = days.tz_localize(None) if days.tz is not None else days
-    return {"x": naive.as_unit("ms").asi8.tolist(), "series": series}
+    return {"x": _numbers(naive.as_unit("ms").asi8), "series": series}
 
 
-def _numbers(values: pd.Series) -> list[float | None]:
-    numbers = values.to_numpy(dtype=float)
-    # As objects, a float64 array lists Python floats; NaN, which JSON lacks, becomes None.
-    listed = numbers.astype(object)
-    listed[np.isnan(numbers)] = None
-    return listed.tolist()
+def _numbers(values: pd.Series | np.ndarray) -> dict[str, str]:
+    """Numbers as plotly.py sends an array: base64 of little-endian float64, NaN where a value is missing.
+
+    As a JSON list, 20 years of a chart's fit data was 1.3 MB of text, 30 ms to write on every run.
+    """
+    numbers = np.asarray(values, dtype="<f8")
+    return {"dtype": "f8", "bdata": base64.b64encode(numbers.tobytes()).decode("ascii")}
 
 
 def price_chart(figure: go.Figure, *, key: str | None = None) -> None:
