@@ -213,7 +213,7 @@ class SessionCookieController:
 
     @property
     def lifetime_seconds(self) -> float:
-        return self.settings.session_idle_minutes * 60.0
+        return session_lifetime_seconds(self.settings)
 
     def get_cookie(self) -> dict[str, Any] | None:
         return session_cookie_token(self.settings)
@@ -253,6 +253,11 @@ class SessionCookieController:
         # KeyError: the browser had no cookie to delete.
         with contextlib.suppress(KeyError):
             self.cookie_manager.delete(self.name)
+
+
+def session_lifetime_seconds(settings: Settings) -> float:
+    """How long a session cookie lives: the idle timeout, renewed while the user is active."""
+    return settings.session_idle_minutes * 60.0
 
 
 def session_cookie_token(settings: Settings) -> dict[str, Any] | None:
@@ -338,7 +343,7 @@ def refresh_cookie_if_due(settings: Settings) -> None:
     state = st.session_state.get(AUTH_STATE_KEY)
     if not state:
         return
-    half_life = settings.session_idle_minutes * 60.0 / 2
+    half_life = session_lifetime_seconds(settings) / 2
     if not state.get("cookie_pending") and time.time() - state["cookie_issued_at"] <= half_life:
         return
     built_before = AUTHENTICATOR_KEY in st.session_state
