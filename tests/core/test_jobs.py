@@ -206,6 +206,21 @@ def test_a_job_process_and_every_thread_of_its_training_run_below_the_app(app_da
     assert min(priorities.values()) == lowered, priorities
 
 
+def test_the_job_process_is_lowered_before_its_imports(app_database):
+    actor = make_account(app_database)
+    (job_id,) = queue(actor, epochs=500, patience=100)
+    deadline = time.monotonic() + 300
+    while len((job(job_id).queue_job_id or "").split(":")) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)  # local:host:app pid:child pid, once the child is started
+    pid = int(job(job_id).queue_job_id.split(":")[3])
+    # Read as soon as the process is recorded, long before it has imported enough to lower itself.
+    started_at = os.getpriority(os.PRIO_PROCESS, pid)
+    with session_scope() as session:
+        cancel_job(session=session, actor=actor, job_id=job_id)
+    wait_for(job_id)
+    assert started_at == min(os.getpriority(os.PRIO_PROCESS, 0) + JOB_NICENESS, 19)
+
+
 def test_jobs_run_one_after_another_and_the_second_says_it_waits(app_database):
     actor = make_account(app_database)
     first, second = (queue(actor, epochs=500, patience=100)[0], queue(actor)[0])
