@@ -47,7 +47,7 @@ def get_prices(
     end: IsoDate | None = None,
 ) -> Response:
     """Daily prices of a ticker (your upload wins over shared data on the same day), oldest first."""
-    missing = f"no cached prices of {ticker}" + (" in that date range" if start or end else "")
+    missing = _no_prices(ticker, start, end)
     if not wants_csv(request):
         # The database writes the records: no frame, no per-value formatting in Python.
         count, records = market.read_prices_json(caller.actor, ticker, start=start, end=end)
@@ -139,10 +139,14 @@ def get_indicators(
     )
     view = indicators.chart_data(caller.actor, ticker, start=start, end=end, params=params).view
     if view.empty:
-        raise not_found(f"no cached prices of {ticker}" + (" in that date range" if start or end else ""))
+        raise not_found(_no_prices(ticker, start, end))
     return table_response(
         request, view, key="rows", meta={"ticker": ticker}, dates=["date"], filename=f"{_safe(ticker)}-indicators.csv"
     )
+
+
+def _no_prices(ticker: str, start: IsoDate | None, end: IsoDate | None) -> str:
+    return f"no cached prices of {ticker}" + (" in that date range" if start or end else "")
 
 
 def _safe(ticker: str) -> str:

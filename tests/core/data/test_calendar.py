@@ -38,7 +38,7 @@ def test_days_past_the_published_calendar_continue_on_weekdays():
     far = pd.Timestamp.today().normalize() + pd.Timedelta(days=800)
     days = trading_days_after(far, 5, "AAPL")
     assert len(days) == 5
-    assert all(day.dayofweek < 5 for day in days)
+    assert all(day.day_of_week < 5 for day in days)
     assert days.is_monotonic_increasing
     assert days[0] > far
 
