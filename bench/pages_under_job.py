@@ -113,6 +113,7 @@ def main() -> None:
     parser.add_argument("--busy-loads", type=int, default=20, help="page loads to time while a job runs (default 20)")
     parser.add_argument("--model-type", default="lstm", help="the model type of the jobs (default lstm)")
     parser.add_argument("--preset", default="thorough", help="a network's preset (default thorough)")
+    parser.add_argument("--trace", action="store_true", help="print each busy load with the job's state")
     args = parser.parse_args()
     preset = args.preset if args.model_type in ("lstm", "gru") else None
     idle: dict[str, list[float]] = {title: [] for _, title in PAGES}
@@ -145,6 +146,8 @@ def main() -> None:
                 started = time.monotonic()
                 busy[title].append(first_content_seconds(page, url, path, title))
                 running_seconds += time.monotonic() - started
+                if args.trace:
+                    print(f"  job {jobs} at {job.progress:4.0%} ({job.message or ''}): {title} {busy[title][-1]:.2f} s")
                 loads += 1
                 continue
             time.sleep(0.5)

@@ -15,7 +15,6 @@ page asks for them.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
 import signal
@@ -40,7 +39,7 @@ from core.audit import current_client_address, record_event
 from core.forecasting.config import TrainingConfig
 from core.redis_client import require_redis
 from core.throttle import Throttle
-from core.worker import JOB_NICENESS
+from core.worker import lower_job_process
 from db.engine import get_sessionmaker, session_scope
 from db.models import TrainingJob
 from db.models.forecasting import JobStatus
@@ -132,14 +131,15 @@ def run_in_child_process(job_id: uuid.UUID, client_address: str | None = None) -
     if client_address:
         command += ["--client-address", client_address]
     try:
-        child = subprocess.Popen(command, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL)
+        # A session of its own, so that its scheduling group can be lowered apart from the app's; a
+        # child that outlives the app stops itself (core.worker), as the terminal's Ctrl-C no longer reaches it.
+        child = subprocess.Popen(command, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
     except OSError as error:
         _finish(sessions, job_id, JobStatus.FAILED, error=f"could not start a training process: {error}")
         return
     # Lowered at once: the process lowers itself only after its imports, half a second of a core
     # that a page would otherwise wait behind.
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, child.pid, min(os.getpriority(os.PRIO_PROCESS, 0) + JOB_NICENESS, 19))
+    lower_job_process(child.pid)
     with session_scope(sessions, action="record job process") as session:
         job = session.get(TrainingJob, job_id)
         if job is not None:

@@ -221,6 +221,20 @@ def test_the_job_process_is_lowered_before_its_imports(app_database):
     assert started_at == min(os.getpriority(os.PRIO_PROCESS, 0) + JOB_NICENESS, 19)
 
 
+@pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="a kernel without scheduling autogroups")
+def test_the_job_process_has_a_session_whose_scheduling_group_is_lowered(app_database):
+    actor = make_account(app_database)
+    (job_id,) = queue(actor, epochs=500, patience=100)
+    pid = child_pid(job_id)
+    session, autogroup = os.getsid(pid), Path(f"/proc/{pid}/autogroup").read_text()
+    with session_scope() as db_session:
+        cancel_job(session=db_session, actor=actor, job_id=job_id)
+    assert wait_for(job_id).status == "cancelled"
+    # Nice alone ranks the job only against the app; between sessions the kernel shares by group.
+    assert session == pid != os.getsid(0)
+    assert autogroup.split()[-2:] == ["nice", str(JOB_NICENESS)], autogroup
+
+
 def test_jobs_run_one_after_another_and_the_second_says_it_waits(app_database):
     actor = make_account(app_database)
     first, second = (queue(actor, epochs=500, patience=100)[0], queue(actor)[0])
