@@ -299,7 +299,9 @@ def render_version_actions(actor: Actor, version_id, can_train: bool) -> None:
         st.rerun()
     exported = attempt(models.export_bundle, actor, version_id)
     if exported:
-        download.download_button("Export (.zip)", exported.data, file_name=exported.filename, mime="application/zip")
+        download.download_button(
+            "Export (.zip)", exported.data, file_name=exported.filename, mime="application/zip", on_click="ignore"
+        )
 
 
 def render_import(actor: Actor) -> None:

@@ -221,12 +221,20 @@ def indicators_checks(page, app_url: str) -> None:
 
 @pytest.mark.timeout(900)  # a whole working session, training included, on a shared machine
 def test_the_whole_journey(app_url, page, tmp_path):
+    # A failed step is photographed and told with what the browser and the servers said, so a failure
+    # on a CI machine (whose files are gone afterwards) can be read rather than guessed.
+    browser_said = []
+    page.on("console", lambda message: message.type == "error" and browser_said.append(message.text))
+    page.on("response", lambda answer: answer.status >= 400 and browser_said.append(f"{answer.status} {answer.url}"))
     try:
         journey(app_url, page, tmp_path)
     except Exception:
-        # A failed step is photographed, so it can be seen rather than guessed.
         page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
         print(f"screenshot of the failure: {tmp_path / 'failure.png'}")
+        print("the browser's last errors:", *browser_said[-15:], sep="\n  ")
+        for log in ("streamlit.log", "worker.log"):
+            if (tmp_path / log).exists():
+                print(f"the end of {log}:\n{(tmp_path / log).read_text(errors='replace')[-3000:]}")
         raise
 
 

@@ -55,3 +55,19 @@ def test_pages_show_tables_only_through_show_table():
                 if streamlit_table:
                     offenders.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+def test_a_csv_download_is_written_on_the_click_and_does_not_rerun_the_page():
+    """The click fetches the file and nothing else: a rerun would run and redraw the whole page for a file."""
+
+    def page():
+        import pandas as pd
+
+        from ui.tables import csv_download
+
+        csv_download("Download", pd.DataFrame({"close": [1.0, 2.0]}), "prices.csv")
+
+    at = AppTest.from_function(page).run()
+    button = at.get("download_button")[0].proto
+    assert button.deferred_file_id, "the CSV is written when the button is pressed"
+    assert button.ignore_rerun
