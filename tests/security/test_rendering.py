@@ -153,25 +153,38 @@ def is_call(node: ast.AST, name: str) -> bool:
     return isinstance(node, ast.Call) and ast.unparse(node.func).endswith(name)
 
 
+def download_buttons() -> list[tuple[Path, ast.Call]]:
+    """Every download_button call in the pages and the UI helpers."""
+    return [
+        (path, node)
+        for path in scanned_files()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "download_button"
+    ]
+
+
 def test_every_csv_download_is_injection_safe():
     """A download button that offers CSV is fed by to_safe_csv (at once or on the click), never by a raw to_csv."""
     offenders = []
-    for path in scanned_files():
-        for node in ast.walk(ast.parse(path.read_text())):
-            is_download = (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "download_button"
-            )
-            if not is_download:
-                continue
-            options = {k.arg: k.value for k in node.keywords}
-            data = node.args[1] if len(node.args) > 1 else options.get("data")
-            names = " ".join(ast.unparse(v) for k, v in options.items() if k in ("file_name", "mime"))
-            if ".csv" in names or "text/csv" in names:
-                # partial(to_safe_csv, frame): Streamlit calls it when the button is pressed.
-                writer = data.args[0] if is_call(data, "partial") and data.args else getattr(data, "func", None)
-                safe = isinstance(data, ast.Call) and writer is not None and ast.unparse(writer).endswith("to_safe_csv")
-                if not safe:
-                    offenders.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}")
+    for path, node in download_buttons():
+        options = {k.arg: k.value for k in node.keywords}
+        data = node.args[1] if len(node.args) > 1 else options.get("data")
+        names = " ".join(ast.unparse(v) for k, v in options.items() if k in ("file_name", "mime"))
+        if ".csv" in names or "text/csv" in names:
+            # partial(to_safe_csv, frame): Streamlit calls it when the button is pressed.
+            writer = data.args[0] if is_call(data, "partial") and data.args else getattr(data, "func", None)
+            safe = isinstance(data, ast.Call) and writer is not None and ast.unparse(writer).endswith("to_safe_csv")
+            if not safe:
+                offenders.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}")
+    assert offenders == []
+
+
+def test_no_download_button_reruns_its_page():
+    """A file is all a download asks for; Streamlit's default click reruns the whole page for it."""
+    offenders = [
+        f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}"
+        for path, node in download_buttons()
+        if not any(k.arg == "on_click" and ast.unparse(k.value) == "'ignore'" for k in node.keywords)
+    ]
+    assert download_buttons(), "the scan found no download button at all"
     assert offenders == []
