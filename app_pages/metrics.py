@@ -50,12 +50,10 @@ def _verdict(m: dict) -> str:
     if m.get("imported") or ("dm_pvalue" in m and m["dm_pvalue"] is None):
         # Imported: "not evaluated here". Tested without a p-value: our own sentence (persistence itself, too few days).
         return _text(m.get("verdict"))
-    p_value, model_mse = _number(m.get("dm_pvalue")), _number(m.get("mse"))
-    persistence = ((m.get("baselines") or {}).get("persistence") or {}) if isinstance(m.get("baselines"), dict) else {}
-    persistence_mse = _number(persistence.get("mse")) if isinstance(persistence, dict) else None
-    if p_value is None or model_mse is None or persistence_mse is None:
+    p_value, model_mae, persistence_mae = (_number(m.get(key)) for key in ("dm_pvalue", "mae", "naive_mae"))
+    if p_value is None or model_mae is None or persistence_mae is None:
         return "not tested against persistence: retrain for a Diebold-Mariano verdict"
-    return verdict(p_value, model_mse, persistence_mse)
+    return verdict(p_value, model_mae, persistence_mae)
 
 
 def version_rows(versions) -> pd.DataFrame:

@@ -160,7 +160,7 @@ def scoreboard(ledger: pd.DataFrame) -> pd.DataFrame:
                 coverage=float(np.mean(inside)),
                 dm_pvalue=dm_pvalue,
                 # Honest by construction: "beats persistence" only when Diebold-Mariano says so at 5 %.
-                verdict=verdict(dm_pvalue, metrics.mse(actual, predicted), metrics.mse(actual, base)),
+                verdict=verdict(dm_pvalue, metrics.mae(actual, predicted), metrics.mae(actual, base)),
             )
         )
     return pd.DataFrame([vars(row) for row in rows], columns=list(Scoreboard.__dataclass_fields__))

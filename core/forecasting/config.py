@@ -20,7 +20,7 @@ FEATURES = {
 }
 
 
-MODEL_TYPES = ("auto", "lstm", "gru", "ridge", "arima", "ets", "drift", "moving_average", "persistence")
+MODEL_TYPES = ("auto", "lstm", "gru", "ridge", "arima", "ets", "median", "drift", "moving_average", "persistence")
 
 
 class ModelSettingsError(BadInput, ValueError):

@@ -18,7 +18,7 @@ from core.forecasting.series import PriceSeries, Split
 from core.forecasting.zoo import KINDS, make
 
 MIN_ROWS = 250
-LEADERBOARD_KINDS = ("persistence", "drift", "moving_average", "ridge", "ets", "arima", "auto", "lstm")
+LEADERBOARD_KINDS = ("persistence", "drift", "median", "moving_average", "ridge", "ets", "arima", "auto", "lstm")
 
 
 def _series(prices: pd.DataFrame | PriceSeries) -> PriceSeries:

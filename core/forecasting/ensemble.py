@@ -1,10 +1,13 @@
 """The "auto" ensemble: members fitted on the training part, weights from the validation part only.
 
 Weights are the non-negative, sum-to-one combination of member return forecasts with the least
-squared error on the first half of validation. The second half then tests that combination
-against persistence (one-sided Diebold-Mariano): with p = 0 the weights stand, at p >= GATE the
-ensemble is persistence, and in between they shrink linearly toward persistence. Nothing is chosen
-on test data; on pure noise the gate leaves tomorrow = today.
+absolute error on validation: absolute because the product scores MAE and MASE, and the forecast
+with the least absolute error is a median, not a mean. Whether that fitting finds skill is checked
+on validation too, by cross-fitting: weights fitted on each half of validation forecast the other
+half, and a one-sided Diebold-Mariano test of those out-of-sample forecasts against persistence
+decides how much of the final weights (fitted on all of validation) stand: all at p = 0, none at
+p >= GATE, shrinking linearly toward persistence in between. Nothing is chosen on test data; on
+pure noise the gate leaves tomorrow = today.
 """
 
 from __future__ import annotations
@@ -12,26 +15,34 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.optimize import nnls
+from scipy.optimize import linprog
 
 from core.forecasting import metrics
-from core.forecasting.forecaster import Drift, Forecaster, Persistence, finite
+from core.forecasting.forecaster import Drift, Forecaster, MedianDrift, Persistence, finite
 from core.forecasting.linear import Ridge
 from core.forecasting.series import PriceSeries, Split
 from core.forecasting.statistical import Arima, Ets
 
-MEMBERS: tuple[type[Forecaster], ...] = (Persistence, Drift, Ridge, Ets, Arima)
+MEMBERS: tuple[type[Forecaster], ...] = (Persistence, Drift, MedianDrift, Ridge, Ets, Arima)
 GATE = 0.10  # the one-sided p-value at and beyond which validation shows no skill
 
 
 def simplex_weights(forecasts: np.ndarray, actual: np.ndarray) -> np.ndarray:
-    """Least-squares weights >= 0 summing to 1, for forecasts shaped (days, members)."""
-    # A heavy extra row makes the sum-to-one constraint all but exact within NNLS.
-    penalty = 1e3 * max(float(np.abs(forecasts).max()), 1e-12)
-    system = np.vstack([forecasts, np.full(forecasts.shape[1], penalty)])
-    weights, _ = nnls(system, np.append(actual, penalty))
-    total = weights.sum()
-    return weights / total if total > 0 else np.eye(forecasts.shape[1])[0]
+    """Least-absolute-error weights >= 0 summing to 1, for forecasts shaped (days, members).
+
+    A linear programme: minimise the sum of u_i with u_i >= |actual_i - forecasts_i . w|.
+    """
+    days, members = forecasts.shape
+    identity = np.eye(days)
+    objective = np.concatenate([np.zeros(members), np.ones(days)])
+    bounds = np.block([[-forecasts, -identity], [forecasts, -identity]])
+    limits = np.concatenate([-actual, actual])
+    sums_to_one = np.concatenate([np.ones(members), np.zeros(days)])[None, :]
+    solved = linprog(objective, A_ub=bounds, b_ub=limits, A_eq=sums_to_one, b_eq=[1.0], method="highs")
+    if not solved.success:
+        return np.eye(members)[0]
+    weights = np.clip(solved.x[:members], 0.0, None)
+    return weights / weights.sum()
 
 
 def shrinkage(combined: np.ndarray, actual: np.ndarray) -> tuple[float, float]:
@@ -41,6 +52,18 @@ def shrinkage(combined: np.ndarray, actual: np.ndarray) -> tuple[float, float]:
         return 0.0, float("nan")
     one_sided = two_sided / 2 if statistic < 0 else 1 - two_sided / 2
     return float(np.clip((GATE - one_sided) / GATE, 0.0, 1.0)), float(one_sided)
+
+
+def cross_fitted(forecasts: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """Each half of the days combined with the weights fitted on the other half: out-of-sample forecasts."""
+    middle = len(actual) // 2
+    first, second = slice(0, middle), slice(middle, None)
+    return np.concatenate(
+        [
+            forecasts[first] @ simplex_weights(forecasts[second], actual[second]),
+            forecasts[second] @ simplex_weights(forecasts[first], actual[first]),
+        ]
+    )
 
 
 class Ensemble(Forecaster):
@@ -57,11 +80,10 @@ class Ensemble(Forecaster):
         for member in self.members:
             member.fit(series, split, seed=seed)
         origins = split.validation_origins
-        middle = len(origins) // 2
         forecasts = np.column_stack([member.predict(series, origins) for member in self.members])
         actual = series.log_returns[origins + 1]
-        fitted = simplex_weights(forecasts[:middle], actual[:middle])
-        kept, self.validation_p = shrinkage(forecasts[middle:] @ fitted, actual[middle:])
+        kept, self.validation_p = shrinkage(cross_fitted(forecasts, actual), actual)
+        fitted = simplex_weights(forecasts, actual)
         persistence = np.array([isinstance(member, Persistence) for member in self.members], dtype=float)
         self.weights = kept * fitted + (1 - kept) * persistence
         return self

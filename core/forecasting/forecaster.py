@@ -119,6 +119,21 @@ class Drift(Forecaster):
         return cls(mean_return=finite(parameters["mean_return"], "mean_return"))
 
 
+class MedianDrift(Drift):
+    """Today times the median daily growth of the training part: the constant with the least absolute error.
+
+    Index and stock returns are skewed (more small up days than down days, fewer but larger falls),
+    so their median sits above their mean; MAE and MASE reward the median. It bets on nothing
+    beyond the history's share of up days continuing, which a bear market ends.
+    """
+
+    kind, label = "median", "median drift"
+
+    def fit(self, series: PriceSeries, split: Split, *, seed: int = 42) -> MedianDrift:
+        self.mean_return = float(np.nanmedian(series.log_returns[1 : split.train_end + 1]))
+        return self
+
+
 class MovingAverage(Forecaster):
     """The mean of the last `days` adjusted closes, as a price, turned into a return from today."""
 

@@ -58,11 +58,11 @@ def historical_forecasts(
     return forecast_frame(series, origins, forecaster.predict(series, origins), half_widths)
 
 
-def verdict(dm_pvalue: float, model_mse: float, persistence_mse: float) -> str:
-    """'beats persistence' only when the Diebold-Mariano test says so at 5 %."""
+def verdict(dm_pvalue: float, model_mae: float, persistence_mae: float) -> str:
+    """'beats persistence' only when the Diebold-Mariano test (absolute error) says so at 5 %."""
     if not np.isfinite(dm_pvalue):
         return "not enough test days to compare with tomorrow = today"
-    if dm_pvalue < SIGNIFICANCE and model_mse < persistence_mse:
+    if dm_pvalue < SIGNIFICANCE and model_mae < persistence_mae:
         return f"beats persistence (Diebold-Mariano p = {dm_pvalue:.3f})"
     if dm_pvalue < SIGNIFICANCE:
         return f"worse than tomorrow = today (Diebold-Mariano p = {dm_pvalue:.3f})"
@@ -110,7 +110,7 @@ def score(frame: pd.DataFrame) -> Scores:
         coverage=float(np.mean(inside)),
         verdict=SAME_AS_PERSISTENCE
         if np.allclose(predicted, previous, rtol=1e-12, atol=0)
-        else verdict(p_value, metrics.mse(actual, predicted), metrics.mse(actual, previous)),
+        else verdict(p_value, metrics.mae(actual, predicted), metrics.mae(actual, previous)),
     )
 
 

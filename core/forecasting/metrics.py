@@ -71,14 +71,17 @@ def direction_p_value(hits: int, days: int) -> float:
 
 
 def diebold_mariano(actual, predicted, benchmark) -> tuple[float, float]:
-    """(statistic, two-sided p-value) of equal squared-error accuracy, one step ahead.
+    """(statistic, two-sided p-value) of equal absolute-error accuracy, one step ahead.
 
-    Negative statistics favour `predicted`. Uses the Harvey-Leybourne-Newbold small-sample
-    correction and a Student t with n - 1 degrees of freedom.
+    Absolute error because the product reports MAE and MASE: the test asks whether the MASE shown
+    beside it differs from 1 by more than chance. (Squared error would test a different claim: a
+    forecast of the median return can have the lower MAE and the higher MSE.) Negative statistics
+    favour `predicted`. Uses the Harvey-Leybourne-Newbold small-sample correction and a Student t
+    with n - 1 degrees of freedom.
     """
     actual, predicted = _arrays(actual, predicted)
     _, benchmark = _arrays(actual, benchmark)
-    loss = (actual - predicted) ** 2 - (actual - benchmark) ** 2
+    loss = np.abs(actual - predicted) - np.abs(actual - benchmark)
     n = len(loss)
     variance = np.var(loss, ddof=0)
     if n < 3 or variance == 0:

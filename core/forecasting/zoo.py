@@ -6,13 +6,13 @@ from typing import Any
 
 from core.forecasting.config import TrainingConfig
 from core.forecasting.ensemble import Ensemble
-from core.forecasting.forecaster import Drift, Forecaster, Hooks, MovingAverage, Persistence
+from core.forecasting.forecaster import Drift, Forecaster, Hooks, MedianDrift, MovingAverage, Persistence
 from core.forecasting.linear import Ridge
 from core.forecasting.statistical import Arima, Ets
 
 DEFAULT_KIND = "auto"
 _SIMPLE: dict[str, type[Forecaster]] = {
-    cls.kind: cls for cls in (Persistence, Drift, MovingAverage, Ridge, Arima, Ets, Ensemble)
+    cls.kind: cls for cls in (Persistence, Drift, MedianDrift, MovingAverage, Ridge, Arima, Ets, Ensemble)
 }
 KINDS = (*_SIMPLE, "lstm", "gru")
 

@@ -73,13 +73,15 @@ def test_admins_do_not_see_other_users_models(database):
 def test_verdicts_come_from_the_diebold_mariano_test_not_from_a_stored_sentence(database):
     actor = make_account(database)
     _store_version(actor, "OLD", {"mae": 9.0, "naive_mae": 10.0, "verdict": "beats persistence by 10.0 % MAE"})
-    tested = {"mae": 9.0, "naive_mae": 10.0, "mse": 99.0, "dm_pvalue": 0.41, "verdict": "beats persistence"}
-    _store_version(actor, "NEW", tested | {"baselines": {"persistence": {"mse": 100.0}}})
+    tested = {"mae": 9.0, "naive_mae": 10.0, "dm_pvalue": 0.41, "verdict": "beats persistence"}
+    _store_version(actor, "NEW", tested)
+    _store_version(actor, "WORSE", {"mae": 11.0, "naive_mae": 10.0, "dm_pvalue": 0.01, "verdict": "beats persistence"})
     same = {"mae": 10.0, "naive_mae": 10.0, "dm_pvalue": None, "verdict": "the same forecast as tomorrow = today"}
     _store_version(actor, "SAME", same)
     at = logged_in_app(PAGE, actor).run()
     verdicts = dict(zip(at.dataframe[0].value["Ticker"], at.dataframe[0].value["Verdict"], strict=True))
     assert verdicts["NEW"] == "no better than tomorrow = today (p = 0.41)"
+    assert verdicts["WORSE"] == "worse than tomorrow = today (Diebold-Mariano p = 0.010)"
     assert verdicts["OLD"] == "not tested against persistence: retrain for a Diebold-Mariano verdict"
     assert verdicts["SAME"] == "the same forecast as tomorrow = today"
 

@@ -94,7 +94,7 @@ def test_matured_predictions_get_their_actual_exactly_once(session, actor):
 def test_ledger_and_scoreboard_by_hand(session, actor):
     upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
     version = save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
-    for day, predicted, actual in ((2, 101.0, 102.0), (3, 99.0, 98.0), (4, 101.0, 110.0), (5, 100.5, None)):
+    for day, predicted, actual in ((2, 101.0, 102.0), (3, 99.0, 98.0), (4, 103.0, 110.0), (5, 100.5, None)):
         session.add(
             Prediction(
                 user_id=actor.user_id,
@@ -114,9 +114,9 @@ def test_ledger_and_scoreboard_by_hand(session, actor):
     assert [None if pd.isna(inside) else bool(inside) for inside in ledger["inside"]] == [None, False, True, True]
     board = scoreboard(ledger).iloc[0]
     assert board["predictions"] == 3
-    assert board["mae"] == pytest.approx((1 + 1 + 9) / 3)
+    assert board["mae"] == pytest.approx((1 + 1 + 7) / 3)
     assert board["persistence_mae"] == pytest.approx((2 + 2 + 10) / 3)
-    assert board["mase"] == pytest.approx(11 / 14)
+    assert board["mase"] == pytest.approx(9 / 14)
     assert board["hit_rate"] == pytest.approx(1.0)
     assert board["hit_p_value"] == pytest.approx(1 / 8)
     assert board["coverage"] == pytest.approx(2 / 3)

@@ -9,13 +9,13 @@ from core.forecasting.artifacts import unpack
 from core.forecasting.bundles import pack_fitted, restore_bundle
 from core.forecasting.dataset import feature_table
 from core.forecasting.engine import evaluate, leaderboard, walk_forward
-from core.forecasting.ensemble import Ensemble
+from core.forecasting.ensemble import Ensemble, simplex_weights
 from core.forecasting.history import SAME_AS_PERSISTENCE, fit
 from core.forecasting.series import PriceSeries, Split
 from core.forecasting.zoo import make
 from tests.core.forecasting.tiny import fixture_prices, tiny_config
 
-FAST_KINDS = ("persistence", "drift", "moving_average", "ridge", "ets", "arima", "auto")
+FAST_KINDS = ("persistence", "drift", "median", "moving_average", "ridge", "ets", "arima", "auto")
 KEY = b"k" * 32
 
 
@@ -106,6 +106,30 @@ def test_the_ensemble_keeps_skill_that_validation_shows():
     assert result.fitted.forecaster.weight_table()["persistence"] < 0.5
     assert result.test.mase < 0.97
     assert result.test.verdict.startswith("beats persistence (Diebold-Mariano p = ")
+
+
+def test_the_ensemble_keeps_the_median_when_validation_shows_more_up_days_than_down():
+    # Up on 60 % of days, down by more on the rest: no mean to forecast, but a median MAE rewards.
+    rng = np.random.default_rng(8)
+    up = rng.random(1500) < 0.6
+    returns = np.where(up, 0.006, -0.009) + rng.normal(0, 0.001, 1500)
+    result = evaluate("auto", synthetic(returns))
+    weights = result.fitted.forecaster.weight_table()
+    assert weights["median"] > 0.5
+    assert weights["median"] > weights["drift"]
+    assert result.test.mase < 0.99
+    assert result.test.verdict.startswith("beats persistence (Diebold-Mariano p = ")
+
+
+def test_ensemble_weights_minimise_absolute_error_on_the_simplex():
+    rng = np.random.default_rng(2)
+    actual = rng.normal(0, 1, 300)
+    exact, noisy, zero = actual, actual + rng.normal(0, 1, 300), np.zeros(300)
+    weights = simplex_weights(np.column_stack([zero, noisy, exact]), actual)
+    np.testing.assert_allclose(weights, [0.0, 0.0, 1.0], atol=1e-9)
+    outliers = np.where(np.arange(300) % 10 == 0, 50.0, 1.0)  # a median of 1, a mean far above it
+    weights = simplex_weights(np.column_stack([np.zeros(300), np.full(300, 2.0)]), outliers)
+    assert weights[1] == pytest.approx(0.5)  # 0.5 * 2 = the median; least squares would go past 1
 
 
 @pytest.mark.parametrize("kind", [*FAST_KINDS, "lstm", "gru"])

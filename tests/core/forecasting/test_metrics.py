@@ -69,7 +69,7 @@ def test_baselines_on_the_same_days():
 
 
 @pytest.mark.parametrize(
-    ("p_value", "model_mse", "text"),
+    ("p_value", "model_mae", "text"),
     [
         (0.01, 9.0, "beats persistence (Diebold-Mariano p = 0.010)"),
         (0.01, 11.0, "worse than tomorrow = today (Diebold-Mariano p = 0.010)"),
@@ -77,5 +77,5 @@ def test_baselines_on_the_same_days():
         (float("nan"), 9.0, "not enough test days to compare with tomorrow = today"),
     ],
 )
-def test_verdict_is_beats_only_when_diebold_mariano_says_so(p_value, model_mse, text):
-    assert verdict(p_value, model_mse, 10.0) == text
+def test_verdict_is_beats_only_when_diebold_mariano_says_so(p_value, model_mae, text):
+    assert verdict(p_value, model_mae, 10.0) == text

@@ -33,9 +33,22 @@ def test_diebold_mariano_on_crafted_series():
 
 def test_dm_statistic_by_hand():
     actual = np.array([1.0, 2.0, 3.0, 4.0])
-    loss = (actual - np.array([1.5, 2.0, 2.0, 4.5])) ** 2 - (actual - np.array([0.0, 1.0, 2.0, 3.0])) ** 2
+    loss = np.abs(actual - np.array([1.5, 2.0, 2.0, 4.5])) - np.abs(actual - np.array([0.0, 1.0, 2.0, 3.0]))
     expected = loss.mean() / np.sqrt(loss.var() / 4) * np.sqrt(3 / 4)
     assert metrics.diebold_mariano(actual, [1.5, 2.0, 2.0, 4.5], [0.0, 1.0, 2.0, 3.0])[0] == pytest.approx(expected)
+
+
+def test_dm_tests_the_absolute_error_that_mase_reports():
+    # Up 1 on 60 % of days, down 1.5 on the rest: the mean move is 0, the median move is +1.
+    # Forecasting the median has the lower MAE (MASE < 1) and the higher squared error.
+    rng = np.random.default_rng(5)
+    actual = np.where(rng.random(2000) < 0.6, 1.0, -1.5)
+    median, persistence = np.full(2000, 0.5), np.zeros(2000)
+    assert metrics.mase(actual, median, persistence) < 1
+    assert metrics.mse(actual, median) > metrics.mse(actual, persistence)
+    statistic, p_value = metrics.diebold_mariano(actual, median, persistence)
+    assert statistic < 0
+    assert p_value < 0.01
 
 
 def test_lag_diagnostic():
