@@ -229,7 +229,12 @@ class SessionCookieController:
             state["cookie_pending"] = True
 
     def write_cookie(self, widget_key: str = "set") -> None:
-        """Sign a fresh token for the logged-in user and hand it to the browser."""
+        """Sign a fresh token for the logged-in user and hand it to the browser.
+
+        The cookie stays pending until the component answers that the browser set it: a run that
+        replaces this one before the browser mounts the component drops it unrun, and the next
+        page load would find no cookie and show the login page. Until then every run writes again.
+        """
         state = st.session_state.get(AUTH_STATE_KEY)
         if not state:
             return
@@ -240,7 +245,6 @@ class SessionCookieController:
         if token is None:
             return
         state["cookie_issued_at"] = now
-        state["cookie_pending"] = False
         self.cookie_manager.set(
             self.name,
             token,
@@ -248,6 +252,7 @@ class SessionCookieController:
             expires_at=datetime.now() + timedelta(seconds=self.lifetime_seconds),
             same_site="strict",
         )
+        state["cookie_pending"] = st.session_state.get(widget_key) is not True  # True: the browser's answer
 
     def delete_cookie(self) -> None:
         # KeyError: the browser had no cookie to delete.

@@ -11,6 +11,7 @@ Screenshots of each page go to SCREENSHOT_DIR when it is set (`make screenshots`
 
 import os
 import secrets
+import time
 import uuid
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pandas as pd
 import pytest
 from limits.storage import RedisStorage
 
+from common.config import Settings
 from core.data.sample import SAMPLE_PATH
 from core.throttle import KEY_PREFIX, REGISTRATIONS_PER_ADDRESS, Throttle
 from tests.e2e.app_server import CHROMIUM, CHROMIUM_FLAGS, running_app
@@ -103,6 +105,18 @@ def open_page(page, url: str) -> None:
 
 def visible_text(page, text: str):
     return page.get_by_text(text, exact=False).first
+
+
+def wait_for_session_cookie(page) -> None:
+    """A component writes the session cookie a run or two after the login; a URL opened before that
+    starts logged out. On a loaded machine that took more than the 2 s this journey used to sleep."""
+    name = Settings.model_fields["cookie_name"].default
+    started = time.monotonic()
+    while time.monotonic() - started < 60:
+        if any(cookie["name"] == name for cookie in page.context.cookies()):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the browser had no {name} cookie 60 s after the login")
 
 
 def price_chart(page):
@@ -274,7 +288,7 @@ def journey(app_url: str, page, tmp_path: Path) -> None:
     visible_text(page, f"Signed in as {username}").wait_for()
     page.get_by_role("heading", name="Metrics").wait_for()
     assert "/metrics" in page.url
-    page.wait_for_timeout(2000)  # the session cookie is written by a component after the login run
+    wait_for_session_cookie(page)
 
     open_page(page, app_url)
     visible_text(page, "Getting started").wait_for()
@@ -335,7 +349,7 @@ def journey(app_url: str, page, tmp_path: Path) -> None:
     page.locator('textarea[aria-label="Default tickers"]').fill("^GSPC")
     page.get_by_text("dark", exact=True).click()
     page.get_by_role("button", name="Save preferences").click()
-    page.wait_for_timeout(2000)
+    visible_text(page, "Preferences saved.").wait_for()
 
     # The dark theme reaches the chart, and Home shows the watchlist.
     open_page(page, f"{app_url}/indicators")
