@@ -190,19 +190,18 @@ def test_a_page_view_renders_no_cookie_component(database):
         assert cookie_calls(at) == []
 
 
-def test_a_cookie_past_half_its_life_is_renewed_on_the_next_run(database):
-    at = logged_in_app("Home.py", make_account(database))
-    state = at.session_state["candlecast_auth"]
-    state["cookie_issued_at"] = time.time() - 31 * 60
+def written_until_confirmed(at: AppTest) -> None:
+    """From a run that must write the cookie: the writes it takes, the browser's answer, and quiet after it."""
     at.run()
     # The cookie component's first answer reruns the page at once: a cookie written beside it could be lost.
     assert cookie_calls(at) == ["getAll"]
-    assert at.session_state["candlecast_auth"]["cookie_pending"]
     at.run()
     assert cookie_calls(at) == ["set"]
-    renewed = at.session_state["candlecast_auth"]
-    assert renewed["cookie_pending"], "written, not yet confirmed by the browser"
-    assert time.time() - renewed["cookie_issued_at"] < 60
+    # A run that replaces the writing run before the browser mounts its component drops the write:
+    # until the component answers, every run writes again.
+    at.run()
+    assert cookie_calls(at) == ["set"]
+    assert at.session_state["candlecast_auth"]["cookie_pending"], "written, not yet confirmed by the browser"
     at.session_state["set"] = True  # the component's answer: the browser set the cookie
     at.run()
     assert not at.session_state["candlecast_auth"]["cookie_pending"]
@@ -210,23 +209,19 @@ def test_a_cookie_past_half_its_life_is_renewed_on_the_next_run(database):
     assert cookie_calls(at) == []
 
 
-def test_a_cookie_is_written_again_until_the_browser_confirms_it(database):
-    # A run that replaces the writing run before the browser mounts its component drops the write;
-    # a cookie taken as written then was never set, and the next page load showed the login page.
+def test_a_cookie_past_half_its_life_is_renewed_on_the_next_run(database):
+    at = logged_in_app("Home.py", make_account(database))
+    at.session_state["candlecast_auth"]["cookie_issued_at"] = time.time() - 31 * 60
+    written_until_confirmed(at)
+    assert time.time() - at.session_state["candlecast_auth"]["cookie_issued_at"] < 60
+
+
+def test_a_login_cookie_is_written_again_until_the_browser_confirms_it(database):
+    # Taken as written when first rendered, a dropped write left the browser without a cookie, and
+    # the next page load showed the login page.
     at = logged_in_app("Home.py", make_account(database))
     at.session_state["candlecast_auth"]["cookie_pending"] = True  # just logged in
-    at.run()
-    assert cookie_calls(at) == ["getAll"]
-    at.run()
-    assert cookie_calls(at) == ["set"]
-    at.run()  # no answer came: this run is not the one the browser saw
-    assert cookie_calls(at) == ["set"]
-    assert at.session_state["candlecast_auth"]["cookie_pending"]
-    at.session_state["set"] = True
-    at.run()
-    assert not at.session_state["candlecast_auth"]["cookie_pending"]
-    at.run()
-    assert cookie_calls(at) == []
+    written_until_confirmed(at)
 
 
 def test_an_idle_session_ends(database):
