@@ -66,7 +66,6 @@ LABELS = {
     "cagr": "Yearly growth",
     "max_drawdown": "Largest drop",
     "moving_average": "Moving average",
-    "median": "Median drift",
     "dropped_rows": "Dropped rows",
     "last_close": "Last close",
     "day_change": "Day change",

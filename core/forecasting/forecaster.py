@@ -99,24 +99,25 @@ class Drift(Forecaster):
     """Today times the mean daily growth of the training part."""
 
     kind, label = "drift", "drift"
+    parameter = "mean_return"  # the fitted daily log return, by its name in the bundle
+    average = staticmethod(np.nanmean)
 
-    def __init__(self, mean_return: float = 0.0) -> None:
-        self.mean_return = mean_return
+    def __init__(self, daily_return: float = 0.0) -> None:
+        self.daily_return = daily_return
 
     def fit(self, series: PriceSeries, split: Split, *, seed: int = 42) -> Drift:
-        returns = series.log_returns[1 : split.train_end + 1]
-        self.mean_return = float(np.nanmean(returns))
+        self.daily_return = float(self.average(series.log_returns[1 : split.train_end + 1]))
         return self
 
     def predict(self, series: PriceSeries, origins: np.ndarray) -> np.ndarray:
-        return np.full(len(origins), self.mean_return)
+        return np.full(len(origins), self.daily_return)
 
     def parameters(self) -> dict[str, Any]:
-        return {"mean_return": self.mean_return}
+        return {self.parameter: self.daily_return}
 
     @classmethod
     def restore(cls, parameters: dict[str, Any], model_file: bytes | None = None) -> Drift:
-        return cls(mean_return=finite(parameters["mean_return"], "mean_return"))
+        return cls(finite(parameters.get(cls.parameter), cls.parameter))
 
 
 class MedianDrift(Drift):
@@ -128,10 +129,8 @@ class MedianDrift(Drift):
     """
 
     kind, label = "median", "median drift"
-
-    def fit(self, series: PriceSeries, split: Split, *, seed: int = 42) -> MedianDrift:
-        self.mean_return = float(np.nanmedian(series.log_returns[1 : split.train_end + 1]))
-        return self
+    parameter = "median_return"
+    average = staticmethod(np.nanmedian)
 
 
 class MovingAverage(Forecaster):
