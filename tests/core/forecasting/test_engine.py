@@ -12,7 +12,7 @@ from core.forecasting.engine import evaluate, leaderboard, walk_forward
 from core.forecasting.ensemble import Ensemble, simplex_weights
 from core.forecasting.history import SAME_AS_PERSISTENCE, fit
 from core.forecasting.series import PriceSeries, Split
-from core.forecasting.zoo import make
+from core.forecasting.zoo import make, restore
 from tests.core.forecasting.tiny import fixture_prices, tiny_config
 
 FAST_KINDS = ("persistence", "drift", "median", "moving_average", "ridge", "ets", "arima", "auto")
@@ -152,6 +152,13 @@ def test_parameters_outside_their_type_are_refused(prices):
     bundle = unpack(pack_fitted(fitted, kind="ridge", metadata={}, key=KEY), key=KEY)
     with pytest.raises(ValueError, match="coef: not a finite number"):
         restore_bundle(bundle)
+
+
+@pytest.mark.parametrize(("kind", "name"), [("drift", "mean_return"), ("median", "median_return")])
+def test_a_drift_without_its_daily_return_is_refused_by_name(kind, name):
+    with pytest.raises(ValueError, match=f"{name}: not a finite number"):
+        restore(kind, {})
+    assert restore(kind, {name: 0.0004}).predict_next(PriceSeries.from_prices(noise(30))) == pytest.approx(0.0004)
 
 
 def test_the_leaderboard_is_sorted_by_validation_not_test():
