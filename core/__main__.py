@@ -4,6 +4,7 @@ and the operator's check | create-admin (python -m db does setup and reset)."""
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from datetime import date
 from pathlib import Path
@@ -265,14 +266,23 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         print(json.dumps({"ticker": args.ticker.upper(), "sorted_by": "validation_mase", "models": rows}))
         return EXIT_OK
     print(f"{'model':<16}{'val MASE':>10}{'test MASE':>11}{'DM p':>8}{'direction':>11}{'coverage':>10}{'train s':>9}")
+    columns = (  # (key, width, format)
+        ("validation_mase", 10, ".4f"),
+        ("test_mase", 11, ".4f"),
+        ("dm_pvalue", 8, ".3f"),
+        ("direction_accuracy", 11, ".1%"),
+        ("coverage", 10, ".1%"),
+        ("train_seconds", 9, ".2f"),
+    )
     for row in rows:
-        columns = ("validation_mase", "test_mase", "dm_pvalue", "direction_accuracy", "coverage", "train_seconds")
-        cells = [float("nan") if row[k] is None else row[k] for k in columns]
-        print(
-            f"{row['kind']:<16}{cells[0]:>10.4f}{cells[1]:>11.4f}{cells[2]:>8.3f}{cells[3]:>11.1%}{cells[4]:>10.1%}"
-            f"{cells[5]:>9.2f}  {row['verdict']}"
-        )
+        cells = "".join(f"{_figure(row[key], spec):>{width}}" for key, width, spec in columns)
+        print(f"{row['kind']:<16}{cells}  {row['verdict']}")
     return EXIT_OK
+
+
+def _figure(value: float | None, spec: str) -> str:
+    """A figure in its format, or a dash where the model has none (persistence has no direction)."""
+    return "—" if value is None or not math.isfinite(value) else format(value, spec)
 
 
 def cmd_load_sample(_: argparse.Namespace) -> int:

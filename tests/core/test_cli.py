@@ -191,6 +191,16 @@ def test_leaderboard_prints_models_sorted_by_validation(database, capsys):
     assert all(row["verdict"] for row in board["models"])
 
 
+def test_the_leaderboard_table_shows_a_dash_where_a_model_has_no_figure(database, capsys):
+    assert main(["leaderboard", "--csv", str(GSPC_2018), "--ticker", "^GSPC", "--kinds", "persistence,drift"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    persistence = next(line for line in lines if line.startswith("persistence"))
+    assert "nan" not in persistence
+    assert persistence.split()[3:5] == ["—", "—"], "no p-value and no direction for tomorrow = today"
+    drift = next(line for line in lines if line.startswith("drift"))
+    assert drift.split()[4].endswith("%")
+
+
 def test_leaderboard_names_an_unknown_model_type(database, capsys):
     assert main(["leaderboard", "--csv", str(GSPC_2018), "--ticker", "SPX", "--kinds", "oracle"]) == 1
     assert "unknown model type 'oracle'" in capsys.readouterr().err
