@@ -12,7 +12,7 @@ from core.jobs import DEFAULT_PRESET, FINISHED, PRESETS, WAITING_MESSAGE, Runner
 from core.services import models
 from ui.auth import require_login
 from ui.errors import attempt
-from ui.leaderboard import show_leaderboard
+from ui.leaderboard import ensemble_mix, show_leaderboard
 from ui.status import show_runner_problem
 from ui.tables import show_table
 from ui.text import plain
@@ -260,6 +260,7 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
                     "p-value": v.metrics.get("direction_p_value"),
                     "Interval coverage": v.metrics.get("test_coverage"),
                     "Verdict": v.metrics.get("verdict", ""),
+                    "Made of": ensemble_mix(v.metrics.get("weights")),
                 }
                 for v in versions
             ]
@@ -280,6 +281,9 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
                     format="%.2f", help="Chance of this many right directions by coin flips"
                 ),
                 "Interval coverage": st.column_config.NumberColumn(format="percent"),
+                "Made of": st.column_config.TextColumn(
+                    help="auto: its members' weights, fitted on validation; all persistence without skill there"
+                ),
             },
         )
         labels = {f"{v.ticker} v{v.version}{' (active)' if v.is_active else ''}": v.id for v in versions}

@@ -1,6 +1,10 @@
-"""The leaderboard table, as the Train and Metrics pages both show it."""
+"""Model types in tables: the leaderboard as the Train and Metrics pages both show it, and what an
+auto version is made of."""
 
 from __future__ import annotations
+
+import math
+import numbers
 
 import pandas as pd
 import streamlit as st
@@ -21,6 +25,26 @@ COLUMNS = {
     "train_seconds": "Train seconds",
     "verdict": "Verdict",
 }
+
+
+def ensemble_mix(weights: object) -> str:
+    """'median drift 88 %, persistence 12 %' from a version's stored weights; '' for a model without them.
+
+    The weights come from a bundle that may have been imported: only known model types with finite
+    weights are named, so a file cannot put its own words into the table.
+    """
+    if not isinstance(weights, dict):
+        return ""
+    shares = [
+        (float(share), kind)
+        for kind, share in weights.items()
+        if kind in MODEL_TYPES
+        and isinstance(share, numbers.Real)
+        and not isinstance(share, bool)
+        and math.isfinite(share)
+        and share >= 0.005
+    ]
+    return ", ".join(f"{label(kind)} {share * 100:.0f} %" for share, kind in sorted(shares, reverse=True))
 
 
 def show_leaderboard(board: Evaluation | None) -> None:

@@ -12,15 +12,17 @@ from streamlit.testing.v1 import AppTest
 from core.data.service import import_prices
 from core.forecasting.config import TrainingConfig
 from core.forecasting.registry import save_version
+from core.forecasting.training import train_model
 from core.redis_client import require_redis
 from db.engine import session_scope
 from db.migrate import upgrade_to_head
 from db.models import TrainingJob
 from db.models.accounts import Role
 from tests.accounts import logged_in_app, make_account
-from tests.core.forecasting.tiny import tiny_result
+from tests.core.forecasting.tiny import fixture_prices, tiny_result
 from tests.core.test_jobs import use_env
 from tests.fixtures import gspc_2018_bytes
+from ui.leaderboard import ensemble_mix
 
 PAGE = "app_pages/train.py"
 
@@ -117,6 +119,19 @@ def test_versions_show_metrics_and_a_verdict(database):
     assert (row["Ticker"], row["Version"], bool(row["Active"])) == ("SPX", 1, True)
     assert row["MASE"] == pytest.approx(tiny_result().metrics["mase"])
     assert row["Verdict"] == tiny_result().verdict
+
+
+def test_an_auto_version_says_what_it_is_made_of(database):
+    actor = make_account(database)
+    with session_scope() as session:
+        save_version(session=session, actor=actor, ticker="SPX", result=tiny_result())
+        auto = train_model(fixture_prices(), TrainingConfig(model_type="auto"), ticker="SPX")
+        save_version(session=session, actor=actor, ticker="SPX", result=auto)
+    at = logged_in_app(PAGE, actor).run()
+    made_of = dict(zip(at.dataframe[0].value["Version"], at.dataframe[0].value["Made of"], strict=True))
+    assert made_of[1] == "", "a single model is made of itself"
+    assert made_of[2] == ensemble_mix(auto.metrics["weights"])
+    assert made_of[2].endswith(" %")
 
 
 def test_version_numbers_read_like_a_finance_tool(database):
