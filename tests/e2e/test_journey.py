@@ -109,7 +109,7 @@ def visible_text(page, text: str):
 
 def wait_for_session_cookie(page) -> None:
     """A component writes the session cookie a run or two after the login; a URL opened before that
-    starts logged out. On a loaded machine that took more than the 2 s this journey used to sleep."""
+    starts logged out. CI once found no cookie 2 s after a login, so the journey waits for the cookie."""
     name = Settings.model_fields["cookie_name"].default
     started = time.monotonic()
     while time.monotonic() - started < 60:
