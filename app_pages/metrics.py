@@ -1,7 +1,5 @@
 """Metrics: do the models beat tomorrow = today? Versions side by side, their history, and walk-forward runs."""
 
-import math
-
 import pandas as pd
 import streamlit as st
 
@@ -21,6 +19,7 @@ from ui.charts import (
     window_scores_figure,
 )
 from ui.errors import attempt
+from ui.format import stored_number
 from ui.leaderboard import show_leaderboard
 from ui.pickers import preferred_tickers, ticker_picker
 from ui.tables import show_table
@@ -34,13 +33,6 @@ PERFORMANCE_NAMES = {
 }
 
 
-def _number(value: object) -> float | None:
-    """A stored score as a number, or None: rows imported before validation may hold anything."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
 def _text(value: object, limit: int = 200) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
@@ -50,7 +42,7 @@ def _verdict(m: dict) -> str:
     if m.get("imported") or ("dm_pvalue" in m and m["dm_pvalue"] is None):
         # Imported: "not evaluated here". Tested without a p-value: our own sentence (persistence itself, too few days).
         return _text(m.get("verdict"))
-    p_value, model_mae, persistence_mae = (_number(m.get(key)) for key in ("dm_pvalue", "mae", "naive_mae"))
+    p_value, model_mae, persistence_mae = (stored_number(m.get(key)) for key in ("dm_pvalue", "mae", "naive_mae"))
     if p_value is None or model_mae is None or persistence_mae is None:
         return "not tested against persistence: retrain for a Diebold-Mariano verdict"
     return verdict(p_value, model_mae, persistence_mae)
@@ -62,7 +54,7 @@ def version_rows(versions) -> pd.DataFrame:
     for v in versions:
         m = v.metrics if isinstance(v.metrics, dict) else {}
         drift = (m.get("baselines") or {}).get("drift") if isinstance(m.get("baselines"), dict) else None
-        mape = _number(m.get("mape"))
+        mape = stored_number(m.get("mape"))
         rows.append(
             {
                 "Ticker": v.ticker,
@@ -70,16 +62,16 @@ def version_rows(versions) -> pd.DataFrame:
                 "Trained": v.created_at,
                 "Active": v.is_active,
                 "Model": v.model_type,
-                "MAE": _number(m.get("mae")),
-                "Persistence MAE": _number(m.get("naive_mae")),
-                "Drift MAE": _number(drift.get("mae")) if isinstance(drift, dict) else None,
-                "MASE": _number(m.get("mase")),
-                "RMSE": _number(m.get("rmse")),
+                "MAE": stored_number(m.get("mae")),
+                "Persistence MAE": stored_number(m.get("naive_mae")),
+                "Drift MAE": stored_number(drift.get("mae")) if isinstance(drift, dict) else None,
+                "MASE": stored_number(m.get("mase")),
+                "RMSE": stored_number(m.get("rmse")),
                 "MAPE": mape / 100 if mape is not None else None,
-                "Direction accuracy": _number(m.get("direction_accuracy")),
-                "Direction p-value": _number(m.get("direction_p_value")),
-                "DM p-value": _number(m.get("dm_pvalue")),
-                "Interval coverage": _number(m.get("test_coverage")),
+                "Direction accuracy": stored_number(m.get("direction_accuracy")),
+                "Direction p-value": stored_number(m.get("direction_p_value")),
+                "DM p-value": stored_number(m.get("dm_pvalue")),
+                "Interval coverage": stored_number(m.get("test_coverage")),
                 "Verdict": _verdict(m),
             }
         )

@@ -3,15 +3,13 @@ auto version is made of."""
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import pandas as pd
 import streamlit as st
 
 from core.forecasting.config import MODEL_TYPES
 from core.forecasting.zoo import label
 from db.models import Evaluation
+from ui.format import stored_number
 from ui.tables import show_table
 from ui.text import plain
 
@@ -28,22 +26,15 @@ COLUMNS = {
 
 
 def ensemble_mix(weights: object) -> str:
-    """'median drift 88 %, persistence 12 %' from a version's stored weights; '' for a model without them.
+    """'median drift 88 %, persistence (tomorrow = today) 12 %' from stored weights; '' for a single model.
 
     The weights come from a bundle that may have been imported: only known model types with finite
     weights are named, so a file cannot put its own words into the table.
     """
     if not isinstance(weights, dict):
         return ""
-    shares = [
-        (float(share), kind)
-        for kind, share in weights.items()
-        if kind in MODEL_TYPES
-        and isinstance(share, numbers.Real)
-        and not isinstance(share, bool)
-        and math.isfinite(share)
-        and share >= 0.005
-    ]
+    shares = [(stored_number(share), kind) for kind, share in weights.items() if kind in MODEL_TYPES]
+    shares = [(share, kind) for share, kind in shares if share is not None and share >= 0.005]
     return ", ".join(f"{label(kind)} {share * 100:.0f} %" for share, kind in sorted(shares, reverse=True))
 
 
