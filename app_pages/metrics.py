@@ -19,7 +19,7 @@ from ui.charts import (
     window_scores_figure,
 )
 from ui.errors import attempt
-from ui.format import stored_number
+from ui.format import figure, stored_number
 from ui.leaderboard import show_leaderboard
 from ui.pickers import preferred_tickers, ticker_picker
 from ui.tables import show_table
@@ -157,7 +157,7 @@ def render_evaluations(evaluations: list[Evaluation], template: str) -> None:
     evaluation = labels[st.selectbox("Run", list(labels))]
     m = evaluation.metrics
     baselines = m.get("baselines", {})
-    st.text(f"{_text(m.get('verdict'))} over {m.get('days')} out-of-sample days")
+    st.text(f"{_verdict(m)} over {m.get('days')} out-of-sample days")
     overall = pd.DataFrame(
         [
             {
@@ -188,8 +188,8 @@ def render_evaluations(evaluations: list[Evaluation], template: str) -> None:
     )
     lag = m.get("lag", {})
     a, b, c = st.columns(3)
-    a.metric("Diebold-Mariano p vs persistence", f"{m.get('dm_pvalue', float('nan')):.3f}")
-    b.metric("Interval coverage", f"{m.get('coverage', float('nan')):.1%}")
+    a.metric("Diebold-Mariano p vs persistence", figure(m.get("dm_pvalue"), ".3f"))
+    b.metric("Interval coverage", figure(m.get("coverage"), ".1%"))
     c.metric("Forecast closer to the previous close", "yes" if lag.get("follows_previous_close") else "no")
     if lag.get("follows_previous_close"):
         st.caption(
@@ -262,10 +262,10 @@ def render_risk(actor: Actor, tickers: list[str], template: str) -> None:
     report, _ = done
     m = report.metrics
     a, b, c, d = st.columns(4)
-    a.metric("Annualised volatility", f"{m['annualised_volatility']:.1%}")
-    b.metric("Sharpe", f"{m['sharpe']:.2f}")
-    c.metric("Max drawdown", f"{m['max_drawdown']:.1%}")
-    d.metric("Beta", f"{m['beta']:.2f}" if m.get("beta") is not None else "—")
+    a.metric("Annualised volatility", figure(m.get("annualised_volatility"), ".1%"))
+    b.metric("Sharpe", figure(m.get("sharpe"), ".2f"))  # none for a portfolio that never moved
+    c.metric("Max drawdown", figure(m.get("max_drawdown"), ".1%"))
+    d.metric("Beta", figure(m.get("beta"), ".2f"))
     losses = [
         {
             "level": f"{level} %",

@@ -23,10 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.data.csv_prices import parse_price_csv
 from core.data.sample import sample_bytes
-from core.forecasting.engine import walk_forward
+from core.forecasting.config import TrainingConfig
 from core.forecasting.ensemble import MEMBERS, shrinkage, simplex_weights
 from core.forecasting.history import forecast_frame, score
 from core.forecasting.series import PriceSeries, Split
+from core.forecasting.walkforward import WalkForwardSettings, walk_forward
 
 
 def block_forecasts(series: PriceSeries, start: int, days: int) -> tuple[np.ndarray, np.ndarray]:
@@ -70,10 +71,10 @@ def main() -> None:
 
 def print_walk_forward(known: PriceSeries, windows: int, step: int) -> None:
     """auto as it is, gate included, refitted every `step` days over the years before the test part."""
-    rolled = walk_forward("auto", known, windows=windows, step=step)
+    rolled = walk_forward(known, TrainingConfig(), WalkForwardSettings(windows=windows, step=step))
     first = rolled.forecasts["date"].iloc[0].date()
     print(f"auto walk-forward before the test part, {windows} windows of {step} days from {first}:")
-    print("  MASE per window " + " ".join(f"{window.mase:.3f}" for window in rolled.windows))
+    print("  MASE per window " + " ".join(f"{window.mase:.3f}" for window in rolled.window_scores))
     print(f"  overall MASE {rolled.overall.mase:.4f}, Diebold-Mariano p {rolled.overall.dm_pvalue:.3f} (two-sided)")
 
 

@@ -19,7 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.data.csv_prices import parse_price_csv
 from core.data.sample import sample_bytes
-from core.forecasting.engine import LEADERBOARD_KINDS, evaluate, walk_forward
+from core.forecasting.config import TrainingConfig
+from core.forecasting.engine import LEADERBOARD_KINDS, evaluate
+from core.forecasting.walkforward import WalkForwardSettings, walk_forward
 
 
 def warm_imports() -> float:
@@ -45,7 +47,7 @@ def main() -> None:
     print(header + f"{'coverage':>10}{'train s':>9}{'predict ms':>12}{'WF s':>8}")
     for kind in args.kinds.split(","):
         result = evaluate(kind, prices)
-        rolled = walk_forward(kind, prices, windows=args.windows)
+        rolled = walk_forward(prices, TrainingConfig(model_type=kind), WalkForwardSettings(windows=args.windows))
         print(
             f"{kind:<16}{result.fitted.validation.mase:>10.4f}{result.test.mase:>11.4f}{result.test.dm_pvalue:>10.3f}"
             f"{rolled.overall.mase:>9.4f}{rolled.overall.dm_pvalue:>9.3f}{result.test.coverage:>10.3f}"

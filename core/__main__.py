@@ -238,8 +238,9 @@ def cmd_walkforward(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
     else:
         print(
-            f"{summary['windows']} windows, {summary['days']} days: MASE {summary['mase']:.4f}, "
-            f"Diebold-Mariano p {summary['dm_pvalue']:.3f}, coverage {summary['coverage']:.3f}: {summary['verdict']}"
+            f"{summary['windows']} windows, {summary['days']} days: MASE {_figure(summary['mase'], '.4f')}, "
+            f"Diebold-Mariano p {_figure(summary['dm_pvalue'], '.3f')}, "
+            f"coverage {_figure(summary['coverage'], '.3f')}: {summary['verdict']}"
         )
     return EXIT_OK
 

@@ -209,6 +209,12 @@ def stored_number(value: object) -> float | None:
     return float(value)
 
 
+def figure(value: object, spec: str) -> str:
+    """A stored score in its format, or a dash where there is none (no p-value against an identical forecast)."""
+    number = stored_number(value)
+    return "—" if number is None else format(number, spec)
+
+
 def readable_value(name: str, value: Any) -> str:
     """One value as its column's kind reads: a price, a percentage, a count or a plain number."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -1,4 +1,4 @@
-"""Any model type, evaluated one way: test-split scoring, walk-forward and the leaderboard on historical_forecasts."""
+"""Any model type, evaluated one way: test-split scoring and the leaderboard, on historical_forecasts()."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pandas as pd
 from core.forecasting.config import TrainingConfig
 from core.forecasting.dataset import DatasetError
 from core.forecasting.forecaster import Hooks
-from core.forecasting.history import Fitted, Scores, fit, historical_forecasts, origin_split, score
+from core.forecasting.history import Fitted, Scores, fit, historical_forecasts, score
 from core.forecasting.series import PriceSeries, Split
 from core.forecasting.zoo import KINDS, make
 
@@ -59,47 +59,6 @@ def evaluate(
     predict_ms = (time.perf_counter() - started) * 1000
     forecasts = historical_forecasts(fitted.forecaster, series, split.test_origins, fitted.interval)
     return Evaluation(kind, fitted, score(forecasts), forecasts, split, series, predict_ms)
-
-
-@dataclass
-class WalkForward:
-    """Rolling-origin forecasts: each window's model fitted only on rows up to its origin."""
-
-    kind: str
-    forecasts: pd.DataFrame = field(repr=False)  # forecast frame with a window column
-    overall: Scores
-    windows: list[Scores]
-    seconds: float
-
-
-def walk_forward(
-    kind: str,
-    prices: pd.DataFrame | PriceSeries,
-    *,
-    windows: int = 10,
-    step: int | None = None,
-    validation_days: int | None = None,
-    config: TrainingConfig | None = None,
-) -> WalkForward:
-    """Refit at each of `windows` origins over the last part of the history and forecast the `step` days after."""
-    config = config or TrainingConfig()
-    series = _series(prices)
-    origins = len(series) - 1
-    step = step or max(5, math.floor(origins * config.test_fraction / windows))
-    first_origin = origins - windows * step
-    if first_origin < MIN_ROWS:
-        raise ValueError(f"too little history for {windows} windows of {step} days")
-    started = time.perf_counter()
-    frames, scores = [], []
-    for k in range(windows):
-        origin = first_origin + k * step
-        days = validation_days or max(1, math.ceil(origin * config.validation_fraction))
-        fitted = fit(make(kind, config), series, origin_split(origin, days), seed=config.seed)
-        frame = historical_forecasts(fitted.forecaster, series, np.arange(origin, origin + step), fitted.interval)
-        frames.append(frame.assign(window=k + 1))
-        scores.append(score(frame))
-    forecasts = pd.concat(frames, ignore_index=True)
-    return WalkForward(kind, forecasts, score(forecasts), scores, time.perf_counter() - started)
 
 
 @dataclass(frozen=True)

@@ -23,19 +23,23 @@ from core.forecasting.config import TrainingConfig
 from core.forecasting.dataset import DatasetError
 from core.forecasting.evaluation import json_safe
 from core.forecasting.forecaster import Drift, MovingAverage
-from core.forecasting.history import fit, historical_forecasts, origin_split, to_price, verdict
+from core.forecasting.history import Scores, fit, historical_forecasts, origin_split, score, to_price
 from core.forecasting.series import PriceSeries
 from core.forecasting.zoo import make
 
+MIN_FIRST_TRAINING = 250
 MOVING_AVERAGE_DAYS = 5
+BASELINES = ("persistence", "drift", "moving_average")
+STORED_FORECAST_COLUMNS = ["date", "previous_close", "actual", "predicted", "lower", "upper", *BASELINES]
 WindowHook = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
 class WalkForwardSettings:
     windows: int = 5
-    step: int | None = None  # trading days per window; None: a fifth of the history split evenly
+    step: int | None = None  # trading days per window; None: the config's test fraction split evenly
     retrain_every: int = 1
+    validation_days: int | None = None  # None: the config's validation fraction of each window's history
 
     def __post_init__(self) -> None:
         if not 1 <= self.windows <= 50:
@@ -44,25 +48,31 @@ class WalkForwardSettings:
             raise ValueError(f"step: 5 to 1000 trading days, got {self.step}")
         if not 1 <= self.retrain_every <= self.windows:
             raise ValueError(f"retrain_every: 1 to the number of windows ({self.windows}), got {self.retrain_every}")
+        if self.validation_days is not None and not 1 <= self.validation_days <= 5000:
+            raise ValueError(f"validation_days: 1 to 5000 trading days, got {self.validation_days}")
 
 
 @dataclass
 class WalkForwardResult:
-    metrics: dict[str, Any]
-    windows: list[dict[str, Any]]
-    forecasts: pd.DataFrame = field(repr=False)
+    """The forecasts of every window with the baselines beside them, scored as the test split is scored."""
+
+    forecasts: pd.DataFrame = field(repr=False)  # forecast frame with window and baseline columns
+    overall: Scores
+    window_scores: list[Scores]
+    metrics: dict[str, Any]  # JSON summary stored with the evaluation
+    windows: list[dict[str, Any]]  # JSON per window, forecasts included
     seconds: float = 0.0
 
 
 def _score(actual: np.ndarray, forecasts: dict[str, np.ndarray], previous: np.ndarray) -> dict[str, Any]:
-    persistence = forecasts["persistence"]
+    """Point scores of forecasts without intervals (the baselines), MASE against persistence."""
     scores: dict[str, Any] = {}
     for name, predicted in forecasts.items():
         accuracy, hits, days = metrics.directional_accuracy(actual - previous, predicted - previous)
         scores[name] = {
             "mae": metrics.mae(actual, predicted),
             "rmse": metrics.rmse(actual, predicted),
-            "mase": metrics.mase(actual, predicted, persistence),
+            "mase": metrics.mase(actual, predicted, previous),
             "direction_accuracy": accuracy,
             "direction_p_value": metrics.direction_p_value(hits, days),
         }
@@ -70,7 +80,7 @@ def _score(actual: np.ndarray, forecasts: dict[str, np.ndarray], previous: np.nd
 
 
 def walk_forward(
-    prices: pd.DataFrame,
+    prices: pd.DataFrame | PriceSeries,
     config: TrainingConfig,
     settings: WalkForwardSettings,
     *,
@@ -79,23 +89,24 @@ def walk_forward(
 ) -> WalkForwardResult:
     """Rolling-origin evaluation of the configured model type against persistence, drift and a moving average."""
     started = time.perf_counter()
-    series = PriceSeries.from_prices(prices)
-    days = len(series)
-    step = settings.step or max(5, math.floor(days * 0.2 / settings.windows))
-    first_origin = days - 1 - settings.windows * step  # the last day has no next day to score
-    if first_origin < 250:
+    series = prices if isinstance(prices, PriceSeries) else PriceSeries.from_prices(prices)
+    last_origin = len(series) - 1  # the last day has no next day to score
+    step = settings.step or max(5, math.floor(last_origin * config.test_fraction / settings.windows))
+    first_origin = last_origin - settings.windows * step
+    if first_origin < MIN_FIRST_TRAINING:
         raise DatasetError(
-            f"too little history for {settings.windows} windows of {step} days: {days} days leave "
-            f"{max(first_origin, 0)} for the first training; at least 250 are needed"
+            f"too little history for {settings.windows} windows of {step} days: {len(series)} days leave "
+            f"{max(first_origin, 0)} for the first training; at least {MIN_FIRST_TRAINING} are needed"
         )
-    rows, windows, fitted, baselines = [], [], None, {}
+    frames, window_scores, windows, fitted, baselines = [], [], [], None, {}
     for k in range(settings.windows):
         if should_stop and should_stop():
             break
         origin = first_origin + k * step  # last day known when the window's forecasts are made
         if k % settings.retrain_every == 0:
             # Fitting sees rows up to and including the origin day, nothing after it.
-            split = origin_split(origin, max(1, math.ceil(origin * config.validation_fraction)))
+            validation_days = settings.validation_days or max(1, math.ceil(origin * config.validation_fraction))
+            split = origin_split(origin, validation_days)
             fitted = fit(make(config.model_type, config), series, split, level=config.interval_level, seed=config.seed)
             baselines = {
                 "drift": fit(Drift(), series, split).forecaster,
@@ -103,68 +114,63 @@ def walk_forward(
             }
         origins = np.arange(origin, origin + step)  # forecast day t+1 from rows up to t
         frame = historical_forecasts(fitted.forecaster, series, origins, fitted.interval)
-        previous, actual = frame["previous_close"].to_numpy(), frame["actual"].to_numpy()
-        block = frame[["date", "previous_close", "actual", "predicted", "lower", "upper"]].assign(
+        previous = frame["previous_close"].to_numpy()
+        block = frame.assign(
             window=k + 1,
             persistence=previous,
             **{name: to_price(previous, model.predict(series, origins)) for name, model in baselines.items()},
         )
-        rows.append(block)
-        scores = _score(
-            actual,
-            {name: block[name].to_numpy() for name in ("predicted", "persistence", "drift", "moving_average")},
-            previous,
-        )
-        windows.append(
-            {
-                "window": k + 1,
-                "train_until": str(series.dates[origin].date()),
-                "first_day": str(block["date"].iloc[0].date()),
-                "last_day": str(block["date"].iloc[-1].date()),
-                "retrained": k % settings.retrain_every == 0,
-                "scores": scores,
-                "coverage": float(np.mean((actual >= block["lower"]) & (actual <= block["upper"]))),
-                "forecast": block.drop(columns=["window"])
-                .assign(date=block["date"].dt.strftime("%Y-%m-%d"))
-                .to_dict("list"),
-            }
-        )
+        frames.append(block)
+        window_scores.append(score(frame))
+        windows.append(_window_summary(block, k, settings, series.dates[origin]))
         if on_window:
             on_window(k + 1, settings.windows)
-    forecasts = pd.concat(rows, ignore_index=True)
+    forecasts = pd.concat(frames, ignore_index=True)
+    overall = score(forecasts)
     return WalkForwardResult(
-        metrics=json_safe(_overall(forecasts, settings, step)), windows=json_safe(windows), forecasts=forecasts,
+        forecasts=forecasts,
+        overall=overall,
+        window_scores=window_scores,
+        metrics=json_safe(_summary(forecasts, overall, settings, step)),
+        windows=json_safe(windows),
         seconds=time.perf_counter() - started,
-    )  # fmt: skip
-
-
-def _overall(forecasts: pd.DataFrame, settings: WalkForwardSettings, step: int) -> dict[str, Any]:
-    actual, previous = forecasts["actual"].to_numpy(), forecasts["previous_close"].to_numpy()
-    predicted = forecasts["predicted"].to_numpy()
-    scores = _score(
-        actual,
-        {name: forecasts[name].to_numpy() for name in ("predicted", "persistence", "drift", "moving_average")},
-        previous,
     )
-    statistic, p_value = metrics.diebold_mariano(actual, predicted, previous)
-    model = scores.pop("predicted")
+
+
+def _window_summary(block: pd.DataFrame, k: int, settings: WalkForwardSettings, origin_day) -> dict[str, Any]:
+    actual, previous = block["actual"].to_numpy(), block["previous_close"].to_numpy()
+    return {
+        "window": k + 1,
+        "train_until": str(pd.Timestamp(origin_day).date()),
+        "first_day": str(block["date"].iloc[0].date()),
+        "last_day": str(block["date"].iloc[-1].date()),
+        "retrained": k % settings.retrain_every == 0,
+        "scores": _score(actual, {name: block[name].to_numpy() for name in ("predicted", *BASELINES)}, previous),
+        "coverage": float(np.mean((actual >= block["lower"]) & (actual <= block["upper"]))),
+        "forecast": block[STORED_FORECAST_COLUMNS].assign(date=block["date"].dt.strftime("%Y-%m-%d")).to_dict("list"),
+    }
+
+
+def _summary(forecasts: pd.DataFrame, overall: Scores, settings: WalkForwardSettings, step: int) -> dict[str, Any]:
+    """The stored summary: the model's scores (the test split's scoring) beside each baseline's."""
+    actual, previous = forecasts["actual"].to_numpy(), forecasts["previous_close"].to_numpy()
     return {
         "windows": settings.windows,
         "step": step,
         "retrain_every": settings.retrain_every,
-        "days": len(forecasts),
-        "mae": model["mae"],
-        "rmse": model["rmse"],
-        "naive_mae": scores["persistence"]["mae"],
-        "mase": model["mase"],
-        "direction_accuracy": model["direction_accuracy"],
-        "direction_p_value": model["direction_p_value"],
-        "dm_statistic": statistic,
-        "dm_pvalue": p_value,
-        "coverage": float(np.mean((actual >= forecasts["lower"]) & (actual <= forecasts["upper"]))),
-        "baselines": scores,
-        "lag": lag_diagnostic(actual, predicted, previous),
-        "verdict": verdict(p_value, metrics.mse(actual, predicted), metrics.mse(actual, previous)),
+        "days": overall.days,
+        "mae": overall.mae,
+        "rmse": overall.rmse,
+        "naive_mae": overall.persistence_mae,
+        "mase": overall.mase,
+        "direction_accuracy": overall.direction_accuracy,
+        "direction_p_value": overall.direction_p_value,
+        "dm_statistic": overall.dm_statistic,
+        "dm_pvalue": overall.dm_pvalue,
+        "coverage": overall.coverage,
+        "baselines": _score(actual, {name: forecasts[name].to_numpy() for name in BASELINES}, previous),
+        "lag": lag_diagnostic(actual, forecasts["predicted"].to_numpy(), previous),
+        "verdict": overall.verdict,
     }
 
 

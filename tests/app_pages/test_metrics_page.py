@@ -143,7 +143,7 @@ def test_viewers_read_only(database):
     assert "Viewers can read evaluations but not run them." in [c.value for c in at.caption]
 
 
-def stored_run(actor):
+def stored_run(actor, **metrics):
     from db.models import Evaluation
 
     days = pd.bdate_range("2018-06-01", periods=4).strftime("%Y-%m-%d").tolist()
@@ -173,8 +173,27 @@ def stored_run(actor):
     }
     with session_scope() as session:
         overall = {"windows": 1, "days": 4, "mae": 1.0, "mase": 1.0, "dm_pvalue": 0.5, "coverage": 1.0}
-        overall |= {"verdict": "ties", "baselines": {}, "lag": {}}
+        overall |= {"verdict": "ties", "baselines": {}, "lag": {}} | metrics
         session.add(Evaluation(user_id=actor.user_id, ticker="^GSPC", config={}, windows=[window], metrics=overall))
+
+
+def test_a_walk_forward_verdict_comes_from_its_test_not_from_the_stored_sentence(database):
+    # Runs stored before the test compared absolute errors carry a sentence judged on squared ones.
+    actor = make_account(database)
+    stored_run(actor, mae=9.0, naive_mae=10.0, dm_pvalue=0.001, verdict="worse than tomorrow = today")
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    assert "beats persistence (Diebold-Mariano p = 0.001) over 4 out-of-sample days" in [t.value for t in at.text]
+
+
+def test_a_walk_forward_identical_to_persistence_shows_no_p_value(database):
+    # An auto model that fell back to persistence in every window has no Diebold-Mariano statistic.
+    actor = make_account(database)
+    stored_run(actor, naive_mae=1.0, dm_pvalue=None, verdict="the same forecast as tomorrow = today")
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    assert "the same forecast as tomorrow = today over 4 out-of-sample days" in [t.value for t in at.text]
+    assert at.metric[0].value == "—"
 
 
 def test_backtest_of_a_walk_forward_run(database):
@@ -195,6 +214,7 @@ def test_risk_of_a_portfolio(database):
     next(b for b in at.button if b.label == "Measure risk").click().run()
     assert not at.exception
     assert [m.label for m in at.metric][-4:] == ["Annualised volatility", "Sharpe", "Max drawdown", "Beta"]
+    assert at.metric[-1].value == "—", "no benchmark chosen, no beta"
     losses = at.dataframe[-1].value
     assert list(losses["level"]) == ["95 %", "99 %"]
     assert (losses["historical CVaR"] >= losses["historical VaR"]).all()

@@ -1,5 +1,7 @@
 """python -m core: import-csv and load-sample against a real database; fetch refuses bad symbols offline."""
 
+import re
+
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import URL
@@ -157,6 +159,19 @@ def test_walkforward_prints_the_headline_numbers(database, capsys, tmp_path):
     summary = json.loads(capsys.readouterr().out)
     assert {"windows", "mae", "naive_mae", "mase", "direction_accuracy", "dm_pvalue", "coverage"} <= set(summary)
     assert (summary["windows"], summary["days"]) == (2, 20)
+
+
+def test_walkforward_text_of_a_forecast_identical_to_persistence_has_no_p_value(database, capsys):
+    from core.data.sample import SAMPLE_PATH
+
+    args = ["walkforward", "--csv", str(SAMPLE_PATH), "--ticker", "SPX", "--windows", "2", "--step", "10"]
+    assert main([*args, "--config", '{"model_type": "persistence"}']) == 0
+    printed = capsys.readouterr().out
+    assert re.fullmatch(
+        r"2 windows, 20 days: MASE 1\.0000, Diebold-Mariano p —, coverage [01]\.\d{3}: "
+        r"the same forecast as tomorrow = today\n",
+        printed,
+    ), printed
 
 
 def test_walkforward_names_bad_settings(database, capsys):

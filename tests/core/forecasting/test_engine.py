@@ -7,11 +7,13 @@ import pytest
 from core.backtest import BacktestConfig, run_backtest
 from core.forecasting.artifacts import unpack
 from core.forecasting.bundles import pack_fitted, restore_bundle
+from core.forecasting.config import TrainingConfig
 from core.forecasting.dataset import feature_table
-from core.forecasting.engine import evaluate, leaderboard, walk_forward
+from core.forecasting.engine import evaluate, leaderboard
 from core.forecasting.ensemble import Ensemble, simplex_weights
 from core.forecasting.history import SAME_AS_PERSISTENCE, fit
 from core.forecasting.series import PriceSeries, Split
+from core.forecasting.walkforward import BASELINES, WalkForwardSettings, walk_forward
 from core.forecasting.zoo import make, restore
 from tests.core.forecasting.tiny import fixture_prices, tiny_config
 
@@ -65,9 +67,14 @@ def test_test_scoring_walk_forward_and_backtest_agree(kind):
     split_run = evaluate(kind, series)
     test_days = len(split_run.split.test_origins)
     validation_days = len(split_run.split.validation_origins)
-    rolled = walk_forward(kind, series, windows=1, step=test_days, validation_days=validation_days)
-    pd.testing.assert_frame_equal(rolled.forecasts.drop(columns="window"), split_run.forecasts)
+    settings = WalkForwardSettings(windows=1, step=test_days, validation_days=validation_days)
+    rolled = walk_forward(series, TrainingConfig(model_type=kind), settings)
+    pd.testing.assert_frame_equal(rolled.forecasts.drop(columns=["window", *BASELINES]), split_run.forecasts)
     assert rolled.overall.as_dict() == pytest.approx(split_run.test.as_dict(), nan_ok=True)
+    assert (rolled.metrics["mase"], rolled.metrics["verdict"]) == (
+        pytest.approx(split_run.test.mase),
+        split_run.test.verdict,
+    )
     config = BacktestConfig(cost_bps=1.0)
     rolled_trades, split_trades = run_backtest(rolled.forecasts, config), run_backtest(split_run.forecasts, config)
     pd.testing.assert_frame_equal(rolled_trades.equity, split_trades.equity)
