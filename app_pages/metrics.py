@@ -6,7 +6,7 @@ import streamlit as st
 from core.auth import Actor, Permission, can
 from core.forecasting.config import MODEL_TYPES
 from core.forecasting.history import verdict
-from core.forecasting.zoo import label
+from core.forecasting.zoo import KINDS, label
 from core.services import analysis
 from db.models import Evaluation
 from ui.auth import require_login
@@ -168,7 +168,7 @@ def render_evaluations(evaluations: list[Evaluation], template: str) -> None:
             },
             *(
                 {
-                    "Forecast": name.replace("_", " "),
+                    "Forecast": label(name) if name in KINDS else name.replace("_", " "),
                     "MAE": s.get("mae"),
                     "MASE": s.get("mase"),
                     "Direction accuracy": s.get("direction_accuracy"),

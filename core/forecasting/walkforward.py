@@ -22,14 +22,14 @@ from core.forecasting import metrics
 from core.forecasting.config import TrainingConfig
 from core.forecasting.dataset import DatasetError
 from core.forecasting.evaluation import json_safe
-from core.forecasting.forecaster import Drift, MovingAverage
+from core.forecasting.forecaster import Drift, MedianDrift, MovingAverage
 from core.forecasting.history import Scores, fit, historical_forecasts, origin_split, score, to_price
 from core.forecasting.series import PriceSeries
 from core.forecasting.zoo import make
 
 MIN_FIRST_TRAINING = 250
 MOVING_AVERAGE_DAYS = 5
-BASELINES = ("persistence", "drift", "moving_average")
+BASELINES = ("persistence", "drift", "median", "moving_average")
 STORED_FORECAST_COLUMNS = ["date", "previous_close", "actual", "predicted", "lower", "upper", *BASELINES]
 WindowHook = Callable[[int, int], None]
 
@@ -87,7 +87,7 @@ def walk_forward(
     on_window: WindowHook | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> WalkForwardResult:
-    """Rolling-origin evaluation of the configured model type against persistence, drift and a moving average."""
+    """Rolling-origin evaluation of the model type beside persistence, drift, median drift and a 5-day mean."""
     started = time.perf_counter()
     series = prices if isinstance(prices, PriceSeries) else PriceSeries.from_prices(prices)
     last_origin = len(series) - 1  # the last day has no next day to score
@@ -110,6 +110,7 @@ def walk_forward(
             fitted = fit(make(config.model_type, config), series, split, level=config.interval_level, seed=config.seed)
             baselines = {
                 "drift": fit(Drift(), series, split).forecaster,
+                "median": fit(MedianDrift(), series, split).forecaster,
                 "moving_average": MovingAverage(MOVING_AVERAGE_DAYS),
             }
         origins = np.arange(origin, origin + step)  # forecast day t+1 from rows up to t

@@ -120,7 +120,13 @@ def test_a_walk_forward_job_ends_in_charts(database):
     at = logged_in_app(PAGE, actor).run()
     assert not at.exception
     overall = at.dataframe[-1].value
-    assert list(overall["Forecast"]) == ["model", "persistence", "drift", "moving average"]
+    assert list(overall["Forecast"]) == [
+        "model",
+        "persistence (tomorrow = today)",
+        "drift",
+        "median drift",
+        "moving average (5 days)",
+    ]
     assert overall["MASE"].iloc[1] == pytest.approx(1.0)
     assert [m.label for m in at.metric] == [
         "Diebold-Mariano p vs persistence",

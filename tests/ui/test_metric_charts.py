@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from ui.charts import metric_history_figure
+from ui.charts import metric_history_figure, window_scores_figure
 
 
 def history(values, metric):
@@ -31,3 +31,17 @@ def test_direction_accuracy_spans_zero_to_one_hundred_percent():
     figure = metric_history_figure(history([0.5, 0.52, 0.51], "Direction accuracy"), "Direction accuracy")
     assert list(figure.layout.yaxis.range) == pytest.approx([0.0, 1.0])
     assert figure.layout.yaxis.tickformat == ".0%"
+
+
+def walk_forward_window(first_day: str, names: tuple[str, ...]) -> dict:
+    return {"first_day": first_day, "scores": {name: {"mase": 1.0 - 0.01 * i} for i, name in enumerate(names)}}
+
+
+def test_window_scores_draw_median_drift_where_the_run_scored_it():
+    scored = ("predicted", "persistence", "drift", "median", "moving_average")
+    figure = window_scores_figure([walk_forward_window("2018-01-02", scored)] * 2)
+    assert [trace.name for trace in figure.data] == ["model", "drift", "median drift", "moving average"]
+    assert list(figure.data[2].y) == [0.97, 0.97]
+    older = walk_forward_window("2017-01-03", ("predicted", "persistence", "drift", "moving_average"))
+    figure = window_scores_figure([older, walk_forward_window("2018-01-02", scored)])
+    assert [trace.name for trace in figure.data] == ["model", "drift", "moving average"]

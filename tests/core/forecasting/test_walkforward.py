@@ -1,4 +1,6 @@
-"""Walk-forward: every window trained only on its past, scored beside three baselines, with the DM test."""
+"""Walk-forward: every window trained only on its past, scored beside four baselines, with the DM test."""
+
+import math
 
 import numpy as np
 import pandas as pd
@@ -86,7 +88,7 @@ def test_overall_metrics_and_baselines(sample):
     m = result.metrics
     assert (m["windows"], m["step"], m["days"]) == (2, 10, 20)
     assert m["mase"] == pytest.approx(m["mae"] / m["naive_mae"])
-    assert set(m["baselines"]) == {"persistence", "drift", "moving_average"}
+    assert set(m["baselines"]) == {"persistence", "drift", "median", "moving_average"}
     assert m["baselines"]["persistence"]["mase"] == pytest.approx(1.0)
     assert 0 <= m["coverage"] <= 1
     assert 0 <= m["dm_pvalue"] <= 1
@@ -96,6 +98,10 @@ def test_overall_metrics_and_baselines(sample):
     day_before = sample.index[sample["date"] == first["date"]][0] - 1
     assert first["moving_average"] == pytest.approx(average.iloc[day_before])
     assert first["persistence"] == pytest.approx(sample["close"].iloc[day_before])
+    # Median drift: the median daily log return of the first window's training part (before validation).
+    train_end = day_before - math.ceil(day_before * 0.1)
+    log_adjusted = np.log(sample["adjusted_close"].to_numpy()[: train_end + 1])
+    assert first["median"] == pytest.approx(first["previous_close"] * np.exp(np.median(np.diff(log_adjusted))))
 
 
 @pytest.mark.parametrize(
