@@ -412,18 +412,17 @@ def window_scores_figure(windows: list[dict], *, template: str = "plotly_white")
     """MASE of the model and the baselines in each walk-forward window; 1 is tomorrow = today."""
     labels = [f"{w['first_day']}" for w in windows]
     figure = go.Figure()
-    named = {"predicted": "model", "drift": "drift", "median": "median drift", "moving_average": "moving average"}
-    colours = {"predicted": "#2563eb", "drift": "#d97706", "median": "#059669", "moving_average": "#7c3aed"}
-    for name in named:
+    traces = {
+        "predicted": ("model", "#2563eb"),
+        "drift": ("drift", "#d97706"),
+        "median": ("median drift", "#059669"),
+        "moving_average": ("moving average", "#7c3aed"),
+    }
+    for name, (shown, colour) in traces.items():
         if not all(name in w["scores"] for w in windows):
             continue  # runs stored before median drift was a baseline
         figure.add_trace(
-            go.Bar(
-                x=labels,
-                y=[w["scores"][name]["mase"] for w in windows],
-                name=named[name],
-                marker_color=colours[name],
-            )
+            go.Bar(x=labels, y=[w["scores"][name]["mase"] for w in windows], name=shown, marker_color=colour)
         )
     figure.add_hline(y=1.0, line={"dash": "dash", "color": "#64748b"}, annotation_text="persistence")
     figure.update_layout(

@@ -138,11 +138,13 @@ def walk_forward(
     )
 
 
-def _window_summary(block: pd.DataFrame, k: int, settings: WalkForwardSettings, origin_day) -> dict[str, Any]:
+def _window_summary(
+    block: pd.DataFrame, k: int, settings: WalkForwardSettings, origin_day: pd.Timestamp
+) -> dict[str, Any]:
     actual, previous = block["actual"].to_numpy(), block["previous_close"].to_numpy()
     return {
         "window": k + 1,
-        "train_until": str(pd.Timestamp(origin_day).date()),
+        "train_until": str(origin_day.date()),
         "first_day": str(block["date"].iloc[0].date()),
         "last_day": str(block["date"].iloc[-1].date()),
         "retrained": k % settings.retrain_every == 0,
