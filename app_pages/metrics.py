@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.auth import Actor, Permission, can
 from core.forecasting.config import MODEL_TYPES
+from core.forecasting.evaluation import figure, stored_number
 from core.forecasting.history import verdict
 from core.forecasting.zoo import KINDS, label
 from core.services import analysis
@@ -19,7 +20,6 @@ from ui.charts import (
     window_scores_figure,
 )
 from ui.errors import attempt
-from ui.format import figure, stored_number
 from ui.leaderboard import show_leaderboard
 from ui.pickers import preferred_tickers, ticker_picker
 from ui.tables import show_table

@@ -4,7 +4,6 @@ and the operator's check | create-admin (python -m db does setup and reset)."""
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from datetime import date
 from pathlib import Path
@@ -14,6 +13,7 @@ from common.logging import configure_logging
 from core.data.service import fetch_tickers, import_prices, load_sample
 from core.data.tickers import parse_ticker_text
 from core.forecasting.config import MODEL_TYPES
+from core.forecasting.evaluation import figure
 from core.operations import add_operations_commands
 from db.engine import get_sessionmaker, session_scope
 from db.repositories.actor import Actor
@@ -156,7 +156,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"{summary['ticker']} v{number} ({result.model_type}): {result.verdict} (MASE {metrics['mase']:.3f})")
+        mase = figure(metrics["mase"], ".3f")
+        print(f"{summary['ticker']} v{number} ({result.model_type}): {result.verdict} (MASE {mase})")
     return EXIT_OK
 
 
@@ -238,9 +239,9 @@ def cmd_walkforward(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
     else:
         print(
-            f"{summary['windows']} windows, {summary['days']} days: MASE {_figure(summary['mase'], '.4f')}, "
-            f"Diebold-Mariano p {_figure(summary['dm_pvalue'], '.3f')}, "
-            f"coverage {_figure(summary['coverage'], '.3f')}: {summary['verdict']}"
+            f"{summary['windows']} windows, {summary['days']} days: MASE {figure(summary['mase'], '.4f')}, "
+            f"Diebold-Mariano p {figure(summary['dm_pvalue'], '.3f')}, "
+            f"coverage {figure(summary['coverage'], '.3f')}: {summary['verdict']}"
         )
     return EXIT_OK
 
@@ -276,14 +277,9 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         ("train_seconds", 9, ".2f"),
     )
     for row in rows:
-        cells = "".join(f"{_figure(row[key], spec):>{width}}" for key, width, spec in columns)
+        cells = "".join(f"{figure(row[key], spec):>{width}}" for key, width, spec in columns)
         print(f"{row['kind']:<16}{cells}  {row['verdict']}")
     return EXIT_OK
-
-
-def _figure(value: float | None, spec: str) -> str:
-    """A figure in its format, or a dash where the model has none (persistence has no direction)."""
-    return "—" if value is None or not math.isfinite(value) else format(value, spec)
 
 
 def cmd_load_sample(_: argparse.Namespace) -> int:

@@ -202,19 +202,6 @@ def show_readable(frame: pd.DataFrame, *, keep: dict[str, str] | None = None, **
     show_table(shown, hide_index=True, column_config=config, **options)
 
 
-def stored_number(value: object) -> float | None:
-    """A stored score as a finite number, or None: rows imported before validation may hold anything."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def figure(value: object, spec: str) -> str:
-    """A stored score in its format, or a dash where there is none (no p-value against an identical forecast)."""
-    number = stored_number(value)
-    return "—" if number is None else format(number, spec)
-
-
 def readable_value(name: str, value: Any) -> str:
     """One value as its column's kind reads: a price, a percentage, a count or a plain number."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

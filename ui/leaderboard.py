@@ -7,9 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from core.forecasting.config import MODEL_TYPES
+from core.forecasting.evaluation import stored_number
 from core.forecasting.zoo import label
 from db.models import Evaluation
-from ui.format import stored_number
 from ui.tables import show_table
 from ui.text import plain
 

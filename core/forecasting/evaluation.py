@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -56,3 +57,17 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, np.integer):
         return int(value)
     return value
+
+
+def stored_number(value: object) -> float | None:
+    """A stored score as a finite number, or None: rows imported before validation may hold anything."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def figure(value: object, spec: str) -> str:
+    """A score in its format, or a dash where it has none: no p-value beside a forecast identical to
+    persistence, no MASE where persistence is exact (a price that never moved)."""
+    number = stored_number(value)
+    return "—" if number is None else format(number, spec)

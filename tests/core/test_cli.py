@@ -12,7 +12,7 @@ from db.migrate import upgrade_to_head
 from db.models import HistoricalPrice
 from db.models.accounts import Role
 from tests.accounts import make_account
-from tests.fixtures import GSPC_2018
+from tests.fixtures import GSPC_2018, never_moving_bytes
 from tests.process_state import reset_process_state
 
 
@@ -111,6 +111,14 @@ def test_train_fits_the_auto_ensemble_by_default(database, capsys):
     assert main(["train", "--csv", str(GSPC_2018), "--ticker", "spx", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert (summary["model_type"], summary["epochs"]) == ("auto", 0)
+
+
+def test_train_text_of_a_price_that_never_moves_shows_no_mase(database, capsys, tmp_path):
+    make_account(database, username="root", role=Role.ADMIN)
+    pegged = tmp_path / "peg.csv"
+    pegged.write_bytes(never_moving_bytes())
+    assert main(["train", "--csv", str(pegged), "--ticker", "PEG", "--model-type", "ridge"]) == 0
+    assert capsys.readouterr().out.endswith("PEG v1 (ridge): the same forecast as tomorrow = today (MASE —)\n")
 
 
 def test_train_names_a_bad_config(database, capsys):

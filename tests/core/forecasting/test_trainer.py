@@ -11,7 +11,7 @@ from db.models import Evaluation, ModelVersion, TrainingJob
 from db.repositories.evaluations import list_evaluations
 from tests.accounts import make_account
 from tests.core.forecasting.tiny import tiny_config
-from tests.fixtures import gspc_2018_bytes
+from tests.fixtures import gspc_2018_bytes, never_moving_bytes
 
 TICKER = "RUNSPX"
 
@@ -28,9 +28,9 @@ def app_database(monkeypatch, tmp_path):
     return url
 
 
-def run(actor, kind: str, **config) -> TrainingJob:
+def run(actor, kind: str, ticker: str = TICKER, **config) -> TrainingJob:
     with session_scope() as session:
-        row = TrainingJob(user_id=actor.user_id, ticker=TICKER, kind=kind, config=tiny_config(**config).model_dump())
+        row = TrainingJob(user_id=actor.user_id, ticker=ticker, kind=kind, config=tiny_config(**config).model_dump())
         session.add(row)
         session.flush()
         job_id = row.id
@@ -48,6 +48,21 @@ def test_a_ridge_job_stores_a_ridge_version_with_an_honest_verdict(app_database)
         assert version.model_type == "ridge"
         assert "dm_pvalue" in version.metrics
         assert finished.message == f"v1: {version.metrics['verdict']}"
+
+
+def test_a_price_that_never_moves_trains_with_no_mase_rather_than_failing(app_database):
+    # Persistence is exact on such a series, so MASE divides by zero: it has no value, and says so.
+    with session_scope() as session:
+        import_prices(
+            session=session, data=never_moving_bytes(), ticker="PEG", date_format=None, skip_bad_rows=False, owner=None
+        )
+    actor = make_account(app_database)
+    finished = run(actor, "train", ticker="PEG", model_type="ridge")
+    assert finished.status == "succeeded", finished.error
+    assert finished.message == "v1: the same forecast as tomorrow = today"
+    with session_scope() as session:
+        version = session.get(ModelVersion, finished.model_version_id)
+        assert (version.metrics["mae"], version.metrics["mase"]) == (0.0, None)
 
 
 def test_a_leaderboard_job_stores_every_type_sorted_by_validation(app_database):
