@@ -32,32 +32,31 @@ class TrainingRun:
     sessions: sessionmaker[Session]
 
     def run(self) -> str:
-        """Train (or walk forward), and leave the job succeeded, failed or cancelled; returns the final status."""
+        """Train (or walk forward, or rank every type), and leave the job succeeded, failed or cancelled."""
         started = self._start()
         if started is None:
             return "skipped"
-        actor, ticker, config, prices = started
-        if self._kind == "walkforward":
-            return self._walk_forward(actor, ticker, config, prices)
-        if self._kind == "leaderboard":
-            return self._leaderboard(actor, ticker, config, prices)
+        work = {"walkforward": self._walk_forward, "leaderboard": self._leaderboard}.get(self._kind, self._train)
         try:
-            result = train_model(
-                prices,
-                config,
-                ticker=ticker,
-                on_epoch=self._epoch,
-                should_stop=self._cancel_requested,
-                on_heartbeat=self._heartbeat,
-            )
+            return work(*started)
         except TrainingCancelledError as cancelled:
             return self._end(JobStatus.CANCELLED, message=str(cancelled))
         except (DatasetError, ValueError) as error:
             return self._end(JobStatus.FAILED, error=str(error))
         except Exception as error:
-            log.exception("training job %s failed", self.job_id)
+            # A bug, or the result could not be saved: the job says so now, not when the reaper notices.
+            log.exception("%s job %s failed", self._kind, self.job_id)
             return self._end(JobStatus.FAILED, error=f"{type(error).__name__}: {error}")
 
+    def _train(self, actor: Actor, ticker: str, config: TrainingConfig, prices) -> str:
+        result = train_model(
+            prices,
+            config,
+            ticker=ticker,
+            on_epoch=self._epoch,
+            should_stop=self._cancel_requested,
+            on_heartbeat=self._heartbeat,
+        )
         with session_scope(self.sessions, action="save trained model") as session:
             version = save_version(session=session, actor=actor, ticker=ticker, result=result)
             job = session.get(TrainingJob, self.job_id)
@@ -99,14 +98,8 @@ class TrainingRun:
     def _walk_forward(self, actor: Actor, ticker: str, config: TrainingConfig, prices) -> str:
         from core.forecasting.walkforward import WalkForwardSettings, walk_forward
 
-        try:
-            settings = WalkForwardSettings(**self._walkforward_settings)
-            result = walk_forward(prices, config, settings, on_window=self._window, should_stop=self._cancel_requested)
-        except (DatasetError, ValueError) as error:
-            return self._end(JobStatus.FAILED, error=str(error))
-        except Exception as error:
-            log.exception("walk-forward job %s failed", self.job_id)
-            return self._end(JobStatus.FAILED, error=f"{type(error).__name__}: {error}")
+        settings = WalkForwardSettings(**self._walkforward_settings)
+        result = walk_forward(prices, config, settings, on_window=self._window, should_stop=self._cancel_requested)
         if len(result.windows) < settings.windows:
             return self._end(
                 JobStatus.CANCELLED, message=f"cancelled after window {len(result.windows)} of {settings.windows}"
@@ -134,13 +127,7 @@ class TrainingRun:
         """Every model type on this ticker in one job, stored as an evaluation of kind "leaderboard"."""
         from core.forecasting.engine import leaderboard, rows_as_records
 
-        try:
-            rows = rows_as_records(leaderboard(prices, config=config))
-        except (DatasetError, ValueError) as error:
-            return self._end(JobStatus.FAILED, error=str(error))
-        except Exception as error:
-            log.exception("leaderboard job %s failed", self.job_id)
-            return self._end(JobStatus.FAILED, error=f"{type(error).__name__}: {error}")
+        rows = rows_as_records(leaderboard(prices, config=config))
         with session_scope(self.sessions, action="save leaderboard") as session:
             add_evaluation(
                 session=session,

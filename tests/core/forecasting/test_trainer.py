@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy.engine import URL
 
-from core.data.service import import_prices
+from core.data.service import import_prices, load_sample
 from core.forecasting.trainer import TrainingRun
 from db.engine import get_sessionmaker, session_scope
 from db.migrate import upgrade_to_head
@@ -63,6 +63,34 @@ def test_a_price_that_never_moves_trains_with_no_mase_rather_than_failing(app_da
     with session_scope() as session:
         version = session.get(ModelVersion, finished.model_version_id)
         assert (version.metrics["mae"], version.metrics["mase"]) == (0.0, None)
+
+
+@pytest.mark.parametrize("kind", ["train", "walkforward", "leaderboard"])
+def test_a_job_whose_result_cannot_be_saved_ends_failed_at_once(app_database, monkeypatch, kind):
+    # Not left "running" until the reaper notices: the page says what went wrong as soon as it did.
+    from core.forecasting import trainer
+
+    def refuse(**_):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(trainer, "save_version", refuse)
+    monkeypatch.setattr(trainer, "add_evaluation", refuse)
+    actor = make_account(app_database)
+    with session_scope() as session:
+        load_sample(session=session, actor=None)  # a walk-forward needs more than the one year of TICKER
+        walkforward = {"walkforward": {"windows": 1, "step": 10}} if kind == "walkforward" else {}
+        config = tiny_config(model_type="drift").model_dump() | walkforward
+        ticker = "^GSPC" if kind == "walkforward" else TICKER
+        row = TrainingJob(user_id=actor.user_id, ticker=ticker, kind=kind, config=config)
+        session.add(row)
+        session.flush()
+        job_id = row.id
+    assert TrainingRun(job_id, get_sessionmaker()).run() == "failed"
+    with session_scope() as session:
+        job = session.get(TrainingJob, job_id)
+        assert (job.status, job.error) == ("failed", "OSError: disk full")
+        assert job.finished_at is not None
+        assert session.query(ModelVersion).count() == 0
 
 
 def test_a_leaderboard_job_stores_every_type_sorted_by_validation(app_database):
