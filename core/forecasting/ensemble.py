@@ -48,7 +48,7 @@ def simplex_weights(forecasts: np.ndarray, actual: np.ndarray) -> np.ndarray:
 def shrinkage(combined: np.ndarray, actual: np.ndarray) -> tuple[float, float]:
     """(share kept of the fitted weights, one-sided DM p of the combination beating persistence)."""
     statistic, two_sided = metrics.diebold_mariano(actual, combined, np.zeros_like(actual))
-    if not np.isfinite(statistic):
+    if np.isnan(statistic):
         return 0.0, float("nan")
     one_sided = two_sided / 2 if statistic < 0 else 1 - two_sided / 2
     return float(np.clip((GATE - one_sided) / GATE, 0.0, 1.0)), float(one_sided)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.stats import binomtest
 from scipy.stats import t as student_t
@@ -82,11 +84,14 @@ def diebold_mariano(actual, predicted, benchmark) -> tuple[float, float]:
     actual, predicted = _arrays(actual, predicted)
     _, benchmark = _arrays(actual, benchmark)
     loss = np.abs(actual - predicted) - np.abs(actual - benchmark)
-    n = len(loss)
+    n, mean = len(loss), float(np.mean(loss))
     variance = np.var(loss, ddof=0)
-    if n < 3 or variance == 0:
-        return float("nan"), float("nan")
-    statistic = np.mean(loss) / np.sqrt(variance / n)
+    if n < 3 or (variance == 0 and mean == 0):
+        return float("nan"), float("nan")  # too few days, or the same loss every day: nothing to tell apart
+    if variance == 0:
+        # The same difference every day (a price that stopped moving): certain, as a tiny variance would be.
+        return math.copysign(math.inf, mean), 0.0
+    statistic = mean / np.sqrt(variance / n)
     statistic *= np.sqrt((n - 1) / n)  # HLN with h = 1: sqrt((n + 1 - 2h + h(h - 1)/n) / n)
     p_value = 2 * student_t.sf(abs(statistic), df=n - 1)
     return float(statistic), float(p_value)

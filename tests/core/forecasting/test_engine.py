@@ -10,7 +10,7 @@ from core.forecasting.bundles import pack_fitted, restore_bundle
 from core.forecasting.config import TrainingConfig
 from core.forecasting.dataset import feature_table
 from core.forecasting.engine import evaluate, leaderboard
-from core.forecasting.ensemble import Ensemble, simplex_weights
+from core.forecasting.ensemble import Ensemble, shrinkage, simplex_weights
 from core.forecasting.history import SAME_AS_PERSISTENCE, fit
 from core.forecasting.series import PriceSeries, Split
 from core.forecasting.walkforward import BASELINES, WalkForwardSettings, walk_forward
@@ -126,6 +126,13 @@ def test_the_ensemble_keeps_the_median_when_validation_shows_more_up_days_than_d
     assert weights["median"] > weights["drift"]
     assert result.test.mase < 0.99
     assert result.test.verdict.startswith("beats persistence (Diebold-Mariano p = ")
+
+
+def test_the_gate_keeps_a_combination_better_on_every_validation_day_and_drops_one_worse():
+    # Binary fractions, so the loss difference is exactly the same every day: its variance is zero.
+    actual = np.full(200, 0.25)
+    assert shrinkage(np.full(200, 0.125), actual) == (1.0, 0.0)
+    assert shrinkage(np.full(200, -0.125), actual) == (0.0, 1.0)
 
 
 def test_ensemble_weights_minimise_absolute_error_on_the_simplex():

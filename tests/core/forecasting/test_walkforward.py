@@ -11,6 +11,7 @@ from core.data.sample import sample_bytes
 from core.forecasting import metrics
 from core.forecasting import walkforward as wf
 from core.forecasting.dataset import DatasetError
+from core.forecasting.history import verdict
 from core.forecasting.walkforward import WalkForwardSettings, lag_diagnostic, walk_forward
 from tests.core.forecasting.tiny import tiny_config
 
@@ -38,6 +39,16 @@ def test_dm_statistic_by_hand():
     loss = np.abs(actual - np.array([1.5, 2.0, 2.0, 4.5])) - np.abs(actual - np.array([0.0, 1.0, 2.0, 3.0]))
     expected = loss.mean() / np.sqrt(loss.var() / 4) * np.sqrt(3 / 4)
     assert metrics.diebold_mariano(actual, [1.5, 2.0, 2.0, 4.5], [0.0, 1.0, 2.0, 3.0])[0] == pytest.approx(expected)
+
+
+def test_a_forecast_worse_by_the_same_amount_every_day_is_certainly_worse():
+    # A price that stops moving: persistence is exact, a drift misses by the same amount each day.
+    actual = np.full(140, 100.0)
+    statistic, p_value = metrics.diebold_mariano(actual, actual + 0.5, actual)
+    assert (statistic, p_value) == (np.inf, 0.0)
+    assert verdict(p_value, 0.5, 0.0) == "worse than tomorrow = today (Diebold-Mariano p = 0.000)"
+    assert metrics.diebold_mariano(actual, actual - 0.5, actual + 1.0) == (-np.inf, 0.0)
+    assert np.isnan(metrics.diebold_mariano(actual, actual + 0.5, actual - 0.5)[1]), "equal losses: no difference"
 
 
 def test_dm_tests_the_absolute_error_that_mase_reports():
