@@ -1,4 +1,4 @@
-"""A model's test forecasts beside the persistence and drift baselines, on the same days."""
+"""A model's test forecasts beside the persistence and drift baselines, on the same days; stored scores read back."""
 
 from __future__ import annotations
 

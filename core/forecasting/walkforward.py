@@ -21,7 +21,7 @@ import pandas as pd
 from core.forecasting import metrics
 from core.forecasting.config import TrainingConfig
 from core.forecasting.dataset import DatasetError
-from core.forecasting.evaluation import json_safe
+from core.forecasting.evaluation import json_safe, price_metrics
 from core.forecasting.forecaster import Drift, MedianDrift, MovingAverage
 from core.forecasting.history import Scores, fit, historical_forecasts, origin_split, score, to_price
 from core.forecasting.series import PriceSeries
@@ -64,19 +64,10 @@ class WalkForwardResult:
     seconds: float = 0.0
 
 
-def _score(actual: np.ndarray, forecasts: dict[str, np.ndarray], previous: np.ndarray) -> dict[str, Any]:
-    """Point scores of forecasts without intervals (the baselines), MASE against persistence."""
-    scores: dict[str, Any] = {}
-    for name, predicted in forecasts.items():
-        accuracy, hits, days = metrics.directional_accuracy(actual - previous, predicted - previous)
-        scores[name] = {
-            "mae": metrics.mae(actual, predicted),
-            "rmse": metrics.rmse(actual, predicted),
-            "mase": metrics.mase(actual, predicted, previous),
-            "direction_accuracy": accuracy,
-            "direction_p_value": metrics.direction_p_value(hits, days),
-        }
-    return scores
+def _point_scores(block: pd.DataFrame, names: tuple[str, ...]) -> dict[str, Any]:
+    """Each named forecast column scored as the test split scores its baselines (MASE against persistence)."""
+    actual, previous = block["actual"].to_numpy(), block["previous_close"].to_numpy()
+    return {name: price_metrics(actual, block[name].to_numpy(), previous, previous) for name in names}
 
 
 def walk_forward(
@@ -123,7 +114,7 @@ def walk_forward(
         )
         frames.append(block)
         window_scores.append(score(frame))
-        windows.append(_window_summary(block, k, settings, series.dates[origin]))
+        windows.append(_window_summary(block, window_scores[-1], k, settings, series.dates[origin]))
         if on_window:
             on_window(k + 1, settings.windows)
     forecasts = pd.concat(frames, ignore_index=True)
@@ -139,17 +130,16 @@ def walk_forward(
 
 
 def _window_summary(
-    block: pd.DataFrame, k: int, settings: WalkForwardSettings, origin_day: pd.Timestamp
+    block: pd.DataFrame, scores: Scores, k: int, settings: WalkForwardSettings, origin_day: pd.Timestamp
 ) -> dict[str, Any]:
-    actual, previous = block["actual"].to_numpy(), block["previous_close"].to_numpy()
     return {
         "window": k + 1,
         "train_until": str(origin_day.date()),
         "first_day": str(block["date"].iloc[0].date()),
         "last_day": str(block["date"].iloc[-1].date()),
         "retrained": k % settings.retrain_every == 0,
-        "scores": _score(actual, {name: block[name].to_numpy() for name in ("predicted", *BASELINES)}, previous),
-        "coverage": float(np.mean((actual >= block["lower"]) & (actual <= block["upper"]))),
+        "scores": _point_scores(block, ("predicted", *BASELINES)),
+        "coverage": scores.coverage,
         "forecast": block[STORED_FORECAST_COLUMNS].assign(date=block["date"].dt.strftime("%Y-%m-%d")).to_dict("list"),
     }
 
@@ -157,23 +147,13 @@ def _window_summary(
 def _summary(forecasts: pd.DataFrame, overall: Scores, settings: WalkForwardSettings, step: int) -> dict[str, Any]:
     """The stored summary: the model's scores (the test split's scoring) beside each baseline's."""
     actual, previous = forecasts["actual"].to_numpy(), forecasts["previous_close"].to_numpy()
-    return {
+    return overall.as_dict() | {
         "windows": settings.windows,
         "step": step,
         "retrain_every": settings.retrain_every,
-        "days": overall.days,
-        "mae": overall.mae,
-        "rmse": overall.rmse,
-        "naive_mae": overall.persistence_mae,
-        "mase": overall.mase,
-        "direction_accuracy": overall.direction_accuracy,
-        "direction_p_value": overall.direction_p_value,
-        "dm_statistic": overall.dm_statistic,
-        "dm_pvalue": overall.dm_pvalue,
-        "coverage": overall.coverage,
-        "baselines": _score(actual, {name: forecasts[name].to_numpy() for name in BASELINES}, previous),
+        "naive_mae": overall.persistence_mae,  # the name test-split versions store it under
+        "baselines": _point_scores(forecasts, BASELINES),
         "lag": lag_diagnostic(actual, forecasts["predicted"].to_numpy(), previous),
-        "verdict": overall.verdict,
     }
 
 
