@@ -5,8 +5,7 @@ import streamlit as st
 
 from core.auth import Actor, Permission, can
 from core.forecasting.config import MODEL_TYPES
-from core.forecasting.evaluation import figure, stored_number
-from core.forecasting.history import verdict
+from core.forecasting.evaluation import figure, stored_number, stored_verdict
 from core.forecasting.zoo import KINDS, label
 from core.services import analysis
 from db.models import Evaluation
@@ -33,21 +32,6 @@ PERFORMANCE_NAMES = {
 }
 
 
-def _text(value: object, limit: int = 200) -> str:
-    return value[:limit] if isinstance(value, str) else ""
-
-
-def _verdict(m: dict) -> str:
-    """The Diebold-Mariano verdict from the stored test scores; never a stored sentence claiming more."""
-    if m.get("imported") or ("dm_pvalue" in m and m["dm_pvalue"] is None):
-        # Imported: "not evaluated here". Tested without a p-value: our own sentence (persistence itself, too few days).
-        return _text(m.get("verdict"))
-    p_value, model_mae, persistence_mae = (stored_number(m.get(key)) for key in ("dm_pvalue", "mae", "naive_mae"))
-    if p_value is None or model_mae is None or persistence_mae is None:
-        return "not tested against persistence: retrain for a Diebold-Mariano verdict"
-    return verdict(p_value, model_mae, persistence_mae)
-
-
 def version_rows(versions) -> pd.DataFrame:
     """One row per version with human column names; ratios stay fractions for percent formatting."""
     rows = []
@@ -61,7 +45,7 @@ def version_rows(versions) -> pd.DataFrame:
                 "Version": int(v.version),
                 "Trained": v.created_at,
                 "Active": v.is_active,
-                "Model": v.model_type,
+                "Model": label(v.model_type) if v.model_type in KINDS else v.model_type,
                 "MAE": stored_number(m.get("mae")),
                 "Persistence MAE": stored_number(m.get("naive_mae")),
                 "Drift MAE": stored_number(drift.get("mae")) if isinstance(drift, dict) else None,
@@ -72,7 +56,7 @@ def version_rows(versions) -> pd.DataFrame:
                 "Direction p-value": stored_number(m.get("direction_p_value")),
                 "DM p-value": stored_number(m.get("dm_pvalue")),
                 "Interval coverage": stored_number(m.get("test_coverage")),
-                "Verdict": _verdict(m),
+                "Verdict": stored_verdict(m),
             }
         )
     return pd.DataFrame(rows)
@@ -157,7 +141,7 @@ def render_evaluations(evaluations: list[Evaluation], template: str) -> None:
     evaluation = labels[st.selectbox("Run", list(labels))]
     m = evaluation.metrics
     baselines = m.get("baselines", {})
-    st.text(f"{_verdict(m)} over {m.get('days')} out-of-sample days")
+    st.text(f"{stored_verdict(m)} over {m.get('days')} out-of-sample days")
     overall = pd.DataFrame(
         [
             {

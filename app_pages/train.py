@@ -7,11 +7,13 @@ import streamlit as st
 
 from core.auth import Actor
 from core.forecasting.config import FEATURES, MODEL_TYPES, ModelSettingsError, parse_config
+from core.forecasting.evaluation import stored_number, stored_verdict
 from core.forecasting.zoo import DEFAULT_KIND, label
 from core.jobs import DEFAULT_PRESET, FINISHED, PRESETS, WAITING_MESSAGE, RunnerStatus
 from core.services import models
 from ui.auth import require_login
 from ui.errors import attempt
+from ui.format import day
 from ui.leaderboard import ensemble_mix, show_leaderboard
 from ui.status import show_runner_problem
 from ui.tables import show_table
@@ -252,14 +254,14 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
                     "Model": label(v.model_type) if v.model_type in MODEL_TYPES else v.model_type,
                     "Active": v.is_active,
                     "Trained": local_time(v.created_at),
-                    "Prices": f"{v.data_start:%Y-%m-%d} to {v.data_end:%Y-%m-%d}",
-                    "MAE": v.metrics.get("mae"),
-                    "Persistence MAE": v.metrics.get("naive_mae"),
-                    "MASE": v.metrics.get("mase"),
-                    "Direction right": v.metrics.get("direction_accuracy"),
-                    "p-value": v.metrics.get("direction_p_value"),
-                    "Interval coverage": v.metrics.get("test_coverage"),
-                    "Verdict": v.metrics.get("verdict", ""),
+                    "Prices": f"{day(v.data_start)} to {day(v.data_end)}" if v.data_start and v.data_end else "—",
+                    "MAE": stored_number(v.metrics.get("mae")),
+                    "Persistence MAE": stored_number(v.metrics.get("naive_mae")),
+                    "MASE": stored_number(v.metrics.get("mase")),
+                    "Direction right": stored_number(v.metrics.get("direction_accuracy")),
+                    "Direction p-value": stored_number(v.metrics.get("direction_p_value")),
+                    "Interval coverage": stored_number(v.metrics.get("test_coverage")),
+                    "Verdict": stored_verdict(v.metrics),
                     "Made of": ensemble_mix(v.metrics.get("weights")),
                 }
                 for v in versions
@@ -277,7 +279,7 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
                 ),
                 "MASE": st.column_config.NumberColumn(format="%.3f", help="MAE / persistence MAE: below 1 is better"),
                 "Direction right": st.column_config.NumberColumn(format="percent"),
-                "p-value": st.column_config.NumberColumn(
+                "Direction p-value": st.column_config.NumberColumn(
                     format="%.2f", help="Chance of this many right directions by coin flips"
                 ),
                 "Interval coverage": st.column_config.NumberColumn(format="percent"),

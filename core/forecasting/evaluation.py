@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from core.forecasting import metrics
+from core.forecasting.history import verdict
 
 
 def price_metrics(
@@ -71,3 +72,19 @@ def figure(value: object, spec: str) -> str:
     persistence, no MASE where persistence is exact (a price that never moved)."""
     number = stored_number(value)
     return "—" if number is None else format(number, spec)
+
+
+def stored_verdict(scores: dict[str, Any]) -> str:
+    """A stored version's or run's verdict, from its Diebold-Mariano p-value and MAEs.
+
+    Never the stored sentence where the numbers exist: versions trained before the test judged
+    absolute errors, or imported from elsewhere, may carry a sentence claiming more than their numbers.
+    """
+    if scores.get("imported") or ("dm_pvalue" in scores and scores["dm_pvalue"] is None):
+        # Imported: "not evaluated here". Tested without a p-value: our own sentence (persistence itself, too few days).
+        sentence = scores.get("verdict")
+        return sentence[:200] if isinstance(sentence, str) else ""
+    p_value, model_mae, persistence_mae = (stored_number(scores.get(key)) for key in ("dm_pvalue", "mae", "naive_mae"))
+    if p_value is None or model_mae is None or persistence_mae is None:
+        return "not tested against persistence: retrain for a Diebold-Mariano verdict"
+    return verdict(p_value, model_mae, persistence_mae)

@@ -9,6 +9,7 @@ from sqlalchemy.engine import URL
 from common.config import get_settings
 from core.data.service import load_sample
 from core.forecasting.registry import save_version
+from core.forecasting.zoo import label
 from core.jobs import queue_training
 from core.throttle import get_throttle
 from db.engine import session_scope
@@ -41,6 +42,7 @@ def test_versions_side_by_side_with_their_baselines(database):
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["Version"]) == [2, 1]
+    assert set(table["Model"]) == {label(tiny_result().model_type)}, "named as on the Train page"
     assert table["Persistence MAE"].iloc[0] == pytest.approx(tiny_result().metrics["naive_mae"])
     # Fractions, shown as percentages by the column format; no R² of price levels.
     assert table["MAPE"].iloc[0] == pytest.approx(tiny_result().metrics["mape"] / 100)

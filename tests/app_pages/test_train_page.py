@@ -121,6 +121,37 @@ def test_versions_show_metrics_and_a_verdict(database):
     assert row["Verdict"] == tiny_result().verdict
 
 
+def test_version_verdicts_come_from_the_diebold_mariano_test_as_on_the_metrics_page(database):
+    from db.repositories.models import add_model_version
+
+    actor = make_account(database)
+    stored = {
+        "OLD": {"mae": 9.0, "naive_mae": 10.0, "verdict": "beats persistence by 10.0 % MAE"},
+        "TIED": {"mae": 9.0, "naive_mae": 10.0, "dm_pvalue": 0.41, "verdict": "beats persistence"},
+        "WORSE": {"mae": 11.0, "naive_mae": 10.0, "dm_pvalue": 0.01, "verdict": "beats persistence"},
+        "FILE": {"imported": True, "mae": "junk", "mase": [1], "verdict": "not evaluated here"},
+    }
+    with session_scope() as session:
+        for ticker, metrics in stored.items():
+            add_model_version(
+                session=session, actor=actor, ticker=ticker, model_type="ridge", parameters={}, metrics=metrics,
+                data_start=None, data_end=None, data_hash=None, artifact=b"x", artifact_sha256="0" * 64,
+            )  # fmt: skip
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    verdicts = dict(zip(table["Ticker"], table["Verdict"], strict=True))
+    assert verdicts == {
+        "OLD": "not tested against persistence: retrain for a Diebold-Mariano verdict",
+        "TIED": "no better than tomorrow = today (p = 0.41)",
+        "WORSE": "worse than tomorrow = today (Diebold-Mariano p = 0.010)",
+        "FILE": "not evaluated here",
+    }
+    assert set(table["Prices"]) == {"—"}, "a version with no stored data range shows a dash"
+    imported = table[table["Ticker"] == "FILE"].iloc[0]
+    assert imported[["MAE", "MASE"]].isna().all(), "a score that is no number shows none"
+
+
 def test_an_auto_version_says_what_it_is_made_of(database):
     actor = make_account(database)
     with session_scope() as session:
@@ -140,7 +171,8 @@ def test_version_numbers_read_like_a_finance_tool(database):
         save_version(session=session, actor=actor, ticker="SPX", result=tiny_result())
     at = logged_in_app(PAGE, actor).run()
     table = at.dataframe[0].value
-    assert not [name for name in table.columns if "_" in name or (name.islower() and name != "p-value")]
+    assert not [name for name in table.columns if "_" in name or name.islower()]
+    assert "Direction p-value" in table.columns, "named as on the Metrics page, apart from the verdict's p"
     assert table["Trained"].dt.tz is None, "local time, no +00:00 to read past"
     assert table["Prices"].iloc[0] == "2018-01-02 to 2018-12-31"
     formats = {name: config.get("type_config", {}).get("format") for name, config in column_config(at).items()}
