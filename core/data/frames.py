@@ -16,6 +16,7 @@ COLUMN_ALIASES = {
     "datetime": "date",
     "timestamp": "date",
     "day": "date",
+    "observationdate": "date",  # FRED
     "open": "open",
     "high": "high",
     "low": "low",

@@ -17,6 +17,13 @@ _SUFFIXES = {"K": 1e3, "M": 1e6, "B": 1e9}
 # Formats tried in turn when none is stated; month-first before day-first, as US sites publish.
 DATE_FORMATS = ("%Y%m%d", "%m/%d/%Y", "%d/%m/%Y", "%b %d, %Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%d %b %Y")
 _SAMPLE = 500
+# Cells that say "no value here", as sources write them: FRED's ".", Excel's "#N/A", Bloomberg's "#N/A N/A".
+NO_VALUE = frozenset({"", ".", "-", "#n/a", "#n/a n/a", "n/a", "na", "nan", "null"})
+
+
+def no_value(values: pd.Series) -> pd.Series:
+    """Which text cells hold no value (blank, or a source's marker for none)."""
+    return values.fillna("").astype(str).str.strip().str.lower().isin(NO_VALUE)
 
 
 def numbers(values: pd.Series, *, decimal_comma: bool = False) -> pd.Series:

@@ -8,6 +8,7 @@ from core.data.frames import canonical_column
 from core.data.layouts.base import Recognised, body_without_repeated_headers, header_names, plural
 from core.data.layouts.named import INDEX_NAMES
 from core.data.tickers import TickerError, normalise_ticker
+from core.data.values import no_value
 
 
 def recognise(cells: pd.DataFrame) -> Recognised | None:
@@ -26,7 +27,7 @@ def recognise(cells: pd.DataFrame) -> Recognised | None:
     for position, symbol in enumerate(symbols, start=1):
         closes = body[position]
         part = pd.DataFrame({"ticker": symbol, "date": body[0], "close": closes}, index=body.index)
-        parts.append(part[closes.str.strip() != ""])
+        parts.append(part[~no_value(closes)])
     frame = pd.concat(parts)
     empty = len(body) * len(symbols) - len(frame)
     if empty:

@@ -215,6 +215,20 @@ def test_a_wide_file_of_closes():
     assert (brk["open"] == brk["close"]).all()
 
 
+@pytest.mark.parametrize("date_header", ["observation_date", "DATE"], ids=["fred", "fred-before-2024"])
+def test_a_fred_download_with_its_no_observation_days(date_header):
+    # FRED's CSV (fredgraph.csv): one series of closes, "." on days the market was shut; a sheet saved
+    # as CSV by Excel writes "#N/A" there instead.
+    days = zip(BARS["Date"], BARS["Close"], strict=True)
+    lines = [f"{date_header},SPX"] + [f"{day:%Y-%m-%d},{close}" for day, close in days]
+    lines.insert(1, "2018-01-01,.")  # New Year's Day: FRED lists it with no observation
+    lines.insert(lines.index(next(line for line in lines if line.startswith("2018-01-16"))), "2018-01-15,#N/A")
+    parsed = parse("\r\n".join(lines).encode())
+    assert parsed.layout == "wide file of closes (1 ticker, one column each)"
+    assert "skipped 2 empty cells (days a ticker did not trade)" in parsed.notes
+    assert_the_fixture(parsed)
+
+
 def test_repeated_header_lines_of_concatenated_exports_are_dropped_and_reported():
     first = BARS.head(15).to_csv(index=False, date_format="%Y-%m-%d")
     second = BARS.tail(15).to_csv(index=False, date_format="%Y-%m-%d")
