@@ -7,20 +7,30 @@ leaderboard's computation. Targets: auto ensemble test MASE <= 0.996 and walk-fo
 type trains in <= 5 s, the ensemble in <= 10 s, the leaderboard of all types in <= 30 s; a stored
 version predicts in <= 100 ms (bench/predict.py times the whole service call). Imports are timed
 apart from training.
-Run: .venv/bin/python bench/forecasters.py [--kinds ridge,auto] [--windows 10]
+Run: .venv/bin/python bench/forecasters.py [--kinds ridge,auto] [--windows 10] [--csv F --ticker T]
+
+Any price file the Tickers page reads can stand in for the sample (gzipped too). bench/data holds two
+real series no model choice was made on, to ask whether auto loses to persistence elsewhere:
+--csv bench/data/IXIC_1999-2018.csv.gz --ticker ^IXIC (NASDAQ Composite, Yahoo's layout) and
+--csv bench/data/DCOILWTICO_1986-2019.csv.gz --ticker WTI (crude oil, FRED's layout); both come from
+the arch package's data sets, as the sample does.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import sys
 import time
 from pathlib import Path
+
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.data.csv_prices import parse_price_csv
 from core.data.sample import sample_bytes
+from core.data.validation import validate_prices
 from core.forecasting.config import TrainingConfig
 from core.forecasting.engine import LEADERBOARD_KINDS, evaluate, leaderboard
 from core.forecasting.walkforward import WalkForwardSettings, walk_forward
@@ -38,13 +48,28 @@ def warm_imports() -> float:
     return time.perf_counter() - started
 
 
+def read_prices(path: Path | None, ticker: str) -> pd.DataFrame:
+    """The file's valid rows, read as an upload is, or the bundled sample."""
+    if path is None:
+        return parse_price_csv(sample_bytes(), ticker=ticker).frame
+    data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    frame = parse_price_csv(data, ticker=ticker, filename=path.name.removesuffix(".gz")).frame
+    _, valid = validate_prices(frame, raw_date_column="raw_date")
+    return frame[valid].reset_index(drop=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--kinds", default=",".join(LEADERBOARD_KINDS))
     parser.add_argument("--windows", type=int, default=10)
+    parser.add_argument("--csv", type=Path, help="a price file (default: the bundled sample)")
+    parser.add_argument("--ticker", default="^GSPC")
     args = parser.parse_args()
-    prices = parse_price_csv(sample_bytes(), ticker="^GSPC").frame
-    print(f"{len(prices)} days of ^GSPC; imports (scikit-learn, statsmodels, TensorFlow): {warm_imports():.1f} s")
+    prices = read_prices(args.csv, args.ticker)
+    first, last = (f"{day:%Y-%m-%d}" for day in prices["date"].iloc[[0, -1]])
+    imports = warm_imports()
+    print(f"{len(prices)} days of {args.ticker} ({first} to {last}); ", end="")
+    print(f"imports (scikit-learn, statsmodels, TensorFlow): {imports:.1f} s")
     header = f"{'model':<16}{'val MASE':>10}{'test MASE':>11}{'test DM p':>10}{'WF MASE':>9}{'WF DM p':>9}"
     print(header + f"{'coverage':>10}{'train s':>9}{'predict ms':>12}{'WF s':>8}")
     for kind in args.kinds.split(","):
