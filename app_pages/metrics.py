@@ -32,12 +32,17 @@ PERFORMANCE_NAMES = {
 }
 
 
+def baseline_mae(baselines: dict, name: str) -> float | None:
+    scores = baselines.get(name)
+    return stored_number(scores.get("mae")) if isinstance(scores, dict) else None
+
+
 def version_rows(versions) -> pd.DataFrame:
     """One row per version with human column names; ratios stay fractions for percent formatting."""
     rows = []
     for v in versions:
         m = v.metrics if isinstance(v.metrics, dict) else {}
-        drift = (m.get("baselines") or {}).get("drift") if isinstance(m.get("baselines"), dict) else None
+        baselines = m.get("baselines") if isinstance(m.get("baselines"), dict) else {}
         mape = stored_number(m.get("mape"))
         rows.append(
             {
@@ -48,7 +53,8 @@ def version_rows(versions) -> pd.DataFrame:
                 "Model": label(v.model_type) if v.model_type in KINDS else v.model_type,
                 "MAE": stored_number(m.get("mae")),
                 "Persistence MAE": stored_number(m.get("naive_mae")),
-                "Drift MAE": stored_number(drift.get("mae")) if isinstance(drift, dict) else None,
+                "Drift MAE": baseline_mae(baselines, "drift"),
+                "Median drift MAE": baseline_mae(baselines, "median"),  # versions trained before it have none
                 "MASE": stored_number(m.get("mase")),
                 "RMSE": stored_number(m.get("rmse")),
                 "MAPE": mape / 100 if mape is not None else None,
@@ -78,6 +84,7 @@ def render_versions(versions, template: str) -> None:
             "MAE": price,
             "Persistence MAE": price,
             "Drift MAE": price,
+            "Median drift MAE": price,
             "RMSE": price,
             "MASE": st.column_config.NumberColumn(format="%.4f", help="MAE over persistence's MAE: below 1 is better"),
             "MAPE": percent,

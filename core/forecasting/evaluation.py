@@ -1,4 +1,4 @@
-"""A model's test forecasts beside the persistence and drift baselines, on the same days; stored scores read back."""
+"""A model's test forecasts beside the naive baselines, on the same days; stored scores read back."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from core.forecasting import metrics
 from core.forecasting.history import verdict
@@ -28,22 +29,16 @@ def price_metrics(
     }
 
 
-def compare_with_baselines(
-    *, actual_next: np.ndarray, previous_close: np.ndarray, predicted_next: np.ndarray, drift_per_day: float
-) -> dict[str, Any]:
-    """Metrics of the model, persistence (tomorrow = today) and drift (today times the mean daily growth)."""
-    persistence = previous_close
-    drift = previous_close * np.exp(drift_per_day)
-    model = price_metrics(actual_next, predicted_next, previous_close, persistence)
-    baselines = {
-        "persistence": price_metrics(actual_next, persistence, previous_close, persistence),
-        "drift": price_metrics(actual_next, drift, previous_close, persistence),
-    }
+def compare_with_baselines(forecasts: pd.DataFrame, baselines: dict[str, np.ndarray]) -> dict[str, Any]:
+    """A forecast frame's model scored beside persistence and each baseline's prices, on the same days."""
+    actual, previous, predicted = (forecasts[c].to_numpy(float) for c in ("actual", "previous_close", "predicted"))
+    scored = {"persistence": price_metrics(actual, previous, previous, previous)}
+    scored |= {name: price_metrics(actual, prices, previous, previous) for name, prices in baselines.items()}
     return {
-        **model,
-        "naive_mae": baselines["persistence"]["mae"],
-        "baselines": baselines,
-        "test_days": len(actual_next),
+        **price_metrics(actual, predicted, previous, previous),
+        "naive_mae": scored["persistence"]["mae"],
+        "baselines": scored,
+        "test_days": len(actual),
     }
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from core.forecasting import metrics
-from core.forecasting.forecaster import Forecaster
+from core.forecasting.forecaster import Drift, Forecaster, MedianDrift, MovingAverage
 from core.forecasting.intervals import Interval, trailing_volatility
 from core.forecasting.series import PriceSeries, Split
 
@@ -26,6 +26,27 @@ SAME_AS_PERSISTENCE = "the same forecast as tomorrow = today"
 def to_price(base_close: np.ndarray | float, log_return: np.ndarray | float) -> np.ndarray:
     """A forecast log return as a price on the base day's scale."""
     return np.asarray(base_close, dtype=float) * np.exp(log_return)
+
+
+def fitted_baselines(series: PriceSeries, split: Split) -> dict[str, Forecaster]:
+    """The naive forecasters every model is scored beside, fitted on the split's training part.
+
+    Persistence, the first bar, needs no model: it is the previous close. Median drift is the constant
+    with the least absolute error, so it is the bar a model must clear on MAE and MASE.
+    """
+    return {
+        "drift": Drift().fit(series, split),
+        "median": MedianDrift().fit(series, split),
+        "moving_average": MovingAverage(),
+    }
+
+
+def baseline_prices(
+    baselines: dict[str, Forecaster], series: PriceSeries, origins: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each baseline's forecast at the origins, as a price on the origin day's scale (as forecast_frame's)."""
+    previous = series.close[np.asarray(origins)]
+    return {name: to_price(previous, model.predict(series, origins)) for name, model in baselines.items()}
 
 
 def forecast_frame(

@@ -21,6 +21,7 @@ from core.forecasting.dataset import DatasetError, data_hash
 from core.forecasting.engine import evaluate
 from core.forecasting.evaluation import compare_with_baselines, json_safe
 from core.forecasting.forecaster import Hooks, TrainingCancelledError
+from core.forecasting.history import baseline_prices, fitted_baselines
 
 EpochHook = Callable[[int, int, float, float | None], None]
 
@@ -66,14 +67,8 @@ def train_model(
         raise DatasetError(str(error)) from None
     frame, scores, split = result.forecasts, result.test, result.split
     ordered = prices.sort_values("date")
-    adjusted = result.series.adjusted
-    drift_per_day = float(np.mean(np.diff(np.log(adjusted[: split.train_end + 1]))))
-    metrics = compare_with_baselines(
-        actual_next=frame["actual"].to_numpy(),
-        previous_close=frame["previous_close"].to_numpy(),
-        predicted_next=frame["predicted"].to_numpy(),
-        drift_per_day=drift_per_day,
-    )
+    baselines = fitted_baselines(result.series, split)
+    metrics = compare_with_baselines(frame, baseline_prices(baselines, result.series, split.test_origins))
     metrics |= {
         "dm_statistic": scores.dm_statistic,
         "dm_pvalue": scores.dm_pvalue,

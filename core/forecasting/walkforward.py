@@ -22,13 +22,19 @@ from core.forecasting import metrics
 from core.forecasting.config import TrainingConfig
 from core.forecasting.dataset import DatasetError
 from core.forecasting.evaluation import json_safe, price_metrics
-from core.forecasting.forecaster import Drift, MedianDrift, MovingAverage
-from core.forecasting.history import Scores, fit, historical_forecasts, origin_split, score, to_price
+from core.forecasting.history import (
+    Scores,
+    baseline_prices,
+    fit,
+    fitted_baselines,
+    historical_forecasts,
+    origin_split,
+    score,
+)
 from core.forecasting.series import PriceSeries
 from core.forecasting.zoo import make
 
 MIN_FIRST_TRAINING = 250
-MOVING_AVERAGE_DAYS = 5
 BASELINES = ("persistence", "drift", "median", "moving_average")
 STORED_FORECAST_COLUMNS = ["date", "previous_close", "actual", "predicted", "lower", "upper", *BASELINES]
 WindowHook = Callable[[int, int], None]
@@ -99,18 +105,11 @@ def walk_forward(
             validation_days = settings.validation_days or max(1, math.ceil(origin * config.validation_fraction))
             split = origin_split(origin, validation_days)
             fitted = fit(make(config.model_type, config), series, split, level=config.interval_level, seed=config.seed)
-            baselines = {
-                "drift": fit(Drift(), series, split).forecaster,
-                "median": fit(MedianDrift(), series, split).forecaster,
-                "moving_average": MovingAverage(MOVING_AVERAGE_DAYS),
-            }
+            baselines = fitted_baselines(series, split)
         origins = np.arange(origin, origin + step)  # forecast day t+1 from rows up to t
         frame = historical_forecasts(fitted.forecaster, series, origins, fitted.interval)
-        previous = frame["previous_close"].to_numpy()
         block = frame.assign(
-            window=k + 1,
-            persistence=previous,
-            **{name: to_price(previous, model.predict(series, origins)) for name, model in baselines.items()},
+            window=k + 1, persistence=frame["previous_close"], **baseline_prices(baselines, series, origins)
         )
         frames.append(block)
         window_scores.append(score(frame))

@@ -44,6 +44,8 @@ def test_versions_side_by_side_with_their_baselines(database):
     assert list(table["Version"]) == [2, 1]
     assert set(table["Model"]) == {label(tiny_result().model_type)}, "named as on the Train page"
     assert table["Persistence MAE"].iloc[0] == pytest.approx(tiny_result().metrics["naive_mae"])
+    baselines = tiny_result().metrics["baselines"]
+    assert table["Median drift MAE"].iloc[0] == pytest.approx(baselines["median"]["mae"]), "the bar MASE must clear"
     # Fractions, shown as percentages by the column format; no R² of price levels.
     assert table["MAPE"].iloc[0] == pytest.approx(tiny_result().metrics["mape"] / 100)
     assert 0 <= table["Direction accuracy"].iloc[0] <= 1

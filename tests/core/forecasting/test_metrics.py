@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from core.forecasting import metrics
@@ -59,12 +60,12 @@ def test_conformal_quantile_and_coverage():
 def test_baselines_on_the_same_days():
     previous = np.array([100.0, 101.0, 102.0])
     actual = np.array([101.0, 100.0, 104.0])
-    result = compare_with_baselines(
-        actual_next=actual, previous_close=previous, predicted_next=previous + 0.5, drift_per_day=0.0
-    )
+    forecasts = pd.DataFrame({"previous_close": previous, "actual": actual, "predicted": previous + 0.5})
+    result = compare_with_baselines(forecasts, {"drift": previous, "up_one": previous + 1})
     assert result["naive_mae"] == pytest.approx((1 + 1 + 2) / 3)
     assert result["baselines"]["persistence"]["mase"] == pytest.approx(1.0)
     assert result["baselines"]["drift"]["mae"] == pytest.approx(result["naive_mae"])
+    assert result["baselines"]["up_one"]["mae"] == pytest.approx((0 + 2 + 1) / 3)
     assert result["mae"] == pytest.approx((0.5 + 1.5 + 1.5) / 3)
 
 

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from core.forecasting.artifacts import unpack
@@ -21,7 +22,7 @@ def test_a_tiny_model_trains_and_is_scored_beside_the_baselines():
     for key in ("mae", "rmse", "mse", "r2", "mape", "mase", "direction_accuracy", "direction_p_value", "naive_mae"):
         assert math.isfinite(metrics[key]), key
     assert metrics["mase"] == pytest.approx(metrics["mae"] / metrics["naive_mae"])
-    assert set(metrics["baselines"]) == {"persistence", "drift"}
+    assert set(metrics["baselines"]) == {"persistence", "drift", "median", "moving_average"}, "as the walk-forward's"
     assert metrics["baselines"]["persistence"]["mase"] == pytest.approx(1.0)
     assert 0 < metrics["interval_half_width"] < 0.2
     assert 0 <= metrics["test_coverage"] <= 1
@@ -30,6 +31,17 @@ def test_a_tiny_model_trains_and_is_scored_beside_the_baselines():
     assert len(result.test_forecast) == metrics["test_days"]
     assert (result.test_forecast["lower"] < result.test_forecast["upper"]).all()
     assert result.verdict.startswith(("beats persistence (", "worse than tomorrow", "no better than tomorrow = today"))
+
+
+def test_the_median_drift_baseline_is_the_training_part_s_median_return_by_hand():
+    result = tiny_result()
+    adjusted = fixture_prices().sort_values("date")["adjusted_close"].to_numpy()
+    train_end = result.metrics["samples"]["train"]
+    median = np.median(np.diff(np.log(adjusted[: train_end + 1])))
+    test = result.test_forecast
+    by_hand = np.mean(np.abs(test["actual_next"] - test["close"] * np.exp(median)))
+    assert result.metrics["baselines"]["median"]["mae"] == pytest.approx(by_hand)
+    assert result.metrics["baselines"]["median"]["mase"] == pytest.approx(by_hand / result.metrics["naive_mae"])
 
 
 def test_the_bundle_holds_the_network_and_its_preprocessing():

@@ -72,18 +72,25 @@ def test_lag_diagnostic():
 
 
 def test_no_window_is_trained_on_its_own_future(sample, monkeypatch):
-    seen = []
-    real = wf.fit
+    seen, baselines_seen = [], []
+    real_fit, real_baselines = wf.fit, wf.fitted_baselines
 
     def spy(forecaster, series, split, **options):
-        if not isinstance(forecaster, wf.Drift):
-            seen.append(series.dates[split.validation_end])
-        return real(forecaster, series, split, **options)
+        seen.append(series.dates[split.validation_end])
+        return real_fit(forecaster, series, split, **options)
+
+    def baselines_spy(series, split):
+        baselines_seen.append(series.dates[split.train_end])
+        return real_baselines(series, split)
 
     monkeypatch.setattr(wf, "fit", spy)
+    monkeypatch.setattr(wf, "fitted_baselines", baselines_spy)
     result = walk_forward(sample, tiny_config(epochs=1), WalkForwardSettings(windows=3, step=10, retrain_every=2))
     assert len(seen) == 2, "retrained at windows 1 and 3 only"
     firsts = [pd.Timestamp(w["first_day"]) for w in result.windows]
+    assert len(baselines_seen) == 2
+    assert baselines_seen[0] < firsts[0], "the baselines train before their window, as the model does"
+    assert baselines_seen[1] < firsts[2]
     assert seen[0] < firsts[0]
     assert seen[1] < firsts[2]
     assert [w["retrained"] for w in result.windows] == [True, False, True]
