@@ -21,6 +21,7 @@ from ui.tables import show_table
 PRICE_FORMAT = "%,.2f"
 COUNT_FORMAT = "%,d"
 PERCENT_FORMAT = "%.2f %%"
+SIGNED_PERCENT_FORMAT = "%+.2f %%"
 
 # Names that no rule below would turn into words.
 LABELS = {
@@ -84,6 +85,7 @@ PRICE_COLUMNS = {
     "actual_value", "error", "bb_upper", "bb_middle", "bb_lower", "last_close", "mae", "persistence_mae", "rmse",
 }  # fmt: skip
 PERCENT_COLUMNS = {"hit_rate", "coverage", "total_return", "cagr", "max_drawdown", "day_change", "mape", "move"}
+SIGNED_COLUMNS = {"day_change", "move"}  # changes from a close: a rise shows its +, as quotes do
 COUNT_COLUMNS = {"volume", "obv", "predictions", "dropped_rows"}
 RATIO_COLUMNS = {"mase", "hit_p_value", "dm_pvalue", "p_value"}
 
@@ -154,7 +156,10 @@ def readable(frame: pd.DataFrame, *, keep: dict[str, str] | None = None) -> tupl
             if kind == "percent":
                 # Shown in percent units with a fixed two decimals: 0.80 %, never 0.8% beside 0.14%.
                 shown[column] = series * 100
-                config[title] = st.column_config.NumberColumn(title, format=PERCENT_FORMAT)
+                signed = raw in SIGNED_COLUMNS
+                config[title] = st.column_config.NumberColumn(
+                    title, format=SIGNED_PERCENT_FORMAT if signed else PERCENT_FORMAT
+                )
             elif kind == "count":
                 config[title] = st.column_config.NumberColumn(title, format=COUNT_FORMAT)
             elif kind == "ratio":

@@ -43,16 +43,19 @@ def test_a_table_is_formatted_by_column_kind():
             "close": [2498.9399],
             "rsi_14": [41.7],
             "hit_rate": [0.55],
+            "day_change": [0.0085],
             "volume": [3_000_000_000],
             "matured_at": [pd.Timestamp("2019-01-03 22:00", tz="UTC")],
             "note": [None],
         }
     )
     shown, config = readable(frame)
-    assert list(shown.columns) == ["Date", "Close", "RSI 14", "Direction right", "Volume", "Matured", "Note"]
+    names = ["Date", "Close", "RSI 14", "Direction right", "Day change", "Volume", "Matured", "Note"]
+    assert list(shown.columns) == names
     assert config["Close"]["type_config"]["format"] == "%,.2f"
     assert config["Direction right"]["type_config"]["format"] == "%.2f %%"
     assert shown["Direction right"].iloc[0] == pytest.approx(55.0)
+    assert config["Day change"]["type_config"]["format"] == "%+.2f %%", "a move reads +0.85 %, as quotes do"
     assert config["Volume"]["type_config"]["format"] == "%,d"
     assert config["Date"]["type_config"]["format"] == "YYYY-MM-DD"
     assert shown["Matured"].dt.tz is None, "no +00:00 on screen"
