@@ -6,9 +6,20 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from core.forecasting.config import TrainingConfig
+from core.forecasting.evaluation import stored_verdict
 
 
 def _iso_date(value: object) -> object:
@@ -104,14 +115,25 @@ class UploadResult(BaseModel):
     notes: list[str]
 
 
-class ModelVersionOut(Orm):
+class Judged(Orm):
+    """Stored scores whose verdict is judged from their numbers, as the pages judge it."""
+
+    metrics: dict[str, Any] = Field(description="The scores as stored; verdict is judged from them, as the pages do")
+
+    @field_validator("metrics")
+    @classmethod
+    def judged_verdict(cls, metrics: dict[str, Any]) -> dict[str, Any]:
+        # A run stored before the verdict judged absolute errors may carry a sentence claiming more.
+        return {**metrics, "verdict": stored_verdict(metrics)}
+
+
+class ModelVersionOut(Judged):
     id: uuid.UUID
     ticker: str
     version: int
     model_type: str
     is_active: bool
     parameters: dict[str, Any]
-    metrics: dict[str, Any]
     data_start: date | None
     data_end: date | None
     created_at: datetime
@@ -215,13 +237,12 @@ class JobList(BaseModel):
     jobs: list[JobOut]
 
 
-class EvaluationOut(Orm):
+class EvaluationOut(Judged):
     id: uuid.UUID
     ticker: str
     kind: str
     model_version_id: uuid.UUID | None
     config: dict[str, Any]
-    metrics: dict[str, Any]
     created_at: datetime
 
 

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from common.config import get_settings
+from db.engine import session_scope
 from tests.api.conftest import assert_error
 
 
@@ -21,6 +22,20 @@ def test_model_versions_are_listed_and_read_one_by_one(client, analyst, modelled
     one = client.get(f"/v1/models/{version['id']}", headers=analyst.headers)
     assert one.status_code == 200
     assert one.json()["id"] == version["id"]
+
+
+def test_a_version_s_verdict_comes_from_its_diebold_mariano_test_as_on_the_pages(client, analyst, priced):
+    from db.repositories.models import add_model_version
+
+    claimed = {"mae": 9.0, "naive_mae": 10.0, "dm_pvalue": 0.41, "verdict": "beats persistence"}
+    with session_scope() as session:
+        add_model_version(
+            session=session, actor=analyst.actor, ticker=priced, model_type="ridge", parameters={}, metrics=claimed,
+            data_start=None, data_end=None, data_hash=None, artifact=b"x", artifact_sha256="0" * 64,
+        )  # fmt: skip
+    version = client.get("/v1/models", params={"ticker": priced}, headers=analyst.headers).json()["versions"][0]
+    assert version["metrics"]["verdict"] == "no better than tomorrow = today (p = 0.41)"
+    assert version["metrics"]["dm_pvalue"] == claimed["dm_pvalue"], "the measurements stay as stored"
 
 
 def test_unknown_model_version_is_404_and_a_malformed_id_422(client, analyst):

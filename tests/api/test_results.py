@@ -32,7 +32,7 @@ def evaluation(analyst, priced) -> str:
         row = Evaluation(
             user_id=analyst.actor.user_id,
             ticker=priced,
-            metrics={"verdict": "test"},
+            metrics={"mae": 9.0, "naive_mae": 10.0, "dm_pvalue": 0.41, "verdict": "beats persistence"},
             windows=[{"forecast": forecast[:125]}, {"forecast": forecast[125:]}],
         )
         session.add(row)
@@ -43,6 +43,8 @@ def evaluation(analyst, priced) -> str:
 def test_walkforward_runs_are_listed_and_read(client, analyst, evaluation, priced):
     listed = client.get("/v1/evaluations", params={"ticker": priced}, headers=analyst.headers).json()
     assert [e["id"] for e in listed["evaluations"]] == [evaluation]
+    judged = "no better than tomorrow = today (p = 0.41)"
+    assert listed["evaluations"][0]["metrics"]["verdict"] == judged, "judged as the Metrics page does, not echoed"
     detail = client.get(f"/v1/evaluations/{evaluation}", headers=analyst.headers).json()
     assert len(detail["windows"]) == 2
     assert_error(client.get(f"/v1/evaluations/{uuid.uuid4()}", headers=analyst.headers), 404)
