@@ -15,6 +15,7 @@ from ui.auth import require_login
 from ui.charts import candlestick_figure
 from ui.components.price_chart import price_chart
 from ui.errors import attempt
+from ui.format import label as column_label
 from ui.pickers import ticker_picker
 from ui.tables import csv_download, show_table
 from ui.text import plain
@@ -277,7 +278,11 @@ def upload(actor: Actor, file, options: dict):
         st.caption("First offending rows")
         show_table(
             pd.DataFrame(
-                [{"Line": o.line, "Problems": ", ".join(o.rules), **o.values} for o in result.report.examples]
+                [
+                    {"Line": o.line, "Problems": ", ".join(o.rules)}
+                    | {column_label(name): value for name, value in o.values.items()}
+                    for o in result.report.examples
+                ]
             ),
             hide_index=True,
         )

@@ -89,6 +89,8 @@ def test_upload_with_a_bad_row_shows_the_report_and_writes_nothing(offline):
         "open outside low-high": "1",
     }
     assert list(offenders["Line"]) == [251]
+    names = ["Line", "Problems", "Date", "Open", "High", "Low", "Close", "Adjusted close", "Volume"]
+    assert list(offenders.columns) == names, "named as every other table, not by our internal column names"
     assert at.info[-1].value.startswith("The cache is empty")
 
     at.checkbox[-1].check()
