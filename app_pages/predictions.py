@@ -12,6 +12,7 @@ from ui.format import day, price, show_readable
 from ui.freshness import warn_if_stale
 from ui.pickers import ticker_picker
 from ui.tables import csv_download
+from ui.versions import version_name
 
 LATEST_KEY = "latest_forecast"
 
@@ -29,9 +30,9 @@ def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
     # Outside the form, so the model list follows the ticker at once.
     ticker = ticker_picker(tickers, view.default_tickers, container=left)
     with st.form("predict"):
-        choices = {"the active version": None} | {
-            f"{v.ticker} v{v.version}": v.id for v in versions if v.ticker == ticker
-        }
+        own = [v for v in versions if v.ticker == ticker]
+        active = next((f" ({version_name(v)})" for v in own if v.is_active), "")
+        choices = {f"the active version{active}": None} | {version_name(v): v.id for v in own}
         chosen = middle.selectbox("Model", list(choices), help="The active version unless you pick another")
         days = right.number_input("Trading days ahead", 1, 30, 5)
         submitted = st.form_submit_button("Predict", icon=":material/query_stats:")

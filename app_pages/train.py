@@ -18,6 +18,7 @@ from ui.leaderboard import ensemble_mix, show_leaderboard
 from ui.status import show_runner_problem
 from ui.tables import show_table
 from ui.text import plain
+from ui.versions import version_name
 
 NEURAL_TYPES = ("lstm", "gru")
 REFRESH_SECONDS = 2
@@ -288,7 +289,7 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
                 ),
             },
         )
-        labels = {f"{v.ticker} v{v.version}{' (active)' if v.is_active else ''}": v.id for v in versions}
+        labels = {f"{version_name(v)}{' (active)' if v.is_active else ''}": v.id for v in versions}
         chosen = st.selectbox("Version", list(labels), index=None, placeholder="Choose a version to act on")
         if chosen is not None:
             render_version_actions(actor, labels[chosen], can_train)

@@ -55,7 +55,7 @@ def train_model(
     should_stop: Callable[[], bool] | None = None,
     on_heartbeat: Callable[[], None] | None = None,
 ) -> TrainingResult:
-    """Fit the configured type on train and validation, score the test days beside persistence and drift, pack it."""
+    """Fit the configured type on train and validation, score the test days beside the naive baselines, pack it."""
     if should_stop and should_stop():
         raise TrainingCancelledError("cancelled before training started")
     hooks = Hooks(on_epoch=on_epoch, should_stop=should_stop, on_heartbeat=on_heartbeat)

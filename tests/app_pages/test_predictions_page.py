@@ -4,13 +4,15 @@ import pytest
 from sqlalchemy.engine import URL
 
 from core.data.frames import normalise_provider_frame
+from core.forecasting.config import TrainingConfig
 from core.forecasting.registry import save_version
+from core.forecasting.training import train_model
 from db.engine import session_scope
 from db.migrate import upgrade_to_head
 from db.models.accounts import Role
 from db.repositories.prices import upsert_prices
 from tests.accounts import logged_in_app, make_account
-from tests.core.forecasting.tiny import tiny_result
+from tests.core.forecasting.tiny import fixture_prices, tiny_result
 from tests.fixtures import gspc_2018_frame
 
 PAGE = "app_pages/predictions.py"
@@ -65,6 +67,16 @@ def test_predict_five_days_into_the_ledger(database):
     assert any(b.label == "Download the ledger (CSV)" for b in at.get("download_button"))
 
 
+def test_the_model_choice_names_each_version_s_type_and_which_is_active(database):
+    actor = with_model(database)
+    with session_scope() as session:
+        median = train_model(fixture_prices(), TrainingConfig(model_type="median"), ticker="SPX")
+        save_version(session=session, actor=actor, ticker="SPX", result=median)
+    at = logged_in_app(PAGE, actor).run()
+    options = next(s for s in at.selectbox if s.label == "Model").options
+    assert options == ["the active version (SPX v1 · LSTM (Keras))", "SPX v2 · median drift", "SPX v1 · LSTM (Keras)"]
+
+
 def test_without_models_the_page_says_where_to_start(database):
     at = logged_in_app(PAGE, make_account(database)).run()
     assert at.info[0].value == "No models yet: train one on the Train page, then predict here."
@@ -83,7 +95,7 @@ def test_the_ledger_chart_keeps_two_models_apart(database):
     with session_scope() as session:
         save_version(session=session, actor=actor, ticker="SPX", result=tiny_result())
     at = logged_in_app(PAGE, actor).run()
-    for model in ("SPX v1", "SPX v2"):
+    for model in ("SPX v1 · LSTM (Keras)", "SPX v2 · LSTM (Keras)"):
         next(s for s in at.selectbox if s.label == "Model").set_value(model)
         next(b for b in at.button if b.label == "Predict").click().run()
     assert not at.exception

@@ -163,6 +163,8 @@ def test_an_auto_version_says_what_it_is_made_of(database):
     assert made_of[1] == "", "a single model is made of itself"
     assert made_of[2] == ensemble_mix(auto.metrics["weights"])
     assert made_of[2].endswith(" %")
+    chooser = next(s for s in at.selectbox if s.label == "Version")
+    assert set(chooser.options) == {"SPX v1 · LSTM (Keras) (active)", "SPX v2 · auto ensemble"}
 
 
 def test_version_numbers_read_like_a_finance_tool(database):
