@@ -18,7 +18,7 @@ from ui.leaderboard import ensemble_mix, show_leaderboard
 from ui.status import show_runner_problem
 from ui.tables import show_table
 from ui.text import plain
-from ui.versions import version_name
+from ui.versions import model_name, version_name
 
 NEURAL_TYPES = ("lstm", "gru")
 REFRESH_SECONDS = 2
@@ -252,7 +252,7 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
                 {
                     "Ticker": v.ticker,
                     "Version": v.version,
-                    "Model": label(v.model_type) if v.model_type in MODEL_TYPES else v.model_type,
+                    "Model": model_name(v.model_type),
                     "Active": v.is_active,
                     "Trained": local_time(v.created_at),
                     "Prices": f"{day(v.data_start)} to {day(v.data_end)}" if v.data_start and v.data_end else "—",

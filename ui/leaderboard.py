@@ -12,6 +12,7 @@ from core.forecasting.zoo import label
 from db.models import Evaluation
 from ui.tables import show_table
 from ui.text import plain
+from ui.versions import model_name
 
 COLUMNS = {
     "kind": "Model",
@@ -44,7 +45,7 @@ def show_leaderboard(board: Evaluation | None) -> None:
         st.caption("No leaderboard yet: a leaderboard job trains every model type on one ticker.")
         return
     rows = pd.DataFrame(board.metrics.get("models", []), columns=list(COLUMNS))
-    rows["kind"] = [label(kind) if kind in MODEL_TYPES else kind for kind in rows["kind"]]
+    rows["kind"] = [model_name(kind) for kind in rows["kind"]]
     made = f"{board.created_at:%Y-%m-%d %H:%M}"
     st.caption(
         f"{plain(board.ticker)}, {plain(made)}, sorted by validation MASE: the test columns are shown, never chosen by."

@@ -1,4 +1,4 @@
-"""A model version as the pages name it in their choosers."""
+"""Model types and versions as the pages name them in tables and choosers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from typing import Any
 from core.forecasting.zoo import KINDS, label
 
 
+def model_name(kind: object) -> str:
+    """A model type in plain words ("auto ensemble"); a type this deployment does not know, as stored."""
+    return label(kind) if kind in KINDS else str(kind)
+
+
 def version_name(version: Any) -> str:
     """Its ticker, number and type: "SPX v2 · auto ensemble"."""
-    kind = label(version.model_type) if version.model_type in KINDS else str(version.model_type)
-    return f"{version.ticker} v{version.version} · {kind}"
+    return f"{version.ticker} v{version.version} · {model_name(version.model_type)}"
