@@ -9,11 +9,12 @@ version predicts in <= 100 ms (bench/predict.py times the whole service call). I
 apart from training.
 Run: .venv/bin/python bench/forecasters.py [--kinds ridge,auto] [--windows 10] [--csv F --ticker T]
 
-Any price file the Tickers page reads can stand in for the sample (gzipped too). bench/data holds two
+Any price file the Tickers page reads can stand in for the sample (gzipped too). bench/data holds
 real series no model choice was made on, to ask whether auto loses to persistence elsewhere:
 --csv bench/data/IXIC_1999-2018.csv.gz --ticker ^IXIC (NASDAQ Composite, Yahoo's layout) and
---csv bench/data/DCOILWTICO_1986-2019.csv.gz --ticker WTI (crude oil, FRED's layout); both come from
-the arch package's data sets, as the sample does.
+--csv bench/data/DCOILWTICO_1986-2019.csv.gz --ticker WTI (crude oil, FRED's layout), both from the
+arch package's data sets as the sample is; --csv bench/data/MSFT_1986-2017.csv.gz --ticker MSFT
+(Microsoft, split- and dividend-adjusted, from pmdarima's data sets).
 """
 
 from __future__ import annotations
