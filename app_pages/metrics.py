@@ -22,7 +22,6 @@ from ui.errors import attempt
 from ui.leaderboard import show_leaderboard
 from ui.pickers import preferred_tickers, ticker_picker
 from ui.tables import show_table
-from ui.versions import model_name
 
 PERFORMANCE_NAMES = {
     "total_return": "Total return",
@@ -51,7 +50,7 @@ def version_rows(versions) -> pd.DataFrame:
                 "Version": int(v.version),
                 "Trained": v.created_at,
                 "Active": v.is_active,
-                "Model": model_name(v.model_type),
+                "Model": label(v.model_type),
                 "MAE": stored_number(m.get("mae")),
                 "Persistence MAE": stored_number(m.get("naive_mae")),
                 "Drift MAE": baseline_mae(baselines, "drift"),

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.auth import Actor
+from core.forecasting.zoo import version_name
 from core.services import forecasts
 from ui.auth import client_ip, require_login
 from ui.charts import ledger_figure
@@ -12,7 +13,6 @@ from ui.format import day, price, show_readable
 from ui.freshness import warn_if_stale
 from ui.pickers import ticker_picker
 from ui.tables import csv_download
-from ui.versions import version_name
 
 LATEST_KEY = "latest_forecast"
 
@@ -30,9 +30,9 @@ def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
     # Outside the form, so the model list follows the ticker at once.
     ticker = ticker_picker(tickers, view.default_tickers, container=left)
     with st.form("predict"):
-        own = [v for v in versions if v.ticker == ticker]
-        active = next((f" ({version_name(v)})" for v in own if v.is_active), "")
-        choices = {f"the active version{active}": None} | {version_name(v): v.id for v in own}
+        own = {version_name(v.ticker, v.version, v.model_type): v for v in versions if v.ticker == ticker}
+        active = next((f" ({name})" for name, v in own.items() if v.is_active), "")
+        choices = {f"the active version{active}": None} | {name: v.id for name, v in own.items()}
         chosen = middle.selectbox("Model", list(choices), help="The active version unless you pick another")
         days = right.number_input("Trading days ahead", 1, 30, 5)
         submitted = st.form_submit_button("Predict", icon=":material/query_stats:")
@@ -97,7 +97,7 @@ def render_ledger(actor: Actor, template: str) -> None:
             "the predicted move had the sign of the real one; its p-value is the chance of doing as well by coin toss."
         )
     st.plotly_chart(ledger_figure(shown, template=template), width="stretch", theme=None)
-    show_readable(shown.drop(columns=["id", "confidence_score"]))
+    show_readable(shown.drop(columns=["id", "model_type", "confidence_score"]))
     csv_download("Download the ledger (CSV)", shown.drop(columns=["id"]), "ledger.csv")
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 from core.auth import Actor
 from core.forecasting.config import FEATURES, MODEL_TYPES, ModelSettingsError, parse_config
 from core.forecasting.evaluation import stored_number, stored_verdict
-from core.forecasting.zoo import DEFAULT_KIND, label
+from core.forecasting.zoo import DEFAULT_KIND, label, version_name
 from core.jobs import DEFAULT_PRESET, FINISHED, PRESETS, WAITING_MESSAGE, RunnerStatus
 from core.services import models
 from ui.auth import require_login
@@ -18,7 +18,6 @@ from ui.leaderboard import ensemble_mix, show_leaderboard
 from ui.status import show_runner_problem
 from ui.tables import show_table
 from ui.text import plain
-from ui.versions import model_name, version_name
 
 NEURAL_TYPES = ("lstm", "gru")
 REFRESH_SECONDS = 2
@@ -252,7 +251,7 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
                 {
                     "Ticker": v.ticker,
                     "Version": v.version,
-                    "Model": model_name(v.model_type),
+                    "Model": label(v.model_type),
                     "Active": v.is_active,
                     "Trained": local_time(v.created_at),
                     "Prices": f"{day(v.data_start)} to {day(v.data_end)}" if v.data_start and v.data_end else "—",
@@ -289,7 +288,10 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
                 ),
             },
         )
-        labels = {f"{version_name(v)}{' (active)' if v.is_active else ''}": v.id for v in versions}
+        labels = {
+            f"{version_name(v.ticker, v.version, v.model_type)}{' (active)' if v.is_active else ''}": v.id
+            for v in versions
+        }
         chosen = st.selectbox("Version", list(labels), index=None, placeholder="Choose a version to act on")
         if chosen is not None:
             render_version_actions(actor, labels[chosen], can_train)

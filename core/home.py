@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from core.data.calendar import is_stale
 from core.jobs import list_jobs
+from core.predictions import ledger_with_outcomes
 from core.preferences import load_preferences
 from db.repositories.actor import Actor
 from db.repositories.models import list_model_versions
-from db.repositories.predictions import read_ledger
 from db.repositories.preferences import get_preferences, update_preferences
 from db.repositories.prices import list_cached_tickers, read_prices
 from db.types import utc_now
@@ -92,7 +92,7 @@ def start_page(*, session: Session, actor: Actor, today: date, seen_since: datet
         stored = (get_preferences(session=session, actor=actor).ui_preferences or {}).get(SEEN_KEY)
         seen_since = datetime.fromisoformat(stored) if stored else NEVER
         update_preferences(session=session, actor=actor, ui_preferences={SEEN_KEY: utc_now().isoformat()})
-    ledger = read_ledger(session=session, actor=actor)
+    ledger = ledger_with_outcomes(session=session, actor=actor)
     matured = _matured_since(ledger, seen_since)
     jobs = [
         JobRow(j.ticker, j.kind, j.status, j.progress, j.created_at, j.finished_at, j.message or "")

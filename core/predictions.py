@@ -17,6 +17,7 @@ from core.actions import authorise_action
 from core.audit import record_event
 from core.forecasting import metrics
 from core.forecasting.history import verdict
+from core.forecasting.zoo import label
 from core.throttle import Throttle
 from db.models import HistoricalPrice, ModelVersion, Prediction
 from db.repositories.actor import Actor
@@ -167,8 +168,11 @@ def scoreboard(ledger: pd.DataFrame) -> pd.DataFrame:
 
 
 def ledger_with_outcomes(*, session: Session, actor: Actor, **filters) -> pd.DataFrame:
-    """The ledger with each matured prediction's error and whether it fell inside its interval."""
+    """The ledger, each model named as its version is everywhere ("SPX v2 · auto ensemble"), with each matured
+    prediction's error and whether it fell inside its interval."""
     ledger = read_ledger(session=session, actor=actor, **filters)
+    kept = ledger["model_type"].notna()  # a deleted version's rows stay, with no type to name
+    ledger.loc[kept, "model"] = ledger.loc[kept, "model"] + " · " + ledger.loc[kept, "model_type"].map(label)
     ledger["error"] = ledger["actual_value"] - ledger["predicted_value"]
     matured = ledger["actual_value"].notna()
     ledger["inside"] = pd.Series(pd.NA, index=ledger.index, dtype="boolean")

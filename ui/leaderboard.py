@@ -12,7 +12,6 @@ from core.forecasting.zoo import label
 from db.models import Evaluation
 from ui.tables import show_table
 from ui.text import plain
-from ui.versions import model_name
 
 COLUMNS = {
     "kind": "Model",
@@ -45,7 +44,7 @@ def show_leaderboard(board: Evaluation | None) -> None:
         st.caption("No leaderboard yet: a leaderboard job trains every model type on one ticker.")
         return
     rows = pd.DataFrame(board.metrics.get("models", []), columns=list(COLUMNS))
-    rows["kind"] = [model_name(kind) for kind in rows["kind"]]
+    rows["kind"] = [label(kind) for kind in rows["kind"]]
     made = f"{board.created_at:%Y-%m-%d %H:%M}"
     st.caption(
         f"{plain(board.ticker)}, {plain(made)}, sorted by validation MASE: the test columns are shown, never chosen by."

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
 
 from core.forecasting import metrics
 from core.forecasting.forecaster import Drift, Forecaster, MedianDrift, Persistence, finite
@@ -38,6 +37,8 @@ def simplex_weights(forecasts: np.ndarray, actual: np.ndarray) -> np.ndarray:
     bounds = np.block([[-forecasts, -identity], [forecasts, -identity]])
     limits = np.concatenate([-actual, actual])
     sums_to_one = np.concatenate([np.ones(members), np.zeros(days)])[None, :]
+    from scipy.optimize import linprog  # only when weights are fitted, not when a page names a model
+
     solved = linprog(objective, A_ub=bounds, b_ub=limits, A_eq=sums_to_one, b_eq=[1.0], method="highs")
     if not solved.success:
         return np.eye(members)[0]

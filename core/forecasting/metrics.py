@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import binomtest
-from scipy.stats import t as student_t
 
 
 def _arrays(actual, predicted) -> tuple[np.ndarray, np.ndarray]:
@@ -69,6 +67,8 @@ def direction_p_value(hits: int, days: int) -> float:
     """One-sided binomial p-value of at least `hits` right directions in `days` tosses of a fair coin."""
     if days == 0:
         return float("nan")
+    from scipy.stats import binomtest  # scipy.stats takes half a second: not on every page that names a model
+
     return float(binomtest(hits, days, 0.5, alternative="greater").pvalue)
 
 
@@ -93,5 +93,7 @@ def diebold_mariano(actual, predicted, benchmark) -> tuple[float, float]:
         return math.copysign(math.inf, mean), 0.0
     statistic = mean / np.sqrt(variance / n)
     statistic *= np.sqrt((n - 1) / n)  # HLN with h = 1: sqrt((n + 1 - 2h + h(h - 1)/n) / n)
+    from scipy.stats import t as student_t
+
     p_value = 2 * student_t.sf(abs(statistic), df=n - 1)
     return float(statistic), float(p_value)

@@ -23,9 +23,16 @@ def _neural(kind: str) -> type[Forecaster]:
     return {"lstm": Lstm, "gru": Gru}[kind]
 
 
-def label(kind: str) -> str:
-    """The model type in plain words, without importing Keras."""
+def label(kind: object) -> str:
+    """The model type in plain words ("auto ensemble"), without importing Keras; an unknown type as stored."""
+    if kind not in KINDS:  # a version stored by another deployment, or an imported file's claim
+        return str(kind)
     return {"lstm": "LSTM (Keras)", "gru": "GRU (Keras)"}.get(kind) or _SIMPLE[kind].label
+
+
+def version_name(ticker: str, number: int, kind: object) -> str:
+    """A stored version as every table, chooser and ledger names it: "SPX v2 · auto ensemble"."""
+    return f"{ticker} v{number} · {label(kind)}"
 
 
 def make(kind: str, config: TrainingConfig | None = None, hooks: Hooks | None = None) -> Forecaster:

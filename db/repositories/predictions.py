@@ -15,8 +15,8 @@ from db.repositories.actor import Actor, own_rows
 from db.types import utc_now
 
 LEDGER_COLUMNS = (
-    "id", "ticker", "model", "prediction_date", "target_date", "base_close", "predicted_value", "lower", "upper",
-    "confidence_score", "actual_value", "matured_at",
+    "id", "ticker", "model", "model_type", "prediction_date", "target_date", "base_close", "predicted_value",
+    "lower", "upper", "confidence_score", "actual_value", "matured_at",
 )  # fmt: skip
 
 
@@ -47,13 +47,14 @@ def read_ledger(
     *, session: Session, actor: Actor, ticker: str | None = None, model_version_id: uuid.UUID | None = None,
     since: date | None = None,
 ) -> pd.DataFrame:  # fmt: skip
-    """The actor's predictions, newest target day first, with the model they came from."""
+    """The actor's predictions, newest target day first, with the version ("SPX v2") and type they came from."""
     label = (ModelVersion.ticker + " v" + ModelVersion.version.cast(type_=ModelVersion.ticker.type)).label("model")
     query = (
         select(
             Prediction.id,
             Prediction.ticker,
             label,
+            ModelVersion.model_type,
             Prediction.prediction_date,
             Prediction.target_date,
             Prediction.base_close,

@@ -53,7 +53,9 @@ def test_a_prediction_is_stored_and_read_back_from_the_ledger(client, analyst, m
     ledger = client.get("/v1/ledger", params={"ticker": modelled}, headers=analyst.headers).json()
     assert ledger["count"] == 3
     assert {row["id"] for row in ledger["ledger"]} == {p["id"] for p in made}
-    assert all(row["model"] == f"{modelled} v1" for row in ledger["ledger"])
+    assert {(row["model"], row["model_type"]) for row in ledger["ledger"]} == {
+        (f"{modelled} v1 · LSTM (Keras)", "lstm")
+    }
     # Not matured yet: no actual, no error, no interval verdict (null, never "nan").
     assert {(row["actual_value"], row["error"], row["inside"]) for row in ledger["ledger"]} == {(None, None, None)}
 
@@ -64,7 +66,7 @@ def test_the_ledger_as_csv(client, analyst, modelled):
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [row["target_date"] for row in rows] == ["2019-01-03", "2019-01-02"]
-    assert {row["model"] for row in rows} == {f"{modelled} v1"}
+    assert {(row["model"], row["model_type"]) for row in rows} == {(f"{modelled} v1 · LSTM (Keras)", "lstm")}
     assert {row["error"] for row in rows} == {""}
 
 

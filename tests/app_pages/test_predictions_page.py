@@ -61,7 +61,8 @@ def test_predict_five_days_into_the_ledger(database):
     at.run()
     ledger = at.dataframe[-1].value
     assert len(ledger) == 5
-    assert set(ledger["Model"]) == {"SPX v1"}
+    assert set(ledger["Model"]) == {"SPX v1 · LSTM (Keras)"}, "named as the model chooser names it"
+    assert "Model type" not in ledger.columns, "said once, in the model's name"
     assert "Actual" in ledger.columns
     assert len(at.get("plotly_chart")) == 1
     assert any(b.label == "Download the ledger (CSV)" for b in at.get("download_button"))
@@ -102,4 +103,4 @@ def test_the_ledger_chart_keeps_two_models_apart(database):
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     names = [(trace.get("name", ""), len(trace["x"])) for trace in spec["data"]]
     predicted = {name: count for name, count in names if name.endswith("predicted")}
-    assert predicted == {"SPX v1 predicted": 5, "SPX v2 predicted": 5}
+    assert predicted == {"SPX v1 · LSTM (Keras) predicted": 5, "SPX v2 · LSTM (Keras) predicted": 5}

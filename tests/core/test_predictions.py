@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from common.config import load_settings
 from core.data.frames import normalise_provider_frame
-from core.forecasting.registry import save_version
+from core.forecasting.registry import delete, save_version
 from core.predictions import PredictionError, fill_matured, ledger_with_outcomes, predict, scoreboard
 from core.throttle import Throttle
 from db.models import Prediction
@@ -122,6 +122,19 @@ def test_ledger_and_scoreboard_by_hand(session, actor):
     assert board["coverage"] == pytest.approx(2 / 3)
     # Better MAE on three days is no evidence: the verdict says so.
     assert board["verdict"] == f"no better than tomorrow = today (p = {board['dm_pvalue']:.2f})"
+
+
+def test_the_ledger_names_each_model_by_version_and_type_and_keeps_a_deleted_one_s_rows(session, actor):
+    upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
+    kept = save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    make(session, actor, days=2)
+    gone = save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    make(session, actor, days=1, version_id=gone.id)
+    delete(session=session, actor=actor, version_id=gone.id)
+    ledger = ledger_with_outcomes(session=session, actor=actor)
+    assert sorted(ledger["model"]) == ["PRD v1 · LSTM (Keras)", "PRD v1 · LSTM (Keras)", "deleted model"]
+    assert sorted(ledger["model_type"].fillna("none")) == ["lstm", "lstm", "none"], "the type as the API stores it"
+    assert kept.version == 1
 
 
 def test_others_never_see_my_ledger(session, actor):
