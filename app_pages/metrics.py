@@ -19,6 +19,7 @@ from ui.charts import (
     window_scores_figure,
 )
 from ui.errors import attempt
+from ui.format import MASE_FORMAT, P_VALUE_FORMAT
 from ui.leaderboard import show_leaderboard
 from ui.pickers import preferred_tickers, ticker_picker
 from ui.tables import show_table
@@ -86,13 +87,15 @@ def render_versions(versions, template: str) -> None:
             "Drift MAE": price,
             "Median drift MAE": price,
             "RMSE": price,
-            "MASE": st.column_config.NumberColumn(format="%.4f", help="MAE over persistence's MAE: below 1 is better"),
+            "MASE": st.column_config.NumberColumn(
+                format=MASE_FORMAT, help="MAE over persistence's MAE: below 1 is better"
+            ),
             "MAPE": percent,
             "Direction accuracy": percent,
             "Interval coverage": percent,
-            "Direction p-value": st.column_config.NumberColumn(format="%.3f"),
+            "Direction p-value": st.column_config.NumberColumn(format=P_VALUE_FORMAT),
             "DM p-value": st.column_config.NumberColumn(
-                format="%.3f", help="Diebold-Mariano test against persistence on the test days"
+                format=P_VALUE_FORMAT, help="Diebold-Mariano test against persistence on the test days"
             ),
         },
     )
@@ -173,7 +176,7 @@ def render_evaluations(evaluations: list[Evaluation], template: str) -> None:
         hide_index=True,
         column_config={
             "MAE": st.column_config.NumberColumn(format="%,.2f"),
-            "MASE": st.column_config.NumberColumn(format="%.4f"),
+            "MASE": st.column_config.NumberColumn(format=MASE_FORMAT),
             "Direction accuracy": st.column_config.NumberColumn(format="percent"),
         },
     )

@@ -13,7 +13,7 @@ from core.jobs import DEFAULT_PRESET, FINISHED, PRESETS, WAITING_MESSAGE, Runner
 from core.services import models
 from ui.auth import require_login
 from ui.errors import attempt
-from ui.format import day
+from ui.format import MASE_FORMAT, P_VALUE_FORMAT, day
 from ui.leaderboard import ensemble_mix, show_leaderboard
 from ui.status import show_runner_problem
 from ui.tables import show_table
@@ -277,10 +277,12 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
                 "Persistence MAE": st.column_config.NumberColumn(
                     format="%.2f", help="The same error of tomorrow = today"
                 ),
-                "MASE": st.column_config.NumberColumn(format="%.3f", help="MAE / persistence MAE: below 1 is better"),
+                "MASE": st.column_config.NumberColumn(
+                    format=MASE_FORMAT, help="MAE / persistence MAE: below 1 is better"
+                ),
                 "Direction right": st.column_config.NumberColumn(format="percent"),
                 "Direction p-value": st.column_config.NumberColumn(
-                    format="%.2f", help="Chance of this many right directions by coin flips"
+                    format=P_VALUE_FORMAT, help="Chance of this many right directions by coin flips"
                 ),
                 "Interval coverage": st.column_config.NumberColumn(format="percent"),
                 "Made of": st.column_config.TextColumn(

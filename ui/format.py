@@ -22,6 +22,9 @@ PRICE_FORMAT = "%,.2f"
 COUNT_FORMAT = "%,d"
 PERCENT_FORMAT = "%.2f %%"
 SIGNED_PERCENT_FORMAT = "%+.2f %%"
+# A model's edge over tomorrow = today lives in the fourth decimal (0.9988): three would show 0.999.
+MASE_FORMAT = "%.4f"
+P_VALUE_FORMAT = "%.3f"
 
 # Names that no rule below would turn into words.
 LABELS = {
@@ -87,7 +90,7 @@ PRICE_COLUMNS = {
 PERCENT_COLUMNS = {"hit_rate", "coverage", "total_return", "cagr", "max_drawdown", "day_change", "mape", "move"}
 SIGNED_COLUMNS = {"day_change", "move"}  # changes from a close: a rise shows its +, as quotes do
 COUNT_COLUMNS = {"volume", "obv", "predictions", "dropped_rows"}
-RATIO_COLUMNS = {"mase", "hit_p_value", "dm_pvalue", "p_value"}
+P_VALUE_COLUMNS = {"hit_p_value", "dm_pvalue", "p_value"}
 
 
 def label(name: str) -> str:
@@ -107,8 +110,10 @@ def _kind(name: str) -> str:
         return "percent"
     if name in COUNT_COLUMNS:
         return "count"
-    if name in RATIO_COLUMNS:
-        return "ratio"
+    if name == "mase":
+        return "mase"
+    if name in P_VALUE_COLUMNS:
+        return "p-value"
     return "plain"
 
 
@@ -162,8 +167,10 @@ def readable(frame: pd.DataFrame, *, keep: dict[str, str] | None = None) -> tupl
                 )
             elif kind == "count":
                 config[title] = st.column_config.NumberColumn(title, format=COUNT_FORMAT)
-            elif kind == "ratio":
-                config[title] = st.column_config.NumberColumn(title, format="%.3f")
+            elif kind in ("mase", "p-value"):
+                config[title] = st.column_config.NumberColumn(
+                    title, format=MASE_FORMAT if kind == "mase" else P_VALUE_FORMAT
+                )
             else:
                 config[title] = st.column_config.NumberColumn(title, format=PRICE_FORMAT)
         elif series.dtype == object:

@@ -10,6 +10,7 @@ from core.forecasting.config import MODEL_TYPES
 from core.forecasting.evaluation import stored_number
 from core.forecasting.zoo import label
 from db.models import Evaluation
+from ui.format import MASE_FORMAT, P_VALUE_FORMAT
 from ui.tables import show_table
 from ui.text import plain
 
@@ -53,9 +54,9 @@ def show_leaderboard(board: Evaluation | None) -> None:
         rows.rename(columns=COLUMNS),
         hide_index=True,
         column_config={
-            "Validation MASE": st.column_config.NumberColumn(format="%.4f"),
-            "Test MASE": st.column_config.NumberColumn(format="%.4f"),
-            "Diebold-Mariano p": st.column_config.NumberColumn(format="%.3f"),
+            "Validation MASE": st.column_config.NumberColumn(format=MASE_FORMAT),
+            "Test MASE": st.column_config.NumberColumn(format=MASE_FORMAT),
+            "Diebold-Mariano p": st.column_config.NumberColumn(format=P_VALUE_FORMAT),
             "Direction right": st.column_config.NumberColumn(format="percent"),
             "Interval coverage": st.column_config.NumberColumn(format="percent"),
             "Train seconds": st.column_config.NumberColumn(format="%.1f"),

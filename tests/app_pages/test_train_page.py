@@ -181,6 +181,9 @@ def test_version_numbers_read_like_a_finance_tool(database):
     assert formats["MAE"] == formats["Persistence MAE"] == "%.2f"
     assert formats["Direction right"] == formats["Interval coverage"] == "percent"
     assert formats["Version"] == "%d"
+    # Skill lives in the fourth decimal: 0.9988 must not read 0.999, nor differ from the Metrics page.
+    assert formats["MASE"] == "%.4f"
+    assert formats["Direction p-value"] == "%.3f"
 
 
 def column_config(at) -> dict:
