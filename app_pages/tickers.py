@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from common.words import plural
 from core.auth import Actor, Permission, can
 from core.data.calendar import is_stale
 from core.data.sample import SAMPLE_TICKER
@@ -86,7 +87,8 @@ def render_quality(actor: Actor, ticker: str) -> None:
     if report is None:
         return
     problems = report.problems()
-    with st.expander(f"Data quality: {len(problems)} finding(s)" if problems else "Data quality: no problems found"):
+    found = plural(len(problems), "finding") if problems else "no problems found"
+    with st.expander(f"Data quality: {found}"):
         st.text(f"{report.rows:,} days from {report.first_day} to {report.last_day} ({report.exchange} calendar)")
         for problem in problems:
             st.text(f"• {problem}")
@@ -135,7 +137,8 @@ def render_splits(actor: Actor, ticker: str, scopes: set[bool]) -> None:
     decided = attempt(market.review_splits, actor, ticker, shared=shared, confirm=confirm, reject=reject)
     if decided is not None:
         st.success(
-            f"{len(decided.confirmed)} split(s) confirmed ({decided.adjusted_rows:,} adjusted closes rewritten), "
+            f"{plural(len(decided.confirmed), 'split')} confirmed "
+            f"({decided.adjusted_rows:,} adjusted closes rewritten), "
             f"{len(decided.rejected)} rejected."
         )
         st.rerun()

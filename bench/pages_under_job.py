@@ -34,6 +34,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bench.train_in_app import JOB_SECONDS, choose_model, newest_job, queue_job, signed_in_app
 from common.config import load_settings
+from common.words import plural
 from db.engine import create_engine_from_settings, session_scope
 from db.models import TrainingJob
 
@@ -155,7 +156,7 @@ def main() -> None:
         sampler.stop_sampling()  # before the scratch database goes
     report(f"no job running (load average {idle_load[0]:.1f})", idle)
     report(
-        f"{args.model_type} training running ({jobs} job(s), {running_seconds:.0f} s timed, "
+        f"{args.model_type} training running ({plural(jobs, 'job')}, {running_seconds:.0f} s timed, "
         f"load average {busy_load[0]:.1f})",
         busy,
     )

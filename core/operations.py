@@ -10,6 +10,7 @@ from dataclasses import asdict
 from typing import TextIO
 
 from common.errors import BadInput
+from common.words import plural
 from core.passwords import PasswordPolicyError, check_password_policy, hash_password
 from core.redis_client import RedisState
 from core.status import SystemStatus, system_status
@@ -49,7 +50,7 @@ def _runner_line(status: SystemStatus) -> str:
     if runner.local or runner.workers is None:
         return runner.summary() if runner.local else f"queue {runner.queue!r}, workers unknown (Redis down)"
     beat = f", last heartbeat {runner.last_heartbeat:%Y-%m-%d %H:%M:%S} UTC" if runner.last_heartbeat else ""
-    return f"queue {runner.queue!r}: {runner.workers} worker(s) listening, {runner.busy} busy{beat}"
+    return f"queue {runner.queue!r}: {plural(runner.workers, 'worker')} listening, {runner.busy} busy{beat}"
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from common.logging import get_logger
+from common.words import plural
 
 log = get_logger("db")
 TICK_SECONDS = 0.25
@@ -82,7 +83,7 @@ class AnswerWatch:
                         if key in self._waiting:
                             self._waiting[key] = (now + self.answer_timeout, self._waiting[key][1])
                 continue
-            log.warning("the database is not answering: ending %d waiting statement(s)", len(overdue))
+            log.warning("the database is not answering: ending %s", plural(len(overdue), "waiting statement"))
             # Under the lock: a statement still registered is still in flight, so its socket is
             # still its own (a finished one could have closed it and the number been reused).
             with self._lock:

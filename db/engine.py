@@ -21,6 +21,7 @@ from sqlalchemy.pool import QueuePool, StaticPool
 from common.config import Settings, get_settings
 from common.errors import Refusal
 from common.logging import get_logger
+from common.words import plural
 from db.answer_watch import AnswerWatch
 
 log = get_logger("db")
@@ -237,7 +238,7 @@ def _write_kept_rows(session: Session) -> None:
         session.commit()
     except SQLAlchemyError as error:
         session.rollback()
-        log.warning("could not keep %d audit row(s) after a rollback: %s", len(rows), _one_line(error))
+        log.warning("could not keep %s after a rollback: %s", plural(len(rows), "audit row"), _one_line(error))
 
 
 def _log_failure(error: BaseException, during: str) -> None:

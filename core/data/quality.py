@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from common.words import plural
 from core.data.calendar import calendar_for_exchange, exchange_for, last_trading_day
 from core.data.splits import SplitCandidate, split_candidates_of
 from core.data.validation import rule_masks
@@ -51,21 +52,22 @@ class QualityReport:
         if self.stale:
             found.append(f"stale: the last bar is {self.last_day}, the exchange last traded on {self.last_trading_day}")
         if self.missing_days:
-            missing = _days(len(self.missing_days))
+            missing = plural(len(self.missing_days), "day")
             found.append(f"{missing} missing against the {self.exchange} calendar{_list(self.missing_days)}")
         if self.zero_volume_days:
-            found.append(f"{_days(len(self.zero_volume_days))} with zero volume{_list(self.zero_volume_days)}")
+            found.append(f"{plural(len(self.zero_volume_days), 'day')} with zero volume{_list(self.zero_volume_days)}")
         if self.outliers:
             shown = ", ".join(f"{day} ({sds:+.1f} sd)" for day, sds in self.outliers[:LISTED_DAYS])
-            found.append(f"{len(self.outliers)} return(s) beyond {OUTLIER_SDS:g} standard deviations: {shown}")
+            found.append(f"{plural(len(self.outliers), 'return')} beyond {OUTLIER_SDS:g} standard deviations: {shown}")
         if self.split_candidates:
             shown = ", ".join(f"{c.date} ({c.label})" for c in self.split_candidates)
-            found.append(f"possible split(s), to confirm: {shown}")
+            found.append(f"{plural(len(self.split_candidates), 'possible split')} to confirm: {shown}")
         if self.reported_splits:
             shown = ", ".join(f"{c.date} ({c.label})" for c in self.reported_splits)
-            found.append(f"split(s) reported by the source: {shown}; the adjusted close accounts for them")
+            reported = plural(len(self.reported_splits), "split")
+            found.append(f"{reported} reported by the source: {shown}; the adjusted close accounts for them")
         if self.ohlc_unrepaired:
-            inconsistent = _days(len(self.ohlc_unrepaired))
+            inconsistent = plural(len(self.ohlc_unrepaired), "day")
             found.append(f"{inconsistent} with open or close outside low-high, unrepaired{_list(self.ohlc_unrepaired)}")
         return found
 
@@ -220,10 +222,6 @@ def problems_of(
 def _session_days(exchange: str) -> np.ndarray:
     """Every session of an exchange's calendar as numpy days, for set arithmetic without pandas."""
     return calendar_for_exchange(exchange).sessions.to_numpy().astype("datetime64[D]")
-
-
-def _days(count: int) -> str:
-    return f"{count:,} day{'' if count == 1 else 's'}"
 
 
 def _list(days: list[date]) -> str:

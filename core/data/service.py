@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from common.config import Settings
 from common.logging import get_logger
+from common.words import plural
 from core.actions import ActionLimitedError, action_limit, authorise_action
 from core.audit import record_event
 from core.auth.roles import Permission, PermissionDeniedError, can, require
@@ -25,7 +26,6 @@ from core.data.csv_prices import parse_price_csv
 from core.data.errors import FileFormatError
 from core.data.frames import OHLCV_COLUMNS, reported_actions
 from core.data.layouts import UnrecognisedLayoutError
-from core.data.layouts.base import plural
 from core.data.sample import SAMPLE_SOURCE, SAMPLE_TICKER, sample_bytes
 from core.data.shared_fetch import request_budget, shared_fetches
 from core.data.tickers import parse_ticker_file, parse_ticker_text

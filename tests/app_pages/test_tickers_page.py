@@ -64,12 +64,10 @@ def test_load_the_sample_and_preview_it(offline):
     assert at.selectbox[0].value == "^GSPC"
     (chart,) = at.get("component_instance")
     assert chart.proto.component_name.endswith("price_chart")
-    assert at.expander[0].label == "Data quality: 2 finding(s)"
+    assert at.expander[0].label == "Data quality: 2 findings"
     assert at.text[0].value == "5,031 days from 1999-01-04 to 2018-12-31 (XNYS calendar)"
     assert at.text[1].value.startswith("• stale: the last bar is 2018-12-31, the exchange last traded on")
-    assert at.text[2].value == (
-        "• 2 return(s) beyond 8 standard deviations: 2008-10-13 (+9.1 sd), 2008-10-28 (+8.5 sd)"
-    )
+    assert at.text[2].value == ("• 2 returns beyond 8 standard deviations: 2008-10-13 (+9.1 sd), 2008-10-28 (+8.5 sd)")
     assert any(b.label.startswith("Load the S&P") for b in at.button) is False
 
 
@@ -254,4 +252,4 @@ def test_detected_splits_are_confirmed_on_the_page(offline):
     assert not at.exception
     assert not at.error
     assert len(at.radio) == 0, "no candidate is left to decide"
-    assert any(text.value.startswith("• split(s) reported by the source: " + str(split_day(60))) for text in at.text)
+    assert any(text.value.startswith("• 1 split reported by the source: " + str(split_day(60))) for text in at.text)

@@ -89,7 +89,7 @@ def test_check_fails_while_no_worker_listens_on_the_queue(empty_database, monkey
     monkeypatch.setenv("TRAINING_QUEUE", queue)
     assert main(["check"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert f"jobs:      queue {queue!r}: 0 worker(s) listening, 0 busy" in lines
+    assert f"jobs:      queue {queue!r}: 0 workers listening, 0 busy" in lines
     assert (
         f"problem:   no worker is listening on the queue {queue!r}: queued jobs wait until one starts "
         "(`make worker`, or `python -m core.worker`)"
@@ -101,7 +101,7 @@ def test_check_fails_while_no_worker_listens_on_the_queue(empty_database, monkey
     finally:
         worker.register_death()
     out = capsys.readouterr().out
-    assert f"jobs:      queue {queue!r}: 1 worker(s) listening, 0 busy, last heartbeat " in out
+    assert f"jobs:      queue {queue!r}: 1 worker listening, 0 busy, last heartbeat " in out
     assert "problem:" not in out
 
 

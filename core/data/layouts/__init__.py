@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from common.words import noun
 from core.data.layouts import named, wide, yfinance
 from core.data.layouts.base import Recognised, UnrecognisedLayoutError, canonical_header, header_names
 from core.data.layouts.mapping import apply_mapping
@@ -24,7 +25,11 @@ def recognise(cells: pd.DataFrame, *, mapping: dict[str, str] | None = None) -> 
     names = header_names(cells)
     known = set(canonical_header(names))
     missing = [name for name in ("date", "close") if name not in known]
-    problem = f"missing column(s) {', '.join(missing)}" if missing else "the columns are not prices of known names"
+    problem = (
+        f"missing {noun(len(missing), 'column')} {', '.join(missing)}"
+        if missing
+        else "the columns are not prices of known names"
+    )
     raise UnrecognisedLayoutError(
         f"line 1: layout not recognised, {problem}; the header has {', '.join(repr(name) for name in names)}: "
         "choose which column holds what",

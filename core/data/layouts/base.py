@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from common.words import noun, plural
 from core.data.errors import FileFormatError
 from core.data.frames import canonical_column
 
@@ -53,16 +54,12 @@ def body_without_repeated_headers(cells: pd.DataFrame, header_rows: int = 1) -> 
         repeated = pd.Series([i in drop for i in range(len(body))], index=body.index)
     notes = []
     if repeated.any():
+        count = int(repeated.sum())
         lines = ", ".join(str(line) for line in body.index[repeated][:5])
-        more = "…" if repeated.sum() > 5 else ""
-        notes.append(f"dropped {plural(int(repeated.sum()), 'repeated header line')} (line {lines}{more})")
+        more = "…" if count > 5 else ""
+        notes.append(f"dropped {plural(count, 'repeated header line')} ({noun(count, 'line')} {lines}{more})")
     return body.loc[~repeated], notes
 
 
 def canonical_header(names: list[str]) -> list[str | None]:
     return [canonical_column(name) for name in names]
-
-
-def plural(number: int, noun: str) -> str:
-    """'1 bad row', '2 bad rows'."""
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"

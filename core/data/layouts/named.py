@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from common.words import noun
 from core.data.errors import FileFormatError
 from core.data.layouts.base import Recognised, body_without_repeated_headers, canonical_header, header_names
 
@@ -62,7 +63,8 @@ def _fill_missing_range(frame: pd.DataFrame, names: list[str], notes: list[str])
         notes.append("no open, high or low columns: each is the close")
     elif missing:
         found = ", ".join(repr(name) for name in names)
-        raise FileFormatError(f"line 1: missing column(s) {', '.join(missing)}; the header has {found}")
+        columns = f"{noun(len(missing), 'column')} {', '.join(missing)}"
+        raise FileFormatError(f"line 1: missing {columns}; the header has {found}")
 
 
 def _daily_only(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:

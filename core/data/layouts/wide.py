@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from common.words import plural
 from core.data.frames import canonical_column
-from core.data.layouts.base import Recognised, body_without_repeated_headers, header_names, plural
+from core.data.layouts.base import Recognised, body_without_repeated_headers, header_names
 from core.data.layouts.named import INDEX_NAMES
 from core.data.tickers import TickerError, normalise_ticker
 from core.data.values import no_value

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from common.words import plural
 from core.data.frames import canonical_column
-from core.data.layouts.base import Recognised, body_without_repeated_headers, plural
+from core.data.layouts.base import Recognised, body_without_repeated_headers
 
 HEADER_LINES = 3
 

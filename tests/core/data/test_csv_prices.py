@@ -116,8 +116,8 @@ def test_a_ticker_column_serves_several_tickers():
     ("data", "options", "message"),
     [
         (b"", {}, "the file is empty"),
-        (b"Date,Open,High,Low\n2018-01-02,1,2,0.5\n", {}, "missing column(s) close; the header has"),
-        (b"When,Price\n2018-01-02,1\n", {}, "line 1: layout not recognised, missing column(s) date, close;"),
+        (b"Date,Open,High,Low\n2018-01-02,1,2,0.5\n", {}, "missing column close; the header has"),
+        (b"When,Price\n2018-01-02,1\n", {}, "line 1: layout not recognised, missing columns date, close;"),
         (b"Date,Open,High,Low,Close\n", {}, "a header but no rows"),
         (b"Date,Open,High,Low,Close\n2018-01-02,1,2,0.5,1\n", {"ticker": None}, "no ticker"),
         (

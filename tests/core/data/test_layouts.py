@@ -241,7 +241,7 @@ def test_repeated_yfinance_headers_are_dropped_too():
     lines = yfinance_csv("SPX").decode().splitlines()
     data = "\n".join(lines[:18] + lines[:3] + lines[18:]).encode()
     parsed = parse(data)
-    assert "dropped 3 repeated header lines (line 19, 20, 21)" in parsed.notes
+    assert "dropped 3 repeated header lines (lines 19, 20, 21)" in parsed.notes
     assert_the_fixture(parsed)
 
 

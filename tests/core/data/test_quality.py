@@ -59,4 +59,4 @@ def test_a_split_the_source_reported_is_not_asked_about_again():
     day = frame.loc[100, "date"].date()
     report = quality_report(frame, ticker="^GSPC", today=date(2019, 1, 2), reported=[(day, Fraction(2))])
     assert report.split_candidates == []
-    assert report.problems() == [f"split(s) reported by the source: {day} (2:1); the adjusted close accounts for them"]
+    assert report.problems() == [f"1 split reported by the source: {day} (2:1); the adjusted close accounts for them"]

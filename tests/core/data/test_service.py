@@ -80,7 +80,7 @@ def test_a_clean_file_is_the_uploaders_own(session, analyst):
 def test_unreadable_files_are_rejected_with_the_reason(session, analyst):
     result = upload(session, analyst, b"Date,Open\n2018-01-02,1\n")
     assert result.status == "rejected"
-    assert "missing column(s) close" in result.message()
+    assert "missing column close" in result.message()
     assert session.scalar(select(DataUpload.details))["error"].startswith("line 1: layout not recognised")
 
 
