@@ -27,9 +27,12 @@ def safe_frame(data: pd.DataFrame | Sequence[Mapping[str, Any]] | Mapping[str, A
     return frame
 
 
+MISSING = "—"  # Streamlit's own placeholder is the word None, greyed: a reader takes it for a value
+
+
 def show_table(data: pd.DataFrame | Sequence[Mapping[str, Any]] | Mapping[str, Any], **options: Any) -> None:
-    """st.dataframe on the neutralised data; options pass through (column_config, hide_index, ...)."""
-    st.dataframe(safe_frame(data), **options)
+    """st.dataframe on the neutralised data, a dash for a missing value; options pass through (column_config, ...)."""
+    st.dataframe(safe_frame(data), **({"placeholder": MISSING} | options))
 
 
 def csv_download(label: str, frame: pd.DataFrame, file_name: str, *, container: Any = st) -> None:

@@ -39,6 +39,19 @@ def test_the_displayed_table_holds_the_neutralised_text():
     assert at.dataframe[0].value["username"].iloc[0] == "'" + HOSTILE
 
 
+def test_a_missing_value_reads_as_a_dash_not_none():
+    def page():
+        import pandas as pd
+
+        from ui.tables import show_table
+
+        show_table(pd.DataFrame({"Median drift MAE": [13.48, None], "Verdict": ["beats persistence", None]}))
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception
+    assert at.dataframe[0].proto.placeholder == "—", "a version trained before a score existed shows none, not 'None'"
+
+
 def test_pages_show_tables_only_through_show_table():
     offenders = []
     for folder in ("app_pages", "ui"):
