@@ -10,6 +10,7 @@ from core.services import accounts
 from ui.admin import render_admin
 from ui.auth import get_authenticator, render_password_change, require_login
 from ui.errors import attempt
+from ui.format import minute
 from ui.tables import show_table
 from ui.text import plain
 
@@ -23,7 +24,7 @@ def render_profile(actor: Actor) -> None:
     left, right = st.columns(2)
     # Names and addresses are what people typed: shown as text, never as markdown.
     left.text(f"{user.full_name or user.username}\n{user.email}")
-    last = f"last login {user.last_login:%Y-%m-%d %H:%M} UTC" if user.last_login else "first login"
+    last = f"last login {minute(user.last_login)}" if user.last_login else "first login"
     right.text(f"Role {user.role} · tier {user.subscription_tier}\n{last}")
 
 

@@ -19,7 +19,7 @@ from ui.charts import (
     window_scores_figure,
 )
 from ui.errors import attempt
-from ui.format import MASE_FORMAT, P_VALUE_FORMAT
+from ui.format import MASE_FORMAT, P_VALUE_FORMAT, minute
 from ui.leaderboard import show_leaderboard
 from ui.pickers import preferred_tickers, ticker_picker
 from ui.tables import show_table
@@ -145,9 +145,7 @@ def render_evaluations(evaluations: list[Evaluation], template: str) -> None:
     if not evaluations:
         st.caption("No walk-forward runs yet.")
         return
-    labels = {
-        f"{e.ticker} · {e.created_at:%Y-%m-%d %H:%M} · {e.metrics.get('windows')} windows": e for e in evaluations
-    }
+    labels = {f"{e.ticker} · {minute(e.created_at)} · {e.metrics.get('windows')} windows": e for e in evaluations}
     evaluation = labels[st.selectbox("Run", list(labels))]
     m = evaluation.metrics
     baselines = m.get("baselines", {})
@@ -200,7 +198,7 @@ def render_backtest(actor: Actor, evaluations: list[Evaluation], template: str) 
     if not evaluations:
         st.caption("Backtests trade a walk-forward run's out-of-sample forecasts: run one above first.")
         return
-    labels = {f"{e.ticker} · {e.created_at:%Y-%m-%d %H:%M}": e.id for e in evaluations}
+    labels = {f"{e.ticker} · {minute(e.created_at)}": e.id for e in evaluations}
     with st.form("backtest"):
         run_column, threshold_column, cost_column, short_column = st.columns(4)
         chosen = run_column.selectbox("Walk-forward run", list(labels))

@@ -1,7 +1,5 @@
 """Train: queue training jobs of any model type, watch them live, rank every type, and manage the versions."""
 
-from datetime import datetime
-
 import pandas as pd
 import streamlit as st
 
@@ -13,7 +11,7 @@ from core.jobs import DEFAULT_PRESET, FINISHED, PRESETS, WAITING_MESSAGE, Runner
 from core.services import models
 from ui.auth import require_login
 from ui.errors import attempt
-from ui.format import MASE_FORMAT, P_VALUE_FORMAT, day
+from ui.format import MASE_FORMAT, P_VALUE_FORMAT, day, local_moment, minute
 from ui.leaderboard import ensemble_mix, show_leaderboard
 from ui.status import show_runner_problem
 from ui.tables import show_table
@@ -158,13 +156,6 @@ def warn_about_data(actor: Actor, tickers: list[str]) -> None:
         st.warning(plain(f"{ticker}: {'; '.join(problems)}"), icon=":material/warning:")
 
 
-def local_time(moment: datetime | None) -> pd.Timestamp | None:
-    """A stored UTC moment in the viewer's time zone, without an offset to read past."""
-    if moment is None:
-        return None
-    return pd.Timestamp(moment).tz_convert(st.context.timezone or "UTC").tz_localize(None)
-
-
 def render_jobs(actor: Actor) -> None:
     """Queued and running jobs refresh themselves; finished ones are drawn once per page run.
 
@@ -202,7 +193,7 @@ def render_job(actor: Actor, job, runner: RunnerStatus | None = None) -> None:
     with st.container(border=True):
         head, action = st.columns([5, 1])
         what = " · leaderboard" if job.kind == "leaderboard" else ""
-        head.markdown(plain(f"{job.ticker}{what} · {job.status} · {local_time(job.created_at):%Y-%m-%d %H:%M}"))
+        head.markdown(plain(f"{job.ticker}{what} · {job.status} · {minute(job.created_at)}"))
         if job.status == "queued":
             head.caption(plain(queued_note(job.message, runner)))
         elif job.status == "running":
@@ -253,7 +244,7 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
                     "Version": v.version,
                     "Model": label(v.model_type),
                     "Active": v.is_active,
-                    "Trained": local_time(v.created_at),
+                    "Trained": local_moment(v.created_at),
                     "Prices": f"{day(v.data_start)} to {day(v.data_end)}" if v.data_start and v.data_end else "—",
                     "MAE": stored_number(v.metrics.get("mae")),
                     "Persistence MAE": stored_number(v.metrics.get("naive_mae")),

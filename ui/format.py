@@ -136,6 +136,19 @@ def local_naive(values: pd.Series) -> pd.Series:
     return (stamps.dt.tz_convert(zone) if zone else stamps).dt.tz_localize(None)
 
 
+def local_moment(value: datetime | pd.Timestamp | None) -> pd.Timestamp | None:
+    """One stored UTC moment in the viewer's zone, without an offset to read past."""
+    if value is None or value is pd.NaT:
+        return None
+    return local_naive(pd.Series([value])).iloc[0]
+
+
+def minute(value: datetime | pd.Timestamp | None) -> str:
+    """A stored UTC moment as the viewer's clock read it: 2019-01-02 17:05; empty for none."""
+    moment = local_moment(value)
+    return "" if moment is None else f"{moment:%Y-%m-%d %H:%M}"
+
+
 def readable(frame: pd.DataFrame, *, keep: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The frame with word column names and local naive timestamps, and the column_config that formats it.
 
@@ -203,7 +216,7 @@ def day(value: date | datetime | pd.Timestamp | None) -> str:
         return ""
     stamp = pd.Timestamp(value)
     if stamp.tzinfo is not None:
-        stamp = local_naive(pd.Series([stamp])).iloc[0]
+        stamp = local_moment(stamp)
     return f"{stamp:%Y-%m-%d}"
 
 

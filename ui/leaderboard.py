@@ -10,7 +10,7 @@ from core.forecasting.config import MODEL_TYPES
 from core.forecasting.evaluation import stored_number
 from core.forecasting.zoo import label
 from db.models import Evaluation
-from ui.format import MASE_FORMAT, P_VALUE_FORMAT
+from ui.format import MASE_FORMAT, P_VALUE_FORMAT, minute
 from ui.tables import show_table
 from ui.text import plain
 
@@ -46,7 +46,7 @@ def show_leaderboard(board: Evaluation | None) -> None:
         return
     rows = pd.DataFrame(board.metrics.get("models", []), columns=list(COLUMNS))
     rows["kind"] = [label(kind) for kind in rows["kind"]]
-    made = f"{board.created_at:%Y-%m-%d %H:%M}"
+    made = minute(board.created_at)
     st.caption(
         f"{plain(board.ticker)}, {plain(made)}, sorted by validation MASE: the test columns are shown, never chosen by."
     )

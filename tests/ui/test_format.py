@@ -83,3 +83,20 @@ def test_a_record_on_its_side_keeps_every_digit_readable():
         {"Indicator": "RSI 14", "Value": "41.71"},
         {"Indicator": "Note", "Value": ""},
     ]
+
+
+def test_a_stored_moment_reads_in_the_viewer_s_zone_without_an_offset(monkeypatch):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    import ui.format
+    from ui.format import local_moment, minute
+
+    stored = datetime(2019, 1, 2, 22, 5, tzinfo=UTC)
+    monkeypatch.setattr(ui.format, "browser_zone", lambda: ZoneInfo("America/New_York"))
+    assert minute(stored) == "2019-01-02 17:05"
+    assert local_moment(stored) == pd.Timestamp("2019-01-02 17:05")
+    assert minute(None) == ""
+    assert local_moment(None) is None
+    monkeypatch.setattr(ui.format, "browser_zone", lambda: None)
+    assert minute(stored) == "2019-01-02 22:05", "UTC where the browser does not say"
