@@ -6,7 +6,7 @@ import streamlit as st
 from core.auth import Actor, Permission, can
 from core.forecasting.config import MODEL_TYPES
 from core.forecasting.evaluation import figure, stored_number, stored_verdict
-from core.forecasting.zoo import KINDS, label
+from core.forecasting.zoo import KINDS, label, version_name
 from core.services import analysis
 from db.models import Evaluation
 from ui.auth import require_login
@@ -99,9 +99,11 @@ def render_versions(versions, template: str) -> None:
             ),
         },
     )
-    for row in table[table["Active"]].to_dict("records"):
+    for version, row in zip(versions, table.to_dict("records"), strict=True):
+        if not version.is_active:
+            continue
         # Text, never markdown: the ticker and verdict may come from a file a user gave.
-        line = f"Active {row['Ticker']} v{row['Version']}: {row['Verdict']}"
+        line = f"Active {version_name(version.ticker, version.version, version.model_type)}: {row['Verdict']}"
         if pd.notna(row["MAE"]) and pd.notna(row["Persistence MAE"]):
             line += f" (MAE {row['MAE']:,.2f} against persistence {row['Persistence MAE']:,.2f})"
         st.text(line)

@@ -97,7 +97,7 @@ def test_strings_and_scores_from_a_stored_file_are_shown_as_text(database):
     at = logged_in_app(PAGE, actor).run()
     assert not at.exception
     assert not any("evil.example" in m.value for m in at.markdown)
-    assert any(t.value == f"Active SPX v1: {verdict}" for t in at.text)
+    assert any(t.value == f"Active SPX v1 · LSTM (Keras): {verdict}" for t in at.text), "named as the choosers name it"
     assert at.dataframe[0].value["MAE"].isna().all()
 
 
