@@ -9,11 +9,12 @@ from pathlib import PurePath
 import numpy as np
 import pandas as pd
 
+from common.words import plural
 from core.data.errors import FileFormatError
 from core.data.excel import is_excel_name, read_excel_table
 from core.data.frames import OHLCV_COLUMNS, PRICE_COLUMNS
 from core.data.layouts import recognise
-from core.data.layouts.base import EVENT_FIELDS, plural
+from core.data.layouts.base import EVENT_FIELDS
 from core.data.table import MAX_BYTES, MAX_ROWS, Table, read_text_table
 from core.data.tickers import TickerError, normalise_ticker
 from core.data.values import check_date_format, dates, numbers

@@ -229,6 +229,65 @@ def test_a_fred_download_with_its_no_observation_days(date_header):
     assert_the_fixture(parsed)
 
 
+# FRED's Excel download (fredgraph.xlsx) puts a title block above its header; so do other exports.
+FRED_TITLE_BLOCK = [
+    ["FRED Graph Observations"],
+    ["Federal Reserve Economic Data"],
+    ["Link: https://fred.stlouisfed.org"],
+    ["Help: https://fredhelp.stlouisfed.org"],
+    ["Economic Research Division"],
+    ["Federal Reserve Bank of St. Louis"],
+    [None],
+    ["SPX", "S&P 500, Index, Daily, Not Seasonally Adjusted"],
+    [None],
+    ["Frequency: Daily"],
+]
+
+
+def test_a_fred_excel_download_with_its_title_block_above_the_header():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in FRED_TITLE_BLOCK:
+        sheet.append(row)
+    sheet.append(["observation_date", "SPX"])
+    sheet.append([pd.Timestamp("2018-01-01").to_pydatetime(), "#N/A"])
+    for day, close in zip(BARS["Date"], BARS["Close"], strict=True):
+        sheet.append([day.to_pydatetime(), close])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    parsed = parse(buffer.getvalue(), filename="fredgraph.xlsx")
+    assert "header on line 11: the 8 lines of notes above it skipped" in parsed.notes
+    assert parsed.frame["line"].iloc[0] == 13, "rows keep their lines in the file, for the report"
+    assert_the_fixture(parsed)
+
+
+def test_a_csv_with_a_disclaimer_above_the_header():
+    disclaimer = [
+        "Macrotrends Data Download",
+        "",
+        "SPX - Historical Price and Volume Data",
+        '"DISCLAIMER AND TERMS OF USE: HISTORICAL DATA IS PROVIDED ""AS IS"", NOT FOR TRADING PURPOSES."',
+        "",
+    ]
+    days = zip(BARS["Date"], BARS["Open"], BARS["High"], BARS["Low"], BARS["Close"], BARS["Volume"], strict=True)
+    rows = [f"{d:%Y-%m-%d},{o},{h},{low},{c},{v}" for d, o, h, low, c, v in days]
+    data = "\n".join([*disclaimer, "date,open,high,low,close,volume", *rows]).encode()
+    parsed = parse(data, ticker="SPX")
+    assert "header on line 6: the 3 lines of notes above it skipped" in parsed.notes
+    assert_the_fixture(parsed)
+
+
+def test_notes_with_no_price_header_below_them_are_refused_at_line_1():
+    lines = ["Quarterly report", "Prepared by the desk", "When,Level", "2018-01-02,2695.81"]
+    with pytest.raises(UnrecognisedLayoutError, match="line 1: layout not recognised"):
+        parse_price_csv("\n".join(lines).encode(), ticker="SPX")
+
+
+def test_a_header_is_looked_for_only_near_the_top():
+    lines = [f"note {number}" for number in range(40)] + ["Date,Close", "2018-01-02,2695.81"]
+    with pytest.raises(UnrecognisedLayoutError, match="line 1: layout not recognised"):
+        parse_price_csv("\n".join(lines).encode(), ticker="SPX")
+
 def test_repeated_header_lines_of_concatenated_exports_are_dropped_and_reported():
     first = BARS.head(15).to_csv(index=False, date_format="%Y-%m-%d")
     second = BARS.tail(15).to_csv(index=False, date_format="%Y-%m-%d")
