@@ -13,7 +13,7 @@ from common.logging import configure_logging
 from core.data.service import fetch_tickers, import_prices, load_sample
 from core.data.tickers import parse_ticker_text
 from core.forecasting.config import MODEL_TYPES
-from core.forecasting.evaluation import figure
+from core.forecasting.evaluation import MASE_SPEC, figure
 from core.operations import add_operations_commands
 from db.engine import get_sessionmaker, session_scope
 from db.repositories.actor import Actor
@@ -156,7 +156,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        mase = figure(metrics["mase"], ".3f")
+        mase = figure(metrics["mase"], MASE_SPEC)
         print(f"{summary['ticker']} v{number} ({result.model_type}): {result.verdict} (MASE {mase})")
     return EXIT_OK
 

@@ -16,14 +16,14 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
+from core.forecasting.evaluation import MASE_SPEC
 from ui.tables import show_table
 
 PRICE_FORMAT = "%,.2f"
 COUNT_FORMAT = "%,d"
 PERCENT_FORMAT = "%.2f %%"
 SIGNED_PERCENT_FORMAT = "%+.2f %%"
-# A model's edge over tomorrow = today lives in the fourth decimal (0.9988): three would show 0.999.
-MASE_FORMAT = "%.4f"
+MASE_FORMAT = f"%{MASE_SPEC}"
 P_VALUE_FORMAT = "%.3f"
 
 # Names that no rule below would turn into words.

@@ -62,6 +62,10 @@ def stored_number(value: object) -> float | None:
     return float(value)
 
 
+# A model's edge over tomorrow = today lives in the fourth decimal (0.9988): three would show 0.999.
+MASE_SPEC = ".4f"
+
+
 def figure(value: object, spec: str) -> str:
     """A score in its format, or a dash where it has none: no p-value beside a forecast identical to
     persistence, no MASE where persistence is exact (a price that never moved)."""

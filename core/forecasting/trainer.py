@@ -11,7 +11,7 @@ from common.logging import get_logger
 from core.audit import record_event
 from core.forecasting.config import TrainingConfig
 from core.forecasting.dataset import DatasetError
-from core.forecasting.evaluation import figure, json_safe
+from core.forecasting.evaluation import MASE_SPEC, figure, json_safe
 from core.forecasting.registry import save_version
 from core.forecasting.training import TrainingCancelledError, train_model
 from db.engine import session_scope
@@ -70,7 +70,7 @@ class TrainingRun:
                 action="train",
                 status="ok",
                 actor=actor,
-                detail=f"{ticker} v{version.version}: MASE {figure(result.metrics['mase'], '.3f')}",
+                detail=f"{ticker} v{version.version}: MASE {figure(result.metrics['mase'], MASE_SPEC)}",
                 latency_ms=result.train_seconds * 1000,
             )
         return JobStatus.SUCCEEDED.value

@@ -113,6 +113,12 @@ def test_train_fits_the_auto_ensemble_by_default(database, capsys):
     assert (summary["model_type"], summary["epochs"]) == ("auto", 0)
 
 
+def test_train_text_gives_mase_to_the_fourth_decimal_as_the_pages_do(database, capsys):
+    make_account(database, username="root", role=Role.ADMIN)
+    assert main(["train", "--csv", str(GSPC_2018), "--ticker", "spx", "--config", '{"model_type": "drift"}']) == 0
+    assert re.search(r"\(MASE \d\.\d{4}\)\n$", capsys.readouterr().out), "an edge of 0.0012 must not round away"
+
+
 def test_train_text_of_a_price_that_never_moves_shows_no_mase(database, capsys, tmp_path):
     make_account(database, username="root", role=Role.ADMIN)
     pegged = tmp_path / "peg.csv"

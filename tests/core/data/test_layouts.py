@@ -288,6 +288,7 @@ def test_a_header_is_looked_for_only_near_the_top():
     with pytest.raises(UnrecognisedLayoutError, match="line 1: layout not recognised"):
         parse_price_csv("\n".join(lines).encode(), ticker="SPX")
 
+
 def test_repeated_header_lines_of_concatenated_exports_are_dropped_and_reported():
     first = BARS.head(15).to_csv(index=False, date_format="%Y-%m-%d")
     second = BARS.tail(15).to_csv(index=False, date_format="%Y-%m-%d")
