@@ -19,12 +19,20 @@ NOTES_ROWS = 30
 
 def recognise(cells: pd.DataFrame, *, mapping: dict[str, str] | None = None) -> Recognised:
     """The file's rows in our columns; UnrecognisedLayoutError (with a preview) when no layout fits."""
-    if mapping:
-        return apply_mapping(cells, mapping)
-    found = _detect(cells) or _below_notes(cells)
+    if not mapping:
+        found = _detect(cells)
+        if found is not None:
+            return found
+    header = _date_header(cells)
+    table = cells.iloc[header:]
+    found = apply_mapping(table, mapping) if mapping else _detect(table) if header else None
     if found is not None:
+        if header:
+            found.notes.insert(
+                0, f"header on line {table.index[0]}: the {plural(header, 'line')} of notes above it skipped"
+            )
         return found
-    names = header_names(cells)
+    names = header_names(table)
     known = set(canonical_header(names))
     missing = [name for name in ("date", "close") if name not in known]
     problem = (
@@ -33,10 +41,10 @@ def recognise(cells: pd.DataFrame, *, mapping: dict[str, str] | None = None) -> 
         else "the columns are not prices of known names"
     )
     raise UnrecognisedLayoutError(
-        f"line 1: layout not recognised, {problem}; the header has {', '.join(repr(name) for name in names)}: "
-        "choose which column holds what",
+        f"line {table.index[0]}: layout not recognised, {problem}; the header has "
+        f"{', '.join(repr(name) for name in names)}: choose which column holds what",
         columns=names,
-        preview=cells.head(PREVIEW_ROWS),
+        preview=table.head(PREVIEW_ROWS),
     )
 
 
@@ -48,18 +56,12 @@ def _detect(cells: pd.DataFrame) -> Recognised | None:
     return None
 
 
-def _below_notes(cells: pd.DataFrame) -> Recognised | None:
-    """The layout of a file whose header, the first row naming a date column, sits below lines of notes."""
-    for position in range(1, min(NOTES_ROWS, len(cells) - 1)):
+def _date_header(cells: pd.DataFrame) -> int:
+    """Where the header is: the first row naming a date column, below any lines of title and notes; else the first."""
+    for position in range(min(NOTES_ROWS, len(cells) - 1)):
         if "date" in canonical_header([str(value).strip() for value in cells.iloc[position]]):
-            found = _detect(cells.iloc[position:])
-            if found is not None:
-                skipped = (
-                    f"header on line {cells.index[position]}: the {plural(position, 'line')} of notes above it skipped"
-                )
-                found.notes.insert(0, skipped)
-            return found
-    return None
+            return position
+    return 0
 
 
 __all__ = ["Recognised", "UnrecognisedLayoutError", "recognise"]

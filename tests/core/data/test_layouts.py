@@ -277,6 +277,20 @@ def test_a_csv_with_a_disclaimer_above_the_header():
     assert_the_fixture(parsed)
 
 
+def test_a_header_below_notes_that_no_layout_knows_is_offered_for_mapping_from_its_line():
+    lines = ["Desk export", "Prepared 2018-02-14", "", "Date,Last price"] + [
+        f"{day:%Y-%m-%d},{close}" for day, close in zip(BARS["Date"], BARS["Close"], strict=True)
+    ]
+    data = "\n".join(lines).encode()
+    with pytest.raises(UnrecognisedLayoutError, match="line 4: layout not recognised, missing column close") as refused:
+        parse_price_csv(data, ticker="SPX")
+    assert refused.value.columns == ["Date", "Last price"], "the columns to map are the header's, not the notes'"
+    assert refused.value.preview.iloc[0].tolist() == ["Date", "Last price"]
+    parsed = parse(data, ticker="SPX", mapping={"date": "Date", "close": "Last price"})
+    assert "header on line 4: the 2 lines of notes above it skipped" in parsed.notes
+    assert_the_fixture(parsed)
+
+
 def test_notes_with_no_price_header_below_them_are_refused_at_line_1():
     lines = ["Quarterly report", "Prepared by the desk", "When,Level", "2018-01-02,2695.81"]
     with pytest.raises(UnrecognisedLayoutError, match="line 1: layout not recognised"):
