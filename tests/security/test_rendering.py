@@ -48,9 +48,13 @@ NUMERIC_SPEC = re.compile(r"^[<>^=]?[+ -]?[,_]?(\.\d+)?[deEfFgG%]?$")
 
 
 def is_number(part: ast.FormattedValue) -> bool:
-    """A value that can only be a number: len(...), or one formatted with a numeric spec like {x:,}."""
-    if isinstance(part.value, ast.Call) and getattr(part.value.func, "id", None) == "len":
+    """A value that can only be a number: len(...), a count in words with a literal noun (plural(n, "split")),
+    or one formatted with a numeric spec like {x:,}."""
+    call = part.value if isinstance(part.value, ast.Call) else None
+    if call is not None and getattr(call.func, "id", None) == "len":
         return True
+    if call is not None and getattr(call.func, "id", None) == "plural" and all(map(is_literal, call.args[1:2])):
+        return len(call.args) == 2
     spec = part.format_spec
     if spec is None or not all(isinstance(piece, ast.Constant) for piece in spec.values):
         return False
@@ -117,6 +121,8 @@ def test_the_scanner_sees_each_kind_of_offence():
         "    st.markdown(f'**{plain(name)}** and {name}')\n"
         "    st.success(f'{len(name)} rows, {count:,} days, {share:.1%} of {plain(name)}')\n"
         "    st.error(f'{name:>10}')\n"
+        "    st.success(f'{plural(n, \"split\")} confirmed')\n"
+        "    st.info(f'{plural(n, name)}')\n"
     )
     assert [(line, what) for _, line, what in findings(source)] == [
         (3, "markdown() with non-literal text"),
@@ -125,6 +131,7 @@ def test_the_scanner_sees_each_kind_of_offence():
         (9, "write() with non-literal text"),
         (11, "markdown() with non-literal text"),
         (13, "error() with non-literal text"),
+        (15, "info() with non-literal text"),
     ]
 
 
