@@ -173,7 +173,9 @@ class PredictionList(BaseModel):
 class LedgerRow(BaseModel):
     id: uuid.UUID
     ticker: str
-    model: str = Field(description='the version and its type, "SPX v2 · auto ensemble"; "deleted model" once deleted')
+    model: str = Field(
+        description='the version and its type, "SPX v2 · auto ensemble"; "SPX · deleted model" once deleted'
+    )
     model_type: str | None = Field(description="the version's model type (auto, ridge, lstm, ...); none once deleted")
     prediction_date: date
     target_date: date

@@ -171,8 +171,10 @@ def ledger_with_outcomes(*, session: Session, actor: Actor, **filters) -> pd.Dat
     """The ledger, each model named as its version is everywhere ("SPX v2 · auto ensemble"), with each matured
     prediction's error and whether it fell inside its interval."""
     ledger = read_ledger(session=session, actor=actor, **filters)
-    kept = ledger["model_type"].notna()  # a deleted version's rows stay, with no type to name
+    kept = ledger["model_type"].notna()
     ledger.loc[kept, "model"] = ledger.loc[kept, "model"] + " · " + ledger.loc[kept, "model_type"].map(label)
+    # A deleted version's rows stay with their link cleared: their ticker is all that tells them apart.
+    ledger.loc[~kept, "model"] = ledger.loc[~kept, "ticker"] + " · deleted model"
     ledger["error"] = ledger["actual_value"] - ledger["predicted_value"]
     matured = ledger["actual_value"].notna()
     ledger["inside"] = pd.Series(pd.NA, index=ledger.index, dtype="boolean")

@@ -75,6 +75,4 @@ def read_ledger(
         query = query.where(Prediction.model_version_id == model_version_id)
     if since:
         query = query.where(Prediction.target_date >= since)
-    frame = pd.DataFrame(session.execute(query).all(), columns=list(LEDGER_COLUMNS))
-    frame["model"] = frame["model"].fillna("deleted model")
-    return frame
+    return pd.DataFrame(session.execute(query).all(), columns=list(LEDGER_COLUMNS))

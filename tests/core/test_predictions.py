@@ -132,9 +132,33 @@ def test_the_ledger_names_each_model_by_version_and_type_and_keeps_a_deleted_one
     make(session, actor, days=1, version_id=gone.id)
     delete(session=session, actor=actor, version_id=gone.id)
     ledger = ledger_with_outcomes(session=session, actor=actor)
-    assert sorted(ledger["model"]) == ["PRD v1 · LSTM (Keras)", "PRD v1 · LSTM (Keras)", "deleted model"]
+    assert sorted(ledger["model"]) == ["PRD v1 · LSTM (Keras)", "PRD v1 · LSTM (Keras)", "PRD · deleted model"]
     assert sorted(ledger["model_type"].fillna("none")) == ["lstm", "lstm", "none"], "the type as the API stores it"
     assert kept.version == 1
+
+
+def test_deleted_models_of_two_tickers_are_scored_apart(session, actor):
+    # Deleting a version clears the link: all that is left to tell its rows apart is their ticker.
+    for ticker, base in (("BIG", 2500.0), ("SMALL", 25.0)):
+        for day, move in ((2, 0.01), (3, -0.02)):
+            session.add(
+                Prediction(
+                    user_id=actor.user_id,
+                    model_version_id=None,
+                    ticker=ticker,
+                    prediction_date=datetime.date(2018, 1, day),
+                    target_date=datetime.date(2018, 1, day + 1),
+                    base_close=base,
+                    predicted_value=base,
+                    lower=base * 0.9,
+                    upper=base * 1.1,
+                    actual_value=base * (1 + move),
+                )
+            )
+    session.flush()
+    board = scoreboard(ledger_with_outcomes(session=session, actor=actor)).set_index("model")
+    assert sorted(board.index) == ["BIG · deleted model", "SMALL · deleted model"], "not one row of two scales"
+    assert board.loc["SMALL · deleted model", "mae"] == pytest.approx((0.25 + 0.5) / 2)
 
 
 def test_others_never_see_my_ledger(session, actor):
