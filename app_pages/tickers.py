@@ -215,7 +215,8 @@ def render_upload(actor: Actor) -> None:
         file = st.file_uploader(
             "Price file (CSV or Excel)",
             type=["csv", "txt", "xlsx", "xlsm"],
-            help="Yahoo, yfinance, Stooq, Investing.com, Nasdaq.com, Alpha Vantage, pandas, long or wide files",
+            help="Yahoo, yfinance, Stooq, Investing.com, Nasdaq.com, Alpha Vantage, FRED, pandas, long or wide "
+            "files; lines of title or notes above the header are skipped",
         )
         ticker_column, format_column, sheet_column = st.columns(3)
         ticker = ticker_column.text_input("Ticker", help="Empty: from a Ticker column, or the file name")
