@@ -6,6 +6,7 @@ import asyncio
 
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import known_query_parameters
@@ -101,7 +102,7 @@ class RateLimitHeaders:
 
 def create_app(*, limits: ApiLimits | None = None) -> FastAPI:
     """A new app; limits per key and endpoint default to ApiLimits()."""
-    app = FastAPI(
+    app = FastAPIOffline(
         title="Candlecast API",
         version="1.0.0",
         description=(
