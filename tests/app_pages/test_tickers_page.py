@@ -98,6 +98,18 @@ def test_upload_with_a_bad_row_shows_the_report_and_writes_nothing(offline):
     ]
 
 
+def test_an_upload_with_notes_above_its_header_is_imported_and_says_what_it_skipped(offline):
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    notes = b"Desk export of the S&P 500\nPrepared for the morning meeting\n\n"
+    at.file_uploader[0].set_value(("spx.csv", notes + gspc_2018_bytes(), "text/csv"))
+    text_input(at, "Ticker").input("SPX")
+    button(at, "Import").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Wrote 251 rows of SPX from 2018-01-02 to 2018-12-31"]
+    captions = [c.value for c in at.caption]
+    assert any("header on line 4: the 2 lines of notes above it skipped" in text for text in captions), captions
+
+
 def test_fetching_offline_says_so_and_skips_the_rest(offline):
     at = logged_in_app(PAGE, make_account(offline)).run()
     at.text_area[0].input("MSFT, AAPL")
