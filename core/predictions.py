@@ -17,7 +17,7 @@ from core.actions import authorise_action
 from core.audit import record_event
 from core.forecasting import metrics
 from core.forecasting.history import verdict
-from core.forecasting.zoo import label
+from core.forecasting.zoo import version_name
 from core.throttle import Throttle
 from db.models import HistoricalPrice, ModelVersion, Prediction
 from db.repositories.actor import Actor
@@ -171,10 +171,13 @@ def ledger_with_outcomes(*, session: Session, actor: Actor, **filters) -> pd.Dat
     """The ledger, each model named as its version is everywhere ("SPX v2 · auto ensemble"), with each matured
     prediction's error and whether it fell inside its interval."""
     ledger = read_ledger(session=session, actor=actor, **filters)
-    kept = ledger["model_type"].notna()
-    ledger.loc[kept, "model"] = ledger.loc[kept, "model"] + " · " + ledger.loc[kept, "model_type"].map(label)
     # A deleted version's rows stay with their link cleared: their ticker is all that tells them apart.
-    ledger.loc[~kept, "model"] = ledger.loc[~kept, "ticker"] + " · deleted model"
+    names = [
+        version_name(ticker, int(number), kind) if pd.notna(kind) else f"{ticker} · deleted model"
+        for ticker, number, kind in zip(ledger["ticker"], ledger["model_version"], ledger["model_type"], strict=True)
+    ]
+    ledger.insert(ledger.columns.get_loc("model_version"), "model", names)
+    ledger = ledger.drop(columns="model_version")
     ledger["error"] = ledger["actual_value"] - ledger["predicted_value"]
     matured = ledger["actual_value"].notna()
     ledger["inside"] = pd.Series(pd.NA, index=ledger.index, dtype="boolean")

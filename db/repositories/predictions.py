@@ -15,7 +15,7 @@ from db.repositories.actor import Actor, own_rows
 from db.types import utc_now
 
 LEDGER_COLUMNS = (
-    "id", "ticker", "model", "model_type", "prediction_date", "target_date", "base_close", "predicted_value",
+    "id", "ticker", "model_version", "model_type", "prediction_date", "target_date", "base_close", "predicted_value",
     "lower", "upper", "confidence_score", "actual_value", "matured_at",
 )  # fmt: skip
 
@@ -47,13 +47,13 @@ def read_ledger(
     *, session: Session, actor: Actor, ticker: str | None = None, model_version_id: uuid.UUID | None = None,
     since: date | None = None,
 ) -> pd.DataFrame:  # fmt: skip
-    """The actor's predictions, newest target day first, with the version ("SPX v2") and type they came from."""
-    label = (ModelVersion.ticker + " v" + ModelVersion.version.cast(type_=ModelVersion.ticker.type)).label("model")
+    """The actor's predictions, newest target day first, with the version number and type they came from
+    (none once that version is deleted)."""
     query = (
         select(
             Prediction.id,
             Prediction.ticker,
-            label,
+            ModelVersion.version.label("model_version"),
             ModelVersion.model_type,
             Prediction.prediction_date,
             Prediction.target_date,
