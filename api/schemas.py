@@ -20,6 +20,7 @@ from pydantic import (
 
 from core.forecasting.config import TrainingConfig
 from core.forecasting.evaluation import stored_verdict
+from core.forecasting.zoo import configured_kind
 
 
 def _iso_date(value: object) -> object:
@@ -224,6 +225,7 @@ class JobOut(Orm):
     id: uuid.UUID
     ticker: str
     kind: str
+    model_type: str = Field(validation_alias="config", description="the model type the job trains or evaluates")
     status: str
     progress: float
     message: str | None
@@ -233,6 +235,11 @@ class JobOut(Orm):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+    @field_validator("model_type", mode="before")
+    @classmethod
+    def trained_kind(cls, config: object) -> str:
+        return str(configured_kind(config))
 
 
 class JobList(BaseModel):
@@ -244,9 +251,15 @@ class EvaluationOut(Judged):
     id: uuid.UUID
     ticker: str
     kind: str
+    model_type: str = Field(validation_alias="config", description="the model type the run evaluated")
     model_version_id: uuid.UUID | None
     config: dict[str, Any]
     created_at: datetime
+
+    @field_validator("model_type", mode="before")
+    @classmethod
+    def evaluated_kind(cls, config: object) -> str:
+        return str(configured_kind(config))
 
 
 class EvaluationDetail(EvaluationOut):

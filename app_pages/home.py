@@ -76,7 +76,7 @@ def render_jobs(page: StartPage) -> None:
     rows = pd.DataFrame([asdict(job) for job in page.jobs])
     rows["progress"] = rows["progress"].astype(float)
     show_readable(
-        rows, keep={"created_at": "Queued", "finished_at": "Finished", "kind": "Job"},
+        rows, keep={"created_at": "Queued", "finished_at": "Finished", "job": "Job"},
         column_config={"Progress": st.column_config.ProgressColumn("Progress", min_value=0.0, max_value=1.0)},
     )  # fmt: skip
 

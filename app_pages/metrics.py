@@ -6,7 +6,7 @@ import streamlit as st
 from core.auth import Actor, Permission, can
 from core.forecasting.config import MODEL_TYPES
 from core.forecasting.evaluation import figure, stored_number, stored_verdict
-from core.forecasting.zoo import KINDS, label, version_name
+from core.forecasting.zoo import KINDS, configured_kind, label, version_name
 from core.services import analysis
 from db.models import Evaluation
 from ui.auth import require_login
@@ -143,19 +143,30 @@ def render_walkforward_form(actor: Actor, tickers: list[str]) -> None:
         st.success("Walk-forward queued: its progress shows on the Train page, its results here when it is done.")
 
 
+def evaluated_model(evaluation: Evaluation) -> str:
+    return label(configured_kind(evaluation.config))
+
+
+def run_name(evaluation: Evaluation) -> str:
+    """A walk-forward run as both choosers name it: "SPX · LSTM (Keras) · 2026-12-06 15:06 · 5 windows"."""
+    windows = evaluation.metrics.get("windows")
+    return f"{evaluation.ticker} · {evaluated_model(evaluation)} · {minute(evaluation.created_at)} · {windows} windows"
+
+
 def render_evaluations(evaluations: list[Evaluation], template: str) -> None:
     if not evaluations:
         st.caption("No walk-forward runs yet.")
         return
-    labels = {f"{e.ticker} · {minute(e.created_at)} · {e.metrics.get('windows')} windows": e for e in evaluations}
-    evaluation = labels[st.selectbox("Run", list(labels))]
+    names = {run_name(e): e for e in evaluations}
+    evaluation = names[st.selectbox("Run", list(names))]
+    model = evaluated_model(evaluation)
     m = evaluation.metrics
     baselines = m.get("baselines", {})
     st.text(f"{stored_verdict(m)} over {m.get('days')} out-of-sample days")
     overall = pd.DataFrame(
         [
             {
-                "Forecast": "model",
+                "Forecast": model,
                 "MAE": m.get("mae"),
                 "MASE": m.get("mase"),
                 "Direction accuracy": m.get("direction_accuracy"),
@@ -191,19 +202,19 @@ def render_evaluations(evaluations: list[Evaluation], template: str) -> None:
             f"{lag['mae_to_actual']:.2f} from the close they forecast: they mostly repeat the last price."
         )
     windows = evaluation.windows
-    st.plotly_chart(window_scores_figure(windows, template=template), width="stretch")
+    st.plotly_chart(window_scores_figure(windows, model=model, template=template), width="stretch")
     forecast = pd.concat([pd.DataFrame(w["forecast"]) for w in windows], ignore_index=True)
-    st.plotly_chart(residual_figure(forecast, template=template), width="stretch")
+    st.plotly_chart(residual_figure(forecast, model=model, template=template), width="stretch")
 
 
 def render_backtest(actor: Actor, evaluations: list[Evaluation], template: str) -> None:
     if not evaluations:
         st.caption("Backtests trade a walk-forward run's out-of-sample forecasts: run one above first.")
         return
-    labels = {f"{e.ticker} · {minute(e.created_at)}": e.id for e in evaluations}
+    runs = {run_name(e): e.id for e in evaluations}
     with st.form("backtest"):
         run_column, threshold_column, cost_column, short_column = st.columns(4)
-        chosen = run_column.selectbox("Walk-forward run", list(labels))
+        chosen = run_column.selectbox("Walk-forward run", list(runs))
         threshold = threshold_column.number_input(
             "Threshold (bp)", 0.0, 500.0, 0.0, help="Act only on larger predicted moves"
         )
@@ -213,7 +224,7 @@ def render_backtest(actor: Actor, evaluations: list[Evaluation], template: str) 
     done = submitted and attempt(
         analysis.backtest,
         actor,
-        evaluation_id=labels[chosen],
+        evaluation_id=runs[chosen],
         threshold_bps=threshold,
         cost_bps=cost,
         allow_short=short,

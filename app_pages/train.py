@@ -6,7 +6,7 @@ import streamlit as st
 from core.auth import Actor
 from core.forecasting.config import FEATURES, MODEL_TYPES, ModelSettingsError, parse_config
 from core.forecasting.evaluation import stored_number, stored_verdict
-from core.forecasting.zoo import DEFAULT_KIND, label, version_name
+from core.forecasting.zoo import DEFAULT_KIND, job_name, label, version_name
 from core.jobs import DEFAULT_PRESET, FINISHED, PRESETS, WAITING_MESSAGE, RunnerStatus
 from core.services import models
 from ui.auth import require_login
@@ -192,8 +192,9 @@ def render_open_jobs(actor: Actor) -> None:
 def render_job(actor: Actor, job, runner: RunnerStatus | None = None) -> None:
     with st.container(border=True):
         head, action = st.columns([5, 1])
-        what = " · leaderboard" if job.kind == "leaderboard" else ""
-        head.markdown(plain(f"{job.ticker}{what} · {job.status} · {minute(job.created_at)}"))
+        head.markdown(
+            plain(f"{job.ticker} · {job_name(job.kind, job.config)} · {job.status} · {minute(job.created_at)}")
+        )
         if job.status == "queued":
             head.caption(plain(queued_note(job.message, runner)))
         elif job.status == "running":

@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.data.calendar import is_stale
+from core.forecasting.zoo import job_name
 from core.jobs import list_jobs
 from core.predictions import ledger_with_outcomes
 from core.preferences import load_preferences
@@ -38,7 +39,7 @@ class WatchRow:
 @dataclass(frozen=True)
 class JobRow:
     ticker: str
-    kind: str
+    job: str
     status: str
     progress: float
     created_at: datetime
@@ -95,7 +96,7 @@ def start_page(*, session: Session, actor: Actor, today: date, seen_since: datet
     ledger = ledger_with_outcomes(session=session, actor=actor)
     matured = _matured_since(ledger, seen_since)
     jobs = [
-        JobRow(j.ticker, j.kind, j.status, j.progress, j.created_at, j.finished_at, j.message or "")
+        JobRow(j.ticker, job_name(j.kind, j.config), j.status, j.progress, j.created_at, j.finished_at, j.message or "")
         for j in list_jobs(session=session, actor=actor, limit=RECENT_JOBS)
     ]
     return StartPage(

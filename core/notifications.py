@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.forecasting.zoo import job_name
 from core.preferences import load_preferences
 from db.models import Prediction, TrainingJob
 from db.repositories.actor import Actor, own_rows
@@ -22,7 +23,9 @@ def notifications_since(*, session: Session, actor: Actor, since: datetime) -> l
             .where(own_rows(TrainingJob.user_id, actor), TrainingJob.finished_at > since)
             .order_by(TrainingJob.finished_at)
         ).all()
-        messages += [f"{job.ticker}: {job.kind} {job.status}. {job.message or ''}".strip() for job in jobs]
+        messages += [
+            f"{job.ticker}: {job_name(job.kind, job.config)} {job.status}. {job.message or ''}".strip() for job in jobs
+        ]
     if wanted.get("prediction_matured"):
         matured = session.scalar(
             select(func.count())

@@ -408,12 +408,12 @@ def _translucent(colour: str, alpha: float = 0.12) -> str:
     return f"rgba({red},{green},{blue},{alpha})"
 
 
-def window_scores_figure(windows: list[dict], *, template: str = "plotly_white") -> go.Figure:
-    """MASE of the model and the baselines in each walk-forward window; 1 is tomorrow = today."""
+def window_scores_figure(windows: list[dict], *, model: str, template: str = "plotly_white") -> go.Figure:
+    """MASE of the model (named as `model`) and the baselines in each walk-forward window; 1 is tomorrow = today."""
     labels = [f"{w['first_day']}" for w in windows]
     figure = go.Figure()
     traces = {
-        "predicted": ("model", "#2563eb"),
+        "predicted": (model, "#2563eb"),
         "drift": ("drift", "#d97706"),
         "median": ("median drift", "#059669"),
         "moving_average": ("moving average", "#7c3aed"),
@@ -432,8 +432,8 @@ def window_scores_figure(windows: list[dict], *, template: str = "plotly_white")
     return apply_theme(figure, template)
 
 
-def residual_figure(forecast: pd.DataFrame, *, template: str = "plotly_white") -> go.Figure:
-    """Forecast errors (actual minus predicted) by day, beside persistence's, to see drift or bias."""
+def residual_figure(forecast: pd.DataFrame, *, model: str, template: str = "plotly_white") -> go.Figure:
+    """The model's forecast errors (actual minus predicted) by day, beside persistence's, to see drift or bias."""
     figure = go.Figure()
     x = pd.to_datetime(forecast["date"])
     figure.add_trace(
@@ -441,7 +441,7 @@ def residual_figure(forecast: pd.DataFrame, *, template: str = "plotly_white") -
             x=x,
             y=forecast["actual"] - forecast["predicted"],
             mode="markers",
-            name="model",
+            name=model,
             marker={"size": 4, "color": "#2563eb"},
         )
     )

@@ -35,6 +35,26 @@ def version_name(ticker: str, number: int, kind: object) -> str:
     return f"{ticker} v{number} · {label(kind)}"
 
 
+def configured_kind(config: object) -> object:
+    """The model type a stored job's configuration (a TrainingConfig as JSON) names, or a stored
+    walk-forward run's (which keeps that JSON under "training").
+
+    A field missing from it took TrainingConfig's default when the job ran, and so does this.
+    """
+    if isinstance(config, dict) and isinstance(config.get("training"), dict):
+        config = config["training"]
+    stored = config.get("model_type") if isinstance(config, dict) else None
+    return stored or TrainingConfig.model_fields["model_type"].default
+
+
+def job_name(kind: str, config: object) -> str:
+    """A job as the Train page, Home and the notifications name it: "walk-forward of LSTM (Keras)"."""
+    if kind == "leaderboard":
+        return "leaderboard of every model type"
+    model = label(configured_kind(config))
+    return f"walk-forward of {model}" if kind == "walkforward" else f"training of {model}"
+
+
 def make(kind: str, config: TrainingConfig | None = None, hooks: Hooks | None = None) -> Forecaster:
     """A fresh forecaster of the type; networks take the training config and report epochs to the hooks."""
     if kind in ("lstm", "gru"):

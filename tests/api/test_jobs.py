@@ -18,7 +18,7 @@ def test_a_training_job_is_queued_followed_and_cancelled(client, analyst, priced
     )
     assert response.status_code == 202, response.text
     job = response.json()
-    assert (job["ticker"], job["kind"], job["status"]) == (priced, "train", "queued")
+    assert (job["ticker"], job["kind"], job["model_type"], job["status"]) == (priced, "train", "auto", "queued")
     # Dispatched after the commit: the RQ queue of this test holds it.
     assert Redis.from_url(redis_url).llen(f"rq:queue:{queued_jobs}") == 1
     status = client.get(f"/v1/jobs/{job['id']}", headers=analyst.headers).json()
@@ -32,10 +32,12 @@ def test_a_training_job_is_queued_followed_and_cancelled(client, analyst, priced
 
 def test_a_walkforward_job_carries_its_settings(client, analyst, priced):
     response = client.post(
-        "/v1/jobs/walkforward", json={"ticker": priced, "windows": 3, "retrain_every": 3}, headers=analyst.headers
+        "/v1/jobs/walkforward",
+        json={"ticker": priced, "windows": 3, "retrain_every": 3, "config": {"model_type": "ridge"}},
+        headers=analyst.headers,
     )
     assert response.status_code == 202, response.text
-    assert response.json()["kind"] == "walkforward"
+    assert (response.json()["kind"], response.json()["model_type"]) == ("walkforward", "ridge")
 
 
 @pytest.mark.parametrize(

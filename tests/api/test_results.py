@@ -32,6 +32,7 @@ def evaluation(analyst, priced) -> str:
         row = Evaluation(
             user_id=analyst.actor.user_id,
             ticker=priced,
+            config={"training": {"model_type": "ridge"}, "walkforward": {"windows": 2}},
             metrics={"mae": 9.0, "naive_mae": 10.0, "dm_pvalue": 0.41, "verdict": "beats persistence"},
             windows=[{"forecast": forecast[:125]}, {"forecast": forecast[125:]}],
         )
@@ -42,7 +43,7 @@ def evaluation(analyst, priced) -> str:
 
 def test_walkforward_runs_are_listed_and_read(client, analyst, evaluation, priced):
     listed = client.get("/v1/evaluations", params={"ticker": priced}, headers=analyst.headers).json()
-    assert [e["id"] for e in listed["evaluations"]] == [evaluation]
+    assert [(e["id"], e["model_type"]) for e in listed["evaluations"]] == [(evaluation, "ridge")]
     judged = "no better than tomorrow = today (p = 0.41)"
     assert listed["evaluations"][0]["metrics"]["verdict"] == judged, "judged as the Metrics page does, not echoed"
     detail = client.get(f"/v1/evaluations/{evaluation}", headers=analyst.headers).json()

@@ -269,6 +269,8 @@ def test_a_finished_job_is_announced_once(database):
         session.add(job)
     engine.dispose()
     at.run()
-    assert [toast.value for toast in at.toast] == ["SPX: train succeeded. v1: ties with tomorrow = today"]
+    assert [toast.value for toast in at.toast] == [
+        "SPX: training of auto ensemble succeeded. v1: ties with tomorrow = today"
+    ]
     at.run()
     assert len(at.toast) == 0

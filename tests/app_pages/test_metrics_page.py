@@ -125,7 +125,7 @@ def test_a_walk_forward_job_ends_in_charts(database):
     assert not at.exception
     overall = at.dataframe[-1].value
     assert list(overall["Forecast"]) == [
-        "model",
+        "LSTM (Keras)",
         "persistence (tomorrow = today)",
         "drift",
         "median drift",
@@ -153,7 +153,7 @@ def test_viewers_read_only(database):
     assert "Viewers can read evaluations but not run them." in [c.value for c in at.caption]
 
 
-def stored_run(actor, **metrics):
+def stored_run(actor, model_type="auto", **metrics):
     from db.models import Evaluation
 
     days = pd.bdate_range("2018-06-01", periods=4).strftime("%Y-%m-%d").tolist()
@@ -184,7 +184,8 @@ def stored_run(actor, **metrics):
     with session_scope() as session:
         overall = {"windows": 1, "days": 4, "mae": 1.0, "mase": 1.0, "dm_pvalue": 0.5, "coverage": 1.0}
         overall |= {"verdict": "ties", "baselines": {}, "lag": {}} | metrics
-        session.add(Evaluation(user_id=actor.user_id, ticker="^GSPC", config={}, windows=[window], metrics=overall))
+        config = {"training": {"model_type": model_type}, "walkforward": {"windows": 1}}
+        session.add(Evaluation(user_id=actor.user_id, ticker="^GSPC", config=config, windows=[window], metrics=overall))
 
 
 def test_a_walk_forward_verdict_comes_from_its_test_not_from_the_stored_sentence(database):
@@ -217,6 +218,23 @@ def test_backtest_of_a_walk_forward_run(database):
     assert table.loc["strategy", "Total return"] == pytest.approx(1.21 - 1)
     assert table.loc["buy and hold", "Total return"] == pytest.approx(1.089 - 1)
     assert at.caption[-1].value == "3 trades over 4 days, in the market 50% of them."
+
+
+def test_walk_forward_runs_are_told_apart_by_the_model_they_evaluated(database):
+    actor = make_account(database)
+    stored_run(actor, model_type="lstm")
+    stored_run(actor, model_type="ridge")
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    run_choices = next(s for s in at.selectbox if s.label == "Run").options
+    backtest_choices = next(s for s in at.selectbox if s.label == "Walk-forward run").options
+    for choices in (run_choices, backtest_choices):
+        assert sorted(choice.split(" · ")[1] for choice in choices) == [
+            "LSTM (Keras)",
+            "ridge on 20 lagged returns + volatility",
+        ]
+    shown = next(s for s in at.selectbox if s.label == "Run").value.split(" · ")[1]
+    assert at.dataframe[-1].value["Forecast"].iloc[0] == shown, "the run's own row names its model"
 
 
 def test_risk_of_a_portfolio(database):

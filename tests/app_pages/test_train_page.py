@@ -78,7 +78,7 @@ def test_the_leaderboard_is_queued_as_one_job(database, monkeypatch, redis_url):
     with session_scope() as session:
         assert session.query(TrainingJob.kind, TrainingJob.ticker).one() == ("leaderboard", "SPX")
     at.run()
-    assert any(m.value.startswith("SPX · leaderboard · queued · ") for m in at.markdown)
+    assert any(m.value.startswith("SPX · leaderboard of every model type · queued · ") for m in at.markdown)
 
 
 def test_train_queues_a_job_and_returns_at_once(database):
@@ -220,7 +220,7 @@ def test_a_job_without_a_worker_says_queued_and_why(database, monkeypatch, redis
     use_env(monkeypatch, REDIS_URL=redis_url, TRAINING_QUEUE=queue_name)
     at = logged_in_app(PAGE, make_account(database)).run()
     next(b for b in at.button if b.label == "Train").click().run()
-    assert any(m.value.startswith("SPX · queued · ") for m in at.markdown)
+    assert any(m.value.startswith("SPX · training of auto ensemble · queued · ") for m in at.markdown)
     assert not [m for m in at.markdown if "running" in m.value]
     assert "waiting: no worker is listening on the queue, so it starts when one does" in [c.value for c in at.caption]
     assert [w.value for w in at.warning] == [
@@ -284,6 +284,21 @@ def test_a_watched_job_that_fails_moves_among_the_finished_with_its_reason(datab
     assert at.session_state["runs"] == 3, "the panel saw its job end and reran the whole page"
     assert [e.value for e in at.error] == ["no cached prices of SPX"]
     assert "Cancel" not in [b.label for b in at.button], "a finished job has nothing to cancel"
+
+
+def test_each_job_says_what_it_does_and_to_which_model(database):
+    actor = make_account(database)
+    with session_scope() as session:
+        for kind, model_type in (("train", "ridge"), ("walkforward", "lstm"), ("leaderboard", "auto")):
+            config = {"model_type": model_type} | ({"walkforward": {"windows": 2}} if kind == "walkforward" else {})
+            session.add(TrainingJob(user_id=actor.user_id, ticker="SPX", kind=kind, status="succeeded", config=config))
+    at = AppTest.from_function(jobs_panel, args=(actor,), default_timeout=30).run()
+    titles = sorted(m.value.split(" · ")[1] for m in at.markdown if m.value.startswith("SPX · "))
+    assert titles == [
+        "leaderboard of every model type",
+        "training of ridge on 20 lagged returns + volatility",
+        "walk-forward of LSTM (Keras)",
+    ]
 
 
 def test_import_refuses_a_foreign_file(database):

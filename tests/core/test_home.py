@@ -57,7 +57,7 @@ def test_outcomes_are_listed_once_per_visit_with_hit_or_miss(session):
     matured(3, 101.0)
     first = start_page(session=session, actor=actor, today=date(2024, 1, 5))
     assert [(m.target_date.day, m.direction_right, m.inside_interval) for m in first.matured] == [(3, True, True)]
-    assert [(j.ticker, j.status) for j in first.jobs] == [("SPX", "succeeded")]
+    assert [(j.ticker, j.job, j.status) for j in first.jobs] == [("SPX", "training of auto ensemble", "succeeded")]
     rerun = start_page(session=session, actor=actor, today=date(2024, 1, 5), seen_since=first.seen_since)
     assert len(rerun.matured) == 1, "reruns of one visit keep the list"
     matured(4, 99.0)

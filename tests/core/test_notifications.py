@@ -35,7 +35,7 @@ def test_finished_jobs_and_matured_predictions(session):
         session.add(matured)
     session.flush()
     assert notifications_since(session=session, actor=actor, since=before) == [
-        "SPX: train succeeded. v1: beats persistence by 1.0 % MAE",
+        "SPX: training of auto ensemble succeeded. v1: beats persistence by 1.0 % MAE",
         "2 predictions met the actual price: see the ledger.",
     ]
     assert notifications_since(session=session, actor=actor, since=utc_now()) == []

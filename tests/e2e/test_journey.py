@@ -322,7 +322,7 @@ def journey(app_url: str, page, tmp_path: Path) -> None:
     open_page(page, f"{app_url}/train")
     page.get_by_role("button", name="Train").click()
     visible_text(page, "Queued 1 training job").wait_for()
-    visible_text(page, "^GSPC · succeeded").wait_for(timeout=TRAINING_SECONDS * 1000)
+    visible_text(page, "^GSPC · training of auto ensemble · succeeded").wait_for(timeout=TRAINING_SECONDS * 1000)
     shoot(page, "06-train")
 
     # Predict five trading days into the ledger.

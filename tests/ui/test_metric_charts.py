@@ -39,9 +39,9 @@ def walk_forward_window(first_day: str, names: tuple[str, ...]) -> dict:
 
 def test_window_scores_draw_median_drift_where_the_run_scored_it():
     scored = ("predicted", "persistence", "drift", "median", "moving_average")
-    figure = window_scores_figure([walk_forward_window("2018-01-02", scored)] * 2)
-    assert [trace.name for trace in figure.data] == ["model", "drift", "median drift", "moving average"]
+    figure = window_scores_figure([walk_forward_window("2018-01-02", scored)] * 2, model="auto ensemble")
+    assert [trace.name for trace in figure.data] == ["auto ensemble", "drift", "median drift", "moving average"]
     assert list(figure.data[2].y) == [0.97, 0.97]
     older = walk_forward_window("2017-01-03", ("predicted", "persistence", "drift", "moving_average"))
-    figure = window_scores_figure([older, walk_forward_window("2018-01-02", scored)])
-    assert [trace.name for trace in figure.data] == ["model", "drift", "moving average"]
+    figure = window_scores_figure([older, walk_forward_window("2018-01-02", scored)], model="LSTM (Keras)")
+    assert [trace.name for trace in figure.data] == ["LSTM (Keras)", "drift", "moving average"]
