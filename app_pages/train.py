@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from common.words import plural
 from core.auth import Actor
 from core.forecasting.config import FEATURES, MODEL_TYPES, ModelSettingsError, parse_config
 from core.forecasting.evaluation import stored_number, stored_verdict
@@ -98,7 +99,7 @@ def render_form(actor: Actor, view: models.TrainView) -> None:
         return
     jobs = attempt(models.submit_training, actor, chosen, config)
     if jobs:
-        st.success(plain(f"Queued {len(jobs)} training job{'s' if len(jobs) > 1 else ''}: follow them below."))
+        st.success(plain(f"Queued {plural(len(jobs), 'training job')}; progress shows below."))
 
 
 def neural_fields(base, preset: str) -> dict:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from common.config import PROJECT_ROOT, Settings, get_settings
 from common.errors import NotFound
 from common.logging import get_logger
+from common.words import plural
 from core.actions import authorise_action
 from core.audit import client_address as audit_client_address
 from core.audit import current_client_address, record_event
@@ -430,8 +431,7 @@ class RunnerStatus:
         if self.workers is None or self.workers == 0:
             return self.problem or ""
         idle = self.workers - self.busy
-        plural = "s" if self.workers > 1 else ""
-        return f"{self.workers} worker{plural} listening on {self.queue!r} ({self.busy} busy, {idle} idle)"
+        return f"{plural(self.workers, 'worker')} listening on {self.queue!r} ({self.busy} busy, {idle} idle)"
 
 
 def runner_status(settings: Settings | None = None) -> RunnerStatus:

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from common.words import plural
 from core.forecasting.zoo import job_name
 from core.preferences import load_preferences
 from db.models import Prediction, TrainingJob
@@ -33,5 +34,5 @@ def notifications_since(*, session: Session, actor: Actor, since: datetime) -> l
             .where(own_rows(Prediction.user_id, actor), Prediction.matured_at > since)
         )
         if matured:
-            messages.append(f"{matured} prediction{'s' if matured > 1 else ''} met the actual price: see the ledger.")
+            messages.append(f"{plural(matured, 'prediction')} met the actual price: see the ledger.")
     return messages

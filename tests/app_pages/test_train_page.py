@@ -90,7 +90,7 @@ def test_train_queues_a_job_and_returns_at_once(database):
     started = time.monotonic()
     next(b for b in at.button if b.label == "Train").click().run()
     assert time.monotonic() - started < 10, "the page does not wait for training"
-    assert [s.value for s in at.success] == ["Queued 1 training job: follow them below."]
+    assert [s.value for s in at.success] == ["Queued 1 training job; progress shows below."]
     assert any(m.value.startswith("SPX · ") for m in at.markdown)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
