@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from core.forecasting.config import TrainingConfig
+from core.forecasting.config import WALK_FORWARD_WINDOWS, TrainingConfig
 from core.forecasting.evaluation import stored_verdict
 from core.forecasting.zoo import configured_kind
 
@@ -207,7 +207,7 @@ class WalkForwardRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ticker: Ticker
-    windows: StrictInt = Field(5, ge=1, le=50)
+    windows: StrictInt = Field(WALK_FORWARD_WINDOWS, ge=1, le=50)
     step: StrictInt | None = Field(
         None, ge=5, le=1000, description="trading days per window; null: a fifth of the history"
     )

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.auth import Actor, Permission, can
-from core.forecasting.config import MODEL_TYPES
+from core.forecasting.config import MODEL_TYPES, WALK_FORWARD_WINDOWS
 from core.forecasting.evaluation import figure, stored_number, stored_verdict
 from core.forecasting.zoo import KINDS, configured_kind, label, version_name
 from core.services import analysis
@@ -124,7 +124,7 @@ def render_walkforward_form(actor: Actor, tickers: list[str]) -> None:
         ticker = ticker_picker(tickers, container=ticker_column)
         model_type = model_column.selectbox("Model", MODEL_TYPES, format_func=label, help="auto: the ensemble")
         windows = windows_column.number_input(
-            "Windows", 1, 50, 5, help="Rolling origins over the last part of the history"
+            "Windows", 1, 50, WALK_FORWARD_WINDOWS, help="Rolling origins over the last part of the history"
         )
         step = step_column.number_input(
             "Days per window", 0, 1000, 0, help="0: the last 20 % of the history split evenly"

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.data.csv_prices import parse_price_csv
 from core.data.sample import sample_bytes
 from core.data.validation import validate_prices
-from core.forecasting.config import TrainingConfig
+from core.forecasting.config import WALK_FORWARD_WINDOWS, TrainingConfig
 from core.forecasting.engine import LEADERBOARD_KINDS, evaluate, leaderboard
 from core.forecasting.walkforward import WalkForwardSettings, walk_forward
 
@@ -62,7 +62,7 @@ def read_prices(path: Path | None, ticker: str) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--kinds", default=",".join(LEADERBOARD_KINDS))
-    parser.add_argument("--windows", type=int, default=10)
+    parser.add_argument("--windows", type=int, default=WALK_FORWARD_WINDOWS)
     parser.add_argument("--csv", type=Path, help="a price file (default: the bundled sample)")
     parser.add_argument("--ticker", default="^GSPC")
     args = parser.parse_args()

@@ -12,7 +12,7 @@ from common.config import ConfigError, get_settings
 from common.logging import configure_logging
 from core.data.service import fetch_tickers, import_prices, load_sample
 from core.data.tickers import parse_ticker_text
-from core.forecasting.config import MODEL_TYPES
+from core.forecasting.config import MODEL_TYPES, WALK_FORWARD_WINDOWS
 from core.forecasting.evaluation import MASE_SPEC, figure
 from core.operations import add_operations_commands
 from db.engine import get_sessionmaker, session_scope
@@ -361,7 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
     walk = commands.add_parser("walkforward", help="rolling-origin evaluation of the model on a price file")
     walk.add_argument("--csv", type=Path, required=True)
     walk.add_argument("--ticker", help="the ticker of the file's rows (else its Ticker column)")
-    walk.add_argument("--windows", type=int, default=5, help="number of rolling origins (default 5)")
+    walk.add_argument(
+        "--windows", type=int, default=WALK_FORWARD_WINDOWS, help=f"rolling origins (default {WALK_FORWARD_WINDOWS})"
+    )
     walk.add_argument("--step", type=int, help="trading days per window (default: the last 20 %% split evenly)")
     walk.add_argument("--retrain-every", type=int, default=1, help="retrain at every n-th origin (default 1)")
     walk.add_argument("--config", help="training settings as JSON")

@@ -20,6 +20,8 @@ FEATURES = {
 }
 
 
+# Rolling origins of a walk-forward unless asked otherwise: the README's headline figures use as many.
+WALK_FORWARD_WINDOWS = 10
 MODEL_TYPES = ("auto", "lstm", "gru", "ridge", "arima", "ets", "median", "drift", "moving_average", "persistence")
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from core.forecasting import metrics
-from core.forecasting.config import TrainingConfig
+from core.forecasting.config import WALK_FORWARD_WINDOWS, TrainingConfig
 from core.forecasting.dataset import DatasetError
 from core.forecasting.evaluation import json_safe, price_metrics
 from core.forecasting.history import (
@@ -42,7 +42,7 @@ WindowHook = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class WalkForwardSettings:
-    windows: int = 5
+    windows: int = WALK_FORWARD_WINDOWS
     step: int | None = None  # trading days per window; None: the config's test fraction split evenly
     retrain_every: int = 1
     validation_days: int | None = None  # None: the config's validation fraction of each window's history

@@ -141,7 +141,10 @@ def test_a_walk_forward_job_ends_in_charts(database):
 
 
 def test_walk_forward_settings_are_checked(database):
+    from core.forecasting.walkforward import WalkForwardSettings
+
     at = logged_in_app(PAGE, make_account(database)).run()
+    assert next(n for n in at.number_input if n.label == "Windows").value == WalkForwardSettings().windows
     next(n for n in at.number_input if n.label == "Windows").set_value(3)
     next(n for n in at.number_input if n.label == "Retrain every n windows").set_value(5)
     next(b for b in at.button if b.label == "Run walk-forward").click().run()

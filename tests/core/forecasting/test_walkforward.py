@@ -161,3 +161,15 @@ def test_the_walk_forward_verdict_judges_the_absolute_error_its_test_measured():
     assert m["mase"] < 0.9
     assert m["dm_pvalue"] < 0.05
     assert m["verdict"].startswith("beats persistence (Diebold-Mariano p = ")
+
+
+def test_every_way_in_runs_as_many_windows_as_the_benchmark_reports():
+    # The README's headline walk-forward figures come from bench/forecasters.py: the CLI, the API and
+    # the Metrics page (tests/app_pages) run that many windows unless asked otherwise.
+    from api.schemas import WalkForwardRequest
+    from core.__main__ import build_parser
+
+    assert WalkForwardSettings().windows == 10
+    cli = build_parser().parse_args(["walkforward", "--csv", "prices.csv"])
+    assert cli.windows == WalkForwardSettings().windows
+    assert WalkForwardRequest(ticker="SPX").windows == WalkForwardSettings().windows
