@@ -3,9 +3,10 @@
 import pandas as pd
 import streamlit as st
 
+from common.words import plural
 from core.auth import Actor, Permission, can
 from core.forecasting.config import MODEL_TYPES, WALK_FORWARD_WINDOWS
-from core.forecasting.evaluation import figure, stored_number, stored_verdict
+from core.forecasting.evaluation import MASE_SPEC, figure, stored_number, stored_verdict
 from core.forecasting.zoo import KINDS, configured_kind, label, version_name
 from core.services import analysis
 from db.models import Evaluation
@@ -23,6 +24,7 @@ from ui.format import MASE_FORMAT, P_VALUE_FORMAT, minute
 from ui.leaderboard import show_leaderboard
 from ui.pickers import preferred_tickers, ticker_picker
 from ui.tables import show_table
+from ui.text import plain
 
 PERFORMANCE_NAMES = {
     "total_return": "Total return",
@@ -69,7 +71,7 @@ def version_rows(versions) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def render_versions(versions, template: str) -> None:
+def render_versions(versions, evaluations: list[Evaluation], template: str) -> None:
     if not versions:
         st.caption("No model versions yet: train one on the Train page.")
         return
@@ -107,9 +109,30 @@ def render_versions(versions, template: str) -> None:
         if pd.notna(row["MAE"]) and pd.notna(row["Persistence MAE"]):
             line += f" (MAE {row['MAE']:,.2f} against persistence {row['Persistence MAE']:,.2f})"
         st.text(line)
+        render_walk_forward_of(version, evaluations)
     metric = st.radio("History of", ["MASE", "MAE", "Direction accuracy"], horizontal=True)
     history = table.rename(columns={"Ticker": "ticker", "Version": "version", "Trained": "trained"})
     st.plotly_chart(metric_history_figure(history, metric, template=template), width="stretch")
+
+
+def render_walk_forward_of(version, evaluations: list[Evaluation]) -> None:
+    """The latest walk-forward of the version's ticker and model type beside its one-split verdict."""
+    model = label(version.model_type)
+    runs = [e for e in evaluations if e.ticker == version.ticker and configured_kind(e.config) == version.model_type]
+    if not runs:
+        st.caption(
+            plain(
+                f"No walk-forward of {model} on {version.ticker} yet: run one below. The version's verdict comes "
+                "from one test split; a walk-forward retrains at many origins, the figure to trust."
+            )
+        )
+        return
+    latest = runs[0].metrics  # newest first
+    st.text(
+        f"Walk-forward of {model} on {version.ticker}, run {minute(runs[0].created_at)}, "
+        f"{plural(latest.get('windows') or 0, 'window')}: {stored_verdict(latest)} over {latest.get('days')} "
+        f"out-of-sample days, MASE {figure(latest.get('mase'), MASE_SPEC)}"
+    )
 
 
 def render_walkforward_form(actor: Actor, tickers: list[str]) -> None:
@@ -149,8 +172,8 @@ def evaluated_model(evaluation: Evaluation) -> str:
 
 def run_name(evaluation: Evaluation) -> str:
     """A walk-forward run as both choosers name it: "SPX · LSTM (Keras) · 2026-12-06 15:06 · 5 windows"."""
-    windows = evaluation.metrics.get("windows")
-    return f"{evaluation.ticker} · {evaluated_model(evaluation)} · {minute(evaluation.created_at)} · {windows} windows"
+    windows = plural(evaluation.metrics.get("windows") or 0, "window")
+    return f"{evaluation.ticker} · {evaluated_model(evaluation)} · {minute(evaluation.created_at)} · {windows}"
 
 
 def render_evaluations(evaluations: list[Evaluation], template: str) -> None:
@@ -299,7 +322,7 @@ def main() -> None:
         return
     template = view.chart_template
     st.header("Model versions")
-    render_versions(view.versions, template)
+    render_versions(view.versions, view.evaluations, template)
     st.header("Leaderboard")
     show_leaderboard(view.leaderboard)
     st.header("Walk-forward evaluation")

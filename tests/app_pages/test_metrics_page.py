@@ -240,6 +240,24 @@ def test_walk_forward_runs_are_told_apart_by_the_model_they_evaluated(database):
     assert at.dataframe[-1].value["Forecast"].iloc[0] == shown, "the run's own row names its model"
 
 
+def test_the_active_version_is_read_beside_the_latest_walk_forward_of_its_model_type(database):
+    actor = make_account(database)
+    _store_version(actor, "^GSPC", {"mae": 9.0, "naive_mae": 10.0, "dm_pvalue": 0.04})
+    at = logged_in_app(PAGE, actor).run()
+    assert (
+        "No walk-forward of LSTM (Keras) on ^GSPC yet: run one below. The version's verdict comes from one "
+        "test split; a walk-forward retrains at many origins, the figure to trust."
+    ) in [c.value for c in at.caption]
+    stored_run(actor, model_type="ridge", mae=0.5, naive_mae=1.0, dm_pvalue=0.001)
+    stored_run(actor, model_type="lstm", mae=1.0, naive_mae=1.0, mase=1.0001, dm_pvalue=0.53)
+    at.run()
+    [walk_forward] = [t.value for t in at.text if t.value.startswith("Walk-forward")]
+    assert walk_forward.startswith("Walk-forward of LSTM (Keras) on ^GSPC, run ")
+    assert walk_forward.endswith(
+        ", 1 window: no better than tomorrow = today (p = 0.53) over 4 out-of-sample days, MASE 1.0001"
+    ), "the latest run of the active version's type, not the other type's"
+
+
 def test_risk_of_a_portfolio(database):
     at = logged_in_app(PAGE, make_account(database)).run()
     next(b for b in at.button if b.label == "Measure risk").click().run()
