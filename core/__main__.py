@@ -10,6 +10,7 @@ from pathlib import Path
 
 from common.config import ConfigError, get_settings
 from common.logging import configure_logging
+from common.words import plural
 from core.data.service import fetch_tickers, import_prices, load_sample
 from core.data.tickers import parse_ticker_text
 from core.forecasting.config import MODEL_TYPES, WALK_FORWARD_WINDOWS
@@ -239,7 +240,7 @@ def cmd_walkforward(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
     else:
         print(
-            f"{summary['windows']} windows, {summary['days']} days: MASE {figure(summary['mase'], '.4f')}, "
+            f"{plural(summary['windows'], 'window')}, {summary['days']} days: MASE {figure(summary['mase'], MASE_SPEC)}, "
             f"Diebold-Mariano p {figure(summary['dm_pvalue'], '.3f')}, "
             f"coverage {figure(summary['coverage'], '.3f')}: {summary['verdict']}"
         )
