@@ -240,7 +240,8 @@ def cmd_walkforward(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
     else:
         print(
-            f"{plural(summary['windows'], 'window')}, {summary['days']} days: MASE {figure(summary['mase'], MASE_SPEC)}, "
+            f"{plural(summary['windows'], 'window')}, {summary['days']} days: "
+            f"MASE {figure(summary['mase'], MASE_SPEC)}, "
             f"Diebold-Mariano p {figure(summary['dm_pvalue'], '.3f')}, "
             f"coverage {figure(summary['coverage'], '.3f')}: {summary['verdict']}"
         )
