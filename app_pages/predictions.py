@@ -3,7 +3,9 @@
 import pandas as pd
 import streamlit as st
 
+from common.words import plural
 from core.auth import Actor
+from core.forecasting.evaluation import stored_verdict
 from core.forecasting.zoo import version_name
 from core.services import forecasts
 from ui.auth import client_ip, require_login
@@ -37,17 +39,20 @@ def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
         days = right.number_input("Trading days ahead", 1, 30, 5)
         submitted = st.form_submit_button("Predict", icon=":material/query_stats:")
     if submitted:
-        make_prediction(actor, ticker, days, choices.get(chosen))
+        make_prediction(actor, ticker, days, choices.get(chosen), {v.id: v for v in versions})
     latest = st.session_state.get(LATEST_KEY)
     if latest:
         # Kept in the session: a rerun (a component reporting back, say) must not wipe the answer.
-        targets = [row["target_date"] for row in latest["rows"]]
+        first, last = (day(target) for target in (latest["rows"][0]["target_date"], latest["rows"][-1]["target_date"]))
+        days = first if first == last else f"{first} to {last}"
         st.success(
-            f"Stored {len(targets)} predictions of {latest['ticker']} in the ledger, "
-            f"for {day(min(targets))} to {day(max(targets))}."
+            f"Stored {plural(len(latest['rows']), 'prediction')} of {latest['ticker']} in the ledger, for {days}."
         )
         warn_if_stale(latest["ticker"], latest["last_bar"], "This forecast")
         show_readable(pd.DataFrame(latest["rows"]), keep={"target_date": "Target day"})
+        # Text, never markdown: the verdict of an imported version comes from its file.
+        if latest["made_by"]:
+            st.text(latest["made_by"])
         st.caption(
             f"Made from the close of {day(latest['last_bar'])} ({price(latest['last_close'])}); target days skip "
             "exchange holidays. The interval held 95 % of the model's errors on held-out days, scaled by the "
@@ -55,14 +60,23 @@ def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
         )
 
 
-def make_prediction(actor: Actor, ticker: str, days: int, version_id) -> None:
+def make_prediction(actor: Actor, ticker: str, days: int, version_id, versions: dict) -> None:
+    """Forecast with the version (None: the active one) and keep the answer, with the verdict of the
+    version that made it as the ledger records it."""
     with st.spinner("Loading the model and forecasting…"):
         rows = attempt(forecasts.predict, actor, ticker, days, version_id, client_ip())
     if not rows:
         return
+    # None for a version this page had not listed yet (activated from another tab): no line, not a guess.
+    version = versions.get(rows[0].model_version_id)
+    made_by = version and (
+        f"Made by {version_name(version.ticker, version.version, version.model_type)}, "
+        f"on its test days: {stored_verdict(version.metrics)}."
+    )
     made = [(r.target_date, r.predicted_value, r.lower, r.upper, r.base_close, r.prediction_date) for r in rows]
     st.session_state[LATEST_KEY] = {
         "ticker": ticker,
+        "made_by": made_by,
         "last_bar": made[0][5],
         "last_close": made[0][4],
         "rows": [

@@ -78,6 +78,25 @@ def test_the_model_choice_names_each_version_s_type_and_which_is_active(database
     assert options == ["the active version (SPX v1 · LSTM (Keras))", "SPX v2 · median drift", "SPX v1 · LSTM (Keras)"]
 
 
+def test_a_forecast_is_shown_with_its_model_s_verdict_against_persistence(database):
+    from core.forecasting.evaluation import stored_verdict
+
+    actor = with_model(database)
+    with session_scope() as session:
+        median = train_model(fixture_prices(), TrainingConfig(model_type="median"), ticker="SPX")
+        save_version(session=session, actor=actor, ticker="SPX", result=median)
+        lstm_verdict = stored_verdict(tiny_result().metrics)
+    at = logged_in_app(PAGE, actor).run()
+    next(b for b in at.button if b.label == "Predict").click().run()
+    assert f"Made by SPX v1 · LSTM (Keras), on its test days: {lstm_verdict}." in [t.value for t in at.text]
+    next(s for s in at.selectbox if s.label == "Model").set_value("SPX v2 · median drift").run()
+    next(n for n in at.number_input if n.label == "Trading days ahead").set_value(1)
+    next(b for b in at.button if b.label == "Predict").click().run()
+    assert [s.value for s in at.success] == ["Stored 1 prediction of SPX in the ledger, for 2019-01-02."]
+    made_by = [t.value for t in at.text if t.value.startswith("Made by")]
+    assert made_by == [f"Made by SPX v2 · median drift, on its test days: {stored_verdict(median.metrics)}."]
+
+
 def test_without_models_the_page_says_where_to_start(database):
     at = logged_in_app(PAGE, make_account(database)).run()
     assert at.info[0].value == "No models yet: train one on the Train page, then predict here."
