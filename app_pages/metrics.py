@@ -150,8 +150,9 @@ def render_walkforward_form(actor: Actor, tickers: list[str]) -> None:
             "Windows", 1, 50, WALK_FORWARD_WINDOWS, help="Rolling origins over the last part of the history"
         )
         step = step_column.number_input(
-            "Days per window", 0, 1000, 0, help="0: the last 20 % of the history split evenly"
-        )
+            "Days per window", 5, 1000, value=None, placeholder="even split",
+            help="Empty: the last 20 % of the history split evenly between the windows",
+        )  # fmt: skip
         retrain = retrain_column.number_input("Retrain every n windows", 1, 50, 1)
         submitted = st.form_submit_button("Run walk-forward", icon=":material/timeline:")
     if submitted and attempt(
@@ -160,7 +161,7 @@ def render_walkforward_form(actor: Actor, tickers: list[str]) -> None:
         ticker=ticker,
         model_type=model_type,
         windows=windows,
-        step=step or None,
+        step=step,
         retrain_every=retrain,
     ):
         st.success("Walk-forward queued: its progress shows on the Train page, its results here when it is done.")

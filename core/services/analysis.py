@@ -16,7 +16,7 @@ from common.config import get_settings
 from common.errors import BadInput, NotFound
 from core import analysis, jobs
 from core.backtest import BacktestConfig, BacktestResult
-from core.forecasting.config import TrainingConfig
+from core.forecasting.config import WALK_FORWARD_WINDOWS, TrainingConfig
 from core.forecasting.walkforward import WalkForwardSettings
 from core.preferences import load_preferences
 from core.results import Stored, get_owned, list_owned
@@ -60,13 +60,13 @@ def submit_walk_forward(
     ticker: str,
     config: TrainingConfig | None = None,
     model_type: str | None = None,
-    windows: int = 5,
+    windows: int = WALK_FORWARD_WINDOWS,
     step: int | None = None,
     retrain_every: int = 1,
 ) -> TrainingJob:
     """Queue a walk-forward evaluation of one ticker (role and tier quota checked); a worker runs it."""
     try:
-        plan = WalkForwardSettings(windows=windows, step=step or None, retrain_every=retrain_every)
+        plan = WalkForwardSettings(windows=windows, step=step, retrain_every=retrain_every)
         config = config or TrainingConfig(**({"model_type": model_type} if model_type else {}))
     except ValidationError as error:
         raise BadInput("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())) from None

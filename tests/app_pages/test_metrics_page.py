@@ -145,10 +145,28 @@ def test_walk_forward_settings_are_checked(database):
 
     at = logged_in_app(PAGE, make_account(database)).run()
     assert next(n for n in at.number_input if n.label == "Windows").value == WalkForwardSettings().windows
+    days_per_window = next(n for n in at.number_input if n.label == "Days per window")
+    assert (days_per_window.value, days_per_window.min) == (None, 5), "empty is an even split, not a 0 to decode"
     next(n for n in at.number_input if n.label == "Windows").set_value(3)
     next(n for n in at.number_input if n.label == "Retrain every n windows").set_value(5)
     next(b for b in at.button if b.label == "Run walk-forward").click().run()
     assert at.error[0].value == plain("retrain_every: 1 to the number of windows (3), got 5")
+
+
+def test_a_walk_forward_queued_with_the_form_s_defaults_splits_the_test_part_evenly(database, monkeypatch, redis_url):
+    import uuid
+
+    from tests.core.test_jobs import use_env
+
+    use_env(monkeypatch, REDIS_URL=redis_url, TRAINING_QUEUE=f"candlecast-test-{uuid.uuid4().hex[:8]}")
+    at = logged_in_app(PAGE, make_account(database)).run()
+    next(b for b in at.button if b.label == "Run walk-forward").click().run()
+    assert not at.error
+    assert at.success[0].value.startswith("Walk-forward queued")
+    with session_scope() as session:
+        job = session.query(TrainingJob).one()
+        assert (job.kind, job.config["model_type"]) == ("walkforward", "auto")
+        assert job.config["walkforward"] == {"windows": 10, "step": None, "retrain_every": 1}
 
 
 def test_viewers_read_only(database):

@@ -166,10 +166,15 @@ def test_the_walk_forward_verdict_judges_the_absolute_error_its_test_measured():
 def test_every_way_in_runs_as_many_windows_as_the_benchmark_reports():
     # The README's headline walk-forward figures come from bench/forecasters.py: the CLI, the API and
     # the Metrics page (tests/app_pages) run that many windows unless asked otherwise.
+    import inspect
+
     from api.schemas import WalkForwardRequest
     from core.__main__ import build_parser
+    from core.services import analysis
 
     assert WalkForwardSettings().windows == 10
     cli = build_parser().parse_args(["walkforward", "--csv", "prices.csv"])
     assert cli.windows == WalkForwardSettings().windows
     assert WalkForwardRequest(ticker="SPX").windows == WalkForwardSettings().windows
+    service = inspect.signature(analysis.submit_walk_forward)
+    assert service.parameters["windows"].default == WalkForwardSettings().windows
