@@ -111,7 +111,9 @@ def render_versions(versions, evaluations: list[Evaluation], template: str) -> N
         st.text(line)
         render_walk_forward_of(version, evaluations)
     metric = st.radio("History of", ["MASE", "MAE", "Direction accuracy"], horizontal=True)
-    history = table.rename(columns={"Ticker": "ticker", "Version": "version", "Trained": "trained"})
+    history = table.rename(columns={"Ticker": "ticker", "Version": "version", "Trained": "trained"}).assign(
+        name=[version_name(v.ticker, v.version, v.model_type) for v in versions]
+    )
     st.plotly_chart(metric_history_figure(history, metric, template=template), width="stretch")
 
 

@@ -484,10 +484,21 @@ def _history_range(values: pd.Series, metric: str) -> list[float]:
 
 
 def metric_history_figure(history: pd.DataFrame, metric: str, *, template: str = "plotly_white") -> go.Figure:
-    """A metric of each ticker's versions in the order they were trained, on whole version numbers."""
+    """A metric of each ticker's versions in the order they were trained, on whole version numbers;
+    a point's hover names its version ("SPX v2 · LSTM (Keras)"), as versions of one line may differ in type."""
     figure = go.Figure()
+    value = "%{y:.1%}" if metric == "Direction accuracy" else "%{y:,.4f}"
     for ticker, rows in history.sort_values("trained").groupby("ticker"):
-        figure.add_trace(go.Scatter(x=rows["version"], y=rows[metric], mode="lines+markers", name=str(ticker)))
+        figure.add_trace(
+            go.Scatter(
+                x=rows["version"],
+                y=rows[metric],
+                text=rows["name"],
+                mode="lines+markers",
+                name=str(ticker),
+                hovertemplate=f"%{{text}}<br>{metric} {value}<extra></extra>",
+            )
+        )
     if metric == "MASE":
         figure.add_hline(y=1.0, line={"dash": "dash", "color": "#64748b"}, annotation_text="persistence")
     figure.update_layout(

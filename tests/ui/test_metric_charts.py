@@ -8,8 +8,21 @@ from ui.charts import metric_history_figure, window_scores_figure
 
 def history(values, metric):
     return pd.DataFrame(
-        {"ticker": "SPX", "version": [1, 2, 3], "trained": pd.date_range("2024-01-01", periods=3), metric: values}
+        {
+            "ticker": "SPX",
+            "version": [1, 2, 3],
+            "name": ["SPX v1 · auto ensemble", "SPX v2 · LSTM (Keras)", "SPX v3 · auto ensemble"],
+            "trained": pd.date_range("2024-01-01", periods=3),
+            metric: values,
+        }
     )
+
+
+def test_each_point_names_its_version_s_model_type():
+    # One ticker's versions may be of different types: the line joins them, the hover tells them apart.
+    [line] = metric_history_figure(history([1.0, 1.001, 1.002], "MASE"), "MASE").data
+    assert list(line.text) == ["SPX v1 · auto ensemble", "SPX v2 · LSTM (Keras)", "SPX v3 · auto ensemble"]
+    assert "%{text}" in line.hovertemplate
 
 
 def test_versions_are_whole_numbers():
