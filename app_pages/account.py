@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from common.config import get_settings
+from common.words import plural
 from core.auth import Actor
 from core.preferences import DATE_RANGES, NOTIFICATIONS
 from core.services import accounts
@@ -11,8 +12,8 @@ from ui.admin import render_admin
 from ui.auth import get_authenticator, render_password_change, require_login
 from ui.errors import attempt
 from ui.format import minute
+from ui.notices import done_then_rerun, show_notice
 from ui.tables import show_table
-from ui.text import plain
 
 EXPIRY_CHOICES = {"in 30 days": 30, "in 90 days": 90, "in 365 days": 365, "never": None}
 
@@ -63,8 +64,7 @@ def render_api_keys(actor: Actor) -> None:
         if st.button("Revoke", disabled=chosen is None) and attempt(
             accounts.revoke_api_key, actor, key_id=active[chosen]
         ):
-            st.success(f"Revoked {plain(chosen)}: it no longer authenticates.")
-            st.rerun()
+            done_then_rerun(f"Revoked {chosen}: it no longer authenticates.")
     render_key_usage(actor)
 
 
@@ -87,7 +87,8 @@ def render_key_usage(actor: Actor) -> None:
         ]
     )
     for key, requests in rows.groupby("key", sort=False):
-        st.text(f"{key}: {requests['requests'].sum()} requests, last on {requests['last used'].max():%Y-%m-%d}")
+        count = plural(int(requests["requests"].sum()), "request")
+        st.text(f"{key}: {count}, last on {requests['last used'].max():%Y-%m-%d}")
         show_table(requests.drop(columns="key"), hide_index=True)
 
 
@@ -134,6 +135,7 @@ def render_usage(actor: Actor) -> None:
 def main() -> None:
     actor = require_login()
     st.title("Account")
+    show_notice()
     render_profile(actor)
     password, keys, preferences, usage = st.tabs(["Password", "API keys", "Preferences", "Usage"])
     with password:

@@ -17,6 +17,7 @@ from ui.charts import candlestick_figure
 from ui.components.price_chart import price_chart
 from ui.errors import attempt
 from ui.format import label as column_label
+from ui.notices import done_then_rerun, show_notice
 from ui.pickers import ticker_picker
 from ui.tables import csv_download, show_table
 from ui.text import plain
@@ -57,8 +58,7 @@ def render_cache(actor: Actor, preferences: Preferences) -> None:
     ):
         written = attempt(market.load_sample, actor)
         if written is not None:
-            st.success(f"Loaded {written:,} days of ^GSPC.")
-            st.rerun()
+            done_then_rerun(f"Loaded {written:,} days of ^GSPC.")
     if cached:
         render_preview(actor, preferences, sorted({c.ticker for c in cached}), cached)
 
@@ -136,19 +136,16 @@ def render_splits(actor: Actor, ticker: str, scopes: set[bool]) -> None:
         return
     decided = attempt(market.review_splits, actor, ticker, shared=shared, confirm=confirm, reject=reject)
     if decided is not None:
-        st.success(
+        done_then_rerun(
             f"{plural(len(decided.confirmed), 'split')} confirmed "
-            f"({decided.adjusted_rows:,} adjusted closes rewritten), "
-            f"{len(decided.rejected)} rejected."
+            f"({decided.adjusted_rows:,} adjusted closes rewritten), {len(decided.rejected)} rejected."
         )
-        st.rerun()
 
 
 def remove(actor: Actor, ticker: str, *, shared: bool) -> None:
     deleted = attempt(market.delete_prices, actor, ticker, shared=shared)
     if deleted is not None:
-        st.success(f"Deleted {deleted:,} rows of {plain(ticker)}.")
-        st.rerun()
+        done_then_rerun(f"Deleted {plural(deleted, 'row')} of {ticker}.")
 
 
 FETCH_COLUMNS = {
@@ -313,12 +310,13 @@ def render_ticker_lists(actor: Actor, preferences: Preferences) -> None:
     if tickers is None:
         st.caption("Nothing saved: fix the list and save again.")
     else:
-        st.success(f"Saved {len(tickers)} tickers: {plain(', '.join(tickers))}")
+        st.success(f"Saved {plural(len(tickers), 'ticker')}: {plain(', '.join(tickers))}")
 
 
 def main() -> None:
     actor = require_login()
     st.title("Tickers")
+    show_notice()
     offline = not yahoo_is_reachable()
     if offline:
         st.info(plain(OFFLINE_MESSAGE), icon=":material/cloud_off:")

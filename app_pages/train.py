@@ -14,6 +14,7 @@ from ui.auth import require_login
 from ui.errors import attempt
 from ui.format import MASE_FORMAT, P_VALUE_FORMAT, day, local_moment, minute
 from ui.leaderboard import ensemble_mix, show_leaderboard
+from ui.notices import done_then_rerun, show_notice
 from ui.status import show_runner_problem
 from ui.tables import show_table
 from ui.text import plain
@@ -284,7 +285,7 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
             },
         )
         labels = {
-            f"{version_name(v.ticker, v.version, v.model_type)}{' (active)' if v.is_active else ''}": v.id
+            f"{version_name(v.ticker, v.version, v.model_type)}{' (active)' if v.is_active else ''}": v
             for v in versions
         }
         chosen = st.selectbox("Version", list(labels), index=None, placeholder="Choose a version to act on")
@@ -294,14 +295,17 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
         render_import(actor)
 
 
-def render_version_actions(actor: Actor, version_id, can_train: bool) -> None:
+def render_version_actions(actor: Actor, version, can_train: bool) -> None:
     make_active, remove, download = st.columns(3)
-    if make_active.button("Make active", disabled=not can_train) and attempt(models.activate, actor, version_id):
-        st.rerun()
+    name = version_name(version.ticker, version.version, version.model_type)
+    if make_active.button("Make active", disabled=not can_train) and attempt(models.activate, actor, version.id):
+        done_then_rerun(f"{name} is now the active model of {version.ticker}.")
     if remove.button("Delete", disabled=not can_train):
-        attempt(models.delete, actor, version_id)
-        st.rerun()
-    exported = attempt(models.export_bundle, actor, version_id)
+        kept = attempt(models.delete, actor, version.id)
+        if kept is not None:
+            ledger = f"the ledger keeps its {plural(kept, 'prediction')} as {version.ticker} · deleted model"
+            done_then_rerun(f"Deleted {name}; " + (ledger if kept else "it had made no prediction") + ".")
+    exported = attempt(models.export_bundle, actor, version.id)
     if exported:
         download.download_button(
             "Export (.zip)", exported.data, file_name=exported.filename, mime="application/zip", on_click="ignore"
@@ -333,6 +337,7 @@ def render_leaderboard(actor: Actor, view: models.TrainView) -> None:
 def main() -> None:
     actor = require_login()
     st.title("Train")
+    show_notice()
     view = attempt(models.train_view, actor)
     if view is None:
         return

@@ -28,6 +28,7 @@ from db.repositories.models import (
     get_active_version,
     get_model_version,
 )
+from db.repositories.predictions import count_predictions_of
 
 
 class RegistryError(NotFound, LookupError):
@@ -75,12 +76,15 @@ def activate(*, session: Session, actor: Actor, version_id: uuid.UUID) -> ModelV
     return version
 
 
-def delete(*, session: Session, actor: Actor, version_id: uuid.UUID) -> None:
+def delete(*, session: Session, actor: Actor, version_id: uuid.UUID) -> int:
+    """Delete the version; its predictions stay in the ledger, unlinked. Returns how many there are."""
     require(actor, Permission.TRAIN)
     version = owned_version(session=session, actor=actor, version_id=version_id)
     detail = f"{version.ticker} v{version.version}"
+    kept = count_predictions_of(session=session, version=version)
     delete_model_version(session=session, version=version)
     record_event(session=session, action="model delete", status="ok", actor=actor, detail=detail)
+    return kept
 
 
 @dataclass

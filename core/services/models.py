@@ -131,9 +131,10 @@ def activate(actor: Actor, version_id: uuid.UUID) -> ModelVersion:
         return registry.activate(session=session, actor=actor, version_id=version_id)
 
 
-def delete(actor: Actor, version_id: uuid.UUID) -> None:
+def delete(actor: Actor, version_id: uuid.UUID) -> int:
+    """Delete the version; returns how many of its predictions stay in the ledger."""
     with session_scope(action="delete model") as session:
-        registry.delete(session=session, actor=actor, version_id=version_id)
+        return registry.delete(session=session, actor=actor, version_id=version_id)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from db.models import ModelVersion, Prediction
@@ -23,6 +23,12 @@ LEDGER_COLUMNS = (
 def add_predictions(*, session: Session, rows: Sequence[Prediction]) -> None:
     session.add_all(rows)
     session.flush()
+
+
+def count_predictions_of(*, session: Session, version: ModelVersion) -> int:
+    """How many ledger rows the version made."""
+    query = select(func.count()).select_from(Prediction).where(Prediction.model_version_id == version.id)
+    return int(session.scalar(query) or 0)
 
 
 def pending_predictions(*, session: Session, ticker: str, up_to: date) -> Sequence[Prediction]:

@@ -10,6 +10,7 @@ from db.engine import session_scope
 from db.models import AuditLog, Invitation
 from db.models.accounts import Role
 from tests.accounts import logged_in_app, make_account, unique_name
+from ui.text import plain
 
 
 @pytest.fixture
@@ -31,10 +32,10 @@ def test_each_key_has_a_table_of_its_requests_by_endpoint(database):
 
     at = logged_in_app("app_pages/account.py", actor).run()
     assert not at.exception
-    summaries = [text.value for text in at.text if "requests, last on" in text.value]
+    summaries = [text.value for text in at.text if ", last on" in text.value]
     assert [line.split(", last on")[0] for line in summaries] == [
         f"nightly ({nightly.prefix}…): 4 requests",
-        f"notebook ({notebook.prefix}…) · revoked: 1 requests",
+        f"notebook ({notebook.prefix}…) · revoked: 1 request",
     ]
     tables = [frame.value for frame in at.dataframe if "endpoint" in frame.value.columns]
     assert dict(zip(tables[0]["endpoint"], tables[0]["requests"], strict=True)) == {
@@ -42,6 +43,17 @@ def test_each_key_has_a_table_of_its_requests_by_endpoint(database):
         "GET /v1/prices/{ticker}": 3,
     }
     assert list(tables[1]["endpoint"]) == ["POST /v1/predict"]
+
+
+def test_a_revoked_key_is_confirmed_after_the_page_refreshes(database):
+    actor = make_account(database)
+    key = accounts.create_api_key(actor, name="nightly", expires_in_days=30).record
+    at = logged_in_app("app_pages/account.py", actor).run()
+    next(s for s in at.selectbox if s.label == "Revoke a key").set_value(f"nightly ({key.prefix}…)").run()
+    next(b for b in at.button if b.label == "Revoke").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [plain(f"Revoked nightly ({key.prefix}…): it no longer authenticates.")]
+    assert "Revoke a key" not in [s.label for s in at.selectbox], "no active key is left to revoke"
 
 
 def test_an_invitation_from_the_admin_panel_is_stored_and_audited(database):

@@ -51,6 +51,9 @@ def test_load_the_sample_and_preview_it(offline):
     at = logged_in_app(PAGE, make_account(offline)).run()
     button(at, "Load the S&P 500 sample").click().run()
     assert not at.exception
+    assert [s.value for s in at.success] == ["Loaded 5,031 days of ^GSPC."], "said after the page refreshed"
+    at.run()
+    assert not at.success, "said once"
     table = at.dataframe[0].value
     assert table.iloc[0].to_dict() == {
         "Ticker": "^GSPC",
@@ -263,5 +266,8 @@ def test_detected_splits_are_confirmed_on_the_page(offline):
     button(at, "Apply these decisions").click().run()
     assert not at.exception
     assert not at.error
+    [decided] = [s.value for s in at.success]
+    assert decided.startswith("1 split confirmed ("), decided
+    assert decided.endswith("adjusted closes rewritten), 1 rejected."), decided
     assert len(at.radio) == 0, "no candidate is left to decide"
     assert any(text.value.startswith("• 1 split reported by the source: " + str(split_day(60))) for text in at.text)

@@ -301,6 +301,23 @@ def test_each_job_says_what_it_does_and_to_which_model(database):
     ]
 
 
+def test_making_a_version_active_and_deleting_one_are_confirmed(database):
+    actor = make_account(database)
+    with session_scope() as session:
+        for _ in range(2):
+            save_version(session=session, actor=actor, ticker="SPX", result=tiny_result())
+    at = logged_in_app(PAGE, actor).run()
+    next(s for s in at.selectbox if s.label == "Version").set_value("SPX v2 · LSTM (Keras)").run()
+    next(b for b in at.button if b.label == "Make active").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["SPX v2 · LSTM (Keras) is now the active model of SPX."]
+    assert at.dataframe[0].value.set_index("Version")["Active"].to_dict() == {2: True, 1: False}
+    next(s for s in at.selectbox if s.label == "Version").set_value("SPX v1 · LSTM (Keras)").run()
+    next(b for b in at.button if b.label == "Delete").click().run()
+    assert [s.value for s in at.success] == ["Deleted SPX v1 · LSTM (Keras); it had made no prediction."]
+    assert at.dataframe[0].value["Version"].tolist() == [2]
+
+
 def test_import_refuses_a_foreign_file(database):
     at = logged_in_app(PAGE, make_account(database)).run()
     at.file_uploader[0].set_value(("model.zip", b"PK not really", "application/zip"))

@@ -130,7 +130,7 @@ def test_the_ledger_names_each_model_by_version_and_type_and_keeps_a_deleted_one
     make(session, actor, days=2)
     gone = save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
     make(session, actor, days=1, version_id=gone.id)
-    delete(session=session, actor=actor, version_id=gone.id)
+    assert delete(session=session, actor=actor, version_id=gone.id) == 1, "the predictions it leaves in the ledger"
     ledger = ledger_with_outcomes(session=session, actor=actor)
     assert sorted(ledger["model"]) == ["PRD v1 · LSTM (Keras)", "PRD v1 · LSTM (Keras)", "PRD · deleted model"]
     assert sorted(ledger["model_type"].fillna("none")) == ["lstm", "lstm", "none"], "the type as the API stores it"
