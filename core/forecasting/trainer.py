@@ -14,6 +14,7 @@ from core.forecasting.dataset import DatasetError
 from core.forecasting.evaluation import MASE_SPEC, figure, json_safe
 from core.forecasting.registry import save_version
 from core.forecasting.training import TrainingCancelledError, train_model
+from core.forecasting.zoo import label
 from db.engine import session_scope
 from db.models import Evaluation, TrainingJob
 from db.models.forecasting import JobStatus
@@ -144,7 +145,7 @@ class TrainingRun:
             job.status = JobStatus.SUCCEEDED.value
             job.progress = 1.0
             job.finished_at = utc_now()
-            job.message = f"leaderboard of {len(rows)} models: best on validation {rows[0]['kind']}"
+            job.message = f"leaderboard of {len(rows)} model types: best on validation {label(rows[0]['kind'])}"
         return JobStatus.SUCCEEDED.value
 
     def _window(self, window: int, windows: int) -> None:

@@ -5,6 +5,7 @@ from sqlalchemy.engine import URL
 
 from core.data.service import import_prices, load_sample
 from core.forecasting.trainer import TrainingRun
+from core.forecasting.zoo import label
 from db.engine import get_sessionmaker, session_scope
 from db.migrate import upgrade_to_head
 from db.models import Evaluation, ModelVersion, TrainingJob
@@ -103,4 +104,6 @@ def test_a_leaderboard_job_stores_every_type_sorted_by_validation(app_database):
         models = board.metrics["models"]
         assert {m["kind"] for m in models} >= {"persistence", "ridge", "auto", "lstm"}
         assert [m["validation_mase"] for m in models] == sorted(m["validation_mase"] for m in models)
+        best = label(models[0]["kind"])
+        assert finished.message == f"leaderboard of {len(models)} model types: best on validation {best}"
         assert session.query(Evaluation).count() == 1
