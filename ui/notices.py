@@ -23,7 +23,12 @@ def done_then_rerun(message: str) -> NoReturn:
 
 
 def show_notice() -> None:
-    """The message an action left before its rerun, as text (it may carry a ticker or a key name)."""
+    """The message an action left before its rerun, as text (it may carry a ticker or a key name).
+
+    Its slot is there on every run, message or not: an element that came and went would shift
+    everything below it, and Streamlit would redraw the page's tabs on their first one.
+    """
+    slot = st.empty()
     message = st.session_state.pop(NOTICE_KEY, None)
     if message:
-        st.success(plain(message), icon=":material/check_circle:")
+        slot.success(plain(message), icon=":material/check_circle:")

@@ -52,8 +52,11 @@ def test_load_the_sample_and_preview_it(offline):
     button(at, "Load the S&P 500 sample").click().run()
     assert not at.exception
     assert [s.value for s in at.success] == ["Loaded 5,031 days of ^GSPC."], "said after the page refreshed"
+    tabs_at = [type(node).__name__ for node in at.main.children.values()].index("Block")
     at.run()
     assert not at.success, "said once"
+    # Were the notice's place gone, the tabs would move up one and the browser redraw them on their first.
+    assert [type(node).__name__ for node in at.main.children.values()].index("Block") == tabs_at
     table = at.dataframe[0].value
     assert table.iloc[0].to_dict() == {
         "Ticker": "^GSPC",
