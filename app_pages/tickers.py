@@ -15,6 +15,7 @@ from core.services import accounts, market
 from ui.auth import require_login
 from ui.charts import candlestick_figure
 from ui.components.price_chart import price_chart
+from ui.confirm import confirmed
 from ui.errors import attempt
 from ui.format import label as column_label
 from ui.notices import done_then_rerun, show_notice
@@ -76,10 +77,15 @@ def render_preview(actor: Actor, preferences: Preferences, tickers: list[str], c
     render_splits(actor, ticker, scopes)
     download, delete_own, delete_shared = st.columns(3)
     csv_download(f"Download {ticker} as CSV", prices, f"{ticker}.csv", container=download)
-    if True in scopes and can(actor, Permission.UPLOAD) and delete_own.button(f"Delete my uploaded {ticker}"):
-        remove(actor, ticker, shared=False)
-    if False in scopes and actor.is_admin and delete_shared.button(f"Delete shared {ticker}"):
-        remove(actor, ticker, shared=True)
+    days = {c.owned: c.rows for c in cached if c.ticker == ticker}
+    if True in scopes and can(actor, Permission.UPLOAD):
+        question = f"Delete your {days[True]:,} days of {ticker}? Nothing else keeps them."
+        if confirmed(f"Delete my uploaded {ticker}", question, key=f"delete_own_{ticker}", container=delete_own):
+            remove(actor, ticker, shared=False)
+    if False in scopes and actor.is_admin:
+        question = f"Delete the shared {days[False]:,} days of {ticker}? Every account's charts and models read them."
+        if confirmed(f"Delete shared {ticker}", question, key=f"delete_shared_{ticker}", container=delete_shared):
+            remove(actor, ticker, shared=True)
 
 
 def render_quality(actor: Actor, ticker: str) -> None:

@@ -11,6 +11,7 @@ from core.forecasting.zoo import DEFAULT_KIND, job_name, label, version_name
 from core.jobs import DEFAULT_PRESET, FINISHED, PRESETS, WAITING_MESSAGE, RunnerStatus
 from core.services import models
 from ui.auth import require_login
+from ui.confirm import confirmed
 from ui.errors import attempt
 from ui.format import MASE_FORMAT, P_VALUE_FORMAT, day, local_moment, minute
 from ui.leaderboard import ensemble_mix, show_leaderboard
@@ -300,7 +301,8 @@ def render_version_actions(actor: Actor, version, can_train: bool) -> None:
     name = version_name(version.ticker, version.version, version.model_type)
     if make_active.button("Make active", disabled=not can_train) and attempt(models.activate, actor, version.id):
         done_then_rerun(f"{name} is now the active model of {version.ticker}.")
-    if remove.button("Delete", disabled=not can_train):
+    question = f"Delete {name}? The ledger keeps its predictions, as {version.ticker} · deleted model."
+    if confirmed("Delete", question, key=f"delete_{version.id}", container=remove, disabled=not can_train):
         kept = attempt(models.delete, actor, version.id)
         if kept is not None:
             ledger = f"the ledger keeps its {plural(kept, 'prediction')} as {version.ticker} · deleted model"

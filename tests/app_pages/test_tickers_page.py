@@ -77,6 +77,23 @@ def test_load_the_sample_and_preview_it(offline):
     assert any(b.label.startswith("Load the S&P") for b in at.button) is False
 
 
+def test_deleting_uploaded_prices_is_asked_about_then_confirmed(offline):
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    at.file_uploader[0].set_value(("spx.csv", gspc_2018_bytes(), "text/csv"))
+    text_input(at, "Ticker").input("SPX")
+    button(at, "Import").click().run()
+    at.run()
+    button(at, "Delete my uploaded SPX").click().run()
+    assert [w.value for w in at.warning if w.value.startswith("Delete")] == [
+        "Delete your 251 days of SPX? Nothing else keeps them."
+    ]
+    assert at.dataframe[0].value["Ticker"].tolist() == ["SPX"], "nothing deleted on the first click"
+    button(at, "Yes, delete").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Deleted 251 rows of SPX."]
+    assert at.info[-1].value.startswith("The cache is empty")
+
+
 def test_upload_with_a_bad_row_shows_the_report_and_writes_nothing(offline):
     at = logged_in_app(PAGE, make_account(offline)).run()
     bad = gspc_2018_bytes().replace(b"2018-12-28,2498.77002", b"2018-12-28,-2498.77002")

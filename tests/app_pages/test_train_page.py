@@ -314,6 +314,15 @@ def test_making_a_version_active_and_deleting_one_are_confirmed(database):
     assert at.dataframe[0].value.set_index("Version")["Active"].to_dict() == {2: True, 1: False}
     next(s for s in at.selectbox if s.label == "Version").set_value("SPX v1 · LSTM (Keras)").run()
     next(b for b in at.button if b.label == "Delete").click().run()
+    assert at.dataframe[0].value["Version"].tolist() == [2, 1], "a deletion is asked about first"
+    assert [w.value for w in at.warning] == [
+        "Delete SPX v1 · LSTM (Keras)? The ledger keeps its predictions, as SPX · deleted model."
+    ]
+    next(b for b in at.button if b.label == "Cancel").click().run()
+    assert not at.warning
+    assert at.dataframe[0].value["Version"].tolist() == [2, 1]
+    next(b for b in at.button if b.label == "Delete").click().run()
+    next(b for b in at.button if b.label == "Yes, delete").click().run()
     assert [s.value for s in at.success] == ["Deleted SPX v1 · LSTM (Keras); it had made no prediction."]
     assert at.dataframe[0].value["Version"].tolist() == [2]
 
