@@ -179,12 +179,15 @@ def run_name(evaluation: Evaluation) -> str:
     return f"{evaluation.ticker} · {evaluated_model(evaluation)} · {minute(evaluation.created_at)} · {windows}"
 
 
-def render_evaluations(evaluations: list[Evaluation], template: str) -> None:
+def render_evaluations(actor: Actor, evaluations: list[Evaluation], template: str) -> None:
     if not evaluations:
         st.caption("No walk-forward runs yet.")
         return
     names = {run_name(e): e for e in evaluations}
-    evaluation = names[st.selectbox("Run", list(names))]
+    # The list comes without the runs' per-day forecasts; the chosen run is read whole.
+    evaluation = attempt(analysis.evaluation, actor, names[st.selectbox("Run", list(names))].id)
+    if evaluation is None:
+        return
     model = evaluated_model(evaluation)
     m = evaluation.metrics
     baselines = m.get("baselines", {})
@@ -330,7 +333,7 @@ def main() -> None:
     show_leaderboard(view.leaderboard)
     st.header("Walk-forward evaluation")
     render_walkforward_form(actor, view.tickers)
-    render_evaluations(view.evaluations, template)
+    render_evaluations(actor, view.evaluations, template)
     st.header("Backtest")
     render_backtest(actor, view.evaluations, template)
     st.header("Risk")

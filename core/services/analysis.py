@@ -44,7 +44,7 @@ class MetricsView:
 
 def metrics_view(actor: Actor) -> MetricsView:
     with session_scope(action="metrics", read_only=True) as session:
-        boards = list_evaluations(session=session, actor=actor, kind="leaderboard")
+        boards = list_evaluations(session=session, actor=actor, kind="leaderboard", limit=1)
         return MetricsView(
             chart_template=load_preferences(session=session, actor=actor).plotly_template,
             versions=list_model_versions(session=session, actor=actor),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from db.models import Evaluation
 from db.repositories.actor import Actor, own_rows
@@ -18,13 +18,19 @@ def add_evaluation(*, session: Session, evaluation: Evaluation) -> Evaluation:
 
 
 def list_evaluations(
-    *, session: Session, actor: Actor, ticker: str | None = None, kind: str = "walkforward"
+    *, session: Session, actor: Actor, ticker: str | None = None, kind: str = "walkforward", limit: int | None = None
 ) -> Sequence[Evaluation]:
-    """The actor's own runs of one kind (walkforward or leaderboard), newest first."""
+    """The actor's own runs of one kind (walkforward or leaderboard), newest first, without their windows.
+
+    A run's windows hold every out-of-sample day's forecast (0.2 MB for ten windows of the sample);
+    the Metrics page lists every run on each of its runs but draws one, which it reads on its own.
+    """
     query = (
         select(Evaluation)
+        .options(defer(Evaluation.windows, raiseload=True))
         .where(own_rows(Evaluation.user_id, actor), Evaluation.kind == kind)
         .order_by(Evaluation.created_at.desc())
+        .limit(limit)
     )
     if ticker:
         query = query.where(Evaluation.ticker == ticker)
