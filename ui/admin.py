@@ -12,6 +12,7 @@ from db.models.accounts import Role
 from db.repositories.actor import Actor
 from db.types import utc_now
 from ui.errors import attempt
+from ui.notices import done_then_rerun
 from ui.tables import show_table
 from ui.text import plain
 
@@ -38,13 +39,13 @@ def render_users(actor: Actor) -> None:
     show_table(
         [
             {
-                "username": user.username,
-                "email": user.email,
-                "role": user.role,
-                "tier": user.subscription_tier,
-                "active": user.is_active,
-                "last login": user.last_login,
-                "created": user.created_at,
+                "Username": user.username,
+                "E-mail": user.email,
+                "Role": user.role,
+                "Tier": user.subscription_tier,
+                "Active": user.is_active,
+                "Last login": user.last_login,
+                "Created": user.created_at,
             }
             for user in people
         ],
@@ -59,10 +60,11 @@ def render_users(actor: Actor) -> None:
     new_role = role_column.selectbox("Role", [r.value for r in Role], index=[r.value for r in Role].index(user.role))
     changing = role_column.button("Change role", disabled=new_role == user.role)
     if changing and attempt(accounts.change_role, actor, user_id=user.id, role=Role(new_role)):
-        st.success(f"{plain(user.username)} is now {plain(new_role)}.")
+        done_then_rerun(f"{user.username} is now {new_role}.")
     label = "Deactivate" if user.is_active else "Reactivate"
     if active_column.button(label) and attempt(accounts.set_active, actor, user_id=user.id, active=not user.is_active):
-        st.success(f"{plain(user.username)} {plain(label.lower())}d.")
+        done = "deactivated: they can no longer log in" if user.is_active else "reactivated: they can log in again"
+        done_then_rerun(f"{user.username} {done}.")
     if reset_column.button("Reset password"):
         temporary = attempt(accounts.reset_password, actor, user_id=user.id)
         if temporary:

@@ -70,3 +70,27 @@ def test_an_invitation_from_the_admin_panel_is_stored_and_audited(database):
             select(AuditLog.status).where(AuditLog.user_id == admin.user_id, AuditLog.action == "invite")
         ).all()
     assert statuses == ["ok"]
+
+
+def test_an_admin_s_change_of_role_and_deactivation_show_in_the_users_table(database):
+    admin = make_account(database, role=Role.ADMIN)
+    name = unique_name("member")
+    make_account(database, username=name)
+    at = logged_in_app("app_pages/account.py", admin).run()
+
+    def row() -> dict:
+        users = next(frame.value for frame in at.dataframe if "Username" in frame.value.columns)
+        return users.set_index("Username").loc[name].to_dict()
+
+    assert row()["Role"] == "analyst"
+    assert row()["Active"]
+    next(s for s in at.selectbox if s.label == "Manage a user").set_value(name).run()
+    next(s for s in at.selectbox if s.label == "Role").set_value("viewer").run()
+    next(b for b in at.button if b.label == "Change role").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [plain(f"{name} is now viewer.")]
+    assert row()["Role"] == "viewer", "the table above says what was just done"
+    next(b for b in at.button if b.label == "Deactivate").click().run()
+    assert [s.value for s in at.success] == [plain(f"{name} deactivated: they can no longer log in.")]
+    assert not row()["Active"]
+    assert "Reactivate" in [b.label for b in at.button]
