@@ -18,7 +18,7 @@ from ui.components.price_chart import price_chart
 from ui.confirm import confirmed
 from ui.errors import attempt
 from ui.format import label as column_label
-from ui.notices import done_then_rerun, show_notice
+from ui.notices import done_then_rerun, keep_then_rerun, kept, show_notice
 from ui.pickers import ticker_picker
 from ui.tables import csv_download, show_table
 from ui.text import plain
@@ -175,6 +175,9 @@ def render_fetch(actor: Actor, preferences: Preferences, *, offline_shown: bool)
         refresh = st.checkbox("Only days after the last cached one (refresh)")
         submitted = st.form_submit_button("Fetch", icon=":material/cloud_download:")
     if not submitted:
+        fetched = kept(FETCHED_KEY)
+        if fetched is not None:
+            show_fetch(fetched, offline_shown=offline_shown)
         return
     bar = st.progress(0.0, text="Fetching…")
     run = attempt(
@@ -189,6 +192,12 @@ def render_fetch(actor: Actor, preferences: Preferences, *, offline_shown: bool)
     if run is None:
         bar.empty()
         return
+    if run.table()["rows"].sum():  # prices were written: the Cache tab and the preview are to show them
+        keep_then_rerun(FETCHED_KEY, run)
+    show_fetch(run, offline_shown=offline_shown)
+
+
+def show_fetch(run, *, offline_shown: bool) -> None:
     if run.offline and not offline_shown:
         st.warning(plain(OFFLINE_MESSAGE), icon=":material/cloud_off:")
     table = run.table()
@@ -197,6 +206,8 @@ def render_fetch(actor: Actor, preferences: Preferences, *, offline_shown: bool)
     show_table(table.rename(columns=FETCH_COLUMNS), hide_index=True)
 
 
+FETCHED_KEY = "tickers.fetched"
+UPLOADED_KEY = "tickers.uploaded"
 MAPPING_KEY = "tickers.upload_mapping"
 MAPPING_FIELDS = {
     "date": "Date",
@@ -233,6 +244,9 @@ def render_upload(actor: Actor) -> None:
         "sheet": sheet.strip() or None,
         "skip_bad_rows": skip,
     }
+    uploaded = kept(UPLOADED_KEY)
+    if uploaded is not None:
+        show_upload(uploaded)
     if submitted:
         st.session_state.pop(MAPPING_KEY, None)
         if file is None:
@@ -245,9 +259,7 @@ def render_upload(actor: Actor) -> None:
     if pending and file is not None:
         mapping = render_mapping(pending["columns"], pending["preview"])
         if mapping:
-            result = upload(actor, file, options | {"mapping": mapping})
-            if result is not None and result.accepted:
-                st.session_state.pop(MAPPING_KEY, None)
+            upload(actor, file, options | {"mapping": mapping})
 
 
 def render_mapping(columns: list[str], preview: pd.DataFrame) -> dict[str, str] | None:
@@ -267,10 +279,22 @@ def render_mapping(columns: list[str], preview: pd.DataFrame) -> dict[str, str] 
 
 
 def upload(actor: Actor, file, options: dict):
-    """One upload through the service, its message and report drawn; None when it was not allowed."""
+    """One upload through the service, its message and report drawn; None when it was not allowed.
+
+    Rows written rerun the page first, so the Cache tab and the preview show them; the report is
+    drawn on that run.
+    """
     result = attempt(market.upload_prices, actor, data_bytes=file.getvalue(), filename=file.name, **options)
     if result is None:
         return None
+    if result.accepted:
+        st.session_state.pop(MAPPING_KEY, None)  # the file is in: no mapping is pending any more
+        keep_then_rerun(UPLOADED_KEY, result)
+    show_upload(result)
+    return result
+
+
+def show_upload(result) -> None:
     show = st.success if result.status == "accepted" else st.warning if result.accepted else st.error
     show(plain(result.message()))
     if result.layout:
@@ -293,7 +317,6 @@ def upload(actor: Actor, file, options: dict):
             ),
             hide_index=True,
         )
-    return result
 
 
 def render_ticker_lists(actor: Actor, preferences: Preferences) -> None:

@@ -131,6 +131,31 @@ def test_an_upload_with_notes_above_its_header_is_imported_and_says_what_it_skip
     assert [s.value for s in at.success] == ["Wrote 251 rows of SPX from 2018-01-02 to 2018-12-31"]
     captions = [c.value for c in at.caption]
     assert any("header on line 4: the 2 lines of notes above it skipped" in text for text in captions), captions
+    cache = at.dataframe[0].value
+    assert "Freshness" in cache.columns, "the Cache tab is not left saying the cache is empty"
+    assert cache["Ticker"].tolist() == ["SPX"], "the Cache tab shows the upload at once"
+
+
+def test_fetched_prices_show_in_the_cache_at_once(offline, monkeypatch):
+    from datetime import date
+
+    from tests.fixtures import gspc_2018_frame
+
+    monkeypatch.setattr("core.data.yahoo.yfinance_history", lambda ticker, **options: gspc_2018_frame())
+    monkeypatch.setattr("core.data.yahoo.yahoo_reachable", lambda timeout_seconds=3.0: True)
+    st.cache_data.clear()
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    next(t for t in at.text_area if t.label == "Tickers").input("^GSPC")
+    next(d for d in at.date_input if d.label == "From").set_value(date(2018, 1, 1))
+    next(d for d in at.date_input if d.label == "To").set_value(date(2018, 12, 31))
+    button(at, "Fetch").click().run()
+    assert not at.exception
+    cache = at.dataframe[0].value
+    assert "Freshness" in cache.columns, "the Cache tab is not left saying the cache is empty"
+    assert cache["Ticker"].tolist() == ["^GSPC"], "the Cache tab shows the fetch at once"
+    fetched = at.dataframe[-1].value
+    assert fetched["Ticker"].tolist() == ["^GSPC"]
+    assert fetched["Days stored"].tolist() == ["251"]
 
 
 def test_fetching_offline_says_so_and_skips_the_rest(offline):
@@ -244,6 +269,8 @@ def test_an_unknown_layout_is_previewed_and_mapped_by_hand(offline):
     assert not at.exception
     assert [s.value for s in at.success] == ["Wrote 2 rows of ODD from 2018-01-02 to 2018-01-03"]
     assert "Layout recognised: columns mapped by hand" in [c.value for c in at.caption]
+    assert not any(b.label == "Import with these columns" for b in at.button), "the mapping is done with"
+    assert at.dataframe[0].value["Ticker"].tolist() == ["ODD"]
 
 
 def test_an_excel_workbook_uploads_and_names_its_layout(offline):

@@ -263,15 +263,8 @@ def test_the_whole_journey(app_url, page, tmp_path):
         raise
 
 
-def journey(app_url: str, page, tmp_path: Path) -> None:
-    username = f"analyst{uuid.uuid4().hex[:6]}"
-
-    # A visitor who types a page's URL gets the login page, then that page once logged in.
-    open_page(page, f"{app_url}/metrics")
-    visible_text(page, "Log in or create an account").wait_for()
-    assert page.get_by_text("Page not found").count() == 0
-    assert "next=metrics" in page.url
-    shoot(page, "01-login")
+def register_and_log_in(page, username: str) -> None:
+    """From the login page: register the account, then log in with it."""
     page.get_by_role("tab", name="Register").click()
     page.get_by_label("First name").fill("Ada")
     page.get_by_label("Last name").fill("Lovelace")
@@ -286,6 +279,18 @@ def journey(app_url: str, page, tmp_path: Path) -> None:
     page.get_by_label("Password", exact=True).first.fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     visible_text(page, f"Signed in as {username}").wait_for()
+
+
+def journey(app_url: str, page, tmp_path: Path) -> None:
+    username = f"analyst{uuid.uuid4().hex[:6]}"
+
+    # A visitor who types a page's URL gets the login page, then that page once logged in.
+    open_page(page, f"{app_url}/metrics")
+    visible_text(page, "Log in or create an account").wait_for()
+    assert page.get_by_text("Page not found").count() == 0
+    assert "next=metrics" in page.url
+    shoot(page, "01-login")
+    register_and_log_in(page, username)
     page.get_by_role("heading", name="Metrics").wait_for()
     assert "/metrics" in page.url
     wait_for_session_cookie(page)
