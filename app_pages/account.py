@@ -47,12 +47,12 @@ def render_api_keys(actor: Actor) -> None:
     show_table(
         [
             {
-                "name": key.name,
-                "prefix": key.prefix + "…",
-                "created": key.created_at,
-                "last used": key.last_used,
-                "expires": key.expires_at,
-                "active": key.is_active,
+                "Name": key.name,
+                "Prefix": key.prefix + "…",
+                "Created": key.created_at,
+                "Last used": key.last_used,
+                "Expires": key.expires_at,
+                "Active": key.is_active,
             }
             for key in keys
         ],
@@ -78,18 +78,18 @@ def render_key_usage(actor: Actor) -> None:
     rows = pd.DataFrame(
         [
             {
-                "key": f"{row.key_name} ({row.key_prefix}…)" + ("" if row.key_active else " · revoked"),
-                "endpoint": row.endpoint,
-                "requests": row.requests,
-                "last used": row.last_day,
+                "Key": f"{row.key_name} ({row.key_prefix}…)" + ("" if row.key_active else " · revoked"),
+                "Endpoint": row.endpoint,
+                "Requests": row.requests,
+                "Last used": row.last_day,
             }
             for row in usage
         ]
     )
-    for key, requests in rows.groupby("key", sort=False):
-        count = plural(int(requests["requests"].sum()), "request")
-        st.text(f"{key}: {count}, last on {requests['last used'].max():%Y-%m-%d}")
-        show_table(requests.drop(columns="key"), hide_index=True)
+    for key, requests in rows.groupby("Key", sort=False):
+        count = plural(int(requests["Requests"].sum()), "request")
+        st.text(f"{key}: {count}, last on {requests['Last used'].max():%Y-%m-%d}")
+        show_table(requests.drop(columns="Key"), hide_index=True)
 
 
 def render_preferences(actor: Actor) -> None:
@@ -120,10 +120,10 @@ def render_preferences(actor: Actor) -> None:
 def render_usage(actor: Actor) -> None:
     rows = [
         {
-            "action": usage.action,
-            "today": usage.today,
-            "limit": usage.limit,
-            "left in window": usage.left_in_window
+            "Action": usage.action,
+            "Today": usage.today,
+            "Limit": usage.limit,
+            "Left in window": usage.left_in_window
             if usage.left_in_window is not None
             else "unknown (Redis unreachable)",
         }

@@ -82,7 +82,7 @@ def render_invitations(actor: Actor) -> None:
         st.success("Invitation saved: this address may now register.")
         st.text(email.strip())
     invitations = attempt(accounts.list_invitations, actor) or []
-    show_table([{"email": i.email, "invited": i.created_at, "used": i.used_at} for i in invitations], hide_index=True)
+    show_table([{"E-mail": i.email, "Invited": i.created_at, "Used": i.used_at} for i in invitations], hide_index=True)
 
 
 def render_audit_log(actor: Actor) -> None:
@@ -103,13 +103,13 @@ def render_audit_log(actor: Actor) -> None:
     show_table(
         [
             {
-                "at": event.at,
-                "user": event.username,
-                "action": event.action,
-                "status": event.status,
-                "detail": event.detail,
-                "address": event.ip,
-                "ms": event.latency_ms,
+                "At": event.at,
+                "User": event.username,
+                "Action": event.action,
+                "Status": event.status,
+                "Detail": event.detail,
+                "Address": event.ip,
+                "Latency (ms)": event.latency_ms,
             }
             for event in events or []
         ],

@@ -37,12 +37,12 @@ def test_each_key_has_a_table_of_its_requests_by_endpoint(database):
         f"nightly ({nightly.prefix}…): 4 requests",
         f"notebook ({notebook.prefix}…) · revoked: 1 request",
     ]
-    tables = [frame.value for frame in at.dataframe if "endpoint" in frame.value.columns]
-    assert dict(zip(tables[0]["endpoint"], tables[0]["requests"], strict=True)) == {
+    tables = [frame.value for frame in at.dataframe if "Endpoint" in frame.value.columns]
+    assert dict(zip(tables[0]["Endpoint"], tables[0]["Requests"], strict=True)) == {
         "GET /v1/ledger": 1,
         "GET /v1/prices/{ticker}": 3,
     }
-    assert list(tables[1]["endpoint"]) == ["POST /v1/predict"]
+    assert list(tables[1]["Endpoint"]) == ["POST /v1/predict"]
 
 
 def test_a_revoked_key_is_confirmed_after_the_page_refreshes(database):

@@ -155,9 +155,9 @@ def test_an_admin_sees_the_failed_attempts_in_the_audit_log(database):
     assert not at.exception
     assert "Administration" in [header.value for header in at.header]
     audit = at.dataframe[-1].value
-    failed = audit[(audit["user"] == victim.username) & (audit["action"] == "login")]
-    assert list(failed["status"]) == ["failed", "failed"]
-    assert set(failed["detail"]) == {"wrong password"}
+    failed = audit[(audit["User"] == victim.username) & (audit["Action"] == "login")]
+    assert list(failed["Status"]) == ["failed", "failed"]
+    assert set(failed["Detail"]) == {"wrong password"}
 
 
 def test_an_analyst_has_no_admin_panel(database):

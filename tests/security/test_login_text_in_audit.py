@@ -78,5 +78,5 @@ def test_user_text_in_audit_details_is_neutralised_in_the_admin_table(monkeypatc
     admin = make_account(sqlite_database_url, role=Role.ADMIN)
     page = logged_in_app("app_pages/account.py", admin).run()
     audit = page.dataframe[-1].value
-    assert "'" + HOSTILE in set(audit["detail"])
-    assert HOSTILE not in set(audit["detail"])
+    assert "'" + HOSTILE in set(audit["Detail"])
+    assert HOSTILE not in set(audit["Detail"])
