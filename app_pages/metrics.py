@@ -302,17 +302,17 @@ def render_risk(actor: Actor, tickers: list[str], template: str) -> None:
     d.metric("Beta", figure(m.get("beta"), ".2f"))
     losses = [
         {
-            "level": f"{level} %",
-            "historical VaR": m[f"var_historical_{level}"],
-            "historical CVaR": m[f"cvar_historical_{level}"],
-            "parametric VaR": m[f"var_parametric_{level}"],
-            "parametric CVaR": m[f"cvar_parametric_{level}"],
+            "Level": f"{level} %",
+            "Historical VaR": m[f"var_historical_{level}"],
+            "Historical CVaR": m[f"cvar_historical_{level}"],
+            "Parametric VaR": m[f"var_parametric_{level}"],
+            "Parametric CVaR": m[f"cvar_parametric_{level}"],
         }
         for level in ("95", "99")
     ]
     percent = st.column_config.NumberColumn(format="percent")
     show_table(
-        pd.DataFrame(losses), hide_index=True, column_config=dict.fromkeys(losses[0].keys() - {"level"}, percent)
+        pd.DataFrame(losses), hide_index=True, column_config=dict.fromkeys(losses[0].keys() - {"Level"}, percent)
     )
     st.caption(f"One-day losses from {m['days']} common trading days, {m['start']} to {m['end']}.")
     if len(report.correlation) > 1:

@@ -283,8 +283,8 @@ def test_risk_of_a_portfolio(database):
     assert [m.label for m in at.metric][-4:] == ["Annualised volatility", "Sharpe", "Max drawdown", "Beta"]
     assert at.metric[-1].value == "—", "no benchmark chosen, no beta"
     losses = at.dataframe[-1].value
-    assert list(losses["level"]) == ["95 %", "99 %"]
-    assert (losses["historical CVaR"] >= losses["historical VaR"]).all()
+    assert list(losses["Level"]) == ["95 %", "99 %"]
+    assert (losses["Historical CVaR"] >= losses["Historical VaR"]).all()
     assert at.caption[-1].value.startswith("One-day losses from 5030 common trading days, 1999-01-04 to 2018-12-31")
 
 
