@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from core.forecasting.evaluation import MASE_SPEC
-from ui.tables import show_table
+from ui.tables import MISSING, show_table
 
 PRICE_FORMAT = "%,.2f"
 COUNT_FORMAT = "%,d"
@@ -186,9 +186,6 @@ def readable(frame: pd.DataFrame, *, keep: dict[str, str] | None = None) -> tupl
                 )
             else:
                 config[title] = st.column_config.NumberColumn(title, format=PRICE_FORMAT)
-        elif series.dtype == object:
-            # A missing text cell reads as empty, not as the word None.
-            shown[column] = series.where(series.notna(), "")
     shown = shown.rename(columns=names)
     return shown, config
 
@@ -230,7 +227,7 @@ def show_readable(frame: pd.DataFrame, *, keep: dict[str, str] | None = None, **
 def readable_value(name: str, value: Any) -> str:
     """One value as its column's kind reads: a price, a percentage, a count or a plain number."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
+        return MISSING
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         return str(value)
     kind = _kind(name)

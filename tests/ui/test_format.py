@@ -59,7 +59,7 @@ def test_a_table_is_formatted_by_column_kind():
     assert config["Volume"]["type_config"]["format"] == "%,d"
     assert config["Date"]["type_config"]["format"] == "YYYY-MM-DD"
     assert shown["Matured"].dt.tz is None, "no +00:00 on screen"
-    assert shown["Note"].iloc[0] == ""
+    assert pd.isna(shown["Note"].iloc[0]), "missing text is left missing: the table shows it as it shows a number's"
     assert shown["Close"].iloc[0] == 2498.9399, "the number keeps every digit: the format rounds on screen only"
 
 
@@ -75,13 +75,14 @@ def test_a_record_on_its_side_keeps_every_digit_readable():
     import numpy as np
 
     from ui.format import as_rows
+    from ui.tables import MISSING
 
     rows = as_rows(pd.Series({"close": 2498.9399, "volume": np.int64(3442870000), "rsi_14": 41.709, "note": None}))
     assert rows.to_dict("records") == [
         {"Indicator": "Close", "Value": "2,498.94"},
         {"Indicator": "Volume", "Value": "3,442,870,000"},
         {"Indicator": "RSI 14", "Value": "41.71"},
-        {"Indicator": "Note", "Value": ""},
+        {"Indicator": "Note", "Value": MISSING},
     ]
 
 
