@@ -322,6 +322,10 @@ def test_making_a_version_active_and_deleting_one_are_confirmed(database):
     assert not at.warning
     assert at.dataframe[0].value["Version"].tolist() == [2, 1]
     next(b for b in at.button if b.label == "Delete").click().run()
+    next(s for s in at.selectbox if s.label == "Version").set_value("SPX v2 · LSTM (Keras) (active)").run()
+    next(s for s in at.selectbox if s.label == "Version").set_value("SPX v1 · LSTM (Keras)").run()
+    assert not at.warning, "a question left unanswered is not asked again by itself"
+    next(b for b in at.button if b.label == "Delete").click().run()
     next(b for b in at.button if b.label == "Yes, delete").click().run()
     assert [s.value for s in at.success] == ["Deleted SPX v1 · LSTM (Keras); it had made no prediction."]
     assert at.dataframe[0].value["Version"].tolist() == [2]
