@@ -7,16 +7,14 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from db.models import BacktestResult, Evaluation, RiskMetrics, TrainingJob
 from db.repositories.actor import Actor, own_rows
+from db.repositories.detail import without_detail
 
 Stored = TypeVar("Stored", TrainingJob, Evaluation, BacktestResult, RiskMetrics)
 DEFAULT_LIMIT = 50
-# Per-day detail that only one result's page or GET shows: a walk-forward run's forecasts (0.2 MB for
-# ten windows of the sample), a backtest's trades and equity curve. Lists leave it in the database.
-DETAIL_COLUMNS = {Evaluation: ("windows",), BacktestResult: ("trades", "equity_curve")}
 
 
 def get_owned(*, session: Session, actor: Actor, kind: type[Stored], row_id: uuid.UUID) -> Stored | None:
@@ -29,7 +27,7 @@ def list_owned(
 ) -> Sequence[Stored]:
     """The actor's stored results of one kind, newest first; ticker filters those that have one."""
     query = select(kind).where(own_rows(kind.user_id, actor)).order_by(kind.created_at.desc(), kind.id).limit(limit)
-    query = query.options(*(defer(getattr(kind, name), raiseload=True) for name in DETAIL_COLUMNS.get(kind, ())))
+    query = query.options(*without_detail(kind))
     if ticker and hasattr(kind, "ticker"):
         query = query.where(kind.ticker == ticker)
     return session.scalars(query).all()

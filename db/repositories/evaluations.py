@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from db.models import Evaluation
 from db.repositories.actor import Actor, own_rows
+from db.repositories.detail import without_detail
 
 
 def add_evaluation(*, session: Session, evaluation: Evaluation) -> Evaluation:
@@ -20,14 +21,11 @@ def add_evaluation(*, session: Session, evaluation: Evaluation) -> Evaluation:
 def list_evaluations(
     *, session: Session, actor: Actor, ticker: str | None = None, kind: str = "walkforward", limit: int | None = None
 ) -> Sequence[Evaluation]:
-    """The actor's own runs of one kind (walkforward or leaderboard), newest first, without their windows.
-
-    A run's windows hold every out-of-sample day's forecast (0.2 MB for ten windows of the sample);
-    the Metrics page lists every run on each of its runs but draws one, which it reads on its own.
-    """
+    """The actor's own runs of one kind (walkforward or leaderboard), newest first, without their windows:
+    the Metrics page lists every run on each of its runs but draws one, which it reads on its own."""
     query = (
         select(Evaluation)
-        .options(defer(Evaluation.windows, raiseload=True))
+        .options(*without_detail(Evaluation))
         .where(own_rows(Evaluation.user_id, actor), Evaluation.kind == kind)
         .order_by(Evaluation.created_at.desc())
         .limit(limit)
