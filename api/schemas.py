@@ -38,6 +38,8 @@ def _not_iso(value: str) -> None:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+# A stored job's or run's model type, read from its configuration as every page names it.
+ConfiguredKind = Annotated[str, BeforeValidator(lambda config: str(configured_kind(config)))]
 
 
 def _numbers_are_numbers(value: object) -> object:
@@ -225,7 +227,9 @@ class JobOut(Orm):
     id: uuid.UUID
     ticker: str
     kind: str
-    model_type: str = Field(validation_alias="config", description="the model type the job trains or evaluates")
+    model_type: ConfiguredKind = Field(
+        validation_alias="config", description="the model type the job trains or evaluates"
+    )
     status: str
     progress: float
     message: str | None
@@ -235,11 +239,6 @@ class JobOut(Orm):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
-
-    @field_validator("model_type", mode="before")
-    @classmethod
-    def trained_kind(cls, config: object) -> str:
-        return str(configured_kind(config))
 
 
 class JobList(BaseModel):
@@ -251,15 +250,10 @@ class EvaluationOut(Judged):
     id: uuid.UUID
     ticker: str
     kind: str
-    model_type: str = Field(validation_alias="config", description="the model type the run evaluated")
+    model_type: ConfiguredKind = Field(validation_alias="config", description="the model type the run evaluated")
     model_version_id: uuid.UUID | None
     config: dict[str, Any]
     created_at: datetime
-
-    @field_validator("model_type", mode="before")
-    @classmethod
-    def evaluated_kind(cls, config: object) -> str:
-        return str(configured_kind(config))
 
 
 class EvaluationDetail(EvaluationOut):
