@@ -71,7 +71,8 @@ def version_rows(versions) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def render_versions(versions, evaluations: list[Evaluation], template: str) -> None:
+def render_versions(view: analysis.MetricsView) -> None:
+    versions, template = view.versions, view.chart_template
     if not versions:
         st.caption("No model versions yet: train one on the Train page.")
         return
@@ -109,7 +110,7 @@ def render_versions(versions, evaluations: list[Evaluation], template: str) -> N
         if pd.notna(row["MAE"]) and pd.notna(row["Persistence MAE"]):
             line += f" (MAE {row['MAE']:,.2f} against persistence {row['Persistence MAE']:,.2f})"
         st.text(line)
-        render_walk_forward_of(version, evaluations)
+        render_walk_forward_of(version, view.latest_walk_forward(version))
     metric = st.radio("History of", ["MASE", "MAE", "Direction accuracy"], horizontal=True)
     history = table.rename(columns={"Ticker": "ticker", "Version": "version", "Trained": "trained"}).assign(
         name=[version_name(v.ticker, v.version, v.model_type) for v in versions]
@@ -117,11 +118,10 @@ def render_versions(versions, evaluations: list[Evaluation], template: str) -> N
     st.plotly_chart(metric_history_figure(history, metric, template=template), width="stretch")
 
 
-def render_walk_forward_of(version, evaluations: list[Evaluation]) -> None:
+def render_walk_forward_of(version, run: Evaluation | None) -> None:
     """The latest walk-forward of the version's ticker and model type beside its one-split verdict."""
     model = label(version.model_type)
-    runs = [e for e in evaluations if e.ticker == version.ticker and configured_kind(e.config) == version.model_type]
-    if not runs:
+    if run is None:
         st.caption(
             plain(
                 f"No walk-forward of {model} on {version.ticker} yet: run one below. The version's verdict comes "
@@ -129,9 +129,9 @@ def render_walk_forward_of(version, evaluations: list[Evaluation]) -> None:
             )
         )
         return
-    latest = runs[0].metrics  # newest first
+    latest = run.metrics
     st.text(
-        f"Walk-forward of {model} on {version.ticker}, run {minute(runs[0].created_at)}, "
+        f"Walk-forward of {model} on {version.ticker}, run {minute(run.created_at)}, "
         f"{plural(latest.get('windows') or 0, 'window')}: {stored_verdict(latest)} over {latest.get('days')} "
         f"out-of-sample days, MASE {figure(latest.get('mase'), MASE_SPEC)}"
     )
@@ -328,7 +328,7 @@ def main() -> None:
         return
     template = view.chart_template
     st.header("Model versions")
-    render_versions(view.versions, view.evaluations, template)
+    render_versions(view)
     st.header("Leaderboard")
     show_leaderboard(view.leaderboard)
     st.header("Walk-forward evaluation")

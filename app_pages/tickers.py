@@ -72,12 +72,12 @@ def render_preview(actor: Actor, preferences: Preferences, tickers: list[str], c
     price_chart(
         candlestick_figure(prices, title=ticker, template=preferences.plotly_template, window=preferences.default_range)
     )
-    scopes = {c.owned for c in cached if c.ticker == ticker}
+    days = {c.owned: c.rows for c in cached if c.ticker == ticker}  # True: the actor's upload, False: shared
+    scopes = set(days)
     render_quality(actor, ticker)
     render_splits(actor, ticker, scopes)
     download, delete_own, delete_shared = st.columns(3)
     csv_download(f"Download {ticker} as CSV", prices, f"{ticker}.csv", container=download)
-    days = {c.owned: c.rows for c in cached if c.ticker == ticker}
     if True in scopes and can(actor, Permission.UPLOAD):
         question = f"Delete your {days[True]:,} days of {ticker}? Nothing else keeps them."
         if confirmed(f"Delete my uploaded {ticker}", question, key=f"delete_own_{ticker}", container=delete_own):

@@ -18,6 +18,7 @@ from core import analysis, jobs
 from core.backtest import BacktestConfig, BacktestResult
 from core.forecasting.config import WALK_FORWARD_WINDOWS, TrainingConfig
 from core.forecasting.walkforward import WalkForwardSettings
+from core.forecasting.zoo import configured_kind
 from core.preferences import load_preferences
 from core.results import Stored, get_owned, list_owned
 from core.risk import RiskReport
@@ -40,6 +41,17 @@ class MetricsView:
     evaluations: Sequence[Evaluation]
     leaderboard: Evaluation | None
     tickers: list[str]
+
+    def latest_walk_forward(self, version: ModelVersion) -> Evaluation | None:
+        """The newest walk-forward run of the version's ticker and model type, if there is one."""
+        return next(
+            (
+                e
+                for e in self.evaluations
+                if e.ticker == version.ticker and configured_kind(e.config) == version.model_type
+            ),
+            None,
+        )  # the runs come newest first
 
 
 def metrics_view(actor: Actor) -> MetricsView:
