@@ -170,6 +170,7 @@ class PredictionOut(Orm):
 
 class PredictionList(BaseModel):
     count: int
+    model: ModelVersionOut = Field(description="the version that made them, with its test metrics and verdict")
     predictions: list[PredictionOut]
 
 

@@ -39,7 +39,7 @@ def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
         days = right.number_input("Trading days ahead", 1, 30, 5)
         submitted = st.form_submit_button("Predict", icon=":material/query_stats:")
     if submitted:
-        make_prediction(actor, ticker, days, choices.get(chosen), {v.id: v for v in versions})
+        make_prediction(actor, ticker, days, choices.get(chosen))
     latest = st.session_state.get(LATEST_KEY)
     if latest:
         # Kept in the session: a rerun (a component reporting back, say) must not wipe the answer.
@@ -51,8 +51,7 @@ def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
         warn_if_stale(latest["ticker"], latest["last_bar"], "This forecast")
         show_readable(pd.DataFrame(latest["rows"]), keep={"target_date": "Target day"})
         # Text, never markdown: the verdict of an imported version comes from its file.
-        if latest["made_by"]:
-            st.text(latest["made_by"])
+        st.text(latest["made_by"])
         st.caption(
             f"Made from the close of {day(latest['last_bar'])} ({price(latest['last_close'])}); target days skip "
             "exchange holidays. The interval held 95 % of the model's errors on held-out days, scaled by the "
@@ -60,20 +59,21 @@ def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
         )
 
 
-def make_prediction(actor: Actor, ticker: str, days: int, version_id, versions: dict) -> None:
+def make_prediction(actor: Actor, ticker: str, days: int, version_id) -> None:
     """Forecast with the version (None: the active one) and keep the answer, with the verdict of the
-    version that made it as the ledger records it."""
+    version that made it."""
     with st.spinner("Loading the model and forecasting…"):
-        rows = attempt(forecasts.predict, actor, ticker, days, version_id, client_ip())
-    if not rows:
+        predicted = attempt(forecasts.predict, actor, ticker, days, version_id, client_ip())
+    if predicted is None:
         return
-    # None for a version this page had not listed yet (activated from another tab): no line, not a guess.
-    version = versions.get(rows[0].model_version_id)
-    made_by = version and (
+    version = predicted.version
+    made_by = (
         f"Made by {version_name(version.ticker, version.version, version.model_type)}, "
         f"on its test days: {stored_verdict(version.metrics)}."
     )
-    made = [(r.target_date, r.predicted_value, r.lower, r.upper, r.base_close, r.prediction_date) for r in rows]
+    made = [
+        (r.target_date, r.predicted_value, r.lower, r.upper, r.base_close, r.prediction_date) for r in predicted.rows
+    ]
     st.session_state[LATEST_KEY] = {
         "ticker": ticker,
         "made_by": made_by,

@@ -30,6 +30,14 @@ class PredictionError(NotFound, ValueError):
     """A prediction cannot be made; the message says what is missing."""
 
 
+@dataclass(frozen=True)
+class PredictionsMade:
+    """The predictions kept in the ledger, and the version that made them (for its verdict)."""
+
+    version: ModelVersion
+    rows: list[Prediction]
+
+
 def _version(session: Session, actor: Actor, ticker: str, version_id: uuid.UUID | None) -> ModelVersion:
     if version_id is not None:
         version = get_model_version(session=session, actor=actor, version_id=version_id)
@@ -52,7 +60,7 @@ def predict(
     throttle: Throttle,
     version_id: uuid.UUID | None = None,
     client_ip: str | None = None,
-) -> list[Prediction]:
+) -> PredictionsMade:
     """Forecast the next `days` trading days from the latest cached prices and store them in the ledger."""
     from core.forecasting.predict import forecast_days
     from core.forecasting.registry import load_version
@@ -94,7 +102,7 @@ def predict(
         ip=client_ip,
         latency_ms=(time.perf_counter() - started) * 1000,
     )
-    return rows
+    return PredictionsMade(version, rows)
 
 
 def fill_matured(*, session: Session, ticker: str) -> int:

@@ -45,9 +45,14 @@ def get_model(caller: CallerDep, version_id: uuid.UUID) -> ModelVersionOut:
     "/predictions", response_model=PredictionList, status_code=201, responses=documented(400, 401, 403, 404, 422, 429)
 )
 def post_prediction(body: PredictRequest, caller: PredictorDep) -> PredictionList:
-    """Forecast the next trading days from the latest prices with a stored version, and keep them in the ledger."""
-    rows = forecasts.predict(caller.actor, body.ticker, body.days, body.version_id, caller.client_ip)
-    return PredictionList(count=len(rows), predictions=[PredictionOut.model_validate(row) for row in rows])
+    """Forecast the next trading days from the latest prices with a stored version, and keep them in the ledger;
+    `model` is that version, with its verdict against persistence on its test days."""
+    made = forecasts.predict(caller.actor, body.ticker, body.days, body.version_id, caller.client_ip)
+    return PredictionList(
+        count=len(made.rows),
+        model=ModelVersionOut.model_validate(made.version),
+        predictions=[PredictionOut.model_validate(row) for row in made.rows],
+    )
 
 
 @router.get("/ledger", response_model=Ledger, responses={200: CSV_OR_JSON} | documented(401, 422, 429))

@@ -18,7 +18,7 @@ from core.auth.roles import Permission, can
 from core.preferences import load_preferences
 from core.throttle import get_throttle
 from db.engine import session_scope
-from db.models import ModelVersion, Prediction
+from db.models import ModelVersion
 from db.repositories.actor import Actor
 from db.repositories.models import list_model_versions
 
@@ -48,7 +48,7 @@ def predict(
     days: int,
     version_id: uuid.UUID | None = None,
     client_ip: str | None = None,
-) -> list[Prediction]:
+) -> predictions.PredictionsMade:
     """Forecast the next `days` trading days with the active (or the given) version, kept in the ledger."""
     with session_scope(action="predict") as session:
         return predictions.predict(

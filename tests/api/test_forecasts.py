@@ -60,6 +60,17 @@ def test_a_prediction_is_stored_and_read_back_from_the_ledger(client, analyst, m
     assert {(row["actual_value"], row["error"], row["inside"]) for row in ledger["ledger"]} == {(None, None, None)}
 
 
+def test_a_prediction_says_which_version_made_it_and_its_verdict_against_persistence(client, analyst, modelled):
+    made = client.post("/v1/predictions", json={"ticker": modelled, "days": 2}, headers=analyst.headers).json()
+    stored = client.get("/v1/models", params={"ticker": modelled}, headers=analyst.headers).json()["versions"][0]
+    assert made["model"]["id"] == stored["id"] == made["predictions"][0]["model_version_id"]
+    assert (made["model"]["version"], made["model"]["model_type"]) == (1, "lstm")
+    assert made["model"]["metrics"]["verdict"] == stored["metrics"]["verdict"]
+    assert made["model"]["metrics"]["verdict"].startswith(
+        ("beats persistence", "no better than", "worse than", "not enough")
+    )
+
+
 def test_the_ledger_as_csv(client, analyst, modelled):
     client.post("/v1/predictions", json={"ticker": modelled, "days": 2}, headers=analyst.headers)
     response = client.get("/v1/ledger", headers=analyst.headers | {"Accept": "text/csv"})

@@ -32,7 +32,7 @@ def bars(until=None) -> pd.DataFrame:
 
 
 def make(session, actor, days=3, **options):
-    return predict(
+    made = predict(
         session=session,
         actor=actor,
         ticker="PRD",
@@ -41,6 +41,8 @@ def make(session, actor, days=3, **options):
         throttle=Throttle(MemoryStorage()),
         **options,
     )
+    assert {row.model_version_id for row in made.rows} == {made.version.id}
+    return made.rows
 
 
 def test_predictions_are_stored_with_widening_intervals(session, actor):
