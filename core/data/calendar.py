@@ -6,6 +6,7 @@ by the ticker's Yahoo suffix; tickers without one trade on the New York Stock Ex
 
 from __future__ import annotations
 
+import warnings
 from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING
@@ -63,7 +64,12 @@ def exchange_for(ticker: str) -> str:
 def _calendar(code: str) -> ExchangeCalendar:
     import exchange_calendars  # about a second to import: only where dates are computed
 
-    return exchange_calendars.get_calendar(code, start=CALENDAR_START)
+    with warnings.catch_warnings():
+        # exchange_calendars 4.13.2 (the newest) reads Series.values of its own schedule, which pandas 3.1
+        # deprecates; the values it takes are UTC nanoseconds either way. One warning per calendar in
+        # every log otherwise, about code that is not ours.
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray", module="pandas")
+        return exchange_calendars.get_calendar(code, start=CALENDAR_START)
 
 
 def calendar_for(ticker: str) -> ExchangeCalendar:

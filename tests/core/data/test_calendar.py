@@ -1,5 +1,6 @@
 """Exchange calendars: holidays are skipped, the exchange follows the ticker's suffix, staleness counts sessions."""
 
+import warnings
 from datetime import date
 
 import pandas as pd
@@ -49,3 +50,18 @@ def test_a_holiday_does_not_make_prices_stale():
     assert not is_stale(date(2018, 12, 31), date(2019, 1, 2), "^GSPC")
     assert is_stale(date(2018, 12, 28), date(2019, 1, 2), "^GSPC")
     assert last_trading_day(date(2018, 12, 31), "^GSPC") == date(2018, 12, 28)  # Monday after a weekend
+
+
+def test_building_a_calendar_leaves_no_deprecation_warning_of_the_library_in_the_logs(monkeypatch):
+    from core.data import calendar
+
+    # Another start than any earlier test asked for: the library builds this calendar anew, not from its cache.
+    monkeypatch.setattr(calendar, "CALENDAR_START", "1991-01-02")
+    calendar._calendar.cache_clear()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert len(trading_days_after(date(2018, 12, 31), 3, "VOD.L")) == 3
+    finally:
+        calendar._calendar.cache_clear()
+    assert [str(w.message)[:60] for w in caught] == []
