@@ -13,6 +13,11 @@ from core.data.frames import PRICE_COLUMNS
 EXAMPLE_ROWS = 20
 # Float noise in a provider's numbers must not read as a close outside the day's range.
 RANGE_TOLERANCE = 1e-9
+# No exchange quoted daily prices before 1800; a year like 0001 or 9999 is a typo or a placeholder, and
+# later steps (target days after the last one, calendars) cannot even name the day after 9999-12-31.
+EARLIEST_DAY = pd.Timestamp("1800-01-01")
+# Volumes are stored as 64-bit integers; a larger number would wrap round to a negative one.
+VOLUME_LIMIT = 2.0**63
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,12 @@ def rule_masks(frame: pd.DataFrame) -> dict[str, pd.Series]:
     numbers = pd.concat([prices, volume], axis=1).to_numpy()
     tolerance = RANGE_TOLERANCE * prices["high"].abs()
     low, high = prices["low"] - tolerance, prices["high"] + tolerance
+    # Tomorrow in UTC still counts: east of Greenwich a market's day begins before UTC's does.
+    latest_day = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize() + pd.Timedelta(days=1)
     return {
         "unparseable date": dates.isna(),
+        "date before 1800": dates < EARLIEST_DAY,
+        "date after today": dates > latest_day,
         "duplicate ticker and date": dates.notna() & frame.assign(_d=dates).duplicated(["ticker", "_d"], keep="first"),
         "missing or infinite number": pd.Series(~np.isfinite(numbers).all(axis=1), index=frame.index),
         "price not above zero": (prices <= 0).any(axis=1),
@@ -75,6 +84,7 @@ def rule_masks(frame: pd.DataFrame) -> dict[str, pd.Series]:
         "open outside low-high": (prices["open"] < low) | (prices["open"] > high),
         "close outside low-high": (prices["close"] < low) | (prices["close"] > high),
         "negative volume": volume < 0,
+        "volume too large to store": volume >= VOLUME_LIMIT,
     }
 
 

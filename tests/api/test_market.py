@@ -83,6 +83,22 @@ def test_an_upload_with_one_bad_row_is_refused_whole_with_the_report(client, ana
     assert_error(client.get(f"/v1/prices/{ticker}", headers=analyst.headers), 404)
 
 
+@pytest.mark.parametrize(
+    ("row", "rule"),
+    [
+        ("9999-12-31,10,11,9,10,10,100", "date after today"),
+        ("0001-01-01,10,11,9,10,10,100", "date before 1800"),
+        ("2018-06-01,10,11,9,10,10,1e19", "volume too large to store"),
+    ],
+)
+def test_a_day_no_market_had_or_a_volume_too_large_to_store_is_refused(client, analyst, row, rule):
+    ticker = unique_ticker()
+    text = f"Date,Open,High,Low,Close,Adj Close,Volume\n2018-05-31,10,11,9,10,10,100\n{row}\n"
+    error = assert_error(upload(client, analyst, ticker, text.encode()), 422, "invalid_file")
+    assert error["details"]["report"]["counts"] == {rule: 1}
+    assert_error(client.get(f"/v1/prices/{ticker}", headers=analyst.headers), 404)
+
+
 def test_a_file_that_is_not_a_price_csv_gets_422_with_the_reason(client, analyst):
     error = assert_error(upload(client, analyst, unique_ticker(), b"\x00\x01binary junk\xff"), 422, "invalid_file")
     assert error["message"].startswith("Rejected, nothing written")

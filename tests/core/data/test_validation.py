@@ -39,6 +39,11 @@ def frame(*changes: dict) -> pd.DataFrame:
         ({"volume": -5.0}, "negative volume"),
         ({"close": math.nan}, "missing or infinite number"),
         ({"volume": math.inf}, "missing or infinite number"),
+        ({"volume": 1e19}, "volume too large to store"),
+        ({"date": "0001-01-01"}, "date before 1800"),
+        ({"date": "1799-12-31"}, "date before 1800"),
+        ({"date": "9999-12-31"}, "date after today"),
+        ({"date": pd.Timestamp.now(tz="UTC").tz_localize(None).normalize() + pd.Timedelta(days=3)}, "date after today"),
     ],
 )
 def test_each_rule(change, rule):
@@ -56,6 +61,16 @@ def test_duplicates_flag_the_repeats_not_the_first():
     report, valid = validate_prices(data)
     assert report.counts == {"duplicate ticker and date": 1}
     assert list(valid) == [True, True, False]
+
+
+def test_the_earliest_and_latest_days_a_market_can_have_pass():
+    today = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
+    # Tomorrow too: east of Greenwich a market's day has begun while UTC's has not.
+    report, valid = validate_prices(
+        frame({"date": "1800-01-02"}, {"date": today}, {"date": today + pd.Timedelta(days=1)})
+    )
+    assert report.ok, report.lines()
+    assert valid.all()
 
 
 def test_same_date_for_two_tickers_is_fine():
