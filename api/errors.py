@@ -123,7 +123,9 @@ async def _on_http(request: Request, error: StarletteHTTPException) -> JSONRespo
 
 async def _on_invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
     problems = [
-        {"location": ".".join(str(part) for part in item["loc"]), "message": item["msg"]} for item in error.errors()
+        # A validator's own sentence, without pydantic's "Value error, " before it.
+        {"location": ".".join(str(part) for part in item["loc"]), "message": item["msg"].removeprefix("Value error, ")}
+        for item in error.errors()
     ]
     summary = "; ".join(f"{p['location']}: {p['message']}" for p in problems[:5])
     return error_response(ApiError(422, "invalid_request", summary or "invalid request", details=problems))

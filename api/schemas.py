@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -18,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from core.data.tickers import MAX_TICKER_LENGTH, normalise_ticker
 from core.forecasting.config import WALK_FORWARD_WINDOWS, TrainingConfig
 from core.forecasting.evaluation import stored_verdict
 from core.forecasting.zoo import configured_kind
@@ -54,8 +56,11 @@ def _numbers_are_numbers(value: object) -> object:
 
 
 Settings = Annotated[TrainingConfig, BeforeValidator(_numbers_are_numbers)]
-Ticker = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9^][A-Za-z0-9.\-=^_]{0,31}$")]
-TICKER_PATTERN = r"^[A-Za-z0-9^][A-Za-z0-9.\-=^_]{0,31}$"
+TICKER_DESCRIPTION = "a ticker symbol as Yahoo spells it, in any case: MSFT, brk-b, ^GSPC, EURUSD=X, 7203.T"
+# The one rule uploads store tickers by (trimmed, upper case), so `msft` reads what an upload of msft stored;
+# a symbol no upload could store is refused here (422), by name, rather than found missing later.
+Symbol = Annotated[str, AfterValidator(normalise_ticker)]
+Ticker = Annotated[Symbol, Field(min_length=1, max_length=MAX_TICKER_LENGTH, description=TICKER_DESCRIPTION)]
 
 
 class Orm(BaseModel):

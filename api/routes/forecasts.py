@@ -13,7 +13,8 @@ from api.frames import table_response
 from api.routes import VERSION_PREFIX
 from api.routes.market import CSV_OR_JSON
 from api.schemas import (
-    TICKER_PATTERN,
+    MAX_TICKER_LENGTH,
+    TICKER_DESCRIPTION,
     IsoDate,
     Ledger,
     ModelVersionList,
@@ -21,11 +22,12 @@ from api.schemas import (
     PredictionList,
     PredictionOut,
     PredictRequest,
+    Symbol,
 )
 from core.services import forecasts, models
 
 router = APIRouter(prefix=VERSION_PREFIX, tags=["forecasts"])
-TickerQuery = Annotated[str | None, Query(pattern=TICKER_PATTERN, max_length=32)]
+TickerQuery = Annotated[Symbol | None, Query(max_length=MAX_TICKER_LENGTH, description=TICKER_DESCRIPTION)]
 
 
 @router.get("/models", response_model=ModelVersionList, responses=documented(401, 422, 429))

@@ -13,14 +13,26 @@ from api.deps import CallerDep, UploaderDep
 from api.errors import ApiError, documented, error_response, not_found
 from api.frames import records_response, table_response, wants_csv
 from api.routes import VERSION_PREFIX
-from api.schemas import TICKER_PATTERN, CachedTickerOut, IndicatorTable, IsoDate, PriceTable, TickerList, UploadResult
+from api.schemas import (
+    MAX_TICKER_LENGTH,
+    TICKER_DESCRIPTION,
+    CachedTickerOut,
+    IndicatorTable,
+    IsoDate,
+    PriceTable,
+    Symbol,
+    TickerList,
+    UploadResult,
+)
 from core.audit import client_address
 from core.indicator_view import IndicatorParams
 from core.services import indicators, market
 
 router = APIRouter(prefix=VERSION_PREFIX, tags=["market data"])
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-TickerPath = Annotated[str, Path(pattern=TICKER_PATTERN, max_length=32, examples=["^GSPC"])]
+TickerPath = Annotated[
+    Symbol, Path(min_length=1, max_length=MAX_TICKER_LENGTH, description=TICKER_DESCRIPTION, examples=["^GSPC"])
+]
 CSV_OR_JSON = {
     "content": {"text/csv": {"schema": {"type": "string"}}},
     "description": "JSON, or CSV on Accept: text/csv",
@@ -72,7 +84,7 @@ def get_prices(
 def post_prices(
     caller: UploaderDep,
     file: Annotated[UploadFile, File(description="a price CSV (Yahoo's layout and its variants)")],
-    ticker: Annotated[str | None, Form(pattern=TICKER_PATTERN, max_length=32)] = None,
+    ticker: Annotated[Symbol | None, Form(max_length=MAX_TICKER_LENGTH, description=TICKER_DESCRIPTION)] = None,
     date_format: Annotated[str | None, Form(max_length=32, examples=["%d.%m.%Y"])] = None,
 ) -> UploadResult | JSONResponse:
     """Store a price CSV as your own rows: every row or none; a refusal carries the validation report."""
