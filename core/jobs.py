@@ -37,6 +37,7 @@ from common.words import plural
 from core.actions import authorise_action
 from core.audit import client_address as audit_client_address
 from core.audit import current_client_address, record_event
+from core.auth.roles import Permission, require
 from core.forecasting.config import TrainingConfig
 from core.redis_client import require_redis
 from core.throttle import Throttle
@@ -45,6 +46,7 @@ from db.engine import get_sessionmaker, session_scope
 from db.models import TrainingJob
 from db.models.forecasting import JobStatus
 from db.repositories.actor import Actor, own_rows
+from db.repositories.prices import has_visible_prices
 from db.types import utc_now
 
 log = get_logger("jobs")
@@ -172,8 +174,12 @@ def create_job(
     walkforward: dict | None = None,
     kind: str = "train",
 ) -> TrainingJob:
-    """A queued job row (a training, a leaderboard, or with walkforward settings a walk-forward), after the role
-    and quota checks; dispatch it once the transaction commits."""
+    """A queued job row (a training, a leaderboard, or with walkforward settings a walk-forward), after the role,
+    data and quota checks; dispatch it once the transaction commits."""
+    require(actor, Permission.TRAIN)
+    # Before the quota: a job that could only fail must neither be queued nor use up the hour's trainings.
+    if not has_visible_prices(session=session, actor=actor, ticker=ticker):
+        raise JobError(f"no cached prices of {ticker}: fetch or upload them first")
     authorise_action(session=session, actor=actor, action="train", settings=settings, throttle=throttle)
     job = TrainingJob(
         user_id=actor.user_id,

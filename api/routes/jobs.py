@@ -13,7 +13,7 @@ from api.schemas import JobList, JobOut, TrainingRequest, WalkForwardRequest
 from core.services import analysis, models
 
 router = APIRouter(prefix=VERSION_PREFIX, tags=["jobs"])
-SUBMIT_ERRORS = documented(400, 401, 403, 422, 429)
+SUBMIT_ERRORS = documented(400, 401, 403, 404, 422, 429)
 
 
 @router.post("/jobs/training", response_model=JobOut, status_code=202, responses=SUBMIT_ERRORS)

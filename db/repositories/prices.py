@@ -327,6 +327,12 @@ def any_prices(*, session: Session, tickers: Sequence[str], owner_id: uuid.UUID 
     return session.scalar(query) is not None
 
 
+def has_visible_prices(*, session: Session, actor: Actor, ticker: str) -> bool:
+    """Whether the actor sees any stored day of the ticker (shared or their own upload)."""
+    query = select(HistoricalPrice.id).where(HistoricalPrice.ticker == ticker, visible_to(actor)).limit(1)
+    return session.scalar(query) is not None
+
+
 def last_cached_date(*, session: Session, ticker: str, owner_id: uuid.UUID | None) -> date | None:
     query = select(func.max(HistoricalPrice.date)).where(HistoricalPrice.ticker == ticker, _scope(owner_id))
     return session.scalar(query)

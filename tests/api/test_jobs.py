@@ -59,3 +59,16 @@ def test_unknown_jobs_are_404(client, analyst):
     missing = uuid.uuid4()
     assert_error(client.get(f"/v1/jobs/{missing}", headers=analyst.headers), 404, "not_found")
     assert_error(client.post(f"/v1/jobs/{missing}/cancel", headers=analyst.headers), 404, "not_found")
+
+
+def test_a_job_for_a_ticker_without_prices_is_refused_at_once_and_costs_no_quota(client, analyst, priced, monkeypatch):
+    from common.config import get_settings
+
+    monkeypatch.setenv("ACTION_LIMITS", '{"pro": {"train": "1/hour"}}')
+    get_settings.cache_clear()
+    for path in ("/v1/jobs/training", "/v1/jobs/walkforward"):
+        error = assert_error(client.post(path, json={"ticker": "NOSUCH"}, headers=analyst.headers), 404, "not_found")
+        assert error["message"] == "no cached prices of NOSUCH: fetch or upload them first"
+    assert client.get("/v1/jobs", headers=analyst.headers).json()["count"] == 0
+    queued = client.post("/v1/jobs/training", json={"ticker": priced}, headers=analyst.headers)
+    assert queued.status_code == 202, queued.text

@@ -145,9 +145,22 @@ def test_a_real_rq_worker_runs_the_job(app_database, monkeypatch, redis_url):
     assert training_audit_addresses() == {"queued": "198.51.100.4", "ok": "198.51.100.4"}
 
 
-def test_missing_prices_fail_the_job_with_a_message(app_database):
+def test_a_ticker_without_prices_is_refused_before_a_job_is_queued(app_database):
     actor = make_account(app_database)
-    (job_id,) = queue(actor, tickers=("NOPRICES",))
+    with pytest.raises(JobError, match="no cached prices of NOPRICES: fetch or upload them first"):
+        queue(actor, tickers=("NOPRICES",))
+    with session_scope() as session:
+        assert not session.scalars(select(TrainingJob).where(TrainingJob.user_id == actor.user_id)).all()
+
+
+def test_prices_gone_by_the_time_a_job_runs_fail_it_with_a_message(app_database):
+    actor = make_account(app_database)
+    with session_scope() as session:
+        row = TrainingJob(user_id=actor.user_id, ticker="NOPRICES", config=tiny_config().model_dump(mode="json"))
+        session.add(row)
+        session.flush()
+        job_id = row.id
+    dispatch(job_id)
     finished = wait_for(job_id)
     assert (finished.status, finished.error) == ("failed", "no cached prices of NOPRICES: fetch or upload them first")
 

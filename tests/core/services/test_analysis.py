@@ -10,12 +10,15 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
 from common.errors import BadInput, NotAllowed, NotFound
+from core.data.frames import normalise_provider_frame
 from core.services import analysis
 from db.engine import session_scope
 from db.models import BacktestResult, Evaluation, TrainingJob
 from db.models.accounts import Role
 from db.repositories.actor import Actor
+from db.repositories.prices import upsert_prices
 from tests.accounts import make_account
+from tests.fixtures import gspc_2018_frame
 
 
 @pytest.fixture
@@ -44,6 +47,9 @@ def jobs_of(actor: Actor) -> int:
 
 def test_a_walk_forward_is_queued_with_its_settings(database, queued_jobs):
     actor = make_account(database)
+    with session_scope() as session:
+        frame = normalise_provider_frame(gspc_2018_frame()).frame
+        upsert_prices(session=session, frame=frame, ticker="^GSPC", owner_id=actor.user_id, source="upload")
     job = analysis.submit_walk_forward(actor, ticker="^GSPC", model_type="ridge", windows=3, step=10)
     assert (job.kind, job.status) == ("walkforward", "queued")
     assert job.config["walkforward"] == {"windows": 3, "step": 10, "retrain_every": 1}
@@ -58,6 +64,13 @@ def test_walk_forward_settings_are_checked_before_anything_is_queued(database, s
     actor = make_account(database)
     with pytest.raises(BadInput, match=message):
         analysis.submit_walk_forward(actor, ticker="^GSPC", **settings)
+    assert jobs_of(actor) == 0
+
+
+def test_a_walk_forward_of_a_ticker_without_prices_is_refused_before_it_is_queued(database):
+    actor = make_account(database)
+    with pytest.raises(NotFound, match="no cached prices of NOSUCH"):
+        analysis.submit_walk_forward(actor, ticker="NOSUCH")
     assert jobs_of(actor) == 0
 
 
