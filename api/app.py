@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import known_query_parameters
 from api.errors import ApiError, error_response, install_error_handlers
 from api.limits import ApiLimits
 from api.routes import account, forecasts, jobs, market, results
@@ -112,7 +111,6 @@ def create_app(*, limits: ApiLimits | None = None) -> FastAPI:
             "every response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`, "
             "and a 429 also `Retry-After`."
         ),
-        dependencies=[Depends(known_query_parameters)],
     )
     app.state.limits = limits or ApiLimits()
     install_error_handlers(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -9,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.convertors import UUIDConvertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from common.errors import BadInput, LimitReached, NotAllowed, NotFound, Refusal
@@ -98,6 +100,18 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     return sorted(methods)
 
 
+def unserved(app: FastAPI, method: str, path: str) -> str:
+    """Why no route matched: the path, and which id it gave that is not a UUID where a route takes one."""
+    for route in app.state.api_routes:
+        # The route's template with any value in each {parameter}: a match means a parameter was malformed.
+        loose = re.sub(r"\{(\w+)(:\w+)?\}", r"(?P<\1>[^/]+)", route.path)
+        uuids = [name for name, kind in route.param_convertors.items() if isinstance(kind, UUIDConvertor)]
+        if uuids and re.fullmatch(loose, path):
+            names = " and ".join(uuids)
+            return f"no endpoint serves {method} {path}: {names} must be a UUID; see /docs"
+    return f"no endpoint serves {method} {path}; see /docs"
+
+
 def _code_of(status: int) -> str:
     try:
         return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
@@ -118,6 +132,8 @@ async def _on_http(request: Request, error: StarletteHTTPException) -> JSONRespo
         # several routes (GET and POST /v1/risk) must list them all.
         headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
     message = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    if error.status_code == 404 and message == HTTPStatus.NOT_FOUND.phrase:  # the router's, not a route's own 404
+        message = unserved(request.app, request.method, request.url.path)
     return error_response(ApiError(error.status_code, _code_of(error.status_code), message, headers=headers))
 
 

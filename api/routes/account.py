@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from api.deps import CallerDep
 from api.errors import documented
-from api.routes import VERSION_PREFIX
+from api.routes import versioned_router
 from api.schemas import IsoDate, KeyUsageOut, UsageList
 from core.services import accounts
 
-router = APIRouter(prefix=VERSION_PREFIX, tags=["account"])
+router = versioned_router("account")
 
 
 @router.get("/usage", response_model=UsageList, responses=documented(401, 422, 429))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from api.deps import CallerDep, PredictorDep
 from api.errors import documented
 from api.frames import table_response
-from api.routes import VERSION_PREFIX
+from api.routes import versioned_router
 from api.routes.market import CSV_OR_JSON
 from api.schemas import (
     MAX_TICKER_LENGTH,
@@ -26,7 +26,7 @@ from api.schemas import (
 )
 from core.services import forecasts, models
 
-router = APIRouter(prefix=VERSION_PREFIX, tags=["forecasts"])
+router = versioned_router("forecasts")
 TickerQuery = Annotated[Symbol | None, Query(max_length=MAX_TICKER_LENGTH, description=TICKER_DESCRIPTION)]
 
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
-
 from api.deps import CallerDep, TrainerDep
 from api.errors import documented
-from api.routes import VERSION_PREFIX
+from api.routes import versioned_router
 from api.schemas import JobList, JobOut, TrainingRequest, WalkForwardRequest
 from core.services import analysis, models
 
-router = APIRouter(prefix=VERSION_PREFIX, tags=["jobs"])
+router = versioned_router("jobs")
 SUBMIT_ERRORS = documented(400, 401, 403, 404, 422, 429)
 
 

@@ -6,13 +6,13 @@ from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
+from fastapi import File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from api.deps import CallerDep, UploaderDep
 from api.errors import ApiError, documented, error_response, not_found
 from api.frames import records_response, table_response, wants_csv
-from api.routes import VERSION_PREFIX
+from api.routes import versioned_router
 from api.schemas import (
     MAX_TICKER_LENGTH,
     TICKER_DESCRIPTION,
@@ -28,7 +28,7 @@ from core.audit import client_address
 from core.indicator_view import IndicatorParams
 from core.services import indicators, market
 
-router = APIRouter(prefix=VERSION_PREFIX, tags=["market data"])
+router = versioned_router("market data")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 TickerPath = Annotated[
     Symbol, Path(min_length=1, max_length=MAX_TICKER_LENGTH, description=TICKER_DESCRIPTION, examples=["^GSPC"])

@@ -7,12 +7,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from pydantic import BaseModel
 
 from api.deps import CallerDep, TrainerDep
 from api.errors import documented
-from api.routes import VERSION_PREFIX
+from api.routes import versioned_router
 from api.routes.forecasts import TickerQuery
 from api.schemas import (
     BacktestDetail,
@@ -29,7 +29,7 @@ from api.schemas import (
 from core.services import analysis
 from db.repositories.actor import Actor
 
-router = APIRouter(prefix=VERSION_PREFIX, tags=["results"])
+router = versioned_router("results")
 READ_ONE = documented(401, 404, 422, 429)
 WRITE_ERRORS = documented(400, 401, 403, 422, 429)
 Rows = Callable[..., Sequence[Any]]

@@ -83,3 +83,17 @@ def test_a_wrong_method_gets_405_naming_every_method_of_the_path(client, analyst
     assert_error(response, 405)
     assert response.headers["Allow"] == "GET, POST"
     assert client.get("/v1/jobs/training", headers=analyst.headers).headers["Allow"] == "POST"
+
+
+def test_a_path_no_endpoint_serves_is_named_in_its_404(client, analyst):
+    error = assert_error(client.get("/v1/jobs/not-a-job-id", headers=analyst.headers), 404, "not_found")
+    assert error["message"] == "no endpoint serves GET /v1/jobs/not-a-job-id: job_id must be a UUID; see /docs"
+    error = assert_error(client.get("/v1/nothing/here", headers=analyst.headers), 404, "not_found")
+    assert error["message"] == "no endpoint serves GET /v1/nothing/here; see /docs"
+
+
+def test_a_request_without_a_valid_key_gets_401_before_its_query_parameters_are_judged(client, analyst):
+    assert_error(client.get("/v1/tickers", params={"x": "1"}), 401, "unauthorised")
+    bad_key = {"Authorization": "Bearer cc_not_a_key"}
+    assert_error(client.get("/v1/tickers", params={"x": "1"}, headers=bad_key), 401, "unauthorised")
+    assert_error(client.get("/v1/tickers", params={"x": "1"}, headers=analyst.headers), 422, "invalid_request")

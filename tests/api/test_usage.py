@@ -63,3 +63,12 @@ def test_a_keys_last_use_is_written_at_most_once_a_minute(client, analyst):
         )
     client.get("/v1/ledger", headers=analyst.headers)
     assert _last_used(analyst.key) >= first
+
+
+def test_a_job_s_endpoint_is_counted_under_its_documented_path(client, analyst, priced):
+    job = client.post("/v1/jobs/training", json={"ticker": priced}, headers=analyst.headers).json()
+    client.get(f"/v1/jobs/{job['id']}", headers=analyst.headers)
+    client.post(f"/v1/jobs/{job['id']}/cancel", headers=analyst.headers)
+    endpoints = {u["endpoint"] for u in client.get("/v1/usage", headers=analyst.headers).json()["usage"]}
+    assert {"GET /v1/jobs/{job_id}", "POST /v1/jobs/{job_id}/cancel"} <= endpoints
+    assert set(client.get("/openapi.json").json()["paths"]) >= {"/v1/jobs/{job_id}", "/v1/jobs/{job_id}/cancel"}
