@@ -11,7 +11,7 @@ from core.services import accounts
 from ui.admin import render_admin
 from ui.auth import get_authenticator, render_password_change, require_login
 from ui.errors import attempt
-from ui.format import minute
+from ui.format import minute, show_readable
 from ui.notices import done_then_rerun, show_notice
 from ui.tables import show_table
 
@@ -44,20 +44,19 @@ def render_api_keys(actor: Actor) -> None:
     if not keys:
         st.caption("No API keys yet.")
         return
-    show_table(
-        [
-            {
-                "Name": key.name,
-                "Prefix": key.prefix + "…",
-                "Created": key.created_at,
-                "Last used": key.last_used,
-                "Expires": key.expires_at,
-                "Active": key.is_active,
-            }
-            for key in keys
-        ],
-        hide_index=True,
-    )
+    rows = [
+        {
+            "Name": key.name,
+            "Prefix": key.prefix + "…",
+            "Created": key.created_at,
+            "Last used": key.last_used,
+            "Expires": key.expires_at,
+            "Active": key.is_active,
+        }
+        for key in keys
+    ]
+    # readable(): local time to the minute, as every other table shows moments.
+    show_readable(pd.DataFrame(rows, columns=list(rows[0])), keep={name: name for name in rows[0]})
     active = {f"{key.name} ({key.prefix}…)": key.id for key in keys if key.is_active}
     if active:
         chosen = st.selectbox("Revoke a key", list(active), index=None, placeholder="Choose a key")

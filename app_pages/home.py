@@ -23,11 +23,7 @@ def render_first_steps(page: StartPage) -> None:
     with st.container(border=True):
         st.subheader("Getting started")
         steps = [
-            (
-                page.has_prices,
-                "app_pages/tickers.py",
-                "Load prices: fetch, upload, or the S&P 500 sample",
-            ),
+            (page.has_prices, "tickers.py", "Load prices: fetch, upload, or the S&P 500 sample"),
             (page.has_models, "train.py", "Train a forecaster on one of them"),
             (page.has_predictions, "predictions.py", "Predict the next trading days into your ledger"),
         ]

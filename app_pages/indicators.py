@@ -4,6 +4,7 @@ from datetime import date
 
 import streamlit as st
 
+from common.words import plural
 from core.indicator_view import OVERLAYS, PANES, PRICE_BASES, IndicatorParams
 from core.preferences import DATE_RANGES
 from core.screener import Criteria
@@ -127,9 +128,12 @@ def render_screener(actor) -> None:
     matches = attempt(run_screener, actor, criteria)
     if matches is None:
         return
-    described = " and ".join(criteria.describe()) or "no conditions"
-    count = "1 ticker matches" if len(matches) == 1 else f"{len(matches)} tickers match"
-    st.caption(f"{count} {described}.")
+    conditions = criteria.describe()
+    if conditions:
+        count = "1 ticker matches" if len(matches) == 1 else f"{len(matches)} tickers match"
+        st.caption(f"{count} {' and '.join(conditions)}.")
+    else:
+        st.caption(f"No condition set: every ticker with prices is listed ({plural(len(matches), 'ticker')}).")
     matches = matches.assign(stale=[stale_since(row.ticker, row.date) for row in matches.itertuples()])
     show_readable(
         matches,

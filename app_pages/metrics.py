@@ -20,7 +20,7 @@ from ui.charts import (
     window_scores_figure,
 )
 from ui.errors import attempt
-from ui.format import MASE_FORMAT, P_VALUE_FORMAT, minute
+from ui.format import MASE_FORMAT, P_VALUE_FORMAT, minute, percent_points
 from ui.leaderboard import show_leaderboard
 from ui.pickers import preferred_tickers, ticker_picker
 from ui.tables import show_table
@@ -77,12 +77,13 @@ def render_versions(view: analysis.MetricsView) -> None:
         st.caption("No model versions yet: train one on the Train page.")
         return
     table = version_rows(versions)
-    percent = st.column_config.NumberColumn(format="percent")
     price = st.column_config.NumberColumn(format="%,.2f")
+    shown, percents = percent_points(table, ("MAPE", "Direction accuracy", "Interval coverage"))
     show_table(
-        table,
+        shown,
         hide_index=True,
-        column_config={
+        column_config=percents
+        | {
             "Version": st.column_config.NumberColumn(format="%d"),
             "Trained": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
             "MAE": price,
@@ -93,9 +94,6 @@ def render_versions(view: analysis.MetricsView) -> None:
             "MASE": st.column_config.NumberColumn(
                 format=MASE_FORMAT, help="MAE over persistence's MAE: below 1 is better"
             ),
-            "MAPE": percent,
-            "Direction accuracy": percent,
-            "Interval coverage": percent,
             "Direction p-value": st.column_config.NumberColumn(format=P_VALUE_FORMAT),
             "DM p-value": st.column_config.NumberColumn(
                 format=P_VALUE_FORMAT, help="Diebold-Mariano test against persistence on the test days"
@@ -115,7 +113,7 @@ def render_versions(view: analysis.MetricsView) -> None:
     history = table.rename(columns={"Ticker": "ticker", "Version": "version", "Trained": "trained"}).assign(
         name=[version_name(v.ticker, v.version, v.model_type) for v in versions]
     )
-    st.plotly_chart(metric_history_figure(history, metric, template=template), width="stretch")
+    st.plotly_chart(metric_history_figure(history, metric, template=template), width="stretch", theme=None)
 
 
 def render_walk_forward_of(version, run: Evaluation | None) -> None:
@@ -211,13 +209,14 @@ def render_evaluations(actor: Actor, evaluations: list[Evaluation], template: st
             ),
         ]
     )
+    shown, percents = percent_points(overall, ("Direction accuracy",))
     show_table(
-        overall,
+        shown,
         hide_index=True,
-        column_config={
+        column_config=percents
+        | {
             "MAE": st.column_config.NumberColumn(format="%,.2f"),
             "MASE": st.column_config.NumberColumn(format=MASE_FORMAT),
-            "Direction accuracy": st.column_config.NumberColumn(format="percent"),
         },
     )
     lag = m.get("lag", {})
@@ -231,9 +230,9 @@ def render_evaluations(actor: Actor, evaluations: list[Evaluation], template: st
             f"{lag['mae_to_actual']:.2f} from the close they forecast: they mostly repeat the last price."
         )
     windows = evaluation.windows
-    st.plotly_chart(window_scores_figure(windows, model=model, template=template), width="stretch")
+    st.plotly_chart(window_scores_figure(windows, model=model, template=template), width="stretch", theme=None)
     forecast = pd.concat([pd.DataFrame(w["forecast"]) for w in windows], ignore_index=True)
-    st.plotly_chart(residual_figure(forecast, model=model, template=template), width="stretch")
+    st.plotly_chart(residual_figure(forecast, model=model, template=template), width="stretch", theme=None)
 
 
 def render_backtest(actor: Actor, evaluations: list[Evaluation], template: str) -> None:
@@ -262,17 +261,21 @@ def render_backtest(actor: Actor, evaluations: list[Evaluation], template: str) 
         return
     result, _ = done
     m = result.metrics
-    show_table(
+    performance = (
         pd.DataFrame([m["strategy"] | {"": "strategy"}, m["buy_and_hold"] | {"": "buy and hold"}])
         .set_index("")
-        .rename(columns=PERFORMANCE_NAMES),
-        column_config={
-            name: st.column_config.NumberColumn(format="percent") for name in ("Total return", "CAGR", "Max drawdown")
-        }
-        | {name: st.column_config.NumberColumn(format="%.2f") for name in ("Sharpe", "Sortino")},
+        .rename(columns=PERFORMANCE_NAMES)
     )
-    st.caption(f"{m['trades']} trades over {m['days']} days, in the market {m['exposure']:.0%} of them.")
-    st.plotly_chart(equity_figure(result.equity, template=template), width="stretch")
+    shown, percents = percent_points(performance, ("Total return", "CAGR", "Max drawdown"))
+    show_table(
+        shown,
+        column_config=percents | {name: st.column_config.NumberColumn(format="%.2f") for name in ("Sharpe", "Sortino")},
+    )
+    st.caption(
+        f"{plural(m['trades'], 'trade')} over {plural(m['days'], 'day')}, "
+        f"in the market {m['exposure'] * 100:.0f} % of them."
+    )
+    st.plotly_chart(equity_figure(result.equity, template=template), width="stretch", theme=None)
 
 
 def render_risk(actor: Actor, tickers: list[str], template: str) -> None:
@@ -310,14 +313,12 @@ def render_risk(actor: Actor, tickers: list[str], template: str) -> None:
         }
         for level in ("95", "99")
     ]
-    percent = st.column_config.NumberColumn(format="percent")
-    show_table(
-        pd.DataFrame(losses), hide_index=True, column_config=dict.fromkeys(losses[0].keys() - {"Level"}, percent)
-    )
-    st.caption(f"One-day losses from {m['days']} common trading days, {m['start']} to {m['end']}.")
+    shown, percents = percent_points(pd.DataFrame(losses), [name for name in losses[0] if name != "Level"])
+    show_table(shown, hide_index=True, column_config=percents)
+    st.caption(f"One-day losses from {plural(m['days'], 'common trading day')}, {m['start']} to {m['end']}.")
     if len(report.correlation) > 1:
-        st.plotly_chart(correlation_figure(report.correlation, template=template), width="stretch")
-    st.plotly_chart(fan_figure(report.fan, template=template), width="stretch")
+        st.plotly_chart(correlation_figure(report.correlation, template=template), width="stretch", theme=None)
+    st.plotly_chart(fan_figure(report.fan, template=template), width="stretch", theme=None)
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from common.words import plural
 from core.auth import Actor
-from core.forecasting.evaluation import stored_verdict
+from core.forecasting.evaluation import stored_number, stored_verdict
 from core.forecasting.zoo import version_name
 from core.services import forecasts
 from ui.auth import client_ip, require_login
@@ -54,8 +54,8 @@ def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
         st.text(latest["made_by"])
         st.caption(
             f"Made from the close of {day(latest['last_bar'])} ({price(latest['last_close'])}); target days skip "
-            "exchange holidays. The interval held 95 % of the model's errors on held-out days, scaled by the "
-            "market's recent volatility: a move smaller than half the interval's width is no call on direction."
+            f"exchange holidays. {latest['interval']} A move smaller than half the interval's width is no call on "
+            "direction."
         )
 
 
@@ -77,6 +77,7 @@ def make_prediction(actor: Actor, ticker: str, days: int, version_id) -> None:
     st.session_state[LATEST_KEY] = {
         "ticker": ticker,
         "made_by": made_by,
+        "interval": interval_sentence(version.metrics),
         "last_bar": made[0][5],
         "last_close": made[0][4],
         "rows": [
@@ -84,6 +85,18 @@ def make_prediction(actor: Actor, ticker: str, days: int, version_id) -> None:
             for target, value, low, high, base, _ in made
         ],
     }
+
+
+def interval_sentence(metrics: dict) -> str:
+    """What the interval promises, at the version's own level, and what it held on its test days."""
+    level, coverage = stored_number(metrics.get("interval_level")), stored_number(metrics.get("test_coverage"))
+    if level is None:
+        return "The interval was sized on the model's errors on held-out days."
+    held = f"; on its test days it held {coverage * 100:.1f} %" if coverage is not None else ""
+    return (
+        f"The interval is meant to hold {level * 100:.0f} % of outcomes{held}. It was sized on the model's errors "
+        "on held-out days and scaled by the market's recent volatility."
+    )
 
 
 def render_ledger(actor: Actor, template: str) -> None:

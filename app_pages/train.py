@@ -13,7 +13,7 @@ from core.services import models
 from ui.auth import require_login
 from ui.confirm import confirmed
 from ui.errors import attempt
-from ui.format import MASE_FORMAT, P_VALUE_FORMAT, day, local_moment, minute
+from ui.format import MASE_FORMAT, P_VALUE_FORMAT, day, local_moment, minute, percent_points
 from ui.leaderboard import ensemble_mix, show_leaderboard
 from ui.notices import done_then_rerun, show_notice
 from ui.status import show_runner_problem
@@ -262,10 +262,12 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
                 for v in versions
             ]
         )
+        shown, percents = percent_points(table, ("Direction right", "Interval coverage"))
         show_table(
-            table,
+            shown,
             hide_index=True,
-            column_config={
+            column_config=percents
+            | {
                 "Version": st.column_config.NumberColumn(format="%d"),
                 "Trained": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
                 "MAE": st.column_config.NumberColumn(format="%.2f", help="Mean absolute error of the close, test days"),
@@ -275,11 +277,9 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
                 "MASE": st.column_config.NumberColumn(
                     format=MASE_FORMAT, help="MAE / persistence MAE: below 1 is better"
                 ),
-                "Direction right": st.column_config.NumberColumn(format="percent"),
                 "Direction p-value": st.column_config.NumberColumn(
                     format=P_VALUE_FORMAT, help="Chance of this many right directions by coin flips"
                 ),
-                "Interval coverage": st.column_config.NumberColumn(format="percent"),
                 "Made of": st.column_config.TextColumn(
                     help="auto: its members' weights, fitted on validation; all persistence without skill there"
                 ),

@@ -17,6 +17,9 @@ THEME_COLOURS = {
     "plotly_white": {"paper": "#ffffff", "plot": "#ffffff", "font": "#1f2937", "grid": "#e5e7eb"},
 }
 PRICE_HOVER = ",.2f"
+# A horizontal legend left at plotly's default sits on the date axis and hides its labels: above the plot.
+LEGEND_ABOVE = {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"}
+MARGIN_UNDER_LEGEND = {"l": 10, "r": 10, "t": 30, "b": 10}
 
 
 def trading_day_breaks(dates: pd.Series) -> list[dict]:
@@ -397,7 +400,7 @@ def ledger_figure(ledger: pd.DataFrame, *, template: str = "plotly_white") -> go
     figure.update_layout(
         height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, hovermode="x unified",
         xaxis={"rangebreaks": [{"bounds": ["sat", "mon"]}]},
-        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+        legend=LEGEND_ABOVE,
         yaxis={"tickformat": ",.0f", "hoverformat": ",.2f"},
     )  # fmt: skip
     return apply_theme(figure, template)
@@ -426,8 +429,8 @@ def window_scores_figure(windows: list[dict], *, model: str, template: str = "pl
         )
     figure.add_hline(y=1.0, line={"dash": "dash", "color": "#64748b"}, annotation_text="persistence")
     figure.update_layout(
-        template=template, barmode="group", height=320, margin={"l": 10, "r": 10, "t": 20, "b": 10},
-        yaxis_title="MASE", xaxis_title="window starting", legend={"orientation": "h"},
+        template=template, barmode="group", height=320, margin=MARGIN_UNDER_LEGEND,
+        yaxis_title="MASE", xaxis_title="window starting", legend=LEGEND_ABOVE,
     )  # fmt: skip
     return apply_theme(figure, template)
 
@@ -458,9 +461,9 @@ def residual_figure(forecast: pd.DataFrame, *, model: str, template: str = "plot
     figure.update_layout(
         template=template,
         height=320,
-        margin={"l": 10, "r": 10, "t": 20, "b": 10},
+        margin=MARGIN_UNDER_LEGEND,
         yaxis_title="actual - forecast",
-        legend={"orientation": "h"},
+        legend=LEGEND_ABOVE,
     )
     return apply_theme(figure, template)
 
@@ -523,9 +526,9 @@ def equity_figure(equity: pd.DataFrame, *, template: str = "plotly_white") -> go
     figure.update_layout(
         template=template,
         height=320,
-        margin={"l": 10, "r": 10, "t": 20, "b": 10},
+        margin=MARGIN_UNDER_LEGEND,
         yaxis_title="value of 1",
-        legend={"orientation": "h"},
+        legend=LEGEND_ABOVE,
     )
     return apply_theme(figure, template)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -106,7 +107,8 @@ def label(name: str) -> str:
 def _kind(name: str) -> str:
     if name in PRICE_COLUMNS or re.fullmatch(r"(ema|sma|atr)_\d+", name):
         return "price"
-    if name in PERCENT_COLUMNS:
+    # Volatility is annualised and shown in percent, as its chart pane and every quote site show it.
+    if name in PERCENT_COLUMNS or re.fullmatch(r"hv_\d+", name):
         return "percent"
     if name in COUNT_COLUMNS:
         return "count"
@@ -187,6 +189,20 @@ def readable(frame: pd.DataFrame, *, keep: dict[str, str] | None = None) -> tupl
             else:
                 config[title] = st.column_config.NumberColumn(title, format=PRICE_FORMAT)
     shown = shown.rename(columns=names)
+    return shown, config
+
+
+def percent_points(table: pd.DataFrame, columns: Iterable[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Fraction columns in percent units with readable()'s fixed two decimals, and their column_config.
+
+    For tables whose columns are named by hand; Streamlit's "percent" preset drops trailing zeros, so
+    51 % would stand beside 53.03 % in one column.
+    """
+    shown = table.copy()
+    config = {}
+    for name in columns:
+        shown[name] = pd.to_numeric(shown[name], errors="coerce") * 100
+        config[name] = st.column_config.NumberColumn(name, format=PERCENT_FORMAT)
     return shown, config
 
 

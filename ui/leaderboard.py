@@ -10,7 +10,7 @@ from core.forecasting.config import MODEL_TYPES
 from core.forecasting.evaluation import stored_number
 from core.forecasting.zoo import label
 from db.models import Evaluation
-from ui.format import MASE_FORMAT, P_VALUE_FORMAT, minute
+from ui.format import MASE_FORMAT, P_VALUE_FORMAT, minute, percent_points
 from ui.tables import show_table
 from ui.text import plain
 
@@ -50,15 +50,15 @@ def show_leaderboard(board: Evaluation | None) -> None:
     st.caption(
         f"{plain(board.ticker)}, {plain(made)}, sorted by validation MASE: the test columns are shown, never chosen by."
     )
+    shown, percents = percent_points(rows.rename(columns=COLUMNS), ("Direction right", "Interval coverage"))
     show_table(
-        rows.rename(columns=COLUMNS),
+        shown,
         hide_index=True,
-        column_config={
+        column_config=percents
+        | {
             "Validation MASE": st.column_config.NumberColumn(format=MASE_FORMAT),
             "Test MASE": st.column_config.NumberColumn(format=MASE_FORMAT),
             "Diebold-Mariano p": st.column_config.NumberColumn(format=P_VALUE_FORMAT),
-            "Direction right": st.column_config.NumberColumn(format="percent"),
-            "Interval coverage": st.column_config.NumberColumn(format="percent"),
             "Train seconds": st.column_config.NumberColumn(format="%.1f"),
         },
     )

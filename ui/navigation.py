@@ -84,6 +84,9 @@ def render_user_menu(settings: Settings, actor: Actor) -> Actor | None:
 
 def link_to(page: str, label: str, *, icon: str | None = None, disabled: bool = False) -> None:
     """A link to one of the app's pages (a file under app_pages/); plain text where no router runs."""
+    if not (PAGES_DIR / page).is_file():
+        # Checked first: the fallback below would otherwise draw a wrong name as text, silently unlinked.
+        raise ValueError(f"no page {page} under {PAGES_DIR.name}/")
     try:
         st.page_link(str(PAGES_DIR / page), label=label, icon=icon, disabled=disabled)
     except StreamlitAPIException:

@@ -1,5 +1,7 @@
 """The Account page: requests per API key, and the admin's invitations, through the account services."""
 
+import json
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import URL
@@ -43,6 +45,23 @@ def test_each_key_has_a_table_of_its_requests_by_endpoint(database):
         "GET /v1/prices/{ticker}": 3,
     }
     assert list(tables[1]["Endpoint"]) == ["POST /v1/predict"]
+
+
+def test_key_dates_read_in_local_minutes_like_every_other_table(database):
+    actor = make_account(database)
+    accounts.create_api_key(actor, name="nightly", expires_in_days=30)
+    at = logged_in_app("app_pages/account.py", actor).run()
+    table = next(frame.value for frame in at.dataframe if "Prefix" in frame.value.columns)
+    assert list(table.columns) == ["Name", "Prefix", "Created", "Last used", "Expires", "Active"]
+    assert table["Created"].dt.tz is None, "local time, no +00:00 to read past"
+    assert table["Expires"].dt.tz is None
+    formats = {name: config.get("type_config", {}).get("format") for name, config in column_config(at).items()}
+    assert formats["Created"] == formats["Expires"] == "YYYY-MM-DD HH:mm"
+
+
+def column_config(at) -> dict:
+    frame = next(frame for frame in at.dataframe if "Prefix" in frame.value.columns)
+    return json.loads(frame.proto.columns)
 
 
 def test_a_revoked_key_is_confirmed_after_the_page_refreshes(database):

@@ -175,6 +175,12 @@ def test_the_screener_lists_matches_with_a_sparkline(with_sample):
     assert list(result["Prices"]) == ["stale: last bar 2018-12-31"], "the sample ends in 2018"
 
 
+def test_the_screener_without_conditions_says_it_lists_every_ticker(with_sample):
+    at = logged_in_app(PAGE, make_account(with_sample)).run()
+    at.button[-1].click().run()
+    assert at.caption[-1].value == "No condition set: every ticker with prices is listed (1 ticker)."
+
+
 def test_no_prices_yet(monkeypatch, tmp_path):
     url = URL.create("sqlite", database=str(tmp_path / "empty.db"))
     upgrade_to_head(url)

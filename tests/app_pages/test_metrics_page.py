@@ -47,10 +47,16 @@ def test_versions_side_by_side_with_their_baselines(database):
     baselines = tiny_result().metrics["baselines"]
     assert table["Median drift MAE"].iloc[0] == pytest.approx(baselines["median"]["mae"]), "the bar MASE must clear"
     # Fractions, shown as percentages by the column format; no R² of price levels.
-    assert table["MAPE"].iloc[0] == pytest.approx(tiny_result().metrics["mape"] / 100)
-    assert 0 <= table["Direction accuracy"].iloc[0] <= 1
+    # Percent units at two decimals, as every table shows them (the metric stores MAPE in percent already).
+    assert table["MAPE"].iloc[0] == pytest.approx(tiny_result().metrics["mape"])
+    assert 0 <= table["Direction accuracy"].iloc[0] <= 100
     assert not {"R²", "r2", "version", "persistence MAE"} & set(table.columns)
-    assert len(at.get("plotly_chart")) == 1
+    assert chart_themes(at) == [""], "drawn in the user's template, not Streamlit's theme over it"
+
+
+def chart_themes(at) -> list[str]:
+    """Each chart's Streamlit theme: "" when the figure's own template (the user's preference) is kept."""
+    return [chart.proto.theme for chart in at.get("plotly_chart")]
 
 
 def _store_version(actor, ticker: str, metrics: dict) -> None:
@@ -137,7 +143,7 @@ def test_a_walk_forward_job_ends_in_charts(database):
         "Interval coverage",
         "Forecast closer to the previous close",
     ]
-    assert len(at.get("plotly_chart")) == 2
+    assert chart_themes(at) == ["", ""]
 
 
 def test_walk_forward_settings_are_checked(database):
@@ -236,9 +242,10 @@ def test_backtest_of_a_walk_forward_run(database):
     next(b for b in at.button if b.label == "Backtest").click().run()
     assert not at.exception
     table = at.dataframe[-1].value
-    assert table.loc["strategy", "Total return"] == pytest.approx(1.21 - 1)
-    assert table.loc["buy and hold", "Total return"] == pytest.approx(1.089 - 1)
-    assert at.caption[-1].value == "3 trades over 4 days, in the market 50% of them."
+    assert table.loc["strategy", "Total return"] == pytest.approx((1.21 - 1) * 100)
+    assert table.loc["buy and hold", "Total return"] == pytest.approx((1.089 - 1) * 100)
+    assert at.caption[-1].value == "3 trades over 4 days, in the market 50 % of them."
+    assert chart_themes(at)[-1] == ""
 
 
 def test_walk_forward_runs_are_told_apart_by_the_model_they_evaluated(database):
@@ -285,7 +292,8 @@ def test_risk_of_a_portfolio(database):
     losses = at.dataframe[-1].value
     assert list(losses["Level"]) == ["95 %", "99 %"]
     assert (losses["Historical CVaR"] >= losses["Historical VaR"]).all()
-    assert at.caption[-1].value.startswith("One-day losses from 5030 common trading days, 1999-01-04 to 2018-12-31")
+    assert at.caption[-1].value.startswith("One-day losses from 5,030 common trading days, 1999-01-04 to 2018-12-31")
+    assert set(chart_themes(at)) == {""}
 
 
 def test_weights_must_match_the_tickers(database):

@@ -123,3 +123,17 @@ def test_the_ledger_chart_keeps_two_models_apart(database):
     names = [(trace.get("name", ""), len(trace["x"])) for trace in spec["data"]]
     predicted = {name: count for name, count in names if name.endswith("predicted")}
     assert predicted == {"SPX v1 · LSTM (Keras) predicted": 5, "SPX v2 · LSTM (Keras) predicted": 5}
+
+
+def test_the_interval_is_described_at_the_model_s_own_level_with_its_test_coverage(database):
+    actor = with_model(database)
+    with session_scope() as session:
+        narrow = train_model(fixture_prices(), TrainingConfig(model_type="median", interval_level=0.8), ticker="SPX")
+        save_version(session=session, actor=actor, ticker="SPX", result=narrow)
+    at = logged_in_app(PAGE, actor).run()
+    next(s for s in at.selectbox if s.label == "Model").set_value("SPX v2 · median drift").run()
+    next(b for b in at.button if b.label == "Predict").click().run()
+    caption = next(c.value for c in at.caption if c.value.startswith("Made from the close"))
+    coverage = narrow.metrics["test_coverage"]
+    assert f"meant to hold 80 % of outcomes; on its test days it held {coverage * 100:.1f} %." in caption
+    assert "95 %" not in caption

@@ -179,7 +179,9 @@ def test_version_numbers_read_like_a_finance_tool(database):
     assert table["Prices"].iloc[0] == "2018-01-02 to 2018-12-31"
     formats = {name: config.get("type_config", {}).get("format") for name, config in column_config(at).items()}
     assert formats["MAE"] == formats["Persistence MAE"] == "%.2f"
-    assert formats["Direction right"] == formats["Interval coverage"] == "percent"
+    # Percent units at two decimals, as every table shows them: never 51% beside 53.03%.
+    assert formats["Direction right"] == formats["Interval coverage"] == "%.2f %%"
+    assert table["Interval coverage"].iloc[0] == pytest.approx(tiny_result().metrics["test_coverage"] * 100)
     assert formats["Version"] == "%d"
     # Skill lives in the fourth decimal: 0.9988 must not read 0.999, nor differ from the Metrics page.
     assert formats["MASE"] == "%.4f"

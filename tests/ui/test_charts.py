@@ -11,8 +11,11 @@ from ui.charts import (
     PRICE_PANE_PX,
     UP,
     candlestick_figure,
+    equity_figure,
     indicator_figure,
     ledger_figure,
+    residual_figure,
+    window_scores_figure,
 )
 
 
@@ -101,3 +104,20 @@ def test_volume_bars_take_the_colour_of_their_day(view):
     assert falling_days.hoverinfo == "skip", "one volume line per day in the hover"
     assert every_day.width == falling_days.width, "the overlay's bars are as wide as the day's"
     assert figure.layout.barmode == "overlay"
+
+
+def test_the_legends_of_the_evaluation_charts_sit_above_the_plot_clear_of_the_date_axis():
+    days = pd.date_range("2018-01-02", periods=4, freq="B")
+    forecast = pd.DataFrame({"date": days, "actual": [1.0, 2, 3, 4], "predicted": [1.1, 2, 3, 4], "persistence": 1.0})
+    equity = pd.DataFrame({"date": days, "strategy": [1.0, 1.1, 1.2, 1.3], "buy_and_hold": [1.0, 1.0, 1.1, 1.2]})
+    windows = [{"first_day": "2018-01-02", "scores": {"predicted": {"mase": 0.99}, "drift": {"mase": 1.0}}}]
+    figures = {
+        "residuals": residual_figure(forecast, model="ridge"),
+        "equity": equity_figure(equity),
+        "windows": window_scores_figure(windows, model="ridge"),
+    }
+    for name, figure in figures.items():
+        legend = figure.layout.legend
+        assert (legend.orientation, legend.yanchor) == ("h", "bottom"), name
+        assert legend.y >= 1.0, f"{name}: a horizontal legend below the top edge covers the plot or its axis"
+        assert figure.layout.margin.t >= 30, f"{name}: room for the legend above the plot"

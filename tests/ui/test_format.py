@@ -101,3 +101,11 @@ def test_a_stored_moment_reads_in_the_viewer_s_zone_without_an_offset(monkeypatc
     assert local_moment(None) is None
     monkeypatch.setattr(ui.format, "browser_zone", lambda: None)
     assert minute(stored) == "2019-01-02 22:05", "UTC where the browser does not say"
+
+
+def test_volatility_reads_in_percent_as_its_chart_pane_shows_it():
+    shown, config = readable(pd.DataFrame({"hv_20": [0.2912], "atr_14": [31.5]}))
+    assert list(shown.columns) == ["Volatility 20 d", "ATR 14"]
+    assert config["Volatility 20 d"]["type_config"]["format"] == "%.2f %%"
+    assert shown["Volatility 20 d"].iloc[0] == pytest.approx(29.12)
+    assert config["ATR 14"]["type_config"]["format"] == "%,.2f"
