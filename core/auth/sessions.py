@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from functools import cache
 
 import jwt
 from sqlalchemy.orm import Session
 
 from common.config import Settings
-from common.logging import get_logger
+from common.development_keys import development_key
 from db.models import User
 from db.repositories.users import get_user
 
 ALGORITHM = "HS256"
-log = get_logger("auth")
 
 
 @dataclass(frozen=True)
@@ -28,17 +25,14 @@ class SessionClaims:
     expires_at: float
 
 
+DEVELOPMENT_KEY_FILE = "cookie.key"
+
+
 def cookie_signing_key(settings: Settings) -> str:
-    """COOKIE_KEY, or in development without one a random key for this process (logins end on restart)."""
+    """COOKIE_KEY, or in development without one a key generated once and kept under var/."""
     if settings.cookie_key is not None:
         return settings.cookie_key.get_secret_value()
-    return _development_key()
-
-
-@cache
-def _development_key() -> str:
-    log.warning("COOKIE_KEY is not set: using a random key, so logins do not survive a restart")
-    return secrets.token_urlsafe(48)
+    return development_key(settings, DEVELOPMENT_KEY_FILE)
 
 
 def issue_session_token(*, user: User, key: str, lifetime_seconds: float, now: float | None = None) -> str:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
-from pathlib import Path
 
-from common.config import Settings, get_settings, resolve_path
+from common.config import Settings, get_settings
+from common.development_keys import development_key
 
 DEVELOPMENT_KEY_FILE = "model-signing.key"
 # Domain separation: the derived key signs nothing a cookie key signs, and the reverse.
@@ -28,19 +26,7 @@ def signing_key(settings: Settings | None = None) -> bytes:
     if settings.cookie_key is not None:
         cookie_key = settings.cookie_key.get_secret_value().encode()
         return hmac.new(cookie_key, _DERIVATION_LABEL, hashlib.sha256).digest()
-    return _development_key(resolve_path(settings.sqlite_path).parent / DEVELOPMENT_KEY_FILE)
-
-
-def _development_key(path: Path) -> bytes:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        # O_EXCL: when the app and a worker start together, one writes the key and both read it.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    with os.fdopen(descriptor, "w") as file:
-        file.write(secrets.token_hex(32))
-    return path.read_bytes().strip()
+    return development_key(settings, DEVELOPMENT_KEY_FILE).encode()
 
 
 def sign(payload: bytes, key: bytes) -> str:

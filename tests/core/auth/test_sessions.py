@@ -7,6 +7,7 @@ import time
 import jwt
 import pytest
 
+from common.config import load_settings
 from core.auth import (
     change_password,
     issue_session_token,
@@ -94,3 +95,20 @@ def test_deactivation_ends_sessions(session, user):
     token = issue_session_token(user=user, key=KEY, lifetime_seconds=3600)
     set_active(session=session, actor=Actor.of(admin), user_id=user.id, active=False, client_ip=None)
     assert resume_session(session=session, token=token, key=KEY) is None
+
+
+def test_development_without_a_cookie_key_keeps_one_generated_key_through_a_reload(tmp_path, monkeypatch):
+    import importlib
+
+    import core.auth.sessions as sessions
+
+    monkeypatch.delenv("COOKIE_KEY", raising=False)
+    monkeypatch.setenv("SQLITE_PATH", str(tmp_path / "var" / "candlecast.db"))
+    first = sessions.cookie_signing_key(load_settings())
+    # Streamlit re-imports changed modules while it serves: a key kept in the module would change,
+    # ending every login whose cookie is still valid.
+    reloaded = importlib.reload(sessions)
+    assert reloaded.cookie_signing_key(load_settings()) == first
+    key_file = tmp_path / "var" / "cookie.key"
+    assert key_file.read_text().strip() == first
+    assert key_file.stat().st_mode & 0o077 == 0
