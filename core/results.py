@@ -15,6 +15,8 @@ from db.repositories.detail import without_detail
 
 Stored = TypeVar("Stored", TrainingJob, Evaluation, BacktestResult, RiskMetrics)
 DEFAULT_LIMIT = 50
+# A list is read whole into memory and sent in one answer: a caller wanting more pages by date instead.
+MAX_LIMIT = 500
 
 
 def get_owned(*, session: Session, actor: Actor, kind: type[Stored], row_id: uuid.UUID) -> Stored | None:

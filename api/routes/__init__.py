@@ -4,11 +4,18 @@ Each router carries the version prefix itself: the route's own path is then the 
 ("GET /v1/prices/{ticker}") that limits and usage are counted under.
 """
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
 
 from api.deps import known_query_parameters
+from core.results import DEFAULT_LIMIT, MAX_LIMIT
 
 VERSION_PREFIX = "/v1"
+LimitQuery = Annotated[
+    int,
+    Query(ge=1, le=MAX_LIMIT, description=f"at most this many, newest first ({DEFAULT_LIMIT} unless asked)"),
+]
 
 
 def versioned_router(tag: str) -> APIRouter:

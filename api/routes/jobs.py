@@ -6,7 +6,7 @@ import uuid
 
 from api.deps import CallerDep, TrainerDep
 from api.errors import documented
-from api.routes import versioned_router
+from api.routes import DEFAULT_LIMIT, LimitQuery, versioned_router
 from api.schemas import JobList, JobOut, TrainingRequest, WalkForwardRequest
 from core.services import analysis, models
 
@@ -28,10 +28,10 @@ def post_walkforward(body: WalkForwardRequest, caller: TrainerDep) -> JobOut:
     )
 
 
-@router.get("/jobs", response_model=JobList, responses=documented(401, 429))
-def get_jobs(caller: CallerDep) -> JobList:
+@router.get("/jobs", response_model=JobList, responses=documented(401, 422, 429))
+def get_jobs(caller: CallerDep, limit: LimitQuery = DEFAULT_LIMIT) -> JobList:
     """Your recent jobs, newest first; jobs whose worker went silent are marked failed."""
-    jobs = models.list_jobs(caller.actor)
+    jobs = models.list_jobs(caller.actor, limit)
     return JobList(count=len(jobs), jobs=[JobOut.model_validate(job) for job in jobs])
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from api.deps import CallerDep, TrainerDep
 from api.errors import documented
-from api.routes import versioned_router
+from api.routes import DEFAULT_LIMIT, LimitQuery, versioned_router
 from api.routes.forecasts import TickerQuery
 from api.schemas import (
     BacktestDetail,
@@ -55,17 +55,17 @@ def serve_reads(
 
     if by_ticker:
 
-        def read_list(caller: CallerDep, ticker: TickerQuery = None) -> BaseModel:
-            return answer(read_many(caller.actor, ticker=ticker))
+        def read_list(caller: CallerDep, ticker: TickerQuery = None, limit: LimitQuery = DEFAULT_LIMIT) -> BaseModel:
+            return answer(read_many(caller.actor, ticker=ticker, limit=limit))
     else:
 
-        def read_list(caller: CallerDep) -> BaseModel:
-            return answer(read_many(caller.actor))
+        def read_list(caller: CallerDep, limit: LimitQuery = DEFAULT_LIMIT) -> BaseModel:
+            return answer(read_many(caller.actor, limit=limit))
 
     def read_item(caller: CallerDep, row_id: Annotated[uuid.UUID, Path(alias=id_name)]) -> BaseModel:
         return detail_model.model_validate(read_one(caller.actor, row_id))
 
-    list_errors = documented(401, 422, 429) if by_ticker else documented(401, 429)
+    list_errors = documented(401, 422, 429)
     for route_path, endpoint, name, model, errors, description in (
         (path, read_list, f"get_{path.strip('/')}", list_model, list_errors, list_doc),
         (f"{path}/{{{id_name}}}", read_item, f"get_one_{id_name.removesuffix('_id')}", detail_model, READ_ONE, one_doc),

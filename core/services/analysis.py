@@ -20,7 +20,7 @@ from core.forecasting.config import WALK_FORWARD_WINDOWS, TrainingConfig
 from core.forecasting.walkforward import WalkForwardSettings
 from core.forecasting.zoo import configured_kind
 from core.preferences import load_preferences
-from core.results import Stored, get_owned, list_owned
+from core.results import DEFAULT_LIMIT, Stored, get_owned, list_owned
 from core.risk import RiskReport
 from core.throttle import get_throttle
 from db.engine import session_scope
@@ -129,9 +129,9 @@ def risk(
         return analysis.portfolio_risk(session=session, actor=actor, weights=weights, benchmark=benchmark)
 
 
-def _stored_list(actor: Actor, kind: type[Stored], ticker: str | None) -> Sequence[Stored]:
+def _stored_list(actor: Actor, kind: type[Stored], ticker: str | None, limit: int) -> Sequence[Stored]:
     with session_scope(action=f"list {kind.__tablename__}", read_only=True) as session:
-        return list_owned(session=session, actor=actor, kind=kind, ticker=ticker)
+        return list_owned(session=session, actor=actor, kind=kind, ticker=ticker, limit=limit)
 
 
 def _stored_one(actor: Actor, kind: type[Stored], row_id: uuid.UUID, missing: str) -> Stored:
@@ -142,25 +142,25 @@ def _stored_one(actor: Actor, kind: type[Stored], row_id: uuid.UUID, missing: st
     return row
 
 
-def evaluations(actor: Actor, *, ticker: str | None = None) -> Sequence[Evaluation]:
+def evaluations(actor: Actor, *, ticker: str | None = None, limit: int = DEFAULT_LIMIT) -> Sequence[Evaluation]:
     """The actor's walk-forward runs and leaderboards, newest first."""
-    return _stored_list(actor, Evaluation, ticker)
+    return _stored_list(actor, Evaluation, ticker, limit)
 
 
 def evaluation(actor: Actor, evaluation_id: uuid.UUID) -> Evaluation:
     return _stored_one(actor, Evaluation, evaluation_id, "no such walk-forward run")
 
 
-def backtests(actor: Actor, *, ticker: str | None = None) -> Sequence[StoredBacktest]:
-    return _stored_list(actor, StoredBacktest, ticker)
+def backtests(actor: Actor, *, ticker: str | None = None, limit: int = DEFAULT_LIMIT) -> Sequence[StoredBacktest]:
+    return _stored_list(actor, StoredBacktest, ticker, limit)
 
 
 def stored_backtest(actor: Actor, backtest_id: uuid.UUID) -> StoredBacktest:
     return _stored_one(actor, StoredBacktest, backtest_id, "no such backtest")
 
 
-def risk_results(actor: Actor) -> Sequence[RiskMetrics]:
-    return _stored_list(actor, RiskMetrics, None)
+def risk_results(actor: Actor, *, limit: int = DEFAULT_LIMIT) -> Sequence[RiskMetrics]:
+    return _stored_list(actor, RiskMetrics, None, limit)
 
 
 def risk_result(actor: Actor, risk_id: uuid.UUID) -> RiskMetrics:

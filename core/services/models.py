@@ -18,6 +18,7 @@ from core.data.quality import tickers_with_problems
 from core.forecasting import registry
 from core.forecasting.config import TrainingConfig, parse_config
 from core.preferences import load_preferences
+from core.results import DEFAULT_LIMIT
 from core.throttle import get_throttle
 from db.engine import session_scope
 from db.models import Evaluation, ModelVersion, TrainingJob
@@ -94,7 +95,7 @@ def submit_job(actor: Actor, ticker: str, config: TrainingConfig | Mapping[str, 
     return job
 
 
-def list_jobs(actor: Actor, limit: int = 30) -> Sequence[TrainingJob]:
+def list_jobs(actor: Actor, limit: int = DEFAULT_LIMIT) -> Sequence[TrainingJob]:
     """The actor's recent jobs, newest first; jobs whose runner went silent are marked failed first."""
     with session_scope(action="list jobs") as session:
         return jobs.list_jobs(session=session, actor=actor, limit=limit)

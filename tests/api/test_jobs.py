@@ -72,3 +72,15 @@ def test_a_job_for_a_ticker_without_prices_is_refused_at_once_and_costs_no_quota
     assert client.get("/v1/jobs", headers=analyst.headers).json()["count"] == 0
     queued = client.post("/v1/jobs/training", json={"ticker": priced}, headers=analyst.headers)
     assert queued.status_code == 202, queued.text
+
+
+def test_job_lists_say_how_many_they_hold_and_take_a_limit(client, analyst, priced):
+    made = [
+        client.post("/v1/jobs/training", json={"ticker": priced}, headers=analyst.headers).json()["id"] for _ in "abc"
+    ]
+    every = client.get("/v1/jobs", headers=analyst.headers).json()
+    assert (every["count"], [job["id"] for job in every["jobs"]]) == (3, made[::-1])
+    newest = client.get("/v1/jobs", params={"limit": 2}, headers=analyst.headers).json()
+    assert (newest["count"], [job["id"] for job in newest["jobs"]]) == (2, made[:0:-1])
+    for wrong in (0, 501, "x"):
+        assert_error(client.get("/v1/jobs", params={"limit": wrong}, headers=analyst.headers), 422, "invalid_request")

@@ -95,3 +95,15 @@ def test_risk_errors(client, analyst):
     assert "no cached prices of NOSUCH" in error["message"]
     assert_error(client.post("/v1/risk", json={"weights": {}}, headers=analyst.headers), 422, "invalid_request")
     assert_error(client.get(f"/v1/risk/{uuid.uuid4()}", headers=analyst.headers), 404)
+
+
+def test_stored_results_are_listed_newest_first_up_to_a_limit(client, analyst, priced):
+    made = [
+        client.post("/v1/risk", json={"weights": {priced: 1.0}}, headers=analyst.headers).json()["id"] for _ in "abc"
+    ]
+    newest = client.get("/v1/risk", params={"limit": 2}, headers=analyst.headers).json()
+    assert (newest["count"], [row["id"] for row in newest["results"]]) == (2, made[:0:-1])
+    assert client.get("/v1/risk", headers=analyst.headers).json()["count"] == 3
+    for path in ("/v1/evaluations", "/v1/backtests"):
+        assert client.get(path, params={"limit": 500}, headers=analyst.headers).status_code == 200
+        assert_error(client.get(path, params={"limit": 501}, headers=analyst.headers), 422, "invalid_request")
