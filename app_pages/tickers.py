@@ -151,7 +151,7 @@ def render_splits(actor: Actor, ticker: str, scopes: set[bool]) -> None:
 def remove(actor: Actor, ticker: str, *, shared: bool) -> None:
     deleted = attempt(market.delete_prices, actor, ticker, shared=shared)
     if deleted is not None:
-        done_then_rerun(f"Deleted {plural(deleted, 'row')} of {ticker}.")
+        done_then_rerun(f"Deleted {plural(deleted, 'day')} of {ticker}.")  # as the question before it counted them
 
 
 FETCH_COLUMNS = {

@@ -90,7 +90,7 @@ def test_deleting_uploaded_prices_is_asked_about_then_confirmed(offline):
     assert at.dataframe[0].value["Ticker"].tolist() == ["SPX"], "nothing deleted on the first click"
     button(at, "Yes, delete").click().run()
     assert not at.exception
-    assert [s.value for s in at.success] == ["Deleted 251 rows of SPX."]
+    assert [s.value for s in at.success] == ["Deleted 251 days of SPX."]
     assert at.info[-1].value.startswith("The cache is empty")
 
 

@@ -33,5 +33,5 @@ def test_an_upload_lands_in_the_cache_and_a_deletion_is_confirmed(app_url, page,
     assert page.get_by_text("Delete your 251 days of SPX?").count() == 0, "Cancel deletes nothing and asks no more"
     delete.click()
     confirm.click()
-    visible_text(page, "Deleted 251 rows of SPX.").wait_for()
+    visible_text(page, "Deleted 251 days of SPX.").wait_for()
     visible_text(page, "The cache is empty").wait_for()
