@@ -189,8 +189,8 @@ def render_fetch(actor: Actor, preferences: Preferences, *, offline_shown: bool)
         refresh=refresh,
         on_progress=lambda done, total, o: bar.progress(done / total, text=f"{o.ticker}: {o.status}"),
     )
+    bar.empty()  # the table below says how each ticker went
     if run is None:
-        bar.empty()
         return
     if run.table()["rows"].sum():  # prices were written: the Cache tab and the preview are to show them
         keep_then_rerun(FETCHED_KEY, run)

@@ -333,7 +333,7 @@ def fetch_tickers(
     run = FetchRun()
     for position, ticker in enumerate(symbols, start=1):
         if run.offline:
-            outcome = FetchOutcome(ticker, "skipped", message=UNREACHABLE)
+            outcome = FetchOutcome(ticker, "skipped", message=f"not tried: {UNREACHABLE}")
         else:
             job = _FetchJob(sessions, actor, settings, throttle, source, client_ip)
             outcome = job.run(ticker, start, end, refresh)

@@ -164,6 +164,11 @@ def test_fetching_offline_says_so_and_skips_the_rest(offline):
     button(at, "Fetch").click().run()
     assert not at.exception
     assert list(at.dataframe[-1].value["Status"]) == ["error", "skipped"]
+    assert list(at.dataframe[-1].value["Message"]) == [
+        "Yahoo Finance unreachable",
+        "not tried: Yahoo Finance unreachable",
+    ]
+    assert not at.get("progress"), "the progress bar goes once the table says how each ticker went"
     shown = [e.value for e in (*at.info, *at.warning, *at.error)] + list(at.dataframe[-1].value["Message"])
     assert sum(OFFLINE_MESSAGE in text for text in shown) == 1
 
