@@ -12,15 +12,16 @@ import pandas as pd
 from common.words import plural
 from core.data.errors import FileFormatError
 from core.data.excel import is_excel_name, read_excel_table
-from core.data.frames import OHLCV_COLUMNS, PRICE_COLUMNS
+from core.data.frames import OHLCV_COLUMNS
 from core.data.layouts import recognise
 from core.data.layouts.base import EVENT_FIELDS
 from core.data.table import MAX_BYTES, MAX_ROWS, Table, read_text_table
 from core.data.tickers import TickerError, normalise_ticker
-from core.data.values import check_date_format, dates, numbers
+from core.data.values import check_date_format, dates, decimal_comma_of, no_value, numbers
 
-# Investing.com writes '-' for a day with no recorded volume (indices, holidays).
-NO_VOLUME = "-"
+# The close first: a close-only file's open, high and low are copies of it, and a refusal names the close.
+PRICES = ("close", "open", "high", "low", "adjusted_close")
+NUMBER_COLUMNS = (*PRICES, "volume", *EVENT_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,8 @@ def parse_price_csv(
     frame["date"] = parsed_dates.to_numpy()
     if used_format and not date_format:
         notes.append(f"dates read as {used_format}")
-    decimal_comma = table.separator == ";"
-    for column in PRICE_COLUMNS:
+    decimal_comma = _decimal_comma(table, raw, notes)
+    for column in PRICES:
         if column in raw.columns:
             frame[column] = numbers(raw[column], decimal_comma=decimal_comma).to_numpy()
     if "adjusted_close" not in raw.columns:
@@ -102,12 +103,30 @@ def parse_price_csv(
     )
 
 
+def _decimal_comma(table: Table, raw: pd.DataFrame, notes: list[str]) -> bool:
+    if not table.separator:
+        # A workbook's numbers are numbers: only its text cells spell a decimal mark, each column its own.
+        return False
+    columns = [raw[name] for name in NUMBER_COLUMNS if name in raw.columns]
+    shown = decimal_comma_of(columns)
+    if shown is not None:
+        return shown
+    if table.separator != ";":
+        return False
+    # Spreadsheets that write ';' between fields write decimal commas; '1.234' there is a thousand.
+    if any(column.str.contains(".", regex=False).any() for column in columns):
+        notes.append("no number shows its decimal mark: '.' read as a thousands separator, as ';' files write it")
+    return True
+
+
 def _volume(values: pd.Series, decimal_comma: bool, notes: list[str]) -> np.ndarray:
-    none = values.str.strip() == NO_VOLUME
-    volume = numbers(values, decimal_comma=decimal_comma)
+    # Sources mark a day with no recorded volume (indices, holidays): Investing.com '-', Nasdaq.com 'N/A'.
+    none = no_value(values)
+    volume = numbers(values.where(~none, "0"), decimal_comma=decimal_comma)
     if none.any():
-        volume = volume.where(~none, 0.0)
-        notes.append(f"volume '-' read as 0 on {plural(int(none.sum()), 'day')}")
+        markers = sorted({marker.strip() for marker in values[none]})
+        shown = " or ".join(repr(marker) if marker else "blank" for marker in markers)
+        notes.append(f"volume {shown} read as 0 on {plural(int(none.sum()), 'day')}")
     return volume.to_numpy()
 
 

@@ -5,17 +5,25 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import date, datetime
+from xml.etree.ElementTree import iterparse
 
 import pandas as pd
 
 from core.data.errors import FileFormatError
-from core.data.table import MAX_BYTES, MAX_ROWS, Table, check_field_lengths, drop_blank_rows, human_size
+from core.data.table import (
+    MAX_BYTES,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    Table,
+    check_field_lengths,
+    drop_blank_rows,
+    human_size,
+)
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 ZIP_SIGNATURE = b"PK\x03\x04"
 # A workbook is a zip: refuse one that would inflate far beyond what prices need (a zip bomb).
 MAX_INFLATED_BYTES = 400 * 1024 * 1024
-MAX_COLUMNS = 200
 # What openpyxl raises for a damaged or foreign file (lxml's XML errors are SyntaxErrors).
 UNREADABLE = (KeyError, ValueError, TypeError, IndexError, AttributeError, OSError, SyntaxError, zipfile.BadZipFile)
 
@@ -38,12 +46,14 @@ def read_excel_table(
     """The first sheet (or the named one) as text cells keyed by row number; dates as ISO text."""
     if len(data) > max_bytes:
         raise FileFormatError(f"the workbook is {human_size(len(data))}, larger than the {human_size(max_bytes)} limit")
-    book = _open(data)
+    book = _open(data, max_rows)
     if sheet and sheet not in book.sheetnames:
         raise FileFormatError(f"sheet {sheet!r} is not in the workbook; it has {', '.join(map(repr, book.sheetnames))}")
     worksheet = book[sheet] if sheet else book.worksheets[0]
     try:
         rows = _rows(worksheet, max_rows)
+    except FileFormatError:
+        raise
     except UNREADABLE as error:
         raise FileFormatError(f"sheet {worksheet.title!r} cannot be read ({type(error).__name__})") from None
     finally:
@@ -63,31 +73,78 @@ def _rows(worksheet, max_rows: int) -> list[list[str]]:
     rows = []
     for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
         if number > max_rows + 1:
-            raise FileFormatError(f"the sheet has more than the {max_rows:,} rows an upload may have: split it")
+            raise _too_many_rows(max_rows)
         rows.append([_text(value) for value in row[:MAX_COLUMNS]])
     return rows
 
 
-def _open(data: bytes):
+def _too_many_rows(max_rows: int) -> FileFormatError:
+    return FileFormatError(f"the sheet has more than the {max_rows:,} rows an upload may have: split it")
+
+
+def _open(data: bytes, max_rows: int = MAX_ROWS):
     if not data.startswith(ZIP_SIGNATURE):
         raise FileFormatError(
             "the file is named .xlsx but is not an Excel workbook: save it from Excel again, or as CSV"
         )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            inflated = sum(entry.file_size for entry in archive.infolist())
+            _check_inflated_size(archive)
+            for entry in archive.infolist():
+                if entry.filename.lower().endswith(".xml"):
+                    with archive.open(entry) as part:
+                        _check_sheet_shape(part, max_rows)
     except zipfile.BadZipFile as error:
         raise FileFormatError(f"the workbook is damaged: {error}") from None
-    if inflated > MAX_INFLATED_BYTES:
-        raise FileFormatError(
-            f"the workbook inflates to {human_size(inflated)}, more than the {human_size(MAX_INFLATED_BYTES)} allowed"
-        )
+    except FileFormatError:
+        raise
+    except UNREADABLE as error:
+        raise FileFormatError(f"the file is not a readable Excel workbook ({type(error).__name__})") from None
     from openpyxl import load_workbook  # heavy; only uploads of workbooks need it
 
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except UNREADABLE as error:
         raise FileFormatError(f"the file is not a readable Excel workbook ({type(error).__name__})") from None
+
+
+def _check_inflated_size(archive: zipfile.ZipFile) -> None:
+    inflated = sum(entry.file_size for entry in archive.infolist())
+    if inflated > MAX_INFLATED_BYTES:
+        raise FileFormatError(
+            f"the workbook inflates to {human_size(inflated)}, more than the {human_size(MAX_INFLATED_BYTES)} allowed"
+        )
+
+
+def _check_sheet_shape(part, max_rows: int) -> None:
+    """Refuse a sheet too long or a row too wide, streaming its XML.
+
+    openpyxl builds each row whole, and a sheet without a stated size whole as it opens the workbook:
+    a row of millions of cells would be built before any bound could cut it.
+    """
+    open_elements, number, cells = [], 0, 0
+    for event, element in iterparse(part, events=("start", "end")):
+        name = element.tag.rpartition("}")[2]
+        if event == "start":
+            if not open_elements and name != "worksheet":
+                return
+            open_elements.append(element)
+            if name == "row":
+                number, cells = int(element.get("r") or number + 1), 0
+                if number > max_rows + 1:
+                    raise _too_many_rows(max_rows)
+            continue
+        open_elements.pop()
+        if open_elements:
+            # Each element is dropped once read, so the sheet is never held whole.
+            open_elements[-1].remove(element)
+        if name == "c":
+            cells += 1
+            if cells > MAX_COLUMNS:
+                raise FileFormatError(
+                    f"row {number} of a sheet has more than {MAX_COLUMNS} cells, more columns than a price table "
+                    "has: delete the others, or save the prices as CSV"
+                )
 
 
 def _text(value: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import pandas as pd
@@ -16,8 +17,13 @@ from core.data.errors import FileFormatError
 MAX_BYTES = 60 * 1024 * 1024
 MAX_ROWS = 1_000_000
 MAX_FIELD_CHARS = 1_000
+# The widest price table is a wide file of closes, one column per ticker; this leaves room for a big index.
+MAX_COLUMNS = 200
 SEPARATORS = (",", ";", "\t")
 _WIDTH_SAMPLE_LINES = 200
+# Enough lines to get past a title block (NOTES_ROWS in the layouts) into the table.
+_SEPARATOR_SAMPLE_LINES = 50
+_QUOTED = re.compile(r'"[^"]*"')
 _FIELD_COUNT = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
@@ -44,7 +50,8 @@ def check_bounds(data: bytes, *, max_bytes: int, max_rows: int) -> None:
             f"the file is {human_size(len(data))}, larger than the {human_size(max_bytes)} an upload may be: "
             "split it into several files"
         )
-    lines = data.count(b"\n")
+    # Old Mac files end lines with a bare CR; Windows files with CR LF count once either way.
+    lines = max(data.count(b"\n"), data.count(b"\r"))
     if lines > max_rows + 1:
         raise FileFormatError(
             f"the file has {lines:,} lines, more than the {max_rows:,} rows an upload may have: split it"
@@ -60,8 +67,7 @@ def read_text_table(
         raise FileFormatError("the file is empty")
     text, encoding = decode(data)
     lines = text.splitlines()
-    first = next((line for line in lines if line.strip()), "")
-    separator = max(SEPARATORS, key=first.count)
+    separator = guess_separator(lines[:_SEPARATOR_SAMPLE_LINES])
     width = _width(lines[:_WIDTH_SAMPLE_LINES], separator)
     try:
         cells = pd.read_csv(
@@ -77,7 +83,7 @@ def read_text_table(
         )
     except (pd.errors.ParserError, csv.Error, ValueError) as error:
         raise FileFormatError(_parser_message(error)) from None
-    cells.index = pd.RangeIndex(1, len(cells) + 1)
+    cells.index = _record_lines(text, separator, len(cells), len(lines))
     cells = drop_blank_rows(cells)
     # Only a long line can hold a long field: the per-column check runs when one exists.
     if max(map(len, lines)) > MAX_FIELD_CHARS:
@@ -106,7 +112,20 @@ def check_field_lengths(cells: pd.DataFrame) -> None:
             )
 
 
+def guess_separator(head: list[str]) -> str:
+    """The separator that splits the most lines into the same number of fields: a title above the table has none."""
+
+    def agreement(separator: str) -> int:
+        counts = Counter(line.count(separator) for line in head if line.strip())
+        counts.pop(0, None)
+        return max(counts.values(), default=0)
+
+    return max(SEPARATORS, key=agreement)
+
+
 def _width(head: list[str], separator: str) -> int:
+    for number, line in enumerate(head, start=1):
+        _check_columns(line, separator, number)
     try:
         rows = csv.reader(head, delimiter=separator)
         return max((len(row) for row in rows), default=1) or 1
@@ -115,9 +134,39 @@ def _width(head: list[str], separator: str) -> int:
         return max(line.count(separator) + 1 for line in head)
 
 
+def _check_columns(line: str, separator: str, number: int) -> None:
+    """Refuse a line too wide for a price table before it is split into a cell per field."""
+    if line.count(separator) < MAX_COLUMNS:
+        return
+    # Quoted separators do not split; dropping the quoted text counts the fields without building them.
+    fields = _QUOTED.sub("", line).count(separator) + 1
+    if fields > MAX_COLUMNS:
+        raise FileFormatError(
+            f"line {number} has {fields:,} fields, more than the {MAX_COLUMNS} columns an upload may have: "
+            "this is not a price or ticker table"
+        )
+
+
+def _record_lines(text: str, separator: str, records: int, lines: int) -> pd.Index:
+    """Each record's line in the file: a quoted cell over several lines makes one record of them."""
+    if records == lines:
+        return pd.RangeIndex(1, records + 1)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    starts, read = [], 0
+    try:
+        for _ in reader:
+            starts.append(read + 1)
+            read = reader.line_num
+    except csv.Error:
+        starts = []
+    if len(starts) != records:
+        return pd.RangeIndex(1, records + 1)
+    return pd.Index(starts)
+
+
 def _parser_message(error: Exception) -> str:
     found = _FIELD_COUNT.search(str(error))
     if found:
         expected, line, saw = found.groups()
-        return f"line {line} has {saw} fields where the lines above have {expected}"
+        return f"line {line} has {int(saw):,} fields, the header has {expected}"
     return f"the file cannot be read as a table: {str(error).strip()[:200]}"

@@ -38,7 +38,12 @@ def header_names(cells: pd.DataFrame) -> list[str]:
 
 
 def body_without_repeated_headers(cells: pd.DataFrame, header_rows: int = 1) -> tuple[pd.DataFrame, list[str]]:
-    """The rows after the header, less copies of the header (files concatenated from several exports)."""
+    """The rows after the header, less copies of the header (files concatenated from several exports).
+
+    Raises FileFormatError for a row with more fields than the header: the header's names would be read
+    off the wrong cells (an unquoted "4,096,610,000" is four fields).
+    """
+    check_row_widths(cells, header_rows)
     body = cells.iloc[header_rows:]
     header = cells.iloc[0].str.strip()
     # Only rows whose first cell repeats the header's can be header lines: the rest are not compared.
@@ -59,6 +64,33 @@ def body_without_repeated_headers(cells: pd.DataFrame, header_rows: int = 1) -> 
         more = "…" if count > 5 else ""
         notes.append(f"dropped {plural(count, 'repeated header line')} ({noun(count, 'line')} {lines}{more})")
     return body.loc[~repeated], notes
+
+
+def check_row_widths(cells: pd.DataFrame, header_rows: int = 1) -> None:
+    """Refuse the first row holding a value to the right of the header's last name."""
+    filled = cells.iloc[:header_rows].apply(lambda column: column.str.strip() != "").any()
+    width = int(filled.to_numpy().nonzero()[0].max()) + 1 if filled.any() else 0
+    beyond = cells.iloc[header_rows:, width:]
+    if beyond.empty:
+        return
+    wider = beyond.apply(lambda column: column.str.strip() != "").any(axis=1)
+    if wider.any():
+        line = wider.index[wider.to_numpy()][0]
+        fields = int((cells.loc[line].str.strip() != "").to_numpy().nonzero()[0].max()) + 1
+        raise FileFormatError(f"line {line} has {fields} fields, the header has {width}")
+
+
+def fill_missing_range(frame: pd.DataFrame, names: list[str], line: int, notes: list[str]) -> None:
+    """A close-only file is fine (open, high and low become the close); a partial set is a mistake."""
+    missing = [name for name in ("close", "open", "high", "low") if name not in frame.columns]
+    found = ", ".join(repr(name) for name in names)
+    if "close" in missing or 0 < len(missing) < 3:
+        columns = f"{noun(len(missing), 'column')} {', '.join(missing)}"
+        raise FileFormatError(f"line {line}: missing {columns}; the header has {found}")
+    if missing:
+        for name in missing:
+            frame[name] = frame["close"]
+        notes.append("no open, high or low columns: each is the close")
 
 
 def canonical_header(names: list[str]) -> list[str | None]:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from common.words import noun
-from core.data.errors import FileFormatError
-from core.data.layouts.base import Recognised, body_without_repeated_headers, canonical_header, header_names
+from core.data.layouts.base import (
+    Recognised,
+    body_without_repeated_headers,
+    canonical_header,
+    fill_missing_range,
+    header_names,
+)
 
 # pandas.DataFrame.to_csv() writes the index first, under no name or these.
 INDEX_NAMES = ("", "index", "unnamed: 0")
@@ -32,7 +36,7 @@ def recognise(cells: pd.DataFrame) -> Recognised | None:
     for position, name in enumerate(columns):
         if name and name not in frame.columns:
             frame[name] = body[position]
-    _fill_missing_range(frame, names, notes)
+    fill_missing_range(frame, names, cells.index[0], notes)
     if "period" in frame.columns:
         frame = _daily_only(frame, notes)
     return Recognised(_vendor(names, lowered, columns, from_index, price_is_close), frame, notes)
@@ -52,19 +56,6 @@ def _vendor(names: list[str], lowered: list[str], columns: list, from_index: boo
     if "ticker" in columns:
         return "long file with a ticker column"
     return "Date, Open, High, Low, Close columns (Yahoo, Stooq daily and the like)"
-
-
-def _fill_missing_range(frame: pd.DataFrame, names: list[str], notes: list[str]) -> None:
-    """A close-only file is fine (open, high and low become the close); a partial set is a mistake."""
-    missing = [name for name in ("open", "high", "low") if name not in frame.columns]
-    if len(missing) == 3:
-        for name in missing:
-            frame[name] = frame["close"]
-        notes.append("no open, high or low columns: each is the close")
-    elif missing:
-        found = ", ".join(repr(name) for name in names)
-        columns = f"{noun(len(missing), 'column')} {', '.join(missing)}"
-        raise FileFormatError(f"line 1: missing {columns}; the header has {found}")
 
 
 def _daily_only(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:

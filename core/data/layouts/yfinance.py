@@ -6,7 +6,7 @@ import pandas as pd
 
 from common.words import plural
 from core.data.frames import canonical_column
-from core.data.layouts.base import Recognised, body_without_repeated_headers
+from core.data.layouts.base import Recognised, body_without_repeated_headers, fill_missing_range
 
 HEADER_LINES = 3
 
@@ -31,7 +31,9 @@ def recognise(cells: pd.DataFrame) -> Recognised | None:
                 part[name] = body[position]
         parts.append(part)
     frame = pd.concat(parts)
-    prices = [name for name in ("open", "high", "low", "close") if name in frame.columns]
+    names = [str(value).strip() for value in cells.iloc[field_line]]
+    fill_missing_range(frame, names, cells.index[field_line], notes)
+    prices = ["open", "high", "low", "close"]
     # Several tickers in one download pad each with empty days on which only the others traded.
     padded = (frame[prices].apply(lambda column: column.str.strip()) == "").all(axis=1)
     if padded.any():

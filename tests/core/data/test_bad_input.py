@@ -88,3 +88,76 @@ def test_a_file_past_the_row_bound_is_refused_without_reading_it():
     finally:
         tracemalloc.stop()
     assert peak < len(data) / 10, "refusing must not copy or decode the file"
+
+
+def yahoo_lines(count: int) -> list[str]:
+    return TEXT.splitlines()[: count + 1]
+
+
+def with_volumes_written_with_commas(lines: list[str]) -> str:
+    # A spreadsheet saved as CSV without quotes: "4,096,610,000" splits into four fields.
+    rows = [line.rsplit(",", 1) for line in lines[1:]]
+    return "\n".join([lines[0]] + [f"{row},{int(volume):,}" for row, volume in rows])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Date,Close,Volume\n2018-12-27,2,488.83,4096610000\n", "line 2 has 4 fields, the header has 3"),
+        (with_volumes_written_with_commas(yahoo_lines(3)), "line 2 has 10 fields, the header has 7"),
+        (
+            "\n".join([*yahoo_lines(251)[:250], yahoo_lines(251)[250] + ",1"]),
+            "line 251 has 8 fields, the header has 7",
+        ),
+        (
+            "S&P 500 prices\n" + with_volumes_written_with_commas(yahoo_lines(3)),
+            "line 3 has 10 fields, the header has 7",
+        ),
+    ],
+    ids=["close with a thousands comma", "yahoo volumes with commas", "past the first 200 lines", "below a title"],
+)
+def test_a_row_with_more_fields_than_its_header_is_refused(text, message):
+    with pytest.raises(FileFormatError) as raised:
+        parse_price_csv(text.encode(), ticker="SPX")
+    assert message in str(raised.value)
+
+
+def test_a_short_file_with_a_million_columns_is_refused_before_it_is_split():
+    data = b"Date,Close\n2018-12-31," + b"1," * 1_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileFormatError, match=r"line 2 has 1,000,002 fields, more than the 200 columns"):
+            parse_price_csv(data, ticker="SPX")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * len(data), "refusing must not build a cell per field"
+
+
+def test_a_wide_line_past_the_first_lines_is_refused_too():
+    data = "\n".join(yahoo_lines(251)) + "\n2019-01-02," + "1," * 5_000 + "\n"
+    with pytest.raises(FileFormatError, match=r"line 253 has 5,002 fields, the header has 7"):
+        parse_price_csv(data.encode(), ticker="SPX")
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n"])
+def test_the_row_bound_counts_every_kind_of_line_ending(ending):
+    data = TEXT.replace("\n", ending).encode()
+    with pytest.raises(FileFormatError, match=r"more than the 100 rows"):
+        parse_price_csv(data, ticker="SPX", max_rows=100)
+    assert len(parse_price_csv(data, ticker="SPX").frame) == 251
+
+
+@pytest.mark.parametrize(
+    ("date_format", "message"),
+    [
+        ("%d.%d.%Y", "date format '%d.%d.%Y': it uses %d twice"),
+        ("%d.%M.%Y", "date format '%d.%M.%Y': %M is a time code (minutes), not a date's; the month is %m"),
+        ("%Y-%m-%d %H:%M", "date format '%Y-%m-%d %H:%M': %H is a time code (hours)"),
+        ("%d %Y", "date format '%d %Y': it needs a month (%m, %b or %B)"),
+    ],
+)
+def test_a_date_format_that_cannot_name_a_day_is_refused(date_format, message):
+    with pytest.raises(FileFormatError) as raised:
+        parse_price_csv(gspc_2018_bytes(), ticker="SPX", date_format=date_format)
+    assert message in str(raised.value)

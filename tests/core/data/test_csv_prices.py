@@ -131,3 +131,83 @@ def test_file_level_problems_are_named(data, options, message):
     with pytest.raises(FileFormatError) as raised:
         parse_price_csv(data, **({"ticker": "X"} | options))
     assert message in str(raised.value)
+
+
+def german(text: str) -> str:
+    """The fixture as a German spreadsheet writes it: ';' between fields, '2.695,81' for 2695.81."""
+    lines = [line.split(",") for line in text.splitlines()]
+    rows = [[cells[0]] + [f"{float(cell):,.2f}" for cell in cells[1:6]] + [f"{int(cells[6]):,}"] for cells in lines[1:]]
+    swapped = [[cell.replace(",", "_").replace(".", ",").replace("_", ".") for cell in row] for row in rows]
+    return "\n".join(";".join(row) for row in [lines[0], *swapped])
+
+
+def test_dot_thousands_in_a_semicolon_file_are_read_as_thousands_in_every_cell():
+    text = german(TEXT)
+    assert text.splitlines()[1] == "2018-01-02;2.683,73;2.695,89;2.682,36;2.695,81;2.695,81;3.367.250.000"
+    parsed, report = parse(text.encode())
+    assert report.ok
+    assert first_row(parsed)["volume"] == 3_367_250_000
+    assert first_row(parsed)["close"] == 2695.81
+
+
+def test_a_column_of_whole_numbers_follows_the_files_decimal_comma():
+    text = (
+        "Date;Open;High;Low;Close;Volume\n"
+        "15.11.2018;1.234;1.240;1.230;1.235;397.518\n"
+        "16.11.2018;1.236;1.246,5;1.232;1.240;4.179.140\n"
+    )
+    parsed, report = parse(text.encode())
+    assert report.ok
+    assert parsed.frame["open"].tolist() == [1234, 1236]
+    assert parsed.frame["high"].tolist() == [1240, 1246.5]
+    assert parsed.frame["volume"].tolist() == [397_518, 4_179_140]
+
+
+def test_a_semicolon_file_with_decimal_points_keeps_them():
+    parsed, report = parse(TEXT.replace(",", ";").encode())
+    assert report.ok
+    assert first_row(parsed)["high"] == 2695.889893
+
+
+def test_a_column_mixing_decimal_marks_is_refused_naming_the_lines():
+    text = "Date;Close\n15.11.2018;1.246,5\n16.11.2018;1247.25\n"
+    with pytest.raises(FileFormatError) as raised:
+        parse(text.encode())
+    assert "close: line 2 has '1.246,5' with a decimal comma, line 3 has '1247.25' with a decimal point" in str(
+        raised.value
+    )
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_title_above_a_semicolon_or_tab_file(separator):
+    data = ("S&P 500 daily prices\n" + TEXT.replace(",", separator)).encode()
+    parsed, report = parse(data)
+    assert parsed.separator == separator
+    assert report.ok
+    assert len(parsed.frame) == 251
+    assert "header on line 2: the 1 line of notes above it skipped" in parsed.notes
+
+
+@pytest.mark.parametrize("marker", ["N/A", "--", "", "-"])
+def test_a_volume_marked_missing_is_zero_with_a_note(marker):
+    lines = TEXT.splitlines()[:3]
+    text = "\n".join([lines[0]] + [line.rsplit(",", 1)[0] + "," + marker for line in lines[1:]])
+    parsed, report = parse(text.encode())
+    assert report.ok
+    assert parsed.frame["volume"].tolist() == [0, 0]
+    shown = repr(marker) if marker else "blank"
+    assert f"volume {shown} read as 0 on 2 days" in parsed.notes
+
+
+def test_a_quoted_cell_over_several_lines_keeps_the_file_lines_of_the_rows_below():
+    text = 'Date,Close,Note\n2018-12-27,10,"multi\nline\nnote"\n2018-12-28,11,x\n2018-12-31,-5,x\n'
+    parsed, report = parse(text.encode())
+    assert list(parsed.frame["line"]) == [2, 5, 6]
+    assert [example.line for example in report.examples] == [6]
+
+
+def test_a_semicolon_file_whose_numbers_do_not_show_their_decimal_mark_says_how_it_read_them():
+    parsed, report = parse(b"Date;Close;Volume\n2018-11-15;2.730;100\n2018-11-16;2.736;100\n")
+    assert report.ok
+    assert parsed.frame["close"].tolist() == [2730, 2736]
+    assert "no number shows its decimal mark: '.' read as a thousands separator, as ';' files write it" in parsed.notes

@@ -1,6 +1,8 @@
 """Every common price layout imports without editing, and the report names the layout it recognised."""
 
 import io
+import tracemalloc
+import zipfile
 
 import openpyxl
 import pandas as pd
@@ -343,3 +345,60 @@ def test_a_mapping_naming_a_missing_column_is_refused():
     data = b"Day,Last\n2018-01-02,1\n"
     with pytest.raises(FileFormatError, match=r"mapping: no column 'Close' in the header \('Day', 'Last'\)"):
         parse_price_csv(data, ticker="SPX", mapping={"date": "Day", "close": "Close"})
+
+
+def test_a_wide_excel_row_is_refused_while_the_sheet_streams():
+    buffer = io.BytesIO()
+    source = zipfile.ZipFile(io.BytesIO(workbook(("Prices", BARS[["Date", "Close"]].head(3)))))
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                # One row of 300,000 cells inflates to 4 MB from a 10 KB zip.
+                content = content.replace(
+                    b"</sheetData>", b'<row r="5">' + b"<c><v>1</v></c>" * 300_000 + b"</row></sheetData>"
+                )
+            bomb.writestr(item, content)
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileFormatError, match=r"row 5 of a sheet has more than 200 cells"):
+            parse_price_csv(buffer.getvalue(), filename="SPX.xlsx", ticker="SPX")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 30_000_000, "the row must not be built whole"
+
+
+def test_an_excel_sheet_over_the_row_bound_says_so():
+    data = workbook(("Prices", BARS))
+    with pytest.raises(FileFormatError, match=r"the sheet has more than the 10 rows an upload may have"):
+        parse_price_csv(data, filename="SPX.xlsx", ticker="SPX", max_rows=10)
+
+
+def yfinance_with(columns: list[str]) -> bytes:
+    history = gspc_2018_frame().head(30)[columns]
+    return as_download_frame(history, "SPX").rename_axis("Date").to_csv().encode()
+
+
+def test_a_yfinance_download_of_closes_only_uses_the_close_for_the_range():
+    data = yfinance_with(["Close"])
+    assert data.decode().splitlines()[:3] == ["Price,Close", "Ticker,SPX", "Date,"]
+    parsed = parse(data)
+    assert "no open, high or low columns: each is the close" in parsed.notes
+    assert_the_fixture(parsed)
+    assert (parsed.frame["open"] == parsed.frame["close"]).all()
+    with_volume = parse(yfinance_with(["Close", "Volume"]))
+    assert with_volume.frame["volume"].iloc[0] == BARS["Volume"].iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        (["Open", "High", "Low"], "line 1: missing column close; the header has 'Price', 'Open', 'High', 'Low'"),
+        (["Close", "High", "Low"], "line 1: missing column open; the header has 'Price', 'Close', 'High', 'Low'"),
+    ],
+)
+def test_a_yfinance_download_missing_a_price_is_named(columns, message):
+    with pytest.raises(FileFormatError) as raised:
+        parse_price_csv(yfinance_with(columns))
+    assert message in str(raised.value)
