@@ -104,8 +104,9 @@ def parse_price_csv(
 
 
 def _decimal_comma(table: Table, raw: pd.DataFrame, notes: list[str]) -> bool:
-    if not table.separator:
+    if table.separator in ("", ","):
         # A workbook's numbers are numbers: only its text cells spell a decimal mark, each column its own.
+        # A comma between fields leaves the comma no decimal role (a quoted '1,5' still reads, column by column).
         return False
     columns = [raw[name] for name in NUMBER_COLUMNS if name in raw.columns]
     shown = decimal_comma_of(columns)
