@@ -77,9 +77,6 @@ def parse_price_csv(
     for column in PRICES:
         if column in raw.columns:
             frame[column] = numbers(raw[column], decimal_comma=decimal_comma).to_numpy()
-    if "adjusted_close" not in raw.columns:
-        frame["adjusted_close"] = frame["close"]
-        notes.append("no adjusted close column: the close is used")
     if "volume" in raw.columns:
         frame["volume"] = _volume(raw["volume"], decimal_comma, notes)
     else:
@@ -92,6 +89,9 @@ def parse_price_csv(
     frame = frame.iloc[order].reset_index(drop=True)
     if events is not None:
         events = events.iloc[order].reset_index(drop=True)
+    if "adjusted_close" not in raw.columns:
+        frame["adjusted_close"], note = _adjusted_for_reported_splits(frame, events)
+        notes.append(note)
     frame = frame[["line", "ticker", "raw_date", *OHLCV_COLUMNS]]
     return ParsedPrices(
         frame=frame,
@@ -137,8 +137,61 @@ def _events(raw: pd.DataFrame, frame: pd.DataFrame, decimal_comma: bool) -> pd.D
         return None
     events = frame[["line", "ticker", "date"]].copy()
     for name in present:
-        events[name] = numbers(raw[name], decimal_comma=decimal_comma).to_numpy()
+        read = _split_factors if name == "split" else numbers
+        events[name] = read(raw[name], decimal_comma=decimal_comma).to_numpy()
     return events
+
+
+def _split_factors(values: pd.Series, *, decimal_comma: bool) -> pd.Series:
+    """New shares per old: yfinance writes 2.0 for a 2:1 split, other exports '2:1' or '2/1'."""
+    ratio = values.astype(str).str.strip().str.extract(r"^(\d+(?:\.\d+)?)\s*[:/]\s*(\d+(?:\.\d+)?)$")
+    written = ratio[0].notna()
+    factors = numbers(values.where(~written, "0"), decimal_comma=decimal_comma)
+    factors[written] = ratio.loc[written, 0].astype(float) / ratio.loc[written, 1].astype(float)
+    return factors
+
+
+def _adjusted_for_reported_splits(frame: pd.DataFrame, events: pd.DataFrame | None) -> tuple[pd.Series, str]:
+    """The close divided by the splits a file reports after each day (rows sorted by ticker and date).
+
+    Returns come from the adjusted close: a 2:1 split left in it reads as a -69 % log return that day.
+    """
+    factors = (
+        events["split"].where(lambda f: (f > 0) & (f != 1), 1.0).fillna(1.0)
+        if events is not None and "split" in events
+        else pd.Series(1.0, index=frame.index)
+    )
+    splits = int((factors != 1.0).sum())
+    if not splits:
+        return frame["close"], "no adjusted close column: the close is used"
+
+    def after_each_day(day_factors: pd.Series) -> pd.Series:
+        values = day_factors.to_numpy(dtype=float)
+        through = np.cumprod(values[::-1])[::-1]
+        return pd.Series(through / values, index=day_factors.index)
+
+    later = factors.groupby(frame["ticker"].to_numpy()).transform(after_each_day)
+    each = "it" if splits == 1 else "each"
+    reported = plural(splits, "split")
+    return (
+        frame["close"] / later,
+        f"no adjusted close column: the close, divided by the {reported} the file reports on the days before {each}",
+    )
+
+
+def _check_renaming(raw: pd.DataFrame, named: str, notes: list[str]) -> None:
+    """A typed ticker names a file of one ticker; over several it would merge their days into duplicates."""
+    if "ticker" not in raw.columns:
+        return
+    found = sorted({str(value).strip().upper() for value in pd.unique(raw["ticker"])})
+    if len(found) > 1:
+        shown = ", ".join(found[:5]) + (", …" if len(found) > 5 else "")
+        raise FileFormatError(
+            f"the file names {len(found)} tickers ({shown}) in its Ticker column: leave the ticker empty to "
+            "import each under its own name, or upload one ticker's rows"
+        )
+    if found and found[0] != named:
+        notes.append(f"the file's ticker {found[0]} stored as {named}, as you named it")
 
 
 def propose_ticker(filename: str) -> str | None:
@@ -156,9 +209,11 @@ def propose_ticker(filename: str) -> str | None:
 def _tickers(raw: pd.DataFrame, ticker: str | None, filename: str, notes: list[str]) -> np.ndarray:
     if ticker:
         try:
-            return np.full(len(raw), normalise_ticker(ticker), dtype=object)
+            named = normalise_ticker(ticker)
         except TickerError as error:
             raise FileFormatError(f"ticker: {error}") from None
+        _check_renaming(raw, named, notes)
+        return np.full(len(raw), named, dtype=object)
     if "ticker" not in raw.columns:
         proposed = propose_ticker(filename)
         if proposed is None:

@@ -211,3 +211,50 @@ def test_a_semicolon_file_whose_numbers_do_not_show_their_decimal_mark_says_how_
     assert report.ok
     assert parsed.frame["close"].tolist() == [2730, 2736]
     assert "no number shows its decimal mark: '.' read as a thousands separator, as ';' files write it" in parsed.notes
+
+
+@pytest.mark.parametrize("written", ["2", "2:1", "2/1"])
+def test_splits_a_file_reports_without_an_adjusted_close_adjust_the_closes_before_them(written):
+    # A 2:1 split on the third day: the raw close halves, the adjusted close must not.
+    text = "\n".join(
+        [
+            "Date,Open,High,Low,Close,Volume,Stock Splits",
+            "2024-01-02,100,101,99,100,10,0",
+            "2024-01-03,101,103,100,102,10,0",
+            f"2024-01-04,51,52,50,51.5,20,{written}",
+            "2024-01-05,52,53,51,52,20,0",
+        ]
+    )
+    parsed = parse_price_csv(text.encode(), ticker="SPLT")
+    assert list(parsed.frame["close"]) == [100, 102, 51.5, 52]
+    assert list(parsed.frame["adjusted_close"]) == [50, 51, 51.5, 52]
+    assert "no adjusted close column: the close, divided by the 1 split the file reports on the days before it" in (
+        parsed.notes
+    )
+    assert list(parsed.events["split"]) == [0, 0, 2, 0]
+
+
+LONG_FILE = "\n".join(
+    [
+        "Ticker,Date,Close",
+        "AAA,2024-01-02,10",
+        "BBB,2024-01-02,20",
+        "AAA,2024-01-03,11",
+        "BBB,2024-01-03,21",
+    ]
+)
+
+
+def test_a_typed_ticker_does_not_silently_rename_a_file_of_several_tickers():
+    with pytest.raises(FileFormatError, match=r"the file names 2 tickers \(AAA, BBB\) in its Ticker column"):
+        parse_price_csv(LONG_FILE.encode(), ticker="XYZ")
+    both = parse_price_csv(LONG_FILE.encode())
+    assert sorted(set(both.frame["ticker"])) == ["AAA", "BBB"]
+
+
+def test_a_typed_ticker_renames_a_file_of_one_ticker_and_says_so():
+    one = "\n".join(line for line in LONG_FILE.splitlines() if not line.startswith("BBB"))
+    parsed = parse_price_csv(one.encode(), ticker="^aaa")
+    assert set(parsed.frame["ticker"]) == {"^AAA"}
+    assert "the file's ticker AAA stored as ^AAA, as you named it" in parsed.notes
+    assert "the file's ticker" not in " ".join(parse_price_csv(one.encode(), ticker="aaa").notes)
