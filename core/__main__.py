@@ -165,6 +165,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     import json
 
+    from core.forecasting.evaluation import stored_verdict
+    from core.forecasting.zoo import version_name
     from core.predictions import PredictionError, predict
     from core.throttle import get_throttle
 
@@ -174,7 +176,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print("error: --owner: no such user, and no admin yet", file=sys.stderr)
             return EXIT_USAGE
         try:
-            rows = predict(
+            predicted = predict(
                 session=session, actor=owner, ticker=args.ticker.upper(), days=args.days, settings=get_settings(),
                 throttle=get_throttle(),
             )  # fmt: skip
@@ -189,12 +191,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 "upper": row.upper,
                 "confidence": row.confidence_score,
             }
-            for row in rows
+            for row in predicted.rows
         ]
-        summary = {"ticker": args.ticker.upper(), "prediction_date": rows[0].prediction_date.isoformat(), "days": made}
+        version = predicted.version
+        summary = {
+            "ticker": args.ticker.upper(),
+            "prediction_date": predicted.rows[0].prediction_date.isoformat(),
+            "model": version_name(version.ticker, version.version, version.model_type),
+            "verdict": stored_verdict(version.metrics),
+            "days": made,
+        }
     if args.json:
         print(json.dumps(summary))
     else:
+        print(f"{summary['model']}, on its test days: {summary['verdict']}")
         for day in made:
             print(f"{day['target_date']}: {day['predicted']:.2f} ({day['lower']:.2f} to {day['upper']:.2f})")
     return EXIT_OK

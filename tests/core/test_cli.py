@@ -145,6 +145,9 @@ def test_predict_after_train(database, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert summary["prediction_date"] == "2018-12-31"
     assert [day["target_date"] for day in summary["days"]] == ["2019-01-02", "2019-01-03"]
+    assert summary["model"] == "SPX v1 · auto ensemble", "the version that made them, and its verdict"
+    verdicts = ("beats persistence", "no better than", "worse than", "not enough", "the same forecast as")
+    assert summary["verdict"].startswith(verdicts)
 
 
 def test_walkforward_prints_the_headline_numbers(database, capsys, tmp_path):
