@@ -14,7 +14,6 @@ from pydantic import (
     Field,
     StrictBool,
     StrictFloat,
-    StrictInt,
     field_validator,
     model_validator,
 )
@@ -56,6 +55,19 @@ def _numbers_are_numbers(value: object) -> object:
 
 
 Settings = Annotated[TrainingConfig, BeforeValidator(_numbers_are_numbers)]
+
+
+def _whole_number(value: object) -> object:
+    """2 and 2.0 (JSON Schema's integers both); never "2", true or 2.5."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("a whole number is needed")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# Strict but for 2.0: clients that write every number as a float (JavaScript, some notebooks) send it.
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 TICKER_DESCRIPTION = "a ticker symbol as Yahoo spells it, in any case: MSFT, brk-b, ^GSPC, EURUSD=X, 7203.T"
 # The one rule uploads store tickers by (trimmed, upper case), so `msft` reads what an upload of msft stored;
 # a symbol no upload could store is refused here (422), by name, rather than found missing later.
@@ -156,7 +168,7 @@ class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ticker: Ticker
-    days: StrictInt = Field(1, ge=1, le=30, description="trading days ahead, each from the one before")
+    days: WholeNumber = Field(1, ge=1, le=30, description="trading days ahead, each from the one before")
     version_id: uuid.UUID | None = Field(None, description="a stored version of this ticker; default: the active one")
 
 
@@ -215,11 +227,11 @@ class WalkForwardRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ticker: Ticker
-    windows: StrictInt = Field(WALK_FORWARD_WINDOWS, ge=1, le=50)
-    step: StrictInt | None = Field(
+    windows: WholeNumber = Field(WALK_FORWARD_WINDOWS, ge=1, le=50)
+    step: WholeNumber | None = Field(
         None, ge=5, le=1000, description="trading days per window; null: a fifth of the history"
     )
-    retrain_every: StrictInt = Field(1, ge=1, le=50)
+    retrain_every: WholeNumber = Field(1, ge=1, le=50)
     config: Settings = Field(default_factory=TrainingConfig)
 
     @model_validator(mode="after")

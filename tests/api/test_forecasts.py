@@ -81,6 +81,13 @@ def test_the_ledger_as_csv(client, analyst, modelled):
     assert {row["error"] for row in rows} == {""}
 
 
+def test_a_whole_number_written_with_a_decimal_point_is_a_whole_number(client, analyst, modelled):
+    # JSON Schema's "integer" admits 2.0, and so do the clients that write every number as a float.
+    response = client.post("/v1/predictions", json={"ticker": modelled, "days": 2.0}, headers=analyst.headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["count"] == 2
+
+
 def test_predicting_without_a_model_or_with_anothers_version_is_404(client, analyst, priced):
     error = assert_error(
         client.post("/v1/predictions", json={"ticker": priced}, headers=analyst.headers), 404, "not_found"
@@ -94,7 +101,18 @@ def test_predicting_without_a_model_or_with_anothers_version_is_404(client, anal
     )
 
 
-@pytest.mark.parametrize("body", [{"ticker": "MSFT", "days": 0}, {"ticker": "MSFT", "days": 31}, {"days": 1}, {}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"ticker": "MSFT", "days": 0},
+        {"ticker": "MSFT", "days": 31},
+        {"ticker": "MSFT", "days": 2.5},
+        {"ticker": "MSFT", "days": "2"},
+        {"ticker": "MSFT", "days": True},
+        {"days": 1},
+        {},
+    ],
+)
 def test_bad_prediction_requests_get_422(client, analyst, body):
     assert_error(client.post("/v1/predictions", json=body, headers=analyst.headers), 422, "invalid_request")
 
