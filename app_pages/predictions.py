@@ -5,8 +5,8 @@ import streamlit as st
 
 from common.words import plural
 from core.auth import Actor
-from core.forecasting.evaluation import stored_number, stored_verdict
-from core.forecasting.zoo import version_name
+from core.forecasting.evaluation import stored_number
+from core.forecasting.zoo import judged_version, version_name
 from core.services import forecasts
 from ui.auth import client_ip, require_login
 from ui.charts import ledger_figure
@@ -67,10 +67,7 @@ def make_prediction(actor: Actor, ticker: str, days: int, version_id) -> None:
     if predicted is None:
         return
     version = predicted.version
-    made_by = (
-        f"Made by {version_name(version.ticker, version.version, version.model_type)}, "
-        f"on its test days: {stored_verdict(version.metrics)}."
-    )
+    made_by = f"Made by {judged_version(version.ticker, version.version, version.model_type, version.metrics)}."
     made = [
         (r.target_date, r.predicted_value, r.lower, r.upper, r.base_close, r.prediction_date) for r in predicted.rows
     ]

@@ -166,7 +166,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     import json
 
     from core.forecasting.evaluation import stored_verdict
-    from core.forecasting.zoo import version_name
+    from core.forecasting.zoo import judged_version, version_name
     from core.predictions import PredictionError, predict
     from core.throttle import get_throttle
 
@@ -204,7 +204,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"{summary['model']}, on its test days: {summary['verdict']}")
+        print(judged_version(version.ticker, version.version, version.model_type, version.metrics))
         for day in made:
             print(f"{day['target_date']}: {day['predicted']:.2f} ({day['lower']:.2f} to {day['upper']:.2f})")
     return EXIT_OK

@@ -35,6 +35,14 @@ def version_name(ticker: str, number: int, kind: object) -> str:
     return f"{ticker} v{number} · {label(kind)}"
 
 
+def judged_version(ticker: str, number: int, kind: object, scores: dict[str, Any]) -> str:
+    """A version with its verdict against persistence, as a forecast is told: "SPX v2 · auto ensemble, on its
+    test days: no better than tomorrow = today (p = 0.61)"."""
+    from core.forecasting.evaluation import stored_verdict
+
+    return f"{version_name(ticker, number, kind)}, on its test days: {stored_verdict(scores)}"
+
+
 def configured_kind(config: object) -> object:
     """The model type a stored job's configuration (a TrainingConfig as JSON) names, or a stored
     walk-forward run's (which keeps that JSON under "training").
