@@ -124,7 +124,7 @@ def render_splits(actor: Actor, ticker: str, scopes: set[bool]) -> None:
         )
         decisions = {
             candidate.date: st.radio(
-                plain(f"{candidate.date:%Y-%m-%d}: {candidate.label} (close ratio {candidate.observed_ratio:.3f})"),
+                plain(f"{candidate.date:%Y-%m-%d}: {candidate.label} (adjusted close ratio {candidate.observed_ratio:.3f})"),
                 list(SPLIT_CHOICES),
                 format_func=SPLIT_CHOICES.get,
                 horizontal=True,

@@ -15,6 +15,7 @@ from core.data.excel import is_excel_name, read_excel_table
 from core.data.frames import OHLCV_COLUMNS
 from core.data.layouts import recognise
 from core.data.layouts.base import EVENT_FIELDS
+from core.data.splits import shows_split
 from core.data.table import MAX_BYTES, MAX_ROWS, Table, read_text_table
 from core.data.tickers import TickerError, normalise_ticker
 from core.data.values import check_date_format, dates, decimal_comma_of, no_value, numbers
@@ -89,8 +90,8 @@ def parse_price_csv(
     frame = frame.iloc[order].reset_index(drop=True)
     if events is not None:
         events = events.iloc[order].reset_index(drop=True)
-    if "adjusted_close" not in raw.columns:
-        frame["adjusted_close"], note = _adjusted_for_reported_splits(frame, events)
+    frame["adjusted_close"], note = _adjusted_through_reported_splits(frame, events)
+    if note:
         notes.append(note)
     frame = frame[["line", "ticker", "raw_date", *OHLCV_COLUMNS]]
     return ParsedPrices(
@@ -151,32 +152,51 @@ def _split_factors(values: pd.Series, *, decimal_comma: bool) -> pd.Series:
     return factors
 
 
-def _adjusted_for_reported_splits(frame: pd.DataFrame, events: pd.DataFrame | None) -> tuple[pd.Series, str]:
-    """The close divided by the splits a file reports after each day (rows sorted by ticker and date).
+def _adjusted_through_reported_splits(frame: pd.DataFrame, events: pd.DataFrame | None) -> tuple[pd.Series, str]:
+    """The adjusted close (or the close, if the file has none) divided by each reported split it still shows.
 
     Returns come from the adjusted close: a 2:1 split left in it reads as a -69 % log return that day.
+    Whether a series was adjusted is read off the series itself, on each split's day: yfinance's
+    history() writes split-adjusted closes beside its Stock Splits, hand-made files write raw ones,
+    and dividing a series that already runs through a split would put the jump back in, inverted.
+    Rows are sorted by ticker and date.
     """
-    factors = (
+    has_adjusted = "adjusted_close" in frame.columns
+    series = frame["adjusted_close"] if has_adjusted else frame["close"]
+    reported = (
         events["split"].where(lambda f: (f > 0) & (f != 1), 1.0).fillna(1.0)
         if events is not None and "split" in events
         else pd.Series(1.0, index=frame.index)
     )
-    splits = int((factors != 1.0).sum())
-    if not splits:
-        return frame["close"], "no adjusted close column: the close is used"
+    tickers = frame["ticker"].to_numpy()
+    same_ticker = np.r_[False, tickers[1:] == tickers[:-1]]
+    before = series.shift(1).to_numpy(dtype=float)
+    factor = reported.to_numpy(dtype=float)
+    left_in = same_ticker & (factor != 1.0) & shows_split(before, series.to_numpy(dtype=float), factor)
+    factors = reported.where(left_in, 1.0)
 
     def after_each_day(day_factors: pd.Series) -> pd.Series:
         values = day_factors.to_numpy(dtype=float)
         through = np.cumprod(values[::-1])[::-1]
         return pd.Series(through / values, index=day_factors.index)
 
-    later = factors.groupby(frame["ticker"].to_numpy()).transform(after_each_day)
-    each = "it" if splits == 1 else "each"
-    reported = plural(splits, "split")
-    return (
-        frame["close"] / later,
-        f"no adjusted close column: the close, divided by the {reported} the file reports on the days before {each}",
-    )
+    adjusted = series / factors.groupby(tickers).transform(after_each_day)
+    return adjusted, _splits_note(has_adjusted, divided=int(left_in.sum()), reported=int((factor != 1.0).sum()))
+
+
+def _splits_note(has_adjusted: bool, *, divided: int, reported: int) -> str:
+    each = "it" if divided == 1 else "each"
+    splits = f"the {plural(divided, 'split')} the file reports"
+    if has_adjusted:
+        return f"the adjusted close falls by {splits}: divided by {each} on the days before" if divided else ""
+    through = reported - divided
+    if divided:
+        note = f"no adjusted close column: the close, divided by {splits} on the days before {each}"
+        return note + (f"; it already runs through {plural(through, 'other')}" if through else "")
+    if through:
+        runs_through = f"the {plural(through, 'split')} the file reports"
+        return f"no adjusted close column: the close is used; it already runs through {runs_through}"
+    return "no adjusted close column: the close is used"
 
 
 def _check_renaming(raw: pd.DataFrame, named: str, notes: list[str]) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from common.words import plural
 from core.data.calendar import calendar_for_exchange, exchange_for, last_trading_day
-from core.data.splits import SplitCandidate, split_candidates_of
+from core.data.splits import SplitCandidate, shows_split, split_candidates_of
 from core.data.validation import rule_masks
 from db.repositories.actor import Actor
 from db.repositories.prices import read_actions, read_actions_of, read_prices, read_prices_of
@@ -38,7 +38,12 @@ class QualityReport:
     outliers: list[tuple[date, float]] = field(default_factory=list)  # day, log return in standard deviations
     split_candidates: list[SplitCandidate] = field(default_factory=list)
     ohlc_unrepaired: list[date] = field(default_factory=list)
-    reported_splits: list[SplitCandidate] = field(default_factory=list)  # from the source, no confirmation needed
+    reported_splits: list[SplitCandidate] = field(
+        default_factory=list
+    )  # from the source, run through by the adjusted close
+    unadjusted_splits: list[SplitCandidate] = field(
+        default_factory=list
+    )  # from the source, still in the adjusted close
 
     @property
     def stale(self) -> bool:
@@ -66,6 +71,13 @@ class QualityReport:
             shown = ", ".join(f"{c.date} ({c.label})" for c in self.reported_splits)
             reported = plural(len(self.reported_splits), "split")
             found.append(f"{reported} reported by the source: {shown}; the adjusted close accounts for them")
+        if self.unadjusted_splits:
+            shown = ", ".join(f"{c.date} ({c.label})" for c in self.unadjusted_splits)
+            reported = plural(len(self.unadjusted_splits), "split")
+            found.append(
+                f"{reported} reported by the source but left in the adjusted close: {shown}; "
+                "returns jump on those days until prices that account for them are loaded"
+            )
         if self.ohlc_unrepaired:
             inconsistent = plural(len(self.ohlc_unrepaired), "day")
             found.append(f"{inconsistent} with open or close outside low-high, unrepaired{_list(self.ohlc_unrepaired)}")
@@ -85,6 +97,7 @@ class QualityReport:
             "outliers": [{"date": _iso(day), "sds": round(sds, 2)} for day, sds in self.outliers],
             "split_candidates": [candidate.to_dict() for candidate in self.split_candidates],
             "reported_splits": [candidate.to_dict() for candidate in self.reported_splits],
+            "unadjusted_splits": [candidate.to_dict() for candidate in self.unadjusted_splits],
             "ohlc_unrepaired": [_iso(day) for day in self.ohlc_unrepaired],
             "problems": self.problems(),
         }
@@ -151,14 +164,11 @@ def _report(ticker: str, series: _Series, today: date, reported: list[tuple[date
     sessions = _session_days(exchange_for(ticker))
     within = sessions[sessions.searchsorted(days[0]) : sessions.searchsorted(days[-1], side="right")]
     missing = np.setdiff1d(within, days, assume_unique=True)
-    returns = np.diff(np.log(series.adjusted))
-    outliers = []
-    if len(returns) > 2 and np.nanstd(returns) > 0:
-        scores = (returns - np.nanmean(returns)) / np.nanstd(returns)
-        outliers = [
-            (days[i + 1].astype(object), float(scores[i])) for i in np.flatnonzero(np.abs(scores) > OUTLIER_SDS)
-        ]
     reported_days = {day for day, _ in reported}
+    candidates = [c for c in split_candidates_of(days, series.adjusted) if c.date not in reported_days]
+    # A 1:1 "split" is a candidate a person rejected: not asked again, nothing to report.
+    splits = [SplitCandidate(day, factor, float(factor)) for day, factor in reported if factor != 1]
+    left_in = [split for split in splits if _left_in(split, days, series.adjusted)]
     return QualityReport(
         ticker=ticker,
         exchange=exchange_for(ticker),
@@ -168,12 +178,33 @@ def _report(ticker: str, series: _Series, today: date, reported: list[tuple[date
         last_trading_day=last_trading_day(today, ticker),
         missing_days=missing.astype(object).tolist(),
         zero_volume_days=days[series.zero_volume].astype(object).tolist(),
-        outliers=outliers,
-        split_candidates=[c for c in split_candidates_of(days, series.close) if c.date not in reported_days],
+        outliers=_outliers(days, series.adjusted, explained={c.date for c in candidates + left_in}),
+        split_candidates=candidates,
         ohlc_unrepaired=days[series.unrepaired].astype(object).tolist(),
-        # A 1:1 "split" is a candidate a person rejected: not asked again, nothing to report.
-        reported_splits=[SplitCandidate(day, factor, float(factor)) for day, factor in reported if factor != 1],
+        reported_splits=[split for split in splits if split not in left_in],
+        unadjusted_splits=left_in,
     )
+
+
+def _outliers(days: np.ndarray, adjusted: np.ndarray, *, explained: set[date]) -> list[tuple[date, float]]:
+    """Days whose log return lies beyond OUTLIER_SDS standard deviations, split days aside.
+
+    A split left in the series is reported as a split; counted here too it would also widen the
+    deviation every other day is measured against.
+    """
+    returns = np.diff(np.log(adjusted))
+    returns[np.isin(days[1:], np.array(sorted(explained), dtype="datetime64[D]"))] = np.nan
+    if np.count_nonzero(~np.isnan(returns)) <= 2 or not np.nanstd(returns) > 0:
+        return []
+    scores = (returns - np.nanmean(returns)) / np.nanstd(returns)
+    return [(days[i + 1].astype(object), float(scores[i])) for i in np.flatnonzero(np.abs(scores) > OUTLIER_SDS)]
+
+
+def _left_in(split: SplitCandidate, days: np.ndarray, adjusted: np.ndarray) -> bool:
+    position = int(days.searchsorted(np.datetime64(split.date, "D")))
+    if position == 0 or position >= len(days) or days[position] != np.datetime64(split.date, "D"):
+        return False
+    return bool(shows_split(adjusted[position - 1], adjusted[position], float(split.factor)))
 
 
 def ticker_quality(*, session: Session, actor: Actor, ticker: str, today: date) -> QualityReport:

@@ -1,4 +1,4 @@
-"""Stock splits: candidates found in raw prices by one-day ratios near common factors, and adjustment by them."""
+"""Stock splits: candidates found in adjusted closes by one-day ratios near common factors, and adjustment by them."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class SplitCandidate:
 
     date: date
     factor: Fraction  # new shares per old share: 2 for 2:1, 1/10 for 1:10
-    observed_ratio: float  # previous close / close
+    observed_ratio: float  # previous adjusted close / adjusted close
 
     @property
     def label(self) -> str:
@@ -37,23 +37,37 @@ class SplitCandidate:
 
 
 def split_candidates(prices: pd.DataFrame, *, tolerance: float = TOLERANCE) -> list[SplitCandidate]:
-    """Days where previous close / close is within tolerance of a common split factor (columns date, close)."""
+    """Days where the previous adjusted close / adjusted close is within tolerance of a common split factor.
+
+    The adjusted close is what returns are computed from: a raw close that halves beside an adjusted
+    close that runs through the day is a split already accounted for, and confirming it would
+    divide the adjusted closes a second time. prices: columns date and adjusted_close.
+    """
     days = pd.to_datetime(prices["date"]).to_numpy().astype("datetime64[D]")
-    return split_candidates_of(days, prices["close"].to_numpy(dtype=float), tolerance=tolerance)
+    return split_candidates_of(days, prices["adjusted_close"].to_numpy(dtype=float), tolerance=tolerance)
 
 
-def split_candidates_of(days: np.ndarray, close: np.ndarray, *, tolerance: float = TOLERANCE) -> list[SplitCandidate]:
-    """split_candidates on arrays: days (datetime64[D]) and closes, in date order."""
-    if len(close) < 2:
+def split_candidates_of(days: np.ndarray, prices: np.ndarray, *, tolerance: float = TOLERANCE) -> list[SplitCandidate]:
+    """split_candidates on arrays: days (datetime64[D]) and adjusted closes, in date order."""
+    if len(prices) < 2:
         return []
-    ratios = close[:-1] / close[1:]
+    ratios = prices[:-1] / prices[1:]
     found = []
     for position in np.flatnonzero(np.abs(np.log(ratios)) > np.log(1.4)):
         ratio = float(ratios[position])
         factor = min(COMMON_FACTORS, key=lambda f: abs(ratio / float(f) - 1))
-        if abs(ratio / float(factor) - 1) <= tolerance:
+        if shows_split(ratio, 1.0, float(factor), tolerance=tolerance):
             found.append(SplitCandidate(days[position + 1].astype(object), factor, ratio))
     return found
+
+
+def shows_split(before: np.ndarray, on: np.ndarray, factor: np.ndarray, *, tolerance: float = TOLERANCE) -> np.ndarray:
+    """Whether a price series still moves by each split's factor from the day before to the split's day.
+
+    A series that does was not adjusted for that split; one that runs through it was.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.abs(before / on / factor - 1) <= tolerance
 
 
 def split_events(events: pd.DataFrame | None) -> list[tuple[date, Fraction]]:

@@ -36,7 +36,7 @@ INDICATOR_COLUMNS = (
     "rsi_14", "ema_12", "ema_26", "ema_50", "ema_200", "hv_20", "bb_upper", "bb_middle", "bb_lower",
     "macd", "macd_signal", "macd_hist", "atr_14", "obv",
 )  # fmt: skip
-SCOPE_PRICE_COLUMNS = ("date", "open", "high", "low", "close", "volume")
+SCOPE_PRICE_COLUMNS = ("date", "open", "high", "low", "close", "adjusted_close", "volume")
 _TABLE = "technical_indicators"
 _STAGING = "staging_indicators"
 

@@ -234,6 +234,40 @@ def test_splits_a_file_reports_without_an_adjusted_close_adjust_the_closes_befor
     assert list(parsed.events["split"]) == [0, 0, 2, 0]
 
 
+def split_file(close: list[float], *, adjusted: list[float] | None = None, written: str = "2") -> bytes:
+    """Four days with a 2:1 split reported on the third; the close and adjusted columns as given."""
+    header = "Date,Close,Volume,Stock Splits" + (",Adj Close" if adjusted else "")
+    days = ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]
+    rows = [
+        ",".join(
+            [day, str(value), "10", written if number == 2 else "0", *([str(adjusted[number])] if adjusted else [])]
+        )
+        for number, (day, value) in enumerate(zip(days, close, strict=True))
+    ]
+    return "\n".join([header, *rows]).encode()
+
+
+def test_a_yfinance_history_whose_close_already_runs_through_its_split_is_not_divided_again():
+    # yfinance's history() writes split-adjusted closes beside the Stock Splits it reports.
+    parsed = parse_price_csv(split_file([50, 51, 51.5, 52]), ticker="SPLT")
+    assert list(parsed.frame["adjusted_close"]) == [50, 51, 51.5, 52]
+    assert "no adjusted close column: the close is used; it already runs through the 1 split the file reports" in (
+        parsed.notes
+    )
+
+
+def test_an_adjusted_close_that_leaves_a_reported_split_in_is_divided_by_it():
+    parsed = parse_price_csv(split_file([100, 102, 51.5, 52], adjusted=[99, 101, 51, 51.5]), ticker="SPLT")
+    assert list(parsed.frame["adjusted_close"]) == [49.5, 50.5, 51, 51.5]
+    assert "the adjusted close falls by the 1 split the file reports: divided by it on the days before" in parsed.notes
+
+
+def test_an_adjusted_close_that_runs_through_a_reported_split_is_kept():
+    parsed = parse_price_csv(split_file([100, 102, 51.5, 52], adjusted=[49.5, 50.5, 51, 51.5]), ticker="SPLT")
+    assert list(parsed.frame["adjusted_close"]) == [49.5, 50.5, 51, 51.5]
+    assert not any("split" in note for note in parsed.notes)
+
+
 LONG_FILE = "\n".join(
     [
         "Ticker,Date,Close",

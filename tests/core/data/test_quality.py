@@ -30,12 +30,13 @@ def test_a_file_with_gaps_zero_volumes_an_outlier_and_a_split():
     frame = bars()
     frame = frame.drop(index=[10, 11, 200]).reset_index(drop=True)  # 2018-01-17, -18 and 2018-10-17 gone
     frame.loc[50, "volume"] = 0
-    frame.loc[100:, ["open", "high", "low", "close"]] /= 2  # an unadjusted 2:1 split
-    frame.loc[150, "adjusted_close"] *= 1.5  # one absurd day in the adjusted series
+    frame.loc[100:, ["open", "high", "low", "close", "adjusted_close"]] /= 2  # a 2:1 split no column adjusts for
+    frame.loc[150, "adjusted_close"] *= 1.8  # one absurd day in the adjusted series, near no split factor
     frame.loc[160, "open"] = frame.loc[160, "high"] * 1.2
     report = quality_report(frame, ticker="^GSPC", today=date(2019, 1, 2))
     assert report.missing_days == [date(2018, 1, 17), date(2018, 1, 18), date(2018, 10, 17)]
     assert report.zero_volume_days == [frame.loc[50, "date"].date()]
+    # The split's -69 % day is told as a split, not also as an outlier.
     assert [day for day, _ in report.outliers] == [frame.loc[150, "date"].date(), frame.loc[151, "date"].date()]
     assert [(c.date, c.label) for c in report.split_candidates] == [(frame.loc[100, "date"].date(), "2:1")]
     assert report.ohlc_unrepaired == [frame.loc[160, "date"].date()]
@@ -60,3 +61,23 @@ def test_a_split_the_source_reported_is_not_asked_about_again():
     report = quality_report(frame, ticker="^GSPC", today=date(2019, 1, 2), reported=[(day, Fraction(2))])
     assert report.split_candidates == []
     assert report.problems() == [f"1 split reported by the source: {day} (2:1); the adjusted close accounts for them"]
+
+
+def test_a_raw_close_that_halves_beside_an_adjusted_close_that_runs_through_is_no_split_to_confirm():
+    # Confirming it would divide an adjusted close that already accounts for the split a second time.
+    frame = bars()
+    frame.loc[100:, ["open", "high", "low", "close"]] /= 2
+    report = quality_report(frame, ticker="^GSPC", today=date(2019, 1, 2))
+    assert (report.split_candidates, report.outliers, report.problems()) == ([], [], [])
+
+
+def test_a_reported_split_left_in_the_adjusted_close_is_not_said_to_be_accounted_for():
+    frame = bars()
+    frame.loc[100:, ["open", "high", "low", "close", "adjusted_close"]] /= 2
+    day = frame.loc[100, "date"].date()
+    report = quality_report(frame, ticker="^GSPC", today=date(2019, 1, 2), reported=[(day, Fraction(2))])
+    assert (report.reported_splits, [c.date for c in report.unadjusted_splits]) == ([], [day])
+    assert report.problems() == [
+        f"1 split reported by the source but left in the adjusted close: {day} (2:1); "
+        "returns jump on those days until prices that account for them are loaded"
+    ]

@@ -15,16 +15,17 @@ def walk(days: int = 300, seed: int = 5) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     close = 100 * np.exp(np.cumsum(rng.normal(0, 0.015, days)))
     dates = pd.bdate_range("2020-01-02", periods=days)
-    return pd.DataFrame({"date": dates, "open": close, "high": close * 1.01, "low": close * 0.99, "close": close})
+    frame = pd.DataFrame({"date": dates, "open": close, "high": close * 1.01, "low": close * 0.99, "close": close})
+    return frame.assign(adjusted_close=close)
 
 
 def with_splits(adjusted: pd.DataFrame, splits: dict[int, Fraction]) -> pd.DataFrame:
-    """The raw prices a market shows: before each split, prices are factor times higher."""
+    """The raw prices a market shows, adjusted close included: before each split, prices are factor times higher."""
     raw = adjusted.copy()
     factor = np.ones(len(raw))
     for position, split in splits.items():
         factor[:position] *= float(split)
-    for column in ("open", "high", "low", "close"):
+    for column in ("open", "high", "low", "close", "adjusted_close"):
         raw[column] = raw[column] * factor
     return raw
 
@@ -42,7 +43,7 @@ def test_a_2_for_1_and_a_1_for_10_split_are_found_with_their_dates():
 
 def test_a_crash_that_is_no_common_factor_is_not_a_split():
     prices = walk()
-    prices.loc[150:, "close"] *= 0.62  # -38 %: ratio 1.61, between 3:2 and 2:1
+    prices.loc[150:, ["close", "adjusted_close"]] *= 0.62  # -38 %: ratio 1.61, between 3:2 and 2:1
     assert split_candidates(prices) == []
 
 

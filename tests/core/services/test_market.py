@@ -97,6 +97,19 @@ def test_splits_are_confirmed_and_rejected_together_or_not_at_all(database):
     assert [c.date for c in report.reported_splits] == [split_day(60)]
 
 
+def test_splits_an_adjusted_close_already_runs_through_are_not_put_to_review(database):
+    # Confirming them would divide the adjusted closes a second time.
+    raw = pd.read_csv(io.BytesIO(split_csv()))
+    adjusted = raw["Close"].copy()
+    for day, factor in SPLIT_DAYS.items():
+        adjusted[:day] /= factor
+    data = raw.assign(**{"Adj Close": adjusted}).to_csv(index=False).encode()
+    actor = make_account(database)
+    assert market.upload_prices(actor, data_bytes=data, filename="spl.csv", ticker="SPL").status == "accepted"
+    assert market.split_candidates(actor, "SPL", shared=False) == []
+    assert market.quality_report(actor, "SPL", today=date(2024, 10, 1)).split_candidates == []
+
+
 def test_only_admins_review_shared_splits(database):
     actor = make_account(database)
     with pytest.raises(PermissionDeniedError, match="only an admin"):
