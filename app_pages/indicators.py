@@ -75,7 +75,8 @@ def render_chart(actor, start_data: IndicatorsStart) -> None:
     panes = url_multiselect("Panes", PANES, param="panes", default=["RSI", "MACD"], container=pane_column)
     basis = url_segment(
         "Prices", PRICE_BASES, param="prices", default=PRICE_BASES[0], container=basis_column,
-        help="Split-adjusted: every price on the adjusted close's scale, the indicators computed on it",
+        help="Split-adjusted: every price on the adjusted close's scale (splits, and dividends where the "
+        "source's adjusted close carries them), the indicators computed on it, as the screener reads them",
     )  # fmt: skip
     params = choose_params()
     chart = attempt(

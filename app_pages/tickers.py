@@ -118,13 +118,14 @@ def render_splits(actor: Actor, ticker: str, scopes: set[bool]) -> None:
     with st.form(f"splits_{ticker}"):
         st.caption(
             plain(
-                f"Possible splits in {whose} prices of {ticker}: confirming one divides the adjusted closes "
-                "before it by its factor (the raw prices stay as they are); a rejected one is not asked again."
+                f"Possible splits in {whose} prices of {ticker}, where the adjusted close moves by a split's factor "
+                "in a day (the ratio is the day before's over the day's): confirming one divides the adjusted "
+                "closes before it by its factor (the raw prices stay as they are); a rejected one is not asked again."
             )
         )
         decisions = {
             candidate.date: st.radio(
-                plain(f"{candidate.date:%Y-%m-%d}: {candidate.label} (adjusted close ratio {candidate.observed_ratio:.3f})"),
+                plain(f"{candidate.date:%Y-%m-%d}: {candidate.label} (ratio {candidate.observed_ratio:.3f})"),
                 list(SPLIT_CHOICES),
                 format_func=SPLIT_CHOICES.get,
                 horizontal=True,

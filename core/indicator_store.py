@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core.indicator_view import adjusted_prices
 from core.indicators import compute_all
 from db.repositories.indicators import INDICATOR_COLUMNS, read_scope_prices, replace_latest, upsert_indicators
 
@@ -27,9 +28,12 @@ def refresh_indicators_of(
     """Recompute these tickers' indicators over their whole histories in one scope: one read, one write.
 
     The whole history, because an EMA-200 on a new day depends on every day before it; rows whose
-    values come out the same are not rewritten. Returns how many rows changed. history: the
-    tickers' whole histories when the caller holds them already (columns ticker, date, open,
-    high, low, close, volume; a first import), which spares reading them back.
+    values come out the same are not rewritten. Prices are put on the adjusted close's scale
+    first, as TradingView draws them: read raw, a 2:1 split is an RSI of 14 and a close far below
+    its EMA 200 for months, a signal the screener would offer as real. Returns how many rows
+    changed. history: the tickers' whole histories when the caller holds them already (columns
+    ticker, date, open, high, low, close, adjusted_close, volume; a first import), which spares
+    reading them back.
     """
     if history is None:
         prices = read_scope_prices(session=session, tickers=tickers, owner_id=owner_id)
@@ -37,7 +41,7 @@ def refresh_indicators_of(
         prices = history.sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
     if prices.empty:
         return 0
-    numeric = prices.astype({name: float for name in ("open", "high", "low", "close", "volume")})
+    numeric = adjusted_prices(prices.astype({name: float for name in ("open", "high", "low", "close", "volume")}))
     # Tickers arrive sorted, each by date: split at the boundaries instead of a groupby per ticker.
     starts = np.flatnonzero(numeric["ticker"].to_numpy()[1:] != numeric["ticker"].to_numpy()[:-1]) + 1
     bounds = [0, *starts.tolist(), len(numeric)]

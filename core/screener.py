@@ -60,7 +60,7 @@ def screen_frame(window: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
         return pd.DataFrame(columns=RESULT_COLUMNS[:-1])
     window = window.sort_values(["ticker", "date"])
     result = screen_latest(latest_rows(window), criteria)
-    result["recent"] = _recent_closes(window, result["ticker"])
+    result["recent"] = _recent_closes(window, result["ticker"], column="close")
     return result
 
 
@@ -89,10 +89,10 @@ def screen_latest(latest: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
     return matches[["date", "close", "rsi_14", "ema_200", "macd_hist", "hv_20"]].reset_index()
 
 
-def _recent_closes(history: pd.DataFrame, tickers: pd.Series) -> list[list[float] | None]:
-    """The last SPARKLINE_DAYS closes of each ticker (history sorted by ticker and date)."""
+def _recent_closes(history: pd.DataFrame, tickers: pd.Series, *, column: str) -> list[list[float] | None]:
+    """The last SPARKLINE_DAYS values of a close column of each ticker (history sorted by ticker and date)."""
     tails = history[history["ticker"].isin(tickers)].groupby("ticker", sort=False).tail(SPARKLINE_DAYS)
-    closes = tails["close"].to_numpy(dtype=float).round(4)
+    closes = tails[column].to_numpy(dtype=float).round(4)
     names = tails["ticker"].to_numpy()
     bounds = np.flatnonzero(names[1:] != names[:-1]) + 1
     by_ticker = dict(zip(pd.unique(names), (part.tolist() for part in np.split(closes, bounds)), strict=False))
@@ -114,7 +114,8 @@ def screen(*, session: Session, actor: Actor, criteria: Criteria, today: date | 
         actions = read_actions_of(session=session, actor=actor, tickers=tickers)
         flagged = problems_of(prices, actions, tickers=tickers, today=today or date.today())
     else:
-        prices, flagged = pd.DataFrame(columns=["ticker", "close"]), {}
-    result["recent"] = _recent_closes(prices, result["ticker"])
+        prices, flagged = pd.DataFrame(columns=["ticker", "adjusted_close"]), {}
+    # Adjusted, as the screened indicators are (core.indicator_store): a split is no cliff here either.
+    result["recent"] = _recent_closes(prices, result["ticker"], column="adjusted_close")
     result[PROBLEMS] = [("; ".join(flagged[ticker]) if ticker in flagged else None) for ticker in tickers]
     return result.replace({np.nan: None})

@@ -40,7 +40,10 @@ def test_an_import_stores_indicators_for_every_row(session, actor):
 def test_changed_prices_bring_indicators_up_to_date(session, actor):
     import_fixture(session)
     prices = read_prices(session=session, actor=actor, ticker="IND")
-    changed = prices.tail(1).assign(close=prices["close"].iloc[-1] * 1.1, high=prices["high"].iloc[-1] * 1.1)
+    last = prices.iloc[-1]
+    changed = prices.tail(1).assign(
+        close=last["close"] * 1.1, adjusted_close=last["close"] * 1.1, high=last["high"] * 1.1
+    )
     upsert_prices(session=session, frame=changed, ticker="IND", owner_id=None, source="upload")
     rewritten = refresh_indicators(session=session, ticker="IND", owner_id=None)
     assert rewritten == 1, "only the changed day's indicators change"
@@ -134,3 +137,31 @@ def test_the_latest_row_matches_the_stored_history(session, actor):
 def test_a_first_import_stores_what_a_recomputation_from_the_table_gives(session, actor):
     import_fixture(session, "FIRST")
     assert refresh_indicators(session=session, ticker="FIRST", owner_id=None) == 0
+
+
+def test_the_screener_reads_indicators_across_a_split_the_adjusted_close_runs_through(session, actor):
+    # A 2:1 split eleven days before the end, in the raw prices only: read raw, the 20-day volatility
+    # would hold a -69 % day and the close would sit far below its EMA 200 for months.
+    import io
+
+    import pandas as pd
+
+    raw = pd.read_csv(io.BytesIO(gspc_2018_bytes()))
+    raw.loc[: len(raw) - 12, ["Open", "High", "Low", "Close"]] *= 2
+    import_fixture(session, "WHOLE")
+    import_prices(
+        session=session,
+        data=raw.to_csv(index=False).encode(),
+        ticker="HALVED",
+        date_format=None,
+        skip_bad_rows=False,
+        owner=None,
+    )
+    rows = {
+        row.ticker: row
+        for row in session.execute(select(LatestIndicators).where(LatestIndicators.ticker.in_(["WHOLE", "HALVED"])))
+        .scalars()
+        .all()
+    }
+    for column in ("close", "rsi_14", "ema_200", "macd_hist", "hv_20", "hv_20_year_median"):
+        assert getattr(rows["HALVED"], column) == pytest.approx(getattr(rows["WHOLE"], column), rel=1e-9), column
