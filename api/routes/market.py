@@ -134,6 +134,9 @@ def get_indicators(
     macd_signal: Annotated[int, Query(ge=2, le=500)] = 9,
     atr_period: Annotated[int, Query(ge=2, le=500)] = 14,
     hv_window: Annotated[int, Query(ge=2, le=500)] = 20,
+    adjusted: Annotated[
+        bool, Query(description="Prices on the adjusted close's scale, as the screener reads them")
+    ] = False,
 ) -> Response:
     """Prices with RSI, EMAs, Bollinger bands, MACD, ATR, OBV and volatility, computed over the whole history."""
     if any(not 2 <= span <= 500 for span in ema_spans):
@@ -149,7 +152,7 @@ def get_indicators(
         macd_signal=macd_signal,
         atr_period=atr_period,
     )
-    view = indicators.chart_data(caller.actor, ticker, start=start, end=end, params=params).view
+    view = indicators.chart_data(caller.actor, ticker, start=start, end=end, params=params, adjusted=adjusted).view
     if view.empty:
         raise not_found(_no_prices(ticker, start, end))
     return table_response(

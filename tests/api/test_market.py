@@ -131,6 +131,21 @@ def test_indicators_with_their_parameters(client, analyst, priced):
     assert 0 <= rows[-1]["rsi_7"] <= 100
 
 
+def test_indicators_on_the_adjusted_scale_run_through_a_split_the_adjusted_close_accounts_for(client, analyst, priced):
+    raw = pd.read_csv(io.BytesIO(gspc_2018_bytes()))
+    raw.loc[: len(raw) - 12, ["Open", "High", "Low", "Close"]] *= 2  # a 2:1 split eleven days before the end
+    split = unique_ticker()
+    assert upload(client, analyst, split, raw.to_csv(index=False).encode()).status_code == 201
+
+    def last_rsi(ticker: str, **params) -> float:
+        response = client.get(f"/v1/indicators/{ticker}", params=params, headers=analyst.headers)
+        assert response.status_code == 200, response.text
+        return response.json()["rows"][-1]["rsi_14"]
+
+    assert last_rsi(split) < 20, "as traded, the split reads as a collapse"
+    assert last_rsi(split, adjusted="true") == pytest.approx(last_rsi(priced), rel=1e-9)
+
+
 def test_indicator_errors(client, analyst, priced):
     assert_error(client.get("/v1/indicators/NOSUCH", headers=analyst.headers), 404)
     error = assert_error(
