@@ -1,11 +1,13 @@
 """Exchange calendars: which days a ticker trades, which day's close is the newest that must exist.
 
 The calendar comes from `exchange_calendars` (holidays and early closes maintained upstream), chosen
-by the ticker's Yahoo suffix; tickers without one trade on the New York Stock Exchange.
+by the ticker's Yahoo spelling: an exchange suffix (VOD.L), a crypto pair (BTC-USD, every day) or a
+currency pair (EURUSD=X, every weekday); tickers without one trade on the New York Stock Exchange.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from datetime import date
 from functools import cache
@@ -50,13 +52,21 @@ EXCHANGE_BY_SUFFIX = {
     "MX": "XMEX",
     "JO": "XJSE",
 }
+# Yahoo names a crypto pair coin-currency (BTC-USD); a share class is one letter (BRK-B), never a currency.
+CRYPTO_PAIR = re.compile(r"^[A-Z0-9]{2,12}-(USD|USDT|USDC|EUR|GBP|JPY|CAD|AUD|CHF|CNY|KRW|INR|BTC|ETH)$")
+EVERY_DAY, EVERY_WEEKDAY = "24/7", "24/5"
 # Price histories here start in the 1990s; the library's default start is only 20 years back.
 CALENDAR_START = "1990-01-01"
 
 
 def exchange_for(ticker: str) -> str:
-    """The exchange calendar code of a ticker, from its Yahoo suffix (e.g. VOD.L -> XLON)."""
-    _, dot, suffix = ticker.upper().rpartition(".")
+    """The exchange calendar code of a ticker, from its Yahoo spelling (VOD.L -> XLON, BTC-USD -> 24/7)."""
+    symbol = ticker.upper()
+    if CRYPTO_PAIR.match(symbol):
+        return EVERY_DAY
+    if symbol.endswith("=X"):
+        return EVERY_WEEKDAY
+    _, dot, suffix = symbol.rpartition(".")
     return EXCHANGE_BY_SUFFIX.get(suffix, DEFAULT_EXCHANGE) if dot else DEFAULT_EXCHANGE
 
 
@@ -83,7 +93,7 @@ def calendar_for_exchange(code: str) -> ExchangeCalendar:
 def trading_days_after(last: date | pd.Timestamp, count: int, ticker: str) -> pd.DatetimeIndex:
     """The next `count` sessions of the ticker's exchange after `last`, holidays skipped.
 
-    Past the calendar's published horizon (a year ahead) the days continue Monday to Friday.
+    Past the calendar's published horizon (a year ahead) the days continue on the calendar's weekdays.
     """
     calendar = calendar_for(ticker)
     start = pd.Timestamp(last).normalize().tz_localize(None)
@@ -92,8 +102,9 @@ def trading_days_after(last: date | pd.Timestamp, count: int, ticker: str) -> pd
         list(calendar.sessions_in_range(first, calendar.last_session)[:count]) if first <= calendar.last_session else []
     )
     if len(days) < count:
-        tail_start = (days[-1] if days else max(start, calendar.last_session)) + pd.offsets.BDay(1)
-        days += list(pd.bdate_range(tail_start, periods=count - len(days)))
+        weekdays = _weekdays(calendar)
+        tail_start = (days[-1] if days else max(start, calendar.last_session)) + weekdays
+        days += list(pd.date_range(tail_start, periods=count - len(days), freq=weekdays))
     return pd.DatetimeIndex(days)
 
 
@@ -102,8 +113,13 @@ def last_trading_day(today: date, ticker: str = "") -> date:
     calendar = calendar_for(ticker)
     yesterday = pd.Timestamp(today) - pd.Timedelta(days=1)
     if yesterday > calendar.last_session:
-        return pd.offsets.BDay().rollback(yesterday).date()
+        return _weekdays(calendar).rollback(yesterday).date()
     return calendar.date_to_session(yesterday, direction="previous").date()
+
+
+def _weekdays(calendar: ExchangeCalendar) -> pd.offsets.CustomBusinessDay:
+    """One day of the calendar's trading week (Monday to Friday, or every day), holidays unknown."""
+    return pd.offsets.CustomBusinessDay(weekmask=calendar.weekmask)
 
 
 def is_stale(last_date: date, today: date, ticker: str = "") -> bool:

@@ -34,6 +34,7 @@ class QualityReport:
     last_day: date | None
     last_trading_day: date
     missing_days: list[date] = field(default_factory=list)
+    off_calendar_days: list[date] = field(default_factory=list)  # bars on days the exchange had no session
     zero_volume_days: list[date] = field(default_factory=list)
     outliers: list[tuple[date, float]] = field(default_factory=list)  # day, log return in standard deviations
     split_candidates: list[SplitCandidate] = field(default_factory=list)
@@ -59,6 +60,9 @@ class QualityReport:
         if self.missing_days:
             missing = plural(len(self.missing_days), "day")
             found.append(f"{missing} missing against the {self.exchange} calendar{_list(self.missing_days)}")
+        if self.off_calendar_days:
+            off = plural(len(self.off_calendar_days), "day")
+            found.append(f"{off} the {self.exchange} calendar has no session on{_list(self.off_calendar_days)}")
         if self.zero_volume_days:
             found.append(f"{plural(len(self.zero_volume_days), 'day')} with zero volume{_list(self.zero_volume_days)}")
         if self.outliers:
@@ -93,6 +97,7 @@ class QualityReport:
             "last_trading_day": _iso(self.last_trading_day),
             "stale": self.stale,
             "missing_days": [_iso(day) for day in self.missing_days],
+            "off_calendar_days": [_iso(day) for day in self.off_calendar_days],
             "zero_volume_days": [_iso(day) for day in self.zero_volume_days],
             "outliers": [{"date": _iso(day), "sds": round(sds, 2)} for day, sds in self.outliers],
             "split_candidates": [candidate.to_dict() for candidate in self.split_candidates],
@@ -164,6 +169,9 @@ def _report(ticker: str, series: _Series, today: date, reported: list[tuple[date
     sessions = _session_days(exchange_for(ticker))
     within = sessions[sessions.searchsorted(days[0]) : sessions.searchsorted(days[-1], side="right")]
     missing = np.setdiff1d(within, days, assume_unique=True)
+    # Days outside the calendar's own span (before 1990, or past its horizon) are not judged.
+    judged = days[(days >= sessions[0]) & (days <= sessions[-1])]
+    off_calendar = np.setdiff1d(judged, sessions, assume_unique=True)
     reported_days = {day for day, _ in reported}
     candidates = [c for c in split_candidates_of(days, series.adjusted) if c.date not in reported_days]
     # A 1:1 "split" is a candidate a person rejected: not asked again, nothing to report.
@@ -177,6 +185,7 @@ def _report(ticker: str, series: _Series, today: date, reported: list[tuple[date
         last_day=days[-1].astype(object),
         last_trading_day=last_trading_day(today, ticker),
         missing_days=missing.astype(object).tolist(),
+        off_calendar_days=off_calendar.astype(object).tolist(),
         zero_volume_days=days[series.zero_volume].astype(object).tolist(),
         outliers=_outliers(days, series.adjusted, explained={c.date for c in candidates + left_in}),
         split_candidates=candidates,

@@ -24,10 +24,22 @@ def test_good_friday_and_independence_day_are_holidays():
 
 @pytest.mark.parametrize(
     ("ticker", "exchange"),
-    [("AAPL", "XNYS"), ("^GSPC", "XNYS"), ("VOD.L", "XLON"), ("7203.T", "XTKS"), ("BRK.B", "XNYS")],
-)
+    [
+        ("AAPL", "XNYS"), ("^GSPC", "XNYS"), ("VOD.L", "XLON"), ("7203.T", "XTKS"), ("BRK.B", "XNYS"),
+        ("BRK-B", "XNYS"), ("BTC-USD", "24/7"), ("ETH-EUR", "24/7"), ("EURUSD=X", "24/5"), ("JPY=X", "24/5"),
+    ],
+)  # fmt: skip
 def test_the_suffix_picks_the_exchange(ticker, exchange):
     assert exchange_for(ticker) == exchange
+
+
+def test_crypto_trades_every_day_and_currencies_every_weekday():
+    # Friday 2018-12-28: bitcoin's next day is Saturday; a currency pair's is Monday, New Year's Eve.
+    assert iso(trading_days_after(date(2018, 12, 28), 2, "BTC-USD")) == ["2018-12-29", "2018-12-30"]
+    assert iso(trading_days_after(date(2018, 12, 28), 2, "EURUSD=X")) == ["2018-12-31", "2019-01-01"]
+    assert last_trading_day(date(2018, 12, 31), "BTC-USD") == date(2018, 12, 30)
+    far = pd.Timestamp.today().normalize() + pd.Timedelta(days=800)
+    assert len({day.day_of_week for day in trading_days_after(far, 7, "BTC-USD")}) == 7
 
 
 def test_london_closes_on_boxing_day_while_new_york_trades():

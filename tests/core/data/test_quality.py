@@ -81,3 +81,22 @@ def test_a_reported_split_left_in_the_adjusted_close_is_not_said_to_be_accounted
         f"1 split reported by the source but left in the adjusted close: {day} (2:1); "
         "returns jump on those days until prices that account for them are loaded"
     ]
+
+
+def test_days_the_exchange_did_not_trade_are_reported():
+    # A Saturday and New Year's Day 2018 in a New York ticker: often dates written in another time zone.
+    frame = bars()
+    extra = frame.iloc[[0, 4]].assign(date=pd.to_datetime(["2018-01-01", "2018-01-06"]))
+    frame = pd.concat([frame, extra]).sort_values("date").reset_index(drop=True)
+    report = quality_report(frame, ticker="^GSPC", today=date(2019, 1, 2))
+    assert report.off_calendar_days == [date(2018, 1, 1), date(2018, 1, 6)]
+    assert report.problems() == ["2 days the XNYS calendar has no session on: 2018-01-01, 2018-01-06"]
+    assert json.loads(json.dumps(report.to_dict()))["off_calendar_days"] == ["2018-01-01", "2018-01-06"]
+
+
+def test_a_crypto_pair_trades_on_weekends():
+    days = pd.date_range("2018-01-01", "2018-12-31")
+    frame = pd.DataFrame({"date": days, "open": 100.0, "high": 101.0, "low": 99.0, "close": 100.0})
+    frame = frame.assign(adjusted_close=100.0, volume=1.0)
+    report = quality_report(frame, ticker="BTC-USD", today=date(2019, 1, 1))
+    assert (report.exchange, report.off_calendar_days, report.missing_days, report.problems()) == ("24/7", [], [], [])
