@@ -217,6 +217,21 @@ def test_a_wide_file_of_closes():
     assert (brk["open"] == brk["close"]).all()
 
 
+def test_tickers_spelled_like_columns_are_read_as_tickers_in_a_wide_file():
+    # Lowe's (LOW) and Dayforce (DAY) sit in the S&P 500 beside tickers no column is named like.
+    wide = pd.DataFrame({"Date": BARS["Date"], "LOW": BARS["Close"], "DAY": BARS["Close"] * 2, "HD": BARS["Close"]})
+    parsed = parse(wide.to_csv(index=False, date_format="%Y-%m-%d").encode())
+    assert parsed.layout == "wide file of closes (3 tickers, one column each)"
+    assert sorted(pd.unique(parsed.frame["ticker"])) == ["DAY", "HD", "LOW"]
+    assert "DAY and LOW read as tickers: the file has no close column" in parsed.notes
+
+
+def test_price_columns_without_a_close_are_no_wide_file():
+    frame = pd.DataFrame({"Date": BARS["Date"], "Open": BARS["Close"], "High": BARS["Close"], "Price": BARS["Close"]})
+    with pytest.raises(FileFormatError, match="missing column"):
+        parse(frame.to_csv(index=False, date_format="%Y-%m-%d").encode())
+
+
 @pytest.mark.parametrize("date_header", ["observation_date", "DATE"], ids=["fred", "fred-before-2024"])
 def test_a_fred_download_with_its_no_observation_days(date_header):
     # FRED's CSV (fredgraph.csv): one series of closes, "." on days the market was shut; a sheet saved
