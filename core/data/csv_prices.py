@@ -214,12 +214,31 @@ def _check_renaming(raw: pd.DataFrame, named: str, notes: list[str]) -> None:
         notes.append(f"the file's ticker {found[0]} stored as {named}, as you named it")
 
 
+# Words vendors and spreadsheets name their downloads with, which a first word would take for a ticker.
+GENERIC_FILE_WORDS = frozenset(
+    {
+        "data", "prices", "price", "quotes", "quote", "history", "historical", "historicaldata", "download",
+        "export", "chart", "table", "sheet", "untitled", "file", "stock", "stocks", "daily", "fredgraph",
+    }
+)  # fmt: skip
+# MarketWatch: "Download Data - STOCK_US_XNAS_AAPL.csv" (kind, country, exchange, ticker).
+MARKETWATCH_NAME = re.compile(r"^download data - [a-z]+_[a-z]+_[a-z]+_(?P<ticker>[^_\s]+)$", re.IGNORECASE)
+LONGEST_TICKER_IN_A_NAME = 10  # letters and digits: 'DOGE-USDT' has 8; 'HistoricalData' 14
+
+
 def propose_ticker(filename: str) -> str | None:
-    """A ticker from a file name like 'AAPL.csv', 'msft_daily.xlsx' or 'BRK-B (1).csv'; None if none fits."""
-    stem = PurePath(filename).stem
-    if not stem:
+    """A ticker from a file name like 'AAPL.csv', 'msft_daily.xlsx' or 'BRK-B (1).csv'; None if none fits.
+
+    None too for a vendor's default name ('HistoricalData_1700000000000.csv', 'data.csv'): a ticker
+    made of it would be stored under a name nobody chose.
+    """
+    stem = PurePath(filename).stem.strip()
+    marketwatch = MARKETWATCH_NAME.match(stem)
+    candidate = marketwatch["ticker"] if marketwatch else (re.split(r"[\s_()]+", stem) or [""])[0]
+    letters = re.sub(r"[^A-Za-z0-9]", "", candidate)
+    sheet = re.fullmatch(r"sheet\d*", letters.lower())
+    if not letters or len(letters) > LONGEST_TICKER_IN_A_NAME or letters.lower() in GENERIC_FILE_WORDS or sheet:
         return None
-    candidate = re.split(r"[\s_()]+", stem.strip())[0]
     try:
         return normalise_ticker(candidate)
     except TickerError:
@@ -237,7 +256,8 @@ def _tickers(raw: pd.DataFrame, ticker: str | None, filename: str, notes: list[s
     if "ticker" not in raw.columns:
         proposed = propose_ticker(filename)
         if proposed is None:
-            raise FileFormatError("no ticker: name one, or add a Ticker column to the file")
+            named = f"the file name {PurePath(filename).name[:80]!r} names none" if filename else "none named"
+            raise FileFormatError(f"no ticker: {named}; type one, or add a Ticker column to the file")
         notes.append(f"ticker {proposed} taken from the file name")
         return np.full(len(raw), proposed, dtype=object)
     symbols = {}

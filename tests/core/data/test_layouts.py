@@ -338,8 +338,16 @@ def test_repeated_yfinance_headers_are_dropped_too():
 
 @pytest.mark.parametrize(
     ("filename", "ticker"),
-    [("AAPL.csv", "AAPL"), ("msft_daily.xlsx", "MSFT"), ("BRK-B (1).csv", "BRK-B"), ("!!!.csv", None)],
-)
+    [
+        ("AAPL.csv", "AAPL"), ("msft_daily.xlsx", "MSFT"), ("BRK-B (1).csv", "BRK-B"), ("!!!.csv", None),
+        ("BTC-USD.csv", "BTC-USD"), ("EURUSD=X.csv", "EURUSD=X"), ("VOD.L.csv", "VOD.L"),
+        # Vendors' default names say nothing of the ticker (Nasdaq.com, spreadsheets, FRED)...
+        ("HistoricalData_1700000000000.csv", None), ("data.csv", None), ("prices (3).csv", None),
+        ("Untitled spreadsheet - Sheet1.csv", None), ("fredgraph.xlsx", None), ("download.csv", None),
+        # ...or say it at the end (MarketWatch).
+        ("Download Data - STOCK_US_XNAS_AAPL.csv", "AAPL"), ("Download Data - FUND_US_ARCX_SPY.csv", "SPY"),
+    ],
+)  # fmt: skip
 def test_a_ticker_is_proposed_from_the_file_name(filename, ticker):
     assert propose_ticker(filename) == ticker
 
@@ -417,3 +425,11 @@ def test_a_yfinance_download_missing_a_price_is_named(columns, message):
     with pytest.raises(FileFormatError) as raised:
         parse_price_csv(yfinance_with(columns))
     assert message in str(raised.value)
+
+
+def test_a_vendors_default_file_name_asks_for_the_ticker():
+    data = BARS.to_csv(index=False, date_format="%Y-%m-%d").encode()
+    with pytest.raises(
+        FileFormatError, match=r"no ticker: the file name 'HistoricalData_1700000000000.csv' names none"
+    ):
+        parse_price_csv(data, filename="HistoricalData_1700000000000.csv")
