@@ -19,6 +19,12 @@ _SIGNATURES = (
     (b"GIF8", "a GIF image"),
     (b"\x1f\x8b", "a gzip archive"),
 )
+# Text that is no table: a saved web page (or a site's error page saved under .csv), XML, JSON.
+_TEXT_KINDS = (
+    (re.compile(r"<!doctype html|<html|<head|<body", re.IGNORECASE), "a web page (HTML)"),
+    (re.compile(r"<\?xml", re.IGNORECASE), "an XML document"),
+    (re.compile(r"[{\[]\s*[\"{\[]"), "JSON data"),
+)
 # Characters no text file holds: NUL and the C0 controls other than tab, newline, carriage return, form feed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 BINARY_CHECK_CHARS = 1024 * 1024
@@ -27,8 +33,18 @@ BINARY_CHECK_CHARS = 1024 * 1024
 def decode(data: bytes) -> tuple[str, str]:
     """The text and the encoding it was in: UTF-8 with or without BOM, UTF-16, else Latin-1.
 
-    Raises FileFormatError for binary files and for text that breaks the encoding it announces.
+    Raises FileFormatError for binary files, for text that breaks the encoding it announces, and for
+    text that is a web page, XML or JSON rather than a table.
     """
+    text, encoding = _decoded(data)
+    start = text.lstrip()[:64]
+    for pattern, kind in _TEXT_KINDS:
+        if pattern.match(start):
+            raise FileFormatError(f"this is {kind}, not a table: download or save the data as CSV and upload that")
+    return text, encoding
+
+
+def _decoded(data: bytes) -> tuple[str, str]:
     for signature, kind in _SIGNATURES:
         if data.startswith(signature):
             raise FileFormatError(f"this is {kind}, not a text file: save it as CSV and upload that")

@@ -35,6 +35,10 @@ BAD_FILES = {
     "UTF-16 with an odd byte count": (codecs.BOM_UTF16_LE + TEXT.encode("utf-16-le") + b"\x00", "odd number of bytes"),
     "UTF-8 BOM then invalid bytes": (codecs.BOM_UTF8 + b"Date,Open\xff\xfe,High\n", "not UTF-8"),
     "a 200 KB field": (long_field_csv(), "line 4"),
+    # A saved page, or a site's "Too many requests" page saved under .csv.
+    "a web page": (b"\xef\xbb\xbf\n  <!DOCTYPE html>\n<html><body>Too many requests</body></html>", "web page (HTML)"),
+    "a chart API's JSON": (b'{"chart": {"result": [{"timestamp": [1546300800]}]}}', "JSON data"),
+    "XML": (b'<?xml version="1.0"?><prices/>', "XML document"),
 }
 
 
