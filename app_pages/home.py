@@ -59,8 +59,11 @@ def render_matured(page: StartPage) -> None:
         st.caption(f"No prediction has met its actual price {since}.")
         return
     rows = pd.DataFrame([asdict(row) for row in page.matured])
-    rows["direction_right"] = rows["direction_right"].map({True: "hit", False: "miss"})
-    st.caption(f"{len(rows)} {since}: hit means the predicted move had the sign of the real one.")
+    rows["direction_right"] = rows["direction_right"].map({True: "hit", False: "miss"}).fillna("no call")
+    st.caption(
+        f"{len(rows)} {since}: hit means the predicted move had the sign of the real one; a forecast of "
+        "no move makes no call."
+    )
     show_readable(rows, keep={"direction_right": "Direction", "predicted": "Predicted", "actual": "Actual"})
 
 

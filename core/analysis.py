@@ -35,6 +35,10 @@ def backtest_evaluation(
     if evaluation is None:
         raise AnalysisError("no such walk-forward run")
     forecast = pd.concat([pd.DataFrame(window["forecast"]) for window in evaluation.windows], ignore_index=True)
+    if "origin_date" not in forecast:
+        # Runs stored before origin days were: the windows' days follow one another, each forecast made on
+        # the day before it, the first on the day the first window trained until.
+        forecast["origin_date"] = [evaluation.windows[0]["train_until"], *forecast["date"].iloc[:-1]]
     result = run_backtest(forecast, config)
     stored = StoredBacktest(
         user_id=actor.user_id,
@@ -57,13 +61,17 @@ def backtest_evaluation(
 
 
 def closes_for(session: Session, actor: Actor, tickers: list[str]) -> pd.DataFrame:
-    """Closes of the tickers side by side on the days they all traded."""
+    """Adjusted closes of the tickers side by side on the days they all traded.
+
+    Adjusted, as every return in the product is: read raw, a 2:1 split is a -50 % day in the
+    volatility, the VaR and the drawdown.
+    """
     columns = {}
     for ticker in tickers:
         prices = read_prices(session=session, actor=actor, ticker=ticker)
         if prices.empty:
             raise AnalysisError(f"no cached prices of {ticker}")
-        columns[ticker] = prices.set_index("date")["close"].astype(float)
+        columns[ticker] = prices.set_index("date")["adjusted_close"].astype(float)
     return pd.DataFrame(columns).dropna()
 
 

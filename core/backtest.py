@@ -55,8 +55,9 @@ def performance(daily_returns: np.ndarray, equity: np.ndarray) -> dict[str, floa
 def run_backtest(forecast: pd.DataFrame, config: BacktestConfig) -> BacktestResult:
     """Hold on each day t the position the forecast for t+1 asks for, and score it against buy-and-hold.
 
-    forecast has date (the day t+1 the position is closed), previous_close, actual and predicted;
-    the signal uses only the forecast made at t.
+    forecast has origin_date (the day t the forecast is made and the trade done, at its close),
+    date (the day t+1 the position is held to), previous_close, actual and predicted; the signal
+    uses only the forecast made at t.
     """
     previous = forecast["previous_close"].to_numpy(dtype=float)
     actual = forecast["actual"].to_numpy(dtype=float)
@@ -73,8 +74,9 @@ def run_backtest(forecast: pd.DataFrame, config: BacktestConfig) -> BacktestResu
     equity = np.cumprod(1.0 + strategy)
     hold_equity = np.cumprod(1.0 + hold)
     dates = pd.to_datetime(forecast["date"])
+    traded_on = pd.to_datetime(forecast["origin_date"])
     trades = [
-        {"date": str(dates.iloc[i].date()), "position": float(position[i]), "price": float(previous[i])}
+        {"date": str(traded_on.iloc[i].date()), "position": float(position[i]), "price": float(previous[i])}
         for i in np.flatnonzero(changes)
     ]
     metrics = {

@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.data.calendar import is_stale
+from core.forecasting import metrics
 from core.forecasting.zoo import job_name
 from core.jobs import list_jobs
 from core.predictions import ledger_with_outcomes
@@ -54,7 +55,7 @@ class MaturedRow:
     target_date: date
     predicted: float
     actual: float
-    direction_right: bool
+    direction_right: bool | None  # None: no move forecast (or none happened), no direction to be right about
     inside_interval: bool
 
 
@@ -114,16 +115,17 @@ def start_page(*, session: Session, actor: Actor, today: date, seen_since: datet
 def _watch_row(session: Session, actor: Actor, ticker: str, last_bar: date, today: date) -> WatchRow:
     # A calendar window wide enough for SPARKLINE_DAYS trading days and the day before them.
     prices = read_prices(session=session, actor=actor, ticker=ticker, start=last_bar - timedelta(days=60))
-    closes = prices["close"].astype(float)
-    change = float(closes.iloc[-1] / closes.iloc[-2] - 1) if len(closes) > 1 else None
+    # The change and the sparkline from the adjusted close, as every return is: a split is no -50 % day.
+    adjusted = prices["adjusted_close"].astype(float)
+    change = float(adjusted.iloc[-1] / adjusted.iloc[-2] - 1) if len(adjusted) > 1 else None
     newest = pd.Timestamp(prices["date"].iloc[-1]).date()
     return WatchRow(
         ticker=ticker,
-        last_close=float(closes.iloc[-1]),
+        last_close=float(prices["close"].iloc[-1]),
         day_change=change,
         last_bar=newest,
         stale=is_stale(newest, today, ticker),
-        recent=closes.tail(SPARKLINE_DAYS).round(4).tolist(),
+        recent=adjusted.tail(SPARKLINE_DAYS).round(4).tolist(),
     )
 
 
@@ -144,8 +146,14 @@ def _matured_since(ledger: pd.DataFrame, since: datetime) -> list[MaturedRow]:
                 target_date=row.target_date,
                 predicted=float(row.predicted_value),
                 actual=float(row.actual_value),
-                direction_right=bool((real_move > 0) == (predicted_move > 0)),
+                direction_right=_direction_right(real_move, predicted_move),
                 inside_interval=bool(row.lower <= row.actual_value <= row.upper),
             )
         )
     return rows
+
+
+def _direction_right(real_move: float, predicted_move: float) -> bool | None:
+    """As core.forecasting.metrics.directional_accuracy counts a day: a zero move has no direction."""
+    _, hits, days = metrics.directional_accuracy([real_move], [predicted_move])
+    return bool(hits) if days else None

@@ -16,8 +16,12 @@ LEVELS = (0.95, 0.99)
 
 
 def max_drawdown(equity: np.ndarray) -> float:
-    """The deepest fall from a running peak, as a negative fraction (0 when it only rose)."""
-    equity = np.asarray(equity, dtype=float)
+    """The deepest fall from a running peak, as a negative fraction (0 when it only rose).
+
+    equity: the value after each day of a capital of 1; the 1 before the first day is a peak too,
+    or a loss on the first day would not count.
+    """
+    equity = np.concatenate([[1.0], np.asarray(equity, dtype=float)])
     peaks = np.maximum.accumulate(equity)
     return float(np.min(equity / peaks - 1.0))
 

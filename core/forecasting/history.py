@@ -52,12 +52,13 @@ def baseline_prices(
 def forecast_frame(
     series: PriceSeries, origins: np.ndarray, predicted: np.ndarray, half_width: np.ndarray | float
 ) -> pd.DataFrame:
-    """Per origin t: the day forecast (t+1), previous close, actual, predicted, interval; all on day t's scale."""
+    """Per origin t: its day, the day forecast (t+1), previous close, actual, predicted, interval (on day t's scale)."""
     origins = np.asarray(origins)
     base = series.close[origins]
     actual_return = series.log_returns[origins + 1]
     return pd.DataFrame(
         {
+            "origin_date": series.dates[origins],
             "date": series.dates[origins + 1],
             "previous_close": base,
             "actual": to_price(base, actual_return),

@@ -36,7 +36,7 @@ from core.forecasting.zoo import make
 
 MIN_FIRST_TRAINING = 250
 BASELINES = ("persistence", "drift", "median", "moving_average")
-STORED_FORECAST_COLUMNS = ["date", "previous_close", "actual", "predicted", "lower", "upper", *BASELINES]
+STORED_FORECAST_COLUMNS = ["origin_date", "date", "previous_close", "actual", "predicted", "lower", "upper", *BASELINES]
 WindowHook = Callable[[int, int], None]
 
 
@@ -139,7 +139,9 @@ def _window_summary(
         "retrained": k % settings.retrain_every == 0,
         "scores": _point_scores(block, ("predicted", *BASELINES)),
         "coverage": scores.coverage,
-        "forecast": block[STORED_FORECAST_COLUMNS].assign(date=block["date"].dt.strftime("%Y-%m-%d")).to_dict("list"),
+        "forecast": block[STORED_FORECAST_COLUMNS]
+        .assign(**{day: block[day].dt.strftime("%Y-%m-%d") for day in ("origin_date", "date")})
+        .to_dict("list"),
     }
 
 

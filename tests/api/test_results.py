@@ -21,6 +21,7 @@ def evaluation(analyst, priced) -> str:
     dates = frame["date"].dt.strftime("%Y-%m-%d").to_list()
     forecast = [
         {
+            "origin_date": dates[i - 1],
             "date": dates[i],
             "previous_close": closes[i - 1],
             "actual": closes[i],
@@ -34,7 +35,10 @@ def evaluation(analyst, priced) -> str:
             ticker=priced,
             config={"training": {"model_type": "ridge"}, "walkforward": {"windows": 2}},
             metrics={"mae": 9.0, "naive_mae": 10.0, "dm_pvalue": 0.41, "verdict": "beats persistence"},
-            windows=[{"forecast": forecast[:125]}, {"forecast": forecast[125:]}],
+            windows=[
+                {"train_until": dates[0], "forecast": forecast[:125]},
+                {"train_until": dates[125], "forecast": forecast[125:]},
+            ],
         )
         session.add(row)
         session.flush()

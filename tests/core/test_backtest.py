@@ -13,8 +13,16 @@ PRICES = [100.0, 110.0, 99.0, 99.0, 108.9]  # +10 %, -10 %, 0 %, +10 %
 def forecast(predicted_up: list[bool]) -> pd.DataFrame:
     previous, actual = np.array(PRICES[:-1]), np.array(PRICES[1:])
     predicted = np.where(predicted_up, previous * 1.01, previous * 0.99)
-    dates = pd.bdate_range("2024-01-02", periods=len(actual))
-    return pd.DataFrame({"date": dates, "previous_close": previous, "actual": actual, "predicted": predicted})
+    days = pd.bdate_range("2024-01-01", periods=len(PRICES))  # the day of each price
+    return pd.DataFrame(
+        {
+            "origin_date": days[:-1],
+            "date": days[1:],
+            "previous_close": previous,
+            "actual": actual,
+            "predicted": predicted,
+        }
+    )
 
 
 def test_long_flat_without_costs_follows_the_signal():
@@ -25,6 +33,10 @@ def test_long_flat_without_costs_follows_the_signal():
     assert result.metrics["trades"] == 3
     assert result.metrics["exposure"] == pytest.approx(0.5)
     assert [t["position"] for t in result.trades] == [1.0, 0.0, 1.0]
+    # Each trade is made at the close of the day its forecast was made, at that close.
+    assert [(t["date"], t["price"]) for t in result.trades] == [
+        ("2024-01-01", 100.0), ("2024-01-02", 110.0), ("2024-01-04", 99.0),
+    ]  # fmt: skip
 
 
 def test_costs_and_short_positions():
@@ -53,3 +65,9 @@ def test_performance_figures_by_hand():
     )
     assert figures["cagr"] == pytest.approx(1.089 ** (252 / 4) - 1)
     assert max_drawdown(np.array([1.0, 2.0, 3.0])) == 0.0
+
+
+def test_a_drawdown_counts_from_the_starting_capital():
+    # 100 -> 90 -> 81: the first day's loss is part of the fall, so the drawdown is -19 %, not -10 %.
+    assert max_drawdown(np.cumprod([0.9, 0.9])) == pytest.approx(-0.19)
+    assert performance(np.array([-0.1, -0.1]), np.cumprod([0.9, 0.9]))["max_drawdown"] == pytest.approx(-0.19)

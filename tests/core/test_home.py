@@ -63,4 +63,25 @@ def test_outcomes_are_listed_once_per_visit_with_hit_or_miss(session):
     matured(4, 99.0)
     next_visit = start_page(session=session, actor=actor, today=date(2024, 1, 5))
     assert [(m.target_date.day, m.direction_right) for m in next_visit.matured] == [(4, False)]
+    matured(5, 100.0)  # a forecast of no move calls no direction, as the scoreboard counts it
+    last_visit = start_page(session=session, actor=actor, today=date(2024, 1, 8))
+    assert [(m.target_date.day, m.direction_right) for m in last_visit.matured] == [(5, None)]
     assert next_visit.seen_since > first.seen_since - timedelta(seconds=1)
+
+
+def test_the_day_change_of_a_split_day_is_the_markets_not_the_splits(session):
+    from core.data.frames import normalise_provider_frame
+    from db.repositories.prices import upsert_prices
+    from tests.fixtures import gspc_2018_frame
+
+    actor = analyst(session)
+    frame = normalise_provider_frame(gspc_2018_frame()).frame
+    frame.loc[: frame.index[-2], ["open", "high", "low", "close"]] *= 2  # a 2:1 split on the last day, raw prices
+    upsert_prices(session=session, frame=frame, ticker="SPLIT", owner_id=None, source="yahoo")
+    save_preferences(
+        session=session, actor=actor, tickers_text="SPLIT", chart_theme="dark", default_range="1Y", notifications={}
+    )
+    [row] = start_page(session=session, actor=actor, today=date(2019, 1, 2)).watchlist
+    assert row.last_close == pytest.approx(2506.85, abs=0.01)
+    assert row.day_change == pytest.approx(2506.85 / 2485.74 - 1, abs=1e-4)
+    assert max(row.recent) / min(row.recent) < 1.2, "the sparkline runs through the split"

@@ -89,3 +89,17 @@ def test_portfolio_risk_is_stored(session):
     assert session.get(RiskMetrics, stored.id).tickers == ["RA", "RB"]
     with pytest.raises(AnalysisError, match="no cached prices of NONE"):
         portfolio_risk(session=session, actor=actor, weights={"NONE": 1.0})
+
+
+def test_risk_reads_returns_through_a_split_the_adjusted_close_accounts_for(session):
+    # Read raw, a 2:1 split is a -50 % day: volatility doubles, the drawdown passes -50 %.
+    actor = Actor.of(create_user(session=session, username="rsa", email="rsa@example.com", password_hash="x"))
+    frame = normalise_provider_frame(gspc_2018_frame()).frame
+    halved = frame.copy()
+    halved.loc[halved.index[100] :, ["open", "high", "low", "close"]] /= 2
+    upsert_prices(session=session, frame=frame, ticker="WHOLE", owner_id=None, source="yahoo")
+    upsert_prices(session=session, frame=halved, ticker="HALVED", owner_id=None, source="yahoo")
+    whole, _ = portfolio_risk(session=session, actor=actor, weights={"WHOLE": 1.0})
+    split, _ = portfolio_risk(session=session, actor=actor, weights={"HALVED": 1.0})
+    for figure in ("annualised_volatility", "max_drawdown", "var_historical_99", "sharpe"):
+        assert split.metrics[figure] == pytest.approx(whole.metrics[figure], rel=1e-9), figure

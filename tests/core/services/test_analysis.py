@@ -27,14 +27,18 @@ def database(committing_database: URL) -> URL:
     return committing_database
 
 
-def stored_run(actor: Actor, kind: str = "walkforward") -> uuid.UUID:
+def stored_run(actor: Actor, kind: str = "walkforward", *, with_origin_days: bool = True) -> uuid.UUID:
+    """A walk-forward run of one window trained until 2018-05-31, forecasting 2018-06-01 to 06-04."""
     closes = [100.0, 102.0, 101.0, 103.0, 104.0]
+    days = ["2018-05-31", "2018-06-01", "2018-06-02", "2018-06-03", "2018-06-04"]
     forecast = [
-        {"date": f"2018-06-0{day + 1}", "previous_close": before, "actual": after, "predicted": after + 0.5}
-        for day, (before, after) in enumerate(itertools.pairwise(closes))
+        {"date": day, "previous_close": before, "actual": after, "predicted": after + 0.5}
+        | ({"origin_date": origin} if with_origin_days else {})
+        for (origin, day), (before, after) in zip(itertools.pairwise(days), itertools.pairwise(closes), strict=True)
     ]
+    window = {"train_until": days[0], "forecast": forecast}
     with session_scope() as session:
-        row = Evaluation(user_id=actor.user_id, ticker="^GSPC", kind=kind, metrics={}, windows=[{"forecast": forecast}])
+        row = Evaluation(user_id=actor.user_id, ticker="^GSPC", kind=kind, metrics={}, windows=[window])
         session.add(row)
         session.flush()
         return row.id
@@ -81,11 +85,16 @@ def test_viewers_cannot_run_walk_forwards(database):
     assert jobs_of(viewer) == 0
 
 
+# Long when the forecast is above the day's close, made at that close: up, down (flat), up.
+TRADES = [("2018-05-31", 1.0, 100.0), ("2018-06-01", 0.0, 102.0), ("2018-06-02", 1.0, 101.0)]
+
+
 def test_a_backtest_is_stored_for_its_owner_only(database):
     owner, stranger = make_account(database), make_account(database)
     run = stored_run(owner)
     result, stored = analysis.backtest(owner, evaluation_id=run, cost_bps=0.0)
     assert result.metrics["days"] == 4
+    assert [(trade["date"], trade["position"], trade["price"]) for trade in result.trades] == TRADES
     assert analysis.stored_backtest(owner, stored.id).id == stored.id
     with pytest.raises(NotFound, match="no such backtest"):
         analysis.stored_backtest(stranger, stored.id)
@@ -95,6 +104,12 @@ def test_a_backtest_is_stored_for_its_owner_only(database):
         analysis.backtest(owner, evaluation_id=run, cost_bps=-1.0)
     with session_scope() as session:
         assert session.scalar(select(func.count()).where(BacktestResult.user_id == stranger.user_id)) == 0
+
+
+def test_a_run_stored_without_origin_days_trades_on_the_days_before_its_forecasts(database):
+    owner = make_account(database)
+    result, _ = analysis.backtest(owner, evaluation_id=stored_run(owner, with_origin_days=False), cost_bps=0.0)
+    assert [(trade["date"], trade["position"], trade["price"]) for trade in result.trades] == TRADES
 
 
 def test_the_metrics_view_holds_the_actors_runs_and_latest_leaderboard(database):
