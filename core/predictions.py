@@ -15,15 +15,16 @@ from common.config import Settings
 from common.errors import NotFound
 from core.actions import authorise_action
 from core.audit import record_event
+from core.data.calendar import calendar_for
 from core.forecasting import metrics
-from core.forecasting.history import verdict
+from core.forecasting.history import judged
 from core.forecasting.zoo import version_name
 from core.throttle import Throttle
 from db.models import HistoricalPrice, ModelVersion, Prediction
 from db.repositories.actor import Actor
 from db.repositories.models import get_active_version, get_model_version
 from db.repositories.predictions import add_predictions, pending_predictions, read_ledger, set_actual
-from db.repositories.prices import read_prices
+from db.repositories.prices import read_prices, read_prices_of
 
 
 class PredictionError(NotFound, ValueError):
@@ -106,25 +107,29 @@ def predict(
 
 
 def fill_matured(*, session: Session, ticker: str) -> int:
-    """Give every prediction of the ticker whose day has come its actual close, exactly once.
+    """Give every prediction of the ticker whose day has come its actual close as traded, exactly once.
 
-    The actual is the close of the target day, or of the next trading day when the target fell on
-    a holiday, as the predicting user sees the prices (their own upload before shared data).
+    The actual is the close of the target day, as the predicting user sees the prices (their own
+    upload before shared data). A target day the exchange traded whose price is not stored yet
+    waits for it: the next day's close would be stored as that day's for good. Only a day the
+    calendar says had no session (a target named past the calendar's horizon) takes the next close.
     """
     filled = 0
     by_user: dict[uuid.UUID, pd.DataFrame] = {}
     latest = session.scalar(select(func.max(HistoricalPrice.date)).where(HistoricalPrice.ticker == ticker))
     if latest is None:
         return 0
+    sessions = calendar_for(ticker).sessions
     for prediction in pending_predictions(session=session, ticker=ticker, up_to=latest):
         if prediction.user_id not in by_user:
             viewer = Actor(prediction.user_id, "", "analyst", "free")
             by_user[prediction.user_id] = read_prices(session=session, actor=viewer, ticker=ticker)
         prices = by_user[prediction.user_id]
-        if prices.empty:
-            continue
-        on_or_after = prices[prices["date"] >= pd.Timestamp(prediction.target_date)]
+        target = pd.Timestamp(prediction.target_date)
+        on_or_after = prices[prices["date"] >= target]
         if on_or_after.empty:
+            continue
+        if on_or_after["date"].iloc[0] != target and target in sessions:
             continue
         if set_actual(session=session, prediction_id=prediction.id, actual=float(on_or_after["close"].iloc[0])):
             filled += 1
@@ -141,6 +146,7 @@ class Scoreboard:
     hit_rate: float
     hit_p_value: float
     coverage: float
+    dm_days: int  # the one-day-ahead forecasts the Diebold-Mariano test compares
     dm_pvalue: float
     verdict: str
 
@@ -148,15 +154,23 @@ class Scoreboard:
 def scoreboard(ledger: pd.DataFrame) -> pd.DataFrame:
     """Out-of-sample scores per model over its matured predictions, beside persistence on the same days.
 
-    The verdict says "beats persistence" only when a Diebold-Mariano test on those days says so (p < 0.05).
+    A forecast made again (Predict pressed twice on one day) counts once. The verdict says "beats
+    persistence" only when a Diebold-Mariano test says so (p < 0.05), and the test takes only each
+    day's one-day-ahead forecast: the days of a five-day run share four of their moves with the next
+    run's, and counted as independent they made "significant" ten times as often as chance allows.
     """
     matured = ledger.dropna(subset=["actual_value", "base_close"])
+    # The ledger comes newest first: the kept copy of a repeated forecast is the latest.
+    matured = matured.drop_duplicates(["model", "prediction_date", "target_date"])
     rows = []
     for model, group in matured.groupby("model"):
         actual, predicted, base = (group[c].to_numpy(float) for c in ("actual_value", "predicted_value", "base_close"))
         rate, hits, days = metrics.directional_accuracy(actual - base, predicted - base)
         inside = (actual >= group["lower"].to_numpy(float)) & (actual <= group["upper"].to_numpy(float))
-        _, dm_pvalue = metrics.diebold_mariano(actual, predicted, base)
+        one_day = group[group["target_date"] == group.groupby("prediction_date")["target_date"].transform("min")]
+        _, dm_pvalue, said = judged(
+            *(one_day[c].to_numpy(float) for c in ("actual_value", "predicted_value", "base_close"))
+        )
         rows.append(
             Scoreboard(
                 model=str(model),
@@ -167,9 +181,9 @@ def scoreboard(ledger: pd.DataFrame) -> pd.DataFrame:
                 hit_rate=rate,
                 hit_p_value=metrics.direction_p_value(hits, days),
                 coverage=float(np.mean(inside)),
+                dm_days=len(one_day),
                 dm_pvalue=dm_pvalue,
-                # Honest by construction: "beats persistence" only when Diebold-Mariano says so at 5 %.
-                verdict=verdict(dm_pvalue, metrics.mae(actual, predicted), metrics.mae(actual, base)),
+                verdict=said,
             )
         )
     return pd.DataFrame([vars(row) for row in rows], columns=list(Scoreboard.__dataclass_fields__))
@@ -177,7 +191,12 @@ def scoreboard(ledger: pd.DataFrame) -> pd.DataFrame:
 
 def ledger_with_outcomes(*, session: Session, actor: Actor, **filters) -> pd.DataFrame:
     """The ledger, each model named as its version is everywhere ("SPX v2 · auto ensemble"), with each matured
-    prediction's error and whether it fell inside its interval."""
+    prediction's error and whether it fell inside its interval.
+
+    actual_close is the target day's close as traded; actual_value is that close on the prediction
+    day's price scale, as the forecast and its base close are: a split (or dividend) between the
+    two days, once the adjusted close accounts for it, is not scored as a move.
+    """
     ledger = read_ledger(session=session, actor=actor, **filters)
     # A deleted version's rows stay with their link cleared: their ticker is all that tells them apart.
     names = [
@@ -186,6 +205,8 @@ def ledger_with_outcomes(*, session: Session, actor: Actor, **filters) -> pd.Dat
     ]
     ledger.insert(ledger.columns.get_loc("model_version"), "model", names)
     ledger = ledger.drop(columns="model_version")
+    ledger.insert(ledger.columns.get_loc("actual_value"), "actual_close", ledger["actual_value"])
+    ledger["actual_value"] = ledger["actual_close"] * _scale_change(session, actor, ledger)
     ledger["error"] = ledger["actual_value"] - ledger["predicted_value"]
     matured = ledger["actual_value"].notna()
     ledger["inside"] = pd.Series(pd.NA, index=ledger.index, dtype="boolean")
@@ -193,3 +214,27 @@ def ledger_with_outcomes(*, session: Session, actor: Actor, **filters) -> pd.Dat
         ledger.loc[matured, "actual_value"] <= ledger.loc[matured, "upper"]
     )
     return ledger
+
+
+def _scale_change(session: Session, actor: Actor, ledger: pd.DataFrame) -> np.ndarray:
+    """Per ledger row, the target day's adjustment (adjusted / close) over the prediction day's; 1 unknown.
+
+    Read from the prices as they are now, so a split confirmed after the actual was stored still counts.
+    """
+    matured = ledger[ledger["actual_value"].notna()]
+    if matured.empty:
+        return np.ones(len(ledger))
+    prices = read_prices_of(session=session, actor=actor, tickers=sorted(set(matured["ticker"])))
+    days = pd.to_datetime(prices["date"]).dt.date
+    adjustment = pd.Series(
+        (prices["adjusted_close"] / prices["close"]).to_numpy(dtype=float),
+        index=pd.MultiIndex.from_arrays([prices["ticker"].to_numpy(), days.to_numpy()]),
+    )
+    adjustment = adjustment[~adjustment.index.duplicated()]
+
+    def on(day_column: str) -> np.ndarray:
+        keys = pd.MultiIndex.from_arrays([ledger["ticker"].to_numpy(), ledger[day_column].to_numpy()])
+        return adjustment.reindex(keys).to_numpy(dtype=float)
+
+    change = on("target_date") / on("prediction_date")
+    return np.where(np.isfinite(change), change, 1.0)

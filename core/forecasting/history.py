@@ -85,10 +85,29 @@ def verdict(dm_pvalue: float, model_mae: float, persistence_mae: float) -> str:
     if not np.isfinite(dm_pvalue):
         return "not enough test days to compare with tomorrow = today"
     if dm_pvalue < SIGNIFICANCE and model_mae < persistence_mae:
-        return f"beats persistence (Diebold-Mariano p = {dm_pvalue:.3f})"
+        return f"beats persistence (Diebold-Mariano {p_value_text(dm_pvalue)})"
     if dm_pvalue < SIGNIFICANCE:
-        return f"worse than tomorrow = today (Diebold-Mariano p = {dm_pvalue:.3f})"
-    return f"no better than tomorrow = today (p = {dm_pvalue:.2f})"
+        return f"worse than tomorrow = today (Diebold-Mariano {p_value_text(dm_pvalue)})"
+    return f"no better than tomorrow = today ({p_value_text(dm_pvalue)})"
+
+
+def p_value_text(p_value: float) -> str:
+    """'p = 0.41', 'p = 0.0504' (never a rounded 0.05 beside 'no better'), 'p < 0.001'."""
+    if p_value < 0.001:
+        return "p < 0.001"
+    return f"p = {p_value:.3g}" if p_value < 0.1 else f"p = {p_value:.2f}"
+
+
+def judged(actual: np.ndarray, predicted: np.ndarray, previous: np.ndarray) -> tuple[float, float, str]:
+    """Diebold-Mariano against persistence (statistic, p-value) and the verdict it allows.
+
+    One-day-ahead forecasts, one per day: the test takes their errors as a series without overlap.
+    A forecast that is the previous close every day is persistence itself, whatever the test says.
+    """
+    statistic, p_value = metrics.diebold_mariano(actual, predicted, previous)
+    if np.allclose(predicted, previous, rtol=1e-12, atol=0):
+        return statistic, p_value, SAME_AS_PERSISTENCE
+    return statistic, p_value, verdict(p_value, metrics.mae(actual, predicted), metrics.mae(actual, previous))
 
 
 @dataclass(frozen=True)
@@ -116,7 +135,7 @@ def score(frame: pd.DataFrame) -> Scores:
     """MAE, RMSE, MAPE, MASE, direction with its binomial p, Diebold-Mariano against persistence, coverage."""
     actual, predicted, previous = (frame[c].to_numpy(dtype=float) for c in ("actual", "predicted", "previous_close"))
     accuracy, hits, days = metrics.directional_accuracy(actual - previous, predicted - previous)
-    statistic, p_value = metrics.diebold_mariano(actual, predicted, previous)
+    statistic, p_value, said = judged(actual, predicted, previous)
     inside = (actual >= frame["lower"].to_numpy()) & (actual <= frame["upper"].to_numpy())
     return Scores(
         days=len(frame),
@@ -130,9 +149,7 @@ def score(frame: pd.DataFrame) -> Scores:
         dm_statistic=statistic,
         dm_pvalue=p_value,
         coverage=float(np.mean(inside)),
-        verdict=SAME_AS_PERSISTENCE
-        if np.allclose(predicted, previous, rtol=1e-12, atol=0)
-        else verdict(p_value, metrics.mae(actual, predicted), metrics.mae(actual, previous)),
+        verdict=said,
     )
 
 

@@ -91,7 +91,7 @@ def test_verdicts_come_from_the_diebold_mariano_test_not_from_a_stored_sentence(
     at = logged_in_app(PAGE, actor).run()
     verdicts = dict(zip(at.dataframe[0].value["Ticker"], at.dataframe[0].value["Verdict"], strict=True))
     assert verdicts["NEW"] == "no better than tomorrow = today (p = 0.41)"
-    assert verdicts["WORSE"] == "worse than tomorrow = today (Diebold-Mariano p = 0.010)"
+    assert verdicts["WORSE"] == "worse than tomorrow = today (Diebold-Mariano p = 0.01)"
     assert verdicts["OLD"] == "not tested against persistence: retrain for a Diebold-Mariano verdict"
     assert verdicts["SAME"] == "the same forecast as tomorrow = today"
 

@@ -144,7 +144,7 @@ def test_version_verdicts_come_from_the_diebold_mariano_test_as_on_the_metrics_p
     assert verdicts == {
         "OLD": "not tested against persistence: retrain for a Diebold-Mariano verdict",
         "TIED": "no better than tomorrow = today (p = 0.41)",
-        "WORSE": "worse than tomorrow = today (Diebold-Mariano p = 0.010)",
+        "WORSE": "worse than tomorrow = today (Diebold-Mariano p = 0.01)",
         "FILE": "not evaluated here",
     }
     assert set(table["Prices"]) == {"—"}, "a version with no stored data range shows a dash"

@@ -183,3 +183,82 @@ def test_an_admin_does_not_read_another_users_ledger(session, actor):
     )
     assert len(ledger_with_outcomes(session=session, actor=actor)) == 2
     assert ledger_with_outcomes(session=session, actor=admin).empty
+
+
+def test_a_split_between_the_prediction_and_its_day_is_not_scored_as_a_move(session, actor):
+    # A 2:1 split on 2018-12-03, in the raw closes only: the adjusted close runs through it.
+    before = bars(until=datetime.date(2018, 11, 30))
+    upsert_prices(session=session, frame=before, ticker="PRD", owner_id=None, source="yahoo")
+    save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    make(session, actor, days=3)
+    later = bars()
+    after_split = later["date"] >= datetime.date(2018, 12, 3)
+    later.loc[after_split, ["open", "high", "low", "close"]] /= 2
+    upsert_prices(session=session, frame=later, ticker="PRD", owner_id=None, source="yahoo")
+    assert fill_matured(session=session, ticker="PRD") == 3
+    ledger = ledger_with_outcomes(session=session, actor=actor).set_index("target_date")
+    closes = bars().set_index("date")["close"]
+    first = ledger.loc[datetime.date(2018, 12, 3)]
+    assert first["actual_close"] == pytest.approx(closes[datetime.date(2018, 12, 3)] / 2), "as traded"
+    assert first["actual_value"] == pytest.approx(closes[datetime.date(2018, 12, 3)]), "on the prediction day's scale"
+    assert abs(first["error"]) < 0.05 * first["predicted_value"]
+    assert bool(first["inside"])
+
+
+def test_a_day_missing_from_the_prices_is_not_filled_with_the_next_days_close(session, actor):
+    upsert_prices(
+        session=session, frame=bars(until=datetime.date(2018, 11, 30)), ticker="PRD", owner_id=None, source="yahoo"
+    )
+    save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    make(session, actor, days=3)
+    gap = bars()
+    gap = gap[gap["date"] != datetime.date(2018, 12, 4)]
+    upsert_prices(session=session, frame=gap, ticker="PRD", owner_id=None, source="yahoo")
+    assert fill_matured(session=session, ticker="PRD") == 2, "2018-12-04 traded, but its price is not stored yet"
+    upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
+    assert fill_matured(session=session, ticker="PRD") == 1
+    session.expire_all()
+    filled = session.scalar(select(Prediction).where(Prediction.target_date == datetime.date(2018, 12, 4)))
+    assert filled.actual_value == pytest.approx(bars().set_index("date")["close"][datetime.date(2018, 12, 4)])
+
+
+def ledger_rows(runs: list[tuple[int, list[float]]], actuals: dict[int, float], *, model="M v1") -> pd.DataFrame:
+    """Matured ledger rows: each run made on day `made` forecasts the next days; base is that day's actual."""
+    rows = []
+    for made, forecasts in runs:
+        for step, predicted in enumerate(forecasts, start=1):
+            rows.append(
+                {
+                    "model": model,
+                    "prediction_date": datetime.date(2018, 1, 1) + datetime.timedelta(days=made),
+                    "target_date": datetime.date(2018, 1, 1) + datetime.timedelta(days=made + step),
+                    "base_close": actuals[made],
+                    "predicted_value": predicted,
+                    "lower": predicted - 5,
+                    "upper": predicted + 5,
+                    "actual_value": actuals[made + step],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_the_scoreboard_counts_a_forecast_repeated_once_and_tests_one_day_ahead_forecasts():
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    actuals = dict(enumerate(100 + np.cumsum(rng.normal(0, 1, 70))))
+    once = ledger_rows([(day, [actuals[day] + rng.normal(0, 0.5)]) for day in range(60)], actuals)
+    board = scoreboard(once).iloc[0]
+    thrice = scoreboard(pd.concat([once, once, once])).iloc[0]
+    assert (thrice["predictions"], thrice["dm_days"]) == (60, 60), "pressing Predict again adds no evidence"
+    assert thrice["dm_pvalue"] == pytest.approx(board["dm_pvalue"])
+    # Five-day runs overlap: only each run's first day enters the test, as independent one-day forecasts.
+    runs = [(day, [actuals[day] + rng.normal(0, 0.5) for _ in range(5)]) for day in range(0, 60, 2)]
+    five = scoreboard(ledger_rows(runs, actuals)).iloc[0]
+    assert (five["predictions"], five["dm_days"]) == (150, 30)
+
+
+def test_a_version_that_forecasts_no_move_is_said_to_be_persistence_on_the_scoreboard():
+    actuals = {day: 100.0 + day % 3 for day in range(40)}
+    board = scoreboard(ledger_rows([(day, [actuals[day]]) for day in range(30)], actuals)).iloc[0]
+    assert board["verdict"] == "the same forecast as tomorrow = today"

@@ -72,8 +72,10 @@ def test_baselines_on_the_same_days():
 @pytest.mark.parametrize(
     ("p_value", "model_mae", "text"),
     [
-        (0.01, 9.0, "beats persistence (Diebold-Mariano p = 0.010)"),
-        (0.01, 11.0, "worse than tomorrow = today (Diebold-Mariano p = 0.010)"),
+        (0.01, 9.0, "beats persistence (Diebold-Mariano p = 0.01)"),
+        (0.0504, 9.0, "no better than tomorrow = today (p = 0.0504)"),
+        (0.0002, 9.0, "beats persistence (Diebold-Mariano p < 0.001)"),
+        (0.01, 11.0, "worse than tomorrow = today (Diebold-Mariano p = 0.01)"),
         (0.41, 9.0, "no better than tomorrow = today (p = 0.41)"),
         (float("nan"), 9.0, "not enough test days to compare with tomorrow = today"),
     ],
