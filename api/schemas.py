@@ -205,7 +205,11 @@ class LedgerRow(BaseModel):
     lower: float | None
     upper: float | None
     confidence_score: float | None
-    actual_value: float | None
+    actual_close: float | None = Field(description="the target day's close as traded, once matured")
+    actual_value: float | None = Field(
+        description="that close on the prediction day's price scale, as predicted_value is: a split between the "
+        "two days, once the adjusted close accounts for it, is no move"
+    )
     matured_at: datetime | None
     error: float | None = Field(description="actual minus predicted, once matured")
     inside: bool | None = Field(description="whether the actual fell inside the interval, once matured")

@@ -121,6 +121,10 @@ def render_ledger(actor: Actor, template: str) -> None:
             "the predicted move had the sign of the real one; its p-value is the chance of doing as well by coin toss."
         )
     st.plotly_chart(ledger_figure(shown, template=template), width="stretch", theme=None)
+    st.caption(
+        "Actual is the target day's close on the price scale of the day the forecast was made, as the forecast "
+        "is; it differs from the close as traded only across a split or dividend between the two days."
+    )
     show_readable(shown.drop(columns=["id", "model_type", "confidence_score"]))
     csv_download("Download the ledger (CSV)", shown.drop(columns=["id"]), "ledger.csv")
 

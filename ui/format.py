@@ -52,6 +52,7 @@ LABELS = {
     "lower": "Interval low",
     "upper": "Interval high",
     "actual_value": "Actual",
+    "actual_close": "Actual as traded",
     "matured_at": "Matured",
     "error": "Error",
     "inside": "Inside interval",
@@ -65,6 +66,7 @@ LABELS = {
     "hit_rate": "Direction right",
     "hit_p_value": "p-value of direction",
     "dm_pvalue": "p-value against tomorrow = today",
+    "dm_days": "One-day forecasts tested",
     "verdict": "Verdict",
     "coverage": "Interval coverage",
     "total_return": "Total return",
@@ -86,11 +88,12 @@ _NUMBERED = {
 }
 PRICE_COLUMNS = {
     "open", "high", "low", "close", "adjusted_close", "base_close", "predicted_value", "lower", "upper",
-    "actual_value", "error", "bb_upper", "bb_middle", "bb_lower", "last_close", "mae", "persistence_mae", "rmse",
+    "actual_value", "actual_close", "error", "bb_upper", "bb_middle", "bb_lower", "last_close", "mae",
+    "persistence_mae", "rmse",
 }  # fmt: skip
 PERCENT_COLUMNS = {"hit_rate", "coverage", "total_return", "cagr", "max_drawdown", "day_change", "mape", "move"}
 SIGNED_COLUMNS = {"day_change", "move"}  # changes from a close: a rise shows its +, as quotes do
-COUNT_COLUMNS = {"volume", "obv", "predictions", "dropped_rows"}
+COUNT_COLUMNS = {"volume", "obv", "predictions", "dm_days", "dropped_rows"}
 P_VALUE_COLUMNS = {"hit_p_value", "dm_pvalue", "p_value"}
 
 
