@@ -10,7 +10,7 @@ from core.forecasting.evaluation import stored_number, stored_verdict
 from core.forecasting.zoo import DEFAULT_KIND, job_name, label, version_name
 from core.jobs import DEFAULT_PRESET, FINISHED, PRESETS, WAITING_MESSAGE, RunnerStatus
 from core.services import models
-from ui.auth import require_login
+from ui.auth import SESSION_ENDED, require_login, signed_in_actor
 from ui.confirm import confirmed
 from ui.errors import attempt
 from ui.format import MASE_FORMAT, P_VALUE_FORMAT, day, local_moment, minute, percent_points
@@ -168,7 +168,7 @@ def render_jobs(actor: Actor) -> None:
     jobs = attempt(models.list_jobs, actor)
     if jobs is None:
         return
-    render_open_jobs(actor)
+    render_open_jobs()
     if not jobs:
         st.caption("No training jobs yet.")
     for job in jobs:
@@ -177,7 +177,13 @@ def render_jobs(actor: Actor) -> None:
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
-def render_open_jobs(actor: Actor) -> None:
+def render_open_jobs() -> None:
+    # Reruns alone every few seconds: the actor of the last page run may since have been deactivated,
+    # demoted or logged out, and must not keep a live Cancel button.
+    actor = signed_in_actor()
+    if actor is None:
+        st.warning(plain(SESSION_ENDED))
+        return
     runner = models.runner_status()
     jobs = attempt(models.list_jobs, actor)
     if jobs is None:

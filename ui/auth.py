@@ -97,6 +97,9 @@ def start_session(user: User, *, set_cookie: bool = True) -> None:
     )
 
 
+SESSION_ENDED = "Your session has ended. Please log in again."
+
+
 def end_session(notice: str | None = None) -> None:
     # Whatever the pages kept for this user (a last forecast, say) goes with the session.
     for key in list(st.session_state.keys()):
@@ -323,7 +326,7 @@ def current_actor(settings: Settings) -> Actor | None:
     with database_or_stop():
         user = accounts.current_user(user_id=uuid.UUID(state["user_id"]), issued_at=state["issued_at"])
     if user is None:
-        end_session("Your session has ended. Please log in again.")
+        end_session(SESSION_ENDED)
         return None
     actor = Actor.of(user)
     state["last_seen"] = now
@@ -365,6 +368,14 @@ def refresh_cookie_if_due(settings: Settings) -> None:
 def log_out(settings: Settings) -> None:
     """End this session and delete the browser's cookie, through the library's logout."""
     get_authenticator(settings).logout(location="unrendered")
+
+
+def signed_in_actor() -> Actor | None:
+    """For a fragment that reruns on its own, without the page's require_login: the actor re-checked as
+    a page run checks it (deactivated, logged out elsewhere, password changed, idle, role changed),
+    with the run's client address bound for its audit rows. None once the session has ended."""
+    bind_client_address()
+    return current_actor(get_settings())
 
 
 def require_login() -> Actor:

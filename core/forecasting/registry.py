@@ -27,6 +27,7 @@ from db.repositories.models import (
     delete_model_version,
     get_active_version,
     get_model_version,
+    list_model_versions,
 )
 from db.repositories.predictions import count_predictions_of
 
@@ -50,9 +51,14 @@ def save_version(*, session: Session, actor: Actor, ticker: str, result: Trainin
         artifact=result.bundle,
         artifact_sha256=result.bundle_sha256,
     )
-    if get_active_version(session=session, actor=actor, ticker=ticker) is None:
-        activate_model_version(session=session, version=version)
+    _activate_if_none_is(session, actor, version)
     return version
+
+
+def _activate_if_none_is(session: Session, actor: Actor, version: ModelVersion) -> None:
+    """A ticker's first version, trained or imported, is the one its predictions use."""
+    if get_active_version(session=session, actor=actor, ticker=version.ticker) is None:
+        activate_model_version(session=session, version=version)
 
 
 def owned_version(*, session: Session, actor: Actor, version_id: uuid.UUID) -> ModelVersion:
@@ -77,12 +83,21 @@ def activate(*, session: Session, actor: Actor, version_id: uuid.UUID) -> ModelV
 
 
 def delete(*, session: Session, actor: Actor, version_id: uuid.UUID) -> int:
-    """Delete the version; its predictions stay in the ledger, unlinked. Returns how many there are."""
+    """Delete the version; its predictions stay in the ledger, unlinked. Returns how many there are.
+
+    Deleting the active version makes the newest remaining one active: a ticker with versions left
+    is never without a model to predict with.
+    """
     require(actor, Permission.TRAIN)
     version = owned_version(session=session, actor=actor, version_id=version_id)
     detail = f"{version.ticker} v{version.version}"
     kept = count_predictions_of(session=session, version=version)
+    was_active, ticker = version.is_active, version.ticker
     delete_model_version(session=session, version=version)
+    remaining = list_model_versions(session=session, actor=actor, ticker=ticker)
+    if was_active and remaining:
+        activate_model_version(session=session, version=remaining[0])
+        detail += f"; v{remaining[0].version} active"
     record_event(session=session, action="model delete", status="ok", actor=actor, detail=detail)
     return kept
 
@@ -173,6 +188,7 @@ def import_version(*, session: Session, actor: Actor, data: bytes, ticker: str |
         artifact=data,
         artifact_sha256=sha256(data),
     )
+    _activate_if_none_is(session, actor, version)
     record_event(
         session=session,
         action="model import",

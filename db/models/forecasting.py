@@ -54,6 +54,16 @@ class ModelVersion(Base):
     created_at: Mapped[datetime] = created_at()
 
 
+class ModelVersionNumber(Base):
+    """The last version number given per user and ticker: a deleted version's number is not given again."""
+
+    __tablename__ = "model_version_numbers"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    ticker: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_version: Mapped[int]
+
+
 class TrainingJob(Base):
     """A background training or evaluation run and its live progress."""
 

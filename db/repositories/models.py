@@ -8,17 +8,12 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, defer
 
-from db.models import ModelVersion
+from db.models import ModelVersion, ModelVersionNumber
 from db.repositories.actor import Actor, own_rows
-
-VERSION_ATTEMPTS = 5
-
-
-class VersionConflictError(RuntimeError):
-    """Another run kept taking the next version number."""
 
 
 def add_model_version(
@@ -35,38 +30,46 @@ def add_model_version(
     artifact: bytes,
     artifact_sha256: str,
 ) -> ModelVersion:
-    """Store a version under the next number for this user and ticker.
+    """Store a version under the next number for this user and ticker, never one given before."""
+    version = ModelVersion(
+        user_id=actor.user_id,
+        ticker=ticker,
+        version=_next_version_number(session, actor.user_id, ticker),
+        model_type=model_type,
+        parameters=parameters,
+        metrics=metrics,
+        data_start=data_start,
+        data_end=data_end,
+        data_hash=data_hash,
+        artifact=artifact,
+        artifact_sha256=artifact_sha256,
+        is_active=False,
+    )
+    session.add(version)
+    session.flush()
+    return version
 
-    Two runs finishing together may both read the same highest number; the unique constraint makes
-    one of them fail, and that one takes the following number instead.
-    """
-    for _ in range(VERSION_ATTEMPTS):
-        highest = session.scalar(
-            select(func.max(ModelVersion.version)).where(
-                ModelVersion.user_id == actor.user_id, ModelVersion.ticker == ticker
-            )
+
+def _next_version_number(session: Session, user_id: uuid.UUID, ticker: str) -> int:
+    """One more than the last number given: one statement, whose row lock makes two runs finishing
+    together wait for each other instead of reading the same number. A ticker's first count starts
+    after any version already stored."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    counter = ModelVersionNumber.__table__
+    stored = (
+        select(func.coalesce(func.max(ModelVersion.version), 0) + 1)
+        .where(ModelVersion.user_id == user_id, ModelVersion.ticker == ticker)
+        .scalar_subquery()
+    )
+    statement = (
+        insert(counter)
+        .values(user_id=user_id, ticker=ticker, last_version=stored)
+        .on_conflict_do_update(
+            index_elements=[counter.c.user_id, counter.c.ticker], set_={"last_version": counter.c.last_version + 1}
         )
-        version = ModelVersion(
-            user_id=actor.user_id,
-            ticker=ticker,
-            version=(highest or 0) + 1,
-            model_type=model_type,
-            parameters=parameters,
-            metrics=metrics,
-            data_start=data_start,
-            data_end=data_end,
-            data_hash=data_hash,
-            artifact=artifact,
-            artifact_sha256=artifact_sha256,
-            is_active=False,
-        )
-        try:
-            with session.begin_nested():
-                session.add(version)
-            return version
-        except IntegrityError:
-            continue
-    raise VersionConflictError(f"could not number a new version of {ticker} after {VERSION_ATTEMPTS} attempts")
+        .returning(counter.c.last_version)
+    )
+    return int(session.execute(statement).scalar_one())
 
 
 def list_model_versions(*, session: Session, actor: Actor, ticker: str | None = None) -> Sequence[ModelVersion]:

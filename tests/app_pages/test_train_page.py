@@ -16,7 +16,7 @@ from core.forecasting.training import train_model
 from core.redis_client import require_redis
 from db.engine import session_scope
 from db.migrate import upgrade_to_head
-from db.models import TrainingJob
+from db.models import TrainingJob, User
 from db.models.accounts import Role
 from tests.accounts import logged_in_app, make_account
 from tests.core.forecasting.tiny import fixture_prices, tiny_result
@@ -259,7 +259,38 @@ def watching_a_running_job(database):
         session.add(row)
         session.flush()
         job_id = row.id
-    return actor, job_id, AppTest.from_function(jobs_panel, args=(actor,), default_timeout=30).run()
+    at = AppTest.from_function(jobs_panel, args=(actor,), default_timeout=30)
+    at.session_state["candlecast_auth"] = logged_in_state(actor)
+    return actor, job_id, at.run()
+
+
+def logged_in_state(actor) -> dict:
+    now = time.time()
+    return {
+        "user_id": str(actor.user_id), "issued_at": now, "last_seen": now,
+        "cookie_pending": False, "cookie_issued_at": now,
+    }  # fmt: skip
+
+
+def open_jobs_panel(actor) -> None:
+    """The jobs panel's refresh alone, as it reruns every few seconds with the actor of the last page run."""
+    from app_pages.train import render_open_jobs
+
+    render_open_jobs()
+
+
+def test_the_jobs_panel_stops_for_a_user_deactivated_while_it_refreshes(database):
+    # The panel reruns on its own, without the page's login check: a deactivated user kept a live Cancel.
+    actor, _, _ = watching_a_running_job(database)
+    at = AppTest.from_function(open_jobs_panel, args=(actor,), default_timeout=30)
+    at.session_state["candlecast_auth"] = logged_in_state(actor)
+    at.run()
+    assert "Cancel" in [b.label for b in at.button]
+    with session_scope() as session:
+        session.get(User, actor.user_id).is_active = False
+    at.run()
+    assert "Cancel" not in [b.label for b in at.button]
+    assert [w.value for w in at.warning] == ["Your session has ended. Please log in again."]
 
 
 def test_the_versions_table_refreshes_when_a_watched_job_succeeds(database):

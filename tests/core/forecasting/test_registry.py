@@ -44,6 +44,28 @@ def test_versions_count_per_user_and_ticker_and_the_first_is_active(session, own
     assert [v.version for v in list_model_versions(session=session, actor=owner, ticker="SPX")] == [2]
 
 
+def test_a_version_number_is_never_given_twice_even_after_a_delete(session, owner):
+    # "SPX v3" in the audit log and in an exported file name must keep naming one model.
+    versions = [save_version(session=session, actor=owner, ticker="SPX", result=tiny_result()) for _ in range(3)]
+    delete(session=session, actor=owner, version_id=versions[-1].id)
+    again = save_version(session=session, actor=owner, ticker="SPX", result=tiny_result())
+    assert again.version == 4
+
+
+def test_deleting_the_active_version_makes_the_newest_remaining_one_active(session, owner):
+    first, second, third = (
+        save_version(session=session, actor=owner, ticker="SPX", result=tiny_result()) for _ in "abc"
+    )
+    delete(session=session, actor=owner, version_id=first.id)
+    session.expire_all()
+    assert get_active_version(session=session, actor=owner, ticker="SPX").id == third.id
+    delete(session=session, actor=owner, version_id=second.id)
+    session.expire_all()
+    assert get_active_version(session=session, actor=owner, ticker="SPX").id == third.id, (
+        "a passive delete changes nothing"
+    )
+
+
 def test_a_stored_version_loads_and_predicts(session, owner):
     version = save_version(session=session, actor=owner, ticker="SPX", result=tiny_result())
     loaded = load_version(version)
@@ -103,6 +125,7 @@ def test_export_and_import_round_trip(session, owner):
     version = save_version(session=session, actor=owner, ticker="SPX", result=exported_here())
     imported = import_version(session=session, actor=owner, data=version.artifact, ticker="SPXCOPY")
     assert (imported.ticker, imported.version, imported.metrics["imported"]) == ("SPXCOPY", 1, True)
+    assert imported.is_active, "the first version of a ticker is its active one, imported or trained"
     assert imported.artifact_sha256 == version.artifact_sha256
     # The file's scores are its exporter's claims, not measurements made here.
     assert "mae" not in imported.metrics
