@@ -299,7 +299,7 @@ def test_a_header_written_as_markdown_is_shown_as_text(offline):
     button(at, "Import").click().run()
     assert not at.exception
     shown = at.error[0].value
-    assert "'\\[click\\](http://evil.example)', '\\!\\[x\\](http://evil.example/x.png)'" in shown
+    assert "'\\[click\\](http\\://evil.example)', '\\!\\[x\\](http\\://evil.example/x.png)'" in shown
 
 
 def test_detected_splits_are_confirmed_on_the_page(offline):
