@@ -18,7 +18,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     configure_logging(settings.log_path, settings.log_level)
-    uvicorn.run("api.asgi:app", host=args.host, port=args.port, workers=args.workers)
+    # uvicorn's proxy headers would trust X-Forwarded-For from 127.0.0.1 whatever TRUSTED_PROXIES says;
+    # the app reads the header itself, by that setting only.
+    uvicorn.run("api.asgi:app", host=args.host, port=args.port, workers=args.workers, proxy_headers=False)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.deps import client_address_of
 from api.errors import ApiError, error_response, install_error_handlers
 from api.limits import ApiLimits
 from api.routes import account, forecasts, jobs, market, results
@@ -50,8 +51,7 @@ class ClientAddress:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        peer = scope.get("client")
-        with client_address(peer[0] if peer else None):
+        with client_address(client_address_of(scope)):
             await self.app(scope, receive, send)
 
 

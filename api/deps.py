@@ -16,11 +16,13 @@ from typing import Annotated, Union, get_args, get_origin
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import Scope
 
 from api.errors import ApiError
 from api.limits import ApiLimits, take
 from common.config import Settings, get_settings
 from core.api_usage import KeyHolder, authenticate_key, record_key_request, take_back_key_request
+from core.auth.client_address import resolve_client_address
 from core.auth.roles import Permission, require
 from core.throttle import Throttle, get_throttle
 from db.engine import session_scope
@@ -37,6 +39,18 @@ class Caller:
     actor: Actor
     api_key_id: str
     client_ip: str | None
+
+
+def client_address_of(scope: Scope) -> str:
+    """The caller's address: the peer, or behind a proxy in TRUSTED_PROXIES the client its X-Forwarded-For names.
+
+    The same rule as the app's pages; uvicorn runs without proxy headers, so the peer here is the connection's.
+    """
+    peer = scope.get("client")
+    forwarded = ", ".join(
+        value.decode("latin-1") for name, value in scope.get("headers", []) if name == b"x-forwarded-for"
+    )
+    return resolve_client_address(peer[0] if peer else None, forwarded or None, get_settings().trusted_proxy_networks)
 
 
 def _endpoint(request: Request) -> str:
@@ -82,7 +96,7 @@ def authenticate(
         yield Caller(
             actor=holder.actor,
             api_key_id=str(holder.api_key_id),
-            client_ip=request.client.host if request.client else None,
+            client_ip=client_address_of(request.scope),
         )
     except Exception:
         with session_scope(action="API key use taken back") as session:

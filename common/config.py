@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import re
+from collections import Counter
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -19,11 +21,18 @@ SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql")
 SUPPORTED_REDIS_SCHEMES = ("redis", "rediss", "unix")
 MIN_COOKIE_KEY_BYTES = 32
 COOKIE_KEY_RECIPE = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-# Values people paste from examples and tutorials; none of them is a secret.
+# Values people paste from examples and tutorials; none of them is a secret. A word of six letters
+# or more turns up in a random key less than once in ten million; "todo" would far more often, so
+# it counts only between separators.
 _PLACEHOLDER_PATTERN = re.compile(
-    r"change[-_ ]?me|placeholder|replace[-_ ]?me|your[-_ ]|example|secret[-_]?key|^x+$|^0+$",
+    r"change|placeholder|replace|your[-_ ]|example|secret[-_]?key|insecure|generate|password"
+    r"|(?<![a-z0-9])todo(?![a-z0-9])|^x+$|^0+$",
     re.IGNORECASE,
 )
+# The generator command (or a piece of it) pasted instead of what it prints.
+_RECIPE_PATTERN = re.compile(r"python|secrets\.token|import secrets", re.IGNORECASE)
+# Fewer distinct characters than this in 32 or more is a typed pattern: 32 random hex digits show 14.
+_MIN_DISTINCT_CHARACTERS = 8
 # Per subscription tier, how often a user may start each action (limits' notation).
 DEFAULT_ACTION_LIMITS: dict[str, dict[str, str]] = {
     "free": {"fetch": "60/hour", "upload": "30/hour", "train": "10/hour", "predict": "120/hour"},
@@ -223,11 +232,33 @@ def cookie_key_problem(key: SecretStr | None) -> str | None:
     if key is None:
         return "is not set"
     raw = key.get_secret_value()
+    if not raw.strip():
+        return "is blank"
+    if _RECIPE_PATTERN.search(raw):
+        return "is the command that makes a key, not a key; run it and set what it prints"
     if _PLACEHOLDER_PATTERN.search(raw):
         return f"is a placeholder value; generate one with: {COOKIE_KEY_RECIPE}"
+    if re.search(r"[\s<>]", raw):
+        return f"contains spaces or angle brackets, as instructions do; generate one with: {COOKIE_KEY_RECIPE}"
     if len(raw.encode("utf-8")) < MIN_COOKIE_KEY_BYTES:
         return f"is shorter than {MIN_COOKIE_KEY_BYTES} bytes"
+    if _is_regular(raw):
+        return (
+            "is too regular to be secret (few distinct characters, a repeated pattern or a run); "
+            f"generate one with: {COOKIE_KEY_RECIPE}"
+        )
     return None
+
+
+def _is_regular(raw: str) -> bool:
+    """Few distinct characters, a short pattern repeated ("some_key" * 4), or a run ("1234...", "abcd...")."""
+    if len(set(raw)) < _MIN_DISTINCT_CHARACTERS:
+        return True
+    if any(raw[period:] == raw[:-period] for period in range(1, len(raw) // 2 + 1)):
+        return True
+    steps = Counter(ord(after) - ord(before) for before, after in itertools.pairwise(raw))
+    # A run repeats one step between neighbours; in a random key none covers even a third (hex).
+    return steps.most_common(1)[0][1] * 2 > len(raw) - 1
 
 
 def describe_validation_error(error: ValidationError) -> str:

@@ -16,11 +16,18 @@ def development_key(settings: Settings, file_name: str) -> str:
     """The key in var/<file_name>, written (owner-readable only) the first time anyone asks."""
     path = resolve_path(settings.sqlite_path).parent / file_name
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        # O_EXCL: when the app and a worker start together, one writes the key and both read it.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(descriptor, "w") as file:
-        file.write(secrets.token_hex(32))
+    if not path.exists():
+        # Written whole under a name of its own, then linked into place: a process that starts at the
+        # same moment (the app and a worker) never reads a file created but not yet written, which
+        # gave it an empty key. The first link wins and everyone reads that key.
+        draft = path.with_name(f".{file_name}.{secrets.token_hex(8)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()

@@ -10,8 +10,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from common.errors import BadInput
+from common.errors import BadInput, NotFound
 from core.audit import record_event
+from core.auth.roles import Permission, require
 from core.backtest import BacktestConfig, BacktestResult, run_backtest
 from core.forecasting.evaluation import json_safe
 from core.risk import RiskError, RiskReport, risk_report
@@ -29,11 +30,12 @@ def backtest_evaluation(
     *, session: Session, actor: Actor, evaluation_id: uuid.UUID, config: BacktestConfig
 ) -> tuple[BacktestResult, StoredBacktest]:
     """Trade a walk-forward run's out-of-sample forecasts, and store the result."""
+    require(actor, Permission.TRAIN)
     evaluation = session.scalar(
         select(Evaluation).where(Evaluation.id == evaluation_id, own_rows(Evaluation.user_id, actor))
     )
     if evaluation is None:
-        raise AnalysisError("no such walk-forward run")
+        raise NotFound("no such walk-forward run")
     forecast = pd.concat([pd.DataFrame(window["forecast"]) for window in evaluation.windows], ignore_index=True)
     if "origin_date" not in forecast:
         # Runs stored before origin days were: the windows' days follow one another, each forecast made on
@@ -101,6 +103,7 @@ def portfolio_risk(
     *, session: Session, actor: Actor, weights: dict[str, float], benchmark: str | None = None
 ) -> tuple[RiskReport, RiskMetrics]:
     """Risk of a weighted portfolio of cached tickers (one ticker alone is a portfolio too), stored."""
+    require(actor, Permission.TRAIN)
     if not weights:
         raise AnalysisError("choose at least one ticker")
     if not all(math.isfinite(weight) and weight >= 0 for weight in weights.values()):

@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from common.errors import BadInput
+from db.repositories.users import normalise_email, normalise_username
 
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 128
@@ -42,10 +43,12 @@ def check_password_policy(password: str, *, username: str = "", email: str = "")
         raise PasswordPolicyError(f"password must be at least {MIN_PASSWORD_CHARS} characters")
     if len(password) > MAX_PASSWORD_CHARS:
         raise PasswordPolicyError(f"password must be at most {MAX_PASSWORD_CHARS} characters")
-    lowered = password.casefold()
-    if username and lowered == username.casefold():
+    # Against the forms the account stores, not as typed: " frank1234 " is stored as frank1234, and an
+    # address typed with a fullwidth letter as its NFKC form; a password compares in that form too.
+    folded = normalise_email(password)
+    if username and folded == normalise_username(username):
         raise PasswordPolicyError("password must not be the username")
-    if email and lowered == email.casefold():
+    if email and folded == normalise_email(email):
         raise PasswordPolicyError("password must not be the e-mail address")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import time
 import uuid
@@ -9,9 +11,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from common.config import get_settings
 from common.errors import BadInput, NotFound
 from core.audit import record_event, refusals_audited
 from core.auth.roles import Permission, require
+from core.auth.sessions import cookie_signing_key
 from core.passwords import (
     PasswordPolicyError,
     burn_verification_time,
@@ -77,6 +81,12 @@ class LoginOutcome:
         return self.user is not None
 
 
+def _account_counter(name: str) -> str:
+    """The login counter's name for a (normalised) username: a keyed hash, since what was typed may be a password."""
+    key = cookie_signing_key(get_settings()).encode()
+    return hmac.new(key, f"login-account\0{name}".encode(), hashlib.sha256).hexdigest()
+
+
 def authenticate(
     *, session: Session, username: str, password: str, client_ip: str | None, throttle: Throttle
 ) -> LoginOutcome:
@@ -102,11 +112,12 @@ def authenticate(
         finish("failed", f"username longer than {MAX_USERNAME_CHARS} characters")
         return LoginOutcome(None, USERNAME_TOO_LONG)
 
+    counter = _account_counter(name)
     try:
         # Counted before the password is checked, so parallel guesses cannot slip past the limit;
         # a successful login clears the account's count.
         by_address = throttle.hit(LOGIN_ATTEMPTS_PER_ADDRESS, "login-address", address)
-        by_account = throttle.hit(LOGIN_FAILURES_PER_ACCOUNT, "login-account", name)
+        by_account = throttle.hit(LOGIN_FAILURES_PER_ACCOUNT, "login-account", counter)
     except ThrottleUnavailableError:
         finish("unavailable", "rate-limit store unreachable: refused (fails closed)")
         return LoginOutcome(None, LOGIN_UNAVAILABLE)
@@ -136,7 +147,7 @@ def authenticate(
         return LoginOutcome(None, LOGIN_REFUSED)
 
     try:
-        throttle.clear(LOGIN_FAILURES_PER_ACCOUNT, "login-account", name)
+        throttle.clear(LOGIN_FAILURES_PER_ACCOUNT, "login-account", counter)
     except ThrottleUnavailableError:
         finish("unavailable", "rate-limit store unreachable after the password check")
         return LoginOutcome(None, LOGIN_UNAVAILABLE)

@@ -67,11 +67,13 @@ def test_a_backtest_is_run_stored_and_read_back(client, analyst, evaluation):
     assert len(again["equity_curve"]) == 250
 
 
-def test_backtest_errors(client, analyst):
-    error = assert_error(
-        client.post("/v1/backtests", json={"evaluation_id": str(uuid.uuid4())}, headers=analyst.headers), 422
-    )
-    assert "no such walk-forward run" in error["message"]
+def test_backtest_errors(client, analyst, evaluation, new_user):
+    # Someone else's run is as missing as one that never existed: 404, like every other resource.
+    for caller, run in ((analyst, str(uuid.uuid4())), (new_user(), evaluation)):
+        error = assert_error(
+            client.post("/v1/backtests", json={"evaluation_id": run}, headers=caller.headers), 404, "not_found"
+        )
+        assert error["message"] == "no such walk-forward run"
     assert_error(
         client.post(
             "/v1/backtests", json={"evaluation_id": str(uuid.uuid4()), "cost_bps": -1}, headers=analyst.headers

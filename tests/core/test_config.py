@@ -1,5 +1,9 @@
 """Settings: defaults, URL composition, and one clear message per bad variable."""
 
+import base64
+import random
+import secrets
+
 import pytest
 
 from common.config import MIN_COOKIE_KEY_BYTES, PROJECT_ROOT, ConfigError, load_settings
@@ -132,6 +136,51 @@ def test_production_refuses_an_unfit_cookie_key(monkeypatch, key, problem):
     assert problem in str(raised.value)
     if key:
         assert key not in str(raised.value)
+
+
+README_RECIPE = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+# Keys seen in deployments and tutorials: long enough, and none of them a secret.
+WEAK_KEYS = [
+    (" " * 32, "is blank"),
+    ("a" * 32, "is too regular"),
+    ("some_key" * 4, "is too regular"),  # streamlit-authenticator's default, stretched
+    ("password" * 4, "is a placeholder"),
+    ("12345678901234567890123456789012", "is too regular"),
+    ("abcdefghijklmnopqrstuvwxyzabcdef", "is too regular"),
+    ("<generate-a-random-key-of-at-least-32-bytes>", "is a placeholder"),
+    ("TODO-set-a-real-cookie-key-before-deploying", "is a placeholder"),
+    ("please-change-this-insecure-cookie-key", "is a placeholder"),
+    ("insecure-development-cookie-key-do-not-use", "is a placeholder"),
+    ("secrets.token_urlsafe(48)-paste-here-please", "is the command that makes a key"),
+    (README_RECIPE, "is the command that makes a key"),
+    ("k3J9 vQ2xR7mN4pL8sT1wY6zB0cF5hG2jD9aE3uI7oP", "contains spaces or angle brackets"),
+    ("<k3J9-vQ2xR7mN4pL8sT1wY6zB0cF5hG2jD9aE3uI7oP>", "contains spaces or angle brackets"),
+]
+
+
+@pytest.mark.parametrize(("key", "problem"), WEAK_KEYS)
+@pytest.mark.parametrize("variable", ["COOKIE_KEY", "MODEL_SIGNING_KEY"])
+def test_production_refuses_weak_keys_without_echoing_them(monkeypatch, variable, key, problem):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("COOKIE_KEY", STRONG_KEY)
+    monkeypatch.setenv(variable, key)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert f"{variable}: {problem}" in str(raised.value)
+    assert key not in str(raised.value)
+
+
+def test_production_accepts_random_keys_in_the_formats_people_generate(monkeypatch):
+    # A seeded stand-in for secrets.token_urlsafe(48) and token_hex(32/16), so a rule that refuses
+    # one random key in a few thousand fails here every time rather than once in a while.
+    source = random.Random(20240601)
+    keys = [base64.urlsafe_b64encode(source.randbytes(48)).decode() for _ in range(2000)]
+    keys += [source.randbytes(size).hex() for size in (32, 16) for _ in range(2000)]
+    keys += [secrets.token_urlsafe(48), secrets.token_hex(32)]
+    monkeypatch.setenv("APP_ENV", "production")
+    for key in keys:
+        monkeypatch.setenv("COOKIE_KEY", key)
+        assert load_settings().cookie_key.get_secret_value() == key
 
 
 def test_production_accepts_a_strong_cookie_key(monkeypatch):

@@ -5,6 +5,7 @@ import time
 
 import pytest
 from limits.storage import MemoryStorage
+from redis import Redis
 from sqlalchemy import select
 
 from core.auth import LOGIN_REFUSED, LOGIN_UNAVAILABLE, authenticate, set_active
@@ -138,3 +139,23 @@ def test_lockout_is_shared_through_redis(session, monkeypatch, redis_url):
     for replica in (replica_a, replica_b, replica_a, replica_b, replica_a):
         attempt(session, replica, "wrong", username=name)
     assert attempt(session, replica_b, PASSWORD, username=name).message == LOGIN_REFUSED
+
+
+@pytest.mark.redis
+def test_typed_usernames_are_not_kept_in_redis_key_names(session, monkeypatch, redis_url):
+    # People type passwords into the username field; the account's counter must not spell them out for 15 minutes.
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    name = f"hashed{time.time_ns()}"
+    create_user(session=session, username=name, email=f"{name}@example.com", password_hash=hash_password(PASSWORD))
+    throttle = create_throttle(redis_url)
+    before = set(Redis.from_url(redis_url).scan_iter("*login-account*"))
+    for typed in (name, f"  {name.upper()} ", name.capitalize(), f"{name} ", name):
+        assert attempt(session, throttle, "wrong", username=typed).message == LOGIN_REFUSED
+    assert attempt(session, throttle, PASSWORD, username=name).message == LOGIN_REFUSED, (
+        "one counter for every spelling"
+    )
+    typed_password = f"Tr0ub4dor{time.time_ns()}"
+    attempt(session, throttle, "wrong", username=typed_password)
+    keys = [key.decode() for key in set(Redis.from_url(redis_url).scan_iter("*login-account*")) - before]
+    assert len(keys) == 2, "one counter for the account, one for the unknown name"
+    assert not [key for key in keys if name in key.lower() or typed_password.lower() in key.lower()]

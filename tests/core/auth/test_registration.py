@@ -53,6 +53,10 @@ def test_open_registration_makes_an_analyst(session):
         ({"password": "x" * 129}, "at most 128 characters"),
         ({"password": "Nina@Example.com", "email": "nina@example.com"}, "must not be the e-mail"),
         ({"password": "ninaninanina", "username": "ninaninanina"}, "must not be the username"),
+        # Compared with what is stored: the username stripped, the address in NFKC (a fullwidth "ｇ" is "g").
+        ({"password": "frank1234", "username": " frank1234 "}, "must not be the username"),
+        ({"password": "gina.long@example.com", "email": "\uff47ina.long@example.com"}, "must not be the e-mail"),
+        ({"password": "\uff47ina.long@example.com", "email": "gina.long@example.com"}, "must not be the e-mail"),
         ({"repeat": "something else"}, "two passwords differ"),
         ({"username": "x"}, "username: 3-64 characters"),
     ],

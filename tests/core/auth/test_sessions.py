@@ -2,12 +2,14 @@
 
 import base64
 import json
+import subprocess
+import sys
 import time
 
 import jwt
 import pytest
 
-from common.config import load_settings
+from common.config import PROJECT_ROOT, load_settings
 from core.auth import (
     change_password,
     issue_session_token,
@@ -112,3 +114,31 @@ def test_development_without_a_cookie_key_keeps_one_generated_key_through_a_relo
     key_file = tmp_path / "var" / "cookie.key"
     assert key_file.read_text().strip() == first
     assert key_file.stat().st_mode & 0o077 == 0
+
+
+RACE_FOR_THE_KEY = """
+import sys, time
+from common.config import load_settings
+from common.development_keys import development_key
+settings = load_settings()
+time.sleep(max(0.0, float(sys.argv[1]) - time.time()))
+print(development_key(settings, "cookie.key"))
+"""
+
+
+def test_processes_starting_together_read_one_whole_development_key(tmp_path, monkeypatch):
+    # The app and a worker (or two login processes) asking at the same moment: one reading the file
+    # between another's creating and writing it got an empty key.
+    monkeypatch.delenv("COOKIE_KEY", raising=False)
+    for round_number in range(3):
+        monkeypatch.setenv("SQLITE_PATH", str(tmp_path / str(round_number) / "candlecast.db"))
+        start_at = str(time.time() + 3)  # every process has imported by then
+        racers = [
+            subprocess.Popen(
+                [sys.executable, "-c", RACE_FOR_THE_KEY, start_at], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True
+            )
+            for _ in range(6)
+        ]
+        keys = {racer.communicate(timeout=60)[0].strip() for racer in racers}
+        assert len(keys) == 1, keys
+        assert len(keys.pop()) == 64

@@ -98,7 +98,7 @@ def test_a_backtest_is_stored_for_its_owner_only(database):
     assert analysis.stored_backtest(owner, stored.id).id == stored.id
     with pytest.raises(NotFound, match="no such backtest"):
         analysis.stored_backtest(stranger, stored.id)
-    with pytest.raises(BadInput, match="no such walk-forward run"):
+    with pytest.raises(NotFound, match="no such walk-forward run"):
         analysis.backtest(stranger, evaluation_id=run)
     with pytest.raises(BadInput, match="must not be negative"):
         analysis.backtest(owner, evaluation_id=run, cost_bps=-1.0)
@@ -131,3 +131,20 @@ def test_risk_weights_are_checked_before_any_price_is_read(database):
         analysis.risk(actor, tickers=["^GSPC"], weights_text="0.5, 0.5")
     with pytest.raises(BadInput, match="no cached prices of NOSUCH"):
         analysis.risk(actor, weights={"NOSUCH": 1.0})
+
+
+def test_viewers_cannot_store_backtests_or_risk(database):
+    # A demoted analyst keeps their runs and uploads; reading them is allowed, storing new results is not.
+    viewer = make_account(database, role=Role.VIEWER)
+    run = stored_run(viewer)
+    with session_scope() as session:
+        frame = normalise_provider_frame(gspc_2018_frame()).frame
+        upsert_prices(session=session, frame=frame, ticker="^GSPC", owner_id=viewer.user_id, source="upload")
+    with pytest.raises(NotAllowed, match="viewer role cannot train"):
+        analysis.backtest(viewer, evaluation_id=run, cost_bps=0.0)
+    with pytest.raises(NotAllowed, match="viewer role cannot train"):
+        analysis.risk(viewer, tickers=["^GSPC"])
+    with pytest.raises(NotAllowed, match="viewer role cannot train"):
+        analysis.risk(viewer, weights={"^GSPC": 1.0})
+    assert len(analysis.backtests(viewer)) == 0
+    assert len(analysis.risk_results(viewer)) == 0
