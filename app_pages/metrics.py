@@ -236,6 +236,9 @@ def render_evaluations(actor: Actor, evaluations: list[Evaluation], template: st
 
 
 def render_backtest(actor: Actor, evaluations: list[Evaluation], template: str) -> None:
+    if not can(actor, Permission.TRAIN):
+        st.caption("Viewers can read backtests but not run them.")
+        return
     if not evaluations:
         st.caption("Backtests trade a walk-forward run's out-of-sample forecasts: run one above first.")
         return
@@ -279,6 +282,9 @@ def render_backtest(actor: Actor, evaluations: list[Evaluation], template: str) 
 
 
 def render_risk(actor: Actor, tickers: list[str], template: str) -> None:
+    if not can(actor, Permission.TRAIN):
+        st.caption("Viewers can read risk results but not measure them.")
+        return
     if not tickers:
         st.caption("No prices to measure yet.")
         return
@@ -315,7 +321,10 @@ def render_risk(actor: Actor, tickers: list[str], template: str) -> None:
     ]
     shown, percents = percent_points(pd.DataFrame(losses), [name for name in losses[0] if name != "Level"])
     show_table(shown, hide_index=True, column_config=percents)
-    st.caption(f"One-day losses from {plural(m['days'], 'common trading day')}, {m['start']} to {m['end']}.")
+    st.caption(
+        f"{plural(m['days'], 'one-day return')} over the {plural(m['days'] + 1, 'trading day')} the portfolio's "
+        f"tickers share, {m['start']} to {m['end']}."
+    )
     if len(report.correlation) > 1:
         st.plotly_chart(correlation_figure(report.correlation, template=template), width="stretch", theme=None)
     st.plotly_chart(fan_figure(report.fan, template=template), width="stretch", theme=None)

@@ -178,6 +178,8 @@ def test_a_walk_forward_queued_with_the_form_s_defaults_splits_the_test_part_eve
 def test_viewers_read_only(database):
     at = logged_in_app(PAGE, make_account(database, role=Role.VIEWER)).run()
     assert "Viewers can read evaluations but not run them." in [c.value for c in at.caption]
+    assert "Viewers can read risk results but not measure them." in [c.value for c in at.caption]
+    assert "Measure risk" not in [b.label for b in at.button], "the service would refuse it"
 
 
 def stored_run(actor, model_type="auto", **metrics):
@@ -292,7 +294,9 @@ def test_risk_of_a_portfolio(database):
     losses = at.dataframe[-1].value
     assert list(losses["Level"]) == ["95 %", "99 %"]
     assert (losses["Historical CVaR"] >= losses["Historical VaR"]).all()
-    assert at.caption[-1].value.startswith("One-day losses from 5,030 common trading days, 1999-01-04 to 2018-12-31")
+    assert at.caption[-1].value.startswith(
+        "5,030 one-day returns over the 5,031 trading days the portfolio's tickers share, 1999-01-04 to 2018-12-31"
+    )
     assert set(chart_themes(at)) == {""}
 
 
