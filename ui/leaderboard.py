@@ -48,7 +48,9 @@ def show_leaderboard(board: Evaluation | None) -> None:
     rows["kind"] = [label(kind) for kind in rows["kind"]]
     made = minute(board.created_at)
     st.caption(
-        f"{plain(board.ticker)}, {plain(made)}, sorted by validation MASE: the test columns are shown, never chosen by."
+        f"{plain(board.ticker)}, {plain(made)}, sorted by validation MASE: the test columns are shown, never chosen "
+        "by. auto's validation MASE is measured on the days its weights were fitted on, which flatters it: judge "
+        "it on its test columns."
     )
     shown, percents = percent_points(rows.rename(columns=COLUMNS), ("Direction right", "Interval coverage"))
     show_table(

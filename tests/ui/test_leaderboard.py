@@ -16,3 +16,22 @@ def test_only_known_models_with_finite_weights_are_named():
     assert ensemble_mix(hostile | {"arima": 0.1}) == "ARIMA on log price 10 %"
     assert ensemble_mix(None) == ""
     assert ensemble_mix(["median", 1.0]) == ""
+
+
+def test_the_leaderboard_says_autos_validation_score_is_measured_where_its_weights_were_fitted():
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        from datetime import UTC, datetime
+        from types import SimpleNamespace
+
+        from ui.leaderboard import show_leaderboard
+
+        rows = [{"kind": "auto", "validation_mase": 0.99, "test_mase": 1.0}, {"kind": "ridge", "validation_mase": 1.0}]
+        show_leaderboard(
+            SimpleNamespace(ticker="SPX", created_at=datetime(2026, 1, 2, tzinfo=UTC), metrics={"models": rows})
+        )
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception
+    assert "auto's validation MASE is measured on the days its weights were fitted on" in at.caption[0].value
