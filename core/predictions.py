@@ -119,7 +119,6 @@ def fill_matured(*, session: Session, ticker: str) -> int:
     latest = session.scalar(select(func.max(HistoricalPrice.date)).where(HistoricalPrice.ticker == ticker))
     if latest is None:
         return 0
-    sessions = calendar_for(ticker).sessions
     for prediction in pending_predictions(session=session, ticker=ticker, up_to=latest):
         if prediction.user_id not in by_user:
             viewer = Actor(prediction.user_id, "", "analyst", "free")
@@ -129,7 +128,7 @@ def fill_matured(*, session: Session, ticker: str) -> int:
         on_or_after = prices[prices["date"] >= target]
         if on_or_after.empty:
             continue
-        if on_or_after["date"].iloc[0] != target and target in sessions:
+        if on_or_after["date"].iloc[0] != target and target in calendar_for(ticker).sessions:
             continue
         if set_actual(session=session, prediction_id=prediction.id, actual=float(on_or_after["close"].iloc[0])):
             filled += 1
