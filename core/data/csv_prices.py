@@ -18,7 +18,7 @@ from core.data.layouts.base import EVENT_FIELDS
 from core.data.splits import shows_split
 from core.data.table import MAX_BYTES, MAX_ROWS, Table, read_text_table
 from core.data.tickers import TickerError, normalise_ticker
-from core.data.values import check_date_format, dates, decimal_comma_of, no_value, numbers
+from core.data.values import DatesRead, check_date_format, dates, decimal_comma_of, no_value, numbers
 
 # The close first: a close-only file's open, high and low are copies of it, and a refusal names the close.
 PRICES = ("close", "open", "high", "low", "adjusted_close")
@@ -70,11 +70,11 @@ def parse_price_csv(
     frame = pd.DataFrame({"line": raw.index.to_numpy()})
     frame["ticker"] = _tickers(raw, ticker, filename, notes)
     frame["raw_date"] = raw["date"].to_numpy()
-    parsed_dates, used_format = dates(raw["date"], date_format)
-    frame["date"] = parsed_dates.to_numpy()
-    if used_format and not date_format:
-        notes.append(f"dates read as {used_format}")
     decimal_comma = _decimal_comma(table, raw, notes)
+    read = dates(raw["date"], date_format, day_first=decimal_comma)
+    frame["date"] = read.values.to_numpy()
+    if read.format and not date_format:
+        notes.append(_dates_note(read, decimal_comma))
     for column in PRICES:
         if column in raw.columns:
             frame[column] = numbers(raw[column], decimal_comma=decimal_comma).to_numpy()
@@ -101,6 +101,17 @@ def parse_price_csv(
         notes=tuple(notes),
         layout=found.layout,
         events=events,
+    )
+
+
+def _dates_note(read: DatesRead, decimal_comma: bool) -> str:
+    if not read.also_fits:
+        return f"dates read as {read.format}"
+    first = "day first" if read.format.startswith("%d") else "month first"
+    why = ", as files with decimal commas write them" if decimal_comma and first == "day first" else ""
+    return (
+        f"dates read as {read.format} ({first}{why}); every date here also reads as {read.also_fits}: "
+        "state that format if it is the one"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -38,12 +39,23 @@ COLUMN_ALIASES = {
     "splitcoefficient": "split",
     "stocksplits": "split",
     "per": "period",
-}
+    # European exports, in their own languages (accents dropped): onvista, Börse Frankfurt, Boursorama,
+    # Spanish and Italian brokers.
+    "datum": "date", "fecha": "date", "data": "date",
+    "eroffnung": "open", "erster": "open", "ouverture": "open", "ouv": "open", "apertura": "open",
+    "hoch": "high", "tageshoch": "high", "plushaut": "high", "haut": "high", "maximo": "high", "massimo": "high",
+    "tief": "low", "tagestief": "low", "plusbas": "low", "bas": "low", "minimo": "low",
+    "schluss": "close", "schlusskurs": "close", "cloture": "close", "clot": "close", "cierre": "close",
+    "chiusura": "close",
+    "volumen": "volume", "stucke": "volume",
+}  # fmt: skip
 
 
 def canonical_column(name: object) -> str | None:
     """Our name for a header like ' Adj. Close', 'adj_close' or 'VOLUME'; None when unknown."""
-    key = re.sub(r"[^a-z]", "", str(name).lower())
+    # Accents dropped before anything else: 'Clôture' and 'Eröffnung' keep every letter.
+    unaccented = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    key = re.sub(r"[^a-z]", "", unaccented.lower())
     return COLUMN_ALIASES.get(key)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,8 @@ _DECORATION = r"[\s\u00a0$€£%]"
 _SUFFIXES = {"K": 1e3, "M": 1e6, "B": 1e9}
 # Formats tried in turn when none is stated; month-first before day-first, as US sites publish.
 DATE_FORMATS = ("%Y%m%d", "%m/%d/%Y", "%d/%m/%Y", "%b %d, %Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%d %b %Y")
+# Files that write decimal commas write days first: 05/01 is the 5th of January there.
+DAY_FIRST_FORMATS = ("%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", *DATE_FORMATS[3:])
 _SAMPLE = 500
 # Cells that say "no value here", as sources write them: FRED's ".", Excel's "#N/A", Bloomberg's "#N/A N/A",
 # Nasdaq.com's "N/A" and "--".
@@ -122,30 +125,37 @@ def _format_problem(date_format: str) -> str | None:
     return None
 
 
-def dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.Series, str | None]:
-    """Dates (midnight, no time zone; NaT where unreadable) and the format used when it was not ISO."""
+class DatesRead(NamedTuple):
+    values: pd.Series  # midnight, no time zone; NaT where unreadable
+    format: str | None  # the format used, when it was not ISO
+    also_fits: str | None  # another format that reads every sampled date as well: the file is ambiguous
+
+
+def dates(values: pd.Series, date_format: str | None = None, *, day_first: bool = False) -> DatesRead:
+    """Dates and the format used; day_first prefers 05/01 as the 5th of January when both readings fit."""
     text = values.str.strip()
     if date_format:
         check_date_format(date_format)
-        return _normalise(pd.to_datetime(text, format=date_format, errors="coerce")), date_format
+        return DatesRead(_normalise(pd.to_datetime(text, format=date_format, errors="coerce")), date_format, None)
     try:
         # Plain ISO days throughout, the usual case: one exact format is the fastest parse.
-        return _normalise(pd.to_datetime(text, format="%Y-%m-%d")), None
+        return DatesRead(_normalise(pd.to_datetime(text, format="%Y-%m-%d")), None, None)
     except (ValueError, TypeError):
         pass
     parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=False)
     given = text != ""
     if not (parsed.isna() & given).any():
-        return _normalise(parsed), None
+        return DatesRead(_normalise(parsed), None, None)
     sample = text[given].drop_duplicates().head(_SAMPLE)
-    best, best_count = None, int(pd.to_datetime(sample, format="ISO8601", errors="coerce").notna().sum())
-    for candidate in DATE_FORMATS:
-        count = int(pd.to_datetime(sample, format=candidate, errors="coerce").notna().sum())
-        if count > best_count:
-            best, best_count = candidate, count
-    if best is None:
-        return _normalise(parsed), None
-    return _normalise(pd.to_datetime(text, format=best, errors="coerce")), best
+    counts = {
+        candidate: int(pd.to_datetime(sample, format=candidate, errors="coerce").notna().sum())
+        for candidate in (DAY_FIRST_FORMATS if day_first else DATE_FORMATS)
+    }
+    best = max(counts, key=lambda candidate: counts[candidate])  # the first of equals: the order is the preference
+    if counts[best] <= int(pd.to_datetime(sample, format="ISO8601", errors="coerce").notna().sum()):
+        return DatesRead(_normalise(parsed), None, None)
+    also_fits = next((other for other, count in counts.items() if other != best and count == counts[best]), None)
+    return DatesRead(_normalise(pd.to_datetime(text, format=best, errors="coerce")), best, also_fits)
 
 
 def _normalise(parsed: pd.Series) -> pd.Series:

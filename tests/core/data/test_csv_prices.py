@@ -79,6 +79,23 @@ def test_without_adjusted_close_the_close_is_used():
     assert parsed.notes == ("no adjusted close column: the close is used",)
 
 
+def test_dates_both_ways_readable_are_read_day_first_in_a_decimal_comma_file_and_said_to_be_ambiguous():
+    # 05/01 and 08/01: January in Frankfurt, May and August in New York. Every day here is 12 or less.
+    european, report = parse(b"Date;Close\n05/01/2024;1,5\n08/01/2024;1,6\n")
+    assert report.ok
+    assert [str(day.date()) for day in european.frame["date"]] == ["2024-01-05", "2024-01-08"]
+    assert (
+        "dates read as %d/%m/%Y (day first, as files with decimal commas write them); every date here also reads "
+        "as %m/%d/%Y: state that format if it is the one"
+    ) in european.notes
+    american, _ = parse(b"Date,Close\n05/01/2024,1.5\n08/01/2024,1.6\n")
+    assert [str(day.date()) for day in american.frame["date"]] == ["2024-05-01", "2024-08-01"]
+    assert (
+        "dates read as %m/%d/%Y (month first); every date here also reads as %d/%m/%Y: state that format if it is "
+        "the one"
+    ) in american.notes
+
+
 def test_day_first_dates_are_recognised_or_stated():
     lines = TEXT.splitlines()
     day_first = [lines[0]] + [f"{line[8:10]}/{line[5:7]}/{line[:4]}{line[10:]}" for line in lines[1:]]

@@ -433,3 +433,25 @@ def test_a_vendors_default_file_name_asks_for_the_ticker():
         FileFormatError, match=r"no ticker: the file name 'HistoricalData_1700000000000.csv' names none"
     ):
         parse_price_csv(data, filename="HistoricalData_1700000000000.csv")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Datum;Eröffnung;Hoch;Tief;Schluss;Volumen",  # onvista
+        "Datum;Erster;Tageshoch;Tagestief;Schlusskurs;Stücke",  # Börse Frankfurt
+        "Date;Ouverture;Plus haut;Plus bas;Clôture;Volume",  # Boursorama
+        "Fecha;Apertura;Máximo;Mínimo;Cierre;Volumen",
+        "Data;Apertura;Massimo;Minimo;Chiusura;Volume",
+    ],
+)
+def test_european_exports_name_their_columns_in_their_own_language(header):
+    lines = [header] + [
+        f"{row.Date:%d.%m.%Y};{row.Open:.2f};{row.High:.2f};{row.Low:.2f};{row.Close:.2f};{row.Volume:.0f}".replace(
+            ".", ","
+        ).replace(",", ".", 2)
+        for row in BARS.itertuples()
+    ]
+    parsed = parse("\n".join(lines).encode("utf-8"), ticker="SPX")
+    assert (parsed.frame["close"].round(2) == BARS["Close"].round(2).to_numpy()).all()
+    assert (parsed.frame["volume"] == BARS["Volume"].to_numpy()).all()
