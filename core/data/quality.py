@@ -21,6 +21,7 @@ from db.repositories.actor import Actor
 from db.repositories.prices import read_actions, read_actions_of, read_prices, read_prices_of
 
 OUTLIER_SDS = 8.0
+UNCHANGED_DAYS = 5  # a trading week of one close: a suspension, a delisting or a vendor repeating itself
 LISTED_DAYS = 10  # dates listed per finding; the counts are complete
 OHLC_RULES = ("high below low", "open outside low-high", "close outside low-high")
 
@@ -39,12 +40,11 @@ class QualityReport:
     outliers: list[tuple[date, float]] = field(default_factory=list)  # day, log return in standard deviations
     split_candidates: list[SplitCandidate] = field(default_factory=list)
     ohlc_unrepaired: list[date] = field(default_factory=list)
-    reported_splits: list[SplitCandidate] = field(
-        default_factory=list
-    )  # from the source, run through by the adjusted close
-    unadjusted_splits: list[SplitCandidate] = field(
-        default_factory=list
-    )  # from the source, still in the adjusted close
+    # Splits the source reported, which the adjusted close runs through, and those it still shows.
+    reported_splits: list[SplitCandidate] = field(default_factory=list)
+    unadjusted_splits: list[SplitCandidate] = field(default_factory=list)
+    # The longest run of one adjusted close (first day, last day, days), if it lasts UNCHANGED_DAYS or more.
+    unchanged_closes: tuple[date, date, int] | None = None
 
     @property
     def stale(self) -> bool:
@@ -82,6 +82,9 @@ class QualityReport:
                 f"{reported} reported by the source but left in the adjusted close: {shown}; "
                 "returns jump on those days until prices that account for them are loaded"
             )
+        if self.unchanged_closes:
+            first, last, days = self.unchanged_closes
+            found.append(f"close unchanged for {days} days in a row, {first} to {last}")
         if self.ohlc_unrepaired:
             inconsistent = plural(len(self.ohlc_unrepaired), "day")
             found.append(f"{inconsistent} with open or close outside low-high, unrepaired{_list(self.ohlc_unrepaired)}")
@@ -104,6 +107,7 @@ class QualityReport:
             "reported_splits": [candidate.to_dict() for candidate in self.reported_splits],
             "unadjusted_splits": [candidate.to_dict() for candidate in self.unadjusted_splits],
             "ohlc_unrepaired": [_iso(day) for day in self.ohlc_unrepaired],
+            "unchanged_closes": _run_dict(self.unchanged_closes),
             "problems": self.problems(),
         }
 
@@ -192,7 +196,21 @@ def _report(ticker: str, series: _Series, today: date, reported: list[tuple[date
         ohlc_unrepaired=days[series.unrepaired].astype(object).tolist(),
         reported_splits=[split for split in splits if split not in left_in],
         unadjusted_splits=left_in,
+        unchanged_closes=_longest_unchanged(days, series.adjusted),
     )
+
+
+def _longest_unchanged(days: np.ndarray, adjusted: np.ndarray) -> tuple[date, date, int] | None:
+    """The longest run of days with one adjusted close, if it lasts UNCHANGED_DAYS or more."""
+    if len(adjusted) < UNCHANGED_DAYS:
+        return None
+    moved = np.flatnonzero(np.r_[True, adjusted[1:] != adjusted[:-1], True])  # where each run starts, and the end
+    lengths = np.diff(moved)
+    longest = int(np.argmax(lengths))
+    if lengths[longest] < UNCHANGED_DAYS:
+        return None
+    start, end = moved[longest], moved[longest + 1] - 1
+    return days[start].astype(object), days[end].astype(object), int(lengths[longest])
 
 
 def _outliers(days: np.ndarray, adjusted: np.ndarray, *, explained: set[date]) -> list[tuple[date, float]]:
@@ -267,6 +285,10 @@ def _session_days(exchange: str) -> np.ndarray:
 def _list(days: list[date]) -> str:
     shown = ", ".join(str(day) for day in days[:LISTED_DAYS])
     return f": {shown}{'…' if len(days) > LISTED_DAYS else ''}"
+
+
+def _run_dict(run: tuple[date, date, int] | None) -> dict[str, Any] | None:
+    return None if run is None else {"first_day": _iso(run[0]), "last_day": _iso(run[1]), "days": run[2]}
 
 
 def _iso(day: date | None) -> str | None:

@@ -96,7 +96,25 @@ def test_days_the_exchange_did_not_trade_are_reported():
 
 def test_a_crypto_pair_trades_on_weekends():
     days = pd.date_range("2018-01-01", "2018-12-31")
-    frame = pd.DataFrame({"date": days, "open": 100.0, "high": 101.0, "low": 99.0, "close": 100.0})
-    frame = frame.assign(adjusted_close=100.0, volume=1.0)
+    close = 100 + pd.Series(range(len(days))) % 7
+    frame = pd.DataFrame({"date": days, "open": close, "high": close + 1, "low": close - 1, "close": close})
+    frame = frame.assign(adjusted_close=close, volume=1.0)
     report = quality_report(frame, ticker="BTC-USD", today=date(2019, 1, 1))
     assert (report.exchange, report.off_calendar_days, report.missing_days, report.problems()) == ("24/7", [], [], [])
+
+
+def test_a_close_that_stopped_moving_is_reported():
+    # A suspended or delisted stock, or a vendor that repeats the last price: a model learns nothing from it.
+    frame = bars()
+    frame.loc[200:209, ["close", "adjusted_close"]] = frame.loc[199, "close"]
+    frame.loc[200:209, ["open", "high", "low"]] = frame.loc[199, "close"]
+    report = quality_report(frame, ticker="^GSPC", today=date(2019, 1, 2))
+    first, last = frame.loc[199, "date"].date(), frame.loc[209, "date"].date()
+    assert report.unchanged_closes == (first, last, 11)
+    assert report.problems() == [f"close unchanged for 11 days in a row, {first} to {last}"]
+
+
+def test_a_few_unchanged_closes_are_no_finding():
+    frame = bars()
+    frame.loc[200:202, "adjusted_close"] = frame.loc[199, "adjusted_close"]
+    assert quality_report(frame, ticker="^GSPC", today=date(2019, 1, 2)).unchanged_closes is None
