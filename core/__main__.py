@@ -98,6 +98,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     import json
 
     from core.data.csv_prices import parse_price_csv
+    from core.data.tickers import TickerError, normalise_ticker
     from core.data.validation import validate_prices
     from core.forecasting.config import ModelSettingsError, parse_config
     from core.forecasting.dataset import DatasetError
@@ -110,6 +111,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ModelSettingsError as error:
         print(f"error: --config: {error}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        ticker = normalise_ticker(args.ticker)  # once: the cache is read, and the version saved, as stored
+    except TickerError as error:
+        print(f"error: --ticker: {error}", file=sys.stderr)
+        return EXIT_USAGE
     with session_scope(action="train from the command line") as session:
         owner = _owner(session, args.owner)
         if owner is None:
@@ -117,28 +123,28 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"error: --owner: {who}", file=sys.stderr)
             return EXIT_USAGE
         if args.csv:
-            parsed = parse_price_csv(args.csv.read_bytes(), ticker=args.ticker)
+            parsed = parse_price_csv(args.csv.read_bytes(), ticker=ticker)
             report, valid = validate_prices(parsed.frame, raw_date_column="raw_date")
             if not report.ok:
                 print("\n".join(report.lines()), file=sys.stderr)
                 return EXIT_FAILED
             prices = parsed.frame.loc[valid]
         else:
-            prices = read_prices(session=session, actor=owner, ticker=args.ticker)
+            prices = read_prices(session=session, actor=owner, ticker=ticker)
             if prices.empty:
-                print(f"error: no cached prices of {args.ticker}: fetch, import or pass --csv", file=sys.stderr)
+                print(f"error: no cached prices of {ticker}: fetch, import or pass --csv", file=sys.stderr)
                 return EXIT_FAILED
     try:
-        result = train_model(prices, config, ticker=args.ticker.upper())
+        result = train_model(prices, config, ticker=ticker)
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     with session_scope(action="save trained model") as session:
-        version = save_version(session=session, actor=owner, ticker=args.ticker.upper(), result=result)
+        version = save_version(session=session, actor=owner, ticker=ticker, result=result)
         number = version.version
     metrics = result.metrics
     summary = {
-        "ticker": args.ticker.upper(),
+        "ticker": ticker,
         "version": number,
         "owner": owner.username,
         "train_seconds": round(result.train_seconds, 3),

@@ -39,6 +39,8 @@ from core.audit import client_address as audit_client_address
 from core.audit import current_client_address, record_event
 from core.auth.roles import Permission, require
 from core.forecasting.config import TrainingConfig
+from core.forecasting.engine import require_history
+from core.forecasting.zoo import NETWORK_KINDS, configured_kind
 from core.redis_client import require_redis
 from core.throttle import Throttle
 from core.worker import lower_job_process
@@ -46,7 +48,7 @@ from db.engine import get_sessionmaker, session_scope
 from db.models import TrainingJob
 from db.models.forecasting import JobStatus
 from db.repositories.actor import Actor, own_rows
-from db.repositories.prices import has_visible_prices
+from db.repositories.prices import visible_days
 from db.types import utc_now
 
 log = get_logger("jobs")
@@ -59,6 +61,10 @@ WAITING_MESSAGE = "waiting for a worker"
 LOCAL_WAITING_MESSAGE = "waiting for its turn"
 LOCAL_BUSY_MESSAGE = "queued: waiting for the job before it"
 LOCAL_PREFIXES = ("local:", "thread:")  # thread: marks jobs of versions that trained inside the app
+CANCELLING_EPOCH = "cancelling at the end of this epoch"
+CANCELLING_WINDOW = "cancelling at the end of this window"
+CANCELLING_MODEL_TYPE = "cancelling after the model type it is fitting"
+CANCELLING_FIT = "cancelling when the fit ends: this model type has no epochs; no version will be saved"
 
 _local_queue: queue.Queue[tuple[str, str | None]] = queue.Queue()
 _local_runner: threading.Thread | None = None
@@ -178,8 +184,10 @@ def create_job(
     data and quota checks; dispatch it once the transaction commits."""
     require(actor, Permission.TRAIN)
     # Before the quota: a job that could only fail must neither be queued nor use up the hour's trainings.
-    if not has_visible_prices(session=session, actor=actor, ticker=ticker):
+    days = visible_days(session=session, actor=actor, ticker=ticker)
+    if not days:
         raise JobError(f"no cached prices of {ticker}: fetch or upload them first")
+    require_history(days)
     authorise_action(session=session, actor=actor, action="train", settings=settings, throttle=throttle)
     job = TrainingJob(
         user_id=actor.user_id,
@@ -298,26 +306,51 @@ def owned_job(*, session: Session, actor: Actor, job_id: uuid.UUID) -> TrainingJ
 
 
 def cancel_job(*, session: Session, actor: Actor, job_id: uuid.UUID) -> TrainingJob:
-    """A queued job is cancelled at once; a running one stops at its next epoch."""
+    """A queued job is cancelled at once; a running one stops at its next boundary and saves nothing; a finished
+    one is returned as it ended."""
+    require(actor, Permission.TRAIN)  # as the API's cancel route: a viewer reads jobs, never stops them
     job = owned_job(session=session, actor=actor, job_id=job_id)
+    session.refresh(job, with_for_update=True)  # a runner saving its result has the row: read its ending, after it
+    if job.status in FINISHED:
+        return job  # its ending stands, and nothing was cancelled to audit
     if job.status == JobStatus.QUEUED.value:
         job.status = JobStatus.CANCELLED.value
         job.finished_at = utc_now()
         job.message = "cancelled before it started"
-    elif job.status == JobStatus.RUNNING.value:
+    else:
         job.cancel_requested = True
-        job.message = "cancelling at the end of this epoch"
+        job.message = _cancelling_message(job)
     record_event(session=session, action="train cancel", status="ok", actor=actor, detail=f"{job.ticker} job {job.id}")
     session.flush()
     return job
 
 
-def reap_stale_jobs(*, session: Session, settings: Settings | None = None) -> int:
-    """Mark failed the jobs whose runner is gone: no heartbeat for STALE_AFTER, a dead RQ job, a restarted app."""
+def _cancelling_message(job: TrainingJob) -> str:
+    """When a running job will notice its cancellation: only networks have epochs to stop between."""
+    if job.kind == "walkforward":
+        return CANCELLING_WINDOW
+    if job.kind == "leaderboard":
+        return CANCELLING_MODEL_TYPE
+    return CANCELLING_EPOCH if configured_kind(job.config) in NETWORK_KINDS else CANCELLING_FIT
+
+
+def reap_stale_jobs(*, session: Session, settings: Settings | None = None, job_id: uuid.UUID | None = None) -> int:
+    """Mark failed the jobs (or the one job) whose runner is gone: no heartbeat for STALE_AFTER, a queued job RQ
+    lost or failed, a restarted app."""
     settings = settings or get_settings()
     now = utc_now()
     reaped = 0
-    open_jobs = session.scalars(select(TrainingJob).where(TrainingJob.status.in_(OPEN))).all()
+    # A row locked on PostgreSQL is being written by its runner, which is alive: skipped, not waited for,
+    # and never failed just as the runner saves its result.
+    query = (
+        select(TrainingJob)
+        .where(TrainingJob.status.in_(OPEN))
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    if job_id is not None:
+        query = query.where(TrainingJob.id == job_id)
+    open_jobs = session.scalars(query).all()
     for job in open_jobs:
         reason = _why_stale(job, now, settings)
         if reason:
@@ -338,8 +371,10 @@ def _why_stale(job: TrainingJob, now, settings: Settings) -> str | None:
             return f"the worker stopped responding (no heartbeat since {beat:%Y-%m-%d %H:%M:%S} UTC)"
     marker = job.queue_job_id or ""
     if marker.startswith(LOCAL_PREFIXES):
-        return _local_failure(marker)
-    if marker.startswith("rq:") and settings.redis_url:
+        return _local_failure(marker)  # this machine's processes: whether they live is known, not guessed
+    # Only until a runner takes the job: a flushed or restarted Redis loses RQ's entry, not the worker, which
+    # goes on beating and would save its result after the job had been called dead.
+    if marker.startswith("rq:") and settings.redis_url and job.status == JobStatus.QUEUED.value:
         return _rq_failure(marker.removeprefix("rq:"))
     return None
 
@@ -388,6 +423,13 @@ def _rq_failure(rq_id: str) -> str | None:
         detail = (latest.exc_string or "").strip().splitlines()[-1:] if latest else []
         return f"the worker failed: {detail[0] if detail else 'no detail'}"
     return None
+
+
+def get_job(*, session: Session, actor: Actor, job_id: uuid.UUID) -> TrainingJob:
+    """One of the actor's jobs, after it has been marked failed if its runner is gone, as the list does."""
+    job = owned_job(session=session, actor=actor, job_id=job_id)
+    reap_stale_jobs(session=session, job_id=job.id)  # updates this very object, read again under its lock
+    return job
 
 
 def list_jobs(*, session: Session, actor: Actor, limit: int = 30) -> Sequence[TrainingJob]:

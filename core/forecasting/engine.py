@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ import pandas as pd
 
 from core.forecasting.config import TrainingConfig
 from core.forecasting.dataset import DatasetError
-from core.forecasting.forecaster import Hooks
+from core.forecasting.forecaster import Hooks, TrainingCancelledError
 from core.forecasting.history import Fitted, Scores, fit, historical_forecasts, score
 from core.forecasting.series import PriceSeries, Split
 from core.forecasting.zoo import KINDS, make
@@ -21,10 +22,15 @@ MIN_ROWS = 250
 LEADERBOARD_KINDS = ("persistence", "drift", "median", "moving_average", "ridge", "ets", "arima", "auto", "lstm")
 
 
+def require_history(days: int) -> None:
+    """Refuse fewer days than any model type trains on, in the words a job that tried would fail with."""
+    if days < MIN_ROWS:
+        raise DatasetError(f"too little history: {days} days; at least {MIN_ROWS} are needed")
+
+
 def _series(prices: pd.DataFrame | PriceSeries) -> PriceSeries:
     series = prices if isinstance(prices, PriceSeries) else PriceSeries.from_prices(prices)
-    if len(series) < MIN_ROWS:
-        raise DatasetError(f"too little history: {len(series)} days; at least {MIN_ROWS} are needed")
+    require_history(len(series))
     return series
 
 
@@ -78,14 +84,20 @@ def leaderboard(
     *,
     kinds: tuple[str, ...] = LEADERBOARD_KINDS,
     config: TrainingConfig | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[LeaderboardRow]:
-    """Every model type trained on one ticker, sorted by validation MASE (never by the test score)."""
+    """Every model type trained on one ticker, sorted by validation MASE (never by the test score).
+
+    should_stop is asked before each type: most have no epochs to stop between.
+    """
     unknown = [kind for kind in kinds if kind not in KINDS]
     if unknown:
         raise ValueError(f"unknown model type {unknown[0]!r}; choose from {', '.join(KINDS)}")
     series = _series(prices)
     rows = []
     for kind in kinds:
+        if should_stop and should_stop():
+            raise TrainingCancelledError(f"cancelled after {len(rows)} of {len(kinds)} model types")
         result = evaluate(kind, series, config)
         rows.append(
             LeaderboardRow(

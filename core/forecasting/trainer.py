@@ -15,6 +15,7 @@ from core.forecasting.evaluation import MASE_SPEC, figure, json_safe
 from core.forecasting.registry import save_version
 from core.forecasting.training import TrainingCancelledError, train_model
 from core.forecasting.zoo import label
+from core.jobs import OPEN
 from db.engine import session_scope
 from db.models import Evaluation, TrainingJob
 from db.models.forecasting import JobStatus
@@ -25,6 +26,8 @@ from db.repositories.users import get_user
 from db.types import utc_now
 
 log = get_logger("jobs")
+
+CANCELLED_BEFORE_SAVING = "cancelled before its result was saved"
 
 
 @dataclass
@@ -59,13 +62,12 @@ class TrainingRun:
             on_heartbeat=self._heartbeat,
         )
         with session_scope(self.sessions, action="save trained model") as session:
+            job = self._finishing(session)
+            if job.status != JobStatus.RUNNING.value:
+                return job.status
             version = save_version(session=session, actor=actor, ticker=ticker, result=result)
-            job = session.get(TrainingJob, self.job_id)
-            job.status = JobStatus.SUCCEEDED.value
-            job.progress = 1.0
             job.model_version_id = version.id
-            job.finished_at = utc_now()
-            job.message = f"v{version.version}: {result.verdict}"
+            self._succeed(job, f"v{version.version}: {result.verdict}")
             record_event(
                 session=session,
                 action="train",
@@ -106,6 +108,9 @@ class TrainingRun:
                 JobStatus.CANCELLED, message=f"cancelled after window {len(result.windows)} of {settings.windows}"
             )
         with session_scope(self.sessions, action="save walk-forward") as session:
+            job = self._finishing(session)
+            if job.status != JobStatus.RUNNING.value:
+                return job.status
             add_evaluation(
                 session=session,
                 evaluation=Evaluation(
@@ -117,19 +122,18 @@ class TrainingRun:
                     windows=result.windows,
                 ),
             )
-            job = session.get(TrainingJob, self.job_id)
-            job.status = JobStatus.SUCCEEDED.value
-            job.progress = 1.0
-            job.finished_at = utc_now()
-            job.message = f"walk-forward over {result.metrics['days']} days: {result.metrics['verdict']}"
+            self._succeed(job, f"walk-forward over {result.metrics['days']} days: {result.metrics['verdict']}")
         return JobStatus.SUCCEEDED.value
 
     def _leaderboard(self, actor: Actor, ticker: str, config: TrainingConfig, prices) -> str:
         """Every model type on this ticker in one job, stored as an evaluation of kind "leaderboard"."""
         from core.forecasting.engine import leaderboard, rows_as_records
 
-        rows = rows_as_records(leaderboard(prices, config=config))
+        rows = rows_as_records(leaderboard(prices, config=config, should_stop=self._cancel_requested))
         with session_scope(self.sessions, action="save leaderboard") as session:
+            job = self._finishing(session)
+            if job.status != JobStatus.RUNNING.value:
+                return job.status
             add_evaluation(
                 session=session,
                 evaluation=Evaluation(
@@ -141,16 +145,43 @@ class TrainingRun:
                     windows=[],
                 ),
             )
-            job = session.get(TrainingJob, self.job_id)
-            job.status = JobStatus.SUCCEEDED.value
-            job.progress = 1.0
-            job.finished_at = utc_now()
-            job.message = f"leaderboard of {len(rows)} model types: best on validation {label(rows[0]['kind'])}"
+            self._succeed(job, f"leaderboard of {len(rows)} model types: best on validation {label(rows[0]['kind'])}")
         return JobStatus.SUCCEEDED.value
+
+    def _finishing(self, session: Session) -> TrainingJob:
+        """The job row, locked until the result is saved with it; still running only if the result may be saved.
+
+        A job closed meanwhile (failed by the reaper, say) keeps its ending, and one cancelled while a model
+        without epochs fitted ends cancelled here: either way nothing is saved, and no version becomes active.
+        """
+        job = session.get(TrainingJob, self.job_id, with_for_update=True, populate_existing=True)
+        if job.status not in OPEN:
+            log.warning("job %s was %s while it ran: its result is not saved", self.job_id, job.status)
+        elif job.cancel_requested:
+            self._close(job, JobStatus.CANCELLED, message=CANCELLED_BEFORE_SAVING)
+            log.info("job %s ended cancelled: %s", self.job_id, CANCELLED_BEFORE_SAVING)
+        return job
+
+    @staticmethod
+    def _succeed(job: TrainingJob, message: str) -> None:
+        job.status = JobStatus.SUCCEEDED.value
+        job.progress = 1.0
+        job.finished_at = utc_now()
+        job.error = None
+        job.message = message
+
+    @staticmethod
+    def _close(job: TrainingJob, status: JobStatus, *, error: str | None = None, message: str | None = None) -> None:
+        job.status = status.value
+        job.finished_at = utc_now()
+        job.error = error
+        job.message = message or error
 
     def _window(self, window: int, windows: int) -> None:
         with session_scope(self.sessions, action="job progress") as session:
             job = session.get(TrainingJob, self.job_id)
+            if job.status not in OPEN:
+                return  # closed meanwhile: its ending is what the pages show
             job.progress = window / windows
             job.heartbeat_at = utc_now()
             job.message = f"window {window} of {windows} done"
@@ -158,6 +189,8 @@ class TrainingRun:
     def _epoch(self, epoch: int, epochs: int, loss: float, val_loss: float | None) -> None:
         with session_scope(self.sessions, action="job progress") as session:
             job = session.get(TrainingJob, self.job_id)
+            if job.status not in OPEN:
+                return  # closed meanwhile: its ending is what the pages show
             history = dict(job.history or {})
             history["loss"] = [*history.get("loss", []), loss]
             history["val_loss"] = [*history.get("val_loss", []), val_loss]
@@ -174,15 +207,16 @@ class TrainingRun:
             job.heartbeat_at = utc_now()
 
     def _cancel_requested(self) -> bool:
+        """Whether to stop: cancelled, or closed by someone else (its result would not be saved)."""
         with session_scope(self.sessions, action="job cancel check") as session:
-            return bool(session.get(TrainingJob, self.job_id).cancel_requested)
+            job = session.get(TrainingJob, self.job_id)
+            return bool(job.cancel_requested) or job.status not in OPEN
 
     def _end(self, status: JobStatus, *, error: str | None = None, message: str | None = None) -> str:
         with session_scope(self.sessions, action="end training job") as session:
-            job = session.get(TrainingJob, self.job_id)
-            job.status = status.value
-            job.finished_at = utc_now()
-            job.error = error
-            job.message = message or error
+            job = session.get(TrainingJob, self.job_id, with_for_update=True, populate_existing=True)
+            if job.status not in OPEN:
+                return job.status  # closed meanwhile: the first ending stands
+            self._close(job, status, error=error, message=message)
         log.info("job %s ended %s: %s", self.job_id, status.value, error or message)
         return status.value

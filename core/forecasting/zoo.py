@@ -14,7 +14,8 @@ DEFAULT_KIND = "auto"
 _SIMPLE: dict[str, type[Forecaster]] = {
     cls.kind: cls for cls in (Persistence, Drift, MedianDrift, MovingAverage, Ridge, Arima, Ets, Ensemble)
 }
-KINDS = (*_SIMPLE, "lstm", "gru")
+NETWORK_KINDS = ("lstm", "gru")  # the types that train in epochs, and so can stop between them
+KINDS = (*_SIMPLE, *NETWORK_KINDS)
 
 
 def _neural(kind: str) -> type[Forecaster]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
+
 from common.config import get_settings
 from core import jobs
 from core.auth.roles import Permission, can
@@ -56,16 +58,25 @@ def _config(config: TrainingConfig | Mapping[str, Any]) -> TrainingConfig:
     return config if isinstance(config, TrainingConfig) else parse_config(**dict(config))
 
 
+def _as_dispatched(job_ids: Sequence[uuid.UUID]) -> list[TrainingJob]:
+    """The jobs as they stand once handed over: one the queue could not take has failed already, saying why."""
+    with session_scope(action="read submitted jobs", read_only=True) as session:
+        found = {job.id: job for job in session.scalars(select(TrainingJob).where(TrainingJob.id.in_(job_ids)))}
+    return [found[job_id] for job_id in job_ids]
+
+
 def submit_training(
     actor: Actor, tickers: Sequence[str], config: TrainingConfig | Mapping[str, Any]
-) -> list[uuid.UUID]:
+) -> list[TrainingJob]:
     """One training job per ticker (role and quota checked), queued and handed to a worker."""
-    return jobs.queue_training(
-        actor=actor, tickers=tickers, config=_config(config), settings=get_settings(), throttle=get_throttle()
+    return _as_dispatched(
+        jobs.queue_training(
+            actor=actor, tickers=tickers, config=_config(config), settings=get_settings(), throttle=get_throttle()
+        )
     )
 
 
-def submit_leaderboard(actor: Actor, ticker: str, config: TrainingConfig | Mapping[str, Any] = ()) -> uuid.UUID:
+def submit_leaderboard(actor: Actor, ticker: str, config: TrainingConfig | Mapping[str, Any] = ()) -> TrainingJob:
     """One job that trains every model type on the ticker and ranks them by validation MASE."""
     settings = get_settings()
     with session_scope(action=f"queue leaderboard of {ticker}") as session:
@@ -80,11 +91,11 @@ def submit_leaderboard(actor: Actor, ticker: str, config: TrainingConfig | Mappi
         )
         job_id = job.id
     jobs.dispatch(job_id, settings)  # after the commit, so a worker always finds the row
-    return job_id
+    return _as_dispatched([job_id])[0]
 
 
 def submit_job(actor: Actor, ticker: str, config: TrainingConfig | Mapping[str, Any]) -> TrainingJob:
-    """One training job for the API: the queued row, dispatched after its commit."""
+    """One training job for the API, dispatched after its commit, as it stands then."""
     settings = get_settings()
     with session_scope(action=f"queue training of {ticker}") as session:
         job = jobs.create_job(
@@ -92,7 +103,7 @@ def submit_job(actor: Actor, ticker: str, config: TrainingConfig | Mapping[str, 
             throttle=get_throttle(),
         )  # fmt: skip
     jobs.dispatch(job.id, settings)
-    return job
+    return _as_dispatched([job.id])[0]
 
 
 def list_jobs(actor: Actor, limit: int = DEFAULT_LIMIT) -> Sequence[TrainingJob]:
@@ -102,12 +113,13 @@ def list_jobs(actor: Actor, limit: int = DEFAULT_LIMIT) -> Sequence[TrainingJob]
 
 
 def get_job(actor: Actor, job_id: uuid.UUID) -> TrainingJob:
+    """One of the actor's jobs; failed first if its runner went silent, as in the list."""
     with session_scope(action="read job") as session:
-        return jobs.owned_job(session=session, actor=actor, job_id=job_id)
+        return jobs.get_job(session=session, actor=actor, job_id=job_id)
 
 
 def cancel_job(actor: Actor, job_id: uuid.UUID) -> TrainingJob:
-    """A queued job is cancelled at once; a running one stops at its next epoch."""
+    """A queued job is cancelled at once; a running one stops at its next boundary; a finished one stays as it is."""
     with session_scope(action="cancel job") as session:
         return jobs.cancel_job(session=session, actor=actor, job_id=job_id)
 

@@ -333,6 +333,14 @@ def has_visible_prices(*, session: Session, actor: Actor, ticker: str) -> bool:
     return session.scalar(query) is not None
 
 
+def visible_days(*, session: Session, actor: Actor, ticker: str) -> int:
+    """How many days of the ticker the actor sees, each once, as read_prices gives them to a training."""
+    query = select(func.count(HistoricalPrice.date.distinct())).where(
+        HistoricalPrice.ticker == ticker, visible_to(actor)
+    )
+    return session.scalar(query) or 0
+
+
 def last_cached_date(*, session: Session, ticker: str, owner_id: uuid.UUID | None) -> date | None:
     query = select(func.max(HistoricalPrice.date)).where(HistoricalPrice.ticker == ticker, _scope(owner_id))
     return session.scalar(query)

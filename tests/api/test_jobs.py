@@ -84,3 +84,13 @@ def test_job_lists_say_how_many_they_hold_and_take_a_limit(client, analyst, pric
     assert (newest["count"], [job["id"] for job in newest["jobs"]]) == (2, made[:0:-1])
     for wrong in (0, 501, "x"):
         assert_error(client.get("/v1/jobs", params={"limit": wrong}, headers=analyst.headers), 422, "invalid_request")
+
+
+def test_polling_one_job_notices_that_the_queue_lost_it(client, analyst, priced, redis_url):
+    job = client.post("/v1/jobs/training", json={"ticker": priced}, headers=analyst.headers).json()
+    Redis.from_url(redis_url).delete(f"rq:job:candlecast-{job['id']}")  # as a flush or a restart does
+    polled = client.get(f"/v1/jobs/{job['id']}", headers=analyst.headers).json()
+    assert (polled["status"], polled["error"]) == (
+        "failed",
+        "the queue lost this job (its worker was stopped or Redis was flushed)",
+    )

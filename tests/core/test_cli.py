@@ -236,3 +236,15 @@ def test_the_leaderboard_table_shows_a_dash_where_a_model_has_no_figure(database
 def test_leaderboard_names_an_unknown_model_type(database, capsys):
     assert main(["leaderboard", "--csv", str(GSPC_2018), "--ticker", "SPX", "--kinds", "oracle"]) == 1
     assert "unknown model type 'oracle'" in capsys.readouterr().err
+
+
+def test_train_reads_cached_prices_by_the_ticker_as_stored_in_any_case(database, capsys):
+    import json
+
+    make_account(database, username="root", role=Role.ADMIN)
+    assert main(["import-csv", str(GSPC_2018), "--ticker", "SPX"]) == 0
+    capsys.readouterr()
+    assert main(["train", "--ticker", " spx ", "--model-type", "median", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ticker"] == "SPX"
+    assert main(["train", "--ticker", "not a ticker", "--model-type", "median"]) == 2
+    assert "'not a ticker' is not a ticker symbol" in capsys.readouterr().err

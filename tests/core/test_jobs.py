@@ -16,15 +16,30 @@ from sqlalchemy import select
 from sqlalchemy.engine import URL
 
 from common.config import get_settings
+from core.actions import quotas
 from core.audit import client_address
 from core.data.service import import_prices
-from core.jobs import STALE_AFTER, JobError, cancel_job, dispatch, list_jobs, queue_training, runner_status
+from core.forecasting import trainer
+from core.forecasting.dataset import DatasetError
+from core.forecasting.engine import MIN_ROWS
+from core.forecasting.training import train_model
+from core.jobs import (
+    STALE_AFTER,
+    JobError,
+    cancel_job,
+    dispatch,
+    list_jobs,
+    queue_training,
+    run_job,
+    runner_status,
+)
 from core.redis_client import require_redis
+from core.services import models
 from core.throttle import get_throttle
 from core.worker import JOB_NICENESS
 from db.engine import session_scope
 from db.migrate import upgrade_to_head
-from db.models import AuditLog, TrainingJob
+from db.models import AuditLog, Evaluation, ModelVersion, TrainingJob
 from db.models.accounts import Role
 from db.models.forecasting import JobStatus
 from db.types import utc_now
@@ -370,3 +385,181 @@ def test_an_unreachable_redis_leaves_the_workers_unknown(monkeypatch):
     runner = runner_status()
     assert runner.workers is None
     assert runner.problem.startswith("cannot tell whether a worker listens on the queue")
+
+
+def open_job(actor, *, kind="train", status=JobStatus.RUNNING, **config) -> uuid.UUID:
+    """A job row as a runner leaves it once it has started (heartbeat now), or queued."""
+    with session_scope() as session:
+        row = TrainingJob(
+            user_id=actor.user_id,
+            ticker=TICKER,
+            kind=kind,
+            status=status.value,
+            config=tiny_config(**config).model_dump(mode="json"),
+        )
+        if status == JobStatus.RUNNING:
+            row.started_at = row.heartbeat_at = utc_now()
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def stored(actor) -> dict[str, int]:
+    with session_scope() as session:
+        mine = {
+            table.__name__: session.scalars(select(table.id).where(table.user_id == actor.user_id)).all()
+            for table in (ModelVersion, Evaluation)
+        }
+    return {name: len(ids) for name, ids in mine.items()}
+
+
+def after_training(monkeypatch, then) -> None:
+    """Run `then` once the fit is done and before the trainer saves its result, as a request racing it would."""
+
+    def training(*args, **kwargs):
+        result = train_model(*args, **kwargs)
+        then()
+        return result
+
+    monkeypatch.setattr(trainer, "train_model", training)
+
+
+@pytest.mark.redis
+def test_a_running_job_with_a_fresh_heartbeat_is_not_failed_because_the_queue_lost_it(
+    app_database, monkeypatch, redis_url
+):
+    # A Redis flush or restart loses RQ's entry, not the worker, which goes on beating and saving.
+    use_env(monkeypatch, REDIS_URL=redis_url)
+    actor = make_account(app_database)
+    job_id = open_job(actor, model_type="median")
+    with session_scope() as session:
+        session.get(TrainingJob, job_id).queue_job_id = f"rq:{uuid.uuid4()}"
+    with session_scope() as session:
+        list_jobs(session=session, actor=actor)
+    assert (job(job_id).status, job(job_id).error) == ("running", None)
+
+
+def test_a_job_reaped_while_it_ran_saves_no_version_and_stays_failed(app_database, monkeypatch):
+    actor = make_account(app_database)
+    job_id = open_job(actor, status=JobStatus.QUEUED, model_type="median")
+
+    def reaped():
+        with session_scope() as session:
+            session.get(TrainingJob, job_id).heartbeat_at = utc_now() - STALE_AFTER - timedelta(seconds=1)
+        models.list_jobs(actor)
+
+    after_training(monkeypatch, reaped)
+    assert run_job(str(job_id)) == "failed"
+    finished = job(job_id)
+    assert finished.status == "failed"
+    assert finished.error.startswith("the worker stopped responding")
+    assert finished.model_version_id is None
+    assert stored(actor) == {"ModelVersion": 0, "Evaluation": 0}
+
+
+def test_a_running_model_without_epochs_that_is_cancelled_saves_no_version(app_database, monkeypatch):
+    actor = make_account(app_database)
+    job_id = open_job(actor, status=JobStatus.QUEUED, model_type="ridge")
+    answers = []
+    after_training(monkeypatch, lambda: answers.append(models.cancel_job(actor, job_id)))
+    assert run_job(str(job_id)) == "cancelled"
+    assert (answers[0].status, answers[0].cancel_requested) == ("running", True)
+    assert answers[0].message == "cancelling when the fit ends: this model type has no epochs; no version will be saved"
+    finished = job(job_id)
+    assert (finished.status, finished.message, finished.model_version_id) == (
+        "cancelled",
+        "cancelled before its result was saved",
+        None,
+    )
+    assert stored(actor) == {"ModelVersion": 0, "Evaluation": 0}
+
+
+def test_a_cancelled_leaderboard_stops_between_model_types(app_database, monkeypatch):
+    from core.forecasting import engine
+
+    actor = make_account(app_database)
+    job_id = open_job(actor, kind="leaderboard", status=JobStatus.QUEUED, model_type="auto")
+    evaluated, answers = [], []
+    evaluate = engine.evaluate
+
+    def evaluate_then_cancel(kind, *args, **kwargs):
+        assert kind != "lstm", "a cancelled leaderboard went on to the network"
+        evaluated.append(kind)
+        if len(evaluated) == 1:
+            answers.append(models.cancel_job(actor, job_id))
+        return evaluate(kind, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "evaluate", evaluate_then_cancel)
+    assert run_job(str(job_id)) == "cancelled"
+    assert answers[0].message == "cancelling after the model type it is fitting"
+    assert evaluated == ["persistence"]
+    finished = job(job_id)
+    assert (finished.status, finished.message) == ("cancelled", "cancelled after 1 of 9 model types")
+    assert stored(actor) == {"ModelVersion": 0, "Evaluation": 0}
+
+
+@pytest.mark.redis
+def test_reading_one_job_notices_that_the_queue_lost_it(app_database, monkeypatch, redis_url):
+    use_env(monkeypatch, REDIS_URL=redis_url, TRAINING_QUEUE=f"candlecast-test-{uuid.uuid4().hex[:8]}")
+    actor = make_account(app_database)
+    (job_id,) = queue(actor, model_type="median")
+    require_redis().delete(f"rq:job:candlecast-{job_id}")  # as a flush or a restart without persistence does
+    polled = models.get_job(actor, job_id)
+    assert polled.status == "failed"
+    assert polled.error.startswith("the queue lost this job")
+
+
+def test_redis_down_at_submit_answers_with_the_failed_job(app_database, monkeypatch):
+    use_env(monkeypatch, REDIS_URL="redis://127.0.0.1:1/0")
+    actor = make_account(app_database)
+    answered = models.submit_job(actor, TICKER, {"model_type": "median"})
+    assert answered.status == "failed"
+    assert answered.error.startswith("could not queue the job: Redis unreachable")
+    (submitted,) = models.submit_training(actor, [TICKER], {"model_type": "median"})
+    assert (submitted.status, submitted.error) == (answered.status, answered.error)
+
+
+@pytest.mark.parametrize("ending", [JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED])
+def test_cancelling_a_finished_job_changes_nothing_and_audits_nothing(app_database, ending):
+    actor = make_account(app_database)
+    job_id = open_job(actor, status=ending, model_type="median")
+    with session_scope() as session:
+        session.get(TrainingJob, job_id).message = "as it ended"
+    answered = models.cancel_job(actor, job_id)
+    assert (answered.status, answered.message, answered.cancel_requested) == (ending.value, "as it ended", False)
+    with session_scope() as session:
+        audited = session.scalars(
+            select(AuditLog.status).where(AuditLog.action == "train cancel", AuditLog.user_id == actor.user_id)
+        ).all()
+    assert audited == []
+
+
+def test_a_viewer_cannot_cancel_even_their_own_job(app_database):
+    from core.auth import PermissionDeniedError
+
+    viewer = make_account(app_database, role=Role.VIEWER)
+    job_id = open_job(viewer, status=JobStatus.QUEUED, model_type="median")  # queued while they were an analyst
+    with pytest.raises(PermissionDeniedError, match="the viewer role cannot train"):
+        models.cancel_job(viewer, job_id)
+    assert job(job_id).status == "queued"
+
+
+def test_too_short_a_history_is_refused_before_a_job_is_queued_or_the_quota_used(app_database):
+    actor = make_account(app_database)
+    with session_scope() as session:
+        short = b"\n".join(gspc_2018_bytes().splitlines()[:41])
+        import_prices(session=session, data=short, ticker="SHORT", date_format=None, skip_bad_rows=False, owner=actor)
+
+    def trainings_left() -> int:
+        (train,) = (
+            q for q in quotas(actor=actor, settings=get_settings(), throttle=get_throttle()) if q.action == "train"
+        )
+        return train.remaining
+
+    left = trainings_left()
+    with pytest.raises(DatasetError, match=f"^too little history: 40 days; at least {MIN_ROWS} are needed$"):
+        queue(actor, tickers=("SHORT",), model_type="median")
+    assert trainings_left() == left
+    with session_scope() as session:
+        queued = session.scalars(select(TrainingJob.id).where(TrainingJob.user_id == actor.user_id)).all()
+    assert queued == []
