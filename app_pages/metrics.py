@@ -155,7 +155,7 @@ def render_walkforward_form(actor: Actor, tickers: list[str]) -> None:
         )  # fmt: skip
         retrain = retrain_column.number_input("Retrain every n windows", 1, 50, 1)
         submitted = st.form_submit_button("Run walk-forward", icon=":material/timeline:")
-    if submitted and attempt(
+    job = submitted and attempt(
         analysis.submit_walk_forward,
         actor,
         ticker=ticker,
@@ -163,7 +163,10 @@ def render_walkforward_form(actor: Actor, tickers: list[str]) -> None:
         windows=windows,
         step=step,
         retrain_every=retrain,
-    ):
+    )
+    if job and job.status == "failed":  # the queue could not take it
+        st.error(plain(f"{job.ticker}: {job.error}"))
+    elif job:
         st.success("Walk-forward queued: its progress shows on the Train page, its results here when it is done.")
 
 

@@ -99,9 +99,19 @@ def render_form(actor: Actor, view: models.TrainView) -> None:
     except ModelSettingsError as error:
         st.error(plain(f"Settings: {error}"))
         return
-    jobs = attempt(models.submit_training, actor, chosen, config)
-    if jobs:
-        st.success(plain(f"Queued {plural(len(jobs), 'training job')}; progress shows below."))
+    submitted = attempt(models.submit_training, actor, chosen, config)
+    if submitted:
+        taken = sum(job.status != "failed" for job in submitted)
+        report_submitted(submitted, f"Queued {plural(taken, 'training job')}; progress shows below.")
+
+
+def report_submitted(submitted: list, queued: str) -> None:
+    """Success for the jobs the queue took, the reason for each it could not take (it has failed them already)."""
+    if any(job.status != "failed" for job in submitted):
+        st.success(plain(queued))
+    for job in submitted:
+        if job.status == "failed":
+            st.error(plain(f"{job.ticker}: {job.error}"))
 
 
 def neural_fields(base, preset: str) -> dict:
@@ -337,8 +347,9 @@ def render_leaderboard(actor: Actor, view: models.TrainView) -> None:
         with st.form("leaderboard"):
             ticker = st.selectbox("Ticker", view.tickers, index=view.tickers.index((view.preferred or view.tickers)[0]))
             submitted = st.form_submit_button("Rank every model type", icon=":material/leaderboard:")
-        if submitted and attempt(models.submit_leaderboard, actor, ticker):
-            st.success(plain(f"Queued a leaderboard of {ticker}: follow it under Jobs."))
+        job = submitted and attempt(models.submit_leaderboard, actor, ticker)
+        if job:
+            report_submitted([job], f"Queued a leaderboard of {ticker}: follow it under Jobs.")
     show_leaderboard(view.leaderboard)
 
 

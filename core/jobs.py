@@ -425,6 +425,13 @@ def _rq_failure(rq_id: str) -> str | None:
     return None
 
 
+def as_dispatched(job_ids: Sequence[uuid.UUID]) -> list[TrainingJob]:
+    """The jobs as they stand once handed over: one the queue could not take has failed already, saying why."""
+    with session_scope(action="read submitted jobs", read_only=True) as session:
+        found = {job.id: job for job in session.scalars(select(TrainingJob).where(TrainingJob.id.in_(job_ids)))}
+    return [found[job_id] for job_id in job_ids]
+
+
 def get_job(*, session: Session, actor: Actor, job_id: uuid.UUID) -> TrainingJob:
     """One of the actor's jobs, after it has been marked failed if its runner is gone, as the list does."""
     job = owned_job(session=session, actor=actor, job_id=job_id)

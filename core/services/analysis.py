@@ -98,7 +98,8 @@ def submit_walk_forward(
         )
     # After the commit, so a worker always finds the row.
     jobs.dispatch(job.id, settings)
-    return job
+    [dispatched] = jobs.as_dispatched([job.id])
+    return dispatched
 
 
 def backtest(

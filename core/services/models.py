@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
 from common.config import get_settings
 from core import jobs
 from core.auth.roles import Permission, can
@@ -58,18 +56,11 @@ def _config(config: TrainingConfig | Mapping[str, Any]) -> TrainingConfig:
     return config if isinstance(config, TrainingConfig) else parse_config(**dict(config))
 
 
-def _as_dispatched(job_ids: Sequence[uuid.UUID]) -> list[TrainingJob]:
-    """The jobs as they stand once handed over: one the queue could not take has failed already, saying why."""
-    with session_scope(action="read submitted jobs", read_only=True) as session:
-        found = {job.id: job for job in session.scalars(select(TrainingJob).where(TrainingJob.id.in_(job_ids)))}
-    return [found[job_id] for job_id in job_ids]
-
-
 def submit_training(
     actor: Actor, tickers: Sequence[str], config: TrainingConfig | Mapping[str, Any]
 ) -> list[TrainingJob]:
     """One training job per ticker (role and quota checked), queued and handed to a worker."""
-    return _as_dispatched(
+    return jobs.as_dispatched(
         jobs.queue_training(
             actor=actor, tickers=tickers, config=_config(config), settings=get_settings(), throttle=get_throttle()
         )
@@ -91,7 +82,7 @@ def submit_leaderboard(actor: Actor, ticker: str, config: TrainingConfig | Mappi
         )
         job_id = job.id
     jobs.dispatch(job_id, settings)  # after the commit, so a worker always finds the row
-    return _as_dispatched([job_id])[0]
+    return jobs.as_dispatched([job_id])[0]
 
 
 def submit_job(actor: Actor, ticker: str, config: TrainingConfig | Mapping[str, Any]) -> TrainingJob:
@@ -103,7 +94,7 @@ def submit_job(actor: Actor, ticker: str, config: TrainingConfig | Mapping[str, 
             throttle=get_throttle(),
         )  # fmt: skip
     jobs.dispatch(job.id, settings)
-    return _as_dispatched([job.id])[0]
+    return jobs.as_dispatched([job.id])[0]
 
 
 def list_jobs(actor: Actor, limit: int = DEFAULT_LIMIT) -> Sequence[TrainingJob]:

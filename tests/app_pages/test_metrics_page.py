@@ -175,6 +175,16 @@ def test_a_walk_forward_queued_with_the_form_s_defaults_splits_the_test_part_eve
         assert job.config["walkforward"] == {"windows": 10, "step": None, "retrain_every": 1}
 
 
+def test_a_walk_forward_the_queue_could_not_take_is_reported_failed(database, monkeypatch):
+    from tests.core.test_jobs import use_env
+
+    use_env(monkeypatch, REDIS_URL="redis://127.0.0.1:1/0")
+    at = logged_in_app(PAGE, make_account(database)).run()
+    next(b for b in at.button if b.label == "Run walk-forward").click().run()
+    assert not at.success
+    assert at.error[0].value.startswith("^GSPC: could not queue the job: Redis unreachable")
+
+
 def test_viewers_read_only(database):
     at = logged_in_app(PAGE, make_account(database, role=Role.VIEWER)).run()
     assert "Viewers can read evaluations but not run them." in [c.value for c in at.caption]

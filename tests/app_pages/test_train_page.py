@@ -102,6 +102,15 @@ def test_train_queues_a_job_and_returns_at_once(database):
     assert status == "succeeded"
 
 
+def test_a_job_the_queue_could_not_take_is_reported_failed_not_queued(database, monkeypatch):
+    use_env(monkeypatch, REDIS_URL="redis://127.0.0.1:1/0")
+    at = choose_model_type(logged_in_app(PAGE, make_account(database)).run(), "median")
+    next(b for b in at.button if b.label == "Train").click().run()
+    assert not at.exception
+    assert not at.success, "nothing was queued"
+    assert at.error[0].value.startswith("SPX: could not queue the job: Redis unreachable")
+
+
 def test_bad_settings_are_named(database):
     at = choose_model_type(logged_in_app(PAGE, make_account(database)).run(), "lstm")
     next(t for t in at.text_input if t.label == "LSTM units per layer").input("4, 0")
