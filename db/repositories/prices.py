@@ -327,12 +327,6 @@ def any_prices(*, session: Session, tickers: Sequence[str], owner_id: uuid.UUID 
     return session.scalar(query) is not None
 
 
-def has_visible_prices(*, session: Session, actor: Actor, ticker: str) -> bool:
-    """Whether the actor sees any stored day of the ticker (shared or their own upload)."""
-    query = select(HistoricalPrice.id).where(HistoricalPrice.ticker == ticker, visible_to(actor)).limit(1)
-    return session.scalar(query) is not None
-
-
 def visible_days(*, session: Session, actor: Actor, ticker: str) -> int:
     """How many days of the ticker the actor sees, each once, as read_prices gives them to a training."""
     query = select(func.count(HistoricalPrice.date.distinct())).where(
