@@ -118,7 +118,7 @@ serve_reads(
 )
 
 
-@router.post("/backtests", response_model=BacktestDetail, status_code=201, responses=WRITE_ERRORS)
+@router.post("/backtests", response_model=BacktestDetail, status_code=201, responses=WRITE_ERRORS | documented(404))
 def post_backtest(body: BacktestRequest, caller: TrainerDep) -> BacktestDetail:
     """Trade a walk-forward run's out-of-sample forecasts against buy-and-hold, and store the result."""
     _, stored = analysis.backtest(caller.actor, **body.model_dump())
