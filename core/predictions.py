@@ -223,7 +223,9 @@ def _scale_change(session: Session, actor: Actor, ledger: pd.DataFrame) -> np.nd
     matured = ledger[ledger["actual_value"].notna()]
     if matured.empty:
         return np.ones(len(ledger))
-    prices = read_prices_of(session=session, actor=actor, tickers=sorted(set(matured["ticker"])))
+    # Only the days the matured rows name: the Home page reads the ledger on every visit.
+    start = min(matured["prediction_date"])
+    prices = read_prices_of(session=session, actor=actor, tickers=sorted(set(matured["ticker"])), start=start)
     days = pd.to_datetime(prices["date"]).dt.date
     adjustment = pd.Series(
         (prices["adjusted_close"] / prices["close"]).to_numpy(dtype=float),
