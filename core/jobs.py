@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.config import PROJECT_ROOT, Settings, get_settings
-from common.errors import NotFound
+from common.errors import NotFound, Refusal
 from common.logging import get_logger
 from common.words import plural
 from core.actions import authorise_action
@@ -249,22 +249,40 @@ def queue_training(
     throttle: Throttle,
     walkforward: dict | None = None,
 ) -> list[uuid.UUID]:
-    """One job per ticker (a training, or with walkforward settings a walk-forward), queued and dispatched."""
+    """One job per ticker (a training, or with walkforward settings a walk-forward), queued and dispatched.
+
+    A ticker refused (no prices, the quota used up) does not stop the others; the refusal raised at
+    the end names each refused ticker and what was queued, so no job is queued unseen.
+    """
     sessions = get_sessionmaker()
-    created = []
+    created, queued, refused = [], [], []
     for ticker in dict.fromkeys(tickers):
-        with session_scope(sessions, action=f"queue training of {ticker}") as session:
-            job = create_job(
-                session=session,
-                actor=actor,
-                ticker=ticker,
-                config=config,
-                settings=settings,
-                throttle=throttle,
-                walkforward=walkforward,
-            )
-            created.append(job.id)
+        try:
+            with session_scope(sessions, action=f"queue training of {ticker}") as session:
+                job = create_job(
+                    session=session,
+                    actor=actor,
+                    ticker=ticker,
+                    config=config,
+                    settings=settings,
+                    throttle=throttle,
+                    walkforward=walkforward,
+                )
+                created.append(job.id)
+        except Refusal as refusal:
+            refused.append((ticker, refusal))
+            continue
+        queued.append(ticker)
         dispatch(created[-1], settings)
+    if refused and len(refused) == 1 and not created:
+        raise refused[0][1]
+    if refused:
+        total = len(created) + len(refused)
+        reasons = "; ".join(f"{ticker} ({refusal})" for ticker, refusal in refused)
+        done = f"queued {len(created)} of {plural(total, 'training job')}" + (
+            f" ({', '.join(queued)})" if queued else ""
+        )
+        raise Refusal(f"{done}; not queued: {reasons}")
     return created
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import URL
 
 from common.config import get_settings
+from common.errors import Refusal
 from core.actions import quotas
 from core.audit import client_address
 from core.data.service import import_prices
@@ -158,6 +159,20 @@ def test_a_real_rq_worker_runs_the_job(app_database, monkeypatch, redis_url):
     assert finished.status == "succeeded", finished.error
     assert finished.model_version_id is not None
     assert training_audit_addresses() == {"queued": "198.51.100.4", "ok": "198.51.100.4"}
+
+
+def test_several_tickers_queue_what_can_be_queued_and_name_each_refusal(app_database, queued_jobs):
+    # A refusal in the middle used to hide the jobs queued before it and skip the tickers after it.
+    actor = make_account(app_database)
+    with pytest.raises(Refusal) as refused:
+        queue(actor, tickers=("NOPRICES", TICKER))
+    assert str(refused.value) == (
+        f"queued 1 of 2 training jobs ({TICKER}); not queued: NOPRICES (no cached prices of NOPRICES: fetch or "
+        "upload them first)"
+    )
+    with session_scope() as session:
+        tickers = session.scalars(select(TrainingJob.ticker).where(TrainingJob.user_id == actor.user_id)).all()
+    assert tickers == [TICKER]
 
 
 def test_a_ticker_without_prices_is_refused_before_a_job_is_queued(app_database):
