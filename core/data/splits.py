@@ -51,9 +51,12 @@ def split_candidates_of(days: np.ndarray, prices: np.ndarray, *, tolerance: floa
     """split_candidates on arrays: days (datetime64[D]) and adjusted closes, in date order."""
     if len(prices) < 2:
         return []
-    ratios = prices[:-1] / prices[1:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # A missing or zero adjusted close makes no ratio: no candidate, and no warning in the logs.
+        ratios = prices[:-1] / prices[1:]
+        moves = np.abs(np.log(ratios))
     found = []
-    for position in np.flatnonzero(np.abs(np.log(ratios)) > np.log(1.4)):
+    for position in np.flatnonzero(np.isfinite(moves) & (moves > np.log(1.4))):
         ratio = float(ratios[position])
         factor = min(COMMON_FACTORS, key=lambda f: abs(ratio / float(f) - 1))
         if shows_split(ratio, 1.0, float(factor), tolerance=tolerance):

@@ -71,3 +71,14 @@ def test_adjusted_returns_equal_the_sources_adjusted_close():
     returns = np.diff(np.log(ours["close"].to_numpy()))
     source = np.diff(np.log(parsed.frame["adjusted_close"].to_numpy()))
     assert returns == pytest.approx(source, abs=1e-12)
+
+
+def test_a_zero_or_missing_adjusted_close_makes_no_candidate_and_no_warning():
+    import warnings
+
+    prices = walk(10)
+    prices.loc[4, "adjusted_close"] = 0.0
+    prices.loc[7, "adjusted_close"] = float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert split_candidates(prices) == []
