@@ -255,7 +255,8 @@ def queue_training(
     the end names each refused ticker and what was queued, so no job is queued unseen.
     """
     sessions = get_sessionmaker()
-    created, queued, refused = [], [], []
+    queued: dict[str, uuid.UUID] = {}
+    refused: list[tuple[str, Refusal]] = []
     for ticker in dict.fromkeys(tickers):
         try:
             with session_scope(sessions, action=f"queue training of {ticker}") as session:
@@ -268,22 +269,22 @@ def queue_training(
                     throttle=throttle,
                     walkforward=walkforward,
                 )
-                created.append(job.id)
         except Refusal as refusal:
             refused.append((ticker, refusal))
             continue
-        queued.append(ticker)
-        dispatch(created[-1], settings)
-    if refused and len(refused) == 1 and not created:
+        # After the commit, so a worker always finds the row.
+        queued[ticker] = job.id
+        dispatch(job.id, settings)
+    if len(refused) == 1 and not queued:
         raise refused[0][1]
     if refused:
-        total = len(created) + len(refused)
+        total = len(queued) + len(refused)
         reasons = "; ".join(f"{ticker} ({refusal})" for ticker, refusal in refused)
-        done = f"queued {len(created)} of {plural(total, 'training job')}" + (
+        done = f"queued {len(queued)} of {plural(total, 'training job')}" + (
             f" ({', '.join(queued)})" if queued else ""
         )
         raise Refusal(f"{done}; not queued: {reasons}")
-    return created
+    return list(queued.values())
 
 
 def run_job(job_id: str, client_address: str | None = None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.logging import get_logger
@@ -16,7 +17,7 @@ from core.forecasting.registry import save_version
 from core.forecasting.training import TrainingCancelledError, train_model
 from core.forecasting.zoo import label
 from core.jobs import OPEN
-from db.engine import session_scope
+from db.engine import database_error_message, session_scope
 from db.models import Evaluation, TrainingJob
 from db.models.forecasting import JobStatus
 from db.repositories.actor import Actor
@@ -47,6 +48,10 @@ class TrainingRun:
             return self._end(JobStatus.CANCELLED, message=str(cancelled))
         except (DatasetError, ValueError) as error:
             return self._end(JobStatus.FAILED, error=str(error))
+        except SQLAlchemyError as error:
+            # The driver's text (the statement, the row) went to the log with the stack; the job says what a
+            # page would.
+            return self._end(JobStatus.FAILED, error=database_error_message(error))
         except Exception as error:
             # A bug, or the result could not be saved: the job says so now, not when the reaper notices.
             log.exception("%s job %s failed", self._kind, self.job_id)

@@ -15,7 +15,6 @@ from pydantic import ValidationError
 from common.config import get_settings
 from common.errors import BadInput, NotFound
 from core import analysis, jobs
-from core.auth.roles import Permission, require
 from core.backtest import BacktestConfig, BacktestResult
 from core.forecasting.config import WALK_FORWARD_WINDOWS, TrainingConfig
 from core.forecasting.walkforward import WalkForwardSettings
@@ -111,8 +110,6 @@ def backtest(
     allow_short: bool = False,
 ) -> tuple[BacktestResult, StoredBacktest]:
     """Trade a walk-forward run's out-of-sample forecasts against buy-and-hold; the result is stored."""
-    # Storing a result is a write: the same permission the API's route demands.
-    require(actor, Permission.TRAIN)
     config = BacktestConfig(threshold_bps=threshold_bps, cost_bps=cost_bps, allow_short=allow_short)
     with session_scope(action="backtest") as session:
         return analysis.backtest_evaluation(session=session, actor=actor, evaluation_id=evaluation_id, config=config)
@@ -127,7 +124,6 @@ def risk(
     benchmark: str | None = None,
 ) -> tuple[RiskReport, RiskMetrics]:
     """Risk of a portfolio, from weights or from tickers with typed weights (empty: equal); stored."""
-    require(actor, Permission.TRAIN)
     if weights is None:
         weights = analysis.parse_weights(weights_text, list(tickers))
     with session_scope(action="risk") as session:

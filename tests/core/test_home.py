@@ -3,11 +3,12 @@
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import delete
 
 from core.data.service import load_sample
 from core.home import start_page
 from core.preferences import save_preferences
-from db.models import Prediction, TrainingJob
+from db.models import HistoricalPrice, Prediction, TrainingJob
 from db.repositories.actor import Actor
 from db.repositories.users import create_user
 from db.types import utc_now
@@ -18,6 +19,8 @@ def analyst(session, name="ana") -> Actor:
 
 
 def test_a_fresh_account_gets_first_run_steps(session):
+    # Other tests share this database and leave shared prices in it; this one is about an empty install.
+    session.execute(delete(HistoricalPrice))
     page = start_page(session=session, actor=analyst(session), today=date(2019, 1, 7))
     assert page.first_run
     assert (page.has_prices, page.has_models, page.has_predictions) == (False, False, False)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from rq import SimpleWorker
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 from sqlalchemy.engine import URL
 
 from common.config import get_settings
@@ -38,7 +38,7 @@ from core.redis_client import require_redis
 from core.services import models
 from core.throttle import get_throttle
 from core.worker import JOB_NICENESS
-from db.engine import session_scope
+from db.engine import DATABASE_REFUSED, session_scope
 from db.migrate import upgrade_to_head
 from db.models import AuditLog, Evaluation, ModelVersion, TrainingJob
 from db.models.accounts import Role
@@ -452,6 +452,40 @@ def test_a_running_job_with_a_fresh_heartbeat_is_not_failed_because_the_queue_lo
     with session_scope() as session:
         list_jobs(session=session, actor=actor)
     assert (job(job_id).status, job(job_id).error) == ("running", None)
+
+
+REFUSE_VERSIONS = {
+    "sqlite": ["CREATE TRIGGER refuse_versions BEFORE INSERT ON model_versions BEGIN SELECT RAISE(ABORT, 'no'); END"],
+    "postgresql": [
+        "CREATE FUNCTION refuse_versions() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'no'; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse_versions BEFORE INSERT ON model_versions FOR EACH ROW"
+        " EXECUTE FUNCTION refuse_versions()",
+    ],
+}
+ALLOW_VERSIONS = {
+    "sqlite": ["DROP TRIGGER refuse_versions"],
+    "postgresql": ["DROP TRIGGER refuse_versions ON model_versions", "DROP FUNCTION refuse_versions()"],
+}
+
+
+def test_a_result_the_database_refuses_fails_the_job_with_the_database_message_not_its_sql(app_database):
+    # The job's error is shown on the Train page and by the API: the driver's text (the statement, the
+    # table's columns) is for the log.
+    actor = make_account(app_database)
+    job_id = open_job(actor, status=JobStatus.QUEUED, model_type="median")
+    statements = create_engine(app_database)
+    with statements.begin() as connection:
+        for statement in REFUSE_VERSIONS[app_database.get_backend_name()]:
+            connection.exec_driver_sql(statement)
+    try:
+        assert run_job(str(job_id)) == "failed"
+    finally:
+        with statements.begin() as connection:
+            for statement in ALLOW_VERSIONS[app_database.get_backend_name()]:
+                connection.exec_driver_sql(statement)
+        statements.dispose()
+    assert job(job_id).error == DATABASE_REFUSED
+    assert stored(actor) == {"ModelVersion": 0, "Evaluation": 0}
 
 
 def test_a_job_reaped_while_it_ran_saves_no_version_and_stays_failed(app_database, monkeypatch):
