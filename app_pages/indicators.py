@@ -26,7 +26,8 @@ def choose_params() -> IndicatorParams:
         spans = left.text_input("EMA spans", "12, 26, 50, 200", help="Separated by commas")
         params = IndicatorParams(
             rsi_period=left.number_input("RSI period", 2, 200, 14),
-            ema_spans=tuple(int(part) for part in spans.replace(" ", "").split(",") if part.isdigit()),
+            # A span typed twice is one line on the chart.
+            ema_spans=tuple(dict.fromkeys(int(part) for part in spans.replace(" ", "").split(",") if part.isdigit())),
             hv_window=left.number_input("HV window", 2, 500, 20),
             bb_window=middle.number_input("Bollinger window", 2, 500, 20),
             bb_k=middle.number_input("Bollinger k", 0.1, 10.0, 2.0, step=0.1),

@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 
 from core.indicator_view import adjusted_prices
 from core.indicators import compute_all
-from db.repositories.indicators import INDICATOR_COLUMNS, read_scope_prices, replace_latest, upsert_indicators
+from db.repositories.indicators import (
+    INDICATOR_COLUMNS,
+    drop_indicators_without_prices,
+    read_view_prices,
+    replace_latest,
+    upsert_indicators,
+)
+from db.repositories.prices import any_prices, owners_of
 
 YEAR_ROWS = 252  # one trading year: the window for "HV above its one-year median" and the MACD cross
 
@@ -28,17 +35,35 @@ def refresh_indicators_of(
     """Recompute these tickers' indicators over their whole histories in one scope: one read, one write.
 
     The whole history, because an EMA-200 on a new day depends on every day before it; rows whose
-    values come out the same are not rewritten. Prices are put on the adjusted close's scale
-    first, as TradingView draws them: read raw, a 2:1 split is an RSI of 14 and a close far below
-    its EMA 200 for months, a signal the screener would offer as real. Returns how many rows
-    changed. history: the tickers' whole histories when the caller holds them already (columns
-    ticker, date, open, high, low, close, adjusted_close, volume; a first import), which spares
-    reading them back.
+    values come out the same are not rewritten. An owner's scope is computed over what their chart
+    shows, their rows laid over the shared ones, so a change to shared prices recomputes the scopes
+    of everyone holding rows of their own of those tickers too. Returns how many rows changed.
+    history: the tickers' whole histories when the caller holds them already (columns ticker, date,
+    open, high, low, close, adjusted_close, volume; a first import), which spares reading them back.
+    """
+    if owner_id is not None and history is not None and any_prices(session=session, tickers=tickers, owner_id=None):
+        history = None  # the file is only what the owner laid over shared days
+    changed = _refresh_scope(session, tickers, owner_id, history)
+    if owner_id is None:
+        for owner, owned in owners_of(session=session, tickers=tickers).items():
+            changed += _refresh_scope(session, owned, owner, None)
+    return changed
+
+
+def _refresh_scope(
+    session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None, history: pd.DataFrame | None
+) -> int:
+    """One scope's indicators and screener rows from its prices, put on the adjusted close's scale first.
+
+    Adjusted, as TradingView draws them: read raw, a 2:1 split is an RSI of 14 and a close far below
+    its EMA 200 for months, a signal the screener would offer as real.
     """
     if history is None:
-        prices = read_scope_prices(session=session, tickers=tickers, owner_id=owner_id)
+        prices = read_view_prices(session=session, tickers=tickers, owner_id=owner_id)
     else:
         prices = history.sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
+    if owner_id is not None:
+        drop_indicators_without_prices(session=session, tickers=tickers, owner_id=owner_id)  # shared days deleted
     if prices.empty:
         return 0
     numeric = adjusted_prices(prices.astype({name: float for name in ("open", "high", "low", "close", "volume")}))
@@ -62,14 +87,15 @@ def latest_rows(history: pd.DataFrame) -> pd.DataFrame:
 
     history is sorted by ticker and date. Over each ticker's last trading year: the latest values,
     the median of hv_20, how many days ago MACD last crossed above its signal (a day whose
-    histogram turned positive; the year's first day is no cross).
+    histogram turned positive from a value at or below zero).
     """
     year = history.groupby("ticker", sort=False).tail(YEAR_ROWS)
     groups = year.groupby("ticker", sort=False)
     latest = groups.tail(1).set_index("ticker")
-    above = year["macd_hist"] > 0
-    was_above = above.groupby(year["ticker"]).shift(1, fill_value=True)
-    crossed = above & ~was_above
+    # A cross needs a day before it with a histogram at or below zero: the first value after the warm-up,
+    # or the year's first day, is no cross.
+    before = year["macd_hist"].groupby(year["ticker"]).shift(1)
+    crossed = (year["macd_hist"] > 0) & (before <= 0)
     age = groups.cumcount(ascending=False)  # 0 on the newest day
     cross_age = age.where(crossed).groupby(year["ticker"]).min()
     result = latest[["date", "close", "rsi_14", "ema_200", "macd_hist", "hv_20"]].copy()

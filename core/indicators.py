@@ -38,7 +38,16 @@ def rsi(close: pd.Series, period: int = 14) -> pd.Series:
     """Wilder's relative strength index, 0 to 100."""
     _check_period("period", period)
     values = _values(close, "close", period + 1, f"RSI({period})")
-    return _series(talib.RSI(values, timeperiod=period), close, f"rsi_{period}")
+    return _series(_rsi(values, period), close, f"rsi_{period}")
+
+
+def _rsi(close: np.ndarray, period: int) -> np.ndarray:
+    """TA-Lib's RSI, undefined (NaN) while the close has not moved at all: TA-Lib says 0 there, and a flat
+    or halted ticker would screen as the most oversold of all."""
+    values = talib.RSI(close, timeperiod=period)
+    unmoved = np.concatenate([[0.0], np.cumsum(np.abs(np.diff(close)))]) == 0
+    values[unmoved] = np.nan
+    return values
 
 
 def ema(close: pd.Series, span: int) -> pd.Series:
@@ -154,7 +163,7 @@ def compute_all(
 
     def indicators() -> Iterator[np.ndarray | float]:
         # In _column_index's order; NaN for an indicator whose warm-up outlasts the series.
-        yield talib.RSI(close, timeperiod=rsi_period) if length >= rsi_period + 1 else np.nan
+        yield _rsi(close, rsi_period) if length >= rsi_period + 1 else np.nan
         for span in ema_spans:
             yield talib.EMA(close, timeperiod=span) if length >= span else np.nan
         yield _volatility(close, hv_window) if length >= hv_window + 1 else np.nan

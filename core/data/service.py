@@ -427,6 +427,9 @@ def delete_ticker(*, session: Session, actor: Actor, ticker: str, shared: bool) 
     if not can(actor, Permission.UPLOAD):
         raise PermissionDeniedError(f"the {actor.role} role cannot delete data")
     deleted = delete_prices(session=session, ticker=ticker, owner_id=None if shared else actor.user_id)
+    if shared:
+        # Whoever laid rows of their own over the shared ones now has only theirs.
+        refresh_indicators(session=session, ticker=ticker, owner_id=None)
     record_event(
         session=session,
         action="delete prices",

@@ -19,6 +19,7 @@ from common.errors import BadInput
 from core.audit import record_event
 from core.auth.roles import Permission, PermissionDeniedError, require
 from core.data.splits import SplitCandidate, split_candidates
+from core.indicator_store import refresh_indicators
 from db.repositories.actor import Actor
 from db.repositories.indicators import read_scope_prices
 from db.repositories.prices import divide_adjusted_before, read_scope_actions, replace_actions
@@ -82,6 +83,8 @@ def decide_splits(
             }
         )
         replace_actions(session=session, ticker=ticker, owner_id=owner_id, actions=actions, source=source)
+    if adjusted:
+        refresh_indicators(session=session, ticker=ticker, owner_id=owner_id)  # the screener reads adjusted prices
     detail = ", ".join(
         [f"{c.date} {c.label} confirmed" for c in confirmed] + [f"{c.date} {c.label} rejected" for c in rejected]
     )

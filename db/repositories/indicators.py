@@ -29,7 +29,7 @@ from db.pg_copy import (
     uuid7_bytes,
 )
 from db.repositories.actor import Actor
-from db.repositories.prices import copy_binary, prefer_own_rows, read_query_csv
+from db.repositories.prices import copy_binary, own_over_shared, prefer_own_rows, read_query_csv
 from db.types import utc_now
 
 INDICATOR_COLUMNS = (
@@ -47,10 +47,38 @@ def _in_scope(table, owner_id: uuid.UUID | None) -> ColumnElement[bool]:
 
 def read_scope_prices(*, session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None) -> pd.DataFrame:
     """All rows of these tickers in one scope (shared, or one owner's), by ticker and date."""
+    return _read_prices(session, tickers, _in_scope(HistoricalPrice, owner_id))
+
+
+def read_view_prices(*, session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None) -> pd.DataFrame:
+    """The rows a scope's charts show, by ticker and date: the shared ones, or an owner's laid over them."""
+    if owner_id is None:
+        return read_scope_prices(session=session, tickers=tickers, owner_id=None)
+    return _read_prices(session, tickers, own_over_shared(owner_id))
+
+
+def drop_indicators_without_prices(*, session: Session, tickers: Sequence[str], owner_id: uuid.UUID) -> int:
+    """Delete an owner's indicator rows of days their chart no longer has a price of (shared days deleted)."""
+    priced = (
+        select(HistoricalPrice.id)
+        .where(
+            HistoricalPrice.ticker == TechnicalIndicator.ticker,
+            HistoricalPrice.date == TechnicalIndicator.date,
+            or_(HistoricalPrice.owner_id.is_(None), HistoricalPrice.owner_id == owner_id),
+        )
+        .exists()
+    )
+    statement = delete(TechnicalIndicator).where(
+        TechnicalIndicator.owner_id == owner_id, TechnicalIndicator.ticker.in_(list(tickers)), ~priced
+    )
+    return session.execute(statement.execution_options(synchronize_session=False)).rowcount
+
+
+def _read_prices(session: Session, tickers: Sequence[str], rows: ColumnElement[bool]) -> pd.DataFrame:
     columns = [HistoricalPrice.ticker, *(getattr(HistoricalPrice, name) for name in SCOPE_PRICE_COLUMNS)]
     query = (
         select(*columns)
-        .where(HistoricalPrice.ticker.in_(list(tickers)), _in_scope(HistoricalPrice, owner_id))
+        .where(HistoricalPrice.ticker.in_(list(tickers)), rows)
         .order_by(HistoricalPrice.ticker, HistoricalPrice.date)
     )
     names = ["ticker", *SCOPE_PRICE_COLUMNS]

@@ -164,7 +164,16 @@ def read_query_csv(session: Session, query: Select, names: Sequence[str]) -> pd.
     if not buffer.getbuffer().nbytes:
         return pd.DataFrame(columns=list(names))
     buffer.seek(0)
-    return pd.read_csv(buffer, header=None, names=list(names), dtype={"ticker": str, "price_id": str})
+    # COPY writes NULL as an empty field; pandas' other missing-value words would take the ticker NA
+    # (Nano Labs) or NULL for one.
+    return pd.read_csv(
+        buffer,
+        header=None,
+        names=list(names),
+        dtype={"ticker": str, "price_id": str},
+        keep_default_na=False,
+        na_values=[""],
+    )
 
 
 def read_prices(
@@ -217,13 +226,32 @@ def _preferred_visible(session: Session, actor: Actor, ticker: str) -> ColumnEle
     """The actor's own rows of the ticker, and the shared rows of days they have no row of their own for."""
     if not any_prices(session=session, tickers=[ticker], owner_id=actor.user_id):
         return HistoricalPrice.owner_id.is_(None)  # the usual case: no per-row check of an upload
+    return own_over_shared(actor.user_id)
+
+
+def own_over_shared(owner_id: uuid.UUID) -> ColumnElement[bool]:
+    """An owner's rows, and the shared rows of days they have none of: the history their charts show."""
     own = aliased(HistoricalPrice)
     shadowed = (
         select(own.id)
-        .where(own.owner_id == actor.user_id, own.ticker == HistoricalPrice.ticker, own.date == HistoricalPrice.date)
+        .where(own.owner_id == owner_id, own.ticker == HistoricalPrice.ticker, own.date == HistoricalPrice.date)
         .exists()
     )
-    return or_(HistoricalPrice.owner_id == actor.user_id, and_(HistoricalPrice.owner_id.is_(None), ~shadowed))
+    return or_(HistoricalPrice.owner_id == owner_id, and_(HistoricalPrice.owner_id.is_(None), ~shadowed))
+
+
+def owners_of(*, session: Session, tickers: Sequence[str]) -> dict[uuid.UUID, list[str]]:
+    """Who holds rows of their own of these tickers, and of which."""
+    query = (
+        select(HistoricalPrice.owner_id, HistoricalPrice.ticker)
+        .where(HistoricalPrice.ticker.in_(list(tickers)), HistoricalPrice.owner_id.is_not(None))
+        .distinct()
+        .order_by(HistoricalPrice.owner_id, HistoricalPrice.ticker)
+    )
+    owners: dict[uuid.UUID, list[str]] = {}
+    for owner_id, ticker in session.execute(query):
+        owners.setdefault(owner_id, []).append(ticker)
+    return owners
 
 
 def _record_json(dialect: str) -> ColumnElement[str]:

@@ -163,6 +163,14 @@ def test_bad_parameters_are_named(with_sample):
     assert [e.value for e in at.error] == [plain("Parameters: macd_fast must be below macd_slow, got 40 and 26")]
 
 
+def test_an_ema_span_typed_twice_is_drawn_once(with_sample):
+    at = logged_in_app(PAGE, make_account(with_sample)).run()
+    next(t for t in at.text_input if t.label == "EMA spans").set_value("50, 12, 50").run()
+    assert not at.exception
+    names = [trace.get("name") for trace in figure(at)["data"]]
+    assert [name for name in names if name and name.startswith("EMA")] == ["EMA 50", "EMA 12"]
+
+
 def test_the_screener_lists_matches_with_a_sparkline(with_sample):
     at = logged_in_app(PAGE, make_account(with_sample)).run()
     at.radio[0].set_value("below")

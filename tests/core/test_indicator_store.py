@@ -1,13 +1,20 @@
 """Stored indicators follow the prices: computed on import, brought up to date when prices change."""
 
+import io
+from datetime import date
+
+import numpy as np
+import pandas as pd
 import pytest
 import talib
 from sqlalchemy import func, select
 
-from core.data.service import import_prices
-from core.indicator_store import refresh_indicators
+from core.data.service import delete_ticker, import_prices
+from core.indicator_store import latest_rows, refresh_indicators
 from core.indicator_view import IndicatorParams, indicator_view
+from core.indicators import compute_all
 from db.models import HistoricalPrice, TechnicalIndicator
+from db.models.accounts import Role
 from db.models.market import LatestIndicators
 from db.repositories.actor import Actor
 from db.repositories.indicators import read_indicators
@@ -130,7 +137,7 @@ def test_the_latest_row_matches_the_stored_history(session, actor):
     assert latest.rsi_14 == pytest.approx(stored["rsi_14"].iloc[-1])
     assert latest.hv_20_year_median == pytest.approx(stored["hv_20"].median())
     histogram = stored["macd_hist"].to_numpy()
-    crosses = [i for i in range(1, len(histogram)) if histogram[i] > 0 and not histogram[i - 1] > 0]
+    crosses = [i for i in range(1, len(histogram)) if histogram[i] > 0 and histogram[i - 1] <= 0]
     assert latest.macd_cross_age == len(histogram) - 1 - crosses[-1]
 
 
@@ -142,10 +149,6 @@ def test_a_first_import_stores_what_a_recomputation_from_the_table_gives(session
 def test_the_screener_reads_indicators_across_a_split_the_adjusted_close_runs_through(session, actor):
     # A 2:1 split eleven days before the end, in the raw prices only: read raw, the 20-day volatility
     # would hold a -69 % day and the close would sit far below its EMA 200 for months.
-    import io
-
-    import pandas as pd
-
     raw = pd.read_csv(io.BytesIO(gspc_2018_bytes()))
     raw.loc[: len(raw) - 12, ["Open", "High", "Low", "Close"]] *= 2
     import_fixture(session, "WHOLE")
@@ -165,3 +168,73 @@ def test_the_screener_reads_indicators_across_a_split_the_adjusted_close_runs_th
     }
     for column in ("close", "rsi_14", "ema_200", "macd_hist", "hv_20", "hv_20_year_median"):
         assert getattr(rows["HALVED"], column) == pytest.approx(getattr(rows["WHOLE"], column), rel=1e-9), column
+
+
+def import_rows(session, ticker: str, rows: slice, owner=None) -> None:
+    """Some of the 2018 fixture's days, as a file holding only them."""
+    part = pd.read_csv(io.BytesIO(gspc_2018_bytes())).iloc[rows]
+    import_prices(
+        session=session,
+        data=part.to_csv(index=False).encode(),
+        ticker=ticker,
+        date_format=None,
+        skip_bad_rows=False,
+        owner=owner,
+    )
+
+
+def screener_row(session, ticker: str, owner_id) -> LatestIndicators:
+    scope = LatestIndicators.owner_id.is_(None) if owner_id is None else LatestIndicators.owner_id == owner_id
+    return session.execute(select(LatestIndicators).where(LatestIndicators.ticker == ticker, scope)).scalar_one()
+
+
+def assert_same_row(own: LatestIndicators, shared: LatestIndicators) -> None:
+    assert (own.date, own.macd_cross_age) == (shared.date, shared.macd_cross_age)
+    for column in ("close", "rsi_14", "ema_200", "macd_hist", "hv_20", "hv_20_year_median"):
+        assert getattr(own, column) == pytest.approx(getattr(shared, column), rel=1e-9), column
+
+
+def test_an_upload_of_recent_days_over_shared_prices_screens_on_the_history_its_chart_shows(session, actor):
+    # The chart lays the user's 40 days over the shared year; an EMA 200 of their 40 days alone is no value.
+    import_fixture(session, "LAYER")
+    import_rows(session, "LAYER", slice(-40, None), owner=actor)
+    assert_same_row(screener_row(session, "LAYER", actor.user_id), screener_row(session, "LAYER", None))
+
+
+def test_shared_days_after_an_older_upload_move_its_screener_row_on(session, actor):
+    import_rows(session, "AHEAD", slice(0, 150), owner=actor)
+    assert screener_row(session, "AHEAD", actor.user_id).date < date(2018, 12, 31)
+    import_fixture(session, "AHEAD")
+    assert_same_row(screener_row(session, "AHEAD", actor.user_id), screener_row(session, "AHEAD", None))
+
+
+def test_deleting_shared_prices_leaves_an_upload_screened_on_its_own_days(session, actor):
+    import_fixture(session, "SHRUNK")
+    import_rows(session, "SHRUNK", slice(0, 150), owner=actor)
+    admin = create_user(session=session, username="root", email="root@example.com", password_hash="x", role=Role.ADMIN)
+    delete_ticker(session=session, actor=Actor.of(admin), ticker="SHRUNK", shared=True)
+    own = read_prices(session=session, actor=actor, ticker="SHRUNK")
+    assert len(own) == 150
+    assert screener_row(session, "SHRUNK", actor.user_id).date == own["date"].iloc[-1].date()
+    assert len(read_indicators(session=session, actor=actor, ticker="SHRUNK")) == 150
+
+
+@pytest.mark.parametrize("ticker", ["NA", "NULL", "NAN"])
+def test_tickers_spelled_like_a_missing_value_are_read_back_as_themselves(session, actor, ticker):
+    # Nano Labs trades as NA: a reader taking "NA" for a missing value loses the ticker of every row.
+    import_fixture(session, ticker)
+    import_fixture(session, ticker)
+    assert len(read_indicators(session=session, actor=actor, ticker=ticker)) == 251
+    assert screener_row(session, ticker, None).date == date(2018, 12, 31)
+
+
+def test_the_end_of_the_macd_warm_up_is_no_cross():
+    # A steady climb has a positive histogram from its first value on: nothing crossed, whatever came before.
+    days = pd.bdate_range("2024-01-02", periods=60)
+    close = np.linspace(100, 130, len(days))
+    bars = {"open": close, "high": close + 1, "low": close - 1, "close": close, "volume": 1e6}
+    history = pd.DataFrame({"ticker": "UP", "date": days, **bars})
+    values = compute_all(history.drop(columns=["ticker", "date"]))
+    assert (values["macd_hist"].dropna() > 0).all()
+    row = latest_rows(pd.concat([history[["ticker", "date", "close"]], values], axis=1)).iloc[0]
+    assert pd.isna(row["macd_cross_age"])

@@ -116,7 +116,7 @@ def test_flat_prices_and_zero_volume():
     assert (values["obv"] == 0.0).all()
     assert (values["hv_20"].dropna() == 0.0).all()
     assert (values["bb_upper"].dropna() == 10.0).all()
-    np.testing.assert_array_equal(values["rsi_14"].to_numpy(), talib.RSI(flat["close"].to_numpy(), 14))
+    assert values["rsi_14"].isna().all(), "no gain and no loss: RSI is undefined"
 
 
 def test_compute_all_matches_the_single_functions(prices):
@@ -220,3 +220,13 @@ def test_a_short_history_leaves_long_indicators_empty():
 def test_bad_parameters_are_named(prices, call, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         call(prices["close"])
+
+
+def test_rsi_of_a_close_that_has_not_moved_is_undefined_not_oversold():
+    # TA-Lib answers 0 when there were neither gains nor losses; a flat or halted ticker is not "oversold".
+    flat = pd.Series(np.r_[np.full(30, 10.0), 10.5, 10.2])
+    frame = pd.DataFrame({"open": flat, "high": flat, "low": flat, "close": flat, "volume": 1.0})
+    for values in (rsi(flat), compute_all(frame)["rsi_14"]):
+        assert values.iloc[:30].isna().all()
+        assert values.iloc[30] == 100, "the first move is a gain and no loss"
+        assert 0 < values.iloc[31] < 100

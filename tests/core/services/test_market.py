@@ -23,7 +23,7 @@ from core.services.market import DateRangeError
 from db.engine import get_engine, session_scope
 from db.models import AuditLog
 from db.models.accounts import Role
-from db.models.market import CorporateAction
+from db.models.market import CorporateAction, LatestIndicators
 from db.repositories.actor import Actor
 from db.repositories.prices import delete_prices, upsert_prices
 from tests.accounts import make_account
@@ -95,6 +95,19 @@ def test_splits_are_confirmed_and_rejected_together_or_not_at_all(database):
     report = market.quality_report(actor, "SPL", today=date(2024, 10, 1))
     assert report.split_candidates == []
     assert [c.date for c in report.reported_splits] == [split_day(60)]
+
+
+def test_confirmed_splits_put_the_screener_on_the_adjusted_scale(database):
+    # Raw, the last close sits 10 times above the first and far from its EMA 200; adjusted, the walk is calm.
+    actor = make_account(database)
+    market.upload_prices(actor, data_bytes=split_csv(), filename="spl.csv", ticker="SPL")
+    market.review_splits(actor, "SPL", shared=False, confirm=[split_day(60), split_day(150)], reject=[])
+    with session_scope() as session:
+        row = session.execute(
+            select(LatestIndicators).where(LatestIndicators.ticker == "SPL", LatestIndicators.owner_id == actor.user_id)
+        ).scalar_one()
+    assert row.ema_200 == pytest.approx(row.close, rel=0.1)
+    assert row.hv_20_year_median < 0.2
 
 
 def test_splits_an_adjusted_close_already_runs_through_are_not_put_to_review(database):
