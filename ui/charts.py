@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -22,14 +23,25 @@ LEGEND_ABOVE = {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"}
 MARGIN_UNDER_LEGEND = {"l": 10, "r": 10, "t": 30, "b": 10}
 
 
+def weekend_breaks(dates: pd.Series) -> list[dict]:
+    """Saturday and Sunday taken out of the date axis, unless a point falls on one (a coin trades every day).
+
+    Plotly draws nothing inside a break, so a weekend break would hide those points.
+    """
+    days = pd.DatetimeIndex(pd.to_datetime(dates))
+    if days.empty or (days.day_of_week >= 5).any():
+        return []
+    return [{"bounds": ["sat", "mon"]}]
+
+
 def trading_day_breaks(dates: pd.Series) -> list[dict]:
-    """Weekends and the weekdays with no bar (holidays), so the x-axis shows no empty gaps."""
+    """Weekends (when no bar falls on one) and the weekdays with no bar (holidays): no empty gaps on the axis."""
     days = pd.DatetimeIndex(pd.to_datetime(dates))
     if days.empty:
         return []
     weekdays = pd.bdate_range(days.min(), days.max())
     holidays = weekdays.difference(days.normalize())
-    breaks: list[dict] = [{"bounds": ["sat", "mon"]}]
+    breaks = weekend_breaks(dates)
     if len(holidays):
         breaks.append({"values": [day.strftime("%Y-%m-%d") for day in holidays]})
     return breaks
@@ -306,7 +318,7 @@ def indicator_figure(
     x = view["date"]
     chart.add(_candles(view), 0)
     if "EMA" in overlays:
-        for colour, span in zip(OVERLAY_COLOURS, ema_spans, strict=False):
+        for colour, span in zip(itertools.cycle(OVERLAY_COLOURS), ema_spans):
             chart.add(_line(x, view[f"ema_{span}"], f"EMA {span}", {"width": 1.2, "color": colour}), 0)
     if "Bollinger" in overlays:
         band = {"width": 1, "color": "rgba(100,116,139,0.9)"}
@@ -399,7 +411,7 @@ def ledger_figure(ledger: pd.DataFrame, *, template: str = "plotly_white") -> go
         )  # fmt: skip
     figure.update_layout(
         height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, hovermode="x unified",
-        xaxis={"rangebreaks": [{"bounds": ["sat", "mon"]}]},
+        xaxis={"rangebreaks": weekend_breaks(ordered["target_date"])},
         legend=LEGEND_ABOVE,
         yaxis={"tickformat": ",.0f", "hoverformat": ",.2f"},
     )  # fmt: skip

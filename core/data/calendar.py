@@ -1,8 +1,10 @@
 """Exchange calendars: which days a ticker trades, which day's close is the newest that must exist.
 
 The calendar comes from `exchange_calendars` (holidays and early closes maintained upstream), chosen
-by the ticker's Yahoo spelling: an exchange suffix (VOD.L), a crypto pair (BTC-USD, every day) or a
-currency pair (EURUSD=X, every weekday); tickers without one trade on the New York Stock Exchange.
+by the ticker's Yahoo spelling: a market index (^GDAXI, ^N225), an exchange suffix (VOD.L, 2222.SR), a
+crypto pair (BTC-USD, every day) or a currency pair (EURUSD=X, every weekday). Tickers with none of
+these, US indices (^GSPC, ^DJI) among them, and indices or suffixes not listed here trade on the New
+York Stock Exchange's calendar.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ if TYPE_CHECKING:
     from exchange_calendars import ExchangeCalendar
 
 DEFAULT_EXCHANGE = "XNYS"
-# Yahoo's suffixes for the exchanges analysts ask for most; anything else falls back to New York.
+# Yahoo's suffix of each exchange that exchange_calendars has a calendar for; anything else falls back to New York.
+# Athens (.AT), Bucharest (.RO) and Tel Aviv (.TA) are left out: exchange_calendars 4.13.2 cannot build their
+# calendars under pandas 3.1 (Orthodox Easter; Tel Aviv's Sunday sessions before 2026).
 EXCHANGE_BY_SUFFIX = {
     "L": "XLON",
     "TO": "XTSE",
@@ -51,6 +55,65 @@ EXCHANGE_BY_SUFFIX = {
     "SA": "BVMF",
     "MX": "XMEX",
     "JO": "XJSE",
+    "IL": "XLON",  # London's international order book
+    "DU": "XDUS",
+    "HM": "XHAM",
+    "SG": "XSTU",
+    "WA": "XWAR",
+    "PR": "XPRA",
+    "BD": "XBUD",
+    "IS": "XIST",
+    "IC": "XICE",
+    "TL": "XTAL",
+    "RG": "XRIS",
+    "VS": "XLIT",
+    "ME": "XMOS",
+    "SR": "XSAU",
+    "KQ": "XKRX",  # KOSDAQ, on the Korea Exchange's calendar
+    "TW": "XTAI",
+    "TWO": "XTAI",  # Taipei Exchange, on Taiwan's calendar
+    "SI": "XSES",
+    "KL": "XKLS",
+    "BK": "XBKK",
+    "JK": "XIDX",
+    "PS": "XPHS",
+    "BA": "XBUE",
+    "SN": "XSGO",
+    "CL": "XBOG",
+    "LM": "XLIM",
+}
+# Yahoo spells an index ^NAME with no suffix: the calendar of the exchange it is computed on.
+EXCHANGE_BY_INDEX = {
+    **dict.fromkeys(("^GDAXI", "^MDAXI", "^SDAXI", "^TECDAX"), "XETR"),
+    **dict.fromkeys(("^FTSE", "^FTMC", "^FTAS"), "XLON"),
+    "^N225": "XTKS",
+    **dict.fromkeys(("^HSI", "^HSCE"), "XHKG"),
+    **dict.fromkeys(("^FCHI", "^N100"), "XPAR"),
+    # STOXX computes its indices on Eurex's trading days (Whit Monday included, unlike Xetra).
+    **dict.fromkeys(("^STOXX50E", "^STOXX"), "XEUR"),
+    **dict.fromkeys(("^AXJO", "^AORD"), "XASX"),
+    "^NZ50": "XNZE",
+    **dict.fromkeys(("^GSPTSE", "^TX60"), "XTSE"),
+    "^BVSP": "BVMF",
+    "^MXX": "XMEX",
+    "^MERV": "XBUE",
+    "^IPSA": "XSGO",
+    **dict.fromkeys(("^KS11", "^KQ11"), "XKRX"),
+    "^TWII": "XTAI",
+    **dict.fromkeys(("^NSEI", "^BSESN", "^NSEBANK", "^CNXIT"), "XBOM"),
+    "^STI": "XSES",
+    "^JKSE": "XIDX",
+    "^KLSE": "XKLS",
+    "^SSMI": "XSWX",
+    "^AEX": "XAMS",
+    "^BFX": "XBRU",
+    "^IBEX": "XMAD",
+    "^OMX": "XSTO",
+    "^OMXC25": "XCSE",
+    "^OMXH25": "XHEL",
+    "^OSEAX": "XOSL",
+    "^ATX": "XWBO",
+    "^ISEQ": "XDUB",
 }
 # Yahoo names a crypto pair coin-currency (BTC-USD); a share class is one letter (BRK-B), never a currency.
 CRYPTO_PAIR = re.compile(r"^[A-Z0-9]{2,12}-(USD|USDT|USDC|EUR|GBP|JPY|CAD|AUD|CHF|CNY|KRW|INR|BTC|ETH)$")
@@ -66,6 +129,8 @@ def exchange_for(ticker: str) -> str:
         return EVERY_DAY
     if symbol.endswith("=X"):
         return EVERY_WEEKDAY
+    if symbol in EXCHANGE_BY_INDEX:
+        return EXCHANGE_BY_INDEX[symbol]
     _, dot, suffix = symbol.rpartition(".")
     return EXCHANGE_BY_SUFFIX.get(suffix, DEFAULT_EXCHANGE) if dot else DEFAULT_EXCHANGE
 
@@ -79,7 +144,19 @@ def _calendar(code: str) -> ExchangeCalendar:
         # deprecates; the values it takes are UTC nanoseconds either way. One warning per calendar in
         # every log otherwise, about code that is not ours.
         warnings.filterwarnings("ignore", message="Series.values returning an ndarray", module="pandas")
-        return exchange_calendars.get_calendar(code, start=CALENDAR_START)
+        # Hong Kong's calendar reads DatetimeIndex.weekday, deprecated likewise.
+        warnings.filterwarnings("ignore", message="DatetimeIndex.weekday is deprecated", module="exchange_calendars")
+        try:
+            return exchange_calendars.get_calendar(code, start=CALENDAR_START)
+        except ValueError:
+            # Tokyo, Mumbai, Shanghai and Riyadh publish holidays only from a later year (1991 to 2021).
+            earliest = type(exchange_calendars.get_calendar(code)).bound_min()
+            return exchange_calendars.get_calendar(code, start=_first_new_year(earliest))
+
+
+def _first_new_year(day: pd.Timestamp) -> pd.Timestamp:
+    """1 January of the day's year, or of the next year: calendars record holidays by whole years."""
+    return day if day.day_of_year == 1 else pd.Timestamp(year=day.year + 1, month=1, day=1)
 
 
 def calendar_for(ticker: str) -> ExchangeCalendar:
@@ -115,6 +192,19 @@ def last_trading_day(today: date, ticker: str = "") -> date:
     if yesterday > calendar.last_session:
         return _weekdays(calendar).rollback(yesterday).date()
     return calendar.date_to_session(yesterday, direction="previous").date()
+
+
+def session_end(day: date, ticker: str) -> pd.Timestamp:
+    """When the ticker's session of `day` closes, in UTC (a 24/7 or 24/5 day ends at midnight UTC).
+
+    A day the calendar has no session for (a bar the provider dates on a holiday) ends at midnight
+    where the exchange is: no close is published for it.
+    """
+    calendar = calendar_for(ticker)
+    session = pd.Timestamp(day)
+    if calendar.first_session <= session <= calendar.last_session and calendar.is_session(session):
+        return calendar.session_close(session)
+    return (session + pd.Timedelta(days=1)).tz_localize(calendar.tz).tz_convert("UTC")
 
 
 def _weekdays(calendar: ExchangeCalendar) -> pd.offsets.CustomBusinessDay:

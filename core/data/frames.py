@@ -66,6 +66,8 @@ class Normalised:
     dropped_incomplete_rows: int
     # date, kind (split | dividend), value: what the provider reported besides prices
     actions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["date", "kind", "value"]))
+    # the newest bar, left out while its session still traded when it was fetched
+    dropped_unfinished_rows: int = 0
 
 
 def reported_actions(frame: pd.DataFrame) -> pd.DataFrame:

@@ -30,7 +30,7 @@ from core.data.sample import SAMPLE_SOURCE, SAMPLE_TICKER, sample_bytes
 from core.data.shared_fetch import request_budget, shared_fetches
 from core.data.tickers import parse_ticker_file, parse_ticker_text
 from core.data.validation import ValidationReport, validate_prices
-from core.data.yahoo import NoDataError, PriceSourceError, SourceUnreachableError, YahooSource
+from core.data.yahoo import UNFINISHED_BAR_NOTE, NoDataError, PriceSourceError, SourceUnreachableError, YahooSource
 from core.indicator_store import refresh_indicators, refresh_indicators_of
 from core.predictions import fill_matured
 from core.throttle import Throttle, ThrottleUnavailableError
@@ -395,7 +395,8 @@ class _FetchJob:
             fill_matured(session=session, ticker=ticker)
             self._audit(session, "ok", f"{ticker}: {written} rows from {first} to {end}", started)
         dropped = fetched.dropped_empty_rows + fetched.dropped_incomplete_rows
-        return FetchOutcome(ticker, "ok", rows=written, dropped_rows=dropped)
+        note = UNFINISHED_BAR_NOTE if fetched.dropped_unfinished_rows else ""
+        return FetchOutcome(ticker, "ok", rows=written, dropped_rows=dropped, message=note)
 
     def _failed(self, ticker: str, error: PriceSourceError, started: float) -> FetchOutcome:
         log.warning("fetch of %s failed: %s", ticker, getattr(error, "detail", error))

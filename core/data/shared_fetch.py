@@ -153,7 +153,7 @@ def encode(answer: Normalised) -> bytes:
         {
             "frame": answer.frame.to_json(orient="split", index=False, date_format="iso"),
             "actions": answer.actions.to_json(orient="split", index=False, date_format="iso"),
-            "dropped": [answer.dropped_empty_rows, answer.dropped_incomplete_rows],
+            "dropped": [answer.dropped_empty_rows, answer.dropped_incomplete_rows, answer.dropped_unfinished_rows],
         }
     ).encode()
 
@@ -167,8 +167,9 @@ def decode(stored: bytes) -> Normalised:
         if "date" in frame.columns:
             frame["date"] = pd.to_datetime(frame["date"]).dt.date
         frames.append(frame)
-    empty, incomplete = document["dropped"]
-    return Normalised(frames[0], empty, incomplete, actions=frames[1])
+    empty, incomplete, *unfinished = document["dropped"]  # answers stored before the third count have none
+    unfinished = unfinished[0] if unfinished else 0
+    return Normalised(frames[0], empty, incomplete, actions=frames[1], dropped_unfinished_rows=unfinished)
 
 
 _shared: dict[str | None, SharedFetches] = {}

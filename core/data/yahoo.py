@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 import pandas as pd
 
 from common.errors import Refusal
 from common.logging import get_logger
+from core.data.calendar import session_end
 from core.data.frames import Normalised, normalise_provider_frame
 
 log = get_logger("data")
@@ -22,6 +23,10 @@ OFFLINE_MESSAGE = (
 RETRIES = 3
 BACKOFF_SECONDS = 2.0
 REQUEST_TIMEOUT_SECONDS = 10
+UNFINISHED_BAR_NOTE = "today's session is still open: its bar is left for the next fetch"
+# Closing auctions print minutes after the scheduled close, and Yahoo shows most exchanges outside
+# the US 15 to 20 minutes late: until then the day's bar may still lack its final close.
+CLOSE_SETTLES = timedelta(minutes=30)
 
 
 class PriceSourceError(Refusal, RuntimeError):
@@ -36,6 +41,23 @@ class NoDataError(PriceSourceError):
 class RateLimitedError(PriceSourceError):
     def __init__(self, ticker: str, attempts: int) -> None:
         super().__init__(f"Yahoo Finance refused {ticker} as rate limited, {attempts} times: try again later")
+
+
+def utc_now() -> datetime:
+    """The fetch's clock; tests pass their own to YahooSource."""
+    return datetime.now(UTC)
+
+
+def without_unfinished_bar(normalised: Normalised, ticker: str, now: datetime) -> Normalised:
+    """The bars with the newest one left out while its session still trades (or just closed).
+
+    Yahoo's daily history includes the session in progress; stored, its partial close would stay for
+    good, as later fetches start the day after the newest stored bar. Only the newest bar can be open.
+    """
+    frame = normalised.frame
+    if frame.empty or session_end(frame["date"].iloc[-1], ticker) + CLOSE_SETTLES <= now:
+        return normalised
+    return replace(normalised, frame=frame.iloc[:-1], dropped_unfinished_rows=1)
 
 
 class SourceUnreachableError(PriceSourceError):
@@ -94,9 +116,10 @@ class YahooSource:
     backoff_seconds: float = BACKOFF_SECONDS
     name: str = "yahoo"
     budget: Budget | None = None
+    now: Callable[[], datetime] = utc_now
 
     def fetch(self, ticker: str, start: date, end: date) -> Normalised:
-        """Bars from start to end inclusive.
+        """Bars from start to end inclusive, of sessions closed by now.
 
         Raises NoDataError, RateLimitedError, SourceUnreachableError, or PriceSourceError for the rest.
         """
@@ -134,7 +157,9 @@ class YahooSource:
                 raise PriceSourceError(f"{ticker}: {type(error).__name__}: {error}") from error
         if raw is None or raw.empty:
             raise NoDataError(ticker)
-        normalised = normalise_provider_frame(raw)
+        normalised = without_unfinished_bar(normalise_provider_frame(raw), ticker, self.now())
+        if normalised.dropped_unfinished_rows:
+            log.info("%s: %s", ticker, UNFINISHED_BAR_NOTE)
         if normalised.frame.empty:
             raise NoDataError(ticker)
         if normalised.dropped_empty_rows or normalised.dropped_incomplete_rows:

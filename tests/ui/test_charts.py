@@ -121,3 +121,73 @@ def test_the_legends_of_the_evaluation_charts_sit_above_the_plot_clear_of_the_da
         assert (legend.orientation, legend.yanchor) == ("h", "bottom"), name
         assert legend.y >= 1.0, f"{name}: a horizontal legend below the top edge covers the plot or its axis"
         assert figure.layout.margin.t >= 30, f"{name}: room for the legend above the plot"
+
+
+def hidden_days(figure, days) -> list[pd.Timestamp]:
+    """The days among `days` that the x-axis rangebreaks hide (plotly draws nothing inside a break)."""
+    hidden = []
+    for day in pd.to_datetime(pd.Series(days)):
+        for rangebreak in figure.layout.xaxis.rangebreaks:
+            weekend = tuple(rangebreak.bounds or ()) == ("sat", "mon") and day.day_of_week >= 5
+            if weekend or day.strftime("%Y-%m-%d") in (rangebreak.values or ()):
+                hidden.append(day)
+    return hidden
+
+
+@pytest.fixture(scope="module")
+def every_day_prices(view) -> pd.DataFrame:
+    """The fixture's first 60 bars redated to consecutive days, as a coin trading every day has them."""
+    prices = view[["date", "open", "high", "low", "close", "volume"]].head(60).copy()
+    prices["date"] = pd.date_range("2018-01-01", periods=len(prices), freq="D")
+    return prices
+
+
+def test_weekend_bars_of_a_coin_are_drawn(every_day_prices):
+    figure = candlestick_figure(every_day_prices)
+    assert hidden_days(figure, every_day_prices["date"]) == []
+
+
+def test_a_stock_chart_still_closes_the_weekend_and_holiday_gaps(view):
+    figure = candlestick_figure(view)
+    assert hidden_days(figure, view["date"]) == []
+    # Saturday 6 January and Martin Luther King Day (15 January) have no bar: both are taken out of the axis.
+    gaps = ["2018-01-06", "2018-01-15"]
+    assert [day.date().isoformat() for day in hidden_days(figure, gaps)] == gaps
+
+
+def ledger_targeting(days: list[str]) -> pd.DataFrame:
+    count = len(days)
+    return pd.DataFrame(
+        {
+            "ticker": ["BTC-USD"] * count,
+            "model": ["BTC v1"] * count,
+            "prediction_date": pd.to_datetime(["2026-03-05"] * count).date,
+            "target_date": pd.to_datetime(days).date,
+            "predicted_value": [100.0 + step for step in range(count)],
+            "lower": [90.0] * count,
+            "upper": [110.0] * count,
+            "actual_value": [101.0] * count,
+        }
+    )
+
+
+def test_the_ledger_draws_targets_that_fall_on_a_weekend():
+    days = ["2026-03-06", "2026-03-07", "2026-03-08", "2026-03-09"]  # Friday to Monday
+    figure = ledger_figure(ledger_targeting(days))
+    assert hidden_days(figure, days) == []
+
+
+def test_the_ledger_of_weekday_targets_closes_the_weekend():
+    figure = ledger_figure(ledger_targeting(["2026-03-05", "2026-03-06", "2026-03-09"]))
+    assert hidden_days(figure, ["2026-03-07", "2026-03-08"]) == [pd.Timestamp("2026-03-07"), pd.Timestamp("2026-03-08")]
+
+
+def test_every_requested_ema_span_is_drawn_however_many():
+    spans = (5, 10, 20, 50, 100, 150, 200)  # more spans than overlay colours
+    prices = gspc_2018_frame().reset_index().rename(columns=str.lower)
+    prices["date"] = prices["date"].dt.tz_localize(None)
+    view = pd.concat([prices, compute_all(prices, ema_spans=spans)], axis=1)
+    figure = indicator_figure(view, overlays=["EMA"], panes=[], ema_spans=spans)
+    drawn = [trace for trace in figure.data if (trace.name or "").startswith("EMA ")]
+    assert [trace.name for trace in drawn] == [f"EMA {span}" for span in spans]
+    assert all(trace.line.color for trace in drawn)

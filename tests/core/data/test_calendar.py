@@ -77,3 +77,70 @@ def test_building_a_calendar_leaves_no_deprecation_warning_of_the_library_in_the
     finally:
         calendar._calendar.cache_clear()
     assert [str(w.message)[:60] for w in caught] == []
+
+
+@pytest.mark.parametrize(
+    ("ticker", "exchange"),
+    [
+        ("^GDAXI", "XETR"), ("^FTSE", "XLON"), ("^N225", "XTKS"), ("^HSI", "XHKG"), ("^FCHI", "XPAR"),
+        ("^STOXX50E", "XEUR"), ("^AXJO", "XASX"), ("^GSPTSE", "XTSE"), ("^BVSP", "BVMF"), ("^KS11", "XKRX"),
+        ("^TWII", "XTAI"), ("^NSEI", "XBOM"), ("^BSESN", "XBOM"), ("^gdaxi", "XETR"),
+        ("^GSPC", "XNYS"), ("^DJI", "XNYS"), ("^IXIC", "XNYS"), ("^RUT", "XNYS"), ("^VIX", "XNYS"),
+    ],
+)  # fmt: skip
+def test_an_index_follows_the_calendar_of_its_exchange(ticker, exchange):
+    assert exchange_for(ticker) == exchange
+
+
+@pytest.mark.parametrize(
+    ("ticker", "exchange"),
+    [
+        ("PKO.WA", "XWAR"), ("THYAO.IS", "XIST"), ("247540.KQ", "XKRX"), ("2330.TW", "XTAI"), ("D05.SI", "XSES"),
+        ("2222.SR", "XSAU"), ("BBCA.JK", "XIDX"), ("PTT.BK", "XBKK"), ("CEZ.PR", "XPRA"),
+    ],
+)  # fmt: skip
+def test_more_exchange_suffixes_are_known(ticker, exchange):
+    assert exchange_for(ticker) == exchange
+
+
+def test_every_mapped_exchange_has_a_calendar_that_builds_and_reaches_today():
+    from core.data.calendar import EXCHANGE_BY_INDEX, EXCHANGE_BY_SUFFIX, calendar_for_exchange
+
+    today = pd.Timestamp.today().normalize()
+    for code in sorted(set(EXCHANGE_BY_SUFFIX.values()) | set(EXCHANGE_BY_INDEX.values())):
+        calendar = calendar_for_exchange(code)
+        assert calendar.first_session < today < calendar.last_session, code
+
+
+def test_tokyo_whose_calendar_starts_after_1990_still_gives_its_next_session():
+    # 2018-12-28 is Tokyo's last session of the year; it reopens on 4 January.
+    assert iso(trading_days_after(date(2018, 12, 28), 1, "7203.T")) == ["2019-01-04"]
+
+
+def test_frankfurt_is_closed_on_christmas_eve_where_new_york_trades():
+    assert iso(trading_days_after(date(2026, 12, 23), 1, "^GDAXI")) == ["2026-12-28"]
+    assert iso(trading_days_after(date(2026, 12, 23), 1, "^GSPC")) == ["2026-12-24"]
+
+
+def test_riyadh_trades_sunday_to_thursday():
+    # Thursday 2026-03-05: the Saudi exchange's next sessions are Sunday and Monday, never the Friday.
+    assert iso(trading_days_after(date(2026, 3, 5), 2, "2222.SR")) == ["2026-03-08", "2026-03-09"]
+    assert last_trading_day(date(2026, 3, 8), "2222.SR") == date(2026, 3, 5)
+
+
+def test_a_session_ends_at_its_exchange_close_and_a_crypto_day_at_midnight_utc():
+    from core.data.calendar import session_end
+
+    # Thursday 2026-03-05: New York closes at 16:00 EST, Tokyo at 15:30 JST, Riyadh at 15:00 AST.
+    assert session_end(date(2026, 3, 5), "AAPL") == pd.Timestamp("2026-03-05 21:00", tz="UTC")
+    assert session_end(date(2026, 3, 5), "7203.T") == pd.Timestamp("2026-03-05 06:30", tz="UTC")
+    assert session_end(date(2026, 3, 5), "2222.SR") == pd.Timestamp("2026-03-05 12:00", tz="UTC")
+    assert session_end(date(2026, 3, 7), "BTC-USD") == pd.Timestamp("2026-03-08 00:00", tz="UTC")
+    assert session_end(date(2026, 3, 5), "EURUSD=X") == pd.Timestamp("2026-03-06 00:00", tz="UTC")
+
+
+def test_a_bar_on_a_day_without_a_session_ends_at_local_midnight():
+    from core.data.calendar import session_end
+
+    # Saturday in New York: no close is published, so the bar is final once the day is over there.
+    assert session_end(date(2026, 3, 7), "AAPL") == pd.Timestamp("2026-03-08 05:00", tz="UTC")

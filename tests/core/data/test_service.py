@@ -1,6 +1,6 @@
 """Imports all-or-nothing, uploads recorded, fetches one ticker at a time, refresh asks only for new days."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from limits.storage import MemoryStorage
@@ -12,6 +12,7 @@ from common.config import load_settings
 from core.actions import ActionLimitedError
 from core.auth import PermissionDeniedError
 from core.data.service import delete_ticker, fetch_tickers, import_prices, load_sample, upload_prices
+from core.data.yahoo import UNFINISHED_BAR_NOTE
 from core.throttle import Throttle
 from db.engine import session_scope
 from db.models import AuditLog, DataUpload, HistoricalPrice
@@ -165,7 +166,7 @@ def fetch(sessions, actor, tickers, fake, **options):
         start=options.pop("start", date(2018, 1, 1)),
         settings=load_settings(),
         throttle=Throttle(MemoryStorage()),
-        source=fake.source(),
+        source=options.pop("source", None) or fake.source(),
         **options,
     )
 
@@ -216,6 +217,16 @@ def test_refresh_asks_only_for_days_after_the_last_cached_one(committed):
     assert len(fake.requests) == 3
     with session_scope(sessions) as session:
         assert len(read_prices(session=session, actor=actor, ticker="FETCHA")) == 251
+
+
+def test_a_fetch_while_the_last_session_trades_stores_the_days_before_and_says_why(committed):
+    sessions, actor = committed
+    fake = FakeYahoo(gspc_2018_frame())
+    during_the_last_session = datetime(2018, 12, 31, 17, 0, tzinfo=UTC)  # noon in New York
+    run = fetch(sessions, actor, ["FETCHA"], fake, source=fake.source(now=during_the_last_session))
+    [outcome] = run.outcomes
+    assert (outcome.status, outcome.rows) == ("ok", 250)
+    assert outcome.message == UNFINISHED_BAR_NOTE
 
 
 def test_a_ticker_list_becomes_the_default_only_when_clean(session, analyst):

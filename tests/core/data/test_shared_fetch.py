@@ -7,6 +7,7 @@ the cross-process sharing runs on the real Redis.
 import threading
 import time
 import uuid
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -102,11 +103,11 @@ def test_processes_sharing_redis_make_one_request(redis_client):
 def test_an_answer_survives_its_trip_through_redis():
     history = gspc_2018_frame().assign(**{"Dividends": 0.0, "Stock Splits": 0.0})
     history.iloc[100, history.columns.get_loc("Stock Splits")] = 4.0
-    answer = normalise_provider_frame(history)
+    answer = replace(normalise_provider_frame(history), dropped_incomplete_rows=2, dropped_unfinished_rows=1)
     again = decode(encode(answer))
     assert again.frame.equals(answer.frame)
     assert again.actions.to_dict("records") == answer.actions.to_dict("records")
-    assert (again.dropped_empty_rows, again.dropped_incomplete_rows) == (0, 0)
+    assert (again.dropped_empty_rows, again.dropped_incomplete_rows, again.dropped_unfinished_rows) == (0, 2, 1)
 
 
 def budget(throttle, limit="2 per minute", **options):

@@ -1,14 +1,15 @@
 """Yahoo through yfinance, mocked only at the network edge with the shapes and errors it really gives."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import numpy as np
+import pandas as pd
 import pytest
 from curl_cffi.requests.exceptions import ConnectionError as CurlConnectionError
 from yfinance.exceptions import YFPricesMissingError, YFRateLimitError, YFTzMissingError
 
 from core.data.frames import normalise_provider_frame
-from core.data.yahoo import NoDataError, RateLimitedError, SourceUnreachableError, YahooSource
+from core.data.yahoo import UNFINISHED_BAR_NOTE, NoDataError, RateLimitedError, SourceUnreachableError, YahooSource
 from tests.fixtures import as_download_frame, gspc_2018_frame
 
 
@@ -27,8 +28,10 @@ class FakeYahoo:
             raise answer
         return answer
 
-    def source(self) -> YahooSource:
-        return YahooSource(history=self.history, sleep=self.sleeps.append)
+    def source(self, now: datetime | None = None) -> YahooSource:
+        # The default clock is today's: far after every bar of the 2018 fixture, whose sessions have all closed.
+        clock = {"now": lambda: now} if now else {}
+        return YahooSource(history=self.history, sleep=self.sleeps.append, **clock)
 
 
 def test_history_frames_become_our_columns_with_exchange_dates():
@@ -98,3 +101,58 @@ def test_no_network_is_reported_as_unreachable():
     error = CurlConnectionError("Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com")
     with pytest.raises(SourceUnreachableError, match="cannot be reached from here"):
         FakeYahoo(error).source().fetch("^GSPC", date(2018, 1, 1), date(2018, 12, 31))
+
+
+# Monday 2018-12-31 is the fixture's last day; New York closed at 16:00 EST, 21:00 UTC.
+DURING_THE_LAST_SESSION = datetime(2018, 12, 31, 18, 0, tzinfo=UTC)
+AFTER_THE_LAST_CLOSE = datetime(2018, 12, 31, 22, 0, tzinfo=UTC)
+
+
+def test_the_bar_of_a_session_still_trading_is_left_for_the_next_fetch():
+    fetch = FakeYahoo(gspc_2018_frame()).source(now=DURING_THE_LAST_SESSION).fetch
+    result = fetch("^GSPC", date(2018, 12, 1), date(2018, 12, 31))
+    assert result.frame["date"].iloc[-1] == date(2018, 12, 28)  # Friday's close stays
+    assert len(result.frame) == 250
+    assert result.dropped_unfinished_rows == 1
+    assert "still open" in UNFINISHED_BAR_NOTE
+
+
+def test_after_the_close_the_bar_of_the_day_is_kept():
+    result = (
+        FakeYahoo(gspc_2018_frame())
+        .source(now=AFTER_THE_LAST_CLOSE)
+        .fetch("^GSPC", date(2018, 12, 1), date(2018, 12, 31))
+    )
+    assert result.frame["date"].iloc[-1] == date(2018, 12, 31)
+    assert result.dropped_unfinished_rows == 0
+
+
+def coin_history(days: int, last: str) -> pd.DataFrame:
+    """The fixture's last bars as a coin's: one a day, every day, dated at midnight UTC as Yahoo dates them."""
+    history = gspc_2018_frame().tail(days).copy()
+    history.index = pd.date_range(end=last, periods=days, freq="D", tz="UTC", name="Date")
+    return history
+
+
+def test_a_coins_day_is_unfinished_until_midnight_utc():
+    saturday = datetime(2026, 3, 7, 23, 30, tzinfo=UTC)
+    result = (
+        FakeYahoo(coin_history(5, "2026-03-07"))
+        .source(now=saturday)
+        .fetch("BTC-USD", date(2026, 3, 3), date(2026, 3, 7))
+    )
+    assert result.frame["date"].iloc[-1] == date(2026, 3, 6)
+    assert result.dropped_unfinished_rows == 1
+    just_after_midnight = datetime(2026, 3, 8, 0, 45, tzinfo=UTC)
+    result = (
+        FakeYahoo(coin_history(5, "2026-03-07"))
+        .source(now=just_after_midnight)
+        .fetch("BTC-USD", date(2026, 3, 3), date(2026, 3, 7))
+    )
+    assert result.frame["date"].iloc[-1] == date(2026, 3, 7)
+
+
+def test_a_fetch_that_found_only_the_unfinished_bar_found_no_new_day():
+    only_today = gspc_2018_frame().tail(1)
+    with pytest.raises(NoDataError):
+        FakeYahoo(only_today).source(now=DURING_THE_LAST_SESSION).fetch("^GSPC", date(2018, 12, 31), date(2018, 12, 31))
