@@ -187,6 +187,15 @@ class PredictionOut(Orm):
 
 class PredictionList(BaseModel):
     count: int
+    added: int = Field(
+        description="how many of these predictions this request added to the ledger; 0 when the same forecast "
+        "(version, last close, target days) was already there, whose rows are returned as first made"
+    )
+    stale: bool = Field(
+        description="true when the exchange has completed a session after last_bar: the forecast starts from "
+        "old prices; refresh them (the Tickers page, or POST /v1/prices) and predict again"
+    )
+    last_bar: date = Field(description="the day of the last close the forecasts start from")
     model: ModelVersionOut = Field(description="the version that made them, with its test metrics and verdict")
     predictions: list[PredictionOut]
 
@@ -195,9 +204,13 @@ class LedgerRow(BaseModel):
     id: uuid.UUID
     ticker: str
     model: str = Field(
-        description='the version and its type, "SPX v2 · auto ensemble"; "SPX · deleted model" once deleted'
+        description='the version and its type, "SPX v2 · auto ensemble"; "SPX v2 · auto ensemble, deleted" once '
+        'deleted ("SPX · deleted model" for a prediction stored before versions were named on it)'
     )
-    model_type: str | None = Field(description="the version's model type (auto, ridge, lstm, ...); none once deleted")
+    model_type: str | None = Field(
+        description="the version's model type (auto, ridge, lstm, ...), kept once deleted; none for a deleted "
+        "version's prediction stored before versions were named on it"
+    )
     prediction_date: date
     target_date: date
     base_close: float | None

@@ -15,6 +15,7 @@ from ui.format import day, price, show_readable
 from ui.freshness import warn_if_stale
 from ui.pickers import ticker_picker
 from ui.tables import csv_download
+from ui.text import plain
 
 LATEST_KEY = "latest_forecast"
 
@@ -45,9 +46,7 @@ def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
         # Kept in the session: a rerun (a component reporting back, say) must not wipe the answer.
         first, last = (day(target) for target in (latest["rows"][0]["target_date"], latest["rows"][-1]["target_date"]))
         days = first if first == last else f"{first} to {last}"
-        st.success(
-            f"Stored {plural(len(latest['rows']), 'prediction')} of {latest['ticker']} in the ledger, for {days}."
-        )
+        st.success(stored_sentence(latest["ticker"], len(latest["rows"]), latest["added"], days))
         warn_if_stale(latest["ticker"], latest["last_bar"], "This forecast")
         show_readable(pd.DataFrame(latest["rows"]), keep={"target_date": "Target day"})
         # Text, never markdown: the verdict of an imported version comes from its file.
@@ -57,6 +56,21 @@ def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
             f"exchange holidays. {latest['interval']} A move smaller than half the interval's width is no call on "
             "direction."
         )
+
+
+def stored_sentence(ticker: str, count: int, added: int, days: str) -> str:
+    """What Predict did to the ledger: a forecast asked for again is not stored twice, and says so."""
+    if added == count:
+        return f"Stored {plural(count, 'prediction')} of {plain(ticker)} in the ledger, for {days}."
+    kept = "the first forecast for each day is kept."
+    if added == 0:
+        these = "This prediction" if count == 1 else f"These {count} predictions"
+        verb = "was" if count == 1 else "were"
+        return f"{these} of {plain(ticker)}, for {days}, {verb} already in the ledger: {kept}"
+    return (
+        f"Stored {plural(added, 'new prediction')} of {plain(ticker)} in the ledger; {count - added} of the days "
+        f"from {days} were already in it: {kept}"
+    )
 
 
 def make_prediction(actor: Actor, ticker: str, days: int, version_id) -> None:
@@ -75,7 +89,8 @@ def make_prediction(actor: Actor, ticker: str, days: int, version_id) -> None:
         "ticker": ticker,
         "made_by": made_by,
         "interval": interval_sentence(version.metrics),
-        "last_bar": made[0][5],
+        "last_bar": predicted.last_bar,
+        "added": predicted.added,
         "last_close": made[0][4],
         "rows": [
             {"target_date": target, "predicted_value": value, "move": value / base - 1, "lower": low, "upper": high}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ from common.config import Settings
 from common.errors import NotFound
 from core.actions import authorise_action
 from core.audit import record_event
-from core.data.calendar import calendar_for
+from core.data.calendar import calendar_for, is_stale, session_end
 from core.forecasting import metrics
 from core.forecasting.history import judged
 from core.forecasting.zoo import version_name
@@ -23,7 +24,7 @@ from core.throttle import Throttle
 from db.models import HistoricalPrice, ModelVersion, Prediction
 from db.repositories.actor import Actor
 from db.repositories.models import get_active_version, get_model_version
-from db.repositories.predictions import add_predictions, pending_predictions, read_ledger, set_actual
+from db.repositories.predictions import due_predictions, keep_forecast_run, read_ledger, set_actual
 from db.repositories.prices import read_prices, read_prices_of
 
 
@@ -33,10 +34,19 @@ class PredictionError(NotFound, ValueError):
 
 @dataclass(frozen=True)
 class PredictionsMade:
-    """The predictions kept in the ledger, and the version that made them (for its verdict)."""
+    """The run's predictions as the ledger keeps them, the version that made them (for its verdict), how many
+    this call added (0: the same forecast was already there), and whether the prices they start from are stale."""
 
     version: ModelVersion
     rows: list[Prediction]
+    added: int
+    last_bar: date
+    stale: bool
+
+
+def prices_are_stale(ticker: str, last_bar: date, *, today: date | None = None) -> bool:
+    """True when the ticker's exchange has completed a session after `last_bar` (the pages' rule)."""
+    return is_stale(last_bar, today or datetime.now(UTC).date(), ticker)
 
 
 def _version(session: Session, actor: Actor, ticker: str, version_id: uuid.UUID | None) -> ModelVersion:
@@ -78,48 +88,57 @@ def predict(
     except ValueError as error:  # too few days for the model's window, days out of range
         raise PredictionError(str(error)) from None
     last = prices.iloc[-1]
-    rows = [
-        Prediction(
-            user_id=actor.user_id,
-            model_version_id=version.id,
-            ticker=ticker,
-            prediction_date=last["date"].date(),
-            target_date=forecast.target_date.date(),
-            base_close=float(last["close"]),
-            predicted_value=forecast.predicted_close,
-            lower=forecast.lower,
-            upper=forecast.upper,
-            confidence_score=forecast.confidence,
-        )
+    last_bar = last["date"].date()
+    run = [
+        {
+            "user_id": actor.user_id,
+            "model_version_id": version.id,
+            "model_version_number": version.version,
+            "model_type": version.model_type,
+            "ticker": ticker,
+            "prediction_date": last_bar,
+            "target_date": forecast.target_date.date(),
+            "base_close": float(last["close"]),
+            "predicted_value": forecast.predicted_close,
+            "lower": forecast.lower,
+            "upper": forecast.upper,
+            "confidence_score": forecast.confidence,
+        }
         for forecast in forecasts
     ]
-    add_predictions(session=session, rows=rows)
+    rows, added = keep_forecast_run(session=session, rows=run)
+    kept = f"{added} new" if added == len(rows) else f"{added} new, {len(rows) - added} already in the ledger"
     record_event(
         session=session,
         action="predict",
         status="ok",
         actor=actor,
-        detail=f"{ticker} v{version.version}: {days} days from {last['date']:%Y-%m-%d}",
+        detail=f"{ticker} v{version.version}: {days} days from {last_bar:%Y-%m-%d} ({kept})",
         ip=client_ip,
         latency_ms=(time.perf_counter() - started) * 1000,
     )
-    return PredictionsMade(version, rows)
+    return PredictionsMade(version, rows, added, last_bar, prices_are_stale(ticker, last_bar))
 
 
-def fill_matured(*, session: Session, ticker: str) -> int:
-    """Give every prediction of the ticker whose day has come its actual close as traded, exactly once.
+def fill_matured(*, session: Session, ticker: str, now: datetime | None = None) -> int:
+    """Give each prediction of the ticker whose day has closed the close of that day as stored now.
 
-    The actual is the close of the target day, as the predicting user sees the prices (their own
-    upload before shared data). A target day the exchange traded whose price is not stored yet
-    waits for it: the next day's close would be stored as that day's for good. Only a day the
-    calendar says had no session (a target named past the calendar's horizon) takes the next close.
+    Called wherever prices are written, so a close corrected by a later fetch or import corrects the
+    actual too; returns how many rows that set or changed. The actual is the close of the target day as
+    the predicting user sees the prices (their own upload before shared data), once the session has
+    closed: a bar fetched while it trades holds a price of the day so far. A target day the exchange
+    traded whose price is not stored yet waits for it: the next day's close would be stored as that
+    day's. Only a day the calendar says had no session (a target named past the calendar's horizon)
+    takes the next close.
     """
-    filled = 0
-    by_user: dict[uuid.UUID, pd.DataFrame] = {}
+    now = now or datetime.now(UTC)
+    calendar = calendar_for(ticker)
     latest = session.scalar(select(func.max(HistoricalPrice.date)).where(HistoricalPrice.ticker == ticker))
     if latest is None:
         return 0
-    for prediction in pending_predictions(session=session, ticker=ticker, up_to=latest):
+    changed = 0
+    by_user: dict[uuid.UUID, pd.DataFrame] = {}
+    for prediction in due_predictions(session=session, ticker=ticker, up_to=latest):
         if prediction.user_id not in by_user:
             viewer = Actor(prediction.user_id, "", "analyst", "free")
             by_user[prediction.user_id] = read_prices(session=session, actor=viewer, ticker=ticker)
@@ -128,11 +147,17 @@ def fill_matured(*, session: Session, ticker: str) -> int:
         on_or_after = prices[prices["date"] >= target]
         if on_or_after.empty:
             continue
-        if on_or_after["date"].iloc[0] != target and target in calendar_for(ticker).sessions:
+        bar_day = on_or_after["date"].iloc[0]
+        if bar_day != target and target in calendar.sessions:
             continue
-        if set_actual(session=session, prediction_id=prediction.id, actual=float(on_or_after["close"].iloc[0])):
-            filled += 1
-    return filled
+        if now < session_end(bar_day.date(), ticker):
+            continue
+        close = float(on_or_after["close"].iloc[0])
+        if prediction.actual_value == close:
+            continue  # the usual case: every due prediction is read, few closes are ever rewritten
+        if set_actual(session=session, prediction_id=prediction.id, actual=close):
+            changed += 1
+    return changed
 
 
 @dataclass(frozen=True)
@@ -160,6 +185,8 @@ def scoreboard(ledger: pd.DataFrame) -> pd.DataFrame:
     """
     matured = ledger.dropna(subset=["actual_value", "base_close"])
     # The ledger comes newest first: the kept copy of a repeated forecast is the latest.
+    # Each version's name is its own, a deleted one's too ("SPX v2 · ridge, deleted"): keyed on it, two
+    # versions' forecasts for the same days are never taken for copies of one.
     matured = matured.drop_duplicates(["model", "prediction_date", "target_date"])
     rows = []
     for model, group in matured.groupby("model"):
@@ -197,13 +224,14 @@ def ledger_with_outcomes(*, session: Session, actor: Actor, **filters) -> pd.Dat
     two days, once the adjusted close accounts for it, is not scored as a move.
     """
     ledger = read_ledger(session=session, actor=actor, **filters)
-    # A deleted version's rows stay with their link cleared: their ticker is all that tells them apart.
     names = [
-        version_name(ticker, int(number), kind) if pd.notna(kind) else f"{ticker} · deleted model"
-        for ticker, number, kind in zip(ledger["ticker"], ledger["model_version"], ledger["model_type"], strict=True)
+        _model_name(ticker, number, kind, bool(deleted))
+        for ticker, number, kind, deleted in zip(
+            ledger["ticker"], ledger["model_version"], ledger["model_type"], ledger["version_deleted"], strict=True
+        )
     ]
     ledger.insert(ledger.columns.get_loc("model_version"), "model", names)
-    ledger = ledger.drop(columns="model_version")
+    ledger = ledger.drop(columns=["model_version", "version_deleted"])
     ledger.insert(ledger.columns.get_loc("actual_value"), "actual_close", ledger["actual_value"])
     ledger["actual_value"] = ledger["actual_close"] * _scale_change(session, actor, ledger)
     ledger["error"] = ledger["actual_value"] - ledger["predicted_value"]
@@ -213,6 +241,15 @@ def ledger_with_outcomes(*, session: Session, actor: Actor, **filters) -> pd.Dat
         ledger.loc[matured, "actual_value"] <= ledger.loc[matured, "upper"]
     )
     return ledger
+
+
+def _model_name(ticker: str, number: object, kind: object, deleted: bool) -> str:
+    """The version's name, marked once deleted; a row made before its version's number was kept on it
+    (before 0013) and whose version is gone has only its ticker left."""
+    if pd.isna(number):
+        return f"{ticker} · deleted model"
+    name = version_name(ticker, int(number), kind)
+    return f"{name}, deleted" if deleted else name
 
 
 def _scale_change(session: Session, actor: Actor, ledger: pd.DataFrame) -> np.ndarray:

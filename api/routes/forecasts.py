@@ -48,10 +48,15 @@ def get_model(caller: CallerDep, version_id: uuid.UUID) -> ModelVersionOut:
 )
 def post_prediction(body: PredictRequest, caller: PredictorDep) -> PredictionList:
     """Forecast the next trading days from the latest prices with a stored version, and keep them in the ledger;
-    `model` is that version, with its verdict against persistence on its test days."""
+    `model` is that version, with its verdict against persistence on its test days. The same forecast asked
+    for again (a retry) is not stored twice: the rows already in the ledger come back, with `added` 0.
+    `stale` says the prices end before the exchange's last completed session."""
     made = forecasts.predict(caller.actor, body.ticker, body.days, body.version_id, caller.client_ip)
     return PredictionList(
         count=len(made.rows),
+        added=made.added,
+        stale=made.stale,
+        last_bar=made.last_bar,
         model=ModelVersionOut.model_validate(made.version),
         predictions=[PredictionOut.model_validate(row) for row in made.rows],
     )

@@ -96,6 +96,9 @@ class Prediction(Base):
     __table_args__ = (
         Index("idx_predictions_user_ticker", "user_id", "ticker"),
         Index("idx_predictions_date", "target_date"),
+        # One forecast per version, day made and target day: Predict pressed twice, or a retried request,
+        # finds the row already there. A deleted version's rows (link cleared) fall outside it, as they should.
+        Index("uq_predictions_forecast", "user_id", "model_version_id", "prediction_date", "target_date", unique=True),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -105,6 +108,9 @@ class Prediction(Base):
         ForeignKey("model_versions.id", ondelete="SET NULL"), index=True
     )
     ticker: Mapped[str] = mapped_column(String(32))
+    # The version's number and type as made: once the version is deleted they still name it ("SPX v2 · ridge").
+    model_version_number: Mapped[int | None]
+    model_type: Mapped[str | None] = mapped_column(String(32))
     prediction_date: Mapped[date]
     target_date: Mapped[date]
     # The last close the forecast started from: persistence's forecast for the same target day.

@@ -5,24 +5,51 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.models import ModelVersion, Prediction
 from db.repositories.actor import Actor, own_rows
 from db.types import utc_now
 
+# What makes two rows one forecast (the unique index uq_predictions_forecast).
+FORECAST_KEY = ["user_id", "model_version_id", "prediction_date", "target_date"]
+
 LEDGER_COLUMNS = (
-    "id", "ticker", "model_version", "model_type", "prediction_date", "target_date", "base_close", "predicted_value",
-    "lower", "upper", "confidence_score", "actual_value", "matured_at",
+    "id", "ticker", "model_version", "model_type", "version_deleted", "prediction_date", "target_date", "base_close",
+    "predicted_value", "lower", "upper", "confidence_score", "actual_value", "matured_at",
 )  # fmt: skip
 
 
-def add_predictions(*, session: Session, rows: Sequence[Prediction]) -> None:
-    session.add_all(rows)
-    session.flush()
+def keep_forecast_run(*, session: Session, rows: Sequence[dict[str, Any]]) -> tuple[list[Prediction], int]:
+    """Store one run's forecasts (one user, version and day made) that the ledger lacks.
+
+    Returns the ledger's rows for the run's target days, earliest first, and how many of them this call
+    added: a day already forecast keeps the row made first. ON CONFLICT rather than look-then-insert, so
+    a retried request racing the first one waits for it and adds nothing.
+    """
+    if not rows:
+        return [], 0
+    (run,) = {(row["user_id"], row["model_version_id"], row["prediction_date"]) for row in rows}
+    new_ids = {row.setdefault("id", uuid.uuid4()) for row in rows}
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(Prediction).on_conflict_do_nothing(index_elements=FORECAST_KEY), list(rows))
+    user_id, version_id, made_on = run
+    stored = session.scalars(
+        select(Prediction)
+        .where(
+            Prediction.user_id == user_id,
+            Prediction.model_version_id == version_id,
+            Prediction.prediction_date == made_on,
+            Prediction.target_date.in_([row["target_date"] for row in rows]),
+        )
+        .order_by(Prediction.target_date)
+    ).all()
+    return list(stored), sum(row.id in new_ids for row in stored)
 
 
 def count_predictions_of(*, session: Session, version: ModelVersion) -> int:
@@ -31,20 +58,25 @@ def count_predictions_of(*, session: Session, version: ModelVersion) -> int:
     return int(session.scalar(query) or 0)
 
 
-def pending_predictions(*, session: Session, ticker: str, up_to: date) -> Sequence[Prediction]:
-    """Predictions of a ticker whose day has come (target_date <= up_to) and that have no actual yet."""
-    query = select(Prediction).where(
-        Prediction.ticker == ticker, Prediction.actual_value.is_(None), Prediction.target_date <= up_to
-    )
+def due_predictions(*, session: Session, ticker: str, up_to: date) -> Sequence[Prediction]:
+    """Predictions of a ticker whose day has come (target_date <= up_to), matured or not: a close
+    rewritten since may change an actual."""
+    query = select(Prediction).where(Prediction.ticker == ticker, Prediction.target_date <= up_to)
     return session.scalars(query).all()
 
 
 def set_actual(*, session: Session, prediction_id: uuid.UUID, actual: float) -> bool:
-    """Record the actual value once: a second call for the same prediction changes nothing."""
+    """Record the target day's close as stored now; True when that changed the row.
+
+    matured_at stays the first time the prediction met its actual.
+    """
     result = session.execute(
         update(Prediction)
-        .where(Prediction.id == prediction_id, Prediction.actual_value.is_(None))
-        .values(actual_value=actual, matured_at=utc_now())
+        .where(
+            Prediction.id == prediction_id,
+            or_(Prediction.actual_value.is_(None), Prediction.actual_value != actual),
+        )
+        .values(actual_value=actual, matured_at=func.coalesce(Prediction.matured_at, utc_now()))
     )
     return result.rowcount == 1
 
@@ -54,13 +86,14 @@ def read_ledger(
     since: date | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """The actor's predictions, newest target day first, with the version number and type they came from
-    (none once that version is deleted)."""
+    and whether that version is deleted (its number and type unknown for rows made before 0013)."""
     query = (
         select(
             Prediction.id,
             Prediction.ticker,
-            ModelVersion.version.label("model_version"),
-            ModelVersion.model_type,
+            func.coalesce(ModelVersion.version, Prediction.model_version_number).label("model_version"),
+            func.coalesce(ModelVersion.model_type, Prediction.model_type).label("model_type"),
+            Prediction.model_version_id.is_(None).label("version_deleted"),
             Prediction.prediction_date,
             Prediction.target_date,
             Prediction.base_close,

@@ -125,4 +125,22 @@ def test_the_tier_quota_on_predictions_gives_429_with_retry_after(client, analys
     response = client.post("/v1/predictions", json={"ticker": modelled}, headers=analyst.headers)
     assert_error(response, 429, "quota_exceeded")
     assert int(response.headers["Retry-After"]) >= 1
+    # Each request counts against the quota; the same forecast asked for twice is kept once.
+    assert client.get("/v1/ledger", headers=analyst.headers).json()["count"] == 1
+
+
+def test_a_retried_prediction_returns_the_rows_already_in_the_ledger(client, analyst, modelled):
+    first = client.post("/v1/predictions", json={"ticker": modelled, "days": 2}, headers=analyst.headers)
+    retry = client.post("/v1/predictions", json={"ticker": modelled, "days": 2}, headers=analyst.headers)
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert (first.json()["added"], retry.json()["added"]) == (2, 0)
+    assert [p["id"] for p in retry.json()["predictions"]] == [p["id"] for p in first.json()["predictions"]]
     assert client.get("/v1/ledger", headers=analyst.headers).json()["count"] == 2
+
+
+def test_a_prediction_from_old_prices_says_it_is_stale_and_names_the_last_bar(client, analyst, modelled):
+    made = client.post("/v1/predictions", json={"ticker": modelled, "days": 1}, headers=analyst.headers).json()
+    assert (made["stale"], made["last_bar"]) == (True, "2018-12-31")
+    documented = client.get("/openapi.json").json()["components"]["schemas"]["PredictionList"]
+    assert {"stale", "last_bar", "added"} <= set(documented["required"])
+    assert all(documented["properties"][name].get("description") for name in ("stale", "last_bar", "added"))

@@ -137,3 +137,16 @@ def test_the_interval_is_described_at_the_model_s_own_level_with_its_test_covera
     coverage = narrow.metrics["test_coverage"]
     assert f"meant to hold 80 % of outcomes; on its test days it held {coverage * 100:.1f} %." in caption
     assert "95 %" not in caption
+
+
+def test_predicting_twice_says_the_forecast_was_already_in_the_ledger(database):
+    at = logged_in_app(PAGE, with_model(database)).run()
+    for _ in range(2):
+        next(b for b in at.button if b.label == "Predict").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [
+        "These 5 predictions of SPX, for 2019-01-02 to 2019-01-08, were already in the ledger: the first "
+        "forecast for each day is kept."
+    ]
+    at.run()
+    assert len(at.dataframe[-1].value) == 5

@@ -134,13 +134,17 @@ def test_the_ledger_names_each_model_by_version_and_type_and_keeps_a_deleted_one
     make(session, actor, days=1, version_id=gone.id)
     assert delete(session=session, actor=actor, version_id=gone.id) == 1, "the predictions it leaves in the ledger"
     ledger = ledger_with_outcomes(session=session, actor=actor)
-    assert sorted(ledger["model"]) == ["PRD v1 · LSTM (Keras)", "PRD v1 · LSTM (Keras)", "PRD · deleted model"]
-    assert sorted(ledger["model_type"].fillna("none")) == ["lstm", "lstm", "none"], "the type as the API stores it"
+    assert sorted(ledger["model"]) == [
+        "PRD v1 · LSTM (Keras)",
+        "PRD v1 · LSTM (Keras)",
+        "PRD v2 · LSTM (Keras), deleted",
+    ]
+    assert list(ledger["model_type"]) == ["lstm"] * 3, "the type as the API stores it, kept after deletion"
     assert kept.version == 1
 
 
 def test_deleted_models_of_two_tickers_are_scored_apart(session, actor):
-    # Deleting a version clears the link: all that is left to tell its rows apart is their ticker.
+    # Rows made before 0013 kept no version number: once their version is deleted, only the ticker is left.
     for ticker, base in (("BIG", 2500.0), ("SMALL", 25.0)):
         for day, move in ((2, 0.01), (3, -0.02)):
             session.add(
@@ -262,3 +266,125 @@ def test_a_version_that_forecasts_no_move_is_said_to_be_persistence_on_the_score
     actuals = {day: 100.0 + day % 3 for day in range(40)}
     board = scoreboard(ledger_rows([(day, [actuals[day]]) for day in range(30)], actuals)).iloc[0]
     assert board["verdict"] == "the same forecast as tomorrow = today"
+
+
+def test_predicting_again_keeps_the_rows_already_in_the_ledger(session, actor):
+    upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
+    save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    first = predict_made(session, actor, days=3)
+    again = predict_made(session, actor, days=3)
+    assert (first.added, again.added) == (3, 0)
+    assert [r.id for r in again.rows] == [r.id for r in first.rows], "the forecast kept is the first one"
+    longer = predict_made(session, actor, days=5)
+    assert longer.added == 2, "only the two new target days are new forecasts"
+    assert [r.id for r in longer.rows][:3] == [r.id for r in first.rows]
+    assert [r.target_date for r in longer.rows] == sorted(r.target_date for r in longer.rows)
+    assert len(session.scalars(select(Prediction)).all()) == 5
+    assert len(ledger_with_outcomes(session=session, actor=actor)) == 5
+
+
+def test_the_database_refuses_a_second_copy_of_a_forecast(session, actor):
+    from sqlalchemy.exc import IntegrityError
+
+    upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
+    save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    (row,) = make(session, actor, days=1)
+    copy = {c: getattr(row, c) for c in ("user_id", "model_version_id", "ticker", "prediction_date", "target_date")}
+    session.add(Prediction(**copy, predicted_value=1.0))
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.flush()
+
+
+def test_each_deleted_version_keeps_its_name_and_its_own_forecasts(session, actor):
+    first = save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    second = save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    # Rows as predict() writes them (named after their version), on days with known actuals.
+    for version, predicted in ((first, 101.0), (second, 110.0)):
+        for day in (3, 4, 5):
+            session.add(
+                Prediction(
+                    user_id=actor.user_id, model_version_id=version.id, ticker="PRD",
+                    model_version_number=version.version, model_type=version.model_type,
+                    prediction_date=datetime.date(2018, 12, day), target_date=datetime.date(2018, 12, day + 1),
+                    base_close=100.0, predicted_value=predicted, lower=90.0, upper=120.0, actual_value=100.0,
+                )
+            )  # fmt: skip
+    session.flush()
+    before = scoreboard(ledger_with_outcomes(session=session, actor=actor)).set_index("model")
+    delete(session=session, actor=actor, version_id=first.id)
+    delete(session=session, actor=actor, version_id=second.id)
+    after = scoreboard(ledger_with_outcomes(session=session, actor=actor)).set_index("model")
+    assert list(after["predictions"]) == [3, 3]
+    assert sorted(after["mae"]) == pytest.approx([1.0, 10.0])
+    assert [name.removesuffix(", deleted") for name in after.index] == list(before.index)
+    assert all(name.endswith(", deleted") for name in after.index)
+
+
+def test_a_prediction_says_when_its_prices_are_stale(session, actor):
+    from core.predictions import prices_are_stale
+
+    upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
+    save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    made = predict_made(session, actor, days=1)
+    assert (made.last_bar, made.stale) == (datetime.date(2018, 12, 31), True), "years old"
+    # 2019-01-01 was a holiday: on the 2nd the newest close that must exist is the 31st's.
+    assert prices_are_stale("PRD", datetime.date(2018, 12, 31), today=datetime.date(2019, 1, 2)) is False
+    assert prices_are_stale("PRD", datetime.date(2018, 12, 28), today=datetime.date(2019, 1, 2)) is True
+
+
+NEW_YORK_CLOSE_OF_3_DEC = datetime.datetime(2018, 12, 3, 21, 0, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize(
+    ("ticker", "closes_at"),
+    [("PRD", NEW_YORK_CLOSE_OF_3_DEC), ("BTC-USD", datetime.datetime(2018, 12, 4, 0, 0, tzinfo=datetime.UTC))],
+)
+def test_a_target_day_whose_session_is_still_open_is_not_matured(session, actor, ticker, closes_at):
+    upsert_prices(
+        session=session, frame=bars(until=datetime.date(2018, 11, 30)), ticker=ticker, owner_id=None, source="yahoo"
+    )
+    version = save_version(session=session, actor=actor, ticker=ticker, result=tiny_result())
+    session.add(
+        Prediction(
+            user_id=actor.user_id, model_version_id=version.id, ticker=ticker,
+            prediction_date=datetime.date(2018, 11, 30), target_date=datetime.date(2018, 12, 3), base_close=100.0,
+            predicted_value=101.0,
+        )
+    )  # fmt: skip
+    # The bar of the day so far, as a data source serves it before the close.
+    upsert_prices(
+        session=session, frame=bars(until=datetime.date(2018, 12, 3)), ticker=ticker, owner_id=None, source="yahoo"
+    )
+    second = datetime.timedelta(seconds=1)
+    assert fill_matured(session=session, ticker=ticker, now=closes_at - second) == 0
+    assert fill_matured(session=session, ticker=ticker, now=closes_at + second) == 1
+
+
+def test_a_corrected_close_corrects_the_ledger(session, actor):
+    upsert_prices(
+        session=session, frame=bars(until=datetime.date(2018, 11, 30)), ticker="PRD", owner_id=None, source="yahoo"
+    )
+    save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    make(session, actor, days=1)
+    wrong = bars(until=datetime.date(2018, 12, 3))
+    wrong.loc[wrong["date"] == datetime.date(2018, 12, 3), ["close", "adjusted_close"]] *= 0.98
+    upsert_prices(session=session, frame=wrong, ticker="PRD", owner_id=None, source="yahoo")
+    assert fill_matured(session=session, ticker="PRD") == 1
+    upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
+    assert fill_matured(session=session, ticker="PRD") == 1, "the corrected close"
+    assert fill_matured(session=session, ticker="PRD") == 0, "nothing changed since"
+    ledger = ledger_with_outcomes(session=session, actor=actor)
+    assert ledger["actual_close"].iloc[0] == pytest.approx(
+        bars().set_index("date")["close"][datetime.date(2018, 12, 3)]
+    )
+
+
+def predict_made(session, actor, days):
+    return predict(
+        session=session,
+        actor=actor,
+        ticker="PRD",
+        days=days,
+        settings=load_settings(),
+        throttle=Throttle(MemoryStorage()),
+    )

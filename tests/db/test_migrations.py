@@ -167,3 +167,75 @@ def test_series_versions_are_backfilled_by_0011(blank_database: URL) -> None:
     command.downgrade(alembic_config(url), "0010")
     assert "price_series_versions" not in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_0013_keeps_the_oldest_copy_of_each_forecast_and_names_its_version(blank_database: URL) -> None:
+    """Copies left by Predict pressed twice go, the first one made stays; a deleted version's rows are
+    untouched (nothing tells two deleted versions apart), and each row keeps its version's number and type."""
+    url = blank_database
+    import uuid
+    from datetime import UTC, date, datetime, timedelta
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from db.migrate import alembic_config
+
+    command.upgrade(alembic_config(url), "0012")
+    engine = create_engine(url, poolclass=NullPool)
+
+    def key(value: uuid.UUID) -> object:
+        return value.hex if url.get_backend_name() == "sqlite" else value
+
+    now = datetime.now(UTC)
+    user, version = uuid.uuid4(), uuid.uuid4()
+    copies = [uuid.uuid4() for _ in range(3)]  # oldest last: the migration must not keep the first inserted
+    other_day, orphans = uuid.uuid4(), [uuid.uuid4(), uuid.uuid4()]
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, username, email, password_hash, role, subscription_tier, is_active,"
+                " created_at, updated_at) VALUES (:id, 'mig', 'mig@example.com', 'x', 'analyst', 'free', TRUE,"
+                " :now, :now)"
+            ),
+            {"id": key(user), "now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO model_versions (id, user_id, ticker, version, model_type, parameters, metrics, artifact,"
+                " artifact_sha256, is_active, created_at) VALUES (:id, :user, 'MIG', 4, 'ridge', '{}', '{}', :blob,"
+                " :sha, FALSE, :now)"
+            ),
+            {"id": key(version), "user": key(user), "blob": b"x", "sha": "0" * 64, "now": now},
+        )
+        rows = [(row_id, version, date(2024, 1, 3), now - timedelta(minutes=n)) for n, row_id in enumerate(copies)]
+        rows += [(other_day, version, date(2024, 1, 4), now)]
+        rows += [(row_id, None, date(2024, 1, 3), now) for row_id in orphans]
+        for row_id, model, target, made in rows:
+            connection.execute(
+                text(
+                    "INSERT INTO predictions (id, user_id, model_version_id, ticker, prediction_date, target_date,"
+                    " predicted_value, created_at) VALUES (:id, :user, :model, 'MIG', :made_on, :target, 1.0, :at)"
+                ),
+                {
+                    "id": key(row_id),
+                    "user": key(user),
+                    "model": key(model) if model else None,
+                    "made_on": date(2024, 1, 2),
+                    "target": target,
+                    "at": made,
+                },
+            )
+    upgrade_to_head(url)
+    assert schema_drift(url) is None
+    with engine.connect() as connection:
+        kept = connection.execute(
+            text("SELECT id, model_version_number, model_type FROM predictions WHERE model_version_id IS NOT NULL")
+        ).all()
+        orphaned = connection.execute(text("SELECT count(*) FROM predictions WHERE model_version_id IS NULL")).one()
+    assert sorted(str(uuid.UUID(str(row_id))) for row_id, *_ in kept) == sorted(str(i) for i in (copies[2], other_day))
+    assert {(number, kind) for _, number, kind in kept} == {(4, "ridge")}
+    assert orphaned == (2,)
+    command.downgrade(alembic_config(url), "0012")
+    assert "model_version_number" not in {c["name"] for c in inspect(engine).get_columns("predictions")}
+    engine.dispose()
