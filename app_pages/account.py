@@ -1,11 +1,15 @@
 """Account: profile, password, API keys and their usage, preferences, quotas; admins manage users and the audit log."""
 
+import uuid
+
 import pandas as pd
 import streamlit as st
 
 from common.config import get_settings
 from common.words import plural
+from core.api_usage import KeyUsage
 from core.auth import Actor
+from core.auth.api_keys import KeyStatus, key_status
 from core.preferences import DATE_RANGES, NOTIFICATIONS
 from core.services import accounts
 from ui.admin import render_admin
@@ -44,6 +48,7 @@ def render_api_keys(actor: Actor) -> None:
     if not keys:
         st.caption("No API keys yet.")
         return
+    statuses = {key.id: key_status(key) for key in keys}
     rows = [
         {
             "Name": key.name,
@@ -51,24 +56,25 @@ def render_api_keys(actor: Actor) -> None:
             "Created": key.created_at,
             "Last used": key.last_used,
             "Expires": key.expires_at,
-            "Active": key.is_active,
+            "Status": statuses[key.id].value,
         }
         for key in keys
     ]
     # readable(): local time to the minute, as every other table shows moments.
     show_readable(pd.DataFrame(rows, columns=list(rows[0])), keep={name: name for name in rows[0]})
-    active = {f"{key.name} ({key.prefix}…)": key.id for key in keys if key.is_active}
+    # An expired key already authenticates nothing: only active ones are worth revoking.
+    active = {f"{key.name} ({key.prefix}…)": key.id for key in keys if statuses[key.id] is KeyStatus.ACTIVE}
     if active:
         chosen = st.selectbox("Revoke a key", list(active), index=None, placeholder="Choose a key")
         if st.button("Revoke", disabled=chosen is None) and attempt(
             accounts.revoke_api_key, actor, key_id=active[chosen]
         ):
             done_then_rerun(f"Revoked {chosen}: it no longer authenticates.")
-    render_key_usage(actor)
+    render_key_usage(actor, statuses)
 
 
-def render_key_usage(actor: Actor) -> None:
-    """Each key's requests by endpoint, and the last day it was used, revoked keys included."""
+def render_key_usage(actor: Actor, statuses: dict[uuid.UUID, KeyStatus]) -> None:
+    """Each key's requests by endpoint, and the last day it was used, revoked and expired keys included."""
     st.subheader("Requests per key")
     usage = attempt(accounts.usage_per_key, actor)
     if not usage:
@@ -77,7 +83,7 @@ def render_key_usage(actor: Actor) -> None:
     rows = pd.DataFrame(
         [
             {
-                "Key": f"{row.key_name} ({row.key_prefix}…)" + ("" if row.key_active else " · revoked"),
+                "Key": f"{row.key_name} ({row.key_prefix}…)" + status_suffix(statuses, row),
                 "Endpoint": row.endpoint,
                 "Requests": row.requests,
                 "Last used": row.last_day,
@@ -89,6 +95,12 @@ def render_key_usage(actor: Actor) -> None:
         count = plural(int(requests["Requests"].sum()), "request")
         st.text(f"{key}: {count}, last on {requests['Last used'].max():%Y-%m-%d}")
         show_table(requests.drop(columns="Key"), hide_index=True)
+
+
+def status_suffix(statuses: dict[uuid.UUID, KeyStatus], row: KeyUsage) -> str:
+    """' · expired' or ' · revoked' after a key that no longer authenticates; nothing after an active one."""
+    status = statuses.get(row.api_key_id, KeyStatus.ACTIVE if row.key_active else KeyStatus.REVOKED)
+    return "" if status is KeyStatus.ACTIVE else f" · {status.value}"
 
 
 def render_preferences(actor: Actor) -> None:

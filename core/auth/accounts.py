@@ -29,6 +29,7 @@ from core.throttle import (
     REGISTRATIONS_PER_ADDRESS,
     Throttle,
     ThrottleUnavailableError,
+    get_throttle,
 )
 from db.models import Invitation, User
 from db.models.accounts import Role
@@ -37,10 +38,10 @@ from db.repositories.invitations import add_invitation, find_open_invitation, ma
 from db.repositories.users import (
     MAX_USERNAME_CHARS,
     UserInputError,
-    count_admins,
     create_user,
     get_user,
     get_user_by_username,
+    lock_active_admins,
     normalise_username,
     record_login,
     record_logout,
@@ -229,16 +230,26 @@ def _count_registration(throttle: Throttle, client_ip: str | None) -> None:
 
 
 def change_password(
-    *, session: Session, actor: Actor, current: str, new: str, new_repeat: str, client_ip: str | None = None
+    *,
+    session: Session,
+    actor: Actor,
+    current: str,
+    new: str,
+    new_repeat: str,
+    client_ip: str | None = None,
+    throttle: Throttle | None = None,
 ) -> User:
     """Replace the actor's password after checking the current one; ends every other session.
 
+    The current password is checked against login's per-account limit (the process's throttle
+    unless one is given): whoever holds a session gets no more guesses than the login form gives.
     Every refusal is audited in a row that survives the rollback the refusal causes.
     """
     user = get_user(session=session, user_id=actor.user_id)
     with refusals_audited(session=session, action="password change", actor=actor, ip=client_ip):
-        if user is None or not verify_password(current, user.password_hash):
+        if user is None:
             raise AccountError("The current password is wrong", reason="wrong current password")
+        _check_current_password(user, current, throttle or get_throttle())
         if new != new_repeat:
             raise AccountError("The two new passwords differ", reason="new passwords differ")
         if verify_password(new, user.password_hash):
@@ -249,6 +260,26 @@ def change_password(
     record_logout(session=session, user=user)
     record_event(session=session, action="password change", status="ok", actor=actor, ip=client_ip)
     return user
+
+
+def _check_current_password(user: User, current: str, throttle: Throttle) -> None:
+    """Refuse a wrong current password, counted as a failed login of the account."""
+    counter = _account_counter(user.username)
+    try:
+        # As at login: counted before the check so parallel guesses cannot slip past the limit,
+        # and cleared once the password is right.
+        verdict = throttle.hit(LOGIN_FAILURES_PER_ACCOUNT, "login-account", counter)
+    except ThrottleUnavailableError:
+        raise AccountError(LOGIN_UNAVAILABLE, reason="rate-limit store unreachable: refused (fails closed)") from None
+    password_ok = verify_password(current, user.password_hash)
+    if not verdict.allowed:
+        raise AccountError(LOGIN_REFUSED, reason="too many attempts for this account")
+    if not password_ok:
+        raise AccountError("The current password is wrong", reason="wrong current password")
+    try:
+        throttle.clear(LOGIN_FAILURES_PER_ACCOUNT, "login-account", counter)
+    except ThrottleUnavailableError:
+        raise AccountError(LOGIN_UNAVAILABLE, reason="rate-limit store unreachable after the password check") from None
 
 
 def log_out(*, session: Session, actor: Actor, client_ip: str | None) -> None:
@@ -266,8 +297,8 @@ def change_role(
     with refusals_audited(session=session, action="role change", actor=actor, ip=client_ip):
         require(actor, Permission.MANAGE_USERS)
         user = _existing_user(session, user_id)
-        if user.role == Role.ADMIN.value and role != Role.ADMIN and count_admins(session=session) <= 1:
-            raise AccountError("The last admin cannot be demoted")
+        if role != Role.ADMIN:
+            _keep_an_active_admin(session, user, "demoted")
     before = user.role
     set_role(session=session, user=user, role=role)
     record_event(
@@ -291,6 +322,8 @@ def set_active(
         user = _existing_user(session, user_id)
         if user.id == actor.user_id and not active:
             raise AccountError("You cannot deactivate yourself")
+        if not active:
+            _keep_an_active_admin(session, user, "deactivated")
     user.is_active = active
     if not active:
         record_logout(session=session, user=user)
@@ -320,6 +353,18 @@ def invite(*, session: Session, actor: Actor, email: str) -> Invitation:
             raise AccountError(str(error), reason=f"{error.field}: refused") from None
     record_event(session=session, action="invite", status="ok", actor=actor)
     return invitation
+
+
+def _keep_an_active_admin(session: Session, user: User, change: str) -> None:
+    """Refuse to demote or deactivate the only active admin: nobody could then manage users."""
+    # Counted under lock, as another admin may be demoting or deactivating someone right now;
+    # whether the user is an active admin is read there too, fresher than the loaded row.
+    admins = lock_active_admins(session=session)
+    if user.id in admins and len(admins) <= 1:
+        raise AccountError(
+            f"The last active admin cannot be {change}: make another user admin first",
+            reason=f"last active admin: not {change}",
+        )
 
 
 def _existing_user(session: Session, user_id: uuid.UUID) -> User:

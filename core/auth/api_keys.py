@@ -7,7 +7,8 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
@@ -16,7 +17,7 @@ from core.audit import record_event
 from db.models import ApiKey, User
 from db.repositories.actor import Actor
 from db.repositories.api_keys import add_api_key, get_api_key_by_hash, list_api_keys, revoke_api_key
-from db.repositories.users import get_user
+from db.repositories.users import get_user, lock_user
 from db.types import utc_now
 
 KEY_PREFIX = "cc_"
@@ -24,10 +25,12 @@ KEY_RANDOM_BYTES = 32  # 256 bits, comfortably past the 128 bits a guess would n
 DISPLAY_PREFIX_CHARS = 8
 MAX_NAME_CHARS = 100
 LAST_USED_PRECISION = timedelta(minutes=1)
+# Each key has its own API limits, so the cap on keys is what bounds one account's requests.
+MAX_ACTIVE_KEYS_PER_USER = 10
 
 
 class ApiKeyError(BadInput):
-    """The key request is malformed; the message names the field."""
+    """The key request is malformed (the message names the field) or would pass the cap on keys."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,21 @@ class NewApiKey:
 
     secret: str
     record: ApiKey
+
+
+class KeyStatus(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+def key_status(record: ApiKey, *, now: datetime | None = None) -> KeyStatus:
+    """Whether a key authenticates (active) or why not: the one rule verify_api_key and the pages use."""
+    if not record.is_active:
+        return KeyStatus.REVOKED
+    if record.expires_at is not None and record.expires_at <= (now or utc_now()):
+        return KeyStatus.EXPIRED
+    return KeyStatus.ACTIVE
 
 
 def hash_api_key(secret: str) -> str:
@@ -50,6 +68,15 @@ def create_api_key(
         raise ApiKeyError(f"name: 1-{MAX_NAME_CHARS} characters")
     if expires_in_days is not None and expires_in_days < 1:
         raise ApiKeyError("expires in days: at least 1, or no expiry")
+    # One creation per account at a time, or parallel requests could each see room under the cap.
+    lock_user(session=session, user_id=actor.user_id)
+    now = utc_now()
+    active = sum(key_status(key, now=now) is KeyStatus.ACTIVE for key in list_api_keys(session=session, actor=actor))
+    if active >= MAX_ACTIVE_KEYS_PER_USER:
+        raise ApiKeyError(
+            f"You already have {MAX_ACTIVE_KEYS_PER_USER} active API keys, the most an account may hold: "
+            "revoke one you no longer use, then create the new one"
+        )
     secret = KEY_PREFIX + secrets.token_urlsafe(KEY_RANDOM_BYTES)
     record = add_api_key(
         session=session,
@@ -57,7 +84,7 @@ def create_api_key(
         name=name,
         prefix=secret[: len(KEY_PREFIX) + DISPLAY_PREFIX_CHARS],
         key_hash=hash_api_key(secret),
-        expires_at=utc_now() + timedelta(days=expires_in_days) if expires_in_days else None,
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
     )
     record_event(session=session, action="api key create", status="ok", actor=actor, ip=client_ip, detail=name)
     return NewApiKey(secret=secret, record=record)
@@ -91,10 +118,8 @@ def verify_api_key(session: Session, key: str) -> tuple[ApiKey, User] | None:
     if not key or not key.startswith(KEY_PREFIX):
         return None
     record = get_api_key_by_hash(session=session, key_hash=hash_api_key(key.strip()))
-    if record is None or not record.is_active:
-        return None
     now = utc_now()
-    if record.expires_at is not None and record.expires_at <= now:
+    if record is None or key_status(record, now=now) is not KeyStatus.ACTIVE:
         return None
     user = get_user(session=session, user_id=record.user_id)
     if user is None or not user.is_active:

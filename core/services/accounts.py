@@ -101,9 +101,17 @@ def log_out(actor: Actor) -> None:
 
 
 def change_password(actor: Actor, *, current: str, new: str, new_repeat: str) -> User:
-    """The actor's new password; every other session ends. A refusal's audit row outlives its rollback."""
+    """The actor's new password; every other session ends. Wrong current passwords count towards
+    the login lockout. A refusal's audit row outlives its rollback."""
     with session_scope(action="password change") as session:
-        return auth.change_password(session=session, actor=actor, current=current, new=new, new_repeat=new_repeat)
+        return auth.change_password(
+            session=session,
+            actor=actor,
+            current=current,
+            new=new,
+            new_repeat=new_repeat,
+            throttle=get_throttle(),
+        )
 
 
 def profile(actor: Actor) -> User:

@@ -1,4 +1,4 @@
-"""Users: create, look up, list, change role, deactivate, record logins."""
+"""Users: create, look up, list, change role, deactivate, lock, record logins."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -125,9 +125,21 @@ def list_users(*, session: Session, actor: Actor) -> Sequence[User]:
     return session.scalars(query).all()
 
 
-def count_admins(*, session: Session) -> int:
-    query = select(func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.is_active)
-    return session.scalar(query) or 0
+def lock_active_admins(*, session: Session) -> set[uuid.UUID]:
+    """The active admins' ids, their rows locked (FOR UPDATE) until the transaction ends.
+
+    A concurrent demotion or deactivation waits for this transaction, and PostgreSQL re-reads a
+    row changed meanwhile, so two admins cannot each count the other and both act. SQLite has no
+    row locks: its writing transactions begin IMMEDIATE and so run one at a time.
+    """
+    # Ordered, so that two transactions take the same locks in the same order and never deadlock.
+    query = select(User.id).where(User.role == Role.ADMIN.value, User.is_active).order_by(User.id).with_for_update()
+    return set(session.scalars(query))
+
+
+def lock_user(*, session: Session, user_id: uuid.UUID) -> None:
+    """Lock a user's row until the transaction ends, to run one of their changes at a time (no-op on SQLite)."""
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
 
 
 def set_role(*, session: Session, user: User, role: Role) -> User:

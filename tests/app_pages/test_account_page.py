@@ -1,16 +1,19 @@
 """The Account page: requests per API key, and the admin's invitations, through the account services."""
 
 import json
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import URL
 
 from core.api_usage import record_key_request
+from core.auth.api_keys import MAX_ACTIVE_KEYS_PER_USER
 from core.services import accounts
 from db.engine import session_scope
-from db.models import AuditLog, Invitation
+from db.models import ApiKey, AuditLog, Invitation
 from db.models.accounts import Role
+from db.types import utc_now
 from tests.accounts import logged_in_app, make_account, unique_name
 from ui.text import plain
 
@@ -52,7 +55,7 @@ def test_key_dates_read_in_local_minutes_like_every_other_table(database):
     accounts.create_api_key(actor, name="nightly", expires_in_days=30)
     at = logged_in_app("app_pages/account.py", actor).run()
     table = next(frame.value for frame in at.dataframe if "Prefix" in frame.value.columns)
-    assert list(table.columns) == ["Name", "Prefix", "Created", "Last used", "Expires", "Active"]
+    assert list(table.columns) == ["Name", "Prefix", "Created", "Last used", "Expires", "Status"]
     assert table["Created"].dt.tz is None, "local time, no +00:00 to read past"
     assert table["Expires"].dt.tz is None
     formats = {name: config.get("type_config", {}).get("format") for name, config in column_config(at).items()}
@@ -73,6 +76,48 @@ def test_a_revoked_key_is_confirmed_after_the_page_refreshes(database):
     assert not at.exception
     assert [s.value for s in at.success] == [plain(f"Revoked nightly ({key.prefix}…): it no longer authenticates.")]
     assert "Revoke a key" not in [s.label for s in at.selectbox], "no active key is left to revoke"
+
+
+def test_an_expired_key_reads_expired_and_is_not_offered_for_revocation(database):
+    actor = make_account(database)
+    live = accounts.create_api_key(actor, name="live", expires_in_days=30).record
+    old = accounts.create_api_key(actor, name="old", expires_in_days=30).record
+    gone = accounts.create_api_key(actor, name="gone", expires_in_days=None).record
+    accounts.revoke_api_key(actor, key_id=gone.id)
+    with session_scope() as session:
+        session.execute(update(ApiKey).where(ApiKey.id == old.id).values(expires_at=utc_now() - timedelta(days=1)))
+        for key in (live, old, gone):
+            record_key_request(session=session, api_key_id=key.id, endpoint="GET /v1/tickers")
+
+    at = logged_in_app("app_pages/account.py", actor).run()
+    assert not at.exception
+    table = next(frame.value for frame in at.dataframe if "Prefix" in frame.value.columns)
+    assert dict(zip(table["Name"], table["Status"], strict=True)) == {
+        "live": "active",
+        "old": "expired",
+        "gone": "revoked",
+    }
+    assert next(s for s in at.selectbox if s.label == "Revoke a key").options == [f"live ({live.prefix}…)"]
+    summaries = sorted(text.value.split(":")[0] for text in at.text if ", last on" in text.value)
+    assert summaries == [
+        f"gone ({gone.prefix}…) · revoked",
+        f"live ({live.prefix}…)",
+        f"old ({old.prefix}…) · expired",
+    ]
+
+
+def test_a_key_past_the_cap_is_refused_with_the_way_out(database):
+    actor = make_account(database)
+    for number in range(MAX_ACTIVE_KEYS_PER_USER):
+        accounts.create_api_key(actor, name=f"k{number}", expires_in_days=30)
+    at = logged_in_app("app_pages/account.py", actor).run()
+    next(w for w in at.text_input if w.label == "Key name").input("one more")
+    next(b for b in at.button if b.label == "Create key").click().run()
+    assert not at.exception
+    assert not at.code, "no key was made"
+    [error] = [e.value for e in at.error]
+    assert f"{MAX_ACTIVE_KEYS_PER_USER} active API keys" in error
+    assert "revoke one" in error
 
 
 def test_an_invitation_from_the_admin_panel_is_stored_and_audited(database):

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from core.auth import ApiKeyError, create_api_key, list_keys, revoke_key, set_active, verify_api_key
+from core.auth.api_keys import MAX_ACTIVE_KEYS_PER_USER, KeyStatus, key_status
 from db.models import ApiKey
 from db.models.accounts import Role
 from db.repositories.actor import Actor
@@ -86,3 +87,40 @@ def test_listing_shows_only_ones_own_keys(session, owner):
 def test_bad_requests_are_named(session, owner, name, days, message):
     with pytest.raises(ApiKeyError, match=message):
         create_api_key(session=session, actor=owner, name=name, expires_in_days=days)
+
+
+def test_a_key_has_one_status_by_the_rule_that_verifies_it(session, owner):
+    live = create_api_key(session=session, actor=owner, name="live", expires_in_days=30)
+    expired = create_api_key(session=session, actor=owner, name="old", expires_in_days=1)
+    revoked = create_api_key(session=session, actor=owner, name="gone", expires_in_days=None)
+    expired.record.expires_at = utc_now() - timedelta(seconds=1)
+    revoke_key(session=session, actor=owner, key_id=revoked.record.id)
+    statuses = {key.name: key_status(key) for key in list_keys(session=session, actor=owner)}
+    assert statuses == {"live": KeyStatus.ACTIVE, "old": KeyStatus.EXPIRED, "gone": KeyStatus.REVOKED}
+    for created in (live, expired, revoked):
+        assert (verify_api_key(session, created.secret) is not None) == (key_status(created.record) == "active")
+
+
+def test_an_account_holds_at_most_a_few_active_keys(session, owner):
+    keys = [
+        create_api_key(session=session, actor=owner, name=f"k{i}", expires_in_days=1)
+        for i in range(MAX_ACTIVE_KEYS_PER_USER)
+    ]
+    with pytest.raises(ApiKeyError, match=f"{MAX_ACTIVE_KEYS_PER_USER} active API keys.*revoke one"):
+        create_api_key(session=session, actor=owner, name="one too many", expires_in_days=1)
+    assert len(list_keys(session=session, actor=owner)) == MAX_ACTIVE_KEYS_PER_USER
+    # Revoked and expired keys make room: they authenticate nothing.
+    revoke_key(session=session, actor=owner, key_id=keys[0].record.id)
+    create_api_key(session=session, actor=owner, name="after a revocation", expires_in_days=1)
+    keys[1].record.expires_at = utc_now() - timedelta(seconds=1)
+    session.flush()
+    create_api_key(session=session, actor=owner, name="after an expiry", expires_in_days=1)
+    with pytest.raises(ApiKeyError, match="revoke one"):
+        create_api_key(session=session, actor=owner, name="one too many", expires_in_days=1)
+
+
+def test_the_cap_is_per_account(session, owner):
+    other = Actor.of(create_user(session=session, username="lou", email="lou@example.com", password_hash="x"))
+    for i in range(MAX_ACTIVE_KEYS_PER_USER):
+        create_api_key(session=session, actor=owner, name=f"k{i}", expires_in_days=None)
+    assert create_api_key(session=session, actor=other, name="mine", expires_in_days=None).secret
