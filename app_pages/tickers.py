@@ -46,7 +46,7 @@ def render_cache(actor: Actor, preferences: Preferences) -> None:
                     "First day": [f"{c.first_date:%Y-%m-%d}" for c in cached],
                     "Last day": [f"{c.last_date:%Y-%m-%d}" for c in cached],
                     "Days": [f"{c.rows:,}" for c in cached],
-                    "Freshness": ["stale" if is_stale(c.last_date, today) else "fresh" for c in cached],
+                    "Freshness": ["stale" if is_stale(c.last_date, today, c.ticker) else "fresh" for c in cached],
                 }
             ),
             hide_index=True,

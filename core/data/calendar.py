@@ -185,7 +185,7 @@ def trading_days_after(last: date | pd.Timestamp, count: int, ticker: str) -> pd
     return pd.DatetimeIndex(days)
 
 
-def last_trading_day(today: date, ticker: str = "") -> date:
+def last_trading_day(today: date, ticker: str) -> date:
     """The newest session strictly before today: its close is the newest one that must exist by now."""
     calendar = calendar_for(ticker)
     yesterday = pd.Timestamp(today) - pd.Timedelta(days=1)
@@ -212,6 +212,6 @@ def _weekdays(calendar: ExchangeCalendar) -> pd.offsets.CustomBusinessDay:
     return pd.offsets.CustomBusinessDay(weekmask=calendar.weekmask)
 
 
-def is_stale(last_date: date, today: date, ticker: str = "") -> bool:
+def is_stale(last_date: date, today: date, ticker: str) -> bool:
     """Stale when the newest stored day is before the exchange's last completed session."""
     return last_date < last_trading_day(today, ticker)
