@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -363,7 +363,10 @@ class KeyUsageOut(Orm):
     api_key_id: uuid.UUID
     key_name: str
     key_prefix: str
-    key_active: bool
+    key_status: Literal["active", "expired", "revoked"] = Field(
+        description="whether the key authenticates now (active) or why not"
+    )
+    key_active: bool = Field(description="true when key_status is active")
     endpoint: str
     requests: int
     last_day: date

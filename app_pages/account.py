@@ -1,7 +1,5 @@
 """Account: profile, password, API keys and their usage, preferences, quotas; admins manage users and the audit log."""
 
-import uuid
-
 import pandas as pd
 import streamlit as st
 
@@ -70,10 +68,10 @@ def render_api_keys(actor: Actor) -> None:
             accounts.revoke_api_key, actor, key_id=active[chosen]
         ):
             done_then_rerun(f"Revoked {chosen}: it no longer authenticates.")
-    render_key_usage(actor, statuses)
+    render_key_usage(actor)
 
 
-def render_key_usage(actor: Actor, statuses: dict[uuid.UUID, KeyStatus]) -> None:
+def render_key_usage(actor: Actor) -> None:
     """Each key's requests by endpoint, and the last day it was used, revoked and expired keys included."""
     st.subheader("Requests per key")
     usage = attempt(accounts.usage_per_key, actor)
@@ -83,7 +81,7 @@ def render_key_usage(actor: Actor, statuses: dict[uuid.UUID, KeyStatus]) -> None
     rows = pd.DataFrame(
         [
             {
-                "Key": f"{row.key_name} ({row.key_prefix}…)" + status_suffix(statuses, row),
+                "Key": f"{row.key_name} ({row.key_prefix}…)" + status_suffix(row),
                 "Endpoint": row.endpoint,
                 "Requests": row.requests,
                 "Last used": row.last_day,
@@ -97,10 +95,9 @@ def render_key_usage(actor: Actor, statuses: dict[uuid.UUID, KeyStatus]) -> None
         show_table(requests.drop(columns="Key"), hide_index=True)
 
 
-def status_suffix(statuses: dict[uuid.UUID, KeyStatus], row: KeyUsage) -> str:
+def status_suffix(row: KeyUsage) -> str:
     """' · expired' or ' · revoked' after a key that no longer authenticates; nothing after an active one."""
-    status = statuses.get(row.api_key_id, KeyStatus.ACTIVE if row.key_active else KeyStatus.REVOKED)
-    return "" if status is KeyStatus.ACTIVE else f" · {status.value}"
+    return "" if row.key_status is KeyStatus.ACTIVE else f" · {row.key_status.value}"
 
 
 def render_preferences(actor: Actor) -> None:

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from core.auth.api_keys import verify_api_key
+from core.auth.api_keys import KeyStatus, key_status, verify_api_key
 from db.repositories.actor import Actor
 from db.repositories.api_usage import count_key_request, sum_key_requests, uncount_key_request
 from db.types import utc_now
@@ -27,10 +27,14 @@ class KeyUsage:
     api_key_id: uuid.UUID
     key_name: str
     key_prefix: str
-    key_active: bool
+    key_status: KeyStatus
     endpoint: str
     requests: int
     last_day: date
+
+    @property
+    def key_active(self) -> bool:
+        return self.key_status is KeyStatus.ACTIVE
 
 
 def authenticate_key(*, session: Session, secret: str) -> KeyHolder | None:
@@ -56,4 +60,8 @@ def take_back_key_request(*, session: Session, api_key_id: uuid.UUID, endpoint: 
 
 def usage_by_key(*, session: Session, actor: Actor, since: date | None = None) -> list[KeyUsage]:
     """Requests per endpoint of each of the actor's own keys, revoked ones included, since a day (UTC) or ever."""
-    return [KeyUsage(*row) for row in sum_key_requests(session=session, actor=actor, since=since)]
+    now = utc_now()
+    return [
+        KeyUsage(row.id, row.name, row.prefix, key_status(row, now=now), row.endpoint, row.requests, row.last_day)
+        for row in sum_key_requests(session=session, actor=actor, since=since)
+    ]

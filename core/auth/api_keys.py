@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -47,7 +48,14 @@ class KeyStatus(StrEnum):
     REVOKED = "revoked"
 
 
-def key_status(record: ApiKey, *, now: datetime | None = None) -> KeyStatus:
+class KeyState(Protocol):
+    """What decides a key's status: an ApiKey, or a row read with these two of its columns."""
+
+    is_active: bool
+    expires_at: datetime | None
+
+
+def key_status(record: KeyState, *, now: datetime | None = None) -> KeyStatus:
     """Whether a key authenticates (active) or why not: the one rule verify_api_key and the pages use."""
     if not record.is_active:
         return KeyStatus.REVOKED

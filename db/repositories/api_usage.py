@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import Row, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from db.models import ApiKey, ApiKeyUsage
@@ -43,23 +43,24 @@ def uncount_key_request(*, session: Session, api_key_id: uuid.UUID, endpoint: st
 
 def sum_key_requests(
     *, session: Session, actor: Actor, since: date | None = None
-) -> list[tuple[uuid.UUID, str, str, bool, str, int, date]]:
-    """(key id, name, prefix, active, endpoint, requests, last day) of the actor's own keys."""
+) -> list[Row[tuple[uuid.UUID, str, str, bool, datetime | None, str, int, date]]]:
+    """(key id, name, prefix, is_active, expires_at, endpoint, requests, last day) of the actor's own keys."""
     query = (
         select(
             ApiKey.id,
             ApiKey.name,
             ApiKey.prefix,
             ApiKey.is_active,
+            ApiKey.expires_at,
             ApiKeyUsage.endpoint,
-            func.sum(ApiKeyUsage.request_count),
-            func.max(ApiKeyUsage.day),
+            func.sum(ApiKeyUsage.request_count).label("requests"),
+            func.max(ApiKeyUsage.day).label("last_day"),
         )
         .join(ApiKeyUsage, ApiKeyUsage.api_key_id == ApiKey.id)
         .where(own_rows(ApiKey.user_id, actor))
-        .group_by(ApiKey.id, ApiKey.name, ApiKey.prefix, ApiKey.is_active, ApiKeyUsage.endpoint)
+        .group_by(ApiKey.id, ApiKey.name, ApiKey.prefix, ApiKey.is_active, ApiKey.expires_at, ApiKeyUsage.endpoint)
         .order_by(ApiKey.name, ApiKey.id, ApiKeyUsage.endpoint)
     )
     if since is not None:
         query = query.where(ApiKeyUsage.day >= since)
-    return [tuple(row) for row in session.execute(query).all()]
+    return list(session.execute(query).all())

@@ -72,3 +72,17 @@ def test_a_job_s_endpoint_is_counted_under_its_documented_path(client, analyst, 
     endpoints = {u["endpoint"] for u in client.get("/v1/usage", headers=analyst.headers).json()["usage"]}
     assert {"GET /v1/jobs/{job_id}", "POST /v1/jobs/{job_id}/cancel"} <= endpoints
     assert set(client.get("/openapi.json").json()["paths"]) >= {"/v1/jobs/{job_id}", "/v1/jobs/{job_id}/cancel"}
+
+
+def test_usage_says_which_keys_no_longer_authenticate(client, analyst):
+    expiring = issue_key(analyst.actor)
+    client.get("/v1/ledger", headers={"Authorization": f"Bearer {expiring}"})
+    with session_scope() as session:
+        session.execute(
+            update(ApiKey)
+            .where(ApiKey.key_hash == hash_api_key(expiring))
+            .values(expires_at=utc_now() - timedelta(minutes=1))
+        )
+    body = client.get("/v1/usage", headers=analyst.headers).json()
+    states = {u["key_prefix"]: (u["key_status"], u["key_active"]) for u in body["usage"]}
+    assert states == {expiring[:11]: ("expired", False), analyst.key[:11]: ("active", True)}
