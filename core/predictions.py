@@ -131,14 +131,15 @@ def fill_matured(*, session: Session, ticker: str, now: datetime | None = None) 
     day's. Only a day the calendar says had no session (a target named past the calendar's horizon)
     takes the next close.
     """
+    latest = session.scalar(select(func.max(HistoricalPrice.date)).where(HistoricalPrice.ticker == ticker))
+    due = due_predictions(session=session, ticker=ticker, up_to=latest) if latest is not None else []
+    if not due:
+        return 0  # the usual upload: no calendar built (a second, the first time in a process)
     now = now or datetime.now(UTC)
     calendar = calendar_for(ticker)
-    latest = session.scalar(select(func.max(HistoricalPrice.date)).where(HistoricalPrice.ticker == ticker))
-    if latest is None:
-        return 0
     changed = 0
     by_user: dict[uuid.UUID, pd.DataFrame] = {}
-    for prediction in due_predictions(session=session, ticker=ticker, up_to=latest):
+    for prediction in due:
         if prediction.user_id not in by_user:
             viewer = Actor(prediction.user_id, "", "analyst", "free")
             by_user[prediction.user_id] = read_prices(session=session, actor=viewer, ticker=ticker)
