@@ -49,7 +49,10 @@ def render_watchlist(page: StartPage) -> None:
     stale = [row for row in page.watchlist if row.stale]
     if stale:
         names = ", ".join(f"{row.ticker} (last bar {row.last_bar:%Y-%m-%d})" for row in stale)
-        st.warning(f"Prices older than the last trading day: {plain(names)}. Refresh them on the Tickers page.")
+        st.warning(
+            f"Prices older than the last trading day: {plain(names)}. "
+            "Fetch newer ones, or upload a newer file, on the Tickers page."
+        )
 
 
 def render_matured(page: StartPage) -> None:

@@ -14,14 +14,17 @@ def main() -> None:
     st.caption("Stock analytics with honest forecasts. Log in or create an account.")
     # Kept until the next login: the logout component reruns the page, and a notice popped on the
     # first run would vanish before anyone read it.
+    notice_slot = st.empty()
     notice = st.session_state.get("auth_notice")
     if notice:
-        st.info(plain(notice), icon=":material/info:")
+        notice_slot.info(plain(notice), icon=":material/info:")
     log_in, sign_up = st.tabs(["Log in", "Register"])
     with log_in:
         already_in = is_logged_in()
         if render_login(authenticator) and not already_in:
             st.rerun()  # the router now offers every page
+    if notice and "auth_notice" not in st.session_state:
+        notice_slot.empty()  # a login was tried: its outcome is what to read now
     with sign_up:
         render_registration(authenticator, settings)
 

@@ -140,10 +140,12 @@ class DatabaseAuthController:
             st.session_state[AUTH_STATE_KEY]["issued_at"] = token["issued_at"]
             st.session_state[AUTH_STATE_KEY]["cookie_issued_at"] = token["issued_at"]
             return True
-        if not username:
-            return None
+        # A submitted form: its outcome replaces any earlier notice ("You are logged out.").
+        st.session_state.pop("auth_notice", None)
+        if not username or not password:
+            raise LoginError("Enter your username and password.")
         try:
-            outcome = accounts.log_in(username=username, password=password or "")
+            outcome = accounts.log_in(username=username, password=password)
         except SQLAlchemyError as error:
             raise LoginError(database_error_message(error)) from None
         if not outcome.ok:

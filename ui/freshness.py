@@ -30,7 +30,7 @@ def warn_if_stale(ticker: str, last_bar: date, what: str) -> bool:
     expected = last_trading_day(today(), ticker)
     st.warning(
         f"{plain(what)} uses prices of {plain(ticker)} up to {plain(day(last_bar))}; the exchange has traded since "
-        f"(last trading day {plain(day(expected))}). Refresh the prices on the Tickers page.",
+        f"(last trading day {plain(day(expected))}). Fetch newer prices, or upload a newer file, on the Tickers page.",
         icon=":material/schedule:",
     )
     return True

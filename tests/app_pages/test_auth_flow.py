@@ -124,6 +124,19 @@ def test_register_then_log_in_then_log_out(database):
     assert [info.value for info in at.info] == []
 
 
+def test_an_empty_login_says_what_is_missing_and_replaces_the_logout_notice(database):
+    actor = make_account(database)
+    at = log_in(visit(), actor.username, DEFAULT_PASSWORD)
+    at.sidebar.button[0].click().run()
+    assert [info.value for info in at.info] == ["You are logged out."]
+    at = log_in(at, "", "")
+    assert [e.value for e in at.error] == ["Enter your username and password."]
+    assert [info.value for info in at.info] == [], "the attempt's outcome is what to read now"
+    at = log_in(at, actor.username, "not my password")
+    assert [e.value for e in at.error] == [LOGIN_REFUSED]
+    assert [info.value for info in at.info] == []
+
+
 def test_registration_errors_are_shown(database):
     at = visit()
     inputs(at, "Email")[0].input("someone@example.com")
