@@ -15,7 +15,7 @@ from core.forecasting.dataset import DatasetError
 from core.forecasting.evaluation import MASE_SPEC, figure, json_safe
 from core.forecasting.registry import save_version
 from core.forecasting.training import TrainingCancelledError, train_model
-from core.forecasting.zoo import label
+from core.forecasting.zoo import NETWORK_KINDS, label
 from core.jobs import OPEN
 from db.engine import database_error_message, session_scope
 from db.models import Evaluation, TrainingJob
@@ -43,6 +43,7 @@ class TrainingRun:
             return "skipped"
         work = {"walkforward": self._walk_forward, "leaderboard": self._leaderboard}.get(self._kind, self._train)
         try:
+            self._say_what(started[2], len(started[3]))
             return work(*started)
         except TrainingCancelledError as cancelled:
             return self._end(JobStatus.CANCELLED, message=str(cancelled))
@@ -205,6 +206,17 @@ class TrainingRun:
             job.heartbeat_at = utc_now()
             shown = f", val_loss {val_loss:.4f}" if val_loss is not None else ""
             job.message = f"epoch {epoch} of {epochs}: loss {loss:.4f}{shown}"
+
+    def _say_what(self, config: TrainingConfig, days: int) -> None:
+        """Replace "loading prices" with the work itself: a network's first seconds go to TensorFlow's import."""
+        what = "every model type" if self._kind == "leaderboard" else label(config.model_type)
+        networks = self._kind == "leaderboard" or config.model_type in NETWORK_KINDS
+        doing = {"walkforward": "walk-forward", "leaderboard": "leaderboard"}.get(self._kind, "training")
+        message = f"{doing}: {what}, {days:,} days" + (" (TensorFlow loads first)" if networks else "")
+        with session_scope(self.sessions, action="job progress") as session:
+            job = session.get(TrainingJob, self.job_id)
+            if job.status == JobStatus.RUNNING.value:  # not over a reaper's or a cancel's last word
+                job.message, job.heartbeat_at = message, utc_now()
 
     def _heartbeat(self) -> None:
         with session_scope(self.sessions, action="job heartbeat") as session:

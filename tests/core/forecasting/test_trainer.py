@@ -107,3 +107,40 @@ def test_a_leaderboard_job_stores_every_type_sorted_by_validation(app_database):
         best = label(models[0]["kind"])
         assert finished.message == f"leaderboard of {len(models)} model types: best on validation {best}"
         assert session.query(Evaluation).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "model_type", "saying"),
+    [
+        ("train", "lstm", "training: LSTM (Keras), 251 days (TensorFlow loads first)"),
+        ("train", "ridge", "training: ridge on 20 lagged returns + volatility, 251 days"),
+        ("walkforward", "median", "walk-forward: median drift, 251 days"),
+        ("leaderboard", "auto", "leaderboard: every model type, 251 days (TensorFlow loads first)"),
+    ],
+)
+def test_a_job_says_what_it_is_doing_once_its_prices_are_read(app_database, monkeypatch, kind, model_type, saying):
+    # "loading prices" stood on the Train page through TensorFlow's import and the whole fit.
+    from core.forecasting import engine, trainer, walkforward
+
+    seen = []
+
+    def message() -> None:
+        with session_scope() as session:
+            seen.append(session.get(TrainingJob, job_id).message)
+
+    def stop(*_args, **_kwargs):
+        message()
+        raise RuntimeError("seen enough")
+
+    for module, name in ((trainer, "train_model"), (walkforward, "walk_forward"), (engine, "leaderboard")):
+        monkeypatch.setattr(module, name, stop)
+    actor = make_account(app_database)
+    with session_scope() as session:
+        row = TrainingJob(
+            user_id=actor.user_id, ticker=TICKER, kind=kind, config=tiny_config(model_type=model_type).model_dump()
+        )
+        session.add(row)
+        session.flush()
+        job_id = row.id
+    TrainingRun(job_id, get_sessionmaker()).run()
+    assert seen == [saying]
