@@ -46,6 +46,22 @@ AUTOGROUP_TRIES = 5
 log = get_logger("jobs")
 
 
+class TrainingWorker(SimpleWorker):
+    """RQ's SimpleWorker, which registers itself again when Redis has forgotten it.
+
+    A Redis restart (this Redis keeps nothing on disk) or a flush drops the worker's registration
+    while it goes on listening: the Train page and `core check` then said no worker listened, and
+    RQ's own heartbeat only extends a key that is gone. An idle worker beats about every two minutes.
+    """
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
+        super().heartbeat(timeout, pipeline)
+        if pipeline is None and not self.connection.hexists(self.key, "birth"):
+            log.warning("Redis had forgotten worker %s: registering it again", self.name)
+            self.connection.delete(self.key)  # only the heartbeat's field: register_birth refuses a live key
+            self.register_birth()
+
+
 def run_local_job(job_id: uuid.UUID, client_address: str | None = None) -> int:
     """Run one job in this process, below the app's priority, stopping if the app that started it goes away."""
     yield_cpu_to_pages()
@@ -122,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     # A SimpleWorker runs jobs in its own process: TensorFlow loads once per worker instead of
     # once per job, and is never forked after it has started its threads. A worker that dies
     # leaves its job to the heartbeat check, which marks it failed.
-    worker = SimpleWorker([settings.training_queue], connection=require_redis(), worker_ttl=WORKER_TTL_SECONDS)
+    worker = TrainingWorker([settings.training_queue], connection=require_redis(), worker_ttl=WORKER_TTL_SECONDS)
     worker.work(burst=args.burst, with_scheduler=False)
     return 0
 

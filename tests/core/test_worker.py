@@ -104,3 +104,33 @@ def gone_within(pid: int, *, seconds: float) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+@pytest.mark.redis
+def test_a_worker_redis_forgot_registers_again_on_its_next_heartbeat(redis_url, monkeypatch):
+    # This Redis keeps nothing on disk: after a restart the Train page said no worker listened, while one did.
+    from rq.worker_registration import unregister
+
+    from core.jobs import runner_status
+    from core.worker import TrainingWorker
+    from tests.process_state import reset_process_state
+
+    queue_name = f"candlecast-test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("TRAINING_QUEUE", queue_name)
+    reset_process_state()
+    connection = Redis.from_url(redis_url)
+    worker = TrainingWorker([queue_name], connection=connection)
+    worker.register_birth()
+    try:
+        assert runner_status().workers == 1
+        born = connection.hget(worker.key, "birth")
+        worker.heartbeat()
+        assert connection.hget(worker.key, "birth") == born, "a worker Redis remembers is left as it is"
+        unregister(worker)
+        connection.delete(worker.key)  # what a restart or a flush does to it
+        assert runner_status().workers == 0
+        worker.heartbeat()
+        assert runner_status().workers == 1
+    finally:
+        worker.register_death()
