@@ -5,7 +5,7 @@ from datetime import date
 import streamlit as st
 
 from common.words import plural
-from core.indicator_view import OVERLAYS, PANES, PRICE_BASES, IndicatorParams
+from core.indicator_view import OVERLAYS, PANES, PRICE_BASES, IndicatorParams, checked_params
 from core.preferences import DATE_RANGES
 from core.screener import Criteria
 from core.services.indicators import IndicatorsStart, chart_data, open_indicators, run_screener
@@ -21,13 +21,12 @@ from ui.text import plain
 
 
 def choose_params() -> IndicatorParams:
+    """The parameters, with a warning under the expander (seen while it is closed) for each not used as typed."""
     with st.expander("Parameters"):
         left, middle, right = st.columns(3)
-        spans = left.text_input("EMA spans", "12, 26, 50, 200", help="Separated by commas")
-        params = IndicatorParams(
+        params, problems = checked_params(
+            left.text_input("EMA spans", "12, 26, 50, 200", help="Whole numbers of at least 2, separated by commas"),
             rsi_period=left.number_input("RSI period", 2, 200, 14),
-            # A span typed twice is one line on the chart.
-            ema_spans=tuple(dict.fromkeys(int(part) for part in spans.replace(" ", "").split(",") if part.isdigit())),
             hv_window=left.number_input("HV window", 2, 500, 20),
             bb_window=middle.number_input("Bollinger window", 2, 500, 20),
             bb_k=middle.number_input("Bollinger k", 0.1, 10.0, 2.0, step=0.1),
@@ -36,6 +35,8 @@ def choose_params() -> IndicatorParams:
             macd_slow=right.number_input("MACD slow", 2, 400, 26),
             macd_signal=right.number_input("MACD signal", 2, 200, 9),
         )
+    for problem in problems:
+        st.warning(plain(problem), icon=":material/tune:")
     return params
 
 
@@ -98,7 +99,9 @@ def render_chart(actor, start_data: IndicatorsStart) -> None:
             title=ticker if basis == PRICE_BASES[0] else f"{ticker} (split-adjusted)",
             template=preferences.plotly_template,
             window=window if start is None else "All",
-        )
+        ),
+        # The page's "Show" (kept in the URL) is the one range control: the chart opens on it.
+        range_buttons=False,
     )
     last_day = view["date"].iloc[-1]
     st.subheader(f"Latest values · {day(last_day)}")

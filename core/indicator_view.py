@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -28,6 +29,49 @@ class IndicatorParams:
     macd_slow: int = 26
     macd_signal: int = 9
     atr_period: int = 14
+
+
+WHOLE_NUMBER = re.compile(r"[0-9]+")
+
+
+def checked_params(ema_spans: str, **numbers: float) -> tuple[IndicatorParams, list[str]]:
+    """The parameters as typed on the page, and a sentence for each one that could not be used as typed.
+
+    EMA span parts that are not whole numbers of at least 2 are left out (a span typed twice counts
+    once); a MACD fast period not below the slow one gives way to the default pair, so the rest of the
+    chart is still drawn. numbers holds every other field of IndicatorParams, as the page's widgets bound them.
+    """
+    spans, not_whole, too_short = [], [], []
+    for part in (part.strip() for part in ema_spans.split(",")):
+        if not part:
+            continue
+        if not WHOLE_NUMBER.fullmatch(part):
+            not_whole.append(part)
+        elif int(part) < 2:
+            too_short.append(part)
+        elif int(part) not in spans:
+            spans.append(int(part))
+    problems = [
+        *_ignored(not_whole, "is not a whole number", "are not whole numbers"),
+        *_ignored(too_short, "is below 2", "are below 2"),
+    ]
+    default = IndicatorParams()
+    fast, slow = numbers.get("macd_fast", default.macd_fast), numbers.get("macd_slow", default.macd_slow)
+    if fast >= slow:
+        numbers |= {"macd_fast": default.macd_fast, "macd_slow": default.macd_slow}
+        problems.append(
+            f"MACD fast ({fast}) must be below MACD slow ({slow}): MACD is drawn with the defaults, "
+            f"fast {default.macd_fast} and slow {default.macd_slow}."
+        )
+    return IndicatorParams(ema_spans=tuple(spans), **numbers), problems
+
+
+def _ignored(parts: list[str], one: str, many: str) -> list[str]:
+    if not parts:
+        return []
+    # Quoted as typed, cut short: a pasted paragraph would push the chart off the screen.
+    named = ", ".join(f"'{part[:20]}…'" if len(part) > 20 else f"'{part}'" for part in parts)
+    return [f"EMA spans: {named} {one if len(parts) == 1 else many}; ignored."]
 
 
 def adjusted_prices(prices: pd.DataFrame) -> pd.DataFrame:

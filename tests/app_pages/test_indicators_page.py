@@ -62,25 +62,35 @@ def test_chart_with_rsi_and_macd_panes(with_sample):
     layout = spec["layout"]
     assert {"yaxis", "yaxis2", "yaxis3", "yaxis4"} <= set(layout), "price, volume, RSI and MACD panes"
     assert layout["xaxis"]["rangebreaks"][0]["bounds"] == ["sat", "mon"]
-    buttons = layout["updatemenus"][0]["buttons"]
-    assert [b["label"] for b in buttons] == ["1M", "6M", "YTD", "1Y", "5Y", "All"]
+    assert not layout.get("updatemenus"), "the page's Show control is the chart's one range control"
     rsi_lines = [shape["y0"] for shape in layout["shapes"]]
     assert sorted(rsi_lines) == [30, 70]
     latest = at.dataframe[0].value
     assert dict(zip(latest["Indicator"], latest["Value"], strict=True))["RSI 14"] == "41.71"
 
 
-def test_every_range_button_fits_the_price_axis_to_its_days(with_sample):
-    """Plotly scales y over all the data; each button carries the y-range of the days it shows."""
-    at = logged_in_app(PAGE, make_account(with_sample)).run()
-    buttons = {b["label"]: b["args"][0] for b in figure(at)["layout"]["updatemenus"][0]["buttons"]}
-    month, everything = buttons["1M"], buttons["All"]
-    assert month["xaxis.range"][0].startswith("2018-11-30")
-    assert month["xaxis.range"][1].startswith("2018-12-31")
-    low, high = month["yaxis.range"]
+def test_the_show_control_is_the_one_range_control_and_the_chart_opens_on_it(with_sample):
+    """The chart had its own range buttons too: a click there left ?range= (and a bookmark) on another view."""
+    at = logged_in_app(PAGE, make_account(with_sample))
+    at.query_params["range"] = "1M"
+    at.run()
+    assert next(b for b in at.button_group if b.label == "Show").value == "1M"
+    layout = figure(at)["layout"]
+    assert not layout.get("updatemenus"), "no second range control inside the chart"
+    first, last = (pd.Timestamp(day) for day in layout["xaxis"]["range"])
+    # Within a day: the window may be padded so its first and last candles show whole.
+    assert abs(first - pd.Timestamp("2018-11-30")) <= pd.Timedelta(days=1), first
+    assert abs(last - pd.Timestamp("2018-12-31")) <= pd.Timedelta(days=1), last
+    low, high = layout["yaxis"]["range"]
     assert 2300 < low < 2351 < 2800 < high < 2900, "December 2018 closed between 2,351 and 2,800"
-    assert everything["yaxis.range"][0] < 700, "the whole history reaches back to the 1990s' lows"
-    assert month["yaxis2.range"][1] < everything["yaxis2.range"][1] * 1.01, "volume is fitted too"
+    month_volume = layout["yaxis2"]["range"][1]
+
+    next(b for b in at.button_group if b.label == "Show").set_value("All").run()
+    assert at.query_params["range"] == "All", "a refresh or a bookmark reopens the view on screen"
+    layout = figure(at)["layout"]
+    assert not layout.get("updatemenus")
+    assert layout["yaxis"]["range"][0] < 700, "the whole history reaches back to the 1990s' lows"
+    assert month_volume < layout["yaxis2"]["range"][1] * 1.01, "volume is fitted too"
 
 
 def test_the_view_lives_in_the_url(with_sample):
@@ -156,11 +166,34 @@ def test_more_panes_on_request(with_sample):
     assert {"yaxis5", "yaxis6", "yaxis7"} <= set(figure(at)["layout"])
 
 
-def test_bad_parameters_are_named(with_sample):
+def parameter_warnings(at) -> list[str]:
+    """The page's warnings but the one that says the sample's prices end in 2018."""
+    return [w.value for w in at.warning if not w.value.startswith("This table uses prices")]
+
+
+def macd_of(at) -> list[float]:
+    return numbers(next(t for t in figure(at)["data"] if t["name"] == "MACD")["y"])
+
+
+def test_a_bad_macd_pair_is_named_by_its_labels_and_the_chart_stays_with_the_defaults(with_sample):
     at = logged_in_app(PAGE, make_account(with_sample)).run()
+    default_macd = macd_of(at)
     next(n for n in at.number_input if n.label == "MACD fast").set_value(40).run()
-    # Escaped for markdown, so the underscores show as written.
-    assert [e.value for e in at.error] == [plain("Parameters: macd_fast must be below macd_slow, got 40 and 26")]
+    assert not at.error, "one bad field no longer wipes the chart"
+    assert parameter_warnings(at) == [
+        plain("MACD fast (40) must be below MACD slow (26): MACD is drawn with the defaults, fast 12 and slow 26.")
+    ]
+    np.testing.assert_array_equal(macd_of(at), default_macd)
+    assert "EMA 200" in [trace.get("name") for trace in figure(at)["data"]], "the rest of the chart is drawn"
+
+
+def test_ema_spans_that_are_not_whole_numbers_are_named_and_the_others_drawn(with_sample):
+    at = logged_in_app(PAGE, make_account(with_sample)).run()
+    next(t for t in at.text_input if t.label == "EMA spans").set_value("12, abc, 7.5, 26").run()
+    assert not at.exception
+    assert parameter_warnings(at) == [plain("EMA spans: 'abc', '7.5' are not whole numbers; ignored.")]
+    names = [trace.get("name") for trace in figure(at)["data"]]
+    assert [name for name in names if name and name.startswith("EMA")] == ["EMA 12", "EMA 26"]
 
 
 def test_an_ema_span_typed_twice_is_drawn_once(with_sample):

@@ -91,3 +91,14 @@ def test_a_chart_without_dates_has_nothing_to_fit():
     fit = price_chart.fit_data(figure)
     assert len(numbers(fit["x"])) == 0
     assert all(len(numbers(series["low"])) == 0 for series in fit["series"])
+
+
+def test_a_figure_without_range_buttons_keeps_its_opening_range_and_drops_their_row(view):
+    built = indicator_figure(view, overlays=[], panes=["RSI"], ema_spans=(12,), window="1M")
+    top, height, opening = built.layout.margin.t, built.layout.height, built.layout.xaxis.range
+    assert built.layout.updatemenus, "ui.charts adds the buttons"
+    figure = price_chart.without_range_buttons(built)
+    assert not figure.layout.updatemenus
+    assert figure.layout.xaxis.range == opening, "it still opens on the range it was built for"
+    assert (figure.layout.margin.t, figure.layout.height) == (top - 30, height - 30), "no empty row above the plot"
+    assert price_chart.without_range_buttons(figure).layout.margin.t == top - 30, "taken off once"

@@ -29,6 +29,8 @@ from ui.components.assets import PLOTLY_JS, PLOTLY_PATH, PLOTLY_VERSION
 PAGE = Path(__file__).with_name("price_chart.html")
 SERVED_ROOT = PROJECT_ROOT / "var" / "components"
 NAME = "price_chart"
+# The row ui.charts keeps above the plot for its range buttons (11 px text, 4 px pads, the button's border).
+RANGE_BUTTONS_PX = 30
 
 
 @cache
@@ -92,8 +94,30 @@ def _numbers(values: pd.Series | np.ndarray) -> dict[str, str]:
     return {"dtype": "f8", "bdata": base64.b64encode(numbers.tobytes()).decode("ascii")}
 
 
-def price_chart(figure: go.Figure, *, key: str | None = None) -> None:
-    """Draw the figure at its own height, with y-axes that follow the dates in view."""
+def without_range_buttons(figure: go.Figure) -> go.Figure:
+    """The figure without its range buttons and the row kept for them, opening on the range it was built for.
+
+    For a page whose own control chooses the range: two controls that can disagree leave a URL that
+    reopens another view than the one on screen.
+    """
+    if not figure.layout.updatemenus:
+        return figure
+    top, height = figure.layout.margin.t, figure.layout.height
+    figure.layout.updatemenus = ()
+    if top is not None and top > RANGE_BUTTONS_PX:
+        figure.update_layout(margin={"t": top - RANGE_BUTTONS_PX})
+        if height is not None:
+            figure.update_layout(height=height - RANGE_BUTTONS_PX)
+    return figure
+
+
+def price_chart(figure: go.Figure, *, key: str | None = None, range_buttons: bool = True) -> None:
+    """Draw the figure at its own height, with y-axes that follow the dates in view.
+
+    Without range_buttons, the figure's buttons are taken off (see without_range_buttons).
+    """
+    if not range_buttons:
+        figure = without_range_buttons(figure)
     component = components.declare_component(NAME, path=str(served_folder()))
     component(spec=figure.to_json(), fit=fit_data(figure), height=int(figure.layout.height or 450), key=key,
               default=None)  # fmt: skip
