@@ -7,10 +7,11 @@ from common.words import plural
 from core.auth import Actor, Permission, can
 from core.forecasting.config import MODEL_TYPES, WALK_FORWARD_WINDOWS
 from core.forecasting.evaluation import MASE_SPEC, figure, stored_number, stored_verdict
-from core.forecasting.zoo import KINDS, configured_kind, label, version_name
-from core.services import analysis
+from core.forecasting.zoo import KINDS, configured_kind, job_name, label, version_name
+from core.jobs import FINISHED
+from core.services import analysis, models
 from db.models import Evaluation
-from ui.auth import require_login
+from ui.auth import SESSION_ENDED, require_login, signed_in_actor
 from ui.charts import (
     correlation_figure,
     equity_figure,
@@ -22,9 +23,14 @@ from ui.charts import (
 from ui.errors import attempt
 from ui.format import MASE_FORMAT, P_VALUE_FORMAT, minute, percent_points
 from ui.leaderboard import show_leaderboard
+from ui.notices import kept
 from ui.pickers import preferred_tickers, ticker_picker
 from ui.tables import show_table
 from ui.text import plain
+
+REFRESH_SECONDS = 2
+OPEN_WALK_FORWARDS_KEY = "metrics_open_walk_forwards"  # walk-forward jobs this session last saw queued or running
+ENDED_WALK_FORWARDS_KEY = "metrics_ended_walk_forwards"  # what they ended with, for the page run they start
 
 PERFORMANCE_NAMES = {
     "total_return": "Total return",
@@ -106,7 +112,8 @@ def render_versions(view: analysis.MetricsView) -> None:
         # Text, never markdown: the ticker and verdict may come from a file a user gave.
         line = f"Active {version_name(version.ticker, version.version, version.model_type)}: {row['Verdict']}"
         if pd.notna(row["MAE"]) and pd.notna(row["Persistence MAE"]):
-            line += f" (MAE {row['MAE']:,.2f} against persistence {row['Persistence MAE']:,.2f})"
+            # The verdict may end in its own "(p = 0.50)": the MAEs follow after a semicolon, not in more brackets.
+            line += f"; MAE {row['MAE']:,.2f} against persistence {row['Persistence MAE']:,.2f}"
         st.text(line)
         render_walk_forward_of(version, view.latest_walk_forward(version))
     metric = st.radio("History of", ["MASE", "MAE", "Direction accuracy"], horizontal=True)
@@ -167,7 +174,52 @@ def render_walkforward_form(actor: Actor, tickers: list[str]) -> None:
     if job and job.status == "failed":  # the queue could not take it
         st.error(plain(f"{job.ticker}: {job.error}"))
     elif job:
-        st.success("Walk-forward queued: its progress shows on the Train page, its results here when it is done.")
+        # Watched from now on, so a run that ends before the panel's first look still reruns the page.
+        st.session_state[OPEN_WALK_FORWARDS_KEY] = st.session_state.get(OPEN_WALK_FORWARDS_KEY, set()) | {str(job.id)}
+        st.success("Walk-forward queued: its progress shows below, and its results when it is done.")
+
+
+def show_ended_walk_forwards() -> None:
+    """What the walk-forward jobs that ended since the last page run came to, said once."""
+    for name, status, error in kept(ENDED_WALK_FORWARDS_KEY) or []:
+        if status == "succeeded":
+            st.success(plain(f"{name} is done: its run is listed below."), icon=":material/check_circle:")
+        elif status == "failed":
+            st.error(plain(f"{name} failed: {error or 'no reason given'}"), icon=":material/error:")
+        else:
+            st.info(plain(f"{name} was cancelled."))
+
+
+def walk_forward_name(job) -> str:
+    return f"{job.ticker} · {job_name(job.kind, job.config)}"
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def render_open_walk_forwards() -> None:
+    """The session's queued and running walk-forward jobs with their progress; the whole page reruns when
+    one of them ends, so its run is listed below."""
+    # Reruns alone every few seconds: the session may since have ended, or the user been deactivated.
+    actor = signed_in_actor()
+    if actor is None:
+        st.warning(plain(SESSION_ENDED))
+        return
+    jobs = attempt(models.list_jobs, actor)
+    if jobs is None:
+        return
+    walk_forwards = [job for job in jobs if job.kind == "walkforward"]
+    watched = st.session_state.get(OPEN_WALK_FORWARDS_KEY, set())
+    st.session_state[OPEN_WALK_FORWARDS_KEY] = {str(job.id) for job in walk_forwards if job.status not in FINISHED}
+    ended = [job for job in walk_forwards if job.status in FINISHED and str(job.id) in watched]
+    if ended:
+        st.session_state[ENDED_WALK_FORWARDS_KEY] = [(walk_forward_name(job), job.status, job.error) for job in ended]
+        st.rerun(scope="app")
+    for job in walk_forwards:
+        if job.status not in FINISHED:
+            note = job.message or job.status
+            st.progress(
+                float(job.progress or 0.0),
+                text=plain(f"{walk_forward_name(job)} · {job.status}: {note}"),
+            )
 
 
 def evaluated_model(evaluation: Evaluation) -> str:
@@ -247,8 +299,9 @@ def render_backtest(actor: Actor, evaluations: list[Evaluation], template: str) 
         return
     runs = {run_name(e): e.id for e in evaluations}
     with st.form("backtest"):
-        run_column, threshold_column, cost_column, short_column = st.columns(4)
-        chosen = run_column.selectbox("Walk-forward run", list(runs))
+        # A row of its own: a run's name is long, and runs of one ticker differ only at its end.
+        chosen = st.selectbox("Walk-forward run", list(runs))
+        threshold_column, cost_column, short_column = st.columns(3)
         threshold = threshold_column.number_input(
             "Threshold (bp)", 0.0, 500.0, 0.0, help="Act only on larger predicted moves"
         )
@@ -346,6 +399,8 @@ def main() -> None:
     show_leaderboard(view.leaderboard)
     st.header("Walk-forward evaluation")
     render_walkforward_form(actor, view.tickers)
+    show_ended_walk_forwards()
+    render_open_walk_forwards()
     render_evaluations(actor, view.evaluations, template)
     st.header("Backtest")
     render_backtest(actor, view.evaluations, template)

@@ -96,6 +96,15 @@ def test_verdicts_come_from_the_diebold_mariano_test_not_from_a_stored_sentence(
     assert verdicts["SAME"] == "the same forecast as tomorrow = today"
 
 
+def test_the_active_version_s_maes_follow_its_verdict_without_a_second_pair_of_brackets(database):
+    actor = make_account(database)
+    _store_version(actor, "ACME", {"mae": 13.44, "naive_mae": 13.49, "dm_pvalue": 0.5})
+    at = logged_in_app(PAGE, actor).run()
+    assert (
+        "Active ACME v1 · LSTM (Keras): no better than tomorrow = today (p = 0.50); MAE 13.44 against persistence 13.49"
+    ) in [t.value for t in at.text]
+
+
 def test_strings_and_scores_from_a_stored_file_are_shown_as_text(database):
     actor = make_account(database)
     verdict = "beats persistence [claim your prize](http://evil.example) ![x](http://evil.example/t.png)"
@@ -146,6 +155,85 @@ def test_a_walk_forward_job_ends_in_charts(database):
     assert chart_themes(at) == ["", ""]
 
 
+def open_walk_forward(actor, **fields) -> str:
+    """A walk-forward job of the actor's, as a worker leaves it between its updates: its id."""
+    config = {"model_type": "ridge", "walkforward": {"windows": 1}}
+    with session_scope() as session:
+        row = TrainingJob(user_id=actor.user_id, ticker="^GSPC", kind="walkforward", config=config, **fields)
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def update_job(job_id, **fields) -> None:
+    with session_scope() as session:
+        job = session.get(TrainingJob, job_id)
+        for name, value in fields.items():
+            setattr(job, name, value)
+
+
+RIDGE = "walk-forward of ridge on 20 lagged returns + volatility"
+
+
+def test_a_walk_forward_job_shows_its_progress_and_its_run_appears_when_it_ends(database):
+    # The run finished in seconds, but the page said "No walk-forward runs yet" until it was reloaded.
+    actor = make_account(database)
+    job_id = open_walk_forward(actor, status="queued", progress=0.0, message="waiting for a worker")
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    assert [(p.value, p.text) for p in at.progress] == [(0, plain(f"^GSPC · {RIDGE} · queued: waiting for a worker"))]
+    assert "No walk-forward runs yet." in [c.value for c in at.caption]
+    update_job(job_id, status="running", progress=0.5, message="window 1 of 2")
+    at.run()
+    assert [(p.value, p.text) for p in at.progress] == [(50, plain(f"^GSPC · {RIDGE} · running: window 1 of 2"))]
+
+    stored_run(actor, model_type="ridge")
+    update_job(job_id, status="succeeded", progress=1.0, message="walk-forward over 4 days")
+    at.run()
+    assert not at.progress, "nothing is open any more"
+    assert [s.value for s in at.success] == [plain(f"^GSPC · {RIDGE} is done: its run is listed below.")]
+    assert len(next(s for s in at.selectbox if s.label == "Run").options) == 1
+    at.run()
+    assert not at.success, "said once"
+
+
+def test_a_watched_walk_forward_that_fails_says_why(database):
+    actor = make_account(database)
+    job_id = open_walk_forward(actor, status="running", progress=0.2, message="window 1 of 5")
+    at = logged_in_app(PAGE, actor).run()
+    update_job(job_id, status="failed", error="too few prices for 5 windows")
+    at.run()
+    assert [e.value for e in at.error] == [plain(f"^GSPC · {RIDGE} failed: too few prices for 5 windows")]
+    assert not at.progress
+
+
+def open_walk_forwards_panel() -> None:
+    """The panel's refresh alone, as it reruns every few seconds without the page's login check."""
+    from app_pages.metrics import render_open_walk_forwards
+
+    render_open_walk_forwards()
+
+
+def test_the_walk_forward_panel_stops_for_a_user_deactivated_while_it_refreshes(database):
+    from streamlit.testing.v1 import AppTest
+
+    from db.models import User
+
+    actor = make_account(database)
+    open_walk_forward(actor, status="running", progress=0.2, message="window 1 of 5")
+    at = AppTest.from_function(open_walk_forwards_panel, default_timeout=30)
+    page = logged_in_app(PAGE, actor)
+    for key in ("candlecast_auth",):
+        at.session_state[key] = page.session_state[key]
+    at.run()
+    assert len(at.progress) == 1
+    with session_scope() as session:
+        session.get(User, actor.user_id).is_active = False
+    at.run()
+    assert not at.progress
+    assert [w.value for w in at.warning] == ["Your session has ended. Please log in again."]
+
+
 def test_walk_forward_settings_are_checked(database):
     from core.forecasting.walkforward import WalkForwardSettings
 
@@ -168,7 +256,8 @@ def test_a_walk_forward_queued_with_the_form_s_defaults_splits_the_test_part_eve
     at = logged_in_app(PAGE, make_account(database)).run()
     next(b for b in at.button if b.label == "Run walk-forward").click().run()
     assert not at.error
-    assert at.success[0].value.startswith("Walk-forward queued")
+    assert at.success[0].value == "Walk-forward queued: its progress shows below, and its results when it is done."
+    assert at.progress[0].text.startswith(plain("^GSPC · walk-forward of auto ensemble · queued"))
     with session_scope() as session:
         job = session.query(TrainingJob).one()
         assert (job.kind, job.config["model_type"]) == ("walkforward", "auto")
@@ -268,6 +357,8 @@ def test_walk_forward_runs_are_told_apart_by_the_model_they_evaluated(database):
     assert not at.exception
     run_choices = next(s for s in at.selectbox if s.label == "Run").options
     backtest_choices = next(s for s in at.selectbox if s.label == "Walk-forward run").options
+    in_columns = [box.label for column in at.columns for box in column.selectbox]
+    assert "Walk-forward run" not in in_columns, "a row of its own: runs of one ticker differ only at the end"
     for choices in (run_choices, backtest_choices):
         assert sorted(choice.split(" · ")[1] for choice in choices) == [
             "LSTM (Keras)",
