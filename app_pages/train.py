@@ -11,13 +11,14 @@ from core.forecasting.zoo import DEFAULT_KIND, job_name, label, version_name
 from core.jobs import DEFAULT_PRESET, FINISHED, PRESETS, WAITING_MESSAGE, RunnerStatus
 from core.services import models
 from ui.auth import SESSION_ENDED, require_login, signed_in_actor
+from ui.charts import loss_figure
 from ui.confirm import confirmed
 from ui.errors import attempt
 from ui.format import MASE_FORMAT, P_VALUE_FORMAT, day, local_moment, minute, percent_points
 from ui.leaderboard import ensemble_mix, show_leaderboard
 from ui.notices import done_then_rerun, show_notice
 from ui.status import show_runner_problem
-from ui.tables import show_table
+from ui.tables import show_table, text_width
 from ui.text import plain
 
 NEURAL_TYPES = ("lstm", "gru")
@@ -225,11 +226,8 @@ def render_job(actor: Actor, job, runner: RunnerStatus | None = None) -> None:
         cancel = job.status not in FINISHED and action.button("Cancel", key=f"cancel-{job.id}")
         if cancel and attempt(models.cancel_job, actor, job.id):
             st.rerun(scope="app")  # the job moves to the finished ones below
-        losses = (job.history or {}).get("loss")
-        if losses:
-            curve = pd.DataFrame({"loss": losses, "val_loss": job.history.get("val_loss")})
-            curve.index = range(1, len(curve) + 1)
-            st.line_chart(curve, height=180, x_label="epoch")
+        if (job.history or {}).get("loss"):
+            st.plotly_chart(loss_figure(job.history), width="stretch", theme=None, key=f"loss-{job.id}")
 
 
 def queued_note(message: str | None, runner: RunnerStatus | None) -> str:
@@ -264,16 +262,18 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
                     "Version": v.version,
                     "Model": label(v.model_type),
                     "Active": v.is_active,
-                    "Trained": local_moment(v.created_at),
-                    "Prices": f"{day(v.data_start)} to {day(v.data_end)}" if v.data_start and v.data_end else "—",
-                    "MAE": stored_number(v.metrics.get("mae")),
-                    "Persistence MAE": stored_number(v.metrics.get("naive_mae")),
+                    # What a reader looks for first, before the numbers behind it: at the end of fourteen
+                    # columns it ran off the page's right edge.
+                    "Verdict": stored_verdict(v.metrics),
                     "MASE": stored_number(v.metrics.get("mase")),
                     "Direction right": stored_number(v.metrics.get("direction_accuracy")),
                     "Direction p-value": stored_number(v.metrics.get("direction_p_value")),
                     "Interval coverage": stored_number(v.metrics.get("test_coverage")),
-                    "Verdict": stored_verdict(v.metrics),
                     "Made of": ensemble_mix(v.metrics.get("weights")),
+                    "MAE": stored_number(v.metrics.get("mae")),
+                    "Persistence MAE": stored_number(v.metrics.get("naive_mae")),
+                    "Trained": local_moment(v.created_at),
+                    "Prices": f"{day(v.data_start)} to {day(v.data_end)}" if v.data_start and v.data_end else "—",
                 }
                 for v in versions
             ]
@@ -284,7 +284,9 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
             hide_index=True,
             column_config=percents
             | {
-                "Version": st.column_config.NumberColumn(format="%d"),
+                "Ticker": st.column_config.TextColumn(pinned=True),
+                "Version": st.column_config.NumberColumn(format="%d", pinned=True),
+                "Verdict": st.column_config.TextColumn(width=text_width(shown["Verdict"], "Verdict")),
                 "Trained": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
                 "MAE": st.column_config.NumberColumn(format="%.2f", help="Mean absolute error of the close, test days"),
                 "Persistence MAE": st.column_config.NumberColumn(
@@ -297,7 +299,8 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
                     format=P_VALUE_FORMAT, help="Chance of this many right directions by coin flips"
                 ),
                 "Made of": st.column_config.TextColumn(
-                    help="auto: its members' weights, fitted on validation; all persistence without skill there"
+                    help="auto: its members' weights, fitted on validation; all persistence without skill there",
+                    width=text_width(shown["Made of"], "Made of"),
                 ),
             },
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -59,6 +60,28 @@ def initial_window(dates: pd.Series, label: str) -> list[pd.Timestamp] | None:
     return [max(start, days.min()), end]
 
 
+EDGE_PAD = pd.Timedelta(days=0.6)  # a candle reaches about 0.4 day either side of its date
+
+
+def padded_window(window: list[pd.Timestamp], dates: pd.Series, rangebreaks: list[dict]) -> list[pd.Timestamp]:
+    """The window widened by 0.6 of a trading day each side, so that its first and last candles show whole.
+
+    Plotly cuts a range at a break it starts inside, so the room before the first candle is taken from the
+    last open day before it, never from the weekend or holiday in between.
+    """
+    days = pd.DatetimeIndex(pd.to_datetime(dates))
+    start, end = (pd.Timestamp(day) for day in window)
+    if days.empty or pd.isna(start) or pd.isna(end):
+        return [start, end]
+    start = days[days >= start].min()
+    weekend = any(tuple(rangebreak.get("bounds") or ()) == ("sat", "mon") for rangebreak in rangebreaks)
+    holidays = {value for rangebreak in rangebreaks for value in rangebreak.get("values") or ()}
+    before = start.normalize() - pd.Timedelta(days=1)
+    while (weekend and before.day_of_week >= 5) or before.strftime("%Y-%m-%d") in holidays:
+        before -= pd.Timedelta(days=1)
+    return [before + pd.Timedelta(days=1) - EDGE_PAD, end + EDGE_PAD]
+
+
 def apply_theme(figure: go.Figure, template: str) -> go.Figure:
     """The user's chart theme, as a template and as explicit colours (which Streamlit's theme keeps)."""
     colours = THEME_COLOURS.get(template, THEME_COLOURS["plotly_white"])
@@ -109,6 +132,13 @@ class StackedChart:
 
     def finish(self, dates: pd.Series, window: str) -> go.Figure:
         """Lay the panes out at their minimum heights, add the fitted range buttons and the theme."""
+        breaks = trading_day_breaks(dates)
+        self.lay_out(breaks, top_px=TOP_PX)
+        self._range_buttons(dates, window, breaks)
+        return apply_theme(self.figure, self.template)
+
+    def lay_out(self, rangebreaks: list[dict], *, top_px: int) -> None:
+        """Each pane at its minimum height on the one date axis, its title in its top-left corner."""
         plot_px = sum(p.height for p in self.panes) + PANE_GAP_PX * (len(self.panes) - 1)
         top = 1.0
         layout: dict = {}
@@ -137,14 +167,14 @@ class StackedChart:
             xaxis={
                 "anchor": last,
                 "domain": [0.0, 1.0],
-                "rangebreaks": trading_day_breaks(dates),
+                "rangebreaks": rangebreaks,
                 "rangeslider": {"visible": False},
                 "showspikes": True,
                 "spikemode": "across",
                 "spikethickness": 1,
             },
-            height=TOP_PX + plot_px + BOTTOM_PX,
-            margin={"l": 10, "r": RIGHT_AXIS_PX, "t": TOP_PX, "b": BOTTOM_PX},
+            height=top_px + plot_px + BOTTOM_PX,
+            margin={"l": 10, "r": RIGHT_AXIS_PX, "t": top_px, "b": BOTTOM_PX},
             hovermode="x unified",
             hoversubplots="axis",
             barmode="overlay",
@@ -152,10 +182,8 @@ class StackedChart:
             # At the top of the figure, above the range buttons: it never covers the dates or the bars.
             legend={"orientation": "h", "x": 0.0, "y": 1.0, "yref": "container", "yanchor": "top"},
         )
-        self._range_buttons(dates, window)
-        return apply_theme(self.figure, self.template)
 
-    def _range_buttons(self, dates: pd.Series, window: str) -> None:
+    def _range_buttons(self, dates: pd.Series, window: str, breaks: list[dict]) -> None:
         """One button per range; each sets the dates and every pane's fitted value range at once.
 
         Plotly scales a y-axis over all the data, not the visible part, so the fitted ranges are
@@ -165,7 +193,8 @@ class StackedChart:
         every_day = [pd.to_datetime(dates).min(), pd.to_datetime(dates).max()]
         windows = [initial_window(dates, label) or every_day for label in RANGE_LABELS]
         for label, shown, ranges in zip(RANGE_LABELS, windows, fitted_ranges(self.figure, windows), strict=True):
-            args = {"xaxis.range": [str(day) for day in shown], "xaxis.autorange": False}
+            padded = padded_window(shown, dates, breaks)
+            args = {"xaxis.range": [str(day) for day in padded], "xaxis.autorange": False}
             for axis, value_range in ranges.items():
                 if not self.panes[_pane_index(axis)].fixed_range:
                     args[f"{layout_name(axis)}.range"] = value_range
@@ -373,49 +402,80 @@ def _first(view: pd.DataFrame, prefix: str) -> str:
     return next(column for column in view.columns if str(column).startswith(prefix))
 
 
+LEDGER_PANE_PX, LEDGER_TOP_PX = 220, 24
+LEGEND_ROW_PX, LEGEND_ROW_WIDTH_PX = 22, 900
+# A band has to show on the dark plot as on the white one: 12 % of a colour over #0e1117 was 1.08:1.
+BAND_ALPHA = {"plotly_dark": 0.32, "plotly_white": 0.22}
+
+
 def ledger_figure(ledger: pd.DataFrame, *, template: str = "plotly_white") -> go.Figure:
-    """Predicted against actual closes by target day: each model its own line and interval band."""
-    figure = go.Figure()
+    """Predicted against actual closes by target day, one pane per ticker on its own price scale (shared
+    dates): each model its own line and interval band.
+
+    A 125 stock and a 2,500 index on one value axis were two flat lines with no visible interval.
+    """
     ordered = ledger.sort_values("target_date")
-    for index, (model, rows) in enumerate(ordered.groupby("model", sort=True)):
+    tickers = sorted(ordered["ticker"].unique()) or [""]  # filters that leave nothing: one empty pane
+    chart = StackedChart([_ledger_pane(ticker, ordered) for ticker in tickers], template=template)
+    alpha = BAND_ALPHA.get(template, BAND_ALPHA["plotly_white"])
+    for index, ((ticker, model), rows) in enumerate(ordered.groupby(["ticker", "model"], sort=True)):
+        pane = tickers.index(ticker)
         colour = OVERLAY_COLOURS[index % len(OVERLAY_COLOURS)]
         # Two forecasts of one model for the same day (made on different days): show the newest.
         rows = rows.sort_values("prediction_date").drop_duplicates("target_date", keep="last")
         x = pd.to_datetime(rows["target_date"])
-        figure.add_trace(
+        chart.add(
             go.Scatter(
                 x=x, y=rows["upper"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip",
                 legendgroup=model,
-            )
+            ),
+            pane,
         )  # fmt: skip
-        figure.add_trace(
+        chart.add(
             go.Scatter(
-                x=x, y=rows["lower"], mode="lines", fill="tonexty", fillcolor=_translucent(colour), line={"width": 0},
-                name=f"{model} interval", legendgroup=model, hovertemplate="%{y:,.2f}",
-            )
+                x=x, y=rows["lower"], mode="lines", fill="tonexty", fillcolor=_translucent(colour, alpha),
+                line={"width": 0}, name=f"{model} interval", legendgroup=model, hovertemplate="%{y:,.2f}",
+            ),
+            pane,
         )  # fmt: skip
-        figure.add_trace(
+        chart.add(
             go.Scatter(
                 x=x, y=rows["predicted_value"], mode="lines+markers", name=f"{model} predicted", legendgroup=model,
                 line={"color": colour}, hovertemplate="%{y:,.2f}",
-            )
+            ),
+            pane,
         )  # fmt: skip
     for ticker, rows in ordered.dropna(subset=["actual_value"]).groupby("ticker", sort=True):
         rows = rows.drop_duplicates("target_date")
-        figure.add_trace(
+        chart.add(
             go.Scatter(
                 x=pd.to_datetime(rows["target_date"]), y=rows["actual_value"], mode="lines+markers",
                 name=f"{ticker} actual", line={"color": UP, "width": 2}, marker={"symbol": "diamond"},
                 hovertemplate="%{y:,.2f}",
-            )
+            ),
+            tickers.index(ticker),
         )  # fmt: skip
-    figure.update_layout(
-        height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, hovermode="x unified",
-        xaxis={"rangebreaks": weekend_breaks(ordered["target_date"])},
-        legend=LEGEND_ABOVE,
-        yaxis={"tickformat": ",.0f", "hoverformat": ",.2f"},
-    )  # fmt: skip
-    return apply_theme(figure, template)
+    names = [trace.name for trace in chart.figure.data if trace.showlegend is not False]
+    chart.lay_out(weekend_breaks(ordered["target_date"]), top_px=LEDGER_TOP_PX + _legend_rows(names) * LEGEND_ROW_PX)
+    return apply_theme(chart.figure, template)
+
+
+def _ledger_pane(ticker: str, ledger: pd.DataFrame) -> Pane:
+    """A ticker's pane: whole numbers on the axis of a price in the hundreds, plotly's own ticks below."""
+    values = ledger.loc[ledger["ticker"] == ticker, ["lower", "upper", "predicted_value"]]
+    large = values.abs().max().max() >= 100
+    return Pane(str(ticker), LEDGER_PANE_PX, tick_format=",.0f" if large else None)
+
+
+def _legend_rows(names: list[str]) -> int:
+    """About how many rows a horizontal legend of these names wraps to, at a usual page width."""
+    widths = [40 + 6.5 * len(name) for name in names]
+    rows, used = 1, 0.0
+    for width in widths:
+        if used and used + width > LEGEND_ROW_WIDTH_PX:
+            rows, used = rows + 1, 0.0
+        used += width
+    return rows
 
 
 def _translucent(colour: str, alpha: float = 0.12) -> str:
@@ -586,3 +646,43 @@ def correlation_figure(correlation: pd.DataFrame, *, template: str = "plotly_whi
     )
     figure.update_layout(template=template, height=300, margin={"l": 10, "r": 10, "t": 20, "b": 10})
     return apply_theme(figure, template)
+
+
+LOSS_PLOT_PX = 200
+
+
+def loss_figure(history: dict, *, template: str = "plotly_white") -> go.Figure:
+    """A network's training loss and validation loss by epoch, the value axis fitted to them.
+
+    An axis from zero made a fall from 1.004 to 0.992 a flat line.
+    """
+    figure = go.Figure()
+    colours = {"loss": "#2563eb", "val_loss": "#d97706"}
+    drawn = []
+    for name, colour in colours.items():
+        values = pd.to_numeric(pd.Series(history.get(name) or [], dtype=object), errors="coerce")
+        if values.notna().any():
+            epochs = list(range(1, len(values) + 1))
+            figure.add_trace(go.Scatter(x=epochs, y=values, name=name, mode="lines+markers", line={"color": colour}))
+            drawn.append(values)
+    epochs = max((len(values) for values in drawn), default=1)
+    margin = MARGIN_UNDER_LEGEND | {"b": 40}
+    figure.update_layout(
+        height=LOSS_PLOT_PX + margin["t"] + margin["b"],
+        margin=margin,
+        legend=LEGEND_ABOVE,
+        hovermode="x unified",
+        xaxis={"title": "epoch", "tick0": 1, "dtick": max(1, math.ceil(epochs / 10))},  # whole epochs only
+        yaxis={"range": _fitted_values(pd.concat(drawn) if drawn else pd.Series(dtype=float)), "hoverformat": ".4f"},
+    )
+    return apply_theme(figure, template)
+
+
+def _fitted_values(values: pd.Series) -> list[float]:
+    """A value range over the values with 8 % headroom each side, however close to zero they sit."""
+    values = values.dropna()
+    if values.empty:
+        return [0.0, 1.0]
+    low, high = float(values.min()), float(values.max())
+    pad = (high - low) * 0.08 or abs(high) * 0.05 or 1.0
+    return [low - pad, high + pad]

@@ -11,18 +11,19 @@ from core.forecasting.evaluation import stored_number
 from core.forecasting.zoo import label
 from db.models import Evaluation
 from ui.format import MASE_FORMAT, P_VALUE_FORMAT, minute, percent_points
-from ui.tables import show_table
+from ui.tables import show_table, text_width
 from ui.text import plain
 
+# The verdict beside the model it judges: after seven number columns it ran off the table's right edge.
 COLUMNS = {
     "kind": "Model",
+    "verdict": "Verdict",
     "validation_mase": "Validation MASE",
     "test_mase": "Test MASE",
     "dm_pvalue": "Diebold-Mariano p",
     "direction_accuracy": "Direction right",
     "coverage": "Interval coverage",
     "train_seconds": "Train seconds",
-    "verdict": "Verdict",
 }
 
 
@@ -62,5 +63,6 @@ def show_leaderboard(board: Evaluation | None) -> None:
             "Test MASE": st.column_config.NumberColumn(format=MASE_FORMAT),
             "Diebold-Mariano p": st.column_config.NumberColumn(format=P_VALUE_FORMAT),
             "Train seconds": st.column_config.NumberColumn(format="%.1f"),
+            "Verdict": st.column_config.TextColumn(width=text_width(shown["Verdict"], "Verdict")),
         },
     )

@@ -5,7 +5,7 @@ Streamlit's table toolbar exports exactly what is displayed, so neutralising her
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -33,6 +33,16 @@ MISSING = "—"  # Streamlit's own placeholder is the word None, greyed: a reade
 def show_table(data: pd.DataFrame | Sequence[Mapping[str, Any]] | Mapping[str, Any], **options: Any) -> None:
     """st.dataframe on the neutralised data, a dash for a missing value; options pass through (column_config, ...)."""
     st.dataframe(safe_frame(data), **({"placeholder": MISSING} | options))
+
+
+# The tables' font draws about 6.3 px a character on average; a cell has about 16 px of padding.
+CHAR_PX, CELL_PADDING_PX, WIDEST_TEXT_PX = 7, 24, 560
+
+
+def text_width(values: Iterable[object], header: str = "") -> int:
+    """Pixels a text column needs to show its longest value (or its header) whole, up to WIDEST_TEXT_PX."""
+    longest = max((len(value) for value in values if isinstance(value, str)), default=0)
+    return min(CHAR_PX * max(longest, len(header)) + CELL_PADDING_PX, WIDEST_TEXT_PX)
 
 
 def csv_download(label: str, frame: pd.DataFrame, file_name: str, *, container: Any = st) -> None:

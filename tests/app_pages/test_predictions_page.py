@@ -150,3 +150,27 @@ def test_predicting_twice_says_the_forecast_was_already_in_the_ledger(database):
     ]
     at.run()
     assert len(at.dataframe[-1].value) == 5
+
+
+def test_the_ledger_chart_gives_each_ticker_its_own_price_axis(database):
+    import json
+
+    frame = normalise_provider_frame(gspc_2018_frame()).frame
+    prices = ["open", "high", "low", "close", "adj_close"]
+    frame[[c for c in prices if c in frame.columns]] /= 20  # a stock near 125 beside the index near 2,500
+    actor = with_model(database)
+    with session_scope() as session:
+        upsert_prices(session=session, frame=frame, ticker="ACME", owner_id=None, source="yahoo")
+        save_version(session=session, actor=actor, ticker="ACME", result=tiny_result())
+    at = logged_in_app(PAGE, actor).run()
+    for ticker in ("SPX", "ACME"):
+        next(s for s in at.selectbox if s.label == "Ticker").set_value(ticker).run()
+        next(b for b in at.button if b.label == "Predict").click().run()
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    axes = {
+        ticker: {trace.get("yaxis", "y") for trace in spec["data"] if trace.get("name", "").startswith(ticker)}
+        for ticker in ("SPX", "ACME")
+    }
+    assert len(axes["SPX"]) == len(axes["ACME"]) == 1
+    assert axes["SPX"] != axes["ACME"], "one axis from 0 to 2,500 drew both tickers as flat lines"

@@ -197,6 +197,51 @@ def test_version_numbers_read_like_a_finance_tool(database):
     assert formats["Direction p-value"] == "%.3f"
 
 
+def test_the_verdict_is_shown_whole_before_the_detail_columns(database):
+    from db.repositories.models import add_model_version
+
+    actor = make_account(database)
+    longest = "not tested against persistence: retrain for a Diebold-Mariano verdict"
+    with session_scope() as session:
+        add_model_version(
+            session=session, actor=actor, ticker="OLD", model_type="ridge", parameters={},
+            metrics={"mae": 9.0, "naive_mae": 10.0}, data_start=None, data_end=None, data_hash=None, artifact=b"x",
+            artifact_sha256="0" * 64,
+        )  # fmt: skip
+        save_version(session=session, actor=actor, ticker="SPX", result=tiny_result())
+    at = logged_in_app(PAGE, actor).run()
+    columns = list(at.dataframe[0].value.columns)
+    # Fourteen columns ran Interval coverage, Verdict and Made of off the right edge of the page.
+    assert columns[:5] == ["Ticker", "Version", "Model", "Active", "Verdict"]
+    assert columns.index("Interval coverage") < columns.index("Trained")
+    assert columns.index("Made of") < columns.index("Trained")
+    assert longest in set(at.dataframe[0].value["Verdict"])
+    config = column_config(at)
+    assert config["Verdict"]["width"] >= 6.5 * len(longest) + 12, "wide enough for the longest verdict"
+    assert config["Ticker"].get("pinned"), "a row keeps its name when scrolled"
+    assert config["Version"].get("pinned")
+
+
+def test_a_network_s_loss_curve_is_drawn_tall_with_its_values_fitted(database):
+    actor = make_account(database)
+    history = {"loss": [1.004, 0.998, 0.995], "val_loss": [0.283, 0.281, 0.280]}
+    with session_scope() as session:
+        session.add(
+            TrainingJob(
+                user_id=actor.user_id, ticker="SPX", status="succeeded", config={"model_type": "lstm"}, history=history
+            )
+        )
+    at = AppTest.from_function(jobs_panel, args=(actor,), default_timeout=30).run()
+    assert not at.exception
+    assert not at.get("vega_lite_chart"), "Streamlit's line chart squeezed the curve into about 40 px"
+    (chart,) = at.get("plotly_chart")
+    layout = json.loads(chart.proto.spec)["layout"]
+    assert layout["height"] - layout["margin"]["t"] - layout["margin"]["b"] >= 160
+    low, high = layout["yaxis"]["range"]
+    assert 0.2 < low < 0.280, "fitted to the values, not stretched from zero"
+    assert 1.004 < high < 1.1
+
+
 def column_config(at) -> dict:
     return json.loads(at.dataframe[0].proto.columns)
 

@@ -13,7 +13,9 @@ from ui.charts import (
     candlestick_figure,
     equity_figure,
     indicator_figure,
+    layout_name,
     ledger_figure,
+    loss_figure,
     residual_figure,
     window_scores_figure,
 )
@@ -191,3 +193,130 @@ def test_every_requested_ema_span_is_drawn_however_many():
     drawn = [trace for trace in figure.data if (trace.name or "").startswith("EMA ")]
     assert [trace.name for trace in drawn] == [f"EMA {span}" for span in spans]
     assert all(trace.line.color for trace in drawn)
+
+
+def two_ticker_ledger() -> pd.DataFrame:
+    """ACME near 125 and ^GSPC near 2,500, five target days each: the walkthrough's flat lines."""
+    days = pd.to_datetime(["2019-01-02", "2019-01-03", "2019-01-04", "2019-01-07", "2019-01-08"]).date
+    frames = []
+    for ticker, model, level in (("ACME", "ACME v1 · auto ensemble", 125.0), ("^GSPC", "^GSPC v1 · LSTM", 2500.0)):
+        predicted = [level * (1 + 0.002 * step) for step in range(5)]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "ticker": ticker,
+                    "model": model,
+                    "prediction_date": pd.to_datetime(["2018-12-31"] * 5).date,
+                    "target_date": days,
+                    "predicted_value": predicted,
+                    "lower": [value * 0.95 for value in predicted],
+                    "upper": [value * 1.05 for value in predicted],
+                    "actual_value": [level * 1.01, level * 0.99, None, None, None],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def axis_of(figure, name_start: str) -> set[str]:
+    return {trace.yaxis or "y" for trace in figure.data if (trace.name or "").startswith(name_start)}
+
+
+def test_the_ledger_gives_each_ticker_its_own_price_axis_on_one_date_axis():
+    figure = ledger_figure(two_ticker_ledger())
+    acme, gspc = axis_of(figure, "ACME"), axis_of(figure, "^GSPC")
+    assert len(acme) == len(gspc) == 1, "predicted, interval and actual of a ticker share its axis"
+    assert acme != gspc, "a 125 stock beside a 2,500 index: one axis flattens both"
+    # The upper edge of each band (unnamed) sits on its ticker's axis too, or the band fills across panes.
+    assert {trace.yaxis or "y" for trace in figure.data} == acme | gspc
+    assert {trace.xaxis or "x" for trace in figure.data} == {"x"}, "one date axis: one hover line for the day"
+    domains = sorted(tuple(figure.layout[layout_name(axis)].domain) for axis in acme | gspc)
+    assert domains[0][1] < domains[1][0], "each ticker in its own pane, one above the other"
+    for axis in acme | gspc:
+        assert figure.layout[layout_name(axis)].rangemode in (None, "normal"), "never stretched down to zero"
+    titles = [annotation.text for annotation in figure.layout.annotations]
+    assert any("ACME" in title for title in titles)
+    assert any("^GSPC" in title for title in titles)
+
+
+def contrast(first: tuple[float, ...], second: tuple[float, ...]) -> float:
+    """WCAG contrast ratio of two sRGB colours (0-255)."""
+
+    def luminance(rgb):
+        linear = [c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    low, high = sorted((luminance(first), luminance(second)))
+    return (high + 0.05) / (low + 0.05)
+
+
+def over(fill: str, background: str) -> tuple[float, ...]:
+    """An rgba() fill as drawn over a #rrggbb background."""
+    *rgb, alpha = (float(part) for part in fill.removeprefix("rgba(").removesuffix(")").split(","))
+    back = [int(background[i : i + 2], 16) for i in (1, 3, 5)]
+    return tuple(alpha * c + (1 - alpha) * b for c, b in zip(rgb, back, strict=True))
+
+
+@pytest.mark.parametrize("template", ["plotly_white", "plotly_dark"])
+def test_every_interval_band_stands_out_from_the_plot_in_either_theme(template):
+    ledger = pd.concat(
+        [two_ticker_ledger().assign(model=lambda frame, n=n: frame["model"] + f" {n}") for n in range(3)]
+    )  # six models: every band colour
+    figure = ledger_figure(ledger, template=template)
+    background = figure.layout.plot_bgcolor
+    bands = [trace.fillcolor for trace in figure.data if trace.fill == "tonexty"]
+    assert len(bands) == 6
+    for fill in bands:
+        band = over(fill, background)
+        back = tuple(int(background[i : i + 2], 16) for i in (1, 3, 5))
+        # The dark theme's old 12 % band was 1.08:1, the colour of the plot itself.
+        assert contrast(band, back) >= 1.25, (template, fill)
+
+
+def test_the_first_and_last_candles_are_drawn_whole(view):
+    figure = candlestick_figure(view)
+    first, last = view["date"].iloc[0], view["date"].iloc[-1]
+    start, end = (pd.Timestamp(value) for value in figure.layout.xaxis.range)
+    # A candle spans about 0.4 day either side of its date: the range leaves more than that.
+    assert first - pd.Timedelta(days=1) < start <= first - pd.Timedelta(days=0.5)
+    assert last + pd.Timedelta(days=0.5) <= end < last + pd.Timedelta(days=1)
+
+
+def test_every_range_button_leaves_room_for_its_edge_candles_outside_the_breaks(view):
+    figure = candlestick_figure(view)
+    six_months = buttons(figure)["6M"]
+    start, end = (pd.Timestamp(value) for value in six_months["xaxis.range"])
+    # 6M from Monday 31 December starts on Saturday 30 June; its first candle is Monday 2 July. Plotly cuts a
+    # range at a break it starts in, so the room is taken from Friday 29 June, not from the weekend.
+    assert start.normalize() == pd.Timestamp("2018-06-29")
+    assert hidden_days(figure, [start]) == []
+    assert start <= pd.Timestamp("2018-06-30") - pd.Timedelta(days=0.5)
+    assert pd.Timestamp("2018-12-31 12:00") <= end < pd.Timestamp("2019-01-01")
+    for label, args in buttons(figure).items():
+        shown_start, shown_end = (pd.Timestamp(value) for value in args["xaxis.range"])
+        assert hidden_days(figure, [shown_start, shown_end]) == [], label
+        assert shown_end > view["date"].iloc[-1] + pd.Timedelta(days=0.5), label
+
+
+def test_the_loss_chart_is_tall_enough_to_read_and_fits_its_values():
+    history = {"loss": [1.004, 0.998, 0.995, 0.993, 0.992], "val_loss": [0.283, 0.281, 0.280, 0.2805, 0.279]}
+    figure = loss_figure(history)
+    plot_px = figure.layout.height - figure.layout.margin.t - figure.layout.margin.b
+    assert plot_px >= 160, "the walkthrough saw about 40 px of plot"
+    assert [trace.name for trace in figure.data] == ["loss", "val_loss"]
+    assert list(figure.data[0].x) == [1, 2, 3, 4, 5], "epochs count from 1"
+    low, high = figure.layout.yaxis.range
+    values = history["loss"] + history["val_loss"]
+    assert low < min(values) < max(values) < high
+    assert high - low < (max(values) - min(values)) * 1.3, "fitted to the values, not stretched from zero"
+    legend = figure.layout.legend
+    assert (legend.orientation, legend.yanchor) == ("h", "bottom")
+    assert legend.y >= 1.0, "above the plot, not over it"
+
+
+def test_a_loss_curve_alone_still_shows_its_fall():
+    figure = loss_figure({"loss": [0.0102, 0.0101, 0.0100]})
+    assert [trace.name for trace in figure.data] == ["loss"]
+    low, high = figure.layout.yaxis.range
+    assert 0.0095 < low < 0.0100
+    assert 0.0102 < high < 0.0107
