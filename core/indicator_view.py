@@ -6,9 +6,11 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core.data.splits import split_candidates_of
 from core.indicators import DEFAULT_EMA_SPANS, compute_all
 from db.repositories.actor import Actor
 from db.repositories.prices import read_prices
@@ -75,7 +77,8 @@ def _ignored(parts: list[str], one: str, many: str) -> list[str]:
 
 
 def adjusted_prices(prices: pd.DataFrame) -> pd.DataFrame:
-    """The prices on the adjusted close's scale: open, high, low and close times adjusted / close.
+    """The prices on the adjusted close's scale: open, high, low and close times adjusted / close, and
+    volumes in shares as counted after the splits the adjustment carries.
 
     A day without an adjusted close (an upload that had none) keeps its traded prices.
     """
@@ -84,7 +87,22 @@ def adjusted_prices(prices: pd.DataFrame) -> pd.DataFrame:
     adjusted = prices.copy()
     for column in ("open", "high", "low", "close"):
         adjusted[column] = prices[column] * factor
+    adjusted["volume"] = prices["volume"] * split_share_factor(prices["date"], 1.0 / factor.to_numpy(dtype=float))
     return adjusted
+
+
+def split_share_factor(dates: pd.Series, close_over_adjusted: np.ndarray) -> np.ndarray:
+    """Per day, the shares one share of that day became through the later splits the adjustment carries.
+
+    A split shows in close / adjusted close as a one-day jump by its factor (2 for 2:1); a dividend
+    moves it by a few percent, never by a split factor, so the volumes are not touched by dividends.
+    As TradingView counts them: a 2:1 split's earlier volumes double, and OBV runs through it.
+    """
+    days = pd.to_datetime(dates).to_numpy().astype("datetime64[D]")
+    shares = np.ones(len(days))
+    for split in split_candidates_of(days, close_over_adjusted):
+        shares[days < np.datetime64(split.date)] *= float(split.factor)
+    return shares
 
 
 def indicator_view(

@@ -66,6 +66,7 @@ def test_the_screener_runs_for_the_actor(sample_url):
 def test_adjusted_prices_scale_each_day_by_its_adjusted_close():
     prices = pd.DataFrame(
         {
+            "date": pd.bdate_range("2024-01-02", periods=3),
             "open": [100.0, 52.0, 10.0],
             "high": [110.0, 55.0, 11.0],
             "low": [90.0, 50.0, 9.0],
@@ -78,5 +79,5 @@ def test_adjusted_prices_scale_each_day_by_its_adjusted_close():
     assert adjusted["open"].tolist() == [50.0, 52.0, 10.0]
     assert adjusted["high"].tolist() == [55.0, 55.0, 11.0]
     assert adjusted["close"].tolist() == [52.0, 54.0, 10.0], "a day without an adjusted close stays as traded"
-    assert adjusted["volume"].tolist() == [1, 2, 3]
+    assert adjusted["volume"].tolist() == [2, 2, 3], "a share before the 2:1 split counts as two after it"
     assert prices["open"].iloc[0] == 100.0, "the prices read are left as they are"

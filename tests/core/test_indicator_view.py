@@ -1,6 +1,10 @@
 """Parameters as typed on the Indicators page: what cannot be used is named by its label, the rest kept."""
 
-from core.indicator_view import IndicatorParams, checked_params
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.indicator_view import IndicatorParams, adjusted_prices, checked_params
 
 WIDGETS = {"rsi_period": 14, "hv_window": 20, "bb_window": 20, "bb_k": 2.0, "atr_period": 14, "macd_signal": 9}
 
@@ -34,3 +38,31 @@ def test_a_macd_fast_not_below_slow_gives_way_to_the_default_pair():
     params, problems = checked_params("12", macd_fast=26, macd_slow=26, **WIDGETS)
     assert (params.macd_fast, params.macd_slow) == (12, 26)
     assert problems[0].startswith("MACD fast (26) must be below MACD slow (26)")
+
+
+def split_history(volume_after: float = 2e6) -> pd.DataFrame:
+    """A 2:1 split on day 30 of 60: the raw close halves and twice the shares trade, the adjusted close runs on;
+    a dividend on day 10 nudges the adjustment by 1 %."""
+    days = pd.bdate_range("2024-01-02", periods=60)
+    adjusted = np.linspace(50.0, 55.0, len(days))
+    ratio = np.where(np.arange(len(days)) < 30, 0.5, 1.0) * np.where(np.arange(len(days)) < 10, 0.99, 1.0)
+    close = adjusted / ratio
+    volume = np.where(np.arange(len(days)) < 30, volume_after / 2, volume_after)
+    return pd.DataFrame(
+        {"date": days, "open": close, "high": close, "low": close, "close": close, "adjusted_close": adjusted,
+         "volume": volume}
+    )  # fmt: skip
+
+
+def test_split_adjusted_prices_count_shares_before_a_split_as_after_it():
+    # As TradingView draws them: without it, volume (and OBV's steps) halve before the split on a chart
+    # whose candles run through it.
+    adjusted = adjusted_prices(split_history())
+    assert adjusted["volume"].to_numpy() == pytest.approx(np.full(60, 2e6))
+    assert adjusted["close"].to_numpy() == pytest.approx(np.linspace(50.0, 55.0, 60))
+
+
+def test_a_dividend_alone_leaves_volumes_as_traded():
+    history = split_history().assign(adjusted_close=lambda frame: frame["close"] * 0.99)
+    history.loc[10:, "adjusted_close"] = history.loc[10:, "close"]
+    assert adjusted_prices(history)["volume"].to_numpy() == pytest.approx(history["volume"].to_numpy())
