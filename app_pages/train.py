@@ -170,7 +170,7 @@ def warn_about_data(actor: Actor, tickers: list[str]) -> None:
         st.warning(plain(f"{ticker}: {'; '.join(problems)}"), icon=":material/warning:")
 
 
-def render_jobs(actor: Actor) -> None:
+def render_jobs(actor: Actor, template: str = "plotly_white") -> None:
     """Queued and running jobs refresh themselves; finished ones are drawn once per page run.
 
     Redrawing every finished job's loss chart each refresh kept the server busy enough to slow
@@ -179,16 +179,16 @@ def render_jobs(actor: Actor) -> None:
     jobs = attempt(models.list_jobs, actor)
     if jobs is None:
         return
-    render_open_jobs()
+    render_open_jobs(template)
     if not jobs:
         st.caption("No training jobs yet.")
     for job in jobs:
         if job.status in FINISHED:
-            render_job(actor, job)
+            render_job(actor, job, template=template)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
-def render_open_jobs() -> None:
+def render_open_jobs(template: str = "plotly_white") -> None:
     # Reruns alone every few seconds: the actor of the last page run may since have been deactivated,
     # demoted or logged out, and must not keep a live Cancel button.
     actor = signed_in_actor()
@@ -206,10 +206,10 @@ def render_open_jobs() -> None:
     refresh_when_a_watched_job_ends(jobs)
     for job in jobs:
         if job.status not in FINISHED:
-            render_job(actor, job, runner)
+            render_job(actor, job, runner, template=template)
 
 
-def render_job(actor: Actor, job, runner: RunnerStatus | None = None) -> None:
+def render_job(actor: Actor, job, runner: RunnerStatus | None = None, *, template: str = "plotly_white") -> None:
     with st.container(border=True):
         head, action = st.columns([5, 1])
         head.markdown(
@@ -218,7 +218,7 @@ def render_job(actor: Actor, job, runner: RunnerStatus | None = None) -> None:
         if job.status == "queued":
             head.caption(plain(queued_note(job.message, runner)))
         elif job.status == "running":
-            head.progress(float(job.progress), text=job.message or "")
+            head.progress(float(job.progress), text=plain(job.message or ""))
         elif job.status == "failed":
             head.error(plain(job.error or "failed"), icon=":material/error:")
         else:
@@ -227,7 +227,8 @@ def render_job(actor: Actor, job, runner: RunnerStatus | None = None) -> None:
         if cancel and attempt(models.cancel_job, actor, job.id):
             st.rerun(scope="app")  # the job moves to the finished ones below
         if (job.history or {}).get("loss"):
-            st.plotly_chart(loss_figure(job.history), width="stretch", theme=None, key=f"loss-{job.id}")
+            figure = loss_figure(job.history, template=template)
+            st.plotly_chart(figure, width="stretch", theme=None, key=f"loss-{job.id}")
 
 
 def queued_note(message: str | None, runner: RunnerStatus | None) -> str:
@@ -368,7 +369,7 @@ def main() -> None:
     else:
         st.info("No prices to train on yet: fetch or upload some on the Tickers page, or load the S&P 500 sample.")
     st.subheader("Jobs")
-    render_jobs(actor)
+    render_jobs(actor, view.chart_template)
     st.subheader("Leaderboard")
     render_leaderboard(actor, view)
     st.subheader("Model versions")

@@ -36,14 +36,18 @@ class TrainView:
     preferred: list[str]
     can_train: bool
     leaderboard: Evaluation | None
+    chart_template: str
 
 
 def train_view(actor: Actor) -> TrainView:
     with session_scope(action="train page") as session:
         tickers = sorted({cached.ticker for cached in list_cached_tickers(session=session, actor=actor)})
-        preferred = [t for t in load_preferences(session=session, actor=actor).default_tickers if t in tickers]
+        preferences = load_preferences(session=session, actor=actor)
+        preferred = [t for t in preferences.default_tickers if t in tickers]
         boards = list_evaluations(session=session, actor=actor, kind="leaderboard", limit=1)
-    return TrainView(tickers, preferred, can(actor, Permission.TRAIN), boards[0] if boards else None)
+    return TrainView(
+        tickers, preferred, can(actor, Permission.TRAIN), boards[0] if boards else None, preferences.plotly_template
+    )
 
 
 def data_problems(actor: Actor, tickers: Sequence[str]) -> dict[str, list[str]]:

@@ -242,6 +242,26 @@ def test_a_network_s_loss_curve_is_drawn_tall_with_its_values_fitted(database):
     assert 1.004 < high < 1.1
 
 
+def test_the_loss_chart_follows_the_users_chart_theme(database):
+    from core.preferences import save_preferences
+
+    actor = make_account(database)
+    history = {"loss": [1.004, 0.998, 0.995], "val_loss": [0.283, 0.281, 0.280]}
+    with session_scope() as session:
+        save_preferences(
+            session=session, actor=actor, tickers_text="", chart_theme="dark", default_range="1Y", notifications={}
+        )
+        session.add(
+            TrainingJob(
+                user_id=actor.user_id, ticker="SPX", status="succeeded", config={"model_type": "lstm"}, history=history
+            )
+        )
+    at = logged_in_app("app_pages/train.py", actor).run()
+    assert not at.exception
+    (chart,) = at.get("plotly_chart")
+    assert json.loads(chart.proto.spec)["layout"]["template"]["layout"]["paper_bgcolor"] != "white"
+
+
 def column_config(at) -> dict:
     return json.loads(at.dataframe[0].proto.columns)
 
