@@ -32,15 +32,7 @@ def bars(until=None) -> pd.DataFrame:
 
 
 def make(session, actor, days=3, **options):
-    made = predict(
-        session=session,
-        actor=actor,
-        ticker="PRD",
-        days=days,
-        settings=load_settings(),
-        throttle=Throttle(MemoryStorage()),
-        **options,
-    )
+    made = predict_made(session, actor, days, **options)
     assert {row.model_version_id for row in made.rows} == {made.version.id}
     return made.rows
 
@@ -379,7 +371,7 @@ def test_a_corrected_close_corrects_the_ledger(session, actor):
     )
 
 
-def predict_made(session, actor, days):
+def predict_made(session, actor, days, **options):
     return predict(
         session=session,
         actor=actor,
@@ -387,4 +379,5 @@ def predict_made(session, actor, days):
         days=days,
         settings=load_settings(),
         throttle=Throttle(MemoryStorage()),
+        **options,
     )
