@@ -16,7 +16,6 @@ from db.migrate import upgrade_to_head
 from tests.process_state import reset_process_state
 from tests.servers import (
     fresh_postgres_database,
-    postgres_problem,
     redis_problem,
     redis_server_url,
     unavailable,
@@ -49,11 +48,7 @@ def sqlite_database_url(tmp_path_factory: pytest.TempPathFactory) -> URL:
 
 @pytest.fixture(scope="session")
 def postgres_database_url() -> Iterator[URL]:
-    problem = postgres_problem()
-    if problem:
-        unavailable(problem)
-    with fresh_postgres_database() as url:
-        upgrade_to_head(url)
+    with fresh_postgres_database(migrated=True) as url:
         yield url
 
 
@@ -109,11 +104,7 @@ def committing_database_url(request: pytest.FixtureRequest, tmp_path_factory: py
     if request.param == "sqlite":
         yield request.getfixturevalue("committing_sqlite_url")
         return
-    problem = postgres_problem()
-    if problem:
-        unavailable(problem)
-    with fresh_postgres_database() as url:
-        upgrade_to_head(url)
+    with fresh_postgres_database(migrated=True) as url:
         yield url
 
 

@@ -66,15 +66,24 @@ def redis_problem() -> str | None:
 
 
 @contextmanager
-def fresh_postgres_database() -> Iterator[URL]:
-    """A new, empty database on the test server, dropped afterwards; isolates concurrent test runs."""
+def fresh_postgres_database(*, migrated: bool = False) -> Iterator[URL]:
+    """A new database on the test server (empty, or at the newest migration), dropped afterwards; isolates
+    concurrent test runs. Without a server the test is skipped, or fails in CI."""
+    problem = postgres_problem()
+    if problem:
+        unavailable(problem)
     server = postgres_server_url()
     name = f"candlecast_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield server.set(database=name)
+        url = server.set(database=name)
+        if migrated:
+            from db.migrate import upgrade_to_head
+
+            upgrade_to_head(url)
+        yield url
     finally:
         with admin.connect() as connection:
             connection.execute(

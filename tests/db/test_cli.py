@@ -16,7 +16,7 @@ from db.__main__ import main as db_main
 from db.models import User
 from db.repositories.users import get_user_by_username
 from tests.process_state import reset_process_state
-from tests.servers import fresh_postgres_database, postgres_problem, unavailable
+from tests.servers import fresh_postgres_database
 
 PASSWORD = "a-long-enough-pässword"
 
@@ -29,9 +29,6 @@ def empty_database(request, tmp_path, monkeypatch):
         monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
         yield url
         return
-    problem = postgres_problem()
-    if problem:
-        unavailable(problem)
     with fresh_postgres_database() as url:
         monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
         yield url

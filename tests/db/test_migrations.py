@@ -9,7 +9,7 @@ from sqlalchemy.pool import NullPool
 
 from db.base import Base
 from db.migrate import current_revision, downgrade_to_base, head_revision, schema_drift, upgrade_to_head
-from tests.servers import fresh_postgres_database, postgres_problem, unavailable
+from tests.servers import fresh_postgres_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -18,9 +18,6 @@ def blank_database(request: pytest.FixtureRequest, tmp_path) -> Iterator[URL]:
     if request.param == "sqlite":
         yield URL.create("sqlite", database=str(tmp_path / "migrations.db"))
         return
-    problem = postgres_problem()
-    if problem:
-        unavailable(problem)
     with fresh_postgres_database() as url:
         yield url
 

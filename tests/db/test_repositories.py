@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from common.config import load_settings
 from db.engine import create_engine_from_settings
-from db.migrate import upgrade_to_head
 from db.models.accounts import Role
 from db.repositories.actor import Actor
 from db.repositories.preferences import get_preferences, update_preferences
@@ -23,7 +22,7 @@ from db.repositories.users import (
     record_login,
     set_role,
 )
-from tests.servers import fresh_postgres_database, postgres_problem, unavailable
+from tests.servers import fresh_postgres_database
 
 
 def test_create_user_normalises_and_finds_case_insensitively(session):
@@ -99,11 +98,7 @@ def test_preferences_default_then_merge(session):
 @pytest.mark.postgres
 def test_two_first_saves_of_preferences_at_once_both_land():
     """Two tabs on Home save a first preference at once: neither fails, neither part is lost."""
-    problem = postgres_problem()
-    if problem:
-        unavailable(problem)
-    with fresh_postgres_database() as url:
-        upgrade_to_head(url)
+    with fresh_postgres_database(migrated=True) as url:
         engine = create_engine_from_settings(load_settings(), url)
         try:
             with Session(engine) as setup:

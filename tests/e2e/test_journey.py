@@ -24,7 +24,7 @@ from core.data.sample import SAMPLE_PATH
 from core.throttle import KEY_PREFIX, REGISTRATIONS_PER_ADDRESS, Throttle
 from tests.e2e.app_server import CHROMIUM, CHROMIUM_FLAGS, running_app
 from tests.fixtures import gspc_2018_bytes
-from tests.servers import fresh_postgres_database, postgres_problem, redis_problem, redis_server_url, unavailable
+from tests.servers import fresh_postgres_database, redis_problem, redis_server_url, unavailable
 
 TRAINING_SECONDS = 240
 STEP_MS = 60_000  # a shared CI machine under load needs the slack
@@ -48,9 +48,9 @@ def app_url(request, tmp_path):
         with running_app(env, tmp_path, with_worker=False) as url:
             yield url
         return
-    for problem in (postgres_problem(), redis_problem()):
-        if problem:
-            unavailable(problem)
+    problem = redis_problem()
+    if problem:
+        unavailable(problem)
     forget_registrations_from_this_machine()
     with fresh_postgres_database() as database:
         env |= {

@@ -13,12 +13,11 @@ import core.auth.accounts as core_accounts
 from common.config import get_settings
 from core.services import accounts
 from db.engine import reset_engine, session_scope
-from db.migrate import upgrade_to_head
 from db.models import User
 from db.models.accounts import Role
 from db.repositories.actor import Actor
 from tests.accounts import make_account
-from tests.servers import fresh_postgres_database, postgres_problem, unavailable
+from tests.servers import fresh_postgres_database
 
 pytestmark = pytest.mark.postgres
 
@@ -26,11 +25,7 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture(scope="module")
 def race_database_url() -> Iterator[URL]:
     """A database of its own: the tests deactivate every admin in it."""
-    problem = postgres_problem()
-    if problem:
-        unavailable(problem)
-    with fresh_postgres_database() as url:
-        upgrade_to_head(url)
+    with fresh_postgres_database(migrated=True) as url:
         yield url
 
 
