@@ -14,6 +14,7 @@ from ui.format import show_readable
 from ui.freshness import today
 from ui.navigation import link_to
 from ui.status import render_status_panel
+from ui.tables import text_width
 from ui.text import plain
 
 SINCE_KEY = "home_seen_since"
@@ -79,7 +80,11 @@ def render_jobs(page: StartPage) -> None:
     rows["progress"] = rows["progress"].astype(float)
     show_readable(
         rows, keep={"created_at": "Queued", "finished_at": "Finished", "job": "Job"},
-        column_config={"Progress": st.column_config.ProgressColumn("Progress", min_value=0.0, max_value=1.0)},
+        column_config={
+            "Progress": st.column_config.ProgressColumn("Progress", min_value=0.0, max_value=1.0),
+            # A verdict or a failure's reason: read whole, not cut at the cell's edge.
+            "Message": st.column_config.TextColumn("Message", width=text_width(rows["message"], "Message")),
+        },
     )  # fmt: skip
 
 
