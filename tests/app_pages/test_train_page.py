@@ -9,6 +9,7 @@ from rq import SimpleWorker
 from sqlalchemy.engine import URL
 from streamlit.testing.v1 import AppTest
 
+from app_pages.train import FINISHED_JOBS_WITH_CHARTS
 from core.data.service import import_prices
 from core.forecasting.config import TrainingConfig
 from core.forecasting.registry import save_version
@@ -240,6 +241,28 @@ def test_a_network_s_loss_curve_is_drawn_tall_with_its_values_fitted(database):
     low, high = layout["yaxis"]["range"]
     assert 0.2 < low < 0.280, "fitted to the values, not stretched from zero"
     assert 1.004 < high < 1.1
+
+
+def test_only_the_newest_finished_jobs_draw_their_loss_charts(database):
+    # Thirty finished networks drew thirty charts on every run of the page: over a second.
+    from datetime import timedelta
+
+    from db.types import utc_now
+
+    actor = make_account(database)
+    history = {"loss": [1.004, 0.998, 0.995], "val_loss": [0.283, 0.281, 0.280]}
+    with session_scope() as session:
+        for age in range(8):
+            session.add(
+                TrainingJob(
+                    user_id=actor.user_id, ticker=f"T{age}", status="succeeded", config={"model_type": "lstm"},
+                    history=history, created_at=utc_now() - timedelta(minutes=age),
+                )
+            )  # fmt: skip
+    at = AppTest.from_function(jobs_panel, args=(actor,), default_timeout=30).run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == FINISHED_JOBS_WITH_CHARTS < 8
+    assert all(f"T{age} ·" in " ".join(m.value for m in at.markdown) for age in range(8)), "every job is listed"
 
 
 def test_the_loss_chart_follows_the_users_chart_theme(database):
