@@ -15,7 +15,8 @@ from core.jobs import list_jobs
 from core.predictions import ledger_with_outcomes
 from core.preferences import load_preferences
 from db.repositories.actor import Actor
-from db.repositories.models import list_model_versions
+from db.repositories.models import any_model_versions
+from db.repositories.predictions import any_predictions
 from db.repositories.preferences import get_preferences, update_preferences
 from db.repositories.prices import list_cached_tickers, read_prices
 from db.types import utc_now
@@ -23,6 +24,7 @@ from db.types import utc_now
 SPARKLINE_DAYS = 30
 WATCHLIST_FALLBACK = 6  # tickers shown to someone who has not chosen default tickers yet
 RECENT_JOBS = 5
+MATURED_SHOWN = 20
 SEEN_KEY = "home_seen_at"
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -94,8 +96,10 @@ def start_page(*, session: Session, actor: Actor, today: date, seen_since: datet
         stored = (get_preferences(session=session, actor=actor).ui_preferences or {}).get(SEEN_KEY)
         seen_since = datetime.fromisoformat(stored) if stored else NEVER
         update_preferences(session=session, actor=actor, ui_preferences={SEEN_KEY: utc_now().isoformat()})
-    ledger = ledger_with_outcomes(session=session, actor=actor)
-    matured = _matured_since(ledger, seen_since)
+    # Only the rows shown, not the whole ledger: a heavy user's 20,000 predictions took half a second.
+    matured = _matured_rows(
+        ledger_with_outcomes(session=session, actor=actor, matured_after=seen_since, limit=MATURED_SHOWN)
+    )
     jobs = [
         JobRow(j.ticker, job_name(j.kind, j.config), j.status, j.progress, j.created_at, j.finished_at, j.message or "")
         for j in list_jobs(session=session, actor=actor, limit=RECENT_JOBS)
@@ -107,8 +111,8 @@ def start_page(*, session: Session, actor: Actor, today: date, seen_since: datet
         matured=matured,
         seen_since=seen_since,
         has_prices=bool(cached),
-        has_models=bool(list_model_versions(session=session, actor=actor)),
-        has_predictions=not ledger.empty,
+        has_models=any_model_versions(session=session, actor=actor),
+        has_predictions=any_predictions(session=session, actor=actor),
     )
 
 
@@ -129,15 +133,10 @@ def _watch_row(session: Session, actor: Actor, ticker: str, last_bar: date, toda
     )
 
 
-def _matured_since(ledger: pd.DataFrame, since: datetime) -> list[MaturedRow]:
-    """Predictions whose actual price arrived after `since`, newest target day first."""
-    if ledger.empty:
-        return []
-    matured = ledger.dropna(subset=["actual_value", "matured_at"])
-    stamps = pd.to_datetime(matured["matured_at"], utc=True)
-    matured = matured[stamps > pd.Timestamp(since).tz_convert("UTC")]
+def _matured_rows(matured: pd.DataFrame) -> list[MaturedRow]:
+    """Ledger rows that met their actual price, as Home lists them (newest target day first)."""
     rows = []
-    for row in matured.head(20).itertuples():
+    for row in matured.itertuples():
         real_move, predicted_move = row.actual_value - row.base_close, row.predicted_value - row.base_close
         rows.append(
             MaturedRow(

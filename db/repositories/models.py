@@ -85,6 +85,11 @@ def list_model_versions(*, session: Session, actor: Actor, ticker: str | None = 
     return session.scalars(query).all()
 
 
+def any_model_versions(*, session: Session, actor: Actor) -> bool:
+    query = select(select(ModelVersion.id).where(own_rows(ModelVersion.user_id, actor)).exists())
+    return session.scalar(query) or False
+
+
 def get_model_version(*, session: Session, actor: Actor, version_id: uuid.UUID) -> ModelVersion | None:
     query = select(ModelVersion).where(ModelVersion.id == version_id, own_rows(ModelVersion.user_id, actor))
     return session.scalar(query)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -83,10 +83,13 @@ def set_actual(*, session: Session, prediction_id: uuid.UUID, actual: float) -> 
 
 def read_ledger(
     *, session: Session, actor: Actor, ticker: str | None = None, model_version_id: uuid.UUID | None = None,
-    since: date | None = None,
+    since: date | None = None, matured_after: datetime | None = None, limit: int | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """The actor's predictions, newest target day first, with the version number and type they came from
-    and whether that version is deleted (its number and type unknown for rows made before 0013)."""
+    and whether that version is deleted (its number and type unknown for rows made before 0013).
+
+    matured_after: only those that met their actual after this moment; limit: the first so many.
+    """
     query = (
         select(
             Prediction.id,
@@ -114,4 +117,12 @@ def read_ledger(
         query = query.where(Prediction.model_version_id == model_version_id)
     if since:
         query = query.where(Prediction.target_date >= since)
+    if matured_after is not None:
+        query = query.where(Prediction.actual_value.is_not(None), Prediction.matured_at > matured_after)
+    if limit is not None:
+        query = query.limit(limit)
     return pd.DataFrame(session.execute(query).all(), columns=list(LEDGER_COLUMNS))
+
+
+def any_predictions(*, session: Session, actor: Actor) -> bool:
+    return session.scalar(select(select(Prediction.id).where(own_rows(Prediction.user_id, actor)).exists())) or False
