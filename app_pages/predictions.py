@@ -18,6 +18,7 @@ from ui.tables import csv_download
 from ui.text import plain
 
 LATEST_KEY = "latest_forecast"
+CHART_TICKERS = 4
 
 
 def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
@@ -135,7 +136,14 @@ def render_ledger(actor: Actor, template: str) -> None:
             "MASE below 1 means smaller errors than tomorrow = today on the same days. Direction right: how often "
             "the predicted move had the sign of the real one; its p-value is the chance of doing as well by coin toss."
         )
-    st.plotly_chart(ledger_figure(shown, template=template), width="stretch", theme=None)
+    charted = shown
+    if not tickers and shown["ticker"].nunique() > CHART_TICKERS:
+        # Newest target day first: the tickers forecast last. A pane per ticker for every one cost over half a
+        # second of each run for a long ledger, and showed nothing readable.
+        latest = shown["ticker"].drop_duplicates().head(CHART_TICKERS).tolist()
+        charted = shown[shown["ticker"].isin(latest)]
+        st.caption(f"The chart shows the {CHART_TICKERS} tickers forecast last; choose tickers above to see others.")
+    st.plotly_chart(ledger_figure(charted, template=template), width="stretch", theme=None)
     st.caption(
         "Actual is the target day's close on the price scale of the day the forecast was made, as the forecast "
         "is; it differs from the close as traded only across a split or dividend between the two days."

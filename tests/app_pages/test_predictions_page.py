@@ -174,3 +174,34 @@ def test_the_ledger_chart_gives_each_ticker_its_own_price_axis(database):
     }
     assert len(axes["SPX"]) == len(axes["ACME"]) == 1
     assert axes["SPX"] != axes["ACME"], "one axis from 0 to 2,500 drew both tickers as flat lines"
+
+
+def test_the_ledger_chart_opens_on_the_tickers_forecast_last(database):
+    # Twenty tickers drew twenty panes and two hundred lines on every run: over half a second.
+    import datetime
+    import json
+
+    from app_pages.predictions import CHART_TICKERS
+    from db.models import Prediction
+
+    actor = with_model(database)
+    tickers = [f"T{n}" for n in range(CHART_TICKERS + 2)]
+    with session_scope() as session:
+        for n, ticker in enumerate(tickers):  # T0 forecast first, the last one most recently
+            made = datetime.date(2018, 11, 1) + datetime.timedelta(days=n)
+            session.add(
+                Prediction(
+                    user_id=actor.user_id, ticker=ticker, model_version_number=1, model_type="median",
+                    prediction_date=made, target_date=made + datetime.timedelta(days=1), base_close=100.0,
+                    predicted_value=101.0, lower=95.0, upper=105.0,
+                )
+            )  # fmt: skip
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    drawn = {trace["name"].split(" ")[0] for trace in spec["data"] if trace.get("name")}
+    assert drawn == set(tickers[-CHART_TICKERS:])
+    assert any("the 4 tickers forecast last" in caption.value for caption in at.caption)
+    next(m for m in at.multiselect if m.label == "Tickers").set_value(["T0"]).run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert {trace["name"].split(" ")[0] for trace in spec["data"] if trace.get("name")} == {"T0"}
