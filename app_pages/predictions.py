@@ -142,7 +142,9 @@ def render_ledger(actor: Actor, template: str) -> None:
         # second of each run for a long ledger, and showed nothing readable.
         latest = shown["ticker"].drop_duplicates().head(CHART_TICKERS).tolist()
         charted = shown[shown["ticker"].isin(latest)]
-        st.caption(f"The chart shows the {CHART_TICKERS} tickers forecast last; choose tickers above to see others.")
+        st.caption(
+            plain(f"The chart shows the {CHART_TICKERS} tickers forecast last; choose tickers above to see others.")
+        )
     st.plotly_chart(ledger_figure(charted, template=template), width="stretch", theme=None)
     st.caption(
         "Actual is the target day's close on the price scale of the day the forecast was made, as the forecast "
