@@ -29,7 +29,6 @@ from core.throttle import (
     REGISTRATIONS_PER_ADDRESS,
     Throttle,
     ThrottleUnavailableError,
-    get_throttle,
 )
 from db.models import Invitation, User
 from db.models.accounts import Role
@@ -237,19 +236,19 @@ def change_password(
     new: str,
     new_repeat: str,
     client_ip: str | None = None,
-    throttle: Throttle | None = None,
+    throttle: Throttle,
 ) -> User:
     """Replace the actor's password after checking the current one; ends every other session.
 
-    The current password is checked against login's per-account limit (the process's throttle
-    unless one is given): whoever holds a session gets no more guesses than the login form gives.
+    The current password is checked against login's per-account limit: whoever holds a session gets
+    no more guesses than the login form gives.
     Every refusal is audited in a row that survives the rollback the refusal causes.
     """
     user = get_user(session=session, user_id=actor.user_id)
     with refusals_audited(session=session, action="password change", actor=actor, ip=client_ip):
         if user is None:
             raise AccountError("The current password is wrong", reason="wrong current password")
-        _check_current_password(user, current, throttle or get_throttle())
+        _check_current_password(user, current, throttle)
         if new != new_repeat:
             raise AccountError("The two new passwords differ", reason="new passwords differ")
         if verify_password(new, user.password_hash):

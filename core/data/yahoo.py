@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 import pandas as pd
@@ -14,6 +14,7 @@ from common.errors import Refusal
 from common.logging import get_logger
 from core.data.calendar import session_end
 from core.data.frames import Normalised, normalise_provider_frame
+from db.types import utc_now
 
 log = get_logger("data")
 
@@ -41,11 +42,6 @@ class NoDataError(PriceSourceError):
 class RateLimitedError(PriceSourceError):
     def __init__(self, ticker: str, attempts: int) -> None:
         super().__init__(f"Yahoo Finance refused {ticker} as rate limited, {attempts} times: try again later")
-
-
-def utc_now() -> datetime:
-    """The fetch's clock; tests pass their own to YahooSource."""
-    return datetime.now(UTC)
 
 
 def without_unfinished_bar(normalised: Normalised, ticker: str, now: datetime) -> Normalised:
@@ -116,7 +112,7 @@ class YahooSource:
     backoff_seconds: float = BACKOFF_SECONDS
     name: str = "yahoo"
     budget: Budget | None = None
-    now: Callable[[], datetime] = utc_now
+    now: Callable[[], datetime] = utc_now  # the fetch's clock; tests pass their own
 
     def fetch(self, ticker: str, start: date, end: date) -> Normalised:
         """Bars from start to end inclusive, of sessions closed by now.

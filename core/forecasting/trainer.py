@@ -43,8 +43,9 @@ class TrainingRun:
             return "skipped"
         work = {"walkforward": self._walk_forward, "leaderboard": self._leaderboard}.get(self._kind, self._train)
         try:
-            self._say_what(started[2], len(started[3]))
-            return work(*started)
+            actor, ticker, config, prices = started
+            self._say_what(config, len(prices))
+            return work(actor, ticker, config, prices)
         except TrainingCancelledError as cancelled:
             return self._end(JobStatus.CANCELLED, message=str(cancelled))
         except (DatasetError, ValueError) as error:

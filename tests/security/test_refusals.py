@@ -116,7 +116,13 @@ def test_a_refused_password_change_is_audited_after_the_rollback(engine, databas
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     with pytest.raises(AccountError), session_scope(factory, action="password change") as session:
         change_password(
-            session=session, actor=actor, current=current, new=new, new_repeat=repeat, client_ip="192.0.2.9"
+            session=session,
+            actor=actor,
+            current=current,
+            new=new,
+            new_repeat=repeat,
+            client_ip="192.0.2.9",
+            throttle=Throttle(MemoryStorage()),
         )
     with session_scope(factory) as session:
         events = session.scalars(

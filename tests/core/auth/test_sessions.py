@@ -8,6 +8,7 @@ import time
 
 import jwt
 import pytest
+from limits.storage import MemoryStorage
 
 from common.config import PROJECT_ROOT, load_settings
 from core.auth import (
@@ -19,6 +20,7 @@ from core.auth import (
     set_active,
 )
 from core.passwords import hash_password
+from core.throttle import Throttle
 from db.models.accounts import Role
 from db.repositories.actor import Actor
 from db.repositories.users import create_user
@@ -88,6 +90,7 @@ def test_password_change_ends_the_other_sessions(session, user):
         new="an even better password",
         new_repeat="an even better password",
         client_ip=None,
+        throttle=Throttle(MemoryStorage()),
     )
     assert resume_session(session=session, token=other_browser, key=KEY) is None
 
