@@ -1,8 +1,8 @@
 """Bulk price ingest into PostgreSQL: 100,000 rows (20 tickers x 5,000 days), then one ticker read back.
 
 Prints rows per second for the first load (inserts), a second load of the same rows (left
-alone), a third with every close changed (updates), and the time to read one ticker's
-5,000 rows (target: at least 100,000 rows/s). Then uploads end to end (parse, validate, store,
+alone), a third with every close changed (updates), the time to read one ticker's 5,000 rows
+(target: at least 100,000 rows/s) and to list the cached tickers. Then uploads end to end (parse, validate, store,
 indicators) through the same call the Tickers page makes: a 5,000-row CSV (target <= 1 s) and a
 200,000-row CSV of 40 tickers (target <= 10 s), with the time of each stage, and the peak memory
 of refusing a 2-million-line file. Uses a fresh database on TEST_DATABASE_URL's server.
@@ -33,7 +33,7 @@ from core.data.service import import_prices
 from db.engine import create_engine_from_settings, session_scope
 from db.migrate import upgrade_to_head
 from db.repositories.actor import Actor
-from db.repositories.prices import read_prices, upsert_prices
+from db.repositories.prices import list_cached_tickers, read_prices, upsert_prices
 from tests.servers import fresh_postgres_database, postgres_problem
 
 TICKERS = 20
@@ -78,6 +78,14 @@ def main() -> None:
         assert len(frame) == len(bars)
         p50, fastest = statistics.median(reads), min(reads)
         print(f"read one ticker ({len(frame):,} rows): p50 {p50:.1f} ms, min {fastest:.1f} ms")
+        lists = []
+        for _ in range(20):
+            started = time.perf_counter()
+            with session_scope(sessions) as session:
+                listed = list_cached_tickers(session=session, actor=actor)
+            lists.append((time.perf_counter() - started) * 1000)
+        assert sum(cached.rows for cached in listed) == rows
+        print(f"list the cached tickers ({rows:,} rows stored): p50 {statistics.median(lists):.1f} ms")
         upload_figures(sessions)
         engine.dispose()
     refusal_figures()

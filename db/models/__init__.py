@@ -11,7 +11,7 @@ from db.models.forecasting import (
     RiskMetrics,
     TrainingJob,
 )
-from db.models.market import DataUpload, HistoricalPrice, PriceSeriesVersion, TechnicalIndicator
+from db.models.market import DataUpload, HistoricalPrice, PriceSeriesVersion, PriceSummary, TechnicalIndicator
 
 __all__ = [
     "ApiKey",
@@ -26,6 +26,7 @@ __all__ = [
     "ModelVersionNumber",
     "Prediction",
     "PriceSeriesVersion",
+    "PriceSummary",
     "RateLimit",
     "RiskMetrics",
     "TechnicalIndicator",

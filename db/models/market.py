@@ -81,6 +81,26 @@ class PriceSeriesVersion(Base):
     changed_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
+class PriceSummary(Base):
+    """What one ticker's cache holds in one scope from one source: first and last day, days, last write.
+
+    Kept by every write of the prices (db.repositories.prices), in the write's transaction, so the
+    ticker list reads one row per series instead of aggregating every stored day.
+    """
+
+    __tablename__ = "price_summaries"
+    __table_args__ = (*unique_per_scope("price_summaries", "ticker", "source"), one_of("source", PRICE_SOURCES))
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    owner_id: Mapped[uuid.UUID | None] = owner_fk(nullable=True, index=False)
+    ticker: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    first_date: Mapped[date]
+    last_date: Mapped[date]
+    days: Mapped[int]
+    last_updated: Mapped[datetime]
+
+
 class TechnicalIndicator(Base):
     """Indicator values with their default parameters for one ticker's day in one scope.
 

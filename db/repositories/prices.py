@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from db.models import HistoricalPrice
-from db.models.market import CorporateAction, LatestIndicators, PriceSeriesVersion, TechnicalIndicator
+from db.models.market import CorporateAction, LatestIndicators, PriceSeriesVersion, PriceSummary, TechnicalIndicator
 from db.pg_copy import COLUMNS as COPY_COLUMNS
 from db.pg_copy import price_rows_of
 from db.repositories.actor import Actor
@@ -75,7 +75,7 @@ def upsert_prices_of(*, session: Session, frame: pd.DataFrame, owner_id: uuid.UU
     else:
         changed = _upsert_sqlite(session, frame, owner_id, source)
     if changed:
-        _new_versions(session, [str(ticker) for ticker in frame["ticker"].unique()], owner_id)
+        _series_changed(session, [str(ticker) for ticker in frame["ticker"].unique()], owner_id)
     return changed
 
 
@@ -331,20 +331,19 @@ class CachedTicker:
 
 def list_cached_tickers(*, session: Session, actor: Actor) -> list[CachedTicker]:
     """What the actor can see in the cache, one line per ticker, scope and source."""
-    owned = HistoricalPrice.owner_id.is_not(None)
+    owned = PriceSummary.owner_id.is_not(None)
     query = (
         select(
-            HistoricalPrice.ticker,
+            PriceSummary.ticker,
             owned,
-            HistoricalPrice.source,
-            func.min(HistoricalPrice.date),
-            func.max(HistoricalPrice.date),
-            func.count(),
-            func.max(HistoricalPrice.last_updated),
+            PriceSummary.source,
+            PriceSummary.first_date,
+            PriceSummary.last_date,
+            PriceSummary.days,
+            PriceSummary.last_updated,
         )
-        .where(visible_to(actor))
-        .group_by(HistoricalPrice.ticker, owned, HistoricalPrice.source)
-        .order_by(HistoricalPrice.ticker, owned, HistoricalPrice.source)
+        .where(or_(PriceSummary.owner_id.is_(None), PriceSummary.owner_id == actor.user_id))
+        .order_by(PriceSummary.ticker, owned, PriceSummary.source)
     )
     return [CachedTicker(*row) for row in session.execute(query).all()]
 
@@ -376,7 +375,7 @@ def delete_prices(*, session: Session, ticker: str, owner_id: uuid.UUID | None) 
     statement = delete(HistoricalPrice).where(and_(HistoricalPrice.ticker == ticker, _scope(owner_id)))
     deleted = session.execute(statement).rowcount
     if deleted:
-        _new_versions(session, [ticker], owner_id)
+        _series_changed(session, [ticker], owner_id)
     return deleted
 
 
@@ -391,16 +390,25 @@ def divide_adjusted_before(
     )
     divided = session.execute(statement).rowcount
     if divided:
-        _new_versions(session, [ticker], owner_id)
+        _series_changed(session, [ticker], owner_id)
     return divided
 
 
-def _new_versions(session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None) -> None:
-    """Give these series a new version, in the transaction that changed their rows.
+def _series_changed(session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None) -> None:
+    """Give these series a new version and summary, in the transaction that changed their rows.
 
     Every write of historical_data in this module ends here: a reader holding a copy rendered at
-    an older version (see series_versions) reads the rows again.
+    an older version (see series_versions) reads the rows again, and the ticker list stays true.
     """
+    # Sorted so two writers lock the same version rows in the same order and never deadlock.
+    tickers = sorted(set(tickers))
+    _new_versions(session, tickers, owner_id)
+    # After the version rows are locked: a concurrent writer of the same series waits for this
+    # transaction's commit and then summarises with its rows included, never over them.
+    _summarise(session, tickers, owner_id)
+
+
+def _new_versions(session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None) -> None:
     now = utc_now()
     rows = [
         {"id": uuid.uuid4(), "owner_id": owner_id, "ticker": ticker, "version": uuid.uuid4(), "changed_at": now}
@@ -414,6 +422,46 @@ def _new_versions(session: Session, tickers: Sequence[str], owner_id: uuid.UUID 
         ),
         rows,
     )
+
+
+_SUMMARY_BATCH = 500
+
+
+def _summarise(session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None) -> None:
+    """Recount these series' summaries (one per source) from their rows in this scope."""
+    scope = PriceSummary.owner_id.is_(None) if owner_id is None else PriceSummary.owner_id == owner_id
+    for start in range(0, len(tickers), _SUMMARY_BATCH):
+        batch = tickers[start : start + _SUMMARY_BATCH]
+        counted = session.execute(
+            select(
+                HistoricalPrice.ticker,
+                HistoricalPrice.source,
+                func.min(HistoricalPrice.date),
+                func.max(HistoricalPrice.date),
+                func.count(),
+                func.max(HistoricalPrice.last_updated),
+            )
+            .where(HistoricalPrice.ticker.in_(batch), _scope(owner_id))
+            .group_by(HistoricalPrice.ticker, HistoricalPrice.source)
+        ).all()
+        session.execute(delete(PriceSummary).where(PriceSummary.ticker.in_(batch), scope))
+        if counted:
+            session.execute(
+                PriceSummary.__table__.insert(),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "owner_id": owner_id,
+                        "ticker": ticker,
+                        "source": source,
+                        "first_date": first,
+                        "last_date": last,
+                        "days": days,
+                        "last_updated": updated,
+                    }
+                    for ticker, source, first, last, days, updated in counted
+                ],
+            )
 
 
 def series_versions(*, session: Session, actor: Actor, ticker: str) -> dict[uuid.UUID | None, uuid.UUID]:

@@ -236,3 +236,54 @@ def test_0013_keeps_the_oldest_copy_of_each_forecast_and_names_its_version(blank
     command.downgrade(alembic_config(url), "0012")
     assert "model_version_number" not in {c["name"] for c in inspect(engine).get_columns("predictions")}
     engine.dispose()
+
+
+def test_0014_summarises_the_prices_stored_before_it(blank_database: URL) -> None:
+    """The ticker list reads summaries from 0014 on: every series stored before it gets its own."""
+    url = blank_database
+    import uuid
+    from datetime import UTC, date, datetime
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from db.migrate import alembic_config
+
+    command.upgrade(alembic_config(url), "0013")
+    engine = create_engine(url, poolclass=NullPool)
+    written = datetime(2026, 1, 5, 21, 30, tzinfo=UTC)
+    with engine.begin() as connection:
+        for ticker, day, source in (
+            ("OLD", date(2024, 1, 2), "sample"),
+            ("OLD", date(2024, 1, 3), "sample"),
+            ("OLD", date(2024, 1, 4), "yahoo"),
+            ("AGED", date(2023, 6, 1), "sample"),
+        ):
+            row_id = uuid.uuid4()
+            connection.execute(
+                text(
+                    "INSERT INTO historical_data (id, owner_id, ticker, date, open, high, low, close, adjusted_close,"
+                    " volume, source, last_updated) VALUES (:id, NULL, :ticker, :day, 1, 2, 1, 1, 1, 5, :source, :now)"
+                ),
+                {
+                    "id": row_id.hex if url.get_backend_name() == "sqlite" else row_id,
+                    "ticker": ticker,
+                    "day": day,
+                    "source": source,
+                    "now": written,
+                },
+            )
+    upgrade_to_head(url)
+    with engine.connect() as connection:
+        summaries = connection.execute(
+            text("SELECT ticker, source, first_date, last_date, days FROM price_summaries ORDER BY ticker, source")
+        ).all()
+    as_text = [(ticker, source, str(first), str(last), days) for ticker, source, first, last, days in summaries]
+    assert as_text == [
+        ("AGED", "sample", "2023-06-01", "2023-06-01", 1),
+        ("OLD", "sample", "2024-01-02", "2024-01-03", 2),
+        ("OLD", "yahoo", "2024-01-04", "2024-01-04", 1),
+    ]
+    command.downgrade(alembic_config(url), "0013")
+    assert "price_summaries" not in inspect(engine).get_table_names()
+    engine.dispose()

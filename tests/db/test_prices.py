@@ -69,6 +69,71 @@ def test_uploads_are_private_and_win_over_shared_days(session, bars, people):
     assert all(not c.owned for c in list_cached_tickers(session=session, actor=ben))
 
 
+def _counted_from_rows(session, actor):
+    """The ticker list as the rows themselves give it: the summaries must always agree with this."""
+    from sqlalchemy import func, or_, select
+
+    from db.models import HistoricalPrice
+
+    owned = HistoricalPrice.owner_id.is_not(None)
+    query = (
+        select(
+            HistoricalPrice.ticker,
+            owned,
+            HistoricalPrice.source,
+            func.min(HistoricalPrice.date),
+            func.max(HistoricalPrice.date),
+            func.count(),
+            func.max(HistoricalPrice.last_updated),
+        )
+        .where(or_(HistoricalPrice.owner_id.is_(None), HistoricalPrice.owner_id == actor.user_id))
+        .group_by(HistoricalPrice.ticker, owned, HistoricalPrice.source)
+        .order_by(HistoricalPrice.ticker, owned, HistoricalPrice.source)
+    )
+    return [tuple(row) for row in session.execute(query).all()]
+
+
+def _listed(session, actor):
+    return [
+        (c.ticker, c.owned, c.source, c.first_date, c.last_date, c.rows, c.last_updated)
+        for c in list_cached_tickers(session=session, actor=actor)
+    ]
+
+
+def test_the_ticker_list_follows_every_kind_of_write(session, bars, people):
+    ann, ben = people
+    steps = [
+        lambda: upsert_prices(session=session, frame=bars, ticker="SPX", owner_id=None, source="yahoo"),
+        lambda: upsert_prices(session=session, frame=bars.tail(10), ticker="SPX", owner_id=None, source="sample"),
+        lambda: upsert_prices(session=session, frame=bars.head(5), ticker="SPX", owner_id=ann.user_id, source="upload"),
+        lambda: upsert_prices(
+            session=session, frame=bars.head(40), ticker="MINE", owner_id=ben.user_id, source="upload"
+        ),
+        lambda: divide_adjusted_before(session=session, ticker="SPX", owner_id=None, day=date(2018, 6, 1), factor=2.0),
+        lambda: delete_prices(session=session, ticker="SPX", owner_id=ann.user_id),
+        lambda: delete_prices(session=session, ticker="SPX", owner_id=None),
+    ]
+    for step in steps:
+        step()
+        session.flush()
+        for actor in (ann, ben):
+            assert _listed(session, actor) == _counted_from_rows(session, actor)
+    assert _listed(session, ben)[0][:6] == ("MINE", True, "upload", date(2018, 1, 2), date(2018, 2, 28), 40)
+    assert _listed(session, ann) == []
+
+
+def test_the_ticker_list_reads_no_price_rows(session, bars, people, engine, monkeypatch):
+    import db.repositories.prices as repository
+
+    ann, _ = people
+    upsert_prices(session=session, frame=bars, ticker="SPX", owner_id=None, source="yahoo")
+    with recorded_statements(engine, monkeypatch, repository) as statements:
+        listed = list_cached_tickers(session=session, actor=ann)
+    assert [(c.ticker, c.rows) for c in listed] == [("SPX", 251)]
+    assert len(statements) == 1
+    assert "historical_data" not in statements[0]
+
+
 def test_a_date_range_is_one_indexed_query(session, bars, people, engine, monkeypatch):
     import db.repositories.prices as repository
 
