@@ -394,7 +394,7 @@ def _why_stale(job: TrainingJob, now, settings: Settings) -> str | None:
     # Only until a runner takes the job: a flushed or restarted Redis loses RQ's entry, not the worker, which
     # goes on beating and would save its result after the job had been called dead.
     if marker.startswith("rq:") and settings.redis_url and job.status == JobStatus.QUEUED.value:
-        return _rq_failure(marker.removeprefix("rq:"))
+        return _rq_failure(marker.removeprefix("rq:"), now)
     return None
 
 
@@ -426,8 +426,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _rq_failure(rq_id: str) -> str | None:
-    """RQ's own verdict on a job our row still calls open, if it is a failure."""
+def _rq_failure(rq_id: str, now) -> str | None:
+    """RQ's verdict on a job our row still calls queued, if it is a failure, or a start that never came."""
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
 
@@ -441,6 +441,12 @@ def _rq_failure(rq_id: str) -> str | None:
         latest = queued.latest_result()
         detail = (latest.exc_string or "").strip().splitlines()[-1:] if latest else []
         return f"the worker failed: {detail[0] if detail else 'no detail'}"
+    # A worker marks our row running in its first transaction, seconds after RQ hands it the job, and
+    # RQ's SimpleWorker beats for neither while the job runs: a job RQ started long ago that our row
+    # still calls queued lost its worker in between (killed, or its machine stopped).
+    if queued.is_started and queued.started_at is not None and now - queued.started_at > STALE_AFTER:
+        taken = f"{queued.started_at:%H:%M:%S} UTC"
+        return f"the worker stopped before the job began (the queue gave it to a worker at {taken})"
     return None
 
 

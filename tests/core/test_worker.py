@@ -134,3 +134,69 @@ def test_a_worker_redis_forgot_registers_again_on_its_next_heartbeat(redis_url, 
         assert runner_status().workers == 1
     finally:
         worker.register_death()
+
+
+@pytest.mark.redis
+def test_a_job_whose_worker_died_before_starting_it_is_failed(tmp_path, redis_url, monkeypatch):
+    # RQ marks the job started when its worker takes it; the worker then marks our row running in
+    # one transaction. Killed in between, it left the row queued for RQ's two-hour timeout.
+    import sqlite3
+    from datetime import timedelta
+
+    from rq.job import Job
+
+    import core.jobs
+    from common.config import get_settings
+    from core.forecasting.config import TrainingConfig
+    from core.jobs import queue_training
+    from core.throttle import get_throttle
+    from tests.process_state import reset_process_state
+
+    database = tmp_path / "killed.db"
+    url = URL.create("sqlite", database=str(database))
+    upgrade_to_head(url)
+    queue_name = f"candlecast-test-{uuid.uuid4().hex[:8]}"
+    for name, value in (
+        ("DATABASE_URL", url.render_as_string(hide_password=False)),
+        ("REDIS_URL", redis_url),
+        ("TRAINING_QUEUE", queue_name),
+    ):
+        monkeypatch.setenv(name, value)
+    reset_process_state()
+    actor = make_account(url)
+    with session_scope() as session:
+        import_prices(
+            session=session, data=gspc_2018_bytes(), ticker="SPX", date_format=None, skip_bad_rows=False, owner=None
+        )
+    (job_id,) = queue_training(
+        actor=actor,
+        tickers=["SPX"],
+        config=TrainingConfig(model_type="median"),
+        settings=get_settings(),
+        throttle=get_throttle(),
+    )
+    # Holding the write lock keeps the worker inside its first transaction, where it is killed.
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    worker = subprocess.Popen([sys.executable, "-m", "core.worker"], cwd=PROJECT_ROOT, env=dict(os.environ))
+    try:
+        rq_job = Job.fetch(f"candlecast-{job_id}", connection=Redis.from_url(redis_url))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and rq_job.get_status(refresh=True) != "started":
+            time.sleep(0.2)
+        assert rq_job.get_status(refresh=True) == "started"
+    finally:
+        worker.kill()
+        worker.wait()
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert status_of(job_id) == "queued"
+    with session_scope() as session:
+        list_jobs(session=session, actor=actor)
+    assert status_of(job_id) == "queued", "a worker may take a moment between RQ's start and ours"
+    monkeypatch.setattr(core.jobs, "STALE_AFTER", timedelta(seconds=1))
+    time.sleep(1.5)
+    with session_scope() as session:
+        (listed,) = list_jobs(session=session, actor=actor)
+    assert listed.status == "failed"
+    assert listed.error.startswith("the worker stopped before the job began (the queue gave it to a worker at ")
