@@ -59,6 +59,9 @@ EXCHANGE_BY_SUFFIX = {
     "DU": "XDUS",
     "HM": "XHAM",
     "SG": "XSTU",
+    # Berlin and Munich have no calendar upstream; like Duesseldorf they trade 8:00-22:00 on Germany's exchange days.
+    "BE": "XDUS",
+    "MU": "XDUS",
     "WA": "XWAR",
     "PR": "XPRA",
     "BD": "XBUD",

@@ -6,7 +6,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from core.data.calendar import exchange_for, is_stale, last_trading_day, trading_days_after
+from core.data.calendar import exchange_for, is_stale, last_trading_day, session_end, trading_days_after
 
 
 def iso(days: pd.DatetimeIndex) -> list[str]:
@@ -120,6 +120,13 @@ def test_tokyo_whose_calendar_starts_after_1990_still_gives_its_next_session():
 def test_frankfurt_is_closed_on_christmas_eve_where_new_york_trades():
     assert iso(trading_days_after(date(2026, 12, 23), 1, "^GDAXI")) == ["2026-12-28"]
     assert iso(trading_days_after(date(2026, 12, 23), 1, "^GSPC")) == ["2026-12-24"]
+
+
+def test_berlin_and_munich_keep_the_german_exchanges_holidays_and_hours():
+    # Neither has a calendar of its own upstream; they trade 8:00-22:00 on Germany's exchange days.
+    for ticker in ("SAP.BE", "SAP.MU"):
+        assert iso(trading_days_after(date(2026, 12, 23), 1, ticker)) == ["2026-12-28"]
+        assert session_end(date(2026, 12, 28), ticker) == pd.Timestamp("2026-12-28 21:00", tz="UTC")
 
 
 def test_riyadh_trades_sunday_to_thursday():
