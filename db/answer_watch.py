@@ -8,7 +8,8 @@ has waited longer than the answer timeout triggers a probe: a fresh connection w
 timeout. If the server answers the probe, the statement is merely slow and goes on; if not, the
 sockets of every overdue statement are shut down, which ends them with "server closed the
 connection unexpectedly", a disconnect that makes the pool drop those connections. Once the server
-answers again, new connections work: nothing needs a restart.
+answers again, new connections work: nothing needs a restart. The watch remembers which statements it
+ended for silence until they stop, so the engine can tell a silent server from an ordinary disconnect.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 from common.logging import get_logger
@@ -35,20 +36,14 @@ class AnswerWatch:
         self.answer_timeout = answer_timeout
         self._server_answers = server_answers
         self._waiting: dict[int, tuple[float, int]] = {}
+        self._ended_for_silence: set[int] = set()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    @contextmanager
-    def watching(self, dbapi_connection: Any) -> Iterator[None]:
-        """Watch one statement (or ping) on a DBAPI connection while the block runs."""
-        key = self.start(dbapi_connection)
-        try:
-            yield
-        finally:
-            self.stop(key)
-
     def start(self, dbapi_connection: Any) -> int:
         key = id(dbapi_connection)
+        with self._lock:
+            self._ended_for_silence.discard(key)
         try:
             descriptor = dbapi_connection.fileno()
         except Exception:  # noqa: BLE001 - a closed connection has no socket to watch
@@ -60,9 +55,14 @@ class AnswerWatch:
                 self._thread.start()
         return key
 
-    def stop(self, key: int) -> None:
+    def stop(self, key: int) -> bool:
+        """Stop watching; True if the watch had ended this statement because the server was silent."""
         with self._lock:
             self._waiting.pop(key, None)
+            if key in self._ended_for_silence:
+                self._ended_for_silence.remove(key)
+                return True
+            return False
 
     def _run(self) -> None:
         while True:
@@ -90,6 +90,7 @@ class AnswerWatch:
                 for key, descriptor in overdue.items():
                     if self._waiting.get(key, (0.0, None))[1] == descriptor:
                         del self._waiting[key]
+                        self._ended_for_silence.add(key)
                         _shut_down(descriptor)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -34,6 +35,9 @@ KEEP_AFTER_ROLLBACK = "candlecast_keep_after_rollback"
 _LOGGED_MARK = "_candlecast_logged"
 # A connection execution option: the transaction only reads (on SQLite it need not wait for writers).
 READ_ONLY_OPTION = "candlecast_read_only"
+# The pool reconnects microseconds after a failed pre-ping; a mark older than this was left by a ping
+# that no reconnect followed and must not refuse a later, unrelated connection.
+_RECONNECT_FOLLOWS_PING_SECONDS = 1.0
 
 
 def create_engine_from_settings(settings: Settings, url: URL | str | None = None) -> Engine:
@@ -102,13 +106,33 @@ def _watch_answers(engine: Engine, answer_timeout: float, connect_args: dict[str
     for name in ("checkin", "close", "invalidate"):
         event.listen(engine.pool, name, lambda dbapi_connection, *_: watch.stop(id(dbapi_connection)))
 
+    # When the watch ends a pre-ping for silence, the page has already waited the answer timeout and
+    # the watch's probe the connect timeout; the pool would now reconnect at once and wait the connect
+    # timeout a third time for the verdict it just got. So that one reconnect, in the same thread a
+    # moment later, fails at once. Nothing else is refused: other requests, and this thread's next
+    # request once the server answers again, connect as usual, so recovery is not delayed and no
+    # thread waits on another's verdict.
+    silence_seen = threading.local()
+
     plain_ping = dialect.do_ping
 
     def watched_ping(dbapi_connection: Any) -> bool:
-        with watch.watching(dbapi_connection):
+        key = watch.start(dbapi_connection)
+        try:
             return plain_ping(dbapi_connection)
+        finally:
+            if watch.stop(key):
+                silence_seen.at = time.monotonic()
 
     dialect.do_ping = watched_ping  # type: ignore[method-assign]
+
+    @event.listens_for(engine, "do_connect")
+    def _no_reconnect_right_after_silence(*_: Any) -> None:
+        seen_at = getattr(silence_seen, "at", None)
+        silence_seen.at = None
+        if seen_at is not None and time.monotonic() - seen_at < _RECONNECT_FOLLOWS_PING_SECONDS:
+            # A driver error, so that SQLAlchemy raises the OperationalError pages already explain.
+            raise dialect.loaded_dbapi.OperationalError("the database stopped answering a moment ago")
 
 
 def ensure_sqlite_folder(url: URL | str) -> None:

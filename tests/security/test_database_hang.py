@@ -52,6 +52,44 @@ def test_a_frozen_database_is_reported_in_time_and_the_app_recovers(proxy, proxi
         engine.dispose()
 
 
+def _frozen_select_seconds(proxy, factory) -> float:
+    """Freeze the proxy under a pooled connection and time the select that fails on it."""
+    assert select_one(factory) == 1
+    proxy.freeze()
+    started = time.monotonic()
+    with pytest.raises(OperationalError) as raised:
+        select_one(factory)
+    assert database_error_message(raised.value) == DATABASE_NOT_ANSWERING
+    return time.monotonic() - started
+
+
+def test_after_the_watch_finds_the_server_silent_the_pool_does_not_wait_to_reconnect(proxy, proxied_url):
+    """The pre-ping waits the answer timeout, the watch's probe the connect timeout, and that is all."""
+    settings = load_settings(db_answer_timeout=1, db_connect_timeout=4)
+    engine = create_engine_from_settings(settings, proxied_url)
+    try:
+        elapsed = _frozen_select_seconds(proxy, sessionmaker(bind=engine))
+        # Another connect timeout would take it past the bound; the 2 s spare covers the watch's tick.
+        bound = settings.db_answer_timeout + settings.db_connect_timeout + 2
+        assert elapsed < bound, f"took {elapsed:.1f} s: the reconnect waited for the silent server again"
+    finally:
+        engine.dispose()
+
+
+def test_the_first_request_after_the_server_answers_again_succeeds(proxy, proxied_url):
+    """The quick failure is for the reconnect that follows the verdict, not a window that outlives it."""
+    engine = create_engine_from_settings(load_settings(db_answer_timeout=1, db_connect_timeout=4), proxied_url)
+    factory = sessionmaker(bind=engine)
+    try:
+        _frozen_select_seconds(proxy, factory)
+        proxy.thaw()
+        started = time.monotonic()
+        assert select_one(factory) == 1, "refused although the server answers"
+        assert time.monotonic() - started < 1, "the first request after the thaw waited"
+    finally:
+        engine.dispose()
+
+
 def test_a_slow_statement_on_a_live_server_is_not_cut_short(proxied_url):
     engine = create_engine_from_settings(load_settings(db_answer_timeout=1), proxied_url)
     try:
