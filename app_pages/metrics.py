@@ -194,6 +194,17 @@ def walk_forward_name(job) -> str:
     return f"{job.ticker} · {job_name(job.kind, job.config)}"
 
 
+def render_walk_forward_progress(actor: Actor) -> None:
+    """The session's queued and running walk-forward jobs, refreshed on a timer only while there are any.
+
+    The panel reread every job of the user's every two seconds for as long as the page stayed open,
+    with nothing that could change; a full page run clears the browser's timers, so none is left.
+    """
+    walk_forwards = followed_walk_forwards(actor)
+    if walk_forwards is not None and any(job.status not in FINISHED for job in walk_forwards):
+        render_open_walk_forwards()
+
+
 @st.fragment(run_every=REFRESH_SECONDS)
 def render_open_walk_forwards() -> None:
     """The session's queued and running walk-forward jobs with their progress; the whole page reruns when
@@ -203,23 +214,30 @@ def render_open_walk_forwards() -> None:
     if actor is None:
         st.warning(plain(SESSION_ENDED))
         return
-    jobs = attempt(models.list_jobs, actor)
-    if jobs is None:
-        return
-    walk_forwards = [job for job in jobs if job.kind == "walkforward"]
-    watched = st.session_state.get(OPEN_WALK_FORWARDS_KEY, set())
-    st.session_state[OPEN_WALK_FORWARDS_KEY] = {str(job.id) for job in walk_forwards if job.status not in FINISHED}
-    ended = [job for job in walk_forwards if job.status in FINISHED and str(job.id) in watched]
-    if ended:
-        st.session_state[ENDED_WALK_FORWARDS_KEY] = [(walk_forward_name(job), job.status, job.error) for job in ended]
-        st.rerun(scope="app")
-    for job in walk_forwards:
+    for job in followed_walk_forwards(actor) or []:
         if job.status not in FINISHED:
             note = job.message or job.status
             st.progress(
                 float(job.progress or 0.0),
                 text=plain(f"{walk_forward_name(job)} · {job.status}: {note}"),
             )
+
+
+def followed_walk_forwards(actor: Actor) -> list | None:
+    """The actor's walk-forward jobs, after rerunning the page if one it last saw open is open no longer:
+    the run it made is then listed, what it ended with said, and the refresh timer gone with the last one."""
+    jobs = attempt(models.list_jobs, actor)
+    if jobs is None:
+        return None
+    walk_forwards = [job for job in jobs if job.kind == "walkforward"]
+    watched = st.session_state.get(OPEN_WALK_FORWARDS_KEY, set())
+    open_now = {str(job.id) for job in walk_forwards if job.status not in FINISHED}
+    st.session_state[OPEN_WALK_FORWARDS_KEY] = open_now
+    if watched - open_now:
+        ended = [job for job in walk_forwards if job.status in FINISHED and str(job.id) in watched]
+        st.session_state[ENDED_WALK_FORWARDS_KEY] = [(walk_forward_name(job), job.status, job.error) for job in ended]
+        st.rerun(scope="app")
+    return walk_forwards
 
 
 def evaluated_model(evaluation: Evaluation) -> str:
@@ -400,7 +418,7 @@ def main() -> None:
     st.header("Walk-forward evaluation")
     render_walkforward_form(actor, view.tickers)
     show_ended_walk_forwards()
-    render_open_walk_forwards()
+    render_walk_forward_progress(actor)
     render_evaluations(actor, view.evaluations, template)
     st.header("Backtest")
     render_backtest(actor, view.evaluations, template)

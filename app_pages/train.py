@@ -25,7 +25,7 @@ NEURAL_TYPES = ("lstm", "gru")
 REFRESH_SECONDS = 2
 # Each chart costs about 25 ms of every page run: older finished jobs are listed without theirs.
 FINISHED_JOBS_WITH_CHARTS = 5
-OPEN_JOBS_KEY = "train_open_jobs"  # jobs this browser session last saw queued or running
+OPEN_JOBS_KEY = "train_open_jobs"  # jobs the page last drew as queued or running
 FEATURE_LABELS = {
     "log_return": "Log return",
     "hv_20": "Volatility (20 days)",
@@ -176,12 +176,20 @@ def render_jobs(actor: Actor, template: str = "plotly_white") -> None:
     """Queued and running jobs refresh themselves; finished ones are drawn once per page run.
 
     Redrawing every finished job's loss chart each refresh kept the server busy enough to slow
-    the user's other tabs.
+    the user's other tabs. With no job open nothing refreshes: the panel reread the jobs every two
+    seconds for as long as the page stayed open, with nothing that could change.
     """
     jobs = attempt(models.list_jobs, actor)
     if jobs is None:
         return
-    render_open_jobs(template)
+    open_ids = {str(job.id) for job in jobs if job.status not in FINISHED}
+    # What this page run drew as open: the panel reruns the page once any of them is no longer open.
+    st.session_state[OPEN_JOBS_KEY] = open_ids
+    if open_ids:
+        render_open_jobs(template)
+    else:
+        # A full page run clears the browser's refresh timers; none is set again until a job is open.
+        show_runner(models.runner_status())
     if not jobs:
         st.caption("No training jobs yet.")
     finished = [job for job in jobs if job.status in FINISHED]  # newest first
@@ -201,14 +209,18 @@ def render_open_jobs(template: str = "plotly_white") -> None:
     jobs = attempt(models.list_jobs, actor)
     if jobs is None:
         return
-    if runner.problem:
-        show_runner_problem(runner.problem)
-    else:
-        st.caption(plain(f"Training jobs: {runner.summary()}."))
+    show_runner(runner)
     refresh_when_a_watched_job_ends(jobs)
     for job in jobs:
         if job.status not in FINISHED:
             render_job(actor, job, runner, template=template)
+
+
+def show_runner(runner: RunnerStatus) -> None:
+    if runner.problem:
+        show_runner_problem(runner.problem)
+    else:
+        st.caption(plain(f"Training jobs: {runner.summary()}."))
 
 
 def render_job(
@@ -243,13 +255,12 @@ def queued_note(message: str | None, runner: RunnerStatus | None) -> str:
 
 
 def refresh_when_a_watched_job_ends(jobs) -> None:
-    """Rerun the whole page when a job this session watched has just ended, so it moves among the
-    finished jobs and a new version appears below."""
+    """Rerun the whole page when a job the page last drew as open is open no longer, so it moves among the
+    finished jobs, a new version appears below, and the refresh timer stops with the last open job."""
     open_now = {str(job.id) for job in jobs if job.status not in FINISHED}
-    ended = {str(job.id) for job in jobs if job.status in FINISHED}
     watched = st.session_state.get(OPEN_JOBS_KEY, set())
     st.session_state[OPEN_JOBS_KEY] = open_now
-    if watched & ended:
+    if watched - open_now:
         st.rerun(scope="app")
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import streamlit as st
 
 from common.config import get_settings
+from common.words import plural
 from core.services import accounts
 from db.models.accounts import Role
 from db.repositories.actor import Actor
@@ -66,10 +67,12 @@ def render_users(actor: Actor) -> None:
         done = "deactivated: they can no longer log in" if user.is_active else "reactivated: they can log in again"
         done_then_rerun(f"{user.username} {done}.")
     if reset_column.button("Reset password"):
-        temporary = attempt(accounts.reset_password, actor, user_id=user.id)
-        if temporary:
-            st.warning(f"Temporary password for {plain(user.username)}, shown once; they should change it:")
-            st.code(temporary, language=None)
+        reset = attempt(accounts.reset_password, actor, user_id=user.id)
+        if reset:
+            revoked = f"{plural(reset.revoked_keys, 'API key')} {'was' if reset.revoked_keys == 1 else 'were'} revoked"
+            st.success(plain(f"Reset {user.username}'s password: their sessions have ended and {revoked}."))
+            st.warning(plain(f"Temporary password for {user.username}, shown once; they should change it:"))
+            st.code(reset.temporary_password, language=None)
 
 
 def render_invitations(actor: Actor) -> None:

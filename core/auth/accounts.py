@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from common.config import get_settings
 from common.errors import BadInput, NotFound
+from common.words import plural
 from core.audit import record_event, refusals_audited
+from core.auth.api_keys import revoke_every_key_of
 from core.auth.roles import Permission, require
 from core.auth.sessions import cookie_signing_key
 from core.passwords import (
@@ -79,6 +81,14 @@ class LoginOutcome:
     @property
     def ok(self) -> bool:
         return self.user is not None
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    """What an admin's reset did: the temporary password to pass on, once, and how many API keys stopped working."""
+
+    temporary_password: str
+    revoked_keys: int
 
 
 def _account_counter(name: str) -> str:
@@ -330,16 +340,31 @@ def set_active(
     return user
 
 
-def reset_password_by_admin(*, session: Session, actor: Actor, user_id: uuid.UUID, client_ip: str | None = None) -> str:
-    """Admin: give a user a random temporary password, returned once to be passed on; ends their sessions."""
+def reset_password_by_admin(
+    *, session: Session, actor: Actor, user_id: uuid.UUID, client_ip: str | None = None
+) -> PasswordReset:
+    """Admin: give a user a random temporary password, returned once to be passed on; ends their sessions
+    and revokes their API keys.
+
+    A reset is what an admin does when an account may be in someone else's hands: a key is a credential
+    as good as the password, so the keys go with it, in the same transaction. The user makes new ones.
+    """
     with refusals_audited(session=session, action="password reset", actor=actor, ip=client_ip):
         require(actor, Permission.MANAGE_USERS)
         user = _existing_user(session, user_id)
     temporary = secrets.token_urlsafe(12)
     set_password_hash(session=session, user=user, password_hash=hash_password(temporary))
     record_logout(session=session, user=user)
-    record_event(session=session, action="password reset", status="ok", actor=actor, ip=client_ip, detail=user.username)
-    return temporary
+    revoked = revoke_every_key_of(session=session, user_id=user.id)
+    record_event(
+        session=session,
+        action="password reset",
+        status="ok",
+        actor=actor,
+        ip=client_ip,
+        detail=f"{user.username}: {plural(revoked, 'API key')} revoked",
+    )
+    return PasswordReset(temporary_password=temporary, revoked_keys=revoked)
 
 
 def invite(*, session: Session, actor: Actor, email: str) -> Invitation:

@@ -17,7 +17,13 @@ from common.errors import BadInput
 from core.audit import record_event
 from db.models import ApiKey, User
 from db.repositories.actor import Actor
-from db.repositories.api_keys import add_api_key, get_api_key_by_hash, list_api_keys, revoke_api_key
+from db.repositories.api_keys import (
+    add_api_key,
+    get_api_key_by_hash,
+    list_api_keys,
+    list_user_api_keys,
+    revoke_api_key,
+)
 from db.repositories.users import get_user, lock_user
 from db.types import utc_now
 
@@ -115,6 +121,26 @@ def revoke_key(*, session: Session, actor: Actor, key_id: uuid.UUID, client_ip: 
         survive_rollback=not revoked,
     )
     return revoked
+
+
+def revoke_every_key_of(*, session: Session, user_id: uuid.UUID) -> int:
+    """Revoke each of the user's keys that still authenticates; how many that was.
+
+    Expired and already revoked keys are left as they are, so each keeps the status it had; the caller
+    audits the count (never a key).
+    """
+    # The lock create_api_key takes: a key being made at this moment is committed first, then revoked here.
+    lock_user(session=session, user_id=user_id)
+    now = utc_now()
+    working = [
+        key
+        for key in list_user_api_keys(session=session, user_id=user_id)
+        if key_status(key, now=now) is KeyStatus.ACTIVE
+    ]
+    for key in working:
+        key.is_active = False
+    session.flush()
+    return len(working)
 
 
 def verify_api_key(session: Session, key: str) -> tuple[ApiKey, User] | None:

@@ -17,7 +17,7 @@ from core import auth
 from core.actions import quotas
 from core.api_usage import KeyUsage, usage_by_key
 from core.audit import current_client_address, refusals_audited
-from core.auth.accounts import LoginOutcome
+from core.auth.accounts import LoginOutcome, PasswordReset
 from core.auth.api_keys import NewApiKey
 from core.auth.roles import Permission, require
 from core.auth.sessions import SessionClaims
@@ -216,8 +216,8 @@ def set_active(actor: Actor, *, user_id: uuid.UUID, active: bool) -> User:
         return auth.set_active(session=session, actor=actor, user_id=user_id, active=active)
 
 
-def reset_password(actor: Actor, *, user_id: uuid.UUID) -> str:
-    """A temporary password for the user, returned once; their sessions end."""
+def reset_password(actor: Actor, *, user_id: uuid.UUID) -> PasswordReset:
+    """A temporary password for the user, returned once; their sessions end and their API keys are revoked."""
     with session_scope(action="password reset") as session:
         return auth.reset_password_by_admin(session=session, actor=actor, user_id=user_id)
 

@@ -28,6 +28,11 @@ def list_api_keys(*, session: Session, actor: Actor) -> Sequence[ApiKey]:
     return session.scalars(query).all()
 
 
+def list_user_api_keys(*, session: Session, user_id: uuid.UUID) -> Sequence[ApiKey]:
+    """Every key of one user, for an admin's action on that user's account (not for showing to the admin)."""
+    return session.scalars(select(ApiKey).where(ApiKey.user_id == user_id)).all()
+
+
 def get_api_key_by_hash(*, session: Session, key_hash: str) -> ApiKey | None:
     """The key with this hash, whoever owns it: used only to authenticate a presented key."""
     return session.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash))

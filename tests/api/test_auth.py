@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from core.auth.api_keys import revoke_key
+from core.services import accounts
 from db.engine import session_scope
 from db.models import User as UserRow
+from db.models.accounts import Role
 from tests.api.conftest import assert_error, expire_key, issue_key, unique_ticker, upload
 
 WRITES = [
@@ -56,6 +58,20 @@ def test_a_revoked_key_gets_401_while_the_owners_other_keys_still_work(client, a
         assert revoke_key(session=session, actor=analyst.actor, key_id=holder.api_key_id)
     assert_error(client.get("/v1/tickers", headers=analyst.headers), 401)
     assert client.get("/v1/tickers", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+
+
+def test_an_admin_s_password_reset_revokes_every_key_of_the_user_and_no_one_else_s(client, analyst, new_user):
+    # An admin resets a password when the account may be compromised: its keys are credentials too.
+    second = issue_key(analyst.actor)
+    bystander = new_user()
+    admin = new_user(Role.ADMIN)
+    assert client.get("/v1/tickers", headers=analyst.headers).status_code == 200
+    reset = accounts.reset_password(admin.actor, user_id=analyst.actor.user_id)
+    assert_error(client.get("/v1/tickers", headers=analyst.headers), 401, "unauthorised")
+    assert_error(client.get("/v1/tickers", headers={"Authorization": f"Bearer {second}"}), 401, "unauthorised")
+    assert client.get("/v1/tickers", headers=bystander.headers).status_code == 200
+    assert client.get("/v1/tickers", headers=admin.headers).status_code == 200
+    assert reset.revoked_keys == 2
 
 
 def test_a_deactivated_users_key_gets_401(client, analyst):

@@ -158,3 +158,27 @@ def test_an_admin_s_change_of_role_and_deactivation_show_in_the_users_table(data
     assert [s.value for s in at.success] == [plain(f"{name} deactivated: they can no longer log in.")]
     assert not row()["Active"]
     assert "Reactivate" in [b.label for b in at.button]
+
+
+def test_an_admin_s_password_reset_says_how_many_api_keys_it_revoked(database):
+    admin = make_account(database, role=Role.ADMIN)
+    name = unique_name("member")
+    member = make_account(database, username=name)
+    for key_name in ("nightly", "notebook"):
+        accounts.create_api_key(member, name=key_name, expires_in_days=None)
+    at = logged_in_app("app_pages/account.py", admin).run()
+    next(s for s in at.selectbox if s.label == "Manage a user").set_value(name).run()
+    next(b for b in at.button if b.label == "Reset password").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [
+        plain(f"Reset {name}'s password: their sessions have ended and 2 API keys were revoked.")
+    ]
+    assert [w.value for w in at.warning] == [
+        plain(f"Temporary password for {name}, shown once; they should change it:")
+    ]
+    (temporary,) = [c.value for c in at.code]
+    assert temporary
+    assert name not in temporary
+    with session_scope() as session:
+        working = session.scalars(select(ApiKey.name).where(ApiKey.user_id == member.user_id, ApiKey.is_active)).all()
+    assert working == []

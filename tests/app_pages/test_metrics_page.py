@@ -5,7 +5,9 @@ import time
 import pandas as pd
 import pytest
 from sqlalchemy.engine import URL
+from streamlit.testing.v1 import AppTest
 
+from app_pages.metrics import REFRESH_SECONDS
 from common.config import get_settings
 from core.data.service import load_sample
 from core.forecasting.registry import save_version
@@ -17,6 +19,7 @@ from db.migrate import upgrade_to_head
 from db.models import TrainingJob
 from db.models.accounts import Role
 from tests.accounts import logged_in_app, make_account
+from tests.app_pages.refresh_timers import fire_timer, timed_runs
 from tests.core.forecasting.tiny import tiny_config, tiny_result
 from ui.text import plain
 
@@ -205,6 +208,60 @@ def test_a_watched_walk_forward_that_fails_says_why(database):
     at.run()
     assert [e.value for e in at.error] == [plain(f"^GSPC · {RIDGE} failed: too few prices for 5 windows")]
     assert not at.progress
+
+
+def metrics_page() -> None:
+    """The Metrics page as the browser runs it: the whole page, or the walk-forward panel alone when the test
+    fires its refresh timer."""
+    import streamlit as st
+
+    from app_pages import metrics
+    from tests.app_pages.refresh_timers import TIMER_FIRED_KEY
+
+    if st.session_state.pop(TIMER_FIRED_KEY, False):
+        metrics.render_open_walk_forwards()
+    else:
+        metrics.main()
+
+
+def metrics_app(actor) -> AppTest:
+    at = AppTest.from_function(metrics_page, default_timeout=30)
+    page = logged_in_app(PAGE, actor)
+    for key in ("candlecast_auth", "authentication_status", "username"):
+        at.session_state[key] = page.session_state[key]
+    return at
+
+
+def test_with_no_walk_forward_open_the_page_sets_no_refresh_timer(database, refresh_timers):
+    # The panel reread every job of the user's every two seconds for as long as the page was open.
+    actor = make_account(database)
+    at = logged_in_app(PAGE, actor)
+    assert timed_runs(at, refresh_timers) == []
+    open_walk_forward(actor, status="succeeded", progress=1.0, message="walk-forward over 4 days")
+    with session_scope() as session:
+        session.add(TrainingJob(user_id=actor.user_id, ticker="^GSPC", status="running", config={}, progress=0.5))
+    assert timed_runs(at, refresh_timers) == [], "a training job is followed on the Train page, not here"
+    assert not at.progress
+
+
+def test_an_open_walk_forward_refreshes_on_a_timer_until_its_run_is_listed(database, refresh_timers):
+    actor = make_account(database)
+    job_id = open_walk_forward(actor, status="running", progress=0.25, message="window 1 of 4")
+    at = metrics_app(actor)
+    assert timed_runs(at, refresh_timers) == [REFRESH_SECONDS]
+    assert [p.value for p in at.progress] == [25]
+    update_job(job_id, progress=0.75, message="window 3 of 4")
+    fire_timer(at, refresh_timers)
+    assert [(p.value, p.text) for p in at.progress] == [(75, plain(f"^GSPC · {RIDGE} · running: window 3 of 4"))]
+    assert refresh_timers == [REFRESH_SECONDS], "it keeps refreshing while the run goes on"
+
+    stored_run(actor, model_type="ridge")
+    update_job(job_id, status="succeeded", progress=1.0, message="walk-forward over 4 days")
+    fire_timer(at, refresh_timers)
+    assert not at.exception
+    assert [s.value for s in at.success] == [plain(f"^GSPC · {RIDGE} is done: its run is listed below.")]
+    assert len(next(s for s in at.selectbox if s.label == "Run").options) == 1, "the whole page was reread"
+    assert timed_runs(at, refresh_timers) == [], "with nothing open the page stops refreshing"
 
 
 def open_walk_forwards_panel() -> None:

@@ -9,7 +9,7 @@ from rq import SimpleWorker
 from sqlalchemy.engine import URL
 from streamlit.testing.v1 import AppTest
 
-from app_pages.train import FINISHED_JOBS_WITH_CHARTS
+from app_pages.train import FINISHED_JOBS_WITH_CHARTS, REFRESH_SECONDS
 from core.data.service import import_prices
 from core.forecasting.config import TrainingConfig
 from core.forecasting.registry import save_version
@@ -20,6 +20,7 @@ from db.migrate import upgrade_to_head
 from db.models import TrainingJob, User
 from db.models.accounts import Role
 from tests.accounts import logged_in_app, make_account
+from tests.app_pages.refresh_timers import fire_timer, timed_runs
 from tests.core.forecasting.tiny import fixture_prices, tiny_result
 from tests.core.test_jobs import use_env
 from tests.fixtures import gspc_2018_bytes
@@ -338,24 +339,40 @@ def test_a_job_without_a_worker_says_queued_and_why(database, monkeypatch, redis
 
 
 def jobs_panel(actor) -> None:
-    """The Train page's jobs panel and versions, counting the runs of the whole script."""
+    """The Train page's jobs panel and versions as the browser runs them: the whole script, counting its runs,
+    or the open-jobs fragment alone when the test fires its refresh timer."""
     import streamlit as st
 
-    from app_pages.train import render_jobs, render_versions
+    from app_pages.train import render_jobs, render_open_jobs, render_versions
+    from tests.app_pages.refresh_timers import TIMER_FIRED_KEY
 
+    if st.session_state.pop(TIMER_FIRED_KEY, False):
+        render_open_jobs()
+        return
     st.session_state["runs"] = st.session_state.get("runs", 0) + 1
     render_jobs(actor)
     render_versions(actor)
 
 
+def store_job(actor, **fields) -> str:
+    with session_scope() as session:
+        row = TrainingJob(user_id=actor.user_id, ticker="SPX", config={}, **fields)
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def update_job(job_id, **fields) -> None:
+    with session_scope() as session:
+        job = session.get(TrainingJob, job_id)
+        for name, value in fields.items():
+            setattr(job, name, value)
+
+
 def watching_a_running_job(database):
     """An account with a running job, and its jobs panel open: (actor, job id, the app after its first run)."""
     actor = make_account(database)
-    with session_scope() as session:
-        row = TrainingJob(user_id=actor.user_id, ticker="SPX", status="running", config={}, progress=0.5)
-        session.add(row)
-        session.flush()
-        job_id = row.id
+    job_id = store_job(actor, status="running", progress=0.5)
     at = AppTest.from_function(jobs_panel, args=(actor,), default_timeout=30)
     at.session_state["candlecast_auth"] = logged_in_state(actor)
     return actor, job_id, at.run()
@@ -390,30 +407,87 @@ def test_the_jobs_panel_stops_for_a_user_deactivated_while_it_refreshes(database
     assert [w.value for w in at.warning] == ["Your session has ended. Please log in again."]
 
 
-def test_the_versions_table_refreshes_when_a_watched_job_succeeds(database):
+def test_with_no_job_open_the_page_sets_no_refresh_timer(database, refresh_timers):
+    # The panel reread the jobs every two seconds for as long as the page was open, with nothing to show.
+    actor = make_account(database)
+    at = logged_in_app(PAGE, actor)
+    assert timed_runs(at, refresh_timers) == []
+    assert "No training jobs yet." in [c.value for c in at.caption]
+    store_job(actor, status="succeeded", message="v1: done")
+    assert timed_runs(at, refresh_timers) == []
+    assert any(m.value.startswith("SPX · ") and " · succeeded · " in m.value for m in at.markdown)
+    assert any(c.value.startswith("Training jobs: ") for c in at.caption), "the runner's state, drawn once"
+
+
+def test_an_open_job_refreshes_on_a_timer_with_its_live_progress(database, refresh_timers):
+    actor = make_account(database)
+    job_id = store_job(actor, status="queued", message="waiting for a worker")
+    at = logged_in_app(PAGE, actor)
+    assert timed_runs(at, refresh_timers) == [REFRESH_SECONDS]
+    assert "waiting for a worker" in [c.value for c in at.caption]
+    update_job(job_id, status="running", progress=0.4, message="epoch 2 of 5")
+    at = AppTest.from_function(jobs_panel, args=(actor,), default_timeout=30)
+    at.session_state["candlecast_auth"] = logged_in_state(actor)
+    assert timed_runs(at, refresh_timers) == [REFRESH_SECONDS]
+    update_job(job_id, progress=0.8, message="epoch 4 of 5")
+    fire_timer(at, refresh_timers)
+    assert [(p.value, p.text) for p in at.progress] == [(80, "epoch 4 of 5")]
+    assert at.session_state["runs"] == 1, "the panel refreshed alone, not the whole page"
+    assert refresh_timers == [REFRESH_SECONDS], "and keeps refreshing while the job runs"
+
+
+def test_the_versions_table_refreshes_when_a_watched_job_succeeds(database, refresh_timers):
     actor, job_id, at = watching_a_running_job(database)
     assert "No model versions yet: train one above, or import an exported one." in [c.value for c in at.caption]
-    at.run()
-    assert at.session_state["runs"] == 2, "nothing finished: one run per refresh"
+    assert timed_runs(at, refresh_timers) == [REFRESH_SECONDS]
+    fire_timer(at, refresh_timers)
+    assert at.session_state["runs"] == 2, "nothing finished: the panel refreshed alone"
     with session_scope() as session:
         version = save_version(session=session, actor=actor, ticker="SPX", result=tiny_result())
         job = session.get(TrainingJob, job_id)
         job.status, job.model_version_id, job.message = "succeeded", version.id, "v1: done"
-    at.run()
-    assert at.session_state["runs"] == 4, "the panel saw its job succeed and reran the whole page"
+    fire_timer(at, refresh_timers)
+    assert at.session_state["runs"] == 3, "the panel saw its job succeed and reran the whole page"
     assert at.dataframe[0].value["Version"].tolist() == [1]
+    assert any(" · succeeded · " in m.value for m in at.markdown), "listed among the finished jobs"
+    assert timed_runs(at, refresh_timers) == [], "with nothing open the page stops refreshing"
 
 
-def test_a_watched_job_that_fails_moves_among_the_finished_with_its_reason(database):
+def test_a_watched_job_that_fails_moves_among_the_finished_with_its_reason(database, refresh_timers):
     _, job_id, at = watching_a_running_job(database)
     assert "Cancel" in [b.label for b in at.button]
-    with session_scope() as session:
-        job = session.get(TrainingJob, job_id)
-        job.status, job.error = "failed", "no cached prices of SPX"
-    at.run()
+    assert timed_runs(at, refresh_timers) == [REFRESH_SECONDS]
+    update_job(job_id, status="failed", error="no cached prices of SPX")
+    fire_timer(at, refresh_timers)
     assert at.session_state["runs"] == 3, "the panel saw its job end and reran the whole page"
     assert [e.value for e in at.error] == ["no cached prices of SPX"]
     assert "Cancel" not in [b.label for b in at.button], "a finished job has nothing to cancel"
+    assert timed_runs(at, refresh_timers) == []
+
+
+def test_a_job_that_ends_between_the_page_s_look_and_the_panel_s_is_listed(database, refresh_timers):
+    # The page listed the job as open, the panel's own read found it done: it belongs among the finished.
+    from app_pages import train
+
+    actor = make_account(database)
+    job_id = store_job(actor, status="running", progress=0.9)
+    real_list_jobs = train.models.list_jobs
+    reads = []
+
+    def ends_after_the_first_read(reader):
+        reads.append(reader)
+        if len(reads) == 2:
+            update_job(job_id, status="succeeded", message="v1: done")
+        return real_list_jobs(reader)
+
+    at = AppTest.from_function(jobs_panel, args=(actor,), default_timeout=30)
+    at.session_state["candlecast_auth"] = logged_in_state(actor)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(train.models, "list_jobs", ends_after_the_first_read)
+        at.run()
+    assert at.session_state["runs"] == 2, "the panel reran the page"
+    assert any(" · succeeded · " in m.value for m in at.markdown)
+    assert timed_runs(at, refresh_timers) == []
 
 
 def test_each_job_says_what_it_does_and_to_which_model(database):

@@ -6,7 +6,16 @@ import pytest
 from limits.storage import MemoryStorage
 from sqlalchemy import select
 
-from core.auth import LOGIN_REFUSED, LOGIN_UNAVAILABLE, AccountError, authenticate, change_password
+from core.auth import (
+    LOGIN_REFUSED,
+    LOGIN_UNAVAILABLE,
+    AccountError,
+    authenticate,
+    change_password,
+    create_api_key,
+    session_is_current,
+    verify_api_key,
+)
 from core.passwords import hash_password, verify_password
 from core.throttle import LOGIN_FAILURES_PER_ACCOUNT, Throttle, create_throttle
 from db.models import AuditLog
@@ -107,3 +116,13 @@ def test_the_count_is_shared_through_redis(session, user, monkeypatch, redis_url
             change(session, user, (replica_a, replica_b)[number % 2], f"guess {number}")
     with pytest.raises(AccountError, match="locked for 15 minutes"):
         change(session, user, replica_b, PASSWORD)
+
+
+def test_one_s_own_change_ends_the_other_sessions_but_leaves_one_s_api_keys_working(session, user, throttle):
+    # Keys are credentials their owner manages on their own (made, named and revoked one by one): changing
+    # the password is not revoking them. An admin's reset, for an account that may be in other hands, does.
+    created = create_api_key(session=session, actor=Actor.of(user), name="nightly", expires_in_days=None)
+    signed_in_before = time.time() - 1
+    change(session, user, throttle, PASSWORD)
+    assert not session_is_current(user, signed_in_before)
+    assert verify_api_key(session, created.secret) is not None
