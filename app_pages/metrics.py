@@ -395,9 +395,14 @@ def render_risk(actor: Actor, tickers: list[str], template: str) -> None:
     ]
     shown, percents = percent_points(pd.DataFrame(losses), [name for name in losses[0] if name != "Level"])
     show_table(shown, hide_index=True, column_config=percents)
+    beta_days = ""
+    if "beta_days" in m:
+        beta_days = f" Beta over the {plural(m['beta_days'], 'day')} shared with {m['benchmark']}."
     st.caption(
-        f"{plural(m['days'], 'one-day return')} over the {plural(m['days'] + 1, 'trading day')} the portfolio's "
-        f"tickers share, {m['start']} to {m['end']}."
+        plain(
+            f"{plural(m['days'], 'one-day return')} over the {plural(m['days'] + 1, 'trading day')} the portfolio's "
+            f"tickers share, {m['start']} to {m['end']}, annualised by {m['days_a_year']} days a year.{beta_days}"
+        )
     )
     if len(report.correlation) > 1:
         st.plotly_chart(correlation_figure(report.correlation, template=template), width="stretch", theme=None)

@@ -14,6 +14,7 @@ from common.errors import BadInput, NotFound
 from core.audit import record_event
 from core.auth.roles import Permission, require
 from core.backtest import BacktestConfig, BacktestResult, run_backtest
+from core.data.calendar import days_a_year
 from core.forecasting.evaluation import json_safe
 from core.risk import RiskError, RiskReport, risk_report
 from db.models import BacktestResult as StoredBacktest
@@ -32,16 +33,19 @@ def backtest_evaluation(
     """Trade a walk-forward run's out-of-sample forecasts, and store the result."""
     require(actor, Permission.TRAIN)
     evaluation = session.scalar(
-        select(Evaluation).where(Evaluation.id == evaluation_id, own_rows(Evaluation.user_id, actor))
+        select(Evaluation).where(
+            Evaluation.id == evaluation_id, Evaluation.kind == "walkforward", own_rows(Evaluation.user_id, actor)
+        )
     )
     if evaluation is None:
+        # A leaderboard is an evaluation too, but it keeps no forecasts to trade.
         raise NotFound("no such walk-forward run")
     forecast = pd.concat([pd.DataFrame(window["forecast"]) for window in evaluation.windows], ignore_index=True)
     if "origin_date" not in forecast:
         # Runs stored before origin days were: the windows' days follow one another, each forecast made on
         # the day before it, the first on the day the first window trained until.
         forecast["origin_date"] = [evaluation.windows[0]["train_until"], *forecast["date"].iloc[:-1]]
-    result = run_backtest(forecast, config)
+    result = run_backtest(forecast, config, days_a_year([evaluation.ticker]))
     stored = StoredBacktest(
         user_id=actor.user_id,
         ticker=evaluation.ticker,
@@ -108,10 +112,13 @@ def portfolio_risk(
         raise AnalysisError("choose at least one ticker")
     if not all(math.isfinite(weight) and weight >= 0 for weight in weights.values()):
         raise AnalysisError("weights: every weight must be a finite number, 0 or more")
-    tickers = list(dict.fromkeys([*weights, *([benchmark] if benchmark else [])]))
+    tickers = list(weights)
     closes = closes_for(session, actor, tickers)
+    # Apart from the portfolio's closes: joined with them, a benchmark with a shorter history cut the
+    # portfolio's own volatility, drawdown and VaR to the benchmark's days.
+    benchmark_closes = closes_for(session, actor, [benchmark])[benchmark] if benchmark else None
     try:
-        report = risk_report(closes, weights, benchmark=benchmark)
+        report = risk_report(closes, weights, days_a_year=days_a_year(tickers), benchmark=benchmark_closes)
     except RiskError as error:
         raise AnalysisError(str(error)) from None
     stored = RiskMetrics(

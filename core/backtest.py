@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from common.errors import BadInput
-from core.risk import TRADING_DAYS, max_drawdown
+from core.risk import max_drawdown
 
 BASIS_POINT = 1e-4
 
@@ -36,23 +36,23 @@ class BacktestResult:
     trades: list[dict[str, Any]]
 
 
-def performance(daily_returns: np.ndarray, equity: np.ndarray) -> dict[str, float]:
-    """Total return, CAGR, Sharpe and Sortino (risk-free 0, 252 days a year), max drawdown."""
+def performance(daily_returns: np.ndarray, equity: np.ndarray, days_a_year: int) -> dict[str, float]:
+    """Total return, CAGR, Sharpe and Sortino (risk-free 0, annualised by days_a_year), max drawdown."""
     days = len(daily_returns)
     total = float(equity[-1] - 1.0)
-    years = days / TRADING_DAYS
+    years = days / days_a_year
     deviation = daily_returns.std(ddof=1)
     downside = np.sqrt(np.mean(np.minimum(daily_returns, 0.0) ** 2))
     return {
         "total_return": total,
         "cagr": float(equity[-1] ** (1 / years) - 1) if years > 0 and equity[-1] > 0 else float("nan"),
-        "sharpe": float(daily_returns.mean() / deviation * np.sqrt(TRADING_DAYS)) if deviation > 0 else float("nan"),
-        "sortino": float(daily_returns.mean() / downside * np.sqrt(TRADING_DAYS)) if downside > 0 else float("nan"),
+        "sharpe": float(daily_returns.mean() / deviation * np.sqrt(days_a_year)) if deviation > 0 else float("nan"),
+        "sortino": float(daily_returns.mean() / downside * np.sqrt(days_a_year)) if downside > 0 else float("nan"),
         "max_drawdown": max_drawdown(equity),
     }
 
 
-def run_backtest(forecast: pd.DataFrame, config: BacktestConfig) -> BacktestResult:
+def run_backtest(forecast: pd.DataFrame, config: BacktestConfig, days_a_year: int) -> BacktestResult:
     """Hold on each day t the position the forecast for t+1 asks for, and score it against buy-and-hold.
 
     forecast has origin_date (the day t the forecast is made and the trade done, at its close),
@@ -80,8 +80,8 @@ def run_backtest(forecast: pd.DataFrame, config: BacktestConfig) -> BacktestResu
         for i in np.flatnonzero(changes)
     ]
     metrics = {
-        "strategy": performance(strategy, equity),
-        "buy_and_hold": performance(hold, hold_equity),
+        "strategy": performance(strategy, equity, days_a_year),
+        "buy_and_hold": performance(hold, hold_equity, days_a_year),
         "trades": len(trades),
         "exposure": float(np.mean(position != 0)),
         "days": len(position),

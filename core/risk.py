@@ -11,7 +11,6 @@ from scipy.stats import norm
 
 from common.errors import BadInput
 
-TRADING_DAYS = 252
 LEVELS = (0.95, 0.99)
 
 
@@ -88,23 +87,31 @@ def risk_report(
     closes: pd.DataFrame,
     weights: dict[str, float],
     *,
-    benchmark: str | None = None,
-    horizon: int = 252,
+    days_a_year: int,
+    benchmark: pd.Series | None = None,
+    horizon: int | None = None,
     paths: int = 2000,
 ) -> RiskReport:
-    """Every risk figure for a portfolio (one ticker is a portfolio of one) over the common trading days."""
+    """Every risk figure for a portfolio (one ticker is a portfolio of one) over its tickers' common days.
+
+    benchmark: the adjusted closes of the ticker beta is measured against, named after it. Only beta
+    reads it, on the days both have: the portfolio's own figures keep all of their history.
+    days_a_year: what annualised figures scale by; the scenarios look one such year ahead unless horizon says.
+    """
     if len(closes) < 30:
         raise RiskError(f"too little common history: {len(closes)} days, at least 30 are needed")
-    daily = portfolio_returns(closes, weights).to_numpy()
+    returns = portfolio_returns(closes, weights)
+    daily = returns.to_numpy()
     equity = np.cumprod(1.0 + daily)
     deviation = daily.std(ddof=1)
     metrics: dict[str, Any] = {
         "days": len(daily),
         "start": str(pd.Timestamp(closes.index[0]).date()),
         "end": str(pd.Timestamp(closes.index[-1]).date()),
-        "annualised_volatility": float(deviation * np.sqrt(TRADING_DAYS)),
-        "annualised_return": float((equity[-1]) ** (TRADING_DAYS / len(daily)) - 1),
-        "sharpe": float(daily.mean() / deviation * np.sqrt(TRADING_DAYS)) if deviation > 0 else float("nan"),
+        "days_a_year": days_a_year,
+        "annualised_volatility": float(deviation * np.sqrt(days_a_year)),
+        "annualised_return": float((equity[-1]) ** (days_a_year / len(daily)) - 1),
+        "sharpe": float(daily.mean() / deviation * np.sqrt(days_a_year)) if deviation > 0 else float("nan"),
         "max_drawdown": max_drawdown(equity),
     }
     for level in LEVELS:
@@ -113,10 +120,12 @@ def risk_report(
         metrics[f"cvar_historical_{key}"] = historical_cvar(daily, level)
         metrics[f"var_parametric_{key}"] = parametric_var(daily, level)
         metrics[f"cvar_parametric_{key}"] = parametric_cvar(daily, level)
-    if benchmark:
-        bench = closes[benchmark].pct_change().dropna()
-        metrics["benchmark"] = benchmark
-        metrics["beta"] = beta(pd.Series(daily, index=bench.index), bench)
+    if benchmark is not None:
+        bench = benchmark.pct_change().dropna()
+        metrics["benchmark"] = str(benchmark.name)
+        metrics["beta"] = beta(returns, bench)
+        metrics["beta_days"] = len(returns.index.intersection(bench.index))
+    horizon = horizon or days_a_year
     simulated = bootstrap_paths(daily, horizon, paths)
     quantiles = np.percentile(simulated, [5, 25, 50, 75, 95], axis=0)
     fan = pd.DataFrame(

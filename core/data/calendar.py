@@ -121,6 +121,9 @@ EXCHANGE_BY_INDEX = {
 # Yahoo names a crypto pair coin-currency (BTC-USD); a share class is one letter (BRK-B), never a currency.
 CRYPTO_PAIR = re.compile(r"^[A-Z0-9]{2,12}-(USD|USDT|USDC|EUR|GBP|JPY|CAD|AUD|CHF|CNY|KRW|INR|BTC|ETH)$")
 EVERY_DAY, EVERY_WEEKDAY = "24/7", "24/5"
+# Days a year by which daily figures are annualised, by the convention of each kind of market.
+DAYS_A_YEAR = {EVERY_DAY: 365, EVERY_WEEKDAY: 260}
+EXCHANGE_DAYS_A_YEAR = 252
 # Price histories here start in the 1990s; the library's default start is only 20 years back.
 CALENDAR_START = "1990-01-01"
 
@@ -160,6 +163,16 @@ def _calendar(code: str) -> ExchangeCalendar:
 def _first_new_year(day: pd.Timestamp) -> pd.Timestamp:
     """1 January of the day's year, or of the next year: calendars record holidays by whole years."""
     return day if day.day_of_year == 1 else pd.Timestamp(year=day.year + 1, month=1, day=1)
+
+
+def days_a_year(tickers: list[str] | tuple[str, ...]) -> int:
+    """The trading days a year that daily returns of these tickers, on the days they all trade, are annualised by.
+
+    The markets' conventions: 365 for a coin, which trades every day (252 understated a coin's annual
+    volatility by a quarter and its return more), 260 for a currency pair, 252 for an exchange. Days
+    several tickers share are those of the one trading least.
+    """
+    return min(DAYS_A_YEAR.get(exchange_for(ticker), EXCHANGE_DAYS_A_YEAR) for ticker in tickers)
 
 
 def calendar_for(ticker: str) -> ExchangeCalendar:

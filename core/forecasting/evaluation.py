@@ -73,12 +73,18 @@ def figure(value: object, spec: str) -> str:
     return "—" if number is None else format(number, spec)
 
 
+# A leaderboard holds a verdict per model type, in each one's row, and none of its own.
+LEADERBOARD_VERDICT = "a leaderboard: each model type's verdict is in its row"
+
+
 def stored_verdict(scores: dict[str, Any]) -> str:
     """A stored version's or run's verdict, from its Diebold-Mariano p-value and MAEs.
 
     Never the stored sentence where the numbers exist: versions trained before the test judged
     absolute errors, or imported from elsewhere, may carry a sentence claiming more than their numbers.
     """
+    if isinstance(scores.get("models"), list):
+        return LEADERBOARD_VERDICT
     if scores.get("imported") or ("dm_pvalue" in scores and scores["dm_pvalue"] is None):
         # Imported: "not evaluated here". Tested without a p-value: our own sentence (persistence itself, too few days).
         sentence = scores.get("verdict")

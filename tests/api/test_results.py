@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from core.data.csv_prices import parse_price_csv
+from core.forecasting.evaluation import LEADERBOARD_VERDICT
 from db.engine import session_scope
 from db.models import Evaluation
 from tests.api.conftest import assert_error
@@ -82,6 +83,28 @@ def test_backtest_errors(client, analyst, evaluation, new_user):
         "invalid_request",
     )
     assert_error(client.get(f"/v1/backtests/{uuid.uuid4()}", headers=analyst.headers), 404)
+
+
+def test_a_leaderboard_is_listed_as_one_and_cannot_be_backtested(client, analyst, priced):
+    # A leaderboard keeps no forecasts to trade: backtesting one was a 500 from an empty concatenation.
+    with session_scope() as session:
+        row = Evaluation(
+            user_id=analyst.actor.user_id,
+            ticker=priced,
+            kind="leaderboard",
+            config={"training": {"model_type": "auto"}},
+            metrics={"models": [{"kind": "persistence", "test_mase": 1.0}], "sorted_by": "validation_mase"},
+            windows=[],
+        )
+        session.add(row)
+        session.flush()
+        board = str(row.id)
+    error = assert_error(
+        client.post("/v1/backtests", json={"evaluation_id": board}, headers=analyst.headers), 404, "not_found"
+    )
+    assert error["message"] == "no such walk-forward run"
+    (listed,) = client.get("/v1/evaluations", headers=analyst.headers).json()["evaluations"]
+    assert (listed["kind"], listed["metrics"]["verdict"]) == ("leaderboard", LEADERBOARD_VERDICT)
 
 
 def test_portfolio_risk_is_measured_stored_and_read_back(client, analyst, priced):

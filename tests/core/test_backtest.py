@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from core.backtest import BacktestConfig, performance, run_backtest
+from core.data.calendar import days_a_year
 from core.risk import max_drawdown
 
 PRICES = [100.0, 110.0, 99.0, 99.0, 108.9]  # +10 %, -10 %, 0 %, +10 %
@@ -26,7 +27,7 @@ def forecast(predicted_up: list[bool]) -> pd.DataFrame:
 
 
 def test_long_flat_without_costs_follows_the_signal():
-    result = run_backtest(forecast([True, False, False, True]), BacktestConfig(cost_bps=0))
+    result = run_backtest(forecast([True, False, False, True]), BacktestConfig(cost_bps=0), 252)
     # long on day 1 (+10 %), flat on days 2 and 3, long on day 4 (+10 %)
     np.testing.assert_allclose(result.equity["strategy"], [1.1, 1.1, 1.1, 1.21])
     np.testing.assert_allclose(result.equity["buy_and_hold"], [1.1, 0.99, 0.99, 1.089])
@@ -40,7 +41,7 @@ def test_long_flat_without_costs_follows_the_signal():
 
 
 def test_costs_and_short_positions():
-    result = run_backtest(forecast([True, False, False, True]), BacktestConfig(cost_bps=100, allow_short=True))
+    result = run_backtest(forecast([True, False, False, True]), BacktestConfig(cost_bps=100, allow_short=True), 252)
     # long +10 % - 1 %; switch to short: -(-10 %) - 2 %; short on a flat day: 0; switch to long: +10 % - 2 %
     expected = np.cumprod([1 + 0.10 - 0.01, 1 + 0.10 - 0.02, 1.0, 1 + 0.10 - 0.02])
     np.testing.assert_allclose(result.equity["strategy"], expected)
@@ -48,7 +49,7 @@ def test_costs_and_short_positions():
 
 
 def test_a_threshold_keeps_small_signals_flat():
-    result = run_backtest(forecast([True, True, True, True]), BacktestConfig(threshold_bps=200, cost_bps=0))
+    result = run_backtest(forecast([True, True, True, True]), BacktestConfig(threshold_bps=200, cost_bps=0), 252)
     assert result.metrics["trades"] == 0
     np.testing.assert_allclose(result.equity["strategy"], [1.0, 1.0, 1.0, 1.0])
 
@@ -56,7 +57,7 @@ def test_a_threshold_keeps_small_signals_flat():
 def test_performance_figures_by_hand():
     daily = np.array([0.1, -0.1, 0.0, 0.1])
     equity = np.cumprod(1 + daily)
-    figures = performance(daily, equity)
+    figures = performance(daily, equity, 252)
     assert figures["total_return"] == pytest.approx(1.089 - 1)
     assert figures["max_drawdown"] == pytest.approx(0.99 / 1.1 - 1)
     assert figures["sharpe"] == pytest.approx(daily.mean() / daily.std(ddof=1) * np.sqrt(252))
@@ -70,4 +71,15 @@ def test_performance_figures_by_hand():
 def test_a_drawdown_counts_from_the_starting_capital():
     # 100 -> 90 -> 81: the first day's loss is part of the fall, so the drawdown is -19 %, not -10 %.
     assert max_drawdown(np.cumprod([0.9, 0.9])) == pytest.approx(-0.19)
-    assert performance(np.array([-0.1, -0.1]), np.cumprod([0.9, 0.9]))["max_drawdown"] == pytest.approx(-0.19)
+    assert performance(np.array([-0.1, -0.1]), np.cumprod([0.9, 0.9]), 252)["max_drawdown"] == pytest.approx(-0.19)
+
+
+def test_a_coin_is_annualised_by_the_365_days_it_trades():
+    # A coin that doubles over a calendar year of daily bars: its CAGR is 100 %, not 61 %.
+    daily = np.full(365, 2 ** (1 / 365) - 1)
+    figures = performance(daily, np.cumprod(1 + daily), days_a_year(["BTC-USD"]))
+    assert figures["cagr"] == pytest.approx(1.0)
+    assert days_a_year(["SPY"]) == 252
+    assert days_a_year(["EURUSD=X"]) == 260
+    assert days_a_year(["BTC-USD", "ETH-USD"]) == 365
+    assert days_a_year(["BTC-USD", "SPY"]) == 252, "a coin beside a stock is measured on the stock's days"

@@ -62,7 +62,7 @@ def test_bootstrap_paths_start_from_history():
 def test_report_for_a_real_series():
     frame = normalise_provider_frame(gspc_2018_frame()).frame
     closes = frame.set_index("date")[["close"]].rename(columns={"close": "SPX"})
-    report = risk_report(closes, {"SPX": 1.0}, horizon=20, paths=200)
+    report = risk_report(closes, {"SPX": 1.0}, days_a_year=252, horizon=20, paths=200)
     m = report.metrics
     daily = closes["SPX"].pct_change().dropna().to_numpy()
     assert m["annualised_volatility"] == pytest.approx(daily.std(ddof=1) * np.sqrt(252))
@@ -89,6 +89,34 @@ def test_portfolio_risk_is_stored(session):
     assert session.get(RiskMetrics, stored.id).tickers == ["RA", "RB"]
     with pytest.raises(AnalysisError, match="no cached prices of NONE"):
         portfolio_risk(session=session, actor=actor, weights={"NONE": 1.0})
+
+
+def test_a_benchmark_with_a_shorter_history_leaves_the_portfolio_s_own_figures_whole(session):
+    # Joined with the portfolio's closes, a benchmark of 60 days cut a year's volatility, drawdown and
+    # Sharpe to those 60 days; beta alone is measured on the days both have.
+    actor = Actor.of(create_user(session=session, username="rbe", email="rbe@example.com", password_hash="x"))
+    frame = normalise_provider_frame(gspc_2018_frame()).frame
+    upsert_prices(session=session, frame=frame, ticker="LONG", owner_id=None, source="yahoo")
+    upsert_prices(session=session, frame=frame.tail(60), ticker="SHORT", owner_id=None, source="yahoo")
+    alone, _ = portfolio_risk(session=session, actor=actor, weights={"LONG": 1.0})
+    against, stored = portfolio_risk(session=session, actor=actor, weights={"LONG": 1.0}, benchmark="SHORT")
+    assert against.metrics["days"] == alone.metrics["days"] == len(frame) - 1
+    for figure in ("annualised_volatility", "max_drawdown", "var_historical_99", "sharpe"):
+        assert against.metrics[figure] == pytest.approx(alone.metrics[figure], rel=1e-12), figure
+    assert against.metrics["beta"] == pytest.approx(1.0)
+    assert against.metrics["beta_days"] == 59
+    assert (stored.start_date, stored.benchmark) == (pd.Timestamp(frame["date"].iloc[0]).date(), "SHORT")
+
+
+def test_a_coin_s_volatility_is_annualised_by_365_days(session):
+    actor = Actor.of(create_user(session=session, username="rco", email="rco@example.com", password_hash="x"))
+    frame = normalise_provider_frame(gspc_2018_frame()).frame
+    upsert_prices(session=session, frame=frame, ticker="BTC-USD", owner_id=None, source="yahoo")
+    report, _ = portfolio_risk(session=session, actor=actor, weights={"BTC-USD": 1.0})
+    daily = frame["adjusted_close"].pct_change().dropna().to_numpy()
+    assert report.metrics["days_a_year"] == 365
+    assert report.metrics["annualised_volatility"] == pytest.approx(daily.std(ddof=1) * np.sqrt(365))
+    assert len(report.fan) == 365, "the scenarios look one year ahead"
 
 
 def test_risk_reads_returns_through_a_split_the_adjusted_close_accounts_for(session):

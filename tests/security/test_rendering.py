@@ -23,7 +23,6 @@ REVIEWED = {
     ("app_pages/home.py", "render_matured"): "a count and a fixed phrase",
     ("app_pages/predictions.py", "render_predict"): "dates and prices of the forecast, its interval's level",
     ("ui/navigation.py", "link_to"): "a page label and icon written in the app",
-    ("app_pages/metrics.py", "render_risk"): "day counts and dates",
 }
 
 

@@ -76,7 +76,10 @@ def test_test_scoring_walk_forward_and_backtest_agree(kind):
         split_run.test.verdict,
     )
     config = BacktestConfig(cost_bps=1.0)
-    rolled_trades, split_trades = run_backtest(rolled.forecasts, config), run_backtest(split_run.forecasts, config)
+    rolled_trades, split_trades = (
+        run_backtest(rolled.forecasts, config, 252),
+        run_backtest(split_run.forecasts, config, 252),
+    )
     pd.testing.assert_frame_equal(rolled_trades.equity, split_trades.equity)
     assert rolled_trades.trades == split_trades.trades
 
