@@ -230,6 +230,10 @@ class LedgerRow(BaseModel):
 
 class Ledger(BaseModel):
     count: int
+    next_cursor: str | None = Field(
+        description="where the next page starts: pass it back as `cursor`; null on the last page "
+        "(the Next-Cursor header carries it too, the only place a CSV answer has for it)"
+    )
     ledger: list[LedgerRow]
 
 

@@ -18,6 +18,7 @@ from ui.tables import csv_download
 from ui.text import plain
 
 LATEST_KEY = "latest_forecast"
+LEDGER_KEY = "ledger_as_read"
 CHART_TICKERS = 4
 
 
@@ -112,10 +113,41 @@ def interval_sentence(metrics: dict) -> str:
     )
 
 
+def current_ledger(actor: Actor) -> dict | None:
+    """The ledger kept in this browser session, read again only when it changed.
+
+    Every click reruns the page, and reading a heavy user's 20,000 predictions with their outcomes took
+    half a second; whether anything changed is one small query. Session state rather than st.cache_data:
+    it is this user's alone, and hands the frame back without copying it. Holds the freshness it was read
+    at, the ledger, and the scoreboard of the last filters chosen (the slowest part after the read).
+    """
+    # Read before the ledger: a change committed between the two is then in the copy but not in its
+    # freshness, and costs one more read on the next run, never a stale ledger.
+    freshness = attempt(forecasts.ledger_freshness, actor)
+    if freshness is None:
+        return None
+    kept = st.session_state.get(LEDGER_KEY)
+    if kept is None or kept["freshness"] != freshness:
+        ledger = attempt(forecasts.ledger, actor)
+        if ledger is None:
+            return None
+        kept = {"freshness": freshness, "ledger": ledger, "board": None}
+        st.session_state[LEDGER_KEY] = kept
+    return kept
+
+
+def scoreboard_of(kept: dict, shown: pd.DataFrame, filters: tuple) -> pd.DataFrame:
+    """The scoreboard of the rows shown, computed again only when the ledger or the filters changed."""
+    if kept["board"] is None or kept["board"][0] != filters:
+        kept["board"] = (filters, forecasts.scoreboard(shown))
+    return kept["board"][1]
+
+
 def render_ledger(actor: Actor, template: str) -> None:
-    ledger = attempt(forecasts.ledger, actor)
-    if ledger is None:
+    kept = current_ledger(actor)
+    if kept is None:
         return
+    ledger = kept["ledger"]
     if ledger.empty:
         st.caption("The ledger is empty: every prediction you make is kept here and scored once its day has come.")
         return
@@ -127,7 +159,7 @@ def render_ledger(actor: Actor, template: str) -> None:
     )
     shown = ledger[keep]
     st.subheader("Scoreboard (matured predictions)")
-    board = forecasts.scoreboard(shown)
+    board = scoreboard_of(kept, shown, (tuple(tickers), tuple(models)))
     if board.empty:
         st.caption("No prediction has met its actual price yet: refresh the prices after the target days.")
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.config import Settings
-from common.errors import NotFound
+from common.errors import BadInput, NotFound
 from core.actions import authorise_action
 from core.audit import record_event
 from core.data.calendar import calendar_for, is_stale, session_end
@@ -24,7 +25,15 @@ from core.throttle import Throttle
 from db.models import HistoricalPrice, ModelVersion, Prediction
 from db.repositories.actor import Actor
 from db.repositories.models import get_active_version, get_model_version
-from db.repositories.predictions import due_predictions, keep_forecast_run, read_ledger, set_actual
+from db.repositories.predictions import (
+    LedgerFreshness,
+    LedgerPosition,
+    due_predictions,
+    keep_forecast_run,
+    read_ledger,
+    set_actual,
+)
+from db.repositories.predictions import ledger_freshness as read_ledger_freshness
 from db.repositories.prices import read_prices, read_prices_of
 
 
@@ -228,7 +237,82 @@ def ledger_with_outcomes(*, session: Session, actor: Actor, **filters) -> pd.Dat
     day's price scale, as the forecast and its base close are: a split (or dividend) between the
     two days, once the adjusted close accounts for it, is not scored as a move.
     """
-    ledger = read_ledger(session=session, actor=actor, **filters)
+    return _with_outcomes(session, actor, read_ledger(session=session, actor=actor, **filters))
+
+
+class LedgerCursorError(BadInput, ValueError):
+    """A ledger cursor that is not one ledger_page gave; the message says what is wrong with it."""
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    """Rows of the ledger as ledger_with_outcomes gives them, and the cursor of the page after (None: the last)."""
+
+    rows: pd.DataFrame
+    next_cursor: str | None
+
+
+def ledger_page(
+    *, session: Session, actor: Actor, limit: int, after: LedgerPosition | None = None, **filters
+) -> LedgerPage:
+    """The first `limit` rows of the ledger past `after` (from the top without it), filtered as
+    ledger_with_outcomes is; the database does the limiting, never a frame of the whole ledger."""
+    # One row more than the page says whether another page follows, without counting the rest.
+    read = read_ledger(session=session, actor=actor, limit=limit + 1, after=after, **filters)
+    page = read.iloc[:limit]
+    last = page.iloc[-1] if len(read) > limit else None
+    next_cursor = None
+    if last is not None:
+        made = pd.Timestamp(last["created_at"]).to_pydatetime()
+        next_cursor = ledger_cursor(LedgerPosition(target_date=last["target_date"], created_at=made, id=last["id"]))
+    return LedgerPage(_with_outcomes(session, actor, page), next_cursor)
+
+
+_CURSOR_SEPARATOR = "|"
+NOT_A_CURSOR = "not a cursor this API gave; pass on the next_cursor (or Next-Cursor header) of a page as it came"
+
+
+def ledger_cursor(position: LedgerPosition) -> str:
+    """The position as a cursor for a URL: opaque to clients, who only hand it back."""
+    text = _CURSOR_SEPARATOR.join((position.target_date.isoformat(), position.created_at.isoformat(), position.id.hex))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def ledger_position(cursor: str) -> LedgerPosition:
+    """The position a cursor of ledger_cursor holds; LedgerCursorError naming the problem for anything else."""
+    try:
+        text = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
+    except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 once decoded
+        raise LedgerCursorError(NOT_A_CURSOR) from None
+    fields = text.split(_CURSOR_SEPARATOR)
+    if len(fields) != 3:
+        raise LedgerCursorError(NOT_A_CURSOR)
+    day, made, row_id = fields
+    try:
+        target_date = date.fromisoformat(day)
+    except ValueError:
+        raise LedgerCursorError(f"{NOT_A_CURSOR} ({day!r} is no day)") from None
+    try:
+        created_at = datetime.fromisoformat(made)
+    except ValueError:
+        created_at = None
+    if created_at is None or created_at.tzinfo is None:  # the database compares only zoned times
+        raise LedgerCursorError(f"{NOT_A_CURSOR} ({made!r} is no time with its zone)")
+    try:
+        return LedgerPosition(target_date=target_date, created_at=created_at, id=uuid.UUID(hex=row_id))
+    except ValueError:
+        raise LedgerCursorError(f"{NOT_A_CURSOR} ({row_id!r} is no prediction id)") from None
+
+
+def ledger_freshness(*, session: Session, actor: Actor) -> LedgerFreshness:
+    """What the actor's ledger is now, in a few numbers read by one small query: equal to the freshness read
+    with a copy of the ledger, that copy is still the ledger, with its outcomes."""
+    return read_ledger_freshness(session=session, actor=actor)
+
+
+def _with_outcomes(session: Session, actor: Actor, ledger: pd.DataFrame) -> pd.DataFrame:
+    """Rows read by read_ledger with their models named and their outcomes (see ledger_with_outcomes)."""
+    ledger = ledger.reset_index(drop=True)  # a page is a slice of what was read: a frame of its own
     names = [
         _model_name(ticker, number, kind, bool(deleted))
         for ticker, number, kind, deleted in zip(
@@ -236,7 +320,7 @@ def ledger_with_outcomes(*, session: Session, actor: Actor, **filters) -> pd.Dat
         )
     ]
     ledger.insert(ledger.columns.get_loc("model_version"), "model", names)
-    ledger = ledger.drop(columns=["model_version", "version_deleted"])
+    ledger = ledger.drop(columns=["model_version", "version_deleted", "created_at"])
     ledger.insert(ledger.columns.get_loc("actual_value"), "actual_close", ledger["actual_value"])
     ledger["actual_value"] = ledger["actual_close"] * _scale_change(session, actor, ledger)
     ledger["error"] = ledger["actual_value"] - ledger["predicted_value"]

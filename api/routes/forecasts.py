@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import Query, Request, Response
 
 from api.deps import CallerDep, PredictorDep
-from api.errors import documented
+from api.errors import ApiError, documented
 from api.frames import table_response
-from api.routes import versioned_router
+from api.routes import DEFAULT_LIMIT, LimitQuery, versioned_router
 from api.routes.market import CSV_OR_JSON
 from api.schemas import (
     MAX_TICKER_LENGTH,
@@ -24,10 +24,28 @@ from api.schemas import (
     PredictRequest,
     Symbol,
 )
+from core.predictions import LedgerCursorError, LedgerPosition, ledger_position
 from core.services import forecasts, models
 
 router = versioned_router("forecasts")
 TickerQuery = Annotated[Symbol | None, Query(max_length=MAX_TICKER_LENGTH, description=TICKER_DESCRIPTION)]
+NEXT_CURSOR_HEADER = "Next-Cursor"
+# A cursor this API gives is about 110 characters; anything far longer was never one.
+CursorQuery = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="the next_cursor (or Next-Cursor header) of the page before: the rows after its last one",
+    ),
+]
+LEDGER_PAGE = CSV_OR_JSON | {
+    "headers": {
+        NEXT_CURSOR_HEADER: {
+            "description": "the cursor of the next page, as next_cursor; absent on the last page",
+            "schema": {"type": "string"},
+        }
+    }
+}
 
 
 @router.get("/models", response_model=ModelVersionList, responses=documented(401, 422, 429))
@@ -62,21 +80,52 @@ def post_prediction(body: PredictRequest, caller: PredictorDep) -> PredictionLis
     )
 
 
-@router.get("/ledger", response_model=Ledger, responses={200: CSV_OR_JSON} | documented(401, 422, 429))
+@router.get("/ledger", response_model=Ledger, responses={200: LEDGER_PAGE} | documented(401, 422, 429))
 def get_ledger(
     request: Request,
     caller: CallerDep,
     ticker: TickerQuery = None,
     model_version_id: uuid.UUID | None = None,
     since: Annotated[IsoDate | None, Query(description="target days from this one on")] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
 ) -> Response:
-    """Your predictions, newest target day first, with actual values, errors and interval hits once matured."""
-    ledger = forecasts.ledger(caller.actor, ticker=ticker, model_version_id=model_version_id, since=since)
-    return table_response(
+    """Your predictions, newest target day first (then the latest stored), with actual values, errors and interval
+    hits once matured; a page at a time: `next_cursor` (JSON) or the Next-Cursor header (CSV) asks for the next
+    one. A prediction added while you walk the pages moves no row onto a second page."""
+    page = forecasts.ledger_page(
+        caller.actor,
+        limit=limit,
+        after=_position_of(cursor),
+        ticker=ticker,
+        model_version_id=model_version_id,
+        since=since,
+    )
+    response = table_response(
         request,
-        ledger,
+        page.rows,
         key="ledger",
+        meta={"next_cursor": page.next_cursor},
         dates=["prediction_date", "target_date"],
         datetimes=["matured_at"],
         filename="ledger.csv",
     )
+    if page.next_cursor is not None:
+        response.headers[NEXT_CURSOR_HEADER] = page.next_cursor
+    return response
+
+
+def _position_of(cursor: str | None) -> LedgerPosition | None:
+    """The position a client's cursor holds, or a 422 naming the parameter as a malformed one's is."""
+    if cursor is None:
+        return None
+    try:
+        return ledger_position(cursor)
+    except LedgerCursorError as error:
+        problem = str(error)
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"query.cursor: {problem}",
+            details=[{"location": "query.cursor", "message": problem}],
+        ) from None

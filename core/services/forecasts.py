@@ -21,6 +21,7 @@ from db.engine import session_scope
 from db.models import ModelVersion
 from db.repositories.actor import Actor
 from db.repositories.models import list_model_versions
+from db.repositories.predictions import LedgerFreshness, LedgerPosition
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,39 @@ def ledger(
     since: date | None = None,
 ) -> pd.DataFrame:
     """The actor's predictions with actual values, errors and interval hits once matured."""
-    with session_scope(action="read ledger") as session:
+    with session_scope(action="read ledger", read_only=True) as session:
         return predictions.ledger_with_outcomes(
             session=session, actor=actor, ticker=ticker, model_version_id=model_version_id, since=since
         )
+
+
+def ledger_page(
+    actor: Actor,
+    *,
+    limit: int,
+    after: LedgerPosition | None = None,
+    ticker: str | None = None,
+    model_version_id: uuid.UUID | None = None,
+    since: date | None = None,
+) -> predictions.LedgerPage:
+    """A page of the actor's ledger past `after`, and the cursor of the next page (None: this is the last)."""
+    with session_scope(action="read ledger", read_only=True) as session:
+        return predictions.ledger_page(
+            session=session,
+            actor=actor,
+            limit=limit,
+            after=after,
+            ticker=ticker,
+            model_version_id=model_version_id,
+            since=since,
+        )
+
+
+def ledger_freshness(actor: Actor) -> LedgerFreshness:
+    """A few numbers that change whenever the actor's ledger does: a page keeping a copy of the ledger
+    compares them, one small query, instead of reading every row again on each rerun."""
+    with session_scope(action="check ledger", read_only=True) as session:
+        return predictions.ledger_freshness(session=session, actor=actor)
 
 
 def scoreboard(entries: pd.DataFrame) -> pd.DataFrame:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, literal, or_, select, true, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from db.models import ModelVersion, Prediction
+from db.models import ModelVersion, Prediction, PriceSeriesVersion
 from db.repositories.actor import Actor, own_rows
 from db.types import utc_now
 
@@ -21,8 +22,20 @@ FORECAST_KEY = ["user_id", "model_version_id", "prediction_date", "target_date"]
 
 LEDGER_COLUMNS = (
     "id", "ticker", "model_version", "model_type", "version_deleted", "prediction_date", "target_date", "base_close",
-    "predicted_value", "lower", "upper", "confidence_score", "actual_value", "matured_at",
+    "predicted_value", "lower", "upper", "confidence_score", "actual_value", "matured_at", "created_at",
 )  # fmt: skip
+# The ledger's one order, newest first: target day, then the moment stored, then the id, which no two rows
+# share, so a page's last row says exactly where the next page starts.
+LEDGER_ORDER = (Prediction.target_date, Prediction.created_at, Prediction.id)
+
+
+@dataclass(frozen=True)
+class LedgerPosition:
+    """A row's place in the ledger's order (LEDGER_ORDER): a page read after it starts with the next row."""
+
+    target_date: date
+    created_at: datetime
+    id: uuid.UUID
 
 
 def keep_forecast_run(*, session: Session, rows: Sequence[dict[str, Any]]) -> tuple[list[Prediction], int]:
@@ -84,11 +97,15 @@ def set_actual(*, session: Session, prediction_id: uuid.UUID, actual: float) -> 
 def read_ledger(
     *, session: Session, actor: Actor, ticker: str | None = None, model_version_id: uuid.UUID | None = None,
     since: date | None = None, matured_after: datetime | None = None, limit: int | None = None,
+    after: LedgerPosition | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """The actor's predictions, newest target day first, with the version number and type they came from
-    and whether that version is deleted (its number and type unknown for rows made before 0013).
+    and whether that version is deleted (its number and type unknown for rows made before 0013), and when
+    each was stored (created_at, its place in the order with target_date and id).
 
-    matured_after: only those that met their actual after this moment; limit: the first so many.
+    matured_after: only those that met their actual after this moment; limit: the first so many;
+    after: only the rows past this position, so a client's pages neither skip nor repeat a row when
+    predictions are added meanwhile (an offset would).
     """
     query = (
         select(
@@ -106,10 +123,11 @@ def read_ledger(
             Prediction.confidence_score,
             Prediction.actual_value,
             Prediction.matured_at,
+            Prediction.created_at,
         )
         .outerjoin(ModelVersion, ModelVersion.id == Prediction.model_version_id)
         .where(own_rows(Prediction.user_id, actor))
-        .order_by(Prediction.target_date.desc(), Prediction.created_at.desc())
+        .order_by(*(column.desc() for column in LEDGER_ORDER))
     )
     if ticker:
         query = query.where(Prediction.ticker == ticker)
@@ -119,9 +137,75 @@ def read_ledger(
         query = query.where(Prediction.target_date >= since)
     if matured_after is not None:
         query = query.where(Prediction.actual_value.is_not(None), Prediction.matured_at > matured_after)
+    if after is not None:
+        # Typed as the columns, so each value is stored-form alike (a UUID as SQLite's hex text, say).
+        values = (after.target_date, after.created_at, after.id)
+        query = query.where(
+            tuple_(*LEDGER_ORDER) < tuple_(*(literal(v, c.type) for v, c in zip(values, LEDGER_ORDER, strict=True)))
+        )
     if limit is not None:
         query = query.limit(limit)
     return pd.DataFrame(session.execute(query).all(), columns=list(LEDGER_COLUMNS))
+
+
+@dataclass(frozen=True)
+class LedgerFreshness:
+    """A few numbers that change whenever the actor's ledger, as read_ledger and ledger_with_outcomes give
+    it, does: equal freshness, equal ledgers, so a reader holding a copy compares these instead of the rows."""
+
+    user_id: uuid.UUID
+    predictions: int
+    newest_made: datetime | None
+    newest_matured: datetime | None
+    linked_to_a_version: int  # falls when a version is deleted: its rows are named "…, deleted"
+    matured: int
+    # A corrected close rewrites an actual and keeps matured_at; such rewrites come with a price write,
+    # which the series below see too, but the sum costs nothing in the same scan.
+    actual_total: float | None
+    price_series: int
+    # The scale of the actuals is read from the adjusted closes as they are now (a split confirmed later).
+    newest_price_change: datetime | None
+
+
+def ledger_freshness(*, session: Session, actor: Actor) -> LedgerFreshness:
+    """The actor's LedgerFreshness, in one query: aggregates of their predictions and of the price series
+    of the tickers they predicted (shared and their own), the scopes ledger_with_outcomes reads."""
+    own = own_rows(Prediction.user_id, actor)
+    ledger = (
+        select(
+            func.count().label("predictions"),
+            func.max(Prediction.created_at).label("newest_made"),
+            func.max(Prediction.matured_at).label("newest_matured"),
+            func.count(Prediction.model_version_id).label("linked"),
+            func.count(Prediction.actual_value).label("matured"),
+            func.sum(Prediction.actual_value).label("actual_total"),
+        )
+        .where(own)
+        .subquery()
+    )
+    prices = (
+        select(
+            func.count().label("series"),
+            func.max(PriceSeriesVersion.changed_at).label("newest_change"),
+        )
+        .where(
+            PriceSeriesVersion.ticker.in_(select(Prediction.ticker).where(own).distinct()),
+            or_(PriceSeriesVersion.owner_id.is_(None), PriceSeriesVersion.owner_id == actor.user_id),
+        )
+        .subquery()
+    )
+    row = session.execute(select(ledger, prices).select_from(ledger.join(prices, true()))).one()
+    return LedgerFreshness(
+        user_id=actor.user_id,
+        predictions=row.predictions,
+        newest_made=row.newest_made,
+        newest_matured=row.newest_matured,
+        linked_to_a_version=row.linked,
+        matured=row.matured,
+        actual_total=row.actual_total,
+        price_series=row.series,
+        newest_price_change=row.newest_change,
+    )
 
 
 def any_predictions(*, session: Session, actor: Actor) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import csv
+import datetime
 import io
 import uuid
 
@@ -144,3 +146,169 @@ def test_a_prediction_from_old_prices_says_it_is_stale_and_names_the_last_bar(cl
     documented = client.get("/openapi.json").json()["components"]["schemas"]["PredictionList"]
     assert {"stale", "last_bar", "added"} <= set(documented["required"])
     assert all(documented["properties"][name].get("description") for name in ("stale", "last_bar", "added"))
+
+
+def seed_ledger(actor, count: int, *, tickers=("AAA", "BBB", "CCC"), first_target=None) -> list[uuid.UUID]:
+    """`count` predictions of the actor's, their ids in the ledger's order: newest target day first, then
+    newest made, then id. Target days and creation times repeat, so only the id orders some rows."""
+    from db.models import Prediction
+
+    made_at = datetime.datetime(2026, 1, 5, 12, 0, tzinfo=datetime.UTC)
+    first_target = first_target or datetime.date(2018, 12, 3)
+    rows = [
+        Prediction(
+            user_id=actor.user_id, ticker=tickers[n % len(tickers)], model_version_number=1, model_type="ridge",
+            prediction_date=datetime.date(2018, 12, 1), target_date=first_target + datetime.timedelta(days=n // 4),
+            base_close=100.0, predicted_value=100.0 + n, lower=90.0, upper=110.0,
+            created_at=made_at + datetime.timedelta(seconds=n % 2),
+        )
+        for n in range(count)
+    ]  # fmt: skip
+    with session_scope() as session:
+        session.add_all(rows)
+    ordered = sorted(rows, key=lambda row: (row.target_date, row.created_at, row.id), reverse=True)
+    return [row.id for row in ordered]
+
+
+def walk_ledger(client, user, **params) -> list[dict]:
+    """Every page of the ledger as a client walks it: each page's cursor asks for the next."""
+    pages = []
+    cursor = None
+    while True:
+        query = params | ({"cursor": cursor} if cursor else {})
+        response = client.get("/v1/ledger", params=query, headers=user.headers)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert page["count"] == len(page["ledger"])
+        pages.append(page)
+        cursor = page["next_cursor"]
+        assert response.headers.get("Next-Cursor") == cursor
+        if cursor is None:
+            return pages
+        assert len(pages) < 50, "the cursor must move on"
+
+
+def test_the_ledger_is_walked_page_by_page_each_row_once_in_order(client, analyst):
+    expected = seed_ledger(analyst.actor, 25)
+    pages = walk_ledger(client, analyst, limit=10)
+    assert [page["count"] for page in pages] == [10, 10, 5]
+    seen = [uuid.UUID(row["id"]) for page in pages for row in page["ledger"]]
+    assert seen == expected, "every row once, newest target day first, in one stable order"
+    assert pages[-1]["next_cursor"] is None
+
+
+def test_the_ledger_pages_even_when_a_page_ends_exactly_at_its_last_row(client, analyst):
+    expected = seed_ledger(analyst.actor, 20)
+    pages = walk_ledger(client, analyst, limit=10)
+    # A full last page cannot know it is the last without looking one row further: it says so itself.
+    assert [page["count"] for page in pages] == [10, 10]
+    assert [uuid.UUID(row["id"]) for page in pages for row in page["ledger"]] == expected
+
+
+def test_without_a_limit_the_ledger_answers_the_default_page(client, analyst):
+    from api.routes import DEFAULT_LIMIT
+
+    expected = seed_ledger(analyst.actor, DEFAULT_LIMIT + 3)
+    first = client.get("/v1/ledger", headers=analyst.headers).json()
+    assert first["count"] == DEFAULT_LIMIT
+    assert [uuid.UUID(row["id"]) for row in first["ledger"]] == expected[:DEFAULT_LIMIT]
+    rest = client.get("/v1/ledger", params={"cursor": first["next_cursor"]}, headers=analyst.headers).json()
+    assert [uuid.UUID(row["id"]) for row in rest["ledger"]] == expected[DEFAULT_LIMIT:]
+    assert rest["next_cursor"] is None
+
+
+def test_the_ledger_limit_is_applied_by_the_database_not_after_reading_everything(client, analyst, monkeypatch):
+    from db.repositories import predictions as repository
+
+    seed_ledger(analyst.actor, 30)
+    fetched = []
+    real_read = repository.read_ledger
+
+    def counting_read(**arguments):
+        frame = real_read(**arguments)
+        fetched.append(len(frame))
+        return frame
+
+    monkeypatch.setattr(repository, "read_ledger", counting_read)
+    monkeypatch.setattr("core.predictions.read_ledger", counting_read)
+    assert client.get("/v1/ledger", params={"limit": 5}, headers=analyst.headers).json()["count"] == 5
+    assert fetched == [6], "the page and one row more, to know whether another page follows"
+
+
+def test_a_prediction_added_while_a_client_walks_the_ledger_moves_no_row_onto_two_pages(client, analyst):
+    expected = seed_ledger(analyst.actor, 12)
+    first = client.get("/v1/ledger", params={"limit": 5}, headers=analyst.headers).json()
+    # A later target day than any: it goes to the top, before the cursor; an offset would repeat a row.
+    newest = seed_ledger(analyst.actor, 1, first_target=datetime.date(2019, 6, 3))
+    rest = walk_ledger(client, analyst, limit=5, cursor=first["next_cursor"])
+    seen = [uuid.UUID(row["id"]) for page in [first, *rest] for row in page["ledger"]]
+    assert seen == expected
+    assert newest[0] not in seen
+
+
+def test_the_ledger_filters_hold_across_pages(client, analyst):
+    seed_ledger(analyst.actor, 25)
+    everything = [row for page in walk_ledger(client, analyst, limit=100) for row in page["ledger"]]
+    only_bbb = [row["id"] for row in everything if row["ticker"] == "BBB" and row["target_date"] >= "2018-12-04"]
+    pages = walk_ledger(client, analyst, limit=3, ticker="bbb", since="2018-12-04")
+    assert [row["id"] for page in pages for row in page["ledger"]] == only_bbb
+    assert len(pages) == -(-len(only_bbb) // 3)
+
+
+def test_the_ledger_as_csv_pages_the_same_way_its_next_cursor_in_a_header(client, analyst):
+    expected = seed_ledger(analyst.actor, 25)
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"limit": 10} | ({"cursor": cursor} if cursor else {})
+        response = client.get("/v1/ledger", params=params, headers=analyst.headers | {"Accept": "text/csv"})
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/csv")
+        seen += [uuid.UUID(row["id"]) for row in csv.DictReader(io.StringIO(response.text))]
+        pages += 1
+        cursor = response.headers.get("Next-Cursor")
+        if cursor is None:
+            break
+    assert (pages, seen) == (3, expected)
+
+
+def test_the_ledger_s_paging_is_documented(client):
+    document = client.get("/openapi.json").json()
+    ledger = document["paths"]["/v1/ledger"]["get"]
+    parameters = {parameter["name"]: parameter for parameter in ledger["parameters"]}
+    assert {"limit", "cursor"} <= set(parameters)
+    assert parameters["cursor"].get("description")
+    assert ledger["responses"]["200"]["headers"]["Next-Cursor"]["description"]
+    assert "next_cursor" in document["components"]["schemas"]["Ledger"]["required"]
+
+
+def as_cursor(text: str) -> str:
+    """Text wrapped as the API wraps a cursor (base64url without padding): well formed, yet never given."""
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("cursor", "problem"),
+    [
+        ("not-a-cursor", "not a cursor this API gave"),
+        ("", "not a cursor this API gave"),
+        (as_cursor("hello"), "not a cursor this API gave"),
+        (as_cursor(f"2018-13-01|2026-01-05T12:00:00+00:00|{uuid.UUID(int=0).hex}"), "2018-13-01"),
+        (as_cursor(f"2018-12-01|yesterday|{uuid.UUID(int=0).hex}"), "yesterday"),
+        (as_cursor("2018-12-01|2026-01-05T12:00:00+00:00|not-an-id"), "not-an-id"),
+    ],
+    ids=["garbage", "empty", "other-text", "no-such-day", "no-time", "no-id"],
+)
+def test_a_bad_ledger_cursor_is_422_naming_the_cursor_and_its_problem(client, analyst, cursor, problem):
+    error = assert_error(
+        client.get("/v1/ledger", params={"cursor": cursor}, headers=analyst.headers), 422, "invalid_request"
+    )
+    assert error["message"].startswith("query.cursor: ")
+    assert problem in error["message"]
+    assert error["details"] == [
+        {"location": "query.cursor", "message": error["message"].removeprefix("query.cursor: ")}
+    ]
+
+
+@pytest.mark.parametrize("limit", ["0", "501", "ten"])
+def test_a_ledger_limit_out_of_range_is_422(client, analyst, limit):
+    assert_error(client.get("/v1/ledger", params={"limit": limit}, headers=analyst.headers), 422, "invalid_request")

@@ -205,3 +205,77 @@ def test_the_ledger_chart_opens_on_the_tickers_forecast_last(database):
     next(m for m in at.multiselect if m.label == "Tickers").set_value(["T0"]).run()
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert {trace["name"].split(" ")[0] for trace in spec["data"] if trace.get("name")} == {"T0"}
+
+
+def count_calls(monkeypatch, module, name) -> list:
+    """Record each call of module.name and let it run as it does: the page still reads the real database."""
+    calls = []
+    real = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_a_rerun_with_the_ledger_unchanged_reads_only_its_freshness(database, monkeypatch):
+    # Every click reruns the page: reading 20,000 predictions each time took half a second.
+    from core.services import forecasts
+
+    actor = with_model(database)
+    forecasts.predict(actor, "SPX", 3)
+    reads = count_calls(monkeypatch, forecasts, "ledger")
+    boards = count_calls(monkeypatch, forecasts, "scoreboard")
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    next(n for n in at.number_input if n.label == "Trading days ahead").set_value(2).run()
+    at.run()
+    assert (len(reads), len(boards)) == (1, 1)
+    assert len(at.dataframe[-1].value) == 3
+    next(m for m in at.multiselect if m.label == "Tickers").set_value(["SPX"]).run()
+    assert (len(reads), len(boards)) == (1, 2), "other filters, another scoreboard; the same ledger"
+
+
+def test_a_new_forecast_and_a_matured_one_show_on_the_next_run(database):
+    from core.services import forecasts, market
+
+    actor = with_model(database)
+    at = logged_in_app(PAGE, actor).run()
+    assert at.caption[-1].value.startswith("The ledger is empty")
+    forecasts.predict(actor, "SPX", 2)
+    at.run()
+    ledger = at.dataframe[-1].value
+    assert len(ledger) == 2
+    assert ledger["Actual"].isna().all()
+    # The first session of 2019, uploaded: the forecast for it matures as the upload is stored.
+    first_of_2019 = (
+        b"Date,Open,High,Low,Close,Adj Close,Volume\n2019-01-02,2476.96,2519.49,2467.47,2510.03,2510.03,3.7e9\n"
+    )
+    assert market.upload_prices(actor, data_bytes=first_of_2019, filename="2019.csv", ticker="SPX").status == "accepted"
+    at.run()
+    assert not at.exception
+    assert at.dataframe[-1].value["Actual"].dropna().tolist() == [pytest.approx(2510.03)]
+
+
+def test_the_ledger_kept_between_runs_is_never_shown_to_the_next_user_of_the_browser(database):
+    import time
+
+    from core.services import forecasts
+
+    ann = with_model(database)
+    forecasts.predict(ann, "SPX", 2)
+    at = logged_in_app(PAGE, ann).run()
+    assert len(at.dataframe[-1].value) == 2
+    ben = make_account(database)
+    # Ben's login in the same browser session, as ui.auth records one (Ann's copy of her ledger still held).
+    now = time.time()
+    at.session_state["candlecast_auth"] = {
+        "user_id": str(ben.user_id), "issued_at": now, "last_seen": now, "cookie_pending": False,
+        "cookie_issued_at": now,
+    }  # fmt: skip
+    at.session_state["username"] = ben.username
+    at.run()
+    assert not at.exception
+    assert at.caption[-1].value.startswith("The ledger is empty")

@@ -381,3 +381,103 @@ def predict_made(session, actor, days, **options):
         throttle=Throttle(MemoryStorage()),
         **options,
     )
+
+
+def add_predictions(session, actor, count, *, ticker="PRD", version=None, made_at=None):
+    """`count` unmatured predictions, some on one target day and made at one moment, so only the id orders them."""
+    made_at = made_at or datetime.datetime(2026, 1, 5, 12, 0, tzinfo=datetime.UTC)
+    rows = [
+        Prediction(
+            user_id=actor.user_id, model_version_id=version.id if version else None, ticker=ticker,
+            model_version_number=version.version if version else 1, model_type="ridge",
+            prediction_date=datetime.date(2018, 11, 1) + datetime.timedelta(days=n),
+            target_date=datetime.date(2018, 12, 3) + datetime.timedelta(days=n // 3), base_close=100.0,
+            predicted_value=100.0 + n, lower=90.0, upper=110.0, created_at=made_at + datetime.timedelta(seconds=n % 2),
+        )
+        for n in range(count)
+    ]  # fmt: skip
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def test_the_ledger_is_read_a_page_at_a_time_each_row_once(session, actor):
+    from core.predictions import ledger_page, ledger_position
+
+    add_predictions(session, actor, 8)
+    whole = ledger_with_outcomes(session=session, actor=actor)
+    pages = [ledger_page(session=session, actor=actor, limit=3)]
+    while pages[-1].next_cursor is not None:
+        after = ledger_position(pages[-1].next_cursor)
+        pages.append(ledger_page(session=session, actor=actor, limit=3, after=after))
+    assert [len(page.rows) for page in pages] == [3, 3, 2]
+    walked = pd.concat([page.rows for page in pages], ignore_index=True)
+    assert list(walked["id"]) == list(whole["id"]), "the whole ledger's order, each row once"
+    assert list(walked.columns) == list(whole.columns), "a page's rows are the ledger's rows"
+
+
+def test_a_ledger_cursor_reads_back_to_its_position_and_nothing_else_reads_as_one(session, actor):
+    from core.predictions import LedgerCursorError, ledger_page, ledger_position
+
+    add_predictions(session, actor, 3)
+    first = ledger_page(session=session, actor=actor, limit=1)
+    position = ledger_position(first.next_cursor)
+    assert position.id == first.rows["id"].iloc[0]
+    assert position.target_date == first.rows["target_date"].iloc[0]
+    with pytest.raises(LedgerCursorError, match="not a cursor this API gave"):
+        ledger_position(first.next_cursor[:-3])
+    with pytest.raises(LedgerCursorError, match="not a cursor this API gave"):
+        ledger_position("ü")
+
+
+def test_the_ledger_freshness_changes_with_whatever_the_ledger_shows(session, actor):
+    from core.predictions import ledger_freshness
+
+    def fresh():
+        session.flush()
+        return ledger_freshness(session=session, actor=actor)
+
+    upsert_prices(
+        session=session, frame=bars(until=datetime.date(2018, 11, 30)), ticker="PRD", owner_id=None, source="yahoo"
+    )
+    version = save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    seen = [fresh()]
+    assert fresh() == seen[-1], "nothing changed, nothing to read again"
+    make(session, actor, days=1)
+    seen.append(fresh())
+    wrong = bars(until=datetime.date(2018, 12, 3))
+    wrong.loc[wrong["date"] == datetime.date(2018, 12, 3), ["close", "adjusted_close"]] *= 0.98
+    upsert_prices(session=session, frame=wrong, ticker="PRD", owner_id=None, source="yahoo")
+    seen.append(fresh())
+    assert fill_matured(session=session, ticker="PRD") == 1
+    seen.append(fresh())  # matured
+    session.execute(
+        Prediction.__table__.update()
+        .where(Prediction.user_id == actor.user_id)
+        .values(actual_value=Prediction.actual_value * 1.01)
+    )
+    seen.append(fresh())  # an actual rewritten, its first maturing time kept
+    later = bars()
+    later.loc[later["date"] >= datetime.date(2018, 12, 3), "adjusted_close"] /= 2  # a split confirmed later
+    upsert_prices(session=session, frame=later, ticker="PRD", owner_id=None, source="yahoo")
+    seen.append(fresh())
+    delete(session=session, actor=actor, version_id=version.id)
+    seen.append(fresh())  # its rows now name it deleted
+    assert len(set(seen)) == len(seen), "each change above changes what the ledger shows, and its freshness"
+    assert fresh() == seen[-1]
+
+
+def test_two_users_ledgers_never_share_a_freshness_even_empty(session, actor):
+    from core.predictions import ledger_freshness
+
+    other = Actor.of(create_user(session=session, username="oli", email="oli@example.com", password_hash="x"))
+    assert ledger_freshness(session=session, actor=actor) != ledger_freshness(session=session, actor=other)
+
+
+def test_prices_of_a_ticker_outside_the_ledger_leave_its_freshness_alone(session, actor):
+    from core.predictions import ledger_freshness
+
+    add_predictions(session, actor, 2)
+    before = ledger_freshness(session=session, actor=actor)
+    upsert_prices(session=session, frame=bars(), ticker="ELSE", owner_id=None, source="yahoo")
+    assert ledger_freshness(session=session, actor=actor) == before
