@@ -254,6 +254,38 @@ def test_the_scoreboard_counts_a_forecast_repeated_once_and_tests_one_day_ahead_
     assert (five["predictions"], five["dm_days"]) == (150, 30)
 
 
+def test_the_direction_test_takes_one_day_forecasts_only_as_the_diebold_mariano_test_does():
+    # Each run's first day is a coin toss (up, then down); its later days all rose from the run's base.
+    # Counted together, 150 overlapping rows of 30 runs made an always-up model "significant" (p < 1e-20).
+    actuals = {}
+    for made in range(0, 60, 2):
+        actuals[made] = 100.0
+        actuals[made + 1] = 101.0 if made % 4 == 0 else 99.0
+    actuals = {day: actuals.get(day, 100.0) for day in range(70)}
+    runs = [(made, [actuals[made] + 1.0] * 5) for made in range(0, 60, 2)]
+    rows = ledger_rows(runs, actuals)
+    rows.loc[rows["target_date"] > rows["prediction_date"] + datetime.timedelta(days=1), "actual_value"] = 103.0
+    board = scoreboard(rows).iloc[0]
+    assert (board["predictions"], board["dm_days"]) == (150, 30)
+    assert board["hit_rate"] == pytest.approx(0.5)
+    assert board["hit_p_value"] > 0.4
+
+
+def test_a_run_whose_first_day_has_not_matured_gives_no_one_day_forecast():
+    # The second day of a run is a two-day forecast even while its first day waits for its close.
+    actuals = {day: 100.0 + (day % 3) for day in range(40)}
+    rows = ledger_rows([(made, [actuals[made] + 0.5] * 2) for made in range(0, 30, 2)], actuals)
+    waiting = rows["prediction_date"] == rows["prediction_date"].max()
+    first_day = rows["target_date"] == rows["prediction_date"] + datetime.timedelta(days=1)
+    rows.loc[waiting & first_day, "actual_value"] = None
+    board = scoreboard(rows).iloc[0]
+    assert (board["predictions"], board["dm_days"]) == (29, 14)
+    alone = scoreboard(rows[waiting]).iloc[0]
+    assert (alone["predictions"], alone["dm_days"]) == (1, 0)
+    assert [pd.isna(alone[figure]) for figure in ("hit_rate", "hit_p_value", "dm_pvalue")] == [True, True, True]
+    assert alone["verdict"] == "not tested yet: no one-day forecast has met its close"
+
+
 def test_a_version_that_forecasts_no_move_is_said_to_be_persistence_on_the_scoreboard():
     actuals = {day: 100.0 + day % 3 for day in range(40)}
     board = scoreboard(ledger_rows([(day, [actuals[day]]) for day in range(30)], actuals)).iloc[0]
