@@ -196,7 +196,7 @@ def test_version_numbers_read_like_a_finance_tool(database):
     assert formats["Version"] == "%d"
     # Skill lives in the fourth decimal: 0.9988 must not read 0.999, nor differ from the Metrics page.
     assert formats["MASE"] == "%.4f"
-    assert formats["Direction p-value"] == "%.3f"
+    assert formats["Direction p-value"] == "%.4f"
 
 
 def test_the_verdict_is_shown_whole_before_the_detail_columns(database):

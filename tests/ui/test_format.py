@@ -63,12 +63,12 @@ def test_a_table_is_formatted_by_column_kind():
     assert shown["Close"].iloc[0] == 2498.9399, "the number keeps every digit: the format rounds on screen only"
 
 
-def test_skill_reads_to_the_fourth_decimal_and_p_values_to_the_third():
+def test_skill_and_p_values_read_to_the_fourth_decimal():
     _, config = readable(pd.DataFrame({"mase": [0.99884], "dm_pvalue": [0.6091], "hit_p_value": [0.0812]}))
     assert config["MASE"]["type_config"]["format"] == "%.4f", "0.9988 is not 0.999: the edge is that small"
     assert {
         config[name]["type_config"]["format"] for name in ("p-value against tomorrow = today", "p-value of direction")
-    } == {"%.3f"}
+    } == {"%.4f"}, "p = 0.0496 must not read 0.050 beside a verdict that it beats persistence"
 
 
 def test_a_record_on_its_side_keeps_every_digit_readable():
