@@ -18,7 +18,7 @@ from core.data.layouts.base import EVENT_FIELDS
 from core.data.splits import shows_split
 from core.data.table import MAX_BYTES, MAX_ROWS, Table, read_text_table
 from core.data.tickers import TickerError, normalise_ticker
-from core.data.values import DatesRead, check_date_format, dates, decimal_comma_of, no_value, numbers
+from core.data.values import DatesRead, check_date_format, dates, decimal_marks, no_value, numbers, quoted
 
 # The close first: a close-only file's open, high and low are copies of it, and a refusal names the close.
 PRICES = ("close", "open", "high", "low", "adjusted_close")
@@ -36,6 +36,8 @@ class ParsedPrices:
     layout: str = ""
     # line, ticker, date, dividend, split: what the file says of corporate actions, when it says anything
     events: pd.DataFrame | None = None
+    # False when the file has no adjusted close column and the close (through the splits it reports) stands in.
+    adjusted_close_given: bool = True
 
 
 def read_table(
@@ -70,11 +72,17 @@ def parse_price_csv(
     frame = pd.DataFrame({"line": raw.index.to_numpy()})
     frame["ticker"] = _tickers(raw, ticker, filename, notes)
     frame["raw_date"] = raw["date"].to_numpy()
-    decimal_comma = _decimal_comma(table, raw, notes)
-    read = dates(raw["date"], date_format, day_first=decimal_comma)
+    decimal_comma = _decimal_comma(raw, notes)
+    # Locales that write decimal commas, or ';' between fields, write the day first: 05/01 is the 5th of January.
+    day_first = "as files with decimal commas write them" if decimal_comma else ""
+    if table.separator == ";" and not decimal_comma:
+        day_first = "as files with ';' between fields write them"
+    read = dates(raw["date"], date_format, day_first=bool(day_first))
     frame["date"] = read.values.to_numpy()
     if read.format and not date_format:
-        notes.append(_dates_note(read, decimal_comma))
+        notes.append(_dates_note(read, why_day_first=day_first))
+    if read.times is not None:
+        _check_one_row_a_day(frame, read.times, notes)
     for column in PRICES:
         if column in raw.columns:
             frame[column] = numbers(raw[column], decimal_comma=decimal_comma).to_numpy()
@@ -90,6 +98,7 @@ def parse_price_csv(
     frame = frame.iloc[order].reset_index(drop=True)
     if events is not None:
         events = events.iloc[order].reset_index(drop=True)
+    adjusted_close_given = "adjusted_close" in frame.columns
     frame["adjusted_close"], note = _adjusted_through_reported_splits(frame, events)
     if note:
         notes.append(note)
@@ -101,35 +110,104 @@ def parse_price_csv(
         notes=tuple(notes),
         layout=found.layout,
         events=events,
+        adjusted_close_given=adjusted_close_given,
     )
 
 
-def _dates_note(read: DatesRead, decimal_comma: bool) -> str:
+def _dates_note(read: DatesRead, *, why_day_first: str) -> str:
     if not read.also_fits:
         return f"dates read as {read.format}"
     first = "day first" if read.format.startswith("%d") else "month first"
-    why = ", as files with decimal commas write them" if decimal_comma and first == "day first" else ""
+    why = f", {why_day_first}" if why_day_first and first == "day first" else ""
     return (
         f"dates read as {read.format} ({first}{why}); every date here also reads as {read.also_fits}: "
         "state that format if it is the one"
     )
 
 
-def _decimal_comma(table: Table, raw: pd.DataFrame, notes: list[str]) -> bool:
-    if table.separator in ("", ","):
-        # A workbook's numbers are numbers: only its text cells spell a decimal mark, each column its own.
-        # A comma between fields leaves the comma no decimal role (a quoted '1,5' still reads, column by column).
-        return False
+def _check_one_row_a_day(frame: pd.DataFrame, times: pd.Series, notes: list[str]) -> None:
+    """Refuse intraday rows, which a day's date would merge; note a time of day that was left out.
+
+    A daily file may stamp each day with a time (GOOGLEFINANCE's 16:00:00, German Excel's 00:00): the day
+    is the row. Two times on one day of one ticker are bars of an intraday file.
+    """
+    seconds = times.to_numpy(dtype=float)
+    timed = np.isfinite(seconds) & (seconds != 0) & frame["date"].notna().to_numpy()
+    if not timed.any():
+        return
+    rows = frame.loc[timed, ["line", "ticker", "date"]].assign(seconds=seconds[timed])
+    distinct = rows.drop_duplicates(["ticker", "date", "seconds"])
+    again = distinct[distinct.duplicated(["ticker", "date"], keep=False)]
+    if not again.empty:
+        first = again.iloc[0]
+        second = again[(again["ticker"] == first["ticker"]) & (again["date"] == first["date"])].iloc[1]
+        of = f" for {first['ticker']}" if frame["ticker"].nunique() > 1 else ""
+        raise FileFormatError(
+            f"lines {first['line']} and {second['line']} are both dated {first['date']:%Y-%m-%d}{of}, at different "
+            f"times ({_clock(first['seconds'])} and {_clock(second['seconds'])}): this is intraday data; upload "
+            "daily prices, one row a day"
+        )
+    shown = sorted(set(distinct["seconds"]))
+    clocks = ", ".join(_clock(value) for value in shown[:3]) + (", …" if len(shown) > 3 else "")
+    notes.append(f"the time of day on the dates ({clocks}) left out: one row is one day")
+
+
+def _clock(seconds: float) -> str:
+    minutes, second = divmod(round(seconds), 60)
+    clock = f"{minutes // 60:02d}:{minutes % 60:02d}"
+    return clock + (f":{second:02d}" if second else "")
+
+
+def _decimal_comma(raw: pd.DataFrame, notes: list[str]) -> bool:
+    """Whether the file writes decimal commas, so that its '.' groups thousands.
+
+    Only the file's numbers tell, whatever separates its fields: a decimal comma in any column ('123,45',
+    quoted in a comma-separated file), or a number only a grouping '.' writes ('1.234.567'). Without
+    either, '.' is the decimal point: EURUSD=X at '1.094' is not 1094. The note says how a number that
+    reads both ways was read, and why.
+    """
     columns = [raw[name] for name in NUMBER_COLUMNS if name in raw.columns]
-    shown = decimal_comma_of(columns)
-    if shown is not None:
-        return shown
-    if table.separator != ";":
-        return False
-    # Spreadsheets that write ';' between fields write decimal commas; '1.234' there is a thousand.
-    if any(column.str.contains(".", regex=False).any() for column in columns):
-        notes.append("no number shows its decimal mark: '.' read as a thousands separator, as ';' files write it")
-    return True
+    # Both signs are rare, so most files are decided by two quick scans of each column.
+    marks = {column.name: decimal_marks(column) for column in columns if _may_show_a_decimal_comma(column)}
+    shown = next((name for name, mark in marks.items() if mark.comma), None)
+    for column in columns:
+        if column.name in marks or not column.str.contains(".", regex=False).any():
+            continue
+        marks[column.name] = decimal_marks(column)
+        if shown is None and marks[column.name].comma is False:
+            return False  # a decimal point shown and no comma: '.' is one everywhere, no number was in doubt
+    untold = {name: mark.example for name, mark in marks.items() if mark.comma is None and mark.example}
+    # A close-only file's open, high and low are copies of its close: the note names the close alone.
+    untold = {
+        name: cell
+        for at, (name, cell) in enumerate(untold.items())
+        if not any(raw[name].equals(raw[before]) for before in list(untold)[:at])
+    }
+    if untold and shown:
+        first, cell = next(iter(untold.items()))
+        evidence = marks[shown].example
+        how = "a decimal comma" if "," in evidence else "it"
+        notes.append(
+            f"'.' read as a thousands separator in {', '.join(untold)} ({quoted(cell)} as "
+            f"{_plain_number(raw[first], cell, decimal_comma=True)}), as {shown} shows {how} ({quoted(evidence)})"
+        )
+    elif untold and not any(mark.comma is False for mark in marks.values()):
+        first, cell = next(iter(untold.items()))
+        notes.append(
+            f"no number shows its decimal mark: '.' read as the decimal point ({first} {quoted(cell)} as "
+            f"{_plain_number(raw[first], cell, decimal_comma=False)}); a decimal comma or a number like "
+            "1.234.567 anywhere in the file would have made it a thousands separator"
+        )
+    return shown is not None
+
+
+def _may_show_a_decimal_comma(values: pd.Series) -> bool:
+    return bool(values.str.contains(r",|\.\d{3}\.", regex=True).any())
+
+
+def _plain_number(column: pd.Series, cell: str, *, decimal_comma: bool) -> str:
+    value = numbers(pd.Series([cell], name=column.name), decimal_comma=decimal_comma).iloc[0]
+    return np.format_float_positional(value, trim="-")
 
 
 def _volume(values: pd.Series, decimal_comma: bool, notes: list[str]) -> np.ndarray:
@@ -230,8 +308,16 @@ GENERIC_FILE_WORDS = frozenset(
     {
         "data", "prices", "price", "quotes", "quote", "history", "historical", "historicaldata", "download",
         "export", "chart", "table", "sheet", "untitled", "file", "stock", "stocks", "daily", "fredgraph",
+        "spreadsheet", "copy", "kopie", "copie",
     }
 )  # fmt: skip
+# A new workbook's or sheet's default name, as Excel and Google Sheets give it in English, German ('Mappe1',
+# 'Tabelle1'), French ('Classeur1', 'Feuil1'), Spanish, Italian, Dutch, Portuguese, Polish and Swedish.
+DEFAULT_SHEET_NAME = re.compile(
+    r"(book|mappe|classeur|libro|cartel|map|pasta|zeszyt|tabelle|feuil|hoja|foglio|blad|planilha|arkusz)\d+"
+    r"|sheet\d*",
+    re.IGNORECASE,
+)
 # MarketWatch: "Download Data - STOCK_US_XNAS_AAPL.csv" (kind, country, exchange, ticker).
 MARKETWATCH_NAME = re.compile(r"^download data - [a-z]+_[a-z]+_[a-z]+_(?P<ticker>[^_\s]+)$", re.IGNORECASE)
 LONGEST_TICKER_IN_A_NAME = 10  # letters and digits: 'DOGE-USDT' has 8; 'HistoricalData' 14
@@ -240,20 +326,35 @@ LONGEST_TICKER_IN_A_NAME = 10  # letters and digits: 'DOGE-USDT' has 8; 'Histori
 def propose_ticker(filename: str) -> str | None:
     """A ticker from a file name like 'AAPL.csv', 'msft_daily.xlsx' or 'BRK-B (1).csv'; None if none fits.
 
-    None too for a vendor's default name ('HistoricalData_1700000000000.csv', 'data.csv'): a ticker
-    made of it would be stored under a name nobody chose.
+    None too for a vendor's or a spreadsheet's default name ('HistoricalData_1700000000000.csv',
+    'data.csv', 'Book1.csv', 'Bitcoin Historical Data.csv', 'My portfolio - Sheet1.csv'): a ticker made
+    of it would be stored under a name nobody chose. So the first word must be written as tickers are
+    (not 'Apple' or 'Bitcoin', names in mixed case), and every other word say nothing of the ticker: a
+    vendor's word, a number or date, a copy's '(1)', Stooq's '_us_d' ('EUR_USD' names a pair, 'My
+    portfolio' a title, neither a ticker).
     """
     stem = PurePath(filename).stem.strip()
     marketwatch = MARKETWATCH_NAME.match(stem)
-    candidate = marketwatch["ticker"] if marketwatch else (re.split(r"[\s_()]+", stem) or [""])[0]
+    words = [marketwatch["ticker"]] if marketwatch else [word for word in re.split(r"[\s_()]+", stem) if word]
+    candidate = words[0] if words else ""
     letters = re.sub(r"[^A-Za-z0-9]", "", candidate)
-    sheet = re.fullmatch(r"sheet\d*", letters.lower())
-    if not letters or len(letters) > LONGEST_TICKER_IN_A_NAME or letters.lower() in GENERIC_FILE_WORDS or sheet:
+    if not letters or len(letters) > LONGEST_TICKER_IN_A_NAME or _says_no_ticker(candidate):
+        return None
+    # Sources write tickers in capitals, tools and people sometimes in lower case; 'Apple' is a name.
+    root = re.split(r"[.\-=]", candidate.lstrip("^"))[0]
+    if re.search(r"[a-z]", root) and re.search(r"[A-Z]", root):
+        return None
+    if not all(_says_no_ticker(word) or len(re.sub(r"[^A-Za-z]", "", word)) <= 2 for word in words[1:]):
         return None
     try:
         return normalise_ticker(candidate)
     except TickerError:
         return None
+
+
+def _says_no_ticker(word: str) -> bool:
+    letters = re.sub(r"[^A-Za-z0-9]", "", word)
+    return letters.lower() in GENERIC_FILE_WORDS or bool(DEFAULT_SHEET_NAME.fullmatch(letters))
 
 
 def _tickers(raw: pd.DataFrame, ticker: str | None, filename: str, notes: list[str]) -> np.ndarray:
@@ -275,7 +376,7 @@ def _tickers(raw: pd.DataFrame, ticker: str | None, filename: str, notes: list[s
     for value in pd.unique(raw["ticker"]):
         try:
             symbols[value] = normalise_ticker(value)
-        except TickerError as error:
-            line = raw.index[(raw["ticker"] == value).to_numpy()][0]
-            raise FileFormatError(f"line {line}: {error}") from None
+        except TickerError:
+            # Kept as written: validation names the row and the ticker, and skips it when bad rows are skipped.
+            symbols[value] = str(value).strip()
     return raw["ticker"].map(symbols).to_numpy(dtype=object)

@@ -35,7 +35,7 @@ def is_excel_name(filename: str) -> bool:
 def sheet_names(data: bytes) -> list[str]:
     """The workbook's sheets, for the page to offer; [] when the file is not a workbook."""
     try:
-        return list(_open(data).sheetnames)
+        return list(_open(data)[0].sheetnames)
     except FileFormatError:
         return []
 
@@ -46,12 +46,17 @@ def read_excel_table(
     """The first sheet (or the named one) as text cells keyed by row number; dates as ISO text."""
     if len(data) > max_bytes:
         raise FileFormatError(f"the workbook is {human_size(len(data))}, larger than the {human_size(max_bytes)} limit")
-    book = _open(data, max_rows)
+    book, widths = _open(data, max_rows)
     if sheet and sheet not in book.sheetnames:
         raise FileFormatError(f"sheet {sheet!r} is not in the workbook; it has {', '.join(map(repr, book.sheetnames))}")
     worksheet = book[sheet] if sheet else book.worksheets[0]
+    # The <dimension> tag is the writer's claim, and openpyxl stops at it: a tag understating the sheet
+    # would cut rows or columns off without a word. The streamed widths are what the sheet holds.
+    worksheet.reset_dimensions()
+    path = str(getattr(worksheet, "_worksheet_path", "")).lstrip("/")
+    width = widths.get(path, max(widths.values(), default=0))
     try:
-        rows = _rows(worksheet, max_rows)
+        rows = _rows(worksheet, max_rows, width)
     except FileFormatError:
         raise
     except UNREADABLE as error:
@@ -69,9 +74,15 @@ def read_excel_table(
     return Table(cells=cells, encoding="xlsx", separator="")
 
 
-def _rows(worksheet, max_rows: int) -> list[list[str]]:
+def _rows(worksheet, max_rows: int, width: int) -> list[list[str]]:
+    """The sheet's values as text, each row at most MAX_COLUMNS wide.
+
+    Without a dimension openpyxl makes a row as wide as its last cell: one formatted cell in column
+    XFD would build 16,384 values. A stated max_col bounds every row to the sheet's widest one.
+    """
     rows = []
-    for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
+    cells = worksheet.iter_rows(values_only=True, max_col=min(width, MAX_COLUMNS) or None)
+    for number, row in enumerate(cells, start=1):
         if number > max_rows + 1:
             raise _too_many_rows(max_rows)
         rows.append([_text(value) for value in row[:MAX_COLUMNS]])
@@ -83,17 +94,19 @@ def _too_many_rows(max_rows: int) -> FileFormatError:
 
 
 def _open(data: bytes, max_rows: int = MAX_ROWS):
+    """The workbook, read-only, and the widest column each worksheet part holds (by its path in the zip)."""
     if not data.startswith(ZIP_SIGNATURE):
         raise FileFormatError(
             "the file is named .xlsx but is not an Excel workbook: save it from Excel again, or as CSV"
         )
+    widths = {}
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             _check_inflated_size(archive)
             for entry in archive.infolist():
                 if entry.filename.lower().endswith(".xml"):
                     with archive.open(entry) as part:
-                        _check_sheet_shape(part, max_rows)
+                        widths[entry.filename.lstrip("/")] = _check_sheet_shape(part, max_rows)
     except zipfile.BadZipFile as error:
         raise FileFormatError(f"the workbook is damaged: {error}") from None
     except FileFormatError:
@@ -103,7 +116,7 @@ def _open(data: bytes, max_rows: int = MAX_ROWS):
     from openpyxl import load_workbook  # heavy; only uploads of workbooks need it
 
     try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True), widths
     except UNREADABLE as error:
         raise FileFormatError(f"the file is not a readable Excel workbook ({type(error).__name__})") from None
 
@@ -116,21 +129,21 @@ def _check_inflated_size(archive: zipfile.ZipFile) -> None:
         )
 
 
-def _check_sheet_shape(part, max_rows: int) -> None:
-    """Refuse a sheet too long or a row too wide, streaming its XML.
+def _check_sheet_shape(part, max_rows: int) -> int:
+    """Refuse a sheet too long or a row too wide, streaming its XML; returns its widest column (0 if no sheet).
 
     openpyxl builds each row whole, and a sheet without a stated size whole as it opens the workbook:
     a row of millions of cells would be built before any bound could cut it.
     """
-    open_elements, number, cells = [], 0, 0
+    open_elements, number, cells, column, widest = [], 0, 0, 0, 0
     for event, element in iterparse(part, events=("start", "end")):
         name = element.tag.rpartition("}")[2]
         if event == "start":
             if not open_elements and name != "worksheet":
-                return
+                return 0
             open_elements.append(element)
             if name == "row":
-                number, cells = int(element.get("r") or number + 1), 0
+                number, cells, column = int(element.get("r") or number + 1), 0, 0
                 if number > max_rows + 1:
                     raise _too_many_rows(max_rows)
             continue
@@ -140,11 +153,26 @@ def _check_sheet_shape(part, max_rows: int) -> None:
             open_elements[-1].remove(element)
         if name == "c":
             cells += 1
+            column = _column_of(element.get("r"), column + 1)
+            widest = max(widest, column)
             if cells > MAX_COLUMNS:
                 raise FileFormatError(
                     f"row {number} of a sheet has more than {MAX_COLUMNS} cells, more columns than a price table "
                     "has: delete the others, or save the prices as CSV"
                 )
+    return widest
+
+
+def _column_of(reference: str | None, following: int) -> int:
+    """The column number of a cell reference ('C7' is 3); a cell without one follows the one before it."""
+    letters = (reference or "").rstrip("0123456789")
+    # Excel's last column is XFD: longer letters are no column openpyxl will read either.
+    if not letters or len(letters) > 3 or not (letters.isascii() and letters.isalpha()):
+        return following
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
 
 
 def _text(value: object) -> str:

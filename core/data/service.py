@@ -7,9 +7,11 @@ transaction (imports are all-or-nothing), and leaves an audit record.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from fractions import Fraction
 from typing import Any
 
 import pandas as pd
@@ -28,6 +30,9 @@ from core.data.frames import OHLCV_COLUMNS, reported_actions
 from core.data.layouts import UnrecognisedLayoutError
 from core.data.sample import SAMPLE_SOURCE, SAMPLE_TICKER, sample_bytes
 from core.data.shared_fetch import request_budget, shared_fetches
+from core.data.split_review import CONFIRMED
+from core.data.splits import shows_split
+from core.data.table import shorten
 from core.data.tickers import parse_ticker_file, parse_ticker_text
 from core.data.validation import ValidationReport, validate_prices
 from core.data.yahoo import UNFINISHED_BAR_NOTE, NoDataError, PriceSourceError, SourceUnreachableError, YahooSource
@@ -41,6 +46,7 @@ from db.repositories.prices import (
     any_prices,
     delete_prices,
     last_cached_date,
+    read_scope_actions,
     replace_actions,
     upsert_prices,
     upsert_prices_of,
@@ -53,6 +59,10 @@ UNREACHABLE = "Yahoo Finance unreachable"
 
 
 MESSAGE_TICKERS = 8
+# What a refusal or a note may say: the page shows it and data_uploads keeps it, and a file can put
+# values of any length into one (a header, a ticker quoted back).
+MAX_MESSAGE_CHARS = 1_000
+MAX_NOTE_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,61 @@ class ImportResult:
         return f"Wrote {plural(self.written, 'row')} {what}"
 
 
+def _bounded(error: Exception) -> str:
+    return shorten(str(error), MAX_MESSAGE_CHARS)
+
+
+def _through_confirmed_splits(
+    session: Session, rows: pd.DataFrame, events: pd.DataFrame | None, owner_id: uuid.UUID | None
+) -> tuple[pd.DataFrame, list[str]]:
+    """Rows with no adjusted close of their own, divided by the splits confirmed in their scope.
+
+    A confirmed split lives in the adjusted closes it divided: written over with a file's close, it
+    would be undone without a word, and, its day being decided, never offered again. Each is applied
+    to the days before it, as on confirming, unless the file reports that day's split itself (the
+    parser divided by it then) or the file's own close already runs through it (another source's
+    split-adjusted prices). Rows are sorted by ticker and date.
+    """
+    reported = set()
+    if events is not None and "split" in events.columns:
+        split = events["split"]
+        days = events.loc[split.notna() & (split > 0) & (split != 1.0), ["ticker", "date"]]
+        reported = {(str(ticker), pd.Timestamp(day).date()) for ticker, day in days.itertuples(index=False)}
+    given = rows["adjusted_close"].to_numpy(dtype=float)
+    adjusted = given.copy()
+    days = pd.to_datetime(rows["date"]).to_numpy()
+    notes = []
+    for symbol, positions in rows.groupby("ticker", sort=True).indices.items():
+        splits = read_scope_actions(session=session, ticker=str(symbol), owner_id=owner_id, kind="split")
+        confirmed = splits[splits["source"] == CONFIRMED]
+        for day, value in zip(confirmed["date"], confirmed["value"], strict=True):
+            day = pd.Timestamp(day).date()
+            if (str(symbol), day) in reported:
+                continue
+            before = positions[days[positions] < pd.Timestamp(day).to_datetime64()]
+            if not len(before):
+                continue
+            label = _split_label(float(value))
+            after = positions[len(before) :]
+            if len(after) and not shows_split(given[before[-1]], given[after[0]], float(value)):
+                notes.append(
+                    f"{symbol}: the split confirmed on {day} ({label}) not applied: "
+                    "the file's close already runs through it"
+                )
+                continue
+            adjusted[before] /= float(value)
+            notes.append(
+                f"{symbol}: the adjusted close divided by the split confirmed on {day} ({label}) on the "
+                f"{plural(len(before), 'day')} before it"
+            )
+    return rows.assign(adjusted_close=adjusted), notes
+
+
+def _split_label(factor: float) -> str:
+    ratio = Fraction(factor).limit_denominator(100)
+    return f"{ratio.numerator}:{ratio.denominator}"
+
+
 def _ticker_list(tickers: tuple[str, ...]) -> str:
     shown = ", ".join(tickers[:MESSAGE_TICKERS])
     more = len(tickers) - MESSAGE_TICKERS
@@ -119,18 +184,22 @@ def import_prices(
         )
     except UnrecognisedLayoutError as error:
         return ImportResult(
-            "rejected", 0, (), None, error=str(error), columns=tuple(error.columns), preview=error.preview
+            "rejected", 0, (), None, error=_bounded(error), columns=tuple(error.columns), preview=error.preview
         )
     except FileFormatError as error:
-        return ImportResult("rejected", 0, (), None, error=str(error))
+        return ImportResult("rejected", 0, (), None, error=_bounded(error))
     report, valid = validate_prices(parsed.frame, raw_date_column="raw_date")
-    notes = parsed.notes
+    notes = tuple(shorten(note, MAX_NOTE_CHARS) for note in parsed.notes)
     if "unparseable date" in report.counts and not date_format:
         notes += ("dates must look like 2024-01-31 unless you state their format, e.g. %d.%m.%Y",)
     if not report.ok and (not skip_bad_rows or report.valid_rows == 0):
         return ImportResult("rejected", 0, (), report, notes=notes, layout=parsed.layout)
     rows = parsed.frame.loc[valid]
     owner_id = owner.user_id if owner else None
+    if not parsed.adjusted_close_given:
+        events = parsed.events.loc[valid.to_numpy()] if parsed.events is not None else None
+        rows, applied = _through_confirmed_splits(session, rows, events, owner_id)
+        notes += tuple(shorten(note, MAX_NOTE_CHARS) for note in applied)
     symbols = [str(symbol) for symbol in rows["ticker"].unique()]
     # On a first import the file is each ticker's whole history: the indicators need not read it back.
     first_import = not any_prices(session=session, tickers=symbols, owner_id=owner_id)

@@ -39,10 +39,14 @@ class SplitDecisions:
 
 
 def open_candidates(*, session: Session, ticker: str, owner_id: uuid.UUID | None) -> list[SplitCandidate]:
-    """The split candidates of one scope's prices that no source, confirmation or rejection has settled."""
+    """The split candidates of one scope's prices that no source or rejection settled, nor a confirmation in effect."""
     prices = read_scope_prices(session=session, tickers=[ticker], owner_id=owner_id)
     settled = read_scope_actions(session=session, ticker=ticker, owner_id=owner_id, kind="split")
-    settled_days = {pd.Timestamp(day).date() for day in settled["date"]}
+    # A confirmed split lives in the adjusted closes it divided, and no candidate shows on its day while
+    # they run through it. One that shows again was undone (prices with an adjusted close of their own,
+    # kept as given): it is open to confirm again.
+    decided = settled[settled["source"] != CONFIRMED]
+    settled_days = {pd.Timestamp(day).date() for day in decided["date"]}
     return [candidate for candidate in split_candidates(prices) if candidate.date not in settled_days]
 
 

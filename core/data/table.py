@@ -24,6 +24,7 @@ _WIDTH_SAMPLE_LINES = 200
 # Enough lines to get past a title block (NOTES_ROWS in the layouts) into the table.
 _SEPARATOR_SAMPLE_LINES = 50
 _QUOTED = re.compile(r'"[^"]*"')
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FIELD_COUNT = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
@@ -41,6 +42,11 @@ def human_size(count: int) -> str:
     if count >= 1024 * 1024:
         return f"{count / (1024 * 1024):,.0f} MB"
     return f"{max(1, round(count / 1024)):,} KB"
+
+
+def shorten(text: str, limit: int) -> str:
+    """The text as it is, or cut to limit characters ending in an ellipsis: a value quoted in a message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def check_bounds(data: bytes, *, max_bytes: int, max_rows: int) -> None:
@@ -66,7 +72,7 @@ def read_text_table(
     if data.isspace() or not data:
         raise FileFormatError("the file is empty")
     text, encoding = decode(data)
-    lines = text.splitlines()
+    lines = split_lines(text)
     separator = guess_separator(lines[:_SEPARATOR_SAMPLE_LINES])
     width = _width(lines[:_WIDTH_SAMPLE_LINES], separator)
     try:
@@ -83,12 +89,31 @@ def read_text_table(
         )
     except (pd.errors.ParserError, csv.Error, ValueError) as error:
         raise FileFormatError(_parser_message(error)) from None
-    cells.index = _record_lines(text, separator, len(cells), len(lines))
+    records = len(cells)
+    cells.index = _record_lines(text, separator, records, len(lines))
     cells = drop_blank_rows(cells)
-    # Only a long line can hold a long field: the per-column check runs when one exists.
-    if max(map(len, lines)) > MAX_FIELD_CHARS:
+    # Only a long line, or a quoted value over several lines, can hold a long field: the per-column
+    # check runs when there is one.
+    if records != len(lines) or max(map(len, lines)) > MAX_FIELD_CHARS:
         check_field_lengths(cells)
     return Table(cells=cells, encoding=encoding, separator=separator)
+
+
+def split_lines(text: str) -> list[str]:
+    """The text's lines as the CSV parsers split them: at CR LF, CR or LF only.
+
+    str.splitlines() also breaks at U+2028, U+2029, NEL (0x85), form feed and the like, which the
+    parsers keep inside a value: measured by it, a value of millions of characters is short lines.
+    """
+    if "\r" not in text:
+        lines = text.split("\n")
+    elif text.count("\r\n") == text.count("\n") == text.count("\r"):
+        lines = text.split("\r\n")
+    else:
+        lines = _LINE_BREAK.split(text)
+    if lines and not lines[-1]:
+        lines.pop()  # the break that ends the last line starts none
+    return lines
 
 
 def drop_blank_rows(cells: pd.DataFrame) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.frames import PRICE_COLUMNS
+from core.data.tickers import TickerError, normalise_ticker
 
 EXAMPLE_ROWS = 20
 # Float noise in a provider's numbers must not read as a close outside the day's range.
@@ -18,6 +19,8 @@ RANGE_TOLERANCE = 1e-9
 EARLIEST_DAY = pd.Timestamp("1800-01-01")
 # Volumes are stored as 64-bit integers; a larger number would wrap round to a negative one.
 VOLUME_LIMIT = 2.0**63
+# A file's malformed ticker is quoted back in the report; a cell can hold 1,000 characters.
+SHOWN_TICKER_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ def rule_masks(frame: pd.DataFrame) -> dict[str, pd.Series]:
     # Tomorrow in UTC still counts: east of Greenwich a market's day begins before UTC's does.
     latest_day = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize() + pd.Timedelta(days=1)
     return {
+        "malformed ticker": _malformed_tickers(frame["ticker"]),
         "unparseable date": dates.isna(),
         "date before 1800": dates < EARLIEST_DAY,
         "date after today": dates > latest_day,
@@ -99,12 +103,30 @@ def validate_prices(
     examples = []
     for index in frame.index[invalid][:EXAMPLE_ROWS]:
         row = frame.loc[index]
-        values = {"date": str(row[raw_date_column] if raw_date_column else row["date"])}
+        values = {"ticker": _shortened(row["ticker"])} if broken.at[index, "malformed ticker"] else {}
+        values |= {"date": str(row[raw_date_column] if raw_date_column else row["date"])}
         values |= {column: _plain(row[column]) for column in (*PRICE_COLUMNS, "volume")}
         rules = tuple(rule for rule in masks if broken.at[index, rule])
         examples.append(Offence(line=int(row[line_column]), rules=rules, values=values))
     report = ValidationReport(rows=len(frame), counts=counts, examples=examples, invalid_rows=int(invalid.sum()))
     return report, ~invalid
+
+
+def _malformed_tickers(tickers: pd.Series) -> pd.Series:
+    """Symbols that are no ticker ('BRK/B'): a long file's rows keep theirs as written, to be refused by line."""
+    malformed = {}
+    for value in pd.unique(tickers):
+        try:
+            normalise_ticker(str(value))
+            malformed[value] = False
+        except TickerError:
+            malformed[value] = True
+    return tickers.map(malformed).astype(bool)
+
+
+def _shortened(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= SHOWN_TICKER_CHARS else text[: SHOWN_TICKER_CHARS - 1] + "…"
 
 
 def _plain(value: Any) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 import numpy as np
@@ -57,10 +57,10 @@ def numbers(values: pd.Series, *, decimal_comma: bool = False) -> pd.Series:
     return (parsed * scale.fillna(1.0)).astype(float)
 
 
-def decimal_comma_of(columns: list[pd.Series]) -> bool | None:
-    """Whether a file writes decimal commas, from all its number columns; None when they do not tell or disagree."""
-    shown = {decimal_comma_shown(column) for column in columns} - {None}
-    return shown.pop() if len(shown) == 1 else None
+class Marks(NamedTuple):
+    comma: bool | None  # True: a cell reads only with a decimal comma; False: only with a point; None: none tells
+    # With comma True, the first cell that shows it; with None, the first with a '.' that reads either way.
+    example: str | None
 
 
 def decimal_comma_shown(values: pd.Series) -> bool | None:
@@ -68,6 +68,23 @@ def decimal_comma_shown(values: pd.Series) -> bool | None:
 
     Raises FileFormatError, naming a line of each, when the column shows both.
     """
+    return decimal_marks(values).comma
+
+
+def decimal_marks(values: pd.Series) -> Marks:
+    """What the column's cells show of their decimal mark, and a cell to quote; see decimal_comma_shown."""
+    try:
+        np.asarray(values, dtype=object).astype(float)
+    except (ValueError, TypeError):
+        pass
+    else:
+        # Plain numbers throughout, as a big file's are: no comma, no second '.', no decoration, so only the
+        # cells that are not '1.234' can tell, and they tell a point. Two string scans instead of _bare's.
+        dotted = values.str.contains(".", regex=False)
+        either = dotted & values.str.strip().str.fullmatch(r"[+-]?\d{1,3}\.\d{3}")
+        if (dotted & ~either).any():
+            return Marks(False, None)
+        return Marks(None, _first(values, either))
     text, _ = _bare(values)
     point = text.str.match(_POINT_STYLE, na=False)
     comma = text.str.match(_COMMA_STYLE, na=False)
@@ -75,13 +92,25 @@ def decimal_comma_shown(values: pd.Series) -> bool | None:
     if only_comma.any() and only_point.any():
         comma_at, point_at = np.flatnonzero(only_comma.to_numpy())[0], np.flatnonzero(only_point.to_numpy())[0]
         raise FileFormatError(
-            f"{values.name}: line {values.index[comma_at]} has {values.iloc[comma_at].strip()!r} with a decimal "
-            f"comma, line {values.index[point_at]} has {values.iloc[point_at].strip()!r} with a decimal point: "
+            f"{values.name}: line {values.index[comma_at]} has {quoted(values.iloc[comma_at])} with a decimal "
+            f"comma, line {values.index[point_at]} has {quoted(values.iloc[point_at])} with a decimal point: "
             "write the column with one decimal mark"
         )
     if only_comma.any():
-        return True
-    return False if only_point.any() else None
+        return Marks(True, _first(values, only_comma))
+    if only_point.any():
+        return Marks(False, None)
+    return Marks(None, _first(values, point & comma & text.str.contains(".", regex=False)))
+
+
+def quoted(cell: object, limit: int = 24) -> str:
+    """A cell as a message quotes it: stripped, in quotes, cut short when long."""
+    text = str(cell).strip()
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _first(values: pd.Series, mask: pd.Series) -> str | None:
+    return str(values[mask].iloc[0]).strip() if mask.any() else None
 
 
 def _bare(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -91,9 +120,17 @@ def _bare(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return text.where(scale.isna(), text.str[:-1]), scale
 
 
-# Codes of a time of day: a date format holding one was mistyped (%M, minutes, for %m, the month).
+# Codes of a time of day. A stated format may end with them ('%m/%d/%Y %H:%M:%S', a time read and left
+# out); inside the date one is a typo (%M, minutes, for %m, the month).
 _TIME_CODES = {"H": "hours", "I": "hours", "M": "minutes", "S": "seconds", "p": "AM or PM", "f": "microseconds"}
 _TIME_CODES |= {"X": "a time of day", "z": "a UTC offset", "Z": "a time zone"}
+_DATE_CODES = frozenset("aAbBdehjmyY")
+# A time of day after a date, with an optional UTC offset or zone: GOOGLEFINANCE's '1/2/2024 16:00:00',
+# German Excel's '02.01.2024 00:00', yfinance's '2024-03-08 00:00:00-05:00', '2024-01-02T14:30:00Z', '... EST'.
+_TIMED = (
+    r"^(?P<day>.*?\d),?(?:T|\s+)(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,]\d{1,9})?)?"
+    r"\s*(?P<half>[AaPp]\.?[Mm]\.?)?\s*(?:Z|[A-Z]{3,5}|(?:UTC|GMT)?[+-]\d{2}(?::?\d{2})?)?$"
+)
 
 
 def check_date_format(date_format: str) -> None:
@@ -105,19 +142,22 @@ def check_date_format(date_format: str) -> None:
 
 def _format_problem(date_format: str) -> str | None:
     codes = re.findall(r"%(.)", date_format)
+    timed_at = next((at for at, code in enumerate(codes) if code in _TIME_CODES), len(codes))
+    if any(code in _DATE_CODES for code in codes[timed_at:]):
+        timed = codes[timed_at]
+        hint = "the month is %m" if timed == "M" else "a time of day goes after the date"
+        return f"%{timed} is a time code ({_TIME_CODES[timed]}), not a date's; {hint}"
     repeated = next((code for code in codes if codes.count(code) > 1 and code != "%"), None)
     if repeated:
         return f"it uses %{repeated} twice"
-    timed = next((code for code in codes if code in _TIME_CODES), None)
-    if timed:
-        hint = "; the month is %m" if timed == "M" else ""
-        return f"%{timed} is a time code ({_TIME_CODES[timed]}), not a date's{hint}"
-    if not {"d", "j"} & set(codes) or not {"y", "Y"} & set(codes):
+    date_codes = set(codes[:timed_at])
+    if not {"d", "j"} & date_codes or not {"y", "Y"} & date_codes:
         return "it needs a day (%d) and a year (%Y or %y)"
-    if not {"m", "b", "B", "j"} & set(codes):
-        return "it needs a month (%m, %b or %B)"
+    if not {"m", "b", "B", "j"} & date_codes:
+        return "it needs a month (%m, %b or %B)" + ("; %M is minutes, the month is %m" if "M" in codes else "")
     try:
-        sample = datetime(2024, 1, 31).strftime(date_format)
+        # An aware datetime, so that %z and %Z write something to read back.
+        sample = datetime(2024, 1, 31, 16, 0, tzinfo=UTC).strftime(date_format)
         if datetime.strptime(sample, date_format).date() != datetime(2024, 1, 31).date():
             return "it does not read back the dates it writes"
     except (ValueError, re.error) as error:
@@ -125,43 +165,94 @@ def _format_problem(date_format: str) -> str | None:
     return None
 
 
+def _date_part(date_format: str) -> str:
+    """The format up to its first time code: '%m/%d/%Y %H:%M:%S' reads dates as '%m/%d/%Y'."""
+    timed = next((found for found in re.finditer(r"%(.)", date_format) if found[1] in _TIME_CODES), None)
+    return date_format if timed is None else date_format[: timed.start()].rstrip(" \tT,@")
+
+
 class DatesRead(NamedTuple):
     values: pd.Series  # midnight, no time zone; NaT where unreadable
     format: str | None  # the format used, when it was not ISO
     also_fits: str | None  # another format that reads every sampled date as well: the file is ambiguous
+    # Seconds after midnight each cell gives after its date, NaN where it gives none; None when no cell does.
+    times: pd.Series | None = None
 
 
 def dates(values: pd.Series, date_format: str | None = None, *, day_first: bool = False) -> DatesRead:
-    """Dates and the format used; day_first prefers 05/01 as the 5th of January when both readings fit."""
+    """Dates and the format used; day_first prefers 05/01 as the 5th of January when both readings fit.
+
+    A time of day after a date is set aside in times, and a UTC offset after it ignored: each row is
+    the day written, '2024-03-08 00:00:00-05:00' the 8th, whatever the offsets of the other rows.
+    """
     text = values.str.strip()
     if date_format:
         check_date_format(date_format)
-        return DatesRead(_normalise(pd.to_datetime(text, format=date_format, errors="coerce")), date_format, None)
+        days, times = _without_times(text)
+        date_part = _date_part(date_format)
+        parsed = _parsed(days, date_part)
+        if date_part != date_format:
+            # A time glued to its date ('%Y%m%d%H%M', '202401021600') reads only with the whole format.
+            whole = _parsed(text, date_format)
+            seconds = (whole - whole.dt.normalize()).dt.total_seconds()
+            times = seconds if times is None else times.fillna(seconds.where(parsed.isna()))
+            parsed = parsed.fillna(whole)
+        return DatesRead(parsed.dt.normalize(), date_format, None, times)
     try:
         # Plain ISO days throughout, the usual case: one exact format is the fastest parse.
-        return DatesRead(_normalise(pd.to_datetime(text, format="%Y-%m-%d")), None, None)
+        return DatesRead(pd.to_datetime(text, format="%Y-%m-%d").dt.normalize(), None, None)
     except (ValueError, TypeError):
         pass
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=False)
-    given = text != ""
+    days, times = _without_times(text)
+    parsed = _parsed(days, "ISO8601")
+    given = days != ""
     if not (parsed.isna() & given).any():
-        return DatesRead(_normalise(parsed), None, None)
-    sample = text[given].drop_duplicates().head(_SAMPLE)
+        return DatesRead(parsed.dt.normalize(), None, None, times)
+    sample = days[given].drop_duplicates().head(_SAMPLE)
     counts = {
-        candidate: int(pd.to_datetime(sample, format=candidate, errors="coerce").notna().sum())
+        candidate: int(_parsed(sample, candidate).notna().sum())
         for candidate in (DAY_FIRST_FORMATS if day_first else DATE_FORMATS)
     }
     best = max(counts, key=lambda candidate: counts[candidate])  # the first of equals: the order is the preference
-    if counts[best] <= int(pd.to_datetime(sample, format="ISO8601", errors="coerce").notna().sum()):
-        return DatesRead(_normalise(parsed), None, None)
+    if counts[best] <= int(_parsed(sample, "ISO8601").notna().sum()):
+        return DatesRead(parsed.dt.normalize(), None, None, times)
     also_fits = next((other for other, count in counts.items() if other != best and count == counts[best]), None)
-    return DatesRead(_normalise(pd.to_datetime(text, format=best, errors="coerce")), best, also_fits)
+    return DatesRead(_parsed(days, best).dt.normalize(), best, also_fits, times)
 
 
-def _normalise(parsed: pd.Series) -> pd.Series:
-    if not pd.api.types.is_datetime64_any_dtype(parsed):
-        # Mixed offsets come back as objects; their local dates are what the exchange traded on.
-        parsed = pd.to_datetime(parsed.map(lambda v: v.replace(tzinfo=None) if hasattr(v, "tzinfo") else v))
+def _without_times(text: pd.Series) -> tuple[pd.Series, pd.Series | None]:
+    """The cells without the time of day (and UTC offset) after their date, and that time in seconds.
+
+    A cell whose time is no time ('25:00') is kept whole, so that it fails as a date and is reported.
+    """
+    if not text.str.contains(":", regex=False).any():
+        return text, None
+    parts = text.str.extract(_TIMED)
+    hour, minute = pd.to_numeric(parts["hour"]), pd.to_numeric(parts["minute"])
+    second = pd.to_numeric(parts["second"]).fillna(0)
+    half = parts["half"].str[:1].str.upper()
+    twelve = half.notna()
+    valid = parts["day"].notna() & (minute < 60) & (second < 60) & hour.between(1, 12).where(twelve, hour < 24)
+    hour = hour.where(~twelve, hour % 12 + 12 * (half == "P"))
+    seconds = (hour * 3600 + minute * 60 + second).where(valid)
+    return parts["day"].where(valid, text), seconds.astype(float)
+
+
+def _parsed(text: pd.Series, date_format: str) -> pd.Series:
+    """Naive datetimes, NaT where a cell does not read; a cell with a UTC offset keeps the time written."""
+    try:
+        parsed = pd.to_datetime(text, format=date_format, errors="coerce")
+    except (ValueError, TypeError, OverflowError):
+        # pandas refuses a column mixing offsets, or zoned and plain cells, even when told to coerce.
+        parsed = pd.to_datetime(text.map(lambda cell: _wall_time(cell, date_format)))
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
-    return parsed.dt.normalize()
+    return parsed
+
+
+def _wall_time(cell: str, date_format: str) -> pd.Timestamp:
+    try:
+        value = pd.to_datetime(cell, format=date_format)
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT
+    return value.tz_localize(None) if value.tzinfo is not None else value

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from common.words import noun, plural
 from core.data.layouts import named, wide, yfinance
-from core.data.layouts.base import Recognised, UnrecognisedLayoutError, canonical_header, header_names
+from core.data.layouts.base import (
+    Recognised,
+    UnrecognisedLayoutError,
+    canonical_header,
+    header_names,
+    shown_names,
+)
 from core.data.layouts.mapping import apply_mapping
+from core.data.table import shorten
 
 # Most specific first: a yfinance file's first line alone would also pass for a named layout.
 DETECTORS = (yfinance.recognise, named.recognise, wide.recognise)
@@ -15,6 +24,15 @@ PREVIEW_ROWS = 8
 # Title and notes some exports put above their header (FRED's Excel download, Macrotrends): a dozen
 # lines at most. Looking further would take a stray "Date" cell deep in a file for a header.
 NOTES_ROWS = 30
+# Dates as exports write them (2024-01-31, 20240131, 01/31/2024, 31.01.2024, Jan 31, 2024, 31 Jan 2024,
+# a time after any): a header has them in the row below it, a title or a block of metadata has not.
+_DATE_LIKE = re.compile(
+    r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{8}"
+    r"|[a-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2}[ -][a-z]{3,9}\.?[ -]\d{2,4})([ t].*)?$",
+    re.IGNORECASE,
+)
+# What the preview shows of each cell: enough to tell a column by; a file may hold 1,000 characters there.
+PREVIEW_CELL_CHARS = 100
 
 
 def recognise(cells: pd.DataFrame, *, mapping: dict[str, str] | None = None) -> Recognised:
@@ -41,10 +59,10 @@ def recognise(cells: pd.DataFrame, *, mapping: dict[str, str] | None = None) -> 
         else "the columns are not prices of known names"
     )
     raise UnrecognisedLayoutError(
-        f"line {table.index[0]}: layout not recognised, {problem}; the header has "
-        f"{', '.join(repr(name) for name in names)}: choose which column holds what",
+        f"line {table.index[0]}: layout not recognised, {problem}; the header has {shown_names(names)}: "
+        "choose which column holds what",
         columns=names,
-        preview=table.head(PREVIEW_ROWS),
+        preview=table.head(PREVIEW_ROWS).map(lambda cell: shorten(str(cell), PREVIEW_CELL_CHARS)),
     )
 
 
@@ -57,11 +75,32 @@ def _detect(cells: pd.DataFrame) -> Recognised | None:
 
 
 def _date_header(cells: pd.DataFrame) -> int:
-    """Where the header is: the first row naming a date column, below any lines of title and notes; else the first."""
-    for position in range(min(NOTES_ROWS, len(cells) - 1)):
-        if "date" in canonical_header([str(value).strip() for value in cells.iloc[position]]):
+    """Where the header is, below any lines of title and notes; else the first row.
+
+    The first row naming a date column with a date below it: a title 'Data' or a line 'Start Date, ...'
+    of a metadata block names one too. Failing that, the first naming one; failing that, the first row
+    of names with a date below its first cell, for the user to map columns no alias knows.
+    """
+    rows = min(NOTES_ROWS, len(cells) - 1)
+    naming = []
+    for position in range(rows):
+        columns = canonical_header(header_names(cells.iloc[position:]))
+        if "date" in columns:
+            if _looks_like_date(cells.iat[position + 1, columns.index("date")]):
+                return position
+            naming.append(position)
+    if naming:
+        return naming[0]
+    for position in range(rows):
+        names = [name for name in header_names(cells.iloc[position:]) if name]
+        below = [name for name in header_names(cells.iloc[position + 1 :]) if name]
+        if len(names) > 1 and below and _looks_like_date(below[0]) and not any(map(_looks_like_date, names)):
             return position
     return 0
+
+
+def _looks_like_date(cell: object) -> bool:
+    return _DATE_LIKE.match(str(cell).strip()) is not None
 
 
 __all__ = ["Recognised", "UnrecognisedLayoutError", "recognise"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -9,9 +10,25 @@ import pandas as pd
 from common.words import noun, plural
 from core.data.errors import FileFormatError
 from core.data.frames import canonical_column
+from core.data.table import shorten
 
 FIELDS = ("date", "open", "high", "low", "close", "adjusted_close", "volume")
 EVENT_FIELDS = ("dividend", "split")
+# Field mnemonics of exports that name their columns by code rather than by word, reduced to letters
+# as canonical_column reduces a header: Bloomberg's BDH sheets ('Dates', 'PX_LAST').
+VENDOR_ALIASES = {
+    "dates": "date",
+    "pxopen": "open",
+    "pxhigh": "high",
+    "pxlow": "low",
+    "pxlast": "close",
+    "pxvolume": "volume",
+}
+# What a message quotes of a header: enough names, each long enough, to recognise it by.
+SHOWN_NAMES = 12
+SHOWN_NAME_CHARS = 40
+# A byte-order mark starts each part of exports joined with cat; it is no whitespace to str.strip().
+_BOM = "\ufeff"
 
 
 @dataclass
@@ -34,7 +51,22 @@ class UnrecognisedLayoutError(FileFormatError):
 
 def header_names(cells: pd.DataFrame) -> list[str]:
     """The first row's cells, trimmed."""
-    return [str(value).strip() for value in cells.iloc[0]]
+    return [_trimmed(str(value)) for value in cells.iloc[0]]
+
+
+def shown_names(names: list[str]) -> str:
+    """Header names quoted for a message, the long ones and those past a dozen cut short."""
+    shown = ", ".join(repr(shorten(name, SHOWN_NAME_CHARS)) for name in names[:SHOWN_NAMES])
+    more = len(names) - SHOWN_NAMES
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _trimmed(text: str) -> str:
+    return text.strip().lstrip(_BOM).strip()
+
+
+def _trimmed_cells(values: pd.Series) -> pd.Series:
+    return values.str.strip().str.lstrip(_BOM).str.strip()
 
 
 def body_without_repeated_headers(cells: pd.DataFrame, header_rows: int = 1) -> tuple[pd.DataFrame, list[str]]:
@@ -45,13 +77,17 @@ def body_without_repeated_headers(cells: pd.DataFrame, header_rows: int = 1) -> 
     """
     check_row_widths(cells, header_rows)
     body = cells.iloc[header_rows:]
-    header = cells.iloc[0].str.strip()
+    header = _trimmed_cells(cells.iloc[0])
+    first = body.iloc[:, 0].str.strip()
+    marked = first.str.startswith(_BOM)
+    if marked.any():
+        first = first.where(~marked, _trimmed_cells(first[marked]))
     # Only rows whose first cell repeats the header's can be header lines: the rest are not compared.
-    maybe = (body.iloc[:, 0].str.strip() == header.iloc[0]).to_numpy()
+    maybe = (first == header.iloc[0]).to_numpy()
     repeated = pd.Series(False, index=body.index)
     if maybe.any():
         candidates = body.loc[maybe]
-        repeated[maybe] = (candidates.apply(lambda column: column.str.strip()) == header).all(axis=1).to_numpy()
+        repeated[maybe] = (candidates.apply(_trimmed_cells) == header).all(axis=1).to_numpy()
     if header_rows > 1:
         # A repeated multi-row header: drop each of its lines where the first line repeats.
         starts = [body.index.get_loc(line) for line in body.index[repeated]]
@@ -83,7 +119,7 @@ def check_row_widths(cells: pd.DataFrame, header_rows: int = 1) -> None:
 def fill_missing_range(frame: pd.DataFrame, names: list[str], line: int, notes: list[str]) -> None:
     """A close-only file is fine (open, high and low become the close); a partial set is a mistake."""
     missing = [name for name in ("close", "open", "high", "low") if name not in frame.columns]
-    found = ", ".join(repr(name) for name in names)
+    found = shown_names(names)
     if "close" in missing or 0 < len(missing) < 3:
         columns = f"{noun(len(missing), 'column')} {', '.join(missing)}"
         raise FileFormatError(f"line {line}: missing {columns}; the header has {found}")
@@ -93,5 +129,20 @@ def fill_missing_range(frame: pd.DataFrame, names: list[str], line: int, notes: 
         notes.append("no open, high or low columns: each is the close")
 
 
+def check_expanded_rows(rows: int, limit: int, what: str) -> None:
+    """Refuse a layout that makes more rows than an upload may have, before they are built.
+
+    The line bound is checked as the file is read; a layout with several tickers on a line makes
+    a row of each, so a file within that bound can still make hundreds of times as many rows.
+    """
+    if rows > limit:
+        raise FileFormatError(f"{what}, more than the {limit:,} rows an upload may have: split it into several files")
+
+
+def canonical_name(name: object) -> str | None:
+    """Our name for a header (canonical_column), or a vendor's code for one (Bloomberg's PX_LAST)."""
+    return canonical_column(name) or VENDOR_ALIASES.get(re.sub(r"[^a-z]", "", str(name).lower()))
+
+
 def canonical_header(names: list[str]) -> list[str | None]:
-    return [canonical_column(name) for name in names]
+    return [canonical_name(name) for name in names]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from core.data.errors import FileFormatError
-from core.data.layouts.base import FIELDS, Recognised, body_without_repeated_headers, header_names
+from core.data.layouts.base import FIELDS, Recognised, body_without_repeated_headers, header_names, shown_names
+from core.data.table import shorten
 
 MAPPABLE = ("ticker", *FIELDS)
 
@@ -16,10 +17,10 @@ def apply_mapping(cells: pd.DataFrame, mapping: dict[str, str]) -> Recognised:
     chosen = {name: column for name, column in mapping.items() if column}
     unknown = sorted(set(chosen) - set(MAPPABLE))
     if unknown:
-        raise FileFormatError(f"mapping: {', '.join(unknown)} is not a field ({', '.join(MAPPABLE)})")
+        raise FileFormatError(f"mapping: {shorten(', '.join(unknown), 80)} is not a field ({', '.join(MAPPABLE)})")
     absent = [column for column in chosen.values() if column not in names]
     if absent:
-        raise FileFormatError(f"mapping: no column {absent[0]!r} in the header ({', '.join(map(repr, names))})")
+        raise FileFormatError(f"mapping: no column {shorten(absent[0], 80)!r} in the header ({shown_names(names)})")
     missing = [name for name in ("date", "close") if name not in chosen]
     if missing:
         raise FileFormatError(f"mapping: choose the column of {' and '.join(missing)}")

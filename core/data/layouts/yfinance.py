@@ -6,7 +6,8 @@ import pandas as pd
 
 from common.words import plural
 from core.data.frames import canonical_column
-from core.data.layouts.base import Recognised, body_without_repeated_headers, fill_missing_range
+from core.data.layouts.base import Recognised, body_without_repeated_headers, check_expanded_rows, fill_missing_range
+from core.data.table import MAX_ROWS
 
 HEADER_LINES = 3
 
@@ -23,6 +24,13 @@ def recognise(cells: pd.DataFrame) -> Recognised | None:
     fields = [canonical_column(value) for value in cells.iloc[field_line, 1:]]
     symbols = [str(value).strip() for value in cells.iloc[ticker_line, 1:]]
     body, notes = body_without_repeated_headers(cells, header_rows=HEADER_LINES)
+    count = len(dict.fromkeys(symbols))
+    # Each ticker on a line becomes a row of its own: bounded before any is built.
+    check_expanded_rows(
+        len(body) * count,
+        MAX_ROWS,
+        f"the download's {plural(count, 'ticker')} over {plural(len(body), 'line')} make {len(body) * count:,} rows",
+    )
     parts = []
     for symbol in dict.fromkeys(symbols):
         part = pd.DataFrame({"ticker": symbol, "date": body[0]}, index=body.index)
@@ -38,5 +46,4 @@ def recognise(cells: pd.DataFrame) -> Recognised | None:
     padded = (frame[prices].apply(lambda column: column.str.strip()) == "").all(axis=1)
     if padded.any():
         notes.append(f"skipped {plural(int(padded.sum()), 'empty day')} (days only other tickers traded)")
-    count = len(dict.fromkeys(symbols))
     return Recognised(f"yfinance download ({plural(count, 'ticker')}, three header lines)", frame[~padded], notes)

@@ -157,7 +157,7 @@ def test_the_row_bound_counts_every_kind_of_line_ending(ending):
     [
         ("%d.%d.%Y", "date format '%d.%d.%Y': it uses %d twice"),
         ("%d.%M.%Y", "date format '%d.%M.%Y': %M is a time code (minutes), not a date's; the month is %m"),
-        ("%Y-%m-%d %H:%M", "date format '%Y-%m-%d %H:%M': %H is a time code (hours)"),
+        ("%H:%M %d.%m.%Y", "date format '%H:%M %d.%m.%Y': %H is a time code (hours), not a date's; a time of day"),
         ("%d %Y", "date format '%d %Y': it needs a month (%m, %b or %B)"),
     ],
 )

@@ -1,8 +1,11 @@
 """Price CSVs in Yahoo's layout and its common variants."""
 
+import io
+
+import openpyxl
 import pytest
 
-from core.data.csv_prices import parse_price_csv
+from core.data.csv_prices import parse_price_csv, propose_ticker
 from core.data.errors import FileFormatError
 from core.data.validation import validate_prices
 from tests.fixtures import gspc_2018_bytes
@@ -223,11 +226,150 @@ def test_a_quoted_cell_over_several_lines_keeps_the_file_lines_of_the_rows_below
     assert [example.line for example in report.examples] == [6]
 
 
-def test_a_semicolon_file_whose_numbers_do_not_show_their_decimal_mark_says_how_it_read_them():
-    parsed, report = parse(b"Date;Close;Volume\n2018-11-15;2.730;100\n2018-11-16;2.736;100\n")
+def test_a_semicolon_file_whose_numbers_do_not_show_their_decimal_mark_reads_points_and_says_so():
+    # EURUSD=X to three decimals: nothing in the file says '.' separates thousands, so it is the decimal point.
+    parsed, report = parse(b"Date;Open;High;Low;Close\n2024-01-02;1.095;1.099;1.091;1.094\n", ticker="EURUSD=X")
+    assert report.ok
+    assert parsed.frame["close"].tolist() == [1.094]
+    assert parsed.frame["high"].tolist() == [1.099]
+    assert (
+        "no number shows its decimal mark: '.' read as the decimal point (close '1.094' as 1.094); a decimal "
+        "comma or a number like 1.234.567 anywhere in the file would have made it a thousands separator"
+    ) in parsed.notes
+
+
+def test_a_number_with_two_dot_groups_makes_the_dots_of_a_semicolon_file_thousands():
+    parsed, report = parse(b"Date;Close;Volume\n2018-11-15;2.730;1.234.567\n2018-11-16;2.736;397.518\n")
     assert report.ok
     assert parsed.frame["close"].tolist() == [2730, 2736]
-    assert "no number shows its decimal mark: '.' read as a thousands separator, as ';' files write it" in parsed.notes
+    assert parsed.frame["volume"].tolist() == [1_234_567, 397_518]
+    assert (
+        "'.' read as a thousands separator in close ('2.730' as 2730), as volume shows it ('1.234.567')" in parsed.notes
+    )
+
+
+def test_a_decimal_comma_in_a_comma_separated_file_makes_the_dots_of_other_columns_thousands():
+    # Google Sheets' CSV download in a German locale: decimal commas quoted, volumes dotted.
+    text = (
+        "Date,Open,High,Low,Close,Volume\n"
+        '2024-01-02,"123,45","125,10","122,00","124,00","812.345"\n'
+        '2024-01-03,"124,00","126,00","123,50","125,50","901.234"\n'
+    )
+    parsed, report = parse(text.encode(), ticker="MSFT")
+    assert report.ok
+    assert parsed.frame["volume"].tolist() == [812_345, 901_234]
+    assert parsed.frame["open"].tolist() == [123.45, 124.0]
+    assert (
+        "'.' read as a thousands separator in volume ('812.345' as 812345), as close shows a decimal comma ('124,00')"
+    ) in parsed.notes
+
+
+def test_a_workbooks_text_cells_with_a_decimal_comma_make_the_dots_of_other_columns_thousands():
+    book = openpyxl.Workbook()
+    book.active.append(["Datum", "Schluss", "Volumen"])
+    book.active.append(["02.01.2024", "1.234,56", "1.234"])
+    book.active.append(["03.01.2024", "1.240,00", "2.345"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    parsed, report = parse(buffer.getvalue(), ticker="SAP", filename="SAP.xlsx")
+    assert report.ok
+    assert parsed.frame["close"].tolist() == [1234.56, 1240.0]
+    assert parsed.frame["volume"].tolist() == [1234, 2345]
+
+
+YFINANCE_HISTORY_ACROSS_DST = (
+    "Date,Open,High,Low,Close,Volume,Dividends,Stock Splits\n"
+    "2024-03-08 00:00:00-05:00,169.15,170.73,168.49,170.73,76114600,0.0,0.0\n"
+    "2024-03-11 00:00:00-04:00,172.94,174.38,172.05,172.75,60139500,0.0,0.0\n"
+)
+
+
+def test_a_yfinance_history_across_a_change_of_utc_offset_keeps_each_rows_date():
+    parsed, report = parse(YFINANCE_HISTORY_ACROSS_DST.encode(), ticker="AAPL")
+    assert report.ok
+    assert [str(day.date()) for day in parsed.frame["date"]] == ["2024-03-08", "2024-03-11"]
+
+
+def test_utc_marked_and_plain_dates_in_one_file_keep_their_dates():
+    parsed, report = parse(b"Date,Close\n2024-03-08T00:00:00Z,1\n2024-03-11,2\n2024-03-12 00:00:00+01:00,3\n")
+    assert report.ok
+    assert [str(day.date()) for day in parsed.frame["date"]] == ["2024-03-08", "2024-03-11", "2024-03-12"]
+
+
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        ("Date,Close,Volume\n1/2/2024 16:00:00,185.64,82488700\n1/3/2024 16:00:00,184.25,58414500\n", {}),
+        (
+            "Date,Close,Volume\n1/2/2024 16:00:00,185.64,82488700\n1/3/2024 16:00:00,184.25,58414500\n",
+            {"date_format": "%m/%d/%Y %H:%M:%S"},
+        ),
+        ("Datum;Schluss;Volumen\n02.01.2024 00:00;185,64;100\n03.01.2024 00:00;184,25;100\n", {}),
+        (
+            "Datum;Schluss;Volumen\n02.01.2024 00:00;185,64;100\n03.01.2024 00:00;184,25;100\n",
+            {"date_format": "%d.%m.%Y %H:%M"},
+        ),
+    ],
+    ids=["GOOGLEFINANCE", "GOOGLEFINANCE stated", "German Excel", "German Excel stated"],
+)  # fmt: skip
+def test_daily_rows_with_a_time_of_day_read_as_their_dates(text, options):
+    parsed, report = parse(text.encode(), ticker="AAPL", **options)
+    assert report.ok
+    assert [str(day.date()) for day in parsed.frame["date"]] == ["2024-01-02", "2024-01-03"]
+    assert parsed.frame["close"].tolist() == [185.64, 184.25]
+
+
+def test_a_time_of_day_other_than_midnight_is_said_to_be_left_out():
+    parsed, _ = parse(b"Date,Close\n1/2/2024 16:00:00,185.64\n1/3/2024 16:00:00,184.25\n")
+    assert "the time of day on the dates (16:00) left out: one row is one day" in parsed.notes
+    midnight, _ = parse(b"Date,Close\n2024-03-08 00:00:00-05:00,1\n2024-03-11 00:00:00-04:00,2\n")
+    assert not any("time of day" in note for note in midnight.notes)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Datetime,Close\n2024-01-02T14:30:00Z,185.64\n2024-01-02T15:30:00Z,185.50\n",
+        "Date,Close\n1/2/2024 9:30:00,185.64\n1/2/2024 10:30:00,185.50\n",
+    ],
+)
+def test_intraday_rows_are_refused_naming_the_lines(text):
+    with pytest.raises(FileFormatError) as raised:
+        parse_price_csv(text.encode(), ticker="AAPL")
+    assert "lines 2 and 3 are both dated 2024-01-02, at different times" in str(raised.value)
+    assert "intraday" in str(raised.value)
+
+
+def test_one_time_a_day_per_ticker_in_a_long_file_is_daily():
+    text = "Date,Ticker,Close\n2024-01-02 16:00,AAPL,1\n2024-01-02 15:00,7203.T,2\n2024-01-03 16:00,AAPL,3\n"
+    parsed, report = parse(text.encode(), ticker=None)
+    assert report.ok
+    assert len(parsed.frame) == 3
+
+
+@pytest.mark.parametrize(
+    ("filename", "ticker"),
+    [
+        # Investing.com names a download after the instrument's name or a pair, not its ticker...
+        ("Apple Stock Price History.csv", None), ("EUR_USD Historical Data.csv", None),
+        ("Bitcoin Historical Data.csv", None),
+        # ...spreadsheets after their default workbook (English, German, French), Google Sheets after the title.
+        ("Book1.csv", None), ("Mappe1.xlsx", None), ("Classeur1.csv", None), ("book2.xlsx", None),
+        ("My portfolio - Sheet1.csv", None), ("my portfolio.csv", None),
+        # A ticker named by the file still is.
+        ("AAPL.csv", "AAPL"), ("BRK-B.csv", "BRK-B"), ("^GSPC.csv", "^GSPC"), ("VOD.L_daily.csv", "VOD.L"),
+        ("aapl (1).csv", "AAPL"), ("AAPL Historical Data.csv", "AAPL"), ("aapl_us_d.csv", "AAPL"),
+        ("spx_d.csv", "SPX"), ("AAPL - Sheet1.csv", "AAPL"), ("MSFT 2020-2024.csv", "MSFT"),
+        ("AAPL - Copy.csv", "AAPL"),
+    ],
+)  # fmt: skip
+def test_vendor_and_default_file_names_give_no_ticker(filename, ticker):
+    assert propose_ticker(filename) == ticker
+
+
+def test_a_file_named_by_a_vendor_asks_for_the_ticker():
+    with pytest.raises(FileFormatError, match=r"no ticker: the file name 'Bitcoin Historical Data.csv' names none"):
+        parse_price_csv(b"Date,Close\n2024-01-02,1\n", filename="Bitcoin Historical Data.csv")
 
 
 @pytest.mark.parametrize("written", ["2", "2:1", "2/1"])
@@ -309,3 +451,20 @@ def test_a_typed_ticker_renames_a_file_of_one_ticker_and_says_so():
     assert set(parsed.frame["ticker"]) == {"^AAA"}
     assert "the file's ticker AAA stored as ^AAA, as you named it" in parsed.notes
     assert "the file's ticker" not in " ".join(parse_price_csv(one.encode(), ticker="aaa").notes)
+
+
+def test_a_semicolon_file_without_decimal_commas_still_reads_ambiguous_dates_day_first():
+    parsed, report = parse(b"Date;Close\n05/01/2024;12\n08/01/2024;13\n")
+    assert report.ok
+    assert [str(day.date()) for day in parsed.frame["date"]] == ["2024-01-05", "2024-01-08"]
+    assert any("(day first, as files with ';' between fields write them)" in note for note in parsed.notes)
+
+
+def test_a_malformed_ticker_is_quoted_short_in_the_report():
+    text = "Date,Ticker,Close\n2024-01-02,AAPL,1\n2024-01-02," + "X/" * 300 + ",2\n"
+    parsed, report = parse(text.encode(), ticker=None)
+    assert report.counts == {"malformed ticker": 1}
+    [example] = report.examples
+    assert example.line == 3
+    assert example.values["ticker"] == "X/" * 19 + "X…"
+    assert list(parsed.frame["ticker"]) == ["AAPL", "X/" * 300]

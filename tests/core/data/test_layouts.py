@@ -1,6 +1,8 @@
 """Every common price layout imports without editing, and the report names the layout it recognised."""
 
+import codecs
 import io
+import re
 import tracemalloc
 import zipfile
 
@@ -10,7 +12,10 @@ import pytest
 
 from core.data.csv_prices import parse_price_csv, propose_ticker
 from core.data.errors import FileFormatError
+from core.data.excel import read_excel_table
 from core.data.layouts import UnrecognisedLayoutError
+from core.data.layouts import wide as wide_layout
+from core.data.layouts import yfinance as yfinance_layout
 from core.data.validation import validate_prices
 from tests.fixtures import GSPC_2018, as_download_frame, gspc_2018_frame
 
@@ -309,7 +314,8 @@ def test_a_header_below_notes_that_no_layout_knows_is_offered_for_mapping_from_i
 
 
 def test_notes_with_no_price_header_below_them_are_refused_at_line_1():
-    lines = ["Quarterly report", "Prepared by the desk", "When,Level", "2018-01-02,2695.81"]
+    # No line names a date column, and none has a date below it: nothing tells the header from the notes.
+    lines = ["Quarterly report", "Prepared by the desk", "When,Level", "Q1 2018,2695.81"]
     with pytest.raises(UnrecognisedLayoutError, match="line 1: layout not recognised"):
         parse_price_csv("\n".join(lines).encode(), ticker="SPX")
 
@@ -455,3 +461,168 @@ def test_european_exports_name_their_columns_in_their_own_language(header):
     parsed = parse("\n".join(lines).encode("utf-8"), ticker="SPX")
     assert (parsed.frame["close"].round(2) == BARS["Close"].round(2).to_numpy()).all()
     assert (parsed.frame["volume"] == BARS["Volume"].to_numpy()).all()
+
+
+def with_dimension(data: bytes, reference: bytes) -> bytes:
+    """The workbook with its first sheet's <dimension> tag replaced: some writers leave a wrong one."""
+    buffer = io.BytesIO()
+    source = zipfile.ZipFile(io.BytesIO(data))
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as patched:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content, replaced = re.subn(rb'<dimension ref="[^"]+"/>', reference, content)
+                assert replaced == 1
+            patched.writestr(item, content)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [b'<dimension ref="A1:F5"/>', b'<dimension ref="A1:E21"/>', b'<dimension ref="A1"/>', b""],
+    ids=["too-few-rows", "too-few-columns", "one-cell", "none"],
+)
+def test_an_excel_sheet_is_read_whole_whatever_its_dimension_tag_says(reference):
+    columns = ["Date", "Open", "High", "Low", "Close", "Volume"]
+    data = with_dimension(workbook(("Prices", BARS[columns])), reference)
+    parsed = parse(data, filename="SPX.xlsx")
+    assert_the_fixture(parsed)
+    assert (parsed.frame["volume"] == BARS["Volume"].to_numpy()).all()
+
+
+def test_an_excel_sheet_with_an_empty_cell_far_to_the_right_of_each_row_still_reads():
+    # Without a dimension tag openpyxl makes each row as wide as its last cell: a formatted cell in
+    # column XFD would build 16,384 values a row; only the columns an upload may have are read.
+    columns = ["Date", "Open", "High", "Low", "Close"]
+    data = with_dimension(workbook(("Prices", BARS[columns])), b"")
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as patched:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = re.sub(rb'(<row r="(\d+)"[^>]*>.*?)</row>', rb'\1<c r="XFD\2" s="0"/></row>', content)
+            patched.writestr(item, content)
+    table = read_excel_table(buffer.getvalue())
+    assert len(table.cells.columns) == 200
+    assert_the_fixture(parse(buffer.getvalue(), filename="SPX.xlsx"))
+
+
+def test_a_wide_file_that_would_expand_past_the_row_bound_is_refused_before_it_is_expanded():
+    tickers = [f"T{number:03d}" for number in range(100)]
+    days = pd.bdate_range("1980-01-01", periods=10_001)
+    body = "".join(f"{day:%Y-%m-%d}," + ",".join(["1"] * len(tickers)) + "\n" for day in days)
+    data = ("Date," + ",".join(tickers) + "\n" + body).encode()
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileFormatError) as refused:
+            parse_price_csv(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(refused.value) == (
+        "the wide file holds 1,000,100 closes (100 ticker columns over 10,001 lines), more than the "
+        "1,000,000 rows an upload may have: split it into several files"
+    )
+    assert peak < 400_000_000, "refused before a row per close is built"
+
+
+def test_a_wide_file_of_as_many_closes_as_the_bound_is_read(monkeypatch):
+    wide = pd.DataFrame({"Date": BARS["Date"], "SPX": BARS["Close"], "DUP": BARS["Close"]})
+    wide.loc[0, "DUP"] = None
+    data = wide.to_csv(index=False, date_format="%Y-%m-%d").encode()
+    monkeypatch.setattr(wide_layout, "MAX_ROWS", 59)
+    assert_the_fixture(parse(data))
+    monkeypatch.setattr(wide_layout, "MAX_ROWS", 58)
+    with pytest.raises(FileFormatError, match=r"holds 59 closes \(2 ticker columns over 30 lines\), more than the 58"):
+        parse(data)
+
+
+def test_a_yfinance_download_of_many_tickers_is_bounded_by_the_rows_it_makes(monkeypatch):
+    monkeypatch.setattr(yfinance_layout, "MAX_ROWS", 89)
+    with pytest.raises(FileFormatError, match=r"3 tickers over 30 lines make 90 rows, more than the 89 rows"):
+        parse_price_csv(yfinance_csv("SPX", "DUP", "TRI"))
+
+
+@pytest.mark.parametrize(
+    ("header", "columns"),
+    [
+        ("Data,Otwarcie,Najwyzszy,Najnizszy,Zamkniecie,Wolumen", 6),  # stooq.pl in Polish
+        ("Date,Opening,Max,Min,Closing", 5),
+        ("Date,aapl,msft", 3),
+    ],
+    ids=["stooq-pl", "english-words", "lower-case"],
+)
+def test_header_words_not_written_like_tickers_are_no_wide_file(header, columns):
+    rows = [f"2018-01-0{day}," + ",".join(["2695.81"] * (columns - 1)) for day in (2, 3, 4)]
+    with pytest.raises(UnrecognisedLayoutError, match="choose which column holds what") as refused:
+        parse_price_csv("\n".join([header, *rows]).encode(), ticker="SPX")
+    assert refused.value.columns == header.split(",")
+
+
+def test_tickers_with_their_punctuation_still_make_a_wide_file():
+    wide = pd.DataFrame(
+        {"Date": BARS["Date"], "SPX": BARS["Close"], "^GSPC": BARS["Close"], "EURUSD=X": 1.1, "7203.T": 2.0}
+    )
+    parsed = parse(wide.to_csv(index=False, date_format="%Y-%m-%d").encode())
+    assert sorted(pd.unique(parsed.frame["ticker"])) == ["7203.T", "EURUSD=X", "SPX", "^GSPC"]
+
+
+def test_repeated_headers_each_with_a_byte_order_mark_are_dropped():
+    # Two exports saved as UTF-8 with BOM and joined with cat: the second BOM starts a line in the middle.
+    first = BARS.head(15).to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\r\n")
+    second = BARS.tail(15).to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\r\n")
+    data = codecs.BOM_UTF8 + first.encode() + codecs.BOM_UTF8 + second.encode()
+    parsed = parse(data, ticker="SPX")
+    assert "dropped 1 repeated header line (line 17)" in parsed.notes
+    assert_the_fixture(parsed)
+
+
+BLOOMBERG = [
+    "Security,AAPL US Equity",
+    "Start Date,2018-01-02",
+    "End Date,2018-02-13",
+    "",
+    "Dates,PX_OPEN,PX_HIGH,PX_LOW,PX_LAST,PX_VOLUME",
+]
+
+
+def test_a_bloomberg_export_with_its_security_block_above_the_header():
+    rows = [
+        f"{row.Date:%Y-%m-%d},{row.Open},{row.High},{row.Low},{row.Close},{row.Volume:.0f}" for row in BARS.itertuples()
+    ]
+    parsed = parse("\n".join([*BLOOMBERG, *rows]).encode(), ticker="SPX")
+    assert "header on line 5: the 3 lines of notes above it skipped" in parsed.notes
+    assert_the_fixture(parsed)
+    assert (parsed.frame["volume"] == BARS["Volume"].to_numpy()).all()
+
+
+def test_an_unknown_header_below_a_metadata_block_is_offered_for_mapping():
+    lines = ["Security,SPX Index", "Start Date,2018-01-02", "", "When,Level"] + [
+        f"{day:%Y-%m-%d},{close}" for day, close in zip(BARS["Date"], BARS["Close"], strict=True)
+    ]
+    data = "\n".join(lines).encode()
+    with pytest.raises(UnrecognisedLayoutError, match="line 4: layout not recognised") as refused:
+        parse_price_csv(data, ticker="SPX")
+    assert refused.value.columns == ["When", "Level"]
+    parsed = parse(data, ticker="SPX", mapping={"date": "When", "close": "Level"})
+    assert_the_fixture(parsed)
+
+
+def test_a_title_cell_naming_a_date_column_does_not_stop_the_header_search():
+    lines = ["Data", "Date,Open,High,Low,Close"] + [
+        f"{row.Date:%Y-%m-%d},{row.Open},{row.High},{row.Low},{row.Close}" for row in BARS.itertuples()
+    ]
+    parsed = parse("\n".join(lines).encode(), ticker="SPX")
+    assert "header on line 2: the 1 line of notes above it skipped" in parsed.notes
+    assert_the_fixture(parsed)
+
+
+def test_a_long_header_is_shortened_in_the_message_and_the_preview():
+    names = ["Day", *(f"{'x' * 900}{number}" for number in range(150))]
+    data = ("\n".join([",".join(names), "2018-01-02," + ",".join(["1"] * 150)])).encode()
+    with pytest.raises(UnrecognisedLayoutError) as refused:
+        parse_price_csv(data, ticker="SPX")
+    assert len(str(refused.value)) < 2_000
+    assert refused.value.columns == names, "the mapping names the columns as they are"
+    assert refused.value.preview.map(len).max().max() <= 100

@@ -1,7 +1,10 @@
 """Imports all-or-nothing, uploads recorded, fetches one ticker at a time, refresh asks only for new days."""
 
+import json
 from datetime import UTC, date, datetime
 
+import numpy as np
+import pandas as pd
 import pytest
 from limits.storage import MemoryStorage
 from sqlalchemy import func, select
@@ -11,7 +14,16 @@ from yfinance.exceptions import YFTzMissingError
 from common.config import load_settings
 from core.actions import ActionLimitedError
 from core.auth import PermissionDeniedError
-from core.data.service import delete_ticker, fetch_tickers, import_prices, load_sample, upload_prices
+from core.data.quality import ticker_quality
+from core.data.service import (
+    MAX_MESSAGE_CHARS,
+    delete_ticker,
+    fetch_tickers,
+    import_prices,
+    load_sample,
+    upload_prices,
+)
+from core.data.split_review import decide_splits, open_candidates
 from core.data.yahoo import UNFINISHED_BAR_NOTE
 from core.throttle import Throttle
 from db.engine import session_scope
@@ -323,3 +335,108 @@ def test_an_upload_keeps_the_split_coefficient_of_its_source(session, analyst):
     assert actions[["kind", "value", "source"]].to_dict("records") == [
         {"kind": "split", "value": 2.0, "source": "upload"}
     ]
+
+
+SPLIT_DAY = pd.bdate_range("2024-01-02", periods=40)[20].date()
+
+
+def four_for_one(*, adjusted: bool = False, days: slice = slice(None)) -> bytes:
+    """40 days of raw prices falling 4:1 on the 21st (419 to 105), with or without an adjusted close column."""
+    close = np.r_[np.linspace(400, 419, 20), np.linspace(105, 110, 20)]
+    dates = pd.bdate_range("2024-01-02", periods=40).strftime("%Y-%m-%d")
+    frame = pd.DataFrame({"Date": dates, "Open": close, "High": close, "Low": close, "Close": close})
+    if adjusted:
+        frame["Adj Close"] = close
+    frame["Volume"] = 1000
+    return frame.iloc[days].to_csv(index=False).encode()
+
+
+def adjusted_closes(session, actor) -> list[float]:
+    return read_prices(session=session, actor=actor, ticker="FOUR")["adjusted_close"].tolist()
+
+
+@pytest.fixture
+def confirmed_split(session, analyst) -> list[float]:
+    """FOUR uploaded and its 4:1 split confirmed: the adjusted closes it left."""
+    assert upload(session, analyst, four_for_one(), ticker="FOUR").status == "accepted"
+    [candidate] = open_candidates(session=session, ticker="FOUR", owner_id=analyst.user_id)
+    assert (candidate.date, candidate.label) == (SPLIT_DAY, "4:1")
+    decided = decide_splits(session=session, actor=analyst, ticker="FOUR", shared=False, confirm=[SPLIT_DAY], reject=[])
+    assert decided.adjusted_rows == 20
+    closes = adjusted_closes(session, analyst)
+    assert closes[0] == pytest.approx(100)
+    assert closes[19] == pytest.approx(419 / 4)
+    return closes
+
+
+def test_uploading_the_file_again_keeps_the_split_confirmed_in_its_adjusted_close(session, analyst, confirmed_split):
+    again = upload(session, analyst, four_for_one(), ticker="FOUR")
+    assert again.status == "accepted"
+    assert adjusted_closes(session, analyst) == pytest.approx(confirmed_split)
+    assert f"FOUR: the adjusted close divided by the split confirmed on {SPLIT_DAY} (4:1) on the 20 days before it" in (
+        again.notes
+    )
+    assert open_candidates(session=session, ticker="FOUR", owner_id=analyst.user_id) == []
+    report = ticker_quality(session=session, actor=analyst, ticker="FOUR", today=date(2024, 3, 1))
+    assert report.unadjusted_splits == []
+    assert report.split_candidates == []
+    assert [split.date for split in report.reported_splits] == [SPLIT_DAY]
+
+
+def test_days_before_a_confirmed_split_uploaded_alone_are_divided_by_it(session, analyst, confirmed_split):
+    assert upload(session, analyst, four_for_one(days=slice(0, 10)), ticker="FOUR").status == "accepted"
+    assert adjusted_closes(session, analyst) == pytest.approx(confirmed_split)
+
+
+def test_a_close_that_already_runs_through_a_confirmed_split_is_not_divided_again(session, analyst, confirmed_split):
+    lines = four_for_one().decode().splitlines()
+    rows = [line.split(",") for line in lines[1:]]
+    for row in rows[:20]:
+        row[1:5] = [f"{float(value) / 4}" for value in row[1:5]]
+    result = upload(session, analyst, "\n".join([lines[0], *(",".join(row) for row in rows)]).encode(), ticker="FOUR")
+    assert result.status == "accepted"
+    assert adjusted_closes(session, analyst) == pytest.approx(confirmed_split)
+    assert f"FOUR: the split confirmed on {SPLIT_DAY} (4:1) not applied: the file's close already runs through it" in (
+        result.notes
+    )
+
+
+def test_a_file_with_its_own_adjusted_close_is_kept_as_given_and_its_split_can_be_confirmed_again(
+    session, analyst, confirmed_split
+):
+    assert upload(session, analyst, four_for_one(adjusted=True), ticker="FOUR").status == "accepted"
+    assert adjusted_closes(session, analyst)[0] == pytest.approx(400)
+    [candidate] = open_candidates(session=session, ticker="FOUR", owner_id=analyst.user_id)
+    assert (candidate.date, candidate.label) == (SPLIT_DAY, "4:1")
+    decide_splits(session=session, actor=analyst, ticker="FOUR", shared=False, confirm=[SPLIT_DAY], reject=[])
+    assert adjusted_closes(session, analyst) == pytest.approx(confirmed_split)
+
+
+HIDDEN_BY_LINE_SEPARATORS = "Date,Close\n2024-01-02,185.64\n2024-01-03" + ("\u2028" + "x" * 500) * 10 + ",184.25\n"
+
+
+def test_a_long_value_hidden_behind_line_separators_writes_nothing_even_skipping_bad_rows(session, analyst):
+    result = upload(session, analyst, HIDDEN_BY_LINE_SEPARATORS.encode(), skip_bad_rows=True)
+    assert result.status == "rejected"
+    assert "line 3, column 1 holds a value of 5,020 characters" in result.message()
+    assert count_rows(session, "SPX") == 0
+
+
+def stored_details(session, actor) -> list[dict]:
+    return session.scalars(select(DataUpload.details).where(DataUpload.user_id == actor.user_id)).all()
+
+
+def test_what_a_refused_file_shows_and_leaves_on_record_is_bounded(session, analyst):
+    junk = upload(session, analyst, (b"x" * 900 + b"\x85") * 5500)
+    assert junk.status == "rejected"
+    assert junk.preview is None
+    assert len(junk.message()) < 300
+    # Five tickers of 999 characters, each quoted in the refusal of a typed ticker over several.
+    lines = ["Ticker,Date,Close"] + [f"{letter * 999},2024-01-0{day},1" for day, letter in enumerate("ABCDE", 2)]
+    named = upload(session, analyst, "\n".join(lines).encode())
+    assert named.status == "rejected"
+    assert len(named.error) <= MAX_MESSAGE_CHARS
+    assert named.error.endswith("…")
+    details = stored_details(session, analyst)
+    assert named.error in [record.get("error") for record in details]
+    assert max(len(json.dumps(record)) for record in details) < 5_000

@@ -1,0 +1,114 @@
+"""Dates and numbers as files spell them: time zones, times of day, decimal marks."""
+
+import pandas as pd
+import pytest
+
+from core.data.errors import FileFormatError
+from core.data.values import check_date_format, dates, decimal_marks
+
+
+def read(*cells: str, **options) -> list[str]:
+    return [str(day.date()) if pd.notna(day) else "NaT" for day in dates(pd.Series(cells), **options).values]
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        # yfinance's history() across New York's change to summer time: two offsets in one column.
+        ("2024-03-08 00:00:00-05:00", "2024-03-11 00:00:00-04:00"),
+        # UTC marked on some cells only, and offsets written without a colon.
+        ("2024-03-08T00:00:00Z", "2024-03-11"),
+        ("2024-03-08 00:00:00+0100", "2024-03-11 00:00:00"),
+    ],
+)
+def test_mixed_time_zones_keep_each_rows_date_as_written(cells):
+    assert read(*cells) == ["2024-03-08", "2024-03-11"]
+
+
+def test_a_date_east_of_greenwich_is_not_moved_to_the_day_before():
+    assert read("2024-01-04 00:00:00+09:00", "2024-01-05 00:00:00+09:00") == ["2024-01-04", "2024-01-05"]
+
+
+def test_an_unreadable_cell_among_zoned_ones_is_no_date_not_an_error():
+    assert read("2024-03-08 00:00:00-05:00", "someday", "2024-03-11 00:00:00-04:00") == [
+        "2024-03-08",
+        "NaT",
+        "2024-03-11",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        (("1/2/2024 16:00:00", "1/3/2024 16:00:00"), ["2024-01-02", "2024-01-03"]),  # GOOGLEFINANCE
+        (("02.01.2024 00:00", "03.01.2024 00:00"), ["2024-01-02", "2024-01-03"]),  # German Excel
+        (("Jan 2, 2024 4:00 PM", "Jan 3, 2024 4:00 PM"), ["2024-01-02", "2024-01-03"]),
+    ],
+)
+def test_non_iso_dates_with_a_time_of_day_read_as_their_dates(cells, expected):
+    read_ = dates(pd.Series(cells))
+    assert [str(day.date()) for day in read_.values] == expected
+    assert read_.format is not None
+
+
+def test_the_time_of_day_is_kept_aside():
+    read_ = dates(pd.Series(["1/2/2024 16:00:00", "1/3/2024 4:30 PM", "1/4/2024"]))
+    assert read_.times.tolist()[:2] == [16 * 3600, 16.5 * 3600]
+    assert pd.isna(read_.times.iloc[2])
+
+
+@pytest.mark.parametrize(
+    ("date_format", "cells"),
+    [
+        ("%m/%d/%Y %H:%M:%S", ("1/2/2024 16:00:00", "1/3/2024 16:00:00")),
+        ("%d.%m.%Y %H:%M", ("02.01.2024 00:00", "03.01.2024 00:00")),
+        ("%Y-%m-%dT%H:%M:%S", ("2024-01-02T16:00:00", "2024-01-03T16:00:00")),
+        # A stated format without the time still reads dates that carry one.
+        ("%m/%d/%Y", ("1/2/2024 16:00:00", "1/3/2024 16:00:00")),
+    ],
+)
+def test_a_stated_format_may_end_with_a_time_of_day(date_format, cells):
+    check_date_format(date_format)
+    assert read(*cells, date_format=date_format) == ["2024-01-02", "2024-01-03"]
+
+
+@pytest.mark.parametrize(
+    ("date_format", "message"),
+    [
+        ("%d.%M.%Y", "%M is a time code (minutes), not a date's; the month is %m"),
+        ("%M/%d/%Y %H:%M", "%M is a time code (minutes), not a date's; the month is %m"),
+        ("%H:%M %d.%m.%Y", "%H is a time code (hours), not a date's; a time of day goes after the date"),
+        ("%Y-%d %H:%M", "it needs a month (%m, %b or %B); %M is minutes, the month is %m"),
+        ("%d.%m.%Y %H:%Q", "'Q' is a bad directive"),
+    ],
+)
+def test_a_time_code_inside_the_date_is_still_refused(date_format, message):
+    with pytest.raises(FileFormatError) as raised:
+        check_date_format(date_format)
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("cells", "marks"),
+    [
+        (["123,45", "124,00"], (True, "123,45")),
+        (["1.095", "1.234.567"], (True, "1.234.567")),  # only a '.' grouping thousands writes two
+        (["1.095", "1.099", "100"], (None, "1.095")),  # reads either way: the file must tell
+        (["1.095", "1234.5"], (False, None)),
+        (["$1.095", "1.25M"], (False, None)),
+        (["$1.095", "25K"], (None, "$1.095")),
+        (["100", "200"], (None, None)),
+    ],
+)
+def test_what_a_column_shows_of_its_decimal_mark(cells, marks):
+    assert tuple(decimal_marks(pd.Series(cells, name="close"))) == marks
+
+
+def test_a_column_showing_both_marks_is_refused_quoting_both_cut_short():
+    cells = pd.Series(["1.246,5", "1247.25" + "0" * 40], index=[2, 3], name="close")
+    with pytest.raises(FileFormatError) as raised:
+        decimal_marks(cells)
+    assert str(raised.value) == (
+        "close: line 2 has '1.246,5' with a decimal comma, line 3 has '1247.250000000000000000…' with a decimal "
+        "point: write the column with one decimal mark"
+    )
