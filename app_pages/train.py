@@ -354,10 +354,14 @@ def render_import(actor: Actor) -> None:
         upload = st.file_uploader("Import an exported model (.zip)", type=["zip"])
         ticker = st.text_input("Ticker", help="Leave empty to keep the ticker the file names")
         submitted = st.form_submit_button("Import")
-    if submitted and upload is not None:
-        version = attempt(models.import_bundle, actor, upload.getvalue(), ticker or None)
-        if version:
-            st.success(plain(f"Imported as {version.ticker} v{version.version}."))
+    if not submitted:
+        return
+    if upload is None:
+        st.error("Choose a model file (.zip) first")
+        return
+    version = attempt(models.import_bundle, actor, upload.getvalue(), ticker or None)
+    if version:
+        st.success(plain(f"Imported as {version.ticker} v{version.version}."))
 
 
 def render_leaderboard(actor: Actor, view: models.TrainView) -> None:

@@ -7,12 +7,16 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from common.config import ConfigError, get_settings
+from common.errors import Refusal
 from common.logging import configure_logging
 from common.words import plural
 from core.data.service import fetch_tickers, import_prices, load_sample
-from core.data.tickers import parse_ticker_text
+from core.data.tickers import TickerError, normalise_ticker, parse_ticker_text
 from core.forecasting.config import MODEL_TYPES, WALK_FORWARD_WINDOWS
 from core.forecasting.evaluation import MASE_SPEC, figure
 from core.operations import add_operations_commands
@@ -20,7 +24,11 @@ from db.engine import get_sessionmaker, session_scope
 from db.repositories.actor import Actor
 from db.repositories.users import get_user_by_username
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+MAX_FORECAST_DAYS = 30  # core.forecasting.predict.forecast_days refuses more
 
 
 def _date(text: str) -> date:
@@ -28,6 +36,42 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2024-01-31") from None
+
+
+def _ticker(text: str) -> str:
+    """The ticker as stored: the cache is read, and versions saved and looked up, under this spelling."""
+    try:
+        return normalise_ticker(text)
+    except TickerError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of trading days") from None
+    if not 1 <= days <= MAX_FORECAST_DAYS:
+        raise argparse.ArgumentTypeError(f"1 to {MAX_FORECAST_DAYS}, got {days}")
+    return days
+
+
+def _valid_prices(path: Path, ticker: str | None) -> pd.DataFrame | None:
+    """The valid rows of a price file, or None once what is wrong with it is on stderr."""
+    from core.data.csv_prices import parse_price_csv
+    from core.data.errors import FileFormatError
+    from core.data.validation import validate_prices
+
+    try:
+        parsed = parse_price_csv(path.read_bytes(), ticker=ticker)
+    except FileFormatError as error:
+        print(f"error: {path.name}: {error}", file=sys.stderr)
+        return None
+    report, valid = validate_prices(parsed.frame, raw_date_column="raw_date")
+    if not report.ok:
+        print("\n".join(report.lines()), file=sys.stderr)
+        return None
+    return parsed.frame.loc[valid]
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
@@ -97,11 +141,8 @@ def _owner(session, username: str | None) -> Actor | None:
 def cmd_train(args: argparse.Namespace) -> int:
     import json
 
-    from core.data.csv_prices import parse_price_csv
-    from core.data.tickers import TickerError, normalise_ticker
-    from core.data.validation import validate_prices
+    from core.auth.roles import Permission, require
     from core.forecasting.config import ModelSettingsError, parse_config
-    from core.forecasting.dataset import DatasetError
     from core.forecasting.registry import save_version
     from core.forecasting.training import train_model
     from db.repositories.prices import read_prices
@@ -111,34 +152,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ModelSettingsError as error:
         print(f"error: --config: {error}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        ticker = normalise_ticker(args.ticker)  # once: the cache is read, and the version saved, as stored
-    except TickerError as error:
-        print(f"error: --ticker: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    ticker = args.ticker
     with session_scope(action="train from the command line") as session:
         owner = _owner(session, args.owner)
         if owner is None:
             who = f"no user {args.owner!r}" if args.owner else "no admin yet (python -m core create-admin)"
             print(f"error: --owner: {who}", file=sys.stderr)
             return EXIT_USAGE
+        require(owner, Permission.TRAIN)
         if args.csv:
-            parsed = parse_price_csv(args.csv.read_bytes(), ticker=ticker)
-            report, valid = validate_prices(parsed.frame, raw_date_column="raw_date")
-            if not report.ok:
-                print("\n".join(report.lines()), file=sys.stderr)
+            prices = _valid_prices(args.csv, ticker)
+            if prices is None:
                 return EXIT_FAILED
-            prices = parsed.frame.loc[valid]
         else:
             prices = read_prices(session=session, actor=owner, ticker=ticker)
             if prices.empty:
                 print(f"error: no cached prices of {ticker}: fetch, import or pass --csv", file=sys.stderr)
                 return EXIT_FAILED
-    try:
-        result = train_model(prices, config, ticker=ticker)
-    except DatasetError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
+    result = train_model(prices, config, ticker=ticker)
     with session_scope(action="save trained model") as session:
         version = save_version(session=session, actor=owner, ticker=ticker, result=result)
         number = version.version
@@ -173,7 +204,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     from core.forecasting.evaluation import stored_verdict
     from core.forecasting.zoo import judged_version, version_name
-    from core.predictions import PredictionError, predict
+    from core.predictions import predict
     from core.throttle import get_throttle
 
     with session_scope(action="predict from the command line") as session:
@@ -181,14 +212,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if owner is None:
             print("error: --owner: no such user, and no admin yet", file=sys.stderr)
             return EXIT_USAGE
-        try:
-            predicted = predict(
-                session=session, actor=owner, ticker=args.ticker.upper(), days=args.days, settings=get_settings(),
-                throttle=get_throttle(),
-            )  # fmt: skip
-        except (PredictionError, ValueError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return EXIT_FAILED
+        predicted = predict(
+            session=session, actor=owner, ticker=args.ticker, days=args.days, settings=get_settings(),
+            throttle=get_throttle(),
+        )  # fmt: skip
         made = [
             {
                 "target_date": row.target_date.isoformat(),
@@ -201,7 +228,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         ]
         version = predicted.version
         summary = {
-            "ticker": args.ticker.upper(),
+            "ticker": args.ticker,
             "prediction_date": predicted.rows[0].prediction_date.isoformat(),
             "model": version_name(version.ticker, version.version, version.model_type),
             "verdict": stored_verdict(version.metrics),
@@ -219,11 +246,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_walkforward(args: argparse.Namespace) -> int:
     import json
 
-    from core.data.csv_prices import parse_price_csv
-    from core.data.errors import FileFormatError
-    from core.data.validation import validate_prices
     from core.forecasting.config import ModelSettingsError, parse_config
-    from core.forecasting.dataset import DatasetError
     from core.forecasting.walkforward import WalkForwardSettings, walk_forward
 
     try:
@@ -232,25 +255,15 @@ def cmd_walkforward(args: argparse.Namespace) -> int:
     except (ModelSettingsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        parsed = parse_price_csv(args.csv.read_bytes(), ticker=args.ticker or "CSV")
-    except FileFormatError as error:
-        print(f"error: {args.csv.name}: {error}", file=sys.stderr)
+    prices = _valid_prices(args.csv, args.ticker or "CSV")
+    if prices is None:
         return EXIT_FAILED
-    report, valid = validate_prices(parsed.frame, raw_date_column="raw_date")
-    if not report.ok:
-        print("\n".join(report.lines()), file=sys.stderr)
-        return EXIT_FAILED
-    try:
-        result = walk_forward(
-            parsed.frame.loc[valid],
-            config,
-            settings,
-            on_window=None if args.json else lambda k, n: print(f"window {k} of {n} done", file=sys.stderr),
-        )
-    except DatasetError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
+    result = walk_forward(
+        prices,
+        config,
+        settings,
+        on_window=None if args.json else lambda k, n: print(f"window {k} of {n} done", file=sys.stderr),
+    )
     summary = result.metrics | {"seconds": round(result.seconds, 1)}
     if args.json:
         print(json.dumps(summary))
@@ -267,23 +280,19 @@ def cmd_walkforward(args: argparse.Namespace) -> int:
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     import json
 
-    from core.data.csv_prices import parse_price_csv
-    from core.data.validation import validate_prices
     from core.forecasting.engine import LEADERBOARD_KINDS, leaderboard, rows_as_records
 
-    parsed = parse_price_csv(args.csv.read_bytes(), ticker=args.ticker)
-    report, valid = validate_prices(parsed.frame, raw_date_column="raw_date")
-    if not report.ok:
-        print("\n".join(report.lines()), file=sys.stderr)
+    prices = _valid_prices(args.csv, args.ticker)
+    if prices is None:
         return EXIT_FAILED
     kinds = tuple(args.kinds.split(",")) if args.kinds else LEADERBOARD_KINDS
     try:
-        rows = rows_as_records(leaderboard(parsed.frame.loc[valid], kinds=kinds))
-    except ValueError as error:
+        rows = rows_as_records(leaderboard(prices, kinds=kinds))
+    except ValueError as error:  # an unknown model type, which the engine names
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     if args.json:
-        print(json.dumps({"ticker": args.ticker.upper(), "sorted_by": "validation_mase", "models": rows}))
+        print(json.dumps({"ticker": args.ticker, "sorted_by": "validation_mase", "models": rows}))
         return EXIT_OK
     print(f"{'model':<16}{'val MASE':>10}{'test MASE':>11}{'DM p':>8}{'direction':>11}{'coverage':>10}{'train s':>9}")
     columns = (  # (key, width, format)
@@ -312,13 +321,8 @@ def cmd_quality(args: argparse.Namespace) -> int:
     import uuid
 
     from core.data.quality import ticker_quality
-    from core.data.tickers import TickerError, normalise_ticker
 
-    try:
-        ticker = normalise_ticker(args.ticker)
-    except TickerError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    ticker = args.ticker
     with session_scope(action="quality") as session:
         if args.owner:
             user = get_user_by_username(session=session, username=args.owner)
@@ -352,14 +356,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     imports = commands.add_parser("import-csv", help="import a price CSV (all rows or none)")
     imports.add_argument("file", type=Path)
-    imports.add_argument("--ticker", help="the ticker of every row (else the file's Ticker column)")
+    imports.add_argument("--ticker", type=_ticker, help="the ticker of every row (else the file's Ticker column)")
     imports.add_argument("--date-format", help="strptime format of the dates, e.g. %%d/%%m/%%Y (default ISO)")
     imports.add_argument("--skip-bad-rows", action="store_true", help="store the valid rows, report the rest")
     imports.add_argument("--owner", help="username whose private prices these are (default: shared)")
     imports.set_defaults(run=cmd_import_csv)
 
     train = commands.add_parser("train", help="train a forecaster now, in this process, and register the version")
-    train.add_argument("--ticker", required=True)
+    train.add_argument("--ticker", type=_ticker, required=True)
     train.add_argument("--csv", type=Path, help="train on this price file instead of the cached prices")
     train.add_argument(
         "--model-type", choices=MODEL_TYPES, help="the forecaster (default: auto, the ensemble); overrides --config"
@@ -370,15 +374,17 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(run=cmd_train)
 
     forecast = commands.add_parser("predict", help="forecast the next trading days with the active model")
-    forecast.add_argument("--ticker", required=True)
-    forecast.add_argument("--days", type=int, default=1, help="trading days ahead, 1 to 30 (default 1)")
+    forecast.add_argument("--ticker", type=_ticker, required=True)
+    forecast.add_argument(
+        "--days", type=_days, default=1, help=f"trading days ahead, 1 to {MAX_FORECAST_DAYS} (default 1)"
+    )
     forecast.add_argument("--owner", help="whose active model and ledger (default: the first admin)")
     forecast.add_argument("--json", action="store_true", help="print one JSON object")
     forecast.set_defaults(run=cmd_predict)
 
     walk = commands.add_parser("walkforward", help="rolling-origin evaluation of the model on a price file")
     walk.add_argument("--csv", type=Path, required=True)
-    walk.add_argument("--ticker", help="the ticker of the file's rows (else its Ticker column)")
+    walk.add_argument("--ticker", type=_ticker, help="the ticker of the file's rows (else its Ticker column)")
     walk.add_argument(
         "--windows", type=int, default=WALK_FORWARD_WINDOWS, help=f"rolling origins (default {WALK_FORWARD_WINDOWS})"
     )
@@ -389,14 +395,14 @@ def build_parser() -> argparse.ArgumentParser:
     walk.set_defaults(run=cmd_walkforward)
 
     quality = commands.add_parser("quality", help="data-quality report of a ticker's cached prices")
-    quality.add_argument("ticker")
+    quality.add_argument("ticker", type=_ticker)
     quality.add_argument("--owner", help="username whose own uploads count too (default: shared data only)")
     quality.add_argument("--json", action="store_true", help="print one JSON object")
     quality.set_defaults(run=cmd_quality)
 
     board = commands.add_parser("leaderboard", help="train every model type on a price file, sorted by validation")
     board.add_argument("--csv", type=Path, required=True)
-    board.add_argument("--ticker", required=True, help="the ticker of the file's rows")
+    board.add_argument("--ticker", type=_ticker, required=True, help="the ticker of the file's rows")
     board.add_argument("--kinds", help="comma-separated model types (default: all but the GRU)")
     board.add_argument("--json", action="store_true", help="print one JSON object")
     board.set_defaults(run=cmd_leaderboard)
@@ -419,7 +425,24 @@ def main(argv: list[str] | None = None) -> int:
         if path is not None and not path.is_file():
             print(f"error: {path}: no such file", file=sys.stderr)
             return EXIT_USAGE
-    return args.run(args)
+    try:
+        return args.run(args)
+    except Refusal as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except SQLAlchemyError:
+        problem = _database_problem()
+        if problem is None:
+            raise  # not the set-up's fault but the app's: its traceback is the report
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _database_problem() -> str | None:
+    """What is wrong with the database in words an operator can act on (no schema yet: how to set it up)."""
+    from core.status import database_status
+
+    return database_status().problem
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, defer
 
+from common.errors import NotFound
 from db.models import ModelVersion, ModelVersionNumber
 from db.repositories.actor import Actor, own_rows
 
@@ -104,6 +105,8 @@ def get_active_version(*, session: Session, actor: Actor, ticker: str) -> ModelV
 
 def activate_model_version(*, session: Session, version: ModelVersion) -> None:
     """Make this the one active version of its user and ticker."""
+    if version.id not in _lock_versions_of(session, version.user_id, version.ticker):
+        raise NotFound(f"{version.ticker} v{version.version} was deleted meanwhile")
     session.execute(
         update(ModelVersion)
         .where(
@@ -119,5 +122,25 @@ def activate_model_version(*, session: Session, version: ModelVersion) -> None:
 
 
 def delete_model_version(*, session: Session, version: ModelVersion) -> None:
+    # Deleting the active version is followed by activating another: the same locks as an activation.
+    _lock_versions_of(session, version.user_id, version.ticker)
     session.delete(version)
     session.flush()
+
+
+def _lock_versions_of(session: Session, user_id: uuid.UUID, ticker: str) -> set[uuid.UUID]:
+    """The ids of the user's versions of the ticker, locked (FOR UPDATE) until the transaction ends.
+
+    On PostgreSQL an UPDATE ... WHERE is_active does not see a version another transaction has
+    just activated, and the activation after it then breaks the one-active-version index; waiting
+    here for that transaction, the next statements read what it committed. SQLite has no row
+    locks: its writing transactions begin IMMEDIATE and so run one at a time.
+    """
+    # Ordered, so that two transactions take the same locks in the same order and never deadlock.
+    query = (
+        select(ModelVersion.id)
+        .where(ModelVersion.user_id == user_id, ModelVersion.ticker == ticker)
+        .order_by(ModelVersion.id)
+        .with_for_update()
+    )
+    return set(session.scalars(query))

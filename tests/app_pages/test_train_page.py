@@ -542,6 +542,12 @@ def test_import_refuses_a_foreign_file(database):
     assert at.error[0].value == "not a model file: expected a .zip exported by Candlecast"
 
 
+def test_import_without_a_file_says_to_choose_one(database):
+    at = logged_in_app(PAGE, make_account(database)).run()
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert [e.value for e in at.error] == ["Choose a model file (.zip) first"]
+
+
 def test_viewers_cannot_train(database):
     at = logged_in_app(PAGE, make_account(database, role=Role.VIEWER)).run()
     assert "Viewers can look at models but not train them." in [c.value for c in at.caption]

@@ -26,7 +26,10 @@ def database(tmp_path, monkeypatch):
 
 def main(argv):
     reset_process_state()
-    return cli_main(argv)
+    try:
+        return cli_main(argv)
+    except SystemExit as usage_error:  # argparse refuses a malformed argument by exiting
+        return usage_error.code
 
 
 def rows(url) -> int:
@@ -248,3 +251,104 @@ def test_train_reads_cached_prices_by_the_ticker_as_stored_in_any_case(database,
     assert json.loads(capsys.readouterr().out)["ticker"] == "SPX"
     assert main(["train", "--ticker", "not a ticker", "--model-type", "median"]) == 2
     assert "'not a ticker' is not a ticker symbol" in capsys.readouterr().err
+
+
+@pytest.fixture
+def not_a_price_file(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not,a,price\n1,2,3\n")
+    return bad
+
+
+@pytest.fixture
+def photo(tmp_path):
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    return binary
+
+
+def test_train_names_a_file_that_is_not_prices(database, capsys, not_a_price_file, photo):
+    make_account(database, username="root", role=Role.ADMIN)
+    assert main(["train", "--ticker", "SPX", "--csv", str(not_a_price_file)]) == 1
+    assert capsys.readouterr().err.startswith("error: bad.csv: line 1: layout not recognised, missing columns date")
+    assert main(["train", "--ticker", "SPX", "--csv", str(photo)]) == 1
+    assert capsys.readouterr().err == (
+        "error: photo.csv: this is a PNG image, not a text file: save it as CSV and upload that\n"
+    )
+
+
+def test_leaderboard_names_a_file_that_is_not_prices(database, capsys, not_a_price_file):
+    assert main(["leaderboard", "--ticker", "SPX", "--csv", str(not_a_price_file)]) == 1
+    assert capsys.readouterr().err.startswith("error: bad.csv: line 1: layout not recognised, missing columns date")
+
+
+@pytest.mark.parametrize("command", ["train", "predict", "leaderboard", "walkforward", "import-csv", "quality"])
+def test_a_malformed_ticker_is_a_usage_error_naming_it(database, capsys, command):
+    ticker = ["bad ticker!"] if command == "quality" else ["--ticker", "bad ticker!"]
+    files = {"leaderboard": ["--csv", str(GSPC_2018)], "walkforward": ["--csv", str(GSPC_2018)]}
+    argv = [command, *([str(GSPC_2018)] if command == "import-csv" else []), *files.get(command, []), *ticker]
+    assert main(argv) == 2
+    assert "'bad ticker!' is not a ticker symbol" in capsys.readouterr().err
+    assert rows(database) == 0
+
+
+def test_predict_takes_the_ticker_as_stored(database, capsys):
+    make_account(database, username="root", role=Role.ADMIN)
+    assert main(["predict", "--ticker", " ^gspc"]) == 1
+    assert capsys.readouterr().err == "error: no active model for ^GSPC: train one on the Train page first\n"
+    assert main(["predict", "--ticker", ""]) == 2
+    assert "argument --ticker: '' is not a ticker symbol" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("days", "problem"), [("0", "1 to 30, got 0"), ("31", "1 to 30, got 31"), ("x", "'x'")])
+def test_predict_days_out_of_range_is_a_usage_error(database, capsys, days, problem):
+    make_account(database, username="root", role=Role.ADMIN)
+    assert main(["predict", "--ticker", "SPX", "--days", days]) == 2
+    err = capsys.readouterr().err
+    assert "argument --days: " in err
+    assert problem in err
+
+
+def test_a_viewer_may_neither_train_nor_predict(database, capsys):
+    from db.models import ModelVersion
+
+    make_account(database, username="vera", role=Role.VIEWER)
+    command = ["train", "--ticker", "SPX", "--csv", str(GSPC_2018), "--model-type", "drift", "--owner", "vera"]
+    assert main(command) == 1
+    assert capsys.readouterr().err == "error: the viewer role cannot train\n"
+    engine = create_engine(database, poolclass=NullPool)
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(ModelVersion)) == 0
+    engine.dispose()
+    assert main(["predict", "--ticker", "SPX", "--owner", "vera"]) == 1
+    assert capsys.readouterr().err == "error: the viewer role cannot predict\n"
+
+
+@pytest.mark.redis
+def test_predict_past_the_quota_says_when_to_retry(database, capsys, monkeypatch, redis_url):
+    make_account(database, username="root", role=Role.ADMIN)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("ACTION_LIMITS", '{"free": {"predict": "1/hour"}}')
+    assert main(["predict", "--ticker", "SPX"]) == 1
+    capsys.readouterr()
+    assert main(["predict", "--ticker", "SPX"]) == 1
+    assert re.fullmatch(
+        r"error: Limit reached for predict \(1/hour on the free tier\): try again in \d+ s\n", capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["predict", "--ticker", "SPX"],
+        ["train", "--ticker", "SPX", "--csv", str(GSPC_2018)],
+        ["import-csv", str(GSPC_2018), "--ticker", "SPX"],
+        ["quality", "SPX"],
+        ["load-sample"],
+    ],
+)
+def test_a_database_not_set_up_says_how_to_set_it_up(tmp_path, monkeypatch, capsys, argv):
+    url = URL.create("sqlite", database=str(tmp_path / "empty.db"))
+    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+    assert main(argv) == 1
+    assert capsys.readouterr().err == "error: database has no schema yet: run `python -m db setup`\n"

@@ -1,0 +1,137 @@
+"""Two requests changing which version of a ticker is active at the same moment, on PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from common.config import load_settings
+from core.forecasting.registry import activate, delete
+from db.engine import create_engine_from_settings, session_scope
+from db.models import ModelVersion
+from db.repositories.actor import Actor
+from db.repositories.models import activate_model_version, add_model_version
+from tests.accounts import make_account
+from tests.servers import fresh_postgres_database
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def sessions() -> Iterator[sessionmaker[Session]]:
+    with fresh_postgres_database(migrated=True) as url:
+        engine = create_engine_from_settings(load_settings(), url)
+        try:
+            yield sessionmaker(bind=engine, expire_on_commit=False)
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture
+def three_versions(sessions) -> tuple[Actor, list]:
+    """An analyst's v1, v2 and v3 of one ticker, v1 active."""
+    actor = make_account(sessions.kw["bind"].url)
+    with session_scope(sessions) as session:
+        versions = [stored_version(session, actor) for _ in range(3)]
+        activate_model_version(session=session, version=versions[0])
+    return actor, [v.id for v in versions]
+
+
+def stored_version(session: Session, actor: Actor) -> ModelVersion:
+    """A version row: which one is active is all these tests look at, never the model in it."""
+    bundle = b"bundle"
+    return add_model_version(
+        session=session,
+        actor=actor,
+        ticker="SPX",
+        model_type="drift",
+        parameters={},
+        metrics={},
+        data_start=None,
+        data_end=None,
+        data_hash=None,
+        artifact=bundle,
+        artifact_sha256=hashlib.sha256(bundle).hexdigest(),
+    )
+
+
+def while_the_first_holds(sessions, first: Callable[[Session], object], second: Callable[[Session], object]) -> str:
+    """Run `first` up to its flush, then `second` in another thread until it waits on a row lock the first
+    holds, then commit the first. Returns the second's outcome: "ok" or its error."""
+    outcome: list[str] = []
+
+    def run_second() -> None:
+        try:
+            with session_scope(sessions) as session:
+                second(session)
+            outcome.append("ok")
+        except Exception as error:  # noqa: BLE001 - reported to the assertions
+            outcome.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
+
+    with session_scope(sessions) as session:
+        first(session)
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        _until_a_transaction_waits_for_a_lock(sessions)
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the second request never finished"
+    return outcome[0]
+
+
+def _until_a_transaction_waits_for_a_lock(sessions) -> None:
+    """Without this, the second request might read only after the first committed, and never race it."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with sessions() as probe:
+            if probe.scalar(waiting):
+                return
+        time.sleep(0.02)
+    raise AssertionError("the second request never waited for the first")
+
+
+def active_versions(sessions, actor: Actor) -> list[int]:
+    with session_scope(sessions) as session:
+        query = select(ModelVersion.version).where(ModelVersion.user_id == actor.user_id, ModelVersion.is_active)
+        return list(session.scalars(query))
+
+
+def test_two_activations_at_once_leave_the_later_one_active(sessions, three_versions):
+    actor, (_, v2, v3) = three_versions
+    outcome = while_the_first_holds(
+        sessions,
+        lambda session: activate(session=session, actor=actor, version_id=v2),
+        lambda session: activate(session=session, actor=actor, version_id=v3),
+    )
+    assert outcome == "ok"
+    assert active_versions(sessions, actor) == [3]
+
+
+def test_an_activation_while_the_active_version_is_deleted_wins(sessions, three_versions):
+    actor, (v1, v2, _) = three_versions
+    outcome = while_the_first_holds(
+        sessions,
+        lambda session: delete(session=session, actor=actor, version_id=v1),  # makes v3, the newest, active
+        lambda session: activate(session=session, actor=actor, version_id=v2),
+    )
+    assert outcome == "ok"
+    assert active_versions(sessions, actor) == [2]
+
+
+def test_activating_a_version_deleted_meanwhile_says_so(sessions, three_versions):
+    actor, (_, v2, _) = three_versions
+    outcome = while_the_first_holds(
+        sessions,
+        lambda session: delete(session=session, actor=actor, version_id=v2),
+        lambda session: activate(session=session, actor=actor, version_id=v2),
+    )
+    assert outcome == "NotFound: SPX v2 was deleted meanwhile"
+    assert active_versions(sessions, actor) == [1]
