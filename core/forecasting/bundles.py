@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from core.forecasting import zoo
-from core.forecasting.artifacts import Bundle, pack
+from core.forecasting import artifacts, zoo
+from core.forecasting.artifacts import ArtifactError, Bundle, pack, unpack
+from core.forecasting.config import ModelSettingsError
 from core.forecasting.forecaster import Forecaster
 from core.forecasting.history import Fitted
 from core.forecasting.intervals import Interval
@@ -32,7 +33,11 @@ class Restored:
 
 
 def pack_fitted(fitted: Fitted, *, kind: str, metadata: dict[str, Any], key: bytes | None = None) -> bytes:
-    """The bundle of a fitted forecaster; metadata adds ticker, parameters, metrics and the data range."""
+    """The bundle of a fitted forecaster; metadata adds ticker, parameters, metrics and the data range.
+
+    A bundle the reader would refuse is refused here, so it never becomes a version (let alone the
+    active one) that no forecast can load; ModelSettingsError says so, and which settings to lower.
+    """
     forecaster = fitted.forecaster
     scale = fitted.interval.scale if math.isfinite(fitted.interval.scale) else None  # None: unbounded
     preprocessing = {
@@ -41,7 +46,22 @@ def pack_fitted(fitted: Fitted, *, kind: str, metadata: dict[str, Any], key: byt
         "interval_level": fitted.interval.level,
     }
     metadata = {"trained_at": datetime.now(UTC).isoformat(timespec="seconds")} | metadata | {"model_type": kind}
-    return pack(forecaster.model_file(), preprocessing, metadata, key=key)
+    bundle = pack(forecaster.model_file(), preprocessing, metadata, key=key)
+    limit = artifacts.MAX_BUNDLE_BYTES
+    if len(bundle) > limit:
+        raise ModelSettingsError(
+            f"the trained {kind} model's file is {_size(len(bundle))}, more than the {_size(limit)} a model file "
+            "may be, so it could never be loaded: train it with fewer layers or fewer units (lstm_units, dense_units)"
+        )
+    try:
+        unpack(bundle, key=key)
+    except ArtifactError as error:
+        raise ArtifactError(f"the trained {kind} model could not be stored in a file that loads: {error}") from None
+    return bundle
+
+
+def _size(count: int) -> str:
+    return f"{count / (1024 * 1024):.1f} MB" if count >= 1024 * 1024 else f"{count:,} bytes"
 
 
 def restore_bundle(bundle: Bundle) -> Restored:

@@ -111,11 +111,16 @@ class Ensemble(Forecaster):
         if not isinstance(entries, list) or not isinstance(weights, list) or len(entries) != len(weights):
             raise ValueError("members and weights: two lists of the same length")
         members = []
-        for entry in entries:
+        for number, entry in enumerate(entries):
             kind = entry.get("kind") if isinstance(entry, dict) else None
             if kind not in kinds:
                 raise ValueError(f"members: unknown member {str(kind)[:20]!r}")
-            members.append(kinds[kind].restore(dict(entry.get("parameters") or {})))
+            member_parameters = entry.get("parameters")
+            if member_parameters is None:  # absent: no parameters, as persistence has
+                member_parameters = {}
+            if not isinstance(member_parameters, dict):
+                raise ValueError(f"members.{number}.parameters: must be a JSON object")
+            members.append(kinds[kind].restore(member_parameters))
         values = np.array([finite(w, "weights") for w in weights])
         if (values < 0).any() or not np.isclose(values.sum(), 1.0, atol=1e-6):
             raise ValueError("weights: non-negative and summing to 1")

@@ -133,10 +133,46 @@ class Lstm(Forecaster):
     def restore(cls, parameters: dict[str, Any], model_file: bytes | None = None) -> Lstm:
         if model_file is None:
             raise ValueError("the bundle holds no model.keras")
-        forecaster = cls(parse_config(**dict(parameters.get("config") or {})))
-        forecaster.preprocessing = parse_preprocessing(dict(parameters.get("preprocessing") or {}))
+        config, preprocessing = (_object(parameters, name) for name in ("config", "preprocessing"))
+        forecaster = cls(parse_config(**config))
+        forecaster.preprocessing = window = parse_preprocessing(preprocessing)
         forecaster.model = load_keras_model(model_file)
+        _check_shapes(forecaster.model, window)
+        # Feature rows are built from the config's list and scaled with the preprocessing's statistics.
+        if forecaster.config.features != window.features:
+            raise ValueError(
+                f"parameters: config.features ({', '.join(forecaster.config.features)}) differ from "
+                f"the features the network was trained on ({', '.join(window.features)})"
+            )
         return forecaster
+
+
+def _object(parameters: dict[str, Any], name: str) -> dict[str, Any]:
+    value = parameters.get(name)
+    if value is None:  # absent: the defaults, as bundles without it were written
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"preprocessing.json: parameters.{name}: must be a JSON object")
+    return value
+
+
+def _check_shapes(model: Any, window: WindowPreprocessing) -> None:
+    """Refuse a network whose input is not the preprocessing's windows or whose output is not one number.
+
+    Otherwise the version imports and loads, and every forecast fails inside TensorFlow instead.
+    """
+    given = (window.window, len(window.features))
+    try:
+        (_, days, features), (_, outputs) = model.input_shape, model.output_shape
+    except (AttributeError, TypeError, ValueError):
+        raise ValueError("model.keras: not a network of one input window and one output") from None
+    if (days not in (None, given[0])) or features != given[1]:
+        raise ValueError(
+            f"model.keras takes windows of {days} days x {features} features, "
+            f"but preprocessing.json gives {given[0]} days x {given[1]}"
+        )
+    if outputs != 1:
+        raise ValueError(f"model.keras forecasts {outputs} numbers a window; one is expected")
 
 
 class Gru(Lstm):

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from common.errors import NotFound
+from common.errors import BadInput, NotFound
 from core.audit import record_event
 from core.auth.roles import Permission, require
 from core.data.tickers import TickerError, normalise_ticker
-from core.forecasting.artifacts import ArtifactError, sha256, unpack
+from core.forecasting.artifacts import ArtifactError, pack, sha256, unpack
 from core.forecasting.bundles import Restored, restore_bundle
 from core.forecasting.config import parse_config
 from core.forecasting.training import TrainingResult
@@ -34,6 +34,10 @@ from db.repositories.predictions import count_predictions_of
 
 class RegistryError(NotFound, LookupError):
     """No such version for this user, or a request the registry refuses; the message says which."""
+
+
+class DuplicateVersionError(BadInput):
+    """The file to import is already stored, byte for byte, as a version of the same ticker."""
 
 
 def save_version(*, session: Session, actor: Actor, ticker: str, result: TrainingResult) -> ModelVersion:
@@ -121,11 +125,7 @@ def load_version(version: ModelVersion) -> LoadedModel:
     repeated predict skips unzipping and Keras; bytes altered in the database hash differently and
     are refused before any cache is consulted.
     """
-    digest = sha256(version.artifact)
-    if digest != version.artifact_sha256:
-        raise ArtifactError(
-            f"{version.ticker} v{version.version}: the stored artifact does not match its SHA-256; refusing to load it"
-        )
+    digest = _checked_digest(version, "load")
     with _loaded_lock:
         cached = _loaded.get(digest)
         if cached is not None:
@@ -141,6 +141,31 @@ def load_version(version: ModelVersion) -> LoadedModel:
             while len(_loaded) > CACHED_MODELS:
                 _loaded.popitem(last=False)
     return LoadedModel(version, *cached)
+
+
+def _checked_digest(version: ModelVersion, action: str) -> str:
+    """The SHA-256 of the stored artifact, refused unless it is the one stored beside it."""
+    digest = sha256(version.artifact)
+    if digest != version.artifact_sha256:
+        name = f"{version.ticker} v{version.version}"
+        raise ArtifactError(f"{name}: the stored artifact does not match its SHA-256; refusing to {action} it")
+    return digest
+
+
+def export_artifact(version: ModelVersion) -> bytes:
+    """The version's bundle as a file this deployment imports: signed with its current key.
+
+    A stored bundle keeps the signature it was trained or imported with. After the key changes
+    (COOKIE_KEY rotated, MODEL_SIGNING_KEY set) or for versions stored before bundles were signed,
+    that signature is no longer this deployment's, and its own export would be refused. The stored
+    SHA-256 is what vouches for the bytes, so only bytes that still match it are signed again.
+    """
+    _checked_digest(version, "export")
+    bundle = unpack(version.artifact)
+    if bundle.verified:
+        return version.artifact  # the very bytes stored, so a re-import is recognised as the same file
+    unsigned = {key: value for key, value in bundle.metadata.items() if key not in ("files", "signature")}
+    return pack(bundle.model_file, bundle.preprocessing, unsigned)
 
 
 def export_filename(version: ModelVersion) -> str:
@@ -165,12 +190,20 @@ def import_version(*, session: Session, actor: Actor, data: bytes, ticker: str |
             "only bundles exported here can be imported"
         )
     metadata = bundle.metadata
+    symbol = _import_ticker(ticker, str(metadata.get("ticker") or ""))
+    digest = sha256(data)
+    for stored in list_model_versions(session=session, actor=actor, ticker=symbol):
+        # A second copy would forecast exactly as the first, without the first's own scores.
+        if stored.artifact_sha256 == digest:
+            raise DuplicateVersionError(
+                f"this file is already stored as {symbol} v{stored.version}: nothing was imported "
+                "(type another ticker to keep a copy under it)"
+            )
+    kind = str(metadata.get("model_type", "lstm"))  # bundles from before other types were LSTMs
     try:
-        symbol = normalise_ticker(ticker or metadata.get("ticker") or "")
-    except TickerError:
-        raise RegistryError("the model file names no valid ticker: give one") from None
-    try:
-        parameters = parse_config(**metadata.get("parameters", {})).model_dump(mode="json")
+        # The type is the one the bundle restores as; bundles from before the Forecaster interface
+        # keep an LSTM's settings without naming a type, which would read as the default "auto".
+        parameters = parse_config(**(metadata.get("parameters", {}) | {"model_type": kind})).model_dump(mode="json")
         # Validates the parameters for the type; a .keras file loads in safe mode (no Lambda or custom layers).
         restore_bundle(bundle)
     except ValueError as error:
@@ -179,14 +212,14 @@ def import_version(*, session: Session, actor: Actor, data: bytes, ticker: str |
         session=session,
         actor=actor,
         ticker=symbol,
-        model_type=str(metadata.get("model_type", "lstm")),  # bundles from before other types were LSTMs
+        model_type=kind,
         parameters=parameters,
         metrics={"imported": True, "evaluated": False, "verdict": NOT_EVALUATED},
         data_start=_date(metadata.get("data_start")),
         data_end=_date(metadata.get("data_end")),
         data_hash=metadata.get("data_hash"),
         artifact=data,
-        artifact_sha256=sha256(data),
+        artifact_sha256=digest,
     )
     _activate_if_none_is(session, actor, version)
     record_event(
@@ -197,6 +230,24 @@ def import_version(*, session: Session, actor: Actor, data: bytes, ticker: str |
         detail=f"{symbol} v{version.version}",
     )
     return version
+
+
+def _import_ticker(typed: str | None, named: str) -> str:
+    """The ticker typed on the import form, else the one the file names; TickerError says which is wrong."""
+    if typed:  # empty keeps the file's; spaces alone are a typing slip, refused rather than guessed
+        if not typed.strip():
+            keep = f" ({named})" if named else ""
+            raise TickerError(f"ticker: blank; type a symbol, or leave the field empty to keep the file's ticker{keep}")
+        try:
+            return normalise_ticker(typed)
+        except TickerError as error:
+            raise TickerError(f"ticker: {error}") from None
+    if not named:
+        raise TickerError("the model file names no ticker: type one in the Ticker field")
+    try:
+        return normalise_ticker(named)
+    except TickerError as error:
+        raise TickerError(f"the model file's ticker: {error}; type one in the Ticker field") from None
 
 
 def _date(value: Any) -> date | None:

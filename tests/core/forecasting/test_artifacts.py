@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import struct
 import tracemalloc
 import zipfile
@@ -142,3 +143,104 @@ def test_a_number_beyond_floating_point_is_refused():
 
 def test_entry_limits_cover_every_bundle_file():
     assert set(MAX_ENTRY_BYTES) == {MODEL_FILE, PREPROCESSING_FILE, METADATA_FILE}
+
+
+def _zip(entries: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=compression) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def _unsigned(preprocessing: bytes, metadata: dict | None = None) -> bytes:
+    """What anyone can make: checksums right, no signature."""
+    listed = {"format": "candlecast-model/1", "files": {PREPROCESSING_FILE: sha256(preprocessing)}}
+    return _zip({PREPROCESSING_FILE: preprocessing, METADATA_FILE: json.dumps(listed | (metadata or {})).encode()})
+
+
+DEEP = b"[" * 200_000 + b"]" * 200_000
+
+
+@pytest.mark.parametrize(
+    ("bundle", "problem"),
+    [
+        (_unsigned(DEEP), r"preprocessing\.json is nested more than \d+ levels deep"),
+        (_zip({PREPROCESSING_FILE: b"{}", METADATA_FILE: b'{"format": ' + DEEP + b"}"}), r"metadata\.json is nested"),
+        (_unsigned(b'{"x": ' + b"1" * 5000 + b"}"), r"preprocessing\.json: a number of 5000 digits"),
+        (_unsigned(b'{"x": "\xff"}'), r"preprocessing\.json is not valid JSON \(UTF-8\)"),
+    ],
+    ids=["deep preprocessing", "deep metadata", "5000-digit integer", "not UTF-8"],
+)
+def test_json_a_parser_cannot_take_is_refused_by_name(bundle, problem):
+    with pytest.raises(ArtifactError, match=problem):
+        unpack(bundle, key=KEY)
+
+
+def test_nesting_inside_strings_is_not_nesting():
+    text = json.dumps({"parameters": {}, "note": "[" * 100 + '\\"{' * 100}).encode()
+    assert unpack(_unsigned(text), key=KEY).preprocessing["note"].startswith("[[[")
+
+
+def _with_flag(data: bytes, flag: int) -> bytes:
+    """Every entry's general-purpose flags ORed with `flag`, in the local headers and the central directory."""
+    out = bytearray(data)
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = out.find(signature)
+        while at != -1:
+            struct.pack_into("<H", out, at + offset, struct.unpack_from("<H", out, at + offset)[0] | flag)
+            at = out.find(signature, at + 4)
+    return bytes(out)
+
+
+def _corrupt_deflate() -> bytes:
+    preprocessing = b'{"parameters": {}}'
+    metadata = {"format": "candlecast-model/1", "files": {PREPROCESSING_FILE: sha256(preprocessing)}}
+    metadata["metrics"] = {"pad": "x" * 150}
+    data = bytearray(_zip({PREPROCESSING_FILE: preprocessing, METADATA_FILE: json.dumps(metadata).encode()}, 8))
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo(METADATA_FILE)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start : start + info.compress_size] = b"\xff" * info.compress_size
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("bundle", "problem"),
+    [
+        (_with_flag(_unsigned(b'{"parameters": {}}'), 0x1), r"metadata\.json cannot be read: .*encrypted"),
+        (_corrupt_deflate(), r"metadata\.json cannot be read: .*decompressing"),
+        (_zip({PREPROCESSING_FILE: b"{}", METADATA_FILE: b"{}"}, zipfile.ZIP_BZIP2), r"compressed with method 12"),
+    ],
+    ids=["encrypted flag", "corrupt deflate stream", "bzip2"],
+)
+def test_a_zip_entry_that_cannot_be_read_is_refused_by_name(bundle, problem):
+    with pytest.raises(ArtifactError, match=problem):
+        unpack(bundle, key=KEY)
+
+
+def _directory_only(count: int, declared: int | None = None) -> bytes:
+    """A zip that is nothing but `count` central-directory entries named "a", its end record declaring `declared`."""
+    entry = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0) + b"a"
+    directory = entry * count
+    declared = min(count if declared is None else declared, 0xFFFF)
+    return directory + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, declared, declared, len(directory), 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("declared", "problem"),
+    [(None, r"declares 50,000 entries; a model file holds 3"), (1, r"central directory of 2,350,000 bytes")],
+    ids=["as many declared", "one declared"],
+)
+def test_a_zip_of_many_entries_is_refused_before_they_are_parsed(declared, problem):
+    many = _directory_only(50_000, declared)
+    peak, message = _peak_while(lambda: unpack(many, key=KEY))
+    assert re.search(problem, message), message
+    assert peak < 1024 * 1024, "no entry was parsed"
+
+
+def test_a_zip64_end_record_is_refused():
+    data = _unsigned(b'{"parameters": {}}')
+    end = data.rfind(b"PK\x05\x06")
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, 0, 1)
+    with pytest.raises(ArtifactError, match="zip64"):
+        unpack(data[:end] + locator + data[end:], key=KEY)

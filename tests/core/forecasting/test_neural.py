@@ -8,7 +8,7 @@ from core.forecasting.bundles import restore_bundle
 from core.forecasting.forecaster import Hooks
 from core.forecasting.series import PriceSeries, Split
 from core.forecasting.training import train_model
-from tests.core.forecasting.tiny import fixture_prices, tiny_config
+from tests.core.forecasting.tiny import fixture_prices, tiny_config, unpack_any
 from tests.fixtures import FIXTURES
 
 # Trained on the 2018 fixture with the earlier pipeline (64 per batch at 1e-3, Keras's own validation).
@@ -43,3 +43,38 @@ def test_a_bundle_of_the_earlier_training_pipeline_restores_to_its_forecast():
     assert restored.forecaster.config.learning_rate == pytest.approx(1e-3)
     series = PriceSeries.from_prices(fixture_prices())
     assert restored.forecaster.predict_next(series) == pytest.approx(EARLIER_NEXT_RETURN, rel=1e-6)
+
+
+def _saved_values(model_file: bytes) -> dict[str, int]:
+    """How many numbers each top-level group of the .keras file's weights holds (layers, optimizer...)."""
+    import io
+    import zipfile
+
+    import h5py
+
+    weights = zipfile.ZipFile(io.BytesIO(model_file)).read("model.weights.h5")
+    counts: dict[str, int] = {}
+    with h5py.File(io.BytesIO(weights), "r") as stored:
+
+        def count(name: str, item: object) -> None:
+            if isinstance(item, h5py.Dataset):
+                counts[name.split("/")[0]] = counts.get(name.split("/")[0], 0) + item.size
+
+        stored.visititems(count)
+    return counts
+
+
+def test_a_saved_network_holds_its_weights_and_no_optimizer_state():
+    # Forecasts load with compile=False and never read Adam's two values per weight: a third of the size.
+    result = train_model(fixture_prices(), tiny_config(), ticker="^GSPC")
+    assert _saved_values(unpack_any(result.bundle).model_file) == {"layers": result.model.model.count_params()}
+    restored = restore_bundle(unpack_any(result.bundle))
+    series = PriceSeries.from_prices(fixture_prices())
+    assert restored.forecaster.predict_next(series) == pytest.approx(result.model.predict_next(series), rel=1e-6)
+
+
+def test_a_bundle_saved_with_its_optimizer_state_still_loads():
+    bundle = unpack(EARLIER_BUNDLE.read_bytes(), key=EARLIER_KEY)
+    assert _saved_values(bundle.model_file)["optimizer"] > 0, "saved as versions were before"
+    series = PriceSeries.from_prices(fixture_prices())
+    assert restore_bundle(bundle).forecaster.predict_next(series) == pytest.approx(EARLIER_NEXT_RETURN, rel=1e-6)

@@ -5,11 +5,13 @@ import io
 import json
 import threading
 import zipfile
+from functools import cache
 
 import numpy as np
 import pytest
 from sqlalchemy.orm import sessionmaker
 
+from common.errors import BadInput, NotFound
 from core.auth import PermissionDeniedError
 from core.forecasting.artifacts import ArtifactError, load_keras_model, pack, sha256, unpack
 from core.forecasting.config import MODEL_TYPES
@@ -22,7 +24,7 @@ from db.repositories.actor import Actor
 from db.repositories.models import get_active_version, get_model_version, list_model_versions
 from db.repositories.users import create_user
 from tests.accounts import make_account, unique_name
-from tests.core.forecasting.tiny import fixture_prices, resigned, tiny_result
+from tests.core.forecasting.tiny import fixture_prices, resigned, tiny_result, unpack_any
 
 
 @pytest.fixture
@@ -250,3 +252,101 @@ def test_every_type_is_stored_loaded_and_predicts_the_next_sessions(session, own
     assert all(d.lower <= d.predicted_close <= d.upper for d in days)
     imported = import_version(session=session, actor=owner, data=version.artifact, ticker="COPY")
     assert imported.model_type == model_type
+
+
+def _signed(opened, preprocessing: dict | None = None, **metadata) -> bytes:
+    """The bundle's files, changed, signed with this deployment's key as only a key holder could."""
+    kept = {k: v for k, v in opened.metadata.items() if k not in ("files", "signature")} | metadata
+    return pack(opened.model_file, preprocessing or opened.preprocessing, kept)
+
+
+def _with_parameters(opened, **changes) -> bytes:
+    return _signed(opened, opened.preprocessing | {"parameters": opened.preprocessing["parameters"] | changes})
+
+
+@cache
+def _auto_result():
+    from core.forecasting.training import train_model
+    from tests.core.forecasting.tiny import tiny_config
+
+    return train_model(fixture_prices(), tiny_config(model_type="auto"), ticker="^GSPC")
+
+
+def _malformed(case: str) -> bytes:
+    auto, lstm = unpack_any(_auto_result().bundle), unpack_any(tiny_result().bundle)
+    window = lstm.preprocessing["parameters"]["preprocessing"]
+    three = {"features": window["features"][:3]} | {k: window[k][:3] for k in ("feature_mean", "feature_scale")}
+    return {
+        "member parameters a number": lambda: _with_parameters(auto, members=[{"kind": "drift", "parameters": 5}],
+                                                               weights=[1.0]),
+        "member parameters a list": lambda: _with_parameters(auto, members=[{"kind": "ridge", "parameters": [1, 2]}],
+                                                             weights=[1.0]),
+        "lstm config a number": lambda: _with_parameters(lstm, config=7),
+        "lstm preprocessing a list": lambda: _with_parameters(lstm, preprocessing=[3]),
+        "window 12 for a network of 10": lambda: _with_parameters(lstm, preprocessing=window | {"window": 12}),
+        "3 features for a network of 5": lambda: _with_parameters(lstm, preprocessing=window | three),
+    }[case]()  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "problem"),
+    [
+        ("member parameters a number", r"members\.0\.parameters: must be a JSON object"),
+        ("member parameters a list", r"members\.0\.parameters: must be a JSON object"),
+        ("lstm config a number", r"parameters\.config: must be a JSON object"),
+        ("lstm preprocessing a list", r"parameters\.preprocessing: must be a JSON object"),
+        ("window 12 for a network of 10", r"model\.keras takes windows of 10 days x 5 features, .* 12 days x 5"),
+        ("3 features for a network of 5", r"model\.keras takes windows of 10 days x 5 features, .* 10 days x 3"),
+    ],
+)
+def test_a_signed_bundle_whose_parameters_do_not_fit_its_type_is_refused(session, owner, case, problem):
+    with pytest.raises(ArtifactError, match=problem):
+        import_version(session=session, actor=owner, data=_malformed(case), ticker="SPX")
+    assert list_model_versions(session=session, actor=owner) == []
+
+
+def test_a_network_whose_config_features_differ_from_its_preprocessing_is_refused(session, owner):
+    from core.forecasting.training import train_model
+    from tests.core.forecasting.tiny import tiny_config
+
+    three = unpack_any(train_model(fixture_prices(), tiny_config(features=["log_return", "hv_20", "rsi_14"])).bundle)
+    config = three.preprocessing["parameters"]["config"]
+    data = _with_parameters(three, config=config | {"features": ["log_return", "hv_20", "rsi_14", "range"]})
+    with pytest.raises(ArtifactError, match=r"config\.features \(log_return, hv_20, rsi_14, range\) differ from"):
+        import_version(session=session, actor=owner, data=data, ticker="SPX")
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [("bad ticker!", r"ticker: 'bad ticker!' is not a ticker symbol"), ("   ", r"ticker: blank; type a symbol")],
+)
+def test_a_typed_ticker_that_is_no_ticker_is_bad_input_naming_it(session, owner, typed, problem):
+    with pytest.raises(BadInput, match=problem) as raised:
+        import_version(session=session, actor=owner, data=resigned(tiny_result().bundle), ticker=typed)
+    assert not isinstance(raised.value, NotFound)
+    assert "names no" not in str(raised.value), "the file's own ticker was fine"
+
+
+def test_a_file_without_a_ticker_asks_for_one(session, owner):
+    with pytest.raises(BadInput, match="the model file names no ticker: type one"):
+        import_version(session=session, actor=owner, data=resigned(tiny_result().bundle, ticker=""))
+
+
+def test_a_bundle_from_before_the_forecaster_interface_is_stored_as_the_lstm_it_is(session, owner):
+    opened = unpack_any(tiny_result().bundle)
+    parameters = opened.preprocessing["parameters"]
+    legacy = parameters["preprocessing"] | {"interval_half_width": 0.02}
+    config = {k: v for k, v in parameters["config"].items() if k != "model_type"}
+    data = _signed(opened, legacy, parameters=config, model_type="lstm")
+    version = import_version(session=session, actor=owner, data=data, ticker="SPX")
+    assert (version.model_type, version.parameters["model_type"]) == ("lstm", "lstm")
+
+
+def test_the_same_file_imported_twice_for_one_ticker_is_refused_naming_the_version(session, owner):
+    data = resigned(tiny_result().bundle)
+    first = import_version(session=session, actor=owner, data=data, ticker="SPX")
+    with pytest.raises(BadInput, match=r"this file is already stored as SPX v1: nothing was imported"):
+        import_version(session=session, actor=owner, data=data, ticker="SPX")
+    copy = import_version(session=session, actor=owner, data=data, ticker="SPXCOPY")
+    assert [v.version for v in list_model_versions(session=session, actor=owner, ticker="SPX")] == [first.version]
+    assert copy.version == 1, "another ticker may hold the same model"

@@ -1,5 +1,7 @@
 """Jobs of every kind run by the trainer on a real database: a ridge version, a leaderboard."""
 
+import re
+
 import pytest
 from sqlalchemy.engine import URL
 
@@ -144,3 +146,21 @@ def test_a_job_says_what_it_is_doing_once_its_prices_are_read(app_database, monk
         job_id = row.id
     TrainingRun(job_id, get_sessionmaker()).run()
     assert seen == [saying]
+
+
+def test_a_network_too_large_to_load_fails_its_job_and_is_never_saved(app_database, monkeypatch):
+    # The reader refuses bundles beyond its limit, so storing one would leave an active version that never loads.
+    from core.forecasting import artifacts
+
+    monkeypatch.setattr(artifacts, "MAX_BUNDLE_BYTES", 1000)
+    actor = make_account(app_database)
+    finished = run(actor, "train", model_type="lstm", lstm_units=[4, 4])
+    assert finished.status == "failed"
+    assert finished.model_version_id is None
+    assert re.fullmatch(
+        r"the trained lstm model's file is [\d,]+ bytes, more than the 1,000 bytes a model file may be, so it "
+        r"could never be loaded: train it with fewer layers or fewer units \(lstm_units, dense_units\)",
+        finished.error,
+    ), finished.error
+    with session_scope() as session:
+        assert session.query(ModelVersion).count() == 0

@@ -5,7 +5,9 @@ import uuid
 import pytest
 from sqlalchemy.engine import URL
 
+from common.config import get_settings
 from common.errors import Refusal
+from core.forecasting.artifacts import unpack
 from core.forecasting.registry import save_version
 from core.forecasting.training import train_model
 from core.services import forecasts, models
@@ -13,7 +15,7 @@ from db.engine import session_scope
 from db.migrate import upgrade_to_head
 from db.models.accounts import Role
 from tests.accounts import make_account
-from tests.core.forecasting.tiny import fixture_prices, tiny_config
+from tests.core.forecasting.tiny import fixture_prices, resigned, tiny_config
 
 
 @pytest.fixture
@@ -52,3 +54,34 @@ def test_another_users_version_is_not_found_and_a_viewer_cannot_activate(databas
 def test_predicting_without_a_model_is_refused_with_where_to_start(database):
     with pytest.raises(Refusal, match="no active model for SPX: train one on the Train page first"):
         forecasts.predict(make_account(database), "SPX", 3)
+
+
+def _use_key(monkeypatch, key: str) -> None:
+    monkeypatch.setenv("MODEL_SIGNING_KEY", key)
+    get_settings.cache_clear()
+
+
+def test_after_a_key_change_this_deployment_imports_its_own_export(database, monkeypatch):
+    _use_key(monkeypatch, "the key before rotation, 0123456789abcdef")
+    actor = make_account(database)
+    result = train_model(fixture_prices(), tiny_config(model_type="drift"), ticker="SPX")
+    with session_scope() as session:
+        version = save_version(session=session, actor=actor, ticker="SPX", result=result)
+    assert models.export_bundle(actor, version.id).data == result.bundle, "signed with the current key: as stored"
+    _use_key(monkeypatch, "the key after rotation, fedcba9876543210")
+    exported = models.export_bundle(actor, version.id)
+    imported = models.import_bundle(actor, exported.data, "COPY")
+    assert (imported.ticker, imported.model_type) == ("COPY", "drift")
+    assert unpack(exported.data).preprocessing == unpack(result.bundle, key=b"any").preprocessing
+
+
+def test_a_stored_artifact_that_does_not_match_its_sha256_is_never_re_signed(database, monkeypatch):
+    _use_key(monkeypatch, "the key before rotation, 0123456789abcdef")
+    actor = make_account(database)
+    result = train_model(fixture_prices(), tiny_config(model_type="drift"), ticker="SPX")
+    with session_scope() as session:
+        version = save_version(session=session, actor=actor, ticker="SPX", result=result)
+        version.artifact = resigned(result.bundle, key=b"k" * 32, ticker="MSFT")
+    _use_key(monkeypatch, "the key after rotation, fedcba9876543210")
+    with pytest.raises(Refusal, match="SPX v1: the stored artifact does not match its SHA-256; refusing to export it"):
+        models.export_bundle(actor, version.id)
