@@ -96,8 +96,8 @@ def delete(*, session: Session, actor: Actor, version_id: uuid.UUID) -> int:
     version = owned_version(session=session, actor=actor, version_id=version_id)
     detail = f"{version.ticker} v{version.version}"
     kept = count_predictions_of(session=session, version=version)
-    was_active, ticker = version.is_active, version.ticker
-    delete_model_version(session=session, version=version)
+    ticker = version.ticker
+    was_active = delete_model_version(session=session, version=version)
     remaining = list_model_versions(session=session, actor=actor, ticker=ticker)
     if was_active and remaining:
         activate_model_version(session=session, version=remaining[0])

@@ -121,11 +121,20 @@ def activate_model_version(*, session: Session, version: ModelVersion) -> None:
     session.flush()
 
 
-def delete_model_version(*, session: Session, version: ModelVersion) -> None:
-    # Deleting the active version is followed by activating another: the same locks as an activation.
-    _lock_versions_of(session, version.user_id, version.ticker)
+def delete_model_version(*, session: Session, version: ModelVersion) -> bool:
+    """Delete the version; whether it was the active one, as found under the lock.
+
+    Deleting the active version is followed by activating another: the same locks as an activation.
+    Whether it was active is read again once they are held: read before, an activation of this very
+    version committed meanwhile went unseen, and the ticker was left with versions and none active.
+    """
+    if version.id not in _lock_versions_of(session, version.user_id, version.ticker):
+        raise NotFound(f"{version.ticker} v{version.version} was deleted meanwhile")
+    session.refresh(version, attribute_names=["is_active"])
+    was_active = version.is_active
     session.delete(version)
     session.flush()
+    return was_active
 
 
 def _lock_versions_of(session: Session, user_id: uuid.UUID, ticker: str) -> set[uuid.UUID]:

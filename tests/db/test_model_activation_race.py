@@ -135,3 +135,16 @@ def test_activating_a_version_deleted_meanwhile_says_so(sessions, three_versions
     )
     assert outcome == "NotFound: SPX v2 was deleted meanwhile"
     assert active_versions(sessions, actor) == [1]
+
+
+def test_deleting_a_version_just_made_active_leaves_another_active(sessions, three_versions):
+    # The deletion read v2 as inactive before v2's activation committed: it must judge by what it finds
+    # under the lock, or the ticker is left with versions and none active.
+    actor, (_, v2, _) = three_versions
+    outcome = while_the_first_holds(
+        sessions,
+        lambda session: activate(session=session, actor=actor, version_id=v2),
+        lambda session: delete(session=session, actor=actor, version_id=v2),
+    )
+    assert outcome == "ok"
+    assert active_versions(sessions, actor) == [3]
