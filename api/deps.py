@@ -1,27 +1,28 @@
-"""What every request goes through: the API key, the key's limit on the endpoint, and a transaction.
+"""What every request goes through: the API key, the key's limit on the endpoint, and its usage.
 
-The key is checked and its use counted in a transaction of its own, committed before the route
-runs. Routes on the service layer own their transactions; the others call one core function with
-the session `transaction` gives them, committed after the route returns but before the response
-is sent, so a client that reads right after a write sees it.
+The key is checked by the API's gate (api.app.ApiGate) before the body is read or parsed, in a
+transaction of its own committed before the route runs: routes on the service layer own their
+transactions and must not wait for this one (on SQLite the key's last use and usage take the
+write lock until the commit). The route's `authenticate` dependency hands on what the gate found.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from types import UnionType
 from typing import Annotated, Union, get_args, get_origin
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from starlette.types import Scope
 
 from api.errors import ApiError
 from api.limits import ApiLimits, take
 from common.config import Settings, get_settings
-from core.api_usage import KeyHolder, authenticate_key, record_key_request, take_back_key_request
+from core.api_usage import KeyHolder, authenticate_key, record_key_request
 from core.auth.client_address import resolve_client_address
 from core.auth.roles import Permission, require
 from core.throttle import Throttle, get_throttle
@@ -30,15 +31,27 @@ from db.repositories.actor import Actor
 
 bearer = HTTPBearer(auto_error=False, description="An API key from the Account page: `Authorization: Bearer cc_...`")
 UNAUTHORISED_HEADERS = {"WWW-Authenticate": "Bearer"}
+# Where the gate leaves its findings in the request's state (request.state.<name>).
+CALLER_STATE = "api_caller"
+RATE_LIMIT_STATE = "rate_limit_headers"
 
 
 @dataclass(frozen=True)
 class Caller:
-    """The key's owner acting through the API, the key, and where the request came from."""
+    """The key's owner acting through the API, the key, where the request came from, and the endpoint it called."""
 
     actor: Actor
     api_key_id: str
     client_ip: str | None
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    """A valid key's caller, and the RateLimit-* headers of its window (None when the limit store is down)."""
+
+    caller: Caller
+    rate_limit_headers: dict[str, str] | None
 
 
 def client_address_of(scope: Scope) -> str:
@@ -53,58 +66,84 @@ def client_address_of(scope: Scope) -> str:
     return resolve_client_address(peer[0] if peer else None, forwarded or None, get_settings().trusted_proxy_networks)
 
 
-def _endpoint(request: Request) -> str:
-    route = request.scope.get("route")
+def endpoint_of(method: str, route: APIRoute) -> str:
     # path_format: the template as OpenAPI documents it, without the {job_id:uuid} converters.
-    return f"{request.method} {getattr(route, 'path_format', request.url.path)}"
+    return f"{method} {route.path_format}"
 
 
-def authenticate(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> Iterator[Caller]:
-    """The caller of a valid key, counted against the key's limit on this endpoint and in its usage.
+def presented_key(scope: Scope) -> str | None:
+    """The secret of `Authorization: Bearer <secret>`, read as HTTPBearer reads it; None for anything else."""
+    value = next((v.decode("latin-1") for name, v in scope.get("headers", []) if name == b"authorization"), None)
+    scheme, secret = get_authorization_scheme_param(value)
+    return secret if scheme.lower() == "bearer" and secret else None
 
-    Its own short transaction: a route's service, with a transaction of its own, must not wait for
-    this one (on SQLite the key's last use takes the write lock until the commit). A request that
-    is then refused is taken back out of the usage, which counts the requests served.
+
+def missing_key() -> ApiError:
+    return ApiError(401, "unauthorised", "send an API key: Authorization: Bearer cc_...", headers=UNAUTHORISED_HEADERS)
+
+
+def check_key(scope: Scope, endpoint: str, limits: ApiLimits) -> KeyCheck:
+    """The caller of the request's key, counted against the key's limit on this endpoint and in its usage.
+
+    Raises the 401 of a missing or invalid key, or the 429 of a full window. Usage counts every
+    request the window counted, refusals that follow included (a 403, 404, 408, 413, 422): usage
+    then explains a 429. A 429 is counted in neither, so a key hammering past its limit costs a
+    read per request, not a write.
     """
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ApiError(
-            401, "unauthorised", "send an API key: Authorization: Bearer cc_...", headers=UNAUTHORISED_HEADERS
-        )
-    endpoint = _endpoint(request)
-    limits: ApiLimits = request.app.state.limits
+    secret = presented_key(scope)
+    if secret is None:
+        raise missing_key()
     with session_scope(action="API key check") as session:
-        holder: KeyHolder | None = authenticate_key(session=session, secret=credentials.credentials)
+        holder: KeyHolder | None = authenticate_key(session=session, secret=secret)
         if holder is None:
             raise ApiError(
                 401, "unauthorised", "the API key is unknown, revoked or expired", headers=UNAUTHORISED_HEADERS
             )
-        allowance = take(throttle(), limits.for_endpoint(request.method, endpoint), str(holder.api_key_id), endpoint)
-        if allowance is not None:
-            if not allowance.allowed:
-                raise ApiError(
-                    429,
-                    "rate_limited",
-                    f"at most {allowance.limit} requests per window to {endpoint} with this key; "
-                    f"retry in {allowance.reset_seconds} s",
-                    headers=allowance.headers(),
-                )
-            request.state.rate_limit_headers = allowance.headers()
-        day = record_key_request(session=session, api_key_id=holder.api_key_id, endpoint=endpoint)
-    try:
-        yield Caller(
-            actor=holder.actor,
-            api_key_id=str(holder.api_key_id),
-            client_ip=client_address_of(request.scope),
-        )
-    except Exception:
-        with session_scope(action="API key use taken back") as session:
-            take_back_key_request(session=session, api_key_id=holder.api_key_id, endpoint=endpoint, day=day)
-        raise
+        allowance = take(throttle(), limits.for_endpoint(scope["method"], endpoint), str(holder.api_key_id), endpoint)
+        if allowance is not None and not allowance.allowed:
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"at most {allowance.limit} requests per window to {endpoint} with this key; "
+                f"retry in {allowance.reset_seconds} s",
+                headers=allowance.headers(),
+            )
+        record_key_request(session=session, api_key_id=holder.api_key_id, endpoint=endpoint)
+    caller = Caller(
+        actor=holder.actor,
+        api_key_id=str(holder.api_key_id),
+        client_ip=client_address_of(scope),
+        endpoint=endpoint,
+    )
+    return KeyCheck(caller, allowance.headers() if allowance is not None else None)
 
 
-CallerDep = Annotated[Caller, Depends(authenticate, scope="function")]
+def required_permissions(dependant: Dependant) -> frozenset[Permission]:
+    """The permissions a route's dependencies demand (`permitted`), so the gate can refuse before the body is read."""
+    found = {permission} if (permission := getattr(dependant.call, "required_permission", None)) else set()
+    for sub_dependant in dependant.dependencies:
+        found |= required_permissions(sub_dependant)
+    return frozenset(found)
+
+
+async def authenticate(
+    request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Caller:
+    """The caller the gate checked for this request (`bearer` is here for the OpenAPI security scheme).
+
+    Async, as it only reads the request: a sync dependency would cost a hop to a worker thread.
+    """
+    caller = getattr(request.state, CALLER_STATE, None)
+    route = request.scope.get("route")
+    # Only a wiring mistake (a route served without the gate, or matched differently) gets here: fail loudly.
+    if not isinstance(caller, Caller) or not isinstance(route, APIRoute):
+        raise RuntimeError("no API key was checked for this request: is api.app.ApiGate installed?")
+    if caller.endpoint != endpoint_of(request.method, route):
+        raise RuntimeError(f"the key was checked for {caller.endpoint}, not {endpoint_of(request.method, route)}")
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(authenticate)]
 
 
 def _query_parameters(dependant: Dependant) -> dict[str, bool]:
@@ -156,6 +195,7 @@ def permitted(permission: Permission):
         require(caller.actor, permission)
         return caller
 
+    check.required_permission = permission  # type: ignore[attr-defined]  # the gate checks it before the body
     return check
 
 

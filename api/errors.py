@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import traceback
 from http import HTTPStatus
 from typing import Any
 
@@ -10,12 +10,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from starlette.convertors import UUIDConvertor
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from common.errors import BadInput, LimitReached, NotAllowed, NotFound, Refusal
 from common.logging import get_logger
 from core.throttle import ThrottleUnavailableError
+from db.engine import _LOGGED_MARK, _one_line
 
 log = get_logger("api")
 
@@ -55,6 +57,13 @@ class ApiError(Refusal):
 
 def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", what)
+
+
+def invalid(location: str, problem: str) -> ApiError:
+    """The 422 of one malformed field of the request, worded as the request's validation words its own."""
+    return ApiError(
+        422, "invalid_request", f"{location}: {problem}", details=[{"location": location, "message": problem}]
+    )
 
 
 def error_response(error: ApiError) -> JSONResponse:
@@ -100,18 +109,6 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     return sorted(methods)
 
 
-def unserved(app: FastAPI, method: str, path: str) -> str:
-    """Why no route matched: the path, and which id it gave that is not a UUID where a route takes one."""
-    for route in app.state.api_routes:
-        # The route's template with any value in each {parameter}: a match means a parameter was malformed.
-        loose = re.sub(r"\{(\w+)(:\w+)?\}", r"(?P<\1>[^/]+)", route.path)
-        uuids = [name for name, kind in route.param_convertors.items() if isinstance(kind, UUIDConvertor)]
-        if uuids and re.fullmatch(loose, path):
-            names = " and ".join(uuids)
-            return f"no endpoint serves {method} {path}: {names} must be a UUID; see /docs"
-    return f"no endpoint serves {method} {path}; see /docs"
-
-
 def _code_of(status: int) -> str:
     try:
         return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
@@ -133,7 +130,7 @@ async def _on_http(request: Request, error: StarletteHTTPException) -> JSONRespo
         headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
     message = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
     if error.status_code == 404 and message == HTTPStatus.NOT_FOUND.phrase:  # the router's, not a route's own 404
-        message = unserved(request.app, request.method, request.url.path)
+        message = f"no endpoint serves {request.method} {request.url.path}; see /docs"
     return error_response(ApiError(error.status_code, _code_of(error.status_code), message, headers=headers))
 
 
@@ -148,8 +145,52 @@ async def _on_invalid(_request: Request, error: RequestValidationError) -> JSONR
 
 
 async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
-    log.error("%s %s failed", request.method, request.url.path, exc_info=error)
+    _log_unexpected(request, error)
     return error_response(ApiError(500, "internal_error", "internal error; it has been logged"))
+
+
+def _log_unexpected(request: Request, error: Exception) -> None:
+    """One traceback per failure, naming the request by method and path: its query string and headers can
+    carry a key or a cursor, and a driver's message the values of a row, so neither is written."""
+    failed = f"{request.method} {request.url.path} failed"
+    if getattr(error, _LOGGED_MARK, False):  # marked by the transaction's scope, which logged its stack
+        log.error("%s: %s (logged above)", failed, _one_line(getattr(error, "orig", None) or error))
+    elif isinstance(error, DBAPIError):
+        stack = "".join(traceback.format_tb(error.__traceback__))
+        log.error("%s: %s\n%s", failed, _one_line(error.orig or error), stack)
+    else:
+        log.error(failed, exc_info=error)
+
+
+class UnexpectedErrors:
+    """Answers a request that failed unexpectedly with a 500 of the one shape, and ends there.
+
+    Starlette's own last resort (an exception handler for Exception) answers and then raises again
+    for the server to log; uvicorn then drops the connection without saying so, and the client's
+    next request on it is reset. It wraps the middleware added before install_error_handlers.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_noting_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_start)
+        except Exception as error:
+            if started:  # half a response: only closing the connection tells the client it is cut short
+                raise
+            response = await _on_unexpected(Request(scope), error)
+            await response(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -157,6 +198,9 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(kind, _on_expected)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_invalid)
+    app.add_middleware(UnexpectedErrors)
+    # A failure in a middleware added later, outside UnexpectedErrors, still gets the one shape from
+    # Starlette's last resort, though the server then drops the connection.
     app.add_exception_handler(Exception, _on_unexpected)
 
 

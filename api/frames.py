@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from itertools import repeat
 
+import orjson
 import pandas as pd
 from fastapi import Request, Response
 
@@ -71,14 +73,46 @@ def table_response(
     plain = _plain(frame, dates, datetimes)
     if wants_csv(request):
         return Response(
-            to_safe_csv(plain),
+            to_safe_csv(_csv_booleans(plain)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
-    # pandas writes a fixed count of decimals, not the shortest exact form: at 15, a close of 2506.850098
-    # reads 2506.850097999999889. 10 keeps every price as given and a small share (0.0083) to 8 digits.
-    records = plain.to_json(orient="records", double_precision=10) if len(plain) else "[]"
-    return records_response(records, count=len(plain), key=key, meta=meta)
+    return records_response(_json_records(plain), count=len(plain), key=key, meta=meta)
+
+
+def _csv_booleans(frame: pd.DataFrame) -> pd.DataFrame:
+    """Booleans as JSON writes them, true and false, rather than Python's True and False."""
+    flags = [name for name, series in frame.items() if series.dtype.kind == "b"]
+    if not flags:
+        return frame
+    spelt = frame.copy()
+    for name in flags:
+        spelt[name] = frame[name].map({True: "true", False: "false"}).astype(object).where(frame[name].notna(), None)
+    return spelt
+
+
+def _json_records(frame: pd.DataFrame) -> str:
+    """The frame as a JSON array of records, each number in its shortest exact form, as the CSV writes it.
+
+    Not pandas' to_json: it writes a fixed count of decimals (at most 15), so a close of 2506.850098
+    reads 2506.850097999999889 at 15 and one of 6.39e-06 loses its digits at 10. orjson writes the
+    shortest form (NaN as null). Whole columns become lists and rows dicts in C loops (map, zip): a
+    Python loop over the rows cost about 15 % more.
+    """
+    columns = [_cells(series) for _, series in frame.items()]
+    names = [str(name) for name in frame.columns]
+    records = list(map(dict, map(zip, repeat(names), zip(*columns, strict=True))))
+    # A numpy scalar left in a column of objects is still a number.
+    return orjson.dumps(records, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
+def _cells(series: pd.Series) -> list[object]:
+    """A column's values as Python objects, None where missing (orjson writes a float NaN as null itself)."""
+    if series.dtype.kind == "f":
+        return series.to_numpy().tolist()
+    if not series.hasnans:
+        return series.tolist()
+    return series.astype(object).where(series.notna(), None).tolist()
 
 
 def records_response(records: str, *, count: int, key: str, meta: dict[str, object] | None = None) -> Response:

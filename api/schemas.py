@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
+from fastapi import UploadFile
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -14,11 +15,11 @@ from pydantic import (
     Field,
     StrictBool,
     StrictFloat,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
-from core.data.tickers import MAX_TICKER_LENGTH, normalise_ticker
+from core.data.tickers import MAX_TICKER_LENGTH, TickerError, normalise_ticker
 from core.forecasting.config import WALK_FORWARD_WINDOWS, TrainingConfig
 from core.forecasting.evaluation import stored_verdict
 from core.forecasting.zoo import configured_kind
@@ -124,6 +125,17 @@ class ValidationReportOut(BaseModel):
     invalid_rows: int
     counts: dict[str, int]
     examples: list[dict[str, Any]]
+
+
+class PriceUpload(BaseModel):
+    """The multipart form of an upload; a field it does not name is refused, not ignored (a misspelt
+    date_format would have the file's days read month first)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: UploadFile = Field(description="a price CSV (Yahoo's layout and its variants)")
+    ticker: Annotated[Symbol | None, Field(max_length=MAX_TICKER_LENGTH, description=TICKER_DESCRIPTION)] = None
+    date_format: Annotated[str | None, Field(max_length=32, examples=["%d.%m.%Y"])] = None
 
 
 class UploadResult(BaseModel):
@@ -255,11 +267,14 @@ class WalkForwardRequest(BaseModel):
     retrain_every: WholeNumber = Field(1, ge=1, le=50)
     config: Settings = Field(default_factory=TrainingConfig)
 
-    @model_validator(mode="after")
-    def _retrain_within_windows(self) -> WalkForwardRequest:
-        if self.retrain_every > self.windows:
-            raise ValueError(f"retrain_every: 1 to the number of windows ({self.windows})")
-        return self
+    @field_validator("retrain_every")
+    @classmethod
+    def _retrain_within_windows(cls, retrain_every: int, info: ValidationInfo) -> int:
+        # On the field, not the model: a rule across fields is named at the field it judges.
+        windows = info.data.get("windows")
+        if windows is not None and retrain_every > windows:
+            raise ValueError(f"1 to the number of windows ({windows}), got {retrain_every}")
+        return retrain_every
 
 
 class JobOut(Orm):
@@ -340,11 +355,28 @@ class RiskRequest(BaseModel):
     )
     benchmark: Ticker | None = Field(None, description="a ticker to measure beta against")
 
-    @model_validator(mode="after")
-    def _some_weight(self) -> RiskRequest:
-        if sum(self.weights.values()) <= 0:
-            raise ValueError("weights: at least one above 0")
-        return self
+    @field_validator("weights", mode="before")
+    @classmethod
+    def _one_spelling_each(cls, weights: object) -> object:
+        # Tickers read in any case: "^gspc" and "^GSPC" are one ticker, and the dict would keep one weight unsaid.
+        if isinstance(weights, dict):
+            spelt: dict[str, str] = {}
+            for name in weights:
+                try:
+                    ticker = normalise_ticker(name)
+                except TickerError:
+                    continue  # not a ticker at all: the key's own validation names it
+                if ticker in spelt:
+                    raise ValueError(f"{spelt[ticker]!r} and {name!r} are the same ticker, {ticker}: give it once")
+                spelt[ticker] = name
+        return weights
+
+    @field_validator("weights")
+    @classmethod
+    def _some_weight(cls, weights: dict[str, float]) -> dict[str, float]:
+        if sum(weights.values()) <= 0:
+            raise ValueError("at least one above 0")
+        return weights
 
 
 class RiskOut(Orm):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.auth.api_keys import KeyStatus, key_status, verify_api_key
 from db.repositories.actor import Actor
-from db.repositories.api_usage import count_key_request, sum_key_requests, uncount_key_request
+from db.repositories.api_usage import count_key_request, sum_key_requests
 from db.types import utc_now
 
 
@@ -51,11 +51,6 @@ def record_key_request(*, session: Session, api_key_id: uuid.UUID, endpoint: str
     day = utc_now().date()
     count_key_request(session=session, api_key_id=api_key_id, endpoint=endpoint, day=day)
     return day
-
-
-def take_back_key_request(*, session: Session, api_key_id: uuid.UUID, endpoint: str, day: date) -> None:
-    """Uncount a request counted on `day` that was then refused: usage counts the requests served."""
-    uncount_key_request(session=session, api_key_id=api_key_id, endpoint=endpoint, day=day)
 
 
 def usage_by_key(*, session: Session, actor: Actor, since: date | None = None) -> list[KeyUsage]:

@@ -310,6 +310,12 @@ def ledger_position(cursor: str) -> LedgerPosition:
     if created_at is None or created_at.tzinfo is None:  # the database compares only zoned times
         raise LedgerCursorError(f"{NOT_A_CURSOR} ({made!r} is no time with its zone)")
     try:
+        # Here rather than when the query binds it: the first and last hours of the calendar, zoned,
+        # have no UTC time, and the database compares in UTC.
+        created_at = created_at.astimezone(UTC)
+    except OverflowError:
+        raise LedgerCursorError(f"{NOT_A_CURSOR} ({made!r} has no time in UTC)") from None
+    try:
         return LedgerPosition(target_date=target_date, created_at=created_at, id=uuid.UUID(hex=row_id))
     except ValueError:
         raise LedgerCursorError(f"{NOT_A_CURSOR} ({row_id!r} is no prediction id)") from None

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Query, Request, Response
 
 from api.deps import CallerDep, PredictorDep
-from api.errors import ApiError, documented
+from api.errors import documented, invalid, not_found
 from api.frames import table_response
 from api.routes import DEFAULT_LIMIT, LimitQuery, versioned_router
 from api.routes.market import CSV_OR_JSON
@@ -24,7 +24,7 @@ from api.schemas import (
     PredictRequest,
     Symbol,
 )
-from core.predictions import LedgerCursorError, LedgerPosition, ledger_position
+from core.predictions import LedgerCursorError, LedgerPosition, PredictionError, ledger_position
 from core.services import forecasts, models
 
 router = versioned_router("forecasts")
@@ -69,7 +69,15 @@ def post_prediction(body: PredictRequest, caller: PredictorDep) -> PredictionLis
     `model` is that version, with its verdict against persistence on its test days. The same forecast asked
     for again (a retry) is not stored twice: the rows already in the ledger come back, with `added` 0.
     `stale` says the prices end before the exchange's last completed session."""
-    made = forecasts.predict(caller.actor, body.ticker, body.days, body.version_id, caller.client_ip)
+    try:
+        made = forecasts.predict(caller.actor, body.ticker, body.days, body.version_id, caller.client_ip)
+    except PredictionError:
+        if body.version_id is None and not any(v.is_active for v in models.list_versions(caller.actor, body.ticker)):
+            # Core's sentence sends the user to the Train page; a client of the API has a route for it.
+            raise not_found(
+                f"no active model for {body.ticker}: train one first (POST /v1/jobs/training, or the Train page)"
+            ) from None
+        raise
     return PredictionList(
         count=len(made.rows),
         added=made.added,
@@ -122,10 +130,4 @@ def _position_of(cursor: str | None) -> LedgerPosition | None:
     try:
         return ledger_position(cursor)
     except LedgerCursorError as error:
-        problem = str(error)
-        raise ApiError(
-            422,
-            "invalid_request",
-            f"query.cursor: {problem}",
-            details=[{"location": "query.cursor", "message": problem}],
-        ) from None
+        raise invalid("query.cursor", str(error)) from None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from starlette.convertors import StringConvertor, register_url_convertor
+
 from api.deps import CallerDep, TrainerDep
 from api.errors import documented
 from api.routes import DEFAULT_LIMIT, LimitQuery, versioned_router
@@ -12,6 +14,20 @@ from core.services import analysis, models
 
 router = versioned_router("jobs")
 SUBMIT_ERRORS = documented(400, 401, 403, 404, 422, 429)
+
+
+class JobIdSegment(StringConvertor):
+    """A {job_id}: any path segment but the names of the routes beside it, /jobs/training and /jobs/walkforward.
+
+    Not Starlette's uuid convertor: with it a malformed id matched no route, a 404 before the key was
+    checked, where every other route's id is the 422 of its validation. Not a plain segment either:
+    GET /v1/jobs/training would then be a malformed job id rather than the 405 of a POST route.
+    """
+
+    regex = r"(?!(?:training|walkforward)$)[^/]+"
+
+
+register_url_convertor("job_id", JobIdSegment())
 
 
 @router.post("/jobs/training", response_model=JobOut, status_code=202, responses=SUBMIT_ERRORS)
@@ -35,13 +51,13 @@ def get_jobs(caller: CallerDep, limit: LimitQuery = DEFAULT_LIMIT) -> JobList:
     return JobList(count=len(jobs), jobs=[JobOut.model_validate(job) for job in jobs])
 
 
-@router.get("/jobs/{job_id:uuid}", response_model=JobOut, responses=documented(401, 404, 422, 429))
+@router.get("/jobs/{job_id:job_id}", response_model=JobOut, responses=documented(401, 404, 422, 429))
 def get_job(caller: CallerDep, job_id: uuid.UUID) -> JobOut:
     """One of your jobs: status, progress, message, and the model version it produced."""
     return JobOut.model_validate(models.get_job(caller.actor, job_id))
 
 
-@router.post("/jobs/{job_id:uuid}/cancel", response_model=JobOut, responses=documented(401, 403, 404, 422, 429))
+@router.post("/jobs/{job_id:job_id}/cancel", response_model=JobOut, responses=documented(401, 403, 404, 422, 429))
 def post_cancel(caller: TrainerDep, job_id: uuid.UUID) -> JobOut:
     """Cancel a job: a queued one at once, a running one at its next epoch; a finished one stays as it is."""
     return JobOut.model_validate(models.cancel_job(caller.actor, job_id))

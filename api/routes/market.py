@@ -6,11 +6,12 @@ from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from fastapi import File, Form, Path, Query, Request, Response, UploadFile
+from fastapi import Depends, Form, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
 from api.deps import CallerDep, UploaderDep
-from api.errors import ApiError, documented, error_response, not_found
+from api.errors import ApiError, documented, error_response, invalid, not_found
 from api.frames import records_response, table_response, wants_csv
 from api.routes import versioned_router
 from api.schemas import (
@@ -20,6 +21,7 @@ from api.schemas import (
     IndicatorTable,
     IsoDate,
     PriceTable,
+    PriceUpload,
     Symbol,
     TickerList,
     UploadResult,
@@ -33,6 +35,8 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 TickerPath = Annotated[
     Symbol, Path(min_length=1, max_length=MAX_TICKER_LENGTH, description=TICKER_DESCRIPTION, examples=["^GSPC"])
 ]
+# An indicator's period in days; a bound on each of a list's items, so a bad one is named by its place.
+Period = Annotated[int, Field(ge=2, le=500)]
 CSV_OR_JSON = {
     "content": {"text/csv": {"schema": {"type": "string"}}},
     "description": "JSON, or CSV on Accept: text/csv",
@@ -59,6 +63,7 @@ def get_prices(
     end: IsoDate | None = None,
 ) -> Response:
     """Daily prices of a ticker (your upload wins over shared data on the same day), oldest first."""
+    _check_range(start, end)
     missing = _no_prices(ticker, start, end)
     if not wants_csv(request):
         # The database writes the records: no frame, no per-value formatting in Python.
@@ -75,29 +80,39 @@ def get_prices(
     return table_response(request, prices, key="prices", meta={"ticker": ticker}, filename=f"{_safe(ticker)}.csv")
 
 
+async def one_value_each(request: Request, _caller: UploaderDep) -> None:
+    """Refuse (422) a form field given more than once, as a query parameter is: the last would win unsaid.
+
+    After the key, as the body's own validation is; async, as the form is already parsed.
+    """
+    form = await request.form()
+    repeated = sorted({name for name in form if len(form.getlist(name)) > 1})
+    if repeated:
+        problems = [{"location": f"body.{name}", "message": "given more than once"} for name in repeated]
+        raise ApiError(422, "invalid_request", f"body.{repeated[0]}: given more than once", details=problems)
+
+
 @router.post(
     "/prices",
     response_model=UploadResult,
     status_code=201,
     responses=documented(400, 401, 403, 413, 422, 429),
+    dependencies=[Depends(one_value_each)],
 )
 def post_prices(
-    caller: UploaderDep,
-    file: Annotated[UploadFile, File(description="a price CSV (Yahoo's layout and its variants)")],
-    ticker: Annotated[Symbol | None, Form(max_length=MAX_TICKER_LENGTH, description=TICKER_DESCRIPTION)] = None,
-    date_format: Annotated[str | None, Form(max_length=32, examples=["%d.%m.%Y"])] = None,
+    caller: UploaderDep, form: Annotated[PriceUpload, Form(media_type="multipart/form-data")]
 ) -> UploadResult | JSONResponse:
     """Store a price CSV as your own rows: every row or none; a refusal carries the validation report."""
-    data = file.file.read(MAX_UPLOAD_BYTES + 1)
+    data = form.file.file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ApiError(413, "too_large", f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        raise ApiError(413, "too_large", f"the file is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
     with client_address(caller.client_ip):
         result = market.upload_prices(
             caller.actor,
             data_bytes=data,
-            filename=(file.filename or "upload.csv")[:200],
-            ticker=ticker,
-            date_format=date_format,
+            filename=(form.file.filename or "upload.csv")[:200],
+            ticker=form.ticker,
+            date_format=form.date_format,
         )
     body = UploadResult(
         status=result.status,
@@ -126,7 +141,7 @@ def get_indicators(
     start: IsoDate | None = None,
     end: IsoDate | None = None,
     rsi_period: Annotated[int, Query(ge=2, le=500)] = 14,
-    ema_spans: Annotated[list[int], Query(max_length=6)] = [20, 50, 200],  # noqa: B006 - FastAPI copies defaults
+    ema_spans: Annotated[list[Period], Query(max_length=6)] = [20, 50, 200],  # noqa: B006 - FastAPI copies defaults
     bb_window: Annotated[int, Query(ge=2, le=500)] = 20,
     bb_k: Annotated[float, Query(gt=0, le=10)] = 2.0,
     macd_fast: Annotated[int, Query(ge=2, le=500)] = 12,
@@ -139,8 +154,9 @@ def get_indicators(
     ] = False,
 ) -> Response:
     """Prices with RSI, EMAs, Bollinger bands, MACD, ATR, OBV and volatility, computed over the whole history."""
-    if any(not 2 <= span <= 500 for span in ema_spans):
-        raise ApiError(422, "invalid_request", "ema_spans: each 2 to 500")
+    _check_range(start, end)
+    if macd_fast >= macd_slow:  # core refuses it too, but as bad data, naming no parameter of the request
+        raise invalid("query.macd_fast", f"must be below macd_slow ({macd_slow}), got {macd_fast}")
     params = IndicatorParams(
         rsi_period=rsi_period,
         ema_spans=tuple(dict.fromkeys(ema_spans)),
@@ -158,6 +174,12 @@ def get_indicators(
     return table_response(
         request, view, key="rows", meta={"ticker": ticker}, dates=["date"], filename=f"{_safe(ticker)}-indicators.csv"
     )
+
+
+def _check_range(start: IsoDate | None, end: IsoDate | None) -> None:
+    # Here, not in core: core calls it bad data (unprocessable), and the indicators read it as an empty range (404).
+    if start and end and start > end:
+        raise invalid("query.start", f"after end ({end.isoformat()})")
 
 
 def _no_prices(ticker: str, start: IsoDate | None, end: IsoDate | None) -> str:

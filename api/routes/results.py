@@ -11,7 +11,7 @@ from fastapi import Path
 from pydantic import BaseModel
 
 from api.deps import CallerDep, TrainerDep
-from api.errors import documented
+from api.errors import documented, not_found
 from api.routes import DEFAULT_LIMIT, LimitQuery, versioned_router
 from api.routes.forecasts import TickerQuery
 from api.schemas import (
@@ -26,7 +26,8 @@ from api.schemas import (
     RiskOut,
     RiskRequest,
 )
-from core.services import analysis
+from core.analysis import AnalysisError
+from core.services import analysis, market
 from db.repositories.actor import Actor
 
 router = versioned_router("results")
@@ -125,8 +126,21 @@ def post_backtest(body: BacktestRequest, caller: TrainerDep) -> BacktestDetail:
     return BacktestDetail.model_validate(stored)
 
 
-@router.post("/risk", response_model=RiskOut, status_code=201, responses=WRITE_ERRORS)
+@router.post("/risk", response_model=RiskOut, status_code=201, responses=WRITE_ERRORS | documented(404))
 def post_risk(body: RiskRequest, caller: TrainerDep) -> RiskOut:
     """Risk of a weighted portfolio of cached tickers (VaR, CVaR, Sharpe, drawdown, beta), stored."""
-    _, stored = analysis.risk(caller.actor, weights=body.weights, benchmark=body.benchmark)
+    try:
+        _, stored = analysis.risk(caller.actor, weights=body.weights, benchmark=body.benchmark)
+    except AnalysisError:
+        _refuse_missing_prices(caller.actor, [*body.weights, body.benchmark])
+        raise
     return RiskOut.model_validate(stored)
+
+
+def _refuse_missing_prices(actor: Actor, tickers: list[str | None]) -> None:
+    """The 404 of the first ticker without prices (the one core's refusal named), as every route reading a
+    ticker's prices answers; core's risk, shared with the Risk page, calls it bad input."""
+    readable = {cached.ticker for cached in market.list_tickers(actor)}
+    missing = next((ticker for ticker in tickers if ticker and ticker not in readable), None)
+    if missing:
+        raise not_found(f"no cached prices of {missing}")

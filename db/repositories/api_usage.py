@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Row, delete, func, select, text, update
+from sqlalchemy import Row, func, select, text
 from sqlalchemy.orm import Session
 
 from db.models import ApiKey, ApiKeyUsage
@@ -32,13 +32,6 @@ def count_key_request(*, session: Session, api_key_id: uuid.UUID, endpoint: str,
         set_={"request_count": ApiKeyUsage.request_count + 1},
     )
     session.execute(statement)
-
-
-def uncount_key_request(*, session: Session, api_key_id: uuid.UUID, endpoint: str, day: date) -> None:
-    """Take back one counted request (it was refused after all); a count that reaches 0 goes."""
-    where = (ApiKeyUsage.api_key_id == api_key_id, ApiKeyUsage.endpoint == endpoint, ApiKeyUsage.day == day)
-    session.execute(update(ApiKeyUsage).where(*where).values(request_count=ApiKeyUsage.request_count - 1))
-    session.execute(delete(ApiKeyUsage).where(*where, ApiKeyUsage.request_count <= 0))
 
 
 def sum_key_requests(

@@ -95,6 +95,7 @@ def test_predicting_without_a_model_or_with_anothers_version_is_404(client, anal
         client.post("/v1/predictions", json={"ticker": priced}, headers=analyst.headers), 404, "not_found"
     )
     assert f"no active model for {priced}" in error["message"]
+    assert "POST /v1/jobs/training" in error["message"], "what to do, said for a client of the API"
     assert_error(
         client.post(
             "/v1/predictions", json={"ticker": priced, "version_id": str(uuid.uuid4())}, headers=analyst.headers
@@ -281,6 +282,54 @@ def test_the_ledger_s_paging_is_documented(client):
     assert "next_cursor" in document["components"]["schemas"]["Ledger"]["required"]
 
 
+def test_the_ledger_s_numbers_are_as_stored_in_json_and_csv_alike(client, analyst):
+    from db.models import Prediction
+
+    stored = {
+        "base_close": 6.390862785707e-06,
+        "predicted_value": 6.24307362956495e-06,
+        "lower": 4.2e-11,
+        "upper": 2506.850098,
+        "confidence_score": 0.010686439006809207,
+    }
+    with session_scope() as session:
+        session.add(
+            Prediction(
+                user_id=analyst.actor.user_id, ticker="SHIB-USD", model_version_number=1, model_type="ridge",
+                prediction_date=datetime.date(2024, 1, 2), target_date=datetime.date(2024, 1, 3), **stored,
+            )
+        )  # fmt: skip
+    row = client.get("/v1/ledger", headers=analyst.headers).json()["ledger"][0]
+    assert {name: row[name] for name in stored} == stored
+    as_csv = client.get("/v1/ledger", headers=analyst.headers | {"Accept": "text/csv"}).text
+    csv_row = next(csv.DictReader(io.StringIO(as_csv)))
+    assert {name: float(csv_row[name]) for name in stored} == stored
+
+
+def test_the_ledger_s_interval_hits_read_true_or_false_in_csv_as_in_json(client, analyst):
+    from db.models import Prediction
+
+    made_at = datetime.datetime(2024, 1, 4, 12, 0, tzinfo=datetime.UTC)
+    with session_scope() as session:
+        session.add_all(
+            Prediction(
+                user_id=analyst.actor.user_id, ticker="AAA", model_version_number=1, model_type="ridge",
+                prediction_date=datetime.date(2024, 1, 2), target_date=datetime.date(2024, 1, day),
+                base_close=100.0, predicted_value=100.0, lower=95.0, upper=105.0, actual_value=actual,
+                matured_at=made_at,
+            )
+            for day, actual in ((3, 101.0), (4, 120.0))
+        )  # fmt: skip
+    pending = seed_ledger(analyst.actor, 1, tickers=("BBB",), first_target=datetime.date(2024, 1, 2))
+    as_json = client.get("/v1/ledger", headers=analyst.headers).json()["ledger"]
+    assert [(row["target_date"], row["inside"]) for row in as_json] == [
+        ("2024-01-04", False), ("2024-01-03", True), ("2024-01-02", None),
+    ]  # fmt: skip
+    as_csv = client.get("/v1/ledger", headers=analyst.headers | {"Accept": "text/csv"}).text
+    assert [row["inside"] for row in csv.DictReader(io.StringIO(as_csv))] == ["false", "true", ""]
+    assert str(pending[0]) in as_csv
+
+
 def as_cursor(text: str) -> str:
     """Text wrapped as the API wraps a cursor (base64url without padding): well formed, yet never given."""
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
@@ -295,8 +344,12 @@ def as_cursor(text: str) -> str:
         (as_cursor(f"2018-13-01|2026-01-05T12:00:00+00:00|{uuid.UUID(int=0).hex}"), "2018-13-01"),
         (as_cursor(f"2018-12-01|yesterday|{uuid.UUID(int=0).hex}"), "yesterday"),
         (as_cursor("2018-12-01|2026-01-05T12:00:00+00:00|not-an-id"), "not-an-id"),
+        (as_cursor(f"2018-12-01|2026-01-05|{uuid.UUID(int=0).hex}"), "2026-01-05"),
+        # Zoned times the calendar holds whose UTC time it does not: the database compares in UTC.
+        (as_cursor(f"0001-01-01|0001-01-01T00:00:00+01:00|{uuid.UUID(int=0).hex}"), "0001-01-01T00:00:00+01:00"),
+        (as_cursor(f"9999-12-31|9999-12-31T23:59:59-01:00|{uuid.UUID(int=0).hex}"), "9999-12-31T23:59:59-01:00"),
     ],
-    ids=["garbage", "empty", "other-text", "no-such-day", "no-time", "no-id"],
+    ids=["garbage", "empty", "other-text", "no-such-day", "no-time", "no-id", "no-zone", "before-utc", "after-utc"],
 )
 def test_a_bad_ledger_cursor_is_422_naming_the_cursor_and_its_problem(client, analyst, cursor, problem):
     error = assert_error(
@@ -307,6 +360,22 @@ def test_a_bad_ledger_cursor_is_422_naming_the_cursor_and_its_problem(client, an
     assert error["details"] == [
         {"location": "query.cursor", "message": error["message"].removeprefix("query.cursor: ")}
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"0001-01-01|0001-01-01T00:00:00+00:00|{uuid.UUID(int=0).hex}",
+        f"9999-12-31|9999-12-31T23:59:59.999999+00:00|{uuid.UUID(int=0).hex}",
+    ],
+    ids=["first-moment", "last-moment"],
+)
+def test_a_cursor_at_the_calendar_s_edge_reads_the_rows_past_it(client, analyst, text):
+    expected = seed_ledger(analyst.actor, 3)
+    page = client.get("/v1/ledger", params={"cursor": as_cursor(text)}, headers=analyst.headers)
+    assert page.status_code == 200, page.text
+    past = [] if text.startswith("0001") else expected
+    assert [uuid.UUID(row["id"]) for row in page.json()["ledger"]] == past
 
 
 @pytest.mark.parametrize("limit", ["0", "501", "ten"])

@@ -94,3 +94,35 @@ def test_polling_one_job_notices_that_the_queue_lost_it(client, analyst, priced,
         "failed",
         "the queue lost this job (its worker was stopped or Redis was flushed)",
     )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "location"),
+    [
+        ("get", "/v1/jobs/xyz", "path.job_id"),
+        ("post", "/v1/jobs/xyz/cancel", "path.job_id"),
+        ("get", "/v1/models/xyz", "path.version_id"),
+        ("get", "/v1/evaluations/xyz", "path.evaluation_id"),
+        ("get", "/v1/backtests/xyz", "path.backtest_id"),
+        ("get", "/v1/risk/xyz", "path.risk_id"),
+    ],
+)
+def test_a_malformed_id_is_answered_alike_on_every_route_after_the_key(client, analyst, method, path, location):
+    assert_error(getattr(client, method)(path), 401, "unauthorised")
+    error = assert_error(getattr(client, method)(path, headers=analyst.headers), 422, "invalid_request")
+    assert [problem["location"] for problem in error["details"]] == [location]
+    assert error["message"].startswith(f"{location}: ")
+
+
+def test_the_paths_beside_a_job_s_are_not_read_as_job_ids(client, analyst):
+    response = client.get("/v1/jobs/training", headers=analyst.headers)
+    assert_error(response, 405)
+    assert response.headers["Allow"] == "POST"
+
+
+def test_a_rule_across_body_fields_is_named_at_the_field_it_judges(client, analyst):
+    body = {"ticker": "MSFT", "windows": 2, "retrain_every": 3}
+    error = assert_error(
+        client.post("/v1/jobs/walkforward", json=body, headers=analyst.headers), 422, "invalid_request"
+    )
+    assert error["details"] == [{"location": "body.retrain_every", "message": "1 to the number of windows (2), got 3"}]

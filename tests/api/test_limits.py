@@ -58,3 +58,42 @@ def test_reads_and_writes_have_their_own_defaults_and_an_endpoint_may_have_its_o
     assert limits.for_endpoint("GET", "GET /v1/jobs").amount == 5
     assert limits.for_endpoint("POST", "POST /v1/jobs/training").amount == 2
     assert limits.for_endpoint("GET", "GET /v1/ledger").amount == 1
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+def test_every_answer_to_a_valid_key_carries_the_ratelimit_headers_refusals_of_the_body_too(client, analyst, viewer):
+    answers = {
+        "bad JSON": client.post("/v1/predictions", content=b"{bad", headers=analyst.headers | JSON),
+        "JSON over its limit": client.post("/v1/predictions", content=b" " * 70_000, headers=analyst.headers | JSON),
+        "no boundary": client.post(
+            "/v1/prices", content=b"x", headers=analyst.headers | {"Content-Type": "multipart/form-data"}
+        ),
+        "a viewer's write": client.post("/v1/predictions", content=b"{bad", headers=viewer.headers | JSON),
+        "no such ticker": client.get("/v1/prices/NOSUCH", headers=analyst.headers),
+    }
+    for name, response in answers.items():
+        assert_error(response, response.status_code)
+        assert [h for h in ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset") if h in response.headers] == [
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+        ], name
+    assert {name: r.status_code for name, r in answers.items()} == {
+        "bad JSON": 422,
+        "JSON over its limit": 413,
+        "no boundary": 400,
+        "a viewer's write": 403,
+        "no such ticker": 404,
+    }
+
+
+def test_with_the_limit_store_down_requests_pass_without_ratelimit_headers(committing_database, analyst, monkeypatch):
+    # Nothing listens on port 1: the limits fail open, and say nothing rather than a made-up figure.
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    get_settings.cache_clear()
+    with TestClient(create_app()) as client:
+        response = client.get("/v1/tickers", headers=analyst.headers)
+    assert response.status_code == 200
+    assert not [name for name in response.headers if name.lower().startswith("ratelimit-")]

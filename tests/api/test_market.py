@@ -112,10 +112,52 @@ def test_an_accepted_upload_reports_what_was_written(client, analyst):
     assert body["report"]["invalid_rows"] == 0
 
 
+DAY_FIRST = (
+    b"Date,Open,High,Low,Close,Adj Close,Volume\n01/02/2024,1,2,0.5,1.5,1.5,100\n02/02/2024,1,2,0.5,1.5,1.5,100\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("fields", "location", "problem"),
+    [
+        ({"ticker": "DMY", "dateformat": "%d/%m/%Y"}, "body.dateformat", "Extra inputs are not permitted"),
+        ({"tikcer": "DMY"}, "body.tikcer", "Extra inputs are not permitted"),
+        ({"ticker": ["DMY", "DMZ"]}, "body.ticker", "given more than once"),
+    ],
+    ids=["date-format-misspelt", "ticker-misspelt", "ticker-twice"],
+)
+def test_an_upload_with_a_form_field_it_does_not_take_is_refused_naming_it(client, analyst, fields, location, problem):
+    # Read without the date format it misspelt, the file's days would be taken month first.
+    response = client.post(
+        "/v1/prices",
+        headers=analyst.headers,
+        files={"file": ("prices.csv", DAY_FIRST, "text/csv")},
+        data=fields,
+    )
+    error = assert_error(response, 422, "invalid_request")
+    assert error["details"] == [{"location": location, "message": problem}]
+    assert location in error["message"]
+    tickers = client.get("/v1/tickers", headers=analyst.headers).json()["tickers"]
+    assert not [ticker for ticker in tickers if ticker["owned"]], "nothing is stored"
+
+
+def test_an_upload_takes_its_date_format_by_name(client, analyst):
+    response = client.post(
+        "/v1/prices",
+        headers=analyst.headers,
+        files={"file": ("prices.csv", DAY_FIRST, "text/csv")},
+        data={"ticker": "DMY", "date_format": "%d/%m/%Y"},
+    )
+    assert response.status_code == 201, response.text
+    days = client.get("/v1/prices/DMY", headers=analyst.headers).json()["prices"]
+    assert [day["date"] for day in days] == ["2024-02-01", "2024-02-02"]
+
+
 def test_an_oversized_upload_gets_413(client, analyst):
     from api.routes.market import MAX_UPLOAD_BYTES
 
-    assert_error(upload(client, analyst, unique_ticker(), b"x" * (MAX_UPLOAD_BYTES + 1)), 413, "too_large")
+    error = assert_error(upload(client, analyst, unique_ticker(), b"x" * (MAX_UPLOAD_BYTES + 1)), 413, "too_large")
+    assert error["message"] == f"the file is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", "worded as the body's 413"
 
 
 def test_indicators_with_their_parameters(client, analyst, priced):
@@ -154,6 +196,27 @@ def test_indicator_errors(client, analyst, priced):
     )
     assert "macd_fast" in error["message"]
     assert_error(client.get(f"/v1/indicators/{priced}", params={"rsi_period": 1}, headers=analyst.headers), 422)
+
+
+@pytest.mark.parametrize(
+    ("route", "params", "location"),
+    [
+        ("indicators", {"ema_spans": 1}, "query.ema_spans.0"),
+        ("indicators", [("ema_spans", 20), ("ema_spans", 501)], "query.ema_spans.1"),
+        ("indicators", {"macd_fast": 30, "macd_slow": 26}, "query.macd_fast"),
+        ("prices", {"start": "2018-12-10", "end": "2018-12-01"}, "query.start"),
+        ("indicators", {"start": "2018-12-10", "end": "2018-12-01"}, "query.start"),
+    ],
+    ids=["ema-span", "second-ema-span", "macd-periods", "price-range", "indicator-range"],
+)
+def test_a_malformed_field_is_an_invalid_request_whose_details_name_it(
+    client, analyst, priced, route, params, location
+):
+    for accept in ("application/json", "text/csv"):
+        response = client.get(f"/v1/{route}/{priced}", params=params, headers=analyst.headers | {"Accept": accept})
+        error = assert_error(response, 422, "invalid_request")
+        assert [problem["location"] for problem in error["details"]] == [location]
+        assert error["message"] == f"{location}: {error['details'][0]['message']}"
 
 
 def test_an_unknown_query_parameter_is_refused_by_name(client, analyst, priced):
@@ -234,3 +297,28 @@ def _csv(client, user, ticker: str) -> str:
     response = client.get(f"/v1/prices/{ticker}", headers=user.headers | {"Accept": "text/csv"})
     assert response.status_code == 200
     return response.text
+
+
+def _as_json_reads(cell: str, like: object) -> object:
+    """A CSV cell read as the JSON value beside it: text as text, an empty cell as null, else a number."""
+    return cell if isinstance(like, str) else None if cell == "" else float(cell)
+
+
+def test_json_numbers_are_the_csv_s_to_the_last_digit_however_small(client, analyst):
+    # A coin priced in fractions of a millionth: its MACD is in billionths and its histogram smaller still.
+    raw = pd.read_csv(io.BytesIO(gspc_2018_bytes()))
+    raw[["Open", "High", "Low", "Close", "Adj Close"]] *= 2.5e-10
+    ticker = unique_ticker()
+    assert upload(client, analyst, ticker, raw.to_csv(index=False).encode()).status_code == 201
+
+    response = client.get(f"/v1/indicators/{ticker}", headers=analyst.headers)
+    assert response.status_code == 200, response.text
+    rows = response.json()["rows"]
+    as_csv = client.get(f"/v1/indicators/{ticker}", headers=analyst.headers | {"Accept": "text/csv"})
+    csv_rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert len(rows) == len(csv_rows) == 251
+    assert [row["close"] for row in rows] == list(raw["Close"])
+    assert 0 < min(abs(row["macd_hist"]) for row in rows if row["macd_hist"]) < 5e-11
+    for row, csv_row in zip(rows, csv_rows, strict=True):
+        assert set(row) == set(csv_row)
+        assert row == {name: _as_json_reads(csv_row[name], value) for name, value in row.items()}, row["date"]

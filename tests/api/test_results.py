@@ -119,11 +119,27 @@ def test_portfolio_risk_is_measured_stored_and_read_back(client, analyst, priced
     assert [r["id"] for r in client.get("/v1/risk", headers=analyst.headers).json()["results"]] == [made["id"]]
 
 
-def test_risk_errors(client, analyst):
-    error = assert_error(client.post("/v1/risk", json={"weights": {"NOSUCH": 1}}, headers=analyst.headers), 422)
-    assert "no cached prices of NOSUCH" in error["message"]
+def test_risk_errors(client, analyst, priced):
+    # No prices is a 404 here as on every other route that reads a ticker's prices.
+    for body in ({"weights": {"NOSUCH": 1}}, {"weights": {priced: 1}, "benchmark": "nosuch"}):
+        error = assert_error(client.post("/v1/risk", json=body, headers=analyst.headers), 404, "not_found")
+        assert error["message"] == "no cached prices of NOSUCH"
     assert_error(client.post("/v1/risk", json={"weights": {}}, headers=analyst.headers), 422, "invalid_request")
+    error = assert_error(
+        client.post("/v1/risk", json={"weights": {priced: 0}}, headers=analyst.headers), 422, "invalid_request"
+    )
+    assert error["details"] == [{"location": "body.weights", "message": "at least one above 0"}]
     assert_error(client.get(f"/v1/risk/{uuid.uuid4()}", headers=analyst.headers), 404)
+
+
+def test_two_spellings_of_one_ticker_in_the_weights_are_refused_naming_them(client, analyst, priced):
+    body = {"weights": {priced.lower(): 1, priced: 2}}
+    error = assert_error(client.post("/v1/risk", json=body, headers=analyst.headers), 422, "invalid_request")
+    (problem,) = error["details"]
+    assert problem["location"] == "body.weights"
+    assert repr(priced.lower()) in problem["message"]
+    assert repr(priced) in problem["message"]
+    assert client.get("/v1/risk", headers=analyst.headers).json()["count"] == 0
 
 
 def test_stored_results_are_listed_newest_first_up_to_a_limit(client, analyst, priced):

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from api.app import create_app
+from api.limits import ApiLimits
 from core.api_usage import usage_by_key
 from core.auth.api_keys import hash_api_key
 from db.engine import session_scope
 from db.models import ApiKey
+from db.models.accounts import Role
 from db.types import utc_now
-from tests.api.conftest import issue_key
+from tests.api.conftest import assert_error, issue_key
 
 
 def test_requests_are_counted_per_key_and_endpoint(client, analyst, priced):
     second = {"Authorization": f"Bearer {issue_key(analyst.actor)}"}
     for _ in range(3):
         client.get(f"/v1/prices/{priced}", headers=analyst.headers)
-    client.get("/v1/prices/NOSUCH", headers=analyst.headers)  # refused with 404: not counted
+    client.get("/v1/prices/NOSUCH", headers=analyst.headers)  # refused with 404: counted all the same
     client.get("/v1/ledger", headers=second)
     with session_scope() as session:
         usage = usage_by_key(session=session, actor=analyst.actor)
@@ -26,7 +30,7 @@ def test_requests_are_counted_per_key_and_endpoint(client, analyst, priced):
     first_prefix, second_prefix = analyst.key[:11], second["Authorization"][7:18]
     assert counts == {
         (first_prefix, "POST /v1/prices"): 1,
-        (first_prefix, "GET /v1/prices/{ticker}"): 3,
+        (first_prefix, "GET /v1/prices/{ticker}"): 4,
         (second_prefix, "GET /v1/ledger"): 1,
     }
     assert {u.last_day for u in usage} == {utc_now().date()}
@@ -86,3 +90,24 @@ def test_usage_says_which_keys_no_longer_authenticate(client, analyst):
     body = client.get("/v1/usage", headers=analyst.headers).json()
     states = {u["key_prefix"]: (u["key_status"], u["key_active"]) for u in body["usage"]}
     assert states == {expiring[:11]: ("expired", False), analyst.key[:11]: ("active", True)}
+
+
+def test_usage_counts_what_the_limit_counts_refusals_included_and_so_explains_a_429(committing_database, new_user):
+    analyst, viewer = new_user(), new_user(Role.VIEWER)
+    limits = ApiLimits(per_endpoint={"GET /v1/prices/{ticker}": "3/minute", "POST /v1/predictions": "2/minute"})
+    with TestClient(create_app(limits=limits)) as client:
+        assert client.get("/v1/prices/NOSUCH", headers=analyst.headers).status_code == 404
+        assert client.get("/v1/prices/NOSUCH", params={"x": "1"}, headers=analyst.headers).status_code == 422
+        assert client.get("/v1/prices/%20", headers=analyst.headers).status_code == 422
+        assert_error(client.get("/v1/prices/NOSUCH", headers=analyst.headers), 429, "rate_limited")
+        for _ in range(2):
+            assert client.post("/v1/predictions", json={"ticker": "X"}, headers=viewer.headers).status_code == 403
+        assert_error(client.post("/v1/predictions", json={"ticker": "X"}, headers=viewer.headers), 429)
+
+    def counts(user) -> dict[str, int]:
+        with session_scope() as session:
+            return {u.endpoint: u.requests for u in usage_by_key(session=session, actor=user.actor)}
+
+    # Every request the window counted is in the usage; the 429s used up nothing and are in neither.
+    assert counts(analyst) == {"GET /v1/prices/{ticker}": 3}
+    assert counts(viewer) == {"POST /v1/predictions": 2}
