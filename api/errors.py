@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from common.errors import BadInput, LimitReached, NotAllowed, NotFound, Refusal
 from common.logging import get_logger
 from core.throttle import ThrottleUnavailableError
-from db.engine import _LOGGED_MARK, _one_line
+from db.engine import logged_by_scope, one_line
 
 log = get_logger("api")
 
@@ -153,11 +153,11 @@ def _log_unexpected(request: Request, error: Exception) -> None:
     """One traceback per failure, naming the request by method and path: its query string and headers can
     carry a key or a cursor, and a driver's message the values of a row, so neither is written."""
     failed = f"{request.method} {request.url.path} failed"
-    if getattr(error, _LOGGED_MARK, False):  # marked by the transaction's scope, which logged its stack
-        log.error("%s: %s (logged above)", failed, _one_line(getattr(error, "orig", None) or error))
+    if logged_by_scope(error):
+        log.error("%s: %s (logged above)", failed, one_line(getattr(error, "orig", None) or error))
     elif isinstance(error, DBAPIError):
         stack = "".join(traceback.format_tb(error.__traceback__))
-        log.error("%s: %s\n%s", failed, _one_line(error.orig or error), stack)
+        log.error("%s: %s\n%s", failed, one_line(error.orig or error), stack)
     else:
         log.error(failed, exc_info=error)
 

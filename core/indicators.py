@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 import talib
 
+from core.data.calendar import EXCHANGE_DAYS_A_YEAR
+
 DEFAULT_EMA_SPANS = (12, 26, 50, 200)
-TRADING_DAYS_PER_YEAR = 252
+TRADING_DAYS_PER_YEAR = EXCHANGE_DAYS_A_YEAR
 
 
 def _check_period(name: str, value: int) -> None:

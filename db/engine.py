@@ -227,7 +227,7 @@ def session_scope(
     except Exception as error:
         session.rollback()
         during = f" during {action}" if action else ""
-        if getattr(error, _LOGGED_MARK, False):
+        if logged_by_scope(error):
             pass  # an inner scope has logged it: once is enough
         elif isinstance(error, Refusal):
             # An audited refusal already has its one line, the audit entry's.
@@ -262,7 +262,7 @@ def _write_kept_rows(session: Session) -> None:
         session.commit()
     except SQLAlchemyError as error:
         session.rollback()
-        log.warning("could not keep %s after a rollback: %s", plural(len(rows), "audit row"), _one_line(error))
+        log.warning("could not keep %s after a rollback: %s", plural(len(rows), "audit row"), one_line(error))
 
 
 def _log_failure(error: BaseException, during: str) -> None:
@@ -270,7 +270,7 @@ def _log_failure(error: BaseException, during: str) -> None:
         # The driver's message can quote the row (a unique violation's DETAIL names the value),
         # so only its first line and the stack go to the log.
         stack = "".join(traceback.format_tb(error.__traceback__))
-        log.error("database transaction rolled back%s: %s\n%s", during, _one_line(error.orig or error), stack)
+        log.error("database transaction rolled back%s: %s\n%s", during, one_line(error.orig or error), stack)
     else:
         log.exception("database transaction rolled back%s", during)
 
@@ -296,7 +296,7 @@ def health_check(engine: Engine) -> Health:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as error:  # noqa: BLE001 - any driver failure means "unhealthy"
-        return Health(False, (time.perf_counter() - started) * 1000, _one_line(error))
+        return Health(False, (time.perf_counter() - started) * 1000, one_line(error))
     return Health(True, (time.perf_counter() - started) * 1000)
 
 
@@ -323,6 +323,12 @@ def pool_status(engine: Engine) -> PoolStatus:
     return PoolStatus(kind=type(pool).__name__, size=None, checked_out=None, overflow=None, checked_in=None)
 
 
-def _one_line(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
+    """The error's type and the first line of its message: what a log line may say of a driver's error."""
     first = str(error).strip().splitlines()
     return f"{type(error).__name__}: {first[0] if first else ''}".strip()
+
+
+def logged_by_scope(error: BaseException) -> bool:
+    """Whether a transaction's scope has logged this error with its stack already."""
+    return getattr(error, _LOGGED_MARK, False)
