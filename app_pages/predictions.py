@@ -5,6 +5,7 @@ import streamlit as st
 
 from common.words import plural
 from core.auth import Actor
+from core.forecasting.config import MAX_FORECAST_DAYS
 from core.forecasting.evaluation import stored_number
 from core.forecasting.zoo import judged_version, version_name
 from core.services import forecasts
@@ -39,7 +40,7 @@ def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
         active = next((f" ({name})" for name, v in own.items() if v.is_active), "")
         choices = {f"the active version{active}": None} | {name: v.id for name, v in own.items()}
         chosen = middle.selectbox("Model", list(choices), help="The active version unless you pick another")
-        days = right.number_input("Trading days ahead", 1, 30, 5)
+        days = right.number_input("Trading days ahead", 1, MAX_FORECAST_DAYS, 5)
         submitted = st.form_submit_button("Predict", icon=":material/query_stats:")
     if submitted:
         make_prediction(actor, ticker, days, choices.get(chosen))

@@ -17,7 +17,7 @@ from common.logging import configure_logging
 from common.words import plural
 from core.data.service import fetch_tickers, import_prices, load_sample
 from core.data.tickers import TickerError, normalise_ticker, parse_ticker_text
-from core.forecasting.config import MODEL_TYPES, WALK_FORWARD_WINDOWS
+from core.forecasting.config import MAX_FORECAST_DAYS, MODEL_TYPES, WALK_FORWARD_WINDOWS
 from core.forecasting.evaluation import MASE_SPEC, figure
 from core.operations import add_operations_commands
 from db.engine import get_sessionmaker, session_scope
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-MAX_FORECAST_DAYS = 30  # core.forecasting.predict.forecast_days refuses more
 
 
 def _date(text: str) -> date:
@@ -95,14 +94,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_import_csv(args: argparse.Namespace) -> int:
-    owner = None
     with session_scope(action="import-csv") as session:
-        if args.owner:
-            user = get_user_by_username(session=session, username=args.owner)
-            if user is None:
-                print(f"error: --owner: no user {args.owner!r}", file=sys.stderr)
-                return EXIT_USAGE
-            owner = Actor.of(user)
+        owner = _named_owner(session, args.owner) if args.owner else None
         result = import_prices(
             session=session,
             data=args.file.read_bytes(),
@@ -125,17 +118,33 @@ def cmd_import_csv(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _owner(session, username: str | None) -> Actor | None:
-    """The named user, or else the first administrator: models always belong to someone."""
+class OwnerError(Exception):
+    """--owner names nobody who may act now: a usage error, said in one line."""
+
+
+def _named_owner(session, username: str) -> Actor:
+    """The user named by --owner, who must exist and still be active: a deactivated account can't sign in,
+    and the command line must not act for it either."""
+    user = get_user_by_username(session=session, username=username)
+    if user is None:
+        raise OwnerError(f"no user {username!r}")
+    if not user.is_active:
+        raise OwnerError(f"{username!r} is deactivated")
+    return Actor.of(user)
+
+
+def _owner(session, username: str | None) -> Actor:
+    """The named user, or else the first active administrator: models always belong to someone."""
     from sqlalchemy import select
 
     from db.models import User
 
     if username:
-        user = get_user_by_username(session=session, username=username)
-    else:
-        user = session.scalar(select(User).where(User.role == "admin", User.is_active).order_by(User.created_at))
-    return Actor.of(user) if user else None
+        return _named_owner(session, username)
+    user = session.scalar(select(User).where(User.role == "admin", User.is_active).order_by(User.created_at))
+    if user is None:
+        raise OwnerError("no admin yet (python -m core create-admin)")
+    return Actor.of(user)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -155,10 +164,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     ticker = args.ticker
     with session_scope(action="train from the command line") as session:
         owner = _owner(session, args.owner)
-        if owner is None:
-            who = f"no user {args.owner!r}" if args.owner else "no admin yet (python -m core create-admin)"
-            print(f"error: --owner: {who}", file=sys.stderr)
-            return EXIT_USAGE
         require(owner, Permission.TRAIN)
         if args.csv:
             prices = _valid_prices(args.csv, ticker)
@@ -209,9 +214,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     with session_scope(action="predict from the command line") as session:
         owner = _owner(session, args.owner)
-        if owner is None:
-            print("error: --owner: no such user, and no admin yet", file=sys.stderr)
-            return EXIT_USAGE
         predicted = predict(
             session=session, actor=owner, ticker=args.ticker, days=args.days, settings=get_settings(),
             throttle=get_throttle(),
@@ -325,11 +327,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
     ticker = args.ticker
     with session_scope(action="quality") as session:
         if args.owner:
-            user = get_user_by_username(session=session, username=args.owner)
-            if user is None:
-                print(f"error: --owner: no user {args.owner!r}", file=sys.stderr)
-                return EXIT_USAGE
-            actor = Actor.of(user)
+            actor = _named_owner(session, args.owner)
         else:
             # Nobody's own rows: the shared market data only.
             actor = Actor(uuid.UUID(int=0), "cli", "viewer", "free")
@@ -427,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
     try:
         return args.run(args)
+    except OwnerError as error:
+        print(f"error: --owner: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except Refusal as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED

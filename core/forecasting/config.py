@@ -22,6 +22,9 @@ FEATURES = {
 
 # Rolling origins of a walk-forward unless asked otherwise: the README's headline figures use as many.
 WALK_FORWARD_WINDOWS = 10
+# Each day past the first is forecast from the one before, and the interval grows with the square root
+# of the step; beyond about six weeks that interval says more than the forecast.
+MAX_FORECAST_DAYS = 30
 MODEL_TYPES = ("auto", "lstm", "gru", "ridge", "arima", "ets", "median", "drift", "moving_average", "persistence")
 
 

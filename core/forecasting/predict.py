@@ -9,6 +9,7 @@ import pandas as pd
 
 from core.data.calendar import trading_days_after
 from core.forecasting.bundles import Restored
+from core.forecasting.config import MAX_FORECAST_DAYS
 from core.forecasting.history import to_price
 from core.forecasting.series import PriceSeries
 
@@ -52,8 +53,8 @@ def forecast_days(model: Restored, prices: pd.DataFrame, days: int, ticker: str)
     does. The confidence score is |predicted move| / (|predicted move| + half-width): near 0 when
     the move is small against the model's usual error, towards 1 when it stands out.
     """
-    if not 1 <= days <= 30:
-        raise ValueError(f"days: 1 to 30, got {days}")
+    if not 1 <= days <= MAX_FORECAST_DAYS:
+        raise ValueError(f"days: 1 to {MAX_FORECAST_DAYS}, got {days}")
     series = PriceSeries.from_prices(prices)
     base = float(series.close[-1])
     half_width = model.half_width(series)  # the volatility known on the last real day, not on forecast days

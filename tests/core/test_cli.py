@@ -352,3 +352,32 @@ def test_a_database_not_set_up_says_how_to_set_it_up(tmp_path, monkeypatch, caps
     monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
     assert main(argv) == 1
     assert capsys.readouterr().err == "error: database has no schema yet: run `python -m db setup`\n"
+
+
+def deactivate(url, username: str) -> None:
+    from db.models import User
+
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(User.__table__.update().where(User.username == username).values(is_active=False))
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["import-csv", str(GSPC_2018), "--ticker", "SPX"],
+        ["train", "--ticker", "SPX", "--csv", str(GSPC_2018), "--model-type", "drift"],
+        ["predict", "--ticker", "SPX"],
+        ["quality", "SPX"],
+    ],
+    ids=["import-csv", "train", "predict", "quality"],
+)
+def test_a_deactivated_user_cannot_be_the_owner(database, capsys, command):
+    """A deactivated account can't sign in; the command line must not act for it either."""
+    make_account(database, username="root", role=Role.ADMIN)
+    make_account(database, username="gone", role=Role.ANALYST)
+    deactivate(database, "gone")
+    assert main([*command, "--owner", "gone"]) == 2
+    assert capsys.readouterr().err == "error: --owner: 'gone' is deactivated\n"
+    assert rows(database) == 0
