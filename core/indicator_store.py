@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core.data.calendar import days_a_year
 from core.indicator_view import adjusted_prices
 from core.indicators import compute_all
 from db.repositories.indicators import (
@@ -20,8 +21,6 @@ from db.repositories.indicators import (
     upsert_indicators,
 )
 from db.repositories.prices import any_prices, owners_of
-
-YEAR_ROWS = 252  # one trading year: the window for "HV above its one-year median" and the MACD cross
 
 
 def refresh_indicators(*, session: Session, ticker: str, owner_id: uuid.UUID | None) -> int:
@@ -70,7 +69,11 @@ def _refresh_scope(
     # Tickers arrive sorted, each by date: split at the boundaries instead of a groupby per ticker.
     starts = np.flatnonzero(numeric["ticker"].to_numpy()[1:] != numeric["ticker"].to_numpy()[:-1]) + 1
     bounds = [0, *starts.tolist(), len(numeric)]
-    parts = [compute_all(numeric.iloc[start:end]) for start, end in pairwise(bounds)]
+    names = numeric["ticker"].to_numpy()
+    parts = [
+        compute_all(numeric.iloc[start:end], periods_per_year=days_a_year([names[start]]))
+        for start, end in pairwise(bounds)
+    ]
     values = pd.concat(parts, ignore_index=True)
     values.insert(0, "ticker", prices["ticker"].to_numpy())
     values.insert(1, "date", prices["date"].to_numpy())
@@ -85,11 +88,13 @@ def _refresh_scope(
 def latest_rows(history: pd.DataFrame) -> pd.DataFrame:
     """Each ticker's screener row from its history (ticker, date, close, rsi_14, ema_200, macd_hist, hv_20).
 
-    history is sorted by ticker and date. Over each ticker's last trading year: the latest values,
-    the median of hv_20, how many days ago MACD last crossed above its signal (a day whose
-    histogram turned positive from a value at or below zero).
+    history is sorted by ticker and date. Over each ticker's last trading year (its market's year of
+    daily rows: 365 for a coin): the latest values, the median of hv_20, how many days ago MACD last
+    crossed above its signal (a day whose histogram turned positive from a value at or below zero).
     """
-    year = history.groupby("ticker", sort=False).tail(YEAR_ROWS)
+    rows_a_year = history["ticker"].map({ticker: days_a_year([ticker]) for ticker in history["ticker"].unique()})
+    newest_first = history.groupby("ticker", sort=False).cumcount(ascending=False)
+    year = history[newest_first.to_numpy() < rows_a_year.to_numpy()]
     groups = year.groupby("ticker", sort=False)
     latest = groups.tail(1).set_index("ticker")
     # A cross needs a day before it with a histogram at or below zero: the first value after the warm-up,

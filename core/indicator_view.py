@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core.data.calendar import days_a_year
 from core.data.splits import split_candidates_of
 from core.indicators import DEFAULT_EMA_SPANS, compute_all
 from db.repositories.actor import Actor
@@ -126,7 +127,7 @@ def indicator_view(
         return prices
     if adjusted:
         prices = adjusted_prices(prices)
-    values = compute_all(prices, **asdict(params))
+    values = compute_all(prices, **asdict(params), periods_per_year=days_a_year([ticker]))
     view = pd.concat([prices, values], axis=1)
     if start is not None:
         view = view[view["date"] >= pd.Timestamp(start)]

@@ -70,7 +70,7 @@ def historical_volatility(
     return _series(_volatility(values, window, periods_per_year), close, f"hv_{window}")
 
 
-def _volatility(values: np.ndarray, window: int, periods_per_year: int = TRADING_DAYS_PER_YEAR) -> np.ndarray:
+def _volatility(values: np.ndarray, window: int, periods_per_year: int) -> np.ndarray:
     # In place: the quotients become the log returns and the deviations their annualised sample
     # deviations, the same operations in the same order as on fresh arrays, so the same bits.
     returns = np.empty(len(values))
@@ -140,8 +140,12 @@ def compute_all(
     macd_slow: int = 26,
     macd_signal: int = 9,
     atr_period: int = 14,
+    periods_per_year: int = TRADING_DAYS_PER_YEAR,
 ) -> pd.DataFrame:
     """Every indicator for an OHLCV frame (columns high, low, close, volume), on its index.
+
+    periods_per_year annualises the historical volatility: the ticker's own market's year
+    (core.data.calendar.days_a_year), 365 for a coin that trades every day.
 
     Parameters are checked as the single functions check them. An indicator whose warm-up is
     longer than the series is all NaN rather than an error, so a short history shows what it can.
@@ -159,6 +163,8 @@ def compute_all(
         raise ValueError(f"macd_fast must be below macd_slow, got {macd_fast} and {macd_slow}")
     if not bb_k > 0:
         raise ValueError(f"bb_k must be above 0, got {bb_k!r}")
+    if periods_per_year < 1:
+        raise ValueError(f"periods_per_year must be at least 1, got {periods_per_year!r}")
 
     close, high, low, volume = (_float_column(prices, name) for name in ("close", "high", "low", "volume"))
     length = len(close)
@@ -168,7 +174,7 @@ def compute_all(
         yield _rsi(close, rsi_period) if length >= rsi_period + 1 else np.nan
         for span in ema_spans:
             yield talib.EMA(close, timeperiod=span) if length >= span else np.nan
-        yield _volatility(close, hv_window) if length >= hv_window + 1 else np.nan
+        yield _volatility(close, hv_window, periods_per_year) if length >= hv_window + 1 else np.nan
         if length >= bb_window:
             yield from talib.BBANDS(close, timeperiod=bb_window, nbdevup=bb_k, nbdevdn=bb_k, matype=talib.MA_Type.SMA)
         else:

@@ -238,3 +238,31 @@ def test_the_end_of_the_macd_warm_up_is_no_cross():
     assert (values["macd_hist"].dropna() > 0).all()
     row = latest_rows(pd.concat([history[["ticker", "date", "close"]], values], axis=1)).iloc[0]
     assert pd.isna(row["macd_cross_age"])
+
+
+def coin_history(days: int = 500) -> bytes:
+    """A coin's daily bars, weekends included, as a CSV upload."""
+    rng = np.random.default_rng(7)
+    dates = pd.date_range("2023-01-01", periods=days, freq="D")
+    close = 20_000 * np.exp(np.cumsum(rng.normal(0, 0.03, days)))
+    frame = pd.DataFrame({"Date": dates.strftime("%Y-%m-%d"), "Open": close, "High": close * 1.01,
+                          "Low": close * 0.99, "Close": close, "Volume": 1_000})  # fmt: skip
+    return frame.to_csv(index=False).encode()
+
+
+@pytest.mark.parametrize(("ticker", "days_a_year"), [("BTC-USD", 365), ("IND", 252)])
+def test_volatility_is_annualised_by_the_markets_own_year(session, actor, ticker, days_a_year):
+    """A coin trades every day: its year is 365 daily returns, and 252 would understate it by a sixth."""
+    import_prices(
+        session=session, data=coin_history(), ticker=ticker, date_format=None, skip_bad_rows=False, owner=None
+    )
+    prices = read_prices(session=session, actor=actor, ticker=ticker)
+    returns = np.diff(np.log(prices["close"].to_numpy()))
+    expected = returns[-20:].std(ddof=1) * np.sqrt(days_a_year)
+    stored = read_indicators(session=session, actor=actor, ticker=ticker)
+    assert stored["hv_20"].iloc[-1] == pytest.approx(expected, rel=1e-9)
+    view = indicator_view(session=session, actor=actor, ticker=ticker, start=None, end=None, params=IndicatorParams())
+    assert view["hv_20"].iloc[-1] == pytest.approx(expected, rel=1e-9)
+    latest = session.execute(select(LatestIndicators).where(LatestIndicators.ticker == ticker)).scalar_one()
+    assert latest.hv_20 == pytest.approx(expected, rel=1e-9)
+    assert latest.hv_20_year_median == pytest.approx(stored["hv_20"].tail(days_a_year).median(), rel=1e-9)

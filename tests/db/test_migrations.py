@@ -287,3 +287,54 @@ def test_0014_summarises_the_prices_stored_before_it(blank_database: URL) -> Non
     command.downgrade(alembic_config(url), "0013")
     assert "price_summaries" not in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_0015_annualises_stored_volatility_by_each_markets_year(blank_database: URL) -> None:
+    """A coin's stored volatility was annualised by 252 days: 0015 puts it on 365, a pair's on 260."""
+    url = blank_database
+    import math
+    import uuid
+    from datetime import UTC, date, datetime
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from db.migrate import alembic_config
+
+    command.upgrade(alembic_config(url), "0014")
+    engine = create_engine(url, poolclass=NullPool)
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    tickers = ("BTC-USD", "EURUSD=X", "BRK-B")
+    inserts = (
+        "INSERT INTO technical_indicators (id, owner_id, ticker, date, hv_20, computed_at)"
+        " VALUES (:id, NULL, :ticker, :day, 0.5, :now)",
+        "INSERT INTO latest_indicators (id, owner_id, ticker, date, close, hv_20, hv_20_year_median, computed_at)"
+        " VALUES (:id, NULL, :ticker, :day, 1, 0.5, 0.4, :now)",
+    )
+    with engine.begin() as connection:
+        for ticker in tickers:
+            for insert in inserts:
+                row_id = uuid.uuid4().hex if url.get_backend_name() == "sqlite" else uuid.uuid4()
+                connection.execute(text(insert), {"id": row_id, "ticker": ticker, "day": date(2024, 1, 2), "now": now})
+
+    def stored() -> dict[str, tuple[float, float, float]]:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT ti.ticker, ti.hv_20, li.hv_20, li.hv_20_year_median FROM technical_indicators ti"
+                    " JOIN latest_indicators li ON li.ticker = ti.ticker"
+                )
+            ).all()
+        return {ticker: (history, latest, median) for ticker, history, latest, median in rows}
+
+    upgrade_to_head(url)
+    after = stored()
+    coin, pair = math.sqrt(365 / 252), math.sqrt(260 / 252)
+    assert after["BTC-USD"] == pytest.approx((0.5 * coin, 0.5 * coin, 0.4 * coin))
+    assert after["EURUSD=X"] == pytest.approx((0.5 * pair, 0.5 * pair, 0.4 * pair))
+    assert after["BRK-B"] == (0.5, 0.5, 0.4), "a share class is no coin pair"
+    command.downgrade(alembic_config(url), "0014")
+    assert {ticker: pytest.approx(values) for ticker, values in stored().items()} == dict.fromkeys(
+        tickers, (0.5, 0.5, 0.4)
+    )
+    engine.dispose()
