@@ -4,8 +4,9 @@ Prints rows per second for the first load (inserts), a second load of the same r
 alone), a third with every close changed (updates), the time to read one ticker's 5,000 rows
 (target: at least 100,000 rows/s) and to list the cached tickers. Then uploads end to end (parse, validate, store,
 indicators) through the same call the Tickers page makes: a 5,000-row CSV (target <= 1 s) and a
-200,000-row CSV of 40 tickers (target <= 10 s), with the time of each stage, and the peak memory
-of refusing a 2-million-line file. Uses a fresh database on TEST_DATABASE_URL's server.
+200,000-row CSV of 40 tickers (target <= 10 s), with the time of each stage, on PostgreSQL and
+again on SQLite (the embedded default), and the peak memory of refusing a 2-million-line file.
+Uses a fresh database on TEST_DATABASE_URL's server and a temporary SQLite file.
 Run: .venv/bin/python bench/ingest.py
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import statistics
 import sys
+import tempfile
 import time
 import tracemalloc
 import uuid
@@ -22,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import sessionmaker
 
 from common.config import load_settings
@@ -88,7 +91,19 @@ def main() -> None:
         print(f"list the cached tickers ({rows:,} rows stored): p50 {statistics.median(lists):.1f} ms")
         upload_figures(sessions)
         engine.dispose()
+    sqlite_upload_figures()
     refusal_figures()
+
+
+def sqlite_upload_figures() -> None:
+    """The same uploads on the embedded default, SQLite in a file, as `make run` uses it."""
+    with tempfile.TemporaryDirectory() as folder:
+        url = URL.create("sqlite", database=str(Path(folder) / "bench.db"))
+        upgrade_to_head(url)
+        engine = create_engine_from_settings(load_settings(_env_file=None), url)
+        print("SQLite:")
+        upload_figures(sessionmaker(bind=engine, expire_on_commit=False))
+        engine.dispose()
 
 
 def csv_of(prefix: str, tickers: int, days: int) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ from db.pg_copy import (
 )
 from db.repositories.actor import Actor
 from db.repositories.prices import copy_binary, own_over_shared, prefer_own_rows, read_query_csv
+from db.sqlite_rows import date_texts, execute_many, timestamp_text, uuid_text, uuid_texts
 from db.types import utc_now
 
 INDICATOR_COLUMNS = (
@@ -174,30 +174,15 @@ def _upsert_postgres(session: Session, values: pd.DataFrame, owner_id: uuid.UUID
 
 
 def _upsert_sqlite(session: Session, values: pd.DataFrame, owner_id: uuid.UUID | None) -> int:
-    # Plain tuples through the driver: SQLAlchemy's per-row type processing dominated on large files.
     numbers = values[list(INDICATOR_COLUMNS)].astype(float)
-    numbers = numbers.astype(object).where(numbers.notna(), None)
-    ids = os.urandom(16 * len(values)).hex()
-    # SQLite keeps UUIDs as 32 hex digits, dates and timestamps as text, as SQLAlchemy writes them.
-    now = utc_now().strftime("%Y-%m-%d %H:%M:%S.%f")
-    owner = owner_id.hex if owner_id is not None else None
-    days = pd.to_datetime(values["date"]).dt.strftime("%Y-%m-%d")
-    rows = [
-        (ids[32 * position : 32 * (position + 1)], owner, ticker, day, *numbers_row, now)
-        for position, (ticker, day, numbers_row) in enumerate(
-            zip(values["ticker"], days, numbers.itertuples(index=False, name=None), strict=True)
-        )
-    ]
+    numbers = [numbers[name].astype(object).where(numbers[name].notna(), None).tolist() for name in numbers]
+    count = len(values)
+    owner, now = [uuid_text(owner_id)] * count, [timestamp_text(utc_now())] * count
+    ordered = [uuid_texts(count), owner, values["ticker"].tolist(), date_texts(values["date"]), *numbers, now]
     names = ["id", "owner_id", "ticker", "date", *INDICATOR_COLUMNS, "computed_at"]
     source = f"VALUES ({', '.join('?' for _ in names)})"
     statement = _merge_statement(source, names, owner_id, "excluded").replace("IS DISTINCT FROM", "IS NOT")
-    cursor = session.connection().connection.dbapi_connection.cursor()
-    try:
-        before = cursor.connection.total_changes
-        cursor.executemany(statement, rows)
-        return cursor.connection.total_changes - before
-    finally:
-        cursor.close()
+    return execute_many(session, statement, list(zip(*ordered, strict=True)))
 
 
 def replace_latest(*, session: Session, latest: pd.DataFrame, owner_id: uuid.UUID | None) -> None:

@@ -28,6 +28,7 @@ from db.pg_copy import COLUMNS as COPY_COLUMNS
 from db.pg_copy import price_rows_of
 from db.repositories.actor import Actor
 from db.repositories.upsert import upsert_insert
+from db.sqlite_rows import date_texts, execute_many, timestamp_text, uuid_text, uuid_texts
 from db.types import utc_now
 
 VALUE_COLUMNS = ("open", "high", "low", "close", "adjusted_close", "volume")
@@ -97,13 +98,14 @@ def _on_conflict_update(statement, owner_id: uuid.UUID | None):
 
 
 def _upsert_sqlite(session: Session, frame: pd.DataFrame, owner_id: uuid.UUID | None, source: str) -> int:
-    now = utc_now()
-    rows = [
-        {"id": uuid.uuid4(), "owner_id": owner_id, "source": source, "last_updated": now} | row
-        for row in frame.to_dict("records")
-    ]
-    result = session.connection().execute(_on_conflict_update(sqlite_insert(HistoricalPrice), owner_id), rows)
-    return result.rowcount
+    compiled = _on_conflict_update(sqlite_insert(HistoricalPrice), owner_id).compile(
+        dialect=session.get_bind().dialect, column_keys=["id", "owner_id", "source", "last_updated", *frame.columns]
+    )
+    columns = {name: frame[name].tolist() for name in frame.columns if name != "date"}
+    columns |= {"id": uuid_texts(len(frame)), "date": date_texts(frame["date"])}
+    constants = {"owner_id": uuid_text(owner_id), "source": source, "last_updated": timestamp_text(utc_now())}
+    ordered = [columns.get(name) or [constants[name]] * len(frame) for name in compiled.positiontup]
+    return execute_many(session, compiled.string, list(zip(*ordered, strict=True)))
 
 
 def _upsert_postgres(session: Session, frame: pd.DataFrame, owner_id: uuid.UUID | None, source: str) -> int:
