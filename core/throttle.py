@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
@@ -19,6 +21,11 @@ LOGIN_FAILURES_PER_ACCOUNT = parse("5 per 15 minutes")
 LOGIN_ATTEMPTS_PER_ADDRESS = parse("20 per minute")
 REGISTRATIONS_PER_ADDRESS = parse("10 per hour")
 KEY_PREFIX = "candlecast:limits"
+# After the store failed, calls fail at once for this long instead of each waiting its socket timeout:
+# a hung Redis would otherwise cost every API request and login 2 s, each holding its database slot.
+COOL_DOWN_SECONDS = 5.0
+STORE_ERRORS = (StorageError, ConnectionError, OSError)
+T = TypeVar("T")
 
 
 class ThrottleUnavailableError(RuntimeError):
@@ -37,6 +44,18 @@ class Throttle:
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
         self._limiter = MovingWindowRateLimiter(storage)
+        self._failed_at = -math.inf
+        self._failure = ""
+
+    def _ask(self, question: Callable[[], T]) -> T:
+        """The store's answer; ThrottleUnavailableError when it fails, or failed less than the cool-down ago."""
+        if time.monotonic() - self._failed_at < COOL_DOWN_SECONDS:
+            raise ThrottleUnavailableError(f"{self._failure} (not asked again for {COOL_DOWN_SECONDS:.0f} s)")
+        try:
+            return question()
+        except STORE_ERRORS as error:
+            self._failed_at, self._failure = time.monotonic(), str(error)
+            raise ThrottleUnavailableError(str(error)) from error
 
     @property
     def backend(self) -> str:
@@ -44,31 +63,19 @@ class Throttle:
 
     def hit(self, limit: RateLimitItem, *identifiers: str) -> Verdict:
         """Count one hit if the window has room; say when to retry if it has not."""
-        try:
-            if self._limiter.hit(limit, *identifiers):
-                return Verdict(True)
-            return Verdict(False, retry_after_seconds=self.retry_after(limit, *identifiers))
-        except (StorageError, ConnectionError, OSError) as error:
-            raise ThrottleUnavailableError(str(error)) from error
+        if self._ask(lambda: self._limiter.hit(limit, *identifiers)):
+            return Verdict(True)
+        return Verdict(False, retry_after_seconds=self.retry_after(limit, *identifiers))
 
     def retry_after(self, limit: RateLimitItem, *identifiers: str) -> int:
-        try:
-            reset_at = self._limiter.get_window_stats(limit, *identifiers).reset_time
-        except (StorageError, ConnectionError, OSError) as error:
-            raise ThrottleUnavailableError(str(error)) from error
+        reset_at = self._ask(lambda: self._limiter.get_window_stats(limit, *identifiers).reset_time)
         return max(1, math.ceil(reset_at - time.time()))
 
     def remaining(self, limit: RateLimitItem, *identifiers: str) -> int:
-        try:
-            return self._limiter.get_window_stats(limit, *identifiers).remaining
-        except (StorageError, ConnectionError, OSError) as error:
-            raise ThrottleUnavailableError(str(error)) from error
+        return self._ask(lambda: self._limiter.get_window_stats(limit, *identifiers).remaining)
 
     def clear(self, limit: RateLimitItem, *identifiers: str) -> None:
-        try:
-            self._limiter.clear(limit, *identifiers)
-        except (StorageError, ConnectionError, OSError) as error:
-            raise ThrottleUnavailableError(str(error)) from error
+        self._ask(lambda: self._limiter.clear(limit, *identifiers))
 
 
 def create_throttle(redis_url: str | None) -> Throttle:
