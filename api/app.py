@@ -13,6 +13,8 @@ from fastapi import FastAPI, params
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,7 +28,14 @@ from api.deps import (
     presented_key,
     required_permissions,
 )
-from api.errors import EXPECTED_ERRORS, ApiError, error_response, from_core, install_error_handlers
+from api.errors import (
+    EXPECTED_ERRORS,
+    ApiError,
+    allowed_methods,
+    error_response,
+    from_core,
+    install_error_handlers,
+)
 from api.limits import ApiLimits
 from api.routes import account, forecasts, jobs, market, results
 from api.routes.market import MAX_UPLOAD_BYTES
@@ -172,9 +181,16 @@ class ApiGate:
         slot = _Slot(self._gate_of_this_loop())
         send = _answering(send, body, slot)
         route = _route_of(scope)
+        if route is None and scope["method"] == "HEAD":
+            # HEAD is the GET it stands for, judged, limited and counted as that GET. A copy of the scope
+            # (sharing its state), as the server reads its own scope's method to send no body.
+            as_get = {**scope, "method": "GET"}
+            if (route := _route_of(as_get)) is not None:
+                scope = as_get
         if route is None:
-            # No endpoint: the router answers (404, 405, the docs) without the database or the body.
-            await self.app(scope, receive, send)
+            # No endpoint: OPTIONS, a stray slash's redirect or the router (404, 405, the docs) answers,
+            # without the key, the database or the body.
+            await (_options(scope) or _stray_slash_redirect(scope) or self.app)(scope, receive, send)
             return
         spool: Any = None
         try:
@@ -203,14 +219,12 @@ class ApiGate:
         if presented_key(scope) is None:
             raise missing_key()  # no database work: no slot
         await slot.take(for_route=False)
-        checked = await run_in_threadpool(
+        caller = await run_in_threadpool(
             check_key, scope, endpoint_of(scope["method"], route), scope["app"].state.limits
         )
-        state[CALLER_STATE] = checked.caller
-        if checked.rate_limit_headers:
-            state[RATE_LIMIT_STATE] = checked.rate_limit_headers
+        state[CALLER_STATE] = caller
         for permission in self._rules_for(route).permissions:
-            require(checked.caller.actor, permission)
+            require(caller.actor, permission)
 
     def _rules_for(self, route: APIRoute) -> _RouteRules:
         rules = self._rules.get(id(route))
@@ -256,6 +270,28 @@ def _route_of(scope: Scope) -> APIRoute | None:
         if match is Match.FULL:
             return route
     return None
+
+
+def _options(scope: Scope) -> Response | None:
+    """OPTIONS on a path some endpoint serves: 204 naming its methods, as its 405 would, without the key
+    (nothing is read or done); a CORS preflight gets no Access-Control-* header, so browsers stay out."""
+    if scope["method"] != "OPTIONS":
+        return None
+    methods = allowed_methods(scope["app"], scope["path"])
+    return Response(status_code=204, headers={"Allow": ", ".join(methods)}) if methods else None
+
+
+def _stray_slash_redirect(scope: Scope) -> Response | None:
+    """A 307 to the path without its trailing slash when something serves that path: relative, since the
+    scheme and host this process sees are not the client's behind a proxy ending TLS."""
+    path = scope["path"]
+    if path == "/" or not path.endswith("/"):
+        return None
+    target = {**scope, "path": path.rstrip("/")}
+    if not any(route.matches(target)[0] is not Match.NONE for route in scope["app"].router.routes):
+        return None
+    url = URL(scope=target)
+    return RedirectResponse(url.path + (f"?{url.query}" if url.query else ""), status_code=307)
 
 
 def _size(limit: int) -> str:
@@ -352,6 +388,7 @@ def create_app(*, limits: ApiLimits | None = None, body_timeout: float = BODY_TI
     """A new app; limits per key and endpoint default to ApiLimits(), a body must arrive within body_timeout s."""
     app = FastAPIOffline(
         title="Candlecast API",
+        redirect_slashes=False,  # the gate redirects a stray slash itself, relatively (_stray_slash_redirect)
         version="1.0.0",
         description=(
             "Prices, indicators, forecasts, the prediction ledger, training jobs and results of Candlecast. "

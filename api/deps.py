@@ -46,14 +46,6 @@ class Caller:
     endpoint: str
 
 
-@dataclass(frozen=True)
-class KeyCheck:
-    """A valid key's caller, and the RateLimit-* headers of its window (None when the limit store is down)."""
-
-    caller: Caller
-    rate_limit_headers: dict[str, str] | None
-
-
 def client_address_of(scope: Scope) -> str:
     """The caller's address: the peer, or behind a proxy in TRUSTED_PROXIES the client its X-Forwarded-For names.
 
@@ -82,13 +74,14 @@ def missing_key() -> ApiError:
     return ApiError(401, "unauthorised", "send an API key: Authorization: Bearer cc_...", headers=UNAUTHORISED_HEADERS)
 
 
-def check_key(scope: Scope, endpoint: str, limits: ApiLimits) -> KeyCheck:
+def check_key(scope: Scope, endpoint: str, limits: ApiLimits) -> Caller:
     """The caller of the request's key, counted against the key's limit on this endpoint and in its usage.
 
     Raises the 401 of a missing or invalid key, or the 429 of a full window. Usage counts every
     request the window counted, refusals that follow included (a 403, 404, 408, 413, 422): usage
     then explains a 429. A 429 is counted in neither, so a key hammering past its limit costs a
-    read per request, not a write.
+    read per request, not a write. The window's RateLimit-* headers go into the request's state
+    (RATE_LIMIT_STATE) as soon as it is counted, so whatever answer follows carries them, a 500 included.
     """
     secret = presented_key(scope)
     if secret is None:
@@ -100,6 +93,8 @@ def check_key(scope: Scope, endpoint: str, limits: ApiLimits) -> KeyCheck:
                 401, "unauthorised", "the API key is unknown, revoked or expired", headers=UNAUTHORISED_HEADERS
             )
         allowance = take(throttle(), limits.for_endpoint(scope["method"], endpoint), str(holder.api_key_id), endpoint)
+        if allowance is not None:
+            scope.setdefault("state", {})[RATE_LIMIT_STATE] = allowance.headers()
         if allowance is not None and not allowance.allowed:
             raise ApiError(
                 429,
@@ -109,13 +104,12 @@ def check_key(scope: Scope, endpoint: str, limits: ApiLimits) -> KeyCheck:
                 headers=allowance.headers(),
             )
         record_key_request(session=session, api_key_id=holder.api_key_id, endpoint=endpoint)
-    caller = Caller(
+    return Caller(
         actor=holder.actor,
         api_key_id=str(holder.api_key_id),
         client_ip=client_address_of(scope),
         endpoint=endpoint,
     )
-    return KeyCheck(caller, allowance.headers() if allowance is not None else None)
 
 
 def required_permissions(dependant: Dependant) -> frozenset[Permission]:

@@ -101,12 +101,15 @@ def from_core(error: Exception) -> ApiError | None:
 
 
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
-    """Every method some route of the app serves at this path, as the OpenAPI document lists them."""
+    """Every method the app serves at this path: its routes' (as the OpenAPI document lists them), HEAD
+    beside a GET and OPTIONS (the gate answers both); none for a path no route serves."""
     methods: set[str] = set()
     for route in app.state.api_routes:
         if route.path_regex.match(path):
-            methods |= route.methods - {"HEAD"}
-    return sorted(methods)
+            methods |= route.methods
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods | {"OPTIONS"}) if methods else []
 
 
 def _code_of(status: int) -> str:

@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from core.data.tickers import MAX_TICKER_LENGTH, TickerError, normalise_ticker
-from core.forecasting.config import WALK_FORWARD_WINDOWS, TrainingConfig
+from core.forecasting.config import MAX_FORECAST_DAYS, WALK_FORWARD_WINDOWS, TrainingConfig
 from core.forecasting.evaluation import stored_verdict
 from core.forecasting.zoo import configured_kind
 
@@ -180,7 +180,7 @@ class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ticker: Ticker
-    days: WholeNumber = Field(1, ge=1, le=30, description="trading days ahead, each from the one before")
+    days: WholeNumber = Field(1, ge=1, le=MAX_FORECAST_DAYS, description="trading days ahead, each from the one before")
     version_id: uuid.UUID | None = Field(None, description="a stored version of this ticker; default: the active one")
 
 
@@ -215,6 +215,9 @@ class PredictionList(BaseModel):
 class LedgerRow(BaseModel):
     id: uuid.UUID
     ticker: str
+    model_version_id: uuid.UUID | None = Field(
+        description="the version that made it (GET /v1/models/{id}); null once that version is deleted"
+    )
     model: str = Field(
         description='the version and its type, "SPX v2 · auto ensemble"; "SPX v2 · auto ensemble, deleted" once '
         'deleted ("SPX · deleted model" for a prediction stored before versions were named on it)'

@@ -183,7 +183,8 @@ def render_ledger(actor: Actor, template: str) -> None:
         "Actual is the target day's close on the price scale of the day the forecast was made, as the forecast "
         "is; it differs from the close as traded only across a split or dividend between the two days."
     )
-    show_readable(shown.drop(columns=["id", "model_type", "confidence_score"]))
+    # The version's id is for joining a download to versions elsewhere; on the page the Model column names it.
+    show_readable(shown.drop(columns=["id", "model_type", "confidence_score", "model_version_id"]))
     csv_download("Download the ledger (CSV)", shown.drop(columns=["id"]), "ledger.csv")
 
 

@@ -62,13 +62,17 @@ def get_model(caller: CallerDep, version_id: uuid.UUID) -> ModelVersionOut:
 
 
 @router.post(
-    "/predictions", response_model=PredictionList, status_code=201, responses=documented(400, 401, 403, 404, 422, 429)
+    "/predictions",
+    response_model=PredictionList,
+    status_code=201,
+    responses={200: {"model": PredictionList, "description": "the ledger already held this forecast: nothing added"}}
+    | documented(400, 401, 403, 404, 422, 429),
 )
-def post_prediction(body: PredictRequest, caller: PredictorDep) -> PredictionList:
-    """Forecast the next trading days from the latest prices with a stored version, and keep them in the ledger;
-    `model` is that version, with its verdict against persistence on its test days. The same forecast asked
-    for again (a retry) is not stored twice: the rows already in the ledger come back, with `added` 0.
-    `stale` says the prices end before the exchange's last completed session."""
+def post_prediction(body: PredictRequest, caller: PredictorDep, response: Response) -> PredictionList:
+    """Forecast the next trading days from the latest prices with a stored version, and keep them in the ledger
+    (201); `model` is that version, with its verdict against persistence on its test days. The same forecast
+    asked for again (a retry) is not stored twice: the rows already in the ledger come back, with `added` 0 and
+    200. `stale` says the prices end before the exchange's last completed session."""
     try:
         made = forecasts.predict(caller.actor, body.ticker, body.days, body.version_id, caller.client_ip)
     except PredictionError:
@@ -78,6 +82,8 @@ def post_prediction(body: PredictRequest, caller: PredictorDep) -> PredictionLis
                 f"no active model for {body.ticker}: train one first (POST /v1/jobs/training, or the Train page)"
             ) from None
         raise
+    if not made.added:
+        response.status_code = 200
     return PredictionList(
         count=len(made.rows),
         added=made.added,

@@ -21,8 +21,9 @@ from db.types import utc_now
 FORECAST_KEY = ["user_id", "model_version_id", "prediction_date", "target_date"]
 
 LEDGER_COLUMNS = (
-    "id", "ticker", "model_version", "model_type", "version_deleted", "prediction_date", "target_date", "base_close",
-    "predicted_value", "lower", "upper", "confidence_score", "actual_value", "matured_at", "created_at",
+    "id", "ticker", "model_version_id", "model_version", "model_type", "version_deleted", "prediction_date",
+    "target_date", "base_close", "predicted_value", "lower", "upper", "confidence_score", "actual_value",
+    "matured_at", "created_at",
 )  # fmt: skip
 # The ledger's one order, newest first: target day, then the moment stored, then the id, which no two rows
 # share, so a page's last row says exactly where the next page starts.
@@ -99,7 +100,7 @@ def read_ledger(
     since: date | None = None, matured_after: datetime | None = None, limit: int | None = None,
     after: LedgerPosition | None = None,
 ) -> pd.DataFrame:  # fmt: skip
-    """The actor's predictions, newest target day first, with the version number and type they came from
+    """The actor's predictions, newest target day first, with the version (id, number and type) they came from
     and whether that version is deleted (its number and type unknown for rows made before 0013), and when
     each was stored (created_at, its place in the order with target_date and id).
 
@@ -111,6 +112,7 @@ def read_ledger(
         select(
             Prediction.id,
             Prediction.ticker,
+            Prediction.model_version_id,
             func.coalesce(ModelVersion.version, Prediction.model_version_number).label("model_version"),
             func.coalesce(ModelVersion.model_type, Prediction.model_type).label("model_type"),
             Prediction.model_version_id.is_(None).label("version_deleted"),

@@ -97,8 +97,8 @@ def test_rate_limit_headers_come_with_every_answer(client, analyst):
 def test_a_wrong_method_gets_405_naming_every_method_of_the_path(client, analyst):
     response = client.put("/v1/risk", headers=analyst.headers)
     assert_error(response, 405)
-    assert response.headers["Allow"] == "GET, POST"
-    assert client.get("/v1/jobs/training", headers=analyst.headers).headers["Allow"] == "POST"
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+    assert client.get("/v1/jobs/training", headers=analyst.headers).headers["Allow"] == "OPTIONS, POST"
 
 
 def test_a_path_no_endpoint_serves_is_named_in_its_404(client, analyst):

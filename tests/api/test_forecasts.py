@@ -123,8 +123,9 @@ def test_bad_prediction_requests_get_422(client, analyst, body):
 def test_the_tier_quota_on_predictions_gives_429_with_retry_after(client, analyst, modelled, monkeypatch):
     monkeypatch.setenv("ACTION_LIMITS", '{"pro": {"predict": "2/hour"}}')
     get_settings.cache_clear()
-    for _ in range(2):
-        assert client.post("/v1/predictions", json={"ticker": modelled}, headers=analyst.headers).status_code == 201
+    statuses = [client.post("/v1/predictions", json={"ticker": modelled}, headers=analyst.headers).status_code]
+    statuses.append(client.post("/v1/predictions", json={"ticker": modelled}, headers=analyst.headers).status_code)
+    assert statuses == [201, 200]
     response = client.post("/v1/predictions", json={"ticker": modelled}, headers=analyst.headers)
     assert_error(response, 429, "quota_exceeded")
     assert int(response.headers["Retry-After"]) >= 1
@@ -135,10 +136,34 @@ def test_the_tier_quota_on_predictions_gives_429_with_retry_after(client, analys
 def test_a_retried_prediction_returns_the_rows_already_in_the_ledger(client, analyst, modelled):
     first = client.post("/v1/predictions", json={"ticker": modelled, "days": 2}, headers=analyst.headers)
     retry = client.post("/v1/predictions", json={"ticker": modelled, "days": 2}, headers=analyst.headers)
-    assert (first.status_code, retry.status_code) == (201, 201)
+    assert (first.status_code, retry.status_code) == (201, 200), "the retry created nothing"
     assert (first.json()["added"], retry.json()["added"]) == (2, 0)
     assert [p["id"] for p in retry.json()["predictions"]] == [p["id"] for p in first.json()["predictions"]]
     assert client.get("/v1/ledger", headers=analyst.headers).json()["count"] == 2
+
+
+def test_a_retry_that_adds_nothing_is_documented_as_200_beside_the_201_of_a_new_forecast(client):
+    responses = client.get("/openapi.json").json()["paths"]["/v1/predictions"]["post"]["responses"]
+    for status in ("200", "201"):
+        schema = responses[status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/PredictionList"}, status
+
+
+def test_each_ledger_row_names_the_version_that_made_it_in_json_and_csv(client, analyst, modelled):
+    made = client.post("/v1/predictions", json={"ticker": modelled, "days": 2}, headers=analyst.headers).json()
+    version_id = made["model"]["id"]
+    rows = client.get("/v1/ledger", headers=analyst.headers).json()["ledger"]
+    assert [row["model_version_id"] for row in rows] == [version_id] * 2
+    as_csv = client.get("/v1/ledger", headers=analyst.headers | {"Accept": "text/csv"}).text
+    assert [row["model_version_id"] for row in csv.DictReader(io.StringIO(as_csv))] == [version_id] * 2
+    documented = client.get("/openapi.json").json()["components"]["schemas"]["LedgerRow"]
+    assert "model_version_id" in documented["required"]
+
+
+def test_a_deleted_version_s_ledger_rows_name_no_version(client, analyst):
+    seed_ledger(analyst.actor, 2)  # rows whose version is gone, as deleting one leaves them
+    rows = client.get("/v1/ledger", headers=analyst.headers).json()["ledger"]
+    assert [row["model_version_id"] for row in rows] == [None, None]
 
 
 def test_a_prediction_from_old_prices_says_it_is_stale_and_names_the_last_bar(client, analyst, modelled):

@@ -7,7 +7,8 @@ import uuid
 import pytest
 from redis import Redis
 
-from tests.api.conftest import assert_error
+from core.data.sample import sample_bytes
+from tests.api.conftest import assert_error, unique_ticker, upload
 
 
 def test_a_training_job_is_queued_followed_and_cancelled(client, analyst, priced, queued_jobs, redis_url):
@@ -30,14 +31,34 @@ def test_a_training_job_is_queued_followed_and_cancelled(client, analyst, priced
     assert client.get(f"/v1/jobs/{job['id']}", headers=analyst.headers).json()["status"] == "cancelled"
 
 
-def test_a_walkforward_job_carries_its_settings(client, analyst, priced):
+def sample_days(days: int) -> bytes:
+    """The bundled sample's last days as a CSV upload."""
+    header, *rows = sample_bytes().decode().splitlines()
+    return "\n".join([header, *rows[-days:]]).encode()
+
+
+def test_a_walkforward_job_carries_its_settings(client, analyst):
+    ticker = unique_ticker()
+    assert upload(client, analyst, ticker, sample_days(320)).status_code == 201
     response = client.post(
         "/v1/jobs/walkforward",
-        json={"ticker": priced, "windows": 3, "retrain_every": 3, "config": {"model_type": "ridge"}},
+        json={"ticker": ticker, "windows": 3, "retrain_every": 3, "config": {"model_type": "ridge"}},
         headers=analyst.headers,
     )
     assert response.status_code == 202, response.text
     assert (response.json()["kind"], response.json()["model_type"]) == ("walkforward", "ridge")
+
+
+def test_a_walkforward_the_history_cannot_hold_is_422_and_queues_nothing(client, analyst, priced):
+    response = client.post(
+        "/v1/jobs/walkforward",
+        json={"ticker": priced, "windows": 3, "config": {"model_type": "ridge"}},
+        headers=analyst.headers,
+    )
+    error = assert_error(response, 422, "unprocessable")
+    assert "too little history for 3 windows" in error["message"]
+    assert f"{priced} has 251" in error["message"]
+    assert client.get("/v1/jobs", headers=analyst.headers).json()["jobs"] == []
 
 
 @pytest.mark.parametrize(
@@ -117,7 +138,7 @@ def test_a_malformed_id_is_answered_alike_on_every_route_after_the_key(client, a
 def test_the_paths_beside_a_job_s_are_not_read_as_job_ids(client, analyst):
     response = client.get("/v1/jobs/training", headers=analyst.headers)
     assert_error(response, 405)
-    assert response.headers["Allow"] == "POST"
+    assert response.headers["Allow"] == "OPTIONS, POST"
 
 
 def test_a_rule_across_body_fields_is_named_at_the_field_it_judges(client, analyst):

@@ -70,3 +70,17 @@ def test_a_failed_request_answers_500_and_the_next_one_on_the_same_connection_is
     assert table in tracebacks[0]
     # The key the request carried, and the statement's parameters (values of rows), stay out of the log.
     assert not [entry for entry in logged if analyst.key in entry or "[parameters:" in entry]
+
+
+@pytest.mark.parametrize(
+    ("table", "path"),
+    [("risk_metrics", "/v1/risk"), ("api_key_usage", "/v1/tickers")],
+    ids=["in-the-route", "after-the-count-in-the-key-check"],
+)
+def test_a_500_carries_the_ratelimit_headers_of_the_window_that_counted_it(client, analyst, table, path):
+    with table_gone(table):
+        failed = client.get(path, headers=analyst.headers)
+    assert_error(failed, 500, "internal_error")
+    assert failed.headers["RateLimit-Limit"] == str(GENEROUS.for_endpoint("GET", f"GET {path}").amount)
+    assert failed.headers["RateLimit-Remaining"] == str(GENEROUS.for_endpoint("GET", f"GET {path}").amount - 1)
+    assert int(failed.headers["RateLimit-Reset"]) >= 1

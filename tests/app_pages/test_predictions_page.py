@@ -63,6 +63,7 @@ def test_predict_five_days_into_the_ledger(database):
     assert len(ledger) == 5
     assert set(ledger["Model"]) == {"SPX v1 · LSTM (Keras)"}, "named as the model chooser names it"
     assert "Model type" not in ledger.columns, "said once, in the model's name"
+    assert "Model version id" not in ledger.columns, "an id is for joining downloads, not for reading"
     assert "Actual" in ledger.columns
     assert len(at.get("plotly_chart")) == 1
     assert any(b.label == "Download the ledger (CSV)" for b in at.get("download_button"))
