@@ -242,7 +242,8 @@ def render_upload(actor: Actor) -> None:
     options = {
         "ticker": ticker.strip() or None,
         "date_format": date_format.strip() or None,
-        "sheet": sheet.strip() or None,
+        # As typed: Excel keeps spaces around a sheet's name, and the reader tries the name trimmed after it.
+        "sheet": sheet if sheet.strip() else None,
         "skip_bad_rows": skip,
     }
     uploaded = kept(UPLOADED_KEY)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePath
 
 import numpy as np
@@ -13,16 +14,28 @@ from common.words import plural
 from core.data.errors import FileFormatError
 from core.data.excel import is_excel_name, read_excel_table
 from core.data.frames import OHLCV_COLUMNS
-from core.data.layouts import recognise
+from core.data.layouts import looks_like_date, recognise
 from core.data.layouts.base import EVENT_FIELDS
 from core.data.splits import shows_split
-from core.data.table import MAX_BYTES, MAX_ROWS, Table, read_text_table
+from core.data.table import MAX_BYTES, MAX_ROWS, Table, read_text_table, shorten
 from core.data.tickers import TickerError, normalise_ticker
-from core.data.values import DatesRead, check_date_format, dates, decimal_marks, no_value, numbers, quoted
+from core.data.values import (
+    EXCEL_EPOCH,
+    DatesRead,
+    check_date_format,
+    dates,
+    decimal_marks,
+    no_value,
+    numbers,
+    quoted,
+    serial_days,
+)
 
 # The close first: a close-only file's open, high and low are copies of it, and a refusal names the close.
 PRICES = ("close", "open", "high", "low", "adjusted_close")
 NUMBER_COLUMNS = (*PRICES, "volume", *EVENT_FIELDS)
+# A source line, a total, a disclaimer: a few lines. More lines after the last row of prices are bad rows.
+FOOTER_LINES = 30
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,7 @@ def parse_price_csv(
     if raw.empty:
         raise FileFormatError("the file has a header but no rows")
     notes = list(found.notes)
+    raw = _without_footer(raw, table.serial_epoch, date_format, notes)
     frame = pd.DataFrame({"line": raw.index.to_numpy()})
     frame["ticker"] = _tickers(raw, ticker, filename, notes)
     frame["raw_date"] = raw["date"].to_numpy()
@@ -77,7 +91,7 @@ def parse_price_csv(
     day_first = "as files with decimal commas write them" if decimal_comma else ""
     if table.separator == ";" and not decimal_comma:
         day_first = "as files with ';' between fields write them"
-    read = dates(raw["date"], date_format, day_first=bool(day_first))
+    read = _read_dates(raw["date"], table.serial_epoch, date_format, day_first=bool(day_first), notes=notes)
     frame["date"] = read.values.to_numpy()
     if read.format and not date_format:
         notes.append(_dates_note(read, why_day_first=day_first))
@@ -112,6 +126,83 @@ def parse_price_csv(
         events=events,
         adjusted_close_given=adjusted_close_given,
     )
+
+
+def _without_footer(
+    raw: pd.DataFrame, serial_epoch: datetime | None, date_format: str | None, notes: list[str]
+) -> pd.DataFrame:
+    """The rows less the lines after the last row of prices that hold none: a source, a total, a disclaimer.
+
+    Such a line's date cell holds words, not a date ('Source: Bloomberg', 'Total'), or no digit ('---'), or
+    nothing and no close either. A mistyped date ('2024-13-03'), a number ('123') or a close with no date is a
+    bad row, and stays to be refused by line; so does anything like a footer with a row of prices after it.
+    """
+    # A wide or yfinance file has a row per ticker on each line. Sorting beats np.unique's hashing tenfold here.
+    lines = np.sort(raw.index.to_numpy())
+    distinct = lines[np.r_[True, lines[1:] != lines[:-1]]]
+    tail = raw.loc[raw.index >= distinct[-(FOOTER_LINES + 1) :][0]]
+    cells = tail["date"].str.strip()
+    dated = cells.map(looks_like_date)
+    if serial_epoch is not None:
+        dated |= serial_days(cells, serial_epoch).notna()
+    if date_format:
+        dated |= dates(cells, date_format).values.notna()
+    priced = ~no_value(tail["close"]) if "close" in tail.columns else pd.Series(False, index=tail.index)
+    worded = cells.str.contains(r"[^\W\d_]", regex=True) | ~cells.str.contains(r"\d", regex=True)
+    footer_like = (~dated & ((worded & (cells != "")) | ((cells == "") & ~priced))).groupby(level=0).all()
+    data_lines = footer_like.index[~footer_like.to_numpy()]
+    if data_lines.empty:
+        return raw  # no row of prices near the end, or a file of nothing else: its rows are refused by line
+    last = int(data_lines.max())
+    footer = raw.index > last
+    if not footer.any():
+        return raw
+    footer_lines = np.unique(raw.index[footer])
+    first = raw.loc[raw.index == footer_lines[0]].iloc[0]
+    shown = first["date"] if first["date"].strip() else next((cell for cell in first if str(cell).strip()), "")
+    count = len(footer_lines)
+    notes.append(
+        f"ignored {plural(count, 'footer line')} after line {last}, the last row of prices (first {quoted(shown)})"
+    )
+    return raw.loc[~footer]
+
+
+def _read_dates(
+    cells: pd.Series, serial_epoch: datetime | None, date_format: str | None, *, day_first: bool, notes: list[str]
+) -> DatesRead:
+    """The dates; in a workbook, a number Excel counts days with is the day it counts (dates() reads the rest)."""
+    serials = serial_days(cells, serial_epoch) if serial_epoch is not None else None
+    if serials is None or not serials.notna().any():
+        read = dates(cells, date_format, day_first=day_first)
+        if serial_epoch is None and not date_format:
+            _note_plain_number_dates(cells, read, notes)
+        return read
+    counted = serials.notna()
+    read = dates(cells.where(~counted, ""), date_format, day_first=day_first)
+    days = serials.dt.normalize()
+    seconds = (serials - days).dt.total_seconds()
+    times = read.times
+    if (seconds[counted] != 0).any():
+        # A serial's fraction is a time of day: checked as a written one is, for intraday rows.
+        times = seconds.where(counted) if times is None else times.where(~counted, seconds)
+    notes.append(
+        f"{plural(int(counted.sum()), 'date')} read as Excel serial numbers "
+        f"({shorten(cells[counted].iloc[0].strip(), 24)} as {days[counted].iloc[0]:%Y-%m-%d})"
+    )
+    return DatesRead(read.values.where(~counted, days), read.format, read.also_fits, times)
+
+
+def _note_plain_number_dates(cells: pd.Series, read: DatesRead, notes: list[str]) -> None:
+    """Say why a text file's dates written as Excel serial numbers are not read, and what to do."""
+    if read.values.notna().any():
+        return
+    given = cells.str.strip() != ""
+    if given.any() and serial_days(cells[given], EXCEL_EPOCH).notna().all():
+        notes.append(
+            f"the dates are plain numbers ({shorten(cells[given].iloc[0].strip(), 24)}, …): Excel serial numbers "
+            "are read from a workbook only, as other programs count days from other epochs (SAS and Stata from "
+            "1960, R from 1970); upload the workbook, or format the column as dates before saving it as CSV"
+        )
 
 
 def _dates_note(read: DatesRead, *, why_day_first: str) -> str:

@@ -18,6 +18,7 @@ from core.data.table import (
     check_field_lengths,
     drop_blank_rows,
     human_size,
+    shorten,
 )
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -25,6 +26,9 @@ ZIP_SIGNATURE = b"PK\x03\x04"
 # A workbook is a zip: refuse one that would inflate far beyond what prices need (a zip bomb).
 MAX_INFLATED_BYTES = 400 * 1024 * 1024
 # What openpyxl raises for a damaged or foreign file (lxml's XML errors are SyntaxErrors).
+# What a message quotes of the workbook's sheet names: a workbook may have hundreds, each of 31 characters.
+SHOWN_SHEETS = 12
+SHOWN_SHEET_CHARS = 40
 UNREADABLE = (KeyError, ValueError, TypeError, IndexError, AttributeError, OSError, SyntaxError, zipfile.BadZipFile)
 
 
@@ -47,9 +51,11 @@ def read_excel_table(
     if len(data) > max_bytes:
         raise FileFormatError(f"the workbook is {human_size(len(data))}, larger than the {human_size(max_bytes)} limit")
     book, widths = _open(data, max_rows)
-    if sheet and sheet not in book.sheetnames:
-        raise FileFormatError(f"sheet {sheet!r} is not in the workbook; it has {', '.join(map(repr, book.sheetnames))}")
-    worksheet = book[sheet] if sheet else book.worksheets[0]
+    try:
+        worksheet = book[_sheet_named(sheet, book.sheetnames)] if sheet else book.worksheets[0]
+    except FileFormatError:
+        book.close()
+        raise
     # The <dimension> tag is the writer's claim, and openpyxl stops at it: a tag understating the sheet
     # would cut rows or columns off without a word. The streamed widths are what the sheet holds.
     worksheet.reset_dimensions()
@@ -71,7 +77,31 @@ def read_excel_table(
     if cells.empty:
         raise FileFormatError(f"sheet {worksheet.title!r} is empty")
     check_field_lengths(cells)
-    return Table(cells=cells, encoding="xlsx", separator="")
+    return Table(cells=cells, encoding="xlsx", separator="", serial_epoch=book.epoch)
+
+
+def _sheet_named(typed: str, names: list[str]) -> str:
+    """The sheet a typed name means: the one so named, else the one named so but for spaces around it and case.
+
+    Excel keeps spaces around a sheet's name, which a name typed or pasted into a form loses; and it tells
+    no two sheets apart by case. openpyxl does, so two sheets may still match: the name must then be exact.
+    """
+    if typed in names:
+        return typed
+    wanted = typed.strip().casefold()
+    matching = [name for name in names if name.strip().casefold() == wanted]
+    if len(matching) == 1:
+        return matching[0]
+    asked = repr(shorten(typed, SHOWN_SHEET_CHARS))
+    if matching:
+        raise FileFormatError(f"sheet {asked} could be {_sheet_list(matching, ' or ')}: type its name exactly")
+    raise FileFormatError(f"sheet {asked} is not in the workbook; it has {_sheet_list(names, ', ')}")
+
+
+def _sheet_list(names: list[str], joint: str) -> str:
+    shown = joint.join(repr(shorten(name, SHOWN_SHEET_CHARS)) for name in names[:SHOWN_SHEETS])
+    more = len(names) - SHOWN_SHEETS
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def _rows(worksheet, max_rows: int, width: int) -> list[list[str]]:

@@ -7,6 +7,7 @@ import io
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 
@@ -35,6 +36,9 @@ class Table:
     cells: pd.DataFrame
     encoding: str
     separator: str
+    # A workbook's day 0, from which Excel counts the serial numbers of date cells that lost their date format;
+    # None for text, whose plain numbers say no epoch (SAS and Stata count days from 1960, R from 1970).
+    serial_epoch: datetime | None = None
 
 
 def human_size(count: int) -> str:

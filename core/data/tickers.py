@@ -16,6 +16,8 @@ MAX_TICKER_LENGTH = 20
 # A watchlist is short; a list file this large is a mistake.
 MAX_LIST_BYTES = 1024 * 1024
 MAX_LIST_ROWS = 20_000
+# What a list's header, or the word before a list on one line, calls its symbols.
+LIST_HEADERS = ("ticker", "tickers", "symbol", "symbols")
 
 
 class TickerError(BadInput, ValueError):
@@ -55,7 +57,8 @@ def _tokens(text: str) -> list[str]:
 
 
 def parse_ticker_file(data: bytes, *, column: str | None = None) -> tuple[list[str], list[str]]:
-    """Symbols from an uploaded list: one per line (TXT), or one column of a CSV, by name if it has several.
+    """Symbols from an uploaded list: one per line (TXT), one line of them ('AAPL,MSFT,GOOG'), or one column of a
+    CSV, by name if it has several.
 
     Blank lines and '#' comments are ignored, duplicates removed; returns (valid, problems).
     A file that is not a readable list (binary, broken encoding, huge) is one problem naming why.
@@ -68,10 +71,14 @@ def parse_ticker_file(data: bytes, *, column: str | None = None) -> tuple[list[s
         return [], ["the file lists no tickers"]
     rows = [[cell for cell in row] for row in cells.itertuples(index=False)]
     width = max(sum(1 for cell in row if cell.strip()) for row in rows)
+    if column is None and len(rows) == 1 and not any(cell.strip().lower() in LIST_HEADERS for cell in rows[0]):
+        # One line of symbols is a list written across ('AAPL,MSFT,GOOG', 'AAPL MSFT'), as in the text box;
+        # a line naming a Ticker column is a header with no rows under it.
+        return normalise_tickers(_tokens(" ".join(rows[0])))
     if width == 1 and column is None:
         candidates = [next(cell for cell in row if cell.strip()) for row in rows]
         # A lone header such as "Ticker" or "Symbol" is not a symbol.
-        if candidates and candidates[0].strip().lower() in ("ticker", "tickers", "symbol", "symbols"):
+        if candidates and candidates[0].strip().lower() in LIST_HEADERS:
             candidates = candidates[1:]
         return normalise_tickers(candidates)
     header = [name.strip().lower() for name in rows[0]]

@@ -11,9 +11,14 @@ import pandas as pd
 
 from core.data.errors import FileFormatError
 
-# A number as each convention writes it: '1,234.5' and '1.234,5'. '1.234' fits both and tells nothing.
-_POINT_STYLE = r"^[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$"
-_COMMA_STYLE = r"^[+-]?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?$"
+# Swiss and Liechtenstein exports group thousands with an apostrophe ('1'234.50'), straight or typographic;
+# U+0092 is the typographic one of a Windows-1252 file, which is read as Latin-1. It is never a decimal mark.
+_APOSTROPHES = "'\u2019\u0092"
+_APOSTROPHE_GROUPS = rf"\d{{1,3}}([{_APOSTROPHES}]\d{{3}})+"
+# A number as each convention writes it: '1,234.5' and '1.234,5'. '1.234' fits both and tells nothing,
+# and so does '1'234', a whole number either way.
+_POINT_STYLE = rf"^[+-]?(\d+|\d{{1,3}}(,\d{{3}})+|{_APOSTROPHE_GROUPS})(\.\d+)?$"
+_COMMA_STYLE = rf"^[+-]?(\d+|\d{{1,3}}(\.\d{{3}})+|{_APOSTROPHE_GROUPS})(,\d+)?$"
 _DECORATION = r"[\s\u00a0$€£%]"
 _SUFFIXES = {"K": 1e3, "M": 1e6, "B": 1e9}
 # Formats tried in turn when none is stated; month-first before day-first, as US sites publish.
@@ -49,7 +54,7 @@ def numbers(values: pd.Series, *, decimal_comma: bool = False) -> pd.Series:
     comma = decimal_comma if shown is None else shown
     grouping = "." if comma else ","
     written = text.str.match(_COMMA_STYLE if comma else _POINT_STYLE, na=False)
-    plain = text.str.replace(grouping, "", regex=False)
+    plain = text.str.replace(grouping, "", regex=False).str.replace(f"[{_APOSTROPHES}]", "", regex=True)
     if comma:
         plain = plain.str.replace(",", ".", regex=False)
     text = text.where(~written, plain)
@@ -169,6 +174,22 @@ def _date_part(date_format: str) -> str:
     """The format up to its first time code: '%m/%d/%Y %H:%M:%S' reads dates as '%m/%d/%Y'."""
     timed = next((found for found in re.finditer(r"%(.)", date_format) if found[1] in _TIME_CODES), None)
     return date_format if timed is None else date_format[: timed.start()].rstrip(" \tT,@")
+
+
+# A number in a workbook's date column is a day Excel counts from its epoch when it falls in this span: a cell
+# that lost its date format. A price, or a date written 20240131, falls outside it. Five digits in either epoch.
+SERIAL_SPAN = (pd.Timestamp("1950-01-01"), pd.Timestamp("2100-12-31"))
+# Day 0 of a workbook in the 1900 date system, Windows Excel's and nearly every workbook's (Mac's 1904 is the other).
+EXCEL_EPOCH = datetime(1899, 12, 30)
+_SERIAL = r"\d{5}(\.\d+)?"
+
+
+def serial_days(values: pd.Series, epoch: datetime) -> pd.Series:
+    """The day (and time) each cell's Excel serial number stands for; NaT where a cell is none in SERIAL_SPAN."""
+    text = values.str.strip()
+    counted = pd.to_numeric(text.where(text.str.fullmatch(_SERIAL, na=False)), errors="coerce")
+    stamps = (pd.Timestamp(epoch) + pd.to_timedelta(counted, unit="D")).dt.round("s")
+    return stamps.where(stamps.between(*SERIAL_SPAN))
 
 
 class DatesRead(NamedTuple):

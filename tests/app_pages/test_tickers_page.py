@@ -323,3 +323,35 @@ def test_detected_splits_are_confirmed_on_the_page(offline):
     assert decided.endswith("adjusted closes rewritten), 1 rejected."), decided
     assert len(at.radio) == 0, "no candidate is left to decide"
     assert any(text.value.startswith("• 1 split reported by the source: " + str(split_day(60))) for text in at.text)
+
+
+@pytest.mark.parametrize("typed", [" Prices ", "prices"])
+def test_a_sheet_named_with_spaces_around_it_is_found_as_typed_or_trimmed(offline, typed):
+    from tests.core.data.test_layouts import BARS, workbook
+
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    data = workbook(("Notes", BARS.head(1)), (" Prices ", BARS))
+    at.file_uploader[0].set_value(("XLS.xlsx", data, "application/vnd.ms-excel"))
+    text_input(at, "Sheet (Excel)").input(typed)
+    button(at, "Import").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Wrote 30 rows of XLS from 2018-01-02 to 2018-02-13"]
+
+
+def test_a_footer_after_the_prices_is_ignored_and_said_so(offline):
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    data = gspc_2018_bytes() + b"\nSource: Yahoo Finance. Prices are not advice.\n"
+    at.file_uploader[0].set_value(("spx.csv", data, "text/csv"))
+    text_input(at, "Ticker").input("SPX")
+    button(at, "Import").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Wrote 251 rows of SPX from 2018-01-02 to 2018-12-31"]
+    captions = [c.value for c in at.caption]
+    assert any(text.startswith("ignored 1 footer line after line 252") for text in captions), captions
+
+
+def test_a_ticker_list_on_one_line_becomes_the_default_tickers(offline):
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    at.file_uploader[-1].set_value(("list.csv", b"AAPL,MSFT,GOOG", "text/csv"))
+    button(at, "Save as my default tickers").click().run()
+    assert [s.value for s in at.success] == ["Saved 3 tickers: AAPL, MSFT, GOOG"]

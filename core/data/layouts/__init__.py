@@ -86,7 +86,7 @@ def _date_header(cells: pd.DataFrame) -> int:
     for position in range(rows):
         columns = canonical_header(header_names(cells.iloc[position:]))
         if "date" in columns:
-            if _looks_like_date(cells.iat[position + 1, columns.index("date")]):
+            if looks_like_date(cells.iat[position + 1, columns.index("date")]):
                 return position
             naming.append(position)
     if naming:
@@ -94,13 +94,14 @@ def _date_header(cells: pd.DataFrame) -> int:
     for position in range(rows):
         names = [name for name in header_names(cells.iloc[position:]) if name]
         below = [name for name in header_names(cells.iloc[position + 1 :]) if name]
-        if len(names) > 1 and below and _looks_like_date(below[0]) and not any(map(_looks_like_date, names)):
+        if len(names) > 1 and below and looks_like_date(below[0]) and not any(map(looks_like_date, names)):
             return position
     return 0
 
 
-def _looks_like_date(cell: object) -> bool:
+def looks_like_date(cell: object) -> bool:
+    """Whether a cell is written as a date is (a mistyped one too), rather than a word or a number."""
     return _DATE_LIKE.match(str(cell).strip()) is not None
 
 
-__all__ = ["Recognised", "UnrecognisedLayoutError", "recognise"]
+__all__ = ["Recognised", "UnrecognisedLayoutError", "looks_like_date", "recognise"]

@@ -116,7 +116,7 @@ def test_day_first_dates_are_recognised_or_stated():
 
 def test_blank_lines_keep_true_line_numbers():
     lines = TEXT.splitlines()
-    text = "\n".join([lines[0], "", lines[1], "   ", lines[2].replace("2018-01-03", "someday")])
+    text = "\n".join([lines[0], "", lines[1], "   ", lines[2].replace("2018-01-03", "2018-13-03")])
     parsed, report = parse(text.encode())
     assert list(parsed.frame["line"]) == [3, 5]
     assert [(o.line, o.rules) for o in report.examples] == [(5, ("unparseable date",))]
@@ -468,3 +468,116 @@ def test_a_malformed_ticker_is_quoted_short_in_the_report():
     assert example.line == 3
     assert example.values["ticker"] == "X/" * 19 + "X…"
     assert list(parsed.frame["ticker"]) == ["AAPL", "X/" * 300]
+
+
+# SIX Swiss Exchange and Liechtenstein banks' exports: apostrophes group thousands, the point is decimal.
+SWISS = (
+    "Datum;Eröffnung;Hoch;Tief;Schluss;Volumen\n"
+    "03.01.2024;999.500;1'010.25;998.000;1'005.75;1’200’000\n"
+    "04.01.2024;1'005.75;1'012.00;1'001.50;1'010.00;980'500\n"
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_apostrophe_thousands_are_read_and_show_the_decimal_point(encoding):
+    parsed, report = parse(SWISS.encode(encoding), ticker="NESN.SW")
+    assert report.ok, report.lines()
+    assert parsed.frame["close"].tolist() == [1005.75, 1010.0]
+    assert parsed.frame["high"].tolist() == [1010.25, 1012.0]
+    # '999.500' reads both ways; the apostrophes show a decimal point, so it is not 999,500.
+    assert parsed.frame["open"].tolist() == [999.5, 1005.75]
+    assert parsed.frame["volume"].tolist() == [1_200_000, 980_500]
+    assert [str(day.date()) for day in parsed.frame["date"]] == ["2024-01-03", "2024-01-04"]
+
+
+def workbook_of(*rows: list) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_excel_serial_numbers_in_a_workbooks_date_column_are_dates():
+    # A date column that lost its date format: openpyxl gives the serial numbers Excel stores.
+    data = workbook_of(["Date", "Close"], [45293, 10.5], [45294.0, 11.0], ["2024-01-04", 11.5])
+    parsed, report = parse(data, ticker="SPX", filename="SPX.xlsx")
+    assert report.ok, report.lines()
+    assert [str(day.date()) for day in parsed.frame["date"]] == ["2024-01-02", "2024-01-03", "2024-01-04"]
+    assert "2 dates read as Excel serial numbers (45293 as 2024-01-02)" in parsed.notes
+
+
+def test_excel_serial_numbers_with_a_time_of_day_keep_their_day():
+    data = workbook_of(["Date", "Close"], [45293.6666666667, 10.5], [45294.6666666667, 11.0])
+    parsed, report = parse(data, ticker="SPX", filename="SPX.xlsx")
+    assert report.ok, report.lines()
+    assert [str(day.date()) for day in parsed.frame["date"]] == ["2024-01-02", "2024-01-03"]
+    assert "the time of day on the dates (16:00) left out: one row is one day" in parsed.notes
+
+
+def test_a_workbooks_numbers_outside_the_serial_span_are_not_taken_for_serials():
+    # A number like 20240102 is a date written YYYYMMDD; 123 is no date at all.
+    data = workbook_of(["Date", "Close"], [20240102, 10.5], [123, 11.0])
+    parsed, report = parse(data, ticker="SPX", filename="SPX.xlsx")
+    assert str(parsed.frame["date"].iloc[0].date()) == "2024-01-02"
+    assert [(o.line, o.rules) for o in report.examples] == [(3, ("unparseable date",))]
+
+
+def test_a_csvs_serial_numbers_are_left_unread_and_the_note_says_why():
+    # Days counted from 1960 (SAS, Stata) or 1970 (R) fall in the same span: in text they say no epoch.
+    parsed, report = parse(b"Date,Close\n45293,10.5\n45294,11\n", ticker="SPX")
+    assert report.counts == {"unparseable date": 2}
+    assert any(
+        note.startswith("the dates are plain numbers (45293, …): Excel serial numbers are read from a workbook only")
+        for note in parsed.notes
+    )
+
+
+@pytest.mark.parametrize(
+    ("footer", "count", "first"),
+    [
+        ("Source: Bloomberg\n", 1, "'Source: Bloomberg'"),
+        ("Total,21,21,21,21\n", 1, "'Total'"),
+        ("\nData provided for information only.\nAll rights reserved\n", 2, "'Data provided for infor…'"),
+    ],
+    ids=["source", "total", "blank-then-disclaimer"],
+)
+def test_footer_lines_after_the_last_row_are_ignored_with_a_note(footer, count, first):
+    text = "Date,Open,High,Low,Close\n2024-01-02,10,11,9,10\n2024-01-03,10,12,9,11\n" + footer
+    parsed, report = parse(text.encode())
+    assert report.ok, report.lines()
+    assert parsed.frame["line"].tolist() == [2, 3]
+    lines = "line" if count == 1 else "lines"
+    assert f"ignored {count} footer {lines} after line 3, the last row of prices (first {first})" in parsed.notes
+
+
+def test_a_workbooks_footer_is_ignored_too():
+    data = workbook_of(["Date", "Close"], ["2024-01-02", 10], ["2024-01-03", 11], [], ["Source: FactSet", None])
+    parsed, report = parse(data, ticker="SPX", filename="SPX.xlsx")
+    assert report.ok, report.lines()
+    assert any(note.startswith("ignored 1 footer line after line 3") for note in parsed.notes)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A date that only fails to parse is a row of prices with a typo, not a footer.
+        "Date,Close\n2024-01-02,10\n2024-13-03,11\n",
+        # So is a number where the date goes, and a row with prices and no date.
+        "Date,Close\n2024-01-02,10\n123,11\n",
+        "Date,Close\n2024-01-02,10\n,11\n",
+    ],
+    ids=["typo", "number", "no-date"],
+)
+def test_a_bad_last_row_that_is_no_footer_still_refuses_the_file_by_line(text):
+    parsed, report = parse(text.encode(), ticker="SPX")
+    assert [(o.line, o.rules) for o in report.examples] == [(3, ("unparseable date",))]
+    assert not any("footer" in note for note in parsed.notes)
+
+
+def test_a_bad_row_between_rows_of_prices_refuses_the_file_whatever_follows():
+    text = "Date,Close\n2024-01-02,10\nTotal,10\n2024-01-03,11\nSource: Bloomberg\n"
+    parsed, report = parse(text.encode(), ticker="SPX")
+    assert [(o.line, o.rules) for o in report.examples] == [(3, ("unparseable date",))]
+    assert "ignored 1 footer line after line 4, the last row of prices (first 'Source: Bloomberg')" in parsed.notes

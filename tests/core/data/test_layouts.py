@@ -181,6 +181,20 @@ def test_excel_first_sheet_or_a_chosen_one():
         parse_price_csv(data, filename="SPX.xlsx", sheet="Nope")
 
 
+@pytest.mark.parametrize("typed", [" Prices ", "Prices", "prices", "  PRICES"])
+def test_a_sheet_whose_name_has_spaces_around_it_is_found_as_typed_or_trimmed(typed):
+    data = workbook(("Notes", BARS.head(1)), (" Prices ", BARS))
+    parsed = parse(data, filename="SPX.xlsx", sheet=typed)
+    assert_the_fixture(parsed)
+
+
+def test_a_sheet_name_matching_two_sheets_but_for_spaces_or_case_is_refused_naming_both():
+    data = workbook(("Prices", BARS), ("prices ", BARS))
+    assert_the_fixture(parse(data, filename="SPX.xlsx", sheet="Prices"))
+    with pytest.raises(FileFormatError, match=r"sheet 'PRICES' could be 'Prices' or 'prices ': type its name exactly"):
+        parse_price_csv(data, filename="SPX.xlsx", sheet="PRICES")
+
+
 def test_excel_with_an_investing_layout_inside():
     frame = pd.read_csv(io.BytesIO(investing_csv("%m/%d/%Y")), dtype=str)
     parsed = parse(workbook(("Sheet1", frame)), filename="spx.xlsx", ticker="SPX")

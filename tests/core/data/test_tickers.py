@@ -56,3 +56,29 @@ def test_a_named_column_of_a_wider_csv():
         ["MSFT"],
         ["'bad ticker' is not a ticker symbol (e.g. MSFT, BRK-B, ^GSPC, EURUSD=X, 7203.T)"],
     )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"AAPL,MSFT,GOOG", b"aapl, msft, goog,\r\n", b"AAPL;MSFT;GOOG\n", b"AAPL MSFT GOOG"],
+    ids=["commas", "spaces-trailing-comma", "semicolons", "spaces"],
+)
+def test_a_one_line_list_without_a_header(data):
+    from core.data.tickers import parse_ticker_file
+
+    assert parse_ticker_file(data) == (["AAPL", "MSFT", "GOOG"], [])
+
+
+def test_a_one_line_list_quotes_a_bad_symbol():
+    from core.data.tickers import parse_ticker_file
+
+    assert parse_ticker_file(b"AAPL,bad$,MSFT") == (
+        ["AAPL", "MSFT"],
+        ["'bad$' is not a ticker symbol (e.g. MSFT, BRK-B, ^GSPC, EURUSD=X, 7203.T)"],
+    )
+
+
+def test_a_header_line_alone_lists_no_ticker():
+    from core.data.tickers import parse_ticker_file
+
+    assert parse_ticker_file(b"Ticker,Name\n") == ([], [])

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from core.data.errors import FileFormatError
-from core.data.values import check_date_format, dates, decimal_marks
+from core.data.values import check_date_format, dates, decimal_marks, numbers
 
 
 def read(*cells: str, **options) -> list[str]:
@@ -98,6 +98,10 @@ def test_a_time_code_inside_the_date_is_still_refused(date_format, message):
         (["$1.095", "1.25M"], (False, None)),
         (["$1.095", "25K"], (None, "$1.095")),
         (["100", "200"], (None, None)),
+        # Swiss and Liechtenstein exports group thousands with an apostrophe, straight or typographic.
+        (["1'234.50", "1\u2019240.00"], (False, None)),
+        (["1'234,50", "1'240"], (True, "1'234,50")),
+        (["1'234", "1\u2019240"], (None, None)),  # whole numbers: the same in either convention
     ],
 )
 def test_what_a_column_shows_of_its_decimal_mark(cells, marks):
@@ -112,3 +116,14 @@ def test_a_column_showing_both_marks_is_refused_quoting_both_cut_short():
         "close: line 2 has '1.246,5' with a decimal comma, line 3 has '1247.250000000000000000…' with a decimal "
         "point: write the column with one decimal mark"
     )
+
+
+def test_apostrophe_thousands_read_in_the_columns_convention():
+    assert numbers(pd.Series(["1'234.50", "1\u2019000'000", "12.5"])).tolist() == [1234.5, 1_000_000, 12.5]
+    assert numbers(pd.Series(["1'234,50", "7,25"]), decimal_comma=True).tolist() == [1234.5, 7.25]
+
+
+def test_a_column_grouping_thousands_two_ways_is_refused_naming_the_lines():
+    cells = pd.Series(["1'234.50", "1.234,50"], index=[2, 3], name="close")
+    with pytest.raises(FileFormatError, match=r"close: line 3 has '1.234,50' with a decimal comma, line 2 has"):
+        decimal_marks(cells)
