@@ -22,10 +22,10 @@ from core.forecasting.training import TrainingResult
 from db.models import ModelVersion
 from db.repositories.actor import Actor
 from db.repositories.models import (
+    activate_if_none_is,
     activate_model_version,
     add_model_version,
     delete_model_version,
-    get_active_version,
     get_model_version,
     list_model_versions,
 )
@@ -55,14 +55,10 @@ def save_version(*, session: Session, actor: Actor, ticker: str, result: Trainin
         artifact=result.bundle,
         artifact_sha256=result.bundle_sha256,
     )
-    _activate_if_none_is(session, actor, version)
+    # A ticker's first version, trained or imported, is the one its predictions use; so is a version
+    # saved while the active one was being deleted.
+    activate_if_none_is(session=session, version=version)
     return version
-
-
-def _activate_if_none_is(session: Session, actor: Actor, version: ModelVersion) -> None:
-    """A ticker's first version, trained or imported, is the one its predictions use."""
-    if get_active_version(session=session, actor=actor, ticker=version.ticker) is None:
-        activate_model_version(session=session, version=version)
 
 
 def owned_version(*, session: Session, actor: Actor, version_id: uuid.UUID) -> ModelVersion:
@@ -221,7 +217,7 @@ def import_version(*, session: Session, actor: Actor, data: bytes, ticker: str |
         artifact=data,
         artifact_sha256=digest,
     )
-    _activate_if_none_is(session, actor, version)
+    activate_if_none_is(session=session, version=version)
     record_event(
         session=session,
         action="model import",

@@ -105,8 +105,23 @@ def get_active_version(*, session: Session, actor: Actor, ticker: str) -> ModelV
 
 def activate_model_version(*, session: Session, version: ModelVersion) -> None:
     """Make this the one active version of its user and ticker."""
-    if version.id not in _lock_versions_of(session, version.user_id, version.ticker):
-        raise NotFound(f"{version.ticker} v{version.version} was deleted meanwhile")
+    _lock_ticker_of(session, version)
+    _make_active(session, version)
+
+
+def activate_if_none_is(*, session: Session, version: ModelVersion) -> bool:
+    """Make this version active unless another of its ticker is, as found under the lock; whether it did."""
+    _lock_ticker_of(session, version)
+    active = select(ModelVersion.id).where(
+        ModelVersion.user_id == version.user_id, ModelVersion.ticker == version.ticker, ModelVersion.is_active
+    )
+    if session.scalar(active) is not None:
+        return False
+    _make_active(session, version)
+    return True
+
+
+def _make_active(session: Session, version: ModelVersion) -> None:
     session.execute(
         update(ModelVersion)
         .where(
@@ -124,12 +139,11 @@ def activate_model_version(*, session: Session, version: ModelVersion) -> None:
 def delete_model_version(*, session: Session, version: ModelVersion) -> bool:
     """Delete the version; whether it was the active one, as found under the lock.
 
-    Deleting the active version is followed by activating another: the same locks as an activation.
-    Whether it was active is read again once they are held: read before, an activation of this very
+    Deleting the active version is followed by activating another: the same lock as an activation.
+    Whether it was active is read again once it is held: read before, an activation of this very
     version committed meanwhile went unseen, and the ticker was left with versions and none active.
     """
-    if version.id not in _lock_versions_of(session, version.user_id, version.ticker):
-        raise NotFound(f"{version.ticker} v{version.version} was deleted meanwhile")
+    _lock_ticker_of(session, version)
     session.refresh(version, attribute_names=["is_active"])
     was_active = version.is_active
     session.delete(version)
@@ -137,19 +151,33 @@ def delete_model_version(*, session: Session, version: ModelVersion) -> bool:
     return was_active
 
 
-def _lock_versions_of(session: Session, user_id: uuid.UUID, ticker: str) -> set[uuid.UUID]:
-    """The ids of the user's versions of the ticker, locked (FOR UPDATE) until the transaction ends.
+def _lock_ticker_of(session: Session, version: ModelVersion) -> None:
+    """Lock the user's ticker until the transaction ends: its row of version numbers, written unchanged.
 
-    On PostgreSQL an UPDATE ... WHERE is_active does not see a version another transaction has
-    just activated, and the activation after it then breaks the one-active-version index; waiting
-    here for that transaction, the next statements read what it committed. SQLite has no row
-    locks: its writing transactions begin IMMEDIATE and so run one at a time.
+    Saving, activating and deleting a version each take this lock before they read which version is
+    active, so on PostgreSQL each reads what the one before it committed. Row locks on the versions
+    themselves are not enough: a version being saved is invisible to another transaction until it
+    commits, so a deletion of the active version saw none other to activate, while the save still
+    read the deleted one as active and left its own inactive. A save holds this lock from the moment
+    it takes its number. An upsert rather than SELECT ... FOR UPDATE, which would lock nothing where
+    the row is missing: it is created then, with the highest number stored, as migration 0012 counted
+    it. SQLite has no row locks: its writing transactions begin IMMEDIATE and so run one at a time.
+
+    Raises NotFound when the version was deleted before the lock was granted.
     """
-    # Ordered, so that two transactions take the same locks in the same order and never deadlock.
-    query = (
-        select(ModelVersion.id)
-        .where(ModelVersion.user_id == user_id, ModelVersion.ticker == ticker)
-        .order_by(ModelVersion.id)
-        .with_for_update()
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    counter = ModelVersionNumber.__table__
+    stored = (
+        select(func.coalesce(func.max(ModelVersion.version), 0))
+        .where(ModelVersion.user_id == version.user_id, ModelVersion.ticker == version.ticker)
+        .scalar_subquery()
     )
-    return set(session.scalars(query))
+    session.execute(
+        insert(counter)
+        .values(user_id=version.user_id, ticker=version.ticker, last_version=stored)
+        .on_conflict_do_update(
+            index_elements=[counter.c.user_id, counter.c.ticker], set_={"last_version": counter.c.last_version}
+        )
+    )
+    if session.scalar(select(ModelVersion.id).where(ModelVersion.id == version.id)) is None:
+        raise NotFound(f"{version.ticker} v{version.version} was deleted meanwhile")

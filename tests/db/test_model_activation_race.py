@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 
+import pandas as pd
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.config import load_settings
-from core.forecasting.registry import activate, delete
+from core.forecasting.registry import activate, delete, save_version
+from core.forecasting.training import TrainingResult
 from db.engine import create_engine_from_settings, session_scope
 from db.models import ModelVersion
 from db.repositories.actor import Actor
@@ -43,9 +46,22 @@ def three_versions(sessions) -> tuple[Actor, list]:
     return actor, [v.id for v in versions]
 
 
+@pytest.fixture
+def one_version(sessions) -> tuple[Actor, uuid.UUID]:
+    """An analyst's only version of a ticker, active."""
+    actor = make_account(sessions.kw["bind"].url)
+    with session_scope(sessions) as session:
+        version = stored_version(session, actor)
+        activate_model_version(session=session, version=version)
+    return actor, version.id
+
+
+BUNDLE = b"bundle"
+
+
 def stored_version(session: Session, actor: Actor) -> ModelVersion:
     """A version row: which one is active is all these tests look at, never the model in it."""
-    bundle = b"bundle"
+    bundle = BUNDLE
     return add_model_version(
         session=session,
         actor=actor,
@@ -61,9 +77,30 @@ def stored_version(session: Session, actor: Actor) -> ModelVersion:
     )
 
 
+def finished_training(session: Session, actor: Actor) -> ModelVersion:
+    """What a training job does when it ends: save its run as the next version of the ticker."""
+    result = TrainingResult(
+        bundle=BUNDLE,
+        bundle_sha256=hashlib.sha256(BUNDLE).hexdigest(),
+        metrics={},
+        parameters={},
+        history={},
+        epochs_run=1,
+        train_seconds=0.0,
+        data_start=None,
+        data_end=None,
+        data_hash=None,
+        verdict="",
+        model_type="drift",
+        test_forecast=pd.DataFrame(),
+    )
+    return save_version(session=session, actor=actor, ticker="SPX", result=result)
+
+
 def while_the_first_holds(sessions, first: Callable[[Session], object], second: Callable[[Session], object]) -> str:
     """Run `first` up to its flush, then `second` in another thread until it waits on a row lock the first
-    holds, then commit the first. Returns the second's outcome: "ok" or its error."""
+    holds (or ends without waiting for any), then commit the first. Returns the second's outcome: "ok"
+    or its error."""
     outcome: list[str] = []
 
     def run_second() -> None:
@@ -78,21 +115,25 @@ def while_the_first_holds(sessions, first: Callable[[Session], object], second: 
         first(session)
         thread = threading.Thread(target=run_second)
         thread.start()
-        _until_a_transaction_waits_for_a_lock(sessions)
+        _until_it_waits_for_a_lock_or_ends(sessions, thread)
     thread.join(timeout=30)
     assert not thread.is_alive(), "the second request never finished"
     return outcome[0]
 
 
-def _until_a_transaction_waits_for_a_lock(sessions) -> None:
-    """Without this, the second request might read only after the first committed, and never race it."""
+def _until_it_waits_for_a_lock_or_ends(sessions, thread: threading.Thread) -> None:
+    """Without this, the second request might read only after the first committed, and never race it.
+
+    A second request that takes no lock the first holds runs to its end inside the first's transaction:
+    that is a race too, and the assertions on what was left judge it.
+    """
     waiting = text(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
     )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         with sessions() as probe:
-            if probe.scalar(waiting):
+            if probe.scalar(waiting) or not thread.is_alive():
                 return
         time.sleep(0.02)
     raise AssertionError("the second request never waited for the first")
@@ -148,3 +189,27 @@ def test_deleting_a_version_just_made_active_leaves_another_active(sessions, thr
     )
     assert outcome == "ok"
     assert active_versions(sessions, actor) == [3]
+
+
+def test_deleting_the_only_version_while_a_job_saves_another_leaves_that_one_active(sessions, one_version):
+    # The save found v1 active, so it left its own version inactive; the deletion then found no other
+    # version to activate unless it waits for the save to commit.
+    actor, v1 = one_version
+    outcome = while_the_first_holds(
+        sessions,
+        lambda session: finished_training(session, actor),
+        lambda session: delete(session=session, actor=actor, version_id=v1),
+    )
+    assert outcome == "ok"
+    assert active_versions(sessions, actor) == [2]
+
+
+def test_a_job_saving_while_the_only_version_is_deleted_makes_its_version_active(sessions, one_version):
+    actor, v1 = one_version
+    outcome = while_the_first_holds(
+        sessions,
+        lambda session: delete(session=session, actor=actor, version_id=v1),
+        lambda session: finished_training(session, actor),
+    )
+    assert outcome == "ok"
+    assert active_versions(sessions, actor) == [2]

@@ -9,6 +9,7 @@ from functools import cache
 
 import numpy as np
 import pytest
+from sqlalchemy import delete as sa_delete
 from sqlalchemy.orm import sessionmaker
 
 from common.errors import BadInput, NotFound
@@ -18,7 +19,7 @@ from core.forecasting.config import MODEL_TYPES
 from core.forecasting.predict import forecast_next
 from core.forecasting.registry import RegistryError, activate, delete, import_version, load_version, save_version
 from db.engine import session_scope
-from db.models import ModelVersion
+from db.models import ModelVersion, ModelVersionNumber
 from db.models.accounts import Role
 from db.repositories.actor import Actor
 from db.repositories.models import get_active_version, get_model_version, list_model_versions
@@ -66,6 +67,20 @@ def test_deleting_the_active_version_makes_the_newest_remaining_one_active(sessi
     assert get_active_version(session=session, actor=owner, ticker="SPX").id == third.id, (
         "a passive delete changes nothing"
     )
+
+
+def test_a_ticker_whose_number_row_is_missing_still_activates_deletes_and_counts_on(session, owner):
+    # Activating and deleting lock the ticker's row of version numbers; versions stored without one
+    # (as before migration 0012 counted them) get it, with the highest number stored, not a lock on nothing.
+    first, second = (save_version(session=session, actor=owner, ticker="SPX", result=tiny_result()) for _ in "ab")
+    session.execute(sa_delete(ModelVersionNumber))
+    activate(session=session, actor=owner, version_id=second.id)
+    session.execute(sa_delete(ModelVersionNumber))
+    delete(session=session, actor=owner, version_id=second.id)
+    session.expire_all()
+    assert get_active_version(session=session, actor=owner, ticker="SPX").id == first.id
+    again = save_version(session=session, actor=owner, ticker="SPX", result=tiny_result())
+    assert again.version == 3, "v2 was given before its deletion, and is not given again"
 
 
 def test_a_stored_version_loads_and_predicts(session, owner):
