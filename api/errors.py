@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import traceback
 from http import HTTPStatus
 from typing import Any
 
@@ -15,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from common.errors import BadInput, LimitReached, NotAllowed, NotFound, Refusal
-from common.logging import get_logger
+from common.logging import get_logger, stack_only
 from core.throttle import ThrottleUnavailableError
 from db.engine import logged_by_scope, one_line
 
@@ -159,8 +158,7 @@ def _log_unexpected(request: Request, error: Exception) -> None:
     if logged_by_scope(error):
         log.error("%s: %s (logged above)", failed, one_line(getattr(error, "orig", None) or error))
     elif isinstance(error, DBAPIError):
-        stack = "".join(traceback.format_tb(error.__traceback__))
-        log.error("%s: %s\n%s", failed, one_line(error.orig or error), stack)
+        log.error("%s: %s", failed, one_line(error.orig or error), exc_info=stack_only(error))
     else:
         log.error(failed, exc_info=error)
 

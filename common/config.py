@@ -13,12 +13,14 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql")
 SUPPORTED_REDIS_SCHEMES = ("redis", "rediss", "unix")
+# RFC 3986's scheme syntax, short: what a mistyped scheme looks like, unlike "user:password@host".
+_PLAIN_SCHEME = re.compile(r"[a-z][a-z0-9+.\-]{0,15}")
 MIN_COOKIE_KEY_BYTES = 32
 COOKIE_KEY_RECIPE = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 # Values people paste from examples and tutorials; none of them is a secret. A word of six letters
@@ -108,13 +110,14 @@ class Settings(BaseSettings):
             return None
         try:
             url = _with_default_driver(make_url(value))
-        except ArgumentError:
+        except (ArgumentError, ValueError):
+            # ValueError: an "@" in the password shifts the rest into the port, which int() then quotes.
             raise ValueError("is not a database URL (expected e.g. postgresql://user@host/db)") from None
         if url.get_backend_name() not in SUPPORTED_DATABASE_SCHEMES:
             raise ValueError(f"unknown scheme '{url.drivername}'; use one of: {', '.join(SUPPORTED_DATABASE_SCHEMES)}")
         try:
             url.get_dialect().import_dbapi()
-        except ImportError:
+        except (ImportError, NoSuchModuleError):
             raise ValueError(
                 f"the driver of '{url.drivername}' is not installed; use postgresql+psycopg2:// or sqlite://"
             ) from None
@@ -125,10 +128,14 @@ class Settings(BaseSettings):
     def _check_redis_url(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        schemes = ", ".join(f"{scheme}://" for scheme in SUPPORTED_REDIS_SCHEMES)
         scheme = value.split("://", 1)[0].lower() if "://" in value else ""
-        if scheme not in SUPPORTED_REDIS_SCHEMES:
-            raise ValueError(f"unknown scheme '{scheme or value}'; use one of: {', '.join(SUPPORTED_REDIS_SCHEMES)}")
-        return value
+        if scheme in SUPPORTED_REDIS_SCHEMES:
+            return value
+        # Anything else before "://" (or the whole value, without one) may be a password: never repeat it.
+        if _PLAIN_SCHEME.fullmatch(scheme):
+            raise ValueError(f"unknown scheme '{scheme}'; use one of: {schemes}")
+        raise ValueError(f"has no scheme; start it with one of: {schemes} (e.g. redis://host:6379/0)")
 
     @field_validator("registration_mode", mode="before")
     @classmethod

@@ -1,16 +1,27 @@
-"""Logging: rotating app.log and error.log, a short console format, one logger per component."""
+"""Logging: rotating app.log and error.log, a short console format, one logger per component.
+
+Every record's message is written on one line: its control characters are escaped, so no value a
+user typed (a file name, a key's name, a URL's path) can start a line that reads as a record of its own.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
-from logging.handlers import RotatingFileHandler
+from contextlib import suppress
+from io import TextIOWrapper
 from pathlib import Path
+from types import TracebackType
+
+from concurrent_log_handler import ConcurrentRotatingFileHandler
 
 ROOT_LOGGER_NAME = "candlecast"
 COMPONENTS = ("api", "data", "model", "metrics", "auth", "jobs", "db")
 MAX_LOG_BYTES = 10 * 1024 * 1024
 BACKUP_COUNT = 5
+# The logs name users and addresses: owner and group only.
+LOG_FILE_MODE = 0o640
 
 FILE_FORMAT = (
     "%(asctime)s %(levelname)-8s %(name)s [%(process)d:%(threadName)s] %(module)s.%(funcName)s:%(lineno)d %(message)s"
@@ -18,12 +29,84 @@ FILE_FORMAT = (
 CONSOLE_FORMAT = "%(levelname)s %(name)s: %(message)s"
 _HANDLER_MARK = "_candlecast_handler"
 
+# C0 and C1 controls, DEL, and the two Unicode separators some viewers break lines at.
+_CONTROLS = [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_ESCAPED = str.maketrans(
+    {code: _SHORT_ESCAPES.get(chr(code)) or chr(code).encode("unicode_escape").decode("ascii") for code in _CONTROLS}
+)
+_REMOVED = str.maketrans(dict.fromkeys(_CONTROLS))
+# A traceback keeps its line breaks; its other controls (a carriage return, a terminal escape) go.
+_ESCAPED_BUT_LINE_BREAKS = str.maketrans({code: _ESCAPED[code] for code in _CONTROLS if code != ord("\n")})
+
+
+def escape_controls(text: str) -> str:
+    """The text on one line: each control character written as its escape (a line break as \\n)."""
+    return text.translate(_ESCAPED)
+
+
+def without_controls(text: str) -> str:
+    """The text with its control characters (line breaks, tabs, terminal escapes) left out."""
+    return text.translate(_REMOVED)
+
+
+class FirstLineOnly(Exception):  # noqa: N818 - names what it holds, not a failure of its own
+    """Stands in for an error whose message may quote data: its stack, and its message's first line."""
+
+
+def stack_only(error: BaseException) -> tuple[type[BaseException], BaseException, TracebackType | None]:
+    """exc_info for a log call: the error's traceback without the rest of its message or its chained errors.
+
+    For errors whose message may quote data (a driver's DETAIL names the row's values).
+    """
+    first = str(error).strip().splitlines()
+    stand_in = FirstLineOnly(f"{type(error).__name__}: {first[0] if first else ''}")
+    return FirstLineOnly, stand_in, error.__traceback__
+
+
+class OneLineFormatter(logging.Formatter):
+    """Escapes control characters in the record's line; a traceback below it keeps its lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        return escape_controls(super().formatMessage(record))
+
+    def formatException(self, ei: tuple[type[BaseException], BaseException, TracebackType | None]) -> str:  # noqa: N802
+        return super().formatException(ei).translate(_ESCAPED_BUT_LINE_BREAKS)
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802
+        return super().formatStack(stack_info).translate(_ESCAPED_BUT_LINE_BREAKS)
+
 
 def get_logger(component: str) -> logging.Logger:
     """The logger of one component, e.g. get_logger("data") -> candlecast.data."""
     if component not in COMPONENTS:
         raise ValueError(f"unknown log component {component!r}; known: {', '.join(COMPONENTS)}")
     return logging.getLogger(f"{ROOT_LOGGER_NAME}.{component}")
+
+
+class SharedRotatingFileHandler(ConcurrentRotatingFileHandler):
+    """A rotating log that several processes write at once (app, job processes, API, workers, CLI).
+
+    Each write and each rotation holds a lock file beside the log, and a process that finds the log
+    rotated by another reopens it; the standard RotatingFileHandler loses lines in both cases.
+    A log file it creates is LOG_FILE_MODE; one that exists keeps the mode its owner gave it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path), maxBytes=MAX_LOG_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8")
+        # At once, as the standard handler does: an unwritable LOG_DIR stops start-up, not the first record.
+        self._create_with_mode()
+
+    def do_open(self, mode: str | None = None) -> TextIOWrapper:
+        self._create_with_mode()
+        return super().do_open(mode)
+
+    def _create_with_mode(self) -> None:
+        # Created with its mode, never world-readable for a moment under the process's umask; the
+        # library would make its (empty) lock file 0777 less the umask.
+        for path in (self.baseFilename, self.lockFilename):
+            with suppress(FileExistsError):
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, LOG_FILE_MODE))
 
 
 def configure_logging(log_dir: Path, level: str = "INFO", console: bool = True) -> None:
@@ -34,25 +117,21 @@ def configure_logging(log_dir: Path, level: str = "INFO", console: bool = True) 
         handler.close()
 
     log_dir.mkdir(parents=True, exist_ok=True)
-    detailed = logging.Formatter(FILE_FORMAT)
+    detailed = OneLineFormatter(FILE_FORMAT)
     handlers: list[logging.Handler] = []
 
-    app_log = RotatingFileHandler(
-        log_dir / "app.log", maxBytes=MAX_LOG_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
-    )
+    app_log = SharedRotatingFileHandler(log_dir / "app.log")
     app_log.setFormatter(detailed)
     handlers.append(app_log)
 
-    error_log = RotatingFileHandler(
-        log_dir / "error.log", maxBytes=MAX_LOG_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
-    )
+    error_log = SharedRotatingFileHandler(log_dir / "error.log")
     error_log.setLevel(logging.ERROR)
     error_log.setFormatter(detailed)
     handlers.append(error_log)
 
     if console:
         stream = logging.StreamHandler(sys.stderr)
-        stream.setFormatter(logging.Formatter(CONSOLE_FORMAT))
+        stream.setFormatter(OneLineFormatter(CONSOLE_FORMAT))
         handlers.append(stream)
 
     for handler in handlers:

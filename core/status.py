@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from core.jobs import RunnerStatus, runner_status
 from core.redis_client import RedisState, RedisStatus, redis_status
 from db.engine import Health, PoolStatus, get_engine, health_check, pool_status
-from db.migrate import current_revision, head_revision
+from db.migrate import current_revision, head_revision, newer_revision_problem
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class DatabaseStatus:
             return f"database unreachable: {self.health.error}"
         if self.revision is None:
             return "database has no schema yet: run `python -m db setup`"
+        if self.revision != self.head and (newer := newer_revision_problem(self.revision)):
+            return newer
         if self.revision != self.head:
             return f"database is at revision {self.revision}, code expects {self.head}: run `python -m db setup`"
         return None

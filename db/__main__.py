@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from alembic.util.exc import CommandError
+from sqlalchemy.exc import SQLAlchemyError
+
 from common.config import ConfigError, get_settings
-from common.logging import configure_logging
-from db.engine import get_engine
-from db.migrate import downgrade_to_base, head_revision, upgrade_to_head
+from common.logging import configure_logging, get_logger, stack_only
+from db.engine import get_engine, one_line
+from db.migrate import current_revision, downgrade_to_base, head_revision, newer_revision_problem, upgrade_to_head
+
+log = get_logger("db")
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 
@@ -58,6 +63,23 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return EXIT_USAGE
+    except (SQLAlchemyError, CommandError) as error:
+        # One line for the operator; the stack (never a driver's whole message) goes to error.log.
+        problem = _problem(error)
+        log.error("python -m db %s failed: %s", args.command, problem, exc_info=stack_only(error))
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_PROBLEM
+
+
+def _problem(error: SQLAlchemyError | CommandError) -> str:
+    """The failure in one line an operator can act on; the URL shown without its password."""
+    if isinstance(error, CommandError):
+        try:
+            newer = newer_revision_problem(current_revision(get_engine()))
+        except SQLAlchemyError:
+            newer = None
+        return newer or one_line(error).removeprefix("CommandError: ")
+    return f"database {get_engine().url.render_as_string(hide_password=True)}: {one_line(error)}"
 
 
 if __name__ == "__main__":

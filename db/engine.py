@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -17,11 +17,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import QueuePool, StaticPool
+from sqlalchemy.pool import NullPool, QueuePool, StaticPool
 
-from common.config import Settings, get_settings
+from common.config import PROJECT_ROOT, Settings, get_settings
 from common.errors import Refusal
-from common.logging import get_logger
+from common.logging import get_logger, stack_only
 from common.words import plural
 from db.answer_watch import AnswerWatch
 
@@ -38,16 +38,27 @@ READ_ONLY_OPTION = "candlecast_read_only"
 # The pool reconnects microseconds after a failed pre-ping; a mark older than this was left by a ping
 # that no reconnect followed and must not refuse a later, unrelated connection.
 _RECONNECT_FOLLOWS_PING_SECONDS = 1.0
+SQLITE_FILE_MODE = 0o600
+# The default SQLITE_PATH's folder: the app's own, where it may tighten what it made before.
+APP_DATA_FOLDER = PROJECT_ROOT / "var"
 
 
-def create_engine_from_settings(settings: Settings, url: URL | str | None = None) -> Engine:
+def create_engine_from_settings(
+    settings: Settings, url: URL | str | None = None, *, for_migrations: bool = False
+) -> Engine:
     """An engine with the pool settings applied; SQLite gets WAL, foreign keys and a busy timeout.
 
     SQL parameters never reach an error message or a log line (hide_parameters): they hold
-    e-mail addresses and password hashes.
+    e-mail addresses and password hashes. PostgreSQL connects within DB_CONNECT_TIMEOUT and a
+    statement whose server stops answering ends (DB_ANSWER_TIMEOUT), so nothing hangs for ever.
+    for_migrations: no pool (one command, one connection), and SQLite without the app's pragmas:
+    with foreign keys on, the table rebuilds of Alembic's batch mode would fire ON DELETE actions.
     """
     url = settings.sqlalchemy_url if url is None else make_url(url)
     if url.get_backend_name() == "sqlite":
+        if for_migrations:
+            ensure_sqlite_file(url)
+            return create_engine(url, echo=settings.db_echo, hide_parameters=True, poolclass=NullPool)
         return _create_sqlite_engine(url, echo=settings.db_echo)
     connect_args = {
         # libpq: the whole start-up (TCP, TLS, authentication) within this many seconds.
@@ -59,17 +70,18 @@ def create_engine_from_settings(settings: Settings, url: URL | str | None = None
         "keepalives_count": 3,
         "tcp_user_timeout": int(settings.db_answer_timeout * 1000),
     }
-    engine = create_engine(
-        url,
-        echo=settings.db_echo,
-        hide_parameters=True,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout,
-        pool_recycle=settings.db_pool_recycle,
-        pool_pre_ping=True,
-        connect_args=connect_args,
+    pool_args: dict[str, Any] = (
+        {"poolclass": NullPool}
+        if for_migrations
+        else {
+            "pool_size": settings.db_pool_size,
+            "max_overflow": settings.db_max_overflow,
+            "pool_timeout": settings.db_pool_timeout,
+            "pool_recycle": settings.db_pool_recycle,
+            "pool_pre_ping": True,
+        }
     )
+    engine = create_engine(url, echo=settings.db_echo, hide_parameters=True, connect_args=connect_args, **pool_args)
     _watch_answers(engine, settings.db_answer_timeout, connect_args)
     return engine
 
@@ -135,11 +147,26 @@ def _watch_answers(engine: Engine, answer_timeout: float, connect_args: dict[str
             raise dialect.loaded_dbapi.OperationalError("the database stopped answering a moment ago")
 
 
-def ensure_sqlite_folder(url: URL | str) -> None:
-    """SQLite creates the file but not its folder; a fresh checkout has no var/ yet."""
+def ensure_sqlite_file(url: URL | str) -> None:
+    """The SQLite file, readable by its owner alone, and its folder (a fresh checkout has no var/ yet).
+
+    It holds password hashes and the audit log. SQLite would create it under the umask (0644 for most)
+    and its -wal and -shm files with the file's mode. A file that exists keeps its mode, unless it lies
+    in the app's own var/ folder, where an older version left it readable by all.
+    """
     url = make_url(url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    path = Path(url.database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SQLITE_FILE_MODE))
+    except FileExistsError:
+        if path.resolve().parent == APP_DATA_FOLDER.resolve():
+            for made in (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
+                with suppress(FileNotFoundError):
+                    if made.stat().st_mode & 0o077:
+                        made.chmod(SQLITE_FILE_MODE)
 
 
 def _create_sqlite_engine(url: URL, *, echo: bool) -> Engine:
@@ -149,7 +176,7 @@ def _create_sqlite_engine(url: URL, *, echo: bool) -> Engine:
             url, echo=echo, hide_parameters=True, poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
     else:
-        ensure_sqlite_folder(url)
+        ensure_sqlite_file(url)
         # Streamlit serves each session from its own thread and the job runner has its own;
         # SQLite's same-thread check would reject connections handed between them by the pool.
         engine = create_engine(
@@ -269,8 +296,8 @@ def _log_failure(error: BaseException, during: str) -> None:
     if isinstance(error, DBAPIError):
         # The driver's message can quote the row (a unique violation's DETAIL names the value),
         # so only its first line and the stack go to the log.
-        stack = "".join(traceback.format_tb(error.__traceback__))
-        log.error("database transaction rolled back%s: %s\n%s", during, one_line(error.orig or error), stack)
+        error_line = one_line(error.orig or error)
+        log.error("database transaction rolled back%s: %s", during, error_line, exc_info=stack_only(error))
     else:
         log.exception("database transaction rolled back%s", during)
 

@@ -6,13 +6,11 @@ from logging.config import fileConfig
 from typing import Any
 
 from alembic import context
-from sqlalchemy import create_engine
-from sqlalchemy.pool import NullPool
 
 import db.models  # noqa: F401 - registers every table on the metadata
-from common.config import get_settings
+from common.config import load_settings
 from db.base import Base
-from db.engine import ensure_sqlite_folder
+from db.engine import create_engine_from_settings
 from db.types import UTCDateTime
 
 config = context.config
@@ -23,7 +21,7 @@ target_metadata = Base.metadata
 
 
 def _database_url() -> Any:
-    return config.attributes.get("url") or get_settings().sqlalchemy_url
+    return config.attributes.get("url") or load_settings().sqlalchemy_url
 
 
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
@@ -57,9 +55,11 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    url = _database_url()
-    ensure_sqlite_folder(url)
-    engine = create_engine(url, poolclass=NullPool)
+    # The app's construction: a connect timeout, the watch on a server that stops answering, and
+    # SQL parameters hidden from errors and logs.
+    # Read afresh, not get_settings(): a migration run inside a process (tests, the app's first start) must not
+    # fix that process's settings before its own environment is complete.
+    engine = create_engine_from_settings(load_settings(), _database_url(), for_migrations=True)
     with engine.connect() as connection:
         _configure(connection=connection)
         with context.begin_transaction():

@@ -14,6 +14,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from common.errors import BadInput
+from common.logging import without_controls
 from core.audit import record_event
 from db.models import ApiKey, User
 from db.repositories.actor import Actor
@@ -80,6 +81,9 @@ def create_api_key(
     name = name.strip()
     if not name or len(name) > MAX_NAME_CHARS:
         raise ApiKeyError(f"name: 1-{MAX_NAME_CHARS} characters")
+    if without_controls(name) != name:
+        # A line break or terminal escape in a name would be written into the logs and the audit trail.
+        raise ApiKeyError("name: no control characters (line breaks, tabs and the like); use plain text")
     if expires_in_days is not None and expires_in_days < 1:
         raise ApiKeyError("expires in days: at least 1, or no expiry")
     # One creation per account at a time, or parallel requests could each see room under the cap.

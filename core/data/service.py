@@ -19,7 +19,7 @@ from limits import parse
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.config import Settings
-from common.logging import get_logger
+from common.logging import get_logger, without_controls
 from common.words import plural
 from core.actions import ActionLimitedError, action_limit, authorise_action
 from core.audit import record_event
@@ -97,10 +97,16 @@ class ImportResult:
         what = f"of {_ticker_list(self.tickers)}"
         if self.first_date and self.last_date:
             what += f" from {self.first_date:%Y-%m-%d} to {self.last_date:%Y-%m-%d}"
-        if self.status == "partial":
-            skipped = plural(self.report.invalid_rows, "bad row")
-            return f"Wrote {plural(self.written, 'valid row')} {what}; skipped {skipped}"
-        return f"Wrote {plural(self.written, 'row')} {what}"
+        row = "valid row" if self.status == "partial" else "row"
+        skipped = f"; skipped {plural(self.report.invalid_rows, 'bad row')}" if self.status == "partial" else ""
+        # Rows the same as stored are left alone and not counted as written: the same file again writes none.
+        unchanged = max(0, self.report.valid_rows - self.written)
+        if not self.written:
+            are = "is" if unchanged == 1 else "are"
+            stored = f"{are} stored already as the file gives them"
+            return f"Nothing new: the {plural(unchanged, row)} {what} {stored}{skipped}"
+        already = f" ({unchanged:,} stored already as the file gives them)" if unchanged else ""
+        return f"Wrote {plural(self.written, row)} {what}{already}{skipped}"
 
 
 def _bounded(error: Exception) -> str:
@@ -246,9 +252,11 @@ def upload_prices(
 ) -> ImportResult:
     """A user's price upload: their own rows, recorded in data_uploads whether accepted or not.
 
-    Only an accepted upload counts against the hourly quota; a full quota refuses before any reading.
+    Only an upload that writes rows counts against the hourly quota (a refused file, or the same file again,
+    does not); a full quota refuses before any reading.
     """
     started = time.perf_counter()
+    filename = without_controls(filename)
     require(actor, Permission.UPLOAD)
     _refuse_when_quota_spent(actor, "upload", settings, throttle)
     result = import_prices(
@@ -262,8 +270,10 @@ def upload_prices(
         sheet=sheet,
         mapping=mapping,
     )
-    if result.accepted:
-        # Counts the upload; should the window have filled meanwhile, this raises and the caller rolls back.
+    if result.accepted and result.written:
+        # Counted once the rows are written, never taken before and given back: nothing to undo for a refused
+        # file or one that changes nothing. Should the window have filled meanwhile, this raises and the caller
+        # rolls the rows back.
         authorise_action(session=session, actor=actor, action="upload", settings=settings, throttle=throttle)
     details: dict[str, Any] = {
         "report": result.report.to_dict() if result.report else None,
@@ -324,7 +334,7 @@ def save_ticker_list(
         record_upload(
             session=session,
             actor=actor,
-            filename=filename,
+            filename=without_controls(filename),
             kind="tickers",
             status="accepted" if not problems else ("partial" if tickers else "rejected"),
             row_count=len(tickers),

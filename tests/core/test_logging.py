@@ -1,10 +1,14 @@
-"""Logging: two rotating files, component loggers, no double handlers."""
+"""Logging: two rotating files shared by processes, component loggers, no double handlers, one line a record."""
 
 import logging
-from logging.handlers import RotatingFileHandler
+import os
+import stat
+import subprocess
+import sys
 
 import pytest
 
+from common.config import PROJECT_ROOT
 from common.logging import BACKUP_COUNT, MAX_LOG_BYTES, ROOT_LOGGER_NAME, configure_logging, get_logger
 
 
@@ -33,7 +37,7 @@ def test_debug_is_dropped_at_info_level(tmp_path):
 
 def test_files_rotate_at_ten_megabytes_with_five_backups(tmp_path):
     configure_logging(tmp_path, "INFO", console=False)
-    handlers = [h for h in logging.getLogger(ROOT_LOGGER_NAME).handlers if isinstance(h, RotatingFileHandler)]
+    handlers = [h for h in logging.getLogger(ROOT_LOGGER_NAME).handlers if hasattr(h, "maxBytes")]
     assert len(handlers) == 2
     assert {(h.maxBytes, h.backupCount) for h in handlers} == {(MAX_LOG_BYTES, BACKUP_COUNT)}
     assert MAX_LOG_BYTES == 10 * 1024 * 1024
@@ -51,3 +55,179 @@ def test_configuring_twice_does_not_duplicate_lines(tmp_path):
 def test_unknown_component_is_refused():
     with pytest.raises(ValueError, match="unknown log component 'billing'"):
         get_logger("billing")
+
+
+FORGED = "\n2026-12-07 07:30:00,000 ERROR    candlecast.db FORGED LINE"
+
+
+def flushed_lines(log_dir, name="app.log"):
+    for handler in logging.getLogger(ROOT_LOGGER_NAME).handlers:
+        handler.flush()
+    return (log_dir / name).read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.parametrize(
+    "control", ["\n", "\r", "\r\n", "\x1b[2K\r", "\x00", "\x7f", "\x85", "\u2028", "\u2029", "\t", "\x0b", "\x0c"]
+)
+def test_control_characters_in_a_message_cannot_start_a_line(tmp_path, capsys, control):
+    configure_logging(tmp_path, "INFO", console=True)
+    get_logger("api").error("audit detail=%s", f"p.csv{control}2026-12-07 ERROR forged")
+    for name in ("app.log", "error.log"):
+        text = "\n".join(flushed_lines(tmp_path, name))
+        assert text.count("\n") == 0, f"{name}: {text!r}"
+        assert control not in text
+        assert "p.csv\\" in text
+    console = capsys.readouterr().err
+    assert console.count("\n") == 1
+    assert control not in console.rstrip("\n")
+
+
+def test_line_breaks_read_as_escapes(tmp_path):
+    configure_logging(tmp_path, "INFO", console=False)
+    get_logger("api").info("detail=%s", f"p.csv{FORGED}\r\x1b[0m\u2028")
+    (line,) = flushed_lines(tmp_path)
+    assert line.endswith("detail=p.csv\\n2026-12-07 07:30:00,000 ERROR    candlecast.db FORGED LINE\\r\\x1b[0m\\u2028")
+
+
+def test_a_traceback_stays_on_lines_of_its_own_below_the_escaped_message(tmp_path):
+    configure_logging(tmp_path, "INFO", console=False)
+    try:
+        raise ValueError("the cause")
+    except ValueError:
+        get_logger("jobs").exception("job failed for %s", f"bob{FORGED}")
+    lines = flushed_lines(tmp_path)
+    assert lines[0].endswith("job failed for bob\\n2026-12-07 07:30:00,000 ERROR    candlecast.db FORGED LINE")
+    assert lines[1] == "Traceback (most recent call last):"
+    assert any(line.startswith('  File "') for line in lines)
+    assert lines[-1] == "ValueError: the cause"
+    assert not any(line.startswith("2026-12-07 07:30:00,000 ERROR") for line in lines)
+
+
+def test_a_stack_without_the_errors_message_stays_multi_line(tmp_path):
+    from common.logging import stack_only
+
+    configure_logging(tmp_path, "INFO", console=False)
+    driver_message = "duplicate key\nDETAIL: Key (email)=(someone@example.com) already exists"
+    try:
+        try:
+            raise KeyError("the cause, naming someone@example.com too")
+        except KeyError as cause:
+            raise ValueError(driver_message) from cause
+    except ValueError as error:
+        get_logger("db").error("rolled back: %s", f"x{FORGED}", exc_info=stack_only(error))
+    lines = flushed_lines(tmp_path)
+    assert lines[0].endswith("rolled back: x\\n2026-12-07 07:30:00,000 ERROR    candlecast.db FORGED LINE")
+    assert lines[1] == "Traceback (most recent call last):"
+    assert lines[2].startswith('  File "')
+    assert lines[-1] == "common.logging.FirstLineOnly: ValueError: duplicate key"
+    assert "someone@example.com" not in "\n".join(lines), "the stack and the first line, never the error's data"
+
+
+def test_an_audited_detail_cannot_forge_a_line(tmp_path, session):
+    from core.audit import record_event
+
+    configure_logging(tmp_path, "INFO", console=False)
+    record_event(session=session, action="upload", status="ok", username="alice", detail=f"p.csv{FORGED}")
+    lines = flushed_lines(tmp_path)
+    assert len(lines) == 1
+    assert "detail=p.csv\\n2026-12-07" in lines[0]
+
+
+def test_an_upload_is_recorded_under_its_file_name_without_control_characters(tmp_path, session):
+    from limits.storage import MemoryStorage
+    from sqlalchemy import select
+
+    from common.config import load_settings
+    from core.data.service import upload_prices
+    from core.throttle import Throttle
+    from db.models import AuditLog, DataUpload
+    from db.repositories.actor import Actor
+    from db.repositories.users import create_user
+    from tests.fixtures import gspc_2018_bytes
+
+    configure_logging(tmp_path, "INFO", console=False)
+    actor = Actor.of(create_user(session=session, username="ida", email="ida@example.com", password_hash="x"))
+    upload_prices(
+        session=session,
+        actor=actor,
+        settings=load_settings(),
+        throttle=Throttle(MemoryStorage()),
+        data=gspc_2018_bytes(),
+        filename=f"p{FORGED}\r\x1b[31m\u2028.csv",
+        ticker="SPX",
+    )
+    stored = session.scalar(select(DataUpload.filename).where(DataUpload.user_id == actor.user_id))
+    assert stored == "p2026-12-07 07:30:00,000 ERROR    candlecast.db FORGED LINE[31m.csv"
+    detail = session.scalar(select(AuditLog.detail).where(AuditLog.action == "upload", AuditLog.username == "ida"))
+    assert detail.startswith(stored + ": ")
+    assert not any(line.startswith("2026-12-07 07:30:00,000") for line in flushed_lines(tmp_path))
+
+
+WRITER = """
+import sys
+from pathlib import Path
+
+import common.logging as L
+
+L.MAX_LOG_BYTES = 20_000
+L.BACKUP_COUNT = 200
+L.configure_logging(Path(sys.argv[1]), "INFO", console=False)
+log = L.get_logger("jobs")
+for i in range(int(sys.argv[3])):
+    log.info("proc=%s line=%05d %s", sys.argv[2], i, "x" * 80)
+"""
+
+
+def test_processes_writing_one_log_lose_no_line_across_rotations(tmp_path):
+    writers, lines_each = 4, 1500
+    processes = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(n), str(lines_each)], cwd=PROJECT_ROOT)
+        for n in range(writers)
+    ]
+    assert all(process.wait(timeout=60) == 0 for process in processes)
+    files = sorted(tmp_path.glob("app.log*"))
+    written = [line for path in files for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(written) == writers * lines_each
+    assert len({line.rsplit(" proc=", 1)[1] for line in written}) == writers * lines_each, "each line once"
+    assert len(files) > 10, "the files rotated"
+    record = max(len(line) + 1 for line in written)
+    assert max(path.stat().st_size for path in files) <= 20_000 + record
+
+
+def test_log_files_are_not_readable_by_others(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        configure_logging(tmp_path / "logs", "INFO", console=False)
+        get_logger("auth").error("one line in each file")
+        flushed_lines(tmp_path / "logs")
+    finally:
+        os.umask(previous)
+    for name in ("app.log", "error.log"):
+        assert stat.S_IMODE((tmp_path / "logs" / name).stat().st_mode) & 0o077 in (0, 0o040), name
+
+
+def test_a_log_file_rotated_in_is_not_readable_by_others_either(tmp_path, monkeypatch):
+    import common.logging as app_logging
+
+    monkeypatch.setattr(app_logging, "MAX_LOG_BYTES", 1_000)
+    previous = os.umask(0o022)
+    try:
+        configure_logging(tmp_path, "INFO", console=False)
+        for _ in range(30):
+            get_logger("jobs").info("%s", "x" * 100)
+        flushed_lines(tmp_path)
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "app.log.1").exists()
+    for path in tmp_path.glob("app.log*"):
+        assert stat.S_IMODE(path.stat().st_mode) & 0o007 == 0, path.name
+
+
+def test_a_log_file_someone_made_keeps_its_mode(tmp_path):
+    made = tmp_path / "app.log"
+    made.touch()
+    made.chmod(0o644)
+    configure_logging(tmp_path, "INFO", console=False)
+    get_logger("jobs").info("appended")
+    assert flushed_lines(tmp_path)[-1].endswith("appended")
+    assert stat.S_IMODE(made.stat().st_mode) == 0o644

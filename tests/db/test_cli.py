@@ -1,18 +1,24 @@
 """The operator's commands against real databases: python -m db setup | reset, python -m core check | create-admin."""
 
 import io
+import os
+import socket
 import subprocess
 import sys
+import threading
+import time
 import uuid
+from contextlib import suppress
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from common.config import PROJECT_ROOT
 from core.__main__ import main as core_main
 from db.__main__ import main as db_main
+from db.migrate import head_revision
 from db.models import User
 from db.repositories.users import get_user_by_username
 from tests.process_state import reset_process_state
@@ -164,3 +170,80 @@ def test_runs_as_a_module(empty_database):
     )
     assert result.returncode == 0, result.stderr
     assert "migrated to revision" in result.stdout
+
+
+@pytest.fixture
+def silent_server():
+    """A port that accepts connections and never says a word, as a hung database server does."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted = []
+
+    def accept() -> None:
+        with suppress(OSError):
+            while True:
+                accepted.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+    for connection in accepted:
+        connection.close()
+
+
+def test_setup_gives_up_on_a_server_that_never_answers(silent_server):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{silent_server}/x",
+        "DB_CONNECT_TIMEOUT": "2",
+    }
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "db", "setup"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert time.monotonic() - started < 20
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ")
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_setup_on_an_unreachable_database_says_so_in_one_line(monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres:hunter2hunter2@127.0.0.1:1/none")
+    assert main(["setup"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith("error: ")
+    assert "127.0.0.1" in line
+    assert "hunter2" not in line
+
+
+def _move_to_unknown_revision(url: URL) -> None:
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    engine.dispose()
+
+
+def test_check_says_to_upgrade_the_code_when_the_database_is_newer(empty_database, capsys):
+    assert main(["setup"]) == 0
+    _move_to_unknown_revision(empty_database)
+    capsys.readouterr()
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    expected = f"the database is at revision 9999_from_the_future, newer than this code's head {head_revision()}"
+    assert f"{expected}: upgrade the code" in out
+    assert "python -m db setup" not in out
+
+
+def test_setup_on_a_newer_database_says_so_in_one_line(empty_database, capsys):
+    assert main(["setup"]) == 0
+    _move_to_unknown_revision(empty_database)
+    capsys.readouterr()
+    assert main(["setup"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (
+        f"error: the database is at revision 9999_from_the_future, newer than this code's head {head_revision()}: "
+        "upgrade the code"
+    )

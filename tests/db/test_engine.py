@@ -1,13 +1,18 @@
 """Engine, sessions, health and pool figures on SQLite and PostgreSQL."""
 
 import logging
+import os
+import stat
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from common.config import load_settings
 from db.engine import create_engine_from_settings, health_check, pool_status, session_scope
+from db.migrate import upgrade_to_head
 from db.models import User
 from tests.servers import postgres_server_url
 
@@ -176,3 +181,96 @@ def test_writes_still_take_the_lock_up_front(tmp_path):
     second.join(timeout=10)
     assert done == ["second"]
     engine.dispose()
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def umask_022():
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def test_the_sqlite_file_the_app_creates_is_its_owners_alone(tmp_path, umask_022):
+    path = tmp_path / "fresh" / "candlecast.db"
+    engine = create_engine_from_settings(load_settings(), URL.create("sqlite", database=str(path)))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (x INTEGER)"))
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+        companions = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+        assert all(companion.exists() for companion in companions)
+        for made in [path, *companions]:
+            assert _mode(made) == 0o600, made.name
+    finally:
+        engine.dispose()
+
+
+def test_the_sqlite_file_db_setup_creates_is_its_owners_alone(tmp_path, umask_022):
+    path = tmp_path / "var" / "candlecast.db"
+    upgrade_to_head(URL.create("sqlite", database=str(path)))
+    assert _mode(path) == 0o600
+
+
+def test_a_sqlite_file_someone_made_elsewhere_keeps_its_mode(tmp_path):
+    path = tmp_path / "theirs.db"
+    path.touch()
+    path.chmod(0o644)
+    engine = create_engine_from_settings(load_settings(), URL.create("sqlite", database=str(path)))
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    finally:
+        engine.dispose()
+    assert _mode(path) == 0o644
+
+
+def test_a_sqlite_file_left_readable_in_the_apps_own_folder_is_closed(tmp_path, monkeypatch):
+    import db.engine
+
+    own = tmp_path / "var"
+    monkeypatch.setattr(db.engine, "APP_DATA_FOLDER", own)
+    own.mkdir()
+    path = own / "candlecast.db"
+    for made in (path, path.with_name("candlecast.db-wal")):
+        made.touch()
+        made.chmod(0o644)
+    engine = create_engine_from_settings(load_settings(), URL.create("sqlite", database=str(path)))
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            assert _mode(path) == 0o600
+            assert _mode(path.with_name("candlecast.db-wal")) == 0o600
+    finally:
+        engine.dispose()
+
+
+def test_a_refused_write_logs_its_stack_on_lines_below_one_escaped_line(tmp_path, engine):
+    from common.logging import ROOT_LOGGER_NAME, configure_logging
+
+    configure_logging(tmp_path, "INFO", console=False)
+    factory = sessionmaker(bind=engine)
+    with session_scope(factory) as session:
+        session.add(_user("stack_user"))
+    forged = "prices.csv\n2026-12-07 07:30:00,000 ERROR    candlecast.db FORGED"
+
+    def add_again() -> None:
+        with session_scope(factory, action=f"upload of {forged}") as session:
+            session.add(_user("stack_user"))
+
+    with pytest.raises(IntegrityError):
+        add_again()
+    with session_scope(factory) as session:
+        session.delete(session.scalar(select(User).where(User.username == "stack_user")))
+    for handler in logging.getLogger(ROOT_LOGGER_NAME).handlers:
+        handler.flush()
+    lines = (tmp_path / "error.log").read_text(encoding="utf-8").splitlines()
+    assert "upload of prices.csv\\n2026-12-07 07:30:00,000 ERROR    candlecast.db FORGED: " in lines[0]
+    assert lines[1] == "Traceback (most recent call last):"
+    assert lines[2].startswith('  File "')
+    assert lines[-1].startswith("common.logging.FirstLineOnly: IntegrityError: ")
+    assert not any(line.startswith("2026-12-07 07:30:00,000") for line in lines)
+    assert "stack_user@example.com" not in "\n".join(lines), "the driver's message names the row's values"

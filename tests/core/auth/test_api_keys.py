@@ -89,6 +89,15 @@ def test_bad_requests_are_named(session, owner, name, days, message):
         create_api_key(session=session, actor=owner, name=name, expires_in_days=days)
 
 
+@pytest.mark.parametrize(
+    "name", ["nightly\n2026-12-07 ERROR forged", "tab\there", "bell\x07", "nel\x85next", "line\u2028separator"]
+)
+def test_a_name_with_control_characters_is_refused_naming_the_problem(session, owner, name):
+    with pytest.raises(ApiKeyError, match="name: no control characters"):
+        create_api_key(session=session, actor=owner, name=name, expires_in_days=None)
+    assert list_keys(session=session, actor=owner) == []
+
+
 def test_a_key_has_one_status_by_the_rule_that_verifies_it(session, owner):
     live = create_api_key(session=session, actor=owner, name="live", expires_in_days=30)
     expired = create_api_key(session=session, actor=owner, name="old", expires_in_days=1)

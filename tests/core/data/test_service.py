@@ -308,6 +308,29 @@ def test_a_rejected_upload_does_not_use_the_quota(session, analyst, monkeypatch)
         upload_prices(session=session, actor=analyst, data=BAD_ROW, **options)
 
 
+def test_the_same_file_again_changes_nothing_and_does_not_use_the_quota(session, analyst, monkeypatch):
+    monkeypatch.setenv("ACTION_LIMITS", '{"free": {"upload": "2/hour"}}')
+    options = {"settings": load_settings(), "throttle": Throttle(MemoryStorage()), "filename": "a.csv"}
+    assert upload_prices(session=session, actor=analyst, data=gspc_2018_bytes(), ticker="SPX", **options).written == 251
+    for _ in range(2):
+        again = upload_prices(session=session, actor=analyst, data=gspc_2018_bytes(), ticker="SPX", **options)
+        assert (again.status, again.written) == ("accepted", 0)
+    assert again.message() == (
+        "Nothing new: the 251 rows of SPX from 2018-01-02 to 2018-12-31 are stored already as the file gives them"
+    )
+    assert upload_prices(session=session, actor=analyst, data=gspc_2018_bytes(), ticker="SPY", **options).written
+    with pytest.raises(ActionLimitedError):
+        upload_prices(session=session, actor=analyst, data=gspc_2018_bytes(), ticker="SPX", **options)
+
+
+def test_a_file_changing_some_days_says_how_many_were_stored_already(session, analyst):
+    upload(session, analyst, gspc_2018_bytes())
+    changed = gspc_2018_bytes().replace(b"2018-12-28,2498.77002", b"2018-12-28,2498.5")
+    assert upload(session, analyst, changed).message() == (
+        "Wrote 1 row of SPX from 2018-01-02 to 2018-12-31 (250 stored already as the file gives them)"
+    )
+
+
 def test_a_fetch_keeps_the_splits_yahoo_reports(committed):
     from db.repositories.prices import read_actions
 
