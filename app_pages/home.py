@@ -64,9 +64,10 @@ def render_matured(page: StartPage) -> None:
         return
     rows = pd.DataFrame([asdict(row) for row in page.matured])
     rows["direction_right"] = rows["direction_right"].map({True: "hit", False: "miss"}).fillna("no call")
+    shown = f"The latest {len(rows)} of {page.matured_total}" if page.matured_total > len(rows) else f"{len(rows)}"
     st.caption(
-        f"{len(rows)} {since}: hit means the predicted move had the sign of the real one; a forecast of "
-        "no move makes no call."
+        f"{shown} {since}: hit means the predicted move had the sign of the real one; a forecast of no move makes "
+        "no call."
     )
     show_readable(rows, keep={"direction_right": "Direction", "predicted": "Predicted", "actual": "Actual"})
 

@@ -77,7 +77,7 @@ def version_rows(versions) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def render_versions(view: analysis.MetricsView) -> None:
+def render_versions(actor: Actor, view: analysis.MetricsView) -> None:
     versions, template = view.versions, view.chart_template
     if not versions:
         st.caption("No model versions yet: train one on the Train page.")
@@ -115,7 +115,7 @@ def render_versions(view: analysis.MetricsView) -> None:
             # The verdict may end in its own "(p = 0.50)": the MAEs follow after a semicolon, not in more brackets.
             line += f"; MAE {row['MAE']:,.2f} against persistence {row['Persistence MAE']:,.2f}"
         st.text(line)
-        render_walk_forward_of(version, view.latest_walk_forward(version))
+        render_walk_forward_of(actor, version, view.walk_forward_of(version))
     metric = st.radio("History of", ["MASE", "MAE", "Direction accuracy"], horizontal=True)
     history = table.rename(columns={"Ticker": "ticker", "Version": "version", "Trained": "trained"}).assign(
         name=[version_name(v.ticker, v.version, v.model_type) for v in versions]
@@ -123,23 +123,41 @@ def render_versions(view: analysis.MetricsView) -> None:
     st.plotly_chart(metric_history_figure(history, metric, template=template), width="stretch", theme=None)
 
 
-def render_walk_forward_of(version, run: Evaluation | None) -> None:
-    """The latest walk-forward of the version's ticker and model type beside its one-split verdict."""
-    model = label(version.model_type)
-    if run is None:
-        st.caption(
-            plain(
-                f"No walk-forward of {model} on {version.ticker} yet: run one below. The version's verdict comes "
-                "from one test split; a walk-forward retrains at many origins, the figure to trust."
-            )
+def render_walk_forward_of(actor: Actor, version, known: analysis.VersionWalkForward) -> None:
+    """The latest walk-forward of the version's own settings beside its one-split verdict, or a way to run one."""
+    model, run = label(version.model_type), known.run
+    if run is not None:
+        latest = run.metrics
+        st.text(
+            f"Walk-forward of {model} on {version.ticker}, run {minute(run.created_at)}, "
+            f"{plural(latest.get('windows') or 0, 'window')}: {stored_verdict(latest)} over {latest.get('days')} "
+            f"out-of-sample days, MASE {figure(latest.get('mase'), MASE_SPEC)}"
         )
         return
-    latest = run.metrics
-    st.text(
-        f"Walk-forward of {model} on {version.ticker}, run {minute(run.created_at)}, "
-        f"{plural(latest.get('windows') or 0, 'window')}: {stored_verdict(latest)} over {latest.get('days')} "
-        f"out-of-sample days, MASE {figure(latest.get('mase'), MASE_SPEC)}"
+    if known.config is None:
+        st.caption(
+            plain(f"This version's settings are not ones this app can read, so no walk-forward of {model} tests it.")
+        )
+        return
+    if known.other_settings:
+        *most, last = known.differs_in
+        differs = f"{', '.join(most)} and {last}" if most else last
+        said = (
+            f"{plural(known.other_settings, 'walk-forward run')} of {model} on {version.ticker} used other settings "
+            f"than this version (the newest differs in {differs}), so none is shown as its test."
+        )
+    else:
+        said = f"No walk-forward of {model} on {version.ticker} with this version's settings yet."
+    st.caption(
+        plain(
+            f"{said} The version's verdict comes from one test split; a walk-forward retrains at many origins, "
+            "the figure to trust."
+        )
     )
+    if can(actor, Permission.TRAIN) and st.button(
+        "Run a walk-forward with this version's settings", key=f"walk-forward-{version.id}", icon=":material/timeline:"
+    ):
+        report_queued(attempt(analysis.submit_walk_forward, actor, ticker=version.ticker, config=known.config))
 
 
 def render_walkforward_form(actor: Actor, tickers: list[str]) -> None:
@@ -162,15 +180,22 @@ def render_walkforward_form(actor: Actor, tickers: list[str]) -> None:
         )  # fmt: skip
         retrain = retrain_column.number_input("Retrain every n windows", 1, 50, 1)
         submitted = st.form_submit_button("Run walk-forward", icon=":material/timeline:")
-    job = submitted and attempt(
-        analysis.submit_walk_forward,
-        actor,
-        ticker=ticker,
-        model_type=model_type,
-        windows=windows,
-        step=step,
-        retrain_every=retrain,
-    )
+    if submitted:
+        report_queued(
+            attempt(
+                analysis.submit_walk_forward,
+                actor,
+                ticker=ticker,
+                model_type=model_type,
+                windows=windows,
+                step=step,
+                retrain_every=retrain,
+            )
+        )
+
+
+def report_queued(job) -> None:
+    """A submitted walk-forward: followed from now on, or why the queue could not take it."""
     if job and job.status == "failed":  # the queue could not take it
         st.error(plain(f"{job.ticker}: {job.error}"))
     elif job:
@@ -417,7 +442,7 @@ def main() -> None:
         return
     template = view.chart_template
     st.header("Model versions")
-    render_versions(view)
+    render_versions(actor, view)
     st.header("Leaderboard")
     show_leaderboard(view.leaderboard)
     st.header("Walk-forward evaluation")

@@ -326,11 +326,8 @@ def cmd_quality(args: argparse.Namespace) -> int:
 
     ticker = args.ticker
     with session_scope(action="quality") as session:
-        if args.owner:
-            actor = _named_owner(session, args.owner)
-        else:
-            # Nobody's own rows: the shared market data only.
-            actor = Actor(uuid.UUID(int=0), "cli", "viewer", "free")
+        nobody = Actor(uuid.UUID(int=0), "cli", "viewer", "free")  # nobody's own rows: the shared market data only
+        actor = _named_owner(session, args.owner) if args.owner else nobody
         report = ticker_quality(session=session, actor=actor, ticker=ticker, today=date.today())
     if args.json:
         print(json.dumps(report.to_dict()))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.data.calendar import is_stale
@@ -14,7 +15,8 @@ from core.forecasting.zoo import job_name
 from core.jobs import list_jobs
 from core.predictions import ledger_with_outcomes
 from core.preferences import load_preferences
-from db.repositories.actor import Actor
+from db.models import Prediction
+from db.repositories.actor import Actor, own_rows
 from db.repositories.models import any_model_versions
 from db.repositories.predictions import any_predictions
 from db.repositories.preferences import get_preferences, update_preferences
@@ -66,7 +68,8 @@ class StartPage:
     watchlist: list[WatchRow] = field(default_factory=list)
     watchlist_is_default: bool = True  # False when we fell back to any cached tickers
     jobs: list[JobRow] = field(default_factory=list)
-    matured: list[MaturedRow] = field(default_factory=list)
+    matured: list[MaturedRow] = field(default_factory=list)  # the MATURED_SHOWN of latest target day
+    matured_total: int = 0  # all that met their day since seen_since, shown or not
     seen_since: datetime = NEVER
     has_prices: bool = False
     has_models: bool = False
@@ -102,17 +105,27 @@ def start_page(*, session: Session, actor: Actor, today: date, seen_since: datet
     )
     jobs = [
         JobRow(j.ticker, job_name(j.kind, j.config), j.status, j.progress, j.created_at, j.finished_at, j.message or "")
-        for j in list_jobs(session=session, actor=actor, limit=RECENT_JOBS)
+        for j in list_jobs(session=session, actor=actor, limit=RECENT_JOBS, every_open=True)
     ]
     return StartPage(
         watchlist=watchlist,
         watchlist_is_default=bool(chosen),
         jobs=jobs,
         matured=matured,
+        matured_total=_count_matured(session, actor, seen_since),
         seen_since=seen_since,
         has_prices=bool(cached),
         has_models=any_model_versions(session=session, actor=actor),
         has_predictions=any_predictions(session=session, actor=actor),
+    )
+
+
+def _count_matured(session: Session, actor: Actor, since: datetime) -> int:
+    """How many of the actor's predictions met their actual after `since`, as ledger_with_outcomes filters them."""
+    return session.scalar(
+        select(func.count())
+        .select_from(Prediction)
+        .where(own_rows(Prediction.user_id, actor), Prediction.actual_value.is_not(None), Prediction.matured_at > since)
     )
 
 

@@ -41,7 +41,7 @@ from core.auth.roles import Permission, require
 from core.forecasting.config import TrainingConfig
 from core.forecasting.engine import require_history
 from core.forecasting.zoo import NETWORK_KINDS, configured_kind
-from core.redis_client import require_redis
+from core.redis_client import note_redis_failure, redis_cooling_down, require_redis
 from core.throttle import Throttle
 from core.worker import lower_job_process
 from db.engine import get_sessionmaker, session_scope
@@ -63,7 +63,7 @@ LOCAL_BUSY_MESSAGE = "queued: waiting for the job before it"
 LOCAL_PREFIXES = ("local:", "thread:")  # thread: marks jobs of versions that trained inside the app
 CANCELLING_EPOCH = "cancelling at the end of this epoch"
 CANCELLING_WINDOW = "cancelling at the end of this window"
-CANCELLING_MODEL_TYPE = "cancelling after the model type it is fitting"
+CANCELLING_MODEL_TYPE = "cancelling after the model type it is fitting (a network at the end of its epoch)"
 CANCELLING_FIT = "cancelling when the fit ends: this model type has no epochs; no version will be saved"
 
 _local_queue: queue.Queue[tuple[str, str | None]] = queue.Queue()
@@ -252,12 +252,14 @@ def queue_training(
     """One job per ticker (a training, or with walkforward settings a walk-forward), queued and dispatched.
 
     A ticker refused (no prices, the quota used up) does not stop the others; the refusal raised at
-    the end names each refused ticker and what was queued, so no job is queued unseen.
+    the end names each ticker refused or whose job the queue could not take, and what was queued, so
+    no job is queued unseen.
     """
     sessions = get_sessionmaker()
+    unique = list(dict.fromkeys(tickers))
     queued: dict[str, uuid.UUID] = {}
-    refused: list[tuple[str, Refusal]] = []
-    for ticker in dict.fromkeys(tickers):
+    refused: dict[str, str] = {}
+    for ticker in unique:
         try:
             with session_scope(sessions, action=f"queue training of {ticker}") as session:
                 job = create_job(
@@ -270,21 +272,25 @@ def queue_training(
                     walkforward=walkforward,
                 )
         except Refusal as refusal:
-            refused.append((ticker, refusal))
+            if len(unique) == 1:
+                raise
+            refused[ticker] = str(refusal)
             continue
         # After the commit, so a worker always finds the row.
         queued[ticker] = job.id
         dispatch(job.id, settings)
-    if len(refused) == 1 and not queued:
-        raise refused[0][1]
-    if refused:
-        total = len(queued) + len(refused)
-        reasons = "; ".join(f"{ticker} ({refusal})" for ticker, refusal in refused)
-        done = f"queued {len(queued)} of {plural(total, 'training job')}" + (
-            f" ({', '.join(queued)})" if queued else ""
-        )
-        raise Refusal(f"{done}; not queued: {reasons}")
-    return list(queued.values())
+    if not refused:
+        return list(queued.values())  # a job the queue could not take is failed, saying why: the caller shows it
+    # Read after dispatch: a job Redis could not take has failed, and was no more queued than a refused one.
+    for job in as_dispatched(list(queued.values())):
+        if job.status == JobStatus.FAILED.value:
+            refused[job.ticker] = job.error or "failed"
+    taken = [ticker for ticker in queued if ticker not in refused]
+    reasons = "; ".join(f"{ticker} ({refused[ticker]})" for ticker in unique if ticker in refused)
+    done = f"queued {len(taken)} of {plural(len(refused) + len(taken), 'training job')}" + (
+        f" ({', '.join(taken)})" if taken else ""
+    )
+    raise Refusal(f"{done}; not queued: {reasons}")
 
 
 def run_job(job_id: str, client_address: str | None = None) -> str:
@@ -345,33 +351,46 @@ def cancel_job(*, session: Session, actor: Actor, job_id: uuid.UUID) -> Training
 
 
 def _cancelling_message(job: TrainingJob) -> str:
-    """When a running job will notice its cancellation: only networks have epochs to stop between."""
+    """When a running job will notice its cancellation: a network at its next epoch, in a walk-forward's window
+    too; other fits only when they end."""
+    network = configured_kind(job.config) in NETWORK_KINDS
     if job.kind == "walkforward":
-        return CANCELLING_WINDOW
+        return CANCELLING_EPOCH if network else CANCELLING_WINDOW
     if job.kind == "leaderboard":
         return CANCELLING_MODEL_TYPE
-    return CANCELLING_EPOCH if configured_kind(job.config) in NETWORK_KINDS else CANCELLING_FIT
+    return CANCELLING_EPOCH if network else CANCELLING_FIT
 
 
-def reap_stale_jobs(*, session: Session, settings: Settings | None = None, job_id: uuid.UUID | None = None) -> int:
-    """Mark failed the jobs (or the one job) whose runner is gone: no heartbeat for STALE_AFTER, a queued job RQ
-    lost or failed, a restarted app."""
+def reap_stale_jobs(
+    *, session: Session, actor: Actor | None = None, job_id: uuid.UUID | None = None, settings: Settings | None = None
+) -> int:
+    """Mark failed the actor's open jobs (or the one job; without either, everyone's) whose runner is gone: no
+    heartbeat for STALE_AFTER, a queued job RQ lost or failed, a restarted app."""
     settings = settings or get_settings()
     now = utc_now()
-    reaped = 0
-    # A row locked on PostgreSQL is being written by its runner, which is alive: skipped, not waited for,
-    # and never failed just as the runner saves its result.
-    query = (
-        select(TrainingJob)
-        .where(TrainingJob.status.in_(OPEN))
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
-    )
+    query = select(TrainingJob).where(TrainingJob.status.in_(OPEN)).execution_options(populate_existing=True)
+    if actor is not None:
+        query = query.where(own_rows(TrainingJob.user_id, actor))
     if job_id is not None:
         query = query.where(TrainingJob.id == job_id)
     open_jobs = session.scalars(query).all()
-    for job in open_jobs:
-        reason = _why_stale(job, now, settings)
+    # RQ is asked before any row is locked: a Redis that hangs then holds up this list alone, never the
+    # runners' heartbeats or a cancel, which write the same rows.
+    verdicts = _rq_verdicts([job.queue_job_id.removeprefix("rq:") for job in open_jobs if _asks_rq(job, settings)], now)
+    stale = [job.id for job in open_jobs if _why_stale(job, now, settings, verdicts)]
+    if not stale:
+        return 0
+    # A row locked on PostgreSQL is being written by its runner, which is alive: skipped, not waited for,
+    # and never failed just as the runner saves its result. Judged again under the lock, as read now.
+    locked = session.scalars(
+        select(TrainingJob)
+        .where(TrainingJob.id.in_(stale), TrainingJob.status.in_(OPEN))
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    reaped = 0
+    for job in locked:
+        reason = _why_stale(job, now, settings, verdicts)
         if reason:
             job.status = JobStatus.FAILED.value
             job.error = reason
@@ -383,7 +402,14 @@ def reap_stale_jobs(*, session: Session, settings: Settings | None = None, job_i
     return reaped
 
 
-def _why_stale(job: TrainingJob, now, settings: Settings) -> str | None:
+def _asks_rq(job: TrainingJob, settings: Settings) -> bool:
+    # Only until a runner takes the job: a flushed or restarted Redis loses RQ's entry, not the worker, which
+    # goes on beating and would save its result after the job had been called dead.
+    marker = job.queue_job_id or ""
+    return marker.startswith("rq:") and bool(settings.redis_url) and job.status == JobStatus.QUEUED.value
+
+
+def _why_stale(job: TrainingJob, now, settings: Settings, rq_verdicts: dict[str, str | None]) -> str | None:
     if job.status == JobStatus.RUNNING.value:
         beat = job.heartbeat_at or job.started_at
         if beat is not None and now - beat > STALE_AFTER:
@@ -391,10 +417,8 @@ def _why_stale(job: TrainingJob, now, settings: Settings) -> str | None:
     marker = job.queue_job_id or ""
     if marker.startswith(LOCAL_PREFIXES):
         return _local_failure(marker)  # this machine's processes: whether they live is known, not guessed
-    # Only until a runner takes the job: a flushed or restarted Redis loses RQ's entry, not the worker, which
-    # goes on beating and would save its result after the job had been called dead.
-    if marker.startswith("rq:") and settings.redis_url and job.status == JobStatus.QUEUED.value:
-        return _rq_failure(marker.removeprefix("rq:"), now)
+    if _asks_rq(job, settings):
+        return rq_verdicts.get(marker.removeprefix("rq:"))  # none when Redis did not answer: heartbeat only
     return None
 
 
@@ -426,25 +450,39 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _rq_failure(rq_id: str, now) -> str | None:
-    """RQ's verdict on a job our row still calls queued, if it is a failure, or a start that never came."""
-    from rq.exceptions import NoSuchJobError
+def _rq_verdicts(rq_ids: Sequence[str], now) -> dict[str, str | None]:
+    """RQ's verdict on each job, asked in one round trip; none at all when Redis does not answer, or failed a
+    moment ago (a hung Redis would cost every page refresh its socket timeout)."""
     from rq.job import Job
 
+    if not rq_ids or redis_cooling_down():
+        return {}
     try:
-        queued = Job.fetch(rq_id, connection=require_redis())
-    except NoSuchJobError:
-        return "the queue lost this job (its worker was stopped or Redis was flushed)"
+        found = Job.fetch_many(rq_ids, connection=require_redis())
     except Exception:  # noqa: BLE001 - Redis unreachable: judge by heartbeat only
-        return None
-    if queued.is_failed:
-        latest = queued.latest_result()
+        note_redis_failure()
+        return {}
+    return {rq_id: _rq_failure(queued, now) for rq_id, queued in zip(rq_ids, found, strict=True)}
+
+
+def _rq_failure(queued, now) -> str | None:
+    """RQ's verdict on a job our row still calls queued, if it is a failure, or a start that never came."""
+    from rq.job import JobStatus as RQStatus
+
+    if queued is None:
+        return "the queue lost this job (its worker was stopped or Redis was flushed)"
+    status = queued.get_status(refresh=False)  # as fetched: a refresh would be one more round trip per job
+    if status == RQStatus.FAILED:
+        try:
+            latest = queued.latest_result()
+        except Exception:  # noqa: BLE001 - the verdict stands without its detail
+            latest = None
         detail = (latest.exc_string or "").strip().splitlines()[-1:] if latest else []
         return f"the worker failed: {detail[0] if detail else 'no detail'}"
     # A worker marks our row running in its first transaction, seconds after RQ hands it the job, and
     # RQ's SimpleWorker beats for neither while the job runs: a job RQ started long ago that our row
     # still calls queued lost its worker in between (killed, or its machine stopped).
-    if queued.is_started and queued.started_at is not None and now - queued.started_at > STALE_AFTER:
+    if status == RQStatus.STARTED and queued.started_at is not None and now - queued.started_at > STALE_AFTER:
         taken = f"{queued.started_at:%H:%M:%S} UTC"
         return f"the worker stopped before the job began (the queue gave it to a worker at {taken})"
     return None
@@ -460,20 +498,20 @@ def as_dispatched(job_ids: Sequence[uuid.UUID]) -> list[TrainingJob]:
 def get_job(*, session: Session, actor: Actor, job_id: uuid.UUID) -> TrainingJob:
     """One of the actor's jobs, after it has been marked failed if its runner is gone, as the list does."""
     job = owned_job(session=session, actor=actor, job_id=job_id)
-    reap_stale_jobs(session=session, job_id=job.id)  # updates this very object, read again under its lock
+    reap_stale_jobs(session=session, job_id=job.id)  # updates this very object, read again
     return job
 
 
-def list_jobs(*, session: Session, actor: Actor, limit: int = 30) -> Sequence[TrainingJob]:
-    """The actor's recent jobs, newest first, after stale ones have been marked failed."""
-    reap_stale_jobs(session=session)
-    query = (
-        select(TrainingJob)
-        .where(own_rows(TrainingJob.user_id, actor))
-        .order_by(TrainingJob.created_at.desc())
-        .limit(limit)
-    )
-    return session.scalars(query).all()
+def list_jobs(*, session: Session, actor: Actor, limit: int = 30, every_open: bool = False) -> Sequence[TrainingJob]:
+    """The actor's newest jobs, at most `limit`, after their stale ones have been marked failed; with every_open,
+    each queued or running job and the `limit` newest finished ones, so that no job still open drops off a page."""
+    reap_stale_jobs(session=session, actor=actor)
+    mine = select(TrainingJob).where(own_rows(TrainingJob.user_id, actor)).order_by(TrainingJob.created_at.desc())
+    if not every_open:
+        return session.scalars(mine.limit(limit)).all()
+    still_open = session.scalars(mine.where(TrainingJob.status.in_(OPEN))).all()
+    finished = session.scalars(mine.where(TrainingJob.status.in_(FINISHED)).limit(limit)).all()
+    return sorted([*still_open, *finished], key=lambda job: job.created_at, reverse=True)
 
 
 @dataclass(frozen=True)
@@ -522,9 +560,12 @@ def runner_status(settings: Settings | None = None) -> RunnerStatus:
     from rq import Queue, Worker
 
     name = settings.training_queue
+    if redis_cooling_down():
+        return RunnerStatus(queue=name, detail="Redis does not answer (it failed a call seconds ago)")
     try:
         workers = Worker.all(queue=Queue(name, connection=require_redis()))
     except Exception as error:  # noqa: BLE001 - an unreachable Redis is reported, not raised
+        note_redis_failure()
         return RunnerStatus(queue=name, detail=f"Redis does not answer ({type(error).__name__}: {error})")
     beats = [worker.last_heartbeat for worker in workers if worker.last_heartbeat is not None]
     return RunnerStatus(

@@ -12,6 +12,9 @@ import redis
 from common.config import get_settings
 
 SOCKET_TIMEOUT_SECONDS = 2.0
+# After Redis fails a call, callers that can do without it leave it alone this long: a hung server
+# then costs one socket timeout every few seconds, not one for every caller and every page refresh.
+COOL_DOWN_SECONDS = 10.0
 
 
 class RedisState(StrEnum):
@@ -43,6 +46,7 @@ def create_redis(url: str) -> redis.Redis:
 
 _clients: dict[str, redis.Redis] = {}
 _clients_lock = threading.Lock()
+_failed_at: dict[str, float] = {}
 
 
 def get_redis() -> redis.Redis | None:
@@ -70,6 +74,20 @@ def reset_redis() -> None:
         for client in _clients.values():
             client.close()
         _clients.clear()
+        _failed_at.clear()
+
+
+def note_redis_failure() -> None:
+    """Remember that Redis just failed a call, so that redis_cooling_down() is true for COOL_DOWN_SECONDS."""
+    url = get_settings().redis_url
+    if url:
+        _failed_at[url] = time.monotonic()
+
+
+def redis_cooling_down() -> bool:
+    """Whether Redis failed a call less than COOL_DOWN_SECONDS ago: a caller that can do without it skips it."""
+    failed = _failed_at.get(get_settings().redis_url or "")
+    return failed is not None and time.monotonic() - failed < COOL_DOWN_SECONDS
 
 
 def redis_status(client: redis.Redis | None = None) -> RedisStatus:

@@ -15,15 +15,12 @@ from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
 from common.config import get_settings
-from core.redis_client import get_redis
+from core.redis_client import COOL_DOWN_SECONDS, get_redis, note_redis_failure, redis_cooling_down
 
 LOGIN_FAILURES_PER_ACCOUNT = parse("5 per 15 minutes")
 LOGIN_ATTEMPTS_PER_ADDRESS = parse("20 per minute")
 REGISTRATIONS_PER_ADDRESS = parse("10 per hour")
 KEY_PREFIX = "candlecast:limits"
-# After the store failed, calls fail at once for this long instead of each waiting its socket timeout:
-# a hung Redis would otherwise cost every API request and login 2 s, each holding its database slot.
-COOL_DOWN_SECONDS = 5.0
 STORE_ERRORS = (StorageError, ConnectionError, OSError)
 T = TypeVar("T")
 
@@ -44,17 +41,18 @@ class Throttle:
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
         self._limiter = MovingWindowRateLimiter(storage)
-        self._failed_at = -math.inf
-        self._failure = ""
 
     def _ask(self, question: Callable[[], T]) -> T:
-        """The store's answer; ThrottleUnavailableError when it fails, or failed less than the cool-down ago."""
-        if time.monotonic() - self._failed_at < COOL_DOWN_SECONDS:
-            raise ThrottleUnavailableError(f"{self._failure} (not asked again for {COOL_DOWN_SECONDS:.0f} s)")
+        """The store's answer; ThrottleUnavailableError when it fails, or when Redis failed a moment ago: a hung
+        Redis would otherwise cost every API request and login its socket timeout, each holding a database slot."""
+        on_redis = isinstance(self._storage, RedisStorage)
+        if on_redis and redis_cooling_down():
+            raise ThrottleUnavailableError(f"Redis failed a moment ago; not asked again for {COOL_DOWN_SECONDS:.0f} s")
         try:
             return question()
         except STORE_ERRORS as error:
-            self._failed_at, self._failure = time.monotonic(), str(error)
+            if on_redis:
+                note_redis_failure()
             raise ThrottleUnavailableError(str(error)) from error
 
     @property

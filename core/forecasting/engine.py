@@ -34,6 +34,21 @@ def _series(prices: pd.DataFrame | PriceSeries) -> PriceSeries:
     return series
 
 
+def job_fit_hooks(should_stop: Callable[[], bool] | None, on_heartbeat: Callable[[], None] | None) -> Hooks | None:
+    """Hooks for one network fit inside a longer job: it beats after each epoch (and within long ones) and stops
+    at the next epoch when cancelled; its epochs are not the job's progress, which counts windows or model types.
+
+    Without them a fit longer than the reaper's silence limit fails a healthy job.
+    """
+    if should_stop is None and on_heartbeat is None:
+        return None
+    return Hooks(
+        on_epoch=(lambda *_: on_heartbeat()) if on_heartbeat else None,
+        should_stop=should_stop,
+        on_heartbeat=on_heartbeat,
+    )
+
+
 @dataclass
 class Evaluation:
     """A model fitted on train (and validation), scored on the held-out test days."""
@@ -85,10 +100,13 @@ def leaderboard(
     kinds: tuple[str, ...] = LEADERBOARD_KINDS,
     config: TrainingConfig | None = None,
     should_stop: Callable[[], bool] | None = None,
+    on_kind: Callable[[int, int], None] | None = None,
+    on_heartbeat: Callable[[], None] | None = None,
 ) -> list[LeaderboardRow]:
     """Every model type trained on one ticker, sorted by validation MASE (never by the test score).
 
-    should_stop is asked before each type: most have no epochs to stop between.
+    should_stop is asked before each type and after each epoch of a network: the others have no epochs to stop
+    between. on_kind hears the types done out of all of them.
     """
     unknown = [kind for kind in kinds if kind not in KINDS]
     if unknown:
@@ -96,9 +114,13 @@ def leaderboard(
     series = _series(prices)
     rows = []
     for kind in kinds:
+        cancelled = f"cancelled after {len(rows)} of {len(kinds)} model types"
         if should_stop and should_stop():
-            raise TrainingCancelledError(f"cancelled after {len(rows)} of {len(kinds)} model types")
-        result = evaluate(kind, series, config)
+            raise TrainingCancelledError(cancelled)
+        try:
+            result = evaluate(kind, series, config, hooks=job_fit_hooks(should_stop, on_heartbeat))
+        except TrainingCancelledError:
+            raise TrainingCancelledError(cancelled) from None  # the job counts types, not the network's epochs
         rows.append(
             LeaderboardRow(
                 kind=kind,
@@ -111,6 +133,8 @@ def leaderboard(
                 verdict=result.test.verdict,
             )
         )
+        if on_kind:
+            on_kind(len(rows), len(kinds))
     return sorted(rows, key=lambda row: (np.nan_to_num(row.validation_mase, nan=np.inf), row.kind))
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -87,7 +89,9 @@ class TrainingRun:
 
     def _start(self):
         with session_scope(self.sessions, action="start training job") as session:
-            job = session.get(TrainingJob, self.job_id)
+            # Locked until "running" is committed: a cancel pressed meanwhile waits, then finds the job running and
+            # asks it to stop, instead of cancelling a queued job this runner goes on to train.
+            job = session.get(TrainingJob, self.job_id, with_for_update=True, populate_existing=True)
             if job is None or job.status != JobStatus.QUEUED.value:
                 return None  # cancelled while queued, or already taken by another worker
             user = get_user(session=session, user_id=job.user_id)
@@ -109,7 +113,14 @@ class TrainingRun:
         from core.forecasting.walkforward import WalkForwardSettings, walk_forward
 
         settings = WalkForwardSettings(**self._walkforward_settings)
-        result = walk_forward(prices, config, settings, on_window=self._window, should_stop=self._cancel_requested)
+        result = walk_forward(
+            prices,
+            config,
+            settings,
+            on_window=self._window,
+            should_stop=self._cancel_requested,
+            on_heartbeat=self._heartbeat,
+        )
         if len(result.windows) < settings.windows:
             return self._end(
                 JobStatus.CANCELLED, message=f"cancelled after window {len(result.windows)} of {settings.windows}"
@@ -136,7 +147,15 @@ class TrainingRun:
         """Every model type on this ticker in one job, stored as an evaluation of kind "leaderboard"."""
         from core.forecasting.engine import leaderboard, rows_as_records
 
-        rows = rows_as_records(leaderboard(prices, config=config, should_stop=self._cancel_requested))
+        rows = rows_as_records(
+            leaderboard(
+                prices,
+                config=config,
+                should_stop=self._cancel_requested,
+                on_kind=self._model_type_done,
+                on_heartbeat=self._heartbeat,
+            )
+        )
         with session_scope(self.sessions, action="save leaderboard") as session:
             job = self._finishing(session)
             if job.status != JobStatus.RUNNING.value:
@@ -184,20 +203,40 @@ class TrainingRun:
         job.error = error
         job.message = message or error
 
-    def _window(self, window: int, windows: int) -> None:
+    @contextmanager
+    def _open_job(self) -> Iterator[TrainingJob | None]:
+        """The job row locked for a progress write, or None once it is closed.
+
+        Read without the lock, a row the reaper or a cancel was closing looks open, and the write that follows
+        waits for their commit and then puts this runner's progress over their ending.
+        """
         with session_scope(self.sessions, action="job progress") as session:
-            job = session.get(TrainingJob, self.job_id)
-            if job.status not in OPEN:
-                return  # closed meanwhile: its ending is what the pages show
-            job.progress = window / windows
-            job.heartbeat_at = utc_now()
-            job.message = f"window {window} of {windows} done"
+            job = session.get(TrainingJob, self.job_id, with_for_update=True, populate_existing=True)
+            yield job if job is not None and job.status in OPEN else None
+
+    @staticmethod
+    def _say(job: TrainingJob, message: str) -> None:
+        if not job.cancel_requested:  # "cancelling ..." stays on the page until the job ends
+            job.message = message
+
+    def _window(self, window: int, windows: int) -> None:
+        with self._open_job() as job:
+            if job is not None:
+                job.progress = window / windows
+                job.heartbeat_at = utc_now()
+                self._say(job, f"window {window} of {windows} done")
+
+    def _model_type_done(self, done: int, total: int) -> None:
+        with self._open_job() as job:
+            if job is not None:
+                job.progress = done / total
+                job.heartbeat_at = utc_now()
+                self._say(job, f"{done} of {total} model types done")
 
     def _epoch(self, epoch: int, epochs: int, loss: float, val_loss: float | None) -> None:
-        with session_scope(self.sessions, action="job progress") as session:
-            job = session.get(TrainingJob, self.job_id)
-            if job.status not in OPEN:
-                return  # closed meanwhile: its ending is what the pages show
+        with self._open_job() as job:
+            if job is None:
+                return
             history = dict(job.history or {})
             history["loss"] = [*history.get("loss", []), loss]
             history["val_loss"] = [*history.get("val_loss", []), val_loss]
@@ -206,7 +245,7 @@ class TrainingRun:
             job.progress = epoch / epochs
             job.heartbeat_at = utc_now()
             shown = f", val_loss {val_loss:.4f}" if val_loss is not None else ""
-            job.message = f"epoch {epoch} of {epochs}: loss {loss:.4f}{shown}"
+            self._say(job, f"epoch {epoch} of {epochs}: loss {loss:.4f}{shown}")
 
     def _say_what(self, config: TrainingConfig, days: int) -> None:
         """Replace "loading prices" with the work itself: a network's first seconds go to TensorFlow's import."""
@@ -214,15 +253,15 @@ class TrainingRun:
         networks = self._kind == "leaderboard" or config.model_type in NETWORK_KINDS
         doing = {"walkforward": "walk-forward", "leaderboard": "leaderboard"}.get(self._kind, "training")
         message = f"{doing}: {what}, {days:,} days" + (" (TensorFlow loads first)" if networks else "")
-        with session_scope(self.sessions, action="job progress") as session:
-            job = session.get(TrainingJob, self.job_id)
-            if job.status == JobStatus.RUNNING.value:  # not over a reaper's or a cancel's last word
-                job.message, job.heartbeat_at = message, utc_now()
+        with self._open_job() as job:
+            if job is not None:
+                job.heartbeat_at = utc_now()
+                self._say(job, message)
 
     def _heartbeat(self) -> None:
-        with session_scope(self.sessions, action="job heartbeat") as session:
-            job = session.get(TrainingJob, self.job_id)
-            job.heartbeat_at = utc_now()
+        with self._open_job() as job:
+            if job is not None:
+                job.heartbeat_at = utc_now()
 
     def _cancel_requested(self) -> bool:
         """Whether to stop: cancelled, or closed by someone else (its result would not be saved)."""

@@ -18,10 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from common.words import plural
 from core.forecasting import metrics
 from core.forecasting.config import WALK_FORWARD_WINDOWS, TrainingConfig
 from core.forecasting.dataset import DatasetError
+from core.forecasting.engine import job_fit_hooks
 from core.forecasting.evaluation import json_safe, price_metrics
+from core.forecasting.forecaster import TrainingCancelledError
 from core.forecasting.history import (
     Scores,
     baseline_prices,
@@ -76,6 +79,30 @@ def _point_scores(block: pd.DataFrame, names: tuple[str, ...]) -> dict[str, Any]
     return {name: price_metrics(actual, block[name].to_numpy(), previous, previous) for name in names}
 
 
+def window_plan(
+    days: int, config: TrainingConfig, settings: WalkForwardSettings, *, ticker: str | None = None
+) -> tuple[int, int]:
+    """The days per window and the first origin of a walk-forward over `days` rows of prices; DatasetError,
+    naming the days the settings need, when the first window would train on too few.
+
+    The one rule: walk_forward() applies it to the rows it is given, the service to the days stored before it
+    queues a job.
+    """
+    last_origin = days - 1  # the last day has no next day to score
+    step = settings.step or max(5, math.floor(last_origin * config.test_fraction / settings.windows))
+    first_origin = last_origin - settings.windows * step
+    if first_origin < MIN_FIRST_TRAINING:
+        forecast = settings.windows * step
+        training = MIN_FIRST_TRAINING + 1  # rows 0 to the first origin
+        has = f"{ticker} has" if ticker else "the prices have"
+        raise DatasetError(
+            f"too little history for {plural(settings.windows, 'window')} of {step:,} days: it takes "
+            f"{training + forecast:,} days, {training:,} to train the first window on and {forecast:,} to forecast; "
+            f"{has} {days:,}"
+        )
+    return step, first_origin
+
+
 def walk_forward(
     prices: pd.DataFrame | PriceSeries,
     config: TrainingConfig,
@@ -83,18 +110,16 @@ def walk_forward(
     *,
     on_window: WindowHook | None = None,
     should_stop: Callable[[], bool] | None = None,
+    on_heartbeat: Callable[[], None] | None = None,
 ) -> WalkForwardResult:
-    """Rolling-origin evaluation of the model type beside persistence, drift, median drift and a 5-day mean."""
+    """Rolling-origin evaluation of the model type beside persistence, drift, median drift and a 5-day mean.
+
+    should_stop is asked before each window and after each epoch of a network's fit; once it says stop, the
+    result holds the windows done, and TrainingCancelledError is raised if none is.
+    """
     started = time.perf_counter()
     series = prices if isinstance(prices, PriceSeries) else PriceSeries.from_prices(prices)
-    last_origin = len(series) - 1  # the last day has no next day to score
-    step = settings.step or max(5, math.floor(last_origin * config.test_fraction / settings.windows))
-    first_origin = last_origin - settings.windows * step
-    if first_origin < MIN_FIRST_TRAINING:
-        raise DatasetError(
-            f"too little history for {settings.windows} windows of {step} days: {len(series)} days leave "
-            f"{max(first_origin, 0)} for the first training; at least {MIN_FIRST_TRAINING} are needed"
-        )
+    step, first_origin = window_plan(len(series), config, settings)
     frames, window_scores, windows, fitted, baselines = [], [], [], None, {}
     for k in range(settings.windows):
         if should_stop and should_stop():
@@ -104,7 +129,11 @@ def walk_forward(
             # Fitting sees rows up to and including the origin day, nothing after it.
             validation_days = settings.validation_days or max(1, math.ceil(origin * config.validation_fraction))
             split = origin_split(origin, validation_days)
-            fitted = fit(make(config.model_type, config), series, split, level=config.interval_level, seed=config.seed)
+            model = make(config.model_type, config, job_fit_hooks(should_stop, on_heartbeat))
+            try:
+                fitted = fit(model, series, split, level=config.interval_level, seed=config.seed)
+            except TrainingCancelledError:
+                break
             baselines = fitted_baselines(series, split)
         origins = np.arange(origin, origin + step)  # forecast day t+1 from rows up to t
         frame = historical_forecasts(fitted.forecaster, series, origins, fitted.interval)
@@ -116,6 +145,8 @@ def walk_forward(
         windows.append(_window_summary(block, window_scores[-1], k, settings, series.dates[origin]))
         if on_window:
             on_window(k + 1, settings.windows)
+    if not frames:
+        raise TrainingCancelledError(f"cancelled before window 1 of {settings.windows} was done")
     forecasts = pd.concat(frames, ignore_index=True)
     overall = score(forecasts)
     return WalkForwardResult(

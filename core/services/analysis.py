@@ -15,10 +15,11 @@ from pydantic import ValidationError
 from common.config import get_settings
 from common.errors import BadInput, NotFound
 from core import analysis, jobs
+from core.auth.roles import Permission, require
 from core.backtest import BacktestConfig, BacktestResult
 from core.forecasting.config import WALK_FORWARD_WINDOWS, TrainingConfig
-from core.forecasting.walkforward import WalkForwardSettings
-from core.forecasting.zoo import configured_kind
+from core.forecasting.walkforward import WalkForwardSettings, window_plan
+from core.forecasting.zoo import NETWORK_KINDS, configured_kind
 from core.preferences import load_preferences
 from core.results import DEFAULT_LIMIT, Stored, get_owned, list_owned
 from core.risk import RiskReport
@@ -29,7 +30,51 @@ from db.models import Evaluation, ModelVersion, RiskMetrics, TrainingJob
 from db.repositories.actor import Actor
 from db.repositories.evaluations import list_evaluations
 from db.repositories.models import list_model_versions
-from db.repositories.prices import list_cached_tickers
+from db.repositories.prices import list_cached_tickers, visible_days
+
+# Of a model's settings, a fit of every type reads these (core.forecasting.history.fit: the validation part,
+# the interval's level, the seed); only the networks are built from the whole config (core.forecasting.zoo.make).
+EVERY_FIT_READS = ("validation_fraction", "interval_level", "seed")
+# No fit reads the test fraction: it sizes a training's held-out days, and a walk-forward's windows when no
+# length is given. Two configs that differ only there fit the same model at every origin.
+NO_FIT_READS = ("model_type", "test_fraction")  # the type is compared on its own
+
+
+def _stored_config(stored: object, model_type: object) -> TrainingConfig | None:
+    """A TrainingConfig stored as JSON, a field missing from it taking its default as it did when it ran; None
+    when this app cannot read it (a setting it does not know, from another deployment)."""
+    if not isinstance(stored, dict):
+        return None
+    try:
+        return TrainingConfig.model_validate(stored | {"model_type": model_type})
+    except ValidationError:
+        return None
+
+
+def _fit_settings(config: TrainingConfig) -> dict[str, object]:
+    """The settings a fit of the config's model type reads, in the config's order."""
+    read = TrainingConfig.model_fields if config.model_type in NETWORK_KINDS else EVERY_FIT_READS
+    return {
+        name: getattr(config, name) for name in TrainingConfig.model_fields if name in read and name not in NO_FIT_READS
+    }
+
+
+def _differences(version: TrainingConfig, run: TrainingConfig | None) -> tuple[str, ...]:
+    """The fitted settings of a walk-forward that differ from a version's, in words; none when it tested them."""
+    if run is None:
+        return ("settings this app cannot read",)
+    theirs = _fit_settings(run)
+    return tuple(name.replace("_", " ") for name, value in _fit_settings(version).items() if theirs[name] != value)
+
+
+@dataclass(frozen=True)
+class VersionWalkForward:
+    """What the walk-forward runs say of one version: the newest run of its own settings, if any."""
+
+    config: TrainingConfig | None  # the version's settings, to run a walk-forward with; None: unreadable here
+    run: Evaluation | None
+    other_settings: int = 0  # runs of the version's ticker and type that fitted other settings, when none is its own
+    differs_in: tuple[str, ...] = ()  # the settings the newest of those differs in
 
 
 @dataclass(frozen=True)
@@ -42,16 +87,27 @@ class MetricsView:
     leaderboard: Evaluation | None
     tickers: list[str]
 
-    def latest_walk_forward(self, version: ModelVersion) -> Evaluation | None:
-        """The newest walk-forward run of the version's ticker and model type, if there is one."""
-        return next(
-            (
-                e
-                for e in self.evaluations
-                if e.ticker == version.ticker and configured_kind(e.config) == version.model_type
-            ),
-            None,
-        )  # the runs come newest first
+    def walk_forward_of(self, version: ModelVersion) -> VersionWalkForward:
+        """The newest walk-forward run of the version's ticker, type and fitted settings.
+
+        A run of the same type with other settings (20-day windows for a version of 60) tested another model,
+        not this one: it is counted, never paired.
+        """
+        config = _stored_config(version.parameters, version.model_type)
+        others: list[tuple[str, ...]] = []
+        for run in self.evaluations:  # newest first
+            kind = configured_kind(run.config)
+            if run.ticker != version.ticker or kind != version.model_type:
+                continue
+            if config is None:
+                others.append(())
+                continue
+            training = run.config.get("training", {}) if isinstance(run.config, dict) else None
+            differs = _differences(config, _stored_config(training, kind))
+            if not differs:
+                return VersionWalkForward(config, run)
+            others.append(differs)
+        return VersionWalkForward(config, None, len(others), others[0] if others else ())
 
 
 def metrics_view(actor: Actor) -> MetricsView:
@@ -86,6 +142,11 @@ def submit_walk_forward(
         raise BadInput(str(error)) from None
     settings = get_settings()
     with session_scope(action=f"queue walk-forward of {ticker}") as session:
+        require(actor, Permission.TRAIN)  # a viewer hears that first, not what the settings would need
+        days = visible_days(session=session, actor=actor, ticker=ticker)
+        if days:  # with none, create_job says the prices are missing
+            # The worker's own rule, before the job is queued and the hour's quota used: it would only fail there.
+            window_plan(days, config, plan, ticker=ticker)
         job = jobs.create_job(
             session=session,
             actor=actor,

@@ -101,9 +101,12 @@ def submit_job(actor: Actor, ticker: str, config: TrainingConfig | Mapping[str, 
     return jobs.as_dispatched([job.id])[0]
 
 
-def list_jobs(actor: Actor, limit: int = DEFAULT_LIMIT) -> Sequence[TrainingJob]:
-    """The actor's recent jobs, newest first; jobs whose runner went silent are marked failed first."""
+def list_jobs(actor: Actor, limit: int | None = None) -> Sequence[TrainingJob]:
+    """The actor's jobs, newest first, after those whose runner went silent have been marked failed: at most
+    `limit`, or without one, every queued and running job and the DEFAULT_LIMIT newest finished ones."""
     with session_scope(action="list jobs") as session:
+        if limit is None:
+            return jobs.list_jobs(session=session, actor=actor, limit=DEFAULT_LIMIT, every_open=True)
         return jobs.list_jobs(session=session, actor=actor, limit=limit)
 
 

@@ -62,13 +62,13 @@ def chart_themes(at) -> list[str]:
     return [chart.proto.theme for chart in at.get("plotly_chart")]
 
 
-def _store_version(actor, ticker: str, metrics: dict) -> None:
+def _store_version(actor, ticker: str, metrics: dict, parameters: dict | None = None) -> None:
     from db.repositories.models import activate_model_version, add_model_version
 
     with session_scope() as session:
         version = add_model_version(
-            session=session, actor=actor, ticker=ticker, model_type="lstm", parameters={}, metrics=metrics,
-            data_start=None, data_end=None, data_hash=None, artifact=b"x", artifact_sha256="0" * 64,
+            session=session, actor=actor, ticker=ticker, model_type="lstm", parameters=parameters or {},
+            metrics=metrics, data_start=None, data_end=None, data_hash=None, artifact=b"x", artifact_sha256="0" * 64,
         )  # fmt: skip
         activate_model_version(session=session, version=version)
 
@@ -338,7 +338,7 @@ def test_viewers_read_only(database):
     assert "Measure risk" not in [b.label for b in at.button], "the service would refuse it"
 
 
-def stored_run(actor, model_type="auto", **metrics):
+def stored_run(actor, model_type="auto", settings: dict | None = None, **metrics):
     from db.models import Evaluation
 
     days = pd.bdate_range("2018-06-01", periods=4).strftime("%Y-%m-%d").tolist()
@@ -369,7 +369,7 @@ def stored_run(actor, model_type="auto", **metrics):
     with session_scope() as session:
         overall = {"windows": 1, "days": 4, "mae": 1.0, "mase": 1.0, "dm_pvalue": 0.5, "coverage": 1.0}
         overall |= {"verdict": "ties", "baselines": {}, "lag": {}} | metrics
-        config = {"training": {"model_type": model_type}, "walkforward": {"windows": 1}}
+        config = {"training": {"model_type": model_type} | (settings or {}), "walkforward": {"windows": 1}}
         session.add(Evaluation(user_id=actor.user_id, ticker="^GSPC", config=config, windows=[window], metrics=overall))
 
 
@@ -425,13 +425,13 @@ def test_walk_forward_runs_are_told_apart_by_the_model_they_evaluated(database):
     assert at.dataframe[-1].value["Forecast"].iloc[0] == shown, "the run's own row names its model"
 
 
-def test_the_active_version_is_read_beside_the_latest_walk_forward_of_its_model_type(database):
+def test_the_active_version_is_read_beside_the_latest_walk_forward_of_its_type_and_settings(database):
     actor = make_account(database)
     _store_version(actor, "^GSPC", {"mae": 9.0, "naive_mae": 10.0, "dm_pvalue": 0.04})
     at = logged_in_app(PAGE, actor).run()
     assert (
-        "No walk-forward of LSTM (Keras) on ^GSPC yet: run one below. The version's verdict comes from one "
-        "test split; a walk-forward retrains at many origins, the figure to trust."
+        "No walk-forward of LSTM (Keras) on ^GSPC with this version's settings yet. The version's verdict comes "
+        "from one test split; a walk-forward retrains at many origins, the figure to trust."
     ) in [c.value for c in at.caption]
     stored_run(actor, model_type="ridge", mae=0.5, naive_mae=1.0, dm_pvalue=0.001)
     stored_run(actor, model_type="lstm", mae=1.0, naive_mae=1.0, mase=1.0001, dm_pvalue=0.53)
@@ -441,6 +441,56 @@ def test_the_active_version_is_read_beside_the_latest_walk_forward_of_its_model_
     assert walk_forward.endswith(
         ", 1 window: no better than tomorrow = today (p = 0.53) over 4 out-of-sample days, MASE 1.0001"
     ), "the latest run of the active version's type, not the other type's"
+
+
+WITH_ITS_SETTINGS = "Run a walk-forward with this version's settings"
+
+
+def test_a_walk_forward_of_other_settings_is_not_shown_as_the_versions(database, monkeypatch, redis_url):
+    # A version with 60-day windows was read beside the newest LSTM run, of 20-day windows, as if it tested it.
+    import uuid
+
+    from tests.core.test_jobs import use_env
+
+    use_env(monkeypatch, REDIS_URL=redis_url, TRAINING_QUEUE=f"candlecast-test-{uuid.uuid4().hex[:8]}")
+    actor = make_account(database)
+    settings = {"model_type": "lstm", "window": 60, "epochs": 5}
+    _store_version(actor, "^GSPC", {"mae": 9.0, "naive_mae": 10.0, "dm_pvalue": 0.04}, parameters=settings)
+    stored_run(actor, model_type="lstm", mae=1.0, naive_mae=1.0, mase=0.9, dm_pvalue=0.01)
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    assert not [t.value for t in at.text if t.value.startswith("Walk-forward")], "another setting's figures"
+    assert plain(
+        "1 walk-forward run of LSTM (Keras) on ^GSPC used other settings than this version (the newest differs "
+        "in window and epochs), so none is shown as its test. The version's verdict comes from one test split; "
+        "a walk-forward retrains at many origins, the figure to trust."
+    ) in [c.value for c in at.caption]
+
+    next(b for b in at.button if b.label == WITH_ITS_SETTINGS).click().run()
+    assert not at.exception
+    assert at.success[0].value == "Walk-forward queued: its progress shows below, and its results when it is done."
+    assert at.progress[0].text.startswith(plain("^GSPC · walk-forward of LSTM (Keras) · queued"))
+    with session_scope() as session:
+        job = session.query(TrainingJob).one()
+        assert (job.kind, job.config["window"], job.config["epochs"]) == ("walkforward", 60, 5)
+        assert job.config["walkforward"] == {"windows": 10, "step": None, "retrain_every": 1}
+
+    stored_run(actor, model_type="lstm", settings=settings, mase=1.0001, dm_pvalue=0.53)
+    at.run()
+    [walk_forward] = [t.value for t in at.text if t.value.startswith("Walk-forward")]
+    assert walk_forward.endswith("MASE 1.0001"), "the run of its own settings, though an older one is better"
+    assert WITH_ITS_SETTINGS not in [b.label for b in at.button]
+
+
+def test_viewers_are_told_of_runs_of_other_settings_without_a_button(database):
+    viewer = make_account(database, role=Role.VIEWER)
+    _store_version(viewer, "^GSPC", {"mae": 9.0, "naive_mae": 10.0}, parameters={"model_type": "lstm", "window": 60})
+    stored_run(viewer, model_type="lstm")
+    stored_run(viewer, model_type="lstm", settings={"window": 30})
+    at = logged_in_app(PAGE, viewer).run()
+    assert not at.exception
+    assert any(c.value.startswith(plain("2 walk-forward runs of LSTM (Keras) on ^GSPC used other")) for c in at.caption)
+    assert WITH_ITS_SETTINGS not in [b.label for b in at.button]
 
 
 def test_risk_of_a_portfolio(database):

@@ -113,6 +113,21 @@ def test_a_job_the_queue_could_not_take_is_reported_failed_not_queued(database, 
     assert at.error[0].value.startswith("SPX: could not queue the job: Redis unreachable")
 
 
+def test_a_job_the_queue_could_not_take_is_not_counted_queued_beside_a_refused_ticker(database, monkeypatch):
+    use_env(monkeypatch, REDIS_URL="redis://127.0.0.1:1/0")
+    with session_scope() as session:
+        short = b"\n".join(gspc_2018_bytes().splitlines()[:41])
+        import_prices(session=session, data=short, ticker="SHORT", date_format=None, skip_bad_rows=False, owner=None)
+    at = choose_model_type(logged_in_app(PAGE, make_account(database)).run(), "median")
+    next(m for m in at.multiselect if m.label == "Tickers").set_value(["SHORT", "SPX"]).run()
+    next(b for b in at.button if b.label == "Train").click().run()
+    assert not at.exception
+    assert not at.success, "nothing was queued"
+    [error] = [e.value for e in at.error if e.value.startswith("queued ")]  # besides the failed job's card
+    assert error.startswith("queued 0 of 2 training jobs; not queued: SHORT (too little history: 40 days; ")
+    assert "; SPX (could not queue the job: Redis unreachable (" in error
+
+
 def test_bad_settings_are_named(database):
     at = choose_model_type(logged_in_app(PAGE, make_account(database)).run(), "lstm")
     next(t for t in at.text_input if t.label == "LSTM units per layer").input("4, 0")
@@ -488,6 +503,35 @@ def test_a_job_that_ends_between_the_page_s_look_and_the_panel_s_is_listed(datab
     assert at.session_state["runs"] == 2, "the panel reran the page"
     assert any(" · succeeded · " in m.value for m in at.markdown)
     assert timed_runs(at, refresh_timers) == []
+
+
+def test_a_running_job_behind_the_newest_finished_ones_keeps_its_card_cancel_and_refresh(database, refresh_timers):
+    # Only the 50 newest jobs were read: an older one still running was neither drawn nor refreshed.
+    from datetime import timedelta
+
+    from core.results import DEFAULT_LIMIT
+    from db.types import utc_now
+
+    actor = make_account(database)
+    now = utc_now()
+    store_job(
+        actor, status="running", progress=0.3, message="epoch 3 of 10", created_at=now - timedelta(minutes=30),
+        started_at=now, heartbeat_at=now,
+    )  # fmt: skip
+    with session_scope() as session:
+        for n in range(DEFAULT_LIMIT):
+            session.add(
+                TrainingJob(
+                    user_id=actor.user_id, ticker="SPX", status="succeeded", config={"model_type": "median"},
+                    message=f"v{n + 1}: done", created_at=now - timedelta(minutes=20) + timedelta(seconds=n),
+                )
+            )  # fmt: skip
+    at = logged_in_app(PAGE, actor)
+    assert timed_runs(at, refresh_timers) == [REFRESH_SECONDS]
+    assert not at.exception
+    assert [(p.value, p.text) for p in at.progress] == [(30, "epoch 3 of 10")]
+    assert [b.label for b in at.button].count("Cancel") == 1
+    assert sum(" · succeeded · " in m.value for m in at.markdown) == DEFAULT_LIMIT
 
 
 def test_each_job_says_what_it_does_and_to_which_model(database):

@@ -8,7 +8,7 @@ from sqlalchemy import delete
 from core.data.service import load_sample
 from core.home import start_page
 from core.preferences import save_preferences
-from db.models import HistoricalPrice, Prediction, TrainingJob
+from db.models import HistoricalPrice, Prediction, PriceSummary, TrainingJob
 from db.repositories.actor import Actor
 from db.repositories.users import create_user
 from db.types import utc_now
@@ -21,6 +21,7 @@ def analyst(session, name="ana") -> Actor:
 def test_a_fresh_account_gets_first_run_steps(session):
     # Other tests share this database and leave shared prices in it; this one is about an empty install.
     session.execute(delete(HistoricalPrice))
+    session.execute(delete(PriceSummary))  # the ticker list reads these, kept by each price write
     page = start_page(session=session, actor=analyst(session), today=date(2019, 1, 7))
     assert page.first_run
     assert (page.has_prices, page.has_models, page.has_predictions) == (False, False, False)
@@ -88,3 +89,24 @@ def test_the_day_change_of_a_split_day_is_the_markets_not_the_splits(session):
     assert row.last_close == pytest.approx(2506.85, abs=0.01)
     assert row.day_change == pytest.approx(2506.85 / 2485.74 - 1, abs=1e-4)
     assert max(row.recent) / min(row.recent) < 1.2, "the sparkline runs through the split"
+
+
+def test_recent_jobs_keep_every_open_job_besides_the_newest_finished(session):
+    from core.home import RECENT_JOBS
+
+    actor = analyst(session)
+    now = utc_now()
+    session.add(
+        TrainingJob(user_id=actor.user_id, ticker="OLD", status="running", config={}, started_at=now, heartbeat_at=now,
+                    created_at=now - timedelta(hours=1))
+    )  # fmt: skip
+    for n in range(RECENT_JOBS + 1):
+        session.add(
+            TrainingJob(user_id=actor.user_id, ticker=f"T{n}", status="succeeded", config={}, finished_at=now,
+                        created_at=now - timedelta(minutes=n))
+        )  # fmt: skip
+    session.flush()
+    page = start_page(session=session, actor=actor, today=date(2024, 1, 5))
+    assert [(j.ticker, j.status) for j in page.jobs] == [(f"T{n}", "succeeded") for n in range(RECENT_JOBS)] + [
+        ("OLD", "running")
+    ]

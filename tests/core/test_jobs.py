@@ -25,6 +25,9 @@ from core.forecasting.dataset import DatasetError
 from core.forecasting.engine import MIN_ROWS
 from core.forecasting.training import train_model
 from core.jobs import (
+    CANCELLING_EPOCH,
+    CANCELLING_MODEL_TYPE,
+    CANCELLING_WINDOW,
     STALE_AFTER,
     JobError,
     cancel_job,
@@ -35,6 +38,7 @@ from core.jobs import (
     runner_status,
 )
 from core.redis_client import require_redis
+from core.results import DEFAULT_LIMIT
 from core.services import models
 from core.throttle import get_throttle
 from core.worker import JOB_NICENESS
@@ -173,6 +177,26 @@ def test_several_tickers_queue_what_can_be_queued_and_name_each_refusal(app_data
     with session_scope() as session:
         tickers = session.scalars(select(TrainingJob.ticker).where(TrainingJob.user_id == actor.user_id)).all()
     assert tickers == [TICKER]
+
+
+def test_a_job_redis_could_not_take_is_named_among_the_not_queued(app_database, monkeypatch):
+    # The summary was written before dispatch, which failed the job: "queued 1 of 2 (JOBSPX)".
+    use_env(monkeypatch, REDIS_URL="redis://127.0.0.1:1/0")
+    actor = make_account(app_database)
+    with session_scope() as session:
+        short = b"\n".join(gspc_2018_bytes().splitlines()[:41])
+        import_prices(session=session, data=short, ticker="SHORT", date_format=None, skip_bad_rows=False, owner=actor)
+    with pytest.raises(Refusal) as refused:
+        queue(actor, tickers=("SHORT", TICKER), model_type="median")
+    assert str(refused.value).startswith(
+        f"queued 0 of 2 training jobs; not queued: SHORT (too little history: 40 days; at least {MIN_ROWS} are "
+        f"needed); {TICKER} (could not queue the job: Redis unreachable ("
+    )
+    with session_scope() as session:
+        rows = session.execute(
+            select(TrainingJob.ticker, TrainingJob.status).where(TrainingJob.user_id == actor.user_id)
+        )
+        assert rows.all() == [(TICKER, "failed")]
 
 
 def test_a_ticker_without_prices_is_refused_before_a_job_is_queued(app_database):
@@ -352,6 +376,30 @@ def test_a_viewer_cannot_start_training(app_database):
         assert list_jobs(session=session, actor=viewer) == []
 
 
+def test_open_jobs_older_than_the_newest_finished_ones_are_listed_all_the_same(app_database):
+    # A running job behind the 50 newest finished ones lost its card, its Cancel and its refresh on the Train page.
+    actor = make_account(app_database)
+    now = utc_now()
+    with session_scope() as session:
+        still_open = [
+            TrainingJob(user_id=actor.user_id, ticker=TICKER, config={}, status=JobStatus.RUNNING.value,
+                        created_at=now - timedelta(minutes=30), started_at=now, heartbeat_at=now),
+            TrainingJob(user_id=actor.user_id, ticker=TICKER, config={}, status=JobStatus.QUEUED.value,
+                        created_at=now - timedelta(minutes=40)),
+        ]  # fmt: skip
+        finished = [
+            TrainingJob(user_id=actor.user_id, ticker=TICKER, config={}, status=JobStatus.SUCCEEDED.value,
+                        created_at=now - timedelta(minutes=20) + timedelta(seconds=n))
+            for n in range(DEFAULT_LIMIT + 1)
+        ]  # fmt: skip
+        session.add_all([*still_open, *finished])
+        session.flush()
+        newest_finished = [row.id for row in reversed(finished)][:DEFAULT_LIMIT]
+        open_ids = [row.id for row in still_open]
+    assert [listed.id for listed in models.list_jobs(actor)] == newest_finished + open_ids
+    assert [listed.id for listed in models.list_jobs(actor, 3)] == newest_finished[:3], "a limit asked for holds"
+
+
 @pytest.mark.parametrize("role", [Role.ANALYST, Role.ADMIN])
 def test_someone_elses_job_is_neither_listed_nor_cancelled(app_database, role):
     """Not even by an admin: admins manage accounts, not other people's analyses."""
@@ -454,6 +502,24 @@ def test_a_running_job_with_a_fresh_heartbeat_is_not_failed_because_the_queue_lo
     assert (job(job_id).status, job(job_id).error) == ("running", None)
 
 
+def test_a_list_marks_failed_only_the_listers_own_stale_jobs(app_database):
+    actor, other = make_account(app_database), make_account(app_database)
+    silent_since = utc_now() - STALE_AFTER - timedelta(seconds=1)
+    with session_scope() as session:
+        rows = [
+            TrainingJob(user_id=owner.user_id, ticker=TICKER, status=JobStatus.RUNNING.value, config={},
+                        started_at=silent_since, heartbeat_at=silent_since)
+            for owner in (actor, other)
+        ]  # fmt: skip
+        session.add_all(rows)
+        session.flush()
+        mine, theirs = (row.id for row in rows)
+    models.list_jobs(actor)
+    assert (job(mine).status, job(theirs).status) == ("failed", "running")
+    models.list_jobs(other)
+    assert job(theirs).status == "failed"
+
+
 REFUSE_VERSIONS = {
     "sqlite": ["CREATE TRIGGER refuse_versions BEFORE INSERT ON model_versions BEGIN SELECT RAISE(ABORT, 'no'); END"],
     "postgresql": [
@@ -540,7 +606,7 @@ def test_a_cancelled_leaderboard_stops_between_model_types(app_database, monkeyp
 
     monkeypatch.setattr(engine, "evaluate", evaluate_then_cancel)
     assert run_job(str(job_id)) == "cancelled"
-    assert answers[0].message == "cancelling after the model type it is fitting"
+    assert answers[0].message == CANCELLING_MODEL_TYPE
     assert evaluated == ["persistence"]
     finished = job(job_id)
     assert (finished.status, finished.message) == ("cancelled", "cancelled after 1 of 9 model types")
@@ -612,3 +678,11 @@ def test_too_short_a_history_is_refused_before_a_job_is_queued_or_the_quota_used
     with session_scope() as session:
         queued = session.scalars(select(TrainingJob.id).where(TrainingJob.user_id == actor.user_id)).all()
     assert queued == []
+
+
+@pytest.mark.parametrize(("model_type", "said"), [("lstm", CANCELLING_EPOCH), ("ridge", CANCELLING_WINDOW)])
+def test_a_running_walk_forward_says_when_it_will_stop(app_database, model_type, said):
+    """A network stops at its next epoch inside a window; any other type when its window's fit ends."""
+    actor = make_account(app_database)
+    job_id = open_job(actor, kind="walkforward", model_type=model_type)
+    assert models.cancel_job(actor, job_id).message == said

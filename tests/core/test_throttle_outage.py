@@ -7,7 +7,7 @@ import time
 import pytest
 from limits import parse
 
-from core import throttle as throttle_module
+from core import redis_client
 from core.throttle import ThrottleUnavailableError, get_throttle
 from tests.process_state import reset_process_state
 from tests.security.tcp_proxy import FreezableProxy
@@ -40,7 +40,7 @@ def timed_hit(identifier: str) -> tuple[float, Exception | None]:
 
 
 def test_after_the_store_hung_calls_fail_at_once_until_the_cool_down_ends(proxied_redis, monkeypatch):
-    monkeypatch.setattr(throttle_module, "COOL_DOWN_SECONDS", 1.0)
+    monkeypatch.setattr(redis_client, "COOL_DOWN_SECONDS", 1.0)
     assert timed_hit("a")[1] is None
     proxied_redis.freeze()
     waited, error = timed_hit("b")

@@ -140,6 +140,18 @@ def test_too_little_history(sample):
         walk_forward(sample.tail(1000), tiny_config(), WalkForwardSettings(windows=10, step=100))
 
 
+def test_the_history_a_walk_forward_needs_is_one_rule_for_the_worker_and_the_submit_check(sample):
+    # The service checks the stored days with window_plan before queueing; walk_forward applies it to the rows.
+    config, settings = tiny_config(model_type="median"), WalkForwardSettings(windows=3, step=10)
+    assert wf.window_plan(281, config, settings) == (10, 250), "251 rows (days 0 to 250) train the first window"
+    need = "3 windows of 10 days: it takes 281 days, 251 to train the first window on and 30 to forecast"
+    with pytest.raises(DatasetError, match=f"^too little history for {need}; XYZ has 280$"):
+        wf.window_plan(280, config, settings, ticker="XYZ")
+    with pytest.raises(DatasetError, match=f"^too little history for {need}; the prices have 280$"):
+        walk_forward(sample.tail(280), config, settings)
+    assert walk_forward(sample.tail(281), config, settings).metrics["days"] == 30
+
+
 def test_the_walk_forward_verdict_judges_the_absolute_error_its_test_measured():
     # Up 0.6 % on 65 % of days, down 1.2 % on the rest: the median forecast halves no squared error,
     # yet its absolute error is lower, and the Diebold-Mariano test on absolute errors says so.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import uuid
 
 import pytest
@@ -10,10 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
 from common.errors import BadInput, NotAllowed, NotFound
+from core.data.csv_prices import parse_price_csv
 from core.data.frames import normalise_provider_frame
+from core.data.sample import sample_bytes
+from core.forecasting.config import TrainingConfig
 from core.services import analysis
 from db.engine import session_scope
-from db.models import BacktestResult, Evaluation, TrainingJob
+from db.models import BacktestResult, Evaluation, ModelVersion, TrainingJob
 from db.models.accounts import Role
 from db.repositories.actor import Actor
 from db.repositories.prices import upsert_prices
@@ -49,11 +53,19 @@ def jobs_of(actor: Actor) -> int:
         return session.scalar(select(func.count()).select_from(TrainingJob).where(TrainingJob.user_id == actor.user_id))
 
 
+def own_prices(actor: Actor, days: int | None = None) -> None:
+    """The actor's own ^GSPC: the 2018 fixture's 251 days, or the sample's last `days`."""
+    if days is None:
+        frame = normalise_provider_frame(gspc_2018_frame()).frame
+    else:
+        frame = parse_price_csv(sample_bytes(), ticker="^GSPC").frame.tail(days)
+    with session_scope() as session:
+        upsert_prices(session=session, frame=frame, ticker="^GSPC", owner_id=actor.user_id, source="upload")
+
+
 def test_a_walk_forward_is_queued_with_its_settings(database, queued_jobs):
     actor = make_account(database)
-    with session_scope() as session:
-        frame = normalise_provider_frame(gspc_2018_frame()).frame
-        upsert_prices(session=session, frame=frame, ticker="^GSPC", owner_id=actor.user_id, source="upload")
+    own_prices(actor, days=281)  # 251 to train the first window on, then 3 windows of 10 days
     job = analysis.submit_walk_forward(actor, ticker="^GSPC", model_type="ridge", windows=3, step=10)
     assert (job.kind, job.status) == ("walkforward", "queued")
     assert job.config["walkforward"] == {"windows": 3, "step": 10, "retrain_every": 1}
@@ -69,6 +81,39 @@ def test_walk_forward_settings_are_checked_before_anything_is_queued(database, s
     with pytest.raises(BadInput, match=message):
         analysis.submit_walk_forward(actor, ticker="^GSPC", **settings)
     assert jobs_of(actor) == 0
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {"windows": 3, "step": 10},
+            "3 windows of 10 days: it takes 281 days, 251 to train the first window on and 30 to forecast; "
+            "^GSPC has 251",
+        ),
+        (
+            {},  # the form's defaults: the last fifth split evenly, at least 5 days a window
+            "10 windows of 5 days: it takes 301 days, 251 to train the first window on and 50 to forecast; "
+            "^GSPC has 251",
+        ),
+    ],
+)
+def test_walk_forward_settings_the_tickers_history_cannot_hold_are_refused_before_anything_is_queued(
+    database, queued_jobs, settings, message
+):
+    # Such a job was queued, used up one of the hour's trainings, and failed in the worker.
+    actor = make_account(database)
+    own_prices(actor)
+    with pytest.raises(BadInput, match=f"^too little history for {re.escape(message)}$"):
+        analysis.submit_walk_forward(actor, ticker="^GSPC", model_type="ridge", **settings)
+    assert jobs_of(actor) == 0
+
+
+def test_a_viewer_hears_of_the_role_before_the_history(database):
+    viewer = make_account(database, role=Role.VIEWER)
+    own_prices(viewer)
+    with pytest.raises(NotAllowed, match="viewer role cannot train"):
+        analysis.submit_walk_forward(viewer, ticker="^GSPC", windows=50, step=1000)
 
 
 def test_a_walk_forward_of_a_ticker_without_prices_is_refused_before_it_is_queued(database):
@@ -148,3 +193,72 @@ def test_viewers_cannot_store_backtests_or_risk(database):
         analysis.risk(viewer, weights={"^GSPC": 1.0})
     assert len(analysis.backtests(viewer)) == 0
     assert len(analysis.risk_results(viewer)) == 0
+
+
+def version_of(model_type: str = "lstm", **settings) -> ModelVersion:
+    parameters = TrainingConfig(model_type=model_type, **settings).model_dump(mode="json")
+    return ModelVersion(ticker="^GSPC", version=1, model_type=model_type, parameters=parameters)
+
+
+def run_of(model_type: str = "lstm", ticker: str = "^GSPC", **settings) -> Evaluation:
+    training = TrainingConfig(model_type=model_type, **settings).model_dump(mode="json")
+    return Evaluation(ticker=ticker, config={"training": training, "walkforward": {"windows": 10}}, metrics={})
+
+
+def view_of(*runs: Evaluation) -> analysis.MetricsView:
+    """A Metrics page's read with these runs, newest first."""
+    return analysis.MetricsView(chart_template="", versions=[], evaluations=runs, leaderboard=None, tickers=[])
+
+
+def test_a_version_is_paired_with_the_newest_walk_forward_of_its_own_settings():
+    # A version with a 60-day window was shown beside the newest LSTM run, one of 20-day windows.
+    version = version_of(window=60)
+    own = run_of(window=60)
+    view = view_of(run_of(window=20), run_of("gru", window=60), run_of(ticker="SPY", window=60), own, run_of(window=60))
+    paired = view.walk_forward_of(version)
+    assert paired.run is own
+    assert paired.config == TrainingConfig(model_type="lstm", window=60)
+
+
+def test_runs_of_other_settings_are_counted_and_what_differs_named_but_not_paired():
+    version = version_of(window=60, learning_rate=1e-3)
+    paired = view_of(run_of(window=20, epochs=5), run_of()).walk_forward_of(version)
+    assert paired.run is None
+    assert paired.other_settings == 2
+    assert paired.differs_in == ("window", "epochs", "learning rate"), "the newest run's, in the config's order"
+    assert paired.config == TrainingConfig(model_type="lstm", window=60, learning_rate=1e-3), "to run one of its own"
+    nothing = view_of().walk_forward_of(version)
+    assert (nothing.run, nothing.other_settings, nothing.differs_in) == (None, 0, ())
+
+
+@pytest.mark.parametrize(
+    ("model_type", "version", "run", "paired"),
+    [
+        # The test fraction sizes a training's held-out days and a walk-forward's default window: no fit reads it.
+        ("lstm", {"test_fraction": 0.3}, {}, True),
+        ("lstm", {}, {"seed": 7}, False),
+        # Only the networks are built from the config; every fit is given the split, the interval's level and the seed.
+        ("ridge", {"window": 60, "lstm_units": (64, 32), "epochs": 50}, {}, True),
+        ("auto", {}, {"dropout": 0.5}, True),
+        ("ridge", {}, {"validation_fraction": 0.2}, False),
+        ("arima", {}, {"interval_level": 0.8}, False),
+        ("auto", {"seed": 1}, {}, False),
+    ],
+)
+def test_the_settings_compared_are_those_a_fit_of_the_type_reads(model_type, version, run, paired):
+    view = view_of(run_of(model_type, **run))
+    assert (view.walk_forward_of(version_of(model_type, **version)).run is not None) is paired
+
+
+def test_settings_stored_before_a_field_existed_read_as_its_default():
+    version = ModelVersion(ticker="^GSPC", version=1, model_type="lstm", parameters={})
+    run = Evaluation(ticker="^GSPC", config={"training": {"model_type": "lstm"}}, metrics={})
+    assert view_of(run).walk_forward_of(version).run is run
+    assert view_of(run).walk_forward_of(version_of(window=60)).run is None
+
+
+def test_a_version_whose_settings_this_app_cannot_read_is_paired_with_nothing():
+    # A bundle from another deployment may carry settings this one does not know.
+    version = ModelVersion(ticker="^GSPC", version=1, model_type="lstm", parameters={"lookback": 60})
+    paired = view_of(run_of()).walk_forward_of(version)
+    assert (paired.run, paired.config, paired.other_settings) == (None, None, 1)
