@@ -3,31 +3,20 @@
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy.engine import URL
 
-from core.data.service import import_prices
 from core.home import MATURED_SHOWN
 from db.engine import session_scope
-from db.migrate import upgrade_to_head
 from db.models import Prediction
 from db.types import utc_now
 from tests.accounts import logged_in_app, make_account
-from tests.fixtures import gspc_2018_bytes
 
 PAGE = "app_pages/home.py"
 HIT_MEANS = "hit means the predicted move had the sign of the real one; a forecast of no move makes no call."
 
 
 @pytest.fixture
-def database(monkeypatch, tmp_path):
-    url = URL.create("sqlite", database=str(tmp_path / "home.db"))
-    upgrade_to_head(url)
-    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
-    with session_scope() as session:
-        import_prices(
-            session=session, data=gspc_2018_bytes(), ticker="SPX", date_format=None, skip_bad_rows=False, owner=None
-        )
-    return url
+def database(spx_database):
+    return spx_database
 
 
 def matured(actor, how_many: int) -> None:

@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 from rq import SimpleWorker
-from sqlalchemy.engine import URL
 from streamlit.testing.v1 import AppTest
 
 from app_pages.train import FINISHED_JOBS_WITH_CHARTS, REFRESH_SECONDS
@@ -16,7 +15,6 @@ from core.forecasting.registry import save_version
 from core.forecasting.training import train_model
 from core.redis_client import require_redis
 from db.engine import session_scope
-from db.migrate import upgrade_to_head
 from db.models import TrainingJob, User
 from db.models.accounts import Role
 from tests.accounts import logged_in_app, make_account
@@ -30,15 +28,8 @@ PAGE = "app_pages/train.py"
 
 
 @pytest.fixture
-def database(monkeypatch, tmp_path):
-    url = URL.create("sqlite", database=str(tmp_path / "train.db"))
-    upgrade_to_head(url)
-    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
-    with session_scope() as session:
-        import_prices(
-            session=session, data=gspc_2018_bytes(), ticker="SPX", date_format=None, skip_bad_rows=False, owner=None
-        )
-    return url
+def database(spx_database):
+    return spx_database
 
 
 def choose_model_type(at, kind: str):

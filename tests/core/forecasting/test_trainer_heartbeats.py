@@ -18,6 +18,7 @@ from db.engine import get_sessionmaker, session_scope
 from db.models import Evaluation, TrainingJob
 from tests.accounts import make_account
 from tests.core.forecasting.tiny import tiny_config
+from tests.core.test_jobs import job
 from tests.fixtures import gspc_2018_bytes
 
 pytestmark = pytest.mark.postgres
@@ -44,11 +45,6 @@ def queued_job(actor, kind: str, ticker: str, walk: dict | None = None, **config
         session.add(row)
         session.flush()
         return row.id
-
-
-def job(job_id) -> TrainingJob:
-    with session_scope() as session:
-        return session.get(TrainingJob, job_id)
 
 
 def run(job_id) -> str:

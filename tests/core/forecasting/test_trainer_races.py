@@ -22,6 +22,7 @@ from db.models.forecasting import JobStatus
 from db.types import utc_now
 from tests.accounts import make_account
 from tests.core.forecasting.tiny import tiny_config
+from tests.core.test_jobs import job
 from tests.fixtures import gspc_2018_bytes
 
 pytestmark = pytest.mark.postgres
@@ -54,11 +55,6 @@ def new_job(actor, status: JobStatus, **config) -> uuid.UUID:
         session.add(row)
         session.flush()
         return row.id
-
-
-def job(job_id) -> TrainingJob:
-    with session_scope() as session:
-        return session.get(TrainingJob, job_id)
 
 
 def until_it_waits_for_a_lock_or_ends(thread: threading.Thread) -> None:
