@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
+from fastapi import Query
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from api.deps import CallerDep, TrainerDep
@@ -44,10 +46,15 @@ def post_walkforward(body: WalkForwardRequest, caller: TrainerDep) -> JobOut:
     )
 
 
+OpenQuery = Annotated[
+    bool, Query(alias="open", description="only your queued and running jobs, every one of them (limit not applied)")
+]
+
+
 @router.get("/jobs", response_model=JobList, responses=documented(401, 422, 429))
-def get_jobs(caller: CallerDep, limit: LimitQuery = DEFAULT_LIMIT) -> JobList:
+def get_jobs(caller: CallerDep, limit: LimitQuery = DEFAULT_LIMIT, open_only: OpenQuery = False) -> JobList:
     """Your recent jobs, newest first; jobs whose worker went silent are marked failed."""
-    jobs = models.list_jobs(caller.actor, limit)
+    jobs = models.list_open_jobs(caller.actor) if open_only else models.list_jobs(caller.actor, limit)
     return JobList(count=len(jobs), jobs=[JobOut.model_validate(job) for job in jobs])
 
 

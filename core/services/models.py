@@ -110,6 +110,13 @@ def list_jobs(actor: Actor, limit: int | None = None) -> Sequence[TrainingJob]:
         return jobs.list_jobs(session=session, actor=actor, limit=limit)
 
 
+def list_open_jobs(actor: Actor) -> Sequence[TrainingJob]:
+    """Every queued and running job of the actor, newest first, after those whose runner went silent have been
+    marked failed."""
+    with session_scope(action="list jobs") as session:
+        return jobs.list_jobs(session=session, actor=actor, limit=0, every_open=True)  # no finished ones
+
+
 def get_job(actor: Actor, job_id: uuid.UUID) -> TrainingJob:
     """One of the actor's jobs; failed first if its runner went silent, as in the list."""
     with session_scope(action="read job") as session:

@@ -147,3 +147,34 @@ def test_a_rule_across_body_fields_is_named_at_the_field_it_judges(client, analy
         client.post("/v1/jobs/walkforward", json=body, headers=analyst.headers), 422, "invalid_request"
     )
     assert error["details"] == [{"location": "body.retrain_every", "message": "1 to the number of windows (2), got 3"}]
+
+
+def test_open_jobs_are_listed_all_whatever_the_limit(client, analyst):
+    """A scheduler polling its running jobs must not lose one behind newer finished ones."""
+    from datetime import timedelta
+
+    from db.engine import session_scope
+    from db.models import TrainingJob
+    from db.models.forecasting import JobStatus
+    from db.types import utc_now
+
+    now = utc_now()
+
+    def job_row(ticker: str, status: JobStatus, created_at) -> TrainingJob:
+        row = TrainingJob(user_id=analyst.actor.user_id, ticker=ticker, kind="train", config={}, status=status.value)
+        row.created_at = created_at
+        return row
+
+    with session_scope() as session:
+        running = job_row("OLD", JobStatus.RUNNING, now - timedelta(hours=1))
+        running.started_at = running.heartbeat_at = now
+        session.add(running)
+        for number in range(3):
+            session.add(job_row(f"NEW{number}", JobStatus.SUCCEEDED, now - timedelta(minutes=number)))
+        session.flush()
+        running_id = str(running.id)
+    newest = client.get("/v1/jobs", params={"limit": 2}, headers=analyst.headers).json()
+    assert [job["ticker"] for job in newest["jobs"]] == ["NEW0", "NEW1"], "the limit counts every job"
+    still_open = client.get("/v1/jobs", params={"open": "true"}, headers=analyst.headers).json()
+    assert [job["id"] for job in still_open["jobs"]] == [running_id]
+    assert still_open["count"] == 1
