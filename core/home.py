@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.data.calendar import is_stale
@@ -15,10 +14,9 @@ from core.forecasting.zoo import job_name
 from core.jobs import list_jobs
 from core.predictions import ledger_with_outcomes
 from core.preferences import load_preferences
-from db.models import Prediction
-from db.repositories.actor import Actor, own_rows
+from db.repositories.actor import Actor
 from db.repositories.models import any_model_versions
-from db.repositories.predictions import any_predictions
+from db.repositories.predictions import any_predictions, count_matured
 from db.repositories.preferences import get_preferences, update_preferences
 from db.repositories.prices import list_cached_tickers, read_prices
 from db.types import utc_now
@@ -112,20 +110,11 @@ def start_page(*, session: Session, actor: Actor, today: date, seen_since: datet
         watchlist_is_default=bool(chosen),
         jobs=jobs,
         matured=matured,
-        matured_total=_count_matured(session, actor, seen_since),
+        matured_total=count_matured(session=session, actor=actor, since=seen_since),
         seen_since=seen_since,
         has_prices=bool(cached),
         has_models=any_model_versions(session=session, actor=actor),
         has_predictions=any_predictions(session=session, actor=actor),
-    )
-
-
-def _count_matured(session: Session, actor: Actor, since: datetime) -> int:
-    """How many of the actor's predictions met their actual after `since`, as ledger_with_outcomes filters them."""
-    return session.scalar(
-        select(func.count())
-        .select_from(Prediction)
-        .where(own_rows(Prediction.user_id, actor), Prediction.actual_value.is_not(None), Prediction.matured_at > since)
     )
 
 

@@ -220,18 +220,17 @@ class TrainingRun:
             job.message = message
 
     def _window(self, window: int, windows: int) -> None:
-        with self._open_job() as job:
-            if job is not None:
-                job.progress = window / windows
-                job.heartbeat_at = utc_now()
-                self._say(job, f"window {window} of {windows} done")
+        self._progress(window / windows, f"window {window} of {windows} done")
 
     def _model_type_done(self, done: int, total: int) -> None:
+        self._progress(done / total, f"{done} of {total} model types done")
+
+    def _progress(self, share: float, message: str) -> None:
         with self._open_job() as job:
             if job is not None:
-                job.progress = done / total
+                job.progress = share
                 job.heartbeat_at = utc_now()
-                self._say(job, f"{done} of {total} model types done")
+                self._say(job, message)
 
     def _epoch(self, epoch: int, epochs: int, loss: float, val_loss: float | None) -> None:
         with self._open_job() as job:

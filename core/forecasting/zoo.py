@@ -15,6 +15,12 @@ _SIMPLE: dict[str, type[Forecaster]] = {
     cls.kind: cls for cls in (Persistence, Drift, MedianDrift, MovingAverage, Ridge, Arima, Ets, Ensemble)
 }
 NETWORK_KINDS = ("lstm", "gru")  # the types that train in epochs, and so can stop between them
+# Of a model's settings, a fit of every type reads these (history.fit: the validation part, the interval's
+# level, the seed); only the networks are built from the whole config (make).
+EVERY_FIT_READS = ("validation_fraction", "interval_level", "seed")
+# No fit reads the test fraction: it sizes a training's held-out days, and a walk-forward's windows when no
+# length is given. Two configs that differ only there fit the same model at every origin.
+NO_FIT_READS = ("model_type", "test_fraction")  # the type is compared on its own
 KINDS = (*_SIMPLE, *NETWORK_KINDS)
 
 
@@ -82,3 +88,12 @@ def restore(kind: str, parameters: dict[str, Any], model_file: bytes | None = No
     if model_file is not None:
         raise ValueError(f"a {kind} model has no model file")
     return _SIMPLE[kind].restore(parameters)
+
+
+def fitted_settings(config: TrainingConfig) -> dict[str, object]:
+    """The settings a fit of the config's model type reads, in the config's order: two configs with the same
+    ones fit the same model."""
+    read = TrainingConfig.model_fields if config.model_type in NETWORK_KINDS else EVERY_FIT_READS
+    return {
+        name: getattr(config, name) for name in TrainingConfig.model_fields if name in read and name not in NO_FIT_READS
+    }

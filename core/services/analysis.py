@@ -19,7 +19,7 @@ from core.auth.roles import Permission, require
 from core.backtest import BacktestConfig, BacktestResult
 from core.forecasting.config import WALK_FORWARD_WINDOWS, TrainingConfig
 from core.forecasting.walkforward import WalkForwardSettings, window_plan
-from core.forecasting.zoo import NETWORK_KINDS, configured_kind
+from core.forecasting.zoo import configured_kind, fitted_settings
 from core.preferences import load_preferences
 from core.results import DEFAULT_LIMIT, Stored, get_owned, list_owned
 from core.risk import RiskReport
@@ -31,13 +31,6 @@ from db.repositories.actor import Actor
 from db.repositories.evaluations import list_evaluations
 from db.repositories.models import list_model_versions
 from db.repositories.prices import list_cached_tickers, visible_days
-
-# Of a model's settings, a fit of every type reads these (core.forecasting.history.fit: the validation part,
-# the interval's level, the seed); only the networks are built from the whole config (core.forecasting.zoo.make).
-EVERY_FIT_READS = ("validation_fraction", "interval_level", "seed")
-# No fit reads the test fraction: it sizes a training's held-out days, and a walk-forward's windows when no
-# length is given. Two configs that differ only there fit the same model at every origin.
-NO_FIT_READS = ("model_type", "test_fraction")  # the type is compared on its own
 
 
 def _stored_config(stored: object, model_type: object) -> TrainingConfig | None:
@@ -51,20 +44,12 @@ def _stored_config(stored: object, model_type: object) -> TrainingConfig | None:
         return None
 
 
-def _fit_settings(config: TrainingConfig) -> dict[str, object]:
-    """The settings a fit of the config's model type reads, in the config's order."""
-    read = TrainingConfig.model_fields if config.model_type in NETWORK_KINDS else EVERY_FIT_READS
-    return {
-        name: getattr(config, name) for name in TrainingConfig.model_fields if name in read and name not in NO_FIT_READS
-    }
-
-
 def _differences(version: TrainingConfig, run: TrainingConfig | None) -> tuple[str, ...]:
     """The fitted settings of a walk-forward that differ from a version's, in words; none when it tested them."""
     if run is None:
         return ("settings this app cannot read",)
-    theirs = _fit_settings(run)
-    return tuple(name.replace("_", " ") for name, value in _fit_settings(version).items() if theirs[name] != value)
+    theirs = fitted_settings(run)
+    return tuple(name.replace("_", " ") for name, value in fitted_settings(version).items() if theirs[name] != value)
 
 
 @dataclass(frozen=True)

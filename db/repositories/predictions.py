@@ -212,3 +212,12 @@ def ledger_freshness(*, session: Session, actor: Actor) -> LedgerFreshness:
 
 def any_predictions(*, session: Session, actor: Actor) -> bool:
     return session.scalar(select(select(Prediction.id).where(own_rows(Prediction.user_id, actor)).exists())) or False
+
+
+def count_matured(*, session: Session, actor: Actor, since: datetime) -> int:
+    """How many of the actor's predictions met their actual value after `since`."""
+    return session.scalar(
+        select(func.count())
+        .select_from(Prediction)
+        .where(own_rows(Prediction.user_id, actor), Prediction.actual_value.is_not(None), Prediction.matured_at > since)
+    )
