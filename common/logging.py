@@ -2,6 +2,7 @@
 
 Every record's message is written on one line: its control characters are escaped, so no value a
 user typed (a file name, a key's name, a URL's path) can start a line that reads as a record of its own.
+A traceback keeps its lines, but the messages of the errors in it are escaped the same way.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import traceback
 from contextlib import suppress
 from io import TextIOWrapper
 from pathlib import Path
@@ -71,10 +73,30 @@ class OneLineFormatter(logging.Formatter):
         return escape_controls(super().formatMessage(record))
 
     def formatException(self, ei: tuple[type[BaseException], BaseException, TracebackType | None]) -> str:  # noqa: N802
-        return super().formatException(ei).translate(_ESCAPED_BUT_LINE_BREAKS)
+        text = super().formatException(ei)
+        # An error's message and notes may quote data; the frames above them are ours.
+        for block in _message_blocks(ei[1]):
+            text = text.replace(block, escape_controls(block))
+        return text.translate(_ESCAPED_BUT_LINE_BREAKS)
 
     def formatStack(self, stack_info: str) -> str:  # noqa: N802
         return super().formatStack(stack_info).translate(_ESCAPED_BUT_LINE_BREAKS)
+
+
+def _message_blocks(error: BaseException | None) -> list[str]:
+    """The "Type: message" text, notes included, of the error and each error it chains to, as a traceback
+    prints it, for those that run over more than one line."""
+    blocks, pending, seen = [], [error], set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        block = "".join(traceback.format_exception_only(current)).removesuffix("\n")
+        if "\n" in block:
+            blocks.append(block)
+        pending += [current.__cause__, current.__context__, *getattr(current, "exceptions", ())]
+    return blocks
 
 
 def get_logger(component: str) -> logging.Logger:

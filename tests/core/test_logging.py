@@ -103,6 +103,28 @@ def test_a_traceback_stays_on_lines_of_its_own_below_the_escaped_message(tmp_pat
     assert not any(line.startswith("2026-12-07 07:30:00,000 ERROR") for line in lines)
 
 
+def test_an_errors_message_cannot_forge_a_line_below_its_traceback(tmp_path):
+    # An error's message may quote what a user typed or a file held; its traceback is ours.
+    configure_logging(tmp_path, "INFO", console=False)
+    try:
+        try:
+            raise KeyError(f"cause{FORGED}")
+        except KeyError as cause:
+            error = ValueError(f"bad cell{FORGED}\r\x1b[2K")
+            error.add_note(f"note{FORGED}")
+            raise error from cause
+    except ValueError:
+        get_logger("data").exception("upload failed")
+    lines = flushed_lines(tmp_path)
+    assert not any(line.startswith("2026-12-07 07:30:00,000 ERROR") for line in lines), lines
+    forged = "\\n2026-12-07 07:30:00,000 ERROR    candlecast.db FORGED LINE"
+    assert lines[-1] == f"ValueError: bad cell{forged}\\r\\x1b[2K\\nnote{forged}", "the message and its note, escaped"
+    assert f"KeyError: 'cause{forged}'" in lines, "a chained error's message too"
+    assert "The above exception was the direct cause of the following exception:" in lines
+    assert sum(line == "Traceback (most recent call last):" for line in lines) == 2
+    assert sum(line.startswith('  File "') for line in lines) == 2
+
+
 def test_a_stack_without_the_errors_message_stays_multi_line(tmp_path):
     from common.logging import stack_only
 
