@@ -23,7 +23,7 @@ from api.errors import ApiError
 from api.limits import ApiLimits, take
 from common.config import Settings, get_settings
 from core.api_usage import KeyHolder, authenticate_key, record_key_request
-from core.auth.client_address import resolve_client_address
+from core.auth.client_address import client_address_from_forwarded_lines
 from core.auth.roles import Permission, require
 from core.throttle import Throttle, get_throttle
 from db.engine import session_scope
@@ -52,10 +52,10 @@ def client_address_of(scope: Scope) -> str:
     The same rule as the app's pages; uvicorn runs without proxy headers, so the peer here is the connection's.
     """
     peer = scope.get("client")
-    forwarded = ", ".join(
-        value.decode("latin-1") for name, value in scope.get("headers", []) if name == b"x-forwarded-for"
+    forwarded = [value.decode("latin-1") for name, value in scope.get("headers", []) if name == b"x-forwarded-for"]
+    return client_address_from_forwarded_lines(
+        peer[0] if peer else None, forwarded, get_settings().trusted_proxy_networks
     )
-    return resolve_client_address(peer[0] if peer else None, forwarded or None, get_settings().trusted_proxy_networks)
 
 
 def endpoint_of(method: str, route: APIRoute) -> str:

@@ -118,7 +118,11 @@ def render_screener(actor) -> None:
         rsi_above = left.number_input("RSI above", 0.0, 100.0, value=None, placeholder="any")
         trend = left.radio("Close vs EMA 200", ["any", "above", "below"], horizontal=True)
         cross_days = right.number_input("MACD crossed above signal within (days)", 1, 60, value=None, placeholder="any")
-        hv_high = right.checkbox("HV above its one-year median")
+        hv_high = right.checkbox(
+            "HV above its one-year median",
+            help="The median of HV 20 over the ticker's last market year; a ticker with less than half a year "
+            "of it has none yet and never matches",
+        )
         submitted = st.form_submit_button("Screen", icon=":material/filter_alt:")
     if not submitted:
         return

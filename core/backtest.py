@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from common.errors import BadInput
-from core.risk import max_drawdown
+from core.risk import max_drawdown, sharpe_ratio
 
 BASIS_POINT = 1e-4
 
@@ -41,12 +41,11 @@ def performance(daily_returns: np.ndarray, equity: np.ndarray, days_a_year: int)
     days = len(daily_returns)
     total = float(equity[-1] - 1.0)
     years = days / days_a_year
-    deviation = daily_returns.std(ddof=1)
     downside = np.sqrt(np.mean(np.minimum(daily_returns, 0.0) ** 2))
     return {
         "total_return": total,
         "cagr": float(equity[-1] ** (1 / years) - 1) if years > 0 and equity[-1] > 0 else float("nan"),
-        "sharpe": float(daily_returns.mean() / deviation * np.sqrt(days_a_year)) if deviation > 0 else float("nan"),
+        "sharpe": sharpe_ratio(daily_returns, days_a_year),
         "sortino": float(daily_returns.mean() / downside * np.sqrt(days_a_year)) if downside > 0 else float("nan"),
         "max_drawdown": max_drawdown(equity),
     }

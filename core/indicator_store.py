@@ -65,22 +65,21 @@ def _refresh_scope(
         drop_indicators_without_prices(session=session, tickers=tickers, owner_id=owner_id)  # shared days deleted
     if prices.empty:
         return 0
-    numeric = adjusted_prices(prices.astype({name: float for name in ("open", "high", "low", "close", "volume")}))
+    numeric = prices.astype({name: float for name in ("open", "high", "low", "close", "volume")})
     # Tickers arrive sorted, each by date: split at the boundaries instead of a groupby per ticker.
-    starts = np.flatnonzero(numeric["ticker"].to_numpy()[1:] != numeric["ticker"].to_numpy()[:-1]) + 1
-    bounds = [0, *starts.tolist(), len(numeric)]
     names = numeric["ticker"].to_numpy()
-    parts = [
-        compute_all(numeric.iloc[start:end], periods_per_year=days_a_year([names[start]]))
-        for start, end in pairwise(bounds)
-    ]
+    starts = np.flatnonzero(names[1:] != names[:-1]) + 1
+    bounds = [0, *starts.tolist(), len(numeric)]
+    # Adjusted one ticker at a time: a split found in one ticker must not touch another's volumes.
+    adjusted = [adjusted_prices(numeric.iloc[start:end]) for start, end in pairwise(bounds)]
+    parts = [compute_all(part, periods_per_year=days_a_year([part["ticker"].iloc[0]])) for part in adjusted]
     values = pd.concat(parts, ignore_index=True)
     values.insert(0, "ticker", prices["ticker"].to_numpy())
     values.insert(1, "date", prices["date"].to_numpy())
     changed = upsert_indicators(
         session=session, values=values[["ticker", "date", *INDICATOR_COLUMNS]], owner_id=owner_id
     )
-    values["close"] = numeric["close"].to_numpy()
+    values["close"] = np.concatenate([part["close"].to_numpy() for part in adjusted])
     replace_latest(session=session, latest=latest_rows(values), owner_id=owner_id)
     return changed
 
@@ -89,10 +88,12 @@ def latest_rows(history: pd.DataFrame) -> pd.DataFrame:
     """Each ticker's screener row from its history (ticker, date, close, rsi_14, ema_200, macd_hist, hv_20).
 
     history is sorted by ticker and date. Over each ticker's last trading year (its market's year of
-    daily rows: 365 for a coin): the latest values, the median of hv_20, how many days ago MACD last
-    crossed above its signal (a day whose histogram turned positive from a value at or below zero).
+    daily rows: 365 for a coin): the latest values, the median of hv_20 (NaN until the year holds
+    hv_20 values on at least half its rows), how many days ago MACD last crossed above its signal
+    (a day whose histogram turned positive from a value at or below zero).
     """
-    rows_a_year = history["ticker"].map({ticker: days_a_year([ticker]) for ticker in history["ticker"].unique()})
+    year_of = {ticker: days_a_year([ticker]) for ticker in history["ticker"].unique()}
+    rows_a_year = history["ticker"].map(year_of)
     newest_first = history.groupby("ticker", sort=False).cumcount(ascending=False)
     year = history[newest_first.to_numpy() < rows_a_year.to_numpy()]
     groups = year.groupby("ticker", sort=False)
@@ -104,7 +105,10 @@ def latest_rows(history: pd.DataFrame) -> pd.DataFrame:
     age = groups.cumcount(ascending=False)  # 0 on the newest day
     cross_age = age.where(crossed).groupby(year["ticker"]).min()
     result = latest[["date", "close", "rsi_14", "ema_200", "macd_hist", "hv_20"]].copy()
-    result["hv_20_year_median"] = groups["hv_20"].median()
+    # A month of history is no year: its "median" of ten values would make any swing look high.
+    hv_counts = groups["hv_20"].count()
+    enough = hv_counts >= hv_counts.index.map(year_of).to_numpy() // 2
+    result["hv_20_year_median"] = groups["hv_20"].median().where(enough)
     result["macd_cross_age"] = cross_age.reindex(result.index).astype("Int64")
     result["date"] = pd.to_datetime(result["date"]).dt.date
     return result.reset_index()

@@ -19,7 +19,7 @@ from core.actions import authorise_action
 from core.audit import record_event
 from core.data.calendar import calendar_for, is_stale, session_end
 from core.forecasting import metrics
-from core.forecasting.history import judged
+from core.forecasting.history import SAME_AS_PERSISTENCE, judged
 from core.forecasting.zoo import version_name
 from core.throttle import Throttle
 from db.models import HistoricalPrice, ModelVersion, Prediction
@@ -186,6 +186,17 @@ class Scoreboard:
 
 
 NO_ONE_DAY_FORECAST_YET = "not tested yet: no one-day forecast has met its close"
+# Fewer one-day forecasts are too few for the Diebold-Mariano test's t distribution: four of a drift's forecasts
+# before four up days missed by nearly the same amount each, and their tiny variance read as "p < 0.001".
+MIN_SCOREBOARD_DAYS = 30
+
+
+def _too_few_to_test(days: int) -> str:
+    """The verdict of a model with fewer than MIN_SCOREBOARD_DAYS matured one-day forecasts."""
+    if days == 0:
+        return NO_ONE_DAY_FORECAST_YET
+    met = "has met its close" if days == 1 else "have met their close"
+    return f"not tested yet: {days} of {MIN_SCOREBOARD_DAYS} one-day forecasts {met}"
 
 
 def scoreboard(ledger: pd.DataFrame) -> pd.DataFrame:
@@ -194,7 +205,8 @@ def scoreboard(ledger: pd.DataFrame) -> pd.DataFrame:
     A forecast made again (Predict pressed twice on one day) counts once. The verdict says "beats
     persistence" only when a Diebold-Mariano test says so (p < 0.05), and the test takes only each
     day's one-day-ahead forecast: the days of a five-day run share four of their moves with the next
-    run's, and counted as independent they made "significant" ten times as often as chance allows. The
+    run's, and counted as independent they made "significant" ten times as often as chance allows. Below
+    MIN_SCOREBOARD_DAYS of them there is no test (p NaN) and the verdict counts the days still to come. The
     direction's hit rate and p-value are of the one-day forecasts too; MAE, MASE and coverage of all.
     """
     # As timestamps: grouped as Python dates, pandas took the slow path, half a second over 20,000 rows.
@@ -222,6 +234,10 @@ def scoreboard(ledger: pd.DataFrame) -> pd.DataFrame:
             _, dm_pvalue, said = judged(day_actual, day_predicted, day_base)
         else:  # every matured row of the model is a later day of a run whose first day waits for its close
             rate, hits, days, dm_pvalue, said = float("nan"), 0, 0, float("nan"), NO_ONE_DAY_FORECAST_YET
+        if len(one_day) < MIN_SCOREBOARD_DAYS:
+            dm_pvalue = float("nan")
+            if said != SAME_AS_PERSISTENCE:  # a fact of the forecasts themselves, true from the first day
+                said = _too_few_to_test(len(one_day))
         rows.append(
             Scoreboard(
                 model=str(model),

@@ -49,6 +49,22 @@ def parametric_cvar(returns: np.ndarray, level: float) -> float:
     return float(-(returns.mean() - returns.std(ddof=1) * norm.pdf(norm.ppf(alpha)) / alpha))
 
 
+# Daily returns are ratios of prices near 1, each rounded to about 1e-16: a deviation below this is rounding.
+NEGLIGIBLE_DEVIATION = 1e-12
+
+
+def sharpe_ratio(daily_returns: np.ndarray, days_a_year: int) -> float:
+    """Mean daily return over its deviation (risk-free 0), annualised; NaN for returns that do not vary."""
+    daily_returns = np.asarray(daily_returns, dtype=float)
+    if len(daily_returns) < 2:
+        return float("nan")
+    deviation, mean = daily_returns.std(ddof=1), daily_returns.mean()
+    # A price growing by the same ratio every day has returns apart by rounding alone: Sharpe 1e13 otherwise.
+    if not deviation > NEGLIGIBLE_DEVIATION * max(1.0, abs(mean)):
+        return float("nan")
+    return float(mean / deviation * np.sqrt(days_a_year))
+
+
 def beta(returns: pd.Series, benchmark: pd.Series) -> float:
     joined = pd.concat([returns, benchmark], axis=1, join="inner").dropna()
     if len(joined) < 3 or joined.iloc[:, 1].var() == 0:
@@ -95,7 +111,7 @@ def risk_report(
     """Every risk figure for a portfolio (one ticker is a portfolio of one) over its tickers' common days.
 
     benchmark: the adjusted closes of the ticker beta is measured against, named after it. Only beta
-    reads it, on the days both have: the portfolio's own figures keep all of their history.
+    reads it, from the closes of the days both have: the portfolio's own figures keep all of their history.
     days_a_year: what annualised figures scale by; the scenarios look one such year ahead unless horizon says.
     """
     if len(closes) < 30:
@@ -111,7 +127,7 @@ def risk_report(
         "days_a_year": days_a_year,
         "annualised_volatility": float(deviation * np.sqrt(days_a_year)),
         "annualised_return": float((equity[-1]) ** (days_a_year / len(daily)) - 1),
-        "sharpe": float(daily.mean() / deviation * np.sqrt(days_a_year)) if deviation > 0 else float("nan"),
+        "sharpe": sharpe_ratio(daily, days_a_year),
         "max_drawdown": max_drawdown(equity),
     }
     for level in LEVELS:
@@ -121,10 +137,13 @@ def risk_report(
         metrics[f"var_parametric_{key}"] = parametric_var(daily, level)
         metrics[f"cvar_parametric_{key}"] = parametric_cvar(daily, level)
     if benchmark is not None:
-        bench = benchmark.pct_change().dropna()
+        # Closes first, returns after: each side's returns taken on its own days set a coin's Sunday-to-Monday
+        # move beside an index's Friday-to-Monday move, and beta came out 1.16 for a coin moving as the index.
+        shared_days = closes.index.intersection(benchmark.dropna().index)
+        shared_returns = portfolio_returns(closes.loc[shared_days], weights)
         metrics["benchmark"] = str(benchmark.name)
-        metrics["beta"] = beta(returns, bench)
-        metrics["beta_days"] = len(returns.index.intersection(bench.index))
+        metrics["beta"] = beta(shared_returns, benchmark.loc[shared_days].pct_change().dropna())
+        metrics["beta_days"] = len(shared_returns)
     horizon = horizon or days_a_year
     simulated = bootstrap_paths(daily, horizon, paths)
     quantiles = np.percentile(simulated, [5, 25, 50, 75, 95], axis=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -102,15 +102,19 @@ def _recent_closes(history: pd.DataFrame, tickers: pd.Series, *, column: str) ->
 def screen(*, session: Session, actor: Actor, criteria: Criteria, today: date | None = None) -> pd.DataFrame:
     """Run the criteria over every ticker the actor can see: one query over one row per ticker.
 
-    Then one read of the matches' last year of prices gives their sparklines and, in PROBLEMS,
-    what the data-quality report finds in that year (staleness aside), or None.
+    Then one read of the matches' prices gives their sparklines and, in PROBLEMS, what the
+    data-quality report finds in each match's own last year up to its last bar (staleness aside), or None.
     """
     result = screen_latest(read_latest(session=session, actor=actor), criteria)
     tickers = [str(ticker) for ticker in result["ticker"]]
     if tickers:
-        # The year the conditions looked at, not whole histories: every ticker may match.
-        start = pd.to_datetime(result["date"]).min().date() - timedelta(days=QUALITY_DAYS)
+        # From the oldest match's year on, not whole histories: every ticker may match. One read for all.
+        last_bars = pd.Series(pd.to_datetime(result["date"]).to_numpy(), index=tickers)
+        year_starts = last_bars - pd.Timedelta(days=QUALITY_DAYS)
+        start = year_starts.min().date()
         prices = read_prices_of(session=session, actor=actor, tickers=tickers, start=start)
+        # Each judged on its own year: a ticker that stopped long ago must not pull in a fresh one's old gaps.
+        prices = prices[prices["date"] >= prices["ticker"].map(year_starts)]
         actions = read_actions_of(session=session, actor=actor, tickers=tickers)
         flagged = problems_of(prices, actions, tickers=tickers, today=today or date.today())
     else:

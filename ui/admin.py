@@ -57,16 +57,20 @@ def render_users(actor: Actor) -> None:
     if chosen is None:
         return
     user = by_name[chosen]
+    # Keyed by the user: unkeyed, a control looks the same for two users with the same stored values,
+    # and keeps what was chosen for the previous user, one click from being applied to this one.
     role_column, active_column, reset_column = st.columns(3)
-    new_role = role_column.selectbox("Role", [r.value for r in Role], index=[r.value for r in Role].index(user.role))
-    changing = role_column.button("Change role", disabled=new_role == user.role)
+    roles = [r.value for r in Role]
+    new_role = role_column.selectbox("Role", roles, index=roles.index(user.role), key=f"role-{user.id}")
+    changing = role_column.button("Change role", disabled=new_role == user.role, key=f"change-role-{user.id}")
     if changing and attempt(accounts.change_role, actor, user_id=user.id, role=Role(new_role)):
         done_then_rerun(f"{user.username} is now {new_role}.")
     label = "Deactivate" if user.is_active else "Reactivate"
-    if active_column.button(label) and attempt(accounts.set_active, actor, user_id=user.id, active=not user.is_active):
+    toggled = active_column.button(label, key=f"set-active-{user.id}")
+    if toggled and attempt(accounts.set_active, actor, user_id=user.id, active=not user.is_active):
         done = "deactivated: they can no longer log in" if user.is_active else "reactivated: they can log in again"
         done_then_rerun(f"{user.username} {done}.")
-    if reset_column.button("Reset password"):
+    if reset_column.button("Reset password", key=f"reset-password-{user.id}"):
         reset = attempt(accounts.reset_password, actor, user_id=user.id)
         if reset:
             revoked = f"{plural(reset.revoked_keys, 'API key')} {'was' if reset.revoked_keys == 1 else 'were'} revoked"

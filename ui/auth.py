@@ -11,7 +11,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import streamlit as st
@@ -23,7 +23,7 @@ from common.config import Settings, get_settings
 from common.errors import Refusal
 from core.audit import set_client_address
 from core.auth import cookie_signing_key
-from core.auth.client_address import resolve_client_address
+from core.auth.client_address import client_address_from_forwarded_lines
 from core.passwords import PASSWORD_RULES
 from core.services import accounts
 from db.engine import database_error_message
@@ -46,9 +46,11 @@ def client_ip() -> str | None:
         return None
     if not headers:
         return None  # no browser behind this run (AppTest)
-    settings = get_settings()
-    return resolve_client_address(
-        peer if isinstance(peer, str) else None, headers.get("X-Forwarded-For"), settings.trusted_proxy_networks
+    # Every line: `get` gives the first, which the client wrote when a proxy appends a line of its own.
+    return client_address_from_forwarded_lines(
+        peer if isinstance(peer, str) else None,
+        headers.get_all("X-Forwarded-For"),
+        get_settings().trusted_proxy_networks,
     )
 
 
@@ -254,7 +256,8 @@ class SessionCookieController:
             self.name,
             token,
             key=widget_key,
-            expires_at=datetime.now() + timedelta(seconds=self.lifetime_seconds),
+            # With an offset: the browser reads a zone-less time as its own local time.
+            expires_at=datetime.fromtimestamp(now + self.lifetime_seconds, tz=UTC),
             same_site="strict",
         )
         state["cookie_pending"] = st.session_state.get(widget_key) is not True  # True: the browser's answer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -341,10 +342,10 @@ def set_active(
 
 
 def reset_password_by_admin(
-    *, session: Session, actor: Actor, user_id: uuid.UUID, client_ip: str | None = None
+    *, session: Session, actor: Actor, user_id: uuid.UUID, throttle: Throttle, client_ip: str | None = None
 ) -> PasswordReset:
-    """Admin: give a user a random temporary password, returned once to be passed on; ends their sessions
-    and revokes their API keys.
+    """Admin: give a user a random temporary password, returned once to be passed on; ends their sessions,
+    revokes their API keys and lifts their login lockout.
 
     A reset is what an admin does when an account may be in someone else's hands: a key is a credential
     as good as the password, so the keys go with it, in the same transaction. The user makes new ones.
@@ -356,6 +357,11 @@ def reset_password_by_admin(
     set_password_hash(session=session, user=user, password_hash=hash_password(temporary))
     record_logout(session=session, user=user)
     revoked = revoke_every_key_of(session=session, user_id=user.id)
+    # The admin has just vouched for the user: the guesses that locked the account were at a password
+    # that no longer works. Without the store the reset still goes through (revoking the keys of an
+    # account in the wrong hands must not wait for Redis); the lockout then lapses on its own.
+    with contextlib.suppress(ThrottleUnavailableError):
+        throttle.clear(LOGIN_FAILURES_PER_ACCOUNT, "login-account", _account_counter(user.username))
     record_event(
         session=session,
         action="password reset",

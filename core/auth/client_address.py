@@ -43,3 +43,14 @@ def resolve_client_address(peer: str | None, forwarded_for: str | None, trusted_
         if not _trusted(address, trusted_proxies):
             return str(address)
     return shown_peer
+
+
+def client_address_from_forwarded_lines(
+    peer: str | None, forwarded_for_lines: Sequence[str], trusted_proxies: Sequence[Network]
+) -> str:
+    """The client's address from every X-Forwarded-For line of a request, in the order received.
+
+    A proxy may append its own line rather than extend the client's, so reading one line can mean
+    reading only what the client wrote; the lines together are one list (RFC 9110, 5.3).
+    """
+    return resolve_client_address(peer, ", ".join(forwarded_for_lines) or None, trusted_proxies)

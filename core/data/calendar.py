@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from common.errors import BadInput
+
 if TYPE_CHECKING:
     from exchange_calendars import ExchangeCalendar
 
@@ -183,14 +185,27 @@ def calendar_for_exchange(code: str) -> ExchangeCalendar:
     return _calendar(code)
 
 
+class BeforeCalendarError(BadInput):
+    """A day before the first session of the ticker's exchange calendar: the sessions after it are unknown."""
+
+
 def trading_days_after(last: date | pd.Timestamp, count: int, ticker: str) -> pd.DatetimeIndex:
     """The next `count` sessions of the ticker's exchange after `last`, holidays skipped.
 
     Past the calendar's published horizon (a year ahead) the days continue on the calendar's weekdays.
+    Before its first session they are unknown: BeforeCalendarError.
     """
     calendar = calendar_for(ticker)
     start = pd.Timestamp(last).normalize().tz_localize(None)
     first = start + pd.Timedelta(days=1)
+    if first < calendar.first_session:
+        # Weekdays would guess, and the guess would become the ledger's target days; the library's own
+        # error ("Parameter `start` receieved as ...") means nothing to the user who pressed Predict.
+        opens = f"{calendar.first_session:%Y-%m-%d}"
+        raise BeforeCalendarError(
+            f"{ticker}'s trading days after {start:%Y-%m-%d} are unknown: the calendar of its exchange "
+            f"({calendar.name}) starts on {opens}. Forecasts need prices that reach {opens} or later."
+        )
     days = (
         list(calendar.sessions_in_range(first, calendar.last_session)[:count]) if first <= calendar.last_session else []
     )

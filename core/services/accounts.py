@@ -217,9 +217,10 @@ def set_active(actor: Actor, *, user_id: uuid.UUID, active: bool) -> User:
 
 
 def reset_password(actor: Actor, *, user_id: uuid.UUID) -> PasswordReset:
-    """A temporary password for the user, returned once; their sessions end and their API keys are revoked."""
+    """A temporary password for the user, returned once; their sessions end, their API keys are revoked and
+    their login lockout is lifted."""
     with session_scope(action="password reset") as session:
-        return auth.reset_password_by_admin(session=session, actor=actor, user_id=user_id)
+        return auth.reset_password_by_admin(session=session, actor=actor, user_id=user_id, throttle=get_throttle())
 
 
 def invite(actor: Actor, *, email: str) -> Invitation:

@@ -12,6 +12,7 @@ from core.auth.roles import Permission, require
 from core.indicator_view import IndicatorParams, indicator_view
 from core.preferences import Preferences, load_preferences
 from core.screener import Criteria, screen
+from core.services.market import DateRangeError
 from db.engine import session_scope
 from db.repositories.actor import Actor
 from db.repositories.prices import list_cached_tickers
@@ -79,9 +80,12 @@ def chart_data(
 ) -> IndicatorChart:
     """A ticker's prices (as traded, or adjusted) and indicators between start and end.
 
-    Refuses a parameter the indicators cannot be computed with, naming it.
+    Refuses a reversed range (read, it is no days at all: "no prices" would hide the typo) and a
+    parameter the indicators cannot be computed with, naming it.
     """
     require(actor, Permission.READ)
+    if start and end and start > end:
+        raise DateRangeError(f"Date range: the first day ({start}) comes after the last ({end}).")
     with session_scope(action=f"chart {ticker}", read_only=True) as session:
         try:
             view = indicator_view(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Invitation
 from db.repositories.actor import Actor
-from db.repositories.users import UserInputError, checked_email, normalise_email
+from db.repositories.users import UserInputError, checked_email
 from db.types import utc_now
 
 
@@ -24,7 +24,14 @@ def add_invitation(*, session: Session, actor: Actor, email: str) -> Invitation:
 
 
 def find_open_invitation(*, session: Session, email: str) -> Invitation | None:
-    query = select(Invitation).where(Invitation.email == normalise_email(email), Invitation.used_at.is_(None))
+    """The unused invitation of an address, however its domain is spelt (Unicode or punycode); None for no
+    invitation or no address."""
+    try:
+        # The form add_invitation stored: plain normalisation leaves a punycode domain unconverted.
+        email = checked_email(email)
+    except UserInputError:
+        return None
+    query = select(Invitation).where(Invitation.email == email, Invitation.used_at.is_(None))
     return session.scalar(query)
 
 

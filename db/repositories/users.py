@@ -114,7 +114,13 @@ def get_user_by_username(*, session: Session, username: str) -> User | None:
 
 
 def get_user_by_email(*, session: Session, email: str) -> User | None:
-    return session.scalar(select(User).where(User.email == normalise_email(email)))
+    """The user of an address however its domain is spelt (Unicode or punycode); None for no user or no address."""
+    try:
+        # The form create_user stored: plain normalisation leaves a punycode domain unconverted.
+        key = checked_email(email)
+    except UserInputError:
+        return None
+    return session.scalar(select(User).where(User.email == key))
 
 
 def list_users(*, session: Session, actor: Actor) -> Sequence[User]:

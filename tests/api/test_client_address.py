@@ -68,6 +68,23 @@ def test_behind_a_trusted_proxy_the_first_untrusted_hop_from_the_right_is_record
     assert audit_ips(analyst, "train") == ["203.0.113.9"]
 
 
+@pytest.mark.usefixtures("committing_database", "queued_jobs")
+def test_behind_a_trusted_proxy_every_forwarded_line_is_read(analyst, monkeypatch):
+    # HAProxy's `option forwardfor` adds a line of its own; the first line is whatever the client sent.
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.5")
+    get_settings.cache_clear()
+    headers = [*analyst.headers.items(), ("X-Forwarded-For", SPOOFED), ("X-Forwarded-For", "203.0.113.7")]
+    with client_from("10.0.0.5") as client:
+        response = client.post(
+            "/v1/prices",
+            headers=headers,
+            files={"file": ("prices.csv", gspc_2018_bytes(), "text/csv")},
+            data={"ticker": unique_ticker()},
+        )
+    assert response.status_code == 201, response.text
+    assert audit_ips(analyst, "upload") == ["203.0.113.7"]
+
+
 @pytest.fixture
 def served_api(committing_database, queued_jobs) -> Iterator[str]:
     """`python -m api` as deployed, on a free loopback port, with TRUSTED_PROXIES unset."""

@@ -160,6 +160,23 @@ def test_an_admin_s_change_of_role_and_deactivation_show_in_the_users_table(data
     assert "Reactivate" in [b.label for b in at.button]
 
 
+def test_choosing_another_user_shows_their_stored_role_not_the_last_ones_unsaved_choice(database):
+    admin = make_account(database, role=Role.ADMIN)
+    bob, carol = make_account(database), make_account(database)
+    at = logged_in_app("app_pages/account.py", admin).run()
+
+    def widget(widgets, label: str):
+        return next(w for w in widgets if w.label == label)
+
+    widget(at.selectbox, "Manage a user").set_value(bob.username).run()
+    widget(at.selectbox, "Role").set_value("admin").run()  # chosen for bob, never applied
+    widget(at.selectbox, "Manage a user").set_value(carol.username).run()
+    assert widget(at.selectbox, "Role").value == "analyst"
+    assert widget(at.button, "Change role").disabled, "no click can make carol admin"
+    widget(at.selectbox, "Manage a user").set_value(bob.username).run()
+    assert widget(at.selectbox, "Role").value == "analyst", "bob's unsaved choice went when he was left"
+
+
 def test_an_admin_s_password_reset_says_how_many_api_keys_it_revoked(database):
     admin = make_account(database, role=Role.ADMIN)
     name = unique_name("member")

@@ -3,17 +3,19 @@
 import json
 import time
 import uuid
+from datetime import datetime
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
+from streamlit.runtime.context import ContextProxy, StreamlitHeaders
 from streamlit.testing.v1 import AppTest
 
-from common.config import PROJECT_ROOT, load_settings
+from common.config import PROJECT_ROOT, get_settings, load_settings
 from core.auth import LOGIN_REFUSED, LOGIN_UNAVAILABLE
 from core.data.frames import normalise_provider_frame
 from db.engine import create_engine_from_settings, session_scope
-from db.models import User
+from db.models import AuditLog, User
 from db.models.accounts import Role
 from db.repositories.prices import upsert_prices
 from db.types import utc_now
@@ -55,13 +57,17 @@ def signed_in_as(at: AppTest) -> str:
     return " ".join(markdown.value for markdown in at.sidebar.markdown)
 
 
-def cookie_calls(at: AppTest) -> list[str]:
-    """The methods of the cookie component's calls this run rendered; each one's answer reruns the page."""
+def cookie_component_calls(at: AppTest) -> list[dict]:
+    """The arguments of each call to the cookie component this run rendered; each one's answer reruns the page."""
     return [
-        json.loads(component.proto.json_args)["method"]
+        json.loads(component.proto.json_args)
         for component in at.get("component_instance")
         if component.proto.component_name.endswith("cookie_manager")
     ]
+
+
+def cookie_calls(at: AppTest) -> list[str]:
+    return [call["method"] for call in cookie_component_calls(at)]
 
 
 def test_a_visitor_gets_only_the_login_page(database):
@@ -158,6 +164,37 @@ def test_six_wrong_passwords_lock_the_account(database):
     assert "Signed in as" not in signed_in_as(at)
 
 
+def test_behind_a_trusted_proxy_a_login_records_the_address_the_proxy_appended(database, monkeypatch):
+    # HAProxy's `option forwardfor` adds a line of its own; the first line is whatever the client sent.
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.5")
+    get_settings.cache_clear()
+    request_headers = StreamlitHeaders([("X-Forwarded-For", "6.6.6.6"), ("X-Forwarded-For", "203.0.113.7")])
+    monkeypatch.setattr(ContextProxy, "headers", property(lambda _: request_headers))
+    monkeypatch.setattr(ContextProxy, "ip_address", property(lambda _: "10.0.0.5"))
+    actor = make_account(database)
+    at = log_in(visit(), actor.username, DEFAULT_PASSWORD)
+    assert "Signed in as" in signed_in_as(at)
+    with session_scope() as session:
+        addresses = session.scalars(
+            select(AuditLog.ip).where(AuditLog.user_id == actor.user_id, AuditLog.action == "login")
+        ).all()
+    assert addresses == ["203.0.113.7"]
+
+
+def test_a_locked_out_user_logs_in_with_the_password_an_admin_reset(database):
+    member = make_account(database)
+    at = visit()
+    for _ in range(5):
+        at = log_in(at, member.username, "not my password")
+    admin_page = logged_in_app("app_pages/account.py", make_account(database, role=Role.ADMIN)).run()
+    next(s for s in admin_page.selectbox if s.label == "Manage a user").set_value(member.username).run()
+    button(admin_page, "Reset password").click().run()
+    (temporary,) = [code.value for code in admin_page.code]
+    at = log_in(visit(), member.username, temporary)
+    assert [e.value for e in at.error] == []
+    assert "Signed in as" in signed_in_as(at)
+
+
 def test_an_admin_sees_the_failed_attempts_in_the_audit_log(database):
     victim = make_account(database)
     at = visit()
@@ -235,6 +272,20 @@ def test_a_login_cookie_is_written_again_until_the_browser_confirms_it(database)
     at = logged_in_app("Home.py", make_account(database))
     at.session_state["candlecast_auth"]["cookie_pending"] = True  # just logged in
     written_until_confirmed(at)
+
+
+def test_the_cookie_expires_when_its_session_would_in_every_time_zone(database):
+    # The browser reads an expiry without an offset as its own local time: east of the server's
+    # zone the cookie arrived already expired, and every reload showed the login page.
+    at = logged_in_app("Home.py", make_account(database))
+    at.session_state["candlecast_auth"]["cookie_pending"] = True
+    at.run()
+    at.run()
+    [written] = [call for call in cookie_component_calls(at) if call["method"] == "set"]
+    expires = datetime.fromisoformat(written["options"]["expires"])
+    assert expires.utcoffset() is not None, f"{written['options']['expires']!r} names no time zone"
+    idle_lifetime = 60 * 60
+    assert abs(expires.timestamp() - (time.time() + idle_lifetime)) < 60
 
 
 def test_an_idle_session_ends(database):

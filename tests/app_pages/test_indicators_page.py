@@ -228,3 +228,14 @@ def test_no_prices_yet(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
     at = logged_in_app(PAGE, make_account(url)).run()
     assert at.info[0].value.startswith("No prices yet")
+
+
+def test_a_reversed_date_range_in_the_url_is_called_reversed(with_sample):
+    at = logged_in_app(PAGE, make_account(with_sample))
+    at.query_params.update({"ticker": "^GSPC", "from": "2010-05-03", "to": "2010-01-04"})
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        plain("Date range: the first day (2010-05-03) comes after the last (2010-01-04).")
+    ]
+    assert not [i.value for i in at.info if i.value.startswith("No prices")], "the days exist: the range is reversed"

@@ -260,6 +260,22 @@ def test_a_new_forecast_and_a_matured_one_show_on_the_next_run(database):
     assert at.dataframe[-1].value["Actual"].dropna().tolist() == [pytest.approx(2510.03)]
 
 
+def test_the_scoreboard_gives_no_verdict_before_thirty_one_day_forecasts_have_matured(database):
+    from core.services import forecasts, market
+
+    actor = with_model(database)
+    forecasts.predict(actor, "SPX", 1)
+    first_of_2019 = (
+        b"Date,Open,High,Low,Close,Adj Close,Volume\n2019-01-02,2476.96,2519.49,2467.47,2510.03,2510.03,3.7e9\n"
+    )
+    assert market.upload_prices(actor, data_bytes=first_of_2019, filename="2019.csv", ticker="SPX").status == "accepted"
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    board = next(frame.value for frame in at.dataframe if "Verdict" in frame.value.columns)
+    assert board["Verdict"].tolist() == ["not tested yet: 1 of 30 one-day forecasts has met its close"]
+    assert board["p-value against tomorrow = today"].isna().all()
+
+
 def test_the_ledger_kept_between_runs_is_never_shown_to_the_next_user_of_the_browser(database):
     import time
 

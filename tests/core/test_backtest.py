@@ -83,3 +83,16 @@ def test_a_coin_is_annualised_by_the_365_days_it_trades():
     assert days_a_year(["EURUSD=X"]) == 260
     assert days_a_year(["BTC-USD", "ETH-USD"]) == 365
     assert days_a_year(["BTC-USD", "SPY"]) == 252, "a coin beside a stock is measured on the stock's days"
+
+
+def test_a_market_growing_by_the_same_ratio_every_day_has_no_sharpe_ratio():
+    # The daily returns differ only by rounding (some 1e-17): divided by that, Sharpe came out 1.3e14.
+    days = pd.bdate_range("2024-01-01", periods=40)
+    closes = 10 * 1.001 ** np.arange(40)
+    always_long = pd.DataFrame(
+        {"origin_date": days[:-1], "date": days[1:], "previous_close": closes[:-1], "actual": closes[1:]}
+    ).assign(predicted=lambda frame: frame["actual"])
+    result = run_backtest(always_long, BacktestConfig(cost_bps=0), 252)
+    assert np.isnan(result.metrics["strategy"]["sharpe"])
+    assert np.isnan(result.metrics["buy_and_hold"]["sharpe"])
+    assert result.metrics["strategy"]["total_return"] == pytest.approx(1.001**39 - 1)

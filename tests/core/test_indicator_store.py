@@ -17,7 +17,7 @@ from db.models import HistoricalPrice, TechnicalIndicator
 from db.models.accounts import Role
 from db.models.market import LatestIndicators
 from db.repositories.actor import Actor
-from db.repositories.indicators import read_indicators
+from db.repositories.indicators import INDICATOR_COLUMNS, read_indicators
 from db.repositories.prices import delete_prices, read_prices, upsert_prices
 from db.repositories.users import create_user
 from tests.fixtures import gspc_2018_bytes
@@ -266,3 +266,23 @@ def test_volatility_is_annualised_by_the_markets_own_year(session, actor, ticker
     latest = session.execute(select(LatestIndicators).where(LatestIndicators.ticker == ticker)).scalar_one()
     assert latest.hv_20 == pytest.approx(expected, rel=1e-9)
     assert latest.hv_20_year_median == pytest.approx(stored["hv_20"].tail(days_a_year).median(), rel=1e-9)
+
+
+def test_each_ticker_of_one_file_is_stored_as_its_split_adjusted_chart_shows_it(session, actor):
+    """One file of two tickers: a split in one once counted the other's earlier volumes in split shares too."""
+    unsplit = pd.read_csv(io.BytesIO(gspc_2018_bytes()))
+    split = unsplit.copy()
+    split.loc[: len(split) - 12, ["Open", "High", "Low", "Close"]] *= 2  # 2:1, the adjusted close runs through
+    both = pd.concat([unsplit.assign(Ticker="PLAINQ"), split.assign(Ticker="SPLITQ")])
+    result = import_prices(
+        session=session, data=both.to_csv(index=False).encode(), ticker=None, date_format=None,
+        skip_bad_rows=False, owner=None,
+    )  # fmt: skip
+    assert sorted(result.tickers) == ["PLAINQ", "SPLITQ"]
+    for ticker in ("PLAINQ", "SPLITQ"):
+        stored = read_indicators(session=session, actor=actor, ticker=ticker)
+        chart = indicator_view(
+            session=session, actor=actor, ticker=ticker, start=None, end=None, params=IndicatorParams(), adjusted=True
+        )
+        for column in INDICATOR_COLUMNS:
+            np.testing.assert_allclose(stored[column], chart[column], rtol=1e-9, err_msg=f"{ticker} {column}")

@@ -10,7 +10,14 @@ from sqlalchemy import select
 from common.config import load_settings
 from core.data.frames import normalise_provider_frame
 from core.forecasting.registry import delete, save_version
-from core.predictions import PredictionError, fill_matured, ledger_with_outcomes, predict, scoreboard
+from core.predictions import (
+    MIN_SCOREBOARD_DAYS,
+    PredictionError,
+    fill_matured,
+    ledger_with_outcomes,
+    predict,
+    scoreboard,
+)
 from core.throttle import Throttle
 from db.models import Prediction
 from db.models.accounts import Role
@@ -115,7 +122,8 @@ def test_ledger_and_scoreboard_by_hand(session, actor):
     assert board["hit_p_value"] == pytest.approx(1 / 8)
     assert board["coverage"] == pytest.approx(2 / 3)
     # Better MAE on three days is no evidence: the verdict says so.
-    assert board["verdict"] == f"no better than tomorrow = today (p = {board['dm_pvalue']:.2f})"
+    assert pd.isna(board["dm_pvalue"])
+    assert board["verdict"] == f"not tested yet: 3 of {MIN_SCOREBOARD_DAYS} one-day forecasts have met their close"
 
 
 def test_the_ledger_names_each_model_by_version_and_type_and_keeps_a_deleted_one_s_rows(session, actor):
@@ -290,6 +298,77 @@ def test_a_version_that_forecasts_no_move_is_said_to_be_persistence_on_the_score
     actuals = {day: 100.0 + day % 3 for day in range(40)}
     board = scoreboard(ledger_rows([(day, [actuals[day]]) for day in range(30)], actuals)).iloc[0]
     assert board["verdict"] == "the same forecast as tomorrow = today"
+
+
+def up_days_of_a_drift(count: int) -> pd.DataFrame:
+    """One-day forecasts of +0.05 % a day (as median drift and auto make), each before an up day larger than that."""
+    import numpy as np
+
+    closes = [5000.0, 5031.7, 5049.2, 5090.4, 5101.9, 5130.3][: count + 1]
+    actuals = dict(enumerate(closes))
+    return ledger_rows([(day, [actuals[day] * np.exp(0.0005)]) for day in range(count)], actuals)
+
+
+def test_four_up_days_after_a_drift_s_forecasts_are_no_evidence_that_it_beats_persistence():
+    # The loss differential barely varied over the four days, so its t statistic was -268: "p < 0.001".
+    board = scoreboard(up_days_of_a_drift(4)).iloc[0]
+    assert board["dm_days"] == 4
+    assert pd.isna(board["dm_pvalue"])
+    assert board["verdict"] == f"not tested yet: 4 of {MIN_SCOREBOARD_DAYS} one-day forecasts have met their close"
+
+
+def test_three_forecasts_that_miss_by_the_same_amount_as_persistence_give_no_p_value():
+    # Every day the forecast erred 0.1 less than tomorrow = today: a variance of 0 made p exactly 0.
+    actuals = {0: 100.0, 1: 101.0, 2: 100.0, 3: 101.2, 4: 100.0, 5: 100.8}
+    rows = ledger_rows([(day, [100.1]) for day in (0, 2, 4)], actuals)
+    board = scoreboard(rows).iloc[0]
+    assert pd.isna(board["dm_pvalue"])
+    assert board["verdict"] == f"not tested yet: 3 of {MIN_SCOREBOARD_DAYS} one-day forecasts have met their close"
+
+
+def test_one_matured_forecast_is_counted_as_one_in_the_verdict():
+    board = scoreboard(up_days_of_a_drift(1)).iloc[0]
+    assert board["verdict"] == f"not tested yet: 1 of {MIN_SCOREBOARD_DAYS} one-day forecasts has met its close"
+
+
+def test_a_version_that_forecasts_no_move_is_said_to_be_persistence_from_its_first_days():
+    actuals = {day: 100.0 + day % 3 for day in range(10)}
+    board = scoreboard(ledger_rows([(day, [actuals[day]]) for day in range(4)], actuals)).iloc[0]
+    assert board["verdict"] == "the same forecast as tomorrow = today"
+    assert pd.isna(board["dm_pvalue"])
+
+
+def test_sixty_days_of_real_skill_get_a_verdict():
+    import numpy as np
+
+    rng = np.random.default_rng(8)
+    actuals = dict(enumerate(100 + np.cumsum(rng.normal(0, 1, 70))))
+    # Forecasts that know a little of the next close: errors a third of persistence's.
+    runs = [(day, [actuals[day + 1] + rng.normal(0, 0.3)]) for day in range(60)]
+    board = scoreboard(ledger_rows(runs, actuals)).iloc[0]
+    assert board["dm_days"] == 60
+    assert board["dm_pvalue"] < 0.001
+    assert board["verdict"] == "beats persistence (Diebold-Mariano p < 0.001)"
+
+
+def test_prices_ending_before_the_exchange_s_calendar_are_refused_in_plain_words(session, actor):
+    from common.errors import BadInput
+    from core.forecasting.config import TrainingConfig
+    from core.forecasting.training import train_model
+    from tests.core.forecasting.tiny import fixture_prices
+
+    # Moved back by whole weeks, so the last day, a Monday at the end of 2018, is Christmas Day 1989.
+    moved = bars().assign(date=lambda frame: frame["date"] - datetime.timedelta(weeks=1514))
+    upsert_prices(session=session, frame=moved, ticker="PRD", owner_id=None, source="yahoo")
+    median = train_model(fixture_prices(), TrainingConfig(model_type="median"), ticker="PRD")
+    save_version(session=session, actor=actor, ticker="PRD", result=median)
+    with pytest.raises(BadInput) as refused:
+        predict_made(session, actor, days=2)
+    assert str(refused.value) == (
+        "PRD's trading days after 1989-12-25 are unknown: the calendar of its exchange (XNYS) starts on 1990-01-02. "
+        "Forecasts need prices that reach 1990-01-02 or later."
+    )
+    assert session.scalars(select(Prediction)).all() == []
 
 
 def test_predicting_again_keeps_the_rows_already_in_the_ledger(session, actor):

@@ -131,3 +131,63 @@ def test_risk_reads_returns_through_a_split_the_adjusted_close_accounts_for(sess
     split, _ = portfolio_risk(session=session, actor=actor, weights={"HALVED": 1.0})
     for figure in ("annualised_volatility", "max_drawdown", "var_historical_99", "sharpe"):
         assert split.metrics[figure] == pytest.approx(whole.metrics[figure], rel=1e-9), figure
+
+
+def weekday_closes_and_a_coin_that_matches_them_on_weekdays(days: pd.DatetimeIndex, seed: int):
+    """A weekday benchmark's closes, and a coin's: the benchmark's on every weekday, moves of its own at weekends."""
+    rng = np.random.default_rng(seed)
+    weekdays = days[days.day_of_week < 5]
+    benchmark = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, len(weekdays)))), index=weekdays, name="^GSPC")
+    coin = benchmark.reindex(days)
+    weekend = coin.isna()
+    coin[weekend] = coin.ffill()[weekend] * np.exp(rng.normal(0, 0.05, weekend.sum()))
+    return benchmark, coin
+
+
+def test_a_coin_s_beta_against_a_weekday_index_spans_the_same_days_on_both_sides():
+    # Returns taken on each side's own days set the coin's Sunday-to-Monday move beside the index's
+    # Friday-to-Monday move: beta came out 1.16 for a coin that moves with the index on every day it trades.
+    days = pd.date_range("2024-01-01", periods=400, freq="D")
+    benchmark, coin = weekday_closes_and_a_coin_that_matches_them_on_weekdays(days, seed=0)
+    report = risk_report(pd.DataFrame({"BTC-USD": coin}), {"BTC-USD": 1.0}, days_a_year=365, benchmark=benchmark)
+    assert report.metrics["beta"] == pytest.approx(1.0)
+    assert report.metrics["beta_days"] == len(benchmark) - 1
+    own_returns = coin.pct_change().dropna()
+    assert report.metrics["days"] == len(own_returns), "the coin's own figures keep its weekends"
+    assert report.metrics["annualised_volatility"] == pytest.approx(own_returns.std() * np.sqrt(365))
+
+
+def test_a_coin_s_beta_against_the_index_through_the_service(session):
+    actor = Actor.of(create_user(session=session, username="rbc", email="rbc@example.com", password_hash="x"))
+    stock = normalise_provider_frame(gspc_2018_frame()).frame
+    upsert_prices(session=session, frame=stock, ticker="^GSPC", owner_id=None, source="yahoo")
+    # The coin: the index's bar on every day the index traded, a bar of its own on every other day.
+    coin = stock.drop(columns=["date"]).set_index(pd.to_datetime(stock["date"]))
+    coin = coin.reindex(pd.date_range(coin.index.min(), coin.index.max(), freq="D"))
+    others = coin["close"].isna()
+    moved = coin.ffill().loc[others, "close"] * np.exp(np.random.default_rng(1).normal(0, 0.03, others.sum()))
+    for column in ("open", "high", "low", "close", "adjusted_close"):
+        coin.loc[others, column] = moved
+    coin["volume"] = coin["volume"].ffill()
+    coin = coin.rename_axis("date").reset_index().assign(date=lambda frame: frame["date"].dt.date)
+    upsert_prices(session=session, frame=coin[stock.columns], ticker="BTC-USD", owner_id=None, source="yahoo")
+    report, _ = portfolio_risk(session=session, actor=actor, weights={"BTC-USD": 1.0}, benchmark="^GSPC")
+    assert report.metrics["beta"] == pytest.approx(1.0)
+    assert report.metrics["beta_days"] == len(stock) - 1
+
+
+@pytest.mark.parametrize("daily_growth", [1.0001, 1.001, 1.02])
+def test_a_price_growing_by_the_same_ratio_every_day_has_no_sharpe_ratio(daily_growth):
+    # Its daily returns differ only by rounding: divided by a deviation of 1e-16, Sharpe came out 1.5e13.
+    closes = pd.DataFrame({"X": 10 * daily_growth ** np.arange(40)}, index=pd.bdate_range("2024-01-01", periods=40))
+    report = risk_report(closes, {"X": 1.0}, days_a_year=252)
+    assert np.isnan(report.metrics["sharpe"])
+    assert report.metrics["annualised_return"] == pytest.approx(daily_growth**252 - 1)
+
+
+def test_a_quiet_but_real_series_keeps_its_sharpe_ratio():
+    daily = 0.0001 + np.random.default_rng(3).normal(0, 1e-6, 60)
+    closes = pd.DataFrame({"X": 10 * np.cumprod(np.r_[1.0, 1 + daily])}, index=pd.bdate_range("2024-01-01", periods=61))
+    report = risk_report(closes, {"X": 1.0}, days_a_year=252)
+    returns = closes["X"].pct_change().dropna()
+    assert report.metrics["sharpe"] == pytest.approx(returns.mean() / returns.std() * np.sqrt(252))

@@ -1,20 +1,24 @@
 """The screener on crafted indicator histories, and over the database in one query."""
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from core.data.calendar import calendar_for
 from core.data.frames import normalise_provider_frame
+from core.data.service import import_prices
 from core.indicator_store import refresh_indicators
-from core.screener import Criteria, screen, screen_frame
+from core.screener import SPARKLINE_DAYS, Criteria, screen, screen_frame
 from db.repositories.actor import Actor
 from db.repositories.indicators import read_indicators
 from db.repositories.prices import upsert_prices
 from db.repositories.users import create_user
-from tests.fixtures import gspc_2018_frame
+from tests.fixtures import gspc_2018_bytes, gspc_2018_frame
 from tests.queries import recorded_statements
 
-DAYS = 30
+DAYS = 126  # half an exchange's year of rows: the fewest a one-year HV median is taken over
 
 
 def history(ticker, *, rsi=50.0, close=100.0, ema_200=90.0, hv=0.2, hv_past=0.2, macd_hist=None):
@@ -70,7 +74,7 @@ def test_matches_carry_latest_values_and_a_sparkline(window):
     result = screen_frame(window, Criteria(rsi_below=30))
     row = result.iloc[0]
     assert (row["ticker"], row["rsi_14"], row["close"]) == ("OVERSOLD", 25.0, 80.0)
-    assert row["recent"] == [80.0] * DAYS
+    assert row["recent"] == [80.0] * SPARKLINE_DAYS
 
 
 def test_nan_indicators_never_match():
@@ -119,3 +123,49 @@ def test_matches_with_data_problems_are_marked(session):
     assert result.loc["CLEANQ", "data problems"] is None
     assert result.loc["SILENTQ", "data problems"].startswith("3 days with zero volume: ")
     assert result.loc["SILENTQ", "recent"] == pytest.approx(bars["close"].tail(60).round(4).tolist())
+
+
+def test_a_median_of_too_short_a_history_is_none_to_be_above():
+    young = history("YOUNG", hv=0.6, hv_past=0.3).tail(30)
+    assert matched(young, hv_above_year_median=True) == []
+    assert matched(history("GROWN", hv=0.6, hv_past=0.3), hv_above_year_median=True) == ["GROWN"]
+
+
+def session_csv(ticker: str, first: str, last: str, *, missing: tuple[str, ...] = ()) -> bytes:
+    """Bars on every session of the ticker's exchange between two days, but the missing ones."""
+    days = [day for day in calendar_for(ticker).sessions_in_range(first, last) if f"{day:%Y-%m-%d}" not in missing]
+    close = 100 + np.sin(np.arange(len(days)) / 5) * 5
+    frame = pd.DataFrame({"Date": [f"{day:%Y-%m-%d}" for day in days], "Open": close, "High": close + 1,
+                          "Low": close - 1, "Close": close, "Volume": 1000})  # fmt: skip
+    return frame.to_csv(index=False).encode()
+
+
+def upload(session, ticker: str, data: bytes) -> None:
+    result = import_prices(session=session, data=data, ticker=ticker, date_format=None, skip_bad_rows=False, owner=None)
+    assert result.status == "accepted", result.notes
+
+
+def test_each_match_is_judged_on_its_own_last_year_whatever_else_matched(session):
+    """A ticker that stopped long ago matching too once pulled a fresh ticker's old gaps into its problems."""
+    actor = Actor.of(create_user(session=session, username="nia", email="nia@example.com", password_hash="x"))
+    upload(session, "NEWQ", session_csv("NEWQ", "2022-01-03", "2024-06-28", missing=("2022-03-01", "2022-03-02")))
+    today = date(2024, 7, 1)
+    alone = screen(session=session, actor=actor, criteria=Criteria(), today=today).set_index("ticker")
+    upload(session, "OLDQ", session_csv("OLDQ", "2021-01-04", "2022-06-30", missing=("2021-03-01",)))
+    both = screen(session=session, actor=actor, criteria=Criteria(), today=today).set_index("ticker")
+    assert alone.loc["NEWQ", "data problems"] is None
+    assert both.loc["NEWQ", "data problems"] is None
+    assert both.loc["OLDQ", "data problems"] is None, "its one gap is more than a year before its last bar"
+
+
+def test_a_ticker_with_a_month_of_prices_has_no_year_median_to_be_above(session):
+    actor = Actor.of(create_user(session=session, username="hia", email="hia@example.com", password_hash="x"))
+    days = pd.bdate_range("2024-05-01", periods=30)
+    close = np.r_[np.full(25, 100.0) + np.arange(25) * 0.01, [100, 110, 95, 108, 97]]  # calm, then wild
+    young = pd.DataFrame({"Date": days.strftime("%Y-%m-%d"), "Open": close, "High": close + 0.5,
+                          "Low": close - 0.5, "Close": close, "Volume": 1000})  # fmt: skip
+    upload(session, "YOUNGQ", young.to_csv(index=False).encode())
+    upload(session, "YEARQ", gspc_2018_bytes())  # December 2018 was the year's wildest month
+    result = screen(session=session, actor=actor, criteria=Criteria(hv_above_year_median=True))
+    assert "YOUNGQ" not in set(result["ticker"])
+    assert "YEARQ" in set(result["ticker"])

@@ -115,7 +115,7 @@ def test_indicators_survive_0010(blank_database: URL) -> None:
             text("SELECT close, rsi_14, hv_20_year_median, macd_cross_age FROM latest_indicators WHERE ticker = 'MIG'")
         ).one()
     assert sorted(rsi for _, rsi in rows) == [40.0, 41.0, 42.0]
-    assert tuple(latest) == (12.0, 42.0, 0.2, 1)
+    assert tuple(latest) == (12.0, 42.0, None, 1), "three days hold no year's median (0016)"
 
     command.downgrade(alembic_config(url), "0009")
     with engine.connect() as connection:
@@ -327,7 +327,7 @@ def test_0015_annualises_stored_volatility_by_each_markets_year(blank_database: 
             ).all()
         return {ticker: (history, latest, median) for ticker, history, latest, median in rows}
 
-    upgrade_to_head(url)
+    command.upgrade(alembic_config(url), "0015")  # 0016 drops the year median of a 1-day history
     after = stored()
     coin, pair = math.sqrt(365 / 252), math.sqrt(260 / 252)
     assert after["BTC-USD"] == pytest.approx((0.5 * coin, 0.5 * coin, 0.4 * coin))
@@ -337,4 +337,73 @@ def test_0015_annualises_stored_volatility_by_each_markets_year(blank_database: 
     assert {ticker: pytest.approx(values) for ticker, values in stored().items()} == dict.fromkeys(
         tickers, (0.5, 0.5, 0.4)
     )
+    engine.dispose()
+
+
+def test_0016_drops_the_year_median_of_a_history_too_short_to_have_one(blank_database: URL) -> None:
+    """A month of hv_20 values is no year: 0016 nulls its stored median, per scope and by each market's year."""
+    url = blank_database
+    import statistics
+    import uuid
+    from datetime import UTC, date, datetime, timedelta
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from db.migrate import alembic_config
+
+    command.upgrade(alembic_config(url), "0015")
+    engine = create_engine(url, poolclass=NullPool)
+
+    def key(value: uuid.UUID | None) -> object:
+        return value.hex if value is not None and url.get_backend_name() == "sqlite" else value
+
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    owner = uuid.uuid4()
+    # (owner, ticker, days of hv_20): half an exchange's year is 126 days, half a coin's 182.
+    scopes = [(None, "SHORT", 30), (owner, "SHORT", 126), (None, "LONG", 300), (None, "BTC-USD", 150)]
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, username, email, password_hash, role, subscription_tier, is_active,"
+                " created_at, updated_at) VALUES (:id, 'mig', 'mig@example.com', 'x', 'analyst', 'free', TRUE,"
+                " :now, :now)"
+            ),
+            {"id": key(owner), "now": now},
+        )
+        for scope_owner, ticker, days in scopes:
+            connection.execute(
+                text(
+                    "INSERT INTO technical_indicators (id, owner_id, ticker, date, hv_20, computed_at)"
+                    " VALUES (:id, :owner, :ticker, :day, :hv, :now)"
+                ),
+                [
+                    {"id": key(uuid.uuid4()), "owner": key(scope_owner), "ticker": ticker,
+                     "day": date(2024, 1, 1) + timedelta(days=n), "hv": 0.1 + n / 1000, "now": now}
+                    for n in range(days)
+                ],
+            )  # fmt: skip
+            connection.execute(
+                text(
+                    "INSERT INTO latest_indicators (id, owner_id, ticker, date, close, hv_20, hv_20_year_median,"
+                    " computed_at) VALUES (:id, :owner, :ticker, :day, 1, 0.5, 0.4, :now)"
+                ),
+                {"id": key(uuid.uuid4()), "owner": key(scope_owner), "ticker": ticker, "day": date(2024, 12, 31),
+                 "now": now},
+            )  # fmt: skip
+
+    def medians() -> dict[tuple[bool, str], float | None]:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT owner_id, ticker, hv_20_year_median FROM latest_indicators")).all()
+        return {(owner_id is not None, ticker): median for owner_id, ticker, median in rows}
+
+    upgrade_to_head(url)
+    assert medians() == {(False, "SHORT"): None, (True, "SHORT"): 0.4, (False, "LONG"): 0.4, (False, "BTC-USD"): None}
+    command.downgrade(alembic_config(url), "0015")
+    assert medians() == {
+        (False, "SHORT"): pytest.approx(statistics.median(0.1 + n / 1000 for n in range(30))),
+        (True, "SHORT"): 0.4,
+        (False, "LONG"): 0.4,
+        (False, "BTC-USD"): pytest.approx(statistics.median(0.1 + n / 1000 for n in range(150))),
+    }
     engine.dispose()

@@ -51,6 +51,13 @@ def test_composed_and_decomposed_accents_are_one_address(session):
     assert get_user_by_email(session=session, email=JOSE_NFD).username == "jose1"
 
 
+def test_an_address_is_found_however_its_international_domain_is_spelt(session):
+    sign_up(session, "ada1", "ada@xn--bcher-kva.example")
+    assert get_user_by_email(session=session, email="ada@xn--bcher-kva.example").username == "ada1"
+    assert get_user_by_email(session=session, email="Ada@Bücher.example").username == "ada1"
+    assert get_user_by_email(session=session, email="not an address") is None
+
+
 def test_a_fullwidth_copy_of_an_address_is_the_same_address(session):
     sign_up(session, "mallory1", "Mallory@Example.com")
     copy = fullwidth("mallory@example.com")

@@ -80,6 +80,17 @@ def test_invite_only_needs_an_open_invitation(session):
         sign_up(session, username="nina2", invite_only=True)
 
 
+@pytest.mark.parametrize("invited", ["ada@xn--bcher-kva.example", "ada@bücher.example"])
+@pytest.mark.parametrize("typed", ["ada@xn--bcher-kva.example", "ada@bücher.example"])
+def test_an_invitee_registers_with_either_spelling_of_an_international_domain(session, invited, typed):
+    admin = Actor.of(
+        create_user(session=session, username="adm", email="adm@example.com", password_hash="x", role=Role.ADMIN)
+    )
+    add_invitation(session=session, actor=admin, email=invited)
+    assert sign_up(session, username="ada", email=typed, invite_only=True).email == "ada@bücher.example"
+    assert session.scalar(select(Invitation.used_at)) is not None
+
+
 def test_registrations_per_address_are_limited(session):
     throttle = Throttle(MemoryStorage())
     for number in range(10):

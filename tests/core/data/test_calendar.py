@@ -6,6 +6,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from common.errors import BadInput
 from core.data.calendar import exchange_for, is_stale, last_trading_day, session_end, trading_days_after
 
 
@@ -151,3 +152,20 @@ def test_a_bar_on_a_day_without_a_session_ends_at_local_midnight():
 
     # Saturday in New York: no close is published, so the bar is final once the day is over there.
     assert session_end(date(2026, 3, 7), "AAPL") == pd.Timestamp("2026-03-08 05:00", tz="UTC")
+
+
+@pytest.mark.parametrize(
+    ("ticker", "last", "message"),
+    [
+        ("MSFT", date(1989, 12, 29), "MSFT's trading days after 1989-12-29 are unknown: the calendar of its exchange "
+         "(XNYS) starts on 1990-01-02. Forecasts need prices that reach 1990-01-02 or later."),
+        ("2222.SR", date(2019, 12, 31), "calendar of its exchange (XSAU) starts on 2021-01-03"),
+        ("7203.T", date(1995, 12, 29), "calendar of its exchange (XTKS) starts on 1997-01-06"),
+    ],
+)  # fmt: skip
+def test_a_day_before_the_exchange_s_calendar_is_refused_in_words_of_ours(ticker, last, message):
+    # exchange_calendars' own words reached the user: "Parameter `start` receieved as '1989-12-30 00:00:00'".
+    with pytest.raises(BadInput) as refused:
+        trading_days_after(last, 3, ticker)
+    assert message in str(refused.value)
+    assert "Parameter" not in str(refused.value)
