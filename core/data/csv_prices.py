@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import PurePath
 
@@ -17,11 +17,12 @@ from core.data.frames import OHLCV_COLUMNS
 from core.data.layouts import looks_like_date, recognise
 from core.data.layouts.base import EVENT_FIELDS
 from core.data.splits import shows_split
-from core.data.table import MAX_BYTES, MAX_ROWS, Table, read_text_table, shorten
+from core.data.table import MAX_BYTES, MAX_ROWS, Table, drop_blank_trailing_columns, read_text_table, shorten
 from core.data.tickers import TickerError, normalise_ticker
 from core.data.values import (
     EXCEL_EPOCH,
     DatesRead,
+    Marks,
     check_date_format,
     dates,
     decimal_marks,
@@ -56,10 +57,14 @@ class ParsedPrices:
 def read_table(
     data: bytes, *, filename: str = "", sheet: str | None = None, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
 ) -> Table:
-    """The file's cells: a workbook when it is named .xlsx, else delimited text."""
+    """The file's cells, less empty columns at the right: a workbook when it is named .xlsx, else delimited text."""
     if is_excel_name(filename):
-        return read_excel_table(data, sheet=sheet, max_bytes=max_bytes, max_rows=max_rows)
-    return read_text_table(data, max_bytes=max_bytes, max_rows=max_rows)
+        table = read_excel_table(data, sheet=sheet, max_bytes=max_bytes, max_rows=max_rows)
+    else:
+        table = read_text_table(data, max_bytes=max_bytes, max_rows=max_rows)
+    if table.cells.empty:
+        raise FileFormatError("the file holds no values, only separators")
+    return replace(table, cells=drop_blank_trailing_columns(table.cells))
 
 
 def parse_price_csv(
@@ -86,7 +91,7 @@ def parse_price_csv(
     frame = pd.DataFrame({"line": raw.index.to_numpy()})
     frame["ticker"] = _tickers(raw, ticker, filename, notes)
     frame["raw_date"] = raw["date"].to_numpy()
-    decimal_comma = _decimal_comma(raw, notes)
+    decimal_comma = _decimal_comma(raw, table.separator, notes)
     # Locales that write decimal commas, or ';' between fields, write the day first: 05/01 is the 5th of January.
     day_first = "as files with decimal commas write them" if decimal_comma else ""
     if table.separator == ";" and not decimal_comma:
@@ -249,13 +254,15 @@ def _clock(seconds: float) -> str:
     return clock + (f":{second:02d}" if second else "")
 
 
-def _decimal_comma(raw: pd.DataFrame, notes: list[str]) -> bool:
+def _decimal_comma(raw: pd.DataFrame, separator: str, notes: list[str]) -> bool:
     """Whether the file writes decimal commas, so that its '.' groups thousands.
 
-    Only the file's numbers tell, whatever separates its fields: a decimal comma in any column ('123,45',
-    quoted in a comma-separated file), or a number only a grouping '.' writes ('1.234.567'). Without
-    either, '.' is the decimal point: EURUSD=X at '1.094' is not 1094. The note says how a number that
-    reads both ways was read, and why.
+    The file's numbers tell first, whatever separates its fields: a decimal comma in any column ('123,45',
+    quoted in a comma-separated file) or a number only a grouping '.' writes ('1.234.567') says so; a decimal
+    point or a number only a grouping ',' writes ('1,234,567') says not. Without either, '.' is the decimal
+    point: EURUSD=X at '1.094' is not 1094. A comma that reads both ways ('6,650') is then read as the file's
+    locale writes it: ';' or tabs between fields, or dates like 02.01.2024, write decimal commas. The notes say
+    how a number that reads both ways was read, and why.
     """
     columns = [raw[name] for name in NUMBER_COLUMNS if name in raw.columns]
     # Both signs are rare, so most files are decided by two quick scans of each column.
@@ -266,30 +273,95 @@ def _decimal_comma(raw: pd.DataFrame, notes: list[str]) -> bool:
             continue
         marks[column.name] = decimal_marks(column)
         if shown is None and marks[column.name].comma is False:
-            return False  # a decimal point shown and no comma: '.' is one everywhere, no number was in doubt
-    untold = {name: mark.example for name, mark in marks.items() if mark.comma is None and mark.example}
-    # A close-only file's open, high and low are copies of its close: the note names the close alone.
-    untold = {
-        name: cell
-        for at, (name, cell) in enumerate(untold.items())
-        if not any(raw[name].equals(raw[before]) for before in list(untold)[:at])
-    }
-    if untold and shown:
-        first, cell = next(iter(untold.items()))
-        evidence = marks[shown].example
-        how = "a decimal comma" if "," in evidence else "it"
+            break  # a decimal point shown and no comma: '.' is one everywhere, and ',' groups thousands
+    pointed = next((name for name, mark in marks.items() if mark.comma is False), None)
+    undecided = {name: mark for name, mark in marks.items() if mark.comma is None}
+    dots = _cells_reading_both_ways(raw, {name: mark.example for name, mark in undecided.items()})
+    commas = _cells_reading_both_ways(raw, {name: mark.comma_either_way for name, mark in undecided.items()})
+    locale = _decimal_comma_locale(raw["date"], separator) if commas and not shown and not pointed else None
+    decimal_comma = shown is not None or locale is not None
+    if dots and decimal_comma:
+        first, cell = next(iter(dots.items()))
+        if shown:
+            evidence = marks[shown].example
+            how = "a decimal comma" if "," in evidence else "it"
+            why = f"as {shown} shows {how} ({quoted(evidence)})"
+        else:
+            why = f"as ',' is the decimal mark in {locale}"
         notes.append(
-            f"'.' read as a thousands separator in {', '.join(untold)} ({quoted(cell)} as "
-            f"{_plain_number(raw[first], cell, decimal_comma=True)}), as {shown} shows {how} ({quoted(evidence)})"
+            f"'.' read as a thousands separator in {', '.join(dots)} ({quoted(cell)} as "
+            f"{_plain_number(raw[first], cell, decimal_comma=True)}), {why}"
         )
-    elif untold and not any(mark.comma is False for mark in marks.values()):
-        first, cell = next(iter(untold.items()))
+    elif dots and not pointed:
+        first, cell = next(iter(dots.items()))
         notes.append(
             f"no number shows its decimal mark: '.' read as the decimal point ({first} {quoted(cell)} as "
             f"{_plain_number(raw[first], cell, decimal_comma=False)}); a decimal comma or a number like "
             "1.234.567 anywhere in the file would have made it a thousands separator"
         )
-    return shown is not None
+    if commas:
+        notes.append(_comma_note(raw, commas, marks, shown=shown, pointed=pointed, locale=locale))
+    return decimal_comma
+
+
+def _cells_reading_both_ways(raw: pd.DataFrame, examples: dict[str, str | None]) -> dict[str, str]:
+    """Each column's cell that reads both ways, the close first, a column copying another left out."""
+    named = [name for name, cell in examples.items() if cell]
+    # A close-only file's open, high and low are copies of its close: a note names the close alone.
+    distinct = [
+        name for at, name in enumerate(named) if not any(raw[name].equals(raw[before]) for before in named[:at])
+    ]
+    return {name: examples[name] for name in distinct}
+
+
+# Dates written day first with dots, as locales writing decimal commas write them: 02.01.2024, 2.1.24.
+_DOTTED_DATE = r"\d{1,2}\.\d{1,2}\.(\d{4}|\d{2})(?!\d)"
+_DATES_LOOKED_AT = 100
+
+
+def _decimal_comma_locale(dates: pd.Series, separator: str) -> str | None:
+    """Files whose locale writes decimal commas, as this file shows itself one of them; None when it does not."""
+    if separator == ";":
+        return "files with ';' between fields"
+    if separator == "\t":
+        return "files with tabs between fields"
+    written = dates.str.strip()
+    written = written[written != ""].head(_DATES_LOOKED_AT)
+    if len(written) and written.str.match(_DOTTED_DATE, na=False).all():
+        return f"files dated like {quoted(written.iloc[0])}"
+    return None
+
+
+def _comma_note(
+    raw: pd.DataFrame,
+    commas: dict[str, str],
+    marks: dict[str, Marks],
+    *,
+    shown: str | None,
+    pointed: str | None,
+    locale: str | None,
+) -> str:
+    """How a comma that reads both ways ('6,650': 6.65 or 6650) was read, and why."""
+    first, cell = next(iter(commas.items()))
+    decimal_comma = shown is not None or locale is not None
+    read = f"in {', '.join(commas)} ({quoted(cell)} as {_plain_number(raw[first], cell, decimal_comma=decimal_comma)})"
+    if shown:
+        evidence = marks[shown].example
+        how = "a decimal comma" if "," in evidence else "'.' grouping thousands"
+        return f"',' read as the decimal mark {read}, as {shown} shows {how} ({quoted(evidence)})"
+    if locale:
+        return (
+            f"',' read as the decimal mark {read}, as usual in {locale}; a decimal point anywhere in the file "
+            "would have made it a thousands separator"
+        )
+    if pointed:
+        evidence = marks[pointed].example
+        how = "a decimal point" if "." in evidence else "',' grouping thousands"
+        return f"',' read as a thousands separator {read}, as {pointed} shows {how} ({quoted(evidence)})"
+    return (
+        f"',' read as a thousands separator {read}: no number shows its decimal mark; a decimal comma like '1,5', "
+        "';' or tabs between fields, or dates like 31.01.2024 would have made it the decimal mark"
+    )
 
 
 def _may_show_a_decimal_comma(values: pd.Series) -> bool:
@@ -303,6 +375,8 @@ def _plain_number(column: pd.Series, cell: str, *, decimal_comma: bool) -> str:
 
 def _volume(values: pd.Series, decimal_comma: bool, notes: list[str]) -> np.ndarray:
     # Sources mark a day with no recorded volume (indices, holidays): Investing.com '-', Nasdaq.com 'N/A'.
+    # A layout leaves NaN where a ticker of a yfinance download has no volume column.
+    values = values.fillna("")
     none = no_value(values)
     volume = numbers(values.where(~none, "0"), decimal_comma=decimal_comma)
     if none.any():

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 PRICE_COLUMNS = ("open", "high", "low", "close", "adjusted_close")
@@ -101,7 +102,8 @@ def normalise_provider_frame(frame: pd.DataFrame) -> Normalised:
     """A provider's daily bars as our columns, one row per exchange date.
 
     Days with no prices at all (holidays the provider pads in) and days missing any price are
-    dropped and counted; the index's dates are taken in the exchange's own time zone.
+    dropped and counted; a price that is infinite, zero or negative is a missing one. The index's
+    dates are taken in the exchange's own time zone.
     """
     frame = flatten_columns(frame)
     renamed = {column: canonical_column(column) for column in frame.columns}
@@ -124,6 +126,9 @@ def normalise_provider_frame(frame: pd.DataFrame) -> Normalised:
 
     prices = out[list(PRICE_COLUMNS)].apply(pd.to_numeric, errors="coerce")
     empty = prices.isna().all(axis=1)
+    # Yahoo sends Infinity now and then (yfinance #2856, #2890) and 0 for a price it lacks; stored, either
+    # breaks every return and indicator after it. Open or close outside low-high is kept: the quality report names it.
+    prices = prices.where(np.isfinite(prices) & (prices > 0))
     incomplete = ~empty & prices.isna().any(axis=1)
     out = out.loc[~empty & ~incomplete].copy()
     out[list(PRICE_COLUMNS)] = prices.loc[out.index]

@@ -129,6 +129,23 @@ def drop_blank_rows(cells: pd.DataFrame) -> pd.DataFrame:
     return cells.drop(index=blank.index[blank])
 
 
+def drop_blank_trailing_columns(cells: pd.DataFrame) -> pd.DataFrame:
+    """The cells less the columns at the right with no name and no value in any row.
+
+    A separator ending every line (Excel's exports, hand edits) or a formatted empty column of a sheet
+    makes one: to a layout it would be a header with no name, a ticker of none or a field of nothing.
+    """
+    width = len(cells.columns)
+
+    def blank(position: int) -> bool:
+        # A header's name fills the first cell, as a rule: only a column whose first cell is blank is read whole.
+        return not cells.iat[0, position].strip() and (cells.iloc[:, position].str.strip() == "").all()
+
+    while width > 1 and len(cells) and blank(width - 1):
+        width -= 1
+    return cells if width == len(cells.columns) else cells.iloc[:, :width]
+
+
 def check_field_lengths(cells: pd.DataFrame) -> None:
     """Refuse a cell too long to be a date, a price or a ticker, naming its line and column."""
     for column in cells.columns:

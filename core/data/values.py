@@ -64,8 +64,10 @@ def numbers(values: pd.Series, *, decimal_comma: bool = False) -> pd.Series:
 
 class Marks(NamedTuple):
     comma: bool | None  # True: a cell reads only with a decimal comma; False: only with a point; None: none tells
-    # With comma True, the first cell that shows it; with None, the first with a '.' that reads either way.
+    # With comma True or False, the first cell that shows it; with None, the first with a '.' that reads either way.
     example: str | None
+    # With None, the first cell like '6,650': a decimal comma, or a ',' grouping thousands.
+    comma_either_way: str | None = None
 
 
 def decimal_comma_shown(values: pd.Series) -> bool | None:
@@ -88,7 +90,7 @@ def decimal_marks(values: pd.Series) -> Marks:
         dotted = values.str.contains(".", regex=False)
         either = dotted & values.str.strip().str.fullmatch(r"[+-]?\d{1,3}\.\d{3}")
         if (dotted & ~either).any():
-            return Marks(False, None)
+            return Marks(False, _first(values, dotted & ~either))
         return Marks(None, _first(values, either))
     text, _ = _bare(values)
     point = text.str.match(_POINT_STYLE, na=False)
@@ -104,8 +106,13 @@ def decimal_marks(values: pd.Series) -> Marks:
     if only_comma.any():
         return Marks(True, _first(values, only_comma))
     if only_point.any():
-        return Marks(False, None)
-    return Marks(None, _first(values, point & comma & text.str.contains(".", regex=False)))
+        return Marks(False, _first(values, only_point))
+    either_way = point & comma
+    return Marks(
+        None,
+        _first(values, either_way & text.str.contains(".", regex=False)),
+        _first(values, either_way & text.str.contains(",", regex=False)),
+    )
 
 
 def quoted(cell: object, limit: int = 24) -> str:

@@ -40,8 +40,20 @@ class NoDataError(PriceSourceError):
 
 
 class RateLimitedError(PriceSourceError):
+    retry_note = "rate limited"
+
     def __init__(self, ticker: str, attempts: int) -> None:
         super().__init__(f"Yahoo Finance refused {ticker} as rate limited, {attempts} times: try again later")
+
+
+class SlowAnswerError(PriceSourceError):
+    retry_note = "no answer in time"
+
+    def __init__(self, ticker: str, attempts: int) -> None:
+        super().__init__(
+            f"Yahoo Finance took more than {REQUEST_TIMEOUT_SECONDS} s to answer for {ticker}, {attempts} times: "
+            "try again later"
+        )
 
 
 def without_unfinished_bar(normalised: Normalised, ticker: str, now: datetime) -> Normalised:
@@ -85,6 +97,19 @@ def _is_missing_ticker(error: BaseException) -> bool:
     return isinstance(error, YFTickerMissingError)
 
 
+def _retried_failure(error: BaseException) -> type[RateLimitedError | SlowAnswerError] | None:
+    """What a failure worth retrying with backoff is called once retries run out; None for the rest."""
+    from curl_cffi.requests.exceptions import ConnectTimeout, ReadTimeout
+
+    if _is_rate_limit(error):
+        return RateLimitedError
+    # Connected, then no answer in time: Yahoo is there but slow with this request, and another
+    # ticker (or this one again) may well be answered. A connection that timed out is unreachable.
+    if isinstance(error, ReadTimeout) and not isinstance(error, ConnectTimeout):
+        return SlowAnswerError
+    return None
+
+
 def _is_unreachable(error: BaseException) -> bool:
     # curl_cffi's connection errors derive from OSError, as do socket and timeout errors.
     return isinstance(error, OSError | TimeoutError)
@@ -117,7 +142,8 @@ class YahooSource:
     def fetch(self, ticker: str, start: date, end: date) -> Normalised:
         """Bars from start to end inclusive, of sessions closed by now.
 
-        Raises NoDataError, RateLimitedError, SourceUnreachableError, or PriceSourceError for the rest.
+        Raises NoDataError, RateLimitedError, SlowAnswerError, SourceUnreachableError, or PriceSourceError
+        for the rest.
         """
         for attempt in range(1, self.retries + 1):
             if self.budget is not None:
@@ -137,13 +163,14 @@ class YahooSource:
                 )
                 break
             except Exception as error:  # sorted into our outcomes below
-                if _is_rate_limit(error):
-                    if self.budget is not None:
+                retried_as = _retried_failure(error)
+                if retried_as is not None:
+                    if retried_as is RateLimitedError and self.budget is not None:
                         self.budget.pause()
                     if attempt == self.retries:
-                        raise RateLimitedError(ticker, attempt) from error
+                        raise retried_as(ticker, attempt) from error
                     wait = self.backoff_seconds * 2 ** (attempt - 1)
-                    log.warning("rate limited on %s, retry %d in %.0f s", ticker, attempt, wait)
+                    log.warning("%s on %s, retry %d in %.0f s", retried_as.retry_note, ticker, attempt, wait)
                     self.sleep(wait)
                     continue
                 if _is_missing_ticker(error):

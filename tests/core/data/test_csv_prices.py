@@ -277,6 +277,74 @@ def test_a_workbooks_text_cells_with_a_decimal_comma_make_the_dots_of_other_colu
     assert parsed.frame["volume"].tolist() == [1234, 2345]
 
 
+# onvista's export of a stock under 10 EUR: prices to three decimals, each of which reads as a thousand too.
+XETRA_THREE_DECIMALS = (
+    "Datum;Eröffnung;Hoch;Tief;Schluss;Volumen\n"
+    "02.01.2024;6,650;6,782;6,604;6,742;11452731\n"
+    "03.01.2024;6,700;6,716;6,548;6,590;9382441\n"
+)
+
+
+def test_a_semicolon_file_of_three_decimal_prices_reads_their_commas_as_decimal_marks_and_says_so():
+    parsed, report = parse(XETRA_THREE_DECIMALS.encode(), ticker="LHA.DE")
+    assert report.ok
+    assert parsed.frame["close"].tolist() == [6.742, 6.59]
+    assert parsed.frame["open"].tolist() == [6.65, 6.7]
+    assert parsed.frame["volume"].tolist() == [11_452_731, 9_382_441]
+    assert (
+        "',' read as the decimal mark in close, open, high, low ('6,742' as 6.742), as usual in files with ';' "
+        "between fields; a decimal point anywhere in the file would have made it a thousands separator"
+    ) in parsed.notes
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("Date\tClose\n2024-01-02\t6,742\n2024-01-03\t6,590\n", "as usual in files with tabs between fields"),
+        ('Datum,Schluss\n02.01.2024,"6,742"\n03.01.2024,"6,590"\n', "as usual in files dated like '02.01.2024'"),
+        (
+            'Date,Close,Adj Close\n2024-01-02,"6,742","6,65"\n2024-01-03,"6,590","6,5"\n',
+            "as adjusted_close shows a decimal comma ('6,65')",
+        ),
+        (
+            'Date,Close,Volume\n2024-01-02,"6,742","11.452.731"\n2024-01-03,"6,590",9382441\n',
+            "as volume shows '.' grouping thousands ('11.452.731')",
+        ),
+    ],
+    ids=["tabs", "dotted-dates", "decimal-comma-elsewhere", "dot-groups-elsewhere"],
+)
+def test_what_else_the_file_shows_makes_a_comma_that_reads_both_ways_a_decimal_mark(text, why):
+    parsed, report = parse(text.encode(), ticker="LHA.DE")
+    assert report.ok
+    assert parsed.frame["close"].tolist() == [6.742, 6.59]
+    assert any(
+        note.startswith("',' read as the decimal mark in close ('6,742' as 6.742), " + why) for note in parsed.notes
+    )
+
+
+def test_a_comma_separated_file_of_quoted_thousands_reads_them_as_thousands_and_says_so():
+    text = 'Date,Open,High,Low,Close,Volume\n2024-01-02,"1,234","1,240","1,230","1,235",100\n'
+    parsed, report = parse(text.encode(), ticker="BRK-A")
+    assert report.ok
+    assert parsed.frame["open"].tolist() == [1234]
+    assert parsed.frame["close"].tolist() == [1235]
+    assert (
+        "',' read as a thousands separator in close, open, high, low ('1,235' as 1235): no number shows its "
+        "decimal mark; a decimal comma like '1,5', ';' or tabs between fields, or dates like 31.01.2024 would "
+        "have made it the decimal mark"
+    ) in parsed.notes
+
+
+def test_a_decimal_point_elsewhere_makes_a_comma_that_reads_both_ways_a_thousands_separator_even_between_semicolons():
+    parsed, report = parse(b"Date;Close;Volume\n2024-01-02;185.6;1,234\n2024-01-03;184.2;2,345\n", ticker="AAPL")
+    assert report.ok
+    assert parsed.frame["close"].tolist() == [185.6, 184.2]
+    assert parsed.frame["volume"].tolist() == [1234, 2345]
+    assert (
+        "',' read as a thousands separator in volume ('1,234' as 1234), as close shows a decimal point ('185.6')"
+    ) in parsed.notes
+
+
 YFINANCE_HISTORY_ACROSS_DST = (
     "Date,Open,High,Low,Close,Volume,Dividends,Stock Splits\n"
     "2024-03-08 00:00:00-05:00,169.15,170.73,168.49,170.73,76114600,0.0,0.0\n"

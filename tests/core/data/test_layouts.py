@@ -87,6 +87,70 @@ def test_yfinance_download_with_several_tickers():
     assert msft["close"].iloc[0] == pytest.approx(FIRST_CLOSE * 1.1, rel=1e-6)
 
 
+def wide_csv(date_header: str, *tickers: str) -> bytes:
+    wide = pd.DataFrame(
+        {date_header: BARS["Date"]} | {ticker: BARS["Close"] * (n + 1) for n, ticker in enumerate(tickers)}
+    )
+    return wide.to_csv(index=False, date_format="%Y-%m-%d").encode()
+
+
+def with_separator(data: bytes, separator: str, *, trailing: bool) -> bytes:
+    lines = data.decode().splitlines()
+    return "".join(line.replace(",", separator) + (separator if trailing else "") + "\n" for line in lines).encode()
+
+
+@pytest.mark.parametrize("separator", [",", ";"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        yfinance_csv("SPX"),
+        yfinance_csv("SPX", "MSFT"),
+        wide_csv("Date", "SPX", "MSFT"),
+        wide_csv("observation_date", "SPX"),
+    ],
+    ids=["yfinance-1", "yfinance-2", "wide", "fred"],
+)
+def test_a_separator_ending_every_line_reads_as_the_file_without_it(data, separator):
+    # Excel and hand edits leave a separator at the end of each line: a column with no name and no value.
+    plain = parse(with_separator(data, separator, trailing=False))
+    trailed = parse(with_separator(data, separator, trailing=True))
+    assert trailed.layout == plain.layout
+    assert trailed.notes == plain.notes
+    pd.testing.assert_frame_equal(trailed.frame, plain.frame)
+    assert_the_fixture(trailed)
+
+
+def test_a_file_of_nothing_but_separators_is_refused_as_empty():
+    with pytest.raises(FileFormatError, match="the file holds no values, only separators"):
+        parse_price_csv(b",,,\n,,,\n", ticker="SPX")
+
+
+def test_an_empty_formatted_column_after_a_workbooks_table_is_no_column():
+    book = openpyxl.load_workbook(
+        io.BytesIO(workbook(("Prices", BARS[["Date", "Close"]].rename(columns={"Close": "SPX"}))))
+    )
+    sheet = book.active
+    for row in range(1, len(BARS) + 2):
+        sheet.cell(row=row, column=3).font = openpyxl.styles.Font(bold=True)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    parsed = parse(buffer.getvalue(), filename="closes.xlsx")
+    assert parsed.layout == "wide file of closes (1 ticker, one column each)"
+    assert_the_fixture(parsed)
+
+
+def test_a_yfinance_download_with_a_tickers_volume_column_deleted_reads_its_volume_as_zero():
+    lines = yfinance_csv("SPX", "MSFT").decode().splitlines()
+    assert lines[0].endswith(",Volume")
+    assert lines[1].endswith(",MSFT")
+    trimmed = "\n".join(line.rsplit(",", 1)[0] for line in lines)
+    parsed = parse(trimmed.encode())
+    msft = parsed.frame[parsed.frame["ticker"] == "MSFT"]
+    assert (msft["volume"] == 0).all()
+    assert "volume blank read as 0 on 30 days" in parsed.notes
+    assert_the_fixture(parsed)
+
+
 def test_stooq_daily():
     data = BARS.drop(columns="Adj Close").to_csv(index=False, date_format="%Y-%m-%d").encode()
     parsed = parse(data, filename="spx_d.csv")

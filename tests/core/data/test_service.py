@@ -213,6 +213,18 @@ def test_offline_skips_the_rest_at_once(committed):
     assert len(fake.requests) == 1
 
 
+def test_one_slow_ticker_does_not_skip_the_rest(committed):
+    from curl_cffi.requests.exceptions import ReadTimeout
+
+    sessions, actor = committed
+    slow = ReadTimeout("Operation timed out after 10000 milliseconds with 0 bytes received")
+    fake = FakeYahoo(slow, slow, slow, gspc_2018_frame())
+    run = fetch(sessions, actor, ["FETCHA", "FETCHB"], fake)
+    assert not run.offline
+    assert list(run.table()["status"]) == ["error", "ok"]
+    assert run.table()["message"].iloc[0].startswith("Yahoo Finance took more than 10 s to answer for FETCHA")
+
+
 def test_refresh_asks_only_for_days_after_the_last_cached_one(committed):
     sessions, actor = committed
     first_half = gspc_2018_frame().loc[:"2018-06-29"]
@@ -239,6 +251,20 @@ def test_a_fetch_while_the_last_session_trades_stores_the_days_before_and_says_w
     [outcome] = run.outcomes
     assert (outcome.status, outcome.rows) == ("ok", 250)
     assert outcome.message == UNFINISHED_BAR_NOTE
+
+
+def test_a_fetched_day_with_an_infinite_or_zero_price_is_not_stored_and_is_counted_as_dropped(committed):
+    sessions, actor = committed
+    history = gspc_2018_frame()
+    history.iloc[100, history.columns.get_loc("Adj Close")] = np.inf
+    history.iloc[101, history.columns.get_loc("Open")] = 0.0
+    [outcome] = fetch(sessions, actor, ["FETCHA"], FakeYahoo(history)).outcomes
+    assert (outcome.status, outcome.rows, outcome.dropped_rows) == ("ok", 249, 2)
+    with session_scope(sessions) as session:
+        stored = read_prices(session=session, actor=actor, ticker="FETCHA")
+    prices = stored[["open", "high", "low", "close", "adjusted_close"]].to_numpy()
+    assert np.isfinite(prices).all()
+    assert (prices > 0).all()
 
 
 def test_a_ticker_list_becomes_the_default_only_when_clean(session, analyst):

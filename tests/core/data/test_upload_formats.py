@@ -57,6 +57,14 @@ def test_a_semicolon_file_of_three_decimal_prices_stores_them_as_written(session
     assert any("'.' read as the decimal point" in note for note in result.notes)
 
 
+def test_a_semicolon_file_of_three_decimal_comma_prices_stores_them_as_written(session, analyst):
+    text = "Datum;Eröffnung;Hoch;Tief;Schluss;Volumen\n02.01.2024;6,650;6,782;6,604;6,742;11452731\n"
+    result = imported(session, analyst, text, "LHA.DE.csv")
+    assert result.status == "accepted", result.message()
+    assert stored(session, analyst, "LHA.DE") == [("2024-01-02", 6.742, 11_452_731)]
+    assert any("('6,742' as 6.742)" in note for note in result.notes)
+
+
 def test_a_googlefinance_export_is_stored_on_its_dates(session, analyst):
     text = "Date,Close\n1/2/2024 16:00:00,185.64\n1/3/2024 16:00:00,184.25\n"
     result = imported(session, analyst, text, "AAPL.csv")

@@ -91,17 +91,19 @@ def test_a_time_code_inside_the_date_is_still_refused(date_format, message):
 @pytest.mark.parametrize(
     ("cells", "marks"),
     [
-        (["123,45", "124,00"], (True, "123,45")),
-        (["1.095", "1.234.567"], (True, "1.234.567")),  # only a '.' grouping thousands writes two
-        (["1.095", "1.099", "100"], (None, "1.095")),  # reads either way: the file must tell
-        (["1.095", "1234.5"], (False, None)),
-        (["$1.095", "1.25M"], (False, None)),
-        (["$1.095", "25K"], (None, "$1.095")),
-        (["100", "200"], (None, None)),
+        (["123,45", "124,00"], (True, "123,45", None)),
+        (["1.095", "1.234.567"], (True, "1.234.567", None)),  # only a '.' grouping thousands writes two
+        (["1.095", "1.099", "100"], (None, "1.095", None)),  # reads either way: the file must tell
+        (["1.095", "1234.5"], (False, "1234.5", None)),
+        (["$1.095", "1.25M"], (False, "1.25M", None)),
+        (["$1.095", "25K"], (None, "$1.095", None)),
+        (["100", "200"], (None, None, None)),
         # Swiss and Liechtenstein exports group thousands with an apostrophe, straight or typographic.
-        (["1'234.50", "1\u2019240.00"], (False, None)),
-        (["1'234,50", "1'240"], (True, "1'234,50")),
-        (["1'234", "1\u2019240"], (None, None)),  # whole numbers: the same in either convention
+        (["1'234.50", "1\u2019240.00"], (False, "1'234.50", None)),
+        (["1'234,50", "1'240"], (True, "1'234,50", None)),
+        (["1'234", "1\u2019240"], (None, None, None)),  # whole numbers: the same in either convention
+        (["6,650", "6,782", "12"], (None, None, "6,650")),  # 6.65 or 6650: the file must tell
+        (["1,234,567", "1,234"], (False, "1,234,567", None)),  # only a ',' grouping thousands writes two
     ],
 )
 def test_what_a_column_shows_of_its_decimal_mark(cells, marks):

@@ -6,10 +6,18 @@ import numpy as np
 import pandas as pd
 import pytest
 from curl_cffi.requests.exceptions import ConnectionError as CurlConnectionError
+from curl_cffi.requests.exceptions import ConnectTimeout, ReadTimeout
 from yfinance.exceptions import YFPricesMissingError, YFRateLimitError, YFTzMissingError
 
 from core.data.frames import normalise_provider_frame
-from core.data.yahoo import UNFINISHED_BAR_NOTE, NoDataError, RateLimitedError, SourceUnreachableError, YahooSource
+from core.data.yahoo import (
+    UNFINISHED_BAR_NOTE,
+    NoDataError,
+    PriceSourceError,
+    RateLimitedError,
+    SourceUnreachableError,
+    YahooSource,
+)
 from tests.fixtures import as_download_frame, gspc_2018_frame
 
 
@@ -72,6 +80,31 @@ def test_holiday_and_nan_rows_are_dropped_and_counted():
 
 
 @pytest.mark.parametrize(
+    ("column", "value"),
+    [("Adj Close", np.inf), ("Low", -np.inf), ("Open", 0.0), ("Close", -2695.81)],
+    ids=["infinite", "minus-infinite", "zero", "negative"],
+)
+def test_a_day_with_an_impossible_price_is_dropped_and_counted(column, value):
+    # Yahoo sends Infinity in its JSON now and then (yfinance issues #2856, #2890), and zeros for missing prices.
+    history = gspc_2018_frame()
+    history.iloc[100, history.columns.get_loc(column)] = value
+    result = FakeYahoo(history).source().fetch("^GSPC", date(2018, 1, 1), date(2018, 12, 31))
+    assert (result.dropped_empty_rows, result.dropped_incomplete_rows) == (0, 1)
+    assert len(result.frame) == 250
+    assert history.index[100].date() not in set(result.frame["date"])
+    prices = result.frame[["open", "high", "low", "close", "adjusted_close"]].to_numpy()
+    assert np.isfinite(prices).all()
+    assert (prices > 0).all()
+
+
+def test_a_day_of_nothing_but_zeros_is_an_incomplete_day_not_a_padded_holiday():
+    history = gspc_2018_frame()
+    history.iloc[7, :] = 0.0
+    result = FakeYahoo(history).source().fetch("^GSPC", date(2018, 1, 1), date(2018, 12, 31))
+    assert (result.dropped_empty_rows, result.dropped_incomplete_rows) == (0, 1)
+
+
+@pytest.mark.parametrize(
     "answer",
     [
         gspc_2018_frame().iloc[0:0],
@@ -101,6 +134,24 @@ def test_no_network_is_reported_as_unreachable():
     error = CurlConnectionError("Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com")
     with pytest.raises(SourceUnreachableError, match="cannot be reached from here"):
         FakeYahoo(error).source().fetch("^GSPC", date(2018, 1, 1), date(2018, 12, 31))
+
+
+def test_a_host_that_cannot_be_connected_to_in_time_is_unreachable():
+    error = ConnectTimeout("Failed to perform, curl: (28) Connection timed out after 10001 milliseconds")
+    with pytest.raises(SourceUnreachableError):
+        FakeYahoo(error).source().fetch("^GSPC", date(2018, 1, 1), date(2018, 12, 31))
+
+
+def test_a_slow_answer_is_retried_and_is_no_sign_yahoo_is_unreachable():
+    slow = ReadTimeout("Failed to perform, curl: (28) Operation timed out after 10000 milliseconds with 0 bytes")
+    fake = FakeYahoo(slow, gspc_2018_frame())
+    assert len(fake.source().fetch("^GSPC", date(2018, 1, 1), date(2018, 12, 31)).frame) == 251
+    assert fake.sleeps == [2.0]
+    always_slow = FakeYahoo(slow, slow, slow)
+    slow_thrice = r"Yahoo Finance took more than 10 s to answer for \^GSPC, 3 times"
+    with pytest.raises(PriceSourceError, match=slow_thrice) as raised:
+        always_slow.source().fetch("^GSPC", date(2018, 1, 1), date(2018, 12, 31))
+    assert not isinstance(raised.value, SourceUnreachableError), "Yahoo answered the connection: others may go on"
 
 
 # Monday 2018-12-31 is the fixture's last day; New York closed at 16:00 EST, 21:00 UTC.
