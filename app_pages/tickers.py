@@ -79,11 +79,14 @@ def render_preview(actor: Actor, preferences: Preferences, tickers: list[str], c
     download, delete_own, delete_shared = st.columns(3)
     csv_download(f"Download {ticker} as CSV", prices, f"{ticker}.csv", container=download)
     if True in scopes and can(actor, Permission.UPLOAD):
-        question = f"Delete your {days[True]:,} days of {ticker}? Nothing else keeps them."
+        question = f"Delete your {days[True]:,} days of {ticker}, with their split decisions? Nothing else keeps them."
         if confirmed(f"Delete my uploaded {ticker}", question, key=f"delete_own_{ticker}", container=delete_own):
             remove(actor, ticker, shared=False)
     if False in scopes and actor.is_admin:
-        question = f"Delete the shared {days[False]:,} days of {ticker}? Every account's charts and models read them."
+        question = (
+            f"Delete the shared {days[False]:,} days of {ticker}, with their split decisions? "
+            "Every account's charts and models read them."
+        )
         if confirmed(f"Delete shared {ticker}", question, key=f"delete_shared_{ticker}", container=delete_shared):
             remove(actor, ticker, shared=True)
 

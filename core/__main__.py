@@ -4,6 +4,7 @@ and the operator's check | create-admin (python -m db does setup and reset)."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -18,7 +19,7 @@ from common.words import plural
 from core.data.service import fetch_tickers, import_prices, load_sample
 from core.data.tickers import TickerError, normalise_ticker, parse_ticker_text
 from core.forecasting.config import MAX_FORECAST_DAYS, MODEL_TYPES, WALK_FORWARD_WINDOWS
-from core.forecasting.evaluation import MASE_SPEC, figure
+from core.forecasting.evaluation import MASE_SPEC, figure, json_safe
 from core.operations import add_operations_commands
 from db.engine import get_sessionmaker, session_scope
 from db.repositories.actor import Actor
@@ -28,6 +29,12 @@ if TYPE_CHECKING:
     import pandas as pd
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _print_json(value: object) -> None:
+    """Every --json output: one strict JSON document, a non-finite number (an unbounded interval's bound)
+    as null. allow_nan=False makes one that escapes json_safe an error rather than an Infinity no parser takes."""
+    print(json.dumps(json_safe(value), allow_nan=False))
 
 
 def _date(text: str) -> date:
@@ -56,7 +63,8 @@ def _days(text: str) -> int:
 
 
 def _valid_prices(path: Path, ticker: str | None) -> pd.DataFrame | None:
-    """The valid rows of a price file, or None once what is wrong with it is on stderr."""
+    """The valid rows of a price file of one ticker (the one named, else the file's Ticker column), or None
+    once what is wrong with it is on stderr."""
     from core.data.csv_prices import parse_price_csv
     from core.data.errors import FileFormatError
     from core.data.validation import validate_prices
@@ -66,6 +74,15 @@ def _valid_prices(path: Path, ticker: str | None) -> pd.DataFrame | None:
     except FileFormatError as error:
         print(f"error: {path.name}: {error}", file=sys.stderr)
         return None
+    # Only a file read by its Ticker column can name several; their days would be read as one series.
+    named = sorted(parsed.frame["ticker"].unique())
+    if len(named) > 1:
+        shown = ", ".join(named[:5]) + (", …" if len(named) > 5 else "")
+        print(
+            f"error: {path.name}: its Ticker column names {len(named)} tickers ({shown}): pass one ticker's rows",
+            file=sys.stderr,
+        )
+        return None
     report, valid = validate_prices(parsed.frame, raw_date_column="raw_date")
     if not report.ok:
         print("\n".join(report.lines()), file=sys.stderr)
@@ -74,17 +91,25 @@ def _valid_prices(path: Path, ticker: str | None) -> pd.DataFrame | None:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
+    from core.services.market import DateRangeError, check_date_range
+
     tickers, problems = parse_ticker_text(" ".join(args.tickers))
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     if problems:
+        return EXIT_USAGE
+    end = args.end or date.today()
+    try:
+        check_date_range(args.start, end, first_day="--start")
+    except DateRangeError as error:
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     run = fetch_tickers(
         sessions=get_sessionmaker(),
         actor=None,
         tickers=tickers,
         start=args.start,
-        end=args.end or date.today(),
+        end=end,
         settings=get_settings(),
         throttle=None,
         refresh=args.refresh,
@@ -148,8 +173,6 @@ def _owner(session, username: str | None) -> Actor:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    import json
-
     from core.auth.roles import Permission, require
     from core.forecasting.config import ModelSettingsError, parse_config
     from core.forecasting.registry import save_version
@@ -197,7 +220,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "verdict": result.verdict,
     }
     if args.json:
-        print(json.dumps(summary))
+        _print_json(summary)
     else:
         mase = figure(metrics["mase"], MASE_SPEC)
         print(f"{summary['ticker']} v{number} ({result.model_type}): {result.verdict} (MASE {mase})")
@@ -205,8 +228,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    import json
-
     from core.forecasting.evaluation import stored_verdict
     from core.forecasting.zoo import judged_version, version_name
     from core.predictions import predict
@@ -237,7 +258,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             "days": made,
         }
     if args.json:
-        print(json.dumps(summary))
+        _print_json(summary)
     else:
         print(judged_version(version.ticker, version.version, version.model_type, version.metrics))
         for day in made:
@@ -246,8 +267,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_walkforward(args: argparse.Namespace) -> int:
-    import json
-
     from core.forecasting.config import ModelSettingsError, parse_config
     from core.forecasting.walkforward import WalkForwardSettings, walk_forward
 
@@ -257,7 +276,7 @@ def cmd_walkforward(args: argparse.Namespace) -> int:
     except (ModelSettingsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    prices = _valid_prices(args.csv, args.ticker or "CSV")
+    prices = _valid_prices(args.csv, args.ticker)
     if prices is None:
         return EXIT_FAILED
     result = walk_forward(
@@ -266,9 +285,9 @@ def cmd_walkforward(args: argparse.Namespace) -> int:
         settings,
         on_window=None if args.json else lambda k, n: print(f"window {k} of {n} done", file=sys.stderr),
     )
-    summary = result.metrics | {"seconds": round(result.seconds, 1)}
+    summary = {"ticker": prices["ticker"].iloc[0]} | result.metrics | {"seconds": round(result.seconds, 1)}
     if args.json:
-        print(json.dumps(summary))
+        _print_json(summary)
     else:
         print(
             f"{plural(summary['windows'], 'window')}, {summary['days']} days: "
@@ -280,8 +299,6 @@ def cmd_walkforward(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    import json
-
     from core.forecasting.engine import LEADERBOARD_KINDS, leaderboard, rows_as_records
 
     prices = _valid_prices(args.csv, args.ticker)
@@ -294,7 +311,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     if args.json:
-        print(json.dumps({"ticker": args.ticker, "sorted_by": "validation_mase", "models": rows}))
+        _print_json({"ticker": args.ticker, "sorted_by": "validation_mase", "models": rows})
         return EXIT_OK
     print(f"{'model':<16}{'val MASE':>10}{'test MASE':>11}{'DM p':>8}{'direction':>11}{'coverage':>10}{'train s':>9}")
     columns = (  # (key, width, format)
@@ -319,7 +336,6 @@ def cmd_load_sample(_: argparse.Namespace) -> int:
 
 
 def cmd_quality(args: argparse.Namespace) -> int:
-    import json
     import uuid
 
     from core.data.quality import ticker_quality
@@ -330,7 +346,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
         actor = _named_owner(session, args.owner) if args.owner else nobody
         report = ticker_quality(session=session, actor=actor, ticker=ticker, today=date.today())
     if args.json:
-        print(json.dumps(report.to_dict()))
+        _print_json(report.to_dict())
     else:
         print(f"{ticker} ({report.exchange}): {report.rows:,} days, {report.first_day} to {report.last_day}")
         for problem in report.problems() or ["no problems found"]:

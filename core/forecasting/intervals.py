@@ -35,12 +35,14 @@ def conformal_quantile(scores: np.ndarray, level: float) -> float:
 
 def trailing_volatility(log_returns: np.ndarray, origins: np.ndarray) -> np.ndarray:
     """Per origin t: the RiskMetrics volatility of daily log returns through day t (never after)."""
+    origins = np.asarray(origins, dtype=int)
     squared = pd.Series(np.nan_to_num(np.asarray(log_returns, dtype=float)) ** 2)
-    variance = squared.ewm(alpha=RISKMETRICS_ALPHA, min_periods=WARM_UP_DAYS).mean().to_numpy()
-    sigma = np.sqrt(variance[np.asarray(origins)])
-    # Before the warm-up, or on a flat series, the mean volatility so far stands in.
-    fallback = np.sqrt(np.nanmean(squared.to_numpy()[: int(np.max(origins)) + 1])) if len(sigma) else 0.0
-    return np.where(np.isfinite(sigma) & (sigma > 0), sigma, fallback if fallback > 0 else 1.0)
+    sigma = np.sqrt(squared.ewm(alpha=RISKMETRICS_ALPHA, min_periods=WARM_UP_DAYS).mean().to_numpy()[origins])
+    # Before the warm-up, or on a flat series, the mean volatility through the origin stands in: each
+    # origin's own, so asking for later origins alongside changes nothing.
+    fallback = np.sqrt(squared.expanding().mean().to_numpy()[origins])
+    fallback = np.where(fallback > 0, fallback, 1.0)
+    return np.where(np.isfinite(sigma) & (sigma > 0), sigma, fallback)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,12 @@ class DateRangeError(BadInput, ValueError):
     """The first day of a requested range comes after its last."""
 
 
+def check_date_range(start: date | None, end: date | None, *, first_day: str) -> None:
+    """Refuse (DateRangeError) a range whose first day comes after its last; first_day names where it was given."""
+    if start and end and start > end:
+        raise DateRangeError(f"{first_day}: the first day comes after the last")
+
+
 def list_tickers(actor: Actor) -> list[CachedTicker]:
     """Every ticker the actor can read: shared market data and their own uploads, with their span."""
     with session_scope(action="list tickers", read_only=True) as session:
@@ -47,8 +53,7 @@ def list_tickers(actor: Actor) -> list[CachedTicker]:
 
 def read_prices(actor: Actor, ticker: str, *, start: date | None = None, end: date | None = None) -> pd.DataFrame:
     """A ticker's daily prices as the actor sees them (their upload wins over shared data on a day)."""
-    if start and end and start > end:
-        raise DateRangeError("start: the first day comes after the last")
+    check_date_range(start, end, first_day="start")
     with session_scope(action=f"read prices of {ticker}", read_only=True) as session:
         require(actor, Permission.READ)
         return price_rows.read_prices(session=session, actor=actor, ticker=ticker, start=start, end=end)
@@ -62,8 +67,7 @@ def read_prices_json(
     Served from the series rendered at its current versions when this process has it: a read of
     5,000 days then costs one small query instead of formatting 35,000 numbers.
     """
-    if start and end and start > end:
-        raise DateRangeError("start: the first day comes after the last")
+    check_date_range(start, end, first_day="start")
     with session_scope(action=f"read prices of {ticker}", read_only=True) as session:
         require(actor, Permission.READ)
         # Versions before rows: a write landing between the two reads makes the kept copy look
@@ -128,8 +132,7 @@ def fetch_prices(
         raise TickerError("; ".join(problems))
     if not symbols:
         raise TickerError("name at least one ticker, e.g. MSFT")
-    if start > end:
-        raise DateRangeError("From: the first day comes after the last")
+    check_date_range(start, end, first_day="From")
     return data.fetch_tickers(
         sessions=get_sessionmaker(),
         actor=actor,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 import pandas as pd
 from psycopg2.errors import UniqueViolation
 from sqlalchemy import ColumnElement, Select, Text, and_, cast, delete, func, literal, or_, select, text, update
@@ -33,6 +34,8 @@ from db.types import utc_now
 
 VALUE_COLUMNS = ("open", "high", "low", "close", "adjusted_close", "volume")
 FRAME_COLUMNS = ("date", *VALUE_COLUMNS)
+# The keys of a price record as the API writes it, in order.
+_RECORD_FIELDS = ("date", *VALUE_COLUMNS, "source")
 _STAGING = "staging_prices"
 
 
@@ -197,22 +200,36 @@ def read_prices_of(
 def read_price_records(*, session: Session, actor: Actor, ticker: str) -> tuple[list[str], list[str]]:
     """The ticker's days (YYYY-MM-DD) as read_prices sees them, oldest first, each with its JSON record.
 
-    A record is {"date": "YYYY-MM-DD", "open": ..., "volume": ..., "source": "..."}, written by the
-    database: formatting 5,000 rows of floats in Python (pandas or json) cost more than the query.
-    PostgreSQL writes floats shortest round-trip, SQLite to 15 significant digits; a non-finite
-    value becomes null. The user's own row of a day wins in SQL here, as prefer_own_rows does in pandas.
+    A record is {"date": "YYYY-MM-DD", "open": ..., "volume": ..., "source": "..."}, each float in the
+    shortest form that reads back as the same float, a non-finite one as null. PostgreSQL writes the
+    records itself (format()), quicker than fetching the floats. SQLite's printf cannot: 15 digits
+    lose a float32 close's last ones and 17 misprint the largest floats, so there orjson writes them
+    (quicker than printf, too). The user's own row of a day wins in SQL here, as prefer_own_rows
+    does in pandas.
     """
-    record = _record_json(session.get_bind().dialect.name)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    values = [_record_json()] if postgres else [getattr(HistoricalPrice, name) for name in _RECORD_FIELDS[1:]]
     query = (
         # The day as text: parsing 5,000 dates into objects cost more than reading them.
-        select(cast(HistoricalPrice.date, Text), record)
+        select(cast(HistoricalPrice.date, Text), *values)
         .where(HistoricalPrice.ticker == ticker, _preferred_visible(session, actor, ticker))
         .order_by(HistoricalPrice.date)
     )
+    # 256 rows at a time, each chunk dropped once read: holding all 5,000 sets off a full garbage
+    # collection now and then (140 ms in a process as big as the API's), and one row at a time is slower.
+    chunks = session.connection().execute(query).partitions(256)
     days, records = [], []
-    for day, text_ in session.connection().execute(query):
-        days.append(day)
-        records.append(text_)
+    if not postgres:
+        dumps = orjson.dumps
+        for chunk in chunks:
+            for row in chunk:
+                days.append(row[0])
+                records.append(dumps(dict(zip(_RECORD_FIELDS, row, strict=True))).decode())
+        return days, records
+    for chunk in chunks:
+        for day, text_ in chunk:
+            days.append(day)
+            records.append(text_)
     # Only a non-finite float (validation keeps them out) puts a capital I or N in a record, and
     # looking for one character is 40 times quicker than for a word.
     if any("I" in text_ or "N" in text_ for text_ in records):
@@ -220,7 +237,7 @@ def read_price_records(*, session: Session, actor: Actor, ticker: str) -> tuple[
     return days, records
 
 
-# How the databases write a non-finite float as text; no key, date or source contains these.
+# How PostgreSQL writes a non-finite float as text; no key, date or source contains these.
 _NOT_JSON = re.compile(r"-?(?:Infinity|Inf|NaN)")
 
 
@@ -256,23 +273,19 @@ def owners_of(*, session: Session, tickers: Sequence[str]) -> dict[uuid.UUID, li
     return owners
 
 
-def _record_json(dialect: str) -> ColumnElement[str]:
-    """One price row as a JSON object: {"date": "YYYY-MM-DD", "open": ..., ..., "source": "..."}.
+def _record_json() -> ColumnElement[str]:
+    """One price row as a JSON object written by PostgreSQL: {"date": "YYYY-MM-DD", "open": ..., "source": "..."}.
 
-    Every column is NOT NULL and the source one of PRICE_SOURCES (a CHECK), so no value needs
-    quoting; dates are ISO text in SQLite and in PostgreSQL's output (psycopg2 reads dates only
-    under DateStyle ISO, so every connection of the app has it).
+    format() writes each value with its type's output function: floats shortest round-trip. Every
+    column is NOT NULL and the source one of PRICE_SOURCES (a CHECK), so no value needs quoting;
+    dates are ISO text (psycopg2 reads dates only under DateStyle ISO, so every connection of the
+    app has it).
     """
-    names = ("date", *VALUE_COLUMNS, "source")
-    if dialect == "postgresql":
-        # format() writes each value with its type's output function: floats shortest round-trip.
-        number, writer = "%s", func.format
-    else:
-        # printf writes floats about twice as fast as CAST(... AS TEXT), with the same 15 digits.
-        number, writer = "%!.15g", func.printf
-    slots = {"date": '"%s"', "volume": "%s" if dialect == "postgresql" else "%d", "source": '"%s"'}
-    template = "{" + ",".join(f"{json.dumps(name)}:{slots.get(name, number)}" for name in names) + "}"
-    return writer(literal(template, Text), *(getattr(HistoricalPrice, name) for name in names), type_=Text)
+    slots = {"date": '"%s"', "source": '"%s"'}
+    template = "{" + ",".join(f"{json.dumps(name)}:{slots.get(name, '%s')}" for name in _RECORD_FIELDS) + "}"
+    return func.format(
+        literal(template, Text), *(getattr(HistoricalPrice, name) for name in _RECORD_FIELDS), type_=Text
+    )
 
 
 def _read_visible(
@@ -370,8 +383,13 @@ def last_cached_date(*, session: Session, ticker: str, owner_id: uuid.UUID | Non
 
 
 def delete_prices(*, session: Session, ticker: str, owner_id: uuid.UUID | None) -> int:
-    """Delete one ticker's rows in one scope (shared, or one owner's), its indicators with them; returns how many."""
-    for table in (TechnicalIndicator, LatestIndicators):
+    """Delete one ticker's rows in one scope (shared, or one owner's), its indicators and corporate actions
+    with them; returns how many rows.
+
+    The split decisions go too: a decision is about these prices, and deleting them and loading them
+    again is how a mistaken "Not a split" is undone.
+    """
+    for table in (TechnicalIndicator, LatestIndicators, CorporateAction):
         scope = table.owner_id.is_(None) if owner_id is None else table.owner_id == owner_id
         session.execute(delete(table).where(table.ticker == ticker, scope))
     statement = delete(HistoricalPrice).where(and_(HistoricalPrice.ticker == ticker, _scope(owner_id)))
@@ -478,14 +496,18 @@ def series_versions(*, session: Session, actor: Actor, ticker: str) -> dict[uuid
 def replace_actions(
     *, session: Session, ticker: str, owner_id: uuid.UUID | None, actions: pd.DataFrame, source: str
 ) -> int:
-    """Store reported splits and dividends (columns date, kind, value), replacing the scope's rows for those days."""
+    """Store reported splits and dividends (columns date, kind, value), replacing the scope's rows of those
+    kinds on those days: a dividend reported on a split's day leaves the split, and its decision, alone."""
     if actions.empty:
         return 0
     scope = CorporateAction.owner_id.is_(None) if owner_id is None else CorporateAction.owner_id == owner_id
-    days = sorted({pd.Timestamp(day).date() for day in actions["date"]})
-    session.execute(
-        delete(CorporateAction).where(CorporateAction.ticker == ticker, scope, CorporateAction.date.in_(days))
-    )
+    for kind, of_kind in actions.groupby("kind"):
+        days = sorted({pd.Timestamp(day).date() for day in of_kind["date"]})
+        session.execute(
+            delete(CorporateAction).where(
+                CorporateAction.ticker == ticker, scope, CorporateAction.kind == kind, CorporateAction.date.in_(days)
+            )
+        )
     now = utc_now()
     rows = [
         {

@@ -83,6 +83,29 @@ def test_the_ledger_as_csv(client, analyst, modelled):
     assert {row["error"] for row in rows} == {""}
 
 
+def test_an_unbounded_interval_is_null_in_the_ledger_s_json_and_an_empty_cell_in_its_csv(client, analyst, priced):
+    from core.data.csv_prices import parse_price_csv
+    from core.forecasting.config import parse_config
+    from core.forecasting.registry import save_version
+    from core.forecasting.training import train_model
+    from tests.fixtures import gspc_2018_bytes
+
+    # A year of prices leaves too few validation residuals for a 99 % interval: its upper bound is infinite.
+    prices = parse_price_csv(gspc_2018_bytes(), ticker=priced).frame
+    result = train_model(prices, parse_config(model_type="drift", interval_level=0.99), ticker=priced)
+    with session_scope() as session:
+        save_version(session=session, actor=analyst.actor, ticker=priced, result=result)
+    made = client.post("/v1/predictions", json={"ticker": priced, "days": 2}, headers=analyst.headers)
+    assert made.status_code == 201, made.text
+
+    as_json = client.get("/v1/ledger", headers=analyst.headers).json()["ledger"]
+    as_csv = client.get("/v1/ledger", headers=analyst.headers | {"Accept": "text/csv"}).text
+    csv_rows = list(csv.DictReader(io.StringIO(as_csv)))
+    assert [row["upper"] for row in as_json] == [None, None]
+    assert [row["upper"] for row in csv_rows] == ["", ""]
+    assert [float(row["lower"]) for row in csv_rows] == [row["lower"] for row in as_json]
+
+
 def test_a_whole_number_written_with_a_decimal_point_is_a_whole_number(client, analyst, modelled):
     # JSON Schema's "integer" admits 2.0, and so do the clients that write every number as a float.
     response = client.post("/v1/predictions", json={"ticker": modelled, "days": 2.0}, headers=analyst.headers)

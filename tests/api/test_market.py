@@ -277,6 +277,25 @@ def test_json_and_csv_give_the_same_rows_and_an_upload_wins_over_shared_days(cli
     assert others[0]["close"] == pytest.approx(bars["close"].iloc[0])
 
 
+def test_json_prices_carry_every_digit_the_file_and_the_csv_have(client, analyst):
+    # Yahoo's closes are float32 widened to float64: 17 significant digits, which 15 do not read back as.
+    written = {
+        "2024-03-01": ("172.27999877929688", "171.61053466796875"),
+        "2024-03-04": ("123456789.123456789", "123456789.123456789"),
+        "2024-03-05": ("1.7976931348623157e308", "1.7976931348623157e308"),
+    }
+    lines = [f"{day},{close},{close},{close},{close},{adjusted},1000" for day, (close, adjusted) in written.items()]
+    ticker = unique_ticker()
+    file = "\n".join(["Date,Open,High,Low,Close,Adj Close,Volume", *lines]).encode()
+    assert upload(client, analyst, ticker, file).status_code == 201
+
+    prices = client.get(f"/v1/prices/{ticker}", headers=analyst.headers).json()["prices"]
+    csv_rows = list(csv.DictReader(io.StringIO(_csv(client, analyst, ticker))))
+    as_filed = [(float(close), float(adjusted)) for close, adjusted in written.values()]
+    assert [(row["close"], row["adjusted_close"]) for row in prices] == as_filed
+    assert [(float(row["close"]), float(row["adjusted_close"])) for row in csv_rows] == as_filed
+
+
 def test_a_range_with_no_days_is_404_in_json_and_csv(client, analyst, priced):
     for accept in ("application/json", "text/csv"):
         headers = analyst.headers | {"Accept": accept}

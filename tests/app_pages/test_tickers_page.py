@@ -85,7 +85,7 @@ def test_deleting_uploaded_prices_is_asked_about_then_confirmed(offline):
     at.run()
     button(at, "Delete my uploaded SPX").click().run()
     assert [w.value for w in at.warning if w.value.startswith("Delete")] == [
-        "Delete your 251 days of SPX? Nothing else keeps them."
+        "Delete your 251 days of SPX, with their split decisions? Nothing else keeps them."
     ]
     assert at.dataframe[0].value["Ticker"].tolist() == ["SPX"], "nothing deleted on the first click"
     button(at, "Yes, delete").click().run()

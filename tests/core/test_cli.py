@@ -1,5 +1,6 @@
 """python -m core: import-csv and load-sample against a real database; fetch refuses bad symbols offline."""
 
+import datetime
 import re
 
 import pytest
@@ -93,6 +94,20 @@ def test_fetch_refuses_bad_symbols_before_any_request(database, capsys):
     assert "'ticker$' is not a ticker symbol" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "dates",
+    [
+        ["--start", "2024-01-10", "--end", "2024-01-01"],
+        ["--start", (datetime.date.today() + datetime.timedelta(days=1)).isoformat()],  # after the default end
+    ],
+)
+def test_fetch_refuses_a_range_whose_first_day_comes_after_its_last(database, capsys, dates):
+    assert main(["fetch", "MSFT", *dates]) == 2
+    printed = capsys.readouterr()
+    assert printed.err == "error: --start: the first day comes after the last\n"
+    assert printed.out == "", "nothing fetched, nothing said to be up to date"
+
+
 def test_train_from_a_csv_prints_one_json_object(database, capsys):
     import json
 
@@ -153,6 +168,24 @@ def test_predict_after_train(database, capsys):
     assert summary["verdict"].startswith(verdicts)
 
 
+def _no_constants(name: str) -> float:
+    raise AssertionError(f"{name} is not JSON")
+
+
+def test_predict_json_of_an_unbounded_interval_is_strict_json_with_a_null_bound(database, capsys):
+    import json
+
+    make_account(database, username="root", role=Role.ADMIN)
+    assert main(["import-csv", str(GSPC_2018), "--ticker", "SPX"]) == 0
+    # A year of prices leaves too few validation residuals for a 99 % interval: its upper bound is infinite.
+    assert main(["train", "--ticker", "SPX", "--config", '{"model_type": "drift", "interval_level": 0.99}']) == 0
+    capsys.readouterr()
+    assert main(["predict", "--ticker", "SPX", "--days", "2", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out, parse_constant=_no_constants)
+    assert [day["upper"] for day in summary["days"]] == [None, None]
+    assert all(day["predicted"] > day["lower"] for day in summary["days"])
+
+
 def test_walkforward_prints_the_headline_numbers(database, capsys, tmp_path):
     import json
 
@@ -192,6 +225,38 @@ def test_walkforward_text_of_a_forecast_identical_to_persistence_has_no_p_value(
         r"the same forecast as tomorrow = today\n",
         printed,
     ), printed
+
+
+def _with_ticker_column(path, source, *tickers):
+    """The price file with a Ticker column, its days dealt out to the tickers in turn."""
+    header, *days = source.read_text().splitlines()
+    dealt = [f"{day},{tickers[n % len(tickers)]}" for n, day in enumerate(days)]
+    path.write_text("\n".join([f"{header},Ticker", *dealt]) + "\n")
+    return path
+
+
+def test_walkforward_without_a_ticker_takes_the_file_s_ticker_column(database, capsys, tmp_path):
+    import json
+
+    from core.data.sample import SAMPLE_PATH
+
+    named = _with_ticker_column(tmp_path / "named.csv", SAMPLE_PATH, "msft")
+    args = ["walkforward", "--csv", str(named), "--windows", "2", "--step", "10", "--config", '{"model_type": "drift"}']
+    assert main([*args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ticker"] == "MSFT"
+    assert main([*args, "--ticker", "SPX", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ticker"] == "SPX", "--ticker names the rows over the column"
+
+
+def test_walkforward_refuses_a_file_of_several_tickers_or_of_none(database, capsys, tmp_path):
+    from core.data.sample import SAMPLE_PATH
+
+    mixed = _with_ticker_column(tmp_path / "mixed.csv", SAMPLE_PATH, "MSFT", "AAPL")
+    assert main(["walkforward", "--csv", str(mixed), "--windows", "2", "--step", "10"]) == 1
+    expected = "error: mixed.csv: its Ticker column names 2 tickers (AAPL, MSFT): pass one ticker's rows\n"
+    assert capsys.readouterr().err == expected
+    assert main(["walkforward", "--csv", str(GSPC_2018), "--windows", "2", "--step", "10"]) == 1
+    assert "no ticker" in capsys.readouterr().err
 
 
 def test_walkforward_names_bad_settings(database, capsys):

@@ -27,7 +27,7 @@ def test_an_upload_lands_in_the_cache_and_a_deletion_is_confirmed(app_url, page,
     delete = page.get_by_role("button", name="Delete my uploaded SPX", exact=True)
     confirm = page.get_by_role("button", name="Yes, delete my uploaded SPX", exact=True)
     delete.click()
-    visible_text(page, "Delete your 251 days of SPX? Nothing else keeps them.").wait_for()
+    visible_text(page, "Delete your 251 days of SPX, with their split decisions? Nothing else keeps them.").wait_for()
     page.get_by_role("button", name="Cancel", exact=True).click()
     confirm.wait_for(state="detached")
     assert page.get_by_text("Delete your 251 days of SPX?").count() == 0, "Cancel deletes nothing and asks no more"

@@ -23,3 +23,12 @@ def test_text_that_would_be_a_formula_is_quoted_and_numbers_stay_numbers():
 
 def test_column_names_are_quoted_too():
     assert read_back(to_safe_csv(pd.DataFrame({"=cmd": [1]})))[0] == ["'=cmd"]
+
+
+def test_a_number_that_is_not_finite_is_an_empty_cell_as_a_missing_one_is():
+    # "-inf" would open as a formula in a spreadsheet, and JSON has null for all three.
+    frame = pd.DataFrame({"lower": [0.0, float("-inf"), 1.0], "upper": [float("inf"), 2.0, float("nan")]})
+    header, *rows = read_back(to_safe_csv(frame))
+    assert header == ["lower", "upper"]
+    assert rows == [["0.0", ""], ["", "2.0"], ["1.0", ""]]
+    assert frame["upper"].iloc[0] == float("inf"), "the caller's frame is left as it was"

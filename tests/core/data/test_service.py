@@ -461,6 +461,28 @@ def test_a_file_with_its_own_adjusted_close_is_kept_as_given_and_its_split_can_b
     assert adjusted_closes(session, analyst) == pytest.approx(confirmed_split)
 
 
+def test_deleting_a_ticker_forgets_its_split_decisions_so_a_fresh_upload_is_asked_again(session, analyst):
+    assert upload(session, analyst, four_for_one(), ticker="FOUR").status == "accepted"
+    # "Not a split" clicked by mistake: deleting the prices and uploading them again is how it is undone.
+    decide_splits(session=session, actor=analyst, ticker="FOUR", shared=False, confirm=[], reject=[SPLIT_DAY])
+    assert open_candidates(session=session, ticker="FOUR", owner_id=analyst.user_id) == []
+    delete_ticker(session=session, actor=analyst, ticker="FOUR", shared=False)
+    left = select(func.count()).select_from(CorporateAction).where(CorporateAction.ticker == "FOUR")
+    assert session.scalar(left) == 0
+    assert upload(session, analyst, four_for_one(), ticker="FOUR").status == "accepted"
+    [candidate] = open_candidates(session=session, ticker="FOUR", owner_id=analyst.user_id)
+    assert (candidate.date, candidate.label) == (SPLIT_DAY, "4:1")
+
+
+def test_a_dividend_reported_on_a_split_day_leaves_the_decision_on_that_day(session, analyst, confirmed_split):
+    from db.repositories.prices import read_actions, replace_actions
+
+    dividend = pd.DataFrame({"date": [SPLIT_DAY], "kind": ["dividend"], "value": [0.5]})
+    replace_actions(session=session, ticker="FOUR", owner_id=analyst.user_id, actions=dividend, source="upload")
+    kept = read_actions(session=session, actor=analyst, ticker="FOUR")
+    assert sorted(zip(kept["kind"], kept["source"], strict=True)) == [("dividend", "upload"), ("split", "confirmed")]
+
+
 HIDDEN_BY_LINE_SEPARATORS = "Date,Close\n2024-01-02,185.64\n2024-01-03" + ("\u2028" + "x" * 500) * 10 + ",184.25\n"
 
 

@@ -33,6 +33,14 @@ def test_the_volatility_at_an_origin_uses_no_later_return():
     assert trailing_volatility(shocked, np.array([250]))[0] > 3 * trailing_volatility(returns, np.array([250]))[0]
 
 
+def test_before_the_warm_up_an_origin_falls_back_on_its_own_past_whatever_else_is_asked_with_it():
+    returns = np.random.default_rng(0).normal(0, 0.01, 300)
+    returns[100:] *= 10
+    alone = trailing_volatility(returns, np.array([5]))[0]
+    assert trailing_volatility(returns, np.array([5, 299]))[0] == alone
+    assert alone == np.sqrt(np.mean(returns[:6] ** 2))
+
+
 def test_the_interval_widens_with_recent_volatility():
     returns = np.concatenate([np.full(100, 0.001), np.tile([0.03, -0.03], 20)])
     interval = Interval(0.95, 2.0)
