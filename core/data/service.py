@@ -26,7 +26,7 @@ from core.audit import record_event
 from core.auth.roles import Permission, PermissionDeniedError, can, require
 from core.data.csv_prices import parse_price_csv
 from core.data.errors import FileFormatError
-from core.data.frames import OHLCV_COLUMNS, reported_actions
+from core.data.frames import OHLCV_COLUMNS, Normalised, reported_actions
 from core.data.layouts import UnrecognisedLayoutError
 from core.data.sample import SAMPLE_SOURCE, SAMPLE_TICKER, sample_bytes
 from core.data.shared_fetch import request_budget, shared_fetches
@@ -44,8 +44,8 @@ from db.repositories.actor import Actor
 from db.repositories.preferences import update_preferences
 from db.repositories.prices import (
     any_prices,
+    cached_span,
     delete_prices,
-    last_cached_date,
     read_scope_actions,
     replace_actions,
     upsert_prices,
@@ -157,6 +157,15 @@ def _through_confirmed_splits(
                 f"{plural(len(before), 'day')} before it"
             )
     return rows.assign(adjusted_close=adjusted), notes
+
+
+def _first_split(actions: pd.DataFrame) -> tuple[date, str] | None:
+    """The day and label of the first split among reported actions (a 1:1 one is none)."""
+    splits = actions[(actions["kind"] == "split") & (actions["value"] != 1.0)] if not actions.empty else actions
+    if splits.empty:
+        return None
+    first = splits.sort_values("date").iloc[0]
+    return pd.Timestamp(first["date"]).date(), _split_label(float(first["value"]))
 
 
 def _split_label(factor: float) -> str:
@@ -445,7 +454,9 @@ class _FetchJob:
                         settings=self.settings,
                         throttle=self.throttle,
                     )
-                last = last_cached_date(session=session, ticker=ticker, owner_id=None) if refresh else None
+                cached_first, last = cached_span(session=session, ticker=ticker, owner_id=None)
+                if not refresh:
+                    last = None
         except (PermissionDeniedError, ActionLimitedError) as error:
             return FetchOutcome(ticker, "error", message=str(error))
 
@@ -453,15 +464,27 @@ class _FetchJob:
         if first > end:
             return FetchOutcome(ticker, "up to date")
         try:
-            fetched = shared_fetches().fetch(
-                (ticker, first, end, self.source.name), lambda: self.source.fetch(ticker, first, end)
-            )
+            fetched = self._fetch(ticker, first, end)
         except NoDataError as error:
             if last is not None:
                 return FetchOutcome(ticker, "up to date", message="no new trading days")
             return self._failed(ticker, error, started)
         except PriceSourceError as error:
             return self._failed(ticker, error, started)
+        note = UNFINISHED_BAR_NOTE if fetched.dropped_unfinished_rows else ""
+        split = _first_split(fetched.actions) if last is not None and cached_first is not None else None
+        if split is not None:
+            # Yahoo divides every adjusted close before a split by it: the days cached before it are
+            # on the old basis, and the series would jump on the split's day. Fetched again whole,
+            # they run through it.
+            day, label = split
+            try:
+                fetched = self._fetch(ticker, cached_first, end)
+                first = cached_first
+                done = f"the history from {cached_first} fetched again, so its adjusted close runs through it"
+            except PriceSourceError as error:
+                done = f"fetching the history again failed ({error}), so the adjusted close before it stays as it was"
+            note = f"a split on {day} ({label}): {done}"
 
         with session_scope(self.sessions, action=f"fetch {ticker}: store") as session:
             written = upsert_prices(
@@ -474,8 +497,12 @@ class _FetchJob:
             fill_matured(session=session, ticker=ticker)
             self._audit(session, "ok", f"{ticker}: {written} rows from {first} to {end}", started)
         dropped = fetched.dropped_empty_rows + fetched.dropped_incomplete_rows
-        note = UNFINISHED_BAR_NOTE if fetched.dropped_unfinished_rows else ""
         return FetchOutcome(ticker, "ok", rows=written, dropped_rows=dropped, message=note)
+
+    def _fetch(self, ticker: str, first: date, end: date) -> Normalised:
+        return shared_fetches().fetch(
+            (ticker, first, end, self.source.name), lambda: self.source.fetch(ticker, first, end)
+        )
 
     def _failed(self, ticker: str, error: PriceSourceError, started: float) -> FetchOutcome:
         log.warning("fetch of %s failed: %s", ticker, getattr(error, "detail", error))

@@ -377,9 +377,13 @@ def visible_days(*, session: Session, actor: Actor, ticker: str) -> int:
     return session.scalar(query) or 0
 
 
-def last_cached_date(*, session: Session, ticker: str, owner_id: uuid.UUID | None) -> date | None:
-    query = select(func.max(HistoricalPrice.date)).where(HistoricalPrice.ticker == ticker, _scope(owner_id))
-    return session.scalar(query)
+def cached_span(*, session: Session, ticker: str, owner_id: uuid.UUID | None) -> tuple[date | None, date | None]:
+    """The first and last day of one ticker's rows in one scope; (None, None) for none."""
+    query = select(func.min(HistoricalPrice.date), func.max(HistoricalPrice.date)).where(
+        HistoricalPrice.ticker == ticker, _scope(owner_id)
+    )
+    first, last = session.execute(query).one()
+    return first, last
 
 
 def delete_prices(*, session: Session, ticker: str, owner_id: uuid.UUID | None) -> int:

@@ -8,9 +8,9 @@ import pytest
 from core.data.frames import normalise_provider_frame
 from db.repositories.actor import Actor
 from db.repositories.prices import (
+    cached_span,
     delete_prices,
     divide_adjusted_before,
-    last_cached_date,
     list_cached_tickers,
     read_prices,
     series_versions,
@@ -149,12 +149,12 @@ def test_a_date_range_is_one_indexed_query(session, bars, people, engine, monkey
     )
 
 
-def test_last_cached_date_and_delete_by_scope(session, bars, people):
+def test_cached_span_and_delete_by_scope(session, bars, people):
     ann, _ = people
     upsert_prices(session=session, frame=bars, ticker="SPX", owner_id=None, source="yahoo")
     upsert_prices(session=session, frame=bars.head(20), ticker="SPX", owner_id=ann.user_id, source="upload")
-    assert last_cached_date(session=session, ticker="SPX", owner_id=None) == date(2018, 12, 31)
-    assert last_cached_date(session=session, ticker="SPX", owner_id=ann.user_id) == bars["date"].iloc[19]
+    assert cached_span(session=session, ticker="SPX", owner_id=None) == (date(2018, 1, 2), date(2018, 12, 31))
+    assert cached_span(session=session, ticker="SPX", owner_id=ann.user_id)[1] == bars["date"].iloc[19]
     assert delete_prices(session=session, ticker="SPX", owner_id=ann.user_id) == 20
     assert len(read_prices(session=session, actor=ann, ticker="SPX")) == 251
     assert delete_prices(session=session, ticker="SPX", owner_id=None) == 251

@@ -243,6 +243,47 @@ def test_refresh_asks_only_for_days_after_the_last_cached_one(committed):
         assert len(read_prices(session=session, actor=actor, ticker="FETCHA")) == 251
 
 
+def test_a_refresh_that_finds_a_split_fetches_the_whole_history_again_on_the_new_adjusted_basis(committed):
+    sessions, actor = committed
+    history = gspc_2018_frame().assign(**{"Dividends": 0.0, "Stock Splits": 0.0})
+    split_day = list(history.index.date).index(date(2018, 9, 4))
+    history.iloc[split_day, history.columns.get_loc("Stock Splits")] = 2.0
+    # Yahoo after the split: every close before it halved in the adjusted column, raw closes as traded.
+    after_the_split = history.copy()
+    after_the_split.iloc[:split_day, after_the_split.columns.get_loc("Adj Close")] /= 2
+    fake = FakeYahoo(history.loc[:"2018-06-29"], after_the_split.loc["2018-07-02":], after_the_split)
+    fetch(sessions, actor, ["FETCHA"], fake)
+    refreshed = fetch(sessions, actor, ["FETCHA"], fake, refresh=True)
+
+    assert [options["start"] for _, options in fake.requests] == ["2018-01-01", "2018-06-30", "2018-01-02"]
+    outcome = refreshed.outcomes[0]
+    assert (outcome.status, outcome.rows) == ("ok", 251)
+    assert outcome.message == (
+        "a split on 2018-09-04 (2:1): the history from 2018-01-02 fetched again, so its adjusted close runs through it"
+    )
+    with session_scope(sessions) as session:
+        stored = read_prices(session=session, actor=actor, ticker="FETCHA")
+        report = ticker_quality(session=session, actor=actor, ticker="FETCHA", today=date(2019, 1, 2))
+    expected = after_the_split["Adj Close"].to_numpy()
+    np.testing.assert_allclose(stored["adjusted_close"].to_numpy(), expected)
+    assert report.unadjusted_splits == []
+
+
+def test_a_refresh_whose_second_fetch_fails_keeps_the_new_days_and_says_the_old_ones_stay(committed):
+    from curl_cffi.requests.exceptions import ReadTimeout
+
+    sessions, actor = committed
+    history = gspc_2018_frame().assign(**{"Dividends": 0.0, "Stock Splits": 0.0})
+    history.iloc[list(history.index.date).index(date(2018, 9, 4)), history.columns.get_loc("Stock Splits")] = 2.0
+    slow = ReadTimeout("Operation timed out after 10000 milliseconds with 0 bytes received")
+    fake = FakeYahoo(history.loc[:"2018-06-29"], history.loc["2018-07-02":], slow, slow, slow)
+    fetch(sessions, actor, ["FETCHA"], fake)
+    outcome = fetch(sessions, actor, ["FETCHA"], fake, refresh=True).outcomes[0]
+    assert (outcome.status, outcome.rows) == ("ok", len(history.loc["2018-07-02":]))
+    assert outcome.message.startswith("a split on 2018-09-04 (2:1): fetching the history again failed (Yahoo")
+    assert outcome.message.endswith("so the adjusted close before it stays as it was")
+
+
 def test_a_fetch_while_the_last_session_trades_stores_the_days_before_and_says_why(committed):
     sessions, actor = committed
     fake = FakeYahoo(gspc_2018_frame())
