@@ -14,7 +14,7 @@ from common.words import plural
 from core.passwords import PasswordPolicyError, check_password_policy, hash_password
 from core.redis_client import RedisState
 from core.status import SystemStatus, system_status
-from db.engine import session_scope
+from db.engine import DatabaseFileError, session_scope
 from db.models.accounts import Role
 from db.repositories.users import create_user
 
@@ -54,7 +54,11 @@ def _runner_line(status: SystemStatus) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    status = system_status()
+    try:
+        status = system_status()
+    except DatabaseFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_PROBLEM
     if args.json:
         print(json.dumps(asdict(status), default=str, indent=2))
     else:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from common.config import ConfigError, get_settings
 from common.logging import configure_logging, get_logger, stack_only
-from db.engine import get_engine, one_line
+from db.engine import DatabaseFileError, get_engine, one_line
 from db.migrate import current_revision, downgrade_to_base, head_revision, newer_revision_problem, upgrade_to_head
 
 log = get_logger("db")
@@ -63,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return EXIT_USAGE
+    except DatabaseFileError as error:
+        log.error("python -m db %s failed: %s", args.command, error)
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_PROBLEM
     except (SQLAlchemyError, CommandError) as error:
         # One line for the operator; the stack (never a driver's whole message) goes to error.log.
         problem = _problem(error)

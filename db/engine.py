@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -39,6 +39,8 @@ READ_ONLY_OPTION = "candlecast_read_only"
 # that no reconnect followed and must not refuse a later, unrelated connection.
 _RECONNECT_FOLLOWS_PING_SECONDS = 1.0
 SQLITE_FILE_MODE = 0o600
+# How long a SQLite connection waits for another's write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
 # The default SQLITE_PATH's folder: the app's own, where it may tighten what it made before.
 APP_DATA_FOLDER = PROJECT_ROOT / "var"
 
@@ -51,15 +53,15 @@ def create_engine_from_settings(
     SQL parameters never reach an error message or a log line (hide_parameters): they hold
     e-mail addresses and password hashes. PostgreSQL connects within DB_CONNECT_TIMEOUT and a
     statement whose server stops answering ends (DB_ANSWER_TIMEOUT), so nothing hangs for ever.
-    for_migrations: no pool (one command, one connection), and SQLite without the app's pragmas:
-    with foreign keys on, the table rebuilds of Alembic's batch mode would fire ON DELETE actions.
+    for_migrations: no pool (one command, one connection), and SQLite with foreign keys off:
+    with them on, the table rebuilds of Alembic's batch mode would fire ON DELETE actions.
+    Raises DatabaseFileError when a SQLite file or its folder cannot be created.
     """
     url = settings.sqlalchemy_url if url is None else make_url(url)
     if url.get_backend_name() == "sqlite":
         if for_migrations:
-            ensure_sqlite_file(url)
-            return create_engine(url, echo=settings.db_echo, hide_parameters=True, poolclass=NullPool)
-        return _create_sqlite_engine(url, echo=settings.db_echo)
+            return _create_sqlite_migration_engine(url, echo=settings.db_echo)
+        return _create_sqlite_engine(url, settings)
     connect_args = {
         # libpq: the whole start-up (TCP, TLS, authentication) within this many seconds.
         "connect_timeout": settings.db_connect_timeout,
@@ -147,33 +149,52 @@ def _watch_answers(engine: Engine, answer_timeout: float, connect_args: dict[str
             raise dialect.loaded_dbapi.OperationalError("the database stopped answering a moment ago")
 
 
+class DatabaseFileError(OSError):
+    """The SQLite file or its folder cannot be created; the message is the one line an operator reads."""
+
+
 def ensure_sqlite_file(url: URL | str) -> None:
     """The SQLite file, readable by its owner alone, and its folder (a fresh checkout has no var/ yet).
 
     It holds password hashes and the audit log. SQLite would create it under the umask (0644 for most)
     and its -wal and -shm files with the file's mode. A file that exists keeps its mode, unless it lies
     in the app's own var/ folder, where an older version left it readable by all.
+    Raises DatabaseFileError naming the path that could not be created and why.
     """
     url = make_url(url)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return
     path = Path(url.database)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        created = _create_for_its_owner_alone(path)
+    except OSError as error:
+        raise DatabaseFileError(f"cannot create {error.filename or path}: {error.strerror}") from error
+    if not created and path.resolve().parent == APP_DATA_FOLDER.resolve():
+        for made in (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
+            with suppress(FileNotFoundError):
+                if made.stat().st_mode & 0o077:
+                    made.chmod(SQLITE_FILE_MODE)
+
+
+def _create_for_its_owner_alone(path: Path) -> bool:
+    """Create the empty file with mode 0600; False when it exists already."""
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SQLITE_FILE_MODE))
     except FileExistsError:
-        if path.resolve().parent == APP_DATA_FOLDER.resolve():
-            for made in (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
-                with suppress(FileNotFoundError):
-                    if made.stat().st_mode & 0o077:
-                        made.chmod(SQLITE_FILE_MODE)
+        return False
+    return True
 
 
-def _create_sqlite_engine(url: URL, *, echo: bool) -> Engine:
+def _create_sqlite_engine(url: URL, settings: Settings) -> Engine:
     in_memory = url.database in (None, "", ":memory:")
     if in_memory:
         engine = create_engine(
-            url, echo=echo, hide_parameters=True, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            url,
+            echo=settings.db_echo,
+            hide_parameters=True,
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
         )
     else:
         ensure_sqlite_file(url)
@@ -181,24 +202,47 @@ def _create_sqlite_engine(url: URL, *, echo: bool) -> Engine:
         # SQLite's same-thread check would reject connections handed between them by the pool.
         engine = create_engine(
             url,
-            echo=echo,
+            echo=settings.db_echo,
             hide_parameters=True,
             poolclass=QueuePool,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
+            pool_recycle=settings.db_pool_recycle,
             pool_pre_ping=True,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
         )
+    file_pragmas = [] if in_memory else ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"]
+    _begin_sqlite_transactions_ourselves(engine, [*file_pragmas, "PRAGMA foreign_keys=ON"])
+    return engine
+
+
+def _create_sqlite_migration_engine(url: URL, *, echo: bool) -> Engine:
+    """One connection whose revisions run inside a transaction, so a failure or a kill midway undoes them."""
+    ensure_sqlite_file(url)
+    engine = create_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        poolclass=NullPool,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+    )
+    # Set when the connection opens: inside a transaction SQLite ignores this pragma.
+    _begin_sqlite_transactions_ourselves(engine, ["PRAGMA foreign_keys=OFF"])
+    return engine
+
+
+def _begin_sqlite_transactions_ourselves(engine: Engine, pragmas: list[str]) -> None:
+    """SQLAlchemy's pysqlite recipe: every statement, DDL included, inside the BEGIN we send."""
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-        # pysqlite opens transactions lazily on its own, which breaks SAVEPOINT and leaves DDL
-        # outside the transaction; hand transaction control to SQLAlchemy (its documented recipe).
+        # pysqlite opens transactions lazily on its own, which breaks SAVEPOINT and commits
+        # before DDL, leaving it outside the transaction.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        if not in_memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        for pragma in [*pragmas, f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}"]:
+            cursor.execute(pragma)
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -210,8 +254,6 @@ def _create_sqlite_engine(url: URL, *, echo: bool) -> Engine:
         # a writer, so pages do not queue behind a training job's progress writes.
         read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
         connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
-
-    return engine
 
 
 @cache
@@ -316,11 +358,16 @@ class Health:
     error: str | None = None
 
 
+def connect_read_only(engine: Engine) -> Connection:
+    """A connection whose transactions only read: on SQLite they do not wait for another's write."""
+    return engine.connect().execution_options(**{READ_ONLY_OPTION: True})
+
+
 def health_check(engine: Engine) -> Health:
     """Run SELECT 1 and time it; a failure becomes a message, never an exception."""
     started = time.perf_counter()
     try:
-        with engine.connect() as connection:
+        with connect_read_only(engine) as connection:
             connection.execute(text("SELECT 1"))
     except Exception as error:  # noqa: BLE001 - any driver failure means "unhealthy"
         return Health(False, (time.perf_counter() - started) * 1000, one_line(error))

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 
 from common.config import PROJECT_ROOT
+from db.engine import connect_read_only
 
 
 def alembic_config(url: URL | str | None = None) -> Config:
@@ -55,7 +56,7 @@ def newer_revision_problem(revision: str | None) -> str | None:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None for an empty (unmigrated) database."""
-    with engine.connect() as connection:
+    with connect_read_only(engine) as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 

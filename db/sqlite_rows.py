@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.pg_copy import uuid7_bytes
@@ -37,11 +38,18 @@ def date_texts(days: pd.Series) -> list[str]:
 
 
 def execute_many(session: Session, statement: str, rows: Sequence[tuple]) -> int:
-    """Run statement (qmark parameters) once per row on the session's connection; returns the rows changed."""
+    """Run statement (qmark parameters) once per row on the session's connection; returns the rows changed.
+
+    A driver error is raised as SQLAlchemy raises it for any other statement (an OperationalError for a
+    missing table, which callers turn into "run `python -m db setup`"), its parameters hidden.
+    """
+    driver = session.get_bind().dialect.loaded_dbapi
     cursor = session.connection().connection.dbapi_connection.cursor()
     try:
         before = cursor.connection.total_changes
         cursor.executemany(statement, rows)
         return cursor.connection.total_changes - before
+    except driver.Error as error:
+        raise DBAPIError.instance(statement, None, error, driver.Error, hide_parameters=True) from error
     finally:
         cursor.close()

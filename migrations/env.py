@@ -38,6 +38,10 @@ def _configure(**kwargs: Any) -> None:
         compare_type=True,
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=True,
+        # Alembic takes SQLite's DDL for non-transactional (pysqlite's own transaction handling commits
+        # before it), so a failure or a kill midway would leave half a revision. The migration engine sends
+        # BEGIN itself (db.engine), which makes an upgrade one transaction on SQLite as on PostgreSQL.
+        transactional_ddl=True,
         **kwargs,
     )
 

@@ -43,11 +43,11 @@ from db.engine import session_scope
 from db.repositories.actor import Actor
 from db.repositories.preferences import update_preferences
 from db.repositories.prices import (
-    any_prices,
     cached_span,
     delete_prices,
     read_scope_actions,
     replace_actions,
+    stored_days,
     upsert_prices,
     upsert_prices_of,
 )
@@ -216,18 +216,20 @@ def import_prices(
         rows, applied = _through_confirmed_splits(session, rows, events, owner_id)
         notes += tuple(shorten(note, MAX_NOTE_CHARS) for note in applied)
     symbols = [str(symbol) for symbol in rows["ticker"].unique()]
-    # On a first import the file is each ticker's whole history: the indicators need not read it back.
-    first_import = not any_prices(session=session, tickers=symbols, owner_id=owner_id)
     written = upsert_prices_of(
         session=session, frame=rows[["ticker", *OHLCV_COLUMNS]], owner_id=owner_id, source=source
     )
+    # Decided only now, not before writing: another import of these tickers, committed while the upsert
+    # waited for its rows or its series lock, has added days the file lacks, and the indicators must
+    # run over them too. Every day of the file is stored, so as many days as rows means no other.
+    file_is_history = stored_days(session=session, tickers=symbols, owner_id=owner_id) == len(rows)
     if parsed.events is not None:
         valid_events = parsed.events.loc[valid.to_numpy()]
         for symbol, group in valid_events.groupby("ticker", sort=True):
             actions = reported_actions(group)
             replace_actions(session=session, ticker=str(symbol), owner_id=owner_id, actions=actions, source=source)
     # Volumes as stored (whole shares), so the indicators match a later recomputation from the table.
-    history = rows[["ticker", *OHLCV_COLUMNS]].assign(volume=rows["volume"].round()) if first_import else None
+    history = rows[["ticker", *OHLCV_COLUMNS]].assign(volume=rows["volume"].round()) if file_is_history else None
     refresh_indicators_of(session=session, tickers=symbols, owner_id=owner_id, history=history)
     for symbol in symbols:
         fill_matured(session=session, ticker=symbol)

@@ -369,6 +369,16 @@ def any_prices(*, session: Session, tickers: Sequence[str], owner_id: uuid.UUID 
     return session.scalar(query) is not None
 
 
+def stored_days(*, session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None) -> int:
+    """How many days of these tickers are stored in this scope, as this transaction sees them."""
+    query = (
+        select(func.count())
+        .select_from(HistoricalPrice)
+        .where(HistoricalPrice.ticker.in_(list(tickers)), _scope(owner_id))
+    )
+    return session.scalar(query) or 0
+
+
 def visible_days(*, session: Session, actor: Actor, ticker: str) -> int:
     """How many days of the ticker the actor sees, each once, as read_prices gives them to a training."""
     query = select(func.count(HistoricalPrice.date.distinct())).where(

@@ -247,3 +247,15 @@ def test_setup_on_a_newer_database_says_so_in_one_line(empty_database, capsys):
         f"error: the database is at revision 9999_from_the_future, newer than this code's head {head_revision()}: "
         "upgrade the code"
     )
+
+
+@pytest.mark.parametrize("command", ["setup", "check"])
+def test_a_database_folder_that_cannot_be_created_is_one_line(command, tmp_path, monkeypatch, capsys):
+    # A read-only folder would not do: the tests run as root here, and root writes into a 0555 folder.
+    # A regular file where the folder should be refuses everyone.
+    in_the_way = tmp_path / "var"
+    in_the_way.write_text("not a folder")
+    monkeypatch.setenv("SQLITE_PATH", str(in_the_way / "data" / "candlecast.db"))
+    assert main([command]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == f"error: cannot create {in_the_way / 'data'}: Not a directory"

@@ -3,6 +3,7 @@
 import logging
 import os
 import stat
+import time
 
 import pytest
 from sqlalchemy import func, select, text
@@ -274,3 +275,60 @@ def test_a_refused_write_logs_its_stack_on_lines_below_one_escaped_line(tmp_path
     assert lines[-1].startswith("common.logging.FirstLineOnly: IntegrityError: ")
     assert not any(line.startswith("2026-12-07 07:30:00,000") for line in lines)
     assert "stack_user@example.com" not in "\n".join(lines), "the driver's message names the row's values"
+
+
+def test_health_and_revision_do_not_wait_for_a_writer_on_sqlite(tmp_path):
+    """`python -m core check` and Home's status waited out the busy timeout behind any writer, then said FAILED."""
+    import threading
+
+    from db.migrate import current_revision, head_revision
+
+    url = URL.create("sqlite", database=str(tmp_path / "checked.db"))
+    upgrade_to_head(url)
+    engine = create_engine_from_settings(load_settings(), url)
+    writer = _hold_the_write_lock(engine)
+    seen: list[object] = []
+
+    def check() -> None:
+        started = time.perf_counter()
+        seen.extend([health_check(engine), current_revision(engine), time.perf_counter() - started])
+
+    checker = threading.Thread(target=check, daemon=True)
+    try:
+        checker.start()
+        checker.join(timeout=5)
+        assert seen, "the check was still waiting for the writer after 5 s"
+        health, revision, took = seen
+        assert health.ok, health.error
+        assert revision == head_revision()
+        assert took < 1
+    finally:
+        writer.rollback()
+        writer.close()
+        checker.join(timeout=35)
+        engine.dispose()
+
+
+def test_sqlite_takes_the_pool_settings(tmp_path, monkeypatch):
+    """README and .env.example promise the same pool figures on SQLite; its engine ignored them."""
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+    monkeypatch.setenv("DB_POOL_SIZE", "2")
+    monkeypatch.setenv("DB_MAX_OVERFLOW", "1")
+    monkeypatch.setenv("DB_POOL_TIMEOUT", "0.2")
+    monkeypatch.setenv("DB_POOL_RECYCLE", "120")
+    settings = load_settings()
+    engine = create_engine_from_settings(settings, URL.create("sqlite", database=str(tmp_path / "pooled.db")))
+    held = [engine.connect() for _ in range(3)]
+    try:
+        status = pool_status(engine)
+        assert (status.size, status.checked_out, status.overflow) == (settings.db_pool_size, 3, 1)
+        assert engine.pool._recycle == 120
+        started = time.perf_counter()
+        with pytest.raises(PoolTimeoutError):
+            engine.connect()
+        assert time.perf_counter() - started < 5
+    finally:
+        for connection in held:
+            connection.close()
+        engine.dispose()

@@ -407,3 +407,250 @@ def test_0016_drops_the_year_median_of_a_history_too_short_to_have_one(blank_dat
         (False, "BTC-USD"): pytest.approx(statistics.median(0.1 + n / 1000 for n in range(150))),
     }
     engine.dispose()
+
+
+def _seed_indicators_at_0009(url: URL) -> None:
+    """One price row and its indicator row in the schema before 0010 (technical_indicators keyed by price_id)."""
+    import uuid
+    from datetime import UTC, date, datetime
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from db.migrate import alembic_config
+
+    command.upgrade(alembic_config(url), "0009")
+
+    def key(value: uuid.UUID) -> object:
+        return value.hex if url.get_backend_name() == "sqlite" else value
+
+    price_id, now = uuid.uuid4(), datetime.now(UTC)
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO historical_data (id, owner_id, ticker, date, open, high, low, close, adjusted_close,"
+                " volume, source, last_updated) VALUES (:id, NULL, 'MIG', :day, 1, 2, 1, 1, 1, 5, 'sample', :now)"
+            ),
+            {"id": key(price_id), "day": date(2024, 1, 2), "now": now},
+        )
+        connection.execute(
+            text("INSERT INTO technical_indicators (id, price_id, rsi_14, computed_at) VALUES (:id, :price, 55, :now)"),
+            {"id": key(uuid.uuid4()), "price": key(price_id), "now": now},
+        )
+    engine.dispose()
+
+
+def _assert_still_at_0009_with_its_indicators(url: URL) -> None:
+    from sqlalchemy import text
+
+    engine = create_engine(url, poolclass=NullPool)
+    assert current_revision(engine) == "0009"
+    assert "indicators_0010" not in inspect(engine).get_table_names()
+    with engine.connect() as connection:
+        kept = connection.execute(
+            text(
+                "SELECT hp.ticker, ti.rsi_14 FROM technical_indicators ti"
+                " JOIN historical_data hp ON hp.id = ti.price_id"
+            )
+        ).all()
+    assert kept == [("MIG", 55.0)]
+    engine.dispose()
+
+
+def test_a_revision_that_fails_midway_leaves_the_one_before_it_and_can_be_run_again(blank_database: URL) -> None:
+    """A writer getting in between 0010's statements ("database is locked") once left indicators_0010 beside
+    technical_indicators at 0009, and every later `db setup` stopped on "table indicators_0010 already exists"."""
+    import sqlite3
+
+    from sqlalchemy import Engine, event
+
+    url = blank_database
+    _seed_indicators_at_0009(url)
+
+    def locked_after_the_first_statement(_connection, _cursor, statement: str, *_) -> None:
+        if statement.lstrip().startswith("CREATE TABLE indicators_0010"):
+            raise sqlite3.OperationalError("database is locked")
+
+    event.listen(Engine, "after_cursor_execute", locked_after_the_first_statement)
+    try:
+        with pytest.raises(Exception, match="database is locked"):
+            upgrade_to_head(url)
+    finally:
+        event.remove(Engine, "after_cursor_execute", locked_after_the_first_statement)
+
+    _assert_still_at_0009_with_its_indicators(url)
+    upgrade_to_head(url)
+    assert current_revision(create_engine(url, poolclass=NullPool)) == head_revision()
+
+
+def test_a_sqlite_migration_killed_midway_leaves_the_revision_before_it(tmp_path) -> None:
+    """A process killed between a revision's statements (a power cut, an OOM kill) leaves nothing of it behind."""
+    import subprocess
+    import sys
+
+    from common.config import PROJECT_ROOT
+
+    url = URL.create("sqlite", database=str(tmp_path / "killed.db"))
+    _seed_indicators_at_0009(url)
+    killed_after_the_first_statement = """
+import os, signal, sys
+from sqlalchemy import Engine, event
+from db.migrate import upgrade_to_head
+
+@event.listens_for(Engine, "after_cursor_execute")
+def die(_connection, _cursor, statement, *_):
+    if statement.lstrip().startswith("CREATE TABLE indicators_0010"):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+upgrade_to_head(sys.argv[1])
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", killed_after_the_first_statement, url.render_as_string()],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == -9, run.stderr
+
+    _assert_still_at_0009_with_its_indicators(url)
+    upgrade_to_head(url)
+    assert current_revision(create_engine(url, poolclass=NullPool)) == head_revision()
+
+
+def test_0004_downgrade_keeps_the_tickers_of_each_upload(blank_database: URL) -> None:
+    """Downgrading past 0004 wrote NULL over every upload's tickers; they go back into the old column."""
+    import uuid
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+    from alembic import command
+    from sqlalchemy.dialects import postgresql
+
+    from db.migrate import alembic_config
+
+    url = blank_database
+    command.upgrade(alembic_config(url), "0004")
+    engine = create_engine(url, poolclass=NullPool)
+    now = datetime.now(UTC)
+    user = uuid.uuid4()
+    users = sa.table(
+        "users", *(sa.column(name) for name in ("username", "email", "password_hash", "role", "subscription_tier")),
+        sa.column("id", sa.Uuid()), sa.column("is_active", sa.Boolean()),
+        sa.column("created_at", sa.DateTime(timezone=True)), sa.column("updated_at", sa.DateTime(timezone=True)),
+    )  # fmt: skip
+    uploads = sa.table(
+        "data_uploads", *(sa.column(name) for name in ("filename", "kind", "row_count", "status")),
+        sa.column("id", sa.Uuid()), sa.column("user_id", sa.Uuid()),
+        sa.column("tickers", sa.JSON().with_variant(postgresql.JSONB(), "postgresql")),
+        sa.column("metadata", sa.JSON().with_variant(postgresql.JSONB(), "postgresql")),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+    )  # fmt: skip
+    many = ["AAAA", "BBBB", "CCCC", "DDDD", "EEEE", "FFFF", "GGGG", "HHHH"]  # 39 characters joined
+    lists = {"two.csv": ["AAPL", "MSFT"], "one.csv": ["BRK-B"], "none.csv": [], "many.csv": many}
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(users).values(
+                id=user, username="up", email="up@example.com", password_hash="x", role="analyst",
+                subscription_tier="free", is_active=True, created_at=now, updated_at=now,
+            )
+        )  # fmt: skip
+        for filename, tickers in lists.items():
+            connection.execute(
+                sa.insert(uploads).values(
+                    id=uuid.uuid4(), user_id=user, filename=filename, kind="prices", row_count=1, status="accepted",
+                    tickers=tickers, metadata={}, created_at=now,
+                )
+            )  # fmt: skip
+
+    with pytest.warns(UserWarning, match="many.csv"):
+        command.downgrade(alembic_config(url), "0003")
+    with engine.connect() as connection:
+        columns = dict(connection.execute(sa.text("SELECT filename, ticker FROM data_uploads")).all())
+    assert columns == {
+        "two.csv": "AAPL,MSFT",
+        "one.csv": "BRK-B",
+        "none.csv": None,
+        "many.csv": "AAAA,BBBB,CCCC,DDDD,EEEE,FFFF",
+    }
+
+    command.upgrade(alembic_config(url), "0004")
+    with engine.connect() as connection:
+        back = {
+            filename: tickers
+            for filename, tickers in connection.execute(sa.select(uploads.c.filename, uploads.c.tickers)).all()
+        }
+    assert back == {**lists, "many.csv": many[:6]}, "the whole tickers that fit the old column"
+    engine.dispose()
+
+
+def test_0017_puts_punycode_addresses_in_the_form_the_app_looks_up(blank_database: URL) -> None:
+    """Addresses stored with a punycode domain before the app converted them were never found again, so the
+    same person could register twice; two rows that become one address are left for an admin."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from common.config import load_settings
+    from db.engine import create_engine_from_settings
+    from db.migrate import alembic_config
+    from db.repositories.invitations import find_open_invitation
+    from db.repositories.users import UserInputError, create_user, get_user_by_email
+
+    url = blank_database
+    command.upgrade(alembic_config(url), "0016")
+    engine = create_engine(url, poolclass=NullPool)
+
+    def key(value: uuid.UUID) -> object:
+        return value.hex if url.get_backend_name() == "sqlite" else value
+
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    with engine.begin() as connection:
+        for age, (username, email) in enumerate(
+            [
+                ("bob", "bob@xn--bcher-kva.example"),
+                ("carol", "carol@bücher.example"),
+                ("carol2", "carol@xn--bcher-kva.example"),  # newer: keeps its spelling, named in a warning
+                ("odd", "not an address"),
+            ]
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, username, email, password_hash, role, subscription_tier, is_active,"
+                    " created_at, updated_at) VALUES (:id, :username, :email, 'x', 'analyst', 'free', TRUE, :at, :at)"
+                ),
+                {"id": key(uuid.uuid4()), "username": username, "email": email, "at": now + timedelta(days=age)},
+            )
+        connection.execute(
+            text("INSERT INTO invitations (id, email, created_at) VALUES (:id, 'dan@xn--bcher-kva.example', :at)"),
+            {"id": key(uuid.uuid4()), "at": now},
+        )
+
+    with pytest.warns(UserWarning, match="users: the address of row .* equals another row's"):
+        upgrade_to_head(url)
+
+    with engine.connect() as connection:
+        stored = dict(connection.execute(text("SELECT username, email FROM users")).all())
+    assert stored == {
+        "bob": "bob@bücher.example",
+        "carol": "carol@bücher.example",
+        "carol2": "carol@xn--bcher-kva.example",
+        "odd": "not an address",
+    }
+    app_engine = create_engine_from_settings(load_settings(), url)
+    with Session(app_engine) as session:
+        for spelling in ("bob@xn--bcher-kva.example", "BOB@bücher.example"):
+            found = get_user_by_email(session=session, email=spelling)
+            assert found is not None, spelling
+            assert found.username == "bob"
+        assert find_open_invitation(session=session, email="dan@xn--bcher-kva.example") is not None
+        with pytest.raises(UserInputError, match="email"):
+            create_user(session=session, username="bob2", email="bob@xn--bcher-kva.example", password_hash="h")
+        session.rollback()
+    app_engine.dispose()
+    engine.dispose()
