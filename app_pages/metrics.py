@@ -1,5 +1,7 @@
 """Metrics: do the models beat tomorrow = today? Versions side by side, their history, and walk-forward runs."""
 
+import uuid
+
 import pandas as pd
 import streamlit as st
 
@@ -21,7 +23,7 @@ from ui.charts import (
     window_scores_figure,
 )
 from ui.errors import attempt
-from ui.format import MASE_FORMAT, P_VALUE_FORMAT, minute, percent_points
+from ui.format import MASE_FORMAT, P_VALUE_FORMAT, local_moment, minute, percent_points
 from ui.leaderboard import show_leaderboard
 from ui.notices import kept
 from ui.pickers import preferred_tickers, ticker_picker
@@ -154,9 +156,18 @@ def render_walk_forward_of(actor: Actor, version, known: analysis.VersionWalkFor
             "the figure to trust."
         )
     )
-    if can(actor, Permission.TRAIN) and st.button(
-        "Run a walk-forward with this version's settings", key=f"walk-forward-{version.id}", icon=":material/timeline:"
-    ):
+    if not can(actor, Permission.TRAIN):
+        return
+    # Offered disabled, with the reason, when the submit's own rule would refuse it: a click that must fail is no offer.
+    clicked = st.button(
+        "Run a walk-forward with this version's settings",
+        key=f"walk-forward-{version.id}",
+        icon=":material/timeline:",
+        disabled=known.refusal is not None,
+    )
+    if known.refusal is not None:
+        st.caption(plain(f"Not possible here: {known.refusal}."))
+    elif clicked:
         report_queued(attempt(analysis.submit_walk_forward, actor, ticker=version.ticker, config=known.config))
 
 
@@ -270,18 +281,31 @@ def evaluated_model(evaluation: Evaluation) -> str:
 
 
 def run_name(evaluation: Evaluation) -> str:
-    """A walk-forward run as both choosers name it: "SPX · LSTM (Keras) · 2026-12-06 15:06 · 5 windows"."""
-    windows = plural(evaluation.metrics.get("windows") or 0, "window")
-    return f"{evaluation.ticker} · {evaluated_model(evaluation)} · {minute(evaluation.created_at)} · {windows}"
+    """A walk-forward run as both choosers name it: "SPX · LSTM (Keras) · 2026-12-06 15:06:42 · 5 windows of 30 days".
+
+    Named to the minute, two runs of one ticker and model made in the same minute shared a name; the second
+    and the days per window (what two such runs were often made to compare) tell them apart to a reader.
+    """
+    metrics = evaluation.metrics
+    windows = plural(metrics.get("windows") or 0, "window")
+    if isinstance(metrics.get("step"), int):  # runs stored before the step was kept have none
+        windows += f" of {plural(metrics['step'], 'day')}"
+    made = local_moment(evaluation.created_at)
+    return f"{evaluation.ticker} · {evaluated_model(evaluation)} · {made:%Y-%m-%d %H:%M:%S} · {windows}"
+
+
+def run_chooser(label: str, evaluations: list[Evaluation]) -> uuid.UUID:
+    """The chosen run's id; named by run_name, but told apart by id, as two runs may still share a name."""
+    names = {e.id: run_name(e) for e in evaluations}
+    return st.selectbox(label, list(names), format_func=names.__getitem__)
 
 
 def render_evaluations(actor: Actor, evaluations: list[Evaluation], template: str) -> None:
     if not evaluations:
         st.caption("No walk-forward runs yet.")
         return
-    names = {run_name(e): e for e in evaluations}
     # The list comes without the runs' per-day forecasts; the chosen run is read whole.
-    evaluation = attempt(analysis.evaluation, actor, names[st.selectbox("Run", list(names))].id)
+    evaluation = attempt(analysis.evaluation, actor, run_chooser("Run", evaluations))
     if evaluation is None:
         return
     model = evaluated_model(evaluation)
@@ -340,10 +364,9 @@ def render_backtest(actor: Actor, evaluations: list[Evaluation], template: str) 
     if not evaluations:
         st.caption("Backtests trade a walk-forward run's out-of-sample forecasts: run one above first.")
         return
-    runs = {run_name(e): e.id for e in evaluations}
     with st.form("backtest"):
         # A row of its own: a run's name is long, and runs of one ticker differ only at its end.
-        chosen = st.selectbox("Walk-forward run", list(runs))
+        chosen = run_chooser("Walk-forward run", evaluations)
         threshold_column, cost_column, short_column = st.columns(3)
         threshold = threshold_column.number_input(
             "Threshold (bp)", 0.0, 500.0, 0.0, help="Act only on larger predicted moves"
@@ -354,7 +377,7 @@ def render_backtest(actor: Actor, evaluations: list[Evaluation], template: str) 
     done = submitted and attempt(
         analysis.backtest,
         actor,
-        evaluation_id=runs[chosen],
+        evaluation_id=chosen,
         threshold_bps=threshold,
         cost_bps=cost,
         allow_short=short,

@@ -56,8 +56,7 @@ def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
         st.text(latest["made_by"])
         st.caption(
             f"Made from the close of {day(latest['last_bar'])} ({price(latest['last_close'])}); target days skip "
-            f"exchange holidays. {latest['interval']} A move smaller than half the interval's width is no call on "
-            "direction."
+            f"exchange holidays. {latest['interval']}"
         )
 
 

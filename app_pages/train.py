@@ -9,6 +9,7 @@ from core.forecasting.config import FEATURES, MODEL_TYPES, ModelSettingsError, p
 from core.forecasting.evaluation import stored_number, stored_verdict
 from core.forecasting.zoo import DEFAULT_KIND, job_name, label, version_name
 from core.jobs import DEFAULT_PRESET, FINISHED, PRESETS, WAITING_MESSAGE, RunnerStatus
+from core.predictions import ledger_model_name
 from core.services import models
 from ui.auth import SESSION_ENDED, require_login, signed_in_actor
 from ui.charts import loss_figure
@@ -336,11 +337,12 @@ def render_version_actions(actor: Actor, version, can_train: bool) -> None:
     name = version_name(version.ticker, version.version, version.model_type)
     if make_active.button("Make active", disabled=not can_train) and attempt(models.activate, actor, version.id):
         done_then_rerun(f"{name} is now the active model of {version.ticker}.")
-    question = f"Delete {name}? The ledger keeps its predictions, as {version.ticker} · deleted model."
+    deleted = ledger_model_name(version.ticker, version.version, version.model_type, deleted=True)
+    question = f"Delete {name}? The ledger keeps its predictions, as {deleted}."
     if confirmed("Delete", question, key=f"delete_{version.id}", container=remove, disabled=not can_train):
         kept = attempt(models.delete, actor, version.id)
         if kept is not None:
-            ledger = f"the ledger keeps its {plural(kept, 'prediction')} as {version.ticker} · deleted model"
+            ledger = f"the ledger keeps its {plural(kept, 'prediction')} as {deleted}"
             done_then_rerun(f"Deleted {name}; " + (ledger if kept else "it had made no prediction") + ".")
     exported = attempt(models.export_bundle, actor, version.id)
     if exported:
@@ -361,7 +363,8 @@ def render_import(actor: Actor) -> None:
         return
     version = attempt(models.import_bundle, actor, upload.getvalue(), ticker or None)
     if version:
-        st.success(plain(f"Imported as {version.ticker} v{version.version}."))
+        # The versions table and chooser above were drawn without it.
+        done_then_rerun(f"Imported as {version.ticker} v{version.version}.")
 
 
 def render_leaderboard(actor: Actor, view: models.TrainView) -> None:
@@ -388,9 +391,13 @@ def main() -> None:
     else:
         st.info("No prices to train on yet: fetch or upload some on the Tickers page, or load the S&P 500 sample.")
     st.subheader("Jobs")
-    render_jobs(actor, view.chart_template)
+    jobs = st.container()
     st.subheader("Leaderboard")
     render_leaderboard(actor, view)
+    # Drawn after the leaderboard form has been handled, as after the training form: a job either form queued
+    # in this run is on the panel, and followed, in the same run.
+    with jobs:
+        render_jobs(actor, view.chart_template)
     st.subheader("Model versions")
     render_versions(actor, view.can_train)
 

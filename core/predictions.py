@@ -347,7 +347,7 @@ def _with_outcomes(session: Session, actor: Actor, ledger: pd.DataFrame) -> pd.D
     """Rows read by read_ledger with their models named and their outcomes (see ledger_with_outcomes)."""
     ledger = ledger.reset_index(drop=True)  # a page is a slice of what was read: a frame of its own
     names = [
-        _model_name(ticker, number, kind, bool(deleted))
+        ledger_model_name(ticker, number, kind, deleted=bool(deleted))
         for ticker, number, kind, deleted in zip(
             ledger["ticker"], ledger["model_version"], ledger["model_type"], ledger["version_deleted"], strict=True
         )
@@ -365,9 +365,12 @@ def _with_outcomes(session: Session, actor: Actor, ledger: pd.DataFrame) -> pd.D
     return ledger
 
 
-def _model_name(ticker: str, number: object, kind: object, deleted: bool) -> str:
-    """The version's name, marked once deleted; a row made before its version's number was kept on it
-    (before 0013) and whose version is gone has only its ticker left."""
+def ledger_model_name(ticker: str, number: object, kind: object, *, deleted: bool) -> str:
+    """How the ledger names a row's model: the version's name, marked ", deleted" once the version is gone.
+
+    A row made before its version's number was kept on it (before 0013) whose version is gone has only its
+    ticker left. A page saying what a deletion leaves in the ledger names it with this, as the ledger's filter does.
+    """
     if pd.isna(number):
         return f"{ticker} · deleted model"
     name = version_name(ticker, int(number), kind)

@@ -78,8 +78,14 @@ class TrainingConfig(BaseModel):
 
     @model_validator(mode="after")
     def _enough_training(self) -> TrainingConfig:
-        if self.validation_fraction + self.test_fraction >= 0.8:
-            raise ValueError("validation_fraction + test_fraction must leave at least 20 % for training")
+        # Rounded: 0.4 + 0.4 is 0.8000000000000002 in floating point, and exactly 20 % left was refused.
+        held_out = round(self.validation_fraction + self.test_fraction, 9)
+        if held_out > 0.8:
+            # Worded as the Train form labels the two fields; the API's names differ only by the underscore.
+            raise ValueError(
+                "validation fraction + test fraction must leave at least 20 % of the days for training; "
+                f"{self.validation_fraction:g} + {self.test_fraction:g} leaves {(1 - held_out) * 100:.0f} %"
+            )
         return self
 
 
@@ -96,6 +102,8 @@ def parse_config(text: str | None = None, **overrides: object) -> TrainingConfig
     except ValidationError as error:
         problems = []
         for item in error.errors():
-            where = ".".join(str(part) for part in item["loc"]) or "config"
-            problems.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
+            said = item["msg"].removeprefix("Value error, ")
+            where = ".".join(str(part) for part in item["loc"])
+            # A check of several fields (loc empty) names them itself: "config: " before it named nothing.
+            problems.append(f"{where}: {said}" if where else said)
         raise ModelSettingsError("; ".join(problems)) from None

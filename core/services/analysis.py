@@ -7,8 +7,8 @@ the Metrics page and the API's result routes call.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
@@ -18,6 +18,7 @@ from core import analysis, jobs
 from core.auth.roles import Permission, require
 from core.backtest import BacktestConfig, BacktestResult
 from core.forecasting.config import WALK_FORWARD_WINDOWS, TrainingConfig
+from core.forecasting.dataset import DatasetError
 from core.forecasting.walkforward import WalkForwardSettings, window_plan
 from core.forecasting.zoo import configured_kind, fitted_settings
 from core.preferences import load_preferences
@@ -60,6 +61,7 @@ class VersionWalkForward:
     run: Evaluation | None
     other_settings: int = 0  # runs of the version's ticker and type that fitted other settings, when none is its own
     differs_in: tuple[str, ...] = ()  # the settings the newest of those differs in
+    refusal: str | None = None  # why a walk-forward with its settings would be refused, when it would
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class MetricsView:
     evaluations: Sequence[Evaluation]
     leaderboard: Evaluation | None
     tickers: list[str]
+    history_days: Mapping[str, int] = field(default_factory=dict)  # the days of each version's ticker you see
 
     def walk_forward_of(self, version: ModelVersion) -> VersionWalkForward:
         """The newest walk-forward run of the version's ticker, type and fitted settings.
@@ -92,18 +95,38 @@ class MetricsView:
             if not differs:
                 return VersionWalkForward(config, run)
             others.append(differs)
-        return VersionWalkForward(config, None, len(others), others[0] if others else ())
+        refusal = self._walk_forward_refusal(version.ticker, config)
+        return VersionWalkForward(config, None, len(others), others[0] if others else (), refusal)
+
+    def _walk_forward_refusal(self, ticker: str, config: TrainingConfig | None) -> str | None:
+        """Why submit_walk_forward would refuse a run of these settings (its rule, its default plan); None when
+        it would queue one, or when the days are not known here."""
+        if config is None or ticker not in self.history_days:
+            return None
+        days = self.history_days[ticker]
+        if not days:
+            return f"no prices of {ticker} to run it on"
+        try:
+            window_plan(days, config, WalkForwardSettings(), ticker=ticker)
+        except DatasetError as error:
+            return str(error)
+        return None
 
 
 def metrics_view(actor: Actor) -> MetricsView:
     with session_scope(action="metrics", read_only=True) as session:
         boards = list_evaluations(session=session, actor=actor, kind="leaderboard", limit=1)
+        versions = list_model_versions(session=session, actor=actor)
         return MetricsView(
             chart_template=load_preferences(session=session, actor=actor).plotly_template,
-            versions=list_model_versions(session=session, actor=actor),
+            versions=versions,
             evaluations=list_evaluations(session=session, actor=actor),
             leaderboard=boards[0] if boards else None,
             tickers=sorted({cached.ticker for cached in list_cached_tickers(session=session, actor=actor)}),
+            history_days={
+                ticker: visible_days(session=session, actor=actor, ticker=ticker)
+                for ticker in {version.ticker for version in versions}
+            },
         )
 
 

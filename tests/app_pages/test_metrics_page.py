@@ -421,8 +421,34 @@ def test_walk_forward_runs_are_told_apart_by_the_model_they_evaluated(database):
             "LSTM (Keras)",
             "ridge on 20 lagged returns + volatility",
         ]
-    shown = next(s for s in at.selectbox if s.label == "Run").value.split(" · ")[1]
+    run = next(s for s in at.selectbox if s.label == "Run")
+    shown = run.format_func(run.value).split(" · ")[1]
     assert at.dataframe[-1].value["Forecast"].iloc[0] == shown, "the run's own row names its model"
+
+
+def test_two_runs_made_in_one_minute_are_both_offered_and_the_newest_is_shown(database):
+    # Keyed by a name to the minute, the newer run was not offered, and its name showed the older run's figures.
+    from datetime import UTC, datetime
+
+    from db.models import Evaluation
+
+    actor = make_account(database)
+    stored_run(actor, model_type="ridge", days=4, step=4)
+    stored_run(actor, model_type="ridge", days=400, step=400)
+    with session_scope() as session:
+        for run in session.query(Evaluation):
+            run.created_at = datetime(2026, 1, 5, 15, 6, 10 if run.metrics["days"] == 4 else 40, tzinfo=UTC)
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    for chooser_label in ("Run", "Walk-forward run"):
+        chooser = next(s for s in at.selectbox if s.label == chooser_label)
+        assert chooser.options == [
+            "^GSPC · ridge on 20 lagged returns + volatility · 2026-01-05 15:06:40 · 1 window of 400 days",
+            "^GSPC · ridge on 20 lagged returns + volatility · 2026-01-05 15:06:10 · 1 window of 4 days",
+        ]
+    assert any(t.value.endswith(" over 400 out-of-sample days") for t in at.text), "the newest run's own figures"
+    next(s for s in at.selectbox if s.label == "Run").select_index(1).run()
+    assert any(t.value.endswith(" over 4 out-of-sample days") for t in at.text)
 
 
 def test_the_active_version_is_read_beside_the_latest_walk_forward_of_its_type_and_settings(database):
@@ -545,3 +571,13 @@ def test_the_latest_leaderboard_is_shown_with_human_names(database):
     board = next(frame.value for frame in at.dataframe if "Validation MASE" in frame.value.columns)
     assert list(board["Model"]) == ["ridge on 20 lagged returns + volatility", "persistence (tomorrow = today)"]
     assert "No walk-forward runs yet." in [c.value for c in at.caption]
+
+
+def test_a_walk_forward_the_prices_cannot_hold_is_offered_disabled_with_the_reason(database):
+    actor = make_account(database)
+    _store_version(actor, "NOPRICES", {"mae": 9.0, "naive_mae": 10.0}, parameters={"model_type": "lstm"})
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    [button] = [b for b in at.button if b.label == WITH_ITS_SETTINGS]
+    assert button.disabled, "every click would be refused"
+    assert "Not possible here: no prices of NOPRICES to run it on." in [c.value for c in at.caption]

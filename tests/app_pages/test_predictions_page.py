@@ -296,3 +296,32 @@ def test_the_ledger_kept_between_runs_is_never_shown_to_the_next_user_of_the_bro
     at.run()
     assert not at.exception
     assert at.caption[-1].value.startswith("The ledger is empty")
+
+
+def test_every_predicted_move_is_a_call_on_direction_as_the_scoreboard_and_home_count_it(database):
+    # The forecast's caption said a move under half the interval's width made no call on direction; the
+    # scoreboard's hit rate and p-value, and Home's hit or miss, count the sign of every move that is not zero.
+    from datetime import date
+
+    from db.models import Prediction
+    from db.types import utc_now
+
+    actor = with_model(database)
+    with session_scope() as session:
+        session.add(
+            Prediction(
+                user_id=actor.user_id, ticker="SPX", model_version_number=1, model_type="lstm",
+                prediction_date=date(2018, 11, 1), target_date=date(2018, 11, 2), base_close=2700.0,
+                predicted_value=2701.0, lower=2650.0, upper=2750.0, actual_value=2710.0, matured_at=utc_now(),
+            )
+        )  # fmt: skip
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    board = next(frame.value for frame in at.dataframe if "Direction right" in frame.value.columns)
+    assert board["Direction right"].tolist() == [pytest.approx(100)], "a move of 1 in an interval of ±50 is a call"
+    home = logged_in_app("app_pages/home.py", actor).run()
+    matured = next(frame.value for frame in home.dataframe if "Direction" in frame.value.columns)
+    assert matured["Direction"].tolist() == ["hit"]
+    next(b for b in at.button if b.label == "Predict").click().run()
+    caption = next(c.value for c in at.caption if c.value.startswith("Made from the close"))
+    assert caption.endswith("scaled by the market's recent volatility."), "no other rule of direction after it"

@@ -262,3 +262,23 @@ def test_a_version_whose_settings_this_app_cannot_read_is_paired_with_nothing():
     version = ModelVersion(ticker="^GSPC", version=1, model_type="lstm", parameters={"lookback": 60})
     paired = view_of(run_of()).walk_forward_of(version)
     assert (paired.run, paired.config, paired.other_settings) == (None, None, 1)
+
+
+def test_a_walk_forward_the_submit_would_refuse_is_said_to_be_refused_before_any_click():
+    version = version_of("ridge")
+    a_year = analysis.MetricsView(
+        chart_template="", versions=[], evaluations=[], leaderboard=None, tickers=[], history_days={"^GSPC": 251}
+    )
+    refusal = a_year.walk_forward_of(version).refusal
+    assert refusal is not None
+    assert refusal.startswith("too little history for 10 windows of ")
+    assert refusal.endswith("; ^GSPC has 251")
+    twenty_years = analysis.MetricsView(
+        chart_template="", versions=[], evaluations=[], leaderboard=None, tickers=[], history_days={"^GSPC": 5031}
+    )
+    assert twenty_years.walk_forward_of(version).refusal is None
+    none = analysis.MetricsView(
+        chart_template="", versions=[], evaluations=[], leaderboard=None, tickers=[], history_days={"^GSPC": 0}
+    )
+    assert none.walk_forward_of(version).refusal == "no prices of ^GSPC to run it on"
+    assert view_of().walk_forward_of(version).refusal is None, "days not known: the submit says"
