@@ -11,6 +11,7 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
@@ -95,3 +96,18 @@ def fresh_postgres_database(*, migrated: bool = False) -> Iterator[URL]:
             )
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@contextmanager
+def fresh_postgres_sessions() -> Iterator[sessionmaker[Session]]:
+    """Sessions of a new, migrated database on the test server, through the app's own engine (its pool,
+    timeouts and hooks), for tests of writers racing each other; dropped afterwards."""
+    from common.config import load_settings
+    from db.engine import create_engine_from_settings
+
+    with fresh_postgres_database(migrated=True) as url:
+        engine = create_engine_from_settings(load_settings(), url)
+        try:
+            yield sessionmaker(bind=engine, expire_on_commit=False)
+        finally:
+            engine.dispose()

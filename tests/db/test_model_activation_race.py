@@ -13,27 +13,22 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from common.config import load_settings
 from core.forecasting.registry import activate, delete, save_version
 from core.forecasting.training import TrainingResult
-from db.engine import create_engine_from_settings, session_scope
+from db.engine import session_scope
 from db.models import ModelVersion
 from db.repositories.actor import Actor
 from db.repositories.models import activate_model_version, add_model_version
 from tests.accounts import make_account
-from tests.servers import fresh_postgres_database
+from tests.servers import fresh_postgres_sessions
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
 def sessions() -> Iterator[sessionmaker[Session]]:
-    with fresh_postgres_database(migrated=True) as url:
-        engine = create_engine_from_settings(load_settings(), url)
-        try:
-            yield sessionmaker(bind=engine, expire_on_commit=False)
-        finally:
-            engine.dispose()
+    with fresh_postgres_sessions() as made:
+        yield made
 
 
 @pytest.fixture

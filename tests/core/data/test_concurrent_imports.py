@@ -11,14 +11,13 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from common.config import load_settings
 from core.data.service import import_prices
 from core.indicator_store import refresh_indicators
-from db.engine import create_engine_from_settings, session_scope
+from db.engine import session_scope
 from db.models import HistoricalPrice
 from db.models.market import LatestIndicators
 from tests.fixtures import gspc_2018_bytes
-from tests.servers import fresh_postgres_database
+from tests.servers import fresh_postgres_sessions
 
 pytestmark = pytest.mark.postgres
 
@@ -27,12 +26,8 @@ DAYS = 251  # the trading days of the fixture
 
 @pytest.fixture(scope="module")
 def sessions() -> Iterator[sessionmaker[Session]]:
-    with fresh_postgres_database(migrated=True) as url:
-        engine = create_engine_from_settings(load_settings(), url)
-        try:
-            yield sessionmaker(bind=engine, expire_on_commit=False)
-        finally:
-            engine.dispose()
+    with fresh_postgres_sessions() as made:
+        yield made
 
 
 def days_of_2018(first: int, last: int) -> bytes:
