@@ -287,7 +287,8 @@ def _stray_slash_redirect(scope: Scope) -> Response | None:
     path = scope["path"]
     if path == "/" or not path.endswith("/"):
         return None
-    target = {**scope, "path": path.rstrip("/")}
+    # One slash only: /v1/prices// lacks a ticker, and is not GET /v1/prices (which is not served).
+    target = {**scope, "path": path.removesuffix("/")}
     if not any(route.matches(target)[0] is not Match.NONE for route in scope["app"].router.routes):
         return None
     url = URL(scope=target)
@@ -365,8 +366,9 @@ class ClientAddress:
             await self.app(scope, receive, send)
 
 
-def _document_body_refusals(app: FastAPI) -> None:
-    """Every operation taking a body can also be answered 408 (too slow) or 413 (too large) by the gate."""
+def _document_common_refusals(app: FastAPI) -> None:
+    """Every operation can be answered 422 (a query parameter it does not take: versioned_router), and
+    one taking a body 408 (too slow) or 413 (too large) by the gate."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -376,9 +378,13 @@ def _document_body_refusals(app: FastAPI) -> None:
         error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
-                if isinstance(operation, dict) and "requestBody" in operation:
-                    for status, description in (("408", "Request Timeout"), ("413", "Content Too Large")):
-                        operation["responses"].setdefault(status, {"description": description, "content": error_body})
+                if not isinstance(operation, dict):
+                    continue
+                refusals = [("422", "Unprocessable Content")]
+                if "requestBody" in operation:
+                    refusals += [("408", "Request Timeout"), ("413", "Content Too Large")]
+                for status, description in refusals:
+                    operation["responses"].setdefault(status, {"description": description, "content": error_body})
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -410,7 +416,7 @@ def create_app(*, limits: ApiLimits | None = None, body_timeout: float = BODY_TI
     for router in routers:
         app.include_router(router)
     app.state.api_routes = [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
-    _document_body_refusals(app)
+    _document_common_refusals(app)
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(ClientAddress)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from itertools import repeat
 
@@ -14,27 +15,59 @@ from core.data.export import to_safe_csv
 
 CSV = "text/csv"
 JSON = "application/json"
+# The answer depends on the Accept header: a cache must not hand a CSV client the JSON one.
+NEGOTIATED = {"Vary": "Accept"}
 
 
 def wants_csv(request: Request) -> bool:
-    """Whether the Accept header prefers CSV to JSON (q-values and wildcards honoured; JSON wins ties)."""
-    header = request.headers.get("accept", "")
-    best = {CSV: (0.0, 0), JSON: (0.0, 0)}
-    for part in header.split(","):
-        media, *params = (piece.strip() for piece in part.split(";"))
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        for offer in best:
-            specificity = 2 if media == offer else 1 if media in (offer.split("/")[0] + "/*", "*/*") else 0
-            if specificity and (quality, specificity) > best[offer]:
-                best[offer] = (quality, specificity)
-    return best[CSV][0] > 0 and best[CSV] > best[JSON]
+    """Whether the request's Accept header prefers CSV to JSON."""
+    return prefers_csv(request.headers.get("accept"))
+
+
+def prefers_csv(accept: str | None) -> bool:
+    """Whether an Accept header prefers CSV to JSON (RFC 9110 §12.5.1): each is as acceptable as the most
+    specific media range matching it says, q=0 is not at all, a tie goes to the more specific range,
+    and then to JSON. Media types and parameter names are read in any case; a malformed range counts
+    for nothing. No header, or one accepting neither, is JSON."""
+    ranges = [media_range for part in (accept or "").split(",") if (media_range := _media_range(part))]
+    csv, json_ = _acceptance(CSV, ranges), _acceptance(JSON, ranges)
+    return csv[0] > 0 and csv > json_
+
+
+def _media_range(text: str) -> tuple[str, str, float] | None:
+    """(type, subtype, quality) of one range of an Accept header, lower case; None if malformed.
+
+    Its other parameters are not compared: our answers carry none a client would ask for but charset,
+    and that is always utf-8.
+    """
+    media, *parameters = (piece.strip().lower() for piece in text.split(";"))
+    kind, slash, subtype = media.partition("/")
+    if not (kind and slash and subtype) or (kind == "*" and subtype != "*"):
+        return None
+    quality = 1.0
+    for parameter in parameters:
+        name, _, value = (piece.strip() for piece in parameter.partition("="))
+        if name == "q":
+            if not _QUALITY.fullmatch(value):
+                return None
+            quality = float(value)
+    return kind, subtype, quality
+
+
+# RFC 9110's qvalue: 0 to 1 with at most three decimals.
+_QUALITY = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
+
+
+def _acceptance(offer: str, ranges: list[tuple[str, str, float]]) -> tuple[float, int]:
+    """(quality, specificity) of the most specific range matching offer; (0, 0) when none does."""
+    kind, _, subtype = offer.partition("/")
+    best = (0.0, 0)
+    specificity_of = {(kind, subtype): 3, (kind, "*"): 2, ("*", "*"): 1}
+    for range_kind, range_subtype, quality in ranges:
+        specificity = specificity_of.get((range_kind, range_subtype), 0)
+        if specificity > best[1]:
+            best = (quality, specificity)
+    return best
 
 
 def _plain(frame: pd.DataFrame, dates: Sequence[str], datetimes: Sequence[str]) -> pd.DataFrame:
@@ -75,7 +108,7 @@ def table_response(
         return Response(
             to_safe_csv(_csv_booleans(plain)),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            headers={"Content-Disposition": f'attachment; filename="{filename}"', **NEGOTIATED},
         )
     return records_response(_json_records(plain), count=len(plain), key=key, meta=meta)
 
@@ -116,6 +149,7 @@ def _cells(series: pd.Series) -> list[object]:
 
 
 def records_response(records: str, *, count: int, key: str, meta: dict[str, object] | None = None) -> Response:
-    """{**meta, "count": count, key: records} around a JSON array already written, not parsed again."""
+    """{**meta, "count": count, key: records} around a JSON array already written, not parsed again; the
+    JSON side of a negotiated answer."""
     head = json.dumps({**(meta or {}), "count": count})[:-1]
-    return Response(f'{head}, "{key}": {records}}}', media_type=JSON)
+    return Response(f'{head}, "{key}": {records}}}', media_type=JSON, headers=NEGOTIATED)

@@ -127,15 +127,26 @@ class ValidationReportOut(BaseModel):
     examples: list[dict[str, Any]]
 
 
+def _a_file(value: object) -> object:
+    """A form field sent as text is no file: say so in words, not as the class UploadFile expected."""
+    if isinstance(value, str):
+        raise ValueError("a file is needed: send it as a file part of the form (with a filename), not as text")
+    return value
+
+
 class PriceUpload(BaseModel):
     """The multipart form of an upload; a field it does not name is refused, not ignored (a misspelt
     date_format would have the file's days read month first)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    file: UploadFile = Field(description="a price CSV (Yahoo's layout and its variants)")
-    ticker: Annotated[Symbol | None, Field(max_length=MAX_TICKER_LENGTH, description=TICKER_DESCRIPTION)] = None
-    date_format: Annotated[str | None, Field(max_length=32, examples=["%d.%m.%Y"])] = None
+    file: Annotated[UploadFile, BeforeValidator(_a_file)] = Field(
+        description="a price CSV (Yahoo's layout and its variants)"
+    )
+    ticker: Annotated[
+        Symbol | None, Field(min_length=1, max_length=MAX_TICKER_LENGTH, description=TICKER_DESCRIPTION)
+    ] = None
+    date_format: Annotated[str | None, Field(min_length=1, max_length=32, examples=["%d.%m.%Y"])] = None
 
 
 class UploadResult(BaseModel):
@@ -326,8 +337,12 @@ class BacktestRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     evaluation_id: uuid.UUID = Field(description="the walk-forward run whose out-of-sample forecasts are traded")
-    threshold_bps: StrictFloat = Field(0.0, ge=0, le=500, description="act only on larger predicted moves")
-    cost_bps: StrictFloat = Field(5.0, ge=0, le=100, description="paid on every unit of position change")
+    threshold_bps: StrictFloat = Field(
+        0.0, ge=0, le=500, allow_inf_nan=False, description="act only on larger predicted moves"
+    )
+    cost_bps: StrictFloat = Field(
+        5.0, ge=0, le=100, allow_inf_nan=False, description="paid on every unit of position change"
+    )
     allow_short: StrictBool = False
 
 

@@ -11,7 +11,7 @@ from core.status import system_status
 from ui.auth import require_login
 from ui.errors import attempt
 from ui.format import show_readable
-from ui.freshness import today
+from ui.freshness import now
 from ui.navigation import link_to
 from ui.status import render_status_panel
 from ui.tables import text_width
@@ -96,7 +96,7 @@ def main() -> None:
     if not (status.database.health.ok and status.database.migrated):
         render_status_panel(status)  # nothing below can work: everyone sees why
         return
-    page = attempt(home_page, actor, today=today(), seen_since=st.session_state.get(SINCE_KEY))
+    page = attempt(home_page, actor, now=now(), seen_since=st.session_state.get(SINCE_KEY))
     if page is None:
         return
     # Reruns of this visit keep the list of outcomes the first run found.

@@ -18,6 +18,7 @@ from ui.components.price_chart import price_chart
 from ui.confirm import confirmed
 from ui.errors import attempt
 from ui.format import label as column_label
+from ui.freshness import now
 from ui.notices import done_then_rerun, keep_then_rerun, kept, show_notice
 from ui.pickers import ticker_picker
 from ui.tables import csv_download, show_table
@@ -36,7 +37,7 @@ def render_cache(actor: Actor, preferences: Preferences) -> None:
     if not cached:
         st.info("The cache is empty: fetch tickers, upload a price file, or load the S&P 500 sample.")
     else:
-        today = date.today()
+        moment = now()
         show_table(
             pd.DataFrame(
                 {
@@ -46,7 +47,7 @@ def render_cache(actor: Actor, preferences: Preferences) -> None:
                     "First day": [f"{c.first_date:%Y-%m-%d}" for c in cached],
                     "Last day": [f"{c.last_date:%Y-%m-%d}" for c in cached],
                     "Days": [f"{c.rows:,}" for c in cached],
-                    "Freshness": ["stale" if is_stale(c.last_date, today, c.ticker) else "fresh" for c in cached],
+                    "Freshness": ["stale" if is_stale(c.last_date, moment, c.ticker) else "fresh" for c in cached],
                 }
             ),
             hide_index=True,
@@ -92,7 +93,7 @@ def render_preview(actor: Actor, preferences: Preferences, tickers: list[str], c
 
 
 def render_quality(actor: Actor, ticker: str) -> None:
-    report = attempt(market.quality_report, actor, ticker, today=date.today())
+    report = attempt(market.quality_report, actor, ticker, today=now())
     if report is None:
         return
     problems = report.problems()

@@ -9,7 +9,6 @@ from core.forecasting.config import FEATURES, MODEL_TYPES, ModelSettingsError, p
 from core.forecasting.evaluation import stored_number, stored_verdict
 from core.forecasting.zoo import DEFAULT_KIND, job_name, label, version_name
 from core.jobs import DEFAULT_PRESET, FINISHED, PRESETS, WAITING_MESSAGE, RunnerStatus
-from core.predictions import ledger_model_name
 from core.services import models
 from ui.auth import SESSION_ENDED, require_login, signed_in_actor
 from ui.charts import loss_figure
@@ -337,13 +336,12 @@ def render_version_actions(actor: Actor, version, can_train: bool) -> None:
     name = version_name(version.ticker, version.version, version.model_type)
     if make_active.button("Make active", disabled=not can_train) and attempt(models.activate, actor, version.id):
         done_then_rerun(f"{name} is now the active model of {version.ticker}.")
-    deleted = ledger_model_name(version.ticker, version.version, version.model_type, deleted=True)
-    question = f"Delete {name}? The ledger keeps its predictions, as {deleted}."
+    question = f"Delete {name}? The ledger keeps its predictions, marked deleted."
     if confirmed("Delete", question, key=f"delete_{version.id}", container=remove, disabled=not can_train):
-        kept = attempt(models.delete, actor, version.id)
-        if kept is not None:
-            ledger = f"the ledger keeps its {plural(kept, 'prediction')} as {deleted}"
-            done_then_rerun(f"Deleted {name}; " + (ledger if kept else "it had made no prediction") + ".")
+        deleted = attempt(models.delete, actor, version.id)
+        if deleted is not None:
+            ledger = f"the ledger keeps its {plural(deleted.kept, 'prediction')} as {deleted.ledger_name}"
+            done_then_rerun(f"Deleted {name}; " + (ledger if deleted.kept else "it had made no prediction") + ".")
     exported = attempt(models.export_bundle, actor, version.id)
     if exported:
         download.download_button(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +16,8 @@ from common.config import ConfigError, get_settings
 from common.errors import Refusal
 from common.logging import configure_logging
 from common.words import plural
-from core.data.service import fetch_tickers, import_prices, load_sample
+from core.data.errors import FileFormatError
+from core.data.service import InvalidRowsError, fetch_tickers, import_prices, load_sample, read_price_series
 from core.data.tickers import TickerError, normalise_ticker, parse_ticker_text
 from core.forecasting.config import MAX_FORECAST_DAYS, MODEL_TYPES, WALK_FORWARD_WINDOWS
 from core.forecasting.evaluation import MASE_SPEC, figure, json_safe
@@ -63,31 +64,14 @@ def _days(text: str) -> int:
 
 
 def _valid_prices(path: Path, ticker: str | None) -> pd.DataFrame | None:
-    """The valid rows of a price file of one ticker (the one named, else the file's Ticker column), or None
-    once what is wrong with it is on stderr."""
-    from core.data.csv_prices import parse_price_csv
-    from core.data.errors import FileFormatError
-    from core.data.validation import validate_prices
-
+    """The rows of a price file of one ticker, or None once what is wrong with it is on stderr."""
     try:
-        parsed = parse_price_csv(path.read_bytes(), ticker=ticker)
+        return read_price_series(path.read_bytes(), ticker=ticker)
+    except InvalidRowsError as error:
+        print("\n".join(error.report.lines()), file=sys.stderr)
     except FileFormatError as error:
         print(f"error: {path.name}: {error}", file=sys.stderr)
-        return None
-    # Only a file read by its Ticker column can name several; their days would be read as one series.
-    named = sorted(parsed.frame["ticker"].unique())
-    if len(named) > 1:
-        shown = ", ".join(named[:5]) + (", …" if len(named) > 5 else "")
-        print(
-            f"error: {path.name}: its Ticker column names {len(named)} tickers ({shown}): pass one ticker's rows",
-            file=sys.stderr,
-        )
-        return None
-    report, valid = validate_prices(parsed.frame, raw_date_column="raw_date")
-    if not report.ok:
-        print("\n".join(report.lines()), file=sys.stderr)
-        return None
-    return parsed.frame.loc[valid]
+    return None
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
@@ -344,7 +328,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
     with session_scope(action="quality") as session:
         nobody = Actor(uuid.UUID(int=0), "cli", "viewer", "free")  # nobody's own rows: the shared market data only
         actor = _named_owner(session, args.owner) if args.owner else nobody
-        report = ticker_quality(session=session, actor=actor, ticker=ticker, today=date.today())
+        report = ticker_quality(session=session, actor=actor, ticker=ticker, today=datetime.now(UTC))
     if args.json:
         _print_json(report.to_dict())
     else:

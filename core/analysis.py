@@ -16,7 +16,7 @@ from core.auth.roles import Permission, require
 from core.backtest import BacktestConfig, BacktestResult, run_backtest
 from core.data.calendar import days_a_year
 from core.forecasting.evaluation import json_safe
-from core.risk import RiskError, RiskReport, risk_report
+from core.risk import RiskError, RiskReport, held_weights, risk_report
 from db.models import BacktestResult as StoredBacktest
 from db.models import Evaluation, RiskMetrics
 from db.repositories.actor import Actor, own_rows
@@ -106,19 +106,29 @@ def parse_weights(text: str, tickers: list[str]) -> dict[str, float]:
 def portfolio_risk(
     *, session: Session, actor: Actor, weights: dict[str, float], benchmark: str | None = None
 ) -> tuple[RiskReport, RiskMetrics]:
-    """Risk of a weighted portfolio of cached tickers (one ticker alone is a portfolio too), stored."""
+    """Risk of a weighted portfolio of cached tickers (one ticker alone is a portfolio too), stored.
+
+    Tickers of weight 0 are stored with the weights as asked but play no part in the figures (nor in the
+    correlation), and need no prices.
+    """
     require(actor, Permission.TRAIN)
     if not weights:
         raise AnalysisError("choose at least one ticker")
     if not all(math.isfinite(weight) and weight >= 0 for weight in weights.values()):
         raise AnalysisError("weights: every weight must be a finite number, 0 or more")
-    tickers = list(weights)
+    try:
+        held = held_weights(weights)
+    except RiskError as error:
+        raise AnalysisError(str(error)) from None
+    # Only the tickers held: read with them, a ticker of weight 0 cut the history to the days it has, and a
+    # stock of weight 0 beside a coin annualised the coin by the stock's 252 days.
+    tickers = list(held)
     closes = closes_for(session, actor, tickers)
     # Apart from the portfolio's closes: joined with them, a benchmark with a shorter history cut the
     # portfolio's own volatility, drawdown and VaR to the benchmark's days.
     benchmark_closes = closes_for(session, actor, [benchmark])[benchmark] if benchmark else None
     try:
-        report = risk_report(closes, weights, days_a_year=days_a_year(tickers), benchmark=benchmark_closes)
+        report = risk_report(closes, held, days_a_year=days_a_year(tickers), benchmark=benchmark_closes)
     except RiskError as error:
         raise AnalysisError(str(error)) from None
     stored = RiskMetrics(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from common.errors import BadInput
-from core.risk import max_drawdown, sharpe_ratio
+from core.risk import SHORTEST_SPAN_YEARS, max_drawdown, periods_per_year, sharpe_ratio, varies, years_between
 
 BASIS_POINT = 1e-4
 
@@ -36,27 +37,43 @@ class BacktestResult:
     trades: list[dict[str, Any]]
 
 
-def performance(daily_returns: np.ndarray, equity: np.ndarray, days_a_year: int) -> dict[str, float]:
-    """Total return, CAGR, Sharpe and Sortino (risk-free 0, annualised by days_a_year), max drawdown."""
+def performance(
+    daily_returns: np.ndarray,
+    equity: np.ndarray,
+    days_a_year: float,
+    *,
+    start: date | pd.Timestamp,
+    end: date | pd.Timestamp,
+) -> dict[str, float]:
+    """Total return, CAGR, Sharpe and Sortino (risk-free 0), max drawdown.
+
+    start: the day the first position is taken (the close the first return is measured from); end: the
+    last return's day. Annualised by the returns a year of that span (core.risk.periods_per_year), the
+    markets' days_a_year over a span under a quarter of a year, where CAGR is left blank: the rate a year
+    of a few days is noise (one day's 1 % loss was -92 % a year). Sharpe and Sortino are blank for
+    returns that do not vary, or for one return alone.
+    """
     days = len(daily_returns)
-    total = float(equity[-1] - 1.0)
-    years = days / days_a_year
+    per_year = periods_per_year(days, start, end, days_a_year=days_a_year)
+    long_enough = years_between(start, end) >= SHORTEST_SPAN_YEARS
     downside = np.sqrt(np.mean(np.minimum(daily_returns, 0.0) ** 2))
+    sortino = daily_returns.mean() / downside * np.sqrt(per_year) if varies(daily_returns) and downside > 0 else np.nan
     return {
-        "total_return": total,
-        "cagr": float(equity[-1] ** (1 / years) - 1) if years > 0 and equity[-1] > 0 else float("nan"),
-        "sharpe": sharpe_ratio(daily_returns, days_a_year),
-        "sortino": float(daily_returns.mean() / downside * np.sqrt(days_a_year)) if downside > 0 else float("nan"),
+        "total_return": float(equity[-1] - 1.0),
+        "cagr": float(equity[-1] ** (per_year / days) - 1) if long_enough and equity[-1] > 0 else float("nan"),
+        "sharpe": sharpe_ratio(daily_returns, per_year),
+        "sortino": float(sortino),
         "max_drawdown": max_drawdown(equity),
     }
 
 
-def run_backtest(forecast: pd.DataFrame, config: BacktestConfig, days_a_year: int) -> BacktestResult:
+def run_backtest(forecast: pd.DataFrame, config: BacktestConfig, days_a_year: float) -> BacktestResult:
     """Hold on each day t the position the forecast for t+1 asks for, and score it against buy-and-hold.
 
     forecast has origin_date (the day t the forecast is made and the trade done, at its close),
     date (the day t+1 the position is held to), previous_close, actual and predicted; the signal
-    uses only the forecast made at t.
+    uses only the forecast made at t. days_a_year: the markets' convention, for spans too short to count
+    the returns a year (see performance).
     """
     previous = forecast["previous_close"].to_numpy(dtype=float)
     actual = forecast["actual"].to_numpy(dtype=float)
@@ -78,9 +95,10 @@ def run_backtest(forecast: pd.DataFrame, config: BacktestConfig, days_a_year: in
         {"date": str(traded_on.iloc[i].date()), "position": float(position[i]), "price": float(previous[i])}
         for i in np.flatnonzero(changes)
     ]
+    span = {"start": traded_on.iloc[0], "end": dates.iloc[-1]}
     metrics = {
-        "strategy": performance(strategy, equity, days_a_year),
-        "buy_and_hold": performance(hold, hold_equity, days_a_year),
+        "strategy": performance(strategy, equity, days_a_year, **span),
+        "buy_and_hold": performance(hold, hold_equity, days_a_year, **span),
         "trades": len(trades),
         "exposure": float(np.mean(position != 0)),
         "days": len(position),

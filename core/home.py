@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from core.data.calendar import is_stale
+from core.data.calendar import as_instant, is_stale
 from core.forecasting import metrics
 from core.forecasting.zoo import job_name
 from core.jobs import list_jobs
@@ -78,11 +78,15 @@ class StartPage:
         return not (self.has_prices and self.has_models and self.has_predictions)
 
 
-def start_page(*, session: Session, actor: Actor, today: date, seen_since: datetime | None = None) -> StartPage:
+def start_page(
+    *, session: Session, actor: Actor, today: date | datetime, seen_since: datetime | None = None
+) -> StartPage:
     """Everything Home shows, in one call.
 
-    Without seen_since, outcomes since the stored last visit are listed and this visit is stored;
-    a page passes the returned seen_since back on its reruns, so a click does not empty the list.
+    today: when the watchlist's staleness is judged, an aware datetime (a bare day counts from its first
+    instant in UTC, before any of its sessions closed). Without seen_since, outcomes since the stored last
+    visit are listed and this visit is stored; a page passes the returned seen_since back on its reruns, so
+    a click does not empty the list.
     """
     preferences = load_preferences(session=session, actor=actor)
     cached = list_cached_tickers(session=session, actor=actor)
@@ -91,7 +95,8 @@ def start_page(*, session: Session, actor: Actor, today: date, seen_since: datet
         last_dates[row.ticker] = max(row.last_date, last_dates.get(row.ticker, row.last_date))
     chosen = [t for t in preferences.default_tickers if t in last_dates]
     watch = chosen or sorted(last_dates)[:WATCHLIST_FALLBACK]
-    watchlist = [_watch_row(session, actor, ticker, last_dates[ticker], today) for ticker in watch]
+    now = as_instant(today)
+    watchlist = [_watch_row(session, actor, ticker, last_dates[ticker], now) for ticker in watch]
 
     if seen_since is None:
         stored = (get_preferences(session=session, actor=actor).ui_preferences or {}).get(SEEN_KEY)
@@ -118,7 +123,7 @@ def start_page(*, session: Session, actor: Actor, today: date, seen_since: datet
     )
 
 
-def _watch_row(session: Session, actor: Actor, ticker: str, last_bar: date, today: date) -> WatchRow:
+def _watch_row(session: Session, actor: Actor, ticker: str, last_bar: date, now: datetime) -> WatchRow:
     # A calendar window wide enough for SPARKLINE_DAYS trading days and the day before them.
     prices = read_prices(session=session, actor=actor, ticker=ticker, start=last_bar - timedelta(days=60))
     # The change and the sparkline from the adjusted close, as every return is: a split is no -50 % day.
@@ -130,7 +135,7 @@ def _watch_row(session: Session, actor: Actor, ticker: str, last_bar: date, toda
         last_close=float(prices["close"].iloc[-1]),
         day_change=change,
         last_bar=newest,
-        stale=is_stale(newest, today, ticker),
+        stale=is_stale(newest, now, ticker),
         recent=adjusted.tail(SPARKLINE_DAYS).round(4).tolist(),
     )
 

@@ -16,6 +16,7 @@ from core.indicators import compute_all
 from db.repositories.indicators import (
     INDICATOR_COLUMNS,
     drop_indicators_without_prices,
+    read_scope_prices,
     read_view_prices,
     replace_latest,
     upsert_indicators,
@@ -71,7 +72,11 @@ def _refresh_scope(
     starts = np.flatnonzero(names[1:] != names[:-1]) + 1
     bounds = [0, *starts.tolist(), len(numeric)]
     # Adjusted one ticker at a time: a split found in one ticker must not touch another's volumes.
-    adjusted = [adjusted_prices(numeric.iloc[start:end]) for start, end in pairwise(bounds)]
+    shared = _shared_rows(session, tickers) if owner_id is not None and history is None else {}
+    adjusted = [
+        adjusted_prices(part, shared.get(part["ticker"].iloc[0]))
+        for part in (numeric.iloc[start:end] for start, end in pairwise(bounds))
+    ]
     parts = [compute_all(part, periods_per_year=days_a_year([part["ticker"].iloc[0]])) for part in adjusted]
     values = pd.concat(parts, ignore_index=True)
     values.insert(0, "ticker", prices["ticker"].to_numpy())
@@ -82,6 +87,13 @@ def _refresh_scope(
     values["close"] = np.concatenate([part["close"].to_numpy() for part in adjusted])
     replace_latest(session=session, latest=latest_rows(values), owner_id=owner_id)
     return changed
+
+
+def _shared_rows(session: Session, tickers: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """The shared rows of these tickers by ticker (date, close, adjusted_close), which an owner's rows lie over."""
+    shared = read_scope_prices(session=session, tickers=tickers, owner_id=None)
+    columns = ["date", "close", "adjusted_close"]
+    return {str(ticker): rows[columns] for ticker, rows in shared.groupby("ticker", sort=False)}
 
 
 def latest_rows(history: pd.DataFrame) -> pd.DataFrame:

@@ -11,10 +11,11 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.data.calendar import days_a_year
-from core.data.splits import split_candidates_of
+from core.data.splits import split_steps
 from core.indicators import DEFAULT_EMA_SPANS, compute_all
 from db.repositories.actor import Actor
-from db.repositories.prices import read_prices
+from db.repositories.indicators import read_scope_prices
+from db.repositories.prices import any_prices, read_prices
 
 OVERLAYS = ("EMA", "Bollinger")
 PANES = ("RSI", "MACD", "ATR", "OBV", "HV")
@@ -77,14 +78,18 @@ def _ignored(parts: list[str], one: str, many: str) -> list[str]:
     return [f"EMA spans: {named} {one if len(parts) == 1 else many}; ignored."]
 
 
-def adjusted_prices(prices: pd.DataFrame) -> pd.DataFrame:
+def adjusted_prices(prices: pd.DataFrame, shared: pd.DataFrame | None = None) -> pd.DataFrame:
     """The prices on the adjusted close's scale: open, high, low and close times adjusted / close, and
     volumes in shares as counted after the splits the adjustment carries.
 
-    A day without an adjusted close (an upload that had none) keeps its traded prices.
+    A day without an adjusted close (an upload that had none) keeps its traded prices, unless shared
+    holds that day: shared is the shared scope's rows of the ticker (date, close, adjusted_close) under
+    an owner's rows laid over them, and such a day is put on their scale (own_day_factor).
     """
     factor = (prices["adjusted_close"] / prices["close"]).where(prices["close"] != 0)
     factor = factor.fillna(1.0)
+    if shared is not None and not shared.empty:
+        factor = own_day_factor(prices, factor, shared)
     adjusted = prices.copy()
     for column in ("open", "high", "low", "close"):
         adjusted[column] = prices[column] * factor
@@ -92,16 +97,42 @@ def adjusted_prices(prices: pd.DataFrame) -> pd.DataFrame:
     return adjusted
 
 
+def own_day_factor(prices: pd.DataFrame, factor: pd.Series, shared: pd.DataFrame) -> pd.Series:
+    """factor (adjusted / close per day), with the shared day's factor on an owner's days that carry none.
+
+    An upload with no adjusted close column stores its close as the adjusted close, and nothing per row
+    tells that apart from a source whose factor on the day is 1: the import's note goes to the upload's
+    record, not to its rows. Laid over shared days that carry a split, such a row would stand at the
+    traded price among adjusted ones. So a row whose adjusted close is its close takes the shared row's
+    factor when its close is nearer the shared traded close than the shared adjusted close: the same
+    traded price, which the later splits and dividends the shared source knows of adjust as they adjust
+    it. A close nearer the shared adjusted close is adjusted already (another source's split-adjusted
+    prices) and keeps its factor of 1, as does a row with an adjustment of its own.
+    """
+    days = pd.to_datetime(prices["date"])
+    by_day = shared.assign(date=pd.to_datetime(shared["date"])).drop_duplicates("date").set_index("date")
+    shared_close = by_day["close"].astype(float).reindex(days).to_numpy()
+    shared_adjusted = by_day["adjusted_close"].astype(float).reindex(days).to_numpy()
+    close = prices["close"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        traded = np.abs(np.log(close / shared_close)) < np.abs(np.log(close / shared_adjusted))
+        shared_factor = shared_adjusted / shared_close
+    unadjusted = prices["adjusted_close"].to_numpy(dtype=float) == close
+    use = unadjusted & traded & np.isfinite(shared_factor) & (shared_factor > 0)
+    return factor.where(~use, pd.Series(shared_factor, index=factor.index))
+
+
 def split_share_factor(dates: pd.Series, close_over_adjusted: np.ndarray) -> np.ndarray:
     """Per day, the shares one share of that day became through the later splits the adjustment carries.
 
-    A split shows in close / adjusted close as a one-day jump by its factor (2 for 2:1); a dividend
-    moves it by a few percent, never by a split factor, so the volumes are not touched by dividends.
+    A split shows in close / adjusted close as a one-day step by its factor (2 for 2:1, 1.25 for 5:4);
+    a dividend moves it by a few percent, never within 1 % of a split factor (core.data.splits.split_steps:
+    a cash dividend of 19 % to 21 % would be read as a 6:5 split), so the volumes are not touched by dividends.
     As TradingView counts them: a 2:1 split's earlier volumes double, and OBV runs through it.
     """
     days = pd.to_datetime(dates).to_numpy().astype("datetime64[D]")
     shares = np.ones(len(days))
-    for split in split_candidates_of(days, close_over_adjusted):
+    for split in split_steps(days, close_over_adjusted):
         shares[days < np.datetime64(split.date)] *= float(split.factor)
     return shares
 
@@ -126,7 +157,9 @@ def indicator_view(
     if prices.empty:
         return prices
     if adjusted:
-        prices = adjusted_prices(prices)
+        own = any_prices(session=session, tickers=[ticker], owner_id=actor.user_id)
+        shared = read_scope_prices(session=session, tickers=[ticker], owner_id=None) if own else None
+        prices = adjusted_prices(prices, shared)
     values = compute_all(prices, **asdict(params), periods_per_year=days_a_year([ticker]))
     view = pd.concat([prices, values], axis=1)
     if start is not None:

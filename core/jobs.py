@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -26,6 +27,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,7 +41,8 @@ from core.audit import client_address as audit_client_address
 from core.audit import current_client_address, record_event
 from core.auth.roles import Permission, require
 from core.forecasting.config import TrainingConfig
-from core.forecasting.engine import require_history
+from core.forecasting.engine import job_model_types, require_history, require_trainable
+from core.forecasting.walkforward import WalkForwardSettings, window_plan
 from core.forecasting.zoo import NETWORK_KINDS, configured_kind
 from core.redis_client import note_redis_failure, redis_cooling_down, require_redis
 from core.throttle import Throttle
@@ -61,10 +64,14 @@ WAITING_MESSAGE = "waiting for a worker"
 LOCAL_WAITING_MESSAGE = "waiting for its turn"
 LOCAL_BUSY_MESSAGE = "queued: waiting for the job before it"
 LOCAL_PREFIXES = ("local:", "thread:")  # thread: marks jobs of versions that trained inside the app
+QUEUE_UNREACHABLE = "could not queue the job: Redis unreachable"
 CANCELLING_EPOCH = "cancelling at the end of this epoch"
 CANCELLING_WINDOW = "cancelling at the end of this window"
 CANCELLING_MODEL_TYPE = "cancelling after the model type it is fitting (a network at the end of its epoch)"
 CANCELLING_FIT = "cancelling when the fit ends: this model type has no epochs; no version will be saved"
+
+# A traceback's "package.module.Error: message" line; its other lines are frames, notes and indented text.
+_ERROR_LINE = re.compile(r"^(?:\w+\.)*(\w+)(?::|$)")
 
 _local_queue: queue.Queue[tuple[str, str | None]] = queue.Queue()
 _local_runner: threading.Thread | None = None
@@ -188,6 +195,10 @@ def create_job(
     if not days:
         raise JobError(f"no cached prices of {ticker}: fetch or upload them first")
     require_history(days)
+    if walkforward:
+        window_plan(days, config, WalkForwardSettings(**walkforward), ticker=ticker)
+    else:
+        require_trainable(job_model_types(kind, config), config, days)
     authorise_action(session=session, actor=actor, action="train", settings=settings, throttle=throttle)
     job = TrainingJob(
         user_id=actor.user_id,
@@ -224,7 +235,8 @@ def dispatch(job_id: uuid.UUID, settings: Settings | None = None) -> None:
             )
             marker = f"rq:{queued.id}"
         except Exception as error:  # noqa: BLE001 - an unreachable Redis fails the job, not the page
-            _finish(sessions, job_id, JobStatus.FAILED, error=f"could not queue the job: Redis unreachable ({error})")
+            _log_redis_failure(f"could not queue job {job_id}", error, settings)
+            _finish(sessions, job_id, JobStatus.FAILED, error=QUEUE_UNREACHABLE)
             return
     else:
         marker = _local_marker()
@@ -477,8 +489,9 @@ def _rq_failure(queued, now) -> str | None:
             latest = queued.latest_result()
         except Exception:  # noqa: BLE001 - the verdict stands without its detail
             latest = None
-        detail = (latest.exc_string or "").strip().splitlines()[-1:] if latest else []
-        return f"the worker failed: {detail[0] if detail else 'no detail'}"
+        crash = (latest.exc_string or "").strip() if latest else ""
+        log.warning("the worker failed queued job %s: %s", queued.id, crash or "no detail")
+        return _worker_failure(crash)
     # A worker marks our row running in its first transaction, seconds after RQ hands it the job, and
     # RQ's SimpleWorker beats for neither while the job runs: a job RQ started long ago that our row
     # still calls queued lost its worker in between (killed, or its machine stopped).
@@ -486,6 +499,16 @@ def _rq_failure(queued, now) -> str | None:
         taken = f"{queued.started_at:%H:%M:%S} UTC"
         return f"the worker stopped before the job began (the queue gave it to a worker at {taken})"
     return None
+
+
+def _worker_failure(crash: str) -> str:
+    """A failure RQ recorded, as a page shows it: the error's type, never its text, which can name servers."""
+    raised = [found.group(1) for found in map(_ERROR_LINE.match, crash.splitlines()) if found]
+    if not raised:
+        return "the worker failed (its log has the details)"
+    if raised[-1] == "JobTimeoutException":
+        return f"the job ran longer than the queue allows ({RQ_JOB_TIMEOUT_SECONDS // 3600} hours)"
+    return f"the worker failed: {raised[-1]} (its log has the details)"
 
 
 def as_dispatched(job_ids: Sequence[uuid.UUID]) -> list[TrainingJob]:
@@ -566,7 +589,8 @@ def runner_status(settings: Settings | None = None) -> RunnerStatus:
         workers = Worker.all(queue=Queue(name, connection=require_redis()))
     except Exception as error:  # noqa: BLE001 - an unreachable Redis is reported, not raised
         note_redis_failure()
-        return RunnerStatus(queue=name, detail=f"Redis does not answer ({type(error).__name__}: {error})")
+        _log_redis_failure("cannot count the workers", error, settings)
+        return RunnerStatus(queue=name, detail="Redis does not answer")
     beats = [worker.last_heartbeat for worker in workers if worker.last_heartbeat is not None]
     return RunnerStatus(
         queue=name,
@@ -574,3 +598,24 @@ def runner_status(settings: Settings | None = None) -> RunnerStatus:
         busy=sum(1 for worker in workers if worker.get_state() == "busy"),
         last_heartbeat=max(beats) if beats else None,
     )
+
+
+def _log_redis_failure(what: str, error: BaseException, settings: Settings) -> None:
+    """The operator's record of a Redis failure, naming the server without its password; pages say only that
+    Redis does not answer: the server's address is nothing a user can act on."""
+    url = settings.redis_url or ""
+    password = urlsplit(url).password
+    text = f"{type(error).__name__}: {error}"
+    log.warning("%s: Redis at %s does not answer (%s)", what, _shown_url(url), _without(text, password))
+
+
+def _without(text: str, password: str | None) -> str:
+    return text.replace(password, "***") if password else text
+
+
+def _shown_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}"))

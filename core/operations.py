@@ -60,7 +60,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_PROBLEM
     if args.json:
-        print(json.dumps(asdict(status), default=str, indent=2))
+        # "ok" first, and the exit code's own rule: a scheduler reads one field, not every check's.
+        print(json.dumps({"ok": status.ok} | asdict(status), default=str, indent=2))
     else:
         print(format_status(status))
     return EXIT_OK if status.ok else EXIT_PROBLEM

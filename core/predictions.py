@@ -15,10 +15,15 @@ from sqlalchemy.orm import Session
 
 from common.config import Settings
 from common.errors import BadInput, NotFound
+from common.words import plural
 from core.actions import authorise_action
 from core.audit import record_event
+from core.auth.roles import Permission, require
 from core.data.calendar import calendar_for, is_stale, session_end
+from core.data.splits import COMMON_FACTORS
+from core.data.splits import TOLERANCE as SPLIT_TOLERANCE
 from core.forecasting import metrics
+from core.forecasting.config import MAX_FORECAST_DAYS, TrainingConfig
 from core.forecasting.history import SAME_AS_PERSISTENCE, judged
 from core.forecasting.zoo import version_name
 from core.throttle import Throttle
@@ -28,6 +33,7 @@ from db.repositories.models import get_active_version, get_model_version
 from db.repositories.predictions import (
     LedgerFreshness,
     LedgerPosition,
+    clear_actual,
     due_predictions,
     keep_forecast_run,
     read_ledger,
@@ -39,6 +45,10 @@ from db.repositories.prices import read_prices, read_prices_of
 
 class PredictionError(NotFound, ValueError):
     """A prediction cannot be made; the message says what is missing."""
+
+
+class TooFewPricesError(BadInput, ValueError):
+    """The ticker's prices cannot give the model what it reads before a forecast; the message counts the days."""
 
 
 @dataclass(frozen=True)
@@ -53,9 +63,9 @@ class PredictionsMade:
     stale: bool
 
 
-def prices_are_stale(ticker: str, last_bar: date, *, today: date | None = None) -> bool:
-    """True when the ticker's exchange has completed a session after `last_bar` (the pages' rule)."""
-    return is_stale(last_bar, today or datetime.now(UTC).date(), ticker)
+def prices_are_stale(ticker: str, last_bar: date, *, now: datetime | None = None) -> bool:
+    """True when a session of the ticker's exchange after `last_bar` has closed by `now` (the pages' rule)."""
+    return is_stale(last_bar, now or datetime.now(UTC), ticker)
 
 
 def _version(session: Session, actor: Actor, ticker: str, version_id: uuid.UUID | None) -> ModelVersion:
@@ -80,22 +90,43 @@ def predict(
     throttle: Throttle,
     version_id: uuid.UUID | None = None,
     client_ip: str | None = None,
+    now: datetime | None = None,
 ) -> PredictionsMade:
-    """Forecast the next `days` trading days from the latest cached prices and store them in the ledger."""
+    """Forecast the next `days` trading days from the latest closed session's prices and store them in the ledger.
+
+    A bar whose session has not closed by `now` (an upload exported while the exchange trades) is left out, as
+    a fetch leaves it out: its close is the price so far, and a forecast from it would stay the day's forecast.
+    """
     from core.forecasting.predict import forecast_days
     from core.forecasting.registry import load_version
 
     started = time.perf_counter()
-    authorise_action(session=session, actor=actor, action="predict", settings=settings, throttle=throttle)
+    require(actor, Permission.PREDICT)
+    # Before the quota, as a training job's checks are: a request that could only fail must not use up the
+    # hour's predictions (a scheduler looping over tickers, some without a model, locked itself out).
     version = _version(session, actor, ticker, version_id)
     prices = read_prices(session=session, actor=actor, ticker=ticker)
     if prices.empty:
         raise PredictionError(f"no cached prices of {ticker}")
+    # Left out rather than refused: an analyst asking for a forecast from the latest prices means the latest
+    # close, here the session before; the result's last_bar (the page's "Made from the close of ...") names it.
+    prices = _closed_sessions(prices, ticker, now or datetime.now(UTC))
+    if prices.empty:
+        raise TooFewPricesError(f"{ticker}'s only prices are of a session still open: a forecast starts from a close")
+    needed = _days_needed(version)
+    if len(prices) < needed:
+        have = plural(len(prices), "day")
+        raise TooFewPricesError(f"{ticker} has {have} of prices; this model needs at least {needed}")
+    if not 1 <= days <= MAX_FORECAST_DAYS:
+        raise BadInput(f"days: 1 to {MAX_FORECAST_DAYS}, got {days}")
     loaded = load_version(version)
     try:
         forecasts = forecast_days(loaded.model, prices, days, ticker)
-    except ValueError as error:  # too few days for the model's window, days out of range
-        raise PredictionError(str(error)) from None
+    except BadInput:
+        raise  # the calendar's own sentence: prices that end before the exchange's calendar starts
+    except ValueError as error:  # prices the model cannot read, a gap in its window (a volume of 0, say)
+        raise TooFewPricesError(f"{ticker}'s prices cannot be forecast by this model: {error}") from None
+    authorise_action(session=session, actor=actor, action="predict", settings=settings, throttle=throttle)
     last = prices.iloc[-1]
     last_bar = last["date"].date()
     run = [
@@ -126,7 +157,31 @@ def predict(
         ip=client_ip,
         latency_ms=(time.perf_counter() - started) * 1000,
     )
-    return PredictionsMade(version, rows, added, last_bar, prices_are_stale(ticker, last_bar))
+    return PredictionsMade(version, rows, added, last_bar, prices_are_stale(ticker, last_bar, now=now))
+
+
+def _closed_sessions(prices: pd.DataFrame, ticker: str, now: datetime) -> pd.DataFrame:
+    """The prices without the newest bars whose session has not closed by `now`."""
+    end = len(prices)
+    while end and now < session_end(prices["date"].iloc[end - 1].date(), ticker):
+        end -= 1
+    return prices.iloc[:end]
+
+
+def _days_needed(version: ModelVersion) -> int:
+    """The fewest days of prices the version forecasts from: a network's window, each day of it with its features
+    (the indicators' warm-up before it), an ARIMA's two closes, any other type's one."""
+    from core.forecasting.dataset import warm_up_days
+
+    if version.model_type == "arima":
+        return 2
+    if version.model_type not in ("lstm", "gru"):
+        return 1
+    parameters = version.parameters or {}
+    defaults = TrainingConfig.model_fields
+    window = int(parameters.get("window", defaults["window"].default))
+    features = tuple(parameters.get("features") or defaults["features"].default)
+    return window + warm_up_days(features)
 
 
 def fill_matured(*, session: Session, ticker: str, now: datetime | None = None) -> int:
@@ -138,36 +193,46 @@ def fill_matured(*, session: Session, ticker: str, now: datetime | None = None) 
     closed: a bar fetched while it trades holds a price of the day so far. A target day the exchange
     traded whose price is not stored yet waits for it: the next day's close would be stored as that
     day's. Only a day the calendar says had no session (a target named past the calendar's horizon)
-    takes the next close.
+    takes the next close. An actual whose close is no longer stored (a deleted upload's) is cleared: the
+    prediction waits again.
     """
     latest = session.scalar(select(func.max(HistoricalPrice.date)).where(HistoricalPrice.ticker == ticker))
-    due = due_predictions(session=session, ticker=ticker, up_to=latest) if latest is not None else []
+    due = due_predictions(session=session, ticker=ticker, up_to=latest)
     if not due:
         return 0  # the usual upload: no calendar built (a second, the first time in a process)
     now = now or datetime.now(UTC)
-    calendar = calendar_for(ticker)
+    sessions = calendar_for(ticker).sessions
     changed = 0
     by_user: dict[uuid.UUID, pd.DataFrame] = {}
     for prediction in due:
         if prediction.user_id not in by_user:
             viewer = Actor(prediction.user_id, "", "analyst", "free")
             by_user[prediction.user_id] = read_prices(session=session, actor=viewer, ticker=ticker)
-        prices = by_user[prediction.user_id]
         target = pd.Timestamp(prediction.target_date)
-        on_or_after = prices[prices["date"] >= target]
-        if on_or_after.empty:
-            continue
-        bar_day = on_or_after["date"].iloc[0]
-        if bar_day != target and target in calendar.sessions:
-            continue
-        if now < session_end(bar_day.date(), ticker):
-            continue
-        close = float(on_or_after["close"].iloc[0])
+        close = _close_of(by_user[prediction.user_id], target, sessions, ticker, now)
         if prediction.actual_value == close:
             continue  # the usual case: every due prediction is read, few closes are ever rewritten
-        if set_actual(session=session, prediction_id=prediction.id, actual=close):
+        if close is None:
+            if clear_actual(session=session, prediction_id=prediction.id):
+                changed += 1
+        elif set_actual(session=session, prediction_id=prediction.id, actual=close):
             changed += 1
     return changed
+
+
+def _close_of(
+    prices: pd.DataFrame, target: pd.Timestamp, sessions: pd.DatetimeIndex, ticker: str, now: datetime
+) -> float | None:
+    """The close fill_matured gives a prediction for `target` from these prices; None while there is none."""
+    on_or_after = prices[prices["date"] >= target] if not prices.empty else prices
+    if on_or_after.empty:
+        return None
+    bar_day = on_or_after["date"].iloc[0]
+    if bar_day != target and target in sessions:
+        return None
+    if now < session_end(bar_day.date(), ticker):
+        return None
+    return float(on_or_after["close"].iloc[0])
 
 
 @dataclass(frozen=True)
@@ -369,7 +434,7 @@ def ledger_model_name(ticker: str, number: object, kind: object, *, deleted: boo
     """How the ledger names a row's model: the version's name, marked ", deleted" once the version is gone.
 
     A row made before its version's number was kept on it (before 0013) whose version is gone has only its
-    ticker left. A page saying what a deletion leaves in the ledger names it with this, as the ledger's filter does.
+    ticker left. The deletion of a version names what it leaves in the ledger with this, as the ledger's filter does.
     """
     if pd.isna(number):
         return f"{ticker} · deleted model"
@@ -377,10 +442,18 @@ def ledger_model_name(ticker: str, number: object, kind: object, *, deleted: boo
     return f"{name}, deleted" if deleted else name
 
 
-def _scale_change(session: Session, actor: Actor, ledger: pd.DataFrame) -> np.ndarray:
-    """Per ledger row, the target day's adjustment (adjusted / close) over the prediction day's; 1 unknown.
+SPLIT_FACTORS = np.array([float(factor) for factor in COMMON_FACTORS])
 
-    Read from the prices as they are now, so a split confirmed after the actual was stored still counts.
+
+def _scale_change(session: Session, actor: Actor, ledger: pd.DataFrame) -> np.ndarray:
+    """Per ledger row, the target day's adjustment (adjusted / close) over the prediction day's (its adjusted
+    close / the base close the forecast started from); 1 unknown.
+
+    Read from the prices as they are now, so a split confirmed after the actual was stored still counts. After
+    a split a source may serve the earlier closes divided by its factor (Yahoo does): a prediction day's close
+    stored now that is its base close divided by a split's factor is that, and the day's adjustment is taken
+    over the base close. Any other difference (a corrected close) leaves the stored close the day's scale, and
+    a dividend moves only the adjusted closes.
     """
     matured = ledger[ledger["actual_value"].notna()]
     if matured.empty:
@@ -389,15 +462,21 @@ def _scale_change(session: Session, actor: Actor, ledger: pd.DataFrame) -> np.nd
     start = min(matured["prediction_date"])
     prices = read_prices_of(session=session, actor=actor, tickers=sorted(set(matured["ticker"])), start=start)
     days = pd.to_datetime(prices["date"]).dt.date
-    adjustment = pd.Series(
-        (prices["adjusted_close"] / prices["close"]).to_numpy(dtype=float),
+    stored = pd.DataFrame(
+        {"adjusted": prices["adjusted_close"].to_numpy(dtype=float), "close": prices["close"].to_numpy(dtype=float)},
         index=pd.MultiIndex.from_arrays([prices["ticker"].to_numpy(), days.to_numpy()]),
     )
-    adjustment = adjustment[~adjustment.index.duplicated()]
+    stored = stored[~stored.index.duplicated()]
 
-    def on(day_column: str) -> np.ndarray:
+    def on(day_column: str) -> pd.DataFrame:
         keys = pd.MultiIndex.from_arrays([ledger["ticker"].to_numpy(), ledger[day_column].to_numpy()])
-        return adjustment.reindex(keys).to_numpy(dtype=float)
+        return stored.reindex(keys)
 
-    change = on("target_date") / on("prediction_date")
+    target, made = on("target_date"), on("prediction_date")
+    close = made["close"].to_numpy()
+    base = ledger["base_close"].to_numpy(dtype=float)  # NaN on rows kept before base closes were
+    with np.errstate(divide="ignore", invalid="ignore"):
+        restated = np.abs((base / close)[:, None] / SPLIT_FACTORS - 1) <= SPLIT_TOLERANCE
+        started_from = np.where(restated.any(axis=1), base, close)
+        change = (target["adjusted"] / target["close"]).to_numpy() / (made["adjusted"].to_numpy() / started_from)
     return np.where(np.isfinite(change), change, 1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -53,16 +54,49 @@ def parametric_cvar(returns: np.ndarray, level: float) -> float:
 NEGLIGIBLE_DEVIATION = 1e-12
 
 
-def sharpe_ratio(daily_returns: np.ndarray, days_a_year: int) -> float:
-    """Mean daily return over its deviation (risk-free 0), annualised; NaN for returns that do not vary."""
+def varies(daily_returns: np.ndarray) -> bool:
+    """Whether two returns or more differ by more than rounding: only then is a ratio to their deviation a figure."""
     daily_returns = np.asarray(daily_returns, dtype=float)
     if len(daily_returns) < 2:
-        return float("nan")
-    deviation, mean = daily_returns.std(ddof=1), daily_returns.mean()
+        return False
     # A price growing by the same ratio every day has returns apart by rounding alone: Sharpe 1e13 otherwise.
-    if not deviation > NEGLIGIBLE_DEVIATION * max(1.0, abs(mean)):
+    return bool(daily_returns.std(ddof=1) > NEGLIGIBLE_DEVIATION * max(1.0, abs(daily_returns.mean())))
+
+
+def sharpe_ratio(daily_returns: np.ndarray, days_a_year: float) -> float:
+    """Mean daily return over its deviation (risk-free 0), annualised; NaN for returns that do not vary."""
+    daily_returns = np.asarray(daily_returns, dtype=float)
+    if not varies(daily_returns):
         return float("nan")
-    return float(mean / deviation * np.sqrt(days_a_year))
+    return float(daily_returns.mean() / daily_returns.std(ddof=1) * np.sqrt(days_a_year))
+
+
+DAYS_A_CALENDAR_YEAR = 365.25
+# A quarter of a year (63 of an exchange's sessions): over fewer days, returns a year are counted from a few
+# weekends and holidays, and a rate a year of them is noise.
+SHORTEST_SPAN_YEARS = 0.25
+
+
+def years_between(start: date | pd.Timestamp, end: date | pd.Timestamp) -> float:
+    """Calendar years from start to end."""
+    return (pd.Timestamp(end) - pd.Timestamp(start)).days / DAYS_A_CALENDAR_YEAR
+
+
+def periods_per_year(
+    returns: int, start: date | pd.Timestamp, end: date | pd.Timestamp, *, days_a_year: float
+) -> float:
+    """The returns a year annualised figures scale by: those observed, per calendar year of their span.
+
+    start is the day before the first return (the close it is measured from), end the day of the last.
+    Scaled so, a price growing 10 % a calendar year is 10 % a year whatever days its markets trade: 252 a
+    year overstated it on Tokyo's 245 sessions, and on the 237 that Tokyo and New York share.
+    Over a span shorter than SHORTEST_SPAN_YEARS (a quarter of a year) the count says little (two returns
+    over a weekend would be 243 a year): the markets' convention, days_a_year, is returned instead.
+    """
+    years = years_between(start, end)
+    if years < SHORTEST_SPAN_YEARS:
+        return float(days_a_year)
+    return returns / years
 
 
 def beta(returns: pd.Series, benchmark: pd.Series) -> float:
@@ -72,12 +106,18 @@ def beta(returns: pd.Series, benchmark: pd.Series) -> float:
     return float(joined.cov().iloc[0, 1] / joined.iloc[:, 1].var())
 
 
-def portfolio_returns(closes: pd.DataFrame, weights: dict[str, float]) -> pd.Series:
-    """Daily simple returns of a portfolio rebalanced to `weights` every day, on the days all tickers trade."""
-    total = sum(weights.values())
-    if total <= 0 or any(w < 0 for w in weights.values()):
+def held_weights(weights: dict[str, float]) -> dict[str, float]:
+    """The weights above 0, once all are checked: a ticker of weight 0 is not held and plays no part."""
+    if sum(weights.values()) <= 0 or any(w < 0 for w in weights.values()):
         raise RiskError("weights must be non-negative and sum to more than 0")
-    returns = closes[list(weights)].pct_change().dropna()
+    return {ticker: weight for ticker, weight in weights.items() if weight > 0}
+
+
+def portfolio_returns(closes: pd.DataFrame, weights: dict[str, float]) -> pd.Series:
+    """Daily simple returns of a portfolio rebalanced to `weights` every day, on the days all tickers it holds trade."""
+    weights = held_weights(weights)
+    total = sum(weights.values())
+    returns = closes[list(weights)].dropna().pct_change().dropna()
     return returns @ pd.Series({ticker: w / total for ticker, w in weights.items()})
 
 
@@ -86,6 +126,12 @@ def bootstrap_paths(returns: np.ndarray, days: int, paths: int, seed: int = 7) -
     rng = np.random.default_rng(seed)
     draws = rng.choice(np.asarray(returns, dtype=float), size=(paths, days), replace=True)
     return np.cumprod(1.0 + draws, axis=1)
+
+
+def shown_days_a_year(per_year: float) -> float | int:
+    """Returns a year to one decimal, a whole number without one: 251.6, 252 (the convention)."""
+    rounded = round(per_year, 1)
+    return int(rounded) if rounded.is_integer() else rounded
 
 
 class RiskError(BadInput):
@@ -108,26 +154,31 @@ def risk_report(
     horizon: int | None = None,
     paths: int = 2000,
 ) -> RiskReport:
-    """Every risk figure for a portfolio (one ticker is a portfolio of one) over its tickers' common days.
+    """Every risk figure for a portfolio (one ticker is a portfolio of one) over the days its tickers all trade.
 
+    A ticker of weight 0 is not held: it neither shortens the days nor shows in the correlation.
     benchmark: the adjusted closes of the ticker beta is measured against, named after it. Only beta
     reads it, from the closes of the days both have: the portfolio's own figures keep all of their history.
-    days_a_year: what annualised figures scale by; the scenarios look one such year ahead unless horizon says.
+    days_a_year: the markets' convention, what annualised figures scale by over a span too short to count
+    the returns a year (periods_per_year); the scenarios look one year of returns ahead unless horizon says.
     """
+    weights = held_weights(weights)
+    closes = closes[list(weights)].dropna()
     if len(closes) < 30:
         raise RiskError(f"too little common history: {len(closes)} days, at least 30 are needed")
     returns = portfolio_returns(closes, weights)
     daily = returns.to_numpy()
     equity = np.cumprod(1.0 + daily)
     deviation = daily.std(ddof=1)
+    per_year = periods_per_year(len(daily), closes.index[0], closes.index[-1], days_a_year=days_a_year)
     metrics: dict[str, Any] = {
         "days": len(daily),
         "start": str(pd.Timestamp(closes.index[0]).date()),
         "end": str(pd.Timestamp(closes.index[-1]).date()),
-        "days_a_year": days_a_year,
-        "annualised_volatility": float(deviation * np.sqrt(days_a_year)),
-        "annualised_return": float((equity[-1]) ** (days_a_year / len(daily)) - 1),
-        "sharpe": sharpe_ratio(daily, days_a_year),
+        "days_a_year": shown_days_a_year(per_year),
+        "annualised_volatility": float(deviation * np.sqrt(per_year)),
+        "annualised_return": float((equity[-1]) ** (per_year / len(daily)) - 1),
+        "sharpe": sharpe_ratio(daily, per_year),
         "max_drawdown": max_drawdown(equity),
     }
     for level in LEVELS:
@@ -144,7 +195,7 @@ def risk_report(
         metrics["benchmark"] = str(benchmark.name)
         metrics["beta"] = beta(shared_returns, benchmark.loc[shared_days].pct_change().dropna())
         metrics["beta_days"] = len(shared_returns)
-    horizon = horizon or days_a_year
+    horizon = horizon or round(per_year)
     simulated = bootstrap_paths(daily, horizon, paths)
     quantiles = np.percentile(simulated, [5, 25, 50, 75, 95], axis=0)
     fan = pd.DataFrame(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import plotly.graph_objects as go
+
+from ui.format import typical_price_decimals
 
 RANGE_LABELS = ("1M", "6M", "YTD", "1Y", "5Y", "All")
 UP, DOWN = "#0f766e", "#b91c1c"
@@ -19,6 +21,8 @@ THEME_COLOURS = {
     "plotly_white": {"paper": "#ffffff", "plot": "#ffffff", "font": "#1f2937", "grid": "#e5e7eb"},
 }
 PRICE_HOVER = ",.2f"
+# Whole-number ticks read well from a price in the hundreds; below, plotly's own ticks (",.0f" reads 0.05 as 0).
+WHOLE_TICKS_FROM = 100
 # A horizontal legend left at plotly's default sits on the date axis and hides its labels: above the plot.
 LEGEND_ABOVE = {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"}
 MARGIN_UNDER_LEGEND = {"l": 10, "r": 10, "t": 30, "b": 10}
@@ -298,11 +302,17 @@ def _volume(prices: pd.DataFrame) -> list[go.Bar]:
     return [every_day, falling_days]
 
 
+def price_hover(values: pd.Series) -> str:
+    """The d3 hover format of a price-scaled series: ",.2f" from 1 up, four significant digits of its typical size
+    below (",.5f" for a coin at 0.05), the decimals ui.format gives its tables."""
+    return f",.{typical_price_decimals(values)}f"
+
+
 def candlestick_figure(
     prices: pd.DataFrame, *, title: str = "", template: str = "plotly_white", window: str = "All"
 ) -> go.Figure:
     """Candlesticks over a volume pane that shares the date axis; prices has date, open..close, volume."""
-    chart = StackedChart([_price_pane(title), _volume_pane()], template=template)
+    chart = StackedChart([_price_pane(title, prices["close"]), _volume_pane()], template=template)
     chart.add(_candles(prices), 0)
     for bars in _volume(prices):
         chart.add(bars, 1)
@@ -319,8 +329,20 @@ PANE_STYLES = {
 }
 
 
-def _price_pane(title: str) -> Pane:
-    return Pane(f"{title} · price" if title else "Price", PRICE_PANE_PX, tick_format=",.0f")
+def _price_pane(title: str, closes: pd.Series) -> Pane:
+    large = closes.abs().median() >= WHOLE_TICKS_FROM
+    return Pane(
+        f"{title} · price" if title else "Price", PRICE_PANE_PX, hover_format=price_hover(closes),
+        tick_format=",.0f" if large else None,
+    )  # fmt: skip
+
+
+def _oscillator_pane(pane: str, view: pd.DataFrame) -> Pane:
+    """The pane's style; MACD and ATR are on the price's scale, so hover to their own size's decimals."""
+    style = PANE_STYLES[pane]
+    if pane in ("MACD", "ATR"):
+        return replace(style, hover_format=price_hover(view["macd" if pane == "MACD" else _first(view, "atr_")]))
+    return style
 
 
 def _volume_pane() -> Pane:
@@ -342,7 +364,7 @@ def indicator_figure(
     view has the price columns and compute_all's columns; every pane shares the date axis, and
     each keeps its minimum height however many are on.
     """
-    stack = [_price_pane(title), _volume_pane(), *(PANE_STYLES[p] for p in panes)]
+    stack = [_price_pane(title, view["close"]), _volume_pane(), *(_oscillator_pane(p, view) for p in panes)]
     chart = StackedChart(stack, template=template)
     x = view["date"]
     chart.add(_candles(view), 0)
@@ -368,7 +390,7 @@ def indicator_figure(
 
 
 def _line(x: pd.Series, y: pd.Series, name: str, line: dict, *, legend: bool = True) -> go.Scatter:
-    # No hovertemplate: each pane's axis hoverformat decides (prices 2 decimals, volatility in %).
+    # No hovertemplate: each pane's axis hoverformat decides (prices to their size's decimals, volatility in %).
     return go.Scatter(x=x, y=y, name=name, line=line, showlegend=legend)
 
 
@@ -414,15 +436,15 @@ def ledger_figure(ledger: pd.DataFrame, *, template: str = "plotly_white") -> go
 
     A 125 stock and a 2,500 index on one value axis were two flat lines with no visible interval.
     """
-    ordered = ledger.sort_values("target_date")
+    ordered = ledger.sort_values("target_date", kind="stable")
     tickers = sorted(ordered["ticker"].unique()) or [""]  # filters that leave nothing: one empty pane
     chart = StackedChart([_ledger_pane(ticker, ordered) for ticker in tickers], template=template)
     alpha = BAND_ALPHA.get(template, BAND_ALPHA["plotly_white"])
+    hovers = {ticker: f"%{{y:{price_hover(_ledger_values(ticker, ordered).stack())}}}" for ticker in tickers}
     for index, ((ticker, model), rows) in enumerate(ordered.groupby(["ticker", "model"], sort=True)):
         pane = tickers.index(ticker)
         colour = OVERLAY_COLOURS[index % len(OVERLAY_COLOURS)]
-        # Two forecasts of one model for the same day (made on different days): show the newest.
-        rows = rows.sort_values("prediction_date").drop_duplicates("target_date", keep="last")
+        rows = _newest_forecast_per_target_day(rows)
         x = pd.to_datetime(rows["target_date"])
         chart.add(
             go.Scatter(
@@ -434,24 +456,26 @@ def ledger_figure(ledger: pd.DataFrame, *, template: str = "plotly_white") -> go
         chart.add(
             go.Scatter(
                 x=x, y=rows["lower"], mode="lines", fill="tonexty", fillcolor=_translucent(colour, alpha),
-                line={"width": 0}, name=f"{model} interval", legendgroup=model, hovertemplate="%{y:,.2f}",
+                line={"width": 0}, name=f"{model} interval", legendgroup=model, hovertemplate=hovers[ticker],
             ),
             pane,
         )  # fmt: skip
         chart.add(
             go.Scatter(
                 x=x, y=rows["predicted_value"], mode="lines+markers", name=f"{model} predicted", legendgroup=model,
-                line={"color": colour}, hovertemplate="%{y:,.2f}",
+                line={"color": colour}, hovertemplate=hovers[ticker],
             ),
             pane,
         )  # fmt: skip
     for ticker, rows in ordered.dropna(subset=["actual_value"]).groupby("ticker", sort=True):
-        rows = rows.drop_duplicates("target_date")
+        # Each row's actual is on the price scale of the day its forecast was made: across a split, the newest
+        # forecast's is the scale the model lines show.
+        rows = _newest_forecast_per_target_day(rows)
         chart.add(
             go.Scatter(
                 x=pd.to_datetime(rows["target_date"]), y=rows["actual_value"], mode="lines+markers",
                 name=f"{ticker} actual", line={"color": UP, "width": 2}, marker={"symbol": "diamond"},
-                hovertemplate="%{y:,.2f}",
+                hovertemplate=hovers[ticker],
             ),
             tickers.index(ticker),
         )  # fmt: skip
@@ -460,11 +484,21 @@ def ledger_figure(ledger: pd.DataFrame, *, template: str = "plotly_white") -> go
     return apply_theme(chart.figure, template)
 
 
+def _newest_forecast_per_target_day(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per target day, that of the forecast made last, in target-day order (a line drawn in the order
+    forecasts were made doubles back when a one-day forecast follows a five-day one)."""
+    newest = rows.sort_values("prediction_date", kind="stable").drop_duplicates("target_date", keep="last")
+    return newest.sort_values("target_date", kind="stable")
+
+
 def _ledger_pane(ticker: str, ledger: pd.DataFrame) -> Pane:
     """A ticker's pane: whole numbers on the axis of a price in the hundreds, plotly's own ticks below."""
-    values = ledger.loc[ledger["ticker"] == ticker, ["lower", "upper", "predicted_value"]]
-    large = values.abs().max().max() >= 100
+    large = _ledger_values(ticker, ledger).abs().max().max() >= WHOLE_TICKS_FROM
     return Pane(str(ticker), LEDGER_PANE_PX, tick_format=",.0f" if large else None)
+
+
+def _ledger_values(ticker: str, ledger: pd.DataFrame) -> pd.DataFrame:
+    return ledger.loc[ledger["ticker"] == ticker, ["lower", "upper", "predicted_value"]]
 
 
 def _legend_rows(names: list[str]) -> int:

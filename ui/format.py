@@ -1,7 +1,9 @@
 """How numbers, dates and column names read on every page: one place, so every table agrees.
 
-Prices get two decimals and thousands separators, shares of one read as percentages, timestamps
-show in the browser's time zone without an offset, and column names are words, not identifiers.
+Prices read as a quote does: two decimals and thousands separators from 1 up, about four significant
+digits below (price_decimals), so a coin at 0.05 or a token at 0.0000229 does not read 0.00. Shares of one
+read as percentages, timestamps show in the browser's time zone without an offset, and column names are
+words, not identifiers.
 """
 
 from __future__ import annotations
@@ -14,19 +16,24 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core.forecasting.evaluation import MASE_SPEC
 from ui.tables import MISSING, show_table
 
-PRICE_FORMAT = "%,.2f"
+# Below 1, a price shows this many significant digits: 0.050137 -> 0.05014, -0.001313 -> -0.001313.
+PRICE_DIGITS = 4
+# Past this many decimals a value is float noise about zero (a MACD histogram at a crossing), not a price.
+MAX_PRICE_DECIMALS = 12
 COUNT_FORMAT = "%,d"
 PERCENT_FORMAT = "%.2f %%"
 SIGNED_PERCENT_FORMAT = "%+.2f %%"
 MASE_FORMAT = f"%{MASE_SPEC}"
 # Four decimals: at three, p = 0.0496 read 0.050 beside "beats persistence (p = 0.0496)".
 P_VALUE_FORMAT = "%.4f"
+MINUS = "\u2212"
 
 # Names that no rule below would turn into words.
 LABELS = {
@@ -191,7 +198,7 @@ def readable(frame: pd.DataFrame, *, keep: dict[str, str] | None = None) -> tupl
                     title, format=MASE_FORMAT if kind == "mase" else P_VALUE_FORMAT
                 )
             else:
-                config[title] = st.column_config.NumberColumn(title, format=PRICE_FORMAT)
+                config[title] = st.column_config.NumberColumn(title, format=price_format(series))
     shown = shown.rename(columns=names)
     return shown, config
 
@@ -215,9 +222,46 @@ def _holds_dates(series: pd.Series) -> bool:
     return not first.empty and isinstance(first.iloc[0], date) and not isinstance(first.iloc[0], datetime)
 
 
+def price_decimals(magnitude: float) -> int:
+    """The decimals a price of this size is shown with: two from 1 up (2,506.85), PRICE_DIGITS significant
+    digits below (0.05014, 0.00002290), as quote sites show a coin's price."""
+    size = abs(float(magnitude))
+    if not math.isfinite(size) or size == 0 or size >= 1:
+        return 2
+    return min(max(2, PRICE_DIGITS - 1 - math.floor(math.log10(size))), MAX_PRICE_DECIMALS)
+
+
+def _sizes(values: pd.Series) -> pd.Series:
+    sizes = pd.to_numeric(values, errors="coerce").abs()
+    return sizes[np.isfinite(sizes) & (sizes > 0)]
+
+
+def price_format(values: pd.Series) -> str:
+    """A table column's printf format: the decimals of its smallest value, so every row (one ticker each) reads
+    and the column's numbers line up ('%,.2f' for stocks; '%,.8f' for a column holding a token at 0.0000229)."""
+    sizes = _sizes(values)
+    return f"%,.{price_decimals(sizes.min() if not sizes.empty else 0.0)}f"
+
+
+def typical_price_decimals(values: pd.Series) -> int:
+    """The decimals of a series' typical (median) size: one ticker's prices over time, as a chart hovers them."""
+    sizes = _sizes(values)
+    return price_decimals(sizes.median() if not sizes.empty else 0.0)
+
+
 def price(value: float | None) -> str:
-    """2,498.94; an empty string for a missing value."""
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:,.2f}"
+    """2,498.94; 0.05014; 0.0000229; 0 for zero (never -0.00); an empty string for a missing value.
+
+    Below 1, zeros after the cents are dropped, as the value alone sets its decimals.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    places = price_decimals(value)
+    if round(float(value), places) == 0:
+        return "0"
+    text = f"{value:,.{places}f}"
+    whole, _, fraction = text.partition(".")
+    return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
 
 
 def percent(share: float | None, *, signed: bool = False) -> str:
@@ -245,17 +289,23 @@ def show_readable(frame: pd.DataFrame, *, keep: dict[str, str] | None = None, **
 
 
 def readable_value(name: str, value: Any) -> str:
-    """One value as its column's kind reads: a price, a percentage, a count or a plain number."""
+    """One value as its column's kind reads: a price, a percentage, a count or a plain number.
+
+    A negative number starts with the minus sign (U+2212), as quotes print it: show_table would take a
+    leading hyphen for a formula and show '-65.63.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return MISSING
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         return str(value)
     kind = _kind(name)
     if kind == "percent":
-        return percent(float(value))
-    if kind == "count":
-        return f"{value:,.0f}"
-    return price(float(value))
+        text = percent(float(value))
+    elif kind == "count":
+        text = f"{value:,.0f}"
+    else:
+        text = price(float(value))
+    return MINUS + text[1:] if text.startswith("-") else text
 
 
 def as_rows(values: pd.Series) -> pd.DataFrame:

@@ -7,8 +7,9 @@ from typing import Annotated
 import numpy as np
 import pandas as pd
 from fastapi import Depends, Form, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from api.deps import CallerDep, UploaderDep
 from api.errors import ApiError, documented, error_response, invalid, not_found
@@ -27,6 +28,7 @@ from api.schemas import (
     UploadResult,
 )
 from core.audit import client_address
+from core.data.frames import PRICE_COLUMNS
 from core.indicator_view import IndicatorParams
 from core.services import indicators, market
 
@@ -71,7 +73,7 @@ def get_prices(
         if not count:
             raise not_found(missing)
         return records_response(records, count=count, key="prices", meta={"ticker": ticker})
-    prices = market.read_prices(caller.actor, ticker, start=start, end=end)
+    prices = _as_floats(market.read_prices(caller.actor, ticker, start=start, end=end))
     if prices.empty:
         raise not_found(missing)
     # Days as ISO text in one numpy pass: formatting 5,000 timestamps one by one cost more than the query.
@@ -80,8 +82,10 @@ def get_prices(
     return table_response(request, prices, key="prices", meta={"ticker": ticker}, filename=f"{_safe(ticker)}.csv")
 
 
-async def one_value_each(request: Request, _caller: UploaderDep) -> None:
-    """Refuse (422) a form field given more than once, as a query parameter is: the last would win unsaid.
+async def fields_as_sent(request: Request, _caller: UploaderDep) -> None:
+    """Refuse (422) a form field given more than once, as a query parameter is: the last would win unsaid;
+    and one sent empty, judged as its value: FastAPI reads an empty field as absent, so an empty ticker
+    would store the rows under the file name's.
 
     After the key, as the body's own validation is; async, as the form is already parsed.
     """
@@ -90,6 +94,14 @@ async def one_value_each(request: Request, _caller: UploaderDep) -> None:
     if repeated:
         problems = [{"location": f"body.{name}", "message": "given more than once"} for name in repeated]
         raise ApiError(422, "invalid_request", f"body.{repeated[0]}: given more than once", details=problems)
+    empty_problems = []
+    for name in sorted(name for name, value in form.items() if value == "" and name in PriceUpload.model_fields):
+        try:
+            PriceUpload.__pydantic_validator__.validate_assignment(PriceUpload.model_construct(), name, "")
+        except ValidationError as error:
+            empty_problems += [{**problem, "loc": ("body", *problem["loc"])} for problem in error.errors()]
+    if empty_problems:
+        raise RequestValidationError(empty_problems)
 
 
 @router.post(
@@ -97,7 +109,7 @@ async def one_value_each(request: Request, _caller: UploaderDep) -> None:
     response_model=UploadResult,
     status_code=201,
     responses=documented(400, 401, 403, 413, 422, 429),
-    dependencies=[Depends(one_value_each)],
+    dependencies=[Depends(fields_as_sent)],
 )
 def post_prices(
     caller: UploaderDep, form: Annotated[PriceUpload, Form(media_type="multipart/form-data")]
@@ -168,12 +180,19 @@ def get_indicators(
         macd_signal=macd_signal,
         atr_period=atr_period,
     )
-    view = indicators.chart_data(caller.actor, ticker, start=start, end=end, params=params, adjusted=adjusted).view
+    chart = indicators.chart_data(caller.actor, ticker, start=start, end=end, params=params, adjusted=adjusted)
+    view = _as_floats(chart.view)
     if view.empty:
         raise not_found(_no_prices(ticker, start, end))
     return table_response(
         request, view, key="rows", meta={"ticker": ticker}, dates=["date"], filename=f"{_safe(ticker)}-indicators.csv"
     )
+
+
+def _as_floats(prices: pd.DataFrame) -> pd.DataFrame:
+    """Prices as floats on either backend: PostgreSQL's are read from CSV, where a column of whole
+    prices is read as integers, which JSON and CSV would then write without a decimal point."""
+    return prices.astype({name: "float64" for name in PRICE_COLUMNS if name in prices})
 
 
 def _check_range(start: IsoDate | None, end: IsoDate | None) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -216,13 +216,30 @@ def trading_days_after(last: date | pd.Timestamp, count: int, ticker: str) -> pd
     return pd.DatetimeIndex(days)
 
 
-def last_trading_day(today: date, ticker: str) -> date:
-    """The newest session strictly before today: its close is the newest one that must exist by now."""
+def last_closed_session(now: datetime, ticker: str) -> date:
+    """The newest session of the ticker's exchange that has closed by `now`: its bar is the newest that must exist.
+
+    `now` is an instant (a timezone-aware datetime): Tokyo's Monday bar is due from 06:30 UTC, New York's
+    from 21:00 UTC (18:00 on an early close), a coin's at midnight UTC; see session_end. Past the calendar's
+    published horizon the session is the weekday before now's day in UTC, close times unknown.
+    """
     calendar = calendar_for(ticker)
-    yesterday = pd.Timestamp(today) - pd.Timedelta(days=1)
-    if yesterday > calendar.last_session:
-        return _weekdays(calendar).rollback(yesterday).date()
-    return calendar.date_to_session(yesterday, direction="previous").date()
+    moment = _instant(now)
+    today = moment.tz_localize(None).normalize()
+    if today - pd.Timedelta(days=1) > calendar.last_session:
+        return _weekdays(calendar).rollback(today - pd.Timedelta(days=1)).date()
+    # A session closes on the UTC day it is named after or later: none named after today has closed.
+    session = calendar.date_to_session(min(today, calendar.last_session), direction="previous")
+    while session_end(session.date(), ticker) > moment:
+        session = calendar.previous_session(session)
+    return session.date()
+
+
+def _instant(now: datetime) -> pd.Timestamp:
+    """`now` in UTC; a bare day or a naive datetime is refused: which sessions have closed depends on the hour."""
+    if not isinstance(now, datetime) or now.tzinfo is None:
+        raise TypeError(f"staleness is judged at a timezone-aware instant, not {now!r}")
+    return pd.Timestamp(now).tz_convert("UTC")
 
 
 def session_end(day: date, ticker: str) -> pd.Timestamp:
@@ -243,6 +260,13 @@ def _weekdays(calendar: ExchangeCalendar) -> pd.offsets.CustomBusinessDay:
     return pd.offsets.CustomBusinessDay(weekmask=calendar.weekmask)
 
 
-def is_stale(last_date: date, today: date, ticker: str) -> bool:
-    """Stale when the newest stored day is before the exchange's last completed session."""
-    return last_date < last_trading_day(today, ticker)
+def is_stale(last_date: date, now: datetime, ticker: str) -> bool:
+    """Stale when the newest stored day is before the exchange's newest session closed by `now` (aware)."""
+    return last_date < last_closed_session(now, ticker)
+
+
+def as_instant(when: date | datetime) -> datetime:
+    """An aware datetime as it is; a bare day as its first instant in UTC, before any session of that day closed."""
+    if isinstance(when, datetime):
+        return when
+    return datetime(when.year, when.month, when.day, tzinfo=UTC)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from fractions import Fraction
 from functools import cache
 from itertools import pairwise
@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from common.words import plural
-from core.data.calendar import calendar_for_exchange, exchange_for, last_trading_day
+from core.data.calendar import as_instant, calendar_for_exchange, exchange_for, last_closed_session
 from core.data.splits import SplitCandidate, shows_split, split_candidates_of
 from core.data.validation import rule_masks
 from db.repositories.actor import Actor
@@ -33,7 +33,7 @@ class QualityReport:
     rows: int
     first_day: date | None
     last_day: date | None
-    last_trading_day: date
+    last_trading_day: date  # the exchange's newest session closed when the report was made
     missing_days: list[date] = field(default_factory=list)
     off_calendar_days: list[date] = field(default_factory=list)  # bars on days the exchange had no session
     zero_volume_days: list[date] = field(default_factory=list)
@@ -113,20 +113,26 @@ class QualityReport:
 
 
 def quality_report(
-    prices: pd.DataFrame, *, ticker: str, today: date, reported: list[tuple[date, Fraction]] | None = None
+    prices: pd.DataFrame,
+    *,
+    ticker: str,
+    today: date | datetime,
+    reported: list[tuple[date, Fraction]] | None = None,
 ) -> QualityReport:
     """The report of one ticker's bars (columns date, open, high, low, close, adjusted_close, volume).
 
-    reported: the splits the source gave (day, new shares per old); detection does not ask about those days.
+    today: when staleness is judged, an aware datetime (a bare day counts from its first instant in UTC,
+    before any of its sessions closed). reported: the splits the source gave (day, new shares per old);
+    detection does not ask about those days.
     """
     reports = quality_reports(prices.assign(ticker=ticker), today=today, reported={ticker: reported or []})
     return reports.get(ticker) or QualityReport(
-        ticker, exchange_for(ticker), 0, None, None, last_trading_day(today, ticker)
+        ticker, exchange_for(ticker), 0, None, None, last_closed_session(as_instant(today), ticker)
     )
 
 
 def quality_reports(
-    prices: pd.DataFrame, *, today: date, reported: dict[str, list[tuple[date, Fraction]]] | None = None
+    prices: pd.DataFrame, *, today: date | datetime, reported: dict[str, list[tuple[date, Fraction]]] | None = None
 ) -> dict[str, QualityReport]:
     """The reports of several tickers' bars (quality_report's columns plus ticker), by ticker.
 
@@ -150,7 +156,7 @@ def quality_reports(
     reports = {}
     for start, end in pairwise([0, *starts.tolist(), len(prices)]):
         ticker = str(tickers[start])
-        reports[ticker] = _report(ticker, series.part(start, end), today, reported.get(ticker, []))
+        reports[ticker] = _report(ticker, series.part(start, end), as_instant(today), reported.get(ticker, []))
     return reports
 
 
@@ -168,7 +174,7 @@ class _Series:
         return _Series(*(values[start:end] for values in astuple(self)))
 
 
-def _report(ticker: str, series: _Series, today: date, reported: list[tuple[date, Fraction]]) -> QualityReport:
+def _report(ticker: str, series: _Series, now: datetime, reported: list[tuple[date, Fraction]]) -> QualityReport:
     days = series.days
     sessions = _session_days(exchange_for(ticker))
     within = sessions[sessions.searchsorted(days[0]) : sessions.searchsorted(days[-1], side="right")]
@@ -187,7 +193,7 @@ def _report(ticker: str, series: _Series, today: date, reported: list[tuple[date
         rows=len(days),
         first_day=days[0].astype(object),
         last_day=days[-1].astype(object),
-        last_trading_day=last_trading_day(today, ticker),
+        last_trading_day=last_closed_session(now, ticker),
         missing_days=missing.astype(object).tolist(),
         off_calendar_days=off_calendar.astype(object).tolist(),
         zero_volume_days=days[series.zero_volume].astype(object).tolist(),
@@ -234,7 +240,7 @@ def _left_in(split: SplitCandidate, days: np.ndarray, adjusted: np.ndarray) -> b
     return bool(shows_split(adjusted[position - 1], adjusted[position], float(split.factor)))
 
 
-def ticker_quality(*, session: Session, actor: Actor, ticker: str, today: date) -> QualityReport:
+def ticker_quality(*, session: Session, actor: Actor, ticker: str, today: date | datetime) -> QualityReport:
     """The report of the prices the actor sees for one ticker (their own rows win over shared ones)."""
     prices = read_prices(session=session, actor=actor, ticker=ticker)
     actions = read_actions(session=session, actor=actor, ticker=ticker)
@@ -249,7 +255,9 @@ def _reported_splits(actions: pd.DataFrame) -> list[tuple[date, Fraction]]:
     ]
 
 
-def tickers_with_problems(*, session: Session, actor: Actor, tickers: list[str], today: date) -> dict[str, list[str]]:
+def tickers_with_problems(
+    *, session: Session, actor: Actor, tickers: list[str], today: date | datetime
+) -> dict[str, list[str]]:
     """For the screener and the Train page: each ticker with problems, and what they are (staleness aside).
 
     Two queries however many tickers: their prices and their reported actions.
@@ -262,7 +270,7 @@ def tickers_with_problems(*, session: Session, actor: Actor, tickers: list[str],
 
 
 def problems_of(
-    prices: pd.DataFrame, actions: pd.DataFrame, *, tickers: list[str], today: date
+    prices: pd.DataFrame, actions: pd.DataFrame, *, tickers: list[str], today: date | datetime
 ) -> dict[str, list[str]]:
     """tickers_with_problems on prices and actions already read (both with a ticker column)."""
     reported = {str(ticker): _reported_splits(group) for ticker, group in actions.groupby("ticker", sort=False)}

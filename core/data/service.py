@@ -246,6 +246,35 @@ def import_prices(
     )
 
 
+class InvalidRowsError(FileFormatError):
+    """Rows of a price file fail validation; report gives the count per rule and the offending lines."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        super().__init__(report.summary())
+        self.report = report
+
+
+SHOWN_SERIES_TICKERS = 5
+
+
+def read_price_series(data: bytes, *, ticker: str | None) -> pd.DataFrame:
+    """The rows of a price file that holds one ticker's series (the one named, else its Ticker column's).
+
+    Every row must be valid: a series with a day missing is not the series. Raises FileFormatError for
+    a file that is not prices or whose Ticker column names several tickers, InvalidRowsError for bad rows.
+    """
+    parsed = parse_price_csv(data, ticker=ticker)
+    # A named ticker over several is refused by the parser; unnamed, their days would read as one series.
+    named = sorted(parsed.frame["ticker"].unique())
+    if len(named) > 1:
+        shown = ", ".join(named[:SHOWN_SERIES_TICKERS]) + (", …" if len(named) > SHOWN_SERIES_TICKERS else "")
+        raise FileFormatError(f"its Ticker column names {len(named)} tickers ({shown}): pass one ticker's rows")
+    report, valid = validate_prices(parsed.frame, raw_date_column="raw_date")
+    if not report.ok:
+        raise InvalidRowsError(report)
+    return parsed.frame.loc[valid]
+
+
 def upload_prices(
     *,
     session: Session,
@@ -530,7 +559,8 @@ class _FetchJob:
 
 
 def delete_ticker(*, session: Session, actor: Actor, ticker: str, shared: bool) -> int:
-    """Remove a ticker's cached rows: the actor's own uploads, or (admins only) the shared rows."""
+    """Remove a ticker's cached rows: the actor's own uploads, or (admins only) the shared rows; the ledger's
+    actuals of the ticker follow the closes left."""
     if shared and not actor.is_admin:
         raise PermissionDeniedError("only an admin can delete shared market data")
     if not can(actor, Permission.UPLOAD):
@@ -539,6 +569,8 @@ def delete_ticker(*, session: Session, actor: Actor, ticker: str, shared: bool) 
     if shared:
         # Whoever laid rows of their own over the shared ones now has only theirs.
         refresh_indicators(session=session, ticker=ticker, owner_id=None)
+    # The ledger's actuals are the closes each user sees: those of the rows left, or none (pending again).
+    fill_matured(session=session, ticker=ticker)
     record_event(
         session=session,
         action="delete prices",

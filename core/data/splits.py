@@ -18,6 +18,12 @@ COMMON_FACTORS = tuple(
     )
 )  # fmt: skip
 TOLERANCE = 0.05
+# For steps of close / adjusted close, where a 20 % day of the market leaves no trace: the small splits too.
+SHARE_FACTORS = (
+    *COMMON_FACTORS,
+    *(Fraction(new, old) for new, old in ((5, 4), (4, 3), (6, 5), (4, 5), (3, 4), (5, 6))),
+)
+STEP_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,33 @@ def split_candidates_of(days: np.ndarray, prices: np.ndarray, *, tolerance: floa
         factor = min(COMMON_FACTORS, key=lambda f: abs(ratio / float(f) - 1))
         if shows_split(ratio, 1.0, float(factor), tolerance=tolerance):
             found.append(SplitCandidate(days[position + 1].astype(object), factor, ratio))
+    return found
+
+
+def split_steps(
+    days: np.ndarray, close_over_adjusted: np.ndarray, *, tolerance: float = STEP_TOLERANCE
+) -> list[SplitCandidate]:
+    """Days where close / adjusted close steps by a split factor from the day before, small ones (5:4, 6:5) included.
+
+    The ratio of the traded close to the adjusted one moves only when the adjustment does: by the split's
+    factor on its day, by a dividend's few percent on its ex-day, and not at all with the market. A step
+    within 1 % of a split factor is that split: the nearest factor, 6:5, is a 20 % step, so a cash
+    dividend would have to be 19 % to 21 % of the price to be taken for a split, and one of up to 18 %
+    is not. The step is a ratio of ratios, exact but for the rounding of the stored adjusted closes
+    (0.02 % at four decimals of a close of 0.50). days: datetime64[D]; both in date order.
+    """
+    if len(close_over_adjusted) < 2:
+        return []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = close_over_adjusted[:-1] / close_over_adjusted[1:]
+        moves = np.abs(np.log(steps))
+    found = []
+    smallest = min(abs(np.log(float(factor))) for factor in SHARE_FACTORS)
+    for position in np.flatnonzero(np.isfinite(moves) & (moves > smallest * (1 - 2 * tolerance))):
+        step = float(steps[position])
+        factor = min(SHARE_FACTORS, key=lambda f: abs(step / float(f) - 1))
+        if shows_split(step, 1.0, float(factor), tolerance=tolerance):
+            found.append(SplitCandidate(days[position + 1].astype(object), factor, step))
     return found
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from common.errors import BadInput
 from core.data.errors import FileFormatError
@@ -18,6 +18,8 @@ MAX_LIST_BYTES = 1024 * 1024
 MAX_LIST_ROWS = 20_000
 # What a list's header, or the word before a list on one line, calls its symbols.
 LIST_HEADERS = ("ticker", "tickers", "symbol", "symbols")
+# Other words a one-column list's header may be; each could also be a ticker of its own.
+OTHER_HEADER_WORDS = frozenset({"stock", "stocks", "name", "names", "code", "codes", "security", "securities"})
 
 
 class TickerError(BadInput, ValueError):
@@ -56,6 +58,27 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
+def _is_list_header(first: str, below: Sequence[str]) -> bool:
+    """Whether the first cell of a one-column list is its header rather than a ticker.
+
+    Ticker(s) and Symbol(s) are a header however they are written. Stock(s), Name(s), Code(s) and
+    Security/Securities, in any case, are a header only when written otherwise than every ticker below
+    them: `Code` or `code` over AAPL, `CODE` over aapl; `CODE` over AAPL is the ticker CODE.
+    """
+    word = first.strip()
+    if word.lower() in LIST_HEADERS:
+        return True
+    return word.lower() in OTHER_HEADER_WORDS and all(_lettering(cell) != _lettering(word) for cell in below)
+
+
+def _lettering(cell: str) -> str:
+    """How a cell is written: "upper" (no small letter, as tickers are), "lower", or "mixed"."""
+    stripped = cell.strip()
+    if stripped == stripped.upper():
+        return "upper"
+    return "lower" if stripped == stripped.lower() else "mixed"
+
+
 def parse_ticker_file(data: bytes, *, column: str | None = None) -> tuple[list[str], list[str]]:
     """Symbols from an uploaded list: one per line (TXT), one line of them ('AAPL,MSFT,GOOG'), or one column of a
     CSV, by name if it has several.
@@ -77,8 +100,7 @@ def parse_ticker_file(data: bytes, *, column: str | None = None) -> tuple[list[s
         return normalise_tickers(_tokens(" ".join(rows[0])))
     if width == 1 and column is None:
         candidates = [next(cell for cell in row if cell.strip()) for row in rows]
-        # A lone header such as "Ticker" or "Symbol" is not a symbol.
-        if candidates and candidates[0].strip().lower() in LIST_HEADERS:
+        if candidates and _is_list_header(candidates[0], candidates[1:]):
             candidates = candidates[1:]
         return normalise_tickers(candidates)
     header = [name.strip().lower() for name in rows[0]]

@@ -56,7 +56,7 @@ class TrainingConfig(BaseModel):
     patience: int = Field(2, ge=1, le=100, description="epochs without a better validation loss before stopping")
     validation_fraction: float = Field(0.1, gt=0, lt=0.5)
     test_fraction: float = Field(0.2, gt=0, lt=0.5)
-    seed: int = Field(42, ge=0)
+    seed: int = Field(42, ge=0, le=2**32 - 1)  # numpy's seeds end there: a larger one failed only in the worker
     interval_level: float = Field(0.95, gt=0.5, lt=1.0, description="coverage of the prediction interval")
 
     @field_validator("features")

@@ -16,6 +16,16 @@ from common.errors import BadInput
 from core.indicators import historical_volatility
 
 MACD_DAYS = 26 + 9 - 1  # the slow EMA and the signal line's warm-up
+# The rows each feature has no value on, from the first day of prices: a return needs the day before it.
+WARM_UP_DAYS = {
+    "log_return": 1,
+    "hv_20": 20,
+    "rsi_14": 14,
+    "macd_hist": MACD_DAYS - 1,
+    "volume_change": 1,
+    "range": 0,
+    "close": 0,
+}
 
 
 class DatasetError(BadInput, ValueError):
@@ -63,6 +73,11 @@ def feature_table(prices: pd.DataFrame, features: tuple[str, ...]) -> pd.DataFra
         else:  # hv_20
             columns[name] = historical_volatility(pd.Series(close), 20).to_numpy() if days > 20 else missing
     return pd.DataFrame(columns, index=prices.index)
+
+
+def warm_up_days(features: tuple[str, ...]) -> int:
+    """The days before the first on which every one of the features has a value."""
+    return max(WARM_UP_DAYS[name] for name in features)
 
 
 def sliding_windows(values: np.ndarray, window: int) -> np.ndarray:

@@ -13,10 +13,13 @@ import pandas as pd
 
 from core.forecasting.config import TrainingConfig
 from core.forecasting.dataset import DatasetError
+from core.forecasting.ensemble import MEMBERS, Ensemble
 from core.forecasting.forecaster import Hooks, TrainingCancelledError
 from core.forecasting.history import Fitted, Scores, fit, historical_forecasts, score
+from core.forecasting.linear import LAGS, Ridge
 from core.forecasting.series import PriceSeries, Split
-from core.forecasting.zoo import KINDS, make
+from core.forecasting.trainable import network_refusal, ridge_refusal
+from core.forecasting.zoo import KINDS, NETWORK_KINDS, make
 
 MIN_ROWS = 250
 LEADERBOARD_KINDS = ("persistence", "drift", "median", "moving_average", "ridge", "ets", "arima", "auto", "lstm")
@@ -26,6 +29,33 @@ def require_history(days: int) -> None:
     """Refuse fewer days than any model type trains on, in the words a job that tried would fail with."""
     if days < MIN_ROWS:
         raise DatasetError(f"too little history: {days} days; at least {MIN_ROWS} are needed")
+
+
+def fit_refusal(kind: str, config: TrainingConfig, split: Split) -> str | None:
+    """Why the model type cannot be fitted on the split's training days, in the words its fit fails with; None
+    when it can. The ensemble cannot when one of its members cannot: it fits them all."""
+    if kind in NETWORK_KINDS:
+        return network_refusal(kind, config, split)
+    if kind == Ridge.kind:
+        return ridge_refusal(split, LAGS)
+    if kind == Ensemble.kind:
+        return next(filter(None, (fit_refusal(member.kind, config, split) for member in MEMBERS)), None)
+    return None
+
+
+def require_trainable(kinds: tuple[str, ...], config: TrainingConfig, days: int) -> None:
+    """Refuse settings that one of the model types, fitted one after another as a job does, cannot train on over
+    `days` of prices, in the words that job would fail with."""
+    split = Split.chronological(days, config.validation_fraction, config.test_fraction)
+    for kind in kinds:
+        refusal = fit_refusal(kind, config, split)
+        if refusal:
+            raise DatasetError(refusal)
+
+
+def job_model_types(kind: str, config: TrainingConfig) -> tuple[str, ...]:
+    """The model types a training job (kind "train") or a leaderboard job fits."""
+    return LEADERBOARD_KINDS if kind == "leaderboard" else (config.model_type,)
 
 
 def _series(prices: pd.DataFrame | PriceSeries) -> PriceSeries:

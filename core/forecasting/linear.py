@@ -8,6 +8,7 @@ import numpy as np
 
 from core.forecasting.forecaster import Forecaster, finite, finite_array
 from core.forecasting.series import PriceSeries, Split
+from core.forecasting.trainable import ridge_refusal
 
 LAGS = 20
 ALPHAS = tuple(np.logspace(-2, 5, 15))
@@ -35,9 +36,10 @@ class Ridge(Forecaster):
         from sklearn.linear_model import RidgeCV
 
         returns = series.log_returns
+        refusal = ridge_refusal(split, self.lags)
+        if refusal:
+            raise ValueError(refusal)
         origins = np.arange(self.lags, split.train_end)
-        if len(origins) < 2 * (self.lags + 1):
-            raise ValueError(f"ridge needs at least {2 * (self.lags + 1) + self.lags} training days")
         features = lagged_features(returns, origins, self.lags)
         self.mean, self.scale = features.mean(axis=0), features.std(axis=0)
         self.scale[self.scale == 0] = 1.0

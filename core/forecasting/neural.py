@@ -17,6 +17,7 @@ from core.forecasting.forecaster import Forecaster, Hooks, TrainingCancelledErro
 from core.forecasting.model import build_model, seed_everything
 from core.forecasting.preprocessing import WindowPreprocessing, parse_preprocessing
 from core.forecasting.series import PriceSeries, Split
+from core.forecasting.trainable import first_network_origin, network_refusal
 
 WARM_UP_ROWS = 500  # after this many days an indicator's value no longer depends on where it started
 
@@ -48,12 +49,13 @@ class Lstm(Forecaster):
         seed_everything(seed)
         config = self.config
         table = self._table(series.upto(split.validation_end).frame)
-        usable = ~np.isnan(table).any(axis=1)
-        first = int(np.argmax(usable)) + config.window - 1  # the first origin with a complete window
+        complete_from = int(np.argmax(~np.isnan(table).any(axis=1)))
+        refusal = network_refusal(self.kind, config, split, complete_from=complete_from)
+        if refusal:
+            raise ValueError(refusal)
+        first = first_network_origin(config, complete_from)
         train = np.arange(first, split.train_end)
         validation = split.validation_origins
-        if len(train) < 30:
-            raise ValueError(f"the LSTM needs at least {30 + first} training days")
         returns = series.log_returns
         targets = returns[: split.validation_end + 1]
         rows = table[first - config.window + 1 : split.train_end + 1]

@@ -22,7 +22,7 @@ from common.words import plural
 from core.forecasting import metrics
 from core.forecasting.config import WALK_FORWARD_WINDOWS, TrainingConfig
 from core.forecasting.dataset import DatasetError
-from core.forecasting.engine import job_fit_hooks
+from core.forecasting.engine import fit_refusal, job_fit_hooks
 from core.forecasting.evaluation import json_safe, price_metrics
 from core.forecasting.forecaster import TrainingCancelledError
 from core.forecasting.history import (
@@ -83,7 +83,7 @@ def window_plan(
     days: int, config: TrainingConfig, settings: WalkForwardSettings, *, ticker: str | None = None
 ) -> tuple[int, int]:
     """The days per window and the first origin of a walk-forward over `days` rows of prices; DatasetError,
-    naming the days the settings need, when the first window would train on too few.
+    naming the days the settings need, when the first window would train on too few for its model type.
 
     The one rule: walk_forward() applies it to the rows it is given, the service to the days stored before it
     queues a job.
@@ -100,7 +100,21 @@ def window_plan(
             f"{training + forecast:,} days, {training:,} to train the first window on and {forecast:,} to forecast; "
             f"{has} {days:,}"
         )
+    # Each later window trains on more days than the first: what the first can be fitted on, all can.
+    validation_days = _validation_days(first_origin, config, settings)
+    if validation_days >= first_origin:
+        raise DatasetError(
+            f"validation_days: {validation_days:,} of the {first_origin:,} days before the first window's origin "
+            f"leave none to train on; at most {first_origin - 1:,}"
+        )
+    refusal = fit_refusal(config.model_type, config, origin_split(first_origin, validation_days))
+    if refusal:
+        raise DatasetError(refusal)
     return step, first_origin
+
+
+def _validation_days(origin: int, config: TrainingConfig, settings: WalkForwardSettings) -> int:
+    return settings.validation_days or max(1, math.ceil(origin * config.validation_fraction))
 
 
 def walk_forward(
@@ -127,8 +141,7 @@ def walk_forward(
         origin = first_origin + k * step  # last day known when the window's forecasts are made
         if k % settings.retrain_every == 0:
             # Fitting sees rows up to and including the origin day, nothing after it.
-            validation_days = settings.validation_days or max(1, math.ceil(origin * config.validation_fraction))
-            split = origin_split(origin, validation_days)
+            split = origin_split(origin, _validation_days(origin, config, settings))
             model = make(config.model_type, config, job_fit_hooks(should_stop, on_heartbeat))
             try:
                 fitted = fit(model, series, split, level=config.interval_level, seed=config.seed)

@@ -31,7 +31,7 @@ from db.models import Evaluation, ModelVersion, RiskMetrics, TrainingJob
 from db.repositories.actor import Actor
 from db.repositories.evaluations import list_evaluations
 from db.repositories.models import list_model_versions
-from db.repositories.prices import list_cached_tickers, visible_days
+from db.repositories.prices import list_cached_tickers, visible_days, visible_days_of
 
 
 def _stored_config(stored: object, model_type: object) -> TrainingConfig | None:
@@ -123,10 +123,9 @@ def metrics_view(actor: Actor) -> MetricsView:
             evaluations=list_evaluations(session=session, actor=actor),
             leaderboard=boards[0] if boards else None,
             tickers=sorted({cached.ticker for cached in list_cached_tickers(session=session, actor=actor)}),
-            history_days={
-                ticker: visible_days(session=session, actor=actor, ticker=ticker)
-                for ticker in {version.ticker for version in versions}
-            },
+            history_days=visible_days_of(
+                session=session, actor=actor, tickers=sorted({version.ticker for version in versions})
+            ),
         )
 
 

@@ -8,7 +8,7 @@ request's address for the audit rows comes from core.audit's per-request binding
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 
@@ -179,8 +179,9 @@ def save_ticker_list(
     return tickers
 
 
-def quality_report(actor: Actor, ticker: str, *, today: date) -> QualityReport:
-    """The data-quality report of the prices the actor sees for a ticker."""
+def quality_report(actor: Actor, ticker: str, *, today: date | datetime) -> QualityReport:
+    """The data-quality report of the prices the actor sees for a ticker, its staleness judged at `today` (an
+    aware instant; a bare day counts from its first instant in UTC)."""
     with session_scope(action=f"quality of {ticker}", read_only=True) as session:
         require(actor, Permission.READ)
         return ticker_quality(session=session, actor=actor, ticker=ticker, today=today)

@@ -17,6 +17,7 @@ from core.auth.roles import Permission, can
 from core.data.quality import tickers_with_problems
 from core.forecasting import registry
 from core.forecasting.config import TrainingConfig, parse_config
+from core.predictions import ledger_model_name
 from core.preferences import load_preferences
 from core.results import DEFAULT_LIMIT
 from core.throttle import get_throttle
@@ -149,10 +150,20 @@ def activate(actor: Actor, version_id: uuid.UUID) -> ModelVersion:
         return registry.activate(session=session, actor=actor, version_id=version_id)
 
 
-def delete(actor: Actor, version_id: uuid.UUID) -> int:
-    """Delete the version; returns how many of its predictions stay in the ledger."""
+@dataclass(frozen=True)
+class DeletedVersion:
+    """What a deletion leaves in the ledger: how many predictions, under which model name."""
+
+    kept: int
+    ledger_name: str
+
+
+def delete(actor: Actor, version_id: uuid.UUID) -> DeletedVersion:
+    """Delete the version; its predictions stay in the ledger, named as the ledger now names them."""
     with session_scope(action="delete model") as session:
-        return registry.delete(session=session, actor=actor, version_id=version_id)
+        version = registry.owned_version(session=session, actor=actor, version_id=version_id)
+        name = ledger_model_name(version.ticker, version.version, version.model_type, deleted=True)
+        return DeletedVersion(registry.delete(session=session, actor=actor, version_id=version_id), name)
 
 
 @dataclass(frozen=True)

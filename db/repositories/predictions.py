@@ -72,11 +72,13 @@ def count_predictions_of(*, session: Session, version: ModelVersion) -> int:
     return int(session.scalar(query) or 0)
 
 
-def due_predictions(*, session: Session, ticker: str, up_to: date) -> Sequence[Prediction]:
-    """Predictions of a ticker whose day has come (target_date <= up_to), matured or not: a close
-    rewritten since may change an actual."""
-    query = select(Prediction).where(Prediction.ticker == ticker, Prediction.target_date <= up_to)
-    return session.scalars(query).all()
+def due_predictions(*, session: Session, ticker: str, up_to: date | None) -> Sequence[Prediction]:
+    """Predictions of a ticker whose day has come (target_date <= up_to; None: no price stored), and every
+    matured one: a close rewritten since may change an actual, a close deleted since may clear it."""
+    has_come = Prediction.actual_value.is_not(None)
+    if up_to is not None:
+        has_come = or_(Prediction.target_date <= up_to, has_come)
+    return session.scalars(select(Prediction).where(Prediction.ticker == ticker, has_come)).all()
 
 
 def set_actual(*, session: Session, prediction_id: uuid.UUID, actual: float) -> bool:
@@ -91,6 +93,16 @@ def set_actual(*, session: Session, prediction_id: uuid.UUID, actual: float) -> 
             or_(Prediction.actual_value.is_(None), Prediction.actual_value != actual),
         )
         .values(actual_value=actual, matured_at=func.coalesce(Prediction.matured_at, utc_now()))
+    )
+    return result.rowcount == 1
+
+
+def clear_actual(*, session: Session, prediction_id: uuid.UUID) -> bool:
+    """Make a matured prediction pending again (its close is no longer stored); True when it was matured."""
+    result = session.execute(
+        update(Prediction)
+        .where(Prediction.id == prediction_id, Prediction.actual_value.is_not(None))
+        .values(actual_value=None, matured_at=None)
     )
     return result.rowcount == 1
 

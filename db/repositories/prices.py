@@ -69,7 +69,10 @@ def upsert_prices(
 
 
 def upsert_prices_of(*, session: Session, frame: pd.DataFrame, owner_id: uuid.UUID | None, source: str) -> int:
-    """Insert or update several tickers' rows at once (columns ticker, date, open..volume): one COPY."""
+    """Insert or update several tickers' rows at once (columns ticker, date, open..volume): one COPY.
+
+    Changed or not, the tickers' series stay locked against other writers until the transaction ends.
+    """
     if frame.empty:
         return 0
     frame = frame.loc[:, ["ticker", *FRAME_COLUMNS]].copy()
@@ -78,8 +81,13 @@ def upsert_prices_of(*, session: Session, frame: pd.DataFrame, owner_id: uuid.UU
         changed = _upsert_postgres(session, frame, owner_id, source)
     else:
         changed = _upsert_sqlite(session, frame, owner_id, source)
+    tickers = [str(ticker) for ticker in frame["ticker"].unique()]
     if changed:
-        _series_changed(session, [str(ticker) for ticker in frame["ticker"].unique()], owner_id)
+        _series_changed(session, tickers, owner_id)
+    else:
+        # The caller recomputes the series' indicators next, from what it reads: read before another
+        # writer of new days commits, they would be written over that writer's.
+        _hold_series(session, tickers, owner_id)
     return changed
 
 
@@ -387,6 +395,19 @@ def visible_days(*, session: Session, actor: Actor, ticker: str) -> int:
     return session.scalar(query) or 0
 
 
+def visible_days_of(*, session: Session, actor: Actor, tickers: Sequence[str]) -> dict[str, int]:
+    """visible_days of several tickers in one grouped query; a ticker with no day visible counts 0."""
+    if not tickers:
+        return {}
+    query = (
+        select(HistoricalPrice.ticker, func.count(HistoricalPrice.date.distinct()))
+        .where(HistoricalPrice.ticker.in_(list(tickers)), visible_to(actor))
+        .group_by(HistoricalPrice.ticker)
+    )
+    counted = {ticker: days for ticker, days in session.execute(query)}
+    return {ticker: counted.get(ticker, 0) for ticker in tickers}
+
+
 def cached_span(*, session: Session, ticker: str, owner_id: uuid.UUID | None) -> tuple[date | None, date | None]:
     """The first and last day of one ticker's rows in one scope; (None, None) for none."""
     query = select(func.min(HistoricalPrice.date), func.max(HistoricalPrice.date)).where(
@@ -440,6 +461,20 @@ def _series_changed(session: Session, tickers: Sequence[str], owner_id: uuid.UUI
     # After the version rows are locked: a concurrent writer of the same series waits for this
     # transaction's commit and then summarises with its rows included, never over them.
     _summarise(session, tickers, owner_id)
+
+
+def _hold_series(session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None) -> None:
+    """Lock these series' version rows, as _series_changed does, without giving them a new version.
+
+    On SQLite the transaction holds the database's write lock already (db.engine begins it IMMEDIATE).
+    """
+    scope = PriceSeriesVersion.owner_id.is_(None) if owner_id is None else PriceSeriesVersion.owner_id == owner_id
+    session.execute(
+        select(PriceSeriesVersion.id)
+        .where(PriceSeriesVersion.ticker.in_(sorted(set(tickers))), scope)
+        .order_by(PriceSeriesVersion.ticker)
+        .with_for_update()
+    )
 
 
 def _new_versions(session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None) -> None:

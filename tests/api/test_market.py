@@ -341,3 +341,45 @@ def test_json_numbers_are_the_csv_s_to_the_last_digit_however_small(client, anal
     for row, csv_row in zip(rows, csv_rows, strict=True):
         assert set(row) == set(csv_row)
         assert row == {name: _as_json_reads(csv_row[name], value) for name, value in row.items()}, row["date"]
+
+
+@pytest.mark.parametrize("field", ["ticker", "date_format"])
+def test_an_empty_form_field_is_refused_by_name_not_read_as_absent(client, analyst, field):
+    # Read as absent, an empty ticker would store the rows under the one the file name gives.
+    response = client.post(
+        "/v1/prices",
+        headers=analyst.headers,
+        files={"file": ("msft.csv", gspc_2018_bytes(), "text/csv")},
+        data={"ticker": "MSFT", field: ""},
+    )
+    error = assert_error(response, 422, "invalid_request")
+    assert [problem["location"] for problem in error["details"]] == [f"body.{field}"]
+    assert error["message"].startswith(f"body.{field}: ")
+    tickers = client.get("/v1/tickers", headers=analyst.headers).json()["tickers"]
+    assert not [ticker for ticker in tickers if ticker["owned"]], "nothing is stored"
+
+
+def test_an_empty_form_ticker_is_refused_as_an_empty_query_ticker_is(client, analyst):
+    uploaded = client.post(
+        "/v1/prices",
+        headers=analyst.headers,
+        files={"file": ("msft.csv", gspc_2018_bytes(), "text/csv")},
+        data={"ticker": ""},
+    )
+    queried = client.get("/v1/ledger", headers=analyst.headers, params={"ticker": ""})
+    problem = assert_error(uploaded, 422)["details"][0]["message"]
+    assert problem == assert_error(queried, 422)["details"][0]["message"]
+
+
+def test_a_file_sent_as_text_is_refused_in_words_naming_the_field(client, analyst):
+    response = client.post(
+        "/v1/prices",
+        headers=analyst.headers,
+        files={"file": (None, gspc_2018_bytes().decode()), "ticker": (None, "MSFT")},
+    )
+    error = assert_error(response, 422, "invalid_request")
+    [problem] = error["details"]
+    assert problem["location"] == "body.file"
+    assert "class" not in problem["message"]
+    assert "<" not in problem["message"]
+    assert problem["message"].startswith("a file")

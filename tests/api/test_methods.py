@@ -96,3 +96,11 @@ def test_a_redirected_request_keeps_its_key_and_is_served(client, analyst):
     response = client.get("/v1/tickers/", headers=analyst.headers)
     assert response.status_code == 200, response.text
     assert [r.status_code for r in response.history] == [307]
+
+
+@pytest.mark.parametrize("asked", ["/v1/prices//", "/v1/indicators//", "/v1/prices//?start=2018-01-02"])
+def test_an_empty_path_segment_is_not_redirected_to_another_endpoint(client, analyst, asked):
+    # Stripping every slash would send GET /v1/prices// to POST /v1/prices and answer 405: as if GET of a
+    # ticker were not served, when it is the ticker that is missing.
+    response = client.get(asked, headers=analyst.headers, follow_redirects=False)
+    assert_error(response, 404, "not_found")

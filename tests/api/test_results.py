@@ -152,3 +152,14 @@ def test_stored_results_are_listed_newest_first_up_to_a_limit(client, analyst, p
     for path in ("/v1/evaluations", "/v1/backtests"):
         assert client.get(path, params={"limit": 500}, headers=analyst.headers).status_code == 200
         assert_error(client.get(path, params={"limit": 501}, headers=analyst.headers), 422, "invalid_request")
+
+
+@pytest.mark.parametrize("field", ["threshold_bps", "cost_bps"])
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+def test_a_backtest_setting_that_is_no_finite_number_is_refused_as_such(client, analyst, field, number):
+    body = f'{{"evaluation_id": "{uuid.uuid4()}", "{field}": {number}}}'
+    response = client.post(
+        "/v1/backtests", content=body, headers=analyst.headers | {"Content-Type": "application/json"}
+    )
+    error = assert_error(response, 422, "invalid_request")
+    assert error["details"] == [{"location": f"body.{field}", "message": "Input should be a finite number"}]

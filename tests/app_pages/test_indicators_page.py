@@ -65,8 +65,12 @@ def test_chart_with_rsi_and_macd_panes(with_sample):
     assert not layout.get("updatemenus"), "the page's Show control is the chart's one range control"
     rsi_lines = [shape["y0"] for shape in layout["shapes"]]
     assert sorted(rsi_lines) == [30, 70]
-    latest = at.dataframe[0].value
-    assert dict(zip(latest["Indicator"], latest["Value"], strict=True))["RSI 14"] == "41.71"
+    latest = dict(zip(at.dataframe[0].value["Indicator"], at.dataframe[0].value["Value"], strict=True))
+    assert (latest["RSI 14"], latest["Close"], latest["MACD"]) == ("41.71", "2,506.85", "\u221265.63"), (
+        "an index reads as today, a negative value with its minus sign"
+    )
+    assert (layout["yaxis"]["hoverformat"], layout["yaxis"]["tickformat"]) == (",.2f", ",.0f")
+    assert layout["yaxis4"]["hoverformat"] == ",.2f", "the MACD pane of an index: two decimals"
 
 
 def test_the_show_control_is_the_one_range_control_and_the_chart_opens_on_it(with_sample):
@@ -214,6 +218,12 @@ def test_the_screener_lists_matches_with_a_sparkline(with_sample):
     assert list(result["Ticker"]) == ["^GSPC"]
     assert len(result["Last 60 closes"].iloc[0]) == 60
     assert list(result["Prices"]) == ["stale: last bar 2018-12-31"], "the sample ends in 2018"
+    formats = {name: config.get("type_config", {}).get("format") for name, config in screener_columns(at).items()}
+    assert formats["Close"] == formats["EMA 200"] == "%,.2f", "an index's prices keep two decimals"
+
+
+def screener_columns(at) -> dict:
+    return json.loads(at.dataframe[-1].proto.columns)
 
 
 def test_the_screener_without_conditions_says_it_lists_every_ticker(with_sample):

@@ -355,3 +355,22 @@ def test_a_ticker_list_on_one_line_becomes_the_default_tickers(offline):
     at.file_uploader[-1].set_value(("list.csv", b"AAPL,MSFT,GOOG", "text/csv"))
     button(at, "Save as my default tickers").click().run()
     assert [s.value for s in at.success] == ["Saved 3 tickers: AAPL, MSFT, GOOG"]
+
+
+@pytest.mark.parametrize(("hour", "minute", "freshness"), [(20, 59, "fresh"), (21, 0, "stale")])
+def test_freshness_turns_stale_at_the_exchange_s_close(offline, monkeypatch, hour, minute, freshness):
+    from datetime import UTC, datetime
+
+    # The upload ends on Monday 2018-12-31; Wednesday 2019-01-02's session closes at 21:00 UTC.
+    monkeypatch.setattr("ui.freshness.now", lambda: datetime(2019, 1, 2, hour, minute, tzinfo=UTC))
+    at = logged_in_app(PAGE, make_account(offline)).run()
+    at.file_uploader[0].set_value(("spx.csv", gspc_2018_bytes(), "text/csv"))
+    text_input(at, "Ticker").input("SPX")
+    button(at, "Import").click().run()
+    at.run()
+    assert not at.exception
+    assert at.dataframe[0].value["Freshness"].tolist() == [freshness]
+    stale_findings = [t.value for t in at.text if t.value.startswith("• stale")]
+    assert stale_findings == ([] if freshness == "fresh" else [
+        "• stale: the last bar is 2018-12-31, the exchange last traded on 2019-01-02"
+    ])  # fmt: skip

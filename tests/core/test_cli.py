@@ -394,7 +394,10 @@ def test_predict_past_the_quota_says_when_to_retry(database, capsys, monkeypatch
     make_account(database, username="root", role=Role.ADMIN)
     monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setenv("ACTION_LIMITS", '{"free": {"predict": "1/hour"}}')
-    assert main(["predict", "--ticker", "SPX"]) == 1
+    assert main(["import-csv", str(GSPC_2018), "--ticker", "SPX"]) == 0
+    assert main(["predict", "--ticker", "SPX"]) == 1, "no model yet: refused, and none of the hour's predictions used"
+    assert main(["train", "--ticker", "SPX", "--config", '{"model_type": "drift"}']) == 0
+    assert main(["predict", "--ticker", "SPX"]) == 0
     capsys.readouterr()
     assert main(["predict", "--ticker", "SPX"]) == 1
     assert re.fullmatch(

@@ -1,6 +1,6 @@
 """The start page's one call: watchlist with day change and stale flag, recent jobs, outcomes since the last visit."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete
@@ -45,6 +45,10 @@ def test_the_watchlist_follows_default_tickers_with_change_and_staleness(session
     assert len(row.recent) == 30
     later = start_page(session=session, actor=actor, today=date(2019, 1, 4))
     assert later.watchlist[0].stale, "2019-01-02 and 01-03 traded"
+    before_close = start_page(session=session, actor=actor, today=datetime(2019, 1, 2, 20, 59, tzinfo=UTC))
+    assert not before_close.watchlist[0].stale, "2019-01-02's session closes at 21:00 UTC"
+    after_close = start_page(session=session, actor=actor, today=datetime(2019, 1, 2, 21, 0, tzinfo=UTC))
+    assert after_close.watchlist[0].stale, "the bar of 2019-01-02 is due from its close, not from the next day"
 
 
 def test_outcomes_are_listed_once_per_visit_with_hit_or_miss(session):

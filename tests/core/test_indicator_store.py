@@ -286,3 +286,54 @@ def test_each_ticker_of_one_file_is_stored_as_its_split_adjusted_chart_shows_it(
         )
         for column in INDICATOR_COLUMNS:
             np.testing.assert_allclose(stored[column], chart[column], rtol=1e-9, err_msg=f"{ticker} {column}")
+
+
+def test_an_upload_without_adjusted_closes_over_split_days_screens_as_the_shared_prices_do(session, actor):
+    """Shared prices with a 2:1 split eleven days before the end; the user uploads five pre-split days as
+    traded, with no adjusted close column. The import stores their close as their adjusted close: laid over
+    the shared adjusted days, those five once stood at twice the price (an RSI of 93 and an HV of 246 %)."""
+    raw = pd.read_csv(io.BytesIO(gspc_2018_bytes()))
+    raw.loc[: len(raw) - 12, ["Open", "High", "Low", "Close"]] *= 2
+    import_prices(
+        session=session, data=raw.to_csv(index=False).encode(), ticker="SPLT", date_format=None,
+        skip_bad_rows=False, owner=None,
+    )  # fmt: skip
+    traded = raw.iloc[225:230].drop(columns=["Adj Close"])
+    result = import_prices(
+        session=session, data=traded.to_csv(index=False).encode(), ticker="SPLT", date_format=None,
+        skip_bad_rows=False, owner=actor,
+    )  # fmt: skip
+    assert "no adjusted close column: the close is used" in result.notes
+    assert_same_row(screener_row(session, "SPLT", actor.user_id), screener_row(session, "SPLT", None))
+    other = Actor.of(create_user(session=session, username="jon", email="jon@example.com", password_hash="x"))
+    views = [
+        indicator_view(
+            session=session, actor=who, ticker="SPLT", start=None, end=None, params=IndicatorParams(), adjusted=True
+        )
+        for who in (actor, other)
+    ]
+    for column in ("open", "high", "low", "close", "volume", *INDICATOR_COLUMNS):
+        np.testing.assert_allclose(views[0][column], views[1][column], rtol=1e-9, err_msg=column)
+    stored = read_indicators(session=session, actor=actor, ticker="SPLT")
+    for column in INDICATOR_COLUMNS:
+        np.testing.assert_allclose(stored[column], views[0][column], rtol=1e-9, err_msg=column)
+
+
+def test_an_upload_of_already_adjusted_closes_without_the_column_keeps_them(session, actor):
+    """The user's close is the shared adjusted close (split-adjusted prices from another source): no further factor."""
+    raw = pd.read_csv(io.BytesIO(gspc_2018_bytes()))
+    adjusted = raw.iloc[225:230].drop(columns=["Adj Close"])
+    raw.loc[: len(raw) - 12, ["Open", "High", "Low", "Close"]] *= 2
+    import_prices(
+        session=session, data=raw.to_csv(index=False).encode(), ticker="SPLA", date_format=None,
+        skip_bad_rows=False, owner=None,
+    )  # fmt: skip
+    import_prices(
+        session=session, data=adjusted.to_csv(index=False).encode(), ticker="SPLA", date_format=None,
+        skip_bad_rows=False, owner=actor,
+    )  # fmt: skip
+    assert_same_row(screener_row(session, "SPLA", actor.user_id), screener_row(session, "SPLA", None))
+    view = indicator_view(
+        session=session, actor=actor, ticker="SPLA", start=None, end=None, params=IndicatorParams(), adjusted=True
+    )
+    np.testing.assert_allclose(view["close"].iloc[225:230], adjusted["Close"], rtol=1e-9)

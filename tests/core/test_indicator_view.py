@@ -66,3 +66,31 @@ def test_a_dividend_alone_leaves_volumes_as_traded():
     history = split_history().assign(adjusted_close=lambda frame: frame["close"] * 0.99)
     history.loc[10:, "adjusted_close"] = history.loc[10:, "close"]
     assert adjusted_prices(history)["volume"].to_numpy() == pytest.approx(history["volume"].to_numpy())
+
+
+def split_of(new: int, old: int, dividend: float = 1.0) -> pd.DataFrame:
+    """A new:old split on day 30 of 60 (the raw close divided by new / old, as many more shares traded),
+    the adjusted close running through it; before day 10, a dividend of 1 - dividend."""
+    days = pd.bdate_range("2024-01-02", periods=60)
+    adjusted = np.linspace(50.0, 55.0, len(days))
+    ratio = np.where(np.arange(len(days)) < 30, old / new, 1.0) * np.where(np.arange(len(days)) < 10, dividend, 1.0)
+    close = adjusted / ratio
+    volume = np.where(np.arange(len(days)) < 30, 1e6 * old / new, 1e6)
+    return pd.DataFrame(
+        {"date": days, "open": close, "high": close, "low": close, "close": close, "adjusted_close": adjusted,
+         "volume": volume}
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("new", "old"), [(6, 5), (5, 4), (4, 3), (3, 2), (2, 1), (3, 1), (1, 10), (4, 5)])
+def test_a_split_of_any_common_factor_counts_earlier_volumes_in_the_shares_after_it(new, old):
+    # A 5:4 split once moved the prices and left the volumes: OBV across it ran 1000, ..., 5500 for 1250, ..., 6250.
+    adjusted = adjusted_prices(split_of(new, old, dividend=0.97))
+    assert adjusted["volume"].to_numpy() == pytest.approx(np.full(60, 1e6))
+    assert adjusted["close"].to_numpy() == pytest.approx(np.linspace(50.0, 55.0, 60))
+
+
+@pytest.mark.parametrize("dividend", [0.99, 0.97, 0.95, 0.9])
+def test_a_dividend_of_up_to_ten_percent_is_no_split(dividend):
+    history = split_of(1, 1, dividend=dividend)
+    assert adjusted_prices(history)["volume"].to_numpy() == pytest.approx(history["volume"].to_numpy())

@@ -75,12 +75,30 @@ def test_bollinger_uses_the_population_deviation(prices):
     assert_same(upper, reference[0], 19)
 
 
-def test_macd_matches_talib(prices):
+def seeded_ema(values: np.ndarray, span: int) -> np.ndarray:
+    """An EMA seeded with the mean of its first span values, from the first value that is there (Pine's ta.ema)."""
+    out = np.full(len(values), np.nan)
+    first = int(np.flatnonzero(~np.isnan(values))[0])
+    out[first + span - 1] = values[first : first + span].mean()
+    for i in range(first + span, len(values)):
+        out[i] = out[i - 1] + (2 / (span + 1)) * (values[i] - out[i - 1])
+    return out
+
+
+def test_macd_is_the_difference_of_the_emas_the_chart_draws_as_tradingview_computes_it(prices):
+    # TA-Lib's MACD seeds its fast EMA where the slow one starts: 1.39 off the EMA 12 - EMA 26 drawn on
+    # the same chart on bar 33 of this year, and off TradingView's ta.ema(12) - ta.ema(26) for months.
+    close = prices["close"].to_numpy()
     line, signal, histogram = macd(prices["close"], 12, 26, 9)
-    reference = talib.MACD(prices["close"].to_numpy(), 12, 26, 9)
-    for ours, theirs in zip((line, signal, histogram), reference, strict=True):
-        assert_same(ours, theirs, 33)
-    np.testing.assert_allclose((line - signal).dropna(), histogram.dropna(), atol=1e-9)
+    difference = talib.EMA(close, 12) - talib.EMA(close, 26)
+    np.testing.assert_array_equal(line.to_numpy()[25:], difference[25:])
+    assert np.isnan(line.to_numpy()[:25]).all()
+    reference = seeded_ema(seeded_ema(close, 12) - seeded_ema(close, 26), 9)
+    assert_same(signal, reference, 25 + 8)
+    assert_same(histogram, (line - signal).to_numpy(), 33)
+    values = compute_all(prices.iloc[:40])
+    np.testing.assert_array_equal(values["macd"].to_numpy()[25:], (values["ema_12"] - values["ema_26"]).to_numpy()[25:])
+    assert values["macd_signal"].first_valid_index() == prices.index[33]
 
 
 def test_atr_is_wilders_true_range_average(prices):
@@ -93,11 +111,15 @@ def test_atr_is_wilders_true_range_average(prices):
     assert_same(atr(prices["high"], prices["low"], prices["close"], 14), reference, 14)
 
 
-def test_obv_adds_volume_on_up_days_and_subtracts_on_down_days(prices):
+def test_obv_starts_at_zero_and_adds_volume_on_up_days_and_subtracts_on_down_days(prices):
+    # As TradingView's ta.obv: TA-Lib starts at the first day's volume, a constant off every value.
     close, volume = prices["close"].to_numpy(), prices["volume"].to_numpy()
     direction = np.sign(np.diff(close))
-    reference = np.concatenate([[volume[0]], volume[0] + np.cumsum(direction * volume[1:])])
-    assert_same(obv(prices["close"], prices["volume"]), reference, 0)
+    reference = np.concatenate([[0.0], np.cumsum(direction * volume[1:])])
+    values = obv(prices["close"], prices["volume"]).to_numpy()
+    assert values[0] == 0.0
+    np.testing.assert_allclose(values, reference, rtol=0, atol=TOLERANCE * np.abs(reference).max())
+    np.testing.assert_array_equal(compute_all(prices)["obv"].to_numpy(), values)
 
 
 def test_gaps_in_the_dates_are_not_filled(prices):

@@ -49,7 +49,7 @@ from db.models.accounts import Role
 from db.models.forecasting import JobStatus
 from db.types import utc_now
 from tests.accounts import make_account
-from tests.core.forecasting.tiny import tiny_config
+from tests.core.forecasting.tiny import fixture_prices, tiny_config
 from tests.fixtures import gspc_2018_bytes
 from tests.process_state import reset_process_state
 
@@ -188,9 +188,9 @@ def test_a_job_redis_could_not_take_is_named_among_the_not_queued(app_database, 
         import_prices(session=session, data=short, ticker="SHORT", date_format=None, skip_bad_rows=False, owner=actor)
     with pytest.raises(Refusal) as refused:
         queue(actor, tickers=("SHORT", TICKER), model_type="median")
-    assert str(refused.value).startswith(
+    assert str(refused.value) == (
         f"queued 0 of 2 training jobs; not queued: SHORT (too little history: 40 days; at least {MIN_ROWS} are "
-        f"needed); {TICKER} (could not queue the job: Redis unreachable ("
+        f"needed); {TICKER} (could not queue the job: Redis unreachable)"
     )
     with session_scope() as session:
         rows = session.execute(
@@ -686,3 +686,84 @@ def test_a_running_walk_forward_says_when_it_will_stop(app_database, model_type,
     actor = make_account(app_database)
     job_id = open_job(actor, kind="walkforward", model_type=model_type)
     assert models.cancel_job(actor, job_id).message == said
+
+
+def trainings_left(actor) -> int:
+    (train,) = (q for q in quotas(actor=actor, settings=get_settings(), throttle=get_throttle()) if q.action == "train")
+    return train.remaining
+
+
+def fit_failure(config) -> str:
+    """What a job of these settings would fail with in the worker, on the same 251 days as JOBSPX."""
+    with pytest.raises(DatasetError) as failed:
+        train_model(fixture_prices(), config)
+    return str(failed.value)
+
+
+def test_settings_a_model_cannot_train_on_are_refused_at_submit_in_the_words_the_fit_fails_with(
+    app_database, queued_jobs
+):
+    # Enough days for MIN_ROWS, too few for the network's window: the job was queued, took the quota, then failed.
+    actor = make_account(app_database)
+    left = trainings_left(actor)
+    network = tiny_config(window=150)
+    said = fit_failure(network)
+    assert said.startswith("the LSTM needs at least 212 training days")
+    with pytest.raises(DatasetError) as trained:
+        queue(actor, window=150)
+    with pytest.raises(DatasetError) as submitted:
+        models.submit_job(actor, TICKER, network)
+    with pytest.raises(DatasetError) as ranked:  # the leaderboard fits the LSTM with these settings, and fails with it
+        models.submit_leaderboard(actor, TICKER, network)
+    assert str(trained.value) == str(submitted.value) == str(ranked.value) == said
+    ensemble = tiny_config(model_type="auto", validation_fraction=0.4, test_fraction=0.4)
+    with pytest.raises(DatasetError) as members:  # its ridge member has too few days left to learn from
+        models.submit_job(actor, TICKER, ensemble)
+    assert str(members.value) == fit_failure(ensemble)
+    assert trainings_left(actor) == left
+    with session_scope() as session:
+        assert session.scalars(select(TrainingJob.id).where(TrainingJob.user_id == actor.user_id)).all() == []
+    # The ensemble has no network member: its window does not matter, and the worker trains it.
+    assert models.submit_job(actor, TICKER, tiny_config(model_type="auto", window=150)).status == "queued"
+
+
+def test_an_unreachable_redis_is_logged_and_shown_without_its_address(monkeypatch, caplog):
+    use_env(monkeypatch, REDIS_URL="redis://:s3cret-word@127.0.0.1:1/0")
+    with caplog.at_level("WARNING", logger="candlecast.jobs"):
+        runner = runner_status()
+    assert runner.problem == (
+        f"cannot tell whether a worker listens on the queue {get_settings().training_queue!r}: Redis does not answer"
+    )
+    assert "127.0.0.1:1" in caplog.text, "the operator's log keeps the error"
+    assert "s3cret-word" not in caplog.text
+
+
+def test_a_job_redis_could_not_take_says_so_without_the_servers_address(app_database, monkeypatch, caplog):
+    use_env(monkeypatch, REDIS_URL="redis://:s3cret-word@127.0.0.1:1/0")
+    actor = make_account(app_database)
+    with caplog.at_level("WARNING", logger="candlecast.jobs"):
+        (job_id,) = queue(actor, model_type="median")
+    assert (job(job_id).error, job(job_id).message) == ("could not queue the job: Redis unreachable",) * 2
+    assert "127.0.0.1:1" in caplog.text
+    assert "s3cret-word" not in caplog.text
+
+
+@pytest.mark.redis
+def test_a_job_the_worker_failed_says_so_without_the_servers_address(app_database, queued_jobs, caplog):
+    from rq.job import Job
+    from rq.job import JobStatus as RQStatus
+    from rq.results import Result
+
+    actor = make_account(app_database)
+    (job_id,) = queue(actor, model_type="median")
+    queued = Job.fetch(f"candlecast-{job_id}", connection=require_redis())
+    crash = (
+        "Traceback (most recent call last):\n  ...\n"
+        "redis.exceptions.ConnectionError: Error 111 connecting to 10.1.2.3:6379. Connection refused."
+    )
+    Result.create_failure(queued, 600, exc_string=crash)
+    queued.set_status(RQStatus.FAILED)
+    with caplog.at_level("WARNING", logger="candlecast.jobs"):
+        failed = models.get_job(actor, job_id)
+    assert (failed.status, failed.error) == ("failed", "the worker failed: ConnectionError (its log has the details)")
+    assert "10.1.2.3:6379" in caplog.text

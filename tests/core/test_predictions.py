@@ -430,9 +430,12 @@ def test_a_prediction_says_when_its_prices_are_stale(session, actor):
     save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
     made = predict_made(session, actor, days=1)
     assert (made.last_bar, made.stale) == (datetime.date(2018, 12, 31), True), "years old"
-    # 2019-01-01 was a holiday: on the 2nd the newest close that must exist is the 31st's.
-    assert prices_are_stale("PRD", datetime.date(2018, 12, 31), today=datetime.date(2019, 1, 2)) is False
-    assert prices_are_stale("PRD", datetime.date(2018, 12, 28), today=datetime.date(2019, 1, 2)) is True
+    # 2019-01-01 was a holiday: until the 2nd's close (21:00 UTC) the newest close that must exist is the 31st's.
+    before_close = datetime.datetime(2019, 1, 2, 20, 59, tzinfo=datetime.UTC)
+    assert prices_are_stale("PRD", datetime.date(2018, 12, 31), now=before_close) is False
+    assert prices_are_stale("PRD", datetime.date(2018, 12, 28), now=before_close) is True
+    after_close = datetime.datetime(2019, 1, 2, 21, 0, tzinfo=datetime.UTC)
+    assert prices_are_stale("PRD", datetime.date(2018, 12, 31), now=after_close) is True, "due from the close"
 
 
 NEW_YORK_CLOSE_OF_3_DEC = datetime.datetime(2018, 12, 3, 21, 0, tzinfo=datetime.UTC)
@@ -592,3 +595,162 @@ def test_prices_of_a_ticker_outside_the_ledger_leave_its_freshness_alone(session
     before = ledger_freshness(session=session, actor=actor)
     upsert_prices(session=session, frame=bars(), ticker="ELSE", owner_id=None, source="yahoo")
     assert ledger_freshness(session=session, actor=actor) == before
+
+
+def restated_for_a_split(frame: pd.DataFrame, *, before: datetime.date, factor: float) -> pd.DataFrame:
+    """The prices as Yahoo serves them again after a split: every price before it divided by the factor."""
+    frame = frame.copy()
+    earlier = frame["date"] < before
+    frame.loc[earlier, ["open", "high", "low", "close", "adjusted_close"]] /= factor
+    return frame
+
+
+def test_a_split_whose_earlier_closes_are_restated_is_not_scored_as_a_move(session, actor):
+    # A 2:1 split on 2018-12-03; after it the whole history is fetched again, every earlier price halved.
+    upsert_prices(
+        session=session, frame=bars(until=datetime.date(2018, 11, 1)), ticker="PRD", owner_id=None, source="yahoo"
+    )
+    save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    make(session, actor, days=1)  # 2018-11-01 for 2018-11-02: matured before the split
+    upsert_prices(
+        session=session, frame=bars(until=datetime.date(2018, 11, 30)), ticker="PRD", owner_id=None, source="yahoo"
+    )
+    make(session, actor, days=3)  # 2018-11-30 for 2018-12-03, 12-04 and 12-06: across the split
+    split = bars()
+    split.loc[split["date"] >= datetime.date(2018, 12, 3), ["open", "high", "low", "close", "adjusted_close"]] /= 2
+    restated = restated_for_a_split(split, before=datetime.date(2018, 12, 3), factor=2)
+    upsert_prices(session=session, frame=restated, ticker="PRD", owner_id=None, source="yahoo")
+    fill_matured(session=session, ticker="PRD")
+    ledger = ledger_with_outcomes(session=session, actor=actor).set_index("target_date")
+    closes = bars().set_index("date")["close"]
+    for day in (datetime.date(2018, 11, 2), datetime.date(2018, 12, 3), datetime.date(2018, 12, 4)):
+        row = ledger.loc[day]
+        assert row["actual_close"] == pytest.approx(closes[day] / 2), "as the prices now say it traded"
+        assert row["actual_value"] == pytest.approx(closes[day]), f"{day}: on the prediction day's scale"
+        assert abs(row["error"]) < 0.05 * row["predicted_value"]
+
+
+def test_a_dividend_between_the_prediction_and_its_day_counts_as_part_of_the_return(session, actor):
+    upsert_prices(
+        session=session, frame=bars(until=datetime.date(2018, 11, 30)), ticker="PRD", owner_id=None, source="yahoo"
+    )
+    save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    make(session, actor, days=1)
+    # An ex-dividend day 2018-12-03 of 1 %: the adjusted closes before it fall by 1 %, the closes stay as traded.
+    paid = bars(until=datetime.date(2018, 12, 3)).copy()
+    paid.loc[paid["date"] < datetime.date(2018, 12, 3), "adjusted_close"] *= 0.99
+    upsert_prices(session=session, frame=paid, ticker="PRD", owner_id=None, source="yahoo")
+    fill_matured(session=session, ticker="PRD")
+    (scored,) = ledger_with_outcomes(session=session, actor=actor).to_dict("records")
+    close = bars().set_index("date")["close"][datetime.date(2018, 12, 3)]
+    assert scored["actual_close"] == pytest.approx(close)
+    assert scored["actual_value"] == pytest.approx(close / 0.99), "the dividend is no fall of the price"
+
+
+NEW_YORK_MIDDAY_OF_3_DEC = datetime.datetime(2018, 12, 3, 17, 0, tzinfo=datetime.UTC)
+
+
+def test_a_bar_whose_session_is_still_open_is_not_a_forecast_s_start(session, actor):
+    # An upload exported at noon in New York: its last row is the day so far.
+    so_far = bars(until=datetime.date(2018, 12, 3)).copy()
+    so_far.loc[so_far.index[-1], ["close", "adjusted_close"]] *= 0.97
+    upsert_prices(session=session, frame=so_far, ticker="PRD", owner_id=actor.user_id, source="upload")
+    save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    closes = bars().set_index("date")["close"]
+    early = predict_made(session, actor, days=2, now=NEW_YORK_MIDDAY_OF_3_DEC)
+    assert (early.last_bar, early.stale) == (datetime.date(2018, 11, 30), False), "the last close there is"
+    assert [r.base_close for r in early.rows] == pytest.approx([closes[datetime.date(2018, 11, 30)]] * 2)
+    assert [r.target_date for r in early.rows] == [datetime.date(2018, 12, 3), datetime.date(2018, 12, 4)]
+    # After the close the day's real close comes in, and a forecast from it is a new one.
+    upsert_prices(
+        session=session,
+        frame=bars(until=datetime.date(2018, 12, 3)),
+        ticker="PRD",
+        owner_id=actor.user_id,
+        source="upload",
+    )
+    late = predict_made(session, actor, days=1, now=NEW_YORK_CLOSE_OF_3_DEC + datetime.timedelta(minutes=1))
+    assert (late.last_bar, late.added) == (datetime.date(2018, 12, 3), 1)
+    assert late.rows[0].base_close == pytest.approx(closes[datetime.date(2018, 12, 3)])
+
+
+def test_a_failed_prediction_uses_none_of_the_hour_s_predictions(session, actor, monkeypatch):
+    from common.errors import BadInput
+
+    monkeypatch.setenv("ACTION_LIMITS", '{"free": {"predict": "1/hour"}}')
+    upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
+    upsert_prices(session=session, frame=bars().head(5), ticker="FEW", owner_id=None, source="yahoo")
+    save_version(session=session, actor=actor, ticker="FEW", result=tiny_result())
+    throttle = Throttle(MemoryStorage())
+    settings = load_settings()
+    for ticker, refusal in (("PRD", PredictionError), ("NOSUCH", PredictionError), ("FEW", BadInput)):
+        with pytest.raises(refusal):
+            predict(session=session, actor=actor, ticker=ticker, days=1, settings=settings, throttle=throttle)
+    save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    made = predict(session=session, actor=actor, ticker="PRD", days=1, settings=settings, throttle=throttle)
+    assert made.added == 1
+
+
+def test_too_few_prices_for_the_model_s_window_are_refused_in_plain_words(session, actor):
+    from common.errors import BadInput, NotFound
+
+    upsert_prices(session=session, frame=bars().head(5), ticker="PRD", owner_id=None, source="yahoo")
+    save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    with pytest.raises(BadInput) as refused:
+        predict_made(session, actor, days=1)
+    assert not isinstance(refused.value, NotFound)
+    # A window of 10 days, each with its 33 days of indicator warm-up (MACD's) before it.
+    assert str(refused.value) == "PRD has 5 days of prices; this model needs at least 43"
+    upsert_prices(session=session, frame=bars().head(42), ticker="PRD", owner_id=None, source="yahoo")
+    with pytest.raises(BadInput, match="PRD has 42 days of prices; this model needs at least 43"):
+        predict_made(session, actor, days=1)
+    upsert_prices(session=session, frame=bars().head(43), ticker="PRD", owner_id=None, source="yahoo")
+    assert predict_made(session, actor, days=1).added == 1
+
+
+def test_deleting_an_upload_gives_the_ledger_the_closes_left(session, actor):
+    from core.data.service import delete_ticker
+
+    upsert_prices(
+        session=session, frame=bars(until=datetime.date(2018, 11, 30)), ticker="PRD", owner_id=None, source="yahoo"
+    )
+    save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    make(session, actor, days=3)  # for 2018-12-03, 12-04 and 12-06
+    upsert_prices(
+        session=session, frame=bars(until=datetime.date(2018, 12, 3)), ticker="PRD", owner_id=None, source="yahoo"
+    )
+    # The analyst's own file: a wrong close for 12-03, and 12-04, which the shared prices lack.
+    mine = bars(until=datetime.date(2018, 12, 4)).tail(2).copy()
+    mine[["open", "high", "close", "adjusted_close"]] *= 1.10
+    upsert_prices(session=session, frame=mine, ticker="PRD", owner_id=actor.user_id, source="upload")
+    assert fill_matured(session=session, ticker="PRD") == 2
+    delete_ticker(session=session, actor=actor, ticker="PRD", shared=False)
+    ledger = ledger_with_outcomes(session=session, actor=actor).set_index("target_date")
+    closes = bars().set_index("date")["close"]
+    assert ledger.loc[datetime.date(2018, 12, 3), "actual_close"] == pytest.approx(closes[datetime.date(2018, 12, 3)])
+    pending = ledger.loc[datetime.date(2018, 12, 4)]
+    assert pd.isna(pending["actual_close"]), "no close of 12-04 is left"
+    assert pd.isna(pending["matured_at"])
+    assert pd.isna(pending["inside"])
+    assert fill_matured(session=session, ticker="PRD") == 0, "nothing left to change"
+
+
+def test_deleting_every_price_of_a_ticker_leaves_its_forecasts_pending(session, actor):
+    from core.data.service import delete_ticker
+
+    upsert_prices(
+        session=session, frame=bars(until=datetime.date(2018, 11, 30)), ticker="PRD", owner_id=None, source="yahoo"
+    )
+    save_version(session=session, actor=actor, ticker="PRD", result=tiny_result())
+    make(session, actor, days=1)
+    upsert_prices(
+        session=session, frame=bars(until=datetime.date(2018, 12, 3)), ticker="PRD", owner_id=None, source="yahoo"
+    )
+    assert fill_matured(session=session, ticker="PRD") == 1
+    admin = Actor.of(
+        create_user(session=session, username="ada", email="ada@example.com", password_hash="x", role=Role.ADMIN)
+    )
+    delete_ticker(session=session, actor=admin, ticker="PRD", shared=True)
+    session.expire_all()
+    (row,) = session.scalars(select(Prediction)).all()
+    assert (row.actual_value, row.matured_at) == (None, None)

@@ -6,6 +6,7 @@ import pytest
 from scipy.stats import norm
 
 from core.analysis import AnalysisError, portfolio_risk
+from core.data.calendar import calendar_for
 from core.data.frames import normalise_provider_frame
 from core.risk import (
     RiskError,
@@ -15,6 +16,7 @@ from core.risk import (
     historical_var,
     parametric_cvar,
     parametric_var,
+    periods_per_year,
     portfolio_returns,
     risk_report,
 )
@@ -65,7 +67,9 @@ def test_report_for_a_real_series():
     report = risk_report(closes, {"SPX": 1.0}, days_a_year=252, horizon=20, paths=200)
     m = report.metrics
     daily = closes["SPX"].pct_change().dropna().to_numpy()
-    assert m["annualised_volatility"] == pytest.approx(daily.std(ddof=1) * np.sqrt(252))
+    per_year = len(daily) / ((closes.index[-1] - closes.index[0]).days / 365.25)  # 250 returns in 363 days
+    assert m["annualised_volatility"] == pytest.approx(daily.std(ddof=1) * np.sqrt(per_year))
+    assert m["days_a_year"] == 251.5
     assert m["var_historical_95"] == pytest.approx(-np.quantile(daily, 0.05))
     assert -0.25 < m["max_drawdown"] < -0.15  # the fourth quarter of 2018
     assert list(report.fan.columns) == ["day", "p05", "p25", "p50", "p75", "p95"]
@@ -108,14 +112,14 @@ def test_a_benchmark_with_a_shorter_history_leaves_the_portfolio_s_own_figures_w
     assert (stored.start_date, stored.benchmark) == (pd.Timestamp(frame["date"].iloc[0]).date(), "SHORT")
 
 
-def test_a_coin_s_volatility_is_annualised_by_365_days(session):
+def test_a_coin_s_volatility_is_annualised_by_the_365_days_a_year_it_trades(session):
     actor = Actor.of(create_user(session=session, username="rco", email="rco@example.com", password_hash="x"))
-    frame = normalise_provider_frame(gspc_2018_frame()).frame
-    upsert_prices(session=session, frame=frame, ticker="BTC-USD", owner_id=None, source="yahoo")
+    coin = daily_coin(normalise_provider_frame(gspc_2018_frame()).frame)
+    upsert_prices(session=session, frame=coin, ticker="BTC-USD", owner_id=None, source="yahoo")
     report, _ = portfolio_risk(session=session, actor=actor, weights={"BTC-USD": 1.0})
-    daily = frame["adjusted_close"].pct_change().dropna().to_numpy()
-    assert report.metrics["days_a_year"] == 365
-    assert report.metrics["annualised_volatility"] == pytest.approx(daily.std(ddof=1) * np.sqrt(365))
+    daily = coin["adjusted_close"].pct_change().dropna().to_numpy()
+    assert report.metrics["days_a_year"] == 365.2, "363 returns in the 363 days from 2018-01-02 to 2018-12-31"
+    assert report.metrics["annualised_volatility"] == pytest.approx(daily.std(ddof=1) * np.sqrt(365.25))
     assert len(report.fan) == 365, "the scenarios look one year ahead"
 
 
@@ -154,7 +158,7 @@ def test_a_coin_s_beta_against_a_weekday_index_spans_the_same_days_on_both_sides
     assert report.metrics["beta_days"] == len(benchmark) - 1
     own_returns = coin.pct_change().dropna()
     assert report.metrics["days"] == len(own_returns), "the coin's own figures keep its weekends"
-    assert report.metrics["annualised_volatility"] == pytest.approx(own_returns.std() * np.sqrt(365))
+    assert report.metrics["annualised_volatility"] == pytest.approx(own_returns.std() * np.sqrt(365.25))
 
 
 def test_a_coin_s_beta_against_the_index_through_the_service(session):
@@ -191,3 +195,82 @@ def test_a_quiet_but_real_series_keeps_its_sharpe_ratio():
     report = risk_report(closes, {"X": 1.0}, days_a_year=252)
     returns = closes["X"].pct_change().dropna()
     assert report.metrics["sharpe"] == pytest.approx(returns.mean() / returns.std() * np.sqrt(252))
+
+
+def daily_coin(frame: pd.DataFrame) -> pd.DataFrame:
+    """A coin's bars on every calendar day of the frame's span: the weekday bars, and the last of them at weekends."""
+    bars = frame.drop(columns=["date"]).set_index(pd.to_datetime(frame["date"]))
+    bars = bars.reindex(pd.date_range(bars.index.min(), bars.index.max(), freq="D"))
+    bars["close"] = bars["close"].ffill() * np.exp(np.random.default_rng(5).normal(0, 0.01, len(bars)))
+    bars = bars.ffill().assign(adjusted_close=lambda bars: bars["close"])
+    return bars.rename_axis("date").reset_index().assign(date=lambda bars: bars["date"].dt.date)[frame.columns]
+
+
+@pytest.mark.parametrize("coin_days", [400, 50], ids=["2018", "under a quarter"])
+def test_a_ticker_of_weight_0_plays_no_part_in_the_portfolio_s_figures(session, coin_days):
+    # Read with the rest, a weight-0 ticker of 60 days cut the portfolio's history to those 60 days, and a
+    # weight-0 stock beside a coin put the coin on the stock's days and annualised it by 252, not 365.
+    actor = Actor.of(create_user(session=session, username="rzw", email="rzw@example.com", password_hash="x"))
+    stock = normalise_provider_frame(gspc_2018_frame()).frame
+    coin = daily_coin(stock).tail(coin_days)
+    upsert_prices(session=session, frame=coin, ticker="BTC-USD", owner_id=None, source="yahoo")
+    upsert_prices(session=session, frame=stock.tail(60), ticker="NEW", owner_id=None, source="yahoo")
+    alone, _ = portfolio_risk(session=session, actor=actor, weights={"BTC-USD": 1.0})
+    with_zero, stored = portfolio_risk(session=session, actor=actor, weights={"BTC-USD": 1.0, "NEW": 0.0})
+    assert with_zero.metrics["days"] == alone.metrics["days"] == len(coin) - 1
+    assert with_zero.metrics.keys() == alone.metrics.keys()
+    for key, figure in alone.metrics.items():
+        assert with_zero.metrics[key] == (figure if isinstance(figure, str) else pytest.approx(figure, rel=1e-12)), key
+    assert list(with_zero.correlation.columns) == ["BTC-USD"], "a ticker the portfolio does not hold has no row"
+    assert (stored.tickers, stored.weights) == (["BTC-USD", "NEW"], [1.0, 0.0]), "the weights as asked"
+
+
+def test_a_ticker_of_weight_0_needs_no_prices(session):
+    actor = Actor.of(create_user(session=session, username="rzn", email="rzn@example.com", password_hash="x"))
+    upsert_prices(
+        session=session,
+        frame=normalise_provider_frame(gspc_2018_frame()).frame,
+        ticker="HELD",
+        owner_id=None,
+        source="yahoo",
+    )
+    report, _ = portfolio_risk(session=session, actor=actor, weights={"HELD": 1.0, "NONE": 0.0})
+    assert report.metrics["days"] == 250
+    with pytest.raises(AnalysisError, match="sum to more than 0"):
+        portfolio_risk(session=session, actor=actor, weights={"HELD": 0.0})
+
+
+def grows_ten_percent_a_year(tickers: list[str], start: str = "2010-01-04", end: str = "2019-12-31") -> pd.DataFrame:
+    """Closes growing exactly 10 % a calendar year, on the sessions every one of these tickers' exchanges holds."""
+    columns = {}
+    for ticker in tickers:
+        sessions = calendar_for(ticker).sessions_in_range(start, end)
+        columns[ticker] = pd.Series(100 * 1.1 ** ((sessions - sessions[0]).days / 365.25), index=sessions)
+    return pd.DataFrame(columns).dropna()
+
+
+@pytest.mark.parametrize("tickers", [["AAPL"], ["7203.T"], ["7203.T", "AAPL"], ["VOD.L", "AAPL"]])
+def test_a_price_growing_10_percent_a_year_is_annualised_at_10_percent_whatever_days_its_markets_trade(tickers):
+    # Scaled by 252 returns a year, Tokyo's 245 sessions came out 10.29 % a year, Tokyo's and New York's 237
+    # shared ones 10.67 %, and their volatility and Sharpe by the square root of 252/237 too much.
+    closes = grows_ten_percent_a_year(tickers)
+    report = risk_report(closes, dict.fromkeys(tickers, 1.0), days_a_year=252, horizon=5, paths=10)
+    returns = closes.iloc[:, 0].pct_change().dropna()
+    per_year = len(returns) / ((closes.index[-1] - closes.index[0]).days / 365.25)
+    assert report.metrics["annualised_return"] == pytest.approx(0.10, rel=1e-9)
+    assert report.metrics["annualised_volatility"] == pytest.approx(returns.std() * np.sqrt(per_year), rel=1e-9)
+    assert report.metrics["sharpe"] == pytest.approx(returns.mean() / returns.std() * np.sqrt(per_year), rel=1e-9)
+    assert report.metrics["days_a_year"] == pytest.approx(per_year, abs=0.05)
+
+
+def test_returns_a_year_are_counted_over_the_calendar_span_from_the_day_before_the_first_return():
+    start, end = pd.Timestamp("2024-01-01"), pd.Timestamp("2025-01-01")  # 366 days
+    assert periods_per_year(250, start, end, days_a_year=252) == pytest.approx(250 / (366 / 365.25))
+    assert periods_per_year(366, start, end, days_a_year=365) == pytest.approx(365.25)
+
+
+@pytest.mark.parametrize("days", [1, 5, 91])
+def test_a_span_under_a_quarter_of_a_year_is_annualised_by_the_market_s_convention(days):
+    # Two returns over a weekend and a day would otherwise be 243 returns a year, one return over a day 365.
+    start = pd.Timestamp("2024-01-05")
+    assert periods_per_year(days, start, start + pd.Timedelta(days=days), days_a_year=252) == 252

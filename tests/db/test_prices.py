@@ -15,6 +15,8 @@ from db.repositories.prices import (
     read_prices,
     series_versions,
     upsert_prices,
+    visible_days,
+    visible_days_of,
 )
 from db.repositories.users import create_user
 from tests.fixtures import gspc_2018_frame
@@ -191,3 +193,22 @@ def test_every_write_of_a_series_gives_it_a_new_version_in_its_scope_only(sessio
     assert set(anns) == {None, ann.user_id}
     assert anns[None] == seen[-1], "an upload leaves the shared series' version alone"
     assert series_versions(session=session, actor=ben, ticker="SPX") == {None: seen[-1]}
+
+
+def test_visible_day_counts_of_several_tickers_agree_with_visible_days_in_one_query(
+    session, bars, people, engine, monkeypatch
+):
+    ann, ben = people
+    upsert_prices(session=session, frame=bars, ticker="SPX", owner_id=None, source="yahoo")
+    upsert_prices(session=session, frame=bars.head(5), ticker="SPX", owner_id=ann.user_id, source="upload")
+    later = bars.head(3).assign(date=bars["date"].head(3) + pd.DateOffset(years=1))
+    upsert_prices(session=session, frame=later, ticker="SPX", owner_id=ann.user_id, source="upload")
+    upsert_prices(session=session, frame=bars.head(7), ticker="MINE", owner_id=ann.user_id, source="upload")
+    tickers = ["SPX", "MINE", "NONE"]
+    for actor, expected in ((ann, {"SPX": 254, "MINE": 7, "NONE": 0}), (ben, {"SPX": 251, "MINE": 0, "NONE": 0})):
+        with recorded_statements(engine, monkeypatch) as statements:
+            counted = visible_days_of(session=session, actor=actor, tickers=tickers)
+        assert len(statements) == 1
+        assert counted == expected
+        assert counted == {ticker: visible_days(session=session, actor=actor, ticker=ticker) for ticker in tickers}
+    assert visible_days_of(session=session, actor=ann, tickers=[]) == {}

@@ -92,6 +92,43 @@ def test_the_ledger_draws_each_model_apart():
     assert [list(t.y) for t in figure.data if t.name == "SPX actual"] == [[1.1]]
 
 
+@pytest.mark.parametrize("order", [slice(None), slice(None, None, -1)])
+def test_the_ledger_s_actual_is_on_the_scale_of_the_newest_forecast_of_its_day(order):
+    # A 2:1 split on 2018-12-03: the forecast made before it, and its actual, are on the old scale.
+    ledger = pd.DataFrame(
+        {
+            "ticker": ["PRD", "PRD"],
+            "model": ["PRD v1", "PRD v1"],
+            "prediction_date": pd.to_datetime(["2018-11-30", "2018-12-03"]).date,
+            "target_date": pd.to_datetime(["2018-12-04", "2018-12-04"]).date,
+            "predicted_value": [2792.0, 1396.0],
+            "lower": [2700.0, 1350.0],
+            "upper": [2880.0, 1440.0],
+            "actual_value": [2700.06, 1350.03],
+        }
+    ).iloc[order]  # whichever order the rows come in
+    figure = ledger_figure(ledger)
+    drawn = {t.name: list(t.y) for t in figure.data if t.name in ("PRD v1 predicted", "PRD actual")}
+    assert drawn == {"PRD v1 predicted": [1396.0], "PRD actual": [1350.03]}
+
+
+def test_a_model_s_line_runs_in_target_order_whichever_day_its_forecasts_were_made():
+    ledger = pd.DataFrame(
+        {
+            "ticker": ["SPX", "SPX"],
+            "model": ["SPX v1", "SPX v1"],
+            "prediction_date": pd.to_datetime(["2019-01-02", "2019-01-04"]).date,  # five days ahead, then one
+            "target_date": pd.to_datetime(["2019-01-09", "2019-01-07"]).date,
+            "predicted_value": [9.0, 7.0],
+            "lower": [8.0, 6.0],
+            "upper": [10.0, 8.0],
+            "actual_value": [None, None],
+        }
+    )
+    [line] = [t for t in ledger_figure(ledger).data if t.name == "SPX v1 predicted"]
+    assert (list(pd.to_datetime(line.x).day), list(line.y)) == ([7, 9], [7.0, 9.0])
+
+
 def test_volume_bars_take_the_colour_of_their_day(view):
     figure = candlestick_figure(view)
     every_day, falling_days = (trace for trace in figure.data if trace.type == "bar")
@@ -320,3 +357,63 @@ def test_a_loss_curve_alone_still_shows_its_fall():
     low, high = figure.layout.yaxis.range
     assert 0.0095 < low < 0.0100
     assert 0.0102 < high < 0.0107
+
+
+def scaled_view(scale: float) -> pd.DataFrame:
+    """The fixture's bars with every price scaled as a low-priced asset's would be, and their indicators."""
+    prices = gspc_2018_frame().reset_index().rename(columns=str.lower).drop(columns=["adj close"])
+    prices["date"] = prices["date"].dt.tz_localize(None)
+    prices[["open", "high", "low", "close"]] *= scale
+    return pd.concat([prices, compute_all(prices)], axis=1)
+
+
+def hover_of(figure, axis: str, value: float) -> str:
+    """A value as the axis's d3 hoverformat shows it (',.2f' reads the same in Python)."""
+    return format(value, figure.layout[axis].hoverformat)
+
+
+def test_a_token_s_chart_hover_tells_its_close_from_its_ema_and_shows_macd_s_sign():
+    token = scaled_view(0.0000229 / 2506.850098)
+    figure = indicator_figure(token, overlays=["EMA"], panes=["MACD", "ATR"], ema_spans=(12, 200))
+    last = token.iloc[-1]
+    assert hover_of(figure, "yaxis", last["close"]) != hover_of(figure, "yaxis", last["ema_200"])
+    assert hover_of(figure, "yaxis", last["close"]).rstrip("0") == "0.0000229"
+    assert hover_of(figure, "yaxis3", last["macd"]).startswith("-0.0000005996")
+    assert hover_of(figure, "yaxis4", last["atr_14"]).startswith("0.0000005629")
+    assert figure.layout.yaxis.tickformat is None, "',.0f' ticks of a price below 1 all read 0"
+
+
+def test_a_coin_s_candlestick_hover_shows_four_significant_digits():
+    coin = scaled_view(1 / 50_000)
+    figure = candlestick_figure(coin)
+    assert hover_of(figure, "yaxis", coin["close"].iloc[-1]).startswith("0.05014")
+
+
+def test_an_index_s_chart_hover_keeps_two_decimals_and_thousands_separators(view):
+    figure = indicator_figure(view, overlays=["EMA"], panes=["MACD", "ATR"], ema_spans=(12, 200))
+    assert hover_of(figure, "yaxis", 2506.850098) == "2,506.85"
+    assert (figure.layout.yaxis3.hoverformat, figure.layout.yaxis4.hoverformat) == (",.2f", ",.2f")
+    assert figure.layout.yaxis.tickformat == ",.0f"
+
+
+def test_a_coin_s_ledger_hover_shows_four_significant_digits():
+    days = pd.to_datetime(["2019-01-02", "2019-01-03"]).date
+    ledger = pd.DataFrame(
+        {
+            "ticker": "DOGE-USD",
+            "model": "DOGE-USD v1",
+            "prediction_date": pd.to_datetime(["2018-12-31"] * 2).date,
+            "target_date": days,
+            "predicted_value": [0.050137, 0.050208],
+            "lower": [0.0489, 0.0488],
+            "upper": [0.0512, 0.0514],
+            "actual_value": [0.054326, None],
+        }
+    )
+    hovers = {trace.name: trace.hovertemplate for trace in ledger_figure(ledger).data if trace.hovertemplate}
+    assert set(hovers.values()) == {"%{y:,.5f}"}, hovers
+
+
+def test_the_ledger_hover_of_a_stock_and_an_index_keeps_two_decimals():
+    hovers = {trace.hovertemplate for trace in ledger_figure(two_ticker_ledger()).data if trace.hovertemplate}
+    assert hovers == {"%{y:,.2f}"}

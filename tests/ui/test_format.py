@@ -1,11 +1,12 @@
-"""Readable tables: word column names, two-decimal prices, percentages, local dates, empty cells."""
+"""Readable tables: word column names, prices to their size's decimals, percentages, local dates, empty cells."""
 
+import re
 from datetime import date
 
 import pandas as pd
 import pytest
 
-from ui.format import day, label, percent, price, readable
+from ui.format import MINUS, day, label, percent, price, readable
 
 
 def test_identifiers_become_words():
@@ -109,3 +110,97 @@ def test_volatility_reads_in_percent_as_its_chart_pane_shows_it():
     assert config["Volatility 20 d"]["type_config"]["format"] == "%.2f %%"
     assert shown["Volatility 20 d"].iloc[0] == pytest.approx(29.12)
     assert config["ATR 14"]["type_config"]["format"] == "%,.2f"
+
+
+def latest_values(scale: float) -> dict[str, str]:
+    """The Latest values table of the fixture's last day, every price scaled as a low-priced asset's would be."""
+    from core.indicators import compute_all
+    from tests.fixtures import gspc_2018_frame
+    from ui.format import as_rows
+
+    prices = gspc_2018_frame().reset_index().rename(columns=str.lower).drop(columns=["adj close"])
+    prices[["open", "high", "low", "close"]] *= scale
+    latest = pd.concat([prices, compute_all(prices)], axis=1).iloc[-1].drop("date")
+    rows = as_rows(latest)
+    return dict(zip(rows["Indicator"], rows["Value"], strict=True))
+
+
+PRICE_SCALED = ("Close", "EMA 12", "EMA 200", "MACD", "MACD histogram", "ATR 14")
+# A negative value starts with the minus sign: show_table turns a leading hyphen into '-65.63 (a formula).
+
+
+def test_an_index_s_latest_values_keep_two_decimals_and_thousands_separators():
+    shown = latest_values(1.0)
+    assert {name: shown[name] for name in PRICE_SCALED} == {
+        "Close": "2,506.85",
+        "EMA 12": "2,510.42",
+        "EMA 200": "2,721.09",
+        "MACD": f"{MINUS}65.63",
+        "MACD histogram": f"{MINUS}3.72",
+        "ATR 14": "61.62",
+    }
+
+
+def test_a_coin_at_five_cents_shows_its_close_apart_from_its_ema_and_the_sign_of_its_macd():
+    shown = latest_values(1 / 50_000)  # the fixture's 2,506.85 close is 0.050137
+    assert {name: shown[name] for name in PRICE_SCALED} == {
+        "Close": "0.05014",
+        "EMA 12": "0.05021",
+        "EMA 200": "0.05442",
+        "MACD": f"{MINUS}0.001313",
+        "MACD histogram": f"{MINUS}0.00007432",
+        "ATR 14": "0.001232",
+    }
+    assert (shown["RSI 14"], shown["Volatility 20 d"]) == ("41.71", "29.25 %"), "no price scale: unchanged"
+
+
+def test_a_token_at_a_fraction_of_a_cent_shows_its_significant_digits():
+    shown = latest_values(0.0000229 / 2506.850098)
+    assert {name: shown[name] for name in PRICE_SCALED} == {
+        "Close": "0.0000229",
+        "EMA 12": "0.00002293",
+        "EMA 200": "0.00002486",
+        "MACD": f"{MINUS}0.0000005996",
+        "MACD histogram": f"{MINUS}0.00000003394",
+        "ATR 14": "0.0000005629",
+    }
+
+
+def test_zero_reads_0_and_a_tiny_negative_never_reads_minus_zero():
+    assert price(0.0) == "0"
+    assert price(-0.0) == "0"
+    assert price(-0.00000031) == "-0.00000031"
+    assert price(0.5) == "0.50", "below 1, four significant digits, trailing zeros past the cents dropped"
+    assert price(1.5) == "1.50"
+
+
+def shown_as(config: dict, name: str, value: float) -> str:
+    """A value as its NumberColumn's printf format ('%,.8f') shows it."""
+    spec = config[name]["type_config"]["format"]
+    assert re.fullmatch(r"%,\.\d+f", spec), spec
+    return format(value, spec[1:])
+
+
+def test_a_screener_of_small_priced_coins_shows_every_price_column_to_its_smallest_value():
+    frame = pd.DataFrame(
+        {
+            "ticker": ["SHIB-USD", "DOGE-USD"],
+            "date": pd.to_datetime(["2024-05-01"] * 2),
+            "close": [0.00002291, 0.1312],
+            "rsi_14": [28.1, 29.5],
+            "ema_200": [0.00002405, 0.1287],
+            "macd_hist": [-0.00000031, 0.00042],
+            "hv_20": [0.71, 0.65],
+        }
+    )
+    _, config = readable(frame, keep={"date": "Last bar"})
+    assert [shown_as(config, "Close", v) for v in (0.00002291, 0.1312)] == ["0.00002291", "0.13120000"]
+    assert [shown_as(config, "EMA 200", v) for v in (0.00002405, 0.1287)] == ["0.00002405", "0.12870000"]
+    assert shown_as(config, "MACD histogram", -0.00000031) == "-0.0000003100"
+    assert config["RSI 14"]["type_config"]["format"] == "%,.2f"
+    assert config["Volatility 20 d"]["type_config"]["format"] == "%.2f %%", "percentages keep their format"
+
+
+def test_a_screener_of_stocks_keeps_two_decimals():
+    _, config = readable(pd.DataFrame({"close": [2506.85, 12.3], "macd_hist": [-3.72, 1.5], "atr_14": [61.6, 1.1]}))
+    assert {config[name]["type_config"]["format"] for name in ("Close", "MACD histogram", "ATR 14")} == {"%,.2f"}

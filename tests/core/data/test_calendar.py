@@ -1,13 +1,23 @@
 """Exchange calendars: holidays are skipped, the exchange follows the ticker's suffix, staleness counts sessions."""
 
 import warnings
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
 
 from common.errors import BadInput
-from core.data.calendar import exchange_for, is_stale, last_trading_day, session_end, trading_days_after
+from core.data.calendar import exchange_for, is_stale, session_end, trading_days_after
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def last_closed_session(now: datetime, ticker: str) -> date:
+    from core.data.calendar import last_closed_session
+
+    return last_closed_session(now, ticker)
 
 
 def iso(days: pd.DatetimeIndex) -> list[str]:
@@ -38,7 +48,7 @@ def test_crypto_trades_every_day_and_currencies_every_weekday():
     # Friday 2018-12-28: bitcoin's next day is Saturday; a currency pair's is Monday, New Year's Eve.
     assert iso(trading_days_after(date(2018, 12, 28), 2, "BTC-USD")) == ["2018-12-29", "2018-12-30"]
     assert iso(trading_days_after(date(2018, 12, 28), 2, "EURUSD=X")) == ["2018-12-31", "2019-01-01"]
-    assert last_trading_day(date(2018, 12, 31), "BTC-USD") == date(2018, 12, 30)
+    assert last_closed_session(utc("2018-12-31 00:00"), "BTC-USD") == date(2018, 12, 30)
     far = pd.Timestamp.today().normalize() + pd.Timedelta(days=800)
     assert len({day.day_of_week for day in trading_days_after(far, 7, "BTC-USD")}) == 7
 
@@ -58,11 +68,58 @@ def test_days_past_the_published_calendar_continue_on_weekdays():
 
 
 def test_a_holiday_does_not_make_prices_stale():
-    # On Wednesday 2019-01-02 the newest close that must exist is Monday's: Tuesday was New Year's Day.
-    assert last_trading_day(date(2019, 1, 2), "^GSPC") == date(2018, 12, 31)
-    assert not is_stale(date(2018, 12, 31), date(2019, 1, 2), "^GSPC")
-    assert is_stale(date(2018, 12, 28), date(2019, 1, 2), "^GSPC")
-    assert last_trading_day(date(2018, 12, 31), "^GSPC") == date(2018, 12, 28)  # Monday after a weekend
+    # Before Wednesday 2019-01-02's close the newest close that must exist is Monday's: Tuesday was New Year's Day.
+    assert last_closed_session(utc("2019-01-02 12:00"), "^GSPC") == date(2018, 12, 31)
+    assert not is_stale(date(2018, 12, 31), utc("2019-01-02 12:00"), "^GSPC")
+    assert is_stale(date(2018, 12, 28), utc("2019-01-02 12:00"), "^GSPC")
+    assert last_closed_session(utc("2018-12-31 12:00"), "^GSPC") == date(2018, 12, 28)  # Monday after a weekend
+
+
+def test_tokyo_s_monday_bar_is_due_once_tokyo_closed_though_the_utc_day_is_not_over():
+    # Monday 2026-12-07: Tokyo closed at 15:30 JST, 06:30 UTC; Friday's bar is no longer the newest due.
+    assert last_closed_session(utc("2026-12-07 13:21"), "7203.T") == date(2026, 12, 7)
+    assert is_stale(date(2026, 12, 4), utc("2026-12-07 13:21"), "7203.T")
+    assert not is_stale(date(2026, 12, 4), utc("2026-12-07 06:29"), "7203.T")
+
+
+def test_new_york_s_monday_bar_is_due_from_its_close_at_21_utc():
+    assert is_stale(date(2026, 12, 4), utc("2026-12-07 22:00"), "AAPL")
+    assert is_stale(date(2026, 12, 4), utc("2026-12-07 21:00"), "AAPL"), "due at the close itself"
+    assert not is_stale(date(2026, 12, 4), utc("2026-12-07 20:59"), "AAPL")
+    assert last_closed_session(utc("2026-12-07 20:59"), "AAPL") == date(2026, 12, 4)
+
+
+def test_an_early_close_makes_the_day_s_bar_due_at_that_close():
+    # Friday 2026-11-27, the day after Thanksgiving: New York closes at 13:00 EST, 18:00 UTC.
+    assert last_closed_session(utc("2026-11-27 18:30"), "AAPL") == date(2026, 11, 27)
+    assert is_stale(date(2026, 11, 25), utc("2026-11-27 18:30"), "AAPL")
+    assert not is_stale(date(2026, 11, 25), utc("2026-11-27 17:59"), "AAPL")
+
+
+def test_a_crypto_day_is_due_at_midnight_utc():
+    # 24/7: each day's session ends at 00:00 UTC of the next, as session_end says.
+    assert session_end(date(2026, 12, 6), "BTC-USD") == utc("2026-12-07 00:00")
+    assert last_closed_session(utc("2026-12-07 13:21"), "BTC-USD") == date(2026, 12, 6)
+    assert last_closed_session(utc("2026-12-07 00:00"), "BTC-USD") == date(2026, 12, 6)
+    assert last_closed_session(utc("2026-12-06 23:59"), "BTC-USD") == date(2026, 12, 5)
+    assert not is_stale(date(2026, 12, 6), utc("2026-12-07 13:21"), "BTC-USD")
+    assert is_stale(date(2026, 12, 5), utc("2026-12-07 13:21"), "BTC-USD")
+
+
+def test_past_the_published_calendar_the_last_session_is_the_weekday_before():
+    from core.data.calendar import calendar_for
+
+    beyond = calendar_for("AAPL").last_session + pd.Timedelta(days=30)
+    monday = beyond + pd.Timedelta(days=(7 - beyond.day_of_week) % 7)
+    now = monday.tz_localize(UTC) + pd.Timedelta(hours=23)
+    assert last_closed_session(now.to_pydatetime(), "AAPL") == (monday - pd.Timedelta(days=3)).date()
+
+
+def test_staleness_is_judged_at_an_instant_never_at_a_bare_day():
+    with pytest.raises(TypeError, match="timezone-aware"):
+        is_stale(date(2026, 12, 4), date(2026, 12, 7), "AAPL")
+    with pytest.raises(TypeError, match="timezone-aware"):
+        is_stale(date(2026, 12, 4), datetime(2026, 12, 7, 22), "AAPL")
 
 
 def test_building_a_calendar_leaves_no_deprecation_warning_of_the_library_in_the_logs(monkeypatch):
@@ -133,7 +190,8 @@ def test_berlin_and_munich_keep_the_german_exchanges_holidays_and_hours():
 def test_riyadh_trades_sunday_to_thursday():
     # Thursday 2026-03-05: the Saudi exchange's next sessions are Sunday and Monday, never the Friday.
     assert iso(trading_days_after(date(2026, 3, 5), 2, "2222.SR")) == ["2026-03-08", "2026-03-09"]
-    assert last_trading_day(date(2026, 3, 8), "2222.SR") == date(2026, 3, 5)
+    assert last_closed_session(utc("2026-03-08 11:00"), "2222.SR") == date(2026, 3, 5)
+    assert last_closed_session(utc("2026-03-08 12:00"), "2222.SR") == date(2026, 3, 8)
 
 
 def test_a_session_ends_at_its_exchange_close_and_a_crypto_day_at_midnight_utc():

@@ -1,7 +1,7 @@
 """The data-quality report on a file with gaps, zero volumes, an outlier, a split and a stale end."""
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from fractions import Fraction
 
 import pandas as pd
@@ -24,6 +24,14 @@ def test_a_clean_year_has_no_problems_but_is_stale_later():
     assert report.problems() == []
     later = quality_report(bars(), ticker="^GSPC", today=date(2019, 1, 10))
     assert later.problems() == ["stale: the last bar is 2018-12-31, the exchange last traded on 2019-01-09"]
+
+
+def test_staleness_is_judged_at_the_exchange_s_close_of_the_day():
+    # Wednesday 2019-01-02 closed at 21:00 UTC: from then on the 31st's bar is no longer the newest due.
+    before = quality_report(bars(), ticker="^GSPC", today=datetime(2019, 1, 2, 20, 59, tzinfo=UTC))
+    assert (before.last_trading_day, before.stale) == (date(2018, 12, 31), False)
+    after = quality_report(bars(), ticker="^GSPC", today=datetime(2019, 1, 2, 21, 0, tzinfo=UTC))
+    assert after.problems() == ["stale: the last bar is 2018-12-31, the exchange last traded on 2019-01-02"]
 
 
 def test_a_file_with_gaps_zero_volumes_an_outlier_and_a_split():

@@ -82,3 +82,37 @@ def test_a_header_line_alone_lists_no_ticker():
     from core.data.tickers import parse_ticker_file
 
     assert parse_ticker_file(b"Ticker,Name\n") == ([], [])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"Stock\nAAPL\nMSFT\n",
+        b"stock\nAAPL\nMSFT\n",
+        b"Name\r\nAAPL\r\nMSFT\r\n",
+        b"Code\nAAPL\nMSFT\n",
+        b"CODE\naapl\nmsft\n",
+        b"Security\nAAPL\nmsft\n",
+        b"ticker\nAAPL\nMSFT\n",
+        b"SYMBOLS\nAAPL\nMSFT\n",
+    ],
+    ids=["Stock", "stock", "Name-crlf", "Code", "CODE-over-lower-case", "Security-over-mixed", "ticker", "SYMBOLS"],
+)
+def test_a_one_column_list_drops_its_header_word_written_otherwise_than_its_tickers(data):
+    from core.data.tickers import parse_ticker_file
+
+    assert parse_ticker_file(data) == (["AAPL", "MSFT"], [])
+
+
+def test_a_header_word_written_as_the_tickers_under_it_is_a_ticker():
+    from core.data.tickers import parse_ticker_file
+
+    assert parse_ticker_file(b"CODE\nAAPL\nMSFT\n") == (["CODE", "AAPL", "MSFT"], [])
+    assert parse_ticker_file(b"name\naapl\nmsft\n") == (["NAME", "AAPL", "MSFT"], [])
+
+
+def test_a_header_word_below_the_first_row_is_a_ticker():
+    from core.data.tickers import parse_ticker_file
+
+    assert parse_ticker_file(b"Stock\nAAPL\nCODE\nMSFT\n") == (["AAPL", "CODE", "MSFT"], [])
+    assert parse_ticker_file(b"AAPL\nStock\nMSFT\n") == (["AAPL", "STOCK", "MSFT"], [])

@@ -18,3 +18,15 @@ def test_parts_that_leave_less_than_a_fifth_are_refused_in_the_train_form_s_word
     assert str(refused.value) == (
         "validation fraction + test fraction must leave at least 20 % of the days for training; 0.45 + 0.4 leaves 15 %"
     )
+
+
+def test_a_seed_is_one_numpy_and_tensorflow_take():
+    from pydantic import ValidationError
+
+    assert TrainingConfig(seed=2**32 - 1).seed == 2**32 - 1
+    assert TrainingConfig(seed=0).seed == 0
+    for seed in (2**32, -1):
+        with pytest.raises(ValidationError):
+            TrainingConfig(seed=seed)
+    with pytest.raises(ModelSettingsError, match=r"^seed: Input should be less than or equal to 4294967295$"):
+        parse_config(seed=2**32)

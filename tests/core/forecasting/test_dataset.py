@@ -37,3 +37,14 @@ def test_a_later_price_never_changes_an_earlier_feature_row(prices):
 def test_too_short_a_history_is_refused(prices):
     with pytest.raises(DatasetError, match="too little history"):
         evaluate("ridge", prices.head(70))
+
+
+def test_the_warm_up_a_submit_counts_is_the_first_complete_row_of_real_prices(prices):
+    # A submit knows only the day count; the fit reads the table. Both must find the same first window.
+    from core.forecasting.config import FEATURES as ALL_FEATURES
+    from core.forecasting.dataset import warm_up_days
+
+    for name in ALL_FEATURES:
+        column = feature_table(prices, (name,))[name].to_numpy()
+        assert warm_up_days((name,)) == int(np.argmax(~np.isnan(column))), name
+    assert warm_up_days(FEATURES) == 33

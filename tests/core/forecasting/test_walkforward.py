@@ -152,6 +152,31 @@ def test_the_history_a_walk_forward_needs_is_one_rule_for_the_worker_and_the_sub
     assert walk_forward(sample.tail(281), config, settings).metrics["days"] == 30
 
 
+def test_validation_days_that_reach_the_first_origin_are_refused_naming_the_days(sample):
+    # The first window's model was fitted on no day at all: drift's mean of nothing, every score NaN or a crash.
+    config = tiny_config(model_type="median")
+    plan = WalkForwardSettings(windows=1, step=50, validation_days=349)  # the first origin is day 349 of 400
+    said = "^validation_days: 349 of the 349 days before the first window's origin leave none to train on; at most 348$"
+    with pytest.raises(DatasetError, match=said):
+        wf.window_plan(400, config, plan)
+    with pytest.raises(DatasetError, match=said):
+        walk_forward(sample.tail(400), config, plan)
+    with pytest.raises(DatasetError, match=r"^validation_days: 400 of the 349 days"):
+        wf.window_plan(400, config, WalkForwardSettings(windows=1, step=50, validation_days=400))
+    assert wf.window_plan(400, config, WalkForwardSettings(windows=1, step=50, validation_days=348)) == (50, 349)
+
+
+def test_a_first_window_too_short_for_the_network_is_refused_in_the_words_its_fit_fails_with(sample):
+    # The submit's check (window_plan) let it through and every window's fit failed in the worker.
+    config, plan = tiny_config(window=250), WalkForwardSettings(windows=1, step=30)
+    said = "^the LSTM needs at least 312 training days"  # 33 days of MACD warm-up, a window of 250, then 30
+    with pytest.raises(DatasetError, match=said):
+        wf.window_plan(281, config, plan, ticker="XYZ")
+    with pytest.raises(DatasetError, match=said):
+        walk_forward(sample.tail(281), config, plan)
+    assert wf.window_plan(281, tiny_config(model_type="median", window=250), plan) == (30, 250)
+
+
 def test_the_walk_forward_verdict_judges_the_absolute_error_its_test_measured():
     # Up 0.6 % on 65 % of days, down 1.2 % on the rest: the median forecast halves no squared error,
     # yet its absolute error is lower, and the Diebold-Mariano test on absolute errors says so.

@@ -170,6 +170,22 @@ def test_the_metrics_view_holds_the_actors_runs_and_latest_leaderboard(database)
     assert analysis.metrics_view(other).leaderboard is None
 
 
+def test_the_metrics_view_counts_the_history_of_every_versioned_ticker_in_one_query(database, monkeypatch):
+    from db.engine import get_engine
+    from tests.queries import recorded_statements
+
+    actor = make_account(database)
+    own_prices(actor)
+    with session_scope() as session:
+        for ticker in ("^GSPC", "NOPRICES", "ALSO-NONE"):
+            stored = {"artifact": b"", "artifact_sha256": "0" * 64}
+            session.add(ModelVersion(user_id=actor.user_id, ticker=ticker, version=1, model_type="ridge", **stored))
+    with recorded_statements(get_engine(), monkeypatch) as statements:
+        view = analysis.metrics_view(actor)
+    assert view.history_days == {"^GSPC": 251, "NOPRICES": 0, "ALSO-NONE": 0}
+    assert sum("historical_data" in statement for statement in statements) == 1
+
+
 def test_risk_weights_are_checked_before_any_price_is_read(database):
     actor = make_account(database)
     with pytest.raises(BadInput, match="weights: 2 given for 1 tickers"):

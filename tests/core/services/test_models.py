@@ -7,6 +7,7 @@ from sqlalchemy.engine import URL
 
 from common.config import get_settings
 from common.errors import Refusal
+from core.data.service import import_prices
 from core.forecasting.artifacts import unpack
 from core.forecasting.registry import save_version
 from core.forecasting.training import train_model
@@ -16,6 +17,7 @@ from db.migrate import upgrade_to_head
 from db.models.accounts import Role
 from tests.accounts import make_account
 from tests.core.forecasting.tiny import fixture_prices, resigned, tiny_config
+from tests.fixtures import gspc_2018_bytes
 
 
 @pytest.fixture
@@ -85,3 +87,17 @@ def test_a_stored_artifact_that_does_not_match_its_sha256_is_never_re_signed(dat
     _use_key(monkeypatch, "the key after rotation, fedcba9876543210")
     with pytest.raises(Refusal, match="SPX v1: the stored artifact does not match its SHA-256; refusing to export it"):
         models.export_bundle(actor, version.id)
+
+
+def test_deleting_a_version_names_its_predictions_as_the_ledger_then_names_them(database):
+    actor = make_account(database)
+    result = train_model(fixture_prices(), tiny_config(model_type="median"), ticker="SPX")
+    with session_scope() as session:
+        import_prices(
+            session=session, data=gspc_2018_bytes(), ticker="SPX", date_format=None, skip_bad_rows=False, owner=actor
+        )
+        version = save_version(session=session, actor=actor, ticker="SPX", result=result)
+    forecasts.predict(actor, "SPX", 2, version.id)
+    deleted = models.delete(actor, version.id)
+    assert (deleted.kept, deleted.ledger_name) == (2, "SPX v1 · median drift, deleted")
+    assert set(forecasts.ledger(actor)["model"]) == {deleted.ledger_name}
