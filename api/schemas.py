@@ -176,6 +176,9 @@ class ModelVersionOut(Judged):
     version: int
     model_type: str
     is_active: bool
+    trained_on: str | None = Field(
+        description="the ticker whose prices trained it, when it was imported under another; null: its own"
+    )
     parameters: dict[str, Any]
     data_start: date | None
     data_end: date | None
@@ -295,8 +298,9 @@ class JobOut(Orm):
     id: uuid.UUID
     ticker: str
     kind: str
-    model_type: ConfiguredKind = Field(
-        validation_alias="config", description="the model type the job trains or evaluates"
+    model_type: ConfiguredKind | None = Field(
+        validation_alias="config",
+        description="the model type the job trains or evaluates; null for a leaderboard, which ranks every model type",
     )
     status: str
     progress: float
@@ -307,6 +311,12 @@ class JobOut(Orm):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+    @field_validator("model_type")
+    @classmethod
+    def _leaderboard_has_none(cls, model_type: str | None, info: ValidationInfo) -> str | None:
+        # Its settings still hold the default type ("auto"), which the job does not train alone.
+        return None if info.data.get("kind") == "leaderboard" else model_type
 
 
 class JobList(BaseModel):

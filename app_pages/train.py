@@ -290,6 +290,7 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
                     "Persistence MAE": stored_number(v.metrics.get("naive_mae")),
                     "Trained": local_moment(v.created_at),
                     "Prices": f"{day(v.data_start)} to {day(v.data_end)}" if v.data_start and v.data_end else "—",
+                    "Trained on": f"{v.trained_on} prices" if v.trained_on else None,
                 }
                 for v in versions
             ]
@@ -304,6 +305,9 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
                 "Version": st.column_config.NumberColumn(format="%d", pinned=True),
                 "Verdict": st.column_config.TextColumn(width=text_width(shown["Verdict"], "Verdict")),
                 "Trained": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+                "Trained on": st.column_config.TextColumn(
+                    help="The ticker whose prices the model was fitted on, where it is not the version's own"
+                ),
                 "MAE": st.column_config.NumberColumn(format="%.2f", help="Mean absolute error of the close, test days"),
                 "Persistence MAE": st.column_config.NumberColumn(
                     format="%.2f", help="The same error of tomorrow = today"
@@ -362,7 +366,8 @@ def render_import(actor: Actor) -> None:
     version = attempt(models.import_bundle, actor, upload.getvalue(), ticker or None)
     if version:
         # The versions table and chooser above were drawn without it.
-        done_then_rerun(f"Imported as {version.ticker} v{version.version}.")
+        learned = f", a model trained on {version.trained_on} prices" if version.trained_on else ""
+        done_then_rerun(f"Imported as {version.ticker} v{version.version}{learned}.")
 
 
 def render_leaderboard(actor: Actor, view: models.TrainView) -> None:

@@ -4,17 +4,18 @@ The job row is the truth the pages read: status, progress, loss history, error. 
 job writes to it in short transactions, beats a heartbeat, and checks for cancellation after each
 epoch; a job whose runner went silent is marked failed when anyone next looks at the list.
 
-Without Redis, the app runs each job in a child process of its own (`python -m core.worker --job`),
-one at a time. Training in a thread of the app's process ran 2-4x slower than the command line and
-stalled every page meanwhile: Keras drives each batch from Python, so the training thread and the
-server's event loop and script threads took turns at the GIL, and TensorFlow's thread pools fought
-them for two cores. A child process has its own interpreter, so the server's threads have the GIL to
-themselves, and it runs at a lower CPU priority (core.worker), so the server has the cores when a
-page asks for them.
+Without Redis, the app runs each job in a child process of its own (`python -m core.worker --job`), one
+at a time per app process (the REST API's process runs its own). Training in a thread of the app's
+process ran 2-4x slower than the command line and stalled every page meanwhile: Keras drives each batch
+from Python, so the training thread and the server's event loop and script threads took turns at the
+GIL, and TensorFlow's thread pools fought them for two cores. A child process has its own interpreter,
+so the server's threads have the GIL to themselves, and it runs at a lower CPU priority (core.worker),
+so the server has the cores when a page asks for them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -57,13 +58,22 @@ from db.types import utc_now
 log = get_logger("jobs")
 
 STALE_AFTER = timedelta(minutes=5)  # heartbeats come every epoch and every 15 s within one
+# dispatch writes a job's marker (rq:..., local:...) a moment after its row is committed; a queued row still
+# without one this long after was never handed to a runner (the database failed, or the app stopped, between).
+DISPATCH_GRACE = timedelta(minutes=3)
+NEVER_DISPATCHED = "the job was never handed to a runner (the app or its database failed as it was queued)"
 RQ_JOB_TIMEOUT_SECONDS = 2 * 60 * 60
+# Said by the job itself when RQ stops it (TrainingRun), and by the reaper when RQ recorded it failed so.
+QUEUE_TIMED_OUT = f"the job ran longer than the queue allows ({RQ_JOB_TIMEOUT_SECONDS // 3600} hours)"
 FINISHED = (JobStatus.SUCCEEDED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value)
 OPEN = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 WAITING_MESSAGE = "waiting for a worker"
 LOCAL_WAITING_MESSAGE = "waiting for its turn"
 LOCAL_BUSY_MESSAGE = "queued: waiting for the job before it"
+CHILD_POLL_SECONDS = 5.0  # how often the runner reads the row of the job whose process it waits for
+CLOSED_CHILD_GRACE_SECONDS = 10.0  # a job's process closing its own row exits within this
 LOCAL_PREFIXES = ("local:", "thread:")  # thread: marks jobs of versions that trained inside the app
+RUNNER_FAILED = "the app could not start this job (its log has the details)"
 QUEUE_UNREACHABLE = "could not queue the job: Redis unreachable"
 CANCELLING_EPOCH = "cancelling at the end of this epoch"
 CANCELLING_WINDOW = "cancelling at the end of this window"
@@ -74,6 +84,7 @@ CANCELLING_FIT = "cancelling when the fit ends: this model type has no epochs; n
 _ERROR_LINE = re.compile(r"^(?:\w+\.)*(\w+)(?::|$)")
 
 _local_queue: queue.Queue[tuple[str, str | None]] = queue.Queue()
+_local_pending: set[str] = set()  # this process's runner holds them, written marker or not
 _local_runner: threading.Thread | None = None
 _local_runner_lock = threading.Lock()
 
@@ -131,7 +142,11 @@ def _drain_local_queue() -> None:
             run_in_child_process(uuid.UUID(job_id), address)
         except Exception:  # one broken job must not stop the jobs after it
             log.exception("local runner failed on job %s", job_id)
+            # Failed saying so, if the database lets it; else the reaper fails it (no marker) or its heartbeat does.
+            with contextlib.suppress(Exception):
+                _finish(get_sessionmaker(), uuid.UUID(job_id), JobStatus.FAILED, error=RUNNER_FAILED, only_open=True)
         finally:
+            _local_pending.discard(job_id)
             _local_queue.task_done()
 
 
@@ -156,14 +171,44 @@ def run_in_child_process(job_id: uuid.UUID, client_address: str | None = None) -
     # Lowered at once: the process lowers itself only after its imports, half a second of a core
     # that a page would otherwise wait behind.
     lower_job_process(child.pid)
-    with session_scope(sessions, action="record job process") as session:
-        job = session.get(TrainingJob, job_id)
-        if job is not None:
-            job.queue_job_id = _local_marker(child.pid)
-    code = child.wait()
+    try:
+        with session_scope(sessions, action="record job process") as session:
+            job = session.get(TrainingJob, job_id)
+            if job is not None:
+                job.queue_job_id = _local_marker(child.pid)
+    except Exception:  # noqa: BLE001 - logged by the scope; the process runs and is waited for all the same
+        pass
+    code = _wait_for_child(child, sessions, job_id)
     if code != 0:
         log.warning("training process %s of job %s ended with %s", child.pid, job_id, code)
     _finish(sessions, job_id, JobStatus.FAILED, error=_process_end(code), only_open=True)
+
+
+def _wait_for_child(child: subprocess.Popen, sessions, job_id: uuid.UUID) -> int:
+    """The child's exit code; a child whose job someone else closed (the reaper, say) is killed after a grace.
+
+    A hung or stopped child never ends by itself, and the jobs queued after it waited behind a job shown as failed.
+    """
+    while True:
+        try:
+            return child.wait(timeout=CHILD_POLL_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            with session_scope(sessions, action="watch job process", read_only=True) as session:
+                job = session.get(TrainingJob, job_id)
+                closed = job is None or job.status not in OPEN
+        except Exception:  # noqa: BLE001 - logged by the scope; asked again at the next poll
+            continue
+        if not closed:
+            continue
+        try:
+            return child.wait(timeout=CLOSED_CHILD_GRACE_SECONDS)  # a job that ended itself exits at once
+        except subprocess.TimeoutExpired:
+            log.warning("job %s was closed while its process %s went on: killing it", job_id, child.pid)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.pid, signal.SIGKILL)  # its own session and group (start_new_session)
+            return child.wait()
 
 
 def _process_end(code: int) -> str:
@@ -240,14 +285,20 @@ def dispatch(job_id: uuid.UUID, settings: Settings | None = None) -> None:
             return
     else:
         marker = _local_marker()
-    with session_scope(sessions, action="dispatch job") as session:
-        job = session.get(TrainingJob, job_id)
-        if job is not None and job.queue_job_id is None:
-            job.queue_job_id = marker
-            if not settings.redis_url and _local_queue.unfinished_tasks:
-                job.message = LOCAL_BUSY_MESSAGE
+    try:
+        with session_scope(sessions, action="dispatch job") as session:
+            job = session.get(TrainingJob, job_id)
+            if job is not None and job.queue_job_id is None:
+                job.queue_job_id = marker
+                if not settings.redis_url and _local_queue.unfinished_tasks:
+                    job.message = LOCAL_BUSY_MESSAGE
+    except Exception:  # noqa: BLE001 - logged by the scope; the job is handed over all the same
+        # A job RQ holds runs whatever its row says (the reaper asks RQ by its id, candlecast-<job id>); a
+        # local one goes to the runner below, which writes its marker again when it starts the job's process.
+        pass
     if not settings.redis_url:
         # The runner thread and the job's process have no request: the address travels with the job.
+        _local_pending.add(str(job_id))
         _local_queue.put((str(job_id), current_client_address()))
         _ensure_local_runner()
 
@@ -344,8 +395,11 @@ def owned_job(*, session: Session, actor: Actor, job_id: uuid.UUID) -> TrainingJ
 
 def cancel_job(*, session: Session, actor: Actor, job_id: uuid.UUID) -> TrainingJob:
     """A queued job is cancelled at once; a running one stops at its next boundary and saves nothing; a finished
-    one is returned as it ended."""
-    require(actor, Permission.TRAIN)  # as the API's cancel route: a viewer reads jobs, never stops them
+    one is returned as it ended.
+
+    Whatever the owner's role now is: cancelling frees the machine, it trains nothing (an analyst demoted to
+    viewer stops the jobs they queued before).
+    """
     job = owned_job(session=session, actor=actor, job_id=job_id)
     session.refresh(job, with_for_update=True)  # a runner saving its result has the row: read its ending, after it
     if job.status in FINISHED:
@@ -388,7 +442,7 @@ def reap_stale_jobs(
     open_jobs = session.scalars(query).all()
     # RQ is asked before any row is locked: a Redis that hangs then holds up this list alone, never the
     # runners' heartbeats or a cancel, which write the same rows.
-    verdicts = _rq_verdicts([job.queue_job_id.removeprefix("rq:") for job in open_jobs if _asks_rq(job, settings)], now)
+    verdicts = _rq_verdicts([rq_id for job in open_jobs if (rq_id := _rq_id(job, now, settings))], now)
     stale = [job.id for job in open_jobs if _why_stale(job, now, settings, verdicts)]
     if not stale:
         return 0
@@ -414,11 +468,20 @@ def reap_stale_jobs(
     return reaped
 
 
-def _asks_rq(job: TrainingJob, settings: Settings) -> bool:
-    # Only until a runner takes the job: a flushed or restarted Redis loses RQ's entry, not the worker, which
-    # goes on beating and would save its result after the job had been called dead.
-    marker = job.queue_job_id or ""
-    return marker.startswith("rq:") and bool(settings.redis_url) and job.status == JobStatus.QUEUED.value
+def _rq_id(job: TrainingJob, now, settings: Settings) -> str | None:
+    """The RQ job to ask about this row, if any: only until a runner takes the job, as a flushed or restarted
+    Redis loses RQ's entry, not the worker, which goes on beating and would save its result after the job had
+    been called dead. A row whose marker was never written is asked about by the id dispatch gives every job."""
+    if not settings.redis_url or job.status != JobStatus.QUEUED.value:
+        return None
+    marker = job.queue_job_id
+    if marker is None:
+        return f"candlecast-{job.id}" if _undispatched(job, now) else None
+    return marker.removeprefix("rq:") if marker.startswith("rq:") else None
+
+
+def _undispatched(job: TrainingJob, now) -> bool:
+    return job.status == JobStatus.QUEUED.value and job.queue_job_id is None and now - job.created_at > DISPATCH_GRACE
 
 
 def _why_stale(job: TrainingJob, now, settings: Settings, rq_verdicts: dict[str, str | None]) -> str | None:
@@ -429,8 +492,11 @@ def _why_stale(job: TrainingJob, now, settings: Settings, rq_verdicts: dict[str,
     marker = job.queue_job_id or ""
     if marker.startswith(LOCAL_PREFIXES):
         return _local_failure(marker)  # this machine's processes: whether they live is known, not guessed
-    if _asks_rq(job, settings):
-        return rq_verdicts.get(marker.removeprefix("rq:"))  # none when Redis did not answer: heartbeat only
+    rq_id = _rq_id(job, now, settings)
+    if rq_id is not None:
+        return rq_verdicts.get(rq_id)  # none when Redis did not answer: heartbeat only
+    if not settings.redis_url and _undispatched(job, now) and str(job.id) not in _local_pending:
+        return NEVER_DISPATCHED
     return None
 
 
@@ -493,7 +559,7 @@ def _rq_failure(queued, now) -> str | None:
         log.warning("the worker failed queued job %s: %s", queued.id, crash or "no detail")
         return _worker_failure(crash)
     # A worker marks our row running in its first transaction, seconds after RQ hands it the job, and
-    # RQ's SimpleWorker beats for neither while the job runs: a job RQ started long ago that our row
+    # RQ's job entry records no progress of ours: a job RQ started long ago that our row
     # still calls queued lost its worker in between (killed, or its machine stopped).
     if status == RQStatus.STARTED and queued.started_at is not None and now - queued.started_at > STALE_AFTER:
         taken = f"{queued.started_at:%H:%M:%S} UTC"
@@ -507,7 +573,7 @@ def _worker_failure(crash: str) -> str:
     if not raised:
         return "the worker failed (its log has the details)"
     if raised[-1] == "JobTimeoutException":
-        return f"the job ran longer than the queue allows ({RQ_JOB_TIMEOUT_SECONDS // 3600} hours)"
+        return QUEUE_TIMED_OUT
     return f"the worker failed: {raised[-1]} (its log has the details)"
 
 
@@ -568,7 +634,9 @@ class RunnerStatus:
     def summary(self) -> str:
         """One line for the Train page and the status panels."""
         if self.local:
-            return "jobs run one at a time, each in a process of its own on the app's machine"
+            # Per process: the app and the REST API (`make api`) each run their own queue; set REDIS_URL and
+            # run workers for one queue of the whole deployment.
+            return "jobs run one at a time per app process, each in a process of its own on the app's machine"
         if self.workers is None or self.workers == 0:
             return self.problem or ""
         idle = self.workers - self.busy

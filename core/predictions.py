@@ -7,6 +7,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,9 @@ from db.repositories.predictions import (
 )
 from db.repositories.predictions import ledger_freshness as read_ledger_freshness
 from db.repositories.prices import read_prices, read_prices_of
+
+if TYPE_CHECKING:
+    from core.forecasting.predict import DayForecast
 
 
 class PredictionError(NotFound, ValueError):
@@ -126,6 +130,9 @@ def predict(
         raise  # the calendar's own sentence: prices that end before the exchange's calendar starts
     except ValueError as error:  # prices the model cannot read, a gap in its window (a volume of 0, say)
         raise TooFewPricesError(f"{ticker}'s prices cannot be forecast by this model: {error}") from None
+    _refuse_non_prices(
+        forecasts, f"{ticker} v{version.version}", unbounded=not np.isfinite(loaded.model.interval.scale)
+    )
     authorise_action(session=session, actor=actor, action="predict", settings=settings, throttle=throttle)
     last = prices.iloc[-1]
     last_bar = last["date"].date()
@@ -158,6 +165,25 @@ def predict(
         latency_ms=(time.perf_counter() - started) * 1000,
     )
     return PredictionsMade(version, rows, added, last_bar, prices_are_stale(ticker, last_bar, now=now))
+
+
+def _refuse_non_prices(forecasts: list[DayForecast], name: str, *, unbounded: bool) -> None:
+    """PredictionError unless every forecast is a price (finite, above 0) inside finite bounds; an unbounded
+    interval's upper bound, infinite by design (too few validation residuals for its level), stays."""
+    for forecast in forecasts:
+        upper_ok = np.isfinite(forecast.upper) or (unbounded and forecast.upper == np.inf)
+        if (
+            not (np.isfinite(forecast.predicted_close) and forecast.predicted_close > 0)
+            or not np.isfinite(forecast.lower)
+            or not upper_ok
+            or not np.isfinite(forecast.confidence)
+        ):
+            raise PredictionError(
+                f"{name} forecasts no price for {forecast.target_date:%Y-%m-%d} "
+                f"(predicted {forecast.predicted_close:.4g}, interval {forecast.lower:.4g} to {forecast.upper:.4g}): "
+                "nothing was stored; its parameters are not "
+                "those of a model fitted on prices, so delete it or activate another version"
+            )
 
 
 def _closed_sessions(prices: pd.DataFrame, ticker: str, now: datetime) -> pd.DataFrame:

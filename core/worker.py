@@ -22,8 +22,10 @@ from common.logging import configure_logging, get_logger
 from core.redis_client import RedisState, redis_status, require_redis
 
 # RQ drops a worker from its registry this long (+60 s) after its last heartbeat, so a killed
-# worker stops counting as "listening" within three minutes instead of RQ's default eight.
+# worker stops counting as "listening" within three minutes instead of RQ's default eight; a busy
+# one too, as it beats from a thread while its job runs (TrainingWorker).
 WORKER_TTL_SECONDS = 120
+BUSY_BEAT_SECONDS = 30.0
 PARENT_CHECK_SECONDS = 2.0
 # Training is batch work; pages answer people. TensorFlow's thread pools and the training loop keep
 # both cores busy, and at equal priority the app's server got a share of a core like theirs: pages
@@ -47,7 +49,12 @@ log = get_logger("jobs")
 
 
 class TrainingWorker(SimpleWorker):
-    """RQ's SimpleWorker, which registers itself again when Redis has forgotten it.
+    """RQ's SimpleWorker, which beats while its job runs and registers itself again when Redis has forgotten it.
+
+    A SimpleWorker runs the job in its own thread and so cannot beat meanwhile: RQ gives its key the
+    job's timeout + 60 s to live instead (two hours), and a worker killed during a job counted as
+    "listening (1 busy)" all that while. This one beats from a thread every BUSY_BEAT_SECONDS and
+    never asks its key to outlive a beat by more than WORKER_TTL_SECONDS + 60.
 
     A Redis restart (this Redis keeps nothing on disk) or a flush drops the worker's registration
     while it goes on listening: the Train page and `core check` then said no worker listened, and
@@ -55,11 +62,29 @@ class TrainingWorker(SimpleWorker):
     """
 
     def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
-        super().heartbeat(timeout, pipeline)
+        limit = self.worker_ttl + 60
+        super().heartbeat(min(timeout or limit, limit), pipeline)
         if pipeline is None and not self.connection.hexists(self.key, "birth"):
             log.warning("Redis had forgotten worker %s: registering it again", self.name)
             self.connection.delete(self.key)  # only the heartbeat's field: register_birth refuses a live key
             self.register_birth()
+
+    def execute_job(self, job, queue) -> None:
+        done = threading.Event()
+        beats = threading.Thread(target=self._beat_until, args=(done,), name="candlecast-worker-beat", daemon=True)
+        beats.start()
+        try:
+            super().execute_job(job, queue)
+        finally:
+            done.set()
+            beats.join()
+
+    def _beat_until(self, done: threading.Event) -> None:
+        while not done.wait(BUSY_BEAT_SECONDS):
+            try:
+                self.heartbeat()
+            except Exception:  # a Redis that fails a beat may answer the next one
+                log.warning("worker %s could not beat during its job", self.name, exc_info=True)
 
 
 def run_local_job(job_id: uuid.UUID, client_address: str | None = None) -> int:

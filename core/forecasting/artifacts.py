@@ -86,6 +86,21 @@ class Bundle:
     verified: bool  # signed with this deployment's key
 
 
+def content_digest(metadata: dict[str, Any]) -> str:
+    """The SHA-256 of what a bundle's model is: its type, settings and files' checksums.
+
+    It leaves out the signature and the zip's packing (both change when the key does or the file is
+    zipped again) and the claims around the model (ticker, scores, dates), so one model re-signed,
+    re-zipped or exported from a renamed copy digests the same. Migration 0019 computes it alike.
+    """
+    content = {
+        "model_type": metadata.get("model_type", "lstm"),
+        "parameters": metadata.get("parameters") or {},
+        "files": metadata.get("files") or {},
+    }
+    return sha256(json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode())
+
+
 def canonical(metadata: dict[str, Any]) -> bytes:
     """The bytes a signature covers: the metadata without its signature, keys sorted, compact."""
     unsigned = {key: value for key, value in metadata.items() if key != "signature"}
@@ -115,8 +130,16 @@ def pack(
 
 
 def check_entries(archive: zipfile.ZipFile, limits: dict[str, int], what: str) -> None:
-    """Refuse, before inflating anything, entries that are unexpected, too large, or suspiciously compressed."""
+    """Refuse, before inflating anything, entries that are unexpected, repeated, too large, or suspiciously compressed.
+
+    A name written twice is refused: `unzip -p` reads the first entry of a name and Python the last,
+    so a checksum and a signature that vouch for one say nothing of the other.
+    """
+    seen: set[str] = set()
     for info in archive.infolist():
+        if info.filename in seen:
+            raise ArtifactError(f"{what}: two entries named {info.filename[:80]!r}; refused")
+        seen.add(info.filename)
         limit = limits.get(info.filename)
         if limit is None:
             raise ArtifactError(f"{what}: unexpected entry {info.filename[:80]!r}")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from core.forecasting import artifacts, zoo
 from core.forecasting.artifacts import ArtifactError, Bundle, pack, unpack
@@ -15,6 +16,7 @@ from core.forecasting.config import ModelSettingsError
 from core.forecasting.forecaster import Forecaster
 from core.forecasting.history import Fitted
 from core.forecasting.intervals import Interval
+from core.forecasting.preprocessing import WindowPreprocessing
 from core.forecasting.series import PriceSeries
 
 
@@ -87,3 +89,63 @@ def restore_bundle(bundle: Bundle) -> Restored:
         raise ValueError("preprocessing.json: interval_level must be between 0.5 and 1")
     forecaster = zoo.restore(kind, parameters, bundle.model_file)
     return Restored(forecaster, Interval(float(level), float(scale), volatility_scaled=scaled))
+
+
+# The largest one-day move a model may forecast on the reference prices: a log return of 1 is +172 %
+# or -63 % in a day. No stock index has moved half that in a session; a forecast beyond it comes from
+# parameters no fit on prices gives (a median daily return of 1e6, an intercept of 1e300), and its
+# prices would be inf or 0 in the ledger.
+MAX_REFERENCE_LOG_RETURN = 1.0
+REFERENCE_DAYS = 400  # a network's longest window (250) after its indicators' warm-up, with room to spare
+REFERENCE_LEVEL = 100.0
+
+
+def reads_price_levels(restored: Restored) -> bool:
+    """Whether the model reads the close itself (a network's `close` feature or close target), not only
+    moves: its forecasts hold only on the price scale it was trained on."""
+    window = getattr(restored.forecaster, "preprocessing", None)
+    return isinstance(window, WindowPreprocessing) and ("close" in window.features or window.target == "close")
+
+
+def reference_prices(restored: Restored) -> pd.DataFrame:
+    """A calm random walk of REFERENCE_DAYS sessions (1 % a day, seeded), at the level the model was trained
+    on when it reads levels, else at 100: every type forecasts from it."""
+    level = REFERENCE_LEVEL
+    window = getattr(restored.forecaster, "preprocessing", None)
+    if reads_price_levels(restored):
+        level = (
+            window.feature_mean[window.features.index("close")] if "close" in window.features else window.target_mean
+        )
+        level = level if math.isfinite(level) and level > 0 else REFERENCE_LEVEL
+    generator = np.random.default_rng(20180102)
+    close = level * np.exp(np.cumsum(generator.normal(0.0, 0.01, REFERENCE_DAYS)))
+    opened = np.concatenate([[close[0]], close[:-1]])
+    return pd.DataFrame(
+        {
+            "date": pd.bdate_range("2000-01-03", periods=REFERENCE_DAYS),
+            "open": opened,
+            "high": np.maximum(opened, close) * 1.004,
+            "low": np.minimum(opened, close) * 0.996,
+            "close": close,
+            "volume": 1e6 * np.exp(generator.normal(0.0, 0.2, REFERENCE_DAYS)),
+        }
+    )
+
+
+def check_reference_forecast(restored: Restored) -> None:
+    """ValueError unless the model's next-day forecast on the reference prices is a price: a finite log return
+    of at most MAX_REFERENCE_LOG_RETURN either way, inside a finite interval (or an unbounded one, by design)."""
+    series = PriceSeries.from_prices(reference_prices(restored))
+    predicted = restored.forecaster.predict_next(series)
+    if not math.isfinite(predicted) or abs(predicted) > MAX_REFERENCE_LOG_RETURN:
+        raise ValueError(
+            f"on reference prices (a calm random walk) the model forecasts a one-day log return of {predicted:.4g}, "
+            f"more than {MAX_REFERENCE_LOG_RETURN:g} either way (+172 % or -63 % in a day): its parameters "
+            "are not those of a model fitted on prices"
+        )
+    half_width = restored.half_width(series)
+    with np.errstate(over="ignore", invalid="ignore"):
+        upper = float(series.close[-1] * np.exp(predicted + half_width))
+    # An interval too short of residuals is unbounded by design (scale inf); any other must give a price.
+    if math.isnan(half_width) or (math.isfinite(restored.interval.scale) and not math.isfinite(upper)):
+        raise ValueError("preprocessing.json: the interval's scale gives no finite interval on reference prices")

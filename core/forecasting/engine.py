@@ -64,16 +64,28 @@ def _series(prices: pd.DataFrame | PriceSeries) -> PriceSeries:
     return series
 
 
-def job_fit_hooks(should_stop: Callable[[], bool] | None, on_heartbeat: Callable[[], None] | None) -> Hooks | None:
+def job_fit_hooks(
+    should_stop: Callable[[], bool] | None,
+    on_heartbeat: Callable[[], None] | None,
+    on_epoch: Callable[[int, int], None] | None = None,
+) -> Hooks | None:
     """Hooks for one network fit inside a longer job: it beats after each epoch (and within long ones) and stops
-    at the next epoch when cancelled; its epochs are not the job's progress, which counts windows or model types.
+    at the next epoch when cancelled; on_epoch, if given, hears (epoch, epochs) instead of the epoch's beat (its
+    caller's progress write beats too), as a leaderboard's progress moves through its network.
 
     Without them a fit longer than the reaper's silence limit fails a healthy job.
     """
-    if should_stop is None and on_heartbeat is None:
+    if should_stop is None and on_heartbeat is None and on_epoch is None:
         return None
+
+    def epoch_done(epoch: int, epochs: int, *_losses) -> None:
+        if on_epoch:
+            on_epoch(epoch, epochs)
+        elif on_heartbeat:
+            on_heartbeat()
+
     return Hooks(
-        on_epoch=(lambda *_: on_heartbeat()) if on_heartbeat else None,
+        on_epoch=epoch_done if on_epoch or on_heartbeat else None,
         should_stop=should_stop,
         on_heartbeat=on_heartbeat,
     )
@@ -132,11 +144,14 @@ def leaderboard(
     should_stop: Callable[[], bool] | None = None,
     on_kind: Callable[[int, int], None] | None = None,
     on_heartbeat: Callable[[], None] | None = None,
+    on_epoch: Callable[[str, float, int, int], None] | None = None,
 ) -> list[LeaderboardRow]:
     """Every model type trained on one ticker, sorted by validation MASE (never by the test score).
 
     should_stop is asked before each type and after each epoch of a network: the others have no epochs to stop
-    between. on_kind hears the types done out of all of them.
+    between. on_kind hears the types done out of all of them; on_epoch hears a network's epochs as
+    (kind, share of the whole run, epoch, epochs), the share moving through that type's part: a network takes
+    longer than all the others together, and the bar otherwise sat at 8 of 9 for most of the run.
     """
     unknown = [kind for kind in kinds if kind not in KINDS]
     if unknown:
@@ -147,8 +162,9 @@ def leaderboard(
         cancelled = f"cancelled after {len(rows)} of {len(kinds)} model types"
         if should_stop and should_stop():
             raise TrainingCancelledError(cancelled)
+        epoch_done = _epoch_share(on_epoch, kind, len(rows), len(kinds)) if on_epoch else None
         try:
-            result = evaluate(kind, series, config, hooks=job_fit_hooks(should_stop, on_heartbeat))
+            result = evaluate(kind, series, config, hooks=job_fit_hooks(should_stop, on_heartbeat, epoch_done))
         except TrainingCancelledError:
             raise TrainingCancelledError(cancelled) from None  # the job counts types, not the network's epochs
         rows.append(
@@ -166,6 +182,12 @@ def leaderboard(
         if on_kind:
             on_kind(len(rows), len(kinds))
     return sorted(rows, key=lambda row: (np.nan_to_num(row.validation_mase, nan=np.inf), row.kind))
+
+
+def _epoch_share(
+    on_epoch: Callable[[str, float, int, int], None], kind: str, done: int, total: int
+) -> Callable[[int, int], None]:
+    return lambda epoch, epochs: on_epoch(kind, (done + epoch / epochs) / total, epoch, epochs)
 
 
 def rows_as_records(rows: list[LeaderboardRow]) -> list[dict[str, Any]]:

@@ -15,8 +15,8 @@ from common.errors import BadInput, NotFound
 from core.audit import record_event
 from core.auth.roles import Permission, require
 from core.data.tickers import TickerError, normalise_ticker
-from core.forecasting.artifacts import ArtifactError, pack, sha256, unpack
-from core.forecasting.bundles import Restored, restore_bundle
+from core.forecasting.artifacts import ArtifactError, content_digest, pack, sha256, unpack
+from core.forecasting.bundles import Restored, check_reference_forecast, reads_price_levels, restore_bundle
 from core.forecasting.config import parse_config
 from core.forecasting.training import TrainingResult
 from db.models import ModelVersion
@@ -26,8 +26,10 @@ from db.repositories.models import (
     activate_model_version,
     add_model_version,
     delete_model_version,
+    find_version_by_content,
     get_model_version,
     list_model_versions,
+    lock_ticker,
 )
 from db.repositories.predictions import count_predictions_of
 
@@ -37,11 +39,15 @@ class RegistryError(NotFound, LookupError):
 
 
 class DuplicateVersionError(BadInput):
-    """The file to import is already stored, byte for byte, as a version of the same ticker."""
+    """The model to import is already stored as a version of the same ticker (however it was signed or zipped)."""
 
 
 def save_version(*, session: Session, actor: Actor, ticker: str, result: TrainingResult) -> ModelVersion:
     """Store a trained run; the first version of a ticker becomes the active one."""
+    try:
+        metadata = unpack(result.bundle).metadata
+    except ArtifactError:  # never a trained bundle (packing opens it once); test doubles store stand-in bytes
+        metadata = {}
     version = add_model_version(
         session=session,
         actor=actor,
@@ -54,6 +60,8 @@ def save_version(*, session: Session, actor: Actor, ticker: str, result: Trainin
         data_hash=result.data_hash,
         artifact=result.bundle,
         artifact_sha256=result.bundle_sha256,
+        content_sha256=content_digest(metadata) if metadata else None,
+        trained_on=_trained_on(metadata, ticker),
     )
     # A ticker's first version, trained or imported, is the one its predictions use; so is a version
     # saved while the active one was being deleted.
@@ -69,8 +77,10 @@ def owned_version(*, session: Session, actor: Actor, version_id: uuid.UUID) -> M
 
 
 def activate(*, session: Session, actor: Actor, version_id: uuid.UUID) -> ModelVersion:
+    """Make the version its ticker's active one; refused (the active one kept) when its artifact fails its SHA-256."""
     require(actor, Permission.TRAIN)
     version = owned_version(session=session, actor=actor, version_id=version_id)
+    _checked_digest(version, "activate")
     activate_model_version(session=session, version=version)
     record_event(
         session=session,
@@ -85,8 +95,9 @@ def activate(*, session: Session, actor: Actor, version_id: uuid.UUID) -> ModelV
 def delete(*, session: Session, actor: Actor, version_id: uuid.UUID) -> int:
     """Delete the version; its predictions stay in the ledger, unlinked. Returns how many there are.
 
-    Deleting the active version makes the newest remaining one active: a ticker with versions left
-    is never without a model to predict with.
+    Deleting the active version makes the newest remaining one whose artifact passes its SHA-256 active:
+    a ticker with a loadable version left is never without a model to predict with, and one that would
+    only fail every forecast is never made the model predictions use (with none such, none is active).
     """
     require(actor, Permission.TRAIN)
     version = owned_version(session=session, actor=actor, version_id=version_id)
@@ -94,10 +105,12 @@ def delete(*, session: Session, actor: Actor, version_id: uuid.UUID) -> int:
     kept = count_predictions_of(session=session, version=version)
     ticker = version.ticker
     was_active = delete_model_version(session=session, version=version)
-    remaining = list_model_versions(session=session, actor=actor, ticker=ticker)
-    if was_active and remaining:
-        activate_model_version(session=session, version=remaining[0])
-        detail += f"; v{remaining[0].version} active"
+    if was_active:
+        loadable = (v for v in list_model_versions(session=session, actor=actor, ticker=ticker) if _intact(v))
+        successor = next(loadable, None)
+        if successor is not None:
+            activate_model_version(session=session, version=successor)
+            detail += f"; v{successor.version} active"
     record_event(session=session, action="model delete", status="ok", actor=actor, detail=detail)
     return kept
 
@@ -139,6 +152,10 @@ def load_version(version: ModelVersion) -> LoadedModel:
     return LoadedModel(version, *cached)
 
 
+def _intact(version: ModelVersion) -> bool:
+    return sha256(version.artifact) == version.artifact_sha256
+
+
 def _checked_digest(version: ModelVersion, action: str) -> str:
     """The SHA-256 of the stored artifact, refused unless it is the one stored beside it."""
     digest = sha256(version.artifact)
@@ -154,19 +171,44 @@ def export_artifact(version: ModelVersion) -> bytes:
     A stored bundle keeps the signature it was trained or imported with. After the key changes
     (COOKIE_KEY rotated, MODEL_SIGNING_KEY set) or for versions stored before bundles were signed,
     that signature is no longer this deployment's, and its own export would be refused. The stored
-    SHA-256 is what vouches for the bytes, so only bytes that still match it are signed again.
+    SHA-256 is what vouches for the bytes, so only bytes that still match it are signed again. The
+    file keeps the ticker it names: the one its model was fitted on.
     """
-    _checked_digest(version, "export")
-    bundle = unpack(version.artifact)
-    if bundle.verified:
-        return version.artifact  # the very bytes stored, so a re-import is recognised as the same file
-    unsigned = {key: value for key, value in bundle.metadata.items() if key not in ("files", "signature")}
-    return pack(bundle.model_file, bundle.preprocessing, unsigned)
+    return _exported(version)[0]
 
 
 def export_filename(version: ModelVersion) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in version.ticker)
-    return f"candlecast-{safe}-v{version.version}.zip"
+    """The name export_file gives the version's file."""
+    return export_file(version)[0]
+
+
+def export_file(version: ModelVersion) -> tuple[str, bytes]:
+    """The export's file name and bytes. candlecast-SPX-v3.zip; a copy imported under another ticker is named
+    first after the ticker its file names, where an import that keeps the file's ticker lands, then after the
+    version it is: candlecast-SPX-from-SMALL-v1.zip."""
+    data, named = _exported(version)
+    return _filename(version, named), data
+
+
+def _filename(version: ModelVersion, named: str) -> str:
+    if named and named != version.ticker:
+        return f"candlecast-{_file_safe(named)}-from-{_file_safe(version.ticker)}-v{version.version}.zip"
+    return f"candlecast-{_file_safe(version.ticker)}-v{version.version}.zip"
+
+
+def _exported(version: ModelVersion) -> tuple[bytes, str]:
+    """The exported file and the ticker it names (empty when it names none)."""
+    _checked_digest(version, "export")
+    bundle = unpack(version.artifact)
+    named = str(bundle.metadata.get("ticker") or "")
+    if bundle.verified:
+        return version.artifact, named  # the very bytes stored
+    unsigned = {key: value for key, value in bundle.metadata.items() if key not in ("files", "signature")}
+    return pack(bundle.model_file, bundle.preprocessing, unsigned), named
+
+
+def _file_safe(ticker: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in ticker)
 
 
 NOT_EVALUATED = "not evaluated here: imported, so its scores are not this deployment's measurements"
@@ -187,23 +229,33 @@ def import_version(*, session: Session, actor: Actor, data: bytes, ticker: str |
         )
     metadata = bundle.metadata
     symbol = _import_ticker(ticker, str(metadata.get("ticker") or ""))
-    digest = sha256(data)
-    for stored in list_model_versions(session=session, actor=actor, ticker=symbol):
-        # A second copy would forecast exactly as the first, without the first's own scores.
-        if stored.artifact_sha256 == digest:
-            raise DuplicateVersionError(
-                f"this file is already stored as {symbol} v{stored.version}: nothing was imported "
-                "(type another ticker to keep a copy under it)"
-            )
+    trained_on = _trained_on(metadata, symbol)
     kind = str(metadata.get("model_type", "lstm"))  # bundles from before other types were LSTMs
     try:
         # The type is the one the bundle restores as; bundles from before the Forecaster interface
         # keep an LSTM's settings without naming a type, which would read as the default "auto".
         parameters = parse_config(**(metadata.get("parameters", {}) | {"model_type": kind})).model_dump(mode="json")
         # Validates the parameters for the type; a .keras file loads in safe mode (no Lambda or custom layers).
-        restore_bundle(bundle)
+        restored = restore_bundle(bundle)
+        check_reference_forecast(restored)
     except ValueError as error:
         raise ArtifactError(str(error)) from None
+    if trained_on and reads_price_levels(restored):
+        raise ArtifactError(
+            f"this model reads price levels (the close) of {trained_on}, not only its moves: on {symbol}'s prices "
+            f"its forecasts would mean nothing; import it under {trained_on}, or train one on {symbol}"
+        )
+    # Under the ticker's lock, taken before anything of it is read: two imports of one file at once
+    # see each other's version, as saves, activations and deletions do.
+    lock_ticker(session=session, actor=actor, ticker=symbol)
+    content = content_digest(metadata)
+    stored = find_version_by_content(session=session, actor=actor, ticker=symbol, content_sha256=content)
+    if stored is not None:
+        # A second copy would forecast exactly as the first, without the first's own scores.
+        raise DuplicateVersionError(
+            f"this file is already stored as {symbol} v{stored.version}: nothing was imported "
+            "(type another ticker to keep a copy under it)"
+        )
     version = add_model_version(
         session=session,
         actor=actor,
@@ -215,17 +267,23 @@ def import_version(*, session: Session, actor: Actor, data: bytes, ticker: str |
         data_end=_date(metadata.get("data_end")),
         data_hash=metadata.get("data_hash"),
         artifact=data,
-        artifact_sha256=digest,
+        artifact_sha256=sha256(data),
+        content_sha256=content,
+        trained_on=trained_on,
     )
     activate_if_none_is(session=session, version=version)
-    record_event(
-        session=session,
-        action="model import",
-        status="ok",
-        actor=actor,
-        detail=f"{symbol} v{version.version}",
-    )
+    detail = f"{symbol} v{version.version}" + (f" (trained on {trained_on})" if trained_on else "")
+    record_event(session=session, action="model import", status="ok", actor=actor, detail=detail)
     return version
+
+
+def _trained_on(metadata: dict[str, Any], ticker: str) -> str | None:
+    """The ticker the bundle says its model was fitted on, when it is not `ticker`; None when the same or unnamed."""
+    try:
+        named = normalise_ticker(str(metadata.get("ticker") or ""))
+    except TickerError:
+        return None
+    return named if named != ticker else None
 
 
 def _import_ticker(typed: str | None, named: str) -> str:

@@ -7,18 +7,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from rq.timeouts import JobTimeoutException
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.logging import get_logger
 from core.audit import record_event
+from core.auth.roles import Permission, can
 from core.forecasting.config import TrainingConfig
 from core.forecasting.dataset import DatasetError
 from core.forecasting.evaluation import MASE_SPEC, figure, json_safe
 from core.forecasting.registry import save_version
 from core.forecasting.training import TrainingCancelledError, train_model
 from core.forecasting.zoo import NETWORK_KINDS, label
-from core.jobs import OPEN
+from core.jobs import OPEN, QUEUE_TIMED_OUT
 from db.engine import database_error_message, session_scope
 from db.models import Evaluation, TrainingJob
 from db.models.forecasting import JobStatus
@@ -31,6 +33,19 @@ from db.types import utc_now
 log = get_logger("jobs")
 
 CANCELLED_BEFORE_SAVING = "cancelled before its result was saved"
+OWNER_CANNOT_TRAIN = "your account can no longer train"
+
+
+def _timed_out(error: BaseException | None) -> bool:
+    """Whether RQ's job timeout raised this error, or the one it wraps: raised inside a fit, where TensorFlow may
+    put it in a TypeError of its own ("Binding inputs to tf.function failed due to ...")."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, JobTimeoutException):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 @dataclass
@@ -41,8 +56,8 @@ class TrainingRun:
     def run(self) -> str:
         """Train (or walk forward, or rank every type), and leave the job succeeded, failed or cancelled."""
         started = self._start()
-        if started is None:
-            return "skipped"
+        if isinstance(started, str):
+            return started  # not started: "skipped", or failed before any work
         work = {"walkforward": self._walk_forward, "leaderboard": self._leaderboard}.get(self._kind, self._train)
         try:
             actor, ticker, config, prices = started
@@ -50,16 +65,22 @@ class TrainingRun:
             return work(actor, ticker, config, prices)
         except TrainingCancelledError as cancelled:
             return self._end(JobStatus.CANCELLED, message=str(cancelled))
-        except (DatasetError, ValueError) as error:
+        except Exception as error:  # noqa: BLE001 - every failure ends the job, saying why
+            return self._failed(error)
+
+    def _failed(self, error: Exception) -> str:
+        """End the job failed, saying why in words a page can show; called while the error is handled."""
+        if _timed_out(error):
+            return self._end(JobStatus.FAILED, error=QUEUE_TIMED_OUT)
+        if isinstance(error, DatasetError | ValueError):
             return self._end(JobStatus.FAILED, error=str(error))
-        except SQLAlchemyError as error:
+        if isinstance(error, SQLAlchemyError):
             # The driver's text (the statement, the row) went to the log with the stack; the job says what a
             # page would.
             return self._end(JobStatus.FAILED, error=database_error_message(error))
-        except Exception as error:
-            # A bug, or the result could not be saved: the job says so now, not when the reaper notices.
-            log.exception("%s job %s failed", self._kind, self.job_id)
-            return self._end(JobStatus.FAILED, error=f"{type(error).__name__}: {error}")
+        # A bug, or the result could not be saved: the job says so now, not when the reaper notices.
+        log.exception("%s job %s failed", self._kind, self.job_id)
+        return self._end(JobStatus.FAILED, error=f"{type(error).__name__}: {error}")
 
     def _train(self, actor: Actor, ticker: str, config: TrainingConfig, prices) -> str:
         result = train_model(
@@ -93,8 +114,13 @@ class TrainingRun:
             # asks it to stop, instead of cancelling a queued job this runner goes on to train.
             job = session.get(TrainingJob, self.job_id, with_for_update=True, populate_existing=True)
             if job is None or job.status != JobStatus.QUEUED.value:
-                return None  # cancelled while queued, or already taken by another worker
+                return "skipped"  # cancelled while queued, or already taken by another worker
             user = get_user(session=session, user_id=job.user_id)
+            if user is None or not user.is_active or not can(Actor.of(user), Permission.TRAIN):
+                # Demoted or deactivated since the job was queued: nothing trains or is saved in their name.
+                self._close(job, JobStatus.FAILED, error=OWNER_CANNOT_TRAIN)
+                log.info("job %s ended failed: %s", self.job_id, OWNER_CANNOT_TRAIN)
+                return JobStatus.FAILED.value
             actor = Actor.of(user)
             job.status = JobStatus.RUNNING.value
             job.started_at = job.heartbeat_at = utc_now()
@@ -105,8 +131,7 @@ class TrainingRun:
             prices = read_prices(session=session, actor=actor, ticker=job.ticker)
             ticker = job.ticker
         if prices.empty:
-            self._end(JobStatus.FAILED, error=f"no cached prices of {ticker}: fetch or upload them first")
-            return None
+            return self._end(JobStatus.FAILED, error=f"no cached prices of {ticker}: fetch or upload them first")
         return actor, ticker, config, prices
 
     def _walk_forward(self, actor: Actor, ticker: str, config: TrainingConfig, prices) -> str:
@@ -154,6 +179,7 @@ class TrainingRun:
                 should_stop=self._cancel_requested,
                 on_kind=self._model_type_done,
                 on_heartbeat=self._heartbeat,
+                on_epoch=self._model_type_epoch,
             )
         )
         with session_scope(self.sessions, action="save leaderboard") as session:
@@ -224,6 +250,9 @@ class TrainingRun:
 
     def _model_type_done(self, done: int, total: int) -> None:
         self._progress(done / total, f"{done} of {total} model types done")
+
+    def _model_type_epoch(self, kind: str, share: float, epoch: int, epochs: int) -> None:
+        self._progress(share, f"{kind.upper()}: epoch {epoch} of {epochs}")  # only the networks have epochs
 
     def _progress(self, share: float, message: str) -> None:
         with self._open_job() as job:

@@ -176,7 +176,7 @@ def export_bundle(actor: Actor, version_id: uuid.UUID) -> ExportedBundle:
     """The version's bundle signed with the current key: the file this deployment, or one of the same key, imports."""
     with session_scope(action="export model") as session:
         version = registry.owned_version(session=session, actor=actor, version_id=version_id)
-        return ExportedBundle(registry.export_filename(version), registry.export_artifact(version))
+        return ExportedBundle(*registry.export_file(version))
 
 
 def import_bundle(actor: Actor, data: bytes, ticker: str | None = None) -> ModelVersion:

@@ -50,6 +50,11 @@ class ModelVersion(Base):
     data_hash: Mapped[str | None] = mapped_column(String(64))
     artifact: Mapped[bytes] = mapped_column(LargeBinary)
     artifact_sha256: Mapped[str] = mapped_column(String(64))
+    # The SHA-256 of the model itself (type, settings, files), whatever signed or zipped it: one model is
+    # imported once per ticker. None where the stored artifact could not be read when it was computed.
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The ticker whose prices the model was fitted on, when not this version's own (an import under another).
+    trained_on: Mapped[str | None] = mapped_column(String(32))
     is_active: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = created_at()
 

@@ -30,6 +30,8 @@ def add_model_version(
     data_hash: str | None,
     artifact: bytes,
     artifact_sha256: str,
+    content_sha256: str | None = None,
+    trained_on: str | None = None,
 ) -> ModelVersion:
     """Store a version under the next number for this user and ticker, never one given before."""
     version = ModelVersion(
@@ -44,6 +46,8 @@ def add_model_version(
         data_hash=data_hash,
         artifact=artifact,
         artifact_sha256=artifact_sha256,
+        content_sha256=content_sha256,
+        trained_on=trained_on,
         is_active=False,
     )
     session.add(version)
@@ -84,6 +88,22 @@ def list_model_versions(*, session: Session, actor: Actor, ticker: str | None = 
     if ticker:
         query = query.where(ModelVersion.ticker == ticker)
     return session.scalars(query).all()
+
+
+def find_version_by_content(*, session: Session, actor: Actor, ticker: str, content_sha256: str) -> ModelVersion | None:
+    """The actor's newest version of the ticker holding this model, without its artifact."""
+    query = (
+        select(ModelVersion)
+        .options(defer(ModelVersion.artifact))
+        .where(
+            ModelVersion.user_id == actor.user_id,
+            ModelVersion.ticker == ticker,
+            ModelVersion.content_sha256 == content_sha256,
+        )
+        .order_by(ModelVersion.version.desc())
+        .limit(1)
+    )
+    return session.scalar(query)
 
 
 def any_model_versions(*, session: Session, actor: Actor) -> bool:
@@ -151,6 +171,12 @@ def delete_model_version(*, session: Session, version: ModelVersion) -> bool:
     return was_active
 
 
+def lock_ticker(*, session: Session, actor: Actor, ticker: str) -> None:
+    """Hold the user's ticker until the transaction ends, as saving, activating and deleting do: what is read
+    of its versions afterwards stays true until the commit (an import checks for its own copy under it)."""
+    _lock(session, actor.user_id, ticker)
+
+
 def _lock_ticker_of(session: Session, version: ModelVersion) -> None:
     """Lock the user's ticker until the transaction ends: its row of version numbers, written unchanged.
 
@@ -165,19 +191,23 @@ def _lock_ticker_of(session: Session, version: ModelVersion) -> None:
 
     Raises NotFound when the version was deleted before the lock was granted.
     """
+    _lock(session, version.user_id, version.ticker)
+    if session.scalar(select(ModelVersion.id).where(ModelVersion.id == version.id)) is None:
+        raise NotFound(f"{version.ticker} v{version.version} was deleted meanwhile")
+
+
+def _lock(session: Session, user_id: uuid.UUID, ticker: str) -> None:
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     counter = ModelVersionNumber.__table__
     stored = (
         select(func.coalesce(func.max(ModelVersion.version), 0))
-        .where(ModelVersion.user_id == version.user_id, ModelVersion.ticker == version.ticker)
+        .where(ModelVersion.user_id == user_id, ModelVersion.ticker == ticker)
         .scalar_subquery()
     )
     session.execute(
         insert(counter)
-        .values(user_id=version.user_id, ticker=version.ticker, last_version=stored)
+        .values(user_id=user_id, ticker=ticker, last_version=stored)
         .on_conflict_do_update(
             index_elements=[counter.c.user_id, counter.c.ticker], set_={"last_version": counter.c.last_version}
         )
     )
-    if session.scalar(select(ModelVersion.id).where(ModelVersion.id == version.id)) is None:
-        raise NotFound(f"{version.ticker} v{version.version} was deleted meanwhile")

@@ -26,6 +26,20 @@ def test_model_versions_are_listed_and_read_one_by_one(client, analyst, modelled
     assert one.json()["id"] == version["id"]
 
 
+def test_a_version_imported_under_another_ticker_says_which_prices_it_was_trained_on(client, analyst, modelled):
+    from sqlalchemy import update
+
+    from db.models import ModelVersion
+
+    # The fixture's tiny model was trained on the sample's ^GSPC and saved under another ticker.
+    [moved] = client.get("/v1/models", params={"ticker": modelled}, headers=analyst.headers).json()["versions"]
+    assert moved["trained_on"] == "^GSPC"
+    with session_scope() as session:  # as a version trained on its own ticker's prices is stored
+        session.execute(update(ModelVersion).where(ModelVersion.ticker == modelled).values(trained_on=None))
+    own = client.get(f"/v1/models/{moved['id']}", headers=analyst.headers).json()
+    assert own["trained_on"] is None
+
+
 def test_a_version_s_verdict_comes_from_its_diebold_mariano_test_as_on_the_pages(client, analyst, priced):
     from db.repositories.models import add_model_version
 

@@ -632,7 +632,7 @@ def test_an_imported_version_is_listed_in_the_run_that_says_so(database):
     next(t for t in at.text_input if t.label == "Ticker").input("IMP")
     next(b for b in at.button if b.label == "Import").click().run()
     assert not at.exception
-    assert [s.value for s in at.success] == ["Imported as IMP v1."]
+    assert [s.value for s in at.success] == ["Imported as IMP v1, a model trained on ^GSPC prices."]
     assert at.dataframe[0].value["Ticker"].tolist().count("IMP") == 1
     assert "IMP v1 · LSTM (Keras) (active)" in next(s for s in at.selectbox if s.label == "Version").options
     at.run()
@@ -672,3 +672,22 @@ def test_data_problems_of_a_chosen_ticker_are_named_before_training(database):
     next(m for m in at.multiselect if m.label == "Tickers").set_value(["ZERO"]).run()
     (warning,) = [w.value for w in at.warning if w.value.startswith("ZERO")]
     assert "1 day with zero volume: 2018-01-08" in warning
+
+
+def test_a_model_imported_under_another_ticker_says_which_prices_it_was_trained_on(database):
+    # "Imported as SMALL v1", active at once, with SPX's data dates and nothing saying it learned SPX.
+    from core.services import models
+
+    actor = make_account(database)
+    with session_scope() as session:
+        exported = save_version(session=session, actor=actor, ticker="SPX", result=tiny_result())
+    bundle = models.export_bundle(actor, exported.id)  # the file names ^GSPC, the prices tiny_result learned
+    at = logged_in_app(PAGE, actor).run()
+    at.file_uploader[0].set_value((bundle.filename, bundle.data, "application/zip"))
+    next(t for t in at.text_input if t.label == "Ticker").input("SMALL")
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Imported as SMALL v1, a model trained on ^GSPC prices."]
+    table = at.dataframe[0].value.set_index("Ticker")
+    assert table.loc["SMALL", "Trained on"] == "^GSPC prices"
+    assert table.loc["SPX", "Trained on"] == "^GSPC prices", "saved under SPX, trained on ^GSPC"

@@ -754,3 +754,44 @@ def test_deleting_every_price_of_a_ticker_leaves_its_forecasts_pending(session, 
     session.expire_all()
     (row,) = session.scalars(select(Prediction)).all()
     assert (row.actual_value, row.matured_at) == (None, None)
+
+
+def _median_version(session, actor, **preprocessing_changes):
+    """A median-drift version saved with its preprocessing changed, as no training would write it."""
+    import dataclasses
+    import json
+
+    from core.forecasting.artifacts import pack, sha256
+    from core.forecasting.signing import signing_key
+    from core.forecasting.training import train_model
+    from tests.core.forecasting.tiny import fixture_prices, tiny_config, unpack_any
+
+    opened = unpack_any(train_model(fixture_prices(), tiny_config(model_type="median"), ticker="PRD").bundle)
+    preprocessing = json.loads(json.dumps(opened.preprocessing))
+    for key, value in preprocessing_changes.items():
+        if key in preprocessing["parameters"]:
+            preprocessing["parameters"][key] = value
+        else:
+            preprocessing[key] = value
+    metadata = {k: v for k, v in opened.metadata.items() if k not in ("files", "signature")}
+    bundle = pack(None, preprocessing, metadata, key=signing_key())
+    result = dataclasses.replace(tiny_result(), model_type="median", bundle=bundle, bundle_sha256=sha256(bundle))
+    return save_version(session=session, actor=actor, ticker="PRD", result=result)
+
+
+@pytest.mark.parametrize("median_return", [1e6, -1e6])
+def test_a_forecast_that_is_no_price_is_refused_before_anything_is_written(session, actor, median_return):
+    upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
+    _median_version(session, actor, median_return=median_return)
+    with pytest.raises(PredictionError, match=r"PRD v1 forecasts no price for 2019-01-02 \(predicted .*\): nothing"):
+        predict_made(session, actor, 2)
+    assert session.scalars(select(Prediction)).all() == []
+
+
+def test_an_unbounded_interval_is_still_a_forecast(session, actor):
+    # Too few validation residuals for the level: the interval is honest and unbounded, not a broken model.
+    upsert_prices(session=session, frame=bars(), ticker="PRD", owner_id=None, source="yahoo")
+    _median_version(session, actor, interval_scale=None)
+    rows = predict_made(session, actor, 2).rows
+    assert [(r.lower, r.upper) for r in rows] == [(0.0, float("inf"))] * 2
+    assert all(0 < r.predicted_value < float("inf") for r in rows)

@@ -1,6 +1,7 @@
 """The operator's commands against real databases: python -m db setup | reset, python -m core check | create-admin."""
 
 import io
+import json
 import os
 import socket
 import subprocess
@@ -65,6 +66,24 @@ def test_check_fails_before_setup_and_passes_after(empty_database, capsys):
     assert "pool:    QueuePool size=5 checked_out=0 overflow=0" in out
 
 
+def test_check_json_says_ok_as_its_exit_code_does(empty_database, monkeypatch, capsys):
+    # A scheduler reads success from the document as from the exit code, not from every check's fields.
+    def check_json() -> tuple[int, dict]:
+        code = main(["check", "--json"])
+        return code, json.loads(capsys.readouterr().out)
+
+    code, status = check_json()
+    assert (code, status["ok"]) == (1, False), "no schema yet"
+    assert main(["setup"]) == 0
+    capsys.readouterr()
+    code, status = check_json()
+    assert (code, status["ok"]) == (0, True)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    code, status = check_json()
+    assert status["database"]["health"]["ok"] is True
+    assert (code, status["ok"]) == (1, False), "the database is fine, but the configured Redis does not answer"
+
+
 def test_check_fails_when_configured_redis_is_unreachable(empty_database, monkeypatch, capsys):
     main(["setup"])
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
@@ -75,7 +94,7 @@ def test_check_fails_when_configured_redis_is_unreachable(empty_database, monkey
 def test_check_says_the_app_runs_jobs_itself_without_redis(empty_database, capsys):
     main(["setup"])
     assert main(["check"]) == 0
-    assert "jobs:      jobs run one at a time, each in a process of its own on the app's machine" in (
+    assert "jobs:      jobs run one at a time per app process, each in a process of its own on the app's machine" in (
         capsys.readouterr().out.splitlines()
     )
 

@@ -21,7 +21,8 @@ def test_without_redis_the_panel_says_the_app_runs_jobs(sqlite_database_url, mon
     use_env(monkeypatch, DATABASE_URL=sqlite_database_url.render_as_string(hide_password=False))
     at = AppTest.from_function(panel, default_timeout=30).run()
     captions = [c.value for c in at.caption]
-    assert "Training jobs: jobs run one at a time, each in a process of its own on the app's machine" in captions
+    runner = "jobs run one at a time per app process, each in a process of its own on the app's machine"
+    assert f"Training jobs: {runner}" in captions
     assert not at.warning
 
 

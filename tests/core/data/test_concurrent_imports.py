@@ -4,18 +4,17 @@ must come out as a recomputation over the merged history gives them."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.data.service import import_prices
 from core.indicator_store import refresh_indicators
 from db.engine import session_scope
 from db.models import HistoricalPrice
-from db.models.market import LatestIndicators
+from tests.core.data.racing_writers import latest_row, until_it_waits_for_a_lock
 from tests.fixtures import gspc_2018_bytes
 from tests.servers import fresh_postgres_sessions
 
@@ -56,36 +55,10 @@ def while_the_first_holds(sessions, ticker: str, first: bytes, second: bytes) ->
         import_file(session, ticker, first)
         thread = threading.Thread(target=run_second)
         thread.start()
-        _until_it_waits_for_a_lock(sessions, thread)
+        until_it_waits_for_a_lock(sessions, thread, what="the second import")
     thread.join(timeout=30)
     assert not thread.is_alive(), "the second import never finished"
     assert not failures, failures
-
-
-def _until_it_waits_for_a_lock(sessions, thread: threading.Thread) -> None:
-    """Without this the second import might start only after the first committed, and never race it.
-
-    Both files write days of one series, so the second must wait for the first: one that ends without
-    waiting means the locking changed and this test no longer overlaps them.
-    """
-    waiting = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with sessions() as probe:
-            if probe.scalar(waiting):
-                return
-        assert thread.is_alive(), "the second import ended without waiting for the first"
-        time.sleep(0.02)
-    raise AssertionError("the second import never waited for the first")
-
-
-def latest_row(session: Session, ticker: str) -> tuple:
-    columns = [getattr(LatestIndicators, name) for name in ("date", "close", "rsi_14", "ema_200", "macd_hist")]
-    columns += [LatestIndicators.hv_20, LatestIndicators.hv_20_year_median, LatestIndicators.macd_cross_age]
-    query = select(*columns).where(LatestIndicators.ticker == ticker, LatestIndicators.owner_id.is_(None))
-    return tuple(session.execute(query).one())
 
 
 @pytest.mark.parametrize(

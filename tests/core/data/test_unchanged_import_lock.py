@@ -8,21 +8,18 @@ from its first statement, so these pin that the backend serialises them too."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
-from sqlalchemy import select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.config import load_settings
 from core.data.service import fetch_tickers, import_prices
-from core.indicator_store import refresh_indicators
 from db.engine import create_engine_from_settings, session_scope
 from db.migrate import upgrade_to_head
-from db.models.market import LatestIndicators
+from tests.core.data.racing_writers import assert_indicators_of_the_whole_history, until_it_waits_for_a_lock
 from tests.core.data.test_yahoo import FakeYahoo
 from tests.fixtures import gspc_2018_bytes, gspc_2018_frame
 from tests.servers import fresh_postgres_sessions
@@ -86,49 +83,10 @@ def while_a_writer_of_new_days_holds(sessions, ticker: str, unchanged: Callable[
         import_file(session, ticker, days_of_2018(FIRST_DAYS, 250))
         thread = threading.Thread(target=run_unchanged)
         thread.start()
-        _until_it_waits(sessions, thread)
+        until_it_waits_for_a_lock(sessions, thread, what="the unchanged import")
     thread.join(timeout=30)
     assert not thread.is_alive(), "the unchanged import never finished"
     assert not failures, failures
-
-
-def _until_it_waits(sessions, thread: threading.Thread) -> None:
-    """Without this the unchanged import might start only after the other committed, and never race it."""
-    with sessions() as probe:
-        postgres = probe.get_bind().dialect.name == "postgresql"
-    if not postgres:
-        # SQLite says nothing of who waits: alive after a moment, it is waiting for the write lock.
-        time.sleep(0.5)
-        assert thread.is_alive(), "the unchanged import ended without waiting for the writer"
-        return
-    waiting = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with sessions() as probe:
-            if probe.scalar(waiting):
-                return
-        assert thread.is_alive(), "the unchanged import ended without waiting for the writer"
-        time.sleep(0.02)
-    raise AssertionError("the unchanged import never waited for the writer")
-
-
-def latest_row(session: Session, ticker: str) -> tuple:
-    columns = [getattr(LatestIndicators, name) for name in ("date", "close", "rsi_14", "ema_200", "macd_hist")]
-    columns += [LatestIndicators.hv_20, LatestIndicators.hv_20_year_median, LatestIndicators.macd_cross_age]
-    query = select(*columns).where(LatestIndicators.ticker == ticker, LatestIndicators.owner_id.is_(None))
-    return tuple(session.execute(query).one())
-
-
-def assert_indicators_of_the_whole_history(sessions, ticker: str) -> None:
-    with sessions() as session:
-        stored = latest_row(session, ticker)
-        assert stored[0] == LAST_DAY, "the screener's row is of the history before the other writer's days"
-        # A full recomputation from the stored prices: nothing to correct, the screener's row included.
-        assert refresh_indicators(session=session, ticker=ticker, owner_id=None) == 0
-        assert latest_row(session, ticker) == stored
-        session.rollback()
 
 
 def test_an_upload_that_changes_no_row_waits_for_a_writer_of_the_series(sessions):
@@ -142,11 +100,11 @@ def test_an_upload_that_changes_no_row_waits_for_a_writer_of_the_series(sessions
             import_file(session, ticker, first_days)
 
     while_a_writer_of_new_days_holds(sessions, ticker, import_again)
-    assert_indicators_of_the_whole_history(sessions, ticker)
+    assert_indicators_of_the_whole_history(sessions, ticker, LAST_DAY)
 
 
 def test_a_fetch_that_changes_no_row_waits_for_a_writer_of_the_series(sessions):
     ticker = "SAMEFETCH"
     fetch_first_days(sessions, ticker)
     while_a_writer_of_new_days_holds(sessions, ticker, lambda: fetch_first_days(sessions, ticker))
-    assert_indicators_of_the_whole_history(sessions, ticker)
+    assert_indicators_of_the_whole_history(sessions, ticker, LAST_DAY)

@@ -5,6 +5,7 @@ import json
 import re
 import struct
 import tracemalloc
+import warnings
 import zipfile
 
 import pytest
@@ -244,3 +245,30 @@ def test_a_zip64_end_record_is_refused():
     locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, 0, 1)
     with pytest.raises(ArtifactError, match="zip64"):
         unpack(data[:end] + locator + data[end:], key=KEY)
+
+
+def _with_a_first_copy(data: bytes, name: str, content: bytes) -> bytes:
+    """The zip with a second entry of one name before all the others: `unzip -p` reads the first, Python the last."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w") as target:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate it is asked to write
+        target.writestr(name, content)
+        for entry in source.namelist():
+            target.writestr(entry, source.read(entry))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name", [PREPROCESSING_FILE, METADATA_FILE, MODEL_FILE])
+def test_a_bundle_with_two_entries_of_one_name_is_refused(name):
+    bundle = _with_a_first_copy(resigned(tiny_result().bundle, key=KEY), name, b'{"note": "not signed"}')
+    with pytest.raises(ArtifactError, match=rf"model file: two entries named '{re.escape(name)}'; refused"):
+        unpack(bundle, key=KEY)
+
+
+def test_a_model_keras_with_two_entries_of_one_name_is_refused():
+    original = unpack_any(tiny_result().bundle)
+    inner = _with_a_first_copy(original.model_file, "config.json", b"{}")
+    metadata = {k: v for k, v in original.metadata.items() if k not in ("files", "signature")}
+    with pytest.raises(ArtifactError, match=r"model\.keras: two entries named 'config\.json'; refused"):
+        unpack(pack(inner, original.preprocessing, metadata, key=KEY), key=KEY)

@@ -101,3 +101,30 @@ def test_deleting_a_version_names_its_predictions_as_the_ledger_then_names_them(
     deleted = models.delete(actor, version.id)
     assert (deleted.kept, deleted.ledger_name) == (2, "SPX v1 · median drift, deleted")
     assert set(forecasts.ledger(actor)["model"]) == {deleted.ledger_name}
+
+
+def test_a_moved_copy_exports_under_a_name_that_says_where_its_import_lands(database):
+    # candlecast-SMALL-v1.zip imported with the ticker left empty landed under SPX.
+    actor, stranger = make_account(database), make_account(database)
+    result = train_model(fixture_prices(), tiny_config(model_type="median"), ticker="SPX")
+    with session_scope() as session:
+        original = save_version(session=session, actor=actor, ticker="SPX", result=result)
+    moved = models.import_bundle(actor, models.export_bundle(actor, original.id).data, "SMALL")
+    assert [(v.ticker, v.trained_on) for v in models.list_versions(actor)] == [("SMALL", "SPX"), ("SPX", None)]
+    exported = models.export_bundle(actor, moved.id)
+    assert exported.filename == "candlecast-SPX-from-SMALL-v1.zip"
+    landed = models.import_bundle(stranger, exported.data)
+    assert (landed.ticker, landed.trained_on) == ("SPX", None)
+    assert exported.filename.startswith(f"candlecast-{landed.ticker}-")
+
+
+def test_after_a_key_change_the_same_model_is_still_refused_under_its_ticker(database, monkeypatch):
+    _use_key(monkeypatch, "the key before rotation, 0123456789abcdef")
+    actor = make_account(database)
+    result = train_model(fixture_prices(), tiny_config(model_type="drift"), ticker="SPX")
+    with session_scope() as session:
+        version = save_version(session=session, actor=actor, ticker="SPX", result=result)
+    _use_key(monkeypatch, "the key after rotation, fedcba9876543210")
+    with pytest.raises(Refusal, match="this file is already stored as SPX v1: nothing was imported"):
+        models.import_bundle(actor, models.export_bundle(actor, version.id).data, "SPX")
+    assert [v.version for v in models.list_versions(actor, "SPX")] == [1]
