@@ -64,9 +64,14 @@ def bare_talib(close: np.ndarray, high: np.ndarray, low: np.ndarray, volume: np.
     volatility *= math.sqrt(252)
     columns.append(volatility)
     columns += talib.BBANDS(close, 20, 2.0, 2.0, talib.MA_Type.SMA)
-    columns += talib.MACD(close, 12, 26, 9)
+    line = talib.EMA(close, 12) - talib.EMA(close, 26)  # TradingView's MACD, as compute_all seeds it
+    signal = np.full(len(close), np.nan)
+    signal[25:] = talib.EMA(line[25:], 9)
+    columns += [line, signal, line - signal]
     columns.append(talib.ATR(high, low, close, 14))
-    columns.append(talib.OBV(close, volume))
+    obv = talib.OBV(close, volume)
+    obv -= volume[0]  # from 0, as TradingView's
+    columns.append(obv)
     return columns
 
 

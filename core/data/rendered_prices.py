@@ -4,15 +4,10 @@ Daily prices change a few times a day at most and are read far more often. The A
 series it served as one string of JSON records with the offsets of each record, checked on every
 read against the series' versions in the database (db.repositories.prices.series_versions). A
 write gives the series a new version, so the next read renders it again.
-
-Each price reads in orjson's form whichever database wrote the record: PostgreSQL's float output
-writes a whole price as an integer (2500, which clients read into an integer column) and pads an
-exponent (6.39e-06), where SQLite's records, written by orjson, read 2500.0 and 6.39e-6.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import uuid
 from collections import OrderedDict
@@ -21,25 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-import orjson
-
-from core.data.frames import PRICE_COLUMNS
 
 Versions = dict[uuid.UUID | None, uuid.UUID]
-
-# A price written in a form orjson may not write: an integer, or with an exponent. A number with a
-# decimal point and no exponent is the same text either way (the shortest that reads back exactly).
-_OTHER_FORM = re.compile(
-    r'("(?:' + "|".join(PRICE_COLUMNS) + r')":)(-?[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+|-?[0-9]+(?=[,}]))'
-)
-
-
-def _in_one_form(records: Sequence[str]) -> Sequence[str]:
-    """The records with every price as orjson writes it; untouched when none is written otherwise."""
-    text = "\n".join(records)  # a JSON record holds no raw line break
-    if not _OTHER_FORM.search(text):
-        return records
-    return _OTHER_FORM.sub(lambda m: m[1] + orjson.dumps(float(m[2])).decode(), text).split("\n")
 
 
 @dataclass(frozen=True)
@@ -54,7 +32,6 @@ class RenderedSeries:
     @classmethod
     def of(cls, days: Sequence[date | str], records: Sequence[str]) -> RenderedSeries:
         """From the days (dates or YYYY-MM-DD), ascending, and their records."""
-        records = _in_one_form(records)
         lengths = np.fromiter(map(len, records), dtype=np.int64, count=len(records))
         # Record k ends where the lengths before it and k commas end.
         ends = np.cumsum(lengths + 1) - 1

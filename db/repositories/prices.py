@@ -242,11 +242,28 @@ def read_price_records(*, session: Session, actor: Actor, ticker: str) -> tuple[
     # looking for one character is 40 times quicker than for a word.
     if any("I" in text_ or "N" in text_ for text_ in records):
         records = [_NOT_JSON.sub("null", text_) for text_ in records]
-    return days, records
+    return days, postgres_records_in_orjson_form(records)
 
 
 # How PostgreSQL writes a non-finite float as text; no key, date or source contains these.
 _NOT_JSON = re.compile(r"-?(?:Infinity|Inf|NaN)")
+# A price PostgreSQL wrote otherwise than orjson (SQLite's records): as an integer, or with an exponent. A
+# number with a decimal point and no exponent is the same text either way (the shortest that reads back).
+_NOT_ORJSON_FORM = re.compile(
+    r'("(?:'
+    + "|".join(name for name in VALUE_COLUMNS if name != "volume")
+    + r')":)(-?[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+|-?[0-9]+(?=[,}]))'
+)
+
+
+def postgres_records_in_orjson_form(records: list[str]) -> list[str]:
+    """PostgreSQL's records with every price as orjson writes it, so both backends answer the same text: its
+    float output writes a whole price as an integer (2500, which clients read into an integer column) and
+    pads an exponent (6.39e-06)."""
+    text_ = "\n".join(records)  # a JSON record holds no raw line break
+    if not _NOT_ORJSON_FORM.search(text_):
+        return records
+    return _NOT_ORJSON_FORM.sub(lambda m: m[1] + orjson.dumps(float(m[2])).decode(), text_).split("\n")
 
 
 def _preferred_visible(session: Session, actor: Actor, ticker: str) -> ColumnElement[bool]:

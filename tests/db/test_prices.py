@@ -12,6 +12,7 @@ from db.repositories.prices import (
     delete_prices,
     divide_adjusted_before,
     list_cached_tickers,
+    postgres_records_in_orjson_form,
     read_prices,
     series_versions,
     upsert_prices,
@@ -212,3 +213,29 @@ def test_visible_day_counts_of_several_tickers_agree_with_visible_days_in_one_qu
         assert counted == expected
         assert counted == {ticker: visible_days(session=session, actor=actor, ticker=ticker) for ticker in tickers}
     assert visible_days_of(session=session, actor=ann, tickers=[]) == {}
+
+
+@pytest.mark.parametrize(
+    ("written", "rendered"),
+    [
+        ("2500", "2500.0"),
+        ("-0", "-0.0"),
+        ("0", "0.0"),
+        ("6.390862785707e-06", "6.390862785707e-6"),
+        ("1e-05", "0.00001"),
+        ("1.5e-05", "0.000015"),
+        ("1e+15", "1000000000000000.0"),
+        ("4.9999999999999996e+22", "5e+22"),
+        ("1.7976931348623157e+308", "1.7976931348623157e+308"),
+        ("2506.850098", "2506.850098"),
+        ("null", "null"),
+    ],
+)
+def test_postgresql_s_records_read_as_orjson_writes_sqlite_s(written, rendered):
+    # PostgreSQL's float output writes a whole price as an integer and pads an exponent to two digits.
+    prices = ",".join(f'"{name}":{written}' for name in ("open", "high", "low", "close", "adjusted_close"))
+    record = f'{{"date":"2024-01-02",{prices},"volume":2500,"source":"upload"}}'
+    expected = ",".join(f'"{name}":{rendered}' for name in ("open", "high", "low", "close", "adjusted_close"))
+    assert postgres_records_in_orjson_form([record]) == [
+        f'{{"date":"2024-01-02",{expected},"volume":2500,"source":"upload"}}'
+    ]
