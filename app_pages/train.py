@@ -5,8 +5,9 @@ import streamlit as st
 
 from common.words import plural
 from core.auth import Actor
-from core.forecasting.config import FEATURES, MODEL_TYPES, ModelSettingsError, parse_config
+from core.forecasting.config import MODEL_TYPES, ModelSettingsError, parse_config
 from core.forecasting.evaluation import stored_number, stored_verdict
+from core.forecasting.features import FEATURES
 from core.forecasting.zoo import DEFAULT_KIND, job_name, label, version_name
 from core.jobs import DEFAULT_PRESET, FINISHED, PRESETS, WAITING_MESSAGE, RunnerStatus
 from core.services import models
@@ -26,19 +27,6 @@ REFRESH_SECONDS = 2
 # Each chart costs about 25 ms of every page run: older finished jobs are listed without theirs.
 FINISHED_JOBS_WITH_CHARTS = 5
 OPEN_JOBS_KEY = "train_open_jobs"  # jobs the page last drew as queued or running
-FEATURE_LABELS = {
-    "log_return": "Log return",
-    "hv_20": "Volatility (20 days)",
-    "rsi_14": "RSI (14 days)",
-    "macd_hist": "MACD histogram",
-    "volume_change": "Volume change",
-    "range": "High-low range",
-    "close": "Close",
-}
-
-
-def feature_label(name: str) -> str:
-    return FEATURE_LABELS.get(name, FEATURES.get(name, name))
 
 
 def render_form(actor: Actor, view: models.TrainView) -> None:
@@ -124,8 +112,8 @@ def neural_fields(base, preset: str) -> dict:
         "Features",
         list(FEATURES),
         default=list(base.features),
-        format_func=feature_label,
-        help="; ".join(f"{feature_label(name)}: {text}" for name, text in FEATURES.items()),
+        format_func=lambda name: FEATURES[name].label,
+        help="; ".join(f"{feature.label}: {feature.description}" for feature in FEATURES.values()),
         key=f"features-{preset}",
     )
     units = left.text_input(

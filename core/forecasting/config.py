@@ -8,17 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from common.errors import BadInput
-
-FEATURES = {
-    "log_return": "today's log return",
-    "hv_20": "20-day historical volatility",
-    "rsi_14": "14-day RSI",
-    "macd_hist": "MACD histogram relative to the close",
-    "volume_change": "log change of volume",
-    "range": "high-low range relative to the close",
-    "close": "the close itself (scaled on the training part)",
-}
-
+from core.forecasting.features import FEATURES
 
 # Rolling origins of a walk-forward unless asked otherwise: the README's headline figures use as many.
 WALK_FORWARD_WINDOWS = 10

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from core.forecasting.config import FEATURES
+from core.forecasting.features import FEATURES
 
 
 def _finite(value: float) -> float:

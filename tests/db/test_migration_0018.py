@@ -1,7 +1,6 @@
 """0018 puts stored MACD and OBV right as the app now computes them: what a recomputation would store."""
 
 import io
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -20,21 +19,8 @@ from db.repositories.actor import Actor
 from db.repositories.indicators import read_indicators
 from db.repositories.users import create_user
 from tests.fixtures import gspc_2018_bytes
-from tests.servers import fresh_postgres_database
 
 LATEST = ("ticker", "date", "close", "rsi_14", "ema_200", "macd_hist", "hv_20", "hv_20_year_median", "macd_cross_age")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_at_0017(request: pytest.FixtureRequest, tmp_path) -> Iterator[URL]:
-    if request.param == "sqlite":
-        url = URL.create("sqlite", database=str(tmp_path / "migrations.db"))
-        command.upgrade(alembic_config(url), "0017")
-        yield url
-        return
-    with fresh_postgres_database() as url:
-        command.upgrade(alembic_config(url), "0017")
-        yield url
 
 
 def five_for_four() -> bytes:
@@ -49,8 +35,9 @@ def screener_rows(session) -> dict[str, tuple]:
     return {row.ticker: tuple(getattr(row, c) for c in LATEST) for row in session.scalars(select(LatestIndicators))}
 
 
-def test_0018_leaves_macd_and_obv_as_a_recomputation_gives_them(database_at_0017: URL) -> None:
-    engine = create_engine(database_at_0017, poolclass=NullPool)
+def test_0018_leaves_macd_and_obv_as_a_recomputation_gives_them(blank_database: URL) -> None:
+    command.upgrade(alembic_config(blank_database), "0017")
+    engine = create_engine(blank_database, poolclass=NullPool)
     session_of = sessionmaker(bind=engine, expire_on_commit=False)
     with session_of.begin() as session:
         actor = Actor.of(create_user(session=session, username="mig", email="mig@example.com", password_hash="x"))
@@ -91,7 +78,7 @@ def test_0018_leaves_macd_and_obv_as_a_recomputation_gives_them(database_at_0017
                 text("UPDATE latest_indicators SET macd_hist = :h, macd_cross_age = 99 WHERE ticker = :t"),
                 {"t": ticker, "h": float(histogram[-1])},
             )
-    upgrade_to_head(database_at_0017)
+    upgrade_to_head(blank_database)
     with session_of() as session:
         for ticker, values in expected.items():
             stored = read_indicators(session=session, actor=actor, ticker=ticker)

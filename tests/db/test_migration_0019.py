@@ -2,7 +2,6 @@
 it was trained on, read from its artifact's metadata: versions stored before it are recognised on re-import."""
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -19,23 +18,11 @@ from db.migrate import alembic_config, schema_drift, upgrade_to_head
 from db.repositories.actor import Actor
 from db.repositories.users import get_user
 from tests.core.forecasting.tiny import fixture_prices, resigned, tiny_config, unpack_any
-from tests.servers import fresh_postgres_database
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_at_0018(request: pytest.FixtureRequest, tmp_path) -> Iterator[URL]:
-    if request.param == "sqlite":
-        url = URL.create("sqlite", database=str(tmp_path / "migrations.db"))
-        command.upgrade(alembic_config(url), "0018")
-        yield url
-        return
-    with fresh_postgres_database() as url:
-        command.upgrade(alembic_config(url), "0018")
-        yield url
-
-
-def test_0019_reads_each_stored_model_s_digest_and_source_ticker(database_at_0018: URL) -> None:
-    url = database_at_0018
+def test_0019_reads_each_stored_model_s_digest_and_source_ticker(blank_database: URL) -> None:
+    url = blank_database
+    command.upgrade(alembic_config(url), "0018")
     engine = create_engine(url, poolclass=NullPool)
 
     def key(value: uuid.UUID) -> object:

@@ -1,7 +1,5 @@
 """Migrations: upgrade to head, no drift between models and schema, downgrade to base, on both backends."""
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import URL
@@ -9,17 +7,6 @@ from sqlalchemy.pool import NullPool
 
 from db.base import Base
 from db.migrate import current_revision, downgrade_to_base, head_revision, schema_drift, upgrade_to_head
-from tests.servers import fresh_postgres_database
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def blank_database(request: pytest.FixtureRequest, tmp_path) -> Iterator[URL]:
-    """A new, empty database on each backend: no revision applied yet."""
-    if request.param == "sqlite":
-        yield URL.create("sqlite", database=str(tmp_path / "migrations.db"))
-        return
-    with fresh_postgres_database() as url:
-        yield url
 
 
 def test_round_trip(blank_database: URL) -> None:

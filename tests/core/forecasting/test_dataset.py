@@ -41,8 +41,8 @@ def test_too_short_a_history_is_refused(prices):
 
 def test_the_warm_up_a_submit_counts_is_the_first_complete_row_of_real_prices(prices):
     # A submit knows only the day count; the fit reads the table. Both must find the same first window.
-    from core.forecasting.config import FEATURES as ALL_FEATURES
     from core.forecasting.dataset import warm_up_days
+    from core.forecasting.features import FEATURES as ALL_FEATURES
 
     for name in ALL_FEATURES:
         column = feature_table(prices, (name,))[name].to_numpy()
