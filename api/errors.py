@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from common.errors import BadInput, LimitReached, NotAllowed, NotFound, Refusal
+from common.errors import BadInput, Conflict, LimitReached, NotAllowed, NotFound, Refusal
 from common.logging import get_logger, stack_only
 from core.throttle import ThrottleUnavailableError
 from db.engine import logged_by_scope, one_line
@@ -78,6 +78,7 @@ REFUSALS: tuple[tuple[type[Exception], int, str, str | None], ...] = (
     (NotAllowed, 403, "forbidden", None),
     (LimitReached, 429, "quota_exceeded", None),
     (NotFound, 404, "not_found", None),
+    (Conflict, 409, "conflict", None),
     (BadInput, 422, "unprocessable", None),
     (ThrottleUnavailableError, 503, "unavailable", "the rate-limit store is unreachable; try again shortly"),
     (Refusal, 400, "refused", None),

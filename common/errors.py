@@ -27,5 +27,9 @@ class NotFound(Refusal):
     """What the request names does not exist, or is not the actor's to see."""
 
 
+class Conflict(Refusal):
+    """The request collides with another still being handled; the same request a moment later succeeds."""
+
+
 class BadInput(Refusal):
     """A value the user gave is not acceptable; the message names it."""

@@ -31,10 +31,11 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from common.config import PROJECT_ROOT, Settings, get_settings
-from common.errors import NotFound, Refusal
+from common.errors import BadInput, Conflict, NotFound, Refusal
 from common.logging import get_logger
 from common.words import plural
 from core.actions import authorise_action
@@ -231,9 +232,14 @@ def create_job(
     throttle: Throttle,
     walkforward: dict | None = None,
     kind: str = "train",
+    idempotency_key: str | None = None,
 ) -> TrainingJob:
     """A queued job row (a training, a leaderboard, or with walkforward settings a walk-forward), after the role,
-    data and quota checks; dispatch it once the transaction commits."""
+    data and quota checks; dispatch it once the transaction commits.
+
+    An idempotency key is stored with the row; a second request with it, while the first still runs, is
+    refused (submit_job answers one that comes after the first's commit).
+    """
     require(actor, Permission.TRAIN)
     # Before the quota: a job that could only fail must neither be queued nor use up the hour's trainings.
     days = visible_days(session=session, actor=actor, ticker=ticker)
@@ -244,7 +250,6 @@ def create_job(
         window_plan(days, config, WalkForwardSettings(**walkforward), ticker=ticker)
     else:
         require_trainable(job_model_types(kind, config), config, days)
-    authorise_action(session=session, actor=actor, action="train", settings=settings, throttle=throttle)
     job = TrainingJob(
         user_id=actor.user_id,
         ticker=ticker,
@@ -254,11 +259,79 @@ def create_job(
         progress=0.0,
         message=WAITING_MESSAGE if settings.redis_url else LOCAL_WAITING_MESSAGE,
         history={},
+        idempotency_key=idempotency_key,
     )
-    session.add(job)
-    session.flush()
+    try:
+        # Before the quota, so that a retry racing its first attempt is refused without using up a training.
+        with session.begin_nested():
+            session.add(job)
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        raise Conflict(
+            "a request with this Idempotency-Key is still being handled; ask again in a moment for its job"
+        ) from None
+    authorise_action(session=session, actor=actor, action="train", settings=settings, throttle=throttle)
     record_event(session=session, action="train", status="queued", actor=actor, detail=f"{ticker} job {job.id}")
     return job
+
+
+def _job_of_key(*, session: Session, actor: Actor, idempotency_key: str) -> TrainingJob | None:
+    return session.scalar(
+        select(TrainingJob).where(TrainingJob.user_id == actor.user_id, TrainingJob.idempotency_key == idempotency_key)
+    )
+
+
+def _same_request(job: TrainingJob, *, ticker: str, kind: str, config: dict) -> TrainingJob:
+    if (job.ticker, job.kind, job.config) != (ticker, kind, config):
+        raise BadInput(
+            f"this Idempotency-Key was sent before with another request (job {job.id}, {job.kind} of {job.ticker}); "
+            "send a new key for a new request"
+        )
+    return job
+
+
+def submit_job(
+    *,
+    actor: Actor,
+    ticker: str,
+    config: TrainingConfig,
+    settings: Settings,
+    throttle: Throttle,
+    walkforward: dict | None = None,
+    kind: str = "train",
+    idempotency_key: str | None = None,
+) -> TrainingJob:
+    """One job queued in a transaction of its own and handed to a runner after its commit, so that a worker
+    always finds the row; as it stands then (one the queue could not take has failed, saying why).
+
+    A job an idempotency key already named is returned as it stands, not handed over again: dispatching it
+    twice would run it twice.
+    """
+    what = "walk-forward" if walkforward else kind.replace("train", "training")
+    with session_scope(action=f"queue {what} of {ticker}") as session:
+        earlier = idempotency_key and _job_of_key(session=session, actor=actor, idempotency_key=idempotency_key)
+        if earlier:
+            require(actor, Permission.TRAIN)
+            job_config = config.model_dump(mode="json") | ({"walkforward": walkforward} if walkforward else {})
+            job = _same_request(earlier, ticker=ticker, kind="walkforward" if walkforward else kind, config=job_config)
+        else:
+            job = create_job(
+                session=session,
+                actor=actor,
+                ticker=ticker,
+                config=config,
+                settings=settings,
+                throttle=throttle,
+                walkforward=walkforward,
+                kind=kind,
+                idempotency_key=idempotency_key,
+            )
+        job_id = job.id
+    if not earlier:
+        dispatch(job_id, settings)
+    [submitted] = as_dispatched([job_id])
+    return submitted
 
 
 def dispatch(job_id: uuid.UUID, settings: Settings | None = None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Header, Query
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from api.deps import CallerDep, TrainerDep
@@ -15,7 +15,20 @@ from api.schemas import JobList, JobOut, TrainingRequest, WalkForwardRequest
 from core.services import analysis, models
 
 router = versioned_router("jobs")
-SUBMIT_ERRORS = documented(400, 401, 403, 404, 422, 429)
+SUBMIT_ERRORS = documented(400, 401, 403, 404, 409, 422, 429)
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[\x21-\x7e]+$",
+        description="any 1-128 visible ASCII characters, new for each job (a UUID does): the request sent again "
+        "with the same key, after a lost answer, returns the job the first one queued instead of queueing "
+        "another; with another body it is a 422, and while the first is still being handled a 409",
+    ),
+]
 
 
 class JobIdSegment(StringConvertor):
@@ -33,16 +46,20 @@ register_url_convertor("job_id", JobIdSegment())
 
 
 @router.post("/jobs/training", response_model=JobOut, status_code=202, responses=SUBMIT_ERRORS)
-def post_training(body: TrainingRequest, caller: TrainerDep) -> JobOut:
+def post_training(body: TrainingRequest, caller: TrainerDep, idempotency_key: IdempotencyKey = None) -> JobOut:
     """Queue a training run of a forecaster for a ticker; follow it at /v1/jobs/{job_id}."""
-    return JobOut.model_validate(models.submit_job(caller.actor, body.ticker, body.config))
+    return JobOut.model_validate(
+        models.submit_job(caller.actor, body.ticker, body.config, idempotency_key=idempotency_key)
+    )
 
 
 @router.post("/jobs/walkforward", response_model=JobOut, status_code=202, responses=SUBMIT_ERRORS)
-def post_walkforward(body: WalkForwardRequest, caller: TrainerDep) -> JobOut:
+def post_walkforward(body: WalkForwardRequest, caller: TrainerDep, idempotency_key: IdempotencyKey = None) -> JobOut:
     """Queue a walk-forward evaluation (retrain at each origin, score against the baselines)."""
     return JobOut.model_validate(
-        analysis.submit_walk_forward(caller.actor, **body.model_dump(exclude={"config"}), config=body.config)
+        analysis.submit_walk_forward(
+            caller.actor, **body.model_dump(exclude={"config"}), config=body.config, idempotency_key=idempotency_key
+        )
     )
 
 

@@ -15,7 +15,6 @@ from pydantic import ValidationError
 from common.config import get_settings
 from common.errors import BadInput, NotFound
 from core import analysis, jobs
-from core.auth.roles import Permission, require
 from core.backtest import BacktestConfig, BacktestResult
 from core.forecasting.config import WALK_FORWARD_WINDOWS, TrainingConfig
 from core.forecasting.dataset import DatasetError
@@ -31,7 +30,7 @@ from db.models import Evaluation, ModelVersion, RiskMetrics, TrainingJob
 from db.repositories.actor import Actor
 from db.repositories.evaluations import list_evaluations
 from db.repositories.models import list_model_versions
-from db.repositories.prices import list_cached_tickers, visible_days, visible_days_of
+from db.repositories.prices import list_cached_tickers, visible_days_of
 
 
 def _stored_config(stored: object, model_type: object) -> TrainingConfig | None:
@@ -138,8 +137,10 @@ def submit_walk_forward(
     windows: int = WALK_FORWARD_WINDOWS,
     step: int | None = None,
     retrain_every: int = 1,
+    idempotency_key: str | None = None,
 ) -> TrainingJob:
-    """Queue a walk-forward evaluation of one ticker (role and tier quota checked); a worker runs it."""
+    """Queue a walk-forward evaluation of one ticker (role and tier quota checked); a worker runs it. A key sent
+    before returns that key's job as it stands."""
     try:
         plan = WalkForwardSettings(windows=windows, step=step, retrain_every=retrain_every)
         config = config or TrainingConfig(**({"model_type": model_type} if model_type else {}))
@@ -147,26 +148,16 @@ def submit_walk_forward(
         raise BadInput("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())) from None
     except ValueError as error:
         raise BadInput(str(error)) from None
-    settings = get_settings()
-    with session_scope(action=f"queue walk-forward of {ticker}") as session:
-        require(actor, Permission.TRAIN)  # a viewer hears that first, not what the settings would need
-        days = visible_days(session=session, actor=actor, ticker=ticker)
-        if days:  # with none, create_job says the prices are missing
-            # The worker's own rule, before the job is queued and the hour's quota used: it would only fail there.
-            window_plan(days, config, plan, ticker=ticker)
-        job = jobs.create_job(
-            session=session,
-            actor=actor,
-            ticker=ticker,
-            config=config,
-            settings=settings,
-            throttle=get_throttle(),
-            walkforward={"windows": plan.windows, "step": plan.step, "retrain_every": plan.retrain_every},
-        )
-    # After the commit, so a worker always finds the row.
-    jobs.dispatch(job.id, settings)
-    [dispatched] = jobs.as_dispatched([job.id])
-    return dispatched
+    # create_job applies the worker's own window rule first: a run that could only fail uses no quota.
+    return jobs.submit_job(
+        actor=actor,
+        ticker=ticker,
+        config=config,
+        settings=get_settings(),
+        throttle=get_throttle(),
+        walkforward={"windows": plan.windows, "step": plan.step, "retrain_every": plan.retrain_every},
+        idempotency_key=idempotency_key,
+    )
 
 
 def backtest(

@@ -74,32 +74,20 @@ def submit_training(
 
 def submit_leaderboard(actor: Actor, ticker: str, config: TrainingConfig | Mapping[str, Any] = ()) -> TrainingJob:
     """One job that trains every model type on the ticker and ranks them by validation MASE."""
-    settings = get_settings()
-    with session_scope(action=f"queue leaderboard of {ticker}") as session:
-        job = jobs.create_job(
-            session=session,
-            actor=actor,
-            ticker=ticker,
-            config=_config(config),
-            settings=settings,
-            throttle=get_throttle(),
-            kind="leaderboard",
-        )
-        job_id = job.id
-    jobs.dispatch(job_id, settings)  # after the commit, so a worker always finds the row
-    return jobs.as_dispatched([job_id])[0]
+    return jobs.submit_job(
+        actor=actor, ticker=ticker, config=_config(config), settings=get_settings(), throttle=get_throttle(),
+        kind="leaderboard",
+    )  # fmt: skip
 
 
-def submit_job(actor: Actor, ticker: str, config: TrainingConfig | Mapping[str, Any]) -> TrainingJob:
-    """One training job for the API, dispatched after its commit, as it stands then."""
-    settings = get_settings()
-    with session_scope(action=f"queue training of {ticker}") as session:
-        job = jobs.create_job(
-            session=session, actor=actor, ticker=ticker, config=_config(config), settings=settings,
-            throttle=get_throttle(),
-        )  # fmt: skip
-    jobs.dispatch(job.id, settings)
-    return jobs.as_dispatched([job.id])[0]
+def submit_job(
+    actor: Actor, ticker: str, config: TrainingConfig | Mapping[str, Any], *, idempotency_key: str | None = None
+) -> TrainingJob:
+    """One training job for the API, as it stands once handed over; a key sent before returns that key's job."""
+    return jobs.submit_job(
+        actor=actor, ticker=ticker, config=_config(config), settings=get_settings(), throttle=get_throttle(),
+        idempotency_key=idempotency_key,
+    )  # fmt: skip
 
 
 def list_jobs(actor: Actor, limit: int | None = None) -> Sequence[TrainingJob]:

@@ -73,7 +73,11 @@ class TrainingJob(Base):
     """A background training or evaluation run and its live progress."""
 
     __tablename__ = "training_jobs"
-    __table_args__ = (one_of("status", [s.value for s in JobStatus]),)
+    __table_args__ = (
+        one_of("status", [s.value for s in JobStatus]),
+        # A key names one job of its user: a retried submission finds the job the first one queued.
+        Index("uq_training_jobs_idempotency_key", "user_id", "idempotency_key", unique=True),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     user_id: Mapped[uuid.UUID] = owner_fk()
@@ -87,6 +91,7 @@ class TrainingJob(Base):
     history: Mapped[dict[str, Any]] = mapped_column(default=dict)
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     queue_job_id: Mapped[str | None] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))  # the API's Idempotency-Key header
     created_at: Mapped[datetime] = created_at()
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
