@@ -8,7 +8,7 @@ from common.words import plural
 from core.api_usage import KeyUsage
 from core.auth import Actor
 from core.auth.api_keys import KeyStatus, key_status
-from core.preferences import DATE_RANGES, NOTIFICATIONS
+from core.preferences import DATE_RANGES, MAX_DEFAULT_TICKERS, NOTIFICATIONS
 from core.services import accounts
 from ui.admin import render_admin
 from ui.auth import get_authenticator, render_password_change, require_login
@@ -106,7 +106,9 @@ def render_preferences(actor: Actor) -> None:
         return
     with st.form("preferences"):
         tickers = st.text_area(
-            "Default tickers", ", ".join(current.default_tickers), help="Separated by commas, spaces or lines"
+            "Default tickers",
+            ", ".join(current.default_tickers),
+            help=f"Separated by commas, spaces or lines; at most {MAX_DEFAULT_TICKERS}",
         )
         theme = st.radio("Chart theme", ["light", "dark"], index=["light", "dark"].index(current.chart_theme))
         date_range = st.selectbox("Default chart range", DATE_RANGES, index=DATE_RANGES.index(current.default_range))

@@ -20,17 +20,20 @@ from ui.text import plain
 SINCE_KEY = "home_seen_since"
 
 
+FIRST_STEPS = {
+    "prices": ("tickers.py", "Load prices: fetch, upload, or the S&P 500 sample"),
+    "model": ("train.py", "Train a forecaster on one of them"),
+    "prediction": ("predictions.py", "Predict the next trading days into your ledger"),
+}
+
+
 def render_first_steps(page: StartPage) -> None:
     with st.container(border=True):
         st.subheader("Getting started")
-        steps = [
-            (page.has_prices, "tickers.py", "Load prices: fetch, upload, or the S&P 500 sample"),
-            (page.has_models, "train.py", "Train a forecaster on one of them"),
-            (page.has_predictions, "predictions.py", "Predict the next trading days into your ledger"),
-        ]
-        for number, (done, target, text) in enumerate(steps, start=1):
-            icon = ":material/check_circle:" if done else ":material/radio_button_unchecked:"
-            link_to(target, f"{number}. {text}", icon=icon, disabled=done)
+        for number, step in enumerate(page.first_steps, start=1):
+            target, text = FIRST_STEPS[step.name]
+            icon = ":material/check_circle:" if step.done else ":material/radio_button_unchecked:"
+            link_to(target, f"{number}. {text}", icon=icon, disabled=step.done)
 
 
 def render_watchlist(page: StartPage) -> None:

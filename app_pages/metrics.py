@@ -9,6 +9,8 @@ from common.words import plural
 from core.auth import Actor, Permission, can
 from core.forecasting.config import MODEL_TYPES, WALK_FORWARD_WINDOWS
 from core.forecasting.evaluation import MASE_SPEC, figure, stored_number, stored_verdict
+from core.forecasting.history import p_value_figure
+from core.forecasting.intervals import UNBOUNDED_COVERAGE
 from core.forecasting.zoo import KINDS, configured_kind, job_name, label, version_name
 from core.jobs import FINISHED
 from core.services import analysis, models
@@ -23,7 +25,7 @@ from ui.charts import (
     window_scores_figure,
 )
 from ui.errors import attempt
-from ui.format import MASE_FORMAT, P_VALUE_FORMAT, local_moment, minute, percent_points
+from ui.format import MASE_FORMAT, local_moment, minute, percent, percent_points
 from ui.leaderboard import show_leaderboard
 from ui.notices import kept
 from ui.pickers import preferred_tickers, ticker_picker
@@ -70,8 +72,9 @@ def version_rows(versions) -> pd.DataFrame:
                 "RMSE": stored_number(m.get("rmse")),
                 "MAPE": mape / 100 if mape is not None else None,
                 "Direction accuracy": stored_number(m.get("direction_accuracy")),
-                "Direction p-value": stored_number(m.get("direction_p_value")),
-                "DM p-value": stored_number(m.get("dm_pvalue")),
+                # As the verdict prints them, never rounded onto or across 5 % (0.04996 is not 0.0500).
+                "Direction p-value": p_value_figure(m.get("direction_p_value")),
+                "DM p-value": p_value_figure(m.get("dm_pvalue")),
                 "Interval coverage": stored_number(m.get("test_coverage")),
                 "Verdict": stored_verdict(m),
             }
@@ -102,12 +105,18 @@ def render_versions(actor: Actor, view: analysis.MetricsView) -> None:
             "MASE": st.column_config.NumberColumn(
                 format=MASE_FORMAT, help="MAE over persistence's MAE: below 1 is better"
             ),
-            "Direction p-value": st.column_config.NumberColumn(format=P_VALUE_FORMAT),
-            "DM p-value": st.column_config.NumberColumn(
-                format=P_VALUE_FORMAT, help="Diebold-Mariano test against persistence on the test days"
-            ),
+            "DM p-value": st.column_config.TextColumn(help="Diebold-Mariano test against persistence on the test days"),
         },
     )
+    unbounded = [
+        version_name(v.ticker, v.version, v.model_type)
+        for v in versions
+        if isinstance(v.metrics, dict)
+        and "interval_scale" in v.metrics
+        and stored_number(v.metrics["interval_scale"]) is None
+    ]
+    if unbounded:
+        st.caption(plain(f"Interval coverage is blank for {', '.join(unbounded)}: {UNBOUNDED_COVERAGE}."))
     for version, row in zip(versions, table.to_dict("records"), strict=True):
         if not version.is_active:
             continue
@@ -343,9 +352,11 @@ def render_evaluations(actor: Actor, evaluations: list[Evaluation], template: st
     )
     lag = m.get("lag", {})
     a, b, c = st.columns(3)
-    a.metric("Diebold-Mariano p vs persistence", figure(m.get("dm_pvalue"), ".3f"))
-    b.metric("Interval coverage", figure(m.get("coverage"), ".1%"))
+    a.metric("Diebold-Mariano p vs persistence", p_value_figure(m.get("dm_pvalue")))
+    b.metric("Interval coverage", percent(stored_number(m.get("coverage"))) or "—")
     c.metric("Forecast closer to the previous close", "yes" if lag.get("follows_previous_close") else "no")
+    if stored_number(m.get("coverage")) is None:
+        st.caption(plain(f"No interval coverage: {UNBOUNDED_COVERAGE}."))
     if lag.get("follows_previous_close"):
         st.caption(
             f"The forecasts sit {lag['mae_to_previous_close']:.2f} from the previous close on average and "
@@ -397,10 +408,24 @@ def render_backtest(actor: Actor, evaluations: list[Evaluation], template: str) 
         column_config=percents | {name: st.column_config.NumberColumn(format="%.2f") for name in ("Sharpe", "Sortino")},
     )
     st.caption(
-        f"{plural(m['trades'], 'trade')} over {plural(m['days'], 'day')}, "
-        f"in the market {m['exposure'] * 100:.0f} % of them."
+        plain(
+            f"{plural(m['trades'], 'trade')} over {plural(m['days'], 'day')}, "
+            f"in the market {m['exposure'] * 100:.0f} % of them. {annualised_by(m)}"
+        )
     )
     st.plotly_chart(equity_figure(result.equity, template=template), width="stretch", theme=None)
+
+
+def annualised_by(metrics: dict) -> str:
+    """The rate a year a backtest's CAGR, Sharpe and Sortino scale by, or why they are blank."""
+    rate = stored_number(metrics.get("days_a_year"))
+    if rate is not None:
+        return f"CAGR, Sharpe and Sortino are annualised by {rate:g} returns a year."
+    days = metrics["days"]
+    return (
+        f"CAGR, Sharpe and Sortino are left blank: {plural(days, 'day')} {'is' if days == 1 else 'are'} under a "
+        "quarter of a year, too few for a rate a year."
+    )
 
 
 def render_risk(actor: Actor, tickers: list[str], template: str) -> None:

@@ -32,10 +32,13 @@ def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
     if not tickers:
         st.info("No models yet: train one on the Train page, then predict here.")
         return
-    left, middle, right = st.columns(3)
+    left, rest = st.columns([1, 2])
     # Outside the form, so the model list follows the ticker at once.
     ticker = ticker_picker(tickers, view.default_tickers, container=left)
-    with st.form("predict"):
+    # Columns made outside a form put their widgets outside it: these are made inside, so that the form
+    # sends its model and days with Predict.
+    with rest, st.form("predict", border=False):
+        middle, right = st.columns(2)
         own = {version_name(v.ticker, v.version, v.model_type): v for v in versions if v.ticker == ticker}
         active = next((f" ({name})" for name, v in own.items() if v.is_active), "")
         choices = {f"the active version{active}": None} | {name: v.id for name, v in own.items()}

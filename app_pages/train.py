@@ -1,5 +1,7 @@
 """Train: queue training jobs of any model type, watch them live, rank every type, and manage the versions."""
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -27,6 +29,21 @@ REFRESH_SECONDS = 2
 # Each chart costs about 25 ms of every page run: older finished jobs are listed without theirs.
 FINISHED_JOBS_WITH_CHARTS = 5
 OPEN_JOBS_KEY = "train_open_jobs"  # jobs the page last drew as queued or running
+# The form's name for each setting, which its errors use too: "lstm_units: ..." named a field no one sees.
+FIELD_LABELS = {
+    "validation_fraction": "Validation fraction",
+    "test_fraction": "Test fraction (the last days)",
+    "interval_level": "Interval coverage",
+    "seed": "Seed",
+    "features": "Features",
+    "window": "Window (days)",
+    "dropout": "Dropout",
+    "dense_units": "Dense units before the output (0: none)",
+    "batch_size": "Batch size",
+    "epochs": "Epochs at most",
+    "patience": "Patience (epochs)",
+    "learning_rate": "Learning rate",
+}
 
 
 def render_form(actor: Actor, view: models.TrainView) -> None:
@@ -68,17 +85,22 @@ def render_form(actor: Actor, view: models.TrainView) -> None:
         with st.expander("Advanced"):
             left, middle, right = st.columns(3)
             values["validation_fraction"] = left.number_input(
-                "Validation fraction", 0.05, 0.45, base.validation_fraction, step=0.05, key=f"validation-{preset}"
+                FIELD_LABELS["validation_fraction"],
+                0.05,
+                0.45,
+                base.validation_fraction,
+                step=0.05,
+                key=f"validation-{preset}",
             )
             values["test_fraction"] = middle.number_input(
-                "Test fraction (the last days)", 0.05, 0.45, base.test_fraction, step=0.05, key=f"test-{preset}"
+                FIELD_LABELS["test_fraction"], 0.05, 0.45, base.test_fraction, step=0.05, key=f"test-{preset}"
             )
             values["interval_level"] = right.number_input(
-                "Interval coverage", 0.55, 0.99, base.interval_level, step=0.01, key=f"level-{preset}"
+                FIELD_LABELS["interval_level"], 0.55, 0.99, base.interval_level, step=0.01, key=f"level-{preset}"
             )
-            values["seed"] = left.number_input("Seed", 0, 2**31 - 1, base.seed, key=f"seed-{preset}")
+            values["seed"] = left.number_input(FIELD_LABELS["seed"], 0, 2**31 - 1, base.seed, key=f"seed-{preset}")
             if neural:
-                values |= neural_fields(base, preset)
+                values |= neural_fields(base, preset, model_type)
         submitted = st.form_submit_button("Train", icon=":material/model_training:")
     if not submitted:
         return
@@ -88,7 +110,7 @@ def render_form(actor: Actor, view: models.TrainView) -> None:
     try:
         config = parse_config(**values)
     except ModelSettingsError as error:
-        st.error(plain(f"Settings: {error}"))
+        st.error(plain(f"Settings: {as_labelled(str(error), model_type)}"))
         return
     submitted = attempt(models.submit_training, actor, chosen, config)
     if submitted:
@@ -105,11 +127,26 @@ def report_submitted(submitted: list, queued: str) -> None:
             st.error(plain(f"{job.ticker}: {job.error}"))
 
 
-def neural_fields(base, preset: str) -> dict:
+def units_label(model_type: str) -> str:
+    return f"{model_type.upper()} units per layer"
+
+
+def as_labelled(problems: str, model_type: str) -> str:
+    """Settings problems with each setting named as the form labels it."""
+    labels = FIELD_LABELS | {"lstm_units": units_label(model_type)}
+
+    def label_of(named: re.Match) -> str:
+        return f"{named[1]}{labels.get(named[2], named[2])}: "
+
+    # Each problem is "field: what is wrong" (an item of a list adds ".0"), problems joined by "; ".
+    return re.sub(r"(^|; )([a-z_]+)(?:\.\d+)*: ", label_of, problems)
+
+
+def neural_fields(base, preset: str, model_type: str) -> dict:
     """The settings only a network has, inside the Advanced expander."""
     left, middle, right = st.columns(3)
     features = st.multiselect(
-        "Features",
+        FIELD_LABELS["features"],
         list(FEATURES),
         default=list(base.features),
         format_func=lambda name: FEATURES[name].label,
@@ -117,7 +154,7 @@ def neural_fields(base, preset: str) -> dict:
         key=f"features-{preset}",
     )
     units = left.text_input(
-        "LSTM units per layer",
+        units_label(model_type),
         ", ".join(str(u) for u in base.lstm_units),
         help="e.g. 16, or 32, 16 for two stacked layers",
         key=f"units-{preset}",
@@ -130,16 +167,23 @@ def neural_fields(base, preset: str) -> dict:
         "features": features,
         "lstm_units": layers,
         "window": left.number_input(
-            "Window (days)", 2, 250, base.window, help="Days of history behind a forecast", key=f"window-{preset}"
+            FIELD_LABELS["window"],
+            2,
+            250,
+            base.window,
+            help="Days of history behind a forecast",
+            key=f"window-{preset}",
         ),
-        "dropout": middle.number_input("Dropout", 0.0, 0.8, base.dropout, step=0.05, key=f"dropout-{preset}"),
+        "dropout": middle.number_input(
+            FIELD_LABELS["dropout"], 0.0, 0.8, base.dropout, step=0.05, key=f"dropout-{preset}"
+        ),
         "dense_units": middle.number_input(
-            "Dense units before the output (0: none)", 0, 512, base.dense_units, key=f"dense-{preset}"
+            FIELD_LABELS["dense_units"], 0, 512, base.dense_units, key=f"dense-{preset}"
         ),
-        "batch_size": middle.number_input("Batch size", 1, 4096, base.batch_size, key=f"batch-{preset}"),
-        "epochs": right.number_input("Epochs at most", 1, 500, base.epochs, key=f"epochs-{preset}"),
+        "batch_size": middle.number_input(FIELD_LABELS["batch_size"], 1, 4096, base.batch_size, key=f"batch-{preset}"),
+        "epochs": right.number_input(FIELD_LABELS["epochs"], 1, 500, base.epochs, key=f"epochs-{preset}"),
         "patience": right.number_input(
-            "Patience (epochs)",
+            FIELD_LABELS["patience"],
             1,
             100,
             base.patience,
@@ -147,7 +191,7 @@ def neural_fields(base, preset: str) -> dict:
             key=f"patience-{preset}",
         ),
         "learning_rate": right.number_input(
-            "Learning rate", 1e-5, 1.0, base.learning_rate, format="%.5f", key=f"rate-{preset}"
+            FIELD_LABELS["learning_rate"], 1e-5, 1.0, base.learning_rate, format="%.5f", key=f"rate-{preset}"
         ),
     }
 
@@ -326,7 +370,9 @@ def render_versions(actor: Actor, can_train: bool = True) -> None:
 def render_version_actions(actor: Actor, version, can_train: bool) -> None:
     make_active, remove, download = st.columns(3)
     name = version_name(version.ticker, version.version, version.model_type)
-    if make_active.button("Make active", disabled=not can_train) and attempt(models.activate, actor, version.id):
+    already = f"Already the active model of {version.ticker}" if version.is_active else None
+    clicked = make_active.button("Make active", disabled=not can_train or version.is_active, help=already)
+    if clicked and attempt(models.activate, actor, version.id):
         done_then_rerun(f"{name} is now the active model of {version.ticker}.")
     question = f"Delete {name}? The ledger keeps its predictions, marked deleted."
     if confirmed("Delete", question, key=f"delete_{version.id}", container=remove, disabled=not can_train):
@@ -334,11 +380,15 @@ def render_version_actions(actor: Actor, version, can_train: bool) -> None:
         if deleted is not None:
             ledger = f"the ledger keeps its {plural(deleted.kept, 'prediction')} as {deleted.ledger_name}"
             done_then_rerun(f"Deleted {name}; " + (ledger if deleted.kept else "it had made no prediction") + ".")
-    exported = attempt(models.export_bundle, actor, version.id)
-    if exported:
-        download.download_button(
-            "Export (.zip)", exported.data, file_name=exported.filename, mime="application/zip", on_click="ignore"
-        )
+    # Written when the button is pressed: up front, every run with a version chosen read the artifact, checked
+    # its SHA-256, signed it and sent the browser up to 29 MB. A refusal then fails the download, not the page.
+    download.download_button(
+        "Export (.zip)",
+        lambda: models.export_bundle(actor, version.id).data,
+        file_name=models.export_filename(version),
+        mime="application/zip",
+        on_click="ignore",
+    )
 
 
 def render_import(actor: Actor) -> None:

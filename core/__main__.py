@@ -17,6 +17,7 @@ from common.errors import Refusal
 from common.logging import configure_logging
 from common.words import plural
 from core.data.errors import FileFormatError
+from core.data.layouts.mapping import MAPPABLE
 from core.data.service import InvalidRowsError, fetch_tickers, import_prices, load_sample, read_price_series
 from core.data.tickers import TickerError, normalise_ticker, parse_ticker_text
 from core.forecasting.config import MAX_FORECAST_DAYS, MODEL_TYPES, WALK_FORWARD_WINDOWS
@@ -113,18 +114,40 @@ def cmd_import_csv(args: argparse.Namespace) -> int:
             skip_bad_rows=args.skip_bad_rows,
             owner=owner,
             filename=args.file.name,
+            sheet=args.sheet,
+            mapping=dict(args.map) if args.map else None,
         )
+    # How the file was read, as the page shows it: a date read day first or month first is said here alone.
+    if result.layout:
+        print(f"layout: {result.layout}", file=sys.stderr)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
     if not result.accepted:
         print(result.message(), file=sys.stderr)
         if result.report:
             for line in result.report.lines()[1:]:
                 print(line, file=sys.stderr)
+        if result.needs_mapping:
+            print(f"map the columns: {MAP_USAGE} … (fields: {', '.join(MAPPABLE)})", file=sys.stderr)
+        if result.other_sheets and not args.sheet:
+            print("read another sheet: --sheet NAME", file=sys.stderr)
         return EXIT_FAILED
     print(result.message())
     if result.status == "partial":
         for line in result.report.lines():
             print(line, file=sys.stderr)
     return EXIT_OK
+
+
+MAP_USAGE = "--map date=COLUMN --map close=COLUMN"
+
+
+def _field_and_column(text: str) -> tuple[str, str]:
+    """--map close='Last price': the field, and the header name of the column holding it."""
+    field, equals, column = text.partition("=")
+    if not equals or not field.strip() or not column.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not FIELD=COLUMN, e.g. close='Last price'")
+    return field.strip().lower(), column.strip()
 
 
 class OwnerError(Exception):
@@ -276,7 +299,7 @@ def cmd_walkforward(args: argparse.Namespace) -> int:
         print(
             f"{plural(summary['windows'], 'window')}, {summary['days']} days: "
             f"MASE {figure(summary['mase'], MASE_SPEC)}, "
-            f"Diebold-Mariano p {figure(summary['dm_pvalue'], '.3f')}, "
+            f"Diebold-Mariano {_p_value(summary['dm_pvalue'])}, "
             f"coverage {figure(summary['coverage'], '.3f')}: {summary['verdict']}"
         )
     return EXIT_OK
@@ -301,15 +324,25 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     columns = (  # (key, width, format)
         ("validation_mase", 10, ".4f"),
         ("test_mase", 11, ".4f"),
-        ("dm_pvalue", 8, ".3f"),
         ("direction_accuracy", 11, ".1%"),
         ("coverage", 10, ".1%"),
         ("train_seconds", 9, ".2f"),
     )
     for row in rows:
-        cells = "".join(f"{figure(row[key], spec):>{width}}" for key, width, spec in columns)
-        print(f"{row['kind']:<16}{cells}  {row['verdict']}")
+        cells = [f"{figure(row[key], spec):>{width}}" for key, width, spec in columns]
+        # The p-value as the verdict beside it writes it: never rounded across 0.05.
+        cells.insert(2, f"{_p_value(row['dm_pvalue']).removeprefix('p = ').removeprefix('p '):>8}")
+        print(f"{row['kind']:<16}{''.join(cells)}  {row['verdict']}")
     return EXIT_OK
+
+
+def _p_value(value: object) -> str:
+    """'p = 0.0496' as the pages and verdicts write it; 'p —' where no test was made."""
+    from core.forecasting.evaluation import stored_number
+    from core.forecasting.history import p_value_text
+
+    number = stored_number(value)
+    return "p —" if number is None else p_value_text(number)
 
 
 def cmd_load_sample(_: argparse.Namespace) -> int:
@@ -349,10 +382,24 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--refresh", action="store_true", help="only the days after the last cached one")
     fetch.set_defaults(run=cmd_fetch)
 
-    imports = commands.add_parser("import-csv", help="import a price CSV (all rows or none)")
+    imports = commands.add_parser(
+        "import-csv", help="import a price file, CSV or Excel workbook (all rows or none); notes go to stderr"
+    )
     imports.add_argument("file", type=Path)
     imports.add_argument("--ticker", type=_ticker, help="the ticker of every row (else the file's Ticker column)")
-    imports.add_argument("--date-format", help="strptime format of the dates, e.g. %%d/%%m/%%Y (default ISO)")
+    imports.add_argument(
+        "--date-format",
+        help="strptime format of the dates, e.g. %%d/%%m/%%Y (default: recognised; a note says how they were read)",
+    )
+    imports.add_argument("--sheet", help="the workbook's sheet to read (default: the first)")
+    imports.add_argument(
+        "--map",
+        type=_field_and_column,
+        action="append",
+        metavar="FIELD=COLUMN",
+        help=f"the column holding a field, for a layout not recognised; repeat it, e.g. {MAP_USAGE} "
+        f"(fields: {', '.join(MAPPABLE)})",
+    )
     imports.add_argument("--skip-bad-rows", action="store_true", help="store the valid rows, report the rest")
     imports.add_argument("--owner", help="username whose private prices these are (default: shared)")
     imports.set_defaults(run=cmd_import_csv)

@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 
 from common.errors import BadInput
-from core.risk import SHORTEST_SPAN_YEARS, max_drawdown, periods_per_year, sharpe_ratio, varies, years_between
+from core.risk import (
+    SHORTEST_SPAN_YEARS,
+    max_drawdown,
+    periods_per_year,
+    sharpe_ratio,
+    shown_days_a_year,
+    varies,
+    years_between,
+)
 
 BASIS_POINT = 1e-4
 
@@ -48,23 +56,37 @@ def performance(
     """Total return, CAGR, Sharpe and Sortino (risk-free 0), max drawdown.
 
     start: the day the first position is taken (the close the first return is measured from); end: the
-    last return's day. Annualised by the returns a year of that span (core.risk.periods_per_year), the
-    markets' days_a_year over a span under a quarter of a year, where CAGR is left blank: the rate a year
-    of a few days is noise (one day's 1 % loss was -92 % a year). Sharpe and Sortino are blank for
-    returns that do not vary, or for one return alone.
+    last return's day. Annualised by the returns a year of that span (annualisation_rate). Over a span under
+    a quarter of a year CAGR, Sharpe and Sortino are all left blank: a rate a year of a few days is noise (one
+    day's 1 % loss was -92 % a year, four days a Sharpe of 13.7 and a Sortino of 3151). Sharpe and Sortino
+    are blank for returns that do not vary too.
     """
-    days = len(daily_returns)
-    per_year = periods_per_year(days, start, end, days_a_year=days_a_year)
-    long_enough = years_between(start, end) >= SHORTEST_SPAN_YEARS
-    downside = np.sqrt(np.mean(np.minimum(daily_returns, 0.0) ** 2))
-    sortino = daily_returns.mean() / downside * np.sqrt(per_year) if varies(daily_returns) and downside > 0 else np.nan
+    nothing = float("nan")
+    cagr = sharpe = sortino = nothing
+    per_year = annualisation_rate(len(daily_returns), start, end, days_a_year)
+    if per_year is not None:
+        cagr = float(equity[-1] ** (per_year / len(daily_returns)) - 1) if equity[-1] > 0 else nothing
+        sharpe = sharpe_ratio(daily_returns, per_year)
+        downside = np.sqrt(np.mean(np.minimum(daily_returns, 0.0) ** 2))
+        if varies(daily_returns) and downside > 0:
+            sortino = float(daily_returns.mean() / downside * np.sqrt(per_year))
     return {
         "total_return": float(equity[-1] - 1.0),
-        "cagr": float(equity[-1] ** (per_year / days) - 1) if long_enough and equity[-1] > 0 else float("nan"),
-        "sharpe": sharpe_ratio(daily_returns, per_year),
-        "sortino": float(sortino),
+        "cagr": cagr,
+        "sharpe": sharpe,
+        "sortino": sortino,
         "max_drawdown": max_drawdown(equity),
     }
+
+
+def annualisation_rate(
+    returns: int, start: date | pd.Timestamp, end: date | pd.Timestamp, days_a_year: float
+) -> float | None:
+    """The returns a year the annual figures scale by (core.risk.periods_per_year); None under a quarter of a
+    year (SHORTEST_SPAN_YEARS), where no figure is annualised."""
+    if years_between(start, end) < SHORTEST_SPAN_YEARS:
+        return None
+    return periods_per_year(returns, start, end, days_a_year=days_a_year)
 
 
 def run_backtest(forecast: pd.DataFrame, config: BacktestConfig, days_a_year: float) -> BacktestResult:
@@ -96,12 +118,15 @@ def run_backtest(forecast: pd.DataFrame, config: BacktestConfig, days_a_year: fl
         for i in np.flatnonzero(changes)
     ]
     span = {"start": traded_on.iloc[0], "end": dates.iloc[-1]}
+    rate = annualisation_rate(len(position), span["start"], span["end"], days_a_year)
     metrics = {
         "strategy": performance(strategy, equity, days_a_year, **span),
         "buy_and_hold": performance(hold, hold_equity, days_a_year, **span),
         "trades": len(trades),
         "exposure": float(np.mean(position != 0)),
         "days": len(position),
+        # The rate the page names; None: the span is under a quarter of a year and nothing is annualised.
+        "days_a_year": None if rate is None else shown_days_a_year(rate),
     }
     equity_frame = pd.DataFrame(
         {"date": dates.dt.strftime("%Y-%m-%d"), "strategy": equity, "buy_and_hold": hold_equity}

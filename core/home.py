@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core.auth.roles import Permission, can
 from core.data.calendar import as_instant, is_stale
 from core.forecasting import metrics
 from core.forecasting.zoo import job_name
@@ -27,6 +28,12 @@ RECENT_JOBS = 5
 MATURED_SHOWN = 20
 SEEN_KEY = "home_seen_at"
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+# Each step of getting started, and the permissions of which any one lets a role take it.
+STEP_PERMISSIONS = {
+    "prices": (Permission.FETCH, Permission.UPLOAD),
+    "model": (Permission.TRAIN,),
+    "prediction": (Permission.PREDICT,),
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,12 @@ class MaturedRow:
 
 
 @dataclass(frozen=True)
+class FirstStep:
+    name: str  # a key of STEP_PERMISSIONS
+    done: bool
+
+
+@dataclass(frozen=True)
 class StartPage:
     watchlist: list[WatchRow] = field(default_factory=list)
     watchlist_is_default: bool = True  # False when we fell back to any cached tickers
@@ -72,10 +85,11 @@ class StartPage:
     has_prices: bool = False
     has_models: bool = False
     has_predictions: bool = False
+    first_steps: tuple[FirstStep, ...] = ()  # only those the actor's role may take
 
     @property
     def first_run(self) -> bool:
-        return not (self.has_prices and self.has_models and self.has_predictions)
+        return any(not step.done for step in self.first_steps)
 
 
 def start_page(
@@ -110,6 +124,11 @@ def start_page(
         JobRow(j.ticker, job_name(j.kind, j.config), j.status, j.progress, j.created_at, j.finished_at, j.message or "")
         for j in list_jobs(session=session, actor=actor, limit=RECENT_JOBS, every_open=True)
     ]
+    done = {
+        "prices": bool(cached),
+        "model": any_model_versions(session=session, actor=actor),
+        "prediction": any_predictions(session=session, actor=actor),
+    }
     return StartPage(
         watchlist=watchlist,
         watchlist_is_default=bool(chosen),
@@ -117,9 +136,15 @@ def start_page(
         matured=matured,
         matured_total=count_matured(session=session, actor=actor, since=seen_since),
         seen_since=seen_since,
-        has_prices=bool(cached),
-        has_models=any_model_versions(session=session, actor=actor),
-        has_predictions=any_predictions(session=session, actor=actor),
+        has_prices=done["prices"],
+        has_models=done["model"],
+        has_predictions=done["prediction"],
+        # A viewer was shown all three on every visit, each a step their role refuses.
+        first_steps=tuple(
+            FirstStep(name, done[name])
+            for name, permissions in STEP_PERMISSIONS.items()
+            if any(can(actor, permission) for permission in permissions)
+        ),
     )
 
 

@@ -36,6 +36,11 @@ def _normalise(password: str) -> str:
     return unicodedata.normalize("NFC", password).strip()
 
 
+def same_password(first: str, second: str) -> bool:
+    """Whether two fields hold the same password once normalised (spaces at either end are not part of it)."""
+    return _normalise(first) == _normalise(second)
+
+
 def check_password_policy(password: str, *, username: str = "", email: str = "") -> None:
     """Raise PasswordPolicyError unless the password is 8-128 characters and not the username or e-mail."""
     password = _normalise(password)

@@ -25,6 +25,7 @@ from core.data.splits import COMMON_FACTORS
 from core.data.splits import TOLERANCE as SPLIT_TOLERANCE
 from core.forecasting import metrics
 from core.forecasting.config import MAX_FORECAST_DAYS, TrainingConfig
+from core.forecasting.history import MIN_TEST_DAYS as MIN_SCOREBOARD_DAYS
 from core.forecasting.history import SAME_AS_PERSISTENCE, judged
 from core.forecasting.zoo import version_name
 from core.throttle import Throttle
@@ -277,9 +278,6 @@ class Scoreboard:
 
 
 NO_ONE_DAY_FORECAST_YET = "not tested yet: no one-day forecast has met its close"
-# Fewer one-day forecasts are too few for the Diebold-Mariano test's t distribution: four of a drift's forecasts
-# before four up days missed by nearly the same amount each, and their tiny variance read as "p < 0.001".
-MIN_SCOREBOARD_DAYS = 30
 
 
 def _too_few_to_test(days: int) -> str:

@@ -14,6 +14,9 @@ from db.repositories.preferences import get_preferences, update_preferences
 
 CHART_THEMES = {"light": "plotly_white", "dark": "plotly_dark"}
 DATE_RANGES = ("1M", "6M", "YTD", "1Y", "5Y", "All")
+# They fill every page's ticker choices: a list to pick from, not a store of everything followed.
+MAX_DEFAULT_TICKERS = 50
+PROBLEMS_SHOWN = 5
 NOTIFICATIONS = {
     "training_finished": "Tell me when a training job finishes",
     "prediction_matured": "Tell me when a prediction meets its actual price",
@@ -64,7 +67,13 @@ def save_preferences(
     """Validate everything first, then write: a bad value leaves the stored preferences as they were."""
     tickers, problems = parse_ticker_text(tickers_text)
     if problems:
-        raise PreferencesError("default tickers", "; ".join(problems))
+        more = f"; and {len(problems) - PROBLEMS_SHOWN:,} more" if len(problems) > PROBLEMS_SHOWN else ""
+        raise PreferencesError("default tickers", "; ".join(problems[:PROBLEMS_SHOWN]) + more)
+    if len(tickers) > MAX_DEFAULT_TICKERS:
+        raise PreferencesError(
+            "default tickers",
+            f"at most {MAX_DEFAULT_TICKERS} ({len(tickers):,} given); keep the ones you look at most",
+        )
     if chart_theme not in CHART_THEMES:
         raise PreferencesError("chart theme", f"{chart_theme!r} is not one of {', '.join(CHART_THEMES)}")
     if default_range not in DATE_RANGES:

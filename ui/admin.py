@@ -9,9 +9,11 @@ import streamlit as st
 from common.config import get_settings
 from common.words import plural
 from core.services import accounts
+from db.models import Invitation
 from db.models.accounts import Role
 from db.repositories.actor import Actor
 from db.types import utc_now
+from ui.confirm import confirmed
 from ui.errors import attempt
 from ui.notices import done_then_rerun
 from ui.tables import show_table
@@ -66,11 +68,22 @@ def render_users(actor: Actor) -> None:
     if changing and attempt(accounts.change_role, actor, user_id=user.id, role=Role(new_role)):
         done_then_rerun(f"{user.username} is now {new_role}.")
     label = "Deactivate" if user.is_active else "Reactivate"
-    toggled = active_column.button(label, key=f"set-active-{user.id}")
+    oneself = user.id == actor.user_id and user.is_active
+    toggled = active_column.button(
+        label,
+        key=f"set-active-{user.id}",
+        disabled=oneself,
+        help="You cannot deactivate yourself: another admin can." if oneself else None,
+    )
     if toggled and attempt(accounts.set_active, actor, user_id=user.id, active=not user.is_active):
         done = "deactivated: they can no longer log in" if user.is_active else "reactivated: they can log in again"
         done_then_rerun(f"{user.username} {done}.")
-    if reset_column.button("Reset password", key=f"reset-password-{user.id}"):
+    # It ends the user's sessions and revokes every key of theirs: one stray click must not do that.
+    question = (
+        f"Reset {user.username}'s password? Their sessions end and every API key of theirs is revoked; "
+        "you get a temporary password to pass on."
+    )
+    if confirmed("Reset password", question, key=f"reset-password-{user.id}", container=reset_column):
         reset = attempt(accounts.reset_password, actor, user_id=user.id)
         if reset:
             revoked = f"{plural(reset.revoked_keys, 'API key')} {'was' if reset.revoked_keys == 1 else 'were'} revoked"
@@ -85,21 +98,61 @@ def render_invitations(actor: Actor) -> None:
     with st.form("invite", clear_on_submit=True):
         email = st.text_input("E-mail address to invite")
         submitted = st.form_submit_button("Invite")
-    if submitted and attempt(accounts.invite, actor, email=email):
-        st.success("Invitation saved: this address may now register.")
-        st.text(email.strip())
+    if submitted:
+        invited = attempt(accounts.invite, actor, email=email)
+        if invited:
+            st.success(
+                plain(f"Invited {invited.record.email}. Pass this code on with the address; it is shown only once:")
+            )
+            st.code(invited.code, language=None)
     invitations = attempt(accounts.list_invitations, actor) or []
-    show_table([{"E-mail": i.email, "Invited": i.created_at, "Used": i.used_at} for i in invitations], hide_index=True)
+    show_table(
+        [
+            {"E-mail": i.email, "Invited": i.created_at, "Used": i.used_at, "Code": invitation_code_state(i)}
+            for i in invitations
+        ],
+        hide_index=True,
+    )
+    render_new_code([i.email for i in invitations if i.used_at is None], actor)
+    if any(i.used_at is None and not i.has_code for i in invitations):
+        st.caption(
+            "Invitations made before invitation codes have none and admit nobody: give each a new code and pass it on."
+        )
+
+
+def invitation_code_state(invitation: Invitation) -> str:
+    if invitation.used_at is not None:
+        return "used"
+    return "given" if invitation.has_code else "none: give it a new code"
+
+
+def render_new_code(open_addresses: list[str], actor: Actor) -> None:
+    """A new code for an open invitation: its code was lost, or it was made before codes."""
+    if not open_addresses:
+        return
+    chosen_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
+    email = chosen_column.selectbox("Give a new code to", open_addresses, index=None, placeholder="Choose an address")
+    if button_column.button("New code", disabled=email is None):
+        invited = attempt(accounts.reissue_invitation, actor, email=email)
+        if invited:
+            st.success(
+                plain(
+                    f"New code for {invited.record.email}; the one before no longer works. "
+                    "Pass it on; it is shown only once:"
+                )
+            )
+            st.code(invited.code, language=None)
 
 
 def render_audit_log(actor: Actor) -> None:
     actions = attempt(accounts.audit_actions, actor) or []
     action_column, status_column, user_column, since_column = st.columns(4)
     action = action_column.selectbox("Action", actions, index=None, placeholder="any")
-    status = status_column.selectbox("Status", ["ok", "failed", "locked", "unavailable"], index=None, placeholder="any")
+    statuses = attempt(accounts.audit_statuses, actor) or []
+    status = status_column.selectbox("Status", statuses, index=None, placeholder="any")
     username = user_column.text_input("Username")
     since = since_column.selectbox("Since", list(SINCE_CHOICES), index=None, placeholder="any time")
-    events = attempt(
+    page = attempt(
         accounts.audit_log,
         actor,
         action=action,
@@ -118,7 +171,14 @@ def render_audit_log(actor: Actor) -> None:
                 "Address": event.ip,
                 "Latency (ms)": event.latency_ms,
             }
-            for event in events or []
-        ],
+            for event in page.events
+        ]
+        if page
+        else [],
         hide_index=True,
     )
+    if page and not page.complete:
+        st.caption(
+            f"Showing the newest {len(page.events):,} of {page.total:,} matching events: "
+            "narrow the filters to see older ones."
+        )

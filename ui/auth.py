@@ -179,6 +179,8 @@ class DatabaseAuthController:
         entered_captcha: str | None = None,
     ) -> tuple[str, str, str]:
         full_name = f"{new_first_name.strip()} {new_last_name.strip()}".strip()
+        # The widget's password-hint field, relabelled, is the invitation code (render_registration).
+        invitation_code = password_hint if isinstance(password_hint, str) else ""
         try:
             user = accounts.register(
                 username=new_username,
@@ -186,6 +188,7 @@ class DatabaseAuthController:
                 password=new_password,
                 password_repeat=new_password_repeat,
                 full_name=full_name or None,
+                invitation_code=invitation_code,
             )
         except Refusal as error:
             raise RegisterError(str(error)) from None
@@ -268,9 +271,21 @@ class SessionCookieController:
             self.cookie_manager.delete(self.name)
 
 
+# How stale the cookie may grow while the user is active. Each write renders the cookie component, whose
+# answer reruns the whole page, so it is not written on every click; it lives this much longer than the
+# idle window instead, so that written at most this long before the last click, it still outlives the window.
+COOKIE_RENEWAL_SECONDS = 5 * 60.0
+
+
+def cookie_renewal_seconds(settings: Settings) -> float:
+    """How old the cookie may be before a run of the user's renews it (at most half the idle window)."""
+    return min(COOKIE_RENEWAL_SECONDS, settings.session_idle_minutes * 60.0 / 2)
+
+
 def session_lifetime_seconds(settings: Settings) -> float:
-    """How long a session cookie lives: the idle timeout, renewed while the user is active."""
-    return settings.session_idle_minutes * 60.0
+    """How long a session cookie lives: the idle window and the renewal interval, so after any of the user's
+    runs it expires no sooner than the idle window ends, and at most the renewal interval later."""
+    return settings.session_idle_minutes * 60.0 + cookie_renewal_seconds(settings)
 
 
 def session_cookie_token(settings: Settings) -> dict[str, Any] | None:
@@ -319,8 +334,12 @@ def get_authenticator(settings: Settings) -> stauth.Authenticate:
     return authenticator
 
 
-def current_actor(settings: Settings) -> Actor | None:
-    """Who is logged in to this browser session, re-checked against the database on every run."""
+def current_actor(settings: Settings, *, activity: bool = True) -> Actor | None:
+    """Who is logged in to this browser session, re-checked against the database on every run.
+
+    `activity`: this run is the user's doing, so the idle timeout starts again; a run that happens on its
+    own (a fragment's auto-refresh) re-checks the session without keeping it alive.
+    """
     state = st.session_state.get(AUTH_STATE_KEY)
     if not state:
         return None
@@ -333,9 +352,9 @@ def current_actor(settings: Settings) -> Actor | None:
     if user is None:
         end_session(SESSION_ENDED)
         return None
-    actor = Actor.of(user)
-    state["last_seen"] = now
-    return actor
+    if activity:
+        state["last_seen"] = now
+    return Actor.of(user)
 
 
 def resume_from_cookie(settings: Settings) -> None:
@@ -352,12 +371,13 @@ def resume_from_cookie(settings: Settings) -> None:
 
 
 def refresh_cookie_if_due(settings: Settings) -> None:
-    """Set the cookie after a login, and renew it on activity before half its lifetime has passed."""
+    """Set the cookie after a login, and renew it on the user's activity once it is older than the renewal
+    interval, so that it outlives the idle window however the tab is closed (the server ends an idle session
+    that stays open)."""
     state = st.session_state.get(AUTH_STATE_KEY)
     if not state:
         return
-    half_life = session_lifetime_seconds(settings) / 2
-    if not state.get("cookie_pending") and time.time() - state["cookie_issued_at"] <= half_life:
+    if not state.get("cookie_pending") and time.time() - state["cookie_issued_at"] <= cookie_renewal_seconds(settings):
         return
     built_before = AUTHENTICATOR_KEY in st.session_state
     with st.sidebar:  # a cookie component shown for one run moves nothing there
@@ -378,9 +398,12 @@ def log_out(settings: Settings) -> None:
 def signed_in_actor() -> Actor | None:
     """For a fragment that reruns on its own, without the page's require_login: the actor re-checked as
     a page run checks it (deactivated, logged out elsewhere, password changed, idle, role changed),
-    with the run's client address bound for its audit rows. None once the session has ended."""
+    with the run's client address bound for its audit rows. None once the session has ended.
+
+    A refresh is not the user's activity: an open page with a live job must not keep an idle session alive.
+    """
     bind_client_address()
-    return current_actor(get_settings())
+    return current_actor(get_settings(), activity=False)
 
 
 def require_login() -> Actor:
@@ -412,11 +435,21 @@ def render_login(authenticator: stauth.Authenticate) -> bool:
 
 
 def render_registration(authenticator: stauth.Authenticate, settings: Settings) -> None:
-    if settings.registration_mode == "invite":
-        st.caption("Registration is by invitation: use the e-mail address you were invited with.")
+    by_invitation = settings.registration_mode == "invite"
+    if by_invitation:
+        st.caption(
+            "Registration is by invitation: use the e-mail address you were invited with and the invitation "
+            "code you were given."
+        )
     try:
+        # The widget has no field of our own to add, but its optional password-hint field is a plain text
+        # field inside the form whose value reaches our controller: in invite mode it asks for the code.
         _, username, _ = authenticator.register_user(
-            location="main", captcha=False, password_hint=False, clear_on_submit=False
+            location="main",
+            captcha=False,
+            password_hint=by_invitation,
+            fields={"Password hint": "Invitation code"},
+            clear_on_submit=False,
         )
     except RegisterError as error:
         st.error(plain(error), icon=":material/error:")

@@ -110,6 +110,7 @@ class Pane:
     fixed_range: tuple[float, float] | None = None
     hover_format: str = PRICE_HOVER
     tick_format: str | None = None
+    axis_title: str | None = None  # beside the value axis; most panes are named by their corner title alone
 
 
 PRICE_PANE_PX, VOLUME_PANE_PX, INDICATOR_PANE_PX, PANE_GAP_PX = 340, 110, 150, 14
@@ -117,6 +118,7 @@ TOP_PX, BOTTOM_PX = 84, 40
 # Room for the value axes' labels on the right ("12,345", "1.5B"). Plotly widens a margin too small
 # for them (automargin) only by drawing the whole figure a second time: a third of a chart's draw.
 RIGHT_AXIS_PX = 60
+AXIS_TITLE_PX = 22  # and for a title beside them
 
 
 class StackedChart:
@@ -159,6 +161,8 @@ class StackedChart:
             }
             if pane.fixed_range:
                 layout[name] |= {"range": list(pane.fixed_range), "fixedrange": True}
+            if pane.axis_title:
+                layout[name]["title"] = {"text": pane.axis_title, "standoff": 4}
             # The title sits inside its pane's top-left corner, so titles never print over each other.
             self.figure.add_annotation(
                 text=f"<b>{pane.title}</b>", xref="paper", yref="paper", x=0.0, y=top, xanchor="left",
@@ -166,6 +170,7 @@ class StackedChart:
             )  # fmt: skip
             top = bottom - PANE_GAP_PX / plot_px
         last = self.axis(len(self.panes) - 1)
+        right_px = RIGHT_AXIS_PX + (AXIS_TITLE_PX if any(pane.axis_title for pane in self.panes) else 0)
         self.figure.update_layout(
             **layout,
             xaxis={
@@ -178,7 +183,7 @@ class StackedChart:
                 "spikethickness": 1,
             },
             height=top_px + plot_px + BOTTOM_PX,
-            margin={"l": 10, "r": RIGHT_AXIS_PX, "t": top_px, "b": BOTTOM_PX},
+            margin={"l": 10, "r": right_px, "t": top_px, "b": BOTTOM_PX},
             hovermode="x unified",
             hoversubplots="axis",
             barmode="overlay",
@@ -424,7 +429,8 @@ def _first(view: pd.DataFrame, prefix: str) -> str:
     return next(column for column in view.columns if str(column).startswith(prefix))
 
 
-LEDGER_PANE_PX, LEDGER_TOP_PX = 220, 24
+LEDGER_PANE_PX, LEDGER_TOP_PX, LEDGER_TITLE_PX = 220, 24, 30
+LEDGER_TITLE = "Predicted vs actual close"
 LEGEND_ROW_PX, LEGEND_ROW_WIDTH_PX = 22, 900
 # A band has to show on the dark plot as on the white one: 12 % of a colour over #0e1117 was 1.08:1.
 BAND_ALPHA = {"plotly_dark": 0.32, "plotly_white": 0.22}
@@ -480,7 +486,17 @@ def ledger_figure(ledger: pd.DataFrame, *, template: str = "plotly_white") -> go
             tickers.index(ticker),
         )  # fmt: skip
     names = [trace.name for trace in chart.figure.data if trace.showlegend is not False]
-    chart.lay_out(weekend_breaks(ordered["target_date"]), top_px=LEDGER_TOP_PX + _legend_rows(names) * LEGEND_ROW_PX)
+    legend_px = _legend_rows(names) * LEGEND_ROW_PX
+    chart.lay_out(weekend_breaks(ordered["target_date"]), top_px=LEDGER_TITLE_PX + LEDGER_TOP_PX + legend_px)
+    # The title at the top of the figure, the legend under it: both measured from the figure's top edge.
+    height = chart.figure.layout.height
+    chart.figure.update_layout(
+        title={
+            "text": LEDGER_TITLE, "x": 0.0, "xref": "paper", "xanchor": "left", "y": 1.0, "yref": "container",
+            "yanchor": "top", "pad": {"t": 6}, "font": {"size": 14},
+        },
+        legend={"y": 1.0 - LEDGER_TITLE_PX / height},
+    )  # fmt: skip
     return apply_theme(chart.figure, template)
 
 
@@ -494,7 +510,7 @@ def _newest_forecast_per_target_day(rows: pd.DataFrame) -> pd.DataFrame:
 def _ledger_pane(ticker: str, ledger: pd.DataFrame) -> Pane:
     """A ticker's pane: whole numbers on the axis of a price in the hundreds, plotly's own ticks below."""
     large = _ledger_values(ticker, ledger).abs().max().max() >= WHOLE_TICKS_FROM
-    return Pane(str(ticker), LEDGER_PANE_PX, tick_format=",.0f" if large else None)
+    return Pane(str(ticker), LEDGER_PANE_PX, tick_format=",.0f" if large else None, axis_title="Close")
 
 
 def _ledger_values(ticker: str, ledger: pd.DataFrame) -> pd.DataFrame:
@@ -691,10 +707,11 @@ def loss_figure(history: dict, *, template: str = "plotly_white") -> go.Figure:
     An axis from zero made a fall from 1.004 to 0.992 a flat line.
     """
     figure = go.Figure()
-    colours = {"loss": "#2563eb", "val_loss": "#d97706"}
+    # The history's keys, as Keras names them, and how the chart names them.
+    lines = {"loss": ("Training loss", "#2563eb"), "val_loss": ("Validation loss", "#d97706")}
     drawn = []
-    for name, colour in colours.items():
-        values = pd.to_numeric(pd.Series(history.get(name) or [], dtype=object), errors="coerce")
+    for key, (name, colour) in lines.items():
+        values = pd.to_numeric(pd.Series(history.get(key) or [], dtype=object), errors="coerce")
         if values.notna().any():
             epochs = list(range(1, len(values) + 1))
             figure.add_trace(go.Scatter(x=epochs, y=values, name=name, mode="lines+markers", line={"color": colour}))
@@ -704,10 +721,15 @@ def loss_figure(history: dict, *, template: str = "plotly_white") -> go.Figure:
     figure.update_layout(
         height=LOSS_PLOT_PX + margin["t"] + margin["b"],
         margin=margin,
+        # No figure title: the legend above names both lines, and the axes say what they count.
         legend=LEGEND_ABOVE,
         hovermode="x unified",
-        xaxis={"title": "epoch", "tick0": 1, "dtick": max(1, math.ceil(epochs / 10))},  # whole epochs only
-        yaxis={"range": _fitted_values(pd.concat(drawn) if drawn else pd.Series(dtype=float)), "hoverformat": ".4f"},
+        xaxis={"title": "Epoch", "tick0": 1, "dtick": max(1, math.ceil(epochs / 10))},  # whole epochs only
+        yaxis={
+            "title": "Loss",
+            "range": _fitted_values(pd.concat(drawn) if drawn else pd.Series(dtype=float)),
+            "hoverformat": ".4f",
+        },
     )
     return apply_theme(figure, template)
 

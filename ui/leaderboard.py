@@ -8,9 +8,11 @@ import streamlit as st
 
 from core.forecasting.config import MODEL_TYPES
 from core.forecasting.evaluation import stored_number
+from core.forecasting.history import p_value_figure
+from core.forecasting.intervals import UNBOUNDED_COVERAGE
 from core.forecasting.zoo import label
 from db.models import Evaluation
-from ui.format import MASE_FORMAT, P_VALUE_FORMAT, minute, percent_points
+from ui.format import MASE_FORMAT, minute, percent_points
 from ui.tables import show_table, text_width
 from ui.text import plain
 
@@ -46,7 +48,10 @@ def show_leaderboard(board: Evaluation | None) -> None:
         st.caption("No leaderboard yet: a leaderboard job trains every model type on one ticker.")
         return
     rows = pd.DataFrame(board.metrics.get("models", []), columns=list(COLUMNS))
+    unbounded = [label(row.get("kind")) for row in board.metrics.get("models", []) if _unbounded(row)]
     rows["kind"] = [label(kind) for kind in rows["kind"]]
+    # As the verdict beside it prints it: never rounded onto or across 5 % (0.04996 is not 0.0500).
+    rows["dm_pvalue"] = [p_value_figure(p_value) for p_value in rows["dm_pvalue"]]
     made = minute(board.created_at)
     st.caption(
         f"{plain(board.ticker)}, {plain(made)}, sorted by validation MASE: the test columns are shown, never chosen "
@@ -61,8 +66,15 @@ def show_leaderboard(board: Evaluation | None) -> None:
         | {
             "Validation MASE": st.column_config.NumberColumn(format=MASE_FORMAT),
             "Test MASE": st.column_config.NumberColumn(format=MASE_FORMAT),
-            "Diebold-Mariano p": st.column_config.NumberColumn(format=P_VALUE_FORMAT),
+            "Diebold-Mariano p": st.column_config.TextColumn(),
             "Train seconds": st.column_config.NumberColumn(format="%.1f"),
             "Verdict": st.column_config.TextColumn(width=text_width(shown["Verdict"], "Verdict")),
         },
     )
+    if unbounded:
+        st.caption(plain(f"Interval coverage is blank for {', '.join(unbounded)}: {UNBOUNDED_COVERAGE}."))
+
+
+def _unbounded(row: object) -> bool:
+    """A row stored with no coverage: its interval was infinite (rows stored before coverage was kept have none)."""
+    return isinstance(row, dict) and "coverage" in row and stored_number(row["coverage"]) is None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import hmac
+import math
 import secrets
 import time
 import uuid
@@ -24,6 +26,7 @@ from core.passwords import (
     burn_verification_time,
     check_password_policy,
     hash_password,
+    same_password,
     verify_password,
 )
 from core.throttle import (
@@ -36,10 +39,11 @@ from core.throttle import (
 from db.models import Invitation, User
 from db.models.accounts import Role
 from db.repositories.actor import Actor
-from db.repositories.invitations import add_invitation, find_open_invitation, mark_invitation_used
+from db.repositories.invitations import add_invitation, claim_invitation, find_open_invitation
 from db.repositories.users import (
     MAX_USERNAME_CHARS,
     UserInputError,
+    checked_email,
     create_user,
     get_user,
     get_user_by_username,
@@ -56,6 +60,8 @@ from db.repositories.users import (
 LOGIN_REFUSED = "Wrong username or password. After 5 failed attempts an account is locked for 15 minutes."
 LOGIN_UNAVAILABLE = "Login is temporarily unavailable. Please try again in a minute."
 USERNAME_TOO_LONG = f"Usernames have at most {MAX_USERNAME_CHARS} characters."
+NOT_INVITED = "Registration is by invitation: no open invitation matches this e-mail address and invitation code"
+INVITATION_CODE_BYTES = 10
 UNKNOWN_ADDRESS = "unknown"
 
 
@@ -82,6 +88,14 @@ class LoginOutcome:
     @property
     def ok(self) -> bool:
         return self.user is not None
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    """A fresh invitation code: `code` is shown to the admin once, to pass on, and never stored."""
+
+    code: str
+    record: Invitation
 
 
 @dataclass(frozen=True)
@@ -178,22 +192,22 @@ def register(
     invite_only: bool,
     client_ip: str | None,
     throttle: Throttle,
+    invitation_code: str = "",
 ) -> User:
-    """Create an analyst account; invite-only mode needs an open invitation for the e-mail.
+    """Create an analyst account; invite-only mode needs an open invitation for the e-mail and its code,
+    which this registration uses up.
 
     A refusal is audited (without what was typed) in a row that survives the rollback.
     """
     started = time.perf_counter()
     with refusals_audited(session=session, action="register", ip=client_ip):
-        if password != password_repeat:
+        if not same_password(password, password_repeat):
             raise AccountError("The two passwords differ", reason="passwords differ")
         _check_policy(password, username=username, email=email)
-        invitation = find_open_invitation(session=session, email=email) if invite_only else None
-        if invite_only and invitation is None:
-            raise AccountError(
-                "Registration is by invitation: this e-mail address has not been invited", reason="not invited"
-            )
+        # Counted before any invitation is looked up, so guessing invited addresses or codes is throttled too.
         _count_registration(throttle, client_ip)
+        if invite_only:
+            _use_invitation(session, email, invitation_code)
         try:
             user = create_user(
                 session=session,
@@ -204,8 +218,6 @@ def register(
             )
         except UserInputError as error:
             raise AccountError(str(error), reason=f"{error.field}: refused") from None
-        if invitation is not None:
-            mark_invitation_used(session=session, invitation=invitation)
     record_event(
         session=session,
         action="register",
@@ -215,6 +227,33 @@ def register(
         latency_ms=(time.perf_counter() - started) * 1000,
     )
     return user
+
+
+def _use_invitation(session: Session, email: str, code: str) -> None:
+    """Mark the address's open invitation used if the code is its own; refuse otherwise.
+
+    One message whatever failed (no invitation, a wrong code, an invitation from before codes), so the form
+    does not tell a stranger which addresses are invited; the audit row says which it was.
+    """
+    try:
+        address = checked_email(email)
+    except UserInputError:
+        address = None
+    code_hash = hash_invitation_code(code) if normalise_invitation_code(code) else None
+    if (
+        address is not None
+        and code_hash is not None
+        and claim_invitation(session=session, email=address, code_hash=code_hash)
+    ):
+        return
+    invitation = find_open_invitation(session=session, email=email)
+    if invitation is None:
+        reason = "not invited"
+    elif invitation.code_hash is None:
+        reason = "invitation has no code yet (made before codes): an admin must give it one"
+    else:
+        reason = "wrong invitation code"
+    raise AccountError(NOT_INVITED, reason=reason)
 
 
 def _check_policy(password: str, *, username: str, email: str) -> None:
@@ -260,7 +299,7 @@ def change_password(
         if user is None:
             raise AccountError("The current password is wrong", reason="wrong current password")
         _check_current_password(user, current, throttle)
-        if new != new_repeat:
+        if not same_password(new, new_repeat):
             raise AccountError("The two new passwords differ", reason="new passwords differ")
         if verify_password(new, user.password_hash):
             raise AccountError("The new password is the same as the current one", reason="new password unchanged")
@@ -283,13 +322,40 @@ def _check_current_password(user: User, current: str, throttle: Throttle) -> Non
         raise AccountError(LOGIN_UNAVAILABLE, reason="rate-limit store unreachable: refused (fails closed)") from None
     password_ok = verify_password(current, user.password_hash)
     if not verdict.allowed:
-        raise AccountError(LOGIN_REFUSED, reason="too many attempts for this account")
+        # Unlike the login form's one message for every refusal, this one may name the lock: whoever
+        # sees it is signed in to the account already, and the form has no username to be wrong.
+        raise AccountError(
+            f"Too many wrong passwords for your account: your login is locked for {_lock_minutes(throttle, counter)}",
+            reason="too many attempts for this account",
+        )
     if not password_ok:
-        raise AccountError("The current password is wrong", reason="wrong current password")
+        raise AccountError(_wrong_current_password(throttle, counter), reason="wrong current password")
     try:
         throttle.clear(LOGIN_FAILURES_PER_ACCOUNT, "login-account", counter)
     except ThrottleUnavailableError:
         raise AccountError(LOGIN_UNAVAILABLE, reason="rate-limit store unreachable after the password check") from None
+
+
+def _lock_minutes(throttle: Throttle, counter: str) -> str:
+    try:
+        seconds = throttle.retry_after(LOGIN_FAILURES_PER_ACCOUNT, "login-account", counter)
+    except ThrottleUnavailableError:
+        seconds = LOGIN_FAILURES_PER_ACCOUNT.get_expiry()
+    return plural(math.ceil(seconds / 60), "minute")
+
+
+def _wrong_current_password(throttle: Throttle, counter: str) -> str:
+    """The refusal of a wrong current password, saying so when this guess locked the login."""
+    try:
+        locked = throttle.remaining(LOGIN_FAILURES_PER_ACCOUNT, "login-account", counter) == 0
+    except ThrottleUnavailableError:
+        locked = False
+    if not locked:
+        return "The current password is wrong"
+    return (
+        "The current password is wrong, and that was one wrong password too many: "
+        f"your login is locked for {_lock_minutes(throttle, counter)}"
+    )
 
 
 def log_out(*, session: Session, actor: Actor, client_ip: str | None) -> None:
@@ -373,16 +439,53 @@ def reset_password_by_admin(
     return PasswordReset(temporary_password=temporary, revoked_keys=revoked)
 
 
-def invite(*, session: Session, actor: Actor, email: str) -> Invitation:
-    """Admin: let an e-mail address register while registration is by invitation; audited, refusals too."""
+def new_invitation_code() -> str:
+    """A one-time code to pass on with an invitation: 80 random bits in base32, as four groups of four."""
+    text = base64.b32encode(secrets.token_bytes(INVITATION_CODE_BYTES)).decode()
+    return "-".join(text[start : start + 4] for start in range(0, len(text), 4))
+
+
+def normalise_invitation_code(code: str) -> str:
+    """The code as generated, however it was typed: case, spaces and dashes do not count."""
+    return "".join(code.split()).replace("-", "").upper()
+
+
+def hash_invitation_code(code: str) -> str:
+    # 80 random bits need no slow hash: nobody tries 2^80 SHA-256 candidates, and online guesses are throttled.
+    return hashlib.sha256(normalise_invitation_code(code).encode()).hexdigest()
+
+
+def invite(*, session: Session, actor: Actor, email: str) -> NewInvitation:
+    """Admin: let an e-mail address register, with a code returned once to pass on; audited (the address,
+    never the code), refusals too."""
     with refusals_audited(session=session, action="invite", actor=actor):
         require(actor, Permission.MANAGE_USERS)
         try:
             invitation = add_invitation(session=session, actor=actor, email=email)
         except UserInputError as error:
-            raise AccountError(str(error), reason=f"{error.field}: refused") from None
-    record_event(session=session, action="invite", status="ok", actor=actor)
-    return invitation
+            message = str(error)
+            if "already invited" in message:
+                message += " (if its code was lost, give the invitation a new code)"
+            raise AccountError(message, reason=f"{error.field}: refused") from None
+    code = new_invitation_code()
+    invitation.code_hash = hash_invitation_code(code)
+    session.flush()
+    record_event(session=session, action="invite", status="ok", actor=actor, detail=invitation.email)
+    return NewInvitation(code=code, record=invitation)
+
+
+def reissue_invitation(*, session: Session, actor: Actor, email: str) -> NewInvitation:
+    """Admin: a new code for an open invitation (lost, or made before codes existed); the old code stops working."""
+    with refusals_audited(session=session, action="invite", actor=actor):
+        require(actor, Permission.MANAGE_USERS)
+        invitation = find_open_invitation(session=session, email=email)
+        if invitation is None:
+            raise AccountError("No open invitation for this address: invite it first", reason="no open invitation")
+    code = new_invitation_code()
+    invitation.code_hash = hash_invitation_code(code)
+    session.flush()
+    record_event(session=session, action="invite", status="ok", actor=actor, detail=f"{invitation.email}: new code")
+    return NewInvitation(code=code, record=invitation)
 
 
 def _keep_an_active_admin(session: Session, user: User, change: str) -> None:

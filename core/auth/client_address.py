@@ -13,9 +13,20 @@ LOOPBACK = "localhost"
 _LOOPBACK_ADDRESS = ipaddress.ip_address("127.0.0.1")
 
 
+def _without_port(text: str) -> str:
+    """The address of a hop written with a port, as Azure Application Gateway and IIS ARR write it:
+    `203.0.113.7:51234`, `[2001:db8::1]:443`. A bare IPv6 address has several colons and no port."""
+    if text.startswith("["):
+        closing = text.find("]")
+        return text[1:closing] if closing > 0 else text
+    if text.count(":") == 1:
+        return text.split(":", 1)[0]
+    return text
+
+
 def _parse(text: str) -> Address | None:
     try:
-        return ipaddress.ip_address(text.strip().strip("[]"))
+        return ipaddress.ip_address(_without_port(text.strip()))
     except ValueError:
         return None
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from common.words import plural
 from core.data.errors import FileFormatError
-from core.data.excel import is_excel_name, read_excel_table
+from core.data.excel import is_excel_name, read_excel_table, sheet_list
 from core.data.frames import OHLCV_COLUMNS
 from core.data.layouts import looks_like_date, recognise
 from core.data.layouts.base import EVENT_FIELDS
@@ -35,6 +35,8 @@ from core.data.values import (
 # The close first: a close-only file's open, high and low are copies of it, and a refusal names the close.
 PRICES = ("close", "open", "high", "low", "adjusted_close")
 NUMBER_COLUMNS = (*PRICES, "volume", *EVENT_FIELDS)
+# What a refusal of a workbook's first sheet says to do when the workbook has others.
+CHOOSE_SHEET = "choose the sheet to read"
 # A source line, a total, a disclaimer: a few lines. More lines after the last row of prices are bad rows.
 FOOTER_LINES = 30
 
@@ -82,7 +84,15 @@ def parse_price_csv(
     if date_format:
         check_date_format(date_format)
     table = read_table(data, filename=filename, sheet=sheet, max_bytes=max_bytes, max_rows=max_rows)
-    found = recognise(table.cells, mapping=mapping)
+    try:
+        found = recognise(table.cells, mapping=mapping)
+    except FileFormatError as error:
+        if table.other_sheets:
+            # Said on the error itself, so that a refusal asking for a column mapping still offers the columns.
+            sheets = "sheets" if len(table.other_sheets) > 1 else "a sheet"
+            error.args = (f"{error}; the workbook also has {sheets} {sheet_list(table.other_sheets)}: {CHOOSE_SHEET}",)
+            error.other_sheets = table.other_sheets
+        raise
     raw = found.frame
     if raw.empty:
         raise FileFormatError("the file has a header but no rows")

@@ -53,9 +53,13 @@ def _decoded(data: bytes) -> tuple[str, str]:
         return _text_only(text), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _text_only(_utf16(data, "utf-16")), "utf-16"
+    # Without a byte-order mark, UTF-16 shows in its NUL bytes: ASCII text puts one after each character in
+    # little-endian order, one before it in big-endian.
     sample = data[:400]
     if len(sample) >= 4 and sample[1::2].count(0) > 0.8 * len(sample[1::2]):
         return _text_only(_utf16(data, "utf-16-le")), "utf-16-le"
+    if len(sample) >= 4 and sample[0::2].count(0) > 0.8 * len(sample[0::2]):
+        return _text_only(_utf16(data, "utf-16-be")), "utf-16-be"
     try:
         return _text_only(data.decode("utf-8")), "utf-8"
     except UnicodeDecodeError:

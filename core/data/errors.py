@@ -7,3 +7,6 @@ from common.errors import BadInput
 
 class FileFormatError(BadInput, ValueError):
     """The file as a whole cannot be read as prices or tickers; the message says what is wrong and where."""
+
+    # A workbook's sheets other than the first, when the first was read unasked and is no prices.
+    other_sheets: tuple[str, ...] = ()

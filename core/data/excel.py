@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import date, datetime
-from xml.etree.ElementTree import iterparse
+from xml.parsers import expat
 
 import pandas as pd
 
+from common.words import plural
 from core.data.errors import FileFormatError
 from core.data.table import (
     MAX_BYTES,
@@ -23,13 +24,31 @@ from core.data.table import (
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 ZIP_SIGNATURE = b"PK\x03\x04"
-# A workbook is a zip: refuse one that would inflate far beyond what prices need (a zip bomb).
-MAX_INFLATED_BYTES = 400 * 1024 * 1024
-# What openpyxl raises for a damaged or foreign file (lxml's XML errors are SyntaxErrors).
+# openpyxl builds every row of a sheet as wide as its widest, at about fifty times a CSV's cost a cell: a workbook
+# is bounded by its grid of cells (rows times the widest row, every sheet together) where a CSV is bounded by its
+# bytes. The bound is the largest wide file of closes an upload may be, one ticker over MAX_ROWS days: a date and
+# a close a row. A file of full daily bars may then have over 280,000 rows; a longer one is read as CSV.
+MAX_SHEET_CELLS = 2 * MAX_ROWS
+# A workbook is a zip: refuse one that would inflate far beyond what its cells need (a zip bomb). 64 bytes a cell
+# hold its XML with a reference, a style and a long number, and a shared string besides.
+MAX_INFLATED_BYTES = 64 * MAX_SHEET_CELLS
+# XML elements a worksheet may hold for each of its cells: a cell, its value (an inline string's two), its row.
+ELEMENTS_PER_CELL = 4
 # What a message quotes of the workbook's sheet names: a workbook may have hundreds, each of 31 characters.
 SHOWN_SHEETS = 12
 SHOWN_SHEET_CHARS = 40
-UNREADABLE = (KeyError, ValueError, TypeError, IndexError, AttributeError, OSError, SyntaxError, zipfile.BadZipFile)
+# What openpyxl raises for a damaged or foreign file (lxml's XML errors are SyntaxErrors), and expat for bad XML.
+UNREADABLE = (
+    KeyError,
+    ValueError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    OSError,
+    SyntaxError,
+    zipfile.BadZipFile,
+    expat.ExpatError,
+)
 
 
 def is_excel_name(filename: str) -> bool:
@@ -77,7 +96,8 @@ def read_excel_table(
     if cells.empty:
         raise FileFormatError(f"sheet {worksheet.title!r} is empty")
     check_field_lengths(cells)
-    return Table(cells=cells, encoding="xlsx", separator="", serial_epoch=book.epoch)
+    others = () if sheet else tuple(book.sheetnames[1:])
+    return Table(cells=cells, encoding="xlsx", separator="", serial_epoch=book.epoch, other_sheets=others)
 
 
 def _sheet_named(typed: str, names: list[str]) -> str:
@@ -94,11 +114,12 @@ def _sheet_named(typed: str, names: list[str]) -> str:
         return matching[0]
     asked = repr(shorten(typed, SHOWN_SHEET_CHARS))
     if matching:
-        raise FileFormatError(f"sheet {asked} could be {_sheet_list(matching, ' or ')}: type its name exactly")
-    raise FileFormatError(f"sheet {asked} is not in the workbook; it has {_sheet_list(names, ', ')}")
+        raise FileFormatError(f"sheet {asked} could be {sheet_list(matching, ' or ')}: type its name exactly")
+    raise FileFormatError(f"sheet {asked} is not in the workbook; it has {sheet_list(names, ', ')}")
 
 
-def _sheet_list(names: list[str], joint: str) -> str:
+def sheet_list(names: list[str] | tuple[str, ...], joint: str = ", ") -> str:
+    """Sheet names quoted for a message, the long ones and those past a dozen cut short."""
     shown = joint.join(repr(shorten(name, SHOWN_SHEET_CHARS)) for name in names[:SHOWN_SHEETS])
     more = len(names) - SHOWN_SHEETS
     return f"{shown} and {more} more" if more > 0 else shown
@@ -133,10 +154,11 @@ def _open(data: bytes, max_rows: int = MAX_ROWS):
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             _check_inflated_size(archive)
+            shape = _SheetShape(max_rows)
             for entry in archive.infolist():
                 if entry.filename.lower().endswith(".xml"):
                     with archive.open(entry) as part:
-                        widths[entry.filename.lstrip("/")] = _check_sheet_shape(part, max_rows)
+                        widths[entry.filename.lstrip("/")] = shape.widest_column(part)
     except zipfile.BadZipFile as error:
         raise FileFormatError(f"the workbook is damaged: {error}") from None
     except FileFormatError:
@@ -159,49 +181,96 @@ def _check_inflated_size(archive: zipfile.ZipFile) -> None:
         )
 
 
-def _check_sheet_shape(part, max_rows: int) -> int:
-    """Refuse a sheet too long or a row too wide, streaming its XML; returns its widest column (0 if no sheet).
+class _NotASheetError(Exception):
+    """The part's root is no worksheet: nothing of it is a cell."""
 
-    openpyxl builds each row whole, and a sheet without a stated size whole as it opens the workbook:
-    a row of millions of cells would be built before any bound could cut it.
+
+class _SheetShape:
+    """Refuses, streaming each worksheet's XML, a sheet too long, a row too wide, or a workbook of too many cells.
+
+    openpyxl builds each row whole, as wide as the sheet's widest, and a sheet without a stated size whole as it
+    opens the workbook: a few kilobytes zipped can hold millions of cells, built before any bound could cut them.
+    expat's callbacks see each element once and keep nothing, at a fraction of ElementTree's cost; they run
+    for every element of every sheet, so they do as little as they can.
     """
-    open_elements, number, cells, column, widest = [], 0, 0, 0, 0
-    for event, element in iterparse(part, events=("start", "end")):
-        name = element.tag.rpartition("}")[2]
-        if event == "start":
-            if not open_elements and name != "worksheet":
-                return 0
-            open_elements.append(element)
-            if name == "row":
-                number, cells, column = int(element.get("r") or number + 1), 0, 0
-                if number > max_rows + 1:
-                    raise _too_many_rows(max_rows)
-            continue
-        open_elements.pop()
-        if open_elements:
-            # Each element is dropped once read, so the sheet is never held whole.
-            open_elements[-1].remove(element)
-        if name == "c":
-            cells += 1
-            column = _column_of(element.get("r"), column + 1)
-            widest = max(widest, column)
-            if cells > MAX_COLUMNS:
+
+    def __init__(self, max_rows: int) -> None:
+        self.max_rows = max_rows
+        self.cells = 0  # every sheet's, so far
+        self.grids = 0  # rows times the widest row, of the sheets streamed already
+        self.elements = 0
+        self.max_elements = ELEMENTS_PER_CELL * MAX_SHEET_CELLS
+
+    def widest_column(self, part) -> int:
+        """The widest column of a worksheet part (0 when the part is no worksheet); refuses as it streams."""
+        self.row, self.row_cells, self.column, self.widest = 0, 0, 0, 0
+        self.parser = expat.ParserCreate()
+        self.parser.StartElementHandler = self._root
+        try:
+            self.parser.ParseFile(part)
+        except _NotASheetError:
+            return 0
+        self.grids += self.row * self.widest
+        return self.widest
+
+    def _root(self, tag: str, attributes: dict[str, str]) -> None:
+        if tag.rpartition(":")[2] != "worksheet":
+            raise _NotASheetError
+        self.parser.StartElementHandler = self._start
+
+    def _start(self, tag: str, attributes: dict[str, str]) -> None:
+        self.elements += 1
+        if tag == "c" or tag[-2:] == ":c":
+            self.row_cells += 1
+            self.cells += 1
+            self.column = _column_of(attributes.get("r"), self.column + 1)
+            if self.row_cells > MAX_COLUMNS:
                 raise FileFormatError(
-                    f"row {number} of a sheet has more than {MAX_COLUMNS} cells, more columns than a price table "
+                    f"row {self.row} of a sheet has more than {MAX_COLUMNS} cells, more columns than a price table "
                     "has: delete the others, or save the prices as CSV"
                 )
-    return widest
+            if self.column > self.widest:
+                self.widest = self.column
+                self._check_cells()
+            elif self.cells > MAX_SHEET_CELLS:
+                self._check_cells()
+        elif tag == "row" or tag[-4:] == ":row":
+            self.row, self.row_cells, self.column = int(attributes.get("r") or self.row + 1), 0, 0
+            if self.row > self.max_rows + 1:
+                raise _too_many_rows(self.max_rows)
+            self._check_cells()
+        elif self.elements > self.max_elements:
+            raise FileFormatError(
+                f"the workbook's sheets hold more than {self.max_elements:,} XML elements, more than the "
+                f"{MAX_SHEET_CELLS:,} cells a workbook may have need: save the prices as CSV"
+            )
+
+    def _check_cells(self) -> None:
+        if max(self.grids + self.row * self.widest, self.cells) > MAX_SHEET_CELLS:
+            raise FileFormatError(
+                f"the workbook holds more than the {MAX_SHEET_CELLS:,} cells a workbook may have (rows times "
+                f"columns: row {self.row:,} of a sheet {plural(self.widest, 'column')} wide): delete what is not "
+                "prices, or save the prices as CSV"
+            )
+
+
+_COLUMN_NUMBERS: dict[str, int] = {}
 
 
 def _column_of(reference: str | None, following: int) -> int:
     """The column number of a cell reference ('C7' is 3); a cell without one follows the one before it."""
     letters = (reference or "").rstrip("0123456789")
+    number = _COLUMN_NUMBERS.get(letters)
+    if number is not None:
+        return number
     # Excel's last column is XFD: longer letters are no column openpyxl will read either.
     if not letters or len(letters) > 3 or not (letters.isascii() and letters.isalpha()):
         return following
     number = 0
     for letter in letters.upper():
         number = number * 26 + ord(letter) - ord("A") + 1
+    # Each sheet names the same few columns a million times; at most 16,384 are ever named (A to XFD).
+    _COLUMN_NUMBERS[letters] = number
     return number
 
 

@@ -19,6 +19,7 @@ COLUMN_ALIASES = {
     "timestamp": "date",
     "day": "date",
     "observationdate": "date",  # FRED
+    "exchangedate": "date",  # Refinitiv Eikon
     "open": "open",
     "high": "high",
     "low": "low",

@@ -79,6 +79,8 @@ class ImportResult:
     # When no layout fits: the header and the first rows, for the user to map the columns.
     columns: tuple[str, ...] = ()
     preview: pd.DataFrame | None = None
+    # A workbook's other sheets, when its first (read unasked) was no prices: the refusal names them.
+    other_sheets: tuple[str, ...] = ()
 
     @property
     def accepted(self) -> bool:
@@ -198,11 +200,19 @@ def import_prices(
             data, ticker=ticker, date_format=date_format, filename=filename, sheet=sheet, mapping=mapping
         )
     except UnrecognisedLayoutError as error:
+        columns, preview = tuple(error.columns), error.preview
         return ImportResult(
-            "rejected", 0, (), None, error=_bounded(error), columns=tuple(error.columns), preview=error.preview
+            "rejected",
+            0,
+            (),
+            None,
+            error=_bounded(error),
+            columns=columns,
+            preview=preview,
+            other_sheets=error.other_sheets,
         )
     except FileFormatError as error:
-        return ImportResult("rejected", 0, (), None, error=_bounded(error))
+        return ImportResult("rejected", 0, (), None, error=_bounded(error), other_sheets=error.other_sheets)
     report, valid = validate_prices(parsed.frame, raw_date_column="raw_date")
     notes = tuple(shorten(note, MAX_NOTE_CHARS) for note in parsed.notes)
     if "unparseable date" in report.counts and not date_format:

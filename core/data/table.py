@@ -39,6 +39,8 @@ class Table:
     # A workbook's day 0, from which Excel counts the serial numbers of date cells that lost their date format;
     # None for text, whose plain numbers say no epoch (SAS and Stata count days from 1960, R from 1970).
     serial_epoch: datetime | None = None
+    # The sheets of a workbook other than the one read, when none was chosen: where the prices may be instead.
+    other_sheets: tuple[str, ...] = ()
 
 
 def human_size(count: int) -> str:

@@ -71,6 +71,17 @@ def _is_list_header(first: str, below: Sequence[str]) -> bool:
     return word.lower() in OTHER_HEADER_WORDS and all(_lettering(cell) != _lettering(word) for cell in below)
 
 
+def _names_columns(row: Sequence[str]) -> bool:
+    """Whether a table's first row is a header: a word a header uses, or a name not written as tickers are.
+
+    'Company', 'Weight' and 'Apple Inc.' are names; 'AAPL' and 'aapl' could be tickers, as in the text box.
+    """
+    cells = [cell.strip() for cell in row if cell.strip()]
+    if any(cell.lower() in LIST_HEADERS or cell.lower() in OTHER_HEADER_WORDS for cell in cells):
+        return True
+    return any(_lettering(cell) == "mixed" or not TICKER_PATTERN.match(cell.upper()) for cell in cells)
+
+
 def _lettering(cell: str) -> str:
     """How a cell is written: "upper" (no small letter, as tickers are), "lower", or "mixed"."""
     stripped = cell.strip()
@@ -102,7 +113,11 @@ def parse_ticker_file(data: bytes, *, column: str | None = None) -> tuple[list[s
         candidates = [next(cell for cell in row if cell.strip()) for row in rows]
         if candidates and _is_list_header(candidates[0], candidates[1:]):
             candidates = candidates[1:]
-        return normalise_tickers(candidates)
+        # A line may hold several symbols apart by spaces ('AAPL MSFT'), read as the text box reads them.
+        return normalise_tickers(_tokens("\n".join(candidates)))
+    if column is None and not _names_columns(rows[0]):
+        # Lines of symbols ('AAPL,MSFT' over 'GOOG,AMZN'), not a table under a header: read as if pasted.
+        return normalise_tickers(_tokens("\n".join(" ".join(row) for row in rows)))
     header = [name.strip().lower() for name in rows[0]]
     wanted = (column or "").strip().lower()
     if not wanted:

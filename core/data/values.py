@@ -21,10 +21,12 @@ _POINT_STYLE = rf"^[+-]?(\d+|\d{{1,3}}(,\d{{3}})+|{_APOSTROPHE_GROUPS})(\.\d+)?$
 _COMMA_STYLE = rf"^[+-]?(\d+|\d{{1,3}}(\.\d{{3}})+|{_APOSTROPHE_GROUPS})(,\d+)?$"
 _DECORATION = r"[\s\u00a0$€£%]"
 _SUFFIXES = {"K": 1e3, "M": 1e6, "B": 1e9}
-# Formats tried in turn when none is stated; month-first before day-first, as US sites publish.
-DATE_FORMATS = ("%Y%m%d", "%m/%d/%Y", "%d/%m/%Y", "%b %d, %Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%d %b %Y")
+# Formats tried in turn when none is stated; month-first before day-first, as US sites publish. Refinitiv Eikon
+# writes 31-Dec-2018, Excel's d-mmm-yy 31-Dec-18.
+_NAMED_OR_SINGLE = ("%b %d, %Y", "%d.%m.%Y", "%d.%m.%y", "%d-%m-%Y", "%Y/%m/%d", "%d %b %Y", "%d-%b-%Y", "%d-%b-%y")
+DATE_FORMATS = ("%Y%m%d", "%m/%d/%Y", "%d/%m/%Y", "%m/%d/%y", "%d/%m/%y", *_NAMED_OR_SINGLE)
 # Files that write decimal commas write days first: 05/01 is the 5th of January there.
-DAY_FIRST_FORMATS = ("%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", *DATE_FORMATS[3:])
+DAY_FIRST_FORMATS = ("%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d/%m/%y", "%m/%d/%y", *_NAMED_OR_SINGLE)
 _SAMPLE = 500
 # Cells that say "no value here", as sources write them: FRED's ".", Excel's "#N/A", Bloomberg's "#N/A N/A",
 # Nasdaq.com's "N/A" and "--".
@@ -275,7 +277,21 @@ def _parsed(text: pd.Series, date_format: str) -> pd.Series:
         parsed = pd.to_datetime(text.map(lambda cell: _wall_time(cell, date_format)))
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
+    if "%y" in date_format:
+        parsed = _not_in_the_future(parsed)
     return parsed
+
+
+def _not_in_the_future(parsed: pd.Series) -> pd.Series:
+    """A two-digit year as the latest year so written that is not after this one: prices are of days gone by.
+
+    Python reads 69 to 99 as 1969 to 1999 and 00 to 68 as 2000 to 2068: a '30' of a 1930 Dow file would be 2030.
+    """
+    ahead = parsed.dt.year > datetime.now(UTC).year
+    if not ahead.any():
+        return parsed
+    # 20yy less a century is 19yy: a 29 February stays one (2000, the only century year among them, is never ahead).
+    return parsed.where(~ahead, parsed - pd.DateOffset(years=100))
 
 
 def _wall_time(cell: str, date_format: str) -> pd.Timestamp:

@@ -63,7 +63,7 @@ class TrainingConfig(BaseModel):
     @classmethod
     def _layers(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         if not value or len(value) > 4 or any(units < 1 or units > 512 for units in value):
-            raise ValueError("one to four LSTM layers of 1 to 512 units each")
+            raise ValueError("one to four layers of 1 to 512 units each")
         return value
 
     @model_validator(mode="after")

@@ -92,4 +92,6 @@ def stored_verdict(scores: dict[str, Any]) -> str:
     p_value, model_mae, persistence_mae = (stored_number(scores.get(key)) for key in ("dm_pvalue", "mae", "naive_mae"))
     if p_value is None or model_mae is None or persistence_mae is None:
         return "not tested against persistence: retrain for a Diebold-Mariano verdict"
-    return verdict(p_value, model_mae, persistence_mae)
+    # A version's test days, or a run's; one stored before too few days went untested has its p all the same.
+    days = stored_number(scores.get("test_days", scores.get("days")))
+    return verdict(p_value, model_mae, persistence_mae, days=None if days is None else int(days))

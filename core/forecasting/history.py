@@ -16,11 +16,15 @@ import pandas as pd
 
 from core.forecasting import metrics
 from core.forecasting.forecaster import Drift, Forecaster, MedianDrift, MovingAverage
-from core.forecasting.intervals import Interval, trailing_volatility
+from core.forecasting.intervals import Interval, coverage, trailing_volatility
 from core.forecasting.series import PriceSeries, Split
 
 SIGNIFICANCE = 0.05
 SAME_AS_PERSISTENCE = "the same forecast as tomorrow = today"
+# Fewer days are too few for the Diebold-Mariano test's t distribution: over 3 to 5 days of random walks with a
+# drift, a drift forecast's nearly equal daily differences read as "p < 0.001" 58 times as often as chance
+# allows. Test splits, walk-forward runs and the ledger's scoreboard all wait for this many.
+MIN_TEST_DAYS = 30
 
 
 def to_price(base_close: np.ndarray | float, log_return: np.ndarray | float) -> np.ndarray:
@@ -80,8 +84,19 @@ def historical_forecasts(
     return forecast_frame(series, origins, forecaster.predict(series, origins), half_widths)
 
 
-def verdict(dm_pvalue: float, model_mae: float, persistence_mae: float) -> str:
-    """'beats persistence' only when the Diebold-Mariano test (absolute error) says so at 5 %."""
+def too_few_to_test(days: int) -> str:
+    """The verdict of forecasts over fewer than MIN_TEST_DAYS days: no test, and how many days it needs."""
+    return f"not tested: {days} of the {MIN_TEST_DAYS} days a Diebold-Mariano test needs"
+
+
+def verdict(dm_pvalue: float, model_mae: float, persistence_mae: float, *, days: int | None = None) -> str:
+    """'beats persistence' only when the Diebold-Mariano test (absolute error) says so at 5 %.
+
+    days: the days the test compared, when known; fewer than MIN_TEST_DAYS are not tested, whatever p a
+    version stored before that rule carries.
+    """
+    if days is not None and days < MIN_TEST_DAYS:
+        return too_few_to_test(days)
     if not np.isfinite(dm_pvalue):
         return "not enough test days to compare with tomorrow = today"
     if dm_pvalue < SIGNIFICANCE and model_mae < persistence_mae:
@@ -92,21 +107,47 @@ def verdict(dm_pvalue: float, model_mae: float, persistence_mae: float) -> str:
 
 
 def p_value_text(p_value: float) -> str:
-    """'p = 0.41', 'p = 0.0504' (never a rounded 0.05 beside 'no better'), 'p < 0.001'."""
+    """'p = 0.41', 'p = 0.0504', 'p = 0.04996', 'p < 0.001': as p_value_figure() shows it, after 'p'."""
+    shown = p_value_figure(p_value)
+    return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
+
+
+def p_value_figure(p_value: object) -> str:
+    """A p-value as every verdict, table and figure shows it: '0.41', '0.0504', '0.04996', '< 0.001', or '—'.
+
+    Three significant digits, more where those would round onto or across 5 %: 0.04996 is never '0.05' beside
+    'beats persistence', nor 0.05004 '0.05' beside 'no better'.
+    """
+    if isinstance(p_value, bool) or not isinstance(p_value, int | float) or not np.isfinite(p_value):
+        return "—"
     if p_value < 0.001:
-        return "p < 0.001"
-    return f"p = {p_value:.3g}" if p_value < 0.1 else f"p = {p_value:.2f}"
+        return "< 0.001"
+    if p_value >= 0.1:
+        return f"{p_value:.2f}"
+    for digits in range(3, 16):
+        shown = f"{p_value:.{digits}g}"
+        rounded = float(shown)
+        if (rounded < SIGNIFICANCE) == (p_value < SIGNIFICANCE) and (
+            rounded != SIGNIFICANCE or p_value == SIGNIFICANCE
+        ):
+            return shown
+    return repr(float(p_value))
 
 
 def judged(actual: np.ndarray, predicted: np.ndarray, previous: np.ndarray) -> tuple[float, float, str]:
     """Diebold-Mariano against persistence (statistic, p-value) and the verdict it allows.
 
     One-day-ahead forecasts, one per day: the test takes their errors as a series without overlap.
-    A forecast that is the previous close every day is persistence itself, whatever the test says.
+    A forecast that is the previous close every day is persistence itself, whatever the test says, and
+    from the first day. Over fewer than MIN_TEST_DAYS days there is no test: (NaN, NaN) and a verdict
+    saying so.
     """
-    statistic, p_value = metrics.diebold_mariano(actual, predicted, previous)
     if np.allclose(predicted, previous, rtol=1e-12, atol=0):
-        return statistic, p_value, SAME_AS_PERSISTENCE
+        return *metrics.diebold_mariano(actual, predicted, previous), SAME_AS_PERSISTENCE
+    days = len(actual)
+    if days < MIN_TEST_DAYS:
+        return float("nan"), float("nan"), too_few_to_test(days)
+    statistic, p_value = metrics.diebold_mariano(actual, predicted, previous)
     return statistic, p_value, verdict(p_value, metrics.mae(actual, predicted), metrics.mae(actual, previous))
 
 
@@ -124,7 +165,7 @@ class Scores:
     direction_p_value: float
     dm_statistic: float
     dm_pvalue: float
-    coverage: float
+    coverage: float  # NaN when an interval is unbounded (too few validation days for its level)
     verdict: str
 
     def as_dict(self) -> dict[str, float | int | str]:
@@ -136,7 +177,6 @@ def score(frame: pd.DataFrame) -> Scores:
     actual, predicted, previous = (frame[c].to_numpy(dtype=float) for c in ("actual", "predicted", "previous_close"))
     accuracy, hits, days = metrics.directional_accuracy(actual - previous, predicted - previous)
     statistic, p_value, said = judged(actual, predicted, previous)
-    inside = (actual >= frame["lower"].to_numpy()) & (actual <= frame["upper"].to_numpy())
     return Scores(
         days=len(frame),
         mae=metrics.mae(actual, predicted),
@@ -148,7 +188,7 @@ def score(frame: pd.DataFrame) -> Scores:
         direction_p_value=metrics.direction_p_value(hits, days),
         dm_statistic=statistic,
         dm_pvalue=p_value,
-        coverage=float(np.mean(inside)),
+        coverage=coverage(actual, frame["lower"].to_numpy(float), frame["upper"].to_numpy(float)),
         verdict=said,
     )
 

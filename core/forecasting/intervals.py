@@ -64,7 +64,28 @@ class Interval:
         return self.scale * trailing_volatility(log_returns, origins)
 
 
+def bounded_interval_days(level: float) -> int:
+    """The fewest calibration residuals that bound an interval at this level (19 at 95 %)."""
+    days = 1
+    while math.ceil((days + 1) * level) > days:  # conformal_quantile's rank, past the last residual
+        days += 1
+    return days
+
+
+# Why a coverage is blank, in the words every page uses.
+UNBOUNDED_COVERAGE = (
+    f"too few validation days for the interval's level (a 95 % interval needs {bounded_interval_days(0.95)}): "
+    "the interval is unbounded, and coverage would say nothing"
+)
+
+
 def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
-    """Share of actual values inside their interval."""
-    actual = np.asarray(actual, dtype=float)
+    """Share of actual values inside their interval; NaN when an interval is unbounded.
+
+    An interval from too few residuals for its level is infinite (conformal_quantile): every day is inside
+    it, and 100 % would say nothing of how often a real interval is right.
+    """
+    actual, lower, upper = (np.asarray(values, dtype=float) for values in (actual, lower, upper))
+    if not (np.isfinite(lower).all() and np.isfinite(upper).all()):
+        return float("nan")
     return float(np.mean((actual >= lower) & (actual <= upper)))

@@ -174,37 +174,28 @@ def export_artifact(version: ModelVersion) -> bytes:
     SHA-256 is what vouches for the bytes, so only bytes that still match it are signed again. The
     file keeps the ticker it names: the one its model was fitted on.
     """
-    return _exported(version)[0]
+    _checked_digest(version, "export")
+    bundle = unpack(version.artifact)
+    if bundle.verified:
+        return version.artifact  # the very bytes stored
+    unsigned = {key: value for key, value in bundle.metadata.items() if key not in ("files", "signature")}
+    return pack(bundle.model_file, bundle.preprocessing, unsigned)
 
 
 def export_filename(version: ModelVersion) -> str:
-    """The name export_file gives the version's file."""
-    return export_file(version)[0]
-
-
-def export_file(version: ModelVersion) -> tuple[str, bytes]:
-    """The export's file name and bytes. candlecast-SPX-v3.zip; a copy imported under another ticker is named
-    first after the ticker its file names, where an import that keeps the file's ticker lands, then after the
-    version it is: candlecast-SPX-from-SMALL-v1.zip."""
-    data, named = _exported(version)
-    return _filename(version, named), data
-
-
-def _filename(version: ModelVersion, named: str) -> str:
-    if named and named != version.ticker:
-        return f"candlecast-{_file_safe(named)}-from-{_file_safe(version.ticker)}-v{version.version}.zip"
+    """The name export_file gives the version's file, from its row alone (its artifact is not read, so a page
+    can name the file before anyone asks for it). candlecast-SPX-v3.zip; a copy imported under another ticker
+    is named first after the ticker its file names, where an import that keeps the file's ticker lands, then
+    after the version it is: candlecast-SPX-from-SMALL-v1.zip."""
+    # trained_on is the ticker the file names, where it is not the version's own.
+    if version.trained_on:
+        return f"candlecast-{_file_safe(version.trained_on)}-from-{_file_safe(version.ticker)}-v{version.version}.zip"
     return f"candlecast-{_file_safe(version.ticker)}-v{version.version}.zip"
 
 
-def _exported(version: ModelVersion) -> tuple[bytes, str]:
-    """The exported file and the ticker it names (empty when it names none)."""
-    _checked_digest(version, "export")
-    bundle = unpack(version.artifact)
-    named = str(bundle.metadata.get("ticker") or "")
-    if bundle.verified:
-        return version.artifact, named  # the very bytes stored
-    unsigned = {key: value for key, value in bundle.metadata.items() if key not in ("files", "signature")}
-    return pack(bundle.model_file, bundle.preprocessing, unsigned), named
+def export_file(version: ModelVersion) -> tuple[str, bytes]:
+    """The export's file name and bytes."""
+    return export_filename(version), export_artifact(version)
 
 
 def _file_safe(ticker: str) -> str:

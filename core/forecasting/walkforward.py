@@ -134,12 +134,13 @@ def walk_forward(
     started = time.perf_counter()
     series = prices if isinstance(prices, PriceSeries) else PriceSeries.from_prices(prices)
     step, first_origin = window_plan(len(series), config, settings)
-    frames, window_scores, windows, fitted, baselines = [], [], [], None, {}
+    frames, window_scores, windows, fitted, baselines, fitted_origin = [], [], [], None, {}, first_origin
     for k in range(settings.windows):
         if should_stop and should_stop():
             break
         origin = first_origin + k * step  # last day known when the window's forecasts are made
         if k % settings.retrain_every == 0:
+            fitted_origin = origin  # a window served by this model later was trained until here, not its own origin
             # Fitting sees rows up to and including the origin day, nothing after it.
             split = origin_split(origin, _validation_days(origin, config, settings))
             model = make(config.model_type, config, job_fit_hooks(should_stop, on_heartbeat))
@@ -155,7 +156,7 @@ def walk_forward(
         )
         frames.append(block)
         window_scores.append(score(frame))
-        windows.append(_window_summary(block, window_scores[-1], k, settings, series.dates[origin]))
+        windows.append(_window_summary(block, window_scores[-1], k, settings, series.dates[fitted_origin]))
         if on_window:
             on_window(k + 1, settings.windows)
     if not frames:
@@ -173,11 +174,11 @@ def walk_forward(
 
 
 def _window_summary(
-    block: pd.DataFrame, scores: Scores, k: int, settings: WalkForwardSettings, origin_day: pd.Timestamp
+    block: pd.DataFrame, scores: Scores, k: int, settings: WalkForwardSettings, trained_until: pd.Timestamp
 ) -> dict[str, Any]:
     return {
         "window": k + 1,
-        "train_until": str(origin_day.date()),
+        "train_until": str(trained_until.date()),
         "first_day": str(block["date"].iloc[0].date()),
         "last_day": str(block["date"].iloc[-1].date()),
         "retrained": k % settings.retrain_every == 0,

@@ -17,7 +17,7 @@ from core import auth
 from core.actions import quotas
 from core.api_usage import KeyUsage, usage_by_key
 from core.audit import current_client_address, refusals_audited
-from core.auth.accounts import LoginOutcome, PasswordReset
+from core.auth.accounts import LoginOutcome, NewInvitation, PasswordReset
 from core.auth.api_keys import NewApiKey
 from core.auth.roles import Permission, require
 from core.auth.sessions import SessionClaims
@@ -31,7 +31,7 @@ from db.repositories import audit as audit_rows
 from db.repositories import invitations as invitation_rows
 from db.repositories import users as user_rows
 from db.repositories.actor import Actor
-from db.repositories.usage import list_usage
+from db.repositories.usage import counts_today
 
 
 class UnknownApiKeyError(NotFound):
@@ -41,8 +41,16 @@ class UnknownApiKeyError(NotFound):
 # Logging in, sessions and cookies
 
 
-def register(*, username: str, email: str, password: str, password_repeat: str, full_name: str | None) -> User:
-    """A new analyst account; by invitation only when REGISTRATION_MODE=invite."""
+def register(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    password_repeat: str,
+    full_name: str | None,
+    invitation_code: str = "",
+) -> User:
+    """A new analyst account; when REGISTRATION_MODE=invite, only for an invited address with its code."""
     with session_scope(action="registration") as session:
         return auth.register(
             session=session,
@@ -51,10 +59,15 @@ def register(*, username: str, email: str, password: str, password_repeat: str, 
             password=password,
             password_repeat=password_repeat,
             full_name=full_name,
-            invite_only=get_settings().registration_mode == "invite",
+            invite_only=registration_is_by_invitation(),
+            invitation_code=invitation_code,
             client_ip=current_client_address(),
             throttle=get_throttle(),
         )
+
+
+def registration_is_by_invitation() -> bool:
+    return get_settings().registration_mode == "invite"
 
 
 def log_in(*, username: str, password: str) -> LoginOutcome:
@@ -162,9 +175,9 @@ class ActionUsage:
 
 
 def action_usage(actor: Actor) -> list[ActionUsage]:
-    """The actor's count of each limited action and what is left of its tier's window."""
+    """The actor's count of each limited action this UTC day and what is left of its tier's window."""
     with session_scope(action="usage", read_only=True) as session:
-        counts = {row.endpoint: row.request_count for row in list_usage(session=session, actor=actor)}
+        counts = counts_today(session=session, actor=actor)
     return [
         ActionUsage(quota.action, counts.get(quota.action, 0), quota.limit, quota.remaining)
         for quota in quotas(actor=actor, settings=get_settings(), throttle=get_throttle())
@@ -223,10 +236,17 @@ def reset_password(actor: Actor, *, user_id: uuid.UUID) -> PasswordReset:
         return auth.reset_password_by_admin(session=session, actor=actor, user_id=user_id, throttle=get_throttle())
 
 
-def invite(actor: Actor, *, email: str) -> Invitation:
-    """Let an address register while registration is by invitation: admins only, audited either way."""
+def invite(actor: Actor, *, email: str) -> NewInvitation:
+    """Let an address register while registration is by invitation, with the one-time code in the answer (and
+    nowhere else) for the admin to pass on: admins only, audited either way."""
     with session_scope(action="invite") as session:
         return auth.invite(session=session, actor=actor, email=email)
+
+
+def reissue_invitation(actor: Actor, *, email: str) -> NewInvitation:
+    """A new code for an open invitation (its code was lost, or it was made before codes); the old one stops working."""
+    with session_scope(action="invite") as session:
+        return auth.reissue_invitation(session=session, actor=actor, email=email)
 
 
 def list_invitations(actor: Actor) -> Sequence[Invitation]:
@@ -241,6 +261,25 @@ def audit_actions(actor: Actor) -> list[str]:
         return audit_rows.list_audit_actions(session=session)
 
 
+def audit_statuses(actor: Actor) -> list[str]:
+    """Every status the audit log holds, for its filter."""
+    require(actor, Permission.READ_AUDIT)
+    with session_scope(action="audit statuses", read_only=True) as session:
+        return audit_rows.list_audit_statuses(session=session)
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """The newest events a filter matches, and how many it matches in all."""
+
+    events: Sequence[AuditLog]
+    total: int
+
+    @property
+    def complete(self) -> bool:
+        return len(self.events) >= self.total
+
+
 def audit_log(
     actor: Actor,
     *,
@@ -248,10 +287,10 @@ def audit_log(
     status: str | None = None,
     username: str | None = None,
     since: datetime | None = None,
-) -> Sequence[AuditLog]:
-    """Audit events, newest first, filtered; reading the log is for admins."""
+) -> AuditPage:
+    """The newest audit events a filter matches (at most DEFAULT_AUDIT_ROWS) and their total; admins only."""
     require(actor, Permission.READ_AUDIT)
+    filters = {"action": action, "status": status, "username": username, "since": since}
     with session_scope(action="read audit log", read_only=True) as session:
-        return audit_rows.list_audit_events(
-            session=session, actor=actor, action=action, status=status, username=username, since=since
-        )
+        events = audit_rows.list_audit_events(session=session, actor=actor, **filters)
+        return AuditPage(events=events, total=audit_rows.count_audit_events(session=session, actor=actor, **filters))

@@ -167,6 +167,11 @@ def export_bundle(actor: Actor, version_id: uuid.UUID) -> ExportedBundle:
         return ExportedBundle(*registry.export_file(version))
 
 
+def export_filename(version: ModelVersion) -> str:
+    """The name export_bundle gives the version's file, from its row alone: its artifact is not read."""
+    return registry.export_filename(version)
+
+
 def import_bundle(actor: Actor, data: bytes, ticker: str | None = None) -> ModelVersion:
     """Register a bundle this deployment exported (signature, schema and checksums verified)."""
     with session_scope(action="import model") as session:

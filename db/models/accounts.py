@@ -117,7 +117,11 @@ class AuditLog(Base):
 
 
 class Invitation(Base):
-    """An e-mail address an admin invited; with invite-only registration, only these may register."""
+    """An e-mail address an admin invited, and the one-time code the invitee registers with (stored as its
+    SHA-256 only); with invite-only registration, only these may register.
+
+    An invitation made before codes existed has none and admits nobody until an admin gives it one.
+    """
 
     __tablename__ = "invitations"
 
@@ -126,3 +130,8 @@ class Invitation(Base):
     invited_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_at()
     used_at: Mapped[datetime | None]
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+
+    @property
+    def has_code(self) -> bool:
+        return self.code_hash is not None

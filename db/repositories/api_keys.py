@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import ApiKey
-from db.repositories.actor import Actor, own_rows, owned_by
+from db.repositories.actor import Actor, own_rows
 
 
 def add_api_key(
@@ -39,8 +39,10 @@ def get_api_key_by_hash(*, session: Session, key_hash: str) -> ApiKey | None:
 
 
 def revoke_api_key(*, session: Session, actor: Actor, key_id: uuid.UUID) -> bool:
-    """Deactivate one of the actor's keys (an admin may revoke anyone's); False when there is none."""
-    key = session.scalar(select(ApiKey).where(ApiKey.id == key_id, owned_by(ApiKey.user_id, actor)))
+    """Deactivate one of the actor's own active keys (an admin's too: keys are personal); False when there is
+    none, so a second revocation is refused rather than reported done again."""
+    query = select(ApiKey).where(ApiKey.id == key_id, own_rows(ApiKey.user_id, actor), ApiKey.is_active)
+    key = session.scalar(query)
     if key is None:
         return False
     key.is_active = False

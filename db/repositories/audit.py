@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from db.models import AuditLog
 from db.repositories.actor import Actor
 
+DEFAULT_AUDIT_ROWS = 200
 MAX_AUDIT_ROWS = 1000
 MAX_DETAIL_CHARS = 1000
 
@@ -48,18 +49,15 @@ def add_audit_event(
     return event
 
 
-def list_audit_events(
+def _filtered(
+    query: Select[Any],
     *,
-    session: Session,
     actor: Actor,
-    action: str | None = None,
-    status: str | None = None,
-    username: str | None = None,
-    since: datetime | None = None,
-    limit: int = 200,
-) -> Sequence[AuditLog]:
-    """Newest events first; an admin sees everyone's, anyone else only their own."""
-    query = select(AuditLog).order_by(AuditLog.at.desc()).limit(min(limit, MAX_AUDIT_ROWS))
+    action: str | None,
+    status: str | None,
+    username: str | None,
+    since: datetime | None,
+) -> Select[Any]:
     if not actor.is_admin:
         query = query.where(AuditLog.user_id == actor.user_id)
     if action:
@@ -70,8 +68,50 @@ def list_audit_events(
         query = query.where(AuditLog.username == username.strip().lower())
     if since:
         query = query.where(AuditLog.at >= since)
+    return query
+
+
+def list_audit_events(
+    *,
+    session: Session,
+    actor: Actor,
+    action: str | None = None,
+    status: str | None = None,
+    username: str | None = None,
+    since: datetime | None = None,
+    limit: int = DEFAULT_AUDIT_ROWS,
+) -> Sequence[AuditLog]:
+    """Newest events first; an admin sees everyone's, anyone else only their own."""
+    query = select(AuditLog).order_by(AuditLog.at.desc()).limit(min(limit, MAX_AUDIT_ROWS))
+    query = _filtered(query, actor=actor, action=action, status=status, username=username, since=since)
     return session.scalars(query).all()
+
+
+def count_audit_events(
+    *,
+    session: Session,
+    actor: Actor,
+    action: str | None = None,
+    status: str | None = None,
+    username: str | None = None,
+    since: datetime | None = None,
+) -> int:
+    """How many events the same filters match, however many list_audit_events returns."""
+    query = _filtered(
+        select(func.count()).select_from(AuditLog),
+        actor=actor,
+        action=action,
+        status=status,
+        username=username,
+        since=since,
+    )
+    return session.scalar(query) or 0
 
 
 def list_audit_actions(*, session: Session) -> list[str]:
     return list(session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action)))
+
+
+def list_audit_statuses(*, session: Session) -> list[str]:
+    """Every status the log holds: the app writes more than a login's ok, failed, locked and unavailable."""
+    return list(session.scalars(select(AuditLog.status).distinct().order_by(AuditLog.status)))

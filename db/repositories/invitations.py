@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from db.models import Invitation
@@ -35,9 +35,18 @@ def find_open_invitation(*, session: Session, email: str) -> Invitation | None:
     return session.scalar(query)
 
 
-def mark_invitation_used(*, session: Session, invitation: Invitation) -> None:
-    invitation.used_at = utc_now()
-    session.flush()
+def claim_invitation(*, session: Session, email: str, code_hash: str) -> bool:
+    """Use up the open invitation of a checked address whose code hashes so; False when there is none.
+
+    One statement that checks and uses up the code: two registrations racing with it cannot both win.
+    """
+    claimed = session.execute(
+        update(Invitation)
+        .where(Invitation.email == email, Invitation.used_at.is_(None), Invitation.code_hash == code_hash)
+        .values(used_at=utc_now())
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.rowcount == 1
 
 
 def list_invitations(*, session: Session) -> Sequence[Invitation]:

@@ -85,6 +85,25 @@ def test_behind_a_trusted_proxy_every_forwarded_line_is_read(analyst, monkeypatc
     assert audit_ips(analyst, "upload") == ["203.0.113.7"]
 
 
+@pytest.mark.usefixtures("committing_database", "queued_jobs")
+@pytest.mark.parametrize(
+    ("hop", "recorded"), [("203.0.113.7:51234", "203.0.113.7"), ("[2001:db8::7]:443", "2001:db8::7")]
+)
+def test_a_forwarded_address_with_a_port_is_the_client_not_the_proxy(analyst, monkeypatch, hop, recorded):
+    # Azure Application Gateway and IIS ARR write the client's port: every client read as the proxy before.
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.5")
+    get_settings.cache_clear()
+    with client_from("10.0.0.5") as client:
+        response = client.post(
+            "/v1/prices",
+            headers=analyst.headers | {"X-Forwarded-For": hop},
+            files={"file": ("prices.csv", gspc_2018_bytes(), "text/csv")},
+            data={"ticker": unique_ticker()},
+        )
+    assert response.status_code == 201, response.text
+    assert audit_ips(analyst, "upload") == [recorded]
+
+
 @pytest.fixture
 def served_api(committing_database, queued_jobs) -> Iterator[str]:
     """`python -m api` as deployed, on a free loopback port, with TRUSTED_PROXIES unset."""

@@ -7,14 +7,17 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.engine import URL
 
+from common.config import get_settings
 from core.api_usage import record_key_request
 from core.auth.api_keys import MAX_ACTIVE_KEYS_PER_USER
 from core.services import accounts
 from db.engine import session_scope
 from db.models import ApiKey, AuditLog, Invitation
 from db.models.accounts import Role
+from db.repositories.audit import add_audit_event
+from db.repositories.invitations import add_invitation
 from db.types import utc_now
-from tests.accounts import logged_in_app, make_account, unique_name
+from tests.accounts import DEFAULT_PASSWORD, logged_in_app, make_account, unique_name
 from ui.text import plain
 
 
@@ -127,13 +130,54 @@ def test_an_invitation_from_the_admin_panel_is_stored_and_audited(database):
     next(w for w in at.text_input if w.label == "E-mail address to invite").input(email)
     next(b for b in at.button if b.label == "Invite").click().run()
     assert not at.exception
-    assert "Invitation saved: this address may now register." in [s.value for s in at.success]
+    assert [s.value for s in at.success] == [
+        plain(f"Invited {email}. Pass this code on with the address; it is shown only once:")
+    ]
+    (code,) = [c.value for c in at.code]
     with session_scope() as session:
         assert session.scalar(select(Invitation.invited_by).where(Invitation.email == email)) == admin.user_id
         statuses = session.scalars(
             select(AuditLog.status).where(AuditLog.user_id == admin.user_id, AuditLog.action == "invite")
         ).all()
     assert statuses == ["ok"]
+    table = next(
+        frame.value for frame in at.dataframe if "E-mail" in frame.value.columns and "Code" in frame.value.columns
+    )
+    assert table.set_index("E-mail").loc[email, "Code"] == "given"
+    at.run()
+    assert code not in [c.value for c in at.code], "shown once"
+
+
+def test_an_invitation_made_before_codes_is_flagged_and_given_a_new_code(database, monkeypatch):
+    monkeypatch.setenv("REGISTRATION_MODE", "invite")
+    get_settings.cache_clear()
+    admin = make_account(database, role=Role.ADMIN)
+    email = f"{unique_name('early')}@example.com"
+    with session_scope() as session:
+        add_invitation(session=session, actor=admin, email=email)  # as stored before revision 0021
+    at = logged_in_app("app_pages/account.py", admin).run()
+    table = next(frame.value for frame in at.dataframe if "Code" in frame.value.columns)
+    assert table.set_index("E-mail").loc[email, "Code"] == "none: give it a new code"
+    assert any("made before invitation codes" in caption.value for caption in at.caption)
+    next(s for s in at.selectbox if s.label == "Give a new code to").set_value(email).run()
+    next(b for b in at.button if b.label == "New code").click().run()
+    assert not at.exception
+    (code,) = [c.value for c in at.code]
+    assert [s.value for s in at.success] == [
+        plain(f"New code for {email}; the one before no longer works. Pass it on; it is shown only once:")
+    ]
+    assert accounts_register_with(email, code).email == email
+
+
+def accounts_register_with(email: str, code: str):
+    return accounts.register(
+        username=unique_name("early"),
+        email=email,
+        password="long enough pw",
+        password_repeat="long enough pw",
+        full_name=None,
+        invitation_code=code,
+    )
 
 
 def test_an_admin_s_change_of_role_and_deactivation_show_in_the_users_table(database):
@@ -187,15 +231,75 @@ def test_an_admin_s_password_reset_says_how_many_api_keys_it_revoked(database):
     next(s for s in at.selectbox if s.label == "Manage a user").set_value(name).run()
     next(b for b in at.button if b.label == "Reset password").click().run()
     assert not at.exception
+    assert not at.code, "one click only asks"
+    with session_scope() as session:
+        working = session.scalars(select(ApiKey.name).where(ApiKey.user_id == member.user_id, ApiKey.is_active)).all()
+    assert sorted(working) == ["nightly", "notebook"]
+    assert [w.value for w in at.warning] == [
+        plain(
+            f"Reset {name}'s password? Their sessions end and every API key of theirs is revoked; "
+            "you get a temporary password to pass on."
+        )
+    ]
+    next(b for b in at.button if b.label == "Yes, reset password").click().run()
+    assert not at.exception
     assert [s.value for s in at.success] == [
         plain(f"Reset {name}'s password: their sessions have ended and 2 API keys were revoked.")
     ]
-    assert [w.value for w in at.warning] == [
-        plain(f"Temporary password for {name}, shown once; they should change it:")
-    ]
+    assert at.warning[-1].value == plain(f"Temporary password for {name}, shown once; they should change it:")
     (temporary,) = [c.value for c in at.code]
     assert temporary
     assert name not in temporary
     with session_scope() as session:
         working = session.scalars(select(ApiKey.name).where(ApiKey.user_id == member.user_id, ApiKey.is_active)).all()
     assert working == []
+
+
+def test_the_audit_log_says_how_many_rows_it_leaves_out_and_offers_every_stored_status(database):
+    admin = make_account(database, role=Role.ADMIN)
+    action = unique_name("probe")
+    with session_scope() as session:
+        for number in range(230):
+            add_audit_event(
+                session=session, action=action, status="ok", username=admin.username, detail=f"row {number}"
+            )
+        for status in ("queued", "accepted", "partial", "rejected"):
+            add_audit_event(session=session, action=action, status=status, username=admin.username)
+    at = logged_in_app("app_pages/account.py", admin).run()
+    assert not at.exception
+    statuses = next(s for s in at.selectbox if s.label == "Status").options
+    assert {"ok", "queued", "accepted", "partial", "rejected"} <= set(statuses)
+    next(s for s in at.selectbox if s.label == "Action").set_value(action).run()
+    audit = next(frame.value for frame in at.dataframe if "Latency (ms)" in frame.value.columns)
+    assert len(audit) == 200
+    assert "Showing the newest 200 of 234 matching events: narrow the filters to see older ones." in [
+        caption.value for caption in at.caption
+    ]
+    next(s for s in at.selectbox if s.label == "Status").set_value("partial").run()
+    audit = next(frame.value for frame in at.dataframe if "Latency (ms)" in frame.value.columns)
+    assert list(audit["Status"]) == ["partial"]
+    assert not [caption.value for caption in at.caption if "Showing the newest" in caption.value], "all are shown"
+
+
+def test_a_cancelled_password_reset_changes_nothing(database):
+    admin = make_account(database, role=Role.ADMIN)
+    member = make_account(database)
+    accounts.create_api_key(member, name="nightly", expires_in_days=None)
+    at = logged_in_app("app_pages/account.py", admin).run()
+    next(s for s in at.selectbox if s.label == "Manage a user").set_value(member.username).run()
+    next(b for b in at.button if b.label == "Reset password").click().run()
+    next(b for b in at.button if b.label == "Cancel").click().run()
+    assert not at.exception
+    assert not at.code
+    assert not at.warning
+    assert [key.name for key in accounts.list_api_keys(member) if key.is_active] == ["nightly"]
+    assert accounts.log_in(username=member.username, password=DEFAULT_PASSWORD).ok
+
+
+def test_an_admin_s_own_row_offers_no_deactivation(database):
+    admin = make_account(database, role=Role.ADMIN)
+    at = logged_in_app("app_pages/account.py", admin).run()
+    next(s for s in at.selectbox if s.label == "Manage a user").set_value(admin.username).run()
+    deactivate = next(b for b in at.button if b.label == "Deactivate")
+    assert deactivate.disabled
+    assert deactivate.help == "You cannot deactivate yourself: another admin can."

@@ -189,6 +189,7 @@ def test_a_locked_out_user_logs_in_with_the_password_an_admin_reset(database):
     admin_page = logged_in_app("app_pages/account.py", make_account(database, role=Role.ADMIN)).run()
     next(s for s in admin_page.selectbox if s.label == "Manage a user").set_value(member.username).run()
     button(admin_page, "Reset password").click().run()
+    button(admin_page, "Yes, reset password").click().run()
     (temporary,) = [code.value for code in admin_page.code]
     at = log_in(visit(), member.username, temporary)
     assert [e.value for e in at.error] == []
@@ -259,11 +260,33 @@ def written_until_confirmed(at: AppTest) -> None:
     assert cookie_calls(at) == []
 
 
-def test_a_cookie_past_half_its_life_is_renewed_on_the_next_run(database):
+def test_a_cookie_older_than_the_renewal_interval_is_renewed_on_the_next_run(database):
     at = logged_in_app("Home.py", make_account(database))
-    at.session_state["candlecast_auth"]["cookie_issued_at"] = time.time() - 31 * 60
+    at.session_state["candlecast_auth"]["cookie_issued_at"] = time.time() - 6 * 60
     written_until_confirmed(at)
     assert time.time() - at.session_state["candlecast_auth"]["cookie_issued_at"] < 60
+
+
+def test_after_any_activity_the_cookie_outlives_the_idle_window(database):
+    # Renewed only past half its life, a cookie written 29 minutes before the user's last click expired
+    # 31 minutes after it: closing the tab and coming back within the idle window showed the login page.
+    at = logged_in_app("Home.py", make_account(database))
+    now = time.time()
+    at.session_state["candlecast_auth"].update(issued_at=now - 29 * 60, cookie_issued_at=now - 29 * 60)
+    at.run()
+    at.run()
+    [written] = [call for call in cookie_component_calls(at) if call["method"] == "set"]
+    expires = datetime.fromisoformat(written["options"]["expires"]).timestamp()
+    assert expires >= time.time() + 60 * 60
+
+
+def test_a_recent_cookie_is_not_written_again(database):
+    # Each write renders the cookie component, whose answer reruns the page: not on every click.
+    at = logged_in_app("Home.py", make_account(database))
+    at.session_state["candlecast_auth"]["cookie_issued_at"] = time.time() - 4 * 60
+    at.run()
+    at.run()
+    assert cookie_calls(at) == []
 
 
 def test_a_login_cookie_is_written_again_until_the_browser_confirms_it(database):
@@ -284,8 +307,9 @@ def test_the_cookie_expires_when_its_session_would_in_every_time_zone(database):
     [written] = [call for call in cookie_component_calls(at) if call["method"] == "set"]
     expires = datetime.fromisoformat(written["options"]["expires"])
     assert expires.utcoffset() is not None, f"{written['options']['expires']!r} names no time zone"
-    idle_lifetime = 60 * 60
-    assert abs(expires.timestamp() - (time.time() + idle_lifetime)) < 60
+    # The idle window and the renewal interval: renewed at most that often, it outlives the window.
+    lifetime = (60 + 5) * 60
+    assert abs(expires.timestamp() - (time.time() + lifetime)) < 60
 
 
 def test_an_idle_session_ends(database):
@@ -338,3 +362,60 @@ def test_a_finished_job_is_announced_once(database):
     ]
     at.run()
     assert len(at.toast) == 0
+
+
+def _fragment_check() -> None:
+    """What a job panel's auto-refreshing fragment does on each refresh."""
+    import streamlit as st
+
+    from ui.auth import signed_in_actor
+
+    st.text(f"signed in: {signed_in_actor() is not None}")
+
+
+def test_an_auto_refresh_is_no_activity_and_the_idle_session_still_ends(database):
+    actor = make_account(database)
+    at = AppTest.from_function(_fragment_check, default_timeout=30)
+    idle_since = time.time() - 59 * 60
+    at.session_state["candlecast_auth"] = {
+        "user_id": str(actor.user_id),
+        "issued_at": idle_since,
+        "last_seen": idle_since,
+        "cookie_pending": False,
+        "cookie_issued_at": idle_since,
+    }
+    at.run()
+    assert [t.value for t in at.text] == ["signed in: True"], "the session is re-checked and still good"
+    assert at.session_state["candlecast_auth"]["last_seen"] == idle_since, "a refresh is not the user's activity"
+    at.session_state["candlecast_auth"]["last_seen"] = time.time() - 61 * 60
+    at.run()
+    assert [t.value for t in at.text] == ["signed in: False"]
+
+
+def test_invite_only_registration_takes_the_invitation_code(database, monkeypatch):
+    from core.services import accounts
+
+    monkeypatch.setenv("REGISTRATION_MODE", "invite")
+    get_settings.cache_clear()
+    name = unique_name("guest")
+    code = accounts.invite(make_account(database, role=Role.ADMIN), email=f"{name}@example.com").code
+
+    def register(typed_code: str) -> AppTest:
+        at = visit()
+        inputs(at, "Email")[0].input(f"{name}@example.com")
+        inputs(at, "Username")[1].input(name)
+        inputs(at, "Password")[1].input("engines of analysis")
+        inputs(at, "Repeat password")[0].input("engines of analysis")
+        inputs(at, "Invitation code")[0].input(typed_code)
+        return button(at, "Register").click().run()
+
+    refused = register("AAAA-AAAA-AAAA-AAAA")
+    assert [e.value for e in refused.error] == [
+        "Registration is by invitation: no open invitation matches this e-mail address and invitation code"
+    ]
+    at = register(code)
+    assert [s.value for s in at.success] == [f"Account '{plain(name)}' created. Log in with it on the Log in tab."]
+
+
+def test_open_registration_asks_for_no_invitation_code(database):
+    assert inputs(visit(), "Invitation code") == []

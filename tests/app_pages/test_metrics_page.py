@@ -376,10 +376,21 @@ def stored_run(actor, model_type="auto", settings: dict | None = None, **metrics
 def test_a_walk_forward_verdict_comes_from_its_test_not_from_the_stored_sentence(database):
     # Runs stored before the test compared absolute errors carry a sentence judged on squared ones.
     actor = make_account(database)
-    stored_run(actor, mae=9.0, naive_mae=10.0, dm_pvalue=0.001, verdict="worse than tomorrow = today")
+    stored_run(actor, mae=9.0, naive_mae=10.0, dm_pvalue=0.001, days=40, verdict="worse than tomorrow = today")
     at = logged_in_app(PAGE, actor).run()
     assert not at.exception
-    assert "beats persistence (Diebold-Mariano p = 0.001) over 4 out-of-sample days" in [t.value for t in at.text]
+    assert "beats persistence (Diebold-Mariano p = 0.001) over 40 out-of-sample days" in [t.value for t in at.text]
+
+
+def test_a_run_of_too_few_days_stored_with_a_p_value_is_not_read_as_tested(database):
+    # Runs stored before the 30-day rule carry the p of a few days, which is no test.
+    actor = make_account(database)
+    stored_run(actor, mae=9.0, naive_mae=10.0, dm_pvalue=0.001, verdict="beats persistence (p = 0.001)")
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    texts = [t.value for t in at.text]
+    assert "not tested: 4 of the 30 days a Diebold-Mariano test needs over 4 out-of-sample days" in texts
+    assert not any("beats persistence" in text for text in texts)
 
 
 def test_a_walk_forward_identical_to_persistence_shows_no_p_value(database):
@@ -402,7 +413,10 @@ def test_backtest_of_a_walk_forward_run(database):
     table = at.dataframe[-1].value
     assert table.loc["strategy", "Total return"] == pytest.approx((1.21 - 1) * 100)
     assert table.loc["buy and hold", "Total return"] == pytest.approx((1.089 - 1) * 100)
-    assert at.caption[-1].value == "3 trades over 4 days, in the market 50 % of them."
+    assert at.caption[-1].value == plain(
+        "3 trades over 4 days, in the market 50 % of them. CAGR, Sharpe and Sortino are left blank: 4 days are under "
+        "a quarter of a year, too few for a rate a year."
+    )
     assert chart_themes(at)[-1] == ""
 
 
@@ -459,13 +473,13 @@ def test_the_active_version_is_read_beside_the_latest_walk_forward_of_its_type_a
         "No walk-forward of LSTM (Keras) on ^GSPC with this version's settings yet. The version's verdict comes "
         "from one test split; a walk-forward retrains at many origins, the figure to trust."
     ) in [c.value for c in at.caption]
-    stored_run(actor, model_type="ridge", mae=0.5, naive_mae=1.0, dm_pvalue=0.001)
-    stored_run(actor, model_type="lstm", mae=1.0, naive_mae=1.0, mase=1.0001, dm_pvalue=0.53)
+    stored_run(actor, model_type="ridge", mae=0.5, naive_mae=1.0, dm_pvalue=0.001, days=40)
+    stored_run(actor, model_type="lstm", mae=1.0, naive_mae=1.0, mase=1.0001, dm_pvalue=0.53, days=40)
     at.run()
     [walk_forward] = [t.value for t in at.text if t.value.startswith("Walk-forward")]
     assert walk_forward.startswith("Walk-forward of LSTM (Keras) on ^GSPC, run ")
     assert walk_forward.endswith(
-        ", 1 window: no better than tomorrow = today (p = 0.53) over 4 out-of-sample days, MASE 1.0001"
+        ", 1 window: no better than tomorrow = today (p = 0.53) over 40 out-of-sample days, MASE 1.0001"
     ), "the latest run of the active version's type, not the other type's"
 
 
@@ -581,3 +595,99 @@ def test_a_walk_forward_the_prices_cannot_hold_is_offered_disabled_with_the_reas
     [button] = [b for b in at.button if b.label == WITH_ITS_SETTINGS]
     assert button.disabled, "every click would be refused"
     assert "Not possible here: no prices of NOPRICES to run it on." in [c.value for c in at.caption]
+
+
+@pytest.mark.parametrize(
+    ("p_value", "shown", "said"),
+    [
+        (0.0496, "0.0496", "beats persistence (Diebold-Mariano p = 0.0496)"),
+        (0.04996, "0.04996", "beats persistence (Diebold-Mariano p = 0.04996)"),
+        (0.0004, "< 0.001", "beats persistence (Diebold-Mariano p < 0.001)"),
+    ],
+)
+def test_a_walk_forward_p_value_reads_as_its_verdict_prints_it(database, p_value, shown, said):
+    # Rounded to three decimals, p = 0.0496 showed 0.050 beside "beats persistence (p = 0.0496)", 0.0004 0.000.
+    actor = make_account(database)
+    stored_run(actor, mae=0.9, naive_mae=1.0, dm_pvalue=p_value, days=60)
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    assert f"{said} over 60 out-of-sample days" in [t.value for t in at.text]
+    assert at.metric[0].value == shown
+
+
+def test_the_versions_table_prints_each_p_value_as_its_verdict_does(database):
+    actor = make_account(database)
+    _store_version(actor, "EDGE", {"mae": 9.0, "naive_mae": 10.0, "dm_pvalue": 0.04996, "direction_p_value": 0.0004})
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    row = at.dataframe[0].value.iloc[0]
+    assert row["Verdict"] == "beats persistence (Diebold-Mariano p = 0.04996)"
+    assert (row["DM p-value"], row["Direction p-value"]) == ("0.04996", "< 0.001")
+
+
+def test_a_walk_forward_too_short_to_test_shows_no_p_value_and_says_why(database):
+    actor = make_account(database)
+    said = "not tested: 5 of the 30 days a Diebold-Mariano test needs"
+    stored_run(actor, mae=0.5, naive_mae=1.0, dm_pvalue=None, days=5, verdict=said)
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    assert f"{said} over 5 out-of-sample days" in [t.value for t in at.text]
+    assert at.metric[0].value == "—"
+
+
+def test_coverage_reads_alike_in_the_run_and_the_versions_table(database):
+    actor = make_account(database)
+    stored_run(actor, coverage=0.88333)
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    assert next(m for m in at.metric if m.label == "Interval coverage").value == "88.33 %"
+
+
+def test_an_unbounded_interval_shows_no_coverage_and_says_why(database):
+    # Too few validation days for a 95 % interval: it is infinite, and every day inside it read as 100 % coverage.
+    actor = make_account(database)
+    unbounded = {"mae": 9.0, "naive_mae": 10.0, "dm_pvalue": 0.4, "interval_scale": None, "test_coverage": None}
+    _store_version(actor, "WIDE", unbounded)
+    stored_run(actor, coverage=None)
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    assert pd.isna(at.dataframe[0].value["Interval coverage"].iloc[0])
+    note = plain("a 95 % interval needs 19): the interval is unbounded, and coverage would say nothing")
+    notes = [c.value for c in at.caption if note in c.value]
+    assert len(notes) == 2, "under the versions table and under the run"
+    assert notes[0].startswith(plain("Interval coverage is blank for WIDE v1 · LSTM (Keras): too few validation days"))
+    assert next(m for m in at.metric if m.label == "Interval coverage").value == "—"
+
+
+def test_a_backtest_names_the_rate_it_annualised_by_or_why_it_did_not(database):
+    actor = make_account(database)
+    stored_run(actor)
+    at = logged_in_app(PAGE, actor).run()
+    next(b for b in at.button if b.label == "Backtest").click().run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert table[["CAGR", "Sharpe", "Sortino"]].isna().all().all(), "four days are too few for a rate a year"
+    said = "CAGR, Sharpe and Sortino are left blank: 4 days are under a quarter of a year"
+    assert plain(said) in at.caption[-1].value
+
+
+def test_a_backtest_over_more_than_a_quarter_of_a_year_names_its_rate(database):
+    actor = make_account(database)
+    stored_run(actor, days=100)
+    with session_scope() as session:
+        from db.models import Evaluation
+
+        run = session.query(Evaluation).one()
+        days = pd.bdate_range("2018-06-01", periods=100).strftime("%Y-%m-%d").tolist()
+        closes = [100.0 * 1.001**i * (1.01 if i % 3 else 0.99) for i in range(101)]
+        forecast = {"date": days, "previous_close": closes[:-1], "actual": closes[1:], "predicted": closes[1:]}
+        forecast |= {"lower": closes[:-1], "upper": closes[1:], "persistence": closes[:-1]}
+        forecast |= {"drift": closes[:-1], "moving_average": closes[:-1]}
+        run.windows = [run.windows[0] | {"forecast": forecast}]
+    at = logged_in_app(PAGE, actor).run()
+    next(b for b in at.button if b.label == "Backtest").click().run()
+    assert not at.exception
+    # 100 returns from the close of 2018-05-31 (the day the run trained until) to that of the last day.
+    per_year = 100 / ((pd.Timestamp(days[-1]) - pd.Timestamp("2018-05-31")).days / 365.25)
+    said = f"CAGR, Sharpe and Sortino are annualised by {per_year:.1f} returns a year."
+    assert at.caption[-1].value.endswith(plain(said))

@@ -128,7 +128,7 @@ def test_bad_settings_are_named(database):
     at = choose_model_type(logged_in_app(PAGE, make_account(database)).run(), "lstm")
     next(t for t in at.text_input if t.label == "LSTM units per layer").input("4, 0")
     next(b for b in at.button if b.label == "Train").click().run()
-    assert at.error[0].value == "Settings: lstm\\_units: one to four LSTM layers of 1 to 512 units each"
+    assert at.error[0].value == "Settings: LSTM units per layer: one to four layers of 1 to 512 units each"
 
 
 @pytest.mark.parametrize(
@@ -691,3 +691,66 @@ def test_a_model_imported_under_another_ticker_says_which_prices_it_was_trained_
     table = at.dataframe[0].value.set_index("Ticker")
     assert table.loc["SMALL", "Trained on"] == "^GSPC prices"
     assert table.loc["SPX", "Trained on"] == "^GSPC prices", "saved under SPX, trained on ^GSPC"
+
+
+def median_version(actor, ticker: str = "SPX"):
+    with session_scope() as session:
+        result = train_model(fixture_prices(), TrainingConfig(model_type="median"), ticker=ticker)
+        return save_version(session=session, actor=actor, ticker=ticker, result=result)
+
+
+def test_the_export_file_is_written_on_the_click_not_on_every_run(database, monkeypatch):
+    # Every run with a version chosen read its artifact, checked its SHA-256 and sent the file to the browser.
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    from core.forecasting import registry
+    from core.services import models
+
+    actor = make_account(database)
+    version = median_version(actor)
+    exports = []
+    real_export_file = registry.export_file
+    monkeypatch.setattr(registry, "export_file", lambda v: exports.append(v.id) or real_export_file(v))
+    deferred = []
+    real_add_deferred = MediaFileManager.add_deferred
+
+    def note_deferred(self, callable_, *args, **kwargs):
+        deferred.append((callable_, kwargs.get("file_name")))
+        return real_add_deferred(self, callable_, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", note_deferred)
+    at = logged_in_app(PAGE, actor).run()
+    next(s for s in at.selectbox if s.label == "Version").set_value("SPX v1 · median drift (active)").run()
+    for _ in range(3):
+        at.run()
+    assert not at.exception
+    assert [b.label for b in at.get("download_button")] == ["Export (.zip)"]
+    assert exports == [], "nothing is exported until the button is pressed"
+    write, file_name = deferred[-1]
+    expected = models.export_bundle(actor, version.id)
+    assert (file_name, write()) == (expected.filename, expected.data), "the click gets the file Export wrote"
+
+
+def test_the_active_version_cannot_be_made_active_again(database):
+    # "Make active" on the active version said "SPX v1 · ... is now the active model of SPX": nothing had changed.
+    actor = make_account(database)
+    median_version(actor)
+    median_version(actor)
+    at = logged_in_app(PAGE, actor).run()
+    next(s for s in at.selectbox if s.label == "Version").set_value("SPX v1 · median drift (active)").run()
+    button = next(b for b in at.button if b.label == "Make active")
+    assert button.disabled
+    assert button.help == "Already the active model of SPX"
+    next(s for s in at.selectbox if s.label == "Version").set_value("SPX v2 · median drift").run()
+    assert not next(b for b in at.button if b.label == "Make active").disabled
+
+
+def test_the_units_field_and_its_errors_are_named_as_the_form_names_them(database):
+    # The GRU's field said "LSTM units per layer", and a bad value was reported as "lstm\_units: ...".
+    at = choose_model_type(logged_in_app(PAGE, make_account(database)).run(), "gru")
+    assert "LSTM units per layer" not in [t.label for t in at.text_input]
+    next(t for t in at.text_input if t.label == "GRU units per layer").input("4, 0")
+    next(b for b in at.button if b.label == "Train").click().run()
+    [said] = [e.value for e in at.error]
+    assert said.startswith("Settings: GRU units per layer: "), said
+    assert "\\_" not in said, "no field name of the config"

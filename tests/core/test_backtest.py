@@ -65,15 +65,17 @@ def test_performance_figures_by_hand():
     figures = performance(daily, equity, 252, start=pd.Timestamp("2024-01-01"), end=pd.Timestamp("2024-01-05"))
     assert figures["total_return"] == pytest.approx(1.089 - 1)
     assert figures["max_drawdown"] == pytest.approx(0.99 / 1.1 - 1)
-    assert figures["sharpe"] == pytest.approx(daily.mean() / daily.std(ddof=1) * np.sqrt(252))
-    assert figures["sortino"] == pytest.approx(
-        daily.mean() / np.sqrt(np.mean(np.minimum(daily, 0) ** 2)) * np.sqrt(252)
-    )
-    assert np.isnan(figures["cagr"]), "four days are too few for a rate a year"
+    # Four days are too few for any rate a year: annualised, they gave a Sharpe of 13.68 and a Sortino of 3151.
+    for annual in ("cagr", "sharpe", "sortino"):
+        assert np.isnan(figures[annual]), annual
     # The same four returns spread over a leap year: 4 returns a year of 366 / 365.25 calendar years.
     yearly = performance(daily, equity, 252, start=pd.Timestamp("2024-01-01"), end=pd.Timestamp("2025-01-01"))
+    per_year = 4 / (366 / 365.25)
     assert yearly["cagr"] == pytest.approx(1.089 ** (365.25 / 366) - 1)
-    assert yearly["sharpe"] == pytest.approx(daily.mean() / daily.std(ddof=1) * np.sqrt(4 / (366 / 365.25)))
+    assert yearly["sharpe"] == pytest.approx(daily.mean() / daily.std(ddof=1) * np.sqrt(per_year))
+    assert yearly["sortino"] == pytest.approx(
+        daily.mean() / np.sqrt(np.mean(np.minimum(daily, 0) ** 2)) * np.sqrt(per_year)
+    )
     assert max_drawdown(np.array([1.0, 2.0, 3.0])) == 0.0
 
 
@@ -156,18 +158,21 @@ def test_a_market_falling_by_the_same_ratio_every_day_has_no_sortino_ratio():
     assert figures["cagr"] < 0, "199 days span more than a quarter of a year: an annual rate says something"
 
 
-@pytest.mark.parametrize(("days", "has_cagr"), [(40, False), (64, False), (66, True), (120, True)])
-def test_cagr_is_left_blank_for_a_span_under_a_quarter_of_a_year(days, has_cagr):
+@pytest.mark.parametrize(("days", "annualised"), [(4, False), (40, False), (64, False), (66, True), (120, True)])
+def test_annual_figures_are_left_blank_for_a_span_under_a_quarter_of_a_year(days, annualised):
     # A quarter of a year is 63 of an exchange's sessions; an annual rate of fewer days is noise. 64 weekdays'
-    # returns from a Monday span 88 days, 66 span 92.
+    # returns from a Monday span 88 days, 66 span 92. Sharpe and Sortino are rates a year as CAGR is.
     sessions = pd.bdate_range("2024-01-01", periods=days + 1)
     closes = pd.Series(
         100 * np.cumprod(np.r_[1.0, 1 + np.random.default_rng(days).normal(0, 0.01, days)]), index=sessions
     )
-    figures = run_backtest(always_long(closes), BacktestConfig(cost_bps=0), 252).metrics["strategy"]
-    assert np.isnan(figures["cagr"]) != has_cagr
-    assert np.isfinite(figures["sharpe"])
-    assert np.isfinite(figures["sortino"])
+    metrics = run_backtest(always_long(closes), BacktestConfig(cost_bps=0), 252).metrics
+    for side in ("strategy", "buy_and_hold"):
+        for annual in ("cagr", "sharpe", "sortino"):
+            assert np.isfinite(metrics[side][annual]) == annualised, (side, annual)
+    # The rate used is stored with them, for the page to name; none when nothing was annualised.
+    span_years = ((sessions[-1] - sessions[0]).days) / 365.25
+    assert metrics["days_a_year"] == (pytest.approx(days / span_years, abs=0.05) if annualised else None)
 
 
 def test_a_blank_cagr_is_stored_as_null(session):
@@ -186,4 +191,6 @@ def test_a_blank_cagr_is_stored_as_null(session):
     _, stored = backtest_evaluation(session=session, actor=actor, evaluation_id=run.id, config=BacktestConfig())
     session.expire(stored)
     assert session.get(StoredBacktest, stored.id).metrics["strategy"]["cagr"] is None
+    assert session.get(StoredBacktest, stored.id).metrics["strategy"]["sharpe"] is None
+    assert session.get(StoredBacktest, stored.id).metrics["days_a_year"] is None
     assert isinstance(session.get(StoredBacktest, stored.id).metrics["strategy"]["total_return"], float)

@@ -449,3 +449,112 @@ def test_a_deactivated_user_cannot_be_the_owner(database, capsys, command):
     assert main([*command, "--owner", "gone"]) == 2
     assert capsys.readouterr().err == "error: --owner: 'gone' is deactivated\n"
     assert rows(database) == 0
+
+
+def _semicolon_file(path, days: int = 5):
+    """The fixture's first days as a European export writes them: ';' between fields, decimal commas, day first."""
+    import pandas as pd
+
+    frame = pd.read_csv(GSPC_2018, parse_dates=["Date"]).head(days)
+    lines = ["Date;Open;High;Low;Close;Volume"] + [
+        f"{row.Date:%d/%m/%Y};{row.Open:.2f};{row.High:.2f};{row.Low:.2f};{row.Close:.2f};{row.Volume}".replace(
+            ".", ","
+        )
+        for row in frame.itertuples()
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_import_csv_says_how_it_read_the_file_on_stderr(database, tmp_path, capsys):
+    data = _semicolon_file(tmp_path / "spx_eu.csv")
+    assert main(["import-csv", str(data), "--ticker", "SPX"]) == 0
+    printed = capsys.readouterr()
+    assert "Wrote 5 rows of SPX from 2018-01-02 to 2018-01-08" in printed.out
+    assert "layout: Date, Open, High, Low, Close columns (Yahoo, Stooq daily and the like)" in printed.err
+    assert "every date here also reads as %m/%d/%Y: state that format if it is the one" in printed.err
+    assert "note: no adjusted close column: the close is used" in printed.err
+
+
+def test_import_csv_help_says_dates_are_recognised():
+    import io
+    from contextlib import redirect_stdout
+
+    from core.__main__ import build_parser
+
+    shown = io.StringIO()
+    with redirect_stdout(shown), pytest.raises(SystemExit):
+        build_parser().parse_args(["import-csv", "--help"])
+    text = " ".join(shown.getvalue().split())
+    assert "default ISO" not in text
+    assert "--sheet" in text
+    assert "--map FIELD=COLUMN" in text
+
+
+def _workbook(path, *sheets):
+    import openpyxl
+    import pandas as pd
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, frame in sheets:
+        sheet = book.create_sheet(title)
+        sheet.append(list(frame.columns))
+        for row in frame.itertuples(index=False):
+            sheet.append([value.to_pydatetime() if isinstance(value, pd.Timestamp) else value for value in row])
+    book.save(path)
+    return path
+
+
+def test_import_csv_reads_a_named_sheet_and_names_the_others_when_the_first_is_no_prices(database, tmp_path, capsys):
+    import pandas as pd
+
+    prices = pd.read_csv(GSPC_2018, parse_dates=["Date"]).head(10)
+    book = _workbook(tmp_path / "spx.xlsx", ("Notes", pd.DataFrame({"Read me": ["see Prices"]})), ("Prices", prices))
+    assert main(["import-csv", str(book), "--ticker", "SPX"]) == 1
+    err = capsys.readouterr().err
+    assert "the workbook also has a sheet 'Prices': choose the sheet to read" in err
+    assert "--sheet NAME" in err
+    assert rows(database) == 0
+    assert main(["import-csv", str(book), "--ticker", "SPX", "--sheet", "prices"]) == 0
+    assert rows(database) == 10
+
+
+def test_import_csv_maps_the_columns_of_an_unknown_layout(database, tmp_path, capsys):
+    import pandas as pd
+
+    frame = pd.read_csv(GSPC_2018).head(3)
+    data = tmp_path / "odd.csv"
+    data.write_text(
+        "Day,Last price,Turnover\n" + "".join(f"{r.Date},{r.Close},{r.Volume}\n" for r in frame.itertuples())
+    )
+    assert main(["import-csv", str(data), "--ticker", "SPX"]) == 1
+    err = capsys.readouterr().err
+    assert "layout not recognised" in err
+    assert "--map date=COLUMN --map close=COLUMN" in err, "the way to map columns here, not a page's form"
+    args = ["import-csv", str(data), "--ticker", "SPX", "--map", "date=Day", "--map", "close=Last price"]
+    assert main([*args, "--map", "volume=Turnover"]) == 0
+    assert rows(database) == 3
+    assert main([*args, "--map", "close"]) == 2
+    assert "--map: 'close' is not FIELD=COLUMN" in capsys.readouterr().err
+
+
+def test_walkforward_and_leaderboard_print_the_p_value_as_the_pages_do(database, capsys):
+    import json
+
+    from core.data.sample import SAMPLE_PATH
+    from core.forecasting.history import p_value_text
+
+    args = ["walkforward", "--csv", str(SAMPLE_PATH), "--ticker", "SPX", "--windows", "4", "--step", "10"]
+    args += ["--config", '{"model_type": "drift"}']
+    assert main([*args, "--json"]) == 0
+    p_value = json.loads(capsys.readouterr().out)["dm_pvalue"]
+    assert p_value is not None
+    assert main(args) == 0
+    assert f"Diebold-Mariano {p_value_text(p_value)}, coverage" in capsys.readouterr().out
+    board = ["leaderboard", "--csv", str(GSPC_2018), "--ticker", "SPX", "--kinds", "persistence,drift"]
+    assert main([*board, "--json"]) == 0
+    drift = next(row for row in json.loads(capsys.readouterr().out)["models"] if row["kind"] == "drift")
+    assert main(board) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("drift"))
+    assert p_value_text(drift["dm_pvalue"]).removeprefix("p = ") in line

@@ -1,5 +1,6 @@
 """The start page's one call: watchlist with day change and stale flag, recent jobs, outcomes since the last visit."""
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -114,3 +115,14 @@ def test_recent_jobs_keep_every_open_job_besides_the_newest_finished(session):
     assert [(j.ticker, j.status) for j in page.jobs] == [(f"T{n}", "succeeded") for n in range(RECENT_JOBS)] + [
         ("OLD", "running")
     ]
+
+
+def test_first_steps_are_those_the_role_allows(session):
+    from db.models.accounts import Role
+
+    analyst_page = start_page(session=session, actor=analyst(session), today=date(2019, 1, 7))
+    assert [step.name for step in analyst_page.first_steps] == ["prices", "model", "prediction"]
+    viewer = dataclasses.replace(analyst(session, "vic"), role=Role.VIEWER.value)
+    viewer_page = start_page(session=session, actor=viewer, today=date(2019, 1, 7))
+    assert viewer_page.first_steps == ()
+    assert not viewer_page.first_run, "no step a viewer may take: nothing to start"

@@ -51,11 +51,11 @@ def test_bob_sees_his_own(session, people, bobs_rows):
     assert [row.endpoint for row in list_usage(session=session, actor=bob)] == ["fetch"]
 
 
-def test_an_admin_reads_the_audit_log_and_users_and_may_revoke(session, people, bobs_rows):
+def test_an_admin_reads_the_audit_log_and_users_but_not_another_user_s_keys(session, people, bobs_rows):
     _, bob, carol = people
     assert bob.username in {event.username for event in list_audit_events(session=session, actor=carol, username="bob")}
     assert {"alice", "bob", "carol"} <= {user.username for user in list_users(session=session, actor=carol)}
-    assert revoke_api_key(session=session, actor=carol, key_id=bobs_rows.record.id)
-    # Keys and preferences are personal: not even an admin lists another user's.
+    # Keys and preferences are personal: not even an admin lists or revokes another user's.
+    assert not revoke_api_key(session=session, actor=carol, key_id=bobs_rows.record.id)
     assert list_api_keys(session=session, actor=carol) == []
     assert get_preferences(session=session, actor=carol).default_tickers == []

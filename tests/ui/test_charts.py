@@ -9,6 +9,7 @@ from ui.charts import (
     DOWN,
     INDICATOR_PANE_PX,
     PRICE_PANE_PX,
+    RIGHT_AXIS_PX,
     UP,
     candlestick_figure,
     equity_figure,
@@ -340,7 +341,7 @@ def test_the_loss_chart_is_tall_enough_to_read_and_fits_its_values():
     figure = loss_figure(history)
     plot_px = figure.layout.height - figure.layout.margin.t - figure.layout.margin.b
     assert plot_px >= 160, "the walkthrough saw about 40 px of plot"
-    assert [trace.name for trace in figure.data] == ["loss", "val_loss"]
+    assert [trace.name for trace in figure.data] == ["Training loss", "Validation loss"]
     assert list(figure.data[0].x) == [1, 2, 3, 4, 5], "epochs count from 1"
     low, high = figure.layout.yaxis.range
     values = history["loss"] + history["val_loss"]
@@ -353,7 +354,7 @@ def test_the_loss_chart_is_tall_enough_to_read_and_fits_its_values():
 
 def test_a_loss_curve_alone_still_shows_its_fall():
     figure = loss_figure({"loss": [0.0102, 0.0101, 0.0100]})
-    assert [trace.name for trace in figure.data] == ["loss"]
+    assert [trace.name for trace in figure.data] == ["Training loss"]
     low, high = figure.layout.yaxis.range
     assert 0.0095 < low < 0.0100
     assert 0.0102 < high < 0.0107
@@ -417,3 +418,25 @@ def test_a_coin_s_ledger_hover_shows_four_significant_digits():
 def test_the_ledger_hover_of_a_stock_and_an_index_keeps_two_decimals():
     hovers = {trace.hovertemplate for trace in ledger_figure(two_ticker_ledger()).data if trace.hovertemplate}
     assert hovers == {"%{y:,.2f}"}
+
+
+def test_the_ledger_chart_says_what_it_shows_and_in_what():
+    # No title, no axis title: a saved picture of it said nothing of what the lines were.
+    figure = ledger_figure(two_ticker_ledger())
+    assert figure.layout.title.text == "Predicted vs actual close"
+    axes = [figure.layout[name] for name in figure.layout if name.startswith("yaxis")]
+    assert len(axes) == 2
+    assert [axis.title.text for axis in axes] == ["Close", "Close"]
+    assert figure.layout.margin.r > RIGHT_AXIS_PX, "room for the axis title beside the prices"
+    # The title above the legend, never printed over it.
+    title_px = (1 - figure.layout.title.y) * figure.layout.height
+    legend_px = (1 - figure.layout.legend.y) * figure.layout.height
+    assert (figure.layout.title.yref, figure.layout.legend.yref) == ("container", "container")
+    assert legend_px >= title_px + 20
+
+
+def test_the_loss_chart_names_its_lines_and_axes_in_words():
+    # "loss" and "val_loss", as Keras names them, beside an axis titled "epoch" and a value axis without one.
+    figure = loss_figure({"loss": [1.0, 0.9], "val_loss": [1.1, 1.0]})
+    assert (figure.layout.xaxis.title.text, figure.layout.yaxis.title.text) == ("Epoch", "Loss")
+    assert [trace.name for trace in figure.data] == ["Training loss", "Validation loss"]

@@ -51,7 +51,7 @@ def recognise(cells: pd.DataFrame) -> Recognised | None:
         notes.append(f"skipped {plural(empty, 'empty cell')} (days a ticker did not trade)")
     for name in ("open", "high", "low"):
         frame[name] = frame["close"]
-    notes.append("closes only: open, high and low are the close, volume is 0")
+    notes.append("closes only: open, high and low are the close")
     if spelled_like_columns:
         what = "a ticker" if len(spelled_like_columns) == 1 else "tickers"
         notes.append(f"{' and '.join(spelled_like_columns)} read as {what}: the file has no close column")

@@ -133,3 +133,24 @@ def test_the_cap_is_per_account(session, owner):
     for i in range(MAX_ACTIVE_KEYS_PER_USER):
         create_api_key(session=session, actor=owner, name=f"k{i}", expires_in_days=None)
     assert create_api_key(session=session, actor=other, name="mine", expires_in_days=None).secret
+
+
+def test_a_second_revocation_is_refused_and_audited_as_failed(session, owner):
+    from db.models import AuditLog
+
+    created = create_api_key(session=session, actor=owner, name="ci", expires_in_days=None)
+    assert revoke_key(session=session, actor=owner, key_id=created.record.id)
+    assert not revoke_key(session=session, actor=owner, key_id=created.record.id)
+    statuses = session.scalars(
+        select(AuditLog.status).where(AuditLog.action == "api key revoke", AuditLog.user_id == owner.user_id)
+    ).all()
+    assert sorted(statuses) == ["failed", "ok"]
+
+
+def test_an_admin_cannot_revoke_someone_else_s_key(session, owner):
+    admin = Actor.of(
+        create_user(session=session, username="boss", email="boss@example.com", password_hash="x", role=Role.ADMIN)
+    )
+    created = create_api_key(session=session, actor=owner, name="ci", expires_in_days=None)
+    assert not revoke_key(session=session, actor=admin, key_id=created.record.id)
+    assert verify_api_key(session, created.secret) is not None, "the owner's key still works"

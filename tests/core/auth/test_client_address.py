@@ -26,3 +26,22 @@ def test_every_line_counts_and_the_last_untrusted_hop_is_the_client(lines, expec
 
 def test_an_untrusted_peer_is_the_client_whatever_the_lines_say():
     assert client_address_from_forwarded_lines("198.51.100.9", ["6.6.6.6", "203.0.113.7"], (PROXY,)) == "198.51.100.9"
+
+
+@pytest.mark.parametrize(
+    ("hop", "expected"),
+    [
+        ("203.0.113.7:51234", "203.0.113.7"),  # Azure Application Gateway, IIS ARR
+        ("[2001:db8::1]:443", "2001:db8::1"),
+        ("[2001:db8::1]", "2001:db8::1"),
+        ("2001:db8::1", "2001:db8::1"),  # a bare IPv6 address: its colons are no port
+    ],
+)
+def test_a_hop_with_a_port_names_its_address(hop, expected):
+    assert client_address_from_forwarded_lines("10.0.0.5", [hop], (PROXY,)) == expected
+
+
+def test_a_trusted_proxy_with_a_port_is_still_skipped():
+    assert client_address_from_forwarded_lines("10.0.0.5", ["203.0.113.7:5000, 10.0.0.5:443"], (PROXY,)) == (
+        "203.0.113.7"
+    )

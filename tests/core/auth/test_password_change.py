@@ -62,7 +62,8 @@ def test_after_five_wrong_current_passwords_even_the_right_one_is_refused(sessio
     guess_wrong(session, user, throttle, LIMIT)
     with pytest.raises(AccountError) as refused:
         change(session, user, throttle, PASSWORD)
-    assert str(refused.value) == LOGIN_REFUSED
+    # The form has no username, and the lock is what the user needs to know.
+    assert str(refused.value) == "Too many wrong passwords for your account: your login is locked for 15 minutes"
     assert verify_password(PASSWORD, user.password_hash), "the password is unchanged"
     details = session.scalars(
         select(AuditLog.detail).where(AuditLog.user_id == user.id, AuditLog.action == "password change")
@@ -126,3 +127,12 @@ def test_one_s_own_change_ends_the_other_sessions_but_leaves_one_s_api_keys_work
     change(session, user, throttle, PASSWORD)
     assert not session_is_current(user, signed_in_before)
     assert verify_api_key(session, created.secret) is not None
+
+
+def test_the_wrong_guess_that_locks_the_login_says_so(session, user, throttle):
+    guess_wrong(session, user, throttle, LIMIT - 1)
+    with pytest.raises(AccountError) as refused:
+        change(session, user, throttle, "one guess too many")
+    assert str(refused.value) == (
+        "The current password is wrong, and that was one wrong password too many: your login is locked for 15 minutes"
+    )

@@ -7,13 +7,12 @@ from limits.storage import MemoryStorage
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from core.auth import AccountError, register
+from core.auth import AccountError, invite, register
 from core.throttle import Throttle
 from db.engine import session_scope
 from db.models import Invitation, User
 from db.models.accounts import Role
 from db.repositories.actor import Actor
-from db.repositories.invitations import add_invitation
 from db.repositories.users import create_user
 from tests.accounts import unique_name
 
@@ -26,6 +25,7 @@ def sign_up(
     repeat=None,
     *,
     invite_only=False,
+    code="",
     throttle=None,
 ):
     return register(
@@ -36,6 +36,7 @@ def sign_up(
         password_repeat=password if repeat is None else repeat,
         full_name="Nina Simone",
         invite_only=invite_only,
+        invitation_code=code,
         client_ip="203.0.113.5",
         throttle=throttle or Throttle(MemoryStorage()),
     )
@@ -67,17 +68,17 @@ def test_bad_registrations_are_refused_and_write_nothing(session, fields, messag
     assert session.scalar(select(func.count()).select_from(User).where(User.email == "nina@example.com")) == 0
 
 
-def test_invite_only_needs_an_open_invitation(session):
+def test_invite_only_needs_an_open_invitation_and_its_code(session):
     admin = Actor.of(
         create_user(session=session, username="adm", email="adm@example.com", password_hash="x", role=Role.ADMIN)
     )
-    with pytest.raises(AccountError, match="has not been invited"):
+    with pytest.raises(AccountError, match="no open invitation matches"):
         sign_up(session, invite_only=True)
-    add_invitation(session=session, actor=admin, email="Nina@Example.com")
-    assert sign_up(session, invite_only=True).username == "nina"
+    code = invite(session=session, actor=admin, email="Nina@Example.com").code
+    assert sign_up(session, invite_only=True, code=code).username == "nina"
     assert session.scalar(select(Invitation.used_at)) is not None
-    with pytest.raises(AccountError, match="has not been invited"):
-        sign_up(session, username="nina2", invite_only=True)
+    with pytest.raises(AccountError, match="no open invitation matches"):
+        sign_up(session, username="nina2", invite_only=True, code=code)
 
 
 @pytest.mark.parametrize("invited", ["ada@xn--bcher-kva.example", "ada@bücher.example"])
@@ -86,8 +87,8 @@ def test_an_invitee_registers_with_either_spelling_of_an_international_domain(se
     admin = Actor.of(
         create_user(session=session, username="adm", email="adm@example.com", password_hash="x", role=Role.ADMIN)
     )
-    add_invitation(session=session, actor=admin, email=invited)
-    assert sign_up(session, username="ada", email=typed, invite_only=True).email == "ada@bücher.example"
+    code = invite(session=session, actor=admin, email=invited).code
+    assert sign_up(session, username="ada", email=typed, invite_only=True, code=code).email == "ada@bücher.example"
     assert session.scalar(select(Invitation.used_at)) is not None
 
 
@@ -169,3 +170,9 @@ def test_only_an_admin_invites_and_each_invitation_is_audited(session):
     assert session.scalar(select(Invitation.email)) == "friend@example.com"
     events = session.execute(select(AuditLog.username, AuditLog.status).where(AuditLog.action == "invite")).all()
     assert sorted(events) == [("adm", "failed"), ("adm", "ok"), ("ana", "failed")]
+
+
+@pytest.mark.parametrize("repeat", ["long enough pw ", "  long enough pw", "long enough pw\t"])
+def test_passwords_differing_only_by_spaces_at_either_end_are_the_same(session, repeat):
+    # Spaces at either end are not part of a password: the one stored is the one both fields name.
+    assert sign_up(session, repeat=repeat).username == "nina"

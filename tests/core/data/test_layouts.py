@@ -10,6 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from core.data import excel
 from core.data.csv_prices import parse_price_csv, propose_ticker
 from core.data.errors import FileFormatError
 from core.data.excel import read_excel_table
@@ -704,3 +705,114 @@ def test_a_long_header_is_shortened_in_the_message_and_the_preview():
     assert len(str(refused.value)) < 2_000
     assert refused.value.columns == names, "the mapping names the columns as they are"
     assert refused.value.preview.map(len).max().max() <= 100
+
+
+def cell_bomb(rows: int, columns: int) -> bytes:
+    """A workbook whose one sheet is a grid of '1' cells under a header: kilobytes zipped, millions of cells."""
+    source = zipfile.ZipFile(io.BytesIO(workbook(("Prices", BARS[["Date", "Close"]].head(1)))))
+    header = b"<row>" + b'<c t="inlineStr"><is><t>Date</t></is></c>' * columns + b"</row>"
+    row = b"<row>" + b"<c><v>1</v></c>" * columns + b"</row>"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as bomb:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = re.sub(
+                    rb"<sheetData>.*</sheetData>",
+                    lambda _: b"<sheetData>" + header + row * rows + b"</sheetData>",
+                    content,
+                    flags=re.S,
+                )
+            bomb.writestr(item, content)
+    return buffer.getvalue()
+
+
+def test_a_small_workbook_of_millions_of_cells_is_refused_while_it_streams(monkeypatch):
+    data = cell_bomb(20_000, 200)  # 4,000,200 cells in under 200 KB: openpyxl took minutes and GBs to build them
+    assert len(data) < 200_000
+    # A tenth of the bound, so that the test streams a tenth of the cells the bound lets through.
+    monkeypatch.setattr(excel, "MAX_SHEET_CELLS", 200_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileFormatError) as refused:
+            parse_price_csv(data, filename="SPX.xlsx")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(refused.value) == (
+        "the workbook holds more than the 200,000 cells a workbook may have (rows times columns: row 1,001 of a "
+        "sheet 200 columns wide): delete what is not prices, or save the prices as CSV"
+    )
+    assert peak < 20_000_000, "refused before openpyxl builds the grid"
+
+
+def test_the_cell_bound_is_the_largest_wide_file_of_one_ticker():
+    # A cell in column GR of the first row, and one row numbered 10,001: openpyxl would build 2,000,200 values.
+    header = b'<row r="1"><c r="A1" t="inlineStr"><is><t>Date</t></is></c><c r="GR1"><v>1</v></c></row>'
+    source = zipfile.ZipFile(io.BytesIO(workbook(("Prices", BARS[["Date", "Close"]].head(1)))))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                rows = header + b'<row r="10001"><c r="A10001"><v>1</v></c></row>'
+                content = re.sub(
+                    rb"<sheetData>.*</sheetData>", b"<sheetData>" + rows + b"</sheetData>", content, flags=re.S
+                )
+                content = re.sub(rb"<dimension[^>]*/>", b"", content)
+            bomb.writestr(item, content)
+    assert excel.MAX_SHEET_CELLS == 2 * 1_000_000
+    with pytest.raises(FileFormatError, match=r"more than the 2,000,000 cells .*row 10,001 of a sheet 200 columns"):
+        parse_price_csv(buffer.getvalue(), filename="SPX.xlsx")
+
+
+def test_a_sheet_is_bounded_by_its_rows_times_its_widest_row(monkeypatch):
+    # Two cells a row, one in column A and one in column CV: openpyxl would build 100 values a row.
+    monkeypatch.setattr(excel, "MAX_SHEET_CELLS", 1_000)
+    data = with_dimension(workbook(("Prices", BARS[["Date", "Close"]])), b"")
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as patched:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = re.sub(rb'(<row r="(\d+)"[^>]*>.*?)</row>', rb'\1<c r="CV\2"><v>1</v></c></row>', content)
+            patched.writestr(item, content)
+    grid = r"more than the 1,000 cells a workbook may have \(rows times columns: row 11 of a sheet 100 columns wide\)"
+    with pytest.raises(FileFormatError, match=grid):
+        parse_price_csv(buffer.getvalue(), filename="SPX.xlsx", ticker="SPX")
+    monkeypatch.setattr(excel, "MAX_SHEET_CELLS", 31 * 100)
+    assert_the_fixture(parse(buffer.getvalue(), filename="SPX.xlsx", ticker="SPX"))
+
+
+def test_a_workbook_whose_first_sheet_is_no_prices_names_its_other_sheets():
+    notes = pd.DataFrame({"Read me": ["Prices are on the next sheet"]})
+    data = workbook(("Notes", notes), ("Prices", BARS), ("Chart data", BARS.head(2)))
+    with pytest.raises(UnrecognisedLayoutError) as refused:
+        parse_price_csv(data, filename="SPX.xlsx")
+    assert str(refused.value).endswith(
+        "; the workbook also has sheets 'Prices', 'Chart data': choose the sheet to read"
+    )
+    assert_the_fixture(parse(data, filename="SPX.xlsx", sheet="Prices"))
+    with pytest.raises(UnrecognisedLayoutError) as chosen:
+        parse_price_csv(data, filename="SPX.xlsx", sheet="Notes")
+    assert "also has sheets" not in str(chosen.value), "a sheet chosen is the one meant"
+
+
+def test_a_refinitiv_eikon_export_with_its_exchange_date_and_month_names():
+    lines = ["Exchange Date,Close,Net,%Chg,Open,Low,High,Volume,Turnover - USD,Flow"] + [
+        f"{row.Date:%d-%b-%Y},{row.Close},0,0%,{row.Open},{row.Low},{row.High},{row.Volume},,"
+        for row in BARS.iloc[::-1].itertuples()
+    ]
+    parsed = parse("\n".join(lines).encode(), ticker="SPX")
+    assert_the_fixture(parsed)
+    assert "dates read as %d-%b-%Y" in parsed.notes
+    two_digit = [line.replace("-2018,", "-18,") for line in lines]
+    assert_the_fixture(parse("\n".join(two_digit).encode(), ticker="SPX"))
+
+
+def test_a_wide_file_says_once_that_volume_is_0():
+    wide = pd.DataFrame({"Date": BARS["Date"], "SPX": BARS["Close"], "DUP": BARS["Close"]})
+    parsed = parse(wide.to_csv(index=False, date_format="%Y-%m-%d").encode())
+    assert "closes only: open, high and low are the close" in parsed.notes
+    assert [note for note in parsed.notes if "volume" in note] == ["no volume column: volume is 0"]

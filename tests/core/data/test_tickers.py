@@ -116,3 +116,23 @@ def test_a_header_word_below_the_first_row_is_a_ticker():
 
     assert parse_ticker_file(b"Stock\nAAPL\nCODE\nMSFT\n") == (["AAPL", "CODE", "MSFT"], [])
     assert parse_ticker_file(b"AAPL\nStock\nMSFT\n") == (["AAPL", "STOCK", "MSFT"], [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["AAPL MSFT\nGOOG AMZN\n", "AAPL,MSFT\nGOOG,AMZN\n", "AAPL;MSFT\r\nGOOG;AMZN\r\n", "aapl\tmsft\ngoog amzn\n"],
+    ids=["spaces", "commas", "semicolons-crlf", "tabs-and-spaces"],
+)
+def test_a_list_file_without_a_header_reads_as_the_same_text_pasted(text):
+    from core.data.tickers import parse_ticker_file
+
+    assert parse_ticker_text(text) == (["AAPL", "MSFT", "GOOG", "AMZN"], [])
+    assert parse_ticker_file(text.encode()) == parse_ticker_text(text)
+
+
+def test_a_table_with_a_header_but_no_ticker_column_still_asks_which_column():
+    from core.data.tickers import parse_ticker_file
+
+    assert parse_ticker_file(b"Company,Weight\nAAPL,7.1\nMSFT,6.5\n")[1] == [
+        "no column 'Ticker or Symbol' in the header ('Company', 'Weight'); name the column to use"
+    ]

@@ -129,3 +129,34 @@ def test_a_column_grouping_thousands_two_ways_is_refused_naming_the_lines():
     cells = pd.Series(["1'234.50", "1.234,50"], index=[2, 3], name="close")
     with pytest.raises(FileFormatError, match=r"close: line 3 has '1.234,50' with a decimal comma, line 2 has"):
         decimal_marks(cells)
+
+
+@pytest.mark.parametrize(
+    ("cells", "date_format"),
+    [
+        (["31-Dec-2018", "02-Jan-2019"], "%d-%b-%Y"),  # Refinitiv Eikon
+        (["31-Dec-18", "02-Jan-19"], "%d-%b-%y"),  # Excel's d-mmm-yy
+        (["31.12.18", "02.01.19"], "%d.%m.%y"),
+        (["12/31/18", "1/2/19"], "%m/%d/%y"),
+        (["31/12/18", "2/1/19"], "%d/%m/%y"),
+    ],
+)
+def test_month_names_and_two_digit_years_are_read(cells, date_format):
+    read = dates(pd.Series(cells))
+    assert [str(day.date()) for day in read.values] == ["2018-12-31", "2019-01-02"]
+    assert read.format == date_format
+
+
+def test_a_two_digit_year_is_never_in_the_future():
+    this_year = pd.Timestamp.today().year
+    ahead, behind = (this_year + 1) % 100, this_year % 100
+    read = dates(pd.Series([f"01-Jan-{ahead:02d}", f"01-Jan-{behind:02d}", "01-Jan-69", "01-Jan-00"]))
+    assert [day.year for day in read.values] == [this_year + 1 - 100, this_year, 1969, 2000]
+
+
+def test_two_digit_years_day_or_month_first_keep_the_ambiguity_note():
+    read = dates(pd.Series(["02/01/18", "03/01/18", "04/01/18"]))
+    assert (read.format, read.also_fits) == ("%m/%d/%y", "%d/%m/%y")
+    day_first = dates(pd.Series(["02/01/18", "03/01/18", "04/01/18"]), day_first=True)
+    assert (day_first.format, day_first.also_fits) == ("%d/%m/%y", "%m/%d/%y")
+    assert str(day_first.values.iloc[0].date()) == "2018-01-02"

@@ -11,7 +11,7 @@ from core.data.sample import sample_bytes
 from core.forecasting import metrics
 from core.forecasting import walkforward as wf
 from core.forecasting.dataset import DatasetError
-from core.forecasting.history import verdict
+from core.forecasting.history import MIN_TEST_DAYS, verdict
 from core.forecasting.walkforward import WalkForwardSettings, lag_diagnostic, walk_forward
 from tests.core.forecasting.tiny import tiny_config
 
@@ -109,7 +109,8 @@ def test_overall_metrics_and_baselines(sample):
     assert set(m["baselines"]) == {"persistence", "drift", "median", "moving_average"}
     assert m["baselines"]["persistence"]["mase"] == pytest.approx(1.0)
     assert 0 <= m["coverage"] <= 1
-    assert 0 <= m["dm_pvalue"] <= 1
+    assert m["dm_pvalue"] is None, f"20 days are fewer than the {MIN_TEST_DAYS} a Diebold-Mariano test needs"
+    assert m["verdict"] == f"not tested: 20 of the {MIN_TEST_DAYS} days a Diebold-Mariano test needs"
     forecast = result.forecasts
     average = sample["close"].rolling(5).mean().shift(0)
     first = forecast.iloc[0]
@@ -215,3 +216,23 @@ def test_every_way_in_runs_as_many_windows_as_the_benchmark_reports():
     assert WalkForwardRequest(ticker="SPX").windows == WalkForwardSettings().windows
     service = inspect.signature(analysis.submit_walk_forward)
     assert service.parameters["windows"].default == WalkForwardSettings().windows
+
+
+def test_a_walk_forward_of_five_days_is_not_tested(sample):
+    # 1 window of 5 days said "beats persistence (p < 0.001)" of random walks 58 times as often as chance allows.
+    result = walk_forward(sample, tiny_config(model_type="drift"), WalkForwardSettings(windows=1, step=5))
+    assert math.isnan(result.overall.dm_pvalue)
+    assert result.metrics["dm_pvalue"] is None, "stored as null, as the pages and the API read it"
+    assert result.metrics["verdict"] == f"not tested: 5 of the {MIN_TEST_DAYS} days a Diebold-Mariano test needs"
+    assert result.window_scores[0].verdict == result.metrics["verdict"]
+
+
+def test_a_window_served_by_an_earlier_model_records_the_day_that_model_was_trained_until(sample):
+    result = walk_forward(
+        sample, tiny_config(model_type="drift"), WalkForwardSettings(windows=3, step=20, retrain_every=2)
+    )
+    first, reused, retrained = result.windows
+    assert not reused["retrained"]
+    assert reused["train_until"] == first["train_until"]
+    assert retrained["train_until"] > reused["first_day"]
+    assert pd.Timestamp(first["train_until"]) < pd.Timestamp(first["first_day"])
