@@ -31,7 +31,9 @@ class TrainingConfig(BaseModel):
         "auto", description="the forecaster: auto (ensemble), ridge, arima, ets, drift, persistence, lstm, gru..."
     )
     window: int = Field(20, ge=2, le=250, description="days of history per prediction (backcandles)")
-    target: Literal["log_return", "close"] = Field("log_return", description="what the network learns")
+    target: Literal["log_return", "close"] = Field(
+        "log_return", description="what the network learns: the next day's log return ('close': older versions only)"
+    )
     features: tuple[str, ...] = Field(("log_return", "hv_20", "rsi_14", "macd_hist", "volume_change"))
     lstm_units: tuple[int, ...] = Field((16,), description="units of each stacked LSTM layer")
     dropout: float = Field(0.1, ge=0.0, lt=0.9)

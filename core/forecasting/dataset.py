@@ -51,7 +51,8 @@ def sliding_windows(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def data_hash(prices: pd.DataFrame) -> str:
-    """SHA-256 of the dates and prices a model was trained on."""
-    columns = ["date", "open", "high", "low", "close", "volume"]
+    """SHA-256 of the dates and prices a model was trained on, the adjusted closes its returns come from included."""
+    adjusted = ["adjusted_close"] if "adjusted_close" in prices else []
+    columns = ["date", "open", "high", "low", "close", *adjusted, "volume"]
     text = prices[columns].to_csv(index=False, float_format="%.10g", date_format="%Y-%m-%d")
     return hashlib.sha256(text.encode()).hexdigest()

@@ -7,7 +7,7 @@ on validation too, by cross-fitting: weights fitted on each half of validation f
 half, and a one-sided Diebold-Mariano test of those out-of-sample forecasts against persistence
 decides how much of the final weights (fitted on all of validation) stand: all at p = 0, none at
 p >= GATE, shrinking linearly toward persistence in between. Nothing is chosen on test data; on
-pure noise the gate leaves tomorrow = today.
+pure noise the gate leaves tomorrow = today, except on about as many series as its level lets through.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from core.forecasting.series import PriceSeries, Split
 
 SIGNIFICANCE = 0.05
 SAME_AS_PERSISTENCE = "the same forecast as tomorrow = today"
+EQUAL_ERRORS = "no better than tomorrow = today (the same error as it on every day: nothing to test)"
 # Fewer days are too few for the Diebold-Mariano test's t distribution: over 3 to 5 days of random walks with a
 # drift, a drift forecast's nearly equal daily differences read as "p < 0.001" 58 times as often as chance
 # allows. Test splits, walk-forward runs and the ledger's scoreboard all wait for this many.
@@ -98,7 +99,8 @@ def verdict(dm_pvalue: float, model_mae: float, persistence_mae: float, *, days:
     if days is not None and days < MIN_TEST_DAYS:
         return too_few_to_test(days)
     if not np.isfinite(dm_pvalue):
-        return "not enough test days to compare with tomorrow = today"
+        # With the days a test needs, only an error the same as persistence's on every day leaves no statistic.
+        return EQUAL_ERRORS
     if dm_pvalue < SIGNIFICANCE and model_mae < persistence_mae:
         return f"beats persistence (Diebold-Mariano {p_value_text(dm_pvalue)})"
     if dm_pvalue < SIGNIFICANCE:

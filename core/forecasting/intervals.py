@@ -30,7 +30,10 @@ def conformal_quantile(scores: np.ndarray, level: float) -> float:
     rank = math.ceil((n + 1) * level)
     if rank > n:
         return float("inf")  # too few residuals for this level: an honest, unbounded interval
-    return float(errors[rank - 1])
+    quantile = float(errors[rank - 1])
+    # No error on `level` of the days: prices that did not move there (a halted stock) say nothing of the days
+    # that do, and a zero-width "95 %" interval covered half a percent of them.
+    return quantile if quantile > 0 else float("inf")
 
 
 def trailing_volatility(log_returns: np.ndarray, origins: np.ndarray) -> np.ndarray:
@@ -74,8 +77,8 @@ def bounded_interval_days(level: float) -> int:
 
 # Why a coverage is blank, in the words every page uses.
 UNBOUNDED_COVERAGE = (
-    f"too few validation days for the interval's level (a 95 % interval needs {bounded_interval_days(0.95)}): "
-    "the interval is unbounded, and coverage would say nothing"
+    f"too few validation days for the interval's level (a 95 % interval needs {bounded_interval_days(0.95)}), "
+    "or prices that did not move on them: the interval is unbounded, and coverage would say nothing"
 )
 
 

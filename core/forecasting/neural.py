@@ -12,7 +12,7 @@ import pandas as pd
 from core.forecasting import runtime
 from core.forecasting.artifacts import load_keras_model, model_bytes
 from core.forecasting.config import TrainingConfig, parse_config
-from core.forecasting.dataset import feature_table, sliding_windows
+from core.forecasting.dataset import DatasetError, feature_table, sliding_windows
 from core.forecasting.forecaster import Forecaster, Hooks, TrainingCancelledError
 from core.forecasting.model import build_model, seed_everything
 from core.forecasting.preprocessing import WindowPreprocessing, parse_preprocessing
@@ -60,8 +60,15 @@ class Lstm(Forecaster):
         targets = returns[: split.validation_end + 1]
         rows = table[first - config.window + 1 : split.train_end + 1]
         mean, scale = rows.mean(axis=0), rows.std(axis=0)
-        scale[scale == 0] = 1.0
-        target_mean, target_scale = float(targets[train + 1].mean()), float(targets[train + 1].std() or 1.0)
+        scale[scale == 0] = 1.0  # a feature that never moves (the volume of a file without one) stays at 0
+        target_mean, target_scale = float(targets[train + 1].mean()), float(targets[train + 1].std())
+        if target_scale == 0:
+            # Standing in 1 for the scale, the first forecast day's move read as a hundred standard units of
+            # RSI, and a flat price was forecast to triple in five days.
+            raise DatasetError(
+                f"the price did not move over the {len(train)} training days: a network has nothing to learn "
+                "from them; train it on a history where the price moves"
+            )
         self.preprocessing = WindowPreprocessing(
             features=config.features, window=config.window, feature_mean=tuple(mean), feature_scale=tuple(scale),
             target_mean=target_mean, target_scale=target_scale, interval_half_width=0.0,

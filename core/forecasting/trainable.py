@@ -22,6 +22,9 @@ def first_network_origin(config: TrainingConfig, complete_from: int = 0) -> int:
 
 def network_refusal(kind: str, config: TrainingConfig, split: Split, *, complete_from: int = 0) -> str | None:
     """Why the network cannot train on the split, or None."""
+    if config.target != "log_return":
+        # Still a valid setting, so that versions which learned the close load and predict as they did.
+        return f"the {NETWORK_NAMES.get(kind, kind)} learns the next day's log return: target 'close' is not trained"
     first = first_network_origin(config, complete_from)
     need = first + NETWORK_MIN_TRAINING
     if split.train_end >= need:

@@ -717,6 +717,13 @@ def test_settings_a_model_cannot_train_on_are_refused_at_submit_in_the_words_the
     assert models.submit_job(actor, TICKER, tiny_config(model_type="auto", window=150)).status == "queued"
 
 
+def test_a_network_asked_to_learn_the_close_is_refused_at_submit_not_trained_on_returns(app_database, queued_jobs):
+    # The setting stays valid for versions that learned the close; a new fit silently learned returns instead.
+    actor = make_account(app_database)
+    with pytest.raises(DatasetError, match="the LSTM learns the next day's log return: target 'close' is not trained"):
+        models.submit_job(actor, TICKER, tiny_config(target="close"))
+
+
 def test_an_unreachable_redis_is_logged_and_shown_without_its_address(monkeypatch, caplog):
     use_env(monkeypatch, REDIS_URL="redis://:s3cret-word@127.0.0.1:1/0")
     with caplog.at_level("WARNING", logger="candlecast.jobs"):

@@ -48,3 +48,16 @@ def test_the_interval_widens_with_recent_volatility():
     assert turbulent > 5 * calm
     fixed = Interval(0.95, 0.02, volatility_scaled=False)
     np.testing.assert_array_equal(fixed.half_widths(returns, np.array([99, 139])), [0.02, 0.02])
+
+
+def test_a_validation_part_where_the_price_never_moved_bounds_no_interval():
+    # Halted through the validation days, trading again after: a zero-width "95 %" interval covered 0.5 % of them.
+    from core.forecasting.series import Split
+
+    prices = synthetic(np.random.default_rng(7).normal(0, 0.01, 1000))
+    split = Split.chronological(len(prices), 0.1, 0.2)
+    halted = prices.index[split.train_end : split.validation_end + 1]
+    prices.loc[halted, ["open", "high", "low", "close", "adjusted_close"]] = prices.loc[split.train_end, "close"]
+    evaluated = evaluate("persistence", prices)
+    assert evaluated.fitted.interval.scale == np.inf
+    assert np.isnan(evaluated.test.coverage)

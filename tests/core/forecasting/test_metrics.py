@@ -77,11 +77,21 @@ def test_baselines_on_the_same_days():
         (0.0002, 9.0, "beats persistence (Diebold-Mariano p < 0.001)"),
         (0.01, 11.0, "worse than tomorrow = today (Diebold-Mariano p = 0.01)"),
         (0.41, 9.0, "no better than tomorrow = today (p = 0.41)"),
-        (float("nan"), 9.0, "not enough test days to compare with tomorrow = today"),
     ],
 )
 def test_verdict_is_beats_only_when_diebold_mariano_says_so(p_value, model_mae, text):
     assert verdict(p_value, model_mae, 10.0) == text
+
+
+def test_a_forecast_with_persistence_s_error_every_day_is_not_called_too_short():
+    # Mirrored about the actual close: never persistence's forecast, always its absolute error.
+    # Whole-dollar closes keep the mirrored errors exactly equal in floating point.
+    closes = 100.0 + np.cumsum(np.random.default_rng(3).integers(-3, 4, size=41))
+    previous, actual = closes[:-1], closes[1:]
+    mirrored = 2 * actual - previous
+    _, p_value, said = judged(actual, mirrored, previous)
+    assert np.isnan(p_value)
+    assert said == "no better than tomorrow = today (the same error as it on every day: nothing to test)"
 
 
 def _printed_p(text: str) -> str:

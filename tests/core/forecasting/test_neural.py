@@ -78,3 +78,25 @@ def test_a_bundle_saved_with_its_optimizer_state_still_loads():
     assert _saved_values(bundle.model_file)["optimizer"] > 0, "saved as versions were before"
     series = PriceSeries.from_prices(fixture_prices())
     assert restore_bundle(bundle).forecaster.predict_next(series) == pytest.approx(EARLIER_NEXT_RETURN, rel=1e-6)
+
+
+def test_a_price_that_never_moved_in_training_is_refused_not_forecast_to_triple():
+    import numpy as np
+
+    from core.forecasting.dataset import DatasetError
+    from core.forecasting.engine import evaluate
+
+    flat = fixture_prices().copy()
+    flat[["open", "high", "low", "close", "adjusted_close"]] = 50.0
+    for kind in ("lstm", "gru"):
+        with pytest.raises(DatasetError, match=r"the price did not move over the \d+ training days"):
+            evaluate(kind, flat, tiny_config(model_type=kind))
+    assert np.isfinite(evaluate("persistence", flat).test.mae)
+
+
+def test_the_data_hash_covers_the_adjusted_closes_returns_come_from():
+    from core.forecasting.dataset import data_hash
+
+    prices = fixture_prices()
+    dividend = prices.assign(adjusted_close=prices["adjusted_close"] * 0.99)
+    assert data_hash(prices) != data_hash(dividend)
