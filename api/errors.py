@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -16,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from common.errors import BadInput, Conflict, LimitReached, NotAllowed, NotFound, Refusal
 from common.logging import get_logger, stack_only
 from core.throttle import ThrottleUnavailableError
-from db.engine import logged_by_scope, one_line
+from db.engine import DATABASE_NOT_ANSWERING, database_unreachable, logged_by_scope, one_line
 
 log = get_logger("api")
 
@@ -147,7 +148,19 @@ async def _on_invalid(_request: Request, error: RequestValidationError) -> JSONR
     return error_response(ApiError(422, "invalid_request", summary or "invalid request", details=problems))
 
 
+# How long a client waits before asking again while the database does not answer.
+DATABASE_RETRY_AFTER_SECONDS = 30
+
+
 async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
+    if database_unreachable(error):
+        # An outage, not a bug: the client can retry, and error.log gets one line per request, no stack.
+        # error.log gets one line per request: the transaction's, if its scope has written it already.
+        level = logging.WARNING if logged_by_scope(error) else logging.ERROR
+        failed = f"{request.method} {request.url.path} failed"
+        log.log(level, "%s: the database is not answering: %s", failed, one_line(getattr(error, "orig", None) or error))
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+        return error_response(ApiError(503, "unavailable", DATABASE_NOT_ANSWERING, headers=headers))
     _log_unexpected(request, error)
     return error_response(ApiError(500, "internal_error", "internal error; it has been logged"))
 

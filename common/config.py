@@ -121,6 +121,9 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"the driver of '{url.drivername}' is not installed; use postgresql+psycopg2:// or sqlite://"
             ) from None
+        if _is_in_memory_sqlite(url):
+            # Each process (app, job, API, CLI) would get a database of its own, empty and gone at exit.
+            raise ValueError("is an in-memory database; name a file, e.g. sqlite:///var/candlecast.db")
         return value
 
     @field_validator("redis_url")
@@ -257,15 +260,57 @@ def cookie_key_problem(key: SecretStr | None) -> str | None:
     return None
 
 
+def _is_in_memory_sqlite(url: URL) -> bool:
+    if url.get_backend_name() != "sqlite":
+        return False
+    database = url.database or ""
+    return database in ("", ":memory:") or database.startswith("file::memory:") or url.query.get("mode") == "memory"
+
+
 def _is_regular(raw: str) -> bool:
-    """Few distinct characters, a short pattern repeated ("some_key" * 4), or a run ("1234...", "abcd...")."""
+    """Few distinct characters, a short pattern repeated ("some_key" * 4), or a run ("1234...", "abcd...").
+
+    Also a phrase of 4 or more characters repeated over most of the key with a tail after it
+    ("Tr0ub4dor&3-" * 3 + "xyz"), and keyboard rows ("qwertyuiop", "asdfghjkl", either way) over most
+    of it. A random key of 32 bytes and more repeats no 4 characters often enough, and holds no
+    row of 4 long enough, to come near half of it.
+    """
     if len(set(raw)) < _MIN_DISTINCT_CHARACTERS:
         return True
     if any(raw[period:] == raw[:-period] for period in range(1, len(raw) // 2 + 1)):
         return True
+    if _repeated_phrase_covers_most(raw) or _keyboard_rows_cover_most(raw):
+        return True
     steps = Counter(ord(after) - ord(before) for before, after in itertools.pairwise(raw))
     # A run repeats one step between neighbours; in a random key none covers even a third (hex).
     return steps.most_common(1)[0][1] * 2 > len(raw) - 1
+
+
+_MIN_PHRASE = 4
+_KEYBOARD_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEYBOARD_RUNS = (*_KEYBOARD_ROWS, *(row[::-1] for row in _KEYBOARD_ROWS))
+
+
+def _repeated_phrase_covers_most(raw: str) -> bool:
+    for length in range(_MIN_PHRASE, len(raw) // 2 + 1):
+        for start in range(len(raw) - 2 * length + 1):
+            if raw.count(raw[start : start + length]) * length * 2 > len(raw):
+                return True
+    return False
+
+
+def _keyboard_rows_cover_most(raw: str) -> bool:
+    lowered, covered, start = raw.lower(), 0, 0
+    while start < len(lowered):
+        end = start + 1
+        while end < len(lowered) and any(lowered[start : end + 1] in run for run in _KEYBOARD_RUNS):
+            end += 1
+        if end - start >= _MIN_PHRASE:
+            covered += end - start
+            start = end
+        else:
+            start += 1
+    return covered * 2 > len(raw)
 
 
 def describe_validation_error(error: ValidationError) -> str:

@@ -18,6 +18,8 @@ from types import TracebackType
 
 from concurrent_log_handler import ConcurrentRotatingFileHandler
 
+from common.config import ConfigError
+
 ROOT_LOGGER_NAME = "candlecast"
 COMPONENTS = ("api", "data", "model", "metrics", "auth", "jobs", "db")
 MAX_LOG_BYTES = 10 * 1024 * 1024
@@ -138,18 +140,22 @@ def configure_logging(log_dir: Path, level: str = "INFO", console: bool = True) 
         root.removeHandler(handler)
         handler.close()
 
-    log_dir.mkdir(parents=True, exist_ok=True)
     detailed = OneLineFormatter(FILE_FORMAT)
     handlers: list[logging.Handler] = []
-
-    app_log = SharedRotatingFileHandler(log_dir / "app.log")
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        app_log = SharedRotatingFileHandler(log_dir / "app.log")
+        handlers.append(app_log)
+        error_log = SharedRotatingFileHandler(log_dir / "error.log")
+        handlers.append(error_log)
+    except OSError as error:
+        for handler in handlers:
+            handler.close()
+        # A setting the operator got wrong, said in one line by every entry point, as a bad value is.
+        raise ConfigError(f"LOG_DIR: cannot create or write {log_dir}: {error.strerror or error}") from error
     app_log.setFormatter(detailed)
-    handlers.append(app_log)
-
-    error_log = SharedRotatingFileHandler(log_dir / "error.log")
     error_log.setLevel(logging.ERROR)
     error_log.setFormatter(detailed)
-    handlers.append(error_log)
 
     if console:
         stream = logging.StreamHandler(sys.stderr)

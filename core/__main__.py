@@ -54,6 +54,15 @@ def _ticker(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _kinds(text: str) -> tuple[str, ...]:
+    """Model types named in a comma-separated list: an unknown one is a malformed argument, exit 2."""
+    kinds = tuple(kind.strip() for kind in text.split(","))
+    for kind in kinds:
+        if kind not in MODEL_TYPES:
+            raise argparse.ArgumentTypeError(f"unknown model type {kind[:20]!r}; choose from {', '.join(MODEL_TYPES)}")
+    return kinds
+
+
 def _days(text: str) -> int:
     try:
         days = int(text)
@@ -311,12 +320,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     prices = _valid_prices(args.csv, args.ticker)
     if prices is None:
         return EXIT_FAILED
-    kinds = tuple(args.kinds.split(",")) if args.kinds else LEADERBOARD_KINDS
-    try:
-        rows = rows_as_records(leaderboard(prices, kinds=kinds))
-    except ValueError as error:  # an unknown model type, which the engine names
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
+    rows = rows_as_records(leaderboard(prices, kinds=args.kinds or LEADERBOARD_KINDS))
     if args.json:
         _print_json({"ticker": args.ticker, "sorted_by": "validation_mase", "models": rows})
         return EXIT_OK
@@ -445,7 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     board = commands.add_parser("leaderboard", help="train every model type on a price file, sorted by validation")
     board.add_argument("--csv", type=Path, required=True)
     board.add_argument("--ticker", type=_ticker, required=True, help="the ticker of the file's rows")
-    board.add_argument("--kinds", help="comma-separated model types (default: all but the GRU)")
+    board.add_argument("--kinds", type=_kinds, help="comma-separated model types (default: all but the GRU)")
     board.add_argument("--json", action="store_true", help="print one JSON object")
     board.set_defaults(run=cmd_leaderboard)
 
@@ -459,10 +463,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
+        configure_logging(settings.log_path, settings.log_level, console=False)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return EXIT_USAGE
-    configure_logging(settings.log_path, settings.log_level, console=False)
     for path in (getattr(args, "file", None), getattr(args, "csv", None)):
         if path is not None and not path.is_file():
             print(f"error: {path}: no such file", file=sys.stderr)

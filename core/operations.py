@@ -18,7 +18,7 @@ from db.engine import DatabaseFileError, session_scope
 from db.models.accounts import Role
 from db.repositories.users import create_user
 
-EXIT_OK, EXIT_PROBLEM = 0, 1
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 
 
 def format_status(status: SystemStatus) -> str:
@@ -79,6 +79,11 @@ def _read_password(args: argparse.Namespace, stdin: TextIO) -> str:
 def cmd_create_admin(args: argparse.Namespace) -> int:
     try:
         password = _read_password(args, sys.stdin)
+    except (EOFError, KeyboardInterrupt):
+        # Under cron or a CI runner nobody can answer the prompt; the option that needs no one is the way.
+        print("\nerror: no terminal to ask on: use --password-stdin", file=sys.stderr)
+        return EXIT_USAGE
+    try:
         check_password_policy(password, username=args.username, email=args.email)
         with session_scope(action="create-admin") as session:
             user = create_user(

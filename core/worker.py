@@ -90,8 +90,6 @@ class TrainingWorker(SimpleWorker):
 def run_local_job(job_id: uuid.UUID, client_address: str | None = None) -> int:
     """Run one job in this process, below the app's priority, stopping if the app that started it goes away."""
     yield_cpu_to_pages()
-    settings = get_settings()
-    configure_logging(settings.log_path, settings.log_level, console=False)
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     from core.jobs import run_job
 
@@ -143,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = get_settings()
+        # A job's process writes to the app's log alone: its console is nobody's.
+        configure_logging(settings.log_path, settings.log_level, console=not args.job)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
@@ -158,7 +158,6 @@ def main(argv: list[str] | None = None) -> int:
     if status.state != RedisState.OK:
         print(f"Redis at REDIS_URL does not answer: {status.detail}", file=sys.stderr)
         return 1
-    configure_logging(settings.log_path, settings.log_level)
     yield_cpu_to_pages()  # a worker may share its machine with the app, whose pages come first
     # A SimpleWorker runs jobs in its own process: TensorFlow loads once per worker instead of
     # once per job, and is never forked after it has started its threads. A worker that dies

@@ -31,7 +31,12 @@ def cmd_reset(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     target = get_engine().url.render_as_string()
     if not args.yes:
-        answer = input(f"This deletes every row in {target}. Type 'reset' to go on: ")
+        try:
+            answer = input(f"This deletes every row in {target}. Type 'reset' to go on: ")
+        except (EOFError, KeyboardInterrupt):
+            # Under cron or a CI runner nobody can answer; --yes is the way to say it beforehand.
+            print("\nerror: no terminal to ask on: use --yes", file=sys.stderr)
+            return EXIT_USAGE
         if answer.strip() != "reset":
             print("nothing changed", file=sys.stderr)
             return EXIT_PROBLEM

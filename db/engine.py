@@ -335,7 +335,10 @@ def _write_kept_rows(session: Session) -> None:
 
 
 def _log_failure(error: BaseException, during: str) -> None:
-    if isinstance(error, DBAPIError):
+    if database_unreachable(error):
+        # An outage fails every request the same way: its stack would only fill error.log.
+        log.error("database transaction rolled back%s: %s", during, one_line(getattr(error, "orig", None) or error))
+    elif isinstance(error, DBAPIError):
         # The driver's message can quote the row (a unique violation's DETAIL names the value),
         # so only its first line and the stack go to the log.
         error_line = one_line(error.orig or error)
@@ -349,6 +352,16 @@ def database_error_message(error: BaseException) -> str:
     if isinstance(error, OperationalError | PoolTimeoutError):
         return DATABASE_NOT_ANSWERING
     return DATABASE_REFUSED
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Whether the error says the database cannot be reached (a connection refused or lost, the pool
+    exhausted), not that a statement failed: a missing table is an OperationalError on SQLite too,
+    and a bug. A connection that could not be made has no statement; one lost mid-statement is
+    invalidated."""
+    if isinstance(error, PoolTimeoutError):
+        return True
+    return isinstance(error, OperationalError) and (error.statement is None or error.connection_invalidated)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from common.config import ConfigError, Settings, get_settings
 from common.logging import configure_logging
+from ui.text import plain
 
 
 @st.cache_resource(show_spinner=False)
@@ -25,3 +26,30 @@ def settings_or_stop() -> Settings:
         st.stop()
     _configure_logging_once(str(settings.log_path), settings.log_level)
     return settings
+
+
+class _SchemaProblemError(Exception):
+    pass
+
+
+@st.cache_resource(show_spinner=False)
+def _schema_ready(database: str) -> None:
+    """Raises while the database has no schema or an old one; a success is kept (per database) so
+    later runs skip the check, and a failure is not, so the page asks again after `python -m db setup`."""
+    from core.status import database_status
+
+    status = database_status()
+    # An outage is left to the pages, which say "not answering" in their own words and recover
+    # when it ends; the driver's message would tell a visitor about the servers.
+    if status.health.ok and status.problem:
+        raise _SchemaProblemError(status.problem)
+
+
+def database_or_stop(settings: Settings) -> None:
+    """On a database without the app's schema, the page says what to run and goes no further:
+    a login form there could only fail with a message about the database not answering."""
+    try:
+        _schema_ready(settings.sqlalchemy_url.render_as_string(hide_password=True))
+    except _SchemaProblemError as problem:
+        st.error(plain(str(problem)), icon=":material/error:")
+        st.stop()

@@ -8,10 +8,12 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
-from db.engine import get_engine
+from common.config import get_settings
+from db.engine import DATABASE_NOT_ANSWERING, get_engine, reset_engine
 from tests.api.conftest import GENEROUS, assert_error
 from tests.api.live import serve
 
@@ -84,3 +86,26 @@ def test_a_500_carries_the_ratelimit_headers_of_the_window_that_counted_it(clien
     assert failed.headers["RateLimit-Limit"] == str(GENEROUS.for_endpoint("GET", f"GET {path}").amount)
     assert failed.headers["RateLimit-Remaining"] == str(GENEROUS.for_endpoint("GET", f"GET {path}").amount - 1)
     assert int(failed.headers["RateLimit-Reset"]) >= 1
+
+
+def test_a_database_that_does_not_answer_is_a_503_in_the_pages_words_logged_in_one_line(
+    queued_jobs, monkeypatch, caplog
+):
+    # Nothing listens on port 1: every connection is refused, as in an outage.
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:pw@127.0.0.1:1/x")
+    get_settings.cache_clear()
+    reset_engine()
+    key = "cc_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+    with caplog.at_level(logging.INFO), TestClient(create_app(limits=GENEROUS)) as client:
+        answers = [client.get("/v1/tickers", headers={"Authorization": f"Bearer {key}"}) for _ in range(2)]
+    for answer in answers:
+        error = assert_error(answer, 503, "unavailable")
+        assert error["message"] == DATABASE_NOT_ANSWERING
+        assert int(answer.headers["Retry-After"]) >= 1
+    logged = [caplog.handler.format(record) for record in caplog.records if record.levelno >= logging.WARNING]
+    assert any("GET /v1/tickers" in entry and "not answering" in entry for entry in logged), logged
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(errors) == len(answers), "error.log has one line a request"
+    assert not [entry for entry in logged if 'File "' in entry or "Traceback" in entry], logged
+    assert not [entry for entry in logged if key in entry or "pw@" in entry], logged
+    reset_engine()

@@ -302,7 +302,7 @@ def test_the_leaderboard_table_shows_a_dash_where_a_model_has_no_figure(database
 
 
 def test_leaderboard_names_an_unknown_model_type(database, capsys):
-    assert main(["leaderboard", "--csv", str(GSPC_2018), "--ticker", "SPX", "--kinds", "oracle"]) == 1
+    assert main(["leaderboard", "--csv", str(GSPC_2018), "--ticker", "SPX", "--kinds", "oracle"]) == 2
     assert "unknown model type 'oracle'" in capsys.readouterr().err
 
 
@@ -558,3 +558,9 @@ def test_walkforward_and_leaderboard_print_the_p_value_as_the_pages_do(database,
     assert main(board) == 0
     line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("drift"))
     assert p_value_text(drift["dm_pvalue"]).removeprefix("p = ") in line
+
+
+@pytest.mark.parametrize("kinds", ["bogus", "naive,bogus", "naive,,arima", ""])
+def test_leaderboard_names_an_unknown_model_type_as_a_malformed_argument(database, capsys, kinds):
+    assert main(["leaderboard", "--csv", str(GSPC_2018), "--ticker", "SPX", "--kinds", kinds]) == 2
+    assert "--kinds" in capsys.readouterr().err

@@ -65,6 +65,10 @@ def test_relative_sqlite_url_is_relative_to_the_project(monkeypatch):
         ("DATABASE_URL", "mysql://root@localhost/x", "DATABASE_URL: unknown scheme 'mysql'"),
         ("DATABASE_URL", "not a url", "DATABASE_URL: is not a database URL"),
         ("DATABASE_URL", "postgresql+asyncpg://u@h/d", "DATABASE_URL: the driver of 'postgresql+asyncpg'"),
+        ("DATABASE_URL", "sqlite://", "DATABASE_URL: is an in-memory database"),
+        ("DATABASE_URL", "sqlite:///:memory:", "DATABASE_URL: is an in-memory database"),
+        ("DATABASE_URL", "sqlite+pysqlite:///:memory:", "DATABASE_URL: is an in-memory database"),
+        ("DATABASE_URL", "sqlite:///file:cc?mode=memory&uri=true", "DATABASE_URL: is an in-memory database"),
         ("REDIS_URL", "http://localhost:6379", "REDIS_URL: unknown scheme 'http'"),
         ("APP_ENV", "staging", "APP_ENV: Input should be 'development' or 'production'"),
         ("LOG_LEVEL", "loud", "LOG_LEVEL: Input should be"),
@@ -155,6 +159,9 @@ WEAK_KEYS = [
     (README_RECIPE, "is the command that makes a key"),
     ("k3J9 vQ2xR7mN4pL8sT1wY6zB0cF5hG2jD9aE3uI7oP", "contains spaces or angle brackets"),
     ("<k3J9-vQ2xR7mN4pL8sT1wY6zB0cF5hG2jD9aE3uI7oP>", "contains spaces or angle brackets"),
+    ("Tr0ub4dor&3-Tr0ub4dor&3-Tr0ub4dor&3-xyz", "is too regular"),  # a phrase repeated, a tail after it
+    ("qwertyuiopasdfghjklzxcvbnm1234567890QWE", "is too regular"),  # the keyboard's rows
+    ("Kx9-asdfghjkl-Qz7-zxcvbnm-Wp4-poiuytrewq", "is too regular"),  # rows, either way, between noise
 ]
 
 

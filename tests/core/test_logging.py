@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from common.config import PROJECT_ROOT
+from common.config import PROJECT_ROOT, ConfigError
 from common.logging import BACKUP_COUNT, MAX_LOG_BYTES, ROOT_LOGGER_NAME, configure_logging, get_logger
 
 
@@ -253,3 +253,23 @@ def test_a_log_file_someone_made_keeps_its_mode(tmp_path):
     get_logger("jobs").info("appended")
     assert flushed_lines(tmp_path)[-1].endswith("appended")
     assert stat.S_IMODE(made.stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize("where", ["a-file", "a-file/below"], ids=["a-file", "below-a-file"])
+def test_a_log_dir_that_cannot_be_created_is_a_config_error_naming_log_dir(tmp_path, where):
+    (tmp_path / "a-file").write_text("not a directory")
+    with pytest.raises(ConfigError, match=r"^LOG_DIR: cannot create or write .*a-file"):
+        configure_logging(tmp_path / where, "INFO", console=False)
+
+
+@pytest.mark.parametrize(
+    "command", [["core", "check"], ["db", "setup"], ["api", "--port", "1"], ["core.worker", "--burst"]]
+)
+def test_every_entry_point_names_a_bad_log_dir_in_one_line_and_exits_2(tmp_path, command):
+    env = os.environ | {"LOG_DIR": "/proc/nope", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    finished = subprocess.run(
+        [sys.executable, "-m", *command], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert finished.returncode == 2, finished.stderr
+    assert finished.stderr.strip().splitlines() == [finished.stderr.strip()], finished.stderr
+    assert "LOG_DIR: cannot create or write /proc/nope" in finished.stderr

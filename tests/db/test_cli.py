@@ -278,3 +278,29 @@ def test_a_database_folder_that_cannot_be_created_is_one_line(command, tmp_path,
     assert main([command]) == 1
     (line,) = capsys.readouterr().err.splitlines()
     assert line == f"error: cannot create {in_the_way / 'data'}: Not a directory"
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (["core", "create-admin", "--username", "admin2", "--email", "a2@example.com"], "--password-stdin"),
+        (["db", "reset"], "--yes"),
+    ],
+    ids=["create-admin", "reset"],
+)
+def test_a_prompt_with_no_terminal_says_which_option_to_use_and_exits_2(empty_database, command, option):
+    subprocess.run([sys.executable, "-m", "db", "setup"], cwd=PROJECT_ROOT, capture_output=True, check=True)
+    # A session of its own has no controlling terminal, as under cron or a CI runner.
+    result = subprocess.run(
+        [sys.executable, "-m", *command],
+        cwd=PROJECT_ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == f"error: no terminal to ask on: use {option}"
+    assert count_users(empty_database) == 0
