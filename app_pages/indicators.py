@@ -15,7 +15,7 @@ from ui.components.price_chart import price_chart
 from ui.errors import attempt
 from ui.format import as_rows, day, show_readable
 from ui.freshness import stale_since, warn_if_stale
-from ui.pickers import keep_in_url, ticker_picker, url_multiselect, url_segment
+from ui.pickers import keep_in_url, not_on_offer, ticker_picker, url_multiselect, url_notice, url_segment
 from ui.tables import csv_download, show_table
 from ui.text import plain
 
@@ -65,6 +65,14 @@ def render_chart(actor, start_data: IndicatorsStart) -> None:
     preferences = start_data.preferences
     ticker_column, range_column, window_column = st.columns([1, 2, 2])
     tickers = [span.ticker for span in start_data.tickers]
+    # Read before the widgets put what they show into the URL: a link's unknown choice is said, never dropped unsaid.
+    missing = {
+        "ticker": not_on_offer("ticker", tickers),
+        "range": not_on_offer("range", DATE_RANGES),
+        "overlays": not_on_offer("overlays", OVERLAYS, many=True),
+        "panes": not_on_offer("panes", PANES, many=True),
+        "prices": not_on_offer("prices", PRICE_BASES),
+    }
     ticker = ticker_picker(tickers, preferences.default_tickers, container=ticker_column)
     span = start_data.span(ticker)
     start, end = choose_dates(span.first_date, span.last_date, range_column)
@@ -80,6 +88,18 @@ def render_chart(actor, start_data: IndicatorsStart) -> None:
         help="Split-adjusted: every price on the adjusted close's scale (splits, and dividends where the "
         "source's adjusted close carries them), the indicators computed on it, as the screener reads them",
     )  # fmt: skip
+    notice = url_notice(
+        missing,
+        {
+            "ticker": ticker,
+            "range": window,
+            "overlays": ", ".join(overlays),
+            "panes": ", ".join(panes),
+            "prices": basis,
+        },
+    )
+    if notice:
+        st.warning(plain(notice), icon=":material/link_off:")
     params = choose_params()
     chart = attempt(
         chart_data, actor, ticker, start=start, end=end, params=params, adjusted=basis == PRICE_BASES[1]
@@ -107,7 +127,8 @@ def render_chart(actor, start_data: IndicatorsStart) -> None:
     st.subheader(f"Latest values · {day(last_day)}")
     if end is None:
         warn_if_stale(ticker, last_day, "This table")
-    show_table(as_rows(chart.latest), hide_index=True)
+    # Every row in view: at the default height the table stopped at EMA 50 and scrolled the rest away.
+    show_table(as_rows(chart.latest), hide_index=True, height="content")
     csv_download(f"Download {ticker} with indicators (CSV)", view, f"{ticker}-indicators.csv")
 
 

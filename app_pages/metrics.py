@@ -25,7 +25,7 @@ from ui.charts import (
     window_scores_figure,
 )
 from ui.errors import attempt
-from ui.format import MASE_FORMAT, local_moment, minute, percent, percent_points
+from ui.format import MASE_FORMAT, count, local_moment, minute, percent, percent_points
 from ui.leaderboard import show_leaderboard
 from ui.notices import kept
 from ui.pickers import preferred_tickers, ticker_picker
@@ -127,6 +127,10 @@ def render_versions(actor: Actor, view: analysis.MetricsView) -> None:
             line += f"; MAE {row['MAE']:,.2f} against persistence {row['Persistence MAE']:,.2f}"
         st.text(line)
         render_walk_forward_of(actor, version, view.walk_forward_of(version))
+    if len(versions) < 2:
+        # One version is one dot on an axis of its own making: read as an empty chart, it says nothing.
+        st.caption("The history of MASE, MAE and direction accuracy is drawn from the second version on.")
+        return
     metric = st.radio("History of", ["MASE", "MAE", "Direction accuracy"], horizontal=True)
     history = table.rename(columns={"Ticker": "ticker", "Version": "version", "Trained": "trained"}).assign(
         name=[version_name(v.ticker, v.version, v.model_type) for v in versions]
@@ -141,8 +145,8 @@ def render_walk_forward_of(actor: Actor, version, known: analysis.VersionWalkFor
         latest = run.metrics
         st.text(
             f"Walk-forward of {model} on {version.ticker}, run {minute(run.created_at)}, "
-            f"{plural(latest.get('windows') or 0, 'window')}: {stored_verdict(latest)} over {latest.get('days')} "
-            f"out-of-sample days, MASE {figure(latest.get('mase'), MASE_SPEC)}"
+            f"{plural(latest.get('windows') or 0, 'window')}: {stored_verdict(latest)} over "
+            f"{count(latest.get('days'))} out-of-sample days, MASE {figure(latest.get('mase'), MASE_SPEC)}"
         )
         return
     if known.config is None:
@@ -200,18 +204,15 @@ def render_walkforward_form(actor: Actor, tickers: list[str]) -> None:
         )  # fmt: skip
         retrain = retrain_column.number_input("Retrain every n windows", 1, 50, 1)
         submitted = st.form_submit_button("Run walk-forward", icon=":material/timeline:")
-    if submitted:
-        report_queued(
-            attempt(
-                analysis.submit_walk_forward,
-                actor,
-                ticker=ticker,
-                model_type=model_type,
-                windows=windows,
-                step=step,
-                retrain_every=retrain,
-            )
-        )
+    settings = {"model_type": model_type, "windows": windows, "step": step, "retrain_every": retrain}
+    if not submitted:
+        # The form's settings as they stand (its defaults at first): a run the queue must refuse is said so
+        # beside the form before anyone clicks, as the version's own button is offered disabled with its reason.
+        refusal = attempt(analysis.walk_forward_refusal, actor, ticker=ticker, **settings)
+        if refusal:
+            st.caption(plain(f"Not possible with these settings: {refusal}."))
+    else:
+        report_queued(attempt(analysis.submit_walk_forward, actor, ticker=ticker, **settings))
 
 
 def report_queued(job) -> None:
@@ -289,23 +290,25 @@ def evaluated_model(evaluation: Evaluation) -> str:
     return label(configured_kind(evaluation.config))
 
 
-def run_name(evaluation: Evaluation) -> str:
-    """A walk-forward run as both choosers name it: "SPX · LSTM (Keras) · 2026-12-06 15:06:42 · 5 windows of 30 days".
+def run_name(evaluation: Evaluation, *, seconds: bool = False) -> str:
+    """A walk-forward run as both choosers name it: "SPX · LSTM (Keras) · 2026-12-06 15:06 · 5 windows of 30 days".
 
-    Named to the minute, two runs of one ticker and model made in the same minute shared a name; the second
-    and the days per window (what two such runs were often made to compare) tell them apart to a reader.
+    To the minute, as jobs and versions are named; the days per window (what two runs were often made to
+    compare) and, for runs made in the same minute, the second tell them apart to a reader.
     """
     metrics = evaluation.metrics
     windows = plural(metrics.get("windows") or 0, "window")
     if isinstance(metrics.get("step"), int):  # runs stored before the step was kept have none
         windows += f" of {plural(metrics['step'], 'day')}"
-    made = local_moment(evaluation.created_at)
-    return f"{evaluation.ticker} · {evaluated_model(evaluation)} · {made:%Y-%m-%d %H:%M:%S} · {windows}"
+    made = f"{local_moment(evaluation.created_at):%Y-%m-%d %H:%M:%S}" if seconds else minute(evaluation.created_at)
+    return f"{evaluation.ticker} · {evaluated_model(evaluation)} · {made} · {windows}"
 
 
 def run_chooser(label: str, evaluations: list[Evaluation]) -> uuid.UUID:
     """The chosen run's id; named by run_name, but told apart by id, as two runs may still share a name."""
     names = {e.id: run_name(e) for e in evaluations}
+    shared = {name for name in names.values() if list(names.values()).count(name) > 1}
+    names = {e.id: run_name(e, seconds=True) if names[e.id] in shared else names[e.id] for e in evaluations}
     return st.selectbox(label, list(names), format_func=names.__getitem__)
 
 
@@ -320,7 +323,7 @@ def render_evaluations(actor: Actor, evaluations: list[Evaluation], template: st
     model = evaluated_model(evaluation)
     m = evaluation.metrics
     baselines = m.get("baselines", {})
-    st.text(f"{stored_verdict(m)} over {m.get('days')} out-of-sample days")
+    st.text(f"{stored_verdict(m)} over {count(m.get('days'))} out-of-sample days")
     overall = pd.DataFrame(
         [
             {

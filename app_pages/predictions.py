@@ -32,18 +32,18 @@ def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
     if not tickers:
         st.info("No models yet: train one on the Train page, then predict here.")
         return
-    left, rest = st.columns([1, 2])
-    # Outside the form, so the model list follows the ticker at once.
-    ticker = ticker_picker(tickers, view.default_tickers, container=left)
-    # Columns made outside a form put their widgets outside it: these are made inside, so that the form
-    # sends its model and days with Predict.
-    with rest, st.form("predict", border=False):
-        middle, right = st.columns(2)
+    # Outside the form, so the model list follows the ticker at once; a row of its own, as a form cannot
+    # share a row with a widget outside it, and Predict belongs under the whole form, not under one column.
+    ticker_column, _ = st.columns([1, 2])
+    ticker = ticker_picker(tickers, view.default_tickers, container=ticker_column)
+    with st.form("predict", border=False):
+        model_column, days_column = st.columns([2, 1])
         own = {version_name(v.ticker, v.version, v.model_type): v for v in versions if v.ticker == ticker}
-        active = next((f" ({name})" for name, v in own.items() if v.is_active), "")
-        choices = {f"the active version{active}": None} | {name: v.id for name, v in own.items()}
-        chosen = middle.selectbox("Model", list(choices), help="The active version unless you pick another")
-        days = right.number_input("Trading days ahead", 1, MAX_FORECAST_DAYS, 5)
+        # Short: a model's full name cut the box off mid-word; it follows in full among the other choices.
+        active = next((f"active: {v.ticker} v{v.version} · {v.model_type}" for v in own.values() if v.is_active), None)
+        choices = {active or "the active version": None} | {name: v.id for name, v in own.items()}
+        chosen = model_column.selectbox("Model", list(choices), help="The active version unless you pick another")
+        days = days_column.number_input("Trading days ahead", 1, MAX_FORECAST_DAYS, 5)
         submitted = st.form_submit_button("Predict", icon=":material/query_stats:")
     if submitted:
         make_prediction(actor, ticker, days, choices.get(chosen))

@@ -17,7 +17,7 @@ from ui.auth import SESSION_ENDED, require_login, signed_in_actor
 from ui.charts import loss_figure
 from ui.confirm import confirmed
 from ui.errors import attempt
-from ui.format import MASE_FORMAT, P_VALUE_FORMAT, day, local_moment, minute, percent_points
+from ui.format import MASE_FORMAT, P_VALUE_FORMAT, day, local_moment, minute, percent_points, time_since
 from ui.leaderboard import ensemble_mix, show_leaderboard
 from ui.notices import done_then_rerun, show_notice
 from ui.status import show_runner_problem
@@ -264,7 +264,8 @@ def render_job(
             plain(f"{job.ticker} · {job_name(job.kind, job.config)} · {job.status} · {minute(job.created_at)}")
         )
         if job.status == "queued":
-            head.caption(plain(queued_note(job.message, runner)))
+            # The wait so far: the note alone, unchanged for minutes, gave no sign that the page was still alive.
+            head.caption(plain(f"{queued_note(job.message, runner)} · queued for {time_since(job.created_at)}"))
         elif job.status == "running":
             head.progress(float(job.progress), text=plain(job.message or ""))
         elif job.status == "failed":

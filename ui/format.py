@@ -162,6 +162,32 @@ def minute(value: datetime | pd.Timestamp | None) -> str:
     return "" if moment is None else f"{moment:%Y-%m-%d %H:%M}"
 
 
+def count(value: float | None) -> str:
+    """A whole number as every table prints one: 1,005; empty for none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:,.0f}"
+
+
+def duration(seconds: float) -> str:
+    """A wait in the units a person counts it in: 5 s, 1 min 40 s, 1 h 2 min (seconds dropped past the hour)."""
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"
+
+
+def time_since(moment: datetime | pd.Timestamp) -> str:
+    """How long ago a stored moment was, as duration() reads it; a moment without a zone is UTC, as stored."""
+    stamp = pd.Timestamp(moment)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    return duration((pd.Timestamp.now(tz="UTC") - stamp).total_seconds())
+
+
 def readable(frame: pd.DataFrame, *, keep: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The frame with word column names and local naive timestamps, and the column_config that formats it.
 

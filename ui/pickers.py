@@ -37,6 +37,28 @@ def preselect(param: str, options: Sequence[str], preferred: Sequence[str] = ())
     return next((option for option in preferred if option in options), options[0] if options else None)
 
 
+def not_on_offer(param: str, options: Sequence[str], *, many: bool = False) -> list[str]:
+    """The URL's values for `param` that are not among the options (a ticker since deleted, a typo), read
+    before the widgets, which put what they show instead into the URL."""
+    text = _from_url(param)
+    if text is None or (many and text == "none"):
+        return []
+    return [value for value in (text.split(LIST_SEPARATOR) if many else [text]) if value not in options]
+
+
+def url_notice(missing: dict[str, list[str]], shown: dict[str, str]) -> str | None:
+    """One sentence naming what the link asked for and was not found, and what is shown instead; None if all was.
+
+    Plain words the caller shows as text: the URL is typed by whoever sends the link.
+    """
+    asked = {name: values for name, values in missing.items() if values}
+    if not asked:
+        return None
+    not_found = "; ".join(f"{name} {', '.join(values)}" for name, values in asked.items())
+    instead = "; ".join(f"{name} {shown[name] or 'none'}" for name in asked)
+    return f"Not found in the link: {not_found}. Shown instead: {instead}."
+
+
 def _seed(key: str, value: Any, valid: Any) -> None:
     # A keyed widget takes its start value from the session state, once per visit to the page.
     if key not in st.session_state or not valid(st.session_state[key]):

@@ -102,14 +102,39 @@ class MetricsView:
         it would queue one, or when the days are not known here."""
         if config is None or ticker not in self.history_days:
             return None
-        days = self.history_days[ticker]
-        if not days:
-            return f"no prices of {ticker} to run it on"
-        try:
-            window_plan(days, config, WalkForwardSettings(), ticker=ticker)
-        except DatasetError as error:
-            return str(error)
+        return _plan_refusal(ticker, self.history_days[ticker], config, WalkForwardSettings())
+
+
+def _plan_refusal(ticker: str, days: int, config: TrainingConfig, plan: WalkForwardSettings) -> str | None:
+    """submit_walk_forward's window rule on the days stored: why it would refuse the run, or None."""
+    if not days:
+        return f"no prices of {ticker} to run it on"
+    try:
+        window_plan(days, config, plan, ticker=ticker)
+    except DatasetError as error:
+        return str(error)
+    return None
+
+
+def walk_forward_refusal(
+    actor: Actor,
+    *,
+    ticker: str,
+    model_type: str | None = None,
+    windows: int = WALK_FORWARD_WINDOWS,
+    step: int | None = None,
+    retrain_every: int = 1,
+) -> str | None:
+    """Why submit_walk_forward would refuse these settings on the ticker's stored days, before anyone asks it
+    to; None when it would queue them, or when the settings themselves are wrong (the submit names that)."""
+    try:
+        plan = WalkForwardSettings(windows=windows, step=step, retrain_every=retrain_every)
+        config = TrainingConfig(**({"model_type": model_type} if model_type else {}))
+    except ValueError:  # pydantic's ValidationError included
         return None
+    with session_scope(action="walk-forward check", read_only=True) as session:
+        days = visible_days_of(session=session, actor=actor, tickers=[ticker])[ticker]
+    return _plan_refusal(ticker, days, config, plan)
 
 
 def metrics_view(actor: Actor) -> MetricsView:

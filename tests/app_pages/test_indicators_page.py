@@ -249,3 +249,45 @@ def test_a_reversed_date_range_in_the_url_is_called_reversed(with_sample):
         plain("Date range: the first day (2010-05-03) comes after the last (2010-01-04).")
     ]
     assert not [i.value for i in at.info if i.value.startswith("No prices")], "the days exist: the range is reversed"
+
+
+def test_a_link_naming_what_is_not_on_offer_says_what_is_shown_instead(with_sample):
+    # ?ticker=NOPE&range=zzz silently opened another ticker at 1Y, and unknown panes were dropped unsaid.
+    at = logged_in_app(PAGE, make_account(with_sample))
+    at.query_params.update({"ticker": "NOPE", "range": "zzz", "panes": "RSI,*Bogus*"})
+    at.run()
+    assert not at.exception
+    [notice] = [w.value for w in at.warning if "Not found in the link" in w.value]
+    assert notice == plain(
+        "Not found in the link: ticker NOPE; range zzz; panes *Bogus*. Shown instead: ticker ^GSPC; range 1Y; "
+        "panes RSI."
+    )
+    at.run()
+    assert not [w.value for w in at.warning if "Not found in the link" in w.value], (
+        "said once: the link now names the view"
+    )
+
+
+def test_a_link_naming_only_what_is_on_offer_brings_no_notice(with_sample):
+    at = logged_in_app(PAGE, make_account(with_sample))
+    at.query_params.update({"ticker": "^GSPC", "range": "6M", "panes": "none"})
+    at.run()
+    assert not [w.value for w in at.warning if "Not found in the link" in w.value]
+
+
+def test_the_latest_values_table_shows_every_row_without_scrolling(with_sample, monkeypatch):
+    # At Streamlit's default height the table stopped at EMA 50 and hid the rest in a small scroll box.
+    import streamlit
+
+    heights = {}
+    original = streamlit.dataframe
+
+    def recording(data, *args, **options):
+        if "Indicator" in getattr(data, "columns", ()):
+            heights["latest"] = options.get("height")
+        return original(data, *args, **options)
+
+    monkeypatch.setattr(streamlit, "dataframe", recording)
+    at = logged_in_app(PAGE, make_account(with_sample)).run()
+    assert not at.exception
+    assert heights["latest"] == "content"

@@ -311,6 +311,7 @@ def test_a_walk_forward_queued_with_the_form_s_defaults_splits_the_test_part_eve
 
     use_env(monkeypatch, REDIS_URL=redis_url, TRAINING_QUEUE=f"candlecast-test-{uuid.uuid4().hex[:8]}")
     at = logged_in_app(PAGE, make_account(database)).run()
+    assert not [c.value for c in at.caption if c.value.startswith("Not possible")], "the sample holds 10 windows"
     next(b for b in at.button if b.label == "Run walk-forward").click().run()
     assert not at.error
     assert at.success[0].value == "Walk-forward queued: its progress shows below, and its results when it is done."
@@ -457,8 +458,8 @@ def test_two_runs_made_in_one_minute_are_both_offered_and_the_newest_is_shown(da
     for chooser_label in ("Run", "Walk-forward run"):
         chooser = next(s for s in at.selectbox if s.label == chooser_label)
         assert chooser.options == [
-            "^GSPC · ridge on 20 lagged returns + volatility · 2026-01-05 15:06:40 · 1 window of 400 days",
-            "^GSPC · ridge on 20 lagged returns + volatility · 2026-01-05 15:06:10 · 1 window of 4 days",
+            "^GSPC · ridge on 20 lagged returns + volatility · 2026-01-05 15:06 · 1 window of 400 days",
+            "^GSPC · ridge on 20 lagged returns + volatility · 2026-01-05 15:06 · 1 window of 4 days",
         ]
     assert any(t.value.endswith(" over 400 out-of-sample days") for t in at.text), "the newest run's own figures"
     next(s for s in at.selectbox if s.label == "Run").select_index(1).run()
@@ -652,7 +653,7 @@ def test_an_unbounded_interval_shows_no_coverage_and_says_why(database):
     at = logged_in_app(PAGE, actor).run()
     assert not at.exception
     assert pd.isna(at.dataframe[0].value["Interval coverage"].iloc[0])
-    note = plain("a 95 % interval needs 19): the interval is unbounded, and coverage would say nothing")
+    note = plain("the interval is unbounded, and coverage would say nothing")
     notes = [c.value for c in at.caption if note in c.value]
     assert len(notes) == 2, "under the versions table and under the run"
     assert notes[0].startswith(plain("Interval coverage is blank for WIDE v1 · LSTM (Keras): too few validation days"))
@@ -691,3 +692,81 @@ def test_a_backtest_over_more_than_a_quarter_of_a_year_names_its_rate(database):
     per_year = 100 / ((pd.Timestamp(days[-1]) - pd.Timestamp("2018-05-31")).days / 365.25)
     said = f"CAGR, Sharpe and Sortino are annualised by {per_year:.1f} returns a year."
     assert at.caption[-1].value.endswith(plain(said))
+
+
+def test_counts_and_run_times_read_as_on_every_other_page(database):
+    # The walk-forward line said "1005 out-of-sample days" beside a backtest's "1,005 days", and runs were named
+    # to the second where jobs and versions are named to the minute.
+    from datetime import UTC, datetime
+
+    from db.models import Evaluation
+
+    actor = make_account(database)
+    _store_version(actor, "^GSPC", {"mae": 9.0, "naive_mae": 10.0, "dm_pvalue": 0.04})
+    stored_run(actor, model_type="lstm", mae=1.0, naive_mae=1.0, dm_pvalue=0.53, days=1005)
+    with session_scope() as session:
+        for run in session.query(Evaluation):
+            run.created_at = datetime(2026, 12, 7, 17, 38, 44, tzinfo=UTC)
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    texts = [t.value for t in at.text]
+    assert any(t.startswith("Walk-forward of LSTM") and " over 1,005 out-of-sample days" in t for t in texts)
+    assert "no better than tomorrow = today (p = 0.53) over 1,005 out-of-sample days" in texts
+    assert next(s for s in at.selectbox if s.label == "Run").options == [
+        "^GSPC · LSTM (Keras) · 2026-12-07 17:38 · 1 window"
+    ]
+
+
+def test_runs_named_alike_to_the_minute_are_told_apart_by_their_second(database):
+    from datetime import UTC, datetime
+
+    from db.models import Evaluation
+
+    actor = make_account(database)
+    stored_run(actor, model_type="ridge")
+    stored_run(actor, model_type="ridge", mae=2.0)
+    with session_scope() as session:
+        for run in session.query(Evaluation):
+            run.created_at = datetime(2026, 1, 5, 15, 6, 40 if run.metrics["mae"] == 2.0 else 10, tzinfo=UTC)
+    at = logged_in_app(PAGE, actor).run()
+    assert next(s for s in at.selectbox if s.label == "Run").options == [
+        "^GSPC · ridge on 20 lagged returns + volatility · 2026-01-05 15:06:40 · 1 window",
+        "^GSPC · ridge on 20 lagged returns + volatility · 2026-01-05 15:06:10 · 1 window",
+    ]
+
+
+def test_the_history_chart_waits_for_a_second_version(database):
+    # One version drew a lone dot on an axis of 0 to 2, which read as an empty chart.
+    actor = make_account(database)
+    _store_version(actor, "^GSPC", {"mae": 9.0, "naive_mae": 10.0, "mase": 0.9})
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    assert "History of" not in [r.label for r in at.radio]
+    assert len(at.get("plotly_chart")) == 0
+    assert "The history of MASE, MAE and direction accuracy is drawn from the second version on." in [
+        c.value for c in at.caption
+    ]
+    _store_version(actor, "^GSPC", {"mae": 8.0, "naive_mae": 10.0, "mase": 0.8})
+    at.run()
+    assert "History of" in [r.label for r in at.radio]
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_the_walk_forward_form_says_beside_it_when_its_settings_must_be_refused(database):
+    # The version's button said "too little history for 10 windows" while the form beside it offered the same
+    # ticker and 10 windows, enabled, for a click that could only fail.
+    from core.data.frames import normalise_provider_frame
+    from db.repositories.prices import upsert_prices
+    from tests.fixtures import gspc_2018_frame
+
+    actor = make_account(database)
+    frame = normalise_provider_frame(gspc_2018_frame()).frame
+    with session_scope() as session:
+        upsert_prices(session=session, frame=frame, ticker="ACME", owner_id=actor.user_id, source="upload")
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    assert next(s for s in at.selectbox if s.label == "Ticker").value == "ACME"
+    refused = [c.value for c in at.caption if c.value.startswith(plain("Not possible with these settings:"))]
+    assert len(refused) == 1
+    assert plain("too little history for 10 windows") in refused[0]
+    assert plain(f"ACME has {len(frame):,}") in refused[0]

@@ -76,7 +76,7 @@ def test_the_model_choice_names_each_version_s_type_and_which_is_active(database
         save_version(session=session, actor=actor, ticker="SPX", result=median)
     at = logged_in_app(PAGE, actor).run()
     options = next(s for s in at.selectbox if s.label == "Model").options
-    assert options == ["the active version (SPX v1 · LSTM (Keras))", "SPX v2 · median drift", "SPX v1 · LSTM (Keras)"]
+    assert options == ["active: SPX v1 · lstm", "SPX v2 · median drift", "SPX v1 · LSTM (Keras)"]
 
 
 def test_a_forecast_is_shown_with_its_model_s_verdict_against_persistence(database):
@@ -339,3 +339,25 @@ def test_the_predict_form_holds_its_model_and_days(database):
     next(b for b in at.button if b.label == "Predict").click().run()
     assert not at.exception
     assert [s.value for s in at.success] == ["Stored 2 predictions of SPX in the ledger, for 2019-01-02 to 2019-01-03."]
+
+
+def ancestors_of(node, wanted, path=()):
+    """The block types from the page's root down to the first element that `wanted` accepts."""
+    for child in getattr(node, "children", {}).values():
+        if wanted(child):
+            return path
+        found = ancestors_of(child, wanted, (*path, child.type))
+        if found is not None:
+            return found
+    return None
+
+
+def test_predict_sits_under_the_whole_row_and_the_form_holds_model_and_days(database):
+    # Built inside the right-hand column, the form put Predict mid-page, under the Model box alone.
+    at = logged_in_app(PAGE, with_model(database)).run()
+    button = ancestors_of(at._tree, lambda e: getattr(e, "label", None) == "Predict")
+    assert "form" in button
+    assert "column" not in button, "under the whole row: the form spans it, not one column of it"
+    for widget in ("Model", "Trading days ahead"):
+        assert "form" in ancestors_of(at._tree, lambda e, w=widget: getattr(e, "label", None) == w)
+    assert "form" not in ancestors_of(at._tree, lambda e: getattr(e, "label", None) == "Ticker")

@@ -204,3 +204,12 @@ def test_a_screener_of_small_priced_coins_shows_every_price_column_to_its_smalle
 def test_a_screener_of_stocks_keeps_two_decimals():
     _, config = readable(pd.DataFrame({"close": [2506.85, 12.3], "macd_hist": [-3.72, 1.5], "atr_14": [61.6, 1.1]}))
     assert {config[name]["type_config"]["format"] for name in ("Close", "MACD histogram", "ATR 14")} == {"%,.2f"}
+
+
+def test_a_wait_reads_in_the_units_a_person_counts_it_in():
+    from ui.format import count, duration
+
+    assert [duration(s) for s in (0, 5, 59.9, 60, 100, 3599, 3600, 3725)] == [
+        "0 s", "5 s", "59 s", "1 min", "1 min 40 s", "59 min 59 s", "1 h", "1 h 2 min",
+    ]  # fmt: skip
+    assert (count(1005), count(None), count(3.0)) == ("1,005", "", "3")

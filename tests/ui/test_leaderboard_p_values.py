@@ -36,4 +36,5 @@ def test_a_blank_coverage_says_its_interval_was_unbounded():
     notes = [c.value for c in at.caption if "Interval coverage is blank" in c.value]
     assert len(notes) == 1
     assert "for ridge on 20 lagged returns" in notes[0]
-    assert "a 95 % interval needs 19): the interval is unbounded" in notes[0]
+    assert "a 95 % interval needs 19)" in notes[0]
+    assert "the interval is unbounded" in notes[0]
