@@ -250,11 +250,12 @@ def create_job(
         window_plan(days, config, WalkForwardSettings(**walkforward), ticker=ticker)
     else:
         require_trainable(job_model_types(kind, config), config, days)
+    kind, job_config = _as_stored(config, walkforward, kind)
     job = TrainingJob(
         user_id=actor.user_id,
         ticker=ticker,
-        kind="walkforward" if walkforward else kind,
-        config=config.model_dump(mode="json") | ({"walkforward": walkforward} if walkforward else {}),
+        kind=kind,
+        config=job_config,
         status=JobStatus.QUEUED.value,
         progress=0.0,
         message=WAITING_MESSAGE if settings.redis_url else LOCAL_WAITING_MESSAGE,
@@ -282,7 +283,14 @@ def _job_of_key(*, session: Session, actor: Actor, idempotency_key: str) -> Trai
     )
 
 
-def _same_request(job: TrainingJob, *, ticker: str, kind: str, config: dict) -> TrainingJob:
+def _as_stored(config: TrainingConfig, walkforward: dict | None, kind: str) -> tuple[str, dict]:
+    """A job's kind and settings as its row keeps them, and as a request sent again is compared with them."""
+    if walkforward:
+        return "walkforward", config.model_dump(mode="json") | {"walkforward": walkforward}
+    return kind, config.model_dump(mode="json")
+
+
+def _same_request(job: TrainingJob, ticker: str, kind: str, config: dict) -> TrainingJob:
     if (job.ticker, job.kind, job.config) != (ticker, kind, config):
         raise BadInput(
             f"this Idempotency-Key was sent before with another request (job {job.id}, {job.kind} of {job.ticker}); "
@@ -313,8 +321,7 @@ def submit_job(
         earlier = idempotency_key and _job_of_key(session=session, actor=actor, idempotency_key=idempotency_key)
         if earlier:
             require(actor, Permission.TRAIN)
-            job_config = config.model_dump(mode="json") | ({"walkforward": walkforward} if walkforward else {})
-            job = _same_request(earlier, ticker=ticker, kind="walkforward" if walkforward else kind, config=job_config)
+            job = _same_request(earlier, ticker, *_as_stored(config, walkforward, kind))
         else:
             job = create_job(
                 session=session,

@@ -11,7 +11,11 @@ from typing import Any
 
 import streamlit as st
 
+from core.data.table import shorten
+
 LIST_SEPARATOR = ","
+SHOWN_URL_VALUES = 5
+SHOWN_URL_CHARS = 40
 
 
 def _from_url(param: str) -> str | None:
@@ -54,7 +58,13 @@ def url_notice(missing: dict[str, list[str]], shown: dict[str, str]) -> str | No
     asked = {name: values for name, values in missing.items() if values}
     if not asked:
         return None
-    not_found = "; ".join(f"{name} {', '.join(values)}" for name, values in asked.items())
+
+    def quoted(values: list[str]) -> str:
+        # A link can carry kilobytes: a few short values say what went wrong as well as all of them.
+        shown = ", ".join(shorten(value, SHOWN_URL_CHARS) for value in values[:SHOWN_URL_VALUES])
+        return shown + (f" and {len(values) - SHOWN_URL_VALUES} more" if len(values) > SHOWN_URL_VALUES else "")
+
+    not_found = "; ".join(f"{name} {quoted(values)}" for name, values in asked.items())
     instead = "; ".join(f"{name} {shown[name] or 'none'}" for name in asked)
     return f"Not found in the link: {not_found}. Shown instead: {instead}."
 
