@@ -32,16 +32,20 @@ class _SchemaProblemError(Exception):
     pass
 
 
+class _NotAnsweringError(Exception):
+    pass
+
+
 @st.cache_resource(show_spinner=False)
 def _schema_ready(database: str) -> None:
-    """Raises while the database has no schema or an old one; a success is kept (per database) so
-    later runs skip the check, and a failure is not, so the page asks again after `python -m db setup`."""
+    """Raises while the database has no schema or an old one, or does not answer; only a success is kept (per
+    database), so later runs skip the check and any other answer is asked again on the next run."""
     from core.status import database_status
 
     status = database_status()
-    # An outage is left to the pages, which say "not answering" in their own words and recover
-    # when it ends; the driver's message would tell a visitor about the servers.
-    if status.health.ok and status.problem:
+    if not status.health.ok:
+        raise _NotAnsweringError  # not kept: the schema is checked once the database answers again
+    if status.problem:
         raise _SchemaProblemError(status.problem)
 
 
@@ -50,6 +54,10 @@ def database_or_stop(settings: Settings) -> None:
     a login form there could only fail with a message about the database not answering."""
     try:
         _schema_ready(settings.sqlalchemy_url.render_as_string(hide_password=True))
+    except _NotAnsweringError:
+        # Left to the pages, which say "not answering" in their own words and recover when it ends; the
+        # driver's message would tell a visitor about the servers.
+        return
     except _SchemaProblemError as problem:
         st.error(plain(str(problem)), icon=":material/error:")
         st.stop()
