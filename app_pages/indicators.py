@@ -40,10 +40,17 @@ def choose_params() -> IndicatorParams:
     return params
 
 
-def choose_dates(first: date, last: date, container) -> tuple[date | None, date | None]:
-    """The date-range picker: any day the data has, kept in the URL as ?from=...&to=..."""
-    start, end = parse_day(st.query_params.get("from")), parse_day(st.query_params.get("to"))
-    preset = tuple(d for d in (start, end) if d is not None and first <= d <= last)
+def choose_dates(first: date, last: date, container) -> tuple[date | None, date | None, list[str]]:
+    """The date-range picker: any day the data has, kept in the URL as ?from=...&to=...
+
+    Also the link's dates it could not use (unreadable, or outside the history), for the page's notice; a link
+    with one usable end opens the range from the first bar or to the last.
+    """
+    asked = {end: st.query_params.get(end) for end in ("from", "to")}
+    days = {end: parse_day(text) for end, text in asked.items()}
+    usable = {end: day for end, day in days.items() if day is not None and first <= day <= last}
+    rejected = [f"{end} {text}" for end, text in asked.items() if text and end not in usable]
+    preset = (usable.get("from", first), usable.get("to", last)) if usable else ()
     chosen = container.date_input(
         "Date range", value=preset, min_value=first, max_value=last, help="Empty: the whole history",
         key=f"dates_{first}_{last}",
@@ -51,7 +58,7 @@ def choose_dates(first: date, last: date, container) -> tuple[date | None, date 
     start, end = (chosen[0], chosen[-1]) if chosen else (None, None)
     keep_in_url("from", start.isoformat() if start else None)
     keep_in_url("to", end.isoformat() if end else None)
-    return start, end
+    return start, end, rejected
 
 
 def parse_day(text: str | None) -> date | None:
@@ -75,7 +82,7 @@ def render_chart(actor, start_data: IndicatorsStart) -> None:
     }
     ticker = ticker_picker(tickers, preferences.default_tickers, container=ticker_column)
     span = start_data.span(ticker)
-    start, end = choose_dates(span.first_date, span.last_date, range_column)
+    start, end, missing["dates"] = choose_dates(span.first_date, span.last_date, range_column)
     window = url_segment(
         "Show", DATE_RANGES, param="range", default=preferences.default_range, container=window_column,
         disabled=start is not None, help="With a date range chosen, the chart opens on all of it",
@@ -96,6 +103,7 @@ def render_chart(actor, start_data: IndicatorsStart) -> None:
             "overlays": ", ".join(overlays),
             "panes": ", ".join(panes),
             "prices": basis,
+            "dates": f"{start} to {end}" if start else f"none, the {window} range",
         },
     )
     if notice:

@@ -9,9 +9,9 @@ import streamlit as st
 from core.forecasting.config import MODEL_TYPES
 from core.forecasting.evaluation import stored_number
 from core.forecasting.history import p_value_figure
-from core.forecasting.intervals import UNBOUNDED_COVERAGE
 from core.forecasting.zoo import label
 from db.models import Evaluation
+from ui.coverage import show_blank_coverage
 from ui.format import MASE_FORMAT, minute, percent_points
 from ui.tables import show_table, text_width
 from ui.text import plain
@@ -71,8 +71,7 @@ def show_leaderboard(board: Evaluation | None) -> None:
             "Verdict": st.column_config.TextColumn(width=text_width(shown["Verdict"], "Verdict")),
         },
     )
-    if unbounded:
-        st.caption(plain(f"Interval coverage is blank for {', '.join(unbounded)}: {UNBOUNDED_COVERAGE}."))
+    show_blank_coverage(unbounded)
 
 
 def _unbounded(row: object) -> bool:

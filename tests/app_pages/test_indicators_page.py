@@ -291,3 +291,24 @@ def test_the_latest_values_table_shows_every_row_without_scrolling(with_sample, 
     at = logged_in_app(PAGE, make_account(with_sample)).run()
     assert not at.exception
     assert heights["latest"] == "content"
+
+
+def test_a_link_s_dates_outside_the_history_or_unreadable_are_said_with_the_dates_shown(with_sample):
+    # ?from=2099-01-01 and ?to=soon were dropped unsaid, and a lone valid "to" opened a one-day range.
+    at = logged_in_app(PAGE, make_account(with_sample))
+    at.query_params.update({"ticker": "^GSPC", "from": "2099-01-01", "to": "2010-01-04"})
+    at.run()
+    assert not at.exception
+    first = at.date_input[0].min
+    assert [d.isoformat() for d in at.date_input[0].value] == [first.isoformat(), "2010-01-04"], "from the first bar"
+    [notice] = [w.value for w in at.warning if "Not found in the link" in w.value]
+    assert notice == plain(
+        f"Not found in the link: dates from 2099-01-01. Shown instead: dates {first.isoformat()} to 2010-01-04."
+    )
+
+    at = logged_in_app(PAGE, make_account(with_sample))
+    at.query_params.update({"ticker": "^GSPC", "range": "6M", "to": "soon"})
+    at.run()
+    [notice] = [w.value for w in at.warning if "Not found in the link" in w.value]
+    assert notice == plain("Not found in the link: dates to soon. Shown instead: dates none, the 6M range.")
+    assert at.date_input[0].value == (), "the whole history, opened on the Show range"

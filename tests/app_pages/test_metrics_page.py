@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy.engine import URL
 from streamlit.testing.v1 import AppTest
 
-from app_pages.metrics import REFRESH_SECONDS
 from common.config import get_settings
 from core.data.service import load_sample
 from core.forecasting.registry import save_version
@@ -22,6 +21,7 @@ from tests.accounts import logged_in_app, make_account
 from tests.app_pages.refresh_timers import fire_timer, timed_runs
 from tests.core.forecasting.tiny import tiny_config, tiny_result
 from ui.text import plain
+from ui.walk_forward_panel import REFRESH_SECONDS
 
 PAGE = "app_pages/metrics.py"
 
@@ -217,9 +217,10 @@ def metrics_page() -> None:
 
     from app_pages import metrics
     from tests.app_pages.refresh_timers import TIMER_FIRED_KEY
+    from ui.walk_forward_panel import render_open_walk_forwards
 
     if st.session_state.pop(TIMER_FIRED_KEY, False):
-        metrics.render_open_walk_forwards()
+        render_open_walk_forwards()
     else:
         metrics.main()
 
@@ -266,7 +267,7 @@ def test_an_open_walk_forward_refreshes_on_a_timer_until_its_run_is_listed(datab
 
 def open_walk_forwards_panel() -> None:
     """The panel's refresh alone, as it reruns every few seconds without the page's login check."""
-    from app_pages.metrics import render_open_walk_forwards
+    from ui.walk_forward_panel import render_open_walk_forwards
 
     render_open_walk_forwards()
 
@@ -770,3 +771,14 @@ def test_the_walk_forward_form_says_beside_it_when_its_settings_must_be_refused(
     assert len(refused) == 1
     assert plain("too little history for 10 windows") in refused[0]
     assert plain(f"ACME has {len(frame):,}") in refused[0]
+
+
+def test_the_reading_guide_states_the_rules_the_verdicts_follow(database):
+    from core.forecasting.history import MIN_TEST_DAYS, SIGNIFICANCE
+
+    at = logged_in_app(PAGE, make_account(database)).run()
+    assert [e.label for e in at.expander] == ["How to read these figures"]
+    guide = " ".join(m.value for m in at.expander[0].markdown)
+    assert f"p is below {SIGNIFICANCE:.2f}" in guide
+    assert f"fewer than {MIN_TEST_DAYS} test days" in guide
+    assert "*beats persistence*" in guide, "in the words the verdicts print"

@@ -8,7 +8,6 @@ import pytest
 from rq import SimpleWorker
 from streamlit.testing.v1 import AppTest
 
-from app_pages.train import FINISHED_JOBS_WITH_CHARTS, REFRESH_SECONDS
 from core.data.service import import_prices
 from core.forecasting.config import TrainingConfig
 from core.forecasting.registry import save_version
@@ -24,6 +23,7 @@ from tests.core.test_jobs import use_env
 from tests.fixtures import gspc_2018_bytes
 from ui.leaderboard import ensemble_mix
 from ui.text import plain
+from ui.training_jobs import FINISHED_JOBS_WITH_CHARTS, REFRESH_SECONDS
 
 PAGE = "app_pages/train.py"
 
@@ -378,8 +378,9 @@ def jobs_panel(actor) -> None:
     or the open-jobs fragment alone when the test fires its refresh timer."""
     import streamlit as st
 
-    from app_pages.train import render_jobs, render_open_jobs, render_versions
     from tests.app_pages.refresh_timers import TIMER_FIRED_KEY
+    from ui.model_library import render_versions
+    from ui.training_jobs import render_jobs, render_open_jobs
 
     if st.session_state.pop(TIMER_FIRED_KEY, False):
         render_open_jobs()
@@ -423,7 +424,7 @@ def logged_in_state(actor) -> dict:
 
 def open_jobs_panel(actor) -> None:
     """The jobs panel's refresh alone, as it reruns every few seconds with the actor of the last page run."""
-    from app_pages.train import render_open_jobs
+    from ui.training_jobs import render_open_jobs
 
     render_open_jobs()
 
@@ -502,11 +503,11 @@ def test_a_watched_job_that_fails_moves_among_the_finished_with_its_reason(datab
 
 def test_a_job_that_ends_between_the_page_s_look_and_the_panel_s_is_listed(database, refresh_timers):
     # The page listed the job as open, the panel's own read found it done: it belongs among the finished.
-    from app_pages import train
+    from core.services import models
 
     actor = make_account(database)
     job_id = store_job(actor, status="running", progress=0.9)
-    real_list_jobs = train.models.list_jobs
+    real_list_jobs = models.list_jobs
     reads = []
 
     def ends_after_the_first_read(reader):
@@ -518,7 +519,7 @@ def test_a_job_that_ends_between_the_page_s_look_and_the_panel_s_is_listed(datab
     at = AppTest.from_function(jobs_panel, args=(actor,), default_timeout=30)
     at.session_state["candlecast_auth"] = logged_in_state(actor)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(train.models, "list_jobs", ends_after_the_first_read)
+        patch.setattr(models, "list_jobs", ends_after_the_first_read)
         at.run()
     assert at.session_state["runs"] == 2, "the panel reran the page"
     assert any(" · succeeded · " in m.value for m in at.markdown)
