@@ -9,7 +9,7 @@ from ui.backtest_panel import render_backtest
 from ui.errors import attempt
 from ui.leaderboard import show_leaderboard
 from ui.risk_panel import render_risk
-from ui.versions_panel import render_versions
+from ui.versions_panel import render_version_scores
 from ui.walk_forward_panel import (
     render_evaluations,
     render_walk_forward_progress,
@@ -49,7 +49,7 @@ def main() -> None:
     template = view.chart_template
     show_reading_guide()
     st.header("Model versions")
-    render_versions(actor, view)
+    render_version_scores(actor, view)
     st.header("Leaderboard")
     show_leaderboard(view.leaderboard)
     st.header("Walk-forward evaluation")

@@ -7,7 +7,7 @@ from core.services import models
 from ui.auth import require_login
 from ui.errors import attempt
 from ui.leaderboard import show_leaderboard
-from ui.model_library import render_versions
+from ui.model_library import render_model_library
 from ui.notices import show_notice
 from ui.training_form import render_form, report_submitted
 from ui.training_jobs import render_jobs
@@ -45,7 +45,7 @@ def main() -> None:
     with jobs:
         render_jobs(actor, view.chart_template)
     st.subheader("Model versions")
-    render_versions(actor, view.can_train)
+    render_model_library(actor, view.can_train)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ from ui.notices import done_then_rerun
 from ui.tables import show_table, text_width
 
 
-def render_versions(actor: Actor, can_train: bool = True) -> None:
+def render_model_library(actor: Actor, can_train: bool = True) -> None:
+    """The user's versions in one table; the chosen one's actions (activate, export, delete); an import form."""
     versions = attempt(models.list_versions, actor)
     if versions is None:
         return

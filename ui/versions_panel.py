@@ -58,7 +58,7 @@ def version_rows(versions) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def render_versions(actor: Actor, view: analysis.MetricsView) -> None:
+def render_version_scores(actor: Actor, view: analysis.MetricsView) -> None:
     versions, template = view.versions, view.chart_template
     if not versions:
         st.caption("No model versions yet: train one on the Train page.")

@@ -379,7 +379,7 @@ def jobs_panel(actor) -> None:
     import streamlit as st
 
     from tests.app_pages.refresh_timers import TIMER_FIRED_KEY
-    from ui.model_library import render_versions
+    from ui.model_library import render_model_library
     from ui.training_jobs import render_jobs, render_open_jobs
 
     if st.session_state.pop(TIMER_FIRED_KEY, False):
@@ -387,7 +387,7 @@ def jobs_panel(actor) -> None:
         return
     st.session_state["runs"] = st.session_state.get("runs", 0) + 1
     render_jobs(actor)
-    render_versions(actor)
+    render_model_library(actor)
 
 
 def store_job(actor, **fields) -> str:
