@@ -15,6 +15,7 @@ from db.repositories.actor import Actor
 from db.types import utc_now
 from ui.confirm import confirmed
 from ui.errors import attempt
+from ui.format import in_local_time
 from ui.notices import done_then_rerun
 from ui.tables import show_table
 from ui.text import plain
@@ -39,7 +40,7 @@ def render_admin(actor: Actor) -> None:
 
 def render_users(actor: Actor) -> None:
     people = attempt(accounts.list_users, actor) or []
-    show_table(
+    table, moments = in_local_time(
         [
             {
                 "Username": user.username,
@@ -52,8 +53,10 @@ def render_users(actor: Actor) -> None:
             }
             for user in people
         ],
-        hide_index=True,
+        ["Username", "E-mail", "Role", "Tier", "Active", "Last login", "Created"],
+        ["Last login", "Created"],
     )
+    show_table(table, hide_index=True, column_config=moments)
     by_name = {user.username: user for user in people}
     chosen = st.selectbox("Manage a user", list(by_name), index=None, placeholder="Choose a user")
     if chosen is None:
@@ -106,13 +109,15 @@ def render_invitations(actor: Actor) -> None:
             )
             st.code(invited.code, language=None)
     invitations = attempt(accounts.list_invitations, actor) or []
-    show_table(
+    table, moments = in_local_time(
         [
             {"E-mail": i.email, "Invited": i.created_at, "Used": i.used_at, "Code": invitation_code_state(i)}
             for i in invitations
         ],
-        hide_index=True,
+        ["E-mail", "Invited", "Used", "Code"],
+        ["Invited", "Used"],
     )
+    show_table(table, hide_index=True, column_config=moments)
     render_new_code([i.email for i in invitations if i.used_at is None], actor)
     if any(i.used_at is None and not i.has_code for i in invitations):
         st.caption(
@@ -160,23 +165,18 @@ def render_audit_log(actor: Actor) -> None:
         username=username or None,
         since=utc_now() - SINCE_CHOICES[since] if since else None,
     )
-    show_table(
+    columns = ["At", "User", "Action", "Status", "Detail", "Address", "Latency (ms)"]
+    events = page.events if page else []
+    table, moments = in_local_time(
         [
-            {
-                "At": event.at,
-                "User": event.username,
-                "Action": event.action,
-                "Status": event.status,
-                "Detail": event.detail,
-                "Address": event.ip,
-                "Latency (ms)": event.latency_ms,
-            }
-            for event in page.events
-        ]
-        if page
-        else [],
-        hide_index=True,
+            dict(zip(columns, (e.at, e.username, e.action, e.status, e.detail, e.ip, e.latency_ms), strict=True))
+            for e in events
+        ],
+        columns,
+        ["At"],
+        seconds=True,
     )
+    show_table(table, hide_index=True, column_config=moments)
     if page and not page.complete:
         st.caption(
             f"Showing the newest {len(page.events):,} of {page.total:,} matching events: "

@@ -149,6 +149,21 @@ def local_naive(values: pd.Series) -> pd.Series:
     return (stamps.dt.tz_convert(zone) if zone else stamps).dt.tz_localize(None)
 
 
+def in_local_time(
+    rows: list[dict], columns: list[str], moments: Iterable[str], *, seconds: bool = False
+) -> tuple[pd.DataFrame, dict]:
+    """Rows as a table whose moment columns read in the viewer's zone, to the minute as every table shows
+    moments (to the second for a log, whose order within a minute matters), and the column_config that formats
+    them; a column with no moment yet stays a moment column."""
+    frame = pd.DataFrame(rows, columns=columns)
+    shown_as = "YYYY-MM-DD HH:mm:ss" if seconds else "YYYY-MM-DD HH:mm"
+    config = {}
+    for column in moments:
+        frame[column] = local_naive(frame[column])
+        config[column] = st.column_config.DatetimeColumn(format=shown_as)
+    return frame, config
+
+
 def local_moment(value: datetime | pd.Timestamp | None) -> pd.Timestamp | None:
     """One stored UTC moment in the viewer's zone, without an offset to read past."""
     if value is None or value is pd.NaT:

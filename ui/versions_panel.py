@@ -15,7 +15,7 @@ from ui.charts import (
 )
 from ui.coverage import show_blank_coverage
 from ui.errors import attempt
-from ui.format import MASE_FORMAT, count, minute, percent_points
+from ui.format import MASE_FORMAT, count, local_moment, minute, percent_points
 from ui.tables import show_table
 from ui.text import plain
 from ui.walk_forward_panel import report_queued
@@ -37,7 +37,7 @@ def version_rows(versions) -> pd.DataFrame:
             {
                 "Ticker": v.ticker,
                 "Version": int(v.version),
-                "Trained": v.created_at,
+                "Trained": local_moment(v.created_at),
                 "Active": v.is_active,
                 "Model": label(v.model_type),
                 "MAE": stored_number(m.get("mae")),

@@ -120,11 +120,12 @@ def revoke_key(*, session: Session, actor: Actor, key_id: uuid.UUID, client_ip: 
         status="ok" if revoked else "failed",
         actor=actor,
         ip=client_ip,
-        detail=str(key_id),
+        # Named as the create row names it, with its creation to tell apart keys named alike; the id is on no page.
+        detail=f"{revoked.name} (created {revoked.created_at:%Y-%m-%d %H:%M} UTC)" if revoked else str(key_id),
         # A refused revocation is kept through the rollback its refusal causes.
         survive_rollback=not revoked,
     )
-    return revoked
+    return revoked is not None
 
 
 def revoke_every_key_of(*, session: Session, user_id: uuid.UUID) -> int:

@@ -303,3 +303,21 @@ def test_an_admin_s_own_row_offers_no_deactivation(database):
     deactivate = next(b for b in at.button if b.label == "Deactivate")
     assert deactivate.disabled
     assert deactivate.help == "You cannot deactivate yourself: another admin can."
+
+
+def test_the_admin_tables_read_moments_in_local_time_like_every_other_table(database):
+    # Users, invitations and the audit log showed raw UTC with seconds and "+00:00" beside the keys' local minutes.
+    admin = make_account(database, role=Role.ADMIN)
+    accounts.invite(admin, email="new@example.com")
+    at = logged_in_app("app_pages/account.py", admin).run()
+    assert not at.exception
+    shown_as = {"At": "YYYY-MM-DD HH:mm:ss"}  # a log's order within a minute matters
+    for moments in (("Last login", "Created"), ("Invited", "Used"), ("At",)):
+        frame = next(frame for frame in at.dataframe if moments[0] in frame.value.columns)
+        formats = {
+            name: config.get("type_config", {}).get("format")
+            for name, config in json.loads(frame.proto.columns).items()
+        }
+        for column in moments:
+            assert frame.value[column].dt.tz is None, f"{column}: local time, no +00:00 to read past"
+            assert formats[column] == shown_as.get(column, "YYYY-MM-DD HH:mm"), column

@@ -54,6 +54,7 @@ def test_versions_side_by_side_with_their_baselines(database):
     assert table["MAPE"].iloc[0] == pytest.approx(tiny_result().metrics["mape"])
     assert 0 <= table["Direction accuracy"].iloc[0] <= 100
     assert not {"R²", "r2", "version", "persistence MAE"} & set(table.columns)
+    assert table["Trained"].dt.tz is None, "the viewer's clock, as the Train page's versions read"
     assert chart_themes(at) == [""], "drawn in the user's template, not Streamlit's theme over it"
 
 

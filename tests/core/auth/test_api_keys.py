@@ -154,3 +154,14 @@ def test_an_admin_cannot_revoke_someone_else_s_key(session, owner):
     created = create_api_key(session=session, actor=owner, name="ci", expires_in_days=None)
     assert not revoke_key(session=session, actor=admin, key_id=created.record.id)
     assert verify_api_key(session, created.secret) is not None, "the owner's key still works"
+
+
+def test_a_revocation_is_audited_under_the_key_s_name_and_creation_never_its_secret(session, owner):
+    # The revoke row said only the key's id, which no page shows: two keys named alike could not be told apart.
+    from db.models import AuditLog
+
+    created = create_api_key(session=session, actor=owner, name="nightly job", expires_in_days=None)
+    assert revoke_key(session=session, actor=owner, key_id=created.record.id)
+    [row] = session.scalars(select(AuditLog).where(AuditLog.action == "api key revoke")).all()
+    assert row.detail == f"nightly job (created {created.record.created_at:%Y-%m-%d %H:%M} UTC)"
+    assert created.record.prefix not in row.detail
