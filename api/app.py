@@ -36,6 +36,7 @@ from api.errors import (
     from_core,
     install_error_handlers,
 )
+from api.frames import JSON
 from api.limits import ApiLimits
 from api.routes import account, forecasts, jobs, market, results
 from api.routes.market import MAX_UPLOAD_BYTES
@@ -367,8 +368,9 @@ class ClientAddress:
 
 
 def _document_common_refusals(app: FastAPI) -> None:
-    """Every operation can be answered 422 (a query parameter it does not take: versioned_router), and
-    one taking a body 408 (too slow) or 413 (too large) by the gate."""
+    """Every operation can be answered 422 (a query parameter it does not take: versioned_router), one
+    taking a body 408 (too slow) or 413 (too large) by the gate, and one taking JSON 415 (another media
+    type: JsonBodyRoute)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -383,6 +385,8 @@ def _document_common_refusals(app: FastAPI) -> None:
                 refusals = [("422", "Unprocessable Content")]
                 if "requestBody" in operation:
                     refusals += [("408", "Request Timeout"), ("413", "Content Too Large")]
+                if JSON in operation.get("requestBody", {}).get("content", {}):
+                    refusals.append(("415", "Unsupported Media Type"))
                 for status, description in refusals:
                     operation["responses"].setdefault(status, {"description": description, "content": error_body})
         return schema

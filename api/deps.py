@@ -204,5 +204,6 @@ def throttle() -> Throttle:
 SettingsDep = Annotated[Settings, Depends(settings)]
 ThrottleDep = Annotated[Throttle, Depends(throttle)]
 TrainerDep = Annotated[Caller, Depends(permitted(Permission.TRAIN))]
+AnalyserDep = Annotated[Caller, Depends(permitted(Permission.ANALYSE))]
 PredictorDep = Annotated[Caller, Depends(permitted(Permission.PREDICT))]
 UploaderDep = Annotated[Caller, Depends(permitted(Permission.UPLOAD))]

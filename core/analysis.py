@@ -31,7 +31,7 @@ def backtest_evaluation(
     *, session: Session, actor: Actor, evaluation_id: uuid.UUID, config: BacktestConfig
 ) -> tuple[BacktestResult, StoredBacktest]:
     """Trade a walk-forward run's out-of-sample forecasts, and store the result."""
-    require(actor, Permission.TRAIN)
+    require(actor, Permission.ANALYSE)
     evaluation = session.scalar(
         select(Evaluation).where(
             Evaluation.id == evaluation_id, Evaluation.kind == "walkforward", own_rows(Evaluation.user_id, actor)
@@ -111,7 +111,7 @@ def portfolio_risk(
     Tickers of weight 0 are stored with the weights as asked but play no part in the figures (nor in the
     correlation), and need no prices.
     """
-    require(actor, Permission.TRAIN)
+    require(actor, Permission.ANALYSE)
     if not weights:
         raise AnalysisError("choose at least one ticker")
     if not all(math.isfinite(weight) and weight >= 0 for weight in weights.values()):

@@ -93,7 +93,12 @@ def adjusted_prices(prices: pd.DataFrame, shared: pd.DataFrame | None = None) ->
     adjusted = prices.copy()
     for column in ("open", "high", "low", "close"):
         adjusted[column] = prices[column] * factor
-    adjusted["volume"] = prices["volume"] * split_share_factor(prices["date"], 1.0 / factor.to_numpy(dtype=float))
+    volume = prices["volume"] * split_share_factor(prices["date"], 1.0 / factor.to_numpy(dtype=float))
+    if pd.api.types.is_integer_dtype(prices["volume"]):
+        # Shares are counted whole, as traded: a float column reads 3702620000.0 in JSON and CSV beside the
+        # traded 3702620000, and a 3:2 split's half share is no trade.
+        volume = volume.round().astype(prices["volume"].dtype)
+    adjusted["volume"] = volume
     return adjusted
 
 

@@ -27,7 +27,7 @@ PERFORMANCE_NAMES = {
 
 
 def render_backtest(actor: Actor, evaluations: list[Evaluation], template: str) -> None:
-    if not can(actor, Permission.TRAIN):
+    if not can(actor, Permission.ANALYSE):
         st.caption("Viewers can read backtests but not run them.")
         return
     if not evaluations:
@@ -40,7 +40,10 @@ def render_backtest(actor: Actor, evaluations: list[Evaluation], template: str) 
         threshold = threshold_column.number_input(
             "Threshold (bp)", 0.0, 500.0, 0.0, help="Act only on larger predicted moves"
         )
-        cost = cost_column.number_input("Costs (bp per trade)", 0.0, 100.0, 5.0)
+        cost = cost_column.number_input(
+            "Costs (bp per unit traded)", 0.0, 100.0, 5.0,
+            help="Paid on every change of position, each side: flat to long pays once, long to short twice",
+        )  # fmt: skip
         short = short_column.checkbox("Allow short positions")
         submitted = st.form_submit_button("Backtest", icon=":material/trending_up:")
     done = submitted and attempt(

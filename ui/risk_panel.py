@@ -19,7 +19,7 @@ from ui.text import plain
 
 
 def render_risk(actor: Actor, tickers: list[str], template: str) -> None:
-    if not can(actor, Permission.TRAIN):
+    if not can(actor, Permission.ANALYSE):
         st.caption("Viewers can read risk results but not measure them.")
         return
     if not tickers:

@@ -20,6 +20,9 @@ from ui.tables import show_table
 from ui.text import plain
 from ui.walk_forward_panel import report_queued
 
+# A line per ticker: past a few, the legend and the lines are unreadable, and each costs the page's every run.
+HISTORY_TICKERS = 8
+
 
 def baseline_mae(baselines: dict, name: str) -> float | None:
     scores = baselines.get(name)
@@ -107,11 +110,20 @@ def render_version_scores(actor: Actor, view: analysis.MetricsView) -> None:
         # One version is one dot on an axis of its own making: read as an empty chart, it says nothing.
         st.caption("The history of MASE, MAE and direction accuracy is drawn from the second version on.")
         return
-    metric = st.radio("History of", ["MASE", "MAE", "Direction accuracy"], horizontal=True)
+    metric_column, ticker_column = st.columns([1, 2])
+    metric = metric_column.radio("History of", ["MASE", "MAE", "Direction accuracy"], horizontal=True)
+    trained_last = list(dict.fromkeys(v.ticker for v in sorted(versions, key=lambda v: v.created_at, reverse=True)))
+    chosen = ticker_column.multiselect(
+        "History of tickers", sorted(trained_last), placeholder="the tickers trained last"
+    )
+    drawn = chosen or trained_last[:HISTORY_TICKERS]
     history = table.rename(columns={"Ticker": "ticker", "Version": "version", "Trained": "trained"}).assign(
         name=[version_name(v.ticker, v.version, v.model_type) for v in versions]
     )
+    history = history[history["ticker"].isin(drawn)]
     st.plotly_chart(metric_history_figure(history, metric, template=template), width="stretch", theme=None)
+    if not chosen and len(trained_last) > HISTORY_TICKERS:
+        st.caption(f"The chart shows the {HISTORY_TICKERS:d} tickers trained last; choose tickers above to see others.")
 
 
 def render_walk_forward_of(actor: Actor, version, known: analysis.VersionWalkForward) -> None:

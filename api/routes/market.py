@@ -108,13 +108,15 @@ async def fields_as_sent(request: Request, _caller: UploaderDep) -> None:
     "/prices",
     response_model=UploadResult,
     status_code=201,
-    responses=documented(400, 401, 403, 413, 422, 429),
+    responses={200: {"model": UploadResult, "description": "every row was stored already as given: nothing written"}}
+    | documented(400, 401, 403, 413, 422, 429),
     dependencies=[Depends(fields_as_sent)],
 )
 def post_prices(
-    caller: UploaderDep, form: Annotated[PriceUpload, Form(media_type="multipart/form-data")]
+    caller: UploaderDep, form: Annotated[PriceUpload, Form(media_type="multipart/form-data")], response: Response
 ) -> UploadResult | JSONResponse:
-    """Store a price CSV as your own rows: every row or none; a refusal carries the validation report."""
+    """Store a price CSV as your own rows: every row or none (201); a refusal carries the validation report.
+    The same rows sent again (a retry) write nothing: `written` 0 and 200."""
     data = form.file.file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise ApiError(413, "too_large", f"the file is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
@@ -138,6 +140,8 @@ def post_prices(
         # The refused upload's record and audit entry are committed by the service; the answer says why.
         refusal = ApiError(422, "invalid_file", body.message, details=body.model_dump(mode="json"))
         return error_response(refusal)
+    if not result.written:
+        response.status_code = 200
     return body
 
 
@@ -155,7 +159,7 @@ def get_indicators(
     rsi_period: Annotated[int, Query(ge=2, le=500)] = 14,
     ema_spans: Annotated[list[Period], Query(max_length=6)] = [20, 50, 200],  # noqa: B006 - FastAPI copies defaults
     bb_window: Annotated[int, Query(ge=2, le=500)] = 20,
-    bb_k: Annotated[float, Query(gt=0, le=10)] = 2.0,
+    bb_k: Annotated[float, Query(gt=0, le=10, allow_inf_nan=False)] = 2.0,
     macd_fast: Annotated[int, Query(ge=2, le=500)] = 12,
     macd_slow: Annotated[int, Query(ge=2, le=500)] = 26,
     macd_signal: Annotated[int, Query(ge=2, le=500)] = 9,

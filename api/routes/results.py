@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import BaseModel
 
-from api.deps import CallerDep, TrainerDep
+from api.deps import AnalyserDep, CallerDep
 from api.errors import documented, not_found
 from api.routes import DEFAULT_LIMIT, LimitQuery, versioned_router
 from api.routes.forecasts import TickerQuery
@@ -120,14 +120,14 @@ serve_reads(
 
 
 @router.post("/backtests", response_model=BacktestDetail, status_code=201, responses=WRITE_ERRORS | documented(404))
-def post_backtest(body: BacktestRequest, caller: TrainerDep) -> BacktestDetail:
+def post_backtest(body: BacktestRequest, caller: AnalyserDep) -> BacktestDetail:
     """Trade a walk-forward run's out-of-sample forecasts against buy-and-hold, and store the result."""
     _, stored = analysis.backtest(caller.actor, **body.model_dump())
     return BacktestDetail.model_validate(stored)
 
 
 @router.post("/risk", response_model=RiskOut, status_code=201, responses=WRITE_ERRORS | documented(404))
-def post_risk(body: RiskRequest, caller: TrainerDep) -> RiskOut:
+def post_risk(body: RiskRequest, caller: AnalyserDep) -> RiskOut:
     """Risk of a weighted portfolio of cached tickers (VaR, CVaR, Sharpe, drawdown, beta), stored."""
     try:
         _, stored = analysis.risk(caller.actor, weights=body.weights, benchmark=body.benchmark)

@@ -14,12 +14,21 @@ class Permission(StrEnum):
     FETCH = "fetch"
     UPLOAD = "upload"
     TRAIN = "train"
+    # Backtests and risk measurements: read in a refusal as "the viewer role cannot run analyses", not "train".
+    ANALYSE = "run analyses"
     PREDICT = "predict"
     MANAGE_USERS = "manage users"
     READ_AUDIT = "read the audit log"
 
 
-_ANALYST = {Permission.READ, Permission.FETCH, Permission.UPLOAD, Permission.TRAIN, Permission.PREDICT}
+_ANALYST = {
+    Permission.READ,
+    Permission.FETCH,
+    Permission.UPLOAD,
+    Permission.TRAIN,
+    Permission.ANALYSE,
+    Permission.PREDICT,
+}
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.VIEWER.value: frozenset({Permission.READ}),
     Role.ANALYST.value: frozenset(_ANALYST),

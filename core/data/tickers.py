@@ -28,9 +28,12 @@ class TickerError(BadInput, ValueError):
 
 def normalise_ticker(raw: str) -> str:
     """Upper-cased, trimmed symbol; raises TickerError naming the symbol when it cannot be a ticker."""
-    symbol = raw.strip().upper()
-    if not symbol or len(symbol) > MAX_TICKER_LENGTH or not TICKER_PATTERN.match(symbol):
-        raise TickerError(f"{raw.strip()!r} is not a ticker symbol (e.g. MSFT, BRK-B, ^GSPC, EURUSD=X, 7203.T)")
+    trimmed = raw.strip()
+    symbol = trimmed.upper()
+    # ASCII as sent, not once upper-cased: Unicode's upper case of ß is SS, of ﬁ FI and of ı I, another ticker.
+    ascii_as_sent = trimmed.isascii()
+    if not ascii_as_sent or not symbol or len(symbol) > MAX_TICKER_LENGTH or not TICKER_PATTERN.match(symbol):
+        raise TickerError(f"{trimmed!r} is not a ticker symbol (e.g. MSFT, BRK-B, ^GSPC, EURUSD=X, 7203.T)")
     return symbol
 
 

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from common.config import get_settings
 from common.errors import BadInput, NotFound
 from core import analysis, jobs
+from core.auth.roles import Permission, require
 from core.backtest import BacktestConfig, BacktestResult
 from core.forecasting.config import WALK_FORWARD_WINDOWS, TrainingConfig
 from core.forecasting.dataset import DatasetError
@@ -208,6 +209,7 @@ def risk(
     benchmark: str | None = None,
 ) -> tuple[RiskReport, RiskMetrics]:
     """Risk of a portfolio, from weights or from tickers with typed weights (empty: equal); stored."""
+    require(actor, Permission.ANALYSE)  # before the weights: a viewer hears of the role, not of a typo
     if weights is None:
         weights = analysis.parse_weights(weights_text, list(tickers))
     with session_scope(action="risk") as session:

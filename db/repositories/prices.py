@@ -413,15 +413,29 @@ def visible_days(*, session: Session, actor: Actor, ticker: str) -> int:
 
 
 def visible_days_of(*, session: Session, actor: Actor, tickers: Sequence[str]) -> dict[str, int]:
-    """visible_days of several tickers in one grouped query; a ticker with no day visible counts 0."""
+    """visible_days of several tickers; a ticker with no day visible counts 0.
+
+    A ticker the actor sees in one series (one scope, one source) has its days in that series' summary; only
+    one seen in several, whose days may overlap, has its distinct days counted, in one grouped query.
+    """
     if not tickers:
         return {}
-    query = (
-        select(HistoricalPrice.ticker, func.count(HistoricalPrice.date.distinct()))
-        .where(HistoricalPrice.ticker.in_(list(tickers)), visible_to(actor))
-        .group_by(HistoricalPrice.ticker)
+    summaries = select(PriceSummary.ticker, PriceSummary.days).where(
+        PriceSummary.ticker.in_(list(tickers)),
+        or_(PriceSummary.owner_id.is_(None), PriceSummary.owner_id == actor.user_id),
     )
-    counted = {ticker: days for ticker, days in session.execute(query)}
+    series: dict[str, list[int]] = {}
+    for ticker, days in session.execute(summaries):
+        series.setdefault(ticker, []).append(days)
+    counted = {ticker: days[0] for ticker, days in series.items() if len(days) == 1}
+    overlapping = [ticker for ticker, days in series.items() if len(days) > 1]
+    if overlapping:
+        query = (
+            select(HistoricalPrice.ticker, func.count(HistoricalPrice.date.distinct()))
+            .where(HistoricalPrice.ticker.in_(overlapping), visible_to(actor))
+            .group_by(HistoricalPrice.ticker)
+        )
+        counted |= {ticker: days for ticker, days in session.execute(query)}
     return {ticker: counted.get(ticker, 0) for ticker in tickers}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from core.auth.api_keys import revoke_key
@@ -87,6 +89,22 @@ def test_a_viewers_key_reads_but_every_write_gets_403(client, viewer, method, pa
     assert "viewer" in error["message"]
 
 
+@pytest.mark.parametrize(
+    ("path", "payload", "sentence"),
+    [
+        ("/v1/risk", {"weights": {"MSFT": 1.0}}, "the viewer role cannot run analyses"),
+        ("/v1/backtests", {"evaluation_id": str(uuid.uuid4())}, "the viewer role cannot run analyses"),
+        ("/v1/jobs/walkforward", {"ticker": "MSFT"}, "the viewer role cannot train"),
+        ("/v1/jobs/training", {"ticker": "MSFT"}, "the viewer role cannot train"),
+    ],
+    ids=["risk", "backtest", "walk-forward", "training"],
+)
+def test_a_viewers_403_names_the_action_the_request_asked_for(client, viewer, path, payload, sentence):
+    # A risk measurement or a backtest is no training: the refusal said so all the same.
+    error = assert_error(client.post(path, json=payload, headers=viewer.headers), 403, "forbidden")
+    assert error["message"] == sentence
+
+
 def test_rate_limit_headers_come_with_every_answer(client, analyst):
     response = client.get("/v1/tickers", headers=analyst.headers)
     assert int(response.headers["RateLimit-Limit"]) == 10000
@@ -141,4 +159,5 @@ def test_an_analysts_malformed_json_is_judged_after_the_key(client, analyst):
         "/v1/predictions", content=b"{bad", headers=analyst.headers | {"Content-Type": "application/json"}
     )
     error = assert_error(response, 422, "invalid_request")
-    assert error["details"][0]["location"] == "body.1"
+    problem = "not valid JSON (line 1, column 2: expecting property name enclosed in double quotes)"
+    assert error["details"] == [{"location": "body", "message": problem}]

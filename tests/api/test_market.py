@@ -383,3 +383,58 @@ def test_a_file_sent_as_text_is_refused_in_words_naming_the_field(client, analys
     assert "class" not in problem["message"]
     assert "<" not in problem["message"]
     assert problem["message"].startswith("a file")
+
+
+def test_the_same_file_again_writes_nothing_and_answers_200_not_201(client, analyst):
+    # As a retried prediction answers 200 with added 0: 201 Created said rows were stored when none were.
+    ticker = unique_ticker()
+    first = upload(client, analyst, ticker)
+    assert first.status_code == 201, first.text
+    again = upload(client, analyst, ticker)
+    assert again.status_code == 200, again.text
+    assert (again.json()["status"], again.json()["written"]) == ("accepted", 0)
+    lines = gspc_2018_bytes().decode().splitlines()
+    day, open_, high, low, close, adjusted, volume = lines[-1].split(",")
+    lines[-1] = ",".join([day, open_, high, low, close, adjusted, str(int(float(volume)) + 1)])
+    changed = upload(client, analyst, ticker, "\n".join(lines).encode())
+    assert changed.status_code == 201, changed.text
+    assert changed.json()["written"] == 1
+
+
+def test_the_upload_documents_both_its_answers_of_success(client):
+    responses = client.get("/openapi.json").json()["paths"]["/v1/prices"]["post"]["responses"]
+    for status in ("200", "201"):
+        schema = responses[status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/UploadResult"}, status
+
+
+@pytest.mark.parametrize("value", ["NaN", "nan", "inf", "-Infinity"])
+def test_a_bollinger_width_that_is_no_finite_number_is_refused_as_such(client, analyst, priced, value):
+    # NaN was refused as "less than or equal to 10", which it is not said to be: it is no number.
+    response = client.get(f"/v1/indicators/{priced}", params={"bb_k": value}, headers=analyst.headers)
+    error = assert_error(response, 422, "invalid_request")
+    assert error["details"] == [{"location": "query.bb_k", "message": "Input should be a finite number"}]
+
+
+def test_volumes_stay_whole_numbers_on_the_adjusted_scale_in_json_and_csv(client, analyst, priced):
+    raw = pd.read_csv(io.BytesIO(gspc_2018_bytes()))
+    raw.loc[: len(raw) - 12, ["Open", "High", "Low", "Close"]] *= 2  # a 2:1 split eleven days before the end
+    split = unique_ticker()
+    assert upload(client, analyst, split, raw.to_csv(index=False).encode()).status_code == 201
+    traded_volume = int(raw["Volume"].iloc[-1])
+    for ticker in (priced, split):
+        for adjusted in ("false", "true"):
+            params = {"start": "2018-12-10", "adjusted": adjusted}
+            rows = client.get(f"/v1/indicators/{ticker}", params=params, headers=analyst.headers).json()["rows"]
+            assert [type(row["volume"]) for row in rows] == [int] * len(rows), (ticker, adjusted)
+            assert rows[-1]["volume"] == traded_volume
+            csv_answer = client.get(
+                f"/v1/indicators/{ticker}", params=params, headers=analyst.headers | {"Accept": "text/csv"}
+            )
+            volumes = [row["volume"] for row in csv.DictReader(io.StringIO(csv_answer.text))]
+            assert volumes == [str(row["volume"]) for row in rows], (ticker, adjusted)
+    # Before the split, a day's shares count as the two each became: whole numbers still.
+    before = client.get(
+        f"/v1/indicators/{split}", params={"end": "2018-12-10", "adjusted": "true"}, headers=analyst.headers
+    ).json()["rows"][-1]
+    assert before["volume"] == 2 * int(raw.loc[raw["Date"] == "2018-12-10", "Volume"].iloc[0])

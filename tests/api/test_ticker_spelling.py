@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.api.conftest import assert_error
+from tests.fixtures import gspc_2018_bytes
 
 
 def test_a_lower_case_ticker_reads_the_prices_stored_under_its_symbol(client, analyst, priced):
@@ -39,3 +40,19 @@ def test_what_no_upload_could_store_as_a_ticker_is_refused_by_name(client, analy
         client.post("/v1/predictions", json={"ticker": "A" * 25}, headers=analyst.headers), 422, "invalid_request"
     )
     assert error["details"][0]["location"] == "body.ticker"
+
+
+def test_a_symbol_that_is_not_ascii_is_refused_not_stored_under_its_upper_case(client, analyst):
+    # "ßß".upper() is "SSSS": the upload stored rows under a ticker the client never named.
+    response = client.post(
+        "/v1/prices",
+        headers=analyst.headers,
+        files={"file": ("prices.csv", gspc_2018_bytes(), "text/csv")},
+        data={"ticker": "ßß"},
+    )
+    error = assert_error(response, 422, "invalid_request")
+    assert error["details"][0]["location"] == "body.ticker"
+    assert error["details"][0]["message"].startswith("'ßß' is not a ticker symbol")
+    assert_error(client.get("/v1/prices/SSSS", headers=analyst.headers), 404, "not_found")
+    error = assert_error(client.get("/v1/prices/ﬁ", headers=analyst.headers), 422, "invalid_request")
+    assert error["details"][0]["message"].startswith("'ﬁ' is not a ticker symbol")

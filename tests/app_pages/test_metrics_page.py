@@ -410,7 +410,7 @@ def test_backtest_of_a_walk_forward_run(database):
     actor = make_account(database)
     stored_run(actor)
     at = logged_in_app(PAGE, actor).run()
-    next(n for n in at.number_input if n.label == "Costs (bp per trade)").set_value(0.0)
+    next(n for n in at.number_input if n.label == "Costs (bp per unit traded)").set_value(0.0)
     next(b for b in at.button if b.label == "Backtest").click().run()
     assert not at.exception
     table = at.dataframe[-1].value
@@ -783,3 +783,28 @@ def test_the_reading_guide_states_the_rules_the_verdicts_follow(database):
     assert f"p is below {SIGNIFICANCE:.2f}" in guide
     assert f"fewer than {MIN_TEST_DAYS} test days" in guide
     assert "*beats persistence*" in guide, "in the words the verdicts print"
+
+
+def test_the_history_chart_draws_the_tickers_trained_last_and_any_chosen(database):
+    # Every version's ticker was a line of its own: 300 tickers cost over a second a run and drew no readable chart.
+    from ui.versions_panel import HISTORY_TICKERS
+
+    actor = make_account(database)
+    tickers = [f"T{number:02d}" for number in range(HISTORY_TICKERS + 3)]
+    for ticker in tickers:  # trained in this order: the last ones are the newest
+        _store_version(actor, ticker, {"mae": 1.0, "naive_mae": 1.0, "mase": 1.0, "verdict": "ties"})
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    drawn = [trace["name"] for trace in figure_of(at, "History")["data"]]
+    assert sorted(drawn) == tickers[-HISTORY_TICKERS:]
+    assert any(f"the {HISTORY_TICKERS} tickers trained last" in caption.value for caption in at.caption)
+    next(m for m in at.multiselect if m.label == "History of tickers").set_value(["T00"]).run()
+    assert [trace["name"] for trace in figure_of(at, "History")["data"]] == ["T00"]
+
+
+def figure_of(at, axis_title_start: str) -> dict:
+    """The chart whose y axis title starts so (the history's is the metric: MASE)."""
+    import json
+
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    return next(f for f in figures if f["layout"].get("xaxis", {}).get("title", {}).get("text") == "version")

@@ -25,6 +25,21 @@ def test_invalid_symbols_are_quoted_in_the_error(raw):
         normalise_ticker(raw)
 
 
+@pytest.mark.parametrize("raw", ["ßß", "ﬁ", "ı", "ﬀ", "msft\u0130", "ＭＳＦＴ"])
+def test_a_symbol_that_is_not_ascii_is_refused_not_upper_cased_into_another(raw):
+    # Unicode upper-casing turns ß into SS, ﬁ into FI and ı into I: a stored "SSSS" no one asked for.
+    with pytest.raises(TickerError) as refused:
+        normalise_ticker(f" {raw} ")
+    assert str(refused.value) == f"{raw!r} is not a ticker symbol (e.g. MSFT, BRK-B, ^GSPC, EURUSD=X, 7203.T)"
+
+
+def test_a_list_keeps_its_ascii_symbols_and_names_the_others():
+    assert parse_ticker_text("msft ßß aapl") == (
+        ["MSFT", "AAPL"],
+        ["'ßß' is not a ticker symbol (e.g. MSFT, BRK-B, ^GSPC, EURUSD=X, 7203.T)"],
+    )
+
+
 def test_free_text_with_comments_and_duplicates():
     valid, problems = parse_ticker_text("msft, aapl\n# a comment line\nMSFT ^GSPC # trailing\n\n bad$ ")
     assert valid == ["MSFT", "AAPL", "^GSPC"]
