@@ -66,6 +66,9 @@ NEVER_DISPATCHED = "the job was never handed to a runner (the app or its databas
 RQ_JOB_TIMEOUT_SECONDS = 2 * 60 * 60
 # Said by the job itself when RQ stops it (TrainingRun), and by the reaper when RQ recorded it failed so.
 QUEUE_TIMED_OUT = f"the job ran longer than the queue allows ({RQ_JOB_TIMEOUT_SECONDS // 3600} hours)"
+WORKER_STOPPED = "the worker was stopped before the job finished"
+# RQ's forced stop (a second SIGTERM) raises SystemExit inside the job, a second Ctrl-C KeyboardInterrupt.
+STOPPING_ERRORS = ("SystemExit", "KeyboardInterrupt")
 FINISHED = (JobStatus.SUCCEEDED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value)
 OPEN = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 WAITING_MESSAGE = "waiting for a worker"
@@ -361,7 +364,7 @@ def dispatch(job_id: uuid.UUID, settings: Settings | None = None) -> None:
             marker = f"rq:{queued.id}"
         except Exception as error:  # noqa: BLE001 - an unreachable Redis fails the job, not the page
             _log_redis_failure(f"could not queue job {job_id}", error, settings)
-            _finish(sessions, job_id, JobStatus.FAILED, error=QUEUE_UNREACHABLE)
+            _finish(sessions, job_id, JobStatus.FAILED, error=QUEUE_UNREACHABLE, release_key=True)
             return
     else:
         marker = _local_marker()
@@ -455,7 +458,11 @@ def _finish(
     error: str | None = None,
     message: str | None = None,
     only_open: bool = False,
+    release_key: bool = False,
 ) -> None:
+    """Close a job; release_key frees its Idempotency-Key for a retry, for a job that never ran (the queue
+    refused it): the key then names no job, and the retry is queued as a new one instead of answered with
+    this failure. A job that ran keeps its key: running it again is what the key is there to prevent."""
     with session_scope(sessions, action="finish job") as session:
         job = session.get(TrainingJob, job_id)
         if job is None or (only_open and job.status not in OPEN):
@@ -464,6 +471,8 @@ def _finish(
         job.finished_at = utc_now()
         job.error = error
         job.message = message or error or job.message
+        if release_key:
+            job.idempotency_key = None
 
 
 def owned_job(*, session: Session, actor: Actor, job_id: uuid.UUID) -> TrainingJob:
@@ -511,7 +520,7 @@ def reap_stale_jobs(
     *, session: Session, actor: Actor | None = None, job_id: uuid.UUID | None = None, settings: Settings | None = None
 ) -> int:
     """Mark failed the actor's open jobs (or the one job; without either, everyone's) whose runner is gone: no
-    heartbeat for STALE_AFTER, a queued job RQ lost or failed, a restarted app."""
+    heartbeat for STALE_AFTER, a job RQ recorded failed, a queued job RQ lost, a restarted app."""
     settings = settings or get_settings()
     now = utc_now()
     query = select(TrainingJob).where(TrainingJob.status.in_(OPEN)).execution_options(populate_existing=True)
@@ -549,14 +558,14 @@ def reap_stale_jobs(
 
 
 def _rq_id(job: TrainingJob, now, settings: Settings) -> str | None:
-    """The RQ job to ask about this row, if any: only until a runner takes the job, as a flushed or restarted
-    Redis loses RQ's entry, not the worker, which goes on beating and would save its result after the job had
-    been called dead. A row whose marker was never written is asked about by the id dispatch gives every job."""
-    if not settings.redis_url or job.status != JobStatus.QUEUED.value:
+    """The RQ job to ask about this row, if any. A row whose marker was never written is asked about by the id
+    dispatch gives every job: a queued one after the dispatch grace, a running one at once (a worker took it)."""
+    if not settings.redis_url:
         return None
     marker = job.queue_job_id
     if marker is None:
-        return f"candlecast-{job.id}" if _undispatched(job, now) else None
+        running = job.status == JobStatus.RUNNING.value
+        return f"candlecast-{job.id}" if running or _undispatched(job, now) else None
     return marker.removeprefix("rq:") if marker.startswith("rq:") else None
 
 
@@ -564,7 +573,11 @@ def _undispatched(job: TrainingJob, now) -> bool:
     return job.status == JobStatus.QUEUED.value and job.queue_job_id is None and now - job.created_at > DISPATCH_GRACE
 
 
-def _why_stale(job: TrainingJob, now, settings: Settings, rq_verdicts: dict[str, str | None]) -> str | None:
+def _why_stale(job: TrainingJob, now, settings: Settings, rq_verdicts: dict[str, RQVerdict]) -> str | None:
+    rq_id = _rq_id(job, now, settings)
+    verdict = rq_verdicts.get(rq_id) if rq_id is not None else None  # none when Redis did not answer
+    if verdict is not None and verdict.failed:
+        return verdict.failed  # RQ's record says why; a silence says only that the runner went quiet
     if job.status == JobStatus.RUNNING.value:
         beat = job.heartbeat_at or job.started_at
         if beat is not None and now - beat > STALE_AFTER:
@@ -572,9 +585,8 @@ def _why_stale(job: TrainingJob, now, settings: Settings, rq_verdicts: dict[str,
     marker = job.queue_job_id or ""
     if marker.startswith(LOCAL_PREFIXES):
         return _local_failure(marker)  # this machine's processes: whether they live is known, not guessed
-    rq_id = _rq_id(job, now, settings)
-    if rq_id is not None:
-        return rq_verdicts.get(rq_id)  # none when Redis did not answer: heartbeat only
+    if verdict is not None:
+        return verdict.lost if job.status == JobStatus.QUEUED.value else None
     if not settings.redis_url and _undispatched(job, now) and str(job.id) not in _local_pending:
         return NEVER_DISPATCHED
     return None
@@ -608,7 +620,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _rq_verdicts(rq_ids: Sequence[str], now) -> dict[str, str | None]:
+@dataclass(frozen=True)
+class RQVerdict:
+    """What RQ says of a job, as the reason to fail its row.
+
+    failed: RQ recorded the job failed (its worker raised, or was stopped by force, where the job could not
+    write its own ending: its database gone, say); true of a queued or a running row alike.
+    lost: RQ lost the job, or started it long ago; true of a queued row only, as a flushed or restarted Redis
+    loses RQ's entry, not the worker, which goes on beating and would save its result after the job had
+    been called dead.
+    """
+
+    failed: str | None = None
+    lost: str | None = None
+
+
+def _rq_verdicts(rq_ids: Sequence[str], now) -> dict[str, RQVerdict]:
     """RQ's verdict on each job, asked in one round trip; none at all when Redis does not answer, or failed a
     moment ago (a hung Redis would cost every page refresh its socket timeout)."""
     from rq.job import Job
@@ -620,15 +647,15 @@ def _rq_verdicts(rq_ids: Sequence[str], now) -> dict[str, str | None]:
     except Exception:  # noqa: BLE001 - Redis unreachable: judge by heartbeat only
         note_redis_failure()
         return {}
-    return {rq_id: _rq_failure(queued, now) for rq_id, queued in zip(rq_ids, found, strict=True)}
+    return {rq_id: _rq_verdict(queued, now) for rq_id, queued in zip(rq_ids, found, strict=True)}
 
 
-def _rq_failure(queued, now) -> str | None:
-    """RQ's verdict on a job our row still calls queued, if it is a failure, or a start that never came."""
+def _rq_verdict(queued, now) -> RQVerdict:
+    """RQ's verdict on a job our row still calls queued or running: a failure, or a start that never came."""
     from rq.job import JobStatus as RQStatus
 
     if queued is None:
-        return "the queue lost this job (its worker was stopped or Redis was flushed)"
+        return RQVerdict(lost="the queue lost this job (its worker was stopped or Redis was flushed)")
     status = queued.get_status(refresh=False)  # as fetched: a refresh would be one more round trip per job
     if status == RQStatus.FAILED:
         try:
@@ -636,15 +663,15 @@ def _rq_failure(queued, now) -> str | None:
         except Exception:  # noqa: BLE001 - the verdict stands without its detail
             latest = None
         crash = (latest.exc_string or "").strip() if latest else ""
-        log.warning("the worker failed queued job %s: %s", queued.id, crash or "no detail")
-        return _worker_failure(crash)
+        log.warning("the worker failed job %s: %s", queued.id, crash or "no detail")
+        return RQVerdict(failed=_worker_failure(crash))
     # A worker marks our row running in its first transaction, seconds after RQ hands it the job, and
     # RQ's job entry records no progress of ours: a job RQ started long ago that our row
     # still calls queued lost its worker in between (killed, or its machine stopped).
     if status == RQStatus.STARTED and queued.started_at is not None and now - queued.started_at > STALE_AFTER:
         taken = f"{queued.started_at:%H:%M:%S} UTC"
-        return f"the worker stopped before the job began (the queue gave it to a worker at {taken})"
-    return None
+        return RQVerdict(lost=f"the worker stopped before the job began (the queue gave it to a worker at {taken})")
+    return RQVerdict()
 
 
 def _worker_failure(crash: str) -> str:
@@ -654,6 +681,8 @@ def _worker_failure(crash: str) -> str:
         return "the worker failed (its log has the details)"
     if raised[-1] == "JobTimeoutException":
         return QUEUE_TIMED_OUT
+    if raised[-1] in STOPPING_ERRORS:
+        return WORKER_STOPPED
     return f"the worker failed: {raised[-1]} (its log has the details)"
 
 

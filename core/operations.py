@@ -9,12 +9,14 @@ import sys
 from dataclasses import asdict
 from typing import TextIO
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from common.errors import BadInput
 from common.words import plural
 from core.passwords import PasswordPolicyError, check_password_policy, hash_password
 from core.redis_client import RedisState
-from core.status import SystemStatus, system_status
-from db.engine import DatabaseFileError, session_scope
+from core.status import SystemStatus, database_status, system_status
+from db.engine import DatabaseFileError, one_line, session_scope
 from db.models.accounts import Role
 from db.repositories.users import create_user
 
@@ -93,11 +95,24 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
                 password_hash=hash_password(password),
                 role=Role.ADMIN,
             )
-            print(f"admin {user.username!r} created")
+            username = user.username
     except BadInput as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_PROBLEM
+    except SQLAlchemyError as error:
+        print(f"error: {_store_problem(error)}", file=sys.stderr)
+        return EXIT_PROBLEM
+    # Only now: said inside the block, "created" came before a commit that could still fail and store nothing.
+    print(f"admin {username!r} created")
     return EXIT_OK
+
+
+def _store_problem(error: SQLAlchemyError) -> str:
+    """Why the account was not stored, in one line: what is wrong with the database where `check` would say
+    (unreachable, no schema yet: how to set it up), else the driver's first line; never the statement or its
+    parameters, the password's hash among them."""
+    problem = database_status().problem or one_line(getattr(error, "orig", None) or error)
+    return f"could not store the account: {problem}"
 
 
 def add_operations_commands(commands: argparse._SubParsersAction) -> None:

@@ -20,6 +20,7 @@ from rq import SimpleWorker
 from common.config import ConfigError, get_settings
 from common.logging import configure_logging, get_logger
 from core.redis_client import RedisState, redis_status, require_redis
+from db.engine import DatabaseFileError, get_engine
 
 # RQ drops a worker from its registry this long (+60 s) after its last heartbeat, so a killed
 # worker stops counting as "listening" within three minutes instead of RQ's default eight; a busy
@@ -68,6 +69,28 @@ class TrainingWorker(SimpleWorker):
             log.warning("Redis had forgotten worker %s: registering it again", self.name)
             self.connection.delete(self.key)  # only the heartbeat's field: register_birth refuses a live key
             self.register_birth()
+            self._restore_state()
+
+    def _restore_state(self) -> None:
+        """Write again what register_birth leaves out: the state and the job in hand.
+
+        Born again in the middle of a job, the worker counted as idle ("0 busy" in `core check`) and named
+        no current job until the job ended.
+        """
+        with self.connection.pipeline() as pipeline:
+            self.set_state(self.get_state(), pipeline=pipeline)
+            for execution in list(self.executions.values()):
+                execution.save(ttl=self._execution_ttl(execution), pipeline=pipeline)
+                pipeline.sadd(self.executions_key, execution.composite_key)
+                pipeline.expire(self.executions_key, self.worker_ttl + 60)
+            pipeline.execute()
+
+    def _execution_ttl(self, execution) -> int:
+        """The time to live RQ gave the execution (the job's timeout + 60 s), or a beat's if its job is gone too."""
+        try:
+            return self.get_heartbeat_ttl(execution.job)
+        except Exception:  # noqa: BLE001 - a flushed Redis may have lost the job as well: the beat renews it
+            return self.worker_ttl + 60
 
     def execute_job(self, job, queue) -> None:
         done = threading.Event()
@@ -133,6 +156,23 @@ def _exit_when_orphaned(parent: int) -> None:
             os._exit(3)
 
 
+def database_problem() -> str | None:
+    """Why this worker's database cannot run jobs, as `python -m core check` finds it (unreachable, no schema, an
+    old one), naming DATABASE_URL without its password; None when it can."""
+    from core.status import database_status  # it imports the job queue, which imports this module
+
+    try:
+        engine = get_engine()
+        status = database_status(engine)
+    except DatabaseFileError as error:
+        return str(error)  # names the file or folder that cannot be created
+    if status.problem is None:
+        return None
+    password = engine.url.password
+    problem = status.problem.replace(password, "***") if password else status.problem  # should a driver quote it
+    return f"DATABASE_URL {status.url}: {problem}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core.worker", description=__doc__.splitlines()[0])
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
@@ -157,6 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     status = redis_status()
     if status.state != RedisState.OK:
         print(f"Redis at REDIS_URL does not answer: {status.detail}", file=sys.stderr)
+        return 1
+    problem = database_problem()
+    if problem:
+        # A worker without its database registered as listening and failed every job it took.
+        print(f"error: {problem}", file=sys.stderr)
         return 1
     yield_cpu_to_pages()  # a worker may share its machine with the app, whose pages come first
     # A SimpleWorker runs jobs in its own process: TensorFlow loads once per worker instead of

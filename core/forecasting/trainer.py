@@ -20,7 +20,7 @@ from core.forecasting.evaluation import MASE_SPEC, figure, json_safe
 from core.forecasting.registry import save_version
 from core.forecasting.training import TrainingCancelledError, train_model
 from core.forecasting.zoo import NETWORK_KINDS, label
-from core.jobs import OPEN, QUEUE_TIMED_OUT
+from core.jobs import OPEN, QUEUE_TIMED_OUT, WORKER_STOPPED
 from db.engine import database_error_message, session_scope
 from db.models import Evaluation, TrainingJob
 from db.models.forecasting import JobStatus
@@ -67,6 +67,18 @@ class TrainingRun:
             return self._end(JobStatus.CANCELLED, message=str(cancelled))
         except Exception as error:  # noqa: BLE001 - every failure ends the job, saying why
             return self._failed(error)
+        except BaseException:
+            # RQ's forced stop (a second SIGTERM) raises SystemExit inside the job, Ctrl-C a KeyboardInterrupt: RQ
+            # records the job failed, and the row said "running" until the heartbeat rule failed it minutes later.
+            self._stopped()
+            raise
+
+    def _stopped(self) -> None:
+        """End the job failed because its worker is stopping, if the database lets it in the moment left."""
+        try:
+            self._end(JobStatus.FAILED, error=WORKER_STOPPED)
+        except Exception:  # noqa: BLE001 - logged by the scope; the reaper trusts RQ's "failed" instead
+            log.warning("job %s: the stopping worker could not mark it failed", self.job_id)
 
     def _failed(self, error: Exception) -> str:
         """End the job failed, saying why in words a page can show; called while the error is handled."""

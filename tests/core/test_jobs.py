@@ -764,3 +764,26 @@ def test_a_job_the_worker_failed_says_so_without_the_servers_address(app_databas
         failed = models.get_job(actor, job_id)
     assert (failed.status, failed.error) == ("failed", "the worker failed: ConnectionError (its log has the details)")
     assert "10.1.2.3:6379" in caplog.text
+
+
+@pytest.mark.redis
+def test_a_key_whose_job_the_queue_refused_queues_a_new_job_once_redis_is_back(app_database, monkeypatch, redis_url):
+    # The retry with the same Idempotency-Key answered the failed job again and never queued it.
+    from core.jobs import QUEUE_UNREACHABLE
+
+    use_env(monkeypatch, REDIS_URL="redis://127.0.0.1:1/0")
+    actor = make_account(app_database)
+    request = {"model_type": "median"}
+    refused = models.submit_job(actor, TICKER, request, idempotency_key="retry-after-outage")
+    assert (refused.status, refused.error) == ("failed", QUEUE_UNREACHABLE)
+    use_env(monkeypatch, REDIS_URL=redis_url, TRAINING_QUEUE=f"candlecast-test-{uuid.uuid4().hex[:8]}")
+    queued = models.submit_job(actor, TICKER, request, idempotency_key="retry-after-outage")
+    assert queued.id != refused.id
+    assert queued.status == "queued"
+    assert job(refused.id).status == "failed", "the refused job stays in the list as it ended"
+    assert models.submit_job(actor, TICKER, request, idempotency_key="retry-after-outage").id == queued.id
+    with session_scope() as session:  # as a worker leaves a job that ran and failed
+        ran = session.get(TrainingJob, queued.id)
+        ran.status, ran.error, ran.finished_at = JobStatus.FAILED.value, "no cached prices", utc_now()
+    retried = models.submit_job(actor, TICKER, request, idempotency_key="retry-after-outage")
+    assert (retried.id, retried.status) == (queued.id, "failed"), "a job that ran keeps its key: never run twice"

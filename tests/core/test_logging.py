@@ -150,6 +150,7 @@ def test_an_audited_detail_cannot_forge_a_line(tmp_path, session):
 
     configure_logging(tmp_path, "INFO", console=False)
     record_event(session=session, action="upload", status="ok", username="alice", detail=f"p.csv{FORGED}")
+    session.commit()  # an audit line is written once its row is committed
     lines = flushed_lines(tmp_path)
     assert len(lines) == 1
     assert "detail=p.csv\\n2026-12-07" in lines[0]

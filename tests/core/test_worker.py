@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 from redis import Redis
-from rq import Queue
+from rq import Queue, Worker
 from sqlalchemy.engine import URL
 
 from common.config import PROJECT_ROOT
@@ -35,12 +35,23 @@ def test_reports_unreachable_redis(monkeypatch, capsys):
     assert "does not answer" in capsys.readouterr().err
 
 
+def migrated_sqlite(folder) -> str:
+    url = URL.create("sqlite", database=str(folder / "worker.db"))
+    upgrade_to_head(url)
+    return url.render_as_string(hide_password=False)
+
+
 @pytest.mark.redis
-def test_a_burst_worker_runs_the_queued_jobs_below_the_app_and_exits(redis_url):
+def test_a_burst_worker_runs_the_queued_jobs_below_the_app_and_exits(redis_url, tmp_path):
     # In a process of its own: the worker lowers its priority for good, which must not slow the tests.
     queue_name = f"candlecast-test-{uuid.uuid4().hex[:8]}"
     queued = Queue(queue_name, connection=Redis.from_url(redis_url)).enqueue("os.getpriority", os.PRIO_PROCESS, 0)
-    environment = {**os.environ, "REDIS_URL": redis_url, "TRAINING_QUEUE": queue_name}
+    environment = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "TRAINING_QUEUE": queue_name,
+        "DATABASE_URL": migrated_sqlite(tmp_path),
+    }
     done = subprocess.run(
         [sys.executable, "-m", "core.worker", "--burst"], cwd=PROJECT_ROOT, env=environment, timeout=120
     )
@@ -48,6 +59,59 @@ def test_a_burst_worker_runs_the_queued_jobs_below_the_app_and_exits(redis_url):
     queued.refresh()
     assert queued.is_finished
     assert queued.return_value() == min(os.getpriority(os.PRIO_PROCESS, 0) + JOB_NICENESS, 19)
+
+
+def start_worker(redis_url: str, queue_name: str, database_url: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "REDIS_URL": redis_url, "TRAINING_QUEUE": queue_name, "DATABASE_URL": database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "core.worker", "--burst"],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.redis
+def test_a_worker_that_cannot_reach_its_database_refuses_to_start_without_showing_the_password(redis_url):
+    # It started, counted as a listening worker, and failed every job it took with OperationalError.
+    queue_name = f"candlecast-test-{uuid.uuid4().hex[:8]}"
+    finished = start_worker(redis_url, queue_name, "postgresql://candlecast:s3cret-word@127.0.0.1:1/candlecast")
+    assert finished.returncode == 1
+    (line,) = finished.stderr.strip().splitlines()
+    assert line.startswith("error: DATABASE_URL postgresql+psycopg2://candlecast:***@127.0.0.1:1/candlecast: ")
+    assert ": database unreachable: OperationalError: " in line
+    assert "s3cret-word" not in finished.stdout + finished.stderr
+    assert not Worker.all(queue=Queue(queue_name, connection=Redis.from_url(redis_url))), "never registered"
+
+
+@pytest.mark.redis
+def test_a_worker_on_a_database_without_its_schema_says_how_to_set_it_up(redis_url, tmp_path):
+    queue_name = f"candlecast-test-{uuid.uuid4().hex[:8]}"
+    empty = URL.create("sqlite", database=str(tmp_path / "empty.db")).render_as_string(hide_password=False)
+    finished = start_worker(redis_url, queue_name, empty)
+    assert finished.returncode == 1
+    assert finished.stderr.strip().splitlines() == [
+        f"error: DATABASE_URL {empty}: database has no schema yet: run `python -m db setup`"
+    ]
+
+
+@pytest.mark.redis
+def test_a_worker_on_a_database_behind_the_code_says_to_migrate(redis_url, tmp_path):
+    from sqlalchemy import create_engine, text
+
+    queue_name = f"candlecast-test-{uuid.uuid4().hex[:8]}"
+    database = migrated_sqlite(tmp_path)
+    engine = create_engine(database)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    engine.dispose()
+    finished = start_worker(redis_url, queue_name, database)
+    assert finished.returncode == 1
+    (line,) = finished.stderr.strip().splitlines()
+    assert line.startswith(f"error: DATABASE_URL {database}: database is at revision 0001, code expects ")
+    assert line.endswith(": run `python -m db setup`")
 
 
 def test_a_job_process_stops_when_the_app_that_started_it_is_gone(tmp_path, monkeypatch):
