@@ -162,23 +162,17 @@ class TrainingRun:
             return self._end(
                 JobStatus.CANCELLED, message=f"cancelled after window {len(result.windows)} of {settings.windows}"
             )
-        with session_scope(self.sessions, action="save walk-forward") as session:
-            job = self._finishing(session)
-            if job.status != JobStatus.RUNNING.value:
-                return job.status
-            add_evaluation(
-                session=session,
-                evaluation=Evaluation(
-                    user_id=actor.user_id,
-                    ticker=ticker,
-                    kind="walkforward",
-                    config={"training": config.model_dump(mode="json"), "walkforward": self._walkforward_settings},
-                    metrics=result.metrics | {"seconds": round(result.seconds, 1)},
-                    windows=result.windows,
-                ),
-            )
-            self._succeed(job, f"walk-forward over {result.metrics['days']} days: {result.metrics['verdict']}")
-        return JobStatus.SUCCEEDED.value
+        return self._store_evaluation(
+            Evaluation(
+                user_id=actor.user_id,
+                ticker=ticker,
+                kind="walkforward",
+                config={"training": config.model_dump(mode="json"), "walkforward": self._walkforward_settings},
+                metrics=result.metrics | {"seconds": round(result.seconds, 1)},
+                windows=result.windows,
+            ),
+            f"walk-forward over {result.metrics['days']} days: {result.metrics['verdict']}",
+        )
 
     def _leaderboard(self, actor: Actor, ticker: str, config: TrainingConfig, prices) -> str:
         """Every model type on this ticker in one job, stored as an evaluation of kind "leaderboard"."""
@@ -194,22 +188,27 @@ class TrainingRun:
                 on_epoch=self._model_type_epoch,
             )
         )
-        with session_scope(self.sessions, action="save leaderboard") as session:
+        return self._store_evaluation(
+            Evaluation(
+                user_id=actor.user_id,
+                ticker=ticker,
+                kind="leaderboard",
+                config={"training": config.model_dump(mode="json")},
+                metrics={"models": rows, "sorted_by": "validation_mase"},
+                windows=[],
+            ),
+            f"leaderboard of {len(rows)} model types: best on validation {label(rows[0]['kind'])}",
+        )
+
+    def _store_evaluation(self, evaluation: Evaluation, message: str) -> str:
+        """Store the job's evaluation and succeed it in one transaction, unless it was failed or cancelled
+        while it ran (then its status, and nothing stored)."""
+        with session_scope(self.sessions, action=f"save {evaluation.kind}") as session:
             job = self._finishing(session)
             if job.status != JobStatus.RUNNING.value:
                 return job.status
-            add_evaluation(
-                session=session,
-                evaluation=Evaluation(
-                    user_id=actor.user_id,
-                    ticker=ticker,
-                    kind="leaderboard",
-                    config={"training": config.model_dump(mode="json")},
-                    metrics={"models": rows, "sorted_by": "validation_mase"},
-                    windows=[],
-                ),
-            )
-            self._succeed(job, f"leaderboard of {len(rows)} model types: best on validation {label(rows[0]['kind'])}")
+            add_evaluation(session=session, evaluation=evaluation)
+            self._succeed(job, message)
         return JobStatus.SUCCEEDED.value
 
     def _finishing(self, session: Session) -> TrainingJob:
