@@ -21,6 +21,9 @@ from ui.text import plain
 LATEST_KEY = "latest_forecast"
 LEDGER_KEY = "ledger_as_read"
 CHART_TICKERS = 4
+# Rows of the ledger the table shows, newest first. The whole of a heavy user's ledger (20,000 rows, 3 MB) went
+# to the browser on every run, whatever was clicked; the scoreboard and the CSV download still take every row.
+LEDGER_ROWS_SHOWN = 1_000
 
 
 def render_predict(actor: Actor, view: forecasts.PredictionsView) -> None:
@@ -186,7 +189,14 @@ def render_ledger(actor: Actor, template: str) -> None:
         "is; it differs from the close as traded only across a split or dividend between the two days."
     )
     # The version's id is for joining a download to versions elsewhere; on the page the Model column names it.
-    show_readable(shown.drop(columns=["id", "model_type", "confidence_score", "model_version_id"]))
+    show_readable(
+        shown.head(LEDGER_ROWS_SHOWN).drop(columns=["id", "model_type", "confidence_score", "model_version_id"])
+    )
+    if len(shown) > LEDGER_ROWS_SHOWN:
+        st.caption(
+            f"The table shows the newest {LEDGER_ROWS_SHOWN:,} of these {len(shown):,} predictions; "
+            "the CSV download holds all of them."
+        )
     csv_download("Download the ledger (CSV)", shown.drop(columns=["id"]), "ledger.csv")
 
 

@@ -7,6 +7,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -308,40 +309,51 @@ def scoreboard(ledger: pd.DataFrame) -> pd.DataFrame:
     # Each version's name is its own, a deleted one's too ("SPX v2 · ridge, deleted"): keyed on it, two
     # versions' forecasts for the same days are never taken for copies of one.
     matured = matured.drop_duplicates(["model", "made", "due"])
-    rows = []
-    for model, group in matured.groupby("model"):
-        actual, predicted, base = (group[c].to_numpy(float) for c in ("actual_value", "predicted_value", "base_close"))
-        inside = (actual >= group["lower"].to_numpy(float)) & (actual <= group["upper"].to_numpy(float))
-        one_day = group[group["one_day"]]
+    # Sorted by model as groupby would group them, each model's rows in their order: its rows are then a slice
+    # of each column's array. Grouped by pandas, taking 300 models' rows and columns apart cost 0.2 s.
+    matured = matured[matured["model"].notna()].sort_values("model", kind="stable")
+    models = matured["model"].to_numpy()
+    columns = {
+        c: matured[c].to_numpy(float) for c in ("actual_value", "predicted_value", "base_close", "lower", "upper")
+    }
+    one_days = matured["one_day"].to_numpy(bool)
+    starts = np.flatnonzero(models[1:] != models[:-1]) + 1
+    scored = []  # each model's scores but the direction's p-value, with the hits and days it is of
+    for start, end in pairwise([0, *starts.tolist(), len(models)] if len(models) else []):
+        actual, predicted, base, lower, upper = (values[start:end] for values in columns.values())
+        inside = (actual >= lower) & (actual <= upper)
+        one_day = one_days[start:end]
         # Both tests take the one-day forecasts alone, for the same reason: overlapping days counted as
         # independent tosses made an always-up model "right about direction" far beyond chance.
-        day_actual, day_predicted, day_base = (
-            one_day[c].to_numpy(float) for c in ("actual_value", "predicted_value", "base_close")
-        )
-        if len(one_day):
+        day_actual, day_predicted, day_base = actual[one_day], predicted[one_day], base[one_day]
+        dm_days = len(day_actual)
+        if dm_days:
             rate, hits, days = metrics.directional_accuracy(day_actual - day_base, day_predicted - day_base)
             _, dm_pvalue, said = judged(day_actual, day_predicted, day_base)
         else:  # every matured row of the model is a later day of a run whose first day waits for its close
             rate, hits, days, dm_pvalue, said = float("nan"), 0, 0, float("nan"), NO_ONE_DAY_FORECAST_YET
-        if len(one_day) < MIN_SCOREBOARD_DAYS:
+        if dm_days < MIN_SCOREBOARD_DAYS:
             dm_pvalue = float("nan")
             if said != SAME_AS_PERSISTENCE:  # a fact of the forecasts themselves, true from the first day
-                said = _too_few_to_test(len(one_day))
-        rows.append(
-            Scoreboard(
-                model=str(model),
-                predictions=len(group),
-                mae=metrics.mae(actual, predicted),
-                persistence_mae=metrics.mae(actual, base),
-                mase=metrics.mase(actual, predicted, base),
-                hit_rate=rate,
-                hit_p_value=metrics.direction_p_value(hits, days),
-                coverage=float(np.mean(inside)),
-                dm_days=len(one_day),
-                dm_pvalue=dm_pvalue,
-                verdict=said,
-            )
-        )
+                said = _too_few_to_test(dm_days)
+        scores = {
+            "model": str(models[start]),
+            "predictions": end - start,
+            "mae": metrics.mae(actual, predicted),
+            "persistence_mae": metrics.mae(actual, base),
+            "mase": metrics.mase(actual, predicted, base),
+            "hit_rate": rate,
+            "coverage": float(np.mean(inside)),
+            "dm_days": dm_days,
+            "dm_pvalue": dm_pvalue,
+            "verdict": said,
+        }
+        scored.append((scores, hits, days))
+    # Every model's p-value in one call: one at a time, a long ledger's 300 models took a scipy call each.
+    p_values = metrics.direction_p_values(
+        np.array([hits for _, hits, _ in scored], dtype=int), np.array([days for _, _, days in scored], dtype=int)
+    )
+    rows = [Scoreboard(**scores, hit_p_value=float(p)) for (scores, _, _), p in zip(scored, p_values, strict=True)]
     return pd.DataFrame([vars(row) for row in rows], columns=list(Scoreboard.__dataclass_fields__))
 
 

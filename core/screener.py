@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from core.data.quality import problems_of
+from core.data.quality import problems_of, reported_splits_of
 from core.indicator_store import latest_rows
+from db.models.market import PriceSeriesVersion
 from db.repositories.actor import Actor
 from db.repositories.indicators import read_latest
 from db.repositories.prices import read_actions_of, read_prices_of
@@ -102,24 +107,119 @@ def _recent_closes(history: pd.DataFrame, tickers: pd.Series, *, column: str) ->
 def screen(*, session: Session, actor: Actor, criteria: Criteria, today: date | None = None) -> pd.DataFrame:
     """Run the criteria over every ticker the actor can see: one query over one row per ticker.
 
-    Then one read of the matches' prices gives their sparklines and, in PROBLEMS, what the
-    data-quality report finds in each match's own last year up to its last bar (staleness aside), or None.
+    Then each match's sparkline and, in PROBLEMS, what the data-quality report finds in its own last year
+    up to its last bar (staleness aside), or None: kept from an earlier screen while the prices the actor
+    sees of it and its splits are unchanged, else worked out from one read of those matches' prices.
     """
     result = screen_latest(read_latest(session=session, actor=actor), criteria)
     tickers = [str(ticker) for ticker in result["ticker"]]
-    if tickers:
-        # From the oldest match's year on, not whole histories: every ticker may match. One read for all.
-        last_bars = pd.Series(pd.to_datetime(result["date"]).to_numpy(), index=tickers)
-        year_starts = last_bars - pd.Timedelta(days=QUALITY_DAYS)
-        start = year_starts.min().date()
-        prices = read_prices_of(session=session, actor=actor, tickers=tickers, start=start)
-        # Each judged on its own year: a ticker that stopped long ago must not pull in a fresh one's old gaps.
-        prices = prices[prices["date"] >= prices["ticker"].map(year_starts)]
-        actions = read_actions_of(session=session, actor=actor, tickers=tickers)
-        flagged = problems_of(prices, actions, tickers=tickers, today=today or date.today())
-    else:
-        prices, flagged = pd.DataFrame(columns=["ticker", "adjusted_close"]), {}
-    # Adjusted, as the screened indicators are (core.indicator_store): a split is no cliff here either.
-    result["recent"] = _recent_closes(prices, result["ticker"], column="adjusted_close")
-    result[PROBLEMS] = [("; ".join(flagged[ticker]) if ticker in flagged else None) for ticker in tickers]
+    last_bars = pd.Series(pd.to_datetime(result["date"]).to_numpy(), index=tickers)
+    # Versions before prices: a write landing between the two reads leaves its flags under the older
+    # version, worked out again on the next screen, never the older flags under the new version.
+    versions = _series_versions(session, actor, tickers)
+    actions = read_actions_of(session=session, actor=actor, tickers=tickers) if tickers else None
+    splits = reported_splits_of(actions) if actions is not None else {}
+    keys = {
+        ticker: (ticker, versions.get(ticker), last_bars[ticker], tuple(splits.get(ticker, ()))) for ticker in tickers
+    }
+    found = _MATCH_FLAGS.get({ticker: key for ticker, key in keys.items() if key[1] is not None})
+    missing = [ticker for ticker in tickers if ticker not in found]
+    if missing:
+        worked_out = _flags_of(session, actor, missing, last_bars[missing], actions, today or date.today())
+        _MATCH_FLAGS.put({keys[ticker]: flags for ticker, flags in worked_out.items() if keys[ticker][1] is not None})
+        found |= worked_out
+    result["recent"] = [None if found[ticker].recent is None else found[ticker].recent.tolist() for ticker in tickers]
+    result[PROBLEMS] = [found[ticker].problems for ticker in tickers]
     return result.replace({np.nan: None})
+
+
+@dataclass(frozen=True)
+class MatchFlags:
+    """What the screener shows of a match beside its indicators: its sparkline and its data problems (None: none)."""
+
+    recent: np.ndarray | None  # read-only: shared by every screen that finds it kept
+    problems: str | None
+
+
+def _flags_of(
+    session: Session, actor: Actor, tickers: list[str], last_bars: pd.Series, actions: pd.DataFrame, today: date
+) -> dict[str, MatchFlags]:
+    """The flags of these matches from one read of their prices, from the oldest match's year on."""
+    # From the oldest match's year on, not whole histories: every ticker may match. One read for all.
+    year_starts = last_bars - pd.Timedelta(days=QUALITY_DAYS)
+    prices = read_prices_of(session=session, actor=actor, tickers=tickers, start=year_starts.min().date())
+    # Each judged on its own year: a ticker that stopped long ago must not pull in a fresh one's old gaps.
+    prices = prices[prices["date"] >= prices["ticker"].map(year_starts)]
+    flagged = problems_of(prices, actions[actions["ticker"].isin(tickers)], tickers=tickers, today=today)
+    # Adjusted, as the screened indicators are (core.indicator_store): a split is no cliff here either.
+    recent = _recent_closes(prices, pd.Series(tickers), column="adjusted_close")
+    return {
+        ticker: MatchFlags(_read_only(closes), "; ".join(flagged[ticker]) if ticker in flagged else None)
+        for ticker, closes in zip(tickers, recent, strict=True)
+    }
+
+
+def _read_only(closes: list[float] | None) -> np.ndarray | None:
+    if closes is None:
+        return None
+    kept = np.array(closes, dtype=float)
+    kept.flags.writeable = False
+    return kept
+
+
+SeriesVersions = tuple[uuid.UUID | None, uuid.UUID | None]  # of the shared prices and of the actor's own
+
+
+def _series_versions(session: Session, actor: Actor, tickers: list[str]) -> dict[str, SeriesVersions]:
+    """The versions of the series each ticker's prices come from for the actor; a ticker with none is left out.
+
+    Every write of prices gives its series a new random version (db.repositories.prices), so equal versions
+    are equal prices, in this database or any other this process reads.
+    """
+    if not tickers:
+        return {}
+    query = select(PriceSeriesVersion.ticker, PriceSeriesVersion.owner_id, PriceSeriesVersion.version).where(
+        PriceSeriesVersion.ticker.in_(tickers),
+        or_(PriceSeriesVersion.owner_id.is_(None), PriceSeriesVersion.owner_id == actor.user_id),
+    )
+    shared: dict[str, uuid.UUID] = {}
+    own: dict[str, uuid.UUID] = {}
+    for ticker, owner_id, version in session.execute(query):
+        (shared if owner_id is None else own)[ticker] = version
+    return {ticker: (shared.get(ticker), own.get(ticker)) for ticker in shared.keys() | own.keys()}
+
+
+class _KeptFlags:
+    """Flags of the latest screened matches by (ticker, series versions, last bar, splits); shared by threads.
+
+    A match-all screen of 400 tickers read a year of prices of each and judged it on every click (a
+    second): kept, a screen reads only the versions of what it shows. Bounded, oldest out first.
+    """
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self._kept: OrderedDict[tuple, MatchFlags] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, keys: dict[str, tuple]) -> dict[str, MatchFlags]:
+        found = {}
+        with self._lock:
+            for ticker, key in keys.items():
+                flags = self._kept.get(key)
+                if flags is not None:
+                    self._kept.move_to_end(key)
+                    found[ticker] = flags
+        return found
+
+    def put(self, flags: dict[tuple, MatchFlags]) -> None:
+        with self._lock:
+            self._kept.update(flags)
+            for key in flags:
+                self._kept.move_to_end(key)
+            while len(self._kept) > self.most:
+                self._kept.popitem(last=False)
+
+
+# A match-all screen of a few thousand tickers, a handful of users' own uploads beside; 60 closes and a
+# sentence or two each, about 6 MB when full.
+_MATCH_FLAGS = _KeptFlags(5_000)

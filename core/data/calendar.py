@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import warnings
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -223,16 +223,37 @@ def last_closed_session(now: datetime, ticker: str) -> date:
     from 21:00 UTC (18:00 on an early close), a coin's at midnight UTC; see session_end. Past the calendar's
     published horizon the session is the weekday before now's day in UTC, close times unknown.
     """
-    calendar = calendar_for(ticker)
+    code = exchange_for(ticker)
     moment = _instant(now)
+    # Pages ask for every ticker on every run (the Tickers page's Freshness column, the screener): the walk
+    # costs up to a millisecond, and its answer is the exchange's. So it is kept per exchange and minute: the
+    # answer changes only at a close or a UTC midnight, and none falls between an instant and its whole minute.
+    step = _close_step(code)
+    return _last_closed_session_of(code, moment.floor(step) if step else moment)
+
+
+@lru_cache(maxsize=4096)
+def _last_closed_session_of(code: str, moment: pd.Timestamp) -> date:
+    calendar = _calendar(code)
     today = moment.tz_localize(None).normalize()
     if today - pd.Timedelta(days=1) > calendar.last_session:
         return _weekdays(calendar).rollback(today - pd.Timedelta(days=1)).date()
     # A session closes on the UTC day it is named after or later: none named after today has closed.
     session = calendar.date_to_session(min(today, calendar.last_session), direction="previous")
-    while session_end(session.date(), ticker) > moment:
+    while _session_end_on(calendar, session) > moment:
         session = calendar.previous_session(session)
     return session.date()
+
+
+@cache
+def _close_step(code: str) -> pd.Timedelta | None:
+    """A minute when every close of the exchange's calendar falls on a whole minute (all of them do), else None.
+
+    Flooring an instant to it then moves it past no close and no midnight, so the floored instant has the
+    same newest closed session as the instant itself.
+    """
+    closes = pd.DatetimeIndex(_calendar(code).closes)
+    return pd.Timedelta(minutes=1) if (closes == closes.floor("min")).all() else None
 
 
 def _instant(now: datetime) -> pd.Timestamp:
@@ -248,8 +269,10 @@ def session_end(day: date, ticker: str) -> pd.Timestamp:
     A day the calendar has no session for (a bar the provider dates on a holiday) ends at midnight
     where the exchange is: no close is published for it.
     """
-    calendar = calendar_for(ticker)
-    session = pd.Timestamp(day)
+    return _session_end_on(calendar_for(ticker), pd.Timestamp(day))
+
+
+def _session_end_on(calendar: ExchangeCalendar, session: pd.Timestamp) -> pd.Timestamp:
     if calendar.first_session <= session <= calendar.last_session and calendar.is_session(session):
         return calendar.session_close(session)
     return (session + pd.Timedelta(days=1)).tz_localize(calendar.tz).tz_convert("UTC")

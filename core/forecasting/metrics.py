@@ -65,11 +65,28 @@ def directional_accuracy(actual_change, predicted_change) -> tuple[float, int, i
 
 def direction_p_value(hits: int, days: int) -> float:
     """One-sided binomial p-value of at least `hits` right directions in `days` tosses of a fair coin."""
-    if days == 0:
-        return float("nan")
-    from scipy.stats import binomtest  # scipy.stats takes half a second: not on every page that names a model
+    return float(direction_p_values(np.array([hits]), np.array([days]))[0])
 
-    return float(binomtest(hits, days, 0.5, alternative="greater").pvalue)
+
+def direction_p_values(hits: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """direction_p_value of each pair of counts at once (NaN where there are no days): a scoreboard's models.
+
+    scipy.stats.binomtest(hits, days, 0.5, alternative="greater") of each, to its last digits or so, as the
+    binomial tail P(X > hits - 1) of scipy.special: it loads in a fraction of the time scipy.stats takes (most
+    of a second on a page's first run), and one call covers every model.
+    """
+    hits, days = np.asarray(hits), np.asarray(days)
+    if hits.shape != days.shape:
+        raise ValueError(f"direction p-values need as many hits as days, got {hits.size} and {days.size}")
+    impossible = (hits < 0) | (hits > days)
+    if impossible.any():
+        first = int(np.flatnonzero(impossible)[0])
+        raise ValueError(f"hits must be 0 to the days counted, got {hits[first]} hits in {days[first]} days")
+    from scipy.special import bdtrc
+
+    # bdtrc is undefined below its support; no hits is "at least 0 right", which is certain.
+    tail = bdtrc(np.maximum(hits - 1, 0), days, 0.5)
+    return np.where(days == 0, np.nan, np.where(hits == 0, 1.0, tail))
 
 
 def diebold_mariano(actual, predicted, benchmark) -> tuple[float, float]:
@@ -93,7 +110,7 @@ def diebold_mariano(actual, predicted, benchmark) -> tuple[float, float]:
         return math.copysign(math.inf, mean), 0.0
     statistic = mean / np.sqrt(variance / n)
     statistic *= np.sqrt((n - 1) / n)  # HLN with h = 1: sqrt((n + 1 - 2h + h(h - 1)/n) / n)
-    from scipy.stats import t as student_t
+    from scipy.special import stdtr  # what scipy.stats.t.sf computes, without loading scipy.stats
 
-    p_value = 2 * student_t.sf(abs(statistic), df=n - 1)
+    p_value = 2 * stdtr(n - 1, -abs(statistic))
     return float(statistic), float(p_value)

@@ -39,8 +39,8 @@ def get_api_key_by_hash(*, session: Session, key_hash: str) -> ApiKey | None:
 
 
 def revoke_api_key(*, session: Session, actor: Actor, key_id: uuid.UUID) -> ApiKey | None:
-    """Deactivate one of the actor's own active keys (an admin's too: keys are personal) and return it; None when there is
-    none, so a second revocation is refused rather than reported done again."""
+    """Deactivate one of the actor's own active keys (an admin's too: keys are personal) and return it; None
+    when there is none, so a second revocation is refused rather than reported done again."""
     query = select(ApiKey).where(ApiKey.id == key_id, own_rows(ApiKey.user_id, actor), ApiKey.is_active)
     key = session.scalar(query)
     if key is None:

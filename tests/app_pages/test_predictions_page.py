@@ -361,3 +361,59 @@ def test_predict_sits_under_the_whole_row_and_the_form_holds_model_and_days(data
     for widget in ("Model", "Trading days ahead"):
         assert "form" in ancestors_of(at._tree, lambda e, w=widget: getattr(e, "label", None) == w)
     assert "form" not in ancestors_of(at._tree, lambda e: getattr(e, "label", None) == "Ticker")
+
+
+def test_a_long_ledger_shows_its_newest_rows_and_its_download_holds_every_row(database, monkeypatch):
+    # Every run sent the whole ledger to the browser: 20,000 rows, 3 MB, on each click of any widget.
+    import csv
+    import datetime
+    import io
+
+    import pandas as pd
+    from sqlalchemy import insert
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    from app_pages.predictions import LEDGER_ROWS_SHOWN
+    from db.models import Prediction
+
+    actor = with_model(database)
+    total = LEDGER_ROWS_SHOWN + 25
+    first, day = datetime.date(2015, 1, 1), datetime.timedelta(days=1)
+    rows = [
+        {
+            "user_id": actor.user_id, "ticker": "SPX", "model_version_number": 1, "model_type": "median",
+            "prediction_date": first + n * day, "target_date": first + (n + 1) * day,
+            "base_close": 100.0, "predicted_value": 101.0 + n, "lower": 95.0, "upper": 105.0 + n,
+        }
+        for n in range(total)
+    ]  # fmt: skip
+    with session_scope() as session:
+        session.execute(insert(Prediction), rows)
+    downloads = {}
+    real = MediaFileManager.add_deferred
+
+    def kept(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        downloads[file_name] = data_callable  # written when the button is pressed: pressed here
+        return real(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", kept)
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert len(table) == LEDGER_ROWS_SHOWN
+    newest = {first + (n + 1) * day for n in range(total - LEDGER_ROWS_SHOWN, total)}
+    assert {day.date() for day in pd.to_datetime(table["Target day"])} == newest
+    shown = f"The table shows the newest {LEDGER_ROWS_SHOWN:,} of these {total:,} predictions"
+    assert any(c.value.startswith(shown) and "the CSV download holds all of them" in c.value for c in at.caption)
+    written = list(csv.DictReader(io.StringIO(downloads["ledger.csv"]().decode("utf-8"))))
+    assert len(written) == total
+    assert {row["target_date"] for row in written} == {str(row["target_date"]) for row in rows}
+    # Chosen tickers narrow the rows and the count alike; under the limit, no word about one.
+    next(m for m in at.multiselect if m.label == "Tickers").set_value(["SPX"]).run()
+    assert len(at.dataframe[-1].value) == LEDGER_ROWS_SHOWN
+    with session_scope() as session:
+        session.execute(insert(Prediction), [{**rows[0], "ticker": "ACME"}])
+    at.run()
+    next(m for m in at.multiselect if m.label == "Tickers").set_value(["ACME"]).run()
+    assert len(at.dataframe[-1].value) == 1
+    assert not any(c.value.startswith("The table shows the newest") for c in at.caption)

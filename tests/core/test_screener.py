@@ -103,9 +103,10 @@ def test_screen_over_the_database_reads_latest_rows_then_the_matches(session, en
 
     with recorded_statements(engine, monkeypatch, repository, prices) as statements:
         result = screen(session=session, actor=actor, criteria=Criteria(close_below_ema200=True))
-    # One read of the screened rows, then the matches' prices and actions for their quality flags.
-    assert len(statements) == 3
+    # One read of the screened rows, then the matches' series versions, actions and prices for their flags.
+    assert len(statements) == 4
     assert "latest_indicators" in statements[0].lower()
+    assert "historical_data" in statements[-1].lower()
     assert {"AAA", "BBB"} <= set(result["ticker"])  # 2018 closed below its 200-day EMA
     stored = read_indicators(session=session, actor=actor, ticker="AAA")
     assert stored["rsi_14"].iloc[-1] == pytest.approx(result.set_index("ticker").loc["AAA", "rsi_14"])
@@ -169,3 +170,75 @@ def test_a_ticker_with_a_month_of_prices_has_no_year_median_to_be_above(session)
     result = screen(session=session, actor=actor, criteria=Criteria(hv_above_year_median=True))
     assert "YOUNGQ" not in set(result["ticker"])
     assert "YEARQ" in set(result["ticker"])
+
+
+def test_a_screen_again_reads_no_prices_until_they_change(session, engine, monkeypatch):
+    """A match-all screen of 400 tickers read a year of each and judged its quality on every click: a second."""
+    actor = Actor.of(create_user(session=session, username="ria", email="ria@example.com", password_hash="x"))
+    bars = normalise_provider_frame(gspc_2018_frame()).frame
+    silent = bars.copy()
+    silent.loc[silent.index[100:103], "volume"] = 0
+    for ticker, frame in (("CLEANR", bars), ("SILENTR", silent)):
+        upsert_prices(session=session, frame=frame, ticker=ticker, owner_id=None, source="yahoo")
+        refresh_indicators(session=session, ticker=ticker, owner_id=None)
+    first = screen(session=session, actor=actor, criteria=Criteria())
+    import db.repositories.indicators as repository
+    import db.repositories.prices as prices
+
+    with recorded_statements(engine, monkeypatch, repository, prices) as statements:
+        again = screen(session=session, actor=actor, criteria=Criteria())
+    assert not [statement for statement in statements if "historical_data" in statement.lower()]
+    pd.testing.assert_frame_equal(again, first)
+    assert again.set_index("ticker").loc["SILENTR", "data problems"].startswith("3 days with zero volume: ")
+
+    # New prices of CLEANR, with silent days of their own: the next screen judges them.
+    quiet = bars.assign(close=bars["close"] * 1.01, adjusted_close=bars["adjusted_close"] * 1.01)
+    quiet.loc[quiet.index[200:202], "volume"] = 0
+    upsert_prices(session=session, frame=quiet, ticker="CLEANR", owner_id=None, source="yahoo")
+    refresh_indicators(session=session, ticker="CLEANR", owner_id=None)
+    changed = screen(session=session, actor=actor, criteria=Criteria()).set_index("ticker")
+    assert changed.loc["CLEANR", "data problems"].startswith("2 days with zero volume: ")
+    assert changed.loc["CLEANR", "recent"] == pytest.approx((bars["close"] * 1.01).tail(60).round(4).tolist())
+    assert changed.loc["SILENTR", "data problems"] == first.set_index("ticker").loc["SILENTR", "data problems"]
+
+
+def test_each_user_s_screen_judges_the_prices_they_see(session):
+    shared_bars = normalise_provider_frame(gspc_2018_frame()).frame
+    silent = shared_bars.copy()
+    silent.loc[silent.index[100:103], "volume"] = 0
+    upsert_prices(session=session, frame=silent, ticker="OWNR", owner_id=None, source="yahoo")
+    refresh_indicators(session=session, ticker="OWNR", owner_id=None)
+    ann, ben = (
+        Actor.of(create_user(session=session, username=name, email=f"{name}@example.com", password_hash="x"))
+        for name in ("ann", "ben")
+    )
+    assert screen(session=session, actor=ann, criteria=Criteria()).set_index("ticker").loc["OWNR", "data problems"]
+    # Ben uploads his own, complete prices of the ticker: his screen judges them, Ann's the shared ones still.
+    upsert_prices(session=session, frame=shared_bars, ticker="OWNR", owner_id=ben.user_id, source="upload")
+    refresh_indicators(session=session, ticker="OWNR", owner_id=ben.user_id)
+    assert (
+        screen(session=session, actor=ben, criteria=Criteria()).set_index("ticker").loc["OWNR", "data problems"] is None
+    )
+    ann_again = screen(session=session, actor=ann, criteria=Criteria()).set_index("ticker")
+    assert ann_again.loc["OWNR", "data problems"].startswith("3 days with zero volume: ")
+
+
+def test_a_rejected_split_leaves_the_flags_on_the_next_screen(session):
+    # A rejection stores a 1:1 split and changes no price: the flags still follow it.
+    from db.repositories.prices import replace_actions
+
+    actor = Actor.of(create_user(session=session, username="sia2", email="sia2@example.com", password_hash="x"))
+    bars = normalise_provider_frame(gspc_2018_frame()).frame
+    halved = bars.copy()
+    before = halved.index[:150]
+    for column in ("open", "high", "low", "close", "adjusted_close"):
+        halved.loc[before, column] = halved.loc[before, column] * 2  # as if a 2:1 split had not been adjusted
+    upsert_prices(session=session, frame=halved, ticker="SPLITR", owner_id=None, source="yahoo")
+    refresh_indicators(session=session, ticker="SPLITR", owner_id=None)
+    day = pd.Timestamp(halved["date"].iloc[150]).date()
+    flagged = screen(session=session, actor=actor, criteria=Criteria()).set_index("ticker")
+    assert f"1 possible split to confirm: {day}" in flagged.loc["SPLITR", "data problems"]
+    rejection = pd.DataFrame({"date": [day], "kind": ["split"], "value": [1.0]})
+    replace_actions(session=session, ticker="SPLITR", owner_id=None, actions=rejection, source="rejected")
+    after = screen(session=session, actor=actor, criteria=Criteria()).set_index("ticker")
+    assert "possible split" not in (after.loc["SPLITR", "data problems"] or "")
