@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core.data.quality import problems_of, reported_splits_of
 from core.indicator_store import latest_rows
-from db.models.market import PriceSeriesVersion
 from db.repositories.actor import Actor
 from db.repositories.indicators import read_latest
-from db.repositories.prices import read_actions_of, read_prices_of
+from db.repositories.prices import read_actions_of, read_prices_of, series_versions_of
 
 PROBLEMS = "data problems"
 SPARKLINE_DAYS = 60
@@ -116,7 +113,10 @@ def screen(*, session: Session, actor: Actor, criteria: Criteria, today: date | 
     last_bars = pd.Series(pd.to_datetime(result["date"]).to_numpy(), index=tickers)
     # Versions before prices: a write landing between the two reads leaves its flags under the older
     # version, worked out again on the next screen, never the older flags under the new version.
-    versions = _series_versions(session, actor, tickers)
+    versions = {
+        ticker: (seen.get(None), seen.get(actor.user_id))  # the shared series and the actor's own
+        for ticker, seen in series_versions_of(session=session, actor=actor, tickers=tickers).items()
+    }
     actions = read_actions_of(session=session, actor=actor, tickers=tickers) if tickers else None
     splits = reported_splits_of(actions) if actions is not None else {}
     keys = {
@@ -165,28 +165,6 @@ def _read_only(closes: list[float] | None) -> np.ndarray | None:
     kept = np.array(closes, dtype=float)
     kept.flags.writeable = False
     return kept
-
-
-SeriesVersions = tuple[uuid.UUID | None, uuid.UUID | None]  # of the shared prices and of the actor's own
-
-
-def _series_versions(session: Session, actor: Actor, tickers: list[str]) -> dict[str, SeriesVersions]:
-    """The versions of the series each ticker's prices come from for the actor; a ticker with none is left out.
-
-    Every write of prices gives its series a new random version (db.repositories.prices), so equal versions
-    are equal prices, in this database or any other this process reads.
-    """
-    if not tickers:
-        return {}
-    query = select(PriceSeriesVersion.ticker, PriceSeriesVersion.owner_id, PriceSeriesVersion.version).where(
-        PriceSeriesVersion.ticker.in_(tickers),
-        or_(PriceSeriesVersion.owner_id.is_(None), PriceSeriesVersion.owner_id == actor.user_id),
-    )
-    shared: dict[str, uuid.UUID] = {}
-    own: dict[str, uuid.UUID] = {}
-    for ticker, owner_id, version in session.execute(query):
-        (shared if owner_id is None else own)[ticker] = version
-    return {ticker: (shared.get(ticker), own.get(ticker)) for ticker in shared.keys() | own.keys()}
 
 
 class _KeptFlags:

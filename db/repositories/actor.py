@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, or_, true
 from sqlalchemy.orm import InstrumentedAttribute
 
 from db.models import User
@@ -38,3 +38,8 @@ def owned_by(owner_column: InstrumentedAttribute[uuid.UUID], actor: Actor) -> Co
 def own_rows(owner_column: InstrumentedAttribute[uuid.UUID], actor: Actor) -> ColumnElement[bool]:
     """Rows that are the actor's own, admin or not (keys, preferences: personal things)."""
     return owner_column == actor.user_id
+
+
+def shared_or_own(owner_column: InstrumentedAttribute[uuid.UUID | None], actor: Actor) -> ColumnElement[bool]:
+    """Market data the actor sees: the shared rows (no owner) and their own uploads, admin or not."""
+    return or_(owner_column.is_(None), owner_column == actor.user_id)

@@ -27,7 +27,7 @@ from db.pg_copy import (
     texts_field,
     uuid7_bytes,
 )
-from db.repositories.actor import Actor
+from db.repositories.actor import Actor, shared_or_own
 from db.repositories.prices import copy_binary, own_over_shared, prefer_own_rows, read_query_csv
 from db.sqlite_rows import date_texts, execute_many, timestamp_text, uuid_text, uuid_texts
 from db.types import utc_now
@@ -216,7 +216,7 @@ def read_indicators(
 
 
 def _visible(table, actor: Actor) -> ColumnElement[bool]:
-    return or_(table.owner_id.is_(None), table.owner_id == actor.user_id)
+    return shared_or_own(table.owner_id, actor)
 
 
 LATEST_COLUMNS = (

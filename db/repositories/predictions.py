@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.models import ModelVersion, Prediction, PriceSeriesVersion
-from db.repositories.actor import Actor, own_rows
+from db.repositories.actor import Actor, own_rows, shared_or_own
 from db.types import utc_now
 
 # What makes two rows one forecast (the unique index uq_predictions_forecast).
@@ -204,7 +204,7 @@ def ledger_freshness(*, session: Session, actor: Actor) -> LedgerFreshness:
         )
         .where(
             PriceSeriesVersion.ticker.in_(select(Prediction.ticker).where(own).distinct()),
-            or_(PriceSeriesVersion.owner_id.is_(None), PriceSeriesVersion.owner_id == actor.user_id),
+            shared_or_own(PriceSeriesVersion.owner_id, actor),
         )
         .subquery()
     )

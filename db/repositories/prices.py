@@ -27,7 +27,7 @@ from db.models import HistoricalPrice
 from db.models.market import CorporateAction, LatestIndicators, PriceSeriesVersion, PriceSummary, TechnicalIndicator
 from db.pg_copy import COLUMNS as COPY_COLUMNS
 from db.pg_copy import price_rows_of
-from db.repositories.actor import Actor
+from db.repositories.actor import Actor, shared_or_own
 from db.repositories.upsert import upsert_insert
 from db.sqlite_rows import date_texts, execute_many, timestamp_text, uuid_text, uuid_texts
 from db.types import utc_now
@@ -45,7 +45,7 @@ OWN = HistoricalPrice.owner_id.is_not(None).label("own")
 
 def visible_to(actor: Actor) -> ColumnElement[bool]:
     """Shared prices and the actor's own uploads."""
-    return or_(HistoricalPrice.owner_id.is_(None), HistoricalPrice.owner_id == actor.user_id)
+    return shared_or_own(HistoricalPrice.owner_id, actor)
 
 
 def _scope(owner_id: uuid.UUID | None) -> ColumnElement[bool]:
@@ -382,7 +382,7 @@ def list_cached_tickers(*, session: Session, actor: Actor) -> list[CachedTicker]
             PriceSummary.days,
             PriceSummary.last_updated,
         )
-        .where(or_(PriceSummary.owner_id.is_(None), PriceSummary.owner_id == actor.user_id))
+        .where(shared_or_own(PriceSummary.owner_id, actor))
         .order_by(PriceSummary.ticker, owned, PriceSummary.source)
     )
     return [CachedTicker(*row) for row in session.execute(query).all()]
@@ -421,8 +421,7 @@ def visible_days_of(*, session: Session, actor: Actor, tickers: Sequence[str]) -
     if not tickers:
         return {}
     summaries = select(PriceSummary.ticker, PriceSummary.days).where(
-        PriceSummary.ticker.in_(list(tickers)),
-        or_(PriceSummary.owner_id.is_(None), PriceSummary.owner_id == actor.user_id),
+        PriceSummary.ticker.in_(list(tickers)), shared_or_own(PriceSummary.owner_id, actor)
     )
     series: dict[str, list[int]] = {}
     for ticker, days in session.execute(summaries):
@@ -566,11 +565,25 @@ def _summarise(session: Session, tickers: Sequence[str], owner_id: uuid.UUID | N
 
 def series_versions(*, session: Session, actor: Actor, ticker: str) -> dict[uuid.UUID | None, uuid.UUID]:
     """The versions of the ticker's series the actor sees: the shared one (key None) and their own, where stored."""
-    query = select(PriceSeriesVersion.owner_id, PriceSeriesVersion.version).where(
-        PriceSeriesVersion.ticker == ticker,
-        or_(PriceSeriesVersion.owner_id.is_(None), PriceSeriesVersion.owner_id == actor.user_id),
+    return series_versions_of(session=session, actor=actor, tickers=[ticker]).get(ticker, {})
+
+
+def series_versions_of(
+    *, session: Session, actor: Actor, tickers: Sequence[str]
+) -> dict[str, dict[uuid.UUID | None, uuid.UUID]]:
+    """series_versions of several tickers in one query; a ticker with no stored series is left out.
+
+    Every write of prices gives its series a new random version, so equal versions are equal prices.
+    """
+    if not tickers:
+        return {}
+    query = select(PriceSeriesVersion.ticker, PriceSeriesVersion.owner_id, PriceSeriesVersion.version).where(
+        PriceSeriesVersion.ticker.in_(list(tickers)), shared_or_own(PriceSeriesVersion.owner_id, actor)
     )
-    return {owner_id: version for owner_id, version in session.execute(query)}
+    found: dict[str, dict[uuid.UUID | None, uuid.UUID]] = {}
+    for ticker, owner_id, version in session.execute(query):
+        found.setdefault(ticker, {})[owner_id] = version
+    return found
 
 
 def replace_actions(
@@ -624,7 +637,7 @@ def read_actions(*, session: Session, actor: Actor, ticker: str) -> pd.DataFrame
 
 def read_actions_of(*, session: Session, actor: Actor, tickers: Sequence[str]) -> pd.DataFrame:
     """The splits and dividends of several tickers the actor may see (ticker, date, kind, value, source)."""
-    scope = or_(CorporateAction.owner_id.is_(None), CorporateAction.owner_id == actor.user_id)
+    scope = shared_or_own(CorporateAction.owner_id, actor)
     query = (
         select(
             CorporateAction.ticker,
