@@ -126,10 +126,10 @@ def main() -> None:
 
     from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
 
-    from app_pages.predictions import LEDGER_KEY
     from core.services import forecasts
     from db.migrate import upgrade_to_head
     from tests.accounts import logged_in_app
+    from ui.ledger_panel import LEDGER_KEY
 
     upgrade_to_head(os.environ["DATABASE_URL"])
     started = time.perf_counter()

@@ -182,8 +182,8 @@ def test_the_ledger_chart_opens_on_the_tickers_forecast_last(database):
     import datetime
     import json
 
-    from app_pages.predictions import CHART_TICKERS
     from db.models import Prediction
+    from ui.ledger_panel import CHART_TICKERS
 
     actor = with_model(database)
     tickers = [f"T{n}" for n in range(CHART_TICKERS + 2)]
@@ -373,8 +373,8 @@ def test_a_long_ledger_shows_its_newest_rows_and_its_download_holds_every_row(da
     from sqlalchemy import insert
     from streamlit.runtime.media_file_manager import MediaFileManager
 
-    from app_pages.predictions import LEDGER_ROWS_SHOWN
     from db.models import Prediction
+    from ui.ledger_panel import LEDGER_ROWS_SHOWN
 
     actor = with_model(database)
     total = LEDGER_ROWS_SHOWN + 25

@@ -19,9 +19,9 @@ REVIEWED = {
     ("ui/status.py", "render_status_panel"): "backend name, health figures, revision ids, pool counts, Redis state",
     ("ui/status.py", "show_runner_problem"): "the runner's state in core/jobs' words: a queue name from settings",
     ("ui/bootstrap.py", "settings_or_stop"): "a settings error: the variable's name and the operator's own value",
-    ("app_pages/indicators.py", "render_screener"): "a count and the screener's own description of numeric criteria",
+    ("ui/screener_panel.py", "render_screener"): "a count and the screener's own description of numeric criteria",
     ("app_pages/home.py", "render_matured"): "a count and a fixed phrase",
-    ("app_pages/predictions.py", "render_predict"): "dates and prices of the forecast, its interval's level",
+    ("ui/predict_panel.py", "render_predict"): "dates and prices of the forecast, its interval's level",
     ("ui/navigation.py", "link_to"): "a page label and icon written in the app",
 }
 
