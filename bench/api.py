@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx
+import httpx2
 import pandas as pd
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import sessionmaker
@@ -126,15 +126,15 @@ def start_server(url: URL, log_dir: str) -> tuple[subprocess.Popen, str]:
         if server.poll() is not None:
             raise RuntimeError(f"uvicorn exited: {server.stderr.read().decode()[-2000:]}")
         try:
-            if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
+            if httpx2.get(f"{base}/openapi.json", timeout=1).status_code == 200:
                 return server, base
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             time.sleep(0.2)
     server.terminate()
     raise RuntimeError("uvicorn did not answer within 60 s")
 
 
-def timed(client: httpx.Client, method: str, path: str, rounds: int, **kwargs) -> list[float]:
+def timed(client: httpx2.Client, method: str, path: str, rounds: int, **kwargs) -> list[float]:
     samples = []
     for _ in range(rounds):
         started = time.perf_counter()
@@ -147,8 +147,8 @@ def timed(client: httpx.Client, method: str, path: str, rounds: int, **kwargs) -
 async def burst(base: str, keys: list[str], start: str) -> tuple[list[float], list[str]]:
     """CONCURRENT requests at once (one round, no retries), spread over the keys and three endpoints."""
     paths = ["/v1/tickers", "/v1/ledger", f"/v1/prices/{SAMPLE_TICKER}?start={start[:4]}-12-01"]
-    limits = httpx.Limits(max_connections=CONCURRENT)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+    limits = httpx2.Limits(max_connections=CONCURRENT)
+    async with httpx2.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
 
         async def one(i: int) -> tuple[float, int]:
             headers = {"Authorization": f"Bearer {keys[i % len(keys)]}"}
@@ -166,7 +166,7 @@ def measure(label: str, url: URL) -> None:
     with tempfile.TemporaryDirectory() as log_dir:
         server, base = start_server(url, log_dir)
         try:
-            with httpx.Client(base_url=base, timeout=60) as client:
+            with httpx2.Client(base_url=base, timeout=60) as client:
                 price_headers = {"Authorization": f"Bearer {keys['prices']}"}
                 first = client.get(f"/v1/prices/{SAMPLE_TICKER}", params={"start": start}, headers=price_headers)
                 rows = first.json()["count"]

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -123,9 +123,9 @@ def served_api(committing_database, queued_jobs) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
+                if httpx2.get(f"{base}/openapi.json", timeout=2).status_code == 200:
                     break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
                 pytest.fail("python -m api did not start")
@@ -138,7 +138,7 @@ def served_api(committing_database, queued_jobs) -> Iterator[str]:
 
 def test_the_served_api_does_not_take_the_forwarded_header_from_loopback(served_api, analyst):
     # uvicorn's default trusts X-Forwarded-For from 127.0.0.1, where a local proxy, or anyone on the machine, sits.
-    response = httpx.post(
+    response = httpx2.post(
         f"{served_api}/v1/prices",
         headers=analyst.headers | {"X-Forwarded-For": SPOOFED},
         files={"file": ("prices.csv", gspc_2018_bytes(), "text/csv")},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
+import httpx2
 
 from api.app import create_app
 from tests.api.conftest import GENEROUS
@@ -15,8 +15,8 @@ BURST = 120  # three times the worker threads: enough to starve them without the
 
 def test_a_burst_beyond_the_thread_pool_is_served_without_error(committing_database, analyst):
     async def burst(base_url: str) -> list[int]:
-        limits = httpx.Limits(max_connections=BURST)
-        async with httpx.AsyncClient(base_url=base_url, headers=analyst.headers, timeout=25, limits=limits) as http:
+        limits = httpx2.Limits(max_connections=BURST)
+        async with httpx2.AsyncClient(base_url=base_url, headers=analyst.headers, timeout=25, limits=limits) as http:
             responses = await asyncio.gather(*(http.get("/v1/ledger") for _ in range(BURST)))
         return [response.status_code for response in responses]
 

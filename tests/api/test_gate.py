@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
+import httpx2
 import pytest
 
 from api.app import create_app
@@ -70,7 +70,7 @@ def stalled(port: int, count: int, user: User | None = None) -> Iterator[list[so
 
 def timed_get(base_url: str, user: User) -> tuple[int, float]:
     started = time.monotonic()
-    response = httpx.get(f"{base_url}/v1/tickers", headers=user.headers, timeout=5)
+    response = httpx2.get(f"{base_url}/v1/tickers", headers=user.headers, timeout=5)
     return response.status_code, time.monotonic() - started
 
 
@@ -124,8 +124,8 @@ class Counted:
 def post_counted(url: str, body: Counted, headers: dict[str, str]) -> int | None:
     """The status the server answered with, or None if it closed the connection before the client read one."""
     try:
-        return httpx.post(url, content=iter(body), headers=headers, timeout=30).status_code
-    except httpx.TransportError:
+        return httpx2.post(url, content=iter(body), headers=headers, timeout=30).status_code
+    except httpx2.TransportError:
         return None
 
 

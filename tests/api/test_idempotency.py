@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import httpx
+import httpx2
 import pytest
 from redis import Redis
 
@@ -103,8 +103,8 @@ def test_a_malformed_key_is_422_naming_the_header(client, analyst, priced, key):
 
 
 def test_simultaneous_retries_never_queue_two_jobs(client, analyst, priced, queued_jobs, redis_url):
-    async def burst(base_url: str) -> list[httpx.Response]:
-        async with httpx.AsyncClient(base_url=base_url, headers=keyed(analyst, "burst"), timeout=30) as http:
+    async def burst(base_url: str) -> list[httpx2.Response]:
+        async with httpx2.AsyncClient(base_url=base_url, headers=keyed(analyst, "burst"), timeout=30) as http:
             return await asyncio.gather(*(http.post("/v1/jobs/training", json=training(priced)) for _ in range(6)))
 
     with serve(create_app(limits=GENEROUS)) as base_url:

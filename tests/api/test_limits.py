@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
+import httpx2
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -22,7 +22,7 @@ THREADS = 8
 def test_exactly_the_limit_passes_under_concurrency_on_redis(committing_database, queued_jobs, analyst):
     assert get_throttle().backend == "redis"
     app = create_app(limits=ApiLimits(per_endpoint={"GET /v1/tickers": f"{LIMIT}/minute"}))
-    with serve(app) as base_url, httpx.Client(base_url=base_url, headers=analyst.headers, timeout=60) as http:
+    with serve(app) as base_url, httpx2.Client(base_url=base_url, headers=analyst.headers, timeout=60) as http:
         with ThreadPoolExecutor(THREADS) as pool:
             responses = list(pool.map(lambda _: http.get("/v1/tickers"), range(REQUESTS)))
         statuses = sorted(r.status_code for r in responses)

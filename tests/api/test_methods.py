@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -44,7 +44,7 @@ def test_head_counts_against_its_get_s_window_and_usage(committing_database, que
 
 
 def test_head_on_a_real_server_sends_no_body_and_keeps_the_connection(committing_database, queued_jobs, analyst):
-    with serve(create_app(limits=GENEROUS)) as base, httpx.Client(base_url=base, headers=analyst.headers) as http:
+    with serve(create_app(limits=GENEROUS)) as base, httpx2.Client(base_url=base, headers=analyst.headers) as http:
         head = http.head("/v1/tickers")
         after = http.get("/v1/tickers")
     assert (head.status_code, head.content, after.status_code) == (200, b"", 200)

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -30,7 +30,7 @@ def table_gone(name: str) -> Iterator[None]:
             connection.execute(text(f"ALTER TABLE {name}_gone RENAME TO {name}"))
 
 
-def on_its_connection(response: httpx.Response) -> httpx.Response:
+def on_its_connection(response: httpx2.Response) -> httpx2.Response:
     """The response, marked with the client's end of the connection it came on (read while that is open)."""
     response.extensions["client_addr"] = response.extensions["network_stream"].get_extra_info("client_addr")
     return response
@@ -51,7 +51,7 @@ def test_a_failed_request_answers_500_and_the_next_one_on_the_same_connection_is
         hooks = {"response": [on_its_connection]}
         with (
             serve(create_app(limits=GENEROUS)) as base,
-            httpx.Client(base_url=base, headers=analyst.headers, event_hooks=hooks) as client,
+            httpx2.Client(base_url=base, headers=analyst.headers, event_hooks=hooks) as client,
         ):
             assert client.get("/v1/tickers").status_code == 200
             with table_gone(table):
