@@ -20,10 +20,13 @@ from ui.text import plain
 SINCE_KEY = "home_seen_since"
 
 
+# A page link is one line, cut where it meets its box's edge: on a 390 px phone that is about 36 characters,
+# and "1. Load prices: fetch, upload, or the S&P 500 sample" ended in "samp". The pages say the rest.
+PHONE_LINK_CHARS = 36
 FIRST_STEPS = {
-    "prices": ("tickers.py", "Load prices: fetch, upload, or the S&P 500 sample"),
-    "model": ("train.py", "Train a forecaster on one of them"),
-    "prediction": ("predictions.py", "Predict the next trading days into your ledger"),
+    "prices": ("tickers.py", "Load prices on the Tickers page"),
+    "model": ("train.py", "Train a model on the Train page"),
+    "prediction": ("predictions.py", "Predict into your ledger"),
 }
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from common.errors import BadInput
 from core.data.quality import problems_of, reported_splits_of
 from core.indicator_store import latest_rows
 from db.repositories.actor import Actor
@@ -20,6 +21,10 @@ from db.repositories.prices import read_actions_of, read_prices_of, series_versi
 PROBLEMS = "data problems"
 SPARKLINE_DAYS = 60
 QUALITY_DAYS = 366  # calendar days of prices whose quality a match is flagged on
+
+
+class ScreenerError(BadInput, ValueError):
+    """Criteria no ticker could meet; the message names the two that exclude each other."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,16 @@ class Criteria:
     close_below_ema200: bool = False
     macd_crossed_up_within: int | None = None
     hv_above_year_median: bool = False
+
+    def require_satisfiable(self) -> None:
+        """Refuse criteria that exclude each other: an empty result would read as "no ticker is there yet"."""
+        if self.rsi_below is not None and self.rsi_above is not None and self.rsi_above >= self.rsi_below:
+            raise ScreenerError(
+                f"RSI above {self.rsi_above:g} and below {self.rsi_below:g} cannot both hold: no ticker could match; "
+                "set the lower bound under the upper one, or leave one empty"
+            )
+        if self.close_above_ema200 and self.close_below_ema200:
+            raise ScreenerError("the close cannot be both above and below its EMA 200: choose one")
 
     def describe(self) -> list[str]:
         parts = []
@@ -108,6 +123,7 @@ def screen(*, session: Session, actor: Actor, criteria: Criteria, today: date | 
     up to its last bar (staleness aside), or None: kept from an earlier screen while the prices the actor
     sees of it and its splits are unchanged, else worked out from one read of those matches' prices.
     """
+    criteria.require_satisfiable()
     result = screen_latest(read_latest(session=session, actor=actor), criteria)
     tickers = [str(ticker) for ticker in result["ticker"]]
     last_bars = pd.Series(pd.to_datetime(result["date"]).to_numpy(), index=tickers)

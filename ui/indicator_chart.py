@@ -13,7 +13,15 @@ from ui.components.price_chart import price_chart
 from ui.errors import attempt
 from ui.format import as_rows, day
 from ui.freshness import warn_if_stale
-from ui.pickers import keep_in_url, not_on_offer, ticker_picker, url_multiselect, url_notice, url_segment
+from ui.pickers import (
+    keep_in_url,
+    not_on_offer,
+    ticker_not_on_offer,
+    ticker_picker,
+    url_multiselect,
+    url_notice,
+    url_segment,
+)
 from ui.tables import csv_download, show_table
 from ui.text import plain
 
@@ -72,7 +80,7 @@ def render_chart(actor, start_data: IndicatorsStart) -> None:
     tickers = [span.ticker for span in start_data.tickers]
     # Read before the widgets put what they show into the URL: a link's unknown choice is said, never dropped unsaid.
     missing = {
-        "ticker": not_on_offer("ticker", tickers),
+        "ticker": ticker_not_on_offer(tickers),
         "range": not_on_offer("range", DATE_RANGES),
         "overlays": not_on_offer("overlays", OVERLAYS, many=True),
         "panes": not_on_offer("panes", PANES, many=True),

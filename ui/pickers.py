@@ -12,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from core.data.table import shorten
+from core.data.tickers import TickerError, normalise_ticker
 
 LIST_SEPARATOR = ","
 SHOWN_URL_VALUES = 5
@@ -107,6 +108,24 @@ def preferred_tickers(tickers: Sequence[str], preferred: Sequence[str] | None = 
     return [t for t in preferred if t in tickers] or list(tickers[:1])
 
 
+def tidy_url_ticker(param: str = "ticker") -> None:
+    """Write the URL's ticker as the app spells tickers: a link typed as ?ticker=msft means MSFT, as everywhere
+    else, not a ticker not found. A value that is no ticker at all is left as sent, for the page's notice."""
+    sent = _from_url(param)
+    try:
+        symbol = normalise_ticker(sent) if sent else None
+    except TickerError:
+        return
+    if symbol and symbol != sent:
+        st.query_params[param] = symbol
+
+
+def ticker_not_on_offer(tickers: Sequence[str], param: str = "ticker") -> list[str]:
+    """not_on_offer for a ticker picker, read after the URL's ticker is spelt as the picker's are."""
+    tidy_url_ticker(param)
+    return not_on_offer(param, tickers)
+
+
 def ticker_picker(
     tickers: Sequence[str],
     preferred: Sequence[str] | None = None,
@@ -121,6 +140,7 @@ def ticker_picker(
     Without `preferred`, the signed-in user's default tickers are looked up.
     """
     preferred = users_default_tickers() if preferred is None else preferred
+    tidy_url_ticker(param)
     return url_select(label, tickers, param=param, preferred=preferred, container=container, **widget)
 
 

@@ -43,6 +43,8 @@ def render_screener(actor) -> None:
         st.caption(f"{count} {' and '.join(conditions)}.")
     else:
         st.caption(f"No condition set: every ticker with prices is listed ({plural(len(matches), 'ticker')}).")
+    if matches.empty:
+        return  # the caption says so: a grid of headers over nothing reads as a table still loading
     matches = matches.assign(stale=[stale_since(row.ticker, row.date) for row in matches.itertuples()])
     show_readable(
         matches,

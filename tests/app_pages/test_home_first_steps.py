@@ -28,7 +28,17 @@ def test_an_analyst_is_shown_every_step_numbered(database):
     # A page run without the router draws its links as text.
     steps = [m.value.split(" ", 1)[1] for m in at.markdown if m.value.startswith(":material/")]
     assert steps == [
-        "1. Load prices: fetch, upload, or the S&P 500 sample",
-        "2. Train a forecaster on one of them",
-        "3. Predict the next trading days into your ledger",
+        "1. Load prices on the Tickers page",
+        "2. Train a model on the Train page",
+        "3. Predict into your ledger",
     ]
+
+
+def test_every_step_fits_one_line_of_a_phone(database):
+    # At 390 px the first step read "1. Load prices: fetch, upload, or the S&P 500 samp", cut mid-word.
+    from app_pages.home import PHONE_LINK_CHARS
+
+    at = logged_in_app(PAGE, make_account(database)).run()
+    steps = [m.value.split(" ", 1)[1] for m in at.markdown if m.value.startswith(":material/")]
+    assert steps
+    assert [step for step in steps if len(step) > PHONE_LINK_CHARS] == []

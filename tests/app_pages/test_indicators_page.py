@@ -232,6 +232,33 @@ def test_the_screener_without_conditions_says_it_lists_every_ticker(with_sample)
     assert at.caption[-1].value == "No condition set: every ticker with prices is listed (1 ticker)."
 
 
+def test_the_screener_refuses_criteria_that_exclude_each_other(with_sample):
+    # RSI above 80 and below 20 ran, said "0 tickers match" and drew a grid of headers over nothing.
+    at = logged_in_app(PAGE, make_account(with_sample)).run()
+    rsi = {box.label: box for box in at.number_input}
+    rsi["RSI below"].set_value(20.0)
+    rsi["RSI above"].set_value(80.0)
+    tables_before = len(at.dataframe)
+    at.button[-1].click().run()
+    assert not at.exception
+    [error] = [e.value for e in at.error]
+    assert error == plain(
+        "RSI above 80 and below 20 cannot both hold: no ticker could match; set the lower bound under the upper "
+        "one, or leave one empty"
+    )
+    assert len(at.dataframe) == tables_before
+
+
+def test_a_screen_with_no_match_says_so_without_an_empty_table(with_sample):
+    at = logged_in_app(PAGE, make_account(with_sample)).run()
+    tables_before = len(at.dataframe)
+    {box.label: box for box in at.number_input}["RSI below"].set_value(0.5)
+    at.button[-1].click().run()
+    assert not at.exception
+    assert at.caption[-1].value == "0 tickers match RSI < 0.5."
+    assert len(at.dataframe) == tables_before
+
+
 def test_no_prices_yet(monkeypatch, tmp_path):
     url = URL.create("sqlite", database=str(tmp_path / "empty.db"))
     upgrade_to_head(url)
@@ -273,6 +300,17 @@ def test_a_link_naming_only_what_is_on_offer_brings_no_notice(with_sample):
     at.query_params.update({"ticker": "^GSPC", "range": "6M", "panes": "none"})
     at.run()
     assert not [w.value for w in at.warning if "Not found in the link" in w.value]
+
+
+def test_a_link_s_ticker_in_lower_case_opens_that_ticker(with_sample):
+    # ?ticker=^gspc said "Not found in the link: ticker ^gspc", though everywhere else a ticker's case is ignored.
+    at = logged_in_app(PAGE, make_account(with_sample))
+    at.query_params.update({"ticker": "^gspc"})
+    at.run()
+    assert not at.exception
+    assert not [w.value for w in at.warning if "Not found in the link" in w.value]
+    assert at.query_params["ticker"] == "^GSPC"
+    assert at.selectbox(key="url_ticker").value == "^GSPC"
 
 
 def test_the_latest_values_table_shows_every_row_without_scrolling(with_sample, monkeypatch):

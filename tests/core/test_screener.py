@@ -1,5 +1,6 @@
 """The screener on crafted indicator histories, and over the database in one query."""
 
+import uuid
 from datetime import date
 
 import numpy as np
@@ -10,7 +11,7 @@ from core.data.calendar import calendar_for
 from core.data.frames import normalise_provider_frame
 from core.data.service import import_prices
 from core.indicator_store import refresh_indicators
-from core.screener import SPARKLINE_DAYS, Criteria, screen, screen_frame
+from core.screener import SPARKLINE_DAYS, Criteria, ScreenerError, screen, screen_frame
 from db.repositories.actor import Actor
 from db.repositories.indicators import read_indicators
 from db.repositories.prices import upsert_prices
@@ -242,3 +243,20 @@ def test_a_rejected_split_leaves_the_flags_on_the_next_screen(session):
     replace_actions(session=session, ticker="SPLITR", owner_id=None, actions=rejection, source="rejected")
     after = screen(session=session, actor=actor, criteria=Criteria()).set_index("ticker")
     assert "possible split" not in (after.loc["SPLITR", "data problems"] or "")
+
+
+@pytest.mark.parametrize(
+    ("criteria", "named"),
+    [
+        (Criteria(rsi_below=20, rsi_above=80), "RSI above 80 and below 20"),
+        (Criteria(rsi_below=50, rsi_above=50), "RSI above 50 and below 50"),
+        (Criteria(close_above_ema200=True, close_below_ema200=True), "both above and below its EMA 200"),
+    ],
+)
+def test_criteria_no_ticker_could_meet_are_refused_not_screened(session, criteria, named):
+    with pytest.raises(ScreenerError, match=named):
+        screen(session=session, actor=Actor(uuid.uuid4(), "ann", "analyst", "free"), criteria=criteria)
+
+
+def test_bounds_that_leave_a_band_are_screened(window):
+    assert matched(window, rsi_above=40, rsi_below=50) == ["CALM"]
