@@ -11,13 +11,11 @@ import pandas as pd
 
 from common.errors import BadInput
 from core.risk import (
-    SHORTEST_SPAN_YEARS,
+    annualisation_rate,
     max_drawdown,
-    periods_per_year,
     sharpe_ratio,
     shown_days_a_year,
     varies,
-    years_between,
 )
 
 BASIS_POINT = 1e-4
@@ -53,13 +51,13 @@ def performance(
     start: date | pd.Timestamp,
     end: date | pd.Timestamp,
 ) -> dict[str, float]:
-    """Total return, CAGR, Sharpe and Sortino (risk-free 0), max drawdown.
+    """Total return, CAGR, Sharpe (risk-free rate 0) and Sortino (target return 0), max drawdown.
 
     start: the day the first position is taken (the close the first return is measured from); end: the
-    last return's day. Annualised by the returns a year of that span (annualisation_rate). Over a span under
-    a quarter of a year CAGR, Sharpe and Sortino are all left blank: a rate a year of a few days is noise (one
-    day's 1 % loss was -92 % a year, four days a Sharpe of 13.7 and a Sortino of 3151). Sharpe and Sortino
-    are blank for returns that do not vary too.
+    last return's day. Annualised by the returns a year of that span (core.risk.annualisation_rate, whose rule
+    blanks the risk report's Sharpe too). Over a span under a quarter of a year CAGR, Sharpe and Sortino are
+    all left blank: a rate a year of a few days is noise (one day's 1 % loss was -92 % a year, four days a
+    Sharpe of 13.7 and a Sortino of 3151). Sharpe and Sortino are blank for returns that do not vary too.
     """
     nothing = float("nan")
     cagr = sharpe = sortino = nothing
@@ -77,16 +75,6 @@ def performance(
         "sortino": sortino,
         "max_drawdown": max_drawdown(equity),
     }
-
-
-def annualisation_rate(
-    returns: int, start: date | pd.Timestamp, end: date | pd.Timestamp, days_a_year: float
-) -> float | None:
-    """The returns a year the annual figures scale by (core.risk.periods_per_year); None under a quarter of a
-    year (SHORTEST_SPAN_YEARS), where no figure is annualised."""
-    if years_between(start, end) < SHORTEST_SPAN_YEARS:
-        return None
-    return periods_per_year(returns, start, end, days_a_year=days_a_year)
 
 
 def run_backtest(forecast: pd.DataFrame, config: BacktestConfig, days_a_year: float) -> BacktestResult:

@@ -99,6 +99,25 @@ def periods_per_year(
     return returns / years
 
 
+def long_enough_to_annualise(start: date | pd.Timestamp | str, end: date | pd.Timestamp | str) -> bool:
+    """Whether returns from start to end span the quarter of a year (SHORTEST_SPAN_YEARS) a rate a year needs.
+
+    The one rule by which a backtest's CAGR, Sharpe and Sortino and the risk report's Sharpe are left blank: an
+    annual rate of a few days is noise (four days gave a Sharpe of 13.7, 29 days one of -0.40).
+    """
+    return years_between(pd.Timestamp(start), pd.Timestamp(end)) >= SHORTEST_SPAN_YEARS
+
+
+def annualisation_rate(
+    returns: int, start: date | pd.Timestamp, end: date | pd.Timestamp, days_a_year: float
+) -> float | None:
+    """The returns a year a rate a year of these returns scales by (periods_per_year); None under a quarter of
+    a year (long_enough_to_annualise), where no rate a year is given."""
+    if not long_enough_to_annualise(start, end):
+        return None
+    return periods_per_year(returns, start, end, days_a_year=days_a_year)
+
+
 def beta(returns: pd.Series, benchmark: pd.Series) -> float:
     joined = pd.concat([returns, benchmark], axis=1, join="inner").dropna()
     if len(joined) < 3 or joined.iloc[:, 1].var() == 0:
@@ -161,6 +180,8 @@ def risk_report(
     reads it, from the closes of the days both have: the portfolio's own figures keep all of their history.
     days_a_year: the markets' convention, what annualised figures scale by over a span too short to count
     the returns a year (periods_per_year); the scenarios look one year of returns ahead unless horizon says.
+    Over such a span Sharpe is blank, as a backtest's is (annualisation_rate): a deviation of a few weeks'
+    returns is still a deviation, their mean return a year is noise.
     """
     weights = held_weights(weights)
     closes = closes[list(weights)].dropna()
@@ -171,6 +192,7 @@ def risk_report(
     equity = np.cumprod(1.0 + daily)
     deviation = daily.std(ddof=1)
     per_year = periods_per_year(len(daily), closes.index[0], closes.index[-1], days_a_year=days_a_year)
+    sharpe_per_year = annualisation_rate(len(daily), closes.index[0], closes.index[-1], days_a_year)
     metrics: dict[str, Any] = {
         "days": len(daily),
         "start": str(pd.Timestamp(closes.index[0]).date()),
@@ -178,7 +200,7 @@ def risk_report(
         "days_a_year": shown_days_a_year(per_year),
         "annualised_volatility": float(deviation * np.sqrt(per_year)),
         "annualised_return": float((equity[-1]) ** (per_year / len(daily)) - 1),
-        "sharpe": sharpe_ratio(daily, per_year),
+        "sharpe": float("nan") if sharpe_per_year is None else sharpe_ratio(daily, sharpe_per_year),
         "max_drawdown": max_drawdown(equity),
     }
     for level in LEVELS:

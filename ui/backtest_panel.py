@@ -17,11 +17,12 @@ from ui.tables import show_table
 from ui.text import plain
 from ui.walk_forward_panel import run_chooser
 
+# Sharpe's excess return is over a risk-free rate, Sortino's downside below a target return: both are 0 here.
 PERFORMANCE_NAMES = {
     "total_return": "Total return",
     "cagr": "CAGR",
-    "sharpe": "Sharpe",
-    "sortino": "Sortino",
+    "sharpe": "Sharpe (risk-free rate 0)",
+    "sortino": "Sortino (target return 0)",
     "max_drawdown": "Max drawdown",
 }
 
@@ -66,7 +67,8 @@ def render_backtest(actor: Actor, evaluations: list[Evaluation], template: str) 
     shown, percents = percent_points(performance, ("Total return", "CAGR", "Max drawdown"))
     show_table(
         shown,
-        column_config=percents | {name: st.column_config.NumberColumn(format="%.2f") for name in ("Sharpe", "Sortino")},
+        column_config=percents
+        | {PERFORMANCE_NAMES[name]: st.column_config.NumberColumn(format="%.2f") for name in ("sharpe", "sortino")},
     )
     st.caption(
         plain(

@@ -7,7 +7,7 @@ from core.auth import Actor
 from core.services import forecasts
 from ui.charts import ledger_figure
 from ui.errors import attempt
-from ui.format import show_readable
+from ui.format import SCOREBOARD_LABELS, show_readable
 from ui.tables import csv_download
 from ui.text import plain
 
@@ -68,10 +68,19 @@ def render_ledger(actor: Actor, template: str) -> None:
     if board.empty:
         st.caption("No prediction has met its actual price yet: refresh the prices after the target days.")
     else:
-        show_readable(board)
+        show_readable(
+            board,
+            keep=SCOREBOARD_LABELS,
+            # Long model names took three quarters of a phone's width and pushed the verdict out of view.
+            column_config={"Model": st.column_config.TextColumn("Model", width="medium")},
+        )
         st.caption(
-            "MASE below 1 means smaller errors than tomorrow = today on the same days. Direction right: how often "
-            "the predicted move had the sign of the real one; its p-value is the chance of doing as well by coin toss."
+            "Figures marked one-day are of each run's first forecast day alone, the forecasts the verdict tests: "
+            "a run's later days share their moves with the next run's, so they are no independent trials. Figures "
+            "marked all horizons take every matured day, later days' larger errors too, and can disagree with the "
+            "verdict. MASE below 1 means smaller errors than tomorrow = today on the same days; direction right is "
+            "how often the predicted move had the sign of the real one, and its p-value the chance of doing as well "
+            "by coin toss."
         )
     charted = shown
     if not tickers and shown["ticker"].nunique() > CHART_TICKERS:

@@ -5,7 +5,8 @@ import streamlit as st
 
 from common.words import plural
 from core.auth import Actor, Permission, can
-from core.forecasting.evaluation import figure
+from core.forecasting.evaluation import figure, stored_number
+from core.risk import long_enough_to_annualise
 from core.services import analysis
 from ui.charts import (
     correlation_figure,
@@ -16,6 +17,19 @@ from ui.format import percent_points
 from ui.pickers import preferred_tickers
 from ui.tables import show_table
 from ui.text import plain
+
+# A Sharpe ratio's excess return is over a risk-free rate; these take none, and say so.
+SHARPE_LABEL = "Sharpe (risk-free rate 0)"
+
+
+def sharpe_left_blank(metrics: dict) -> str | None:
+    """Why a risk report's Sharpe is blank, as a sentence; None when it has one."""
+    if stored_number(metrics.get("sharpe")) is not None:
+        return None
+    start, end = metrics["start"], metrics["end"]
+    if not long_enough_to_annualise(start, end):
+        return f"Sharpe is left blank: {start} to {end} is under a quarter of a year, too short for a rate a year."
+    return "Sharpe is left blank: the returns do not vary, so there is no deviation to divide by."
 
 
 def render_risk(actor: Actor, tickers: list[str], template: str) -> None:
@@ -41,9 +55,10 @@ def render_risk(actor: Actor, tickers: list[str], template: str) -> None:
         return
     report, _ = done
     m = report.metrics
+    blank_sharpe = sharpe_left_blank(m)
     a, b, c, d = st.columns(4)
     a.metric("Annualised volatility", figure(m.get("annualised_volatility"), ".1%"))
-    b.metric("Sharpe", figure(m.get("sharpe"), ".2f"))  # none for a portfolio that never moved
+    b.metric(SHARPE_LABEL, figure(m.get("sharpe"), ".2f"), help=plain(blank_sharpe) if blank_sharpe else None)
     c.metric("Max drawdown", figure(m.get("max_drawdown"), ".1%"))
     d.metric("Beta", figure(m.get("beta"), ".2f"))
     losses = [
@@ -65,6 +80,7 @@ def render_risk(actor: Actor, tickers: list[str], template: str) -> None:
         plain(
             f"{plural(m['days'], 'one-day return')} over the {plural(m['days'] + 1, 'trading day')} the portfolio's "
             f"tickers share, {m['start']} to {m['end']}, annualised by {m['days_a_year']} days a year.{beta_days}"
+            + (f" {blank_sharpe}" if blank_sharpe else "")
         )
     )
     if len(report.correlation) > 1:

@@ -540,7 +540,13 @@ def test_risk_of_a_portfolio(database):
     at = logged_in_app(PAGE, make_account(database)).run()
     next(b for b in at.button if b.label == "Measure risk").click().run()
     assert not at.exception
-    assert [m.label for m in at.metric][-4:] == ["Annualised volatility", "Sharpe", "Max drawdown", "Beta"]
+    assert [m.label for m in at.metric][-4:] == [
+        "Annualised volatility",
+        "Sharpe (risk-free rate 0)",
+        "Max drawdown",
+        "Beta",
+    ]
+    assert at.metric[-3].value != "—", "twenty years of returns have a Sharpe ratio"
     assert at.metric[-1].value == "—", "no benchmark chosen, no beta"
     losses = at.dataframe[-1].value
     assert list(losses["Level"]) == ["95 %", "99 %"]
@@ -549,6 +555,26 @@ def test_risk_of_a_portfolio(database):
         "5,030 one-day returns over the 5,031 trading days the portfolio's tickers share, 1999-01-04 to 2018-12-31"
     )
     assert set(chart_themes(at)) == {""}
+
+
+def test_a_risk_over_less_than_a_quarter_of_a_year_leaves_sharpe_blank_and_says_why(database):
+    # 29 returns showed a Sharpe of -0.40 where a backtest over as few days shows none.
+    from core.data.frames import normalise_provider_frame
+    from db.repositories.prices import upsert_prices
+    from tests.fixtures import gspc_2018_frame
+
+    with session_scope() as session:
+        short = normalise_provider_frame(gspc_2018_frame()).frame.iloc[:30]
+        upsert_prices(session=session, frame=short, ticker="SHORT", owner_id=None, source="yahoo")
+    at = logged_in_app(PAGE, make_account(database)).run()
+    next(m for m in at.multiselect if m.label == "Portfolio").set_value(["SHORT"])
+    next(b for b in at.button if b.label == "Measure risk").click().run()
+    assert not at.exception
+    sharpe = next(m for m in at.metric if m.label == "Sharpe (risk-free rate 0)")
+    assert sharpe.value == "—"
+    why = "Sharpe is left blank: 2018-01-02 to 2018-02-13 is under a quarter of a year, too short for a rate a year."
+    assert sharpe.proto.help == plain(why), "said on the card"
+    assert at.caption[-1].value.endswith(plain(why))
 
 
 def test_weights_must_match_the_tickers(database):
@@ -669,7 +695,14 @@ def test_a_backtest_names_the_rate_it_annualised_by_or_why_it_did_not(database):
     next(b for b in at.button if b.label == "Backtest").click().run()
     assert not at.exception
     table = at.dataframe[-1].value
-    assert table[["CAGR", "Sharpe", "Sortino"]].isna().all().all(), "four days are too few for a rate a year"
+    assert list(table.columns) == [
+        "Total return",
+        "CAGR",
+        "Sharpe (risk-free rate 0)",
+        "Sortino (target return 0)",
+        "Max drawdown",
+    ], "Sharpe and Sortino say what they measure returns against"
+    assert table.iloc[:, 1:4].isna().all().all(), "four days are too few for a rate a year"
     said = "CAGR, Sharpe and Sortino are left blank: 4 days are under a quarter of a year"
     assert plain(said) in at.caption[-1].value
 

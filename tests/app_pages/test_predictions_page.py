@@ -1,5 +1,7 @@
 """The Predictions page through AppTest: predict, see the ledger and its scoreboard, viewers read only."""
 
+import json
+
 import pytest
 from sqlalchemy.engine import URL
 
@@ -271,9 +273,9 @@ def test_the_scoreboard_gives_no_verdict_before_thirty_one_day_forecasts_have_ma
     assert market.upload_prices(actor, data_bytes=first_of_2019, filename="2019.csv", ticker="SPX").status == "accepted"
     at = logged_in_app(PAGE, actor).run()
     assert not at.exception
-    board = next(frame.value for frame in at.dataframe if "Verdict" in frame.value.columns)
-    assert board["Verdict"].tolist() == ["not tested yet: 1 of 30 one-day forecasts has met its close"]
-    assert board["p-value against tomorrow = today"].isna().all()
+    board = next(frame.value for frame in at.dataframe if "Verdict, one-day" in frame.value.columns)
+    assert board["Verdict, one-day"].tolist() == ["not tested yet: 1 of 30 one-day forecasts has met its close"]
+    assert board["p-value against tomorrow = today, one-day"].isna().all()
 
 
 def test_the_ledger_kept_between_runs_is_never_shown_to_the_next_user_of_the_browser(database):
@@ -317,14 +319,72 @@ def test_every_predicted_move_is_a_call_on_direction_as_the_scoreboard_and_home_
         )  # fmt: skip
     at = logged_in_app(PAGE, actor).run()
     assert not at.exception
-    board = next(frame.value for frame in at.dataframe if "Direction right" in frame.value.columns)
-    assert board["Direction right"].tolist() == [pytest.approx(100)], "a move of 1 in an interval of ±50 is a call"
+    board = next(frame.value for frame in at.dataframe if "Direction right, one-day" in frame.value.columns)
+    assert board["Direction right, one-day"].tolist() == [pytest.approx(100)], "a move of 1 in ±50 is a call"
     home = logged_in_app("app_pages/home.py", actor).run()
     matured = next(frame.value for frame in home.dataframe if "Direction" in frame.value.columns)
     assert matured["Direction"].tolist() == ["hit"]
     next(b for b in at.button if b.label == "Predict").click().run()
     caption = next(c.value for c in at.caption if c.value.startswith("Made from the close"))
     assert caption.endswith("scaled by the market's recent volatility."), "no other rule of direction after it"
+
+
+SCOREBOARD_COLUMNS = [
+    "Model",
+    "Verdict, one-day",
+    "MASE, one-day",
+    "p-value against tomorrow = today, one-day",
+    "One-day forecasts tested",
+    "Direction right, one-day",
+    "p-value of direction, one-day",
+    "Predictions, all horizons",
+    "MAE, all horizons",
+    "MAE of tomorrow = today, all horizons",
+    "MASE, all horizons",
+    "Interval coverage, all horizons",
+]
+
+
+def test_the_scoreboard_says_which_horizon_each_figure_is_of(database):
+    # Two-day runs right on their first day and far off on the second: the row read a MASE above 1 beside
+    # "beats persistence", with nothing to say the MASE took both days and the verdict the first alone.
+    from db.models import Prediction
+    from db.types import utc_now
+
+    closes = gspc_2018_frame()["Close"]
+    days = [stamp.date() for stamp in closes.index]
+    actor = with_model(database)
+    with session_scope() as session:
+        for made in range(40):
+            base = float(closes.iloc[made])
+            for step in (1, 2):
+                actual = float(closes.iloc[made + step])
+                move = actual - base
+                predicted = base + 0.3 * move if step == 1 else base - 3 * move
+                session.add(
+                    Prediction(
+                        user_id=actor.user_id, ticker="SPX", model_version_number=1, model_type="lstm",
+                        prediction_date=days[made], target_date=days[made + step], base_close=base,
+                        predicted_value=predicted, lower=predicted - 50, upper=predicted + 50, actual_value=actual,
+                        matured_at=utc_now(),
+                    )
+                )  # fmt: skip
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    table = next(frame for frame in at.dataframe if "Verdict, one-day" in frame.value.columns)
+    board = table.value
+    assert list(board.columns) == SCOREBOARD_COLUMNS
+    # A long model name took three quarters of a phone's width: the verdict beside it was out of view.
+    assert json.loads(table.proto.columns)["Model"]["width"] == "medium"
+    row = board.iloc[0]
+    assert row["Verdict, one-day"] == "beats persistence (Diebold-Mariano p < 0.001)"
+    assert row["MASE, one-day"] == pytest.approx(0.7)
+    assert row["MASE, all horizons"] > 1
+    caption = next(c.value for c in at.caption if "one-day" in c.value)
+    assert caption.startswith(
+        "Figures marked one-day are of each run's first forecast day alone, the forecasts the verdict tests: "
+        "a run's later days share their moves with the next run's, so they are no independent trials."
+    )
 
 
 def test_the_predict_form_holds_its_model_and_days(database):

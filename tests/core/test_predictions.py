@@ -290,8 +290,34 @@ def test_a_run_whose_first_day_has_not_matured_gives_no_one_day_forecast():
     assert (board["predictions"], board["dm_days"]) == (29, 14)
     alone = scoreboard(rows[waiting]).iloc[0]
     assert (alone["predictions"], alone["dm_days"]) == (1, 0)
-    assert [pd.isna(alone[figure]) for figure in ("hit_rate", "hit_p_value", "dm_pvalue")] == [True, True, True]
+    assert alone[["hit_rate", "hit_p_value", "dm_pvalue", "one_day_mase"]].isna().all()
     assert alone["verdict"] == "not tested yet: no one-day forecast has met its close"
+
+
+def five_day_runs_right_on_the_first_day_and_wild_after(runs: int = 60) -> pd.DataFrame:
+    """Runs whose one-day forecast is persistence plus 30 % of the real move (its error 70 % of persistence's),
+    and whose later days overshoot: as the auditor's ledger, a MASE over every horizon of 2.41."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    actuals = dict(enumerate(100 + np.cumsum(rng.normal(0, 1, runs + 6))))
+    forecasts = []
+    for made in range(runs):
+        base = actuals[made]
+        first = base + 0.3 * (actuals[made + 1] - base)
+        later = [base + rng.normal(0, 3 * abs(actuals[made + step] - base) + 1) for step in range(2, 6)]
+        forecasts.append((made, [first, *later]))
+    return ledger_rows(forecasts, actuals)
+
+
+def test_the_one_day_mase_beside_the_verdict_is_of_the_forecasts_the_verdict_tested():
+    # The row read "MASE 2.41" beside "beats persistence": that MASE took every horizon, the verdict one-day ones.
+    board = scoreboard(five_day_runs_right_on_the_first_day_and_wild_after()).iloc[0]
+    assert board["verdict"] == "beats persistence (Diebold-Mariano p < 0.001)"
+    assert board["one_day_mase"] == pytest.approx(0.7)
+    assert board["mase"] > 1, "the later days' errors still count in the figures of every horizon"
+    columns = list(board.index)
+    assert columns[1:3] == ["verdict", "one_day_mase"], "read beside the verdict it agrees with"
 
 
 def test_a_version_that_forecasts_no_move_is_said_to_be_persistence_on_the_scoreboard():

@@ -190,11 +190,41 @@ def test_a_price_growing_by_the_same_ratio_every_day_has_no_sharpe_ratio(daily_g
 
 
 def test_a_quiet_but_real_series_keeps_its_sharpe_ratio():
-    daily = 0.0001 + np.random.default_rng(3).normal(0, 1e-6, 60)
-    closes = pd.DataFrame({"X": 10 * np.cumprod(np.r_[1.0, 1 + daily])}, index=pd.bdate_range("2024-01-01", periods=61))
+    # 70 weekdays' returns from a Monday span 98 days: over a quarter of a year, so Sharpe is annualised.
+    daily = 0.0001 + np.random.default_rng(3).normal(0, 1e-6, 70)
+    closes = pd.DataFrame({"X": 10 * np.cumprod(np.r_[1.0, 1 + daily])}, index=pd.bdate_range("2024-01-01", periods=71))
     report = risk_report(closes, {"X": 1.0}, days_a_year=252)
     returns = closes["X"].pct_change().dropna()
-    assert report.metrics["sharpe"] == pytest.approx(returns.mean() / returns.std() * np.sqrt(252))
+    per_year = periods_per_year(len(returns), closes.index[0], closes.index[-1], days_a_year=252)
+    assert report.metrics["sharpe"] == pytest.approx(returns.mean() / returns.std() * np.sqrt(per_year))
+
+
+def test_a_span_under_a_quarter_of_a_year_has_no_sharpe_ratio():
+    # 29 returns of January and February 2018 showed a Sharpe of -0.40 where a backtest of them shows none.
+    closes = normalise_provider_frame(gspc_2018_frame()).frame.set_index("date")[["adjusted_close"]].iloc[:30]
+    report = risk_report(closes.rename(columns={"adjusted_close": "SPX"}), {"SPX": 1.0}, days_a_year=252)
+    assert report.metrics["days"] == 29
+    assert np.isnan(report.metrics["sharpe"])
+    assert np.isfinite(report.metrics["annualised_volatility"]), "a deviation of 29 returns is still measured"
+
+
+def test_risk_and_backtests_leave_sharpe_blank_over_the_same_spans():
+    # One rule for both: a Sharpe the Risk panel showed over a span its backtest left blank read as two products.
+    from core.backtest import BacktestConfig, run_backtest
+
+    blank = {}
+    for returns in range(60, 70):  # from a Monday: 64 weekdays' returns span 88 days, 66 span 92
+        sessions = pd.bdate_range("2024-01-01", periods=returns + 1)
+        closes = pd.Series(100 * np.cumprod(np.r_[1.0, 1 + RETURNS[:returns]]), index=sessions)
+        risk = risk_report(closes.to_frame("X"), {"X": 1.0}, days_a_year=252, horizon=5, paths=10)
+        forecast = pd.DataFrame(
+            {"origin_date": sessions[:-1], "date": sessions[1:], "previous_close": closes.to_numpy()[:-1],
+             "actual": closes.to_numpy()[1:], "predicted": closes.to_numpy()[:-1] * 1.01}
+        )  # fmt: skip
+        backtest = run_backtest(forecast, BacktestConfig(cost_bps=0), 252).metrics["buy_and_hold"]
+        blank[returns] = np.isnan(risk.metrics["sharpe"])
+        assert blank[returns] == np.isnan(backtest["sharpe"]), returns
+    assert set(blank.values()) == {True, False}, "the spans straddle a quarter of a year"
 
 
 def daily_coin(frame: pd.DataFrame) -> pd.DataFrame:
@@ -220,7 +250,8 @@ def test_a_ticker_of_weight_0_plays_no_part_in_the_portfolio_s_figures(session, 
     assert with_zero.metrics["days"] == alone.metrics["days"] == len(coin) - 1
     assert with_zero.metrics.keys() == alone.metrics.keys()
     for key, figure in alone.metrics.items():
-        assert with_zero.metrics[key] == (figure if isinstance(figure, str) else pytest.approx(figure, rel=1e-12)), key
+        expected = figure if isinstance(figure, str) else pytest.approx(figure, rel=1e-12, nan_ok=True)
+        assert with_zero.metrics[key] == expected, key  # under a quarter of a year, Sharpe is NaN on both
     assert list(with_zero.correlation.columns) == ["BTC-USD"], "a ticker the portfolio does not hold has no row"
     assert (stored.tickers, stored.weights) == (["BTC-USD", "NEW"], [1.0, 0.0]), "the weights as asked"
 
