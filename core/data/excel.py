@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from datetime import date, datetime
 from xml.parsers import expat
 
@@ -37,18 +38,25 @@ ELEMENTS_PER_CELL = 4
 # What a message quotes of the workbook's sheet names: a workbook may have hundreds, each of 31 characters.
 SHOWN_SHEETS = 12
 SHOWN_SHEET_CHARS = 40
-# What openpyxl raises for a damaged or foreign file (lxml's XML errors are SyntaxErrors), and expat for bad XML.
+# What openpyxl raises for a damaged or foreign file (lxml's XML errors are SyntaxErrors), expat for bad XML
+# (a LookupError for an encoding Python does not know), and zipfile for a damaged compressed part.
 UNREADABLE = (
     KeyError,
+    LookupError,
     ValueError,
     TypeError,
     IndexError,
     AttributeError,
     OSError,
+    EOFError,
     SyntaxError,
     zipfile.BadZipFile,
+    zlib.error,
     expat.ExpatError,
 )
+# What reading a part up to its root element raises when it is no XML expat reads: an image, a binary part, an
+# encoding expat lacks, or a damaged part openpyxl never opens (images are not read for a read-only workbook).
+_NO_XML = (expat.ExpatError, ValueError, LookupError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 def is_excel_name(filename: str) -> bool:
@@ -75,17 +83,25 @@ def read_excel_table(
     except FileFormatError:
         book.close()
         raise
+    path = getattr(worksheet, "_worksheet_path", None)
+    if path not in widths:
+        # openpyxl opens the part the workbook's relationships name, whatever its name or root element: a part
+        # the streaming check did not measure as a worksheet could build rows of any size.
+        book.close()
+        part = repr(shorten(str(path), SHOWN_SHEET_CHARS)) if path else "a chart or other non-table part"
+        raise FileFormatError(
+            f"sheet {shorten(worksheet.title, SHOWN_SHEET_CHARS)!r} is stored in a part that is no worksheet the "
+            f"upload can check ({part}): save the workbook from Excel again, or save the prices as CSV"
+        )
     # The <dimension> tag is the writer's claim, and openpyxl stops at it: a tag understating the sheet
     # would cut rows or columns off without a word. The streamed widths are what the sheet holds.
     worksheet.reset_dimensions()
-    path = str(getattr(worksheet, "_worksheet_path", "")).lstrip("/")
-    width = widths.get(path, max(widths.values(), default=0))
     try:
-        rows = _rows(worksheet, max_rows, width)
+        rows = _rows(worksheet, max_rows, widths[path])
     except FileFormatError:
         raise
     except UNREADABLE as error:
-        raise FileFormatError(f"sheet {worksheet.title!r} cannot be read ({type(error).__name__})") from None
+        raise FileFormatError(f"sheet {worksheet.title!r} cannot be read ({_error_name(error)})") from None
     finally:
         book.close()
     if not rows:
@@ -145,7 +161,11 @@ def _too_many_rows(max_rows: int) -> FileFormatError:
 
 
 def _open(data: bytes, max_rows: int = MAX_ROWS):
-    """The workbook, read-only, and the widest column each worksheet part holds (by its path in the zip)."""
+    """The workbook, read-only, and the widest column of each part that is a worksheet (by its name in the zip).
+
+    Every part is measured whatever its name: the workbook's relationships may name any part as a sheet.
+    Of parts sharing a name the last is measured, the one zipfile (and so openpyxl) opens by that name.
+    """
     if not data.startswith(ZIP_SIGNATURE):
         raise FileFormatError(
             "the file is named .xlsx but is not an Excel workbook: save it from Excel again, or as CSV"
@@ -155,22 +175,32 @@ def _open(data: bytes, max_rows: int = MAX_ROWS):
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             _check_inflated_size(archive)
             shape = _SheetShape(max_rows)
-            for entry in archive.infolist():
-                if entry.filename.lower().endswith(".xml"):
-                    with archive.open(entry) as part:
-                        widths[entry.filename.lstrip("/")] = shape.widest_column(part)
+            for name in dict.fromkeys(archive.namelist()):
+                try:
+                    part = archive.open(name)
+                except (NotImplementedError, RuntimeError):
+                    continue  # compressed in a way zipfile lacks, or encrypted: openpyxl cannot open it either
+                with part:
+                    width = shape.widest_column(part)
+                if width is not None:
+                    widths[name] = width
     except zipfile.BadZipFile as error:
         raise FileFormatError(f"the workbook is damaged: {error}") from None
     except FileFormatError:
         raise
     except UNREADABLE as error:
-        raise FileFormatError(f"the file is not a readable Excel workbook ({type(error).__name__})") from None
+        raise FileFormatError(f"the file is not a readable Excel workbook ({_error_name(error)})") from None
     from openpyxl import load_workbook  # heavy; only uploads of workbooks need it
 
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True), widths
     except UNREADABLE as error:
-        raise FileFormatError(f"the file is not a readable Excel workbook ({type(error).__name__})") from None
+        raise FileFormatError(f"the file is not a readable Excel workbook ({_error_name(error)})") from None
+
+
+def _error_name(error: BaseException) -> str:
+    # zlib names its one exception "error", which says nothing in a message.
+    return "damaged compressed data" if isinstance(error, zlib.error) else type(error).__name__
 
 
 def _check_inflated_size(archive: zipfile.ZipFile) -> None:
@@ -201,21 +231,31 @@ class _SheetShape:
         self.elements = 0
         self.max_elements = ELEMENTS_PER_CELL * MAX_SHEET_CELLS
 
-    def widest_column(self, part) -> int:
-        """The widest column of a worksheet part (0 when the part is no worksheet); refuses as it streams."""
+    def widest_column(self, part) -> int | None:
+        """The widest column of a worksheet part, None when the part is no worksheet; refuses as it streams.
+
+        A part that cannot be read up to its root element is no worksheet measured: read_excel_table refuses
+        a sheet stored in one.
+        """
         self.row, self.row_cells, self.column, self.widest = 0, 0, 0, 0
+        self.in_worksheet = False
         self.parser = expat.ParserCreate()
         self.parser.StartElementHandler = self._root
         try:
             self.parser.ParseFile(part)
         except _NotASheetError:
-            return 0
+            return None
+        except _NO_XML:
+            if self.in_worksheet:
+                raise
+            return None
         self.grids += self.row * self.widest
         return self.widest
 
     def _root(self, tag: str, attributes: dict[str, str]) -> None:
         if tag.rpartition(":")[2] != "worksheet":
             raise _NotASheetError
+        self.in_worksheet = True
         self.parser.StartElementHandler = self._start
 
     def _start(self, tag: str, attributes: dict[str, str]) -> None:

@@ -162,6 +162,11 @@ WEAK_KEYS = [
     ("Tr0ub4dor&3-Tr0ub4dor&3-Tr0ub4dor&3-xyz", "is too regular"),  # a phrase repeated, a tail after it
     ("qwertyuiopasdfghjklzxcvbnm1234567890QWE", "is too regular"),  # the keyboard's rows
     ("Kx9-asdfghjkl-Qz7-zxcvbnm-Wp4-poiuytrewq", "is too regular"),  # rows, either way, between noise
+    # Sentences and names joined by separators: no pattern word in them, and none of them a secret.
+    ("fill_in_a_random_value_here_before_going_live", "is made of words"),
+    ("TBD-TBD-random-string-to-be-decided-later-ok", "is made of words"),
+    ("cookie_key_for_candlecast_production_deploy", "is made of words"),
+    ("Candlecast.Production.Cookie.Key.2024.v2", "is made of words"),
 ]
 
 
@@ -182,8 +187,13 @@ def test_production_accepts_random_keys_in_the_formats_people_generate(monkeypat
     # one random key in a few thousand fails here every time rather than once in a while.
     source = random.Random(20240601)
     keys = [base64.urlsafe_b64encode(source.randbytes(48)).decode() for _ in range(2000)]
+    # token_urlsafe(32) and (24), without their padding: in the shortest keys a few pieces between "-" and
+    # "_" hold the most of the key, as the words of a phrase do.
+    keys += [
+        base64.urlsafe_b64encode(source.randbytes(size)).decode().rstrip("=") for size in (32, 24) for _ in range(300)
+    ]
     keys += [source.randbytes(size).hex() for size in (32, 16) for _ in range(2000)]
-    keys += [secrets.token_urlsafe(48), secrets.token_hex(32)]
+    keys += [secrets.token_urlsafe(48), secrets.token_urlsafe(32), secrets.token_hex(32)]
     monkeypatch.setenv("APP_ENV", "production")
     for key in keys:
         monkeypatch.setenv("COOKIE_KEY", key)

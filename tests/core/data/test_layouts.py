@@ -2,6 +2,7 @@
 
 import codecs
 import io
+import random
 import re
 import tracemalloc
 import zipfile
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from core.data import excel
-from core.data.csv_prices import parse_price_csv, propose_ticker
+from core.data.csv_prices import parse_price_csv, propose_ticker, read_table
 from core.data.errors import FileFormatError
 from core.data.excel import read_excel_table
 from core.data.layouts import UnrecognisedLayoutError
@@ -816,3 +817,100 @@ def test_a_wide_file_says_once_that_volume_is_0():
     parsed = parse(wide.to_csv(index=False, date_format="%Y-%m-%d").encode())
     assert "closes only: open, high and low are the close" in parsed.notes
     assert [note for note in parsed.notes if "volume" in note] == ["no volume column: volume is 0"]
+
+
+def sheet_stored_as(part: str, sheet_data: bytes, *, root: bytes = b"worksheet", prolog: bytes = b"") -> bytes:
+    """A one-sheet workbook whose sheet part is named `part`, the workbook's relationships pointing to it.
+
+    openpyxl opens a sheet wherever the relationships say, whatever the part's name or its root element.
+    """
+    source = zipfile.ZipFile(io.BytesIO(workbook(("Prices", BARS[["Date", "Close"]].head(1)))))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as patched:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            name = item.filename
+            if name == "xl/worksheets/sheet1.xml":
+                name = part
+                content = re.sub(rb"<sheetData>.*</sheetData>", lambda _: sheet_data, content, flags=re.S)
+                content = re.sub(rb"<dimension[^>]*/>", b"", content)
+                content = prolog + re.sub(rb"^<\?xml[^>]*\?>", b"", content).replace(b"worksheet", root)
+            else:
+                content = content.replace(b"worksheets/sheet1.xml", part.removeprefix("xl/").encode())
+            patched.writestr(name, content)
+    return buffer.getvalue()
+
+
+def rows_out_to_xfd(count: int) -> bytes:
+    """A header, then rows of one cell each in Excel's last column: openpyxl builds 16,384 values a row."""
+    header = b'<row r="1"><c r="A1" t="inlineStr"><is><t>Date</t></is></c>'
+    header += b'<c r="B1" t="inlineStr"><is><t>Close</t></is></c></row>'
+    rows = b"".join(b'<row r="%d"><c r="XFD%d"><v>1</v></c></row>' % (number, number) for number in range(2, count + 2))
+    return b"<sheetData>" + header + rows + b"</sheetData>"
+
+
+XFD_GRID = r"more than the 2,000,000 cells a workbook may have \(rows times columns: row 123 of a sheet 16,384 columns"
+
+
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/worksheets/sheet1.bin", "xl/worksheets/sheet1"])
+def test_a_sheet_is_measured_before_it_is_read_whatever_its_part_is_named(part):
+    data = sheet_stored_as(part, rows_out_to_xfd(3_000))
+    assert zipfile.ZipFile(io.BytesIO(data)).getinfo(part)
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileFormatError, match=XFD_GRID):
+            read_table(data, filename="SPX.xlsx")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000, "refused before openpyxl builds the rows"
+
+
+def test_a_sheet_part_the_size_check_cannot_measure_is_refused_not_read():
+    # openpyxl reads the rows of whatever part the relationships name as a sheet, whatever its root element.
+    data = sheet_stored_as("xl/worksheets/sheet1.xml", rows_out_to_xfd(3), root=b"notasheet")
+    with pytest.raises(FileFormatError) as refused:
+        read_table(data, filename="SPX.xlsx")
+    assert str(refused.value) == (
+        "sheet 'Prices' is stored in a part that is no worksheet the upload can check "
+        "('xl/worksheets/sheet1.xml'): save the workbook from Excel again, or save the prices as CSV"
+    )
+
+
+@pytest.mark.parametrize("encoding", ["x-no-such-encoding", "Shift_JIS"])
+def test_a_sheet_in_an_encoding_the_xml_reader_lacks_is_refused_as_unreadable(encoding):
+    prolog = f'<?xml version="1.0" encoding="{encoding}"?>'.encode()
+    data = sheet_stored_as("xl/worksheets/sheet1.bin", rows_out_to_xfd(3), prolog=prolog)
+    with pytest.raises(FileFormatError, match=r"^the file is not a readable Excel workbook \("):
+        read_table(data, filename="SPX.xlsx")
+
+
+def with_damaged_part(data: bytes, name: str, content: bytes | None = None) -> bytes:
+    """The workbook with part `name` (added when content is given) damaged inside its compressed stream."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as patched:
+        for item in source.infolist():
+            patched.writestr(item, source.read(item.filename))
+        if content is not None:
+            patched.writestr(name, content)
+    damaged = bytearray(buffer.getvalue())
+    item = zipfile.ZipFile(io.BytesIO(bytes(damaged))).getinfo(name)
+    start = item.header_offset + 30 + len(item.filename.encode()) + len(item.extra)
+    for offset in range(start + 10, start + min(200, item.compress_size - 10)):
+        damaged[offset] ^= 0x5A
+    return bytes(damaged)
+
+
+def test_a_damaged_image_that_a_read_only_workbook_never_opens_leaves_the_prices_readable():
+    image = random.Random(7).randbytes(1_000) * 50
+    data = with_damaged_part(workbook(("Prices", BARS)), "xl/media/image1.png", image)
+    assert_the_fixture(parse(data, filename="SPX.xlsx"))
+
+
+def test_a_damaged_sheet_is_refused_as_unreadable():
+    data = with_damaged_part(workbook(("Prices", BARS)), "xl/worksheets/sheet1.xml")
+    with pytest.raises(
+        FileFormatError, match=r"^the file is not a readable Excel workbook \(damaged compressed data\)$"
+    ):
+        read_table(data, filename="SPX.xlsx")

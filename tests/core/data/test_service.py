@@ -34,6 +34,7 @@ from db.repositories.actor import Actor
 from db.repositories.prices import delete_prices, read_prices, upsert_prices
 from db.repositories.users import create_user
 from tests.accounts import make_account
+from tests.core.data.test_layouts import rows_out_to_xfd, sheet_stored_as
 from tests.core.data.test_yahoo import FakeYahoo
 from tests.fixtures import gspc_2018_bytes, gspc_2018_frame
 
@@ -56,7 +57,7 @@ def upload(session, actor, data, **options):
         settings=load_settings(),
         throttle=Throttle(MemoryStorage()),
         data=data,
-        filename="prices.csv",
+        filename=options.pop("filename", "prices.csv"),
         ticker=options.pop("ticker", "SPX"),
         **options,
     )
@@ -356,6 +357,14 @@ def test_bad_files_write_no_prices_and_say_why(session, analyst, data):
     result = upload(session, analyst, data)
     assert result.status == "rejected"
     assert result.error
+    assert count_rows(session, "SPX") == 0
+
+
+def test_a_workbook_whose_sheet_part_is_not_named_xml_is_measured_and_refused(session, analyst):
+    data = sheet_stored_as("xl/worksheets/sheet1.bin", rows_out_to_xfd(3_000))
+    result = upload(session, analyst, data, filename="prices.xlsx")
+    assert result.status == "rejected"
+    assert "more than the 2,000,000 cells a workbook may have" in result.message()
     assert count_rows(session, "SPX") == 0
 
 
