@@ -278,8 +278,12 @@ class WalkForwardRequest(BaseModel):
 
     ticker: Ticker
     windows: WholeNumber = Field(WALK_FORWARD_WINDOWS, ge=1, le=50)
-    step: WholeNumber | None = Field(
-        None, ge=5, le=1000, description="trading days per window; null: a fifth of the history"
+    # The bounds on the number itself, ahead of the whole-number check: on the optional field, or after the
+    # check, they stood in the schema as pydantic's own ge/le, words JSON Schema lacks, and no client saw them.
+    step: Annotated[int, Field(ge=5, le=1000), BeforeValidator(_whole_number)] | None = Field(
+        None,
+        description="trading days per window; null: the config's test fraction of the history (the last 20 % by "
+        "default) split evenly over the windows",
     )
     retrain_every: WholeNumber = Field(1, ge=1, le=50)
     config: Settings = Field(default_factory=TrainingConfig)
