@@ -28,7 +28,13 @@ from db.pg_copy import (
     uuid7_bytes,
 )
 from db.repositories.actor import Actor, shared_or_own
-from db.repositories.prices import copy_binary, own_over_shared, prefer_own_rows, read_query_csv
+from db.repositories.prices import (
+    copy_binary,
+    lock_series_writes,
+    own_over_shared,
+    prefer_own_rows,
+    read_query_csv,
+)
 from db.sqlite_rows import date_texts, execute_many, timestamp_text, uuid_text, uuid_texts
 from db.types import utc_now
 
@@ -155,6 +161,9 @@ def _upsert_postgres(session: Session, values: pd.DataFrame, owner_id: uuid.UUID
     payload = _payload(values, owner_id, time.time())
     names = ["id", "owner_id", "ticker", "date", *INDICATOR_COLUMNS, "computed_at"]
     tickers = [str(ticker) for ticker in values["ticker"].unique()]
+    # Mostly held already, by the price write this refresh follows; a refresh of its own waits here for
+    # another writer of the series, not inside a COPY whose data the server stopped reading.
+    lock_series_writes(session, tickers, owner_id)
     stored = select(TechnicalIndicator.id).where(
         TechnicalIndicator.ticker.in_(tickers), _in_scope(TechnicalIndicator, owner_id)
     )

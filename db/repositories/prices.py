@@ -37,6 +37,8 @@ FRAME_COLUMNS = ("date", *VALUE_COLUMNS)
 # The keys of a price record as the API writes it, in order.
 _RECORD_FIELDS = ("date", *VALUE_COLUMNS, "source")
 _STAGING = "staging_prices"
+# pg_advisory_xact_lock's first key for a price series' writers ("PS"); the second is the series' hash.
+_SERIES_LOCKS = 0x5053
 
 
 # Whether a row is the actor's own upload rather than shared data; read queries select it.
@@ -77,6 +79,7 @@ def upsert_prices_of(*, session: Session, frame: pd.DataFrame, owner_id: uuid.UU
         return 0
     frame = frame.loc[:, ["ticker", *FRAME_COLUMNS]].copy()
     frame["volume"] = frame["volume"].round().astype("int64")
+    lock_series_writes(session, frame["ticker"].unique(), owner_id)
     if session.get_bind().dialect.name == "postgresql":
         changed = _upsert_postgres(session, frame, owner_id, source)
     else:
@@ -89,6 +92,28 @@ def upsert_prices_of(*, session: Session, frame: pd.DataFrame, owner_id: uuid.UU
         # writer of new days commits, they would be written over that writer's.
         _hold_series(session, tickers, owner_id)
     return changed
+
+
+def lock_series_writes(session: Session, tickers: Sequence[str], owner_id: uuid.UUID | None) -> None:
+    """Make this transaction the one writer of these series (their prices and indicators) until it ends.
+
+    Taken before any row is written. Two writers of a ticker not stored yet found no row to lock: the second's
+    COPY then waited inside the first's unique-index entries with its data in flight, the server stopped
+    reading it, and after DB_ANSWER_TIMEOUT the kernel cut the connection ("connection already closed",
+    from two imports of the same new file). Waiting here, on one small statement, it then finds the first's
+    rows committed and merges over them. Locks are taken in the order of their keys, so writers of
+    overlapping sets never deadlock. On SQLite the transaction holds the database's write lock already.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({f"{owner_id or 'shared'}:{ticker}" for ticker in tickers})
+    session.execute(
+        text(
+            "SELECT count(pg_advisory_xact_lock(:space, key)) FROM "
+            "(SELECT DISTINCT hashtext(name) AS key FROM unnest(CAST(:names AS text[])) AS name ORDER BY key) AS keys"
+        ),
+        {"space": _SERIES_LOCKS, "names": keys},
+    )
 
 
 def _on_conflict_update(statement, owner_id: uuid.UUID | None):
@@ -454,6 +479,7 @@ def delete_prices(*, session: Session, ticker: str, owner_id: uuid.UUID | None) 
     The split decisions go too: a decision is about these prices, and deleting them and loading them
     again is how a mistaken "Not a split" is undone.
     """
+    lock_series_writes(session, [ticker], owner_id)
     for table in (TechnicalIndicator, LatestIndicators, CorporateAction):
         scope = table.owner_id.is_(None) if owner_id is None else table.owner_id == owner_id
         session.execute(delete(table).where(table.ticker == ticker, scope))
@@ -468,6 +494,7 @@ def divide_adjusted_before(
     *, session: Session, ticker: str, owner_id: uuid.UUID | None, day: date, factor: float
 ) -> int:
     """Divide the adjusted closes of the days before a split by its factor, in one scope; returns how many."""
+    lock_series_writes(session, [ticker], owner_id)
     statement = (
         update(HistoricalPrice)
         .where(HistoricalPrice.ticker == ticker, _scope(owner_id), HistoricalPrice.date < day)
