@@ -9,6 +9,7 @@ from core.forecasting.evaluation import stored_number
 from core.services import analysis
 from db.models import Evaluation
 from ui.charts import (
+    CHART_CONFIG,
     equity_figure,
 )
 from ui.errors import attempt
@@ -76,7 +77,7 @@ def render_backtest(actor: Actor, evaluations: list[Evaluation], template: str) 
             f"in the market {m['exposure'] * 100:.0f} % of them. {annualised_by(m)}"
         )
     )
-    st.plotly_chart(equity_figure(result.equity, template=template), width="stretch", theme=None)
+    st.plotly_chart(equity_figure(result.equity, template=template), width="stretch", theme=None, config=CHART_CONFIG)
 
 
 def annualised_by(metrics: dict) -> str:

@@ -23,9 +23,24 @@ THEME_COLOURS = {
 PRICE_HOVER = ",.2f"
 # Whole-number ticks read well from a price in the hundreds; below, plotly's own ticks (",.0f" reads 0.05 as 0).
 WHOLE_TICKS_FROM = 100
-# A horizontal legend left at plotly's default sits on the date axis and hides its labels: above the plot.
-LEGEND_ABOVE = {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"}
-MARGIN_UNDER_LEGEND = {"l": 10, "r": 10, "t": 30, "b": 10}
+# Plotly's mode bar (zoom, pan, reset, download) is drawn over the figure's top-right corner, its buttons 2-24 px
+# below the top edge. A touch screen shows it all the time, and at a phone's width it spans nearly the whole
+# figure: every figure keeps this band for it, its legend and title start under it.
+MODEBAR_PX = 28
+# The one plotly config of every chart, and a shorter bar: box and lasso select do nothing on these charts, and
+# "Share chart" would upload the user's data to Plotly's cloud.
+CHART_CONFIG = {"displaylogo": False, "showSendToCloud": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+MARGIN_UNDER_LEGEND = {"l": 10, "r": 10, "t": MODEBAR_PX + 30, "b": 10}
+MARGIN_UNDER_MODEBAR = {"l": 10, "r": 10, "t": MODEBAR_PX + 20, "b": 10}
+
+
+def legend_under_modebar(height: int) -> dict:
+    """A horizontal legend above the plot, its first row under the mode bar's band.
+
+    Left at plotly's default it sat on the date axis and hid its labels. Hung from the band, a legend whose
+    rows wrap on a narrow screen pushes the plot down; hung from the plot's top edge, it grew up under the bar.
+    """
+    return {"orientation": "h", "x": 0, "yref": "container", "y": 1 - MODEBAR_PX / height, "yanchor": "top"}
 
 
 def weekend_breaks(dates: pd.Series) -> list[dict]:
@@ -122,18 +137,26 @@ AXIS_TITLE_PX = 22  # and for a title beside them
 
 
 class StackedChart:
-    """Panes stacked on one shared date axis: one hover line shows every pane's value for the day."""
+    """Panes stacked on one shared date axis: one hover line shows every pane's value for the day.
 
-    def __init__(self, panes: list[Pane], *, template: str) -> None:
+    Without shared_dates each pane has a date axis of its own, under it, fitted to its own days: for panes
+    of different series whose days may lie months apart.
+    """
+
+    def __init__(self, panes: list[Pane], *, template: str, shared_dates: bool = True) -> None:
         self.panes = panes
         self.figure = go.Figure()
         self.template = template
+        self.shared_dates = shared_dates
 
     def axis(self, pane: int) -> str:
         return "y" if pane == 0 else f"y{pane + 1}"
 
+    def date_axis(self, pane: int) -> str:
+        return "x" if self.shared_dates or pane == 0 else f"x{pane + 1}"
+
     def add(self, trace: go.BaseTraceType, pane: int) -> None:
-        trace.update(xaxis="x", yaxis=self.axis(pane))
+        trace.update(xaxis=self.date_axis(pane), yaxis=self.axis(pane))
         self.figure.add_trace(trace)
 
     def finish(self, dates: pd.Series, window: str) -> go.Figure:
@@ -143,9 +166,14 @@ class StackedChart:
         self._range_buttons(dates, window, breaks)
         return apply_theme(self.figure, self.template)
 
-    def lay_out(self, rangebreaks: list[dict], *, top_px: int) -> None:
-        """Each pane at its minimum height on the one date axis, its title in its top-left corner."""
-        plot_px = sum(p.height for p in self.panes) + PANE_GAP_PX * (len(self.panes) - 1)
+    def lay_out(self, rangebreaks: list[dict] | list[list[dict]], *, top_px: int) -> None:
+        """Each pane at its minimum height, its title in its top-left corner; rangebreaks are the date axis's,
+        or each pane's own (a list per pane) when the panes do not share their dates.
+
+        top_px is the room above the plot for the legend and the range buttons, under the mode bar's band.
+        """
+        gap_px = PANE_GAP_PX if self.shared_dates else PANE_GAP_PX + BOTTOM_PX  # room for the dates above it
+        plot_px = sum(p.height for p in self.panes) + gap_px * (len(self.panes) - 1)
         top = 1.0
         layout: dict = {}
         for index, pane in enumerate(self.panes):
@@ -153,7 +181,7 @@ class StackedChart:
             name = "yaxis" if index == 0 else f"yaxis{index + 1}"
             layout[name] = {
                 "domain": [max(bottom, 0.0), top],
-                "anchor": "x",
+                "anchor": self.date_axis(index),
                 "side": "right",
                 "hoverformat": pane.hover_format,
                 "tickformat": pane.tick_format,
@@ -168,28 +196,30 @@ class StackedChart:
                 text=f"<b>{pane.title}</b>", xref="paper", yref="paper", x=0.0, y=top, xanchor="left",
                 yanchor="top", showarrow=False, font={"size": 11},
             )  # fmt: skip
-            top = bottom - PANE_GAP_PX / plot_px
-        last = self.axis(len(self.panes) - 1)
-        right_px = RIGHT_AXIS_PX + (AXIS_TITLE_PX if any(pane.axis_title for pane in self.panes) else 0)
-        self.figure.update_layout(
-            **layout,
-            xaxis={
-                "anchor": last,
+            top = bottom - gap_px / plot_px
+        date_axes = [len(self.panes) - 1] if self.shared_dates else range(len(self.panes))
+        for pane in date_axes:
+            layout[layout_name(self.date_axis(pane))] = {
+                "anchor": self.axis(pane),
                 "domain": [0.0, 1.0],
-                "rangebreaks": rangebreaks,
+                "rangebreaks": rangebreaks if self.shared_dates else rangebreaks[pane],
                 "rangeslider": {"visible": False},
                 "showspikes": True,
                 "spikemode": "across",
                 "spikethickness": 1,
-            },
-            height=top_px + plot_px + BOTTOM_PX,
-            margin={"l": 10, "r": right_px, "t": top_px, "b": BOTTOM_PX},
+            }
+        right_px = RIGHT_AXIS_PX + (AXIS_TITLE_PX if any(pane.axis_title for pane in self.panes) else 0)
+        height = MODEBAR_PX + top_px + plot_px + BOTTOM_PX
+        self.figure.update_layout(
+            **layout,
+            height=height,
+            margin={"l": 10, "r": right_px, "t": MODEBAR_PX + top_px, "b": BOTTOM_PX},
             hovermode="x unified",
             hoversubplots="axis",
             barmode="overlay",
             dragmode="pan",
             # At the top of the figure, above the range buttons: it never covers the dates or the bars.
-            legend={"orientation": "h", "x": 0.0, "y": 1.0, "yref": "container", "yanchor": "top"},
+            legend=legend_under_modebar(height),
         )
 
     def _range_buttons(self, dates: pd.Series, window: str, breaks: list[dict]) -> None:
@@ -238,8 +268,8 @@ def _pane_index(axis: str) -> int:
 
 
 def layout_name(axis: str) -> str:
-    """The layout key of a trace's y-axis: "y" is "yaxis", "y3" is "yaxis3"."""
-    return "yaxis" if axis == "y" else f"yaxis{axis[1:]}"
+    """The layout key of a trace's axis: "y" is "yaxis", "y3" is "yaxis3", "x2" is "xaxis2"."""
+    return f"{axis[0]}axis{axis[1:]}"
 
 
 def trace_bounds(trace: go.BaseTraceType) -> pd.DataFrame | None:
@@ -437,14 +467,16 @@ BAND_ALPHA = {"plotly_dark": 0.32, "plotly_white": 0.22}
 
 
 def ledger_figure(ledger: pd.DataFrame, *, template: str = "plotly_white") -> go.Figure:
-    """Predicted against actual closes by target day, one pane per ticker on its own price scale (shared
-    dates): each model its own line and interval band.
+    """Predicted against actual closes by target day, one pane per ticker on its own price scale and its own
+    dates: each model its own line and interval band.
 
-    A 125 stock and a 2,500 index on one value axis were two flat lines with no visible interval.
+    A 125 stock and a 2,500 index on one value axis were two flat lines with no visible interval; a ticker
+    forecast in July beside one forecast in January, on one date axis, were two slivers at its ends.
     """
     ordered = ledger.sort_values("target_date", kind="stable")
     tickers = sorted(ordered["ticker"].unique()) or [""]  # filters that leave nothing: one empty pane
-    chart = StackedChart([_ledger_pane(ticker, ordered) for ticker in tickers], template=template)
+    panes = [_ledger_pane(ticker, ordered) for ticker in tickers]
+    chart = StackedChart(panes, template=template, shared_dates=False)
     alpha = BAND_ALPHA.get(template, BAND_ALPHA["plotly_white"])
     hovers = {ticker: f"%{{y:{price_hover(_ledger_values(ticker, ordered).stack())}}}" for ticker in tickers}
     for index, ((ticker, model), rows) in enumerate(ordered.groupby(["ticker", "model"], sort=True)):
@@ -487,15 +519,22 @@ def ledger_figure(ledger: pd.DataFrame, *, template: str = "plotly_white") -> go
         )  # fmt: skip
     names = [trace.name for trace in chart.figure.data if trace.showlegend is not False]
     legend_px = _legend_rows(names) * LEGEND_ROW_PX
-    chart.lay_out(weekend_breaks(ordered["target_date"]), top_px=LEDGER_TITLE_PX + LEDGER_TOP_PX + legend_px)
-    # The title at the top of the figure, the legend under it: both measured from the figure's top edge.
+    days = [pd.to_datetime(ordered.loc[ordered["ticker"] == ticker, "target_date"]) for ticker in tickers]
+    breaks = [weekend_breaks(pane_days) for pane_days in days]
+    chart.lay_out(breaks, top_px=LEDGER_TITLE_PX + LEDGER_TOP_PX + legend_px)
+    for pane, (pane_days, pane_breaks) in enumerate(zip(days, breaks, strict=True)):
+        if not pane_days.empty:
+            # Plotly's own fit ends at the first and last day, cutting their markers and the hover there in half.
+            shown = padded_window([pane_days.min(), pane_days.max()], pane_days, pane_breaks)
+            chart.figure.layout[layout_name(chart.date_axis(pane))].range = [str(day) for day in shown]
+    # The title under the mode bar's band, the legend under it: both measured from the figure's top edge.
     height = chart.figure.layout.height
     chart.figure.update_layout(
         title={
-            "text": LEDGER_TITLE, "x": 0.0, "xref": "paper", "xanchor": "left", "y": 1.0, "yref": "container",
-            "yanchor": "top", "pad": {"t": 6}, "font": {"size": 14},
+            "text": LEDGER_TITLE, "x": 0.0, "xref": "paper", "xanchor": "left", "y": 1.0 - MODEBAR_PX / height,
+            "yref": "container", "yanchor": "top", "pad": {"t": 6}, "font": {"size": 14},
         },
-        legend={"y": 1.0 - LEDGER_TITLE_PX / height},
+        legend={"y": 1.0 - (MODEBAR_PX + LEDGER_TITLE_PX) / height},
     )  # fmt: skip
     return apply_theme(chart.figure, template)
 
@@ -533,6 +572,10 @@ def _translucent(colour: str, alpha: float = 0.12) -> str:
     return f"rgba({red},{green},{blue},{alpha})"
 
 
+# The plot keeps its 280 px under the legend and the mode bar's band.
+EVALUATION_PX = 320 + MODEBAR_PX
+
+
 def window_scores_figure(windows: list[dict], *, model: str, template: str = "plotly_white") -> go.Figure:
     """MASE of the model (named as `model`) and the baselines in each walk-forward window; 1 is tomorrow = today."""
     labels = [f"{w['first_day']}" for w in windows]
@@ -551,8 +594,8 @@ def window_scores_figure(windows: list[dict], *, model: str, template: str = "pl
         )
     figure.add_hline(y=1.0, line={"dash": "dash", "color": "#64748b"}, annotation_text="persistence")
     figure.update_layout(
-        template=template, barmode="group", height=320, margin=MARGIN_UNDER_LEGEND,
-        yaxis_title="MASE", xaxis_title="window starting", legend=LEGEND_ABOVE,
+        template=template, barmode="group", height=EVALUATION_PX, margin=MARGIN_UNDER_LEGEND,
+        yaxis_title="MASE", xaxis_title="window starting", legend=legend_under_modebar(EVALUATION_PX),
     )  # fmt: skip
     return apply_theme(figure, template)
 
@@ -582,10 +625,10 @@ def residual_figure(forecast: pd.DataFrame, *, model: str, template: str = "plot
     figure.add_hline(y=0, line={"color": "#0f172a", "width": 1})
     figure.update_layout(
         template=template,
-        height=320,
+        height=EVALUATION_PX,
         margin=MARGIN_UNDER_LEGEND,
         yaxis_title="actual - forecast",
-        legend=LEGEND_ABOVE,
+        legend=legend_under_modebar(EVALUATION_PX),
     )
     return apply_theme(figure, template)
 
@@ -628,8 +671,8 @@ def metric_history_figure(history: pd.DataFrame, metric: str, *, template: str =
         figure.add_hline(y=1.0, line={"dash": "dash", "color": "#64748b"}, annotation_text="persistence")
     figure.update_layout(
         template=template,
-        height=300,
-        margin={"l": 10, "r": 10, "t": 20, "b": 10},
+        height=300 + MODEBAR_PX,
+        margin=MARGIN_UNDER_MODEBAR,
         xaxis={"title": "version", "tickmode": "linear", "dtick": 1, "tickformat": "d"},
         yaxis={
             "title": metric,
@@ -647,10 +690,10 @@ def equity_figure(equity: pd.DataFrame, *, template: str = "plotly_white") -> go
     figure.add_trace(go.Scatter(x=x, y=equity["buy_and_hold"], name="buy and hold", line={"color": "#94a3b8"}))
     figure.update_layout(
         template=template,
-        height=320,
+        height=EVALUATION_PX,
         margin=MARGIN_UNDER_LEGEND,
         yaxis_title="value of 1",
-        legend=LEGEND_ABOVE,
+        legend=legend_under_modebar(EVALUATION_PX),
     )
     return apply_theme(figure, template)
 
@@ -673,8 +716,8 @@ def fan_figure(fan: pd.DataFrame, *, template: str = "plotly_white") -> go.Figur
     figure.add_trace(go.Scatter(x=fan["day"], y=fan["p50"], name="median", line={"color": "#1d4ed8"}))
     figure.update_layout(
         template=template,
-        height=320,
-        margin={"l": 10, "r": 10, "t": 20, "b": 10},
+        height=320 + MODEBAR_PX,
+        margin=MARGIN_UNDER_MODEBAR,
         xaxis_title="trading days ahead",
         yaxis_title="value of 1",
     )
@@ -694,7 +737,7 @@ def correlation_figure(correlation: pd.DataFrame, *, template: str = "plotly_whi
             texttemplate="%{text}",
         )
     )
-    figure.update_layout(template=template, height=300, margin={"l": 10, "r": 10, "t": 20, "b": 10})
+    figure.update_layout(template=template, height=300 + MODEBAR_PX, margin=MARGIN_UNDER_MODEBAR)
     return apply_theme(figure, template)
 
 
@@ -718,11 +761,12 @@ def loss_figure(history: dict, *, template: str = "plotly_white") -> go.Figure:
             drawn.append(values)
     epochs = max((len(values) for values in drawn), default=1)
     margin = MARGIN_UNDER_LEGEND | {"b": 40}
+    height = LOSS_PLOT_PX + margin["t"] + margin["b"]
     figure.update_layout(
-        height=LOSS_PLOT_PX + margin["t"] + margin["b"],
+        height=height,
         margin=margin,
         # No figure title: the legend above names both lines, and the axes say what they count.
-        legend=LEGEND_ABOVE,
+        legend=legend_under_modebar(height),
         hovermode="x unified",
         xaxis={"title": "Epoch", "tick0": 1, "dtick": max(1, math.ceil(epochs / 10))},  # whole epochs only
         yaxis={

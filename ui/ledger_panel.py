@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.auth import Actor
 from core.services import forecasts
-from ui.charts import ledger_figure
+from ui.charts import CHART_CONFIG, ledger_figure
 from ui.errors import attempt
 from ui.format import SCOREBOARD_LABELS, show_readable
 from ui.tables import csv_download
@@ -91,7 +91,7 @@ def render_ledger(actor: Actor, template: str) -> None:
         st.caption(
             plain(f"The chart shows the {CHART_TICKERS} tickers forecast last; choose tickers above to see others.")
         )
-    st.plotly_chart(ledger_figure(charted, template=template), width="stretch", theme=None)
+    st.plotly_chart(ledger_figure(charted, template=template), width="stretch", theme=None, config=CHART_CONFIG)
     st.caption(
         "Actual is the target day's close on the price scale of the day the forecast was made, as the forecast "
         "is; it differs from the close as traded only across a split or dividend between the two days."

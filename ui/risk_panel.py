@@ -9,6 +9,7 @@ from core.forecasting.evaluation import figure, stored_number
 from core.risk import long_enough_to_annualise
 from core.services import analysis
 from ui.charts import (
+    CHART_CONFIG,
     correlation_figure,
     fan_figure,
 )
@@ -84,5 +85,7 @@ def render_risk(actor: Actor, tickers: list[str], template: str) -> None:
         )
     )
     if len(report.correlation) > 1:
-        st.plotly_chart(correlation_figure(report.correlation, template=template), width="stretch", theme=None)
-    st.plotly_chart(fan_figure(report.fan, template=template), width="stretch", theme=None)
+        st.plotly_chart(
+            correlation_figure(report.correlation, template=template), width="stretch", theme=None, config=CHART_CONFIG
+        )
+    st.plotly_chart(fan_figure(report.fan, template=template), width="stretch", theme=None, config=CHART_CONFIG)

@@ -8,7 +8,7 @@ from core.forecasting.zoo import job_name
 from core.jobs import FINISHED, WAITING_MESSAGE, RunnerStatus
 from core.services import models
 from ui.auth import SESSION_ENDED, signed_in_actor
-from ui.charts import loss_figure
+from ui.charts import CHART_CONFIG, loss_figure
 from ui.errors import attempt
 from ui.format import minute, time_since
 from ui.status import show_runner_problem
@@ -93,7 +93,7 @@ def render_job(
             st.rerun(scope="app")  # the job moves to the finished ones below
         if with_chart and (job.history or {}).get("loss"):
             figure = loss_figure(job.history, template=template)
-            st.plotly_chart(figure, width="stretch", theme=None, key=f"loss-{job.id}")
+            st.plotly_chart(figure, width="stretch", theme=None, key=f"loss-{job.id}", config=CHART_CONFIG)
 
 
 def queued_note(message: str | None, runner: RunnerStatus | None) -> str:

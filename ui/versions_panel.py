@@ -11,6 +11,7 @@ from core.forecasting.history import p_value_figure
 from core.forecasting.zoo import label, version_name
 from core.services import analysis
 from ui.charts import (
+    CHART_CONFIG,
     metric_history_figure,
 )
 from ui.coverage import show_blank_coverage
@@ -121,7 +122,9 @@ def render_version_scores(actor: Actor, view: analysis.MetricsView) -> None:
         name=[version_name(v.ticker, v.version, v.model_type) for v in versions]
     )
     history = history[history["ticker"].isin(drawn)]
-    st.plotly_chart(metric_history_figure(history, metric, template=template), width="stretch", theme=None)
+    st.plotly_chart(
+        metric_history_figure(history, metric, template=template), width="stretch", theme=None, config=CHART_CONFIG
+    )
     if not chosen and len(trained_last) > HISTORY_TICKERS:
         st.caption(f"The chart shows the {HISTORY_TICKERS:d} tickers trained last; choose tickers above to see others.")
 

@@ -18,6 +18,7 @@ from core.services import analysis, models
 from db.models import Evaluation
 from ui.auth import SESSION_ENDED, signed_in_actor
 from ui.charts import (
+    CHART_CONFIG,
     residual_figure,
     window_scores_figure,
 )
@@ -215,6 +216,10 @@ def render_evaluations(actor: Actor, evaluations: list[Evaluation], template: st
             f"{lag['mae_to_actual']:.2f} from the close they forecast: they mostly repeat the last price."
         )
     windows = evaluation.windows
-    st.plotly_chart(window_scores_figure(windows, model=model, template=template), width="stretch", theme=None)
+    st.plotly_chart(
+        window_scores_figure(windows, model=model, template=template), width="stretch", theme=None, config=CHART_CONFIG
+    )
     forecast = pd.concat([pd.DataFrame(w["forecast"]) for w in windows], ignore_index=True)
-    st.plotly_chart(residual_figure(forecast, model=model, template=template), width="stretch", theme=None)
+    st.plotly_chart(
+        residual_figure(forecast, model=model, template=template), width="stretch", theme=None, config=CHART_CONFIG
+    )

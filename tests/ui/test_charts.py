@@ -8,18 +8,23 @@ from tests.fixtures import gspc_2018_frame
 from ui.charts import (
     DOWN,
     INDICATOR_PANE_PX,
+    MODEBAR_PX,
     PRICE_PANE_PX,
     RIGHT_AXIS_PX,
     UP,
     candlestick_figure,
+    correlation_figure,
     equity_figure,
+    fan_figure,
     indicator_figure,
     layout_name,
     ledger_figure,
     loss_figure,
+    metric_history_figure,
     residual_figure,
     window_scores_figure,
 )
+from ui.components.price_chart import RANGE_BUTTONS_PX
 
 
 @pytest.fixture(scope="module")
@@ -157,10 +162,17 @@ def test_the_legends_of_the_evaluation_charts_sit_above_the_plot_clear_of_the_da
         "windows": window_scores_figure(windows, model="ridge"),
     }
     for name, figure in figures.items():
-        legend = figure.layout.legend
-        assert (legend.orientation, legend.yanchor) == ("h", "bottom"), name
-        assert legend.y >= 1.0, f"{name}: a horizontal legend below the top edge covers the plot or its axis"
-        assert figure.layout.margin.t >= 30, f"{name}: room for the legend above the plot"
+        assert legend_row_above_the_plot(figure), f"{name}: a horizontal legend over the plot covers it or its axis"
+
+
+def legend_row_above_the_plot(figure) -> bool:
+    """Whether the figure's horizontal legend hangs from the top of the figure with its first row (about 20 px)
+    between the top edge and the plot."""
+    legend = figure.layout.legend
+    top_px = (1 - legend.y) * figure.layout.height
+    return (legend.orientation, legend.yref, legend.yanchor) == ("h", "container", "top") and (
+        top_px + 20 <= figure.layout.margin.t
+    )
 
 
 def hidden_days(figure, days) -> list[pd.Timestamp]:
@@ -260,14 +272,13 @@ def axis_of(figure, name_start: str) -> set[str]:
     return {trace.yaxis or "y" for trace in figure.data if (trace.name or "").startswith(name_start)}
 
 
-def test_the_ledger_gives_each_ticker_its_own_price_axis_on_one_date_axis():
+def test_the_ledger_gives_each_ticker_its_own_price_axis():
     figure = ledger_figure(two_ticker_ledger())
     acme, gspc = axis_of(figure, "ACME"), axis_of(figure, "^GSPC")
     assert len(acme) == len(gspc) == 1, "predicted, interval and actual of a ticker share its axis"
     assert acme != gspc, "a 125 stock beside a 2,500 index: one axis flattens both"
     # The upper edge of each band (unnamed) sits on its ticker's axis too, or the band fills across panes.
     assert {trace.yaxis or "y" for trace in figure.data} == acme | gspc
-    assert {trace.xaxis or "x" for trace in figure.data} == {"x"}, "one date axis: one hover line for the day"
     domains = sorted(tuple(figure.layout[layout_name(axis)].domain) for axis in acme | gspc)
     assert domains[0][1] < domains[1][0], "each ticker in its own pane, one above the other"
     for axis in acme | gspc:
@@ -275,6 +286,127 @@ def test_the_ledger_gives_each_ticker_its_own_price_axis_on_one_date_axis():
     titles = [annotation.text for annotation in figure.layout.annotations]
     assert any("ACME" in title for title in titles)
     assert any("^GSPC" in title for title in titles)
+
+
+def months_apart_ledger() -> pd.DataFrame:
+    """ABC forecast for July 2018 and ^GSPC for January 2019: the audit's ledger, five target days each."""
+    frames = []
+    for ticker, days, level in (
+        ("ABC", ["2018-07-02", "2018-07-03", "2018-07-05", "2018-07-06", "2018-07-09"], 2720.0),
+        ("^GSPC", ["2019-01-02", "2019-01-03", "2019-01-04", "2019-01-07", "2019-01-08"], 2505.0),
+    ):
+        targets = pd.to_datetime(days).date
+        frames.append(
+            pd.DataFrame(
+                {
+                    "ticker": ticker,
+                    "model": f"{ticker} v1 · ridge",
+                    "prediction_date": targets[0],
+                    "target_date": targets,
+                    "predicted_value": [level + step for step in range(5)],
+                    "lower": [level - 60.0] * 5,
+                    "upper": [level + 60.0] * 5,
+                    "actual_value": [level + 5.0] * 5,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_each_ticker_s_ledger_pane_spans_its_own_target_days():
+    # One date axis from July 2018 to January 2019 drew ABC's five days in 3 % of its pane.
+    ledger = months_apart_ledger()
+    figure = ledger_figure(ledger)
+    for ticker, days in ledger.groupby("ticker")["target_date"]:
+        [y_axis] = axis_of(figure, ticker)
+        pane = [trace for trace in figure.data if (trace.yaxis or "y") == y_axis]  # the band's unnamed edge too
+        [x_axis] = {trace.xaxis or "x" for trace in pane}
+        drawn = {day for trace in pane for day in pd.to_datetime(pd.Series(trace.x)).dt.date}
+        assert drawn == set(days), f"{ticker}'s date axis holds its own target days only"
+        layout = figure.layout[layout_name(x_axis)]
+        assert layout.anchor == y_axis, f"{ticker}'s dates under its own pane"
+        assert layout.matches is None, f"{ticker}'s dates are not tied to another pane's"
+        start, end = (pd.Timestamp(value) for value in layout.range)
+        first, last = pd.Timestamp(min(days)), pd.Timestamp(max(days))
+        # Half a trading day's room either side of the pane's first and last day, none before or after it.
+        assert first - pd.offsets.BDay(1) < start < first < last < end < last + pd.Timedelta(days=1), ticker
+        assert layout.showticklabels is not False, "each pane says which days it shows"
+    x_axes = {trace.xaxis or "x" for trace in figure.data}
+    assert len(x_axes) == 2, "one date axis per ticker"
+    domains = sorted(tuple(figure.layout[layout_name(axis)].domain) for axis in axis_of(figure, ""))
+    gap_px = (domains[1][0] - domains[0][1]) * (figure.layout.height - figure.layout.margin.t - figure.layout.margin.b)
+    assert gap_px >= 40, "room between the panes for the upper pane's dates"
+
+
+def test_a_coin_s_weekend_targets_leave_the_weekends_of_a_stock_s_ledger_pane_closed():
+    coin = ledger_targeting(["2026-03-06", "2026-03-07", "2026-03-08", "2026-03-09"])
+    stock = ledger_targeting(["2026-03-05", "2026-03-06", "2026-03-09"]).assign(ticker="SPX", model="SPX v1")
+    figure = ledger_figure(pd.concat([coin, stock], ignore_index=True))
+    breaks = {}
+    for ticker in ("BTC-USD", "SPX"):
+        [x_axis] = {trace.xaxis or "x" for trace in figure.data if (trace.name or "").startswith(ticker)}
+        layout = figure.layout[layout_name(x_axis)]
+        breaks[ticker] = [tuple(rangebreak.bounds or ()) for rangebreak in layout.rangebreaks]
+    assert breaks == {"BTC-USD": [], "SPX": [("sat", "mon")]}
+
+
+def every_chart() -> dict:
+    """One of each figure the app draws, with a long model name as the ledger and the evaluations show."""
+    prices = gspc_2018_frame().reset_index().rename(columns=str.lower)
+    prices["date"] = prices["date"].dt.tz_localize(None)
+    view = pd.concat([prices, compute_all(prices, ema_spans=(12, 26, 50, 200))], axis=1)
+    days = view["date"].head(40)
+    model = "ABC v1 · ridge on 20 lagged returns + volatility"
+    forecast = pd.DataFrame({"date": days, "actual": 1.0, "predicted": 1.1, "persistence": 1.0})
+    windows = [
+        {"first_day": "2018-01-02", "scores": {name: {"mase": 0.9} for name in ("predicted", "drift", "median")}}
+    ]
+    fan = pd.DataFrame({"day": range(5), **{name: [1.0] * 5 for name in ("p05", "p25", "p50", "p75", "p95")}})
+    history = pd.DataFrame({"ticker": "ABC", "version": [1, 2], "trained": [1, 2], "name": ["v1", "v2"], "MASE": 0.9})
+    indicators = indicator_figure(
+        view, overlays=["EMA", "Bollinger"], panes=["RSI"], ema_spans=(12, 26, 50, 200), window="6M"
+    )
+    return {
+        "indicators": indicators,
+        "candlesticks": candlestick_figure(view),
+        "ledger": ledger_figure(months_apart_ledger()),
+        "windows": window_scores_figure(windows, model=model),
+        "residuals": residual_figure(forecast, model=model),
+        "equity": equity_figure(pd.DataFrame({"date": days, "strategy": 1.0, "buy_and_hold": 1.0})),
+        "fan": fan_figure(fan),
+        "correlation": correlation_figure(pd.DataFrame([[1.0, 0.5], [0.5, 1.0]], index=["A", "B"], columns=["A", "B"])),
+        "metric history": metric_history_figure(history, "MASE"),
+        "loss": loss_figure({"loss": [1.0, 0.9], "val_loss": [1.1, 1.0]}),
+    }
+
+
+def test_every_chart_keeps_the_mode_bar_s_band_clear_of_its_legend_titles_and_buttons():
+    # A touch screen shows plotly's mode bar all the time, 2-24 px below the figure's top edge and, at a phone's
+    # width, across nearly all of it: it sat on the indicators' legend and on the ledger's title.
+    covered = []
+    for name, figure in every_chart().items():
+        height, top = figure.layout.height, figure.layout.margin.t
+        # The plot, the pane titles in its corners, a colour bar and a side legend start at its top edge; a
+        # value axis's or colour bar's top label reaches about 7 px above it.
+        if top < MODEBAR_PX + 8:
+            covered.append((name, "plot"))
+        legend = figure.layout.legend
+        if legend.yref == "container":
+            if legend.yanchor != "top" or (1 - legend.y) * height < MODEBAR_PX - 0.5:  # to the pixel
+                covered.append((name, "legend"))
+        elif legend.y is not None and legend.y >= 1 and legend.yanchor == "bottom":
+            covered.append((name, "legend"))  # hung from the plot's top, its rows grow up as they wrap on a phone
+        title = figure.layout.title
+        if title.text and (
+            (title.yref, title.yanchor) != ("container", "top")
+            or (1 - title.y) * height + title.pad.t < MODEBAR_PX - 0.5
+        ):
+            covered.append((name, "title"))
+        for menu in figure.layout.updatemenus:
+            assert (menu.y, menu.yanchor) == (1.0, "bottom"), f"{name}: the range buttons sit on the plot's top"
+            if top - RANGE_BUTTONS_PX < MODEBAR_PX:
+                covered.append((name, "range buttons"))
+    assert covered == []
 
 
 def contrast(first: tuple[float, ...], second: tuple[float, ...]) -> float:
@@ -347,9 +479,7 @@ def test_the_loss_chart_is_tall_enough_to_read_and_fits_its_values():
     values = history["loss"] + history["val_loss"]
     assert low < min(values) < max(values) < high
     assert high - low < (max(values) - min(values)) * 1.3, "fitted to the values, not stretched from zero"
-    legend = figure.layout.legend
-    assert (legend.orientation, legend.yanchor) == ("h", "bottom")
-    assert legend.y >= 1.0, "above the plot, not over it"
+    assert legend_row_above_the_plot(figure), "above the plot, not over it"
 
 
 def test_a_loss_curve_alone_still_shows_its_fall():

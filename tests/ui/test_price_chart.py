@@ -8,10 +8,11 @@ from urllib.parse import urljoin
 import numpy as np
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from core.indicators import compute_all
 from tests.fixtures import gspc_2018_frame
-from ui.charts import candlestick_figure, indicator_figure
+from ui.charts import CHART_CONFIG, candlestick_figure, indicator_figure
 from ui.components import price_chart
 from ui.components.assets import PLOTLY_PATH
 
@@ -102,3 +103,25 @@ def test_a_figure_without_range_buttons_keeps_its_opening_range_and_drops_their_
     assert figure.layout.xaxis.range == opening, "it still opens on the range it was built for"
     assert (figure.layout.margin.t, figure.layout.height) == (top - 30, height - 30), "no empty row above the plot"
     assert price_chart.without_range_buttons(figure).layout.margin.t == top - 30, "taken off once"
+
+
+def draw_a_price_chart():
+    import pandas as pd
+
+    from ui.charts import candlestick_figure
+    from ui.components.price_chart import price_chart
+
+    days = pd.date_range("2018-01-02", periods=3, freq="B")
+    prices = pd.DataFrame({"date": days, "open": 1.0, "high": 2.0, "low": 0.5, "close": 1.5, "volume": 10.0})
+    price_chart(candlestick_figure(prices))
+
+
+def test_the_price_chart_draws_with_the_app_s_one_chart_config():
+    # The page had a config of its own: the Indicators chart's mode bar kept buttons the other charts do not have.
+    at = AppTest.from_function(draw_a_price_chart, default_timeout=30).run()
+    assert not at.exception
+    (chart,) = at.get("component_instance")
+    assert json.loads(chart.proto.json_args)["config"] == CHART_CONFIG
+    page = price_chart.PAGE.read_text()
+    assert "args.config" in page
+    assert "displaylogo" not in page, "the config is defined once, in ui.charts"

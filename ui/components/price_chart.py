@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 import streamlit.components.v1 as components
 
 from common.config import PROJECT_ROOT
-from ui.charts import layout_name, trace_bounds
+from ui.charts import CHART_CONFIG, layout_name, trace_bounds
 from ui.components.assets import PLOTLY_JS, PLOTLY_PATH, PLOTLY_VERSION
 
 PAGE = Path(__file__).with_name("price_chart.html")
@@ -119,5 +119,5 @@ def price_chart(figure: go.Figure, *, key: str | None = None, range_buttons: boo
     if not range_buttons:
         figure = without_range_buttons(figure)
     component = components.declare_component(NAME, path=str(served_folder()))
-    component(spec=figure.to_json(), fit=fit_data(figure), height=int(figure.layout.height or 450), key=key,
-              default=None)  # fmt: skip
+    component(spec=figure.to_json(), fit=fit_data(figure), config=CHART_CONFIG, height=int(figure.layout.height or 450),
+              key=key, default=None)  # fmt: skip
