@@ -36,15 +36,15 @@ def main() -> None:
         render_form(actor, view)
     else:
         st.info("No prices to train on yet: fetch or upload some on the Tickers page, or load the S&P 500 sample.")
-    st.subheader("Jobs")
+    st.header("Jobs")
     jobs = st.container()
-    st.subheader("Leaderboard")
+    st.header("Leaderboard")
     render_leaderboard(actor, view)
     # Drawn after the leaderboard form has been handled, as after the training form: a job either form queued
     # in this run is on the panel, and followed, in the same run.
     with jobs:
         render_jobs(actor, view.chart_template)
-    st.subheader("Model versions")
+    st.header("Model versions")
     render_model_library(actor, view.can_train)
 
 

@@ -59,7 +59,7 @@ def render_api_keys(actor: Actor) -> None:
 
 def render_key_usage(actor: Actor) -> None:
     """Each key's requests by endpoint, and the last day it was used, revoked and expired keys included."""
-    st.subheader("Requests per key")
+    st.header("Requests per key")
     usage = attempt(accounts.usage_per_key, actor)
     if not usage:
         st.caption("No API requests yet.")

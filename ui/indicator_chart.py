@@ -138,7 +138,7 @@ def render_chart(actor, start_data: IndicatorsStart) -> None:
         range_buttons=False,
     )
     last_day = view["date"].iloc[-1]
-    st.subheader(f"Latest values · {day(last_day)}")
+    st.header(f"Latest values · {day(last_day)}")
     if end is None:
         warn_if_stale(ticker, last_day, "This table")
     # Every row in view: at the default height the table stopped at EMA 50 and scrolled the rest away.
