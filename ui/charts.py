@@ -12,7 +12,11 @@ import plotly.graph_objects as go
 from ui.format import typical_price_decimals
 
 RANGE_LABELS = ("1M", "6M", "YTD", "1Y", "5Y", "All")
-UP, DOWN = "#0f766e", "#b91c1c"
+# At least 3:1 against both chart backgrounds (white, and the dark theme's #0e1117), as marks must be
+# (WCAG 1.4.11): the darker red and blue vanished on the dark theme (2.9:1), the light grey on white (2.6:1).
+UP, DOWN = "#0f766e", "#dc2626"
+MUTED = "#64748b"  # baselines and reference lines beside a model's own
+MEDIAN = "#2563eb"
 # A bar covers 80 % of its day, as plotly draws daily bars by default.
 BAR_WIDTH_MS = 0.8 * 24 * 60 * 60 * 1000
 # Explicit colours per theme: explicit layout colours survive Streamlit's own chart theme, a template alone does not.
@@ -316,6 +320,8 @@ def _candles(prices: pd.DataFrame) -> go.Candlestick:
     return go.Candlestick(
         x=prices["date"], open=prices["open"], high=prices["high"], low=prices["low"], close=prices["close"],
         name="price", increasing_line_color=UP, decreasing_line_color=DOWN, showlegend=False,
+        # Hollow rising candles, as trading charts draw them: up and down told apart by shape, not by hue alone.
+        increasing_fillcolor="rgba(0,0,0,0)",
     )  # fmt: skip
 
 
@@ -438,7 +444,7 @@ def _add_pane(chart: StackedChart, view: pd.DataFrame, pane: str, index: int) ->
                 x=x,
                 y=view["macd_hist"],
                 name="MACD histogram",
-                marker={"color": "#94a3b8", "line": {"width": 0}},
+                marker={"color": MUTED, "line": {"width": 0}},
                 showlegend=False,
             ),
             index,
@@ -619,10 +625,10 @@ def residual_figure(forecast: pd.DataFrame, *, model: str, template: str = "plot
             y=forecast["actual"] - forecast["persistence"],
             mode="markers",
             name="persistence",
-            marker={"size": 4, "color": "#94a3b8"},
+            marker={"size": 4, "color": MUTED},
         )
     )
-    figure.add_hline(y=0, line={"color": "#0f172a", "width": 1})
+    figure.add_hline(y=0, line={"color": MUTED, "width": 1})
     figure.update_layout(
         template=template,
         height=EVALUATION_PX,
@@ -687,7 +693,7 @@ def equity_figure(equity: pd.DataFrame, *, template: str = "plotly_white") -> go
     figure = go.Figure()
     x = pd.to_datetime(equity["date"])
     figure.add_trace(go.Scatter(x=x, y=equity["strategy"], name="strategy", line={"color": "#2563eb"}))
-    figure.add_trace(go.Scatter(x=x, y=equity["buy_and_hold"], name="buy and hold", line={"color": "#94a3b8"}))
+    figure.add_trace(go.Scatter(x=x, y=equity["buy_and_hold"], name="buy and hold", line={"color": MUTED}))
     figure.update_layout(
         template=template,
         height=EVALUATION_PX,
@@ -713,7 +719,7 @@ def fan_figure(fan: pd.DataFrame, *, template: str = "plotly_white") -> go.Figur
                 name=f"{low[1:]}-{high[1:]} %",
             )
         )
-    figure.add_trace(go.Scatter(x=fan["day"], y=fan["p50"], name="median", line={"color": "#1d4ed8"}))
+    figure.add_trace(go.Scatter(x=fan["day"], y=fan["p50"], name="median", line={"color": MEDIAN}))
     figure.update_layout(
         template=template,
         height=320 + MODEBAR_PX,

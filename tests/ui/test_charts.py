@@ -11,6 +11,7 @@ from ui.charts import (
     MODEBAR_PX,
     PRICE_PANE_PX,
     RIGHT_AXIS_PX,
+    THEME_COLOURS,
     UP,
     candlestick_figure,
     correlation_figure,
@@ -425,6 +426,41 @@ def over(fill: str, background: str) -> tuple[float, ...]:
     *rgb, alpha = (float(part) for part in fill.removeprefix("rgba(").removesuffix(")").split(","))
     back = [int(background[i : i + 2], 16) for i in (1, 3, 5)]
     return tuple(alpha * c + (1 - alpha) * b for c, b in zip(rgb, back, strict=True))
+
+
+def mark_colours(figure) -> set[str]:
+    """The solid colours of a figure's lines, markers, candles and reference lines."""
+    found = set()
+    for trace in figure.data:
+        for part in ("line", "marker", "increasing.line", "decreasing.line"):
+            holder = trace
+            for name in part.split("."):
+                holder = getattr(holder, name, None)
+            colour = getattr(holder, "color", None)
+            if isinstance(colour, str) and colour.startswith("#"):
+                found.add(colour)
+    found |= {shape.line.color for shape in figure.layout.shapes if (shape.line.color or "").startswith("#")}
+    return found
+
+
+def test_every_mark_stands_out_from_the_plot_in_either_theme():
+    # The residuals' zero line was #0f172a, 1.06:1 on the dark plot; the falling candles' red and the fan's
+    # median 2.9:1 there, and the baselines' light grey 2.6:1 on white. Marks need 3:1 (WCAG 1.4.11).
+    faint = set()
+    for name, figure in every_chart().items():
+        for colour in mark_colours(figure):
+            mark = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+            for theme, colours in THEME_COLOURS.items():
+                plot = tuple(int(colours["plot"][i : i + 2], 16) for i in (1, 3, 5))
+                if contrast(mark, plot) < 3:
+                    faint.add((name, colour, theme))
+    assert faint == set()
+
+
+def test_rising_candles_are_hollow_so_shape_not_hue_alone_tells_them_from_falling_ones(view):
+    [candles] = [trace for trace in candlestick_figure(view).data if trace.type == "candlestick"]
+    assert candles.increasing.fillcolor == "rgba(0,0,0,0)"
+    assert candles.decreasing.fillcolor in (None, DOWN)
 
 
 @pytest.mark.parametrize("template", ["plotly_white", "plotly_dark"])

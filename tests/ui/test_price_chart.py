@@ -125,3 +125,16 @@ def test_the_price_chart_draws_with_the_app_s_one_chart_config():
     page = price_chart.PAGE.read_text()
     assert "args.config" in page
     assert "displaylogo" not in page, "the config is defined once, in ui.charts"
+
+
+def test_the_toolbar_s_focus_ring_shows_on_either_theme():
+    # Plotly's own ring is 1 px of black: on the dark theme a keyboard user could not see which button had focus.
+    from tests.ui.test_charts import contrast
+    from ui.charts import THEME_COLOURS
+
+    page = price_chart.PAGE.read_text()
+    [ring] = re.findall(r"\.modebar-btn:focus-visible\s*\{[^}]*outline:\s*2px solid (#[0-9a-f]{6})", page)
+    rgb = tuple(int(ring[i : i + 2], 16) for i in (1, 3, 5))
+    for colours in THEME_COLOURS.values():
+        plot = tuple(int(colours["plot"][i : i + 2], 16) for i in (1, 3, 5))
+        assert contrast(rgb, plot) >= 3
