@@ -32,15 +32,19 @@ FIRST_STEPS = {
 
 def render_first_steps(page: StartPage) -> None:
     with st.container(border=True):
-        st.subheader("Getting started")
+        st.header("Getting started")
         for number, step in enumerate(page.first_steps, start=1):
             target, text = FIRST_STEPS[step.name]
-            icon = ":material/check_circle:" if step.done else ":material/radio_button_unchecked:"
-            link_to(target, f"{number}. {text}", icon=icon, disabled=step.done)
+            if step.done:
+                # Text that says so, not a disabled link: a screen reader announced a done step as a link that
+                # went nowhere, its state only in grey and an icon hidden from it. Text wraps on a phone, too.
+                st.markdown(f":material/check_circle: {number:d}. {text} (done)")
+            else:
+                link_to(target, f"{number}. {text}", icon=":material/radio_button_unchecked:")
 
 
 def render_watchlist(page: StartPage) -> None:
-    st.subheader("Watchlist")
+    st.header("Watchlist")
     if not page.watchlist:
         st.caption("No prices yet: the watchlist fills once prices are loaded.")
         return
@@ -64,7 +68,7 @@ def render_watchlist(page: StartPage) -> None:
 
 def render_matured(page: StartPage) -> None:
     since = "since your last visit" if page.seen_since.year > 1970 else "so far"
-    st.subheader("Predictions that met their day")
+    st.header("Predictions that met their day")
     if not page.matured:
         st.caption(f"No prediction has met its actual price {since}.")
         return
@@ -79,7 +83,7 @@ def render_matured(page: StartPage) -> None:
 
 
 def render_jobs(page: StartPage) -> None:
-    st.subheader("Recent jobs")
+    st.header("Recent jobs")
     if not page.jobs:
         st.caption("No jobs yet: training runs on the Train page.")
         return

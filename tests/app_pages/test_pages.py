@@ -45,7 +45,7 @@ def _markdown(at: AppTest) -> str:
 def test_home_is_a_start_page_with_the_status_for_admins_only(app_on):
     at = app_on("Home.py")
     assert not at.exception
-    assert [h.value for h in at.subheader][:2] == ["Getting started", "Watchlist"]
+    assert [h.value for h in at.header][:2] == ["Getting started", "Watchlist"]
     assert not at.expander, "analysts do not see the system status"
     assert "**Database**" not in _markdown(at)
 

@@ -21,6 +21,7 @@ REVIEWED = {
     ("ui/bootstrap.py", "settings_or_stop"): "a settings error: the variable's name and the operator's own value",
     ("ui/screener_panel.py", "render_screener"): "a count and the screener's own description of numeric criteria",
     ("app_pages/home.py", "render_matured"): "a count and a fixed phrase",
+    ("app_pages/home.py", "render_first_steps"): "a step's number and its text from FIRST_STEPS, written in the app",
     ("ui/predict_panel.py", "render_predict"): "dates and prices of the forecast, its interval's level",
     ("ui/navigation.py", "link_to"): "a page label and icon written in the app",
 }
