@@ -1,8 +1,10 @@
-"""Login wiring: streamlit-authenticator's widgets, with users, sessions and lockout from our database.
+"""Login wiring: streamlit-authenticator's controllers and cookie, with users, sessions and lockout from our database.
 
-The library's view layer (login, registration, password and logout widgets, and its cookie
-component) talks to a controller and a cookie controller. We hand it our own two, so that every
-check goes through core.auth and every user lives in the `users` table, never in a YAML file.
+The library's Authenticate holds a controller and a cookie controller; we hand it our own two, so that
+every check goes through core.auth and every user lives in the `users` table, never in a YAML file.
+The login, registration and password forms are drawn here and call those controllers as the library's
+widgets do: its widgets set autocomplete="off" on every field, so password managers could not fill them.
+Its logout and cookie component are used as they are.
 """
 
 from __future__ import annotations
@@ -177,10 +179,10 @@ class DatabaseAuthController:
         callback: Any = None,
         captcha: bool = False,
         entered_captcha: str | None = None,
+        *,
+        invitation_code: str = "",
     ) -> tuple[str, str, str]:
         full_name = f"{new_first_name.strip()} {new_last_name.strip()}".strip()
-        # The widget's password-hint field, relabelled, is the invitation code (render_registration).
-        invitation_code = password_hint if isinstance(password_hint, str) else ""
         try:
             user = accounts.register(
                 username=new_username,
@@ -323,9 +325,6 @@ def get_authenticator(settings: Settings) -> stauth.Authenticate:
             cookie_key=cookie_signing_key(settings),
             cookie_expiry_days=settings.session_idle_minutes / (24 * 60),
             auto_hash=False,
-            # The library's default text promises rules (upper case, digits, at most 20 characters)
-            # that are not ours; the help under each password field states the policy we apply.
-            password_instructions=PASSWORD_RULES,
         )
     cookie_manager = authenticator.cookie_controller.cookie_model.cookie_manager
     authenticator.authentication_controller = DatabaseAuthController(settings)
@@ -426,9 +425,25 @@ def is_logged_in() -> bool:
 
 
 def render_login(authenticator: stauth.Authenticate) -> bool:
-    """The login form; True once the user is logged in."""
+    """The login form; True once the user is logged in.
+
+    The steps of the library's Authenticate.login, through its controllers, without its pause before
+    the form: that waits for its cookie component, and our cookie controller reads the request instead.
+    """
     try:
-        authenticator.login(location="main", fields={"Form name": "Log in", "Login": "Log in"})
+        if not is_logged_in():
+            token = authenticator.cookie_controller.get_cookie()
+            if token:
+                authenticator.authentication_controller.login(token=token)
+        if not is_logged_in():
+            with st.form("login"):
+                username = st.text_input("Username", key="login_username", autocomplete="username")
+                password = st.text_input(
+                    "Password", key="login_password", type="password", autocomplete="current-password"
+                )
+                submitted = st.form_submit_button("Log in")
+            if submitted and authenticator.authentication_controller.login(username=username, password=password):
+                authenticator.cookie_controller.set_cookie()
     except LoginError as error:
         st.error(plain(error), icon=":material/lock:")
     return is_logged_in()
@@ -441,35 +456,61 @@ def render_registration(authenticator: stauth.Authenticate, settings: Settings) 
             "Registration is by invitation: use the e-mail address you were invited with and the invitation "
             "code you were given."
         )
+    # Row by row, so the fields are read and tabbed through in the order they are seen.
+    with st.form("register"):
+        first, last = st.columns(2)
+        first_name = first.text_input("First name", key="register_first_name", autocomplete="given-name")
+        last_name = last.text_input("Last name", key="register_last_name", autocomplete="family-name")
+        email_column, username_column = st.columns(2)
+        email = email_column.text_input("Email", key="register_email", autocomplete="email")
+        username = username_column.text_input("Username", key="register_username", autocomplete="username")
+        password_column, repeat_column = st.columns(2)
+        password = password_column.text_input(
+            "Password", key="register_password", type="password", help=PASSWORD_RULES, autocomplete="new-password"
+        )
+        password_repeat = repeat_column.text_input(
+            "Repeat password", key="register_password_repeat", type="password", autocomplete="new-password"
+        )
+        invitation_code = ""
+        if by_invitation:
+            # Used once: nothing a browser should save or offer again.
+            invitation_code = st.text_input("Invitation code", key="register_invitation_code", autocomplete="off")
+        submitted = st.form_submit_button("Register")
+    if not submitted:
+        return
     try:
-        # The widget has no field of our own to add, but its optional password-hint field is a plain text
-        # field inside the form whose value reaches our controller: in invite mode it asks for the code.
-        _, username, _ = authenticator.register_user(
-            location="main",
-            captcha=False,
-            password_hint=by_invitation,
-            fields={"Password hint": "Invitation code"},
-            clear_on_submit=False,
+        _, created, _ = authenticator.authentication_controller.register_user(
+            first_name,
+            last_name,
+            email,
+            username,
+            password,
+            password_repeat,
+            invitation_code=invitation_code,
         )
     except RegisterError as error:
         st.error(plain(error), icon=":material/error:")
         return
-    if username:
-        st.success(f"Account '{plain(username)}' created. Log in with it on the Log in tab.")
+    st.success(f"Account '{plain(created)}' created. Log in with it on the Log in tab.")
 
 
 def render_password_change(authenticator: stauth.Authenticate, actor: Actor) -> None:
-    try:
-        changed = authenticator.reset_password(
-            actor.username,
-            fields={
-                "Form name": "Change password",
-                "Current password": "Current password",
-                "New password": "New password",
-                "Repeat password": "Repeat new password",
-                "Reset": "Change password",
-            },
+    st.header("Change password")
+    with st.form("change_password"):
+        current = st.text_input(
+            "Current password", key="change_password_current", type="password", autocomplete="current-password"
         )
+        new = st.text_input(
+            "New password", key="change_password_new", type="password", help=PASSWORD_RULES, autocomplete="new-password"
+        )
+        new_repeat = st.text_input(
+            "Repeat new password", key="change_password_repeat", type="password", autocomplete="new-password"
+        )
+        submitted = st.form_submit_button("Change password")
+    if not submitted:
+        return
+    try:
+        changed = authenticator.authentication_controller.reset_password(actor.username, current, new, new_repeat)
     except ResetError as error:
         st.error(plain(error), icon=":material/error:")
         return

@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
+from streamlit.proto.TextInput_pb2 import TextInput
 from streamlit.runtime.context import ContextProxy, StreamlitHeaders
 from streamlit.testing.v1 import AppTest
 
@@ -77,7 +78,7 @@ def test_a_visitor_gets_only_the_login_page(database):
     assert [tab.label for tab in at.tabs] == ["Log in", "Register"]
     at.switch_page("app_pages/account.py").run()
     assert titles(at) == ["Candlecast"], "a typed page URL shows the login page, not the page"
-    assert "Change password" not in [form.value for form in at.subheader]
+    assert "Change password" not in [heading.value for heading in [*at.header, *at.subheader]]
 
 
 def test_login_lands_on_the_page_the_visitor_asked_for_with_its_view(database):
@@ -116,13 +117,13 @@ def test_register_then_log_in_then_log_out(database):
     assert not at.exception
     assert titles(at) == ["Candlecast"]
     assert f"Signed in as **{plain(name)}** · analyst" in signed_in_as(at)
-    assert "Watchlist" in [header.value for header in at.subheader]
+    assert "Watchlist" in [header.value for header in at.header]
 
     at.sidebar.button[0].click().run()
     assert [info.value for info in at.info] == ["You are logged out."]
     assert "Signed in as" not in signed_in_as(at)
     at.run()  # what the back button does: a rerun of the session, which is logged out
-    assert "Watchlist" not in [header.value for header in at.subheader]
+    assert "Watchlist" not in [header.value for header in at.header]
     assert "Signed in as" not in signed_in_as(at)
     assert [info.value for info in at.info] == ["You are logged out."], "the notice outlives a rerun"
     at = log_in(at, name, "engines of analysis")
@@ -419,3 +420,72 @@ def test_invite_only_registration_takes_the_invitation_code(database, monkeypatc
 
 def test_open_registration_asks_for_no_invitation_code(database):
     assert inputs(visit(), "Invitation code") == []
+
+
+def autocomplete_by_label(fields) -> dict[str, str]:
+    return {field.label: field.proto.autocomplete for field in fields}
+
+
+def test_the_login_and_registration_fields_say_what_they_hold_for_password_managers(database):
+    # The library's forms set autocomplete="off" on every field: browsers and password managers could not fill them.
+    at = visit()
+    log_in_tab, register_tab = at.tabs
+    assert autocomplete_by_label(log_in_tab.text_input) == {"Username": "username", "Password": "current-password"}
+    assert autocomplete_by_label(register_tab.text_input) == {
+        "First name": "given-name",
+        "Last name": "family-name",
+        "Email": "email",
+        "Username": "username",
+        "Password": "new-password",
+        "Repeat password": "new-password",
+    }
+    assert [field.proto.type for field in log_in_tab.text_input] == [TextInput.DEFAULT, TextInput.PASSWORD]
+
+
+def test_the_login_page_headings_follow_its_outline(database):
+    # The library put an h3 straight under the page's h1.
+    at = visit()
+    assert [heading.value for heading in at.subheader] == []
+
+
+def test_the_invitation_code_is_a_field_of_its_own(database, monkeypatch):
+    monkeypatch.setenv("REGISTRATION_MODE", "invite")
+    get_settings.cache_clear()
+    register_tab = visit().tabs[1]
+    assert autocomplete_by_label(register_tab.text_input) == {
+        "First name": "given-name",
+        "Last name": "family-name",
+        "Email": "email",
+        "Username": "username",
+        "Password": "new-password",
+        "Repeat password": "new-password",
+        # A one-time code: no saved value for the browser to offer.
+        "Invitation code": "off",
+    }
+
+
+def test_the_password_change_fields_say_what_they_hold_under_a_heading_of_the_page_s_outline(database):
+    at = logged_in_app("app_pages/account.py", make_account(database, role=Role.ADMIN)).run()
+    assert not at.exception
+    password_tab = at.tabs[0]
+    assert password_tab.label == "Password"
+    assert autocomplete_by_label(password_tab.text_input) == {
+        "Current password": "current-password",
+        "New password": "new-password",
+        "Repeat new password": "new-password",
+    }
+    # The library's h3 came straight under the page's h1 and before the page's h2 "Administration".
+    assert "Change password" not in [heading.value for heading in at.subheader]
+    assert [heading.value for heading in at.header] == ["Change password", "Administration"]
+
+
+def test_a_login_sets_what_the_library_s_login_sets_and_the_session_cookie(database):
+    actor = make_account(database)
+    at = log_in(visit(), actor.username, DEFAULT_PASSWORD)
+    assert not at.exception
+    assert at.session_state["authentication_status"] is True
+    assert at.session_state["username"] == actor.username
+    assert at.session_state["name"] == actor.username
+    assert at.session_state["roles"] == ["analyst"]
+    assert "set" in cookie_calls(at), "the login's cookie is written"
+    assert at.session_state["candlecast_auth"]["cookie_pending"], "until the browser confirms it"
