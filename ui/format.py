@@ -194,6 +194,13 @@ def minute(value: datetime | pd.Timestamp | None) -> str:
     return "" if moment is None else f"{moment:%Y-%m-%d %H:%M}"
 
 
+def minutes(values: Iterable[datetime | pd.Timestamp | None]) -> list[str]:
+    """minute() of each stored UTC moment, converted as one column: a list of jobs paid for each row's own
+    conversion, about a millisecond apiece."""
+    moments = local_naive(pd.Series(list(values), dtype=object))
+    return moments.dt.strftime("%Y-%m-%d %H:%M").fillna("").tolist()
+
+
 def count(value: float | None) -> str:
     """A whole number as every table prints one: 1,005; empty for none."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -10,7 +10,7 @@ from core.forecasting.zoo import label, version_name
 from core.services import models
 from ui.confirm import confirmed
 from ui.errors import attempt
-from ui.format import MASE_FORMAT, P_VALUE_FORMAT, day, local_moment, percent_points
+from ui.format import MASE_FORMAT, P_VALUE_FORMAT, day, local_naive, percent_points
 from ui.leaderboard import ensemble_mix
 from ui.notices import done_then_rerun
 from ui.tables import show_table, text_width
@@ -41,13 +41,15 @@ def render_model_library(actor: Actor, can_train: bool = True) -> None:
                     "Made of": ensemble_mix(v.metrics.get("weights")),
                     "MAE": stored_number(v.metrics.get("mae")),
                     "Persistence MAE": stored_number(v.metrics.get("naive_mae")),
-                    "Trained": local_moment(v.created_at),
+                    "Trained": v.created_at,
                     "Prices": f"{day(v.data_start)} to {day(v.data_end)}" if v.data_start and v.data_end else "—",
                     "Trained on": f"{v.trained_on} prices" if v.trained_on else None,
                 }
                 for v in versions
             ]
         )
+        # The column at once: each row through local_moment cost about a millisecond, 200 versions a fifth of a second.
+        table["Trained"] = local_naive(table["Trained"])
         shown, percents = percent_points(table, ("Direction right", "Interval coverage"))
         show_table(
             shown,

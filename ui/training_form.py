@@ -16,6 +16,7 @@ from ui.errors import attempt
 from ui.text import plain
 
 NEURAL_TYPES = ("lstm", "gru")
+DATA_PROBLEMS_KEY = "train_data_problems"  # the chosen tickers' data problems as last judged
 FIELD_LABELS = {
     "validation_fraction": "Validation fraction",
     "test_fraction": "Test fraction (the last days)",
@@ -183,8 +184,16 @@ def neural_fields(base, preset: str, model_type: str) -> dict:
 
 
 def warn_about_data(actor: Actor, tickers: list[str]) -> None:
-    """Problems in the chosen tickers' prices, before a model learns from them."""
+    """Problems in the chosen tickers' prices, before a model learns from them.
+
+    Those of the last run are kept in this browser session and handed back: the service judges the prices
+    again only when the tickers, their prices or their splits changed (models.data_problems).
+    """
     if not tickers:
         return
-    for ticker, problems in (attempt(models.data_problems, actor, tickers) or {}).items():
+    checked = attempt(models.data_problems, actor, tickers, st.session_state.get(DATA_PROBLEMS_KEY))
+    if checked is None:
+        return
+    st.session_state[DATA_PROBLEMS_KEY] = checked
+    for ticker, problems in checked.problems.items():
         st.warning(plain(f"{ticker}: {'; '.join(problems)}"), icon=":material/warning:")

@@ -10,7 +10,7 @@ from core.services import models
 from ui.auth import SESSION_ENDED, signed_in_actor
 from ui.charts import CHART_CONFIG, loss_figure
 from ui.errors import attempt
-from ui.format import minute, time_since
+from ui.format import minutes, time_since
 from ui.status import show_runner_problem
 from ui.text import plain
 
@@ -41,8 +41,9 @@ def render_jobs(actor: Actor, template: str = "plotly_white") -> None:
     if not jobs:
         st.caption("No training jobs yet.")
     finished = [job for job in jobs if job.status in FINISHED]  # newest first
+    made = minutes(job.created_at for job in finished)
     for position, job in enumerate(finished):
-        render_job(actor, job, template=template, with_chart=position < FINISHED_JOBS_WITH_CHARTS)
+        render_job(actor, job, made[position], template=template, with_chart=position < FINISHED_JOBS_WITH_CHARTS)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -59,9 +60,9 @@ def render_open_jobs(template: str = "plotly_white") -> None:
         return
     show_runner(runner)
     refresh_when_a_watched_job_ends(jobs)
-    for job in jobs:
-        if job.status not in FINISHED:
-            render_job(actor, job, runner, template=template)
+    open_jobs = [job for job in jobs if job.status not in FINISHED]
+    for job, made in zip(open_jobs, minutes(job.created_at for job in open_jobs), strict=True):
+        render_job(actor, job, made, runner, template=template)
 
 
 def show_runner(runner: RunnerStatus) -> None:
@@ -72,13 +73,18 @@ def show_runner(runner: RunnerStatus) -> None:
 
 
 def render_job(
-    actor: Actor, job, runner: RunnerStatus | None = None, *, template: str = "plotly_white", with_chart: bool = True
+    actor: Actor,
+    job,
+    made: str,
+    runner: RunnerStatus | None = None,
+    *,
+    template: str = "plotly_white",
+    with_chart: bool = True,
 ) -> None:
+    """One job's card; made is its creation as minutes() reads it, converted with the other cards' at once."""
     with st.container(border=True):
         head, action = st.columns([5, 1])
-        head.markdown(
-            plain(f"{job.ticker} · {job_name(job.kind, job.config)} · {job.status} · {minute(job.created_at)}")
-        )
+        head.markdown(plain(f"{job.ticker} · {job_name(job.kind, job.config)} · {job.status} · {made}"))
         if job.status == "queued":
             # The wait so far: the note alone, unchanged for minutes, gave no sign that the page was still alive.
             head.caption(plain(f"{queued_note(job.message, runner)} · queued for {time_since(job.created_at)}"))

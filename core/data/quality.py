@@ -18,7 +18,7 @@ from core.data.calendar import as_instant, calendar_for_exchange, exchange_for, 
 from core.data.splits import SplitCandidate, shows_split, split_candidates_of
 from core.data.validation import rule_masks
 from db.repositories.actor import Actor
-from db.repositories.prices import read_actions, read_actions_of, read_prices, read_prices_of
+from db.repositories.prices import read_actions, read_prices
 
 OUTLIER_SDS = 8.0
 UNCHANGED_DAYS = 5  # a trading week of one close: a suspension, a delisting or a vendor repeating itself
@@ -259,20 +259,6 @@ def _reported_splits(actions: pd.DataFrame) -> list[tuple[date, Fraction]]:
     ]
 
 
-def tickers_with_problems(
-    *, session: Session, actor: Actor, tickers: list[str], today: date | datetime
-) -> dict[str, list[str]]:
-    """For the screener and the Train page: each ticker with problems, and what they are (staleness aside).
-
-    Two queries however many tickers: their prices and their reported actions.
-    """
-    if not tickers:
-        return {}
-    prices = read_prices_of(session=session, actor=actor, tickers=tickers)
-    actions = read_actions_of(session=session, actor=actor, tickers=tickers)
-    return problems_of(prices, actions, tickers=tickers, today=today)
-
-
 def reported_splits_of(actions: pd.DataFrame) -> dict[str, list[tuple[date, Fraction]]]:
     """The splits reported or decided for each ticker of actions read with a ticker column, as reports take them."""
     return {str(ticker): _reported_splits(group) for ticker, group in actions.groupby("ticker", sort=False)}
@@ -281,7 +267,9 @@ def reported_splits_of(actions: pd.DataFrame) -> dict[str, list[tuple[date, Frac
 def problems_of(
     prices: pd.DataFrame, actions: pd.DataFrame, *, tickers: list[str], today: date | datetime
 ) -> dict[str, list[str]]:
-    """tickers_with_problems on prices and actions already read (both with a ticker column)."""
+    """Each of the tickers with problems, and what they are (staleness aside), from their prices and reported
+    actions as read for several tickers at once (both with a ticker column): for the screener and the Train
+    page, which read them only when the series changed."""
     reports = quality_reports(prices, today=today, reported=reported_splits_of(actions))
     flagged = {}
     for ticker in tickers:

@@ -14,7 +14,7 @@ from typing import Any
 from common.config import get_settings
 from core import jobs
 from core.auth.roles import Permission, can
-from core.data.quality import tickers_with_problems
+from core.data.quality import problems_of, reported_splits_of
 from core.forecasting import registry
 from core.forecasting.config import TrainingConfig, parse_config
 from core.predictions import ledger_model_name
@@ -26,7 +26,7 @@ from db.models import Evaluation, ModelVersion, TrainingJob
 from db.repositories.actor import Actor
 from db.repositories.evaluations import list_evaluations
 from db.repositories.models import list_model_versions
-from db.repositories.prices import list_cached_tickers
+from db.repositories.prices import list_cached_tickers, read_actions_of, read_prices_of, series_versions_of
 
 
 @dataclass(frozen=True)
@@ -51,10 +51,44 @@ def train_view(actor: Actor) -> TrainView:
     )
 
 
-def data_problems(actor: Actor, tickers: Sequence[str]) -> dict[str, list[str]]:
-    """Each chosen ticker whose prices have problems a model would learn from, and what they are."""
-    with session_scope(action="check data before training") as session:
-        return tickers_with_problems(session=session, actor=actor, tickers=list(tickers), today=date.today())
+@dataclass(frozen=True)
+class DataProblems:
+    """The chosen tickers' data problems, and what they were judged on (see data_problems)."""
+
+    judged_on: tuple
+    problems: dict[str, list[str]]  # each ticker with problems, and what they are
+
+
+def data_problems(actor: Actor, tickers: Sequence[str], known: DataProblems | None = None) -> DataProblems:
+    """Each chosen ticker whose prices have problems a model would learn from, and what they are; `known`
+    itself, unread, while what it was judged on is unchanged.
+
+    The Train page asks on every run, every click on a widget: judging a heavy user's 20 to 50 tickers again
+    read their whole histories, up to a third of a second, though no price had changed. The problems follow
+    only the prices the actor sees and the splits reported or decided for them (staleness, which follows the
+    day, is not among them). Every write of a series gives it a new version, and visible prices are the
+    shared series and the actor's own, so equal versions and splits mean equal problems: a small query of
+    each decides whether the prices are read again. Splits are compared apart because rejecting one writes
+    a 1:1 split and no price, leaving the version as it was.
+    """
+    tickers = list(tickers)
+    if not tickers:
+        return DataProblems((), {})
+    with session_scope(action="check data before training", read_only=True) as session:
+        # Versions before prices: a write landing between the two reads leaves its problems under the older
+        # versions, judged again on the next run, never the older problems under the newer versions.
+        versions = series_versions_of(session=session, actor=actor, tickers=tickers)
+        actions = read_actions_of(session=session, actor=actor, tickers=tickers)
+        splits = reported_splits_of(actions)
+        judged_on = (
+            tuple(tickers),
+            frozenset((ticker, owner, version) for ticker, seen in versions.items() for owner, version in seen.items()),
+            frozenset((ticker, tuple(reported)) for ticker, reported in splits.items()),
+        )
+        if known is not None and known.judged_on == judged_on:
+            return known
+        prices = read_prices_of(session=session, actor=actor, tickers=tickers)
+        return DataProblems(judged_on, problems_of(prices, actions, tickers=tickers, today=date.today()))
 
 
 def _config(config: TrainingConfig | Mapping[str, Any]) -> TrainingConfig:

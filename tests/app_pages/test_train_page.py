@@ -4,6 +4,7 @@ import json
 import time
 import uuid
 
+import pandas as pd
 import pytest
 from rq import SimpleWorker
 from streamlit.testing.v1 import AppTest
@@ -674,6 +675,104 @@ def test_data_problems_of_a_chosen_ticker_are_named_before_training(database):
     next(m for m in at.multiselect if m.label == "Tickers").set_value(["ZERO"]).run()
     (warning,) = [w.value for w in at.warning if w.value.startswith("ZERO")]
     assert "1 day with zero volume: 2018-01-08" in warning
+
+
+def test_a_rerun_with_nothing_changed_does_not_read_the_chosen_tickers_prices_again(database, monkeypatch):
+    # Every click reran the page and read each chosen ticker's whole history to judge it again, though no price
+    # had changed: a third of a second for 50 tickers of 5 years.
+    from db.engine import get_engine
+    from tests.queries import recorded_statements
+
+    at = logged_in_app(PAGE, make_account(database)).run()
+    with recorded_statements(get_engine(), monkeypatch) as statements:
+        at.run()
+    assert not at.exception
+    assert [s for s in statements if "historical_data" in s] == []
+
+
+def test_a_price_write_between_runs_shows_the_ticker_s_new_problem_on_the_next_run(database):
+    from db.repositories.prices import upsert_prices
+
+    at = logged_in_app(PAGE, make_account(database)).run()
+    assert not [w for w in at.warning if w.value.startswith("SPX")]
+    bars = fixture_prices().drop(columns=["ticker"], errors="ignore")
+    bad = bars.iloc[[4]].assign(volume=0)
+    with session_scope() as session:
+        upsert_prices(session=session, frame=bad, ticker="SPX", owner_id=None, source="yahoo")
+    at.run()
+    (warning,) = [w.value for w in at.warning if w.value.startswith("SPX")]
+    assert f"1 day with zero volume: {bad['date'].iloc[0]:%Y-%m-%d}" in warning
+
+
+def test_a_rejected_split_leaves_the_warning_on_the_next_run(database):
+    # A rejection stores a 1:1 split and changes no price, so no series version: the warning follows it all the same.
+    from core.data.frames import normalise_provider_frame
+    from db.repositories.prices import replace_actions, upsert_prices
+    from tests.fixtures import gspc_2018_frame
+
+    halved = normalise_provider_frame(gspc_2018_frame()).frame
+    before = halved.index[:150]
+    for column in ("open", "high", "low", "close", "adjusted_close"):
+        halved.loc[before, column] = halved.loc[before, column] * 2  # as if a 2:1 split had not been adjusted
+    with session_scope() as session:
+        upsert_prices(session=session, frame=halved, ticker="SPLITR", owner_id=None, source="yahoo")
+    day = pd.Timestamp(halved["date"].iloc[150]).date()
+    at = logged_in_app(PAGE, make_account(database)).run()
+    next(m for m in at.multiselect if m.label == "Tickers").set_value(["SPLITR"]).run()
+    (warning,) = [w.value for w in at.warning if w.value.startswith("SPLITR")]
+    assert f"1 possible split to confirm: {day}" in warning
+    with session_scope() as session:
+        rejection = pd.DataFrame({"date": [day], "kind": ["split"], "value": [1.0]})
+        replace_actions(session=session, ticker="SPLITR", owner_id=None, actions=rejection, source="rejected")
+    at.run()
+    assert not [w for w in at.warning if "possible split" in w.value]
+
+
+def test_versions_and_jobs_read_in_the_viewer_s_zone_converted_once_per_table(database, monkeypatch):
+    # Each row's moment went through local_moment alone: 200 versions and 50 jobs cost up to 170 ms of every run.
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    import ui.format
+    from db.repositories.models import add_model_version
+
+    zones_asked = []
+
+    def new_york():
+        zones_asked.append(1)
+        return ZoneInfo("America/New_York")
+
+    monkeypatch.setattr(ui.format, "browser_zone", new_york)
+    actor = make_account(database)
+    made = datetime(2019, 1, 2, 22, 5, tzinfo=UTC)
+
+    def add_rows(count: int) -> None:
+        with session_scope() as session:
+            for _ in range(count):
+                version = add_model_version(
+                    session=session, actor=actor, ticker="SPX", model_type="ridge", parameters={}, metrics={},
+                    data_start=None, data_end=None, data_hash=None, artifact=b"x", artifact_sha256="0" * 64,
+                )  # fmt: skip
+                version.created_at = made
+                ridge = {"model_type": "ridge"}
+                session.add(
+                    TrainingJob(user_id=actor.user_id, ticker="SPX", status="succeeded", config=ridge, created_at=made)
+                )
+
+    add_rows(1)
+    at = logged_in_app(PAGE, actor).run()
+    assert not at.exception
+    assert at.dataframe[0].value["Trained"].tolist() == [pd.Timestamp("2019-01-02 17:05")]
+    assert [m.value for m in at.markdown if m.value.startswith("SPX · ")] == [
+        "SPX · training of ridge on 20 lagged returns + volatility · succeeded · 2019-01-02 17:05"
+    ]
+    with_one = len(zones_asked)
+    add_rows(5)
+    zones_asked.clear()
+    at.run()
+    assert at.dataframe[0].value["Trained"].tolist() == [pd.Timestamp("2019-01-02 17:05")] * 6
+    assert sum(m.value.endswith(" · succeeded · 2019-01-02 17:05") for m in at.markdown) == 6
+    assert len(zones_asked) == with_one, "one conversion per table, however many rows"
 
 
 def test_a_model_imported_under_another_ticker_says_which_prices_it_was_trained_on(database):

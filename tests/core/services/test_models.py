@@ -128,3 +128,31 @@ def test_after_a_key_change_the_same_model_is_still_refused_under_its_ticker(dat
     with pytest.raises(Refusal, match="this file is already stored as SPX v1: nothing was imported"):
         models.import_bundle(actor, models.export_bundle(actor, version.id).data, "SPX")
     assert [v.version for v in models.list_versions(actor, "SPX")] == [1]
+
+
+def test_data_problems_are_judged_again_only_when_the_prices_the_actor_sees_change(committing_database, monkeypatch):
+    # The Train page asks on every run: with nothing changed, the problems it holds come back without a read.
+    import db.repositories.prices as repository
+    from db.engine import get_engine
+    from db.repositories.prices import upsert_prices
+    from tests.queries import recorded_statements
+
+    ticker = f"Q{uuid.uuid4().hex[:6].upper()}"
+    ann, ben = make_account(committing_database), make_account(committing_database)
+    bars = fixture_prices().drop(columns=["ticker"], errors="ignore")
+    with session_scope() as session:
+        upsert_prices(session=session, frame=bars, ticker=ticker, owner_id=None, source="yahoo")
+    judged = models.data_problems(ann, [ticker])
+    assert judged.problems == {}
+    with recorded_statements(get_engine(), monkeypatch, repository) as statements:
+        assert models.data_problems(ann, [ticker], judged) is judged
+    assert [s for s in statements if "historical_data" in s] == []
+
+    bad = bars.iloc[[4]].assign(volume=0)
+    with session_scope() as session:
+        upsert_prices(session=session, frame=bad, ticker=ticker, owner_id=ben.user_id, source="upload")
+    assert models.data_problems(ann, [ticker], judged) is judged, "another user's upload is not among ann's prices"
+    assert models.data_problems(ben, [ticker], judged).problems == {ticker: ["1 day with zero volume: 2018-01-08"]}
+    with session_scope() as session:
+        upsert_prices(session=session, frame=bad, ticker=ticker, owner_id=ann.user_id, source="upload")
+    assert models.data_problems(ann, [ticker], judged).problems == {ticker: ["1 day with zero volume: 2018-01-08"]}
