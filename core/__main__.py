@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,14 +18,23 @@ from common.config import ConfigError, get_settings
 from common.errors import Refusal
 from common.logging import configure_logging
 from common.words import plural
+from core.data.csv_prices import parse_price_csv
 from core.data.errors import FileFormatError
 from core.data.layouts.mapping import MAPPABLE
-from core.data.service import InvalidRowsError, fetch_tickers, import_prices, load_sample, read_price_series
+from core.data.service import (
+    FetchOutcome,
+    InvalidRowsError,
+    fetch_tickers,
+    import_prices,
+    load_sample,
+    read_price_series,
+)
+from core.data.table import MAX_BYTES, check_size
 from core.data.tickers import TickerError, normalise_ticker, parse_ticker_text
 from core.forecasting.config import MAX_FORECAST_DAYS, MODEL_TYPES, WALK_FORWARD_WINDOWS
 from core.forecasting.evaluation import MASE_SPEC, figure, json_safe
 from core.operations import add_operations_commands
-from db.engine import get_sessionmaker, session_scope
+from db.engine import DatabaseFileError, get_sessionmaker, session_scope
 from db.repositories.actor import Actor
 from db.repositories.users import get_user_by_username
 
@@ -31,6 +42,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as the shell reports a command that Ctrl-C ended
+# Fetch outcomes of a ticker whose prices did not come: "skipped" ones were not tried once Yahoo proved unreachable.
+NOT_FETCHED = ("error", "skipped")
 
 
 def _print_json(value: object) -> None:
@@ -73,15 +87,74 @@ def _days(text: str) -> int:
     return days
 
 
+class UsageError(Exception):
+    """The command cannot run as given: one line naming the option that would do, exit 2."""
+
+
+class UnreadableFileError(Exception):
+    """A file named on the command line that the system will not read: one line naming it and why, exit 1."""
+
+
+def _file_problem(path: Path) -> str | None:
+    """Why a path named on the command line is no file to read, said before anything is read or written."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "no such file"
+    except OSError:
+        return None  # reading it says why, as that file's failure
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    if not stat.S_ISREG(mode):
+        return "not a regular file"
+    return None
+
+
+def _read_input(path: Path) -> bytes:
+    """The file's bytes, read only once its size is known to be within what an upload may be.
+
+    Raises FileFormatError, in the upload's own words, for a larger file; UnreadableFileError when it cannot be read.
+    """
+    try:
+        with path.open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            # Never more than one byte past the limit: a file in /proc says it holds 0 bytes, and any file may grow.
+            data = file.read(MAX_BYTES + 1) if size <= MAX_BYTES else b""
+    except OSError as error:
+        raise UnreadableFileError(f"{path}: {error.strerror or error}") from error
+    check_size(max(size, len(data)))
+    return data
+
+
 def _valid_prices(path: Path, ticker: str | None) -> pd.DataFrame | None:
     """The rows of a price file of one ticker, or None once what is wrong with it is on stderr."""
     try:
-        return read_price_series(path.read_bytes(), ticker=ticker)
+        data = _read_input(path)
+    except UnreadableFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
+    except FileFormatError as error:
+        print(f"error: {path.name}: {error}", file=sys.stderr)
+        return None
+    try:
+        return read_price_series(data, ticker=ticker)
     except InvalidRowsError as error:
         print("\n".join(error.report.lines()), file=sys.stderr)
     except FileFormatError as error:
+        if ticker is None and _parses_once_a_ticker_is_named(data):
+            # The reader's words are the web form's ("type one"); here the way is an option.
+            raise UsageError(f"{path.name} has no Ticker column: name the ticker of its rows with --ticker") from None
         print(f"error: {path.name}: {error}", file=sys.stderr)
     return None
+
+
+def _parses_once_a_ticker_is_named(data: bytes) -> bool:
+    """Whether the file's one problem as a price file is that nothing names its ticker."""
+    try:
+        parse_price_csv(data, ticker="X")
+    except FileFormatError:
+        return False
+    return True
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
@@ -98,6 +171,17 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     except DateRangeError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    fetched = 0
+
+    def say(done: int, total: int, outcome: FetchOutcome) -> None:
+        nonlocal fetched
+        failed = outcome.status in NOT_FETCHED
+        if not failed and outcome.rows:
+            fetched += 1
+            args.done = f"{plural(fetched, 'ticker')} fetched"
+        parts = (f"[{done}/{total}] {outcome.ticker}: {outcome.status}", str(outcome.rows or ""), outcome.message)
+        print(" ".join(part for part in parts if part), file=sys.stderr if failed else sys.stdout)
+
     run = fetch_tickers(
         sessions=get_sessionmaker(),
         actor=None,
@@ -107,9 +191,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         settings=get_settings(),
         throttle=None,
         refresh=args.refresh,
-        on_progress=lambda done, total, o: print(f"[{done}/{total}] {o.ticker}: {o.status} {o.rows or ''} {o.message}"),
+        on_progress=say,
     )
-    return EXIT_FAILED if any(o.status == "error" for o in run.outcomes) else EXIT_OK
+    failed = sum(outcome.status in NOT_FETCHED for outcome in run.outcomes)
+    if failed:
+        print(f"error: {failed:,} of {plural(len(run.outcomes), 'ticker')} failed", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def cmd_import_csv(args: argparse.Namespace) -> int:
@@ -122,20 +210,33 @@ def cmd_import_csv(args: argparse.Namespace) -> int:
               "Ticker column say", file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
     refused = False
+    imported = 0
     for path in args.file:
         # One file is said as before; of several, each line names its file.
         named = f"{path.name}: " if len(args.file) > 1 else ""
-        refused |= not _import_one_file(args, path, named)
+        if _import_one_file(args, path, named):
+            imported += 1
+            args.done = f"{plural(imported, 'file')} imported"
+        else:
+            refused = True
     return EXIT_FAILED if refused else EXIT_OK
 
 
 def _import_one_file(args: argparse.Namespace, path: Path, named: str) -> bool:
     """Import one file as the arguments say, reporting on stdout and stderr; whether it was accepted."""
+    try:
+        data = _read_input(path)
+    except UnreadableFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return False
+    except FileFormatError as error:
+        print(f"{named}Rejected, nothing written: {error}", file=sys.stderr)  # as an import's result says it
+        return False
     with session_scope(action="import-csv") as session:
         owner = _named_owner(session, args.owner) if args.owner else None
         result = import_prices(
             session=session,
-            data=path.read_bytes(),
+            data=data,
             ticker=args.ticker,
             date_format=args.date_format,
             skip_bad_rows=args.skip_bad_rows,
@@ -235,6 +336,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     with session_scope(action="save trained model") as session:
         version = save_version(session=session, actor=owner, ticker=ticker, result=result)
         number = version.version
+    args.done = f"v{number} of {ticker} saved"
     metrics = result.metrics
     summary = {
         "ticker": ticker,
@@ -291,6 +393,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             "verdict": stored_verdict(version.metrics),
             "days": made,
         }
+    args.done = f"{plural(len(made), 'forecast')} of {args.ticker} saved in the ledger"
     if args.json:
         _print_json(summary)
     else:
@@ -367,10 +470,11 @@ def _p_value(value: object) -> str:
     return "p —" if number is None else p_value_text(number)
 
 
-def cmd_load_sample(_: argparse.Namespace) -> int:
+def cmd_load_sample(args: argparse.Namespace) -> int:
     with session_scope(action="load-sample") as session:
         written = load_sample(session=session, actor=None)
-    print(f"loaded {written} rows of the S&P 500 sample (^GSPC)")
+    args.done = f"loaded {written} rows of the S&P 500 sample (^GSPC)"
+    print(args.done)
     return EXIT_OK
 
 
@@ -384,13 +488,16 @@ def cmd_quality(args: argparse.Namespace) -> int:
         nobody = Actor(uuid.UUID(int=0), "cli", "viewer", "free")  # nobody's own rows: the shared market data only
         actor = _named_owner(session, args.owner) if args.owner else nobody
         report = ticker_quality(session=session, actor=actor, ticker=ticker, today=datetime.now(UTC))
+    if report.rows == 0:
+        print(f"error: no prices stored of {ticker}", file=sys.stderr)
+        return EXIT_FAILED
     if args.json:
         _print_json(report.to_dict())
     else:
         print(f"{ticker} ({report.exchange}): {report.rows:,} days, {report.first_day} to {report.last_day}")
         for problem in report.problems() or ["no problems found"]:
             print(f"  {problem}")
-    return EXIT_FAILED if report.rows == 0 else EXIT_OK
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -479,6 +586,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class StdoutError(Exception):
+    """Standard output refused a write: its reader has gone (a closed pipe), or the file under it cannot grow."""
+
+
+class _GuardedStdout:
+    """sys.stdout while a command runs: a write it refuses raises StdoutError, which main tells apart from the
+    command's own OSErrors (a price file that cannot be read, a database folder that cannot be made)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as error:
+            raise StdoutError from error
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise StdoutError from error
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -489,16 +623,44 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     given = getattr(args, "file", None)
     for path in [*(given if isinstance(given, list) else [given]), getattr(args, "csv", None)]:
-        if path is not None and not path.is_file():
-            print(f"error: {path}: no such file", file=sys.stderr)
+        problem = None if path is None else _file_problem(path)
+        if problem:
+            print(f"error: {path}: {problem}", file=sys.stderr)
             return EXIT_USAGE
+    # What a command has done that a failure to print its result cannot undo; it sets it as it goes.
+    args.done = None
+    printing_to = sys.stdout
+    sys.stdout = _GuardedStdout(printing_to)
+    try:
+        code = _run(args)
+        sys.stdout.flush()  # here, not at exit, where a failure is a traceback with no word of what was done
+    except StdoutError as error:
+        _stdout_to_devnull(printing_to)
+        return _printing_failed(error.__cause__, args.done)
+    except KeyboardInterrupt:
+        # Every write is a transaction committed whole or not at all: one cut short rolls back as its session
+        # closes, and what was committed before (a file, a ticker) was finished.
+        print("interrupted: nothing unfinished was saved", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        sys.stdout = printing_to
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.run(args)
     except OwnerError as error:
         print(f"error: --owner: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except Refusal as error:
         print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except DatabaseFileError as error:
+        print(f"error: {error}", file=sys.stderr)  # names the file or folder that cannot be created, and why
         return EXIT_FAILED
     except SQLAlchemyError:
         problem = _database_problem()
@@ -506,6 +668,27 @@ def main(argv: list[str] | None = None) -> int:
             raise  # not the set-up's fault but the app's: its traceback is the report
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _stdout_to_devnull(stream: TextIO) -> None:
+    """What stdout still buffers goes nowhere: the interpreter's last flush at exit would fail again, with a
+    traceback (the recipe of Python's signal docs for a closed pipe)."""
+    try:
+        descriptor = stream.fileno()
+    except (OSError, ValueError):
+        return  # a stream with no descriptor has no flush at exit to fail
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)
+
+
+def _printing_failed(error: BaseException | None, done: str | None) -> int:
+    if isinstance(error, BrokenPipeError):
+        return EXIT_FAILED  # the reader took what it wanted and went, as `| head` does: nothing to report
+    said = f"{done}; " if done else ""
+    reason = getattr(error, "strerror", None) or error
+    print(f"error: {said}printing the result failed: {reason}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def _database_problem() -> str | None:

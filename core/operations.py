@@ -69,9 +69,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if status.ok else EXIT_PROBLEM
 
 
+class NoTerminalError(Exception):
+    """Nobody can answer the password prompt: the process has no terminal on its standard input."""
+
+
 def _read_password(args: argparse.Namespace, stdin: TextIO) -> str:
     if args.password_stdin:
         return stdin.readline().rstrip("\r\n")
+    if not stdin.isatty():
+        # Else getpass, finding no terminal, reads a pipe's first line as the password (only warning it may be
+        # echoed): what the pipe holds was never typed at a prompt, so the option that says so must be asked for.
+        raise NoTerminalError
     first = getpass.getpass("Password: ")
     if first != getpass.getpass("Repeat password: "):
         raise PasswordPolicyError("the two passwords differ")
@@ -79,11 +87,14 @@ def _read_password(args: argparse.Namespace, stdin: TextIO) -> str:
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
+    # Ctrl-C at the prompt is main's to say, as an interruption like any other.
     try:
         password = _read_password(args, sys.stdin)
-    except (EOFError, KeyboardInterrupt):
+    except (NoTerminalError, EOFError) as error:
         # Under cron or a CI runner nobody can answer the prompt; the option that needs no one is the way.
-        print("\nerror: no terminal to ask on: use --password-stdin", file=sys.stderr)
+        # After a prompt that got no answer, the message starts on a line of its own.
+        after_prompt = "\n" if isinstance(error, EOFError) else ""
+        print(f"{after_prompt}error: no terminal to ask on: use --password-stdin", file=sys.stderr)
         return EXIT_USAGE
     try:
         check_password_policy(password, username=args.username, email=args.email)
@@ -103,7 +114,8 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
         print(f"error: {_store_problem(error)}", file=sys.stderr)
         return EXIT_PROBLEM
     # Only now: said inside the block, "created" came before a commit that could still fail and store nothing.
-    print(f"admin {username!r} created")
+    args.done = f"admin {username!r} created"
+    print(args.done)
     return EXIT_OK
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from core.jobs import RunnerStatus, runner_status
 from core.redis_client import RedisState, RedisStatus, redis_status
-from db.engine import Health, PoolStatus, get_engine, health_check, pool_status
+from db.engine import Health, PoolStatus, get_engine, health_check, pool_status, url_for_people
 from db.migrate import current_revision, head_revision, newer_revision_problem
 
 
@@ -72,7 +72,7 @@ def database_status(engine: Engine | None = None) -> DatabaseStatus:
             health = Health(False, health.latency_ms, f"{type(error).__name__}: {error}")
     return DatabaseStatus(
         backend=engine.dialect.name,
-        url=engine.url.render_as_string(hide_password=True),
+        url=url_for_people(engine.url),
         health=health,
         pool=pool_status(engine),
         revision=revision,

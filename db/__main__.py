@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from common.config import ConfigError, get_settings
 from common.logging import configure_logging, get_logger, stack_only
-from db.engine import DatabaseFileError, get_engine, one_line
+from db.engine import DatabaseFileError, get_engine, one_line, url_for_people
 from db.migrate import current_revision, downgrade_to_base, head_revision, newer_revision_problem, upgrade_to_head
 
 log = get_logger("db")
@@ -20,7 +20,7 @@ EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 
 def cmd_setup(_: argparse.Namespace) -> int:
     upgrade_to_head()
-    print(f"database migrated to revision {head_revision()} ({get_engine().url.render_as_string()})")
+    print(f"database migrated to revision {head_revision()} ({url_for_people(get_engine().url)})")
     return EXIT_OK
 
 
@@ -29,7 +29,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
     if settings.is_production and not args.force:
         print("refusing to reset a production database without --force", file=sys.stderr)
         return EXIT_USAGE
-    target = get_engine().url.render_as_string()
+    target = url_for_people(get_engine().url)
     if not args.yes:
         try:
             answer = input(f"This deletes every row in {target}. Type 'reset' to go on: ")
@@ -88,7 +88,7 @@ def _problem(error: SQLAlchemyError | CommandError) -> str:
         except SQLAlchemyError:
             newer = None
         return newer or one_line(error).removeprefix("CommandError: ")
-    return f"database {get_engine().url.render_as_string(hide_password=True)}: {one_line(error)}"
+    return f"database {url_for_people(get_engine().url)}: {one_line(error)}"
 
 
 if __name__ == "__main__":

@@ -410,6 +410,20 @@ def pool_status(engine: Engine) -> PoolStatus:
     return PoolStatus(kind=type(pool).__name__, size=None, checked_out=None, overflow=None, checked_in=None)
 
 
+# Connection parameters that are secrets wherever they stand: libpq takes the password from the query as readily as
+# before the @, and sslpassword unlocks the client's TLS key. (sslkey, passfile and the like name files: not secret.)
+SECRET_URL_PARAMETERS = frozenset({"password", "sslpassword"})
+_MASK = "***"
+
+
+def url_for_people(url: URL) -> str:
+    """The database URL as status lines, check and error messages show it: every secret it holds as ***."""
+    query = {name: _MASK if name.lower() in SECRET_URL_PARAMETERS else value for name, value in url.query.items()}
+    rendered = url.set(query=query).render_as_string(hide_password=True)
+    # render_as_string escapes the query's values; *** there reads as the password's *** does.
+    return rendered.replace("=%2A%2A%2A", f"={_MASK}")
+
+
 def one_line(error: BaseException) -> str:
     """The error's type and the first line of its message: what a log line may say of a driver's error."""
     first = str(error).strip().splitlines()

@@ -55,13 +55,19 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def check_bounds(data: bytes, *, max_bytes: int, max_rows: int) -> None:
-    """Refuse a file too large to read whole, before any of it is parsed."""
-    if len(data) > max_bytes:
+def check_size(size: int, *, max_bytes: int = MAX_BYTES) -> None:
+    """Refuse a file of this many bytes as too large to read whole: on its bytes, or on a file's size before
+    it is read (the command line's files)."""
+    if size > max_bytes:
         raise FileFormatError(
-            f"the file is {human_size(len(data))}, larger than the {human_size(max_bytes)} an upload may be: "
+            f"the file is {human_size(size)}, larger than the {human_size(max_bytes)} an upload may be: "
             "split it into several files"
         )
+
+
+def check_bounds(data: bytes, *, max_bytes: int, max_rows: int) -> None:
+    """Refuse a file too large to read whole, before any of it is parsed."""
+    check_size(len(data), max_bytes=max_bytes)
     # Old Mac files end lines with a bare CR; Windows files with CR LF count once either way.
     lines = max(data.count(b"\n"), data.count(b"\r"))
     if lines > max_rows + 1:

@@ -1,14 +1,21 @@
 """python -m core: import-csv and load-sample against a real database; fetch refuses bad symbols offline."""
 
 import datetime
+import errno
+import io
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
+from common.config import PROJECT_ROOT
 from core.__main__ import main as cli_main
+from core.data.table import MAX_BYTES
 from db.migrate import upgrade_to_head
 from db.models import HistoricalPrice
 from db.models.accounts import Role
@@ -80,8 +87,6 @@ def test_quality_prints_one_json_object(database, capsys):
         [],
     )
     assert report["stale"] is True
-    assert main(["quality", "NONE"]) == 1
-    assert "NONE (XNYS): 0 days" in capsys.readouterr().out
 
 
 def test_load_sample(database, capsys):
@@ -248,15 +253,13 @@ def test_walkforward_without_a_ticker_takes_the_file_s_ticker_column(database, c
     assert json.loads(capsys.readouterr().out)["ticker"] == "SPX", "--ticker names the rows over the column"
 
 
-def test_walkforward_refuses_a_file_of_several_tickers_or_of_none(database, capsys, tmp_path):
+def test_walkforward_refuses_a_file_of_several_tickers(database, capsys, tmp_path):
     from core.data.sample import SAMPLE_PATH
 
     mixed = _with_ticker_column(tmp_path / "mixed.csv", SAMPLE_PATH, "MSFT", "AAPL")
     assert main(["walkforward", "--csv", str(mixed), "--windows", "2", "--step", "10"]) == 1
     expected = "error: mixed.csv: its Ticker column names 2 tickers (AAPL, MSFT): pass one ticker's rows\n"
     assert capsys.readouterr().err == expected
-    assert main(["walkforward", "--csv", str(GSPC_2018), "--windows", "2", "--step", "10"]) == 1
-    assert "no ticker" in capsys.readouterr().err
 
 
 def test_walkforward_names_bad_settings(database, capsys):
@@ -586,3 +589,255 @@ def test_import_csv_takes_many_files_each_all_or_nothing_named_by_its_file(datab
     assert main(["import-csv", str(spx), str(tmp_path / "nope.csv")]) == 2
     assert "nope.csv: no such file" in capsys.readouterr().err
     assert rows(database) == 502, "a missing file is found before any file is read"
+
+
+# What the README promises of every command: one `error:` line on stderr, exit 2 for usage and 1 for a refusal or a
+# failure, never a traceback, nothing half-written.
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["quality", "^GSPC"],
+        ["load-sample"],
+        ["train", "--ticker", "SPX", "--csv", str(GSPC_2018)],
+        ["predict", "--ticker", "SPX"],
+        ["import-csv", str(GSPC_2018), "--ticker", "SPX"],
+        ["create-admin", "--username", "root", "--email", "root@example.com", "--password-stdin"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_a_database_folder_that_cannot_be_created_is_one_line(tmp_path, monkeypatch, capsys, argv):
+    # A regular file where the folder should be refuses everyone, root too (a 0555 folder would not).
+    in_the_way = tmp_path / "var"
+    in_the_way.write_text("not a folder")
+    url = URL.create("sqlite", database=str(in_the_way / "data" / "candlecast.db"))
+    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a-long-enough-pässword\n"))
+    assert main(argv) == 1
+    assert capsys.readouterr().err == f"error: cannot create {in_the_way / 'data'}: Not a directory\n"
+
+
+def sparse_file(path, size: int):
+    """A file of this size that takes no disk: its bytes are a hole until written."""
+    with path.open("wb") as file:
+        file.truncate(size)
+    return path
+
+
+def upload_refusal(size: int) -> str:
+    """What the upload path says of a file of this size, from the bytes themselves."""
+    from core.data.errors import FileFormatError
+    from core.data.table import MAX_ROWS, check_bounds
+
+    with pytest.raises(FileFormatError) as refused:
+        check_bounds(b"\n" * size, max_bytes=MAX_BYTES, max_rows=MAX_ROWS)
+    return str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["train", "--ticker", "SPX", "--model-type", "drift", "--csv"],
+        ["walkforward", "--ticker", "SPX", "--csv"],
+        ["leaderboard", "--ticker", "SPX", "--csv"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_a_price_file_over_the_limit_is_refused_by_its_size_before_it_is_read(database, capsys, tmp_path, command):
+    # Read whole before the limit was checked: a 200 GB file was a MemoryError's traceback.
+    make_account(database, username="root", role=Role.ADMIN)
+    huge = sparse_file(tmp_path / "huge.csv", 200 * 1024**3)
+    assert main([*command, str(huge)]) == 1
+    assert capsys.readouterr().err == (
+        "error: huge.csv: the file is 204,800 MB, larger than the 60 MB an upload may be: split it into several files\n"
+    )
+    just_over = sparse_file(tmp_path / "over.csv", MAX_BYTES + 1)
+    assert main([*command, str(just_over)]) == 1
+    assert capsys.readouterr().err == f"error: over.csv: {upload_refusal(MAX_BYTES + 1)}\n", "the upload's own words"
+
+
+def test_import_csv_refuses_a_file_over_the_limit_and_imports_the_others(database, capsys, tmp_path):
+    huge = sparse_file(tmp_path / "HUGE.csv", 200 * 1024**3)
+    spx = tmp_path / "SPX.csv"
+    spx.write_bytes(GSPC_2018.read_bytes())
+    assert main(["import-csv", str(huge), "--ticker", "HUGE"]) == 1
+    assert capsys.readouterr().err == (
+        "Rejected, nothing written: the file is 204,800 MB, larger than the 60 MB an upload may be: "
+        "split it into several files\n"
+    )
+    assert main(["import-csv", str(huge), str(spx)]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("SPX.csv: Wrote 251 rows of SPX")
+    assert err.startswith("HUGE.csv: Rejected, nothing written: the file is 204,800 MB")
+    assert rows(database) == 251
+
+
+UNREADABLE = Path("/proc/self/mem")  # a regular file whose reading fails: offset 0 of no process's memory is mapped
+
+
+@pytest.mark.skipif(not UNREADABLE.exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["import-csv", "--ticker", "MEM"],
+        ["train", "--ticker", "SPX", "--model-type", "drift", "--csv"],
+        ["walkforward", "--ticker", "SPX", "--csv"],
+        ["leaderboard", "--ticker", "SPX", "--csv"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_a_file_that_cannot_be_read_is_one_line_naming_it(database, capsys, command):
+    make_account(database, username="root", role=Role.ADMIN)
+    assert main([*command, str(UNREADABLE)]) == 1
+    assert capsys.readouterr().err == f"error: {UNREADABLE}: Input/output error\n"
+    assert rows(database) == 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["import-csv", "--ticker", "SPX"], ["train", "--ticker", "SPX", "--csv"], ["walkforward", "--csv"]],
+    ids=lambda command: command[0],
+)
+def test_a_folder_given_as_the_file_is_said_to_be_a_folder(database, capsys, tmp_path, command):
+    assert main([*command, str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"error: {tmp_path}: is a directory\n"
+
+
+def test_ctrl_c_while_importing_saves_nothing_and_says_so(database, capsys, monkeypatch):
+    import core.data.service
+
+    def interrupted(**_):
+        raise KeyboardInterrupt
+
+    # The rows are written by now; their transaction has not committed.
+    monkeypatch.setattr(core.data.service, "refresh_indicators_of", interrupted)
+    assert main(["import-csv", str(GSPC_2018), "--ticker", "SPX"]) == 130
+    printed = capsys.readouterr()
+    assert (printed.out, printed.err) == ("", "interrupted: nothing unfinished was saved\n")
+    assert rows(database) == 0
+
+
+def model_versions(url) -> int:
+    from db.models import ModelVersion
+
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as connection:
+        found = connection.scalar(select(func.count()).select_from(ModelVersion))
+    engine.dispose()
+    return found
+
+
+def test_ctrl_c_while_saving_a_trained_version_saves_none(database, capsys, monkeypatch):
+    import core.forecasting.registry
+
+    def interrupted(**_):
+        raise KeyboardInterrupt
+
+    make_account(database, username="root", role=Role.ADMIN)
+    # The version's row is added by now, not committed.
+    monkeypatch.setattr(core.forecasting.registry, "activate_if_none_is", interrupted)
+    assert main(["train", "--ticker", "SPX", "--csv", str(GSPC_2018), "--model-type", "drift"]) == 130
+    assert capsys.readouterr().err == "interrupted: nothing unfinished was saved\n"
+    assert model_versions(database) == 0
+
+
+class RefusingStdout(io.StringIO):
+    """Standard output whose every write fails as the given error says."""
+
+    def __init__(self, error: OSError):
+        super().__init__()
+        self.error = error
+
+    def write(self, text):
+        raise self.error
+
+
+NO_SPACE = OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_disk_under_stdout_is_one_line(database, capsys, monkeypatch):
+    assert main(["import-csv", str(GSPC_2018), "--ticker", "SPX"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdout", RefusingStdout(NO_SPACE))
+    assert main(["quality", "SPX"]) == 1
+    assert capsys.readouterr().err == "error: printing the result failed: No space left on device\n"
+
+
+def test_a_trained_version_whose_summary_cannot_be_printed_is_said_to_be_saved(database, capsys, monkeypatch):
+    # It saved v7, then a traceback: the operator could not tell whether the training counted.
+    make_account(database, username="root", role=Role.ADMIN)
+    monkeypatch.setattr(sys, "stdout", RefusingStdout(NO_SPACE))
+    assert main(["train", "--ticker", "spx", "--csv", str(GSPC_2018), "--model-type", "drift", "--json"]) == 1
+    assert capsys.readouterr().err == "error: v1 of SPX saved; printing the result failed: No space left on device\n"
+    assert model_versions(database) == 1
+
+
+def test_a_reader_gone_before_the_end_is_no_error_to_report(database, capsys, monkeypatch):
+    # `python -m core quality SPX | head -1`: the reader took what it wanted.
+    assert main(["import-csv", str(GSPC_2018), "--ticker", "SPX"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdout", RefusingStdout(BrokenPipeError(errno.EPIPE, "Broken pipe")))
+    assert main(["quality", "SPX"]) == 1
+    assert capsys.readouterr().err == ""
+    assert main(["quality", "NOPE"]) == 1
+    assert capsys.readouterr().err == "error: no prices stored of NOPE\n", "a failure is said all the same"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_process_whose_stdout_fails_ends_in_one_line_and_no_traceback(database):
+    with Path("/dev/full").open("w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "core", "check"], cwd=PROJECT_ROOT, stdout=full, stderr=subprocess.PIPE, text=True,
+            timeout=120, check=False,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr == "error: printing the result failed: No space left on device\n"
+
+
+def test_a_process_whose_reader_has_gone_ends_quietly(database):
+    # The docs' recipe: stdout goes to /dev/null, so the interpreter's last flush cannot fail again at exit.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "core", "check"], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    process.stdout.close()  # the reader is gone before the first byte
+    _, err = process.communicate(timeout=120)
+    assert (process.returncode, err.decode()) == (1, "")
+
+
+def fake_yahoo(frames: dict):
+    """yfinance's HTTP call, answering the tickers it knows with their frames and the rest as Yahoo does."""
+    from yfinance.exceptions import YFTzMissingError
+
+    def history(ticker, **_):
+        if ticker not in frames:
+            raise YFTzMissingError(ticker)
+        return frames[ticker]
+
+    return history
+
+
+def test_fetch_says_a_failed_ticker_on_stderr_and_how_many_failed(database, capsys, monkeypatch):
+    import core.data.yahoo
+    from tests.fixtures import gspc_2018_frame
+
+    monkeypatch.setattr(core.data.yahoo, "yfinance_history", fake_yahoo({"^GSPC": gspc_2018_frame()}))
+    assert main(["fetch", "^GSPC", "ZZZZNOTREAL", "--start", "2018-01-01", "--end", "2018-12-31"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "[1/2] ^GSPC: ok 251\n", "a success stays on stdout"
+    (failed, summary) = err.splitlines()
+    assert failed.startswith("[2/2] ZZZZNOTREAL: error ")
+    assert summary == "error: 1 of 2 tickers failed"
+
+
+def test_quality_of_a_ticker_without_prices_is_an_error_on_stderr(database, capsys):
+    for argv in (["quality", "NOPE"], ["quality", "NOPE", "--json"]):
+        assert main(argv) == 1
+        assert capsys.readouterr() == ("", "error: no prices stored of NOPE\n")
+
+
+def test_walkforward_of_a_file_naming_no_ticker_is_a_usage_error_naming_the_option(database, capsys):
+    assert main(["walkforward", "--csv", str(GSPC_2018), "--windows", "2", "--step", "10"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: gspc_2018.csv has no Ticker column: name the ticker of its rows with --ticker\n"
+    assert "type one" not in err, "the web form's words"

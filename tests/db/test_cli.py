@@ -304,3 +304,75 @@ def test_a_prompt_with_no_terminal_says_which_option_to_use_and_exits_2(empty_da
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == f"error: no terminal to ask on: use {option}"
     assert count_users(empty_database) == 0
+
+
+SECRETS_IN_THE_QUERY = "password=Secr3tpw&sslmode=prefer&sslpassword=K3yphrase"
+
+
+@pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])
+def test_check_masks_secrets_given_as_query_parameters(monkeypatch, capsys, json_output):
+    # libpq takes the password from the query as readily as before the @; check printed it as given.
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres@127.0.0.1:1/none?{SECRETS_IN_THE_QUERY}")
+    assert main(["check", *(["--json"] if json_output else [])]) == 1
+    printed = capsys.readouterr()
+    shown = printed.out + printed.err
+    assert "Secr3tpw" not in shown
+    assert "K3yphrase" not in shown
+    url = json.loads(printed.out)["database"]["url"] if json_output else printed.out.splitlines()[0]
+    assert url.endswith("postgres@127.0.0.1:1/none?password=***&sslmode=prefer&sslpassword=***")
+
+
+def test_db_setup_names_the_database_without_the_secrets_of_its_query(monkeypatch, capsys):
+    # Its error line (and app.log's) showed ?password= as given, the user:pw@ form alone masked.
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres@127.0.0.1:1/none?{SECRETS_IN_THE_QUERY}")
+    reset_process_state()
+    assert db_main(["setup"]) == 1
+    printed = capsys.readouterr()
+    assert "?password=***&sslmode=prefer&sslpassword=***" in printed.err
+    assert not [secret for secret in ("Secr3tpw", "K3yphrase") if secret in printed.out + printed.err]
+
+
+def test_the_worker_names_the_database_without_the_secrets_of_its_query(monkeypatch):
+    from core.worker import database_problem
+
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres:hunter2hunter2@127.0.0.1:1/none?{SECRETS_IN_THE_QUERY}")
+    reset_process_state()
+    problem = database_problem()
+    assert problem.startswith("DATABASE_URL postgresql+psycopg2://postgres:***@127.0.0.1:1/none?password=***&")
+    assert not [secret for secret in ("hunter2", "Secr3tpw", "K3yphrase") if secret in problem]
+
+
+def test_create_admin_with_a_pipe_and_no_terminal_asks_for_the_option_and_creates_nobody(empty_database):
+    # getpass, finding no terminal, read the password from the pipe (saying it might be echoed) and went on.
+    subprocess.run([sys.executable, "-m", "db", "setup"], cwd=PROJECT_ROOT, capture_output=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "core", "create-admin", "--username", "admin2", "--email", "a2@example.com"],
+        cwd=PROJECT_ROOT,
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (2, "error: no terminal to ask on: use --password-stdin\n")
+    assert count_users(empty_database) == 0
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_ctrl_c_at_the_password_prompt_is_an_interruption_not_a_missing_terminal(empty_database, monkeypatch, capsys):
+    import getpass
+
+    def interrupted(prompt: str) -> str:
+        raise KeyboardInterrupt
+
+    main(["setup"])
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    monkeypatch.setattr(getpass, "getpass", interrupted)
+    assert main(["create-admin", "--username", "root", "--email", "root@example.com"]) == 130
+    assert capsys.readouterr().err == "interrupted: nothing unfinished was saved\n"
+    assert count_users(empty_database) == 0
