@@ -422,6 +422,16 @@ def test_open_registration_asks_for_no_invitation_code(database):
     assert inputs(visit(), "Invitation code") == []
 
 
+REGISTRATION_AUTOCOMPLETE = {
+    "First name": "given-name",
+    "Last name": "family-name",
+    "Email": "email",
+    "Username": "username",
+    "Password": "new-password",
+    "Repeat password": "new-password",
+}
+
+
 def autocomplete_by_label(fields) -> dict[str, str]:
     return {field.label: field.proto.autocomplete for field in fields}
 
@@ -431,14 +441,7 @@ def test_the_login_and_registration_fields_say_what_they_hold_for_password_manag
     at = visit()
     log_in_tab, register_tab = at.tabs
     assert autocomplete_by_label(log_in_tab.text_input) == {"Username": "username", "Password": "current-password"}
-    assert autocomplete_by_label(register_tab.text_input) == {
-        "First name": "given-name",
-        "Last name": "family-name",
-        "Email": "email",
-        "Username": "username",
-        "Password": "new-password",
-        "Repeat password": "new-password",
-    }
+    assert autocomplete_by_label(register_tab.text_input) == REGISTRATION_AUTOCOMPLETE
     assert [field.proto.type for field in log_in_tab.text_input] == [TextInput.DEFAULT, TextInput.PASSWORD]
 
 
@@ -452,13 +455,7 @@ def test_the_invitation_code_is_a_field_of_its_own(database, monkeypatch):
     monkeypatch.setenv("REGISTRATION_MODE", "invite")
     get_settings.cache_clear()
     register_tab = visit().tabs[1]
-    assert autocomplete_by_label(register_tab.text_input) == {
-        "First name": "given-name",
-        "Last name": "family-name",
-        "Email": "email",
-        "Username": "username",
-        "Password": "new-password",
-        "Repeat password": "new-password",
+    assert autocomplete_by_label(register_tab.text_input) == REGISTRATION_AUTOCOMPLETE | {
         # A one-time code: no saved value for the browser to offer.
         "Invitation code": "off",
     }
