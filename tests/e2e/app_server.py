@@ -15,6 +15,9 @@ from pathlib import Path
 from common.config import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
+STEP_MS = 60_000  # a shared CI machine under load needs the slack
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -22,15 +22,12 @@ from limits.storage import RedisStorage
 from common.config import Settings
 from core.data.sample import SAMPLE_PATH
 from core.throttle import KEY_PREFIX, REGISTRATIONS_PER_ADDRESS, Throttle
-from tests.e2e.app_server import CHROMIUM, CHROMIUM_FLAGS, running_app
+from tests.e2e.app_server import CHROMIUM, PHONE, running_app
 from tests.fixtures import gspc_2018_bytes
 from tests.servers import fresh_postgres_database, redis_problem, redis_server_url, unavailable
 
 TRAINING_SECONDS = 240
-STEP_MS = 60_000  # a shared CI machine under load needs the slack
 PASSWORD = "a long journey password"
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(params=["embedded", pytest.param("team", marks=[pytest.mark.postgres, pytest.mark.redis])])
@@ -68,18 +65,6 @@ def forget_registrations_from_this_machine() -> None:
     throttle = Throttle(RedisStorage(redis_server_url(), key_prefix=KEY_PREFIX))
     for address in ("127.0.0.1", "::ffff:127.0.0.1", "::1"):
         throttle.clear(REGISTRATIONS_PER_ADDRESS, "register-address", address)
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport=DESKTOP)
-        context.set_default_timeout(STEP_MS)
-        yield context.new_page()
-        browser.close()
 
 
 def shoot(page, name: str) -> None:

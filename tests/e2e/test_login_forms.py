@@ -5,10 +5,8 @@ import uuid
 
 import pytest
 
-from tests.e2e.app_server import CHROMIUM, CHROMIUM_FLAGS, running_app
+from tests.e2e.app_server import CHROMIUM, running_app
 from tests.e2e.test_journey import (
-    DESKTOP,
-    STEP_MS,
     open_page,
     register_and_log_in,
     visible_text,
@@ -33,18 +31,6 @@ def app_url(tmp_path):
     }
     with running_app(env, tmp_path, with_worker=False) as url:
         yield url
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport=DESKTOP)
-        context.set_default_timeout(STEP_MS)
-        yield context.new_page()
-        browser.close()
 
 
 @pytest.mark.timeout(300)

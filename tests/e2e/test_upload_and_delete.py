@@ -6,7 +6,7 @@ was on stays open, and what the action did is said after the rerun.
 
 import uuid
 
-from tests.e2e.test_journey import app_url, open_page, page, register_and_log_in, visible_text  # noqa: F401
+from tests.e2e.test_journey import app_url, open_page, register_and_log_in, visible_text  # noqa: F401
 from tests.fixtures import gspc_2018_bytes
 
 
